@@ -1,0 +1,112 @@
+# smsdesk: one GNU Makefile, no autotools, no recursion into directories.
+# `make check` installs missing packages (deps), builds, and runs every test;
+# `make asan` runs the same suite under AddressSanitizer + UBSan.
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+BUILD ?= build
+
+# Debian 12 package names; `make deps` installs whichever are missing.
+DEBS = gcc make pkg-config perl jq groff-base \
+	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
+	libutf8proc-dev libssl-dev
+PKGS = jansson libutf8proc
+
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-format-nonliteral -Werror \
+	-Ilib -DSMSDESK_VERSION='"$(VERSION)"' \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ifdef SAN
+override CFLAGS += -O1 -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=address,undefined
+endif
+
+PROGS = segment
+LIBSRC = $(wildcard lib/*.c)
+LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
+UNITSRC = $(wildcard tests/unit/*.c)
+UNITS = $(UNITSRC:tests/unit/%.c=$(BUILD)/unit/%)
+BINS = $(PROGS:%=$(BUILD)/bin/%)
+
+.DELETE_ON_ERROR:
+.PHONY: all check test asan deps install uninstall clean bench demo
+
+all: $(BINS)
+
+$(BUILD)/lib/%.o: lib/%.c lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsmsdesk.a: $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/%: cmd/%.c $(BUILD)/libsmsdesk.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libsmsdesk.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
+
+# Tests find the programs through SMSDESK_BIN and their fixtures through
+# SMSDESK_TESTDATA, so the same suite runs against either build.
+test: $(BINS) $(UNITS)
+	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin SMSDESK_TESTDATA=$(CURDIR)/tests/data \
+	PATH=$(CURDIR)/$(BUILD)/bin:$$PATH \
+	prove $(PROVEFLAGS) $(UNITS) tests/*.t
+
+check: deps
+	$(MAKE) --no-print-directory test
+
+asan: deps
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
+
+deps:
+	@missing=; for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+		grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+			--no-install-recommends $$missing; \
+	fi
+
+bench: $(BINS)
+	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/segment.sh
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+	for p in $(PROGS); do \
+		install -m 644 completions/bash/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p; \
+		install -m 644 completions/zsh/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
+	done
+
+uninstall:
+	for p in $(PROGS); do \
+		rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/man1/$$p.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
+	done
+	rm -f $(DESTDIR)$(MANDIR)/man5/sms-record.5 \
+		$(DESTDIR)$(MANDIR)/man5/smsdesk-config.5 \
+		$(DESTDIR)$(MANDIR)/man7/smsdesk.7
+
+clean:
+	rm -rf build

@@ -1,0 +1,640 @@
+/*
+ * gsm.c: encoding, segment count and part boundaries of a text.
+ *
+ * The text is decoded once into code points (text[]), each remembering
+ * where it came from in the input (for positions in reports), with Smart
+ * Encoding applied on the way in when asked. Every candidate encoding is
+ * then a cost per code point (septets or UTF-16 units) plus the places
+ * where a part may end, and one greedy cutter serves them all: GSM-7 may
+ * end a part before any code point (a code point never straddles, so an
+ * escape pair never splits); UCS-2 only at extended grapheme cluster
+ * boundaries, except inside a cluster longer than a part, where every code
+ * point boundary is allowed (a surrogate pair is one code point, so it
+ * never splits either). Greedy filling gives the fewest parts (TS 23.040
+ * fixes only the part sizes; see segmentation.md section 7).
+ *
+ * Lookups are one byte per BMP code point and table (64 KiB each), built
+ * from gsm-tables.c when a context first needs that table.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <utf8proc.h>
+
+#include "gsm.h"
+#include "gsm-tables.h"
+#include "utf8.h"
+
+#define PDU_OCTETS 140
+#define CONCAT_UDH 6		/* UDHL + IEI 0x00 + length + 3 octets */
+#define SHIFT_IE 3		/* IEI 0x24 or 0x25, length, NLI */
+#define BMP 0x10000
+
+struct gsm_ctx {
+	size_t cap;		/* of the per-code-point arrays */
+	uint32_t *text;
+	size_t *src_index, *src_byte;
+	uint8_t *cost;		/* of the chosen encoding */
+	uint8_t *alt;		/* scratch costs for national candidates */
+	uint8_t *brk;		/* 1 if a part may end before text[i] */
+	size_t *next;		/* words split: greedy end of a part from i */
+	size_t *rest;		/* words split: parts needed from i to end */
+	struct gsm_part *parts;
+	size_t parts_cap;
+	struct gsm_nongsm *nongsm;
+	size_t nongsm_cap;
+	struct gsm_change *changes;
+	size_t changes_cap;
+	char *out;
+	size_t out_cap;
+	uint8_t *locking[GSM_LANG_COUNT];	/* cp -> 1 if in table */
+	uint8_t *single[GSM_LANG_COUNT];
+	size_t n;		/* code points in text */
+	int split_ready;	/* next/rest valid for the last result */
+};
+
+/* Grow *p to hold at least need elements of size sz. */
+static int
+grow(void *pp, size_t *cap, size_t need, size_t sz)
+{
+	void **p = pp;
+	size_t ncap = *cap ? *cap : 64;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	if (!(np = realloc(*p, ncap * sz)))
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* realloc *pp to n elements of size sz; -1 leaves it as it was. */
+static int
+resize(void *pp, size_t n, size_t sz)
+{
+	void **p = pp, *np = realloc(*p, n * sz);
+
+	if (!np)
+		return -1;
+	*p = np;
+	return 0;
+}
+
+static int
+grow_text(struct gsm_ctx *c, size_t need)
+{
+	size_t cap;
+
+	if (need <= c->cap)
+		return 0;
+	cap = c->cap ? c->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	if (resize(&c->text, cap, sizeof *c->text) < 0 ||
+	    resize(&c->src_index, cap, sizeof *c->src_index) < 0 ||
+	    resize(&c->src_byte, cap, sizeof *c->src_byte) < 0 ||
+	    resize(&c->cost, cap, 1) < 0 || resize(&c->alt, cap, 1) < 0 ||
+	    resize(&c->brk, cap, 1) < 0 ||
+	    resize(&c->next, cap, sizeof *c->next) < 0 ||
+	    resize(&c->rest, cap, sizeof *c->rest) < 0)
+		return -1;
+	c->cap = cap;
+	return 0;
+}
+
+static uint8_t *
+table_map(const uint16_t *t)
+{
+	uint8_t *m = calloc(BMP, 1);
+
+	if (m)
+		for (int i = 0; i < 128; i++)
+			if (t[i])
+				m[t[i]] = 1;
+	return m;
+}
+
+/* Make sure the maps of table nli exist; -1 on ENOMEM. */
+static int
+need_table(struct gsm_ctx *c, int nli)
+{
+	const struct gsm_table *t = &gsm_tables[nli];
+
+	if (t->has_locking && !c->locking[nli] &&
+	    !(c->locking[nli] = table_map(t->locking)))
+		return -1;
+	if (t->has_single && !c->single[nli] &&
+	    !(c->single[nli] = table_map(t->single)))
+		return -1;
+	return 0;
+}
+
+struct gsm_ctx *
+gsm_ctx_new(void)
+{
+	struct gsm_ctx *c = calloc(1, sizeof *c);
+
+	if (c && need_table(c, GSM_LANG_DEFAULT) < 0) {
+		gsm_ctx_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+gsm_ctx_free(struct gsm_ctx *c)
+{
+	if (!c)
+		return;
+	free(c->text);
+	free(c->src_index);
+	free(c->src_byte);
+	free(c->cost);
+	free(c->alt);
+	free(c->brk);
+	free(c->next);
+	free(c->rest);
+	free(c->parts);
+	free(c->nongsm);
+	free(c->changes);
+	free(c->out);
+	for (int i = 0; i < GSM_LANG_COUNT; i++) {
+		free(c->locking[i]);
+		free(c->single[i]);
+	}
+	free(c);
+}
+
+static int
+smart_cmp(const void *key, const void *ent)
+{
+	uint32_t a = *(const uint32_t *)key;
+	uint32_t b = ((const struct gsm_smart *)ent)->cp;
+
+	return a < b ? -1 : a > b;
+}
+
+static const struct gsm_smart *
+smart_find(uint32_t cp)
+{
+	/* Everything in the table is a control, U+0060 or above U+007F. */
+	if (cp >= 0x20 && cp < 0x80 && cp != 0x60)
+		return NULL;
+	return bsearch(&cp, gsm_smart_map, gsm_smart_count,
+	    sizeof gsm_smart_map[0], smart_cmp);
+}
+
+static int
+push(struct gsm_ctx *c, uint32_t cp, size_t index, size_t byte)
+{
+	if (c->n == c->cap && grow_text(c, c->n + 1) < 0)
+		return -1;
+	c->text[c->n] = cp;
+	c->src_index[c->n] = index;
+	c->src_byte[c->n] = byte;
+	c->n++;
+	return 0;
+}
+
+/* Decode s into c->text, substituting when smart. */
+static int
+decode(struct gsm_ctx *c, const char *s, size_t len, int smart,
+    struct gsm_result *res, struct errbuf *e)
+{
+	size_t i = 0, index = 0, at, k;
+	const struct gsm_smart *sm;
+	uint32_t cp;
+
+	c->n = 0;
+	res->n_changes = 0;
+	if (grow_text(c, len + 1) < 0)
+		return -1;
+	while (i < len) {
+		at = i;
+		if ((unsigned char)s[i] < 0x80)
+			cp = (unsigned char)s[i++];
+		else if (utf8_next(s, len, &i, &cp) < 0) {
+			errno = EILSEQ;
+			return errf(e, "invalid UTF-8 at byte %zu", at);
+		}
+		if (smart && (sm = smart_find(cp))) {
+			if (grow(&c->changes, &c->changes_cap,
+			    res->n_changes + 1, sizeof *c->changes) < 0)
+				return -1;
+			c->changes[res->n_changes++] = (struct gsm_change){
+				.from = cp, .to = sm->to, .index = index,
+				.byte = at };
+			for (k = 0; sm->to[k]; k++)
+				if (push(c, (unsigned char)sm->to[k], index,
+				    at) < 0)
+					return -1;
+		} else if (push(c, cp, index, at) < 0) {
+			return -1;
+		}
+		index++;
+	}
+	res->changes = c->changes;
+	return 0;
+}
+
+/*
+ * Fill cost[] for the table pair (lock, shift) and return the septets in
+ * all, or -1 if some code point is in neither table.
+ */
+static long
+gsm7_costs(const struct gsm_ctx *c, int lock, int shift, uint8_t *cost)
+{
+	const uint8_t *lk = c->locking[lock], *ss = c->single[shift];
+	long total = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		uint32_t cp = c->text[i];
+
+		if (cp < BMP && lk[cp])
+			cost[i] = 1;
+		else if (cp < BMP && ss[cp])
+			cost[i] = 2;
+		else
+			return -1;
+		total += cost[i];
+	}
+	return total;
+}
+
+/*
+ * Cut text into parts of at most `cap` units (after the one-part check),
+ * ending parts only where brk allows (brk NULL: anywhere). Stores the parts
+ * when parts is non-NULL. Returns the number of parts.
+ */
+static size_t
+cut(const struct gsm_ctx *c, const uint8_t *cost, const uint8_t *brk,
+    size_t cap, struct gsm_part *parts)
+{
+	size_t n = 0, start = 0, used = 0, i = 0, j, w;
+
+	while (i < c->n) {
+		for (w = cost[i], j = i + 1; j < c->n && brk && !brk[j]; j++)
+			w += cost[j];
+		if (used + w > cap && used > 0) {
+			if (parts)
+				parts[n] = (struct gsm_part){ start, i, used };
+			n++;
+			start = i;
+			used = 0;
+		}
+		used += w;
+		i = j;
+	}
+	if (parts)
+		parts[n] = (struct gsm_part){ start, c->n, used };
+	return n + 1;
+}
+
+static size_t
+gsm7_capacity(size_t udh)
+{
+	return (PDU_OCTETS - udh) * 8 / 7;
+}
+
+struct candidate {
+	enum gsm_encoding enc;
+	int lock, shift;
+	long units;
+	size_t parts;
+	int ies;
+	size_t cap1, capn;	/* one part; each of several */
+	size_t udh1, udhn;
+};
+
+static void
+candidate_size(const struct gsm_ctx *c, struct candidate *k,
+    const uint8_t *cost, const uint8_t *brk)
+{
+	if (k->enc == GSM_UCS2) {
+		k->udh1 = 0;
+		k->udhn = CONCAT_UDH;
+		k->cap1 = PDU_OCTETS / 2;
+		k->capn = (PDU_OCTETS - CONCAT_UDH) / 2;
+	} else {
+		k->udh1 = k->ies ? 1 + SHIFT_IE * (size_t)k->ies : 0;
+		k->udhn = CONCAT_UDH + SHIFT_IE * (size_t)k->ies;
+		k->cap1 = gsm7_capacity(k->udh1);
+		k->capn = gsm7_capacity(k->udhn);
+	}
+	k->parts = (size_t)k->units <= k->cap1 ? 1 :
+	    cut(c, cost, brk, k->capn, NULL);
+}
+
+/*
+ * Fewest parts, then fewest shift IEs, then fewest septets (most room
+ * left); the first found wins a tie, so lower NLIs come first.
+ */
+static int
+better(const struct candidate *a, const struct candidate *b)
+{
+	if (a->parts != b->parts)
+		return a->parts < b->parts;
+	if (a->ies != b->ies)
+		return a->ies < b->ies;
+	return a->enc == GSM_GSM7 && b->enc == GSM_GSM7 && a->units < b->units;
+}
+
+/*
+ * UCS-2 costs and cut points: cost[] UTF-16 units, brk[] at grapheme
+ * boundaries, and at every code point inside a cluster longer than a part.
+ * Returns the total units; counts clusters into *graphemes.
+ */
+static long
+ucs2_costs(struct gsm_ctx *c, size_t capn, size_t *graphemes)
+{
+	utf8proc_int32_t state = 0;
+	size_t i, j, start = 0, units = 0, g = 0;
+	long total = 0;
+
+	for (i = 0; i <= c->n; i++) {
+		int b = i == 0 || i == c->n ||
+		    utf8proc_grapheme_break_stateful(
+			(utf8proc_int32_t)c->text[i - 1],
+			(utf8proc_int32_t)c->text[i], &state);
+
+		if (b && i > 0) {
+			g++;
+			if (units > capn)
+				for (j = start; j < i; j++)
+					c->brk[j] = 1;
+			start = i;
+			units = 0;
+		}
+		if (i == c->n)
+			break;
+		c->brk[i] = (uint8_t)b;
+		c->cost[i] = (uint8_t)utf16_units(c->text[i]);
+		units += c->cost[i];
+		total += c->cost[i];
+	}
+	*graphemes = g;
+	return total;
+}
+
+/* Grapheme count of a text whose code points are all below U+0300. */
+static size_t
+simple_graphemes(const struct gsm_ctx *c)
+{
+	size_t g = c->n;
+
+	for (size_t i = 1; i < c->n; i++)
+		if (c->text[i] == '\n' && c->text[i - 1] == '\r')
+			g--;
+	return g;
+}
+
+static int
+collect_nongsm(struct gsm_ctx *c, struct gsm_result *res)
+{
+	const uint8_t *lk = c->locking[0], *ss = c->single[0];
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		uint32_t cp = c->text[i];
+
+		if (cp < BMP && (lk[cp] || ss[cp]))
+			continue;
+		if (grow(&c->nongsm, &c->nongsm_cap, n + 1,
+		    sizeof *c->nongsm) < 0)
+			return -1;
+		c->nongsm[n++] = (struct gsm_nongsm){ cp, c->src_index[i],
+			c->src_byte[i] };
+	}
+	res->nongsm = c->nongsm;
+	res->n_nongsm = n;
+	return 0;
+}
+
+int
+gsm_analyze(struct gsm_ctx *c, const char *s, size_t len,
+    const struct gsm_opts *opts, struct gsm_result *res, struct errbuf *e)
+{
+	struct candidate best, k;
+	int lock, shift, simple = 1;
+	size_t i;
+
+	memset(res, 0, sizeof *res);
+	c->split_ready = 0;
+	if (decode(c, s, len, opts->smart, res, e) < 0)
+		return -1;
+
+	res->code_points = c->n;
+	for (i = 0; i < c->n; i++) {
+		res->utf16_units += utf16_units(c->text[i]);
+		simple &= c->text[i] < 0x300;
+	}
+
+	best = (struct candidate){ .enc = GSM_GSM7 };
+	best.units = gsm7_costs(c, 0, 0, c->cost);
+	if (best.units >= 0) {
+		candidate_size(c, &best, c->cost, NULL);
+	} else {
+		best = (struct candidate){ .enc = GSM_UCS2 };
+		best.units = ucs2_costs(c, (PDU_OCTETS - CONCAT_UDH) / 2,
+		    &res->graphemes);
+		candidate_size(c, &best, c->cost, c->brk);
+	}
+
+	for (lock = 0; opts->languages && lock < GSM_LANG_COUNT; lock++) {
+		if (lock && !(opts->languages & 1u << lock))
+			continue;
+		if (!gsm_tables[lock].has_locking)
+			continue;
+		for (shift = 0; shift < GSM_LANG_COUNT; shift++) {
+			if ((!lock && !shift) ||
+			    (shift && !(opts->languages & 1u << shift)) ||
+			    !gsm_tables[shift].has_single)
+				continue;
+			if (need_table(c, lock) < 0 || need_table(c, shift) < 0)
+				return -1;
+			k = (struct candidate){ .enc = GSM_GSM7, .lock = lock,
+				.shift = shift, .ies = !!lock + !!shift };
+			if ((k.units = gsm7_costs(c, lock, shift, c->alt)) < 0)
+				continue;
+			candidate_size(c, &k, c->alt, NULL);
+			if (better(&k, &best)) {
+				best = k;
+				memcpy(c->cost, c->alt, c->n);
+			}
+		}
+	}
+
+	res->encoding = best.enc;
+	res->locking = best.lock;
+	res->single = best.shift;
+	res->units = (size_t)best.units;
+	res->segments = best.parts;
+	if (best.enc == GSM_GSM7) {
+		res->graphemes = simple ? simple_graphemes(c) : 0;
+		memset(c->brk, 1, c->n);
+	} else if (collect_nongsm(c, res) < 0) {
+		return -1;
+	}
+	if (!simple && best.enc == GSM_GSM7) {
+		/* Indic shift tables hold combining signs: count for real. */
+		utf8proc_int32_t state = 0;
+
+		res->graphemes = c->n > 0;
+		for (i = 1; i < c->n; i++)
+			res->graphemes += utf8proc_grapheme_break_stateful(
+			    (utf8proc_int32_t)c->text[i - 1],
+			    (utf8proc_int32_t)c->text[i], &state);
+	}
+
+	if (grow(&c->parts, &c->parts_cap, best.parts, sizeof *c->parts) < 0)
+		return -1;
+	if (best.parts == 1) {
+		c->parts[0] = (struct gsm_part){ 0, c->n, res->units };
+		res->capacity = best.cap1;
+		res->udh_octets = best.udh1;
+	} else {
+		cut(c, c->cost, best.enc == GSM_UCS2 ? c->brk : NULL,
+		    best.capn, c->parts);
+		res->capacity = best.capn;
+		res->udh_octets = best.udhn;
+	}
+	res->parts = c->parts;
+	res->units_left = res->capacity - c->parts[best.parts - 1].units;
+	res->text = c->text;
+	if (c->n == 0)
+		res->flags |= GSM_EMPTY;
+	if (res->segments > GSM_MAX_PARTS)
+		res->flags |= GSM_TOO_MANY_PARTS;
+	if (res->utf16_units > GSM_TWILIO_MAX_CHARS)
+		res->flags |= GSM_TOO_LONG;
+	return 0;
+}
+
+/*
+ * For every allowed cut point i: next[i], where a greedy part starting at
+ * i ends, and rest[i], the parts a greedy cut needs from i to the end.
+ * Two pointers, so linear in the text.
+ */
+static void
+plan_rest(struct gsm_ctx *c, size_t cap)
+{
+	size_t i, j = 0, used = 0;
+
+	for (i = 0; i < c->n; i++) {
+		if (!c->brk[i])
+			continue;
+		if (j < i) {
+			j = i;
+			used = 0;
+		}
+		for (;;) {
+			size_t k = j, w = 0;
+
+			if (j == c->n)
+				break;
+			do
+				w += c->cost[k++];
+			while (k < c->n && !c->brk[k]);
+			if (used + w > cap && used > 0)
+				break;
+			used += w;
+			j = k;
+		}
+		c->next[i] = j;
+		/* Slide the window: drop the item that starts at i. */
+		size_t k = i, w = 0;
+
+		do
+			w += c->cost[k++];
+		while (k < c->n && !c->brk[k]);
+		used = used > w ? used - w : 0;
+	}
+	for (i = c->n; i-- > 0;)
+		if (c->brk[i])
+			c->rest[i] = 1 + (c->next[i] >= c->n ? 0 :
+			    c->rest[c->next[i]]);
+}
+
+void
+gsm_split_words(struct gsm_ctx *c, struct gsm_result *res)
+{
+	size_t p, s, e, k, used;
+
+	if (res->segments < 2)
+		return;
+	plan_rest(c, res->capacity);
+	for (p = 0, s = 0; p < res->segments; p++) {
+		e = p + 1 == res->segments ? c->n : c->next[s];
+		if (e < c->n && c->text[e - 1] != ' ' && c->text[e] != ' ') {
+			for (k = e - 1; k > s; k--)
+				if (c->text[k - 1] == ' ' && c->brk[k] &&
+				    c->rest[k] <= res->segments - p - 1)
+					break;
+			if (k > s)
+				e = k;
+		}
+		for (used = 0, k = s; k < e; k++)
+			used += c->cost[k];
+		c->parts[p] = (struct gsm_part){ s, e, used };
+		s = e;
+	}
+	res->units_left = res->capacity - c->parts[res->segments - 1].units;
+}
+
+const char *
+gsm_text(struct gsm_ctx *c, const struct gsm_result *res, size_t start,
+    size_t end, size_t *len)
+{
+	size_t n = 0;
+
+	if (grow(&c->out, &c->out_cap, (end - start) * 4 + 1, 1) < 0)
+		return NULL;
+	for (size_t i = start; i < end; i++)
+		n += utf8_encode(res->text[i], c->out + n);
+	c->out[n] = '\0';
+	if (len)
+		*len = n;
+	return c->out;
+}
+
+const char *
+gsm_encoding_name(enum gsm_encoding enc)
+{
+	return enc == GSM_GSM7 ? "GSM-7" : "UCS-2";
+}
+
+static const char *const lang_codes[GSM_LANG_COUNT] = {
+	"", "tr", "es", "pt", "bn", "gu", "hi", "kn", "ml", "or", "pa", "ta",
+	"te", "ur",
+};
+
+int
+gsm_lang_parse(const char *name)
+{
+	for (int i = 1; i < GSM_LANG_COUNT; i++)
+		if (strcasecmp(name, lang_codes[i]) == 0 ||
+		    strcasecmp(name, gsm_tables[i].name) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+gsm_lang_name(int nli)
+{
+	return nli >= 0 && nli < GSM_LANG_COUNT ? gsm_tables[nli].name : NULL;
+}
+
+int
+gsm_lang_has(int nli, int kind)
+{
+	if (nli < 0 || nli >= GSM_LANG_COUNT)
+		return 0;
+	return kind == 'L' ? gsm_tables[nli].has_locking :
+	    gsm_tables[nli].has_single;
+}

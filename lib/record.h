@@ -1,0 +1,68 @@
+/*
+ * record.h: NDJSON records, sms-record(5).
+ *
+ * One JSON object per line, UTF-8, compact, newline-terminated. A reader
+ * streams lines from a FILE with a fixed cap (RECORD_LINE_MAX); every error
+ * names the input and the line ("stdin:12: invalid JSON: ..."), and the
+ * reader goes on with the next line, so one bad line costs one record.
+ * Field order is kept (jansson keeps insertion order), so unknown fields
+ * pass through where they were.
+ *
+ * Ownership: record_read() hands the caller a new reference; the caller
+ * json_decref()s it. record_write() borrows.
+ */
+#ifndef RECORD_H
+#define RECORD_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "diag.h"
+
+#define RECORD_LINE_MAX (1024 * 1024)
+
+struct record_reader {
+	FILE *fp;
+	const char *name;	/* "stdin" or a path, for messages */
+	unsigned long lineno;	/* line just read, 1-based */
+	char *buf;		/* the line just read, NUL-terminated */
+	size_t len;		/* its length, newline excluded */
+	size_t cap;
+	char *in;		/* read-ahead from fp */
+	size_t in_pos, in_len;
+	int eof;
+};
+
+/* Start reading fp; name is borrowed and used in error messages. */
+void record_reader_init(struct record_reader *r, FILE *fp, const char *name);
+void record_reader_free(struct record_reader *r);
+
+/*
+ * Read the next line. Returns 1 and sets r->buf/r->len (NUL-terminated,
+ * without its newline) on success, 0 at end of input, -1 on error with e
+ * filled ("name:line: ..."): a line over the cap (skipped to its end), a
+ * final line without a newline, or a read error (errno set, then stop).
+ */
+int record_getline(struct record_reader *r, struct errbuf *e);
+
+/*
+ * Read the next record: a line that parses as a JSON object. Returns 1
+ * with *out set, 0 at end, -1 on a bad line with e filled (the caller may
+ * call again to go on) or on a read error (then ferror(r->fp) is set).
+ * Blank lines are skipped.
+ */
+int record_read(struct record_reader *r, json_t **out, struct errbuf *e);
+
+/* Parse buf (len bytes, one line) as a JSON object. Returns NULL and
+ * fills e on failure, naming the byte offset of invalid UTF-8. */
+json_t *record_parse(const char *buf, size_t len, struct errbuf *e);
+
+/* Write rec compactly with a newline. Returns 0, or -1 with errno set. */
+int record_write(FILE *fp, const json_t *rec);
+
+/* The record's string field `key`, or NULL if absent or not a string. */
+const char *record_str(const json_t *rec, const char *key);
+
+#endif
