@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "diag.h"
 #include "gsm.h"
 #include "record.h"
@@ -40,6 +41,9 @@ struct seg {
 	int ret;
 	size_t count;		/* messages summarised, for spacing */
 	int labels;		/* several messages: name each summary */
+	int raw;		/* all of stdin is one text */
+	struct buf out;		/* the line being written */
+	unsigned long lineno;	/* of the record in hand */
 };
 
 static void
@@ -123,116 +127,154 @@ parse_price(const char *s, struct price *p)
 	return q[-1] == '.' && q - s == 1 ? -1 : 0;
 }
 
-static json_t *
-price_string(const struct price *p, size_t segments)
+/* segments × price, as an exact decimal. */
+static void
+price_format(const struct price *p, size_t segments, char out[64])
 {
-	char digits[48], out[64];
+	char digits[48];
 	uint64_t v = p->scaled * segments;
 	int n, d = p->decimals;
 
 	n = snprintf(digits, sizeof digits, "%0*" PRIu64, d + 1, v);
 	if (d == 0)
-		return json_string(digits);
-	snprintf(out, sizeof out, "%.*s.%s", n - d, digits, digits + n - d);
-	return json_string(out);
+		snprintf(out, 64, "%s", digits);
+	else
+		snprintf(out, 64, "%.*s.%s", n - d, digits, digits + n - d);
 }
 
-static json_t *
-char_entry(uint32_t cp, size_t index, size_t byte)
+/* The fields segment sets; a record's own fields of these names go. */
+static const char *const fields[] = {
+	"encoding", "segments", "units", "unit", "code_points", "graphemes",
+	"utf16_units", "per_segment", "units_left", "udh_octets",
+	"shift_tables", "non_gsm", "smart_changes", "flags", "price", "parts",
+	NULL,
+};
+
+/* ,"key":v with key a string literal holding the quotes and colon. */
+#define add_num(b, key, v) do { \
+	buf_addlit(b, "," key); \
+	buf_addu(b, v); \
+} while (0)
+
+static void
+add_char(struct buf *b, uint32_t cp, size_t index, size_t byte)
 {
-	char u[4], code[12];
-	size_t n = utf8_encode(cp, u);
+	char u[4], code[32];
 
-	snprintf(code, sizeof code, "U+%04" PRIX32, cp);
-	return json_pack("{s:s%,s:s,s:I,s:I}", "char", u, n, "code_point",
-	    code, "index", (json_int_t)index, "byte", (json_int_t)byte);
+	buf_addlit(b, "{\"char\":");
+	buf_add_jstr(b, u, utf8_encode(cp, u));
+	snprintf(code, sizeof code, ",\"code_point\":\"U+%04" PRIX32 "\"", cp);
+	buf_adds(b, code);
+	add_num(b, "\"index\":", index);
+	add_num(b, "\"byte\":", byte);
 }
 
-/* Set the figures of res on rec, replacing fields of the same names. */
+/* A table's name, or null for the default. */
+static void
+add_table(struct buf *b, int nli)
+{
+	const char *name = nli ? gsm_lang_name(nli) : NULL;
+
+	if (name)
+		buf_add_jstr(b, name, strlen(name));
+	else
+		buf_addlit(b, "null");
+}
+
+/*
+ * Append the figures of res to b as JSON members, each preceded by a
+ * comma. Returns 0, or -1 on ENOMEM.
+ */
 static int
-annotate(struct seg *g, json_t *rec, struct gsm_result *res)
+annotate(struct seg *g, struct buf *b, struct gsm_result *res)
 {
 	int gsm7 = res->encoding == GSM_GSM7;
+	char price[64];
 	const char *t;
-	json_t *a;
 	size_t i, n;
 
-	json_object_set_new(rec, "encoding",
-	    json_string(gsm_encoding_name(res->encoding)));
-	json_object_set_new(rec, "segments", json_integer(res->segments));
-	json_object_set_new(rec, "units", json_integer(res->units));
-	json_object_set_new(rec, "unit", json_string(gsm7 ? "septet" :
-	    "utf16"));
-	json_object_set_new(rec, "code_points",
-	    json_integer(res->code_points));
-	json_object_set_new(rec, "graphemes", json_integer(res->graphemes));
-	json_object_set_new(rec, "utf16_units",
-	    json_integer(res->utf16_units));
-	json_object_set_new(rec, "per_segment", json_integer(res->capacity));
-	json_object_set_new(rec, "units_left", json_integer(res->units_left));
-	json_object_set_new(rec, "udh_octets", json_integer(res->udh_octets));
-
-	if (res->locking || res->single)
-		json_object_set_new(rec, "shift_tables", json_pack("{s:s?,s:s?}",
-		    "locking", res->locking ? gsm_lang_name(res->locking) :
-		    NULL, "single", res->single ? gsm_lang_name(res->single) :
-		    NULL));
+	if (gsm7)
+		buf_addlit(b, ",\"encoding\":\"GSM-7\"");
 	else
-		json_object_del(rec, "shift_tables");
-
-	json_object_del(rec, "non_gsm");
-	if (res->n_nongsm) {
-		a = json_array();
-		for (i = 0; i < res->n_nongsm; i++)
-			json_array_append_new(a, char_entry(res->nongsm[i].cp,
-			    res->nongsm[i].index, res->nongsm[i].byte));
-		json_object_set_new(rec, "non_gsm", a);
+		buf_addlit(b, ",\"encoding\":\"UCS-2\"");
+	add_num(b, "\"segments\":", res->segments);
+	add_num(b, "\"units\":", res->units);
+	if (gsm7)
+		buf_addlit(b, ",\"unit\":\"septet\"");
+	else
+		buf_addlit(b, ",\"unit\":\"utf16\"");
+	add_num(b, "\"code_points\":", res->code_points);
+	add_num(b, "\"graphemes\":", res->graphemes);
+	add_num(b, "\"utf16_units\":", res->utf16_units);
+	add_num(b, "\"per_segment\":", res->capacity);
+	add_num(b, "\"units_left\":", res->units_left);
+	add_num(b, "\"udh_octets\":", res->udh_octets);
+	if (res->locking || res->single) {
+		buf_addlit(b, ",\"shift_tables\":{\"locking\":");
+		add_table(b, res->locking);
+		buf_addlit(b, ",\"single\":");
+		add_table(b, res->single);
+		buf_addc(b, '}');
 	}
-
-	json_object_del(rec, "smart_changes");
+	if (res->n_nongsm) {
+		buf_addlit(b, ",\"non_gsm\":[");
+		for (i = 0; i < res->n_nongsm; i++) {
+			if (i)
+				buf_addc(b, ',');
+			add_char(b, res->nongsm[i].cp, res->nongsm[i].index,
+			    res->nongsm[i].byte);
+			buf_addc(b, '}');
+		}
+		buf_addc(b, ']');
+	}
 	if (res->n_changes) {
-		a = json_array();
+		buf_addlit(b, ",\"smart_changes\":[");
 		for (i = 0; i < res->n_changes; i++) {
 			const struct gsm_change *c = &res->changes[i];
-			json_t *o = char_entry(c->from, c->index, c->byte);
 
-			json_object_set_new(o, "to", json_string(c->to));
-			json_array_append_new(a, o);
+			if (i)
+				buf_addc(b, ',');
+			add_char(b, c->from, c->index, c->byte);
+			buf_addlit(b, ",\"to\":");
+			buf_add_jstr(b, c->to, strlen(c->to));
+			buf_addc(b, '}');
 		}
-		json_object_set_new(rec, "smart_changes", a);
+		buf_addc(b, ']');
 	}
-
-	json_object_del(rec, "flags");
 	if (res->flags) {
-		a = json_array();
+		buf_addlit(b, ",\"flags\":[");
+		n = b->len;
 		if (res->flags & GSM_EMPTY)
-			json_array_append_new(a, json_string("empty"));
+			buf_addlit(b, ",\"empty\"");
 		if (res->flags & GSM_TOO_MANY_PARTS)
-			json_array_append_new(a,
-			    json_string("too_many_segments"));
+			buf_addlit(b, ",\"too_many_segments\"");
 		if (res->flags & GSM_TOO_LONG)
-			json_array_append_new(a, json_string("too_long"));
-		json_object_set_new(rec, "flags", a);
+			buf_addlit(b, ",\"too_long\"");
+		memmove(b->p + n, b->p + n + 1, b->len - n - 1);
+		b->p[b->len - 1] = ']';
 	}
-
-	if (g->priced)
-		json_object_set_new(rec, "price",
-		    price_string(&g->price, res->segments));
-
+	if (g->priced) {
+		price_format(&g->price, res->segments, price);
+		buf_addlit(b, ",\"price\":\"");
+		buf_adds(b, price);
+		buf_addc(b, '"');
+	}
 	if (g->split) {
 		if (g->split == 2)
 			gsm_split_words(g->gsm, res);
-		a = json_array();
+		buf_addlit(b, ",\"parts\":[");
 		for (i = 0; i < res->segments; i++) {
-			t = gsm_text(g->gsm, res, res->parts[i].start,
-			    res->parts[i].end, &n);
-			if (!t)
+			if (!(t = gsm_text(g->gsm, res, res->parts[i].start,
+			    res->parts[i].end, &n)))
 				return -1;
-			json_array_append_new(a, json_stringn(t, n));
+			if (i)
+				buf_addc(b, ',');
+			buf_add_jstr(b, t, n);
 		}
-		json_object_set_new(rec, "parts", a);
+		buf_addc(b, ']');
 	}
-	return 0;
+	buf_addc(b, '}');
+	return b->err ? -1 : 0;
 }
 
 /* Print s for a terminal: control characters as C escapes. */
@@ -320,10 +362,10 @@ summarise(struct seg *g, const char *label, struct gsm_result *res)
 		printf("  over Twilio's %d characters\n",
 		    GSM_TWILIO_MAX_CHARS);
 	if (g->priced) {
-		json_t *p = price_string(&g->price, res->segments);
+		char price[64];
 
-		printf("  price: %s\n", json_string_value(p));
-		json_decref(p);
+		price_format(&g->price, res->segments, price);
+		printf("  price: %s\n", price);
 	}
 	if (g->split) {
 		if (g->split == 2)
@@ -339,41 +381,73 @@ summarise(struct seg *g, const char *label, struct gsm_result *res)
 	}
 }
 
+static void
+put_line(struct buf *b)
+{
+	if (buf_addc(b, '\n') < 0)
+		diag_die(EXIT_IOERR, "%s", strerror(errno));
+	if (fwrite(b->p, 1, b->len, stdout) != b->len)
+		diag_die(diag_close_stdout(EXIT_IOERR), "stdout: %s",
+		    strerror(errno));
+}
+
 /*
- * Analyse one body and write rec (annotated) or its summary. Returns 0,
- * or -1 after reporting a body that is not UTF-8 (nothing is written).
+ * Analyse one body and write its record with the figures spliced in
+ * before the closing brace (line[0..close) has no field of ours), or its
+ * summary. Returns 0, or -1 after reporting a body that is not UTF-8
+ * (nothing is written).
  */
 static int
-one(struct seg *g, const char *where, json_t *rec, const char *body,
-    size_t len)
+one(struct seg *g, const char *where, const char *line, size_t close,
+    int nkeys, const char *body, size_t len)
 {
 	struct gsm_result res;
 	struct errbuf e;
-	int bad = 0;
+	char here[64];
 
+	if (!where) {
+		snprintf(here, sizeof here, "stdin:%lu", g->lineno);
+		where = here;
+	}
 	if (gsm_analyze(g->gsm, body, len, &g->opts, &res, &e) < 0) {
 		if (errno != EILSEQ)
 			diag_die(EXIT_IOERR, "%s", strerror(errno));
 		diag_warn("%s: %s", where, e.msg);
 		g->ret = EXIT_PARTIAL;
-		bad = 1;
-	} else if (g->json && annotate(g, rec, &res) < 0) {
-		diag_die(EXIT_IOERR, "%s", strerror(errno));
-	}
-	if (bad)
 		return -1;
-	if (!g->json)
+	}
+	if (!g->json) {
 		summarise(g, where, &res);
-	else if (record_write(stdout, rec) < 0)
-		diag_die(diag_close_stdout(EXIT_IOERR), "stdout: %s",
-		    strerror(errno));
+		return 0;
+	}
+	g->out.len = 0;
+	buf_add(&g->out, line, close);
+	if (annotate(g, &g->out, &res) < 0)
+		diag_die(EXIT_IOERR, "%s", strerror(errno));
+	/* annotate() starts with a comma, which an empty object must lose. */
+	if (!nkeys)
+		memmove(g->out.p + close, g->out.p + close + 1,
+		    --g->out.len - close);
+	put_line(&g->out);
 	return 0;
 }
 
-static json_t *
-message(const char *body, size_t len)
+/* A message record for TEXT (from an argument or --raw). */
+static void
+from_text(struct seg *g, const char *where, const char *text, size_t len)
 {
-	return json_pack("{s:s,s:s%}", "type", "message", "body", body, len);
+	struct buf line = { 0 };
+
+	if (g->json) {
+		buf_addlit(&line, "{\"type\":\"message\",\"body\":");
+		if (utf8_valid_prefix(text, len) == len)
+			buf_add_jstr(&line, text, len);
+		if (buf_addc(&line, '}') < 0)
+			diag_die(EXIT_IOERR, "%s", strerror(errno));
+	}
+	if (one(g, where, line.p, line.len - 1, 2, text, len) < 0)
+		g->ret = g->raw ? EXIT_DATAERR : EXIT_PARTIAL;
+	buf_free(&line);
 }
 
 static void
@@ -382,59 +456,83 @@ from_args(struct seg *g, int argc, char **argv)
 	char where[32];
 
 	for (int i = 0; i < argc; i++) {
-		size_t len = strlen(argv[i]);
-		json_t *rec = NULL;
-
 		snprintf(where, sizeof where, "argument %d", i + 1);
-		if (g->json && utf8_valid_prefix(argv[i], len) == len &&
-		    !(rec = message(argv[i], len)))
-			diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
-		one(g, where, rec, argv[i], len);
-		json_decref(rec);
+		from_text(g, where, argv[i], strlen(argv[i]));
 	}
 }
 
-/* All of stdin as one text; 65 if it is not UTF-8. */
-static int
+static void
 from_raw(struct seg *g)
 {
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	json_t *rec = NULL;
-	int rc;
+	struct buf in = { 0 };
+	char chunk[65536];
+	size_t n;
 
-	do {
-		if (len == cap) {
-			char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
-
-			if (!nb)
-				diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len, stdin);
-		len += n;
-	} while (n > 0);
+	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+		if (buf_add(&in, chunk, n) < 0)
+			diag_die(EXIT_IOERR, "stdin: %s", strerror(errno));
 	if (ferror(stdin))
 		diag_die(EXIT_IOERR, "stdin: %s", strerror(errno));
-	if (g->json && utf8_valid_prefix(buf, len) == len)
-		rec = message(buf, len);
-	rc = one(g, "stdin", rec, buf, len);
+	from_text(g, "stdin", in.p ? in.p : "", in.len);
+	buf_free(&in);
+}
+
+/*
+ * A record with a field of ours already, or one the scanner could not
+ * vouch for: parse it for real, drop our fields, and go on from its
+ * compact form. Returns -1 after reporting a line that is not a record.
+ */
+static int
+slow_record(struct seg *g, struct record_reader *rr, const char *where)
+{
+	struct errbuf e;
+	json_t *rec, *body;
+	char *text = NULL;
+	size_t n;
+	int rc = 0;
+
+	if (!(rec = record_parse(rr->buf, rr->len, &e))) {
+		diag_warn("%s: %s", where, e.msg);
+		return -1;
+	}
+	for (const char *const *f = fields; *f; f++)
+		json_object_del(rec, *f);
+	body = json_object_get(rec, "body");
+	if (!(text = json_dumps(rec, JSON_COMPACT)))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	n = strlen(text);
+	if (json_is_string(body)) {
+		rc = one(g, where, text, n - 1, (int)json_object_size(rec),
+		    json_string_value(body), json_string_length(body));
+	} else {
+		if (body && !json_is_null(body)) {
+			diag_warn("%s: body is not a string", where);
+			rc = -1;
+		}
+		if (g->json) {
+			g->out.len = 0;
+			buf_add(&g->out, text, n);
+			put_line(&g->out);
+		}
+	}
+	free(text);
 	json_decref(rec);
-	free(buf);
-	return rc < 0 ? EXIT_DATAERR : 0;
+	return rc;
 }
 
 static void
 from_records(struct seg *g)
 {
 	struct record_reader rr;
+	struct record_scan sc;
+	struct buf body = { 0 };
 	struct errbuf e;
 	char where[64];
-	json_t *rec, *body;
 	int rc;
 
+	/* Most lines are fine: name one only when a message needs it. */
 	record_reader_init(&rr, stdin, "stdin");
-	while ((rc = record_read(&rr, &rec, &e)) != 0) {
+	while ((rc = record_getline(&rr, &e)) != 0) {
 		if (rc < 0) {
 			diag_warn("%s", e.msg);
 			g->ret = EXIT_PARTIAL;
@@ -442,22 +540,32 @@ from_records(struct seg *g)
 				break;
 			continue;
 		}
-		snprintf(where, sizeof where, "stdin:%lu", rr.lineno);
-		body = json_object_get(rec, "body");
-		if (json_is_string(body)) {
-			one(g, where, rec, json_string_value(body),
-			    json_string_length(body));
-		} else {
-			if (body && !json_is_null(body)) {
-				diag_warn("%s: body is not a string", where);
+		if (rr.len == 0)
+			continue;
+		g->lineno = rr.lineno;
+		if (record_scan(rr.buf, rr.len, fields, &sc) < 0 ||
+		    sc.watched || sc.body_kind == 'o') {
+			snprintf(where, sizeof where, "stdin:%lu", rr.lineno);
+			if (slow_record(g, &rr, where) < 0)
 				g->ret = EXIT_PARTIAL;
+		} else if (sc.body_kind != 's') {
+			if (g->json) {
+				g->out.len = 0;
+				buf_add(&g->out, rr.buf, rr.len);
+				put_line(&g->out);
 			}
-			if (g->json && record_write(stdout, rec) < 0)
-				diag_die(diag_close_stdout(EXIT_IOERR),
-				    "stdout: %s", strerror(errno));
+		} else if (!sc.body_escaped) {
+			one(g, NULL, rr.buf, sc.close, (int)sc.nkeys, sc.body,
+			    sc.body_len);
+		} else {
+			body.len = 0;
+			if (record_unescape(sc.body, sc.body_len, &body) < 0)
+				diag_die(EXIT_IOERR, "%s", strerror(errno));
+			one(g, NULL, rr.buf, sc.close, (int)sc.nkeys,
+			    body.p, body.len);
 		}
-		json_decref(rec);
 	}
+	buf_free(&body);
 	record_reader_free(&rr);
 }
 
@@ -477,7 +585,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct seg g = { .json = -1 };
-	int c, raw = 0;
+	int c;
 
 	diag_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "hjl:p:rsS::tV", longopts,
@@ -503,7 +611,7 @@ main(int argc, char **argv)
 			g.priced = 1;
 			break;
 		case 'r':
-			raw = 1;
+			g.raw = 1;
 			break;
 		case 's':
 			g.opts.smart = 1;
@@ -523,15 +631,15 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (raw && argc > 0)
+	if (g.raw && argc > 0)
 		diag_die(EXIT_USAGE, "--raw reads stdin: no TEXT arguments");
 	if (g.json < 0)
 		g.json = !isatty(STDOUT_FILENO);
 	if (!(g.gsm = gsm_ctx_new()))
 		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 
-	if (raw)
-		g.ret = from_raw(&g);
+	if (g.raw)
+		from_raw(&g);
 	else if (argc > 0) {
 		g.labels = argc > 1;
 		from_args(&g, argc, argv);
@@ -540,5 +648,6 @@ main(int argc, char **argv)
 		from_records(&g);
 	}
 	gsm_ctx_free(g.gsm);
+	buf_free(&g.out);
 	return diag_close_stdout(g.ret);
 }

@@ -8,9 +8,11 @@
  * after the line is cut, which is what lets a bad line cost one record.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "record.h"
 #include "utf8.h"
 
@@ -169,23 +171,341 @@ record_read(struct record_reader *r, json_t **out, struct errbuf *e)
 	}
 }
 
-static int
-dump_cb(const char *buf, size_t n, void *fp)
-{
-	return fwrite(buf, 1, n, fp) == n ? 0 : -1;
-}
-
 int
 record_write(FILE *fp, const json_t *rec)
 {
-	if (json_dump_callback(rec, dump_cb, fp, JSON_COMPACT) < 0 ||
-	    putc('\n', fp) == EOF)
-		return -1;
-	return 0;
+	char stack[8192], *buf = stack;
+	size_t n, ok;
+
+	/* One fwrite per record: jansson's callbacks come a token at a time. */
+	n = json_dumpb(rec, stack, sizeof stack - 1, JSON_COMPACT);
+	if (n == 0)
+		return errno = EINVAL, -1;
+	if (n > sizeof stack - 1) {
+		if (!(buf = malloc(n + 1)))
+			return -1;
+		if (json_dumpb(rec, buf, n, JSON_COMPACT) != n) {
+			free(buf);
+			return errno = EINVAL, -1;
+		}
+	}
+	buf[n] = '\n';
+	ok = fwrite(buf, 1, n + 1, fp) == n + 1;
+	if (buf != stack)
+		free(buf);
+	return ok ? 0 : -1;
 }
 
 const char *
 record_str(const json_t *rec, const char *key)
 {
 	return json_string_value(json_object_get(rec, key));
+}
+
+/*
+ * The scanner: a strict recursive-descent check of RFC 8259 that builds
+ * nothing. It is the fast path for filters that add fields to a record:
+ * the line passes through as it came and new fields are spliced in before
+ * the closing brace, with no parse tree and no re-serialisation.
+ */
+#define SCAN_DEPTH 256
+
+struct scanner {
+	const char *p, *end;
+};
+
+static void
+skip_ws(struct scanner *sc)
+{
+	while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' ||
+	    *sc->p == '\n' || *sc->p == '\r'))
+		sc->p++;
+}
+
+static int
+hex4(const char *p, uint32_t *v)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= (uint32_t)(c - '0');
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			*v |= (uint32_t)((c | 0x20) - 'a' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* At an opening quote: skip the string; *esc notes a backslash. */
+static int
+scan_string(struct scanner *sc, int *esc)
+{
+	const char *p = sc->p + 1, *end = sc->end;
+	uint32_t u, lo;
+
+	*esc = 0;
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '"') {
+			sc->p = p + 1;
+			return 0;
+		}
+		if (c < 0x20)
+			return -1;
+		if (c >= 0x80) {
+			size_t i = (size_t)(p - sc->p);
+			uint32_t cp;
+
+			if (utf8_next(sc->p, (size_t)(end - sc->p), &i,
+			    &cp) < 0)
+				return -1;
+			p = sc->p + i;
+			continue;
+		}
+		if (c != '\\') {
+			p++;
+			continue;
+		}
+		*esc = 1;
+		if (++p >= end)
+			return -1;
+		if (strchr("\"\\/bfnrt", *p) && *p) {
+			p++;
+			continue;
+		}
+		if (*p != 'u' || end - p < 5 || hex4(p + 1, &u) < 0)
+			return -1;
+		p += 5;
+		if (u >= 0xDC00 && u <= 0xDFFF)
+			return -1;
+		if (u >= 0xD800 && u <= 0xDBFF) {
+			if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+			    hex4(p + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+				return -1;
+			p += 6;
+		}
+	}
+	return -1;
+}
+
+static int
+digits(struct scanner *sc)
+{
+	const char *s = sc->p;
+
+	while (sc->p < sc->end && *sc->p >= '0' && *sc->p <= '9')
+		sc->p++;
+	return sc->p > s ? 0 : -1;
+}
+
+static int
+scan_number(struct scanner *sc)
+{
+	if (*sc->p == '-')
+		sc->p++;
+	if (sc->p < sc->end && *sc->p == '0')
+		sc->p++;
+	else if (digits(sc) < 0)
+		return -1;
+	if (sc->p < sc->end && *sc->p == '.') {
+		sc->p++;
+		if (digits(sc) < 0)
+			return -1;
+	}
+	if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
+		sc->p++;
+		if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-'))
+			sc->p++;
+		if (digits(sc) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+scan_word(struct scanner *sc, const char *w, size_t n)
+{
+	if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, w, n) != 0)
+		return -1;
+	sc->p += n;
+	return 0;
+}
+
+static int scan_value(struct scanner *sc, int depth);
+
+/* At '{' or '[': skip the container. */
+static int
+scan_container(struct scanner *sc, int depth)
+{
+	char close = *sc->p == '{' ? '}' : ']';
+	int first = 1, esc;
+
+	if (depth > SCAN_DEPTH)
+		return -1;
+	sc->p++;
+	for (;;) {
+		skip_ws(sc);
+		if (sc->p >= sc->end)
+			return -1;
+		if (*sc->p == close && first) {
+			sc->p++;
+			return 0;
+		}
+		if (close == '}') {
+			if (*sc->p != '"' || scan_string(sc, &esc) < 0)
+				return -1;
+			skip_ws(sc);
+			if (sc->p >= sc->end || *sc->p++ != ':')
+				return -1;
+		}
+		if (scan_value(sc, depth + 1) < 0)
+			return -1;
+		skip_ws(sc);
+		if (sc->p >= sc->end)
+			return -1;
+		if (*sc->p == close) {
+			sc->p++;
+			return 0;
+		}
+		if (*sc->p++ != ',')
+			return -1;
+		first = 0;
+	}
+}
+
+static int
+scan_value(struct scanner *sc, int depth)
+{
+	int esc;
+
+	skip_ws(sc);
+	if (sc->p >= sc->end)
+		return -1;
+	switch (*sc->p) {
+	case '{':
+	case '[':
+		return scan_container(sc, depth);
+	case '"':
+		return scan_string(sc, &esc);
+	case 't':
+		return scan_word(sc, "true", 4);
+	case 'f':
+		return scan_word(sc, "false", 5);
+	case 'n':
+		return scan_word(sc, "null", 4);
+	default:
+		return scan_number(sc);
+	}
+}
+
+static int
+watched(const char *k, size_t n, int esc, const char *const *watch)
+{
+	if (esc)
+		return 1;
+	for (; watch && *watch; watch++)
+		if (strlen(*watch) == n && memcmp(*watch, k, n) == 0)
+			return 1;
+	return 0;
+}
+
+int
+record_scan(const char *buf, size_t len, const char *const *watch,
+    struct record_scan *s)
+{
+	struct scanner sc = { buf, buf + len };
+	const char *key, *val;
+	size_t klen;
+	int esc;
+
+	memset(s, 0, sizeof *s);
+	skip_ws(&sc);
+	if (sc.p >= sc.end || *sc.p != '{')
+		return -1;
+	sc.p++;
+	skip_ws(&sc);
+	if (sc.p < sc.end && *sc.p == '}')
+		goto closed;
+	for (;;) {
+		skip_ws(&sc);
+		if (sc.p >= sc.end || *sc.p != '"')
+			return -1;
+		key = sc.p + 1;
+		if (scan_string(&sc, &esc) < 0)
+			return -1;
+		klen = (size_t)(sc.p - 1 - key);
+		s->nkeys++;
+		s->watched |= watched(key, klen, esc, watch);
+		skip_ws(&sc);
+		if (sc.p >= sc.end || *sc.p++ != ':')
+			return -1;
+		skip_ws(&sc);
+		val = sc.p;
+		if (scan_value(&sc, 1) < 0)
+			return -1;
+		if (!esc && klen == 4 && memcmp(key, "body", 4) == 0) {
+			s->body_kind = *val == '"' ? 's' : *val == 'n' ? 'n' :
+			    'o';
+			if (s->body_kind == 's') {
+				s->body = val + 1;
+				s->body_len = (size_t)(sc.p - val - 2);
+				s->body_escaped = memchr(s->body, '\\',
+				    s->body_len) != NULL;
+			}
+		}
+		skip_ws(&sc);
+		if (sc.p >= sc.end)
+			return -1;
+		if (*sc.p == '}')
+			break;
+		if (*sc.p++ != ',')
+			return -1;
+	}
+closed:
+	s->close = (size_t)(sc.p - buf);
+	sc.p++;
+	skip_ws(&sc);
+	return sc.p == sc.end ? 0 : -1;
+}
+
+int
+record_unescape(const char *raw, size_t n, struct buf *out)
+{
+	const char *p = raw, *end = raw + n, *run = raw;
+	uint32_t u, lo;
+	char enc[4], c;
+
+	while (p < end) {
+		if (*p != '\\') {
+			p++;
+			continue;
+		}
+		if (buf_add(out, run, (size_t)(p - run)) < 0)
+			return -1;
+		c = p[1];
+		p += 2;
+		if (c == 'u') {
+			hex4(p, &u);
+			p += 4;
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				hex4(p + 2, &lo);
+				u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+				p += 6;
+			}
+			if (buf_add(out, enc, utf8_encode(u, enc)) < 0)
+				return -1;
+		} else {
+			c = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n' :
+			    c == 'r' ? '\r' : c == 't' ? '\t' : c;
+			if (buf_addc(out, c) < 0)
+				return -1;
+		}
+		run = p;
+	}
+	return buf_add(out, run, (size_t)(end - run));
 }

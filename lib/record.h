@@ -66,3 +66,31 @@ int record_write(FILE *fp, const json_t *rec);
 const char *record_str(const json_t *rec, const char *key);
 
 #endif
+
+/* What record_scan() found in one line. */
+struct record_scan {
+	size_t close;		/* offset of the object's closing brace */
+	size_t nkeys;		/* top-level keys */
+	int watched;		/* some top-level key is in the watch list */
+	int body_kind;		/* 0 no "body", 's' string, 'n' null, 'o' other */
+	const char *body;	/* a string body's raw content, between quotes */
+	size_t body_len;
+	int body_escaped;	/* it holds backslash escapes */
+};
+
+/*
+ * Check, without building anything, that buf is one JSON object (RFC 8259,
+ * valid UTF-8, no lone surrogates) and note its closing brace, its "body"
+ * and whether a top-level key is one of watch (NULL-terminated; a key
+ * written with escapes counts as watched). Returns 0, or -1 if the line is
+ * not such an object or is nested deeper than the scanner goes; the caller
+ * then falls back to record_parse(), which gives the error message.
+ */
+int record_scan(const char *buf, size_t len, const char *const *watch,
+    struct record_scan *s);
+
+struct buf;
+
+/* Append the decoded text of a JSON string's content (as record_scan()
+ * vouched for it) to out. Returns 0, or -1 on ENOMEM. */
+int record_unescape(const char *raw, size_t n, struct buf *out);
