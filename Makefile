@@ -83,6 +83,12 @@ deps:
 			--no-install-recommends $$missing; \
 	fi
 
+# The main job, for now: what each of a few messages costs to send.
+demo: deps
+	$(MAKE) --no-print-directory all
+	$(BUILD)/bin/segment --table --smart --language tr \
+		--price 0.0079 < tests/data/sample.ndjson
+
 bench: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/segment.sh
 

@@ -306,8 +306,26 @@ put_char(uint32_t cp)
 	printf(" U+%04" PRIX32, cp);
 }
 
+/* Up to 50 code points of body, for a summary's heading. */
 static void
-summarise(struct seg *g, const char *label, struct gsm_result *res)
+put_preview(const char *body, size_t len)
+{
+	size_t i = 0, cps = 0;
+
+	while (i < len && cps < 50) {
+		i++;
+		while (i < len && ((unsigned char)body[i] & 0xC0) == 0x80)
+			i++;
+		cps++;
+	}
+	putchar('"');
+	put_visible(body, i);
+	fputs(i < len ? "\"...\n" : "\"\n", stdout);
+}
+
+static void
+summarise(struct seg *g, const char *label, const char *body, size_t len,
+    struct gsm_result *res)
 {
 	int gsm7 = res->encoding == GSM_GSM7;
 	size_t i, n;
@@ -315,8 +333,10 @@ summarise(struct seg *g, const char *label, struct gsm_result *res)
 
 	if (g->count++)
 		putchar('\n');
-	if (g->labels)
-		printf("%s\n", label);
+	if (g->labels) {
+		printf("%s: ", label);
+		put_preview(body, len);
+	}
 	printf("%s, %zu segment%s: %zu %s, %zu left of %zu per segment\n",
 	    gsm_encoding_name(res->encoding), res->segments,
 	    res->segments == 1 ? "" : "s", res->units,
@@ -417,7 +437,7 @@ one(struct seg *g, const char *where, const char *line, size_t close,
 		return -1;
 	}
 	if (!g->json) {
-		summarise(g, where, &res);
+		summarise(g, where, body, len, &res);
 		return 0;
 	}
 	g->out.len = 0;
