@@ -106,7 +106,8 @@ int gsm_analyze(struct gsm_ctx *ctx, const char *s, size_t len,
     const struct gsm_opts *opts, struct gsm_result *res, struct errbuf *e);
 
 /*
- * Re-cut res->parts preferring to end a part after a space, where that
+ * Re-cut res->parts so that a part ends at a space (after it, or before
+ * one that starts the next part) rather than inside a word, where that
  * costs no extra segment. Only part boundaries move.
  */
 void gsm_split_words(struct gsm_ctx *ctx, struct gsm_result *res);
