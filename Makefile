@@ -11,7 +11,7 @@ ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 BUILD ?= build
 
 # Debian 12 package names; `make deps` installs whichever are missing.
-DEBS = gcc make pkg-config perl jq groff-base \
+DEBS = gcc make pkg-config perl jq groff-base zsh \
 	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
 	libutf8proc-dev libssl-dev
 PKGS = jansson libutf8proc

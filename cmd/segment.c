@@ -555,9 +555,11 @@ from_records(struct seg *g)
 	while ((rc = record_getline(&rr, &e)) != 0) {
 		if (rc < 0) {
 			diag_warn("%s", e.msg);
-			g->ret = EXIT_PARTIAL;
-			if (ferror(stdin))
+			if (ferror(stdin)) {
+				g->ret = EXIT_IOERR;
 				break;
+			}
+			g->ret = EXIT_PARTIAL;
 			continue;
 		}
 		if (rr.len == 0)

@@ -1,0 +1,91 @@
+#!/bin/sh
+# segment(1): what a user of the command relies on.
+. tests/lib.sh
+
+seg() { "$bin/segment" "$@"; }
+
+# One message per argument, NDJSON in a pipe.
+out=$(seg 'Hello world' | jq -c '[.type,.body,.encoding,.segments,.units,.unit,.units_left,.per_segment]')
+is 'an argument becomes a message record' "$out" \
+	'["message","Hello world","GSM-7",1,11,"septet",149,160]'
+out=$(seg one two | wc -l)
+is 'one record per argument' "$out" 2
+
+out=$(seg 'It’s 😀' | jq -c '[.encoding,.units,.code_points,.non_gsm[].code_point,.non_gsm[].index,.non_gsm[].byte]')
+is 'UCS-2 names the characters that forced it, with positions' "$out" \
+	'["UCS-2",7,6,"U+2019","U+1F600",2,5,2,7]'
+
+# Boundaries a user can check by hand.
+a160=$(printf 'a%.0s' $(seq 160))
+is '160 septets: 1 segment' "$(seg "$a160" | jq .segments)" 1
+is '161 septets: 2 segments' "$(seg "${a160}a" | jq -c '[.segments,.per_segment,.units_left,.udh_octets]')" '[2,153,145,6]'
+br=$(printf ']%.0s' $(seq 153))
+is '153 x ] is 3 segments: escape pairs are never split' \
+	"$(seg --split "$br" | jq -c '[.segments,(.parts|map(length))]')" '[3,[76,76,1]]'
+is 'empty body: 1 segment of 0, flagged' "$(seg '' | jq -c '[.segments,.units,.flags]')" '[1,0,["empty"]]'
+is 'CRLF costs two septets' "$(printf '{"body":"a\\r\\nb"}\n' | seg | jq -c '[.units,.graphemes]')" '[4,3]'
+
+# NDJSON in: annotate records with a body, pass the rest through as they are.
+printf '%s\n' '{"type":"conversation","thread":"+15551234567","x":[1,{"y":2}]}' \
+	'{"type":"message","z":1,"body":"hi","a":2}' \
+	'{"type":"message","body":"hi","segments":99,"encoding":"x"}' \
+	'{"type":"message","body":null}' >"$tmp/in"
+seg <"$tmp/in" >"$tmp/out"
+is 'records without a body pass through byte for byte' \
+	"$(sed -n 1p "$tmp/out")" "$(sed -n 1p "$tmp/in")"
+is 'fields keep their order; figures are appended' \
+	"$(sed -n 2p "$tmp/out" | jq -c 'keys_unsorted[0:5]')" '["type","z","body","a","encoding"]'
+is 'stale figures in a record are replaced, not duplicated' \
+	"$(sed -n 3p "$tmp/out" | jq -c '[.segments,.encoding]')" '[1,"GSM-7"]'
+is 'a null body passes through' "$(sed -n 4p "$tmp/out")" '{"type":"message","body":null}'
+
+# Bad input: reported with where and what, the rest processed, exit 1.
+printf '%s\n' '{"body":"one"}' 'not json' '{"body":5}' '{"body":"two"}' >"$tmp/in"
+printf '{"body":"\377"}\n' >>"$tmp/in"
+seg <"$tmp/in" >"$tmp/out" 2>"$tmp/err"; rc=$?
+is 'bad lines give exit 1' "$rc" 1
+is 'good records around bad lines all come out' "$(jq -r .body "$tmp/out" | tr '\n' ' ')" 'one 5 two '
+check 'a line that is not JSON is named by line' "grep -q '^segment: stdin:2: invalid JSON' $tmp/err"
+check 'a body that is not a string is named' "grep -q '^segment: stdin:3: body is not a string' $tmp/err"
+check 'invalid UTF-8 is named with its byte offset' "grep -q '^segment: stdin:5: invalid UTF-8 at byte 9' $tmp/err"
+printf '{"body":"x"}\n{"body":"cut' | seg >"$tmp/out" 2>"$tmp/err"; rc=$?
+is 'a last line without newline is an error' "$rc" 1
+check 'and says so' "grep -q 'stdin:2: last line has no newline' $tmp/err"
+is 'the lines before it are done' "$(jq -r .body "$tmp/out")" x
+seg "$(printf 'ab\377')" >/dev/null 2>"$tmp/err"; rc=$?
+is 'an argument that is not UTF-8: exit 1' "$rc" 1
+check 'named by argument and byte' "grep -q 'argument 1: invalid UTF-8 at byte 2' $tmp/err"
+printf 'abc\377' | seg --raw >/dev/null 2>&1; rc=$?
+is '--raw input that is not UTF-8: exit 65' "$rc" 65
+
+# --raw: all of stdin is one text, nothing trimmed.
+is '--raw counts the trailing newline' "$(printf 'hi\n' | seg --raw | jq .units)" 3
+
+# Options.
+is '--smart rewrites look-alikes and says what it changed' \
+	"$(seg --smart 'It’s' | jq -c '[.encoding,.smart_changes[0].code_point,.smart_changes[0].to,.smart_changes[0].index]')" \
+	'["GSM-7","U+2019","'"'"'",2]'
+tr151='Merhaba Ayşe, siparişiniz bugün kargoya verildi. Teslimat için lütfen kapıda bulunun. Sorularınız için bize yazın. Teşekkürler, iyi günler dileriz!!'
+is 'a Turkish text without tables is UCS-2' "$(seg "$tr151" | jq -c '[.encoding,.segments]')" '["UCS-2",3]'
+is '--language tr: one segment with the Turkish table' \
+	"$(seg --language tr "$tr151" | jq -c '[.encoding,.segments,.shift_tables.locking,.udh_octets,.per_segment]')" \
+	'["GSM-7",1,"turkish",4,155]'
+is '--price multiplies exactly' "$(seg --price 0.0079 "${a160}a" | jq -r .price)" 0.0158
+words=$(printf 'word %.0s' $(seq 40))
+is '--split=words ends parts after a space at no extra cost' \
+	"$(seg --split=words "$words" | jq -c '[.segments,(.parts[0]|endswith(" "))]')" '[2,true]'
+check '--table gives a summary in a pipe' "seg --table 'Hi' | grep -q '^GSM-7, 1 segment: 2 septets'"
+
+# Usage and I/O errors, by exit code.
+seg --bogus >/dev/null 2>&1; is 'an unknown option: exit 2' "$?" 2
+seg --price abc x >/dev/null 2>&1; is 'a bad price: exit 2' "$?" 2
+seg --language xx x >/dev/null 2>&1; is 'an unknown language: exit 2' "$?" 2
+seg --json --table x >/dev/null 2>&1; is '--json with --table: exit 2' "$?" 2
+seg --raw x >/dev/null 2>&1; is '--raw with TEXT: exit 2' "$?" 2
+if [ -w /dev/full ]; then
+	seg x >/dev/full 2>/dev/null; is 'a full disk on stdout: exit 74' "$?" 74
+fi
+check '--help prints usage on stdout' "seg --help | grep -q '^usage: segment'"
+check '--version' "seg --version | grep -q '^segment (smsdesk) '"
+
+done_testing
