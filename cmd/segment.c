@@ -159,12 +159,17 @@ static const char *const fields[] = {
 static void
 add_char(struct buf *b, uint32_t cp, size_t index, size_t byte)
 {
-	char u[4], code[32];
+	static const char hex[] = "0123456789ABCDEF";
+	char u[4], code[8];
+	int n = 0, shift = cp > 0xFFFFF ? 20 : cp > 0xFFFF ? 16 : 12;
 
 	buf_addlit(b, "{\"char\":");
 	buf_add_jstr(b, u, utf8_encode(cp, u));
-	snprintf(code, sizeof code, ",\"code_point\":\"U+%04" PRIX32 "\"", cp);
-	buf_adds(b, code);
+	for (; shift >= 0; shift -= 4)
+		code[n++] = hex[cp >> shift & 0xF];
+	buf_addlit(b, ",\"code_point\":\"U+");
+	buf_add(b, code, (size_t)n);
+	buf_addc(b, '"');
 	add_num(b, "\"index\":", index);
 	add_num(b, "\"byte\":", byte);
 }
@@ -657,6 +662,9 @@ main(int argc, char **argv)
 		diag_die(EXIT_USAGE, "--raw reads stdin: no TEXT arguments");
 	if (g.json < 0)
 		g.json = !isatty(STDOUT_FILENO);
+	/* A pipe's default 4 KiB buffer makes a write(2) every 20 records. */
+	if (g.json && setvbuf(stdout, NULL, _IOFBF, 1 << 16) != 0)
+		diag_die(EXIT_IOERR, "stdout: %s", strerror(errno));
 	if (!(g.gsm = gsm_ctx_new()))
 		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 

@@ -16,8 +16,8 @@ buf_free(struct buf *b)
 	b->err = 0;
 }
 
-static int
-reserve(struct buf *b, size_t n)
+int
+buf_grow(struct buf *b, size_t n)
 {
 	size_t cap;
 	char *np;
@@ -35,25 +35,6 @@ reserve(struct buf *b, size_t n)
 	}
 	b->p = np;
 	b->cap = cap;
-	return 0;
-}
-
-int
-buf_add(struct buf *b, const void *p, size_t n)
-{
-	if (reserve(b, n) < 0)
-		return -1;
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
-int
-buf_addc(struct buf *b, char c)
-{
-	if (reserve(b, 1) < 0)
-		return -1;
-	b->p[b->len++] = c;
 	return 0;
 }
 
@@ -82,7 +63,7 @@ buf_add_jstr(struct buf *b, const char *s, size_t n)
 	size_t i, run = 0;
 
 	/* Worst case: every byte a \u00XX escape. */
-	if (reserve(b, n * 6 + 2) < 0)
+	if (buf_grow(b, n * 6 + 2) < 0)
 		return -1;
 	b->p[b->len++] = '"';
 	for (i = 0; i < n; i++) {

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct buf {
 	char *p;
@@ -18,8 +19,29 @@ struct buf {
 };
 
 void buf_free(struct buf *b);
-int buf_add(struct buf *b, const void *p, size_t n);
-int buf_addc(struct buf *b, char c);
+
+/* Make room for n more bytes (the slow path of the appends below). */
+int buf_grow(struct buf *b, size_t n);
+
+static inline int
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap && buf_grow(b, n) < 0)
+		return -1;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static inline int
+buf_addc(struct buf *b, char c)
+{
+	if (b->len + 1 > b->cap && buf_grow(b, 1) < 0)
+		return -1;
+	b->p[b->len++] = c;
+	return 0;
+}
+
 int buf_adds(struct buf *b, const char *s);
 
 /* Append a string literal. */

@@ -190,28 +190,15 @@ smart_find(uint32_t cp)
 	    sizeof gsm_smart_map[0], smart_cmp);
 }
 
-static int
-push(struct gsm_ctx *c, uint32_t cp, size_t index, size_t byte)
-{
-	if (c->n == c->cap && grow_text(c, c->n + 1) < 0)
-		return -1;
-	c->text[c->n] = cp;
-	c->src_index[c->n] = index;
-	c->src_byte[c->n] = byte;
-	c->n++;
-	return 0;
-}
-
 /* Decode s into c->text, substituting when smart. */
 static int
 decode(struct gsm_ctx *c, const char *s, size_t len, int smart,
     struct gsm_result *res, struct errbuf *e)
 {
-	size_t i = 0, index = 0, at, k;
+	size_t i = 0, index = 0, at, k, n = 0;
 	const struct gsm_smart *sm;
 	uint32_t cp;
 
-	c->n = 0;
 	res->n_changes = 0;
 	if (grow_text(c, len + 1) < 0)
 		return -1;
@@ -223,22 +210,28 @@ decode(struct gsm_ctx *c, const char *s, size_t len, int smart,
 			errno = EILSEQ;
 			return errf(e, "invalid UTF-8 at byte %zu", at);
 		}
-		if (smart && (sm = smart_find(cp))) {
-			if (grow(&c->changes, &c->changes_cap,
-			    res->n_changes + 1, sizeof *c->changes) < 0)
-				return -1;
-			c->changes[res->n_changes++] = (struct gsm_change){
-				.from = cp, .to = sm->to, .index = index,
-				.byte = at };
-			for (k = 0; sm->to[k]; k++)
-				if (push(c, (unsigned char)sm->to[k], index,
-				    at) < 0)
-					return -1;
-		} else if (push(c, cp, index, at) < 0) {
+		if (!smart || !(sm = smart_find(cp))) {
+			/* No more code points than bytes: no growth here. */
+			c->text[n] = cp;
+			c->src_index[n] = index++;
+			c->src_byte[n++] = at;
+			continue;
+		}
+		if (grow(&c->changes, &c->changes_cap, res->n_changes + 1,
+		    sizeof *c->changes) < 0)
 			return -1;
+		c->changes[res->n_changes++] = (struct gsm_change){
+			.from = cp, .to = sm->to, .index = index, .byte = at };
+		for (k = 0; sm->to[k]; k++) {
+			if (n == c->cap && grow_text(c, n + 1) < 0)
+				return -1;
+			c->text[n] = (unsigned char)sm->to[k];
+			c->src_index[n] = index;
+			c->src_byte[n++] = at;
 		}
 		index++;
 	}
+	c->n = n;
 	res->changes = c->changes;
 	return 0;
 }
@@ -269,12 +262,12 @@ gsm7_costs(const struct gsm_ctx *c, int lock, int shift, uint8_t *cost)
 
 /*
  * Cut text into parts of at most `cap` units (after the one-part check),
- * ending parts only where brk allows (brk NULL: anywhere). Stores the parts
- * when parts is non-NULL. Returns the number of parts.
+ * ending parts only where brk allows (brk NULL: anywhere). With store,
+ * the parts go to c->parts. Returns the number of parts, 0 on ENOMEM.
  */
 static size_t
-cut(const struct gsm_ctx *c, const uint8_t *cost, const uint8_t *brk,
-    size_t cap, struct gsm_part *parts)
+cut(struct gsm_ctx *c, const uint8_t *cost, const uint8_t *brk,
+    size_t cap, int store)
 {
 	size_t n = 0, start = 0, used = 0, i = 0, j, w;
 
@@ -282,8 +275,11 @@ cut(const struct gsm_ctx *c, const uint8_t *cost, const uint8_t *brk,
 		for (w = cost[i], j = i + 1; j < c->n && brk && !brk[j]; j++)
 			w += cost[j];
 		if (used + w > cap && used > 0) {
-			if (parts)
-				parts[n] = (struct gsm_part){ start, i, used };
+			if (store && (grow(&c->parts, &c->parts_cap, n + 2,
+			    sizeof *c->parts) < 0))
+				return 0;
+			if (store)
+				c->parts[n] = (struct gsm_part){ start, i, used };
 			n++;
 			start = i;
 			used = 0;
@@ -291,8 +287,11 @@ cut(const struct gsm_ctx *c, const uint8_t *cost, const uint8_t *brk,
 		used += w;
 		i = j;
 	}
-	if (parts)
-		parts[n] = (struct gsm_part){ start, c->n, used };
+	if (store && grow(&c->parts, &c->parts_cap, n + 1,
+	    sizeof *c->parts) < 0)
+		return 0;
+	if (store)
+		c->parts[n] = (struct gsm_part){ start, c->n, used };
 	return n + 1;
 }
 
@@ -312,9 +311,10 @@ struct candidate {
 	size_t udh1, udhn;
 };
 
-static void
-candidate_size(const struct gsm_ctx *c, struct candidate *k,
-    const uint8_t *cost, const uint8_t *brk)
+/* Size k up; with store, leave its parts in c->parts. 0 or -1 (ENOMEM). */
+static int
+candidate_size(struct gsm_ctx *c, struct candidate *k, const uint8_t *cost,
+    const uint8_t *brk, int store)
 {
 	if (k->enc == GSM_UCS2) {
 		k->udh1 = 0;
@@ -327,8 +327,15 @@ candidate_size(const struct gsm_ctx *c, struct candidate *k,
 		k->cap1 = gsm7_capacity(k->udh1);
 		k->capn = gsm7_capacity(k->udhn);
 	}
-	k->parts = (size_t)k->units <= k->cap1 ? 1 :
-	    cut(c, cost, brk, k->capn, NULL);
+	if ((size_t)k->units > k->cap1)
+		k->parts = cut(c, cost, brk, k->capn, store);
+	else if (store && grow(&c->parts, &c->parts_cap, 1,
+	    sizeof *c->parts) == 0)
+		k->parts = 1, c->parts[0] = (struct gsm_part){ 0, c->n,
+		    (size_t)k->units };
+	else
+		k->parts = store ? 0 : 1;
+	return k->parts ? 0 : -1;
 }
 
 /*
@@ -358,10 +365,19 @@ ucs2_costs(struct gsm_ctx *c, size_t capn, size_t *graphemes)
 	long total = 0;
 
 	for (i = 0; i <= c->n; i++) {
-		int b = i == 0 || i == c->n ||
-		    utf8proc_grapheme_break_stateful(
-			(utf8proc_int32_t)c->text[i - 1],
-			(utf8proc_int32_t)c->text[i], &state);
+		int b;
+
+		if (i == 0 || i == c->n) {
+			b = 1;
+		} else if (c->text[i - 1] < 0x300 && c->text[i] < 0x300) {
+			/* No extenders, joiners or flags: only CR LF holds. */
+			b = c->text[i - 1] != '\r' || c->text[i] != '\n';
+			state = 0;
+		} else {
+			b = utf8proc_grapheme_break_stateful(
+			    (utf8proc_int32_t)c->text[i - 1],
+			    (utf8proc_int32_t)c->text[i], &state);
+		}
 
 		if (b && i > 0) {
 			g++;
@@ -430,21 +446,26 @@ gsm_analyze(struct gsm_ctx *c, const char *s, size_t len,
 		return -1;
 
 	res->code_points = c->n;
-	for (i = 0; i < c->n; i++) {
-		res->utf16_units += utf16_units(c->text[i]);
-		simple &= c->text[i] < 0x300;
-	}
+	for (i = 0; i < c->n; i++)
+		if (c->text[i] >= 0x300) {
+			simple = 0;
+			break;
+		}
+	res->utf16_units = c->n;
+	for (; i < c->n; i++)
+		res->utf16_units += c->text[i] > 0xFFFF;
 
+	/* The default alphabet or UCS-2; its parts stay unless beaten. */
 	best = (struct candidate){ .enc = GSM_GSM7 };
 	best.units = gsm7_costs(c, 0, 0, c->cost);
-	if (best.units >= 0) {
-		candidate_size(c, &best, c->cost, NULL);
-	} else {
+	if (best.units < 0) {
 		best = (struct candidate){ .enc = GSM_UCS2 };
 		best.units = ucs2_costs(c, (PDU_OCTETS - CONCAT_UDH) / 2,
 		    &res->graphemes);
-		candidate_size(c, &best, c->cost, c->brk);
 	}
+	if (candidate_size(c, &best, c->cost,
+	    best.enc == GSM_UCS2 ? c->brk : NULL, 1) < 0)
+		return -1;
 
 	for (lock = 0; opts->languages && lock < GSM_LANG_COUNT; lock++) {
 		if (lock && !(opts->languages & 1u << lock))
@@ -462,10 +483,12 @@ gsm_analyze(struct gsm_ctx *c, const char *s, size_t len,
 				.shift = shift, .ies = !!lock + !!shift };
 			if ((k.units = gsm7_costs(c, lock, shift, c->alt)) < 0)
 				continue;
-			candidate_size(c, &k, c->alt, NULL);
+			candidate_size(c, &k, c->alt, NULL, 0);
 			if (better(&k, &best)) {
 				best = k;
 				memcpy(c->cost, c->alt, c->n);
+				if (candidate_size(c, &best, c->cost, NULL, 1) < 0)
+					return -1;
 			}
 		}
 	}
@@ -492,15 +515,10 @@ gsm_analyze(struct gsm_ctx *c, const char *s, size_t len,
 			    (utf8proc_int32_t)c->text[i], &state);
 	}
 
-	if (grow(&c->parts, &c->parts_cap, best.parts, sizeof *c->parts) < 0)
-		return -1;
 	if (best.parts == 1) {
-		c->parts[0] = (struct gsm_part){ 0, c->n, res->units };
 		res->capacity = best.cap1;
 		res->udh_octets = best.udh1;
 	} else {
-		cut(c, c->cost, best.enc == GSM_UCS2 ? c->brk : NULL,
-		    best.capn, c->parts);
 		res->capacity = best.capn;
 		res->udh_octets = best.udhn;
 	}

@@ -409,7 +409,8 @@ watched(const char *k, size_t n, int esc, const char *const *watch)
 	if (esc)
 		return 1;
 	for (; watch && *watch; watch++)
-		if (strlen(*watch) == n && memcmp(*watch, k, n) == 0)
+		if (**watch == *k && strncmp(*watch, k, n) == 0 &&
+		    (*watch)[n] == '\0')
 			return 1;
 	return 0;
 }
