@@ -1,0 +1,427 @@
+/*
+ * provider-twilio.c: Twilio's webhooks (providers.md 1.6 to 1.8).
+ *
+ * Twilio signs a request with X-Twilio-Signature: base64 of HMAC-SHA1,
+ * keyed by the account's auth token, over the URL it requested followed
+ * by the POST parameters, each name then value, sorted in byte order. A
+ * GET has its parameters in the URL already and appends nothing. A JSON
+ * body is signed through the URL alone, which then carries bodySHA256,
+ * the hex SHA-256 of the raw body, checked here too. Twilio's own
+ * validator accepts the URL written with or without the scheme's default
+ * port, because what Twilio signs depends on how the URL was configured;
+ * we do the same and try both. The query is never reordered or re-encoded:
+ * it is signed as written. libsodium has no SHA-1, so the HMAC comes from
+ * libcrypto; the comparison is libsodium's constant-time one.
+ *
+ * An inbound message and a status callback arrive as the same kind of
+ * form; a status callback is the one with MessageStatus. The answer to
+ * either is TwiML: an empty <Response> says "no reply".
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sodium.h>
+
+#include "provider.h"
+#include "utf8.h"
+
+#define SIG_LEN 28		/* base64 of a 20-byte SHA-1 MAC */
+#define TWIML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
+#define TWIML_TAIL "</Response>"
+
+/* Byte order, a shorter string before any longer one it begins. */
+static int
+bytecmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	return c ? c : (an > bn) - (an < bn);
+}
+
+static int
+paircmp(const void *x, const void *y)
+{
+	const struct form_pair *a = *(const struct form_pair *const *)x;
+	const struct form_pair *b = *(const struct form_pair *const *)y;
+	int c = bytecmp(a->name, a->name_len, b->name, b->name_len);
+
+	return c ? c : bytecmp(a->value, a->value_len, b->value, b->value_len);
+}
+
+/*
+ * Append f's pairs to s as Twilio's validator does: sorted by name, a
+ * repeated name's values sorted, an exact duplicate pair once.
+ */
+static int
+add_params(struct buf *s, const struct form *f)
+{
+	const struct form_pair **v, *prev = NULL;
+
+	if (f == NULL || f->n == 0)
+		return 0;
+	if (!(v = malloc(f->n * sizeof *v)))
+		return -1;
+	for (size_t i = 0; i < f->n; i++)
+		v[i] = &f->pairs[i];
+	qsort(v, f->n, sizeof *v, paircmp);
+	for (size_t i = 0; i < f->n; i++) {
+		if (prev && paircmp(&prev, &v[i]) == 0)
+			continue;
+		buf_add(s, v[i]->name, v[i]->name_len);
+		buf_add(s, v[i]->value, v[i]->value_len);
+		prev = v[i];
+	}
+	free(v);
+	return s->err ? -1 : 0;
+}
+
+int
+twilio_signature(const char *token, const char *url, const struct form *f,
+    char out[29])
+{
+	struct buf s = { 0 };
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	size_t toklen = strlen(token);
+	int r = -1;
+
+	if (buf_adds(&s, url) < 0 || add_params(&s, f) < 0) {
+		errno = ENOMEM;
+		goto done;
+	}
+	if (toklen > 1024 || !HMAC(EVP_sha1(), token, (int)toklen,
+	    (const unsigned char *)s.p, s.len, mac, &maclen) || maclen != 20) {
+		errno = EINVAL;
+		goto done;
+	}
+	EVP_EncodeBlock((unsigned char *)out, mac, 20);
+	r = 0;
+done:
+	sodium_memzero(mac, sizeof mac);
+	buf_free(&s);
+	return r;
+}
+
+/*
+ * The other spelling of url that Twilio's validator also accepts: without
+ * its port if that is the scheme's default, or with the default port if
+ * it has none. Returns 1 with the spelling in alt, 0 if there is none
+ * (another scheme, or another port), -1 on ENOMEM.
+ */
+static int
+other_spelling(const char *url, struct buf *alt)
+{
+	const char *dport, *auth, *end, *host, *colon = NULL;
+
+	if (strncasecmp(url, "https://", 8) == 0)
+		dport = "443", auth = url + 8;
+	else if (strncasecmp(url, "http://", 7) == 0)
+		dport = "80", auth = url + 7;
+	else
+		return 0;
+	end = auth + strcspn(auth, "/?#");
+	host = auth;
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			host = p + 1;
+	if (*host == '[')
+		host = memchr(host, ']', (size_t)(end - host));
+	for (const char *p = host ? host : end; p < end; p++)
+		if (*p == ':')
+			colon = p;
+	if (colon == NULL) {
+		buf_add(alt, url, (size_t)(end - url));
+		buf_addc(alt, ':');
+		buf_adds(alt, dport);
+	} else if ((size_t)(end - colon - 1) == strlen(dport) &&
+	    memcmp(colon + 1, dport, strlen(dport)) == 0) {
+		buf_add(alt, url, (size_t)(colon - url));
+	} else {
+		return 0;
+	}
+	buf_adds(alt, end);
+	buf_addc(alt, '\0');
+	return alt->err ? -1 : 1;
+}
+
+/* The media type of a Content-Type value is application/json. */
+static int
+is_json(const char *ctype)
+{
+	size_t n;
+
+	if (ctype == NULL)
+		return 0;
+	ctype += strspn(ctype, " \t");
+	n = strcspn(ctype, "; \t");
+	return n == 16 && strncasecmp(ctype, "application/json", n) == 0;
+}
+
+/*
+ * The value of the first bodySHA256 parameter in url's query, as
+ * written; *n gets its length. NULL if there is none.
+ */
+static const char *
+body_hash_param(const char *url, size_t *n)
+{
+	const char *p = strchr(url, '?'), *end;
+
+	if (p == NULL)
+		return NULL;
+	end = p + strcspn(p, "#");
+	while (p < end) {
+		const char *next;
+
+		p++;
+		next = p + strcspn(p, "&#");
+		if (next - p >= 11 && memcmp(p, "bodySHA256=", 11) == 0) {
+			*n = (size_t)(next - p - 11);
+			return p + 11;
+		}
+		p = next;
+	}
+	return NULL;
+}
+
+static int
+check_body_hash(const struct webhook_request *rq, struct errbuf *e)
+{
+	unsigned char want[crypto_hash_sha256_BYTES];
+	unsigned char got[crypto_hash_sha256_BYTES];
+	const char *hex, *hex_end;
+	size_t n, binlen;
+
+	if (!(hex = body_hash_param(rq->url, &n))) {
+		errno = EINVAL;
+		return errf(e, "JSON body, but no bodySHA256 in the URL");
+	}
+	if (n != 2 * sizeof want ||
+	    sodium_hex2bin(want, sizeof want, hex, n, NULL, &binlen,
+	    &hex_end) < 0 || binlen != sizeof want || hex_end != hex + n) {
+		errno = EINVAL;
+		return errf(e, "bodySHA256 in the URL is not a SHA-256 in hex");
+	}
+	crypto_hash_sha256(got, (const unsigned char *)rq->body,
+	    rq->body_len);
+	if (sodium_memcmp(got, want, sizeof want) != 0) {
+		errno = EACCES;
+		return errf(e, "body does not match bodySHA256");
+	}
+	return 0;
+}
+
+static int
+twilio_verify(const char *token, const struct webhook_request *rq,
+    struct errbuf *e)
+{
+	const char *sig = rq->sig[0];
+	const struct form *params = NULL;
+	struct buf alt = { 0 };
+	char want[SIG_LEN + 1];
+	int nalt, match = 0;
+
+	if (sodium_init() < 0) {
+		errno = ENOMEM;
+		return errf(e, "cannot initialise libsodium");
+	}
+	if (token == NULL || *token == '\0') {
+		errno = EINVAL;
+		return errf(e, "no auth token to check signatures with");
+	}
+	if (rq->url == NULL || *rq->url == '\0') {
+		errno = EINVAL;
+		return errf(e, "no public URL to check signatures against");
+	}
+	if (sig == NULL) {
+		errno = EINVAL;
+		return errf(e, "missing X-Twilio-Signature header");
+	}
+	if (rq->method && strcmp(rq->method, "GET") == 0) {
+		params = NULL;	/* they are in the URL, signed with it */
+	} else if (is_json(rq->content_type)) {
+		if (check_body_hash(rq, e) < 0)
+			return -1;
+	} else if (rq->form == NULL) {
+		errno = EINVAL;
+		return errf(e, "POST without form parameters");
+	} else {
+		params = rq->form;
+	}
+	if ((nalt = other_spelling(rq->url, &alt)) < 0)
+		goto nomem;
+	/* Both spellings are always computed, so timing tells nothing. */
+	if (twilio_signature(token, rq->url, params, want) < 0)
+		goto nomem;
+	match |= strlen(sig) == SIG_LEN &&
+	    sodium_memcmp(want, sig, SIG_LEN) == 0;
+	if (nalt) {
+		if (twilio_signature(token, alt.p, params, want) < 0)
+			goto nomem;
+		match |= strlen(sig) == SIG_LEN &&
+		    sodium_memcmp(want, sig, SIG_LEN) == 0;
+	}
+	buf_free(&alt);
+	if (!match) {
+		errno = EACCES;
+		return errf(e, "X-Twilio-Signature does not match");
+	}
+	return 0;
+nomem:
+	buf_free(&alt);
+	errno = ENOMEM;
+	return errf(e, "%s", strerror(ENOMEM));
+}
+
+/*
+ * The value of the parameter name as one string: *out NULL if it is
+ * absent; an error if it must be there and is absent or empty, or if it
+ * holds a NUL.
+ */
+static int
+field(const struct form *f, const char *name, int required, const char **out,
+    struct errbuf *e)
+{
+	const struct form_pair *fp = form_find(f, name);
+
+	*out = NULL;
+	if (fp == NULL || fp->value_len == 0) {
+		if (!required)
+			return 0;
+		errno = EINVAL;
+		return errf(e, fp ? "empty %s" : "missing %s", name);
+	}
+	if (strlen(fp->value) != fp->value_len) {
+		errno = EINVAL;
+		return errf(e, "%s: holds a NUL byte", name);
+	}
+	*out = fp->value;
+	return 0;
+}
+
+/* A decimal count of at most 4 digits, else 0 (unknown). */
+static int
+count(const char *s)
+{
+	int v = 0;
+
+	if (s == NULL || strspn(s, "0123456789") != strlen(s) ||
+	    strlen(s) > 4)
+		return 0;
+	for (; *s; s++)
+		v = v * 10 + (*s - '0');
+	return v;
+}
+
+static int
+twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
+    struct errbuf *e)
+{
+	const struct form *f = rq->form;
+	const struct form_pair *body;
+	const char *segs;
+
+	memset(ev, 0, sizeof *ev);
+	if (f == NULL) {
+		errno = EINVAL;
+		return errf(e, "not a form: Twilio messaging webhooks are "
+		    "form-encoded");
+	}
+	ev->form = f;
+	ev->body = "";
+	if (field(f, "MessageSid", 1, &ev->id, e) < 0)
+		return -1;
+	if (form_find(f, "MessageStatus")) {
+		ev->kind = WEBHOOK_STATUS;
+		if (field(f, "MessageStatus", 1, &ev->status, e) < 0 ||
+		    field(f, "ErrorCode", 0, &ev->error_code, e) < 0 ||
+		    field(f, "From", 0, &ev->from, e) < 0 ||
+		    field(f, "To", 0, &ev->to, e) < 0)
+			return -1;
+		return 0;
+	}
+	ev->kind = WEBHOOK_MESSAGE;
+	if (field(f, "From", 1, &ev->from, e) < 0 ||
+	    field(f, "To", 1, &ev->to, e) < 0 ||
+	    field(f, "NumSegments", 0, &segs, e) < 0 ||
+	    field(f, "OptOutType", 0, &ev->optout_type, e) < 0 ||
+	    field(f, "SmsStatus", 0, &ev->status, e) < 0)
+		return -1;
+	if (ev->status == NULL)
+		ev->status = "received";
+	if ((body = form_find(f, "Body")) != NULL) {
+		ev->body = body->value;
+		ev->body_len = body->value_len;
+	}
+	ev->num_segments = count(segs);
+	return 0;
+}
+
+/* Append text to out as XML character data. */
+static int
+add_xml_text(struct buf *out, const char *text, size_t len,
+    struct errbuf *e)
+{
+	size_t i = 0, start;
+	uint32_t cp;
+
+	while (i < len) {
+		start = i;
+		if (utf8_next(text, len, &i, &cp) < 0) {
+			errno = EINVAL;
+			return errf(e, "reply text: invalid UTF-8 at byte %zu",
+			    i + 1);
+		}
+		/* XML 1.0 cannot carry other controls, even escaped. */
+		if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+		    cp == 0xFFFE || cp == 0xFFFF) {
+			errno = EINVAL;
+			return errf(e, "reply text: U+%04X cannot be sent in "
+			    "TwiML", (unsigned)cp);
+		}
+		switch (cp) {
+		case '&': buf_addlit(out, "&amp;"); break;
+		case '<': buf_addlit(out, "&lt;"); break;
+		case '>': buf_addlit(out, "&gt;"); break;
+		/* A bare CR would be read back as LF. */
+		case '\r': buf_addlit(out, "&#13;"); break;
+		default: buf_add(out, text + start, i - start);
+		}
+	}
+	return 0;
+}
+
+static int
+twilio_reply(const char *text, size_t len, struct buf *out,
+    const char **content_type, struct errbuf *e)
+{
+	size_t mark = out->len;
+
+	*content_type = "text/xml";
+	buf_addlit(out, TWIML_HEAD);
+	if (text && len > 0) {
+		buf_addlit(out, "<Message>");
+		if (add_xml_text(out, text, len, e) < 0) {
+			out->len = mark;
+			return -1;
+		}
+		buf_addlit(out, "</Message>");
+	}
+	buf_addlit(out, TWIML_TAIL);
+	if (out->err) {
+		errno = ENOMEM;
+		return errf(e, "%s", strerror(ENOMEM));
+	}
+	return 0;
+}
+
+const struct provider provider_twilio = {
+	.name = "twilio",
+	.sig_headers = { "X-Twilio-Signature", NULL },
+	.verify = twilio_verify,
+	.parse = twilio_parse,
+	.reply = twilio_reply,
+};
