@@ -11,10 +11,10 @@ ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 BUILD ?= build
 
 # Debian 12 package names; `make deps` installs whichever are missing.
-DEBS = gcc make pkg-config perl jq groff-base zsh \
+DEBS = gcc libc6-dev make pkg-config perl jq groff-base zsh curl \
 	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
 	libutf8proc-dev libssl-dev
-PKGS = jansson libutf8proc
+PKGS = jansson libutf8proc libcrypto libsodium libmicrohttpd
 
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
@@ -30,12 +30,14 @@ override CFLAGS += -O1 -fno-omit-frame-pointer \
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-PROGS = segment
+PROGS = segment sms-recv inbox-ls inbox-mark
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 UNITSRC = $(wildcard tests/unit/*.c)
 UNITS = $(UNITSRC:tests/unit/%.c=$(BUILD)/unit/%)
 BINS = $(PROGS:%=$(BUILD)/bin/%)
+TOOLSRC = $(wildcard tests/tools/*.c)
+TOOLS = $(TOOLSRC:tests/tools/%.c=$(BUILD)/tools/%)
 
 .DELETE_ON_ERROR:
 .PHONY: all check test asan deps install uninstall clean bench demo
@@ -58,10 +60,15 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
 
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsmsdesk.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
+
 # Tests find the programs through SMSDESK_BIN and their fixtures through
 # SMSDESK_TESTDATA, so the same suite runs against either build.
-test: $(BINS) $(UNITS)
+test: $(BINS) $(UNITS) $(TOOLS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin SMSDESK_TESTDATA=$(CURDIR)/tests/data \
+	SMSDESK_TOOLS=$(CURDIR)/$(BUILD)/tools \
 	PATH=$(CURDIR)/$(BUILD)/bin:$$PATH \
 	prove $(PROVEFLAGS) $(UNITS) tests/*.t
 

@@ -1,0 +1,704 @@
+/*
+ * sms-recv: receive inbound texts and delivery reports, sms-recv(1).
+ *
+ * As a webhook listener (--listen) it serves POST /PROVIDER on GNU
+ * libmicrohttpd: it reads the whole body (up to MAX_BODY), checks the
+ * provider's signature against the configured public URL (never against
+ * Host or forwarded headers), turns the request into a message or a status
+ * report, stores it with inbox_deliver()/inbox_status(), and only then
+ * answers 200. A request it cannot store gets 503, so the provider tries
+ * again; the inbox ledger makes the retry harmless. Without --listen it
+ * reads the same payloads from files or stdin (one form-encoded body or
+ * one NDJSON message record per line) for imports and replays.
+ *
+ * Each stored item is announced as an NDJSON event on stdout. stdout is a
+ * courtesy: the inbox is the record, so a reader that goes away costs the
+ * events, never a delivery.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "diag.h"
+#include "form.h"
+#include "inbox.h"
+#include "keyword.h"
+#include "phone.h"
+#include "provider.h"
+#include "record.h"
+#include "when.h"
+
+#define USAGE "usage: sms-recv [-hiV] [-d DIR] [-l [ADDR:]PORT] " \
+	"[-p PROVIDER] [-t SECONDS] [-u URL] [FILE ...]\n"
+#define MAX_BODY (64 * 1024)
+#define POOL_THREADS 8
+#define MAX_CONNECTIONS 256
+
+struct recv {
+	struct inbox ib;
+	const struct provider *pv;
+	const char *secret;	/* the provider's signing secret */
+	char *public_url;	/* base the provider signs against */
+	pthread_mutex_t out_lock;
+	int ret;
+};
+
+/* One HTTP request being read. */
+struct request {
+	char *uri;		/* as sent: path and query */
+	struct buf body;
+	int too_big;
+	int seen;		/* the handler ran once: headers are in */
+	struct timespec start;
+};
+
+static void
+usage(FILE *fp, int code)
+{
+	fputs(USAGE, fp);
+	if (fp == stdout)
+		fputs("\n"
+		    "  -d, --dir DIR          the inbox (default "
+		    "$SMSDESK_INBOX)\n"
+		    "  -h, --help             print this help and exit\n"
+		    "  -i, --insecure         listen without a signing "
+		    "secret (testing only)\n"
+		    "  -l, --listen [ADDR:]PORT  serve webhooks "
+		    "(ADDR defaults to 127.0.0.1)\n"
+		    "  -p, --provider NAME    twilio (default)\n"
+		    "  -t, --timeout SECONDS  drop a connection idle this "
+		    "long (default 10)\n"
+		    "  -u, --public-url URL   the base URL the provider "
+		    "calls, for signatures\n"
+		    "  -V, --version          print the version and exit\n"
+		    "\nWithout --listen, reads payloads from FILEs or stdin: "
+		    "one form-encoded\nwebhook body or one NDJSON message "
+		    "record per line.\n", fp);
+	exit(code);
+}
+
+/* Print one event; a reader that went away is not our problem. */
+static void
+emit(struct recv *r, const char *event, const char *key, json_t *obj)
+{
+	char at[WHEN_BUFSZ];
+	json_t *ev;
+
+	when_format(time(NULL), at);
+	ev = json_pack("{s:s,s:s,s:s,s:O}", "type", "event", "event", event,
+	    "at", at, key, obj);
+	if (!ev)
+		return;
+	pthread_mutex_lock(&r->out_lock);
+	if (record_write(stdout, ev) == 0)
+		fflush(stdout);
+	clearerr(stdout);
+	pthread_mutex_unlock(&r->out_lock);
+	json_decref(ev);
+}
+
+/*
+ * Store an inbound message. Returns 0 (stored or a known duplicate), -1
+ * if it could not be stored (e filled; errno EINVAL for bad input).
+ */
+static int
+store_message(struct recv *r, const struct webhook_event *ev,
+    const char *provider, const char *at, struct errbuf *e)
+{
+	char thread[PHONE_MAX];
+	struct inbox_delivery d;
+	struct errbuf pe;
+	const char *word = NULL;
+	enum keyword kw;
+	json_t *msg;
+	int rc;
+
+	if (phone_normalize(ev->from, NULL, thread, &pe) < 0)
+		return errno = EINVAL, errf(e, "From '%s': %s", ev->from,
+		    pe.msg);
+	msg = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s%,s:s,s:s,s:s,s:s?}",
+	    "type", "message", "thread", thread, "direction", "in",
+	    "from", thread, "to", ev->to, "body", ev->body, ev->body_len,
+	    "status", "received", "provider", provider, "provider_id",
+	    ev->id, "at", at);
+	if (!msg)
+		return errno = EINVAL, errf(e, "message is not UTF-8 text");
+	if (ev->num_segments > 0)
+		json_object_set_new(msg, "segments",
+		    json_integer(ev->num_segments));
+	kw = keyword_classify(ev->body, ev->body_len, &word);
+	if (kw != KEYWORD_NONE)
+		json_object_set_new(msg, "keyword", json_string(word));
+	rc = inbox_deliver(&r->ib, msg, kw == KEYWORD_OPTOUT ? 'o' :
+	    kw == KEYWORD_OPTIN ? 'i' : 0, word, &d, e);
+	json_decref(msg);
+	if (rc < 0)
+		return -1;
+	if (!d.duplicate) {
+		emit(r, "message.received", "message", d.message);
+		if (d.consent)
+			emit(r, d.consent == 'o' ? "optout" : "optin",
+			    "message", d.message);
+	}
+	inbox_delivery_free(&d);
+	return 0;
+}
+
+static int
+store_status(struct recv *r, const struct webhook_event *ev,
+    const char *provider, struct errbuf *e)
+{
+	json_t *msg;
+	int rc;
+
+	rc = inbox_status(&r->ib, provider, ev->id, ev->status,
+	    ev->error_code, &msg, e);
+	if (rc == 1) {
+		emit(r, "message.status", "message", msg);
+		json_decref(msg);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+store_event(struct recv *r, const struct webhook_event *ev,
+    struct errbuf *e)
+{
+	char at[WHEN_BUFSZ];
+
+	when_format(time(NULL), at);
+	if (ev->kind == WEBHOOK_STATUS)
+		return store_status(r, ev, r->pv->name, e);
+	return store_message(r, ev, r->pv->name, at, e);
+}
+
+static enum MHD_Result
+answer(struct MHD_Connection *conn, unsigned code, const char *body,
+    size_t len, const char *type)
+{
+	struct MHD_Response *rs;
+	enum MHD_Result ret;
+
+	rs = MHD_create_response_from_buffer(len, (void *)body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (!rs)
+		return MHD_NO;
+	if (type)
+		MHD_add_response_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (code == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(rs, MHD_HTTP_HEADER_RETRY_AFTER, "30");
+	ret = MHD_queue_response(conn, code, rs);
+	MHD_destroy_response(rs);
+	return ret;
+}
+
+static enum MHD_Result
+fail(struct MHD_Connection *conn, unsigned code, const char *msg)
+{
+	return answer(conn, code, msg, strlen(msg), "text/plain");
+}
+
+static void
+log_request(struct MHD_Connection *conn, struct request *q, unsigned code,
+    const char *what)
+{
+	const union MHD_ConnectionInfo *ci;
+	char addr[INET6_ADDRSTRLEN] = "?";
+	struct timespec now;
+	double ms;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)
+			    (const void *)sa)->sin_addr, addr, sizeof addr);
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+			    (const void *)sa)->sin6_addr, addr, sizeof addr);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double)(now.tv_sec - q->start.tv_sec) * 1e3 +
+	    (double)(now.tv_nsec - q->start.tv_nsec) / 1e6;
+	fprintf(stderr, "%s: %s POST %s %u %.1fms %s\n", diag_prog(), addr,
+	    q->uri, code, ms, what);
+}
+
+/* Handle a whole request; returns the HTTP status it answered with. */
+static unsigned
+handle(struct recv *r, struct MHD_Connection *conn, struct request *q,
+    enum MHD_Result *ret)
+{
+	struct webhook_request rq = { .method = "POST" };
+	struct webhook_event ev;
+	struct form form = { 0 };
+	struct errbuf e;
+	struct buf url = { 0 }, out = { 0 };
+	const char *ctype;
+	unsigned code;
+	size_t i;
+
+	ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	rq.content_type = ctype;
+	rq.body = q->body.p ? q->body.p : "";
+	rq.body_len = q->body.len;
+	buf_adds(&url, r->public_url);
+	buf_adds(&url, q->uri);
+	buf_addc(&url, '\0');
+	rq.url = url.p;
+	for (i = 0; r->pv->sig_headers[i] && i < PROVIDER_SIG_MAX; i++)
+		rq.sig[i] = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    r->pv->sig_headers[i]);
+
+	if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
+		if (form_parse(&form, rq.body, rq.body_len, &e) < 0) {
+			code = MHD_HTTP_BAD_REQUEST;
+			goto done;
+		}
+		rq.form = &form;
+	}
+	if (r->secret && r->pv->verify(r->secret, &rq, &e) < 0) {
+		code = MHD_HTTP_FORBIDDEN;
+		goto done;
+	}
+	if (r->pv->parse(&rq, &ev, &e) < 0) {
+		code = MHD_HTTP_BAD_REQUEST;
+		goto done;
+	}
+	if (store_event(r, &ev, &e) < 0) {
+		code = errno == EINVAL ? MHD_HTTP_BAD_REQUEST :
+		    MHD_HTTP_SERVICE_UNAVAILABLE;
+		goto done;
+	}
+	snprintf(e.msg, sizeof e.msg, "%s %s", ev.kind == WEBHOOK_STATUS ?
+	    ev.status : "message", ev.id);
+	code = MHD_HTTP_OK;
+done:
+	if (code == MHD_HTTP_OK && r->pv->reply(NULL, 0, &out, &ctype,
+	    &e) == 0)
+		*ret = answer(conn, code, out.p ? out.p : "", out.len, ctype);
+	else if (code == MHD_HTTP_OK)
+		*ret = fail(conn, code = MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "cannot answer\n");
+	else
+		*ret = fail(conn, code, code == MHD_HTTP_FORBIDDEN ?
+		    "forbidden\n" : code == MHD_HTTP_BAD_REQUEST ?
+		    "bad request\n" : "cannot store now, try again\n");
+	log_request(conn, q, code, e.msg);
+	form_free(&form);
+	buf_free(&url);
+	buf_free(&out);
+	return code;
+}
+
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct request *q = calloc(1, sizeof *q);
+
+	(void)cls;
+	(void)conn;
+	if (q) {
+		q->uri = strdup(uri);
+		clock_gettime(CLOCK_MONOTONIC, &q->start);
+	}
+	return q;
+}
+
+static void
+on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct request *q = *req_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (q) {
+		free(q->uri);
+		buf_free(&q->body);
+		free(q);
+	}
+	*req_cls = NULL;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *path,
+    const char *method, const char *version, const char *data,
+    size_t *size, void **req_cls)
+{
+	struct recv *r = cls;
+	struct request *q = *req_cls;
+	enum MHD_Result ret = MHD_NO;
+	char want[64];
+
+	(void)version;
+	if (!q || !q->uri)
+		return MHD_NO;
+	snprintf(want, sizeof want, "/%s", r->pv->name);
+	if (strcmp(path, want) != 0)
+		return fail(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+	if (strcmp(method, "POST") != 0)
+		return fail(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "POST only\n");
+	if (!q->seen) {
+		/* The first call comes with the headers, before any body. */
+		q->seen = 1;
+		return MHD_YES;
+	}
+	if (*size > 0) {
+		if (q->body.len + *size > MAX_BODY)
+			q->too_big = 1;
+		else if (buf_add(&q->body, data, *size) < 0)
+			return MHD_NO;
+		*size = 0;
+		return MHD_YES;
+	}
+	if (q->too_big || q->body.len > MAX_BODY) {
+		log_request(conn, q, MHD_HTTP_CONTENT_TOO_LARGE, "too large");
+		return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
+	}
+	handle(r, conn, q, &ret);
+	return ret;
+}
+
+/* Refuse a body whose declared length is over the cap before reading. */
+static enum MHD_Result
+on_headers(void *cls, struct MHD_Connection *conn, const char *path,
+    const char *method, const char *version, const char *data,
+    size_t *size, void **req_cls)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct request *q = *req_cls;
+
+	if (q && !q->seen && !q->too_big && cl &&
+	    strtoull(cl, NULL, 10) > MAX_BODY) {
+		log_request(conn, q, MHD_HTTP_CONTENT_TOO_LARGE, "too large");
+		q->too_big = 2;
+		return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
+	}
+	if (q && q->too_big == 2)
+		return MHD_YES;
+	return on_request(cls, conn, path, method, version, data, size,
+	    req_cls);
+}
+
+static int
+parse_listen(const char *arg, char *addr, size_t n, unsigned short *port)
+{
+	const char *colon = strrchr(arg, ':');
+	char *end;
+	unsigned long p;
+
+	if (colon) {
+		if ((size_t)(colon - arg) >= n)
+			return -1;
+		snprintf(addr, n, "%.*s", (int)(colon - arg), arg);
+		arg = colon + 1;
+	} else {
+		snprintf(addr, n, "127.0.0.1");
+	}
+	if (!*addr)
+		snprintf(addr, n, "127.0.0.1");
+	p = strtoul(arg, &end, 10);
+	if (*arg == '\0' || *end || p > 65535)
+		return -1;
+	*port = (unsigned short)p;
+	return 0;
+}
+
+static int
+listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct MHD_Daemon *d;
+	char addr[64];
+	unsigned short port;
+	sigset_t set;
+	int sig;
+
+	if (parse_listen(listen_arg, addr, sizeof addr, &port) < 0 ||
+	    inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT with "
+		    "an IPv4 address", listen_arg);
+	sin.sin_port = htons(port);
+	if (!r->public_url) {
+		char base[96];
+
+		snprintf(base, sizeof base, "http://%s:%u", addr, port);
+		r->public_url = strdup(base);
+	}
+	/* Handle SIGTERM/SIGINT here, in sigwait, not in MHD's threads. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG, port, NULL, NULL, on_headers, r,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    MHD_OPTION_END);
+	if (!d)
+		diag_die(EXIT_IOERR, "--listen %s:%u: cannot listen: %s",
+		    addr, port, strerror(errno));
+	fprintf(stderr, "%s: listening on %s:%u for %s, public URL %s\n",
+	    diag_prog(), addr, port, r->pv->name, r->public_url);
+	while (sigwait(&set, &sig) != 0)
+		;
+	fprintf(stderr, "%s: %s: finishing requests in flight\n", diag_prog(),
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	MHD_quiesce_daemon(d);
+	for (int i = 0; i < 100; i++) {
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(d,
+		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+		if (!di || di->num_connections == 0)
+			break;
+		usleep(100 * 1000);
+	}
+	MHD_stop_daemon(d);
+	return 0;
+}
+
+/* One line of a file: a form-encoded webhook body or a message record. */
+static void
+read_line(struct recv *r, const char *where, const char *line, size_t len)
+{
+	struct webhook_request rq = { .method = "POST", .url = "",
+		.content_type = "application/x-www-form-urlencoded" };
+	struct webhook_event ev = { 0 };
+	struct form form = { 0 };
+	struct errbuf e;
+	json_t *rec = NULL;
+	const char *provider = r->pv->name, *at = NULL;
+	char now[WHEN_BUFSZ];
+	int rc;
+
+	if (len > 0 && line[0] == '{') {
+		if (!(rec = record_parse(line, len, &e)))
+			goto bad;
+		ev.kind = WEBHOOK_MESSAGE;
+		ev.id = record_str(rec, "provider_id");
+		ev.from = record_str(rec, "from");
+		ev.to = record_str(rec, "to");
+		ev.body = record_str(rec, "body");
+		ev.body_len = json_string_length(json_object_get(rec, "body"));
+		if (record_str(rec, "provider"))
+			provider = record_str(rec, "provider");
+		at = record_str(rec, "at");
+		if (!ev.from || !ev.body) {
+			errf(&e, "a message record needs from and body");
+			goto bad;
+		}
+	} else {
+		rq.body = line;
+		rq.body_len = len;
+		if (form_parse(&form, line, len, &e) < 0)
+			goto bad;
+		rq.form = &form;
+		if (r->pv->parse(&rq, &ev, &e) < 0)
+			goto bad;
+	}
+	when_format(time(NULL), now);
+	if (ev.kind == WEBHOOK_STATUS)
+		rc = store_status(r, &ev, provider, &e);
+	else
+		rc = store_message(r, &ev, provider, at ? at : now, &e);
+	if (rc < 0) {
+		if (errno != EINVAL)
+			diag_die(EXIT_IOERR, "%s: %s", where, e.msg);
+		goto bad;
+	}
+	json_decref(rec);
+	form_free(&form);
+	return;
+bad:
+	diag_warn("%s: %s", where, e.msg);
+	r->ret = EXIT_PARTIAL;
+	json_decref(rec);
+	form_free(&form);
+}
+
+static void
+read_input(struct recv *r, FILE *fp, const char *name)
+{
+	struct record_reader rr;
+	struct errbuf e;
+	char where[512];
+	int rc;
+
+	record_reader_init(&rr, fp, name);
+	while ((rc = record_getline(&rr, &e)) != 0) {
+		if (rc < 0) {
+			diag_warn("%s", e.msg);
+			if (ferror(fp)) {
+				r->ret = EXIT_IOERR;
+				break;
+			}
+			r->ret = EXIT_PARTIAL;
+			continue;
+		}
+		if (rr.len == 0)
+			continue;
+		snprintf(where, sizeof where, "%s:%lu", name, rr.lineno);
+		read_line(r, where, rr.buf, rr.len);
+	}
+	record_reader_free(&rr);
+}
+
+static void
+report(void *arg, const char *msg)
+{
+	struct recv *r = arg;
+
+	diag_warn("%s", msg);
+	r->ret = EXIT_PARTIAL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "insecure", no_argument, NULL, 'i' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "provider", required_argument, NULL, 'p' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "public-url", required_argument, NULL, 'u' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct recv r = { .out_lock = PTHREAD_MUTEX_INITIALIZER };
+	const char *dir = NULL, *listen_arg = NULL, *pname = NULL;
+	const char *url = NULL, *key;
+	struct config *cfg;
+	struct errbuf e;
+	unsigned timeout = 10;
+	int c, insecure = 0;
+	size_t swept;
+	char *end;
+
+	diag_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "d:hil:p:t:u:V", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'i':
+			insecure = 1;
+			break;
+		case 'l':
+			listen_arg = optarg;
+			break;
+		case 'p':
+			pname = optarg;
+			break;
+		case 't':
+			timeout = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !*optarg || timeout == 0 || timeout > 3600)
+				diag_die(EXIT_USAGE, "--timeout: '%s' is not "
+				    "1 to 3600 seconds", optarg);
+			break;
+		case 'u':
+			url = optarg;
+			break;
+		case 'V':
+			printf("sms-recv (smsdesk) %s\n", SMSDESK_VERSION);
+			return diag_close_stdout(0);
+		default:
+			usage(stderr, EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (listen_arg && argc > 0)
+		diag_die(EXIT_USAGE, "--listen takes no FILE arguments");
+
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	json_object_seed(0);
+	if (inbox_open(&r.ib, dir, 1, &e) < 0)
+		diag_die(EXIT_NOINPUT, "%s", e.msg);
+	r.ib.report = report;
+	r.ib.report_arg = &r;
+	if (!(cfg = config_new()))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	if (config_load_default(cfg, r.ib.dir, &e) < 0)
+		diag_die(EXIT_CONFIG, "%s", e.msg);
+	pname = config_pick(cfg, pname, "SMSDESK_PROVIDER", "provider",
+	    "twilio");
+	if (!(r.pv = provider_find(pname)))
+		diag_die(EXIT_CONFIG, "unknown provider '%s'", pname);
+	key = strcmp(r.pv->name, "twilio") == 0 ? "twilio_auth_token" :
+	    "signing_secret";
+	r.secret = config_pick(cfg, NULL, strcmp(r.pv->name, "twilio") == 0 ?
+	    "TWILIO_AUTH_TOKEN" : NULL, key, NULL);
+	if (r.secret && !*r.secret)
+		r.secret = NULL;
+	url = config_pick(cfg, url, "SMSDESK_PUBLIC_URL", "public_url", NULL);
+	if (url) {
+		size_t n = strlen(url);
+
+		while (n > 0 && url[n - 1] == '/')
+			n--;
+		r.public_url = strndup(url, n);
+	}
+
+	if (inbox_sweep(&r.ib, INBOX_SWEEP_AGE, &swept, &e) < 0)
+		diag_warn("%s", e.msg);
+	if (listen_arg) {
+		if (!r.secret && !insecure)
+			diag_die(EXIT_CONFIG, "no signing secret: set "
+			    "TWILIO_AUTH_TOKEN or %s in the config, or "
+			    "give --insecure to accept unsigned requests",
+			    key);
+		if (r.secret && insecure)
+			r.secret = NULL;
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		listen_loop(&r, listen_arg, timeout);
+	} else if (argc == 0) {
+		read_input(&r, stdin, "stdin");
+	} else {
+		for (int i = 0; i < argc; i++) {
+			FILE *fp = fopen(argv[i], "r");
+
+			if (!fp) {
+				diag_warn("%s: %s", argv[i], strerror(errno));
+				r.ret = EXIT_NOINPUT;
+				continue;
+			}
+			read_input(&r, fp, argv[i]);
+			fclose(fp);
+		}
+	}
+	free(r.public_url);
+	config_free(cfg);
+	inbox_close(&r.ib);
+	return diag_close_stdout(r.ret);
+}

@@ -1,0 +1,997 @@
+/*
+ * inbox.c: the flat-file inbox (layout and ordering rules in inbox.h).
+ *
+ * Every write is write-to-tmp, fsync, then linkat(2) (a new name, which
+ * fails rather than clobbers) or renameat(2) (a replacement, only for the
+ * mutable conv/ and message files, and only under the thread's lock),
+ * then an fsync of the directory that got the name. Readers never look in
+ * tmp/, so they see whole files or nothing.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inbox.h"
+#include "provider.h"
+#include "record.h"
+#include "when.h"
+
+#define NAME_MAX_LEN 128
+#define FILE_MAX RECORD_LINE_MAX
+
+static const char *const subdirs[] = {
+	"tmp", "msg", "conv", "work", "ids", "consent", "status", "lock",
+	"quarantine",
+};
+
+static char *
+concat(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *p = malloc(la + lb + 1);
+
+	if (p) {
+		memcpy(p, a, la);
+		memcpy(p + la, b, lb + 1);
+	}
+	return p;
+}
+
+char *
+inbox_path(const char *dir)
+{
+	const char *env = getenv("SMSDESK_INBOX"), *base;
+
+	if (dir && *dir)
+		return strdup(dir);
+	if (env && *env)
+		return strdup(env);
+	if ((base = getenv("XDG_DATA_HOME")) && *base == '/')
+		return concat(base, "/smsdesk/inbox");
+	if (!(base = getenv("HOME")) || !*base)
+		return errno = ENOENT, NULL;
+	return concat(base, "/.local/share/smsdesk/inbox");
+}
+
+/* fsync a directory by its path relative to the inbox. */
+static int
+sync_dir(struct inbox *ib, const char *rel, struct errbuf *e)
+{
+	int fd = openat(ib->fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	if (fsync(fd) < 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return errf(e, "%s/%s: fsync: %s", ib->dir, rel,
+		    strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
+/* mkdir -p for path (absolute), each component 0700. */
+static int
+make_dirs(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	if (strlen(path) >= sizeof buf)
+		return errno = ENAMETOOLONG, -1;
+	strcpy(buf, path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+int
+inbox_open(struct inbox *ib, const char *dir, int create, struct errbuf *e)
+{
+	struct stat st;
+	size_t i;
+
+	memset(ib, 0, sizeof *ib);
+	ib->fd = -1;
+	if (!(ib->dir = inbox_path(dir)))
+		return errf(e, "no inbox: set SMSDESK_INBOX or HOME");
+	if (create && make_dirs(ib->dir) < 0)
+		return errf(e, "%s: %s", ib->dir, strerror(errno));
+	ib->fd = open(ib->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ib->fd < 0)
+		return errf(e, "%s: %s", ib->dir, errno == ENOENT ?
+		    "no inbox" : strerror(errno));
+	for (i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
+		if (fstatat(ib->fd, subdirs[i], &st, 0) == 0)
+			continue;
+		if (errno != ENOENT || !create) {
+			if (errno == ENOENT)
+				return errf(e, "%s: not an inbox (no %s/)",
+				    ib->dir, subdirs[i]);
+			return errf(e, "%s/%s: %s", ib->dir, subdirs[i],
+			    strerror(errno));
+		}
+		if (mkdirat(ib->fd, subdirs[i], 0700) < 0 && errno != EEXIST)
+			return errf(e, "%s/%s: %s", ib->dir, subdirs[i],
+			    strerror(errno));
+	}
+	return create ? sync_dir(ib, ".", e) : 0;
+}
+
+void
+inbox_close(struct inbox *ib)
+{
+	if (ib->fd >= 0)
+		close(ib->fd);
+	free(ib->dir);
+	ib->fd = -1;
+	ib->dir = NULL;
+}
+
+/* A thread or number: '+' and 1 to 15 digits (never a path). */
+static int
+valid_number(const char *s)
+{
+	size_t n = 0;
+
+	if (!s || *s++ != '+')
+		return 0;
+	for (; *s; s++, n++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return n >= 1 && n <= 15;
+}
+
+/*
+ * A name no other delivery can get: time (sortable), pid, a counter, and
+ * the host, as maildir's rules have it. The final link fails rather than
+ * clobbering even if this were ever to repeat.
+ */
+static void
+unique_name(char out[NAME_MAX_LEN])
+{
+	static _Atomic unsigned counter;	/* sms-recv delivers from threads */
+	struct timespec ts;
+	char host[64] = "localhost";
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gethostname(host, sizeof host - 1);
+	for (char *p = host; *p; p++)
+		if (*p == '/' || *p == '.' || *p == ':')
+			*p = '_';
+	snprintf(out, NAME_MAX_LEN, "%010lld.%09ld.P%dQ%u.%s",
+	    (long long)ts.tv_sec, ts.tv_nsec, (int)getpid(),
+	    atomic_fetch_add(&counter, 1), host);
+}
+
+/*
+ * Write data as dir/name: into tmp/ first, fsync, then link (new names)
+ * or rename (replace), then fsync dir. A link onto an existing name fails
+ * with EEXIST and leaves both files as they were.
+ */
+static int
+put_file(struct inbox *ib, const char *dir, const char *name,
+    const char *data, size_t len, int replace, struct errbuf *e)
+{
+	char tmp[NAME_MAX_LEN + 8], dst[PATH_MAX];
+	int fd, rc, saved;
+	size_t off = 0;
+	ssize_t n;
+
+	snprintf(dst, sizeof dst, "%s/%s", dir, name);
+	strcpy(tmp, "tmp/");
+	unique_name(tmp + 4);
+	fd = openat(ib->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600);
+	if (fd < 0)
+		return errf(e, "%s/%s: %s", ib->dir, tmp, strerror(errno));
+	while (off < len) {
+		if ((n = write(fd, data + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (replace)
+		rc = renameat(ib->fd, tmp, ib->fd, dst);
+	else
+		rc = linkat(ib->fd, tmp, ib->fd, dst, 0);
+	if (rc < 0)
+		goto fail_named;
+	if (!replace)
+		unlinkat(ib->fd, tmp, 0);
+	return sync_dir(ib, dir, e);
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlinkat(ib->fd, tmp, 0);
+	errno = saved;
+	return errf(e, "%s/%s: %s", ib->dir, tmp, strerror(errno));
+fail_named:
+	saved = errno;
+	unlinkat(ib->fd, tmp, 0);
+	errno = saved;
+	return errf(e, "%s/%s: %s", ib->dir, dst, strerror(errno));
+}
+
+static int
+put_record(struct inbox *ib, const char *dir, const char *name,
+    const json_t *rec, int replace, struct errbuf *e)
+{
+	char *s = json_dumps(rec, JSON_COMPACT);
+	size_t n;
+	int rc;
+
+	if (!s)
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	n = strlen(s);
+	s[n] = '\n';	/* json_dumps leaves room: we reuse its NUL */
+	rc = put_file(ib, dir, name, s, n + 1, replace, e);
+	free(s);
+	return rc;
+}
+
+/* Move a file that does not parse to quarantine/, and say so. */
+static void
+quarantine(struct inbox *ib, const char *rel, const char *why)
+{
+	char dst[PATH_MAX], name[NAME_MAX_LEN], msg[PATH_MAX + 300];
+	const char *base = strrchr(rel, '/');
+
+	unique_name(name);
+	snprintf(dst, sizeof dst, "quarantine/%s_%s", name,
+	    base ? base + 1 : rel);
+	if (renameat(ib->fd, rel, ib->fd, dst) == 0) {
+		sync_dir(ib, "quarantine", NULL);
+		snprintf(msg, sizeof msg, "%s/%s: %s; moved to %s", ib->dir,
+		    rel, why, dst);
+	} else {
+		snprintf(msg, sizeof msg, "%s/%s: %s; could not move it "
+		    "aside: %s", ib->dir, rel, why, strerror(errno));
+	}
+	if (ib->report)
+		ib->report(ib->report_arg, msg);
+}
+
+/*
+ * Read the record at rel. NULL with errno ENOENT if there is none; a
+ * file that is not one record is quarantined (errno EBADMSG).
+ */
+static json_t *
+get_record(struct inbox *ib, const char *rel, struct errbuf *e)
+{
+	char buf[8192], *big = NULL, *p = buf;
+	size_t len = 0, cap = sizeof buf;
+	struct errbuf pe;
+	json_t *j;
+	ssize_t n;
+	int fd = openat(ib->fd, rel, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= FILE_MAX + 1)
+				break;
+			cap *= 2;
+			if (!(nb = realloc(big, cap))) {
+				free(big);
+				close(fd);
+				errno = ENOMEM;
+				errf(e, "%s", strerror(ENOMEM));
+				return NULL;
+			}
+			if (!big)
+				memcpy(nb, buf, len);
+			big = p = nb;
+		}
+		n = read(fd, p + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+
+			free(big);
+			close(fd);
+			errno = saved;
+			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len == 0 || p[len - 1] != '\n' || memchr(p, '\n', len) !=
+	    p + len - 1) {
+		j = NULL;
+		snprintf(pe.msg, sizeof pe.msg, len ? "not one record "
+		    "ending in a newline" : "empty file");
+	} else {
+		j = record_parse(p, len - 1, &pe);
+	}
+	free(big);
+	if (!j) {
+		quarantine(ib, rel, pe.msg);
+		errno = EBADMSG;
+		errf(e, "%s/%s: %s", ib->dir, rel, pe.msg);
+	}
+	return j;
+}
+
+/* Take the thread's lock; returns the fd to close, or -1. */
+static int
+lock_thread(struct inbox *ib, const char *thread, struct errbuf *e)
+{
+	char rel[64];
+	int fd;
+
+	snprintf(rel, sizeof rel, "lock/%s", thread);
+	fd = openat(ib->fd, rel, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			close(fd);
+			return errf(e, "%s/%s: flock: %s", ib->dir, rel,
+			    strerror(errno));
+		}
+	return fd;
+}
+
+/* The ledger name for a provider id: provider-id, bytes outside a safe
+ * set escaped so that no id can make a path. */
+static void
+id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = (size_t)snprintf(out, NAME_MAX_LEN, "%s-", provider);
+
+	for (; *pid && n + 4 < NAME_MAX_LEN; pid++) {
+		unsigned char c = (unsigned char)*pid;
+
+		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+		    (c >= 'a' && c <= 'z') || c == '_' || c == '-') {
+			out[n++] = (char)c;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	out[n] = '\0';
+}
+
+static void
+now_string(char out[WHEN_BUFSZ])
+{
+	when_format(time(NULL), out);
+}
+
+static json_t *
+new_conversation(const char *thread, const char *at)
+{
+	return json_pack("{s:s,s:s,s:s,s:n,s:i,s:i,s:s,s:n,s:n,s:n,s:n,"
+	    "s:n,s:[],s:n}", "type", "conversation", "thread", thread,
+	    "status", INBOX_OPEN, "assignee", "unread", 0, "messages", 0,
+	    "opened_at", at, "first_response_at", "last_in_at", "last_out_at",
+	    "waiting_since", "last_body", "tags", "csat");
+}
+
+/*
+ * Write conv for thread, keeping work/ in step: a conversation joins the
+ * working set before its record says it is open, and leaves it only
+ * after its record says it is resolved, so a crash in between can only
+ * leave a resolved one listed (and filtered out), never an open one lost.
+ */
+static int
+write_conversation(struct inbox *ib, const char *thread, json_t *conv,
+    struct errbuf *e)
+{
+	const char *status = record_str(conv, "status");
+	int resolved = status && strcmp(status, INBOX_RESOLVED) == 0;
+	char rel[64];
+	int fd;
+
+	snprintf(rel, sizeof rel, "work/%s", thread);
+	if (!resolved) {
+		fd = openat(ib->fd, rel, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			close(fd);
+			if (sync_dir(ib, "work", e) < 0)
+				return -1;
+		} else if (errno != EEXIST) {
+			return errf(e, "%s/%s: %s", ib->dir, rel,
+			    strerror(errno));
+		}
+	}
+	if (put_record(ib, "conv", thread, conv, 1, e) < 0)
+		return -1;
+	if (resolved) {
+		if (unlinkat(ib->fd, rel, 0) == 0)
+			return sync_dir(ib, "work", e);
+		if (errno != ENOENT)
+			return errf(e, "%s/%s: %s", ib->dir, rel,
+			    strerror(errno));
+	}
+	return 0;
+}
+
+/* The conversation of thread, or a new one; NULL only on a real error. */
+static json_t *
+load_conversation(struct inbox *ib, const char *thread, const char *at,
+    struct errbuf *e)
+{
+	char rel[64];
+	json_t *c;
+
+	snprintf(rel, sizeof rel, "conv/%s", thread);
+	if ((c = get_record(ib, rel, e)) || (errno != ENOENT &&
+	    errno != EBADMSG))
+		return c;
+	/* A quarantined record is rebuilt from here on; the thread stays. */
+	return new_conversation(thread, at);
+}
+
+static void
+set_str(json_t *o, const char *k, const char *v)
+{
+	json_object_set_new(o, k, v ? json_string(v) : json_null());
+}
+
+static void
+count(json_t *o, const char *k, json_int_t by)
+{
+	json_object_set_new(o, k, json_integer(
+	    json_integer_value(json_object_get(o, k)) + by));
+}
+
+/* How a message changes its conversation (see inbox_deliver()). */
+static void
+apply_message(json_t *conv, const json_t *msg)
+{
+	const char *dir = record_str(msg, "direction");
+	const char *at = record_str(msg, "at");
+	const char *status = record_str(conv, "status");
+	json_t *body = json_object_get(msg, "body");
+
+	count(conv, "messages", 1);
+	if (json_is_string(body))
+		json_object_set(conv, "last_body", body);
+	if (dir && strcmp(dir, "in") == 0) {
+		count(conv, "unread", 1);
+		set_str(conv, "last_in_at", at);
+		if (status && strcmp(status, INBOX_RESOLVED) == 0) {
+			/* A new episode: its own opening and SLA clock. */
+			set_str(conv, "opened_at", at);
+			set_str(conv, "first_response_at", NULL);
+		}
+		if (status && (strcmp(status, INBOX_RESOLVED) == 0 ||
+		    strcmp(status, INBOX_SNOOZED) == 0)) {
+			set_str(conv, "status", INBOX_OPEN);
+			json_object_del(conv, "snoozed_until");
+		}
+		if (json_is_null(json_object_get(conv, "waiting_since")) ||
+		    !json_object_get(conv, "waiting_since"))
+			set_str(conv, "waiting_since", at);
+	} else {
+		set_str(conv, "last_out_at", at);
+		set_str(conv, "waiting_since", NULL);
+		if (!json_is_string(json_object_get(conv,
+		    "first_response_at")))
+			set_str(conv, "first_response_at", at);
+	}
+}
+
+static int
+record_consent(struct inbox *ib, const json_t *msg, int keyword,
+    const char *word, struct errbuf *e)
+{
+	const char *number = record_str(msg, "thread");
+	char rel[64], name[NAME_MAX_LEN];
+	json_t *c;
+	int rc;
+
+	snprintf(rel, sizeof rel, "consent/%s", number);
+	if (mkdirat(ib->fd, rel, 0700) == 0) {
+		if (sync_dir(ib, "consent", e) < 0)
+			return -1;
+	} else if (errno != EEXIST) {
+		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	}
+	c = json_pack("{s:s,s:s,s:s,s:s?,s:O?,s:O?,s:O?}", "type", "consent",
+	    "number", number, "state", keyword == 'o' ? "out" : "in",
+	    "keyword", word, "at", json_object_get(msg, "at"),
+	    "our_number", json_object_get(msg, "to"),
+	    "message", json_object_get(msg, "id"));
+	if (!c)
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	unique_name(name);
+	rc = put_record(ib, rel, name, c, 0, e);
+	json_decref(c);
+	return rc;
+}
+
+/* Apply a delivery report to a message record; 1 if it moved forward. */
+static int
+advance(json_t *msg, const char *status, const char *error_code,
+    const char *at)
+{
+	const char *old = record_str(msg, "status");
+
+	if (old && provider_status_rank(status) <= provider_status_rank(old))
+		return 0;
+	set_str(msg, "status", status);
+	set_str(msg, "status_at", at);
+	if (error_code && *error_code)
+		json_object_set_new(msg, "error", json_pack("{s:s,s:s}",
+		    "code", status, "provider_code", error_code));
+	return 1;
+}
+
+int
+inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
+    const char *keyword_text, struct inbox_delivery *d, struct errbuf *e)
+{
+	const char *thread = record_str(msg, "thread");
+	const char *provider = record_str(msg, "provider");
+	const char *pid = record_str(msg, "provider_id");
+	char key[NAME_MAX_LEN], rel[PATH_MAX], name[NAME_MAX_LEN];
+	char at[WHEN_BUFSZ];
+	json_t *conv = NULL, *park;
+	int lk, rc = -1;
+
+	memset(d, 0, sizeof *d);
+	if (!valid_number(thread))
+		return errno = EINVAL, errf(e, "thread %s%s%s is not an E.164 "
+		    "number", thread ? "'" : "", thread ? thread : "(none)",
+		    thread ? "'" : "");
+	if (provider && pid)
+		id_key(provider, pid, key);
+	if ((lk = lock_thread(ib, thread, e)) < 0)
+		return -1;
+
+	if (provider && pid) {
+		snprintf(rel, sizeof rel, "ids/%s", key);
+		json_t *where = get_record(ib, rel, NULL);
+
+		if (where) {
+			snprintf(rel, sizeof rel, "msg/%s",
+			    record_str(where, "message"));
+			json_decref(where);
+			d->duplicate = 1;
+			if (!(d->message = get_record(ib, rel, NULL)))
+				d->message = json_incref(msg);
+			rc = 0;
+			goto out;
+		}
+	}
+
+	if (!json_object_get(msg, "id")) {
+		unique_name(name);
+		json_object_set_new(msg, "id", json_string(name));
+	}
+	if (!json_is_string(json_object_get(msg, "at"))) {
+		now_string(at);
+		json_object_set_new(msg, "at", json_string(at));
+	}
+	snprintf(name, sizeof name, "%s", record_str(msg, "id"));
+	if (strchr(name, '/') || name[0] == '.') {
+		errno = EINVAL;
+		errf(e, "message id '%s' cannot be a file name", name);
+		goto out;
+	}
+
+	snprintf(rel, sizeof rel, "msg/%s", thread);
+	if (mkdirat(ib->fd, rel, 0700) == 0) {
+		if (sync_dir(ib, "msg", e) < 0)
+			goto out;
+	} else if (errno != EEXIST) {
+		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+		goto out;
+	}
+	if (provider && pid) {
+		/* A report that came before the message: apply it now. */
+		snprintf(rel, sizeof rel, "status/%s", key);
+		if ((park = get_record(ib, rel, NULL))) {
+			advance(msg, record_str(park, "status"),
+			    record_str(park, "error_code"),
+			    record_str(park, "at"));
+			json_decref(park);
+		}
+	}
+	snprintf(rel, sizeof rel, "msg/%s", thread);
+	if (put_record(ib, rel, name, msg, 0, e) < 0)
+		goto out;
+	if (keyword && record_consent(ib, msg, keyword, keyword_text, e) < 0)
+		goto out;
+	d->consent = keyword;
+
+	if (!(conv = load_conversation(ib, thread, record_str(msg, "at"), e)))
+		goto out;
+	apply_message(conv, msg);
+	if (write_conversation(ib, thread, conv, e) < 0)
+		goto out;
+
+	if (provider && pid) {
+		json_t *where = json_pack("{s:s,s:s++}", "type", "id",
+		    "message", thread, "/", name);
+
+		rc = put_record(ib, "ids", key, where, 0, e);
+		json_decref(where);
+		if (rc < 0 && errno != EEXIST)
+			goto out;
+		snprintf(rel, sizeof rel, "status/%s", key);
+		unlinkat(ib->fd, rel, 0);
+	}
+	d->message = json_incref(msg);
+	d->conversation = json_incref(conv);
+	rc = 0;
+out:
+	json_decref(conv);
+	close(lk);
+	return rc;
+}
+
+void
+inbox_delivery_free(struct inbox_delivery *d)
+{
+	json_decref(d->message);
+	json_decref(d->conversation);
+	memset(d, 0, sizeof *d);
+}
+
+int
+inbox_status(struct inbox *ib, const char *provider, const char *pid,
+    const char *status, const char *error_code, json_t **out,
+    struct errbuf *e)
+{
+	char key[NAME_MAX_LEN], rel[PATH_MAX], at[WHEN_BUFSZ];
+	char thread[32], name[NAME_MAX_LEN];
+	const char *loc, *slash;
+	json_t *where, *msg = NULL, *park;
+	int lk, rc;
+
+	if (out)
+		*out = NULL;
+	if (provider_status_rank(status) < 0)
+		return errno = EINVAL, errf(e, "unknown status '%s'", status);
+	now_string(at);
+	id_key(provider, pid, key);
+	snprintf(rel, sizeof rel, "ids/%s", key);
+	if (!(where = get_record(ib, rel, e))) {
+		if (errno != ENOENT)
+			return -1;
+		/* Not known yet (the sender has not recorded the id): park
+		 * the report, keeping the most advanced one. */
+		snprintf(rel, sizeof rel, "status/%s", key);
+		park = get_record(ib, rel, NULL);
+		if (park && provider_status_rank(status) <=
+		    provider_status_rank(record_str(park, "status"))) {
+			json_decref(park);
+			return 2;
+		}
+		json_decref(park);
+		park = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s}", "type",
+		    "status", "provider", provider, "provider_id", pid,
+		    "status", status, "error_code", error_code, "at", at);
+		rc = put_record(ib, "status", key, park, 1, e);
+		json_decref(park);
+		return rc < 0 ? -1 : 2;
+	}
+	loc = record_str(where, "message");
+	if (!loc || !(slash = strchr(loc, '/')) || (size_t)(slash - loc) >=
+	    sizeof thread) {
+		json_decref(where);
+		return errno = EBADMSG, errf(e, "%s/ids/%s: no message",
+		    ib->dir, key);
+	}
+	snprintf(thread, sizeof thread, "%.*s", (int)(slash - loc), loc);
+	snprintf(name, sizeof name, "%s", slash + 1);
+	json_decref(where);
+	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
+	if (!valid_number(thread) || !*name || strchr(name, '/') ||
+	    *name == '.')
+		return errno = EBADMSG, errf(e, "%s/ids/%s: bad location",
+		    ib->dir, key);
+	if ((lk = lock_thread(ib, thread, e)) < 0)
+		return -1;
+	rc = -1;
+	if (!(msg = get_record(ib, rel, e)))
+		goto out;
+	if (!advance(msg, status, error_code, at)) {
+		rc = 0;
+		goto out;
+	}
+	snprintf(rel, sizeof rel, "msg/%s", thread);
+	if (put_record(ib, rel, name, msg, 1, e) < 0)
+		goto out;
+	rc = 1;
+	if (out)
+		*out = json_incref(msg);
+out:
+	json_decref(msg);
+	close(lk);
+	return rc;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names in dir (relative), sorted, without dot files; NULL on error. */
+static char **
+list_names(struct inbox *ib, const char *dir, size_t *n, struct errbuf *e)
+{
+	char **v = NULL, **nv;
+	size_t cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd = openat(ib->fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	*n = 0;
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		int saved = errno;
+
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		errf(e, "%s/%s: %s", ib->dir, dir, strerror(errno));
+		return NULL;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if (!(nv = realloc(v, cap * sizeof *v)))
+				goto nomem;
+			v = nv;
+		}
+		if (!(v[*n] = strdup(de->d_name)))
+			goto nomem;
+		(*n)++;
+	}
+	if (errno) {
+		errf(e, "%s/%s: %s", ib->dir, dir, strerror(errno));
+		goto fail;
+	}
+	closedir(d);
+	if (!v && !(v = malloc(sizeof *v)))
+		goto nomem_closed;
+	qsort(v, *n, sizeof *v, cmp_names);
+	return v;
+nomem:
+	errno = ENOMEM;
+	errf(e, "%s", strerror(ENOMEM));
+fail:
+	closedir(d);
+nomem_closed:
+	while (*n > 0)
+		free(v[--*n]);
+	free(v);
+	return NULL;
+}
+
+static void
+free_names(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+int
+inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
+{
+	char rel[64], path[PATH_MAX];
+	char **names;
+	size_t n;
+	json_t *c;
+	int out;
+
+	if (!valid_number(number))
+		return errno = EINVAL, errf(e, "'%s' is not an E.164 number",
+		    number);
+	snprintf(rel, sizeof rel, "consent/%s", number);
+	if (!(names = list_names(ib, rel, &n, e)))
+		return errno == ENOENT ? 0 : -1;
+	out = 0;
+	/* The newest record that parses decides. */
+	while (n > 0) {
+		snprintf(path, sizeof path, "%s/%s", rel, names[n - 1]);
+		free(names[--n]);
+		if ((c = get_record(ib, path, NULL))) {
+			const char *state = record_str(c, "state");
+
+			out = state && strcmp(state, "out") == 0;
+			json_decref(c);
+			break;
+		}
+	}
+	free_names(names, n);
+	return out;
+}
+
+json_t *
+inbox_conversation(struct inbox *ib, const char *thread, struct errbuf *e)
+{
+	char rel[64];
+
+	if (!valid_number(thread)) {
+		errno = EINVAL;
+		errf(e, "'%s' is not an E.164 number", thread);
+		return NULL;
+	}
+	snprintf(rel, sizeof rel, "conv/%s", thread);
+	return get_record(ib, rel, e);
+}
+
+int
+inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
+    void *arg, json_t **after, struct errbuf *e)
+{
+	char at[WHEN_BUFSZ];
+	json_t *conv;
+	int lk, rc;
+
+	if (after)
+		*after = NULL;
+	if (!valid_number(thread))
+		return errno = EINVAL, errf(e, "'%s' is not an E.164 number",
+		    thread);
+	now_string(at);
+	if ((lk = lock_thread(ib, thread, e)) < 0)
+		return -1;
+	if (!(conv = load_conversation(ib, thread, at, e))) {
+		close(lk);
+		return -1;
+	}
+	rc = fn(conv, arg, e);
+	if (rc == 0 && write_conversation(ib, thread, conv, e) < 0)
+		rc = -1;
+	if (rc >= 0 && after)
+		*after = json_incref(conv);
+	json_decref(conv);
+	close(lk);
+	return rc;
+}
+
+json_t *
+inbox_list(struct inbox *ib, int all, struct errbuf *e)
+{
+	char rel[PATH_MAX];
+	char **names;
+	size_t n, i;
+	json_t *out, *c;
+
+	if (!(names = list_names(ib, all ? "conv" : "work", &n, e)))
+		return NULL;
+	if (!(out = json_array())) {
+		free_names(names, n);
+		errno = ENOMEM;
+		errf(e, "%s", strerror(ENOMEM));
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		/* Sorted, so a name readdir(3) gave twice is next to itself. */
+		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+			continue;
+		if (!valid_number(names[i]))
+			continue;
+		snprintf(rel, sizeof rel, "conv/%s", names[i]);
+		if (!(c = get_record(ib, rel, NULL)))
+			continue;	/* gone, or quarantined and reported */
+		json_array_append_new(out, c);
+	}
+	free_names(names, n);
+	return out;
+}
+
+json_t *
+inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e)
+{
+	char rel[64], path[PATH_MAX];
+	char **names;
+	size_t n, i;
+	json_t *out, *seen, *m;
+
+	if (!valid_number(thread)) {
+		errno = EINVAL;
+		errf(e, "'%s' is not an E.164 number", thread);
+		return NULL;
+	}
+	snprintf(rel, sizeof rel, "msg/%s", thread);
+	if (!(names = list_names(ib, rel, &n, e)))
+		return NULL;
+	out = json_array();
+	seen = json_object();
+	for (i = 0; out && seen && i < n; i++) {
+		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", rel, names[i]);
+		if (!(m = get_record(ib, path, NULL)))
+			continue;
+		const char *pv = record_str(m, "provider");
+		const char *pid = record_str(m, "provider_id");
+
+		if (pv && pid) {
+			char key[NAME_MAX_LEN];
+
+			/* A crash before the ledger entry: one copy shown. */
+			id_key(pv, pid, key);
+			if (json_object_get(seen, key)) {
+				json_decref(m);
+				continue;
+			}
+			json_object_set_new(seen, key, json_true());
+		}
+		json_array_append_new(out, m);
+	}
+	json_decref(seen);
+	free_names(names, n);
+	if (!out) {
+		errno = ENOMEM;
+		errf(e, "%s", strerror(ENOMEM));
+	}
+	return out;
+}
+
+int
+inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
+    struct errbuf *e)
+{
+	char rel[PATH_MAX];
+	char **names;
+	size_t n, i;
+	struct stat st;
+	time_t now = time(NULL);
+
+	*removed = 0;
+	if (!(names = list_names(ib, "tmp", &n, e)))
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof rel, "tmp/%s", names[i]);
+		if (fstatat(ib->fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    now - st.st_mtime <= max_age)
+			continue;
+		if (unlinkat(ib->fd, rel, 0) == 0)
+			(*removed)++;
+	}
+	free_names(names, n);
+	return 0;
+}

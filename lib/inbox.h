@@ -1,0 +1,159 @@
+/*
+ * inbox.h: the flat-file inbox, smsdesk-inbox(5).
+ *
+ * Layout under the inbox directory (all directories 0700, files 0600):
+ *
+ *   tmp/                 every file is written here first, fsynced, then
+ *                        linked (never renamed over) into place
+ *   msg/THREAD/NAME      one message record per file; THREAD is the
+ *                        customer's E.164 number, NAME is unique and sorts
+ *                        by delivery time, so a thread reads in O(thread)
+ *   conv/THREAD          the conversation record, replaced whole by
+ *                        rename(2) under the conversation's lock
+ *   work/THREAD          an empty file per conversation that is not
+ *                        resolved: the working set, listed in O(its size)
+ *   ids/KEY              provider id ledger: KEY is provider + "-" + id,
+ *                        the file names the message (THREAD/NAME)
+ *   consent/NUMBER/NAME  opt-out ledger: one record per STOP or START,
+ *                        newest name wins
+ *   status/KEY           delivery reports for messages not yet known
+ *   lock/THREAD          flock(2) target serialising a thread's writers
+ *   quarantine/          files that did not parse, moved aside
+ *
+ * Ordering, for an inbound message: under the thread's lock, look up
+ * ids/KEY (there: a duplicate, stop); write the message (tmp, fsync, link,
+ * fsync msg/THREAD); record STOP/START in consent/ likewise; replace
+ * conv/THREAD and add work/THREAD; then write ids/KEY and fsync ids/. A
+ * crash before ids/KEY exists leaves a stored message that a provider
+ * retry stores again: readers fold messages with the same provider id, so
+ * the worst case is a duplicate that nobody sees, never a loss.
+ *
+ * Conversation state changes go through inbox_update(): lock, read,
+ * change, write, rename, unlock, so concurrent writers never lose an
+ * update. Listings read work/ (or conv/ with all) and the conversation
+ * files; names never change once made, so a listing neither misses nor
+ * repeats a conversation while others change state.
+ *
+ * The library never prints: problems a reader meets along the way (a file
+ * quarantined) go to the report callback of struct inbox, if set.
+ *
+ * Ownership: functions returning json_t * give a new reference.
+ */
+#ifndef INBOX_H
+#define INBOX_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "diag.h"
+
+struct inbox {
+	char *dir;
+	int fd;			/* O_DIRECTORY descriptor of dir */
+	void (*report)(void *arg, const char *msg);
+	void *report_arg;
+};
+
+/* conversation status */
+#define INBOX_OPEN "open"
+#define INBOX_PENDING "pending"
+#define INBOX_SNOOZED "snoozed"
+#define INBOX_RESOLVED "resolved"
+
+/*
+ * The inbox directory: dir if given, else $SMSDESK_INBOX, else
+ * $XDG_DATA_HOME/smsdesk/inbox (~/.local/share/smsdesk/inbox). malloc'd.
+ */
+char *inbox_path(const char *dir);
+
+/*
+ * Open the inbox at inbox_path(dir). With create, make it (and its
+ * parents) if missing; without, a missing inbox is -1 with errno ENOENT.
+ * Returns 0 or -1 with e filled.
+ */
+int inbox_open(struct inbox *ib, const char *dir, int create,
+    struct errbuf *e);
+void inbox_close(struct inbox *ib);
+
+/* A delivery: what inbox_deliver() stored, or found stored already. */
+struct inbox_delivery {
+	int duplicate;		/* the provider id was in the ledger */
+	json_t *message;	/* the message record as stored */
+	json_t *conversation;	/* the conversation after it (NULL if dup) */
+	int consent;		/* 'o' opt-out, 'i' opt-in recorded, else 0 */
+};
+
+/*
+ * Store a message record durably in its thread (msg must have "thread",
+ * "direction" and, for dedupe, "provider" and "provider_id"; "id" and
+ * "at" are filled in if missing). keyword is 'o' (opt-out), 'i' (opt-in)
+ * or 0: the consent ledger is written before the call returns. Updates
+ * the conversation: an inbound message reopens it, counts as unread and
+ * starts the SLA clock (waiting_since) if it was not running; an outbound
+ * one stops the clock and sets first_response_at once. Returns 0 (see
+ * d->duplicate) or -1 with e filled; on -1 nothing was acknowledged and
+ * the caller must not answer 2xx.
+ */
+int inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
+    const char *keyword_text, struct inbox_delivery *d, struct errbuf *e);
+
+void inbox_delivery_free(struct inbox_delivery *d);
+
+/*
+ * Apply a delivery report to the outbound message with this provider id:
+ * the status only moves forward (provider_status_rank), and an error code
+ * is kept. Returns 1 if the message changed (*msg gets it), 0 if the
+ * report was old news, 2 if no such message is known yet (the report is
+ * parked in status/ for when it is), or -1 with e filled.
+ */
+int inbox_status(struct inbox *ib, const char *provider,
+    const char *provider_id, const char *status, const char *error_code,
+    json_t **msg, struct errbuf *e);
+
+/*
+ * Whether number has opted out (its newest consent record says so): 1
+ * yes, 0 no, -1 with e filled.
+ */
+int inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e);
+
+/*
+ * Change a conversation under its lock. fn gets the current record (a
+ * fresh one, status open, if the thread has none) and changes it in place;
+ * it returns 0 to write it, 1 to leave it as it was, -1 to fail (after
+ * filling e). *after, if not NULL, gets the record as it ends up. Keeps
+ * work/ in step with the status. Returns 0, 1 (unchanged) or -1.
+ */
+typedef int (*inbox_update_fn)(json_t *conv, void *arg, struct errbuf *e);
+int inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
+    void *arg, json_t **after, struct errbuf *e);
+
+/* The conversation record of thread, or NULL (errno ENOENT if none). */
+json_t *inbox_conversation(struct inbox *ib, const char *thread,
+    struct errbuf *e);
+
+/*
+ * Every conversation of the working set (all: every conversation) as a
+ * JSON array, in no particular order. Unreadable files are quarantined and
+ * reported, not returned. NULL with e filled on failure.
+ */
+json_t *inbox_list(struct inbox *ib, int all, struct errbuf *e);
+
+/*
+ * The messages of thread, oldest first, with duplicates (the same
+ * provider id stored twice after a crash) folded. NULL with errno ENOENT
+ * if there is no such thread.
+ */
+json_t *inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e);
+
+/*
+ * Remove files in tmp/ last modified more than max_age seconds ago (crash
+ * debris; the maildir rule is 36 hours). *removed counts them.
+ */
+int inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
+    struct errbuf *e);
+
+#define INBOX_SWEEP_AGE (36 * 3600)
+
+#endif

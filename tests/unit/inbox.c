@@ -1,0 +1,232 @@
+/*
+ * inbox.c: delivery, dedupe, delivery reports, consent, updates, listing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "inbox.h"
+#include "record.h"
+#include "tap.h"
+
+static int reports;
+
+static void
+report(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+	reports++;
+}
+
+static json_t *
+inbound(const char *from, const char *sid, const char *body)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type",
+	    "message", "thread", from, "direction", "in", "from", from,
+	    "to", "+15550001111", "body", body, "provider", "twilio",
+	    "provider_id", sid);
+}
+
+static int
+exists(struct inbox *ib, const char *rel)
+{
+	return faccessat(ib->fd, rel, F_OK, 0) == 0;
+}
+
+static int
+resolve(json_t *conv, void *arg, struct errbuf *e)
+{
+	(void)arg;
+	(void)e;
+	json_object_set_new(conv, "status", json_string(INBOX_RESOLVED));
+	return 0;
+}
+
+static int
+unchanged(json_t *conv, void *arg, struct errbuf *e)
+{
+	(void)conv;
+	(void)arg;
+	(void)e;
+	return 1;
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/smsdesk-inbox-XXXXXX", path[512];
+	struct inbox ib;
+	struct inbox_delivery d;
+	struct errbuf e;
+	struct stat st;
+	json_t *m, *c, *l, *t;
+	size_t removed;
+	int fd;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof path, "%s/inbox", dir);
+	is_int(inbox_open(&ib, path, 0, &e), -1, "a missing inbox is refused");
+	ok(strstr(e.msg, "no inbox") != NULL, "and named: %s", e.msg);
+	inbox_close(&ib);
+	is_int(inbox_open(&ib, path, 1, &e), 0, "created on demand");
+	ib.report = report;
+	stat(path, &st);
+	is_int(st.st_mode & 0777, 0700, "inbox is 0700");
+
+	m = inbound("+15551234567", "SM1", "Hello");
+	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0, "delivered");
+	ok(!d.duplicate, "first time is not a duplicate");
+	ok(record_str(d.message, "id") != NULL, "an id was given");
+	is_str(record_str(d.conversation, "status"), "open", "conv is open");
+	is_int(json_integer_value(json_object_get(d.conversation, "unread")),
+	    1, "one unread");
+	ok(json_is_string(json_object_get(d.conversation, "waiting_since")),
+	    "the SLA clock runs");
+	ok(exists(&ib, "work/+15551234567"), "in the working set");
+	ok(exists(&ib, "ids/twilio-SM1"), "in the id ledger");
+	snprintf(path, sizeof path, "msg/+15551234567/%s",
+	    record_str(d.message, "id"));
+	fstatat(ib.fd, path, &st, 0);
+	is_int(st.st_mode & 0777, 0600, "message file is 0600");
+	inbox_delivery_free(&d);
+	json_decref(m);
+
+	m = inbound("+15551234567", "SM1", "Hello");
+	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0, "replayed");
+	ok(d.duplicate, "a replay is a duplicate");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	t = inbox_thread(&ib, "+15551234567", &e);
+	is_int(json_array_size(t), 1, "one message in the thread");
+	json_decref(t);
+
+	/* A crash after storing but before the ledger: the retry stores a
+	 * second copy, and readers fold it. */
+	unlinkat(ib.fd, "ids/twilio-SM1", 0);
+	m = inbound("+15551234567", "SM1", "Hello");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	inbox_delivery_free(&d);
+	json_decref(m);
+	t = inbox_thread(&ib, "+15551234567", &e);
+	is_int(json_array_size(t), 1, "a stored-twice message is shown once");
+	json_decref(t);
+
+	/* Outbound, then delivery reports out of order. */
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type", "message",
+	    "thread", "+15551234567", "direction", "out", "body", "Hi!",
+	    "status", "queued", "provider", "twilio", "provider_id", "SM2");
+	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0, "outbound stored");
+	ok(json_is_null(json_object_get(d.conversation, "waiting_since")),
+	    "a reply stops the SLA clock");
+	ok(json_is_string(json_object_get(d.conversation,
+	    "first_response_at")), "first response time set");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	if (!ok(inbox_status(&ib, "twilio", "SM2", "delivered", NULL, &m,
+	    &e) == 1, "delivered applies"))
+		printf("# %s\n", e.msg);
+	is_str(record_str(m, "status"), "delivered", "status delivered");
+	json_decref(m);
+	is_int(inbox_status(&ib, "twilio", "SM2", "sent", NULL, &m, &e), 0,
+	    "a late 'sent' does not go back");
+	is_int(inbox_status(&ib, "twilio", "SM2", "delivered", NULL, &m, &e),
+	    0, "a repeated report is old news");
+	is_int(inbox_status(&ib, "twilio", "SM9", "sent", NULL, &m, &e), 2,
+	    "a report for an unknown message is parked");
+	ok(exists(&ib, "status/twilio-SM9"), "in status/");
+	is_int(inbox_status(&ib, "twilio", "SM9", "undelivered", "30003", &m,
+	    &e), 2, "a later report replaces the parked one");
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type", "message",
+	    "thread", "+15551234567", "direction", "out", "body", "Hey",
+	    "status", "queued", "provider", "twilio", "provider_id", "SM9");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	is_str(record_str(d.message, "status"), "undelivered",
+	    "a parked report applies when the message arrives");
+	is_str(json_string_value(json_object_get(json_object_get(d.message,
+	    "error"), "provider_code")), "30003", "with its error code");
+	ok(!exists(&ib, "status/twilio-SM9"), "and leaves status/");
+	inbox_delivery_free(&d);
+	json_decref(m);
+
+	/* Consent. */
+	is_int(inbox_opted_out(&ib, "+15557654321", &e), 0, "nobody opted out");
+	m = inbound("+15557654321", "SM3", "STOP");
+	is_int(inbox_deliver(&ib, m, 'o', "STOP", &d, &e), 0, "STOP stored");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	is_int(inbox_opted_out(&ib, "+15557654321", &e), 1, "opted out");
+	sleep(0);
+	m = inbound("+15557654321", "SM4", "start");
+	inbox_deliver(&ib, m, 'i', "START", &d, &e);
+	inbox_delivery_free(&d);
+	json_decref(m);
+	is_int(inbox_opted_out(&ib, "+15557654321", &e), 0, "START opts in");
+
+	/* Updates and the working set. */
+	l = inbox_list(&ib, 0, &e);
+	is_int(json_array_size(l), 2, "two conversations in the working set");
+	json_decref(l);
+	is_int(inbox_update(&ib, "+15557654321", resolve, NULL, &c, &e), 0,
+	    "resolved");
+	json_decref(c);
+	ok(!exists(&ib, "work/+15557654321"), "left the working set");
+	l = inbox_list(&ib, 0, &e);
+	is_int(json_array_size(l), 1, "one left in the working set");
+	json_decref(l);
+	l = inbox_list(&ib, 1, &e);
+	is_int(json_array_size(l), 2, "both with all");
+	json_decref(l);
+	is_int(inbox_update(&ib, "+15557654321", unchanged, NULL, NULL, &e),
+	    1, "an update that changes nothing says so");
+	m = inbound("+15557654321", "SM5", "one more thing");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	is_str(record_str(d.conversation, "status"), "open",
+	    "a new message reopens a resolved conversation");
+	ok(exists(&ib, "work/+15557654321"), "back in the working set");
+	inbox_delivery_free(&d);
+	json_decref(m);
+
+	/* Bad input. */
+	m = inbound("../etc", "SM6", "x");
+	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), -1,
+	    "a thread that is not a number is refused");
+	json_decref(m);
+	fd = openat(ib.fd, "conv/+15550009999", O_WRONLY | O_CREAT, 0600);
+	write(fd, "{\"type\":\"conv", 13);
+	close(fd);
+	fd = openat(ib.fd, "work/+15550009999", O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	reports = 0;
+	l = inbox_list(&ib, 0, &e);
+	is_int(json_array_size(l), 2, "a corrupt conversation is not listed");
+	is_int(reports, 1, "it is reported");
+	ok(!exists(&ib, "conv/+15550009999"), "and moved aside");
+	json_decref(l);
+
+	/* tmp debris. */
+	fd = openat(ib.fd, "tmp/old", O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	fd = openat(ib.fd, "tmp/young", O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	{
+		struct timespec ts[2] = { { time(NULL) - 37 * 3600, 0 },
+			{ time(NULL) - 37 * 3600, 0 } };
+
+		utimensat(ib.fd, "tmp/old", ts, 0);
+	}
+	is_int(inbox_sweep(&ib, INBOX_SWEEP_AGE, &removed, &e), 0, "swept");
+	is_int(removed, 1, "one stale file removed");
+	ok(exists(&ib, "tmp/young"), "a young one kept");
+
+	inbox_close(&ib);
+	snprintf(path, sizeof path, "rm -rf %s", dir);
+	if (system(path) != 0)
+		return 1;
+	return tap_done();
+}
