@@ -183,79 +183,133 @@ unique_name(char out[NAME_MAX_LEN])
 }
 
 /*
- * Write data as dir/name: into tmp/ first, fsync, then link (new names)
- * or rename (replace), then fsync dir. A link onto an existing name fails
- * with EEXIST and leaves both files as they were.
+ * A file written into tmp/, waiting for its name. Writing happens in three
+ * steps so that a delivery can write all its files, then fsync them all,
+ * then name them all, then fsync the directories: the first fsync of a
+ * batch commits the journal for every file written before it, so the
+ * later ones cost little, and a delivery costs about what one plain
+ * write-fsync-rename-fsync does.
  */
-static int
-put_file(struct inbox *ib, const char *dir, const char *name,
-    const char *data, size_t len, int replace, struct errbuf *e)
-{
-	char tmp[NAME_MAX_LEN + 8], dst[PATH_MAX];
-	int fd, rc, saved;
-	size_t off = 0;
-	ssize_t n;
+struct staged {
+	char tmp[NAME_MAX_LEN + 8];
+	int fd;
+};
 
-	snprintf(dst, sizeof dst, "%s/%s", dir, name);
-	strcpy(tmp, "tmp/");
-	unique_name(tmp + 4);
-	fd = openat(ib->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600);
-	if (fd < 0)
-		return errf(e, "%s/%s: %s", ib->dir, tmp, strerror(errno));
+/* Write rec (a line of JSON) into a new file in tmp/; fd stays open. */
+static int
+stage(struct inbox *ib, const json_t *rec, struct staged *st,
+    struct errbuf *e)
+{
+	char *s = json_dumps(rec, JSON_COMPACT);
+	size_t len, off = 0;
+	ssize_t n;
+	int saved;
+
+	st->fd = -1;
+	if (!s)
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	len = strlen(s);
+	s[len++] = '\n';	/* in place of the NUL: written by length */
+	strcpy(st->tmp, "tmp/");
+	unique_name(st->tmp + 4);
+	st->fd = openat(ib->fd, st->tmp, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0600);
+	if (st->fd < 0)
+		goto fail;
 	while (off < len) {
-		if ((n = write(fd, data + off, len - off)) < 0) {
+		if ((n = write(st->fd, s + off, len - off)) < 0) {
 			if (errno == EINTR)
 				continue;
 			goto fail;
 		}
 		off += (size_t)n;
 	}
-	if (fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (replace)
-		rc = renameat(ib->fd, tmp, ib->fd, dst);
-	else
-		rc = linkat(ib->fd, tmp, ib->fd, dst, 0);
-	if (rc < 0)
-		goto fail_named;
-	if (!replace)
-		unlinkat(ib->fd, tmp, 0);
-	return sync_dir(ib, dir, e);
+	free(s);
+	return 0;
 fail:
 	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	unlinkat(ib->fd, tmp, 0);
+	free(s);
+	if (st->fd >= 0) {
+		close(st->fd);
+		unlinkat(ib->fd, st->tmp, 0);
+		st->fd = -1;
+	}
 	errno = saved;
-	return errf(e, "%s/%s: %s", ib->dir, tmp, strerror(errno));
-fail_named:
-	saved = errno;
-	unlinkat(ib->fd, tmp, 0);
-	errno = saved;
-	return errf(e, "%s/%s: %s", ib->dir, dst, strerror(errno));
+	return errf(e, "%s/%s: %s", ib->dir, st->tmp, strerror(errno));
 }
 
+/* fsync and close a staged file. */
+static int
+stage_sync(struct inbox *ib, struct staged *st, struct errbuf *e)
+{
+	int rc = fsync(st->fd), saved = errno;
+
+	if (close(st->fd) < 0 && rc == 0)
+		rc = -1, saved = errno;
+	st->fd = -1;
+	if (rc < 0) {
+		errno = saved;
+		return errf(e, "%s/%s: %s", ib->dir, st->tmp,
+		    strerror(errno));
+	}
+	return 0;
+}
+
+/* Give up a staged file (an error happened elsewhere). */
+static void
+stage_drop(struct inbox *ib, struct staged *st)
+{
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
+	if (st->tmp[0])
+		unlinkat(ib->fd, st->tmp, 0);
+	st->tmp[0] = '\0';
+}
+
+/*
+ * Name a synced staged file dir/name: link (a new name; fails with EEXIST
+ * rather than clobber) or rename (replace). The caller fsyncs dir.
+ */
+static int
+place(struct inbox *ib, struct staged *st, const char *dir,
+    const char *name, int replace, struct errbuf *e)
+{
+	char dst[PATH_MAX];
+	int rc, saved;
+
+	snprintf(dst, sizeof dst, "%s/%s", dir, name);
+	if (replace)
+		rc = renameat(ib->fd, st->tmp, ib->fd, dst);
+	else
+		rc = linkat(ib->fd, st->tmp, ib->fd, dst, 0);
+	saved = errno;
+	if (rc == 0 && replace)
+		st->tmp[0] = '\0';
+	stage_drop(ib, st);
+	if (rc < 0) {
+		errno = saved;
+		return errf(e, "%s/%s: %s", ib->dir, dst, strerror(errno));
+	}
+	return 0;
+}
+
+/* Store rec durably as dir/name: stage, fsync, place, fsync dir. */
 static int
 put_record(struct inbox *ib, const char *dir, const char *name,
     const json_t *rec, int replace, struct errbuf *e)
 {
-	char *s = json_dumps(rec, JSON_COMPACT);
-	size_t n;
-	int rc;
+	struct staged st;
 
-	if (!s)
-		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
-	n = strlen(s);
-	s[n] = '\n';	/* json_dumps leaves room: we reuse its NUL */
-	rc = put_file(ib, dir, name, s, n + 1, replace, e);
-	free(s);
-	return rc;
+	if (stage(ib, rec, &st, e) < 0)
+		return -1;
+	if (stage_sync(ib, &st, e) < 0) {
+		stage_drop(ib, &st);
+		return -1;
+	}
+	if (place(ib, &st, dir, name, replace, e) < 0)
+		return -1;
+	return sync_dir(ib, dir, e);
 }
 
 /* Move a file that does not parse to quarantine/, and say so. */
@@ -410,43 +464,70 @@ new_conversation(const char *thread, const char *at)
 }
 
 /*
- * Write conv for thread, keeping work/ in step: a conversation joins the
- * working set before its record says it is open, and leaves it only
- * after its record says it is resolved, so a crash in between can only
- * leave a resolved one listed (and filtered out), never an open one lost.
+ * work/ follows the status: a conversation joins the working set before
+ * its record says it is open and leaves only after its record says it is
+ * resolved, so a crash in between can only leave a resolved one listed
+ * (and filtered out), never an open one lost. work_join sets *created if
+ * the entry is new: work/ then needs an fsync.
  */
+static int
+work_join(struct inbox *ib, const char *thread, int *created,
+    struct errbuf *e)
+{
+	char rel[64];
+	int fd;
+
+	*created = 0;
+	snprintf(rel, sizeof rel, "work/%s", thread);
+	fd = openat(ib->fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600);
+	if (fd >= 0) {
+		close(fd);
+		*created = 1;
+		return 0;
+	}
+	if (errno == EEXIST)
+		return 0;
+	return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+}
+
+static int
+work_leave(struct inbox *ib, const char *thread, struct errbuf *e)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof rel, "work/%s", thread);
+	if (unlinkat(ib->fd, rel, 0) == 0)
+		return sync_dir(ib, "work", e);
+	if (errno == ENOENT)
+		return 0;
+	return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+}
+
+static int
+is_resolved(const json_t *conv)
+{
+	const char *status = record_str(conv, "status");
+
+	return status && strcmp(status, INBOX_RESOLVED) == 0;
+}
+
+/* Write conv for thread durably, keeping work/ in step. */
 static int
 write_conversation(struct inbox *ib, const char *thread, json_t *conv,
     struct errbuf *e)
 {
-	const char *status = record_str(conv, "status");
-	int resolved = status && strcmp(status, INBOX_RESOLVED) == 0;
-	char rel[64];
-	int fd;
+	int created;
 
-	snprintf(rel, sizeof rel, "work/%s", thread);
-	if (!resolved) {
-		fd = openat(ib->fd, rel, O_WRONLY | O_CREAT | O_EXCL |
-		    O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			close(fd);
-			if (sync_dir(ib, "work", e) < 0)
-				return -1;
-		} else if (errno != EEXIST) {
-			return errf(e, "%s/%s: %s", ib->dir, rel,
-			    strerror(errno));
-		}
+	if (!is_resolved(conv)) {
+		if (work_join(ib, thread, &created, e) < 0)
+			return -1;
+		if (created && sync_dir(ib, "work", e) < 0)
+			return -1;
 	}
 	if (put_record(ib, "conv", thread, conv, 1, e) < 0)
 		return -1;
-	if (resolved) {
-		if (unlinkat(ib->fd, rel, 0) == 0)
-			return sync_dir(ib, "work", e);
-		if (errno != ENOENT)
-			return errf(e, "%s/%s: %s", ib->dir, rel,
-			    strerror(errno));
-	}
-	return 0;
+	return is_resolved(conv) ? work_leave(ib, thread, e) : 0;
 }
 
 /* The conversation of thread, or a new one; NULL only on a real error. */
@@ -561,6 +642,37 @@ advance(json_t *msg, const char *status, const char *error_code,
 	return 1;
 }
 
+/*
+ * Where the ledger says the message with this key is: its thread and
+ * name. ids/KEY is a symbolic link to ../msg/THREAD/NAME (made in one
+ * step by symlinkat(2), and the name holds all it says). Returns 0, -1
+ * with errno ENOENT if the key is not in the ledger, or EBADMSG.
+ */
+static int
+ledger_find(struct inbox *ib, const char *key, char thread[32],
+    char name[NAME_MAX_LEN])
+{
+	char rel[NAME_MAX_LEN + 8], to[PATH_MAX];
+	const char *t, *slash;
+	ssize_t n;
+
+	snprintf(rel, sizeof rel, "ids/%s", key);
+	if ((n = readlinkat(ib->fd, rel, to, sizeof to - 1)) < 0)
+		return -1;
+	to[n] = '\0';
+	if (strncmp(to, "../msg/", 7) != 0 || !(slash = strchr(to + 7, '/')))
+		return errno = EBADMSG, -1;
+	t = to + 7;
+	if ((size_t)(slash - t) >= 32 || strlen(slash + 1) >= NAME_MAX_LEN)
+		return errno = EBADMSG, -1;
+	snprintf(thread, 32, "%.*s", (int)(slash - t), t);
+	snprintf(name, NAME_MAX_LEN, "%s", slash + 1);
+	if (!valid_number(thread) || !*name || strchr(name, '/') ||
+	    *name == '.')
+		return errno = EBADMSG, -1;
+	return 0;
+}
+
 int
 inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
     const char *keyword_text, struct inbox_delivery *d, struct errbuf *e)
@@ -569,9 +681,10 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	const char *provider = record_str(msg, "provider");
 	const char *pid = record_str(msg, "provider_id");
 	char key[NAME_MAX_LEN], rel[PATH_MAX], name[NAME_MAX_LEN];
-	char at[WHEN_BUFSZ];
+	char at[WHEN_BUFSZ], t[32], n[NAME_MAX_LEN];
+	struct staged sm = { .fd = -1 }, sc = { .fd = -1 };
 	json_t *conv = NULL, *park;
-	int lk, rc = -1;
+	int lk, rc = -1, joined = 0;
 
 	memset(d, 0, sizeof *d);
 	if (!valid_number(thread))
@@ -583,20 +696,13 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
 
-	if (provider && pid) {
-		snprintf(rel, sizeof rel, "ids/%s", key);
-		json_t *where = get_record(ib, rel, NULL);
-
-		if (where) {
-			snprintf(rel, sizeof rel, "msg/%s",
-			    record_str(where, "message"));
-			json_decref(where);
-			d->duplicate = 1;
-			if (!(d->message = get_record(ib, rel, NULL)))
-				d->message = json_incref(msg);
-			rc = 0;
-			goto out;
-		}
+	if (provider && pid && ledger_find(ib, key, t, n) == 0) {
+		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
+		d->duplicate = 1;
+		if (!(d->message = get_record(ib, rel, NULL)))
+			d->message = json_incref(msg);
+		rc = 0;
+		goto out;
 	}
 
 	if (!json_object_get(msg, "id")) {
@@ -608,12 +714,11 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		json_object_set_new(msg, "at", json_string(at));
 	}
 	snprintf(name, sizeof name, "%s", record_str(msg, "id"));
-	if (strchr(name, '/') || name[0] == '.') {
+	if (!*name || strchr(name, '/') || name[0] == '.') {
 		errno = EINVAL;
 		errf(e, "message id '%s' cannot be a file name", name);
 		goto out;
 	}
-
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (mkdirat(ib->fd, rel, 0700) == 0) {
 		if (sync_dir(ib, "msg", e) < 0)
@@ -632,27 +737,42 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 			json_decref(park);
 		}
 	}
-	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (put_record(ib, rel, name, msg, 0, e) < 0)
-		goto out;
 	if (keyword && record_consent(ib, msg, keyword, keyword_text, e) < 0)
 		goto out;
 	d->consent = keyword;
-
 	if (!(conv = load_conversation(ib, thread, record_str(msg, "at"), e)))
 		goto out;
 	apply_message(conv, msg);
-	if (write_conversation(ib, thread, conv, e) < 0)
+
+	/* Write both, sync both, name both, sync the directories. */
+	if (stage(ib, msg, &sm, e) < 0 || stage(ib, conv, &sc, e) < 0 ||
+	    stage_sync(ib, &sm, e) < 0 || stage_sync(ib, &sc, e) < 0)
+		goto out;
+	if (!is_resolved(conv) && work_join(ib, thread, &joined, e) < 0)
+		goto out;
+	snprintf(rel, sizeof rel, "msg/%s", thread);
+	if (place(ib, &sm, rel, name, 0, e) < 0 ||
+	    place(ib, &sc, "conv", thread, 1, e) < 0)
+		goto out;
+	if ((joined && sync_dir(ib, "work", e) < 0) ||
+	    sync_dir(ib, rel, e) < 0 || sync_dir(ib, "conv", e) < 0)
+		goto out;
+	if (is_resolved(conv) && work_leave(ib, thread, e) < 0)
 		goto out;
 
 	if (provider && pid) {
-		json_t *where = json_pack("{s:s,s:s++}", "type", "id",
-		    "message", thread, "/", name);
+		/*
+		 * Last, and not synced: losing this entry in a crash costs a
+		 * duplicate that readers fold, never a message.
+		 */
+		char to[PATH_MAX];
 
-		rc = put_record(ib, "ids", key, where, 0, e);
-		json_decref(where);
-		if (rc < 0 && errno != EEXIST)
+		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
+		snprintf(rel, sizeof rel, "ids/%s", key);
+		if (symlinkat(to, ib->fd, rel) < 0 && errno != EEXIST) {
+			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 			goto out;
+		}
 		snprintf(rel, sizeof rel, "status/%s", key);
 		unlinkat(ib->fd, rel, 0);
 	}
@@ -660,6 +780,8 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	d->conversation = json_incref(conv);
 	rc = 0;
 out:
+	stage_drop(ib, &sm);
+	stage_drop(ib, &sc);
 	json_decref(conv);
 	close(lk);
 	return rc;
@@ -680,8 +802,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 {
 	char key[NAME_MAX_LEN], rel[PATH_MAX], at[WHEN_BUFSZ];
 	char thread[32], name[NAME_MAX_LEN];
-	const char *loc, *slash;
-	json_t *where, *msg = NULL, *park;
+	json_t *msg = NULL, *park;
 	int lk, rc;
 
 	if (out)
@@ -690,10 +811,10 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		return errno = EINVAL, errf(e, "unknown status '%s'", status);
 	now_string(at);
 	id_key(provider, pid, key);
-	snprintf(rel, sizeof rel, "ids/%s", key);
-	if (!(where = get_record(ib, rel, e))) {
+	if (ledger_find(ib, key, thread, name) < 0) {
 		if (errno != ENOENT)
-			return -1;
+			return errf(e, "%s/ids/%s: %s", ib->dir, key,
+			    strerror(errno));
 		/* Not known yet (the sender has not recorded the id): park
 		 * the report, keeping the most advanced one. */
 		snprintf(rel, sizeof rel, "status/%s", key);
@@ -711,24 +832,10 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		json_decref(park);
 		return rc < 0 ? -1 : 2;
 	}
-	loc = record_str(where, "message");
-	if (!loc || !(slash = strchr(loc, '/')) || (size_t)(slash - loc) >=
-	    sizeof thread) {
-		json_decref(where);
-		return errno = EBADMSG, errf(e, "%s/ids/%s: no message",
-		    ib->dir, key);
-	}
-	snprintf(thread, sizeof thread, "%.*s", (int)(slash - loc), loc);
-	snprintf(name, sizeof name, "%s", slash + 1);
-	json_decref(where);
-	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
-	if (!valid_number(thread) || !*name || strchr(name, '/') ||
-	    *name == '.')
-		return errno = EBADMSG, errf(e, "%s/ids/%s: bad location",
-		    ib->dir, key);
 	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
 	rc = -1;
+	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
 	if (!(msg = get_record(ib, rel, e)))
 		goto out;
 	if (!advance(msg, status, error_code, at)) {

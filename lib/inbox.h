@@ -13,7 +13,7 @@
  *   work/THREAD          an empty file per conversation that is not
  *                        resolved: the working set, listed in O(its size)
  *   ids/KEY              provider id ledger: KEY is provider + "-" + id,
- *                        the file names the message (THREAD/NAME)
+ *                        a symbolic link to ../msg/THREAD/NAME
  *   consent/NUMBER/NAME  opt-out ledger: one record per STOP or START,
  *                        newest name wins
  *   status/KEY           delivery reports for messages not yet known
@@ -21,12 +21,14 @@
  *   quarantine/          files that did not parse, moved aside
  *
  * Ordering, for an inbound message: under the thread's lock, look up
- * ids/KEY (there: a duplicate, stop); write the message (tmp, fsync, link,
- * fsync msg/THREAD); record STOP/START in consent/ likewise; replace
- * conv/THREAD and add work/THREAD; then write ids/KEY and fsync ids/. A
- * crash before ids/KEY exists leaves a stored message that a provider
- * retry stores again: readers fold messages with the same provider id, so
- * the worst case is a duplicate that nobody sees, never a loss.
+ * ids/KEY (there: a duplicate, stop); record STOP/START in consent/
+ * (tmp, fsync, link, fsync); write the message and the new conversation
+ * record into tmp/, fsync both, add work/THREAD, link the message into
+ * msg/THREAD/ and rename the record over conv/THREAD, fsync those
+ * directories; only then make ids/KEY, unsynced. A crash before ids/KEY
+ * is on disk leaves a stored message that a provider retry stores again:
+ * readers fold messages with the same provider id, so the worst case is a
+ * duplicate that nobody sees, never a loss.
  *
  * Conversation state changes go through inbox_update(): lock, read,
  * change, write, rename, unlock, so concurrent writers never lose an
