@@ -90,11 +90,11 @@ deps:
 			--no-install-recommends $$missing; \
 	fi
 
-# The main job, for now: what each of a few messages costs to send.
+# The main job: texts come in through the webhook listener, an agent works
+# the queue. See tests/demo.sh.
 demo: deps
-	$(MAKE) --no-print-directory all
-	$(BUILD)/bin/segment --table --smart --language tr \
-		--price 0.0079 < tests/data/sample.ndjson
+	$(MAKE) --no-print-directory all $(TOOLS)
+	SMSDESK_BIN=$(BUILD)/bin SMSDESK_TOOLS=$(BUILD)/tools tests/demo.sh
 
 bench: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/segment.sh
