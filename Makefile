@@ -40,7 +40,8 @@ TOOLSRC = $(wildcard tests/tools/*.c)
 TOOLS = $(TOOLSRC:tests/tools/%.c=$(BUILD)/tools/%)
 
 .DELETE_ON_ERROR:
-.PHONY: all check test asan deps install uninstall clean bench demo
+.PHONY: all check test asan deps install uninstall clean bench bench-inbox \
+	demo
 
 all: $(BINS)
 
@@ -96,8 +97,16 @@ demo: deps
 	$(MAKE) --no-print-directory all $(TOOLS)
 	SMSDESK_BIN=$(BUILD)/bin SMSDESK_TOOLS=$(BUILD)/tools tests/demo.sh
 
+# Benchmarks, one after the other so they do not disturb each other.
 bench: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/segment.sh
+	$(MAKE) --no-print-directory bench-inbox
+
+# Deliveries per second through sms-recv --listen against the disk's plain
+# fsync rate, and inbox-ls on an inbox of 100,000 conversations.
+bench-inbox: $(BINS)
+	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin \
+	SMSDESK_LIB=$(CURDIR)/$(BUILD)/libsmsdesk.a tests/bench/inbox.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
@@ -119,6 +128,7 @@ uninstall:
 	done
 	rm -f $(DESTDIR)$(MANDIR)/man5/sms-record.5 \
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-config.5 \
+		$(DESTDIR)$(MANDIR)/man5/smsdesk-inbox.5 \
 		$(DESTDIR)$(MANDIR)/man7/smsdesk.7
 
 clean:

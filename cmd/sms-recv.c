@@ -54,6 +54,7 @@ struct recv {
 	const char *secret;	/* the provider's signing secret */
 	char *public_url;	/* base the provider signs against */
 	pthread_mutex_t out_lock;
+	int listening;
 	int ret;
 };
 
@@ -91,7 +92,10 @@ usage(FILE *fp, int code)
 	exit(code);
 }
 
-/* Print one event; a reader that went away is not our problem. */
+/*
+ * Print one event. A listener goes on if its reader went away (the inbox
+ * is the record); in file mode a failed write is exit 74.
+ */
 static void
 emit(struct recv *r, const char *event, const char *key, json_t *obj)
 {
@@ -104,9 +108,11 @@ emit(struct recv *r, const char *event, const char *key, json_t *obj)
 	if (!ev)
 		return;
 	pthread_mutex_lock(&r->out_lock);
-	if (record_write(stdout, ev) == 0)
-		fflush(stdout);
-	clearerr(stdout);
+	if ((record_write(stdout, ev) < 0 || fflush(stdout) == EOF) &&
+	    !r->listening)
+		r->ret = EXIT_IOERR;
+	if (r->listening)
+		clearerr(stdout);
 	pthread_mutex_unlock(&r->out_lock);
 	json_decref(ev);
 }
@@ -130,7 +136,7 @@ store_message(struct recv *r, const struct webhook_event *ev,
 	if (phone_normalize(ev->from, NULL, thread, &pe) < 0)
 		return errno = EINVAL, errf(e, "From '%s': %s", ev->from,
 		    pe.msg);
-	msg = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s%,s:s,s:s,s:s,s:s?}",
+	msg = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s%,s:s,s:s,s:s?,s:s?}",
 	    "type", "message", "thread", thread, "direction", "in",
 	    "from", thread, "to", ev->to, "body", ev->body, ev->body_len,
 	    "status", "received", "provider", provider, "provider_id",
@@ -213,8 +219,8 @@ fail(struct MHD_Connection *conn, unsigned code, const char *msg)
 }
 
 static void
-log_request(struct MHD_Connection *conn, struct request *q, unsigned code,
-    const char *what)
+log_request(struct MHD_Connection *conn, struct request *q,
+    const char *method, unsigned code, const char *what)
 {
 	const union MHD_ConnectionInfo *ci;
 	char addr[INET6_ADDRSTRLEN] = "?";
@@ -235,8 +241,8 @@ log_request(struct MHD_Connection *conn, struct request *q, unsigned code,
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double)(now.tv_sec - q->start.tv_sec) * 1e3 +
 	    (double)(now.tv_nsec - q->start.tv_nsec) / 1e6;
-	fprintf(stderr, "%s: %s POST %s %u %.1fms %s\n", diag_prog(), addr,
-	    q->uri, code, ms, what);
+	fprintf(stderr, "%s: %s %s %s %u %.1fms %s\n", diag_prog(), addr,
+	    method, q->uri, code, ms, what);
 }
 
 /* Handle a whole request; returns the HTTP status it answered with. */
@@ -300,7 +306,7 @@ done:
 		*ret = fail(conn, code, code == MHD_HTTP_FORBIDDEN ?
 		    "forbidden\n" : code == MHD_HTTP_BAD_REQUEST ?
 		    "bad request\n" : "cannot store now, try again\n");
-	log_request(conn, q, code, e.msg);
+	log_request(conn, q, "POST", code, e.msg);
 	form_free(&form);
 	buf_free(&url);
 	buf_free(&out);
@@ -352,11 +358,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 	if (!q || !q->uri)
 		return MHD_NO;
 	snprintf(want, sizeof want, "/%s", r->pv->name);
-	if (strcmp(path, want) != 0)
+	if (strcmp(path, want) != 0) {
+		log_request(conn, q, method, MHD_HTTP_NOT_FOUND,
+		    "no such path");
 		return fail(conn, MHD_HTTP_NOT_FOUND, "not found\n");
-	if (strcmp(method, "POST") != 0)
+	}
+	if (strcmp(method, "POST") != 0) {
+		log_request(conn, q, method, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "POST only");
 		return fail(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "POST only\n");
+	}
 	if (!q->seen) {
 		/* The first call comes with the headers, before any body. */
 		q->seen = 1;
@@ -371,7 +383,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 		return MHD_YES;
 	}
 	if (q->too_big || q->body.len > MAX_BODY) {
-		log_request(conn, q, MHD_HTTP_CONTENT_TOO_LARGE, "too large");
+		log_request(conn, q, "POST", MHD_HTTP_CONTENT_TOO_LARGE,
+		    "too large");
 		return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
 	}
 	handle(r, conn, q, &ret);
@@ -390,7 +403,8 @@ on_headers(void *cls, struct MHD_Connection *conn, const char *path,
 
 	if (q && !q->seen && !q->too_big && cl &&
 	    strtoull(cl, NULL, 10) > MAX_BODY) {
-		log_request(conn, q, MHD_HTTP_CONTENT_TOO_LARGE, "too large");
+		log_request(conn, q, "POST", MHD_HTTP_CONTENT_TOO_LARGE,
+		    "too large");
 		q->too_big = 2;
 		return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
 	}
@@ -535,7 +549,8 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 	return;
 bad:
 	diag_warn("%s: %s", where, e.msg);
-	r->ret = EXIT_PARTIAL;
+	if (!r->ret)
+		r->ret = EXIT_PARTIAL;
 	json_decref(rec);
 	form_free(&form);
 }
@@ -681,6 +696,7 @@ main(int argc, char **argv)
 		if (r.secret && insecure)
 			r.secret = NULL;
 		setvbuf(stdout, NULL, _IOLBF, 0);
+		r.listening = 1;
 		listen_loop(&r, listen_arg, timeout);
 	} else if (argc == 0) {
 		read_input(&r, stdin, "stdin");

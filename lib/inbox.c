@@ -748,14 +748,14 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if (stage(ib, msg, &sm, e) < 0 || stage(ib, conv, &sc, e) < 0 ||
 	    stage_sync(ib, &sm, e) < 0 || stage_sync(ib, &sc, e) < 0)
 		goto out;
-	if (!is_resolved(conv) && work_join(ib, thread, &joined, e) < 0)
+	if (!is_resolved(conv) && (work_join(ib, thread, &joined, e) < 0 ||
+	    (joined && sync_dir(ib, "work", e) < 0)))
 		goto out;
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (place(ib, &sm, rel, name, 0, e) < 0 ||
 	    place(ib, &sc, "conv", thread, 1, e) < 0)
 		goto out;
-	if ((joined && sync_dir(ib, "work", e) < 0) ||
-	    sync_dir(ib, rel, e) < 0 || sync_dir(ib, "conv", e) < 0)
+	if (sync_dir(ib, rel, e) < 0 || sync_dir(ib, "conv", e) < 0)
 		goto out;
 	if (is_resolved(conv) && work_leave(ib, thread, e) < 0)
 		goto out;
@@ -773,7 +773,22 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 			goto out;
 		}
+		/*
+		 * A report parked after the check above and before the ledger
+		 * entry would be stranded: look again. inbox_status() looks at
+		 * the ledger again after parking, so one of us applies it.
+		 */
 		snprintf(rel, sizeof rel, "status/%s", key);
+		if ((park = get_record(ib, rel, NULL))) {
+			int moved = advance(msg, record_str(park, "status"),
+			    record_str(park, "error_code"),
+			    record_str(park, "at"));
+
+			json_decref(park);
+			snprintf(to, sizeof to, "msg/%s", thread);
+			if (moved && put_record(ib, to, name, msg, 1, e) < 0)
+				goto out;
+		}
 		unlinkat(ib->fd, rel, 0);
 	}
 	d->message = json_incref(msg);
@@ -830,7 +845,13 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		    "status", status, "error_code", error_code, "at", at);
 		rc = put_record(ib, "status", key, park, 1, e);
 		json_decref(park);
-		return rc < 0 ? -1 : 2;
+		if (rc < 0)
+			return -1;
+		/* The message may have come meanwhile (see inbox_deliver()). */
+		if (ledger_find(ib, key, thread, name) < 0)
+			return 2;
+		snprintf(rel, sizeof rel, "status/%s", key);
+		unlinkat(ib->fd, rel, 0);
 	}
 	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
