@@ -1,0 +1,531 @@
+/*
+ * inbox-mark: change the state of conversations, inbox-mark(1).
+ *
+ * In the spirit of mblaze's mflag: one state action (resolve, reopen,
+ * pending, snooze, read, unread, assign, unassign) and any number of tags
+ * to add or remove, applied to each conversation named on the command line
+ * or by the "thread" of each record on stdin. Every change goes through
+ * inbox_update(), under the conversation's lock, so concurrent marks never
+ * lose one another's work. Each conversation that changed is announced by
+ * an NDJSON event record (a short line on a terminal).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "diag.h"
+#include "inbox.h"
+#include "phone.h"
+#include "record.h"
+#include "utf8.h"
+#include "when.h"
+
+#define USAGE "usage: inbox-mark [-hV] [-d DIR]\n" \
+	"                  " \
+	"[-A | -a NAME | -o | -p | -r | -s UNTIL | -u | -x]\n" \
+	"                  [-T TAG] [-t TAG] [NUMBER ...]\n"
+
+/* The state actions: option letter, long name, event. */
+static const struct action {
+	int opt;
+	const char *name, *event;
+} actions[] = {
+	{ 'A', "--unassign", "unassigned" },
+	{ 'a', "--assign", "assigned" },
+	{ 'o', "--reopen", "reopened" },
+	{ 'p', "--pending", "pending" },
+	{ 'r', "--read", "read" },
+	{ 's', "--snooze", "snoozed" },
+	{ 'u', "--unread", "unread" },
+	{ 'x', "--resolve", "resolved" },
+	{ 0, NULL, NULL },
+};
+
+struct mark {
+	struct inbox ib;
+	const struct action *action;	/* or NULL */
+	const char *assignee;		/* --assign */
+	char until[WHEN_BUFSZ];		/* --snooze */
+	const char **tags, **untags;
+	size_t ntags, nuntags;
+	const char *country;		/* for national NUMBERs */
+	int json;
+	int out_errno;			/* why writing stdout failed */
+	int ret;
+};
+
+/* What one update changed, for its event. */
+struct change {
+	const struct mark *m;
+	int state, tagged, untagged;
+};
+
+static void
+usage(FILE *fp, int code)
+{
+	fputs(USAGE, fp);
+	if (fp == stdout)
+		fputs("\n"
+		    "  -A, --unassign         assign to nobody\n"
+		    "  -a, --assign NAME      assign to NAME\n"
+		    "  -d, --dir DIR          the inbox (default: "
+		    "$SMSDESK_INBOX, then\n"
+		    "                         "
+		    "$XDG_DATA_HOME/smsdesk/inbox)\n"
+		    "  -h, --help             print this help and exit\n"
+		    "  -o, --reopen           set the status to open\n"
+		    "  -p, --pending          set the status to pending\n"
+		    "  -r, --read             mark every message read\n"
+		    "  -s, --snooze UNTIL     snooze until a time or for a "
+		    "duration (2h, 1d)\n"
+		    "  -T, --untag TAG        remove TAG (may be repeated)\n"
+		    "  -t, --tag TAG          add TAG (may be repeated)\n"
+		    "  -u, --unread           mark the conversation unread\n"
+		    "  -V, --version          print the version and exit\n"
+		    "  -x, --resolve          set the status to resolved\n"
+		    "\nWith no NUMBER, acts on the \"thread\" of each record "
+		    "on stdin.\n", fp);
+	exit(code);
+}
+
+static int
+failure_code(int err)
+{
+	return err == EACCES || err == EPERM ? EXIT_NOPERM : EXIT_IOERR;
+}
+
+static void
+note(struct mark *m, int code)
+{
+	if (code > m->ret)
+		m->ret = code;
+}
+
+static void
+report(void *arg, const char *msg)
+{
+	diag_warn("%s", msg);
+	note(arg, EXIT_PARTIAL);
+}
+
+/* A tag or a name: not empty, UTF-8 (it goes into JSON). */
+static const char *
+word(const char *opt, const char *arg)
+{
+	if (!*arg || utf8_valid_prefix(arg, strlen(arg)) != strlen(arg))
+		diag_die(EXIT_USAGE, "%s: '%s' is not a name", opt, arg);
+	return arg;
+}
+
+static void
+add_word(const char ***v, size_t *n, const char *s)
+{
+	const char **nv = realloc(*v, (*n + 1) * sizeof **v);
+
+	if (!nv)
+		diag_die(EXIT_IOERR, "%s", strerror(errno));
+	nv[(*n)++] = s;
+	*v = nv;
+}
+
+/* UNTIL: a duration from now, or a time; it must be in the future. */
+static void
+parse_until(struct mark *m, const char *arg, time_t now)
+{
+	struct errbuf e;
+	long long secs;
+	time_t t;
+
+	if (when_duration(arg, &secs, NULL) == 0)
+		t = now + (time_t)secs;
+	else if (when_parse(arg, &t, &e) < 0)
+		diag_die(EXIT_USAGE, "--snooze: '%s': %s", arg, e.msg);
+	if (t <= now)
+		diag_die(EXIT_USAGE, "--snooze: '%s' is not in the future",
+		    arg);
+	when_format(t, m->until);
+}
+
+static int
+set(json_t *conv, const char *key, json_t *v, struct errbuf *e)
+{
+	if (!v || json_object_set_new(conv, key, v) < 0)
+		return errf(e, "%s", strerror(ENOMEM));
+	return 0;
+}
+
+/* Set the status; 1 if that changed anything, -1 on failure. */
+static int
+set_status(json_t *conv, const char *status, const char *until,
+    struct errbuf *e)
+{
+	const char *old = record_str(conv, "status");
+	const char *was = record_str(conv, "snoozed_until");
+	int changed = 0;
+
+	if (!old || strcmp(old, status) != 0) {
+		if (set(conv, "status", json_string(status), e) < 0)
+			return -1;
+		changed = 1;
+	}
+	if (until && (!was || strcmp(was, until) != 0)) {
+		if (set(conv, "snoozed_until", json_string(until), e) < 0)
+			return -1;
+		changed = 1;
+	} else if (!until && json_object_get(conv, "snoozed_until")) {
+		json_object_del(conv, "snoozed_until");
+		changed |= was != NULL;
+	}
+	return changed;
+}
+
+/* The state action; 1 if it changed anything, -1 on failure. */
+static int
+apply_action(const struct mark *m, json_t *conv, struct errbuf *e)
+{
+	json_int_t unread = json_integer_value(json_object_get(conv,
+	    "unread"));
+	const char *a = record_str(conv, "assignee");
+	int rc;
+
+	switch (m->action->opt) {
+	case 'A':
+		if (!json_object_get(conv, "assignee") ||
+		    json_is_null(json_object_get(conv, "assignee")))
+			return 0;
+		return set(conv, "assignee", json_null(), e) < 0 ? -1 : 1;
+	case 'a':
+		if (a && strcmp(a, m->assignee) == 0)
+			return 0;
+		return set(conv, "assignee", json_string(m->assignee), e) < 0 ?
+		    -1 : 1;
+	case 'o':
+		return set_status(conv, INBOX_OPEN, NULL, e);
+	case 'p':
+		return set_status(conv, INBOX_PENDING, NULL, e);
+	case 'r':
+		if (unread == 0)
+			return 0;
+		return set(conv, "unread", json_integer(0), e) < 0 ? -1 : 1;
+	case 's':
+		return set_status(conv, INBOX_SNOOZED, m->until, e);
+	case 'u':
+		if (unread >= 1)
+			return 0;
+		return set(conv, "unread", json_integer(1), e) < 0 ? -1 : 1;
+	default:
+		/* Nobody waits for a reply any more; a new text from the
+		 * customer starts the SLA clock afresh. */
+		if ((rc = set_status(conv, INBOX_RESOLVED, NULL, e)) < 0)
+			return -1;
+		if (!json_is_string(json_object_get(conv, "waiting_since")))
+			return rc;
+		return set(conv, "waiting_since", json_null(), e) < 0 ? -1 : 1;
+	}
+}
+
+/* The index of tag in tags, or -1. */
+static long
+find_tag(const json_t *tags, const char *tag)
+{
+	const json_t *t;
+	size_t i;
+
+	json_array_foreach(tags, i, t)
+		if (json_is_string(t) && strcmp(json_string_value(t), tag) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* The inbox_update() callback: the action, then the tags. */
+static int
+edit(json_t *conv, void *arg, struct errbuf *e)
+{
+	struct change *ch = arg;
+	const struct mark *m = ch->m;
+	json_t *tags = json_object_get(conv, "tags");
+	size_t i;
+	long at;
+
+	if (m->action && (ch->state = apply_action(m, conv, e)) < 0)
+		return -1;
+	if ((m->ntags || m->nuntags) && !json_is_array(tags)) {
+		if (set(conv, "tags", json_array(), e) < 0)
+			return -1;
+		tags = json_object_get(conv, "tags");
+	}
+	for (i = 0; i < m->ntags; i++) {
+		if (find_tag(tags, m->tags[i]) >= 0)
+			continue;
+		if (json_array_append_new(tags, json_string(m->tags[i])) < 0)
+			return errf(e, "%s", strerror(ENOMEM));
+		ch->tagged = 1;
+	}
+	for (i = 0; i < m->nuntags; i++)
+		while ((at = find_tag(tags, m->untags[i])) >= 0) {
+			json_array_remove(tags, (size_t)at);
+			ch->untagged = 1;
+		}
+	return ch->state || ch->tagged || ch->untagged ? 0 : 1;
+}
+
+/* Announce a change: an event record, or a line on a terminal. */
+static void
+announce(struct mark *m, const struct change *ch, json_t *after)
+{
+	const char *ev = ch->state ? m->action->event :
+	    ch->tagged ? "tagged" : "untagged";
+	const char *thread = record_str(after, "thread");
+	char now[WHEN_BUFSZ];
+	json_t *rec;
+
+	if (!m->json) {
+		const char *sep = " ";
+		size_t i;
+
+		printf("%s:", thread ? thread : "?");
+		if (ch->state && m->action->opt == 'a')
+			printf(" assigned to %s", m->assignee);
+		else if (ch->state && m->action->opt == 's')
+			printf(" snoozed until %s", m->until);
+		else if (ch->state)
+			printf(" %s", ev);
+		if (ch->state)
+			sep = ", ";
+		if (ch->tagged) {
+			printf("%stagged", sep);
+			for (i = 0; i < m->ntags; i++)
+				printf(" %s", m->tags[i]);
+			sep = ", ";
+		}
+		if (ch->untagged) {
+			printf("%suntagged", sep);
+			for (i = 0; i < m->nuntags; i++)
+				printf(" %s", m->untags[i]);
+		}
+		putchar('\n');
+		return;
+	}
+	when_format(time(NULL), now);
+	rec = json_pack("{s:s,s:s,s:s,s:O}", "type", "event", "event", ev,
+	    "at", now, "conversation", after);
+	if (!rec)
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	/* The inbox has changed either way: a failed write is reported at
+	 * the end, and the changes go on. */
+	if (!ferror(stdout) && record_write(stdout, rec) < 0)
+		m->out_errno = errno;
+	json_decref(rec);
+}
+
+/* Apply the marks to one conversation; where names it in messages. */
+static void
+one(struct mark *m, const char *where, const char *number,
+    const char *country)
+{
+	struct change ch = { .m = m };
+	char num[PHONE_MAX];
+	struct errbuf e;
+	json_t *conv, *after;
+	int rc, err;
+
+	if (phone_normalize(number, country, num, &e) < 0) {
+		diag_warn("%s: %s", where, e.msg);
+		note(m, EXIT_PARTIAL);
+		return;
+	}
+	/* Marks change conversations; they never start one. */
+	if (!(conv = inbox_conversation(&m->ib, num, &e))) {
+		err = errno;
+		if (err == ENOENT)
+			diag_warn("%s: no such conversation", num);
+		else if (err != EBADMSG)	/* reported already */
+			diag_warn("%s", e.msg);
+		note(m, err == ENOENT || err == EBADMSG ? EXIT_PARTIAL :
+		    failure_code(err));
+		return;
+	}
+	json_decref(conv);
+	if (!m->action && !m->ntags && !m->nuntags)
+		return;
+	rc = inbox_update(&m->ib, num, edit, &ch, &after, &e);
+	if (rc < 0) {
+		err = errno;
+		diag_warn("%s", e.msg);
+		note(m, failure_code(err));
+		return;
+	}
+	if (rc == 0)
+		announce(m, &ch, after);
+	json_decref(after);
+}
+
+/* The E.164 default country: SMSDESK_COUNTRY, else the config's. */
+static struct config *
+load_country(struct mark *m)
+{
+	struct config *cfg;
+	struct errbuf e;
+
+	if (!(cfg = config_new()))
+		diag_die(EXIT_IOERR, "%s", strerror(errno));
+	if (config_load_default(cfg, m->ib.dir, &e) < 0)
+		diag_die(EXIT_CONFIG, "%s", e.msg);
+	m->country = config_pick(cfg, NULL, "SMSDESK_COUNTRY", "country",
+	    NULL);
+	if (m->country && *m->country && !phone_region_code(m->country))
+		diag_die(EXIT_CONFIG, "country: '%s' is not an ISO 3166 "
+		    "region", m->country);
+	return cfg;
+}
+
+/* Records on stdin: each one's "thread", which is E.164 already. */
+static void
+from_records(struct mark *m)
+{
+	struct record_reader rr;
+	struct errbuf e;
+	char where[64];
+	json_t *rec;
+	const char *thread;
+	int rc;
+
+	record_reader_init(&rr, stdin, "stdin");
+	while ((rc = record_read(&rr, &rec, &e)) != 0) {
+		if (rc < 0) {
+			diag_warn("%s", e.msg);
+			if (ferror(stdin)) {
+				note(m, EXIT_IOERR);
+				break;
+			}
+			note(m, EXIT_PARTIAL);
+			continue;
+		}
+		snprintf(where, sizeof where, "stdin:%lu", rr.lineno);
+		if (!(thread = record_str(rec, "thread"))) {
+			diag_warn("%s: no thread", where);
+			note(m, EXIT_PARTIAL);
+		} else {
+			one(m, where, thread, NULL);
+		}
+		json_decref(rec);
+	}
+	record_reader_free(&rr);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "unassign", no_argument, NULL, 'A' },
+		{ "assign", required_argument, NULL, 'a' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "reopen", no_argument, NULL, 'o' },
+		{ "pending", no_argument, NULL, 'p' },
+		{ "read", no_argument, NULL, 'r' },
+		{ "snooze", required_argument, NULL, 's' },
+		{ "untag", required_argument, NULL, 'T' },
+		{ "tag", required_argument, NULL, 't' },
+		{ "unread", no_argument, NULL, 'u' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "resolve", no_argument, NULL, 'x' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mark m = { .json = -1 };
+	const struct action *act;
+	const char *dir = NULL;
+	struct config *cfg = NULL;
+	struct errbuf e;
+	time_t now = time(NULL);
+	size_t i, j;
+	int c, err;
+
+	diag_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "Aa:d:hoprs:T:t:uVx", longopts,
+	    NULL)) != -1) {
+		for (act = actions; act->opt && act->opt != c; act++)
+			;
+		if (act->opt) {
+			if (m.action && m.action != act)
+				diag_die(EXIT_USAGE, "%s and %s exclude each "
+				    "other", m.action->name, act->name);
+			m.action = act;
+		}
+		switch (c) {
+		case 'a':
+			m.assignee = word("--assign", optarg);
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 's':
+			parse_until(&m, optarg, now);
+			break;
+		case 'T':
+			add_word(&m.untags, &m.nuntags,
+			    word("--untag", optarg));
+			break;
+		case 't':
+			add_word(&m.tags, &m.ntags, word("--tag", optarg));
+			break;
+		case 'V':
+			printf("inbox-mark (smsdesk) %s\n", SMSDESK_VERSION);
+			return diag_close_stdout(0);
+		case 'A':
+		case 'o':
+		case 'p':
+		case 'r':
+		case 'u':
+		case 'x':
+			break;
+		default:
+			usage(stderr, EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	for (i = 0; i < m.ntags; i++)
+		for (j = 0; j < m.nuntags; j++)
+			if (strcmp(m.tags[i], m.untags[j]) == 0)
+				diag_die(EXIT_USAGE, "--tag %s and --untag %s "
+				    "exclude each other", m.tags[i],
+				    m.untags[j]);
+	if (m.json < 0)
+		m.json = !isatty(STDOUT_FILENO);
+	if (m.json && setvbuf(stdout, NULL, _IOLBF, 0) != 0)
+		diag_die(EXIT_IOERR, "stdout: %s", strerror(errno));
+
+	if (inbox_open(&m.ib, dir, 0, &e) < 0) {
+		err = errno;
+		inbox_close(&m.ib);
+		diag_die(err == ENOENT ? EXIT_NOINPUT : failure_code(err),
+		    "%s", e.msg);
+	}
+	m.ib.report = report;
+	m.ib.report_arg = &m;
+	if (argc > 0) {
+		cfg = load_country(&m);
+		for (i = 0; i < (size_t)argc; i++)
+			one(&m, argv[i], argv[i], m.country);
+	} else {
+		from_records(&m);
+	}
+	config_free(cfg);
+	free(m.tags);
+	free(m.untags);
+	inbox_close(&m.ib);
+	if (m.out_errno)
+		errno = m.out_errno;
+	return diag_close_stdout(m.ret);
+}

@@ -1,0 +1,209 @@
+#!/bin/sh
+# inbox-mark(1): changing conversations, alone and many at once.
+. "$(dirname "$0")/lib.sh"
+
+mark() { "$bin/inbox-mark" "$@"; }
+
+# An inbox laid out as smsdesk-inbox(5) has it, written by hand.
+mkinbox() {
+	mkdir -m 700 "$1" || return
+	for d in tmp msg conv work ids consent status lock quarantine; do
+		mkdir -m 700 "$1/$d" || return
+	done
+}
+
+# at SECONDS: the time SECONDS from now (negative: ago), in RFC 3339.
+at() { jq -nr --argjson s "$1" 'now + $s | floor | todate'; }
+
+# conv DIR THREAD JSON: THREAD's conversation record, JSON's fields over
+# the defaults, in the working set unless resolved.
+conv() {
+	jq -cn --arg t "$2" --argjson x "$3" '{type: "conversation",
+	    thread: $t, status: "open", assignee: null, unread: 0,
+	    messages: 1, opened_at: null, first_response_at: null,
+	    last_in_at: null, last_out_at: null, waiting_since: null,
+	    last_body: null, tags: [], csat: null} + $x' >"$1/conv/$2" &&
+	chmod 600 "$1/conv/$2" || return
+	[ "$(jq -r .status "$1/conv/$2")" = resolved ] && return
+	: >"$1/work/$2" && chmod 600 "$1/work/$2"
+}
+
+# get THREAD FILTER: a field of THREAD's conversation, as jq prints it.
+get() { jq -c "$2" "$ib/conv/$1"; }
+
+ib=$tmp/ib
+mkinbox "$ib"
+a=+15550000001 b=+15550000002 c=+15550000003
+w=$(at -7200)
+conv "$ib" $a "{\"waiting_since\":\"$w\",\"last_in_at\":\"$w\",\"unread\":2}"
+conv "$ib" $b "{\"status\":\"snoozed\",\"snoozed_until\":\"$(at 3600)\"}"
+conv "$ib" $c '{"status":"pending","assignee":"bo","tags":["vip"]}'
+
+# Each action, its event and its effect.
+mark -d "$ib" --resolve $a >"$tmp/out"; rc=$?
+is '--resolve: exit 0' "$rc" 0
+is 'one event record' "$(jq -c '[.type, .event, .conversation.thread, .conversation.status]' "$tmp/out")" \
+	"[\"event\",\"resolved\",\"$a\",\"resolved\"]"
+is 'the event carries the conversation as stored' \
+	"$(jq -c .conversation "$tmp/out")" "$(cat "$ib/conv/$a")"
+check 'and the time of the change' "jq -e '.at | test(\"^[0-9-]{10}T[0-9:]{8}Z\$\")' '$tmp/out'"
+check 'resolved leaves the working set' "[ ! -e '$ib/work/$a' ]"
+is 'and nobody is waiting any more' "$(get $a .waiting_since)" null
+is 'the rest of the record is kept' "$(get $a '[.unread, .last_in_at]')" "[2,\"$w\"]"
+is 'a second --resolve changes nothing and says nothing' \
+	"$(mark -d "$ib" --resolve $a; echo "rc=$?")" 'rc=0'
+mark -d "$ib" --reopen $a >"$tmp/out"
+is '--reopen' "$(jq -r .event "$tmp/out") $(get $a .status)" 'reopened "open"'
+check 'back in the working set' "[ -e '$ib/work/$a' ]"
+is '--pending' "$(mark -d "$ib" --pending $a | jq -r .event) $(get $a .status)" \
+	'pending "pending"'
+mark -d "$ib" --snooze 2h $a >"$tmp/out"
+is '--snooze DURATION' "$(jq -r .event "$tmp/out") $(get $a .status)" \
+	'snoozed "snoozed"'
+check 'snoozed_until is two hours from now' \
+	"jq -e '(.snoozed_until | fromdate) - now | . > 7100 and . < 7300' '$ib/conv/$a'"
+check 'a snoozed conversation drops out of inbox-ls' \
+	"[ -z \"\$(inbox-ls -d '$ib' | jq -r 'select(.thread == \"$a\")')\" ]"
+mark -d "$ib" --snooze 2030-01-02T03:04:05Z $a >/dev/null
+is '--snooze TIME' "$(get $a .snoozed_until)" '"2030-01-02T03:04:05Z"'
+mark -d "$ib" --reopen $a >/dev/null
+is 'a status other than snoozed clears snoozed_until' \
+	"$(get $a 'has("snoozed_until")')" false
+is '--read' "$(mark -d "$ib" --read $a | jq -r .event) $(get $a .unread)" 'read 0'
+is '--unread' "$(mark -d "$ib" --unread $a | jq -r .event) $(get $a .unread)" 'unread 1'
+is '--unread on an unread one changes nothing' "$(mark -d "$ib" -u $a | wc -l | tr -d ' ') $(get $a .unread)" '0 1'
+is '--assign' "$(mark -d "$ib" --assign ana $a | jq -r .event) $(get $a .assignee)" \
+	'assigned "ana"'
+is '--unassign' "$(mark -d "$ib" --unassign $a | jq -r .event) $(get $a .assignee)" \
+	'unassigned null'
+is '--tag adds, in order' "$(mark -d "$ib" --tag refund --tag vip $a | jq -r .event) $(get $a .tags)" \
+	'tagged ["refund","vip"]'
+is '--tag never duplicates' \
+	"$(mark -d "$ib" --tag vip --tag new $a >/dev/null; get $a .tags)" \
+	'["refund","vip","new"]'
+is '--untag' "$(mark -d "$ib" --untag refund $a | jq -r .event) $(get $a .tags)" \
+	'untagged ["vip","new"]'
+mark -d "$ib" --resolve --tag done --untag new $a >"$tmp/out"
+is 'a state action with tags: one event, named for the action' \
+	"$(jq -r .event "$tmp/out") $(get $a '[.status, .tags]')" \
+	'resolved ["resolved",["vip","done"]]'
+is 'tags alone when the state is as asked: named for the tags' \
+	"$(mark -d "$ib" --resolve --tag late $a | jq -r .event)" tagged
+if command -v script >/dev/null 2>&1; then
+	is 'on a terminal, a short line per conversation' \
+		"$(script -qec "'$bin/inbox-mark' -d '$ib' --assign cy --tag x $c" /dev/null 2>/dev/null | tr -d '\r')" \
+		"$c: assigned to cy, tagged x"
+else
+	skip 'on a terminal, a short line per conversation' 'no script(1)'
+fi
+is 'several NUMBERs, national ones in the default country' \
+	"$(SMSDESK_COUNTRY=US mark -d "$ib" --tag nat $a '(555) 000-0003' $c | jq -r .conversation.thread | tr '\n' ' ')" \
+	"$a $c "
+
+# Unknown numbers.
+mark -d "$ib" --read +15550000009 $a >"$tmp/out" 2>"$tmp/err"; rc=$?
+is 'an unknown number: exit 1' "$rc" 1
+is 'named' "$(cat "$tmp/err")" 'inbox-mark: +15550000009: no such conversation'
+check 'and no conversation is started for it' \
+	"[ ! -e '$ib/conv/+15550000009' ] && [ ! -e '$ib/work/+15550000009' ]"
+mark -d "$ib" --read 'not a number' >/dev/null 2>"$tmp/err"; rc=$?
+is 'a NUMBER that is not a phone number: exit 1' "$rc" 1
+check 'named' "grep -q '^inbox-mark: not a number: ' '$tmp/err'"
+
+# Records on stdin.
+mark -d "$ib" --reopen $a $b $c >/dev/null
+inbox-ls -d "$ib" | mark -d "$ib" --resolve >"$tmp/out"; rc=$?
+is 'inbox-ls | inbox-mark --resolve: exit 0' "$rc" 0
+is 'resolves what was listed' "$(jq -r .conversation.thread "$tmp/out" | sort | tr '\n' ' ')" \
+	"$a $b $c "
+is 'and the working set is empty' "$(inbox-ls -d "$ib" | wc -l | tr -d ' ')" 0
+printf '%s\n' "{\"thread\":\"$a\"}" 'not json' '{"type":"note"}' \
+	"{\"type\":\"message\",\"thread\":\"$b\",\"body\":\"hi\"}" |
+	mark -d "$ib" --reopen >"$tmp/out" 2>"$tmp/err"; rc=$?
+is 'bad lines and records without a thread: exit 1' "$rc" 1
+is 'the rest are done' "$(jq -r .conversation.thread "$tmp/out" | tr '\n' ' ')" "$a $b "
+check 'a bad line is named by number' "grep -q '^inbox-mark: stdin:2: invalid JSON' '$tmp/err'"
+check 'a record without a thread too' "grep -qx 'inbox-mark: stdin:3: no thread' '$tmp/err'"
+printf '{"thread":"%s"}\n{"thread":"%s"' $a $b | mark -d "$ib" --unread >"$tmp/out" 2>"$tmp/err"; rc=$?
+is 'a last line without a newline: exit 1, the rest done' \
+	"$rc $(jq -r .conversation.thread "$tmp/out")" "1 $a"
+
+# Usage and I/O errors, by exit code.
+mark -d "$ib" --resolve --reopen $a >/dev/null 2>"$tmp/err"; rc=$?
+is 'two state actions: exit 2' "$rc" 2
+is 'named' "$(cat "$tmp/err")" 'inbox-mark: --resolve and --reopen exclude each other'
+mark -d "$ib" --tag x --untag x $a >/dev/null 2>&1; is '--tag and --untag of one TAG: exit 2' "$?" 2
+mark -d "$ib" --tag '' $a >/dev/null 2>&1; is 'an empty TAG: exit 2' "$?" 2
+mark -d "$ib" --snooze 2020-01-01 $a >/dev/null 2>&1; is '--snooze into the past: exit 2' "$?" 2
+mark -d "$ib" --snooze later $a >/dev/null 2>&1; is 'a bad UNTIL: exit 2' "$?" 2
+mark --bogus >/dev/null 2>&1; is 'an unknown option: exit 2' "$?" 2
+mark -d "$tmp/nope" --read $a >/dev/null 2>"$tmp/err"; rc=$?
+is 'a missing inbox: exit 66' "$rc" 66
+is 'named' "$(cat "$tmp/err")" "inbox-mark: $tmp/nope: no inbox"
+if [ -w /dev/full ]; then
+	mark -d "$ib" --tag full $a >/dev/full 2>/dev/null
+	is 'a full disk on stdout: exit 74' "$?" 74
+fi
+check '--help prints usage on stdout' "mark --help | grep -q '^usage: inbox-mark'"
+check '--version' "mark --version | grep -q '^inbox-mark (smsdesk) '"
+
+# A race: four processes each tag the same conversation with a tag of
+# their own 50 times, taking it off again in between, while listings are
+# taken. No update may be lost, and no listing may miss or repeat one.
+r=$tmp/race
+mkinbox "$r"
+for n in 1 2 3 4 5 6; do
+	conv "$r" +1555000010$n '{"unread":1}'
+done
+racer() {
+	i=1
+	while [ $i -le 50 ]; do
+		[ $i -gt 1 ] && { mark -d "$r" --untag "t$1" +15550000101 >/dev/null || echo "untag $i: $?"; }
+		mark -d "$r" --tag "t$1" +15550000101 >/dev/null || echo "tag $i: $?"
+		i=$((i + 1))
+	done >"$tmp/racer.$1" 2>&1
+}
+for n in 1 2 3 4; do
+	racer $n &
+	eval "pid$n=\$!"
+done
+# A fifth process flips the status of another conversation meanwhile.
+(
+	i=0
+	while [ $i -lt 40 ]; do
+		mark -d "$r" --resolve +15550000102 >/dev/null
+		mark -d "$r" --reopen +15550000102 >/dev/null
+		i=$((i + 1))
+	done
+) &
+flipper=$!
+# Listings of everything, and of the working set, where the flipped one
+# may be or not be but never twice.
+all='+15550000101 +15550000102 +15550000103 +15550000104 +15550000105 +15550000106 '
+work='+15550000101 +15550000103 +15550000104 +15550000105 +15550000106 '
+listings=0 bad=0
+while kill -0 $pid1 $pid2 $pid3 $pid4 2>/dev/null; do
+	listings=$((listings + 1))
+	if [ $((listings % 2)) -eq 0 ]; then
+		got=$(inbox-ls -d "$r" --all | jq -r .thread | sort | tr '\n' ' ')
+		want=$all
+	else
+		got=$(inbox-ls -d "$r" | jq -r .thread | sort | tr '\n' ' ')
+		want=$work
+		[ "$got" = "$all" ] && got=$work
+	fi
+	[ "$got" = "$want" ] || { bad=$((bad + 1)); diag "wrong listing: $got"; }
+done
+wait $pid1 $pid2 $pid3 $pid4 $flipper
+is 'every mark succeeded' "$(cat "$tmp"/racer.*)" ''
+is 'no update was lost: all four tags are there, once each' \
+	"$(jq -c '.tags | sort' "$r/conv/+15550000101")" '["t1","t2","t3","t4"]'
+is 'the rest of the record survived' "$(jq -c '[.thread, .unread]' "$r/conv/+15550000101")" \
+	'["+15550000101",1]'
+check "listings taken meanwhile ($listings) each held every conversation once" \
+	"[ $bad -eq 0 ] && [ $listings -gt 0 ]"
+diag "race: listings=$listings listings_wrong=$bad"
+is 'the flipper ended open, in the working set' \
+	"$(jq -r .status "$r/conv/+15550000102") $(inbox-ls -d "$r" | jq -r .thread | grep -c 102)" 'open 1'
+
+done_testing
