@@ -22,7 +22,9 @@ override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wformat=2 -Wno-format-nonliteral -Werror \
 	-Ilib -DSMSDESK_VERSION='"$(VERSION)"' \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# --as-needed: a program records only the libraries it uses (inbox-ls
+# does not load libcrypto, libsodium or libmicrohttpd at every start).
+LDLIBS += -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 ifdef SAN
 override CFLAGS += -O1 -fno-omit-frame-pointer \

@@ -373,6 +373,11 @@ get_record(struct inbox *ib, const char *rel, struct errbuf *e)
 		n = read(fd, p + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n > 0 && (size_t)n < cap - len) {
+			/* A regular file reads short only at its end. */
+			len += (size_t)n;
+			break;
+		}
 		if (n < 0) {
 			int saved = errno;
 
@@ -578,6 +583,7 @@ apply_message(json_t *conv, const json_t *msg)
 			/* A new episode: its own opening and SLA clock. */
 			set_str(conv, "opened_at", at);
 			set_str(conv, "first_response_at", NULL);
+			set_str(conv, "waiting_since", NULL);
 		}
 		if (status && (strcmp(status, INBOX_RESOLVED) == 0 ||
 		    strcmp(status, INBOX_SNOOZED) == 0)) {

@@ -1,15 +1,5 @@
 /*
- * provider.c: the list of providers, and the order of message statuses.
- *
- * Status callbacks arrive late, twice, or out of order (providers.md 1.7),
- * so a stored status only moves forward. The ranks follow Twilio's words,
- * which the other providers' words are mapped to: the initial states
- * (accepted, scheduled, queued) first; then in flight (sending, and
- * receiving for an inbound message being assembled); then sent, handed to
- * the carrier; then the outcomes, which are final (delivered, undelivered,
- * failed; partially_delivered, an MMS that reached only some recipients;
- * canceled, a scheduled message withdrawn; received, an inbound message
- * complete); last read, which only a delivered message can reach.
+ * provider.c: the list of providers.
  */
 #include <stddef.h>
 #include <string.h>
@@ -28,28 +18,4 @@ provider_find(const char *name)
 		if (strcmp(providers[i]->name, name) == 0)
 			return providers[i];
 	return NULL;
-}
-
-int
-provider_status_rank(const char *status)
-{
-	static const struct {
-		const char *word;
-		int rank;
-	} ranks[] = {
-		{ "accepted", 0 }, { "scheduled", 0 }, { "queued", 0 },
-		{ "sending", 1 }, { "receiving", 1 },
-		{ "sent", 2 },
-		{ "delivered", 3 }, { "undelivered", 3 }, { "failed", 3 },
-		{ "partially_delivered", 3 }, { "canceled", 3 },
-		{ "received", 3 },
-		{ "read", 4 },
-	};
-
-	if (status == NULL)
-		return -1;
-	for (size_t i = 0; i < sizeof ranks / sizeof *ranks; i++)
-		if (strcmp(ranks[i].word, status) == 0)
-			return ranks[i].rank;
-	return -1;
 }
