@@ -1,0 +1,260 @@
+#!/bin/sh
+# sms-recv(1) killed at random moments: the crash test of reliability.md
+# section 3, for P1 (a 200 means stored), P2 (nothing partial is visible)
+# and P14 (a retried MessageSid is one visible message).
+#
+# SLOW: about 30 to 60 s on a 2-core machine (it runs in `make check`).
+#
+# A driver posts Twilio-signed webhooks to the listener as fast as it can,
+# many at once (curl --parallel), each with a unique MessageSid, about one
+# in five a replay of an earlier one, and logs every MessageSid answered
+# 200. A killer SIGKILLs the listener after a random 5 to 200 ms and
+# starts it again on the same port, at least 100 rounds (200 if time
+# allows). Then every acknowledged MessageSid must be exactly one visible
+# message (as inbox-ls shows a thread, duplicates folded by provider id),
+# and every file under msg/ must be one whole record.
+#
+# The seed is printed; SMSDESK_SEED=N replays a run's choices (the kill
+# times, replays and threads; not the scheduling). SMSDESK_CRASH_SECONDS
+# changes the time budget (default 40).
+. "$(dirname "$0")/lib.sh"
+
+tools=${SMSDESK_TOOLS:-$top/build/tools}
+unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER
+XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
+TWILIO_AUTH_TOKEN=tok-0210
+export XDG_CONFIG_HOME HOME TWILIO_AUTH_TOKEN
+
+seed=${SMSDESK_SEED:-$$}
+budget=${SMSDESK_CRASH_SECONDS:-40}
+min_rounds=100
+max_rounds=200
+threads=20		# conversations the messages are spread over
+pool=60000		# requests prepared (the driver stops early)
+batch=40		# requests per curl --parallel run
+public=https://hooks.example	# what the requests are signed for
+diag "seed=$seed (SMSDESK_SEED=$seed replays it)"
+
+ib=$tmp/inbox
+pid= dpid=
+trap 'touch "$tmp/stop"; for p in $pid $dpid; do kill -9 "$p" 2>/dev/null; done;
+	[ -n "$dpid" ] && wait "$dpid" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+# --- The requests: a pool of curl config sections, signed ahead ----------
+
+# Signing in one perl process is what makes thousands of requests cheap;
+# the first request is checked against twilio-sign below.
+mkdir "$tmp/batch"
+perl -MDigest::SHA=hmac_sha1_base64 -e '
+	my ($seed, $n, $batch, $threads, $url, $dir) = @ARGV;
+	my $token = $ENV{TWILIO_AUTH_TOKEN};
+	srand($seed);
+	sub enc { my $s = shift; $s =~ s/([^A-Za-z0-9_.~-])/sprintf("%%%02X", ord $1)/ge; $s }
+	my (@req, $fh, $sent);
+	for my $i (1 .. $n) {
+		my $r;
+		if ($i > 20 && rand() < 0.2) {
+			$r = $req[int(rand(@req))];	# a provider retry
+			$r = { %$r, replay => 1 };
+		} else {
+			my $sid = sprintf("SM%08x%024d", $seed % 4294967296, $i);
+			my %p = (MessageSid => $sid, SmsSid => $sid,
+			    SmsMessageSid => $sid, AccountSid => "AC0",
+			    From => sprintf("+1555700%04d", int(rand($threads))),
+			    To => "+15550000000", Body => "crash test $sid",
+			    NumSegments => "1", NumMedia => "0",
+			    SmsStatus => "received", ApiVersion => "2010-04-01");
+			my $s = $url;
+			$s .= $_ . $p{$_} for sort keys %p;
+			my $sig = hmac_sha1_base64($s, $token) . "=";
+			my $body = join "&", map { "$_=" . enc($p{$_}) } sort keys %p;
+			$r = { sid => $sid, sig => $sig, body => $body };
+			push @req, $r;
+		}
+		if (($i - 1) % $batch == 0) {
+			close $fh if $fh;
+			open $fh, ">", sprintf("%s/%06d", $dir, int(($i - 1) / $batch) + 1) or die;
+		}
+		# "next" only between sections: a last empty one fails them all
+		print $fh "next\n" if ($i - 1) % $batch;
+		print $fh "url = \"http://127.0.0.1:\@PORT\@/twilio\"\n",
+		    "header = \"X-Twilio-Signature: $r->{sig}\"\n",
+		    "data-binary = \"$r->{body}\"\n",
+		    "output = \"/dev/null\"\n",
+		    "write-out = \"%{http_code} $r->{sid}" . ($r->{replay} ? " replay" : "") . "\\n\"\n";
+		if ($i == 1) {
+			open my $one, ">", "$dir/../first" or die;
+			print $one "$r->{body}\n$r->{sig}\n";
+		}
+	}
+	close $fh;
+' "$seed" "$pool" "$batch" "$threads" "$public/twilio" "$tmp/batch" ||
+    { fail 'the requests are prepared'; done_testing; }
+is 'the driver signs as twilio-sign does' \
+	"$(sed -n 1p "$tmp/first" | tr -d '\n' | "$tools/twilio-sign" "$public/twilio")" \
+	"$(sed -n 2p "$tmp/first")"
+
+# --- The listener, started and killed --------------------------------------
+
+port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+
+# start: run sms-recv on $port, retrying a bind for up to 2 s, then on
+# another port. Sets pid; $tmp/port says where it listens.
+start() {
+	s_t0=$(date +%s%N)
+	while :; do
+		"$bin/sms-recv" -d "$ib" --listen "127.0.0.1:$port" \
+		    --public-url "$public" >/dev/null 2>"$tmp/L.err" &
+		pid=$!
+		while :; do
+			grep -q 'listening on' "$tmp/L.err" && break 2
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.005
+		done
+		wait "$pid"
+		pid=
+		grep -q 'cannot listen' "$tmp/L.err" || {
+			sed 's/^/# /' "$tmp/L.err" >&2
+			return 1
+		}
+		if [ $(($(date +%s%N) - s_t0)) -gt 2000000000 ]; then
+			port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+			s_t0=$(date +%s%N)
+			rebinds=$((rebinds + 1))
+		fi
+		sleep 0.02
+	done
+	echo "$port" >"$tmp/port"
+}
+
+# The driver: batch after batch while the listener is up.
+: >"$tmp/log"
+(
+	i=0
+	while [ ! -e "$tmp/stop" ]; do
+		if [ ! -e "$tmp/up" ]; then
+			sleep 0.005
+			continue
+		fi
+		i=$((i + 1))
+		f=$tmp/batch/$(printf '%06d' "$i")
+		[ -e "$f" ] || break
+		# curl 7.88 --parallel can hang with nothing left to do after
+		# a connection is refused: bound every run.
+		sed "s/@PORT@/$(cat "$tmp/port")/" "$f" >"$tmp/run"
+		timeout -s KILL 10 curl -s --max-time 5 --parallel \
+		    --parallel-max 16 -K "$tmp/run" >>"$tmp/log" 2>/dev/null
+		[ $? -eq 137 ] && echo x >>"$tmp/stalls"
+	done
+) &
+dpid=$!
+
+# The kill delays, from the seed.
+awk -v seed="$seed" -v n="$max_rounds" \
+    'BEGIN { srand(seed); for (i = 0; i < n; i++) printf "%.3f\n", (5 + int(rand() * 196)) / 1000 }' \
+    >"$tmp/delays"
+
+rounds=0 rebinds=0 startfail=0
+t0=$(date +%s)
+for d in $(cat "$tmp/delays"); do
+	if ! start; then
+		startfail=$((startfail + 1))
+		break
+	fi
+	touch "$tmp/up"
+	sleep "$d"
+	rm -f "$tmp/up"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	pid=
+	rounds=$((rounds + 1))
+	elapsed=$(($(date +%s) - t0))
+	[ "$rounds" -ge "$min_rounds" ] && [ "$elapsed" -ge "$budget" ] && break
+	[ "$elapsed" -ge $((budget * 2)) ] && break	# slow machine: report it
+done
+touch "$tmp/stop"
+wait "$dpid"
+dpid=
+elapsed=$(($(date +%s) - t0))
+
+# --- What the inbox shows ----------------------------------------------------
+
+# Acknowledged: a whole "200 SID" line (a torn last line is ignored).
+grep -E '^200 SM[0-9a-f]+( replay)?$' "$tmp/log" | cut -d' ' -f2 | sort -u >"$tmp/acked"
+requests=$(grep -cE '^[0-9]{3} SM' "$tmp/log")
+refused=$(grep -cE '^4[0-9][0-9] ' "$tmp/log")
+failed5=$(grep -cE '^5[0-9][0-9] ' "$tmp/log")
+
+# Every file under msg/ must be one record ending in a newline, with the
+# body its MessageSid says; what is on disk, per provider id.
+perl -MJSON::PP -e '
+	my ($ib, $onfile, $badfile) = @ARGV;
+	my (%n, @bad);
+	for my $f (glob("$ib/msg/*/*")) {
+		open my $fh, "<", $f or do { push @bad, "$f: $!"; next };
+		local $/;
+		my $s = <$fh>;
+		my $rec = eval {
+			die "no newline at the end\n" unless $s =~ /\n\z/;
+			die "more than one line\n" if ($s =~ tr/\n//) != 1;
+			JSON::PP->new->utf8->decode($s);
+		};
+		if (!$rec || ref $rec ne "HASH") {
+			push @bad, "$f: " . ($@ || "not an object\n");
+			next;
+		}
+		my $id = $rec->{provider_id} // "";
+		if ($rec->{type} ne "message" || $id !~ /^SM/ ||
+		    $rec->{body} ne "crash test $id") {
+			push @bad, "$f: not the message sent\n";
+			next;
+		}
+		$n{$id}++;
+	}
+	open my $o, ">", $onfile or die;
+	print $o "$n{$_} $_\n" for sort keys %n;
+	open my $b, ">", $badfile or die;
+	print $b @bad;
+' "$ib" "$tmp/ondisk" "$tmp/corrupt" || fail 'the inbox can be scanned'
+corrupt=$(wc -l <"$tmp/corrupt" | tr -d ' ')
+dup_disk=$(awk '$1 > 1' "$tmp/ondisk" | wc -l | tr -d ' ')
+
+# What a reader sees: inbox-ls's thread view, which folds copies of one
+# provider id (crash between message and ledger), else the same fold in jq.
+if [ -x "$bin/inbox-ls" ]; then
+	reader=inbox-ls
+	: >"$tmp/visible"
+	for t in $(ls "$ib/msg"); do
+		"$bin/inbox-ls" -d "$ib" --json --no-mark "$t" >"$tmp/thread" 2>>"$tmp/ls.err" ||
+		    echo "inbox-ls $t: exit $?" >>"$tmp/ls.err"
+		jq -r 'select(.type == "message") | .provider_id' "$tmp/thread" >>"$tmp/visible"
+	done
+else
+	reader='jq fold'
+	: >"$tmp/ls.err"
+	for t in $(ls "$ib/msg"); do
+		cat "$ib/msg/$t"/* | jq -rs 'group_by(.provider_id) | .[] | .[0].provider_id'
+	done >"$tmp/visible"
+fi
+sort "$tmp/visible" | uniq -c | awk '{ print $1, $2 }' >"$tmp/seen"
+lost=$(awk 'NR == FNR { seen[$2] = 1; next } !($1 in seen)' "$tmp/seen" "$tmp/acked" | wc -l | tr -d ' ')
+dup=$(awk '$1 > 1' "$tmp/seen" | wc -l | tr -d ' ')
+unacked=$(awk 'NR == FNR { acked[$1] = 1; next } !($2 in acked)' "$tmp/acked" "$tmp/seen" | wc -l | tr -d ' ')
+acked=$(wc -l <"$tmp/acked" | tr -d ' ')
+tmpleft=$(find "$ib/tmp" -type f | wc -l | tr -d ' ')
+
+diag "rounds=$rounds acked=$acked lost_acked=$lost corrupt_visible=$corrupt dup_visible=$dup stored_but_unacked=$unacked tmp_leftover=$tmpleft"
+diag "seed=$seed elapsed_s=$elapsed requests=$requests visible=$(wc -l <"$tmp/seen" | tr -d ' ') dup_on_disk=$dup_disk answered_4xx=$refused answered_5xx=$failed5 rebinds=$rebinds driver_stalls=$(cat "$tmp/stalls" 2>/dev/null | wc -l | tr -d ' ') reader=$reader"
+
+ok "$startfail" 'the listener came back every round'
+check "at least $min_rounds rounds" "[ $rounds -ge $min_rounds ]"
+check 'several hundred requests acknowledged' "[ $acked -ge 300 ]"
+check 'no valid request refused (4xx)' "[ $refused -eq 0 ]"
+is 'lost_acked=0: every 200 is a stored message' "$lost" 0
+[ "$lost" -eq 0 ] || diag "lost, e.g.: $(awk 'NR == FNR { seen[$2] = 1; next } !($1 in seen)' "$tmp/seen" "$tmp/acked" | head -n 5 | tr '\n' ' ')"
+is 'corrupt_visible=0: every file in msg/ is one whole record' "$corrupt" 0
+[ "$corrupt" -eq 0 ] || head -n 5 "$tmp/corrupt" | sed 's/^/# /' >&2
+is 'dup_visible=0: a replayed or retried MessageSid is shown once' "$dup" 0
+is "the reader ($reader) read every thread cleanly" "$(cat "$tmp/ls.err")" ''
+
+done_testing
