@@ -54,6 +54,7 @@ struct recv {
 	const char *secret;	/* the provider's signing secret */
 	char *public_url;	/* base the provider signs against */
 	pthread_mutex_t out_lock;
+	unsigned timeout;	/* idle; a request gets three times this */
 	int listening;
 	int ret;
 };
@@ -82,7 +83,9 @@ usage(FILE *fp, int code)
 		    "(ADDR defaults to 127.0.0.1)\n"
 		    "  -p, --provider NAME    twilio (default)\n"
 		    "  -t, --timeout SECONDS  drop a connection idle this "
-		    "long (default 10)\n"
+		    "long (default 10),\n"
+		    "                         a request taking three times "
+		    "this\n"
 		    "  -u, --public-url URL   the base URL the provider "
 		    "calls, for signatures\n"
 		    "  -V, --version          print the version and exit\n"
@@ -218,13 +221,23 @@ fail(struct MHD_Connection *conn, unsigned code, const char *msg)
 	return answer(conn, code, msg, strlen(msg), "text/plain");
 }
 
+/* Seconds since the request line came. */
+static double
+elapsed(const struct request *q)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - q->start.tv_sec) +
+	    (double)(now.tv_nsec - q->start.tv_nsec) / 1e9;
+}
+
 static void
 log_request(struct MHD_Connection *conn, struct request *q,
     const char *method, unsigned code, const char *what)
 {
 	const union MHD_ConnectionInfo *ci;
 	char addr[INET6_ADDRSTRLEN] = "?";
-	struct timespec now;
 	double ms;
 
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -238,9 +251,7 @@ log_request(struct MHD_Connection *conn, struct request *q,
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
 			    (const void *)sa)->sin6_addr, addr, sizeof addr);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (double)(now.tv_sec - q->start.tv_sec) * 1e3 +
-	    (double)(now.tv_nsec - q->start.tv_nsec) / 1e6;
+	ms = elapsed(q) * 1e3;
 	fprintf(stderr, "%s: %s %s %s %u %.1fms %s\n", diag_prog(), addr,
 	    method, q->uri, code, ms, what);
 }
@@ -375,6 +386,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 		return MHD_YES;
 	}
 	if (*size > 0) {
+		if (elapsed(q) > r->timeout * 3) {
+			/* Trickling within the idle timeout: a time limit too. */
+			log_request(conn, q, "POST", MHD_HTTP_REQUEST_TIMEOUT,
+			    "too slow");
+			return fail(conn, MHD_HTTP_REQUEST_TIMEOUT,
+			    "too slow\n");
+		}
 		if (q->body.len + *size > MAX_BODY)
 			q->too_big = 1;
 		else if (buf_add(&q->body, data, *size) < 0)
@@ -478,8 +496,18 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 		    addr, port, strerror(errno));
 	fprintf(stderr, "%s: listening on %s:%u for %s, public URL %s\n",
 	    diag_prog(), addr, port, r->pv->name, r->public_url);
-	while (sigwait(&set, &sig) != 0)
-		;
+	/* Wake hourly to sweep tmp/ of what crashes left behind. */
+	for (;;) {
+		struct timespec hour = { 3600, 0 };
+		struct errbuf e;
+		size_t swept;
+
+		if ((sig = sigtimedwait(&set, NULL, &hour)) > 0)
+			break;
+		if (errno == EAGAIN &&
+		    inbox_sweep(&r->ib, INBOX_SWEEP_AGE, &swept, &e) < 0)
+			diag_warn("%s", e.msg);
+	}
 	fprintf(stderr, "%s: %s: finishing requests in flight\n", diag_prog(),
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	MHD_quiesce_daemon(d);
@@ -697,6 +725,7 @@ main(int argc, char **argv)
 			r.secret = NULL;
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		r.listening = 1;
+		r.timeout = timeout;
 		listen_loop(&r, listen_arg, timeout);
 	} else if (argc == 0) {
 		read_input(&r, stdin, "stdin");
