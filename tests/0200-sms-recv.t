@@ -343,6 +343,26 @@ diag "latencies under slowloris (s):$(printf '%s\n' $times | awk 'NR % 2 == 0' |
 is 'and are stored' "$(nmsg $G)" 5
 wait $slow
 
+# A body that trickles in within the idle timeout still has a time limit:
+# at three times --timeout the connection is cut, nothing answered or kept.
+if command -v bash >/dev/null 2>&1; then
+	main_port=$port main_pid=$pid
+	listen slow --timeout 1
+	start=$(date +%s)
+	got=$(bash -c 'exec 3<>/dev/tcp/127.0.0.1/$1 || exit
+		printf "POST /twilio HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" >&3
+		for i in $(seq 20); do printf a >&3 2>/dev/null || break; sleep 0.5; done
+		head -n 1 <&3' slow "$port" 2>/dev/null | tr -d '\r')
+	is 'a body trickling past three times --timeout gets no answer' "$got" ''
+	check 'and is cut off within 7 s' "[ \$(( \$(date +%s) - $start )) -lt 8 ]"
+	check 'the log says so' "grep -q 'too slow: cut off' '$tmp/slow.err'"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	port=$main_port pid=$main_pid
+else
+	skip 'a body trickling past three times --timeout is cut off' 'no bash'
+fi
+
 # --- Start-up and shutdown ----------------------------------------------
 
 env -u TWILIO_AUTH_TOKEN "$bin/sms-recv" -d "$ib" --listen 127.0.0.1:1 >/dev/null 2>"$tmp/err"
