@@ -45,7 +45,6 @@
 #define USAGE "usage: sms-recv [-hiV] [-d DIR] [-l [ADDR:]PORT] " \
 	"[-p PROVIDER] [-t SECONDS] [-u URL] [FILE ...]\n"
 #define MAX_BODY (64 * 1024)
-#define POOL_THREADS 8
 #define MAX_CONNECTIONS 256
 
 struct recv {
@@ -484,10 +483,14 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG, port, NULL, NULL, on_headers, r,
+	/*
+	 * A thread per connection: a delivery blocks in fsync(2), and in a
+	 * shared pool it would hold up every connection of its thread.
+	 */
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+	    MHD_USE_ERROR_LOG, port, NULL, NULL, on_headers, r,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,

@@ -111,6 +111,12 @@ inbox_open(struct inbox *ib, const char *dir, int create, struct errbuf *e)
 
 	memset(ib, 0, sizeof *ib);
 	ib->fd = -1;
+	ib->pid = (long)getpid();
+	if (gethostname(ib->host, sizeof ib->host - 1) < 0 || !ib->host[0])
+		strcpy(ib->host, "localhost");
+	for (char *p = ib->host; *p; p++)
+		if (*p == '/' || *p == '.' || *p == ':')
+			*p = '_';
 	if (!(ib->dir = inbox_path(dir)))
 		return errf(e, "no inbox: set SMSDESK_INBOX or HOME");
 	if (create && make_dirs(ib->dir) < 0)
@@ -166,29 +172,24 @@ valid_number(const char *s)
  * clobbering even if this were ever to repeat.
  */
 static void
-unique_name(char out[NAME_MAX_LEN])
+unique_name(const struct inbox *ib, char out[NAME_MAX_LEN])
 {
 	static _Atomic unsigned counter;	/* sms-recv delivers from threads */
 	struct timespec ts;
-	char host[64] = "localhost";
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gethostname(host, sizeof host - 1);
-	for (char *p = host; *p; p++)
-		if (*p == '/' || *p == '.' || *p == ':')
-			*p = '_';
-	snprintf(out, NAME_MAX_LEN, "%010lld.%09ld.P%dQ%u.%s",
-	    (long long)ts.tv_sec, ts.tv_nsec, (int)getpid(),
-	    atomic_fetch_add(&counter, 1), host);
+	snprintf(out, NAME_MAX_LEN, "%010lld.%09ld.P%ldQ%u.%s",
+	    (long long)ts.tv_sec, ts.tv_nsec, ib->pid,
+	    atomic_fetch_add(&counter, 1), ib->host);
 }
 
 /*
  * A file written into tmp/, waiting for its name. Writing happens in three
  * steps so that a delivery can write all its files, then fsync them all,
- * then name them all, then fsync the directories: the first fsync of a
- * batch commits the journal for every file written before it, so the
- * later ones cost little, and a delivery costs about what one plain
- * write-fsync-rename-fsync does.
+ * then name them all, then fsync the directories. On a journaling file
+ * system the first fsync of a batch commits the journal for every file
+ * written before it, so the later ones cost little; without a journal
+ * each fsync writes its own blocks (tests/bench/inbox.sh shows which).
  */
 struct staged {
 	char tmp[NAME_MAX_LEN + 8];
@@ -211,7 +212,7 @@ stage(struct inbox *ib, const json_t *rec, struct staged *st,
 	len = strlen(s);
 	s[len++] = '\n';	/* in place of the NUL: written by length */
 	strcpy(st->tmp, "tmp/");
-	unique_name(st->tmp + 4);
+	unique_name(ib, st->tmp + 4);
 	st->fd = openat(ib->fd, st->tmp, O_WRONLY | O_CREAT | O_EXCL |
 	    O_CLOEXEC, 0600);
 	if (st->fd < 0)
@@ -319,7 +320,7 @@ quarantine(struct inbox *ib, const char *rel, const char *why)
 	char dst[PATH_MAX], name[NAME_MAX_LEN], msg[PATH_MAX + 300];
 	const char *base = strrchr(rel, '/');
 
-	unique_name(name);
+	unique_name(ib, name);
 	snprintf(dst, sizeof dst, "quarantine/%s_%s", name,
 	    base ? base + 1 : rel);
 	if (renameat(ib->fd, rel, ib->fd, dst) == 0) {
@@ -625,7 +626,7 @@ record_consent(struct inbox *ib, const json_t *msg, int keyword,
 	    "message", json_object_get(msg, "id"));
 	if (!c)
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
-	unique_name(name);
+	unique_name(ib, name);
 	rc = put_record(ib, rel, name, c, 0, e);
 	json_decref(c);
 	return rc;
@@ -712,7 +713,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	}
 
 	if (!json_object_get(msg, "id")) {
-		unique_name(name);
+		unique_name(ib, name);
 		json_object_set_new(msg, "id", json_string(name));
 	}
 	if (!json_is_string(json_object_get(msg, "at"))) {

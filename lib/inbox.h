@@ -54,6 +54,8 @@
 struct inbox {
 	char *dir;
 	int fd;			/* O_DIRECTORY descriptor of dir */
+	long pid;		/* for unique names, */
+	char host[64];		/* as maildir makes them */
 	void (*report)(void *arg, const char *msg);
 	void *report_arg;
 };
