@@ -30,8 +30,8 @@
 #define FILE_MAX RECORD_LINE_MAX
 
 static const char *const subdirs[] = {
-	"tmp", "msg", "conv", "work", "ids", "consent", "status", "lock",
-	"quarantine",
+	"msg", "tmp", "conv", "work", "ids", "consent", "status", "lock",
+	"quarantine", "outbox",
 };
 
 static char *
@@ -128,7 +128,8 @@ inbox_open(struct inbox *ib, const char *dir, int create, struct errbuf *e)
 	for (i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
 		if (fstatat(ib->fd, subdirs[i], &st, 0) == 0)
 			continue;
-		if (errno != ENOENT || !create) {
+		/* msg/ marks an inbox; the rest an older version may lack. */
+		if (errno != ENOENT || (!create && i == 0)) {
 			if (errno == ENOENT)
 				return errf(e, "%s: not an inbox (no %s/)",
 				    ib->dir, subdirs[i]);
@@ -680,6 +681,35 @@ ledger_find(struct inbox *ib, const char *key, char thread[32],
 	return 0;
 }
 
+/*
+ * An outbound message whose fate is not settled: queued (not yet taken
+ * by the provider) or unknown (sent, but no answer came), with no
+ * provider id yet.
+ */
+static int
+outbound_pending(const json_t *msg)
+{
+	const char *dir = record_str(msg, "direction");
+	const char *status = record_str(msg, "status");
+
+	return dir && strcmp(dir, "out") == 0 && status &&
+	    !record_str(msg, "provider_id") &&
+	    (strcmp(status, "queued") == 0 || strcmp(status, "unknown") == 0);
+}
+
+/* dir/name, a durable symbolic link to `to`; an existing one is kept. */
+static int
+link_entry(struct inbox *ib, const char *dir, const char *name,
+    const char *to, struct errbuf *e)
+{
+	char rel[PATH_MAX];
+
+	snprintf(rel, sizeof rel, "%s/%s", dir, name);
+	if (symlinkat(to, ib->fd, rel) < 0 && errno != EEXIST)
+		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	return sync_dir(ib, dir, e);
+}
+
 int
 inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
     const char *keyword_text, struct inbox_delivery *d, struct errbuf *e)
@@ -687,8 +717,9 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	const char *thread = record_str(msg, "thread");
 	const char *provider = record_str(msg, "provider");
 	const char *pid = record_str(msg, "provider_id");
-	char key[NAME_MAX_LEN], rel[PATH_MAX], name[NAME_MAX_LEN];
-	char at[WHEN_BUFSZ], t[32], n[NAME_MAX_LEN];
+	const char *client = record_str(msg, "key");
+	char key[NAME_MAX_LEN], ckey[NAME_MAX_LEN], rel[PATH_MAX];
+	char name[NAME_MAX_LEN], at[WHEN_BUFSZ], t[32], n[NAME_MAX_LEN];
 	struct staged sm = { .fd = -1 }, sc = { .fd = -1 };
 	json_t *conv = NULL, *park;
 	int lk, rc = -1, joined = 0;
@@ -703,7 +734,10 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
 
-	if (provider && pid && ledger_find(ib, key, t, n) == 0) {
+	if (client)
+		id_key("key", client, ckey);
+	if ((provider && pid && ledger_find(ib, key, t, n) == 0) ||
+	    (client && ledger_find(ib, ckey, t, n) == 0)) {
 		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
 		d->duplicate = 1;
 		if (!(d->message = get_record(ib, rel, NULL)))
@@ -766,6 +800,21 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		goto out;
 	if (is_resolved(conv) && work_leave(ib, thread, e) < 0)
 		goto out;
+	if (outbound_pending(msg) || client) {
+		/*
+		 * A message about to be sent: its client key and its place in
+		 * outbox/ must be on disk before the provider hears of it, or
+		 * a crash could make a resumed run send it again blindly.
+		 */
+		char to[PATH_MAX];
+
+		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
+		if (client && link_entry(ib, "ids", ckey, to, e) < 0)
+			goto out;
+		if (outbound_pending(msg) &&
+		    link_entry(ib, "outbox", name, to, e) < 0)
+			goto out;
+	}
 
 	if (provider && pid) {
 		/*
@@ -805,6 +854,76 @@ out:
 	stage_drop(ib, &sm);
 	stage_drop(ib, &sc);
 	json_decref(conv);
+	close(lk);
+	return rc;
+}
+
+int
+inbox_sent(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, const char *pid, const char *status,
+    json_t *error, json_t **out, struct errbuf *e)
+{
+	char rel[PATH_MAX], key[NAME_MAX_LEN], to[PATH_MAX], at[WHEN_BUFSZ];
+	json_t *msg = NULL, *park;
+	const char *old;
+	int lk, rc = -1;
+
+	if (out)
+		*out = NULL;
+	if (!valid_number(thread) || !id || !*id || strchr(id, '/') ||
+	    *id == '.')
+		return errno = EINVAL, errf(e, "no such message");
+	if ((lk = lock_thread(ib, thread, e)) < 0)
+		return -1;
+	snprintf(rel, sizeof rel, "msg/%s/%s", thread, id);
+	if (!(msg = get_record(ib, rel, e)))
+		goto out;
+	now_string(at);
+	if (provider)
+		set_str(msg, "provider", provider);
+	if (pid)
+		set_str(msg, "provider_id", pid);
+	/* A delivery report may have come first: never move back from it. */
+	old = record_str(msg, "status");
+	if (!old || provider_status_rank(old) < provider_status_rank(status) ||
+	    provider_status_rank(status) < 0)
+		set_str(msg, "status", status);
+	set_str(msg, "status_at", at);
+	if (error)
+		json_object_set(msg, "error", error);
+	if (provider && pid) {
+		id_key(provider, pid, key);
+		snprintf(rel, sizeof rel, "status/%s", key);
+		if ((park = get_record(ib, rel, NULL))) {
+			advance(msg, record_str(park, "status"),
+			    record_str(park, "error_code"),
+			    record_str(park, "at"));
+			json_decref(park);
+		}
+	}
+	snprintf(rel, sizeof rel, "msg/%s", thread);
+	if (put_record(ib, rel, id, msg, 1, e) < 0)
+		goto out;
+	if (provider && pid) {
+		snprintf(to, sizeof to, "../msg/%s/%s", thread, id);
+		snprintf(rel, sizeof rel, "ids/%s", key);
+		if (symlinkat(to, ib->fd, rel) < 0 && errno != EEXIST) {
+			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+			goto out;
+		}
+		snprintf(rel, sizeof rel, "status/%s", key);
+		unlinkat(ib->fd, rel, 0);
+	}
+	if (!outbound_pending(msg)) {
+		/* Settled: a lost unlink only makes reconcile look again. */
+		snprintf(rel, sizeof rel, "outbox/%s", id);
+		unlinkat(ib->fd, rel, 0);
+	}
+	rc = 0;
+	if (out)
+		*out = json_incref(msg);
+out:
+	json_decref(msg);
 	close(lk);
 	return rc;
 }
@@ -1129,4 +1248,29 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 	}
 	free_names(names, n);
 	return 0;
+}
+
+json_t *
+inbox_outbox(struct inbox *ib, struct errbuf *e)
+{
+	char rel[PATH_MAX];
+	char **names;
+	size_t n, i;
+	json_t *out, *m;
+
+	if (!(names = list_names(ib, "outbox", &n, e)))
+		return NULL;
+	if (!(out = json_array())) {
+		free_names(names, n);
+		errno = ENOMEM;
+		errf(e, "%s", strerror(ENOMEM));
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof rel, "outbox/%s", names[i]);
+		if ((m = get_record(ib, rel, NULL)))
+			json_array_append_new(out, m);
+	}
+	free_names(names, n);
+	return out;
 }

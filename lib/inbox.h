@@ -17,6 +17,11 @@
  *   consent/NUMBER/NAME  opt-out ledger: one record per STOP or START,
  *                        newest name wins
  *   status/KEY           delivery reports for messages not yet known
+ *   outbox/ID            outbound messages not yet settled (queued, or
+ *                        unknown after a timeout or a crash): symbolic
+ *                        links to ../msg/THREAD/ID, for reconciling
+ *   ids/key-KEY          the client key of an outbound message (a
+ *                        "key" field), so a resumed run sends it once
  *   lock/THREAD          flock(2) target serialising a thread's writers
  *   quarantine/          files that did not parse, moved aside
  *
@@ -91,8 +96,10 @@ struct inbox_delivery {
 
 /*
  * Store a message record durably in its thread (msg must have "thread",
- * "direction" and, for dedupe, "provider" and "provider_id"; "id" and
- * "at" are filled in if missing). keyword is 'o' (opt-out), 'i' (opt-in)
+ * "direction" and, for dedupe, "provider" and "provider_id", or a client
+ * "key"; "id" and "at" are filled in if missing). An outbound message
+ * with status queued or unknown is also put in outbox/ until
+ * inbox_sent() settles it. keyword is 'o' (opt-out), 'i' (opt-in)
  * or 0: the consent ledger is written before the call returns. Updates
  * the conversation: an inbound message reopens it, counts as unread and
  * starts the SLA clock (waiting_since) if it was not running; an outbound
@@ -104,6 +111,21 @@ int inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
     const char *keyword_text, struct inbox_delivery *d, struct errbuf *e);
 
 void inbox_delivery_free(struct inbox_delivery *d);
+
+/*
+ * Record what the provider said of outbound message id in thread: its
+ * provider and provider_id (either may be NULL), its status ("sent",
+ * "failed", "unknown", ...; never moved back from a delivery report that
+ * came first) and error (borrowed; NULL for none). Adds the provider id
+ * to the ledger and takes the message out of outbox/ once settled.
+ * Returns 0 (*msg gets the message as stored) or -1 with e filled.
+ */
+int inbox_sent(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, const char *provider_id, const char *status,
+    json_t *error, json_t **msg, struct errbuf *e);
+
+/* The outbound messages not yet settled (outbox/), as a JSON array. */
+json_t *inbox_outbox(struct inbox *ib, struct errbuf *e);
 
 /*
  * Apply a delivery report to the outbound message with this provider id:

@@ -154,6 +154,42 @@ main(void)
 	inbox_delivery_free(&d);
 	json_decref(m);
 
+	/* Sending: queued with a client key, then settled. */
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "message",
+	    "thread", "+15551234567", "direction", "out", "body", "On its way",
+	    "status", "queued", "key", "order-1042");
+	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0, "queued for sending");
+	snprintf(path, sizeof path, "outbox/%s", record_str(d.message, "id"));
+	ok(exists(&ib, path), "in outbox/ until settled");
+	ok(exists(&ib, "ids/key-order-1042"), "its client key is recorded");
+	l = inbox_outbox(&ib, &e);
+	is_int(json_array_size(l), 1, "inbox_outbox lists it");
+	json_decref(l);
+	{
+		json_t *again = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type",
+		    "message", "thread", "+15551234567", "direction", "out",
+		    "body", "On its way", "status", "queued", "key",
+		    "order-1042");
+		struct inbox_delivery d2;
+
+		inbox_deliver(&ib, again, 0, NULL, &d2, &e);
+		ok(d2.duplicate, "the same client key again is a duplicate");
+		inbox_delivery_free(&d2);
+		json_decref(again);
+	}
+	is_int(inbox_status(&ib, "twilio", "SM77", "delivered", NULL, NULL,
+	    &e), 2, "a report before the id is known is parked");
+	is_int(inbox_sent(&ib, "+15551234567", record_str(d.message, "id"),
+	    "twilio", "SM77", "sent", NULL, &c, &e), 0, "settled");
+	is_str(record_str(c, "status"), "delivered",
+	    "the parked report wins over 'sent'");
+	is_str(record_str(c, "provider_id"), "SM77", "provider id kept");
+	json_decref(c);
+	ok(!exists(&ib, path), "out of outbox/");
+	ok(exists(&ib, "ids/twilio-SM77"), "and in the id ledger");
+	inbox_delivery_free(&d);
+	json_decref(m);
+
 	/* Consent. */
 	is_int(inbox_opted_out(&ib, "+15557654321", &e), 0, "nobody opted out");
 	m = inbound("+15557654321", "SM3", "STOP");
