@@ -411,11 +411,15 @@ get_record(struct inbox *ib, const char *rel, struct errbuf *e)
 	return j;
 }
 
-/* Take the thread's lock; returns the fd to close, or -1. */
+/*
+ * Take the lock named name (a thread, or a ledger key for the delivery
+ * reports parked under it; a thread is always taken first). Returns the
+ * fd to close, or -1.
+ */
 static int
 lock_thread(struct inbox *ib, const char *thread, struct errbuf *e)
 {
-	char rel[64];
+	char rel[NAME_MAX_LEN + 8];
 	int fd;
 
 	snprintf(rel, sizeof rel, "lock/%s", thread);
@@ -431,27 +435,48 @@ lock_thread(struct inbox *ib, const char *thread, struct errbuf *e)
 	return fd;
 }
 
-/* The ledger name for a provider id: provider-id, bytes outside a safe
- * set escaped so that no id can make a path. */
-static void
-id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN])
+/* Append s to out at *n, bytes outside [A-Za-z0-9_] (and '-' where
+ * allowed) as %XX; -1 if it does not fit. */
+static int
+escape_into(char *out, size_t *n, const char *s, int dash)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t n = (size_t)snprintf(out, NAME_MAX_LEN, "%s-", provider);
 
-	for (; *pid && n + 4 < NAME_MAX_LEN; pid++) {
-		unsigned char c = (unsigned char)*pid;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
 
+		if (*n + 4 >= NAME_MAX_LEN)
+			return -1;
 		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-		    (c >= 'a' && c <= 'z') || c == '_' || c == '-') {
-			out[n++] = (char)c;
+		    (c >= 'a' && c <= 'z') || c == '_' || (dash && c == '-')) {
+			out[(*n)++] = (char)c;
 		} else {
-			out[n++] = '%';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
+			out[(*n)++] = '%';
+			out[(*n)++] = hex[c >> 4];
+			out[(*n)++] = hex[c & 15];
 		}
 	}
+	return 0;
+}
+
+/*
+ * The ledger name for a provider id, "provider-id", every byte outside a
+ * safe set escaped so that neither part can make a path or run into the
+ * other. Returns 0, or -1 with errno ENAMETOOLONG (never truncated: two
+ * long ids must not meet in one name).
+ */
+static int
+id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN])
+{
+	size_t n = 0;
+
+	if (escape_into(out, &n, provider, 0) < 0)
+		return errno = ENAMETOOLONG, -1;
+	out[n++] = '-';
+	if (escape_into(out, &n, pid, 1) < 0)
+		return errno = ENAMETOOLONG, -1;
 	out[n] = '\0';
+	return 0;
 }
 
 static void
@@ -710,6 +735,38 @@ link_entry(struct inbox *ib, const char *dir, const char *name,
 	return sync_dir(ib, dir, e);
 }
 
+/*
+ * Apply a delivery report parked under key to msg (stored as
+ * msg/THREAD/NAME; the caller holds the thread's lock and has just made
+ * the ledger entry), and drop the park. Under the key's lock, so that a
+ * report parked meanwhile is never stranded (see inbox_status()).
+ */
+static int
+apply_parked(struct inbox *ib, const char *key, const char *thread,
+    const char *name, json_t *msg, struct errbuf *e)
+{
+	char rel[PATH_MAX];
+	json_t *park;
+	int lk, rc = 0;
+
+	if ((lk = lock_thread(ib, key, e)) < 0)
+		return -1;
+	snprintf(rel, sizeof rel, "status/%s", key);
+	if ((park = get_record(ib, rel, NULL))) {
+		if (advance(msg, record_str(park, "status"),
+		    record_str(park, "error_code"), record_str(park, "at"))) {
+			snprintf(rel, sizeof rel, "msg/%s", thread);
+			rc = put_record(ib, rel, name, msg, 1, e);
+		}
+		json_decref(park);
+		snprintf(rel, sizeof rel, "status/%s", key);
+		if (rc == 0)
+			unlinkat(ib->fd, rel, 0);
+	}
+	close(lk);
+	return rc;
+}
+
 int
 inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
     const char *keyword_text, struct inbox_delivery *d, struct errbuf *e)
@@ -729,13 +786,12 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		return errno = EINVAL, errf(e, "thread %s%s%s is not an E.164 "
 		    "number", thread ? "'" : "", thread ? thread : "(none)",
 		    thread ? "'" : "");
-	if (provider && pid)
-		id_key(provider, pid, key);
+	if ((provider && pid && id_key(provider, pid, key) < 0) ||
+	    (client && id_key("key", client, ckey) < 0))
+		return errf(e, "provider id or key too long");
 	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
 
-	if (client)
-		id_key("key", client, ckey);
 	if ((provider && pid && ledger_find(ib, key, t, n) == 0) ||
 	    (client && ledger_find(ib, ckey, t, n) == 0)) {
 		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
@@ -829,23 +885,8 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 			goto out;
 		}
-		/*
-		 * A report parked after the check above and before the ledger
-		 * entry would be stranded: look again. inbox_status() looks at
-		 * the ledger again after parking, so one of us applies it.
-		 */
-		snprintf(rel, sizeof rel, "status/%s", key);
-		if ((park = get_record(ib, rel, NULL))) {
-			int moved = advance(msg, record_str(park, "status"),
-			    record_str(park, "error_code"),
-			    record_str(park, "at"));
-
-			json_decref(park);
-			snprintf(to, sizeof to, "msg/%s", thread);
-			if (moved && put_record(ib, to, name, msg, 1, e) < 0)
-				goto out;
-		}
-		unlinkat(ib->fd, rel, 0);
+		if (apply_parked(ib, key, thread, name, msg, e) < 0)
+			goto out;
 	}
 	d->message = json_incref(msg);
 	d->conversation = json_incref(conv);
@@ -864,7 +905,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
     json_t *error, json_t **out, struct errbuf *e)
 {
 	char rel[PATH_MAX], key[NAME_MAX_LEN], to[PATH_MAX], at[WHEN_BUFSZ];
-	json_t *msg = NULL, *park;
+	json_t *msg = NULL;
 	const char *old;
 	int lk, rc = -1;
 
@@ -883,23 +924,21 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 		set_str(msg, "provider", provider);
 	if (pid)
 		set_str(msg, "provider_id", pid);
-	/* A delivery report may have come first: never move back from it. */
+	/*
+	 * A delivery report may have come first: never move back from it.
+	 * "unknown" (no rank) replaces only a status that is not past queued.
+	 */
 	old = record_str(msg, "status");
-	if (!old || provider_status_rank(old) < provider_status_rank(status) ||
-	    provider_status_rank(status) < 0)
+	if (!old || provider_status_rank(old) < 0 ||
+	    provider_status_rank(old) < (provider_status_rank(status) < 0 ?
+	    1 : provider_status_rank(status)))
 		set_str(msg, "status", status);
 	set_str(msg, "status_at", at);
 	if (error)
 		json_object_set(msg, "error", error);
-	if (provider && pid) {
-		id_key(provider, pid, key);
-		snprintf(rel, sizeof rel, "status/%s", key);
-		if ((park = get_record(ib, rel, NULL))) {
-			advance(msg, record_str(park, "status"),
-			    record_str(park, "error_code"),
-			    record_str(park, "at"));
-			json_decref(park);
-		}
+	if (provider && pid && id_key(provider, pid, key) < 0) {
+		errf(e, "provider id too long");
+		goto out;
 	}
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (put_record(ib, rel, id, msg, 1, e) < 0)
@@ -911,8 +950,8 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 			goto out;
 		}
-		snprintf(rel, sizeof rel, "status/%s", key);
-		unlinkat(ib->fd, rel, 0);
+		if (apply_parked(ib, key, thread, id, msg, e) < 0)
+			goto out;
 	}
 	if (!outbound_pending(msg)) {
 		/* Settled: a lost unlink only makes reconcile look again. */
@@ -951,34 +990,41 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	if (provider_status_rank(status) < 0)
 		return errno = EINVAL, errf(e, "unknown status '%s'", status);
 	now_string(at);
-	id_key(provider, pid, key);
+	if (id_key(provider, pid, key) < 0)
+		return errf(e, "provider id too long");
+	/*
+	 * Not known yet (the sender has not recorded the id): park the
+	 * report, keeping the most advanced one, under the key's lock, which
+	 * apply_parked() takes after making the ledger entry: either it
+	 * sees this report, or this sees its entry.
+	 */
+	if ((lk = lock_thread(ib, key, e)) < 0)
+		return -1;
 	if (ledger_find(ib, key, thread, name) < 0) {
-		if (errno != ENOENT)
-			return errf(e, "%s/ids/%s: %s", ib->dir, key,
+		if (errno != ENOENT) {
+			errf(e, "%s/ids/%s: %s", ib->dir, key,
 			    strerror(errno));
-		/* Not known yet (the sender has not recorded the id): park
-		 * the report, keeping the most advanced one. */
+			close(lk);
+			return -1;
+		}
 		snprintf(rel, sizeof rel, "status/%s", key);
 		park = get_record(ib, rel, NULL);
-		if (park && provider_status_rank(status) <=
+		rc = 2;
+		if (!park || provider_status_rank(status) >
 		    provider_status_rank(record_str(park, "status"))) {
 			json_decref(park);
-			return 2;
+			park = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s}", "type",
+			    "status", "provider", provider, "provider_id",
+			    pid, "status", status, "error_code", error_code,
+			    "at", at);
+			if (put_record(ib, "status", key, park, 1, e) < 0)
+				rc = -1;
 		}
 		json_decref(park);
-		park = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s}", "type",
-		    "status", "provider", provider, "provider_id", pid,
-		    "status", status, "error_code", error_code, "at", at);
-		rc = put_record(ib, "status", key, park, 1, e);
-		json_decref(park);
-		if (rc < 0)
-			return -1;
-		/* The message may have come meanwhile (see inbox_deliver()). */
-		if (ledger_find(ib, key, thread, name) < 0)
-			return 2;
-		snprintf(rel, sizeof rel, "status/%s", key);
-		unlinkat(ib->fd, rel, 0);
+		close(lk);
+		return rc;
 	}
+	close(lk);
 	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
 	rc = -1;
@@ -1203,11 +1249,10 @@ inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e)
 		const char *pv = record_str(m, "provider");
 		const char *pid = record_str(m, "provider_id");
 
-		if (pv && pid) {
-			char key[NAME_MAX_LEN];
+		char key[NAME_MAX_LEN];
 
-			/* A crash before the ledger entry: one copy shown. */
-			id_key(pv, pid, key);
+		/* A crash before the ledger entry: one copy shown. */
+		if (pv && pid && id_key(pv, pid, key) == 0) {
 			if (json_object_get(seen, key)) {
 				json_decref(m);
 				continue;
