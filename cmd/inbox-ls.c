@@ -530,7 +530,8 @@ list_messages(struct ls *l, const struct row *rows, size_t n)
 		json_array_append_new(all, t);
 		collect(l, t, &m, &nm, &cap);
 	}
-	qsort(m, nm, sizeof *m, by_time);
+	if (nm)
+		qsort(m, nm, sizeof *m, by_time);
 	put_messages(l, m, nm, 1);
 	free(m);
 	json_decref(all);

@@ -47,12 +47,28 @@
 #define MAX_BODY (64 * 1024)
 #define MAX_CONNECTIONS 256
 
+#define EVENT_QUEUE 4096	/* events waiting for a slow reader */
+
+/*
+ * Events on their way to stdout. A listener's request threads only queue
+ * them; one writer thread blocks on the pipe, so a reader that stalls can
+ * cost events (counted, and said at exit) but never a delivery.
+ */
+struct events {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+	char *line[EVENT_QUEUE];
+	size_t head, n;
+	unsigned long dropped;
+	int done;
+};
+
 struct recv {
 	struct inbox ib;
 	const struct provider *pv;
 	const char *secret;	/* the provider's signing secret */
 	char *public_url;	/* base the provider signs against */
-	pthread_mutex_t out_lock;
+	struct events ev;
 	unsigned timeout;	/* idle; a request gets three times this */
 	int listening;
 	int ret;
@@ -101,7 +117,8 @@ usage(FILE *fp, int code)
 static void
 emit(struct recv *r, const char *event, const char *key, json_t *obj)
 {
-	char at[WHEN_BUFSZ];
+	struct events *q = &r->ev;
+	char at[WHEN_BUFSZ], *line;
 	json_t *ev;
 
 	when_format(time(NULL), at);
@@ -109,14 +126,50 @@ emit(struct recv *r, const char *event, const char *key, json_t *obj)
 	    "at", at, key, obj);
 	if (!ev)
 		return;
-	pthread_mutex_lock(&r->out_lock);
-	if ((record_write(stdout, ev) < 0 || fflush(stdout) == EOF) &&
-	    !r->listening)
-		r->ret = EXIT_IOERR;
-	if (r->listening)
-		clearerr(stdout);
-	pthread_mutex_unlock(&r->out_lock);
+	if (!r->listening) {
+		if (record_write(stdout, ev) < 0 || fflush(stdout) == EOF)
+			r->ret = EXIT_IOERR;
+		json_decref(ev);
+		return;
+	}
+	line = json_dumps(ev, JSON_COMPACT);
 	json_decref(ev);
+	pthread_mutex_lock(&q->lock);
+	if (!line || q->n == EVENT_QUEUE) {
+		q->dropped++;
+		free(line);
+	} else {
+		q->line[(q->head + q->n++) % EVENT_QUEUE] = line;
+		pthread_cond_signal(&q->ready);
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* The one thread that writes a listener's events to stdout. */
+static void *
+event_writer(void *arg)
+{
+	struct events *q = arg;
+	char *line;
+
+	for (;;) {
+		pthread_mutex_lock(&q->lock);
+		while (q->n == 0 && !q->done)
+			pthread_cond_wait(&q->ready, &q->lock);
+		if (q->n == 0) {
+			pthread_mutex_unlock(&q->lock);
+			return NULL;
+		}
+		line = q->line[q->head];
+		q->head = (q->head + 1) % EVENT_QUEUE;
+		q->n--;
+		pthread_mutex_unlock(&q->lock);
+		/* A reader gone or stuck costs events, not deliveries. */
+		if (fputs(line, stdout) == EOF || putchar('\n') == EOF ||
+		    fflush(stdout) == EOF)
+			clearerr(stdout);
+		free(line);
+	}
 }
 
 /*
@@ -149,6 +202,11 @@ store_message(struct recv *r, const struct webhook_event *ev,
 		json_object_set_new(msg, "segments",
 		    json_integer(ev->num_segments));
 	kw = keyword_classify(ev->body, ev->body_len, &word);
+	if (kw == KEYWORD_NONE && ev->optout_type) {
+		/* The provider's own keywords (Twilio's Advanced Opt-Out). */
+		kw = keyword_classify(ev->optout_type,
+		    strlen(ev->optout_type), &word);
+	}
 	if (kw != KEYWORD_NONE)
 		json_object_set_new(msg, "keyword", json_string(word));
 	rc = inbox_deliver(&r->ib, msg, kw == KEYWORD_OPTOUT ? 'o' :
@@ -236,7 +294,8 @@ log_request(struct MHD_Connection *conn, struct request *q,
     const char *method, unsigned code, const char *what)
 {
 	const union MHD_ConnectionInfo *ci;
-	char addr[INET6_ADDRSTRLEN] = "?";
+	char addr[INET6_ADDRSTRLEN] = "?", uri[256];
+	size_t i, n = 0;
 	double ms;
 
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -251,8 +310,21 @@ log_request(struct MHD_Connection *conn, struct request *q,
 			    (const void *)sa)->sin6_addr, addr, sizeof addr);
 	}
 	ms = elapsed(q) * 1e3;
+	/* The URI comes before any check: no escape sequences to a tty. */
+	for (i = 0; q->uri[i] && i < sizeof uri - 5; i++) {
+		unsigned char c = (unsigned char)q->uri[i];
+
+		if (c < 0x20 || c == 0x7F)
+			n += (size_t)snprintf(uri + n, sizeof uri - n,
+			    "\\x%02X", c);
+		else
+			uri[n++] = (char)c;
+		if (n >= sizeof uri - 5)
+			break;
+	}
+	uri[n] = '\0';
 	fprintf(stderr, "%s: %s %s %s %u %.1fms %s\n", diag_prog(), addr,
-	    method, q->uri, code, ms, what);
+	    method, uri, code, ms, what);
 }
 
 /* Handle a whole request; returns the HTTP status it answered with. */
@@ -553,6 +625,10 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 		ev.body_len = json_string_length(json_object_get(rec, "body"));
 		if (record_str(rec, "provider"))
 			provider = record_str(rec, "provider");
+		if (!provider_find(provider)) {
+			errf(&e, "unknown provider '%s'", provider);
+			goto bad;
+		}
 		at = record_str(rec, "at");
 		if (!ev.from || !ev.body) {
 			errf(&e, "a message record needs from and body");
@@ -638,7 +714,8 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct recv r = { .out_lock = PTHREAD_MUTEX_INITIALIZER };
+	struct recv r = { .ev = { .lock = PTHREAD_MUTEX_INITIALIZER,
+		.ready = PTHREAD_COND_INITIALIZER } };
 	const char *dir = NULL, *listen_arg = NULL, *pname = NULL;
 	const char *url = NULL, *key;
 	struct config *cfg;
@@ -728,10 +805,37 @@ main(int argc, char **argv)
 			    key);
 		if (r.secret && insecure)
 			r.secret = NULL;
-		setvbuf(stdout, NULL, _IOLBF, 0);
+		pthread_t writer;
+
 		r.listening = 1;
 		r.timeout = timeout;
+		if ((errno = pthread_create(&writer, NULL, event_writer,
+		    &r.ev)) != 0)
+			diag_die(EXIT_IOERR, "%s", strerror(errno));
 		listen_loop(&r, listen_arg, timeout);
+		/*
+		 * Flush what is queued, unless the reader is stuck: then the
+		 * writer is left behind in write(2) and exit ends it.
+		 */
+		pthread_mutex_lock(&r.ev.lock);
+		r.ev.done = 1;
+		pthread_cond_signal(&r.ev.ready);
+		pthread_mutex_unlock(&r.ev.lock);
+		for (int i = 0; i < 20; i++) {
+			pthread_mutex_lock(&r.ev.lock);
+			c = r.ev.n;
+			pthread_mutex_unlock(&r.ev.lock);
+			if (c == 0)
+				break;
+			usleep(50 * 1000);
+		}
+		if (r.ev.dropped || c)
+			diag_warn("%lu events not written: the reader of "
+			    "stdout fell behind", r.ev.dropped +
+			    (unsigned long)c);
+		if (c)
+			_exit(r.ret);	/* stdout is held by the stuck writer */
+		pthread_join(writer, NULL);
 	} else if (argc == 0) {
 		read_input(&r, stdin, "stdin");
 	} else {

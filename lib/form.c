@@ -118,6 +118,11 @@ form_parse(struct form *f, const char *body, size_t len, struct errbuf *e)
 	for (size_t i = 0; i < len; i++)
 		if (body[i] == '&')
 			npieces++;
+	/* Bodies come before their signature is checked: bound the cost. */
+	if (npieces > FORM_PAIRS_MAX) {
+		errno = EINVAL;
+		return errf(e, "more than %d parameters", FORM_PAIRS_MAX);
+	}
 	if (len > SIZE_MAX / 4 ||
 	    !(f->pairs = calloc(npieces, sizeof *f->pairs)) ||
 	    !(f->mem = malloc(len + 2 * npieces))) {

@@ -33,6 +33,9 @@ struct form {
 	char *mem;		/* every name and value, in one block */
 };
 
+/* A body of more pairs than this is refused (Twilio sends about 20). */
+#define FORM_PAIRS_MAX 1000
+
 /*
  * Decode body (len bytes) into f, which need not be initialised and is
  * overwritten. An empty body is zero pairs; "a" and "a=" are the name a
