@@ -14,7 +14,7 @@ BUILD ?= build
 DEBS = gcc libc6-dev make pkg-config perl jq groff-base zsh curl \
 	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
 	libutf8proc-dev libssl-dev
-PKGS = jansson libutf8proc libcrypto libsodium libmicrohttpd
+PKGS = jansson libutf8proc libcrypto libsodium libmicrohttpd libcurl
 
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \

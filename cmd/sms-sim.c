@@ -1,0 +1,2301 @@
+/*
+ * sms-sim: a carrier simulator that speaks Twilio's Messages API, sms-sim(1).
+ *
+ * It serves, on 127.0.0.1, what api.twilio.com serves for SMS: create,
+ * fetch, list (newest first, with Twilio's paging), redact and delete of
+ * Message resources under /2010-04-01/Accounts/{Sid}/, behind HTTP Basic
+ * auth, with Twilio's JSON shapes and error bodies. Messages live in
+ * memory only. A created message moves on by itself, queued, sent, then
+ * delivered (or failed), each step made by a pool of worker threads that
+ * post the step to the message's StatusCallback, form-encoded and signed
+ * with X-Twilio-Signature as Twilio signs. A step is scheduled only once
+ * the one before it was posted, so one message's callbacks come in order.
+ *
+ * Customers are simulated too: POST /sim/text (and `sms-sim text`, its
+ * client) makes a customer text our number, which the sim posts to the
+ * --webhook as Twilio's signed inbound webhook; <Message> elements in the
+ * TwiML answer become outbound replies. Faults come on demand: 429 above a
+ * rate, a share of 5xx, latency, connections dropped after the message was
+ * created, numbers that opted out or cannot be reached.
+ *
+ * It runs a thread per connection (not sms-recv's pool): a slow answer
+ * (--latency) or a webhook post for /sim/text then holds only its own
+ * connection. Every request is logged on stderr and, with --log, as one
+ * NDJSON record; secrets are in neither.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "buf.h"
+#include "config.h"
+#include "diag.h"
+#include "form.h"
+#include "gsm.h"
+#include "phone.h"
+#include "provider.h"
+#include "record.h"
+#include "when.h"
+
+#define USAGE "usage: sms-sim [-hV] [-c FILE] [-D PERCENT] [-e PERCENT] " \
+	"[-f NUMBER]...\n" \
+	"               [-l [ADDR:]PORT] [-L MS] [-n NUMBER] [-o NUMBER]... " \
+	"[-r RATE]\n" \
+	"               [-R TEXT] [-s SEED] [-w URL]\n" \
+	"       sms-sim text [-u URL] FROM BODY\n"
+#define API "/2010-04-01/Accounts/"
+#define API_VERSION "2010-04-01"
+#define DEFAULT_LISTEN "127.0.0.1:8081"
+#define DEFAULT_SIM_URL "http://127.0.0.1:8081"
+#define DEFAULT_NUMBER "+15550100000"
+#define DEFAULT_ACCOUNT "AC00000000000000000000000000000000"
+#define DEFAULT_TOKEN "sms-sim-token"
+#define MAX_BODY (256 * 1024)	/* 1,600 characters fit many times over */
+#define MAX_ANSWER (64 * 1024)	/* of a webhook's answer, kept for TwiML */
+#define MAX_CONNECTIONS 512
+#define WORKERS 4
+#define SENT_MS 20		/* from create to "sent" */
+#define FINAL_MS 30		/* from "sent" to the final status */
+#define REPLY_MS 50		/* from "delivered" to a --reply */
+#define POST_TIMEOUT_MS 15000	/* Twilio gives a webhook 15 s */
+#define PRICE_E5 790		/* US price per segment, 1e-5 USD */
+
+enum step { STEP_SENT, STEP_FINAL, STEP_REPLY };
+
+struct msg {
+	char sid[35];
+	char ms_sid[35];	/* MessagingServiceSid, "" if none */
+	char *from, *to;	/* fixed once stored */
+	char *body;		/* may hold NULs; redaction empties it */
+	size_t body_len;
+	char *callback;		/* StatusCallback, or NULL */
+	const char *direction;	/* static strings from here on */
+	const char *status;
+	const char *fail_status;	/* from --fail: "failed" or "undelivered" */
+	int fail_code;
+	int error_code;		/* 0: none */
+	unsigned segments, media;
+	time_t created, sent, updated;	/* sent 0: not yet */
+	int priced, deleted;
+};
+
+/* A number of --fail, with what happens to messages sent to it. */
+struct failing {
+	char number[PHONE_MAX];
+	const char *status;
+	int code;
+};
+
+struct job {
+	struct timespec due;	/* CLOCK_MONOTONIC */
+	uint64_t seq;		/* ties go in the order scheduled */
+	struct msg *m;
+	enum step step;
+};
+
+struct sim {
+	/* Settings, fixed once serving. */
+	const char *account, *token, *number, *webhook, *reply;
+	char (*optout)[PHONE_MAX];
+	size_t noptout;
+	struct failing *fails;
+	size_t nfails;
+	double rate, errors, drop;
+	unsigned latency;	/* ms */
+	FILE *log;
+
+	pthread_mutex_t lock;	/* the messages, the generator, the bucket */
+	struct msg **msgs;	/* in the order created, oldest first */
+	size_t n, cap;
+	uint64_t rng;
+	double tokens;
+	struct timespec filled;
+
+	pthread_mutex_t jlock;	/* the jobs */
+	pthread_cond_t jcond;
+	struct job *heap;
+	size_t njobs, jcap;
+	uint64_t jseq;
+	int stopping;
+
+	pthread_mutex_t log_lock;
+	int log_failed;
+};
+
+/* One HTTP request being read. */
+struct request {
+	char *uri;		/* as sent: path and query */
+	struct buf body;
+	int too_big;
+	int seen;
+	struct timespec start;
+};
+
+/* What to answer, and what to log about it. */
+struct answer {
+	unsigned http;		/* 0: drop the connection */
+	struct buf body;
+	int code;		/* Twilio error code, 0 if none */
+	int auth;		/* -1 not asked, 0 refused, 1 accepted */
+	int api;		/* an API request: --latency applies */
+	int retry_after;
+	char sid[35];
+	char what[200];
+};
+
+static void
+usage(FILE *fp, int code)
+{
+	fputs(USAGE, fp);
+	if (fp == stdout)
+		fputs("\n"
+		    "  -c, --log FILE         append one NDJSON record per "
+		    "request received\n"
+		    "  -D, --drop PERCENT     close this share of create "
+		    "requests unanswered,\n"
+		    "                         after the message is created\n"
+		    "  -e, --errors PERCENT   answer this share of create "
+		    "requests 500 or 503\n"
+		    "  -f, --fail NUMBER[:STATUS[:CODE]]  messages to NUMBER "
+		    "end failed\n"
+		    "                         (or undelivered), error 30003 "
+		    "(or CODE)\n"
+		    "  -h, --help             print this help and exit\n"
+		    "  -l, --listen [ADDR:]PORT  serve here (default "
+		    DEFAULT_LISTEN ")\n"
+		    "  -L, --latency MS       wait this long before every API "
+		    "answer\n"
+		    "  -n, --number NUMBER    our Twilio number (default "
+		    DEFAULT_NUMBER ")\n"
+		    "  -o, --optout NUMBER    create to NUMBER answers 400, "
+		    "code 21610\n"
+		    "  -r, --rate RATE        create answers 429 above RATE "
+		    "requests a second\n"
+		    "  -R, --reply TEXT       recipients of delivered messages "
+		    "text back TEXT\n"
+		    "  -s, --seed SEED        seed the faults and the SIDs, "
+		    "for repeatable runs\n"
+		    "  -V, --version          print the version and exit\n"
+		    "  -w, --webhook URL      where inbound texts are posted, "
+		    "signed\n"
+		    "\n"
+		    "sms-sim text makes customer FROM text BODY to our number "
+		    "through a running\n"
+		    "sms-sim:\n"
+		    "  -u, --url URL          the simulator (default "
+		    "$SMSDESK_SIM_URL, else\n"
+		    "                         " DEFAULT_SIM_URL ")\n"
+		    "\nCredentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.\n",
+		    fp);
+	exit(code);
+}
+
+/* --- Small helpers ------------------------------------------------- */
+
+/* A number from splitmix64; s->lock held. */
+static uint64_t
+rnd_locked(struct sim *s)
+{
+	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Whether a draw falls within percent (0 to 100). */
+static int
+roll(struct sim *s, double percent)
+{
+	uint64_t r;
+
+	if (percent <= 0)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	r = rnd_locked(s);
+	pthread_mutex_unlock(&s->lock);
+	return (double)(r >> 11) / 9007199254740992.0 * 100 < percent;
+}
+
+/* prefix and 32 hex digits, as Twilio's SIDs are; s->lock held. */
+static void
+new_sid(struct sim *s, const char *prefix, char out[35])
+{
+	snprintf(out, 35, "%.2s%016llx%016llx", prefix,
+	    (unsigned long long)rnd_locked(s),
+	    (unsigned long long)rnd_locked(s));
+}
+
+/* Whether sid is prefix and 32 hex digits. */
+static int
+sid_ok(const char *sid, const char *prefix)
+{
+	if (strlen(sid) != 34 || strncmp(sid, prefix, 2) != 0)
+		return 0;
+	return strspn(sid + 2, "0123456789abcdefABCDEF") == 32;
+}
+
+/* Whether s is an E.164 number written as phone_normalize() writes it. */
+static int
+e164(const char *s)
+{
+	char out[PHONE_MAX];
+	struct errbuf e;
+
+	return s[0] == '+' && s[1] >= '1' && s[1] <= '9' &&
+	    strspn(s + 1, "0123456789") == strlen(s + 1) &&
+	    phone_normalize(s, NULL, out, &e) == 0 && strcmp(out, s) == 0;
+}
+
+/* Twilio's date form, RFC 2822: "Thu, 24 Aug 2023 05:01:45 +0000". */
+static void
+rfc2822(time_t t, char out[40])
+{
+	static const char wday[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+		"Fri", "Sat" };
+	static const char mon[][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+	    wday[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void
+add_ms(struct timespec *t, unsigned ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t->tv_nsec >= 1000000000) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000;
+	}
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+	struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&t, &t) < 0 && errno == EINTR)
+		;
+}
+
+/* Append n bytes of s form-encoded: unreserved bytes as they are, a space
+ * as '+', anything else as %XX. */
+static void
+add_enc(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			buf_addc(b, (char)c);
+		} else if (c == ' ') {
+			buf_addc(b, '+');
+		} else {
+			buf_addc(b, '%');
+			buf_addc(b, hex[c >> 4]);
+			buf_addc(b, hex[c & 15]);
+		}
+	}
+}
+
+/* Append "&name=value" (no '&' first), value form-encoded. */
+static void
+add_param(struct buf *b, const char *name, const char *value, size_t n)
+{
+	if (b->len > 0)
+		buf_addc(b, '&');
+	buf_adds(b, name);
+	buf_addc(b, '=');
+	add_enc(b, value, n);
+}
+
+static void
+add_params(struct buf *b, const char *name, const char *value)
+{
+	add_param(b, name, value, strlen(value));
+}
+
+/* What Twilio calls a delivery error code. */
+static const char *
+error_text(int code)
+{
+	switch (code) {
+	case 30001: return "Queue overflow";
+	case 30002: return "Account suspended";
+	case 30003: return "Unreachable destination handset";
+	case 30004: return "Message blocked";
+	case 30005: return "Unknown destination handset";
+	case 30006: return "Landline or unreachable carrier";
+	case 30007: return "Message filtered";
+	case 30008: return "Unknown error";
+	default: return "Message delivery failed";
+	}
+}
+
+/* --- Rendering ----------------------------------------------------- */
+
+static void
+jstr(struct buf *b, const char *s)
+{
+	buf_add_jstr(b, s, strlen(s));
+}
+
+/* Append "key":"value" or "key":null, with a comma before unless first. */
+static void
+jkey(struct buf *b, const char *key)
+{
+	if (b->len > 0 && b->p[b->len - 1] != '{' && b->p[b->len - 1] != '[')
+		buf_addc(b, ',');
+	jstr(b, key);
+	buf_addc(b, ':');
+}
+
+static void
+jfield(struct buf *b, const char *key, const char *value)
+{
+	jkey(b, key);
+	if (value)
+		jstr(b, value);
+	else
+		buf_addlit(b, "null");
+}
+
+/* Append the message resource as Twilio writes it, keys sorted; s->lock
+ * held. */
+static void
+msg_json(const struct sim *s, const struct msg *m, struct buf *b)
+{
+	char t[40], n[24], uri[160];
+
+	snprintf(uri, sizeof uri, API "%s/Messages/%s", s->account, m->sid);
+	buf_addc(b, '{');
+	jfield(b, "account_sid", s->account);
+	jfield(b, "api_version", API_VERSION);
+	jkey(b, "body");
+	buf_add_jstr(b, m->body, m->body_len);
+	rfc2822(m->created, t);
+	jfield(b, "date_created", t);
+	rfc2822(m->sent, t);
+	jfield(b, "date_sent", m->sent ? t : NULL);
+	rfc2822(m->updated, t);
+	jfield(b, "date_updated", t);
+	jfield(b, "direction", m->direction);
+	jkey(b, "error_code");
+	if (m->error_code)
+		buf_addu(b, (uint64_t)m->error_code);
+	else
+		buf_addlit(b, "null");
+	jfield(b, "error_message", m->error_code ?
+	    error_text(m->error_code) : NULL);
+	jfield(b, "from", m->from);
+	jfield(b, "messaging_service_sid", m->ms_sid[0] ? m->ms_sid : NULL);
+	snprintf(n, sizeof n, "%u", m->media);
+	jfield(b, "num_media", n);
+	snprintf(n, sizeof n, "%u", m->segments);
+	jfield(b, "num_segments", n);
+	snprintf(n, sizeof n, "-%u.%05u", m->segments * PRICE_E5 / 100000,
+	    m->segments * PRICE_E5 % 100000);
+	jfield(b, "price", m->priced ? n : NULL);
+	jfield(b, "price_unit", m->priced ? "USD" : NULL);
+	jfield(b, "sid", m->sid);
+	jfield(b, "status", m->status);
+	jkey(b, "subresource_uris");
+	buf_addc(b, '{');
+	jkey(b, "media");
+	buf_addc(b, '"');
+	buf_adds(b, uri);
+	buf_addlit(b, "/Media.json\"");
+	jkey(b, "feedback");
+	buf_addc(b, '"');
+	buf_adds(b, uri);
+	buf_addlit(b, "/Feedback.json\"}");
+	jfield(b, "to", m->to);
+	jkey(b, "uri");
+	buf_addc(b, '"');
+	buf_adds(b, uri);
+	buf_addlit(b, ".json\"}");
+}
+
+/* Answer a Twilio error, {"code","message","more_info","status"}; returns
+ * the HTTP status, as every handler below does. */
+static int
+twilio_error(struct answer *a, unsigned http, int code, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static int
+twilio_error(struct answer *a, unsigned http, int code, const char *fmt,
+    ...)
+{
+	char msg[400], more[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	a->http = http;
+	a->code = code;
+	a->body.len = 0;
+	buf_addlit(&a->body, "{\"code\":");
+	buf_addu(&a->body, (uint64_t)code);
+	jfield(&a->body, "message", msg);
+	snprintf(more, sizeof more, "https://www.twilio.com/docs/errors/%d",
+	    code);
+	jfield(&a->body, "more_info", more);
+	jkey(&a->body, "status");
+	buf_addu(&a->body, http);
+	buf_addc(&a->body, '}');
+	snprintf(a->what, sizeof a->what, "%d %.180s", code, msg);
+	return (int)http;
+}
+
+static int
+not_found(struct answer *a, const char *path)
+{
+	return twilio_error(a, MHD_HTTP_NOT_FOUND, 20404,
+	    "The requested resource %s was not found", path);
+}
+
+/* --- The store ----------------------------------------------------- */
+
+/* Store m (taking it); s->lock held. Returns 0, or -1 on ENOMEM. */
+static int
+store_locked(struct sim *s, struct msg *m)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct msg **v = realloc(s->msgs, cap * sizeof *v);
+
+		if (!v)
+			return -1;
+		s->msgs = v;
+		s->cap = cap;
+	}
+	s->msgs[s->n++] = m;
+	return 0;
+}
+
+/* The index of the message sid, or -1; s->lock held. Newest first, as
+ * those are the ones asked for. */
+static long
+find_locked(const struct sim *s, const char *sid)
+{
+	for (size_t i = s->n; i-- > 0;)
+		if (strcmp(s->msgs[i]->sid, sid) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void
+msg_free(struct msg *m)
+{
+	if (!m)
+		return;
+	free(m->from);
+	free(m->to);
+	free(m->body);
+	free(m->callback);
+	free(m);
+}
+
+/* A new message with copies of its strings, or NULL on ENOMEM. */
+static struct msg *
+msg_new(const char *from, const char *to, const char *body, size_t len)
+{
+	struct msg *m = calloc(1, sizeof *m);
+
+	if (!m)
+		return NULL;
+	m->from = strdup(from);
+	m->to = strdup(to);
+	m->body = malloc(len + 1);
+	if (!m->from || !m->to || !m->body) {
+		msg_free(m);
+		return NULL;
+	}
+	memcpy(m->body, body, len);
+	m->body[len] = '\0';
+	m->body_len = len;
+	m->created = m->updated = time(NULL);
+	return m;
+}
+
+/* --- Jobs: the steps of a message's life, in time order ------------ */
+
+static int
+job_before(const struct job *a, const struct job *b)
+{
+	if (a->due.tv_sec != b->due.tv_sec)
+		return a->due.tv_sec < b->due.tv_sec;
+	if (a->due.tv_nsec != b->due.tv_nsec)
+		return a->due.tv_nsec < b->due.tv_nsec;
+	return a->seq < b->seq;
+}
+
+/* Run step for m in ms milliseconds. Returns 0, or -1 on ENOMEM. */
+static int
+schedule(struct sim *s, struct msg *m, enum step step, unsigned ms)
+{
+	struct job j = { .m = m, .step = step };
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &j.due);
+	add_ms(&j.due, ms);
+	pthread_mutex_lock(&s->jlock);
+	if (s->njobs == s->jcap) {
+		size_t cap = s->jcap ? s->jcap * 2 : 256;
+		struct job *v = realloc(s->heap, cap * sizeof *v);
+
+		if (!v) {
+			pthread_mutex_unlock(&s->jlock);
+			return -1;
+		}
+		s->heap = v;
+		s->jcap = cap;
+	}
+	j.seq = s->jseq++;
+	for (i = s->njobs++; i > 0 && job_before(&j, &s->heap[(i - 1) / 2]);
+	    i = (i - 1) / 2)
+		s->heap[i] = s->heap[(i - 1) / 2];
+	s->heap[i] = j;
+	pthread_cond_signal(&s->jcond);
+	pthread_mutex_unlock(&s->jlock);
+	return 0;
+}
+
+static void
+heap_pop_locked(struct sim *s)
+{
+	struct job last = s->heap[--s->njobs];
+	size_t i = 0, c;
+
+	while ((c = 2 * i + 1) < s->njobs) {
+		if (c + 1 < s->njobs && job_before(&s->heap[c + 1],
+		    &s->heap[c]))
+			c++;
+		if (!job_before(&s->heap[c], &last))
+			break;
+		s->heap[i] = s->heap[c];
+		i = c;
+	}
+	if (s->njobs > 0)
+		s->heap[i] = last;
+}
+
+/* Wait for the next job that is due. Returns 1 with *j, 0 when stopping. */
+static int
+take(struct sim *s, struct job *j)
+{
+	struct timespec now;
+
+	pthread_mutex_lock(&s->jlock);
+	for (;;) {
+		if (s->stopping) {
+			pthread_mutex_unlock(&s->jlock);
+			return 0;
+		}
+		if (s->njobs == 0) {
+			pthread_cond_wait(&s->jcond, &s->jlock);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!job_before(&(struct job){ .due = now, .seq = UINT64_MAX },
+		    &s->heap[0])) {
+			*j = s->heap[0];
+			heap_pop_locked(s);
+			pthread_mutex_unlock(&s->jlock);
+			return 1;
+		}
+		pthread_cond_timedwait(&s->jcond, &s->jlock, &s->heap[0].due);
+	}
+}
+
+/* --- Posting to the customer's side -------------------------------- */
+
+static size_t
+on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+
+	if (b->len + size * n <= MAX_ANSWER)
+		buf_add(b, p, size * n);
+	return size * n;
+}
+
+/*
+ * POST the form body to url, signed with the token as Twilio signs.
+ * Returns the HTTP status, or -1 with err filled if there was none. The
+ * answer's body goes to resp, up to MAX_ANSWER bytes.
+ */
+static long
+post(const struct sim *s, CURL *h, const char *url, const struct buf *body,
+    struct buf *resp, char err[CURL_ERROR_SIZE])
+{
+	struct curl_slist *hs = NULL, *more;
+	struct form f;
+	struct errbuf e;
+	char sig[29], id[33], sighdr[64], idhdr[80];
+	const char *const lines[] = { "Content-Type: "
+	    "application/x-www-form-urlencoded; charset=UTF-8", sighdr, idhdr,
+	    "Expect:" };
+	unsigned char raw[16];
+	long code = -1;
+	CURLcode rc;
+
+	err[0] = '\0';
+	if (form_parse(&f, body->p ? body->p : "", body->len, &e) < 0) {
+		snprintf(err, CURL_ERROR_SIZE, "%s", e.msg);
+		return -1;
+	}
+	if (twilio_signature(s->token, url, &f, sig) < 0) {
+		form_free(&f);
+		snprintf(err, CURL_ERROR_SIZE, "cannot sign: %s",
+		    strerror(errno));
+		return -1;
+	}
+	form_free(&f);
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(id, sizeof id, raw, sizeof raw);
+	snprintf(sighdr, sizeof sighdr, "X-Twilio-Signature: %s", sig);
+	snprintf(idhdr, sizeof idhdr, "I-Twilio-Idempotency-Token: %s", id);
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		if (!(more = curl_slist_append(hs, lines[i]))) {
+			curl_slist_free_all(hs);
+			snprintf(err, CURL_ERROR_SIZE, "%s", strerror(ENOMEM));
+			return -1;
+		}
+		hs = more;
+	}
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->p ? body->p : "");
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body->len);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "TwilioProxy/1.1");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)POST_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	else if (!err[0])
+		snprintf(err, CURL_ERROR_SIZE, "%s", curl_easy_strerror(rc));
+	curl_slist_free_all(hs);
+	return rc == CURLE_OK ? code : -1;
+}
+
+/* Where needle first occurs in [p, end), or NULL. */
+static const char *
+find(const char *p, const char *end, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; p && end - p >= (ptrdiff_t)n; p++)
+		if (memcmp(p, needle, n) == 0)
+			return p;
+	return NULL;
+}
+
+/* Segments and the text as sent (Smart Encoding applied if smart) of len
+ * bytes of UTF-8 at body. Returns 0, or -1 if it is not UTF-8 or on
+ * ENOMEM; *too_long tells whether it is over Twilio's 1,600 characters. */
+static int
+analyze(const char *body, size_t len, int smart, unsigned *segments,
+    int *too_long, struct buf *sent)
+{
+	struct gsm_opts opts = { .smart = smart };
+	struct gsm_ctx *ctx = gsm_ctx_new();
+	struct gsm_result res;
+	struct errbuf e;
+	const char *t;
+	size_t n;
+	int rc = -1;
+
+	if (!ctx)
+		return -1;
+	if (gsm_analyze(ctx, body, len, &opts, &res, &e) == 0) {
+		*segments = (unsigned)res.segments;
+		if (too_long)
+			*too_long = (res.flags & GSM_TOO_LONG) != 0;
+		rc = 0;
+		if (!sent)
+			;
+		else if (res.n_changes == 0)
+			rc = buf_add(sent, body, len);
+		else if (!(t = gsm_text(ctx, &res, 0, res.code_points, &n)) ||
+		    buf_add(sent, t, n) < 0)
+			rc = -1;
+	}
+	gsm_ctx_free(ctx);
+	return rc;
+}
+
+/* Post m's new status to its StatusCallback. */
+static void
+post_status(const struct sim *s, CURL *h, const struct msg *m,
+    const char *status, int code)
+{
+	struct buf body = { 0 }, resp = { 0 };
+	char err[CURL_ERROR_SIZE], n[16], dlr[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	long http;
+
+	add_params(&body, "MessageSid", m->sid);
+	add_params(&body, "MessageStatus", status);
+	add_params(&body, "SmsSid", m->sid);
+	add_params(&body, "SmsStatus", status);
+	add_params(&body, "AccountSid", s->account);
+	add_params(&body, "From", m->from);
+	add_params(&body, "To", m->to);
+	add_params(&body, "ApiVersion", API_VERSION);
+	if (m->ms_sid[0])
+		add_params(&body, "MessagingServiceSid", m->ms_sid);
+	if (code) {
+		snprintf(n, sizeof n, "%d", code);
+		add_params(&body, "ErrorCode", n);
+	}
+	if (strcmp(status, "delivered") == 0 ||
+	    strcmp(status, "undelivered") == 0) {
+		/* The carrier's "done date": minutes, no time zone. */
+		gmtime_r(&now, &tm);
+		snprintf(dlr, sizeof dlr, "%02d%02d%02d%02d%02d",
+		    tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min);
+		add_params(&body, "RawDlrDoneDate", dlr);
+	}
+	if (body.err) {
+		diag_warn("callback %s %s: %s", m->sid, status,
+		    strerror(ENOMEM));
+		buf_free(&body);
+		return;
+	}
+	http = post(s, h, m->callback, &body, &resp, err);
+	if (http < 0)
+		diag_warn("callback %s %s -> %s: %s", m->sid, status,
+		    m->callback, err);
+	else
+		fprintf(stderr, "%s: callback %s %s -> %s: %ld\n",
+		    diag_prog(), m->sid, status, m->callback, http);
+	buf_free(&body);
+	buf_free(&resp);
+}
+
+/* A new outbound message from our side: stored, and on its way. */
+static struct msg *
+send_out(struct sim *s, const char *from, const char *to, const char *body,
+    size_t len, const char *direction)
+{
+	struct msg *m;
+	unsigned segments = 1;
+	int rc;
+
+	if (analyze(body, len, 0, &segments, NULL, NULL) < 0 ||
+	    !(m = msg_new(from, to, body, len)))
+		return NULL;
+	m->direction = direction;
+	m->status = "queued";
+	m->segments = segments;
+	pthread_mutex_lock(&s->lock);
+	new_sid(s, "SM", m->sid);
+	rc = store_locked(s, m);
+	pthread_mutex_unlock(&s->lock);
+	if (rc < 0) {
+		msg_free(m);
+		return NULL;
+	}
+	if (schedule(s, m, STEP_SENT, SENT_MS) < 0)
+		diag_warn("%s: cannot schedule: %s", m->sid, strerror(ENOMEM));
+	return m;
+}
+
+/* Append the XML text [p, end) unescaped, with any elements in it left
+ * out, to out. *end must be readable (a NUL), for strtoul(). */
+static void
+xml_text(const char *p, const char *end, struct buf *out)
+{
+	static const struct { const char *name; char c; } ents[] = {
+		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
+		{ "&quot;", '"' }, { "&apos;", '\'' },
+	};
+
+	while (p < end) {
+		size_t i;
+
+		if (*p == '<') {
+			/* A <Media> URL is no part of the text. */
+			const char *gt = find(p, end, "<Media") == p ?
+			    find(p, end, "</Media>") : NULL;
+
+			if (!gt)
+				gt = memchr(p, '>', (size_t)(end - p));
+			else
+				gt += 7;
+			p = gt ? gt + 1 : end;
+			continue;
+		}
+		if (*p != '&') {
+			buf_addc(out, *p++);
+			continue;
+		}
+		for (i = 0; i < sizeof ents / sizeof ents[0]; i++)
+			if ((size_t)(end - p) >= strlen(ents[i].name) &&
+			    memcmp(p, ents[i].name, strlen(ents[i].name)) == 0)
+				break;
+		if (i < sizeof ents / sizeof ents[0]) {
+			buf_addc(out, ents[i].c);
+			p += strlen(ents[i].name);
+		} else if (p + 3 < end && p[1] == '#') {
+			char *stop;
+			int hex = p[2] == 'x' || p[2] == 'X';
+			const char *digits = p + 2 + hex;
+			unsigned long cp = strtoul(digits, &stop,
+			    hex ? 16 : 10);
+			unsigned char u[4];
+			size_t n;
+
+			if (!(hex ? isxdigit((unsigned char)*digits) :
+			    isdigit((unsigned char)*digits)) ||
+			    stop >= end || *stop != ';' || cp == 0 ||
+			    cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) {
+				buf_addc(out, *p++);
+				continue;
+			}
+			if (cp < 0x80) {
+				u[0] = (unsigned char)cp, n = 1;
+			} else if (cp < 0x800) {
+				u[0] = (unsigned char)(0xC0 | cp >> 6);
+				u[1] = (unsigned char)(0x80 | (cp & 63)), n = 2;
+			} else if (cp < 0x10000) {
+				u[0] = (unsigned char)(0xE0 | cp >> 12);
+				u[1] = (unsigned char)(0x80 | (cp >> 6 & 63));
+				u[2] = (unsigned char)(0x80 | (cp & 63)), n = 3;
+			} else {
+				u[0] = (unsigned char)(0xF0 | cp >> 18);
+				u[1] = (unsigned char)(0x80 | (cp >> 12 & 63));
+				u[2] = (unsigned char)(0x80 | (cp >> 6 & 63));
+				u[3] = (unsigned char)(0x80 | (cp & 63)), n = 4;
+			}
+			buf_add(out, u, n);
+			p = stop + 1;
+		} else {
+			buf_addc(out, *p++);
+		}
+	}
+}
+
+/*
+ * Each <Message> of the TwiML answer to an inbound message becomes a
+ * reply from our number to the customer (its <Body> if it has one), as
+ * Twilio sends them: outbound-reply, with no status callbacks.
+ */
+static void
+twiml_replies(struct sim *s, const struct msg *in, struct buf *resp)
+{
+	const char *p, *end, *gt, *close, *b, *be;
+	struct buf text = { 0 };
+	struct msg *m;
+
+	if (buf_addc(resp, '\0') < 0)
+		return;
+	p = resp->p;
+	end = resp->p + --resp->len;
+
+	while (p && (p = find(p, end, "<Message"))) {
+		p += 8;
+		if (p < end && !strchr(" \t\r\n>/", *p))
+			continue;	/* <MessageSomething> */
+		if (!(gt = memchr(p, '>', (size_t)(end - p))))
+			break;
+		p = gt + 1;
+		if (gt[-1] == '/')
+			continue;	/* <Message/> says nothing */
+		if (!(close = find(p, end, "</Message>")))
+			break;
+		text.len = 0;
+		if ((b = find(p, close, "<Body>")) &&
+		    (be = find(b + 6, close, "</Body>")))
+			xml_text(b + 6, be, &text);
+		else
+			xml_text(p, close, &text);
+		p = close + 10;
+		if (text.err || text.len == 0)
+			continue;
+		m = send_out(s, in->to, in->from, text.p, text.len,
+		    "outbound-reply");
+		if (m)
+			fprintf(stderr, "%s: TwiML reply %s to %s\n",
+			    diag_prog(), m->sid, m->to);
+		else
+			diag_warn("TwiML reply to %s: not UTF-8, or %s",
+			    in->from, strerror(ENOMEM));
+	}
+	buf_free(&text);
+}
+
+/*
+ * Customer from texts len bytes of body to our number to: the inbound
+ * message is stored and posted, signed, to the webhook. Returns the
+ * message, with *http the webhook's status (0 if there is no webhook, -1
+ * if it could not be reached, err then says why); NULL on ENOMEM.
+ */
+static struct msg *
+text_in(struct sim *s, CURL *h, const char *from, const char *to,
+    const char *body, size_t len, long *http, char err[CURL_ERROR_SIZE])
+{
+	struct buf form = { 0 }, resp = { 0 };
+	struct msg *m;
+	unsigned segments = 1;
+	char n[16];
+	int rc;
+
+	*http = 0;
+	if (analyze(body, len, 0, &segments, NULL, NULL) < 0 ||
+	    !(m = msg_new(from, to, body, len)))
+		return NULL;
+	m->direction = "inbound";
+	m->status = "received";
+	m->segments = segments;
+	m->sent = m->created;
+	m->priced = 1;
+	pthread_mutex_lock(&s->lock);
+	new_sid(s, "SM", m->sid);
+	rc = store_locked(s, m);
+	pthread_mutex_unlock(&s->lock);
+	if (rc < 0) {
+		msg_free(m);
+		return NULL;
+	}
+	if (!s->webhook)
+		return m;
+	add_params(&form, "MessageSid", m->sid);
+	add_params(&form, "SmsSid", m->sid);
+	add_params(&form, "SmsMessageSid", m->sid);
+	add_params(&form, "AccountSid", s->account);
+	add_params(&form, "From", from);
+	add_params(&form, "To", to);
+	add_param(&form, "Body", body, len);
+	add_params(&form, "NumMedia", "0");
+	snprintf(n, sizeof n, "%u", segments);
+	add_params(&form, "NumSegments", n);
+	add_params(&form, "SmsStatus", "received");
+	add_params(&form, "ApiVersion", API_VERSION);
+	if (form.err) {
+		*http = -1;
+		snprintf(err, CURL_ERROR_SIZE, "%s", strerror(ENOMEM));
+	} else {
+		*http = post(s, h, s->webhook, &form, &resp, err);
+	}
+	if (*http < 0)
+		diag_warn("webhook %s from %s -> %s: %s", m->sid, from,
+		    s->webhook, err);
+	else
+		fprintf(stderr, "%s: webhook %s from %s -> %s: %ld\n",
+		    diag_prog(), m->sid, from, s->webhook, *http);
+	if (*http >= 200 && *http < 300)
+		twiml_replies(s, m, &resp);
+	buf_free(&form);
+	buf_free(&resp);
+	return m;
+}
+
+/* One step of a message's life: its status moves on and is posted. */
+static void
+run_job(struct sim *s, CURL *h, const struct job *j)
+{
+	struct msg *m = j->m;
+	const char *status;
+	char err[CURL_ERROR_SIZE];
+	long http;
+	int code = 0, reply;
+
+	if (j->step == STEP_REPLY) {
+		if (!text_in(s, h, m->to, m->from, s->reply,
+		    strlen(s->reply), &http, err))
+			diag_warn("reply from %s: %s", m->to, strerror(ENOMEM));
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (j->step == STEP_SENT) {
+		status = "sent";
+		m->sent = time(NULL);
+		m->priced = 1;
+	} else if (m->fail_status) {
+		status = m->fail_status;
+		code = m->error_code = m->fail_code;
+	} else {
+		status = "delivered";
+	}
+	m->status = status;
+	m->updated = time(NULL);
+	reply = j->step == STEP_FINAL && !m->fail_status && s->reply &&
+	    strcmp(m->direction, "outbound-api") == 0;
+	pthread_mutex_unlock(&s->lock);
+	if (m->callback)
+		post_status(s, h, m, status, code);
+	if ((j->step == STEP_SENT && schedule(s, m, STEP_FINAL,
+	    FINAL_MS) < 0) || (reply && schedule(s, m, STEP_REPLY,
+	    REPLY_MS) < 0))
+		diag_warn("%s: cannot schedule: %s", m->sid, strerror(ENOMEM));
+}
+
+static void *
+worker(void *arg)
+{
+	struct sim *s = arg;
+	CURL *h = curl_easy_init();
+	struct job j;
+
+	if (!h) {
+		diag_warn("cannot start a libcurl handle");
+		return NULL;
+	}
+	while (take(s, &j))
+		run_job(s, h, &j);
+	curl_easy_cleanup(h);
+	return NULL;
+}
+
+/* --- The API ------------------------------------------------------- */
+
+/* Whether the request carries the account's credentials: the account SID
+ * or an API key SID (SK...) as user, and the auth token as password. */
+static int
+authorized(const struct sim *s, struct MHD_Connection *conn)
+{
+	char *pass = NULL;
+	char *user = MHD_basic_auth_get_username_password(conn, &pass);
+	size_t n = strlen(s->token);
+	int ok;
+
+	ok = user && pass && (strcmp(user, s->account) == 0 ||
+	    sid_ok(user, "SK")) && strlen(pass) == n &&
+	    sodium_memcmp(pass, s->token, n) == 0;
+	if (user)
+		MHD_free(user);
+	if (pass)
+		MHD_free(pass);
+	return ok;
+}
+
+/* Whether one more create fits under --rate: a token bucket that holds
+ * RATE (at least 1) and refills at RATE a second. */
+static int
+rate_ok(struct sim *s)
+{
+	struct timespec now;
+	double cap = s->rate < 1 ? 1 : s->rate, dt;
+	int ok;
+
+	if (s->rate <= 0)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&s->lock);
+	dt = (double)(now.tv_sec - s->filled.tv_sec) +
+	    (double)(now.tv_nsec - s->filled.tv_nsec) / 1e9;
+	s->tokens += dt * s->rate;
+	if (s->tokens > cap)
+		s->tokens = cap;
+	s->filled = now;
+	if ((ok = s->tokens >= 1))
+		s->tokens -= 1;
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+static const struct failing *
+failing(const struct sim *s, const char *to)
+{
+	for (size_t i = 0; i < s->nfails; i++)
+		if (strcmp(s->fails[i].number, to) == 0)
+			return &s->fails[i];
+	return NULL;
+}
+
+static int
+opted_out(const struct sim *s, const char *to)
+{
+	for (size_t i = 0; i < s->noptout; i++)
+		if (strcmp(s->optout[i], to) == 0)
+			return 1;
+	return 0;
+}
+
+/* A StatusCallback Twilio would take: http(s), a host without '_'. */
+static int
+url_ok(const char *url)
+{
+	const char *host;
+	size_t n;
+
+	if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else
+		return 0;
+	n = strcspn(host, ":/?#");
+	return n > 0 && !memchr(host, '_', n) &&
+	    !strpbrk(url, " \t\r\n\"<>\\^`{|}");
+}
+
+/* Parse n as a decimal from lo to hi into *out. */
+static int
+number(const char *n, unsigned long lo, unsigned long hi,
+    unsigned long *out)
+{
+	char *end;
+
+	if (!*n || strspn(n, "0123456789") != strlen(n) || strlen(n) > 9)
+		return -1;
+	*out = strtoul(n, &end, 10);
+	return *out >= lo && *out <= hi ? 0 : -1;
+}
+
+/* POST .../Messages.json */
+static int
+create(struct sim *s, const struct form *f, struct answer *a)
+{
+	const char *to = form_get(f, "To"), *from = form_get(f, "From");
+	const char *ms = form_get(f, "MessagingServiceSid");
+	const char *cb = form_get(f, "StatusCallback");
+	const char *vp = form_get(f, "ValidityPeriod");
+	const char *smart = form_get(f, "SmartEncoded");
+	const struct form_pair *body = form_find(f, "Body");
+	const struct failing *fl;
+	struct buf text = { 0 };
+	struct msg *m;
+	unsigned media = 0, segments = 1;
+	unsigned long secs;
+	int too_long = 0, rc;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->pairs[i].name, "MediaUrl") == 0)
+			media++;
+	if (!to || !*to)
+		return twilio_error(a, 400, 21604,
+		    "A 'To' phone number is required.");
+	if (!e164(to))
+		return twilio_error(a, 400, 21211,
+		    "The 'To' number %s is not a valid phone number.", to);
+	if ((!from || !*from) && (!ms || !*ms))
+		return twilio_error(a, 400, 21603,
+		    "A 'From' phone number is required.");
+	if (ms && *ms && !sid_ok(ms, "MG"))
+		return twilio_error(a, 400, 21701,
+		    "The Messaging Service Sid %s is invalid.", ms);
+	if ((!body || body->value_len == 0) && media == 0)
+		return twilio_error(a, 400, 21602,
+		    "Message body is required.");
+	if (body && analyze(body->value, body->value_len, smart &&
+	    strcmp(smart, "true") == 0, &segments, &too_long, &text) < 0) {
+		buf_free(&text);
+		return twilio_error(a, 400, 21602,
+		    "Message body is not UTF-8 text.");
+	}
+	if (too_long) {
+		buf_free(&text);
+		return twilio_error(a, 400, 21617, "The concatenated message "
+		    "body exceeds the 1600 character limit.");
+	}
+	if (cb && *cb && !url_ok(cb)) {
+		buf_free(&text);
+		return twilio_error(a, 400, 21609,
+		    "The StatusCallback URL %s is not a valid URL.", cb);
+	}
+	if (vp && number(vp, 1, 36000, &secs) < 0) {
+		buf_free(&text);
+		return twilio_error(a, 400, 90007,
+		    "Invalid validity period value");
+	}
+	if (opted_out(s, to)) {
+		buf_free(&text);
+		return twilio_error(a, 400, 21610,
+		    "Attempt to send to unsubscribed recipient");
+	}
+	m = msg_new(from && *from ? from : s->number, to,
+	    text.p ? text.p : "", text.len);
+	buf_free(&text);
+	if (!m || (cb && *cb && !(m->callback = strdup(cb)))) {
+		msg_free(m);
+		return twilio_error(a, 503, 20503, "Service unavailable: %s",
+		    strerror(ENOMEM));
+	}
+	if (ms && *ms)
+		snprintf(m->ms_sid, sizeof m->ms_sid, "%s", ms);
+	m->direction = "outbound-api";
+	m->status = ms && *ms ? "accepted" : "queued";
+	m->segments = media ? 1 : segments;
+	m->media = media;
+	if ((fl = failing(s, to))) {
+		m->fail_status = fl->status;
+		m->fail_code = fl->code;
+	}
+	pthread_mutex_lock(&s->lock);
+	new_sid(s, media ? "MM" : "SM", m->sid);
+	rc = store_locked(s, m);
+	if (rc == 0)
+		msg_json(s, m, &a->body);
+	pthread_mutex_unlock(&s->lock);
+	if (rc < 0) {
+		msg_free(m);
+		return twilio_error(a, 503, 20503, "Service unavailable: %s",
+		    strerror(ENOMEM));
+	}
+	/* A message that fails outright is never sent. */
+	if (schedule(s, m, fl && strcmp(fl->status, "failed") == 0 ?
+	    STEP_FINAL : STEP_SENT, SENT_MS) < 0)
+		diag_warn("%s: cannot schedule: %s", m->sid, strerror(ENOMEM));
+	snprintf(a->sid, sizeof a->sid, "%s", m->sid);
+	if (roll(s, s->drop)) {
+		a->http = 0;
+		snprintf(a->what, sizeof a->what, "created %s, dropped",
+		    m->sid);
+		return 0;
+	}
+	a->http = 201;
+	snprintf(a->what, sizeof a->what, "created %s to %s", m->sid, to);
+	return 201;
+}
+
+/* The filters and the page of a list request. */
+struct listing {
+	const char *to, *from;
+	const char *date[3];	/* DateSent, DateSent<, DateSent> */
+	time_t lo[3], hi[3];
+	unsigned long size, page;
+};
+
+static int
+listed(const struct listing *l, const struct msg *m)
+{
+	time_t t = m->sent ? m->sent : m->created;
+
+	if (m->deleted || (l->to && strcmp(m->to, l->to) != 0) ||
+	    (l->from && strcmp(m->from, l->from) != 0))
+		return 0;
+	if (l->date[0] && (t < l->lo[0] || t >= l->hi[0]))
+		return 0;
+	if (l->date[1] && t >= l->hi[1])
+		return 0;
+	if (l->date[2] && t < l->lo[2])
+		return 0;
+	return 1;
+}
+
+/* Append the URI of a page of l: filters, PageSize, Page, PageToken. */
+static void
+page_uri(const struct sim *s, const struct listing *l, unsigned long page,
+    const char *token, const char *sid, struct buf *b)
+{
+	static const char *const names[] = { "DateSent", "DateSent%3C",
+		"DateSent%3E" };
+
+	buf_addlit(b, "\"" API);
+	buf_adds(b, s->account);
+	buf_addlit(b, "/Messages.json?");
+	if (l->to) {
+		buf_addlit(b, "To=");
+		add_enc(b, l->to, strlen(l->to));
+		buf_addc(b, '&');
+	}
+	if (l->from) {
+		buf_addlit(b, "From=");
+		add_enc(b, l->from, strlen(l->from));
+		buf_addc(b, '&');
+	}
+	for (int i = 0; i < 3; i++)
+		if (l->date[i]) {
+			buf_adds(b, names[i]);
+			buf_addc(b, '=');
+			add_enc(b, l->date[i], strlen(l->date[i]));
+			buf_addc(b, '&');
+		}
+	buf_addlit(b, "PageSize=");
+	buf_addu(b, l->size);
+	buf_addlit(b, "&Page=");
+	buf_addu(b, page);
+	if (token) {
+		buf_addlit(b, "&PageToken=");
+		buf_adds(b, token);
+		buf_adds(b, sid);
+	}
+	buf_addc(b, '"');
+}
+
+/* GET .../Messages.json: newest first, paged by PageToken (PA after the
+ * message named, PB before it). */
+static int
+list(struct sim *s, const char *query, struct answer *a)
+{
+	static const char *const dnames[] = { "DateSent", "DateSent<",
+		"DateSent>" };
+	struct listing l = { .size = 50 };
+	struct form q;
+	struct errbuf e;
+	struct msg **page = NULL;
+	const char *v, *token;
+	size_t n = 0, i;
+	long at = -1;
+	int back = 0, more = 0;
+
+	if (form_parse(&q, query, strlen(query), &e) < 0)
+		return twilio_error(a, 400, 20001, "Invalid query: %s", e.msg);
+	l.to = form_get(&q, "To");
+	l.from = form_get(&q, "From");
+	for (i = 0; i < 3; i++) {
+		struct errbuf de;
+
+		if (!(l.date[i] = form_get(&q, dnames[i])))
+			continue;
+		if (when_parse(l.date[i], &l.lo[i], &de) < 0) {
+			twilio_error(a, 400, 20001, "Invalid %s: %s",
+			    dnames[i], de.msg);
+			goto out;
+		}
+		l.hi[i] = l.lo[i] + (strlen(l.date[i]) == 10 ? 86400 : 1);
+	}
+	if ((v = form_get(&q, "PageSize")) && number(v, 1, 1000, &l.size)) {
+		twilio_error(a, 400, 20001, "Invalid PageSize: %s is not an "
+		    "integer from 1 to 1000", v);
+		goto out;
+	}
+	if ((v = form_get(&q, "Page")) && number(v, 0, 999999999, &l.page)) {
+		twilio_error(a, 400, 20001, "Invalid Page: %s", v);
+		goto out;
+	}
+	if (!(page = malloc(l.size * sizeof *page))) {
+		twilio_error(a, 503, 20503, "Service unavailable: %s",
+		    strerror(ENOMEM));
+		goto out;
+	}
+	pthread_mutex_lock(&s->lock);
+	token = form_get(&q, "PageToken");
+	if (token && *token) {
+		back = strncmp(token, "PB", 2) == 0;
+		if ((back || strncmp(token, "PA", 2) == 0) &&
+		    (sid_ok(token + 2, "SM") || sid_ok(token + 2, "MM")))
+			at = find_locked(s, token + 2);
+		if (at < 0) {
+			pthread_mutex_unlock(&s->lock);
+			twilio_error(a, 400, 20001, "Invalid PageToken: %s",
+			    token);
+			goto out;
+		}
+	}
+	if (back) {
+		for (i = (size_t)at + 1; i < s->n && n < l.size; i++)
+			if (listed(&l, s->msgs[i]))
+				page[n++] = s->msgs[i];
+		for (i = 0; i < n / 2; i++) {
+			struct msg *t = page[i];
+
+			page[i] = page[n - 1 - i];
+			page[n - 1 - i] = t;
+		}
+		more = 1;
+	} else {
+		i = at < 0 ? s->n : (size_t)at;
+		while (i-- > 0)
+			if (listed(&l, s->msgs[i])) {
+				if (n == l.size) {
+					more = 1;
+					break;
+				}
+				page[n++] = s->msgs[i];
+			}
+	}
+	if (n == 0)
+		more = 0;
+	buf_addlit(&a->body, "{\"end\":");
+	buf_addu(&a->body, l.page * l.size + (n ? n - 1 : 0));
+	jkey(&a->body, "first_page_uri");
+	page_uri(s, &l, 0, NULL, NULL, &a->body);
+	jkey(&a->body, "next_page_uri");
+	if (more)
+		page_uri(s, &l, l.page + 1, "PA", page[n - 1]->sid, &a->body);
+	else
+		buf_addlit(&a->body, "null");
+	jkey(&a->body, "page");
+	buf_addu(&a->body, l.page);
+	jkey(&a->body, "page_size");
+	buf_addu(&a->body, l.size);
+	jkey(&a->body, "previous_page_uri");
+	if (l.page > 0 && n > 0)
+		page_uri(s, &l, l.page - 1, "PB", page[0]->sid, &a->body);
+	else
+		buf_addlit(&a->body, "null");
+	jkey(&a->body, "messages");
+	buf_addc(&a->body, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			buf_addc(&a->body, ',');
+		msg_json(s, page[i], &a->body);
+	}
+	buf_addc(&a->body, ']');
+	pthread_mutex_unlock(&s->lock);
+	jkey(&a->body, "start");
+	buf_addu(&a->body, l.page * l.size);
+	jkey(&a->body, "uri");
+	page_uri(s, &l, l.page, token && *token ? (back ? "PB" : "PA") : NULL,
+	    token && *token ? token + 2 : NULL, &a->body);
+	buf_addc(&a->body, '}');
+	a->http = 200;
+	snprintf(a->what, sizeof a->what, "listed %zu%s", n,
+	    more ? ", more" : "");
+out:
+	free(page);
+	form_free(&q);
+	return (int)a->http;
+}
+
+/* GET, POST (redact) and DELETE of .../Messages/{Sid}.json. */
+static int
+instance(struct sim *s, const char *method, const char *sid,
+    const char *path, const struct form *f, struct answer *a)
+{
+	const struct form_pair *body = form_find(f, "Body");
+	const char *status = form_get(f, "Status");
+	struct msg *m;
+	long at;
+
+	pthread_mutex_lock(&s->lock);
+	at = find_locked(s, sid);
+	if (at < 0 || s->msgs[at]->deleted) {
+		pthread_mutex_unlock(&s->lock);
+		return not_found(a, path);
+	}
+	m = s->msgs[at];
+	snprintf(a->sid, sizeof a->sid, "%s", sid);
+	if (strcmp(method, "DELETE") == 0) {
+		m->deleted = 1;
+		a->http = 204;
+		snprintf(a->what, sizeof a->what, "deleted %s", sid);
+	} else if (strcmp(method, "POST") == 0 && status &&
+	    strcmp(status, "canceled") == 0) {
+		pthread_mutex_unlock(&s->lock);
+		return twilio_error(a, 400, 20001, "Message %s cannot be "
+		    "canceled: it is not scheduled", sid);
+	} else if (strcmp(method, "POST") == 0 && (!body ||
+	    body->value_len > 0)) {
+		pthread_mutex_unlock(&s->lock);
+		return twilio_error(a, 400, 20001, "Only an empty Body "
+		    "(redaction) or Status=canceled can be posted");
+	} else {
+		if (strcmp(method, "POST") == 0) {
+			m->body[0] = '\0';
+			m->body_len = 0;
+			m->updated = time(NULL);
+		}
+		msg_json(s, m, &a->body);
+		a->http = 200;
+		snprintf(a->what, sizeof a->what, "%s %s %s",
+		    strcmp(method, "POST") == 0 ? "redacted" : "fetched", sid,
+		    m->status);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return (int)a->http;
+}
+
+/* POST /sim/text: a customer texts in. */
+static int
+sim_text(struct sim *s, const struct form *f, struct answer *a)
+{
+	const char *from = form_get(f, "From"), *to = form_get(f, "To");
+	const struct form_pair *body = form_find(f, "Body");
+	char err[CURL_ERROR_SIZE];
+	struct msg *m;
+	CURL *h;
+	long http;
+
+	if (!from || !e164(from))
+		return twilio_error(a, 400, 21212, "The 'From' number %s is "
+		    "not a valid phone number.", from ? from : "(none)");
+	if (to && *to && !e164(to))
+		return twilio_error(a, 400, 21211,
+		    "The 'To' number %s is not a valid phone number.", to);
+	if (!body)
+		return twilio_error(a, 400, 21602,
+		    "Message body is required.");
+	if (!s->webhook)
+		return twilio_error(a, 503, 11200, "HTTP retrieval failure: "
+		    "sms-sim has no --webhook to post to");
+	if (!(h = curl_easy_init()))
+		return twilio_error(a, 503, 20503, "Service unavailable");
+	m = text_in(s, h, from, to && *to ? to : s->number, body->value,
+	    body->value_len, &http, err);
+	curl_easy_cleanup(h);
+	if (!m)
+		return twilio_error(a, 503, 20503, "Service unavailable: %s",
+		    strerror(ENOMEM));
+	snprintf(a->sid, sizeof a->sid, "%s", m->sid);
+	if (http < 0)
+		return twilio_error(a, 502, 11200,
+		    "HTTP retrieval failure: %s: %s", s->webhook, err);
+	pthread_mutex_lock(&s->lock);
+	msg_json(s, m, &a->body);
+	pthread_mutex_unlock(&s->lock);
+	a->http = (unsigned)http;
+	snprintf(a->what, sizeof a->what, "text %s from %s, webhook %ld",
+	    m->sid, from, http);
+	return (int)http;
+}
+
+/* Route a whole request. path has no query; f is the body's form. */
+static int
+route(struct sim *s, struct MHD_Connection *conn, const char *method,
+    const char *path, const char *query, const struct form *f,
+    struct answer *a)
+{
+	const char *rest, *sid;
+	size_t n;
+	char sidbuf[35];
+	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	int post_ = strcmp(method, "POST") == 0;
+
+	if (strcmp(path, "/sim/text") == 0) {
+		if (!post_)
+			return twilio_error(a, 405, 20004,
+			    "Method not allowed");
+		return sim_text(s, f, a);
+	}
+	if (strncmp(path, API, strlen(API)) != 0)
+		return not_found(a, path);
+	a->api = 1;
+	if (!(a->auth = authorized(s, conn)))
+		return twilio_error(a, 401, 20003, "Authenticate");
+	rest = path + strlen(API);
+	n = strcspn(rest, "/.");
+	if (n != strlen(s->account) || strncmp(rest, s->account, n) != 0)
+		return not_found(a, path);
+	rest += n;
+	if (strcmp(rest, "/Messages.json") == 0) {
+		if (post_) {
+			if (!rate_ok(s))
+				return twilio_error(a, 429, 20429,
+				    "Too Many Requests");
+			if (roll(s, s->errors)) {
+				a->retry_after = roll(s, 50);
+				return a->retry_after ? twilio_error(a, 503,
+				    20503, "Service Unavailable") :
+				    twilio_error(a, 500, 20500,
+				    "Internal Server Error");
+			}
+			return create(s, f, a);
+		}
+		if (get)
+			return list(s, query, a);
+		return twilio_error(a, 405, 20004, "Method not allowed");
+	}
+	if (strncmp(rest, "/Messages/", 10) == 0) {
+		sid = rest + 10;
+		n = strcspn(sid, "/.");
+		if (n != 34 || strcmp(sid + n, ".json") != 0)
+			return not_found(a, path);
+		snprintf(sidbuf, sizeof sidbuf, "%.34s", sid);
+		if (get || post_ || strcmp(method, "DELETE") == 0)
+			return instance(s, get ? "GET" : method, sidbuf, path,
+			    f, a);
+		return twilio_error(a, 405, 20004, "Method not allowed");
+	}
+	return not_found(a, path);
+}
+
+/* --- Logs ---------------------------------------------------------- */
+
+/* A JSON string of s, or of a stand-in if s is not UTF-8. */
+static json_t *
+jtext(const char *s, size_t n)
+{
+	json_t *j = json_stringn(s, n);
+
+	return j ? j : json_string("(not UTF-8)");
+}
+
+/* The form as an object: a name given more than once maps to an array. */
+static json_t *
+params_json(const struct form *f)
+{
+	json_t *o = json_object(), *old, *v, *arr;
+
+	for (size_t i = 0; o && i < f->n; i++) {
+		v = jtext(f->pairs[i].value, f->pairs[i].value_len);
+		old = json_object_get(o, f->pairs[i].name);
+		if (!old) {
+			json_object_set_new(o, f->pairs[i].name, v);
+		} else if (json_is_array(old)) {
+			json_array_append_new(old, v);
+		} else if ((arr = json_array())) {
+			json_array_append(arr, old);
+			json_array_append_new(arr, v);
+			json_object_set_new(o, f->pairs[i].name, arr);
+		} else {
+			json_decref(v);
+		}
+	}
+	return o;
+}
+
+/* Append the request's record to --log: one line, flushed at once so a
+ * test can read it while the sim runs. */
+static void
+log_record(struct sim *s, const char *method, const char *path,
+    const char *query, const struct form *f, const struct answer *a)
+{
+	char at[WHEN_BUFSZ];
+	json_t *rec;
+
+	if (!s->log)
+		return;
+	when_format(time(NULL), at);
+	rec = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "type", "request",
+	    "at", at, "method", method, "path", jtext(path, strlen(path)),
+	    "query", jtext(query, strlen(query)),
+	    "params", f ? params_json(f) : json_null(),
+	    "auth", a->auth < 0 ? json_null() : json_boolean(a->auth),
+	    "status", a->http ? json_integer(a->http) : json_null());
+	if (!rec)
+		return;
+	if (a->code)
+		json_object_set_new(rec, "code", json_integer(a->code));
+	if (a->sid[0])
+		json_object_set_new(rec, "sid", json_string(a->sid));
+	if (!a->http)
+		json_object_set_new(rec, "dropped", json_true());
+	pthread_mutex_lock(&s->log_lock);
+	if (record_write(s->log, rec) < 0 || fflush(s->log) == EOF) {
+		if (!s->log_failed)
+			diag_warn("--log: %s", strerror(errno));
+		s->log_failed = 1;
+		clearerr(s->log);
+	}
+	pthread_mutex_unlock(&s->log_lock);
+	json_decref(rec);
+}
+
+static double
+elapsed(const struct request *q)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - q->start.tv_sec) +
+	    (double)(now.tv_nsec - q->start.tv_nsec) / 1e9;
+}
+
+static void
+log_request(struct MHD_Connection *conn, const struct request *q,
+    const char *method, unsigned code, const char *what)
+{
+	const union MHD_ConnectionInfo *ci;
+	char addr[INET6_ADDRSTRLEN] = "?", st[16] = "dropped";
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)
+			    (const void *)sa)->sin_addr, addr, sizeof addr);
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+			    (const void *)sa)->sin6_addr, addr, sizeof addr);
+	}
+	if (code)
+		snprintf(st, sizeof st, "%u", code);
+	fprintf(stderr, "%s: %s %s %s %s %.1fms %s\n", diag_prog(), addr,
+	    method, q->uri, st, elapsed(q) * 1e3, what);
+}
+
+/* --- HTTP ---------------------------------------------------------- */
+
+static enum MHD_Result
+queue(struct MHD_Connection *conn, const struct answer *a)
+{
+	struct MHD_Response *rs;
+	enum MHD_Result ret;
+
+	rs = MHD_create_response_from_buffer(a->body.len,
+	    a->body.p ? a->body.p : "", MHD_RESPMEM_MUST_COPY);
+	if (!rs)
+		return MHD_NO;
+	if (a->http != MHD_HTTP_NO_CONTENT)
+		MHD_add_response_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    "application/json; charset=utf-8");
+	if (a->http == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(rs, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		    "Basic realm=\"Twilio API\"");
+	if (a->retry_after)
+		MHD_add_response_header(rs, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	ret = MHD_queue_response(conn, a->http, rs);
+	MHD_destroy_response(rs);
+	return ret;
+}
+
+/* Handle a whole request: route it, wait out --latency, log, answer. */
+static enum MHD_Result
+handle(struct sim *s, struct MHD_Connection *conn, struct request *q,
+    const char *method)
+{
+	struct answer a = { .auth = -1 };
+	struct form f = { 0 };
+	struct errbuf e;
+	const char *ctype, *query;
+	char *path;
+	enum MHD_Result ret;
+	int form_ok = 1;
+
+	query = strchr(q->uri, '?');
+	if (!(path = strndup(q->uri, query ? (size_t)(query - q->uri) :
+	    strlen(q->uri))))
+		return MHD_NO;
+	query = query ? query + 1 : "";
+	ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	/* Twilio reads form bodies only; anything else has no parameters. */
+	if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded",
+	    33) == 0)
+		form_ok = form_parse(&f, q->body.p ? q->body.p : "",
+		    q->body.len, &e) == 0;
+	if (!form_ok) {
+		a.api = strncmp(path, API, strlen(API)) == 0;
+		twilio_error(&a, 400, 20001, "Invalid parameters: %s", e.msg);
+	} else {
+		route(s, conn, method, path, query, &f, &a);
+	}
+	if (a.api && s->latency)
+		sleep_ms(s->latency);
+	log_request(conn, q, method, a.http, a.what);
+	log_record(s, method, path, query, form_ok ? &f : NULL, &a);
+	ret = a.http && !a.body.err ? queue(conn, &a) : MHD_NO;
+	free(path);
+	form_free(&f);
+	buf_free(&a.body);
+	return ret;
+}
+
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct request *q = calloc(1, sizeof *q);
+
+	(void)cls;
+	(void)conn;
+	if (q) {
+		q->uri = strdup(uri);
+		clock_gettime(CLOCK_MONOTONIC, &q->start);
+	}
+	return q;
+}
+
+static void
+on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct request *q = *req_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (q) {
+		free(q->uri);
+		buf_free(&q->body);
+		free(q);
+	}
+	*req_cls = NULL;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *data,
+    size_t *size, void **req_cls)
+{
+	struct request *q = *req_cls;
+	struct answer a = { .auth = -1 };
+	enum MHD_Result ret;
+
+	(void)url;
+	(void)version;
+	if (!q || !q->uri)
+		return MHD_NO;
+	if (!q->seen) {
+		/* The first call comes with the headers, before any body. */
+		q->seen = 1;
+		return MHD_YES;
+	}
+	if (*size > 0) {
+		if (q->body.len + *size > MAX_BODY)
+			q->too_big = 1;
+		else if (buf_add(&q->body, data, *size) < 0)
+			return MHD_NO;
+		*size = 0;
+		return MHD_YES;
+	}
+	if (!q->too_big)
+		return handle(cls, conn, q, method);
+	twilio_error(&a, MHD_HTTP_CONTENT_TOO_LARGE, 20001,
+	    "Request body over %d bytes", MAX_BODY);
+	log_request(conn, q, method, a.http, a.what);
+	ret = queue(conn, &a);
+	buf_free(&a.body);
+	return ret;
+}
+
+static int
+parse_listen(const char *arg, char *addr, size_t n, unsigned short *port)
+{
+	const char *colon = strrchr(arg, ':');
+	char *end;
+	unsigned long p;
+
+	if (colon) {
+		if ((size_t)(colon - arg) >= n)
+			return -1;
+		snprintf(addr, n, "%.*s", (int)(colon - arg), arg);
+		arg = colon + 1;
+	} else {
+		snprintf(addr, n, "127.0.0.1");
+	}
+	if (!*addr)
+		snprintf(addr, n, "127.0.0.1");
+	p = strtoul(arg, &end, 10);
+	if (*arg == '\0' || *end || p > 65535)
+		return -1;
+	*port = (unsigned short)p;
+	return 0;
+}
+
+/* Serve until SIGTERM or SIGINT. */
+static void
+serve(struct sim *s, const char *listen_arg)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	pthread_t workers[WORKERS];
+	struct MHD_Daemon *d;
+	char addr[64];
+	unsigned short port;
+	sigset_t set;
+	int sig, nw = 0;
+
+	if (parse_listen(listen_arg, addr, sizeof addr, &port) < 0 ||
+	    inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT with "
+		    "an IPv4 address", listen_arg);
+	sin.sin_port = htons(port);
+	/* Handle SIGTERM/SIGINT here, in sigwait, not in other threads. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (; nw < WORKERS; nw++)
+		if (pthread_create(&workers[nw], NULL, worker, s) != 0)
+			diag_die(EXIT_IOERR, "cannot start a thread");
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+	    port, NULL, NULL, on_request, s,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    MHD_OPTION_END);
+	if (!d)
+		diag_die(EXIT_IOERR, "--listen %s:%u: cannot listen: %s",
+		    addr, port, strerror(errno));
+	fprintf(stderr, "%s: listening on %s:%u, account %s, number %s, "
+	    "webhook %s\n", diag_prog(), addr, port, s->account, s->number,
+	    s->webhook ? s->webhook : "none");
+	while ((sig = sigwaitinfo(&set, NULL)) < 0 && errno == EINTR)
+		;
+	fprintf(stderr, "%s: %s: finishing requests in flight\n", diag_prog(),
+	    sig == SIGINT ? "SIGINT" : "SIGTERM");
+	MHD_quiesce_daemon(d);
+	for (int i = 0; i < 100; i++) {
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(d,
+		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+		if (!di || di->num_connections == 0)
+			break;
+		sleep_ms(100);
+	}
+	MHD_stop_daemon(d);
+	pthread_mutex_lock(&s->jlock);
+	s->stopping = 1;
+	pthread_cond_broadcast(&s->jcond);
+	pthread_mutex_unlock(&s->jlock);
+	while (nw-- > 0)
+		pthread_join(workers[nw], NULL);
+}
+
+/* --- sms-sim text -------------------------------------------------- */
+
+static size_t
+on_text(char *p, size_t size, size_t n, void *arg)
+{
+	return buf_add(arg, p, size * n) < 0 ? 0 : size * n;
+}
+
+/* sms-sim text [-u URL] FROM BODY: a customer texts in. */
+static int
+text_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "url", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct buf url = { 0 }, form = { 0 }, resp = { 0 };
+	char from[PHONE_MAX], err[CURL_ERROR_SIZE] = "";
+	const char *base = NULL, *msg = NULL;
+	struct curl_slist *hs = NULL;
+	struct errbuf e;
+	json_t *j = NULL;
+	long http = 0;
+	size_t n;
+	CURL *h;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "hu:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'u':
+			base = optarg;
+			break;
+		default:
+			usage(stderr, EXIT_USAGE);
+		}
+	}
+	if (argc - optind != 2)
+		usage(stderr, EXIT_USAGE);
+	if (phone_normalize(argv[optind], NULL, from, &e) < 0)
+		diag_die(EXIT_USAGE, "text: FROM '%s': %s", argv[optind],
+		    e.msg);
+	if (!base && (base = getenv("SMSDESK_SIM_URL")) && !*base)
+		base = NULL;
+	if (!base)
+		base = DEFAULT_SIM_URL;
+	n = strlen(base);
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	buf_add(&url, base, n);
+	buf_adds(&url, "/sim/text");
+	buf_addc(&url, '\0');
+	add_params(&form, "From", from);
+	add_params(&form, "Body", argv[optind + 1]);
+	if (url.err || form.err || curl_global_init(CURL_GLOBAL_DEFAULT) ||
+	    !(h = curl_easy_init()))
+		diag_die(EXIT_IOERR, "text: %s", strerror(ENOMEM));
+	hs = curl_slist_append(NULL, "Expect:");
+	curl_easy_setopt(h, CURLOPT_URL, url.p);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, form.p);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form.len);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_text);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)POST_TIMEOUT_MS * 2);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (curl_easy_perform(h) != CURLE_OK) {
+		diag_warn("text: %s: %s", url.p, err);
+		ret = EXIT_TEMPFAIL;
+		goto done;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
+	if (http >= 200 && http < 300) {
+		if (resp.len)
+			fwrite(resp.p, 1, resp.len, stdout);
+		putchar('\n');
+		ret = 0;
+		goto done;
+	}
+	/* The sim's own refusals are Twilio errors; else the webhook's. */
+	if ((j = json_loadb(resp.p ? resp.p : "", resp.len, 0, NULL)) &&
+	    json_object_get(j, "code"))
+		msg = json_string_value(json_object_get(j, "message"));
+	if (msg)
+		diag_warn("text: %s: %ld %s", url.p, http, msg);
+	else
+		diag_warn("text: the webhook answered %ld", http);
+	ret = http >= 500 ? EXIT_TEMPFAIL : EXIT_PARTIAL;
+done:
+	json_decref(j);
+	curl_slist_free_all(hs);
+	curl_easy_cleanup(h);
+	curl_global_cleanup();
+	buf_free(&url);
+	buf_free(&form);
+	buf_free(&resp);
+	return diag_close_stdout(ret);
+}
+
+/* --- main ---------------------------------------------------------- */
+
+static double
+percent(const char *opt, const char *arg)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (end == arg || (*end && strcmp(end, "%") != 0) || !(v >= 0) ||
+	    v > 100)
+		diag_die(EXIT_USAGE, "%s: '%s' is not a percentage from 0 to "
+		    "100", opt, arg);
+	return v;
+}
+
+static void
+phone_arg(const char *opt, const char *arg, char out[PHONE_MAX])
+{
+	struct errbuf e;
+
+	if (phone_normalize(arg, NULL, out, &e) < 0)
+		diag_die(EXIT_USAGE, "%s: '%s': %s", opt, arg, e.msg);
+}
+
+/* --fail NUMBER[:STATUS[:CODE]] */
+static void
+fail_arg(struct sim *s, const char *arg)
+{
+	struct failing *v, *fl;
+	char num[64], st[32] = "failed";
+	const char *colon = strchr(arg, ':');
+	unsigned long code = 30003;
+	char *end;
+
+	snprintf(num, sizeof num, "%.*s", colon ? (int)(colon - arg) :
+	    (int)strlen(arg), arg);
+	if (colon) {
+		const char *c2 = strchr(colon + 1, ':');
+
+		snprintf(st, sizeof st, "%.*s", c2 ? (int)(c2 - colon - 1) :
+		    (int)strlen(colon + 1), colon + 1);
+		if (c2) {
+			code = strtoul(c2 + 1, &end, 10);
+			if (!c2[1] || *end || code < 1 || code > 99999)
+				diag_die(EXIT_USAGE, "--fail: '%s': CODE is not "
+				    "an error code", arg);
+		}
+	}
+	if (strcmp(st, "failed") != 0 && strcmp(st, "undelivered") != 0)
+		diag_die(EXIT_USAGE, "--fail: '%s': STATUS is failed or "
+		    "undelivered", arg);
+	if (!(v = realloc(s->fails, (s->nfails + 1) * sizeof *v)))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	s->fails = v;
+	fl = &v[s->nfails++];
+	phone_arg("--fail", num, fl->number);
+	fl->status = strcmp(st, "failed") == 0 ? "failed" : "undelivered";
+	fl->code = (int)code;
+}
+
+/* The account and token: environment, then the config file, then the
+ * simulator's own, said on stderr. */
+static void
+credentials(struct sim *s, struct config *cfg)
+{
+	struct errbuf e;
+
+	if (config_load_default(cfg, NULL, &e) < 0)
+		diag_die(EXIT_CONFIG, "%s", e.msg);
+	s->account = config_pick(cfg, NULL, "TWILIO_ACCOUNT_SID",
+	    "twilio_account_sid", NULL);
+	s->token = config_pick(cfg, NULL, "TWILIO_AUTH_TOKEN",
+	    "twilio_auth_token", NULL);
+	if (!s->account || !*s->account) {
+		s->account = DEFAULT_ACCOUNT;
+		diag_warn("TWILIO_ACCOUNT_SID is not set: the account is %s",
+		    s->account);
+	} else if (!sid_ok(s->account, "AC")) {
+		diag_die(EXIT_CONFIG, "TWILIO_ACCOUNT_SID: '%s' is not AC and "
+		    "32 hex digits", s->account);
+	}
+	if (!s->token || !*s->token) {
+		s->token = DEFAULT_TOKEN;
+		diag_warn("TWILIO_AUTH_TOKEN is not set: the auth token is "
+		    "the simulator's fixed one, " DEFAULT_TOKEN);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "log", required_argument, NULL, 'c' },
+		{ "drop", required_argument, NULL, 'D' },
+		{ "errors", required_argument, NULL, 'e' },
+		{ "fail", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "latency", required_argument, NULL, 'L' },
+		{ "number", required_argument, NULL, 'n' },
+		{ "optout", required_argument, NULL, 'o' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "reply", required_argument, NULL, 'R' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "webhook", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct sim s = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.jlock = PTHREAD_MUTEX_INITIALIZER,
+		.log_lock = PTHREAD_MUTEX_INITIALIZER,
+	};
+	const char *listen_arg = DEFAULT_LISTEN, *log_path = NULL;
+	char number[PHONE_MAX] = DEFAULT_NUMBER;
+	pthread_condattr_t ca;
+	struct config *cfg;
+	unsigned long long seed = 0;
+	unsigned long ms;
+	int c, seeded = 0;
+	unsigned segs;
+	char *end;
+
+	diag_init(argv[0]);
+	if (argc > 1 && strcmp(argv[1], "text") == 0) {
+		argv[1] = argv[0];	/* getopt names the program */
+		return text_main(argc - 1, argv + 1);
+	}
+	while ((c = getopt_long(argc, argv, "c:D:e:f:hl:L:n:o:r:R:s:Vw:",
+	    longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			log_path = optarg;
+			break;
+		case 'D':
+			s.drop = percent("--drop", optarg);
+			break;
+		case 'e':
+			s.errors = percent("--errors", optarg);
+			break;
+		case 'f':
+			fail_arg(&s, optarg);
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'l':
+			listen_arg = optarg;
+			break;
+		case 'L':
+			ms = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || *optarg == '-' || ms > 600000)
+				diag_die(EXIT_USAGE, "--latency: '%s' is not 0 "
+				    "to 600000 milliseconds", optarg);
+			s.latency = (unsigned)ms;
+			break;
+		case 'n':
+			phone_arg("--number", optarg, number);
+			break;
+		case 'o':
+			s.optout = realloc(s.optout, (s.noptout + 1) *
+			    sizeof *s.optout);
+			if (!s.optout)
+				diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+			phone_arg("--optout", optarg, s.optout[s.noptout++]);
+			break;
+		case 'r':
+			s.rate = strtod(optarg, &end);
+			if (end == optarg || *end || !(s.rate > 0) ||
+			    s.rate > 1e9)
+				diag_die(EXIT_USAGE, "--rate: '%s' is not a "
+				    "number of requests a second", optarg);
+			break;
+		case 'R':
+			s.reply = optarg;
+			if (!*optarg || analyze(optarg, strlen(optarg), 0,
+			    &segs, NULL, NULL) < 0)
+				diag_die(EXIT_USAGE, "--reply: not UTF-8 "
+				    "text");
+			break;
+		case 's':
+			seed = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || *optarg == '-')
+				diag_die(EXIT_USAGE, "--seed: '%s' is not a "
+				    "number", optarg);
+			seeded = 1;
+			break;
+		case 'V':
+			printf("sms-sim (smsdesk) %s\n", SMSDESK_VERSION);
+			return diag_close_stdout(0);
+		case 'w':
+			if (!url_ok(optarg))
+				diag_die(EXIT_USAGE, "--webhook: '%s' is not an "
+				    "http or https URL", optarg);
+			s.webhook = optarg;
+			break;
+		default:
+			usage(stderr, EXIT_USAGE);
+		}
+	}
+	if (optind < argc)
+		usage(stderr, EXIT_USAGE);
+	s.number = number;
+
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0)
+		diag_die(EXIT_IOERR, "cannot initialise libsodium");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		diag_die(EXIT_IOERR, "cannot initialise libcurl");
+	json_object_seed(0);
+	if (!(cfg = config_new()))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	credentials(&s, cfg);
+	if (!seeded)
+		randombytes_buf(&seed, sizeof seed);
+	s.rng = seed;
+	s.tokens = s.rate < 1 ? 1 : s.rate;
+	clock_gettime(CLOCK_MONOTONIC, &s.filled);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s.jcond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (log_path && !(s.log = fopen(log_path, "a")))
+		diag_die(EXIT_IOERR, "--log: %s: %s", log_path,
+		    strerror(errno));
+
+	serve(&s, listen_arg);
+
+	if (s.log && fclose(s.log) == EOF)
+		diag_warn("--log: %s: %s", log_path, strerror(errno));
+	for (size_t i = 0; i < s.n; i++)
+		msg_free(s.msgs[i]);
+	free(s.msgs);
+	free(s.heap);
+	free(s.optout);
+	free(s.fails);
+	pthread_cond_destroy(&s.jcond);
+	config_free(cfg);
+	curl_global_cleanup();
+	return diag_close_stdout(0);
+}
