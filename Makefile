@@ -32,7 +32,7 @@ override CFLAGS += -O1 -fno-omit-frame-pointer \
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-PROGS = segment sms-recv inbox-ls inbox-mark
+PROGS = segment sms-recv inbox-ls inbox-mark sms-sim sms-send
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 UNITSRC = $(wildcard tests/unit/*.c)

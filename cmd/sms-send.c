@@ -1,0 +1,1538 @@
+/*
+ * sms-send: send text messages through the provider, sms-send(1).
+ *
+ * One message from the command line (--to or --thread, the body as an
+ * argument or all of stdin), or one per NDJSON record on stdin. Each goes
+ * through the same steps: the number is normalised, the body analysed
+ * (refused over Twilio's 1,600 characters), the consent ledger checked
+ * (an opted-out number gets no request at all), and then, for P16, the
+ * message is stored in its conversation as "queued", and put in outbox/,
+ * before the provider hears of it. The answer settles it: the provider's
+ * id and status, or an error mapped to the taxonomy of DESIGN section 5.
+ * Only answers that prove the request was not processed (429, 503 with
+ * Retry-After, a connection that never took the body) are retried, with
+ * exponential backoff and full jitter; anything that may have been sent
+ * (a timeout or a cut connection after the body left, another 5xx) is
+ * "unknown" and left to --reconcile, which asks the provider, and is never
+ * sent again by itself.
+ *
+ * --jobs N runs N workers, each with its own libcurl handle and so its own
+ * kept-alive connection; --rate N/s takes one slot per request from a
+ * file in the inbox (rate/SENDER, under flock), so several processes
+ * sharing an inbox share the rate too.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "buf.h"
+#include "config.h"
+#include "diag.h"
+#include "gsm.h"
+#include "inbox.h"
+#include "phone.h"
+#include "record.h"
+#include "when.h"
+
+#define USAGE "usage: sms-send [-hnV] [-d DIR] [-f FROM] [-j N] [-k KEY] " \
+	"[-M SID] [-m N]\n" \
+	"                [-R N] [-r N/s] [-T TEMPLATE] [--reconcile]\n" \
+	"                [-c NUMBER | -t NUMBER] [BODY]\n"
+
+#define TWILIO_URL "https://api.twilio.com"
+#define GRACE 300		/* seconds before a message the provider
+				 * does not know is declared not sent */
+#define BACKOFF_BASE 0.25	/* seconds; doubled per attempt */
+#define BACKOFF_CAP 20.0
+
+/* How one message ended, for the exit code. */
+enum outcome { OK, PERMANENT, TEMPORARY, AUTH };
+
+struct cred {
+	const char *account, *user, *pass;	/* user/pass: Basic auth */
+	const char *from, *service;		/* sender */
+	char *callback;				/* StatusCallback, or NULL */
+	const char *base;			/* API base URL */
+};
+
+struct send {
+	struct inbox ib;
+	int have_inbox;
+	struct cred cr;
+	const char *country, *agent, *tmpl, *key;
+	long max_segments, retries, jobs;
+	double rate;			/* requests a second; 0: no limit */
+	int dry_run, json, reply;
+	int progress;			/* stderr is a terminal */
+	long screen;			/* its height */
+	long grace;
+
+	pthread_mutex_t lock;		/* below: output and the counts */
+	unsigned long done, nok, nperm, ntemp;
+	int auth;			/* credentials rejected: stop */
+	int ret;			/* input errors */
+	int out_errno;
+};
+
+struct queue;
+
+struct worker {
+	struct send *s;
+	struct queue *q;
+	CURL *curl;
+	struct gsm_ctx *gsm;
+	unsigned long long rng;
+	char cerr[CURL_ERROR_SIZE];
+};
+
+/* An HTTP exchange. */
+struct http {
+	const char *body;		/* the request body, for the reader */
+	size_t len, off;
+	int rewound;			/* libcurl wanted the body again */
+	CURLcode cc;
+	long status;
+	double retry_after;		/* seconds; 0 if none */
+	struct buf resp;
+};
+
+static void
+usage(FILE *fp, int code)
+{
+	fputs(USAGE, fp);
+	if (fp == stdout)
+		fputs("\n"
+		    "  -c, --thread NUMBER    reply in the conversation with "
+		    "NUMBER\n"
+		    "  -d, --dir DIR          the inbox (default: "
+		    "$SMSDESK_INBOX, then\n"
+		    "                         "
+		    "$XDG_DATA_HOME/smsdesk/inbox)\n"
+		    "  -f, --from FROM        our number (default: "
+		    "$TWILIO_FROM, config from)\n"
+		    "  -h, --help             print this help and exit\n"
+		    "  -j, --jobs N           send N requests at a time "
+		    "(default 1)\n"
+		    "  -k, --key KEY          idempotency key: a run with the "
+		    "same key sends once\n"
+		    "  -M, --messaging-service SID  send from a Messaging "
+		    "Service instead\n"
+		    "  -m, --max-segments N   warn above N segments "
+		    "(default 4)\n"
+		    "  -n, --dry-run          print what would be sent; send "
+		    "nothing\n"
+		    "  -R, --retries N        retry a throttled request N "
+		    "times (default 3)\n"
+		    "  -r, --rate N/s         at most N requests a second "
+		    "from this sender\n"
+		    "      --reconcile        settle unknown and queued "
+		    "messages with the provider\n"
+		    "  -T, --template TEXT    the body, {field} filled from "
+		    "each record\n"
+		    "  -t, --to NUMBER        send to NUMBER\n"
+		    "  -V, --version          print the version and exit\n"
+		    "\nWithout --to or --thread, sends one message per NDJSON "
+		    "record on stdin\n(\"to\" or \"thread\", \"body\", "
+		    "optional \"key\").\n", fp);
+	exit(code);
+}
+
+static void
+report(void *arg, const char *msg)
+{
+	(void)arg;
+	diag_warn("%s", msg);
+}
+
+static void
+nomem(void)
+{
+	diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+}
+
+static double
+now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) ==
+	    EINTR)
+		;
+}
+
+/* A uniform random number in [0, 1) (xorshift*; jitter only). */
+static double
+uniform(struct worker *w)
+{
+	w->rng ^= w->rng >> 12;
+	w->rng ^= w->rng << 25;
+	w->rng ^= w->rng >> 27;
+	return (double)((w->rng * 2685821657736338717ULL) >> 11) /
+	    9007199254740992.0;
+}
+
+/* --- Output ---------------------------------------------------------- */
+
+static enum outcome
+classify(const json_t *msg)
+{
+	const char *st = record_str(msg, "status");
+	const char *code = record_str(json_object_get(msg, "error"), "code");
+
+	if (!st)
+		return PERMANENT;
+	if (strcmp(st, "unknown") == 0 || strcmp(st, "queued") == 0 ?
+	    !record_str(msg, "provider_id") : 0)
+		return TEMPORARY;
+	if (strcmp(st, "failed") != 0 && strcmp(st, "undelivered") != 0)
+		return OK;
+	if (code && strcmp(code, "auth") == 0)
+		return AUTH;
+	if (code && (strcmp(code, "throttled") == 0 ||
+	    strcmp(code, "transient") == 0))
+		return TEMPORARY;
+	return PERMANENT;
+}
+
+/* A short line for a terminal. */
+static void
+summary(const json_t *msg)
+{
+	const char *to = record_str(msg, "to");
+	const char *st = record_str(msg, "status");
+	const char *pid = record_str(msg, "provider_id");
+	const json_t *err = json_object_get(msg, "error");
+	json_int_t segs = json_integer_value(json_object_get(msg,
+	    "segments"));
+	const char *enc = record_str(msg, "encoding");
+
+	printf("%s: %s", to ? to : "?", st ? st : "dry run");
+	if (pid)
+		printf(" %s", pid);
+	if (err)
+		printf(": %s%s%s", record_str(err, "code") ?
+		    record_str(err, "code") : "error",
+		    record_str(err, "message") ? ": " : "",
+		    record_str(err, "message") ? record_str(err, "message") :
+		    "");
+	if (segs > 0)
+		printf(" (%lld segment%s, %s)", (long long)segs,
+		    segs == 1 ? "" : "s", enc ? enc : "?");
+	putchar('\n');
+}
+
+/* Write the final record of one message and count its outcome. */
+static void
+emit(struct send *s, const json_t *msg, enum outcome oc)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->progress)
+		fputs("\r\033[K", stderr);
+	if (!s->json)
+		summary(msg);
+	else if (!ferror(stdout) && record_write(stdout, msg) < 0)
+		s->out_errno = errno;
+	s->done++;
+	if (oc == OK)
+		s->nok++;
+	else if (oc == TEMPORARY)
+		s->ntemp++;
+	else if (oc == AUTH)
+		s->auth = 1;
+	else
+		s->nperm++;
+	if (s->progress && s->done > (unsigned long)s->screen)
+		fprintf(stderr, "%s: %lu done: %lu ok, %lu failed, "
+		    "%lu to retry", diag_prog(), s->done, s->nok, s->nperm,
+		    s->ntemp);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static json_t *
+error_obj(const char *code, json_int_t pcode, const char *message)
+{
+	json_t *e = json_pack("{s:s}", "code", code);
+
+	if (!e)
+		nomem();
+	if (pcode)
+		json_object_set_new(e, "provider_code", json_integer(pcode));
+	if (message)
+		json_object_set_new(e, "message", json_string(message));
+	return e;
+}
+
+/* A message that failed before it was queued: say so, and why. */
+static void
+refuse(struct send *s, json_t *msg, const char *where, const char *code,
+    const char *message)
+{
+	json_object_set_new(msg, "status", json_string("failed"));
+	json_object_set_new(msg, "error", error_obj(code, 0, message));
+	diag_warn("%s: %s", where, message);
+	emit(s, msg, PERMANENT);
+}
+
+/* --- The rate ---------------------------------------------------------- */
+
+/*
+ * Take the next free slot of this sender and sleep until it. The slot
+ * is kept in rate/SENDER as a decimal time, under flock(2), so every
+ * process sending from that number through this inbox shares it.
+ */
+static int
+take_slot(struct send *s, struct errbuf *e)
+{
+	char rel[96], text[64];
+	const char *sender = s->cr.from ? s->cr.from : s->cr.service;
+	double now, next = 0, slot;
+	ssize_t n;
+	int fd, len;
+
+	if (s->rate <= 0)
+		return 0;
+	if (mkdirat(s->ib.fd, "rate", 0700) < 0 && errno != EEXIST)
+		return errf(e, "%s/rate: %s", s->ib.dir, strerror(errno));
+	snprintf(rel, sizeof rel, "rate/%s", sender);
+	if ((fd = openat(s->ib.fd, rel, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600)) < 0)
+		return errf(e, "%s/%s: %s", s->ib.dir, rel, strerror(errno));
+	if (flock(fd, LOCK_EX) < 0 ||
+	    (n = pread(fd, text, sizeof text - 1, 0)) < 0) {
+		errf(e, "%s/%s: %s", s->ib.dir, rel, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	text[n] = '\0';
+	if (n > 0)
+		next = strtod(text, NULL);
+	now = now_real();
+	slot = next > now ? next : now;
+	len = snprintf(text, sizeof text, "%.6f\n", slot + 1.0 / s->rate);
+	if (pwrite(fd, text, (size_t)len, 0) != len ||
+	    ftruncate(fd, len) < 0) {
+		errf(e, "%s/%s: %s", s->ib.dir, rel, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (slot > now)
+		sleep_until(slot);
+	return 0;
+}
+
+/* --- HTTP ------------------------------------------------------------ */
+
+static size_t
+on_read(char *dst, size_t size, size_t n, void *arg)
+{
+	struct http *h = arg;
+	size_t k = h->len - h->off;
+
+	if (k > size * n)
+		k = size * n;
+	memcpy(dst, h->body + h->off, k);
+	h->off += k;
+	return k;
+}
+
+/*
+ * libcurl rewinds the body to send it again on a fresh connection when
+ * a reused one closed before answering. For a POST that may have been
+ * processed that is a blind resend: refuse, and the exchange ends as
+ * "unknown" (CURLE_SEND_FAIL_REWIND).
+ */
+static int
+on_seek(void *arg, curl_off_t off, int origin)
+{
+	struct http *h = arg;
+
+	if (off != 0 || origin != SEEK_SET)
+		return CURL_SEEKFUNC_CANTSEEK;
+	if (h->off > 0) {
+		h->rewound = 1;
+		return CURL_SEEKFUNC_FAIL;
+	}
+	return CURL_SEEKFUNC_OK;
+}
+
+static size_t
+on_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct http *h = arg;
+
+	if (buf_add(&h->resp, p, size * n) < 0)
+		return 0;
+	return size * n;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct http *h = arg;
+	size_t len = size * n;
+
+	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
+		char v[32];
+
+		snprintf(v, sizeof v, "%.*s", (int)(len - 12 < 31 ? len - 12 :
+		    31), p + 12);
+		h->retry_after = strtod(v, NULL);
+		if (h->retry_after < 0 || h->retry_after > 3600)
+			h->retry_after = 0;
+	}
+	return len;
+}
+
+/* One request: a POST of body (a form) when body is not NULL, else GET. */
+static void
+request(struct worker *w, const char *url, const char *body, struct http *h)
+{
+	CURL *c = w->curl;
+	struct curl_slist *hdr = NULL;
+	const struct cred *cr = &w->s->cr;
+
+	h->body = body;
+	h->len = body ? strlen(body) : 0;
+	h->off = 0;
+	h->rewound = 0;
+	h->status = 0;
+	h->retry_after = 0;
+	h->resp.len = 0;
+	h->resp.err = 0;
+	curl_easy_reset(c);
+	hdr = curl_slist_append(hdr, "Accept: application/json");
+	hdr = curl_slist_append(hdr, "Expect:");
+	if (!hdr)
+		nomem();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	curl_easy_setopt(c, CURLOPT_USERNAME, cr->user);
+	curl_easy_setopt(c, CURLOPT_PASSWORD, cr->pass);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "smsdesk/" SMSDESK_VERSION);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, w->cerr);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (body) {
+		hdr = curl_slist_append(hdr,
+		    "Content-Type: application/x-www-form-urlencoded");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)h->len);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, h);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, h);
+	}
+	w->cerr[0] = '\0';
+	h->cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h->status);
+	curl_slist_free_all(hdr);
+	if (h->resp.err)
+		nomem();
+}
+
+/* Append name=value, form-encoded. */
+static void
+add_param(CURL *c, struct buf *b, const char *name, const char *value)
+{
+	char *v = curl_easy_escape(c, value, 0);
+
+	if (!v)
+		nomem();
+	if (b->len)
+		buf_addc(b, '&');
+	buf_adds(b, name);
+	buf_addc(b, '=');
+	buf_adds(b, v);
+	curl_free(v);
+	if (b->err)
+		nomem();
+}
+
+/* --- The consent ledger ---------------------------------------------- */
+
+/*
+ * The provider says the number opted out (21610): record that in the
+ * consent ledger, so the next send is refused before any request. The
+ * record is written as inbox.c writes consent records (tmp, fsync, link
+ * into consent/NUMBER/, fsync), under a name that sorts after every
+ * earlier one; a stopgap until the library has an inbox_consent().
+ */
+static void
+note_optout(struct send *s, const char *number, const char *our,
+    const char *id)
+{
+	char rel[64], tmp[PATH_MAX], dst[PATH_MAX], name[128], at[WHEN_BUFSZ];
+	char host[64] = "localhost";
+	static unsigned counter;
+	struct timespec ts;
+	json_t *c;
+	char *text;
+	size_t len;
+	int fd, dfd, ok;
+
+	when_format(time(NULL), at);
+	c = json_pack("{s:s,s:s,s:s,s:n,s:s,s:s?,s:s?,s:s,s:i}", "type",
+	    "consent", "number", number, "state", "out", "keyword", "at", at,
+	    "our_number", our, "message", id, "source", "provider",
+	    "provider_code", 21610);
+	if (!c || !(text = json_dumps(c, JSON_COMPACT)))
+		nomem();
+	json_decref(c);
+	len = strlen(text);
+	text[len++] = '\n';
+	gethostname(host, sizeof host - 1);
+	host[strcspn(host, "/")] = '\0';
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&s->lock);
+	snprintf(name, sizeof name, "%010lld.%09ld.P%ldQ%u.%s-s",
+	    (long long)ts.tv_sec, ts.tv_nsec, (long)getpid(), counter++,
+	    host);
+	pthread_mutex_unlock(&s->lock);
+	snprintf(rel, sizeof rel, "consent/%s", number);
+	snprintf(tmp, sizeof tmp, "tmp/%s", name);
+	snprintf(dst, sizeof dst, "%s/%s", rel, name);
+	mkdirat(s->ib.fd, "consent", 0700);
+	mkdirat(s->ib.fd, rel, 0700);
+	fd = openat(s->ib.fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600);
+	ok = fd >= 0 && write(fd, text, len) == (ssize_t)len &&
+	    fsync(fd) == 0;
+	if (fd >= 0 && close(fd) < 0)
+		ok = 0;
+	ok = ok && linkat(s->ib.fd, tmp, s->ib.fd, dst, 0) == 0;
+	unlinkat(s->ib.fd, tmp, 0);
+	if (ok && (dfd = openat(s->ib.fd, rel, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) >= 0) {
+		ok = fsync(dfd) == 0;
+		close(dfd);
+	}
+	if (!ok)
+		diag_warn("%s/%s: cannot record the opt-out: %s", s->ib.dir,
+		    dst, strerror(errno));
+	free(text);
+}
+
+/* --- Sending ----------------------------------------------------------- */
+
+/* The taxonomy code of a Twilio error. */
+static const char *
+taxonomy(long status, json_int_t code)
+{
+	if (status == 401 || code == 20003)
+		return "auth";
+	if (code == 21610)
+		return "opted_out";
+	if (code == 21211 || code == 21614 || code == 21604)
+		return "invalid_recipient";
+	if (status == 429)
+		return "throttled";
+	if (status >= 500)
+		return "transient";
+	return "permanent";
+}
+
+/*
+ * Send msg (queued in the inbox already) and settle it there. Returns
+ * the message as stored after, or NULL (reported) if the inbox failed.
+ */
+static json_t *
+deliver_http(struct worker *w, json_t *msg)
+{
+	struct send *s = w->s;
+	const char *thread = record_str(msg, "thread");
+	const char *id = record_str(msg, "id");
+	struct buf url = { 0 }, form = { 0 };
+	struct http h = { 0 };
+	const char *status = "failed", *pid = NULL, *tax;
+	json_t *err = NULL, *resp = NULL, *out = NULL;
+	struct errbuf e;
+	long attempt;
+	double delay;
+
+	buf_adds(&url, s->cr.base);
+	buf_addlit(&url, "/2010-04-01/Accounts/");
+	buf_adds(&url, s->cr.account);
+	buf_addlit(&url, "/Messages.json");
+	buf_addc(&url, '\0');
+	add_param(w->curl, &form, "To", record_str(msg, "to"));
+	if (s->cr.from)
+		add_param(w->curl, &form, "From", s->cr.from);
+	else
+		add_param(w->curl, &form, "MessagingServiceSid",
+		    s->cr.service);
+	add_param(w->curl, &form, "Body", record_str(msg, "body"));
+	if (s->cr.callback)
+		add_param(w->curl, &form, "StatusCallback", s->cr.callback);
+	buf_addc(&form, '\0');
+	if (url.err || form.err)
+		nomem();
+
+	for (attempt = 0;; attempt++) {
+		json_int_t code = 0;
+		const char *text = NULL;
+		int retry = 0;
+
+		if (take_slot(s, &e) < 0) {
+			diag_warn("%s", e.msg);
+			err = error_obj("transient", 0, e.msg);
+			break;
+		}
+		request(w, url.p, form.p, &h);
+		json_decref(resp);
+		resp = NULL;
+		if (h.cc != CURLE_OK) {
+			if (h.off == 0 && !h.rewound) {
+				/* The body never left: not processed. */
+				err = error_obj("transient", 0, w->cerr[0] ?
+				    w->cerr : curl_easy_strerror(h.cc));
+				retry = 1;
+			} else {
+				status = "unknown";
+				err = error_obj("unknown", 0, w->cerr[0] ?
+				    w->cerr : curl_easy_strerror(h.cc));
+				break;
+			}
+		} else {
+			resp = json_loadb(h.resp.p ? h.resp.p : "",
+			    h.resp.len, 0, NULL);
+			if (h.status == 200 || h.status == 201) {
+				pid = record_str(resp, "sid");
+				status = record_str(resp, "status");
+				if (!pid || !status) {
+					pid = NULL;
+					status = "unknown";
+					err = error_obj("unknown", 0, "the "
+					    "answer has no sid");
+				}
+				break;
+			}
+			code = json_integer_value(json_object_get(resp,
+			    "code"));
+			text = record_str(resp, "message");
+			tax = taxonomy(h.status, code);
+			if (h.status == 429 || (h.status == 503 &&
+			    h.retry_after > 0)) {
+				retry = 1;
+			} else if (h.status >= 500) {
+				/* May have been processed (P16). */
+				status = "unknown";
+				err = error_obj("unknown", code, text);
+				break;
+			}
+			err = error_obj(tax, code, text);
+			if (!retry)
+				break;
+		}
+		if (!retry || attempt >= s->retries || s->auth)
+			break;
+		json_decref(err);
+		err = NULL;
+		delay = BACKOFF_BASE * (double)(1UL << (attempt < 20 ?
+		    attempt : 20));
+		delay = uniform(w) * (delay < BACKOFF_CAP ? delay :
+		    BACKOFF_CAP);
+		if (h.retry_after > delay)
+			delay = h.retry_after;
+		sleep_until(now_real() + delay);
+	}
+	if (err && strcmp(record_str(err, "code"), "opted_out") == 0)
+		note_optout(s, thread, s->cr.from, id);
+	if (inbox_sent(&s->ib, thread, id, pid ? "twilio" : NULL, pid,
+	    status, err, &out, &e) < 0)
+		diag_warn("%s: %s", thread, e.msg);
+	else if (err)
+		diag_warn("%s: %s: %s", thread, record_str(err, "code"),
+		    record_str(err, "message") ? record_str(err, "message") :
+		    status);
+	json_decref(err);
+	json_decref(resp);
+	buf_free(&url);
+	buf_free(&form);
+	buf_free(&h.resp);
+	return out;
+}
+
+/*
+ * Fill tmpl's {field}s from rec: strings as they are, numbers in
+ * decimal; "{{" and "}}" are braces. NULL with e filled if a field is
+ * missing or not a string or number.
+ */
+static char *
+fill(const char *tmpl, const json_t *rec, struct errbuf *e)
+{
+	struct buf b = { 0 };
+	const char *p = tmpl, *end;
+	char name[128], num[64];
+	const json_t *v;
+
+	while (*p) {
+		if ((p[0] == '{' && p[1] == '{') ||
+		    (p[0] == '}' && p[1] == '}')) {
+			buf_addc(&b, *p);
+			p += 2;
+			continue;
+		}
+		if (*p != '{') {
+			buf_addc(&b, *p++);
+			continue;
+		}
+		if (!(end = strchr(p, '}')) || end - p - 1 >= (long)sizeof name) {
+			buf_free(&b);
+			errf(e, "template: unclosed {");
+			return NULL;
+		}
+		snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
+		v = json_object_get(rec, name);
+		if (json_is_string(v)) {
+			buf_adds(&b, json_string_value(v));
+		} else if (json_is_integer(v)) {
+			snprintf(num, sizeof num, "%lld",
+			    (long long)json_integer_value(v));
+			buf_adds(&b, num);
+		} else if (json_is_real(v)) {
+			snprintf(num, sizeof num, "%g", json_real_value(v));
+			buf_adds(&b, num);
+		} else {
+			buf_free(&b);
+			errf(e, "template: no field '%s'", name);
+			return NULL;
+		}
+		p = end + 1;
+	}
+	buf_addc(&b, '\0');
+	if (b.err)
+		nomem();
+	return b.p;
+}
+
+/* One message: check, queue, send, settle, report. Takes rec. */
+static void
+one(struct worker *w, json_t *rec, const char *where)
+{
+	struct send *s = w->s;
+	const char *number = record_str(rec, "to");
+	const char *body = record_str(rec, "body");
+	const char *key = record_str(rec, "key");
+	char num[PHONE_MAX];
+	struct inbox_delivery d;
+	struct gsm_opts opts = { 0 };
+	struct gsm_result g;
+	struct errbuf e;
+	char *filled = NULL;
+	json_t *msg, *out;
+	int rc;
+
+	if (!number)
+		number = record_str(rec, "thread");
+	if (!(msg = json_pack("{s:s,s:s}", "type", "message", "direction",
+	    "out")))
+		nomem();
+	if (s->cr.from)
+		json_object_set_new(msg, "from", json_string(s->cr.from));
+	else if (s->cr.service)
+		json_object_set_new(msg, "messaging_service_sid",
+		    json_string(s->cr.service));
+	if (!number) {
+		refuse(s, msg, where, "invalid_recipient", "no \"to\" or "
+		    "\"thread\"");
+		goto done;
+	}
+	json_object_set_new(msg, "to", json_string(number));
+	if (phone_normalize(number, s->country, num, &e) < 0) {
+		char m[320];
+
+		snprintf(m, sizeof m, "%s: %s", number, e.msg);
+		refuse(s, msg, where, "invalid_recipient", m);
+		goto done;
+	}
+	/* The thread goes first, as in every message record. */
+	json_object_del(msg, "to");
+	json_object_del(msg, "direction");
+	json_object_del(msg, "from");
+	json_object_del(msg, "messaging_service_sid");
+	json_object_set_new(msg, "thread", json_string(num));
+	json_object_set_new(msg, "direction", json_string("out"));
+	if (s->cr.from)
+		json_object_set_new(msg, "from", json_string(s->cr.from));
+	else if (s->cr.service)
+		json_object_set_new(msg, "messaging_service_sid",
+		    json_string(s->cr.service));
+	json_object_set_new(msg, "to", json_string(num));
+	if (s->tmpl) {
+		if (!(body = filled = fill(s->tmpl, rec, &e))) {
+			refuse(s, msg, where, "template", e.msg);
+			goto done;
+		}
+	}
+	if (!body || !*body) {
+		refuse(s, msg, where, "no_body", "no \"body\"");
+		goto done;
+	}
+	json_object_set_new(msg, "body", json_string(body));
+	if (gsm_analyze(w->gsm, body, strlen(body), &opts, &g, &e) < 0) {
+		refuse(s, msg, where, "permanent", e.msg);
+		goto done;
+	}
+	json_object_set_new(msg, "segments", json_integer((json_int_t)
+	    g.segments));
+	json_object_set_new(msg, "encoding",
+	    json_string(gsm_encoding_name(g.encoding)));
+	if (g.flags & GSM_TOO_LONG) {
+		char m[128];
+
+		snprintf(m, sizeof m, "%zu characters: Twilio takes %d",
+		    g.utf16_units, GSM_TWILIO_MAX_CHARS);
+		refuse(s, msg, where, "too_long", m);
+		goto done;
+	}
+	if ((long)g.segments > s->max_segments)
+		diag_warn("%s: %s: %zu segments (more than %ld)", where, num,
+		    g.segments, s->max_segments);
+	if (key)
+		json_object_set_new(msg, "key", json_string(key));
+	if (s->agent)
+		json_object_set_new(msg, "agent", json_string(s->agent));
+	if (s->reply)
+		json_object_set_new(msg, "reply", json_true());
+
+	/* Checked last, as close to the send as can be (P8). */
+	if (s->have_inbox && (rc = inbox_opted_out(&s->ib, num, &e)) != 0) {
+		if (rc < 0)
+			refuse(s, msg, where, "permanent", e.msg);
+		else
+			refuse(s, msg, where, "opted_out", "the recipient "
+			    "opted out");
+		goto done;
+	}
+	if (s->dry_run) {
+		json_object_set_new(msg, "dry_run", json_true());
+		emit(s, msg, OK);
+		goto done;
+	}
+	json_object_set_new(msg, "status", json_string("queued"));
+	if (inbox_deliver(&s->ib, msg, 0, NULL, &d, &e) < 0) {
+		diag_warn("%s: %s", where, e.msg);
+		refuse(s, msg, where, "transient", e.msg);
+		goto done;
+	}
+	if (d.duplicate) {
+		/* A resumed run: this one was queued before, maybe sent. */
+		json_object_set_new(d.message, "duplicate", json_true());
+		emit(s, d.message, classify(d.message));
+		inbox_delivery_free(&d);
+		goto done;
+	}
+	inbox_delivery_free(&d);
+	if ((out = deliver_http(w, msg))) {
+		json_object_del(out, "status_at");
+		emit(s, out, classify(out));
+		json_decref(out);
+	} else {
+		emit(s, msg, TEMPORARY);
+	}
+done:
+	free(filled);
+	json_decref(msg);
+	json_decref(rec);
+}
+
+/* --- Workers ----------------------------------------------------------- */
+
+struct job {
+	json_t *rec;
+	char where[48];
+};
+
+#define QCAP 64
+
+struct queue {
+	pthread_mutex_t lock;
+	pthread_cond_t more, room;
+	struct job v[QCAP];
+	size_t head, n;
+	int closed;
+};
+
+static void
+worker_init(struct worker *w, struct send *s, unsigned long long seed)
+{
+	memset(w, 0, sizeof *w);
+	w->s = s;
+	w->rng = seed * 0x9E3779B97F4A7C15ULL + (unsigned long long)getpid() +
+	    (unsigned long long)time(NULL);
+	if (!w->rng)
+		w->rng = 1;
+	if (!(w->curl = curl_easy_init()) || !(w->gsm = gsm_ctx_new()))
+		nomem();
+}
+
+static void
+worker_free(struct worker *w)
+{
+	curl_easy_cleanup(w->curl);
+	gsm_ctx_free(w->gsm);
+}
+
+static int
+stopped(struct send *s)
+{
+	int a;
+
+	pthread_mutex_lock(&s->lock);
+	a = s->auth;
+	pthread_mutex_unlock(&s->lock);
+	return a;
+}
+
+/* A worker: take jobs until the queue is closed and empty. */
+static void *
+work(void *arg)
+{
+	struct worker *w = arg;
+	struct queue *q = w->q;
+	struct job j;
+
+	for (;;) {
+		pthread_mutex_lock(&q->lock);
+		while (!q->n && !q->closed)
+			pthread_cond_wait(&q->more, &q->lock);
+		if (!q->n) {
+			pthread_mutex_unlock(&q->lock);
+			return NULL;
+		}
+		j = q->v[q->head];
+		q->head = (q->head + 1) % QCAP;
+		q->n--;
+		pthread_cond_signal(&q->room);
+		pthread_mutex_unlock(&q->lock);
+		/* Credentials rejected: nothing more is queued or sent. */
+		if (stopped(w->s))
+			json_decref(j.rec);
+		else
+			one(w, j.rec, j.where);
+	}
+}
+
+static void
+put(struct queue *q, json_t *rec, const char *where)
+{
+	pthread_mutex_lock(&q->lock);
+	while (q->n == QCAP)
+		pthread_cond_wait(&q->room, &q->lock);
+	q->v[(q->head + q->n) % QCAP].rec = rec;
+	snprintf(q->v[(q->head + q->n) % QCAP].where, sizeof q->v[0].where,
+	    "%s", where);
+	q->n++;
+	pthread_cond_signal(&q->more);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Records on stdin, one message each, through s->jobs workers. */
+static void
+from_records(struct send *s)
+{
+	struct queue q = { .lock = PTHREAD_MUTEX_INITIALIZER,
+		.more = PTHREAD_COND_INITIALIZER,
+		.room = PTHREAD_COND_INITIALIZER };
+	struct worker *w = calloc((size_t)s->jobs, sizeof *w);
+	pthread_t *t = calloc((size_t)s->jobs, sizeof *t);
+	struct record_reader rr;
+	struct errbuf e;
+	char where[48], key[512];
+	json_t *rec;
+	long i;
+	int rc;
+
+	if (!w || !t)
+		nomem();
+	for (i = 0; i < s->jobs; i++) {
+		worker_init(&w[i], s, (unsigned long long)i + 1);
+		w[i].q = &q;
+		if ((rc = pthread_create(&t[i], NULL, work, &w[i])) != 0)
+			diag_die(EXIT_IOERR, "cannot start a worker: %s",
+			    strerror(rc));
+	}
+	record_reader_init(&rr, stdin, "stdin");
+	while (!stopped(s) && (rc = record_read(&rr, &rec, &e)) != 0) {
+		if (rc < 0) {
+			diag_warn("%s", e.msg);
+			pthread_mutex_lock(&s->lock);
+			s->ret = ferror(stdin) ? EXIT_IOERR : EXIT_PARTIAL;
+			pthread_mutex_unlock(&s->lock);
+			if (ferror(stdin))
+				break;
+			continue;
+		}
+		snprintf(where, sizeof where, "stdin:%lu", rr.lineno);
+		if (s->key && !json_object_get(rec, "key")) {
+			snprintf(key, sizeof key, "%s-%lu", s->key, rr.lineno);
+			json_object_set_new(rec, "key", json_string(key));
+		}
+		put(&q, rec, where);
+	}
+	record_reader_free(&rr);
+	pthread_mutex_lock(&q.lock);
+	q.closed = 1;
+	pthread_cond_broadcast(&q.more);
+	pthread_mutex_unlock(&q.lock);
+	for (i = 0; i < s->jobs; i++) {
+		pthread_join(t[i], NULL);
+		worker_free(&w[i]);
+	}
+	free(w);
+	free(t);
+}
+
+/* --- Reconciling ------------------------------------------------------- */
+
+/* Twilio's "Thu, 24 Aug 2023 05:01:45 +0000", or -1. */
+static time_t
+rfc2822(const char *s)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char mon[4], iso[32];
+	int d, y, h, m, sec;
+	const char *at;
+	time_t t;
+
+	if (!s || sscanf(s, "%*3s, %d %3s %d %d:%d:%d", &d, mon, &y, &h, &m,
+	    &sec) != 6 || !(at = strstr(months, mon)) || (at - months) % 3)
+		return -1;
+	snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", y,
+	    (int)(at - months) / 3 + 1, d, h, m, sec);
+	return when_parse(iso, &t, NULL) == 0 ? t : -1;
+}
+
+/* Whether the inbox knows this provider id already (it is claimed). */
+static int
+known_sid(struct send *s, const char *sid)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof rel, "ids/twilio-%s", sid);
+	return faccessat(s->ib.fd, rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/*
+ * Find msg at the provider: list the messages to its number, newest
+ * first, page by page until they are older than msg (less a minute for
+ * clocks), and take the oldest one with its body and sender, created
+ * after msg was queued, that no other message of ours has claimed.
+ * Returns 1 with *found (a new reference), 0 if there is none, or an
+ * outcome-like -1 (temporary trouble), -2 (credentials rejected).
+ */
+static int
+lookup(struct worker *w, const json_t *msg, json_t **found)
+{
+	struct send *s = w->s;
+	const char *to = record_str(msg, "to");
+	const char *body = record_str(msg, "body");
+	const char *from = record_str(msg, "from");
+	struct buf url = { 0 };
+	struct http h = { 0 };
+	struct errbuf e;
+	json_t *page, *list, *m, *best = NULL;
+	time_t at = -1, created, best_at = 0;
+	const char *next;
+	size_t i;
+	int rc = 0, older;
+	char *esc;
+
+	*found = NULL;
+	if (when_parse(record_str(msg, "at") ? record_str(msg, "at") : "",
+	    &at, &e) < 0)
+		at = 0;
+	esc = curl_easy_escape(w->curl, to ? to : "", 0);
+	buf_adds(&url, s->cr.base);
+	buf_addlit(&url, "/2010-04-01/Accounts/");
+	buf_adds(&url, s->cr.account);
+	buf_addlit(&url, "/Messages.json?PageSize=1000&To=");
+	buf_adds(&url, esc ? esc : "");
+	buf_addc(&url, '\0');
+	curl_free(esc);
+	if (url.err)
+		nomem();
+	for (;;) {
+		request(w, url.p, NULL, &h);
+		if (h.cc != CURLE_OK || h.status != 200) {
+			diag_warn("%s: cannot list messages: %s", to,
+			    h.cc != CURLE_OK ? (w->cerr[0] ? w->cerr :
+			    curl_easy_strerror(h.cc)) : "HTTP error");
+			rc = h.status == 401 ? -2 : -1;
+			break;
+		}
+		if (!(page = json_loadb(h.resp.p ? h.resp.p : "", h.resp.len,
+		    0, NULL))) {
+			diag_warn("%s: the message list is not JSON", to);
+			rc = -1;
+			break;
+		}
+		list = json_object_get(page, "messages");
+		older = 0;
+		json_array_foreach(list, i, m) {
+			const char *sid = record_str(m, "sid");
+
+			created = rfc2822(record_str(m, "date_created"));
+			if (created >= 0 && created < at - 60) {
+				older = 1;
+				continue;
+			}
+			if (!sid || !record_str(m, "body") ||
+			    strcmp(record_str(m, "body"), body ? body : "") ||
+			    (from && record_str(m, "from") &&
+			    strcmp(record_str(m, "from"), from)) ||
+			    known_sid(s, sid))
+				continue;
+			if (!best || created < best_at) {
+				json_decref(best);
+				best = json_incref(m);
+				best_at = created;
+			}
+		}
+		next = record_str(page, "next_page_uri");
+		url.len = 0;
+		if (!older && next) {
+			buf_adds(&url, s->cr.base);
+			buf_adds(&url, next);
+			buf_addc(&url, '\0');
+		}
+		json_decref(page);
+		if (!url.len)
+			break;
+	}
+	if (rc == 0 && best) {
+		*found = best;
+		rc = 1;
+	} else {
+		json_decref(best);
+	}
+	buf_free(&url);
+	buf_free(&h.resp);
+	return rc;
+}
+
+/* Settle what outbox/ holds: the rule is in sms-send(1), RECONCILING. */
+static void
+reconcile(struct send *s)
+{
+	struct worker w;
+	struct errbuf e;
+	json_t *box, *msg, *found, *out, *err;
+	time_t at;
+	size_t i;
+	int rc;
+
+	if (!(box = inbox_outbox(&s->ib, &e))) {
+		if (errno == ENOENT)
+			return;
+		diag_die(EXIT_IOERR, "%s", e.msg);
+	}
+	worker_init(&w, s, 1);
+	json_array_foreach(box, i, msg) {
+		const char *thread = record_str(msg, "thread");
+		const char *id = record_str(msg, "id");
+
+		if (stopped(s) || !thread || !id)
+			continue;
+		rc = lookup(&w, msg, &found);
+		out = NULL;
+		if (rc == -2) {
+			emit(s, msg, AUTH);
+			continue;
+		} else if (rc < 0) {
+			emit(s, msg, TEMPORARY);
+			continue;
+		}
+		if (rc == 1) {
+			json_int_t code = json_integer_value(
+			    json_object_get(found, "error_code"));
+			const char *st = record_str(found, "status");
+
+			/* null clears the error of the unknown outcome */
+			err = code ? error_obj(st ? st : "failed", code,
+			    record_str(found, "error_message")) : json_null();
+			rc = inbox_sent(&s->ib, thread, id, "twilio",
+			    record_str(found, "sid"), st ? st : "queued", err,
+			    &out, &e);
+			json_decref(err);
+			json_decref(found);
+		} else if (when_parse(record_str(msg, "at") ?
+		    record_str(msg, "at") : "", &at, NULL) == 0 &&
+		    time(NULL) - at >= s->grace) {
+			err = error_obj("not_sent", 0, "the provider has no "
+			    "such message");
+			rc = inbox_sent(&s->ib, thread, id, NULL, NULL,
+			    "failed", err, &out, &e);
+			json_decref(err);
+		} else {
+			/* Too young to tell: it may be on its way. */
+			emit(s, msg, TEMPORARY);
+			continue;
+		}
+		if (rc < 0) {
+			diag_warn("%s: %s", thread, e.msg);
+			emit(s, msg, TEMPORARY);
+			continue;
+		}
+		json_object_del(out, "status_at");
+		emit(s, out, classify(out));
+		json_decref(out);
+	}
+	worker_free(&w);
+	json_decref(box);
+}
+
+/* --- Setup ------------------------------------------------------------- */
+
+static long
+number(const char *opt, const char *arg, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max)
+		diag_die(EXIT_USAGE, "%s: '%s' is not a number from %ld to "
+		    "%ld", opt, arg, min, max);
+	return v;
+}
+
+/* "N/s", "N/m" or a bare N (a second). */
+static double
+parse_rate(const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || !(v > 0) || v > 100000)
+		goto bad;
+	if (*end == '\0' || strcmp(end, "/s") == 0)
+		return v;
+	if (strcmp(end, "/m") == 0)
+		return v / 60;
+	if (strcmp(end, "/h") == 0)
+		return v / 3600;
+bad:
+	diag_die(EXIT_USAGE, "--rate: '%s' is not N/s, N/m or N/h", arg);
+}
+
+/* Credentials and sender; a missing one is EXIT_CONFIG. */
+static void
+load_provider(struct send *s, const struct config *cfg, const char *from,
+    const char *service, int need)
+{
+	struct cred *cr = &s->cr;
+	const char *prov = config_pick(cfg, NULL, "SMSDESK_PROVIDER",
+	    "provider", "twilio");
+	const char *token, *key, *secret, *pub;
+
+	if (strcmp(prov, "twilio") != 0)
+		diag_die(EXIT_CONFIG, "provider '%s': sms-send speaks only "
+		    "twilio so far", prov);
+	cr->account = config_pick(cfg, NULL, "TWILIO_ACCOUNT_SID",
+	    "twilio_account_sid", NULL);
+	token = config_pick(cfg, NULL, "TWILIO_AUTH_TOKEN",
+	    "twilio_auth_token", NULL);
+	key = config_pick(cfg, NULL, "TWILIO_API_KEY", "twilio_api_key",
+	    NULL);
+	secret = config_pick(cfg, NULL, "TWILIO_API_SECRET",
+	    "twilio_api_secret", NULL);
+	cr->from = config_pick(cfg, from, "TWILIO_FROM", "from", NULL);
+	cr->service = config_pick(cfg, service,
+	    "TWILIO_MESSAGING_SERVICE_SID", "twilio_messaging_service_sid",
+	    NULL);
+	if (service)
+		cr->from = from;	/* the flag says which */
+	if (cr->from && !*cr->from)
+		cr->from = NULL;
+	if (cr->service && !*cr->service)
+		cr->service = NULL;
+	if (cr->from && cr->service)
+		cr->service = NULL;
+	cr->base = config_pick(cfg, NULL, "TWILIO_API_URL", "twilio_api_url",
+	    TWILIO_URL);
+	if (key && *key && secret && *secret) {
+		cr->user = key;
+		cr->pass = secret;
+	} else {
+		cr->user = cr->account;
+		cr->pass = token;
+	}
+	pub = config_pick(cfg, NULL, "SMSDESK_PUBLIC_URL", "public_url",
+	    NULL);
+	if (pub && *pub) {
+		size_t n = strlen(pub);
+
+		if (!(cr->callback = malloc(n + 8)))
+			nomem();
+		snprintf(cr->callback, n + 8, "%.*s/twilio",
+		    (int)(n && pub[n - 1] == '/' ? n - 1 : n), pub);
+	}
+	if (!need)
+		return;
+	if (!cr->account || !*cr->account)
+		diag_die(EXIT_CONFIG, "no Twilio account: set "
+		    "TWILIO_ACCOUNT_SID, or twilio_account_sid in the config");
+	if (!cr->pass || !*cr->pass)
+		diag_die(EXIT_CONFIG, "no Twilio credentials: set "
+		    "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
+		    "TWILIO_API_SECRET), or twilio_auth_token in the config");
+	if (!cr->from && !cr->service)
+		diag_die(EXIT_CONFIG, "no sender: give --from or "
+		    "--messaging-service, or set TWILIO_FROM, or from in the "
+		    "config");
+}
+
+/* All of stdin as a body, less one final newline. */
+static char *
+read_body(void)
+{
+	struct buf b = { 0 };
+	char chunk[4096];
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+		buf_add(&b, chunk, n);
+	if (ferror(stdin))
+		diag_die(EXIT_IOERR, "stdin: %s", strerror(errno));
+	if (b.len && b.p[b.len - 1] == '\n')
+		b.len--;
+	buf_addc(&b, '\0');
+	if (b.err)
+		nomem();
+	if (strlen(b.p) != b.len - 1)
+		diag_die(EXIT_DATAERR, "stdin: the body holds a NUL byte");
+	return b.p;
+}
+
+static int
+exit_code(const struct send *s)
+{
+	if (s->auth)
+		return EXIT_NOPERM;
+	if (s->nperm || s->ret == EXIT_PARTIAL)
+		return s->ret > EXIT_PARTIAL ? s->ret : EXIT_PARTIAL;
+	if (s->ret)
+		return s->ret;
+	if (s->ntemp)
+		return EXIT_TEMPFAIL;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { OPT_RECONCILE = 256 };
+	static const struct option longopts[] = {
+		{ "thread", required_argument, NULL, 'c' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "messaging-service", required_argument, NULL, 'M' },
+		{ "max-segments", required_argument, NULL, 'm' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "retries", required_argument, NULL, 'R' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "reconcile", no_argument, NULL, OPT_RECONCILE },
+		{ "template", required_argument, NULL, 'T' },
+		{ "to", required_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct send s = { .max_segments = 4, .retries = 3, .jobs = 1,
+		.json = -1, .grace = GRACE,
+		.lock = PTHREAD_MUTEX_INITIALIZER };
+	const char *dir = NULL, *from = NULL, *service = NULL, *to = NULL;
+	const char *g;
+	struct config *cfg;
+	struct errbuf e;
+	struct winsize ws;
+	int c, err, rec = 0;
+
+	diag_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "c:d:f:hj:k:M:m:nR:r:T:t:V",
+	    longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+		case 't':
+			if (to)
+				diag_die(EXIT_USAGE, "give one of --to and "
+				    "--thread");
+			to = optarg;
+			s.reply = c == 'c';
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'j':
+			s.jobs = number("--jobs", optarg, 1, 256);
+			break;
+		case 'k':
+			if (!*optarg || strchr(optarg, '/'))
+				diag_die(EXIT_USAGE, "--key: '%s' cannot be a "
+				    "key", optarg);
+			s.key = optarg;
+			break;
+		case 'M':
+			service = optarg;
+			break;
+		case 'm':
+			s.max_segments = number("--max-segments", optarg, 1,
+			    GSM_MAX_PARTS);
+			break;
+		case 'n':
+			s.dry_run = 1;
+			break;
+		case 'R':
+			s.retries = number("--retries", optarg, 0, 100);
+			break;
+		case 'r':
+			s.rate = parse_rate(optarg);
+			break;
+		case OPT_RECONCILE:
+			rec = 1;
+			break;
+		case 'T':
+			s.tmpl = optarg;
+			break;
+		case 'V':
+			printf("sms-send (smsdesk) %s\n", SMSDESK_VERSION);
+			return diag_close_stdout(0);
+		default:
+			usage(stderr, EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (from && service)
+		diag_die(EXIT_USAGE, "--from and --messaging-service exclude "
+		    "each other");
+	if (rec && (to || s.tmpl || s.dry_run || argc))
+		diag_die(EXIT_USAGE, "--reconcile takes no message");
+	if (to && s.tmpl)
+		diag_die(EXIT_USAGE, "--template fills records: it excludes "
+		    "--%s", s.reply ? "thread" : "to");
+	if (argc > (to ? 1 : 0))
+		usage(stderr, EXIT_USAGE);
+	if (from && !*from)
+		diag_die(EXIT_USAGE, "--from: empty");
+	if (service && strncmp(service, "MG", 2) != 0)
+		diag_die(EXIT_USAGE, "--messaging-service: '%s' is not an MG "
+		    "SID", service);
+
+	if (!(cfg = config_new()))
+		nomem();
+	if (config_load_default(cfg, dir ? dir : getenv("SMSDESK_INBOX"),
+	    &e) < 0)
+		diag_die(EXIT_CONFIG, "%s", e.msg);
+	s.country = config_pick(cfg, NULL, "SMSDESK_COUNTRY", "country",
+	    NULL);
+	if (s.country && *s.country && !phone_region_code(s.country))
+		diag_die(EXIT_CONFIG, "country: '%s' is not an ISO 3166 "
+		    "region", s.country);
+	s.agent = config_pick(cfg, NULL, "SMSDESK_AGENT", "agent", NULL);
+	if (s.agent && !*s.agent)
+		s.agent = NULL;
+	if ((g = getenv("SMSDESK_RECONCILE_GRACE")) && *g)
+		s.grace = number("SMSDESK_RECONCILE_GRACE", g, 0, 86400 * 30);
+	load_provider(&s, cfg, from, service, !s.dry_run);
+
+	/* The inbox: made if missing, except for a dry run. */
+	if (inbox_open(&s.ib, dir, !s.dry_run, &e) < 0) {
+		err = errno;
+		inbox_close(&s.ib);
+		if (!s.dry_run || err != ENOENT)
+			diag_die(err == ENOENT ? EXIT_NOINPUT : err == EACCES ?
+			    EXIT_NOPERM : EXIT_IOERR, "%s", e.msg);
+	} else {
+		s.have_inbox = 1;
+	}
+	s.ib.report = report;
+	if (s.json < 0)
+		s.json = !isatty(STDOUT_FILENO);
+	if (s.json && setvbuf(stdout, NULL, _IOLBF, 0) != 0)
+		diag_die(EXIT_IOERR, "stdout: %s", strerror(errno));
+	s.progress = isatty(STDERR_FILENO);
+	s.screen = s.progress && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_row > 0 ? ws.ws_row : 24;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		diag_die(EXIT_IOERR, "cannot start libcurl");
+
+	if (rec) {
+		reconcile(&s);
+	} else if (to) {
+		struct worker w;
+		char *body = argc ? strdup(argv[0]) : read_body();
+		json_t *r = json_pack("{s:s,s:s}", s.reply ? "thread" : "to",
+		    to, "body", body ? body : "");
+
+		if (!body || !r)
+			nomem();
+		if (s.key)
+			json_object_set_new(r, "key", json_string(s.key));
+		worker_init(&w, &s, 1);
+		one(&w, r, s.reply ? "--thread" : "--to");
+		worker_free(&w);
+		free(body);
+	} else {
+		s.progress = s.progress && !s.dry_run;
+		from_records(&s);
+	}
+	if (s.progress && s.done > (unsigned long)s.screen)
+		fputs("\r\033[K", stderr);
+	if (s.auth)
+		diag_warn("the provider rejected the credentials; stopped");
+	curl_global_cleanup();
+	free(s.cr.callback);
+	config_free(cfg);
+	if (s.have_inbox)
+		inbox_close(&s.ib);
+	if (s.out_errno)
+		errno = s.out_errno;
+	return diag_close_stdout(exit_code(&s));
+}

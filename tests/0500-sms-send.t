@@ -1,0 +1,305 @@
+#!/bin/sh
+# sms-send(1): messages go out through the provider, recorded in their
+# conversation, never to someone who opted out, never blindly twice.
+#
+# The provider is sms-sim on 127.0.0.1 (a random free port), killed by
+# PID on exit; credentials are in the environment only.
+. "$(dirname "$0")/lib.sh"
+
+unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER TWILIO_API_KEY \
+	TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID SMSDESK_COUNTRY
+XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
+AC=AC0500aaaaaaaaaaaaaaaaaaaaaaaaaaaa
+TOK=tok-0500
+US=+15550100000
+TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK TWILIO_FROM=$US
+export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM
+
+pids=
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+ib=$tmp/inbox
+
+# sim NAME ARG...: start sms-sim with its log in $tmp/NAME.log; sets
+# TWILIO_API_URL to it and simpid.
+sim() {
+	s_name=$1
+	shift
+	s_try=0
+	while [ "$s_try" -lt 20 ]; do
+		s_try=$((s_try + 1))
+		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+		sms-sim --listen "127.0.0.1:$port" --log "$tmp/$s_name.log" \
+		    --number "$US" "$@" >"$tmp/$s_name.out" 2>"$tmp/$s_name.err" &
+		simpid=$!
+		pids="$pids $simpid"
+		s_i=0
+		while [ "$s_i" -lt 100 ]; do
+			if grep -q 'listening on' "$tmp/$s_name.err"; then
+				TWILIO_API_URL=http://127.0.0.1:$port
+				export TWILIO_API_URL
+				return 0
+			fi
+			kill -0 "$simpid" 2>/dev/null || break
+			sleep 0.05
+			s_i=$((s_i + 1))
+		done
+		kill "$simpid" 2>/dev/null
+		wait "$simpid"
+		grep -q 'cannot listen' "$tmp/$s_name.err" || break
+	done
+	diag "sms-sim did not start:"
+	sed 's/^/# /' "$tmp/$s_name.err" >&2
+	return 1
+}
+
+# creates NAME: how many create requests sms-sim NAME received.
+creates() {
+	[ -f "$tmp/$1.log" ] || { echo 0; return; }
+	jq -s '[.[] | select(.method == "POST" and
+	    (.path | endswith("/Messages.json")))] | length' "$tmp/$1.log"
+}
+
+# --- Usage and configuration -----------------------------------------------
+
+check_exit 'a bad flag: usage error' 2 'sms-send --bogus'
+check_exit '--to and --thread together: usage error' 2 \
+	'sms-send --to +15551230001 --thread +15551230002 hi'
+check_exit '--template with --to: usage error' 2 \
+	'sms-send --to +15551230001 --template "Hi {name}"'
+check_exit 'a bad --rate: usage error' 2 'sms-send --rate fast -n </dev/null'
+check_exit 'no account: 78, before anything is queued' 78 \
+	'env -u TWILIO_ACCOUNT_SID sms-send -d "$tmp/none" --to +15551230001 hi'
+check 'and no inbox was made' '[ ! -e "$tmp/none" ]'
+check_exit 'no token: 78' 78 \
+	'env -u TWILIO_AUTH_TOKEN sms-send -d "$ib" --to +15551230001 hi'
+check_exit 'no sender: 78' 78 \
+	'env -u TWILIO_FROM sms-send -d "$ib" --to +15551230001 hi'
+check_exit 'another provider: 78' 78 \
+	'SMSDESK_PROVIDER=telnyx sms-send -d "$ib" --to +15551230001 hi'
+
+# --- Dry run ----------------------------------------------------------------
+
+sim A || { fail 'sms-sim starts'; done_testing; }
+apid=$simpid
+check '--dry-run prints encoding and segments' \
+	'sms-send -n -d "$ib" --to "+1 555 123 0001" "Gruß 😀" |
+	 jq -e ".to == \"+15551230001\" and .encoding == \"UCS-2\" and
+	     .segments == 1 and .dry_run"'
+check '--dry-run needs no credentials' \
+	'env -u TWILIO_AUTH_TOKEN sms-send -n -d "$ib" --to +15551230001 hi'
+is '--dry-run sends nothing' "$(creates A)" 0
+check '--dry-run queues nothing' '[ ! -e "$ib/msg" ]'
+
+# --- Success -----------------------------------------------------------------
+
+sms-send -d "$ib" --to +15551230001 'Your order has shipped' >"$tmp/out"
+is 'one message: exit 0' $? 0
+check 'its record: status from the provider, its sid, segments' \
+	'jq -e ".type == \"message\" and .thread == \"+15551230001\" and
+	    .direction == \"out\" and .from == \"$US\" and
+	    (.provider_id | test(\"^SM[0-9a-f]{32}$\")) and
+	    .provider == \"twilio\" and .status == \"queued\" and
+	    .segments == 1 and .encoding == \"GSM-7\"" "$tmp/out"'
+sid=$(jq -r .provider_id "$tmp/out")
+check 'the thread shows it, with the same sid' \
+	'inbox-ls -d "$ib" +15551230001 | jq -e --arg s "$sid" \
+	    "select(.provider_id == \$s) | .direction == \"out\""'
+check 'the request was form-encoded Twilio, To/From/Body' \
+	'jq -s -e --arg us "$US" "[.[] | select(.method == \"POST\")][-1].params
+	    | .To == \"+15551230001\" and .From == \$us and
+	      .Body == \"Your order has shipped\"" "$tmp/A.log"'
+check 'the outbox is empty once settled' \
+	'[ -z "$(ls "$ib/outbox")" ]'
+check 'the body comes from stdin too, less its final newline' \
+	'echo "from stdin" | sms-send -d "$ib" --thread +15551230001 |
+	 jq -e ".body == \"from stdin\" and .reply == true"'
+check 'a public URL becomes the StatusCallback' \
+	'SMSDESK_PUBLIC_URL=https://support.example.com/sms \
+	 sms-send -d "$ib" --to +15551230001 cb >/dev/null &&
+	 jq -s -e "[.[] | select(.method == \"POST\")][-1].params.StatusCallback
+	    == \"https://support.example.com/sms/twilio\"" "$tmp/A.log"'
+check 'no secret on the record or in the inbox' \
+	'! grep -r "$TOK" "$ib" "$tmp/out"'
+
+# --- Refusals before any request ------------------------------------------
+
+n0=$(creates A)
+check_exit 'an invalid number: exit 1' 1 \
+	'sms-send -d "$ib" --to 12345 hi >"$tmp/out"'
+check 'failed, invalid_recipient' \
+	'jq -e ".status == \"failed\" and .error.code == \"invalid_recipient\"" \
+	    "$tmp/out"'
+check_exit 'a body over 1,600 characters: exit 1' 1 \
+	'sms-send -d "$ib" --to +15551230001 "$(printf "%1601s" x)" >"$tmp/out"'
+check 'failed, too_long' 'jq -e ".error.code == \"too_long\"" "$tmp/out"'
+check 'more segments than --max-segments: a warning, and sent' \
+	'sms-send -d "$ib" -m 1 --to +15551230001 "$(printf "%200s" x)" \
+	    2>"$tmp/err" | jq -e ".segments == 2 and .provider_id" &&
+	 grep -q "2 segments" "$tmp/err"'
+is 'only that one reached the provider' "$(creates A)" $((n0 + 1))
+
+# An opt-out from the customer, as sms-recv stores it.
+printf '%s\n' 'MessageSid=SMstop1&From=%2B15551230009&To=%2B15550100000&Body=STOP' \
+	>"$tmp/stop.txt"
+sms-recv -d "$ib" "$tmp/stop.txt" >/dev/null
+n0=$(creates A)
+check_exit 'to an opted-out number: exit 1' 1 \
+	'sms-send -d "$ib" --to +15551230009 "Still there?" >"$tmp/out"'
+check 'failed, opted_out' 'jq -e ".error.code == \"opted_out\"" "$tmp/out"'
+is 'and no request was made' "$(creates A)" "$n0"
+
+# --- Records and templates ---------------------------------------------------
+
+printf '%s\n' \
+	'{"to":"+15551230011","name":"Ann","order":1042}' \
+	'{"thread":"+15551230012","name":"Bob"}' \
+	'{"to":"+15551230013","name":"Cy","order":"A-7"}' >"$tmp/in"
+sms-send -d "$ib" -T 'Hi {name}, order {order} shipped' <"$tmp/in" \
+	>"$tmp/out" 2>"$tmp/err"
+is 'a record with a missing field: exit 1' $? 1
+is 'the others are filled and sent' \
+	"$(jq -r 'select(.provider_id) | .body' "$tmp/out")" \
+	'Hi Ann, order 1042 shipped
+Hi Cy, order A-7 shipped'
+check 'the missing field fails that record only' \
+	'jq -s -e "map(select(.thread == \"+15551230012\"))[0] |
+	    .status == \"failed\" and .error.code == \"template\"" "$tmp/out" &&
+	 grep -q "stdin:2: template: no field .order." "$tmp/err"'
+check 'inbox-ls records answer with --template' \
+	'inbox-ls -d "$ib" | jq -c "select(.thread == \"+15551230011\")" |
+	 sms-send -d "$ib" -T "We are on it" | jq -e ".provider_id"'
+check_exit 'a bad line: exit 1, the rest sent' 1 \
+	'printf "%s\n" "{oops" "{\"to\":\"+15551230014\",\"body\":\"x\"}" |
+	 sms-send -d "$ib" | jq -e ".provider_id" && exit 1'
+
+# --- Idempotency keys ----------------------------------------------------------
+
+printf '%s\n' '{"to":"+15551230021","body":"one","key":"k-1"}' \
+	'{"to":"+15551230022","body":"two","key":"k-2"}' >"$tmp/in"
+sms-send -d "$ib" <"$tmp/in" >/dev/null
+n0=$(creates A)
+check 'a second run with the same keys exits 0' \
+	'sms-send -d "$ib" <"$tmp/in" >"$tmp/out"'
+is 'and sends nothing twice' "$(creates A)" "$n0"
+check 'it reports the messages as stored' \
+	'[ "$(jq -s "map(select(.duplicate and .provider_id)) | length" \
+	    "$tmp/out")" = 2 ]'
+kill "$apid"
+
+# --- The provider's errors -----------------------------------------------------
+
+sim O --optout +15551230031 || fail 'sms-sim starts'
+check_exit '21610 from the provider: exit 1' 1 \
+	'sms-send -d "$ib" --to +15551230031 hi >"$tmp/out"'
+check 'failed opted_out, with the provider code' \
+	'jq -e ".error.code == \"opted_out\" and .error.provider_code == 21610" \
+	    "$tmp/out"'
+n0=$(creates O)
+check_exit 'a later send is refused' 1 \
+	'sms-send -d "$ib" --to +15551230031 again >"$tmp/out"'
+is 'before any request' "$(creates O)" "$n0"
+check_exit 'credentials rejected: 77' 77 \
+	'TWILIO_AUTH_TOKEN=wrong sms-send -d "$ib" --to +15551230032 hi >"$tmp/out"'
+check 'failed, auth' 'jq -e ".error.code == \"auth\"" "$tmp/out"'
+check_exit 'and a batch stops at the first' 77 \
+	'printf "{\"to\":\"+1555123003%d\",\"body\":\"x\"}\n" 3 4 5 6 |
+	 TWILIO_AUTH_TOKEN=wrong sms-send -d "$ib" >"$tmp/out"'
+is 'after one request' "$(jq -s 'map(select(.error.code == "auth")) | length' \
+	"$tmp/out")" 1
+kill "$simpid"
+
+# 503 with Retry-After: retried, then given up as temporary.
+sim E --errors 100 --seed 5 || fail 'sms-sim starts'
+check_exit 'all 5xx: exit 75' 75 \
+	'sms-send -d "$ib" -R 2 --to +15551230041 hi >"$tmp/out"'
+check 'nothing is sent' '! jq -e "select(.status == \"sent\")" "$tmp/out"'
+check 'the 503s were retried, a 500 is not (it may have been processed)' \
+	'jq -s -e "map(.status) | . == [503,503,503] or
+	    (.[-1] == 500 and (.[:-1] | all(. == 503)))" "$tmp/E.log"'
+kill "$simpid"
+
+# Nothing listening: connection refused, retried, temporary.
+check_exit 'connection refused: exit 75' 75 \
+	'TWILIO_API_URL=http://127.0.0.1:1 sms-send -d "$ib" -R 1 \
+	    --to +15551230042 hi >"$tmp/out"'
+check 'failed transient, and settled (never sent)' \
+	'jq -e ".status == \"failed\" and .error.code == \"transient\"" \
+	    "$tmp/out"'
+
+# --- The unknown state ---------------------------------------------------------
+
+ib2=$tmp/inbox2
+sim D --drop 100 || fail 'sms-sim starts'
+check_exit 'a dropped connection: exit 75' 75 \
+	'sms-send -d "$ib2" -k drop-1 --to +15551230051 "Did this go?" >"$tmp/out"'
+check 'status unknown' 'jq -e ".status == \"unknown\"" "$tmp/out"'
+check 'it waits in the outbox' '[ -n "$(ls "$ib2/outbox")" ]'
+n0=$(creates D)
+check_exit 'a second run with the same key' 75 \
+	'sms-send -d "$ib2" -k drop-1 --to +15551230051 "Did this go?" >"$tmp/out"'
+is 'does not send it again' "$(creates D)" "$n0"
+check 'it says it is the one stored' 'jq -e ".duplicate and .status == \"unknown\"" "$tmp/out"'
+check '--reconcile settles it with the provider' \
+	'sms-send -d "$ib2" --reconcile >"$tmp/out" &&
+	 jq -e "(.provider_id | startswith(\"SM\")) and .error == null and
+	    .thread == \"+15551230051\"" "$tmp/out"'
+check 'the outbox is empty' '[ -z "$(ls "$ib2/outbox")" ]'
+is 'still one request for it' "$(creates D)" "$n0"
+check_exit 'one more, dropped' 75 \
+	'sms-send -d "$ib2" --to +15551230052 "Lost?" >/dev/null'
+kill "$simpid"
+
+# A provider that never saw it (a fresh simulator): young, it waits;
+# old enough, it is failed not_sent.
+sim N || fail 'sms-sim starts'
+check_exit '--reconcile: not at the provider, young: left alone, 75' 75 \
+	'sms-send -d "$ib2" --reconcile >"$tmp/out"'
+check 'still unknown, in the outbox' \
+	'jq -e ".status == \"unknown\"" "$tmp/out" && [ -n "$(ls "$ib2/outbox")" ]'
+check '--reconcile: not at the provider, old: failed not_sent' \
+	'SMSDESK_RECONCILE_GRACE=0 sms-send -d "$ib2" --reconcile >"$tmp/out";
+	 [ $? = 1 ] && jq -e ".status == \"failed\" and
+	    .error.code == \"not_sent\"" "$tmp/out" &&
+	 [ -z "$(ls "$ib2/outbox")" ]'
+kill "$simpid"
+
+# --- Rate ----------------------------------------------------------------------
+
+sim R || fail 'sms-sim starts'
+i=0
+: >"$tmp/in"
+while [ "$i" -lt 20 ]; do
+	printf '{"to":"+155512301%02d","body":"rate %d"}\n' "$i" "$i" >>"$tmp/in"
+	i=$((i + 1))
+done
+t0=$(date +%s.%N)
+sms-send -d "$ib" -j 4 --rate 10/s <"$tmp/in" >"$tmp/out"
+rc=$?
+t1=$(date +%s.%N)
+is '--rate 10/s over 20 messages: all sent' \
+	"$rc $(jq -s 'map(select(.provider_id)) | length' "$tmp/out")" '0 20'
+check 'in about 2 seconds' \
+	"awk 'BEGIN { d = $t1 - $t0; exit !(d > 1.8 && d < 2.6) }'"
+check 'two processes share the rate' \
+	't0=$(date +%s.%N);
+	 head -n 10 "$tmp/in" | sed s/rate/again/ | sms-send -d "$ib" -r 10/s >/dev/null &
+	 p=$!; tail -n 10 "$tmp/in" | sed s/rate/again/ | sms-send -d "$ib" -r 10/s >/dev/null;
+	 wait $p; t1=$(date +%s.%N);
+	 awk "BEGIN { d = $t1 - $t0; exit !(d > 1.8 && d < 2.6) }"'
+kill "$simpid"
+
+sim T --rate 5 || fail 'sms-sim starts'
+check '--rate above the provider'"'"'s: 429s retried, all sent' \
+	'head -n 10 "$tmp/in" | sed s/rate/throttle/ |
+	 sms-send -d "$ib" -j 4 -R 10 >"$tmp/out" &&
+	 [ "$(jq -s "map(select(.provider_id)) | length" "$tmp/out")" = 10 ]'
+check 'there were 429s' 'jq -s -e "any(.[]; .status == 429)" "$tmp/T.log"'
+kill "$simpid"
+
+# --- Output ----------------------------------------------------------------------
+
+check 'a full stdout: 74' \
+	'[ ! -w /dev/full ] || { sms-send -n --to +15551230001 hi >/dev/full;
+	 [ $? = 74 ]; }'
+
+done_testing
