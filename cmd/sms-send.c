@@ -486,64 +486,26 @@ add_param(CURL *c, struct buf *b, const char *name, const char *value)
 
 /*
  * The provider says the number opted out (21610): record that in the
- * consent ledger, so the next send is refused before any request. The
- * record is written as inbox.c writes consent records (tmp, fsync, link
- * into consent/NUMBER/, fsync), under a name that sorts after every
- * earlier one; a stopgap until the library has an inbox_consent().
+ * consent ledger, so the next send is refused before any request.
  */
 static void
 note_optout(struct send *s, const char *number, const char *our,
     const char *id)
 {
-	char rel[64], tmp[PATH_MAX], dst[PATH_MAX], name[128], at[WHEN_BUFSZ];
-	char host[64] = "localhost";
-	static unsigned counter;
-	struct timespec ts;
+	char at[WHEN_BUFSZ];
+	struct errbuf e;
 	json_t *c;
-	char *text;
-	size_t len;
-	int fd, dfd, ok;
 
 	when_format(time(NULL), at);
 	c = json_pack("{s:s,s:s,s:s,s:n,s:s,s:s?,s:s?,s:s,s:i}", "type",
 	    "consent", "number", number, "state", "out", "keyword", "at", at,
 	    "our_number", our, "message", id, "source", "provider",
 	    "provider_code", 21610);
-	if (!c || !(text = json_dumps(c, JSON_COMPACT)))
+	if (!c)
 		nomem();
+	if (inbox_consent(&s->ib, c, &e) < 0)
+		diag_warn("cannot record the opt-out: %s", e.msg);
 	json_decref(c);
-	len = strlen(text);
-	text[len++] = '\n';
-	gethostname(host, sizeof host - 1);
-	host[strcspn(host, "/")] = '\0';
-	clock_gettime(CLOCK_REALTIME, &ts);
-	pthread_mutex_lock(&s->lock);
-	snprintf(name, sizeof name, "%010lld.%09ld.P%ldQ%u.%s-s",
-	    (long long)ts.tv_sec, ts.tv_nsec, (long)getpid(), counter++,
-	    host);
-	pthread_mutex_unlock(&s->lock);
-	snprintf(rel, sizeof rel, "consent/%s", number);
-	snprintf(tmp, sizeof tmp, "tmp/%s", name);
-	snprintf(dst, sizeof dst, "%s/%s", rel, name);
-	mkdirat(s->ib.fd, "consent", 0700);
-	mkdirat(s->ib.fd, rel, 0700);
-	fd = openat(s->ib.fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600);
-	ok = fd >= 0 && write(fd, text, len) == (ssize_t)len &&
-	    fsync(fd) == 0;
-	if (fd >= 0 && close(fd) < 0)
-		ok = 0;
-	ok = ok && linkat(s->ib.fd, tmp, s->ib.fd, dst, 0) == 0;
-	unlinkat(s->ib.fd, tmp, 0);
-	if (ok && (dfd = openat(s->ib.fd, rel, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) >= 0) {
-		ok = fsync(dfd) == 0;
-		close(dfd);
-	}
-	if (!ok)
-		diag_warn("%s/%s: cannot record the opt-out: %s", s->ib.dir,
-		    dst, strerror(errno));
-	free(text);
 }
 
 /* --- Sending ----------------------------------------------------------- */

@@ -629,15 +629,17 @@ apply_message(json_t *conv, const json_t *msg)
 	}
 }
 
-static int
-record_consent(struct inbox *ib, const json_t *msg, int keyword,
-    const char *word, struct errbuf *e)
+int
+inbox_consent(struct inbox *ib, const json_t *c, struct errbuf *e)
 {
-	const char *number = record_str(msg, "thread");
+	const char *number = record_str(c, "number");
+	const char *state = record_str(c, "state");
 	char rel[64], name[NAME_MAX_LEN];
-	json_t *c;
-	int rc;
 
+	if (!valid_number(number) || !state || (strcmp(state, "out") != 0 &&
+	    strcmp(state, "in") != 0))
+		return errno = EINVAL, errf(e, "a consent record needs an "
+		    "E.164 number and a state of in or out");
 	snprintf(rel, sizeof rel, "consent/%s", number);
 	if (mkdirat(ib->fd, rel, 0700) == 0) {
 		if (sync_dir(ib, "consent", e) < 0)
@@ -645,15 +647,25 @@ record_consent(struct inbox *ib, const json_t *msg, int keyword,
 	} else if (errno != EEXIST) {
 		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 	}
+	unique_name(ib, name);
+	return put_record(ib, rel, name, c, 0, e);
+}
+
+static int
+record_consent(struct inbox *ib, const json_t *msg, int keyword,
+    const char *word, struct errbuf *e)
+{
+	json_t *c;
+	int rc;
+
 	c = json_pack("{s:s,s:s,s:s,s:s?,s:O?,s:O?,s:O?}", "type", "consent",
-	    "number", number, "state", keyword == 'o' ? "out" : "in",
-	    "keyword", word, "at", json_object_get(msg, "at"),
+	    "number", record_str(msg, "thread"), "state", keyword == 'o' ?
+	    "out" : "in", "keyword", word, "at", json_object_get(msg, "at"),
 	    "our_number", json_object_get(msg, "to"),
 	    "message", json_object_get(msg, "id"));
 	if (!c)
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
-	unique_name(ib, name);
-	rc = put_record(ib, rel, name, c, 0, e);
+	rc = inbox_consent(ib, c, e);
 	json_decref(c);
 	return rc;
 }

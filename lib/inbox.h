@@ -139,6 +139,14 @@ int inbox_status(struct inbox *ib, const char *provider,
     json_t **msg, struct errbuf *e);
 
 /*
+ * Record a consent event durably: c is a "consent" record with "number"
+ * (E.164), "state" ("out" or "in"), and what else tells its story (at,
+ * keyword, our_number, message, source). The newest one decides
+ * inbox_opted_out(). Returns 0, or -1 with e filled.
+ */
+int inbox_consent(struct inbox *ib, const json_t *c, struct errbuf *e);
+
+/*
  * Whether number has opted out (its newest consent record says so): 1
  * yes, 0 no, -1 with e filled.
  */
