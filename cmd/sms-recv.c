@@ -69,6 +69,8 @@ struct recv {
 	const char *secret;	/* the provider's signing secret */
 	char *public_url;	/* base the provider signs against */
 	struct events ev;
+	const char *help_text;	/* the answer to HELP and INFO */
+	const char *ack_text;	/* the answer to a first message, or NULL */
 	unsigned timeout;	/* idle; a request gets three times this */
 	int listening;
 	int ret;
@@ -173,12 +175,62 @@ event_writer(void *arg)
 }
 
 /*
+ * The automatic answer to a stored message, if any: the help text to
+ * HELP and INFO, the acknowledgement to the first message of a new
+ * conversation. Nothing to STOP: Twilio confirms opt-outs itself. The
+ * answer goes back in the webhook's TwiML; it is recorded in the
+ * conversation first, under a key made from the provider's message id,
+ * so a webhook delivered twice is answered once. Returns the text
+ * (malloc'd) or NULL.
+ */
+static char *
+auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
+    const struct webhook_event *ev)
+{
+	const char *text = NULL, *why = NULL;
+	struct inbox_delivery out;
+	struct errbuf e;
+	char key[160];
+	json_t *msg;
+
+	if (kw == KEYWORD_HELP)
+		text = r->help_text, why = "help";
+	else if (kw == KEYWORD_NONE && r->ack_text &&
+	    json_integer_value(json_object_get(d->conversation,
+	    "messages")) == 1)
+		text = r->ack_text, why = "ack";
+	if (!text || !*text || !ev->id)
+		return NULL;
+	snprintf(key, sizeof key, "auto-%s", ev->id);
+	msg = json_pack("{s:s,s:O,s:s,s:O?,s:O,s:s,s:s,s:s,s:s}", "type",
+	    "message", "thread", json_object_get(d->message, "thread"),
+	    "direction", "out", "from", json_object_get(d->message, "to"),
+	    "to", json_object_get(d->message, "thread"), "body", text,
+	    "status", "accepted", "auto", why, "key", key);
+	if (!msg || inbox_deliver(&r->ib, msg, 0, NULL, &out, &e) < 0) {
+		/* The customer's message is stored; only the answer is lost. */
+		diag_warn("auto-reply to %s: %s", ev->id, msg ? e.msg :
+		    strerror(ENOMEM));
+		json_decref(msg);
+		return NULL;
+	}
+	json_decref(msg);
+	if (out.duplicate) {
+		inbox_delivery_free(&out);
+		return NULL;
+	}
+	emit(r, "message.sent", "message", out.message);
+	inbox_delivery_free(&out);
+	return strdup(text);
+}
+
+/*
  * Store an inbound message. Returns 0 (stored or a known duplicate), -1
  * if it could not be stored (e filled; errno EINVAL for bad input).
  */
 static int
 store_message(struct recv *r, const struct webhook_event *ev,
-    const char *provider, const char *at, struct errbuf *e)
+    const char *provider, const char *at, char **reply, struct errbuf *e)
 {
 	char thread[PHONE_MAX];
 	struct inbox_delivery d;
@@ -219,6 +271,8 @@ store_message(struct recv *r, const struct webhook_event *ev,
 		if (d.consent)
 			emit(r, d.consent == 'o' ? "optout" : "optin",
 			    "message", d.message);
+		if (reply)
+			*reply = auto_reply(r, kw, &d, ev);
 	}
 	inbox_delivery_free(&d);
 	return 0;
@@ -241,7 +295,7 @@ store_status(struct recv *r, const struct webhook_event *ev,
 }
 
 static int
-store_event(struct recv *r, const struct webhook_event *ev,
+store_event(struct recv *r, const struct webhook_event *ev, char **reply,
     struct errbuf *e)
 {
 	char at[WHEN_BUFSZ];
@@ -249,7 +303,7 @@ store_event(struct recv *r, const struct webhook_event *ev,
 	when_format(time(NULL), at);
 	if (ev->kind == WEBHOOK_STATUS)
 		return store_status(r, ev, r->pv->name, e);
-	return store_message(r, ev, r->pv->name, at, e);
+	return store_message(r, ev, r->pv->name, at, reply, e);
 }
 
 static enum MHD_Result
@@ -338,6 +392,7 @@ handle(struct recv *r, struct MHD_Connection *conn, struct request *q,
 	struct errbuf e;
 	struct buf url = { 0 }, out = { 0 };
 	const char *ctype;
+	char *reply = NULL;
 	unsigned code;
 	size_t i;
 
@@ -369,7 +424,7 @@ handle(struct recv *r, struct MHD_Connection *conn, struct request *q,
 		code = MHD_HTTP_BAD_REQUEST;
 		goto done;
 	}
-	if (store_event(r, &ev, &e) < 0) {
+	if (store_event(r, &ev, &reply, &e) < 0) {
 		code = errno == EINVAL ? MHD_HTTP_BAD_REQUEST :
 		    MHD_HTTP_SERVICE_UNAVAILABLE;
 		goto done;
@@ -378,8 +433,8 @@ handle(struct recv *r, struct MHD_Connection *conn, struct request *q,
 	    ev.status : "message", ev.id);
 	code = MHD_HTTP_OK;
 done:
-	if (code == MHD_HTTP_OK && r->pv->reply(NULL, 0, &out, &ctype,
-	    &e) == 0)
+	if (code == MHD_HTTP_OK && r->pv->reply(reply, reply ?
+	    strlen(reply) : 0, &out, &ctype, &e) == 0)
 		*ret = answer(conn, code, out.p ? out.p : "", out.len, ctype);
 	else if (code == MHD_HTTP_OK)
 		*ret = fail(conn, code = MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -389,6 +444,7 @@ done:
 		    "forbidden\n" : code == MHD_HTTP_BAD_REQUEST ?
 		    "bad request\n" : "cannot store now, try again\n");
 	log_request(conn, q, "POST", code, e.msg);
+	free(reply);
 	form_free(&form);
 	buf_free(&url);
 	buf_free(&out);
@@ -647,7 +703,7 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 	if (ev.kind == WEBHOOK_STATUS)
 		rc = store_status(r, &ev, provider, &e);
 	else
-		rc = store_message(r, &ev, provider, at ? at : now, &e);
+		rc = store_message(r, &ev, provider, at ? at : now, NULL, &e);
 	if (rc < 0) {
 		if (errno != EINVAL)
 			diag_die(EXIT_IOERR, "%s: %s", where, e.msg);
@@ -787,6 +843,10 @@ main(int argc, char **argv)
 	if (r.secret && !*r.secret)
 		r.secret = NULL;
 	url = config_pick(cfg, url, "SMSDESK_PUBLIC_URL", "public_url", NULL);
+	r.help_text = config_pick(cfg, NULL, NULL, "help_text",
+	    "Text us here and we will answer. Msg&data rates may apply. "
+	    "Reply STOP to opt out.");
+	r.ack_text = config_pick(cfg, NULL, NULL, "ack_text", NULL);
 	if (url) {
 		size_t n = strlen(url);
 

@@ -233,10 +233,21 @@ for w in HELP info; do
 	want=$(printf '%s' "$w" | tr a-z A-Z)
 	keyword $n "$w"
 	is "$w: stored with keyword $want, no consent change" \
-		"$(cat "$tmp/kw.code"):$(jq -r .keyword "$ib/msg/+155530000$n"/*):$(nevents "$tmp/L.out" optout SMkw000000000000000000000000000$n)$(nevents "$tmp/L.out" optin SMkw000000000000000000000000000$n)" \
+		"$(cat "$tmp/kw.code"):$(jq -r 'select(.direction == "in") | .keyword' "$ib/msg/+155530000$n"/*):$(nevents "$tmp/L.out" optout SMkw000000000000000000000000000$n)$(nevents "$tmp/L.out" optin SMkw000000000000000000000000000$n)" \
 		"200:$want:00"
+	check "$w: answered with the help text in TwiML" \
+		"grep -q '<Message>.*Reply STOP to opt out.</Message>' '$tmp/resp'"
+	is "$w: the answer is recorded in the conversation" \
+		"$(jq -c 'select(.direction == "out") | [.auto, .status, .to]' "$ib/msg/+155530000$n"/*)" \
+		"[\"help\",\"accepted\",\"+155530000$n\"]"
+	keyword $n "$w"
+	is "$w again (a provider retry): no second answer" \
+		"$(cat "$tmp/kw.code"):$(grep -c '<Message>' "$tmp/resp"):$(nmsg +155530000$n)" '200:0:2'
 	n=$((n + 1))
 done
+keyword $n STOP
+is 'STOP: no answer of ours (Twilio confirms it)' "$(grep -c '<Message>' "$tmp/resp")" 0
+n=$((n + 1))
 # STOP then START from one number: both recorded, the newest decides.
 E=+15551230005
 post "$(inbound $E SMstop00000000000000000000000005 STOP)" >/dev/null
@@ -479,12 +490,30 @@ if [ -w /dev/full ]; then
 	is 'events to a full disk: exit 74' "$?" 74
 fi
 
+# --- The first-contact acknowledgement (config ack_text) ---------------------
+
+main_ib=$ib main_port=$port main_pid=$pid
+ib=$tmp/ack
+mkdir -p "$ib" && chmod 700 "$ib"
+printf 'ack_text = Thanks, an agent will answer shortly.\n' >"$ib/config"
+chmod 600 "$ib/config"
+listen ack
+post "$(inbound +15553100001 SMack00000000000000000000000000001 hello)" >/dev/null
+check 'a first message is acknowledged' "grep -q '<Message>Thanks, an agent will answer shortly.</Message>' '$tmp/resp'"
+post "$(inbound +15553100001 SMack00000000000000000000000000002 again)" >/dev/null
+is 'the second is not' "$(grep -c '<Message>' "$tmp/resp")" 0
+is 'the acknowledgement is in the thread' \
+	"$(jq -c 'select(.direction == "out") | .auto' "$ib/msg/+15553100001"/*)" '"ack"'
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+ib=$main_ib port=$main_port pid=$main_pid
+
 # --- Permissions ------------------------------------------------------------
 
 is 'every inbox directory is 0700' \
 	"$(find "$ib" "$fi" -type d ! -perm 700 | wc -l | tr -d ' '):$(find "$ib" -type d | wc -l | awk '$1 >= 9 { print "ok" }')" '0:ok'
 is 'every file in the inbox is 0600' "$(find "$ib" "$fi" -type f ! -perm 600 | wc -l | tr -d ' ')" 0
-is 'all 34 message files the listeners stored are 0600' "$(find "$ib/msg" -type f -perm 600 | wc -l | tr -d ' ')" 34
+is 'all 37 message files the listeners stored are 0600' "$(find "$ib/msg" -type f -perm 600 | wc -l | tr -d ' ')" 37
 is 'nothing left in tmp/' "$(find "$ib/tmp" "$fi/tmp" -type f | wc -l | tr -d ' ')" 0
 
 done_testing
