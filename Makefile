@@ -43,7 +43,7 @@ TOOLS = $(TOOLSRC:tests/tools/%.c=$(BUILD)/tools/%)
 
 .DELETE_ON_ERROR:
 .PHONY: all check test asan deps install uninstall clean bench bench-inbox \
-	demo
+	bench-send demo
 
 all: $(BINS)
 
@@ -93,22 +93,27 @@ deps:
 			--no-install-recommends $$missing; \
 	fi
 
-# The main job: texts come in through the webhook listener, an agent works
-# the queue. See tests/demo.sh.
+# The main job: the whole loop on the carrier simulator. See tests/demo.sh.
 demo: deps
-	$(MAKE) --no-print-directory all $(TOOLS)
-	SMSDESK_BIN=$(BUILD)/bin SMSDESK_TOOLS=$(BUILD)/tools tests/demo.sh
+	$(MAKE) --no-print-directory all
+	SMSDESK_BIN=$(BUILD)/bin tests/demo.sh
 
 # Benchmarks, one after the other so they do not disturb each other.
 bench: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/segment.sh
 	$(MAKE) --no-print-directory bench-inbox
+	$(MAKE) --no-print-directory bench-send
 
 # Deliveries per second through sms-recv --listen against the disk's plain
 # fsync rate, and inbox-ls on an inbox of 100,000 conversations.
 bench-inbox: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin \
 	SMSDESK_LIB=$(CURDIR)/$(BUILD)/libsmsdesk.a tests/bench/inbox.sh
+
+# Messages per second and peak memory of sms-send against sms-sim, next to
+# the official twilio library for Node and a curl loop; --rate held.
+bench-send: $(BINS)
+	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/send.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

@@ -1,59 +1,67 @@
 #!/bin/sh
 # demo.sh: smsdesk's main job on this machine, run by `make demo`.
 #
-# A listener takes Twilio-signed webhooks on 127.0.0.1 into a scratch
-# inbox, customers text in (signed like Twilio signs them), an agent reads
-# the queue and a thread, replies are priced with segment, and the
-# conversation is resolved. Nothing leaves the machine. (Sending goes
-# through sms-send and the carrier simulator sms-sim, in a later release.)
+# The whole contact-center loop on the local carrier simulator: sms-sim
+# plays Twilio and the customers, sms-recv takes the webhooks into a
+# scratch inbox, customers text in, an agent reads the queue and a thread,
+# answers with sms-send, the delivery report comes back, the conversation
+# is resolved. Nothing leaves the machine.
 set -eu
 bin=${SMSDESK_BIN:-build/bin}
-tools=${SMSDESK_TOOLS:-build/tools}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/smsdesk-demo.XXXXXX")
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
+pids=
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
 export SMSDESK_INBOX="$dir/inbox"
-TWILIO_AUTH_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-export TWILIO_AUTH_TOKEN
+export TWILIO_ACCOUNT_SID=AC$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+export TWILIO_AUTH_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+export TWILIO_FROM=+15550100000
 
-port=$((20000 + $$ % 20000))
-"$bin/sms-recv" --listen "127.0.0.1:$port" >"$dir/events" 2>"$dir/log" &
-pid=$!
-url=http://127.0.0.1:$port/twilio
+base=$((20000 + $$ % 20000))
+recv=127.0.0.1:$base sim=127.0.0.1:$((base + 1))
+export SMSDESK_PUBLIC_URL=http://$recv		# delivery reports come here
+export TWILIO_API_URL=http://$sim		# sms-send talks to the sim
+export SMSDESK_SIM_URL=http://$sim
+
+"$bin/sms-recv" --listen "$recv" >"$dir/events" 2>"$dir/recv.log" &
+pids="$pids $!"
+"$bin/sms-sim" --listen "$sim" --webhook "http://$recv/twilio" \
+    --number "$TWILIO_FROM" 2>"$dir/sim.log" &
+pids="$pids $!"
 i=0
-while ! curl -s -o /dev/null "$url" 2>/dev/null; do
+until grep -q listening "$dir/recv.log" 2>/dev/null &&
+    curl -s -o /dev/null "http://$sim/" 2>/dev/null; do
 	i=$((i + 1))
-	[ $i -lt 50 ] || { cat "$dir/log" >&2; exit 1; }
+	[ $i -lt 50 ] || { cat "$dir/recv.log" "$dir/sim.log" >&2; exit 1; }
 	sleep 0.1
 done
 
-# text FROM BODY [SID]: a customer texts our number (a SID seen before is
-# the provider retrying a webhook).
-text() {
-	n=$((${n:-0} + 1))
-	body="MessageSid=${3:-SMdemo$n}&From=$(printf %s "$1" | sed 's/+/%2B/')"
-	body="$body&To=%2B15550100000&Body=$(printf %s "$2" | sed 's/ /+/g')"
-	sig=$(printf %s "$body" | "$tools/twilio-sign" "$url")
-	curl -s -o /dev/null -w "  webhook from $1: HTTP %{http_code}\n" \
-	    -H "X-Twilio-Signature: $sig" --data "$body" "$url"
-}
-
-echo '== customers text in'
+echo '== customers text in (sms-sim text)'
+text() { "$bin/sms-sim" text "$1" "$2" | jq -c '{from, body, status}'; }
 text +15551230001 'Hi, is my order 1042 on its way?'
 sleep 1
 text +15551230002 'Do you open on Sundays?'
 text +15551230001 'Also can I change the address?'
-text +15551230003 STOP
-text +15551230001 'Also can I change the address?' SMdemo3 # a retry
+text +15551230003 HELP
+text +15551230004 STOP
 
 echo '== the queue, longest waiting first (inbox-ls)'
 "$bin/inbox-ls" --table
 echo '== one thread (inbox-ls +15551230001)'
 "$bin/inbox-ls" --table +15551230001
-echo '== what the reply will cost (segment)'
-"$bin/segment" --table --price 0.0079 \
-    'Hi! Order 1042 ships today – we can still change the address, just reply with it.'
-echo '== resolved (inbox-mark), and who opted out'
-"$bin/inbox-mark" --resolve +15551230002 >/dev/null
+
+reply='Hi! Order 1042 ships today - reply with the new address and we will change it.'
+echo '== what the answer costs (segment)'
+"$bin/segment" --table --price 0.0079 "$reply"
+echo '== the agent answers (sms-send --thread)'
+"$bin/sms-send" --thread +15551230001 "$reply" | jq -c '{to, status, segments, provider_id}'
+echo '== a customer who opted out is never texted (no request is made)'
+"$bin/sms-send" --to +15551230004 'Our summer sale starts today!' |
+    jq -c '{to, status, error: .error.code}' || true
+sleep 1
+echo '== the delivery report came back (inbox-ls +15551230001)'
+"$bin/inbox-ls" --table --no-mark +15551230001
+echo '== resolved (inbox-mark), and the queue after'
+"$bin/inbox-mark" --resolve +15551230001 +15551230002 >/dev/null
 "$bin/inbox-ls" --table
-grep -h '"optout"' "$dir/events" | jq -c '{event, number: .message.from, keyword: .message.keyword}'
+echo '== what happened, as events (sms-recv stdout)'
+jq -c '[.event, .message.from, .message.status, .message.body]' "$dir/events"
