@@ -804,8 +804,21 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
 
-	if ((provider && pid && ledger_find(ib, key, t, n) == 0) ||
-	    (client && ledger_find(ib, ckey, t, n) == 0)) {
+	if (client && ledger_find(ib, ckey, t, n) == 0) {
+		/*
+		 * The key is made before its message (below): a key whose
+		 * message is missing is a crash in between, not a duplicate.
+		 */
+		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
+		if ((d->message = get_record(ib, rel, NULL))) {
+			d->duplicate = 1;
+			rc = 0;
+			goto out;
+		}
+		snprintf(rel, sizeof rel, "ids/%s", ckey);
+		unlinkat(ib->fd, rel, 0);
+	}
+	if (provider && pid && ledger_find(ib, key, t, n) == 0) {
 		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
 		d->duplicate = 1;
 		if (!(d->message = get_record(ib, rel, NULL)))
@@ -852,6 +865,25 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if (!(conv = load_conversation(ib, thread, record_str(msg, "at"), e)))
 		goto out;
 	apply_message(conv, msg);
+	if (outbound_pending(msg) || client) {
+		/*
+		 * A message about to be sent: its place in outbox/ and its
+		 * client key go on disk first, pointing at the name it is
+		 * about to get. A crash before the message is stored leaves
+		 * links to nothing, which inbox_outbox() and the key check
+		 * above clear away; a crash after leaves a message that a
+		 * resumed run finds by its key and --reconcile by outbox/,
+		 * so it is never lost and never sent again blindly.
+		 */
+		char to[PATH_MAX];
+
+		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
+		if (outbound_pending(msg) &&
+		    link_entry(ib, "outbox", name, to, e) < 0)
+			goto out;
+		if (client && link_entry(ib, "ids", ckey, to, e) < 0)
+			goto out;
+	}
 
 	/* Write both, sync both, name both, sync the directories. */
 	if (stage(ib, msg, &sm, e) < 0 || stage(ib, conv, &sc, e) < 0 ||
@@ -868,21 +900,6 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		goto out;
 	if (is_resolved(conv) && work_leave(ib, thread, e) < 0)
 		goto out;
-	if (outbound_pending(msg) || client) {
-		/*
-		 * A message about to be sent: its client key and its place in
-		 * outbox/ must be on disk before the provider hears of it, or
-		 * a crash could make a resumed run send it again blindly.
-		 */
-		char to[PATH_MAX];
-
-		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
-		if (client && link_entry(ib, "ids", ckey, to, e) < 0)
-			goto out;
-		if (outbound_pending(msg) &&
-		    link_entry(ib, "outbox", name, to, e) < 0)
-			goto out;
-	}
 
 	if (provider && pid) {
 		/*
@@ -1325,8 +1342,19 @@ inbox_outbox(struct inbox *ib, struct errbuf *e)
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(rel, sizeof rel, "outbox/%s", names[i]);
-		if ((m = get_record(ib, rel, NULL)))
+		m = get_record(ib, rel, NULL);
+		if (m && outbound_pending(m)) {
 			json_array_append_new(out, m);
+			continue;
+		}
+		/*
+		 * A link to nothing (a crash before the message was stored:
+		 * it was never sent), or to a message settled by a run that
+		 * died before it could take it out: either way, done.
+		 */
+		if (m || errno == ENOENT)
+			unlinkat(ib->fd, rel, 0);
+		json_decref(m);
 	}
 	free_names(names, n);
 	return out;
