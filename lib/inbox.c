@@ -314,13 +314,25 @@ put_record(struct inbox *ib, const char *dir, const char *name,
 	return sync_dir(ib, dir, e);
 }
 
-/* Move a file that does not parse to quarantine/, and say so. */
+/*
+ * Move a file that does not parse (bad: what was read) to quarantine/,
+ * and say so; unless rel is no longer the file that was read, because a
+ * writer has just replaced it with a good record. (Readers do not take
+ * the thread's lock, so a replacement between this check and the move is
+ * still possible; it is rare, and a lock here would deadlock the writers
+ * that read under it.)
+ */
 static void
-quarantine(struct inbox *ib, const char *rel, const char *why)
+quarantine(struct inbox *ib, const char *rel, const char *why,
+    const struct stat *bad)
 {
 	char dst[PATH_MAX], name[NAME_MAX_LEN], msg[PATH_MAX + 300];
 	const char *base = strrchr(rel, '/');
+	struct stat now;
 
+	if (fstatat(ib->fd, rel, &now, 0) < 0 || now.st_ino != bad->st_ino ||
+	    now.st_dev != bad->st_dev)
+		return;
 	unique_name(ib, name);
 	snprintf(dst, sizeof dst, "quarantine/%s_%s", name,
 	    base ? base + 1 : rel);
@@ -345,11 +357,19 @@ get_record(struct inbox *ib, const char *rel, struct errbuf *e)
 {
 	char buf[8192], *big = NULL, *p = buf;
 	size_t len = 0, cap = sizeof buf;
+	struct stat st, now;
 	struct errbuf pe;
+	int tries = 0, fd;
 	json_t *j;
 	ssize_t n;
-	int fd = openat(ib->fd, rel, O_RDONLY | O_CLOEXEC);
 
+again:
+	big = NULL, p = buf, len = 0, cap = sizeof buf;
+	if ((fd = openat(ib->fd, rel, O_RDONLY | O_CLOEXEC)) >= 0 &&
+	    fstat(fd, &st) < 0) {
+		close(fd);
+		fd = -1;
+	}
 	if (fd < 0) {
 		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 		return NULL;
@@ -403,8 +423,11 @@ get_record(struct inbox *ib, const char *rel, struct errbuf *e)
 		j = record_parse(p, len - 1, &pe);
 	}
 	free(big);
+	if (!j && ++tries < 3 && fstatat(ib->fd, rel, &now, 0) == 0 &&
+	    (now.st_ino != st.st_ino || now.st_dev != st.st_dev))
+		goto again;	/* replaced while we read: not what was bad */
 	if (!j) {
-		quarantine(ib, rel, pe.msg);
+		quarantine(ib, rel, pe.msg, &st);
 		errno = EBADMSG;
 		errf(e, "%s/%s: %s", ib->dir, rel, pe.msg);
 	}
