@@ -629,14 +629,21 @@ list(struct ls *l)
 	json_decref(convs);
 }
 
+/*
+ * Mark read what was shown: arg is the unread count before the thread
+ * was read, so a text that came in meanwhile stays unread.
+ */
 static int
 mark_read(json_t *conv, void *arg, struct errbuf *e)
 {
-	(void)arg;
-	if (json_integer_value(json_object_get(conv, "unread")) == 0)
+	json_int_t seen = *(json_int_t *)arg;
+	json_int_t now = json_integer_value(json_object_get(conv, "unread"));
+	json_int_t left = now > seen ? now - seen : 0;
+
+	if (now == left)
 		return 1;
-	if (json_object_set_new(conv, "unread", json_integer(0)) < 0)
-		return errf(e, "%s", strerror(ENOMEM));
+	if (json_object_set_new(conv, "unread", json_integer(left)) < 0)
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	return 0;
 }
 
@@ -669,10 +676,15 @@ show_thread(struct ls *l, const char *arg)
 	struct mrow *m = NULL;
 	size_t n = 0, cap = 0, skip = 0;
 	struct errbuf e;
-	json_t *t;
+	json_int_t unread = 0;
+	json_t *t, *c;
 	int err;
 
 	number_of(l, arg, num);
+	if ((c = inbox_conversation(&l->ib, num, NULL))) {
+		unread = json_integer_value(json_object_get(c, "unread"));
+		json_decref(c);
+	}
 	if (!(t = inbox_thread(&l->ib, num, &e))) {
 		if ((err = errno) != ENOENT)
 			diag_die(failure_code(err), "%s", e.msg);
@@ -689,7 +701,8 @@ show_thread(struct ls *l, const char *arg)
 	/* Only what reached its reader counts as read. */
 	if (!l->mark || fflush(stdout) != 0 || ferror(stdout))
 		return;
-	if (inbox_update(&l->ib, num, mark_read, NULL, NULL, &e) < 0) {
+	if (unread > 0 &&
+	    inbox_update(&l->ib, num, mark_read, &unread, NULL, &e) < 0) {
 		err = errno;
 		diag_warn("%s", e.msg);
 		note(l, failure_code(err));
