@@ -35,6 +35,7 @@
 #include "config.h"
 #include "diag.h"
 #include "form.h"
+#include "httpd.h"
 #include "inbox.h"
 #include "keyword.h"
 #include "phone.h"
@@ -74,15 +75,6 @@ struct recv {
 	unsigned timeout;	/* idle; a request gets three times this */
 	int listening;
 	int ret;
-};
-
-/* One HTTP request being read. */
-struct request {
-	char *uri;		/* as sent: path and query */
-	struct buf body;
-	int too_big;
-	int seen;		/* the handler ran once: headers are in */
-	struct timespec start;
 };
 
 static void
@@ -332,58 +324,19 @@ fail(struct MHD_Connection *conn, unsigned code, const char *msg)
 	return answer(conn, code, msg, strlen(msg), "text/plain");
 }
 
-/* Seconds since the request line came. */
-static double
-elapsed(const struct request *q)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - q->start.tv_sec) +
-	    (double)(now.tv_nsec - q->start.tv_nsec) / 1e9;
-}
-
 static void
-log_request(struct MHD_Connection *conn, struct request *q,
+log_request(struct MHD_Connection *conn, const struct httpd_request *q,
     const char *method, unsigned code, const char *what)
 {
-	const union MHD_ConnectionInfo *ci;
-	char addr[INET6_ADDRSTRLEN] = "?", uri[256];
-	size_t i, n = 0;
-	double ms;
+	char line[512];
 
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)
-			    (const void *)sa)->sin_addr, addr, sizeof addr);
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
-			    (const void *)sa)->sin6_addr, addr, sizeof addr);
-	}
-	ms = elapsed(q) * 1e3;
-	/* The URI comes before any check: no escape sequences to a tty. */
-	for (i = 0; q->uri[i] && i < sizeof uri - 5; i++) {
-		unsigned char c = (unsigned char)q->uri[i];
-
-		if (c < 0x20 || c == 0x7F)
-			n += (size_t)snprintf(uri + n, sizeof uri - n,
-			    "\\x%02X", c);
-		else
-			uri[n++] = (char)c;
-		if (n >= sizeof uri - 5)
-			break;
-	}
-	uri[n] = '\0';
-	fprintf(stderr, "%s: %s %s %s %u %.1fms %s\n", diag_prog(), addr,
-	    method, uri, code, ms, what);
+	httpd_log_line(conn, q, method, code, what, line, sizeof line);
+	fprintf(stderr, "%s: %s\n", diag_prog(), line);
 }
 
 /* Handle a whole request; returns the HTTP status it answered with. */
 static unsigned
-handle(struct recv *r, struct MHD_Connection *conn, struct request *q,
+handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
     enum MHD_Result *ret)
 {
 	struct webhook_request rq = { .method = "POST" };
@@ -451,44 +404,13 @@ done:
 	return code;
 }
 
-static void *
-on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-	struct request *q = calloc(1, sizeof *q);
-
-	(void)cls;
-	(void)conn;
-	if (q) {
-		q->uri = strdup(uri);
-		clock_gettime(CLOCK_MONOTONIC, &q->start);
-	}
-	return q;
-}
-
-static void
-on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
-    enum MHD_RequestTerminationCode toe)
-{
-	struct request *q = *req_cls;
-
-	(void)cls;
-	(void)conn;
-	(void)toe;
-	if (q) {
-		free(q->uri);
-		buf_free(&q->body);
-		free(q);
-	}
-	*req_cls = NULL;
-}
-
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *path,
     const char *method, const char *version, const char *data,
     size_t *size, void **req_cls)
 {
 	struct recv *r = cls;
-	struct request *q = *req_cls;
+	struct httpd_request *q = *req_cls;
 	enum MHD_Result ret = MHD_NO;
 	char want[64];
 
@@ -513,7 +435,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 		return MHD_YES;
 	}
 	if (*size > 0) {
-		if (elapsed(q) > r->timeout * 3) {
+		if (httpd_elapsed(q) > r->timeout * 3) {
 			/*
 			 * Trickling within the idle timeout: a time limit too.
 			 * libmicrohttpd 0.9.75 cannot answer in the middle of
@@ -546,7 +468,7 @@ on_headers(void *cls, struct MHD_Connection *conn, const char *path,
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
-	struct request *q = *req_cls;
+	struct httpd_request *q = *req_cls;
 
 	if (q && !q->seen && !q->too_big && cl &&
 	    strtoull(cl, NULL, 10) > MAX_BODY) {
@@ -621,8 +543,8 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    MHD_OPTION_URI_LOG_CALLBACK, httpd_on_uri, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, httpd_on_done, NULL,
 	    MHD_OPTION_END);
 	if (!d)
 		diag_die(EXIT_IOERR, "--listen %s:%u: cannot listen: %s",

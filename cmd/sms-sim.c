@@ -47,6 +47,7 @@
 #include "config.h"
 #include "diag.h"
 #include "form.h"
+#include "httpd.h"
 #include "gsm.h"
 #include "phone.h"
 #include "provider.h"
@@ -136,15 +137,6 @@ struct sim {
 
 	pthread_mutex_t log_lock;
 	int log_failed;
-};
-
-/* One HTTP request being read. */
-struct request {
-	char *uri;		/* as sent: path and query */
-	struct buf body;
-	int too_big;
-	int seen;
-	struct timespec start;
 };
 
 /* What to answer, and what to log about it. */
@@ -1700,38 +1692,14 @@ log_record(struct sim *s, const char *method, const char *path,
 	json_decref(rec);
 }
 
-static double
-elapsed(const struct request *q)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - q->start.tv_sec) +
-	    (double)(now.tv_nsec - q->start.tv_nsec) / 1e9;
-}
-
 static void
-log_request(struct MHD_Connection *conn, const struct request *q,
+log_request(struct MHD_Connection *conn, const struct httpd_request *q,
     const char *method, unsigned code, const char *what)
 {
-	const union MHD_ConnectionInfo *ci;
-	char addr[INET6_ADDRSTRLEN] = "?", st[16] = "dropped";
+	char line[512];
 
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)
-			    (const void *)sa)->sin_addr, addr, sizeof addr);
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
-			    (const void *)sa)->sin6_addr, addr, sizeof addr);
-	}
-	if (code)
-		snprintf(st, sizeof st, "%u", code);
-	fprintf(stderr, "%s: %s %s %s %s %.1fms %s\n", diag_prog(), addr,
-	    method, q->uri, st, elapsed(q) * 1e3, what);
+	httpd_log_line(conn, q, method, code, what, line, sizeof line);
+	fprintf(stderr, "%s: %s\n", diag_prog(), line);
 }
 
 /* --- HTTP ---------------------------------------------------------- */
@@ -1761,7 +1729,7 @@ queue(struct MHD_Connection *conn, const struct answer *a)
 
 /* Handle a whole request: route it, wait out --latency, log, answer. */
 static enum MHD_Result
-handle(struct sim *s, struct MHD_Connection *conn, struct request *q,
+handle(struct sim *s, struct MHD_Connection *conn, struct httpd_request *q,
     const char *method)
 {
 	struct answer a = { .auth = -1 };
@@ -1801,43 +1769,12 @@ handle(struct sim *s, struct MHD_Connection *conn, struct request *q,
 	return ret;
 }
 
-static void *
-on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-	struct request *q = calloc(1, sizeof *q);
-
-	(void)cls;
-	(void)conn;
-	if (q) {
-		q->uri = strdup(uri);
-		clock_gettime(CLOCK_MONOTONIC, &q->start);
-	}
-	return q;
-}
-
-static void
-on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
-    enum MHD_RequestTerminationCode toe)
-{
-	struct request *q = *req_cls;
-
-	(void)cls;
-	(void)conn;
-	(void)toe;
-	if (q) {
-		free(q->uri);
-		buf_free(&q->body);
-		free(q);
-	}
-	*req_cls = NULL;
-}
-
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *data,
     size_t *size, void **req_cls)
 {
-	struct request *q = *req_cls;
+	struct httpd_request *q = *req_cls;
 	struct answer a = { .auth = -1 };
 	enum MHD_Result ret;
 
@@ -1923,8 +1860,8 @@ serve(struct sim *s, const char *listen_arg)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    MHD_OPTION_URI_LOG_CALLBACK, httpd_on_uri, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, httpd_on_done, NULL,
 	    MHD_OPTION_END);
 	if (!d)
 		diag_die(EXIT_IOERR, "--listen %s:%u: cannot listen: %s",
