@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,12 +316,70 @@ put_record(struct inbox *ib, const char *dir, const char *name,
 }
 
 /*
+ * The locks the calling thread holds. flock(2) locks belong to open
+ * files, not to processes, so a thread that asked again for a lock it
+ * holds would wait for itself: quarantine() looks here first.
+ */
+#define HELD_MAX 4
+
+static _Thread_local struct held {
+	const struct inbox *ib;
+	int fd;
+	char name[NAME_MAX_LEN];
+} held[HELD_MAX];
+static _Thread_local int nheld;
+
+/* Whether this thread holds the lock name of ib (name NULL: any of ib). */
+static int
+holds(const struct inbox *ib, const char *name)
+{
+	int i;
+
+	for (i = 0; i < nheld; i++)
+		if (held[i].ib == ib && (!name ||
+		    strcmp(held[i].name, name) == 0))
+			return 1;
+	return 0;
+}
+
+static int lock_thread(struct inbox *, const char *, struct errbuf *);
+static void unlock(int);
+
+/*
+ * The lock that guards the file rel, written into name: the thread's for
+ * conv/THREAD and msg/THREAD/..., the key's for status/KEY; 0 if the file
+ * has one, -1 if not.
+ */
+static int
+guard_of(const char *rel, char name[NAME_MAX_LEN])
+{
+	const char *p = NULL, *end;
+
+	if (strncmp(rel, "conv/", 5) == 0)
+		p = rel + 5;
+	else if (strncmp(rel, "msg/", 4) == 0)
+		p = rel + 4;
+	else if (strncmp(rel, "status/", 7) == 0)
+		p = rel + 7;
+	if (!p)
+		return -1;
+	end = strchr(p, '/');
+	if ((size_t)(end ? end - p : (ptrdiff_t)strlen(p)) >= NAME_MAX_LEN)
+		return -1;
+	snprintf(name, NAME_MAX_LEN, "%.*s", (int)(end ? end - p :
+	    (ptrdiff_t)strlen(p)), p);
+	return 0;
+}
+
+/*
  * Move a file that does not parse (bad: what was read) to quarantine/,
  * and say so; unless rel is no longer the file that was read, because a
- * writer has just replaced it with a good record. (Readers do not take
- * the thread's lock, so a replacement between this check and the move is
- * still possible; it is rare, and a lock here would deadlock the writers
- * that read under it.)
+ * writer has just replaced it with a good record. Writers replace files
+ * only under the lock that guards them, so the check and the move are
+ * made under that lock: taken here, unless this thread holds it already
+ * (a writer reading under it) or holds another lock of the inbox (taking
+ * a second one could invert the order in which writers take them; then
+ * the check and the move are as close together as they can be).
  */
 static void
 quarantine(struct inbox *ib, const char *rel, const char *why,
@@ -329,10 +388,17 @@ quarantine(struct inbox *ib, const char *rel, const char *why,
 	char dst[PATH_MAX], name[NAME_MAX_LEN], msg[PATH_MAX + 300];
 	const char *base = strrchr(rel, '/');
 	struct stat now;
+	int lk = -1;
 
+	if (guard_of(rel, name) == 0 && !holds(ib, name) && !holds(ib, NULL))
+		lk = lock_thread(ib, name, NULL);
 	if (fstatat(ib->fd, rel, &now, 0) < 0 || now.st_ino != bad->st_ino ||
-	    now.st_dev != bad->st_dev)
+	    now.st_dev != bad->st_dev) {
+		unlock(lk);
 		return;
+	}
+	if (ib->quarantining)
+		ib->quarantining(ib->report_arg, rel);
 	unique_name(ib, name);
 	snprintf(dst, sizeof dst, "quarantine/%s_%s", name,
 	    base ? base + 1 : rel);
@@ -344,6 +410,7 @@ quarantine(struct inbox *ib, const char *rel, const char *why,
 		snprintf(msg, sizeof msg, "%s/%s: %s; could not move it "
 		    "aside: %s", ib->dir, rel, why, strerror(errno));
 	}
+	unlock(lk);
 	if (ib->report)
 		ib->report(ib->report_arg, msg);
 }
@@ -437,25 +504,51 @@ again:
 /*
  * Take the lock named name (a thread, or a ledger key for the delivery
  * reports parked under it; a thread is always taken first). Returns the
- * fd to close, or -1.
+ * fd to give to unlock(), or -1.
  */
 static int
-lock_thread(struct inbox *ib, const char *thread, struct errbuf *e)
+lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 {
 	char rel[NAME_MAX_LEN + 8];
 	int fd;
 
-	snprintf(rel, sizeof rel, "lock/%s", thread);
+	if (nheld == HELD_MAX)
+		return errno = EDEADLK, errf(e, "lock/%s: too many locks held",
+		    name);
+	snprintf(rel, sizeof rel, "lock/%s", name);
 	fd = openat(ib->fd, rel, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR) {
+			int saved = errno;
+
 			close(fd);
+			errno = saved;
 			return errf(e, "%s/%s: flock: %s", ib->dir, rel,
 			    strerror(errno));
 		}
+	held[nheld].ib = ib;
+	held[nheld].fd = fd;
+	snprintf(held[nheld].name, sizeof held[nheld].name, "%s", name);
+	nheld++;
 	return fd;
+}
+
+/* Give up a lock lock_thread() took (fd -1: none). */
+static void
+unlock(int fd)
+{
+	int i;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < nheld; i++)
+		if (held[i].fd == fd) {
+			held[i] = held[--nheld];
+			break;
+		}
+	close(fd);
 }
 
 /* Append s to out at *n, bytes outside [A-Za-z0-9_] (and '-' where
@@ -699,14 +792,24 @@ advance(json_t *msg, const char *status, const char *error_code,
     const char *at)
 {
 	const char *old = record_str(msg, "status");
+	json_t *pcode;
+	char *end;
+	long long n;
 
 	if (old && provider_status_rank(status) <= provider_status_rank(old))
 		return 0;
 	set_str(msg, "status", status);
 	set_str(msg, "status_at", at);
-	if (error_code && *error_code)
-		json_object_set_new(msg, "error", json_pack("{s:s,s:s}",
-		    "code", status, "provider_code", error_code));
+	if (error_code && *error_code) {
+		/* The provider's code as a number when it is one. */
+		errno = 0;
+		n = strtoll(error_code, &end, 10);
+		pcode = errno || *end || n <= 0 ? json_string(error_code) :
+		    json_integer(n);
+		json_object_set_new(msg, "error", json_pack("{s:s,s:o}",
+		    "code", provider_error_class(record_str(msg, "provider"),
+		    0, error_code), "provider_code", pcode));
+	}
 	return 1;
 }
 
@@ -798,7 +901,7 @@ apply_parked(struct inbox *ib, const char *key, const char *thread,
 		if (rc == 0)
 			unlinkat(ib->fd, rel, 0);
 	}
-	close(lk);
+	unlock(lk);
 	return rc;
 }
 
@@ -947,7 +1050,7 @@ out:
 	stage_drop(ib, &sm);
 	stage_drop(ib, &sc);
 	json_decref(conv);
-	close(lk);
+	unlock(lk);
 	return rc;
 }
 
@@ -1015,7 +1118,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 		*out = json_incref(msg);
 out:
 	json_decref(msg);
-	close(lk);
+	unlock(lk);
 	return rc;
 }
 
@@ -1056,7 +1159,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		if (errno != ENOENT) {
 			errf(e, "%s/ids/%s: %s", ib->dir, key,
 			    strerror(errno));
-			close(lk);
+			unlock(lk);
 			return -1;
 		}
 		snprintf(rel, sizeof rel, "status/%s", key);
@@ -1073,10 +1176,10 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 				rc = -1;
 		}
 		json_decref(park);
-		close(lk);
+		unlock(lk);
 		return rc;
 	}
-	close(lk);
+	unlock(lk);
 	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
 	rc = -1;
@@ -1095,7 +1198,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		*out = json_incref(msg);
 out:
 	json_decref(msg);
-	close(lk);
+	unlock(lk);
 	return rc;
 }
 
@@ -1230,7 +1333,7 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
 	if (!(conv = load_conversation(ib, thread, at, e))) {
-		close(lk);
+		unlock(lk);
 		return -1;
 	}
 	rc = fn(conv, arg, e);
@@ -1239,7 +1342,7 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 	if (rc >= 0 && after)
 		*after = json_incref(conv);
 	json_decref(conv);
-	close(lk);
+	unlock(lk);
 	return rc;
 }
 

@@ -63,6 +63,11 @@ struct inbox {
 	char host[64];		/* as maildir makes them */
 	void (*report)(void *arg, const char *msg);
 	void *report_arg;
+	/*
+	 * For tests: called when a corrupt file has been found still in
+	 * place, just before it is moved to quarantine/ (under its lock).
+	 */
+	void (*quarantining)(void *arg, const char *rel);
 };
 
 /* conversation status */

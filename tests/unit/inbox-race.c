@@ -1,17 +1,21 @@
 /*
  * inbox-race.c: delivery reports racing each other and the message they
- * are about, from threads as sms-recv runs them: none may be lost.
+ * are about, from threads as sms-recv runs them: none may be lost. And a
+ * reader that finds a corrupt conversation racing a writer that replaces
+ * it: the reader must never quarantine the writer's good record.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "inbox.h"
 #include "record.h"
 #include "tap.h"
 
 #define TRIALS 150
+#define CORRUPT_TRIALS 10
 
 struct job {
 	struct inbox *ib;
@@ -53,6 +57,97 @@ sent(void *arg)
 	return NULL;
 }
 
+static void *
+reader(void *arg)
+{
+	struct job *j = arg;
+	struct errbuf e;
+
+	json_decref(inbox_conversation(j->ib, "+15551234567", &e));
+	return NULL;
+}
+
+static int
+mark(json_t *conv, void *arg, struct errbuf *e)
+{
+	(void)e;
+	json_object_set_new(conv, "mark", json_string(arg));
+	return 0;
+}
+
+static pthread_mutex_t wmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wcv = PTHREAD_COND_INITIALIZER;
+static int written;
+
+static void *
+writer(void *arg)
+{
+	struct job *j = arg;
+	struct errbuf e;
+
+	inbox_update(j->ib, "+15551234567", mark, (void *)j->id, NULL, &e);
+	pthread_mutex_lock(&wmu);
+	written = 1;
+	pthread_cond_broadcast(&wcv);
+	pthread_mutex_unlock(&wmu);
+	return NULL;
+}
+
+/*
+ * The reader has found the corrupt file still there and is about to move
+ * it: the writer gets its chance here, up to 200 ms. Under the lock it
+ * must wait; without it, it would replace the file, and the reader would
+ * move the good record aside.
+ */
+static void
+in_between(void *arg, const char *rel)
+{
+	struct timespec until;
+
+	(void)arg;
+	(void)rel;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 200000000;
+	if (until.tv_nsec >= 1000000000)
+		until.tv_sec++, until.tv_nsec -= 1000000000;
+	pthread_mutex_lock(&wmu);
+	while (!written && pthread_cond_timedwait(&wcv, &wmu, &until) == 0)
+		;
+	pthread_mutex_unlock(&wmu);
+}
+
+/* Corrupt the conversation, then race a reader against an update. */
+static int
+corrupt_race(struct inbox *ib, const char *dir, int t)
+{
+	char path[600], id[32];
+	struct job j = { ib, NULL, NULL, NULL, id };
+	pthread_t a, b;
+	struct errbuf e;
+	json_t *c;
+	FILE *f;
+	int lost;
+
+	snprintf(id, sizeof id, "m%d", t);
+	snprintf(path, sizeof path, "%s/conv/+15551234567", dir);
+	if (!(f = fopen(path, "w")))
+		return 1;
+	fputs("{\"type\":\"conversation\",\"thre", f);
+	fclose(f);
+	written = 0;
+	ib->quarantining = in_between;
+	pthread_create(&a, NULL, reader, &j);
+	pthread_create(&b, NULL, writer, &j);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	ib->quarantining = NULL;
+	c = inbox_conversation(ib, "+15551234567", &e);
+	lost = !c || !record_str(c, "mark") ||
+	    strcmp(record_str(c, "mark"), id) != 0;
+	json_decref(c);
+	return lost;
+}
+
 static const char *
 status_of(struct inbox *ib, const char *id)
 {
@@ -75,7 +170,7 @@ main(void)
 	char dir[] = "/tmp/smsdesk-race-XXXXXX", path[600], sid[32], id[32];
 	struct inbox ib;
 	struct errbuf e;
-	int lost_parked = 0, lost_deliver = 0, lost_sent = 0;
+	int lost_parked = 0, lost_deliver = 0, lost_sent = 0, lost_update = 0;
 
 	if (!mkdtemp(dir) || inbox_open(&ib, dir, 1, &e) < 0)
 		return 1;
@@ -130,12 +225,17 @@ main(void)
 		pthread_join(c, NULL);
 		lost_sent += strcmp(status_of(&ib, id), "delivered") != 0;
 	}
+	for (int t = 0; t < CORRUPT_TRIALS; t++)
+		lost_update += corrupt_race(&ib, dir, t);
 	is_int(lost_parked, 0, "two reports racing to park: the later one "
 	    "never lost (%d trials)", TRIALS);
 	is_int(lost_deliver, 0, "a report racing its message's delivery: "
 	    "never lost (%d trials)", TRIALS);
 	is_int(lost_sent, 0, "a report racing inbox_sent(): never lost "
 	    "(%d trials)", TRIALS);
+	is_int(lost_update, 0, "a reader quarantining a corrupt conversation "
+	    "never takes the update that replaced it (%d trials)",
+	    CORRUPT_TRIALS);
 	inbox_close(&ib);
 	snprintf(path, sizeof path, "rm -rf %s", dir);
 	if (system(path) != 0)
