@@ -418,10 +418,56 @@ twilio_reply(const char *text, size_t len, struct buf *out,
 	return 0;
 }
 
+/*
+ * Twilio's error codes by class (providers.md section 3): the API's 2xxxx
+ * and the delivery reports' 3xxxx. Whatever is not listed is permanent,
+ * or transient for a 5xx answer.
+ */
+static const char *
+twilio_error_class(long http, const char *code)
+{
+	static const struct {
+		long code;
+		const char *class;
+	} known[] = {
+		{ 20003, "auth" },		/* authentication failed */
+		{ 20429, "throttled" },		/* too many requests */
+		{ 21211, "invalid_recipient" },	/* invalid To number */
+		{ 21604, "invalid_recipient" },	/* To is required */
+		{ 21610, "opted_out" },		/* recipient replied STOP */
+		{ 21614, "invalid_recipient" },	/* To is not a mobile number */
+		{ 30001, "throttled" },		/* queue overflow */
+		{ 30003, "transient" },		/* handset unreachable */
+		{ 30005, "invalid_recipient" },	/* unknown handset */
+		{ 30006, "invalid_recipient" },	/* landline, or no carrier */
+	};
+	char *end;
+	long n = 0;
+	size_t i;
+
+	if (code && *code) {
+		errno = 0;
+		n = strtol(code, &end, 10);
+		if (errno || *end)
+			n = 0;
+	}
+	for (i = 0; n && i < sizeof known / sizeof *known; i++)
+		if (known[i].code == n)
+			return known[i].class;
+	if (http == 401)
+		return "auth";
+	if (http == 429)
+		return "throttled";
+	if (http >= 500)
+		return "transient";
+	return "permanent";
+}
+
 const struct provider provider_twilio = {
 	.name = "twilio",
 	.sig_headers = { "X-Twilio-Signature", NULL },
 	.verify = twilio_verify,
 	.parse = twilio_parse,
 	.reply = twilio_reply,
+	.error_class = twilio_error_class,
 };

@@ -19,3 +19,11 @@ provider_find(const char *name)
 			return providers[i];
 	return NULL;
 }
+
+const char *
+provider_error_class(const char *name, long http, const char *code)
+{
+	const struct provider *p = provider_find(name);
+
+	return p && p->error_class ? p->error_class(http, code) : "permanent";
+}

@@ -98,12 +98,27 @@ struct provider {
 	 */
 	int (*reply)(const char *text, size_t len, struct buf *out,
 	    const char **content_type, struct errbuf *e);
+	/*
+	 * The class of an error, in DESIGN.md's taxonomy: "auth",
+	 * "invalid_recipient", "opted_out", "throttled", "transient",
+	 * "permanent". http is the HTTP status of an API answer (0 for a
+	 * delivery report); code is the provider's error code as text, or
+	 * NULL.
+	 */
+	const char *(*error_class)(long http, const char *code);
 };
 
 extern const struct provider provider_twilio;
 
 /* The provider called name ("twilio"), or NULL if there is none. */
 const struct provider *provider_find(const char *name);
+
+/*
+ * The taxonomy class of an error from the provider called name (see
+ * error_class above): "permanent" for a provider that is not known.
+ */
+const char *provider_error_class(const char *name, long http,
+    const char *code);
 
 /*
  * Where status stands in a message's life, so that a late or repeated

@@ -148,8 +148,11 @@ main(void)
 	inbox_deliver(&ib, m, 0, NULL, &d, &e);
 	is_str(record_str(d.message, "status"), "undelivered",
 	    "a parked report applies when the message arrives");
-	is_str(json_string_value(json_object_get(json_object_get(d.message,
-	    "error"), "provider_code")), "30003", "with its error code");
+	is_int((int)json_integer_value(json_object_get(json_object_get(
+	    d.message, "error"), "provider_code")), 30003,
+	    "with its error code");
+	is_str(record_str(json_object_get(d.message, "error"), "code"),
+	    "transient", "classed in the taxonomy (30003: unreachable)");
 	ok(!exists(&ib, "status/twilio-SM9"), "and leaves status/");
 	inbox_delivery_free(&d);
 	json_decref(m);
