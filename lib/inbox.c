@@ -89,19 +89,42 @@ static int
 make_dirs(const char *path)
 {
 	char buf[PATH_MAX], *p;
+	int end;
 
 	if (strlen(path) >= sizeof buf)
 		return errno = ENAMETOOLONG, -1;
 	strcpy(buf, path);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
+	for (p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
 			continue;
+		end = *p == '\0';
 		*p = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		if (mkdir(buf, 0700) == 0) {
+			/* A new name: durable once its parent is synced. */
+			char *slash = strrchr(buf, '/');
+			int fd;
+
+			if (slash)
+				*slash = '\0';
+			fd = open(!slash ? "." : slash == buf ? "/" : buf,
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (slash)
+				*slash = '/';
+			if (fd < 0 || fsync(fd) < 0) {
+				int saved = errno;
+
+				if (fd >= 0)
+					close(fd);
+				return errno = saved, -1;
+			}
+			close(fd);
+		} else if (errno != EEXIST) {
 			return -1;
+		}
+		if (end)
+			return 0;
 		*p = '/';
 	}
-	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 int
@@ -1434,6 +1457,7 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 	size_t n, i;
 	struct stat st;
 	time_t now = time(NULL);
+	int lk;
 
 	*removed = 0;
 	if (!(names = list_names(ib, "tmp", &n, e)))
@@ -1445,6 +1469,28 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 			continue;
 		if (unlinkat(ib->fd, rel, 0) == 0)
 			(*removed)++;
+	}
+	free_names(names, n);
+
+	/*
+	 * Reports parked for a message that has not come in PARK_MAX_AGE:
+	 * about one the inbox will never hold (sent by something else on
+	 * the same account). Under the key's lock, as they are written.
+	 */
+	if (!(names = list_names(ib, "status", &n, e)))
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof rel, "status/%s", names[i]);
+		if (fstatat(ib->fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    now - st.st_mtime <= INBOX_PARK_MAX_AGE)
+			continue;
+		if ((lk = lock_thread(ib, names[i], NULL)) < 0)
+			continue;
+		if (fstatat(ib->fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now - st.st_mtime > INBOX_PARK_MAX_AGE &&
+		    unlinkat(ib->fd, rel, 0) == 0)
+			(*removed)++;
+		unlock(lk);
 	}
 	free_names(names, n);
 	return 0;

@@ -188,11 +188,14 @@ json_t *inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e);
 
 /*
  * Remove files in tmp/ last modified more than max_age seconds ago (crash
- * debris; the maildir rule is 36 hours). *removed counts them.
+ * debris; the maildir rule is 36 hours), and delivery reports parked in
+ * status/ more than INBOX_PARK_MAX_AGE ago (for a message that never came:
+ * one the inbox does not hold). *removed counts them.
  */
 int inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
     struct errbuf *e);
 
 #define INBOX_SWEEP_AGE (36 * 3600)
+#define INBOX_PARK_MAX_AGE (7 * 24 * 3600)
 
 #endif

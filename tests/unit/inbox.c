@@ -259,9 +259,21 @@ main(void)
 
 		utimensat(ib.fd, "tmp/old", ts, 0);
 	}
+	/* Reports parked for a week for a message that never came. */
+	inbox_status(&ib, "twilio", "SMold", "delivered", NULL, NULL, &e);
+	inbox_status(&ib, "twilio", "SMnew", "delivered", NULL, NULL, &e);
+	{
+		struct timespec ts[2] = { { time(NULL) - 8 * 86400, 0 },
+			{ time(NULL) - 8 * 86400, 0 } };
+
+		utimensat(ib.fd, "status/twilio-SMold", ts, 0);
+	}
 	is_int(inbox_sweep(&ib, INBOX_SWEEP_AGE, &removed, &e), 0, "swept");
-	is_int(removed, 1, "one stale file removed");
+	is_int(removed, 2, "one stale file and one stale report removed");
 	ok(exists(&ib, "tmp/young"), "a young one kept");
+	ok(!exists(&ib, "status/twilio-SMold"), "a report parked 8 days "
+	    "ago is gone");
+	ok(exists(&ib, "status/twilio-SMnew"), "a fresh one stays");
 
 	inbox_close(&ib);
 	snprintf(path, sizeof path, "rm -rf %s", dir);
