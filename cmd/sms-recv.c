@@ -456,6 +456,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 		    "too large");
 		return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
 	}
+	httpd_guard_busy(conn);
 	handle(r, conn, q, &ret);
 	return ret;
 }
@@ -481,6 +482,14 @@ on_headers(void *cls, struct MHD_Connection *conn, const char *path,
 		return MHD_YES;
 	return on_request(cls, conn, path, method, version, data, size,
 	    req_cls);
+}
+
+/* The guard's line for a connection it cut off. */
+static void
+guard_report(void *arg, const char *line)
+{
+	(void)arg;
+	diag_warn("%s", line);
 }
 
 static int
@@ -512,6 +521,7 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct MHD_Daemon *d;
+	struct httpd_guard *g;
 	char addr[64];
 	unsigned short port;
 	sigset_t set;
@@ -533,6 +543,10 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A request gets three times the idle timeout, headers included. */
+	if (!(g = httpd_guard_start(timeout * 3.0, guard_report, NULL)))
+		diag_die(EXIT_TEMPFAIL, "cannot start a thread: %s",
+		    strerror(errno));
 	/*
 	 * A thread per connection: a delivery blocks in fsync(2), and in a
 	 * shared pool it would hold up every connection of its thread.
@@ -545,6 +559,7 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 	    MHD_OPTION_URI_LOG_CALLBACK, httpd_on_uri, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, httpd_on_done, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, httpd_on_connection, g,
 	    MHD_OPTION_END);
 	if (!d)
 		diag_die(EXIT_IOERR, "--listen %s:%u: cannot listen: %s",
@@ -575,6 +590,7 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 		usleep(100 * 1000);
 	}
 	MHD_stop_daemon(d);
+	httpd_guard_stop(g);
 	return 0;
 }
 

@@ -2,9 +2,12 @@
  * httpd.c: request bookkeeping and log lines for libmicrohttpd servers.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "httpd.h"
 
@@ -22,15 +25,212 @@ httpd_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return q;
 }
 
+/* A connection the guard watches. */
+struct watched {
+	struct watched *next, *prev;
+	struct httpd_guard *g;
+	int fd;
+	int busy;		/* the handler has the request */
+	int cut;		/* shut down already */
+	struct timespec mark;	/* start, or end of the last request */
+	char addr[INET6_ADDRSTRLEN];
+};
+
+struct httpd_guard {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	int stop;
+	double limit;
+	struct watched head;	/* a ring: head.next is the first */
+	void (*report)(void *arg, const char *line);
+	void *arg;
+};
+
+static double
+since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	    (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void
+client_address(struct MHD_Connection *conn, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	snprintf(out, n, "?");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)
+			    (const void *)sa)->sin_addr, out, (socklen_t)n);
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+			    (const void *)sa)->sin6_addr, out, (socklen_t)n);
+	}
+}
+
+/*
+ * The watching thread. A shutdown(2) here is safe from racing the close
+ * of the descriptor: libmicrohttpd announces MHD_CONNECTION_NOTIFY_CLOSED
+ * before it closes the socket, and that takes the watched connection off
+ * the ring under the same lock.
+ */
+static void *
+guard_main(void *arg)
+{
+	struct httpd_guard *g = arg;
+	struct watched *w;
+	struct timespec until;
+	char line[INET6_ADDRSTRLEN + 96];
+	double tick = g->limit / 4 < 1 ? g->limit / 4 : 1;
+
+	pthread_mutex_lock(&g->lock);
+	while (!g->stop) {
+		for (w = g->head.next; w != &g->head; w = w->next) {
+			double t = since(&w->mark);
+
+			if (w->busy || w->cut || t <= g->limit)
+				continue;
+			shutdown(w->fd, SHUT_RDWR);
+			w->cut = 1;
+			if (g->report) {
+				snprintf(line, sizeof line, "%s: a request "
+				    "still coming after %.0fs: cut off",
+				    w->addr, t);
+				g->report(g->arg, line);
+			}
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)tick;
+		until.tv_nsec += (long)((tick - (double)(time_t)tick) * 1e9);
+		if (until.tv_nsec >= 1000000000L)
+			until.tv_sec++, until.tv_nsec -= 1000000000L;
+		pthread_cond_timedwait(&g->wake, &g->lock, &until);
+	}
+	pthread_mutex_unlock(&g->lock);
+	return NULL;
+}
+
+struct httpd_guard *
+httpd_guard_start(double limit, void (*report)(void *arg, const char *line),
+    void *arg)
+{
+	struct httpd_guard *g = calloc(1, sizeof *g);
+	int rc;
+
+	if (!g)
+		return NULL;
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->wake, NULL);
+	g->limit = limit;
+	g->report = report;
+	g->arg = arg;
+	g->head.next = g->head.prev = &g->head;
+	if ((rc = pthread_create(&g->thread, NULL, guard_main, g)) != 0) {
+		pthread_cond_destroy(&g->wake);
+		pthread_mutex_destroy(&g->lock);
+		free(g);
+		errno = rc;
+		return NULL;
+	}
+	return g;
+}
+
+/* Stop watching; call after MHD_stop_daemon (no connection is left). */
+void
+httpd_guard_stop(struct httpd_guard *g)
+{
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->lock);
+	g->stop = 1;
+	pthread_cond_signal(&g->wake);
+	pthread_mutex_unlock(&g->lock);
+	pthread_join(g->thread, NULL);
+	pthread_cond_destroy(&g->wake);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+void
+httpd_on_connection(void *cls, struct MHD_Connection *conn,
+    void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+	struct httpd_guard *g = cls;
+	struct watched *w = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci || !(w = calloc(1, sizeof *w)))
+			return;	/* not watched: the idle timeout still holds */
+		w->g = g;
+		w->fd = ci->connect_fd;
+		clock_gettime(CLOCK_MONOTONIC, &w->mark);
+		client_address(conn, w->addr, sizeof w->addr);
+		pthread_mutex_lock(&g->lock);
+		w->next = &g->head;
+		w->prev = g->head.prev;
+		g->head.prev->next = w;
+		g->head.prev = w;
+		pthread_mutex_unlock(&g->lock);
+		*socket_context = w;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && w) {
+		pthread_mutex_lock(&g->lock);
+		w->prev->next = w->next;
+		w->next->prev = w->prev;
+		pthread_mutex_unlock(&g->lock);
+		free(w);
+		*socket_context = NULL;
+	}
+}
+
+/* The watched connection of conn, or NULL. */
+static struct watched *
+watched_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+void
+httpd_guard_busy(struct MHD_Connection *conn)
+{
+	struct watched *w = watched_of(conn);
+
+	if (w) {
+		pthread_mutex_lock(&w->g->lock);
+		w->busy = 1;
+		pthread_mutex_unlock(&w->g->lock);
+	}
+}
+
 void
 httpd_on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct httpd_request *q = *req_cls;
+	struct watched *w = conn ? watched_of(conn) : NULL;
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	if (w) {
+		/* The next request's clock starts now. */
+		pthread_mutex_lock(&w->g->lock);
+		w->busy = 0;
+		clock_gettime(CLOCK_MONOTONIC, &w->mark);
+		pthread_mutex_unlock(&w->g->lock);
+	}
 	if (q) {
 		free(q->uri);
 		buf_free(&q->body);
@@ -42,11 +242,7 @@ httpd_on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
 double
 httpd_elapsed(const struct httpd_request *q)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - q->start.tv_sec) +
-	    (double)(now.tv_nsec - q->start.tv_nsec) / 1e9;
+	return since(&q->start);
 }
 
 void
@@ -54,21 +250,10 @@ httpd_log_line(struct MHD_Connection *conn, const struct httpd_request *q,
     const char *method, unsigned code, const char *what, char *out,
     size_t n)
 {
-	const union MHD_ConnectionInfo *ci;
-	char addr[INET6_ADDRSTRLEN] = "?", uri[256], st[16] = "dropped";
+	char addr[INET6_ADDRSTRLEN], uri[256], st[16] = "dropped";
 	size_t i, u = 0;
 
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)
-			    (const void *)sa)->sin_addr, addr, sizeof addr);
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
-			    (const void *)sa)->sin6_addr, addr, sizeof addr);
-	}
+	client_address(conn, addr, sizeof addr);
 	for (i = 0; q->uri && q->uri[i] && u < sizeof uri - 5; i++) {
 		unsigned char c = (unsigned char)q->uri[i];
 

@@ -30,6 +30,29 @@ void *httpd_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 void httpd_on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
     enum MHD_RequestTerminationCode toe);
 
+/*
+ * A guard against clients that hold a connection by sending slowly: the
+ * headers of a request, byte by byte, each within the idle timeout.
+ * libmicrohttpd gives no callback until the headers are complete, so a
+ * thread watches every connection and shuts down any whose request has
+ * taken more than limit seconds, counted from the connection's start or
+ * the end of its previous request, and not counting the time the handler
+ * spends on a complete request. Give it to MHD_OPTION_NOTIFY_CONNECTION
+ * with httpd_on_connection; report (may be NULL) gets a line for each cut.
+ */
+struct httpd_guard;
+
+struct httpd_guard *httpd_guard_start(double limit,
+    void (*report)(void *arg, const char *line), void *arg);
+void httpd_guard_stop(struct httpd_guard *g);
+
+/* MHD_OPTION_NOTIFY_CONNECTION, its closure the guard. */
+void httpd_on_connection(void *cls, struct MHD_Connection *conn,
+    void **socket_context, enum MHD_ConnectionNotificationCode toe);
+
+/* The handler has a whole request and works on it: not to be cut. */
+void httpd_guard_busy(struct MHD_Connection *conn);
+
 /* Seconds since the request line came. */
 double httpd_elapsed(const struct httpd_request *q);
 
