@@ -40,6 +40,8 @@ UNITS = $(UNITSRC:tests/unit/%.c=$(BUILD)/unit/%)
 BINS = $(PROGS:%=$(BUILD)/bin/%)
 TOOLSRC = $(wildcard tests/tools/*.c)
 TOOLS = $(TOOLSRC:tests/tools/%.c=$(BUILD)/tools/%)
+SHIMSRC = $(wildcard tests/shim/*.c)
+SHIMS = $(SHIMSRC:tests/shim/%.c=$(BUILD)/tools/%.so)
 
 .DELETE_ON_ERROR:
 .PHONY: all check test asan deps install uninstall clean bench bench-inbox \
@@ -67,9 +69,15 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
 
+# LD_PRELOAD shims, preloaded into the programs under test: never built
+# with the sanitizers, whose runtime must come first in a process.
+$(BUILD)/tools/%.so: tests/shim/%.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
 # Tests find the programs through SMSDESK_BIN and their fixtures through
 # SMSDESK_TESTDATA, so the same suite runs against either build.
-test: $(BINS) $(UNITS) $(TOOLS)
+test: $(BINS) $(UNITS) $(TOOLS) $(SHIMS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin SMSDESK_TESTDATA=$(CURDIR)/tests/data \
 	SMSDESK_TOOLS=$(CURDIR)/$(BUILD)/tools \
 	PATH=$(CURDIR)/$(BUILD)/bin:$$PATH \

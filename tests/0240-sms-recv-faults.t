@@ -1,0 +1,211 @@
+#!/bin/sh
+# sms-recv(1) when the disk fails under it: reliability promise P15.
+#
+# tests/shim/faults.c, preloaded, makes the k-th call that changes a file
+# (write, fsync, open with O_CREAT, mkdir, link, symlink, rename) fail with
+# ENOSPC, for k = 1, 2, ... until k is past the last call the run makes:
+# once (the disk recovers) and always (it stays full). After each run,
+# read without the shim:
+#   - a run that met the fault exits non-zero and says why;
+#   - every message it acknowledged (its event printed, or 200 answered)
+#     is stored, and every opt-out it announced is in the ledger;
+#   - nothing partial is visible: every listing succeeds, quarantine/ is
+#     empty;
+#   - the provider's retry (the same input again, disk healthy) leaves
+#     each message stored exactly once.
+# Prints: program, mode, fault_points_tried, violations (must be 0).
+. "$(dirname "$0")/lib.sh"
+
+tools=${SMSDESK_TOOLS:-$top/build/tools}
+shim=$tools/faults.so
+sign() { "$tools/twilio-sign" "$@"; }
+
+unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER
+XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
+TWILIO_AUTH_TOKEN=tok-0240
+# The programs may be built with AddressSanitizer, whose runtime wants to
+# be the first library in the process: the shim is, here.
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+export XDG_CONFIG_HOME HOME TWILIO_AUTH_TOKEN ASAN_OPTIONS
+
+if [ ! -f "$shim" ]; then
+	skip 'fault injection' "no $shim (run make)"
+	done_testing
+fi
+
+pids=
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+
+# Three messages from two customers, one of them STOP, and a delivery
+# report for a message the inbox does not know (it is parked).
+cat >"$tmp/in" <<'EOF'
+{"from":"+15551230001","to":"+15550000000","provider_id":"SMf1","body":"hello"}
+{"from":"+15551230002","to":"+15550000000","provider_id":"SMf2","body":"STOP"}
+MessageSid=SMout1&SmsSid=SMout1&AccountSid=AC0&From=%2B15550000000&To=%2B15551230003&MessageStatus=delivered&SmsStatus=delivered&ApiVersion=2010-04-01
+{"from":"+15551230001","to":"+15550000000","provider_id":"SMf3","body":"again"}
+EOF
+all='["SMf1","SMf2","SMf3"]'
+
+# listing IB: every message, as readers see them, in $tmp/ls; fails if
+# the listing fails.
+listing() {
+	"$bin/inbox-ls" -d "$1" --all --messages --json >"$tmp/ls" 2>"$tmp/ls.err"
+}
+
+# verify IB OUT: the checks after a faulty run; prints what is wrong.
+verify() {
+	v_ib=$1 v_out=$2
+	if [ ! -d "$v_ib/msg" ]; then
+		# The fault fell while the inbox was being made.
+		[ -s "$v_out" ] && echo "acknowledged into no inbox"
+		return
+	fi
+	listing "$v_ib" || { echo "listing failed: $(head -c 200 "$tmp/ls.err")"; return; }
+	[ -z "$(ls "$v_ib/quarantine")" ] ||
+	    echo "quarantined: $(ls "$v_ib/quarantine" | head -n 3)"
+	jq -rn --slurpfile out "$v_out" --slurpfile ls "$tmp/ls" '
+	    ($ls | map(.provider_id)) as $have |
+	    $out[] | select(.event == "message.received") |
+	    .message.provider_id | select(. as $s | $have | index($s) | not) |
+	    "acknowledged \(.) lost"'
+	if grep -q '"event":"optout"' "$v_out" &&
+	    [ -z "$(ls "$v_ib/consent/+15551230002" 2>/dev/null)" ]; then
+		echo "announced opt-out not in the ledger"
+	fi
+}
+
+# retry IB: the same input again, the disk healthy: each message once.
+retry() {
+	"$bin/sms-recv" -d "$1" <"$tmp/in" >/dev/null 2>"$tmp/retry.err" ||
+	    { echo "retry failed: $(head -c 200 "$tmp/retry.err")"; return; }
+	listing "$1" || { echo "listing after retry failed"; return; }
+	jq -sce --argjson all "$all" '[.[].provider_id] | sort == $all' \
+	    "$tmp/ls" >/dev/null ||
+	    echo "after retry: $(jq -sc '[.[].provider_id]' "$tmp/ls")"
+}
+
+# The file reader.
+for mode in once always; do
+	k=0 violations=0
+	while :; do
+		k=$((k + 1))
+		ib=$tmp/ib-$mode-$k
+		SMSDESK_FAULT_AT=$k SMSDESK_FAULT_MODE=$mode \
+		    SMSDESK_FAULT_LOG=$tmp/calls LD_PRELOAD=$shim \
+		    "$bin/sms-recv" -d "$ib" <"$tmp/in" >"$tmp/out" 2>"$tmp/err"
+		rc=$?
+		calls=$(cat "$tmp/calls")
+		[ "$calls" -lt "$k" ] && break
+		bad=$(
+			[ "$rc" -ne 0 ] || echo "exit 0 after a fault"
+			grep -q 'No space left on device' "$tmp/err" ||
+			    echo "the error is not reported"
+			verify "$ib" "$tmp/out"
+			retry "$ib"
+		)
+		if [ -n "$bad" ]; then
+			violations=$((violations + 1))
+			diag "k=$k ($mode): $bad"
+		fi
+		rm -rf "$ib"
+	done
+	tried=$((k - 1))
+	diag "program=sms-recv mode=$mode fault_points_tried=$tried violations=$violations"
+	check "sms-recv, a disk failing $mode: $tried fault points, no violation" \
+	    "[ $violations -eq 0 ] && [ $tried -gt 20 ]"
+	is "and with no fault the run is clean (exit 0, all stored)" \
+	    "$rc:$(verify "$ib" "$tmp/out")$(jq -sc '[.[].provider_id] | sort' "$tmp/ls")" \
+	    "0:$all"
+	rm -rf "$ib"
+done
+
+# The listener: each request answered 200 is stored, every other one is
+# a 503 (the provider retries), never a crash.
+# listen IB: sms-recv --listen under the shim on a free port.
+listen() {
+	l_try=0
+	while [ "$l_try" -lt 20 ]; do
+		l_try=$((l_try + 1))
+		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+		SMSDESK_FAULT_AT=${fault:-0} SMSDESK_FAULT_MODE=once \
+		    SMSDESK_FAULT_LOG=$tmp/calls LD_PRELOAD=$shim \
+		    "$bin/sms-recv" -d "$1" --listen "127.0.0.1:$port" \
+		    >"$tmp/l.out" 2>"$tmp/l.err" &
+		pid=$!
+		pids="$pids $pid"
+		l_i=0
+		while [ "$l_i" -lt 100 ]; do
+			grep -q 'listening on' "$tmp/l.err" && return 0
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.05
+			l_i=$((l_i + 1))
+		done
+		kill "$pid" 2>/dev/null
+		wait "$pid"
+		grep -q 'cannot listen' "$tmp/l.err" || return 1
+	done
+	return 1
+}
+
+# post N SID: an inbound message from customer N; prints the status.
+post() {
+	p_body="MessageSid=$2&SmsSid=$2&AccountSid=AC0&From=%2B1555123000$1&To=%2B15550000000&Body=hi+$2&NumSegments=1&ApiVersion=2010-04-01"
+	p_sig=$(printf '%s' "$p_body" | sign "http://127.0.0.1:$port/twilio")
+	curl -s -o /dev/null -w '%{http_code}' --max-time 20 \
+	    -H "X-Twilio-Signature: $p_sig" --data-binary "$p_body" \
+	    "http://127.0.0.1:$port/twilio"
+}
+
+k=0 violations=0 started=0
+while :; do
+	k=$((k + 1))
+	ib=$tmp/lib-$k
+	# The inbox exists already: the faults fall on deliveries.
+	"$bin/sms-recv" -d "$ib" </dev/null >/dev/null 2>&1
+	fault=$k
+	if ! listen "$ib"; then
+		# A fault while starting: it must say so and exit non-zero.
+		wait "$pid"
+		rc=$?
+		if [ "$rc" -eq 0 ] || ! grep -q 'No space left' "$tmp/l.err"; then
+			violations=$((violations + 1))
+			diag "listener k=$k: did not start, exit $rc: $(head -c 200 "$tmp/l.err")"
+		fi
+		rm -rf "$ib"
+		continue
+	fi
+	started=$((started + 1))
+	codes="$(post 1 SMl1) $(post 2 SMl2) $(post 1 SMl3)"
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	calls=$(cat "$tmp/calls")
+	bad=$(
+		[ "$rc" -eq 0 ] || echo "the listener exited $rc"
+		set -- $codes
+		listing "$ib" || echo "listing failed"
+		for sid in SMl1 SMl2 SMl3; do
+			case $1 in
+			200)	grep -q "\"provider_id\":\"$sid\"" "$tmp/ls" ||
+				    echo "200 for $sid, not stored" ;;
+			503)	;;
+			*)	echo "$sid answered $1" ;;
+			esac
+			shift
+		done
+		[ -z "$(ls "$ib/quarantine")" ] || echo "quarantined files"
+	)
+	if [ -n "$bad" ]; then
+		violations=$((violations + 1))
+		diag "listener k=$k: $codes: $bad"
+	fi
+	rm -rf "$ib"
+	[ "$calls" -lt "$k" ] && break
+done
+tried=$((k - 1))
+diag "program=sms-recv-listener mode=once fault_points_tried=$tried violations=$violations (started $started)"
+check "sms-recv --listen, one failing call: $tried fault points, 200 only when stored" \
+    "[ $violations -eq 0 ] && [ $started -gt 10 ]"
+is 'with no fault left, three 200s' "$codes" '200 200 200'
+
+done_testing

@@ -1,0 +1,198 @@
+/*
+ * faults.c: an LD_PRELOAD shim that makes one file system call fail, for
+ * the tests of reliability promise P15 (resource errors are loud and
+ * leave nothing behind).
+ *
+ * It counts the calls a program makes that change files: write(2) and
+ * pwrite(2) to a regular file, fsync(2), fdatasync(2), open(2) and
+ * openat(2) with O_CREAT, mkdir(2), mkdirat(2), link(2), linkat(2),
+ * symlinkat(2), rename(2) and renameat(2). The call numbered
+ * SMSDESK_FAULT_AT (from 1) fails with SMSDESK_FAULT_ERRNO (ENOSPC, EIO
+ * or EDQUOT; ENOSPC by default), and so does every later one if
+ * SMSDESK_FAULT_MODE is "always" (a disk that stays full) rather than
+ * "once". At exit the number of calls counted is written to the file
+ * SMSDESK_FAULT_LOG, if set, so that a driver knows when its fault point
+ * has gone past the last call.
+ *
+ * Built without sanitizers, as a shared object: see the Makefile.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static atomic_long calls;
+static long fault_at;
+static int fault_errno = ENOSPC, always;
+
+/* The next definition of name: libc's (or a sanitizer's). */
+#define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
+
+__attribute__((constructor)) static void
+init(void)
+{
+	const char *at = getenv("SMSDESK_FAULT_AT");
+	const char *en = getenv("SMSDESK_FAULT_ERRNO");
+	const char *mode = getenv("SMSDESK_FAULT_MODE");
+
+	fault_at = at ? atol(at) : 0;
+	if (en && strcmp(en, "EIO") == 0)
+		fault_errno = EIO;
+	else if (en && strcmp(en, "EDQUOT") == 0)
+		fault_errno = EDQUOT;
+	always = mode && strcmp(mode, "always") == 0;
+}
+
+__attribute__((destructor)) static void
+fini(void)
+{
+	const char *log = getenv("SMSDESK_FAULT_LOG");
+	char line[32];
+	int fd, n;
+
+	if (!log)
+		return;
+	n = snprintf(line, sizeof line, "%ld\n", atomic_load(&calls));
+	fd = REAL(open)(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		(void)!REAL(write)(fd, line, (size_t)n);
+		close(fd);
+	}
+}
+
+/* Whether open flags create a file (O_TMPFILE includes O_DIRECTORY). */
+static int
+creates(int flags)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+/* Count a call; whether it is the one to fail (errno set). */
+static int
+fails(void)
+{
+	long n = atomic_fetch_add(&calls, 1) + 1;
+
+	if (fault_at > 0 && (n == fault_at || (always && n > fault_at))) {
+		errno = fault_errno;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+regular(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+ssize_t
+write(int fd, const void *p, size_t n)
+{
+	if (regular(fd) && fails())
+		return -1;
+	return REAL(write)(fd, p, n);
+}
+
+ssize_t
+pwrite(int fd, const void *p, size_t n, off_t off)
+{
+	if (regular(fd) && fails())
+		return -1;
+	return REAL(pwrite)(fd, p, n, off);
+}
+
+int
+fsync(int fd)
+{
+	return fails() ? -1 : REAL(fsync)(fd);
+}
+
+int
+fdatasync(int fd)
+{
+	return fails() ? -1 : REAL(fdatasync)(fd);
+}
+
+int
+open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	if (creates(flags)) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+		if (fails())
+			return -1;
+	}
+	return REAL(open)(path, flags, mode);
+}
+
+int
+openat(int dir, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	if (creates(flags)) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+		if (fails())
+			return -1;
+	}
+	return REAL(openat)(dir, path, flags, mode);
+}
+
+int
+mkdir(const char *path, mode_t mode)
+{
+	return fails() ? -1 : REAL(mkdir)(path, mode);
+}
+
+int
+mkdirat(int dir, const char *path, mode_t mode)
+{
+	return fails() ? -1 : REAL(mkdirat)(dir, path, mode);
+}
+
+int
+link(const char *from, const char *to)
+{
+	return fails() ? -1 : REAL(link)(from, to);
+}
+
+int
+linkat(int fd1, const char *from, int fd2, const char *to, int flags)
+{
+	return fails() ? -1 : REAL(linkat)(fd1, from, fd2, to, flags);
+}
+
+int
+symlinkat(const char *target, int dir, const char *path)
+{
+	return fails() ? -1 : REAL(symlinkat)(target, dir, path);
+}
+
+int
+rename(const char *from, const char *to)
+{
+	return fails() ? -1 : REAL(rename)(from, to);
+}
+
+int
+renameat(int fd1, const char *from, int fd2, const char *to)
+{
+	return fails() ? -1 : REAL(renameat)(fd1, from, fd2, to);
+}
