@@ -327,3 +327,15 @@ when_format_duration(long long secs, char *buf, size_t n)
 		    v % DAY / 3600);
 	return r < 0 ? 0 : (size_t)r;
 }
+
+long long
+when_days(long long y, int m, int d)
+{
+	return days_from_civil(y, m, d);
+}
+
+void
+when_civil(long long days, long long *y, int *m, int *d)
+{
+	civil_from_days(days, y, m, d);
+}
