@@ -716,16 +716,18 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
 
 /*
  * Quiet hours (reliability.md P11): whether msg must not start now, in
- * the recipient's zones by phonezone_lookup(), quiet if quiet in any of
- * them. Such a message is reported, and not sent: deferred (status
+ * the recipient's zone (zone, from the record, where the business knows
+ * it) or else the zones of the number by phonezone_lookup(), quiet if
+ * quiet in any of them. Such a message is reported, and not sent: deferred (status
  * "deferred", with not_before, the first time no zone is quiet) or
  * refused. A number with no known zone is refused, as is one whose
  * zones are never all open at once: a deferral would never end.
  */
 static int
-quiet_hours(struct send *s, json_t *msg, const char *num, const char *where)
+quiet_hours(struct send *s, json_t *msg, const char *num, const char *known,
+    const char *where)
 {
-	const char *zones = phonezone_lookup(num, NULL), *zone;
+	const char *zones = known ? known : phonezone_lookup(num, NULL), *zone;
 	char m[320], at[WHEN_BUFSZ];
 	time_t now = when_now(), open;
 	const struct tz *z;
@@ -733,6 +735,10 @@ quiet_hours(struct send *s, json_t *msg, const char *num, const char *where)
 	struct errbuf e;
 	int rc;
 
+	if (known && !*known)
+		known = NULL, zones = phonezone_lookup(num, NULL);
+	if (known)
+		json_object_set_new(msg, "timezone", json_string(known));
 	if (!zones) {
 		snprintf(m, sizeof m, "%s: no time zone is known for this "
 		    "number, so its quiet hours cannot be respected", num);
@@ -865,7 +871,8 @@ one(struct worker *w, json_t *rec, const char *where)
 			    "opted out");
 		goto done;
 	}
-	if (s->quiet && quiet_hours(s, msg, num, where))
+	if (s->quiet && quiet_hours(s, msg, num, record_str(rec, "timezone"),
+	    where))
 		goto done;
 	if (s->dry_run) {
 		json_object_set_new(msg, "dry_run", json_true());

@@ -219,6 +219,10 @@ hours_quiet(struct tzdb *db, const char *zones,
 		p += len;
 		p += *p == ' ';
 	}
+	if (n == 0) {
+		errno = EINVAL;
+		return errf(e, "'%s' names no time zone", zones);
+	}
 	if ((i = quiet_in(z, n, w, t, &l)) < 0)
 		return 0;
 	*zone = tz_name(z[i]);

@@ -53,7 +53,8 @@ int hours_in_window(const struct hours_window *w, const struct tz_local *l);
  * loaded through db): 1 if it does, with *zone the name of the first
  * such zone and *open the first time after t when it falls in none (0
  * if there is none within two days: the zones' windows never leave a
- * gap); 0 if not; -1 with e filled if a zone cannot be loaded.
+ * gap); 0 if not; -1 with e filled if a zone cannot be loaded or
+ * zones names none.
  */
 int hours_quiet(struct tzdb *db, const char *zones,
     const struct hours_window *w, time_t t, const char **zone, time_t *open,

@@ -163,6 +163,23 @@ is 'no request' "$(creates)" 2
 check_exit 'without --quiet-hours it is not asked' 0 \
 	'send 2026-11-23T15:00:00Z -n --to +80012345678 hi'
 
+# --- A zone the business knows --------------------------------------------------
+
+check_exit 'a record'"'"'s timezone beats the number'"'"'s: 19:30 in LA goes' 0 \
+	'echo "{\"to\":\"+12125550100\",\"body\":\"hi\",\"timezone\":\"America/Los_Angeles\"}" |
+	 SMSDESK_NOW=$NIGHT sms-send -d "$ib" -n -Q >"$tmp/out"'
+check 'and the record keeps it' \
+	'jq -e ".timezone == \"America/Los_Angeles\"" "$tmp/out"'
+check_exit 'a timezone that is no zone: refused' 1 \
+	'echo "{\"to\":\"+12125550100\",\"body\":\"hi\",\"timezone\":\"Mars/Base\"}" |
+	 SMSDESK_NOW=2026-11-23T15:00:00Z sms-send -d "$ib" -n -Q >"$tmp/out"'
+check 'as unknown_zone' \
+	'jq -e ".error.code == \"unknown_zone\" and
+	    (.error.message | test(\"Mars/Base\"))" "$tmp/out"'
+check_exit 'an empty one is no timezone: New York at 22:30 defers' 75 \
+	'echo "{\"to\":\"+12125550100\",\"body\":\"hi\",\"timezone\":\"\"}" |
+	 SMSDESK_NOW=$NIGHT sms-send -d "$ib" -n -Q >/dev/null'
+
 # --- DST ------------------------------------------------------------------------------
 
 check_exit 'New York, 12:30Z on the day DST begins is 08:30 EDT: goes' 0 \

@@ -240,6 +240,9 @@ main(void)
 	    &zone, &open, &e) == -1 && strstr(e.msg, "Mars/Base"),
 	    "an unknown zone is an error: %s", e.msg);
 
+	ok(hours_quiet(db, " ", &w, 1782916200, &zone, &open, &e) == -1 &&
+	    errno == EINVAL, "no zone at all is an error, not daytime");
+
 	/* P11: the sweep. */
 	sweep("+12125550123");		/* Eastern */
 	sweep("+13125550123");		/* Central */
