@@ -35,12 +35,14 @@
 #include "config.h"
 #include "diag.h"
 #include "form.h"
+#include "hours.h"
 #include "httpd.h"
 #include "inbox.h"
 #include "keyword.h"
 #include "phone.h"
 #include "provider.h"
 #include "record.h"
+#include "tz.h"
 #include "when.h"
 
 #define USAGE "usage: sms-recv [-hiV] [-d DIR] [-l [ADDR:]PORT] " \
@@ -49,6 +51,7 @@
 #define MAX_CONNECTIONS 256
 
 #define EVENT_QUEUE 4096	/* events waiting for a slow reader */
+#define AGENT_QUIET 300		/* no away reply this soon after an agent's */
 
 /*
  * Events on their way to stdout. A listener's request threads only queue
@@ -72,6 +75,10 @@ struct recv {
 	struct events ev;
 	const char *help_text;	/* the answer to HELP and INFO */
 	const char *ack_text;	/* the answer to a first message, or NULL */
+	const char *away_text;	/* the answer out of business hours, or NULL */
+	struct hours hours;	/* business hours, in zone */
+	const struct tz *zone;	/* the business's time zone */
+	struct tzdb *tzdb;
 	unsigned timeout;	/* idle; a request gets three times this */
 	int listening;
 	int ret;
@@ -115,7 +122,7 @@ emit(struct recv *r, const char *event, const char *key, json_t *obj)
 	char at[WHEN_BUFSZ], *line;
 	json_t *ev;
 
-	when_format(time(NULL), at);
+	when_format(when_now(), at);
 	ev = json_pack("{s:s,s:s,s:s,s:O}", "type", "event", "event", event,
 	    "at", at, key, obj);
 	if (!ev)
@@ -167,11 +174,39 @@ event_writer(void *arg)
 }
 
 /*
+ * Whether a message that came in now gets the away reply: the business
+ * is closed, and no agent has written in the conversation in the last
+ * five minutes (they are at work after all). Once a day is the key's
+ * job: key gets "away-THREAD-DATE", DATE the business's local date.
+ */
+static int
+away(const struct recv *r, const struct inbox_delivery *d, char *key,
+    size_t n)
+{
+	const char *last = record_str(d->conversation, "last_out_at");
+	time_t now = when_now(), t;
+	struct tz_local l;
+
+	if (!r->away_text || !*r->away_text)
+		return 0;
+	tz_local(r->zone, now, &l);
+	if (hours_open(&r->hours, &l))
+		return 0;
+	if (last && when_parse(last, &t, NULL) == 0 && now - t < AGENT_QUIET)
+		return 0;
+	snprintf(key, n, "away-%s-%04lld-%02d-%02d",
+	    record_str(d->message, "thread"), l.year, l.mon, l.mday);
+	return 1;
+}
+
+/*
  * The automatic answer to a stored message, if any: the help text to
- * HELP and INFO, the acknowledgement to the first message of a new
- * conversation. Nothing to STOP: Twilio confirms opt-outs itself. The
- * answer goes back in the webhook's TwiML; it is recorded in the
- * conversation first, under a key made from the provider's message id,
+ * HELP and INFO; out of business hours the away text, once a day per
+ * conversation (see away()); else the acknowledgement to the first
+ * message of a new conversation. Nothing to STOP: Twilio confirms
+ * opt-outs itself. The answer goes back in the webhook's TwiML; it is
+ * recorded in the conversation first, under a key made from the
+ * provider's message id (the away reply: from the thread and the date),
  * so a webhook delivered twice is answered once. Returns the text
  * (malloc'd) or NULL.
  */
@@ -185,15 +220,19 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	char key[160];
 	json_t *msg;
 
+	if (!ev->id)
+		return NULL;
+	snprintf(key, sizeof key, "auto-%s", ev->id);
 	if (kw == KEYWORD_HELP)
 		text = r->help_text, why = "help";
+	else if (kw == KEYWORD_NONE && away(r, d, key, sizeof key))
+		text = r->away_text, why = "away";
 	else if (kw == KEYWORD_NONE && r->ack_text &&
 	    json_integer_value(json_object_get(d->conversation,
 	    "messages")) == 1)
 		text = r->ack_text, why = "ack";
-	if (!text || !*text || !ev->id)
+	if (!text || !*text)
 		return NULL;
-	snprintf(key, sizeof key, "auto-%s", ev->id);
 	msg = json_pack("{s:s,s:O,s:s,s:O?,s:O,s:s,s:s,s:s,s:s}", "type",
 	    "message", "thread", json_object_get(d->message, "thread"),
 	    "direction", "out", "from", json_object_get(d->message, "to"),
@@ -292,7 +331,7 @@ store_event(struct recv *r, const struct webhook_event *ev, char **reply,
 {
 	char at[WHEN_BUFSZ];
 
-	when_format(time(NULL), at);
+	when_format(when_now(), at);
 	if (ev->kind == WEBHOOK_STATUS)
 		return store_status(r, ev, r->pv->name, e);
 	return store_message(r, ev, r->pv->name, at, reply, e);
@@ -637,7 +676,7 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 		if (r->pv->parse(&rq, &ev, &e) < 0)
 			goto bad;
 	}
-	when_format(time(NULL), now);
+	when_format(when_now(), now);
 	if (ev.kind == WEBHOOK_STATUS)
 		rc = store_status(r, &ev, provider, &e);
 	else
@@ -683,6 +722,40 @@ read_input(struct recv *r, FILE *fp, const char *name)
 		read_line(r, where, rr.buf, rr.len);
 	}
 	record_reader_free(&rr);
+}
+
+/*
+ * The out-of-hours reply's settings, checked now so that a mistake stops
+ * the listener at startup rather than passing silently at night.
+ */
+static void
+load_hours(struct recv *r, const struct config *cfg)
+{
+	const char *bh = config_pick(cfg, NULL, NULL, "business_hours", NULL);
+	const char *zone = config_pick(cfg, NULL, NULL, "timezone", NULL);
+	const char *now = getenv("SMSDESK_NOW");
+	struct errbuf e;
+	time_t t;
+
+	r->away_text = config_pick(cfg, NULL, NULL, "away_text", NULL);
+	if (r->away_text && !*r->away_text)
+		r->away_text = NULL;
+	if (now && *now && when_parse(now, &t, &e) < 0)
+		diag_die(EXIT_CONFIG, "SMSDESK_NOW: %s", e.msg);
+	if (bh && hours_parse(&r->hours, bh, &e) < 0)
+		diag_die(EXIT_CONFIG, "config: business_hours: %s", e.msg);
+	if (r->away_text && !bh)
+		diag_die(EXIT_CONFIG, "config: away_text needs business_hours, "
+		    "as in Mon-Fri 09:00-17:00");
+	if (bh && !zone)
+		diag_die(EXIT_CONFIG, "config: business_hours needs timezone, "
+		    "an IANA name such as America/New_York");
+	if (!zone)
+		return;
+	if (!(r->tzdb = tzdb_new(NULL)))
+		diag_die(EXIT_IOERR, "%s", strerror(errno));
+	if (!(r->zone = tzdb_get(r->tzdb, zone, &e)))
+		diag_die(EXIT_CONFIG, "config: timezone: %s", e.msg);
 }
 
 static void
@@ -785,6 +858,7 @@ main(int argc, char **argv)
 	    "Text us here and we will answer. Msg&data rates may apply. "
 	    "Reply STOP to opt out.");
 	r.ack_text = config_pick(cfg, NULL, NULL, "ack_text", NULL);
+	load_hours(&r, cfg);
 	if (url) {
 		size_t n = strlen(url);
 
@@ -850,6 +924,7 @@ main(int argc, char **argv)
 		}
 	}
 	free(r.public_url);
+	tzdb_free(r.tzdb);
 	config_free(cfg);
 	inbox_close(&r.ib);
 	return diag_close_stdout(r.ret);

@@ -42,14 +42,18 @@
 #include "config.h"
 #include "diag.h"
 #include "gsm.h"
+#include "hours.h"
 #include "inbox.h"
 #include "phone.h"
+#include "phonezone.h"
 #include "record.h"
+#include "tz.h"
 #include "when.h"
 
 #define USAGE "usage: sms-send [-hnV] [-d DIR] [-f FROM] [-j N] [-k KEY] " \
 	"[-M SID] [-m N]\n" \
-	"                [-R N] [-r N/s] [-T TEMPLATE] [--reconcile]\n" \
+	"                [-Q[MODE]] [-R N] [-r N/s] [-T TEMPLATE] " \
+	"[--reconcile]\n" \
 	"                [-c NUMBER | -t NUMBER] [BODY]\n"
 
 #define TWILIO_URL "https://api.twilio.com"
@@ -79,6 +83,11 @@ struct send {
 	int progress;			/* stderr is a terminal */
 	long screen;			/* its height */
 	long grace;
+	int quiet;			/* quiet hours: 0 off, 'd' defer,
+					 * 'r' refuse */
+	const char *quiet_spec;		/* the window, as configured */
+	struct hours_window qwin;
+	struct tzdb *tzdb;
 
 	pthread_mutex_t lock;		/* below: output and the counts */
 	unsigned long done, nok, nperm, ntemp;
@@ -134,6 +143,10 @@ usage(FILE *fp, int code)
 		    "(default 4)\n"
 		    "  -n, --dry-run          print what would be sent; send "
 		    "nothing\n"
+		    "  -Q, --quiet-hours[=MODE]  nothing in the recipient's "
+		    "quiet hours\n"
+		    "                         (21:00-08:00): defer (default), "
+		    "refuse or off\n"
 		    "  -R, --retries N        retry a throttled request N "
 		    "times (default 3)\n"
 		    "  -r, --rate N/s         at most N requests a second "
@@ -701,6 +714,64 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
 	return b.p;
 }
 
+/*
+ * Quiet hours (reliability.md P11): whether msg must not start now, in
+ * the recipient's zone (zone, from the record, where the business knows
+ * it) or else the zones of the number by phonezone_lookup(), quiet if
+ * quiet in any of them. Such a message is reported, and not sent: deferred (status
+ * "deferred", with not_before, the first time no zone is quiet) or
+ * refused. A number with no known zone is refused, as is one whose
+ * zones are never all open at once: a deferral would never end.
+ */
+static int
+quiet_hours(struct send *s, json_t *msg, const char *num, const char *known,
+    const char *where)
+{
+	const char *zones = known ? known : phonezone_lookup(num, NULL), *zone;
+	char m[320], at[WHEN_BUFSZ];
+	time_t now = when_now(), open;
+	const struct tz *z;
+	struct tz_local l;
+	struct errbuf e;
+	int rc;
+
+	if (known && !*known)
+		known = NULL, zones = phonezone_lookup(num, NULL);
+	if (known)
+		json_object_set_new(msg, "timezone", json_string(known));
+	if (!zones) {
+		snprintf(m, sizeof m, "%s: no time zone is known for this "
+		    "number, so its quiet hours cannot be respected", num);
+		refuse(s, msg, where, "unknown_zone", m);
+		return 1;
+	}
+	if ((rc = hours_quiet(s->tzdb, zones, &s->qwin, now, &zone, &open,
+	    &e)) < 0) {
+		refuse(s, msg, where, "unknown_zone", e.msg);
+		return 1;
+	}
+	if (rc == 0)
+		return 0;
+	if ((z = tzdb_get(s->tzdb, zone, &e)))
+		tz_local(z, now, &l);
+	snprintf(m, sizeof m, "quiet hours (%s) at the recipient: %02d:%02d "
+	    "in %s", s->quiet_spec, z ? l.hour : 0, z ? l.min : 0, zone);
+	if (s->quiet == 'r' || !open) {
+		if (!open)
+			snprintf(m + strlen(m), sizeof m - strlen(m), ", and "
+			    "its zones are never all outside them at once");
+		refuse(s, msg, where, "quiet_hours", m);
+		return 1;
+	}
+	when_format(open, at);
+	json_object_set_new(msg, "status", json_string("deferred"));
+	json_object_set_new(msg, "not_before", json_string(at));
+	json_object_set_new(msg, "error", error_obj("quiet_hours", 0, m));
+	diag_warn("%s: %s; deferred to %s", where, m, at);
+	emit(s, msg, TEMPORARY);
+	return 1;
+}
+
 /* One message: check, queue, send, settle, report. Takes rec. */
 static void
 one(struct worker *w, json_t *rec, const char *where)
@@ -800,6 +871,9 @@ one(struct worker *w, json_t *rec, const char *where)
 			    "opted out");
 		goto done;
 	}
+	if (s->quiet && quiet_hours(s, msg, num, record_str(rec, "timezone"),
+	    where))
+		goto done;
 	if (s->dry_run) {
 		json_object_set_new(msg, "dry_run", json_true());
 		emit(s, msg, OK);
@@ -1282,6 +1356,46 @@ load_provider(struct send *s, const struct config *cfg, const char *from,
 		    "config");
 }
 
+/* A --quiet-hours mode: 'd', 'r', or 0 for off; -1 if none of them. */
+static int
+quiet_mode(const char *mode)
+{
+	if (strcmp(mode, "defer") == 0)
+		return 'd';
+	if (strcmp(mode, "refuse") == 0)
+		return 'r';
+	if (strcmp(mode, "off") == 0)
+		return 0;
+	return -1;
+}
+
+/* Quiet hours: the flag's mode, else the config's; and the window. */
+static void
+load_quiet(struct send *s, const struct config *cfg, const char *flag)
+{
+	const char *mode = config_pick(cfg, flag, NULL, "quiet_hours_mode",
+	    "off"), *now = getenv("SMSDESK_NOW");
+	struct errbuf e;
+	time_t t;
+
+	if (now && *now && when_parse(now, &t, &e) < 0)
+		diag_die(EXIT_CONFIG, "SMSDESK_NOW: %s", e.msg);
+	if ((s->quiet = quiet_mode(mode)) < 0)
+		diag_die(EXIT_CONFIG, "config: quiet_hours_mode: '%s' is not "
+		    "defer, refuse or off", mode);
+	s->quiet_spec = config_pick(cfg, NULL, NULL, "quiet_hours",
+	    "21:00-08:00");
+	if (hours_window_parse(&s->qwin, s->quiet_spec, &e) < 0)
+		diag_die(EXIT_CONFIG, "config: quiet_hours: %s", e.msg);
+	if (!s->quiet)
+		return;
+	if (!(s->tzdb = tzdb_new(NULL)))
+		nomem();
+	if (!tzdb_get(s->tzdb, "America/New_York", &e))
+		diag_die(EXIT_CONFIG, "quiet hours need the time zone "
+		    "database (Debian's tzdata): %s", e.msg);
+}
+
 /* All of stdin as a body, less one final newline. */
 static char *
 read_body(void)
@@ -1332,6 +1446,7 @@ main(int argc, char **argv)
 		{ "messaging-service", required_argument, NULL, 'M' },
 		{ "max-segments", required_argument, NULL, 'm' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "quiet-hours", optional_argument, NULL, 'Q' },
 		{ "retries", required_argument, NULL, 'R' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "reconcile", no_argument, NULL, OPT_RECONCILE },
@@ -1344,14 +1459,14 @@ main(int argc, char **argv)
 		.json = -1, .grace = GRACE,
 		.lock = PTHREAD_MUTEX_INITIALIZER };
 	const char *dir = NULL, *from = NULL, *service = NULL, *to = NULL;
-	const char *g;
+	const char *g, *quiet = NULL;
 	struct config *cfg;
 	struct errbuf e;
 	struct winsize ws;
 	int c, err, rec = 0;
 
 	diag_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "c:d:f:hj:k:M:m:nR:r:T:t:V",
+	while ((c = getopt_long(argc, argv, "c:d:f:hj:k:M:m:nQ::R:r:T:t:V",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -1389,6 +1504,12 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			s.dry_run = 1;
+			break;
+		case 'Q':
+			quiet = optarg ? optarg : "defer";
+			if (quiet_mode(quiet) < 0)
+				diag_die(EXIT_USAGE, "--quiet-hours: '%s' is "
+				    "not defer, refuse or off", quiet);
 			break;
 		case 'R':
 			s.retries = number("--retries", optarg, 0, 100);
@@ -1442,6 +1563,7 @@ main(int argc, char **argv)
 		s.agent = NULL;
 	if ((g = getenv("SMSDESK_RECONCILE_GRACE")) && *g)
 		s.grace = number("SMSDESK_RECONCILE_GRACE", g, 0, 86400 * 30);
+	load_quiet(&s, cfg, quiet);
 	load_provider(&s, cfg, from, service, !s.dry_run);
 
 	/* The inbox: made if missing, except for a dry run. */
@@ -1490,6 +1612,7 @@ main(int argc, char **argv)
 	if (s.auth)
 		diag_warn("the provider rejected the credentials; stopped");
 	curl_global_cleanup();
+	tzdb_free(s.tzdb);
 	free(s.cr.callback);
 	config_free(cfg);
 	if (s.have_inbox)

@@ -621,7 +621,7 @@ id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN])
 static void
 now_string(char out[WHEN_BUFSZ])
 {
-	when_format(time(NULL), out);
+	when_format(when_now(), out);
 }
 
 static json_t *
@@ -759,6 +759,14 @@ apply_message(json_t *conv, const json_t *msg)
 		if (json_is_null(json_object_get(conv, "waiting_since")) ||
 		    !json_object_get(conv, "waiting_since"))
 			set_str(conv, "waiting_since", at);
+	} else if (json_is_string(json_object_get(msg, "auto"))) {
+		/*
+		 * A listener's own reply (help, ack, away) answers nobody's
+		 * question: the customer still waits for a person.
+		 */
+		set_str(conv, "last_auto_at", at);
+		if (strcmp(record_str(msg, "auto"), "away") == 0)
+			set_str(conv, "last_away_at", at);
 	} else {
 		set_str(conv, "last_out_at", at);
 		set_str(conv, "waiting_since", NULL);

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+
 #include "when.h"
 
 #define DAY 86400LL
@@ -326,4 +328,27 @@ when_format_duration(long long secs, char *buf, size_t n)
 		r = snprintf(buf, n, "%s%llud%02lluh", sign, v / DAY,
 		    v % DAY / 3600);
 	return r < 0 ? 0 : (size_t)r;
+}
+
+long long
+when_days(long long y, int m, int d)
+{
+	return days_from_civil(y, m, d);
+}
+
+void
+when_civil(long long days, long long *y, int *m, int *d)
+{
+	civil_from_days(days, y, m, d);
+}
+
+time_t
+when_now(void)
+{
+	const char *env = getenv("SMSDESK_NOW");
+	time_t t;
+
+	if (env && *env && when_parse(env, &t, NULL) == 0)
+		return t;
+	return time(NULL);
 }

@@ -53,4 +53,20 @@ int when_duration(const char *s, long long *secs, struct errbuf *e);
  */
 size_t when_format_duration(long long secs, char *buf, size_t n);
 
+/*
+ * Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m 1-12,
+ * d 1-31), and back: the calendar arithmetic the parser uses, for
+ * modules that count local dates (tz.c).
+ */
+long long when_days(long long y, int m, int d);
+void when_civil(long long days, long long *y, int *m, int *d);
+
+/*
+ * The time now: $SMSDESK_NOW when it holds a time when_parse() reads (a
+ * testing aid, smsdesk(7): tests of business and quiet hours pin the
+ * clock with it), else time(NULL). Programs that read it check it at
+ * startup with when_parse() and refuse one that does not parse.
+ */
+time_t when_now(void);
+
 #endif
