@@ -208,6 +208,8 @@ classify(const json_t *msg)
 	if (strcmp(st, "unknown") == 0 || strcmp(st, "queued") == 0 ?
 	    !record_str(msg, "provider_id") : 0)
 		return TEMPORARY;
+	if (code && strcmp(code, "not_found") == 0)
+		return PERMANENT;
 	if (strcmp(st, "failed") != 0 && strcmp(st, "undelivered") != 0)
 		return OK;
 	if (code && strcmp(code, "auth") == 0)
@@ -295,6 +297,37 @@ refuse(struct send *s, json_t *msg, const char *where, const char *code,
 	json_object_set_new(msg, "error", error_obj(code, 0, message));
 	diag_warn("%s: %s", where, message);
 	emit(s, msg, PERMANENT);
+}
+
+/*
+ * A message refused before any request for a reason of the customer's
+ * (they opted out): stored in its conversation as failed, so that whoever
+ * reads the thread sees the attempt and why it went nowhere. A dry run
+ * stores nothing.
+ */
+static void
+refuse_stored(struct send *s, json_t *msg, const char *where,
+    const char *code, const char *message)
+{
+	struct inbox_delivery d;
+	struct errbuf e;
+
+	if (s->dry_run || !s->have_inbox) {
+		refuse(s, msg, where, code, message);
+		return;
+	}
+	json_object_set_new(msg, "status", json_string("failed"));
+	json_object_set_new(msg, "error", error_obj(code, 0, message));
+	diag_warn("%s: %s", where, message);
+	if (inbox_deliver(&s->ib, msg, 0, NULL, &d, &e) < 0) {
+		diag_warn("%s: %s", where, e.msg);
+		emit(s, msg, PERMANENT);
+		return;
+	}
+	if (d.duplicate)
+		json_object_set_new(d.message, "duplicate", json_true());
+	emit(s, d.message, classify(d.message));
+	inbox_delivery_free(&d);
 }
 
 /* --- The rate ---------------------------------------------------------- */
@@ -796,8 +829,8 @@ one(struct worker *w, json_t *rec, const char *where)
 		if (rc < 0)
 			refuse(s, msg, where, "permanent", e.msg);
 		else
-			refuse(s, msg, where, "opted_out", "the recipient "
-			    "opted out");
+			refuse_stored(s, msg, where, "opted_out", "the "
+			    "recipient opted out");
 		goto done;
 	}
 	if (s->dry_run) {
@@ -1107,6 +1140,59 @@ lookup(struct worker *w, const json_t *msg, json_t **found)
 	return rc;
 }
 
+/*
+ * Fetch the provider's message sid. Returns 1 with *found (a new
+ * reference), 0 if the provider has no such message (404, 20404), or -1
+ * (temporary trouble, said on stderr), -2 (credentials rejected).
+ */
+static int
+fetch(struct worker *w, const char *thread, const char *sid, json_t **found)
+{
+	struct send *s = w->s;
+	struct buf url = { 0 };
+	struct http h = { 0 };
+	char *esc = curl_easy_escape(w->curl, sid, 0);
+	int rc;
+
+	*found = NULL;
+	if (!esc)
+		nomem();
+	buf_adds(&url, s->cr.base);
+	buf_addlit(&url, "/2010-04-01/Accounts/");
+	buf_adds(&url, s->cr.account);
+	buf_addlit(&url, "/Messages/");
+	buf_adds(&url, esc);
+	buf_addlit(&url, ".json");
+	buf_addc(&url, '\0');
+	curl_free(esc);
+	if (url.err)
+		nomem();
+	request(w, url.p, NULL, &h);
+	if (h.cc == CURLE_OK && h.status == 200) {
+		*found = json_loadb(h.resp.p ? h.resp.p : "", h.resp.len, 0,
+		    NULL);
+		if (json_is_object(*found) && record_str(*found, "sid")) {
+			rc = 1;
+		} else {
+			diag_warn("%s: %s: the answer is not a message",
+			    thread, sid);
+			json_decref(*found);
+			*found = NULL;
+			rc = -1;
+		}
+	} else if (h.cc == CURLE_OK && h.status == 404) {
+		rc = 0;
+	} else {
+		diag_warn("%s: cannot fetch %s: %s", thread, sid,
+		    h.cc != CURLE_OK ? (w->cerr[0] ? w->cerr :
+		    curl_easy_strerror(h.cc)) : "HTTP error");
+		rc = h.status == 401 ? -2 : -1;
+	}
+	buf_free(&url);
+	buf_free(&h.resp);
+	return rc;
+}
+
 /* Settle what outbox/ holds: the rule is in sms-send(1), RECONCILING. */
 static void
 reconcile(struct send *s)
@@ -1116,7 +1202,7 @@ reconcile(struct send *s)
 	json_t *box, *msg, *found, *out, *err;
 	time_t at;
 	size_t i;
-	int rc;
+	int rc, young;
 
 	if (!(box = inbox_outbox(&s->ib, &e))) {
 		if (errno == ENOENT)
@@ -1127,10 +1213,18 @@ reconcile(struct send *s)
 	json_array_foreach(box, i, msg) {
 		const char *thread = record_str(msg, "thread");
 		const char *id = record_str(msg, "id");
+		const char *pid = record_str(msg, "provider_id");
 
 		if (stopped(s) || !thread || !id)
 			continue;
-		rc = lookup(&w, msg, &found);
+		young = when_parse(record_str(msg, "at") ?
+		    record_str(msg, "at") : "", &at, NULL) < 0 ||
+		    time(NULL) - at < s->grace;
+		/* Taken and young: its delivery report may be on its way. */
+		if (pid && young)
+			continue;
+		rc = pid ? fetch(&w, thread, pid, &found) :
+		    lookup(&w, msg, &found);
 		out = NULL;
 		if (rc == -2) {
 			emit(s, msg, AUTH);
@@ -1152,9 +1246,16 @@ reconcile(struct send *s)
 			    &out, &e);
 			json_decref(err);
 			json_decref(found);
-		} else if (when_parse(record_str(msg, "at") ?
-		    record_str(msg, "at") : "", &at, NULL) == 0 &&
-		    time(NULL) - at >= s->grace) {
+		} else if (pid) {
+			/* It was taken: it is not "not sent", only gone. */
+			diag_warn("%s: %s: the provider no longer has it",
+			    thread, pid);
+			err = error_obj("not_found", 20404, "the provider no "
+			    "longer has this message");
+			rc = inbox_sent(&s->ib, thread, id, NULL, NULL,
+			    record_str(msg, "status"), err, &out, &e);
+			json_decref(err);
+		} else if (!young) {
 			err = error_obj("not_sent", 0, "the provider has no "
 			    "such message");
 			rc = inbox_sent(&s->ib, thread, id, NULL, NULL,
