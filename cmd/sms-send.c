@@ -44,6 +44,7 @@
 #include "gsm.h"
 #include "inbox.h"
 #include "phone.h"
+#include "price.h"
 #include "record.h"
 #include "when.h"
 
@@ -79,9 +80,12 @@ struct send {
 	int progress;			/* stderr is a terminal */
 	long screen;			/* its height */
 	long grace;
+	struct price_table *prices;	/* a dry run's */
 
 	pthread_mutex_t lock;		/* below: output and the counts */
 	unsigned long done, nok, nperm, ntemp;
+	unsigned long dry_n, dry_segments, dry_unpriced;
+	long long dry_micro;		/* the dry run's total */
 	int auth;			/* credentials rejected: stop */
 	int ret;			/* input errors */
 	int out_errno;
@@ -242,8 +246,15 @@ summary(const json_t *msg)
 		    record_str(err, "message") ? record_str(err, "message") :
 		    "");
 	if (segs > 0)
-		printf(" (%lld segment%s, %s)", (long long)segs,
+		printf(" (%lld segment%s, %s", (long long)segs,
 		    segs == 1 ? "" : "s", enc ? enc : "?");
+	if (segs > 0 && record_str(msg, "price"))
+		printf(", %s %s", record_str(msg, "price"),
+		    record_str(msg, "price_unit"));
+	else if (segs > 0 && json_is_null(json_object_get(msg, "price")))
+		printf(", no price");
+	if (segs > 0)
+		putchar(')');
 	putchar('\n');
 }
 
@@ -328,6 +339,58 @@ refuse_stored(struct send *s, json_t *msg, const char *where,
 		json_object_set_new(d.message, "duplicate", json_true());
 	emit(s, d.message, classify(d.message));
 	inbox_delivery_free(&d);
+}
+
+/*
+ * What a dry run's message would cost (sms-send(1), Prices): "price" per
+ * message and "price_unit", or a null price if the configuration has none
+ * for the number; counted for the summary.
+ */
+static void
+dry_price(struct send *s, json_t *msg, const char *number, size_t segments)
+{
+	char text[PRICE_BUFSZ];
+	long long micro;
+	int known = price_lookup(s->prices, number, &micro);
+
+	if (known) {
+		price_format(micro * (long long)segments, text);
+		json_object_set_new(msg, "price", json_string(text));
+	} else {
+		json_object_set_new(msg, "price", json_null());
+	}
+	json_object_set_new(msg, "price_unit",
+	    json_string(price_unit(s->prices)));
+	pthread_mutex_lock(&s->lock);
+	s->dry_n++;
+	s->dry_segments += segments;
+	if (known)
+		s->dry_micro += micro * (long long)segments;
+	else
+		s->dry_unpriced++;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The total of a dry run, on stderr. */
+static void
+dry_summary(const struct send *s)
+{
+	char text[PRICE_BUFSZ];
+
+	unsigned long priced = s->dry_n - s->dry_unpriced;
+
+	price_format(s->dry_micro, text);
+	fprintf(stderr, "%s: dry run: %lu message%s, %lu segment%s",
+	    diag_prog(), s->dry_n, s->dry_n == 1 ? "" : "s", s->dry_segments,
+	    s->dry_segments == 1 ? "" : "s");
+	if (priced)
+		fprintf(stderr, ", %s %s", text, price_unit(s->prices));
+	if (priced && s->dry_unpriced)
+		fprintf(stderr, " for the %lu priced", priced);
+	if (s->dry_unpriced)
+		fprintf(stderr, "; no price for %lu (set price or "
+		    "price.COUNTRY in the configuration)", s->dry_unpriced);
+	fputc('\n', stderr);
 }
 
 /* --- The rate ---------------------------------------------------------- */
@@ -834,6 +897,7 @@ one(struct worker *w, json_t *rec, const char *where)
 		goto done;
 	}
 	if (s->dry_run) {
+		dry_price(s, msg, num, g.segments);
 		json_object_set_new(msg, "dry_run", json_true());
 		emit(s, msg, OK);
 		goto done;
@@ -1544,6 +1608,12 @@ main(int argc, char **argv)
 	if ((g = getenv("SMSDESK_RECONCILE_GRACE")) && *g)
 		s.grace = number("SMSDESK_RECONCILE_GRACE", g, 0, 86400 * 30);
 	load_provider(&s, cfg, from, service, !s.dry_run);
+	if (s.dry_run && !(s.prices = price_table_new(cfg,
+	    config_pick(cfg, NULL, "SMSDESK_PRICE", "price", NULL),
+	    config_pick(cfg, NULL, "SMSDESK_PRICE_UNIT", "price_unit", "USD"),
+	    &e)))
+		diag_die(errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG, "%s",
+		    e.msg);
 
 	/* The inbox: made if missing, except for a dry run. */
 	if (inbox_open(&s.ib, dir, !s.dry_run, &e) < 0) {
@@ -1588,10 +1658,13 @@ main(int argc, char **argv)
 	}
 	if (s.progress && s.done > (unsigned long)s.screen)
 		fputs("\r\033[K", stderr);
+	if (s.dry_run && s.dry_n)
+		dry_summary(&s);
 	if (s.auth)
 		diag_warn("the provider rejected the credentials; stopped");
 	curl_global_cleanup();
 	free(s.cr.callback);
+	price_table_free(s.prices);
 	config_free(cfg);
 	if (s.have_inbox)
 		inbox_close(&s.ib);

@@ -73,6 +73,63 @@ outbox() {
 	ls "$1/outbox" 2>/dev/null
 }
 
+# --- The price of a dry run ------------------------------------------------------
+
+check '--dry-run with no price configured: price null, said so' \
+	'sms-send -n -d "$ib" --to +15551230001 hi 2>"$tmp/err" |
+	 jq -e ".price == null and .price_unit == \"USD\"" &&
+	 grep -q "no price for 1" "$tmp/err"'
+
+mkdir -p "$tmp/config/smsdesk"
+cfg=$tmp/config/smsdesk/config
+printf '%s\n' 'price = 0.0079' 'price.gb = 0.04' 'price.1204 = 0.0100' >"$cfg"
+chmod 600 "$cfg"
+check '--dry-run: the price per message, from the configuration' \
+	'sms-send -n -d "$ib" --to +15551230001 hi |
+	 jq -e ".price == \"0.0079\" and .price_unit == \"USD\" and
+	    .segments == 1"'
+check 'a price per segment: two segments cost twice' \
+	'sms-send -n -d "$ib" --to +15551230001 "$(printf "%200s" x)" |
+	 jq -e ".segments == 2 and .price == \"0.0158\""'
+check 'a country'"'"'s price (price.gb)' \
+	'sms-send -n -d "$ib" --to "+44 7700 900123" hi |
+	 jq -e ".price == \"0.04\""'
+check 'the longest prefix wins (price.1204 over price)' \
+	'sms-send -n -d "$ib" --to +12045550123 hi | jq -e ".price == \"0.01\""'
+printf '%s\n' '{"to":"+15551230001","body":"one"}' \
+	'{"to":"+447700900123","body":"two"}' \
+	"{\"to\":\"+15551230002\",\"body\":\"$(printf '%200s' x)\"}" \
+	>"$tmp/batch"
+sms-send -n -d "$ib" <"$tmp/batch" >"$tmp/out" 2>"$tmp/err"
+is 'a batch: exit 0' $? 0
+is 'the prices add up with jq' \
+	"$(jq -s -r 'map(.price | tonumber * 10000) | add | round' "$tmp/out")" \
+	'637'
+check 'and the total is on stderr' \
+	'grep -qx "sms-send: dry run: 3 messages, 4 segments, 0.0637 USD" \
+	    "$tmp/err"'
+check 'SMSDESK_PRICE beats the file, SMSDESK_PRICE_UNIT names the currency' \
+	'SMSDESK_PRICE=0.05 SMSDESK_PRICE_UNIT=EUR \
+	 sms-send -n -d "$ib" --to +15551230001 hi |
+	 jq -e ".price == \"0.05\" and .price_unit == \"EUR\""'
+printf '%s\n' 'price.gb = 0.04' >"$cfg"
+sms-send -n -d "$ib" <"$tmp/batch" >"$tmp/out" 2>"$tmp/err"
+is 'no default: only the GB one is priced, exit 0' \
+	"$? $(jq -s -c 'map(.price)' "$tmp/out")" '0 [null,"0.04",null]'
+check 'the summary says which are not priced' \
+	'grep -qx "sms-send: dry run: 3 messages, 4 segments, 0.04 USD for the 1 priced; no price for 2 (set price or price.COUNTRY in the configuration)" "$tmp/err"'
+printf '%s\n' 'price.us = 0.0079' 'price.ca = 0.0075' >"$cfg"
+check_exit 'two prices for +1 (price.us, price.ca): 78' 78 \
+	'sms-send -n -d "$ib" --to +15551230001 hi 2>"$tmp/err"'
+check 'named' 'grep -q "price.us and price.ca: two prices for +1" "$tmp/err"'
+printf '%s\n' 'price = cheap' >"$cfg"
+check_exit 'a price that is not a number: 78' 78 \
+	'sms-send -n -d "$ib" --to +15551230001 hi'
+printf '%s\n' 'price.xx = 0.01' >"$cfg"
+check_exit 'a region that is not one: 78' 78 \
+	'sms-send -n -d "$ib" --to +15551230001 hi'
+rm -f "$cfg"
+
 # --- sms-sim: refusals and failing reads ---------------------------------------
 
 check_exit 'sms-sim --refuse with a bad code: usage error' 2 \
