@@ -375,9 +375,8 @@ dry_price(struct send *s, json_t *msg, const char *number, size_t segments)
 static void
 dry_summary(const struct send *s)
 {
-	char text[PRICE_BUFSZ];
-
 	unsigned long priced = s->dry_n - s->dry_unpriced;
+	char text[PRICE_BUFSZ];
 
 	price_format(s->dry_micro, text);
 	fprintf(stderr, "%s: dry run: %lu message%s, %lu segment%s",

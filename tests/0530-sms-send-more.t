@@ -241,6 +241,23 @@ check 'the thread says delivered' \
 	    | .status == \"delivered\""'
 check 'the outbox is empty' '[ -z "$(outbox "$ib2")" ]'
 is 'nothing was sent again' "$(requests A create)" 1
+
+# A delivery report settles it too, with no request.
+sms-send -d "$ib2" --to +15553000026 'Reported' >"$tmp/out"
+sid=$(jq -r .provider_id "$tmp/out")
+check 'sent: in the outbox' '[ "$(outbox "$ib2" | wc -l)" = 1 ]'
+printf '%s\n' "MessageSid=$sid&MessageStatus=sent" >"$tmp/dlr"
+sms-recv -d "$ib2" <"$tmp/dlr" >/dev/null 2>&1
+check 'a report of "sent" is not final: still there' \
+	'[ "$(outbox "$ib2" | wc -l)" = 1 ]'
+printf '%s\n' "MessageSid=$sid&MessageStatus=delivered" >"$tmp/dlr"
+sms-recv -d "$ib2" <"$tmp/dlr" >/dev/null 2>&1
+check 'a report of "delivered" takes it out of the outbox' \
+	'[ -z "$(outbox "$ib2")" ]'
+n0=$(requests A fetch)
+check_exit 'and --reconcile has nothing to ask: 0' 0 \
+	'SMSDESK_RECONCILE_GRACE=0 sms-send -d "$ib2" --reconcile >"$tmp/out"'
+is 'no request' "$(requests A fetch) $(requests A list)" "$n0 0"
 kill "$simpid"
 
 # Undelivered, as the provider says when asked.
