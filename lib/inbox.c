@@ -645,10 +645,9 @@ apply_message(json_t *conv, const json_t *msg)
 		if (json_is_null(json_object_get(conv, "waiting_since")) ||
 		    !json_object_get(conv, "waiting_since"))
 			set_str(conv, "waiting_since", at);
-	} else if (record_str(msg, "status") &&
-	    strcmp(record_str(msg, "status"), "failed") == 0) {
-		/* Refused before it was sent: no answer, the clock runs on. */
-	} else {
+	} else if (!record_str(msg, "status") ||
+	    strcmp(record_str(msg, "status"), "failed") != 0) {
+		/* An answer: one refused before it was sent is none. */
 		set_str(conv, "last_out_at", at);
 		set_str(conv, "waiting_since", NULL);
 		if (!json_is_string(json_object_get(conv,
