@@ -46,6 +46,8 @@
 #include "inbox.h"
 #include "phone.h"
 #include "phonezone.h"
+#include "price.h"
+#include "provider.h"
 #include "record.h"
 #include "tz.h"
 #include "when.h"
@@ -88,9 +90,12 @@ struct send {
 	const char *quiet_spec;		/* the window, as configured */
 	struct hours_window qwin;
 	struct tzdb *tzdb;
+	struct price_table *prices;	/* a dry run's */
 
 	pthread_mutex_t lock;		/* below: output and the counts */
 	unsigned long done, nok, nperm, ntemp;
+	unsigned long dry_n, dry_segments, dry_unpriced;
+	long long dry_micro;		/* the dry run's total */
 	int auth;			/* credentials rejected: stop */
 	int ret;			/* input errors */
 	int out_errno;
@@ -221,6 +226,8 @@ classify(const json_t *msg)
 	if (strcmp(st, "unknown") == 0 || strcmp(st, "queued") == 0 ?
 	    !record_str(msg, "provider_id") : 0)
 		return TEMPORARY;
+	if (code && strcmp(code, "not_found") == 0)
+		return PERMANENT;
 	if (strcmp(st, "failed") != 0 && strcmp(st, "undelivered") != 0)
 		return OK;
 	if (code && strcmp(code, "auth") == 0)
@@ -253,8 +260,15 @@ summary(const json_t *msg)
 		    record_str(err, "message") ? record_str(err, "message") :
 		    "");
 	if (segs > 0)
-		printf(" (%lld segment%s, %s)", (long long)segs,
+		printf(" (%lld segment%s, %s", (long long)segs,
 		    segs == 1 ? "" : "s", enc ? enc : "?");
+	if (segs > 0 && record_str(msg, "price"))
+		printf(", %s %s", record_str(msg, "price"),
+		    record_str(msg, "price_unit"));
+	else if (segs > 0 && json_is_null(json_object_get(msg, "price")))
+		printf(", no price");
+	if (segs > 0)
+		putchar(')');
 	putchar('\n');
 }
 
@@ -308,6 +322,88 @@ refuse(struct send *s, json_t *msg, const char *where, const char *code,
 	json_object_set_new(msg, "error", error_obj(code, 0, message));
 	diag_warn("%s: %s", where, message);
 	emit(s, msg, PERMANENT);
+}
+
+/*
+ * A message refused before any request for a reason of the customer's
+ * (they opted out): stored in its conversation as failed, so that whoever
+ * reads the thread sees the attempt and why it went nowhere. A dry run
+ * stores nothing.
+ */
+static void
+refuse_stored(struct send *s, json_t *msg, const char *where,
+    const char *code, const char *message)
+{
+	struct inbox_delivery d;
+	struct errbuf e;
+
+	if (s->dry_run || !s->have_inbox) {
+		refuse(s, msg, where, code, message);
+		return;
+	}
+	json_object_set_new(msg, "status", json_string("failed"));
+	json_object_set_new(msg, "error", error_obj(code, 0, message));
+	diag_warn("%s: %s", where, message);
+	if (inbox_deliver(&s->ib, msg, 0, NULL, &d, &e) < 0) {
+		diag_warn("%s: %s", where, e.msg);
+		emit(s, msg, PERMANENT);
+		return;
+	}
+	if (d.duplicate)
+		json_object_set_new(d.message, "duplicate", json_true());
+	emit(s, d.message, classify(d.message));
+	inbox_delivery_free(&d);
+}
+
+/*
+ * What a dry run's message would cost (sms-send(1), Prices): "price" per
+ * message and "price_unit", or a null price if the configuration has none
+ * for the number; counted for the summary.
+ */
+static void
+dry_price(struct send *s, json_t *msg, const char *number, size_t segments)
+{
+	char text[PRICE_BUFSZ];
+	long long micro;
+	int known = price_lookup(s->prices, number, &micro);
+
+	if (known) {
+		price_format(micro * (long long)segments, text);
+		json_object_set_new(msg, "price", json_string(text));
+	} else {
+		json_object_set_new(msg, "price", json_null());
+	}
+	json_object_set_new(msg, "price_unit",
+	    json_string(price_unit(s->prices)));
+	pthread_mutex_lock(&s->lock);
+	s->dry_n++;
+	s->dry_segments += segments;
+	if (known)
+		s->dry_micro += micro * (long long)segments;
+	else
+		s->dry_unpriced++;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The total of a dry run, on stderr. */
+static void
+dry_summary(const struct send *s)
+{
+	unsigned long priced = s->dry_n - s->dry_unpriced;
+	char text[PRICE_BUFSZ];
+
+	price_format(s->dry_micro, text);
+	fprintf(stderr, "%s: dry run: %lu message%s, %lu segment%s",
+	    diag_prog(), s->dry_n, s->dry_n == 1 ? "" : "s", s->dry_segments,
+	    s->dry_segments == 1 ? "" : "s");
+	if (priced)
+		fprintf(stderr, ", %s %s", text, price_unit(s->prices));
+	if (priced && s->dry_unpriced)
+		fprintf(stderr, " for the %lu priced", priced);
+	if (s->dry_unpriced)
+		fprintf(stderr, "; no price for %lu (set price or "
+		    "price.COUNTRY in the configuration)", s->dry_unpriced);
+	fputc('\n', stderr);
 }
 
 /* --- The rate ---------------------------------------------------------- */
@@ -523,21 +619,14 @@ note_optout(struct send *s, const char *number, const char *our,
 
 /* --- Sending ----------------------------------------------------------- */
 
-/* The taxonomy code of a Twilio error. */
+/* The taxonomy class of a Twilio error (lib/provider-twilio.c). */
 static const char *
 taxonomy(long status, json_int_t code)
 {
-	if (status == 401 || code == 20003)
-		return "auth";
-	if (code == 21610)
-		return "opted_out";
-	if (code == 21211 || code == 21614 || code == 21604)
-		return "invalid_recipient";
-	if (status == 429)
-		return "throttled";
-	if (status >= 500)
-		return "transient";
-	return "permanent";
+	char text[32];
+
+	snprintf(text, sizeof text, "%lld", (long long)code);
+	return provider_error_class("twilio", status, code ? text : NULL);
 }
 
 /*
@@ -867,14 +956,15 @@ one(struct worker *w, json_t *rec, const char *where)
 		if (rc < 0)
 			refuse(s, msg, where, "permanent", e.msg);
 		else
-			refuse(s, msg, where, "opted_out", "the recipient "
-			    "opted out");
+			refuse_stored(s, msg, where, "opted_out", "the "
+			    "recipient opted out");
 		goto done;
 	}
 	if (s->quiet && quiet_hours(s, msg, num, record_str(rec, "timezone"),
 	    where))
 		goto done;
 	if (s->dry_run) {
+		dry_price(s, msg, num, g.segments);
 		json_object_set_new(msg, "dry_run", json_true());
 		emit(s, msg, OK);
 		goto done;
@@ -1181,6 +1271,59 @@ lookup(struct worker *w, const json_t *msg, json_t **found)
 	return rc;
 }
 
+/*
+ * Fetch the provider's message sid. Returns 1 with *found (a new
+ * reference), 0 if the provider has no such message (404, 20404), or -1
+ * (temporary trouble, said on stderr), -2 (credentials rejected).
+ */
+static int
+fetch(struct worker *w, const char *thread, const char *sid, json_t **found)
+{
+	struct send *s = w->s;
+	struct buf url = { 0 };
+	struct http h = { 0 };
+	char *esc = curl_easy_escape(w->curl, sid, 0);
+	int rc;
+
+	*found = NULL;
+	if (!esc)
+		nomem();
+	buf_adds(&url, s->cr.base);
+	buf_addlit(&url, "/2010-04-01/Accounts/");
+	buf_adds(&url, s->cr.account);
+	buf_addlit(&url, "/Messages/");
+	buf_adds(&url, esc);
+	buf_addlit(&url, ".json");
+	buf_addc(&url, '\0');
+	curl_free(esc);
+	if (url.err)
+		nomem();
+	request(w, url.p, NULL, &h);
+	if (h.cc == CURLE_OK && h.status == 200) {
+		*found = json_loadb(h.resp.p ? h.resp.p : "", h.resp.len, 0,
+		    NULL);
+		if (json_is_object(*found) && record_str(*found, "sid")) {
+			rc = 1;
+		} else {
+			diag_warn("%s: %s: the answer is not a message",
+			    thread, sid);
+			json_decref(*found);
+			*found = NULL;
+			rc = -1;
+		}
+	} else if (h.cc == CURLE_OK && h.status == 404) {
+		rc = 0;
+	} else {
+		diag_warn("%s: cannot fetch %s: %s", thread, sid,
+		    h.cc != CURLE_OK ? (w->cerr[0] ? w->cerr :
+		    curl_easy_strerror(h.cc)) : "HTTP error");
+		rc = h.status == 401 ? -2 : -1;
+	}
+	buf_free(&url);
+	buf_free(&h.resp);
+	return rc;
+}
+
 /* Settle what outbox/ holds: the rule is in sms-send(1), RECONCILING. */
 static void
 reconcile(struct send *s)
@@ -1190,7 +1333,7 @@ reconcile(struct send *s)
 	json_t *box, *msg, *found, *out, *err;
 	time_t at;
 	size_t i;
-	int rc;
+	int rc, young;
 
 	if (!(box = inbox_outbox(&s->ib, &e))) {
 		if (errno == ENOENT)
@@ -1201,10 +1344,18 @@ reconcile(struct send *s)
 	json_array_foreach(box, i, msg) {
 		const char *thread = record_str(msg, "thread");
 		const char *id = record_str(msg, "id");
+		const char *pid = record_str(msg, "provider_id");
 
 		if (stopped(s) || !thread || !id)
 			continue;
-		rc = lookup(&w, msg, &found);
+		young = when_parse(record_str(msg, "at") ?
+		    record_str(msg, "at") : "", &at, NULL) < 0 ||
+		    time(NULL) - at < s->grace;
+		/* Taken and young: its delivery report may be on its way. */
+		if (pid && young)
+			continue;
+		rc = pid ? fetch(&w, thread, pid, &found) :
+		    lookup(&w, msg, &found);
 		out = NULL;
 		if (rc == -2) {
 			emit(s, msg, AUTH);
@@ -1219,16 +1370,23 @@ reconcile(struct send *s)
 			const char *st = record_str(found, "status");
 
 			/* null clears the error of the unknown outcome */
-			err = code ? error_obj(st ? st : "failed", code,
+			err = code ? error_obj(taxonomy(0, code), code,
 			    record_str(found, "error_message")) : json_null();
 			rc = inbox_sent(&s->ib, thread, id, "twilio",
 			    record_str(found, "sid"), st ? st : "queued", err,
 			    &out, &e);
 			json_decref(err);
 			json_decref(found);
-		} else if (when_parse(record_str(msg, "at") ?
-		    record_str(msg, "at") : "", &at, NULL) == 0 &&
-		    time(NULL) - at >= s->grace) {
+		} else if (pid) {
+			/* It was taken: it is not "not sent", only gone. */
+			diag_warn("%s: %s: the provider no longer has it",
+			    thread, pid);
+			err = error_obj("not_found", 20404, "the provider no "
+			    "longer has this message");
+			rc = inbox_sent(&s->ib, thread, id, NULL, NULL,
+			    record_str(msg, "status"), err, &out, &e);
+			json_decref(err);
+		} else if (!young) {
 			err = error_obj("not_sent", 0, "the provider has no "
 			    "such message");
 			rc = inbox_sent(&s->ib, thread, id, NULL, NULL,
@@ -1565,6 +1723,12 @@ main(int argc, char **argv)
 		s.grace = number("SMSDESK_RECONCILE_GRACE", g, 0, 86400 * 30);
 	load_quiet(&s, cfg, quiet);
 	load_provider(&s, cfg, from, service, !s.dry_run);
+	if (s.dry_run && !(s.prices = price_table_new(cfg,
+	    config_pick(cfg, NULL, "SMSDESK_PRICE", "price", NULL),
+	    config_pick(cfg, NULL, "SMSDESK_PRICE_UNIT", "price_unit", "USD"),
+	    &e)))
+		diag_die(errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG, "%s",
+		    e.msg);
 
 	/* The inbox: made if missing, except for a dry run. */
 	if (inbox_open(&s.ib, dir, !s.dry_run, &e) < 0) {
@@ -1609,11 +1773,14 @@ main(int argc, char **argv)
 	}
 	if (s.progress && s.done > (unsigned long)s.screen)
 		fputs("\r\033[K", stderr);
+	if (s.dry_run && s.dry_n)
+		dry_summary(&s);
 	if (s.auth)
 		diag_warn("the provider rejected the credentials; stopped");
 	curl_global_cleanup();
 	tzdb_free(s.tzdb);
 	free(s.cr.callback);
+	price_table_free(s.prices);
 	config_free(cfg);
 	if (s.have_inbox)
 		inbox_close(&s.ib);

@@ -16,7 +16,8 @@
  * --webhook as Twilio's signed inbound webhook; <Message> elements in the
  * TwiML answer become outbound replies. Faults come on demand: 429 above a
  * rate, a share of 5xx, latency, connections dropped after the message was
- * created, numbers that opted out or cannot be reached.
+ * created, numbers that opted out, are refused or cannot be reached, and
+ * reads that fail.
  *
  * It runs a thread per connection (not sms-recv's pool): a slow answer
  * (--latency) or a webhook post for /sim/text then holds only its own
@@ -54,11 +55,12 @@
 #include "record.h"
 #include "when.h"
 
-#define USAGE "usage: sms-sim [-hV] [-c FILE] [-D PERCENT] [-e PERCENT] " \
-	"[-f NUMBER]...\n" \
-	"               [-l [ADDR:]PORT] [-L MS] [-n NUMBER] [-o NUMBER]... " \
-	"[-r RATE]\n" \
-	"               [-R TEXT] [-s SEED] [-w URL]\n" \
+#define USAGE "usage: sms-sim [-hV] [-c FILE] [-D PERCENT] [-E PERCENT] " \
+	"[-e PERCENT]\n" \
+	"               [-f NUMBER]... [-l [ADDR:]PORT] [-L MS] [-n NUMBER]\n" \
+	"               [-o NUMBER]... [-r RATE] [-R TEXT] [-s SEED] " \
+	"[-w URL]\n" \
+	"               [-x NUMBER]...\n" \
 	"       sms-sim text [-u URL] FROM BODY\n"
 #define API "/2010-04-01/Accounts/"
 #define API_VERSION "2010-04-01"
@@ -96,6 +98,12 @@ struct msg {
 	int priced, deleted;
 };
 
+/* A number of --refuse, and the error a create to it gets. */
+struct refusal {
+	char number[PHONE_MAX];
+	int code;
+};
+
 /* A number of --fail, with what happens to messages sent to it. */
 struct failing {
 	char number[PHONE_MAX];
@@ -117,7 +125,9 @@ struct sim {
 	size_t noptout;
 	struct failing *fails;
 	size_t nfails;
-	double rate, errors, drop;
+	struct refusal *refusals;
+	size_t nrefusals;
+	double rate, errors, drop, read_errors;
 	unsigned latency;	/* ms */
 	FILE *log;
 
@@ -162,6 +172,9 @@ usage(FILE *fp, int code)
 		    "  -D, --drop PERCENT     close this share of create "
 		    "requests unanswered,\n"
 		    "                         after the message is created\n"
+		    "  -E, --read-errors PERCENT  answer this share of fetch "
+		    "and list requests\n"
+		    "                         500 or 503\n"
 		    "  -e, --errors PERCENT   answer this share of create "
 		    "requests 500 or 503\n"
 		    "  -f, --fail NUMBER[:STATUS[:CODE]]  messages to NUMBER "
@@ -186,6 +199,9 @@ usage(FILE *fp, int code)
 		    "  -V, --version          print the version and exit\n"
 		    "  -w, --webhook URL      where inbound texts are posted, "
 		    "signed\n"
+		    "  -x, --refuse NUMBER[:CODE]  create to NUMBER answers "
+		    "400, code 21211\n"
+		    "                         (or CODE)\n"
 		    "\n"
 		    "sms-sim text makes customer FROM text BODY to our number "
 		    "through a running\n"
@@ -1131,6 +1147,16 @@ failing(const struct sim *s, const char *to)
 	return NULL;
 }
 
+/* The error code of a create to the number to (--refuse), or 0. */
+static int
+refused(const struct sim *s, const char *to)
+{
+	for (size_t i = 0; i < s->nrefusals; i++)
+		if (strcmp(s->refusals[i].number, to) == 0)
+			return s->refusals[i].code;
+	return 0;
+}
+
 static int
 opted_out(const struct sim *s, const char *to)
 {
@@ -1171,6 +1197,35 @@ number(const char *n, unsigned long lo, unsigned long hi,
 	return *out >= lo && *out <= hi ? 0 : -1;
 }
 
+/* Answer a create to the number to with Twilio's error code (--refuse),
+ * in Twilio's words where the code is one of the usual ones. */
+static int
+refuse(struct answer *a, int code, const char *to, const char *from)
+{
+	switch (code) {
+	case 21211:
+		return twilio_error(a, 400, code, "The 'To' number %s is not "
+		    "a valid phone number.", to);
+	case 21408:
+		return twilio_error(a, 400, code, "Permission to send an SMS "
+		    "has not been enabled for the region indicated by the "
+		    "'To' number: %s.", to);
+	case 21610:
+		return twilio_error(a, 400, code,
+		    "Attempt to send to unsubscribed recipient");
+	case 21612:
+		return twilio_error(a, 400, code, "The 'To' phone number: %s, "
+		    "is not currently reachable using the 'From' phone "
+		    "number: %s via SMS.", to, from);
+	case 21614:
+		return twilio_error(a, 400, code, "'To' number %s is not a "
+		    "valid mobile number", to);
+	default:
+		return twilio_error(a, 400, code, "The message to %s cannot "
+		    "be created (error %d).", to, code);
+	}
+}
+
 /* POST .../Messages.json */
 static int
 create(struct sim *s, const struct form *f, struct answer *a)
@@ -1186,7 +1241,7 @@ create(struct sim *s, const struct form *f, struct answer *a)
 	struct msg *m;
 	unsigned media = 0, segments = 1;
 	unsigned long secs;
-	int too_long = 0, rc;
+	int too_long = 0, rc, code;
 
 	for (size_t i = 0; i < f->n; i++)
 		if (strcmp(f->pairs[i].name, "MediaUrl") == 0)
@@ -1231,6 +1286,10 @@ create(struct sim *s, const struct form *f, struct answer *a)
 		buf_free(&text);
 		return twilio_error(a, 400, 21610,
 		    "Attempt to send to unsubscribed recipient");
+	}
+	if ((code = refused(s, to))) {
+		buf_free(&text);
+		return refuse(a, code, to, from && *from ? from : s->number);
 	}
 	m = msg_new(from && *from ? from : s->number, to,
 	    text.p ? text.p : "", text.len);
@@ -1560,6 +1619,21 @@ sim_text(struct sim *s, const struct form *f, struct answer *a)
 	return (int)http;
 }
 
+/* Whether a fetch or list gets a server error instead (--read-errors):
+ * half 500, half 503 with Retry-After, as --errors for creates. */
+static int
+read_error(struct sim *s, struct answer *a)
+{
+	if (!roll(s, s->read_errors))
+		return 0;
+	a->retry_after = roll(s, 50);
+	if (a->retry_after)
+		twilio_error(a, 503, 20503, "Service Unavailable");
+	else
+		twilio_error(a, 500, 20500, "Internal Server Error");
+	return 1;
+}
+
 /* Route a whole request. path has no query; f is the body's form. */
 static int
 route(struct sim *s, struct MHD_Connection *conn, const char *method,
@@ -1603,7 +1677,8 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 			return create(s, f, a);
 		}
 		if (get)
-			return list(s, query, a);
+			return read_error(s, a) ? (int)a->http :
+			    list(s, query, a);
 		return twilio_error(a, 405, 20004, "Method not allowed");
 	}
 	if (strncmp(rest, "/Messages/", 10) == 0) {
@@ -1612,6 +1687,8 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 		if (n != 34 || strcmp(sid + n, ".json") != 0)
 			return not_found(a, path);
 		snprintf(sidbuf, sizeof sidbuf, "%.34s", sid);
+		if (get && read_error(s, a))
+			return (int)a->http;
 		if (get || post_ || strcmp(method, "DELETE") == 0)
 			return instance(s, get ? "GET" : method, sidbuf, path,
 			    f, a);
@@ -2054,6 +2131,32 @@ fail_arg(struct sim *s, const char *arg)
 	fl->code = (int)code;
 }
 
+/* --refuse NUMBER[:CODE] */
+static void
+refuse_arg(struct sim *s, const char *arg)
+{
+	struct refusal *v, *r;
+	const char *colon = strchr(arg, ':');
+	unsigned long code = 21211;
+	char num[64], *end;
+
+	snprintf(num, sizeof num, "%.*s", colon ? (int)(colon - arg) :
+	    (int)strlen(arg), arg);
+	if (colon) {
+		code = strtoul(colon + 1, &end, 10);
+		if (!colon[1] || *end || colon[1] == '-' || code < 10000 ||
+		    code > 99999)
+			diag_die(EXIT_USAGE, "--refuse: '%s': CODE is not an "
+			    "error code from 10000 to 99999", arg);
+	}
+	if (!(v = realloc(s->refusals, (s->nrefusals + 1) * sizeof *v)))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	s->refusals = v;
+	r = &v[s->nrefusals++];
+	phone_arg("--refuse", num, r->number);
+	r->code = (int)code;
+}
+
 /* The account and token: environment, then the config file, then the
  * simulator's own, said on stderr. */
 static void
@@ -2088,6 +2191,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "log", required_argument, NULL, 'c' },
 		{ "drop", required_argument, NULL, 'D' },
+		{ "read-errors", required_argument, NULL, 'E' },
 		{ "errors", required_argument, NULL, 'e' },
 		{ "fail", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -2100,6 +2204,7 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "webhook", required_argument, NULL, 'w' },
+		{ "refuse", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct sim s = {
@@ -2122,7 +2227,7 @@ main(int argc, char **argv)
 		argv[1] = argv[0];	/* getopt names the program */
 		return text_main(argc - 1, argv + 1);
 	}
-	while ((c = getopt_long(argc, argv, "c:D:e:f:hl:L:n:o:r:R:s:Vw:",
+	while ((c = getopt_long(argc, argv, "c:D:E:e:f:hl:L:n:o:r:R:s:Vw:x:",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -2130,6 +2235,9 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			s.drop = percent("--drop", optarg);
+			break;
+		case 'E':
+			s.read_errors = percent("--read-errors", optarg);
 			break;
 		case 'e':
 			s.errors = percent("--errors", optarg);
@@ -2190,6 +2298,9 @@ main(int argc, char **argv)
 				    "http or https URL", optarg);
 			s.webhook = optarg;
 			break;
+		case 'x':
+			refuse_arg(&s, optarg);
+			break;
 		default:
 			usage(stderr, EXIT_USAGE);
 		}
@@ -2231,6 +2342,7 @@ main(int argc, char **argv)
 	free(s.heap);
 	free(s.optout);
 	free(s.fails);
+	free(s.refusals);
 	pthread_cond_destroy(&s.jcond);
 	config_free(cfg);
 	curl_global_cleanup();

@@ -56,6 +56,17 @@ config_free(struct config *c)
 	}
 }
 
+int
+config_entry(const struct config *c, size_t i, const char **key,
+    const char **val)
+{
+	if (!c || i >= c->n)
+		return 0;
+	*key = c->kv[i].key;
+	*val = c->kv[i].val;
+	return 1;
+}
+
 static struct kv *
 find(const struct config *c, const char *key)
 {

@@ -18,6 +18,8 @@
 #ifndef CONFIG_H
 #define CONFIG_H
 
+#include <stddef.h>
+
 #include "diag.h"
 
 struct config;
@@ -40,6 +42,14 @@ int config_load(struct config *c, const char *path, struct errbuf *e);
 
 /* The value of key, or NULL if it is not set. */
 const char *config_get(const struct config *c, const char *key);
+
+/*
+ * The i-th setting of c (from 0, in the order the keys were first set):
+ * 1 with *key and *val lent as config_get() lends them, or 0 past the
+ * last, for a caller that wants every key under a prefix.
+ */
+int config_entry(const struct config *c, size_t i, const char **key,
+    const char **val);
 
 /*
  * The setting to use: flag if not NULL; else the value of the environment

@@ -730,7 +730,9 @@ count(json_t *o, const char *k, json_int_t by)
 	    json_integer_value(json_object_get(o, k)) + by));
 }
 
-/* How a message changes its conversation (see inbox_deliver()). */
+/* How a message changes its conversation (see inbox_deliver()). An
+ * outbound message stored as failed (refused before any request) is
+ * counted, but is no answer. */
 static void
 apply_message(json_t *conv, const json_t *msg)
 {
@@ -767,7 +769,9 @@ apply_message(json_t *conv, const json_t *msg)
 		set_str(conv, "last_auto_at", at);
 		if (strcmp(record_str(msg, "auto"), "away") == 0)
 			set_str(conv, "last_away_at", at);
-	} else {
+	} else if (!record_str(msg, "status") ||
+	    strcmp(record_str(msg, "status"), "failed") != 0) {
+		/* An answer: one refused before it was sent is none. */
 		set_str(conv, "last_out_at", at);
 		set_str(conv, "waiting_since", NULL);
 		if (!json_is_string(json_object_get(conv,
@@ -876,19 +880,29 @@ ledger_find(struct inbox *ib, const char *key, char thread[32],
 }
 
 /*
- * An outbound message whose fate is not settled: queued (not yet taken
- * by the provider) or unknown (sent, but no answer came), with no
- * provider id yet.
+ * An outbound message whose fate is not settled: with no provider id
+ * yet, queued (not yet taken by the provider) or unknown (sent, but no
+ * answer came); with one, taken but not yet at a final status (accepted
+ * to sent), no error, and queued less than INBOX_TRACK_AGE ago, so that
+ * a delivery report that never comes can be asked for by id.
  */
 static int
 outbound_pending(const json_t *msg)
 {
 	const char *dir = record_str(msg, "direction");
 	const char *status = record_str(msg, "status");
+	int rank = provider_status_rank(status);
+	time_t at;
 
-	return dir && strcmp(dir, "out") == 0 && status &&
-	    !record_str(msg, "provider_id") &&
-	    (strcmp(status, "queued") == 0 || strcmp(status, "unknown") == 0);
+	if (!dir || strcmp(dir, "out") != 0 || !status)
+		return 0;
+	if (!record_str(msg, "provider_id"))
+		return strcmp(status, "queued") == 0 ||
+		    strcmp(status, "unknown") == 0;
+	return rank >= 0 && rank < 3 &&
+	    !json_is_object(json_object_get(msg, "error")) &&
+	    when_parse(record_str(msg, "at") ? record_str(msg, "at") : "",
+	    &at, NULL) == 0 && time(NULL) - at < INBOX_TRACK_AGE;
 }
 
 /* dir/name, a durable symbolic link to `to`; an existing one is kept. */
@@ -1224,6 +1238,11 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (put_record(ib, rel, name, msg, 1, e) < 0)
 		goto out;
+	if (!outbound_pending(msg)) {
+		/* At its final status: nothing left to ask the provider. */
+		snprintf(rel, sizeof rel, "outbox/%s", name);
+		unlinkat(ib->fd, rel, 0);
+	}
 	rc = 1;
 	if (out)
 		*out = json_incref(msg);

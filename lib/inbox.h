@@ -18,8 +18,10 @@
  *                        newest name wins
  *   status/KEY           delivery reports for messages not yet known
  *   outbox/ID            outbound messages not yet settled (queued, or
- *                        unknown after a timeout or a crash): symbolic
- *                        links to ../msg/THREAD/ID, for reconciling
+ *                        unknown after a timeout or a crash, or taken
+ *                        by the provider but not yet at a final status):
+ *                        symbolic links to ../msg/THREAD/ID, for
+ *                        reconciling
  *   ids/key-KEY          the client key of an outbound message (a
  *                        "key" field), so a resumed run sends it once
  *   lock/THREAD          flock(2) target serialising a thread's writers
@@ -100,15 +102,24 @@ struct inbox_delivery {
 };
 
 /*
+ * How long an outbound message with a provider id stays in outbox/
+ * waiting for a final status (a carrier may never report one).
+ */
+#define INBOX_TRACK_AGE (72 * 3600)
+
+/*
  * Store a message record durably in its thread (msg must have "thread",
  * "direction" and, for dedupe, "provider" and "provider_id", or a client
  * "key"; "id" and "at" are filled in if missing). An outbound message
- * with status queued or unknown is also put in outbox/ until
- * inbox_sent() settles it. keyword is 'o' (opt-out), 'i' (opt-in)
+ * with status queued or unknown is also put in outbox/ until it is
+ * settled: by inbox_sent() or inbox_status(), once it has a provider id
+ * and a final status (or an error), or INBOX_TRACK_AGE after it was
+ * queued. keyword is 'o' (opt-out), 'i' (opt-in)
  * or 0: the consent ledger is written before the call returns. Updates
  * the conversation: an inbound message reopens it, counts as unread and
  * starts the SLA clock (waiting_since) if it was not running; an outbound
- * one stops the clock and sets first_response_at once. Returns 0 (see
+ * one stops the clock and sets first_response_at once, unless it is
+ * stored as failed (refused before any request). Returns 0 (see
  * d->duplicate) or -1 with e filled; on -1 nothing was acknowledged and
  * the caller must not answer 2xx.
  */
@@ -121,8 +132,9 @@ void inbox_delivery_free(struct inbox_delivery *d);
  * Record what the provider said of outbound message id in thread: its
  * provider and provider_id (either may be NULL), its status ("sent",
  * "failed", "unknown", ...; never moved back from a delivery report that
- * came first) and error (borrowed; NULL for none). Adds the provider id
- * to the ledger and takes the message out of outbox/ once settled.
+ * came first) and error (borrowed; NULL for none, json null to clear
+ * one). Adds the provider id to the ledger and takes the message out of
+ * outbox/ once settled (see inbox_deliver()).
  * Returns 0 (*msg gets the message as stored) or -1 with e filled.
  */
 int inbox_sent(struct inbox *ib, const char *thread, const char *id,
@@ -135,7 +147,7 @@ json_t *inbox_outbox(struct inbox *ib, struct errbuf *e);
 /*
  * Apply a delivery report to the outbound message with this provider id:
  * the status only moves forward (provider_status_rank), and an error code
- * is kept. Returns 1 if the message changed (*msg gets it), 0 if the
+ * is kept; a final status takes the message out of outbox/. Returns 1 if the message changed (*msg gets it), 0 if the
  * report was old news, 2 if no such message is known yet (the report is
  * parked in status/ for when it is), or -1 with e filled.
  */
