@@ -84,6 +84,31 @@ sync_dir(struct inbox *ib, const char *rel, struct errbuf *e)
 	return 0;
 }
 
+/*
+ * Make the directory rel (in parent, relative to the inbox) if it is not
+ * there, durably: a new name is synced in its parent. If that sync fails,
+ * the new directory is removed again, so that the next attempt makes and
+ * syncs it rather than trust a name that may not survive a crash.
+ */
+static int
+make_dir(struct inbox *ib, const char *rel, const char *parent,
+    struct errbuf *e)
+{
+	if (mkdirat(ib->fd, rel, 0700) == 0) {
+		if (sync_dir(ib, parent, e) < 0) {
+			int saved = errno;
+
+			unlinkat(ib->fd, rel, AT_REMOVEDIR);
+			errno = saved;
+			return -1;
+		}
+		return 0;
+	}
+	if (errno != EEXIST)
+		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	return 0;
+}
+
 /* mkdir -p for path (absolute), each component 0700. */
 static int
 make_dirs(const char *path)
@@ -115,9 +140,11 @@ make_dirs(const char *path)
 
 				if (fd >= 0)
 					close(fd);
+				rmdir(buf);	/* made again, and synced, next time */
 				return errno = saved, -1;
 			}
-			close(fd);
+			if (close(fd) < 0)
+				return -1;
 		} else if (errno != EEXIST) {
 			return -1;
 		}
@@ -792,12 +819,8 @@ inbox_consent(struct inbox *ib, const json_t *c, struct errbuf *e)
 		return errno = EINVAL, errf(e, "a consent record needs an "
 		    "E.164 number and a state of in or out");
 	snprintf(rel, sizeof rel, "consent/%s", number);
-	if (mkdirat(ib->fd, rel, 0700) == 0) {
-		if (sync_dir(ib, "consent", e) < 0)
-			return -1;
-	} else if (errno != EEXIST) {
-		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
-	}
+	if (make_dir(ib, rel, "consent", e) < 0)
+		return -1;
 	unique_name(ib, name);
 	return put_record(ib, rel, name, c, 0, e);
 }
@@ -961,8 +984,9 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	char key[NAME_MAX_LEN], ckey[NAME_MAX_LEN], rel[PATH_MAX];
 	char name[NAME_MAX_LEN], at[WHEN_BUFSZ], t[32], n[NAME_MAX_LEN];
 	struct staged sm = { .fd = -1 }, sc = { .fd = -1 };
-	json_t *conv = NULL, *park;
-	int lk, rc = -1, joined = 0;
+	json_t *conv = NULL, *before = NULL, *park;
+	int lk, rc = -1, joined = 0, linked = 0, placed = 0, had_conv;
+	struct stat st;
 
 	memset(d, 0, sizeof *d);
 	if (!valid_number(thread))
@@ -1013,13 +1037,8 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		goto out;
 	}
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (mkdirat(ib->fd, rel, 0700) == 0) {
-		if (sync_dir(ib, "msg", e) < 0)
-			goto out;
-	} else if (errno != EEXIST) {
-		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	if (make_dir(ib, rel, "msg", e) < 0)
 		goto out;
-	}
 	if (provider && pid) {
 		/* A report that came before the message: apply it now. */
 		snprintf(rel, sizeof rel, "status/%s", key);
@@ -1033,8 +1052,17 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if (keyword && record_consent(ib, msg, keyword, keyword_text, e) < 0)
 		goto out;
 	d->consent = keyword;
+	snprintf(rel, sizeof rel, "conv/%s", thread);
+	had_conv = fstatat(ib->fd, rel, &st, 0) == 0;
 	if (!(conv = load_conversation(ib, thread, record_str(msg, "at"), e)))
 		goto out;
+	if (outbound_pending(msg) || client) {
+		if (!(before = json_deep_copy(conv))) {
+			errno = ENOMEM;
+			errf(e, "%s", strerror(ENOMEM));
+			goto out;
+		}
+	}
 	apply_message(conv, msg);
 	if (outbound_pending(msg) || client) {
 		/*
@@ -1049,6 +1077,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		char to[PATH_MAX];
 
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
+		linked = 1;
 		if (outbound_pending(msg) &&
 		    link_entry(ib, "outbox", name, to, e) < 0)
 			goto out;
@@ -1064,9 +1093,12 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	    (joined && sync_dir(ib, "work", e) < 0)))
 		goto out;
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (place(ib, &sm, rel, name, 0, e) < 0 ||
-	    place(ib, &sc, "conv", thread, 1, e) < 0)
+	if (place(ib, &sm, rel, name, 0, e) < 0)
 		goto out;
+	placed = 1;
+	if (place(ib, &sc, "conv", thread, 1, e) < 0)
+		goto out;
+	placed = 2;
 	if (sync_dir(ib, rel, e) < 0 || sync_dir(ib, "conv", e) < 0)
 		goto out;
 	if (is_resolved(conv) && work_leave(ib, thread, e) < 0)
@@ -1092,8 +1124,36 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	d->conversation = json_incref(conv);
 	rc = 0;
 out:
+	if (rc < 0 && linked) {
+		/*
+		 * A message to send that could not be stored durably: its
+		 * caller will not send it, so it is taken back, lest a
+		 * resumed run take it for one that may have gone out. Not
+		 * synced: after a crash now, what is left is a queued
+		 * message that --reconcile settles.
+		 */
+		if (placed) {
+			snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
+			unlinkat(ib->fd, rel, 0);
+		}
+		if (placed == 2 && had_conv) {
+			put_record(ib, "conv", thread, before, 1, NULL);
+		} else if (placed == 2) {
+			snprintf(rel, sizeof rel, "conv/%s", thread);
+			unlinkat(ib->fd, rel, 0);
+		}
+		if (joined)
+			work_leave(ib, thread, NULL);
+		snprintf(rel, sizeof rel, "outbox/%s", name);
+		unlinkat(ib->fd, rel, 0);
+		if (client) {
+			snprintf(rel, sizeof rel, "ids/%s", ckey);
+			unlinkat(ib->fd, rel, 0);
+		}
+	}
 	stage_drop(ib, &sm);
 	stage_drop(ib, &sc);
+	json_decref(before);
 	json_decref(conv);
 	unlock(lk);
 	return rc;
@@ -1523,6 +1583,33 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 	return 0;
 }
 
+/*
+ * Remove the link rel (in outbox/) if, under the lock of the thread it
+ * points into, it still points at nothing.
+ */
+static void
+clear_dangling(struct inbox *ib, const char *rel)
+{
+	char to[PATH_MAX], thread[32];
+	const char *p, *end;
+	struct stat st;
+	ssize_t n;
+	int lk;
+
+	if ((n = readlinkat(ib->fd, rel, to, sizeof to - 1)) < 0)
+		return;
+	to[n] = '\0';
+	if (strncmp(to, "../msg/", 7) != 0 || !(end = strchr(p = to + 7, '/')) ||
+	    (size_t)(end - p) >= sizeof thread)
+		return;
+	snprintf(thread, sizeof thread, "%.*s", (int)(end - p), p);
+	if (!valid_number(thread) || (lk = lock_thread(ib, thread, NULL)) < 0)
+		return;
+	if (fstatat(ib->fd, rel, &st, 0) < 0 && errno == ENOENT)
+		unlinkat(ib->fd, rel, 0);
+	unlock(lk);
+}
+
 json_t *
 inbox_outbox(struct inbox *ib, struct errbuf *e)
 {
@@ -1547,12 +1634,17 @@ inbox_outbox(struct inbox *ib, struct errbuf *e)
 			continue;
 		}
 		/*
-		 * A link to nothing (a crash before the message was stored:
-		 * it was never sent), or to a message settled by a run that
-		 * died before it could take it out: either way, done.
+		 * A link to a message settled by a run that died before it
+		 * could take it out, or to nothing: a crash before the
+		 * message was stored, so it was never sent. Either way, done.
+		 * But a link to nothing is also how a delivery in progress
+		 * starts (the link comes first, under the thread's lock): it
+		 * is debris only if it still points nowhere under that lock.
 		 */
-		if (m || errno == ENOENT)
+		if (m)
 			unlinkat(ib->fd, rel, 0);
+		else if (errno == ENOENT)
+			clear_dangling(ib, rel);
 		json_decref(m);
 	}
 	free_names(names, n);
