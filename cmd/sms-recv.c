@@ -203,8 +203,8 @@ away(const struct recv *r, const struct inbox_delivery *d, char *key,
  * The automatic answer to a stored message, if any: the help text to
  * HELP and INFO; out of business hours the away text, once a day per
  * conversation (see away()); else the acknowledgement to the first
- * message of a new conversation. Nothing to STOP: Twilio confirms
- * opt-outs itself. The answer goes back in the webhook's TwiML; it is
+ * message of a new conversation, neither to a number that opted out.
+ * Nothing to STOP: Twilio confirms opt-outs itself. The answer goes back in the webhook's TwiML; it is
  * recorded in the conversation first, under a key made from the
  * provider's message id (the away reply: from the thread and the date),
  * so a webhook delivered twice is answered once. Returns the text
@@ -232,6 +232,14 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	    "messages")) == 1)
 		text = r->ack_text, why = "ack";
 	if (!text || !*text)
+		return NULL;
+	/*
+	 * Only HELP is answered whoever asks (P10); the away reply and the
+	 * acknowledgement never go to a number that opted out (P8), even
+	 * when the opt-out came some other way than a keyword here.
+	 */
+	if (kw != KEYWORD_HELP &&
+	    inbox_opted_out(&r->ib, record_str(d->message, "thread"), &e) != 0)
 		return NULL;
 	msg = json_pack("{s:s,s:O,s:s,s:O?,s:O,s:s,s:s,s:s,s:s}", "type",
 	    "message", "thread", json_object_get(d->message, "thread"),

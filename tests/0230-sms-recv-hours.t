@@ -176,6 +176,13 @@ check 'HELP at night gets the help text' \
 	"grep -q 'Reply STOP to opt out.' '$tmp/resp'"
 text +14155550104 SMhours000000000000000000000000008 STOP >/dev/null
 is 'STOP at night gets nothing of ours' "$(replied)" none
+text +14155550104 SMhours000000000000000000000000020 'are+you+open%3F' >/dev/null
+is 'and a later text from that number at night gets no away reply (P8)' \
+	"$(replied)" none
+is 'none recorded' "$(autos +14155550104 away)" 0
+text +14155550104 SMhours000000000000000000000000021 HELP >/dev/null
+check 'HELP from it still gets the help text (P10)' \
+	"grep -q 'Reply STOP to opt out.' '$tmp/resp'"
 
 # --- The weekend, and DST --------------------------------------------------
 
