@@ -210,9 +210,13 @@ hours_quiet(struct tzdb *db, const char *zones,
 	int n = 0, i;
 	time_t u;
 
-	while (*p && n < MAX_ZONES) {
+	while (*p) {
 		size_t len = strcspn(p, " ");
 
+		if (len && n == MAX_ZONES) {
+			errno = EINVAL;
+			return errf(e, "more than %d time zones", MAX_ZONES);
+		}
 		snprintf(name, sizeof name, "%.*s", (int)len, p);
 		if (len && !(z[n++] = tzdb_get(db, name, e)))
 			return -1;

@@ -88,11 +88,13 @@ guard_main(void *arg)
 	struct httpd_guard *g = arg;
 	struct watched *w;
 	struct timespec until;
-	char line[INET6_ADDRSTRLEN + 96];
+	char line[8][INET6_ADDRSTRLEN + 96];
 	double tick = g->limit / 4 < 1 ? g->limit / 4 : 1;
+	int n, i;
 
 	pthread_mutex_lock(&g->lock);
 	while (!g->stop) {
+		n = 0;
 		for (w = g->head.next; w != &g->head; w = w->next) {
 			double t = since(&w->mark);
 
@@ -100,19 +102,23 @@ guard_main(void *arg)
 				continue;
 			shutdown(w->fd, SHUT_RDWR);
 			w->cut = 1;
-			if (g->report) {
-				snprintf(line, sizeof line, "%s: a request "
-				    "still coming after %.0fs: cut off",
-				    w->addr, t);
-				g->report(g->arg, line);
-			}
+			if (n < 8)
+				snprintf(line[n++], sizeof line[0], "%s: a "
+				    "request still coming after %.0fs: cut "
+				    "off", w->addr, t);
 		}
-		clock_gettime(CLOCK_REALTIME, &until);
+		/* Reported unlocked: a slow stderr must not stall requests. */
+		pthread_mutex_unlock(&g->lock);
+		for (i = 0; g->report && i < n; i++)
+			g->report(g->arg, line[i]);
+		pthread_mutex_lock(&g->lock);
+		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += (time_t)tick;
 		until.tv_nsec += (long)((tick - (double)(time_t)tick) * 1e9);
 		if (until.tv_nsec >= 1000000000L)
 			until.tv_sec++, until.tv_nsec -= 1000000000L;
-		pthread_cond_timedwait(&g->wake, &g->lock, &until);
+		if (!g->stop)
+			pthread_cond_timedwait(&g->wake, &g->lock, &until);
 	}
 	pthread_mutex_unlock(&g->lock);
 	return NULL;
@@ -123,12 +129,17 @@ httpd_guard_start(double limit, void (*report)(void *arg, const char *line),
     void *arg)
 {
 	struct httpd_guard *g = calloc(1, sizeof *g);
+	pthread_condattr_t ca;
 	int rc;
 
 	if (!g)
 		return NULL;
 	pthread_mutex_init(&g->lock, NULL);
-	pthread_cond_init(&g->wake, NULL);
+	/* Timed waits on the monotonic clock: a clock step cannot stall it. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&g->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	g->limit = limit;
 	g->report = report;
 	g->arg = arg;

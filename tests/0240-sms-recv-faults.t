@@ -90,10 +90,18 @@ for mode in once always; do
 	while :; do
 		k=$((k + 1))
 		ib=$tmp/ib-$mode-$k
+		rm -f "$tmp/calls"
 		SMSDESK_FAULT_AT=$k SMSDESK_FAULT_MODE=$mode \
 		    SMSDESK_FAULT_LOG=$tmp/calls LD_PRELOAD=$shim \
 		    "$bin/sms-recv" -d "$ib" <"$tmp/in" >"$tmp/out" 2>"$tmp/err"
 		rc=$?
+		if [ ! -s "$tmp/calls" ] || [ "$rc" -ge 128 ]; then
+			# Died without its destructor: a crash, never fine.
+			violations=$((violations + 1))
+			diag "k=$k ($mode): sms-recv died (exit $rc): $(tail -c 300 "$tmp/err")"
+			[ "$k" -lt 400 ] && continue
+			break
+		fi
 		calls=$(cat "$tmp/calls")
 		[ "$calls" -lt "$k" ] && break
 		bad=$(
@@ -160,6 +168,7 @@ k=0 violations=0 started=0
 while :; do
 	k=$((k + 1))
 	ib=$tmp/lib-$k
+	rm -f "$tmp/calls"
 	# The inbox exists already: the faults fall on deliveries.
 	"$bin/sms-recv" -d "$ib" </dev/null >/dev/null 2>&1
 	fault=$k
@@ -179,7 +188,8 @@ while :; do
 	kill -TERM "$pid"
 	wait "$pid"
 	rc=$?
-	calls=$(cat "$tmp/calls")
+	calls=$(cat "$tmp/calls" 2>/dev/null)
+	[ -n "$calls" ] || calls=$k	# died: counted below by its exit
 	bad=$(
 		[ "$rc" -eq 0 ] || echo "the listener exited $rc"
 		set -- $codes
