@@ -8,8 +8,8 @@
  * longest waiting for a reply first, and are written as those lines in a
  * pipe or as a table (parsed then) on a terminal. With --messages their
  * messages are written instead, oldest first; with a NUMBER, that one
- * thread, which is then marked read. Records go out exactly as the inbox
- * holds them.
+ * thread, whose unread messages shown are then marked read. Records go
+ * out exactly as the inbox holds them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -88,6 +88,7 @@ struct mrow {
 	json_t *msg;		/* borrowed */
 	time_t at;
 	size_t seq;		/* where it came from, to keep ties stable */
+	size_t idx;		/* its place in its thread */
 };
 
 static void
@@ -512,7 +513,7 @@ collect(const struct ls *l, json_t *t, struct mrow **m, size_t *n,
 				diag_die(EXIT_IOERR, "%s", strerror(errno));
 			*m = nm;
 		}
-		(*m)[*n] = (struct mrow){ msg, at, *n };
+		(*m)[*n] = (struct mrow){ msg, at, *n, i };
 		(*n)++;
 	}
 }
@@ -728,7 +729,39 @@ number_of(struct ls *l, const char *arg, char out[PHONE_MAX])
 	config_free(cfg);
 }
 
-/* NUMBER: its thread, oldest first (the last --limit), then marked read. */
+static int
+inbound(const json_t *msg)
+{
+	const char *d = record_str(msg, "direction");
+
+	return d && strcmp(d, "in") == 0;
+}
+
+/*
+ * Whether an unread message of thread t (one of the last unread inbound
+ * ones) is left out of the n shown, m in the thread's order: --limit and
+ * --since leave out the oldest. An unread count says how many, not which,
+ * so a thread is marked read only when none is left out: marking the
+ * newest read would leave a count that the next look takes for them.
+ */
+static int
+unread_left_out(json_t *t, json_int_t unread, const struct mrow *m,
+    size_t n)
+{
+	size_t first = json_array_size(t), i;
+	json_int_t found = 0, shown = 0;
+
+	while (first > 0 && found < unread)
+		if (inbound(json_array_get(t, --first)))
+			found++;
+	for (i = 0; i < n; i++)
+		if (m[i].idx >= first && inbound(m[i].msg))
+			shown++;
+	return shown < found;
+}
+
+/* NUMBER: its thread, oldest first (the last --limit), then marked read
+ * if all that was unread was shown. */
 static void
 show_thread(struct ls *l, const char *arg)
 {
@@ -756,6 +789,8 @@ show_thread(struct ls *l, const char *arg)
 	if (l->limit && n > l->limit)
 		skip = n - l->limit;
 	put_messages(l, m + skip, n - skip, 0);
+	if (unread > 0 && unread_left_out(t, unread, m + skip, n - skip))
+		unread = 0;	/* leave it unread */
 	free(m);
 	json_decref(t);
 	/* Only what reached its reader counts as read. */
