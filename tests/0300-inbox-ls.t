@@ -223,6 +223,13 @@ check 'and moved to quarantine/' \
 	"[ ! -e '$tmp/bad/conv/+15550000008' ] && ls '$tmp/bad/quarantine' | grep -q '+15550000008'"
 ls_ -d "$tmp/bad" >/dev/null 2>&1; rc=$?
 is 'once moved aside, it is not reported again' "$rc" 0
+mkdir -m 700 "$tmp/bad/conv/+15550000008" && : >"$tmp/bad/work/+15550000008"
+ls_ -d "$tmp/bad" >"$tmp/out" 2>"$tmp/err"; rc=$?
+is 'a conversation that cannot be read: exit 1, the rest listed' \
+	"$rc $(threads <"$tmp/out")" \
+	'1 +15550000001 +15550000005 +15550000002 +15550000007 +15550000003'
+check 'it is reported' "grep -q '^inbox-ls: .*conv/+15550000008: ' '$tmp/err'"
+rmdir "$tmp/bad/conv/+15550000008" && rm "$tmp/bad/work/+15550000008"
 
 # What inbox_update() changes, the next listing shows.
 "$bin/inbox-mark" -d "$ib" --assign cy +15550000007 >/dev/null
