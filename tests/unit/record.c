@@ -255,7 +255,8 @@ test_pick(void)
 		{ "{\"a\":\"\\u001f\"}", 0 }, { "{\"a\":\"\\u000A\"}", 0 },
 		{ "{\"a\":\"\\n\"}", 1 }, { "{\"a\":\"\\u0041\"}", 0 },
 		{ "{\"a\":\"\\u00e9\"}", 0 }, { "{\"a\":\"\x7f\"}", 1 },
-		{ "{\"a\":\"\\ud83d\\ude00\"}", 0 }, { "{\"a\":\"\\u0000\"}", 1 },
+		{ "{\"a\":\"\\ud83d\\ude00\"}", 0 },
+		{ "{\"a\":\"\\u0000\"}", 1 },
 		{ "{\"\\u0000\":1}", 0 }, { "{\"a\\u0000\":1}", 0 },
 		{ "{\"a\":1,\"a\":2}", 0 }, { "{\"a\":{\"b\":1,\"b\":1}}", 0 },
 		{ "{\"a\":{\"b\":1},\"b\":{\"b\":1}}", 1 },
@@ -271,7 +272,8 @@ test_pick(void)
 		"\\n", "\\u0000", "9", "\n",
 	};
 	struct record_field f[3] = {
-		{ "thread", NULL, 0 }, { "unread", NULL, 0 }, { "tags", NULL, 0 },
+		{ "thread", NULL, 0 }, { "unread", NULL, 0 },
+		{ "tags", NULL, 0 },
 	};
 	static const char conv[] = "{\"type\":\"conversation\",\"thread\":"
 	    "\"+15551234567\",\"unread\":2,\"x\":{\"thread\":1},\"tags\":[]}";
@@ -283,8 +285,8 @@ test_pick(void)
 		int got = record_pick(l, strlen(l), NULL, 0) == 1;
 
 		is_int(got, lines[i].plain, "plain or not: %s", l);
-		ok(!got || plain_by_jansson(l, strlen(l)), "plain means jansson "
-		    "writes it back as it was: %s", l);
+		ok(!got || plain_by_jansson(l, strlen(l)), "plain means "
+		    "jansson writes it back as it was: %s", l);
 	}
 
 	is_int(record_pick(conv, sizeof conv - 1, f, 3), 1, "picks");
