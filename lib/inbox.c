@@ -379,7 +379,7 @@ rbuf_read(struct rbuf *b, int fd)
 			cap = b->cap ? b->cap * 2 : 16384;
 			if (!(nb = realloc(b->heap, cap)))
 				return errno = ENOMEM, -1;
-			if (!b->heap)
+			if (!b->heap && b->len)
 				memcpy(nb, b->p, b->len);
 			b->p = b->heap = nb;
 			b->cap = cap;
