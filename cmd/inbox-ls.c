@@ -1,12 +1,15 @@
 /*
  * inbox-ls: read the inbox as conversations and threads, inbox-ls(1).
  *
- * The working set (every conversation with --all) comes from inbox_list();
- * the conversations that pass the filters are put in order of urgency,
- * longest waiting for a reply first, and written as NDJSON records in a
- * pipe or as a table on a terminal. With --messages their messages are
- * written instead, oldest first; with a NUMBER, that one thread, which is
- * then marked read. Records go out exactly as the inbox holds them.
+ * The working set (every conversation with --all) comes from inbox_each(),
+ * one record at a time as a line of JSON with the fields that filtering
+ * and ordering need, so a listing builds no parse tree: the conversations
+ * that pass the filters keep their line, are put in order of urgency,
+ * longest waiting for a reply first, and are written as those lines in a
+ * pipe or as a table (parsed then) on a terminal. With --messages their
+ * messages are written instead, oldest first; with a NUMBER, that one
+ * thread, whose unread messages shown are then marked read. Records go
+ * out exactly as the inbox holds them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +24,7 @@
 #include <jansson.h>
 #include <utf8proc.h>
 
+#include "buf.h"
 #include "config.h"
 #include "diag.h"
 #include "inbox.h"
@@ -59,12 +63,24 @@ struct ls {
 
 /* A conversation with what ordering and filtering need. */
 struct row {
-	json_t *conv;		/* borrowed from the listing */
+	const char *line;	/* its record and newline */
+	size_t len;
 	const char *thread;
+	size_t line_at;		/* where line and thread are in the store */
+	size_t thread_at;	/* (which may move while it grows) */
+	json_t *conv;		/* the record parsed, for a table */
 	unsigned status;	/* its bit (a snooze that ran out is open) */
 	time_t waiting;		/* waiting_since, or -1: not waiting */
 	time_t last_in;		/* last_in_at, or -1 */
 	time_t last;		/* last_in_at or last_out_at, the later */
+};
+
+/* The conversations that pass the filters, as inbox_each() finds them. */
+struct listing {
+	struct ls *l;
+	struct row *rows;
+	size_t n, cap;
+	struct buf store;	/* their lines and threads */
 };
 
 /* A message with its time, for putting messages in order. */
@@ -72,6 +88,7 @@ struct mrow {
 	json_t *msg;		/* borrowed */
 	time_t at;
 	size_t seq;		/* where it came from, to keep ties stable */
+	size_t idx;		/* its place in its thread */
 };
 
 static void
@@ -178,14 +195,20 @@ parse_limit(const char *arg)
 	return (size_t)n;
 }
 
+/* The time s says, or -1 if none. */
+static time_t
+time_of(const char *s)
+{
+	time_t t;
+
+	return s && when_parse(s, &t, NULL) == 0 ? t : -1;
+}
+
 /* The time in rec's field key, or -1 if it has none. */
 static time_t
 field_time(const json_t *rec, const char *key)
 {
-	const char *s = record_str(rec, key);
-	time_t t;
-
-	return s && when_parse(s, &t, NULL) == 0 ? t : -1;
+	return time_of(record_str(rec, key));
 }
 
 /* Write rec; -1 once stdout has failed (the end reports it). */
@@ -490,7 +513,7 @@ collect(const struct ls *l, json_t *t, struct mrow **m, size_t *n,
 				diag_die(EXIT_IOERR, "%s", strerror(errno));
 			*m = nm;
 		}
-		(*m)[*n] = (struct mrow){ msg, at, *n };
+		(*m)[*n] = (struct mrow){ msg, at, *n, i };
 		(*n)++;
 	}
 }
@@ -538,31 +561,28 @@ list_messages(struct ls *l, const struct row *rows, size_t n)
 }
 
 static void
-row_of(const struct ls *l, json_t *c, struct row *r)
+row_of(const struct ls *l, const struct inbox_conv *c, struct row *r)
 {
-	const char *s = record_str(c, "status");
 	time_t until, out;
 
-	r->conv = c;
-	if (!(r->thread = record_str(c, "thread")))
-		r->thread = "";
-	r->status = 0;
-	for (size_t i = 0; s && states[i]; i++)
-		if (strcmp(s, states[i]) == 0)
+	memset(r, 0, sizeof *r);
+	r->thread = c->thread ? c->thread : "";
+	for (size_t i = 0; c->status && states[i]; i++)
+		if (strcmp(c->status, states[i]) == 0)
 			r->status = 1u << i;
 	if (r->status == ST_SNOOZED &&
-	    (until = field_time(c, "snoozed_until")) >= 0 && until <= l->now)
+	    (until = time_of(c->snoozed_until)) >= 0 && until <= l->now)
 		r->status = ST_OPEN;
-	r->waiting = field_time(c, "waiting_since");
-	r->last_in = field_time(c, "last_in_at");
-	out = field_time(c, "last_out_at");
+	r->waiting = time_of(c->waiting_since);
+	r->last_in = time_of(c->last_in_at);
+	out = time_of(c->last_out_at);
 	r->last = r->last_in > out ? r->last_in : out;
 }
 
 static int
-wanted(const struct ls *l, const struct row *r)
+wanted(const struct ls *l, const struct inbox_conv *c, const struct row *r)
 {
-	const char *a = record_str(r->conv, "assignee");
+	const char *a = c->assignee;
 
 	if (l->status ? !(r->status & l->status) :
 	    !l->all && (r->status & (ST_SNOOZED | ST_RESOLVED)))
@@ -571,8 +591,7 @@ wanted(const struct ls *l, const struct row *r)
 		return 0;
 	if (l->unassigned && a && *a)
 		return 0;
-	if (l->unread && json_integer_value(json_object_get(r->conv,
-	    "unread")) <= 0)
+	if (l->unread && c->unread <= 0)
 		return 0;
 	if (l->overdue >= 0 && (r->waiting < 0 ||
 	    l->now - r->waiting < l->overdue))
@@ -580,6 +599,35 @@ wanted(const struct ls *l, const struct row *r)
 	if (l->has_since && (r->last < 0 || r->last < l->since))
 		return 0;
 	return 1;
+}
+
+/* inbox_each(): keep a conversation that passes the filters. */
+static int
+take(const struct inbox_conv *c, void *arg)
+{
+	struct listing *g = arg;
+	struct row r, *nr;
+
+	row_of(g->l, c, &r);
+	if (!wanted(g->l, c, &r))
+		return 0;
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 256;
+		if (!(nr = realloc(g->rows, g->cap * sizeof *nr)))
+			diag_die(EXIT_IOERR, "%s", strerror(errno));
+		g->rows = nr;
+	}
+	r.line_at = g->store.len;
+	r.len = c->len + 1;
+	buf_add(&g->store, c->line, c->len);
+	buf_addc(&g->store, '\n');
+	r.thread_at = g->store.len;
+	buf_adds(&g->store, r.thread);
+	buf_addc(&g->store, '\0');
+	if (g->store.err)
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	g->rows[g->n++] = r;
+	return 0;
 }
 
 /* Longest waiting for a reply first; then the latest to write in. */
@@ -597,36 +645,49 @@ by_urgency(const void *a, const void *b)
 	return strcmp(x->thread, y->thread);
 }
 
+/* Write a conversation's line; -1 once stdout has failed. */
+static int
+put_line(const struct row *r)
+{
+	return ferror(stdout) || fwrite(r->line, 1, r->len, stdout) !=
+	    r->len ? -1 : 0;
+}
+
 static void
 list(struct ls *l)
 {
-	struct errbuf e;
-	struct row *rows;
-	json_t *convs, *c;
-	size_t n = 0, i;
+	struct listing g = { .l = l };
+	struct errbuf e, pe;
+	size_t n, i;
 
-	if (!(convs = inbox_list(&l->ib, l->all || (l->status & ST_RESOLVED),
-	    &e)))
+	if (inbox_each(&l->ib, l->all || (l->status & ST_RESOLVED), take, &g,
+	    &e) != 0)
 		diag_die(failure_code(errno), "%s", e.msg);
-	if (!(rows = calloc(json_array_size(convs) + 1, sizeof *rows)))
-		diag_die(EXIT_IOERR, "%s", strerror(errno));
-	json_array_foreach(convs, i, c) {
-		row_of(l, c, &rows[n]);
-		if (wanted(l, &rows[n]))
-			n++;
+	for (i = 0; i < g.n; i++) {
+		g.rows[i].line = g.store.p + g.rows[i].line_at;
+		g.rows[i].thread = g.store.p + g.rows[i].thread_at;
 	}
-	qsort(rows, n, sizeof *rows, by_urgency);
+	n = g.n;
+	if (n)
+		qsort(g.rows, n, sizeof *g.rows, by_urgency);
 	if (l->limit && n > l->limit)
 		n = l->limit;
-	if (l->messages)
-		list_messages(l, rows, n);
-	else if (!l->json)
-		table_conversations(l, rows, n);
-	else
-		for (i = 0; i < n && put_record(rows[i].conv) == 0; i++)
+	if (l->messages) {
+		list_messages(l, g.rows, n);
+	} else if (!l->json) {
+		for (i = 0; i < n; i++)
+			if (!(g.rows[i].conv = record_parse(g.rows[i].line,
+			    g.rows[i].len - 1, &pe)))
+				diag_die(EXIT_IOERR, "%s", pe.msg);
+		table_conversations(l, g.rows, n);
+		for (i = 0; i < n; i++)
+			json_decref(g.rows[i].conv);
+	} else {
+		for (i = 0; i < n && put_line(&g.rows[i]) == 0; i++)
 			;
-	free(rows);
-	json_decref(convs);
+	}
+	free(g.rows);
+	buf_free(&g.store);
 }
 
 /*
@@ -668,7 +729,39 @@ number_of(struct ls *l, const char *arg, char out[PHONE_MAX])
 	config_free(cfg);
 }
 
-/* NUMBER: its thread, oldest first (the last --limit), then marked read. */
+static int
+inbound(const json_t *msg)
+{
+	const char *d = record_str(msg, "direction");
+
+	return d && strcmp(d, "in") == 0;
+}
+
+/*
+ * Whether an unread message of thread t (one of the last unread inbound
+ * ones) is left out of the n shown, m in the thread's order: --limit and
+ * --since leave out the oldest. An unread count says how many, not which,
+ * so a thread is marked read only when none is left out: marking the
+ * newest read would leave a count that the next look takes for them.
+ */
+static int
+unread_left_out(json_t *t, json_int_t unread, const struct mrow *m,
+    size_t n)
+{
+	size_t first = json_array_size(t), i;
+	json_int_t found = 0, shown = 0;
+
+	while (first > 0 && found < unread)
+		if (inbound(json_array_get(t, --first)))
+			found++;
+	for (i = 0; i < n; i++)
+		if (m[i].idx >= first && inbound(m[i].msg))
+			shown++;
+	return shown < found;
+}
+
+/* NUMBER: its thread, oldest first (the last --limit), then marked read
+ * if all that was unread was shown. */
 static void
 show_thread(struct ls *l, const char *arg)
 {
@@ -696,6 +789,8 @@ show_thread(struct ls *l, const char *arg)
 	if (l->limit && n > l->limit)
 		skip = n - l->limit;
 	put_messages(l, m + skip, n - skip, 0);
+	if (unread > 0 && unread_left_out(t, unread, m + skip, n - skip))
+		unread = 0;	/* leave it unread */
 	free(m);
 	json_decref(t);
 	/* Only what reached its reader counts as read. */
@@ -730,6 +825,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static char obuf[1 << 16];
 	struct ls l = { .json = -1, .mark = 1, .overdue = -1 };
 	struct errbuf e;
 	long long secs;
@@ -818,7 +914,8 @@ main(int argc, char **argv)
 		    "each other");
 	if (l.json < 0)
 		l.json = !isatty(STDOUT_FILENO);
-	if (l.json && setvbuf(stdout, NULL, _IOFBF, 1 << 16) != 0)
+	/* With a NULL buffer glibc keeps its own of st_blksize bytes. */
+	if (l.json && setvbuf(stdout, obuf, _IOFBF, sizeof obuf) != 0)
 		diag_die(EXIT_IOERR, "stdout: %s", strerror(errno));
 	if (!l.json)
 		l.cols = terminal_width();

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "inbox.h"
 #include "provider.h"
 #include "record.h"
@@ -466,83 +467,107 @@ quarantine(struct inbox *ib, const char *rel, const char *why,
 }
 
 /*
+ * A buffer that whole files are read into: on the stack for one file, or
+ * kept from file to file by a listing and grown to fit the largest.
+ */
+struct rbuf {
+	char *p;
+	size_t len, cap;
+	char *heap;		/* p once it was malloc'd, to free */
+};
+
+/*
+ * Read all of fd into b; a file past FILE_MAX is cut where the buffer
+ * stops growing, which the one-line check then refuses. 0, or -1 with
+ * errno set.
+ */
+static int
+rbuf_read(struct rbuf *b, int fd)
+{
+	ssize_t n;
+	size_t cap;
+	char *nb;
+
+	b->len = 0;
+	for (;;) {
+		if (b->len == b->cap) {
+			if (b->cap >= FILE_MAX + 1)
+				return 0;
+			cap = b->cap ? b->cap * 2 : 16384;
+			if (!(nb = realloc(b->heap, cap)))
+				return errno = ENOMEM, -1;
+			if (!b->heap && b->len)
+				memcpy(nb, b->p, b->len);
+			b->p = b->heap = nb;
+			b->cap = cap;
+		}
+		n = read(fd, b->p + b->len, b->cap - b->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		b->len += (size_t)n;
+		/* A regular file reads short only at its end. */
+		if (b->len < b->cap)
+			return 0;
+	}
+}
+
+/* Whether p (len bytes) is one line and its newline; else pe says why. */
+static int
+one_line(const char *p, size_t len, struct errbuf *pe)
+{
+	if (len > 0 && p[len - 1] == '\n' && memchr(p, '\n', len) ==
+	    p + len - 1)
+		return 1;
+	snprintf(pe->msg, sizeof pe->msg, len ? "not one record ending in a "
+	    "newline" : "empty file");
+	return 0;
+}
+
+/* Whether the file at dir/name is no longer the one st describes. */
+static int
+replaced(int dir, const char *name, const struct stat *st)
+{
+	struct stat now;
+
+	return fstatat(dir, name, &now, 0) == 0 &&
+	    (now.st_ino != st->st_ino || now.st_dev != st->st_dev);
+}
+
+/*
  * Read the record at rel. NULL with errno ENOENT if there is none; a
  * file that is not one record is quarantined (errno EBADMSG).
  */
 static json_t *
 get_record(struct inbox *ib, const char *rel, struct errbuf *e)
 {
-	char buf[8192], *big = NULL, *p = buf;
-	size_t len = 0, cap = sizeof buf;
-	struct stat st, now;
+	char stack[8192];
+	struct rbuf b = { stack, 0, sizeof stack, NULL };
+	struct stat st;
 	struct errbuf pe;
-	int tries = 0, fd;
+	int tries = 0, fd, saved;
 	json_t *j;
-	ssize_t n;
 
 again:
-	big = NULL, p = buf, len = 0, cap = sizeof buf;
-	if ((fd = openat(ib->fd, rel, O_RDONLY | O_CLOEXEC)) >= 0 &&
-	    fstat(fd, &st) < 0) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd < 0) {
+	if ((fd = openat(ib->fd, rel, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) < 0 || rbuf_read(&b, fd) < 0) {
+		saved = errno;
+		if (fd >= 0)
+			close(fd);
+		free(b.heap);
+		errno = saved;
 		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 		return NULL;
 	}
-	for (;;) {
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= FILE_MAX + 1)
-				break;
-			cap *= 2;
-			if (!(nb = realloc(big, cap))) {
-				free(big);
-				close(fd);
-				errno = ENOMEM;
-				errf(e, "%s", strerror(ENOMEM));
-				return NULL;
-			}
-			if (!big)
-				memcpy(nb, buf, len);
-			big = p = nb;
-		}
-		n = read(fd, p + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n > 0 && (size_t)n < cap - len) {
-			/* A regular file reads short only at its end. */
-			len += (size_t)n;
-			break;
-		}
-		if (n < 0) {
-			int saved = errno;
-
-			free(big);
-			close(fd);
-			errno = saved;
-			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
 	close(fd);
-	if (len == 0 || p[len - 1] != '\n' || memchr(p, '\n', len) !=
-	    p + len - 1) {
-		j = NULL;
-		snprintf(pe.msg, sizeof pe.msg, len ? "not one record "
-		    "ending in a newline" : "empty file");
-	} else {
-		j = record_parse(p, len - 1, &pe);
-	}
-	free(big);
-	if (!j && ++tries < 3 && fstatat(ib->fd, rel, &now, 0) == 0 &&
-	    (now.st_ino != st.st_ino || now.st_dev != st.st_dev))
+	j = one_line(b.p, b.len, &pe) ? record_parse(b.p, b.len - 1, &pe) :
+	    NULL;
+	if (!j && ++tries < 3 && replaced(ib->fd, rel, &st))
 		goto again;	/* replaced while we read: not what was bad */
+	free(b.heap);
 	if (!j) {
 		quarantine(ib, rel, pe.msg, &st);
 		errno = EBADMSG;
@@ -1456,34 +1481,209 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 	return rc;
 }
 
+/* The fields of struct inbox_conv, in the order of conv_str[] below. */
+static const char *const conv_fields[] = {
+	"thread", "status", "assignee", "waiting_since", "last_in_at",
+	"last_out_at", "snoozed_until", "unread",
+};
+#define CONV_NSTR 7
+#define CONV_NFIELDS (sizeof conv_fields / sizeof *conv_fields)
+
+static const char **
+conv_str(struct inbox_conv *c, size_t i)
+{
+	const char **s[CONV_NSTR] = {
+		&c->thread, &c->status, &c->assignee, &c->waiting_since,
+		&c->last_in_at, &c->last_out_at, &c->snoozed_until,
+	};
+
+	return s[i];
+}
+
+/*
+ * Fill c from a plain line (record_pick() said so) without a parse tree:
+ * string fields decoded into sb, NUL-terminated. -1 on ENOMEM.
+ */
+static int
+conv_from_line(struct inbox_conv *c, const char *line, size_t len,
+    const struct record_field *f, struct buf *sb)
+{
+	size_t off[CONV_NSTR], i;
+
+	sb->len = 0;
+	for (i = 0; i < CONV_NSTR; i++) {
+		off[i] = SIZE_MAX;
+		if (!f[i].val || *f[i].val != '"')
+			continue;
+		off[i] = sb->len;
+		if (record_unescape(f[i].val + 1, f[i].len - 2, sb) < 0 ||
+		    buf_addc(sb, '\0') < 0)
+			return -1;
+	}
+	for (i = 0; i < CONV_NSTR; i++)
+		*conv_str(c, i) = off[i] == SIZE_MAX ? NULL : sb->p + off[i];
+	f = &f[CONV_NSTR];
+	/* A plain integer is in range: strtoll() cannot overflow. */
+	c->unread = f->val && (*f->val == '-' || (*f->val >= '0' &&
+	    *f->val <= '9')) ? strtoll(f->val, NULL, 10) : 0;
+	c->line = line;
+	c->len = len;
+	return 0;
+}
+
+/* Fill c from a record that jansson parsed; *dump gets the line. */
+static int
+conv_from_json(struct inbox_conv *c, const json_t *j, char **dump)
+{
+	size_t i;
+
+	if (!(*dump = json_dumps(j, JSON_COMPACT)))
+		return errno = ENOMEM, -1;
+	for (i = 0; i < CONV_NSTR; i++)
+		*conv_str(c, i) = record_str(j, conv_fields[i]);
+	c->unread = json_integer_value(json_object_get(j, "unread"));
+	c->line = *dump;
+	c->len = strlen(*dump);
+	return 0;
+}
+
+/* What inbox_each() keeps from one conversation to the next. */
+struct walk {
+	struct inbox *ib;
+	int conv;		/* conv/, open */
+	struct rbuf b;		/* the file just read */
+	struct buf sb;		/* its fields, decoded */
+	inbox_each_fn fn;
+	void *arg;
+};
+
+/*
+ * Hand conversation name to the walk's callback, as get_record() would
+ * read it: a file that is gone is skipped, one that does not parse (and
+ * was not replaced meanwhile) quarantined, one that cannot be read
+ * reported; none of those stops the walk. Returns what the callback did,
+ * or -1 on ENOMEM.
+ */
+static int
+each_one(struct walk *w, const char *name)
+{
+	struct record_field f[CONV_NFIELDS];
+	struct inbox_conv c;
+	struct errbuf pe;
+	struct stat st;
+	char rel[NAME_MAX_LEN + 8], msg[PATH_MAX + 300], *dump = NULL;
+	json_t *j = NULL;
+	int tries = 0, fd, rc, plain = -1;
+	size_t i;
+
+	for (i = 0; i < CONV_NFIELDS; i++)
+		f[i].key = conv_fields[i];
+	snprintf(rel, sizeof rel, "conv/%s", name);
+	for (;;) {
+		if ((fd = openat(w->conv, name, O_RDONLY | O_CLOEXEC)) < 0 ||
+		    rbuf_read(&w->b, fd) < 0) {
+			rc = errno;
+			if (fd >= 0)
+				close(fd);
+			if (rc == ENOMEM)
+				return errno = rc, -1;
+			if (rc != ENOENT && w->ib->report) {
+				snprintf(msg, sizeof msg, "%s/%s: %s",
+				    w->ib->dir, rel, strerror(rc));
+				w->ib->report(w->ib->report_arg, msg);
+			}
+			return 0;
+		}
+		if (one_line(w->b.p, w->b.len, &pe)) {
+			plain = record_pick(w->b.p, w->b.len - 1, f,
+			    CONV_NFIELDS);
+			if (plain != 1)
+				j = record_parse(w->b.p, w->b.len - 1, &pe);
+			if (plain == 1 || j)
+				break;
+		}
+		/* Bad: unless a writer replaced it while we read. */
+		rc = fstat(fd, &st);
+		close(fd);
+		if (rc < 0)
+			return 0;
+		if (++tries < 3 && replaced(w->conv, name, &st))
+			continue;
+		quarantine(w->ib, rel, pe.msg, &st);
+		return 0;
+	}
+	close(fd);
+	if (plain == 1)
+		rc = conv_from_line(&c, w->b.p, w->b.len - 1, f, &w->sb);
+	else
+		rc = conv_from_json(&c, j, &dump);
+	if (rc == 0)
+		rc = w->fn(&c, w->arg);
+	else
+		errno = ENOMEM;
+	json_decref(j);
+	free(dump);
+	return rc;
+}
+
+int
+inbox_each(struct inbox *ib, int all, inbox_each_fn fn, void *arg,
+    struct errbuf *e)
+{
+	struct walk w = { .ib = ib, .fn = fn, .arg = arg };
+	char **names;
+	size_t n, i;
+	int rc = 0;
+
+	if (!(names = list_names(ib, all ? "conv" : "work", &n, e)))
+		return -1;
+	w.conv = openat(ib->fd, "conv", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w.conv < 0) {
+		free_names(names, n);
+		return errf(e, "%s/conv: %s", ib->dir, strerror(errno));
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		/* Sorted, so a name readdir(3) gave twice is next to itself. */
+		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+			continue;
+		if (valid_number(names[i]))
+			rc = each_one(&w, names[i]);
+	}
+	if (rc < 0)
+		errf(e, "%s", strerror(errno));
+	close(w.conv);
+	free(w.b.heap);
+	buf_free(&w.sb);
+	free_names(names, n);
+	return rc;
+}
+
+/* inbox_list(): each conversation parsed into the array. */
+static int
+list_one(const struct inbox_conv *c, void *arg)
+{
+	struct errbuf pe;
+	json_t *j = record_parse(c->line, c->len, &pe);
+
+	if (!j || json_array_append_new(arg, j) < 0)
+		return errno = ENOMEM, -1;
+	return 0;
+}
+
 json_t *
 inbox_list(struct inbox *ib, int all, struct errbuf *e)
 {
-	char rel[PATH_MAX];
-	char **names;
-	size_t n, i;
-	json_t *out, *c;
+	json_t *out = json_array();
 
-	if (!(names = list_names(ib, all ? "conv" : "work", &n, e)))
-		return NULL;
-	if (!(out = json_array())) {
-		free_names(names, n);
+	if (!out) {
 		errno = ENOMEM;
 		errf(e, "%s", strerror(ENOMEM));
 		return NULL;
 	}
-	for (i = 0; i < n; i++) {
-		/* Sorted, so a name readdir(3) gave twice is next to itself. */
-		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
-			continue;
-		if (!valid_number(names[i]))
-			continue;
-		snprintf(rel, sizeof rel, "conv/%s", names[i]);
-		if (!(c = get_record(ib, rel, NULL)))
-			continue;	/* gone, or quarantined and reported */
-		json_array_append_new(out, c);
+	if (inbox_each(ib, all, list_one, out, e) != 0) {
+		json_decref(out);
+		return NULL;
 	}
-	free_names(names, n);
 	return out;
 }
 

@@ -185,9 +185,37 @@ json_t *inbox_conversation(struct inbox *ib, const char *thread,
     struct errbuf *e);
 
 /*
+ * A conversation as inbox_each() hands it over: its record as one line of
+ * compact JSON without the newline, exactly as record_write() would write
+ * it, and the fields a listing filters and sorts by: NULL where the record
+ * has no such string (unread: 0 where it has no integer), as record_str()
+ * would say. All of it is borrowed until the callback returns.
+ */
+struct inbox_conv {
+	const char *line;
+	size_t len;
+	const char *thread, *status, *assignee;
+	const char *waiting_since, *last_in_at, *last_out_at, *snoozed_until;
+	long long unread;
+};
+
+/*
+ * Call fn for every conversation of the working set (all: every
+ * conversation), in no particular order, each once; a record stored as
+ * record_write() writes it is handed over without a parse tree. Files
+ * that do not parse are quarantined and files that cannot be read
+ * reported (struct inbox's report), not handed over. fn returns 0 to go
+ * on; anything else stops the walk and is returned. Returns 0, or -1 with
+ * e filled on failure.
+ */
+typedef int (*inbox_each_fn)(const struct inbox_conv *c, void *arg);
+int inbox_each(struct inbox *ib, int all, inbox_each_fn fn, void *arg,
+    struct errbuf *e);
+
+/*
  * Every conversation of the working set (all: every conversation) as a
- * JSON array, in no particular order. Unreadable files are quarantined and
- * reported, not returned. NULL with e filled on failure.
+ * JSON array, in no particular order, as inbox_each() finds them. NULL
+ * with e filled on failure.
  */
 json_t *inbox_list(struct inbox *ib, int all, struct errbuf *e);
 

@@ -209,17 +209,73 @@ record_str(const json_t *rec, const char *key)
  * the closing brace, with no parse tree and no re-serialisation.
  */
 #define SCAN_DEPTH 256
+#define SCAN_KEYS 256
 
+/*
+ * On the way the scanner also tells whether the line is "plain": exactly
+ * the bytes record_write() would write for the record jansson parses from
+ * it. Jansson writes compact JSON, escapes only '"', '\\' and control
+ * characters (as \b \f \n \r \t, else \u00XX in capitals), writes an
+ * integer in decimal and a real always with a fraction or an exponent, and
+ * keeps one value (the last) for a key given twice. So a line is plain if
+ * it has no space between tokens, no other escape, no real, no -0, no
+ * integer past 64 bits (jansson refuses those) and no key twice in an
+ * object; keys are remembered on a stack of SCAN_KEYS for that check, and
+ * an object that does not fit makes the line not plain. Whatever is not
+ * plain may still be a good record: the caller then asks jansson.
+ */
 struct scanner {
 	const char *p, *end;
+	int plain;
+	size_t nkeys;
+	struct {
+		const char *p;
+		size_t n;
+	} keys[SCAN_KEYS];
 };
 
 static void
 skip_ws(struct scanner *sc)
 {
+	const char *s = sc->p;
+
 	while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' ||
 	    *sc->p == '\n' || *sc->p == '\r'))
 		sc->p++;
+	if (sc->p != s)
+		sc->plain = 0;
+}
+
+/*
+ * A key of the object whose keys start at keys[base]: not plain if it was
+ * there already, or if it holds a NUL, which jansson refuses in a key.
+ * Plain keys are equal exactly when their bytes are.
+ */
+static void
+note_key(struct scanner *sc, size_t base, const char *k, size_t n, int esc)
+{
+	size_t i;
+
+	if (!sc->plain)
+		return;
+	if (esc && n >= 6) {
+		for (i = 0; i + 6 <= n; i++)
+			if (memcmp(k + i, "\\u0000", 6) == 0) {
+				sc->plain = 0;
+				return;
+			}
+	}
+	for (i = base; i < sc->nkeys; i++)
+		if (sc->keys[i].n == n && memcmp(sc->keys[i].p, k, n) == 0) {
+			sc->plain = 0;
+			return;
+		}
+	if (sc->nkeys == SCAN_KEYS) {
+		sc->plain = 0;
+		return;
+	}
+	sc->keys[sc->nkeys].p = k;
+	sc->keys[sc->nkeys++].n = n;
 }
 
 static int
@@ -275,11 +331,18 @@ scan_string(struct scanner *sc, int *esc)
 		if (++p >= end)
 			return -1;
 		if (strchr("\"\\/bfnrt", *p) && *p) {
+			if (*p == '/')
+				sc->plain = 0;
 			p++;
 			continue;
 		}
 		if (*p != 'u' || end - p < 5 || hex4(p + 1, &u) < 0)
 			return -1;
+		/* Jansson writes \u only below 0x20, as \u00XX in capitals. */
+		if (u >= 0x20 || u == '\b' || u == '\f' || u == '\n' ||
+		    u == '\r' || u == '\t' || (p[3] >= 'a' && p[3] <= 'f') ||
+		    (p[4] >= 'a' && p[4] <= 'f'))
+			sc->plain = 0;
 		p += 5;
 		if (u >= 0xDC00 && u <= 0xDFFF)
 			return -1;
@@ -306,18 +369,33 @@ digits(struct scanner *sc)
 static int
 scan_number(struct scanner *sc)
 {
+	/* The magnitudes of INT64_MAX and INT64_MIN, jansson's range. */
+	static const char max[] = "9223372036854775807";
+	static const char min[] = "9223372036854775808";
+	const char *s;
+	int neg = 0;
+
 	if (*sc->p == '-')
+		sc->p++, neg = 1;
+	s = sc->p;
+	if (sc->p < sc->end && *sc->p == '0') {
 		sc->p++;
-	if (sc->p < sc->end && *sc->p == '0')
-		sc->p++;
-	else if (digits(sc) < 0)
+		if (neg)
+			sc->plain = 0;	/* -0: jansson writes 0 */
+	} else if (digits(sc) < 0) {
 		return -1;
+	}
+	if ((size_t)(sc->p - s) > sizeof max - 1 || ((size_t)(sc->p - s) ==
+	    sizeof max - 1 && memcmp(s, neg ? min : max, sizeof max - 1) > 0))
+		sc->plain = 0;
 	if (sc->p < sc->end && *sc->p == '.') {
+		sc->plain = 0;
 		sc->p++;
 		if (digits(sc) < 0)
 			return -1;
 	}
 	if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
+		sc->plain = 0;
 		sc->p++;
 		if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-'))
 			sc->p++;
@@ -344,6 +422,8 @@ scan_container(struct scanner *sc, int depth)
 {
 	char close = *sc->p == '{' ? '}' : ']';
 	int first = 1, esc;
+	size_t base = sc->nkeys;
+	const char *key;
 
 	if (depth > SCAN_DEPTH)
 		return -1;
@@ -354,11 +434,15 @@ scan_container(struct scanner *sc, int depth)
 			return -1;
 		if (*sc->p == close && first) {
 			sc->p++;
+			sc->nkeys = base;
 			return 0;
 		}
 		if (close == '}') {
+			key = sc->p + 1;
 			if (*sc->p != '"' || scan_string(sc, &esc) < 0)
 				return -1;
+			note_key(sc, base, key, (size_t)(sc->p - 1 - key),
+			    esc);
 			skip_ws(sc);
 			if (sc->p >= sc->end || *sc->p++ != ':')
 				return -1;
@@ -370,6 +454,7 @@ scan_container(struct scanner *sc, int depth)
 			return -1;
 		if (*sc->p == close) {
 			sc->p++;
+			sc->nkeys = base;
 			return 0;
 		}
 		if (*sc->p++ != ',')
@@ -415,63 +500,103 @@ watched(const char *k, size_t n, int esc, const char *const *watch)
 	return 0;
 }
 
-int
-record_scan(const char *buf, size_t len, const char *const *watch,
-    struct record_scan *s)
+/*
+ * The top level of a line, for record_scan() and record_pick(): the
+ * object's keys, its body, and the fields f[0..nf-1] found on the way.
+ */
+static int
+scan_top(struct scanner *sc, const char *const *watch, struct record_scan *s,
+    struct record_field *f, size_t nf)
 {
-	struct scanner sc = { buf, buf + len };
-	const char *key, *val;
-	size_t klen;
+	const char *buf = sc->p, *key, *val;
+	size_t klen, i;
 	int esc;
 
 	memset(s, 0, sizeof *s);
-	skip_ws(&sc);
-	if (sc.p >= sc.end || *sc.p != '{')
+	for (i = 0; i < nf; i++)
+		f[i].val = NULL, f[i].len = 0;
+	skip_ws(sc);
+	if (sc->p >= sc->end || *sc->p != '{')
 		return -1;
-	sc.p++;
-	skip_ws(&sc);
-	if (sc.p < sc.end && *sc.p == '}')
+	sc->p++;
+	skip_ws(sc);
+	if (sc->p < sc->end && *sc->p == '}')
 		goto closed;
 	for (;;) {
-		skip_ws(&sc);
-		if (sc.p >= sc.end || *sc.p != '"')
+		skip_ws(sc);
+		if (sc->p >= sc->end || *sc->p != '"')
 			return -1;
-		key = sc.p + 1;
-		if (scan_string(&sc, &esc) < 0)
+		key = sc->p + 1;
+		if (scan_string(sc, &esc) < 0)
 			return -1;
-		klen = (size_t)(sc.p - 1 - key);
+		klen = (size_t)(sc->p - 1 - key);
 		s->nkeys++;
 		s->watched |= watched(key, klen, esc, watch);
-		skip_ws(&sc);
-		if (sc.p >= sc.end || *sc.p++ != ':')
+		note_key(sc, 0, key, klen, esc);
+		skip_ws(sc);
+		if (sc->p >= sc->end || *sc->p++ != ':')
 			return -1;
-		skip_ws(&sc);
-		val = sc.p;
-		if (scan_value(&sc, 1) < 0)
+		skip_ws(sc);
+		val = sc->p;
+		if (scan_value(sc, 1) < 0)
 			return -1;
 		if (!esc && klen == 4 && memcmp(key, "body", 4) == 0) {
 			s->body_kind = *val == '"' ? 's' : *val == 'n' ? 'n' :
 			    'o';
 			if (s->body_kind == 's') {
 				s->body = val + 1;
-				s->body_len = (size_t)(sc.p - val - 2);
+				s->body_len = (size_t)(sc->p - val - 2);
 				s->body_escaped = memchr(s->body, '\\',
 				    s->body_len) != NULL;
 			}
 		}
-		skip_ws(&sc);
-		if (sc.p >= sc.end)
+		for (i = 0; !esc && i < nf; i++)
+			if (f[i].key[0] == *key && strncmp(f[i].key, key,
+			    klen) == 0 && f[i].key[klen] == '\0') {
+				f[i].val = val;
+				f[i].len = (size_t)(sc->p - val);
+			}
+		skip_ws(sc);
+		if (sc->p >= sc->end)
 			return -1;
-		if (*sc.p == '}')
+		if (*sc->p == '}')
 			break;
-		if (*sc.p++ != ',')
+		if (*sc->p++ != ',')
 			return -1;
 	}
 closed:
-	s->close = (size_t)(sc.p - buf);
-	sc.p++;
-	skip_ws(&sc);
-	return sc.p == sc.end ? 0 : -1;
+	s->close = (size_t)(sc->p - buf);
+	sc->p++;
+	skip_ws(sc);
+	return sc->p == sc->end ? 0 : -1;
+}
+
+int
+record_scan(const char *buf, size_t len, const char *const *watch,
+    struct record_scan *s)
+{
+	struct scanner sc;
+
+	sc.p = buf;
+	sc.end = buf + len;
+	sc.plain = 1;
+	sc.nkeys = 0;
+	return scan_top(&sc, watch, s, NULL, 0);
+}
+
+int
+record_pick(const char *buf, size_t len, struct record_field *f, size_t n)
+{
+	struct record_scan s;
+	struct scanner sc;
+
+	sc.p = buf;
+	sc.end = buf + len;
+	sc.plain = 1;
+	sc.nkeys = 0;
+	if (scan_top(&sc, NULL, &s, f, n) < 0)
+		return -1;
+	return sc.plain;
 }
 
 int

@@ -89,6 +89,25 @@ struct record_scan {
 int record_scan(const char *buf, size_t len, const char *const *watch,
     struct record_scan *s);
 
+/* A top-level field for record_pick() to find. */
+struct record_field {
+	const char *key;	/* its name, set by the caller */
+	const char *val;	/* its value as written in the line, or NULL */
+	size_t len;		/* the value's length in bytes */
+};
+
+/*
+ * Check buf as record_scan() does, and find the top-level fields
+ * f[0..n-1] on the way (a key written with escapes matches none). Returns
+ * 1 if buf is plain: exactly the bytes record_write() would write for the
+ * record jansson parses from it, without the newline (compact, escaped as
+ * jansson escapes, no real, no key twice in an object); 0 if it is an
+ * object written some other way (ask record_parse(): it may be fine, or
+ * jansson may refuse it), -1 as record_scan(). The values point into buf.
+ */
+int record_pick(const char *buf, size_t len, struct record_field *f,
+    size_t n);
+
 struct buf;
 
 /* Append the decoded text of a JSON string's content (as record_scan()

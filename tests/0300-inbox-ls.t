@@ -136,6 +136,26 @@ is '--limit N with NUMBER: the last N messages' \
 	'Thanks Hello? '
 is '--since with NUMBER: messages since' \
 	"$(ls_ -d "$ib" -n --since 150m +15550000001 | jq -r .body)" 'Hello?'
+
+# Only what was shown is read: the last two texts in are unread.
+rd=$tmp/rd
+mkinbox "$rd"
+conv "$rd" +15550000009 "{\"unread\":2,\"waiting_since\":\"$(at -1200)\",
+    \"last_in_at\":\"$(at -600)\"}"
+msg "$rd" +15550000009 0000000001.x in "$(at -7200)" 'First'
+msg "$rd" +15550000009 0000000002.x out "$(at -3600)" 'Reply'
+msg "$rd" +15550000009 0000000003.x in "$(at -1200)" 'Second'
+msg "$rd" +15550000009 0000000004.x in "$(at -600)" 'Third'
+is '--limit with NUMBER shows the last' \
+	"$(ls_ -d "$rd" --limit 1 +15550000009 | jq -r .body)" Third
+is 'an unread text left out keeps the thread unread' \
+	"$(jq .unread "$rd/conv/+15550000009")" 2
+ls_ -d "$rd" --since 15m +15550000009 >/dev/null
+is 'so does one before --since' "$(jq .unread "$rd/conv/+15550000009")" 2
+is 'a --limit that shows every unread text marks it read' \
+	"$(ls_ -d "$rd" --limit 3 +15550000009 | jq -r .body | tr '\n' ' ')
+$(jq .unread "$rd/conv/+15550000009")" 'Reply Second Third 
+0'
 is 'a national number in the default country' \
 	"$(SMSDESK_COUNTRY=US ls_ -d "$ib" -n '(555) 000-0002' | jq -r .body)" \
 	'My parcel is late'
@@ -203,6 +223,13 @@ check 'and moved to quarantine/' \
 	"[ ! -e '$tmp/bad/conv/+15550000008' ] && ls '$tmp/bad/quarantine' | grep -q '+15550000008'"
 ls_ -d "$tmp/bad" >/dev/null 2>&1; rc=$?
 is 'once moved aside, it is not reported again' "$rc" 0
+mkdir -m 700 "$tmp/bad/conv/+15550000008" && : >"$tmp/bad/work/+15550000008"
+ls_ -d "$tmp/bad" >"$tmp/out" 2>"$tmp/err"; rc=$?
+is 'a conversation that cannot be read: exit 1, the rest listed' \
+	"$rc $(threads <"$tmp/out")" \
+	'1 +15550000001 +15550000005 +15550000002 +15550000007 +15550000003'
+check 'it is reported' "grep -q '^inbox-ls: .*conv/+15550000008: ' '$tmp/err'"
+rmdir "$tmp/bad/conv/+15550000008" && rm "$tmp/bad/work/+15550000008"
 
 # What inbox_update() changes, the next listing shows.
 "$bin/inbox-mark" -d "$ib" --assign cy +15550000007 >/dev/null

@@ -1,5 +1,6 @@
 /*
- * inbox.c: delivery, dedupe, delivery reports, consent, updates, listing.
+ * inbox.c: delivery, dedupe, delivery reports, consent, updates, listing
+ * (inbox_list() and the walk under it, inbox_each()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +55,176 @@ unchanged(json_t *conv, void *arg, struct errbuf *e)
 	(void)arg;
 	(void)e;
 	return 1;
+}
+
+static int
+assign_quote(json_t *conv, void *arg, struct errbuf *e)
+{
+	(void)arg;
+	(void)e;
+	json_object_set_new(conv, "assignee", json_string("a\"b"));
+	return 0;
+}
+
+/* What inbox_each() handed over, copied. */
+struct seen {
+	size_t n, stop;
+	struct {
+		char *line, *thread, *status, *assignee, *waiting, *last_in;
+		long long unread;
+	} c[8];
+};
+
+static char *
+copy(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int
+see(const struct inbox_conv *c, void *arg)
+{
+	struct seen *s = arg;
+	size_t i;
+
+	if (s->n == 8)
+		return -1;
+	/* Sorted by thread as they come: the walk's order is its own. */
+	for (i = s->n; i > 0 && strcmp(s->c[i - 1].thread, c->thread) > 0;
+	    i--)
+		s->c[i] = s->c[i - 1];
+	s->c[i].line = strndup(c->line, c->len);
+	s->c[i].thread = copy(c->thread);
+	s->c[i].status = copy(c->status);
+	s->c[i].assignee = copy(c->assignee);
+	s->c[i].waiting = copy(c->waiting_since);
+	s->c[i].last_in = copy(c->last_in_at);
+	s->c[i].unread = c->unread;
+	s->n++;
+	return s->stop && s->n == s->stop ? 7 : 0;
+}
+
+static void
+seen_free(struct seen *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->c[i].line);
+		free(s->c[i].thread);
+		free(s->c[i].status);
+		free(s->c[i].assignee);
+		free(s->c[i].waiting);
+		free(s->c[i].last_in);
+	}
+	memset(s, 0, sizeof *s);
+}
+
+/* The file at rel, without its newline (static). */
+static const char *
+slurp(struct inbox *ib, const char *rel)
+{
+	static char buf[4096];
+	int fd = openat(ib->fd, rel, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n - 1 : 0] = '\0';
+	return buf;
+}
+
+static void
+put_file(struct inbox *ib, const char *rel, const char *s)
+{
+	int fd = openat(ib->fd, rel, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		printf("# %s: cannot write\n", rel);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void
+test_each(void)
+{
+	char dir[] = "/tmp/smsdesk-each-XXXXXX", cmd[64];
+	struct inbox ib;
+	struct inbox_delivery d;
+	struct seen s = { 0 };
+	struct errbuf e;
+	json_t *m;
+
+	if (!mkdtemp(dir) || inbox_open(&ib, dir, 1, &e) < 0) {
+		ok(0, "an inbox for inbox_each()");
+		return;
+	}
+	ib.report = report;
+	m = inbound("+15551110001", "SMe1", "say \"hi\"\nthere");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	inbox_delivery_free(&d);
+	json_decref(m);
+	m = inbound("+15551110002", "SMe2", "x");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	inbox_delivery_free(&d);
+	json_decref(m);
+	inbox_update(&ib, "+15551110002", assign_quote, NULL, NULL, &e);
+	/* By hand: spaces, an escape jansson would not write, a real. */
+	put_file(&ib, "conv/+15551110003", "{\"type\": \"conversation\", "
+	    "\"thread\":\"+15551110003\",\"status\":\"open\",\"assignee\":"
+	    "\"\\u0061na\",\"unread\":3,\"score\":1.5}\n");
+	put_file(&ib, "work/+15551110003", "");
+
+	is_int(inbox_each(&ib, 0, see, &s, &e), 0, "inbox_each() walks");
+	is_int(s.n, 3, "the working set, each once");
+	is_str(s.c[0].line, slurp(&ib, "conv/+15551110001"),
+	    "a record as the library writes it: its line as stored");
+	is_str(s.c[0].thread, "+15551110001", "its thread");
+	is_str(s.c[0].status, "open", "its status");
+	ok(!s.c[0].assignee, "no assignee: NULL");
+	is_int(s.c[0].unread, 1, "unread");
+	ok(s.c[0].waiting && s.c[0].last_in &&
+	    strcmp(s.c[0].waiting, s.c[0].last_in) == 0, "times: %s",
+	    s.c[0].waiting ? s.c[0].waiting : "(null)");
+	is_str(s.c[1].assignee, "a\"b", "a string with an escape, decoded");
+	is_str(s.c[1].line, slurp(&ib, "conv/+15551110002"),
+	    "and its line as stored");
+	is_str(s.c[2].line, "{\"type\":\"conversation\",\"thread\":"
+	    "\"+15551110003\",\"status\":\"open\",\"assignee\":\"ana\","
+	    "\"unread\":3,\"score\":1.5}",
+	    "a record written otherwise: its line as jansson writes it");
+	is_str(s.c[2].assignee, "ana", "its fields from jansson");
+	is_int(s.c[2].unread, 3, "unread too");
+	ok(!s.c[2].waiting, "a field it lacks: NULL");
+	seen_free(&s);
+
+	s.stop = 2;
+	is_int(inbox_each(&ib, 0, see, &s, &e), 7,
+	    "a callback that says stop ends the walk, its value returned");
+	is_int(s.n, 2, "after two");
+	seen_free(&s);
+
+	/* A conversation that cannot be read is reported, the rest listed. */
+	mkdirat(ib.fd, "conv/+15551110004", 0700);
+	put_file(&ib, "work/+15551110004", "");
+	reports = 0;
+	is_int(inbox_each(&ib, 0, see, &s, &e), 0, "an unreadable one does "
+	    "not stop the walk");
+	is_int(s.n * 10 + (size_t)reports, 31, "the rest listed, it reported");
+	seen_free(&s);
+
+	inbox_update(&ib, "+15551110001", resolve, NULL, NULL, &e);
+	reports = 0;
+	inbox_each(&ib, 0, see, &s, &e);
+	is_int(s.n, 2, "a resolved one leaves the working set");
+	seen_free(&s);
+	inbox_each(&ib, 1, see, &s, &e);
+	is_int(s.n, 3, "and is walked with all");
+	is_str(s.c[0].status, "resolved", "as resolved");
+	seen_free(&s);
+
+	inbox_close(&ib);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# %s: not removed\n", dir);
 }
 
 int
@@ -279,5 +450,6 @@ main(void)
 	snprintf(path, sizeof path, "rm -rf %s", dir);
 	if (system(path) != 0)
 		return 1;
+	test_each();
 	return tap_done();
 }

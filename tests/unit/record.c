@@ -1,5 +1,6 @@
 /*
- * record.c: the NDJSON reader, the scanner against jansson, unescaping.
+ * record.c: the NDJSON reader, the scanner against jansson, unescaping,
+ * and record_pick()'s plain lines against what jansson writes back.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -158,6 +159,188 @@ test_scan_fields(void)
 	ok(sc.watched, "an escaped key is treated as watched (slow path)");
 }
 
+/* Whether jansson parses l and writes it back byte for byte. */
+static int
+plain_by_jansson(const char *l, size_t n)
+{
+	struct errbuf e;
+	json_t *j = record_parse(l, n, &e);
+	char *s;
+	int same;
+
+	if (!j)
+		return 0;
+	s = json_dumps(j, JSON_COMPACT);
+	same = s && strlen(s) == n && memcmp(s, l, n) == 0;
+	free(s);
+	json_decref(j);
+	return same;
+}
+
+static unsigned long rnd_state = 12345;
+
+static unsigned
+rnd(unsigned n)
+{
+	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)((rnd_state >> 33) % n);
+}
+
+/* A random value, depth levels deep at most, with what jansson escapes. */
+static json_t *
+rnd_value(int depth)
+{
+	static const char *const bits[] = {
+		"a", "b", "\"", "\\", "/", "\n", "\t", "\x01", "\x1f", "\x7f",
+		"\xc3\xa9", "\xf0\x9f\x98\x80", "\xe2\x80\xa8", " ", "{", "0",
+	};
+	static const char *const keys[] = { "a", "b", "c", "type", "" };
+	static const json_int_t ints[] = {
+		0, 1, -1, 42, 9223372036854775807LL, -9223372036854775807LL - 1,
+	};
+	char s[64];
+	size_t n = 0, k;
+	json_t *v;
+
+	switch (rnd(depth > 0 ? 8 : 6)) {
+	case 0:
+		return json_null();
+	case 1:
+		return json_boolean(rnd(2));
+	case 2:
+		return json_integer(ints[rnd(6)]);
+	case 3:
+		return json_real(rnd(2) ? 0.5 : 1e300);
+	case 4:
+	case 5:
+		for (k = rnd(5); k > 0; k--) {
+			const char *b = bits[rnd(sizeof bits / sizeof *bits)];
+
+			memcpy(s + n, b, strlen(b));
+			n += strlen(b);
+		}
+		return rnd(8) ? json_stringn(s, n) : json_stringn("x\0y", 3);
+	case 6:
+		v = json_array();
+		for (k = rnd(4); k > 0; k--)
+			json_array_append_new(v, rnd_value(depth - 1));
+		return v;
+	default:
+		v = json_object();
+		for (k = rnd(5); k > 0; k--)
+			json_object_set_new(v, keys[rnd(5)],
+			    rnd_value(depth - 1));
+		return v;
+	}
+}
+
+static void
+test_pick(void)
+{
+	/* 1: plain; 0: not (a real is never plain, though jansson may
+	 * write some back as they were: the fast path just misses it). */
+	static const struct {
+		const char *line;
+		int plain;
+	} lines[] = {
+		{ "{}", 1 }, { "{\"a\":1}", 1 }, { " {\"a\":1}", 0 },
+		{ "{\"a\":1} ", 0 }, { "{\"a\": 1}", 0 }, { "{\"a\":-0}", 0 },
+		{ "{\"a\":0}", 1 }, { "{\"a\":-1}", 1 }, { "{\"a\":1.0}", 0 },
+		{ "{\"a\":1e3}", 0 }, { "{\"a\":9223372036854775807}", 1 },
+		{ "{\"a\":9223372036854775808}", 0 },
+		{ "{\"a\":-9223372036854775808}", 1 },
+		{ "{\"a\":-9223372036854775809}", 0 },
+		{ "{\"a\":12345678901234567890}", 0 }, { "{\"a\":\"\\/\"}", 0 },
+		{ "{\"a\":\"/\"}", 1 }, { "{\"a\":\"\\u001F\"}", 1 },
+		{ "{\"a\":\"\\u001f\"}", 0 }, { "{\"a\":\"\\u000A\"}", 0 },
+		{ "{\"a\":\"\\n\"}", 1 }, { "{\"a\":\"\\u0041\"}", 0 },
+		{ "{\"a\":\"\\u00e9\"}", 0 }, { "{\"a\":\"\x7f\"}", 1 },
+		{ "{\"a\":\"\\ud83d\\ude00\"}", 0 },
+		{ "{\"a\":\"\\u0000\"}", 1 },
+		{ "{\"\\u0000\":1}", 0 }, { "{\"a\\u0000\":1}", 0 },
+		{ "{\"a\":1,\"a\":2}", 0 }, { "{\"a\":{\"b\":1,\"b\":1}}", 0 },
+		{ "{\"a\":{\"b\":1},\"b\":{\"b\":1}}", 1 },
+		{ "{\"a\":[{\"b\":1},{\"b\":2}]}", 1 },
+		{ "{\"a\":\"\\\"\\\\\\b\\f\\r\\t\"}", 1 },
+		{ "{\"type\":\"conversation\",\"thread\":\"+15551234567\","
+		    "\"assignee\":null,\"unread\":2,\"tags\":[]}", 1 },
+		{ "[]", 0 }, { "{\"a\":1,}", 0 }, { "{\"a\":\"\\ud800\"}", 0 },
+	};
+	static const char *const muts[] = {
+		" ", "\\/", "\\u0041", "\\u001f", "\\u001F", "\\u00e9", "-0",
+		"0", ".0", "e1", "1", ",\"a\":1", "\"a\":1,", "\\ud83d\\ude00",
+		"\\n", "\\u0000", "9", "\n",
+	};
+	struct record_field f[3] = {
+		{ "thread", NULL, 0 }, { "unread", NULL, 0 },
+		{ "tags", NULL, 0 },
+	};
+	static const char conv[] = "{\"type\":\"conversation\",\"thread\":"
+	    "\"+15551234567\",\"unread\":2,\"x\":{\"thread\":1},\"tags\":[]}";
+	char line[4096];
+	size_t i, n, at, bad = 0, plain = 0, tries = 0;
+
+	for (i = 0; i < sizeof lines / sizeof *lines; i++) {
+		const char *l = lines[i].line;
+		int got = record_pick(l, strlen(l), NULL, 0) == 1;
+
+		is_int(got, lines[i].plain, "plain or not: %s", l);
+		ok(!got || plain_by_jansson(l, strlen(l)), "plain means "
+		    "jansson writes it back as it was: %s", l);
+	}
+
+	is_int(record_pick(conv, sizeof conv - 1, f, 3), 1, "picks");
+	ok(f[0].val && f[0].len == 14 && memcmp(f[0].val,
+	    "\"+15551234567\"", 14) == 0, "a string field, quotes and all");
+	ok(f[1].val && f[1].len == 1 && *f[1].val == '2', "a number field");
+	ok(f[2].val && f[2].len == 2, "an array field");
+	f[1].key = "messages";
+	record_pick(conv, sizeof conv - 1, f, 3);
+	ok(!f[1].val && f[0].len == 14, "a missing field: NULL; a nested "
+	    "key of the same name is not it");
+
+	/* What jansson writes (reals aside) is plain; a change to it is
+	 * plain only if jansson would write that too. */
+	for (i = 0; i < 20000; i++) {
+		json_t *j = json_object();
+		const char *m;
+		char *s;
+
+		for (n = rnd(6); n > 0; n--)
+			json_object_set_new(j, rnd(3) ? "k" : "type",
+			    rnd_value(3));
+		json_object_set_new(j, "thread", rnd_value(2));
+		s = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		n = strlen(s);
+		if (n + 32 > sizeof line) {
+			free(s);
+			continue;
+		}
+		tries++;
+		if (!strchr(s, '.') && record_pick(s, n, NULL, 0) != 1) {
+			if (bad++ < 5)
+				printf("# jansson's own not plain: %s\n", s);
+		}
+		m = muts[rnd(sizeof muts / sizeof *muts)];
+		at = rnd((unsigned)n + 1);
+		memcpy(line, s, at);
+		memcpy(line + at, m, strlen(m));
+		memcpy(line + at + strlen(m), s + at, n - at);
+		n += strlen(m);
+		free(s);
+		if (record_pick(line, n, NULL, 0) == 1 &&
+		    !plain_by_jansson(line, n)) {
+			if (bad++ < 5)
+				printf("# disagree: %.*s\n", (int)n, line);
+		} else if (record_pick(line, n, NULL, 0) == 1) {
+			plain++;
+		}
+	}
+	is_int(bad, 0, "record_pick() and jansson agree on %zu random lines "
+	    "and as many changed ones (%zu of those plain)", tries, plain);
+}
+
 static void
 test_buf(void)
 {
@@ -181,6 +364,7 @@ main(void)
 	test_cap();
 	test_scan_agrees();
 	test_scan_fields();
+	test_pick();
 	test_buf();
 	return tap_done();
 }
