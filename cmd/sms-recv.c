@@ -741,14 +741,12 @@ load_hours(struct recv *r, const struct config *cfg)
 {
 	const char *bh = config_pick(cfg, NULL, NULL, "business_hours", NULL);
 	const char *zone = config_pick(cfg, NULL, NULL, "timezone", NULL);
-	const char *now = getenv("SMSDESK_NOW");
 	struct errbuf e;
-	time_t t;
 
 	r->away_text = config_pick(cfg, NULL, NULL, "away_text", NULL);
 	if (r->away_text && !*r->away_text)
 		r->away_text = NULL;
-	if (now && *now && when_parse(now, &t, &e) < 0)
+	if (when_now_valid(&e) < 0)
 		diag_die(EXIT_CONFIG, "SMSDESK_NOW: %s", e.msg);
 	if (bh && hours_parse(&r->hours, bh, &e) < 0)
 		diag_die(EXIT_CONFIG, "config: business_hours: %s", e.msg);

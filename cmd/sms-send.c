@@ -235,6 +235,10 @@ classify(const json_t *msg)
 	if (code && (strcmp(code, "throttled") == 0 ||
 	    strcmp(code, "transient") == 0))
 		return TEMPORARY;
+	if (code && strcmp(code, "quiet_hours") == 0 &&
+	    strcmp(st, "failed") == 0 && !record_str(msg, "provider_id") &&
+	    json_is_true(json_object_get(msg, "waited")))
+		return TEMPORARY;
 	return PERMANENT;
 }
 
@@ -630,6 +634,32 @@ taxonomy(long status, json_int_t code)
 }
 
 /*
+ * With quiet hours on, whether they have begun at msg's recipient since
+ * the check in one(): a message can wait for a --rate slot or a
+ * provider's Retry-After, and P11 is about when a send starts. why gets
+ * the reason. A number whose zones cannot be told is quiet (the safe
+ * side; one() refused those already).
+ */
+static int
+quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
+{
+	const char *zones = record_str(msg, "timezone"), *zone = "?";
+	struct errbuf e;
+	time_t open;
+
+	if (!s->quiet)
+		return 0;
+	if (!zones || !*zones)
+		zones = phonezone_lookup(record_str(msg, "to"), NULL);
+	if (zones && hours_quiet(s->tzdb, zones, &s->qwin, when_now(), &zone,
+	    &open, &e) == 0)
+		return 0;
+	snprintf(why, n, "quiet hours (%s) began at the recipient (%s) while "
+	    "it waited to be sent; nothing was sent", s->quiet_spec, zone);
+	return 1;
+}
+
+/*
  * Send msg (queued in the inbox already) and settle it there. Returns
  * the message as stored after, or NULL (reported) if the inbox failed.
  */
@@ -644,8 +674,10 @@ deliver_http(struct worker *w, json_t *msg)
 	const char *status = "failed", *pid = NULL, *tax;
 	json_t *err = NULL, *resp = NULL, *out = NULL;
 	struct errbuf e;
+	char why[200];
 	long attempt;
 	double delay;
+	int waited = 0;
 
 	buf_adds(&url, s->cr.base);
 	buf_addlit(&url, "/2010-04-01/Accounts/");
@@ -673,6 +705,13 @@ deliver_http(struct worker *w, json_t *msg)
 		if (take_slot(s, &e) < 0) {
 			diag_warn("%s", e.msg);
 			err = error_obj("transient", 0, e.msg);
+			break;
+		}
+		if (quiet_now(s, msg, why, sizeof why)) {
+			/* Nothing went out: no attempt was taken, or was
+			 * refused with 429 or 503 before this one. */
+			err = error_obj("quiet_hours", 0, why);
+			waited = 1;
 			break;
 		}
 		request(w, url.p, form.p, &h);
@@ -738,6 +777,8 @@ deliver_http(struct worker *w, json_t *msg)
 	if (inbox_sent(&s->ib, thread, id, pid ? "twilio" : NULL, pid,
 	    status, err, &out, &e) < 0)
 		diag_warn("%s: %s", thread, e.msg);
+	else if (waited)
+		json_object_set_new(out, "waited", json_true());
 	else if (err)
 		diag_warn("%s: %s: %s", thread, record_str(err, "code"),
 		    record_str(err, "message") ? record_str(err, "message") :
@@ -1532,11 +1573,10 @@ static void
 load_quiet(struct send *s, const struct config *cfg, const char *flag)
 {
 	const char *mode = config_pick(cfg, flag, NULL, "quiet_hours_mode",
-	    "off"), *now = getenv("SMSDESK_NOW");
+	    "off");
 	struct errbuf e;
-	time_t t;
 
-	if (now && *now && when_parse(now, &t, &e) < 0)
+	if (when_now_valid(&e) < 0)
 		diag_die(EXIT_CONFIG, "SMSDESK_NOW: %s", e.msg);
 	if ((s->quiet = quiet_mode(mode)) < 0)
 		diag_die(EXIT_CONFIG, "config: quiet_hours_mode: '%s' is not "

@@ -12,8 +12,11 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "when.h"
 
@@ -342,13 +345,52 @@ when_civil(long long days, long long *y, int *m, int *d)
 	civil_from_days(days, y, m, d);
 }
 
-time_t
-when_now(void)
+/* SMSDESK_NOW's time into *t, and whether it runs; -1 if unset or bad. */
+static int
+now_env(time_t *t, int *running, struct errbuf *e)
+{
+	const char *env = getenv("SMSDESK_NOW");
+	char buf[64];
+	size_t len;
+
+	if (!env || !*env)
+		return -1;
+	len = strlen(env);
+	*running = env[len - 1] == '+';
+	if (len - (size_t)*running >= sizeof buf)
+		return errf(e, "'%s' is not an RFC 3339 time", env);
+	memcpy(buf, env, len - (size_t)*running);
+	buf[len - (size_t)*running] = '\0';
+	return when_parse(buf, t, e);
+}
+
+int
+when_now_valid(struct errbuf *e)
 {
 	const char *env = getenv("SMSDESK_NOW");
 	time_t t;
+	int running;
 
-	if (env && *env && when_parse(env, &t, NULL) == 0)
+	return !env || !*env ? 0 : now_env(&t, &running, e);
+}
+
+/*
+ * SMSDESK_NOW pins the clock (a testing aid); with a '+' after the time it
+ * starts the clock there and lets it run, counted from the first call.
+ */
+time_t
+when_now(void)
+{
+	static _Atomic time_t started;
+	time_t t, zero = 0;
+	struct timespec ts;
+	int running;
+
+	if (now_env(&t, &running, NULL) < 0)
+		return time(NULL);
+	if (!running)
 		return t;
-	return time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	atomic_compare_exchange_strong(&started, &zero, ts.tv_sec);
+	return t + (ts.tv_sec - atomic_load(&started));
 }

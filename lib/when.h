@@ -69,4 +69,10 @@ void when_civil(long long days, long long *y, int *m, int *d);
  */
 time_t when_now(void);
 
+/*
+ * Whether SMSDESK_NOW, if set, is a time when_now() can use ("...Z", or
+ * "...Z+" for a clock that starts there and runs): 0, or -1 with e filled.
+ */
+int when_now_valid(struct errbuf *e);
+
 #endif

@@ -203,6 +203,28 @@ is 'one request for the three' "$(creates)" 3
 check_exit 'deferrals alone: exit 75' 75 \
 	'sed -n 2p "$tmp/batch" | SMSDESK_NOW=$NIGHT sms-send -d "$ib" -n -Q >/dev/null'
 
+# --- Quiet hours that begin while a message waits --------------------------------
+
+# The clock starts at 20:59:57 in New York and runs (SMSDESK_NOW ending
+# in +); one request every 2 s: 20:59:57, 20:59:59, then 21:00:01. The
+# third message passes the check when it is taken up (20:59:59) but its
+# rate slot falls in the night: it must not go.
+n0=$(creates)
+for i in 1 2 3; do
+	printf '{"to":"+1212555020%d","body":"edge %d"}\n' "$i" "$i"
+done >"$tmp/edge"
+SMSDESK_NOW=2026-11-24T01:59:57Z+ sms-send -d "$ib" -Q -j 1 -r 30/m \
+    <"$tmp/edge" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+is 'a window that begins during a rate wait: exit 75' "$rc" 75
+is 'two sent before 21:00, the third not' \
+	"$(jq -sc 'map([.to, .status, .error.code])' "$tmp/out")" \
+	'[["+12125550201","queued",null],["+12125550202","queued",null],["+12125550203","failed","quiet_hours"]]'
+check 'and it says it waited' 'jq -se ".[2].waited == true" "$tmp/out"'
+is 'two requests, not three' "$(($(creates) - n0))" 2
+check 'the thread records it as not sent' \
+	'inbox-ls -d "$ib" --no-mark +12125550203 | jq -se ".[0].status == \"failed\" and .[0].error.code == \"quiet_hours\""'
+
 # --- The configuration ---------------------------------------------------------------
 
 printf 'quiet_hours_mode = refuse\nquiet_hours = 20:00-09:00\n' \

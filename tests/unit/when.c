@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "tap.h"
@@ -345,5 +346,26 @@ main(void)
 	test_tz();
 	test_duration();
 	test_format_duration();
+	/* SMSDESK_NOW: pinned, running, bad. */
+	{
+		struct errbuf e;
+		time_t t0, t1;
+
+		setenv("SMSDESK_NOW", "2026-11-24T01:59:57Z", 1);
+		is_int(when_now_valid(&e), 0, "SMSDESK_NOW pinned: valid");
+		ok(when_now() == 1795485597, "pinned: the time given");
+		setenv("SMSDESK_NOW", "2026-11-24T01:59:57Z+", 1);
+		is_int(when_now_valid(&e), 0, "SMSDESK_NOW running: valid");
+		t0 = when_now();
+		ok(t0 >= 1795485597 && t0 <= 1795485598, "running: starts "
+		    "at the time given");
+		sleep(1);
+		t1 = when_now();
+		ok(t1 >= t0 + 1 && t1 <= t0 + 2, "and runs");
+		setenv("SMSDESK_NOW", "yesterday+", 1);
+		is_int(when_now_valid(&e), -1, "'yesterday+' is refused");
+		unsetenv("SMSDESK_NOW");
+		is_int(when_now_valid(&e), 0, "unset: valid");
+	}
 	return tap_done();
 }
