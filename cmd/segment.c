@@ -611,6 +611,9 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* Given by the caller: glibc sizes a buffer it makes itself by the
+	 * file (4 KiB on a pipe), whatever size is asked. */
+	static char obuf[1 << 16];
 	struct seg g = { .json = -1 };
 	int c;
 
@@ -663,7 +666,7 @@ main(int argc, char **argv)
 	if (g.json < 0)
 		g.json = !isatty(STDOUT_FILENO);
 	/* A pipe's default 4 KiB buffer makes a write(2) every 20 records. */
-	if (g.json && setvbuf(stdout, NULL, _IOFBF, 1 << 16) != 0)
+	if (g.json && setvbuf(stdout, obuf, _IOFBF, sizeof obuf) != 0)
 		diag_die(EXIT_IOERR, "stdout: %s", strerror(errno));
 	if (!(g.gsm = gsm_ctx_new()))
 		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
