@@ -609,7 +609,7 @@ note_optout(struct send *s, const char *number, const char *our,
 	struct errbuf e;
 	json_t *c;
 
-	when_format(time(NULL), at);
+	when_format(when_now(), at);
 	c = json_pack("{s:s,s:s,s:s,s:n,s:s,s:s?,s:s?,s:s,s:i}", "type",
 	    "consent", "number", number, "state", "out", "keyword", "at", at,
 	    "our_number", our, "message", id, "source", "provider",
@@ -1391,7 +1391,7 @@ reconcile(struct send *s)
 			continue;
 		young = when_parse(record_str(msg, "at") ?
 		    record_str(msg, "at") : "", &at, NULL) < 0 ||
-		    time(NULL) - at < s->grace;
+		    when_now() - at < s->grace;
 		/* Taken and young: its delivery report may be on its way. */
 		if (pid && young)
 			continue;

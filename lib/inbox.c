@@ -950,7 +950,7 @@ outbound_pending(const json_t *msg)
 	return rank >= 0 && rank < 3 &&
 	    !json_is_object(json_object_get(msg, "error")) &&
 	    when_parse(record_str(msg, "at") ? record_str(msg, "at") : "",
-	    &at, NULL) == 0 && time(NULL) - at < INBOX_TRACK_AGE;
+	    &at, NULL) == 0 && when_now() - at < INBOX_TRACK_AGE;
 }
 
 /* dir/name, a durable symbolic link to `to`; an existing one is kept. */
