@@ -4,11 +4,12 @@
  * leave nothing behind).
  *
  * It counts the calls a program makes that change files: write(2) and
- * pwrite(2) to a regular file, fsync(2), fdatasync(2), open(2) and
- * openat(2) with O_CREAT, mkdir(2), mkdirat(2), link(2), linkat(2),
- * symlinkat(2), rename(2) and renameat(2). The call numbered
- * SMSDESK_FAULT_AT (from 1) fails with SMSDESK_FAULT_ERRNO (ENOSPC, EIO
- * or EDQUOT; ENOSPC by default), and so does every later one if
+ * pwrite(2) to a regular file, close(2) of one written to (a close that
+ * fails still releases the descriptor, as Linux's does), fsync(2),
+ * fdatasync(2), open(2) and openat(2) with O_CREAT, mkdir(2), mkdirat(2),
+ * link(2), linkat(2), symlinkat(2), rename(2) and renameat(2). The call
+ * numbered SMSDESK_FAULT_AT (from 1) fails with SMSDESK_FAULT_ERRNO
+ * (ENOSPC, EIO or EDQUOT; ENOSPC by default), and so does every later one if
  * SMSDESK_FAULT_MODE is "always" (a disk that stays full) rather than
  * "once". At exit the number of calls counted is written to the file
  * SMSDESK_FAULT_LOG, if set, so that a driver knows when its fault point
@@ -28,7 +29,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define MAX_FD 65536
+
 static atomic_long calls;
+static atomic_char written[MAX_FD];	/* fds written to since opened */
 static long fault_at;
 static int fault_errno = ENOSPC, always;
 
@@ -63,7 +67,7 @@ fini(void)
 	fd = REAL(open)(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		(void)!REAL(write)(fd, line, (size_t)n);
-		close(fd);
+		REAL(close)(fd);
 	}
 }
 
@@ -98,17 +102,36 @@ regular(int fd)
 ssize_t
 write(int fd, const void *p, size_t n)
 {
-	if (regular(fd) && fails())
-		return -1;
-	return REAL(write)(fd, p, n);
+	if (!regular(fd))
+		return REAL(write)(fd, p, n);
+	if (fd >= 0 && fd < MAX_FD)
+		written[fd] = 1;
+	return fails() ? -1 : REAL(write)(fd, p, n);
 }
 
 ssize_t
 pwrite(int fd, const void *p, size_t n, off_t off)
 {
-	if (regular(fd) && fails())
+	if (!regular(fd))
+		return REAL(pwrite)(fd, p, n, off);
+	if (fd >= 0 && fd < MAX_FD)
+		written[fd] = 1;
+	return fails() ? -1 : REAL(pwrite)(fd, p, n, off);
+}
+
+int
+close(int fd)
+{
+	int was = fd >= 0 && fd < MAX_FD && atomic_exchange(&written[fd], 0);
+
+	if (was && fails()) {
+		int saved = errno;
+
+		REAL(close)(fd);
+		errno = saved;
 		return -1;
-	return REAL(pwrite)(fd, p, n, off);
+	}
+	return REAL(close)(fd);
 }
 
 int
