@@ -43,14 +43,14 @@ listen() {
 		pids="$pids $pid"
 		l_i=0
 		while [ "$l_i" -lt 100 ]; do
-			grep -q 'listening on' "$tmp/$l_name.err" && return 0
+			grep -qs 'listening on' "$tmp/$l_name.err" && return 0
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.05
 			l_i=$((l_i + 1))
 		done
 		kill "$pid" 2>/dev/null
 		wait "$pid"
-		grep -q 'cannot listen' "$tmp/$l_name.err" || break
+		grep -qs 'cannot listen' "$tmp/$l_name.err" || break
 	done
 	diag "sms-recv did not start:"
 	sed 's/^/# /' "$tmp/$l_name.err" >&2
@@ -410,7 +410,7 @@ check 'it said it was finishing' "grep -q 'SIGTERM' '$tmp/I.err'"
 pid=$lpid port=$lport
 "$bin/sms-recv" -d "$ib" --listen "127.0.0.1:$port" >/dev/null 2>"$tmp/err"
 is 'a port in use: exit 74' "$?" 74
-check 'and says so' "grep -q 'cannot listen' '$tmp/err'"
+check 'and says so' "grep -qs 'cannot listen' '$tmp/err'"
 "$bin/sms-recv" -d "$ib" --listen 127.0.0.1:99999 >/dev/null 2>&1
 is 'a bad port: exit 2' "$?" 2
 "$bin/sms-recv" -d "$ib" --listen 127.0.0.1:1 "$tmp/big" >/dev/null 2>&1

@@ -107,13 +107,13 @@ start() {
 		    --public-url "$public" >/dev/null 2>"$tmp/L.err" &
 		pid=$!
 		while :; do
-			grep -q 'listening on' "$tmp/L.err" && break 2
+			grep -qs 'listening on' "$tmp/L.err" && break 2
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.005
 		done
 		wait "$pid"
 		pid=
-		grep -q 'cannot listen' "$tmp/L.err" || {
+		grep -qs 'cannot listen' "$tmp/L.err" || {
 			sed 's/^/# /' "$tmp/L.err" >&2
 			return 1
 		}

@@ -50,14 +50,14 @@ at() {
 		pids="$pids $pid"
 		l_i=0
 		while [ "$l_i" -lt 100 ]; do
-			grep -q 'listening on' "$tmp/L.err" && return 0
+			grep -qs 'listening on' "$tmp/L.err" && return 0
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.05
 			l_i=$((l_i + 1))
 		done
 		kill "$pid" 2>/dev/null
 		wait "$pid"
-		grep -q 'cannot listen' "$tmp/L.err" || break
+		grep -qs 'cannot listen' "$tmp/L.err" || break
 	done
 	diag "sms-recv did not start:"
 	sed 's/^/# /' "$tmp/L.err" >&2
@@ -211,14 +211,14 @@ sim() {
 		pids="$pids $simpid"
 		s_i=0
 		while [ "$s_i" -lt 100 ]; do
-			grep -q 'listening on' "$tmp/sim.err" && return 0
+			grep -qs 'listening on' "$tmp/sim.err" && return 0
 			kill -0 "$simpid" 2>/dev/null || break
 			sleep 0.05
 			s_i=$((s_i + 1))
 		done
 		kill "$simpid" 2>/dev/null
 		wait "$simpid"
-		grep -q 'cannot listen' "$tmp/sim.err" || break
+		grep -qs 'cannot listen' "$tmp/sim.err" || break
 	done
 	return 1
 }

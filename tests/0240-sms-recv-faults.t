@@ -143,14 +143,14 @@ listen() {
 		pids="$pids $pid"
 		l_i=0
 		while [ "$l_i" -lt 100 ]; do
-			grep -q 'listening on' "$tmp/l.err" && return 0
+			grep -qs 'listening on' "$tmp/l.err" && return 0
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.05
 			l_i=$((l_i + 1))
 		done
 		kill "$pid" 2>/dev/null
 		wait "$pid"
-		grep -q 'cannot listen' "$tmp/l.err" || return 1
+		grep -qs 'cannot listen' "$tmp/l.err" || return 1
 	done
 	return 1
 }

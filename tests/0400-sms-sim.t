@@ -89,14 +89,14 @@ start() {
 		pids="$pids $pid"
 		s_i=0
 		while [ "$s_i" -lt 100 ]; do
-			grep -q 'listening on' "$tmp/$s_name.err" && return 0
+			grep -qs 'listening on' "$tmp/$s_name.err" && return 0
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.05
 			s_i=$((s_i + 1))
 		done
 		kill "$pid" 2>/dev/null
 		wait "$pid"
-		grep -q 'cannot listen' "$tmp/$s_name.err" || break
+		grep -qs 'cannot listen' "$tmp/$s_name.err" || break
 	done
 	diag "$s_prog did not start:"
 	sed 's/^/# /' "$tmp/$s_name.err" >&2

@@ -77,7 +77,7 @@ sim() {
 		simpid=$!
 		s_i=0
 		while [ "$s_i" -lt 100 ]; do
-			if grep -q 'listening on' "$tmp/sim.err"; then
+			if grep -qs 'listening on' "$tmp/sim.err"; then
 				TWILIO_API_URL=http://127.0.0.1:$port
 				export TWILIO_API_URL
 				return 0
@@ -89,7 +89,7 @@ sim() {
 		kill "$simpid" 2>/dev/null
 		wait "$simpid"
 		simpid=
-		grep -q 'cannot listen' "$tmp/sim.err" || break
+		grep -qs 'cannot listen' "$tmp/sim.err" || break
 	done
 	diag "sms-sim did not start:"
 	sed 's/^/# /' "$tmp/sim.err" >&2

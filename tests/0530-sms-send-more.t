@@ -36,7 +36,7 @@ sim() {
 		pids="$pids $simpid"
 		s_i=0
 		while [ "$s_i" -lt 100 ]; do
-			if grep -q 'listening on' "$tmp/$s_name.err"; then
+			if grep -qs 'listening on' "$tmp/$s_name.err"; then
 				TWILIO_API_URL=http://127.0.0.1:$port
 				export TWILIO_API_URL
 				return 0
@@ -47,7 +47,7 @@ sim() {
 		done
 		kill "$simpid" 2>/dev/null
 		wait "$simpid"
-		grep -q 'cannot listen' "$tmp/$s_name.err" || break
+		grep -qs 'cannot listen' "$tmp/$s_name.err" || break
 	done
 	diag "sms-sim did not start:"
 	sed 's/^/# /' "$tmp/$s_name.err" >&2

@@ -46,19 +46,19 @@ while [ "$try" -lt 20 ]; do
 	simpid=$!
 	pids="$pids $simpid"
 	i=0
-	while [ "$i" -lt 100 ] && ! grep -q 'listening on' "$tmp/sim.err"; do
+	while [ "$i" -lt 100 ] && ! grep -qs 'listening on' "$tmp/sim.err"; do
 		kill -0 "$simpid" 2>/dev/null || break
 		sleep 0.05
 		i=$((i + 1))
 	done
-	grep -q 'listening on' "$tmp/sim.err" && break
+	grep -qs 'listening on' "$tmp/sim.err" && break
 	kill "$simpid" 2>/dev/null
 	wait "$simpid"
-	grep -q 'cannot listen' "$tmp/sim.err" || break
+	grep -qs 'cannot listen' "$tmp/sim.err" || break
 done
 TWILIO_API_URL=http://127.0.0.1:$port
 export TWILIO_API_URL
-check 'sms-sim starts' "grep -q 'listening on' '$tmp/sim.err'" ||
+check 'sms-sim starts' "grep -qs 'listening on' '$tmp/sim.err'" ||
 	{ done_testing; }
 
 # creates TAG: the messages sms-sim created whose body ends in TAG, as
