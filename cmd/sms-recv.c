@@ -540,30 +540,6 @@ guard_report(void *arg, const char *line)
 }
 
 static int
-parse_listen(const char *arg, char *addr, size_t n, unsigned short *port)
-{
-	const char *colon = strrchr(arg, ':');
-	char *end;
-	unsigned long p;
-
-	if (colon) {
-		if ((size_t)(colon - arg) >= n)
-			return -1;
-		snprintf(addr, n, "%.*s", (int)(colon - arg), arg);
-		arg = colon + 1;
-	} else {
-		snprintf(addr, n, "127.0.0.1");
-	}
-	if (!*addr)
-		snprintf(addr, n, "127.0.0.1");
-	p = strtoul(arg, &end, 10);
-	if (*arg == '\0' || *end || p > 65535)
-		return -1;
-	*port = (unsigned short)p;
-	return 0;
-}
-
-static int
 listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -574,11 +550,10 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	sigset_t set;
 	int sig;
 
-	if (parse_listen(listen_arg, addr, sizeof addr, &port) < 0 ||
-	    inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+	if (httpd_parse_listen(listen_arg, &sin, addr, sizeof addr) < 0)
 		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT with "
 		    "an IPv4 address", listen_arg);
-	sin.sin_port = htons(port);
+	port = ntohs(sin.sin_port);
 	if (!r->public_url) {
 		char base[96];
 

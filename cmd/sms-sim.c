@@ -1882,30 +1882,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	return ret;
 }
 
-static int
-parse_listen(const char *arg, char *addr, size_t n, unsigned short *port)
-{
-	const char *colon = strrchr(arg, ':');
-	char *end;
-	unsigned long p;
-
-	if (colon) {
-		if ((size_t)(colon - arg) >= n)
-			return -1;
-		snprintf(addr, n, "%.*s", (int)(colon - arg), arg);
-		arg = colon + 1;
-	} else {
-		snprintf(addr, n, "127.0.0.1");
-	}
-	if (!*addr)
-		snprintf(addr, n, "127.0.0.1");
-	p = strtoul(arg, &end, 10);
-	if (*arg == '\0' || *end || p > 65535)
-		return -1;
-	*port = (unsigned short)p;
-	return 0;
-}
-
 /* Serve until SIGTERM or SIGINT. */
 static void
 serve(struct sim *s, const char *listen_arg)
@@ -1918,11 +1894,10 @@ serve(struct sim *s, const char *listen_arg)
 	sigset_t set;
 	int sig, nw = 0;
 
-	if (parse_listen(listen_arg, addr, sizeof addr, &port) < 0 ||
-	    inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+	if (httpd_parse_listen(listen_arg, &sin, addr, sizeof addr) < 0)
 		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT with "
 		    "an IPv4 address", listen_arg);
-	sin.sin_port = htons(port);
+	port = ntohs(sin.sin_port);
 	/* Handle SIGTERM/SIGINT here, in sigwait, not in other threads. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

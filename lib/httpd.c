@@ -250,6 +250,31 @@ httpd_on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
+int
+httpd_parse_listen(const char *arg, struct sockaddr_in *sin, char *addr,
+    size_t n)
+{
+	const char *colon = strrchr(arg, ':');
+	char *end;
+	unsigned long p;
+
+	if (colon) {
+		if ((size_t)(colon - arg) >= n)
+			return -1;
+		snprintf(addr, n, "%.*s", (int)(colon - arg), arg);
+		arg = colon + 1;
+	}
+	if (!colon || !*addr)
+		snprintf(addr, n, "127.0.0.1");
+	p = strtoul(arg, &end, 10);
+	if (*arg == '\0' || *end || p > 65535)
+		return -1;
+	memset(sin, 0, sizeof *sin);
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((unsigned short)p);
+	return inet_pton(AF_INET, addr, &sin->sin_addr) == 1 ? 0 : -1;
+}
+
 double
 httpd_elapsed(const struct httpd_request *q)
 {

@@ -8,6 +8,7 @@
 #ifndef HTTPD_H
 #define HTTPD_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -52,6 +53,14 @@ void httpd_on_connection(void *cls, struct MHD_Connection *conn,
 
 /* The handler has a whole request and works on it: not to be cut. */
 void httpd_guard_busy(struct MHD_Connection *conn);
+
+/*
+ * --listen's argument, [ADDR:]PORT (ADDR an IPv4 address, 127.0.0.1 if
+ * left out), into sin, and ADDR as text into addr. Returns 0, or -1 if
+ * it is not one.
+ */
+int httpd_parse_listen(const char *arg, struct sockaddr_in *sin, char *addr,
+    size_t n);
 
 /* Seconds since the request line came. */
 double httpd_elapsed(const struct httpd_request *q);

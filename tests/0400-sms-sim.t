@@ -156,6 +156,10 @@ fi
 # --- Usage -----------------------------------------------------------------
 
 check_exit 'a rate of 0: usage error' 2 'sms-sim --rate 0'
+for l in 70000 1.2.3:8080 localhost:8080 127.0.0.1: ''; do
+	check_exit "--listen '$l': usage error, said so" 2 \
+	    "sms-sim --listen '$l' 2>&1 | grep -q 'is not \[ADDR:\]PORT' && exit 2"
+done
 check_exit 'a share over 100 %: usage error' 2 'sms-sim --errors 101'
 check_exit '--fail with an unknown status: usage error' 2 \
 	'sms-sim --fail +15551230000:teleported'
