@@ -24,32 +24,11 @@ ib=$tmp/inbox
 NIGHT=2026-11-23T03:30:00Z
 
 sim() {
-	s_try=0
-	while [ "$s_try" -lt 20 ]; do
-		s_try=$((s_try + 1))
-		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		sms-sim --listen "127.0.0.1:$port" --log "$tmp/sim.log" \
-		    --number "$US" >"$tmp/sim.out" 2>"$tmp/sim.err" &
-		simpid=$!
-		pids="$pids $simpid"
-		s_i=0
-		while [ "$s_i" -lt 100 ]; do
-			if grep -qs 'listening on' "$tmp/sim.err"; then
-				TWILIO_API_URL=http://127.0.0.1:$port
-				export TWILIO_API_URL
-				return 0
-			fi
-			kill -0 "$simpid" 2>/dev/null || break
-			sleep 0.05
-			s_i=$((s_i + 1))
-		done
-		kill "$simpid" 2>/dev/null
-		wait "$simpid"
-		grep -qs 'cannot listen' "$tmp/sim.err" || break
-	done
-	diag "sms-sim did not start:"
-	sed 's/^/# /' "$tmp/sim.err" >&2
-	return 1
+	serve "$tmp/sim.out" "$tmp/sim.err" sms-sim --log "$tmp/sim.log" \
+	    --number "$US" || return 1
+	simpid=$server
+	TWILIO_API_URL=http://127.0.0.1:$port
+	export TWILIO_API_URL
 }
 
 # creates: how many messages the provider was asked to create.

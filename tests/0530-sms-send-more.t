@@ -26,32 +26,11 @@ ib=$tmp/inbox
 sim() {
 	s_name=$1
 	shift
-	s_try=0
-	while [ "$s_try" -lt 20 ]; do
-		s_try=$((s_try + 1))
-		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		sms-sim --listen "127.0.0.1:$port" --log "$tmp/$s_name.log" \
-		    --number "$US" "$@" >"$tmp/$s_name.out" 2>"$tmp/$s_name.err" &
-		simpid=$!
-		pids="$pids $simpid"
-		s_i=0
-		while [ "$s_i" -lt 100 ]; do
-			if grep -qs 'listening on' "$tmp/$s_name.err"; then
-				TWILIO_API_URL=http://127.0.0.1:$port
-				export TWILIO_API_URL
-				return 0
-			fi
-			kill -0 "$simpid" 2>/dev/null || break
-			sleep 0.05
-			s_i=$((s_i + 1))
-		done
-		kill "$simpid" 2>/dev/null
-		wait "$simpid"
-		grep -qs 'cannot listen' "$tmp/$s_name.err" || break
-	done
-	diag "sms-sim did not start:"
-	sed 's/^/# /' "$tmp/$s_name.err" >&2
-	return 1
+	serve "$tmp/$s_name.out" "$tmp/$s_name.err" sms-sim \
+	    --log "$tmp/$s_name.log" --number "$US" "$@" || return 1
+	simpid=$server
+	TWILIO_API_URL=http://127.0.0.1:$port
+	export TWILIO_API_URL
 }
 
 # requests NAME KIND: how many requests of KIND (create, fetch, list)

@@ -36,26 +36,7 @@ fi
 pids=
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
-port=
-try=0
-while [ "$try" -lt 20 ]; do
-	try=$((try + 1))
-	port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-	sms-sim --listen "127.0.0.1:$port" --log "$tmp/sim.log" \
-	    --number "$US" >/dev/null 2>"$tmp/sim.err" &
-	simpid=$!
-	pids="$pids $simpid"
-	i=0
-	while [ "$i" -lt 100 ] && ! grep -qs 'listening on' "$tmp/sim.err"; do
-		kill -0 "$simpid" 2>/dev/null || break
-		sleep 0.05
-		i=$((i + 1))
-	done
-	grep -qs 'listening on' "$tmp/sim.err" && break
-	kill "$simpid" 2>/dev/null
-	wait "$simpid"
-	grep -qs 'cannot listen' "$tmp/sim.err" || break
-done
+serve /dev/null "$tmp/sim.err" sms-sim --log "$tmp/sim.log" --number "$US"
 TWILIO_API_URL=http://127.0.0.1:$port
 export TWILIO_API_URL
 check 'sms-sim starts' "grep -qs 'listening on' '$tmp/sim.err'" ||

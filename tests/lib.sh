@@ -143,3 +143,34 @@ done_testing() {
 	[ "$tap_failed" -eq 0 ]
 	exit
 }
+
+# serve OUT ERR CMD...: start the server CMD... --listen 127.0.0.1:PORT
+# (sms-recv, sms-sim) on a random port, stdout to OUT and stderr to ERR,
+# and wait for its "listening on" line; another port while the one tried
+# is taken. Sets port and server (its pid), which it adds to pids for the
+# test's exit trap. Returns 1, its stderr shown, if it does not start.
+serve() {
+	sv_out=$1 sv_err=$2
+	shift 2
+	sv_try=0
+	while [ "$sv_try" -lt 20 ]; do
+		sv_try=$((sv_try + 1))
+		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+		"$@" --listen "127.0.0.1:$port" >"$sv_out" 2>"$sv_err" &
+		server=$!
+		pids="${pids-} $server"
+		sv_i=0
+		while [ "$sv_i" -lt 100 ]; do
+			grep -qs 'listening on' "$sv_err" && return 0
+			kill -0 "$server" 2>/dev/null || break
+			sleep 0.05
+			sv_i=$((sv_i + 1))
+		done
+		kill "$server" 2>/dev/null
+		wait "$server"
+		grep -qs 'cannot listen' "$sv_err" || break
+	done
+	diag "$1 did not start:"
+	sed 's/^/# /' "$sv_err" >&2
+	return 1
+}
