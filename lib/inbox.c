@@ -367,31 +367,12 @@ put_record(struct inbox *ib, const char *dir, const char *name,
 }
 
 /*
- * The locks the calling thread holds. flock(2) locks belong to open
- * files, not to processes, so a thread that asked again for a lock it
- * holds would wait for itself: quarantine() looks here first.
+ * How many inbox locks the calling thread holds. flock(2) locks belong to
+ * open files, not to processes, so a thread that asked again for a lock
+ * it holds would wait for itself: quarantine() takes a lock only when the
+ * thread holds none.
  */
-#define HELD_MAX 4
-
-static _Thread_local struct held {
-	const struct inbox *ib;
-	int fd;
-	char name[NAME_MAX_LEN];
-} held[HELD_MAX];
 static _Thread_local int nheld;
-
-/* Whether this thread holds the lock name of ib (name NULL: any of ib). */
-static int
-holds(const struct inbox *ib, const char *name)
-{
-	int i;
-
-	for (i = 0; i < nheld; i++)
-		if (held[i].ib == ib && (!name ||
-		    strcmp(held[i].name, name) == 0))
-			return 1;
-	return 0;
-}
 
 static int lock_thread(struct inbox *, const char *, struct errbuf *);
 static void unlock(int);
@@ -427,10 +408,10 @@ guard_of(const char *rel, char name[NAME_MAX_LEN])
  * and say so; unless rel is no longer the file that was read, because a
  * writer has just replaced it with a good record. Writers replace files
  * only under the lock that guards them, so the check and the move are
- * made under that lock: taken here, unless this thread holds it already
- * (a writer reading under it) or holds another lock of the inbox (taking
- * a second one could invert the order in which writers take them; then
- * the check and the move are as close together as they can be).
+ * made under that lock: taken here, unless this thread holds a lock
+ * already - that one (a writer reading under it), or another, when taking
+ * a second could invert the order in which writers take them; then the
+ * check and the move are as close together as they can be.
  */
 static void
 quarantine(struct inbox *ib, const char *rel, const char *why,
@@ -441,7 +422,7 @@ quarantine(struct inbox *ib, const char *rel, const char *why,
 	struct stat now;
 	int lk = -1;
 
-	if (guard_of(rel, name) == 0 && !holds(ib, name) && !holds(ib, NULL))
+	if (nheld == 0 && guard_of(rel, name) == 0)
 		lk = lock_thread(ib, name, NULL);
 	if (fstatat(ib->fd, rel, &now, 0) < 0 || now.st_ino != bad->st_ino ||
 	    now.st_dev != bad->st_dev) {
@@ -587,9 +568,6 @@ lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 	char rel[NAME_MAX_LEN + 8];
 	int fd;
 
-	if (nheld == HELD_MAX)
-		return errno = EDEADLK, errf(e, "lock/%s: too many locks held",
-		    name);
 	snprintf(rel, sizeof rel, "lock/%s", name);
 	fd = openat(ib->fd, rel, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -603,9 +581,6 @@ lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 			return errf(e, "%s/%s: flock: %s", ib->dir, rel,
 			    strerror(errno));
 		}
-	held[nheld].ib = ib;
-	held[nheld].fd = fd;
-	snprintf(held[nheld].name, sizeof held[nheld].name, "%s", name);
 	nheld++;
 	return fd;
 }
@@ -614,15 +589,9 @@ lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 static void
 unlock(int fd)
 {
-	int i;
-
 	if (fd < 0)
 		return;
-	for (i = 0; i < nheld; i++)
-		if (held[i].fd == fd) {
-			held[i] = held[--nheld];
-			break;
-		}
+	nheld--;
 	close(fd);
 }
 
@@ -1010,7 +979,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	char name[NAME_MAX_LEN], at[WHEN_BUFSZ], t[32], n[NAME_MAX_LEN];
 	struct staged sm = { .fd = -1 }, sc = { .fd = -1 };
 	json_t *conv = NULL, *before = NULL, *park;
-	int lk, rc = -1, joined = 0, linked = 0, placed = 0, had_conv;
+	int lk, rc = -1, joined = 0, linked = 0, placed = 0, had_conv = 0;
 	struct stat st;
 
 	memset(d, 0, sizeof *d);
@@ -1077,8 +1046,11 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if (keyword && record_consent(ib, msg, keyword, keyword_text, e) < 0)
 		goto out;
 	d->consent = keyword;
-	snprintf(rel, sizeof rel, "conv/%s", thread);
-	had_conv = fstatat(ib->fd, rel, &st, 0) == 0;
+	if (outbound_pending(msg) || client) {
+		/* For taking it back (below): was there a conversation? */
+		snprintf(rel, sizeof rel, "conv/%s", thread);
+		had_conv = fstatat(ib->fd, rel, &st, 0) == 0;
+	}
 	if (!(conv = load_conversation(ib, thread, record_str(msg, "at"), e)))
 		goto out;
 	if (outbound_pending(msg) || client) {
