@@ -190,7 +190,7 @@ is 'the last body is cut to $COLUMNS, control characters as spaces' \
 	"$line" \
 	'+15550000007  open     -         -             0  line one line two and…'
 check 'a thread on a table: arrows, whole bodies, lines indented' \
-	"ls_ -d '$ib' -n --table +15550000001 | sed -n '2p;3p' | grep -q '^[0-9:]* *→  delivered  Checking\\.\$' &&
+	"ls_ -d '$ib' -n --table +15550000001 | sed -n '2p;3p' | grep -q '^[-0-9:]* *→  delivered  Checking\\.\$' &&
 	 ls_ -d '$ib' -n --table +15550000001 | sed -n 3p | grep -q '^  *One moment\$' &&
 	 ls_ -d '$ib' -n --table +15550000001 | sed -n 1p | grep -q '^[-0-9]*  ←  received   Where is my order?\$'"
 check 'times: HH:MM today, the date before' \
