@@ -20,7 +20,18 @@
  *   syncfs   the inbox pattern, made durable by one syncfs(2) instead of
  *            four fsyncs, by one thread for all writers (group commit);
  *            flushes everything dirty on the file system, other
- *            programs' writes included.
+ *            programs' writes included;
+ *   journal  the message delivered as in plain but into new/, then the
+ *            inbox pattern's files written without syncs; a flusher
+ *            thread syncfs(2)es every FLUSH_US microseconds (default
+ *            100000) and empties new/ (2 syncs on the delivery's path);
+ *   wal      one record appended with pwrite(2) to a pre-zeroed
+ *            write-ahead log and fdatasync(2)ed: no file created, no
+ *            metadata to commit (1 data sync);
+ *   walfiles wal, then the inbox pattern's files written without syncs
+ *            and made durable by the flusher, as in journal (the log is
+ *            what makes the delivery durable; NOSYNC=1 skips its
+ *            fdatasync, to see what the file operations alone cost).
  *
  * Each writer has its own conversation and thread directory, as the
  * listener's connections mostly do. Run it where the inbox would live:
@@ -29,6 +40,7 @@
  * build line); not part of make check.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -42,11 +54,14 @@
 
 #define MAX_WRITERS 64
 
-enum pattern { PLAIN, INBOX, APPEND, SYNCFS };
+enum pattern { PLAIN, INBOX, APPEND, SYNCFS, JOURNAL, WAL, WALFILES };
 
-static const char *const names[] = { "plain", "inbox", "append", "syncfs" };
+static const char *const names[] = { "plain", "inbox", "append", "syncfs",
+    "journal", "wal", "walfiles" };
 
-static int dirfd_, failed;
+static int dirfd_, failed, wal_fd = -1;
+static _Atomic off_t wal_at;
+static useconds_t flush_us = 100000;
 static enum pattern pattern;
 static double deadline;
 static char msg[400], conv[300];
@@ -146,6 +161,39 @@ deliver(struct writer *w)
 			return -1;
 		return sync_path(thread);
 	}
+	if (pattern == WAL || pattern == WALFILES) {
+		off_t at = atomic_fetch_add(&wal_at, (off_t)sizeof msg);
+
+		if (pwrite(wal_fd, msg, sizeof msg, at) != sizeof msg ||
+		    (!getenv("NOSYNC") && fdatasync(wal_fd) < 0))
+			return -1;
+		if (pattern == WAL)
+			return 0;
+		if (put(t1, msg, sizeof msg, 0) < 0 ||
+		    linkat(dirfd_, t1, dirfd_, dst, 0) < 0 ||
+		    unlinkat(dirfd_, t1, 0) < 0 ||
+		    put(t2, conv, sizeof conv, 0) < 0 ||
+		    renameat(dirfd_, t2, dirfd_, cv) < 0)
+			return -1;
+		return 0;
+	}
+	if (pattern == JOURNAL) {
+		char nw[64];
+
+		snprintf(nw, sizeof nw, "new/%d.%ld", w->id, w->n);
+		if (put(t1, msg, sizeof msg, 1) < 0 ||
+		    linkat(dirfd_, t1, dirfd_, nw, 0) < 0 ||
+		    sync_path("new") < 0 ||
+		    linkat(dirfd_, t1, dirfd_, dst, 0) < 0 ||
+		    unlinkat(dirfd_, t1, 0) < 0 ||
+		    put(t2, conv, sizeof conv, 0) < 0 ||
+		    renameat(dirfd_, t2, dirfd_, cv) < 0)
+			return -1;
+		pthread_mutex_lock(&gc_lock);
+		gc_want++;
+		pthread_mutex_unlock(&gc_lock);
+		return 0;
+	}
 	if (pattern == APPEND) {
 		if (put(t1, msg, sizeof msg, 1) < 0 ||
 		    linkat(dirfd_, t1, dirfd_, dst, 0) < 0 ||
@@ -174,6 +222,30 @@ deliver(struct writer *w)
 	return sync_path(thread) < 0 || sync_path("conv") < 0 ? -1 : 0;
 }
 
+/* The journal pattern's flusher: syncfs, then forget what new/ held. */
+static void *
+flusher(void *arg)
+{
+	(void)arg;
+	while (!failed && now() < deadline) {
+		DIR *d;
+		struct dirent *e;
+
+		usleep(flush_us);
+		if (syncfs(dirfd_) < 0) {
+			failed = 1;
+			break;
+		}
+		if ((d = opendir("new")) == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.')
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	}
+	return NULL;
+}
+
 static void *
 run(void *arg)
 {
@@ -199,7 +271,7 @@ run(void *arg)
 int
 main(int argc, char **argv)
 {
-	pthread_t t[MAX_WRITERS];
+	pthread_t t[MAX_WRITERS + 1];
 	struct writer w[MAX_WRITERS];
 	int writers, secs, i;
 	long total = 0;
@@ -210,9 +282,9 @@ main(int argc, char **argv)
 		    "plain|inbox|append|syncfs\n");
 		return 2;
 	}
-	for (i = 0; i < 4 && strcmp(argv[4], names[i]) != 0; i++)
+	for (i = 0; i < 7 && strcmp(argv[4], names[i]) != 0; i++)
 		;
-	if (i == 4) {
+	if (i == 7) {
 		fprintf(stderr, "fsync-patterns: %s: no such pattern\n",
 		    argv[4]);
 		return 2;
@@ -224,17 +296,44 @@ main(int argc, char **argv)
 	if ((dirfd_ = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    (mkdirat(dirfd_, "tmp", 0700) < 0 && errno != EEXIST) ||
 	    (mkdirat(dirfd_, "msg", 0700) < 0 && errno != EEXIST) ||
-	    (mkdirat(dirfd_, "conv", 0700) < 0 && errno != EEXIST)) {
+	    (mkdirat(dirfd_, "new", 0700) < 0 && errno != EEXIST) ||
+	    (mkdirat(dirfd_, "conv", 0700) < 0 && errno != EEXIST) ||
+	    chdir(argv[1]) < 0) {
 		perror(argv[1]);
 		return 1;
 	}
+	if (pattern == WAL || pattern == WALFILES) {
+		static char zero[1 << 20];
+
+		wal_fd = open("wal", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600);
+		for (i = 0; i < 256; i++)
+			if (wal_fd < 0 ||
+			    write(wal_fd, zero, sizeof zero) != sizeof zero) {
+				perror("wal");
+				return 1;
+			}
+		if (fsync(wal_fd) < 0 || sync_path(".") < 0) {
+			perror("wal");
+			return 1;
+		}
+	}
+	if (getenv("FLUSH_US"))
+		flush_us = (useconds_t)atol(getenv("FLUSH_US"));
 	deadline = now() + secs;
 	for (i = 0; i < writers; i++) {
 		w[i].id = i;
 		w[i].n = 0;
 		pthread_create(&t[i], NULL, run, &w[i]);
 	}
-	for (i = 0; i < writers; i++) {
+	if (pattern == JOURNAL || pattern == WALFILES)
+		pthread_create(&t[writers], NULL, flusher, NULL);
+	for (i = 0; i < writers + (pattern == JOURNAL ||
+	    pattern == WALFILES); i++) {
+		if (i == writers) {
+			pthread_join(t[i], NULL);
+			break;
+		}
 		pthread_join(t[i], NULL);
 		total += w[i].n;
 	}
