@@ -514,6 +514,9 @@ main(int argc, char **argv)
 	}
 	m.ib.report = report;
 	m.ib.report_arg = &m;
+	/* A listener's deliveries that a crash left in its journal first. */
+	if (inbox_recover(&m.ib, NULL, &e) < 0)
+		diag_die(failure_code(errno), "%s", e.msg);
 	if (argc > 0) {
 		cfg = load_country(&m);
 		for (i = 0; i < (size_t)argc; i++)

@@ -539,6 +539,19 @@ guard_report(void *arg, const char *line)
 	diag_warn("%s", line);
 }
 
+/*
+ * The last checkpoint. If it fails, what was stored stays durable in the
+ * journal, which the next sms-recv replays: said, not an error.
+ */
+static void
+stop_journal(struct recv *r)
+{
+	struct errbuf e;
+
+	if (r->ib.journal && inbox_journal_stop(&r->ib, &e) < 0)
+		diag_warn("%s; the journal is kept for the next run", e.msg);
+}
+
 static int
 listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 {
@@ -588,15 +601,22 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 		    addr, port, strerror(errno));
 	fprintf(stderr, "%s: listening on %s:%u for %s, public URL %s\n",
 	    diag_prog(), addr, port, r->pv->name, r->public_url);
-	/* Wake hourly to sweep tmp/ of what crashes left behind. */
-	for (;;) {
-		struct timespec hour = { 3600, 0 };
+	/*
+	 * Wake every second to checkpoint the journal, and hourly to sweep
+	 * tmp/ of what crashes left behind.
+	 */
+	for (unsigned tick = 1;; tick++) {
+		struct timespec second = { 1, 0 };
 		struct errbuf e;
 		size_t swept;
 
-		if ((sig = sigtimedwait(&set, NULL, &hour)) > 0)
+		if ((sig = sigtimedwait(&set, NULL, &second)) > 0)
 			break;
-		if (errno == EAGAIN &&
+		if (errno != EAGAIN)
+			continue;
+		if (inbox_checkpoint(&r->ib, &e) < 0)
+			diag_warn("%s", e.msg);
+		if (tick % 3600 == 0 &&
 		    inbox_sweep(&r->ib, INBOX_SWEEP_AGE, &swept, &e) < 0)
 			diag_warn("%s", e.msg);
 	}
@@ -770,7 +790,7 @@ main(int argc, char **argv)
 	struct errbuf e;
 	unsigned timeout = 10;
 	int c, insecure = 0;
-	size_t swept;
+	size_t swept, replayed;
 	char *end;
 
 	diag_init(argv[0]);
@@ -850,6 +870,13 @@ main(int argc, char **argv)
 
 	if (inbox_sweep(&r.ib, INBOX_SWEEP_AGE, &swept, &e) < 0)
 		diag_warn("%s", e.msg);
+	if (inbox_recover(&r.ib, &replayed, &e) < 0)
+		diag_die(EXIT_IOERR, "%s", e.msg);
+	if (replayed)
+		diag_warn("%s: %zu deliveries replayed from the journal of a "
+		    "listener that stopped", r.ib.dir, replayed);
+	if (inbox_journal_start(&r.ib, &e) < 0)
+		diag_die(EXIT_IOERR, "%s", e.msg);
 	if (listen_arg) {
 		if (!r.secret && !insecure)
 			diag_die(EXIT_CONFIG, "no signing secret: set "
@@ -866,6 +893,7 @@ main(int argc, char **argv)
 		    &r.ev)) != 0)
 			diag_die(EXIT_IOERR, "%s", strerror(errno));
 		listen_loop(&r, listen_arg, timeout);
+		stop_journal(&r);
 		/*
 		 * Flush what is queued, unless the reader is stuck: then the
 		 * writer is left behind in write(2) and exit ends it.
@@ -904,6 +932,7 @@ main(int argc, char **argv)
 			fclose(fp);
 		}
 	}
+	stop_journal(&r);
 	free(r.public_url);
 	tzdb_free(r.tzdb);
 	config_free(cfg);

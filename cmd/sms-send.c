@@ -1781,6 +1781,9 @@ main(int argc, char **argv)
 		s.have_inbox = 1;
 	}
 	s.ib.report = report;
+	/* A listener's deliveries that a crash left in its journal first. */
+	if (s.have_inbox && !s.dry_run && inbox_recover(&s.ib, NULL, &e) < 0)
+		diag_die(EXIT_IOERR, "%s", e.msg);
 	if (s.json < 0)
 		s.json = !isatty(STDOUT_FILENO);
 	if (s.json && setvbuf(stdout, NULL, _IOLBF, 0) != 0)

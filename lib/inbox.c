@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "inbox.h"
+#include "journal.h"
 #include "provider.h"
 #include "record.h"
 #include "when.h"
@@ -33,8 +34,14 @@
 
 static const char *const subdirs[] = {
 	"msg", "tmp", "conv", "work", "ids", "consent", "status", "lock",
-	"quarantine", "outbox",
+	"quarantine", "outbox", JOURNAL_DIR,
 };
+
+/*
+ * Set by a thread while it writes the files of a delivery its journal
+ * record has made durable: their fsyncs are left to the next checkpoint.
+ */
+static _Thread_local int deferring;
 
 static char *
 concat(const char *a, const char *b)
@@ -69,8 +76,11 @@ inbox_path(const char *dir)
 static int
 sync_dir(struct inbox *ib, const char *rel, struct errbuf *e)
 {
-	int fd = openat(ib->fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd;
 
+	if (deferring)
+		return 0;
+	fd = openat(ib->fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 	if (fsync(fd) < 0) {
@@ -198,6 +208,8 @@ inbox_open(struct inbox *ib, const char *dir, int create, struct errbuf *e)
 void
 inbox_close(struct inbox *ib)
 {
+	if (ib->journal)
+		inbox_journal_stop(ib, NULL);
 	if (ib->fd >= 0)
 		close(ib->fd);
 	free(ib->dir);
@@ -296,7 +308,7 @@ fail:
 static int
 stage_sync(struct inbox *ib, struct staged *st, struct errbuf *e)
 {
-	int rc = fsync(st->fd), saved = errno;
+	int rc = deferring ? 0 : fsync(st->fd), saved = errno;
 
 	if (close(st->fd) < 0 && rc == 0)
 		rc = -1, saved = errno;
@@ -566,9 +578,20 @@ static int
 lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 {
 	char rel[NAME_MAX_LEN + 8];
+	uint32_t h = 2166136261u;
 	int fd;
 
-	snprintf(rel, sizeof rel, "lock/%s", name);
+	if (name[0] == '+') {
+		snprintf(rel, sizeof rel, "lock/%s", name);
+	} else {
+		/*
+		 * A ledger key is new with every message: its lock is one
+		 * of 256 files, not a file of its own (FNV-1a of the key).
+		 */
+		for (const char *p = name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		snprintf(rel, sizeof rel, "lock/key-%02x", (unsigned)(h & 255));
+	}
 	fd = openat(ib->fd, rel, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
@@ -967,6 +990,32 @@ apply_parked(struct inbox *ib, const char *key, const char *thread,
 	return rc;
 }
 
+/*
+ * Past this many bytes of journal a delivery checkpoints on its own (the
+ * listener checkpoints every second anyway): a bound on replay.
+ */
+#define JOURNAL_MAX (4 << 20)
+
+/* Append {message, conversation after it} to the journal, durably. */
+static int
+journal_record(struct inbox *ib, const json_t *msg, const json_t *conv,
+    int *slot, struct errbuf *e)
+{
+	json_t *j = json_pack("{s:s,s:O,s:O}", "type", "journal", "message",
+	    msg, "conversation", conv);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(j);
+	if (!s)
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	rc = journal_append(ib->journal, s, strlen(s), slot, e);
+	free(s);
+	if (rc < 0)
+		*slot = -1;
+	return rc;
+}
+
 int
 inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
     const char *keyword_text, struct inbox_delivery *d, struct errbuf *e)
@@ -980,6 +1029,8 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	struct staged sm = { .fd = -1 }, sc = { .fd = -1 };
 	json_t *conv = NULL, *before = NULL, *park;
 	int lk, rc = -1, joined = 0, linked = 0, placed = 0, had_conv = 0;
+	int journaled, slot = -1;
+	struct errbuf pe;
 	struct stat st;
 
 	memset(d, 0, sizeof *d);
@@ -1030,9 +1081,16 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		errf(e, "message id '%s' cannot be a file name", name);
 		goto out;
 	}
+	/*
+	 * A message to send keeps the file-by-file order (its client key
+	 * and outbox/ entry must precede it); the rest can be journaled.
+	 */
+	journaled = ib->journal && !client && !outbound_pending(msg);
 	snprintf(rel, sizeof rel, "msg/%s", thread);
+	deferring = journaled;
 	if (make_dir(ib, rel, "msg", e) < 0)
 		goto out;
+	deferring = 0;
 	if (provider && pid) {
 		/* A report that came before the message: apply it now. */
 		snprintf(rel, sizeof rel, "status/%s", key);
@@ -1082,6 +1140,16 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 			goto out;
 	}
 
+	if (journaled) {
+		/*
+		 * The record makes the delivery durable; the files below are
+		 * written as ever, their syncs left to the next checkpoint.
+		 */
+		if (journal_record(ib, msg, conv, &slot, e) < 0)
+			goto out;
+		deferring = 1;
+	}
+
 	/* Write both, sync both, name both, sync the directories. */
 	if (stage(ib, msg, &sm, e) < 0 || stage(ib, conv, &sc, e) < 0 ||
 	    stage_sync(ib, &sm, e) < 0 || stage_sync(ib, &sc, e) < 0)
@@ -1114,6 +1182,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 			goto out;
 		}
+		deferring = 0;
 		if (apply_parked(ib, key, thread, name, msg, e) < 0)
 			goto out;
 	}
@@ -1121,6 +1190,9 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	d->conversation = json_incref(conv);
 	rc = 0;
 out:
+	deferring = 0;
+	if (slot >= 0)
+		journal_done(ib->journal, slot);
 	if (rc < 0 && linked) {
 		/*
 		 * A message to send that could not be stored durably: its
@@ -1153,6 +1225,9 @@ out:
 	json_decref(before);
 	json_decref(conv);
 	unlock(lk);
+	if (slot >= 0 && journal_pending(ib->journal) > JOURNAL_MAX &&
+	    inbox_checkpoint(ib, &pe) < 0 && ib->report)
+		ib->report(ib->report_arg, pe.msg);
 	return rc;
 }
 
@@ -1821,4 +1896,136 @@ inbox_outbox(struct inbox *ib, struct errbuf *e)
 	}
 	free_names(names, n);
 	return out;
+}
+
+int
+inbox_journal_start(struct inbox *ib, struct errbuf *e)
+{
+	char name[NAME_MAX_LEN];
+
+	if (ib->journal)
+		return 0;
+	unique_name(ib, name);
+	ib->journal = journal_open(ib->fd, ib->dir, name, e);
+	return ib->journal ? 0 : -1;
+}
+
+int
+inbox_checkpoint(struct inbox *ib, struct errbuf *e)
+{
+	return ib->journal ? journal_checkpoint(ib->journal, e) : 0;
+}
+
+int
+inbox_journal_stop(struct inbox *ib, struct errbuf *e)
+{
+	int rc = journal_close(ib->journal, e);
+
+	ib->journal = NULL;
+	return rc;
+}
+
+struct replay {
+	struct inbox *ib;
+	size_t records, skipped;
+};
+
+static json_int_t
+messages_of(const json_t *conv)
+{
+	return json_integer_value(json_object_get(conv, "messages"));
+}
+
+/*
+ * Redo one journal record {message, conversation} under the thread's
+ * lock, durably, doing only what is not done: the message file if it is
+ * missing (or was quarantined); the conversation's part, if its record
+ * has fewer messages than the journaled one (a record that is missing
+ * altogether is the journaled one), applied to the record as it is, so
+ * that changes made since (a status, an assignee) stay; work/ in step;
+ * the ledger entry.
+ */
+static int
+replay_one(const char *line, size_t len, void *arg, struct errbuf *e)
+{
+	struct replay *r = arg;
+	struct inbox *ib = r->ib;
+	json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *msg = json_object_get(j, "message"), *have = NULL;
+	json_t *image = json_object_get(j, "conversation");
+	const char *thread = record_str(msg, "thread");
+	const char *name = record_str(msg, "id");
+	const char *provider = record_str(msg, "provider");
+	const char *pid = record_str(msg, "provider_id");
+	char rel[PATH_MAX], key[NAME_MAX_LEN], to[PATH_MAX], say[200];
+	int lk, rc = -1, created;
+
+	if (!json_is_object(msg) || !json_is_object(image) ||
+	    !valid_number(thread) || !name || !*name || strchr(name, '/') ||
+	    *name == '.' || (provider && pid && id_key(provider, pid, key) <
+	    0)) {
+		r->skipped++;
+		snprintf(say, sizeof say, "%s/%s: a record that is not a "
+		    "delivery; skipped", ib->dir, JOURNAL_DIR);
+		if (ib->report)
+			ib->report(ib->report_arg, say);
+		json_decref(j);
+		return 0;
+	}
+	if ((lk = lock_thread(ib, thread, e)) < 0) {
+		json_decref(j);
+		return -1;
+	}
+	snprintf(rel, sizeof rel, "msg/%s", thread);
+	if (make_dir(ib, rel, "msg", e) < 0)
+		goto out;
+	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
+	if ((have = get_record(ib, rel, NULL))) {
+		json_decref(have);
+	} else {
+		snprintf(rel, sizeof rel, "msg/%s", thread);
+		if (put_record(ib, rel, name, msg, 1, e) < 0)
+			goto out;
+	}
+	snprintf(rel, sizeof rel, "conv/%s", thread);
+	if (!(have = get_record(ib, rel, NULL))) {
+		if (write_conversation(ib, thread, image, e) < 0)
+			goto out;
+	} else if (messages_of(have) < messages_of(image)) {
+		apply_message(have, msg);
+		if (write_conversation(ib, thread, have, e) < 0)
+			goto out;
+	} else if (!is_resolved(have) && (work_join(ib, thread, &created,
+	    e) < 0 || (created && sync_dir(ib, "work", e) < 0))) {
+		goto out;
+	}
+	if (provider && pid) {
+		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
+		snprintf(rel, sizeof rel, "ids/%s", key);
+		if (symlinkat(to, ib->fd, rel) < 0 && errno != EEXIST) {
+			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+			goto out;
+		}
+		if (sync_dir(ib, "ids", e) < 0)
+			goto out;
+	}
+	r->records++;
+	rc = 0;
+out:
+	json_decref(have);
+	json_decref(j);
+	unlock(lk);
+	return rc;
+}
+
+int
+inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e)
+{
+	struct replay r = { ib, 0, 0 };
+	size_t files;
+	int rc = journal_replay(ib->fd, ib->dir, replay_one, &r, &files, e);
+
+	if (records)
+		*records = r.records;
+	return rc;
 }

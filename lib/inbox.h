@@ -25,6 +25,10 @@
  *   ids/key-KEY          the client key of an outbound message (a
  *                        "key" field), so a resumed run sends it once
  *   lock/THREAD          flock(2) target serialising a thread's writers
+ *   lock/key-XX          the same for the delivery reports of ledger keys
+ *                        hashing to XX (FNV-1a, 256 files in all)
+ *   journal/NAME.0, .1   a listener's write-ahead log (journal.h): what
+ *                        it has acknowledged but not yet checkpointed
  *   quarantine/          files that did not parse, moved aside
  *
  * Ordering, for an inbound message: under the thread's lock, look up
@@ -35,7 +39,9 @@
  * directories; only then make ids/KEY, unsynced. A crash before ids/KEY
  * is on disk leaves a stored message that a provider retry stores again:
  * readers fold messages with the same provider id, so the worst case is a
- * duplicate that nobody sees, never a loss.
+ * duplicate that nobody sees, never a loss. With a journal started (see
+ * inbox_journal_start()), one synced journal line takes the place of the
+ * fsyncs of the files and directories.
  *
  * Conversation state changes go through inbox_update(): lock, read,
  * change, write, rename, unlock, so concurrent writers never lose an
@@ -63,6 +69,7 @@ struct inbox {
 	int fd;			/* O_DIRECTORY descriptor of dir */
 	long pid;		/* for unique names, */
 	char host[64];		/* as maildir makes them */
+	struct journal *journal;	/* inbox_journal_start(), or NULL */
 	void (*report)(void *arg, const char *msg);
 	void *report_arg;
 	/*
@@ -92,6 +99,29 @@ char *inbox_path(const char *dir);
 int inbox_open(struct inbox *ib, const char *dir, int create,
     struct errbuf *e);
 void inbox_close(struct inbox *ib);
+
+/*
+ * The journal (journal.h), for a writer that delivers many messages:
+ * sms-recv. Once started, an inbound message (or any that is not a
+ * message to send) is durable when inbox_deliver() has appended it to
+ * the writer's journal and fdatasync'd that, one sync shared by the
+ * threads delivering at the time; its files are then written as ever,
+ * without their fsyncs, which inbox_checkpoint() makes with one
+ * syncfs(2) before it empties the journal (the writer calls it every
+ * second or so; a delivery calls it past 4 MiB of journal). Stop flushes
+ * and removes the journal; inbox_close() stops it too.
+ *
+ * inbox_recover() replays the journals of writers that died (those not
+ * flock(2)ed): each record's message file, its part in the conversation
+ * and its ledger entry, where they are missing, durably. Every program
+ * that writes messages calls it after inbox_open(), before it delivers:
+ * records survive; what a crash took from the files is made again.
+ * *records, if not NULL, counts the records replayed. 0, or -1.
+ */
+int inbox_journal_start(struct inbox *ib, struct errbuf *e);
+int inbox_checkpoint(struct inbox *ib, struct errbuf *e);
+int inbox_journal_stop(struct inbox *ib, struct errbuf *e);
+int inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e);
 
 /* A delivery: what inbox_deliver() stored, or found stored already. */
 struct inbox_delivery {

@@ -1,0 +1,390 @@
+/*
+ * journal.c: a write-ahead log with group commit (see journal.h).
+ *
+ * Appends are write(2)s under the journal's mutex, so records never
+ * interleave; the fdatasync(2) runs outside it. Whoever finds its record
+ * not yet synced and nobody syncing becomes the syncer for everything
+ * written so far, the rest wait for it: under load one sync covers many
+ * records. A record's file counts it busy until journal_done(), so that a
+ * checkpoint syncs only after every record's files are written.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "journal.h"
+
+struct half {
+	char rel[PATH_MAX];	/* JOURNAL_DIR/NAME.N */
+	int fd;
+	off_t written;		/* bytes appended */
+	off_t synced;		/* of which known durable */
+	off_t failed;		/* a sync covering up to here failed */
+	int syncing;		/* an fdatasync of it is running */
+	unsigned busy;		/* records whose files are being written */
+};
+
+struct journal {
+	int dirfd;
+	const char *where;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct half h[2];
+	int active;		/* the half appends go to */
+	int checkpointing;
+	int stuck;		/* a checkpoint's sync failed: never truncate */
+};
+
+static int
+sync_fd_dir(int dirfd, const char *rel)
+{
+	int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	if (close(fd) < 0)
+		rc = -1;
+	return rc;
+}
+
+/*
+ * Make one half: created in tmp/ and locked there, so that no replay can
+ * take it for a dead writer's between its creation and its lock, then
+ * linked into place. The caller syncs JOURNAL_DIR.
+ */
+static int
+make_half(struct journal *j, struct half *h, const char *name, int n,
+    struct errbuf *e)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof tmp, "tmp/%s.j%d", name, n);
+	snprintf(h->rel, sizeof h->rel, "%s/%s.%d", JOURNAL_DIR, name, n);
+	h->fd = openat(j->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
+	    O_CLOEXEC, 0600);
+	if (h->fd < 0)
+		return errf(e, "%s/%s: %s", j->where, tmp, strerror(errno));
+	if (flock(h->fd, LOCK_EX | LOCK_NB) < 0 ||
+	    linkat(j->dirfd, tmp, j->dirfd, h->rel, 0) < 0) {
+		int saved = errno;
+
+		close(h->fd);
+		h->fd = -1;
+		unlinkat(j->dirfd, tmp, 0);
+		errno = saved;
+		return errf(e, "%s/%s: %s", j->where, h->rel,
+		    strerror(errno));
+	}
+	unlinkat(j->dirfd, tmp, 0);
+	return 0;
+}
+
+struct journal *
+journal_open(int dirfd, const char *where, const char *name,
+    struct errbuf *e)
+{
+	struct journal *j = calloc(1, sizeof *j);
+	int i;
+
+	if (!j) {
+		errf(e, "%s", strerror(ENOMEM));
+		return NULL;
+	}
+	j->dirfd = dirfd;
+	j->where = where;
+	j->h[0].fd = j->h[1].fd = -1;
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->cond, NULL);
+	for (i = 0; i < 2; i++)
+		if (make_half(j, &j->h[i], name, i, e) < 0)
+			goto fail;
+	if (sync_fd_dir(dirfd, JOURNAL_DIR) < 0) {
+		errf(e, "%s/%s: fsync: %s", where, JOURNAL_DIR,
+		    strerror(errno));
+		goto fail;
+	}
+	return j;
+fail:
+	for (i = 0; i < 2; i++)
+		if (j->h[i].fd >= 0) {
+			unlinkat(dirfd, j->h[i].rel, 0);
+			close(j->h[i].fd);
+		}
+	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->cond);
+	free(j);
+	return NULL;
+}
+
+/* Wait (holding j->lock) until h holds bytes up to end durably. */
+static int
+wait_synced(struct journal *j, struct half *h, off_t end, struct errbuf *e)
+{
+	off_t target;
+	int rc, saved;
+
+	while (h->synced < end) {
+		if (h->failed >= end)
+			return errf(e, "%s/%s: fdatasync failed", j->where,
+			    h->rel);
+		if (h->syncing) {
+			pthread_cond_wait(&j->cond, &j->lock);
+			continue;
+		}
+		h->syncing = 1;
+		target = h->written;
+		pthread_mutex_unlock(&j->lock);
+		rc = fdatasync(h->fd);
+		saved = errno;
+		pthread_mutex_lock(&j->lock);
+		h->syncing = 0;
+		if (rc == 0 && target > h->synced)
+			h->synced = target;
+		else if (rc < 0 && target > h->failed)
+			h->failed = target;
+		pthread_cond_broadcast(&j->cond);
+		if (rc < 0) {
+			errno = saved;
+			return errf(e, "%s/%s: fdatasync: %s", j->where,
+			    h->rel, strerror(saved));
+		}
+	}
+	return 0;
+}
+
+int
+journal_append(struct journal *j, const char *line, size_t len, int *slot,
+    struct errbuf *e)
+{
+	struct iovec iov[2] = {
+		{ (void *)line, len }, { "\n", 1 }
+	};
+	struct half *h;
+	ssize_t n;
+	off_t end;
+	int rc;
+
+	pthread_mutex_lock(&j->lock);
+	*slot = j->active;
+	h = &j->h[j->active];
+	h->busy++;
+	n = writev(h->fd, iov, 2);
+	if (n != (ssize_t)len + 1) {
+		int saved = n < 0 ? errno : ENOSPC;
+
+		/* Cut a short write off, lest it join the next line. */
+		if (n > 0 && ftruncate(h->fd, h->written) < 0)
+			j->stuck = 1;
+		if (--h->busy == 0)
+			pthread_cond_broadcast(&j->cond);
+		pthread_mutex_unlock(&j->lock);
+		errno = saved;
+		return errf(e, "%s/%s: %s", j->where, h->rel,
+		    strerror(saved));
+	}
+	h->written += n;
+	end = h->written;
+	if ((rc = wait_synced(j, h, end, e)) < 0 && --h->busy == 0)
+		pthread_cond_broadcast(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	return rc;
+}
+
+void
+journal_done(struct journal *j, int slot)
+{
+	pthread_mutex_lock(&j->lock);
+	if (--j->h[slot].busy == 0)
+		pthread_cond_broadcast(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+}
+
+size_t
+journal_pending(struct journal *j)
+{
+	size_t n;
+
+	pthread_mutex_lock(&j->lock);
+	n = (size_t)(j->h[0].written + j->h[1].written);
+	pthread_mutex_unlock(&j->lock);
+	return n;
+}
+
+int
+journal_checkpoint(struct journal *j, struct errbuf *e)
+{
+	struct half *old;
+	int rc = 0;
+
+	pthread_mutex_lock(&j->lock);
+	if (j->checkpointing || j->stuck || j->h[j->active].written == 0 ||
+	    j->h[!j->active].written != 0) {
+		pthread_mutex_unlock(&j->lock);
+		return 0;
+	}
+	j->checkpointing = 1;
+	old = &j->h[j->active];
+	j->active = !j->active;
+	while (old->busy > 0 || old->syncing)
+		pthread_cond_wait(&j->cond, &j->lock);
+	pthread_mutex_unlock(&j->lock);
+
+	if (syncfs(j->dirfd) < 0) {
+		rc = errf(e, "%s: syncfs: %s", j->where, strerror(errno));
+		pthread_mutex_lock(&j->lock);
+		j->stuck = 1;
+	} else {
+		/*
+		 * Not synced: a truncation lost in a crash leaves records
+		 * whose replay finds their work done.
+		 */
+		if (ftruncate(old->fd, 0) < 0)
+			rc = errf(e, "%s/%s: %s", j->where, old->rel,
+			    strerror(errno));
+		pthread_mutex_lock(&j->lock);
+		if (rc == 0)
+			old->written = old->synced = old->failed = 0;
+		else
+			j->stuck = 1;
+	}
+	j->checkpointing = 0;
+	pthread_cond_broadcast(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	return rc;
+}
+
+int
+journal_close(struct journal *j, struct errbuf *e)
+{
+	int rc = 0, i;
+
+	if (!j)
+		return 0;
+	/* Twice: the first may leave records in the half it switched to. */
+	for (i = 0; i < 2 && rc == 0; i++)
+		rc = journal_checkpoint(j, e);
+	if (rc == 0 && !j->stuck && j->h[0].written == 0 &&
+	    j->h[1].written == 0) {
+		/*
+		 * Not synced: a removal lost in a crash leaves an empty
+		 * journal, or records whose replay finds their work done.
+		 */
+		for (i = 0; i < 2; i++)
+			unlinkat(j->dirfd, j->h[i].rel, 0);
+	}
+	for (i = 0; i < 2; i++)
+		close(j->h[i].fd);
+	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->cond);
+	free(j);
+	return rc;
+}
+
+/* Hand each line of the journal open on fd to fn; 0, or -1. */
+static int
+replay_file(int fd, const char *where, const char *rel, journal_fn fn,
+    void *arg, struct errbuf *e)
+{
+	size_t cap = 65536, len = 0, start, i;
+	char *buf = malloc(cap), *nb;
+	ssize_t n;
+	int rc = 0;
+
+	if (!buf)
+		return errf(e, "%s", strerror(ENOMEM));
+	for (;;) {
+		if (len == cap) {
+			if (!(nb = realloc(buf, cap * 2))) {
+				free(buf);
+				return errf(e, "%s", strerror(ENOMEM));
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = errf(e, "%s/%s: %s", where, rel, strerror(errno));
+			free(buf);
+			return rc;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	/* A last line without its newline was never acknowledged. */
+	for (start = i = 0; i < len && rc == 0; i++) {
+		if (buf[i] != '\n')
+			continue;
+		if (i > start)
+			rc = fn(buf + start, i - start, arg, e);
+		start = i + 1;
+	}
+	free(buf);
+	return rc;
+}
+
+int
+journal_replay(int dirfd, const char *where, journal_fn fn, void *arg,
+    size_t *files, struct errbuf *e)
+{
+	char rel[PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+	int dfd, fd, rc = 0, removed = 0;
+
+	*files = 0;
+	dfd = openat(dirfd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 && errno == ENOENT)
+		return 0;
+	if (dfd < 0 || !(dir = fdopendir(dfd))) {
+		if (dfd >= 0)
+			close(dfd);
+		return errf(e, "%s/%s: %s", where, JOURNAL_DIR,
+		    strerror(errno));
+	}
+	while (rc == 0 && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(rel, sizeof rel, "%s/%s", JOURNAL_DIR, d->d_name);
+		fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;	/* its writer closed it */
+			rc = errf(e, "%s/%s: %s", where, rel, strerror(errno));
+			break;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd);
+			if (errno == EWOULDBLOCK)
+				continue;	/* a live writer's */
+			rc = errf(e, "%s/%s: flock: %s", where, rel,
+			    strerror(errno));
+			break;
+		}
+		rc = replay_file(fd, where, rel, fn, arg, e);
+		if (rc == 0) {
+			unlinkat(dirfd, rel, 0);
+			removed = 1;
+			(*files)++;
+		}
+		close(fd);
+	}
+	closedir(dir);
+	if (removed && sync_fd_dir(dirfd, JOURNAL_DIR) < 0 && rc == 0)
+		rc = errf(e, "%s/%s: fsync: %s", where, JOURNAL_DIR,
+		    strerror(errno));
+	return rc;
+}

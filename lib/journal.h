@@ -1,0 +1,84 @@
+/*
+ * journal.h: a write-ahead log with group commit, for the inbox.
+ *
+ * A writer that must make something durable before it answers (sms-recv's
+ * 200 to the provider) appends one line describing it to its journal and
+ * waits for fdatasync(2); threads that append while a sync is running
+ * share the next one. The writer then writes its files without syncing
+ * them. A checkpoint, now and then, makes those files durable with one
+ * syncfs(2) and empties the journal; a writer that dies before one
+ * leaves its journal behind, and the next writer replays it (see
+ * inbox_recover()). One appended record costs one data sync instead of
+ * the four a file-by-file delivery takes.
+ *
+ * Each writer owns two files, JOURNAL_DIR/NAME.0 and NAME.1, flock(2)ed
+ * for as long as it lives: appends go to one while the other, switched
+ * away from, is checkpointed and truncated. Records are lines (the caller
+ * gives them without their newline); a line cut short by a crash is
+ * skipped on replay.
+ *
+ * All functions may be called from several threads at once, except
+ * journal_open() and journal_close().
+ */
+#ifndef JOURNAL_H
+#define JOURNAL_H
+
+#include <stddef.h>
+
+#include "diag.h"
+
+#define JOURNAL_DIR "journal"
+
+struct journal;
+
+/*
+ * Start a journal under dirfd (the inbox; its JOURNAL_DIR and tmp/ must
+ * exist), named name (unique among writers). where names dirfd in errors.
+ * Returns the journal, or NULL with e filled.
+ */
+struct journal *journal_open(int dirfd, const char *where, const char *name,
+    struct errbuf *e);
+
+/*
+ * Append line (len bytes, no newline) and return once it is durable.
+ * *slot gets what to hand journal_done() once the record's effects are
+ * written, whether they could be or not. Returns 0, or -1 with e filled
+ * (and no journal_done() to call): the record may or may not be on disk,
+ * and must not be acknowledged.
+ */
+int journal_append(struct journal *j, const char *line, size_t len,
+    int *slot, struct errbuf *e);
+void journal_done(struct journal *j, int slot);
+
+/*
+ * Make every file written since the last checkpoint durable (syncfs(2)
+ * of the file system holding dirfd), then empty the journal: appends go
+ * on meanwhile, into the other file. Returns 0 (also when there was
+ * nothing to do), or -1 with e filled; after a failed sync the journal is
+ * never emptied again by this writer, since pages whose writeback failed
+ * may be lost without a later sync saying so: the next writer's replay
+ * rewrites them.
+ */
+int journal_checkpoint(struct journal *j, struct errbuf *e);
+
+/* Bytes appended since the last checkpoint. */
+size_t journal_pending(struct journal *j);
+
+/*
+ * Checkpoint, then remove the journal's files (kept after a failed sync,
+ * for replay), and free j. Returns 0, or -1 with e filled.
+ */
+int journal_close(struct journal *j, struct errbuf *e);
+
+/*
+ * Replay the journals that no live writer holds: each line of each file,
+ * in order, goes to fn (empty lines skipped); fn returns 0, or -1 to stop
+ * (the file is kept). A file whose lines were all taken is removed.
+ * *files counts the journals replayed. Returns 0, or -1 with e filled.
+ */
+typedef int (*journal_fn)(const char *line, size_t len, void *arg,
+    struct errbuf *e);
+int journal_replay(int dirfd, const char *where, journal_fn fn, void *arg,
+    size_t *files, struct errbuf *e);
+
+#endif

@@ -1,0 +1,330 @@
+/*
+ * inbox-journal.c: a listener's journal makes its deliveries survive the
+ * loss of every unsynced write, which is what a power cut does to the
+ * files written after the last checkpoint. The test plays the cut by
+ * putting back a copy of the inbox taken before the journaled deliveries
+ * (or only parts of it), with the journal as the crash left it; replay
+ * must give back the inbox as it was, no more and no less, however much
+ * of the deliveries' files survived, and keep changes made since.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "inbox.h"
+#include "record.h"
+#include "tap.h"
+
+static char base[64], ibdir[96];
+
+static void
+sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0) {
+		printf("Bail out! %s failed\n", cmd);
+		exit(1);
+	}
+}
+
+static json_t *
+read_json(const char *path)
+{
+	json_t *j = json_load_file(path, 0, NULL);
+
+	return j ? j : json_string("(unreadable)");
+}
+
+/* Everything a reader sees of the inbox, as one JSON value. */
+static json_t *
+state(void)
+{
+	static const char *const dirs[] = { "conv", "work", "ids" };
+	json_t *s = json_object(), *msgs = json_object();
+	char path[256], sub[600], to[512];
+	struct dirent *d, *m;
+	DIR *dp, *mp;
+	ssize_t n;
+
+	for (size_t i = 0; i < 3; i++) {
+		json_t *o = json_object();
+
+		snprintf(path, sizeof path, "%s/%s", ibdir, dirs[i]);
+		if (!(dp = opendir(path)))
+			continue;
+		while ((d = readdir(dp))) {
+			if (d->d_name[0] == '.')
+				continue;
+			snprintf(sub, sizeof sub, "%s/%s", path, d->d_name);
+			if (i == 0) {
+				json_object_set_new(o, d->d_name,
+				    read_json(sub));
+			} else if (i == 2 && (n = readlink(sub, to,
+			    sizeof to - 1)) > 0) {
+				to[n] = '\0';
+				json_object_set_new(o, d->d_name,
+				    json_string(to));
+			} else {
+				json_object_set_new(o, d->d_name, json_true());
+			}
+		}
+		closedir(dp);
+		json_object_set_new(s, dirs[i], o);
+	}
+	snprintf(path, sizeof path, "%s/msg", ibdir);
+	if ((dp = opendir(path))) {
+		while ((d = readdir(dp))) {
+			if (d->d_name[0] == '.')
+				continue;
+			snprintf(sub, sizeof sub, "%s/%s", path, d->d_name);
+			if (!(mp = opendir(sub)))
+				continue;
+			while ((m = readdir(mp))) {
+				char key[600], file[900];
+
+				if (m->d_name[0] == '.')
+					continue;
+				snprintf(key, sizeof key, "%s/%s", d->d_name,
+				    m->d_name);
+				snprintf(file, sizeof file, "%s/%s", sub,
+				    m->d_name);
+				json_object_set_new(msgs, key,
+				    read_json(file));
+			}
+			closedir(mp);
+		}
+		closedir(dp);
+	}
+	json_object_set_new(s, "msg", msgs);
+	return s;
+}
+
+static int
+deliver(struct inbox *ib, const char *from, const char *sid,
+    const char *body, const char *at)
+{
+	json_t *m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type",
+	    "message", "direction", "in", "thread", from, "from", from, "to",
+	    "+15550001111", "body", body, "provider", "twilio",
+	    "provider_id", sid);
+	struct inbox_delivery d;
+	struct errbuf e;
+	int rc;
+
+	json_object_set_new(m, "at", json_string(at));
+	rc = inbox_deliver(ib, m, 0, NULL, &d, &e);
+	if (rc < 0)
+		printf("# deliver %s: %s\n", sid, e.msg);
+	else
+		inbox_delivery_free(&d);
+	json_decref(m);
+	return rc;
+}
+
+static int
+set_status(json_t *conv, void *arg, struct errbuf *e)
+{
+	(void)e;
+	json_object_set_new(conv, "status", json_string(arg));
+	return 0;
+}
+
+static int
+set_assignee(json_t *conv, void *arg, struct errbuf *e)
+{
+	(void)e;
+	json_object_set_new(conv, "assignee", json_string(arg));
+	return 0;
+}
+
+static size_t
+recover(void)
+{
+	struct inbox ib;
+	struct errbuf e;
+	size_t n = 0;
+
+	if (inbox_open(&ib, ibdir, 0, &e) < 0 ||
+	    inbox_recover(&ib, &n, &e) < 0) {
+		printf("# recover: %s\n", e.msg);
+		n = (size_t)-1;
+	}
+	inbox_close(&ib);
+	return n;
+}
+
+/* Files in ibdir/journal/, and how many bytes they hold. */
+static int
+journal_files(off_t *bytes)
+{
+	char path[256], f[600];
+	struct dirent *d;
+	struct stat st;
+	DIR *dp;
+	int n = 0;
+
+	*bytes = 0;
+	snprintf(path, sizeof path, "%s/journal", ibdir);
+	if (!(dp = opendir(path)))
+		return -1;
+	while ((d = readdir(dp)))
+		if (d->d_name[0] != '.') {
+			snprintf(f, sizeof f, "%s/%s", path, d->d_name);
+			if (stat(f, &st) == 0)
+				*bytes += st.st_size;
+			n++;
+		}
+	closedir(dp);
+	return n;
+}
+
+int
+main(void)
+{
+	struct inbox ib, other;
+	struct errbuf e;
+	json_t *final, *now, *want;
+	off_t bytes;
+	int nfiles;
+
+	setenv("SMSDESK_NOW", "2026-03-02T10:00:00Z", 1);
+	snprintf(base, sizeof base, "/tmp/smsdesk-journal.XXXXXX");
+	if (!mkdtemp(base)) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	snprintf(ibdir, sizeof ibdir, "%s/ib", base);
+	if (inbox_open(&ib, ibdir, 1, &e) < 0) {
+		printf("Bail out! %s\n", e.msg);
+		return 1;
+	}
+
+	/* Before the journal: A with two texts, B resolved. */
+	ok(deliver(&ib, "+15550000001", "SMa1", "hello", "2026-03-02T09:00:00Z")
+	    == 0 && deliver(&ib, "+15550000001", "SMa2", "anyone?",
+	    "2026-03-02T09:01:00Z") == 0 && deliver(&ib, "+15550000002",
+	    "SMb1", "thanks", "2026-03-02T09:02:00Z") == 0 &&
+	    inbox_update(&ib, "+15550000002", set_status, INBOX_RESOLVED,
+	    NULL, &e) == 0, "deliveries without a journal");
+	sh("cp -a %s %s/snap", ibdir, base);
+
+	/* Journaled: A twice more, B reopened, C new with two texts. */
+	ok(inbox_journal_start(&ib, &e) == 0, "journal started");
+	ok(deliver(&ib, "+15550000001", "SMa3", "hello again",
+	    "2026-03-02T09:10:00Z") == 0 && deliver(&ib, "+15550000002",
+	    "SMb2", "one more thing", "2026-03-02T09:11:00Z") == 0 &&
+	    deliver(&ib, "+15550000003", "SMc1", "hi", "2026-03-02T09:12:00Z")
+	    == 0 && deliver(&ib, "+15550000001", "SMa4", "please",
+	    "2026-03-02T09:13:00Z") == 0 && deliver(&ib, "+15550000003",
+	    "SMc2", "are you there", "2026-03-02T09:14:00Z") == 0,
+	    "five journaled deliveries");
+	nfiles = journal_files(&bytes);
+	ok(nfiles == 2 && bytes > 0, "the journal holds them (%d files, "
+	    "%lld bytes)", nfiles, (long long)bytes);
+	/* What a cut leaves: the journal, synced on every delivery. */
+	sh("mkdir %s/jcopy && cp %s/journal/* %s/jcopy/", base, ibdir, base);
+	final = state();
+	ok(inbox_checkpoint(&ib, &e) == 0, "checkpoint");
+	journal_files(&bytes);
+	is_int(bytes, 0, "a checkpoint empties the journal");
+	ok(json_equal(final, (now = state())), "and changes nothing");
+	json_decref(now);
+	inbox_close(&ib);
+	ok(journal_files(&bytes) == 0, "closing removes the journal");
+
+	/* Everything after the snapshot lost. */
+	sh("rm -rf %s && cp -a %s/snap %s && cp %s/jcopy/* %s/journal/",
+	    ibdir, base, ibdir, base, ibdir);
+	is_int(recover(), 5, "replay: five records");
+	ok(json_equal(final, (now = state())), "all files lost: replay "
+	    "gives back the inbox");
+	if (!json_equal(final, now)) {
+		char *a = json_dumps(final, JSON_SORT_KEYS);
+		char *b = json_dumps(now, JSON_SORT_KEYS);
+
+		printf("# want %s\n# got  %s\n", a, b);
+		free(a);
+		free(b);
+	}
+	json_decref(now);
+	ok(journal_files(&bytes) == 0, "and removes the journal it replayed");
+
+	/* Replayed again over the result: nothing changes, nothing twice. */
+	sh("cp %s/jcopy/* %s/journal/", base, ibdir);
+	is_int(recover(), 5, "replay over a complete inbox");
+	ok(json_equal(final, (now = state())), "finds the work done: no "
+	    "message twice, no count doubled");
+	json_decref(now);
+
+	/* Messages lost, conversations kept (and the other way round). */
+	sh("rm -rf %s/msg/+15550000003 %s/msg/+15550000001/*.P* %s/ids && "
+	    "cp -a %s/snap/msg/+15550000001/. %s/msg/+15550000001/ && "
+	    "cp -a %s/snap/ids %s/ && cp %s/jcopy/* %s/journal/", ibdir,
+	    ibdir, ibdir, base, ibdir, base, ibdir, base, ibdir);
+	is_int(recover(), 5, "replay with the messages lost");
+	ok(json_equal(final, (now = state())), "gives them back");
+	json_decref(now);
+	sh("rm -rf %s/conv %s/work && cp -a %s/snap/conv %s/snap/work %s/ && "
+	    "cp %s/jcopy/* %s/journal/", ibdir, ibdir, base, base, ibdir,
+	    base, ibdir);
+	is_int(recover(), 5, "replay with the conversations lost");
+	ok(json_equal(final, (now = state())), "gives them back, B "
+	    "reopened, C made");
+	json_decref(now);
+
+	/*
+	 * A's record lost, then changed by hand before the replay (an
+	 * agent took it): the replay adds the texts and keeps the agent.
+	 */
+	sh("cp %s/snap/conv/+15550000001 %s/conv/ && cp %s/jcopy/* "
+	    "%s/journal/", base, ibdir, base, ibdir);
+	inbox_open(&ib, ibdir, 0, &e);
+	ok(inbox_update(&ib, "+15550000001", set_assignee, "ann", NULL, &e)
+	    == 0, "A assigned before the replay");
+	inbox_close(&ib);
+	recover();
+	want = json_deep_copy(final);
+	json_object_set_new(json_object_get(json_object_get(want, "conv"),
+	    "+15550000001"), "assignee", json_string("ann"));
+	ok(json_equal(want, (now = state())), "replay keeps the change "
+	    "made since");
+	json_decref(now);
+	json_decref(want);
+
+	/* A torn last line and a line that is no record. */
+	sh("cp %s/snap/conv/+15550000003 %s/conv/ 2>/dev/null; "
+	    "rm -rf %s/conv/+15550000003 %s/msg/+15550000003 && "
+	    "for f in %s/jcopy/*; do { echo 'not a record'; cat $f; "
+	    "printf '{\"type\":\"jour'; } > %s/journal/${f##*/}; done",
+	    base, ibdir, ibdir, ibdir, base, ibdir);
+	is_int(recover(), 5, "a torn tail and a bad line are skipped");
+	now = state();
+	ok(json_equal(json_object_get(json_object_get(final, "conv"),
+	    "+15550000003"), json_object_get(json_object_get(now, "conv"),
+	    "+15550000003")), "the records around them are replayed");
+	json_decref(now);
+
+	/* A live writer's journal is not replayed under its feet. */
+	inbox_open(&other, ibdir, 0, &e);
+	ok(inbox_journal_start(&other, &e) == 0 && deliver(&other,
+	    "+15550000004", "SMd1", "live", "2026-03-02T09:20:00Z") == 0,
+	    "a live listener delivers");
+	is_int(recover(), 0, "its journal is left alone");
+	nfiles = journal_files(&bytes);
+	ok(nfiles == 2 && bytes > 0, "and stays in place");
+	inbox_close(&other);
+
+	json_decref(final);
+	sh("rm -rf %s", base);
+	return tap_done();
+}
