@@ -5,8 +5,11 @@
  * fails rather than clobbers) or renameat(2) (a replacement, only for the
  * mutable conv/ and message files, and only under the thread's lock),
  * then an fsync of the directory that got the name. Readers never look in
- * tmp/, so they see whole files or nothing.
+ * tmp/, so they see whole files or nothing. The exception: a change to a
+ * conversation is one line appended to conv/THREAD (under the lock), and
+ * readers take the file's last whole line (conv_put()).
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -520,6 +523,34 @@ one_line(const char *p, size_t len, struct errbuf *pe)
 	return 0;
 }
 
+/*
+ * The last whole line of p (len bytes) without its newline, in *lp and
+ * *ll: a conversation file's record (its earlier lines are history, and
+ * bytes after the last newline an append cut short, never acknowledged).
+ * 1 if there is one, else 0 and pe says why.
+ */
+static int
+last_line(const char *p, size_t len, const char **lp, size_t *ll,
+    struct errbuf *pe)
+{
+	const char *end = len ? memrchr(p, '\n', len) : NULL, *start;
+
+	if (!end) {
+		snprintf(pe->msg, sizeof pe->msg, len ? "no record ending in "
+		    "a newline" : "empty file");
+		return 0;
+	}
+	start = end > p ? memrchr(p, '\n', (size_t)(end - p)) : NULL;
+	start = start ? start + 1 : p;
+	if (start == end) {
+		snprintf(pe->msg, sizeof pe->msg, "an empty line");
+		return 0;
+	}
+	*lp = start;
+	*ll = (size_t)(end - start);
+	return 1;
+}
+
 /* Whether the file at dir/name is no longer the one st describes. */
 static int
 replaced(int dir, const char *name, const struct stat *st)
@@ -542,6 +573,8 @@ get_record(struct inbox *ib, const char *rel, struct errbuf *e)
 	struct stat st;
 	struct errbuf pe;
 	int tries = 0, fd, saved;
+	const char *lp;
+	size_t ll;
 	json_t *j;
 
 again:
@@ -556,8 +589,12 @@ again:
 		return NULL;
 	}
 	close(fd);
-	j = one_line(b.p, b.len, &pe) ? record_parse(b.p, b.len - 1, &pe) :
-	    NULL;
+	if (strncmp(rel, "conv/", 5) == 0)
+		j = last_line(b.p, b.len, &lp, &ll, &pe) ? record_parse(lp,
+		    ll, &pe) : NULL;
+	else
+		j = one_line(b.p, b.len, &pe) ? record_parse(b.p, b.len - 1,
+		    &pe) : NULL;
 	if (!j && ++tries < 3 && replaced(ib->fd, rel, &st))
 		goto again;	/* replaced while we read: not what was bad */
 	free(b.heap);
@@ -727,6 +764,105 @@ is_resolved(const json_t *conv)
 	return status && strcmp(status, INBOX_RESOLVED) == 0;
 }
 
+/*
+ * A conversation file grows by a line at every change, which frees no
+ * inode (replacing the file would, and on ext4 without a journal every
+ * new file then pays for scanning past recently freed inodes); past
+ * this size it is replaced by its newest record alone.
+ */
+#define CONV_COMPACT 4096
+
+/*
+ * Cut an append that a crash left short (bytes after the last newline)
+ * off the conversation file open on fd, size bytes long.
+ */
+static int
+cut_torn_tail(int fd, off_t size)
+{
+	char buf[4096];
+	off_t at = size;
+	ssize_t n;
+
+	while (at > 0) {
+		size_t want = at < (off_t)sizeof buf ? (size_t)at : sizeof buf;
+		char *nl;
+
+		if ((n = pread(fd, buf, want, at - (off_t)want)) <= 0)
+			return -1;
+		if ((nl = memrchr(buf, '\n', (size_t)n))) {
+			at = at - (off_t)want + (nl - buf) + 1;
+			return at == size ? 0 : ftruncate(fd, at);
+		}
+		at -= (off_t)want;
+	}
+	return ftruncate(fd, 0);
+}
+
+/*
+ * Make conv the record of conv/THREAD (the caller holds the thread's
+ * lock): appended as the file's last line and fdatasync'd, or, for a new
+ * file or past CONV_COMPACT, written whole in tmp/ and renamed over it.
+ */
+static int
+conv_put(struct inbox *ib, const char *thread, const json_t *conv,
+    struct errbuf *e)
+{
+	char rel[64], *s;
+	size_t len, off = 0;
+	struct stat st;
+	ssize_t n;
+	int fd, saved;
+
+	snprintf(rel, sizeof rel, "conv/%s", thread);
+	fd = openat(ib->fd, rel, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	if (fd >= 0 && fstat(fd, &st) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	}
+	if (!(s = json_dumps(conv, JSON_COMPACT))) {
+		if (fd >= 0)
+			close(fd);
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	}
+	len = strlen(s);
+	if (fd < 0 || st.st_size + (off_t)len + 1 > CONV_COMPACT) {
+		if (fd >= 0)
+			close(fd);
+		free(s);
+		return put_record(ib, "conv", thread, conv, 1, e);
+	}
+	s[len++] = '\n';	/* in place of the NUL: written by length */
+	if (cut_torn_tail(fd, st.st_size) < 0)
+		goto fail;
+	while (off < len) {
+		if ((n = write(fd, s + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (!deferring && fdatasync(fd) < 0)
+		goto fail;
+	free(s);
+	if (close(fd) < 0)
+		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	return 0;
+fail:
+	saved = errno;
+	/* Readers never saw a line without its newline; take it back. */
+	if (off > 0 && off < len)
+		cut_torn_tail(fd, st.st_size + (off_t)off);
+	free(s);
+	close(fd);
+	errno = saved;
+	return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+}
+
 /* Write conv for thread durably, keeping work/ in step. */
 static int
 write_conversation(struct inbox *ib, const char *thread, json_t *conv,
@@ -740,7 +876,7 @@ write_conversation(struct inbox *ib, const char *thread, json_t *conv,
 		if (created && sync_dir(ib, "work", e) < 0)
 			return -1;
 	}
-	if (put_record(ib, "conv", thread, conv, 1, e) < 0)
+	if (conv_put(ib, thread, conv, e) < 0)
 		return -1;
 	return is_resolved(conv) ? work_leave(ib, thread, e) : 0;
 }
@@ -1026,7 +1162,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	const char *client = record_str(msg, "key");
 	char key[NAME_MAX_LEN], ckey[NAME_MAX_LEN], rel[PATH_MAX];
 	char name[NAME_MAX_LEN], at[WHEN_BUFSZ], t[32], n[NAME_MAX_LEN];
-	struct staged sm = { .fd = -1 }, sc = { .fd = -1 };
+	struct staged sm = { .fd = -1 };
 	json_t *conv = NULL, *before = NULL, *park;
 	int lk, rc = -1, joined = 0, linked = 0, placed = 0, had_conv = 0;
 	int journaled, slot = -1;
@@ -1150,9 +1286,8 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		deferring = 1;
 	}
 
-	/* Write both, sync both, name both, sync the directories. */
-	if (stage(ib, msg, &sm, e) < 0 || stage(ib, conv, &sc, e) < 0 ||
-	    stage_sync(ib, &sm, e) < 0 || stage_sync(ib, &sc, e) < 0)
+	/* The message, synced and named; then the conversation. */
+	if (stage(ib, msg, &sm, e) < 0 || stage_sync(ib, &sm, e) < 0)
 		goto out;
 	if (!is_resolved(conv) && (work_join(ib, thread, &joined, e) < 0 ||
 	    (joined && sync_dir(ib, "work", e) < 0)))
@@ -1161,11 +1296,9 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if (place(ib, &sm, rel, name, 0, e) < 0)
 		goto out;
 	placed = 1;
-	if (place(ib, &sc, "conv", thread, 1, e) < 0)
+	if (sync_dir(ib, rel, e) < 0 || conv_put(ib, thread, conv, e) < 0)
 		goto out;
 	placed = 2;
-	if (sync_dir(ib, rel, e) < 0 || sync_dir(ib, "conv", e) < 0)
-		goto out;
 	if (is_resolved(conv) && work_leave(ib, thread, e) < 0)
 		goto out;
 
@@ -1206,7 +1339,7 @@ out:
 			unlinkat(ib->fd, rel, 0);
 		}
 		if (placed == 2 && had_conv) {
-			put_record(ib, "conv", thread, before, 1, NULL);
+			conv_put(ib, thread, before, NULL);
 		} else if (placed == 2) {
 			snprintf(rel, sizeof rel, "conv/%s", thread);
 			unlinkat(ib->fd, rel, 0);
@@ -1221,7 +1354,6 @@ out:
 		}
 	}
 	stage_drop(ib, &sm);
-	stage_drop(ib, &sc);
 	json_decref(before);
 	json_decref(conv);
 	unlock(lk);
@@ -1621,7 +1753,8 @@ each_one(struct walk *w, const char *name)
 	char rel[NAME_MAX_LEN + 8], msg[PATH_MAX + 300], *dump = NULL;
 	json_t *j = NULL;
 	int tries = 0, fd, rc, plain = -1;
-	size_t i;
+	const char *lp = NULL;
+	size_t i, ll = 0;
 
 	for (i = 0; i < CONV_NFIELDS; i++)
 		f[i].key = conv_fields[i];
@@ -1641,11 +1774,10 @@ each_one(struct walk *w, const char *name)
 			}
 			return 0;
 		}
-		if (one_line(w->b.p, w->b.len, &pe)) {
-			plain = record_pick(w->b.p, w->b.len - 1, f,
-			    CONV_NFIELDS);
+		if (last_line(w->b.p, w->b.len, &lp, &ll, &pe)) {
+			plain = record_pick(lp, ll, f, CONV_NFIELDS);
 			if (plain != 1)
-				j = record_parse(w->b.p, w->b.len - 1, &pe);
+				j = record_parse(lp, ll, &pe);
 			if (plain == 1 || j)
 				break;
 		}
@@ -1661,7 +1793,7 @@ each_one(struct walk *w, const char *name)
 	}
 	close(fd);
 	if (plain == 1)
-		rc = conv_from_line(&c, w->b.p, w->b.len - 1, f, &w->sb);
+		rc = conv_from_line(&c, lp, ll, f, &w->sb);
 	else
 		rc = conv_from_json(&c, j, &dump);
 	if (rc == 0)

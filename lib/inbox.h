@@ -8,8 +8,11 @@
  *   msg/THREAD/NAME      one message record per file; THREAD is the
  *                        customer's E.164 number, NAME is unique and sorts
  *                        by delivery time, so a thread reads in O(thread)
- *   conv/THREAD          the conversation record, replaced whole by
- *                        rename(2) under the conversation's lock
+ *   conv/THREAD          the conversation: its record is the file's last
+ *                        line, the lines before are its history; a change
+ *                        appends a line (fdatasync) under the thread's
+ *                        lock, and past 4 KiB replaces the file with the
+ *                        record alone (tmp, fsync, rename, fsync)
  *   work/THREAD          an empty file per conversation that is not
  *                        resolved: the working set, listed in O(its size)
  *   ids/KEY              provider id ledger: KEY is provider + "-" + id,
@@ -33,10 +36,10 @@
  *
  * Ordering, for an inbound message: under the thread's lock, look up
  * ids/KEY (there: a duplicate, stop); record STOP/START in consent/
- * (tmp, fsync, link, fsync); write the message and the new conversation
- * record into tmp/, fsync both, add work/THREAD, link the message into
- * msg/THREAD/ and rename the record over conv/THREAD, fsync those
- * directories; only then make ids/KEY, unsynced. A crash before ids/KEY
+ * (tmp, fsync, link, fsync); write the message into tmp/, fsync it, add
+ * work/THREAD, link the message into msg/THREAD/, fsync that directory,
+ * append the new conversation record to conv/THREAD and fdatasync it;
+ * only then make ids/KEY, unsynced. A crash before ids/KEY
  * is on disk leaves a stored message that a provider retry stores again:
  * readers fold messages with the same provider id, so the worst case is a
  * duplicate that nobody sees, never a loss. With a journal started (see

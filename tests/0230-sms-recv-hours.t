@@ -87,7 +87,7 @@ autos() {
 	    '[.[] | select(.direction == "out" and .auto == $k)] | length'
 }
 
-conv() { jq -r "$2" "$ib/conv/$1"; }
+conv() { tail -n 1 "$ib/conv/$1" | jq -r "$2"; }
 
 # --- The configuration is checked at startup --------------------------------
 

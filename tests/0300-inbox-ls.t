@@ -76,7 +76,7 @@ is 'the working set, longest waiting first, then latest to write in' \
 	"$(ls_ -d "$ib" | threads)" \
 	'+15550000001 +15550000005 +15550000002 +15550000007 +15550000003'
 is 'records go out as stored' "$(ls_ -d "$ib" | sed -n 1p)" \
-	"$(cat "$ib/conv/+15550000001")"
+	"$(tail -n 1 "$ib/conv/+15550000001")"
 is 'a snooze that has run out is listed; the record still says snoozed' \
 	"$(ls_ -d "$ib" | jq -r 'select(.thread == "+15550000005") | .status')" \
 	snoozed
@@ -125,12 +125,12 @@ is 'NUMBER prints the thread oldest first' "$(jq -r .id "$tmp/out" | tr '\n' ' '
 	'0000000001.x 0000000002.x 0000000003.x 0000000004.x '
 is 'as stored' "$(sed -n 2p "$tmp/out")" \
 	"$(cat "$ib/msg/+15550000001/0000000002.x")"
-is 'and marks it read' "$(jq .unread "$ib/conv/+15550000001")" 0
+is 'and marks it read' "$(tail -n 1 "$ib/conv/+15550000001" | jq .unread)" 0
 is 'the rest of the record untouched' \
-	"$(jq -c 'del(.unread)' "$ib/conv/+15550000001")" \
+	"$(tail -n 1 "$ib/conv/+15550000001" | jq -c 'del(.unread)')" \
 	"$(ls_ -d "$ib" --all | jq -c 'select(.thread == "+15550000001") | del(.unread)')"
 ls_ -d "$ib" --no-mark +15550000002 >/dev/null
-is '--no-mark leaves it unread' "$(jq .unread "$ib/conv/+15550000002")" 1
+is '--no-mark leaves it unread' "$(tail -n 1 "$ib/conv/+15550000002" | jq .unread)" 1
 is '--limit N with NUMBER: the last N messages' \
 	"$(ls_ -d "$ib" -n --limit 2 +15550000001 | jq -r .body | tr '\n' ' ')" \
 	'Thanks Hello? '
@@ -149,12 +149,12 @@ msg "$rd" +15550000009 0000000004.x in "$(at -600)" 'Third'
 is '--limit with NUMBER shows the last' \
 	"$(ls_ -d "$rd" --limit 1 +15550000009 | jq -r .body)" Third
 is 'an unread text left out keeps the thread unread' \
-	"$(jq .unread "$rd/conv/+15550000009")" 2
+	"$(tail -n 1 "$rd/conv/+15550000009" | jq .unread)" 2
 ls_ -d "$rd" --since 15m +15550000009 >/dev/null
-is 'so does one before --since' "$(jq .unread "$rd/conv/+15550000009")" 2
+is 'so does one before --since' "$(tail -n 1 "$rd/conv/+15550000009" | jq .unread)" 2
 is 'a --limit that shows every unread text marks it read' \
 	"$(ls_ -d "$rd" --limit 3 +15550000009 | jq -r .body | tr '\n' ' ')
-$(jq .unread "$rd/conv/+15550000009")" 'Reply Second Third 
+$(tail -n 1 "$rd/conv/+15550000009" | jq .unread)" 'Reply Second Third 
 0'
 is 'a national number in the default country' \
 	"$(SMSDESK_COUNTRY=US ls_ -d "$ib" -n '(555) 000-0002' | jq -r .body)" \
@@ -273,7 +273,7 @@ if [ -w /dev/full ]; then
 	ls_ -d "$ib" >/dev/full 2>/dev/null; is 'a full disk on stdout: exit 74' "$?" 74
 	ls_ -d "$ib" +15550000002 >/dev/full 2>/dev/null
 	is 'a thread that could not be written: exit 74' "$?" 74
-	is 'and it stays unread' "$(jq .unread "$ib/conv/+15550000002")" 1
+	is 'and it stays unread' "$(tail -n 1 "$ib/conv/+15550000002" | jq .unread)" 1
 fi
 check '--help prints usage on stdout' "ls_ --help | grep -q '^usage: inbox-ls'"
 check '--version' "ls_ --version | grep -q '^inbox-ls (smsdesk) '"

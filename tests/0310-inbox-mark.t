@@ -29,7 +29,7 @@ conv() {
 }
 
 # get THREAD FILTER: a field of THREAD's conversation, as jq prints it.
-get() { jq -c "$2" "$ib/conv/$1"; }
+get() { tail -n 1 "$ib/conv/$1" | jq -c "$2"; }
 
 ib=$tmp/ib
 mkinbox "$ib"
@@ -45,7 +45,7 @@ is '--resolve: exit 0' "$rc" 0
 is 'one event record' "$(jq -c '[.type, .event, .conversation.thread, .conversation.status]' "$tmp/out")" \
 	"[\"event\",\"resolved\",\"$a\",\"resolved\"]"
 is 'the event carries the conversation as stored' \
-	"$(jq -c .conversation "$tmp/out")" "$(cat "$ib/conv/$a")"
+	"$(jq -c .conversation "$tmp/out")" "$(tail -n 1 "$ib/conv/$a")"
 check 'and the time of the change' "jq -e '.at | test(\"^[0-9-]{10}T[0-9:]{8}Z\$\")' '$tmp/out'"
 check 'resolved leaves the working set' "[ ! -e '$ib/work/$a' ]"
 is 'and nobody is waiting any more' "$(get $a .waiting_since)" null
@@ -61,7 +61,7 @@ mark -d "$ib" --snooze 2h $a >"$tmp/out"
 is '--snooze DURATION' "$(jq -r .event "$tmp/out") $(get $a .status)" \
 	'snoozed "snoozed"'
 check 'snoozed_until is two hours from now' \
-	"jq -e '(.snoozed_until | fromdate) - now | . > 7100 and . < 7300' '$ib/conv/$a'"
+	"tail -n 1 '$ib/conv/$a' | jq -e '(.snoozed_until | fromdate) - now | . > 7100 and . < 7300'"
 check 'a snoozed conversation drops out of inbox-ls' \
 	"[ -z \"\$(inbox-ls -d '$ib' | jq -r 'select(.thread == \"$a\")')\" ]"
 mark -d "$ib" --snooze 2030-01-02T03:04:05Z $a >/dev/null
@@ -197,13 +197,47 @@ done
 wait $pid1 $pid2 $pid3 $pid4 $flipper
 is 'every mark succeeded' "$(cat "$tmp"/racer.*)" ''
 is 'no update was lost: all four tags are there, once each' \
-	"$(jq -c '.tags | sort' "$r/conv/+15550000101")" '["t1","t2","t3","t4"]'
-is 'the rest of the record survived' "$(jq -c '[.thread, .unread]' "$r/conv/+15550000101")" \
+	"$(tail -n 1 "$r/conv/+15550000101" | jq -c '.tags | sort')" '["t1","t2","t3","t4"]'
+is 'the rest of the record survived' "$(tail -n 1 "$r/conv/+15550000101" | jq -c '[.thread, .unread]')" \
 	'["+15550000101",1]'
 check "listings taken meanwhile ($listings) each held every conversation once" \
 	"[ $bad -eq 0 ] && [ $listings -gt 0 ]"
 diag "race: listings=$listings listings_wrong=$bad"
 is 'the flipper ended open, in the working set' \
-	"$(jq -r .status "$r/conv/+15550000102") $(inbox-ls -d "$r" | jq -r .thread | grep -c 102)" 'open 1'
+	"$(tail -n 1 "$r/conv/+15550000102" | jq -r .status) $(inbox-ls -d "$r" | jq -r .thread | grep -c 102)" 'open 1'
+
+# A conversation file grows by a line at each change (smsdesk-inbox(5)):
+# its last line is the record, the lines before it its history, and past
+# 4 KiB it starts again from the record alone.
+h=$tmp/hist
+mkinbox "$h"
+conv "$h" $a '{"unread":1}'
+mark -d "$h" --tag one $a >/dev/null && mark -d "$h" --pending $a >/dev/null
+is 'each change adds a line' "$(wc -l <"$h/conv/$a" | tr -d ' ')" 3
+is 'the history reads oldest first, the record last' 	"$(jq -c '[.status, .tags]' "$h/conv/$a" | tr '\n' ' ')" \
+	'["open",[]] ["open",["one"]] ["pending",["one"]] '
+is 'readers take the last line' \
+	"$(inbox-ls -d "$h" --all | jq -c '[.status, .tags]')" '["pending",["one"]]'
+i=0
+while [ $i -lt 40 ]; do
+	mark -d "$h" --tag "t$i" $a >/dev/null || break
+	i=$((i + 1))
+done
+size=$(wc -c <"$h/conv/$a")
+check "40 more changes: the file stays near 4 KiB ($size bytes)" \
+	"[ $size -le $((4096 + $(tail -n 1 "$h/conv/$a" | wc -c))) ]"
+is 'and its record holds every change' \
+	"$(tail -n 1 "$h/conv/$a" | jq '.tags | length')" 41
+# An append a crash cut short: never shown, cut by the next writer.
+before=$(tail -n 1 "$h/conv/$a")
+printf '{"type":"conversation","thr' >>"$h/conv/$a"
+is 'an unfinished last line is not the record' \
+	"$(inbox-ls -d "$h" --all)" "$before"
+check 'nor a reason to quarantine the file' "[ -z \"\$(ls '$h/quarantine')\" ]"
+mark -d "$h" --untag t0 $a >/dev/null
+check 'the next change cuts it off: every line a record' \
+	"jq -e . '$h/conv/$a' >/dev/null"
+is 'and appends the new record' \
+	"$(tail -n 1 "$h/conv/$a" | jq '.tags | length')" 40
 
 done_testing

@@ -122,14 +122,16 @@ seen_free(struct seen *s)
 static const char *
 slurp(struct inbox *ib, const char *rel)
 {
-	static char buf[4096];
+	static char buf[8192];
 	int fd = openat(ib->fd, rel, O_RDONLY);
 	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	char *last;
 
 	if (fd >= 0)
 		close(fd);
 	buf[n > 0 ? n - 1 : 0] = '\0';
-	return buf;
+	/* A conversation file's record is its last line. */
+	return (last = strrchr(buf, '\n')) ? last + 1 : buf;
 }
 
 static void
