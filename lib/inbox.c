@@ -391,6 +391,7 @@ static _Thread_local int nheld;
 
 static int lock_thread(struct inbox *, const char *, struct errbuf *);
 static void unlock(int);
+static int conv_good(struct inbox *, const char *);
 
 /*
  * The lock that guards the file rel, written into name: the thread's for
@@ -440,7 +441,8 @@ quarantine(struct inbox *ib, const char *rel, const char *why,
 	if (nheld == 0 && guard_of(rel, name) == 0)
 		lk = lock_thread(ib, name, NULL);
 	if (fstatat(ib->fd, rel, &now, 0) < 0 || now.st_ino != bad->st_ino ||
-	    now.st_dev != bad->st_dev) {
+	    now.st_dev != bad->st_dev || (strncmp(rel, "conv/", 5) == 0 &&
+	    conv_good(ib, rel))) {
 		unlock(lk);
 		return;
 	}
@@ -549,6 +551,33 @@ last_line(const char *p, size_t len, const char **lp, size_t *ll,
 	*lp = start;
 	*ll = (size_t)(end - start);
 	return 1;
+}
+
+/*
+ * Whether the conversation file rel now has a good record: a writer
+ * appends in place, so a file found bad may be good by the time its lock
+ * is held (quarantine() asks).
+ */
+static int
+conv_good(struct inbox *ib, const char *rel)
+{
+	char stack[8192];
+	struct rbuf b = { stack, 0, sizeof stack, NULL };
+	struct errbuf pe;
+	const char *lp;
+	size_t ll;
+	json_t *j = NULL;
+	int fd = openat(ib->fd, rel, O_RDONLY | O_CLOEXEC), good;
+
+	if (fd >= 0 && rbuf_read(&b, fd) == 0 && last_line(b.p, b.len, &lp,
+	    &ll, &pe))
+		j = record_parse(lp, ll, &pe);
+	if (fd >= 0)
+		close(fd);
+	free(b.heap);
+	good = j != NULL;
+	json_decref(j);
+	return good;
 }
 
 /* Whether the file at dir/name is no longer the one st describes. */
@@ -830,10 +859,20 @@ conv_put(struct inbox *ib, const char *thread, const json_t *conv,
 	}
 	len = strlen(s);
 	if (fd < 0 || st.st_size + (off_t)len + 1 > CONV_COMPACT) {
+		/*
+		 * A new name, or a new file under the name: synced even in a
+		 * journaled delivery, since other writers append to the file
+		 * they find there and trust its name.
+		 */
+		int was = deferring, rc;
+
 		if (fd >= 0)
 			close(fd);
 		free(s);
-		return put_record(ib, "conv", thread, conv, 1, e);
+		deferring = 0;
+		rc = put_record(ib, "conv", thread, conv, 1, e);
+		deferring = was;
+		return rc;
 	}
 	s[len++] = '\n';	/* in place of the NUL: written by length */
 	if (cut_torn_tail(fd, st.st_size) < 0)
@@ -854,9 +893,17 @@ conv_put(struct inbox *ib, const char *thread, const json_t *conv,
 	return 0;
 fail:
 	saved = errno;
-	/* Readers never saw a line without its newline; take it back. */
-	if (off > 0 && off < len)
-		cut_torn_tail(fd, st.st_size + (off_t)off);
+	/*
+	 * Take the line back, whole or cut short: a change whose sync
+	 * failed must not stay the record (readers may have seen it
+	 * meanwhile, as they may a change that a lock holder then undoes).
+	 */
+	if (off > 0 && fstat(fd, &st) == 0) {
+		off_t keep = st.st_size - (off_t)off;
+
+		if (ftruncate(fd, keep < 0 ? 0 : keep) < 0)
+			cut_torn_tail(fd, st.st_size);
+	}
 	free(s);
 	close(fd);
 	errno = saved;
@@ -1152,6 +1199,23 @@ journal_record(struct inbox *ib, const json_t *msg, const json_t *conv,
 	return rc;
 }
 
+/* Say in the journal that the record of message name is void. */
+static void
+journal_cancel(struct inbox *ib, const char *name)
+{
+	json_t *j = json_pack("{s:s,s:s}", "type", "cancel", "id", name);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	struct errbuf e;
+	int slot;
+
+	json_decref(j);
+	if (s && journal_append(ib->journal, s, strlen(s), &slot, &e) == 0)
+		journal_done(ib->journal, slot);
+	else if (ib->report)
+		ib->report(ib->report_arg, s ? e.msg : strerror(ENOMEM));
+	free(s);
+}
+
 int
 inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
     const char *keyword_text, struct inbox_delivery *d, struct errbuf *e)
@@ -1222,11 +1286,13 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	 * and outbox/ entry must precede it); the rest can be journaled.
 	 */
 	journaled = ib->journal && !client && !outbound_pending(msg);
+	/*
+	 * Synced even when journaled: other writers (sms-send) trust a
+	 * thread directory they find, and only a new thread pays.
+	 */
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	deferring = journaled;
 	if (make_dir(ib, rel, "msg", e) < 0)
 		goto out;
-	deferring = 0;
 	if (provider && pid) {
 		/* A report that came before the message: apply it now. */
 		snprintf(rel, sizeof rel, "status/%s", key);
@@ -1324,8 +1390,16 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	rc = 0;
 out:
 	deferring = 0;
-	if (slot >= 0)
+	if (slot >= 0) {
+		/*
+		 * A journaled delivery that failed after its record went in:
+		 * the caller answers 503, so the record must not be replayed
+		 * (its count of messages would be the next one's too).
+		 */
+		if (rc < 0)
+			journal_cancel(ib, name);
 		journal_done(ib->journal, slot);
+	}
 	if (rc < 0 && linked) {
 		/*
 		 * A message to send that could not be stored durably: its
@@ -2060,6 +2134,7 @@ inbox_journal_stop(struct inbox *ib, struct errbuf *e)
 struct replay {
 	struct inbox *ib;
 	size_t records, skipped;
+	json_t *lines;		/* the current journal's records, in order */
 };
 
 static json_int_t
@@ -2078,11 +2153,9 @@ messages_of(const json_t *conv)
  * the ledger entry.
  */
 static int
-replay_one(const char *line, size_t len, void *arg, struct errbuf *e)
+replay_one(struct replay *r, json_t *j, struct errbuf *e)
 {
-	struct replay *r = arg;
 	struct inbox *ib = r->ib;
-	json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *msg = json_object_get(j, "message"), *have = NULL;
 	json_t *image = json_object_get(j, "conversation");
 	const char *thread = record_str(msg, "thread");
@@ -2101,13 +2174,10 @@ replay_one(const char *line, size_t len, void *arg, struct errbuf *e)
 		    "delivery; skipped", ib->dir, JOURNAL_DIR);
 		if (ib->report)
 			ib->report(ib->report_arg, say);
-		json_decref(j);
 		return 0;
 	}
-	if ((lk = lock_thread(ib, thread, e)) < 0) {
-		json_decref(j);
+	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
-	}
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (make_dir(ib, rel, "msg", e) < 0)
 		goto out;
@@ -2145,18 +2215,65 @@ replay_one(const char *line, size_t len, void *arg, struct errbuf *e)
 	rc = 0;
 out:
 	json_decref(have);
-	json_decref(j);
 	unlock(lk);
+	return rc;
+}
+
+/*
+ * A journal's lines are gathered until its end (line NULL), then redone
+ * in order, but for those a later "cancel" line voids (a delivery that
+ * failed after its record went in, and was answered 503).
+ */
+static int
+replay_line(const char *line, size_t len, void *arg, struct errbuf *e)
+{
+	struct replay *r = arg;
+	size_t i, k;
+	json_t *j, *c;
+	int rc = 0;
+
+	if (line) {
+		j = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+		json_array_append_new(r->lines, j ? j : json_null());
+		return 0;
+	}
+	json_array_foreach(r->lines, i, j) {
+		const char *type = record_str(j, "type");
+
+		if (!type || strcmp(type, "cancel") != 0)
+			continue;
+		for (k = 0; k < i; k++) {
+			c = json_object_get(json_array_get(r->lines, k),
+			    "message");
+			if (record_str(c, "id") && record_str(j, "id") &&
+			    strcmp(record_str(c, "id"), record_str(j, "id")) == 0)
+				json_array_set_new(r->lines, k, json_string(
+				    "cancelled"));
+		}
+	}
+	json_array_foreach(r->lines, i, j) {
+		const char *type = record_str(j, "type");
+
+		if (json_is_string(j) || (type && strcmp(type, "cancel") == 0))
+			continue;
+		if ((rc = replay_one(r, j, e)) < 0)
+			break;
+	}
+	json_array_clear(r->lines);
 	return rc;
 }
 
 int
 inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e)
 {
-	struct replay r = { ib, 0, 0 };
+	struct replay r = { ib, 0, 0, json_array() };
 	size_t files;
-	int rc = journal_replay(ib->fd, ib->dir, replay_one, &r, &files, e);
+	int rc;
 
+	if (!r.lines)
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	rc = journal_replay(ib->fd, ib->dir, replay_line, &r, &files, e);
+	json_decref(r.lines);
 	if (records)
 		*records = r.records;
 	return rc;

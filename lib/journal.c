@@ -149,10 +149,18 @@ wait_synced(struct journal *j, struct half *h, off_t end, struct errbuf *e)
 		saved = errno;
 		pthread_mutex_lock(&j->lock);
 		h->syncing = 0;
-		if (rc == 0 && target > h->synced)
+		if (rc == 0 && target > h->synced) {
 			h->synced = target;
-		else if (rc < 0 && target > h->failed)
-			h->failed = target;
+		} else if (rc < 0) {
+			/*
+			 * The failed writeback may have taken the pages of
+			 * records appended meanwhile too, and Linux reports
+			 * that once: they fail with it, and the half is never
+			 * emptied (its records are replayed next time).
+			 */
+			h->failed = h->written;
+			j->stuck = 1;
+		}
 		pthread_cond_broadcast(&j->cond);
 		if (rc < 0) {
 			errno = saved;
@@ -333,7 +341,7 @@ replay_file(int fd, const char *where, const char *rel, journal_fn fn,
 		start = i + 1;
 	}
 	free(buf);
-	return rc;
+	return rc == 0 ? fn(NULL, 0, arg, e) : rc;
 }
 
 int
@@ -375,6 +383,13 @@ journal_replay(int dirfd, const char *where, journal_fn fn, void *arg,
 			break;
 		}
 		rc = replay_file(fd, where, rel, fn, arg, e);
+		/*
+		 * What the replay found done may be written but not synced
+		 * (its writer was killed, the machine was not): synced
+		 * before the journal that stood for it goes.
+		 */
+		if (rc == 0 && syncfs(dirfd) < 0)
+			rc = errf(e, "%s: syncfs: %s", where, strerror(errno));
 		if (rc == 0) {
 			unlinkat(dirfd, rel, 0);
 			removed = 1;

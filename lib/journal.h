@@ -55,9 +55,10 @@ void journal_done(struct journal *j, int slot);
  * of the file system holding dirfd), then empty the journal: appends go
  * on meanwhile, into the other file. Returns 0 (also when there was
  * nothing to do), or -1 with e filled; after a failed sync the journal is
- * never emptied again by this writer, since pages whose writeback failed
- * may be lost without a later sync saying so: the next writer's replay
- * rewrites them.
+ * never emptied again by this writer, and the next writer's replay redoes
+ * what is missing. Not repaired: a page whose writeback failed but that
+ * is still in memory (Linux then marks it clean) looks done to the replay;
+ * an I/O error on the inbox's disk is reported, not hidden.
  */
 int journal_checkpoint(struct journal *j, struct errbuf *e);
 
@@ -72,8 +73,10 @@ int journal_close(struct journal *j, struct errbuf *e);
 
 /*
  * Replay the journals that no live writer holds: each line of each file,
- * in order, goes to fn (empty lines skipped); fn returns 0, or -1 to stop
- * (the file is kept). A file whose lines were all taken is removed.
+ * in order, goes to fn (empty lines skipped), then fn(NULL, 0) marks the
+ * file's end; fn returns 0, or -1 to stop (the file is kept). A file whose
+ * lines were all taken is removed, after a syncfs(2) that makes durable
+ * whatever fn found already done.
  * *files counts the journals replayed. Returns 0, or -1 with e filled.
  */
 typedef int (*journal_fn)(const char *line, size_t len, void *arg,

@@ -332,6 +332,28 @@ main(void)
 	    "+15550000003")), "the records around them are replayed");
 	json_decref(now);
 
+	/*
+	 * A delivery that failed after its record went in (answered 503)
+	 * is cancelled by a later line: replay skips it, and the next
+	 * record, which counts the same number of messages, is applied.
+	 */
+	sh("rm -rf %s && cp -a %s/snap %s && { grep -h '\"SMa3\"' "
+	    "%s/jcopy/*; grep -h '\"SMa3\"' %s/jcopy/* | jq -c "
+	    "'{type: \"cancel\", id: .message.id}'; grep -h '\"SMa4\"' "
+	    "%s/jcopy/* | jq -c '.conversation.messages = 3'; } "
+	    ">%s/journal/dead.0", ibdir, base, ibdir, base, base, base, ibdir);
+	is_int(recover(), 1, "a cancelled record is not replayed");
+	now = state();
+	is_int(json_object_size(json_object_get(now, "msg")), 4, "its "
+	    "message is not stored (A's two, B's one, and the next)");
+	ok(!json_object_get(json_object_get(now, "ids"), "twilio-SMa3") &&
+	    json_object_get(json_object_get(now, "ids"), "twilio-SMa4"),
+	    "nor in the ledger; the next one is");
+	is_int(json_integer_value(json_object_get(json_object_get(
+	    json_object_get(now, "conv"), "+15550000001"), "messages")), 3,
+	    "the conversation counts the next one, once");
+	json_decref(now);
+
 	/* A live writer's journal is not replayed under its feet. */
 	inbox_open(&other, ibdir, 0, &e);
 	ok(inbox_journal_start(&other, &e) == 0 && deliver(&other,
