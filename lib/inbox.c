@@ -828,6 +828,24 @@ cut_torn_tail(int fd, off_t size)
 }
 
 /*
+ * Whether the file open on fd may have got its name from a journaled
+ * delivery whose checkpoint has not come yet (a new conversation, or a
+ * compaction): made in the last minute, or of unknown age. A durable
+ * change appended to it syncs conv/ too, lest a crash take the name and
+ * the change with it.
+ */
+static int
+young(int fd)
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_BTIME))
+		return 1;
+	return time(NULL) - (time_t)sx.stx_btime.tv_sec < 60;
+}
+
+/*
  * Make conv the record of conv/THREAD (the caller holds the thread's
  * lock): appended as the file's last line and fdatasync'd, or, for a new
  * file or past CONV_COMPACT, written whole in tmp/ and renamed over it.
@@ -859,20 +877,10 @@ conv_put(struct inbox *ib, const char *thread, const json_t *conv,
 	}
 	len = strlen(s);
 	if (fd < 0 || st.st_size + (off_t)len + 1 > CONV_COMPACT) {
-		/*
-		 * A new name, or a new file under the name: synced even in a
-		 * journaled delivery, since other writers append to the file
-		 * they find there and trust its name.
-		 */
-		int was = deferring, rc;
-
 		if (fd >= 0)
 			close(fd);
 		free(s);
-		deferring = 0;
-		rc = put_record(ib, "conv", thread, conv, 1, e);
-		deferring = was;
-		return rc;
+		return put_record(ib, "conv", thread, conv, 1, e);
 	}
 	s[len++] = '\n';	/* in place of the NUL: written by length */
 	if (cut_torn_tail(fd, st.st_size) < 0)
@@ -885,7 +893,8 @@ conv_put(struct inbox *ib, const char *thread, const json_t *conv,
 		}
 		off += (size_t)n;
 	}
-	if (!deferring && fdatasync(fd) < 0)
+	if (!deferring && (fdatasync(fd) < 0 || (young(fd) &&
+	    sync_dir(ib, "conv", e) < 0)))
 		goto fail;
 	free(s);
 	if (close(fd) < 0)
