@@ -19,6 +19,9 @@
 #     runs ROUNDS times and the best rate of each is kept: other work on
 #     the machine only ever makes a figure worse. Every 200 must be a
 #     stored message: the messages in the inbox are counted afterwards.
+#     No run's files are removed before the end: on ext4 without a
+#     journal a new file scans past the inodes freed in the last minutes,
+#     so removing one run's files would slow whichever run came next.
 # (b) an inbox of 2,000 open conversations, grown to 10,000, 98,000 and
 #     100,000 resolved ones behind them (100,000 conversations in all at
 #     98,000, the issue's case), and finally a backlog played through
@@ -189,7 +192,7 @@ better() {
 
 # plain C: the fsync loop with C writers; keeps the best rate in plain_C.
 plain() {
-	local c=$1 d=$scratch/fsync-$1 out r old
+	local c=$1 d=$scratch/fsync-$1.$round out r old
 	mkdir "$d" || return 1
 	if ! out=$("$scratch/fsync-loop" "$d" "$secs" "$c"); then
 		fail "fsync-loop $c: failed"
@@ -198,13 +201,12 @@ plain() {
 	r=$(kv rate "$out")
 	eval "old=\${plain_$c:-}"
 	better "$r" "$old" && eval "plain_$c=$r"
-	rm -rf "$d"
 }
 
 # listen C: the listener under post-load on C connections; keeps the
 # best run in listen_C, p50_C, p99_C, stored_C.
 listen() {
-	local c=$1 ib=$scratch/inbox-c$1 out warm rc ok stored r old
+	local c=$1 ib=$scratch/inbox-c$1.$round out warm rc ok stored r old
 	start_listener "$ib" "$scratch/log-c$c" "$scratch/events-c$c" ||
 		{ status=1; return 1; }
 	warm=$("$scratch/post-load" -p "$port" -S -c 8 -n "$numbers" -t 120 \
@@ -224,7 +226,6 @@ listen() {
 		eval "listen_$c=$r p50_$c=$(kv p50_ms "$out")"
 		eval "p99_$c=$(kv p99_ms "$out") stored_$c=$stored"
 	fi
-	rm -rf "$ib"
 }
 
 # The plain rate to hold the listener at C against: C writers if
