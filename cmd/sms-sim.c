@@ -147,6 +147,8 @@ struct sim {
 
 	pthread_mutex_t log_lock;
 	int log_failed;
+
+	pthread_key_t gsm_key;	/* each thread's gsm_ctx */
 };
 
 /* What to answer, and what to log about it. */
@@ -731,22 +733,45 @@ find(const char *p, const char *end, const char *needle)
 	return NULL;
 }
 
+/* This thread's gsm context, made on first use and freed when the thread
+ * ends (s->gsm_key): a context costs two 64 KiB tables to build, too much
+ * to make for every request. NULL on ENOMEM. */
+static struct gsm_ctx *
+thread_gsm(const struct sim *s)
+{
+	struct gsm_ctx *ctx = pthread_getspecific(s->gsm_key);
+
+	if (!ctx && (ctx = gsm_ctx_new()) &&
+	    pthread_setspecific(s->gsm_key, ctx) != 0) {
+		gsm_ctx_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+static void
+thread_gsm_free(void *ctx)
+{
+	gsm_ctx_free(ctx);
+}
+
 /* Segments and the text as sent (Smart Encoding applied if smart) of len
- * bytes of UTF-8 at body. Returns 0, or -1 if it is not UTF-8 or on
- * ENOMEM; *too_long tells whether it is over Twilio's 1,600 characters. */
+ * bytes of UTF-8 at body, analysed in ctx (NULL: a context of its own).
+ * Returns 0, or -1 if it is not UTF-8 or on ENOMEM; *too_long tells
+ * whether it is over Twilio's 1,600 characters. */
 static int
-analyze(const char *body, size_t len, int smart, unsigned *segments,
-    int *too_long, struct buf *sent)
+analyze(struct gsm_ctx *ctx, const char *body, size_t len, int smart,
+    unsigned *segments, int *too_long, struct buf *sent)
 {
 	struct gsm_opts opts = { .smart = smart };
-	struct gsm_ctx *ctx = gsm_ctx_new();
+	struct gsm_ctx *own = ctx ? NULL : gsm_ctx_new();
 	struct gsm_result res;
 	struct errbuf e;
 	const char *t;
 	size_t n;
 	int rc = -1;
 
-	if (!ctx)
+	if (!ctx && !(ctx = own))
 		return -1;
 	if (gsm_analyze(ctx, body, len, &opts, &res, &e) == 0) {
 		*segments = (unsigned)res.segments;
@@ -761,7 +786,7 @@ analyze(const char *body, size_t len, int smart, unsigned *segments,
 		    buf_add(sent, t, n) < 0)
 			rc = -1;
 	}
-	gsm_ctx_free(ctx);
+	gsm_ctx_free(own);
 	return rc;
 }
 
@@ -825,7 +850,7 @@ send_out(struct sim *s, const char *from, const char *to, const char *body,
 	unsigned segments = 1;
 	int rc;
 
-	if (analyze(body, len, 0, &segments, NULL, NULL) < 0 ||
+	if (analyze(thread_gsm(s), body, len, 0, &segments, NULL, NULL) < 0 ||
 	    !(m = msg_new(from, to, body, len)))
 		return NULL;
 	m->direction = direction;
@@ -985,7 +1010,7 @@ text_in(struct sim *s, CURL *h, const char *from, const char *to,
 	int rc;
 
 	*http = 0;
-	if (analyze(body, len, 0, &segments, NULL, NULL) < 0 ||
+	if (analyze(thread_gsm(s), body, len, 0, &segments, NULL, NULL) < 0 ||
 	    !(m = msg_new(from, to, body, len)))
 		return NULL;
 	m->direction = "inbound";
@@ -1261,8 +1286,9 @@ create(struct sim *s, const struct form *f, struct answer *a)
 	if ((!body || body->value_len == 0) && media == 0)
 		return twilio_error(a, 400, 21602,
 		    "Message body is required.");
-	if (body && analyze(body->value, body->value_len, smart &&
-	    strcmp(smart, "true") == 0, &segments, &too_long, &text) < 0) {
+	if (body && analyze(thread_gsm(s), body->value, body->value_len,
+	    smart && strcmp(smart, "true") == 0, &segments, &too_long,
+	    &text) < 0) {
 		buf_free(&text);
 		return twilio_error(a, 400, 21602,
 		    "Message body is not UTF-8 text.");
@@ -2252,8 +2278,8 @@ main(int argc, char **argv)
 			break;
 		case 'R':
 			s.reply = optarg;
-			if (!*optarg || analyze(optarg, strlen(optarg), 0,
-			    &segs, NULL, NULL) < 0)
+			if (!*optarg || analyze(NULL, optarg, strlen(optarg),
+			    0, &segs, NULL, NULL) < 0)
 				diag_die(EXIT_USAGE, "--reply: not UTF-8 "
 				    "text");
 			break;
@@ -2303,6 +2329,9 @@ main(int argc, char **argv)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s.jcond, &ca);
 	pthread_condattr_destroy(&ca);
+	if ((errno = pthread_key_create(&s.gsm_key, thread_gsm_free)) != 0)
+		diag_die(EXIT_IOERR, "cannot make a thread key: %s",
+		    strerror(errno));
 	if (log_path && !(s.log = fopen(log_path, "a")))
 		diag_die(EXIT_IOERR, "--log: %s: %s", log_path,
 		    strerror(errno));
@@ -2319,6 +2348,7 @@ main(int argc, char **argv)
 	free(s.fails);
 	free(s.refusals);
 	pthread_cond_destroy(&s.jcond);
+	pthread_key_delete(s.gsm_key);
 	config_free(cfg);
 	curl_global_cleanup();
 	return diag_close_stdout(0);
