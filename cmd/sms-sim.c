@@ -139,7 +139,9 @@ struct sim {
 	struct timespec filled;
 
 	pthread_mutex_t jlock;	/* the jobs */
-	pthread_cond_t jcond;
+	pthread_cond_t jcond;	/* idle workers wait here */
+	pthread_cond_t tcond;	/* the one watching the clock, here */
+	int watching;		/* a worker waits for heap[0] to be due */
 	struct job *heap;
 	size_t njobs, jcap;
 	uint64_t jseq;
@@ -592,7 +594,11 @@ schedule(struct sim *s, struct msg *m, enum step step, unsigned ms)
 	    i = (i - 1) / 2)
 		s->heap[i] = s->heap[(i - 1) / 2];
 	s->heap[i] = j;
-	pthread_cond_signal(&s->jcond);
+	/* A job due after heap[0] is the watcher's anyway: no wakeup. */
+	if (!s->watching)
+		pthread_cond_signal(&s->jcond);
+	else if (i == 0)
+		pthread_cond_signal(&s->tcond);
 	pthread_mutex_unlock(&s->jlock);
 	return 0;
 }
@@ -616,9 +622,16 @@ heap_pop_locked(struct sim *s)
 		s->heap[i] = last;
 }
 
-/* Wait for the next job that is due. Returns 1 with *j, 0 when stopping. */
+static void run_job(struct sim *s, CURL *h, const struct job *j);
+
+/*
+ * Wait for the next job that is due. Returns 1 with *j, 0 when stopping.
+ * One worker at a time waits for heap[0] to fall due (the watcher); the
+ * others sleep until the watcher takes a job and hands the clock on, so
+ * that a job wakes one thread, not all of them.
+ */
 static int
-take(struct sim *s, struct job *j)
+take(struct sim *s, CURL *h, struct job *j)
 {
 	struct timespec now;
 
@@ -628,7 +641,7 @@ take(struct sim *s, struct job *j)
 			pthread_mutex_unlock(&s->jlock);
 			return 0;
 		}
-		if (s->njobs == 0) {
+		if (s->njobs == 0 || s->watching) {
 			pthread_cond_wait(&s->jcond, &s->jlock);
 			continue;
 		}
@@ -637,10 +650,26 @@ take(struct sim *s, struct job *j)
 		    &s->heap[0])) {
 			*j = s->heap[0];
 			heap_pop_locked(s);
+			if (!j->m->callback && j->step != STEP_REPLY) {
+				/* It only changes the store: run it here,
+				 * still the watcher, so no one else wakes. */
+				s->watching = 1;
+				pthread_mutex_unlock(&s->jlock);
+				run_job(s, h, j);
+				pthread_mutex_lock(&s->jlock);
+				s->watching = 0;
+				continue;
+			}
+			/* It posts, which may take a while: someone idle
+			 * watches the next one meanwhile. */
+			if (s->njobs > 0)
+				pthread_cond_signal(&s->jcond);
 			pthread_mutex_unlock(&s->jlock);
 			return 1;
 		}
-		pthread_cond_timedwait(&s->jcond, &s->jlock, &s->heap[0].due);
+		s->watching = 1;
+		pthread_cond_timedwait(&s->tcond, &s->jlock, &s->heap[0].due);
+		s->watching = 0;
 	}
 }
 
@@ -1110,7 +1139,7 @@ worker(void *arg)
 		diag_warn("cannot start a libcurl handle");
 		return NULL;
 	}
-	while (take(s, &j))
+	while (take(s, h, &j))
 		run_job(s, h, &j);
 	curl_easy_cleanup(h);
 	return NULL;
@@ -1964,6 +1993,7 @@ serve(struct sim *s, const char *listen_arg)
 	pthread_mutex_lock(&s->jlock);
 	s->stopping = 1;
 	pthread_cond_broadcast(&s->jcond);
+	pthread_cond_broadcast(&s->tcond);
 	pthread_mutex_unlock(&s->jlock);
 	while (nw-- > 0)
 		pthread_join(workers[nw], NULL);
@@ -2328,6 +2358,7 @@ main(int argc, char **argv)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s.jcond, &ca);
+	pthread_cond_init(&s.tcond, &ca);
 	pthread_condattr_destroy(&ca);
 	if ((errno = pthread_key_create(&s.gsm_key, thread_gsm_free)) != 0)
 		diag_die(EXIT_IOERR, "cannot make a thread key: %s",
@@ -2348,6 +2379,7 @@ main(int argc, char **argv)
 	free(s.fails);
 	free(s.refusals);
 	pthread_cond_destroy(&s.jcond);
+	pthread_cond_destroy(&s.tcond);
 	pthread_key_delete(s.gsm_key);
 	config_free(cfg);
 	curl_global_cleanup();
