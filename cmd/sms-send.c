@@ -1138,8 +1138,10 @@ work(void *arg)
 		}
 		j = q->v[q->head];
 		q->head = (q->head + 1) % QCAP;
-		q->n--;
-		pthread_cond_signal(&q->room);
+		/* The reader waits for a full queue to be half empty, and
+		 * then fills it in one go, not one wakeup a record. */
+		if (q->n-- == QCAP / 2)
+			pthread_cond_signal(&q->room);
 		pthread_mutex_unlock(&q->lock);
 		/* Credentials rejected: nothing more is queued or sent. */
 		if (stopped(w->s))
