@@ -577,6 +577,35 @@ request(struct worker *w, const char *url, const char *body, struct http *h)
 		nomem();
 }
 
+/* Copy a JSON string value f, as record_pick() found it, to out if it
+ * has no escapes and fits; 0 if not. */
+static int
+plain_str(const struct record_field *f, char *out, size_t n)
+{
+	if (!f->val || f->len < 2 || f->val[0] != '"' || f->len - 2 >= n ||
+	    memchr(f->val, '\\', f->len))
+		return 0;
+	memcpy(out, f->val + 1, f->len - 2);
+	out[f->len - 2] = '\0';
+	return 1;
+}
+
+/*
+ * The "sid" and "status" of a create's answer into sid and st, without a
+ * parse tree, when the answer is written as jansson writes (record_pick()
+ * says plain: then jansson would read the same strings) and both are
+ * strings without escapes. 0 if not: ask jansson.
+ */
+static int
+quick_answer(const struct http *h, char *sid, size_t nsid, char *st,
+    size_t nst)
+{
+	struct record_field f[2] = { { .key = "sid" }, { .key = "status" } };
+
+	return h->resp.p && record_pick(h->resp.p, h->resp.len, f, 2) == 1 &&
+	    plain_str(&f[0], sid, nsid) && plain_str(&f[1], st, nst);
+}
+
 /* Append name=value, form-encoded. */
 static void
 add_param(CURL *c, struct buf *b, const char *name, const char *value)
@@ -674,7 +703,7 @@ deliver_http(struct worker *w, json_t *msg)
 	const char *status = "failed", *pid = NULL, *tax;
 	json_t *err = NULL, *resp = NULL, *out = NULL;
 	struct errbuf e;
-	char why[200];
+	char why[200], sid[64], st[32];
 	long attempt;
 	double delay;
 	int waited = 0;
@@ -730,6 +759,12 @@ deliver_http(struct worker *w, json_t *msg)
 				break;
 			}
 		} else {
+			if ((h.status == 200 || h.status == 201) &&
+			    quick_answer(&h, sid, sizeof sid, st, sizeof st)) {
+				pid = sid;
+				status = st;
+				break;
+			}
 			resp = json_loadb(h.resp.p ? h.resp.p : "",
 			    h.resp.len, 0, NULL);
 			if (h.status == 200 || h.status == 201) {
@@ -1103,8 +1138,10 @@ work(void *arg)
 		}
 		j = q->v[q->head];
 		q->head = (q->head + 1) % QCAP;
-		q->n--;
-		pthread_cond_signal(&q->room);
+		/* The reader waits for a full queue to be half empty, and
+		 * then fills it in one go, not one wakeup a record. */
+		if (q->n-- == QCAP / 2)
+			pthread_cond_signal(&q->room);
 		pthread_mutex_unlock(&q->lock);
 		/* Credentials rejected: nothing more is queued or sent. */
 		if (stopped(w->s))

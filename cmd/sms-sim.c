@@ -139,7 +139,9 @@ struct sim {
 	struct timespec filled;
 
 	pthread_mutex_t jlock;	/* the jobs */
-	pthread_cond_t jcond;
+	pthread_cond_t jcond;	/* idle workers wait here */
+	pthread_cond_t tcond;	/* the one watching the clock, here */
+	int watching;		/* a worker waits for heap[0] to be due */
 	struct job *heap;
 	size_t njobs, jcap;
 	uint64_t jseq;
@@ -147,6 +149,8 @@ struct sim {
 
 	pthread_mutex_t log_lock;
 	int log_failed;
+
+	pthread_key_t gsm_key;	/* each thread's gsm_ctx */
 };
 
 /* What to answer, and what to log about it. */
@@ -590,7 +594,11 @@ schedule(struct sim *s, struct msg *m, enum step step, unsigned ms)
 	    i = (i - 1) / 2)
 		s->heap[i] = s->heap[(i - 1) / 2];
 	s->heap[i] = j;
-	pthread_cond_signal(&s->jcond);
+	/* A job due after heap[0] is the watcher's anyway: no wakeup. */
+	if (!s->watching)
+		pthread_cond_signal(&s->jcond);
+	else if (i == 0)
+		pthread_cond_signal(&s->tcond);
 	pthread_mutex_unlock(&s->jlock);
 	return 0;
 }
@@ -614,9 +622,16 @@ heap_pop_locked(struct sim *s)
 		s->heap[i] = last;
 }
 
-/* Wait for the next job that is due. Returns 1 with *j, 0 when stopping. */
+static void run_job(struct sim *s, CURL *h, const struct job *j);
+
+/*
+ * Wait for the next job that is due. Returns 1 with *j, 0 when stopping.
+ * One worker at a time waits for heap[0] to fall due (the watcher); the
+ * others sleep until the watcher takes a job and hands the clock on, so
+ * that a job wakes one thread, not all of them.
+ */
 static int
-take(struct sim *s, struct job *j)
+take(struct sim *s, CURL *h, struct job *j)
 {
 	struct timespec now;
 
@@ -626,7 +641,7 @@ take(struct sim *s, struct job *j)
 			pthread_mutex_unlock(&s->jlock);
 			return 0;
 		}
-		if (s->njobs == 0) {
+		if (s->njobs == 0 || s->watching) {
 			pthread_cond_wait(&s->jcond, &s->jlock);
 			continue;
 		}
@@ -635,10 +650,26 @@ take(struct sim *s, struct job *j)
 		    &s->heap[0])) {
 			*j = s->heap[0];
 			heap_pop_locked(s);
+			if (!j->m->callback && j->step != STEP_REPLY) {
+				/* It only changes the store: run it here,
+				 * still the watcher, so no one else wakes. */
+				s->watching = 1;
+				pthread_mutex_unlock(&s->jlock);
+				run_job(s, h, j);
+				pthread_mutex_lock(&s->jlock);
+				s->watching = 0;
+				continue;
+			}
+			/* It posts, which may take a while: someone idle
+			 * watches the next one meanwhile. */
+			if (s->njobs > 0)
+				pthread_cond_signal(&s->jcond);
 			pthread_mutex_unlock(&s->jlock);
 			return 1;
 		}
-		pthread_cond_timedwait(&s->jcond, &s->jlock, &s->heap[0].due);
+		s->watching = 1;
+		pthread_cond_timedwait(&s->tcond, &s->jlock, &s->heap[0].due);
+		s->watching = 0;
 	}
 }
 
@@ -731,22 +762,45 @@ find(const char *p, const char *end, const char *needle)
 	return NULL;
 }
 
+/* This thread's gsm context, made on first use and freed when the thread
+ * ends (s->gsm_key): a context costs two 64 KiB tables to build, too much
+ * to make for every request. NULL on ENOMEM. */
+static struct gsm_ctx *
+thread_gsm(const struct sim *s)
+{
+	struct gsm_ctx *ctx = pthread_getspecific(s->gsm_key);
+
+	if (!ctx && (ctx = gsm_ctx_new()) &&
+	    pthread_setspecific(s->gsm_key, ctx) != 0) {
+		gsm_ctx_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+static void
+thread_gsm_free(void *ctx)
+{
+	gsm_ctx_free(ctx);
+}
+
 /* Segments and the text as sent (Smart Encoding applied if smart) of len
- * bytes of UTF-8 at body. Returns 0, or -1 if it is not UTF-8 or on
- * ENOMEM; *too_long tells whether it is over Twilio's 1,600 characters. */
+ * bytes of UTF-8 at body, analysed in ctx (NULL: a context of its own).
+ * Returns 0, or -1 if it is not UTF-8 or on ENOMEM; *too_long tells
+ * whether it is over Twilio's 1,600 characters. */
 static int
-analyze(const char *body, size_t len, int smart, unsigned *segments,
-    int *too_long, struct buf *sent)
+analyze(struct gsm_ctx *ctx, const char *body, size_t len, int smart,
+    unsigned *segments, int *too_long, struct buf *sent)
 {
 	struct gsm_opts opts = { .smart = smart };
-	struct gsm_ctx *ctx = gsm_ctx_new();
+	struct gsm_ctx *own = ctx ? NULL : gsm_ctx_new();
 	struct gsm_result res;
 	struct errbuf e;
 	const char *t;
 	size_t n;
 	int rc = -1;
 
-	if (!ctx)
+	if (!ctx && !(ctx = own))
 		return -1;
 	if (gsm_analyze(ctx, body, len, &opts, &res, &e) == 0) {
 		*segments = (unsigned)res.segments;
@@ -761,7 +815,7 @@ analyze(const char *body, size_t len, int smart, unsigned *segments,
 		    buf_add(sent, t, n) < 0)
 			rc = -1;
 	}
-	gsm_ctx_free(ctx);
+	gsm_ctx_free(own);
 	return rc;
 }
 
@@ -825,7 +879,7 @@ send_out(struct sim *s, const char *from, const char *to, const char *body,
 	unsigned segments = 1;
 	int rc;
 
-	if (analyze(body, len, 0, &segments, NULL, NULL) < 0 ||
+	if (analyze(thread_gsm(s), body, len, 0, &segments, NULL, NULL) < 0 ||
 	    !(m = msg_new(from, to, body, len)))
 		return NULL;
 	m->direction = direction;
@@ -985,7 +1039,7 @@ text_in(struct sim *s, CURL *h, const char *from, const char *to,
 	int rc;
 
 	*http = 0;
-	if (analyze(body, len, 0, &segments, NULL, NULL) < 0 ||
+	if (analyze(thread_gsm(s), body, len, 0, &segments, NULL, NULL) < 0 ||
 	    !(m = msg_new(from, to, body, len)))
 		return NULL;
 	m->direction = "inbound";
@@ -1085,7 +1139,7 @@ worker(void *arg)
 		diag_warn("cannot start a libcurl handle");
 		return NULL;
 	}
-	while (take(s, &j))
+	while (take(s, h, &j))
 		run_job(s, h, &j);
 	curl_easy_cleanup(h);
 	return NULL;
@@ -1261,8 +1315,9 @@ create(struct sim *s, const struct form *f, struct answer *a)
 	if ((!body || body->value_len == 0) && media == 0)
 		return twilio_error(a, 400, 21602,
 		    "Message body is required.");
-	if (body && analyze(body->value, body->value_len, smart &&
-	    strcmp(smart, "true") == 0, &segments, &too_long, &text) < 0) {
+	if (body && analyze(thread_gsm(s), body->value, body->value_len,
+	    smart && strcmp(smart, "true") == 0, &segments, &too_long,
+	    &text) < 0) {
 		buf_free(&text);
 		return twilio_error(a, 400, 21602,
 		    "Message body is not UTF-8 text.");
@@ -1938,6 +1993,7 @@ serve(struct sim *s, const char *listen_arg)
 	pthread_mutex_lock(&s->jlock);
 	s->stopping = 1;
 	pthread_cond_broadcast(&s->jcond);
+	pthread_cond_broadcast(&s->tcond);
 	pthread_mutex_unlock(&s->jlock);
 	while (nw-- > 0)
 		pthread_join(workers[nw], NULL);
@@ -2252,8 +2308,8 @@ main(int argc, char **argv)
 			break;
 		case 'R':
 			s.reply = optarg;
-			if (!*optarg || analyze(optarg, strlen(optarg), 0,
-			    &segs, NULL, NULL) < 0)
+			if (!*optarg || analyze(NULL, optarg, strlen(optarg),
+			    0, &segs, NULL, NULL) < 0)
 				diag_die(EXIT_USAGE, "--reply: not UTF-8 "
 				    "text");
 			break;
@@ -2302,7 +2358,11 @@ main(int argc, char **argv)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s.jcond, &ca);
+	pthread_cond_init(&s.tcond, &ca);
 	pthread_condattr_destroy(&ca);
+	if ((errno = pthread_key_create(&s.gsm_key, thread_gsm_free)) != 0)
+		diag_die(EXIT_IOERR, "cannot make a thread key: %s",
+		    strerror(errno));
 	if (log_path && !(s.log = fopen(log_path, "a")))
 		diag_die(EXIT_IOERR, "--log: %s: %s", log_path,
 		    strerror(errno));
@@ -2319,6 +2379,8 @@ main(int argc, char **argv)
 	free(s.fails);
 	free(s.refusals);
 	pthread_cond_destroy(&s.jcond);
+	pthread_cond_destroy(&s.tcond);
+	pthread_key_delete(s.gsm_key);
 	config_free(cfg);
 	curl_global_cleanup();
 	return diag_close_stdout(0);
