@@ -2212,12 +2212,7 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	}
 	if (provider && pid) {
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
-		snprintf(rel, sizeof rel, "ids/%s", key);
-		if (symlinkat(to, ib->fd, rel) < 0 && errno != EEXIST) {
-			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
-			goto out;
-		}
-		if (sync_dir(ib, "ids", e) < 0)
+		if (link_entry(ib, "ids", key, to, e) < 0)
 			goto out;
 	}
 	r->records++;

@@ -90,6 +90,25 @@ make_half(struct journal *j, struct half *h, const char *name, int n,
 	return 0;
 }
 
+/* Close j's files, removing them if remove, and free it. */
+static void
+journal_free(struct journal *j, int remove)
+{
+	for (int i = 0; i < 2; i++) {
+		/*
+		 * Not synced: a removal lost in a crash leaves an empty
+		 * journal, or records whose replay finds their work done.
+		 */
+		if (remove && j->h[i].fd >= 0)
+			unlinkat(j->dirfd, j->h[i].rel, 0);
+		if (j->h[i].fd >= 0)
+			close(j->h[i].fd);
+	}
+	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->cond);
+	free(j);
+}
+
 struct journal *
 journal_open(int dirfd, const char *where, const char *name,
     struct errbuf *e)
@@ -116,14 +135,7 @@ journal_open(int dirfd, const char *where, const char *name,
 	}
 	return j;
 fail:
-	for (i = 0; i < 2; i++)
-		if (j->h[i].fd >= 0) {
-			unlinkat(dirfd, j->h[i].rel, 0);
-			close(j->h[i].fd);
-		}
-	pthread_mutex_destroy(&j->lock);
-	pthread_cond_destroy(&j->cond);
-	free(j);
+	journal_free(j, 1);
 	return NULL;
 }
 
@@ -282,20 +294,8 @@ journal_close(struct journal *j, struct errbuf *e)
 	/* Twice: the first may leave records in the half it switched to. */
 	for (i = 0; i < 2 && rc == 0; i++)
 		rc = journal_checkpoint(j, e);
-	if (rc == 0 && !j->stuck && j->h[0].written == 0 &&
-	    j->h[1].written == 0) {
-		/*
-		 * Not synced: a removal lost in a crash leaves an empty
-		 * journal, or records whose replay finds their work done.
-		 */
-		for (i = 0; i < 2; i++)
-			unlinkat(j->dirfd, j->h[i].rel, 0);
-	}
-	for (i = 0; i < 2; i++)
-		close(j->h[i].fd);
-	pthread_mutex_destroy(&j->lock);
-	pthread_cond_destroy(&j->cond);
-	free(j);
+	journal_free(j, rc == 0 && !j->stuck && j->h[0].written == 0 &&
+	    j->h[1].written == 0);
 	return rc;
 }
 
