@@ -1849,7 +1849,20 @@ main(int argc, char **argv)
 		free(body);
 	} else {
 		s.progress = s.progress && !s.dry_run;
+		/*
+		 * Many messages: each is made durable as queued by one line
+		 * in a journal, whose syncs the workers share, and the files
+		 * are synced together at checkpoints. One message keeps the
+		 * file-by-file order, which costs it less.
+		 */
+		if (s.have_inbox && !s.dry_run && inbox_journal_start(&s.ib,
+		    &e) < 0)
+			diag_die(EXIT_IOERR, "%s", e.msg);
 		from_records(&s);
+		/* Failed, what was queued stays durable in the journal. */
+		if (s.ib.journal && inbox_journal_stop(&s.ib, &e) < 0)
+			diag_warn("%s; the journal is kept for the next run",
+			    e.msg);
 	}
 	if (s.progress && s.done > (unsigned long)s.screen)
 		fputs("\r\033[K", stderr);

@@ -6,8 +6,9 @@
  * mutable conv/ and message files, and only under the thread's lock),
  * then an fsync of the directory that got the name. Readers never look in
  * tmp/, so they see whole files or nothing. The exception: a change to a
- * conversation is one line appended to conv/THREAD (under the lock), and
- * readers take the file's last whole line (conv_put()).
+ * conversation or a message is one line appended to conv/THREAD or
+ * msg/THREAD/ID (under the thread's lock), and readers take the file's
+ * last whole line (log_put()).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -391,7 +392,18 @@ static _Thread_local int nheld;
 
 static int lock_thread(struct inbox *, const char *, struct errbuf *);
 static void unlock(int);
-static int conv_good(struct inbox *, const char *);
+static int log_good(struct inbox *, const char *);
+
+/*
+ * Whether rel is a log file: a conversation's or a message's, also by
+ * way of a link to one in outbox/ or ids/.
+ */
+static int
+is_log(const char *rel)
+{
+	return strncmp(rel, "conv/", 5) == 0 || strncmp(rel, "msg/", 4) == 0 ||
+	    strncmp(rel, "outbox/", 7) == 0 || strncmp(rel, "ids/", 4) == 0;
+}
 
 /*
  * The lock that guards the file rel, written into name: the thread's for
@@ -441,8 +453,8 @@ quarantine(struct inbox *ib, const char *rel, const char *why,
 	if (nheld == 0 && guard_of(rel, name) == 0)
 		lk = lock_thread(ib, name, NULL);
 	if (fstatat(ib->fd, rel, &now, 0) < 0 || now.st_ino != bad->st_ino ||
-	    now.st_dev != bad->st_dev || (strncmp(rel, "conv/", 5) == 0 &&
-	    conv_good(ib, rel))) {
+	    now.st_dev != bad->st_dev || (is_log(rel) && log_good(ib,
+	    rel))) {
 		unlock(lk);
 		return;
 	}
@@ -554,12 +566,12 @@ last_line(const char *p, size_t len, const char **lp, size_t *ll,
 }
 
 /*
- * Whether the conversation file rel now has a good record: a writer
- * appends in place, so a file found bad may be good by the time its lock
- * is held (quarantine() asks).
+ * Whether the log file rel (a conversation's or a message's) now has a
+ * good record: a writer appends in place, so a file found bad may be good
+ * by the time its lock is held (quarantine() asks).
  */
 static int
-conv_good(struct inbox *ib, const char *rel)
+log_good(struct inbox *ib, const char *rel)
 {
 	char stack[8192];
 	struct rbuf b = { stack, 0, sizeof stack, NULL };
@@ -618,7 +630,7 @@ again:
 		return NULL;
 	}
 	close(fd);
-	if (strncmp(rel, "conv/", 5) == 0)
+	if (is_log(rel))
 		j = last_line(b.p, b.len, &lp, &ll, &pe) ? record_parse(lp,
 		    ll, &pe) : NULL;
 	else
@@ -794,16 +806,16 @@ is_resolved(const json_t *conv)
 }
 
 /*
- * A conversation file grows by a line at every change, which frees no
- * inode (replacing the file would, and on ext4 without a journal every
- * new file then pays for scanning past recently freed inodes); past
+ * A conversation or message file grows by a line at every change, which
+ * frees no inode (replacing the file would, and on ext4 without a journal
+ * every new file then pays for scanning past recently freed inodes); past
  * this size it is replaced by its newest record alone.
  */
-#define CONV_COMPACT 4096
+#define LOG_COMPACT 4096
 
 /*
  * Cut an append that a crash left short (bytes after the last newline)
- * off the conversation file open on fd, size bytes long.
+ * off the log file open on fd, size bytes long.
  */
 static int
 cut_torn_tail(int fd, off_t size)
@@ -829,10 +841,10 @@ cut_torn_tail(int fd, off_t size)
 
 /*
  * Whether the file open on fd may have got its name from a journaled
- * delivery whose checkpoint has not come yet (a new conversation, or a
- * compaction): made in the last minute, or of unknown age. A durable
- * change appended to it syncs conv/ too, lest a crash take the name and
- * the change with it.
+ * delivery whose checkpoint has not come yet (a new conversation or
+ * message, or a compaction): made in the last minute, or of unknown age.
+ * A durable change appended to it syncs its directory too, lest a crash
+ * take the name and the change with it.
  */
 static int
 young(int fd)
@@ -846,21 +858,22 @@ young(int fd)
 }
 
 /*
- * Make conv the record of conv/THREAD (the caller holds the thread's
- * lock): appended as the file's last line and fdatasync'd, or, for a new
- * file or past CONV_COMPACT, written whole in tmp/ and renamed over it.
+ * Make rec the record of the log file dir/name, conv/THREAD or
+ * msg/THREAD/ID (the caller holds the thread's lock): appended as the
+ * file's last line and fdatasync'd, or, for a new file or past
+ * LOG_COMPACT, written whole in tmp/ and renamed over it.
  */
 static int
-conv_put(struct inbox *ib, const char *thread, const json_t *conv,
-    struct errbuf *e)
+log_put(struct inbox *ib, const char *dir, const char *name,
+    const json_t *rec, struct errbuf *e)
 {
-	char rel[64], *s;
+	char rel[PATH_MAX], *s;
 	size_t len, off = 0;
 	struct stat st;
 	ssize_t n;
 	int fd, saved;
 
-	snprintf(rel, sizeof rel, "conv/%s", thread);
+	snprintf(rel, sizeof rel, "%s/%s", dir, name);
 	fd = openat(ib->fd, rel, O_RDWR | O_APPEND | O_CLOEXEC);
 	if (fd < 0 && errno != ENOENT)
 		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
@@ -870,17 +883,17 @@ conv_put(struct inbox *ib, const char *thread, const json_t *conv,
 		errno = saved;
 		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 	}
-	if (!(s = json_dumps(conv, JSON_COMPACT))) {
+	if (!(s = json_dumps(rec, JSON_COMPACT))) {
 		if (fd >= 0)
 			close(fd);
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	}
 	len = strlen(s);
-	if (fd < 0 || st.st_size + (off_t)len + 1 > CONV_COMPACT) {
+	if (fd < 0 || st.st_size + (off_t)len + 1 > LOG_COMPACT) {
 		if (fd >= 0)
 			close(fd);
 		free(s);
-		return put_record(ib, "conv", thread, conv, 1, e);
+		return put_record(ib, dir, name, rec, 1, e);
 	}
 	s[len++] = '\n';	/* in place of the NUL: written by length */
 	if (cut_torn_tail(fd, st.st_size) < 0)
@@ -894,7 +907,7 @@ conv_put(struct inbox *ib, const char *thread, const json_t *conv,
 		off += (size_t)n;
 	}
 	if (!deferring && (fdatasync(fd) < 0 || (young(fd) &&
-	    sync_dir(ib, "conv", e) < 0)))
+	    sync_dir(ib, dir, e) < 0)))
 		goto fail;
 	free(s);
 	if (close(fd) < 0)
@@ -932,7 +945,7 @@ write_conversation(struct inbox *ib, const char *thread, json_t *conv,
 		if (created && sync_dir(ib, "work", e) < 0)
 			return -1;
 	}
-	if (conv_put(ib, thread, conv, e) < 0)
+	if (log_put(ib, "conv", thread, conv, e) < 0)
 		return -1;
 	return is_resolved(conv) ? work_leave(ib, thread, e) : 0;
 }
@@ -1171,7 +1184,7 @@ apply_parked(struct inbox *ib, const char *key, const char *thread,
 		if (advance(msg, record_str(park, "status"),
 		    record_str(park, "error_code"), record_str(park, "at"))) {
 			snprintf(rel, sizeof rel, "msg/%s", thread);
-			rc = put_record(ib, rel, name, msg, 1, e);
+			rc = log_put(ib, rel, name, msg, e);
 		}
 		json_decref(park);
 		snprintf(rel, sizeof rel, "status/%s", key);
@@ -1238,7 +1251,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	struct staged sm = { .fd = -1 };
 	json_t *conv = NULL, *before = NULL, *park;
 	int lk, rc = -1, joined = 0, linked = 0, placed = 0, had_conv = 0;
-	int journaled, slot = -1;
+	int slot = -1;
 	struct errbuf pe;
 	struct stat st;
 
@@ -1291,11 +1304,6 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		goto out;
 	}
 	/*
-	 * A message to send keeps the file-by-file order (its client key
-	 * and outbox/ entry must precede it); the rest can be journaled.
-	 */
-	journaled = ib->journal && !client && !outbound_pending(msg);
-	/*
 	 * Synced even when journaled: other writers (sms-send) trust a
 	 * thread directory they find, and only a new thread pays.
 	 */
@@ -1330,6 +1338,20 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		}
 	}
 	apply_message(conv, msg);
+	if (ib->journal) {
+		/*
+		 * The record makes the delivery durable; the files below are
+		 * written as ever, their syncs left to the next checkpoint.
+		 * A replay makes a message to send's outbox/ entry and client
+		 * key again, so they need not precede it on disk either.
+		 */
+		if (journal_record(ib, msg, conv, &slot, e) < 0) {
+			/* Failed, the line may be on disk all the same. */
+			journal_cancel(ib, name);
+			goto out;
+		}
+		deferring = 1;
+	}
 	if (outbound_pending(msg) || client) {
 		/*
 		 * A message about to be sent: its place in outbox/ and its
@@ -1351,16 +1373,6 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 			goto out;
 	}
 
-	if (journaled) {
-		/*
-		 * The record makes the delivery durable; the files below are
-		 * written as ever, their syncs left to the next checkpoint.
-		 */
-		if (journal_record(ib, msg, conv, &slot, e) < 0)
-			goto out;
-		deferring = 1;
-	}
-
 	/* The message, synced and named; then the conversation. */
 	if (stage(ib, msg, &sm, e) < 0 || stage_sync(ib, &sm, e) < 0)
 		goto out;
@@ -1371,7 +1383,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if (place(ib, &sm, rel, name, 0, e) < 0)
 		goto out;
 	placed = 1;
-	if (sync_dir(ib, rel, e) < 0 || conv_put(ib, thread, conv, e) < 0)
+	if (sync_dir(ib, rel, e) < 0 || log_put(ib, "conv", thread, conv, e) < 0)
 		goto out;
 	placed = 2;
 	if (is_resolved(conv) && work_leave(ib, thread, e) < 0)
@@ -1422,7 +1434,7 @@ out:
 			unlinkat(ib->fd, rel, 0);
 		}
 		if (placed == 2 && had_conv) {
-			conv_put(ib, thread, before, NULL);
+			log_put(ib, "conv", thread, before, NULL);
 		} else if (placed == 2) {
 			snprintf(rel, sizeof rel, "conv/%s", thread);
 			unlinkat(ib->fd, rel, 0);
@@ -1487,9 +1499,19 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 		errf(e, "provider id too long");
 		goto out;
 	}
+	/*
+	 * With a journal, a message still pending is appended without a
+	 * sync: a crash that loses the line leaves it queued, in outbox/,
+	 * for --reconcile to settle. A settled one is synced, for its
+	 * outbox/ entry goes (below), and nothing else would find it.
+	 */
+	deferring = ib->journal && outbound_pending(msg);
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (put_record(ib, rel, id, msg, 1, e) < 0)
+	rc = log_put(ib, rel, id, msg, e);
+	deferring = 0;
+	if (rc < 0)
 		goto out;
+	rc = -1;
 	if (provider && pid) {
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, id);
 		snprintf(rel, sizeof rel, "ids/%s", key);
@@ -1583,7 +1605,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		goto out;
 	}
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (put_record(ib, rel, name, msg, 1, e) < 0)
+	if (log_put(ib, rel, name, msg, e) < 0)
 		goto out;
 	if (!outbound_pending(msg)) {
 		/* At its final status: nothing left to ask the provider. */
@@ -2155,7 +2177,9 @@ messages_of(const json_t *conv)
 /*
  * Redo one journal record {message, conversation} under the thread's
  * lock, durably, doing only what is not done: the message file if it is
- * missing (or was quarantined); the conversation's part, if its record
+ * missing (or was quarantined); a message to send's client key and, if
+ * the message is still pending, its outbox/ entry; the conversation's
+ * part, if its record
  * has fewer messages than the journaled one (a record that is missing
  * altogether is the journaled one), applied to the record as it is, so
  * that changes made since (a status, an assignee) stay; work/ in step;
@@ -2171,13 +2195,15 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	const char *name = record_str(msg, "id");
 	const char *provider = record_str(msg, "provider");
 	const char *pid = record_str(msg, "provider_id");
-	char rel[PATH_MAX], key[NAME_MAX_LEN], to[PATH_MAX], say[200];
+	const char *client = record_str(msg, "key");
+	char rel[PATH_MAX], key[NAME_MAX_LEN], ckey[NAME_MAX_LEN];
+	char to[PATH_MAX], say[200];
 	int lk, rc = -1, created;
 
 	if (!json_is_object(msg) || !json_is_object(image) ||
 	    !valid_number(thread) || !name || !*name || strchr(name, '/') ||
 	    *name == '.' || (provider && pid && id_key(provider, pid, key) <
-	    0)) {
+	    0) || (client && id_key("key", client, ckey) < 0)) {
 		r->skipped++;
 		snprintf(say, sizeof say, "%s/%s: a record that is not a "
 		    "delivery; skipped", ib->dir, JOURNAL_DIR);
@@ -2191,13 +2217,22 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	if (make_dir(ib, rel, "msg", e) < 0)
 		goto out;
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
-	if ((have = get_record(ib, rel, NULL))) {
-		json_decref(have);
-	} else {
+	if (!(have = get_record(ib, rel, NULL))) {
 		snprintf(rel, sizeof rel, "msg/%s", thread);
 		if (put_record(ib, rel, name, msg, 1, e) < 0)
 			goto out;
 	}
+	/*
+	 * A message to send: its client key, and its outbox/ entry while
+	 * it is pending as found (a settled one has lost its entry).
+	 */
+	snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
+	if ((client && link_entry(ib, "ids", ckey, to, e) < 0) ||
+	    (outbound_pending(have ? have : msg) && link_entry(ib, "outbox",
+	    name, to, e) < 0))
+		goto out;
+	json_decref(have);
+	have = NULL;
 	snprintf(rel, sizeof rel, "conv/%s", thread);
 	if (!(have = get_record(ib, rel, NULL))) {
 		if (write_conversation(ib, thread, image, e) < 0)
@@ -2210,11 +2245,8 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	    e) < 0 || (created && sync_dir(ib, "work", e) < 0))) {
 		goto out;
 	}
-	if (provider && pid) {
-		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
-		if (link_entry(ib, "ids", key, to, e) < 0)
-			goto out;
-	}
+	if (provider && pid && link_entry(ib, "ids", key, to, e) < 0)
+		goto out;
 	r->records++;
 	rc = 0;
 out:

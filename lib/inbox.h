@@ -5,9 +5,10 @@
  *
  *   tmp/                 every file is written here first, fsynced, then
  *                        linked (never renamed over) into place
- *   msg/THREAD/NAME      one message record per file; THREAD is the
- *                        customer's E.164 number, NAME is unique and sorts
- *                        by delivery time, so a thread reads in O(thread)
+ *   msg/THREAD/NAME      one message per file; THREAD is the customer's
+ *                        E.164 number, NAME is unique and sorts by
+ *                        delivery time, so a thread reads in O(thread);
+ *                        a status change appends a line, as in conv/
  *   conv/THREAD          the conversation: its record is the file's last
  *                        line, the lines before are its history; a change
  *                        appends a line (fdatasync) under the thread's
@@ -30,8 +31,8 @@
  *   lock/THREAD          flock(2) target serialising a thread's writers
  *   lock/key-XX          the same for the delivery reports of ledger keys
  *                        hashing to XX (FNV-1a, 256 files in all)
- *   journal/NAME.0, .1   a listener's write-ahead log (journal.h): what
- *                        it has acknowledged but not yet checkpointed
+ *   journal/NAME.0, .1   a writer's write-ahead log (journal.h): what it
+ *                        has made durable but not yet checkpointed
  *   quarantine/          files that did not parse, moved aside
  *
  * Ordering, for an inbound message: under the thread's lock, look up
@@ -47,7 +48,7 @@
  * fsyncs of the files and directories.
  *
  * Conversation state changes go through inbox_update(): lock, read,
- * change, write, rename, unlock, so concurrent writers never lose an
+ * change, append, unlock, so concurrent writers never lose an
  * update. Listings read work/ (or conv/ with all) and the conversation
  * files; names never change once made, so a listing neither misses nor
  * repeats a conversation while others change state.
@@ -105,18 +106,23 @@ void inbox_close(struct inbox *ib);
 
 /*
  * The journal (journal.h), for a writer that delivers many messages:
- * sms-recv. Once started, an inbound message (or any that is not a
- * message to send) is durable when inbox_deliver() has appended it to
+ * sms-recv, sms-send. Once started, a message is durable when
+ * inbox_deliver() has appended it to
  * the writer's journal and fdatasync'd that, one sync shared by the
  * threads delivering at the time; its files are then written as ever,
  * without their fsyncs, which inbox_checkpoint() makes with one
  * syncfs(2) before it empties the journal (the writer calls it every
- * second or so; a delivery calls it past 4 MiB of journal). Stop flushes
- * and removes the journal; inbox_close() stops it too.
+ * second or so; a delivery calls it past 4 MiB of journal). A message to
+ * send gets its outbox/ entry and client key after its record, unsynced,
+ * and inbox_sent() appends an answer that leaves it pending unsynced: a
+ * crash loses at worst the answer, and the message stays in outbox/ for
+ * reconciling. Stop flushes and removes the journal; inbox_close() stops
+ * it too.
  *
  * inbox_recover() replays the journals of writers that died (those not
- * flock(2)ed): each record's message file, its part in the conversation
- * and its ledger entry, where they are missing, durably. Every program
+ * flock(2)ed): each record's message file, its part in the conversation,
+ * its ledger entry and client key, and its outbox/ entry while the
+ * message is pending, where they are missing, durably. Every program
  * that writes messages calls it after inbox_open(), before it delivers:
  * records survive; what a crash took from the files is made again.
  * *records, if not NULL, counts the records replayed. 0, or -1.

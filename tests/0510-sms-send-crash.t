@@ -214,10 +214,12 @@ is 'the provider lists what its log says it created' \
 # --- Per logical message ---------------------------------------------------------------
 
 # The inbox's outbound records, one TSV line each: body, status, provider
-# id, error code, file.
-jq -r 'select(.direction == "out") |
-    [.body, .status, (.provider_id // "-"), (.error.code // "-"),
-     input_filename] | @tsv' "$ib"/msg/*/* >"$tmp/stored"
+# id, error code, file. A message file's record is its last line (the
+# lines before are how its status went).
+jq -nr 'reduce inputs as $r ({}; .[input_filename] = $r) | to_entries[] |
+    select(.value.direction == "out") |
+    [.value.body, .value.status, (.value.provider_id // "-"),
+     (.value.error.code // "-"), .key] | @tsv' "$ib"/msg/*/* >"$tmp/stored"
 
 jq -r .body "$tmp/in" | awk -F '\t' -v created="$tmp/created" \
     -v stored="$tmp/stored" -v report="$tmp/report" '

@@ -178,6 +178,55 @@ recover(void)
 	return n;
 }
 
+/* Queue an outbound message with client key, as sms-send does; its id. */
+static char *
+queue(struct inbox *ib, const char *to, const char *key, const char *body)
+{
+	json_t *m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type",
+	    "message", "thread", to, "direction", "out", "from",
+	    "+15550001111", "to", to, "body", body, "status", "queued", "key",
+	    key);
+	struct inbox_delivery d;
+	struct errbuf e;
+	char *id = NULL;
+
+	if (inbox_deliver(ib, m, 0, NULL, &d, &e) < 0)
+		printf("# queue %s: %s\n", key, e.msg);
+	else if (!d.duplicate)
+		id = strdup(record_str(d.message, "id"));
+	if (id)
+		inbox_delivery_free(&d);
+	json_decref(m);
+	return id;
+}
+
+/* The names in ibdir/outbox/, sorted, joined by spaces. */
+static char *
+outbox(void)
+{
+	char path[256], *out;
+	struct dirent **v;
+	int n, i;
+	size_t len = 1;
+
+	snprintf(path, sizeof path, "%s/outbox", ibdir);
+	if ((n = scandir(path, &v, NULL, alphasort)) < 0)
+		return strdup("(none)");
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]->d_name) + 1;
+	out = calloc(1, len);
+	for (i = 0; i < n; i++) {
+		if (v[i]->d_name[0] != '.') {
+			if (*out)
+				strcat(out, " ");
+			strcat(out, v[i]->d_name);
+		}
+		free(v[i]);
+	}
+	free(v);
+	return out;
+}
+
 /* Files in ibdir/journal/, and how many bytes they hold. */
 static int
 journal_files(off_t *bytes)
@@ -353,6 +402,68 @@ main(void)
 	    json_object_get(now, "conv"), "+15550000001"), "messages")), 3,
 	    "the conversation counts the next one, once");
 	json_decref(now);
+
+	/*
+	 * Messages to send, journaled as sms-send does: P queued and taken
+	 * by the provider (still pending), F refused by it (settled).
+	 */
+	sh("rm -rf %s && cp -a %s/snap %s", ibdir, base, ibdir);
+	inbox_open(&ib, ibdir, 0, &e);
+	ok(inbox_journal_start(&ib, &e) == 0, "a sender's journal");
+	char *p = queue(&ib, "+15550000005", "kP", "your order shipped");
+	char *f = queue(&ib, "+15550000005", "kF", "and another");
+	json_t *err = json_pack("{s:s,s:i}", "code", "invalid_recipient",
+	    "provider_code", 21211), *got = NULL;
+	ok(p && f && inbox_sent(&ib, "+15550000005", p, "twilio", "SMp1",
+	    "queued", NULL, NULL, &e) == 0 && inbox_sent(&ib,
+	    "+15550000005", f, NULL, NULL, "failed", err, NULL, &e) == 0,
+	    "two messages queued, one taken, one refused");
+	json_decref(err);
+	char *ob = outbox(), want_ob[256];
+	snprintf(want_ob, sizeof want_ob, "%s", p ? p : "?");
+	is_str(ob, want_ob, "only the pending one is in outbox/");
+	free(ob);
+	sh("rm -rf %s/jcopy && mkdir %s/jcopy && cp %s/journal/* %s/jcopy/",
+	    base, base, ibdir, base);
+	json_decref(final);
+	final = state();
+	inbox_close(&ib);
+
+	/* The program killed: its files all there, its journal left. */
+	sh("cp %s/jcopy/* %s/journal/", base, ibdir);
+	is_int(recover(), 2, "replay of a sender's journal: two records");
+	ok(json_equal(final, (now = state())), "a killed sender: nothing "
+	    "changes, the answers stay");
+	json_decref(now);
+	ob = outbox();
+	is_str(ob, want_ob, "the settled one is not put back in outbox/");
+	free(ob);
+
+	/* A power cut: everything since the snapshot lost. */
+	sh("rm -rf %s && cp -a %s/snap %s && cp %s/jcopy/* %s/journal/",
+	    ibdir, base, ibdir, base, ibdir);
+	is_int(recover(), 2, "a power cut: two records replayed");
+	now = state();
+	snprintf(want_ob, sizeof want_ob, "%s %s", p && f && strcmp(p, f) <
+	    0 ? p : f, p && f && strcmp(p, f) < 0 ? f : p);
+	ob = outbox();
+	is_str(ob, want_ob, "both back in outbox/, queued, for --reconcile");
+	free(ob);
+	ok(json_object_get(json_object_get(now, "ids"), "key-kP") &&
+	    json_object_get(json_object_get(now, "ids"), "key-kF"),
+	    "their client keys are back: a resumed run sends neither again");
+	char path[512];
+	snprintf(path, sizeof path, "%s/msg/+15550000005/%s", ibdir, p);
+	got = read_json(path);
+	is_str(record_str(got, "status"), "queued", "a message whose answer "
+	    "was lost is queued");
+	json_decref(got);
+	is_int(json_integer_value(json_object_get(json_object_get(
+	    json_object_get(now, "conv"), "+15550000005"), "messages")), 2,
+	    "and its conversation counts both");
+	json_decref(now);
+	free(p);
+	free(f);
 
 	/* A live writer's journal is not replayed under its feet. */
 	inbox_open(&other, ibdir, 0, &e);
