@@ -1,14 +1,14 @@
 /*
  * inbox.c: the flat-file inbox (layout and ordering rules in inbox.h).
  *
- * Every write is write-to-tmp, fsync, then linkat(2) (a new name, which
- * fails rather than clobbers) or renameat(2) (a replacement, only for the
- * mutable conv/ and message files, and only under the thread's lock),
- * then an fsync of the directory that got the name. Readers never look in
- * tmp/, so they see whole files or nothing. The exception: a change to a
- * conversation or a message is one line appended to conv/THREAD or
- * msg/THREAD/ID (under the thread's lock), and readers take the file's
- * last whole line (log_put()).
+ * Every write is write-to-tmp, fsync, then renameat2(2) with
+ * RENAME_NOREPLACE (a new name, which fails rather than clobbers) or
+ * renameat(2) (a replacement: status/ files, and log files compacted,
+ * under the lock that guards them), then an fsync of the directory that
+ * got the name. Readers never look in tmp/, so they see whole files or
+ * nothing. The exception: a change to a conversation or a message is one
+ * line appended to conv/THREAD or msg/THREAD/ID (under the thread's
+ * lock), and readers take the file's last whole line (log_append()).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -338,23 +338,28 @@ stage_drop(struct inbox *ib, struct staged *st)
 }
 
 /*
- * Name a synced staged file dir/name: link (a new name; fails with EEXIST
- * rather than clobber) or rename (replace). The caller fsyncs dir.
+ * Name a synced staged file dir/name: a new name (fails with EEXIST
+ * rather than clobber: rename(2) with RENAME_NOREPLACE, or link(2) where
+ * the file system has no such rename) or a replacement (rename). The
+ * caller fsyncs dir.
  */
 static int
 place(struct inbox *ib, struct staged *st, const char *dir,
     const char *name, int replace, struct errbuf *e)
 {
 	char dst[PATH_MAX];
-	int rc, saved;
+	int rc, saved, moved = 1;
 
 	snprintf(dst, sizeof dst, "%s/%s", dir, name);
-	if (replace)
+	if (replace) {
 		rc = renameat(ib->fd, st->tmp, ib->fd, dst);
-	else
+	} else if ((rc = renameat2(ib->fd, st->tmp, ib->fd, dst,
+	    RENAME_NOREPLACE)) < 0 && (errno == EINVAL || errno == ENOSYS)) {
 		rc = linkat(ib->fd, st->tmp, ib->fd, dst, 0);
+		moved = 0;
+	}
 	saved = errno;
-	if (rc == 0 && replace)
+	if (rc == 0 && moved)
 		st->tmp[0] = '\0';
 	stage_drop(ib, st);
 	if (rc < 0) {
@@ -814,11 +819,11 @@ is_resolved(const json_t *conv)
 #define LOG_COMPACT 4096
 
 /*
- * Cut an append that a crash left short (bytes after the last newline)
- * off the log file open on fd, size bytes long.
+ * Where the last whole line of the log file open on fd (size bytes)
+ * ends: bytes after it are an append a crash left short.
  */
 static int
-cut_torn_tail(int fd, off_t size)
+tail_good(int fd, off_t size, off_t *good)
 {
 	char buf[4096];
 	off_t at = size;
@@ -831,12 +836,13 @@ cut_torn_tail(int fd, off_t size)
 		if ((n = pread(fd, buf, want, at - (off_t)want)) <= 0)
 			return -1;
 		if ((nl = memrchr(buf, '\n', (size_t)n))) {
-			at = at - (off_t)want + (nl - buf) + 1;
-			return at == size ? 0 : ftruncate(fd, at);
+			*good = at - (off_t)want + (nl - buf) + 1;
+			return 0;
 		}
 		at -= (off_t)want;
 	}
-	return ftruncate(fd, 0);
+	*good = 0;
+	return 0;
 }
 
 /*
@@ -858,45 +864,89 @@ young(int fd)
 }
 
 /*
- * Make rec the record of the log file dir/name, conv/THREAD or
- * msg/THREAD/ID (the caller holds the thread's lock): appended as the
- * file's last line and fdatasync'd, or, for a new file or past
- * LOG_COMPACT, written whole in tmp/ and renamed over it.
+ * A log file a writer holds open, under its thread's lock, from reading
+ * its record to appending the next: one open for both.
+ */
+struct logf {
+	int fd;			/* open for appending; -1: no file yet */
+	off_t size;		/* its size */
+	off_t good;		/* where its last whole line ends */
+};
+
+/*
+ * Read the record of the log file rel and keep it open in lf. NULL with
+ * errno ENOENT if there is none (lf->fd is -1); a file without a good
+ * last line is quarantined (errno EBADMSG; lf->fd is -1: it is rebuilt).
+ */
+static json_t *
+log_read(struct inbox *ib, const char *rel, struct logf *lf,
+    struct errbuf *e)
+{
+	char stack[8192];
+	struct rbuf b = { stack, 0, sizeof stack, NULL };
+	struct stat st;
+	struct errbuf pe;
+	const char *lp;
+	size_t ll;
+	json_t *j = NULL;
+	int saved;
+
+	if ((lf->fd = openat(ib->fd, rel, O_RDWR | O_APPEND | O_CLOEXEC)) < 0 ||
+	    fstat(lf->fd, &st) < 0 || rbuf_read(&b, lf->fd) < 0) {
+		saved = errno;
+		if (lf->fd >= 0)
+			close(lf->fd);
+		lf->fd = -1;
+		free(b.heap);
+		errno = saved;
+		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+		return NULL;
+	}
+	lf->size = (off_t)b.len;
+	if (last_line(b.p, b.len, &lp, &ll, &pe) && (j = record_parse(lp,
+	    ll, &pe)))
+		lf->good = (off_t)(lp + ll + 1 - b.p);
+	free(b.heap);
+	if (!j) {
+		close(lf->fd);
+		lf->fd = -1;
+		quarantine(ib, rel, pe.msg, &st);
+		errno = EBADMSG;
+		errf(e, "%s/%s: %s", ib->dir, rel, pe.msg);
+	}
+	return j;
+}
+
+/*
+ * Make rec the record of the log file dir/name, open in lf (or not there:
+ * lf->fd -1): appended as the file's last line, after cutting off a torn
+ * tail, and fdatasync'd; or, for a new file or past LOG_COMPACT, written
+ * whole in tmp/ and renamed over it. Closes lf->fd.
  */
 static int
-log_put(struct inbox *ib, const char *dir, const char *name,
-    const json_t *rec, struct errbuf *e)
+log_append(struct inbox *ib, const char *dir, const char *name,
+    struct logf *lf, const json_t *rec, struct errbuf *e)
 {
-	char rel[PATH_MAX], *s;
+	char *s = json_dumps(rec, JSON_COMPACT);
 	size_t len, off = 0;
-	struct stat st;
 	ssize_t n;
-	int fd, saved;
+	int fd = lf->fd, saved;
 
-	snprintf(rel, sizeof rel, "%s/%s", dir, name);
-	fd = openat(ib->fd, rel, O_RDWR | O_APPEND | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT)
-		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
-	if (fd >= 0 && fstat(fd, &st) < 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
-	}
-	if (!(s = json_dumps(rec, JSON_COMPACT))) {
+	lf->fd = -1;
+	if (!s) {
 		if (fd >= 0)
 			close(fd);
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	}
 	len = strlen(s);
-	if (fd < 0 || st.st_size + (off_t)len + 1 > LOG_COMPACT) {
+	if (fd < 0 || lf->good + (off_t)len + 1 > LOG_COMPACT) {
 		if (fd >= 0)
 			close(fd);
 		free(s);
 		return put_record(ib, dir, name, rec, 1, e);
 	}
 	s[len++] = '\n';	/* in place of the NUL: written by length */
-	if (cut_torn_tail(fd, st.st_size) < 0)
+	if (lf->good < lf->size && ftruncate(fd, lf->good) < 0)
 		goto fail;
 	while (off < len) {
 		if ((n = write(fd, s + off, len - off)) < 0) {
@@ -911,7 +961,8 @@ log_put(struct inbox *ib, const char *dir, const char *name,
 		goto fail;
 	free(s);
 	if (close(fd) < 0)
-		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+		return errf(e, "%s/%s/%s: %s", ib->dir, dir, name,
+		    strerror(errno));
 	return 0;
 fail:
 	saved = errno;
@@ -920,46 +971,79 @@ fail:
 	 * failed must not stay the record (readers may have seen it
 	 * meanwhile, as they may a change that a lock holder then undoes).
 	 */
-	if (off > 0 && fstat(fd, &st) == 0) {
-		off_t keep = st.st_size - (off_t)off;
-
-		if (ftruncate(fd, keep < 0 ? 0 : keep) < 0)
-			cut_torn_tail(fd, st.st_size);
-	}
+	if (ftruncate(fd, lf->good) < 0 && ib->report)
+		ib->report(ib->report_arg, "a log line whose write failed "
+		    "could not be taken back");
 	free(s);
 	close(fd);
 	errno = saved;
-	return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	return errf(e, "%s/%s/%s: %s", ib->dir, dir, name, strerror(errno));
 }
 
-/* Write conv for thread durably, keeping work/ in step. */
+/* log_append() to dir/name, not read before. */
+static int
+log_put(struct inbox *ib, const char *dir, const char *name,
+    const json_t *rec, struct errbuf *e)
+{
+	char rel[PATH_MAX];
+	struct logf lf = { -1, 0, 0 };
+	struct stat st;
+	int saved;
+
+	snprintf(rel, sizeof rel, "%s/%s", dir, name);
+	lf.fd = openat(ib->fd, rel, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (lf.fd < 0 && errno != ENOENT)
+		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	if (lf.fd >= 0 && (fstat(lf.fd, &st) < 0 || tail_good(lf.fd,
+	    st.st_size, &lf.good) < 0)) {
+		saved = errno;
+		close(lf.fd);
+		errno = saved;
+		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	}
+	if (lf.fd >= 0)
+		lf.size = st.st_size;
+	return log_append(ib, dir, name, &lf, rec, e);
+}
+
+/*
+ * Write conv for thread durably, keeping work/ in step; lf, if not NULL,
+ * is the file as load_conversation() left it open.
+ */
 static int
 write_conversation(struct inbox *ib, const char *thread, json_t *conv,
-    struct errbuf *e)
+    struct logf *lf, struct errbuf *e)
 {
 	int created;
 
 	if (!is_resolved(conv)) {
-		if (work_join(ib, thread, &created, e) < 0)
+		if (work_join(ib, thread, &created, e) < 0 || (created &&
+		    sync_dir(ib, "work", e) < 0)) {
+			if (lf && lf->fd >= 0)
+				close(lf->fd);
 			return -1;
-		if (created && sync_dir(ib, "work", e) < 0)
-			return -1;
+		}
 	}
-	if (log_put(ib, "conv", thread, conv, e) < 0)
+	if ((lf ? log_append(ib, "conv", thread, lf, conv, e) :
+	    log_put(ib, "conv", thread, conv, e)) < 0)
 		return -1;
 	return is_resolved(conv) ? work_leave(ib, thread, e) : 0;
 }
 
-/* The conversation of thread, or a new one; NULL only on a real error. */
+/*
+ * The conversation of thread, or a new one; NULL only on a real error.
+ * Its file stays open in lf (fd -1 if there is none) for the change:
+ * the caller appends with log_append() or closes lf->fd.
+ */
 static json_t *
 load_conversation(struct inbox *ib, const char *thread, const char *at,
-    struct errbuf *e)
+    struct logf *lf, struct errbuf *e)
 {
 	char rel[64];
 	json_t *c;
 
 	snprintf(rel, sizeof rel, "conv/%s", thread);
-	if ((c = get_record(ib, rel, e)) || (errno != ENOENT &&
+	if ((c = log_read(ib, rel, lf, e)) || (errno != ENOENT &&
 	    errno != EBADMSG))
 		return c;
 	/* A quarantined record is rebuilt from here on; the thread stays. */
@@ -1249,11 +1333,11 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	char key[NAME_MAX_LEN], ckey[NAME_MAX_LEN], rel[PATH_MAX];
 	char name[NAME_MAX_LEN], at[WHEN_BUFSZ], t[32], n[NAME_MAX_LEN];
 	struct staged sm = { .fd = -1 };
+	struct logf clf = { -1, 0, 0 };
 	json_t *conv = NULL, *before = NULL, *park;
 	int lk, rc = -1, joined = 0, linked = 0, placed = 0, had_conv = 0;
 	int slot = -1;
 	struct errbuf pe;
-	struct stat st;
 
 	memset(d, 0, sizeof *d);
 	if (!valid_number(thread))
@@ -1323,13 +1407,11 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if (keyword && record_consent(ib, msg, keyword, keyword_text, e) < 0)
 		goto out;
 	d->consent = keyword;
-	if (outbound_pending(msg) || client) {
-		/* For taking it back (below): was there a conversation? */
-		snprintf(rel, sizeof rel, "conv/%s", thread);
-		had_conv = fstatat(ib->fd, rel, &st, 0) == 0;
-	}
-	if (!(conv = load_conversation(ib, thread, record_str(msg, "at"), e)))
+	if (!(conv = load_conversation(ib, thread, record_str(msg, "at"),
+	    &clf, e)))
 		goto out;
+	/* For taking it back (below): was there a conversation? */
+	had_conv = clf.fd >= 0;
 	if (outbound_pending(msg) || client) {
 		if (!(before = json_deep_copy(conv))) {
 			errno = ENOMEM;
@@ -1383,7 +1465,8 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if (place(ib, &sm, rel, name, 0, e) < 0)
 		goto out;
 	placed = 1;
-	if (sync_dir(ib, rel, e) < 0 || log_put(ib, "conv", thread, conv, e) < 0)
+	if (sync_dir(ib, rel, e) < 0 || log_append(ib, "conv", thread, &clf,
+	    conv, e) < 0)
 		goto out;
 	placed = 2;
 	if (is_resolved(conv) && work_leave(ib, thread, e) < 0)
@@ -1449,6 +1532,8 @@ out:
 		}
 	}
 	stage_drop(ib, &sm);
+	if (clf.fd >= 0)
+		close(clf.fd);
 	json_decref(before);
 	json_decref(conv);
 	unlock(lk);
@@ -1464,6 +1549,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
     json_t *error, json_t **out, struct errbuf *e)
 {
 	char rel[PATH_MAX], key[NAME_MAX_LEN], to[PATH_MAX], at[WHEN_BUFSZ];
+	struct logf lf;
 	json_t *msg = NULL;
 	const char *old;
 	int lk, rc = -1;
@@ -1473,10 +1559,12 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	if (!valid_number(thread) || !id || !*id || strchr(id, '/') ||
 	    *id == '.')
 		return errno = EINVAL, errf(e, "no such message");
+	if (provider && pid && id_key(provider, pid, key) < 0)
+		return errno = EINVAL, errf(e, "provider id too long");
 	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, id);
-	if (!(msg = get_record(ib, rel, e)))
+	if (!(msg = log_read(ib, rel, &lf, e)))
 		goto out;
 	now_string(at);
 	if (provider)
@@ -1495,10 +1583,6 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	set_str(msg, "status_at", at);
 	if (error)
 		json_object_set(msg, "error", error);
-	if (provider && pid && id_key(provider, pid, key) < 0) {
-		errf(e, "provider id too long");
-		goto out;
-	}
 	/*
 	 * With a journal, a message still pending is appended without a
 	 * sync: a crash that loses the line leaves it queued, in outbox/,
@@ -1507,7 +1591,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	 */
 	deferring = ib->journal && outbound_pending(msg);
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	rc = log_put(ib, rel, id, msg, e);
+	rc = log_append(ib, rel, id, &lf, msg, e);
 	deferring = 0;
 	if (rc < 0)
 		goto out;
@@ -1740,6 +1824,7 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
     void *arg, json_t **after, struct errbuf *e)
 {
 	char at[WHEN_BUFSZ];
+	struct logf lf;
 	json_t *conv;
 	int lk, rc;
 
@@ -1751,13 +1836,15 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 	now_string(at);
 	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
-	if (!(conv = load_conversation(ib, thread, at, e))) {
+	if (!(conv = load_conversation(ib, thread, at, &lf, e))) {
 		unlock(lk);
 		return -1;
 	}
 	rc = fn(conv, arg, e);
-	if (rc == 0 && write_conversation(ib, thread, conv, e) < 0)
+	if (rc == 0 && write_conversation(ib, thread, conv, &lf, e) < 0)
 		rc = -1;
+	else if (rc != 0 && lf.fd >= 0)
+		close(lf.fd);
 	if (rc >= 0 && after)
 		*after = json_incref(conv);
 	json_decref(conv);
@@ -2235,11 +2322,11 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	have = NULL;
 	snprintf(rel, sizeof rel, "conv/%s", thread);
 	if (!(have = get_record(ib, rel, NULL))) {
-		if (write_conversation(ib, thread, image, e) < 0)
+		if (write_conversation(ib, thread, image, NULL, e) < 0)
 			goto out;
 	} else if (messages_of(have) < messages_of(image)) {
 		apply_message(have, msg);
-		if (write_conversation(ib, thread, have, e) < 0)
+		if (write_conversation(ib, thread, have, NULL, e) < 0)
 			goto out;
 	} else if (!is_resolved(have) && (work_join(ib, thread, &created,
 	    e) < 0 || (created && sync_dir(ib, "work", e) < 0))) {

@@ -4,7 +4,8 @@
  * Layout under the inbox directory (all directories 0700, files 0600):
  *
  *   tmp/                 every file is written here first, fsynced, then
- *                        linked (never renamed over) into place
+ *                        renamed into place (RENAME_NOREPLACE for a new
+ *                        name)
  *   msg/THREAD/NAME      one message per file; THREAD is the customer's
  *                        E.164 number, NAME is unique and sorts by
  *                        delivery time, so a thread reads in O(thread);

@@ -7,13 +7,13 @@
  * pwrite(2) to a regular file, close(2) of one written to (a close that
  * fails still releases the descriptor, as Linux's does), fsync(2),
  * fdatasync(2), open(2) and openat(2) with O_CREAT, mkdir(2), mkdirat(2),
- * link(2), linkat(2), symlinkat(2), rename(2) and renameat(2). The call
- * numbered SMSDESK_FAULT_AT (from 1) fails with SMSDESK_FAULT_ERRNO
- * (ENOSPC, EIO or EDQUOT; ENOSPC by default), and so does every later one if
- * SMSDESK_FAULT_MODE is "always" (a disk that stays full) rather than
- * "once". At exit the number of calls counted is written to the file
- * SMSDESK_FAULT_LOG, if set, so that a driver knows when its fault point
- * has gone past the last call.
+ * link(2), linkat(2), symlinkat(2), rename(2), renameat(2) and
+ * renameat2(2). The call numbered SMSDESK_FAULT_AT (from 1) fails with
+ * SMSDESK_FAULT_ERRNO (ENOSPC, EIO or EDQUOT; ENOSPC by default), and so
+ * does every later one if SMSDESK_FAULT_MODE is "always" (a disk that
+ * stays full) rather than "once". At exit the number of calls counted is
+ * written to the file SMSDESK_FAULT_LOG, if set, so that a driver knows
+ * when its fault point has gone past the last call.
  *
  * Built without sanitizers, as a shared object: see the Makefile.
  */
@@ -218,4 +218,11 @@ int
 renameat(int fd1, const char *from, int fd2, const char *to)
 {
 	return fails() ? -1 : REAL(renameat)(fd1, from, fd2, to);
+}
+
+int
+renameat2(int fd1, const char *from, int fd2, const char *to,
+    unsigned flags)
+{
+	return fails() ? -1 : REAL(renameat2)(fd1, from, fd2, to, flags);
 }
