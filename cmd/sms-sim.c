@@ -568,15 +568,32 @@ job_before(const struct job *a, const struct job *b)
 	return a->seq < b->seq;
 }
 
-/* Run step for m in ms milliseconds. Returns 0, or -1 on ENOMEM. */
+/*
+ * Steps fall due on ticks of this many milliseconds, so that the steps of
+ * messages created close together run on one wakeup, not one each.
+ */
+#define TICK_MS 5
+
+/*
+ * Run step for m in ms milliseconds (up to TICK_MS more). Returns 0, or
+ * -1 on ENOMEM.
+ */
 static int
 schedule(struct sim *s, struct msg *m, enum step step, unsigned ms)
 {
 	struct job j = { .m = m, .step = step };
+	const long tick = TICK_MS * 1000000L;
 	size_t i;
 
 	clock_gettime(CLOCK_MONOTONIC, &j.due);
 	add_ms(&j.due, ms);
+	if (j.due.tv_nsec % tick) {
+		j.due.tv_nsec += tick - j.due.tv_nsec % tick;
+		if (j.due.tv_nsec >= 1000000000L) {
+			j.due.tv_sec++;
+			j.due.tv_nsec -= 1000000000L;
+		}
+	}
 	pthread_mutex_lock(&s->jlock);
 	if (s->njobs == s->jcap) {
 		size_t cap = s->jcap ? s->jcap * 2 : 256;
