@@ -265,21 +265,48 @@ struct staged {
 	int fd;
 };
 
-/* Write rec (a line of JSON) into a new file in tmp/; fd stays open. */
-static int
-stage(struct inbox *ib, const json_t *rec, struct staged *st,
-    struct errbuf *e)
+/*
+ * rec as one line of JSON, its newline included (*len bytes, then a NUL):
+ * text, if not NULL, is rec already written out. NULL on ENOMEM.
+ */
+static char *
+line_of(const json_t *rec, const char *text, size_t *len)
 {
-	char *s = json_dumps(rec, JSON_COMPACT);
+	char *s, *grown;
+
+	if (text) {
+		*len = strlen(text);
+		if ((s = malloc(*len + 2)))
+			memcpy(s, text, *len);
+	} else if ((s = json_dumps(rec, JSON_COMPACT))) {
+		*len = strlen(s);
+		if (!(grown = realloc(s, *len + 2)))
+			free(s);
+		s = grown;
+	}
+	if (!s)
+		return NULL;
+	s[(*len)++] = '\n';
+	s[*len] = '\0';
+	return s;
+}
+
+/*
+ * Write rec (a line of JSON; text, if not NULL, is it written out) into a
+ * new file in tmp/; fd stays open.
+ */
+static int
+stage(struct inbox *ib, const json_t *rec, const char *text,
+    struct staged *st, struct errbuf *e)
+{
 	size_t len, off = 0;
+	char *s = line_of(rec, text, &len);
 	ssize_t n;
 	int saved;
 
 	st->fd = -1;
 	if (!s)
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
-	len = strlen(s);
-	s[len++] = '\n';	/* in place of the NUL: written by length */
 	strcpy(st->tmp, "tmp/");
 	unique_name(ib, st->tmp + 4);
 	st->fd = openat(ib->fd, st->tmp, O_WRONLY | O_CREAT | O_EXCL |
@@ -376,7 +403,7 @@ put_record(struct inbox *ib, const char *dir, const char *name,
 {
 	struct staged st;
 
-	if (stage(ib, rec, &st, e) < 0)
+	if (stage(ib, rec, NULL, &st, e) < 0)
 		return -1;
 	if (stage_sync(ib, &st, e) < 0) {
 		stage_drop(ib, &st);
@@ -925,10 +952,10 @@ log_read(struct inbox *ib, const char *rel, struct logf *lf,
  */
 static int
 log_append(struct inbox *ib, const char *dir, const char *name,
-    struct logf *lf, const json_t *rec, struct errbuf *e)
+    struct logf *lf, const json_t *rec, const char *text, struct errbuf *e)
 {
-	char *s = json_dumps(rec, JSON_COMPACT);
 	size_t len, off = 0;
+	char *s = line_of(rec, text, &len);
 	ssize_t n;
 	int fd = lf->fd, saved;
 
@@ -938,14 +965,12 @@ log_append(struct inbox *ib, const char *dir, const char *name,
 			close(fd);
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	}
-	len = strlen(s);
-	if (fd < 0 || lf->good + (off_t)len + 1 > LOG_COMPACT) {
+	if (fd < 0 || lf->good + (off_t)len > LOG_COMPACT) {
 		if (fd >= 0)
 			close(fd);
 		free(s);
 		return put_record(ib, dir, name, rec, 1, e);
 	}
-	s[len++] = '\n';	/* in place of the NUL: written by length */
 	if (lf->good < lf->size && ftruncate(fd, lf->good) < 0)
 		goto fail;
 	while (off < len) {
@@ -1003,7 +1028,7 @@ log_put(struct inbox *ib, const char *dir, const char *name,
 	}
 	if (lf.fd >= 0)
 		lf.size = st.st_size;
-	return log_append(ib, dir, name, &lf, rec, e);
+	return log_append(ib, dir, name, &lf, rec, NULL, e);
 }
 
 /*
@@ -1024,7 +1049,7 @@ write_conversation(struct inbox *ib, const char *thread, json_t *conv,
 			return -1;
 		}
 	}
-	if ((lf ? log_append(ib, "conv", thread, lf, conv, e) :
+	if ((lf ? log_append(ib, "conv", thread, lf, conv, NULL, e) :
 	    log_put(ib, "conv", thread, conv, e)) < 0)
 		return -1;
 	return is_resolved(conv) ? work_leave(ib, thread, e) : 0;
@@ -1250,8 +1275,10 @@ link_entry(struct inbox *ib, const char *dir, const char *name,
 /*
  * Apply a delivery report parked under key to msg (stored as
  * msg/THREAD/NAME; the caller holds the thread's lock and has just made
- * the ledger entry), and drop the park. Under the key's lock, so that a
- * report parked meanwhile is never stranded (see inbox_status()).
+ * the ledger entry), and drop the park, under the key's lock. Most
+ * messages have none, and that is known without the lock: a report
+ * parked after this looks finds the entry when it looks again (see
+ * inbox_status()), so it is never stranded.
  */
 static int
 apply_parked(struct inbox *ib, const char *key, const char *thread,
@@ -1261,9 +1288,11 @@ apply_parked(struct inbox *ib, const char *key, const char *thread,
 	json_t *park;
 	int lk, rc = 0;
 
+	snprintf(rel, sizeof rel, "status/%s", key);
+	if (faccessat(ib->fd, rel, F_OK, 0) < 0 && errno == ENOENT)
+		return 0;
 	if ((lk = lock_thread(ib, key, e)) < 0)
 		return -1;
-	snprintf(rel, sizeof rel, "status/%s", key);
 	if ((park = get_record(ib, rel, NULL))) {
 		if (advance(msg, record_str(park, "status"),
 		    record_str(park, "error_code"), record_str(park, "at"))) {
@@ -1285,20 +1314,32 @@ apply_parked(struct inbox *ib, const char *key, const char *thread,
  */
 #define JOURNAL_MAX (4 << 20)
 
-/* Append {message, conversation after it} to the journal, durably. */
+/*
+ * Append {message, conversation after it} to the journal, durably: mtext
+ * and ctext are the two records written out.
+ */
 static int
-journal_record(struct inbox *ib, const json_t *msg, const json_t *conv,
+journal_record(struct inbox *ib, const char *mtext, const char *ctext,
     int *slot, struct errbuf *e)
 {
-	json_t *j = json_pack("{s:s,s:O,s:O}", "type", "journal", "message",
-	    msg, "conversation", conv);
-	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	static const char head[] = "{\"type\":\"journal\",\"message\":";
+	static const char mid[] = ",\"conversation\":";
+	size_t m = strlen(mtext), c = strlen(ctext), at = 0;
+	char *s = malloc(sizeof head + m + sizeof mid + c + 1);
 	int rc;
 
-	json_decref(j);
 	if (!s)
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
-	rc = journal_append(ib->journal, s, strlen(s), slot, e);
+	memcpy(s, head, sizeof head - 1);
+	at += sizeof head - 1;
+	memcpy(s + at, mtext, m);
+	at += m;
+	memcpy(s + at, mid, sizeof mid - 1);
+	at += sizeof mid - 1;
+	memcpy(s + at, ctext, c);
+	at += c;
+	s[at++] = '}';
+	rc = journal_append(ib->journal, s, at, slot, e);
 	free(s);
 	if (rc < 0)
 		*slot = -1;
@@ -1334,6 +1375,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	char name[NAME_MAX_LEN], at[WHEN_BUFSZ], t[32], n[NAME_MAX_LEN];
 	struct staged sm = { .fd = -1 };
 	struct logf clf = { -1, 0, 0 };
+	char *mtext = NULL, *ctext = NULL;
 	json_t *conv = NULL, *before = NULL, *park;
 	int lk, rc = -1, joined = 0, linked = 0, placed = 0, had_conv = 0;
 	int slot = -1;
@@ -1420,6 +1462,13 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		}
 	}
 	apply_message(conv, msg);
+	/* Written out once, for the journal and the files. */
+	if (!(mtext = json_dumps(msg, JSON_COMPACT)) ||
+	    !(ctext = json_dumps(conv, JSON_COMPACT))) {
+		errno = ENOMEM;
+		errf(e, "%s", strerror(ENOMEM));
+		goto out;
+	}
 	if (ib->journal) {
 		/*
 		 * The record makes the delivery durable; the files below are
@@ -1427,7 +1476,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		 * A replay makes a message to send's outbox/ entry and client
 		 * key again, so they need not precede it on disk either.
 		 */
-		if (journal_record(ib, msg, conv, &slot, e) < 0) {
+		if (journal_record(ib, mtext, ctext, &slot, e) < 0) {
 			/* Failed, the line may be on disk all the same. */
 			journal_cancel(ib, name);
 			goto out;
@@ -1456,7 +1505,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	}
 
 	/* The message, synced and named; then the conversation. */
-	if (stage(ib, msg, &sm, e) < 0 || stage_sync(ib, &sm, e) < 0)
+	if (stage(ib, msg, mtext, &sm, e) < 0 || stage_sync(ib, &sm, e) < 0)
 		goto out;
 	if (!is_resolved(conv) && (work_join(ib, thread, &joined, e) < 0 ||
 	    (joined && sync_dir(ib, "work", e) < 0)))
@@ -1466,7 +1515,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		goto out;
 	placed = 1;
 	if (sync_dir(ib, rel, e) < 0 || log_append(ib, "conv", thread, &clf,
-	    conv, e) < 0)
+	    conv, ctext, e) < 0)
 		goto out;
 	placed = 2;
 	if (is_resolved(conv) && work_leave(ib, thread, e) < 0)
@@ -1534,6 +1583,8 @@ out:
 	stage_drop(ib, &sm);
 	if (clf.fd >= 0)
 		close(clf.fd);
+	free(mtext);
+	free(ctext);
 	json_decref(before);
 	json_decref(conv);
 	unlock(lk);
@@ -1591,7 +1642,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	 */
 	deferring = ib->journal && outbound_pending(msg);
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	rc = log_append(ib, rel, id, &lf, msg, e);
+	rc = log_append(ib, rel, id, &lf, msg, NULL, e);
 	deferring = 0;
 	if (rc < 0)
 		goto out;
@@ -1636,7 +1687,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	char key[NAME_MAX_LEN], rel[PATH_MAX], at[WHEN_BUFSZ];
 	char thread[32], name[NAME_MAX_LEN];
 	json_t *msg = NULL, *park;
-	int lk, rc;
+	int lk, rc, unpark = 0;
 
 	if (out)
 		*out = NULL;
@@ -1647,9 +1698,11 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		return errf(e, "provider id too long");
 	/*
 	 * Not known yet (the sender has not recorded the id): park the
-	 * report, keeping the most advanced one, under the key's lock, which
-	 * apply_parked() takes after making the ledger entry: either it
-	 * sees this report, or this sees its entry.
+	 * report, keeping the most advanced one, under the key's lock, then
+	 * look for the entry again. The sender makes the entry, then looks
+	 * for a park (apply_parked()): either it sees this report, or this
+	 * sees its entry and applies the report itself (both may; a report
+	 * applied twice changes nothing the second time).
 	 */
 	if ((lk = lock_thread(ib, key, e)) < 0)
 		return -1;
@@ -1674,8 +1727,12 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 				rc = -1;
 		}
 		json_decref(park);
-		unlock(lk);
-		return rc;
+		if (rc < 0 || ledger_find(ib, key, thread, name) < 0) {
+			unlock(lk);
+			return rc;
+		}
+		/* The entry came meanwhile: applied below, then unparked. */
+		unpark = 1;
 	}
 	unlock(lk);
 	if ((lk = lock_thread(ib, thread, e)) < 0)
@@ -1702,6 +1759,10 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 out:
 	json_decref(msg);
 	unlock(lk);
+	if (rc >= 0 && unpark) {
+		snprintf(rel, sizeof rel, "status/%s", key);
+		unlinkat(ib->fd, rel, 0);
+	}
 	return rc;
 }
 
