@@ -77,6 +77,14 @@ inbox_path(const char *dir)
 }
 
 /* fsync a directory by its path relative to the inbox. */
+static int young(int);
+
+/*
+ * fsync a directory by its path relative to the inbox. A thread's
+ * directory in msg/ made in the last minute may have its name from a
+ * journaled delivery whose checkpoint has not come yet: its name is
+ * synced too, lest a crash take it with what was just made durable in it.
+ */
 static int
 sync_dir(struct inbox *ib, const char *rel, struct errbuf *e)
 {
@@ -94,6 +102,10 @@ sync_dir(struct inbox *ib, const char *rel, struct errbuf *e)
 		errno = saved;
 		return errf(e, "%s/%s: fsync: %s", ib->dir, rel,
 		    strerror(errno));
+	}
+	if (strncmp(rel, "msg/", 4) == 0 && young(fd)) {
+		close(fd);
+		return sync_dir(ib, "msg", e);
 	}
 	close(fd);
 	return 0;
@@ -1430,12 +1442,18 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		goto out;
 	}
 	/*
-	 * Synced even when journaled: other writers (sms-send) trust a
-	 * thread directory they find, and only a new thread pays.
+	 * With a journal, a new thread's directory is synced at the
+	 * checkpoint, as the files are: a replay makes it again, and a
+	 * writer that syncs something into it while it is young syncs its
+	 * name (sync_dir()).
 	 */
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (make_dir(ib, rel, "msg", e) < 0)
+	deferring = ib->journal != NULL;
+	rc = make_dir(ib, rel, "msg", e);
+	deferring = 0;
+	if (rc < 0)
 		goto out;
+	rc = -1;
 	if (provider && pid) {
 		/* A report that came before the message: apply it now. */
 		snprintf(rel, sizeof rel, "status/%s", key);
