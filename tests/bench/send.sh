@@ -12,8 +12,10 @@
 #     of 127.0.0.1 (no faults, no --log, no webhook; no StatusCallback is
 #     asked for, so it posts nothing back):
 #       sms-send -d INBOX -j C, the inbox in the scratch directory (the
-#         disk: every message is written durably, fsync'd, as queued
-#         before its request and settled after it);
+#         disk: every message is durable as queued before its request,
+#         by a journal line whose fdatasync the messages queued at the
+#         same moment share; its files, and the answer that settles it,
+#         are synced by checkpoints, the last one before sms-send exits);
 #       the same with the inbox on tmpfs (/dev/shm), where fsync costs
 #         nothing: the difference is the disk's share of the time;
 #       peer-send.js: the twilio library, C create() promises in flight
@@ -484,9 +486,10 @@ if [ -z "${part##*a*}" ] && [ "$peer" = 1 ]; then
 		done
 	done
 	echo "(target: at least 3x the throughput at a tenth of the memory;" \
-	    "the library writes nothing, sms-send fsyncs every message"
-	echo " queued before its request and settled after it; on tmpfs the" \
-	    "fsyncs cost nothing)"
+	    "the library writes nothing; sms-send makes every message"
+	echo " durable as queued before its request (a journal line," \
+	    "fdatasync'd) and syncs its files before it exits; on tmpfs the" \
+	    "syncs cost nothing)"
 	echo
 fi
 if [ -n "${t_curl_1:-}" ]; then
