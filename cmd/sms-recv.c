@@ -602,8 +602,8 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	fprintf(stderr, "%s: listening on %s:%u for %s, public URL %s\n",
 	    diag_prog(), addr, port, r->pv->name, r->public_url);
 	/*
-	 * Wake every second to checkpoint the journal, and hourly to sweep
-	 * tmp/ of what crashes left behind.
+	 * Wake hourly to sweep tmp/ of what crashes left behind (the
+	 * journal checkpoints every second on its own thread).
 	 */
 	for (unsigned tick = 1;; tick++) {
 		struct timespec second = { 1, 0 };
@@ -614,8 +614,6 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 			break;
 		if (errno != EAGAIN)
 			continue;
-		if (inbox_checkpoint(&r->ib, &e) < 0)
-			diag_warn("%s", e.msg);
 		if (tick % 3600 == 0 &&
 		    inbox_sweep(&r->ib, INBOX_SWEEP_AGE, &swept, &e) < 0)
 			diag_warn("%s", e.msg);

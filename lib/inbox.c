@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -593,6 +594,12 @@ last_line(const char *p, size_t len, const char **lp, size_t *ll,
 {
 	const char *end = len ? memrchr(p, '\n', len) : NULL, *start;
 
+	if (len > FILE_MAX) {
+		/* Read cut short (rbuf_read()): the end is not the file's. */
+		snprintf(pe->msg, sizeof pe->msg, "larger than %d bytes",
+		    FILE_MAX);
+		return 0;
+	}
 	if (!end) {
 		snprintf(pe->msg, sizeof pe->msg, len ? "no record ending in "
 		    "a newline" : "empty file");
@@ -684,7 +691,20 @@ again:
 		goto again;	/* replaced while we read: not what was bad */
 	free(b.heap);
 	if (!j) {
-		quarantine(ib, rel, pe.msg, &st);
+		/*
+		 * Through a link (outbox/, ids/), the file is a message's:
+		 * moving the link aside would hide the message, not it.
+		 */
+		if (strncmp(rel, "outbox/", 7) != 0 &&
+		    strncmp(rel, "ids/", 4) != 0) {
+			quarantine(ib, rel, pe.msg, &st);
+		} else if (ib->report) {
+			char say[PATH_MAX + 300];
+
+			snprintf(say, sizeof say, "%s/%s: %s", ib->dir, rel,
+			    pe.msg);
+			ib->report(ib->report_arg, say);
+		}
 		errno = EBADMSG;
 		errf(e, "%s/%s: %s", ib->dir, rel, pe.msg);
 	}
@@ -910,6 +930,8 @@ struct logf {
 	int fd;			/* open for appending; -1: no file yet */
 	off_t size;		/* its size */
 	off_t good;		/* where its last whole line ends */
+	int lazy;		/* an append may go unsynced (losing it is
+				 * harmless); a replacement never does */
 };
 
 /*
@@ -930,6 +952,7 @@ log_read(struct inbox *ib, const char *rel, struct logf *lf,
 	json_t *j = NULL;
 	int saved;
 
+	lf->lazy = 0;
 	if ((lf->fd = openat(ib->fd, rel, O_RDWR | O_APPEND | O_CLOEXEC)) < 0 ||
 	    fstat(lf->fd, &st) < 0 || rbuf_read(&b, lf->fd) < 0) {
 		saved = errno;
@@ -993,7 +1016,7 @@ log_append(struct inbox *ib, const char *dir, const char *name,
 		}
 		off += (size_t)n;
 	}
-	if (!deferring && (fdatasync(fd) < 0 || (young(fd) &&
+	if (!deferring && !lf->lazy && (fdatasync(fd) < 0 || (young(fd) &&
 	    sync_dir(ib, dir, e) < 0)))
 		goto fail;
 	free(s);
@@ -1023,7 +1046,7 @@ log_put(struct inbox *ib, const char *dir, const char *name,
     const json_t *rec, struct errbuf *e)
 {
 	char rel[PATH_MAX];
-	struct logf lf = { -1, 0, 0 };
+	struct logf lf = { -1, 0, 0, 0 };
 	struct stat st;
 	int saved;
 
@@ -1353,25 +1376,27 @@ journal_record(struct inbox *ib, const char *mtext, const char *ctext,
 	s[at++] = '}';
 	rc = journal_append(ib->journal, s, at, slot, e);
 	free(s);
-	if (rc < 0)
-		*slot = -1;
 	return rc;
 }
 
-/* Say in the journal that the record of message name is void. */
+/*
+ * Say in the journal that the record of message name, in the file of
+ * slot half, is void: beside it, so that a replay of that file sees both.
+ */
 static void
-journal_cancel(struct inbox *ib, const char *name)
+journal_cancel(struct inbox *ib, const char *name, int half)
 {
 	json_t *j = json_pack("{s:s,s:s}", "type", "cancel", "id", name);
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	struct errbuf e;
-	int slot;
+	int slot = -1;
 
 	json_decref(j);
-	if (s && journal_append(ib->journal, s, strlen(s), &slot, &e) == 0)
-		journal_done(ib->journal, slot);
-	else if (ib->report)
+	if ((!s || journal_append_to(ib->journal, half, s, strlen(s), &slot,
+	    &e) < 0) && ib->report)
 		ib->report(ib->report_arg, s ? e.msg : strerror(ENOMEM));
+	if (slot >= 0)
+		journal_done(ib->journal, slot);
 	free(s);
 }
 
@@ -1386,7 +1411,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	char key[NAME_MAX_LEN], ckey[NAME_MAX_LEN], rel[PATH_MAX];
 	char name[NAME_MAX_LEN], at[WHEN_BUFSZ], t[32], n[NAME_MAX_LEN];
 	struct staged sm = { .fd = -1 };
-	struct logf clf = { -1, 0, 0 };
+	struct logf clf = { -1, 0, 0, 0 };
 	char *mtext = NULL, *ctext = NULL;
 	json_t *conv = NULL, *before = NULL, *park;
 	int lk, rc = -1, joined = 0, linked = 0, placed = 0, had_conv = 0;
@@ -1494,22 +1519,22 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		 * A replay makes a message to send's outbox/ entry and client
 		 * key again, so they need not precede it on disk either.
 		 */
-		if (journal_record(ib, mtext, ctext, &slot, e) < 0) {
-			/* Failed, the line may be on disk all the same. */
-			journal_cancel(ib, name);
+		/* Failed, the line may be on disk all the same (slot). */
+		if (journal_record(ib, mtext, ctext, &slot, e) < 0)
 			goto out;
-		}
 		deferring = 1;
 	}
 	if (outbound_pending(msg) || client) {
 		/*
 		 * A message about to be sent: its place in outbox/ and its
-		 * client key go on disk first, pointing at the name it is
-		 * about to get. A crash before the message is stored leaves
-		 * links to nothing, which inbox_outbox() and the key check
-		 * above clear away; a crash after leaves a message that a
-		 * resumed run finds by its key and --reconcile by outbox/,
-		 * so it is never lost and never sent again blindly.
+		 * client key go on disk first (synced, or after the journal
+		 * line, which a replay makes them again from), pointing at
+		 * the name it is about to get. A crash before the message is
+		 * stored leaves links to nothing, which inbox_outbox() and
+		 * the key check above clear away; a crash after leaves a
+		 * message that a resumed run finds by its key and
+		 * --reconcile by outbox/, so it is never lost and never sent
+		 * again blindly.
 		 */
 		char to[PATH_MAX];
 
@@ -1568,7 +1593,7 @@ out:
 		 * (its count of messages would be the next one's too).
 		 */
 		if (rc < 0)
-			journal_cancel(ib, name);
+			journal_cancel(ib, name, slot);
 		journal_done(ib->journal, slot);
 	}
 	if (rc < 0 && linked) {
@@ -1656,15 +1681,14 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	 * With a journal, a message still pending is appended without a
 	 * sync: a crash that loses the line leaves it queued, in outbox/,
 	 * for --reconcile to settle. A settled one is synced, for its
-	 * outbox/ entry goes (below), and nothing else would find it.
+	 * outbox/ entry goes (below), and nothing else would find it; so is
+	 * a compaction, which replaces the file (lost, it would take the
+	 * message with it).
 	 */
-	deferring = ib->journal && outbound_pending(msg);
+	lf.lazy = ib->journal && outbound_pending(msg);
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	rc = log_append(ib, rel, id, &lf, msg, NULL, e);
-	deferring = 0;
-	if (rc < 0)
+	if (log_append(ib, rel, id, &lf, msg, NULL, e) < 0)
 		goto out;
-	rc = -1;
 	if (provider && pid) {
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, id);
 		snprintf(rel, sizeof rel, "ids/%s", key);
@@ -2301,16 +2325,80 @@ inbox_outbox(struct inbox *ib, struct errbuf *e)
 	return out;
 }
 
+/*
+ * A thread that checkpoints the journal every second while it is open:
+ * besides bounding what a replay redoes, this keeps "made in the last
+ * minute" (young()) a safe sign of a name not yet durable, however seldom
+ * the writer delivers.
+ */
+struct ticker {
+	struct inbox *ib;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int stop;
+};
+
+static void *
+tick(void *arg)
+{
+	struct ticker *t = arg;
+	unsigned ms = t->ib->tick_ms ? t->ib->tick_ms : 1000;
+	struct timespec at;
+	struct errbuf e;
+
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop) {
+		clock_gettime(CLOCK_REALTIME, &at);
+		at.tv_sec += ms / 1000;
+		at.tv_nsec += (long)(ms % 1000) * 1000000;
+		if (at.tv_nsec >= 1000000000) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000;
+		}
+		if (pthread_cond_timedwait(&t->cond, &t->lock, &at) == 0 ||
+		    t->stop)
+			continue;
+		pthread_mutex_unlock(&t->lock);
+		if (inbox_checkpoint(t->ib, &e) < 0 && t->ib->report)
+			t->ib->report(t->ib->report_arg, e.msg);
+		pthread_mutex_lock(&t->lock);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
 int
 inbox_journal_start(struct inbox *ib, struct errbuf *e)
 {
 	char name[NAME_MAX_LEN];
+	struct ticker *t;
+	int rc;
 
 	if (ib->journal)
 		return 0;
+	if (!(t = calloc(1, sizeof *t)))
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	unique_name(ib, name);
-	ib->journal = journal_open(ib->fd, ib->dir, name, e);
-	return ib->journal ? 0 : -1;
+	if (!(ib->journal = journal_open(ib->fd, ib->dir, name, e))) {
+		free(t);
+		return -1;
+	}
+	t->ib = ib;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->cond, NULL);
+	if ((rc = pthread_create(&t->thread, NULL, tick, t)) != 0) {
+		pthread_cond_destroy(&t->cond);
+		pthread_mutex_destroy(&t->lock);
+		free(t);
+		journal_close(ib->journal, NULL);
+		ib->journal = NULL;
+		errno = rc;
+		return errf(e, "cannot start the checkpoint thread: %s",
+		    strerror(rc));
+	}
+	ib->ticker = t;
+	return 0;
 }
 
 int
@@ -2322,8 +2410,21 @@ inbox_checkpoint(struct inbox *ib, struct errbuf *e)
 int
 inbox_journal_stop(struct inbox *ib, struct errbuf *e)
 {
-	int rc = journal_close(ib->journal, e);
+	struct ticker *t = ib->ticker;
+	int rc;
 
+	if (t) {
+		pthread_mutex_lock(&t->lock);
+		t->stop = 1;
+		pthread_cond_signal(&t->cond);
+		pthread_mutex_unlock(&t->lock);
+		pthread_join(t->thread, NULL);
+		pthread_cond_destroy(&t->cond);
+		pthread_mutex_destroy(&t->lock);
+		free(t);
+		ib->ticker = NULL;
+	}
+	rc = journal_close(ib->journal, e);
 	ib->journal = NULL;
 	return rc;
 }
@@ -2470,11 +2571,25 @@ inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e)
 {
 	struct replay r = { ib, 0, 0, json_array() };
 	size_t files;
-	int rc;
+	int rc, lk;
 
 	if (!r.lines)
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	/*
+	 * One replay at a time: a journal being replayed is flock(2)ed like
+	 * a live writer's, and a program starting meanwhile must not take
+	 * it for one and go on before what it holds is back in place.
+	 */
+	if ((lk = openat(ib->fd, "lock/replay", O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600)) < 0 || flock(lk, LOCK_EX) < 0) {
+		rc = errf(e, "%s/lock/replay: %s", ib->dir, strerror(errno));
+		if (lk >= 0)
+			close(lk);
+		json_decref(r.lines);
+		return rc;
+	}
 	rc = journal_replay(ib->fd, ib->dir, replay_line, &r, &files, e);
+	close(lk);
 	json_decref(r.lines);
 	if (records)
 		*records = r.records;

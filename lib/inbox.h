@@ -32,14 +32,15 @@
  *   lock/THREAD          flock(2) target serialising a thread's writers
  *   lock/key-XX          the same for the delivery reports of ledger keys
  *                        hashing to XX (FNV-1a, 256 files in all)
+ *   lock/replay          held while journals are replayed, one at a time
  *   journal/NAME.0, .1   a writer's write-ahead log (journal.h): what it
  *                        has made durable but not yet checkpointed
  *   quarantine/          files that did not parse, moved aside
  *
  * Ordering, for an inbound message: under the thread's lock, look up
  * ids/KEY (there: a duplicate, stop); record STOP/START in consent/
- * (tmp, fsync, link, fsync); write the message into tmp/, fsync it, add
- * work/THREAD, link the message into msg/THREAD/, fsync that directory,
+ * (tmp, fsync, rename, fsync); write the message into tmp/, fsync it, add
+ * work/THREAD, rename the message into msg/THREAD/, fsync that directory,
  * append the new conversation record to conv/THREAD and fdatasync it;
  * only then make ids/KEY, unsynced. A crash before ids/KEY
  * is on disk leaves a stored message that a provider retry stores again:
@@ -75,6 +76,8 @@ struct inbox {
 	long pid;		/* for unique names, */
 	char host[64];		/* as maildir makes them */
 	struct journal *journal;	/* inbox_journal_start(), or NULL */
+	struct ticker *ticker;		/* its checkpoints, every second */
+	unsigned tick_ms;		/* for tests: instead of a second */
 	void (*report)(void *arg, const char *msg);
 	void *report_arg;
 	/*
@@ -112,8 +115,8 @@ void inbox_close(struct inbox *ib);
  * the writer's journal and fdatasync'd that, one sync shared by the
  * threads delivering at the time; its files are then written as ever,
  * without their fsyncs, which inbox_checkpoint() makes with one
- * syncfs(2) before it empties the journal (the writer calls it every
- * second or so; a delivery calls it past 4 MiB of journal). A message to
+ * syncfs(2) before it empties the journal (a thread started with the
+ * journal calls it every second; a delivery calls it past 4 MiB). A message to
  * send gets its outbox/ entry and client key after its record, unsynced,
  * and inbox_sent() appends an answer that leaves it pending unsynced: a
  * crash loses at worst the answer, and the message stays in outbox/ for

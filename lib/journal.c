@@ -187,6 +187,13 @@ int
 journal_append(struct journal *j, const char *line, size_t len, int *slot,
     struct errbuf *e)
 {
+	return journal_append_to(j, -1, line, len, slot, e);
+}
+
+int
+journal_append_to(struct journal *j, int half, const char *line, size_t len,
+    int *slot, struct errbuf *e)
+{
 	struct iovec iov[2] = {
 		{ (void *)line, len }, { "\n", 1 }
 	};
@@ -196,8 +203,8 @@ journal_append(struct journal *j, const char *line, size_t len, int *slot,
 	int rc;
 
 	pthread_mutex_lock(&j->lock);
-	*slot = j->active;
-	h = &j->h[j->active];
+	*slot = half >= 0 ? half : j->active;
+	h = &j->h[*slot];
 	h->busy++;
 	n = writev(h->fd, iov, 2);
 	if (n != (ssize_t)len + 1) {
@@ -209,14 +216,14 @@ journal_append(struct journal *j, const char *line, size_t len, int *slot,
 		if (--h->busy == 0)
 			pthread_cond_broadcast(&j->cond);
 		pthread_mutex_unlock(&j->lock);
+		*slot = -1;
 		errno = saved;
 		return errf(e, "%s/%s: %s", j->where, h->rel,
 		    strerror(saved));
 	}
 	h->written += n;
 	end = h->written;
-	if ((rc = wait_synced(j, h, end, e)) < 0 && --h->busy == 0)
-		pthread_cond_broadcast(&j->cond);
+	rc = wait_synced(j, h, end, e);
 	pthread_mutex_unlock(&j->lock);
 	return rc;
 }

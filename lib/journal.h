@@ -42,12 +42,22 @@ struct journal *journal_open(int dirfd, const char *where, const char *name,
 /*
  * Append line (len bytes, no newline) and return once it is durable.
  * *slot gets what to hand journal_done() once the record's effects are
- * written, whether they could be or not. Returns 0, or -1 with e filled
- * (and no journal_done() to call): the record may or may not be on disk,
- * and must not be acknowledged.
+ * written, whether they could be or not; the file it names is not
+ * emptied until then. Returns 0, or -1 with e filled: the record must not
+ * be acknowledged, and if *slot is not -1 it went in and may be on disk
+ * all the same (journal_done() is still owed).
  */
 int journal_append(struct journal *j, const char *line, size_t len,
     int *slot, struct errbuf *e);
+
+/*
+ * journal_append() into the file of slot half (one that journal_append()
+ * gave and journal_done() has not yet been called for), or the current
+ * one if half is -1: a line that voids an earlier record goes beside it,
+ * in the file replayed with it.
+ */
+int journal_append_to(struct journal *j, int half, const char *line,
+    size_t len, int *slot, struct errbuf *e);
 void journal_done(struct journal *j, int slot);
 
 /*

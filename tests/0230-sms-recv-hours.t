@@ -81,9 +81,10 @@ replied() {
 	    echo none
 }
 
-# autos NUMBER KIND: how many automatic replies of KIND the thread holds.
+# autos NUMBER KIND: how many automatic replies of KIND the thread holds
+# (a message file's record is its last line).
 autos() {
-	cat "$ib/msg/$1"/* 2>/dev/null | jq -s --arg k "$2" \
+	tail -qn 1 "$ib/msg/$1"/* 2>/dev/null | jq -s --arg k "$2" \
 	    '[.[] | select(.direction == "out" and .auto == $k)] | length'
 }
 
@@ -137,7 +138,7 @@ at 2026-11-23T23:00:00Z
 text $A SMhours000000000000000000000000003 'still+there%3F' >/dev/null
 is 'Monday 18:00: the away reply' "$(replied)" "$AWAY"
 is 'recorded in the conversation as auto away, accepted' \
-	"$(cat "$ib/msg/$A"/* | jq -c 'select(.auto == "away") | [.status, .to, .body]')" \
+	"$(tail -qn 1 "$ib/msg/$A"/* | jq -c 'select(.auto == "away") | [.status, .to, .body]')" \
 	"[\"accepted\",\"$A\",\"$AWAY\"]"
 is 'the conversation keeps when it was sent' \
 	"$(conv $A .last_away_at)" 2026-11-23T23:00:00Z

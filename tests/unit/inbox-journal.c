@@ -283,6 +283,8 @@ main(void)
 	sh("cp -a %s %s/snap", ibdir, base);
 
 	/* Journaled: A twice more, B reopened, C new with two texts. */
+	/* Checkpoints when the test says, not every second. */
+	ib.tick_ms = 3600 * 1000;
 	ok(inbox_journal_start(&ib, &e) == 0, "journal started");
 	ok(deliver(&ib, "+15550000001", "SMa3", "hello again",
 	    "2026-03-02T09:10:00Z") == 0 && deliver(&ib, "+15550000002",
@@ -409,6 +411,7 @@ main(void)
 	 */
 	sh("rm -rf %s && cp -a %s/snap %s", ibdir, base, ibdir);
 	inbox_open(&ib, ibdir, 0, &e);
+	ib.tick_ms = 3600 * 1000;
 	ok(inbox_journal_start(&ib, &e) == 0, "a sender's journal");
 	char *p = queue(&ib, "+15550000005", "kP", "your order shipped");
 	char *f = queue(&ib, "+15550000005", "kF", "and another");
@@ -467,12 +470,27 @@ main(void)
 
 	/* A live writer's journal is not replayed under its feet. */
 	inbox_open(&other, ibdir, 0, &e);
+	other.tick_ms = 3600 * 1000;
 	ok(inbox_journal_start(&other, &e) == 0 && deliver(&other,
 	    "+15550000004", "SMd1", "live", "2026-03-02T09:20:00Z") == 0,
 	    "a live listener delivers");
 	is_int(recover(), 0, "its journal is left alone");
 	nfiles = journal_files(&bytes);
 	ok(nfiles == 2 && bytes > 0, "and stays in place");
+	inbox_close(&other);
+
+	/* Left alone, a journal checkpoints itself (every second). */
+	inbox_open(&other, ibdir, 0, &e);
+	other.tick_ms = 50;
+	ok(inbox_journal_start(&other, &e) == 0 && deliver(&other,
+	    "+15550000004", "SMd2", "quiet", "2026-03-02T09:21:00Z") == 0,
+	    "a listener delivers, then nothing more");
+	journal_files(&bytes);
+	for (int i = 0; i < 100 && bytes > 0; i++) {
+		usleep(20 * 1000);
+		journal_files(&bytes);
+	}
+	is_int(bytes, 0, "its journal is checkpointed without a call");
 	inbox_close(&other);
 
 	json_decref(final);
