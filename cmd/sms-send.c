@@ -1175,24 +1175,29 @@ one(struct worker *w, json_t *rec, const char *where)
 /* --- Workers ----------------------------------------------------------- */
 
 /*
- * Records on stdin go through three stages, so that one message's
- * request overlaps the storing of the next ones and the settling of the
- * last ones, on as many cores as there are: PREPARERS threads check
+ * With --jobs 1, records on stdin go through three stages, so that one
+ * message's request overlaps the storing of the next ones and the
+ * settling of the last ones, on both cores: PREPARERS threads check
  * messages and store them as queued (several, so that they share the
- * journal's syncs), --jobs senders make the requests, each on its own
- * kept-alive connection, and one finisher settles them in the inbox and
- * writes them out.
+ * journal's syncs), one sender makes the requests on its kept-alive
+ * connection, and one finisher settles them in the inbox and prints
+ * them, in input order, as the sender takes them.
  *
- * A preparer takes a place in the senders' queue before it starts on a
+ * A preparer takes a place in the sender's queue before it starts on a
  * record, so a message is checked against the consent ledger (P8) at
- * most 2 * jobs + AHEAD messages before its request. The senders take
- * messages in input order; with --jobs 1 the one finisher writes them in
- * that order too. A thread woken for every message would cost more than
- * the overlap saves on a virtual machine, so the finisher is woken when
- * half its queue is full, or LAZY_MS after the first message came.
+ * most AHEAD + 2 messages before its request. A thread woken for every
+ * message costs more than the overlap saves on a virtual machine: a
+ * preparer that had to wait takes PREP_BATCH records at a time, each
+ * waits to be woken for its own place only, and the finisher is woken
+ * when half its queue is full, or LAZY_MS after its first message.
+ *
+ * With more jobs, each worker takes its messages through all the steps:
+ * the workers overlap one another already, and on two cores the
+ * hand-overs cost more than they gained.
  */
 #define PREPARERS 8
-#define AHEAD 6			/* places for preparers over 2 * jobs */
+#define AHEAD 6			/* places for preparers over 2 */
+#define PREP_BATCH 4		/* at most AHEAD + 2 */
 #define READ_AHEAD 64		/* records read before they are prepared */
 #define LAZY_MS 50
 
@@ -1200,10 +1205,17 @@ enum { W_CURL = 1, W_GSM = 2 };
 
 enum { Q_FIFO, Q_BATCH, Q_ORDERED, Q_LAZY };
 
+/* A preparer waiting for the place of job seq. */
+struct waiter {
+	unsigned long seq;
+	pthread_cond_t cond;
+	struct waiter *next;
+};
+
 struct queue {
 	pthread_mutex_t lock;
-	pthread_cond_t more;
-	pthread_cond_t *room;	/* Q_ORDERED: one a place, else one */
+	pthread_cond_t more, room;
+	struct waiter *waiting;	/* Q_ORDERED: woken each at its place */
 	struct job **v;
 	size_t cap, n;
 	unsigned long head;	/* how many were taken */
@@ -1220,17 +1232,12 @@ struct queue {
 static void
 queue_init(struct queue *q, size_t cap, int kind)
 {
-	size_t i, nroom = kind == Q_ORDERED ? cap : 1;
-
 	memset(q, 0, sizeof *q);
 	if (pthread_mutex_init(&q->lock, NULL) != 0 ||
 	    pthread_cond_init(&q->more, NULL) != 0 ||
-	    !(q->room = calloc(nroom, sizeof *q->room)) ||
+	    pthread_cond_init(&q->room, NULL) != 0 ||
 	    !(q->v = calloc(cap, sizeof *q->v)))
 		nomem();
-	for (i = 0; i < nroom; i++)
-		if (pthread_cond_init(&q->room[i], NULL) != 0)
-			nomem();
 	q->cap = cap;
 	q->kind = kind;
 }
@@ -1238,24 +1245,35 @@ queue_init(struct queue *q, size_t cap, int kind)
 static void
 queue_free(struct queue *q)
 {
-	size_t i;
-
-	for (i = 0; i < (q->kind == Q_ORDERED ? q->cap : 1); i++)
-		pthread_cond_destroy(&q->room[i]);
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->more);
-	free(q->room);
+	pthread_cond_destroy(&q->room);
 	free(q->v);
 }
 
-/* Q_ORDERED: wait until the job seq has its place. */
-static void
+/* Q_ORDERED: wait until the job seq has its place; 1 if it waited. */
+static int
 reserve(struct queue *q, unsigned long seq)
 {
+	struct waiter me = { .seq = seq }, **p;
+
 	pthread_mutex_lock(&q->lock);
+	if (seq < q->head + q->cap) {
+		pthread_mutex_unlock(&q->lock);
+		return 0;
+	}
+	if (pthread_cond_init(&me.cond, NULL) != 0)
+		nomem();
+	me.next = q->waiting;
+	q->waiting = &me;
 	while (seq >= q->head + q->cap)
-		pthread_cond_wait(&q->room[seq % q->cap], &q->lock);
+		pthread_cond_wait(&me.cond, &q->lock);
+	for (p = &q->waiting; *p != &me; p = &(*p)->next)
+		;
+	*p = me.next;
 	pthread_mutex_unlock(&q->lock);
+	pthread_cond_destroy(&me.cond);
+	return 1;
 }
 
 /* Add j at the end, or in an ordered queue at its place (reserved). */
@@ -1270,7 +1288,7 @@ put(struct queue *q, struct job *j)
 			pthread_cond_signal(&q->more);
 	} else {
 		while (q->n == q->cap)
-			pthread_cond_wait(&q->room[0], &q->lock);
+			pthread_cond_wait(&q->room, &q->lock);
 		q->v[(q->head + q->n) % q->cap] = j;
 		/* The lazy taker: to start its clock, and at half. */
 		if (++q->n == 1 || q->kind != Q_LAZY || q->n == q->cap / 2)
@@ -1315,18 +1333,43 @@ take(struct queue *q)
 		q->n--;
 		q->draining = q->n > 0;
 		if (q->kind == Q_ORDERED) {
+			struct waiter *w;
+
 			/* The one whose place this was, and the next
 			 * sender if the next is ready. */
-			pthread_cond_broadcast(&q->room[(q->head - 1) %
-			    q->cap]);
+			for (w = q->waiting; w; w = w->next)
+				if (w->seq < q->head + q->cap)
+					pthread_cond_signal(&w->cond);
 			if (q->v[q->head % q->cap])
 				pthread_cond_signal(&q->more);
 		} else if (q->kind != Q_BATCH || q->n == q->cap / 2 - 1) {
-			pthread_cond_signal(&q->room[0]);
+			pthread_cond_signal(&q->room);
 		}
 	}
 	pthread_mutex_unlock(&q->lock);
 	return j;
+}
+
+/* Up to max jobs from a Q_BATCH queue into v, in order: 0 once empty. */
+static size_t
+take_some(struct queue *q, struct job **v, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&q->lock);
+	while (!q->n && !q->closed)
+		pthread_cond_wait(&q->more, &q->lock);
+	while (n < max && q->n) {
+		v[n++] = q->v[q->head % q->cap];
+		q->v[q->head++ % q->cap] = NULL;
+		if (q->n-- == q->cap / 2)
+			pthread_cond_signal(&q->room);
+	}
+	/* Another preparer, for what is left. */
+	if (q->n)
+		pthread_cond_signal(&q->more);
+	pthread_mutex_unlock(&q->lock);
+	return n;
 }
 
 /* No more puts: the takers end once it is empty. */
@@ -1362,24 +1405,33 @@ worker_free(struct worker *w)
 	gsm_ctx_free(w->gsm);
 }
 
-/* A preparer: records into messages stored as queued, or ended. */
+/*
+ * A preparer: records into messages stored as queued, or ended. One at
+ * a time while the senders wait for them, so that the journal's syncs
+ * are shared by as many as can be; PREP_BATCH at a time once preparers
+ * have had to wait for the senders, a wakeup for several.
+ */
 static void *
 preparer(void *arg)
 {
 	struct worker *w = arg;
-	struct job *j;
+	struct job *v[PREP_BATCH];
+	size_t i, n, want = 1;
 
-	while ((j = take(w->from))) {
-		reserve(w->to, j->seq);
-		/* Credentials rejected: nothing more is queued or sent. */
-		if (!stopped(w->s))
-			prepare(w, j);
-		put(w->to, j);
+	while ((n = take_some(w->from, v, want))) {
+		want = reserve(w->to, v[n - 1]->seq) ? PREP_BATCH : 1;
+		for (i = 0; i < n; i++) {
+			/* Credentials rejected: nothing more is queued or
+			 * sent. */
+			if (!stopped(w->s))
+				prepare(w, v[i]);
+			put(w->to, v[i]);
+		}
 	}
 	return NULL;
 }
 
-/* A sender: the requests, one at a time on its connection. */
+/* The sender: the requests, one at a time on its connection. */
 static void *
 sender(void *arg)
 {
@@ -1390,6 +1442,25 @@ sender(void *arg)
 		if (j->state == J_SEND)
 			send_job(w, j);
 		put(w->to, j);
+	}
+	return NULL;
+}
+
+/* A worker of --jobs over 1: a message at a time, every step. */
+static void *
+worker(void *arg)
+{
+	struct worker *w = arg;
+	struct job *j;
+
+	while ((j = take(w->from))) {
+		/* Credentials rejected: nothing more is queued or sent. */
+		if (!stopped(w->s))
+			prepare(w, j);
+		if (j->state == J_SEND)
+			send_job(w, j);
+		finish(w->s, j);
+		free(j);
 	}
 	return NULL;
 }
@@ -1442,7 +1513,8 @@ stop(pthread_t *t, struct worker *w, long n)
 static void
 from_records(struct send *s)
 {
-	long np = PREPARERS, nw = np + s->jobs + 1;
+	long np = s->jobs == 1 ? PREPARERS : 0;
+	long nw = np ? np + 2 : s->jobs;
 	struct worker *w = calloc((size_t)nw, sizeof *w);
 	pthread_t *t = calloc((size_t)nw, sizeof *t);
 	struct queue in, ready, out;
@@ -1457,11 +1529,15 @@ from_records(struct send *s)
 	if (!w || !t)
 		nomem();
 	queue_init(&in, READ_AHEAD, Q_BATCH);
-	queue_init(&ready, 2 * (size_t)s->jobs + AHEAD, Q_ORDERED);
-	queue_init(&out, 2 * (size_t)s->jobs + 32, Q_LAZY);
+	queue_init(&ready, 2 + AHEAD, Q_ORDERED);
+	queue_init(&out, 32, Q_LAZY);
 	start(s, t, w, np, preparer, &in, &ready, W_GSM);
-	start(s, t + np, w + np, s->jobs, sender, &ready, &out, W_CURL);
-	start(s, t + nw - 1, w + nw - 1, 1, finisher, &out, NULL, 0);
+	if (np) {
+		start(s, t + np, w + np, 1, sender, &ready, &out, W_CURL);
+		start(s, t + nw - 1, w + nw - 1, 1, finisher, &out, NULL, 0);
+	} else {
+		start(s, t, w, s->jobs, worker, &in, NULL, W_CURL | W_GSM);
+	}
 	record_reader_init(&rr, stdin, "stdin");
 	while (!stopped(s) && (rc = record_read(&rr, &rec, &e)) != 0) {
 		if (rc < 0) {
@@ -1486,11 +1562,15 @@ from_records(struct send *s)
 	}
 	record_reader_free(&rr);
 	queue_close(&in);
-	stop(t, w, np);
-	queue_close(&ready);
-	stop(t + np, w + np, s->jobs);
-	queue_close(&out);
-	stop(t + nw - 1, w + nw - 1, 1);
+	if (np) {
+		stop(t, w, np);
+		queue_close(&ready);
+		stop(t + np, w + np, 1);
+		queue_close(&out);
+		stop(t + nw - 1, w + nw - 1, 1);
+	} else {
+		stop(t, w, s->jobs);
+	}
 	queue_free(&in);
 	queue_free(&ready);
 	queue_free(&out);
