@@ -17,11 +17,11 @@
  * sent again by itself.
  *
  * --jobs N runs N workers, each with its own libcurl handle and so its own
- * kept-alive connection; around them, other threads check and store the
- * next messages and settle the last ones, so that the workers do little
- * else than wait for the provider (see Workers). --rate N/s takes one
- * slot per request from a file in the inbox (rate/SENDER, under flock),
- * so several processes sharing an inbox share the rate too.
+ * kept-alive connection; with one, other threads check and store the
+ * next messages and settle the last ones while it waits for the provider
+ * (see Workers). --rate N/s takes one slot per request from a file in
+ * the inbox (rate/SENDER, under flock), so several processes sharing an
+ * inbox share the rate too.
  */
 #include <errno.h>
 #include <fcntl.h>
