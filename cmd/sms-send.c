@@ -17,15 +17,18 @@
  * sent again by itself.
  *
  * --jobs N runs N workers, each with its own libcurl handle and so its own
- * kept-alive connection; --rate N/s takes one slot per request from a
- * file in the inbox (rate/SENDER, under flock), so several processes
- * sharing an inbox share the rate too.
+ * kept-alive connection; with one, other threads check and store the
+ * next messages and settle the last ones while it waits for the provider
+ * (see Workers). --rate N/s takes one slot per request from a file in
+ * the inbox (rate/SENDER, under flock), so several processes sharing an
+ * inbox share the rate too.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,15 +100,31 @@ struct send {
 	unsigned long dry_n, dry_segments, dry_unpriced;
 	long long dry_micro;		/* the dry run's total */
 	int auth;			/* credentials rejected: stop */
+	atomic_int stop;		/* the same, read without the lock */
 	int ret;			/* input errors */
 	int out_errno;
 };
 
-struct queue;
+/*
+ * A message on its way: prepared (checked, and stored as queued), sent,
+ * then settled in the inbox and written out. A message that ends before
+ * the request (refused, a duplicate, a dry run) is done when prepared.
+ */
+struct job {
+	json_t *rec;			/* the input record, until prepared */
+	json_t *msg;			/* the message */
+	enum { J_DROP, J_DONE, J_SEND, J_SENT } state;
+	enum outcome oc;		/* J_DONE: how it ended */
+	char *pid, *status;		/* J_SENT: the provider's answer, */
+	json_t *err;			/* or what went wrong */
+	int waited;			/* quiet hours began meanwhile */
+	unsigned long seq;		/* its place in the input */
+	char where[48];
+};
 
 struct worker {
 	struct send *s;
-	struct queue *q;
+	struct queue *from, *to;	/* a stage's work, and the next's */
 	CURL *curl;
 	struct gsm_ctx *gsm;
 	unsigned long long rng;
@@ -293,7 +312,7 @@ emit(struct send *s, const json_t *msg, enum outcome oc)
 	else if (oc == TEMPORARY)
 		s->ntemp++;
 	else if (oc == AUTH)
-		s->auth = 1;
+		s->auth = s->stop = 1;
 	else
 		s->nperm++;
 	if (s->progress && s->done > (unsigned long)s->screen)
@@ -317,15 +336,25 @@ error_obj(const char *code, json_int_t pcode, const char *message)
 	return e;
 }
 
+/* j ends before any request, as msg (borrowed) and oc say. */
+static void
+done(struct job *j, json_t *msg, enum outcome oc)
+{
+	json_incref(msg);
+	json_decref(j->msg);
+	j->msg = msg;
+	j->oc = oc;
+	j->state = J_DONE;
+}
+
 /* A message that failed before it was queued: say so, and why. */
 static void
-refuse(struct send *s, json_t *msg, const char *where, const char *code,
-    const char *message)
+refuse(struct job *j, const char *code, const char *message)
 {
-	json_object_set_new(msg, "status", json_string("failed"));
-	json_object_set_new(msg, "error", error_obj(code, 0, message));
-	diag_warn("%s: %s", where, message);
-	emit(s, msg, PERMANENT);
+	json_object_set_new(j->msg, "status", json_string("failed"));
+	json_object_set_new(j->msg, "error", error_obj(code, 0, message));
+	diag_warn("%s: %s", j->where, message);
+	done(j, j->msg, PERMANENT);
 }
 
 /*
@@ -335,27 +364,24 @@ refuse(struct send *s, json_t *msg, const char *where, const char *code,
  * stores nothing.
  */
 static void
-refuse_stored(struct send *s, json_t *msg, const char *where,
-    const char *code, const char *message)
+refuse_stored(struct send *s, struct job *j, const char *code,
+    const char *message)
 {
 	struct inbox_delivery d;
 	struct errbuf e;
 
 	if (s->dry_run || !s->have_inbox) {
-		refuse(s, msg, where, code, message);
+		refuse(j, code, message);
 		return;
 	}
-	json_object_set_new(msg, "status", json_string("failed"));
-	json_object_set_new(msg, "error", error_obj(code, 0, message));
-	diag_warn("%s: %s", where, message);
-	if (inbox_deliver(&s->ib, msg, 0, NULL, &d, &e) < 0) {
-		diag_warn("%s: %s", where, e.msg);
-		emit(s, msg, PERMANENT);
+	refuse(j, code, message);
+	if (inbox_deliver(&s->ib, j->msg, 0, NULL, &d, &e) < 0) {
+		diag_warn("%s: %s", j->where, e.msg);
 		return;
 	}
 	if (d.duplicate)
 		json_object_set_new(d.message, "duplicate", json_true());
-	emit(s, d.message, classify(d.message));
+	done(j, d.message, classify(d.message));
 	inbox_delivery_free(&d);
 }
 
@@ -688,25 +714,41 @@ quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
 	return 1;
 }
 
+/* Whether the provider has rejected the credentials: send no more. */
+static int
+stopped(struct send *s)
+{
+	return atomic_load(&s->stop);
+}
+
 /*
- * Send msg (queued in the inbox already) and settle it there. Returns
- * the message as stored after, or NULL (reported) if the inbox failed.
+ * Send j's message (queued in the inbox already): j gets the answer, to
+ * settle it by. After rejected credentials nothing is sent; the message
+ * ends as failed, not_sent, rather than left queued.
  */
-static json_t *
-deliver_http(struct worker *w, json_t *msg)
+static void
+send_job(struct worker *w, struct job *j)
 {
 	struct send *s = w->s;
-	const char *thread = record_str(msg, "thread");
-	const char *id = record_str(msg, "id");
+	const json_t *msg = j->msg;
 	struct buf url = { 0 }, form = { 0 };
 	struct http h = { 0 };
 	const char *status = "failed", *pid = NULL, *tax;
-	json_t *err = NULL, *resp = NULL, *out = NULL;
+	json_t *err = NULL, *resp = NULL;
 	struct errbuf e;
 	char why[200], sid[64], st[32];
 	long attempt;
 	double delay;
-	int waited = 0;
+
+	j->state = J_SENT;
+	if (stopped(s)) {
+		j->status = strdup(status);
+		j->err = error_obj("not_sent", 0, "not sent: the provider "
+		    "rejected the credentials");
+		if (!j->status)
+			nomem();
+		return;
+	}
 
 	buf_adds(&url, s->cr.base);
 	buf_addlit(&url, "/2010-04-01/Accounts/");
@@ -740,7 +782,7 @@ deliver_http(struct worker *w, json_t *msg)
 			/* Nothing went out: no attempt was taken, or was
 			 * refused with 429 or 503 before this one. */
 			err = error_obj("quiet_hours", 0, why);
-			waited = 1;
+			j->waited = 1;
 			break;
 		}
 		request(w, url.p, form.p, &h);
@@ -807,22 +849,47 @@ deliver_http(struct worker *w, json_t *msg)
 			delay = h.retry_after;
 		sleep_until(now_real() + delay);
 	}
-	if (err && strcmp(record_str(err, "code"), "opted_out") == 0)
-		note_optout(s, thread, s->cr.from, id);
-	if (inbox_sent(&s->ib, thread, id, pid ? "twilio" : NULL, pid,
-	    status, err, &out, &e) < 0)
-		diag_warn("%s: %s", thread, e.msg);
-	else if (waited)
-		json_object_set_new(out, "waited", json_true());
-	else if (err)
-		diag_warn("%s: %s: %s", thread, record_str(err, "code"),
-		    record_str(err, "message") ? record_str(err, "message") :
-		    status);
-	json_decref(err);
+	if (err && strcmp(record_str(err, "code"), "auth") == 0) {
+		/* Now, not when the answer is written out: the other
+		 * workers must not make another request. */
+		pthread_mutex_lock(&s->lock);
+		s->auth = s->stop = 1;
+		pthread_mutex_unlock(&s->lock);
+	}
+	j->err = err;
+	if ((pid && !(j->pid = strdup(pid))) ||
+	    !(j->status = strdup(status)))
+		nomem();
 	json_decref(resp);
 	buf_free(&url);
 	buf_free(&form);
 	buf_free(&h.resp);
+}
+
+/*
+ * Settle j's message in the inbox by the answer send_job() got. Returns
+ * the message as stored after, or NULL (reported) if the inbox failed.
+ */
+static json_t *
+settle(struct send *s, struct job *j)
+{
+	const char *thread = record_str(j->msg, "thread");
+	const char *id = record_str(j->msg, "id");
+	const json_t *err = j->err;
+	struct errbuf e;
+	json_t *out = NULL;
+
+	if (err && strcmp(record_str(err, "code"), "opted_out") == 0)
+		note_optout(s, thread, s->cr.from, id);
+	if (inbox_sent(&s->ib, thread, id, j->pid ? "twilio" : NULL, j->pid,
+	    j->status, j->err, &out, &e) < 0)
+		diag_warn("%s: %s", thread, e.msg);
+	else if (j->waited)
+		json_object_set_new(out, "waited", json_true());
+	else if (err)
+		diag_warn("%s: %s: %s", thread, record_str(err, "code"),
+		    record_str(err, "message") ? record_str(err, "message") :
+		    j->status);
 	return out;
 }
 
@@ -889,9 +956,9 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
  * zones are never all open at once: a deferral would never end.
  */
 static int
-quiet_hours(struct send *s, json_t *msg, const char *num, const char *known,
-    const char *where)
+quiet_hours(struct send *s, struct job *j, const char *num, const char *known)
 {
+	json_t *msg = j->msg;
 	const char *zones = known ? known : phonezone_lookup(num, NULL), *zone;
 	char m[320], at[WHEN_BUFSZ];
 	time_t now = when_now(), open;
@@ -907,12 +974,12 @@ quiet_hours(struct send *s, json_t *msg, const char *num, const char *known,
 	if (!zones) {
 		snprintf(m, sizeof m, "%s: no time zone is known for this "
 		    "number, so its quiet hours cannot be respected", num);
-		refuse(s, msg, where, "unknown_zone", m);
+		refuse(j, "unknown_zone", m);
 		return 1;
 	}
 	if ((rc = hours_quiet(s->tzdb, zones, &s->qwin, now, &zone, &open,
 	    &e)) < 0) {
-		refuse(s, msg, where, "unknown_zone", e.msg);
+		refuse(j, "unknown_zone", e.msg);
 		return 1;
 	}
 	if (rc == 0)
@@ -925,23 +992,28 @@ quiet_hours(struct send *s, json_t *msg, const char *num, const char *known,
 		if (!open)
 			snprintf(m + strlen(m), sizeof m - strlen(m), ", and "
 			    "its zones are never all outside them at once");
-		refuse(s, msg, where, "quiet_hours", m);
+		refuse(j, "quiet_hours", m);
 		return 1;
 	}
 	when_format(open, at);
 	json_object_set_new(msg, "status", json_string("deferred"));
 	json_object_set_new(msg, "not_before", json_string(at));
 	json_object_set_new(msg, "error", error_obj("quiet_hours", 0, m));
-	diag_warn("%s: %s; deferred to %s", where, m, at);
-	emit(s, msg, TEMPORARY);
+	diag_warn("%s: %s; deferred to %s", j->where, m, at);
+	done(j, msg, TEMPORARY);
 	return 1;
 }
 
-/* One message: check, queue, send, settle, report. Takes rec. */
+/*
+ * Prepare j's record: check it, and store it as queued, for J_SEND; or
+ * end it (J_DONE) if it goes no further. Takes j->rec.
+ */
 static void
-one(struct worker *w, json_t *rec, const char *where)
+prepare(struct worker *w, struct job *j)
 {
 	struct send *s = w->s;
+	json_t *rec = j->rec;
+	const char *where = j->where;
 	const char *number = record_str(rec, "to");
 	const char *body = record_str(rec, "body");
 	const char *key = record_str(rec, "key");
@@ -951,13 +1023,14 @@ one(struct worker *w, json_t *rec, const char *where)
 	struct gsm_result g;
 	struct errbuf e;
 	char *filled = NULL;
-	json_t *msg, *out;
+	json_t *msg;
 	int rc;
 
 	if (!number)
 		number = record_str(rec, "thread");
-	if (!(msg = json_pack("{s:s,s:s}", "type", "message", "direction",
-	    "out")))
+	j->rec = NULL;
+	if (!(j->msg = msg = json_pack("{s:s,s:s}", "type", "message",
+	    "direction", "out")))
 		nomem();
 	if (s->cr.from)
 		json_object_set_new(msg, "from", json_string(s->cr.from));
@@ -965,7 +1038,7 @@ one(struct worker *w, json_t *rec, const char *where)
 		json_object_set_new(msg, "messaging_service_sid",
 		    json_string(s->cr.service));
 	if (!number) {
-		refuse(s, msg, where, "invalid_recipient", "no \"to\" or "
+		refuse(j, "invalid_recipient", "no \"to\" or "
 		    "\"thread\"");
 		goto done;
 	}
@@ -974,7 +1047,7 @@ one(struct worker *w, json_t *rec, const char *where)
 		char m[320];
 
 		snprintf(m, sizeof m, "%s: %s", number, e.msg);
-		refuse(s, msg, where, "invalid_recipient", m);
+		refuse(j, "invalid_recipient", m);
 		goto done;
 	}
 	/* The thread goes first, as in every message record. */
@@ -992,17 +1065,17 @@ one(struct worker *w, json_t *rec, const char *where)
 	json_object_set_new(msg, "to", json_string(num));
 	if (s->tmpl) {
 		if (!(body = filled = fill(s->tmpl, rec, &e))) {
-			refuse(s, msg, where, "template", e.msg);
+			refuse(j, "template", e.msg);
 			goto done;
 		}
 	}
 	if (!body || !*body) {
-		refuse(s, msg, where, "no_body", "no \"body\"");
+		refuse(j, "no_body", "no \"body\"");
 		goto done;
 	}
 	json_object_set_new(msg, "body", json_string(body));
 	if (gsm_analyze(w->gsm, body, strlen(body), &opts, &g, &e) < 0) {
-		refuse(s, msg, where, "permanent", e.msg);
+		refuse(j, "permanent", e.msg);
 		goto done;
 	}
 	json_object_set_new(msg, "segments", json_integer((json_int_t)
@@ -1014,7 +1087,7 @@ one(struct worker *w, json_t *rec, const char *where)
 
 		snprintf(m, sizeof m, "%zu characters: Twilio takes %d",
 		    g.utf16_units, GSM_TWILIO_MAX_CHARS);
-		refuse(s, msg, where, "too_long", m);
+		refuse(j, "too_long", m);
 		goto done;
 	}
 	if ((long)g.segments > s->max_segments)
@@ -1030,67 +1103,288 @@ one(struct worker *w, json_t *rec, const char *where)
 	/* Checked last, as close to the send as can be (P8). */
 	if (s->have_inbox && (rc = inbox_opted_out(&s->ib, num, &e)) != 0) {
 		if (rc < 0)
-			refuse(s, msg, where, "permanent", e.msg);
+			refuse(j, "permanent", e.msg);
 		else
-			refuse_stored(s, msg, where, "opted_out", "the "
-			    "recipient opted out");
+			refuse_stored(s, j, "opted_out", "the recipient "
+			    "opted out");
 		goto done;
 	}
-	if (s->quiet && quiet_hours(s, msg, num, record_str(rec, "timezone"),
-	    where))
+	if (s->quiet && quiet_hours(s, j, num, record_str(rec, "timezone")))
 		goto done;
 	if (s->dry_run) {
 		dry_price(s, msg, num, g.segments);
 		json_object_set_new(msg, "dry_run", json_true());
-		emit(s, msg, OK);
+		done(j, msg, OK);
 		goto done;
 	}
 	json_object_set_new(msg, "status", json_string("queued"));
 	if (inbox_deliver(&s->ib, msg, 0, NULL, &d, &e) < 0) {
 		diag_warn("%s: %s", where, e.msg);
-		refuse(s, msg, where, "transient", e.msg);
+		refuse(j, "transient", e.msg);
 		goto done;
 	}
 	if (d.duplicate) {
 		/* A resumed run: this one was queued before, maybe sent. */
 		json_object_set_new(d.message, "duplicate", json_true());
-		emit(s, d.message, classify(d.message));
-		inbox_delivery_free(&d);
-		goto done;
+		done(j, d.message, classify(d.message));
+	} else {
+		j->state = J_SEND;
 	}
 	inbox_delivery_free(&d);
-	if ((out = deliver_http(w, msg))) {
+done:
+	free(filled);
+	json_decref(rec);
+}
+
+/* Write j out, settled first if it was sent, and free what it holds. */
+static void
+finish(struct send *s, struct job *j)
+{
+	json_t *out;
+
+	if (j->state == J_DONE) {
+		emit(s, j->msg, j->oc);
+	} else if (j->state == J_SENT && (out = settle(s, j))) {
 		json_object_del(out, "status_at");
 		emit(s, out, classify(out));
 		json_decref(out);
-	} else {
-		emit(s, msg, TEMPORARY);
+	} else if (j->state == J_SENT) {
+		emit(s, j->msg, TEMPORARY);
 	}
-done:
-	free(filled);
-	json_decref(msg);
-	json_decref(rec);
+	json_decref(j->rec);
+	json_decref(j->msg);
+	json_decref(j->err);
+	free(j->pid);
+	free(j->status);
+	memset(j, 0, sizeof *j);
+}
+
+/* One message: check, queue, send, settle, report. Takes rec. */
+static void
+one(struct worker *w, json_t *rec, const char *where)
+{
+	struct job j = { .rec = rec };
+
+	snprintf(j.where, sizeof j.where, "%s", where);
+	prepare(w, &j);
+	if (j.state == J_SEND)
+		send_job(w, &j);
+	finish(w->s, &j);
 }
 
 /* --- Workers ----------------------------------------------------------- */
 
-struct job {
-	json_t *rec;
-	char where[48];
-};
+/*
+ * With --jobs 1, records on stdin go through three stages, so that one
+ * message's request overlaps the storing of the next ones and the
+ * settling of the last ones, on both cores: PREPARERS threads check
+ * messages and store them as queued (several, so that they share the
+ * journal's syncs), one sender makes the requests on its kept-alive
+ * connection, and one finisher settles them in the inbox and prints
+ * them, in input order, as the sender takes them.
+ *
+ * A preparer takes a place in the sender's queue before it starts on a
+ * record, so a message is checked against the consent ledger (P8) at
+ * most AHEAD + 2 messages before its request. A thread woken for every
+ * message costs more than the overlap saves on a virtual machine: a
+ * preparer that had to wait takes PREP_BATCH records at a time, each
+ * waits to be woken for its own place only, and the finisher is woken
+ * when half its queue is full, or LAZY_MS after its first message.
+ *
+ * With more jobs, each worker takes its messages through all the steps:
+ * the workers overlap one another already, and on two cores the
+ * hand-overs cost more than they gained.
+ */
+#define PREPARERS 8
+#define AHEAD 6			/* places for preparers over 2 */
+#define PREP_BATCH 4		/* at most AHEAD + 2 */
+#define READ_AHEAD 64		/* records read before they are prepared */
+#define LAZY_MS 50
 
-#define QCAP 64
+enum { W_CURL = 1, W_GSM = 2 };
+
+enum { Q_FIFO, Q_BATCH, Q_ORDERED, Q_LAZY };
+
+/* A preparer waiting for the place of job seq. */
+struct waiter {
+	unsigned long seq;
+	pthread_cond_t cond;
+	struct waiter *next;
+};
 
 struct queue {
 	pthread_mutex_t lock;
 	pthread_cond_t more, room;
-	struct job v[QCAP];
-	size_t head, n;
+	struct waiter *waiting;	/* Q_ORDERED: woken each at its place */
+	struct job **v;
+	size_t cap, n;
+	unsigned long head;	/* how many were taken */
+	int kind;
+	int draining;		/* Q_LAZY: taking until empty */
 	int closed;
 };
 
+/*
+ * A queue of cap jobs: Q_FIFO, or Q_BATCH (one putter waits for a full
+ * queue to be half empty, and then fills it in one go), or Q_ORDERED (in
+ * the order of seq, after reserve()), or Q_LAZY (one taker, see above).
+ */
 static void
-worker_init(struct worker *w, struct send *s, unsigned long long seed)
+queue_init(struct queue *q, size_t cap, int kind)
+{
+	memset(q, 0, sizeof *q);
+	if (pthread_mutex_init(&q->lock, NULL) != 0 ||
+	    pthread_cond_init(&q->more, NULL) != 0 ||
+	    pthread_cond_init(&q->room, NULL) != 0 ||
+	    !(q->v = calloc(cap, sizeof *q->v)))
+		nomem();
+	q->cap = cap;
+	q->kind = kind;
+}
+
+static void
+queue_free(struct queue *q)
+{
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->more);
+	pthread_cond_destroy(&q->room);
+	free(q->v);
+}
+
+/* Q_ORDERED: wait until the job seq has its place; 1 if it waited. */
+static int
+reserve(struct queue *q, unsigned long seq)
+{
+	struct waiter me = { .seq = seq }, **p;
+
+	pthread_mutex_lock(&q->lock);
+	if (seq < q->head + q->cap) {
+		pthread_mutex_unlock(&q->lock);
+		return 0;
+	}
+	if (pthread_cond_init(&me.cond, NULL) != 0)
+		nomem();
+	me.next = q->waiting;
+	q->waiting = &me;
+	while (seq >= q->head + q->cap)
+		pthread_cond_wait(&me.cond, &q->lock);
+	for (p = &q->waiting; *p != &me; p = &(*p)->next)
+		;
+	*p = me.next;
+	pthread_mutex_unlock(&q->lock);
+	pthread_cond_destroy(&me.cond);
+	return 1;
+}
+
+/* Add j at the end, or in an ordered queue at its place (reserved). */
+static void
+put(struct queue *q, struct job *j)
+{
+	pthread_mutex_lock(&q->lock);
+	if (q->kind == Q_ORDERED) {
+		q->v[j->seq % q->cap] = j;
+		q->n++;
+		if (j->seq == q->head)
+			pthread_cond_signal(&q->more);
+	} else {
+		while (q->n == q->cap)
+			pthread_cond_wait(&q->room, &q->lock);
+		q->v[(q->head + q->n) % q->cap] = j;
+		/* The lazy taker: to start its clock, and at half. */
+		if (++q->n == 1 || q->kind != Q_LAZY || q->n == q->cap / 2)
+			pthread_cond_signal(&q->more);
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Q_LAZY: wait for half a queue, or for LAZY_MS after the first job. */
+static void
+lazy_wait(struct queue *q)
+{
+	struct timespec t;
+
+	while (!q->closed && q->n == 0)
+		pthread_cond_wait(&q->more, &q->lock);
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_nsec += LAZY_MS * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	while (!q->closed && q->n < q->cap / 2 &&
+	    pthread_cond_timedwait(&q->more, &q->lock, &t) == 0)
+		;
+}
+
+/* The next job, or NULL once the queue is closed and empty. */
+static struct job *
+take(struct queue *q)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->kind == Q_LAZY && !q->draining)
+		lazy_wait(q);
+	while (!(j = q->v[q->head % q->cap]) && !q->closed)
+		pthread_cond_wait(&q->more, &q->lock);
+	if (j) {
+		q->v[q->head % q->cap] = NULL;
+		q->head++;
+		q->n--;
+		q->draining = q->n > 0;
+		if (q->kind == Q_ORDERED) {
+			struct waiter *w;
+
+			/* The one whose place this was, and the next
+			 * sender if the next is ready. */
+			for (w = q->waiting; w; w = w->next)
+				if (w->seq < q->head + q->cap)
+					pthread_cond_signal(&w->cond);
+			if (q->v[q->head % q->cap])
+				pthread_cond_signal(&q->more);
+		} else if (q->kind != Q_BATCH || q->n == q->cap / 2 - 1) {
+			pthread_cond_signal(&q->room);
+		}
+	}
+	pthread_mutex_unlock(&q->lock);
+	return j;
+}
+
+/* Up to max jobs from a Q_BATCH queue into v, in order: 0 once empty. */
+static size_t
+take_some(struct queue *q, struct job **v, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&q->lock);
+	while (!q->n && !q->closed)
+		pthread_cond_wait(&q->more, &q->lock);
+	while (n < max && q->n) {
+		v[n++] = q->v[q->head % q->cap];
+		q->v[q->head++ % q->cap] = NULL;
+		if (q->n-- == q->cap / 2)
+			pthread_cond_signal(&q->room);
+	}
+	/* Another preparer, for what is left. */
+	if (q->n)
+		pthread_cond_signal(&q->more);
+	pthread_mutex_unlock(&q->lock);
+	return n;
+}
+
+/* No more puts: the takers end once it is empty. */
+static void
+queue_close(struct queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->closed = 1;
+	pthread_cond_broadcast(&q->more);
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void
+worker_init(struct worker *w, struct send *s, unsigned long long seed,
+    int what)
 {
 	memset(w, 0, sizeof *w);
 	w->s = s;
@@ -1098,97 +1392,151 @@ worker_init(struct worker *w, struct send *s, unsigned long long seed)
 	    (unsigned long long)time(NULL);
 	if (!w->rng)
 		w->rng = 1;
-	if (!(w->curl = curl_easy_init()) || !(w->gsm = gsm_ctx_new()))
+	if (((what & W_CURL) && !(w->curl = curl_easy_init())) ||
+	    ((what & W_GSM) && !(w->gsm = gsm_ctx_new())))
 		nomem();
 }
 
 static void
 worker_free(struct worker *w)
 {
-	curl_easy_cleanup(w->curl);
+	if (w->curl)
+		curl_easy_cleanup(w->curl);
 	gsm_ctx_free(w->gsm);
 }
 
-static int
-stopped(struct send *s)
-{
-	int a;
-
-	pthread_mutex_lock(&s->lock);
-	a = s->auth;
-	pthread_mutex_unlock(&s->lock);
-	return a;
-}
-
-/* A worker: take jobs until the queue is closed and empty. */
+/*
+ * A preparer: records into messages stored as queued, or ended. One at
+ * a time while the senders wait for them, so that the journal's syncs
+ * are shared by as many as can be; PREP_BATCH at a time once preparers
+ * have had to wait for the senders, a wakeup for several.
+ */
 static void *
-work(void *arg)
+preparer(void *arg)
 {
 	struct worker *w = arg;
-	struct queue *q = w->q;
-	struct job j;
+	struct job *v[PREP_BATCH];
+	size_t i, n, want = 1;
 
-	for (;;) {
-		pthread_mutex_lock(&q->lock);
-		while (!q->n && !q->closed)
-			pthread_cond_wait(&q->more, &q->lock);
-		if (!q->n) {
-			pthread_mutex_unlock(&q->lock);
-			return NULL;
+	while ((n = take_some(w->from, v, want))) {
+		want = reserve(w->to, v[n - 1]->seq) ? PREP_BATCH : 1;
+		for (i = 0; i < n; i++) {
+			/* Credentials rejected: nothing more is queued or
+			 * sent. */
+			if (!stopped(w->s))
+				prepare(w, v[i]);
+			put(w->to, v[i]);
 		}
-		j = q->v[q->head];
-		q->head = (q->head + 1) % QCAP;
-		/* The reader waits for a full queue to be half empty, and
-		 * then fills it in one go, not one wakeup a record. */
-		if (q->n-- == QCAP / 2)
-			pthread_cond_signal(&q->room);
-		pthread_mutex_unlock(&q->lock);
+	}
+	return NULL;
+}
+
+/* The sender: the requests, one at a time on its connection. */
+static void *
+sender(void *arg)
+{
+	struct worker *w = arg;
+	struct job *j;
+
+	while ((j = take(w->from))) {
+		if (j->state == J_SEND)
+			send_job(w, j);
+		put(w->to, j);
+	}
+	return NULL;
+}
+
+/* A worker of --jobs over 1: a message at a time, every step. */
+static void *
+worker(void *arg)
+{
+	struct worker *w = arg;
+	struct job *j;
+
+	while ((j = take(w->from))) {
 		/* Credentials rejected: nothing more is queued or sent. */
-		if (stopped(w->s))
-			json_decref(j.rec);
-		else
-			one(w, j.rec, j.where);
+		if (!stopped(w->s))
+			prepare(w, j);
+		if (j->state == J_SEND)
+			send_job(w, j);
+		finish(w->s, j);
+		free(j);
+	}
+	return NULL;
+}
+
+/* The finisher: settles and writes out, in the order of its queue. */
+static void *
+finisher(void *arg)
+{
+	struct worker *w = arg;
+	struct job *j;
+
+	while ((j = take(w->from))) {
+		finish(w->s, j);
+		free(j);
+	}
+	return NULL;
+}
+
+/* Start n threads of fn, from one queue to the next. */
+static void
+start(struct send *s, pthread_t *t, struct worker *w, long n,
+    void *(*fn)(void *), struct queue *from, struct queue *to, int what)
+{
+	long i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		worker_init(&w[i], s, (unsigned long long)i + 1, what);
+		w[i].from = from;
+		w[i].to = to;
+		if ((rc = pthread_create(&t[i], NULL, fn, &w[i])) != 0)
+			diag_die(EXIT_IOERR, "cannot start a worker: %s",
+			    strerror(rc));
 	}
 }
 
+/* Wait for n threads started by start(), and free their workers. */
 static void
-put(struct queue *q, json_t *rec, const char *where)
+stop(pthread_t *t, struct worker *w, long n)
 {
-	pthread_mutex_lock(&q->lock);
-	while (q->n == QCAP)
-		pthread_cond_wait(&q->room, &q->lock);
-	q->v[(q->head + q->n) % QCAP].rec = rec;
-	snprintf(q->v[(q->head + q->n) % QCAP].where, sizeof q->v[0].where,
-	    "%s", where);
-	q->n++;
-	pthread_cond_signal(&q->more);
-	pthread_mutex_unlock(&q->lock);
+	long i;
+
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		worker_free(&w[i]);
+	}
 }
 
-/* Records on stdin, one message each, through s->jobs workers. */
+/* Records on stdin, one message each, through the stages above. */
 static void
 from_records(struct send *s)
 {
-	struct queue q = { .lock = PTHREAD_MUTEX_INITIALIZER,
-		.more = PTHREAD_COND_INITIALIZER,
-		.room = PTHREAD_COND_INITIALIZER };
-	struct worker *w = calloc((size_t)s->jobs, sizeof *w);
-	pthread_t *t = calloc((size_t)s->jobs, sizeof *t);
+	long np = s->jobs == 1 ? PREPARERS : 0;
+	long nw = np ? np + 2 : s->jobs;
+	struct worker *w = calloc((size_t)nw, sizeof *w);
+	pthread_t *t = calloc((size_t)nw, sizeof *t);
+	struct queue in, ready, out;
 	struct record_reader rr;
 	struct errbuf e;
-	char where[48], key[512];
+	char key[512];
+	unsigned long seq = 0;
+	struct job *j;
 	json_t *rec;
-	long i;
 	int rc;
 
 	if (!w || !t)
 		nomem();
-	for (i = 0; i < s->jobs; i++) {
-		worker_init(&w[i], s, (unsigned long long)i + 1);
-		w[i].q = &q;
-		if ((rc = pthread_create(&t[i], NULL, work, &w[i])) != 0)
-			diag_die(EXIT_IOERR, "cannot start a worker: %s",
-			    strerror(rc));
+	queue_init(&in, READ_AHEAD, Q_BATCH);
+	queue_init(&ready, 2 + AHEAD, Q_ORDERED);
+	queue_init(&out, 32, Q_LAZY);
+	start(s, t, w, np, preparer, &in, &ready, W_GSM);
+	if (np) {
+		start(s, t + np, w + np, 1, sender, &ready, &out, W_CURL);
+		start(s, t + nw - 1, w + nw - 1, 1, finisher, &out, NULL, 0);
+	} else {
+		start(s, t, w, s->jobs, worker, &in, NULL, W_CURL | W_GSM);
 	}
 	record_reader_init(&rr, stdin, "stdin");
 	while (!stopped(s) && (rc = record_read(&rr, &rec, &e)) != 0) {
@@ -1201,22 +1549,31 @@ from_records(struct send *s)
 				break;
 			continue;
 		}
-		snprintf(where, sizeof where, "stdin:%lu", rr.lineno);
+		if (!(j = calloc(1, sizeof *j)))
+			nomem();
+		j->rec = rec;
+		j->seq = seq++;
+		snprintf(j->where, sizeof j->where, "stdin:%lu", rr.lineno);
 		if (s->key && !json_object_get(rec, "key")) {
 			snprintf(key, sizeof key, "%s-%lu", s->key, rr.lineno);
 			json_object_set_new(rec, "key", json_string(key));
 		}
-		put(&q, rec, where);
+		put(&in, j);
 	}
 	record_reader_free(&rr);
-	pthread_mutex_lock(&q.lock);
-	q.closed = 1;
-	pthread_cond_broadcast(&q.more);
-	pthread_mutex_unlock(&q.lock);
-	for (i = 0; i < s->jobs; i++) {
-		pthread_join(t[i], NULL);
-		worker_free(&w[i]);
+	queue_close(&in);
+	if (np) {
+		stop(t, w, np);
+		queue_close(&ready);
+		stop(t + np, w + np, 1);
+		queue_close(&out);
+		stop(t + nw - 1, w + nw - 1, 1);
+	} else {
+		stop(t, w, s->jobs);
 	}
+	queue_free(&in);
+	queue_free(&ready);
+	queue_free(&out);
 	free(w);
 	free(t);
 }
@@ -1418,7 +1775,7 @@ reconcile(struct send *s)
 			return;
 		diag_die(EXIT_IOERR, "%s", e.msg);
 	}
-	worker_init(&w, s, 1);
+	worker_init(&w, s, 1, W_CURL);
 	json_array_foreach(box, i, msg) {
 		const char *thread = record_str(msg, "thread");
 		const char *id = record_str(msg, "id");
@@ -1843,7 +2200,7 @@ main(int argc, char **argv)
 			nomem();
 		if (s.key)
 			json_object_set_new(r, "key", json_string(s.key));
-		worker_init(&w, &s, 1);
+		worker_init(&w, &s, 1, W_CURL | W_GSM);
 		one(&w, r, s.reply ? "--thread" : "--to");
 		worker_free(&w);
 		free(body);

@@ -185,6 +185,16 @@ check_exit 'and a batch stops at the first' 77 \
 	 TWILIO_AUTH_TOKEN=wrong sms-send -d "$ib" >"$tmp/out"'
 is 'after one request' "$(jq -s 'map(select(.error.code == "auth")) | length' \
 	"$tmp/out")" 1
+# Messages stored as queued while the first request was out are settled
+# as not sent (failed, not_sent), not left queued for --reconcile.
+check_exit 'with --jobs 2 too' 77 \
+	'printf "{\"to\":\"+1555123004%d\",\"body\":\"x\"}\n" 0 1 2 3 4 5 6 7 |
+	 TWILIO_AUTH_TOKEN=wrong sms-send -d "$tmp/ib-auth" -j 2 >"$tmp/out"'
+check 'nothing is left in the outbox' '[ -z "$(ls "$tmp/ib-auth/outbox")" ]'
+check 'each stored message failed: auth, or not_sent' \
+	'jq -s -e "length > 0 and all(.status == \"failed\" and .id and
+	    (.error.code == \"auth\" or .error.code == \"not_sent\"))" \
+	    "$tmp/out"'
 kill "$simpid"
 
 # 503 with Retry-After: retried, then given up as temporary.
