@@ -2175,7 +2175,7 @@ main(int argc, char **argv)
 		s.have_inbox = 1;
 	}
 	s.ib.report = report;
-	/* A listener's deliveries that a crash left in its journal first. */
+	/* What a crash left in a journal (a listener's, a sender's) first. */
 	if (s.have_inbox && !s.dry_run && inbox_recover(&s.ib, NULL, &e) < 0)
 		diag_die(EXIT_IOERR, "%s", e.msg);
 	if (s.json < 0)

@@ -77,7 +77,6 @@ inbox_path(const char *dir)
 	return concat(base, "/.local/share/smsdesk/inbox");
 }
 
-/* fsync a directory by its path relative to the inbox. */
 static int young(int);
 
 /*
@@ -1517,9 +1516,10 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		 * The record makes the delivery durable; the files below are
 		 * written as ever, their syncs left to the next checkpoint.
 		 * A replay makes a message to send's outbox/ entry and client
-		 * key again, so they need not precede it on disk either.
+		 * key again, so they need not precede it on disk either. A
+		 * record that failed may be on disk all the same: if it went
+		 * in (slot), it is cancelled below.
 		 */
-		/* Failed, the line may be on disk all the same (slot). */
 		if (journal_record(ib, mtext, ctext, &slot, e) < 0)
 			goto out;
 		deferring = 1;
@@ -2446,11 +2446,10 @@ messages_of(const json_t *conv)
  * lock, durably, doing only what is not done: the message file if it is
  * missing (or was quarantined); a message to send's client key and, if
  * the message is still pending, its outbox/ entry; the conversation's
- * part, if its record
- * has fewer messages than the journaled one (a record that is missing
- * altogether is the journaled one), applied to the record as it is, so
- * that changes made since (a status, an assignee) stay; work/ in step;
- * the ledger entry.
+ * part, if its record has fewer messages than the journaled one (a
+ * record that is missing altogether is the journaled one), applied to
+ * the record as it is, so that changes made since (a status, an
+ * assignee) stay; work/ in step; the ledger entry.
  */
 static int
 replay_one(struct replay *r, json_t *j, struct errbuf *e)

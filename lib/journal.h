@@ -58,6 +58,7 @@ int journal_append(struct journal *j, const char *line, size_t len,
  */
 int journal_append_to(struct journal *j, int half, const char *line,
     size_t len, int *slot, struct errbuf *e);
+
 void journal_done(struct journal *j, int slot);
 
 /*
