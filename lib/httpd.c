@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "every.h"
 #include "httpd.h"
 
 void *
@@ -37,10 +38,8 @@ struct watched {
 };
 
 struct httpd_guard {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t thread;
-	int stop;
+	pthread_mutex_t lock;	/* the ring */
+	struct every *ev;	/* the watch, a few times a limit */
 	double limit;
 	struct watched head;	/* a ring: head.next is the first */
 	void (*report)(void *arg, const char *line);
@@ -77,51 +76,35 @@ client_address(struct MHD_Connection *conn, char *out, size_t n)
 }
 
 /*
- * The watching thread. A shutdown(2) here is safe from racing the close
- * of the descriptor: libmicrohttpd announces MHD_CONNECTION_NOTIFY_CLOSED
- * before it closes the socket, and that takes the watched connection off
- * the ring under the same lock.
+ * A look at the watched connections (every.h). A shutdown(2) here is safe
+ * from racing the close of the descriptor: libmicrohttpd announces
+ * MHD_CONNECTION_NOTIFY_CLOSED before it closes the socket, and that
+ * takes the watched connection off the ring under the same lock.
  */
-static void *
-guard_main(void *arg)
+static void
+guard_look(void *arg)
 {
 	struct httpd_guard *g = arg;
 	struct watched *w;
-	struct timespec until;
 	char line[8][INET6_ADDRSTRLEN + 96];
-	double tick = g->limit / 4 < 1 ? g->limit / 4 : 1;
-	int n, i;
+	int n = 0, i;
 
 	pthread_mutex_lock(&g->lock);
-	while (!g->stop) {
-		n = 0;
-		for (w = g->head.next; w != &g->head; w = w->next) {
-			double t = since(&w->mark);
+	for (w = g->head.next; w != &g->head; w = w->next) {
+		double t = since(&w->mark);
 
-			if (w->busy || w->cut || t <= g->limit)
-				continue;
-			shutdown(w->fd, SHUT_RDWR);
-			w->cut = 1;
-			if (n < 8)
-				snprintf(line[n++], sizeof line[0], "%s: a "
-				    "request still coming after %.0fs: cut "
-				    "off", w->addr, t);
-		}
-		/* Reported unlocked: a slow stderr must not stall requests. */
-		pthread_mutex_unlock(&g->lock);
-		for (i = 0; g->report && i < n; i++)
-			g->report(g->arg, line[i]);
-		pthread_mutex_lock(&g->lock);
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)tick;
-		until.tv_nsec += (long)((tick - (double)(time_t)tick) * 1e9);
-		if (until.tv_nsec >= 1000000000L)
-			until.tv_sec++, until.tv_nsec -= 1000000000L;
-		if (!g->stop)
-			pthread_cond_timedwait(&g->wake, &g->lock, &until);
+		if (w->busy || w->cut || t <= g->limit)
+			continue;
+		shutdown(w->fd, SHUT_RDWR);
+		w->cut = 1;
+		if (n < 8)
+			snprintf(line[n++], sizeof line[0], "%s: a request "
+			    "still coming after %.0fs: cut off", w->addr, t);
 	}
+	/* Reported unlocked: a slow stderr must not stall requests. */
 	pthread_mutex_unlock(&g->lock);
-	return NULL;
+	for (i = 0; g->report && i < n; i++)
+		g->report(g->arg, line[i]);
 }
 
 struct httpd_guard *
@@ -129,26 +112,21 @@ httpd_guard_start(double limit, void (*report)(void *arg, const char *line),
     void *arg)
 {
 	struct httpd_guard *g = calloc(1, sizeof *g);
-	pthread_condattr_t ca;
-	int rc;
+	int saved;
 
 	if (!g)
 		return NULL;
 	pthread_mutex_init(&g->lock, NULL);
-	/* Timed waits on the monotonic clock: a clock step cannot stall it. */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&g->wake, &ca);
-	pthread_condattr_destroy(&ca);
 	g->limit = limit;
 	g->report = report;
 	g->arg = arg;
 	g->head.next = g->head.prev = &g->head;
-	if ((rc = pthread_create(&g->thread, NULL, guard_main, g)) != 0) {
-		pthread_cond_destroy(&g->wake);
+	if (!(g->ev = every_start(limit / 4 < 1 ? limit / 4 : 1, guard_look,
+	    g))) {
+		saved = errno;
 		pthread_mutex_destroy(&g->lock);
 		free(g);
-		errno = rc;
+		errno = saved;
 		return NULL;
 	}
 	return g;
@@ -160,12 +138,7 @@ httpd_guard_stop(struct httpd_guard *g)
 {
 	if (!g)
 		return;
-	pthread_mutex_lock(&g->lock);
-	g->stop = 1;
-	pthread_cond_signal(&g->wake);
-	pthread_mutex_unlock(&g->lock);
-	pthread_join(g->thread, NULL);
-	pthread_cond_destroy(&g->wake);
+	every_stop(g->ev);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }

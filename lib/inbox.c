@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "every.h"
 #include "inbox.h"
 #include "journal.h"
 #include "provider.h"
@@ -2326,78 +2326,41 @@ inbox_outbox(struct inbox *ib, struct errbuf *e)
 }
 
 /*
- * A thread that checkpoints the journal every second while it is open:
- * besides bounding what a replay redoes, this keeps "made in the last
- * minute" (young()) a safe sign of a name not yet durable, however seldom
- * the writer delivers.
+ * Called every second while the journal is open (every.h): besides
+ * bounding what a replay redoes, this keeps "made in the last minute"
+ * (young()) a safe sign of a name not yet durable, however seldom the
+ * writer delivers.
  */
-struct ticker {
-	struct inbox *ib;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int stop;
-};
-
-static void *
+static void
 tick(void *arg)
 {
-	struct ticker *t = arg;
-	unsigned ms = t->ib->tick_ms ? t->ib->tick_ms : 1000;
-	struct timespec at;
+	struct inbox *ib = arg;
 	struct errbuf e;
 
-	pthread_mutex_lock(&t->lock);
-	while (!t->stop) {
-		clock_gettime(CLOCK_REALTIME, &at);
-		at.tv_sec += ms / 1000;
-		at.tv_nsec += (long)(ms % 1000) * 1000000;
-		if (at.tv_nsec >= 1000000000) {
-			at.tv_sec++;
-			at.tv_nsec -= 1000000000;
-		}
-		if (pthread_cond_timedwait(&t->cond, &t->lock, &at) == 0 ||
-		    t->stop)
-			continue;
-		pthread_mutex_unlock(&t->lock);
-		if (inbox_checkpoint(t->ib, &e) < 0 && t->ib->report)
-			t->ib->report(t->ib->report_arg, e.msg);
-		pthread_mutex_lock(&t->lock);
-	}
-	pthread_mutex_unlock(&t->lock);
-	return NULL;
+	if (inbox_checkpoint(ib, &e) < 0 && ib->report)
+		ib->report(ib->report_arg, e.msg);
 }
 
 int
 inbox_journal_start(struct inbox *ib, struct errbuf *e)
 {
 	char name[NAME_MAX_LEN];
-	struct ticker *t;
-	int rc;
 
 	if (ib->journal)
 		return 0;
-	if (!(t = calloc(1, sizeof *t)))
-		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	unique_name(ib, name);
-	if (!(ib->journal = journal_open(ib->fd, ib->dir, name, e))) {
-		free(t);
+	if (!(ib->journal = journal_open(ib->fd, ib->dir, name, e)))
 		return -1;
-	}
-	t->ib = ib;
-	pthread_mutex_init(&t->lock, NULL);
-	pthread_cond_init(&t->cond, NULL);
-	if ((rc = pthread_create(&t->thread, NULL, tick, t)) != 0) {
-		pthread_cond_destroy(&t->cond);
-		pthread_mutex_destroy(&t->lock);
-		free(t);
+	if (!(ib->ticker = every_start(ib->tick_ms ? ib->tick_ms / 1000.0 :
+	    1.0, tick, ib))) {
+		int saved = errno;
+
 		journal_close(ib->journal, NULL);
 		ib->journal = NULL;
-		errno = rc;
+		errno = saved;
 		return errf(e, "cannot start the checkpoint thread: %s",
-		    strerror(rc));
+		    strerror(errno));
 	}
-	ib->ticker = t;
 	return 0;
 }
 
@@ -2410,20 +2373,10 @@ inbox_checkpoint(struct inbox *ib, struct errbuf *e)
 int
 inbox_journal_stop(struct inbox *ib, struct errbuf *e)
 {
-	struct ticker *t = ib->ticker;
 	int rc;
 
-	if (t) {
-		pthread_mutex_lock(&t->lock);
-		t->stop = 1;
-		pthread_cond_signal(&t->cond);
-		pthread_mutex_unlock(&t->lock);
-		pthread_join(t->thread, NULL);
-		pthread_cond_destroy(&t->cond);
-		pthread_mutex_destroy(&t->lock);
-		free(t);
-		ib->ticker = NULL;
-	}
+	every_stop(ib->ticker);
+	ib->ticker = NULL;
 	rc = journal_close(ib->journal, e);
 	ib->journal = NULL;
 	return rc;

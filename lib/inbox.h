@@ -76,7 +76,7 @@ struct inbox {
 	long pid;		/* for unique names, */
 	char host[64];		/* as maildir makes them */
 	struct journal *journal;	/* inbox_journal_start(), or NULL */
-	struct ticker *ticker;		/* its checkpoints, every second */
+	struct every *ticker;		/* its checkpoints, every second */
 	unsigned tick_ms;		/* for tests: instead of a second */
 	void (*report)(void *arg, const char *msg);
 	void *report_arg;
