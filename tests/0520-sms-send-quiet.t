@@ -184,15 +184,17 @@ check_exit 'deferrals alone: exit 75' 75 \
 
 # --- Quiet hours that begin while a message waits --------------------------------
 
-# The clock starts at 20:59:57 in New York and runs (SMSDESK_NOW ending
-# in +); one request every 2 s: 20:59:57, 20:59:59, then 21:00:01. The
-# third message passes the check when it is taken up (20:59:59) but its
-# rate slot falls in the night: it must not go.
+# The clock starts at 20:59:51 in New York and runs (SMSDESK_NOW ending
+# in +); one request every 5 s: 20:59:51, 20:59:56, then 21:00:01. The
+# third message passes the check when it is taken up (before 21:00) but
+# its rate slot falls in the night: it must not go. The second has 4 s to
+# spare for a slow start (a sanitizer build on a loaded machine took more
+# than the 1 s an earlier version of this test left).
 n0=$(creates)
 for i in 1 2 3; do
 	printf '{"to":"+1212555020%d","body":"edge %d"}\n' "$i" "$i"
 done >"$tmp/edge"
-SMSDESK_NOW=2026-11-24T01:59:57Z+ sms-send -d "$ib" -Q -j 1 -r 30/m \
+SMSDESK_NOW=2026-11-24T01:59:51Z+ sms-send -d "$ib" -Q -j 1 -r 12/m \
     <"$tmp/edge" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 is 'a window that begins during a rate wait: exit 75' "$rc" 75
