@@ -57,9 +57,14 @@ $(BUILD)/libsmsdesk.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/%: cmd/%.c $(BUILD)/libsmsdesk.a lib/*.h
+# A program is cmd/PROG.c, and the modules of its own, if it has any, in
+# cmd/PROG/ (*.c, and *.h included as "PROG/name.h").
+.SECONDEXPANSION:
+$(BUILD)/bin/%: cmd/%.c $$(wildcard cmd/$$*/*.c cmd/$$*/*.h) \
+		$(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Icmd $(LDFLAGS) -o $@ $(filter %.c,$^) \
+		$(BUILD)/libsmsdesk.a $(LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
