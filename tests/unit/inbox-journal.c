@@ -16,9 +16,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/syscall.h>
+
 #include "inbox.h"
 #include "record.h"
 #include "tap.h"
+
+/*
+ * Every data sync the library makes, counted: these definitions take the
+ * place of libc's in this program (the library is linked in statically),
+ * and make the system calls themselves.
+ */
+static int syncs;
+
+int
+fsync(int fd)
+{
+	syncs++;
+	return (int)syscall(SYS_fsync, fd);
+}
+
+int
+fdatasync(int fd)
+{
+	syncs++;
+	return (int)syscall(SYS_fdatasync, fd);
+}
 
 static char base[64], ibdir[96];
 
@@ -58,6 +81,21 @@ read_json(const char *path)
 	if (n > 0)
 		j = json_loads(start ? start + 1 : buf, 0, NULL);
 	return j ? j : json_string("(unreadable)");
+}
+
+/* How many lines the file at path has; -1 if it cannot be read. */
+static int
+lines(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	int c, n = 0;
+
+	if (!fp)
+		return -1;
+	while ((c = getc(fp)) != EOF)
+		n += c == '\n';
+	fclose(fp);
+	return n;
 }
 
 /* Everything a reader sees of the inbox, as one JSON value. */
@@ -467,6 +505,38 @@ main(void)
 	json_decref(now);
 	free(p);
 	free(f);
+
+	/*
+	 * A pending answer goes unsynced, in place (losing it leaves the
+	 * message queued, for --reconcile); but an answer that would make
+	 * the message file too long replaces the file by a compacted one,
+	 * which must be synced: lost, it would take the message with it.
+	 */
+	inbox_open(&ib, ibdir, 0, &e);
+	ib.tick_ms = 3600 * 1000;
+	inbox_journal_start(&ib, &e);
+	char body[1501];
+	memset(body, 'x', 1500);
+	body[1500] = '\0';
+	char *l = queue(&ib, "+15550000006", "kL", body);
+	snprintf(path, sizeof path, "%s/msg/+15550000006/%s", ibdir,
+	    l ? l : "?");
+	syncs = 0;
+	ok(l && inbox_sent(&ib, "+15550000006", l, NULL, NULL, "unknown",
+	    NULL, NULL, &e) == 0, "a long message's answer is lost: unknown");
+	is_int(syncs, 0, "a pending answer is appended unsynced");
+	is_int(lines(path), 2, "the message file has its answer line");
+	syncs = 0;
+	ok(l && inbox_sent(&ib, "+15550000006", l, "twilio", "SMl1",
+	    "queued", NULL, NULL, &e) == 0, "then reconciled: taken, pending");
+	ok(syncs > 0, "its file, past 4 KiB, is compacted, and synced");
+	is_int(lines(path), 1, "compacted to one line");
+	got = read_json(path);
+	is_str(record_str(got, "provider_id"), "SMl1", "the compacted file "
+	    "holds the message as it is now");
+	json_decref(got);
+	free(l);
+	inbox_close(&ib);
 
 	/* A live writer's journal is not replayed under its feet. */
 	inbox_open(&other, ibdir, 0, &e);
