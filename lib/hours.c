@@ -241,8 +241,10 @@ hours_quiet(struct tzdb *db, const char *zones,
 		/*
 		 * If the offset changed on the way (a DST change in the
 		 * night), the end came earlier or later by as much: move by
-		 * the difference, unless that lands back in the window (the
-		 * end fell in the hour a spring change skips).
+		 * the difference. If that lands back in the window, the end
+		 * fell in the hour a spring change skips, and the window
+		 * ends with the skip: at the first second out of it, between
+		 * the two (inside until the change, outside after).
 		 */
 		tz_local(z[i], u, &l);
 		if ((diff = l.hour * 3600LL + l.min * 60 + l.sec - end) >
@@ -252,8 +254,23 @@ hours_quiet(struct tzdb *db, const char *zones,
 			diff += 86400;
 		if (diff != 0) {
 			tz_local(z[i], u - (time_t)diff, &l);
-			if (!hours_in_window(w, &l) && u - diff > t)
-				u -= (time_t)diff;
+			if (!hours_in_window(w, &l)) {
+				if (u - diff > t)
+					u -= (time_t)diff;
+			} else if (diff > 0) {
+				time_t in = u - (time_t)diff, mid;
+
+				if (in < t)
+					in = t;
+				while (u - in > 1) {
+					mid = in + (u - in) / 2;
+					tz_local(z[i], mid, &l);
+					if (hours_in_window(w, &l))
+						in = mid;
+					else
+						u = mid;
+				}
+			}
 		}
 		if ((i = quiet_in(z, n, w, u, &l)) < 0) {
 			*open = u;
