@@ -1399,6 +1399,17 @@ journal_cancel(struct inbox *ib, const char *name, int half)
 	free(s);
 }
 
+/*
+ * Whether this writer's changes go through its journal: not once a sync
+ * of it failed, for then it is kept as it is for the next replay, and
+ * what follows is synced file by file.
+ */
+static int
+journaling(struct inbox *ib)
+{
+	return ib->journal && !journal_stuck(ib->journal);
+}
+
 int
 inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
     const char *keyword_text, struct inbox_delivery *d, struct errbuf *e)
@@ -1414,7 +1425,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	char *mtext = NULL, *ctext = NULL;
 	json_t *conv = NULL, *before = NULL, *park;
 	int lk, rc = -1, joined = 0, linked = 0, placed = 0, had_conv = 0;
-	int slot = -1;
+	int slot = -1, journaled = journaling(ib);
 	struct errbuf pe;
 
 	memset(d, 0, sizeof *d);
@@ -1472,7 +1483,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	 * name (sync_dir()).
 	 */
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	deferring = ib->journal != NULL;
+	deferring = journaled;
 	rc = make_dir(ib, rel, "msg", e);
 	deferring = 0;
 	if (rc < 0)
@@ -1511,7 +1522,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		errf(e, "%s", strerror(ENOMEM));
 		goto out;
 	}
-	if (ib->journal) {
+	if (journaled) {
 		/*
 		 * The record makes the delivery durable; the files below are
 		 * written as ever, their syncs left to the next checkpoint.
@@ -1685,7 +1696,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	 * a compaction, which replaces the file (lost, it would take the
 	 * message with it).
 	 */
-	lf.lazy = ib->journal && outbound_pending(msg);
+	lf.lazy = journaling(ib) && outbound_pending(msg);
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (log_append(ib, rel, id, &lf, msg, NULL, e) < 0)
 		goto out;

@@ -249,6 +249,17 @@ journal_pending(struct journal *j)
 }
 
 int
+journal_stuck(struct journal *j)
+{
+	int stuck;
+
+	pthread_mutex_lock(&j->lock);
+	stuck = j->stuck;
+	pthread_mutex_unlock(&j->lock);
+	return stuck;
+}
+
+int
 journal_checkpoint(struct journal *j, struct errbuf *e)
 {
 	struct half *old;

@@ -75,6 +75,12 @@ int journal_checkpoint(struct journal *j, struct errbuf *e);
 
 /* Bytes appended since the last checkpoint. */
 size_t journal_pending(struct journal *j);
+/*
+ * Whether a sync failed (see journal_checkpoint()): the journal is kept
+ * for the next writer's replay, and takes no more records usefully (it
+ * would only grow), so the writer should sync file by file instead.
+ */
+int journal_stuck(struct journal *j);
 
 /*
  * Checkpoint, then remove the journal's files (kept after a failed sync,

@@ -43,6 +43,21 @@ fdatasync(int fd)
 	return (int)syscall(SYS_fdatasync, fd);
 }
 
+/* syncfs(2) fails with EIO while this is set, as a failing disk's does. */
+static int syncfs_fails;
+
+int syncfs(int);
+
+int
+syncfs(int fd)
+{
+	if (syncfs_fails) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_syncfs, fd);
+}
+
 static char base[64], ibdir[96];
 
 static void
@@ -537,6 +552,41 @@ main(void)
 	json_decref(got);
 	free(l);
 	inbox_close(&ib);
+
+	/*
+	 * A checkpoint whose sync fails leaves the journal stuck: kept as
+	 * it is, for the next writer's replay. It takes no more records
+	 * (it would grow without end); later deliveries are synced file by
+	 * file, which a data sync per file and per directory shows.
+	 */
+	sh("rm -rf %s && cp -a %s/snap %s", ibdir, base, ibdir);
+	inbox_open(&ib, ibdir, 0, &e);
+	ib.tick_ms = 3600 * 1000;
+	inbox_journal_start(&ib, &e);
+	ok(deliver(&ib, "+15550000007", "SMs1", "before", "2026-03-02T09:30:00Z")
+	    == 0, "a delivery through the journal");
+	syncfs_fails = 1;
+	ok(inbox_checkpoint(&ib, &e) < 0 && strstr(e.msg, "syncfs"),
+	    "a checkpoint whose sync fails says so");
+	syncfs_fails = 0;
+	off_t stuck_bytes;
+	journal_files(&stuck_bytes);
+	syncs = 0;
+	ok(deliver(&ib, "+15550000007", "SMs2", "after", "2026-03-02T09:31:00Z")
+	    == 0, "then a delivery is still taken");
+	journal_files(&bytes);
+	ok(stuck_bytes > 0 && bytes == stuck_bytes, "not into the stuck "
+	    "journal");
+	ok(syncs >= 3, "but synced file by file (%d syncs)", syncs);
+	inbox_close(&ib);
+	is_int(recover(), 1, "the next writer replays the stuck journal");
+	now = state();
+	ok(json_object_get(json_object_get(now, "ids"), "twilio-SMs1") &&
+	    json_object_get(json_object_get(now, "ids"), "twilio-SMs2") &&
+	    json_integer_value(json_object_get(json_object_get(json_object_get(
+	    now, "conv"), "+15550000007"), "messages")) == 2,
+	    "and both messages are there, counted once");
+	json_decref(now);
 
 	/* A live writer's journal is not replayed under its feet. */
 	inbox_open(&other, ibdir, 0, &e);
