@@ -54,6 +54,7 @@
 #include "record.h"
 #include "tz.h"
 #include "when.h"
+#include "sms-send/sms-send.h"
 
 #define USAGE "usage: sms-send [-hnV] [-d DIR] [-f FROM] [-j N] [-k KEY] " \
 	"[-M SID] [-m N]\n" \
@@ -66,81 +67,6 @@
 				 * does not know is declared not sent */
 #define BACKOFF_BASE 0.25	/* seconds; doubled per attempt */
 #define BACKOFF_CAP 20.0
-
-/* How one message ended, for the exit code. */
-enum outcome { OK, PERMANENT, TEMPORARY, AUTH };
-
-struct cred {
-	const char *account, *user, *pass;	/* user/pass: Basic auth */
-	const char *from, *service;		/* sender */
-	char *callback;				/* StatusCallback, or NULL */
-	const char *base;			/* API base URL */
-};
-
-struct send {
-	struct inbox ib;
-	int have_inbox;
-	struct cred cr;
-	const char *country, *agent, *tmpl, *key;
-	long max_segments, retries, jobs;
-	double rate;			/* requests a second; 0: no limit */
-	int dry_run, json, reply;
-	int progress;			/* stderr is a terminal */
-	long screen;			/* its height */
-	long grace;
-	int quiet;			/* quiet hours: 0 off, 'd' defer,
-					 * 'r' refuse */
-	const char *quiet_spec;		/* the window, as configured */
-	struct hours_window qwin;
-	struct tzdb *tzdb;
-	struct price_table *prices;	/* a dry run's */
-
-	pthread_mutex_t lock;		/* below: output and the counts */
-	unsigned long done, nok, nperm, ntemp;
-	unsigned long dry_n, dry_segments, dry_unpriced;
-	long long dry_micro;		/* the dry run's total */
-	int auth;			/* credentials rejected: stop */
-	atomic_int stop;		/* the same, read without the lock */
-	int ret;			/* input errors */
-	int out_errno;
-};
-
-/*
- * A message on its way: prepared (checked, and stored as queued), sent,
- * then settled in the inbox and written out. A message that ends before
- * the request (refused, a duplicate, a dry run) is done when prepared.
- */
-struct job {
-	json_t *rec;			/* the input record, until prepared */
-	json_t *msg;			/* the message */
-	enum { J_DROP, J_DONE, J_SEND, J_SENT } state;
-	enum outcome oc;		/* J_DONE: how it ended */
-	char *pid, *status;		/* J_SENT: the provider's answer, */
-	json_t *err;			/* or what went wrong */
-	int waited;			/* quiet hours began meanwhile */
-	unsigned long seq;		/* its place in the input */
-	char where[48];
-};
-
-struct worker {
-	struct send *s;
-	struct queue *from, *to;	/* a stage's work, and the next's */
-	CURL *curl;
-	struct gsm_ctx *gsm;
-	unsigned long long rng;
-	char cerr[CURL_ERROR_SIZE];
-};
-
-/* An HTTP exchange. */
-struct http {
-	const char *body;		/* the request body, for the reader */
-	size_t len, off;
-	int rewound;			/* libcurl wanted the body again */
-	CURLcode cc;
-	long status;
-	double retry_after;		/* seconds; 0 if none */
-	struct buf resp;
-};
 
 static void
 usage(FILE *fp, int code)
@@ -194,8 +120,8 @@ report(void *arg, const char *msg)
 	diag_warn("%s", msg);
 }
 
-static void
-nomem(void)
+void
+send_nomem(void)
 {
 	diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 }
@@ -234,108 +160,6 @@ uniform(struct worker *w)
 
 /* --- Output ---------------------------------------------------------- */
 
-static enum outcome
-classify(const json_t *msg)
-{
-	const char *st = record_str(msg, "status");
-	const char *code = record_str(json_object_get(msg, "error"), "code");
-
-	if (!st)
-		return PERMANENT;
-	if (strcmp(st, "unknown") == 0 || strcmp(st, "queued") == 0 ?
-	    !record_str(msg, "provider_id") : 0)
-		return TEMPORARY;
-	if (code && strcmp(code, "not_found") == 0)
-		return PERMANENT;
-	if (strcmp(st, "failed") != 0 && strcmp(st, "undelivered") != 0)
-		return OK;
-	if (code && strcmp(code, "auth") == 0)
-		return AUTH;
-	if (code && (strcmp(code, "throttled") == 0 ||
-	    strcmp(code, "transient") == 0))
-		return TEMPORARY;
-	if (code && strcmp(code, "quiet_hours") == 0 &&
-	    strcmp(st, "failed") == 0 && !record_str(msg, "provider_id") &&
-	    json_is_true(json_object_get(msg, "waited")))
-		return TEMPORARY;
-	return PERMANENT;
-}
-
-/* A short line for a terminal. */
-static void
-summary(const json_t *msg)
-{
-	const char *to = record_str(msg, "to");
-	const char *st = record_str(msg, "status");
-	const char *pid = record_str(msg, "provider_id");
-	const json_t *err = json_object_get(msg, "error");
-	json_int_t segs = json_integer_value(json_object_get(msg,
-	    "segments"));
-	const char *enc = record_str(msg, "encoding");
-
-	printf("%s: %s", to ? to : "?", st ? st : "dry run");
-	if (pid)
-		printf(" %s", pid);
-	if (err)
-		printf(": %s%s%s", record_str(err, "code") ?
-		    record_str(err, "code") : "error",
-		    record_str(err, "message") ? ": " : "",
-		    record_str(err, "message") ? record_str(err, "message") :
-		    "");
-	if (segs > 0)
-		printf(" (%lld segment%s, %s", (long long)segs,
-		    segs == 1 ? "" : "s", enc ? enc : "?");
-	if (segs > 0 && record_str(msg, "price"))
-		printf(", %s %s", record_str(msg, "price"),
-		    record_str(msg, "price_unit"));
-	else if (segs > 0 && json_is_null(json_object_get(msg, "price")))
-		printf(", no price");
-	if (segs > 0)
-		putchar(')');
-	putchar('\n');
-}
-
-/* Write the final record of one message and count its outcome. */
-static void
-emit(struct send *s, const json_t *msg, enum outcome oc)
-{
-	pthread_mutex_lock(&s->lock);
-	if (s->progress)
-		fputs("\r\033[K", stderr);
-	if (!s->json)
-		summary(msg);
-	else if (!ferror(stdout) && record_write(stdout, msg) < 0)
-		s->out_errno = errno;
-	s->done++;
-	if (oc == OK)
-		s->nok++;
-	else if (oc == TEMPORARY)
-		s->ntemp++;
-	else if (oc == AUTH)
-		s->auth = s->stop = 1;
-	else
-		s->nperm++;
-	if (s->progress && s->done > (unsigned long)s->screen)
-		fprintf(stderr, "%s: %lu done: %lu ok, %lu failed, "
-		    "%lu to retry", diag_prog(), s->done, s->nok, s->nperm,
-		    s->ntemp);
-	pthread_mutex_unlock(&s->lock);
-}
-
-static json_t *
-error_obj(const char *code, json_int_t pcode, const char *message)
-{
-	json_t *e = json_pack("{s:s}", "code", code);
-
-	if (!e)
-		nomem();
-	if (pcode)
-		json_object_set_new(e, "provider_code", json_integer(pcode));
-	if (message)
-		json_object_set_new(e, "message", json_string(message));
-	return e;
-}
-
 /* j ends before any request, as msg (borrowed) and oc say. */
 static void
 done(struct job *j, json_t *msg, enum outcome oc)
@@ -352,7 +176,7 @@ static void
 refuse(struct job *j, const char *code, const char *message)
 {
 	json_object_set_new(j->msg, "status", json_string("failed"));
-	json_object_set_new(j->msg, "error", error_obj(code, 0, message));
+	json_object_set_new(j->msg, "error", out_error(code, 0, message));
 	diag_warn("%s: %s", j->where, message);
 	done(j, j->msg, PERMANENT);
 }
@@ -381,59 +205,8 @@ refuse_stored(struct send *s, struct job *j, const char *code,
 	}
 	if (d.duplicate)
 		json_object_set_new(d.message, "duplicate", json_true());
-	done(j, d.message, classify(d.message));
+	done(j, d.message, out_classify(d.message));
 	inbox_delivery_free(&d);
-}
-
-/*
- * What a dry run's message would cost (sms-send(1), Prices): "price" per
- * message and "price_unit", or a null price if the configuration has none
- * for the number; counted for the summary.
- */
-static void
-dry_price(struct send *s, json_t *msg, const char *number, size_t segments)
-{
-	char text[PRICE_BUFSZ];
-	long long micro;
-	int known = price_lookup(s->prices, number, &micro);
-
-	if (known) {
-		price_format(micro * (long long)segments, text);
-		json_object_set_new(msg, "price", json_string(text));
-	} else {
-		json_object_set_new(msg, "price", json_null());
-	}
-	json_object_set_new(msg, "price_unit",
-	    json_string(price_unit(s->prices)));
-	pthread_mutex_lock(&s->lock);
-	s->dry_n++;
-	s->dry_segments += segments;
-	if (known)
-		s->dry_micro += micro * (long long)segments;
-	else
-		s->dry_unpriced++;
-	pthread_mutex_unlock(&s->lock);
-}
-
-/* The total of a dry run, on stderr. */
-static void
-dry_summary(const struct send *s)
-{
-	unsigned long priced = s->dry_n - s->dry_unpriced;
-	char text[PRICE_BUFSZ];
-
-	price_format(s->dry_micro, text);
-	fprintf(stderr, "%s: dry run: %lu message%s, %lu segment%s",
-	    diag_prog(), s->dry_n, s->dry_n == 1 ? "" : "s", s->dry_segments,
-	    s->dry_segments == 1 ? "" : "s");
-	if (priced)
-		fprintf(stderr, ", %s %s", text, price_unit(s->prices));
-	if (priced && s->dry_unpriced)
-		fprintf(stderr, " for the %lu priced", priced);
-	if (s->dry_unpriced)
-		fprintf(stderr, "; no price for %lu (set price or "
-		    "price.COUNTRY in the configuration)", s->dry_unpriced);
-	fputc('\n', stderr);
 }
 
 /* --- The rate ---------------------------------------------------------- */
@@ -567,7 +340,7 @@ request(struct worker *w, const char *url, const char *body, struct http *h)
 	hdr = curl_slist_append(hdr, "Accept: application/json");
 	hdr = curl_slist_append(hdr, "Expect:");
 	if (!hdr)
-		nomem();
+		send_nomem();
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -600,7 +373,7 @@ request(struct worker *w, const char *url, const char *body, struct http *h)
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h->status);
 	curl_slist_free_all(hdr);
 	if (h->resp.err)
-		nomem();
+		send_nomem();
 }
 
 /* Copy a JSON string value f, as record_pick() found it, to out if it
@@ -639,7 +412,7 @@ add_param(CURL *c, struct buf *b, const char *name, const char *value)
 	char *v = curl_easy_escape(c, value, 0);
 
 	if (!v)
-		nomem();
+		send_nomem();
 	if (b->len)
 		buf_addc(b, '&');
 	buf_adds(b, name);
@@ -647,7 +420,7 @@ add_param(CURL *c, struct buf *b, const char *name, const char *value)
 	buf_adds(b, v);
 	curl_free(v);
 	if (b->err)
-		nomem();
+		send_nomem();
 }
 
 /* --- The consent ledger ---------------------------------------------- */
@@ -670,7 +443,7 @@ note_optout(struct send *s, const char *number, const char *our,
 	    "our_number", our, "message", id, "source", "provider",
 	    "provider_code", 21610);
 	if (!c)
-		nomem();
+		send_nomem();
 	if (inbox_consent(&s->ib, c, &e) < 0)
 		diag_warn("cannot record the opt-out: %s", e.msg);
 	json_decref(c);
@@ -743,10 +516,10 @@ send_job(struct worker *w, struct job *j)
 	j->state = J_SENT;
 	if (stopped(s)) {
 		j->status = strdup(status);
-		j->err = error_obj("not_sent", 0, "not sent: the provider "
+		j->err = out_error("not_sent", 0, "not sent: the provider "
 		    "rejected the credentials");
 		if (!j->status)
-			nomem();
+			send_nomem();
 		return;
 	}
 
@@ -766,7 +539,7 @@ send_job(struct worker *w, struct job *j)
 		add_param(w->curl, &form, "StatusCallback", s->cr.callback);
 	buf_addc(&form, '\0');
 	if (url.err || form.err)
-		nomem();
+		send_nomem();
 
 	for (attempt = 0;; attempt++) {
 		json_int_t code = 0;
@@ -775,13 +548,13 @@ send_job(struct worker *w, struct job *j)
 
 		if (take_slot(s, &e) < 0) {
 			diag_warn("%s", e.msg);
-			err = error_obj("transient", 0, e.msg);
+			err = out_error("transient", 0, e.msg);
 			break;
 		}
 		if (quiet_now(s, msg, why, sizeof why)) {
 			/* Nothing went out: no attempt was taken, or was
 			 * refused with 429 or 503 before this one. */
-			err = error_obj("quiet_hours", 0, why);
+			err = out_error("quiet_hours", 0, why);
 			j->waited = 1;
 			break;
 		}
@@ -791,12 +564,12 @@ send_job(struct worker *w, struct job *j)
 		if (h.cc != CURLE_OK) {
 			if (h.off == 0 && !h.rewound) {
 				/* The body never left: not processed. */
-				err = error_obj("transient", 0, w->cerr[0] ?
+				err = out_error("transient", 0, w->cerr[0] ?
 				    w->cerr : curl_easy_strerror(h.cc));
 				retry = 1;
 			} else {
 				status = "unknown";
-				err = error_obj("unknown", 0, w->cerr[0] ?
+				err = out_error("unknown", 0, w->cerr[0] ?
 				    w->cerr : curl_easy_strerror(h.cc));
 				break;
 			}
@@ -815,7 +588,7 @@ send_job(struct worker *w, struct job *j)
 				if (!pid || !status) {
 					pid = NULL;
 					status = "unknown";
-					err = error_obj("unknown", 0, "the "
+					err = out_error("unknown", 0, "the "
 					    "answer has no sid");
 				}
 				break;
@@ -830,10 +603,10 @@ send_job(struct worker *w, struct job *j)
 			} else if (h.status >= 500) {
 				/* May have been processed (P16). */
 				status = "unknown";
-				err = error_obj("unknown", code, text);
+				err = out_error("unknown", code, text);
 				break;
 			}
-			err = error_obj(tax, code, text);
+			err = out_error(tax, code, text);
 			if (!retry)
 				break;
 		}
@@ -859,7 +632,7 @@ send_job(struct worker *w, struct job *j)
 	j->err = err;
 	if ((pid && !(j->pid = strdup(pid))) ||
 	    !(j->status = strdup(status)))
-		nomem();
+		send_nomem();
 	json_decref(resp);
 	buf_free(&url);
 	buf_free(&form);
@@ -942,7 +715,7 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
 	}
 	buf_addc(&b, '\0');
 	if (b.err)
-		nomem();
+		send_nomem();
 	return b.p;
 }
 
@@ -998,7 +771,7 @@ quiet_hours(struct send *s, struct job *j, const char *num, const char *known)
 	when_format(open, at);
 	json_object_set_new(msg, "status", json_string("deferred"));
 	json_object_set_new(msg, "not_before", json_string(at));
-	json_object_set_new(msg, "error", error_obj("quiet_hours", 0, m));
+	json_object_set_new(msg, "error", out_error("quiet_hours", 0, m));
 	diag_warn("%s: %s; deferred to %s", j->where, m, at);
 	done(j, msg, TEMPORARY);
 	return 1;
@@ -1031,7 +804,7 @@ prepare(struct worker *w, struct job *j)
 	j->rec = NULL;
 	if (!(j->msg = msg = json_pack("{s:s,s:s}", "type", "message",
 	    "direction", "out")))
-		nomem();
+		send_nomem();
 	if (s->cr.from)
 		json_object_set_new(msg, "from", json_string(s->cr.from));
 	else if (s->cr.service)
@@ -1112,7 +885,7 @@ prepare(struct worker *w, struct job *j)
 	if (s->quiet && quiet_hours(s, j, num, record_str(rec, "timezone")))
 		goto done;
 	if (s->dry_run) {
-		dry_price(s, msg, num, g.segments);
+		out_dry_price(s, msg, num, g.segments);
 		json_object_set_new(msg, "dry_run", json_true());
 		done(j, msg, OK);
 		goto done;
@@ -1126,7 +899,7 @@ prepare(struct worker *w, struct job *j)
 	if (d.duplicate) {
 		/* A resumed run: this one was queued before, maybe sent. */
 		json_object_set_new(d.message, "duplicate", json_true());
-		done(j, d.message, classify(d.message));
+		done(j, d.message, out_classify(d.message));
 	} else {
 		j->state = J_SEND;
 	}
@@ -1143,13 +916,13 @@ finish(struct send *s, struct job *j)
 	json_t *out;
 
 	if (j->state == J_DONE) {
-		emit(s, j->msg, j->oc);
+		out_emit(s, j->msg, j->oc);
 	} else if (j->state == J_SENT && (out = settle(s, j))) {
 		json_object_del(out, "status_at");
-		emit(s, out, classify(out));
+		out_emit(s, out, out_classify(out));
 		json_decref(out);
 	} else if (j->state == J_SENT) {
-		emit(s, j->msg, TEMPORARY);
+		out_emit(s, j->msg, TEMPORARY);
 	}
 	json_decref(j->rec);
 	json_decref(j->msg);
@@ -1237,7 +1010,7 @@ queue_init(struct queue *q, size_t cap, int kind)
 	    pthread_cond_init(&q->more, NULL) != 0 ||
 	    pthread_cond_init(&q->room, NULL) != 0 ||
 	    !(q->v = calloc(cap, sizeof *q->v)))
-		nomem();
+		send_nomem();
 	q->cap = cap;
 	q->kind = kind;
 }
@@ -1263,7 +1036,7 @@ reserve(struct queue *q, unsigned long seq)
 		return 0;
 	}
 	if (pthread_cond_init(&me.cond, NULL) != 0)
-		nomem();
+		send_nomem();
 	me.next = q->waiting;
 	q->waiting = &me;
 	while (seq >= q->head + q->cap)
@@ -1394,7 +1167,7 @@ worker_init(struct worker *w, struct send *s, unsigned long long seed,
 		w->rng = 1;
 	if (((what & W_CURL) && !(w->curl = curl_easy_init())) ||
 	    ((what & W_GSM) && !(w->gsm = gsm_ctx_new())))
-		nomem();
+		send_nomem();
 }
 
 static void
@@ -1527,7 +1300,7 @@ from_records(struct send *s)
 	int rc;
 
 	if (!w || !t)
-		nomem();
+		send_nomem();
 	queue_init(&in, READ_AHEAD, Q_BATCH);
 	queue_init(&ready, 2 + AHEAD, Q_ORDERED);
 	queue_init(&out, 32, Q_LAZY);
@@ -1550,7 +1323,7 @@ from_records(struct send *s)
 			continue;
 		}
 		if (!(j = calloc(1, sizeof *j)))
-			nomem();
+			send_nomem();
 		j->rec = rec;
 		j->seq = seq++;
 		snprintf(j->where, sizeof j->where, "stdin:%lu", rr.lineno);
@@ -1646,7 +1419,7 @@ lookup(struct worker *w, const json_t *msg, json_t **found)
 	buf_addc(&url, '\0');
 	curl_free(esc);
 	if (url.err)
-		nomem();
+		send_nomem();
 	for (;;) {
 		request(w, url.p, NULL, &h);
 		if (h.cc != CURLE_OK || h.status != 200) {
@@ -1722,7 +1495,7 @@ fetch(struct worker *w, const char *thread, const char *sid, json_t **found)
 
 	*found = NULL;
 	if (!esc)
-		nomem();
+		send_nomem();
 	buf_adds(&url, s->cr.base);
 	buf_addlit(&url, "/2010-04-01/Accounts/");
 	buf_adds(&url, s->cr.account);
@@ -1732,7 +1505,7 @@ fetch(struct worker *w, const char *thread, const char *sid, json_t **found)
 	buf_addc(&url, '\0');
 	curl_free(esc);
 	if (url.err)
-		nomem();
+		send_nomem();
 	request(w, url.p, NULL, &h);
 	if (h.cc == CURLE_OK && h.status == 200) {
 		*found = json_loadb(h.resp.p ? h.resp.p : "", h.resp.len, 0,
@@ -1793,10 +1566,10 @@ reconcile(struct send *s)
 		    lookup(&w, msg, &found);
 		out = NULL;
 		if (rc == -2) {
-			emit(s, msg, AUTH);
+			out_emit(s, msg, AUTH);
 			continue;
 		} else if (rc < 0) {
-			emit(s, msg, TEMPORARY);
+			out_emit(s, msg, TEMPORARY);
 			continue;
 		}
 		if (rc == 1) {
@@ -1805,7 +1578,7 @@ reconcile(struct send *s)
 			const char *st = record_str(found, "status");
 
 			/* null clears the error of the unknown outcome */
-			err = code ? error_obj(taxonomy(0, code), code,
+			err = code ? out_error(taxonomy(0, code), code,
 			    record_str(found, "error_message")) : json_null();
 			rc = inbox_sent(&s->ib, thread, id, "twilio",
 			    record_str(found, "sid"), st ? st : "queued", err,
@@ -1816,29 +1589,29 @@ reconcile(struct send *s)
 			/* It was taken: it is not "not sent", only gone. */
 			diag_warn("%s: %s: the provider no longer has it",
 			    thread, pid);
-			err = error_obj("not_found", 20404, "the provider no "
+			err = out_error("not_found", 20404, "the provider no "
 			    "longer has this message");
 			rc = inbox_sent(&s->ib, thread, id, NULL, NULL,
 			    record_str(msg, "status"), err, &out, &e);
 			json_decref(err);
 		} else if (!young) {
-			err = error_obj("not_sent", 0, "the provider has no "
+			err = out_error("not_sent", 0, "the provider has no "
 			    "such message");
 			rc = inbox_sent(&s->ib, thread, id, NULL, NULL,
 			    "failed", err, &out, &e);
 			json_decref(err);
 		} else {
 			/* Too young to tell: it may be on its way. */
-			emit(s, msg, TEMPORARY);
+			out_emit(s, msg, TEMPORARY);
 			continue;
 		}
 		if (rc < 0) {
 			diag_warn("%s: %s", thread, e.msg);
-			emit(s, msg, TEMPORARY);
+			out_emit(s, msg, TEMPORARY);
 			continue;
 		}
 		json_object_del(out, "status_at");
-		emit(s, out, classify(out));
+		out_emit(s, out, out_classify(out));
 		json_decref(out);
 	}
 	worker_free(&w);
@@ -1930,7 +1703,7 @@ load_provider(struct send *s, const struct config *cfg, const char *from,
 		size_t n = strlen(pub);
 
 		if (!(cr->callback = malloc(n + 8)))
-			nomem();
+			send_nomem();
 		snprintf(cr->callback, n + 8, "%.*s/twilio",
 		    (int)(n && pub[n - 1] == '/' ? n - 1 : n), pub);
 	}
@@ -1982,7 +1755,7 @@ load_quiet(struct send *s, const struct config *cfg, const char *flag)
 	if (!s->quiet)
 		return;
 	if (!(s->tzdb = tzdb_new(NULL)))
-		nomem();
+		send_nomem();
 	if (!tzdb_get(s->tzdb, "America/New_York", &e))
 		diag_die(EXIT_CONFIG, "quiet hours need the time zone "
 		    "database (Debian's tzdata): %s", e.msg);
@@ -2004,7 +1777,7 @@ read_body(void)
 		b.len--;
 	buf_addc(&b, '\0');
 	if (b.err)
-		nomem();
+		send_nomem();
 	if (strlen(b.p) != b.len - 1)
 		diag_die(EXIT_DATAERR, "stdin: the body holds a NUL byte");
 	return b.p;
@@ -2141,7 +1914,7 @@ main(int argc, char **argv)
 		    "SID", service);
 
 	if (!(cfg = config_new()))
-		nomem();
+		send_nomem();
 	if (config_load_default(cfg, dir ? dir : getenv("SMSDESK_INBOX"),
 	    &e) < 0)
 		diag_die(EXIT_CONFIG, "%s", e.msg);
@@ -2197,7 +1970,7 @@ main(int argc, char **argv)
 		    to, "body", body ? body : "");
 
 		if (!body || !r)
-			nomem();
+			send_nomem();
 		if (s.key)
 			json_object_set_new(r, "key", json_string(s.key));
 		worker_init(&w, &s, 1, W_CURL | W_GSM);
@@ -2224,7 +1997,7 @@ main(int argc, char **argv)
 	if (s.progress && s.done > (unsigned long)s.screen)
 		fputs("\r\033[K", stderr);
 	if (s.dry_run && s.dry_n)
-		dry_summary(&s);
+		out_dry_summary(&s);
 	if (s.auth)
 		diag_warn("the provider rejected the credentials; stopped");
 	curl_global_cleanup();
