@@ -126,27 +126,6 @@ send_nomem(void)
 	diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 }
 
-static double
-now_real(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_until(double t)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)t;
-	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) ==
-	    EINTR)
-		;
-}
-
 /* A uniform random number in [0, 1) (xorshift*; jitter only). */
 static double
 uniform(struct worker *w)
@@ -207,54 +186,6 @@ refuse_stored(struct send *s, struct job *j, const char *code,
 		json_object_set_new(d.message, "duplicate", json_true());
 	done(j, d.message, out_classify(d.message));
 	inbox_delivery_free(&d);
-}
-
-/* --- The rate ---------------------------------------------------------- */
-
-/*
- * Take the next free slot of this sender and sleep until it. The slot
- * is kept in rate/SENDER as a decimal time, under flock(2), so every
- * process sending from that number through this inbox shares it.
- */
-static int
-take_slot(struct send *s, struct errbuf *e)
-{
-	char rel[96], text[64];
-	const char *sender = s->cr.from ? s->cr.from : s->cr.service;
-	double now, next = 0, slot;
-	ssize_t n;
-	int fd, len;
-
-	if (s->rate <= 0)
-		return 0;
-	if (mkdirat(s->ib.fd, "rate", 0700) < 0 && errno != EEXIST)
-		return errf(e, "%s/rate: %s", s->ib.dir, strerror(errno));
-	snprintf(rel, sizeof rel, "rate/%s", sender);
-	if ((fd = openat(s->ib.fd, rel, O_RDWR | O_CREAT | O_CLOEXEC,
-	    0600)) < 0)
-		return errf(e, "%s/%s: %s", s->ib.dir, rel, strerror(errno));
-	if (flock(fd, LOCK_EX) < 0 ||
-	    (n = pread(fd, text, sizeof text - 1, 0)) < 0) {
-		errf(e, "%s/%s: %s", s->ib.dir, rel, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	text[n] = '\0';
-	if (n > 0)
-		next = strtod(text, NULL);
-	now = now_real();
-	slot = next > now ? next : now;
-	len = snprintf(text, sizeof text, "%.6f\n", slot + 1.0 / s->rate);
-	if (pwrite(fd, text, (size_t)len, 0) != len ||
-	    ftruncate(fd, len) < 0) {
-		errf(e, "%s/%s: %s", s->ib.dir, rel, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	if (slot > now)
-		sleep_until(slot);
-	return 0;
 }
 
 /* --- HTTP ------------------------------------------------------------ */
@@ -546,7 +477,7 @@ send_job(struct worker *w, struct job *j)
 		const char *text = NULL;
 		int retry = 0;
 
-		if (take_slot(s, &e) < 0) {
+		if (rate_take_slot(s, &e) < 0) {
 			diag_warn("%s", e.msg);
 			err = out_error("transient", 0, e.msg);
 			break;
@@ -620,7 +551,7 @@ send_job(struct worker *w, struct job *j)
 		    BACKOFF_CAP);
 		if (h.retry_after > delay)
 			delay = h.retry_after;
-		sleep_until(now_real() + delay);
+		rate_sleep_until(rate_now() + delay);
 	}
 	if (err && strcmp(record_str(err, "code"), "auth") == 0) {
 		/* Now, not when the answer is written out: the other

@@ -121,4 +121,10 @@ void out_dry_price(struct send *s, json_t *msg, const char *number,
     size_t segments);
 void out_dry_summary(const struct send *s);
 
+/* rate.c */
+
+double rate_now(void);
+void rate_sleep_until(double t);
+int rate_take_slot(struct send *s, struct errbuf *e);
+
 #endif
