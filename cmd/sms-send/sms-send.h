@@ -127,4 +127,14 @@ double rate_now(void);
 void rate_sleep_until(double t);
 int rate_take_slot(struct send *s, struct errbuf *e);
 
+/* http.c */
+
+void http_request(struct worker *w, const char *url, const char *body,
+    struct http *h);
+int http_quick_answer(const struct http *h, char *sid, size_t nsid, char *st,
+    size_t nst);
+void http_add_param(CURL *c, struct buf *b, const char *name,
+    const char *value);
+const char *http_taxonomy(long status, json_int_t code);
+
 #endif
