@@ -65,8 +65,6 @@
 #define TWILIO_URL "https://api.twilio.com"
 #define GRACE 300		/* seconds before a message the provider
 				 * does not know is declared not sent */
-#define BACKOFF_BASE 0.25	/* seconds; doubled per attempt */
-#define BACKOFF_CAP 20.0
 
 static void
 usage(FILE *fp, int code)
@@ -124,580 +122,6 @@ void
 send_nomem(void)
 {
 	diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
-}
-
-/* A uniform random number in [0, 1) (xorshift*; jitter only). */
-static double
-uniform(struct worker *w)
-{
-	w->rng ^= w->rng >> 12;
-	w->rng ^= w->rng << 25;
-	w->rng ^= w->rng >> 27;
-	return (double)((w->rng * 2685821657736338717ULL) >> 11) /
-	    9007199254740992.0;
-}
-
-/* --- Output ---------------------------------------------------------- */
-
-/* j ends before any request, as msg (borrowed) and oc say. */
-static void
-done(struct job *j, json_t *msg, enum outcome oc)
-{
-	json_incref(msg);
-	json_decref(j->msg);
-	j->msg = msg;
-	j->oc = oc;
-	j->state = J_DONE;
-}
-
-/* A message that failed before it was queued: say so, and why. */
-static void
-refuse(struct job *j, const char *code, const char *message)
-{
-	json_object_set_new(j->msg, "status", json_string("failed"));
-	json_object_set_new(j->msg, "error", out_error(code, 0, message));
-	diag_warn("%s: %s", j->where, message);
-	done(j, j->msg, PERMANENT);
-}
-
-/*
- * A message refused before any request for a reason of the customer's
- * (they opted out): stored in its conversation as failed, so that whoever
- * reads the thread sees the attempt and why it went nowhere. A dry run
- * stores nothing.
- */
-static void
-refuse_stored(struct send *s, struct job *j, const char *code,
-    const char *message)
-{
-	struct inbox_delivery d;
-	struct errbuf e;
-
-	if (s->dry_run || !s->have_inbox) {
-		refuse(j, code, message);
-		return;
-	}
-	refuse(j, code, message);
-	if (inbox_deliver(&s->ib, j->msg, 0, NULL, &d, &e) < 0) {
-		diag_warn("%s: %s", j->where, e.msg);
-		return;
-	}
-	if (d.duplicate)
-		json_object_set_new(d.message, "duplicate", json_true());
-	done(j, d.message, out_classify(d.message));
-	inbox_delivery_free(&d);
-}
-
-/* --- The consent ledger ---------------------------------------------- */
-
-/*
- * The provider says the number opted out (21610): record that in the
- * consent ledger, so the next send is refused before any request.
- */
-static void
-note_optout(struct send *s, const char *number, const char *our,
-    const char *id)
-{
-	char at[WHEN_BUFSZ];
-	struct errbuf e;
-	json_t *c;
-
-	when_format(when_now(), at);
-	c = json_pack("{s:s,s:s,s:s,s:n,s:s,s:s?,s:s?,s:s,s:i}", "type",
-	    "consent", "number", number, "state", "out", "keyword", "at", at,
-	    "our_number", our, "message", id, "source", "provider",
-	    "provider_code", 21610);
-	if (!c)
-		send_nomem();
-	if (inbox_consent(&s->ib, c, &e) < 0)
-		diag_warn("cannot record the opt-out: %s", e.msg);
-	json_decref(c);
-}
-
-/* --- Sending ----------------------------------------------------------- */
-
-/*
- * With quiet hours on, whether they have begun at msg's recipient since
- * the check in one(): a message can wait for a --rate slot or a
- * provider's Retry-After, and P11 is about when a send starts. why gets
- * the reason. A number whose zones cannot be told is quiet (the safe
- * side; one() refused those already).
- */
-static int
-quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
-{
-	const char *zones = record_str(msg, "timezone"), *zone = "?";
-	struct errbuf e;
-	time_t open;
-
-	if (!s->quiet)
-		return 0;
-	if (!zones || !*zones)
-		zones = phonezone_lookup(record_str(msg, "to"), NULL);
-	if (zones && hours_quiet(s->tzdb, zones, &s->qwin, when_now(), &zone,
-	    &open, &e) == 0)
-		return 0;
-	snprintf(why, n, "quiet hours (%s) began at the recipient (%s) while "
-	    "it waited to be sent; nothing was sent", s->quiet_spec, zone);
-	return 1;
-}
-
-/* Whether the provider has rejected the credentials: send no more. */
-static int
-stopped(struct send *s)
-{
-	return atomic_load(&s->stop);
-}
-
-/*
- * Send j's message (queued in the inbox already): j gets the answer, to
- * settle it by. After rejected credentials nothing is sent; the message
- * ends as failed, not_sent, rather than left queued.
- */
-static void
-send_job(struct worker *w, struct job *j)
-{
-	struct send *s = w->s;
-	const json_t *msg = j->msg;
-	struct buf url = { 0 }, form = { 0 };
-	struct http h = { 0 };
-	const char *status = "failed", *pid = NULL, *tax;
-	json_t *err = NULL, *resp = NULL;
-	struct errbuf e;
-	char why[200], sid[64], st[32];
-	long attempt;
-	double delay;
-
-	j->state = J_SENT;
-	if (stopped(s)) {
-		j->status = strdup(status);
-		j->err = out_error("not_sent", 0, "not sent: the provider "
-		    "rejected the credentials");
-		if (!j->status)
-			send_nomem();
-		return;
-	}
-
-	buf_adds(&url, s->cr.base);
-	buf_addlit(&url, "/2010-04-01/Accounts/");
-	buf_adds(&url, s->cr.account);
-	buf_addlit(&url, "/Messages.json");
-	buf_addc(&url, '\0');
-	http_add_param(w->curl, &form, "To", record_str(msg, "to"));
-	if (s->cr.from)
-		http_add_param(w->curl, &form, "From", s->cr.from);
-	else
-		http_add_param(w->curl, &form, "MessagingServiceSid",
-		    s->cr.service);
-	http_add_param(w->curl, &form, "Body", record_str(msg, "body"));
-	if (s->cr.callback)
-		http_add_param(w->curl, &form, "StatusCallback", s->cr.callback);
-	buf_addc(&form, '\0');
-	if (url.err || form.err)
-		send_nomem();
-
-	for (attempt = 0;; attempt++) {
-		json_int_t code = 0;
-		const char *text = NULL;
-		int retry = 0;
-
-		if (rate_take_slot(s, &e) < 0) {
-			diag_warn("%s", e.msg);
-			err = out_error("transient", 0, e.msg);
-			break;
-		}
-		if (quiet_now(s, msg, why, sizeof why)) {
-			/* Nothing went out: no attempt was taken, or was
-			 * refused with 429 or 503 before this one. */
-			err = out_error("quiet_hours", 0, why);
-			j->waited = 1;
-			break;
-		}
-		http_request(w, url.p, form.p, &h);
-		json_decref(resp);
-		resp = NULL;
-		if (h.cc != CURLE_OK) {
-			if (h.off == 0 && !h.rewound) {
-				/* The body never left: not processed. */
-				err = out_error("transient", 0, w->cerr[0] ?
-				    w->cerr : curl_easy_strerror(h.cc));
-				retry = 1;
-			} else {
-				status = "unknown";
-				err = out_error("unknown", 0, w->cerr[0] ?
-				    w->cerr : curl_easy_strerror(h.cc));
-				break;
-			}
-		} else {
-			if ((h.status == 200 || h.status == 201) &&
-			    http_quick_answer(&h, sid, sizeof sid, st, sizeof st)) {
-				pid = sid;
-				status = st;
-				break;
-			}
-			resp = json_loadb(h.resp.p ? h.resp.p : "",
-			    h.resp.len, 0, NULL);
-			if (h.status == 200 || h.status == 201) {
-				pid = record_str(resp, "sid");
-				status = record_str(resp, "status");
-				if (!pid || !status) {
-					pid = NULL;
-					status = "unknown";
-					err = out_error("unknown", 0, "the "
-					    "answer has no sid");
-				}
-				break;
-			}
-			code = json_integer_value(json_object_get(resp,
-			    "code"));
-			text = record_str(resp, "message");
-			tax = http_taxonomy(h.status, code);
-			if (h.status == 429 || (h.status == 503 &&
-			    h.retry_after > 0)) {
-				retry = 1;
-			} else if (h.status >= 500) {
-				/* May have been processed (P16). */
-				status = "unknown";
-				err = out_error("unknown", code, text);
-				break;
-			}
-			err = out_error(tax, code, text);
-			if (!retry)
-				break;
-		}
-		if (!retry || attempt >= s->retries || s->auth)
-			break;
-		json_decref(err);
-		err = NULL;
-		delay = BACKOFF_BASE * (double)(1UL << (attempt < 20 ?
-		    attempt : 20));
-		delay = uniform(w) * (delay < BACKOFF_CAP ? delay :
-		    BACKOFF_CAP);
-		if (h.retry_after > delay)
-			delay = h.retry_after;
-		rate_sleep_until(rate_now() + delay);
-	}
-	if (err && strcmp(record_str(err, "code"), "auth") == 0) {
-		/* Now, not when the answer is written out: the other
-		 * workers must not make another request. */
-		pthread_mutex_lock(&s->lock);
-		s->auth = s->stop = 1;
-		pthread_mutex_unlock(&s->lock);
-	}
-	j->err = err;
-	if ((pid && !(j->pid = strdup(pid))) ||
-	    !(j->status = strdup(status)))
-		send_nomem();
-	json_decref(resp);
-	buf_free(&url);
-	buf_free(&form);
-	buf_free(&h.resp);
-}
-
-/*
- * Settle j's message in the inbox by the answer send_job() got. Returns
- * the message as stored after, or NULL (reported) if the inbox failed.
- */
-static json_t *
-settle(struct send *s, struct job *j)
-{
-	const char *thread = record_str(j->msg, "thread");
-	const char *id = record_str(j->msg, "id");
-	const json_t *err = j->err;
-	struct errbuf e;
-	json_t *out = NULL;
-
-	if (err && strcmp(record_str(err, "code"), "opted_out") == 0)
-		note_optout(s, thread, s->cr.from, id);
-	if (inbox_sent(&s->ib, thread, id, j->pid ? "twilio" : NULL, j->pid,
-	    j->status, j->err, &out, &e) < 0)
-		diag_warn("%s: %s", thread, e.msg);
-	else if (j->waited)
-		json_object_set_new(out, "waited", json_true());
-	else if (err)
-		diag_warn("%s: %s: %s", thread, record_str(err, "code"),
-		    record_str(err, "message") ? record_str(err, "message") :
-		    j->status);
-	return out;
-}
-
-/*
- * Fill tmpl's {field}s from rec: strings as they are, numbers in
- * decimal; "{{" and "}}" are braces. NULL with e filled if a field is
- * missing or not a string or number.
- */
-static char *
-fill(const char *tmpl, const json_t *rec, struct errbuf *e)
-{
-	struct buf b = { 0 };
-	const char *p = tmpl, *end;
-	char name[128], num[64];
-	const json_t *v;
-
-	while (*p) {
-		if ((p[0] == '{' && p[1] == '{') ||
-		    (p[0] == '}' && p[1] == '}')) {
-			buf_addc(&b, *p);
-			p += 2;
-			continue;
-		}
-		if (*p != '{') {
-			buf_addc(&b, *p++);
-			continue;
-		}
-		if (!(end = strchr(p, '}')) || end - p - 1 >= (long)sizeof name) {
-			buf_free(&b);
-			errf(e, "template: unclosed {");
-			return NULL;
-		}
-		snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
-		v = json_object_get(rec, name);
-		if (json_is_string(v)) {
-			buf_adds(&b, json_string_value(v));
-		} else if (json_is_integer(v)) {
-			snprintf(num, sizeof num, "%lld",
-			    (long long)json_integer_value(v));
-			buf_adds(&b, num);
-		} else if (json_is_real(v)) {
-			snprintf(num, sizeof num, "%g", json_real_value(v));
-			buf_adds(&b, num);
-		} else {
-			buf_free(&b);
-			errf(e, "template: no field '%s'", name);
-			return NULL;
-		}
-		p = end + 1;
-	}
-	buf_addc(&b, '\0');
-	if (b.err)
-		send_nomem();
-	return b.p;
-}
-
-/*
- * Quiet hours (reliability.md P11): whether msg must not start now, in
- * the recipient's zone (zone, from the record, where the business knows
- * it) or else the zones of the number by phonezone_lookup(), quiet if
- * quiet in any of them. Such a message is reported, and not sent: deferred (status
- * "deferred", with not_before, the first time no zone is quiet) or
- * refused. A number with no known zone is refused, as is one whose
- * zones are never all open at once: a deferral would never end.
- */
-static int
-quiet_hours(struct send *s, struct job *j, const char *num, const char *known)
-{
-	json_t *msg = j->msg;
-	const char *zones = known ? known : phonezone_lookup(num, NULL), *zone;
-	char m[320], at[WHEN_BUFSZ];
-	time_t now = when_now(), open;
-	const struct tz *z;
-	struct tz_local l;
-	struct errbuf e;
-	int rc;
-
-	if (known && !*known)
-		known = NULL, zones = phonezone_lookup(num, NULL);
-	if (known)
-		json_object_set_new(msg, "timezone", json_string(known));
-	if (!zones) {
-		snprintf(m, sizeof m, "%s: no time zone is known for this "
-		    "number, so its quiet hours cannot be respected", num);
-		refuse(j, "unknown_zone", m);
-		return 1;
-	}
-	if ((rc = hours_quiet(s->tzdb, zones, &s->qwin, now, &zone, &open,
-	    &e)) < 0) {
-		refuse(j, "unknown_zone", e.msg);
-		return 1;
-	}
-	if (rc == 0)
-		return 0;
-	if ((z = tzdb_get(s->tzdb, zone, &e)))
-		tz_local(z, now, &l);
-	snprintf(m, sizeof m, "quiet hours (%s) at the recipient: %02d:%02d "
-	    "in %s", s->quiet_spec, z ? l.hour : 0, z ? l.min : 0, zone);
-	if (s->quiet == 'r' || !open) {
-		if (!open)
-			snprintf(m + strlen(m), sizeof m - strlen(m), ", and "
-			    "its zones are never all outside them at once");
-		refuse(j, "quiet_hours", m);
-		return 1;
-	}
-	when_format(open, at);
-	json_object_set_new(msg, "status", json_string("deferred"));
-	json_object_set_new(msg, "not_before", json_string(at));
-	json_object_set_new(msg, "error", out_error("quiet_hours", 0, m));
-	diag_warn("%s: %s; deferred to %s", j->where, m, at);
-	done(j, msg, TEMPORARY);
-	return 1;
-}
-
-/*
- * Prepare j's record: check it, and store it as queued, for J_SEND; or
- * end it (J_DONE) if it goes no further. Takes j->rec.
- */
-static void
-prepare(struct worker *w, struct job *j)
-{
-	struct send *s = w->s;
-	json_t *rec = j->rec;
-	const char *where = j->where;
-	const char *number = record_str(rec, "to");
-	const char *body = record_str(rec, "body");
-	const char *key = record_str(rec, "key");
-	char num[PHONE_MAX];
-	struct inbox_delivery d;
-	struct gsm_opts opts = { 0 };
-	struct gsm_result g;
-	struct errbuf e;
-	char *filled = NULL;
-	json_t *msg;
-	int rc;
-
-	if (!number)
-		number = record_str(rec, "thread");
-	j->rec = NULL;
-	if (!(j->msg = msg = json_pack("{s:s,s:s}", "type", "message",
-	    "direction", "out")))
-		send_nomem();
-	if (s->cr.from)
-		json_object_set_new(msg, "from", json_string(s->cr.from));
-	else if (s->cr.service)
-		json_object_set_new(msg, "messaging_service_sid",
-		    json_string(s->cr.service));
-	if (!number) {
-		refuse(j, "invalid_recipient", "no \"to\" or "
-		    "\"thread\"");
-		goto done;
-	}
-	json_object_set_new(msg, "to", json_string(number));
-	if (phone_normalize(number, s->country, num, &e) < 0) {
-		char m[320];
-
-		snprintf(m, sizeof m, "%s: %s", number, e.msg);
-		refuse(j, "invalid_recipient", m);
-		goto done;
-	}
-	/* The thread goes first, as in every message record. */
-	json_object_del(msg, "to");
-	json_object_del(msg, "direction");
-	json_object_del(msg, "from");
-	json_object_del(msg, "messaging_service_sid");
-	json_object_set_new(msg, "thread", json_string(num));
-	json_object_set_new(msg, "direction", json_string("out"));
-	if (s->cr.from)
-		json_object_set_new(msg, "from", json_string(s->cr.from));
-	else if (s->cr.service)
-		json_object_set_new(msg, "messaging_service_sid",
-		    json_string(s->cr.service));
-	json_object_set_new(msg, "to", json_string(num));
-	if (s->tmpl) {
-		if (!(body = filled = fill(s->tmpl, rec, &e))) {
-			refuse(j, "template", e.msg);
-			goto done;
-		}
-	}
-	if (!body || !*body) {
-		refuse(j, "no_body", "no \"body\"");
-		goto done;
-	}
-	json_object_set_new(msg, "body", json_string(body));
-	if (gsm_analyze(w->gsm, body, strlen(body), &opts, &g, &e) < 0) {
-		refuse(j, "permanent", e.msg);
-		goto done;
-	}
-	json_object_set_new(msg, "segments", json_integer((json_int_t)
-	    g.segments));
-	json_object_set_new(msg, "encoding",
-	    json_string(gsm_encoding_name(g.encoding)));
-	if (g.flags & GSM_TOO_LONG) {
-		char m[128];
-
-		snprintf(m, sizeof m, "%zu characters: Twilio takes %d",
-		    g.utf16_units, GSM_TWILIO_MAX_CHARS);
-		refuse(j, "too_long", m);
-		goto done;
-	}
-	if ((long)g.segments > s->max_segments)
-		diag_warn("%s: %s: %zu segments (more than %ld)", where, num,
-		    g.segments, s->max_segments);
-	if (key)
-		json_object_set_new(msg, "key", json_string(key));
-	if (s->agent)
-		json_object_set_new(msg, "agent", json_string(s->agent));
-	if (s->reply)
-		json_object_set_new(msg, "reply", json_true());
-
-	/* Checked last, as close to the send as can be (P8). */
-	if (s->have_inbox && (rc = inbox_opted_out(&s->ib, num, &e)) != 0) {
-		if (rc < 0)
-			refuse(j, "permanent", e.msg);
-		else
-			refuse_stored(s, j, "opted_out", "the recipient "
-			    "opted out");
-		goto done;
-	}
-	if (s->quiet && quiet_hours(s, j, num, record_str(rec, "timezone")))
-		goto done;
-	if (s->dry_run) {
-		out_dry_price(s, msg, num, g.segments);
-		json_object_set_new(msg, "dry_run", json_true());
-		done(j, msg, OK);
-		goto done;
-	}
-	json_object_set_new(msg, "status", json_string("queued"));
-	if (inbox_deliver(&s->ib, msg, 0, NULL, &d, &e) < 0) {
-		diag_warn("%s: %s", where, e.msg);
-		refuse(j, "transient", e.msg);
-		goto done;
-	}
-	if (d.duplicate) {
-		/* A resumed run: this one was queued before, maybe sent. */
-		json_object_set_new(d.message, "duplicate", json_true());
-		done(j, d.message, out_classify(d.message));
-	} else {
-		j->state = J_SEND;
-	}
-	inbox_delivery_free(&d);
-done:
-	free(filled);
-	json_decref(rec);
-}
-
-/* Write j out, settled first if it was sent, and free what it holds. */
-static void
-finish(struct send *s, struct job *j)
-{
-	json_t *out;
-
-	if (j->state == J_DONE) {
-		out_emit(s, j->msg, j->oc);
-	} else if (j->state == J_SENT && (out = settle(s, j))) {
-		json_object_del(out, "status_at");
-		out_emit(s, out, out_classify(out));
-		json_decref(out);
-	} else if (j->state == J_SENT) {
-		out_emit(s, j->msg, TEMPORARY);
-	}
-	json_decref(j->rec);
-	json_decref(j->msg);
-	json_decref(j->err);
-	free(j->pid);
-	free(j->status);
-	memset(j, 0, sizeof *j);
-}
-
-/* One message: check, queue, send, settle, report. Takes rec. */
-static void
-one(struct worker *w, json_t *rec, const char *where)
-{
-	struct job j = { .rec = rec };
-
-	snprintf(j.where, sizeof j.where, "%s", where);
-	prepare(w, &j);
-	if (j.state == J_SEND)
-		send_job(w, &j);
-	finish(w->s, &j);
 }
 
 /* --- Workers ----------------------------------------------------------- */
@@ -951,8 +375,8 @@ preparer(void *arg)
 		for (i = 0; i < n; i++) {
 			/* Credentials rejected: nothing more is queued or
 			 * sent. */
-			if (!stopped(w->s))
-				prepare(w, v[i]);
+			if (!send_stopped(w->s))
+				send_prepare(w, v[i]);
 			put(w->to, v[i]);
 		}
 	}
@@ -983,11 +407,11 @@ worker(void *arg)
 
 	while ((j = take(w->from))) {
 		/* Credentials rejected: nothing more is queued or sent. */
-		if (!stopped(w->s))
-			prepare(w, j);
+		if (!send_stopped(w->s))
+			send_prepare(w, j);
 		if (j->state == J_SEND)
 			send_job(w, j);
-		finish(w->s, j);
+		send_finish(w->s, j);
 		free(j);
 	}
 	return NULL;
@@ -1001,7 +425,7 @@ finisher(void *arg)
 	struct job *j;
 
 	while ((j = take(w->from))) {
-		finish(w->s, j);
+		send_finish(w->s, j);
 		free(j);
 	}
 	return NULL;
@@ -1067,7 +491,7 @@ from_records(struct send *s)
 		start(s, t, w, s->jobs, worker, &in, NULL, W_CURL | W_GSM);
 	}
 	record_reader_init(&rr, stdin, "stdin");
-	while (!stopped(s) && (rc = record_read(&rr, &rec, &e)) != 0) {
+	while (!send_stopped(s) && (rc = record_read(&rr, &rec, &e)) != 0) {
 		if (rc < 0) {
 			diag_warn("%s", e.msg);
 			pthread_mutex_lock(&s->lock);
@@ -1309,7 +733,7 @@ reconcile(struct send *s)
 		const char *id = record_str(msg, "id");
 		const char *pid = record_str(msg, "provider_id");
 
-		if (stopped(s) || !thread || !id)
+		if (send_stopped(s) || !thread || !id)
 			continue;
 		young = when_parse(record_str(msg, "at") ?
 		    record_str(msg, "at") : "", &at, NULL) < 0 ||
@@ -1729,7 +1153,7 @@ main(int argc, char **argv)
 		if (s.key)
 			json_object_set_new(r, "key", json_string(s.key));
 		worker_init(&w, &s, 1, W_CURL | W_GSM);
-		one(&w, r, s.reply ? "--thread" : "--to");
+		send_one(&w, r, s.reply ? "--thread" : "--to");
 		worker_free(&w);
 		free(body);
 	} else {

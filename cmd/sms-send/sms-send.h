@@ -137,4 +137,15 @@ void http_add_param(CURL *c, struct buf *b, const char *name,
     const char *value);
 const char *http_taxonomy(long status, json_int_t code);
 
+/* prepare.c */
+
+void send_prepare(struct worker *w, struct job *j);
+
+/* send.c */
+
+int send_stopped(struct send *s);
+void send_job(struct worker *w, struct job *j);
+void send_finish(struct send *s, struct job *j);
+void send_one(struct worker *w, json_t *rec, const char *where);
+
 #endif
