@@ -54,6 +54,7 @@
 #include "record.h"
 #include "tz.h"
 #include "when.h"
+#include "sms-send/queue.h"
 #include "sms-send/sms-send.h"
 
 #define USAGE "usage: sms-send [-hnV] [-d DIR] [-f FROM] [-j N] [-k KEY] " \
@@ -151,188 +152,8 @@ send_nomem(void)
 #define AHEAD 6			/* places for preparers over 2 */
 #define PREP_BATCH 4		/* at most AHEAD + 2 */
 #define READ_AHEAD 64		/* records read before they are prepared */
-#define LAZY_MS 50
 
 enum { W_CURL = 1, W_GSM = 2 };
-
-enum { Q_FIFO, Q_BATCH, Q_ORDERED, Q_LAZY };
-
-/* A preparer waiting for the place of job seq. */
-struct waiter {
-	unsigned long seq;
-	pthread_cond_t cond;
-	struct waiter *next;
-};
-
-struct queue {
-	pthread_mutex_t lock;
-	pthread_cond_t more, room;
-	struct waiter *waiting;	/* Q_ORDERED: woken each at its place */
-	struct job **v;
-	size_t cap, n;
-	unsigned long head;	/* how many were taken */
-	int kind;
-	int draining;		/* Q_LAZY: taking until empty */
-	int closed;
-};
-
-/*
- * A queue of cap jobs: Q_FIFO, or Q_BATCH (one putter waits for a full
- * queue to be half empty, and then fills it in one go), or Q_ORDERED (in
- * the order of seq, after reserve()), or Q_LAZY (one taker, see above).
- */
-static void
-queue_init(struct queue *q, size_t cap, int kind)
-{
-	memset(q, 0, sizeof *q);
-	if (pthread_mutex_init(&q->lock, NULL) != 0 ||
-	    pthread_cond_init(&q->more, NULL) != 0 ||
-	    pthread_cond_init(&q->room, NULL) != 0 ||
-	    !(q->v = calloc(cap, sizeof *q->v)))
-		send_nomem();
-	q->cap = cap;
-	q->kind = kind;
-}
-
-static void
-queue_free(struct queue *q)
-{
-	pthread_mutex_destroy(&q->lock);
-	pthread_cond_destroy(&q->more);
-	pthread_cond_destroy(&q->room);
-	free(q->v);
-}
-
-/* Q_ORDERED: wait until the job seq has its place; 1 if it waited. */
-static int
-reserve(struct queue *q, unsigned long seq)
-{
-	struct waiter me = { .seq = seq }, **p;
-
-	pthread_mutex_lock(&q->lock);
-	if (seq < q->head + q->cap) {
-		pthread_mutex_unlock(&q->lock);
-		return 0;
-	}
-	if (pthread_cond_init(&me.cond, NULL) != 0)
-		send_nomem();
-	me.next = q->waiting;
-	q->waiting = &me;
-	while (seq >= q->head + q->cap)
-		pthread_cond_wait(&me.cond, &q->lock);
-	for (p = &q->waiting; *p != &me; p = &(*p)->next)
-		;
-	*p = me.next;
-	pthread_mutex_unlock(&q->lock);
-	pthread_cond_destroy(&me.cond);
-	return 1;
-}
-
-/* Add j at the end, or in an ordered queue at its place (reserved). */
-static void
-put(struct queue *q, struct job *j)
-{
-	pthread_mutex_lock(&q->lock);
-	if (q->kind == Q_ORDERED) {
-		q->v[j->seq % q->cap] = j;
-		q->n++;
-		if (j->seq == q->head)
-			pthread_cond_signal(&q->more);
-	} else {
-		while (q->n == q->cap)
-			pthread_cond_wait(&q->room, &q->lock);
-		q->v[(q->head + q->n) % q->cap] = j;
-		/* The lazy taker: to start its clock, and at half. */
-		if (++q->n == 1 || q->kind != Q_LAZY || q->n == q->cap / 2)
-			pthread_cond_signal(&q->more);
-	}
-	pthread_mutex_unlock(&q->lock);
-}
-
-/* Q_LAZY: wait for half a queue, or for LAZY_MS after the first job. */
-static void
-lazy_wait(struct queue *q)
-{
-	struct timespec t;
-
-	while (!q->closed && q->n == 0)
-		pthread_cond_wait(&q->more, &q->lock);
-	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_nsec += LAZY_MS * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	while (!q->closed && q->n < q->cap / 2 &&
-	    pthread_cond_timedwait(&q->more, &q->lock, &t) == 0)
-		;
-}
-
-/* The next job, or NULL once the queue is closed and empty. */
-static struct job *
-take(struct queue *q)
-{
-	struct job *j;
-
-	pthread_mutex_lock(&q->lock);
-	if (q->kind == Q_LAZY && !q->draining)
-		lazy_wait(q);
-	while (!(j = q->v[q->head % q->cap]) && !q->closed)
-		pthread_cond_wait(&q->more, &q->lock);
-	if (j) {
-		q->v[q->head % q->cap] = NULL;
-		q->head++;
-		q->n--;
-		q->draining = q->n > 0;
-		if (q->kind == Q_ORDERED) {
-			struct waiter *w;
-
-			/* The one whose place this was, and the next
-			 * sender if the next is ready. */
-			for (w = q->waiting; w; w = w->next)
-				if (w->seq < q->head + q->cap)
-					pthread_cond_signal(&w->cond);
-			if (q->v[q->head % q->cap])
-				pthread_cond_signal(&q->more);
-		} else if (q->kind != Q_BATCH || q->n == q->cap / 2 - 1) {
-			pthread_cond_signal(&q->room);
-		}
-	}
-	pthread_mutex_unlock(&q->lock);
-	return j;
-}
-
-/* Up to max jobs from a Q_BATCH queue into v, in order: 0 once empty. */
-static size_t
-take_some(struct queue *q, struct job **v, size_t max)
-{
-	size_t n = 0;
-
-	pthread_mutex_lock(&q->lock);
-	while (!q->n && !q->closed)
-		pthread_cond_wait(&q->more, &q->lock);
-	while (n < max && q->n) {
-		v[n++] = q->v[q->head % q->cap];
-		q->v[q->head++ % q->cap] = NULL;
-		if (q->n-- == q->cap / 2)
-			pthread_cond_signal(&q->room);
-	}
-	/* Another preparer, for what is left. */
-	if (q->n)
-		pthread_cond_signal(&q->more);
-	pthread_mutex_unlock(&q->lock);
-	return n;
-}
-
-/* No more puts: the takers end once it is empty. */
-static void
-queue_close(struct queue *q)
-{
-	pthread_mutex_lock(&q->lock);
-	q->closed = 1;
-	pthread_cond_broadcast(&q->more);
-	pthread_mutex_unlock(&q->lock);
-}
 
 static void
 worker_init(struct worker *w, struct send *s, unsigned long long seed,
@@ -370,14 +191,14 @@ preparer(void *arg)
 	struct job *v[PREP_BATCH];
 	size_t i, n, want = 1;
 
-	while ((n = take_some(w->from, v, want))) {
-		want = reserve(w->to, v[n - 1]->seq) ? PREP_BATCH : 1;
+	while ((n = queue_take_some(w->from, v, want))) {
+		want = queue_reserve(w->to, v[n - 1]->seq) ? PREP_BATCH : 1;
 		for (i = 0; i < n; i++) {
 			/* Credentials rejected: nothing more is queued or
 			 * sent. */
 			if (!send_stopped(w->s))
 				send_prepare(w, v[i]);
-			put(w->to, v[i]);
+			queue_put(w->to, v[i]);
 		}
 	}
 	return NULL;
@@ -390,10 +211,10 @@ sender(void *arg)
 	struct worker *w = arg;
 	struct job *j;
 
-	while ((j = take(w->from))) {
+	while ((j = queue_take(w->from))) {
 		if (j->state == J_SEND)
 			send_job(w, j);
-		put(w->to, j);
+		queue_put(w->to, j);
 	}
 	return NULL;
 }
@@ -405,7 +226,7 @@ worker(void *arg)
 	struct worker *w = arg;
 	struct job *j;
 
-	while ((j = take(w->from))) {
+	while ((j = queue_take(w->from))) {
 		/* Credentials rejected: nothing more is queued or sent. */
 		if (!send_stopped(w->s))
 			send_prepare(w, j);
@@ -424,7 +245,7 @@ finisher(void *arg)
 	struct worker *w = arg;
 	struct job *j;
 
-	while ((j = take(w->from))) {
+	while ((j = queue_take(w->from))) {
 		send_finish(w->s, j);
 		free(j);
 	}
@@ -510,7 +331,7 @@ from_records(struct send *s)
 			snprintf(key, sizeof key, "%s-%lu", s->key, rr.lineno);
 			json_object_set_new(rec, "key", json_string(key));
 		}
-		put(&in, j);
+		queue_put(&in, j);
 	}
 	record_reader_free(&rr);
 	queue_close(&in);
