@@ -148,4 +148,13 @@ void send_job(struct worker *w, struct job *j);
 void send_finish(struct send *s, struct job *j);
 void send_one(struct worker *w, json_t *rec, const char *where);
 
+/* workers.c */
+
+enum { W_CURL = 1, W_GSM = 2 };	/* what a worker needs */
+
+void worker_init(struct worker *w, struct send *s, unsigned long long seed,
+    int what);
+void worker_free(struct worker *w);
+void workers_from_records(struct send *s);
+
 #endif
