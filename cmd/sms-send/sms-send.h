@@ -157,4 +157,8 @@ void worker_init(struct worker *w, struct send *s, unsigned long long seed,
 void worker_free(struct worker *w);
 void workers_from_records(struct send *s);
 
+/* reconcile.c */
+
+void reconcile_outbox(struct send *s);
+
 #endif
