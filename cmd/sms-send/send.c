@@ -141,7 +141,8 @@ send_job(struct worker *w, struct job *j)
 		    s->cr.service);
 	http_add_param(w->curl, &form, "Body", record_str(msg, "body"));
 	if (s->cr.callback)
-		http_add_param(w->curl, &form, "StatusCallback", s->cr.callback);
+		http_add_param(w->curl, &form, "StatusCallback",
+		    s->cr.callback);
 	buf_addc(&form, '\0');
 	if (url.err || form.err)
 		send_nomem();
@@ -180,7 +181,8 @@ send_job(struct worker *w, struct job *j)
 			}
 		} else {
 			if ((h.status == 200 || h.status == 201) &&
-			    http_quick_answer(&h, sid, sizeof sid, st, sizeof st)) {
+			    http_quick_answer(&h, sid, sizeof sid, st,
+			    sizeof st)) {
 				pid = sid;
 				status = st;
 				break;
