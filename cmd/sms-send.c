@@ -9,33 +9,31 @@
  * message is stored in its conversation as "queued", and put in outbox/,
  * before the provider hears of it. The answer settles it: the provider's
  * id and status, or an error mapped to the taxonomy of DESIGN section 5.
- * Only answers that prove the request was not processed (429, 503 with
- * Retry-After, a connection that never took the body) are retried, with
- * exponential backoff and full jitter; anything that may have been sent
- * (a timeout or a cut connection after the body left, another 5xx) is
- * "unknown" and left to --reconcile, which asks the provider, and is never
- * sent again by itself.
+ * Only answers that prove the request was not processed are retried;
+ * anything that may have been sent is "unknown" and left to --reconcile,
+ * which asks the provider, and is never sent again by itself.
  *
  * --jobs N runs N workers, each with its own libcurl handle and so its own
  * kept-alive connection; with one, other threads check and store the
  * next messages and settle the last ones while it waits for the provider
- * (see Workers). --rate N/s takes one slot per request from a file in
- * the inbox (rate/SENDER, under flock), so several processes sharing an
- * inbox share the rate too.
+ * (see sms-send/workers.c). --rate N/s takes one slot per request from a
+ * file in the inbox (rate/SENDER, under flock), so several processes
+ * sharing an inbox share the rate too.
+ *
+ * This file reads the options and the configuration, and starts the run.
+ * The steps are in sms-send/: prepare.c (a record checked and stored as
+ * queued), send.c (the request, its retries, the answer settled), http.c
+ * (the exchange with Twilio), rate.c, output.c (the records written out
+ * and the counts), workers.c and queue.c (the threads, and the pipeline
+ * of --jobs 1), reconcile.c; sms-send.h declares what they share.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -48,10 +46,7 @@
 #include "hours.h"
 #include "inbox.h"
 #include "phone.h"
-#include "phonezone.h"
 #include "price.h"
-#include "provider.h"
-#include "record.h"
 #include "tz.h"
 #include "when.h"
 #include "sms-send/sms-send.h"
@@ -118,6 +113,7 @@ report(void *arg, const char *msg)
 	diag_warn("%s", msg);
 }
 
+/* Out of memory: say so and exit (EXIT_IOERR). */
 void
 send_nomem(void)
 {

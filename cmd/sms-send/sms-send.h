@@ -4,9 +4,10 @@
  * One run's state (struct send), the provider's credentials (struct
  * cred), a message on its way through the steps (struct job), a thread's
  * tools (struct worker), and one HTTP exchange (struct http); then what
- * each module offers, under the name of its file. The run's counts and
- * its output are under send.lock; the rest of struct send is set up by
- * main() and read-only while messages go.
+ * each module offers, under the name of its file, with its contract
+ * above its definition. The run's counts and its output are under
+ * send.lock; the rest of struct send is set up by main() before the
+ * first message.
  *
  * Ownership: a function that takes a record or a message says so
  * ("Takes rec"); a json_t * it returns is a new reference; const
