@@ -1,0 +1,177 @@
+/*
+ * output.c: how a message ended, and what is written out about it.
+ *
+ * Each message ends in one record on stdout (NDJSON when stdout is not a
+ * terminal, else a short line), and its outcome is counted for the exit
+ * code: ok, permanent, temporary (to retry), or rejected credentials,
+ * which stop the run. A dry run also counts segments and prices, for the
+ * total it prints on stderr.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "diag.h"
+#include "price.h"
+#include "record.h"
+#include "sms-send/sms-send.h"
+
+/* The outcome of a message, as its record says it ended. */
+enum outcome
+out_classify(const json_t *msg)
+{
+	const char *st = record_str(msg, "status");
+	const char *code = record_str(json_object_get(msg, "error"), "code");
+
+	if (!st)
+		return PERMANENT;
+	if (strcmp(st, "unknown") == 0 || strcmp(st, "queued") == 0 ?
+	    !record_str(msg, "provider_id") : 0)
+		return TEMPORARY;
+	if (code && strcmp(code, "not_found") == 0)
+		return PERMANENT;
+	if (strcmp(st, "failed") != 0 && strcmp(st, "undelivered") != 0)
+		return OK;
+	if (code && strcmp(code, "auth") == 0)
+		return AUTH;
+	if (code && (strcmp(code, "throttled") == 0 ||
+	    strcmp(code, "transient") == 0))
+		return TEMPORARY;
+	if (code && strcmp(code, "quiet_hours") == 0 &&
+	    strcmp(st, "failed") == 0 && !record_str(msg, "provider_id") &&
+	    json_is_true(json_object_get(msg, "waited")))
+		return TEMPORARY;
+	return PERMANENT;
+}
+
+/* A short line for a terminal. */
+static void
+summary(const json_t *msg)
+{
+	const char *to = record_str(msg, "to");
+	const char *st = record_str(msg, "status");
+	const char *pid = record_str(msg, "provider_id");
+	const json_t *err = json_object_get(msg, "error");
+	json_int_t segs = json_integer_value(json_object_get(msg,
+	    "segments"));
+	const char *enc = record_str(msg, "encoding");
+
+	printf("%s: %s", to ? to : "?", st ? st : "dry run");
+	if (pid)
+		printf(" %s", pid);
+	if (err)
+		printf(": %s%s%s", record_str(err, "code") ?
+		    record_str(err, "code") : "error",
+		    record_str(err, "message") ? ": " : "",
+		    record_str(err, "message") ? record_str(err, "message") :
+		    "");
+	if (segs > 0)
+		printf(" (%lld segment%s, %s", (long long)segs,
+		    segs == 1 ? "" : "s", enc ? enc : "?");
+	if (segs > 0 && record_str(msg, "price"))
+		printf(", %s %s", record_str(msg, "price"),
+		    record_str(msg, "price_unit"));
+	else if (segs > 0 && json_is_null(json_object_get(msg, "price")))
+		printf(", no price");
+	if (segs > 0)
+		putchar(')');
+	putchar('\n');
+}
+
+/* Write the final record of one message and count its outcome. */
+void
+out_emit(struct send *s, const json_t *msg, enum outcome oc)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->progress)
+		fputs("\r\033[K", stderr);
+	if (!s->json)
+		summary(msg);
+	else if (!ferror(stdout) && record_write(stdout, msg) < 0)
+		s->out_errno = errno;
+	s->done++;
+	if (oc == OK)
+		s->nok++;
+	else if (oc == TEMPORARY)
+		s->ntemp++;
+	else if (oc == AUTH)
+		s->auth = s->stop = 1;
+	else
+		s->nperm++;
+	if (s->progress && s->done > (unsigned long)s->screen)
+		fprintf(stderr, "%s: %lu done: %lu ok, %lu failed, "
+		    "%lu to retry", diag_prog(), s->done, s->nok, s->nperm,
+		    s->ntemp);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* An "error" object: code from the taxonomy, the provider's code if
+ * pcode is not 0, and message if not NULL. */
+json_t *
+out_error(const char *code, json_int_t pcode, const char *message)
+{
+	json_t *e = json_pack("{s:s}", "code", code);
+
+	if (!e)
+		send_nomem();
+	if (pcode)
+		json_object_set_new(e, "provider_code", json_integer(pcode));
+	if (message)
+		json_object_set_new(e, "message", json_string(message));
+	return e;
+}
+
+/*
+ * What a dry run's message would cost (sms-send(1), Prices): "price" per
+ * message and "price_unit", or a null price if the configuration has none
+ * for the number; counted for the summary.
+ */
+void
+out_dry_price(struct send *s, json_t *msg, const char *number,
+    size_t segments)
+{
+	char text[PRICE_BUFSZ];
+	long long micro;
+	int known = price_lookup(s->prices, number, &micro);
+
+	if (known) {
+		price_format(micro * (long long)segments, text);
+		json_object_set_new(msg, "price", json_string(text));
+	} else {
+		json_object_set_new(msg, "price", json_null());
+	}
+	json_object_set_new(msg, "price_unit",
+	    json_string(price_unit(s->prices)));
+	pthread_mutex_lock(&s->lock);
+	s->dry_n++;
+	s->dry_segments += segments;
+	if (known)
+		s->dry_micro += micro * (long long)segments;
+	else
+		s->dry_unpriced++;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The total of a dry run, on stderr. */
+void
+out_dry_summary(const struct send *s)
+{
+	unsigned long priced = s->dry_n - s->dry_unpriced;
+	char text[PRICE_BUFSZ];
+
+	price_format(s->dry_micro, text);
+	fprintf(stderr, "%s: dry run: %lu message%s, %lu segment%s",
+	    diag_prog(), s->dry_n, s->dry_n == 1 ? "" : "s", s->dry_segments,
+	    s->dry_segments == 1 ? "" : "s");
+	if (priced)
+		fprintf(stderr, ", %s %s", text, price_unit(s->prices));
+	if (priced && s->dry_unpriced)
+		fprintf(stderr, " for the %lu priced", priced);
+	if (s->dry_unpriced)
+		fprintf(stderr, "; no price for %lu (set price or "
+		    "price.COUNTRY in the configuration)", s->dry_unpriced);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,321 @@
+/*
+ * prepare.c: a record made into a message that may be sent, or ended.
+ *
+ * The number is normalised, a --template filled, the body analysed
+ * (refused over Twilio's 1,600 characters), the consent ledger checked
+ * (an opted-out number gets no request at all, P8) and the recipient's
+ * quiet hours (P11); then the message is stored in its conversation as
+ * "queued", and in outbox/, before the provider hears of it (P16). A
+ * message that goes no further is ended here, with the reason in its
+ * record; a dry run ends every message here, with its price.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "gsm.h"
+#include "hours.h"
+#include "inbox.h"
+#include "phone.h"
+#include "phonezone.h"
+#include "record.h"
+#include "tz.h"
+#include "when.h"
+#include "sms-send/sms-send.h"
+
+/* j ends before any request, as msg (borrowed) and oc say. */
+static void
+done(struct job *j, json_t *msg, enum outcome oc)
+{
+	json_incref(msg);
+	json_decref(j->msg);
+	j->msg = msg;
+	j->oc = oc;
+	j->state = J_DONE;
+}
+
+/* A message that failed before it was queued: say so, and why. */
+static void
+refuse(struct job *j, const char *code, const char *message)
+{
+	json_object_set_new(j->msg, "status", json_string("failed"));
+	json_object_set_new(j->msg, "error", out_error(code, 0, message));
+	diag_warn("%s: %s", j->where, message);
+	done(j, j->msg, PERMANENT);
+}
+
+/*
+ * A message refused before any request for a reason of the customer's
+ * (they opted out): stored in its conversation as failed, so that whoever
+ * reads the thread sees the attempt and why it went nowhere. A dry run
+ * stores nothing.
+ */
+static void
+refuse_stored(struct send *s, struct job *j, const char *code,
+    const char *message)
+{
+	struct inbox_delivery d;
+	struct errbuf e;
+
+	if (s->dry_run || !s->have_inbox) {
+		refuse(j, code, message);
+		return;
+	}
+	refuse(j, code, message);
+	if (inbox_deliver(&s->ib, j->msg, 0, NULL, &d, &e) < 0) {
+		diag_warn("%s: %s", j->where, e.msg);
+		return;
+	}
+	if (d.duplicate)
+		json_object_set_new(d.message, "duplicate", json_true());
+	done(j, d.message, out_classify(d.message));
+	inbox_delivery_free(&d);
+}
+
+/*
+ * Fill tmpl's {field}s from rec: strings as they are, numbers in
+ * decimal; "{{" and "}}" are braces. NULL with e filled if a field is
+ * missing or not a string or number.
+ */
+static char *
+fill(const char *tmpl, const json_t *rec, struct errbuf *e)
+{
+	struct buf b = { 0 };
+	const char *p = tmpl, *end;
+	char name[128], num[64];
+	const json_t *v;
+
+	while (*p) {
+		if ((p[0] == '{' && p[1] == '{') ||
+		    (p[0] == '}' && p[1] == '}')) {
+			buf_addc(&b, *p);
+			p += 2;
+			continue;
+		}
+		if (*p != '{') {
+			buf_addc(&b, *p++);
+			continue;
+		}
+		if (!(end = strchr(p, '}')) || end - p - 1 >= (long)sizeof name) {
+			buf_free(&b);
+			errf(e, "template: unclosed {");
+			return NULL;
+		}
+		snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
+		v = json_object_get(rec, name);
+		if (json_is_string(v)) {
+			buf_adds(&b, json_string_value(v));
+		} else if (json_is_integer(v)) {
+			snprintf(num, sizeof num, "%lld",
+			    (long long)json_integer_value(v));
+			buf_adds(&b, num);
+		} else if (json_is_real(v)) {
+			snprintf(num, sizeof num, "%g", json_real_value(v));
+			buf_adds(&b, num);
+		} else {
+			buf_free(&b);
+			errf(e, "template: no field '%s'", name);
+			return NULL;
+		}
+		p = end + 1;
+	}
+	buf_addc(&b, '\0');
+	if (b.err)
+		send_nomem();
+	return b.p;
+}
+
+/*
+ * Quiet hours (reliability.md P11): whether msg must not start now, in
+ * the recipient's zone (zone, from the record, where the business knows
+ * it) or else the zones of the number by phonezone_lookup(), quiet if
+ * quiet in any of them. Such a message is reported, and not sent: deferred (status
+ * "deferred", with not_before, the first time no zone is quiet) or
+ * refused. A number with no known zone is refused, as is one whose
+ * zones are never all open at once: a deferral would never end.
+ */
+static int
+quiet_hours(struct send *s, struct job *j, const char *num, const char *known)
+{
+	json_t *msg = j->msg;
+	const char *zones = known ? known : phonezone_lookup(num, NULL), *zone;
+	char m[320], at[WHEN_BUFSZ];
+	time_t now = when_now(), open;
+	const struct tz *z;
+	struct tz_local l;
+	struct errbuf e;
+	int rc;
+
+	if (known && !*known)
+		known = NULL, zones = phonezone_lookup(num, NULL);
+	if (known)
+		json_object_set_new(msg, "timezone", json_string(known));
+	if (!zones) {
+		snprintf(m, sizeof m, "%s: no time zone is known for this "
+		    "number, so its quiet hours cannot be respected", num);
+		refuse(j, "unknown_zone", m);
+		return 1;
+	}
+	if ((rc = hours_quiet(s->tzdb, zones, &s->qwin, now, &zone, &open,
+	    &e)) < 0) {
+		refuse(j, "unknown_zone", e.msg);
+		return 1;
+	}
+	if (rc == 0)
+		return 0;
+	if ((z = tzdb_get(s->tzdb, zone, &e)))
+		tz_local(z, now, &l);
+	snprintf(m, sizeof m, "quiet hours (%s) at the recipient: %02d:%02d "
+	    "in %s", s->quiet_spec, z ? l.hour : 0, z ? l.min : 0, zone);
+	if (s->quiet == 'r' || !open) {
+		if (!open)
+			snprintf(m + strlen(m), sizeof m - strlen(m), ", and "
+			    "its zones are never all outside them at once");
+		refuse(j, "quiet_hours", m);
+		return 1;
+	}
+	when_format(open, at);
+	json_object_set_new(msg, "status", json_string("deferred"));
+	json_object_set_new(msg, "not_before", json_string(at));
+	json_object_set_new(msg, "error", out_error("quiet_hours", 0, m));
+	diag_warn("%s: %s; deferred to %s", j->where, m, at);
+	done(j, msg, TEMPORARY);
+	return 1;
+}
+
+/*
+ * Prepare j's record: check it, and store it as queued, for J_SEND; or
+ * end it (J_DONE) if it goes no further. Takes j->rec.
+ */
+void
+send_prepare(struct worker *w, struct job *j)
+{
+	struct send *s = w->s;
+	json_t *rec = j->rec;
+	const char *where = j->where;
+	const char *number = record_str(rec, "to");
+	const char *body = record_str(rec, "body");
+	const char *key = record_str(rec, "key");
+	char num[PHONE_MAX];
+	struct inbox_delivery d;
+	struct gsm_opts opts = { 0 };
+	struct gsm_result g;
+	struct errbuf e;
+	char *filled = NULL;
+	json_t *msg;
+	int rc;
+
+	if (!number)
+		number = record_str(rec, "thread");
+	j->rec = NULL;
+	if (!(j->msg = msg = json_pack("{s:s,s:s}", "type", "message",
+	    "direction", "out")))
+		send_nomem();
+	if (s->cr.from)
+		json_object_set_new(msg, "from", json_string(s->cr.from));
+	else if (s->cr.service)
+		json_object_set_new(msg, "messaging_service_sid",
+		    json_string(s->cr.service));
+	if (!number) {
+		refuse(j, "invalid_recipient", "no \"to\" or "
+		    "\"thread\"");
+		goto done;
+	}
+	json_object_set_new(msg, "to", json_string(number));
+	if (phone_normalize(number, s->country, num, &e) < 0) {
+		char m[320];
+
+		snprintf(m, sizeof m, "%s: %s", number, e.msg);
+		refuse(j, "invalid_recipient", m);
+		goto done;
+	}
+	/* The thread goes first, as in every message record. */
+	json_object_del(msg, "to");
+	json_object_del(msg, "direction");
+	json_object_del(msg, "from");
+	json_object_del(msg, "messaging_service_sid");
+	json_object_set_new(msg, "thread", json_string(num));
+	json_object_set_new(msg, "direction", json_string("out"));
+	if (s->cr.from)
+		json_object_set_new(msg, "from", json_string(s->cr.from));
+	else if (s->cr.service)
+		json_object_set_new(msg, "messaging_service_sid",
+		    json_string(s->cr.service));
+	json_object_set_new(msg, "to", json_string(num));
+	if (s->tmpl) {
+		if (!(body = filled = fill(s->tmpl, rec, &e))) {
+			refuse(j, "template", e.msg);
+			goto done;
+		}
+	}
+	if (!body || !*body) {
+		refuse(j, "no_body", "no \"body\"");
+		goto done;
+	}
+	json_object_set_new(msg, "body", json_string(body));
+	if (gsm_analyze(w->gsm, body, strlen(body), &opts, &g, &e) < 0) {
+		refuse(j, "permanent", e.msg);
+		goto done;
+	}
+	json_object_set_new(msg, "segments", json_integer((json_int_t)
+	    g.segments));
+	json_object_set_new(msg, "encoding",
+	    json_string(gsm_encoding_name(g.encoding)));
+	if (g.flags & GSM_TOO_LONG) {
+		char m[128];
+
+		snprintf(m, sizeof m, "%zu characters: Twilio takes %d",
+		    g.utf16_units, GSM_TWILIO_MAX_CHARS);
+		refuse(j, "too_long", m);
+		goto done;
+	}
+	if ((long)g.segments > s->max_segments)
+		diag_warn("%s: %s: %zu segments (more than %ld)", where, num,
+		    g.segments, s->max_segments);
+	if (key)
+		json_object_set_new(msg, "key", json_string(key));
+	if (s->agent)
+		json_object_set_new(msg, "agent", json_string(s->agent));
+	if (s->reply)
+		json_object_set_new(msg, "reply", json_true());
+
+	/* Checked last, as close to the send as can be (P8). */
+	if (s->have_inbox && (rc = inbox_opted_out(&s->ib, num, &e)) != 0) {
+		if (rc < 0)
+			refuse(j, "permanent", e.msg);
+		else
+			refuse_stored(s, j, "opted_out", "the recipient "
+			    "opted out");
+		goto done;
+	}
+	if (s->quiet && quiet_hours(s, j, num, record_str(rec, "timezone")))
+		goto done;
+	if (s->dry_run) {
+		out_dry_price(s, msg, num, g.segments);
+		json_object_set_new(msg, "dry_run", json_true());
+		done(j, msg, OK);
+		goto done;
+	}
+	json_object_set_new(msg, "status", json_string("queued"));
+	if (inbox_deliver(&s->ib, msg, 0, NULL, &d, &e) < 0) {
+		diag_warn("%s: %s", where, e.msg);
+		refuse(j, "transient", e.msg);
+		goto done;
+	}
+	if (d.duplicate) {
+		/* A resumed run: this one was queued before, maybe sent. */
+		json_object_set_new(d.message, "duplicate", json_true());
+		done(j, d.message, out_classify(d.message));
+	} else {
+		j->state = J_SEND;
+	}
+	inbox_delivery_free(&d);
+done:
+	free(filled);
+	json_decref(rec);
+}

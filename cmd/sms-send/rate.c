@@ -1,0 +1,89 @@
+/*
+ * rate.c: --rate, one request a slot, and the clock the waits are on.
+ *
+ * The next free slot of a sender is kept in the inbox, in rate/SENDER,
+ * so that every process sending from that number through the same inbox
+ * shares the rate. The retries' backoff sleeps on the same clock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "inbox.h"
+#include "sms-send/sms-send.h"
+
+/* The time of day, in seconds. */
+double
+rate_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Sleep until the time of day t, signals or not. */
+void
+rate_sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) ==
+	    EINTR)
+		;
+}
+
+/*
+ * Take the next free slot of this sender and sleep until it. The slot
+ * is kept in rate/SENDER as a decimal time, under flock(2), so every
+ * process sending from that number through this inbox shares it.
+ */
+int
+rate_take_slot(struct send *s, struct errbuf *e)
+{
+	char rel[96], text[64];
+	const char *sender = s->cr.from ? s->cr.from : s->cr.service;
+	double now, next = 0, slot;
+	ssize_t n;
+	int fd, len;
+
+	if (s->rate <= 0)
+		return 0;
+	if (mkdirat(s->ib.fd, "rate", 0700) < 0 && errno != EEXIST)
+		return errf(e, "%s/rate: %s", s->ib.dir, strerror(errno));
+	snprintf(rel, sizeof rel, "rate/%s", sender);
+	if ((fd = openat(s->ib.fd, rel, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600)) < 0)
+		return errf(e, "%s/%s: %s", s->ib.dir, rel, strerror(errno));
+	if (flock(fd, LOCK_EX) < 0 ||
+	    (n = pread(fd, text, sizeof text - 1, 0)) < 0) {
+		errf(e, "%s/%s: %s", s->ib.dir, rel, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	text[n] = '\0';
+	if (n > 0)
+		next = strtod(text, NULL);
+	now = rate_now();
+	slot = next > now ? next : now;
+	len = snprintf(text, sizeof text, "%.6f\n", slot + 1.0 / s->rate);
+	if (pwrite(fd, text, (size_t)len, 0) != len ||
+	    ftruncate(fd, len) < 0) {
+		errf(e, "%s/%s: %s", s->ib.dir, rel, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (slot > now)
+		rate_sleep_until(slot);
+	return 0;
+}

@@ -1,0 +1,310 @@
+/*
+ * send.c: a queued message sent, then settled and written out.
+ *
+ * send_job() makes the request. Only answers that prove the request was
+ * not processed (429, 503 with Retry-After, a connection that never took
+ * the body) are retried, with exponential backoff and full jitter;
+ * anything that may have been sent (a timeout or a cut connection after
+ * the body left, another 5xx) is "unknown", left to --reconcile, and
+ * never sent again by itself. send_finish() settles the message in the
+ * inbox by the answer and writes it out.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "hours.h"
+#include "inbox.h"
+#include "phonezone.h"
+#include "record.h"
+#include "when.h"
+#include "sms-send/sms-send.h"
+
+#define BACKOFF_BASE 0.25	/* seconds; doubled per attempt */
+#define BACKOFF_CAP 20.0
+
+/* A uniform random number in [0, 1) (xorshift*; jitter only). */
+static double
+uniform(struct worker *w)
+{
+	w->rng ^= w->rng >> 12;
+	w->rng ^= w->rng << 25;
+	w->rng ^= w->rng >> 27;
+	return (double)((w->rng * 2685821657736338717ULL) >> 11) /
+	    9007199254740992.0;
+}
+
+/*
+ * The provider says the number opted out (21610): record that in the
+ * consent ledger, so the next send is refused before any request.
+ */
+static void
+note_optout(struct send *s, const char *number, const char *our,
+    const char *id)
+{
+	char at[WHEN_BUFSZ];
+	struct errbuf e;
+	json_t *c;
+
+	when_format(when_now(), at);
+	c = json_pack("{s:s,s:s,s:s,s:n,s:s,s:s?,s:s?,s:s,s:i}", "type",
+	    "consent", "number", number, "state", "out", "keyword", "at", at,
+	    "our_number", our, "message", id, "source", "provider",
+	    "provider_code", 21610);
+	if (!c)
+		send_nomem();
+	if (inbox_consent(&s->ib, c, &e) < 0)
+		diag_warn("cannot record the opt-out: %s", e.msg);
+	json_decref(c);
+}
+
+/*
+ * With quiet hours on, whether they have begun at msg's recipient since
+ * the check in send_prepare(): a message can wait for a --rate slot or a
+ * provider's Retry-After, and P11 is about when a send starts. why gets
+ * the reason. A number whose zones cannot be told is quiet (the safe
+ * side; send_prepare() refused those already).
+ */
+static int
+quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
+{
+	const char *zones = record_str(msg, "timezone"), *zone = "?";
+	struct errbuf e;
+	time_t open;
+
+	if (!s->quiet)
+		return 0;
+	if (!zones || !*zones)
+		zones = phonezone_lookup(record_str(msg, "to"), NULL);
+	if (zones && hours_quiet(s->tzdb, zones, &s->qwin, when_now(), &zone,
+	    &open, &e) == 0)
+		return 0;
+	snprintf(why, n, "quiet hours (%s) began at the recipient (%s) while "
+	    "it waited to be sent; nothing was sent", s->quiet_spec, zone);
+	return 1;
+}
+
+/* Whether the provider has rejected the credentials: send no more. */
+int
+send_stopped(struct send *s)
+{
+	return atomic_load(&s->stop);
+}
+
+/*
+ * Send j's message (queued in the inbox already): j gets the answer, to
+ * settle it by. After rejected credentials nothing is sent; the message
+ * ends as failed, not_sent, rather than left queued.
+ */
+void
+send_job(struct worker *w, struct job *j)
+{
+	struct send *s = w->s;
+	const json_t *msg = j->msg;
+	struct buf url = { 0 }, form = { 0 };
+	struct http h = { 0 };
+	const char *status = "failed", *pid = NULL, *tax;
+	json_t *err = NULL, *resp = NULL;
+	struct errbuf e;
+	char why[200], sid[64], st[32];
+	long attempt;
+	double delay;
+
+	j->state = J_SENT;
+	if (send_stopped(s)) {
+		j->status = strdup(status);
+		j->err = out_error("not_sent", 0, "not sent: the provider "
+		    "rejected the credentials");
+		if (!j->status)
+			send_nomem();
+		return;
+	}
+
+	buf_adds(&url, s->cr.base);
+	buf_addlit(&url, "/2010-04-01/Accounts/");
+	buf_adds(&url, s->cr.account);
+	buf_addlit(&url, "/Messages.json");
+	buf_addc(&url, '\0');
+	http_add_param(w->curl, &form, "To", record_str(msg, "to"));
+	if (s->cr.from)
+		http_add_param(w->curl, &form, "From", s->cr.from);
+	else
+		http_add_param(w->curl, &form, "MessagingServiceSid",
+		    s->cr.service);
+	http_add_param(w->curl, &form, "Body", record_str(msg, "body"));
+	if (s->cr.callback)
+		http_add_param(w->curl, &form, "StatusCallback",
+		    s->cr.callback);
+	buf_addc(&form, '\0');
+	if (url.err || form.err)
+		send_nomem();
+
+	for (attempt = 0;; attempt++) {
+		json_int_t code = 0;
+		const char *text = NULL;
+		int retry = 0;
+
+		if (rate_take_slot(s, &e) < 0) {
+			diag_warn("%s", e.msg);
+			err = out_error("transient", 0, e.msg);
+			break;
+		}
+		if (quiet_now(s, msg, why, sizeof why)) {
+			/* Nothing went out: no attempt was taken, or was
+			 * refused with 429 or 503 before this one. */
+			err = out_error("quiet_hours", 0, why);
+			j->waited = 1;
+			break;
+		}
+		http_request(w, url.p, form.p, &h);
+		json_decref(resp);
+		resp = NULL;
+		if (h.cc != CURLE_OK) {
+			if (h.off == 0 && !h.rewound) {
+				/* The body never left: not processed. */
+				err = out_error("transient", 0, w->cerr[0] ?
+				    w->cerr : curl_easy_strerror(h.cc));
+				retry = 1;
+			} else {
+				status = "unknown";
+				err = out_error("unknown", 0, w->cerr[0] ?
+				    w->cerr : curl_easy_strerror(h.cc));
+				break;
+			}
+		} else {
+			if ((h.status == 200 || h.status == 201) &&
+			    http_quick_answer(&h, sid, sizeof sid, st,
+			    sizeof st)) {
+				pid = sid;
+				status = st;
+				break;
+			}
+			resp = json_loadb(h.resp.p ? h.resp.p : "",
+			    h.resp.len, 0, NULL);
+			if (h.status == 200 || h.status == 201) {
+				pid = record_str(resp, "sid");
+				status = record_str(resp, "status");
+				if (!pid || !status) {
+					pid = NULL;
+					status = "unknown";
+					err = out_error("unknown", 0, "the "
+					    "answer has no sid");
+				}
+				break;
+			}
+			code = json_integer_value(json_object_get(resp,
+			    "code"));
+			text = record_str(resp, "message");
+			tax = http_taxonomy(h.status, code);
+			if (h.status == 429 || (h.status == 503 &&
+			    h.retry_after > 0)) {
+				retry = 1;
+			} else if (h.status >= 500) {
+				/* May have been processed (P16). */
+				status = "unknown";
+				err = out_error("unknown", code, text);
+				break;
+			}
+			err = out_error(tax, code, text);
+			if (!retry)
+				break;
+		}
+		if (!retry || attempt >= s->retries || s->auth)
+			break;
+		json_decref(err);
+		err = NULL;
+		delay = BACKOFF_BASE * (double)(1UL << (attempt < 20 ?
+		    attempt : 20));
+		delay = uniform(w) * (delay < BACKOFF_CAP ? delay :
+		    BACKOFF_CAP);
+		if (h.retry_after > delay)
+			delay = h.retry_after;
+		rate_sleep_until(rate_now() + delay);
+	}
+	if (err && strcmp(record_str(err, "code"), "auth") == 0) {
+		/* Now, not when the answer is written out: the other
+		 * workers must not make another request. */
+		pthread_mutex_lock(&s->lock);
+		s->auth = s->stop = 1;
+		pthread_mutex_unlock(&s->lock);
+	}
+	j->err = err;
+	if ((pid && !(j->pid = strdup(pid))) ||
+	    !(j->status = strdup(status)))
+		send_nomem();
+	json_decref(resp);
+	buf_free(&url);
+	buf_free(&form);
+	buf_free(&h.resp);
+}
+
+/*
+ * Settle j's message in the inbox by the answer send_job() got. Returns
+ * the message as stored after, or NULL (reported) if the inbox failed.
+ */
+static json_t *
+settle(struct send *s, struct job *j)
+{
+	const char *thread = record_str(j->msg, "thread");
+	const char *id = record_str(j->msg, "id");
+	const json_t *err = j->err;
+	struct errbuf e;
+	json_t *out = NULL;
+
+	if (err && strcmp(record_str(err, "code"), "opted_out") == 0)
+		note_optout(s, thread, s->cr.from, id);
+	if (inbox_sent(&s->ib, thread, id, j->pid ? "twilio" : NULL, j->pid,
+	    j->status, j->err, &out, &e) < 0)
+		diag_warn("%s: %s", thread, e.msg);
+	else if (j->waited)
+		json_object_set_new(out, "waited", json_true());
+	else if (err)
+		diag_warn("%s: %s: %s", thread, record_str(err, "code"),
+		    record_str(err, "message") ? record_str(err, "message") :
+		    j->status);
+	return out;
+}
+
+/* Write j out, settled first if it was sent, and free what it holds. */
+void
+send_finish(struct send *s, struct job *j)
+{
+	json_t *out;
+
+	if (j->state == J_DONE) {
+		out_emit(s, j->msg, j->oc);
+	} else if (j->state == J_SENT && (out = settle(s, j))) {
+		json_object_del(out, "status_at");
+		out_emit(s, out, out_classify(out));
+		json_decref(out);
+	} else if (j->state == J_SENT) {
+		out_emit(s, j->msg, TEMPORARY);
+	}
+	json_decref(j->rec);
+	json_decref(j->msg);
+	json_decref(j->err);
+	free(j->pid);
+	free(j->status);
+	memset(j, 0, sizeof *j);
+}
+
+/* One message: check, queue, send, settle, report. Takes rec. */
+void
+send_one(struct worker *w, json_t *rec, const char *where)
+{
+	struct job j = { .rec = rec };
+
+	snprintf(j.where, sizeof j.where, "%s", where);
+	send_prepare(w, &j);
+	if (j.state == J_SEND)
+		send_job(w, &j);
+	send_finish(w->s, &j);
+}

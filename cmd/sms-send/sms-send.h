@@ -1,0 +1,165 @@
+/*
+ * sms-send.h: what the modules of sms-send(1) share.
+ *
+ * One run's state (struct send), the provider's credentials (struct
+ * cred), a message on its way through the steps (struct job), a thread's
+ * tools (struct worker), and one HTTP exchange (struct http); then what
+ * each module offers, under the name of its file, with its contract
+ * above its definition. The run's counts and its output are under
+ * send.lock; the rest of struct send is set up by main() before the
+ * first message.
+ *
+ * Ownership: a function that takes a record or a message says so
+ * ("Takes rec"); a json_t * it returns is a new reference; const
+ * arguments are borrowed.
+ */
+#ifndef SMS_SEND_H
+#define SMS_SEND_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "hours.h"
+#include "inbox.h"
+
+struct gsm_ctx;
+struct price_table;
+struct queue;
+struct tzdb;
+
+/* How one message ended, for the exit code. */
+enum outcome { OK, PERMANENT, TEMPORARY, AUTH };
+
+struct cred {
+	const char *account, *user, *pass;	/* user/pass: Basic auth */
+	const char *from, *service;		/* sender */
+	char *callback;				/* StatusCallback, or NULL */
+	const char *base;			/* API base URL */
+};
+
+struct send {
+	struct inbox ib;
+	int have_inbox;
+	struct cred cr;
+	const char *country, *agent, *tmpl, *key;
+	long max_segments, retries, jobs;
+	double rate;			/* requests a second; 0: no limit */
+	int dry_run, json, reply;
+	int progress;			/* stderr is a terminal */
+	long screen;			/* its height */
+	long grace;
+	int quiet;			/* quiet hours: 0 off, 'd' defer,
+					 * 'r' refuse */
+	const char *quiet_spec;		/* the window, as configured */
+	struct hours_window qwin;
+	struct tzdb *tzdb;
+	struct price_table *prices;	/* a dry run's */
+
+	pthread_mutex_t lock;		/* below: output and the counts */
+	unsigned long done, nok, nperm, ntemp;
+	unsigned long dry_n, dry_segments, dry_unpriced;
+	long long dry_micro;		/* the dry run's total */
+	int auth;			/* credentials rejected: stop */
+	atomic_int stop;		/* the same, read without the lock */
+	int ret;			/* input errors */
+	int out_errno;
+};
+
+/*
+ * A message on its way: prepared (checked, and stored as queued), sent,
+ * then settled in the inbox and written out. A message that ends before
+ * the request (refused, a duplicate, a dry run) is done when prepared.
+ */
+struct job {
+	json_t *rec;			/* the input record, until prepared */
+	json_t *msg;			/* the message */
+	enum { J_DROP, J_DONE, J_SEND, J_SENT } state;
+	enum outcome oc;		/* J_DONE: how it ended */
+	char *pid, *status;		/* J_SENT: the provider's answer, */
+	json_t *err;			/* or what went wrong */
+	int waited;			/* quiet hours began meanwhile */
+	unsigned long seq;		/* its place in the input */
+	char where[48];
+};
+
+struct worker {
+	struct send *s;
+	struct queue *from, *to;	/* a stage's work, and the next's */
+	CURL *curl;
+	struct gsm_ctx *gsm;
+	unsigned long long rng;
+	char cerr[CURL_ERROR_SIZE];
+};
+
+/* An HTTP exchange. */
+struct http {
+	const char *body;		/* the request body, for the reader */
+	size_t len, off;
+	int rewound;			/* libcurl wanted the body again */
+	CURLcode cc;
+	long status;
+	double retry_after;		/* seconds; 0 if none */
+	struct buf resp;
+};
+
+/* sms-send.c */
+
+/* Out of memory: say so and exit (EXIT_IOERR). */
+void send_nomem(void);
+
+/* output.c */
+
+enum outcome out_classify(const json_t *msg);
+void out_emit(struct send *s, const json_t *msg, enum outcome oc);
+json_t *out_error(const char *code, json_int_t pcode, const char *message);
+void out_dry_price(struct send *s, json_t *msg, const char *number,
+    size_t segments);
+void out_dry_summary(const struct send *s);
+
+/* rate.c */
+
+double rate_now(void);
+void rate_sleep_until(double t);
+int rate_take_slot(struct send *s, struct errbuf *e);
+
+/* http.c */
+
+void http_request(struct worker *w, const char *url, const char *body,
+    struct http *h);
+int http_quick_answer(const struct http *h, char *sid, size_t nsid, char *st,
+    size_t nst);
+void http_add_param(CURL *c, struct buf *b, const char *name,
+    const char *value);
+const char *http_taxonomy(long status, json_int_t code);
+
+/* prepare.c */
+
+void send_prepare(struct worker *w, struct job *j);
+
+/* send.c */
+
+int send_stopped(struct send *s);
+void send_job(struct worker *w, struct job *j);
+void send_finish(struct send *s, struct job *j);
+void send_one(struct worker *w, json_t *rec, const char *where);
+
+/* workers.c */
+
+enum { W_CURL = 1, W_GSM = 2 };	/* what a worker needs */
+
+void worker_init(struct worker *w, struct send *s, unsigned long long seed,
+    int what);
+void worker_free(struct worker *w);
+void workers_from_records(struct send *s);
+
+/* reconcile.c */
+
+void reconcile_outbox(struct send *s);
+
+#endif
