@@ -101,7 +101,8 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
 			buf_addc(&b, *p++);
 			continue;
 		}
-		if (!(end = strchr(p, '}')) || end - p - 1 >= (long)sizeof name) {
+		if (!(end = strchr(p, '}')) ||
+		    end - p - 1 >= (long)sizeof name) {
 			buf_free(&b);
 			errf(e, "template: unclosed {");
 			return NULL;
@@ -134,9 +135,9 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
  * Quiet hours (reliability.md P11): whether msg must not start now, in
  * the recipient's zone (zone, from the record, where the business knows
  * it) or else the zones of the number by phonezone_lookup(), quiet if
- * quiet in any of them. Such a message is reported, and not sent: deferred (status
- * "deferred", with not_before, the first time no zone is quiet) or
- * refused. A number with no known zone is refused, as is one whose
+ * quiet in any of them. Such a message is reported, and not sent:
+ * deferred (status "deferred", with not_before, the first time no zone
+ * is quiet) or refused. A number with no known zone is refused, as is one whose
  * zones are never all open at once: a deferral would never end.
  */
 static int
