@@ -23,6 +23,8 @@
  * (--latency) or a webhook post for /sim/text then holds only its own
  * connection. Every request is logged on stderr and, with --log, as one
  * NDJSON record; secrets are in neither.
+ *
+ * Its parts are in cmd/sms-sim/, one a file, and sms-sim/sim.h lists them.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -30,6 +32,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +40,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -48,12 +50,14 @@
 #include "config.h"
 #include "diag.h"
 #include "form.h"
-#include "httpd.h"
 #include "gsm.h"
+#include "httpd.h"
 #include "phone.h"
 #include "provider.h"
 #include "record.h"
 #include "when.h"
+
+#include "sms-sim/sim.h"
 
 #define USAGE "usage: sms-sim [-hV] [-c FILE] [-D PERCENT] [-E PERCENT] " \
 	"[-e PERCENT]\n" \
@@ -62,8 +66,6 @@
 	"[-w URL]\n" \
 	"               [-x NUMBER]...\n" \
 	"       sms-sim text [-u URL] FROM BODY\n"
-#define API "/2010-04-01/Accounts/"
-#define API_VERSION "2010-04-01"
 #define DEFAULT_LISTEN "127.0.0.1:8081"
 #define DEFAULT_SIM_URL "http://127.0.0.1:8081"
 #define DEFAULT_NUMBER "+15550100000"
@@ -77,93 +79,6 @@
 #define FINAL_MS 30		/* from "sent" to the final status */
 #define REPLY_MS 50		/* from "delivered" to a --reply */
 #define POST_TIMEOUT_MS 15000	/* Twilio gives a webhook 15 s */
-#define PRICE_E5 790		/* US price per segment, 1e-5 USD */
-
-enum step { STEP_SENT, STEP_FINAL, STEP_REPLY };
-
-struct msg {
-	char sid[35];
-	char ms_sid[35];	/* MessagingServiceSid, "" if none */
-	char *from, *to;	/* fixed once stored */
-	char *body;		/* may hold NULs; redaction empties it */
-	size_t body_len;
-	char *callback;		/* StatusCallback, or NULL */
-	const char *direction;	/* static strings from here on */
-	const char *status;
-	const char *fail_status;	/* from --fail: "failed" or "undelivered" */
-	int fail_code;
-	int error_code;		/* 0: none */
-	unsigned segments, media;
-	time_t created, sent, updated;	/* sent 0: not yet */
-	int priced, deleted;
-};
-
-/* A number of --refuse, and the error a create to it gets. */
-struct refusal {
-	char number[PHONE_MAX];
-	int code;
-};
-
-/* A number of --fail, with what happens to messages sent to it. */
-struct failing {
-	char number[PHONE_MAX];
-	const char *status;
-	int code;
-};
-
-struct job {
-	struct timespec due;	/* CLOCK_MONOTONIC */
-	uint64_t seq;		/* ties go in the order scheduled */
-	struct msg *m;
-	enum step step;
-};
-
-struct sim {
-	/* Settings, fixed once serving. */
-	const char *account, *token, *number, *webhook, *reply;
-	char (*optout)[PHONE_MAX];
-	size_t noptout;
-	struct failing *fails;
-	size_t nfails;
-	struct refusal *refusals;
-	size_t nrefusals;
-	double rate, errors, drop, read_errors;
-	unsigned latency;	/* ms */
-	FILE *log;
-
-	pthread_mutex_t lock;	/* the messages, the generator, the bucket */
-	struct msg **msgs;	/* in the order created, oldest first */
-	size_t n, cap;
-	uint64_t rng;
-	double tokens;
-	struct timespec filled;
-
-	pthread_mutex_t jlock;	/* the jobs */
-	pthread_cond_t jcond;	/* idle workers wait here */
-	pthread_cond_t tcond;	/* the one watching the clock, here */
-	int watching;		/* a worker waits for heap[0] to be due */
-	struct job *heap;
-	size_t njobs, jcap;
-	uint64_t jseq;
-	int stopping;
-
-	pthread_mutex_t log_lock;
-	int log_failed;
-
-	pthread_key_t gsm_key;	/* each thread's gsm_ctx */
-};
-
-/* What to answer, and what to log about it. */
-struct answer {
-	unsigned http;		/* 0: drop the connection */
-	struct buf body;
-	int code;		/* Twilio error code, 0 if none */
-	int auth;		/* -1 not asked, 0 refused, 1 accepted */
-	int api;		/* an API request: --latency applies */
-	int retry_after;
-	char sid[35];
-	char what[200];
-};
 
 static void
 usage(FILE *fp, int code)
@@ -275,22 +190,6 @@ e164(const char *s)
 	    phone_normalize(s, NULL, out, &e) == 0 && strcmp(out, s) == 0;
 }
 
-/* Twilio's date form, RFC 2822: "Thu, 24 Aug 2023 05:01:45 +0000". */
-static void
-rfc2822(time_t t, char out[40])
-{
-	static const char wday[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
-		"Fri", "Sat" };
-	static const char mon[][4] = { "Jan", "Feb", "Mar", "Apr", "May",
-		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-	    wday[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 static void
 add_ms(struct timespec *t, unsigned ms)
 {
@@ -350,146 +249,6 @@ static void
 add_params(struct buf *b, const char *name, const char *value)
 {
 	add_param(b, name, value, strlen(value));
-}
-
-/* What Twilio calls a delivery error code. */
-static const char *
-error_text(int code)
-{
-	switch (code) {
-	case 30001: return "Queue overflow";
-	case 30002: return "Account suspended";
-	case 30003: return "Unreachable destination handset";
-	case 30004: return "Message blocked";
-	case 30005: return "Unknown destination handset";
-	case 30006: return "Landline or unreachable carrier";
-	case 30007: return "Message filtered";
-	case 30008: return "Unknown error";
-	default: return "Message delivery failed";
-	}
-}
-
-/* --- Rendering ----------------------------------------------------- */
-
-static void
-jstr(struct buf *b, const char *s)
-{
-	buf_add_jstr(b, s, strlen(s));
-}
-
-/* Append "key":"value" or "key":null, with a comma before unless first. */
-static void
-jkey(struct buf *b, const char *key)
-{
-	if (b->len > 0 && b->p[b->len - 1] != '{' && b->p[b->len - 1] != '[')
-		buf_addc(b, ',');
-	jstr(b, key);
-	buf_addc(b, ':');
-}
-
-static void
-jfield(struct buf *b, const char *key, const char *value)
-{
-	jkey(b, key);
-	if (value)
-		jstr(b, value);
-	else
-		buf_addlit(b, "null");
-}
-
-/* Append the message resource as Twilio writes it, keys sorted; s->lock
- * held. */
-static void
-msg_json(const struct sim *s, const struct msg *m, struct buf *b)
-{
-	char t[40], n[24], uri[160];
-
-	snprintf(uri, sizeof uri, API "%s/Messages/%s", s->account, m->sid);
-	buf_addc(b, '{');
-	jfield(b, "account_sid", s->account);
-	jfield(b, "api_version", API_VERSION);
-	jkey(b, "body");
-	buf_add_jstr(b, m->body, m->body_len);
-	rfc2822(m->created, t);
-	jfield(b, "date_created", t);
-	rfc2822(m->sent, t);
-	jfield(b, "date_sent", m->sent ? t : NULL);
-	rfc2822(m->updated, t);
-	jfield(b, "date_updated", t);
-	jfield(b, "direction", m->direction);
-	jkey(b, "error_code");
-	if (m->error_code)
-		buf_addu(b, (uint64_t)m->error_code);
-	else
-		buf_addlit(b, "null");
-	jfield(b, "error_message", m->error_code ?
-	    error_text(m->error_code) : NULL);
-	jfield(b, "from", m->from);
-	jfield(b, "messaging_service_sid", m->ms_sid[0] ? m->ms_sid : NULL);
-	snprintf(n, sizeof n, "%u", m->media);
-	jfield(b, "num_media", n);
-	snprintf(n, sizeof n, "%u", m->segments);
-	jfield(b, "num_segments", n);
-	snprintf(n, sizeof n, "-%u.%05u", m->segments * PRICE_E5 / 100000,
-	    m->segments * PRICE_E5 % 100000);
-	jfield(b, "price", m->priced ? n : NULL);
-	jfield(b, "price_unit", m->priced ? "USD" : NULL);
-	jfield(b, "sid", m->sid);
-	jfield(b, "status", m->status);
-	jkey(b, "subresource_uris");
-	buf_addc(b, '{');
-	jkey(b, "media");
-	buf_addc(b, '"');
-	buf_adds(b, uri);
-	buf_addlit(b, "/Media.json\"");
-	jkey(b, "feedback");
-	buf_addc(b, '"');
-	buf_adds(b, uri);
-	buf_addlit(b, "/Feedback.json\"}");
-	jfield(b, "to", m->to);
-	jkey(b, "uri");
-	buf_addc(b, '"');
-	buf_adds(b, uri);
-	buf_addlit(b, ".json\"}");
-}
-
-/* Answer a Twilio error, {"code","message","more_info","status"}; returns
- * the HTTP status, as every handler below does. */
-static int
-twilio_error(struct answer *a, unsigned http, int code, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-
-static int
-twilio_error(struct answer *a, unsigned http, int code, const char *fmt,
-    ...)
-{
-	char msg[400], more[64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	a->http = http;
-	a->code = code;
-	a->body.len = 0;
-	buf_addlit(&a->body, "{\"code\":");
-	buf_addu(&a->body, (uint64_t)code);
-	jfield(&a->body, "message", msg);
-	snprintf(more, sizeof more, "https://www.twilio.com/docs/errors/%d",
-	    code);
-	jfield(&a->body, "more_info", more);
-	jkey(&a->body, "status");
-	buf_addu(&a->body, http);
-	buf_addc(&a->body, '}');
-	snprintf(a->what, sizeof a->what, "%d %.180s", code, msg);
-	return (int)http;
-}
-
-static int
-not_found(struct answer *a, const char *path)
-{
-	return twilio_error(a, MHD_HTTP_NOT_FOUND, 20404,
-	    "The requested resource %s was not found", path);
 }
 
 /* --- The store ----------------------------------------------------- */
@@ -1275,24 +1034,24 @@ refuse(struct answer *a, int code, const char *to, const char *from)
 {
 	switch (code) {
 	case 21211:
-		return twilio_error(a, 400, code, "The 'To' number %s is not "
+		return sim_error(a, 400, code, "The 'To' number %s is not "
 		    "a valid phone number.", to);
 	case 21408:
-		return twilio_error(a, 400, code, "Permission to send an SMS "
+		return sim_error(a, 400, code, "Permission to send an SMS "
 		    "has not been enabled for the region indicated by the "
 		    "'To' number: %s.", to);
 	case 21610:
-		return twilio_error(a, 400, code,
+		return sim_error(a, 400, code,
 		    "Attempt to send to unsubscribed recipient");
 	case 21612:
-		return twilio_error(a, 400, code, "The 'To' phone number: %s, "
+		return sim_error(a, 400, code, "The 'To' phone number: %s, "
 		    "is not currently reachable using the 'From' phone "
 		    "number: %s via SMS.", to, from);
 	case 21614:
-		return twilio_error(a, 400, code, "'To' number %s is not a "
+		return sim_error(a, 400, code, "'To' number %s is not a "
 		    "valid mobile number", to);
 	default:
-		return twilio_error(a, 400, code, "The message to %s cannot "
+		return sim_error(a, 400, code, "The message to %s cannot "
 		    "be created (error %d).", to, code);
 	}
 }
@@ -1318,45 +1077,45 @@ create(struct sim *s, const struct form *f, struct answer *a)
 		if (strcmp(f->pairs[i].name, "MediaUrl") == 0)
 			media++;
 	if (!to || !*to)
-		return twilio_error(a, 400, 21604,
+		return sim_error(a, 400, 21604,
 		    "A 'To' phone number is required.");
 	if (!e164(to))
-		return twilio_error(a, 400, 21211,
+		return sim_error(a, 400, 21211,
 		    "The 'To' number %s is not a valid phone number.", to);
 	if ((!from || !*from) && (!ms || !*ms))
-		return twilio_error(a, 400, 21603,
+		return sim_error(a, 400, 21603,
 		    "A 'From' phone number is required.");
 	if (ms && *ms && !sid_ok(ms, "MG"))
-		return twilio_error(a, 400, 21701,
+		return sim_error(a, 400, 21701,
 		    "The Messaging Service Sid %s is invalid.", ms);
 	if ((!body || body->value_len == 0) && media == 0)
-		return twilio_error(a, 400, 21602,
+		return sim_error(a, 400, 21602,
 		    "Message body is required.");
 	if (body && analyze(thread_gsm(s), body->value, body->value_len,
 	    smart && strcmp(smart, "true") == 0, &segments, &too_long,
 	    &text) < 0) {
 		buf_free(&text);
-		return twilio_error(a, 400, 21602,
+		return sim_error(a, 400, 21602,
 		    "Message body is not UTF-8 text.");
 	}
 	if (too_long) {
 		buf_free(&text);
-		return twilio_error(a, 400, 21617, "The concatenated message "
+		return sim_error(a, 400, 21617, "The concatenated message "
 		    "body exceeds the 1600 character limit.");
 	}
 	if (cb && *cb && !url_ok(cb)) {
 		buf_free(&text);
-		return twilio_error(a, 400, 21609,
+		return sim_error(a, 400, 21609,
 		    "The StatusCallback URL %s is not a valid URL.", cb);
 	}
 	if (vp && number(vp, 1, 36000, &secs) < 0) {
 		buf_free(&text);
-		return twilio_error(a, 400, 90007,
+		return sim_error(a, 400, 90007,
 		    "Invalid validity period value");
 	}
 	if (opted_out(s, to)) {
 		buf_free(&text);
-		return twilio_error(a, 400, 21610,
+		return sim_error(a, 400, 21610,
 		    "Attempt to send to unsubscribed recipient");
 	}
 	if ((code = refused(s, to))) {
@@ -1368,7 +1127,7 @@ create(struct sim *s, const struct form *f, struct answer *a)
 	buf_free(&text);
 	if (!m || (cb && *cb && !(m->callback = strdup(cb)))) {
 		msg_free(m);
-		return twilio_error(a, 503, 20503, "Service unavailable: %s",
+		return sim_error(a, 503, 20503, "Service unavailable: %s",
 		    strerror(ENOMEM));
 	}
 	if (ms && *ms)
@@ -1385,11 +1144,11 @@ create(struct sim *s, const struct form *f, struct answer *a)
 	new_sid(s, media ? "MM" : "SM", m->sid);
 	rc = store_locked(s, m);
 	if (rc == 0)
-		msg_json(s, m, &a->body);
+		sim_msg_json(s, m, &a->body);
 	pthread_mutex_unlock(&s->lock);
 	if (rc < 0) {
 		msg_free(m);
-		return twilio_error(a, 503, 20503, "Service unavailable: %s",
+		return sim_error(a, 503, 20503, "Service unavailable: %s",
 		    strerror(ENOMEM));
 	}
 	/* A message that fails outright is never sent. */
@@ -1407,14 +1166,6 @@ create(struct sim *s, const struct form *f, struct answer *a)
 	snprintf(a->what, sizeof a->what, "created %s to %s", m->sid, to);
 	return 201;
 }
-
-/* The filters and the page of a list request. */
-struct listing {
-	const char *to, *from;
-	const char *date[3];	/* DateSent, DateSent<, DateSent> */
-	time_t lo[3], hi[3];
-	unsigned long size, page;
-};
 
 static int
 listed(const struct listing *l, const struct msg *m)
@@ -1490,7 +1241,7 @@ list(struct sim *s, const char *query, struct answer *a)
 	int back = 0, more = 0;
 
 	if (form_parse(&q, query, strlen(query), &e) < 0)
-		return twilio_error(a, 400, 20001, "Invalid query: %s", e.msg);
+		return sim_error(a, 400, 20001, "Invalid query: %s", e.msg);
 	l.to = form_get(&q, "To");
 	l.from = form_get(&q, "From");
 	for (i = 0; i < 3; i++) {
@@ -1499,23 +1250,23 @@ list(struct sim *s, const char *query, struct answer *a)
 		if (!(l.date[i] = form_get(&q, dnames[i])))
 			continue;
 		if (when_parse(l.date[i], &l.lo[i], &de) < 0) {
-			twilio_error(a, 400, 20001, "Invalid %s: %s",
+			sim_error(a, 400, 20001, "Invalid %s: %s",
 			    dnames[i], de.msg);
 			goto out;
 		}
 		l.hi[i] = l.lo[i] + (strlen(l.date[i]) == 10 ? 86400 : 1);
 	}
 	if ((v = form_get(&q, "PageSize")) && number(v, 1, 1000, &l.size)) {
-		twilio_error(a, 400, 20001, "Invalid PageSize: %s is not an "
+		sim_error(a, 400, 20001, "Invalid PageSize: %s is not an "
 		    "integer from 1 to 1000", v);
 		goto out;
 	}
 	if ((v = form_get(&q, "Page")) && number(v, 0, 999999999, &l.page)) {
-		twilio_error(a, 400, 20001, "Invalid Page: %s", v);
+		sim_error(a, 400, 20001, "Invalid Page: %s", v);
 		goto out;
 	}
 	if (!(page = malloc(l.size * sizeof *page))) {
-		twilio_error(a, 503, 20503, "Service unavailable: %s",
+		sim_error(a, 503, 20503, "Service unavailable: %s",
 		    strerror(ENOMEM));
 		goto out;
 	}
@@ -1528,7 +1279,7 @@ list(struct sim *s, const char *query, struct answer *a)
 			at = find_locked(s, token + 2);
 		if (at < 0) {
 			pthread_mutex_unlock(&s->lock);
-			twilio_error(a, 400, 20001, "Invalid PageToken: %s",
+			sim_error(a, 400, 20001, "Invalid PageToken: %s",
 			    token);
 			goto out;
 		}
@@ -1559,34 +1310,34 @@ list(struct sim *s, const char *query, struct answer *a)
 		more = 0;
 	buf_addlit(&a->body, "{\"end\":");
 	buf_addu(&a->body, l.page * l.size + (n ? n - 1 : 0));
-	jkey(&a->body, "first_page_uri");
+	sim_jkey(&a->body, "first_page_uri");
 	page_uri(s, &l, 0, NULL, NULL, &a->body);
-	jkey(&a->body, "next_page_uri");
+	sim_jkey(&a->body, "next_page_uri");
 	if (more)
 		page_uri(s, &l, l.page + 1, "PA", page[n - 1]->sid, &a->body);
 	else
 		buf_addlit(&a->body, "null");
-	jkey(&a->body, "page");
+	sim_jkey(&a->body, "page");
 	buf_addu(&a->body, l.page);
-	jkey(&a->body, "page_size");
+	sim_jkey(&a->body, "page_size");
 	buf_addu(&a->body, l.size);
-	jkey(&a->body, "previous_page_uri");
+	sim_jkey(&a->body, "previous_page_uri");
 	if (l.page > 0 && n > 0)
 		page_uri(s, &l, l.page - 1, "PB", page[0]->sid, &a->body);
 	else
 		buf_addlit(&a->body, "null");
-	jkey(&a->body, "messages");
+	sim_jkey(&a->body, "messages");
 	buf_addc(&a->body, '[');
 	for (i = 0; i < n; i++) {
 		if (i)
 			buf_addc(&a->body, ',');
-		msg_json(s, page[i], &a->body);
+		sim_msg_json(s, page[i], &a->body);
 	}
 	buf_addc(&a->body, ']');
 	pthread_mutex_unlock(&s->lock);
-	jkey(&a->body, "start");
+	sim_jkey(&a->body, "start");
 	buf_addu(&a->body, l.page * l.size);
-	jkey(&a->body, "uri");
+	sim_jkey(&a->body, "uri");
 	page_uri(s, &l, l.page, token && *token ? (back ? "PB" : "PA") : NULL,
 	    token && *token ? token + 2 : NULL, &a->body);
 	buf_addc(&a->body, '}');
@@ -1613,7 +1364,7 @@ instance(struct sim *s, const char *method, const char *sid,
 	at = find_locked(s, sid);
 	if (at < 0 || s->msgs[at]->deleted) {
 		pthread_mutex_unlock(&s->lock);
-		return not_found(a, path);
+		return sim_not_found(a, path);
 	}
 	m = s->msgs[at];
 	snprintf(a->sid, sizeof a->sid, "%s", sid);
@@ -1624,12 +1375,12 @@ instance(struct sim *s, const char *method, const char *sid,
 	} else if (strcmp(method, "POST") == 0 && status &&
 	    strcmp(status, "canceled") == 0) {
 		pthread_mutex_unlock(&s->lock);
-		return twilio_error(a, 400, 20001, "Message %s cannot be "
+		return sim_error(a, 400, 20001, "Message %s cannot be "
 		    "canceled: it is not scheduled", sid);
 	} else if (strcmp(method, "POST") == 0 && (!body ||
 	    body->value_len > 0)) {
 		pthread_mutex_unlock(&s->lock);
-		return twilio_error(a, 400, 20001, "Only an empty Body "
+		return sim_error(a, 400, 20001, "Only an empty Body "
 		    "(redaction) or Status=canceled can be posted");
 	} else {
 		if (strcmp(method, "POST") == 0) {
@@ -1637,7 +1388,7 @@ instance(struct sim *s, const char *method, const char *sid,
 			m->body_len = 0;
 			m->updated = time(NULL);
 		}
-		msg_json(s, m, &a->body);
+		sim_msg_json(s, m, &a->body);
 		a->http = 200;
 		snprintf(a->what, sizeof a->what, "%s %s %s",
 		    strcmp(method, "POST") == 0 ? "redacted" : "fetched", sid,
@@ -1659,31 +1410,31 @@ sim_text(struct sim *s, const struct form *f, struct answer *a)
 	long http;
 
 	if (!from || !e164(from))
-		return twilio_error(a, 400, 21212, "The 'From' number %s is "
+		return sim_error(a, 400, 21212, "The 'From' number %s is "
 		    "not a valid phone number.", from ? from : "(none)");
 	if (to && *to && !e164(to))
-		return twilio_error(a, 400, 21211,
+		return sim_error(a, 400, 21211,
 		    "The 'To' number %s is not a valid phone number.", to);
 	if (!body)
-		return twilio_error(a, 400, 21602,
+		return sim_error(a, 400, 21602,
 		    "Message body is required.");
 	if (!s->webhook)
-		return twilio_error(a, 503, 11200, "HTTP retrieval failure: "
+		return sim_error(a, 503, 11200, "HTTP retrieval failure: "
 		    "sms-sim has no --webhook to post to");
 	if (!(h = curl_easy_init()))
-		return twilio_error(a, 503, 20503, "Service unavailable");
+		return sim_error(a, 503, 20503, "Service unavailable");
 	m = text_in(s, h, from, to && *to ? to : s->number, body->value,
 	    body->value_len, &http, err);
 	curl_easy_cleanup(h);
 	if (!m)
-		return twilio_error(a, 503, 20503, "Service unavailable: %s",
+		return sim_error(a, 503, 20503, "Service unavailable: %s",
 		    strerror(ENOMEM));
 	snprintf(a->sid, sizeof a->sid, "%s", m->sid);
 	if (http < 0)
-		return twilio_error(a, 502, 11200,
+		return sim_error(a, 502, 11200,
 		    "HTTP retrieval failure: %s: %s", s->webhook, err);
 	pthread_mutex_lock(&s->lock);
-	msg_json(s, m, &a->body);
+	sim_msg_json(s, m, &a->body);
 	pthread_mutex_unlock(&s->lock);
 	a->http = (unsigned)http;
 	snprintf(a->what, sizeof a->what, "text %s from %s, webhook %ld",
@@ -1700,9 +1451,9 @@ read_error(struct sim *s, struct answer *a)
 		return 0;
 	a->retry_after = roll(s, 50);
 	if (a->retry_after)
-		twilio_error(a, 503, 20503, "Service Unavailable");
+		sim_error(a, 503, 20503, "Service Unavailable");
 	else
-		twilio_error(a, 500, 20500, "Internal Server Error");
+		sim_error(a, 500, 20500, "Internal Server Error");
 	return 1;
 }
 
@@ -1720,30 +1471,30 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 
 	if (strcmp(path, "/sim/text") == 0) {
 		if (!post_)
-			return twilio_error(a, 405, 20004,
+			return sim_error(a, 405, 20004,
 			    "Method not allowed");
 		return sim_text(s, f, a);
 	}
 	if (strncmp(path, API, strlen(API)) != 0)
-		return not_found(a, path);
+		return sim_not_found(a, path);
 	a->api = 1;
 	if (!(a->auth = authorized(s, conn)))
-		return twilio_error(a, 401, 20003, "Authenticate");
+		return sim_error(a, 401, 20003, "Authenticate");
 	rest = path + strlen(API);
 	n = strcspn(rest, "/.");
 	if (n != strlen(s->account) || strncmp(rest, s->account, n) != 0)
-		return not_found(a, path);
+		return sim_not_found(a, path);
 	rest += n;
 	if (strcmp(rest, "/Messages.json") == 0) {
 		if (post_) {
 			if (!rate_ok(s))
-				return twilio_error(a, 429, 20429,
+				return sim_error(a, 429, 20429,
 				    "Too Many Requests");
 			if (roll(s, s->errors)) {
 				a->retry_after = roll(s, 50);
-				return a->retry_after ? twilio_error(a, 503,
+				return a->retry_after ? sim_error(a, 503,
 				    20503, "Service Unavailable") :
-				    twilio_error(a, 500, 20500,
+				    sim_error(a, 500, 20500,
 				    "Internal Server Error");
 			}
 			return create(s, f, a);
@@ -1751,22 +1502,22 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 		if (get)
 			return read_error(s, a) ? (int)a->http :
 			    list(s, query, a);
-		return twilio_error(a, 405, 20004, "Method not allowed");
+		return sim_error(a, 405, 20004, "Method not allowed");
 	}
 	if (strncmp(rest, "/Messages/", 10) == 0) {
 		sid = rest + 10;
 		n = strcspn(sid, "/.");
 		if (n != 34 || strcmp(sid + n, ".json") != 0)
-			return not_found(a, path);
+			return sim_not_found(a, path);
 		snprintf(sidbuf, sizeof sidbuf, "%.34s", sid);
 		if (get && read_error(s, a))
 			return (int)a->http;
 		if (get || post_ || strcmp(method, "DELETE") == 0)
 			return instance(s, get ? "GET" : method, sidbuf, path,
 			    f, a);
-		return twilio_error(a, 405, 20004, "Method not allowed");
+		return sim_error(a, 405, 20004, "Method not allowed");
 	}
-	return not_found(a, path);
+	return sim_not_found(a, path);
 }
 
 /* --- Logs ---------------------------------------------------------- */
@@ -1903,7 +1654,7 @@ handle(struct sim *s, struct MHD_Connection *conn, struct httpd_request *q,
 		    q->body.len, &e) == 0;
 	if (!form_ok) {
 		a.api = strncmp(path, API, strlen(API)) == 0;
-		twilio_error(&a, 400, 20001, "Invalid parameters: %s", e.msg);
+		sim_error(&a, 400, 20001, "Invalid parameters: %s", e.msg);
 	} else {
 		route(s, conn, method, path, query, &f, &a);
 	}
@@ -1946,7 +1697,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (!q->too_big)
 		return handle(cls, conn, q, method);
-	twilio_error(&a, MHD_HTTP_CONTENT_TOO_LARGE, 20001,
+	sim_error(&a, MHD_HTTP_CONTENT_TOO_LARGE, 20001,
 	    "Request body over %d bytes", MAX_BODY);
 	log_request(conn, q, method, a.http, a.what);
 	ret = queue(conn, &a);

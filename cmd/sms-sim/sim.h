@@ -1,0 +1,142 @@
+/*
+ * sim.h: what the parts of sms-sim share.
+ *
+ * One struct sim holds the simulator: its settings, fixed once it serves,
+ * and its state under three locks. s->lock guards the messages, the
+ * random generator and the rate's bucket (a function named *_locked wants
+ * it held), s->jlock the jobs, and s->log_lock the --log file. A message
+ * is the store's from the moment it is stored, and main() frees them all
+ * at the end; its strings are its own.
+ *
+ * sms-sim.c has the options, the setup and the serving loop; the parts in
+ * cmd/sms-sim/ are:
+ *
+ *   twilio.c  Twilio's JSON: the Message resource and error bodies
+ */
+#ifndef SMS_SIM_SIM_H
+#define SMS_SIM_SIM_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "buf.h"
+#include "gsm.h"
+#include "phone.h"
+
+#define API "/2010-04-01/Accounts/"
+#define API_VERSION "2010-04-01"
+
+enum step { STEP_SENT, STEP_FINAL, STEP_REPLY };
+
+struct msg {
+	char sid[35];
+	char ms_sid[35];	/* MessagingServiceSid, "" if none */
+	char *from, *to;	/* fixed once stored */
+	char *body;		/* may hold NULs; redaction empties it */
+	size_t body_len;
+	char *callback;		/* StatusCallback, or NULL */
+	const char *direction;	/* static strings from here on */
+	const char *status;
+	const char *fail_status;	/* from --fail: "failed" or "undelivered" */
+	int fail_code;
+	int error_code;		/* 0: none */
+	unsigned segments, media;
+	time_t created, sent, updated;	/* sent 0: not yet */
+	int priced, deleted;
+};
+
+/* A number of --refuse, and the error a create to it gets. */
+struct refusal {
+	char number[PHONE_MAX];
+	int code;
+};
+
+/* A number of --fail, with what happens to messages sent to it. */
+struct failing {
+	char number[PHONE_MAX];
+	const char *status;
+	int code;
+};
+
+struct job {
+	struct timespec due;	/* CLOCK_MONOTONIC */
+	uint64_t seq;		/* ties go in the order scheduled */
+	struct msg *m;
+	enum step step;
+};
+
+struct sim {
+	/* Settings, fixed once serving. */
+	const char *account, *token, *number, *webhook, *reply;
+	char (*optout)[PHONE_MAX];
+	size_t noptout;
+	struct failing *fails;
+	size_t nfails;
+	struct refusal *refusals;
+	size_t nrefusals;
+	double rate, errors, drop, read_errors;
+	unsigned latency;	/* ms */
+	FILE *log;
+
+	pthread_mutex_t lock;	/* the messages, the generator, the bucket */
+	struct msg **msgs;	/* in the order created, oldest first */
+	size_t n, cap;
+	uint64_t rng;
+	double tokens;
+	struct timespec filled;
+
+	pthread_mutex_t jlock;	/* the jobs */
+	pthread_cond_t jcond;	/* idle workers wait here */
+	pthread_cond_t tcond;	/* the one watching the clock, here */
+	int watching;		/* a worker waits for heap[0] to be due */
+	struct job *heap;
+	size_t njobs, jcap;
+	uint64_t jseq;
+	int stopping;
+
+	pthread_mutex_t log_lock;
+	int log_failed;
+
+	pthread_key_t gsm_key;	/* each thread's gsm_ctx */
+};
+
+/* What to answer, and what to log about it. */
+struct answer {
+	unsigned http;		/* 0: drop the connection */
+	struct buf body;
+	int code;		/* Twilio error code, 0 if none */
+	int auth;		/* -1 not asked, 0 refused, 1 accepted */
+	int api;		/* an API request: --latency applies */
+	int retry_after;
+	char sid[35];
+	char what[200];
+};
+
+/* The filters and the page of a list request. */
+struct listing {
+	const char *to, *from;
+	const char *date[3];	/* DateSent, DateSent<, DateSent> */
+	time_t lo[3], hi[3];
+	unsigned long size, page;
+};
+
+/* --- twilio.c ----------------------------------------------------- */
+
+/* Append "key":"value" or "key":null, with a comma before unless first. */
+void sim_jkey(struct buf *b, const char *key);
+
+/* Append the message resource as Twilio writes it, keys sorted; s->lock
+ * held. */
+void sim_msg_json(const struct sim *s, const struct msg *m, struct buf *b);
+
+/* Answer a Twilio error, {"code","message","more_info","status"}; returns
+ * the HTTP status, as every handler does. */
+int sim_error(struct answer *a, unsigned http, int code, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+/* Answer 404, Twilio's 20404, for path. */
+int sim_not_found(struct answer *a, const char *path);
+
+#endif
