@@ -135,49 +135,6 @@ usage(FILE *fp, int code)
 
 /* --- Small helpers ------------------------------------------------- */
 
-/* A number from splitmix64; s->lock held. */
-static uint64_t
-rnd_locked(struct sim *s)
-{
-	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Whether a draw falls within percent (0 to 100). */
-static int
-roll(struct sim *s, double percent)
-{
-	uint64_t r;
-
-	if (percent <= 0)
-		return 0;
-	pthread_mutex_lock(&s->lock);
-	r = rnd_locked(s);
-	pthread_mutex_unlock(&s->lock);
-	return (double)(r >> 11) / 9007199254740992.0 * 100 < percent;
-}
-
-/* prefix and 32 hex digits, as Twilio's SIDs are; s->lock held. */
-static void
-new_sid(struct sim *s, const char *prefix, char out[35])
-{
-	snprintf(out, 35, "%.2s%016llx%016llx", prefix,
-	    (unsigned long long)rnd_locked(s),
-	    (unsigned long long)rnd_locked(s));
-}
-
-/* Whether sid is prefix and 32 hex digits. */
-static int
-sid_ok(const char *sid, const char *prefix)
-{
-	if (strlen(sid) != 34 || strncmp(sid, prefix, 2) != 0)
-		return 0;
-	return strspn(sid + 2, "0123456789abcdefABCDEF") == 32;
-}
-
 /* Whether s is an E.164 number written as phone_normalize() writes it. */
 static int
 e164(const char *s)
@@ -210,10 +167,8 @@ sleep_ms(unsigned ms)
 		;
 }
 
-/* Append n bytes of s form-encoded: unreserved bytes as they are, a space
- * as '+', anything else as %XX. */
-static void
-add_enc(struct buf *b, const char *s, size_t n)
+void
+sim_add_enc(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -242,77 +197,13 @@ add_param(struct buf *b, const char *name, const char *value, size_t n)
 		buf_addc(b, '&');
 	buf_adds(b, name);
 	buf_addc(b, '=');
-	add_enc(b, value, n);
+	sim_add_enc(b, value, n);
 }
 
 static void
 add_params(struct buf *b, const char *name, const char *value)
 {
 	add_param(b, name, value, strlen(value));
-}
-
-/* --- The store ----------------------------------------------------- */
-
-/* Store m (taking it); s->lock held. Returns 0, or -1 on ENOMEM. */
-static int
-store_locked(struct sim *s, struct msg *m)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct msg **v = realloc(s->msgs, cap * sizeof *v);
-
-		if (!v)
-			return -1;
-		s->msgs = v;
-		s->cap = cap;
-	}
-	s->msgs[s->n++] = m;
-	return 0;
-}
-
-/* The index of the message sid, or -1; s->lock held. Newest first, as
- * those are the ones asked for. */
-static long
-find_locked(const struct sim *s, const char *sid)
-{
-	for (size_t i = s->n; i-- > 0;)
-		if (strcmp(s->msgs[i]->sid, sid) == 0)
-			return (long)i;
-	return -1;
-}
-
-static void
-msg_free(struct msg *m)
-{
-	if (!m)
-		return;
-	free(m->from);
-	free(m->to);
-	free(m->body);
-	free(m->callback);
-	free(m);
-}
-
-/* A new message with copies of its strings, or NULL on ENOMEM. */
-static struct msg *
-msg_new(const char *from, const char *to, const char *body, size_t len)
-{
-	struct msg *m = calloc(1, sizeof *m);
-
-	if (!m)
-		return NULL;
-	m->from = strdup(from);
-	m->to = strdup(to);
-	m->body = malloc(len + 1);
-	if (!m->from || !m->to || !m->body) {
-		msg_free(m);
-		return NULL;
-	}
-	memcpy(m->body, body, len);
-	m->body[len] = '\0';
-	m->body_len = len;
-	m->created = m->updated = time(NULL);
-	return m;
 }
 
 /* --- Jobs: the steps of a message's life, in time order ------------ */
@@ -656,17 +547,17 @@ send_out(struct sim *s, const char *from, const char *to, const char *body,
 	int rc;
 
 	if (analyze(thread_gsm(s), body, len, 0, &segments, NULL, NULL) < 0 ||
-	    !(m = msg_new(from, to, body, len)))
+	    !(m = sim_msg_new(from, to, body, len)))
 		return NULL;
 	m->direction = direction;
 	m->status = "queued";
 	m->segments = segments;
 	pthread_mutex_lock(&s->lock);
-	new_sid(s, "SM", m->sid);
-	rc = store_locked(s, m);
+	sim_new_sid(s, "SM", m->sid);
+	rc = sim_store_locked(s, m);
 	pthread_mutex_unlock(&s->lock);
 	if (rc < 0) {
-		msg_free(m);
+		sim_msg_free(m);
 		return NULL;
 	}
 	if (schedule(s, m, STEP_SENT, SENT_MS) < 0)
@@ -816,7 +707,7 @@ text_in(struct sim *s, CURL *h, const char *from, const char *to,
 
 	*http = 0;
 	if (analyze(thread_gsm(s), body, len, 0, &segments, NULL, NULL) < 0 ||
-	    !(m = msg_new(from, to, body, len)))
+	    !(m = sim_msg_new(from, to, body, len)))
 		return NULL;
 	m->direction = "inbound";
 	m->status = "received";
@@ -824,11 +715,11 @@ text_in(struct sim *s, CURL *h, const char *from, const char *to,
 	m->sent = m->created;
 	m->priced = 1;
 	pthread_mutex_lock(&s->lock);
-	new_sid(s, "SM", m->sid);
-	rc = store_locked(s, m);
+	sim_new_sid(s, "SM", m->sid);
+	rc = sim_store_locked(s, m);
 	pthread_mutex_unlock(&s->lock);
 	if (rc < 0) {
-		msg_free(m);
+		sim_msg_free(m);
 		return NULL;
 	}
 	if (!s->webhook)
@@ -934,7 +825,7 @@ authorized(const struct sim *s, struct MHD_Connection *conn)
 	int ok;
 
 	ok = user && pass && (strcmp(user, s->account) == 0 ||
-	    sid_ok(user, "SK")) && strlen(pass) == n &&
+	    sim_sid_ok(user, "SK")) && strlen(pass) == n &&
 	    sodium_memcmp(pass, s->token, n) == 0;
 	if (user)
 		MHD_free(user);
@@ -1014,9 +905,8 @@ url_ok(const char *url)
 	    !strpbrk(url, " \t\r\n\"<>\\^`{|}");
 }
 
-/* Parse n as a decimal from lo to hi into *out. */
-static int
-number(const char *n, unsigned long lo, unsigned long hi,
+int
+sim_number(const char *n, unsigned long lo, unsigned long hi,
     unsigned long *out)
 {
 	char *end;
@@ -1085,7 +975,7 @@ create(struct sim *s, const struct form *f, struct answer *a)
 	if ((!from || !*from) && (!ms || !*ms))
 		return sim_error(a, 400, 21603,
 		    "A 'From' phone number is required.");
-	if (ms && *ms && !sid_ok(ms, "MG"))
+	if (ms && *ms && !sim_sid_ok(ms, "MG"))
 		return sim_error(a, 400, 21701,
 		    "The Messaging Service Sid %s is invalid.", ms);
 	if ((!body || body->value_len == 0) && media == 0)
@@ -1108,7 +998,7 @@ create(struct sim *s, const struct form *f, struct answer *a)
 		return sim_error(a, 400, 21609,
 		    "The StatusCallback URL %s is not a valid URL.", cb);
 	}
-	if (vp && number(vp, 1, 36000, &secs) < 0) {
+	if (vp && sim_number(vp, 1, 36000, &secs) < 0) {
 		buf_free(&text);
 		return sim_error(a, 400, 90007,
 		    "Invalid validity period value");
@@ -1122,11 +1012,11 @@ create(struct sim *s, const struct form *f, struct answer *a)
 		buf_free(&text);
 		return refuse(a, code, to, from && *from ? from : s->number);
 	}
-	m = msg_new(from && *from ? from : s->number, to,
+	m = sim_msg_new(from && *from ? from : s->number, to,
 	    text.p ? text.p : "", text.len);
 	buf_free(&text);
 	if (!m || (cb && *cb && !(m->callback = strdup(cb)))) {
-		msg_free(m);
+		sim_msg_free(m);
 		return sim_error(a, 503, 20503, "Service unavailable: %s",
 		    strerror(ENOMEM));
 	}
@@ -1141,13 +1031,13 @@ create(struct sim *s, const struct form *f, struct answer *a)
 		m->fail_code = fl->code;
 	}
 	pthread_mutex_lock(&s->lock);
-	new_sid(s, media ? "MM" : "SM", m->sid);
-	rc = store_locked(s, m);
+	sim_new_sid(s, media ? "MM" : "SM", m->sid);
+	rc = sim_store_locked(s, m);
 	if (rc == 0)
 		sim_msg_json(s, m, &a->body);
 	pthread_mutex_unlock(&s->lock);
 	if (rc < 0) {
-		msg_free(m);
+		sim_msg_free(m);
 		return sim_error(a, 503, 20503, "Service unavailable: %s",
 		    strerror(ENOMEM));
 	}
@@ -1156,7 +1046,7 @@ create(struct sim *s, const struct form *f, struct answer *a)
 	    STEP_FINAL : STEP_SENT, SENT_MS) < 0)
 		diag_warn("%s: cannot schedule: %s", m->sid, strerror(ENOMEM));
 	snprintf(a->sid, sizeof a->sid, "%s", m->sid);
-	if (roll(s, s->drop)) {
+	if (sim_roll(s, s->drop)) {
 		a->http = 0;
 		snprintf(a->what, sizeof a->what, "created %s, dropped",
 		    m->sid);
@@ -1165,189 +1055,6 @@ create(struct sim *s, const struct form *f, struct answer *a)
 	a->http = 201;
 	snprintf(a->what, sizeof a->what, "created %s to %s", m->sid, to);
 	return 201;
-}
-
-static int
-listed(const struct listing *l, const struct msg *m)
-{
-	time_t t = m->sent ? m->sent : m->created;
-
-	if (m->deleted || (l->to && strcmp(m->to, l->to) != 0) ||
-	    (l->from && strcmp(m->from, l->from) != 0))
-		return 0;
-	if (l->date[0] && (t < l->lo[0] || t >= l->hi[0]))
-		return 0;
-	if (l->date[1] && t >= l->hi[1])
-		return 0;
-	if (l->date[2] && t < l->lo[2])
-		return 0;
-	return 1;
-}
-
-/* Append the URI of a page of l: filters, PageSize, Page, PageToken. */
-static void
-page_uri(const struct sim *s, const struct listing *l, unsigned long page,
-    const char *token, const char *sid, struct buf *b)
-{
-	static const char *const names[] = { "DateSent", "DateSent%3C",
-		"DateSent%3E" };
-
-	buf_addlit(b, "\"" API);
-	buf_adds(b, s->account);
-	buf_addlit(b, "/Messages.json?");
-	if (l->to) {
-		buf_addlit(b, "To=");
-		add_enc(b, l->to, strlen(l->to));
-		buf_addc(b, '&');
-	}
-	if (l->from) {
-		buf_addlit(b, "From=");
-		add_enc(b, l->from, strlen(l->from));
-		buf_addc(b, '&');
-	}
-	for (int i = 0; i < 3; i++)
-		if (l->date[i]) {
-			buf_adds(b, names[i]);
-			buf_addc(b, '=');
-			add_enc(b, l->date[i], strlen(l->date[i]));
-			buf_addc(b, '&');
-		}
-	buf_addlit(b, "PageSize=");
-	buf_addu(b, l->size);
-	buf_addlit(b, "&Page=");
-	buf_addu(b, page);
-	if (token) {
-		buf_addlit(b, "&PageToken=");
-		buf_adds(b, token);
-		buf_adds(b, sid);
-	}
-	buf_addc(b, '"');
-}
-
-/* GET .../Messages.json: newest first, paged by PageToken (PA after the
- * message named, PB before it). */
-static int
-list(struct sim *s, const char *query, struct answer *a)
-{
-	static const char *const dnames[] = { "DateSent", "DateSent<",
-		"DateSent>" };
-	struct listing l = { .size = 50 };
-	struct form q;
-	struct errbuf e;
-	struct msg **page = NULL;
-	const char *v, *token;
-	size_t n = 0, i;
-	long at = -1;
-	int back = 0, more = 0;
-
-	if (form_parse(&q, query, strlen(query), &e) < 0)
-		return sim_error(a, 400, 20001, "Invalid query: %s", e.msg);
-	l.to = form_get(&q, "To");
-	l.from = form_get(&q, "From");
-	for (i = 0; i < 3; i++) {
-		struct errbuf de;
-
-		if (!(l.date[i] = form_get(&q, dnames[i])))
-			continue;
-		if (when_parse(l.date[i], &l.lo[i], &de) < 0) {
-			sim_error(a, 400, 20001, "Invalid %s: %s",
-			    dnames[i], de.msg);
-			goto out;
-		}
-		l.hi[i] = l.lo[i] + (strlen(l.date[i]) == 10 ? 86400 : 1);
-	}
-	if ((v = form_get(&q, "PageSize")) && number(v, 1, 1000, &l.size)) {
-		sim_error(a, 400, 20001, "Invalid PageSize: %s is not an "
-		    "integer from 1 to 1000", v);
-		goto out;
-	}
-	if ((v = form_get(&q, "Page")) && number(v, 0, 999999999, &l.page)) {
-		sim_error(a, 400, 20001, "Invalid Page: %s", v);
-		goto out;
-	}
-	if (!(page = malloc(l.size * sizeof *page))) {
-		sim_error(a, 503, 20503, "Service unavailable: %s",
-		    strerror(ENOMEM));
-		goto out;
-	}
-	pthread_mutex_lock(&s->lock);
-	token = form_get(&q, "PageToken");
-	if (token && *token) {
-		back = strncmp(token, "PB", 2) == 0;
-		if ((back || strncmp(token, "PA", 2) == 0) &&
-		    (sid_ok(token + 2, "SM") || sid_ok(token + 2, "MM")))
-			at = find_locked(s, token + 2);
-		if (at < 0) {
-			pthread_mutex_unlock(&s->lock);
-			sim_error(a, 400, 20001, "Invalid PageToken: %s",
-			    token);
-			goto out;
-		}
-	}
-	if (back) {
-		for (i = (size_t)at + 1; i < s->n && n < l.size; i++)
-			if (listed(&l, s->msgs[i]))
-				page[n++] = s->msgs[i];
-		for (i = 0; i < n / 2; i++) {
-			struct msg *t = page[i];
-
-			page[i] = page[n - 1 - i];
-			page[n - 1 - i] = t;
-		}
-		more = 1;
-	} else {
-		i = at < 0 ? s->n : (size_t)at;
-		while (i-- > 0)
-			if (listed(&l, s->msgs[i])) {
-				if (n == l.size) {
-					more = 1;
-					break;
-				}
-				page[n++] = s->msgs[i];
-			}
-	}
-	if (n == 0)
-		more = 0;
-	buf_addlit(&a->body, "{\"end\":");
-	buf_addu(&a->body, l.page * l.size + (n ? n - 1 : 0));
-	sim_jkey(&a->body, "first_page_uri");
-	page_uri(s, &l, 0, NULL, NULL, &a->body);
-	sim_jkey(&a->body, "next_page_uri");
-	if (more)
-		page_uri(s, &l, l.page + 1, "PA", page[n - 1]->sid, &a->body);
-	else
-		buf_addlit(&a->body, "null");
-	sim_jkey(&a->body, "page");
-	buf_addu(&a->body, l.page);
-	sim_jkey(&a->body, "page_size");
-	buf_addu(&a->body, l.size);
-	sim_jkey(&a->body, "previous_page_uri");
-	if (l.page > 0 && n > 0)
-		page_uri(s, &l, l.page - 1, "PB", page[0]->sid, &a->body);
-	else
-		buf_addlit(&a->body, "null");
-	sim_jkey(&a->body, "messages");
-	buf_addc(&a->body, '[');
-	for (i = 0; i < n; i++) {
-		if (i)
-			buf_addc(&a->body, ',');
-		sim_msg_json(s, page[i], &a->body);
-	}
-	buf_addc(&a->body, ']');
-	pthread_mutex_unlock(&s->lock);
-	sim_jkey(&a->body, "start");
-	buf_addu(&a->body, l.page * l.size);
-	sim_jkey(&a->body, "uri");
-	page_uri(s, &l, l.page, token && *token ? (back ? "PB" : "PA") : NULL,
-	    token && *token ? token + 2 : NULL, &a->body);
-	buf_addc(&a->body, '}');
-	a->http = 200;
-	snprintf(a->what, sizeof a->what, "listed %zu%s", n,
-	    more ? ", more" : "");
-out:
-	free(page);
-	form_free(&q);
-	return (int)a->http;
 }
 
 /* GET, POST (redact) and DELETE of .../Messages/{Sid}.json. */
@@ -1361,7 +1068,7 @@ instance(struct sim *s, const char *method, const char *sid,
 	long at;
 
 	pthread_mutex_lock(&s->lock);
-	at = find_locked(s, sid);
+	at = sim_find_locked(s, sid);
 	if (at < 0 || s->msgs[at]->deleted) {
 		pthread_mutex_unlock(&s->lock);
 		return sim_not_found(a, path);
@@ -1447,9 +1154,9 @@ sim_text(struct sim *s, const struct form *f, struct answer *a)
 static int
 read_error(struct sim *s, struct answer *a)
 {
-	if (!roll(s, s->read_errors))
+	if (!sim_roll(s, s->read_errors))
 		return 0;
-	a->retry_after = roll(s, 50);
+	a->retry_after = sim_roll(s, 50);
 	if (a->retry_after)
 		sim_error(a, 503, 20503, "Service Unavailable");
 	else
@@ -1490,8 +1197,8 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 			if (!rate_ok(s))
 				return sim_error(a, 429, 20429,
 				    "Too Many Requests");
-			if (roll(s, s->errors)) {
-				a->retry_after = roll(s, 50);
+			if (sim_roll(s, s->errors)) {
+				a->retry_after = sim_roll(s, 50);
 				return a->retry_after ? sim_error(a, 503,
 				    20503, "Service Unavailable") :
 				    sim_error(a, 500, 20500,
@@ -1501,7 +1208,7 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 		}
 		if (get)
 			return read_error(s, a) ? (int)a->http :
-			    list(s, query, a);
+			    sim_list(s, query, a);
 		return sim_error(a, 405, 20004, "Method not allowed");
 	}
 	if (strncmp(rest, "/Messages/", 10) == 0) {
@@ -1973,7 +1680,7 @@ credentials(struct sim *s, struct config *cfg)
 		s->account = DEFAULT_ACCOUNT;
 		diag_warn("TWILIO_ACCOUNT_SID is not set: the account is %s",
 		    s->account);
-	} else if (!sid_ok(s->account, "AC")) {
+	} else if (!sim_sid_ok(s->account, "AC")) {
 		diag_die(EXIT_CONFIG, "TWILIO_ACCOUNT_SID: '%s' is not AC and "
 		    "32 hex digits", s->account);
 	}
@@ -2140,7 +1847,7 @@ main(int argc, char **argv)
 	if (s.log && fclose(s.log) == EOF)
 		diag_warn("--log: %s: %s", log_path, strerror(errno));
 	for (size_t i = 0; i < s.n; i++)
-		msg_free(s.msgs[i]);
+		sim_msg_free(s.msgs[i]);
 	free(s.msgs);
 	free(s.heap);
 	free(s.optout);

@@ -12,6 +12,7 @@
  * cmd/sms-sim/ are:
  *
  *   twilio.c  Twilio's JSON: the Message resource and error bodies
+ *   store.c   the messages in memory, their SIDs, and the list
  */
 #ifndef SMS_SIM_SIM_H
 #define SMS_SIM_SIM_H
@@ -114,13 +115,15 @@ struct answer {
 	char what[200];
 };
 
-/* The filters and the page of a list request. */
-struct listing {
-	const char *to, *from;
-	const char *date[3];	/* DateSent, DateSent<, DateSent> */
-	time_t lo[3], hi[3];
-	unsigned long size, page;
-};
+/* --- sms-sim.c ---------------------------------------------------- */
+
+/* Append n bytes of s form-encoded: unreserved bytes as they are, a space
+ * as '+', anything else as %XX. */
+void sim_add_enc(struct buf *b, const char *s, size_t n);
+
+/* Parse n as a decimal from lo to hi into *out. */
+int sim_number(const char *n, unsigned long lo, unsigned long hi,
+    unsigned long *out);
 
 /* --- twilio.c ----------------------------------------------------- */
 
@@ -138,5 +141,34 @@ int sim_error(struct answer *a, unsigned http, int code, const char *fmt,
 
 /* Answer 404, Twilio's 20404, for path. */
 int sim_not_found(struct answer *a, const char *path);
+
+/* --- store.c ------------------------------------------------------ */
+
+/* Whether a draw falls within percent (0 to 100). */
+int sim_roll(struct sim *s, double percent);
+
+/* prefix and 32 hex digits, as Twilio's SIDs are; s->lock held. */
+void sim_new_sid(struct sim *s, const char *prefix, char out[35]);
+
+/* Whether sid is prefix and 32 hex digits. */
+int sim_sid_ok(const char *sid, const char *prefix);
+
+/* Store m (taking it); s->lock held. Returns 0, or -1 on ENOMEM. */
+int sim_store_locked(struct sim *s, struct msg *m);
+
+/* The index of the message sid, or -1; s->lock held. Newest first, as
+ * those are the ones asked for. */
+long sim_find_locked(const struct sim *s, const char *sid);
+
+/* Free m and its strings; NULL is allowed. */
+void sim_msg_free(struct msg *m);
+
+/* A new message with copies of its strings, or NULL on ENOMEM. */
+struct msg *sim_msg_new(const char *from, const char *to, const char *body,
+    size_t len);
+
+/* GET .../Messages.json: newest first, paged by PageToken (PA after the
+ * message named, PB before it). */
+int sim_list(struct sim *s, const char *query, struct answer *a);
 
 #endif
