@@ -50,7 +50,6 @@
 #include "config.h"
 #include "diag.h"
 #include "form.h"
-#include "gsm.h"
 #include "httpd.h"
 #include "phone.h"
 #include "provider.h"
@@ -429,63 +428,6 @@ find(const char *p, const char *end, const char *needle)
 	return NULL;
 }
 
-/* This thread's gsm context, made on first use and freed when the thread
- * ends (s->gsm_key): a context costs two 64 KiB tables to build, too much
- * to make for every request. NULL on ENOMEM. */
-static struct gsm_ctx *
-thread_gsm(const struct sim *s)
-{
-	struct gsm_ctx *ctx = pthread_getspecific(s->gsm_key);
-
-	if (!ctx && (ctx = gsm_ctx_new()) &&
-	    pthread_setspecific(s->gsm_key, ctx) != 0) {
-		gsm_ctx_free(ctx);
-		ctx = NULL;
-	}
-	return ctx;
-}
-
-static void
-thread_gsm_free(void *ctx)
-{
-	gsm_ctx_free(ctx);
-}
-
-/* Segments and the text as sent (Smart Encoding applied if smart) of len
- * bytes of UTF-8 at body, analysed in ctx (NULL: a context of its own).
- * Returns 0, or -1 if it is not UTF-8 or on ENOMEM; *too_long tells
- * whether it is over Twilio's 1,600 characters. */
-static int
-analyze(struct gsm_ctx *ctx, const char *body, size_t len, int smart,
-    unsigned *segments, int *too_long, struct buf *sent)
-{
-	struct gsm_opts opts = { .smart = smart };
-	struct gsm_ctx *own = ctx ? NULL : gsm_ctx_new();
-	struct gsm_result res;
-	struct errbuf e;
-	const char *t;
-	size_t n;
-	int rc = -1;
-
-	if (!ctx && !(ctx = own))
-		return -1;
-	if (gsm_analyze(ctx, body, len, &opts, &res, &e) == 0) {
-		*segments = (unsigned)res.segments;
-		if (too_long)
-			*too_long = (res.flags & GSM_TOO_LONG) != 0;
-		rc = 0;
-		if (!sent)
-			;
-		else if (res.n_changes == 0)
-			rc = buf_add(sent, body, len);
-		else if (!(t = gsm_text(ctx, &res, 0, res.code_points, &n)) ||
-		    buf_add(sent, t, n) < 0)
-			rc = -1;
-	}
-	gsm_ctx_free(own);
-	return rc;
-}
-
 /* Post m's new status to its StatusCallback. */
 static void
 post_status(const struct sim *s, CURL *h, const struct msg *m,
@@ -546,8 +488,8 @@ send_out(struct sim *s, const char *from, const char *to, const char *body,
 	unsigned segments = 1;
 	int rc;
 
-	if (analyze(thread_gsm(s), body, len, 0, &segments, NULL, NULL) < 0 ||
-	    !(m = sim_msg_new(from, to, body, len)))
+	if (sim_analyze(sim_thread_gsm(s), body, len, 0, &segments, NULL,
+	    NULL) < 0 || !(m = sim_msg_new(from, to, body, len)))
 		return NULL;
 	m->direction = direction;
 	m->status = "queued";
@@ -706,8 +648,8 @@ text_in(struct sim *s, CURL *h, const char *from, const char *to,
 	int rc;
 
 	*http = 0;
-	if (analyze(thread_gsm(s), body, len, 0, &segments, NULL, NULL) < 0 ||
-	    !(m = sim_msg_new(from, to, body, len)))
+	if (sim_analyze(sim_thread_gsm(s), body, len, 0, &segments, NULL,
+	    NULL) < 0 || !(m = sim_msg_new(from, to, body, len)))
 		return NULL;
 	m->direction = "inbound";
 	m->status = "received";
@@ -981,7 +923,7 @@ create(struct sim *s, const struct form *f, struct answer *a)
 	if ((!body || body->value_len == 0) && media == 0)
 		return sim_error(a, 400, 21602,
 		    "Message body is required.");
-	if (body && analyze(thread_gsm(s), body->value, body->value_len,
+	if (body && sim_analyze(sim_thread_gsm(s), body->value, body->value_len,
 	    smart && strcmp(smart, "true") == 0, &segments, &too_long,
 	    &text) < 0) {
 		buf_free(&text);
@@ -1783,8 +1725,8 @@ main(int argc, char **argv)
 			break;
 		case 'R':
 			s.reply = optarg;
-			if (!*optarg || analyze(NULL, optarg, strlen(optarg),
-			    0, &segs, NULL, NULL) < 0)
+			if (!*optarg || sim_analyze(NULL, optarg,
+			    strlen(optarg), 0, &segs, NULL, NULL) < 0)
 				diag_die(EXIT_USAGE, "--reply: not UTF-8 "
 				    "text");
 			break;
@@ -1835,7 +1777,7 @@ main(int argc, char **argv)
 	pthread_cond_init(&s.jcond, &ca);
 	pthread_cond_init(&s.tcond, &ca);
 	pthread_condattr_destroy(&ca);
-	if ((errno = pthread_key_create(&s.gsm_key, thread_gsm_free)) != 0)
+	if ((errno = pthread_key_create(&s.gsm_key, sim_thread_gsm_free)) != 0)
 		diag_die(EXIT_IOERR, "cannot make a thread key: %s",
 		    strerror(errno));
 	if (log_path && !(s.log = fopen(log_path, "a")))

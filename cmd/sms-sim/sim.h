@@ -11,8 +11,9 @@
  * sms-sim.c has the options, the setup and the serving loop; the parts in
  * cmd/sms-sim/ are:
  *
- *   twilio.c  Twilio's JSON: the Message resource and error bodies
- *   store.c   the messages in memory, their SIDs, and the list
+ *   twilio.c    Twilio's JSON: the Message resource and error bodies
+ *   store.c     the messages in memory, their SIDs, and the list
+ *   segments.c  a body's segments, with a gsm context per thread
  */
 #ifndef SMS_SIM_SIM_H
 #define SMS_SIM_SIM_H
@@ -170,5 +171,22 @@ struct msg *sim_msg_new(const char *from, const char *to, const char *body,
 /* GET .../Messages.json: newest first, paged by PageToken (PA after the
  * message named, PB before it). */
 int sim_list(struct sim *s, const char *query, struct answer *a);
+
+/* --- segments.c --------------------------------------------------- */
+
+/* This thread's gsm context, made on first use and freed when the thread
+ * ends (s->gsm_key): a context costs two 64 KiB tables to build, too much
+ * to make for every request. NULL on ENOMEM. */
+struct gsm_ctx *sim_thread_gsm(const struct sim *s);
+
+/* The destructor of s->gsm_key. */
+void sim_thread_gsm_free(void *ctx);
+
+/* Segments and the text as sent (Smart Encoding applied if smart) of len
+ * bytes of UTF-8 at body, analysed in ctx (NULL: a context of its own).
+ * Returns 0, or -1 if it is not UTF-8 or on ENOMEM; *too_long tells
+ * whether it is over Twilio's 1,600 characters. */
+int sim_analyze(struct gsm_ctx *ctx, const char *body, size_t len, int smart,
+    unsigned *segments, int *too_long, struct buf *sent);
 
 #endif
