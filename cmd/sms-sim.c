@@ -52,7 +52,6 @@
 #include "form.h"
 #include "httpd.h"
 #include "phone.h"
-#include "provider.h"
 #include "record.h"
 #include "when.h"
 
@@ -71,13 +70,11 @@
 #define DEFAULT_ACCOUNT "AC00000000000000000000000000000000"
 #define DEFAULT_TOKEN "sms-sim-token"
 #define MAX_BODY (256 * 1024)	/* 1,600 characters fit many times over */
-#define MAX_ANSWER (64 * 1024)	/* of a webhook's answer, kept for TwiML */
 #define MAX_CONNECTIONS 512
 #define WORKERS 4
 #define SENT_MS 20		/* from create to "sent" */
 #define FINAL_MS 30		/* from "sent" to the final status */
 #define REPLY_MS 50		/* from "delivered" to a --reply */
-#define POST_TIMEOUT_MS 15000	/* Twilio gives a webhook 15 s */
 
 static void
 usage(FILE *fp, int code)
@@ -164,45 +161,6 @@ sleep_ms(unsigned ms)
 
 	while (nanosleep(&t, &t) < 0 && errno == EINTR)
 		;
-}
-
-void
-sim_add_enc(struct buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~') {
-			buf_addc(b, (char)c);
-		} else if (c == ' ') {
-			buf_addc(b, '+');
-		} else {
-			buf_addc(b, '%');
-			buf_addc(b, hex[c >> 4]);
-			buf_addc(b, hex[c & 15]);
-		}
-	}
-}
-
-/* Append "&name=value" (no '&' first), value form-encoded. */
-static void
-add_param(struct buf *b, const char *name, const char *value, size_t n)
-{
-	if (b->len > 0)
-		buf_addc(b, '&');
-	buf_adds(b, name);
-	buf_addc(b, '=');
-	sim_add_enc(b, value, n);
-}
-
-static void
-add_params(struct buf *b, const char *name, const char *value)
-{
-	add_param(b, name, value, strlen(value));
 }
 
 /* --- Jobs: the steps of a message's life, in time order ------------ */
@@ -341,81 +299,6 @@ take(struct sim *s, CURL *h, struct job *j)
 
 /* --- Posting to the customer's side -------------------------------- */
 
-static size_t
-on_data(char *p, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-
-	if (b->len + size * n <= MAX_ANSWER)
-		buf_add(b, p, size * n);
-	return size * n;
-}
-
-/*
- * POST the form body to url, signed with the token as Twilio signs.
- * Returns the HTTP status, or -1 with err filled if there was none. The
- * answer's body goes to resp, up to MAX_ANSWER bytes.
- */
-static long
-post(const struct sim *s, CURL *h, const char *url, const struct buf *body,
-    struct buf *resp, char err[CURL_ERROR_SIZE])
-{
-	struct curl_slist *hs = NULL, *more;
-	struct form f;
-	struct errbuf e;
-	char sig[29], id[33], sighdr[64], idhdr[80];
-	const char *const lines[] = { "Content-Type: "
-	    "application/x-www-form-urlencoded; charset=UTF-8", sighdr, idhdr,
-	    "Expect:" };
-	unsigned char raw[16];
-	long code = -1;
-	CURLcode rc;
-
-	err[0] = '\0';
-	if (form_parse(&f, body->p ? body->p : "", body->len, &e) < 0) {
-		snprintf(err, CURL_ERROR_SIZE, "%s", e.msg);
-		return -1;
-	}
-	if (twilio_signature(s->token, url, &f, sig) < 0) {
-		form_free(&f);
-		snprintf(err, CURL_ERROR_SIZE, "cannot sign: %s",
-		    strerror(errno));
-		return -1;
-	}
-	form_free(&f);
-	randombytes_buf(raw, sizeof raw);
-	sodium_bin2hex(id, sizeof id, raw, sizeof raw);
-	snprintf(sighdr, sizeof sighdr, "X-Twilio-Signature: %s", sig);
-	snprintf(idhdr, sizeof idhdr, "I-Twilio-Idempotency-Token: %s", id);
-	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-		if (!(more = curl_slist_append(hs, lines[i]))) {
-			curl_slist_free_all(hs);
-			snprintf(err, CURL_ERROR_SIZE, "%s", strerror(ENOMEM));
-			return -1;
-		}
-		hs = more;
-	}
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->p ? body->p : "");
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body->len);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "TwilioProxy/1.1");
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)POST_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	rc = curl_easy_perform(h);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	else if (!err[0])
-		snprintf(err, CURL_ERROR_SIZE, "%s", curl_easy_strerror(rc));
-	curl_slist_free_all(hs);
-	return rc == CURLE_OK ? code : -1;
-}
-
 /* Where needle first occurs in [p, end), or NULL. */
 static const char *
 find(const char *p, const char *end, const char *needle)
@@ -426,57 +309,6 @@ find(const char *p, const char *end, const char *needle)
 		if (memcmp(p, needle, n) == 0)
 			return p;
 	return NULL;
-}
-
-/* Post m's new status to its StatusCallback. */
-static void
-post_status(const struct sim *s, CURL *h, const struct msg *m,
-    const char *status, int code)
-{
-	struct buf body = { 0 }, resp = { 0 };
-	char err[CURL_ERROR_SIZE], n[16], dlr[64];
-	time_t now = time(NULL);
-	struct tm tm;
-	long http;
-
-	add_params(&body, "MessageSid", m->sid);
-	add_params(&body, "MessageStatus", status);
-	add_params(&body, "SmsSid", m->sid);
-	add_params(&body, "SmsStatus", status);
-	add_params(&body, "AccountSid", s->account);
-	add_params(&body, "From", m->from);
-	add_params(&body, "To", m->to);
-	add_params(&body, "ApiVersion", API_VERSION);
-	if (m->ms_sid[0])
-		add_params(&body, "MessagingServiceSid", m->ms_sid);
-	if (code) {
-		snprintf(n, sizeof n, "%d", code);
-		add_params(&body, "ErrorCode", n);
-	}
-	if (strcmp(status, "delivered") == 0 ||
-	    strcmp(status, "undelivered") == 0) {
-		/* The carrier's "done date": minutes, no time zone. */
-		gmtime_r(&now, &tm);
-		snprintf(dlr, sizeof dlr, "%02d%02d%02d%02d%02d",
-		    tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min);
-		add_params(&body, "RawDlrDoneDate", dlr);
-	}
-	if (body.err) {
-		diag_warn("callback %s %s: %s", m->sid, status,
-		    strerror(ENOMEM));
-		buf_free(&body);
-		return;
-	}
-	http = post(s, h, m->callback, &body, &resp, err);
-	if (http < 0)
-		diag_warn("callback %s %s -> %s: %s", m->sid, status,
-		    m->callback, err);
-	else
-		fprintf(stderr, "%s: callback %s %s -> %s: %ld\n",
-		    diag_prog(), m->sid, status, m->callback, http);
-	buf_free(&body);
-	buf_free(&resp);
 }
 
 /* A new outbound message from our side: stored, and on its way. */
@@ -666,23 +498,23 @@ text_in(struct sim *s, CURL *h, const char *from, const char *to,
 	}
 	if (!s->webhook)
 		return m;
-	add_params(&form, "MessageSid", m->sid);
-	add_params(&form, "SmsSid", m->sid);
-	add_params(&form, "SmsMessageSid", m->sid);
-	add_params(&form, "AccountSid", s->account);
-	add_params(&form, "From", from);
-	add_params(&form, "To", to);
-	add_param(&form, "Body", body, len);
-	add_params(&form, "NumMedia", "0");
+	sim_add_params(&form, "MessageSid", m->sid);
+	sim_add_params(&form, "SmsSid", m->sid);
+	sim_add_params(&form, "SmsMessageSid", m->sid);
+	sim_add_params(&form, "AccountSid", s->account);
+	sim_add_params(&form, "From", from);
+	sim_add_params(&form, "To", to);
+	sim_add_param(&form, "Body", body, len);
+	sim_add_params(&form, "NumMedia", "0");
 	snprintf(n, sizeof n, "%u", segments);
-	add_params(&form, "NumSegments", n);
-	add_params(&form, "SmsStatus", "received");
-	add_params(&form, "ApiVersion", API_VERSION);
+	sim_add_params(&form, "NumSegments", n);
+	sim_add_params(&form, "SmsStatus", "received");
+	sim_add_params(&form, "ApiVersion", API_VERSION);
 	if (form.err) {
 		*http = -1;
 		snprintf(err, CURL_ERROR_SIZE, "%s", strerror(ENOMEM));
 	} else {
-		*http = post(s, h, s->webhook, &form, &resp, err);
+		*http = sim_post(s, h, s->webhook, &form, &resp, err);
 	}
 	if (*http < 0)
 		diag_warn("webhook %s from %s -> %s: %s", m->sid, from,
@@ -730,7 +562,7 @@ run_job(struct sim *s, CURL *h, const struct job *j)
 	    strcmp(m->direction, "outbound-api") == 0;
 	pthread_mutex_unlock(&s->lock);
 	if (m->callback)
-		post_status(s, h, m, status, code);
+		sim_post_status(s, h, m, status, code);
 	if ((j->step == STEP_SENT && schedule(s, m, STEP_FINAL,
 	    FINAL_MS) < 0) || (reply && schedule(s, m, STEP_REPLY,
 	    REPLY_MS) < 0))
@@ -1471,8 +1303,8 @@ text_main(int argc, char **argv)
 	buf_add(&url, base, n);
 	buf_adds(&url, "/sim/text");
 	buf_addc(&url, '\0');
-	add_params(&form, "From", from);
-	add_params(&form, "Body", argv[optind + 1]);
+	sim_add_params(&form, "From", from);
+	sim_add_params(&form, "Body", argv[optind + 1]);
 	if (url.err || form.err || curl_global_init(CURL_GLOBAL_DEFAULT) ||
 	    !(h = curl_easy_init()))
 		diag_die(EXIT_IOERR, "text: %s", strerror(ENOMEM));

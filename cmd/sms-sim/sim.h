@@ -14,6 +14,7 @@
  *   twilio.c    Twilio's JSON: the Message resource and error bodies
  *   store.c     the messages in memory, their SIDs, and the list
  *   segments.c  a body's segments, with a gsm context per thread
+ *   post.c      posts to the customer's side, form-encoded and signed
  */
 #ifndef SMS_SIM_SIM_H
 #define SMS_SIM_SIM_H
@@ -23,12 +24,15 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <curl/curl.h>
+
 #include "buf.h"
 #include "gsm.h"
 #include "phone.h"
 
 #define API "/2010-04-01/Accounts/"
 #define API_VERSION "2010-04-01"
+#define POST_TIMEOUT_MS 15000	/* Twilio gives a webhook 15 s */
 
 enum step { STEP_SENT, STEP_FINAL, STEP_REPLY };
 
@@ -118,10 +122,6 @@ struct answer {
 
 /* --- sms-sim.c ---------------------------------------------------- */
 
-/* Append n bytes of s form-encoded: unreserved bytes as they are, a space
- * as '+', anything else as %XX. */
-void sim_add_enc(struct buf *b, const char *s, size_t n);
-
 /* Parse n as a decimal from lo to hi into *out. */
 int sim_number(const char *n, unsigned long lo, unsigned long hi,
     unsigned long *out);
@@ -188,5 +188,30 @@ void sim_thread_gsm_free(void *ctx);
  * whether it is over Twilio's 1,600 characters. */
 int sim_analyze(struct gsm_ctx *ctx, const char *body, size_t len, int smart,
     unsigned *segments, int *too_long, struct buf *sent);
+
+/* --- post.c ------------------------------------------------------- */
+
+/* Append n bytes of s form-encoded: unreserved bytes as they are, a space
+ * as '+', anything else as %XX. */
+void sim_add_enc(struct buf *b, const char *s, size_t n);
+
+/* Append "&name=value" (no '&' first), value form-encoded. */
+void sim_add_param(struct buf *b, const char *name, const char *value,
+    size_t n);
+
+/* sim_add_param() of a NUL-terminated value. */
+void sim_add_params(struct buf *b, const char *name, const char *value);
+
+/*
+ * POST the form body to url, signed with the token as Twilio signs.
+ * Returns the HTTP status, or -1 with err filled if there was none. The
+ * answer's body goes to resp, up to MAX_ANSWER bytes.
+ */
+long sim_post(const struct sim *s, CURL *h, const char *url,
+    const struct buf *body, struct buf *resp, char err[CURL_ERROR_SIZE]);
+
+/* Post m's new status to its StatusCallback. */
+void sim_post_status(const struct sim *s, CURL *h, const struct msg *m,
+    const char *status, int code);
 
 #endif
