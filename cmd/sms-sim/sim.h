@@ -11,10 +11,11 @@
  * sms-sim.c has the options, the setup and the serving loop; the parts in
  * cmd/sms-sim/ are:
  *
- *   twilio.c    Twilio's JSON: the Message resource and error bodies
- *   store.c     the messages in memory, their SIDs, and the list
- *   segments.c  a body's segments, with a gsm context per thread
- *   post.c      posts to the customer's side, form-encoded and signed
+ *   twilio.c     Twilio's JSON: the Message resource and error bodies
+ *   store.c      the messages in memory, their SIDs, and the list
+ *   segments.c   a body's segments, with a gsm context per thread
+ *   post.c       posts to the customer's side, form-encoded and signed
+ *   customers.c  simulated customers: texts in, TwiML replies
  */
 #ifndef SMS_SIM_SIM_H
 #define SMS_SIM_SIM_H
@@ -32,6 +33,7 @@
 
 #define API "/2010-04-01/Accounts/"
 #define API_VERSION "2010-04-01"
+#define SENT_MS 20		/* from create to "sent" */
 #define POST_TIMEOUT_MS 15000	/* Twilio gives a webhook 15 s */
 
 enum step { STEP_SENT, STEP_FINAL, STEP_REPLY };
@@ -121,6 +123,12 @@ struct answer {
 };
 
 /* --- sms-sim.c ---------------------------------------------------- */
+
+/*
+ * Run step for m in ms milliseconds (up to TICK_MS more). Returns 0, or
+ * -1 on ENOMEM.
+ */
+int sim_schedule(struct sim *s, struct msg *m, enum step step, unsigned ms);
 
 /* Parse n as a decimal from lo to hi into *out. */
 int sim_number(const char *n, unsigned long lo, unsigned long hi,
@@ -213,5 +221,17 @@ long sim_post(const struct sim *s, CURL *h, const char *url,
 /* Post m's new status to its StatusCallback. */
 void sim_post_status(const struct sim *s, CURL *h, const struct msg *m,
     const char *status, int code);
+
+/* --- customers.c -------------------------------------------------- */
+
+/*
+ * Customer from texts len bytes of body to our number to: the inbound
+ * message is stored and posted, signed, to the webhook. Returns the
+ * message, with *http the webhook's status (0 if there is no webhook, -1
+ * if it could not be reached, err then says why); NULL on ENOMEM.
+ */
+struct msg *sim_text_in(struct sim *s, CURL *h, const char *from,
+    const char *to, const char *body, size_t len, long *http,
+    char err[CURL_ERROR_SIZE]);
 
 #endif
