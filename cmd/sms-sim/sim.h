@@ -16,6 +16,7 @@
  *   segments.c   a body's segments, with a gsm context per thread
  *   post.c       posts to the customer's side, form-encoded and signed
  *   customers.c  simulated customers: texts in, TwiML replies
+ *   jobs.c       the steps of a message's life, and the workers
  */
 #ifndef SMS_SIM_SIM_H
 #define SMS_SIM_SIM_H
@@ -124,12 +125,6 @@ struct answer {
 
 /* --- sms-sim.c ---------------------------------------------------- */
 
-/*
- * Run step for m in ms milliseconds (up to TICK_MS more). Returns 0, or
- * -1 on ENOMEM.
- */
-int sim_schedule(struct sim *s, struct msg *m, enum step step, unsigned ms);
-
 /* Parse n as a decimal from lo to hi into *out. */
 int sim_number(const char *n, unsigned long lo, unsigned long hi,
     unsigned long *out);
@@ -233,5 +228,17 @@ void sim_post_status(const struct sim *s, CURL *h, const struct msg *m,
 struct msg *sim_text_in(struct sim *s, CURL *h, const char *from,
     const char *to, const char *body, size_t len, long *http,
     char err[CURL_ERROR_SIZE]);
+
+/* --- jobs.c ------------------------------------------------------- */
+
+/*
+ * Run step for m in ms milliseconds (up to TICK_MS more). Returns 0, or
+ * -1 on ENOMEM.
+ */
+int sim_schedule(struct sim *s, struct msg *m, enum step step, unsigned ms);
+
+/* A worker thread, arg the sim: it runs jobs as they fall due, until
+ * the sim stops. */
+void *sim_worker(void *arg);
 
 #endif
