@@ -168,59 +168,6 @@ authorized(const struct sim *s, struct MHD_Connection *conn)
 	return ok;
 }
 
-/* Whether one more create fits under --rate: a token bucket that holds
- * RATE (at least 1) and refills at RATE a second. */
-static int
-rate_ok(struct sim *s)
-{
-	struct timespec now;
-	double cap = s->rate < 1 ? 1 : s->rate, dt;
-	int ok;
-
-	if (s->rate <= 0)
-		return 1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	pthread_mutex_lock(&s->lock);
-	dt = (double)(now.tv_sec - s->filled.tv_sec) +
-	    (double)(now.tv_nsec - s->filled.tv_nsec) / 1e9;
-	s->tokens += dt * s->rate;
-	if (s->tokens > cap)
-		s->tokens = cap;
-	s->filled = now;
-	if ((ok = s->tokens >= 1))
-		s->tokens -= 1;
-	pthread_mutex_unlock(&s->lock);
-	return ok;
-}
-
-static const struct failing *
-failing(const struct sim *s, const char *to)
-{
-	for (size_t i = 0; i < s->nfails; i++)
-		if (strcmp(s->fails[i].number, to) == 0)
-			return &s->fails[i];
-	return NULL;
-}
-
-/* The error code of a create to the number to (--refuse), or 0. */
-static int
-refused(const struct sim *s, const char *to)
-{
-	for (size_t i = 0; i < s->nrefusals; i++)
-		if (strcmp(s->refusals[i].number, to) == 0)
-			return s->refusals[i].code;
-	return 0;
-}
-
-static int
-opted_out(const struct sim *s, const char *to)
-{
-	for (size_t i = 0; i < s->noptout; i++)
-		if (strcmp(s->optout[i], to) == 0)
-			return 1;
-	return 0;
-}
-
 /* A StatusCallback Twilio would take: http(s), a host without '_'. */
 static int
 url_ok(const char *url)
@@ -249,35 +196,6 @@ sim_number(const char *n, unsigned long lo, unsigned long hi,
 		return -1;
 	*out = strtoul(n, &end, 10);
 	return *out >= lo && *out <= hi ? 0 : -1;
-}
-
-/* Answer a create to the number to with Twilio's error code (--refuse),
- * in Twilio's words where the code is one of the usual ones. */
-static int
-refuse(struct answer *a, int code, const char *to, const char *from)
-{
-	switch (code) {
-	case 21211:
-		return sim_error(a, 400, code, "The 'To' number %s is not "
-		    "a valid phone number.", to);
-	case 21408:
-		return sim_error(a, 400, code, "Permission to send an SMS "
-		    "has not been enabled for the region indicated by the "
-		    "'To' number: %s.", to);
-	case 21610:
-		return sim_error(a, 400, code,
-		    "Attempt to send to unsubscribed recipient");
-	case 21612:
-		return sim_error(a, 400, code, "The 'To' phone number: %s, "
-		    "is not currently reachable using the 'From' phone "
-		    "number: %s via SMS.", to, from);
-	case 21614:
-		return sim_error(a, 400, code, "'To' number %s is not a "
-		    "valid mobile number", to);
-	default:
-		return sim_error(a, 400, code, "The message to %s cannot "
-		    "be created (error %d).", to, code);
-	}
 }
 
 /* POST .../Messages.json */
@@ -337,14 +255,15 @@ create(struct sim *s, const struct form *f, struct answer *a)
 		return sim_error(a, 400, 90007,
 		    "Invalid validity period value");
 	}
-	if (opted_out(s, to)) {
+	if (sim_opted_out(s, to)) {
 		buf_free(&text);
 		return sim_error(a, 400, 21610,
 		    "Attempt to send to unsubscribed recipient");
 	}
-	if ((code = refused(s, to))) {
+	if ((code = sim_refused(s, to))) {
 		buf_free(&text);
-		return refuse(a, code, to, from && *from ? from : s->number);
+		return sim_refuse(a, code, to, from && *from ? from :
+		    s->number);
 	}
 	m = sim_msg_new(from && *from ? from : s->number, to,
 	    text.p ? text.p : "", text.len);
@@ -360,7 +279,7 @@ create(struct sim *s, const struct form *f, struct answer *a)
 	m->status = ms && *ms ? "accepted" : "queued";
 	m->segments = media ? 1 : segments;
 	m->media = media;
-	if ((fl = failing(s, to))) {
+	if ((fl = sim_failing(s, to))) {
 		m->fail_status = fl->status;
 		m->fail_code = fl->code;
 	}
@@ -483,21 +402,6 @@ sim_text(struct sim *s, const struct form *f, struct answer *a)
 	return (int)http;
 }
 
-/* Whether a fetch or list gets a server error instead (--read-errors):
- * half 500, half 503 with Retry-After, as --errors for creates. */
-static int
-read_error(struct sim *s, struct answer *a)
-{
-	if (!sim_roll(s, s->read_errors))
-		return 0;
-	a->retry_after = sim_roll(s, 50);
-	if (a->retry_after)
-		sim_error(a, 503, 20503, "Service Unavailable");
-	else
-		sim_error(a, 500, 20500, "Internal Server Error");
-	return 1;
-}
-
 /* Route a whole request. path has no query; f is the body's form. */
 static int
 route(struct sim *s, struct MHD_Connection *conn, const char *method,
@@ -528,7 +432,7 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 	rest += n;
 	if (strcmp(rest, "/Messages.json") == 0) {
 		if (post_) {
-			if (!rate_ok(s))
+			if (!sim_rate_ok(s))
 				return sim_error(a, 429, 20429,
 				    "Too Many Requests");
 			if (sim_roll(s, s->errors)) {
@@ -541,7 +445,7 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 			return create(s, f, a);
 		}
 		if (get)
-			return read_error(s, a) ? (int)a->http :
+			return sim_read_error(s, a) ? (int)a->http :
 			    sim_list(s, query, a);
 		return sim_error(a, 405, 20004, "Method not allowed");
 	}
@@ -551,7 +455,7 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 		if (n != 34 || strcmp(sid + n, ".json") != 0)
 			return sim_not_found(a, path);
 		snprintf(sidbuf, sizeof sidbuf, "%.34s", sid);
-		if (get && read_error(s, a))
+		if (get && sim_read_error(s, a))
 			return (int)a->http;
 		if (get || post_ || strcmp(method, "DELETE") == 0)
 			return instance(s, get ? "GET" : method, sidbuf, path,

@@ -17,6 +17,7 @@
  *   post.c       posts to the customer's side, form-encoded and signed
  *   customers.c  simulated customers: texts in, TwiML replies
  *   jobs.c       the steps of a message's life, and the workers
+ *   faults.c     the faults on demand: rate, refusals, errors
  */
 #ifndef SMS_SIM_SIM_H
 #define SMS_SIM_SIM_H
@@ -240,5 +241,28 @@ int sim_schedule(struct sim *s, struct msg *m, enum step step, unsigned ms);
 /* A worker thread, arg the sim: it runs jobs as they fall due, until
  * the sim stops. */
 void *sim_worker(void *arg);
+
+/* --- faults.c ----------------------------------------------------- */
+
+/* Whether one more create fits under --rate: a token bucket that holds
+ * RATE (at least 1) and refills at RATE a second. */
+int sim_rate_ok(struct sim *s);
+
+/* The --fail of the number to, or NULL. */
+const struct failing *sim_failing(const struct sim *s, const char *to);
+
+/* The error code of a create to the number to (--refuse), or 0. */
+int sim_refused(const struct sim *s, const char *to);
+
+/* Whether the number to opted out (--optout). */
+int sim_opted_out(const struct sim *s, const char *to);
+
+/* Answer a create to the number to with Twilio's error code (--refuse),
+ * in Twilio's words where the code is one of the usual ones. */
+int sim_refuse(struct answer *a, int code, const char *to, const char *from);
+
+/* Whether a fetch or list gets a server error instead (--read-errors):
+ * half 500, half 503 with Retry-After, as --errors for creates. */
+int sim_read_error(struct sim *s, struct answer *a);
 
 #endif
