@@ -18,6 +18,7 @@
  *   customers.c  simulated customers: texts in, TwiML replies
  *   jobs.c       the steps of a message's life, and the workers
  *   faults.c     the faults on demand: rate, refusals, errors
+ *   api.c        the handlers: create, fetch, redact, delete, /sim/text
  */
 #ifndef SMS_SIM_SIM_H
 #define SMS_SIM_SIM_H
@@ -30,6 +31,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "form.h"
 #include "gsm.h"
 #include "phone.h"
 
@@ -123,12 +125,6 @@ struct answer {
 	char sid[35];
 	char what[200];
 };
-
-/* --- sms-sim.c ---------------------------------------------------- */
-
-/* Parse n as a decimal from lo to hi into *out. */
-int sim_number(const char *n, unsigned long lo, unsigned long hi,
-    unsigned long *out);
 
 /* --- twilio.c ----------------------------------------------------- */
 
@@ -264,5 +260,24 @@ int sim_refuse(struct answer *a, int code, const char *to, const char *from);
 /* Whether a fetch or list gets a server error instead (--read-errors):
  * half 500, half 503 with Retry-After, as --errors for creates. */
 int sim_read_error(struct sim *s, struct answer *a);
+
+/* --- api.c -------------------------------------------------------- */
+
+/* A StatusCallback Twilio would take: http(s), a host without '_'. */
+int sim_url_ok(const char *url);
+
+/* Parse n as a decimal from lo to hi into *out. */
+int sim_number(const char *n, unsigned long lo, unsigned long hi,
+    unsigned long *out);
+
+/* POST .../Messages.json */
+int sim_create(struct sim *s, const struct form *f, struct answer *a);
+
+/* GET, POST (redact) and DELETE of .../Messages/{Sid}.json. */
+int sim_instance(struct sim *s, const char *method, const char *sid,
+    const char *path, const struct form *f, struct answer *a);
+
+/* POST /sim/text: a customer texts in. */
+int sim_text(struct sim *s, const struct form *f, struct answer *a);
 
 #endif
