@@ -49,8 +49,6 @@
 #include "form.h"
 #include "httpd.h"
 #include "phone.h"
-#include "record.h"
-#include "when.h"
 
 #include "sms-sim/sim.h"
 
@@ -219,88 +217,6 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 	return sim_not_found(a, path);
 }
 
-/* --- Logs ---------------------------------------------------------- */
-
-/* A JSON string of s, or of a stand-in if s is not UTF-8. */
-static json_t *
-jtext(const char *s, size_t n)
-{
-	json_t *j = json_stringn(s, n);
-
-	return j ? j : json_string("(not UTF-8)");
-}
-
-/* The form as an object: a name given more than once maps to an array. */
-static json_t *
-params_json(const struct form *f)
-{
-	json_t *o = json_object(), *old, *v, *arr;
-
-	for (size_t i = 0; o && i < f->n; i++) {
-		v = jtext(f->pairs[i].value, f->pairs[i].value_len);
-		old = json_object_get(o, f->pairs[i].name);
-		if (!old) {
-			json_object_set_new(o, f->pairs[i].name, v);
-		} else if (json_is_array(old)) {
-			json_array_append_new(old, v);
-		} else if ((arr = json_array())) {
-			json_array_append(arr, old);
-			json_array_append_new(arr, v);
-			json_object_set_new(o, f->pairs[i].name, arr);
-		} else {
-			json_decref(v);
-		}
-	}
-	return o;
-}
-
-/* Append the request's record to --log: one line, flushed at once so a
- * test can read it while the sim runs. */
-static void
-log_record(struct sim *s, const char *method, const char *path,
-    const char *query, const struct form *f, const struct answer *a)
-{
-	char at[WHEN_BUFSZ];
-	json_t *rec;
-
-	if (!s->log)
-		return;
-	when_format(time(NULL), at);
-	rec = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "type", "request",
-	    "at", at, "method", method, "path", jtext(path, strlen(path)),
-	    "query", jtext(query, strlen(query)),
-	    "params", f ? params_json(f) : json_null(),
-	    "auth", a->auth < 0 ? json_null() : json_boolean(a->auth),
-	    "status", a->http ? json_integer(a->http) : json_null());
-	if (!rec)
-		return;
-	if (a->code)
-		json_object_set_new(rec, "code", json_integer(a->code));
-	if (a->sid[0])
-		json_object_set_new(rec, "sid", json_string(a->sid));
-	if (!a->http)
-		json_object_set_new(rec, "dropped", json_true());
-	pthread_mutex_lock(&s->log_lock);
-	if (record_write(s->log, rec) < 0 || fflush(s->log) == EOF) {
-		if (!s->log_failed)
-			diag_warn("--log: %s", strerror(errno));
-		s->log_failed = 1;
-		clearerr(s->log);
-	}
-	pthread_mutex_unlock(&s->log_lock);
-	json_decref(rec);
-}
-
-static void
-log_request(struct MHD_Connection *conn, const struct httpd_request *q,
-    const char *method, unsigned code, const char *what)
-{
-	char line[512];
-
-	httpd_log_line(conn, q, method, code, what, line, sizeof line);
-	fprintf(stderr, "%s: %s\n", diag_prog(), line);
-}
-
 /* --- HTTP ---------------------------------------------------------- */
 
 static enum MHD_Result
@@ -359,8 +275,8 @@ handle(struct sim *s, struct MHD_Connection *conn, struct httpd_request *q,
 	}
 	if (a.api && s->latency)
 		sleep_ms(s->latency);
-	log_request(conn, q, method, a.http, a.what);
-	log_record(s, method, path, query, form_ok ? &f : NULL, &a);
+	sim_log_request(conn, q, method, a.http, a.what);
+	sim_log_record(s, method, path, query, form_ok ? &f : NULL, &a);
 	ret = a.http && !a.body.err ? queue(conn, &a) : MHD_NO;
 	free(path);
 	form_free(&f);
@@ -398,7 +314,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return handle(cls, conn, q, method);
 	sim_error(&a, MHD_HTTP_CONTENT_TOO_LARGE, 20001,
 	    "Request body over %d bytes", MAX_BODY);
-	log_request(conn, q, method, a.http, a.what);
+	sim_log_request(conn, q, method, a.http, a.what);
 	ret = queue(conn, &a);
 	buf_free(&a.body);
 	return ret;

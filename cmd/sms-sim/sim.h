@@ -19,6 +19,7 @@
  *   jobs.c       the steps of a message's life, and the workers
  *   faults.c     the faults on demand: rate, refusals, errors
  *   api.c        the handlers: create, fetch, redact, delete, /sim/text
+ *   log.c        the request log: a line on stderr, a record in --log
  */
 #ifndef SMS_SIM_SIM_H
 #define SMS_SIM_SIM_H
@@ -29,10 +30,12 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <microhttpd.h>
 
 #include "buf.h"
 #include "form.h"
 #include "gsm.h"
+#include "httpd.h"
 #include "phone.h"
 
 #define API "/2010-04-01/Accounts/"
@@ -279,5 +282,17 @@ int sim_instance(struct sim *s, const char *method, const char *sid,
 
 /* POST /sim/text: a customer texts in. */
 int sim_text(struct sim *s, const struct form *f, struct answer *a);
+
+/* --- log.c -------------------------------------------------------- */
+
+/* Append the request's record to --log: one line, flushed at once so a
+ * test can read it while the sim runs. */
+void sim_log_record(struct sim *s, const char *method, const char *path,
+    const char *query, const struct form *f, const struct answer *a);
+
+/* The request's line on stderr. */
+void sim_log_request(struct MHD_Connection *conn,
+    const struct httpd_request *q, const char *method, unsigned code,
+    const char *what);
 
 #endif
