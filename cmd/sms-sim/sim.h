@@ -20,6 +20,7 @@
  *   faults.c     the faults on demand: rate, refusals, errors
  *   api.c        the handlers: create, fetch, redact, delete, /sim/text
  *   log.c        the request log: a line on stderr, a record in --log
+ *   http.c       a request in, an answer out: auth, routing, latency
  */
 #ifndef SMS_SIM_SIM_H
 #define SMS_SIM_SIM_H
@@ -294,5 +295,15 @@ void sim_log_record(struct sim *s, const char *method, const char *path,
 void sim_log_request(struct MHD_Connection *conn,
     const struct httpd_request *q, const char *method, unsigned code,
     const char *what);
+
+/* --- http.c ------------------------------------------------------- */
+
+/* Sleep for ms milliseconds, signals or not. */
+void sim_sleep_ms(unsigned ms);
+
+/* The MHD_AccessHandlerCallback, cls the sim. */
+enum MHD_Result sim_on_request(void *cls, struct MHD_Connection *conn,
+    const char *url, const char *method, const char *version, const char *data,
+    size_t *size, void **req_cls);
 
 #endif
