@@ -21,6 +21,7 @@
  *   api.c        the handlers: create, fetch, redact, delete, /sim/text
  *   log.c        the request log: a line on stderr, a record in --log
  *   http.c       a request in, an answer out: auth, routing, latency
+ *   text.c       `sms-sim text`, the client of POST /sim/text
  */
 #ifndef SMS_SIM_SIM_H
 #define SMS_SIM_SIM_H
@@ -41,6 +42,7 @@
 
 #define API "/2010-04-01/Accounts/"
 #define API_VERSION "2010-04-01"
+#define DEFAULT_SIM_URL "http://127.0.0.1:8081"
 #define SENT_MS 20		/* from create to "sent" */
 #define POST_TIMEOUT_MS 15000	/* Twilio gives a webhook 15 s */
 
@@ -129,6 +131,11 @@ struct answer {
 	char sid[35];
 	char what[200];
 };
+
+/* --- sms-sim.c ---------------------------------------------------- */
+
+/* Print the usage (the options too, to stdout) and exit with code. */
+void sim_usage(FILE *fp, int code);
 
 /* --- twilio.c ----------------------------------------------------- */
 
@@ -305,5 +312,10 @@ void sim_sleep_ms(unsigned ms);
 enum MHD_Result sim_on_request(void *cls, struct MHD_Connection *conn,
     const char *url, const char *method, const char *version, const char *data,
     size_t *size, void **req_cls);
+
+/* --- text.c ------------------------------------------------------- */
+
+/* sms-sim text [-u URL] FROM BODY: a customer texts in. */
+int sim_text_main(int argc, char **argv);
 
 #endif
