@@ -1,0 +1,267 @@
+/*
+ * api.c: the Messages API's handlers, and POST /sim/text.
+ *
+ * A create is checked as Twilio checks it, with Twilio's error codes (a
+ * missing To 21604, a bad one 21211, ...); then the faults of the number
+ * apply, and the message is stored and its first step scheduled. A
+ * message is fetched, redacted (POST of an empty Body) or deleted by SID.
+ * The list is the store's. Each handler fills in the answer and returns
+ * its HTTP status.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "form.h"
+#include "phone.h"
+
+#include "sms-sim/sim.h"
+
+/* Whether s is an E.164 number written as phone_normalize() writes it. */
+static int
+e164(const char *s)
+{
+	char out[PHONE_MAX];
+	struct errbuf e;
+
+	return s[0] == '+' && s[1] >= '1' && s[1] <= '9' &&
+	    strspn(s + 1, "0123456789") == strlen(s + 1) &&
+	    phone_normalize(s, NULL, out, &e) == 0 && strcmp(out, s) == 0;
+}
+
+int
+sim_url_ok(const char *url)
+{
+	const char *host;
+	size_t n;
+
+	if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else
+		return 0;
+	n = strcspn(host, ":/?#");
+	return n > 0 && !memchr(host, '_', n) &&
+	    !strpbrk(url, " \t\r\n\"<>\\^`{|}");
+}
+
+int
+sim_number(const char *n, unsigned long lo, unsigned long hi,
+    unsigned long *out)
+{
+	char *end;
+
+	if (!*n || strspn(n, "0123456789") != strlen(n) || strlen(n) > 9)
+		return -1;
+	*out = strtoul(n, &end, 10);
+	return *out >= lo && *out <= hi ? 0 : -1;
+}
+
+int
+sim_create(struct sim *s, const struct form *f, struct answer *a)
+{
+	const char *to = form_get(f, "To"), *from = form_get(f, "From");
+	const char *ms = form_get(f, "MessagingServiceSid");
+	const char *cb = form_get(f, "StatusCallback");
+	const char *vp = form_get(f, "ValidityPeriod");
+	const char *smart = form_get(f, "SmartEncoded");
+	const struct form_pair *body = form_find(f, "Body");
+	const struct failing *fl;
+	struct buf text = { 0 };
+	struct msg *m;
+	unsigned media = 0, segments = 1;
+	unsigned long secs;
+	int too_long = 0, rc, code;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->pairs[i].name, "MediaUrl") == 0)
+			media++;
+	if (!to || !*to)
+		return sim_error(a, 400, 21604,
+		    "A 'To' phone number is required.");
+	if (!e164(to))
+		return sim_error(a, 400, 21211,
+		    "The 'To' number %s is not a valid phone number.", to);
+	if ((!from || !*from) && (!ms || !*ms))
+		return sim_error(a, 400, 21603,
+		    "A 'From' phone number is required.");
+	if (ms && *ms && !sim_sid_ok(ms, "MG"))
+		return sim_error(a, 400, 21701,
+		    "The Messaging Service Sid %s is invalid.", ms);
+	if ((!body || body->value_len == 0) && media == 0)
+		return sim_error(a, 400, 21602,
+		    "Message body is required.");
+	if (body && sim_analyze(sim_thread_gsm(s), body->value, body->value_len,
+	    smart && strcmp(smart, "true") == 0, &segments, &too_long,
+	    &text) < 0) {
+		buf_free(&text);
+		return sim_error(a, 400, 21602,
+		    "Message body is not UTF-8 text.");
+	}
+	if (too_long) {
+		buf_free(&text);
+		return sim_error(a, 400, 21617, "The concatenated message "
+		    "body exceeds the 1600 character limit.");
+	}
+	if (cb && *cb && !sim_url_ok(cb)) {
+		buf_free(&text);
+		return sim_error(a, 400, 21609,
+		    "The StatusCallback URL %s is not a valid URL.", cb);
+	}
+	if (vp && sim_number(vp, 1, 36000, &secs) < 0) {
+		buf_free(&text);
+		return sim_error(a, 400, 90007,
+		    "Invalid validity period value");
+	}
+	if (sim_opted_out(s, to)) {
+		buf_free(&text);
+		return sim_error(a, 400, 21610,
+		    "Attempt to send to unsubscribed recipient");
+	}
+	if ((code = sim_refused(s, to))) {
+		buf_free(&text);
+		return sim_refuse(a, code, to, from && *from ? from :
+		    s->number);
+	}
+	m = sim_msg_new(from && *from ? from : s->number, to,
+	    text.p ? text.p : "", text.len);
+	buf_free(&text);
+	if (!m || (cb && *cb && !(m->callback = strdup(cb)))) {
+		sim_msg_free(m);
+		return sim_error(a, 503, 20503, "Service unavailable: %s",
+		    strerror(ENOMEM));
+	}
+	if (ms && *ms)
+		snprintf(m->ms_sid, sizeof m->ms_sid, "%s", ms);
+	m->direction = "outbound-api";
+	m->status = ms && *ms ? "accepted" : "queued";
+	m->segments = media ? 1 : segments;
+	m->media = media;
+	if ((fl = sim_failing(s, to))) {
+		m->fail_status = fl->status;
+		m->fail_code = fl->code;
+	}
+	pthread_mutex_lock(&s->lock);
+	sim_new_sid(s, media ? "MM" : "SM", m->sid);
+	rc = sim_store_locked(s, m);
+	if (rc == 0)
+		sim_msg_json(s, m, &a->body);
+	pthread_mutex_unlock(&s->lock);
+	if (rc < 0) {
+		sim_msg_free(m);
+		return sim_error(a, 503, 20503, "Service unavailable: %s",
+		    strerror(ENOMEM));
+	}
+	/* A message that fails outright is never sent. */
+	if (sim_schedule(s, m, fl && strcmp(fl->status, "failed") == 0 ?
+	    STEP_FINAL : STEP_SENT, SENT_MS) < 0)
+		diag_warn("%s: cannot schedule: %s", m->sid, strerror(ENOMEM));
+	snprintf(a->sid, sizeof a->sid, "%s", m->sid);
+	if (sim_roll(s, s->drop)) {
+		a->http = 0;
+		snprintf(a->what, sizeof a->what, "created %s, dropped",
+		    m->sid);
+		return 0;
+	}
+	a->http = 201;
+	snprintf(a->what, sizeof a->what, "created %s to %s", m->sid, to);
+	return 201;
+}
+
+int
+sim_instance(struct sim *s, const char *method, const char *sid,
+    const char *path, const struct form *f, struct answer *a)
+{
+	const struct form_pair *body = form_find(f, "Body");
+	const char *status = form_get(f, "Status");
+	struct msg *m;
+	long at;
+
+	pthread_mutex_lock(&s->lock);
+	at = sim_find_locked(s, sid);
+	if (at < 0 || s->msgs[at]->deleted) {
+		pthread_mutex_unlock(&s->lock);
+		return sim_not_found(a, path);
+	}
+	m = s->msgs[at];
+	snprintf(a->sid, sizeof a->sid, "%s", sid);
+	if (strcmp(method, "DELETE") == 0) {
+		m->deleted = 1;
+		a->http = 204;
+		snprintf(a->what, sizeof a->what, "deleted %s", sid);
+	} else if (strcmp(method, "POST") == 0 && status &&
+	    strcmp(status, "canceled") == 0) {
+		pthread_mutex_unlock(&s->lock);
+		return sim_error(a, 400, 20001, "Message %s cannot be "
+		    "canceled: it is not scheduled", sid);
+	} else if (strcmp(method, "POST") == 0 && (!body ||
+	    body->value_len > 0)) {
+		pthread_mutex_unlock(&s->lock);
+		return sim_error(a, 400, 20001, "Only an empty Body "
+		    "(redaction) or Status=canceled can be posted");
+	} else {
+		if (strcmp(method, "POST") == 0) {
+			m->body[0] = '\0';
+			m->body_len = 0;
+			m->updated = time(NULL);
+		}
+		sim_msg_json(s, m, &a->body);
+		a->http = 200;
+		snprintf(a->what, sizeof a->what, "%s %s %s",
+		    strcmp(method, "POST") == 0 ? "redacted" : "fetched", sid,
+		    m->status);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return (int)a->http;
+}
+
+int
+sim_text(struct sim *s, const struct form *f, struct answer *a)
+{
+	const char *from = form_get(f, "From"), *to = form_get(f, "To");
+	const struct form_pair *body = form_find(f, "Body");
+	char err[CURL_ERROR_SIZE];
+	struct msg *m;
+	CURL *h;
+	long http;
+
+	if (!from || !e164(from))
+		return sim_error(a, 400, 21212, "The 'From' number %s is "
+		    "not a valid phone number.", from ? from : "(none)");
+	if (to && *to && !e164(to))
+		return sim_error(a, 400, 21211,
+		    "The 'To' number %s is not a valid phone number.", to);
+	if (!body)
+		return sim_error(a, 400, 21602,
+		    "Message body is required.");
+	if (!s->webhook)
+		return sim_error(a, 503, 11200, "HTTP retrieval failure: "
+		    "sms-sim has no --webhook to post to");
+	if (!(h = curl_easy_init()))
+		return sim_error(a, 503, 20503, "Service unavailable");
+	m = sim_text_in(s, h, from, to && *to ? to : s->number, body->value,
+	    body->value_len, &http, err);
+	curl_easy_cleanup(h);
+	if (!m)
+		return sim_error(a, 503, 20503, "Service unavailable: %s",
+		    strerror(ENOMEM));
+	snprintf(a->sid, sizeof a->sid, "%s", m->sid);
+	if (http < 0)
+		return sim_error(a, 502, 11200,
+		    "HTTP retrieval failure: %s: %s", s->webhook, err);
+	pthread_mutex_lock(&s->lock);
+	sim_msg_json(s, m, &a->body);
+	pthread_mutex_unlock(&s->lock);
+	a->http = (unsigned)http;
+	snprintf(a->what, sizeof a->what, "text %s from %s, webhook %ld",
+	    m->sid, from, http);
+	return (int)http;
+}

@@ -1,0 +1,248 @@
+/*
+ * customers.c: simulated customers, who text our number.
+ *
+ * A customer's text (POST /sim/text, or a --reply to a delivered message)
+ * is stored as an inbound message and posted, signed, to the --webhook as
+ * Twilio posts an incoming SMS. Each <Message> of the TwiML the webhook
+ * answers becomes a reply from our number, stored and moved on by the
+ * jobs like any other, with no status callbacks. The TwiML is searched
+ * for its elements, not parsed as XML.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "diag.h"
+
+#include "sms-sim/sim.h"
+
+/* Where needle first occurs in [p, end), or NULL. */
+static const char *
+find(const char *p, const char *end, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; p && end - p >= (ptrdiff_t)n; p++)
+		if (memcmp(p, needle, n) == 0)
+			return p;
+	return NULL;
+}
+
+/* A new outbound message from our side: stored, and on its way. */
+static struct msg *
+send_out(struct sim *s, const char *from, const char *to, const char *body,
+    size_t len, const char *direction)
+{
+	struct msg *m;
+	unsigned segments = 1;
+	int rc;
+
+	if (sim_analyze(sim_thread_gsm(s), body, len, 0, &segments, NULL,
+	    NULL) < 0 || !(m = sim_msg_new(from, to, body, len)))
+		return NULL;
+	m->direction = direction;
+	m->status = "queued";
+	m->segments = segments;
+	pthread_mutex_lock(&s->lock);
+	sim_new_sid(s, "SM", m->sid);
+	rc = sim_store_locked(s, m);
+	pthread_mutex_unlock(&s->lock);
+	if (rc < 0) {
+		sim_msg_free(m);
+		return NULL;
+	}
+	if (sim_schedule(s, m, STEP_SENT, SENT_MS) < 0)
+		diag_warn("%s: cannot schedule: %s", m->sid, strerror(ENOMEM));
+	return m;
+}
+
+/* Append the XML text [p, end) unescaped, with any elements in it left
+ * out, to out. *end must be readable (a NUL), for strtoul(). */
+static void
+xml_text(const char *p, const char *end, struct buf *out)
+{
+	static const struct { const char *name; char c; } ents[] = {
+		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
+		{ "&quot;", '"' }, { "&apos;", '\'' },
+	};
+
+	while (p < end) {
+		size_t i;
+
+		if (*p == '<') {
+			/* A <Media> URL is no part of the text. */
+			const char *gt = find(p, end, "<Media") == p ?
+			    find(p, end, "</Media>") : NULL;
+
+			if (!gt)
+				gt = memchr(p, '>', (size_t)(end - p));
+			else
+				gt += 7;
+			p = gt ? gt + 1 : end;
+			continue;
+		}
+		if (*p != '&') {
+			buf_addc(out, *p++);
+			continue;
+		}
+		for (i = 0; i < sizeof ents / sizeof ents[0]; i++)
+			if ((size_t)(end - p) >= strlen(ents[i].name) &&
+			    memcmp(p, ents[i].name, strlen(ents[i].name)) == 0)
+				break;
+		if (i < sizeof ents / sizeof ents[0]) {
+			buf_addc(out, ents[i].c);
+			p += strlen(ents[i].name);
+		} else if (p + 3 < end && p[1] == '#') {
+			char *stop;
+			int hex = p[2] == 'x' || p[2] == 'X';
+			const char *digits = p + 2 + hex;
+			unsigned long cp = strtoul(digits, &stop,
+			    hex ? 16 : 10);
+			unsigned char u[4];
+			size_t n;
+
+			if (!(hex ? isxdigit((unsigned char)*digits) :
+			    isdigit((unsigned char)*digits)) ||
+			    stop >= end || *stop != ';' || cp == 0 ||
+			    cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) {
+				buf_addc(out, *p++);
+				continue;
+			}
+			if (cp < 0x80) {
+				u[0] = (unsigned char)cp, n = 1;
+			} else if (cp < 0x800) {
+				u[0] = (unsigned char)(0xC0 | cp >> 6);
+				u[1] = (unsigned char)(0x80 | (cp & 63)), n = 2;
+			} else if (cp < 0x10000) {
+				u[0] = (unsigned char)(0xE0 | cp >> 12);
+				u[1] = (unsigned char)(0x80 | (cp >> 6 & 63));
+				u[2] = (unsigned char)(0x80 | (cp & 63)), n = 3;
+			} else {
+				u[0] = (unsigned char)(0xF0 | cp >> 18);
+				u[1] = (unsigned char)(0x80 | (cp >> 12 & 63));
+				u[2] = (unsigned char)(0x80 | (cp >> 6 & 63));
+				u[3] = (unsigned char)(0x80 | (cp & 63)), n = 4;
+			}
+			buf_add(out, u, n);
+			p = stop + 1;
+		} else {
+			buf_addc(out, *p++);
+		}
+	}
+}
+
+/*
+ * Each <Message> of the TwiML answer to an inbound message becomes a
+ * reply from our number to the customer (its <Body> if it has one), as
+ * Twilio sends them: outbound-reply, with no status callbacks.
+ */
+static void
+twiml_replies(struct sim *s, const struct msg *in, struct buf *resp)
+{
+	const char *p, *end, *gt, *close, *b, *be;
+	struct buf text = { 0 };
+	struct msg *m;
+
+	if (buf_addc(resp, '\0') < 0)
+		return;
+	p = resp->p;
+	end = resp->p + --resp->len;
+
+	while (p && (p = find(p, end, "<Message"))) {
+		p += 8;
+		if (p < end && !strchr(" \t\r\n>/", *p))
+			continue;	/* <MessageSomething> */
+		if (!(gt = memchr(p, '>', (size_t)(end - p))))
+			break;
+		p = gt + 1;
+		if (gt[-1] == '/')
+			continue;	/* <Message/> says nothing */
+		if (!(close = find(p, end, "</Message>")))
+			break;
+		text.len = 0;
+		if ((b = find(p, close, "<Body>")) &&
+		    (be = find(b + 6, close, "</Body>")))
+			xml_text(b + 6, be, &text);
+		else
+			xml_text(p, close, &text);
+		p = close + 10;
+		if (text.err || text.len == 0)
+			continue;
+		m = send_out(s, in->to, in->from, text.p, text.len,
+		    "outbound-reply");
+		if (m)
+			fprintf(stderr, "%s: TwiML reply %s to %s\n",
+			    diag_prog(), m->sid, m->to);
+		else
+			diag_warn("TwiML reply to %s: not UTF-8, or %s",
+			    in->from, strerror(ENOMEM));
+	}
+	buf_free(&text);
+}
+
+struct msg *
+sim_text_in(struct sim *s, CURL *h, const char *from, const char *to,
+    const char *body, size_t len, long *http, char err[CURL_ERROR_SIZE])
+{
+	struct buf form = { 0 }, resp = { 0 };
+	struct msg *m;
+	unsigned segments = 1;
+	char n[16];
+	int rc;
+
+	*http = 0;
+	if (sim_analyze(sim_thread_gsm(s), body, len, 0, &segments, NULL,
+	    NULL) < 0 || !(m = sim_msg_new(from, to, body, len)))
+		return NULL;
+	m->direction = "inbound";
+	m->status = "received";
+	m->segments = segments;
+	m->sent = m->created;
+	m->priced = 1;
+	pthread_mutex_lock(&s->lock);
+	sim_new_sid(s, "SM", m->sid);
+	rc = sim_store_locked(s, m);
+	pthread_mutex_unlock(&s->lock);
+	if (rc < 0) {
+		sim_msg_free(m);
+		return NULL;
+	}
+	if (!s->webhook)
+		return m;
+	sim_add_params(&form, "MessageSid", m->sid);
+	sim_add_params(&form, "SmsSid", m->sid);
+	sim_add_params(&form, "SmsMessageSid", m->sid);
+	sim_add_params(&form, "AccountSid", s->account);
+	sim_add_params(&form, "From", from);
+	sim_add_params(&form, "To", to);
+	sim_add_param(&form, "Body", body, len);
+	sim_add_params(&form, "NumMedia", "0");
+	snprintf(n, sizeof n, "%u", segments);
+	sim_add_params(&form, "NumSegments", n);
+	sim_add_params(&form, "SmsStatus", "received");
+	sim_add_params(&form, "ApiVersion", API_VERSION);
+	if (form.err) {
+		*http = -1;
+		snprintf(err, CURL_ERROR_SIZE, "%s", strerror(ENOMEM));
+	} else {
+		*http = sim_post(s, h, s->webhook, &form, &resp, err);
+	}
+	if (*http < 0)
+		diag_warn("webhook %s from %s -> %s: %s", m->sid, from,
+		    s->webhook, err);
+	else
+		fprintf(stderr, "%s: webhook %s from %s -> %s: %ld\n",
+		    diag_prog(), m->sid, from, s->webhook, *http);
+	if (*http >= 200 && *http < 300)
+		twiml_replies(s, m, &resp);
+	buf_free(&form);
+	buf_free(&resp);
+	return m;
+}

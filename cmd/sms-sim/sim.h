@@ -1,0 +1,321 @@
+/*
+ * sim.h: what the parts of sms-sim share.
+ *
+ * One struct sim holds the simulator: its settings, fixed once it serves,
+ * and its state under three locks. s->lock guards the messages, the
+ * random generator and the rate's bucket (a function named *_locked wants
+ * it held), s->jlock the jobs, and s->log_lock the --log file. A message
+ * is the store's from the moment it is stored, and main() frees them all
+ * at the end; its strings are its own.
+ *
+ * sms-sim.c has the options, the setup and the serving loop; the parts in
+ * cmd/sms-sim/ are:
+ *
+ *   twilio.c     Twilio's JSON: the Message resource and error bodies
+ *   store.c      the messages in memory, their SIDs, and the list
+ *   segments.c   a body's segments, with a gsm context per thread
+ *   post.c       posts to the customer's side, form-encoded and signed
+ *   customers.c  simulated customers: texts in, TwiML replies
+ *   jobs.c       the steps of a message's life, and the workers
+ *   faults.c     the faults on demand: rate, refusals, errors
+ *   api.c        the handlers: create, fetch, redact, delete, /sim/text
+ *   log.c        the request log: a line on stderr, a record in --log
+ *   http.c       a request in, an answer out: auth, routing, latency
+ *   text.c       `sms-sim text`, the client of POST /sim/text
+ */
+#ifndef SMS_SIM_SIM_H
+#define SMS_SIM_SIM_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <microhttpd.h>
+
+#include "buf.h"
+#include "form.h"
+#include "gsm.h"
+#include "httpd.h"
+#include "phone.h"
+
+#define API "/2010-04-01/Accounts/"
+#define API_VERSION "2010-04-01"
+#define DEFAULT_SIM_URL "http://127.0.0.1:8081"
+#define SENT_MS 20		/* from create to "sent" */
+#define POST_TIMEOUT_MS 15000	/* Twilio gives a webhook 15 s */
+
+enum step { STEP_SENT, STEP_FINAL, STEP_REPLY };
+
+struct msg {
+	char sid[35];
+	char ms_sid[35];	/* MessagingServiceSid, "" if none */
+	char *from, *to;	/* fixed once stored */
+	char *body;		/* may hold NULs; redaction empties it */
+	size_t body_len;
+	char *callback;		/* StatusCallback, or NULL */
+	const char *direction;	/* static strings from here on */
+	const char *status;
+	const char *fail_status;	/* from --fail: "failed" or "undelivered" */
+	int fail_code;
+	int error_code;		/* 0: none */
+	unsigned segments, media;
+	time_t created, sent, updated;	/* sent 0: not yet */
+	int priced, deleted;
+};
+
+/* A number of --refuse, and the error a create to it gets. */
+struct refusal {
+	char number[PHONE_MAX];
+	int code;
+};
+
+/* A number of --fail, with what happens to messages sent to it. */
+struct failing {
+	char number[PHONE_MAX];
+	const char *status;
+	int code;
+};
+
+struct job {
+	struct timespec due;	/* CLOCK_MONOTONIC */
+	uint64_t seq;		/* ties go in the order scheduled */
+	struct msg *m;
+	enum step step;
+};
+
+struct sim {
+	/* Settings, fixed once serving. */
+	const char *account, *token, *number, *webhook, *reply;
+	char (*optout)[PHONE_MAX];
+	size_t noptout;
+	struct failing *fails;
+	size_t nfails;
+	struct refusal *refusals;
+	size_t nrefusals;
+	double rate, errors, drop, read_errors;
+	unsigned latency;	/* ms */
+	FILE *log;
+
+	pthread_mutex_t lock;	/* the messages, the generator, the bucket */
+	struct msg **msgs;	/* in the order created, oldest first */
+	size_t n, cap;
+	uint64_t rng;
+	double tokens;
+	struct timespec filled;
+
+	pthread_mutex_t jlock;	/* the jobs */
+	pthread_cond_t jcond;	/* idle workers wait here */
+	pthread_cond_t tcond;	/* the one watching the clock, here */
+	int watching;		/* a worker waits for heap[0] to be due */
+	struct job *heap;
+	size_t njobs, jcap;
+	uint64_t jseq;
+	int stopping;
+
+	pthread_mutex_t log_lock;
+	int log_failed;
+
+	pthread_key_t gsm_key;	/* each thread's gsm_ctx */
+};
+
+/* What to answer, and what to log about it. */
+struct answer {
+	unsigned http;		/* 0: drop the connection */
+	struct buf body;
+	int code;		/* Twilio error code, 0 if none */
+	int auth;		/* -1 not asked, 0 refused, 1 accepted */
+	int api;		/* an API request: --latency applies */
+	int retry_after;
+	char sid[35];
+	char what[200];
+};
+
+/* --- sms-sim.c ---------------------------------------------------- */
+
+/* Print the usage (the options too, to stdout) and exit with code. */
+void sim_usage(FILE *fp, int code);
+
+/* --- twilio.c ----------------------------------------------------- */
+
+/* Append "key":"value" or "key":null, with a comma before unless first. */
+void sim_jkey(struct buf *b, const char *key);
+
+/* Append the message resource as Twilio writes it, keys sorted; s->lock
+ * held. */
+void sim_msg_json(const struct sim *s, const struct msg *m, struct buf *b);
+
+/* Answer a Twilio error, {"code","message","more_info","status"}; returns
+ * the HTTP status, as every handler does. */
+int sim_error(struct answer *a, unsigned http, int code, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+/* Answer 404, Twilio's 20404, for path. */
+int sim_not_found(struct answer *a, const char *path);
+
+/* --- store.c ------------------------------------------------------ */
+
+/* Whether a draw falls within percent (0 to 100). */
+int sim_roll(struct sim *s, double percent);
+
+/* prefix and 32 hex digits, as Twilio's SIDs are; s->lock held. */
+void sim_new_sid(struct sim *s, const char *prefix, char out[35]);
+
+/* Whether sid is prefix and 32 hex digits. */
+int sim_sid_ok(const char *sid, const char *prefix);
+
+/* Store m (taking it); s->lock held. Returns 0, or -1 on ENOMEM. */
+int sim_store_locked(struct sim *s, struct msg *m);
+
+/* The index of the message sid, or -1; s->lock held. Newest first, as
+ * those are the ones asked for. */
+long sim_find_locked(const struct sim *s, const char *sid);
+
+/* Free m and its strings; NULL is allowed. */
+void sim_msg_free(struct msg *m);
+
+/* A new message with copies of its strings, or NULL on ENOMEM. */
+struct msg *sim_msg_new(const char *from, const char *to, const char *body,
+    size_t len);
+
+/* GET .../Messages.json: newest first, paged by PageToken (PA after the
+ * message named, PB before it). */
+int sim_list(struct sim *s, const char *query, struct answer *a);
+
+/* --- segments.c --------------------------------------------------- */
+
+/* This thread's gsm context, made on first use and freed when the thread
+ * ends (s->gsm_key): a context costs two 64 KiB tables to build, too much
+ * to make for every request. NULL on ENOMEM. */
+struct gsm_ctx *sim_thread_gsm(const struct sim *s);
+
+/* The destructor of s->gsm_key. */
+void sim_thread_gsm_free(void *ctx);
+
+/* Segments and the text as sent (Smart Encoding applied if smart) of len
+ * bytes of UTF-8 at body, analysed in ctx (NULL: a context of its own).
+ * Returns 0, or -1 if it is not UTF-8 or on ENOMEM; *too_long tells
+ * whether it is over Twilio's 1,600 characters. */
+int sim_analyze(struct gsm_ctx *ctx, const char *body, size_t len, int smart,
+    unsigned *segments, int *too_long, struct buf *sent);
+
+/* --- post.c ------------------------------------------------------- */
+
+/* Append n bytes of s form-encoded: unreserved bytes as they are, a space
+ * as '+', anything else as %XX. */
+void sim_add_enc(struct buf *b, const char *s, size_t n);
+
+/* Append "&name=value" (no '&' first), value form-encoded. */
+void sim_add_param(struct buf *b, const char *name, const char *value,
+    size_t n);
+
+/* sim_add_param() of a NUL-terminated value. */
+void sim_add_params(struct buf *b, const char *name, const char *value);
+
+/*
+ * POST the form body to url, signed with the token as Twilio signs.
+ * Returns the HTTP status, or -1 with err filled if there was none. The
+ * answer's body goes to resp, up to MAX_ANSWER bytes.
+ */
+long sim_post(const struct sim *s, CURL *h, const char *url,
+    const struct buf *body, struct buf *resp, char err[CURL_ERROR_SIZE]);
+
+/* Post m's new status to its StatusCallback. */
+void sim_post_status(const struct sim *s, CURL *h, const struct msg *m,
+    const char *status, int code);
+
+/* --- customers.c -------------------------------------------------- */
+
+/*
+ * Customer from texts len bytes of body to our number to: the inbound
+ * message is stored and posted, signed, to the webhook. Returns the
+ * message, with *http the webhook's status (0 if there is no webhook, -1
+ * if it could not be reached, err then says why); NULL on ENOMEM.
+ */
+struct msg *sim_text_in(struct sim *s, CURL *h, const char *from,
+    const char *to, const char *body, size_t len, long *http,
+    char err[CURL_ERROR_SIZE]);
+
+/* --- jobs.c ------------------------------------------------------- */
+
+/*
+ * Run step for m in ms milliseconds (up to TICK_MS more). Returns 0, or
+ * -1 on ENOMEM.
+ */
+int sim_schedule(struct sim *s, struct msg *m, enum step step, unsigned ms);
+
+/* A worker thread, arg the sim: it runs jobs as they fall due, until
+ * the sim stops. */
+void *sim_worker(void *arg);
+
+/* --- faults.c ----------------------------------------------------- */
+
+/* Whether one more create fits under --rate: a token bucket that holds
+ * RATE (at least 1) and refills at RATE a second. */
+int sim_rate_ok(struct sim *s);
+
+/* The --fail of the number to, or NULL. */
+const struct failing *sim_failing(const struct sim *s, const char *to);
+
+/* The error code of a create to the number to (--refuse), or 0. */
+int sim_refused(const struct sim *s, const char *to);
+
+/* Whether the number to opted out (--optout). */
+int sim_opted_out(const struct sim *s, const char *to);
+
+/* Answer a create to the number to with Twilio's error code (--refuse),
+ * in Twilio's words where the code is one of the usual ones. */
+int sim_refuse(struct answer *a, int code, const char *to, const char *from);
+
+/* Whether a fetch or list gets a server error instead (--read-errors):
+ * half 500, half 503 with Retry-After, as --errors for creates. */
+int sim_read_error(struct sim *s, struct answer *a);
+
+/* --- api.c -------------------------------------------------------- */
+
+/* A StatusCallback Twilio would take: http(s), a host without '_'. */
+int sim_url_ok(const char *url);
+
+/* Parse n as a decimal from lo to hi into *out. */
+int sim_number(const char *n, unsigned long lo, unsigned long hi,
+    unsigned long *out);
+
+/* POST .../Messages.json */
+int sim_create(struct sim *s, const struct form *f, struct answer *a);
+
+/* GET, POST (redact) and DELETE of .../Messages/{Sid}.json. */
+int sim_instance(struct sim *s, const char *method, const char *sid,
+    const char *path, const struct form *f, struct answer *a);
+
+/* POST /sim/text: a customer texts in. */
+int sim_text(struct sim *s, const struct form *f, struct answer *a);
+
+/* --- log.c -------------------------------------------------------- */
+
+/* Append the request's record to --log: one line, flushed at once so a
+ * test can read it while the sim runs. */
+void sim_log_record(struct sim *s, const char *method, const char *path,
+    const char *query, const struct form *f, const struct answer *a);
+
+/* The request's line on stderr. */
+void sim_log_request(struct MHD_Connection *conn,
+    const struct httpd_request *q, const char *method, unsigned code,
+    const char *what);
+
+/* --- http.c ------------------------------------------------------- */
+
+/* Sleep for ms milliseconds, signals or not. */
+void sim_sleep_ms(unsigned ms);
+
+/* The MHD_AccessHandlerCallback, cls the sim. */
+enum MHD_Result sim_on_request(void *cls, struct MHD_Connection *conn,
+    const char *url, const char *method, const char *version, const char *data,
+    size_t *size, void **req_cls);
+
+/* --- text.c ------------------------------------------------------- */
+
+/* sms-sim text [-u URL] FROM BODY: a customer texts in. */
+int sim_text_main(int argc, char **argv);
+
+#endif
