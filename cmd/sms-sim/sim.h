@@ -139,7 +139,7 @@ void sim_usage(FILE *fp, int code);
 
 /* --- twilio.c ----------------------------------------------------- */
 
-/* Append "key":"value" or "key":null, with a comma before unless first. */
+/* Append "key": with a comma before unless first; the value follows. */
 void sim_jkey(struct buf *b, const char *key);
 
 /* Append the message resource as Twilio writes it, keys sorted; s->lock
@@ -240,7 +240,8 @@ struct msg *sim_text_in(struct sim *s, CURL *h, const char *from,
 /* --- jobs.c ------------------------------------------------------- */
 
 /*
- * Run step for m in ms milliseconds (up to TICK_MS more). Returns 0, or
+ * Run step for m in ms milliseconds, rounded up to the next 5 ms tick
+ * (TICK_MS in jobs.c: one wakeup for many messages). Returns 0, or
  * -1 on ENOMEM.
  */
 int sim_schedule(struct sim *s, struct msg *m, enum step step, unsigned ms);

@@ -69,6 +69,7 @@ sim_jkey(struct buf *b, const char *key)
 	buf_addc(b, ':');
 }
 
+/* Append "key":"value", or "key":null if value is NULL. */
 static void
 jfield(struct buf *b, const char *key, const char *value)
 {
