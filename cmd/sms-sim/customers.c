@@ -35,9 +35,13 @@ find(const char *p, const char *end, const char *needle)
 	return NULL;
 }
 
-/* A new outbound message from our side: stored, and on its way. */
+/*
+ * A new message, its segments counted, stored under a new SID: an
+ * inbound one as received (sent and priced as it arrives), another as
+ * queued. NULL if memory ran out.
+ */
 static struct msg *
-send_out(struct sim *s, const char *from, const char *to, const char *body,
+store_new(struct sim *s, const char *from, const char *to, const char *body,
     size_t len, const char *direction)
 {
 	struct msg *m;
@@ -48,8 +52,14 @@ send_out(struct sim *s, const char *from, const char *to, const char *body,
 	    NULL) < 0 || !(m = sim_msg_new(from, to, body, len)))
 		return NULL;
 	m->direction = direction;
-	m->status = "queued";
 	m->segments = segments;
+	if (strcmp(direction, "inbound") == 0) {
+		m->status = "received";
+		m->sent = m->created;
+		m->priced = 1;
+	} else {
+		m->status = "queued";
+	}
 	pthread_mutex_lock(&s->lock);
 	sim_new_sid(s, "SM", m->sid);
 	rc = sim_store_locked(s, m);
@@ -58,6 +68,18 @@ send_out(struct sim *s, const char *from, const char *to, const char *body,
 		sim_msg_free(m);
 		return NULL;
 	}
+	return m;
+}
+
+/* A new outbound message from our side: stored, and on its way. */
+static struct msg *
+send_out(struct sim *s, const char *from, const char *to, const char *body,
+    size_t len, const char *direction)
+{
+	struct msg *m;
+
+	if (!(m = store_new(s, from, to, body, len, direction)))
+		return NULL;
 	if (sim_schedule(s, m, STEP_SENT, SENT_MS) < 0)
 		diag_warn("%s: cannot schedule: %s", m->sid, strerror(ENOMEM));
 	return m;
@@ -193,27 +215,11 @@ sim_text_in(struct sim *s, CURL *h, const char *from, const char *to,
 {
 	struct buf form = { 0 }, resp = { 0 };
 	struct msg *m;
-	unsigned segments = 1;
 	char n[16];
-	int rc;
 
 	*http = 0;
-	if (sim_analyze(sim_thread_gsm(s), body, len, 0, &segments, NULL,
-	    NULL) < 0 || !(m = sim_msg_new(from, to, body, len)))
+	if (!(m = store_new(s, from, to, body, len, "inbound")))
 		return NULL;
-	m->direction = "inbound";
-	m->status = "received";
-	m->segments = segments;
-	m->sent = m->created;
-	m->priced = 1;
-	pthread_mutex_lock(&s->lock);
-	sim_new_sid(s, "SM", m->sid);
-	rc = sim_store_locked(s, m);
-	pthread_mutex_unlock(&s->lock);
-	if (rc < 0) {
-		sim_msg_free(m);
-		return NULL;
-	}
 	if (!s->webhook)
 		return m;
 	sim_add_params(&form, "MessageSid", m->sid);
@@ -224,7 +230,7 @@ sim_text_in(struct sim *s, CURL *h, const char *from, const char *to,
 	sim_add_params(&form, "To", to);
 	sim_add_param(&form, "Body", body, len);
 	sim_add_params(&form, "NumMedia", "0");
-	snprintf(n, sizeof n, "%u", segments);
+	snprintf(n, sizeof n, "%u", m->segments);
 	sim_add_params(&form, "NumSegments", n);
 	sim_add_params(&form, "SmsStatus", "received");
 	sim_add_params(&form, "ApiVersion", API_VERSION);
