@@ -232,6 +232,9 @@ hours_quiet(struct tzdb *db, const char *zones,
 	*zone = tz_name(z[i]);
 	*open = 0;
 	for (u = t; u - t <= HORIZON; ) {
+		/* From u, quiet in zone i (l, its local time there). */
+		time_t from = u;
+
 		/* To the window's end in zone i, at its present offset. */
 		end = (w->to % 1440) * 60LL;
 		left = end - (l.hour * 3600LL + l.min * 60 + l.sec);
@@ -255,13 +258,13 @@ hours_quiet(struct tzdb *db, const char *zones,
 		if (diff != 0) {
 			tz_local(z[i], u - (time_t)diff, &l);
 			if (!hours_in_window(w, &l)) {
-				if (u - diff > t)
+				if (u - diff > from)
 					u -= (time_t)diff;
 			} else if (diff > 0) {
 				time_t in = u - (time_t)diff, mid;
 
-				if (in < t)
-					in = t;
+				if (in < from)
+					in = from;
 				while (u - in > 1) {
 					mid = in + (u - in) / 2;
 					tz_local(z[i], mid, &l);
