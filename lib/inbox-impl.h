@@ -15,6 +15,9 @@
  *   inbox-file.c  files: directories synced and made, records staged in
  *                 tmp/ and named, records read (or quarantined), locks
  *   inbox-log.c   log files: records appended as a file's last line
+ *   inbox.c       the inbox opened; deliveries, answers, delivery reports,
+ *                 consent, conversation updates
+ *   inbox-read.c  listings and reads for programs; the outbox; the sweep
  */
 #ifndef INBOX_IMPL_H
 #define INBOX_IMPL_H
@@ -112,5 +115,10 @@ int log_append(struct inbox *ib, const char *dir, const char *name,
     struct logf *lf, const json_t *rec, const char *text, struct errbuf *e);
 int log_put(struct inbox *ib, const char *dir, const char *name,
     const json_t *rec, struct errbuf *e);
+
+/* inbox.c: names checked and made, and outbound messages. */
+int valid_number(const char *s);
+int id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN]);
+int outbound_pending(const json_t *msg);
 
 #endif
