@@ -12,12 +12,15 @@
  * lock), and readers take the file's last whole line (log_append()).
  *
  * The modules:
- *   inbox-file.c  files: directories synced and made, records staged in
- *                 tmp/ and named, records read (or quarantined), locks
- *   inbox-log.c   log files: records appended as a file's last line
- *   inbox.c       the inbox opened; deliveries, answers, delivery reports,
- *                 consent, conversation updates
- *   inbox-read.c  listings and reads for programs; the outbox; the sweep
+ *   inbox-file.c     files: directories synced and made, records staged
+ *                    in tmp/ and named, records read (or quarantined),
+ *                    locks
+ *   inbox-log.c      log files: records appended as a file's last line
+ *   inbox.c          the inbox opened; deliveries, answers, delivery
+ *                    reports, consent, conversation updates
+ *   inbox-read.c     listings and reads for programs; the outbox; the
+ *                    sweep
+ *   inbox-journal.c  the journal: records, checkpoints, replay
  */
 #ifndef INBOX_IMPL_H
 #define INBOX_IMPL_H
@@ -120,5 +123,21 @@ int log_put(struct inbox *ib, const char *dir, const char *name,
 int valid_number(const char *s);
 int id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN]);
 int outbound_pending(const json_t *msg);
+int link_entry(struct inbox *ib, const char *dir, const char *name,
+    const char *to, struct errbuf *e);
+
+/* inbox.c: what a message does to its conversation, and work/. */
+void apply_message(json_t *conv, const json_t *msg);
+int is_resolved(const json_t *conv);
+int work_join(struct inbox *ib, const char *thread, int *created,
+    struct errbuf *e);
+int write_conversation(struct inbox *ib, const char *thread, json_t *conv,
+    struct logf *lf, struct errbuf *e);
+
+/* inbox-journal.c: a delivery's journal record, and its undoing. */
+int journaling(struct inbox *ib);
+int inbox_journal_record(struct inbox *ib, const char *mtext,
+    const char *ctext, int *slot, struct errbuf *e);
+void inbox_journal_cancel(struct inbox *ib, const char *name, int half);
 
 #endif
