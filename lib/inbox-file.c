@@ -34,7 +34,7 @@
 
 #define FILE_MAX RECORD_LINE_MAX
 
-_Thread_local int deferring;
+_Thread_local int deferring;	/* see inbox-impl.h */
 
 /*
  * Whether the file open on fd may have got its name from a journaled
