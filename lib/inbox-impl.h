@@ -1,0 +1,143 @@
+/*
+ * inbox-impl.h: what the modules of the inbox share. Internal to
+ * lib/inbox*.c: programs and tests use inbox.h, never this.
+ *
+ * Every write is write-to-tmp, fsync, then renameat2(2) with
+ * RENAME_NOREPLACE (a new name, which fails rather than clobbers) or
+ * renameat(2) (a replacement: status/ files, and log files compacted,
+ * under the lock that guards them), then an fsync of the directory that
+ * got the name. Readers never look in tmp/, so they see whole files or
+ * nothing. The exception: a change to a conversation or a message is one
+ * line appended to conv/THREAD or msg/THREAD/ID (under the thread's
+ * lock), and readers take the file's last whole line (log_append()).
+ *
+ * The modules:
+ *   inbox-file.c     files: directories synced and made, records staged
+ *                    in tmp/ and named, records read (or quarantined),
+ *                    locks
+ *   inbox-log.c      log files: records appended as a file's last line
+ *   inbox.c          the inbox opened; deliveries, answers, delivery
+ *                    reports, consent, conversation updates
+ *   inbox-read.c     listings and reads for programs; the outbox; the
+ *                    sweep
+ *   inbox-journal.c  the journal: records, checkpoints, replay
+ */
+#ifndef INBOX_IMPL_H
+#define INBOX_IMPL_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "diag.h"
+#include "inbox.h"
+
+#define NAME_MAX_LEN 128
+
+/*
+ * Set by a thread while it writes the files of a delivery its journal
+ * record has made durable: their fsyncs are left to the next checkpoint.
+ */
+extern _Thread_local int deferring;
+
+/*
+ * A file written into tmp/, waiting for its name. Writing happens in three
+ * steps so that a delivery can write all its files, then fsync them all,
+ * then name them all, then fsync the directories. On a journaling file
+ * system the first fsync of a batch commits the journal for every file
+ * written before it, so the later ones cost little; without a journal
+ * each fsync writes its own blocks (tests/bench/inbox.sh shows which).
+ */
+struct staged {
+	char tmp[NAME_MAX_LEN + 8];
+	int fd;
+};
+
+/*
+ * A buffer that whole files are read into: on the stack for one file, or
+ * kept from file to file by a listing and grown to fit the largest.
+ */
+struct rbuf {
+	char *p;
+	size_t len, cap;
+	char *heap;		/* p once it was malloc'd, to free */
+};
+
+/*
+ * A log file a writer holds open, under its thread's lock, from reading
+ * its record to appending the next: one open for both.
+ */
+struct logf {
+	int fd;			/* open for appending; -1: no file yet */
+	off_t size;		/* its size */
+	off_t good;		/* where its last whole line ends */
+	int lazy;		/* an append may go unsynced (losing it is
+				 * harmless); a replacement never does */
+};
+
+/*
+ * inbox-file.c (each function's contract is above its definition there).
+ * Directories synced and made, and unique names:
+ */
+int young(int fd);
+int sync_dir(struct inbox *ib, const char *rel, struct errbuf *e);
+int make_dir(struct inbox *ib, const char *rel, const char *parent,
+    struct errbuf *e);
+void unique_name(const struct inbox *ib, char out[NAME_MAX_LEN]);
+
+/* Records staged in tmp/, synced, and placed under their names: */
+char *line_of(const json_t *rec, const char *text, size_t *len);
+int stage(struct inbox *ib, const json_t *rec, const char *text,
+    struct staged *st, struct errbuf *e);
+int stage_sync(struct inbox *ib, struct staged *st, struct errbuf *e);
+void stage_drop(struct inbox *ib, struct staged *st);
+int place(struct inbox *ib, struct staged *st, const char *dir,
+    const char *name, int replace, struct errbuf *e);
+int put_record(struct inbox *ib, const char *dir, const char *name,
+    const json_t *rec, int replace, struct errbuf *e);
+
+/* Records read, and files that do not parse quarantined: */
+int rbuf_read(struct rbuf *b, int fd);
+int last_line(const char *p, size_t len, const char **lp, size_t *ll,
+    struct errbuf *pe);
+int replaced(int dir, const char *name, const struct stat *st);
+json_t *get_record(struct inbox *ib, const char *rel, struct errbuf *e);
+void quarantine(struct inbox *ib, const char *rel, const char *why,
+    const struct stat *bad);
+
+/* The locks, a thread's or a ledger key's: */
+int lock_thread(struct inbox *ib, const char *name, struct errbuf *e);
+void unlock(int fd);
+
+/* inbox-log.c: log files, whose record is their last line. */
+json_t *log_read(struct inbox *ib, const char *rel, struct logf *lf,
+    struct errbuf *e);
+int log_append(struct inbox *ib, const char *dir, const char *name,
+    struct logf *lf, const json_t *rec, const char *text, struct errbuf *e);
+int log_put(struct inbox *ib, const char *dir, const char *name,
+    const json_t *rec, struct errbuf *e);
+
+/* inbox.c: names checked and made, and outbound messages. */
+int valid_number(const char *s);
+int id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN]);
+int outbound_pending(const json_t *msg);
+int link_entry(struct inbox *ib, const char *dir, const char *name,
+    const char *to, struct errbuf *e);
+
+/* inbox.c: what a message does to its conversation, and work/. */
+void apply_message(json_t *conv, const json_t *msg);
+int is_resolved(const json_t *conv);
+int work_join(struct inbox *ib, const char *thread, int *created,
+    struct errbuf *e);
+int write_conversation(struct inbox *ib, const char *thread, json_t *conv,
+    struct logf *lf, struct errbuf *e);
+
+/* inbox-journal.c: a delivery's journal record, and its undoing. */
+int journaling(struct inbox *ib);
+int inbox_journal_record(struct inbox *ib, const char *mtext,
+    const char *ctext, int *slot, struct errbuf *e);
+void inbox_journal_cancel(struct inbox *ib, const char *name, int half);
+
+#endif

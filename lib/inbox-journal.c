@@ -1,0 +1,314 @@
+/*
+ * inbox-journal.c: the inbox's side of its write-ahead log (journal.h).
+ * A journaled delivery appends one line, {message, conversation after
+ * it}, and is durable once that line is: its files are written as ever,
+ * their syncs left to the checkpoint that a ticker (every.h) makes every
+ * second. A delivery that fails after its line went in voids it with a
+ * "cancel" line beside it. inbox_recover() replays the journals of
+ * writers that died before their checkpoint, redoing only what is not
+ * done.
+ *
+ * Relies on inbox-file.c for records and locks, and on inbox.c for what
+ * a message does to its conversation (apply_message(),
+ * write_conversation()) and for the links in ids/ and outbox/
+ * (link_entry()).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "every.h"
+#include "inbox-impl.h"
+#include "inbox.h"
+#include "journal.h"
+#include "record.h"
+
+/*
+ * Whether this writer's changes go through its journal: not once a sync
+ * of it failed, for then it is kept as it is for the next replay, and
+ * what follows is synced file by file.
+ */
+int
+journaling(struct inbox *ib)
+{
+	return ib->journal && !journal_stuck(ib->journal);
+}
+
+/*
+ * Append {message, conversation after it} to the journal, durably: mtext
+ * and ctext are the two records written out.
+ */
+int
+inbox_journal_record(struct inbox *ib, const char *mtext, const char *ctext,
+    int *slot, struct errbuf *e)
+{
+	static const char head[] = "{\"type\":\"journal\",\"message\":";
+	static const char mid[] = ",\"conversation\":";
+	size_t m = strlen(mtext), c = strlen(ctext), at = 0;
+	char *s = malloc(sizeof head + m + sizeof mid + c + 1);
+	int rc;
+
+	if (!s)
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	memcpy(s, head, sizeof head - 1);
+	at += sizeof head - 1;
+	memcpy(s + at, mtext, m);
+	at += m;
+	memcpy(s + at, mid, sizeof mid - 1);
+	at += sizeof mid - 1;
+	memcpy(s + at, ctext, c);
+	at += c;
+	s[at++] = '}';
+	rc = journal_append(ib->journal, s, at, slot, e);
+	free(s);
+	return rc;
+}
+
+/*
+ * Say in the journal that the record of message name, in the file of
+ * slot half, is void: beside it, so that a replay of that file sees both.
+ */
+void
+inbox_journal_cancel(struct inbox *ib, const char *name, int half)
+{
+	json_t *j = json_pack("{s:s,s:s}", "type", "cancel", "id", name);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	struct errbuf e;
+	int slot = -1;
+
+	json_decref(j);
+	if ((!s || journal_append_to(ib->journal, half, s, strlen(s), &slot,
+	    &e) < 0) && ib->report)
+		ib->report(ib->report_arg, s ? e.msg : strerror(ENOMEM));
+	if (slot >= 0)
+		journal_done(ib->journal, slot);
+	free(s);
+}
+
+/*
+ * Called every second while the journal is open (every.h): besides
+ * bounding what a replay redoes, this keeps "made in the last minute"
+ * (young()) a safe sign of a name not yet durable, however seldom the
+ * writer delivers.
+ */
+static void
+tick(void *arg)
+{
+	struct inbox *ib = arg;
+	struct errbuf e;
+
+	if (inbox_checkpoint(ib, &e) < 0 && ib->report)
+		ib->report(ib->report_arg, e.msg);
+}
+
+int
+inbox_journal_start(struct inbox *ib, struct errbuf *e)
+{
+	char name[NAME_MAX_LEN];
+
+	if (ib->journal)
+		return 0;
+	unique_name(ib, name);
+	if (!(ib->journal = journal_open(ib->fd, ib->dir, name, e)))
+		return -1;
+	if (!(ib->ticker = every_start(ib->tick_ms ? ib->tick_ms / 1000.0 :
+	    1.0, tick, ib))) {
+		int saved = errno;
+
+		journal_close(ib->journal, NULL);
+		ib->journal = NULL;
+		errno = saved;
+		return errf(e, "cannot start the checkpoint thread: %s",
+		    strerror(errno));
+	}
+	return 0;
+}
+
+int
+inbox_checkpoint(struct inbox *ib, struct errbuf *e)
+{
+	return ib->journal ? journal_checkpoint(ib->journal, e) : 0;
+}
+
+int
+inbox_journal_stop(struct inbox *ib, struct errbuf *e)
+{
+	int rc;
+
+	every_stop(ib->ticker);
+	ib->ticker = NULL;
+	rc = journal_close(ib->journal, e);
+	ib->journal = NULL;
+	return rc;
+}
+
+struct replay {
+	struct inbox *ib;
+	size_t records, skipped;
+	json_t *lines;		/* the current journal's records, in order */
+};
+
+static json_int_t
+messages_of(const json_t *conv)
+{
+	return json_integer_value(json_object_get(conv, "messages"));
+}
+
+/*
+ * Redo one journal record {message, conversation} under the thread's
+ * lock, durably, doing only what is not done: the message file if it is
+ * missing (or was quarantined); a message to send's client key and, if
+ * the message is still pending, its outbox/ entry; the conversation's
+ * part, if its record has fewer messages than the journaled one (a
+ * record that is missing altogether is the journaled one), applied to
+ * the record as it is, so that changes made since (a status, an
+ * assignee) stay; work/ in step; the ledger entry.
+ */
+static int
+replay_one(struct replay *r, json_t *j, struct errbuf *e)
+{
+	struct inbox *ib = r->ib;
+	json_t *msg = json_object_get(j, "message"), *have = NULL;
+	json_t *image = json_object_get(j, "conversation");
+	const char *thread = record_str(msg, "thread");
+	const char *name = record_str(msg, "id");
+	const char *provider = record_str(msg, "provider");
+	const char *pid = record_str(msg, "provider_id");
+	const char *client = record_str(msg, "key");
+	char rel[PATH_MAX], key[NAME_MAX_LEN], ckey[NAME_MAX_LEN];
+	char to[PATH_MAX], say[200];
+	int lk, rc = -1, created;
+
+	if (!json_is_object(msg) || !json_is_object(image) ||
+	    !valid_number(thread) || !name || !*name || strchr(name, '/') ||
+	    *name == '.' || (provider && pid && id_key(provider, pid, key) <
+	    0) || (client && id_key("key", client, ckey) < 0)) {
+		r->skipped++;
+		snprintf(say, sizeof say, "%s/%s: a record that is not a "
+		    "delivery; skipped", ib->dir, JOURNAL_DIR);
+		if (ib->report)
+			ib->report(ib->report_arg, say);
+		return 0;
+	}
+	if ((lk = lock_thread(ib, thread, e)) < 0)
+		return -1;
+	snprintf(rel, sizeof rel, "msg/%s", thread);
+	if (make_dir(ib, rel, "msg", e) < 0)
+		goto out;
+	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
+	if (!(have = get_record(ib, rel, NULL))) {
+		snprintf(rel, sizeof rel, "msg/%s", thread);
+		if (put_record(ib, rel, name, msg, 1, e) < 0)
+			goto out;
+	}
+	/*
+	 * A message to send: its client key, and its outbox/ entry while
+	 * it is pending as found (a settled one has lost its entry).
+	 */
+	snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
+	if ((client && link_entry(ib, "ids", ckey, to, e) < 0) ||
+	    (outbound_pending(have ? have : msg) && link_entry(ib, "outbox",
+	    name, to, e) < 0))
+		goto out;
+	json_decref(have);
+	have = NULL;
+	snprintf(rel, sizeof rel, "conv/%s", thread);
+	if (!(have = get_record(ib, rel, NULL))) {
+		if (write_conversation(ib, thread, image, NULL, e) < 0)
+			goto out;
+	} else if (messages_of(have) < messages_of(image)) {
+		apply_message(have, msg);
+		if (write_conversation(ib, thread, have, NULL, e) < 0)
+			goto out;
+	} else if (!is_resolved(have) && (work_join(ib, thread, &created,
+	    e) < 0 || (created && sync_dir(ib, "work", e) < 0))) {
+		goto out;
+	}
+	if (provider && pid && link_entry(ib, "ids", key, to, e) < 0)
+		goto out;
+	r->records++;
+	rc = 0;
+out:
+	json_decref(have);
+	unlock(lk);
+	return rc;
+}
+
+/*
+ * A journal's lines are gathered until its end (line NULL), then redone
+ * in order, but for those a later "cancel" line voids (a delivery that
+ * failed after its record went in, and was answered 503).
+ */
+static int
+replay_line(const char *line, size_t len, void *arg, struct errbuf *e)
+{
+	struct replay *r = arg;
+	size_t i, k;
+	json_t *j, *c;
+	int rc = 0;
+
+	if (line) {
+		j = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+		json_array_append_new(r->lines, j ? j : json_null());
+		return 0;
+	}
+	json_array_foreach(r->lines, i, j) {
+		const char *type = record_str(j, "type");
+
+		if (!type || strcmp(type, "cancel") != 0)
+			continue;
+		for (k = 0; k < i; k++) {
+			c = json_object_get(json_array_get(r->lines, k),
+			    "message");
+			if (record_str(c, "id") && record_str(j, "id") &&
+			    strcmp(record_str(c, "id"), record_str(j, "id")) == 0)
+				json_array_set_new(r->lines, k, json_string(
+				    "cancelled"));
+		}
+	}
+	json_array_foreach(r->lines, i, j) {
+		const char *type = record_str(j, "type");
+
+		if (json_is_string(j) || (type && strcmp(type, "cancel") == 0))
+			continue;
+		if ((rc = replay_one(r, j, e)) < 0)
+			break;
+	}
+	json_array_clear(r->lines);
+	return rc;
+}
+
+int
+inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e)
+{
+	struct replay r = { ib, 0, 0, json_array() };
+	size_t files;
+	int rc, lk;
+
+	if (!r.lines)
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	/*
+	 * One replay at a time: a journal being replayed is flock(2)ed like
+	 * a live writer's, and a program starting meanwhile must not take
+	 * it for one and go on before what it holds is back in place.
+	 */
+	if ((lk = openat(ib->fd, "lock/replay", O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600)) < 0 || flock(lk, LOCK_EX) < 0) {
+		rc = errf(e, "%s/lock/replay: %s", ib->dir, strerror(errno));
+		if (lk >= 0)
+			close(lk);
+		json_decref(r.lines);
+		return rc;
+	}
+	rc = journal_replay(ib->fd, ib->dir, replay_line, &r, &files, e);
+	close(lk);
+	json_decref(r.lines);
+	if (records)
+		*records = r.records;
+	return rc;
+}

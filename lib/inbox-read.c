@@ -1,0 +1,513 @@
+/*
+ * inbox-read.c: what programs read from the inbox, and the sweep that
+ * tidies it: the conversations walked (inbox_each(), inbox_list()), one
+ * conversation and its thread of messages, whether a number opted out,
+ * the outbox of messages not yet settled, and old files in tmp/ and
+ * status/ removed. Names never change once made, so a listing neither
+ * misses nor repeats a conversation while others change state (inbox.h).
+ * A reader takes a lock only to remove something: a file that does not
+ * parse, a link in outbox/ to nothing, a report parked too long.
+ *
+ * Relies on inbox-file.c to read records and quarantine bad ones, and on
+ * inbox.c for valid_number(), id_key() and outbound_pending().
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "inbox-impl.h"
+#include "inbox.h"
+#include "record.h"
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names in dir (relative), sorted, without dot files; NULL on error. */
+static char **
+list_names(struct inbox *ib, const char *dir, size_t *n, struct errbuf *e)
+{
+	char **v = NULL, **nv;
+	size_t cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd = openat(ib->fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	*n = 0;
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		int saved = errno;
+
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		errf(e, "%s/%s: %s", ib->dir, dir, strerror(errno));
+		return NULL;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if (!(nv = realloc(v, cap * sizeof *v)))
+				goto nomem;
+			v = nv;
+		}
+		if (!(v[*n] = strdup(de->d_name)))
+			goto nomem;
+		(*n)++;
+	}
+	if (errno) {
+		errf(e, "%s/%s: %s", ib->dir, dir, strerror(errno));
+		goto fail;
+	}
+	closedir(d);
+	if (!v && !(v = malloc(sizeof *v)))
+		goto nomem_closed;
+	qsort(v, *n, sizeof *v, cmp_names);
+	return v;
+nomem:
+	errno = ENOMEM;
+	errf(e, "%s", strerror(ENOMEM));
+fail:
+	closedir(d);
+nomem_closed:
+	while (*n > 0)
+		free(v[--*n]);
+	free(v);
+	return NULL;
+}
+
+static void
+free_names(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+int
+inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
+{
+	char rel[64], path[PATH_MAX];
+	char **names;
+	size_t n;
+	json_t *c;
+	int out;
+
+	if (!valid_number(number))
+		return errno = EINVAL, errf(e, "'%s' is not an E.164 number",
+		    number);
+	snprintf(rel, sizeof rel, "consent/%s", number);
+	if (!(names = list_names(ib, rel, &n, e)))
+		return errno == ENOENT ? 0 : -1;
+	out = 0;
+	/* The newest record that parses decides. */
+	while (n > 0) {
+		snprintf(path, sizeof path, "%s/%s", rel, names[n - 1]);
+		free(names[--n]);
+		if ((c = get_record(ib, path, NULL))) {
+			const char *state = record_str(c, "state");
+
+			out = state && strcmp(state, "out") == 0;
+			json_decref(c);
+			break;
+		}
+	}
+	free_names(names, n);
+	return out;
+}
+
+json_t *
+inbox_conversation(struct inbox *ib, const char *thread, struct errbuf *e)
+{
+	char rel[64];
+
+	if (!valid_number(thread)) {
+		errno = EINVAL;
+		errf(e, "'%s' is not an E.164 number", thread);
+		return NULL;
+	}
+	snprintf(rel, sizeof rel, "conv/%s", thread);
+	return get_record(ib, rel, e);
+}
+
+/* The fields of struct inbox_conv, in the order of conv_str[] below. */
+static const char *const conv_fields[] = {
+	"thread", "status", "assignee", "waiting_since", "last_in_at",
+	"last_out_at", "snoozed_until", "unread",
+};
+#define CONV_NSTR 7
+#define CONV_NFIELDS (sizeof conv_fields / sizeof *conv_fields)
+
+static const char **
+conv_str(struct inbox_conv *c, size_t i)
+{
+	const char **s[CONV_NSTR] = {
+		&c->thread, &c->status, &c->assignee, &c->waiting_since,
+		&c->last_in_at, &c->last_out_at, &c->snoozed_until,
+	};
+
+	return s[i];
+}
+
+/*
+ * Fill c from a plain line (record_pick() said so) without a parse tree:
+ * string fields decoded into sb, NUL-terminated. -1 on ENOMEM.
+ */
+static int
+conv_from_line(struct inbox_conv *c, const char *line, size_t len,
+    const struct record_field *f, struct buf *sb)
+{
+	size_t off[CONV_NSTR], i;
+
+	sb->len = 0;
+	for (i = 0; i < CONV_NSTR; i++) {
+		off[i] = SIZE_MAX;
+		if (!f[i].val || *f[i].val != '"')
+			continue;
+		off[i] = sb->len;
+		if (record_unescape(f[i].val + 1, f[i].len - 2, sb) < 0 ||
+		    buf_addc(sb, '\0') < 0)
+			return -1;
+	}
+	for (i = 0; i < CONV_NSTR; i++)
+		*conv_str(c, i) = off[i] == SIZE_MAX ? NULL : sb->p + off[i];
+	f = &f[CONV_NSTR];
+	/* A plain integer is in range: strtoll() cannot overflow. */
+	c->unread = f->val && (*f->val == '-' || (*f->val >= '0' &&
+	    *f->val <= '9')) ? strtoll(f->val, NULL, 10) : 0;
+	c->line = line;
+	c->len = len;
+	return 0;
+}
+
+/* Fill c from a record that jansson parsed; *dump gets the line. */
+static int
+conv_from_json(struct inbox_conv *c, const json_t *j, char **dump)
+{
+	size_t i;
+
+	if (!(*dump = json_dumps(j, JSON_COMPACT)))
+		return errno = ENOMEM, -1;
+	for (i = 0; i < CONV_NSTR; i++)
+		*conv_str(c, i) = record_str(j, conv_fields[i]);
+	c->unread = json_integer_value(json_object_get(j, "unread"));
+	c->line = *dump;
+	c->len = strlen(*dump);
+	return 0;
+}
+
+/* What inbox_each() keeps from one conversation to the next. */
+struct walk {
+	struct inbox *ib;
+	int conv;		/* conv/, open */
+	struct rbuf b;		/* the file just read */
+	struct buf sb;		/* its fields, decoded */
+	inbox_each_fn fn;
+	void *arg;
+};
+
+/*
+ * Hand conversation name to the walk's callback, as get_record() would
+ * read it: a file that is gone is skipped, one that does not parse (and
+ * was not replaced meanwhile) quarantined, one that cannot be read
+ * reported; none of those stops the walk. Returns what the callback did,
+ * or -1 on ENOMEM.
+ */
+static int
+each_one(struct walk *w, const char *name)
+{
+	struct record_field f[CONV_NFIELDS];
+	struct inbox_conv c;
+	struct errbuf pe;
+	struct stat st;
+	char rel[NAME_MAX_LEN + 8], msg[PATH_MAX + 300], *dump = NULL;
+	json_t *j = NULL;
+	int tries = 0, fd, rc, plain = -1;
+	const char *lp = NULL;
+	size_t i, ll = 0;
+
+	for (i = 0; i < CONV_NFIELDS; i++)
+		f[i].key = conv_fields[i];
+	snprintf(rel, sizeof rel, "conv/%s", name);
+	for (;;) {
+		if ((fd = openat(w->conv, name, O_RDONLY | O_CLOEXEC)) < 0 ||
+		    rbuf_read(&w->b, fd) < 0) {
+			rc = errno;
+			if (fd >= 0)
+				close(fd);
+			if (rc == ENOMEM)
+				return errno = rc, -1;
+			if (rc != ENOENT && w->ib->report) {
+				snprintf(msg, sizeof msg, "%s/%s: %s",
+				    w->ib->dir, rel, strerror(rc));
+				w->ib->report(w->ib->report_arg, msg);
+			}
+			return 0;
+		}
+		if (last_line(w->b.p, w->b.len, &lp, &ll, &pe)) {
+			plain = record_pick(lp, ll, f, CONV_NFIELDS);
+			if (plain != 1)
+				j = record_parse(lp, ll, &pe);
+			if (plain == 1 || j)
+				break;
+		}
+		/* Bad: unless a writer replaced it while we read. */
+		rc = fstat(fd, &st);
+		close(fd);
+		if (rc < 0)
+			return 0;
+		if (++tries < 3 && replaced(w->conv, name, &st))
+			continue;
+		quarantine(w->ib, rel, pe.msg, &st);
+		return 0;
+	}
+	close(fd);
+	if (plain == 1)
+		rc = conv_from_line(&c, lp, ll, f, &w->sb);
+	else
+		rc = conv_from_json(&c, j, &dump);
+	if (rc == 0)
+		rc = w->fn(&c, w->arg);
+	else
+		errno = ENOMEM;
+	json_decref(j);
+	free(dump);
+	return rc;
+}
+
+int
+inbox_each(struct inbox *ib, int all, inbox_each_fn fn, void *arg,
+    struct errbuf *e)
+{
+	struct walk w = { .ib = ib, .fn = fn, .arg = arg };
+	char **names;
+	size_t n, i;
+	int rc = 0;
+
+	if (!(names = list_names(ib, all ? "conv" : "work", &n, e)))
+		return -1;
+	w.conv = openat(ib->fd, "conv", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w.conv < 0) {
+		free_names(names, n);
+		return errf(e, "%s/conv: %s", ib->dir, strerror(errno));
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		/* Sorted, so a name readdir(3) gave twice is next to itself. */
+		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+			continue;
+		if (valid_number(names[i]))
+			rc = each_one(&w, names[i]);
+	}
+	if (rc < 0)
+		errf(e, "%s", strerror(errno));
+	close(w.conv);
+	free(w.b.heap);
+	buf_free(&w.sb);
+	free_names(names, n);
+	return rc;
+}
+
+/* inbox_list(): each conversation parsed into the array. */
+static int
+list_one(const struct inbox_conv *c, void *arg)
+{
+	struct errbuf pe;
+	json_t *j = record_parse(c->line, c->len, &pe);
+
+	if (!j || json_array_append_new(arg, j) < 0)
+		return errno = ENOMEM, -1;
+	return 0;
+}
+
+json_t *
+inbox_list(struct inbox *ib, int all, struct errbuf *e)
+{
+	json_t *out = json_array();
+
+	if (!out) {
+		errno = ENOMEM;
+		errf(e, "%s", strerror(ENOMEM));
+		return NULL;
+	}
+	if (inbox_each(ib, all, list_one, out, e) != 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+json_t *
+inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e)
+{
+	char rel[64], path[PATH_MAX];
+	char **names;
+	size_t n, i;
+	json_t *out, *seen, *m;
+
+	if (!valid_number(thread)) {
+		errno = EINVAL;
+		errf(e, "'%s' is not an E.164 number", thread);
+		return NULL;
+	}
+	snprintf(rel, sizeof rel, "msg/%s", thread);
+	if (!(names = list_names(ib, rel, &n, e)))
+		return NULL;
+	out = json_array();
+	seen = json_object();
+	for (i = 0; out && seen && i < n; i++) {
+		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", rel, names[i]);
+		if (!(m = get_record(ib, path, NULL)))
+			continue;
+		const char *pv = record_str(m, "provider");
+		const char *pid = record_str(m, "provider_id");
+
+		char key[NAME_MAX_LEN];
+
+		/* A crash before the ledger entry: one copy shown. */
+		if (pv && pid && id_key(pv, pid, key) == 0) {
+			if (json_object_get(seen, key)) {
+				json_decref(m);
+				continue;
+			}
+			json_object_set_new(seen, key, json_true());
+		}
+		json_array_append_new(out, m);
+	}
+	json_decref(seen);
+	free_names(names, n);
+	if (!out) {
+		errno = ENOMEM;
+		errf(e, "%s", strerror(ENOMEM));
+	}
+	return out;
+}
+
+int
+inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
+    struct errbuf *e)
+{
+	char rel[PATH_MAX];
+	char **names;
+	size_t n, i;
+	struct stat st;
+	time_t now = time(NULL);
+	int lk;
+
+	*removed = 0;
+	if (!(names = list_names(ib, "tmp", &n, e)))
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof rel, "tmp/%s", names[i]);
+		if (fstatat(ib->fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    now - st.st_mtime <= max_age)
+			continue;
+		if (unlinkat(ib->fd, rel, 0) == 0)
+			(*removed)++;
+	}
+	free_names(names, n);
+
+	/*
+	 * Reports parked for a message that has not come in PARK_MAX_AGE:
+	 * about one the inbox will never hold (sent by something else on
+	 * the same account). Under the key's lock, as they are written.
+	 */
+	if (!(names = list_names(ib, "status", &n, e)))
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof rel, "status/%s", names[i]);
+		if (fstatat(ib->fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    now - st.st_mtime <= INBOX_PARK_MAX_AGE)
+			continue;
+		if ((lk = lock_thread(ib, names[i], NULL)) < 0)
+			continue;
+		if (fstatat(ib->fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now - st.st_mtime > INBOX_PARK_MAX_AGE &&
+		    unlinkat(ib->fd, rel, 0) == 0)
+			(*removed)++;
+		unlock(lk);
+	}
+	free_names(names, n);
+	return 0;
+}
+
+/*
+ * Remove the link rel (in outbox/) if, under the lock of the thread it
+ * points into, it still points at nothing.
+ */
+static void
+clear_dangling(struct inbox *ib, const char *rel)
+{
+	char to[PATH_MAX], thread[32];
+	const char *p, *end;
+	struct stat st;
+	ssize_t n;
+	int lk;
+
+	if ((n = readlinkat(ib->fd, rel, to, sizeof to - 1)) < 0)
+		return;
+	to[n] = '\0';
+	if (strncmp(to, "../msg/", 7) != 0 || !(end = strchr(p = to + 7, '/')) ||
+	    (size_t)(end - p) >= sizeof thread)
+		return;
+	snprintf(thread, sizeof thread, "%.*s", (int)(end - p), p);
+	if (!valid_number(thread) || (lk = lock_thread(ib, thread, NULL)) < 0)
+		return;
+	if (fstatat(ib->fd, rel, &st, 0) < 0 && errno == ENOENT)
+		unlinkat(ib->fd, rel, 0);
+	unlock(lk);
+}
+
+json_t *
+inbox_outbox(struct inbox *ib, struct errbuf *e)
+{
+	char rel[PATH_MAX];
+	char **names;
+	size_t n, i;
+	json_t *out, *m;
+
+	if (!(names = list_names(ib, "outbox", &n, e)))
+		return NULL;
+	if (!(out = json_array())) {
+		free_names(names, n);
+		errno = ENOMEM;
+		errf(e, "%s", strerror(ENOMEM));
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof rel, "outbox/%s", names[i]);
+		m = get_record(ib, rel, NULL);
+		if (m && outbound_pending(m)) {
+			json_array_append_new(out, m);
+			continue;
+		}
+		/*
+		 * A link to a message settled by a run that died before it
+		 * could take it out, or to nothing: a crash before the
+		 * message was stored, so it was never sent. Either way, done.
+		 * But a link to nothing is also how a delivery in progress
+		 * starts (the link comes first, under the thread's lock): it
+		 * is debris only if it still points nowhere under that lock.
+		 */
+		if (m)
+			unlinkat(ib->fd, rel, 0);
+		else if (errno == ENOENT)
+			clear_dangling(ib, rel);
+		json_decref(m);
+	}
+	free_names(names, n);
+	return out;
+}
