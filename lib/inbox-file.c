@@ -119,7 +119,8 @@ make_dir(struct inbox *ib, const char *rel, const char *parent,
 void
 unique_name(const struct inbox *ib, char out[NAME_MAX_LEN])
 {
-	static _Atomic unsigned counter;	/* sms-recv delivers from threads */
+	/* sms-recv delivers from threads */
+	static _Atomic unsigned counter;
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -259,14 +259,14 @@ replay_line(const char *line, size_t len, void *arg, struct errbuf *e)
 	}
 	json_array_foreach(r->lines, i, j) {
 		const char *type = record_str(j, "type");
+		const char *id = record_str(j, "id"), *cid;
 
-		if (!type || strcmp(type, "cancel") != 0)
+		if (!type || strcmp(type, "cancel") != 0 || !id)
 			continue;
 		for (k = 0; k < i; k++) {
 			c = json_object_get(json_array_get(r->lines, k),
 			    "message");
-			if (record_str(c, "id") && record_str(j, "id") &&
-			    strcmp(record_str(c, "id"), record_str(j, "id")) == 0)
+			if ((cid = record_str(c, "id")) && strcmp(cid, id) == 0)
 				json_array_set_new(r->lines, k, json_string(
 				    "cancelled"));
 		}

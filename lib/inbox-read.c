@@ -460,7 +460,8 @@ clear_dangling(struct inbox *ib, const char *rel)
 	if ((n = readlinkat(ib->fd, rel, to, sizeof to - 1)) < 0)
 		return;
 	to[n] = '\0';
-	if (strncmp(to, "../msg/", 7) != 0 || !(end = strchr(p = to + 7, '/')) ||
+	if (strncmp(to, "../msg/", 7) != 0 ||
+	    !(end = strchr(p = to + 7, '/')) ||
 	    (size_t)(end - p) >= sizeof thread)
 		return;
 	snprintf(thread, sizeof thread, "%.*s", (int)(end - p), p);

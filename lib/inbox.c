@@ -94,7 +94,8 @@ make_dirs(const char *path)
 
 				if (fd >= 0)
 					close(fd);
-				rmdir(buf);	/* made again, and synced, next time */
+				/* Made again, and synced, next time. */
+				rmdir(buf);
 				return errno = saved, -1;
 			}
 			if (close(fd) < 0)

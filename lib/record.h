@@ -65,8 +65,6 @@ int record_write(FILE *fp, const json_t *rec);
 /* The record's string field `key`, or NULL if absent or not a string. */
 const char *record_str(const json_t *rec, const char *key);
 
-#endif
-
 /* What record_scan() found in one line. */
 struct record_scan {
 	size_t close;		/* offset of the object's closing brace */
@@ -113,3 +111,5 @@ struct buf;
 /* Append the decoded text of a JSON string's content (as record_scan()
  * vouched for it) to out. Returns 0, or -1 on ENOMEM. */
 int record_unescape(const char *raw, size_t n, struct buf *out);
+
+#endif

@@ -80,7 +80,7 @@ put_json(const char *rel, json_t *j)
 	if (!s)
 		return fputs("mkinbox: json_dumps failed\n", stderr), -1;
 	n = strlen(s);
-	s[n] = '\n';	/* as lib/inbox.c does: json_dumps leaves room */
+	s[n] = '\n';	/* over the NUL: the line is not a C string */
 	rc = put(rel, s, n + 1);
 	free(s);
 	return rc;
