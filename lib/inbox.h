@@ -191,8 +191,9 @@ json_t *inbox_outbox(struct inbox *ib, struct errbuf *e);
  * Apply a delivery report to the outbound message with this provider id:
  * the status only moves forward (provider_status_rank), and an error code
  * is kept; a final status takes the message out of outbox/. Returns 1 if
- * the message changed (*msg gets it), 0 if the report was old news, 2 if no such message is known yet (the report is
- * parked in status/ for when it is), or -1 with e filled.
+ * the message changed (*msg gets it), 0 if the report was old news, 2
+ * if no such message is known yet (the report is parked in status/ for
+ * when it is), or -1 with e filled.
  */
 int inbox_status(struct inbox *ib, const char *provider,
     const char *provider_id, const char *status, const char *error_code,
