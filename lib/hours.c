@@ -256,15 +256,18 @@ hours_quiet(struct tzdb *db, const char *zones,
 		else if (diff <= -43200)
 			diff += 86400;
 		if (diff != 0) {
-			tz_local(z[i], u - (time_t)diff, &l);
-			if (!hours_in_window(w, &l)) {
-				if (u - diff > from)
-					u -= (time_t)diff;
-			} else if (diff > 0) {
-				time_t in = u - (time_t)diff, mid;
+			time_t back = u - (time_t)diff, in, mid;
 
-				if (in < from)
-					in = from;
+			tz_local(z[i], back, &l);
+			if (back > from && !hours_in_window(w, &l)) {
+				u = back;
+			} else if (diff > 0) {
+				/*
+				 * Back in the window, or back before this
+				 * round (a window shorter than the change):
+				 * from is inside, u outside.
+				 */
+				in = back > from ? back : from;
 				while (u - in > 1) {
 					mid = in + (u - in) / 2;
 					tz_local(z[i], mid, &l);

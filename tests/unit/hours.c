@@ -273,6 +273,10 @@ main(void)
 	sweep_window("+12125550123", (struct hours_window){ 21 * 60, 150 });
 	sweep_window("+12125550123", (struct hours_window){ 21 * 60, 90 });
 	sweep_window("+13035550123", (struct hours_window){ 60, 135 });
+	/* Windows shorter than the change, in one zone and in several. */
+	sweep_window("+12125550123", (struct hours_window){ 90, 135 });
+	sweep_window("+15555550123", (struct hours_window){ 90, 135 });
+	sweep_window("+15555550123", (struct hours_window){ 105, 150 });
 	tzdb_free(db);
 	return tap_done();
 }
