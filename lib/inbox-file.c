@@ -30,6 +30,7 @@
 
 #include "inbox-impl.h"
 #include "inbox.h"
+#include "journal.h"
 #include "record.h"
 
 #define FILE_MAX RECORD_LINE_MAX
@@ -39,19 +40,22 @@ _Thread_local int deferring;	/* see inbox-impl.h */
 /*
  * Whether the file open on fd may have got its name from a journaled
  * delivery whose checkpoint has not come yet (a new conversation or
- * message, or a compaction): made in the last minute, or of unknown age.
- * A durable change appended to it syncs its directory too, lest a crash
- * take the name and the change with it.
+ * message, or a compaction): made in the last minute, or of unknown age;
+ * or any file, once this writer's journal is stuck, for then no
+ * checkpoint comes at all. A durable change appended to it syncs its
+ * directory too, lest a crash take the name and the change with it.
  */
 int
-young(int fd)
+young(struct inbox *ib, int fd)
 {
 	struct statx sx;
 
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) < 0 ||
+	if ((ib->journal && journal_stuck(ib->journal)) ||
+	    statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) < 0 ||
 	    !(sx.stx_mask & STATX_BTIME))
 		return 1;
-	return time(NULL) - (time_t)sx.stx_btime.tv_sec < 60;
+	return time(NULL) - (time_t)sx.stx_btime.tv_sec <
+	    (ib->young_s ? (time_t)ib->young_s : 60);
 }
 
 /*
@@ -78,7 +82,7 @@ sync_dir(struct inbox *ib, const char *rel, struct errbuf *e)
 		return errf(e, "%s/%s: fsync: %s", ib->dir, rel,
 		    strerror(errno));
 	}
-	if (strncmp(rel, "msg/", 4) == 0 && young(fd)) {
+	if (strncmp(rel, "msg/", 4) == 0 && young(ib, fd)) {
 		close(fd);
 		return sync_dir(ib, "msg", e);
 	}

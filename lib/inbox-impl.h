@@ -81,7 +81,7 @@ struct logf {
  * inbox-file.c (each function's contract is above its definition there).
  * Directories synced and made, and unique names:
  */
-int young(int fd);
+int young(struct inbox *ib, int fd);
 int sync_dir(struct inbox *ib, const char *rel, struct errbuf *e);
 int make_dir(struct inbox *ib, const char *rel, const char *parent,
     struct errbuf *e);

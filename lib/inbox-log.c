@@ -141,7 +141,7 @@ log_append(struct inbox *ib, const char *dir, const char *name,
 		}
 		off += (size_t)n;
 	}
-	if (!deferring && !lf->lazy && (fdatasync(fd) < 0 || (young(fd) &&
+	if (!deferring && !lf->lazy && (fdatasync(fd) < 0 || (young(ib, fd) &&
 	    sync_dir(ib, dir, e) < 0)))
 		goto fail;
 	free(s);

@@ -582,7 +582,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	char *mtext = NULL, *ctext = NULL;
 	json_t *conv = NULL, *before = NULL, *park;
 	int lk, rc = -1, joined = 0, linked = 0, placed = 0, had_conv = 0;
-	int slot = -1, journaled = journaling(ib);
+	int slot = -1, journaled;
 	struct errbuf pe;
 
 	memset(d, 0, sizeof *d);
@@ -595,6 +595,8 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		return errf(e, "provider id or key too long");
 	if ((lk = lock_thread(ib, thread, e)) < 0)
 		return -1;
+	/* Asked once the lock is had: waiting for it may take a while. */
+	journaled = journaling(ib);
 
 	if (client && ledger_find(ib, ckey, t, n) == 0) {
 		/*

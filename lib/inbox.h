@@ -78,6 +78,8 @@ struct inbox {
 	struct journal *journal;	/* inbox_journal_start(), or NULL */
 	struct every *ticker;		/* its checkpoints, every second */
 	unsigned tick_ms;		/* for tests: instead of a second */
+	unsigned young_s;		/* for tests: instead of a minute
+					 * (see smsdesk-inbox(5), Journal) */
 	void (*report)(void *arg, const char *msg);
 	void *report_arg;
 	/*
