@@ -3,14 +3,14 @@
  * (inbox-impl.h has the rules every write follows).
  *
  * A record is staged in tmp/, synced, placed under its name, and the
- * directory that got the name synced: put_record() does all four, and a
+ * directory that got the name synced: ib_put_record() does all four, and a
  * delivery does them step by step over its files. A record is read whole
- * (get_record(); of a log file, its last line), and a file that does not
+ * (ib_get_record(); of a log file, its last line), and a file that does not
  * parse is moved to quarantine/, under the lock that guards it. Also
  * here: directories made and synced, unique names, and the locks,
  * flock(2) on files in lock/, that serialise a thread's writers.
  *
- * Relies on deferring (inbox-impl.h), which a journaled delivery sets to
+ * Relies on ib_deferring (inbox-impl.h), which a journaled delivery sets to
  * leave its syncs to the journal's checkpoint, and on record.h to parse.
  */
 #define _GNU_SOURCE
@@ -35,7 +35,7 @@
 
 #define FILE_MAX RECORD_LINE_MAX
 
-_Thread_local int deferring;	/* see inbox-impl.h */
+_Thread_local int ib_deferring;	/* see inbox-impl.h */
 
 /*
  * Whether the file open on fd may have got its name from a journaled
@@ -46,7 +46,7 @@ _Thread_local int deferring;	/* see inbox-impl.h */
  * directory too, lest a crash take the name and the change with it.
  */
 int
-young(struct inbox *ib, int fd)
+ib_young(struct inbox *ib, int fd)
 {
 	struct statx sx;
 
@@ -65,11 +65,11 @@ young(struct inbox *ib, int fd)
  * synced too, lest a crash take it with what was just made durable in it.
  */
 int
-sync_dir(struct inbox *ib, const char *rel, struct errbuf *e)
+ib_sync_dir(struct inbox *ib, const char *rel, struct errbuf *e)
 {
 	int fd;
 
-	if (deferring)
+	if (ib_deferring)
 		return 0;
 	fd = openat(ib->fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -82,9 +82,9 @@ sync_dir(struct inbox *ib, const char *rel, struct errbuf *e)
 		return errf(e, "%s/%s: fsync: %s", ib->dir, rel,
 		    strerror(errno));
 	}
-	if (strncmp(rel, "msg/", 4) == 0 && young(ib, fd)) {
+	if (strncmp(rel, "msg/", 4) == 0 && ib_young(ib, fd)) {
 		close(fd);
-		return sync_dir(ib, "msg", e);
+		return ib_sync_dir(ib, "msg", e);
 	}
 	close(fd);
 	return 0;
@@ -97,11 +97,11 @@ sync_dir(struct inbox *ib, const char *rel, struct errbuf *e)
  * syncs it rather than trust a name that may not survive a crash.
  */
 int
-make_dir(struct inbox *ib, const char *rel, const char *parent,
+ib_make_dir(struct inbox *ib, const char *rel, const char *parent,
     struct errbuf *e)
 {
 	if (mkdirat(ib->fd, rel, 0700) == 0) {
-		if (sync_dir(ib, parent, e) < 0) {
+		if (ib_sync_dir(ib, parent, e) < 0) {
 			int saved = errno;
 
 			unlinkat(ib->fd, rel, AT_REMOVEDIR);
@@ -121,7 +121,7 @@ make_dir(struct inbox *ib, const char *rel, const char *parent,
  * clobbering even if this were ever to repeat.
  */
 void
-unique_name(const struct inbox *ib, char out[NAME_MAX_LEN])
+ib_unique_name(const struct inbox *ib, char out[NAME_MAX_LEN])
 {
 	/* sms-recv delivers from threads */
 	static _Atomic unsigned counter;
@@ -138,7 +138,7 @@ unique_name(const struct inbox *ib, char out[NAME_MAX_LEN])
  * text, if not NULL, is rec already written out. NULL on ENOMEM.
  */
 char *
-line_of(const json_t *rec, const char *text, size_t *len)
+ib_line_of(const json_t *rec, const char *text, size_t *len)
 {
 	char *s, *grown;
 
@@ -164,11 +164,11 @@ line_of(const json_t *rec, const char *text, size_t *len)
  * new file in tmp/; fd stays open.
  */
 int
-stage(struct inbox *ib, const json_t *rec, const char *text,
+ib_stage(struct inbox *ib, const json_t *rec, const char *text,
     struct staged *st, struct errbuf *e)
 {
 	size_t len, off = 0;
-	char *s = line_of(rec, text, &len);
+	char *s = ib_line_of(rec, text, &len);
 	ssize_t n;
 	int saved;
 
@@ -176,7 +176,7 @@ stage(struct inbox *ib, const json_t *rec, const char *text,
 	if (!s)
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	strcpy(st->tmp, "tmp/");
-	unique_name(ib, st->tmp + 4);
+	ib_unique_name(ib, st->tmp + 4);
 	st->fd = openat(ib->fd, st->tmp, O_WRONLY | O_CREAT | O_EXCL |
 	    O_CLOEXEC, 0600);
 	if (st->fd < 0)
@@ -205,9 +205,9 @@ fail:
 
 /* fsync and close a staged file. */
 int
-stage_sync(struct inbox *ib, struct staged *st, struct errbuf *e)
+ib_stage_sync(struct inbox *ib, struct staged *st, struct errbuf *e)
 {
-	int rc = deferring ? 0 : fsync(st->fd), saved = errno;
+	int rc = ib_deferring ? 0 : fsync(st->fd), saved = errno;
 
 	if (close(st->fd) < 0 && rc == 0)
 		rc = -1, saved = errno;
@@ -222,7 +222,7 @@ stage_sync(struct inbox *ib, struct staged *st, struct errbuf *e)
 
 /* Give up a staged file (an error happened elsewhere). */
 void
-stage_drop(struct inbox *ib, struct staged *st)
+ib_stage_drop(struct inbox *ib, struct staged *st)
 {
 	if (st->fd >= 0)
 		close(st->fd);
@@ -239,7 +239,7 @@ stage_drop(struct inbox *ib, struct staged *st)
  * caller fsyncs dir.
  */
 int
-place(struct inbox *ib, struct staged *st, const char *dir,
+ib_place(struct inbox *ib, struct staged *st, const char *dir,
     const char *name, int replace, struct errbuf *e)
 {
 	char dst[PATH_MAX];
@@ -256,7 +256,7 @@ place(struct inbox *ib, struct staged *st, const char *dir,
 	saved = errno;
 	if (rc == 0 && moved)
 		st->tmp[0] = '\0';
-	stage_drop(ib, st);
+	ib_stage_drop(ib, st);
 	if (rc < 0) {
 		errno = saved;
 		return errf(e, "%s/%s: %s", ib->dir, dst, strerror(errno));
@@ -266,26 +266,26 @@ place(struct inbox *ib, struct staged *st, const char *dir,
 
 /* Store rec durably as dir/name: stage, fsync, place, fsync dir. */
 int
-put_record(struct inbox *ib, const char *dir, const char *name,
+ib_put_record(struct inbox *ib, const char *dir, const char *name,
     const json_t *rec, int replace, struct errbuf *e)
 {
 	struct staged st;
 
-	if (stage(ib, rec, NULL, &st, e) < 0)
+	if (ib_stage(ib, rec, NULL, &st, e) < 0)
 		return -1;
-	if (stage_sync(ib, &st, e) < 0) {
-		stage_drop(ib, &st);
+	if (ib_stage_sync(ib, &st, e) < 0) {
+		ib_stage_drop(ib, &st);
 		return -1;
 	}
-	if (place(ib, &st, dir, name, replace, e) < 0)
+	if (ib_place(ib, &st, dir, name, replace, e) < 0)
 		return -1;
-	return sync_dir(ib, dir, e);
+	return ib_sync_dir(ib, dir, e);
 }
 
 /*
  * How many inbox locks the calling thread holds. flock(2) locks belong to
  * open files, not to processes, so a thread that asked again for a lock
- * it holds would wait for itself: quarantine() takes a lock only when the
+ * it holds would wait for itself: ib_quarantine() takes a lock only when the
  * thread holds none.
  */
 static _Thread_local int nheld;
@@ -340,7 +340,7 @@ guard_of(const char *rel, char name[NAME_MAX_LEN])
  * check and the move are as close together as they can be.
  */
 void
-quarantine(struct inbox *ib, const char *rel, const char *why,
+ib_quarantine(struct inbox *ib, const char *rel, const char *why,
     const struct stat *bad)
 {
 	char dst[PATH_MAX], name[NAME_MAX_LEN], msg[PATH_MAX + 300];
@@ -349,27 +349,27 @@ quarantine(struct inbox *ib, const char *rel, const char *why,
 	int lk = -1;
 
 	if (nheld == 0 && guard_of(rel, name) == 0)
-		lk = lock_thread(ib, name, NULL);
+		lk = ib_lock_thread(ib, name, NULL);
 	if (fstatat(ib->fd, rel, &now, 0) < 0 || now.st_ino != bad->st_ino ||
 	    now.st_dev != bad->st_dev || (is_log(rel) && log_good(ib,
 	    rel))) {
-		unlock(lk);
+		ib_unlock(lk);
 		return;
 	}
 	if (ib->quarantining)
 		ib->quarantining(ib->report_arg, rel);
-	unique_name(ib, name);
+	ib_unique_name(ib, name);
 	snprintf(dst, sizeof dst, "quarantine/%s_%s", name,
 	    base ? base + 1 : rel);
 	if (renameat(ib->fd, rel, ib->fd, dst) == 0) {
-		sync_dir(ib, "quarantine", NULL);
+		ib_sync_dir(ib, "quarantine", NULL);
 		snprintf(msg, sizeof msg, "%s/%s: %s; moved to %s", ib->dir,
 		    rel, why, dst);
 	} else {
 		snprintf(msg, sizeof msg, "%s/%s: %s; could not move it "
 		    "aside: %s", ib->dir, rel, why, strerror(errno));
 	}
-	unlock(lk);
+	ib_unlock(lk);
 	if (ib->report)
 		ib->report(ib->report_arg, msg);
 }
@@ -380,7 +380,7 @@ quarantine(struct inbox *ib, const char *rel, const char *why,
  * errno set.
  */
 int
-rbuf_read(struct rbuf *b, int fd)
+ib_rbuf_read(struct rbuf *b, int fd)
 {
 	ssize_t n;
 	size_t cap;
@@ -432,13 +432,13 @@ one_line(const char *p, size_t len, struct errbuf *pe)
  * 1 if there is one, else 0 and pe says why.
  */
 int
-last_line(const char *p, size_t len, const char **lp, size_t *ll,
+ib_last_line(const char *p, size_t len, const char **lp, size_t *ll,
     struct errbuf *pe)
 {
 	const char *end = len ? memrchr(p, '\n', len) : NULL, *start;
 
 	if (len > FILE_MAX) {
-		/* Read cut short (rbuf_read()): the end is not the file's. */
+		/* Cut short (ib_rbuf_read()): the end is not the file's. */
 		snprintf(pe->msg, sizeof pe->msg, "larger than %d bytes",
 		    FILE_MAX);
 		return 0;
@@ -462,7 +462,7 @@ last_line(const char *p, size_t len, const char **lp, size_t *ll,
 /*
  * Whether the log file rel (a conversation's or a message's) now has a
  * good record: a writer appends in place, so a file found bad may be good
- * by the time its lock is held (quarantine() asks).
+ * by the time its lock is held (ib_quarantine() asks).
  */
 static int
 log_good(struct inbox *ib, const char *rel)
@@ -475,8 +475,8 @@ log_good(struct inbox *ib, const char *rel)
 	json_t *j = NULL;
 	int fd = openat(ib->fd, rel, O_RDONLY | O_CLOEXEC), good;
 
-	if (fd >= 0 && rbuf_read(&b, fd) == 0 && last_line(b.p, b.len, &lp,
-	    &ll, &pe))
+	if (fd >= 0 && ib_rbuf_read(&b, fd) == 0 && ib_last_line(b.p, b.len,
+	    &lp, &ll, &pe))
 		j = record_parse(lp, ll, &pe);
 	if (fd >= 0)
 		close(fd);
@@ -488,7 +488,7 @@ log_good(struct inbox *ib, const char *rel)
 
 /* Whether the file at dir/name is no longer the one st describes. */
 int
-replaced(int dir, const char *name, const struct stat *st)
+ib_replaced(int dir, const char *name, const struct stat *st)
 {
 	struct stat now;
 
@@ -501,7 +501,7 @@ replaced(int dir, const char *name, const struct stat *st)
  * file that is not one record is quarantined (errno EBADMSG).
  */
 json_t *
-get_record(struct inbox *ib, const char *rel, struct errbuf *e)
+ib_get_record(struct inbox *ib, const char *rel, struct errbuf *e)
 {
 	char stack[8192];
 	struct rbuf b = { stack, 0, sizeof stack, NULL };
@@ -514,7 +514,7 @@ get_record(struct inbox *ib, const char *rel, struct errbuf *e)
 
 again:
 	if ((fd = openat(ib->fd, rel, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) < 0 || rbuf_read(&b, fd) < 0) {
+	    fstat(fd, &st) < 0 || ib_rbuf_read(&b, fd) < 0) {
 		saved = errno;
 		if (fd >= 0)
 			close(fd);
@@ -525,12 +525,12 @@ again:
 	}
 	close(fd);
 	if (is_log(rel))
-		j = last_line(b.p, b.len, &lp, &ll, &pe) ? record_parse(lp,
+		j = ib_last_line(b.p, b.len, &lp, &ll, &pe) ? record_parse(lp,
 		    ll, &pe) : NULL;
 	else
 		j = one_line(b.p, b.len, &pe) ? record_parse(b.p, b.len - 1,
 		    &pe) : NULL;
-	if (!j && ++tries < 3 && replaced(ib->fd, rel, &st))
+	if (!j && ++tries < 3 && ib_replaced(ib->fd, rel, &st))
 		goto again;	/* replaced while we read: not what was bad */
 	free(b.heap);
 	if (!j) {
@@ -540,7 +540,7 @@ again:
 		 */
 		if (strncmp(rel, "outbox/", 7) != 0 &&
 		    strncmp(rel, "ids/", 4) != 0) {
-			quarantine(ib, rel, pe.msg, &st);
+			ib_quarantine(ib, rel, pe.msg, &st);
 		} else if (ib->report) {
 			char say[PATH_MAX + 300];
 
@@ -557,10 +557,10 @@ again:
 /*
  * Take the lock named name (a thread, or a ledger key for the delivery
  * reports parked under it; a thread is always taken first). Returns the
- * fd to give to unlock(), or -1.
+ * fd to give to ib_unlock(), or -1.
  */
 int
-lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
+ib_lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 {
 	char rel[NAME_MAX_LEN + 8];
 	uint32_t h = 2166136261u;
@@ -593,9 +593,9 @@ lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 	return fd;
 }
 
-/* Give up a lock lock_thread() took (fd -1: none). */
+/* Give up a lock ib_lock_thread() took (fd -1: none). */
 void
-unlock(int fd)
+ib_unlock(int fd)
 {
 	if (fd < 0)
 		return;

@@ -1,6 +1,7 @@
 /*
  * inbox-impl.h: what the modules of the inbox share. Internal to
- * lib/inbox*.c: programs and tests use inbox.h, never this.
+ * lib/inbox*.c: programs and tests use inbox.h, never this. Its names
+ * carry the prefix ib_, for they are global in the library all the same.
  *
  * Every write is write-to-tmp, fsync, then renameat2(2) with
  * RENAME_NOREPLACE (a new name, which fails rather than clobbers) or
@@ -9,7 +10,7 @@
  * got the name. Readers never look in tmp/, so they see whole files or
  * nothing. The exception: a change to a conversation or a message is one
  * line appended to conv/THREAD or msg/THREAD/ID (under the thread's
- * lock), and readers take the file's last whole line (log_append()).
+ * lock), and readers take the file's last whole line (ib_log_append()).
  *
  * The modules:
  *   inbox-file.c     files: directories synced and made, records staged
@@ -40,7 +41,7 @@
  * Set by a thread while it writes the files of a delivery its journal
  * record has made durable: their fsyncs are left to the next checkpoint.
  */
-extern _Thread_local int deferring;
+extern _Thread_local int ib_deferring;
 
 /*
  * A file written into tmp/, waiting for its name. Writing happens in three
@@ -81,61 +82,61 @@ struct logf {
  * inbox-file.c (each function's contract is above its definition there).
  * Directories synced and made, and unique names:
  */
-int young(struct inbox *ib, int fd);
-int sync_dir(struct inbox *ib, const char *rel, struct errbuf *e);
-int make_dir(struct inbox *ib, const char *rel, const char *parent,
+int ib_young(struct inbox *ib, int fd);
+int ib_sync_dir(struct inbox *ib, const char *rel, struct errbuf *e);
+int ib_make_dir(struct inbox *ib, const char *rel, const char *parent,
     struct errbuf *e);
-void unique_name(const struct inbox *ib, char out[NAME_MAX_LEN]);
+void ib_unique_name(const struct inbox *ib, char out[NAME_MAX_LEN]);
 
 /* Records staged in tmp/, synced, and placed under their names: */
-char *line_of(const json_t *rec, const char *text, size_t *len);
-int stage(struct inbox *ib, const json_t *rec, const char *text,
+char *ib_line_of(const json_t *rec, const char *text, size_t *len);
+int ib_stage(struct inbox *ib, const json_t *rec, const char *text,
     struct staged *st, struct errbuf *e);
-int stage_sync(struct inbox *ib, struct staged *st, struct errbuf *e);
-void stage_drop(struct inbox *ib, struct staged *st);
-int place(struct inbox *ib, struct staged *st, const char *dir,
+int ib_stage_sync(struct inbox *ib, struct staged *st, struct errbuf *e);
+void ib_stage_drop(struct inbox *ib, struct staged *st);
+int ib_place(struct inbox *ib, struct staged *st, const char *dir,
     const char *name, int replace, struct errbuf *e);
-int put_record(struct inbox *ib, const char *dir, const char *name,
+int ib_put_record(struct inbox *ib, const char *dir, const char *name,
     const json_t *rec, int replace, struct errbuf *e);
 
 /* Records read, and files that do not parse quarantined: */
-int rbuf_read(struct rbuf *b, int fd);
-int last_line(const char *p, size_t len, const char **lp, size_t *ll,
+int ib_rbuf_read(struct rbuf *b, int fd);
+int ib_last_line(const char *p, size_t len, const char **lp, size_t *ll,
     struct errbuf *pe);
-int replaced(int dir, const char *name, const struct stat *st);
-json_t *get_record(struct inbox *ib, const char *rel, struct errbuf *e);
-void quarantine(struct inbox *ib, const char *rel, const char *why,
+int ib_replaced(int dir, const char *name, const struct stat *st);
+json_t *ib_get_record(struct inbox *ib, const char *rel, struct errbuf *e);
+void ib_quarantine(struct inbox *ib, const char *rel, const char *why,
     const struct stat *bad);
 
 /* The locks, a thread's or a ledger key's: */
-int lock_thread(struct inbox *ib, const char *name, struct errbuf *e);
-void unlock(int fd);
+int ib_lock_thread(struct inbox *ib, const char *name, struct errbuf *e);
+void ib_unlock(int fd);
 
 /* inbox-log.c: log files, whose record is their last line. */
-json_t *log_read(struct inbox *ib, const char *rel, struct logf *lf,
+json_t *ib_log_read(struct inbox *ib, const char *rel, struct logf *lf,
     struct errbuf *e);
-int log_append(struct inbox *ib, const char *dir, const char *name,
+int ib_log_append(struct inbox *ib, const char *dir, const char *name,
     struct logf *lf, const json_t *rec, const char *text, struct errbuf *e);
-int log_put(struct inbox *ib, const char *dir, const char *name,
+int ib_log_put(struct inbox *ib, const char *dir, const char *name,
     const json_t *rec, struct errbuf *e);
 
 /* inbox.c: names checked and made, and outbound messages. */
-int valid_number(const char *s);
-int id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN]);
-int outbound_pending(const json_t *msg);
-int link_entry(struct inbox *ib, const char *dir, const char *name,
+int ib_valid_number(const char *s);
+int ib_id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN]);
+int ib_outbound_pending(const json_t *msg);
+int ib_link_entry(struct inbox *ib, const char *dir, const char *name,
     const char *to, struct errbuf *e);
 
 /* inbox.c: what a message does to its conversation, and work/. */
-void apply_message(json_t *conv, const json_t *msg);
-int is_resolved(const json_t *conv);
-int work_join(struct inbox *ib, const char *thread, int *created,
+void ib_apply_message(json_t *conv, const json_t *msg);
+int ib_is_resolved(const json_t *conv);
+int ib_work_join(struct inbox *ib, const char *thread, int *created,
     struct errbuf *e);
-int write_conversation(struct inbox *ib, const char *thread, json_t *conv,
+int ib_write_conversation(struct inbox *ib, const char *thread, json_t *conv,
     struct logf *lf, struct errbuf *e);
 
 /* inbox-journal.c: a delivery's journal record, and its undoing. */
-int journaling(struct inbox *ib);
+int ib_journaling(struct inbox *ib);
 int inbox_journal_record(struct inbox *ib, const char *mtext,
     const char *ctext, int *slot, struct errbuf *e);
 void inbox_journal_cancel(struct inbox *ib, const char *name, int half);

@@ -9,9 +9,9 @@
  * done.
  *
  * Relies on inbox-file.c for records and locks, and on inbox.c for what
- * a message does to its conversation (apply_message(),
- * write_conversation()) and for the links in ids/ and outbox/
- * (link_entry()).
+ * a message does to its conversation (ib_apply_message(),
+ * ib_write_conversation()) and for the links in ids/ and outbox/
+ * (ib_link_entry()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +34,7 @@
  * what follows is synced file by file.
  */
 int
-journaling(struct inbox *ib)
+ib_journaling(struct inbox *ib)
 {
 	return ib->journal && !journal_stuck(ib->journal);
 }
@@ -93,7 +93,7 @@ inbox_journal_cancel(struct inbox *ib, const char *name, int half)
 /*
  * Called every second while the journal is open (every.h): besides
  * bounding what a replay redoes, this keeps "made in the last minute"
- * (young()) a safe sign of a name not yet durable, however seldom the
+ * (ib_young()) a safe sign of a name not yet durable, however seldom the
  * writer delivers.
  */
 static void
@@ -113,7 +113,7 @@ inbox_journal_start(struct inbox *ib, struct errbuf *e)
 
 	if (ib->journal)
 		return 0;
-	unique_name(ib, name);
+	ib_unique_name(ib, name);
 	if (!(ib->journal = journal_open(ib->fd, ib->dir, name, e)))
 		return -1;
 	if (!(ib->ticker = every_start(ib->tick_ms ? ib->tick_ms / 1000.0 :
@@ -185,9 +185,9 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	int lk, rc = -1, created;
 
 	if (!json_is_object(msg) || !json_is_object(image) ||
-	    !valid_number(thread) || !name || !*name || strchr(name, '/') ||
-	    *name == '.' || (provider && pid && id_key(provider, pid, key) <
-	    0) || (client && id_key("key", client, ckey) < 0)) {
+	    !ib_valid_number(thread) || !name || !*name || strchr(name, '/') ||
+	    *name == '.' || (provider && pid && ib_id_key(provider, pid, key) <
+	    0) || (client && ib_id_key("key", client, ckey) < 0)) {
 		r->skipped++;
 		snprintf(say, sizeof say, "%s/%s: a record that is not a "
 		    "delivery; skipped", ib->dir, JOURNAL_DIR);
@@ -195,15 +195,15 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 			ib->report(ib->report_arg, say);
 		return 0;
 	}
-	if ((lk = lock_thread(ib, thread, e)) < 0)
+	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (make_dir(ib, rel, "msg", e) < 0)
+	if (ib_make_dir(ib, rel, "msg", e) < 0)
 		goto out;
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
-	if (!(have = get_record(ib, rel, NULL))) {
+	if (!(have = ib_get_record(ib, rel, NULL))) {
 		snprintf(rel, sizeof rel, "msg/%s", thread);
-		if (put_record(ib, rel, name, msg, 1, e) < 0)
+		if (ib_put_record(ib, rel, name, msg, 1, e) < 0)
 			goto out;
 	}
 	/*
@@ -211,31 +211,31 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	 * it is pending as found (a settled one has lost its entry).
 	 */
 	snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
-	if ((client && link_entry(ib, "ids", ckey, to, e) < 0) ||
-	    (outbound_pending(have ? have : msg) && link_entry(ib, "outbox",
-	    name, to, e) < 0))
+	if ((client && ib_link_entry(ib, "ids", ckey, to, e) < 0) ||
+	    (ib_outbound_pending(have ? have : msg) && ib_link_entry(ib,
+	    "outbox", name, to, e) < 0))
 		goto out;
 	json_decref(have);
 	have = NULL;
 	snprintf(rel, sizeof rel, "conv/%s", thread);
-	if (!(have = get_record(ib, rel, NULL))) {
-		if (write_conversation(ib, thread, image, NULL, e) < 0)
+	if (!(have = ib_get_record(ib, rel, NULL))) {
+		if (ib_write_conversation(ib, thread, image, NULL, e) < 0)
 			goto out;
 	} else if (messages_of(have) < messages_of(image)) {
-		apply_message(have, msg);
-		if (write_conversation(ib, thread, have, NULL, e) < 0)
+		ib_apply_message(have, msg);
+		if (ib_write_conversation(ib, thread, have, NULL, e) < 0)
 			goto out;
-	} else if (!is_resolved(have) && (work_join(ib, thread, &created,
-	    e) < 0 || (created && sync_dir(ib, "work", e) < 0))) {
+	} else if (!ib_is_resolved(have) && (ib_work_join(ib, thread, &created,
+	    e) < 0 || (created && ib_sync_dir(ib, "work", e) < 0))) {
 		goto out;
 	}
-	if (provider && pid && link_entry(ib, "ids", key, to, e) < 0)
+	if (provider && pid && ib_link_entry(ib, "ids", key, to, e) < 0)
 		goto out;
 	r->records++;
 	rc = 0;
 out:
 	json_decref(have);
-	unlock(lk);
+	ib_unlock(lk);
 	return rc;
 }
 

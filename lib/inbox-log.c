@@ -6,9 +6,9 @@
  * after the last newline are an append a crash cut short, cut off before
  * the next.
  *
- * Relies on inbox-file.c to read files (rbuf_read(), last_line()), to
- * quarantine a bad one and to write one whole (put_record()), and on
- * deferring, which leaves a journaled delivery's syncs to the checkpoint.
+ * Relies on inbox-file.c to read files (ib_rbuf_read(), ib_last_line()), to
+ * quarantine a bad one and to write one whole (ib_put_record()), and on
+ * ib_deferring, which leaves a journaled delivery's syncs to the checkpoint.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,7 +65,7 @@ tail_good(int fd, off_t size, off_t *good)
  * last line is quarantined (errno EBADMSG; lf->fd is -1: it is rebuilt).
  */
 json_t *
-log_read(struct inbox *ib, const char *rel, struct logf *lf,
+ib_log_read(struct inbox *ib, const char *rel, struct logf *lf,
     struct errbuf *e)
 {
 	char stack[8192];
@@ -79,7 +79,7 @@ log_read(struct inbox *ib, const char *rel, struct logf *lf,
 
 	lf->lazy = 0;
 	if ((lf->fd = openat(ib->fd, rel, O_RDWR | O_APPEND | O_CLOEXEC)) < 0 ||
-	    fstat(lf->fd, &st) < 0 || rbuf_read(&b, lf->fd) < 0) {
+	    fstat(lf->fd, &st) < 0 || ib_rbuf_read(&b, lf->fd) < 0) {
 		saved = errno;
 		if (lf->fd >= 0)
 			close(lf->fd);
@@ -90,14 +90,14 @@ log_read(struct inbox *ib, const char *rel, struct logf *lf,
 		return NULL;
 	}
 	lf->size = (off_t)b.len;
-	if (last_line(b.p, b.len, &lp, &ll, &pe) && (j = record_parse(lp,
+	if (ib_last_line(b.p, b.len, &lp, &ll, &pe) && (j = record_parse(lp,
 	    ll, &pe)))
 		lf->good = (off_t)(lp + ll + 1 - b.p);
 	free(b.heap);
 	if (!j) {
 		close(lf->fd);
 		lf->fd = -1;
-		quarantine(ib, rel, pe.msg, &st);
+		ib_quarantine(ib, rel, pe.msg, &st);
 		errno = EBADMSG;
 		errf(e, "%s/%s: %s", ib->dir, rel, pe.msg);
 	}
@@ -111,11 +111,11 @@ log_read(struct inbox *ib, const char *rel, struct logf *lf,
  * whole in tmp/ and renamed over it. Closes lf->fd.
  */
 int
-log_append(struct inbox *ib, const char *dir, const char *name,
+ib_log_append(struct inbox *ib, const char *dir, const char *name,
     struct logf *lf, const json_t *rec, const char *text, struct errbuf *e)
 {
 	size_t len, off = 0;
-	char *s = line_of(rec, text, &len);
+	char *s = ib_line_of(rec, text, &len);
 	ssize_t n;
 	int fd = lf->fd, saved;
 
@@ -129,7 +129,7 @@ log_append(struct inbox *ib, const char *dir, const char *name,
 		if (fd >= 0)
 			close(fd);
 		free(s);
-		return put_record(ib, dir, name, rec, 1, e);
+		return ib_put_record(ib, dir, name, rec, 1, e);
 	}
 	if (lf->good < lf->size && ftruncate(fd, lf->good) < 0)
 		goto fail;
@@ -141,8 +141,8 @@ log_append(struct inbox *ib, const char *dir, const char *name,
 		}
 		off += (size_t)n;
 	}
-	if (!deferring && !lf->lazy && (fdatasync(fd) < 0 || (young(ib, fd) &&
-	    sync_dir(ib, dir, e) < 0)))
+	if (!ib_deferring && !lf->lazy && (fdatasync(fd) < 0 ||
+	    (ib_young(ib, fd) && ib_sync_dir(ib, dir, e) < 0)))
 		goto fail;
 	free(s);
 	if (close(fd) < 0)
@@ -165,9 +165,9 @@ fail:
 	return errf(e, "%s/%s/%s: %s", ib->dir, dir, name, strerror(errno));
 }
 
-/* log_append() to dir/name, not read before. */
+/* ib_log_append() to dir/name, not read before. */
 int
-log_put(struct inbox *ib, const char *dir, const char *name,
+ib_log_put(struct inbox *ib, const char *dir, const char *name,
     const json_t *rec, struct errbuf *e)
 {
 	char rel[PATH_MAX];
@@ -188,5 +188,5 @@ log_put(struct inbox *ib, const char *dir, const char *name,
 	}
 	if (lf.fd >= 0)
 		lf.size = st.st_size;
-	return log_append(ib, dir, name, &lf, rec, NULL, e);
+	return ib_log_append(ib, dir, name, &lf, rec, NULL, e);
 }

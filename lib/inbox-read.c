@@ -9,7 +9,7 @@
  * parse, a link in outbox/ to nothing, a report parked too long.
  *
  * Relies on inbox-file.c to read records and quarantine bad ones, and on
- * inbox.c for valid_number(), id_key() and outbound_pending().
+ * inbox.c for ib_valid_number(), ib_id_key() and ib_outbound_pending().
  */
 #include <dirent.h>
 #include <errno.h>
@@ -105,7 +105,7 @@ inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
 	json_t *c;
 	int out;
 
-	if (!valid_number(number))
+	if (!ib_valid_number(number))
 		return errno = EINVAL, errf(e, "'%s' is not an E.164 number",
 		    number);
 	snprintf(rel, sizeof rel, "consent/%s", number);
@@ -116,7 +116,7 @@ inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
 	while (n > 0) {
 		snprintf(path, sizeof path, "%s/%s", rel, names[n - 1]);
 		free(names[--n]);
-		if ((c = get_record(ib, path, NULL))) {
+		if ((c = ib_get_record(ib, path, NULL))) {
 			const char *state = record_str(c, "state");
 
 			out = state && strcmp(state, "out") == 0;
@@ -133,13 +133,13 @@ inbox_conversation(struct inbox *ib, const char *thread, struct errbuf *e)
 {
 	char rel[64];
 
-	if (!valid_number(thread)) {
+	if (!ib_valid_number(thread)) {
 		errno = EINVAL;
 		errf(e, "'%s' is not an E.164 number", thread);
 		return NULL;
 	}
 	snprintf(rel, sizeof rel, "conv/%s", thread);
-	return get_record(ib, rel, e);
+	return ib_get_record(ib, rel, e);
 }
 
 /* The fields of struct inbox_conv, in the order of conv_str[] below. */
@@ -219,7 +219,7 @@ struct walk {
 };
 
 /*
- * Hand conversation name to the walk's callback, as get_record() would
+ * Hand conversation name to the walk's callback, as ib_get_record() would
  * read it: a file that is gone is skipped, one that does not parse (and
  * was not replaced meanwhile) quarantined, one that cannot be read
  * reported; none of those stops the walk. Returns what the callback did,
@@ -243,7 +243,7 @@ each_one(struct walk *w, const char *name)
 	snprintf(rel, sizeof rel, "conv/%s", name);
 	for (;;) {
 		if ((fd = openat(w->conv, name, O_RDONLY | O_CLOEXEC)) < 0 ||
-		    rbuf_read(&w->b, fd) < 0) {
+		    ib_rbuf_read(&w->b, fd) < 0) {
 			rc = errno;
 			if (fd >= 0)
 				close(fd);
@@ -256,7 +256,7 @@ each_one(struct walk *w, const char *name)
 			}
 			return 0;
 		}
-		if (last_line(w->b.p, w->b.len, &lp, &ll, &pe)) {
+		if (ib_last_line(w->b.p, w->b.len, &lp, &ll, &pe)) {
 			plain = record_pick(lp, ll, f, CONV_NFIELDS);
 			if (plain != 1)
 				j = record_parse(lp, ll, &pe);
@@ -268,9 +268,9 @@ each_one(struct walk *w, const char *name)
 		close(fd);
 		if (rc < 0)
 			return 0;
-		if (++tries < 3 && replaced(w->conv, name, &st))
+		if (++tries < 3 && ib_replaced(w->conv, name, &st))
 			continue;
-		quarantine(w->ib, rel, pe.msg, &st);
+		ib_quarantine(w->ib, rel, pe.msg, &st);
 		return 0;
 	}
 	close(fd);
@@ -307,7 +307,7 @@ inbox_each(struct inbox *ib, int all, inbox_each_fn fn, void *arg,
 		/* Sorted, so a name readdir(3) gave twice is next to itself. */
 		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
 			continue;
-		if (valid_number(names[i]))
+		if (ib_valid_number(names[i]))
 			rc = each_one(&w, names[i]);
 	}
 	if (rc < 0)
@@ -356,7 +356,7 @@ inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e)
 	size_t n, i;
 	json_t *out, *seen, *m;
 
-	if (!valid_number(thread)) {
+	if (!ib_valid_number(thread)) {
 		errno = EINVAL;
 		errf(e, "'%s' is not an E.164 number", thread);
 		return NULL;
@@ -370,7 +370,7 @@ inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e)
 		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", rel, names[i]);
-		if (!(m = get_record(ib, path, NULL)))
+		if (!(m = ib_get_record(ib, path, NULL)))
 			continue;
 		const char *pv = record_str(m, "provider");
 		const char *pid = record_str(m, "provider_id");
@@ -378,7 +378,7 @@ inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e)
 		char key[NAME_MAX_LEN];
 
 		/* A crash before the ledger entry: one copy shown. */
-		if (pv && pid && id_key(pv, pid, key) == 0) {
+		if (pv && pid && ib_id_key(pv, pid, key) == 0) {
 			if (json_object_get(seen, key)) {
 				json_decref(m);
 				continue;
@@ -432,13 +432,13 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 		if (fstatat(ib->fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    now - st.st_mtime <= INBOX_PARK_MAX_AGE)
 			continue;
-		if ((lk = lock_thread(ib, names[i], NULL)) < 0)
+		if ((lk = ib_lock_thread(ib, names[i], NULL)) < 0)
 			continue;
 		if (fstatat(ib->fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    now - st.st_mtime > INBOX_PARK_MAX_AGE &&
 		    unlinkat(ib->fd, rel, 0) == 0)
 			(*removed)++;
-		unlock(lk);
+		ib_unlock(lk);
 	}
 	free_names(names, n);
 	return 0;
@@ -465,11 +465,12 @@ clear_dangling(struct inbox *ib, const char *rel)
 	    (size_t)(end - p) >= sizeof thread)
 		return;
 	snprintf(thread, sizeof thread, "%.*s", (int)(end - p), p);
-	if (!valid_number(thread) || (lk = lock_thread(ib, thread, NULL)) < 0)
+	if (!ib_valid_number(thread) ||
+	    (lk = ib_lock_thread(ib, thread, NULL)) < 0)
 		return;
 	if (fstatat(ib->fd, rel, &st, 0) < 0 && errno == ENOENT)
 		unlinkat(ib->fd, rel, 0);
-	unlock(lk);
+	ib_unlock(lk);
 }
 
 json_t *
@@ -490,8 +491,8 @@ inbox_outbox(struct inbox *ib, struct errbuf *e)
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(rel, sizeof rel, "outbox/%s", names[i]);
-		m = get_record(ib, rel, NULL);
-		if (m && outbound_pending(m)) {
+		m = ib_get_record(ib, rel, NULL);
+		if (m && ib_outbound_pending(m)) {
 			json_array_append_new(out, m);
 			continue;
 		}

@@ -146,7 +146,7 @@ inbox_open(struct inbox *ib, const char *dir, int create, struct errbuf *e)
 			return errf(e, "%s/%s: %s", ib->dir, subdirs[i],
 			    strerror(errno));
 	}
-	return create ? sync_dir(ib, ".", e) : 0;
+	return create ? ib_sync_dir(ib, ".", e) : 0;
 }
 
 void
@@ -163,7 +163,7 @@ inbox_close(struct inbox *ib)
 
 /* A thread or number: '+' and 1 to 15 digits (never a path). */
 int
-valid_number(const char *s)
+ib_valid_number(const char *s)
 {
 	size_t n = 0;
 
@@ -206,7 +206,7 @@ escape_into(char *out, size_t *n, const char *s, int dash)
  * long ids must not meet in one name).
  */
 int
-id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN])
+ib_id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN])
 {
 	size_t n = 0;
 
@@ -239,11 +239,11 @@ new_conversation(const char *thread, const char *at)
  * work/ follows the status: a conversation joins the working set before
  * its record says it is open and leaves only after its record says it is
  * resolved, so a crash in between can only leave a resolved one listed
- * (and filtered out), never an open one lost. work_join sets *created if
+ * (and filtered out), never an open one lost. ib_work_join() sets *created if
  * the entry is new: work/ then needs an fsync.
  */
 int
-work_join(struct inbox *ib, const char *thread, int *created,
+ib_work_join(struct inbox *ib, const char *thread, int *created,
     struct errbuf *e)
 {
 	char rel[64];
@@ -270,14 +270,14 @@ work_leave(struct inbox *ib, const char *thread, struct errbuf *e)
 
 	snprintf(rel, sizeof rel, "work/%s", thread);
 	if (unlinkat(ib->fd, rel, 0) == 0)
-		return sync_dir(ib, "work", e);
+		return ib_sync_dir(ib, "work", e);
 	if (errno == ENOENT)
 		return 0;
 	return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 }
 
 int
-is_resolved(const json_t *conv)
+ib_is_resolved(const json_t *conv)
 {
 	const char *status = record_str(conv, "status");
 
@@ -289,29 +289,29 @@ is_resolved(const json_t *conv)
  * is the file as load_conversation() left it open.
  */
 int
-write_conversation(struct inbox *ib, const char *thread, json_t *conv,
+ib_write_conversation(struct inbox *ib, const char *thread, json_t *conv,
     struct logf *lf, struct errbuf *e)
 {
 	int created;
 
-	if (!is_resolved(conv)) {
-		if (work_join(ib, thread, &created, e) < 0 || (created &&
-		    sync_dir(ib, "work", e) < 0)) {
+	if (!ib_is_resolved(conv)) {
+		if (ib_work_join(ib, thread, &created, e) < 0 || (created &&
+		    ib_sync_dir(ib, "work", e) < 0)) {
 			if (lf && lf->fd >= 0)
 				close(lf->fd);
 			return -1;
 		}
 	}
-	if ((lf ? log_append(ib, "conv", thread, lf, conv, NULL, e) :
-	    log_put(ib, "conv", thread, conv, e)) < 0)
+	if ((lf ? ib_log_append(ib, "conv", thread, lf, conv, NULL, e) :
+	    ib_log_put(ib, "conv", thread, conv, e)) < 0)
 		return -1;
-	return is_resolved(conv) ? work_leave(ib, thread, e) : 0;
+	return ib_is_resolved(conv) ? work_leave(ib, thread, e) : 0;
 }
 
 /*
  * The conversation of thread, or a new one; NULL only on a real error.
  * Its file stays open in lf (fd -1 if there is none) for the change:
- * the caller appends with log_append() or closes lf->fd.
+ * the caller appends with ib_log_append() or closes lf->fd.
  */
 static json_t *
 load_conversation(struct inbox *ib, const char *thread, const char *at,
@@ -321,7 +321,7 @@ load_conversation(struct inbox *ib, const char *thread, const char *at,
 	json_t *c;
 
 	snprintf(rel, sizeof rel, "conv/%s", thread);
-	if ((c = log_read(ib, rel, lf, e)) || (errno != ENOENT &&
+	if ((c = ib_log_read(ib, rel, lf, e)) || (errno != ENOENT &&
 	    errno != EBADMSG))
 		return c;
 	/* A quarantined record is rebuilt from here on; the thread stays. */
@@ -345,7 +345,7 @@ count(json_t *o, const char *k, json_int_t by)
  * outbound message stored as failed (refused before any request) is
  * counted, but is no answer. */
 void
-apply_message(json_t *conv, const json_t *msg)
+ib_apply_message(json_t *conv, const json_t *msg)
 {
 	const char *dir = record_str(msg, "direction");
 	const char *at = record_str(msg, "at");
@@ -398,15 +398,15 @@ inbox_consent(struct inbox *ib, const json_t *c, struct errbuf *e)
 	const char *state = record_str(c, "state");
 	char rel[64], name[NAME_MAX_LEN];
 
-	if (!valid_number(number) || !state || (strcmp(state, "out") != 0 &&
+	if (!ib_valid_number(number) || !state || (strcmp(state, "out") != 0 &&
 	    strcmp(state, "in") != 0))
 		return errno = EINVAL, errf(e, "a consent record needs an "
 		    "E.164 number and a state of in or out");
 	snprintf(rel, sizeof rel, "consent/%s", number);
-	if (make_dir(ib, rel, "consent", e) < 0)
+	if (ib_make_dir(ib, rel, "consent", e) < 0)
 		return -1;
-	unique_name(ib, name);
-	return put_record(ib, rel, name, c, 0, e);
+	ib_unique_name(ib, name);
+	return ib_put_record(ib, rel, name, c, 0, e);
 }
 
 static int
@@ -480,7 +480,7 @@ ledger_find(struct inbox *ib, const char *key, char thread[32],
 		return errno = EBADMSG, -1;
 	snprintf(thread, 32, "%.*s", (int)(slash - t), t);
 	snprintf(name, NAME_MAX_LEN, "%s", slash + 1);
-	if (!valid_number(thread) || !*name || strchr(name, '/') ||
+	if (!ib_valid_number(thread) || !*name || strchr(name, '/') ||
 	    *name == '.')
 		return errno = EBADMSG, -1;
 	return 0;
@@ -494,7 +494,7 @@ ledger_find(struct inbox *ib, const char *key, char thread[32],
  * a delivery report that never comes can be asked for by id.
  */
 int
-outbound_pending(const json_t *msg)
+ib_outbound_pending(const json_t *msg)
 {
 	const char *dir = record_str(msg, "direction");
 	const char *status = record_str(msg, "status");
@@ -514,7 +514,7 @@ outbound_pending(const json_t *msg)
 
 /* dir/name, a durable symbolic link to `to`; an existing one is kept. */
 int
-link_entry(struct inbox *ib, const char *dir, const char *name,
+ib_link_entry(struct inbox *ib, const char *dir, const char *name,
     const char *to, struct errbuf *e)
 {
 	char rel[PATH_MAX];
@@ -522,7 +522,7 @@ link_entry(struct inbox *ib, const char *dir, const char *name,
 	snprintf(rel, sizeof rel, "%s/%s", dir, name);
 	if (symlinkat(to, ib->fd, rel) < 0 && errno != EEXIST)
 		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
-	return sync_dir(ib, dir, e);
+	return ib_sync_dir(ib, dir, e);
 }
 
 /*
@@ -544,20 +544,20 @@ apply_parked(struct inbox *ib, const char *key, const char *thread,
 	snprintf(rel, sizeof rel, "status/%s", key);
 	if (faccessat(ib->fd, rel, F_OK, 0) < 0 && errno == ENOENT)
 		return 0;
-	if ((lk = lock_thread(ib, key, e)) < 0)
+	if ((lk = ib_lock_thread(ib, key, e)) < 0)
 		return -1;
-	if ((park = get_record(ib, rel, NULL))) {
+	if ((park = ib_get_record(ib, rel, NULL))) {
 		if (advance(msg, record_str(park, "status"),
 		    record_str(park, "error_code"), record_str(park, "at"))) {
 			snprintf(rel, sizeof rel, "msg/%s", thread);
-			rc = log_put(ib, rel, name, msg, e);
+			rc = ib_log_put(ib, rel, name, msg, e);
 		}
 		json_decref(park);
 		snprintf(rel, sizeof rel, "status/%s", key);
 		if (rc == 0)
 			unlinkat(ib->fd, rel, 0);
 	}
-	unlock(lk);
+	ib_unlock(lk);
 	return rc;
 }
 
@@ -586,17 +586,17 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	struct errbuf pe;
 
 	memset(d, 0, sizeof *d);
-	if (!valid_number(thread))
+	if (!ib_valid_number(thread))
 		return errno = EINVAL, errf(e, "thread %s%s%s is not an E.164 "
 		    "number", thread ? "'" : "", thread ? thread : "(none)",
 		    thread ? "'" : "");
-	if ((provider && pid && id_key(provider, pid, key) < 0) ||
-	    (client && id_key("key", client, ckey) < 0))
+	if ((provider && pid && ib_id_key(provider, pid, key) < 0) ||
+	    (client && ib_id_key("key", client, ckey) < 0))
 		return errf(e, "provider id or key too long");
-	if ((lk = lock_thread(ib, thread, e)) < 0)
+	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	/* Asked once the lock is had: waiting for it may take a while. */
-	journaled = journaling(ib);
+	journaled = ib_journaling(ib);
 
 	if (client && ledger_find(ib, ckey, t, n) == 0) {
 		/*
@@ -604,7 +604,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		 * message is missing is a crash in between, not a duplicate.
 		 */
 		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
-		if ((d->message = get_record(ib, rel, NULL))) {
+		if ((d->message = ib_get_record(ib, rel, NULL))) {
 			d->duplicate = 1;
 			rc = 0;
 			goto out;
@@ -615,14 +615,14 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if (provider && pid && ledger_find(ib, key, t, n) == 0) {
 		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
 		d->duplicate = 1;
-		if (!(d->message = get_record(ib, rel, NULL)))
+		if (!(d->message = ib_get_record(ib, rel, NULL)))
 			d->message = json_incref(msg);
 		rc = 0;
 		goto out;
 	}
 
 	if (!json_object_get(msg, "id")) {
-		unique_name(ib, name);
+		ib_unique_name(ib, name);
 		json_object_set_new(msg, "id", json_string(name));
 	}
 	if (!json_is_string(json_object_get(msg, "at"))) {
@@ -639,19 +639,19 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	 * With a journal, a new thread's directory is synced at the
 	 * checkpoint, as the files are: a replay makes it again, and a
 	 * writer that syncs something into it while it is young syncs its
-	 * name (sync_dir()).
+	 * name (ib_sync_dir()).
 	 */
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	deferring = journaled;
-	rc = make_dir(ib, rel, "msg", e);
-	deferring = 0;
+	ib_deferring = journaled;
+	rc = ib_make_dir(ib, rel, "msg", e);
+	ib_deferring = 0;
 	if (rc < 0)
 		goto out;
 	rc = -1;
 	if (provider && pid) {
 		/* A report that came before the message: apply it now. */
 		snprintf(rel, sizeof rel, "status/%s", key);
-		if ((park = get_record(ib, rel, NULL))) {
+		if ((park = ib_get_record(ib, rel, NULL))) {
 			advance(msg, record_str(park, "status"),
 			    record_str(park, "error_code"),
 			    record_str(park, "at"));
@@ -666,14 +666,14 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		goto out;
 	/* For taking it back (below): was there a conversation? */
 	had_conv = clf.fd >= 0;
-	if (outbound_pending(msg) || client) {
+	if (ib_outbound_pending(msg) || client) {
 		if (!(before = json_deep_copy(conv))) {
 			errno = ENOMEM;
 			errf(e, "%s", strerror(ENOMEM));
 			goto out;
 		}
 	}
-	apply_message(conv, msg);
+	ib_apply_message(conv, msg);
 	/* Written out once, for the journal and the files. */
 	if (!(mtext = json_dumps(msg, JSON_COMPACT)) ||
 	    !(ctext = json_dumps(conv, JSON_COMPACT))) {
@@ -692,9 +692,9 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		 */
 		if (inbox_journal_record(ib, mtext, ctext, &slot, e) < 0)
 			goto out;
-		deferring = 1;
+		ib_deferring = 1;
 	}
-	if (outbound_pending(msg) || client) {
+	if (ib_outbound_pending(msg) || client) {
 		/*
 		 * A message about to be sent: its place in outbox/ and its
 		 * client key go on disk first (synced, or after the journal
@@ -710,28 +710,29 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
 		linked = 1;
-		if (outbound_pending(msg) &&
-		    link_entry(ib, "outbox", name, to, e) < 0)
+		if (ib_outbound_pending(msg) &&
+		    ib_link_entry(ib, "outbox", name, to, e) < 0)
 			goto out;
-		if (client && link_entry(ib, "ids", ckey, to, e) < 0)
+		if (client && ib_link_entry(ib, "ids", ckey, to, e) < 0)
 			goto out;
 	}
 
 	/* The message, synced and named; then the conversation. */
-	if (stage(ib, msg, mtext, &sm, e) < 0 || stage_sync(ib, &sm, e) < 0)
+	if (ib_stage(ib, msg, mtext, &sm, e) < 0 ||
+	    ib_stage_sync(ib, &sm, e) < 0)
 		goto out;
-	if (!is_resolved(conv) && (work_join(ib, thread, &joined, e) < 0 ||
-	    (joined && sync_dir(ib, "work", e) < 0)))
+	if (!ib_is_resolved(conv) && (ib_work_join(ib, thread, &joined,
+	    e) < 0 || (joined && ib_sync_dir(ib, "work", e) < 0)))
 		goto out;
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (place(ib, &sm, rel, name, 0, e) < 0)
+	if (ib_place(ib, &sm, rel, name, 0, e) < 0)
 		goto out;
 	placed = 1;
-	if (sync_dir(ib, rel, e) < 0 || log_append(ib, "conv", thread, &clf,
-	    conv, ctext, e) < 0)
+	if (ib_sync_dir(ib, rel, e) < 0 || ib_log_append(ib, "conv", thread,
+	    &clf, conv, ctext, e) < 0)
 		goto out;
 	placed = 2;
-	if (is_resolved(conv) && work_leave(ib, thread, e) < 0)
+	if (ib_is_resolved(conv) && work_leave(ib, thread, e) < 0)
 		goto out;
 
 	if (provider && pid) {
@@ -747,7 +748,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 			goto out;
 		}
-		deferring = 0;
+		ib_deferring = 0;
 		if (apply_parked(ib, key, thread, name, msg, e) < 0)
 			goto out;
 	}
@@ -755,7 +756,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	d->conversation = json_incref(conv);
 	rc = 0;
 out:
-	deferring = 0;
+	ib_deferring = 0;
 	if (slot >= 0) {
 		/*
 		 * A journaled delivery that failed after its record went in:
@@ -779,7 +780,7 @@ out:
 			unlinkat(ib->fd, rel, 0);
 		}
 		if (placed == 2 && had_conv) {
-			log_put(ib, "conv", thread, before, NULL);
+			ib_log_put(ib, "conv", thread, before, NULL);
 		} else if (placed == 2) {
 			snprintf(rel, sizeof rel, "conv/%s", thread);
 			unlinkat(ib->fd, rel, 0);
@@ -793,14 +794,14 @@ out:
 			unlinkat(ib->fd, rel, 0);
 		}
 	}
-	stage_drop(ib, &sm);
+	ib_stage_drop(ib, &sm);
 	if (clf.fd >= 0)
 		close(clf.fd);
 	free(mtext);
 	free(ctext);
 	json_decref(before);
 	json_decref(conv);
-	unlock(lk);
+	ib_unlock(lk);
 	if (slot >= 0 && journal_pending(ib->journal) > JOURNAL_MAX &&
 	    inbox_checkpoint(ib, &pe) < 0 && ib->report)
 		ib->report(ib->report_arg, pe.msg);
@@ -820,15 +821,15 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 
 	if (out)
 		*out = NULL;
-	if (!valid_number(thread) || !id || !*id || strchr(id, '/') ||
+	if (!ib_valid_number(thread) || !id || !*id || strchr(id, '/') ||
 	    *id == '.')
 		return errno = EINVAL, errf(e, "no such message");
-	if (provider && pid && id_key(provider, pid, key) < 0)
+	if (provider && pid && ib_id_key(provider, pid, key) < 0)
 		return errno = EINVAL, errf(e, "provider id too long");
-	if ((lk = lock_thread(ib, thread, e)) < 0)
+	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, id);
-	if (!(msg = log_read(ib, rel, &lf, e)))
+	if (!(msg = ib_log_read(ib, rel, &lf, e)))
 		goto out;
 	now_string(at);
 	if (provider)
@@ -855,9 +856,9 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	 * a compaction, which replaces the file (lost, it would take the
 	 * message with it).
 	 */
-	lf.lazy = journaling(ib) && outbound_pending(msg);
+	lf.lazy = ib_journaling(ib) && ib_outbound_pending(msg);
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (log_append(ib, rel, id, &lf, msg, NULL, e) < 0)
+	if (ib_log_append(ib, rel, id, &lf, msg, NULL, e) < 0)
 		goto out;
 	if (provider && pid) {
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, id);
@@ -869,7 +870,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 		if (apply_parked(ib, key, thread, id, msg, e) < 0)
 			goto out;
 	}
-	if (!outbound_pending(msg)) {
+	if (!ib_outbound_pending(msg)) {
 		/* Settled: a lost unlink only makes reconcile look again. */
 		snprintf(rel, sizeof rel, "outbox/%s", id);
 		unlinkat(ib->fd, rel, 0);
@@ -879,7 +880,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 		*out = json_incref(msg);
 out:
 	json_decref(msg);
-	unlock(lk);
+	ib_unlock(lk);
 	return rc;
 }
 
@@ -906,7 +907,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	if (provider_status_rank(status) < 0)
 		return errno = EINVAL, errf(e, "unknown status '%s'", status);
 	now_string(at);
-	if (id_key(provider, pid, key) < 0)
+	if (ib_id_key(provider, pid, key) < 0)
 		return errf(e, "provider id too long");
 	/*
 	 * Not known yet (the sender has not recorded the id): park the
@@ -916,17 +917,17 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	 * sees its entry and applies the report itself (both may; a report
 	 * applied twice changes nothing the second time).
 	 */
-	if ((lk = lock_thread(ib, key, e)) < 0)
+	if ((lk = ib_lock_thread(ib, key, e)) < 0)
 		return -1;
 	if (ledger_find(ib, key, thread, name) < 0) {
 		if (errno != ENOENT) {
 			errf(e, "%s/ids/%s: %s", ib->dir, key,
 			    strerror(errno));
-			unlock(lk);
+			ib_unlock(lk);
 			return -1;
 		}
 		snprintf(rel, sizeof rel, "status/%s", key);
-		park = get_record(ib, rel, NULL);
+		park = ib_get_record(ib, rel, NULL);
 		rc = 2;
 		if (!park || provider_status_rank(status) >
 		    provider_status_rank(record_str(park, "status"))) {
@@ -935,32 +936,32 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 			    "status", "provider", provider, "provider_id",
 			    pid, "status", status, "error_code", error_code,
 			    "at", at);
-			if (put_record(ib, "status", key, park, 1, e) < 0)
+			if (ib_put_record(ib, "status", key, park, 1, e) < 0)
 				rc = -1;
 		}
 		json_decref(park);
 		if (rc < 0 || ledger_find(ib, key, thread, name) < 0) {
-			unlock(lk);
+			ib_unlock(lk);
 			return rc;
 		}
 		/* The entry came meanwhile: applied below, then unparked. */
 		unpark = 1;
 	}
-	unlock(lk);
-	if ((lk = lock_thread(ib, thread, e)) < 0)
+	ib_unlock(lk);
+	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	rc = -1;
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
-	if (!(msg = get_record(ib, rel, e)))
+	if (!(msg = ib_get_record(ib, rel, e)))
 		goto out;
 	if (!advance(msg, status, error_code, at)) {
 		rc = 0;
 		goto out;
 	}
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (log_put(ib, rel, name, msg, e) < 0)
+	if (ib_log_put(ib, rel, name, msg, e) < 0)
 		goto out;
-	if (!outbound_pending(msg)) {
+	if (!ib_outbound_pending(msg)) {
 		/* At its final status: nothing left to ask the provider. */
 		snprintf(rel, sizeof rel, "outbox/%s", name);
 		unlinkat(ib->fd, rel, 0);
@@ -970,7 +971,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		*out = json_incref(msg);
 out:
 	json_decref(msg);
-	unlock(lk);
+	ib_unlock(lk);
 	if (rc >= 0 && unpark) {
 		snprintf(rel, sizeof rel, "status/%s", key);
 		unlinkat(ib->fd, rel, 0);
@@ -989,24 +990,24 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 
 	if (after)
 		*after = NULL;
-	if (!valid_number(thread))
+	if (!ib_valid_number(thread))
 		return errno = EINVAL, errf(e, "'%s' is not an E.164 number",
 		    thread);
 	now_string(at);
-	if ((lk = lock_thread(ib, thread, e)) < 0)
+	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	if (!(conv = load_conversation(ib, thread, at, &lf, e))) {
-		unlock(lk);
+		ib_unlock(lk);
 		return -1;
 	}
 	rc = fn(conv, arg, e);
-	if (rc == 0 && write_conversation(ib, thread, conv, &lf, e) < 0)
+	if (rc == 0 && ib_write_conversation(ib, thread, conv, &lf, e) < 0)
 		rc = -1;
 	else if (rc != 0 && lf.fd >= 0)
 		close(lf.fd);
 	if (rc >= 0 && after)
 		*after = json_incref(conv);
 	json_decref(conv);
-	unlock(lk);
+	ib_unlock(lk);
 	return rc;
 }

@@ -38,7 +38,7 @@ find(const char *p, const char *end, const char *needle)
 /*
  * A new message, its segments counted, stored under a new SID: an
  * inbound one as received (sent and priced as it arrives), another as
- * queued. NULL if memory ran out.
+ * queued. NULL if the body is not UTF-8 or memory ran out.
  */
 static struct msg *
 store_new(struct sim *s, const char *from, const char *to, const char *body,

@@ -5,7 +5,8 @@
  * dates in RFC 2822, null for what is not known yet, and a price once the
  * message is sent. An error is Twilio's error body, {"code", "message",
  * "more_info", "status"}, with the HTTP status set in the answer beside
- * it. Both are written straight into a buf; jkey() puts in the commas.
+ * it. Both are written straight into a buf; sim_jkey() puts in the
+ * commas.
  */
 #include <stdarg.h>
 #include <stdint.h>

@@ -27,7 +27,7 @@ static int dirfd_;
 
 /* The lines of each replayed file, "|"-joined, files joined by "/". */
 struct seen {
-	char text[512];
+	char text[8192];		/* room for many probes */
 	size_t files;
 };
 
