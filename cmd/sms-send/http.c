@@ -82,6 +82,20 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/*
+ * Append the account's Messages resource to url, without a suffix:
+ * BASE/2010-04-01/Accounts/ACCOUNT/Messages (the caller adds ".json", or
+ * "/SID.json").
+ */
+void
+http_messages_url(const struct send *s, struct buf *url)
+{
+	buf_adds(url, s->cr.base);
+	buf_addlit(url, "/2010-04-01/Accounts/");
+	buf_adds(url, s->cr.account);
+	buf_addlit(url, "/Messages");
+}
+
 /* One request: a POST of body (a form) when body is not NULL, else GET. */
 void
 http_request(struct worker *w, const char *url, const char *body,

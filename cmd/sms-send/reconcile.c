@@ -83,10 +83,8 @@ lookup(struct worker *w, const json_t *msg, json_t **found)
 	    &at, &e) < 0)
 		at = 0;
 	esc = curl_easy_escape(w->curl, to ? to : "", 0);
-	buf_adds(&url, s->cr.base);
-	buf_addlit(&url, "/2010-04-01/Accounts/");
-	buf_adds(&url, s->cr.account);
-	buf_addlit(&url, "/Messages.json?PageSize=1000&To=");
+	http_messages_url(s, &url);
+	buf_addlit(&url, ".json?PageSize=1000&To=");
 	buf_adds(&url, esc ? esc : "");
 	buf_addc(&url, '\0');
 	curl_free(esc);
@@ -168,10 +166,8 @@ fetch(struct worker *w, const char *thread, const char *sid, json_t **found)
 	*found = NULL;
 	if (!esc)
 		send_nomem();
-	buf_adds(&url, s->cr.base);
-	buf_addlit(&url, "/2010-04-01/Accounts/");
-	buf_adds(&url, s->cr.account);
-	buf_addlit(&url, "/Messages/");
+	http_messages_url(s, &url);
+	buf_addc(&url, '/');
 	buf_adds(&url, esc);
 	buf_addlit(&url, ".json");
 	buf_addc(&url, '\0');

@@ -128,10 +128,8 @@ send_job(struct worker *w, struct job *j)
 		return;
 	}
 
-	buf_adds(&url, s->cr.base);
-	buf_addlit(&url, "/2010-04-01/Accounts/");
-	buf_adds(&url, s->cr.account);
-	buf_addlit(&url, "/Messages.json");
+	http_messages_url(s, &url);
+	buf_addlit(&url, ".json");
 	buf_addc(&url, '\0');
 	http_add_param(w->curl, &form, "To", record_str(msg, "to"));
 	if (s->cr.from)

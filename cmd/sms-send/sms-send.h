@@ -132,6 +132,7 @@ int rate_take_slot(struct send *s, struct errbuf *e);
 
 void http_request(struct worker *w, const char *url, const char *body,
     struct http *h);
+void http_messages_url(const struct send *s, struct buf *url);
 int http_quick_answer(const struct http *h, char *sid, size_t nsid, char *st,
     size_t nst);
 void http_add_param(CURL *c, struct buf *b, const char *name,
