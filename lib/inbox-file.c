@@ -41,8 +41,8 @@ _Thread_local int ib_deferring;	/* see inbox-impl.h */
  * Whether the file open on fd may have got its name from a journaled
  * delivery whose checkpoint has not come yet (a new conversation or
  * message, or a compaction): made in the last minute, or of unknown age;
- * or any file, once this writer's journal is stuck, for then no
- * checkpoint comes at all. A durable change appended to it syncs its
+ * or any file, once this writer's journal or another's is stuck (see
+ * STUCK_FLAG), for then no checkpoint comes at all. A durable change appended to it syncs its
  * directory too, lest a crash take the name and the change with it.
  */
 int
@@ -51,6 +51,7 @@ ib_young(struct inbox *ib, int fd)
 	struct statx sx;
 
 	if ((ib->journal && journal_stuck(ib->journal)) ||
+	    faccessat(ib->fd, STUCK_FLAG, F_OK, 0) == 0 ||
 	    statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) < 0 ||
 	    !(sx.stx_mask & STATX_BTIME))
 		return 1;

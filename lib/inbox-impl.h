@@ -38,6 +38,14 @@
 #define NAME_MAX_LEN 128
 
 /*
+ * Made by a writer whose journal got stuck (a sync failed), and kept
+ * until a replay finds no journal left at all: while it is there, every
+ * writer takes every name as young (ib_young()), for the stuck journal's
+ * names may never have been synced.
+ */
+#define STUCK_FLAG "journal/stuck"
+
+/*
  * Set by a thread while it writes the files of a delivery its journal
  * record has made durable: their fsyncs are left to the next checkpoint.
  */

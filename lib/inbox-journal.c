@@ -13,6 +13,7 @@
  * ib_write_conversation()) and for the links in ids/ and outbox/
  * (ib_link_entry()).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -43,6 +44,27 @@ ib_journaling(struct inbox *ib)
  * Append {message, conversation after it} to the journal, durably: mtext
  * and ctext are the two records written out.
  */
+/*
+ * If this writer's journal is stuck, say so to every writer (STUCK_FLAG),
+ * durably. Called where a sync of the journal may just have failed; the
+ * flag may be made more than once.
+ */
+static void
+flag_stuck(struct inbox *ib)
+{
+	struct errbuf e;
+	int fd;
+
+	if (!ib->journal || !journal_stuck(ib->journal))
+		return;
+	fd = openat(ib->fd, STUCK_FLAG, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || close(fd) < 0 || ib_sync_dir(ib, JOURNAL_DIR, &e) < 0) {
+		if (ib->report)
+			ib->report(ib->report_arg, "a stuck journal could not "
+			    "be flagged to other writers");
+	}
+}
+
 int
 inbox_journal_record(struct inbox *ib, const char *mtext, const char *ctext,
     int *slot, struct errbuf *e)
@@ -66,6 +88,8 @@ inbox_journal_record(struct inbox *ib, const char *mtext, const char *ctext,
 	s[at++] = '}';
 	rc = journal_append(ib->journal, s, at, slot, e);
 	free(s);
+	if (rc < 0)
+		flag_stuck(ib);
 	return rc;
 }
 
@@ -132,7 +156,13 @@ inbox_journal_start(struct inbox *ib, struct errbuf *e)
 int
 inbox_checkpoint(struct inbox *ib, struct errbuf *e)
 {
-	return ib->journal ? journal_checkpoint(ib->journal, e) : 0;
+	if (!ib->journal)
+		return 0;
+	if (journal_checkpoint(ib->journal, e) < 0) {
+		flag_stuck(ib);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -283,6 +313,32 @@ replay_line(const char *line, size_t len, void *arg, struct errbuf *e)
 	return rc;
 }
 
+/*
+ * Take STUCK_FLAG away if no journal is left at all, not even a live
+ * writer's: a stuck one is kept until it is replayed. Under lock/replay.
+ */
+static void
+unflag_stuck(struct inbox *ib)
+{
+	struct dirent *d;
+	DIR *dp;
+	int fd, others = 0;
+
+	if (faccessat(ib->fd, STUCK_FLAG, F_OK, 0) < 0 ||
+	    (fd = openat(ib->fd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return;
+	if (!(dp = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
+	while ((d = readdir(dp)))
+		others += d->d_name[0] != '.' && strcmp(d->d_name, "stuck");
+	closedir(dp);
+	if (!others)
+		unlinkat(ib->fd, STUCK_FLAG, 0);
+}
+
 int
 inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e)
 {
@@ -306,6 +362,8 @@ inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e)
 		return rc;
 	}
 	rc = journal_replay(ib->fd, ib->dir, replay_line, &r, &files, e);
+	if (rc == 0)
+		unflag_stuck(ib);
 	close(lk);
 	json_decref(r.lines);
 	if (records)

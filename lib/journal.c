@@ -382,7 +382,11 @@ journal_replay(int dirfd, const char *where, journal_fn fn, void *arg,
 		    strerror(errno));
 	}
 	while (rc == 0 && (d = readdir(dir))) {
-		if (d->d_name[0] == '.')
+		size_t n = strlen(d->d_name);
+
+		/* A journal is NAME.0 or NAME.1; other files are not. */
+		if (d->d_name[0] == '.' || n < 3 || d->d_name[n - 2] != '.' ||
+		    (d->d_name[n - 1] != '0' && d->d_name[n - 1] != '1'))
 			continue;
 		snprintf(rel, sizeof rel, "%s/%s", JOURNAL_DIR, d->d_name);
 		fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

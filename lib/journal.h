@@ -89,7 +89,8 @@ int journal_stuck(struct journal *j);
 int journal_close(struct journal *j, struct errbuf *e);
 
 /*
- * Replay the journals that no live writer holds: each line of each file,
+ * Replay the journals (JOURNAL_DIR/NAME.0 and NAME.1; other files there
+ * are left alone) that no live writer holds: each line of each file,
  * in order, goes to fn (empty lines skipped), then fn(NULL, 0) marks the
  * file's end; fn returns 0, or -1 to stop (the file is kept). A file whose
  * lines were all taken is removed, after a syncfs(2) that makes durable

@@ -613,14 +613,29 @@ main(void)
 		printf("#   queued %s, sent %d (%s), %d syncs\n", q ? q : "none",
 		    sent, sent < 0 && q ? e.msg : "", syncs);
 	free(q);
+	/* Another writer, with no journal of its own, is told. */
+	snprintf(path, sizeof path, "%s/journal/stuck", ibdir);
+	ok(access(path, F_OK) == 0, "the stuck journal is flagged");
+	inbox_open(&other, ibdir, 0, &e);
+	other.young_s = 1;
+	synced[0] = '\0';
+	ok(deliver(&other, "+15550000007", "SMs4", "another writer",
+	    "2026-03-02T09:32:00Z") == 0 && strstr(synced, " msg ") &&
+	    strstr(synced, " conv "), "so another writer syncs the "
+	    "directories of the names too");
+	inbox_close(&other);
+	is_int(recover(), 0, "a replay leaves a live writer's stuck journal");
+	ok(access(path, F_OK) == 0, "and its flag");
 	inbox_close(&ib);
 	is_int(recover(), 1, "the next writer replays the stuck journal");
+	ok(access(path, F_OK) < 0 && errno == ENOENT, "and, no journal left, "
+	    "takes the flag away");
 	now = state();
 	ok(json_object_get(json_object_get(now, "ids"), "twilio-SMs1") &&
 	    json_object_get(json_object_get(now, "ids"), "twilio-SMs2") &&
 	    json_integer_value(json_object_get(json_object_get(json_object_get(
-	    now, "conv"), "+15550000007"), "messages")) == 3,
-	    "and all three messages are there, counted once");
+	    now, "conv"), "+15550000007"), "messages")) == 4,
+	    "and all four messages are there, counted once");
 	json_decref(now);
 
 	/* A live writer's journal is not replayed under its feet. */
