@@ -42,8 +42,9 @@ _Thread_local int ib_deferring;	/* see inbox-impl.h */
  * delivery whose checkpoint has not come yet (a new conversation or
  * message, or a compaction): made in the last minute, or of unknown age;
  * or any file, once this writer's journal or another's is stuck (see
- * STUCK_FLAG), for then no checkpoint comes at all. A durable change appended to it syncs its
- * directory too, lest a crash take the name and the change with it.
+ * STUCK_FLAG), for then no checkpoint comes at all. A durable change
+ * appended to it syncs its directory too, lest a crash take the name and
+ * the change with it.
  */
 int
 ib_young(struct inbox *ib, int fd)

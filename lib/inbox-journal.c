@@ -41,10 +41,6 @@ ib_journaling(struct inbox *ib)
 }
 
 /*
- * Append {message, conversation after it} to the journal, durably: mtext
- * and ctext are the two records written out.
- */
-/*
  * If this writer's journal is stuck, say so to every writer (STUCK_FLAG),
  * durably. Called where a sync of the journal may just have failed; the
  * flag may be made more than once.
@@ -65,6 +61,10 @@ flag_stuck(struct inbox *ib)
 	}
 }
 
+/*
+ * Append {message, conversation after it} to the journal, durably: mtext
+ * and ctext are the two records written out.
+ */
 int
 inbox_journal_record(struct inbox *ib, const char *mtext, const char *ctext,
     int *slot, struct errbuf *e)
