@@ -51,13 +51,14 @@ ib_young(struct inbox *ib, int fd)
 {
 	struct statx sx;
 
-	if ((ib->journal && journal_stuck(ib->journal)) ||
-	    faccessat(ib->fd, STUCK_FLAG, F_OK, 0) == 0 ||
-	    statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) < 0 ||
-	    !(sx.stx_mask & STATX_BTIME))
+	/* By age first: the flag costs a look-up, asked of old files only. */
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_BTIME) || time(NULL) -
+	    (time_t)sx.stx_btime.tv_sec < (ib->young_s ? (time_t)ib->young_s :
+	    60))
 		return 1;
-	return time(NULL) - (time_t)sx.stx_btime.tv_sec <
-	    (ib->young_s ? (time_t)ib->young_s : 60);
+	return (ib->journal && journal_stuck(ib->journal)) ||
+	    faccessat(ib->fd, STUCK_FLAG, F_OK, 0) == 0;
 }
 
 /*

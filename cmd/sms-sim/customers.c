@@ -71,20 +71,6 @@ store_new(struct sim *s, const char *from, const char *to, const char *body,
 	return m;
 }
 
-/* A new outbound message from our side: stored, and on its way. */
-static struct msg *
-send_out(struct sim *s, const char *from, const char *to, const char *body,
-    size_t len, const char *direction)
-{
-	struct msg *m;
-
-	if (!(m = store_new(s, from, to, body, len, direction)))
-		return NULL;
-	if (sim_schedule(s, m, STEP_SENT, SENT_MS) < 0)
-		diag_warn("%s: cannot schedule: %s", m->sid, strerror(ENOMEM));
-	return m;
-}
-
 /* Append the XML text [p, end) unescaped, with any elements in it left
  * out, to out. *end must be readable (a NUL), for strtoul(). */
 static void
@@ -197,14 +183,19 @@ twiml_replies(struct sim *s, const struct msg *in, struct buf *resp)
 		p = close + 10;
 		if (text.err || text.len == 0)
 			continue;
-		m = send_out(s, in->to, in->from, text.p, text.len,
+		/* A reply from our side: stored, and on its way. */
+		m = store_new(s, in->to, in->from, text.p, text.len,
 		    "outbound-reply");
-		if (m)
-			fprintf(stderr, "%s: TwiML reply %s to %s\n",
-			    diag_prog(), m->sid, m->to);
-		else
+		if (!m) {
 			diag_warn("TwiML reply to %s: not UTF-8, or %s",
 			    in->from, strerror(ENOMEM));
+			continue;
+		}
+		if (sim_schedule(s, m, STEP_SENT, SENT_MS) < 0)
+			diag_warn("%s: cannot schedule: %s", m->sid,
+			    strerror(ENOMEM));
+		fprintf(stderr, "%s: TwiML reply %s to %s\n", diag_prog(),
+		    m->sid, m->to);
 	}
 	buf_free(&text);
 }
