@@ -147,6 +147,18 @@ check 'the missing field fails that record only' \
 check 'inbox-ls records answer with --template' \
 	'inbox-ls -d "$ib" | jq -c "select(.thread == \"+15551230011\")" |
 	 sms-send -d "$ib" -T "We are on it" | jq -e ".provider_id"'
+printf '%s\n' 'MessageSid=SMin15&From=%2B15551230015&To=%2B15550100000&Body=Where+is+it' \
+	>"$tmp/in15.txt"
+sms-recv -d "$ib" "$tmp/in15.txt" >/dev/null
+n0=$(creates A)
+check 'an inbound message from inbox-ls is answered to its thread, not to us' \
+	'inbox-ls -d "$ib" --json --no-mark +15551230015 |
+	 sms-send -d "$ib" -T "We are on it" >"$tmp/out" &&
+	 jq -e ".to == \"+15551230015\" and .thread == \"+15551230015\" and
+	     .provider_id" "$tmp/out"'
+is 'one request, to the customer' \
+	"$(creates A) $(jq -r 'select(.method == "POST") | .params.To' \
+	    "$tmp/A.log" | tail -n 1)" "$((n0 + 1)) +15551230015"
 check_exit 'a bad line: exit 1, the rest sent' 1 \
 	'printf "%s\n" "{oops" "{\"to\":\"+15551230014\",\"body\":\"x\"}" |
 	 sms-send -d "$ib" | jq -e ".provider_id" && exit 1'
@@ -163,6 +175,18 @@ is 'and sends nothing twice' "$(creates A)" "$n0"
 check 'it reports the messages as stored' \
 	'[ "$(jq -s "map(select(.duplicate and .provider_id)) | length" \
 	    "$tmp/out")" = 2 ]'
+n0=$(creates A)
+check 'an integer key is a key: sent once' \
+	'echo "{\"to\":\"+15551230023\",\"body\":\"n\",\"key\":1042}" >"$tmp/in" &&
+	 sms-send -d "$ib" <"$tmp/in" | jq -e ".key == \"1042\" and .provider_id" &&
+	 sms-send -d "$ib" <"$tmp/in" | jq -e ".duplicate and .key == \"1042\""'
+is 'one request for the two runs' "$(creates A)" $((n0 + 1))
+check_exit 'a key that is neither a string nor an integer: exit 1' 1 \
+	'echo "{\"to\":\"+15551230024\",\"body\":\"n\",\"key\":null}" |
+	 sms-send -d "$ib" >"$tmp/out"'
+check 'failed, invalid_key, and not sent' \
+	'jq -e ".error.code == \"invalid_key\"" "$tmp/out" &&
+	 [ "$(creates A)" = $((n0 + 1)) ]'
 kill "$apid"
 
 # --- The provider's errors -----------------------------------------------------
@@ -275,6 +299,40 @@ check 'two processes share the rate' \
 	 p=$!; tail -n 10 "$tmp/in" | sed s/rate/again/ | sms-send -d "$ib" -r 10/s >/dev/null;
 	 wait $p; t1=$(date +%s.%N);
 	 awk "BEGIN { d = $t1 - $t0; exit !(d > 1.8 && d < 2.6) }"'
+check 'a slow rate leaves no wait behind for a faster run' \
+	'sms-send -d "$tmp/ib-rate" -r 1/h --to +15551230031 one >/dev/null &&
+	 t0=$(date +%s.%N) &&
+	 timeout 20 sms-send -d "$tmp/ib-rate" -r 10/s --to +15551230032 two \
+	    >/dev/null && t1=$(date +%s.%N) &&
+	 awk "BEGIN { exit !($t1 - $t0 < 2) }"'
+
+# A STOP stored while a message waits for its slot stops it (P8): with
+# -r 12/m the second message waits 5 s, and the STOP comes in after the
+# first request.
+ib8=$tmp/ib-p8
+printf '%s\n' '{"to":"+15551230041","body":"first"}' \
+	'{"to":"+15551230041","body":"second"}' >"$tmp/in8"
+n0=$(creates R)
+sms-send -d "$ib8" -j 1 -r 12/m <"$tmp/in8" >"$tmp/out" 2>"$tmp/err" &
+p8=$!
+i=0
+while [ "$(creates R)" -le "$n0" ] && [ "$i" -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+printf '%s\n' 'MessageSid=SMstop41&From=%2B15551230041&To=%2B15550100000&Body=STOP' |
+	sms-recv -d "$ib8" >/dev/null
+wait "$p8"
+is 'a STOP while the second waited: exit 1' $? 1
+is 'only the first reached the provider' "$(creates R)" $((n0 + 1))
+check 'the second failed, opted_out, stored so' \
+	'jq -s -e ".[1].status == \"failed\" and
+	     .[1].error.code == \"opted_out\"" "$tmp/out" &&
+	 inbox-ls -d "$ib8" --json --no-mark +15551230041 |
+	 jq -s -e "map(select(.body == \"second\"))[0] |
+	     .status == \"failed\" and .error.code == \"opted_out\""'
+check 'and the ledger has the one opt-out sms-recv stored' \
+	'[ "$(ls "$ib8/consent/+15551230041" | wc -l)" = 1 ]'
 kill "$simpid"
 
 sim T --rate 5 || fail 'sms-sim starts'

@@ -199,10 +199,11 @@ send_prepare(struct worker *w, struct job *j)
 	struct send *s = w->s;
 	json_t *rec = j->rec;
 	const char *where = j->where;
-	const char *number = record_str(rec, "to");
+	const char *number = record_str(rec, "thread");
 	const char *body = record_str(rec, "body");
 	const char *key = record_str(rec, "key");
-	char num[PHONE_MAX];
+	const json_t *kv = json_object_get(rec, "key");
+	char num[PHONE_MAX], knum[32];
 	struct inbox_delivery d;
 	struct gsm_opts opts = { 0 };
 	struct gsm_result g;
@@ -211,8 +212,15 @@ send_prepare(struct worker *w, struct job *j)
 	json_t *msg;
 	int rc;
 
+	/* A thread is the customer's number; an inbound message's "to" is
+	 * ours. */
 	if (!number)
-		number = record_str(rec, "thread");
+		number = record_str(rec, "to");
+	if (json_is_integer(kv)) {
+		snprintf(knum, sizeof knum, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(kv));
+		key = knum;
+	}
 	j->rec = NULL;
 	if (!(j->msg = msg = json_pack("{s:s,s:s}", "type", "message",
 	    "direction", "out")))
@@ -223,8 +231,13 @@ send_prepare(struct worker *w, struct job *j)
 		json_object_set_new(msg, "messaging_service_sid",
 		    json_string(s->cr.service));
 	if (!number) {
-		refuse(j, "invalid_recipient", "no \"to\" or "
-		    "\"thread\"");
+		refuse(j, "invalid_recipient", "no \"thread\" or "
+		    "\"to\"");
+		goto done;
+	}
+	if (kv && !key) {
+		refuse(j, "invalid_key", "\"key\" is neither a string nor "
+		    "an integer");
 		goto done;
 	}
 	json_object_set_new(msg, "to", json_string(number));

@@ -43,16 +43,18 @@ rate_sleep_until(double t)
 }
 
 /*
- * Take the next free slot of this sender and sleep until it. The slot
- * is kept in rate/SENDER as a decimal time, under flock(2), so every
- * process sending from that number through this inbox shares it.
+ * Take the next free slot of this sender and sleep until it. The last
+ * slot taken is kept in rate/SENDER as a decimal time, under flock(2),
+ * so every process sending from that number through this inbox shares
+ * it; each takes its next slot one interval of its own rate after it,
+ * so a slow run leaves no long wait behind for a faster one.
  */
 int
 rate_take_slot(struct send *s, struct errbuf *e)
 {
 	char rel[96], text[64];
 	const char *sender = s->cr.from ? s->cr.from : s->cr.service;
-	double now, next = 0, slot;
+	double now, last = 0, slot;
 	ssize_t n;
 	int fd, len;
 
@@ -72,10 +74,12 @@ rate_take_slot(struct send *s, struct errbuf *e)
 	}
 	text[n] = '\0';
 	if (n > 0)
-		next = strtod(text, NULL);
+		last = strtod(text, NULL);
 	now = rate_now();
-	slot = next > now ? next : now;
-	len = snprintf(text, sizeof text, "%.6f\n", slot + 1.0 / s->rate);
+	slot = last + 1.0 / s->rate;
+	if (slot < now)
+		slot = now;
+	len = snprintf(text, sizeof text, "%.6f\n", slot);
 	if (pwrite(fd, text, (size_t)len, 0) != len ||
 	    ftruncate(fd, len) < 0) {
 		errf(e, "%s/%s: %s", s->ib.dir, rel, strerror(errno));

@@ -92,6 +92,27 @@ quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
 	return 1;
 }
 
+/*
+ * The error that ends msg unsent if its recipient has opted out since
+ * send_prepare() checked, or NULL (P8): a message can wait for a --rate
+ * slot, a provider's Retry-After or the messages ahead of it, and a STOP
+ * can come in meanwhile. A ledger that cannot be read sends nothing.
+ */
+static json_t *
+opted_out_now(struct send *s, const json_t *msg)
+{
+	struct errbuf e;
+	int rc;
+
+	if (!s->have_inbox ||
+	    (rc = inbox_opted_out(&s->ib, record_str(msg, "thread"), &e)) == 0)
+		return NULL;
+	if (rc < 0)
+		return out_error("permanent", 0, e.msg);
+	return out_error("opted_out", 0, "the recipient opted out while it "
+	    "waited to be sent; nothing was sent");
+}
+
 /* Whether the provider has rejected the credentials: send no more. */
 int
 send_stopped(struct send *s)
@@ -162,6 +183,8 @@ send_job(struct worker *w, struct job *j)
 			j->waited = 1;
 			break;
 		}
+		if ((err = opted_out_now(s, msg)))
+			break;
 		http_request(w, url.p, form.p, &h);
 		json_decref(resp);
 		resp = NULL;
@@ -257,7 +280,8 @@ settle(struct send *s, struct job *j)
 	struct errbuf e;
 	json_t *out = NULL;
 
-	if (err && strcmp(record_str(err, "code"), "opted_out") == 0)
+	if (err && json_integer_value(json_object_get(err,
+	    "provider_code")) == 21610)
 		note_optout(s, thread, s->cr.from, id);
 	if (inbox_sent(&s->ib, thread, id, j->pid ? "twilio" : NULL, j->pid,
 	    j->status, j->err, &out, &e) < 0)

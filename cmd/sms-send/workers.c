@@ -10,8 +10,9 @@
  * them, in input order, as the sender takes them.
  *
  * A preparer takes a place in the sender's queue before it starts on a
- * record, so a message is checked against the consent ledger (P8) at
- * most AHEAD + 2 messages before its request. A thread woken for every
+ * record, so a message is stored at most AHEAD + 2 messages before its
+ * request (send_job() checks the consent ledger again, P8, just before
+ * the request). A thread woken for every
  * message costs more than the overlap saves on a virtual machine: a
  * preparer that had to wait takes PREP_BATCH records at a time, each
  * waits to be woken for its own place only, and the finisher is woken
