@@ -55,7 +55,8 @@
 	"[-M SID] [-m N]\n" \
 	"                [-Q[MODE]] [-R N] [-r N/s] [-T TEMPLATE] " \
 	"[--reconcile]\n" \
-	"                [-c NUMBER | -t NUMBER] [BODY]\n"
+	"                [--timeout SECONDS] [-c NUMBER | -t NUMBER] " \
+	"[BODY]\n"
 
 #define TWILIO_URL "https://api.twilio.com"
 #define GRACE 300		/* seconds before a message the provider
@@ -98,6 +99,8 @@ usage(FILE *fp, int code)
 		    "messages with the provider\n"
 		    "  -T, --template TEXT    the body, {field} filled from "
 		    "each record\n"
+		    "      --timeout SECONDS  give up on a request after "
+		    "SECONDS (default 60)\n"
 		    "  -t, --to NUMBER        send to NUMBER\n"
 		    "  -V, --version          print the version and exit\n"
 		    "\nWithout --to or --thread, sends one message per NDJSON "
@@ -303,7 +306,7 @@ exit_code(const struct send *s)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_RECONCILE = 256 };
+	enum { OPT_RECONCILE = 256, OPT_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "thread", required_argument, NULL, 'c' },
 		{ "dir", required_argument, NULL, 'd' },
@@ -319,11 +322,13 @@ main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "reconcile", no_argument, NULL, OPT_RECONCILE },
 		{ "template", required_argument, NULL, 'T' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "to", required_argument, NULL, 't' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct send s = { .max_segments = 4, .retries = 3, .jobs = 1,
+		.timeout = 60,
 		.json = -1, .grace = GRACE,
 		.lock = PTHREAD_MUTEX_INITIALIZER };
 	const char *dir = NULL, *from = NULL, *service = NULL, *to = NULL;
@@ -390,6 +395,9 @@ main(int argc, char **argv)
 			break;
 		case 'T':
 			s.tmpl = optarg;
+			break;
+		case OPT_TIMEOUT:
+			s.timeout = number("--timeout", optarg, 1, 3600);
 			break;
 		case 'V':
 			printf("sms-send (smsdesk) %s\n", SMSDESK_VERSION);

@@ -262,6 +262,24 @@ check_exit 'one more, dropped' 75 \
 	'sms-send -d "$ib2" --to +15551230052 "Lost?" >/dev/null'
 kill "$simpid"
 
+# A provider slower than --timeout: the request was sent, so unknown.
+sim S --latency 3000 || fail 'sms-sim starts'
+check_exit 'an answer later than --timeout 1: exit 75' 75 \
+	'sms-send -d "$tmp/ib-slow" --timeout 1 --to +15551230053 "Slow?" \
+	    >"$tmp/out"'
+check 'status unknown, in the outbox' \
+	'jq -e ".status == \"unknown\" and .error.code == \"unknown\"" \
+	    "$tmp/out" && [ -n "$(ls "$tmp/ib-slow/outbox")" ]'
+i=0	# sms-sim logs a request once it has answered it
+while [ "$(creates S)" = 0 ] && [ "$i" -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+is 'and the provider has it' "$(creates S)" 1
+check_exit '--timeout 0: usage error' 2 \
+	'sms-send -d "$tmp/ib-slow" --timeout 0 --to +15551230053 x'
+kill "$simpid"
+
 # A provider that never saw it (a fresh simulator): young, it waits;
 # old enough, it is failed not_sent.
 sim N || fail 'sms-sim starts'

@@ -49,6 +49,7 @@ struct send {
 	struct cred cr;
 	const char *country, *agent, *tmpl, *key;
 	long max_segments, retries, jobs;
+	long timeout;			/* seconds a request may take */
 	double rate;			/* requests a second; 0: no limit */
 	int dry_run, json, reply;
 	int progress;			/* stderr is a terminal */
