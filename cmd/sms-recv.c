@@ -67,6 +67,10 @@ struct events {
 	int done;
 };
 
+/* The answer to HELP unless help_text says otherwise, after the name. */
+#define HELP_TEXT "Text us here and we will answer. Msg frequency varies. " \
+	"Msg&data rates may apply. Reply STOP to opt out."
+
 struct recv {
 	struct inbox ib;
 	const struct provider *pv;
@@ -76,6 +80,8 @@ struct recv {
 	const char *help_text;	/* the answer to HELP and INFO */
 	const char *ack_text;	/* the answer to a first message, or NULL */
 	const char *away_text;	/* the answer out of business hours, or NULL */
+	const char *stop_text;	/* our opt-out confirmation, or NULL */
+	const char *start_text;	/* our opt-in confirmation, or NULL */
 	struct hours hours;	/* business hours, in zone */
 	const struct tz *zone;	/* the business's time zone */
 	struct tzdb *tzdb;
@@ -204,15 +210,18 @@ away(const struct recv *r, const struct inbox_delivery *d, char *key,
  * HELP and INFO; out of business hours the away text, once a day per
  * conversation (see away()); else the acknowledgement to the first
  * message of a new conversation, neither to a number that opted out.
- * Nothing to STOP: Twilio confirms opt-outs itself. The answer goes back in the webhook's TwiML; it is
+ * An opt-out or opt-in that changed where the number stands (changed)
+ * gets our confirmation only if one is configured: by default the
+ * provider confirms (Twilio does), and a second would break the rule of
+ * exactly one (P9). The answer goes back in the webhook's TwiML; it is
  * recorded in the conversation first, under a key made from the
  * provider's message id (the away reply: from the thread and the date),
  * so a webhook delivered twice is answered once. Returns the text
  * (malloc'd) or NULL.
  */
 static char *
-auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
-    const struct webhook_event *ev)
+auto_reply(struct recv *r, enum keyword kw, int changed,
+    const struct inbox_delivery *d, const struct webhook_event *ev)
 {
 	const char *text = NULL, *why = NULL;
 	struct inbox_delivery out;
@@ -225,6 +234,10 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	snprintf(key, sizeof key, "auto-%s", ev->id);
 	if (kw == KEYWORD_HELP)
 		text = r->help_text, why = "help";
+	else if (kw == KEYWORD_OPTOUT && changed)
+		text = r->stop_text, why = "stop";
+	else if (kw == KEYWORD_OPTIN && changed)
+		text = r->start_text, why = "start";
 	else if (kw == KEYWORD_NONE && away(r, d, key, sizeof key))
 		text = r->away_text, why = "away";
 	else if (kw == KEYWORD_NONE && r->ack_text &&
@@ -234,11 +247,12 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	if (!text || !*text)
 		return NULL;
 	/*
-	 * Only HELP is answered whoever asks (P10); the away reply and the
-	 * acknowledgement never go to a number that opted out (P8), even
-	 * when the opt-out came some other way than a keyword here.
+	 * Only HELP and the opt-out's own confirmation (P9, P10) are
+	 * answered whoever asks; the other replies never go to a number that
+	 * opted out (P8), even when the opt-out came some other way than a
+	 * keyword here.
 	 */
-	if (kw != KEYWORD_HELP &&
+	if (kw != KEYWORD_HELP && kw != KEYWORD_OPTOUT &&
 	    inbox_opted_out(&r->ib, record_str(d->message, "thread"), &e) != 0)
 		return NULL;
 	msg = json_pack("{s:s,s:O,s:s,s:O?,s:O,s:s,s:s,s:s,s:s}", "type",
@@ -277,7 +291,7 @@ store_message(struct recv *r, const struct webhook_event *ev,
 	const char *word = NULL;
 	enum keyword kw;
 	json_t *msg;
-	int rc;
+	int rc, was = -1;
 
 	if (phone_normalize(ev->from, NULL, thread, &pe) < 0)
 		return errno = EINVAL, errf(e, "From '%s': %s", ev->from,
@@ -300,6 +314,10 @@ store_message(struct recv *r, const struct webhook_event *ev,
 	}
 	if (kw != KEYWORD_NONE)
 		json_object_set_new(msg, "keyword", json_string(word));
+	/* Where the number stood, for our confirmation: once per change. */
+	if (reply && ((kw == KEYWORD_OPTOUT && r->stop_text) ||
+	    (kw == KEYWORD_OPTIN && r->start_text)))
+		was = inbox_opted_out(&r->ib, thread, &pe);
 	rc = inbox_deliver(&r->ib, msg, kw == KEYWORD_OPTOUT ? 'o' :
 	    kw == KEYWORD_OPTIN ? 'i' : 0, word, &d, e);
 	json_decref(msg);
@@ -311,7 +329,8 @@ store_message(struct recv *r, const struct webhook_event *ev,
 			emit(r, d.consent == 'o' ? "optout" : "optin",
 			    "message", d.message);
 		if (reply)
-			*reply = auto_reply(r, kw, &d, ev);
+			*reply = auto_reply(r, kw, kw == KEYWORD_OPTOUT ?
+			    was != 1 : was != 0, &d, ev);
 	}
 	inbox_delivery_free(&d);
 	return 0;
@@ -789,7 +808,7 @@ main(int argc, char **argv)
 	unsigned timeout = 10;
 	int c, insecure = 0;
 	size_t swept, replayed;
-	char *end;
+	char *end, *help = NULL;
 
 	diag_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "d:hil:p:t:u:V", longopts,
@@ -853,10 +872,20 @@ main(int argc, char **argv)
 	if (r.secret && !*r.secret)
 		r.secret = NULL;
 	url = config_pick(cfg, url, "SMSDESK_PUBLIC_URL", "public_url", NULL);
-	r.help_text = config_pick(cfg, NULL, NULL, "help_text",
-	    "Text us here and we will answer. Msg&data rates may apply. "
-	    "Reply STOP to opt out.");
+	r.help_text = config_pick(cfg, NULL, NULL, "help_text", NULL);
+	if (!r.help_text) {
+		const char *name = config_pick(cfg, NULL, NULL,
+		    "business_name", "");
+		size_t n = strlen(name) + sizeof HELP_TEXT + 2;
+
+		if (!(help = malloc(n)))
+			diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+		snprintf(help, n, "%s%s" HELP_TEXT, name, *name ? ": " : "");
+		r.help_text = help;
+	}
 	r.ack_text = config_pick(cfg, NULL, NULL, "ack_text", NULL);
+	r.stop_text = config_pick(cfg, NULL, NULL, "stop_text", NULL);
+	r.start_text = config_pick(cfg, NULL, NULL, "start_text", NULL);
 	load_hours(&r, cfg);
 	if (url) {
 		size_t n = strlen(url);
@@ -932,6 +961,7 @@ main(int argc, char **argv)
 	}
 	stop_journal(&r);
 	free(r.public_url);
+	free(help);
 	tzdb_free(r.tzdb);
 	config_free(cfg);
 	inbox_close(&r.ib);

@@ -520,6 +520,45 @@ is 'the acknowledgement is in the thread' \
 	"$(jq -c 'select(.direction == "out") | .auto' "$ib/msg/+15553100001"/*)" '"ack"'
 kill "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
+
+# --- Our own confirmations (stop_text, start_text) and business_name -------
+
+ib=$tmp/confirm
+mkdir -p "$ib" && chmod 700 "$ib"
+printf '%s\n' 'business_name = Acme Bikes' \
+	'stop_text = You are unsubscribed from Acme Bikes. Reply START to resubscribe.' \
+	'start_text = You are subscribed to Acme Bikes again. Reply STOP to opt out.' \
+	>"$ib/config"
+chmod 600 "$ib/config"
+listen confirm
+# answer SID BODY: the <Message> sms-recv answered SID (BODY from $C).
+C=+15553200001
+answer() {
+	post "$(inbound $C "$1" "$2")" >/dev/null
+	sed -n 's:.*<Message>\(.*\)</Message>.*:\1:p' "$tmp/resp"
+}
+is 'STOP: our stop_text, once' \
+	"$(answer SMcf000000000000000000000000000001 STOP)" \
+	'You are unsubscribed from Acme Bikes. Reply START to resubscribe.'
+is 'the same webhook again: nothing' \
+	"$(answer SMcf000000000000000000000000000001 STOP)" ''
+is 'a second STOP while opted out: nothing' \
+	"$(answer SMcf000000000000000000000000000002 stop)" ''
+check 'the confirmation is in the thread, auto stop, to the customer' \
+	'[ "$(jq -c "select(.direction == \"out\") | [.auto, .to]" \
+	    "$ib/msg/$C"/*)" = "[\"stop\",\"$C\"]" ]'
+is 'START: our start_text' \
+	"$(answer SMcf000000000000000000000000000003 START)" \
+	'You are subscribed to Acme Bikes again. Reply STOP to opt out.'
+is 'a second START while opted in: nothing' \
+	"$(answer SMcf000000000000000000000000000004 yes)" ''
+is 'STOP again after START: confirmed again' \
+	"$(answer SMcf000000000000000000000000000005 QUIT)" \
+	'You are unsubscribed from Acme Bikes. Reply START to resubscribe.'
+check 'HELP: the default help text names the business' \
+	'[ "$(answer SMcf000000000000000000000000000006 HELP)" = "Acme Bikes: Text us here and we will answer. Msg frequency varies. Msg&amp;data rates may apply. Reply STOP to opt out." ]'
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
 ib=$main_ib port=$main_port pid=$main_pid
 
 # --- Permissions ------------------------------------------------------------
