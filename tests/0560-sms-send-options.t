@@ -95,6 +95,11 @@ check '--messaging-service: sent, the service on the record, no from' \
 is 'MessagingServiceSid in the create, and no From (TWILIO_FROM is set)' \
 	"$(last A | jq -c '[.params.MessagingServiceSid, .params.From]')" \
 	"[\"$MG\",null]"
+# sms-send(1), step 6: the provider's answer settles the status (queued,
+# accepted); sms-sim answers "accepted" to a create with a Messaging
+# Service, as Twilio does.
+is 'the record has the provider'"'"'s status, accepted' \
+	"$(jq -r .status "$tmp/out")" accepted
 check '-M too' \
 	'sms-send -d "$ib" -M $MG --to +15551230022 "by -M" >/dev/null &&
 	 [ "$(last A | jq -c "[.params.MessagingServiceSid, .params.From,
