@@ -5,8 +5,9 @@
 # random free ports and are killed, by PID, on exit. The credentials are
 # in the environment, never on a command line other than curl's -u (which
 # is what a client of Twilio's API sends). The shapes are checked against
-# an extract of Twilio's OpenAPI description (below; re-derived from the
-# vendor's file and compared, when that file is at hand).
+# an extract of Twilio's OpenAPI description (twilio_oas in lib.sh;
+# re-derived below from the vendor's file and compared, when that file is
+# at hand).
 . "$(dirname "$0")/lib.sh"
 
 unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER SMSDESK_SIM_URL
@@ -21,9 +22,9 @@ trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 ib=$tmp/inbox
 US=+15550100000
 
-# Twilio's OpenAPI description, as far as the Messages API goes: the
-# message resource's properties, the create request's parameters, the list
-# envelope's keys. Made with `jq -S -c -f` of the program oas_extract.
+# Twilio's OpenAPI description, as far as the Messages API goes, is
+# twilio_oas in lib.sh (with is_valid_create); it was made with
+# `jq -S -c -f` of the program oas_extract, and is compared below.
 oas_extract='.components.schemas as $c
 | def res: if .["$ref"] then $c[.["$ref"] | ltrimstr("#/components/schemas/")] else . end;
   def shape: res | {type, format, pattern, enum} | with_entries(select(.value != null));
@@ -32,13 +33,12 @@ oas_extract='.components.schemas as $c
    create: ($p.post.requestBody.content["application/x-www-form-urlencoded"].schema
 	| {required, properties: (.properties | map_values(shape))}),
    list: ($p.get.responses["200"].content["application/json"].schema.properties | keys)}'
-oas='{"create":{"properties":{"AddressRetention":{"enum":["retain","obfuscate"],"type":"string"},"ApplicationSid":{"pattern":"^AP[0-9a-fA-F]{32}$","type":"string"},"Attempt":{"type":"integer"},"Body":{"type":"string"},"ContentRetention":{"enum":["retain","discard"],"type":"string"},"ContentSid":{"pattern":"^HX[0-9a-fA-F]{32}$","type":"string"},"ContentVariables":{"type":"string"},"FallbackFrom":{"format":"phone-number","type":"string"},"ForceDelivery":{"type":"boolean"},"From":{"format":"phone-number","type":"string"},"MaxPrice":{"type":"number"},"MediaUrl":{"type":"array"},"MessagingServiceSid":{"pattern":"^MG[0-9a-fA-F]{32}$","type":"string"},"PersistentAction":{"type":"array"},"ProvideFeedback":{"type":"boolean"},"RiskCheck":{"enum":["enable","disable"],"type":"string"},"ScheduleType":{"enum":["fixed"],"type":"string"},"SendAsMms":{"type":"boolean"},"SendAt":{"format":"date-time","type":"string"},"ShortenUrls":{"type":"boolean"},"SmartEncoded":{"type":"boolean"},"StatusCallback":{"format":"uri","type":"string"},"To":{"format":"phone-number","type":"string"},"TrafficType":{"enum":["free"],"type":"string"},"ValidityPeriod":{"type":"integer"}},"required":["To"]},"list":["end","first_page_uri","messages","next_page_uri","page","page_size","previous_page_uri","start","uri"],"message":{"account_sid":{"pattern":"^AC[0-9a-fA-F]{32}$","type":"string"},"api_version":{"type":"string"},"body":{"type":"string"},"date_created":{"format":"date-time-rfc-2822","type":"string"},"date_sent":{"format":"date-time-rfc-2822","type":"string"},"date_updated":{"format":"date-time-rfc-2822","type":"string"},"direction":{"enum":["inbound","outbound-api","outbound-call","outbound-reply"],"type":"string"},"error_code":{"type":"integer"},"error_message":{"type":"string"},"from":{"format":"phone-number","type":"string"},"messaging_service_sid":{"pattern":"^MG[0-9a-fA-F]{32}$","type":"string"},"num_media":{"type":"string"},"num_segments":{"type":"string"},"price":{"type":"string"},"price_unit":{"format":"currency","type":"string"},"sid":{"pattern":"^(SM|MM)[0-9a-fA-F]{32}$","type":"string"},"status":{"enum":["queued","sending","sent","failed","delivered","undelivered","receiving","received","accepted","scheduled","read","partially_delivered","canceled"],"type":"string"},"subresource_uris":{"format":"uri-map","type":"object"},"to":{"type":"string"},"uri":{"type":"string"}}}'
 
 # is_message < JSON: the object is a message resource: every key of the
 # schema and no other, each value null or of its type, pattern, enum and
 # date format.
 is_message() {
-	jq -e --argjson oas "$oas" '$oas.message as $s
+	jq -e --argjson oas "$twilio_oas" '$oas.message as $s
 	| (keys == ($s | keys)) and (to_entries | all(.[];
 	    . as $e | $s[$e.key] as $t | $e.value == null or (
 	    (if $t.type == "string" then ($e.value | type) == "string"
@@ -51,26 +51,6 @@ is_message() {
 	    and (if $t.format == "date-time-rfc-2822" then ($e.value |
 		test("^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-3][0-9] (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-2][0-9]:[0-5][0-9]:[0-6][0-9] \\+0000$"))
 	     else true end))))' >/dev/null
-}
-
-# is_valid_create < RECORD: the params of a logged request are a valid
-# create request: the required ones present, each one declared, a
-# repeated one an array, each value of its type, pattern and enum.
-is_valid_create() {
-	jq -e --argjson oas "$oas" '.params as $p | $oas.create as $c
-	| all($c.required[]; . as $r | $p | has($r))
-	and ($p | to_entries | all(.[]; . as $e | $c.properties[$e.key] as $s
-	    | $s != null
-	    and (($e.value | type) != "array" or $s.type == "array")
-	    and all([$e.value] | flatten[]; . as $v
-		| (if $s.type == "boolean" then $v == "true" or $v == "false"
-		   elif $s.type == "integer" then $v | test("^-?[0-9]+$")
-		   elif $s.type == "number" then $v | test("^-?[0-9]+([.][0-9]+)?$")
-		   else true end)
-		and (if $s.pattern then $v | test($s.pattern) else true end)
-		and (if $s.enum then any($s.enum[]; . == $v) else true end)
-		and (if $s.format == "uri" then $v | test("^https?://[^ ]+$")
-		     else true end))))' >/dev/null
 }
 
 # start NAME PROGRAM ARG...: start PROGRAM --listen 127.0.0.1:PORT ARG...
@@ -147,7 +127,7 @@ wait_for() {
 spec=$top/../shared/vendor-specs/twilio_api_v2010.json
 if [ -f "$spec" ]; then
 	is 'the OpenAPI extract is what the vendor file says' \
-		"$(jq -S -c "$oas_extract" "$spec")" "$oas"
+		"$(jq -S -c "$oas_extract" "$spec")" "$twilio_oas"
 else
 	skip 'the OpenAPI extract is what the vendor file says' \
 		"no $spec here"
@@ -310,7 +290,7 @@ L=+15551239000
 for i in 1 2 3 4 5 6 7; do create $L "list $i" >/dev/null; done
 create +15551239001 'not in the list' >/dev/null
 is 'list: 200' "$(api GET "$M.json?To=%2B15551239000")" 200
-is 'the envelope has the keys of the schema' "$(jq -c 'keys' "$tmp/resp")" "$(printf %s "$oas" | jq -c .list)"
+is 'the envelope has the keys of the schema' "$(jq -c 'keys' "$tmp/resp")" "$(printf %s "$twilio_oas" | jq -c .list)"
 is 'newest first, filtered by To' \
 	"$(jq -c '[.messages[].body]' "$tmp/resp")" \
 	'["list 7","list 6","list 5","list 4","list 3","list 2","list 1"]'

@@ -174,3 +174,29 @@ serve() {
 	sed 's/^/# /' "$sv_err" >&2
 	return 1
 }
+
+# Twilio's OpenAPI description, as far as the Messages API goes: the
+# message resource's properties, the create request's parameters, the list
+# envelope's keys. tests/0400-sms-sim.t says how it was made from the
+# vendor's file, and compares the two when that file is at hand.
+twilio_oas='{"create":{"properties":{"AddressRetention":{"enum":["retain","obfuscate"],"type":"string"},"ApplicationSid":{"pattern":"^AP[0-9a-fA-F]{32}$","type":"string"},"Attempt":{"type":"integer"},"Body":{"type":"string"},"ContentRetention":{"enum":["retain","discard"],"type":"string"},"ContentSid":{"pattern":"^HX[0-9a-fA-F]{32}$","type":"string"},"ContentVariables":{"type":"string"},"FallbackFrom":{"format":"phone-number","type":"string"},"ForceDelivery":{"type":"boolean"},"From":{"format":"phone-number","type":"string"},"MaxPrice":{"type":"number"},"MediaUrl":{"type":"array"},"MessagingServiceSid":{"pattern":"^MG[0-9a-fA-F]{32}$","type":"string"},"PersistentAction":{"type":"array"},"ProvideFeedback":{"type":"boolean"},"RiskCheck":{"enum":["enable","disable"],"type":"string"},"ScheduleType":{"enum":["fixed"],"type":"string"},"SendAsMms":{"type":"boolean"},"SendAt":{"format":"date-time","type":"string"},"ShortenUrls":{"type":"boolean"},"SmartEncoded":{"type":"boolean"},"StatusCallback":{"format":"uri","type":"string"},"To":{"format":"phone-number","type":"string"},"TrafficType":{"enum":["free"],"type":"string"},"ValidityPeriod":{"type":"integer"}},"required":["To"]},"list":["end","first_page_uri","messages","next_page_uri","page","page_size","previous_page_uri","start","uri"],"message":{"account_sid":{"pattern":"^AC[0-9a-fA-F]{32}$","type":"string"},"api_version":{"type":"string"},"body":{"type":"string"},"date_created":{"format":"date-time-rfc-2822","type":"string"},"date_sent":{"format":"date-time-rfc-2822","type":"string"},"date_updated":{"format":"date-time-rfc-2822","type":"string"},"direction":{"enum":["inbound","outbound-api","outbound-call","outbound-reply"],"type":"string"},"error_code":{"type":"integer"},"error_message":{"type":"string"},"from":{"format":"phone-number","type":"string"},"messaging_service_sid":{"pattern":"^MG[0-9a-fA-F]{32}$","type":"string"},"num_media":{"type":"string"},"num_segments":{"type":"string"},"price":{"type":"string"},"price_unit":{"format":"currency","type":"string"},"sid":{"pattern":"^(SM|MM)[0-9a-fA-F]{32}$","type":"string"},"status":{"enum":["queued","sending","sent","failed","delivered","undelivered","receiving","received","accepted","scheduled","read","partially_delivered","canceled"],"type":"string"},"subresource_uris":{"format":"uri-map","type":"object"},"to":{"type":"string"},"uri":{"type":"string"}}}'
+
+# is_valid_create < RECORD: the params of a logged request are a valid
+# create request: the required ones present, each one declared, a
+# repeated one an array, each value of its type, pattern and enum.
+is_valid_create() {
+	jq -e --argjson oas "$twilio_oas" '.params as $p | $oas.create as $c
+	| all($c.required[]; . as $r | $p | has($r))
+	and ($p | to_entries | all(.[]; . as $e | $c.properties[$e.key] as $s
+	    | $s != null
+	    and (($e.value | type) != "array" or $s.type == "array")
+	    and all([$e.value] | flatten[]; . as $v
+		| (if $s.type == "boolean" then $v == "true" or $v == "false"
+		   elif $s.type == "integer" then $v | test("^-?[0-9]+$")
+		   elif $s.type == "number" then $v | test("^-?[0-9]+([.][0-9]+)?$")
+		   else true end)
+		and (if $s.pattern then $v | test($s.pattern) else true end)
+		and (if $s.enum then any($s.enum[]; . == $v) else true end)
+		and (if $s.format == "uri" then $v | test("^https?://[^ ]+$")
+		     else true end))))' >/dev/null
+}
