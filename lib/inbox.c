@@ -838,12 +838,14 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 		set_str(msg, "provider_id", pid);
 	/*
 	 * A delivery report may have come first: never move back from it.
-	 * "unknown" (no rank) replaces only a status that is not past queued.
+	 * The provider's word replaces ours of the same rank (our queued,
+	 * its accepted); "unknown" (no rank) replaces only a status that is
+	 * not past queued.
 	 */
 	old = record_str(msg, "status");
 	if (!old || provider_status_rank(old) < 0 ||
-	    provider_status_rank(old) < (provider_status_rank(status) < 0 ?
-	    1 : provider_status_rank(status)))
+	    provider_status_rank(old) <= (provider_status_rank(status) < 0 ?
+	    0 : provider_status_rank(status)))
 		set_str(msg, "status", status);
 	set_str(msg, "status_at", at);
 	if (error)
