@@ -322,7 +322,7 @@ main(int argc, char **argv)
 		.log_lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 	const char *listen_arg = DEFAULT_LISTEN, *log_path = NULL;
-	char number[PHONE_MAX] = DEFAULT_NUMBER;
+	char number[PHONE_MAX] = DEFAULT_NUMBER, optout[PHONE_MAX];
 	pthread_condattr_t ca;
 	struct config *cfg;
 	unsigned long long seed = 0;
@@ -371,11 +371,9 @@ main(int argc, char **argv)
 			phone_arg("--number", optarg, number);
 			break;
 		case 'o':
-			s.optout = realloc(s.optout, (s.noptout + 1) *
-			    sizeof *s.optout);
-			if (!s.optout)
+			phone_arg("--optout", optarg, optout);
+			if (sim_optout_set(&s, optout, "", 1) < 0)
 				diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
-			phone_arg("--optout", optarg, s.optout[s.noptout++]);
 			break;
 		case 'r':
 			s.rate = strtod(optarg, &end);
@@ -453,7 +451,7 @@ main(int argc, char **argv)
 		sim_msg_free(s.msgs[i]);
 	free(s.msgs);
 	free(s.heap);
-	free(s.optout);
+	free(s.optouts);
 	free(s.fails);
 	free(s.refusals);
 	pthread_cond_destroy(&s.jcond);

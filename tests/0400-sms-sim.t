@@ -388,6 +388,55 @@ check_exit 'sms-sim text to no simulator: exit 75' 75 \
 is 'POST /sim/text from no number: 400' \
 	"$(curl -s -o "$tmp/resp" -w '%{http_code}' -d From=nobody -d Body=hi "$sim/sim/text")" 400
 
+# --- Keywords: Twilio's default opt-out --------------------------------------
+
+UNSUB='You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe.'
+RESUB='You have successfully been re-subscribed to messages from this number. Reply HELP for help. Reply STOP to unsubscribe.'
+# replies TO: the sim's messages to TO, newest first, as [direction, from,
+# body] a line.
+replies() {
+	count "To=$(printf %s "$1" | sed 's/+/%2B/')" >/dev/null &&
+	    jq -c '.messages[] | [.direction, .from, .body]' "$tmp/resp"
+}
+hooks() { grep -c "webhook SM[0-9a-f]* from " "$tmp/S.err"; }
+K=+15551230020
+nhooks=$(hooks)
+check 'a customer texts STOP: exit 0' "sms-sim text -u '$sim' $K STOP >/dev/null"
+check 'the webhook gets it: sms-recv stores it as the keyword STOP' \
+	"jq -e '.body == \"STOP\" and .keyword == \"STOP\"' '$ib'/msg/$K/*"
+is 'and records the opt-out' \
+	"$(cat "$ib/consent/$K"/* | jq -c '[.state, .keyword]')" '["out","STOP"]'
+is 'the sim sends one confirmation, from our number, outbound-reply' \
+	"$(replies $K)" "[\"outbound-reply\",\"$US\",\"$UNSUB\"]"
+check 'which is delivered' \
+	"wait_for \"count 'To=%2B15551230020' >/dev/null && jq -e '.messages[0].status == \\\"delivered\\\"' '$tmp/resp'\""
+is 'and is not posted to the webhook: one post, the STOP' "$(hooks)" $((nhooks + 1))
+is 'nor stored by sms-recv' "$(ls "$ib/msg/$K" | wc -l | tr -d ' ')" 1
+check 'the confirmation is said on stderr' \
+	"grep -q 'STOP confirmation SM[0-9a-f]* to $K' '$tmp/S.err'"
+is 'a create to the customer from our number: 400 21610' \
+	"$(create $K 'Our sale starts today' >/dev/null; error)" '400 21610'
+is 'with a MessagingServiceSid and no From, from our number: 400 21610' \
+	"$(api POST "$M.json" --data-urlencode To=$K -d Body=hi \
+	    -d MessagingServiceSid=MG0400aaaaaaaaaaaaaaaaaaaaaaaaaaaa >/dev/null; error)" '400 21610'
+is 'from another number of ours: 201 (the opt-out is per sender)' \
+	"$(api POST "$M.json" --data-urlencode To=$K --data-urlencode From=+15550100001 -d Body=hi)" 201
+check 'the customer texts START: exit 0' "sms-sim text -u '$sim' $K START >/dev/null"
+is 'sms-recv records the opt-in' \
+	"$(cat "$ib/consent/$K"/* | jq -sc 'map(.state) | sort')" '["in","out"]'
+is 'the sim confirms it: the newest message to the customer' \
+	"$(replies $K | sed -n 1p)" "[\"outbound-reply\",\"$US\",\"$RESUB\"]"
+is 'a create from our number works again: 201' "$(create $K 'Welcome back')" 201
+is 'a stop with white space and in lower case is one too' \
+	"$(sms-sim text -u "$sim" +15551230021 '  quit ' >/dev/null; create +15551230021 hi >/dev/null; error)" '400 21610'
+is '"stop please" is no keyword: no confirmation' \
+	"$(sms-sim text -u "$sim" +15551230022 'stop please' >/dev/null; replies +15551230022)" ''
+is 'and a create to that customer: 201' "$(create +15551230022 'Sorry to hear')" 201
+is 'an --optout number that texts START: confirmed' \
+	"$(sms-sim text -u "$sim" +15550000009 start >/dev/null; replies +15550000009)" \
+	"[\"outbound-reply\",\"$US\",\"$RESUB\"]"
+is 'and a create to it works: 201' "$(create +15550000009 'Hello again')" 201
+
 # --- The log ---------------------------------------------------------------
 
 check 'one NDJSON record per request, as many as the log lines on stderr' \
@@ -498,6 +547,44 @@ is 'its <Message> is sent back to the customer as outbound-reply' \
 	"[\"outbound-reply\",\"$US\",\"Got it & thanks 😀\"]"
 check 'and is delivered' \
 	"wait_for \"count 'To=%2B15551230015' >/dev/null && jq -e '.messages[0].status == \\\"delivered\\\"' '$tmp/resp'\""
+kill "$pid"
+
+# A webhook that keeps the body of every post, a line each, and answers
+# empty TwiML. exec: $! is the server's own PID, for the exit trap.
+capture() {
+	exec perl -MIO::Socket::INET -e '
+	    my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
+		LocalPort => $ARGV[0], Listen => 5, ReuseAddr => 1) or exit 1;
+	    print STDERR "listening on $ARGV[0]\n";
+	    while (my $c = $s->accept) {
+		my ($len, $line) = (0, "");
+		while (defined($line = <$c>) && $line ne "\r\n") {
+		    $len = $1 if $line =~ /^content-length:\s*(\d+)/i;
+		}
+		read($c, my $body, $len);
+		open(my $f, ">>", $ARGV[1]) or exit 1;
+		print $f "$body\n";
+		close $f;
+		my $x = q{<?xml version="1.0" encoding="UTF-8"?><Response/>};
+		print $c "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+		    . "Content-Length: " . length($x)
+		    . "\r\nConnection: close\r\n\r\n$x";
+		close $c;
+	    }' "$1" "$2"
+}
+cport=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+capture "$cport" "$tmp/posts" 2>"$tmp/capture.err" &
+pids="$pids $!"
+wait_for "grep -q listening '$tmp/capture.err'"
+start F7 sms-sim --webhook "http://127.0.0.1:$cport/sms" || fail 'sms-sim for OptOutType starts'
+sim=http://127.0.0.1:$port
+for b in Stop 'stop please' unstop hello; do
+	sms-sim text -u "$sim" +15551230023 "$b" >/dev/null
+done
+is 'the webhook gets OptOutType=STOP and START with the keywords, none else' \
+	"$(sed 's/.*OptOutType=\([A-Z]*\).*/\1/; t; s/.*/none/' "$tmp/posts" | tr '\n' ' ')" \
+	'STOP none START none '
+is 'the confirmations are not posted to it' "$(grep -c 'successfully' "$tmp/posts")" 0
 kill "$pid"
 
 kill "$rpid"

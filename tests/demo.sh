@@ -16,24 +16,42 @@ export TWILIO_ACCOUNT_SID=AC$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 export TWILIO_AUTH_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 export TWILIO_FROM=+15550100000
 
+# Two ports from base, another base while either is taken.
+up() {
+	i=0
+	until grep -q listening "$dir/recv.log" 2>/dev/null &&
+	    grep -q listening "$dir/sim.log" 2>/dev/null; do
+		kill -0 "$rpid" 2>/dev/null && kill -0 "$spid" 2>/dev/null ||
+			return 1
+		i=$((i + 1))
+		[ $i -lt 50 ] || return 1
+		sleep 0.1
+	done
+}
 base=$((20000 + $$ % 20000))
-recv=127.0.0.1:$base sim=127.0.0.1:$((base + 1))
+try=0
+while :; do
+	recv=127.0.0.1:$base sim=127.0.0.1:$((base + 1))
+	"$bin/sms-recv" --listen "$recv" >"$dir/events" 2>"$dir/recv.log" &
+	rpid=$!
+	"$bin/sms-sim" --listen "$sim" --webhook "http://$recv/twilio" \
+	    --number "$TWILIO_FROM" 2>"$dir/sim.log" &
+	spid=$!
+	pids="$rpid $spid"
+	up && break
+	kill $pids 2>/dev/null || :
+	wait $pids 2>/dev/null || :
+	try=$((try + 1))
+	if [ $try -ge 20 ] || ! grep -qs 'cannot listen' "$dir/recv.log" \
+	    "$dir/sim.log"; then
+		cat "$dir/recv.log" "$dir/sim.log" >&2
+		exit 1
+	fi
+	base=$((20000 + (base - 20000 + 7919) % 40000))
+done
 export SMSDESK_PUBLIC_URL=http://$recv		# delivery reports come here
 export TWILIO_API_URL=http://$sim		# sms-send talks to the sim
 export SMSDESK_SIM_URL=http://$sim
-
-"$bin/sms-recv" --listen "$recv" >"$dir/events" 2>"$dir/recv.log" &
-pids="$pids $!"
-"$bin/sms-sim" --listen "$sim" --webhook "http://$recv/twilio" \
-    --number "$TWILIO_FROM" 2>"$dir/sim.log" &
-pids="$pids $!"
-i=0
-until grep -q listening "$dir/recv.log" 2>/dev/null &&
-    curl -s -o /dev/null "http://$sim/" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -lt 50 ] || { cat "$dir/recv.log" "$dir/sim.log" >&2; exit 1; }
-	sleep 0.1
-done
 
 echo '== customers text in (sms-sim text)'
 text() { "$bin/sms-sim" text "$1" "$2" | jq -c '{from, body, status}'; }

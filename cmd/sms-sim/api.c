@@ -121,7 +121,7 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 		return sim_error(a, 400, 90007,
 		    "Invalid validity period value");
 	}
-	if (sim_opted_out(s, to)) {
+	if (sim_opted_out(s, to, from && *from ? from : s->number)) {
 		buf_free(&text);
 		return sim_error(a, 400, 21610,
 		    "Attempt to send to unsubscribed recipient");

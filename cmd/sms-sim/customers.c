@@ -7,6 +7,13 @@
  * answers becomes a reply from our number, stored and moved on by the
  * jobs like any other, with no status callbacks. The TwiML is searched
  * for its elements, not parsed as XML.
+ *
+ * A text that is an opt-out or opt-in keyword and nothing else is taken
+ * as Twilio's default Advanced Opt-Out takes it (providers.md 1.9): the
+ * customer is opted out of texts from the number texted, or back in,
+ * before the webhook hears of it; Twilio's confirmation goes back as a
+ * reply of our number; and the webhook gets the text all the same, with
+ * OptOutType.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -20,8 +27,17 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "keyword.h"
 
 #include "sms-sim/sim.h"
+
+/* Twilio's confirmations of an opt-out and of an opt-in. */
+#define STOP_REPLY "You have successfully been unsubscribed. You will " \
+	"not receive any more messages from this number. Reply START to " \
+	"resubscribe."
+#define START_REPLY "You have successfully been re-subscribed to " \
+	"messages from this number. Reply HELP for help. Reply STOP to " \
+	"unsubscribe."
 
 /* Where needle first occurs in [p, end), or NULL. */
 static const char *
@@ -146,17 +162,33 @@ xml_text(const char *p, const char *end, struct buf *out)
 	}
 }
 
-/*
- * Each <Message> of the TwiML answer to an inbound message becomes a
- * reply from our number to the customer (its <Body> if it has one), as
- * Twilio sends them: outbound-reply, with no status callbacks.
- */
+/* A reply of len bytes of text from our number to the customer of in,
+ * stored and on its way, as Twilio sends one: outbound-reply, with no
+ * status callbacks. what names it on stderr. */
+static void
+reply(struct sim *s, const struct msg *in, const char *text, size_t len,
+    const char *what)
+{
+	struct msg *m = store_new(s, in->to, in->from, text, len,
+	    "outbound-reply");
+
+	if (!m) {
+		diag_warn("%s to %s: not UTF-8, or %s", what, in->from,
+		    strerror(ENOMEM));
+		return;
+	}
+	if (sim_schedule(s, m, STEP_SENT, SENT_MS) < 0)
+		diag_warn("%s: cannot schedule: %s", m->sid, strerror(ENOMEM));
+	fprintf(stderr, "%s: %s %s to %s\n", diag_prog(), what, m->sid, m->to);
+}
+
+/* Each <Message> of the TwiML answer to an inbound message becomes a
+ * reply from our number to the customer (its <Body> if it has one). */
 static void
 twiml_replies(struct sim *s, const struct msg *in, struct buf *resp)
 {
 	const char *p, *end, *gt, *close, *b, *be;
 	struct buf text = { 0 };
-	struct msg *m;
 
 	if (buf_addc(resp, '\0') < 0)
 		return;
@@ -183,21 +215,36 @@ twiml_replies(struct sim *s, const struct msg *in, struct buf *resp)
 		p = close + 10;
 		if (text.err || text.len == 0)
 			continue;
-		/* A reply from our side: stored, and on its way. */
-		m = store_new(s, in->to, in->from, text.p, text.len,
-		    "outbound-reply");
-		if (!m) {
-			diag_warn("TwiML reply to %s: not UTF-8, or %s",
-			    in->from, strerror(ENOMEM));
-			continue;
-		}
-		if (sim_schedule(s, m, STEP_SENT, SENT_MS) < 0)
-			diag_warn("%s: cannot schedule: %s", m->sid,
-			    strerror(ENOMEM));
-		fprintf(stderr, "%s: TwiML reply %s to %s\n", diag_prog(),
-		    m->sid, m->to);
+		reply(s, in, text.p, text.len, "TwiML reply");
 	}
 	buf_free(&text);
+}
+
+/*
+ * If body (len bytes), the text in from a customer, is an opt-out or an
+ * opt-in keyword: opt the customer out of texts from the number texted,
+ * or back in, and send Twilio's confirmation. Returns the OptOutType the
+ * webhook gets, "STOP" or "START", or NULL if it is no such keyword.
+ */
+static const char *
+keyword(struct sim *s, const struct msg *in, const char *body, size_t len)
+{
+	enum keyword kw = keyword_classify(body, len, NULL);
+	int out = kw == KEYWORD_OPTOUT;
+
+	if (kw != KEYWORD_OPTOUT && kw != KEYWORD_OPTIN)
+		return NULL;
+	if (sim_optout_set(s, in->from, in->to, out) < 0)
+		diag_warn("%s from %s to %s: cannot opt %s: %s",
+		    out ? "STOP" : "START", in->from, in->to,
+		    out ? "out" : "in", strerror(errno));
+	if (out)
+		reply(s, in, STOP_REPLY, strlen(STOP_REPLY),
+		    "STOP confirmation");
+	else
+		reply(s, in, START_REPLY, strlen(START_REPLY),
+		    "START confirmation");
+	return out ? "STOP" : "START";
 }
 
 struct msg *
@@ -205,12 +252,14 @@ sim_text_in(struct sim *s, CURL *h, const char *from, const char *to,
     const char *body, size_t len, long *http, char err[CURL_ERROR_SIZE])
 {
 	struct buf form = { 0 }, resp = { 0 };
+	const char *optout_type;
 	struct msg *m;
 	char n[16];
 
 	*http = 0;
 	if (!(m = store_new(s, from, to, body, len, "inbound")))
 		return NULL;
+	optout_type = keyword(s, m, body, len);
 	if (!s->webhook)
 		return m;
 	sim_add_params(&form, "MessageSid", m->sid);
@@ -225,6 +274,8 @@ sim_text_in(struct sim *s, CURL *h, const char *from, const char *to,
 	sim_add_params(&form, "NumSegments", n);
 	sim_add_params(&form, "SmsStatus", "received");
 	sim_add_params(&form, "ApiVersion", API_VERSION);
+	if (optout_type)
+		sim_add_params(&form, "OptOutType", optout_type);
 	if (form.err) {
 		*http = -1;
 		snprintf(err, CURL_ERROR_SIZE, "%s", strerror(ENOMEM));

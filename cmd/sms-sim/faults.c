@@ -6,8 +6,15 @@
  * lists. The draws come from the seeded generator (sim_roll()), so a run
  * with --seed makes the same faults. --errors is drawn in the router, and
  * --drop at the end of a create.
+ *
+ * The opt-outs change while the sim serves, as customers text STOP and
+ * START (customers.c), so they are kept under s->lock: a short array of
+ * recipient and sender, searched from the start.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -55,11 +62,57 @@ sim_refused(const struct sim *s, const char *to)
 }
 
 int
-sim_opted_out(const struct sim *s, const char *to)
+sim_opted_out(struct sim *s, const char *to, const char *from)
 {
-	for (size_t i = 0; i < s->noptout; i++)
-		if (strcmp(s->optout[i], to) == 0)
-			return 1;
+	int out = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->noptouts && !out; i++)
+		out = strcmp(s->optouts[i].number, to) == 0 &&
+		    (!s->optouts[i].sender[0] ||
+		    strcmp(s->optouts[i].sender, from) == 0);
+	pthread_mutex_unlock(&s->lock);
+	return out;
+}
+
+int
+sim_optout_set(struct sim *s, const char *number, const char *sender,
+    int out)
+{
+	struct optout *o;
+	size_t i;
+
+	if (strlen(number) >= PHONE_MAX || strlen(sender) >= PHONE_MAX) {
+		errno = EINVAL;	/* a From no phone number has */
+		return -1;
+	}
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->noptouts; i++) {
+		o = &s->optouts[i];
+		if (strcmp(o->number, number) != 0)
+			continue;
+		if (out && strcmp(o->sender, sender) == 0)
+			break;	/* opted out already */
+		if (!out && (!o->sender[0] || strcmp(o->sender, sender) == 0))
+			s->optouts[i--] = s->optouts[--s->noptouts];
+	}
+	if (out && i == s->noptouts) {
+		if (s->noptouts == s->optcap) {
+			size_t cap = s->optcap ? s->optcap * 2 : 16;
+
+			if (!(o = realloc(s->optouts, cap * sizeof *o))) {
+				pthread_mutex_unlock(&s->lock);
+				errno = ENOMEM;
+				return -1;
+			}
+			s->optouts = o;
+			s->optcap = cap;
+		}
+		o = &s->optouts[s->noptouts++];
+		snprintf(o->number, sizeof o->number, "%s", number);
+		snprintf(o->sender, sizeof o->sender, "%s", sender);
+	}
+	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 

@@ -3,8 +3,9 @@
  *
  * One struct sim holds the simulator: its settings, fixed once it serves,
  * and its state under three locks. s->lock guards the messages, the
- * random generator and the rate's bucket (a function named *_locked wants
- * it held), s->jlock the jobs, and s->log_lock the --log file. A message
+ * opt-outs, the random generator and the rate's bucket (a function named
+ * *_locked wants it held), s->jlock the jobs, and s->log_lock the --log
+ * file. A message
  * is the store's from the moment it is stored, and main() frees them all
  * at the end; its strings are its own.
  *
@@ -15,9 +16,9 @@
  *   store.c      the messages in memory, their SIDs, and the list
  *   segments.c   a body's segments, with a gsm context per thread
  *   post.c       posts to the customer's side, form-encoded and signed
- *   customers.c  simulated customers: texts in, TwiML replies
+ *   customers.c  simulated customers: texts in, keywords, TwiML replies
  *   jobs.c       the steps of a message's life, and the workers
- *   faults.c     the faults on demand: rate, refusals, errors
+ *   faults.c     the faults on demand: rate, opt-outs, refusals, errors
  *   api.c        the handlers: create, fetch, redact, delete, /sim/text
  *   log.c        the request log: a line on stderr, a record in --log
  *   http.c       a request in, an answer out: auth, routing, latency
@@ -65,6 +66,13 @@ struct msg {
 	int priced, deleted;
 };
 
+/* A recipient who opted out of texts from sender, or from every sender
+ * if sender is "" (--optout). */
+struct optout {
+	char number[PHONE_MAX];
+	char sender[PHONE_MAX];
+};
+
 /* A number of --refuse, and the error a create to it gets. */
 struct refusal {
 	char number[PHONE_MAX];
@@ -88,8 +96,6 @@ struct job {
 struct sim {
 	/* Settings, fixed once serving. */
 	const char *account, *token, *number, *webhook, *reply;
-	char (*optout)[PHONE_MAX];
-	size_t noptout;
 	struct failing *fails;
 	size_t nfails;
 	struct refusal *refusals;
@@ -98,9 +104,12 @@ struct sim {
 	unsigned latency;	/* ms */
 	FILE *log;
 
-	pthread_mutex_t lock;	/* the messages, the generator, the bucket */
+	pthread_mutex_t lock;	/* the messages, the opt-outs, the generator,
+				   the bucket */
 	struct msg **msgs;	/* in the order created, oldest first */
 	size_t n, cap;
+	struct optout *optouts;	/* --optout, then STOP and START */
+	size_t noptouts, optcap;
 	uint64_t rng;
 	double tokens;
 	struct timespec filled;
@@ -229,7 +238,8 @@ void sim_post_status(const struct sim *s, CURL *h, const struct msg *m,
 
 /*
  * Customer from texts len bytes of body to our number to: the inbound
- * message is stored and posted, signed, to the webhook. Returns the
+ * message is stored and posted, signed, to the webhook, an opt-out or
+ * opt-in keyword acted on first. Returns the
  * message, with *http the webhook's status (0 if there is no webhook, -1
  * if it could not be reached, err then says why); NULL on ENOMEM.
  */
@@ -262,8 +272,16 @@ const struct failing *sim_failing(const struct sim *s, const char *to);
 /* The error code of a create to the number to (--refuse), or 0. */
 int sim_refused(const struct sim *s, const char *to);
 
-/* Whether the number to opted out (--optout). */
-int sim_opted_out(const struct sim *s, const char *to);
+/* Whether the number to opted out of texts from the number from: by
+ * --optout, or by texting STOP to it. */
+int sim_opted_out(struct sim *s, const char *to, const char *from);
+
+/* Opt number out of texts from sender (out), or back in (!out): an
+ * opt-in lifts an --optout of number too, as a START is its answer.
+ * sender "" is every sender. Returns 0, or -1 with errno ENOMEM, or
+ * EINVAL if either is longer than a phone number. */
+int sim_optout_set(struct sim *s, const char *number, const char *sender,
+    int out);
 
 /* Answer a create to the number to with Twilio's error code (--refuse),
  * in Twilio's words where the code is one of the usual ones. */

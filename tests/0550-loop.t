@@ -1,0 +1,113 @@
+#!/bin/sh
+# The whole loop, as tests/demo.sh runs it: sms-sim plays Twilio and the
+# customers, sms-recv takes its webhooks and delivery reports into an
+# inbox, an agent reads the thread with inbox-ls, answers with sms-send,
+# and resolves it with inbox-mark. And a customer who texts STOP: sms-recv
+# records it, sms-send sends nothing more, the sim confirms it once.
+#
+# Both servers bind 127.0.0.1 on random free ports and are killed, by PID,
+# on exit. Waits poll with a timeout, never a fixed sleep.
+. "$(dirname "$0")/lib.sh"
+
+unset SMSDESK_PROVIDER TWILIO_API_KEY TWILIO_API_SECRET \
+	TWILIO_MESSAGING_SERVICE_SID SMSDESK_COUNTRY
+XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
+AC=AC0550aaaaaaaaaaaaaaaaaaaaaaaaaaaa
+TOK=tok-0550
+US=+15550100000
+TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK TWILIO_FROM=$US
+SMSDESK_INBOX=$tmp/inbox
+export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM \
+	SMSDESK_INBOX
+
+pids=
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+
+# wait_for COMMAND: until COMMAND succeeds, for up to 10 seconds.
+wait_for() {
+	w_i=0
+	until eval "$1" >/dev/null 2>&1; do
+		w_i=$((w_i + 1))
+		[ "$w_i" -lt 200 ] || return 1
+		sleep 0.05
+	done
+}
+
+# creates TO: the create requests to TO in the sim's log.
+creates() {
+	jq -s --arg to "$1" '[.[] | select(.method == "POST" and
+	    (.path | endswith("/Messages.json")) and .params.To == $to)]
+	    | length' "$tmp/sim.log"
+}
+
+# sent TO: the sim's messages to TO, newest first, [direction, from, body]
+# a line.
+sent() {
+	curl -s -u "$AC:$TOK" -G --data-urlencode "To=$1" \
+	    "$TWILIO_API_URL/2010-04-01/Accounts/$AC/Messages.json" |
+	    jq -c '.messages[] | [.direction, .from, .body]'
+}
+
+serve "$tmp/recv.out" "$tmp/recv.err" sms-recv ||
+	{ fail 'sms-recv starts'; done_testing; }
+SMSDESK_PUBLIC_URL=http://127.0.0.1:$port	# sms-send asks for reports
+export SMSDESK_PUBLIC_URL
+serve "$tmp/sim.out" "$tmp/sim.err" sms-sim --number "$US" \
+	--webhook "$SMSDESK_PUBLIC_URL/twilio" --log "$tmp/sim.log" ||
+	{ fail 'sms-sim starts'; done_testing; }
+TWILIO_API_URL=http://127.0.0.1:$port SMSDESK_SIM_URL=http://127.0.0.1:$port
+export TWILIO_API_URL SMSDESK_SIM_URL
+pass 'sms-recv and sms-sim start'
+
+# --- A customer writes, an agent answers, the report comes back -------------
+
+C=+15551230001
+check 'a customer texts in (sms-sim text)' \
+	"sms-sim text $C 'Where is my order 1042?' >'$tmp/text.out'"
+is 'the queue shows the conversation, open and unread, waiting' \
+	"$(inbox-ls --json | jq -c '[.thread, .status, .unread, .last_body, (.waiting_since != null)]')" \
+	"[\"$C\",\"open\",1,\"Where is my order 1042?\",true]"
+is 'the thread holds the text, with the sid the sim gave it' \
+	"$(inbox-ls --json --no-mark $C | jq -r 'select(.direction == "in") | .provider_id')" \
+	"$(jq -r .sid "$tmp/text.out")"
+check 'the agent answers (sms-send --thread)' \
+	"sms-send --thread $C 'It ships today.' >'$tmp/send.out'"
+is 'accepted by the sim: queued, with its sid' \
+	"$(jq -c '[.status, (.provider_id | test("^SM[0-9a-f]{32}$"))]' "$tmp/send.out")" \
+	'["queued",true]'
+is 'the create asked for reports at sms-recv' \
+	"$(jq -r 'select(.status == 201) | .params.StatusCallback' "$tmp/sim.log")" \
+	"$SMSDESK_PUBLIC_URL/twilio"
+check 'the delivery report comes back: the answer is delivered' \
+	"wait_for \"inbox-ls --json --no-mark $C | jq -e 'select(.direction == \\\"out\\\") | .status == \\\"delivered\\\"'\""
+is 'the report is the answer'"'"'s, by its sid' \
+	"$(inbox-ls --json --no-mark $C | jq -r 'select(.direction == "out") | .provider_id')" \
+	"$(jq -r .provider_id "$tmp/send.out")"
+check 'and the outbox is empty' \
+	"wait_for \"[ -d '$SMSDESK_INBOX/outbox' ] && [ -z \\\"\\\$(ls -A '$SMSDESK_INBOX/outbox')\\\" ]\""
+is 'the conversation has its first response' \
+	"$(inbox-ls --json --all | jq -c '[.messages, (.first_response_at != null), .waiting_since]')" \
+	'[2,true,null]'
+check 'inbox-mark --resolve' "inbox-mark --resolve $C >/dev/null"
+is 'the conversation is resolved' \
+	"$(inbox-ls --json --all | jq -c '[.thread, .status]')" "[\"$C\",\"resolved\"]"
+is 'and out of the queue' "$(inbox-ls --json | wc -l | tr -d ' ')" 0
+
+# --- A customer opts out ------------------------------------------------------
+
+S=+15551230004
+UNSUB='You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe.'
+check 'a customer texts STOP' "sms-sim text $S STOP >/dev/null"
+is 'sms-recv records the opt-out in the consent ledger' \
+	"$(cat "$SMSDESK_INBOX/consent/$S"/* 2>/dev/null | jq -c '[.state, .keyword]')" \
+	'["out","STOP"]'
+check_fail 'sms-send --to that customer fails' \
+	"sms-send --to $S 'Our summer sale starts today!' >'$tmp/optout.out'"
+is 'with error opted_out' "$(jq -r .error.code "$tmp/optout.out")" opted_out
+is 'and the sim got no create to that number' "$(creates $S)" 0
+is 'the customer got one confirmation, the sim'"'"'s (sms-recv sent none)' \
+	"$(sent $S | grep -v '"inbound"')" "[\"outbound-reply\",\"$US\",\"$UNSUB\"]"
+is 'the sim got one create in all, the agent'"'"'s' \
+	"$(jq -s '[.[] | select(.status == 201)] | length' "$tmp/sim.log")" 1
+
+done_testing
