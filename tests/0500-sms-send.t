@@ -19,25 +19,6 @@ pids=
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 ib=$tmp/inbox
 
-# sim NAME ARG...: start sms-sim with its log in $tmp/NAME.log; sets
-# TWILIO_API_URL to it and simpid.
-sim() {
-	s_name=$1
-	shift
-	serve "$tmp/$s_name.out" "$tmp/$s_name.err" sms-sim \
-	    --log "$tmp/$s_name.log" --number "$US" "$@" || return 1
-	simpid=$server
-	TWILIO_API_URL=http://127.0.0.1:$port
-	export TWILIO_API_URL
-}
-
-# creates NAME: how many create requests sms-sim NAME received.
-creates() {
-	[ -f "$tmp/$1.log" ] || { echo 0; return; }
-	jq -s '[.[] | select(.method == "POST" and
-	    (.path | endswith("/Messages.json")))] | length' "$tmp/$1.log"
-}
-
 # --- Usage and configuration -----------------------------------------------
 
 check_exit 'a bad flag: usage error' 2 'sms-send --bogus'

@@ -23,21 +23,6 @@ trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 ib=$tmp/inbox
 NIGHT=2026-11-23T03:30:00Z
 
-sim() {
-	serve "$tmp/sim.out" "$tmp/sim.err" sms-sim --log "$tmp/sim.log" \
-	    --number "$US" || return 1
-	simpid=$server
-	TWILIO_API_URL=http://127.0.0.1:$port
-	export TWILIO_API_URL
-}
-
-# creates: how many messages the provider was asked to create.
-creates() {
-	[ -f "$tmp/sim.log" ] || { echo 0; return; }
-	jq -s '[.[] | select(.method == "POST" and
-	    (.path | endswith("/Messages.json")))] | length' "$tmp/sim.log"
-}
-
 # send TIME ARG...: sms-send at TIME into $ib, the record in $tmp/out.
 send() {
 	s_at=$1

@@ -21,18 +21,6 @@ pids=
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 ib=$tmp/inbox
 
-# sim NAME ARG...: start sms-sim with its log in $tmp/NAME.log; sets
-# TWILIO_API_URL to it and simpid.
-sim() {
-	s_name=$1
-	shift
-	serve "$tmp/$s_name.out" "$tmp/$s_name.err" sms-sim \
-	    --log "$tmp/$s_name.log" --number "$US" "$@" || return 1
-	simpid=$server
-	TWILIO_API_URL=http://127.0.0.1:$port
-	export TWILIO_API_URL
-}
-
 # requests NAME KIND: how many requests of KIND (create, fetch, list)
 # sms-sim NAME received.
 requests() {

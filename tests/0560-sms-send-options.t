@@ -26,26 +26,6 @@ pids=
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 ib=$tmp/inbox
 
-# sim NAME ARG...: start sms-sim with its log in $tmp/NAME.log; sets
-# TWILIO_API_URL to it and simpid. sms-sim takes the account and token of
-# the environment, and any API key SID with the token as its secret.
-sim() {
-	s_name=$1
-	shift
-	serve "$tmp/$s_name.out" "$tmp/$s_name.err" sms-sim \
-	    --log "$tmp/$s_name.log" --number "$US" "$@" || return 1
-	simpid=$server
-	TWILIO_API_URL=http://127.0.0.1:$port
-	export TWILIO_API_URL
-}
-
-# creates NAME: how many create requests sms-sim NAME received.
-creates() {
-	[ -f "$tmp/$1.log" ] || { echo 0; return; }
-	jq -s '[.[] | select(.method == "POST" and
-	    (.path | endswith("/Messages.json")))] | length' "$tmp/$1.log"
-}
-
 # last NAME: the last create request sms-sim NAME logged.
 last() {
 	jq -c 'select(.method == "POST")' "$tmp/$1.log" | tail -n 1

@@ -175,6 +175,29 @@ serve() {
 	return 1
 }
 
+# sim [NAME [ARG...]]: sms-sim for our number $US on a free port of
+# 127.0.0.1 (see serve), with ARGs, its request log in $tmp/NAME.log
+# (NAME defaults to sim); sets TWILIO_API_URL to it and simpid. sms-sim
+# takes the account and token of the environment, and any API key SID
+# with the token as its secret.
+sim() {
+	s_name=${1:-sim}
+	[ $# -gt 0 ] && shift
+	serve "$tmp/$s_name.out" "$tmp/$s_name.err" sms-sim \
+	    --log "$tmp/$s_name.log" --number "$US" "$@" || return 1
+	simpid=$server
+	TWILIO_API_URL=http://127.0.0.1:$port
+	export TWILIO_API_URL
+}
+
+# creates [NAME]: how many create requests sms-sim NAME (default sim)
+# logged.
+creates() {
+	[ -f "$tmp/${1:-sim}.log" ] || { echo 0; return; }
+	jq -s '[.[] | select(.method == "POST" and
+	    (.path | endswith("/Messages.json")))] | length' "$tmp/${1:-sim}.log"
+}
+
 # Twilio's OpenAPI description, as far as the Messages API goes: the
 # message resource's properties, the create request's parameters, the list
 # envelope's keys. tests/0400-sms-sim.t says how it was made from the
