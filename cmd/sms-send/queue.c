@@ -144,28 +144,6 @@ queue_take(struct queue *q)
 	return j;
 }
 
-/* Up to max jobs from a Q_BATCH queue into v, in order: 0 once empty. */
-size_t
-queue_take_some(struct queue *q, struct job **v, size_t max)
-{
-	size_t n = 0;
-
-	pthread_mutex_lock(&q->lock);
-	while (!q->n && !q->closed)
-		pthread_cond_wait(&q->more, &q->lock);
-	while (n < max && q->n) {
-		v[n++] = q->v[q->head % q->cap];
-		q->v[q->head++ % q->cap] = NULL;
-		if (q->n-- == q->cap / 2)
-			pthread_cond_signal(&q->room);
-	}
-	/* Another preparer, for what is left. */
-	if (q->n)
-		pthread_cond_signal(&q->more);
-	pthread_mutex_unlock(&q->lock);
-	return n;
-}
-
 /* No more puts: the takers end once it is empty. */
 void
 queue_close(struct queue *q)

@@ -2,7 +2,7 @@
  * queue.h: the bounded queues that hand jobs from one stage of sms-send
  * to the next (workers.c).
  *
- * A queue of cap jobs is one of four kinds: Q_FIFO; Q_BATCH (one putter
+ * A queue of cap jobs is one of three kinds: Q_BATCH (one putter
  * waits for a full queue to be half empty, and then fills it in one go);
  * Q_ORDERED (in the order of job seq: a putter first waits with
  * queue_reserve() for its job's place, and a taker gets the jobs in
@@ -20,7 +20,7 @@
 
 #define LAZY_MS 50
 
-enum { Q_FIFO, Q_BATCH, Q_ORDERED, Q_LAZY };
+enum { Q_BATCH, Q_ORDERED, Q_LAZY };
 
 struct job;
 struct waiter;
@@ -42,7 +42,6 @@ void queue_free(struct queue *q);
 int queue_reserve(struct queue *q, unsigned long seq);
 void queue_put(struct queue *q, struct job *j);
 struct job *queue_take(struct queue *q);
-size_t queue_take_some(struct queue *q, struct job **v, size_t max);
 void queue_close(struct queue *q);
 
 #endif

@@ -42,7 +42,6 @@
 
 #define PREPARERS 16
 #define AHEAD 30		/* places for preparers over 2 */
-#define PREP_BATCH 1		/* at most AHEAD + 2 */
 #define READ_AHEAD 64		/* records read before they are prepared */
 
 /* A worker of s: a libcurl handle if what has W_CURL, a GSM context
@@ -72,27 +71,22 @@ worker_free(struct worker *w)
 }
 
 /*
- * A preparer: records into messages stored as queued, or ended. One at
- * a time while the senders wait for them, so that the journal's syncs
- * are shared by as many as can be; PREP_BATCH at a time once preparers
- * have had to wait for the senders, a wakeup for several.
+ * A preparer: records into messages stored as queued, or ended, one at
+ * a time, each once its place in the sender's queue is free; the
+ * preparers storing at once share the journal's syncs.
  */
 static void *
 preparer(void *arg)
 {
 	struct worker *w = arg;
-	struct job *v[PREP_BATCH];
-	size_t i, n, want = 1;
+	struct job *j;
 
-	while ((n = queue_take_some(w->from, v, want))) {
-		want = queue_reserve(w->to, v[n - 1]->seq) ? PREP_BATCH : 1;
-		for (i = 0; i < n; i++) {
-			/* Credentials rejected: nothing more is queued or
-			 * sent. */
-			if (!send_stopped(w->s))
-				send_prepare(w, v[i]);
-			queue_put(w->to, v[i]);
-		}
+	while ((j = queue_take(w->from))) {
+		queue_reserve(w->to, j->seq);
+		/* Credentials rejected: nothing more is queued or sent. */
+		if (!send_stopped(w->s))
+			send_prepare(w, j);
+		queue_put(w->to, j);
 	}
 	return NULL;
 }
