@@ -210,8 +210,8 @@ away(const struct recv *r, const struct inbox_delivery *d, char *key,
  * HELP and INFO; out of business hours the away text, once a day per
  * conversation (see away()); else the acknowledgement to the first
  * message of a new conversation, neither to a number that opted out.
- * An opt-out or opt-in that changed where the number stands (changed)
- * gets our confirmation only if one is configured: by default the
+ * An opt-out or opt-in that changed where the number stands gets our
+ * confirmation only if one is configured: by default the
  * provider confirms (Twilio does), and a second would break the rule of
  * exactly one (P9). The answer goes back in the webhook's TwiML; it is
  * recorded in the conversation first, under a key made from the
@@ -220,8 +220,8 @@ away(const struct recv *r, const struct inbox_delivery *d, char *key,
  * (malloc'd) or NULL.
  */
 static char *
-auto_reply(struct recv *r, enum keyword kw, int changed,
-    const struct inbox_delivery *d, const struct webhook_event *ev)
+auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
+    const struct webhook_event *ev)
 {
 	const char *text = NULL, *why = NULL;
 	struct inbox_delivery out;
@@ -234,9 +234,9 @@ auto_reply(struct recv *r, enum keyword kw, int changed,
 	snprintf(key, sizeof key, "auto-%s", ev->id);
 	if (kw == KEYWORD_HELP)
 		text = r->help_text, why = "help";
-	else if (kw == KEYWORD_OPTOUT && changed)
+	else if (kw == KEYWORD_OPTOUT && d->consent_changed)
 		text = r->stop_text, why = "stop";
-	else if (kw == KEYWORD_OPTIN && changed)
+	else if (kw == KEYWORD_OPTIN && d->consent_changed)
 		text = r->start_text, why = "start";
 	else if (kw == KEYWORD_NONE && away(r, d, key, sizeof key))
 		text = r->away_text, why = "away";
@@ -291,7 +291,7 @@ store_message(struct recv *r, const struct webhook_event *ev,
 	const char *word = NULL;
 	enum keyword kw;
 	json_t *msg;
-	int rc, was = -1;
+	int rc;
 
 	if (phone_normalize(ev->from, NULL, thread, &pe) < 0)
 		return errno = EINVAL, errf(e, "From '%s': %s", ev->from,
@@ -314,10 +314,6 @@ store_message(struct recv *r, const struct webhook_event *ev,
 	}
 	if (kw != KEYWORD_NONE)
 		json_object_set_new(msg, "keyword", json_string(word));
-	/* Where the number stood, for our confirmation: once per change. */
-	if (reply && ((kw == KEYWORD_OPTOUT && r->stop_text) ||
-	    (kw == KEYWORD_OPTIN && r->start_text)))
-		was = inbox_opted_out(&r->ib, thread, &pe);
 	rc = inbox_deliver(&r->ib, msg, kw == KEYWORD_OPTOUT ? 'o' :
 	    kw == KEYWORD_OPTIN ? 'i' : 0, word, &d, e);
 	json_decref(msg);
@@ -329,8 +325,7 @@ store_message(struct recv *r, const struct webhook_event *ev,
 			emit(r, d.consent == 'o' ? "optout" : "optin",
 			    "message", d.message);
 		if (reply)
-			*reply = auto_reply(r, kw, kw == KEYWORD_OPTOUT ?
-			    was != 1 : was != 0, &d, ev);
+			*reply = auto_reply(r, kw, &d, ev);
 	}
 	inbox_delivery_free(&d);
 	return 0;

@@ -658,8 +658,15 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 			json_decref(park);
 		}
 	}
-	if (keyword && record_consent(ib, msg, keyword, keyword_text, e) < 0)
-		goto out;
+	if (keyword) {
+		/* Under the thread's lock: two STOPs at once change it once. */
+		struct errbuf oe;
+		int was = inbox_opted_out(ib, thread, &oe);
+
+		if (record_consent(ib, msg, keyword, keyword_text, e) < 0)
+			goto out;
+		d->consent_changed = was < 0 || was != (keyword == 'o');
+	}
 	d->consent = keyword;
 	if (!(conv = load_conversation(ib, thread, record_str(msg, "at"),
 	    &clf, e)))

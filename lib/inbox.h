@@ -144,6 +144,8 @@ struct inbox_delivery {
 	json_t *message;	/* the message record as stored */
 	json_t *conversation;	/* the conversation after it (NULL if dup) */
 	int consent;		/* 'o' opt-out, 'i' opt-in recorded, else 0 */
+	int consent_changed;	/* it changed where the number stood (or
+				 * that could not be read) */
 };
 
 /*
