@@ -517,12 +517,13 @@ check '--reply: the recipient of a delivered message texts back' \
 is 'once' "$(ls "$ib/msg/+15551230014" | wc -l | tr -d ' ')" 1
 kill "$pid"
 
-# A webhook that answers TwiML with a <Message>, once.
+# A webhook that answers TwiML with a <Message>, once, on a port the
+# kernel picks (it says which on stderr).
 twiml() {
 	perl -MIO::Socket::INET -e '
 	    my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
-		LocalPort => $ARGV[0], Listen => 5, ReuseAddr => 1) or exit 1;
-	    print STDERR "listening on $ARGV[0]\n";
+		LocalPort => 0, Listen => 5) or exit 1;
+	    print STDERR "listening on ", $s->sockport, "\n";
 	    my $c = $s->accept or exit 1;
 	    my ($len, $line) = (0, "");
 	    while (defined($line = <$c>) && $line ne "\r\n") {
@@ -532,12 +533,12 @@ twiml() {
 	    my $x = q{<?xml version="1.0" encoding="UTF-8"?><Response><Message>Got it &amp; thanks &#x1F600;<Media>https://example.com/a.png</Media></Message></Response>};
 	    print $c "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: "
 		. length($x) . "\r\nConnection: close\r\n\r\n$x";
-	    close $c;' "$1"
+	    close $c;'
 }
-tport=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-twiml "$tport" 2>"$tmp/twiml.err" &
+twiml 2>"$tmp/twiml.err" &
 pids="$pids $!"
-wait_for "grep -q listening '$tmp/twiml.err'"
+wait_for "grep -q listening '$tmp/twiml.err'" || fail 'the TwiML webhook starts'
+tport=$(sed -n 's/^listening on //p' "$tmp/twiml.err")
 start F6 sms-sim --webhook "http://127.0.0.1:$tport/sms" || fail 'sms-sim for TwiML starts'
 sim=http://127.0.0.1:$port
 check 'a customer texts; the webhook answers TwiML' \
@@ -549,20 +550,22 @@ check 'and is delivered' \
 	"wait_for \"count 'To=%2B15551230015' >/dev/null && jq -e '.messages[0].status == \\\"delivered\\\"' '$tmp/resp'\""
 kill "$pid"
 
-# A webhook that keeps the body of every post, a line each, and answers
-# empty TwiML. exec: $! is the server's own PID, for the exit trap.
+# capture FILE: a webhook that keeps the body of every post in FILE, a
+# line each, and answers empty TwiML, on a port the kernel picks (it
+# says which on stderr). exec: $! is the server's own PID, for the exit
+# trap.
 capture() {
 	exec perl -MIO::Socket::INET -e '
 	    my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
-		LocalPort => $ARGV[0], Listen => 5, ReuseAddr => 1) or exit 1;
-	    print STDERR "listening on $ARGV[0]\n";
+		LocalPort => 0, Listen => 5) or exit 1;
+	    print STDERR "listening on ", $s->sockport, "\n";
 	    while (my $c = $s->accept) {
 		my ($len, $line) = (0, "");
 		while (defined($line = <$c>) && $line ne "\r\n") {
 		    $len = $1 if $line =~ /^content-length:\s*(\d+)/i;
 		}
 		read($c, my $body, $len);
-		open(my $f, ">>", $ARGV[1]) or exit 1;
+		open(my $f, ">>", $ARGV[0]) or exit 1;
 		print $f "$body\n";
 		close $f;
 		my $x = q{<?xml version="1.0" encoding="UTF-8"?><Response/>};
@@ -570,12 +573,13 @@ capture() {
 		    . "Content-Length: " . length($x)
 		    . "\r\nConnection: close\r\n\r\n$x";
 		close $c;
-	    }' "$1" "$2"
+	    }' "$1"
 }
-cport=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-capture "$cport" "$tmp/posts" 2>"$tmp/capture.err" &
+capture "$tmp/posts" 2>"$tmp/capture.err" &
 pids="$pids $!"
-wait_for "grep -q listening '$tmp/capture.err'"
+wait_for "grep -q listening '$tmp/capture.err'" ||
+	fail 'the capturing webhook starts'
+cport=$(sed -n 's/^listening on //p' "$tmp/capture.err")
 start F7 sms-sim --webhook "http://127.0.0.1:$cport/sms" || fail 'sms-sim for OptOutType starts'
 sim=http://127.0.0.1:$port
 for b in Stop 'stop please' unstop hello; do
