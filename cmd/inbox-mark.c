@@ -239,7 +239,8 @@ find_tag(const json_t *tags, const char *tag)
 	size_t i;
 
 	json_array_foreach(tags, i, t)
-		if (json_is_string(t) && strcmp(json_string_value(t), tag) == 0)
+		if (json_is_string(t) && json_string_length(t) ==
+		    strlen(tag) && strcmp(json_string_value(t), tag) == 0)
 			return (long)i;
 	return -1;
 }
@@ -409,7 +410,10 @@ from_records(struct mark *m)
 			continue;
 		}
 		snprintf(where, sizeof where, "stdin:%lu", rr.lineno);
-		if (!(thread = record_str(rec, "thread"))) {
+		if (record_text(rec, "thread", &thread, &e) < 0) {
+			diag_warn("%s: %s", where, e.msg);
+			note(m, EXIT_PARTIAL);
+		} else if (!thread) {
 			diag_warn("%s: no thread", where);
 			note(m, EXIT_PARTIAL);
 		} else {

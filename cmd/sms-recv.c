@@ -648,6 +648,23 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	return 0;
 }
 
+/*
+ * The first field of a message record that sms-recv reads and that holds
+ * a NUL, or NULL: as a C string it would be cut short (or read as absent).
+ */
+static const char *
+nul_field(const json_t *rec)
+{
+	static const char *const fields[] = {
+		"provider_id", "from", "to", "body", "provider", "at",
+	};
+
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+		if (record_has_nul(json_object_get(rec, fields[i])))
+			return fields[i];
+	return NULL;
+}
+
 /* One line of a file: a form-encoded webhook body or a message record. */
 static void
 read_line(struct recv *r, const char *where, const char *line, size_t len)
@@ -658,7 +675,7 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 	struct form form = { 0 };
 	struct errbuf e;
 	json_t *rec = NULL;
-	const char *provider = r->pv->name, *at = NULL;
+	const char *provider = r->pv->name, *at = NULL, *pv;
 	char now[WHEN_BUFSZ];
 	int rc;
 
@@ -666,6 +683,10 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 		if (!(rec = record_parse(line, len, &e)))
 			goto bad;
 		ev.kind = WEBHOOK_MESSAGE;
+		if ((pv = nul_field(rec))) {
+			errf(&e, "\"%s\" holds a NUL (\\u0000)", pv);
+			goto bad;
+		}
 		ev.id = record_str(rec, "provider_id");
 		ev.from = record_str(rec, "from");
 		ev.to = record_str(rec, "to");
