@@ -56,7 +56,8 @@ struct webhook_event {
 	const char *from, *to;		/* as given (E.164 for SMS); NULL
 					   if a status update lacks them */
 	const char *body;		/* message text; "" for a status */
-	size_t body_len;		/* may hold NULs: use this */
+	size_t body_len;		/* its length; parse() refuses a
+					   NUL in it, as in any field */
 	int num_segments;		/* 0 if not given */
 	const char *status;		/* provider's word: "received",
 					   "delivered", "failed", ... */
