@@ -24,6 +24,7 @@
 #include "inbox.h"
 #include "phone.h"
 #include "record.h"
+#include "thread.h"
 #include "utf8.h"
 #include "when.h"
 
@@ -332,12 +333,12 @@ one(struct mark *m, const char *where, const char *number,
     const char *country)
 {
 	struct change ch = { .m = m };
-	char num[PHONE_MAX];
+	char num[THREAD_MAX];
 	struct errbuf e;
 	json_t *conv, *after;
 	int rc, err;
 
-	if (phone_normalize(number, country, num, &e) < 0) {
+	if (thread_parse(number, country, num, &e) < 0) {
 		diag_warn("%s: %s", where, e.msg);
 		note(m, EXIT_PARTIAL);
 		return;

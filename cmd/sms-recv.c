@@ -39,9 +39,9 @@
 #include "httpd.h"
 #include "inbox.h"
 #include "keyword.h"
-#include "phone.h"
 #include "provider.h"
 #include "record.h"
+#include "thread.h"
 #include "tz.h"
 #include "when.h"
 
@@ -285,29 +285,32 @@ static int
 store_message(struct recv *r, const struct webhook_event *ev,
     const char *provider, const char *at, char **reply, struct errbuf *e)
 {
-	char thread[PHONE_MAX];
+	char thread[THREAD_MAX];
 	struct inbox_delivery d;
 	struct errbuf pe;
 	const char *word = NULL;
-	enum keyword kw;
+	enum keyword kw = KEYWORD_NONE;
 	json_t *msg;
-	int rc;
+	int rc, number;
 
-	if (phone_normalize(ev->from, NULL, thread, &pe) < 0)
-		return errno = EINVAL, errf(e, "From '%s': %s", ev->from,
-		    pe.msg);
+	/* A sender that is no number (a short code, a name) has a thread of
+	 * its own kind, and its own words in "from". */
+	if (thread_of_sender(ev->from, thread, &number, &pe) < 0)
+		return errno = EINVAL, errf(e, "From: %s", pe.msg);
 	msg = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s%,s:s,s:s,s:s?,s:s?}",
 	    "type", "message", "thread", thread, "direction", "in",
-	    "from", thread, "to", ev->to, "body", ev->body, ev->body_len,
-	    "status", "received", "provider", provider, "provider_id",
-	    ev->id, "at", at);
+	    "from", number ? thread : ev->from, "to", ev->to, "body",
+	    ev->body, ev->body_len, "status", "received", "provider", provider,
+	    "provider_id", ev->id, "at", at);
 	if (!msg)
 		return errno = EINVAL, errf(e, "message is not UTF-8 text");
 	if (ev->num_segments > 0)
 		json_object_set_new(msg, "segments",
 		    json_integer(ev->num_segments));
-	kw = keyword_classify(ev->body, ev->body_len, &word);
-	if (kw == KEYWORD_NONE && ev->optout_type) {
+	/* Nothing is ever sent to a sender: no consent, no answer. */
+	if (number)
+		kw = keyword_classify(ev->body, ev->body_len, &word);
+	if (number && kw == KEYWORD_NONE && ev->optout_type) {
 		/* The provider's own keywords (Twilio's Advanced Opt-Out). */
 		kw = keyword_classify(ev->optout_type,
 		    strlen(ev->optout_type), &word);
@@ -324,7 +327,7 @@ store_message(struct recv *r, const struct webhook_event *ev,
 		if (d.consent)
 			emit(r, d.consent == 'o' ? "optout" : "optin",
 			    "message", d.message);
-		if (reply)
+		if (reply && number)
 			*reply = auto_reply(r, kw, &d, ev);
 	}
 	inbox_delivery_free(&d);

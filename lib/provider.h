@@ -131,6 +131,28 @@ const char *provider_error_class(const char *name, long http,
 int provider_status_rank(const char *status);
 
 /*
+ * Where status stands for moving forward, status words smsdesk does not
+ * know included, so that one is stored as it came and never moves a
+ * known status back: twice provider_status_rank() for a known word (0 to
+ * 8); PROVIDER_STATUS_NEW for any other word, which ranks after sent and
+ * before the outcomes (it replaces queued, sending or sent, and a final
+ * outcome replaces it); -1 for NULL and our own "unknown" (a send whose
+ * answer never came), which any report replaces. A report moves a message
+ * forward when its order is above the stored status's.
+ */
+#define PROVIDER_STATUS_NEW 5
+#define PROVIDER_STATUS_FINAL 6		/* the outcomes, and read */
+int provider_status_order(const char *status);
+
+/*
+ * Whether status can be stored as a status word: 1 to
+ * PROVIDER_STATUS_MAX bytes of ASCII letters, digits, '_' and '-', as
+ * every provider writes them ("delivered", "partially_delivered").
+ */
+#define PROVIDER_STATUS_MAX 32
+int provider_status_valid(const char *status);
+
+/*
  * Twilio's X-Twilio-Signature for a request to url with the parameters
  * of f (NULL for none: a GET, or a JSON body), as providers.md 1.8 says:
  * base64 of HMAC-SHA1 keyed by token over url, then each name and value

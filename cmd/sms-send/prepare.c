@@ -277,6 +277,16 @@ send_prepare(struct worker *w, struct job *j)
 		goto done;
 	}
 	json_object_set_new(msg, "to", json_string(number));
+	if (*number == '@') {
+		char m[320];
+
+		/* A short code or a name: it texts us; we never text it. */
+		snprintf(m, sizeof m, "%s: not a phone number but a sender's "
+		    "thread (a short code or a name): nothing is sent to it",
+		    number);
+		refuse(j, "invalid_recipient", m);
+		goto done;
+	}
 	if (phone_normalize(number, s->country, num, &e) < 0) {
 		char m[320];
 
