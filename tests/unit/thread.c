@@ -2,9 +2,14 @@
  * tests/unit/thread.c: thread names (thread.h): a number's, a sender's,
  * the escaping, the bound with its hash, and what is a valid name.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "inbox.h"
 #include "provider.h"
 #include "tap.h"
 #include "thread.h"
@@ -120,11 +125,54 @@ test_status(void)
 	    "33 bytes");
 }
 
+/* The inbox keeps a sender's thread, and never anything to send in it. */
+static void
+test_inbox(void)
+{
+	char dir[] = "/tmp/thread-unit.XXXXXX", cmd[64];
+	struct inbox_delivery d;
+	struct inbox ib;
+	struct errbuf e;
+	json_t *m, *t;
+
+	if (!mkdtemp(dir) || inbox_open(&ib, dir, 1, &e) < 0) {
+		ok(0, "an inbox: %s", e.msg);
+		return;
+	}
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type", "message",
+	    "thread", "@VERIFY", "direction", "in", "from", "VERIFY",
+	    "body", "Your code is 1234", "provider", "twilio",
+	    "provider_id", "SMv1");
+	ok(inbox_deliver(&ib, m, 0, NULL, &d, &e) == 0,
+	    "a text in a sender's thread is stored");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	t = inbox_thread(&ib, "@VERIFY", &e);
+	is_int(json_array_size(t), 1, "and read back");
+	json_decref(t);
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "message",
+	    "thread", "@VERIFY", "direction", "out", "body", "hi",
+	    "status", "queued");
+	errno = 0;
+	ok(inbox_deliver(&ib, m, 0, NULL, &d, &e) < 0 && errno == EINVAL &&
+	    strstr(e.msg, "nothing is sent"),
+	    "an outbound message in a sender's thread is refused (%s)", e.msg);
+	json_decref(m);
+	is_int(inbox_status(&ib, "twilio", "SMx", "deliv\nered", NULL, &m,
+	    &e), -1, "a status that is no word is refused");
+	is_int(inbox_status(&ib, "twilio", "SMx", "teleported", NULL, &m,
+	    &e), 2, "a word not known yet is parked");
+	inbox_close(&ib);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ok(system(cmd) == 0, "cleaned up");
+}
+
 int
 main(void)
 {
 	test_senders();
 	test_valid();
 	test_status();
+	test_inbox();
 	return tap_done();
 }
