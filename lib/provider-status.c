@@ -69,6 +69,6 @@ provider_status_valid(const char *status)
 		return 0;
 	n = strlen(status);
 	return n >= 1 && n <= PROVIDER_STATUS_MAX &&
-	    strspn(status, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_-") == n;
+	    strspn(status, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
