@@ -95,6 +95,11 @@ check 'with why, and without echoing the control character' \
 	grep -q "control character 0x01" "$tmp/err"'
 check 'and the rest stored' '[ -e "$ib/conv/@OK" ]'
 
+printf '%s\n' '{"from":"SHOP","body":"imported","provider_id":"SMj1"}' |
+	sms-recv -d "$ib" >/dev/null 2>&1
+check 'an imported record from a sender: its thread too' \
+	'jq -e ".from == \"SHOP\" and .thread == \"@SHOP\"" "$ib"/msg/@SHOP/*'
+
 serve "$tmp/L.out" "$tmp/L.err" sms-recv -d "$ib" ||
 	{ fail 'the listener starts'; done_testing; }
 lport=$port
@@ -157,7 +162,7 @@ is 'only the numbers were sent to' \
 	    tr '\n' ' '):$(creates A)" "+15551230001 +15551230009 :$((n0 + 2))"
 is 'every sender thread refused as invalid_recipient' \
 	"$(jq -r 'select(.error.code == "invalid_recipient") | .to' "$tmp/out" |
-	    grep -c '^@')" 13
+	    grep -c '^@')" 14
 check 'and no outbound message is stored in a sender thread' \
 	'! cat "$ib"/msg/@*/* | jq -e "select(.direction == \"out\")" >/dev/null'
 
