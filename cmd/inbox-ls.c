@@ -30,6 +30,7 @@
 #include "inbox.h"
 #include "phone.h"
 #include "record.h"
+#include "thread.h"
 #include "utf8.h"
 #include "when.h"
 
@@ -372,7 +373,8 @@ table_conversations(const struct ls *l, const struct row *rows, size_t n)
 	static const char *const head[NCOL] = {
 		"THREAD", "STATUS", "ASSIGNEE", "WAITING", "UNREAD",
 	};
-	static const size_t cap[NCOL] = { 16, 12, 16, 8, 6 };
+	/* A thread is shown whole, to be given back as an argument. */
+	static const size_t cap[NCOL] = { THREAD_MAX - 1, 12, 16, 8, 6 };
 	const char *body;
 	struct cells k;
 	size_t w[NCOL], i, c, used = 0, room;
@@ -456,8 +458,8 @@ table_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
 		if (s && width(s, 12) > ws)
 			ws = width(s, 12);
 		s = record_str(m[i].msg, "thread");
-		if (feed && s && width(s, 16) > wth)
-			wth = width(s, 16);
+		if (feed && s && width(s, THREAD_MAX - 1) > wth)
+			wth = width(s, THREAD_MAX - 1);
 	}
 	indent = wt + 2 + 1 + 2 + ws + 2 + (feed ? wth + 2 : 0);
 	room = l->cols > indent + 10 ? l->cols - indent : 10;
@@ -466,7 +468,7 @@ table_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
 		printf("%-*s  ", (int)wt, t);
 		if (feed) {
 			s = record_str(m[i].msg, "thread");
-			put_cell(s ? s : "-", 16, wth, 0);
+			put_cell(s ? s : "-", THREAD_MAX - 1, wth, 0);
 			fputs("  ", stdout);
 		}
 		printf("%s  ", arrow(m[i].msg));
@@ -708,9 +710,12 @@ mark_read(json_t *conv, void *arg, struct errbuf *e)
 	return 0;
 }
 
-/* The E.164 form of NUMBER, in the country of the configuration. */
+/*
+ * The thread of NUMBER: its E.164 form, in the country of the
+ * configuration, or a sender's thread as written ("@VERIFY").
+ */
 static void
-number_of(struct ls *l, const char *arg, char out[PHONE_MAX])
+number_of(struct ls *l, const char *arg, char out[THREAD_MAX])
 {
 	struct config *cfg;
 	struct errbuf e;
@@ -724,7 +729,7 @@ number_of(struct ls *l, const char *arg, char out[PHONE_MAX])
 	if (country && *country && !phone_region_code(country))
 		diag_die(EXIT_CONFIG, "country: '%s' is not an ISO 3166 "
 		    "region", country);
-	if (phone_normalize(arg, country, out, &e) < 0)
+	if (thread_parse(arg, country, out, &e) < 0)
 		diag_die(EXIT_USAGE, "%s: %s", arg, e.msg);
 	config_free(cfg);
 }
@@ -765,7 +770,7 @@ unread_left_out(json_t *t, json_int_t unread, const struct mrow *m,
 static void
 show_thread(struct ls *l, const char *arg)
 {
-	char num[PHONE_MAX];
+	char num[THREAD_MAX];
 	struct mrow *m = NULL;
 	size_t n = 0, cap = 0, skip = 0;
 	struct errbuf e;

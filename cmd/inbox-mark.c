@@ -24,6 +24,7 @@
 #include "inbox.h"
 #include "phone.h"
 #include "record.h"
+#include "thread.h"
 #include "utf8.h"
 #include "when.h"
 
@@ -239,7 +240,8 @@ find_tag(const json_t *tags, const char *tag)
 	size_t i;
 
 	json_array_foreach(tags, i, t)
-		if (json_is_string(t) && strcmp(json_string_value(t), tag) == 0)
+		if (json_is_string(t) && json_string_length(t) ==
+		    strlen(tag) && strcmp(json_string_value(t), tag) == 0)
 			return (long)i;
 	return -1;
 }
@@ -331,12 +333,12 @@ one(struct mark *m, const char *where, const char *number,
     const char *country)
 {
 	struct change ch = { .m = m };
-	char num[PHONE_MAX];
+	char num[THREAD_MAX];
 	struct errbuf e;
 	json_t *conv, *after;
 	int rc, err;
 
-	if (phone_normalize(number, country, num, &e) < 0) {
+	if (thread_parse(number, country, num, &e) < 0) {
 		diag_warn("%s: %s", where, e.msg);
 		note(m, EXIT_PARTIAL);
 		return;
@@ -409,7 +411,10 @@ from_records(struct mark *m)
 			continue;
 		}
 		snprintf(where, sizeof where, "stdin:%lu", rr.lineno);
-		if (!(thread = record_str(rec, "thread"))) {
+		if (record_text(rec, "thread", &thread, &e) < 0) {
+			diag_warn("%s: %s", where, e.msg);
+			note(m, EXIT_PARTIAL);
+		} else if (!thread) {
 			diag_warn("%s: no thread", where);
 			note(m, EXIT_PARTIAL);
 		} else {

@@ -39,9 +39,9 @@
 #include "httpd.h"
 #include "inbox.h"
 #include "keyword.h"
-#include "phone.h"
 #include "provider.h"
 #include "record.h"
+#include "thread.h"
 #include "tz.h"
 #include "when.h"
 
@@ -285,29 +285,32 @@ static int
 store_message(struct recv *r, const struct webhook_event *ev,
     const char *provider, const char *at, char **reply, struct errbuf *e)
 {
-	char thread[PHONE_MAX];
+	char thread[THREAD_MAX];
 	struct inbox_delivery d;
 	struct errbuf pe;
 	const char *word = NULL;
-	enum keyword kw;
+	enum keyword kw = KEYWORD_NONE;
 	json_t *msg;
-	int rc;
+	int rc, number;
 
-	if (phone_normalize(ev->from, NULL, thread, &pe) < 0)
-		return errno = EINVAL, errf(e, "From '%s': %s", ev->from,
-		    pe.msg);
+	/* A sender that is no number (a short code, a name) has a thread of
+	 * its own kind, and its own words in "from". */
+	if (thread_of_sender(ev->from, thread, &number, &pe) < 0)
+		return errno = EINVAL, errf(e, "From: %s", pe.msg);
 	msg = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s%,s:s,s:s,s:s?,s:s?}",
 	    "type", "message", "thread", thread, "direction", "in",
-	    "from", thread, "to", ev->to, "body", ev->body, ev->body_len,
-	    "status", "received", "provider", provider, "provider_id",
-	    ev->id, "at", at);
+	    "from", number ? thread : ev->from, "to", ev->to, "body",
+	    ev->body, ev->body_len, "status", "received", "provider", provider,
+	    "provider_id", ev->id, "at", at);
 	if (!msg)
 		return errno = EINVAL, errf(e, "message is not UTF-8 text");
 	if (ev->num_segments > 0)
 		json_object_set_new(msg, "segments",
 		    json_integer(ev->num_segments));
-	kw = keyword_classify(ev->body, ev->body_len, &word);
-	if (kw == KEYWORD_NONE && ev->optout_type) {
+	/* Nothing is ever sent to a sender: no consent, no answer. */
+	if (number)
+		kw = keyword_classify(ev->body, ev->body_len, &word);
+	if (number && kw == KEYWORD_NONE && ev->optout_type) {
 		/* The provider's own keywords (Twilio's Advanced Opt-Out). */
 		kw = keyword_classify(ev->optout_type,
 		    strlen(ev->optout_type), &word);
@@ -324,7 +327,7 @@ store_message(struct recv *r, const struct webhook_event *ev,
 		if (d.consent)
 			emit(r, d.consent == 'o' ? "optout" : "optin",
 			    "message", d.message);
-		if (reply)
+		if (reply && number)
 			*reply = auto_reply(r, kw, &d, ev);
 	}
 	inbox_delivery_free(&d);
@@ -648,6 +651,23 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	return 0;
 }
 
+/*
+ * The first field of a message record that sms-recv reads and that holds
+ * a NUL, or NULL: as a C string it would be cut short (or read as absent).
+ */
+static const char *
+nul_field(const json_t *rec)
+{
+	static const char *const fields[] = {
+		"provider_id", "from", "to", "body", "provider", "at",
+	};
+
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+		if (record_has_nul(json_object_get(rec, fields[i])))
+			return fields[i];
+	return NULL;
+}
+
 /* One line of a file: a form-encoded webhook body or a message record. */
 static void
 read_line(struct recv *r, const char *where, const char *line, size_t len)
@@ -658,7 +678,7 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 	struct form form = { 0 };
 	struct errbuf e;
 	json_t *rec = NULL;
-	const char *provider = r->pv->name, *at = NULL;
+	const char *provider = r->pv->name, *at = NULL, *pv;
 	char now[WHEN_BUFSZ];
 	int rc;
 
@@ -666,6 +686,10 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 		if (!(rec = record_parse(line, len, &e)))
 			goto bad;
 		ev.kind = WEBHOOK_MESSAGE;
+		if ((pv = nul_field(rec))) {
+			errf(&e, "\"%s\" holds a NUL (\\u0000)", pv);
+			goto bad;
+		}
 		ev.id = record_str(rec, "provider_id");
 		ev.from = record_str(rec, "from");
 		ev.to = record_str(rec, "to");

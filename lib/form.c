@@ -196,7 +196,7 @@ form_get(const struct form *f, const char *name)
 {
 	const struct form_pair *fp = form_find(f, name);
 
-	return fp ? fp->value : NULL;
+	return fp && strlen(fp->value) == fp->value_len ? fp->value : NULL;
 }
 
 void

@@ -46,7 +46,11 @@ struct form {
 int form_parse(struct form *f, const char *body, size_t len,
     struct errbuf *e);
 
-/* The value of the first pair named name, or NULL if there is none. */
+/*
+ * The value of the first pair named name as a C string, or NULL if there
+ * is none or if it holds a NUL (a C string would cut it short; ask
+ * form_find() to tell the two apart).
+ */
 const char *form_get(const struct form *f, const char *name);
 
 /* The first pair named name, or NULL; for values that may hold NULs. */

@@ -163,7 +163,8 @@ conv_str(struct inbox_conv *c, size_t i)
 
 /*
  * Fill c from a plain line (record_pick() said so) without a parse tree:
- * string fields decoded into sb, NUL-terminated. -1 on ENOMEM.
+ * string fields decoded into sb, NUL-terminated (one holding a NUL is
+ * left NULL, as record_str() leaves it). -1 on ENOMEM.
  */
 static int
 conv_from_line(struct inbox_conv *c, const char *line, size_t len,
@@ -177,8 +178,17 @@ conv_from_line(struct inbox_conv *c, const char *line, size_t len,
 		if (!f[i].val || *f[i].val != '"')
 			continue;
 		off[i] = sb->len;
-		if (record_unescape(f[i].val + 1, f[i].len - 2, sb) < 0 ||
-		    buf_addc(sb, '\0') < 0)
+		if (record_unescape(f[i].val + 1, f[i].len - 2, sb) < 0)
+			return -1;
+		/* Holding a NUL, it is no C string: absent, as record_str()
+		 * says. */
+		if (sb->len > off[i] && memchr(sb->p + off[i], '\0',
+		    sb->len - off[i])) {
+			sb->len = off[i];
+			off[i] = SIZE_MAX;
+			continue;
+		}
+		if (buf_addc(sb, '\0') < 0)
 			return -1;
 	}
 	for (i = 0; i < CONV_NSTR; i++)

@@ -27,6 +27,7 @@
 #include "journal.h"
 #include "provider.h"
 #include "record.h"
+#include "thread.h"
 #include "when.h"
 
 static const char *const subdirs[] = {
@@ -161,18 +162,14 @@ inbox_close(struct inbox *ib)
 	ib->dir = NULL;
 }
 
-/* A thread or number: '+' and 1 to 15 digits (never a path). */
+/*
+ * A thread: '+' and 1 to 15 digits, or a sender's thread ('@' and a
+ * name, thread.h); never a path.
+ */
 int
 ib_valid_number(const char *s)
 {
-	size_t n = 0;
-
-	if (!s || *s++ != '+')
-		return 0;
-	for (; *s; s++, n++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return n >= 1 && n <= 15;
+	return thread_valid(s);
 }
 
 /* Append s to out at *n, bytes outside [A-Za-z0-9_] (and '-' where
@@ -438,7 +435,7 @@ advance(json_t *msg, const char *status, const char *error_code,
 	char *end;
 	long long n;
 
-	if (old && provider_status_rank(status) <= provider_status_rank(old))
+	if (old && provider_status_order(status) <= provider_status_order(old))
 		return 0;
 	set_str(msg, "status", status);
 	set_str(msg, "status_at", at);
@@ -498,7 +495,7 @@ ib_outbound_pending(const json_t *msg)
 {
 	const char *dir = record_str(msg, "direction");
 	const char *status = record_str(msg, "status");
-	int rank = provider_status_rank(status);
+	int order = provider_status_order(status);
 	time_t at;
 
 	if (!dir || strcmp(dir, "out") != 0 || !status)
@@ -506,7 +503,7 @@ ib_outbound_pending(const json_t *msg)
 	if (!record_str(msg, "provider_id"))
 		return strcmp(status, "queued") == 0 ||
 		    strcmp(status, "unknown") == 0;
-	return rank >= 0 && rank < 3 &&
+	return order >= 0 && order < PROVIDER_STATUS_FINAL &&
 	    !json_is_object(json_object_get(msg, "error")) &&
 	    when_parse(record_str(msg, "at") ? record_str(msg, "at") : "",
 	    &at, NULL) == 0 && when_now() - at < INBOX_TRACK_AGE;
@@ -590,6 +587,10 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		return errno = EINVAL, errf(e, "thread %s%s%s is not an E.164 "
 		    "number", thread ? "'" : "", thread ? thread : "(none)",
 		    thread ? "'" : "");
+	if (!thread_is_number(thread) && record_str(msg, "direction") &&
+	    strcmp(record_str(msg, "direction"), "in") != 0)
+		return errno = EINVAL, errf(e, "thread '%s' is a sender's, "
+		    "not a number: nothing is sent to it", thread);
 	if ((provider && pid && ib_id_key(provider, pid, key) < 0) ||
 	    (client && ib_id_key("key", client, ckey) < 0))
 		return errf(e, "provider id or key too long");
@@ -850,9 +851,9 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	 * not past queued.
 	 */
 	old = record_str(msg, "status");
-	if (!old || provider_status_rank(old) < 0 ||
-	    provider_status_rank(old) <= (provider_status_rank(status) < 0 ?
-	    0 : provider_status_rank(status)))
+	if (!old || provider_status_order(old) <=
+	    (provider_status_order(status) < 0 ? 0 :
+	    provider_status_order(status)))
 		set_str(msg, "status", status);
 	set_str(msg, "status_at", at);
 	if (error)
@@ -913,8 +914,10 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 
 	if (out)
 		*out = NULL;
-	if (provider_status_rank(status) < 0)
-		return errno = EINVAL, errf(e, "unknown status '%s'", status);
+	/* A word not known yet is stored as it came; odd bytes are not. */
+	if (!provider_status_valid(status))
+		return errno = EINVAL, errf(e, "status is not a word of 1 to "
+		    "%d ASCII letters, digits, _ and -", PROVIDER_STATUS_MAX);
 	now_string(at);
 	if (ib_id_key(provider, pid, key) < 0)
 		return errf(e, "provider id too long");
@@ -938,8 +941,8 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		snprintf(rel, sizeof rel, "status/%s", key);
 		park = ib_get_record(ib, rel, NULL);
 		rc = 2;
-		if (!park || provider_status_rank(status) >
-		    provider_status_rank(record_str(park, "status"))) {
+		if (!park || provider_status_order(status) >
+		    provider_status_order(record_str(park, "status"))) {
 			json_decref(park);
 			park = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s}", "type",
 			    "status", "provider", provider, "provider_id",

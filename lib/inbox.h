@@ -7,7 +7,8 @@
  *                        renamed into place (RENAME_NOREPLACE for a new
  *                        name)
  *   msg/THREAD/NAME      one message per file; THREAD is the customer's
- *                        E.164 number, NAME is unique and sorts by
+ *                        E.164 number (or a sender's thread, "@VERIFY":
+ *                        thread.h), NAME is unique and sorts by
  *                        delivery time, so a thread reads in O(thread);
  *                        a status change appends a line, as in conv/
  *   conv/THREAD          the conversation: its record is the file's last
@@ -193,7 +194,7 @@ json_t *inbox_outbox(struct inbox *ib, struct errbuf *e);
 
 /*
  * Apply a delivery report to the outbound message with this provider id:
- * the status only moves forward (provider_status_rank), and an error code
+ * the status only moves forward (provider_status_order), and an error code
  * is kept; a final status takes the message out of outbox/. Returns 1 if
  * the message changed (*msg gets it), 0 if the report was old news, 2
  * if no such message is known yet (the report is parked in status/ for

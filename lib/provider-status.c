@@ -11,6 +11,11 @@
  * canceled, a scheduled message withdrawn; received, an inbound message
  * complete); last read, which only a delivered message can reach.
  *
+ * Providers add words over the years: one that is not listed here is
+ * kept as it came, ranked after sent and before the outcomes, so that it
+ * shows while the message is in flight and never hides an outcome
+ * (sms-record(5) says so).
+ *
  * A file of its own so that readers of the inbox, which need the order,
  * do not link the providers and their cryptography.
  */
@@ -41,4 +46,29 @@ provider_status_rank(const char *status)
 		if (strcmp(ranks[i].word, status) == 0)
 			return ranks[i].rank;
 	return -1;
+}
+
+int
+provider_status_order(const char *status)
+{
+	int rank = provider_status_rank(status);
+
+	if (rank >= 0)
+		return 2 * rank;
+	if (status == NULL || strcmp(status, "unknown") == 0)
+		return -1;
+	return PROVIDER_STATUS_NEW;
+}
+
+int
+provider_status_valid(const char *status)
+{
+	size_t n;
+
+	if (status == NULL)
+		return 0;
+	n = strlen(status);
+	return n >= 1 && n <= PROVIDER_STATUS_MAX &&
+	    strspn(status, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }

@@ -353,6 +353,12 @@ twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
 	if (ev->status == NULL)
 		ev->status = "received";
 	if ((body = form_find(f, "Body")) != NULL) {
+		/* Stored whole or not at all: a NUL is refused, as in any
+		 * other field. */
+		if (memchr(body->value, '\0', body->value_len)) {
+			errno = EINVAL;
+			return errf(e, "Body: holds a NUL byte");
+		}
 		ev->body = body->value;
 		ev->body_len = body->value_len;
 	}

@@ -56,7 +56,8 @@ struct webhook_event {
 	const char *from, *to;		/* as given (E.164 for SMS); NULL
 					   if a status update lacks them */
 	const char *body;		/* message text; "" for a status */
-	size_t body_len;		/* may hold NULs: use this */
+	size_t body_len;		/* its length; parse() refuses a
+					   NUL in it, as in any field */
 	int num_segments;		/* 0 if not given */
 	const char *status;		/* provider's word: "received",
 					   "delivered", "failed", ... */
@@ -128,6 +129,28 @@ const char *provider_error_class(const char *name, long http,
  * one is a regression to ignore. Unknown words (and NULL) are -1.
  */
 int provider_status_rank(const char *status);
+
+/*
+ * Where status stands for moving forward, status words smsdesk does not
+ * know included, so that one is stored as it came and never moves a
+ * known status back: twice provider_status_rank() for a known word (0 to
+ * 8); PROVIDER_STATUS_NEW for any other word, which ranks after sent and
+ * before the outcomes (it replaces queued, sending or sent, and a final
+ * outcome replaces it); -1 for NULL and our own "unknown" (a send whose
+ * answer never came), which any report replaces. A report moves a message
+ * forward when its order is above the stored status's.
+ */
+#define PROVIDER_STATUS_NEW 5
+#define PROVIDER_STATUS_FINAL 6		/* the outcomes, and read */
+int provider_status_order(const char *status);
+
+/*
+ * Whether status can be stored as a status word: 1 to
+ * PROVIDER_STATUS_MAX bytes of ASCII letters, digits, '_' and '-', as
+ * every provider writes them ("delivered", "partially_delivered").
+ */
+#define PROVIDER_STATUS_MAX 32
+int provider_status_valid(const char *status);
 
 /*
  * Twilio's X-Twilio-Signature for a request to url with the parameters

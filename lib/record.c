@@ -196,10 +196,37 @@ record_write(FILE *fp, const json_t *rec)
 	return ok ? 0 : -1;
 }
 
+int
+record_has_nul(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s && strlen(s) != json_string_length(v);
+}
+
 const char *
 record_str(const json_t *rec, const char *key)
 {
-	return json_string_value(json_object_get(rec, key));
+	const json_t *v = json_object_get(rec, key);
+
+	return record_has_nul(v) ? NULL : json_string_value(v);
+}
+
+int
+record_text(const json_t *rec, const char *key, const char **out,
+    struct errbuf *e)
+{
+	const json_t *v = json_object_get(rec, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return errf(e, "\"%s\" is not a string", key);
+	if (record_has_nul(v))
+		return errf(e, "\"%s\" holds a NUL (\\u0000)", key);
+	*out = json_string_value(v);
+	return 1;
 }
 
 /*

@@ -62,8 +62,26 @@ json_t *record_parse(const char *buf, size_t len, struct errbuf *e);
 /* Write rec compactly with a newline. Returns 0, or -1 with errno set. */
 int record_write(FILE *fp, const json_t *rec);
 
-/* The record's string field `key`, or NULL if absent or not a string. */
+/*
+ * The record's string field `key` as a C string: NULL if absent, not a
+ * string, or holding a NUL (JSON's \u0000), which a C string would cut
+ * short. Records are read with NULs allowed (they pass through whole), so
+ * this is the one place a string value becomes a C string; where the
+ * difference matters, record_text() tells these cases apart.
+ */
 const char *record_str(const json_t *rec, const char *key);
+
+/*
+ * The record's field `key` as a C string in *out. Returns 1 if it is a
+ * string without a NUL; 0 if it is absent or null (*out NULL); -1 with e
+ * filled ("\"body\" holds a NUL (\\u0000)", "\"body\" is not a string")
+ * and *out NULL otherwise.
+ */
+int record_text(const json_t *rec, const char *key, const char **out,
+    struct errbuf *e);
+
+/* Whether v is a string that holds a NUL. */
+int record_has_nul(const json_t *v);
 
 /* What record_scan() found in one line. */
 struct record_scan {

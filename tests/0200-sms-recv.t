@@ -274,7 +274,9 @@ status SMout000000000000000000000000002 failed 30008 >/dev/null
 status SMout000000000000000000000000002 sent >/dev/null
 is 'a failure keeps its error code' \
 	"$(jq -c '[.status,.error_code]' "$ib/status/twilio-SMout000000000000000000000000002")" '["failed","30008"]'
-is 'a status that is no status: 400' "$(status SMout000000000000000000000000003 teleported)" 400
+is 'a status word not known yet: 200' "$(status SMout000000000000000000000000003 teleported)" 200
+check 'parked as it came' "jq -e '.status == \"teleported\"' '$ib/status/twilio-SMout000000000000000000000000003'"
+is 'a status that is no word (a newline in it): 400' "$(status SMout000000000000000000000000004 'tele%0Aported')" 400
 check 'status callbacks store no message' "! test -e '$ib/msg/+15551230006' && ! test -e '$ib/msg/+15550000000'"
 
 # --- Hostile requests ----------------------------------------------------
@@ -299,8 +301,10 @@ is 'no From: 400' \
 	"$(post "MessageSid=SMnofrom0000000000000000000000007&To=$us&Body=hi")" 400
 is 'an empty From: 400' \
 	"$(post "MessageSid=SMnofrom0000000000000000000000007&From=&To=$us&Body=hi")" 400
-is 'a From that is no number: 400' \
-	"$(post "MessageSid=SMnofrom0000000000000000000000007&From=..%2Fetc&To=$us&Body=hi")" 400
+is 'a From that is no number: 200, in a thread of its own' \
+	"$(post "MessageSid=SMsender000000000000000000000007&From=..%2Fetc&To=$us&Body=hi")" 200
+check 'named @ and the sender escaped, inside msg/' \
+	"[ -d '$ib/msg/@%2E%2E%2Fetc' ] && [ ! -e '$ib/etc' ]"
 is 'no MessageSid: 400' "$(post "From=%2B15551230007&To=$us&Body=hi")" 400
 is 'nothing stored from those' "$(nmsg $F):$(ls "$ib/ids" | grep -c SMnofrom)" 0:0
 is 'GET: 405' "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/twilio")" 405
@@ -566,7 +570,7 @@ ib=$main_ib port=$main_port pid=$main_pid
 is 'every inbox directory is 0700' \
 	"$(find "$ib" "$fi" -type d ! -perm 700 | wc -l | tr -d ' '):$(find "$ib" -type d | wc -l | awk '$1 >= 9 { print "ok" }')" '0:ok'
 is 'every file in the inbox is 0600' "$(find "$ib" "$fi" -type f ! -perm 600 | wc -l | tr -d ' ')" 0
-is 'all 37 message files the listeners stored are 0600' "$(find "$ib/msg" -type f -perm 600 | wc -l | tr -d ' ')" 37
+is 'all 38 message files the listeners stored are 0600' "$(find "$ib/msg" -type f -perm 600 | wc -l | tr -d ' ')" 38
 is 'nothing left in tmp/' "$(find "$ib/tmp" "$fi/tmp" -type f | wc -l | tr -d ' ')" 0
 
 done_testing

@@ -80,7 +80,7 @@ refuse_stored(struct send *s, struct job *j, const char *code,
 /*
  * Fill tmpl's {field}s from rec: strings as they are, numbers in
  * decimal; "{{" and "}}" are braces. NULL with e filled if a field is
- * missing or not a string or number.
+ * missing, not a string or number, or a string holding a NUL.
  */
 static char *
 fill(const char *tmpl, const json_t *rec, struct errbuf *e)
@@ -109,6 +109,12 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
 		}
 		snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
 		v = json_object_get(rec, name);
+		if (record_has_nul(v)) {
+			buf_free(&b);
+			errf(e, "template: field '%s' holds a NUL (\\u0000)",
+			    name);
+			return NULL;
+		}
 		if (json_is_string(v)) {
 			buf_adds(&b, json_string_value(v));
 		} else if (json_is_integer(v)) {
@@ -190,6 +196,26 @@ quiet_hours(struct send *s, struct job *j, const char *num, const char *known)
 }
 
 /*
+ * The first field that a message is built from and that holds a NUL, or
+ * NULL: record_str() reads such a field as absent, which would send a
+ * message to "to" instead of "thread", or without its "key". A template's
+ * fields are checked as fill() takes them.
+ */
+static const char *
+first_nul(const json_t *rec, int templated)
+{
+	static const char *const used[] = {
+		"thread", "to", "body", "key", "timezone",
+	};
+
+	for (size_t i = 0; i < sizeof used / sizeof *used; i++)
+		if ((!templated || i != 2) &&
+		    record_has_nul(json_object_get(rec, used[i])))
+			return used[i];
+	return NULL;
+}
+
+/*
  * Prepare j's record: check it, and store it as queued, for J_SEND; or
  * end it (J_DONE) if it goes no further. Takes j->rec.
  */
@@ -209,6 +235,7 @@ send_prepare(struct worker *w, struct job *j)
 	struct gsm_result g;
 	struct errbuf e;
 	char *filled = NULL;
+	const char *nul;
 	json_t *msg;
 	int rc;
 
@@ -216,6 +243,8 @@ send_prepare(struct worker *w, struct job *j)
 	 * ours. */
 	if (!number)
 		number = record_str(rec, "to");
+	/* A value cut at a NUL would send another text, or to another. */
+	nul = first_nul(rec, s->tmpl != NULL);
 	if (json_is_integer(kv)) {
 		snprintf(knum, sizeof knum, "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(kv));
@@ -230,6 +259,13 @@ send_prepare(struct worker *w, struct job *j)
 	else if (s->cr.service)
 		json_object_set_new(msg, "messaging_service_sid",
 		    json_string(s->cr.service));
+	if (nul) {
+		char m[160];
+
+		snprintf(m, sizeof m, "\"%s\" holds a NUL (\\u0000)", nul);
+		refuse(j, "invalid_value", m);
+		goto done;
+	}
 	if (!number) {
 		refuse(j, "invalid_recipient", "no \"thread\" or "
 		    "\"to\"");
@@ -241,6 +277,16 @@ send_prepare(struct worker *w, struct job *j)
 		goto done;
 	}
 	json_object_set_new(msg, "to", json_string(number));
+	if (*number == '@') {
+		char m[320];
+
+		/* A short code or a name: it texts us; we never text it. */
+		snprintf(m, sizeof m, "%s: not a phone number but a sender's "
+		    "thread (a short code or a name): nothing is sent to it",
+		    number);
+		refuse(j, "invalid_recipient", m);
+		goto done;
+	}
 	if (phone_normalize(number, s->country, num, &e) < 0) {
 		char m[320];
 

@@ -65,6 +65,21 @@ sim_number(const char *n, unsigned long lo, unsigned long hi,
 	return *out >= lo && *out <= hi ? 0 : -1;
 }
 
+/*
+ * The name of the first parameter other than Body whose value holds a
+ * NUL, or NULL: form_get() reads such a value as absent, and a create
+ * without its To, or without its StatusCallback, is another request.
+ */
+static const char *
+nul_param(const struct form *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->pairs[i].name, "Body") != 0 &&
+		    memchr(f->pairs[i].value, '\0', f->pairs[i].value_len))
+			return f->pairs[i].name;
+	return NULL;
+}
+
 int
 sim_create(struct sim *s, const struct form *f, struct answer *a)
 {
@@ -74,6 +89,7 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	const char *vp = form_get(f, "ValidityPeriod");
 	const char *smart = form_get(f, "SmartEncoded");
 	const struct form_pair *body = form_find(f, "Body");
+	const char *nul;
 	const struct failing *fl;
 	struct buf text = { 0 };
 	struct msg *m;
@@ -84,6 +100,9 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	for (size_t i = 0; i < f->n; i++)
 		if (strcmp(f->pairs[i].name, "MediaUrl") == 0)
 			media++;
+	if ((nul = nul_param(f)))
+		return sim_error(a, 400, strcmp(nul, "To") == 0 ? 21211 :
+		    20001, "The '%s' parameter holds a NUL byte.", nul);
 	if (!to || !*to)
 		return sim_error(a, 400, 21604,
 		    "A 'To' phone number is required.");
@@ -233,6 +252,9 @@ sim_text(struct sim *s, const struct form *f, struct answer *a)
 	CURL *h;
 	long http;
 
+	if (nul_param(f))
+		return sim_error(a, 400, 20001, "The '%s' parameter holds a "
+		    "NUL byte.", nul_param(f));
 	if (!from || !e164(from))
 		return sim_error(a, 400, 21212, "The 'From' number %s is "
 		    "not a valid phone number.", from ? from : "(none)");

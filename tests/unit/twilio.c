@@ -331,7 +331,7 @@ test_parse(void)
 {
 	static const char in[] = "ToCountry=US&SmsMessageSid=SM1&"
 	    "MessageSid=SM1&AccountSid=AC1&From=%2B15551234567&"
-	    "To=%2B15557654321&Body=Hello%00there+%C3%A9&NumSegments=2&"
+	    "To=%2B15557654321&Body=Hello+there+%C3%A9&NumSegments=2&"
 	    "SmsStatus=received&OptOutType=STOP&ApiVersion=2010-04-01";
 	static const char st[] = "MessageSid=SM2&MessageStatus=undelivered&"
 	    "ErrorCode=30003&From=%2B15557654321&To=%2B15551234567";
@@ -347,14 +347,25 @@ test_parse(void)
 	is_str(ev.id, "SM1", "its id is MessageSid");
 	is_str(ev.from, "+15551234567", "From");
 	is_str(ev.to, "+15557654321", "To");
-	ok(ev.body_len == 14 && memcmp(ev.body, "Hello\0there \xc3\xa9", 14)
-	    == 0, "Body, with its NUL and length");
+	ok(ev.body_len == 14 && memcmp(ev.body, "Hello there \xc3\xa9", 15)
+	    == 0, "Body, with its length");
 	is_int(ev.num_segments, 2, "NumSegments");
 	is_str(ev.status, "received", "status");
 	ok(ev.error_code == NULL, "no error code");
 	is_str(ev.optout_type, "STOP", "OptOutType");
 	ok(ev.form == &f, "the form is kept");
 	is_str(form_get(ev.form, "ToCountry"), "US", "extra fields are there");
+	form_free(&f);
+
+	/* Stored whole or refused: a NUL in the Body is refused, as in any
+	 * other field (sms-recv(1)). */
+	parse_form(&f, "MessageSid=SM3&From=%2B15551234567&"
+	    "To=%2B15557654321&Body=Hello%00there");
+	rq = post(LOC_URL, in, &f, NULL);
+	errno = 0;
+	ok(tw->parse(&rq, &ev, &e) < 0 && errno == EINVAL &&
+	    strstr(e.msg, "Body") && strstr(e.msg, "NUL"),
+	    "a Body holding a NUL is refused (%s)", e.msg);
 	form_free(&f);
 
 	parse_form(&f, st);
