@@ -502,13 +502,131 @@ from_raw(struct seg *g)
 	buf_free(&in);
 }
 
+/* Past the JSON string at p (its opening quote); the line is valid. */
+static const char *
+skip_string(const char *p)
+{
+	for (p++; *p != '"'; p++)
+		if (*p == '\\')
+			p++;
+	return p + 1;
+}
+
+/* Past the JSON value at p; the line is valid JSON. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	do {
+		if (*p == '"')
+			p = skip_string(p);
+		else if (*p == '{' || *p == '[')
+			depth++, p++;
+		else if (*p == '}' || *p == ']')
+			depth--, p++;
+		else if (depth == 0)
+			while (p < end && !strchr(",}] \t\r\n", *p))
+				p++;
+		else
+			p++;
+	} while (depth > 0);
+	return p;
+}
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
+	    *p == '\n'))
+		p++;
+	return p;
+}
+
+static int
+ours(const char *key)
+{
+	for (const char *const *f = fields; *f; f++)
+		if (strcmp(key, *f) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A record that record_scan() vouched for as JSON but jansson cannot hold
+ * (a number past its range, such as 1e400 or a 30-digit integer), with a
+ * field of ours: drop our fields from the text itself, keeping every other
+ * member as written, and annotate a string body. Returns as slow_record().
+ */
+static int
+text_record(struct seg *g, struct record_reader *rr, const char *where)
+{
+	const char *p = rr->buf, *end = rr->buf + rr->len, *k, *v, *ve;
+	const char *body = NULL;
+	struct buf line = { 0 }, key = { 0 }, text = { 0 };
+	size_t nkeys = 0, blen = 0;
+	int rc = 0;
+
+	p = skip_ws(p, end) + 1;
+	buf_addc(&line, '{');
+	while ((p = skip_ws(p, end)) < end && *p == '"') {
+		k = p;
+		p = skip_ws(skip_string(p), end) + 1;
+		v = skip_ws(p, end);
+		p = ve = skip_value(v, end);
+		p = skip_ws(p, end);
+		p += p < end && *p == ',';
+		key.len = 0;
+		if (record_unescape(k + 1, (size_t)(skip_string(k) - k - 2),
+		    &key) < 0 || buf_addc(&key, '\0') < 0)
+			diag_die(EXIT_IOERR, "%s", strerror(errno));
+		if (strcmp(key.p, "body") == 0) {
+			body = v;
+			blen = (size_t)(ve - v);
+		}
+		if (ours(key.p))
+			continue;
+		if (nkeys++)
+			buf_addc(&line, ',');
+		buf_add(&line, k, (size_t)(skip_string(k) - k));
+		buf_addc(&line, ':');
+		buf_add(&line, v, (size_t)(ve - v));
+	}
+	if (buf_addc(&line, '}') < 0)
+		diag_die(EXIT_IOERR, "%s", strerror(errno));
+	if (body && *body == '"') {
+		if (record_unescape(body + 1, blen - 2, &text) < 0)
+			diag_die(EXIT_IOERR, "%s", strerror(errno));
+		rc = one(g, where, line.p, line.len - 1, (int)nkeys,
+		    text.p ? text.p : "", text.len);
+	} else {
+		/* Not ours to annotate: it goes as it came. */
+		if (body && strncmp(body, "null", 4) != 0) {
+			diag_warn("%s: body is not a string", where);
+			rc = -1;
+		}
+		if (g->json) {
+			g->out.len = 0;
+			buf_add(&g->out, rr->buf, rr->len);
+			put_line(&g->out);
+		}
+	}
+	buf_free(&line);
+	buf_free(&key);
+	buf_free(&text);
+	return rc;
+}
+
 /*
  * A record with a field of ours already, or one the scanner could not
  * vouch for: parse it for real, drop our fields, and go on from its
- * compact form. Returns -1 after reporting a line that is not a record.
+ * compact form. A record without a string body passes through as it came,
+ * fields of ours included. Returns -1 after reporting a line that is not a
+ * record or whose body is not a string.
  */
 static int
-slow_record(struct seg *g, struct record_reader *rr, const char *where)
+slow_record(struct seg *g, struct record_reader *rr, const char *where,
+    int scanned)
 {
 	struct errbuf e;
 	json_t *rec, *body;
@@ -517,16 +635,18 @@ slow_record(struct seg *g, struct record_reader *rr, const char *where)
 	int rc = 0;
 
 	if (!(rec = record_parse(rr->buf, rr->len, &e))) {
+		if (scanned)
+			return text_record(g, rr, where);
 		diag_warn("%s: %s", where, e.msg);
 		return -1;
 	}
-	for (const char *const *f = fields; *f; f++)
-		json_object_del(rec, *f);
 	body = json_object_get(rec, "body");
-	if (!(text = json_dumps(rec, JSON_COMPACT)))
-		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
-	n = strlen(text);
 	if (json_is_string(body)) {
+		for (const char *const *f = fields; *f; f++)
+			json_object_del(rec, *f);
+		if (!(text = json_dumps(rec, JSON_COMPACT)))
+			diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+		n = strlen(text);
 		rc = one(g, where, text, n - 1, (int)json_object_size(rec),
 		    json_string_value(body), json_string_length(body));
 	} else {
@@ -536,7 +656,7 @@ slow_record(struct seg *g, struct record_reader *rr, const char *where)
 		}
 		if (g->json) {
 			g->out.len = 0;
-			buf_add(&g->out, text, n);
+			buf_add(&g->out, rr->buf, rr->len);
 			put_line(&g->out);
 		}
 	}
@@ -553,7 +673,7 @@ from_records(struct seg *g)
 	struct buf body = { 0 };
 	struct errbuf e;
 	char where[64];
-	int rc;
+	int rc, scanned;
 
 	/* Most lines are fine: name one only when a message needs it. */
 	record_reader_init(&rr, stdin, "stdin");
@@ -570,12 +690,19 @@ from_records(struct seg *g)
 		if (rr.len == 0)
 			continue;
 		g->lineno = rr.lineno;
-		if (record_scan(rr.buf, rr.len, fields, &sc) < 0 ||
-		    sc.watched || sc.body_kind == 'o') {
+		scanned = record_scan(rr.buf, rr.len, fields, &sc) == 0;
+		if (!scanned || sc.watched) {
 			snprintf(where, sizeof where, "stdin:%lu", rr.lineno);
-			if (slow_record(g, &rr, where) < 0)
+			if (slow_record(g, &rr, where, scanned) < 0)
 				g->ret = EXIT_PARTIAL;
 		} else if (sc.body_kind != 's') {
+			/* Jansson is not asked: it refuses numbers JSON
+			 * allows, such as a 30-digit integer. */
+			if (sc.body_kind == 'o') {
+				diag_warn("stdin:%lu: body is not a string",
+				    rr.lineno);
+				g->ret = EXIT_PARTIAL;
+			}
 			if (g->json) {
 				g->out.len = 0;
 				buf_add(&g->out, rr.buf, rr.len);

@@ -58,6 +58,28 @@ check 'named by argument and byte' "grep -q 'argument 1: invalid UTF-8 at byte 2
 printf 'abc\377' | seg --raw >/dev/null 2>&1; rc=$?
 is '--raw input that is not UTF-8: exit 65' "$rc" 65
 
+# A body that is not a string: reported, and the record goes through as it
+# came, even when it holds numbers jansson cannot (a 30-digit integer, 1e400)
+# or fields named like ours.
+printf '%s\n' '{"body":123456789012345678901234567890,"id":1}' \
+	'{"body": 1e400}' '{"body":{"n":-123456789012345678901234567890}}' \
+	'{"body":5,"segments":3}' '{"type":"note","n":1e400,"units":3}' \
+	'{"body":"ok"}' >"$tmp/in"
+seg <"$tmp/in" >"$tmp/out" 2>"$tmp/err"; rc=$?
+is 'a body that is not a string: exit 1' "$rc" 1
+is 'records that cannot be annotated pass through byte for byte' \
+	"$(sed -n 1,5p "$tmp/out")" "$(sed -n 1,5p "$tmp/in")"
+is 'and the rest is annotated' "$(sed -n 6p "$tmp/out" | jq -c '[.body,.segments]')" '["ok",1]'
+is 'each such body is named by line' \
+	"$(sed -n 's/^segment: stdin:\([0-9]*\): body is not a string$/\1/p' "$tmp/err" | tr '\n' ' ')" '1 2 3 4 '
+is 'nothing else is said' "$(wc -l <"$tmp/err")" 4
+printf '%s\n' '{"body":"hi","n":123456789012345678901234567890,"segments":9}' >"$tmp/in"
+seg <"$tmp/in" >"$tmp/out" 2>"$tmp/err"; rc=$?
+is 'a string body beside a huge number is annotated: exit 0' "$rc" 0
+is 'the number is kept as written, stale figures replaced' \
+	"$(cut -c1-66 "$tmp/out")" '{"body":"hi","n":123456789012345678901234567890,"encoding":"GSM-7"'
+is 'one segments field' "$(grep -o '"segments":[0-9]*' "$tmp/out")" '"segments":1'
+
 # --raw: all of stdin is one text, nothing trimmed.
 is '--raw counts the trailing newline' "$(printf 'hi\n' | seg --raw | jq .units)" 3
 
