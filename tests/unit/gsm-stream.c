@@ -125,6 +125,13 @@ same_figures(const struct gsm_result *a, const struct gsm_result *b)
 	    a->n_nongsm == b->n_nongsm && a->n_changes == b->n_changes;
 }
 
+static int
+same(const struct buf *a, const struct buf *b)
+{
+	return a->len == b->len && (a->len == 0 ||
+	    memcmp(a->p, b->p, a->len) == 0);
+}
+
 static void
 dump(const char *s, size_t len)
 {
@@ -177,12 +184,9 @@ compare(struct gsm_ctx *ctx, FILE *tmp, const char *s, size_t len,
 		printf("# a pass failed: %s\n", strerror(errno));
 		goto out;
 	}
-	ok_ = want.nongsm.len == got.nongsm.len &&
-	    want.changes.len == got.changes.len &&
-	    want.parts.len == got.parts.len &&
-	    memcmp(want.nongsm.p, got.nongsm.p, want.nongsm.len) == 0 &&
-	    memcmp(want.changes.p, got.changes.p, want.changes.len) == 0 &&
-	    memcmp(want.parts.p, got.parts.p, want.parts.len) == 0;
+	ok_ = same(&want.nongsm, &got.nongsm) &&
+	    same(&want.changes, &got.changes) &&
+	    same(&want.parts, &got.parts);
 	if (!ok_)
 		printf("# lists differ: nongsm %zu/%zu changes %zu/%zu "
 		    "parts %zu/%zu\n# want %.*s\n# got  %.*s\n",
