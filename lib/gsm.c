@@ -922,7 +922,8 @@ item(struct gsm_stream *s, const struct sent *p, size_t n, size_t w)
 	default:
 		return 0;
 	}
-	if (grow(&s->w, &s->wcap, s->wlen + n, sizeof *s->w) < 0)
+	if (s->wlen + n > s->wcap &&
+	    grow(&s->w, &s->wcap, s->wlen + n, sizeof *s->w) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		s->w[s->wlen] = p[i];
@@ -1239,8 +1240,9 @@ gsm_stream_end(struct gsm_stream *s, struct gsm_result *res,
 		errno = EILSEQ;
 		return errf(e, "invalid UTF-8 at byte %zu", s->off);
 	}
-	if ((s->pass == GSM_PASS_FIGURES || s->enc == GSM_UCS2) && s->pass != GSM_PASS_NONGSM
-	    && s->pass != GSM_PASS_CHANGES) {
+	/* The last cluster, where clusters are counted or cut. */
+	if (s->pass != GSM_PASS_NONGSM && s->pass != GSM_PASS_CHANGES &&
+	    (s->pass == GSM_PASS_FIGURES || s->enc == GSM_UCS2)) {
 		if (s->n > 0)
 			s->graphemes++;
 		if (cluster_end(s) < 0)

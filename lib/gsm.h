@@ -155,8 +155,8 @@ enum gsm_pass {
 	GSM_PASS_NONGSM,	/* cb.nongsm for each, UCS-2 only */
 	GSM_PASS_CHANGES,	/* cb.change for each Smart Encoding rewrite */
 	GSM_PASS_PARTS,		/* cb.part for each part */
-	GSM_PASS_PLAN,		/* for GSM_PASS_WORDS: note the text in fd */
-	GSM_PASS_WORDS,		/* cb.part, cut as gsm_split_words() cuts */
+	GSM_PASS_PLAN,		/* before GSM_PASS_WORDS: a plan in fd */
+	GSM_PASS_WORDS,		/* cb.part, cut as gsm_split_words() */
 };
 
 struct gsm_stream;

@@ -164,7 +164,8 @@ compare(struct gsm_ctx *ctx, FILE *tmp, const char *s, size_t len,
 		ok_ = rc < 0 && src < 0 && strcmp(e.msg, se.msg) == 0;
 		if (!ok_)
 			printf("# error: analyze %d '%s', stream %d '%s'\n",
-			    rc, rc < 0 ? e.msg : "", src, src < 0 ? se.msg : "");
+			    rc, rc < 0 ? e.msg : "", src,
+			    src < 0 ? se.msg : "");
 		goto out;
 	}
 	if (!same_figures(&r, &sr)) {
