@@ -703,6 +703,7 @@ struct sent {
 	uint8_t cost, brk;
 };
 
+/* A GSM-7 candidate, sized as the text goes by. */
 struct scand {
 	struct candidate k;
 	const uint8_t *lk, *ss;
@@ -741,16 +742,19 @@ struct gsm_stream {
 	enum gsm_encoding enc;
 	const uint8_t *lk;	/* GSM-7: its locking table */
 	/* parts and words passes */
-	size_t cap, used;
-	struct sent *w;		/* code points of the part in hand on */
-	size_t wlen, wcap, wq, ws, wp;
+	size_t cap, used;	/* of a part; units in the part in hand */
+	struct sent *w;		/* the part in hand and what follows it */
+	size_t wlen, wcap;
+	size_t wq;		/* w[0..wq) fit in the part in hand */
+	size_t ws;		/* the text's code point index of w[0] */
+	size_t wp;		/* the part in hand, 0-based */
 	char *text;
 	size_t text_cap;
 	/* plan */
 	int fd;
 	unsigned char *io;
-	size_t io_len, io_off, nbounds;
-	int io_err;
+	size_t io_len, io_off;	/* bytes buffered; where they go in fd */
+	size_t nbounds;		/* starts of the parts cut from the end */
 };
 
 struct gsm_stream *
