@@ -24,7 +24,8 @@ static const char *const pieces[] = {
 	"\xCC\x81", "\xC5\x9F", "\xC4\xB1", "\xC4\x9F", "\xC3\xA7", "\xC3\x87",
 	"\xE0\xA4\xB9\xE0\xA4\xBF", "\xE0\xA4\x95\xE0\xA5\x8D\xE0\xA4\xB7",
 	"\xE2\x80\x99", "\xE2\x80\xA6", "\t", "\xC2\xA0", "\xC2\xBD", "`",
-	"\x00", "\x1B", "\xE4\xB8\xAD", "\xC3\xA9", "~", "^",
+	"\x00", "\x1B", "\xE4\xB8\xAD", "\xC3\xA9", "~", "^", "\xC2\xA9",
+	"\xCE\xA3\xCE\xA9",
 };
 #define NPIECES (sizeof pieces / sizeof pieces[0])
 
@@ -238,7 +239,7 @@ make(char *out, size_t n, unsigned mix)
 		else
 			p = pieces[favourite];
 		/* "\x00" is one byte, a NUL. */
-		k = p == pieces[34] ? 1 : strlen(p);
+		k = *p ? strlen(p) : 1;
 		memcpy(out + len, p, k);
 		len += k;
 		if (next(300) == 0) {	/* a cluster longer than a part */
