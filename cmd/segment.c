@@ -641,7 +641,11 @@ raw_part(void *arg, const char *text, size_t len, size_t units)
 	}
 }
 
-/* Read the text again from its start, in chunks, to fn or the stream. */
+/*
+ * Read the text again from its start, in chunks: into the stream in the
+ * pass what, or with what GSM_PASS_FIGURES into the line as the body's
+ * JSON string, quotes aside.
+ */
 static void
 reread(struct raw *r, enum gsm_pass what)
 {
@@ -653,7 +657,8 @@ reread(struct raw *r, enum gsm_pass what)
 	struct buf *b = &r->g->out;
 
 	r->i = 0;
-	if (what && gsm_stream_pass(r->st, what, r->scratch) < 0)
+	if (what != GSM_PASS_FIGURES &&
+	    gsm_stream_pass(r->st, what, r->scratch) < 0)
 		diag_die(EXIT_IOERR, "%s", strerror(errno));
 	while (done < r->len) {
 		n = r->len - done < sizeof chunk ? r->len - done :
@@ -666,14 +671,14 @@ reread(struct raw *r, enum gsm_pass what)
 			    strerror(errno) : "changed while being read");
 		n = (size_t)got;
 		done += n;
-		if (what) {
+		if (what != GSM_PASS_FIGURES) {
 			if (gsm_stream_feed(r->st, chunk, n, &e) < 0)
 				diag_die(EXIT_IOERR, "stdin: %s", errno ==
 				    EILSEQ ? "changed while being read" :
 				    strerror(errno));
 			continue;
 		}
-		/* The body: escaped as buf_add_jstr() does, quotes aside. */
+		/* Escaped as buf_add_jstr() escapes, which is byte by byte. */
 		at = b->len;
 		buf_add_jstr(b, chunk, n);
 		if (!b->err) {
@@ -682,7 +687,7 @@ reread(struct raw *r, enum gsm_pass what)
 		}
 		out_flush(r->g, 0);
 	}
-	if (what && gsm_stream_end(r->st, &res, &e) < 0)
+	if (what != GSM_PASS_FIGURES && gsm_stream_end(r->st, &res, &e) < 0)
 		diag_die(EXIT_IOERR, "stdin: %s", errno == EILSEQ ?
 		    "changed while being read" : strerror(errno));
 }
@@ -754,7 +759,7 @@ from_raw(struct seg *g)
 	b->len = 0;
 	if (g->json) {
 		buf_addlit(b, "{\"type\":\"message\",\"body\":\"");
-		reread(&r, 0);
+		reread(&r, GSM_PASS_FIGURES);
 		buf_addc(b, '"');
 		annotate_head(b, &res);
 	} else {
