@@ -1,11 +1,13 @@
 /*
  * segment: how a text will travel as SMS, segment(1).
  *
- * Each message (an argument, all of stdin with --raw, or the body of each
- * NDJSON record on stdin) goes through gsm_analyze(); the figures are added
- * to its record, which is written as NDJSON in a pipe or summarised on a
- * terminal. Records are streamed one line at a time, so memory does not
- * grow with the input; a bad line is reported and costs only itself.
+ * Each message (an argument, or the body of each NDJSON record on stdin)
+ * goes through gsm_analyze(); the figures are added to its record, which
+ * is written as NDJSON in a pipe or summarised on a terminal. Records are
+ * streamed one line at a time, so memory does not grow with the input; a
+ * bad line is reported and costs only itself. All of stdin with --raw goes
+ * through gsm_stream_*() instead, read once for the figures and again for
+ * what is written from it, so it too may be of any size.
  */
 #include <errno.h>
 #include <getopt.h>
