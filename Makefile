@@ -13,7 +13,7 @@ BUILD ?= build
 # Debian 12 package names; `make deps` installs whichever are missing.
 DEBS = gcc libc6-dev make pkg-config perl jq groff-base zsh curl \
 	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
-	libutf8proc-dev libssl-dev tzdata
+	libutf8proc-dev libssl-dev tzdata time
 PKGS = jansson libutf8proc libcrypto libsodium libmicrohttpd libcurl
 
 CFLAGS ?= -O2 -g

@@ -1,11 +1,13 @@
 /*
  * segment: how a text will travel as SMS, segment(1).
  *
- * Each message (an argument, all of stdin with --raw, or the body of each
- * NDJSON record on stdin) goes through gsm_analyze(); the figures are added
- * to its record, which is written as NDJSON in a pipe or summarised on a
- * terminal. Records are streamed one line at a time, so memory does not
- * grow with the input; a bad line is reported and costs only itself.
+ * Each message (an argument, or the body of each NDJSON record on stdin)
+ * goes through gsm_analyze(); the figures are added to its record, which
+ * is written as NDJSON in a pipe or summarised on a terminal. Records are
+ * streamed one line at a time, so memory does not grow with the input; a
+ * bad line is reported and costs only itself. All of stdin with --raw goes
+ * through gsm_stream_*() instead, read once for the figures and again for
+ * what is written from it, so it too may be of any size.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -22,6 +25,8 @@
 #include "gsm.h"
 #include "record.h"
 #include "utf8.h"
+
+#define OUT_CHUNK 65536	/* --raw writes its line in pieces of this */
 
 #define USAGE "usage: segment [-hjrstV] [-l LANG[,LANG...]] [-p AMOUNT] " \
 	"[-S[words]] [TEXT ...]\n"
@@ -186,17 +191,11 @@ add_table(struct buf *b, int nli)
 		buf_addlit(b, "null");
 }
 
-/*
- * Append the figures of res to b as JSON members, each preceded by a
- * comma. Returns 0, or -1 on ENOMEM.
- */
-static int
-annotate(struct seg *g, struct buf *b, struct gsm_result *res)
+/* The figures of res up to the lists, each member after a comma. */
+static void
+annotate_head(struct buf *b, const struct gsm_result *res)
 {
 	int gsm7 = res->encoding == GSM_GSM7;
-	char price[64];
-	const char *t;
-	size_t i, n;
 
 	if (gsm7)
 		buf_addlit(b, ",\"encoding\":\"GSM-7\"");
@@ -221,31 +220,37 @@ annotate(struct seg *g, struct buf *b, struct gsm_result *res)
 		add_table(b, res->single);
 		buf_addc(b, '}');
 	}
-	if (res->n_nongsm) {
-		buf_addlit(b, ",\"non_gsm\":[");
-		for (i = 0; i < res->n_nongsm; i++) {
-			if (i)
-				buf_addc(b, ',');
-			add_char(b, res->nongsm[i].cp, res->nongsm[i].index,
-			    res->nongsm[i].byte);
-			buf_addc(b, '}');
-		}
-		buf_addc(b, ']');
-	}
-	if (res->n_changes) {
-		buf_addlit(b, ",\"smart_changes\":[");
-		for (i = 0; i < res->n_changes; i++) {
-			const struct gsm_change *c = &res->changes[i];
+}
 
-			if (i)
-				buf_addc(b, ',');
-			add_char(b, c->from, c->index, c->byte);
-			buf_addlit(b, ",\"to\":");
-			buf_add_jstr(b, c->to, strlen(c->to));
-			buf_addc(b, '}');
-		}
-		buf_addc(b, ']');
-	}
+/* Item i of the list non_gsm, after its opening bracket. */
+static void
+add_nongsm(struct buf *b, size_t i, const struct gsm_nongsm *ng)
+{
+	if (i)
+		buf_addc(b, ',');
+	add_char(b, ng->cp, ng->index, ng->byte);
+	buf_addc(b, '}');
+}
+
+/* Item i of the list smart_changes. */
+static void
+add_change(struct buf *b, size_t i, const struct gsm_change *c)
+{
+	if (i)
+		buf_addc(b, ',');
+	add_char(b, c->from, c->index, c->byte);
+	buf_addlit(b, ",\"to\":");
+	buf_add_jstr(b, c->to, strlen(c->to));
+	buf_addc(b, '}');
+}
+
+/* The flags and the price. */
+static void
+annotate_tail(struct seg *g, struct buf *b, const struct gsm_result *res)
+{
+	char price[64];
+	size_t n;
+
 	if (res->flags) {
 		buf_addlit(b, ",\"flags\":[");
 		n = b->len;
@@ -255,8 +260,10 @@ annotate(struct seg *g, struct buf *b, struct gsm_result *res)
 			buf_addlit(b, ",\"too_many_segments\"");
 		if (res->flags & GSM_TOO_LONG)
 			buf_addlit(b, ",\"too_long\"");
-		memmove(b->p + n, b->p + n + 1, b->len - n - 1);
-		b->p[b->len - 1] = ']';
+		if (!b->err) {
+			memmove(b->p + n, b->p + n + 1, b->len - n - 1);
+			b->p[b->len - 1] = ']';
+		}
 	}
 	if (g->priced) {
 		price_format(&g->price, res->segments, price);
@@ -264,6 +271,32 @@ annotate(struct seg *g, struct buf *b, struct gsm_result *res)
 		buf_adds(b, price);
 		buf_addc(b, '"');
 	}
+}
+
+/*
+ * Append the figures of res to b as JSON members, each preceded by a
+ * comma. Returns 0, or -1 on ENOMEM.
+ */
+static int
+annotate(struct seg *g, struct buf *b, struct gsm_result *res)
+{
+	const char *t;
+	size_t i, n;
+
+	annotate_head(b, res);
+	if (res->n_nongsm) {
+		buf_addlit(b, ",\"non_gsm\":[");
+		for (i = 0; i < res->n_nongsm; i++)
+			add_nongsm(b, i, &res->nongsm[i]);
+		buf_addc(b, ']');
+	}
+	if (res->n_changes) {
+		buf_addlit(b, ",\"smart_changes\":[");
+		for (i = 0; i < res->n_changes; i++)
+			add_change(b, i, &res->changes[i]);
+		buf_addc(b, ']');
+	}
+	annotate_tail(g, b, res);
 	if (g->split) {
 		if (g->split == 2)
 			gsm_split_words(g->gsm, res);
@@ -328,13 +361,12 @@ put_preview(const char *body, size_t len)
 	fputs(i < len ? "\"...\n" : "\"\n", stdout);
 }
 
+/* A summary's lines up to the characters that forced UCS-2. */
 static void
-summarise(struct seg *g, const char *label, const char *body, size_t len,
-    struct gsm_result *res)
+summary_head(struct seg *g, const char *label, const char *body, size_t len,
+    const struct gsm_result *res)
 {
 	int gsm7 = res->encoding == GSM_GSM7;
-	size_t i, n;
-	const char *t;
 
 	if (g->count++)
 		putchar('\n');
@@ -349,26 +381,37 @@ summarise(struct seg *g, const char *label, const char *body, size_t len,
 	    res->capacity);
 	printf("  %zu code points, %zu graphemes, %zu UTF-16 units\n",
 	    res->code_points, res->graphemes, res->utf16_units);
-	if (res->n_nongsm) {
+	if (res->n_nongsm)
 		fputs("  forced UCS-2 by:", stdout);
-		for (i = 0; i < res->n_nongsm; i++) {
-			if (i == 8) {
-				printf(" and %zu more", res->n_nongsm - i);
-				break;
-			}
-			fputs(i ? ", " : " ", stdout);
-			put_char(res->nongsm[i].cp);
-			printf(" at %zu", res->nongsm[i].index);
-		}
-		putchar('\n');
-	}
-	for (i = 0; i < res->n_changes; i++) {
-		fputs("  smart: ", stdout);
-		put_char(res->changes[i].from);
-		fputs(" -> \"", stdout);
-		put_visible(res->changes[i].to, strlen(res->changes[i].to));
-		printf("\" at %zu\n", res->changes[i].index);
-	}
+}
+
+/* Character i of n that forced UCS-2: the first 8 are named. */
+static void
+summary_nongsm(size_t i, size_t n, const struct gsm_nongsm *ng)
+{
+	if (i == 8)
+		printf(" and %zu more", n - i);
+	if (i >= 8)
+		return;
+	fputs(i ? ", " : " ", stdout);
+	put_char(ng->cp);
+	printf(" at %zu", ng->index);
+}
+
+static void
+summary_change(const struct gsm_change *c)
+{
+	fputs("  smart: ", stdout);
+	put_char(c->from);
+	fputs(" -> \"", stdout);
+	put_visible(c->to, strlen(c->to));
+	printf("\" at %zu\n", c->index);
+}
+
+/* From the shift tables to the price. */
+static void
+summary_tail(struct seg *g, const struct gsm_result *res)
+{
 	if (res->locking)
 		printf("  %s locking shift table\n",
 		    gsm_lang_name(res->locking));
@@ -392,16 +435,39 @@ summarise(struct seg *g, const char *label, const char *body, size_t len,
 		price_format(&g->price, res->segments, price);
 		printf("  price: %s\n", price);
 	}
+}
+
+static void
+summary_part(size_t i, const char *t, size_t n, size_t units)
+{
+	printf("  part %zu (%zu): ", i + 1, units);
+	if (t)
+		put_visible(t, n);
+	putchar('\n');
+}
+
+static void
+summarise(struct seg *g, const char *label, const char *body, size_t len,
+    struct gsm_result *res)
+{
+	size_t i, n;
+	const char *t;
+
+	summary_head(g, label, body, len, res);
+	for (i = 0; i < res->n_nongsm; i++)
+		summary_nongsm(i, res->n_nongsm, &res->nongsm[i]);
+	if (res->n_nongsm)
+		putchar('\n');
+	for (i = 0; i < res->n_changes; i++)
+		summary_change(&res->changes[i]);
+	summary_tail(g, res);
 	if (g->split) {
 		if (g->split == 2)
 			gsm_split_words(g->gsm, res);
 		for (i = 0; i < res->segments; i++) {
 			t = gsm_text(g->gsm, res, res->parts[i].start,
 			    res->parts[i].end, &n);
-			printf("  part %zu (%zu): ", i + 1, res->parts[i].units);
-			if (t)
-				put_visible(t, n);
-			putchar('\n');
+			summary_part(i, t, n, res->parts[i].units);
 		}
 	}
 }
@@ -486,29 +552,389 @@ from_args(struct seg *g, int argc, char **argv)
 	}
 }
 
+/*
+ * --raw streams: the text is read once to size it (stdin itself when it is
+ * a regular file, else a copy in a temporary file) and then again for
+ * each thing written from it: the body, the lists, the parts. Memory stays
+ * flat whatever the size of the text.
+ */
+struct raw {
+	struct seg *g;
+	struct gsm_stream *st;
+	const struct gsm_result *res;
+	int fd;			/* the text */
+	off_t start;		/* where it starts in fd */
+	size_t len;
+	int scratch;		/* --split=words' plan, or -1 */
+	size_t i;		/* items of the list in hand so far */
+};
+
+/* An unlinked file in $TMPDIR; dies if it cannot be made. */
+static int
+scratch_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof path, "%s/segment.XXXXXX", dir) >=
+	    sizeof path)
+		diag_die(EXIT_IOERR, "TMPDIR: %s", strerror(ENAMETOOLONG));
+	if ((fd = mkstemp(path)) < 0)
+		diag_die(EXIT_IOERR, "%s: %s", path, strerror(errno));
+	unlink(path);
+	return fd;
+}
+
+/* Write g->out to stdout once it holds enough, or always with force. */
+static void
+out_flush(struct seg *g, int force)
+{
+	if (g->out.err)
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	if (!force && g->out.len < OUT_CHUNK)
+		return;
+	if (fwrite(g->out.p, 1, g->out.len, stdout) != g->out.len)
+		diag_die(diag_close_stdout(EXIT_IOERR), "stdout: %s",
+		    strerror(errno));
+	g->out.len = 0;
+}
+
+static void
+raw_nongsm(void *arg, const struct gsm_nongsm *ng)
+{
+	struct raw *r = arg;
+
+	if (r->g->json) {
+		add_nongsm(&r->g->out, r->i++, ng);
+		out_flush(r->g, 0);
+	} else {
+		summary_nongsm(r->i++, r->res->n_nongsm, ng);
+	}
+}
+
+static void
+raw_change(void *arg, const struct gsm_change *ch)
+{
+	struct raw *r = arg;
+
+	if (r->g->json) {
+		add_change(&r->g->out, r->i++, ch);
+		out_flush(r->g, 0);
+	} else {
+		summary_change(ch);
+	}
+}
+
+static void
+raw_part(void *arg, const char *text, size_t len, size_t units)
+{
+	struct raw *r = arg;
+
+	if (r->g->json) {
+		if (r->i++)
+			buf_addc(&r->g->out, ',');
+		buf_add_jstr(&r->g->out, text, len);
+		out_flush(r->g, 0);
+	} else {
+		summary_part(r->i++, text, len, units);
+	}
+}
+
+/*
+ * Read the text again from its start, in chunks: into the stream in the
+ * pass what, or with what GSM_PASS_FIGURES into the line as the body's
+ * JSON string, quotes aside.
+ */
+static void
+reread(struct raw *r, enum gsm_pass what)
+{
+	static char chunk[65536];
+	struct gsm_result res;
+	struct errbuf e;
+	size_t done = 0, n, at;
+	ssize_t got;
+	struct buf *b = &r->g->out;
+
+	r->i = 0;
+	if (what != GSM_PASS_FIGURES &&
+	    gsm_stream_pass(r->st, what, r->scratch) < 0)
+		diag_die(EXIT_IOERR, "%s", strerror(errno));
+	while (done < r->len) {
+		n = r->len - done < sizeof chunk ? r->len - done :
+		    sizeof chunk;
+		got = pread(r->fd, chunk, n, r->start + (off_t)done);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			diag_die(EXIT_IOERR, "stdin: %s", got < 0 ?
+			    strerror(errno) : "changed while being read");
+		n = (size_t)got;
+		done += n;
+		if (what != GSM_PASS_FIGURES) {
+			if (gsm_stream_feed(r->st, chunk, n, &e) < 0)
+				diag_die(EXIT_IOERR, "stdin: %s", errno ==
+				    EILSEQ ? "changed while being read" :
+				    strerror(errno));
+			continue;
+		}
+		/* Escaped as buf_add_jstr() escapes, which is byte by byte. */
+		at = b->len;
+		buf_add_jstr(b, chunk, n);
+		if (!b->err) {
+			memmove(b->p + at, b->p + at + 1, b->len - at - 2);
+			b->len -= 2;
+		}
+		out_flush(r->g, 0);
+	}
+	if (what != GSM_PASS_FIGURES && gsm_stream_end(r->st, &res, &e) < 0)
+		diag_die(EXIT_IOERR, "stdin: %s", errno == EILSEQ ?
+		    "changed while being read" : strerror(errno));
+}
+
+/* Read stdin once, into the stream (and the copy); 0, or -1 if bad. */
+static int
+raw_size(struct raw *r, struct gsm_result *res)
+{
+	static char chunk[65536];
+	struct errbuf e;
+	struct stat st;
+	ssize_t got;
+	int bad = 0;
+
+	r->fd = -1;
+	if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (r->start = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0)
+		r->fd = STDIN_FILENO;
+	else
+		r->start = 0;
+	for (;;) {
+		got = read(STDIN_FILENO, chunk, sizeof chunk);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			diag_die(EXIT_IOERR, "stdin: %s", strerror(errno));
+		if (got == 0)
+			break;
+		if (bad)
+			continue;	/* the writer is not cut off */
+		if (r->fd < 0)
+			r->fd = scratch_file();
+		if (r->fd != STDIN_FILENO && pwrite(r->fd, chunk, (size_t)got,
+		    (off_t)r->len) != got)
+			diag_die(EXIT_IOERR, "temporary file: %s",
+			    strerror(errno ? errno : EIO));
+		r->len += (size_t)got;
+		if (gsm_stream_feed(r->st, chunk, (size_t)got, &e) < 0) {
+			if (errno != EILSEQ)
+				diag_die(EXIT_IOERR, "%s", strerror(errno));
+			diag_warn("stdin: %s", e.msg);
+			bad = 1;
+		}
+	}
+	if (!bad && gsm_stream_end(r->st, res, &e) < 0) {
+		if (errno != EILSEQ)
+			diag_die(EXIT_IOERR, "%s", strerror(errno));
+		diag_warn("stdin: %s", e.msg);
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
 static void
 from_raw(struct seg *g)
 {
-	struct buf in = { 0 };
-	char chunk[65536];
-	size_t n;
+	struct gsm_stream_cb cb = { raw_nongsm, raw_change, raw_part, NULL };
+	struct gsm_result res;
+	struct raw r = { .g = g, .res = &res, .scratch = -1 };
+	struct buf *b = &g->out;
 
-	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
-		if (buf_add(&in, chunk, n) < 0)
-			diag_die(EXIT_IOERR, "stdin: %s", strerror(errno));
-	if (ferror(stdin))
-		diag_die(EXIT_IOERR, "stdin: %s", strerror(errno));
-	from_text(g, "stdin", in.p ? in.p : "", in.len);
-	buf_free(&in);
+	cb.arg = &r;
+	if (!(r.st = gsm_stream_new(&g->opts, &cb)))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	if (raw_size(&r, &res) < 0) {
+		g->ret = EXIT_DATAERR;
+		goto out;
+	}
+	b->len = 0;
+	if (g->json) {
+		buf_addlit(b, "{\"type\":\"message\",\"body\":\"");
+		reread(&r, GSM_PASS_FIGURES);
+		buf_addc(b, '"');
+		annotate_head(b, &res);
+	} else {
+		summary_head(g, "stdin", NULL, 0, &res);
+	}
+	if (res.n_nongsm) {
+		if (g->json)
+			buf_addlit(b, ",\"non_gsm\":[");
+		reread(&r, GSM_PASS_NONGSM);
+		if (g->json)
+			buf_addc(b, ']');
+		else
+			putchar('\n');
+	}
+	if (res.n_changes) {
+		if (g->json)
+			buf_addlit(b, ",\"smart_changes\":[");
+		reread(&r, GSM_PASS_CHANGES);
+		if (g->json)
+			buf_addc(b, ']');
+	}
+	if (g->json)
+		annotate_tail(g, b, &res);
+	else
+		summary_tail(g, &res);
+	if (g->split) {
+		if (g->json)
+			buf_addlit(b, ",\"parts\":[");
+		if (g->split == 2 && res.segments > 1) {
+			r.scratch = scratch_file();
+			reread(&r, GSM_PASS_PLAN);
+		}
+		reread(&r, g->split == 2 ? GSM_PASS_WORDS : GSM_PASS_PARTS);
+		if (g->json)
+			buf_addc(b, ']');
+	}
+	if (g->json) {
+		buf_addlit(b, "}\n");
+		out_flush(g, 1);
+	}
+out:
+	if (r.fd > STDIN_FILENO)
+		close(r.fd);
+	if (r.scratch >= 0)
+		close(r.scratch);
+	gsm_stream_free(r.st);
+}
+
+/* Past the JSON string at p (its opening quote); the line is valid. */
+static const char *
+skip_string(const char *p)
+{
+	for (p++; *p != '"'; p++)
+		if (*p == '\\')
+			p++;
+	return p + 1;
+}
+
+/* Past the JSON value at p; the line is valid JSON. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	do {
+		if (*p == '"')
+			p = skip_string(p);
+		else if (*p == '{' || *p == '[')
+			depth++, p++;
+		else if (*p == '}' || *p == ']')
+			depth--, p++;
+		else if (depth == 0)
+			while (p < end && !strchr(",}] \t\r\n", *p))
+				p++;
+		else
+			p++;
+	} while (depth > 0);
+	return p;
+}
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
+	    *p == '\n'))
+		p++;
+	return p;
+}
+
+static int
+ours(const char *key)
+{
+	for (const char *const *f = fields; *f; f++)
+		if (strcmp(key, *f) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A record that record_scan() vouched for as JSON but jansson cannot hold
+ * (a number past its range, such as 1e400 or a 30-digit integer), with a
+ * field of ours: drop our fields from the text itself, keeping every other
+ * member as written, and annotate a string body. Returns as slow_record().
+ */
+static int
+text_record(struct seg *g, struct record_reader *rr, const char *where)
+{
+	const char *p = rr->buf, *end = rr->buf + rr->len, *k, *v, *ve;
+	const char *body = NULL;
+	struct buf line = { 0 }, key = { 0 }, text = { 0 };
+	size_t nkeys = 0, blen = 0;
+	int rc = 0;
+
+	p = skip_ws(p, end) + 1;
+	buf_addc(&line, '{');
+	while ((p = skip_ws(p, end)) < end && *p == '"') {
+		k = p;
+		p = skip_ws(skip_string(p), end) + 1;
+		v = skip_ws(p, end);
+		p = ve = skip_value(v, end);
+		p = skip_ws(p, end);
+		p += p < end && *p == ',';
+		key.len = 0;
+		if (record_unescape(k + 1, (size_t)(skip_string(k) - k - 2),
+		    &key) < 0 || buf_addc(&key, '\0') < 0)
+			diag_die(EXIT_IOERR, "%s", strerror(errno));
+		if (strcmp(key.p, "body") == 0) {
+			body = v;
+			blen = (size_t)(ve - v);
+		}
+		if (ours(key.p))
+			continue;
+		if (nkeys++)
+			buf_addc(&line, ',');
+		buf_add(&line, k, (size_t)(skip_string(k) - k));
+		buf_addc(&line, ':');
+		buf_add(&line, v, (size_t)(ve - v));
+	}
+	if (buf_addc(&line, '}') < 0)
+		diag_die(EXIT_IOERR, "%s", strerror(errno));
+	if (body && *body == '"') {
+		if (record_unescape(body + 1, blen - 2, &text) < 0)
+			diag_die(EXIT_IOERR, "%s", strerror(errno));
+		rc = one(g, where, line.p, line.len - 1, (int)nkeys,
+		    text.p ? text.p : "", text.len);
+	} else {
+		/* Not ours to annotate: it goes as it came. */
+		if (body && strncmp(body, "null", 4) != 0) {
+			diag_warn("%s: body is not a string", where);
+			rc = -1;
+		}
+		if (g->json) {
+			g->out.len = 0;
+			buf_add(&g->out, rr->buf, rr->len);
+			put_line(&g->out);
+		}
+	}
+	buf_free(&line);
+	buf_free(&key);
+	buf_free(&text);
+	return rc;
 }
 
 /*
  * A record with a field of ours already, or one the scanner could not
  * vouch for: parse it for real, drop our fields, and go on from its
- * compact form. Returns -1 after reporting a line that is not a record.
+ * compact form. A record without a string body passes through as it came,
+ * fields of ours included. Returns -1 after reporting a line that is not a
+ * record or whose body is not a string.
  */
 static int
-slow_record(struct seg *g, struct record_reader *rr, const char *where)
+slow_record(struct seg *g, struct record_reader *rr, const char *where,
+    int scanned)
 {
 	struct errbuf e;
 	json_t *rec, *body;
@@ -517,16 +943,18 @@ slow_record(struct seg *g, struct record_reader *rr, const char *where)
 	int rc = 0;
 
 	if (!(rec = record_parse(rr->buf, rr->len, &e))) {
+		if (scanned)
+			return text_record(g, rr, where);
 		diag_warn("%s: %s", where, e.msg);
 		return -1;
 	}
-	for (const char *const *f = fields; *f; f++)
-		json_object_del(rec, *f);
 	body = json_object_get(rec, "body");
-	if (!(text = json_dumps(rec, JSON_COMPACT)))
-		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
-	n = strlen(text);
 	if (json_is_string(body)) {
+		for (const char *const *f = fields; *f; f++)
+			json_object_del(rec, *f);
+		if (!(text = json_dumps(rec, JSON_COMPACT)))
+			diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+		n = strlen(text);
 		rc = one(g, where, text, n - 1, (int)json_object_size(rec),
 		    json_string_value(body), json_string_length(body));
 	} else {
@@ -536,7 +964,7 @@ slow_record(struct seg *g, struct record_reader *rr, const char *where)
 		}
 		if (g->json) {
 			g->out.len = 0;
-			buf_add(&g->out, text, n);
+			buf_add(&g->out, rr->buf, rr->len);
 			put_line(&g->out);
 		}
 	}
@@ -553,7 +981,7 @@ from_records(struct seg *g)
 	struct buf body = { 0 };
 	struct errbuf e;
 	char where[64];
-	int rc;
+	int rc, scanned;
 
 	/* Most lines are fine: name one only when a message needs it. */
 	record_reader_init(&rr, stdin, "stdin");
@@ -570,12 +998,19 @@ from_records(struct seg *g)
 		if (rr.len == 0)
 			continue;
 		g->lineno = rr.lineno;
-		if (record_scan(rr.buf, rr.len, fields, &sc) < 0 ||
-		    sc.watched || sc.body_kind == 'o') {
+		scanned = record_scan(rr.buf, rr.len, fields, &sc) == 0;
+		if (!scanned || sc.watched) {
 			snprintf(where, sizeof where, "stdin:%lu", rr.lineno);
-			if (slow_record(g, &rr, where) < 0)
+			if (slow_record(g, &rr, where, scanned) < 0)
 				g->ret = EXIT_PARTIAL;
 		} else if (sc.body_kind != 's') {
+			/* Jansson is not asked: it refuses numbers JSON
+			 * allows, such as a 30-digit integer. */
+			if (sc.body_kind == 'o') {
+				diag_warn("stdin:%lu: body is not a string",
+				    rr.lineno);
+				g->ret = EXIT_PARTIAL;
+			}
 			if (g->json) {
 				g->out.len = 0;
 				buf_add(&g->out, rr.buf, rr.len);

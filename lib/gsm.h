@@ -132,4 +132,62 @@ const char *gsm_lang_name(int nli);
 /* Whether the national table exists: kind 'L' locking, 'S' single shift. */
 int gsm_lang_has(int nli, int kind);
 
+/*
+ * Streaming: the figures of gsm_analyze() for a text fed in chunks, in
+ * memory that does not grow with the text (a grapheme cluster is held
+ * only up to the size of a part). Feed the text, any chunk sizes, then
+ * gsm_stream_end() gives the figures; res->text, parts, nongsm and
+ * changes are NULL, and n_nongsm and n_changes count. The lists then come
+ * from passes: gsm_stream_pass(), the same bytes fed again, and
+ * gsm_stream_end(), which calls the callbacks in order as the pass meets
+ * each item, exactly as gsm_analyze() would list them.
+ */
+struct gsm_stream_cb {
+	void (*nongsm)(void *arg, const struct gsm_nongsm *ng);
+	void (*change)(void *arg, const struct gsm_change *ch);
+	/* One part's UTF-8 text (not NUL-terminated) and its units. */
+	void (*part)(void *arg, const char *text, size_t len, size_t units);
+	void *arg;
+};
+
+enum gsm_pass {
+	GSM_PASS_FIGURES,	/* the first reading, not a pass to ask for */
+	GSM_PASS_NONGSM,	/* cb.nongsm for each, UCS-2 only */
+	GSM_PASS_CHANGES,	/* cb.change for each Smart Encoding rewrite */
+	GSM_PASS_PARTS,		/* cb.part for each part */
+	GSM_PASS_PLAN,		/* before GSM_PASS_WORDS: a plan in fd */
+	GSM_PASS_WORDS,		/* cb.part, cut as gsm_split_words() */
+};
+
+struct gsm_stream;
+
+/* A stream for one text; NULL on ENOMEM. opts and cb are copied. */
+struct gsm_stream *gsm_stream_new(const struct gsm_opts *opts,
+    const struct gsm_stream_cb *cb);
+void gsm_stream_free(struct gsm_stream *s);
+
+/*
+ * Feed the next len bytes of the text. Returns 0, or -1 with errno EILSEQ
+ * and e filled ("invalid UTF-8 at byte N", counted from the start of the
+ * text), ENOMEM, or an error of the pass's file.
+ */
+int gsm_stream_feed(struct gsm_stream *s, const char *p, size_t len,
+    struct errbuf *e);
+
+/*
+ * End of the text. The first time, fill res with the figures; after a
+ * pass, finish it (res is left alone). Returns 0, or -1 as
+ * gsm_stream_feed() (a text that ends inside a UTF-8 sequence: EILSEQ).
+ */
+int gsm_stream_end(struct gsm_stream *s, struct gsm_result *res,
+    struct errbuf *e);
+
+/*
+ * Start a pass over the same text, after gsm_stream_end() gave the
+ * figures. GSM_PASS_PLAN and GSM_PASS_WORDS use fd, a scratch file open
+ * for reading and writing (about one byte per code point, plus eight per
+ * segment), GSM_PASS_PLAN first. Returns 0, or -1 with errno EINVAL.
+ */
+int gsm_stream_pass(struct gsm_stream *s, enum gsm_pass what, int fd);
+
 #endif

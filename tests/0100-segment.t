@@ -58,8 +58,63 @@ check 'named by argument and byte' "grep -q 'argument 1: invalid UTF-8 at byte 2
 printf 'abc\377' | seg --raw >/dev/null 2>&1; rc=$?
 is '--raw input that is not UTF-8: exit 65' "$rc" 65
 
+# A body that is not a string: reported, and the record goes through as it
+# came, even when it holds numbers jansson cannot (a 30-digit integer, 1e400)
+# or fields named like ours.
+printf '%s\n' '{"body":123456789012345678901234567890,"id":1}' \
+	'{"body": 1e400}' '{"body":{"n":-123456789012345678901234567890}}' \
+	'{"body":5,"segments":3}' '{"type":"note","n":1e400,"units":3}' \
+	'{"body":"ok"}' >"$tmp/in"
+seg <"$tmp/in" >"$tmp/out" 2>"$tmp/err"; rc=$?
+is 'a body that is not a string: exit 1' "$rc" 1
+is 'records that cannot be annotated pass through byte for byte' \
+	"$(sed -n 1,5p "$tmp/out")" "$(sed -n 1,5p "$tmp/in")"
+is 'and the rest is annotated' "$(sed -n 6p "$tmp/out" | jq -c '[.body,.segments]')" '["ok",1]'
+is 'each such body is named by line' \
+	"$(sed -n 's/^segment: stdin:\([0-9]*\): body is not a string$/\1/p' "$tmp/err" | tr '\n' ' ')" '1 2 3 4 '
+is 'nothing else is said' "$(wc -l <"$tmp/err")" 4
+printf '%s\n' '{"body":"hi","n":123456789012345678901234567890,"segments":9}' >"$tmp/in"
+seg <"$tmp/in" >"$tmp/out" 2>"$tmp/err"; rc=$?
+is 'a string body beside a huge number is annotated: exit 0' "$rc" 0
+is 'the number is kept as written, stale figures replaced' \
+	"$(cut -c1-66 "$tmp/out")" '{"body":"hi","n":123456789012345678901234567890,"encoding":"GSM-7"'
+is 'one segments field' "$(grep -o '"segments":[0-9]*' "$tmp/out")" '"segments":1'
+
 # --raw: all of stdin is one text, nothing trimmed.
 is '--raw counts the trailing newline' "$(printf 'hi\n' | seg --raw | jq .units)" 3
+
+# --raw streams: the figures are those of the same text as an argument,
+# from stdin a file or a pipe, and memory stays flat whatever its size.
+awk 'BEGIN { for (i = 0; i < 600; i++) printf "%s", (i % 7 ? "Ваш заказ отправлен, it’s “ready” e\xcc\x81 " : "word ]]]] 😀👩‍🦰 🇺🇸 \r\n") }' \
+	</dev/null >"$tmp/long"
+for o in '' -s '-Swords -s' '-S -l all' '-t -Swords'; do
+	seg -r $o <"$tmp/long" >"$tmp/out.r"
+	seg $o "$(cat "$tmp/long")" >"$tmp/out.a"
+	check "--raw $o: the line of the same text given as an argument" \
+		"cmp '$tmp/out.r' '$tmp/out.a'"
+	check "--raw $o: and from a pipe" \
+		"cat '$tmp/long' | seg -r $o | cmp - '$tmp/out.a'"
+done
+check_exit '--raw from a pipe with no room for its copy: exit 74' 74 \
+	"printf hi | TMPDIR=$tmp/none seg -r"
+check '--raw names the temporary file it could not make' \
+	"printf hi | TMPDIR=$tmp/none seg -r 2>&1 | grep -q '^segment: $tmp/none/segment\..*: No such file'"
+if [ -x /usr/bin/time ]; then
+	# 20 MB of ASCII from a file, and 20 MB that forces UCS-2 from a pipe.
+	yes 'Your order has shipped, track it at example.com/t/48213.' |
+		head -c 20000000 >"$tmp/big"
+	/usr/bin/time -f %M -o "$tmp/rss" "$bin/segment" -r -S <"$tmp/big" >/dev/null
+	rss=$(tail -n 1 "$tmp/rss")
+	check "--raw -S on 20 MB of ASCII peaks under 64 MB ($rss KiB)" "[ '$rss' -lt 65536 ]"
+	yes 'Ваш заказ отправлен 📦 e'"$(printf '\314\201')" | head -n 500000 |
+		/usr/bin/time -f %M -o "$tmp/rss" "$bin/segment" -r --split=words >/dev/null
+	rss=$(tail -n 1 "$tmp/rss")
+	check "--raw -Swords on 20 MB of UCS-2 from a pipe peaks under 64 MB ($rss KiB)" "[ '$rss' -lt 65536 ]"
+	rm -f "$tmp/big"
+else
+	skip '--raw memory on 20 MB of ASCII' 'no /usr/bin/time (Debian package time)'
+	skip '--raw memory on 20 MB of UCS-2' 'no /usr/bin/time (Debian package time)'
+fi
 
 # Options.
 is '--smart rewrites look-alikes and says what it changed' \

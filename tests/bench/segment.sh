@@ -20,9 +20,11 @@
 #   SMSDESK_BENCH_PEER    0 to skip the peer
 #   SMSDESK_BENCH_RSS     "poll" to read VmHWM from /proc instead of
 #                         /usr/bin/time
+#   SMSDESK_BENCH_RAW_MB  sizes of the --raw texts in MB (default "1 10 50")
 #
 # Exit status: 0; 1 if segment fails or writes a different number of lines
-# than it read; 2 on a usage or setup error.
+# than it read, or if the memory of --raw grows with its text; 2 on a usage
+# or setup error.
 
 set -u
 export LC_ALL=C
@@ -34,6 +36,7 @@ seg=$bin/segment
 n=${SMSDESK_BENCH_N:-1000000}
 sample=${SMSDESK_BENCH_SAMPLE:-20000}
 runs=${SMSDESK_BENCH_RUNS:-3}
+raw_mb=${SMSDESK_BENCH_RAW_MB:-1 10 50}
 cache=${SMSDESK_BENCH_CACHE:-${HOME:-/nonexistent}/.cache/smsdesk-bench}
 peer_pkg=sms-segments-calculator
 peer_ver=1.3.0
@@ -49,7 +52,7 @@ fail() {
 	status=1
 }
 
-for v in "$n" "$sample" "$runs"; do
+for v in "$n" "$sample" "$runs" $raw_mb; do
 	case $v in
 	'' | *[!0-9]* | 0) die "bad count: '$v'" ;;
 	esac
@@ -287,6 +290,51 @@ for f in small corpus; do
 	else
 		fail "segment (memory, $recs records) failed"
 	fi
+done
+echo "  (measured with $rss_how)"
+
+# --raw must stay flat too: one text of 1, 10, 50 MB, ASCII (GSM-7) and
+# Cyrillic with emoji (UCS-2), from a file and from a pipe (then copied to
+# TMPDIR), with and without --split=words. The peak may not grow by more
+# than 16 MB from the smallest text to the largest.
+echo
+echo "peak memory of segment --raw (max RSS, KiB; seconds):"
+printf '  %-6s %-5s %-5s %-13s %9s %7s\n' size text from options KiB s
+for kind in ascii ucs2; do
+	for mb in $raw_mb; do
+		in=$scratch/raw-$kind-$mb
+		if [ "$kind" = ascii ]; then
+			yes 'Your order has shipped, track it at example.com/t/48213.'
+		else
+			yes 'Ваш заказ отправлен 📦 Спасибо! 👩‍🦰'
+		fi | head -c "$((mb * 1000000))" >"$in"
+		# A cut sequence at the end would make the text invalid.
+		[ "$kind" = ucs2 ] && printf '\n' >>"$in" &&
+			sed -i '$d' "$in"
+		for from in file pipe; do
+			for opt in - --split=words; do
+				o=$opt
+				[ "$o" = - ] && o=
+				t0=$(now)
+				if [ "$from" = file ]; then
+					maxrss "$in" "$seg" --raw $o
+				else
+					maxrss "$in" sh -c "cat | '$seg' --raw $o"
+				fi || { fail "segment --raw $o on $in failed"; continue; }
+				t1=$(now)
+				printf '  %-6s %-5s %-5s %-13s %9d %7.2f\n' \
+				    "${mb}MB" "$kind" "$from" "$opt" "$rss" \
+				    "$(calc "print $t1 - $t0")"
+				k=$kind-$from-$opt
+				eval "first=\${raw_first_${k//[-=]/_}:-}"
+				[ -n "$first" ] || eval "raw_first_${k//[-=]/_}=$rss"
+				if [ -n "$first" ] && [ "$rss" -gt "$((first + 16384))" ]; then
+					fail "--raw $kind $from $opt grows: $first KiB, then $rss KiB at $mb MB"
+				fi
+			done
+		done
+		rm -f "$in"
+	done
 done
 echo "  (measured with $rss_how)"
 
