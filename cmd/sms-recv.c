@@ -682,6 +682,17 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 			errf(&e, "a message record needs from and body");
 			goto bad;
 		}
+		/* The id makes a replay harmless: without one, it is not. */
+		if (!ev.id || !*ev.id) {
+			errf(&e, "a message record needs a provider_id, a "
+			    "string that is not empty");
+			goto bad;
+		}
+		if (!at && json_object_get(rec, "at") &&
+		    !json_is_null(json_object_get(rec, "at"))) {
+			errf(&e, "\"at\" is not a string");
+			goto bad;
+		}
 	} else {
 		rq.body = line;
 		rq.body_len = len;
