@@ -160,8 +160,8 @@ parse_until(struct mark *m, const char *arg, time_t now)
 		diag_die(EXIT_USAGE, "--snooze: '%s' is not in the future",
 		    arg);
 	if (t - now > LIMIT_SNOOZE)
-		diag_die(EXIT_USAGE, "--snooze: '%s' is more than 366 days "
-		    "ahead", arg);
+		diag_die(EXIT_USAGE, "--snooze: '%s' is more than %d days "
+		    "ahead", arg, LIMIT_SNOOZE_DAYS);
 	when_format(t, m->until);
 }
 

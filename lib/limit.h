@@ -36,7 +36,7 @@
 #define LIMIT_ID 256		/* bytes of a provider id or client key */
 #define LIMIT_NAME 64		/* bytes of an agent's (assignee's) name */
 #define LIMIT_TAG 64		/* bytes of a tag */
-#define LIMIT_TAGS 32		/* tags on one conversation */
+#define LIMIT_TAGS 64		/* tags on one conversation */
 
 /*
  * Times a record brings into the inbox ("at"): from LIMIT_TIME_MIN to
@@ -46,8 +46,12 @@
 #define LIMIT_TIME_MIN 946684800	/* 2000-01-01T00:00:00Z */
 #define LIMIT_TIME_AHEAD (24 * 3600)
 
-/* How far ahead a conversation may be snoozed: a year and a day. */
-#define LIMIT_SNOOZE (366 * 24 * 3600)
+/*
+ * How far ahead a conversation may be snoozed: ten years (3,653 days), far
+ * more than any plan and far from overflowing a time.
+ */
+#define LIMIT_SNOOZE_DAYS 3653
+#define LIMIT_SNOOZE (LIMIT_SNOOZE_DAYS * 24LL * 3600)
 
 /* A string field s (len bytes) of at most max bytes; what names it. */
 int limit_text(const char *what, size_t len, size_t max, struct errbuf *e);

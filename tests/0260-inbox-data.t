@@ -63,20 +63,21 @@ check 'and the conversation is still read, untouched' \
 	"quiet '$ib' && inbox-ls -d '$ib' --json | jq -e '.tags == [] and .unread == 1'"
 check_exit 'an assignee over 64 bytes is a usage error' 2 \
 	"inbox-mark -d '$ib' -a '$(bytes 65)' $A"
-t20=
-for i in $(seq 20); do t20="$t20 -t a$i"; done
-check 'twenty tags are taken' "inbox-mark -d '$ib' $t20 $A >/dev/null"
-t20=
-for i in $(seq 20); do t20="$t20 -t b$i"; done
-check_exit 'twenty more would make forty: that conversation fails (1)' 1 \
-	"inbox-mark -d '$ib' $t20 $A"
+t40=
+for i in $(seq 40); do t40="$t40 -t a$i"; done
+check 'forty tags are taken' "inbox-mark -d '$ib' $t40 $A >/dev/null"
+t40=
+for i in $(seq 40); do t40="$t40 -t b$i"; done
+check_exit 'forty more would make eighty: that conversation fails (1)' 1 \
+	"inbox-mark -d '$ib' $t40 $A"
 check 'said, and not written' \
-	"inbox-mark -d '$ib' $t20 $A 2>&1 | grep -q '^inbox-mark: $A: 40 tags, more than the 32 allowed: not changed' &&
-	    inbox-ls -d '$ib' --json | jq -e '.tags | length == 20'"
-check_exit 'more than 32 tags at once is a usage error' 2 \
-	"inbox-mark -d '$ib' $(for i in $(seq 33); do printf ' -t c%s' $i; done) $A"
-check_exit 'a snooze more than a year ahead is a usage error' 2 \
-	"inbox-mark -d '$ib' -s 400d $A"
+	"inbox-mark -d '$ib' $t40 $A 2>&1 | grep -q '^inbox-mark: $A: 80 tags, more than the 64 allowed: not changed' &&
+	    inbox-ls -d '$ib' --json | jq -e '.tags | length == 40'"
+check_exit 'more than 64 tags at once is a usage error' 2 \
+	"inbox-mark -d '$ib' $(for i in $(seq 65); do printf ' -t c%s' $i; done) $A"
+check_exit 'a snooze more than ten years ahead is a usage error' 2 \
+	"inbox-mark -d '$ib' -s 3654d $A"
+check 'ten years is taken' "inbox-mark -d '$ib' -s 3650d $A >/dev/null"
 check_exit 'a snooze of a huge number of seconds too (no overflow)' 2 \
 	"inbox-mark -d '$ib' -s 9223372036854775807s $A"
 
