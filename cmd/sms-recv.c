@@ -39,6 +39,7 @@
 #include "httpd.h"
 #include "inbox.h"
 #include "keyword.h"
+#include "limit.h"
 #include "phone.h"
 #include "provider.h"
 #include "record.h"
@@ -226,7 +227,7 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	const char *text = NULL, *why = NULL;
 	struct inbox_delivery out;
 	struct errbuf e;
-	char key[160];
+	char key[LIMIT_KEY + 1];
 	json_t *msg;
 
 	if (!ev->id)

@@ -60,7 +60,7 @@
 	"[BODY]\n"
 
 #define TWILIO_URL "https://api.twilio.com"
-#define KEY_MAX (LIMIT_ID - 21)	/* --key, then "-" and a line number */
+#define KEY_MAX (LIMIT_KEY - 21)	/* --key, then "-" and a line number */
 #define GRACE 300		/* seconds before a message the provider
 				 * does not know is declared not sent */
 

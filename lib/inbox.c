@@ -209,7 +209,8 @@ escape_into(char *out, size_t *n, const char *s, int dash)
  * named by its BLAKE2b-256 hash instead, "provider-%%HEX": escaping never
  * writes "%%", so a hashed name meets no plain one, and two ids meet only
  * if their hashes do. Returns 0, or -1 with errno EINVAL for an empty id
- * or one over LIMIT_ID bytes (bad data, not an I/O error).
+ * or one over LIMIT_ID bytes (a client key, provider "key": LIMIT_KEY):
+ * bad data, not an I/O error.
  */
 int
 ib_id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN])
@@ -218,7 +219,8 @@ ib_id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN])
 	unsigned char h[crypto_generichash_BYTES];
 	size_t n = 0, len = strlen(pid), sep, i;
 
-	if (!len || len > LIMIT_ID || escape_into(out, &n, provider, 0) < 0)
+	if (!len || len > (strcmp(provider, "key") == 0 ? LIMIT_KEY :
+	    LIMIT_ID) || escape_into(out, &n, provider, 0) < 0)
 		return errno = EINVAL, -1;
 	out[n++] = '-';
 	sep = n;
@@ -718,8 +720,8 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		return -1;
 	if ((provider && pid && ib_id_key(provider, pid, key) < 0) ||
 	    (client && ib_id_key("key", client, ckey) < 0))
-		return errf(e, "provider id or key: empty, or more than %d "
-		    "bytes", LIMIT_ID);
+		return errf(e, "provider id or key: empty, or over its "
+		    "limit (%d, %d bytes)", LIMIT_ID, LIMIT_KEY);
 	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	/* Asked once the lock is had: waiting for it may take a while. */

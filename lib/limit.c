@@ -55,7 +55,7 @@ limit_message(const json_t *msg, struct errbuf *e)
 {
 	if (field(msg, "body", LIMIT_BODY, 1, e) < 0 ||
 	    field(msg, "provider_id", LIMIT_ID, 0, e) < 0 ||
-	    field(msg, "key", LIMIT_ID, 0, e) < 0)
+	    field(msg, "key", LIMIT_KEY, 0, e) < 0)
 		return -1;
 	return field(msg, "agent", LIMIT_NAME, 0, e);
 }

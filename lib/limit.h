@@ -33,7 +33,10 @@
 
 #define LIMIT_RECORD RECORD_LINE_MAX	/* bytes of a line, newline too */
 #define LIMIT_BODY (32 * 1024)	/* bytes of a message's body */
-#define LIMIT_ID 256		/* bytes of a provider id or client key */
+#define LIMIT_ID 256		/* bytes of a provider id */
+#define LIMIT_KEY (LIMIT_ID + 64)	/* of a client key: room for one
+					 * made from a provider id, as
+					 * "auto-ID" */
 #define LIMIT_NAME 64		/* bytes of an agent's (assignee's) name */
 #define LIMIT_TAG 64		/* bytes of a tag */
 #define LIMIT_TAGS 64		/* tags on one conversation */

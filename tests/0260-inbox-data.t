@@ -158,19 +158,19 @@ else
 	fail 'the listener starts'
 fi
 
-# sms-send: a client key over the limit is refused for that record, as
-# permanent; the next record goes on. No request is made for either (the
-# second is a dry run), so no provider is needed.
+# sms-send: a client key over the limit (320 bytes) is refused for that
+# record, as permanent, not transient (a retry cannot help). It is refused
+# before any request, so no provider is needed.
 ib=$tmp/send
 export TWILIO_ACCOUNT_SID=AC0260aaaaaaaaaaaaaaaaaaaaaaaaaaaa TWILIO_FROM=+15550100000
 TWILIO_API_URL=http://127.0.0.1:9 sms-send -d "$ib" >"$tmp/s.out" 2>"$tmp/s.err" <<EOF
-{"to":"+12025550101","body":"x","key":"$id300"}
+{"to":"+12025550101","body":"x","key":"$id300$(bytes 100)"}
 EOF
-is 'sms-send: a 300-byte key: exit 1, not 75' "$?" 1
+is 'sms-send: a 400-byte key: exit 1, not 75' "$?" 1
 is 'the record says invalid_key, failed (not transient)' \
 	"$(jq -c '[.status, .error.code]' "$tmp/s.out")" '["failed","invalid_key"]'
-check_exit 'a --key longer than 235 bytes is a usage error' 2 \
-	"sms-send -d '$ib' --key '$(bytes 236)' --to +12025550101 x"
+check_exit 'a --key longer than 299 bytes is a usage error' 2 \
+	"sms-send -d '$ib' --key '$(bytes 300)' --to +12025550101 x"
 check_exit 'an agent name over 64 bytes is a configuration error' 78 \
 	"SMSDESK_AGENT='$(bytes 65)' sms-send -d '$ib' --to +12025550101 x"
 unset TWILIO_ACCOUNT_SID TWILIO_FROM

@@ -242,7 +242,7 @@ send_prepare(struct worker *w, struct job *j)
 		    "an integer");
 		goto done;
 	}
-	if (key && (!*key || limit_text("key", strlen(key), LIMIT_ID,
+	if (key && (!*key || limit_text("key", strlen(key), LIMIT_KEY,
 	    &e) < 0)) {
 		refuse(j, "invalid_key", *key ? e.msg : "\"key\" is empty");
 		goto done;
