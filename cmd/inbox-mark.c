@@ -169,7 +169,7 @@ static int
 set(json_t *conv, const char *key, json_t *v, struct errbuf *e)
 {
 	if (!v || json_object_set_new(conv, key, v) < 0)
-		return errf(e, "%s", strerror(ENOMEM));
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	return 0;
 }
 
@@ -277,7 +277,7 @@ edit(json_t *conv, void *arg, struct errbuf *e)
 		if (find_tag(tags, m->tags[i]) >= 0)
 			continue;
 		if (json_array_append_new(tags, json_string(m->tags[i])) < 0)
-			return errf(e, "%s", strerror(ENOMEM));
+			return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 		ch->tagged = 1;
 	}
 	for (i = 0; i < m->nuntags; i++)
