@@ -1121,8 +1121,10 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 		ib_unlock(lk);
 		return -1;
 	}
-	/* A record over a limit.h limit from before it was one stays
-	 * writable; a change never takes one over. */
+	/*
+	 * A record over a limit of limit.h from before it was one stays
+	 * writable; a change never takes one over.
+	 */
 	within = limit_conversation(conv, NULL) == 0;
 	rc = fn(conv, arg, e);
 	if (rc == 0 && within && limit_conversation(conv, e) < 0)

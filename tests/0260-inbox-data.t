@@ -165,10 +165,12 @@ ib=$tmp/send
 export TWILIO_ACCOUNT_SID=AC0260aaaaaaaaaaaaaaaaaaaaaaaaaaaa TWILIO_FROM=+15550100000
 TWILIO_API_URL=http://127.0.0.1:9 sms-send -d "$ib" >"$tmp/s.out" 2>"$tmp/s.err" <<EOF
 {"to":"+12025550101","body":"x","key":"$id300$(bytes 100)"}
+{"to":"+12025550102","body":"y","key":""}
 EOF
-is 'sms-send: a 400-byte key: exit 1, not 75' "$?" 1
-is 'the record says invalid_key, failed (not transient)' \
-	"$(jq -c '[.status, .error.code]' "$tmp/s.out")" '["failed","invalid_key"]'
+is 'sms-send: a 400-byte key, an empty key: exit 1, not 75' "$?" 1
+is 'each record says invalid_key, failed (not transient)' \
+	"$(jq -c '[.status, .error.code, .error.message]' "$tmp/s.out" | sort | tr '\n' ' ')" \
+	'["failed","invalid_key","\"key\" is empty"] ["failed","invalid_key","key: 400 bytes, more than the 320 allowed"] '
 check_exit 'a --key longer than 299 bytes is a usage error' 2 \
 	"sms-send -d '$ib' --key '$(bytes 300)' --to +12025550101 x"
 check_exit 'an agent name over 64 bytes is a configuration error' 78 \
