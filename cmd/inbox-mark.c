@@ -22,6 +22,7 @@
 #include "config.h"
 #include "diag.h"
 #include "inbox.h"
+#include "limit.h"
 #include "phone.h"
 #include "record.h"
 #include "thread.h"
@@ -116,12 +117,19 @@ report(void *arg, const char *msg)
 	note(arg, EXIT_PARTIAL);
 }
 
-/* A tag or a name: not empty, UTF-8 (it goes into JSON). */
+/*
+ * A tag or a name: not empty, UTF-8 (it goes into JSON), at most max
+ * bytes (limit.h; 0: any length, for a tag to remove).
+ */
 static const char *
-word(const char *opt, const char *arg)
+word(const char *opt, const char *arg, size_t max)
 {
+	struct errbuf e;
+
 	if (!*arg || utf8_valid_prefix(arg, strlen(arg)) != strlen(arg))
 		diag_die(EXIT_USAGE, "%s: '%s' is not a name", opt, arg);
+	if (max && limit_text(opt, strlen(arg), max, &e) < 0)
+		diag_die(EXIT_USAGE, "%s", e.msg);
 	return arg;
 }
 
@@ -145,12 +153,16 @@ parse_until(struct mark *m, const char *arg, time_t now)
 	time_t t;
 
 	if (when_duration(arg, &secs, NULL) == 0)
-		t = now + (time_t)secs;
+		t = secs > LIMIT_SNOOZE ? now + LIMIT_SNOOZE + 1 :
+		    now + (time_t)secs;
 	else if (when_parse(arg, &t, &e) < 0)
 		diag_die(EXIT_USAGE, "--snooze: '%s': %s", arg, e.msg);
 	if (t <= now)
 		diag_die(EXIT_USAGE, "--snooze: '%s' is not in the future",
 		    arg);
+	if (t - now > LIMIT_SNOOZE)
+		diag_die(EXIT_USAGE, "--snooze: '%s' is more than %d days "
+		    "ahead", arg, LIMIT_SNOOZE_DAYS);
 	when_format(t, m->until);
 }
 
@@ -158,7 +170,7 @@ static int
 set(json_t *conv, const char *key, json_t *v, struct errbuf *e)
 {
 	if (!v || json_object_set_new(conv, key, v) < 0)
-		return errf(e, "%s", strerror(ENOMEM));
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	return 0;
 }
 
@@ -267,7 +279,7 @@ edit(json_t *conv, void *arg, struct errbuf *e)
 		if (find_tag(tags, m->tags[i]) >= 0)
 			continue;
 		if (json_array_append_new(tags, json_string(m->tags[i])) < 0)
-			return errf(e, "%s", strerror(ENOMEM));
+			return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 		ch->tagged = 1;
 	}
 	for (i = 0; i < m->nuntags; i++)
@@ -359,9 +371,13 @@ one(struct mark *m, const char *where, const char *number,
 		return;
 	rc = inbox_update(&m->ib, num, edit, &ch, &after, &e);
 	if (rc < 0) {
+		/* EINVAL: the change would break a limit; nothing changed. */
 		err = errno;
-		diag_warn("%s", e.msg);
-		note(m, failure_code(err));
+		if (err == EINVAL)
+			diag_warn("%s: %s: not changed", num, e.msg);
+		else
+			diag_warn("%s", e.msg);
+		note(m, err == EINVAL ? EXIT_PARTIAL : failure_code(err));
 		return;
 	}
 	if (rc == 0)
@@ -466,7 +482,7 @@ main(int argc, char **argv)
 		}
 		switch (c) {
 		case 'a':
-			m.assignee = word("--assign", optarg);
+			m.assignee = word("--assign", optarg, LIMIT_NAME);
 			break;
 		case 'd':
 			dir = optarg;
@@ -479,10 +495,11 @@ main(int argc, char **argv)
 			break;
 		case 'T':
 			add_word(&m.untags, &m.nuntags,
-			    word("--untag", optarg));
+			    word("--untag", optarg, 0));
 			break;
 		case 't':
-			add_word(&m.tags, &m.ntags, word("--tag", optarg));
+			add_word(&m.tags, &m.ntags, word("--tag", optarg,
+			    LIMIT_TAG));
 			break;
 		case 'V':
 			printf("inbox-mark (smsdesk) %s\n", SMSDESK_VERSION);
@@ -500,6 +517,9 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (m.ntags > LIMIT_TAGS)
+		diag_die(EXIT_USAGE, "--tag: %zu tags, more than a "
+		    "conversation may have (%d)", m.ntags, LIMIT_TAGS);
 	for (i = 0; i < m.ntags; i++)
 		for (j = 0; j < m.nuntags; j++)
 			if (strcmp(m.tags[i], m.untags[j]) == 0)

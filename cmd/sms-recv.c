@@ -39,6 +39,7 @@
 #include "httpd.h"
 #include "inbox.h"
 #include "keyword.h"
+#include "limit.h"
 #include "provider.h"
 #include "record.h"
 #include "thread.h"
@@ -226,7 +227,7 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	const char *text = NULL, *why = NULL;
 	struct inbox_delivery out;
 	struct errbuf e;
-	char key[160];
+	char key[LIMIT_KEY + 1];
 	json_t *msg;
 
 	if (!ev->id)
@@ -704,6 +705,17 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 		at = record_str(rec, "at");
 		if (!ev.from || !ev.body) {
 			errf(&e, "a message record needs from and body");
+			goto bad;
+		}
+		/* The id makes a replay harmless: without one, it is not. */
+		if (!ev.id || !*ev.id) {
+			errf(&e, "a message record needs a provider_id, a "
+			    "string that is not empty");
+			goto bad;
+		}
+		if (!at && json_object_get(rec, "at") &&
+		    !json_is_null(json_object_get(rec, "at"))) {
+			errf(&e, "\"at\" is not a string");
 			goto bad;
 		}
 	} else {

@@ -45,6 +45,7 @@
 #include "gsm.h"
 #include "hours.h"
 #include "inbox.h"
+#include "limit.h"
 #include "phone.h"
 #include "price.h"
 #include "tz.h"
@@ -59,6 +60,7 @@
 	"[BODY]\n"
 
 #define TWILIO_URL "https://api.twilio.com"
+#define KEY_MAX (LIMIT_KEY - 21)	/* --key, then "-" and a line number */
 #define GRACE 300		/* seconds before a message the provider
 				 * does not know is declared not sent */
 
@@ -366,6 +368,10 @@ main(int argc, char **argv)
 			if (!*optarg || strchr(optarg, '/'))
 				diag_die(EXIT_USAGE, "--key: '%s' cannot be a "
 				    "key", optarg);
+			/* Room for "-LINE" after it (limit.h). */
+			if (limit_text("--key", strlen(optarg), KEY_MAX,
+			    &e) < 0)
+				diag_die(EXIT_USAGE, "%s", e.msg);
 			s.key = optarg;
 			break;
 		case 'M':
@@ -437,6 +443,9 @@ main(int argc, char **argv)
 	s.agent = config_pick(cfg, NULL, "SMSDESK_AGENT", "agent", NULL);
 	if (s.agent && !*s.agent)
 		s.agent = NULL;
+	if (s.agent && limit_text("agent", strlen(s.agent), LIMIT_NAME,
+	    &e) < 0)
+		diag_die(EXIT_CONFIG, "SMSDESK_AGENT or agent: %s", e.msg);
 	if ((g = getenv("SMSDESK_RECONCILE_GRACE")) && *g)
 		s.grace = number("SMSDESK_RECONCILE_GRACE", g, 0, 86400 * 30);
 	load_quiet(&s, cfg, quiet);

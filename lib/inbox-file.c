@@ -31,6 +31,7 @@
 #include "inbox-impl.h"
 #include "inbox.h"
 #include "journal.h"
+#include "limit.h"
 #include "record.h"
 
 #define FILE_MAX RECORD_LINE_MAX
@@ -138,7 +139,8 @@ ib_unique_name(const struct inbox *ib, char out[NAME_MAX_LEN])
 
 /*
  * rec as one line of JSON, its newline included (*len bytes, then a NUL):
- * text, if not NULL, is rec already written out. NULL on ENOMEM.
+ * text, if not NULL, is rec already written out. NULL with errno ENOMEM,
+ * or EINVAL if the line is over LIMIT_RECORD.
  */
 char *
 ib_line_of(const json_t *rec, const char *text, size_t *len)
@@ -156,10 +158,23 @@ ib_line_of(const json_t *rec, const char *text, size_t *len)
 		s = grown;
 	}
 	if (!s)
-		return NULL;
+		return errno = ENOMEM, NULL;
 	s[(*len)++] = '\n';
 	s[*len] = '\0';
+	if (*len > LIMIT_RECORD) {
+		/* What a reader would refuse is never written (limit.h). */
+		free(s);
+		return errno = EINVAL, NULL;
+	}
 	return s;
+}
+
+/* What ib_line_of()'s errno says, for a message. */
+const char *
+ib_line_error(int err)
+{
+	return err == EINVAL ? "the record is larger than a reader takes "
+	    "(limit.h)" : strerror(err);
 }
 
 /*
@@ -177,7 +192,7 @@ ib_stage(struct inbox *ib, const json_t *rec, const char *text,
 
 	st->fd = -1;
 	if (!s)
-		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+		return errf(e, "%s", ib_line_error(errno));
 	strcpy(st->tmp, "tmp/");
 	ib_unique_name(ib, st->tmp + 4);
 	st->fd = openat(ib->fd, st->tmp, O_WRONLY | O_CREAT | O_EXCL |

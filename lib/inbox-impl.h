@@ -98,6 +98,7 @@ void ib_unique_name(const struct inbox *ib, char out[NAME_MAX_LEN]);
 
 /* Records staged in tmp/, synced, and placed under their names: */
 char *ib_line_of(const json_t *rec, const char *text, size_t *len);
+const char *ib_line_error(int err);
 int ib_stage(struct inbox *ib, const json_t *rec, const char *text,
     struct staged *st, struct errbuf *e);
 int ib_stage_sync(struct inbox *ib, struct staged *st, struct errbuf *e);
@@ -127,6 +128,8 @@ int ib_log_append(struct inbox *ib, const char *dir, const char *name,
     struct logf *lf, const json_t *rec, const char *text, struct errbuf *e);
 int ib_log_put(struct inbox *ib, const char *dir, const char *name,
     const json_t *rec, struct errbuf *e);
+int ib_log_appends(const struct logf *lf, size_t len);
+int ib_log_unappend(struct inbox *ib, const char *rel, off_t good);
 
 /* inbox.c: names checked and made, and outbound messages. */
 int ib_valid_number(const char *s);

@@ -88,8 +88,13 @@ inbox_journal_record(struct inbox *ib, const char *mtext, const char *ctext,
 	s[at++] = '}';
 	rc = journal_append(ib->journal, s, at, slot, e);
 	free(s);
-	if (rc < 0)
+	if (rc < 0) {
+		/* The caller reads errno: the append's, not the flag's. */
+		int saved = errno;
+
 		flag_stuck(ib);
+		errno = saved;
+	}
 	return rc;
 }
 

@@ -105,6 +105,38 @@ ib_log_read(struct inbox *ib, const char *rel, struct logf *lf,
 }
 
 /*
+ * Whether ib_log_append() of a line of len bytes, newline included, to
+ * the file lf describes appends it (else it replaces the file).
+ */
+int
+ib_log_appends(const struct logf *lf, size_t len)
+{
+	return lf->fd >= 0 && lf->good + (off_t)len <= LOG_COMPACT;
+}
+
+/*
+ * Take back a line that ib_log_append() appended to the log file rel,
+ * which ended at good before: the file is cut back there (which needs
+ * no space on a full disk). Not synced: the caller acknowledged nothing.
+ * 0, or -1 with errno set.
+ */
+int
+ib_log_unappend(struct inbox *ib, const char *rel, off_t good)
+{
+	int fd = openat(ib->fd, rel, O_WRONLY | O_CLOEXEC), saved;
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, good) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
+}
+
+/*
  * Make rec the record of the log file dir/name, open in lf (or not there:
  * lf->fd -1): appended as the file's last line, after cutting off a torn
  * tail, and fdatasync'd; or, for a new file or past LOG_COMPACT, written
@@ -121,11 +153,15 @@ ib_log_append(struct inbox *ib, const char *dir, const char *name,
 
 	lf->fd = -1;
 	if (!s) {
+		saved = errno;
 		if (fd >= 0)
 			close(fd);
-		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+		errno = saved;
+		return errf(e, "%s/%s/%s: %s", ib->dir, dir, name,
+		    ib_line_error(errno));
 	}
-	if (fd < 0 || lf->good + (off_t)len > LOG_COMPACT) {
+	if (!ib_log_appends(&(struct logf){ .fd = fd, .good = lf->good },
+	    len)) {
 		if (fd >= 0)
 			close(fd);
 		free(s);

@@ -22,9 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "inbox-impl.h"
 #include "inbox.h"
 #include "journal.h"
+#include "limit.h"
 #include "provider.h"
 #include "record.h"
 #include "thread.h"
@@ -199,19 +202,42 @@ escape_into(char *out, size_t *n, const char *s, int dash)
 /*
  * The ledger name for a provider id, "provider-id", every byte outside a
  * safe set escaped so that neither part can make a path or run into the
- * other. Returns 0, or -1 with errno ENAMETOOLONG (never truncated: two
- * long ids must not meet in one name).
+ * other. An id whose escaped form does not fit a name (NAME_MAX_LEN) is
+ * named by its BLAKE2b-256 hash instead, "provider-%%HEX": escaping never
+ * writes "%%", so a hashed name meets no plain one, and two ids meet only
+ * if their hashes do. Returns 0, or -1 with errno EINVAL for an empty id
+ * or one over LIMIT_ID bytes (a client key, provider "key": LIMIT_KEY):
+ * bad data, not an I/O error.
  */
 int
 ib_id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN])
 {
-	size_t n = 0;
+	static const char hex[] = "0123456789abcdef";
+	unsigned char h[crypto_generichash_BYTES];
+	size_t n = 0, len = strlen(pid), sep, i;
 
-	if (escape_into(out, &n, provider, 0) < 0)
-		return errno = ENAMETOOLONG, -1;
+	if (!len || len > (strcmp(provider, "key") == 0 ? LIMIT_KEY :
+	    LIMIT_ID) || escape_into(out, &n, provider, 0) < 0)
+		return errno = EINVAL, -1;
 	out[n++] = '-';
-	if (escape_into(out, &n, pid, 1) < 0)
-		return errno = ENAMETOOLONG, -1;
+	sep = n;
+	if (escape_into(out, &n, pid, 1) == 0) {
+		out[n] = '\0';
+		return 0;
+	}
+	n = sep;
+	if (n + 2 + 2 * sizeof h >= NAME_MAX_LEN)
+		return errno = EINVAL, -1;
+	if (sodium_init() < 0)
+		return errno = EIO, -1;
+	crypto_generichash(h, sizeof h, (const unsigned char *)pid, len,
+	    NULL, 0);
+	out[n++] = '%';
+	out[n++] = '%';
+	for (i = 0; i < sizeof h; i++) {
+		out[n++] = hex[h[i] >> 4];
+		out[n++] = hex[h[i] & 15];
+	}
 	out[n] = '\0';
 	return 0;
 }
@@ -559,6 +585,105 @@ apply_parked(struct inbox *ib, const char *key, const char *thread,
 }
 
 /*
+ * What a delivery has done so far, for taking it back if it fails: its
+ * caller then answers 503 (or does not send), so nothing of it may stay
+ * where a reader sees it (undo_delivery()).
+ */
+struct undo {
+	const char *thread, *name;
+	const char *key;	/* ids/KEY made (provider id), or NULL */
+	const char *ckey;	/* the client key's entry, or NULL */
+	int linked;		/* outbox/ and client key entries made */
+	int joined;		/* work/THREAD made */
+	int placed;		/* 1: msg/THREAD/NAME named; 2: conv written */
+	int had_conv;		/* conv/THREAD was there before */
+	int appended;		/* and the record was appended to it, */
+	off_t good;		/* where it ended before */
+	json_t *before;		/* the conversation before */
+};
+
+/*
+ * Take back a delivery that failed, newest step first: the ledger entry
+ * (lest a retry take itself for a duplicate of nothing), the
+ * conversation (cut back to where it ended, which a full disk allows),
+ * the message, its work/ entry (after the record that says it is open),
+ * the links of a message to send, and a thread directory left empty.
+ * Not synced: after a crash now, what is left is at worst a message
+ * whose retry stores it again and that readers fold, or a queued one
+ * that --reconcile settles. A consent record stays: an opt-out heard is
+ * kept even if its message was not (the retry records it again, which
+ * changes nothing). What cannot be taken back is reported.
+ */
+static void
+undo_delivery(struct inbox *ib, const struct undo *u)
+{
+	char rel[PATH_MAX];
+	int bad = 0;
+
+	if (u->key) {
+		snprintf(rel, sizeof rel, "ids/%s", u->key);
+		bad |= unlinkat(ib->fd, rel, 0) < 0 && errno != ENOENT;
+	}
+	snprintf(rel, sizeof rel, "conv/%s", u->thread);
+	if (u->placed == 2 && u->appended)
+		bad |= ib_log_unappend(ib, rel, u->good) < 0;
+	else if (u->placed == 2 && u->had_conv)
+		bad |= ib_log_put(ib, "conv", u->thread, u->before, NULL) < 0;
+	else if (u->placed == 2)
+		bad |= unlinkat(ib->fd, rel, 0) < 0 && errno != ENOENT;
+	if (u->placed) {
+		snprintf(rel, sizeof rel, "msg/%s/%s", u->thread, u->name);
+		bad |= unlinkat(ib->fd, rel, 0) < 0 && errno != ENOENT;
+	}
+	if (u->joined)
+		bad |= work_leave(ib, u->thread, NULL) < 0;
+	if (u->linked) {
+		snprintf(rel, sizeof rel, "outbox/%s", u->name);
+		unlinkat(ib->fd, rel, 0);
+	}
+	if (u->linked && u->ckey) {
+		snprintf(rel, sizeof rel, "ids/%s", u->ckey);
+		unlinkat(ib->fd, rel, 0);
+	}
+	if (!u->had_conv) {
+		/* Fails, as it should, if the thread has messages. */
+		snprintf(rel, sizeof rel, "msg/%s", u->thread);
+		unlinkat(ib->fd, rel, AT_REMOVEDIR);
+	}
+	if (bad && ib->report) {
+		snprintf(rel, sizeof rel, "%s: a delivery that failed could "
+		    "not be wholly taken back: %s", u->thread,
+		    strerror(errno));
+		ib->report(ib->report_arg, rel);
+	}
+}
+
+/*
+ * A message's "at", if it has one (null is none): a time limit_time()
+ * takes, written back in the one form of sms-record(5) (UTC, whole
+ * seconds), so that every time in the inbox compares as a string.
+ */
+static int
+check_at(json_t *msg, struct errbuf *e)
+{
+	json_t *v = json_object_get(msg, "at");
+	char at[WHEN_BUFSZ];
+	time_t t;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return errno = EINVAL, errf(e, "\"at\" is not a string");
+	if (limit_time("at", json_string_value(v), when_now(), &t, e) < 0)
+		return -1;
+	when_format(t, at);
+	if (strcmp(at, json_string_value(v)) != 0 &&
+	    json_object_set_new(msg, "at", json_string(at)) < 0)
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	return 0;
+}
+
+/*
  * Past this many bytes of journal a delivery checkpoints on its own (the
  * listener checkpoints every second anyway): a bound on replay.
  */
@@ -577,12 +702,13 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	struct staged sm = { .fd = -1 };
 	struct logf clf = { -1, 0, 0, 0 };
 	char *mtext = NULL, *ctext = NULL;
-	json_t *conv = NULL, *before = NULL, *park;
-	int lk, rc = -1, joined = 0, linked = 0, placed = 0, had_conv = 0;
-	int slot = -1, journaled;
+	json_t *conv = NULL, *park;
+	struct undo u = { .thread = thread, .name = name };
+	int lk, rc = -1, slot = -1, journaled, saved;
 	struct errbuf pe;
 
 	memset(d, 0, sizeof *d);
+	name[0] = '\0';
 	if (!ib_valid_number(thread))
 		return errno = EINVAL, errf(e, "thread %s%s%s is not an E.164 "
 		    "number", thread ? "'" : "", thread ? thread : "(none)",
@@ -591,9 +717,12 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	    strcmp(record_str(msg, "direction"), "in") != 0)
 		return errno = EINVAL, errf(e, "thread '%s' is a sender's, "
 		    "not a number: nothing is sent to it", thread);
+	if (limit_message(msg, e) < 0 || check_at(msg, e) < 0)
+		return -1;
 	if ((provider && pid && ib_id_key(provider, pid, key) < 0) ||
 	    (client && ib_id_key("key", client, ckey) < 0))
-		return errf(e, "provider id or key too long");
+		return errf(e, "provider id or key: empty, or over its "
+		    "limit (%d, %d bytes)", LIMIT_ID, LIMIT_KEY);
 	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	/* Asked once the lock is had: waiting for it may take a while. */
@@ -673,13 +802,11 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	    &clf, e)))
 		goto out;
 	/* For taking it back (below): was there a conversation? */
-	had_conv = clf.fd >= 0;
-	if (ib_outbound_pending(msg) || client) {
-		if (!(before = json_deep_copy(conv))) {
-			errno = ENOMEM;
-			errf(e, "%s", strerror(ENOMEM));
-			goto out;
-		}
+	u.had_conv = clf.fd >= 0;
+	if (!(u.before = json_deep_copy(conv))) {
+		errno = ENOMEM;
+		errf(e, "%s", strerror(ENOMEM));
+		goto out;
 	}
 	ib_apply_message(conv, msg);
 	/* Written out once, for the journal and the files. */
@@ -717,7 +844,8 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		char to[PATH_MAX];
 
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
-		linked = 1;
+		u.linked = 1;
+		u.ckey = client ? ckey : NULL;
 		if (ib_outbound_pending(msg) &&
 		    ib_link_entry(ib, "outbox", name, to, e) < 0)
 			goto out;
@@ -729,17 +857,19 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if (ib_stage(ib, msg, mtext, &sm, e) < 0 ||
 	    ib_stage_sync(ib, &sm, e) < 0)
 		goto out;
-	if (!ib_is_resolved(conv) && (ib_work_join(ib, thread, &joined,
-	    e) < 0 || (joined && ib_sync_dir(ib, "work", e) < 0)))
+	if (!ib_is_resolved(conv) && (ib_work_join(ib, thread, &u.joined,
+	    e) < 0 || (u.joined && ib_sync_dir(ib, "work", e) < 0)))
 		goto out;
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (ib_place(ib, &sm, rel, name, 0, e) < 0)
 		goto out;
-	placed = 1;
+	u.placed = 1;
+	u.appended = ib_log_appends(&clf, strlen(ctext) + 1);
+	u.good = clf.good;
 	if (ib_sync_dir(ib, rel, e) < 0 || ib_log_append(ib, "conv", thread,
 	    &clf, conv, ctext, e) < 0)
 		goto out;
-	placed = 2;
+	u.placed = 2;
 	if (ib_is_resolved(conv) && work_leave(ib, thread, e) < 0)
 		goto out;
 
@@ -752,7 +882,9 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
 		snprintf(rel, sizeof rel, "ids/%s", key);
-		if (symlinkat(to, ib->fd, rel) < 0 && errno != EEXIST) {
+		if (symlinkat(to, ib->fd, rel) == 0)
+			u.key = key;
+		else if (errno != EEXIST) {
 			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 			goto out;
 		}
@@ -775,39 +907,17 @@ out:
 			inbox_journal_cancel(ib, name, slot);
 		journal_done(ib->journal, slot);
 	}
-	if (rc < 0 && linked) {
-		/*
-		 * A message to send that could not be stored durably: its
-		 * caller will not send it, so it is taken back, lest a
-		 * resumed run take it for one that may have gone out. Not
-		 * synced: after a crash now, what is left is a queued
-		 * message that --reconcile settles.
-		 */
-		if (placed) {
-			snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
-			unlinkat(ib->fd, rel, 0);
-		}
-		if (placed == 2 && had_conv) {
-			ib_log_put(ib, "conv", thread, before, NULL);
-		} else if (placed == 2) {
-			snprintf(rel, sizeof rel, "conv/%s", thread);
-			unlinkat(ib->fd, rel, 0);
-		}
-		if (joined)
-			work_leave(ib, thread, NULL);
-		snprintf(rel, sizeof rel, "outbox/%s", name);
-		unlinkat(ib->fd, rel, 0);
-		if (client) {
-			snprintf(rel, sizeof rel, "ids/%s", ckey);
-			unlinkat(ib->fd, rel, 0);
-		}
+	if (rc < 0) {
+		saved = errno;
+		undo_delivery(ib, &u);
+		errno = saved;
 	}
 	ib_stage_drop(ib, &sm);
 	if (clf.fd >= 0)
 		close(clf.fd);
 	free(mtext);
 	free(ctext);
-	json_decref(before);
+	json_decref(u.before);
 	json_decref(conv);
 	ib_unlock(lk);
 	if (slot >= 0 && journal_pending(ib->journal) > JOURNAL_MAX &&
@@ -833,7 +943,8 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	    *id == '.')
 		return errno = EINVAL, errf(e, "no such message");
 	if (provider && pid && ib_id_key(provider, pid, key) < 0)
-		return errno = EINVAL, errf(e, "provider id too long");
+		return errno = EINVAL, errf(e, "provider id: empty, or more "
+		    "than %d bytes", LIMIT_ID);
 	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, id);
@@ -920,7 +1031,8 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		    "%d ASCII letters, digits, _ and -", PROVIDER_STATUS_MAX);
 	now_string(at);
 	if (ib_id_key(provider, pid, key) < 0)
-		return errf(e, "provider id too long");
+		return errf(e, "provider id: empty, or more than %d bytes",
+		    LIMIT_ID);
 	/*
 	 * Not known yet (the sender has not recorded the id): park the
 	 * report, keeping the most advanced one, under the key's lock, then
@@ -998,7 +1110,7 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 	char at[WHEN_BUFSZ];
 	struct logf lf;
 	json_t *conv;
-	int lk, rc;
+	int lk, rc, within;
 
 	if (after)
 		*after = NULL;
@@ -1012,7 +1124,14 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 		ib_unlock(lk);
 		return -1;
 	}
+	/*
+	 * A record over a limit of limit.h from before it was one stays
+	 * writable; a change never takes one over.
+	 */
+	within = limit_conversation(conv, NULL) == 0;
 	rc = fn(conv, arg, e);
+	if (rc == 0 && within && limit_conversation(conv, e) < 0)
+		rc = -1;
 	if (rc == 0 && ib_write_conversation(ib, thread, conv, &lf, e) < 0)
 		rc = -1;
 	else if (rc != 0 && lf.fd >= 0)

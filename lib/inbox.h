@@ -59,6 +59,11 @@
  * The library never prints: problems a reader meets along the way (a file
  * quarantined) go to the report callback of struct inbox, if set.
  *
+ * Errors: every function that fails sets errno, and callers go by it:
+ * EINVAL is bad data (a record that breaks a limit of limit.h, a bad
+ * number, id or time), an error of that record alone, which trying again
+ * cannot mend; anything else is the inbox's (ENOSPC, EIO, EACCES, ...).
+ *
  * Ownership: functions returning json_t * give a new reference.
  */
 #ifndef INBOX_H
@@ -158,7 +163,9 @@ struct inbox_delivery {
 /*
  * Store a message record durably in its thread (msg must have "thread",
  * "direction" and, for dedupe, "provider" and "provider_id", or a client
- * "key"; "id" and "at" are filled in if missing). An outbound message
+ * "key"; "id" and "at" are filled in if missing). msg is checked first
+ * (limit_message(); an "at" must be a time limit_time() takes, and is
+ * rewritten in UTC), and refused with errno EINVAL. An outbound message
  * with status queued or unknown is also put in outbox/ until it is
  * settled: by inbox_sent() or inbox_status(), once it has a provider id
  * and a final status (or an error), or INBOX_TRACK_AGE after it was
@@ -169,7 +176,8 @@ struct inbox_delivery {
  * one stops the clock and sets first_response_at once, unless it is
  * stored as failed (refused before any request). Returns 0 (see
  * d->duplicate) or -1 with e filled; on -1 nothing was acknowledged and
- * the caller must not answer 2xx.
+ * the caller must not answer 2xx, and what the delivery had written is
+ * taken back (a consent record excepted), so no reader sees it.
  */
 int inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
     const char *keyword_text, struct inbox_delivery *d, struct errbuf *e);
@@ -222,7 +230,9 @@ int inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e);
  * Change a conversation under its lock. fn gets the current record (a
  * fresh one, status open, if the thread has none) and changes it in place;
  * it returns 0 to write it, 1 to leave it as it was, -1 to fail (after
- * filling e). *after, if not NULL, gets the record as it ends up. Keeps
+ * filling e and setting errno). A change that takes the record past a
+ * limit of limit.h (limit_conversation()) is not written: -1, errno
+ * EINVAL. *after, if not NULL, gets the record as it ends up. Keeps
  * work/ in step with the status. Returns 0, 1 (unchanged) or -1.
  */
 typedef int (*inbox_update_fn)(json_t *conv, void *arg, struct errbuf *e);

@@ -117,6 +117,7 @@ journal_open(int dirfd, const char *where, const char *name,
 	int i;
 
 	if (!j) {
+		errno = ENOMEM;
 		errf(e, "%s", strerror(ENOMEM));
 		return NULL;
 	}
@@ -147,9 +148,12 @@ wait_synced(struct journal *j, struct half *h, off_t end, struct errbuf *e)
 	int rc, saved;
 
 	while (h->synced < end) {
-		if (h->failed >= end)
+		if (h->failed >= end) {
+			/* Another writer's sync, which took ours with it. */
+			errno = EIO;
 			return errf(e, "%s/%s: fdatasync failed", j->where,
 			    h->rel);
+		}
 		if (h->syncing) {
 			pthread_cond_wait(&j->cond, &j->lock);
 			continue;
@@ -328,12 +332,13 @@ replay_file(int fd, const char *where, const char *rel, journal_fn fn,
 	int rc = 0;
 
 	if (!buf)
-		return errf(e, "%s", strerror(ENOMEM));
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	for (;;) {
 		if (len == cap) {
 			if (!(nb = realloc(buf, cap * 2))) {
 				free(buf);
-				return errf(e, "%s", strerror(ENOMEM));
+				return errno = ENOMEM, errf(e, "%s",
+				    strerror(ENOMEM));
 			}
 			buf = nb;
 			cap *= 2;

@@ -82,6 +82,9 @@ retry() {
 	jq -sce --argjson all "$all" '[.[].provider_id] | sort == $all' \
 	    "$tmp/ls" >/dev/null ||
 	    echo "after retry: $(jq -sc '[.[].provider_id]' "$tmp/ls")"
+	# Not folded by readers: one file each (a failed delivery left none).
+	r_n=$(find "$1/msg" -type f | wc -l | tr -d ' ')
+	[ "$r_n" -eq 3 ] || echo "after retry: $r_n message files"
 }
 
 # The file reader.
@@ -198,12 +201,16 @@ while :; do
 			case $1 in
 			200)	grep -q "\"provider_id\":\"$sid\"" "$tmp/ls" ||
 				    echo "200 for $sid, not stored" ;;
-			503)	;;
+			503)	# Nothing of it may show (smsdesk-inbox(5)).
+				! grep -q "\"provider_id\":\"$sid\"" "$tmp/ls" ||
+				    echo "503 for $sid, yet shown" ;;
 			*)	echo "$sid answered $1" ;;
 			esac
 			shift
 		done
 		[ -z "$(ls "$ib/quarantine")" ] || echo "quarantined files"
+		[ -z "$(find "$ib/msg" -mindepth 1 -type d -empty)" ] ||
+		    echo "an empty thread directory"
 	)
 	if [ -n "$bad" ]; then
 		violations=$((violations + 1))

@@ -9,6 +9,7 @@
  * message that goes no further is ended here, with the reason in its
  * record; a dry run ends every message here, with its price.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "gsm.h"
 #include "hours.h"
 #include "inbox.h"
+#include "limit.h"
 #include "phone.h"
 #include "phonezone.h"
 #include "record.h"
@@ -276,6 +278,11 @@ send_prepare(struct worker *w, struct job *j)
 		    "an integer");
 		goto done;
 	}
+	if (key && (!*key || limit_text("key", strlen(key), LIMIT_KEY,
+	    &e) < 0)) {
+		refuse(j, "invalid_key", *key ? e.msg : "\"key\" is empty");
+		goto done;
+	}
 	json_object_set_new(msg, "to", json_string(number));
 	if (*number == '@') {
 		char m[320];
@@ -363,8 +370,10 @@ send_prepare(struct worker *w, struct job *j)
 	}
 	json_object_set_new(msg, "status", json_string("queued"));
 	if (inbox_deliver(&s->ib, msg, 0, NULL, &d, &e) < 0) {
-		diag_warn("%s: %s", where, e.msg);
-		refuse(j, "transient", e.msg);
+		/* Bad data fails again, whenever it is tried (limit.h). */
+		int bad = errno == EINVAL;
+
+		refuse(j, bad ? "permanent" : "transient", e.msg);
 		goto done;
 	}
 	if (d.duplicate) {
