@@ -78,7 +78,7 @@ ib_log_read(struct inbox *ib, const char *rel, struct logf *lf,
 	int saved;
 
 	lf->lazy = 0;
-	if ((lf->fd = openat(ib->fd, rel, O_RDWR | O_APPEND | O_CLOEXEC)) < 0 ||
+	if ((lf->fd = ib_open(ib, rel, O_RDWR | O_APPEND, 0)) < 0 ||
 	    fstat(lf->fd, &st) < 0 || ib_rbuf_read(&b, lf->fd) < 0) {
 		saved = errno;
 		if (lf->fd >= 0)
@@ -86,7 +86,7 @@ ib_log_read(struct inbox *ib, const char *rel, struct logf *lf,
 		lf->fd = -1;
 		free(b.heap);
 		errno = saved;
-		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+		errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
 		return NULL;
 	}
 	lf->size = (off_t)b.len;
@@ -176,9 +176,9 @@ ib_log_put(struct inbox *ib, const char *dir, const char *name,
 	int saved;
 
 	snprintf(rel, sizeof rel, "%s/%s", dir, name);
-	lf.fd = openat(ib->fd, rel, O_RDWR | O_APPEND | O_CLOEXEC);
+	lf.fd = ib_open(ib, rel, O_RDWR | O_APPEND, 0);
 	if (lf.fd < 0 && errno != ENOENT)
-		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+		return errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
 	if (lf.fd >= 0 && (fstat(lf.fd, &st) < 0 || tail_good(lf.fd,
 	    st.st_size, &lf.good) < 0)) {
 		saved = errno;
