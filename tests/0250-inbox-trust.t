@@ -36,10 +36,16 @@ rec hello SMtpl1 | sms-recv -d "$tpl" >/dev/null 2>"$tmp/err"
 ok $? 'a template inbox' || sed 's/^/# /' "$tmp/err" >&2
 name=$(ls "$tpl/msg/$T" | head -n 1)
 
-# What lies outside the inbox, to be left as it is.
+# What lies outside the inbox, to be left as it is: a file that holds a
+# record (T's conversation), which a program that followed a link to it
+# would take for its own and append to.
 out=$tmp/outside
-mkdir "$out" "$out/dir"
-echo outside >"$out/file"
+tail -n 1 "$tpl/conv/$T" >"$tmp/record"
+outside() {
+	rm -rf "$out"
+	mkdir "$out" "$out/dir" && cp "$tmp/record" "$out/file"
+}
+outside
 
 # plant KIND PATH: put at PATH a symbolic link to a file outside, to a
 # directory outside, to nothing, or a FIFO.
@@ -55,7 +61,7 @@ plant() {
 
 # untouched: the outside is as it was.
 untouched() {
-	[ "$(cat "$out/file")" = outside ] &&
+	cmp -s "$out/file" "$tmp/record" &&
 	[ -z "$(ls -A "$out/dir")" ] &&
 	[ ! -e "$out/none" ] && [ ! -L "$out/none" ]
 }
@@ -121,8 +127,7 @@ for entry in $entries; do
 			if [ $rc -ne 0 ] && ! grep -qF "$stem" "$tmp/err"; then
 				bad="$bad $p:unclear($(head -c 200 "$tmp/err"))"
 			fi
-			untouched || { rm -rf "$out"; mkdir "$out" "$out/dir"
-			    echo outside >"$out/file"; }
+			untouched || outside
 		done
 		table="$table
 $row"
