@@ -106,11 +106,15 @@ ib_open_subdir(int dfd, const char *name)
 	return fd;
 }
 
-/* Whether a path component may be used: not empty, ".", "..". */
+/*
+ * Whether a path component may be used: not empty, ".", "..", nor longer
+ * than a file system takes (a quarantined file's name is longer than
+ * NAME_MAX_LEN).
+ */
 static int
 plain_name(const char *s, size_t n)
 {
-	return n > 0 && n < NAME_MAX_LEN && memchr(s, '/', n) == NULL &&
+	return n > 0 && n <= NAME_MAX && memchr(s, '/', n) == NULL &&
 	    !(s[0] == '.' && (n == 1 || (n == 2 && s[1] == '.')));
 }
 
@@ -125,7 +129,7 @@ int
 ib_at(struct inbox *ib, const char *rel, struct ib_at *a)
 {
 	const char *s1 = strchr(rel, '/'), *s2;
-	char mid[NAME_MAX_LEN];
+	char mid[NAME_MAX + 1];
 	struct stat st;
 	size_t i;
 	int fd;
@@ -176,33 +180,42 @@ ib_at_done(struct ib_at *a)
 /*
  * Open name in the directory dfd as a file of the inbox: never through a
  * symbolic link, never blocking, refused (IB_ENOTREG) unless it is a
- * regular file, or (IB_EUNTRUSTED) if others may write it. A file made
- * for a trusted group is made 0660, whatever the umask.
+ * regular file, or (IB_EUNTRUSTED) if others may write it; st, if not
+ * NULL, gets its fstat(2). A file made for a trusted group is made 0660,
+ * whatever the umask. A file made with O_EXCL is known to be a new one of
+ * ours, and is not looked at again (one system call a message saved).
  */
 int
 ib_openat_file(struct inbox *ib, int dfd, const char *name, int flags,
-    mode_t mode)
+    mode_t mode, struct stat *st)
 {
-	struct stat st;
+	struct stat own;
 	int fd, saved;
 
+	if (!st)
+		st = &own;
 	fd = openat(dfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
 	    ib->grouped ? 0660 : mode);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0)
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) && st == &own) {
+		if (ib->grouped && fchmod(fd, 0660) < 0)
+			goto fail;
+		return fd;
+	}
+	if (fstat(fd, st) < 0)
 		goto fail;
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		errno = IB_ENOTREG;
 		goto fail;
 	}
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && ((st.st_mode & S_IWOTH) ||
-	    !ib->grouped || st.st_gid != (gid_t)ib->group)) {
-		ib_check_dir(ib, &st);
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && ((st->st_mode & S_IWOTH) ||
+	    !ib->grouped || st->st_gid != (gid_t)ib->group)) {
+		ib_check_dir(ib, st);
 		goto fail;
 	}
-	if ((flags & O_CREAT) && ib->grouped && st.st_uid == geteuid() &&
-	    (st.st_mode & 0777) != 0660 && fchmod(fd, 0660) < 0)
+	if ((flags & O_CREAT) && ib->grouped && st->st_uid == geteuid() &&
+	    (st->st_mode & 0777) != 0660 && fchmod(fd, 0660) < 0)
 		goto fail;
 	return fd;
 fail:
@@ -213,14 +226,15 @@ fail:
 
 /* Open the file rel of the inbox (ib_openat_file()). */
 int
-ib_open(struct inbox *ib, const char *rel, int flags, mode_t mode)
+ib_open(struct inbox *ib, const char *rel, int flags, mode_t mode,
+    struct stat *st)
 {
 	struct ib_at a;
 	int fd, saved;
 
 	if (ib_at(ib, rel, &a) < 0)
 		return -1;
-	fd = ib_openat_file(ib, a.dfd, a.leaf, flags, mode);
+	fd = ib_openat_file(ib, a.dfd, a.leaf, flags, mode, st);
 	saved = errno;
 	ib_at_done(&a);
 	errno = saved;
@@ -600,7 +614,7 @@ ib_stage(struct inbox *ib, const json_t *rec, const char *text,
 	strcpy(st->tmp, "tmp/");
 	ib_unique_name(ib, st->tmp + 4);
 	st->fd = ib_openat_file(ib, ib->sub[IB_TMP], st->tmp + 4, O_WRONLY |
-	    O_CREAT | O_EXCL, 0600);
+	    O_CREAT | O_EXCL, 0600, NULL);
 	if (st->fd < 0)
 		goto fail;
 	while (off < len) {
@@ -889,7 +903,7 @@ log_good(struct inbox *ib, const char *rel)
 	const char *lp;
 	size_t ll;
 	json_t *j = NULL;
-	int fd = ib_open(ib, rel, O_RDONLY, 0), good;
+	int fd = ib_open(ib, rel, O_RDONLY, 0, NULL), good;
 
 	if (fd >= 0 && ib_rbuf_read(&b, fd) == 0 && ib_last_line(b.p, b.len,
 	    &lp, &ll, &pe))
@@ -955,8 +969,8 @@ ib_get_record(struct inbox *ib, const char *rel, struct errbuf *e)
 	if (ib_at(ib, path, &a) < 0)
 		goto fail;
 again:
-	if ((fd = ib_openat_file(ib, a.dfd, a.leaf, O_RDONLY, 0)) < 0 ||
-	    fstat(fd, &st) < 0 || ib_rbuf_read(&b, fd) < 0)
+	if ((fd = ib_openat_file(ib, a.dfd, a.leaf, O_RDONLY, 0, &st)) < 0 ||
+	    ib_rbuf_read(&b, fd) < 0)
 		goto fail;
 	close(fd);
 	fd = -1;
@@ -1023,7 +1037,7 @@ ib_lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 		snprintf(rel, sizeof rel, "lock/key-%02x", (unsigned)(h & 255));
 	}
 	fd = ib_openat_file(ib, ib->sub[IB_LOCK], rel + 5, O_RDWR | O_CREAT,
-	    0600);
+	    0600, NULL);
 	if (fd < 0)
 		return errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
 	while (flock(fd, LOCK_EX) < 0)

@@ -121,9 +121,10 @@ struct ib_at {
 };
 int ib_at(struct inbox *ib, const char *rel, struct ib_at *a);
 void ib_at_done(struct ib_at *a);
-int ib_open(struct inbox *ib, const char *rel, int flags, mode_t mode);
+int ib_open(struct inbox *ib, const char *rel, int flags, mode_t mode,
+    struct stat *st);
 int ib_openat_file(struct inbox *ib, int dfd, const char *name, int flags,
-    mode_t mode);
+    mode_t mode, struct stat *st);
 int ib_open_dir(struct inbox *ib, const char *rel);
 int ib_open_subdir(int dfd, const char *name);
 int ib_stat(struct inbox *ib, const char *rel, struct stat *st);

@@ -53,7 +53,7 @@ flag_stuck(struct inbox *ib)
 
 	if (!ib->journal || !journal_stuck(ib->journal))
 		return;
-	fd = ib_open(ib, STUCK_FLAG, O_WRONLY | O_CREAT, 0600);
+	fd = ib_open(ib, STUCK_FLAG, O_WRONLY | O_CREAT, 0600, NULL);
 	if (fd < 0 || close(fd) < 0 || ib_sync_dir(ib, JOURNAL_DIR, &e) < 0) {
 		if (ib->report)
 			ib->report(ib->report_arg, "a stuck journal could not "
@@ -352,7 +352,8 @@ inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e)
 	 * a live writer's, and a program starting meanwhile must not take
 	 * it for one and go on before what it holds is back in place.
 	 */
-	if ((lk = ib_open(ib, "lock/replay", O_RDWR | O_CREAT, 0600)) < 0 ||
+	if ((lk = ib_open(ib, "lock/replay", O_RDWR | O_CREAT, 0600,
+	    NULL)) < 0 ||
 	    flock(lk, LOCK_EX) < 0) {
 		rc = errf(e, "%s/lock/replay: %s", ib->dir,
 		    ib_strerror(errno));

@@ -78,8 +78,8 @@ ib_log_read(struct inbox *ib, const char *rel, struct logf *lf,
 	int saved;
 
 	lf->lazy = 0;
-	if ((lf->fd = ib_open(ib, rel, O_RDWR | O_APPEND, 0)) < 0 ||
-	    fstat(lf->fd, &st) < 0 || ib_rbuf_read(&b, lf->fd) < 0) {
+	if ((lf->fd = ib_open(ib, rel, O_RDWR | O_APPEND, 0, &st)) < 0 ||
+	    ib_rbuf_read(&b, lf->fd) < 0) {
 		saved = errno;
 		if (lf->fd >= 0)
 			close(lf->fd);
@@ -176,11 +176,10 @@ ib_log_put(struct inbox *ib, const char *dir, const char *name,
 	int saved;
 
 	snprintf(rel, sizeof rel, "%s/%s", dir, name);
-	lf.fd = ib_open(ib, rel, O_RDWR | O_APPEND, 0);
+	lf.fd = ib_open(ib, rel, O_RDWR | O_APPEND, 0, &st);
 	if (lf.fd < 0 && errno != ENOENT)
 		return errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
-	if (lf.fd >= 0 && (fstat(lf.fd, &st) < 0 || tail_good(lf.fd,
-	    st.st_size, &lf.good) < 0)) {
+	if (lf.fd >= 0 && tail_good(lf.fd, st.st_size, &lf.good) < 0) {
 		saved = errno;
 		close(lf.fd);
 		errno = saved;

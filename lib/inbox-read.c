@@ -243,7 +243,7 @@ each_one(struct walk *w, const char *name)
 	snprintf(rel, sizeof rel, "conv/%s", name);
 	for (;;) {
 		if ((fd = ib_openat_file(w->ib, w->conv, name, O_RDONLY,
-		    0)) < 0 ||
+		    0, NULL)) < 0 ||
 		    ib_rbuf_read(&w->b, fd) < 0) {
 			rc = errno;
 			if (fd >= 0)

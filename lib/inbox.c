@@ -318,7 +318,7 @@ ib_work_join(struct inbox *ib, const char *thread, int *created,
 
 	*created = 0;
 	snprintf(rel, sizeof rel, "work/%s", thread);
-	fd = ib_open(ib, rel, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	fd = ib_open(ib, rel, O_WRONLY | O_CREAT | O_EXCL, 0600, NULL);
 	if (fd >= 0) {
 		close(fd);
 		*created = 1;
