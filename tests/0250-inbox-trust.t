@@ -197,6 +197,27 @@ check 'a group that does not exist: refused, named' \
 	"inbox-ls -d '$gib' 2>&1 | grep -F \"group 'no-such-group-0250': no such group\""
 rm "$XDG_CONFIG_HOME/smsdesk/config"
 
+# The configuration says whom to trust: a FIFO in its place (here the
+# inbox's own config, read when the user has none) is refused, not waited
+# on, and so is a file another user owns.
+ib=$tmp/cfgfifo
+cp -a "$tpl" "$ib"
+mkfifo "$ib/config"
+check_exit 'a FIFO for a configuration file: refused, nothing waits' 78 \
+	'timeout 20 inbox-ls -d "$ib" $T'
+check 'said so' \
+	"timeout 20 inbox-ls -d '$ib' 2>&1 | grep -F '$ib/config: not a regular file'"
+rm "$ib/config"
+if [ "$(id -u)" -eq 0 ]; then
+	printf 'country = US\n' >"$ib/config"
+	chmod 600 "$ib/config"
+	chown nobody "$ib/config"
+	check 'a configuration file another user owns: refused' \
+		"inbox-ls -d '$ib' 2>&1 | grep -F '$ib/config: owned by uid'"
+else
+	skip 'a configuration file another user owns: refused' 'needs root'
+fi
+
 # Who did what: the Unix user, and the agent given.
 ib=$tmp/audit
 rec hi SMa1 | sms-recv -d "$ib" >/dev/null
