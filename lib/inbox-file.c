@@ -39,7 +39,7 @@ _Thread_local int ib_deferring;	/* see inbox-impl.h */
 
 const char *const ib_subdirs[INBOX_NSUB] = {
 	"msg", "tmp", "conv", "work", "ids", "consent", "status", "lock",
-	"quarantine", "outbox", JOURNAL_DIR,
+	"quarantine", "outbox", JOURNAL_DIR, "rate",
 };
 
 /* Why the last directory refused was refused (ib_strerror()). */
@@ -222,6 +222,17 @@ fail:
 	saved = errno;
 	close(fd);
 	return errno = saved, -1;
+}
+
+int
+inbox_open_file(struct inbox *ib, const char *rel, int flags,
+    struct errbuf *e)
+{
+	int fd = ib_open(ib, rel, flags, 0600, NULL);
+
+	if (fd < 0)
+		errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
+	return fd;
 }
 
 /* Open the file rel of the inbox (ib_openat_file()). */

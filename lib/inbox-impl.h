@@ -92,7 +92,7 @@ struct logf {
  */
 enum {
 	IB_MSG, IB_TMP, IB_CONV, IB_WORK, IB_IDS, IB_CONSENT, IB_STATUS,
-	IB_LOCK, IB_QUARANTINE, IB_OUTBOX, IB_JOURNAL
+	IB_LOCK, IB_QUARANTINE, IB_OUTBOX, IB_JOURNAL, IB_RATE
 };
 extern const char *const ib_subdirs[INBOX_NSUB];
 

@@ -37,6 +37,7 @@
  *   journal/NAME.0, .1   a writer's write-ahead log (journal.h): what it
  *                        has made durable but not yet checkpointed
  *   quarantine/          files that did not parse, moved aside
+ *   rate/SENDER          sms-send's pace for a sender (sms-send(1))
  *
  * Ordering, for an inbound message: under the thread's lock, look up
  * ids/KEY (there: a duplicate, stop); record STOP/START in consent/
@@ -72,7 +73,7 @@
 #include "diag.h"
 
 /* The directories of the inbox that inbox_open() holds open. */
-#define INBOX_NSUB 11
+#define INBOX_NSUB 12
 
 struct inbox {
 	char *dir;
@@ -135,6 +136,17 @@ int inbox_open(struct inbox *ib, const char *dir, int create,
  */
 int inbox_open_group(struct inbox *ib, const char *dir, int create,
     const char *group, struct errbuf *e);
+
+/*
+ * Open the file rel of the inbox ("DIR/NAME", DIR a directory of the
+ * layout, such as "rate/+15557654321") as the library opens its own:
+ * never through a symbolic link, never blocking, refused unless it is a
+ * regular file that others may not write. flags as open(2); a file made
+ * (O_CREAT) is 0600, or 0660 for a trusted group. The descriptor, or -1
+ * with e filled.
+ */
+int inbox_open_file(struct inbox *ib, const char *rel, int flags,
+    struct errbuf *e);
 void inbox_close(struct inbox *ib);
 
 /*

@@ -86,7 +86,7 @@ sim A || { fail 'sms-sim starts'; done_testing; }
 entries="tmp msg conv work ids consent status lock quarantine outbox journal
 msg/$T msg/$T/$name conv/$T work/$T ids/twilio-SMtpl1 ids/twilio-SMnew
 consent/$T status/twilio-SMnew outbox/planted lock/$T lock/key-*
-journal/dead.0 tmp/planted quarantine/planted"
+journal/dead.0 tmp/planted quarantine/planted rate rate/$US"
 
 table="entry kind recv ls thread mark send"
 n=0
@@ -116,7 +116,8 @@ for entry in $entries; do
 			ls) timeout 20 inbox-ls -d "$ib" -a ;;
 			thread) timeout 20 inbox-ls -d "$ib" "$T" ;;
 			mark) timeout 20 inbox-mark -d "$ib" --resolve "$T" ;;
-			send) timeout 20 sms-send -d "$ib" --thread "$T" hi ;;
+			send) timeout 20 sms-send -d "$ib" --rate 1000/s \
+			    --thread "$T" hi ;;
 			esac >"$tmp/out" 2>"$tmp/err" </dev/null
 			rc=$?
 			row="$row $(what $rc "$tmp/err")"
