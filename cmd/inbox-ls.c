@@ -770,9 +770,12 @@ show_thread(struct ls *l, const char *arg)
 	int err;
 
 	number_of(l, arg, num);
-	if ((c = inbox_conversation(&l->ib, num, NULL))) {
+	if ((c = inbox_conversation(&l->ib, num, &e))) {
 		unread = json_integer_value(json_object_get(c, "unread"));
 		json_decref(c);
+	} else if (errno != ENOENT && errno != EBADMSG) {
+		/* Not there, or quarantined (and said): else say why. */
+		report(l, e.msg);
 	}
 	if (!(t = inbox_thread(&l->ib, num, &e))) {
 		if ((err = errno) != ENOENT)
