@@ -175,7 +175,7 @@ inbox_open_group(struct inbox *ib, const char *dir, int create,
 	if (fstat(ib->fd, &st) < 0)
 		return errf(e, "%s: %s", ib->dir, strerror(errno));
 	if (ib_check_dir(ib, &st) < 0)
-		return errno = EPERM, errf(e, "%s: %s", ib->dir,
+		return errno = EACCES, errf(e, "%s: %s", ib->dir,
 		    ib_strerror(IB_EUNTRUSTED));
 	/*
 	 * Each directory opened once, never through a symbolic link, and
@@ -205,7 +205,7 @@ inbox_open_group(struct inbox *ib, const char *dir, int create,
 			return errf(e, "%s/%s: %s", ib->dir, sub,
 			    strerror(errno));
 		if (ib_check_dir(ib, &st) < 0)
-			return errno = EPERM, errf(e, "%s/%s: %s", ib->dir,
+			return errno = EACCES, errf(e, "%s/%s: %s", ib->dir,
 			    sub, ib_strerror(IB_EUNTRUSTED));
 	}
 	return create ? ib_sync_dir(ib, ".", e) : 0;

@@ -120,7 +120,7 @@ char *inbox_path(const char *dir);
  * parents) if missing; without, a missing inbox is -1 with errno ENOENT.
  * The inbox and each of its directories must be owned by the effective
  * user (or root) and writable by nobody else, else it is refused (errno
- * EPERM, e saying which and what to run); a planted symbolic link among
+ * EACCES, e saying which and what to run); a planted symbolic link among
  * its directories is refused too (ELOOP). Returns 0 or -1 with e filled.
  */
 int inbox_open(struct inbox *ib, const char *dir, int create,
