@@ -51,6 +51,7 @@ outside
 # directory outside, to nothing, or a FIFO.
 plant() {
 	rm -rf "$2"
+	mkdir -p "${2%/*}"
 	case $1 in
 	file) ln -s "$out/file" "$2" ;;
 	dir) ln -s "$out/dir" "$2" ;;
