@@ -45,6 +45,7 @@ static const char *const states[] = {
 enum { ST_OPEN = 1, ST_PENDING = 2, ST_SNOOZED = 4, ST_RESOLVED = 8 };
 
 struct ls {
+	struct config *cfg;	/* smsdesk-config(5) */
 	struct inbox ib;
 	const char *dir;
 	int json;		/* NDJSON out, else a table */
@@ -717,21 +718,16 @@ mark_read(json_t *conv, void *arg, struct errbuf *e)
 static void
 number_of(struct ls *l, const char *arg, char out[THREAD_MAX])
 {
-	struct config *cfg;
 	struct errbuf e;
 	const char *country;
 
-	if (!(cfg = config_new()))
-		diag_die(EXIT_IOERR, "%s", strerror(errno));
-	if (config_load_default(cfg, l->ib.dir, &e) < 0)
-		diag_die(EXIT_CONFIG, "%s", e.msg);
-	country = config_pick(cfg, NULL, "SMSDESK_COUNTRY", "country", NULL);
+	country = config_pick(l->cfg, NULL, "SMSDESK_COUNTRY", "country",
+	    NULL);
 	if (country && *country && !phone_region_code(country))
 		diag_die(EXIT_CONFIG, "country: '%s' is not an ISO 3166 "
 		    "region", country);
 	if (thread_parse(arg, country, out, &e) < 0)
 		diag_die(EXIT_USAGE, "%s: %s", arg, e.msg);
-	config_free(cfg);
 }
 
 static int
@@ -779,9 +775,12 @@ show_thread(struct ls *l, const char *arg)
 	int err;
 
 	number_of(l, arg, num);
-	if ((c = inbox_conversation(&l->ib, num, NULL))) {
+	if ((c = inbox_conversation(&l->ib, num, &e))) {
 		unread = json_integer_value(json_object_get(c, "unread"));
 		json_decref(c);
+	} else if (errno != ENOENT && errno != EBADMSG) {
+		/* Not there, or quarantined (and said): else say why. */
+		report(l, e.msg);
 	}
 	if (!(t = inbox_thread(&l->ib, num, &e))) {
 		if ((err = errno) != ENOENT)
@@ -833,6 +832,7 @@ main(int argc, char **argv)
 	static char obuf[1 << 16];
 	struct ls l = { .json = -1, .mark = 1, .overdue = -1 };
 	struct errbuf e;
+	char *path;
 	long long secs;
 	int c, err;
 
@@ -926,7 +926,14 @@ main(int argc, char **argv)
 		l.cols = terminal_width();
 	when_format(l.now, l.today);
 
-	if (inbox_open(&l.ib, l.dir, 0, &e) < 0) {
+	/* The configuration first: it names the group trusted with it. */
+	if (!(l.cfg = config_new()))
+		diag_die(EXIT_IOERR, "%s", strerror(errno));
+	if (config_load_default(l.cfg, (path = inbox_path(l.dir)), &e) < 0)
+		diag_die(EXIT_CONFIG, "%s", e.msg);
+	free(path);
+	if (inbox_open_group(&l.ib, l.dir, 0, config_pick(l.cfg, NULL, NULL,
+	    "group", NULL), &e) < 0) {
 		err = errno;
 		inbox_close(&l.ib);
 		diag_die(err == ENOENT ? EXIT_NOINPUT : failure_code(err),
@@ -934,10 +941,15 @@ main(int argc, char **argv)
 	}
 	l.ib.report = report;
 	l.ib.report_arg = &l;
+	/* Who marks a thread read, recorded with the change ("by"). */
+	l.ib.agent = config_pick(l.cfg, NULL, "SMSDESK_AGENT", "agent", NULL);
+	if (l.ib.agent && !*l.ib.agent)
+		l.ib.agent = NULL;
 	if (argc == 1)
 		show_thread(&l, argv[0]);
 	else
 		list(&l);
 	inbox_close(&l.ib);
+	config_free(l.cfg);
 	return diag_close_stdout(l.ret);
 }

@@ -385,23 +385,34 @@ one(struct mark *m, const char *where, const char *number,
 	json_decref(after);
 }
 
-/* The E.164 default country: SMSDESK_COUNTRY, else the config's. */
+/*
+ * The configuration (of the inbox at dir, inbox_path()): it names the
+ * group trusted with the inbox, the agent, and the default country.
+ */
 static struct config *
-load_country(struct mark *m)
+load_config(const char *dir)
 {
 	struct config *cfg;
 	struct errbuf e;
+	char *path = inbox_path(dir);
 
 	if (!(cfg = config_new()))
 		diag_die(EXIT_IOERR, "%s", strerror(errno));
-	if (config_load_default(cfg, m->ib.dir, &e) < 0)
+	if (config_load_default(cfg, path, &e) < 0)
 		diag_die(EXIT_CONFIG, "%s", e.msg);
+	free(path);
+	return cfg;
+}
+
+/* The E.164 default country: SMSDESK_COUNTRY, else the config's. */
+static void
+load_country(struct mark *m, const struct config *cfg)
+{
 	m->country = config_pick(cfg, NULL, "SMSDESK_COUNTRY", "country",
 	    NULL);
 	if (m->country && *m->country && !phone_region_code(m->country))
 		diag_die(EXIT_CONFIG, "country: '%s' is not an ISO 3166 "
 		    "region", m->country);
-	return cfg;
 }
 
 /* Records on stdin: each one's "thread", which is E.164 already. */
@@ -531,7 +542,9 @@ main(int argc, char **argv)
 	if (m.json && setvbuf(stdout, NULL, _IOLBF, 0) != 0)
 		diag_die(EXIT_IOERR, "stdout: %s", strerror(errno));
 
-	if (inbox_open(&m.ib, dir, 0, &e) < 0) {
+	cfg = load_config(dir);
+	if (inbox_open_group(&m.ib, dir, 0, config_pick(cfg, NULL, NULL,
+	    "group", NULL), &e) < 0) {
 		err = errno;
 		inbox_close(&m.ib);
 		diag_die(err == ENOENT ? EXIT_NOINPUT : failure_code(err),
@@ -539,11 +552,15 @@ main(int argc, char **argv)
 	}
 	m.ib.report = report;
 	m.ib.report_arg = &m;
+	/* Who makes the change, recorded with it ("by"). */
+	m.ib.agent = config_pick(cfg, NULL, "SMSDESK_AGENT", "agent", NULL);
+	if (m.ib.agent && !*m.ib.agent)
+		m.ib.agent = NULL;
 	/* A listener's deliveries that a crash left in its journal first. */
 	if (inbox_recover(&m.ib, NULL, &e) < 0)
 		diag_die(failure_code(errno), "%s", e.msg);
 	if (argc > 0) {
-		cfg = load_country(&m);
+		load_country(&m, cfg);
 		for (i = 0; i < (size_t)argc; i++)
 			one(&m, argv[i], argv[i], m.country);
 	} else {

@@ -835,6 +835,7 @@ main(int argc, char **argv)
 	const char *dir = NULL, *listen_arg = NULL, *pname = NULL;
 	const char *url = NULL, *key;
 	struct config *cfg;
+	char *ipath;
 	struct errbuf e;
 	unsigned timeout = 10;
 	int c, insecure = 0;
@@ -884,14 +885,17 @@ main(int argc, char **argv)
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
 	json_object_seed(0);
-	if (inbox_open(&r.ib, dir, 1, &e) < 0)
+	/* The configuration first: it names the group trusted with the inbox. */
+	if (!(cfg = config_new()))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	if (config_load_default(cfg, (ipath = inbox_path(dir)), &e) < 0)
+		diag_die(EXIT_CONFIG, "%s", e.msg);
+	free(ipath);
+	if (inbox_open_group(&r.ib, dir, 1, config_pick(cfg, NULL, NULL,
+	    "group", NULL), &e) < 0)
 		diag_die(EXIT_NOINPUT, "%s", e.msg);
 	r.ib.report = report;
 	r.ib.report_arg = &r;
-	if (!(cfg = config_new()))
-		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
-	if (config_load_default(cfg, r.ib.dir, &e) < 0)
-		diag_die(EXIT_CONFIG, "%s", e.msg);
 	pname = config_pick(cfg, pname, "SMSDESK_PROVIDER", "provider",
 	    "twilio");
 	if (!(r.pv = provider_find(pname)))

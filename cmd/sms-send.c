@@ -458,7 +458,8 @@ main(int argc, char **argv)
 		    e.msg);
 
 	/* The inbox: made if missing, except for a dry run. */
-	if (inbox_open(&s.ib, dir, !s.dry_run, &e) < 0) {
+	if (inbox_open_group(&s.ib, dir, !s.dry_run, config_pick(cfg, NULL,
+	    NULL, "group", NULL), &e) < 0) {
 		err = errno;
 		inbox_close(&s.ib);
 		if (!s.dry_run || err != ENOENT)
@@ -468,6 +469,7 @@ main(int argc, char **argv)
 		s.have_inbox = 1;
 	}
 	s.ib.report = report;
+	s.ib.agent = s.agent;
 	/* What a crash left in a journal (a listener's, a sender's) first. */
 	if (s.have_inbox && !s.dry_run && inbox_recover(&s.ib, NULL, &e) < 0)
 		diag_die(EXIT_IOERR, "%s", e.msg);

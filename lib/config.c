@@ -272,7 +272,9 @@ merge(struct config *c, struct config *from)
 
 /*
  * Open path for reading if it is a regular file that only its owner may
- * use, judged on the open descriptor. NULL with errno and e set.
+ * use, and its owner is the effective user or root, judged on the open
+ * descriptor. Opening never blocks (a FIFO planted there is refused, not
+ * waited on). NULL with errno and e set.
  */
 static FILE *
 open_private(const char *path, struct errbuf *e)
@@ -281,7 +283,8 @@ open_private(const char *path, struct errbuf *e)
 	FILE *fp;
 	int fd, err;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) < 0) {
 		err = errno;
 		errf(e, "%s: %s", path, strerror(err));
 		errno = err;
@@ -297,7 +300,12 @@ open_private(const char *path, struct errbuf *e)
 		err = EACCES;
 		errf(e, "%s: readable by group or others; run chmod 600 %s",
 		    path, path);
-	} else if ((fp = fdopen(fd, "r")) == NULL) {
+	} else if (st.st_uid != geteuid() && st.st_uid != 0) {
+		err = EACCES;
+		errf(e, "%s: owned by uid %lu, not by uid %lu that runs this; "
+		    "refused", path, (unsigned long)st.st_uid,
+		    (unsigned long)geteuid());
+	} else if (fcntl(fd, F_SETFL, 0) < 0 || (fp = fdopen(fd, "r")) == NULL) {
 		err = errno;
 		errf(e, "%s: %s", path, strerror(err));
 	} else {

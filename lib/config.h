@@ -35,7 +35,9 @@ void config_free(struct config *c);
  * ones; on failure c is unchanged. Returns 0, or -1 with errno and e set:
  * ENOENT if the file does not exist (the caller decides whether that
  * matters), EACCES if group or others may access it ("PATH: readable by
- * group or others; run chmod 600 PATH"), EINVAL on a malformed line
+ * group or others; run chmod 600 PATH") or another user than the
+ * effective one (or root) owns it, EINVAL if it is not a regular file
+ * (never waited on: a FIFO does not block), EINVAL on a malformed line
  * ("PATH:LINE: ..."), or the error of open or read.
  */
 int config_load(struct config *c, const char *path, struct errbuf *e);

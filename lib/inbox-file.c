@@ -38,6 +38,399 @@
 
 _Thread_local int ib_deferring;	/* see inbox-impl.h */
 
+const char *const ib_subdirs[INBOX_NSUB] = {
+	"msg", "tmp", "conv", "work", "ids", "consent", "status", "lock",
+	"quarantine", "outbox", JOURNAL_DIR, "rate",
+};
+
+/* Why the last directory refused was refused (ib_strerror()). */
+static _Thread_local char why_untrusted[160];
+
+/*
+ * Whether a directory of the inbox (st) may be trusted: owned by the
+ * effective user or root, or by the trusted group; writable by nobody
+ * else (by the group only if it is the trusted group). 0, or -1 with
+ * errno IB_EUNTRUSTED and ib_strerror() saying why.
+ */
+int
+ib_check_dir(struct inbox *ib, const struct stat *st)
+{
+	int ours = ib->grouped && st->st_gid == (gid_t)ib->group;
+
+	if (st->st_mode & S_IWOTH)
+		snprintf(why_untrusted, sizeof why_untrusted, "writable by "
+		    "others; refused (chmod o-w)");
+	else if ((st->st_mode & S_IWGRP) && !ours)
+		snprintf(why_untrusted, sizeof why_untrusted, "writable by "
+		    "group %lu, not a trusted group; refused (chmod g-w, or "
+		    "name the group: group = in smsdesk-config(5))",
+		    (unsigned long)st->st_gid);
+	else if (st->st_uid != geteuid() && st->st_uid != 0 && !ours)
+		snprintf(why_untrusted, sizeof why_untrusted, "owned by uid "
+		    "%lu, not by uid %lu that runs this; refused",
+		    (unsigned long)st->st_uid, (unsigned long)geteuid());
+	else
+		return 0;
+	return errno = IB_EUNTRUSTED, -1;
+}
+
+/* What err means, with the path layer's own errors in words. */
+const char *
+ib_strerror(int err)
+{
+	if (err == ELOOP)
+		return "a symbolic link (not followed)";
+	if (err == IB_ENOTREG)
+		return "not a regular file";
+	if (err == IB_EUNTRUSTED)
+		return why_untrusted[0] ? why_untrusted : "not trusted";
+	return strerror(err);
+}
+
+/*
+ * Open the directory name in dfd, never through a symbolic link: one
+ * there is ELOOP (O_DIRECTORY alone would say ENOTDIR).
+ */
+int
+ib_open_subdir(int dfd, const char *name)
+{
+	struct stat st;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+
+	if (fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
+		int saved = errno;
+
+		errno = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode) ? ELOOP : saved;
+	}
+	return fd;
+}
+
+/*
+ * Whether a path component may be used: not empty, ".", "..", nor longer
+ * than a file system takes (a quarantined file's name is longer than
+ * NAME_MAX_LEN).
+ */
+static int
+plain_name(const char *s, size_t n)
+{
+	return n > 0 && n <= NAME_MAX && memchr(s, '/', n) == NULL &&
+	    !(s[0] == '.' && (n == 1 || (n == 2 && s[1] == '.')));
+}
+
+/*
+ * Resolve rel (".", "DIR", "DIR/NAME" or "DIR/THREAD/NAME", DIR one of
+ * ib_subdirs[]) to the descriptor of the directory that holds its last
+ * component, and that component: a, to give to ib_at_done(). THREAD is
+ * opened with O_DIRECTORY and O_NOFOLLOW and checked (ib_check_dir()).
+ * 0, or -1 with errno set (EINVAL: not a path of the layout).
+ */
+int
+ib_at(struct inbox *ib, const char *rel, struct ib_at *a)
+{
+	const char *s1 = strchr(rel, '/'), *s2;
+	char mid[NAME_MAX + 1];
+	struct stat st;
+	size_t i;
+	int fd;
+
+	a->own = -1;
+	a->dfd = ib->fd;
+	a->leaf = rel;
+	if (!s1)
+		return strcmp(rel, ".") == 0 || plain_name(rel, strlen(rel)) ?
+		    0 : (errno = EINVAL, -1);
+	for (i = 0; i < INBOX_NSUB; i++)
+		if (strlen(ib_subdirs[i]) == (size_t)(s1 - rel) &&
+		    memcmp(ib_subdirs[i], rel, (size_t)(s1 - rel)) == 0)
+			break;
+	if (i == INBOX_NSUB || ib->sub[i] < 0)
+		return errno = EINVAL, -1;
+	a->dfd = ib->sub[i];
+	a->leaf = s1 + 1;
+	if (!(s2 = strchr(s1 + 1, '/')))
+		return plain_name(a->leaf, strlen(a->leaf)) ? 0 :
+		    (errno = EINVAL, -1);
+	if (!plain_name(s1 + 1, (size_t)(s2 - s1 - 1)) ||
+	    !plain_name(s2 + 1, strlen(s2 + 1)))
+		return errno = EINVAL, -1;
+	memcpy(mid, s1 + 1, (size_t)(s2 - s1 - 1));
+	mid[s2 - s1 - 1] = '\0';
+	fd = ib_open_subdir(a->dfd, mid);
+	if (fd < 0 || fstat(fd, &st) < 0 || ib_check_dir(ib, &st) < 0) {
+		int saved = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return errno = saved, -1;
+	}
+	a->dfd = a->own = fd;
+	a->leaf = s2 + 1;
+	return 0;
+}
+
+void
+ib_at_done(struct ib_at *a)
+{
+	if (a->own >= 0)
+		close(a->own);
+	a->own = -1;
+}
+
+/*
+ * Open name in the directory dfd as a file of the inbox: never through a
+ * symbolic link, never blocking, refused (IB_ENOTREG) unless it is a
+ * regular file, or (IB_EUNTRUSTED) if others may write it; st, if not
+ * NULL, gets its fstat(2). A file made for a trusted group is made 0660,
+ * whatever the umask. A file made with O_EXCL is known to be a new one of
+ * ours, and is not looked at again (one system call a message saved).
+ */
+int
+ib_openat_file(struct inbox *ib, int dfd, const char *name, int flags,
+    mode_t mode, struct stat *st)
+{
+	struct stat own;
+	int fd, saved;
+
+	if (!st)
+		st = &own;
+	fd = openat(dfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	    ib->grouped ? 0660 : mode);
+	if (fd < 0)
+		return -1;
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) && st == &own) {
+		if (ib->grouped && fchmod(fd, 0660) < 0)
+			goto fail;
+		return fd;
+	}
+	if (fstat(fd, st) < 0)
+		goto fail;
+	if (!S_ISREG(st->st_mode)) {
+		errno = IB_ENOTREG;
+		goto fail;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && ((st->st_mode & S_IWOTH) ||
+	    !ib->grouped || st->st_gid != (gid_t)ib->group)) {
+		ib_check_dir(ib, st);
+		goto fail;
+	}
+	if ((flags & O_CREAT) && ib->grouped && st->st_uid == geteuid() &&
+	    (st->st_mode & 0777) != 0660 && fchmod(fd, 0660) < 0)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	return errno = saved, -1;
+}
+
+int
+inbox_open_file(struct inbox *ib, const char *rel, int flags,
+    struct errbuf *e)
+{
+	int fd = ib_open(ib, rel, flags, 0600, NULL);
+
+	if (fd < 0)
+		errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
+	return fd;
+}
+
+/* Open the file rel of the inbox (ib_openat_file()). */
+int
+ib_open(struct inbox *ib, const char *rel, int flags, mode_t mode,
+    struct stat *st)
+{
+	struct ib_at a;
+	int fd, saved;
+
+	if (ib_at(ib, rel, &a) < 0)
+		return -1;
+	fd = ib_openat_file(ib, a.dfd, a.leaf, flags, mode, st);
+	saved = errno;
+	ib_at_done(&a);
+	errno = saved;
+	return fd;
+}
+
+/*
+ * Open the directory rel of the inbox ("." or a directory of the layout:
+ * one held open is opened again as its own ".", a new open file with its
+ * own offset for readdir(3)), checked as ib_at() checks a thread's.
+ */
+int
+ib_open_dir(struct inbox *ib, const char *rel)
+{
+	struct ib_at a;
+	struct stat st;
+	int fd, saved;
+
+	if (ib_at(ib, rel, &a) < 0)
+		return -1;
+	if (a.dfd == ib->fd && strcmp(rel, ".") == 0)
+		return openat(ib->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (a.dfd == ib->fd) {
+		for (size_t i = 0; i < INBOX_NSUB; i++)
+			if (strcmp(rel, ib_subdirs[i]) == 0 && ib->sub[i] >= 0)
+				return openat(ib->sub[i], ".", O_RDONLY |
+				    O_DIRECTORY | O_CLOEXEC);
+		return errno = EINVAL, -1;
+	}
+	fd = ib_open_subdir(a.dfd, a.leaf);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || ib_check_dir(ib, &st) < 0)) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		fd = -1;
+	}
+	saved = errno;
+	ib_at_done(&a);
+	errno = saved;
+	return fd;
+}
+
+/* lstat(2) of rel. */
+int
+ib_stat(struct inbox *ib, const char *rel, struct stat *st)
+{
+	struct ib_at a;
+	int rc, saved;
+
+	if (ib_at(ib, rel, &a) < 0)
+		return -1;
+	rc = fstatat(a.dfd, a.leaf, st, AT_SYMLINK_NOFOLLOW);
+	saved = errno;
+	ib_at_done(&a);
+	errno = saved;
+	return rc;
+}
+
+/* unlinkat(2) of rel (flags: 0 or AT_REMOVEDIR); a link is removed. */
+int
+ib_unlink(struct inbox *ib, const char *rel, int flags)
+{
+	struct ib_at a;
+	int rc, saved;
+
+	if (ib_at(ib, rel, &a) < 0)
+		return -1;
+	rc = unlinkat(a.dfd, a.leaf, flags);
+	saved = errno;
+	ib_at_done(&a);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * Rename from to to: replacing what is there (a link there is replaced,
+ * never followed), or, with noreplace, failing with EEXIST instead
+ * (renameat2(2) RENAME_NOREPLACE, or link(2) where the file system has no
+ * such rename: then *moved is 0 and from is still there).
+ */
+int
+ib_rename(struct inbox *ib, const char *from, const char *to,
+    int noreplace, int *moved)
+{
+	struct ib_at a, b;
+	int rc, saved;
+
+	*moved = 1;
+	if (ib_at(ib, from, &a) < 0)
+		return -1;
+	if (ib_at(ib, to, &b) < 0) {
+		saved = errno;
+		ib_at_done(&a);
+		return errno = saved, -1;
+	}
+	if (!noreplace) {
+		rc = renameat(a.dfd, a.leaf, b.dfd, b.leaf);
+	} else if ((rc = renameat2(a.dfd, a.leaf, b.dfd, b.leaf,
+	    RENAME_NOREPLACE)) < 0 && (errno == EINVAL || errno == ENOSYS)) {
+		rc = linkat(a.dfd, a.leaf, b.dfd, b.leaf, 0);
+		*moved = 0;
+	}
+	saved = errno;
+	ib_at_done(&a);
+	ib_at_done(&b);
+	errno = saved;
+	return rc;
+}
+
+/* symlinkat(2): rel, a new symbolic link to `to`. */
+int
+ib_symlink(struct inbox *ib, const char *to, const char *rel)
+{
+	struct ib_at a;
+	int rc, saved;
+
+	if (ib_at(ib, rel, &a) < 0)
+		return -1;
+	rc = symlinkat(to, a.dfd, a.leaf);
+	saved = errno;
+	ib_at_done(&a);
+	errno = saved;
+	return rc;
+}
+
+/* readlinkat(2) of rel: what a link says, never where it leads. */
+ssize_t
+ib_readlink(struct inbox *ib, const char *rel, char *buf, size_t size)
+{
+	struct ib_at a;
+	ssize_t n;
+	int saved;
+
+	if (ib_at(ib, rel, &a) < 0)
+		return -1;
+	n = readlinkat(a.dfd, a.leaf, buf, size);
+	saved = errno;
+	ib_at_done(&a);
+	errno = saved;
+	return n;
+}
+
+/*
+ * The message a ledger link rel (ids/KEY, outbox/ID) names, as a path of
+ * the inbox, "msg/THREAD/NAME", in out: read with readlinkat(2), and
+ * taken only if it says exactly "../msg/THREAD/NAME" with a valid thread
+ * and a plain name. 0; or -1 with errno as readlink(2) sets it, or
+ * EBADMSG if it is not a link or says anything else.
+ */
+int
+ib_link_target(struct inbox *ib, const char *rel, char *out, size_t size)
+{
+	char to[PATH_MAX], thread[32];
+	const char *t, *slash;
+	ssize_t n;
+
+	if ((n = ib_readlink(ib, rel, to, sizeof to - 1)) < 0)
+		return errno == EINVAL ? (errno = EBADMSG, -1) : -1;
+	to[n] = '\0';
+	if (strncmp(to, "../msg/", 7) != 0 || !(slash = strchr(t = to + 7,
+	    '/')) || (size_t)(slash - t) >= sizeof thread)
+		return errno = EBADMSG, -1;
+	snprintf(thread, sizeof thread, "%.*s", (int)(slash - t), t);
+	if (!ib_valid_number(thread) || !plain_name(slash + 1,
+	    strlen(slash + 1)) || slash[1] == '.' || strlen(to + 3) >= size)
+		return errno = EBADMSG, -1;
+	strcpy(out, to + 3);
+	return 0;
+}
+
+/*
+ * Put who made a change into the record it appends, rec: "by", the
+ * effective user's name (or uid) and the agent given, if any.
+ */
+void
+ib_stamp(struct inbox *ib, json_t *rec)
+{
+	json_t *by = ib->agent ? json_pack("{s:s,s:s}", "user", ib->user,
+	    "agent", ib->agent) : json_pack("{s:s}", "user", ib->user);
+
+	if (by)
+		json_object_set_new(rec, "by", by);
+}
+
 /*
  * Whether the file open on fd may have got its name from a journaled
  * delivery whose checkpoint has not come yet (a new conversation or
@@ -59,7 +452,8 @@ ib_young(struct inbox *ib, int fd)
 	    60))
 		return 1;
 	return (ib->journal && journal_stuck(ib->journal)) ||
-	    faccessat(ib->fd, STUCK_FLAG, F_OK, 0) == 0;
+	    fstatat(ib->sub[IB_JOURNAL], STUCK_FLAG + sizeof JOURNAL_DIR,
+	    &(struct stat){ 0 }, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /*
@@ -71,49 +465,99 @@ ib_young(struct inbox *ib, int fd)
 int
 ib_sync_dir(struct inbox *ib, const char *rel, struct errbuf *e)
 {
-	int fd;
+	int fd = -1, held = -1;
 
 	if (ib_deferring)
 		return 0;
-	fd = openat(ib->fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
-	if (fsync(fd) < 0) {
+	/* The directories held open are synced as they are. */
+	if (strcmp(rel, ".") == 0)
+		held = ib->fd;
+	for (size_t i = 0; i < INBOX_NSUB && held < 0; i++)
+		if (strcmp(rel, ib_subdirs[i]) == 0)
+			held = ib->sub[i];
+	if (held < 0 && (fd = ib_open_dir(ib, rel)) < 0)
+		return errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
+	if (fsync(held >= 0 ? held : fd) < 0) {
 		int saved = errno;
 
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		errno = saved;
 		return errf(e, "%s/%s: fsync: %s", ib->dir, rel,
 		    strerror(errno));
 	}
-	if (strncmp(rel, "msg/", 4) == 0 && ib_young(ib, fd)) {
+	if (fd >= 0 && strncmp(rel, "msg/", 4) == 0 && ib_young(ib, fd)) {
 		close(fd);
 		return ib_sync_dir(ib, "msg", e);
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return 0;
+}
+
+/*
+ * Give the directory just made, leaf in dfd, to the trusted group:
+ * its group, and mode 2770 whatever the umask. 0, or -1.
+ */
+int
+ib_share_dir(struct inbox *ib, int dfd, const char *leaf)
+{
+	struct stat st;
+	int fd, rc, saved;
+
+	if (!ib->grouped)
+		return 0;
+	fd = ib_open_subdir(dfd, leaf);
+	if (fd < 0)
+		return -1;
+	rc = fstat(fd, &st);
+	if (rc == 0 && st.st_gid != (gid_t)ib->group)
+		rc = fchown(fd, (uid_t)-1, (gid_t)ib->group);
+	if (rc == 0)
+		rc = fchmod(fd, 02770);
+	saved = errno;
+	close(fd);
+	return errno = saved, rc;
 }
 
 /*
  * Make the directory rel (in parent, relative to the inbox) if it is not
  * there, durably: a new name is synced in its parent. If that sync fails,
  * the new directory is removed again, so that the next attempt makes and
- * syncs it rather than trust a name that may not survive a crash.
+ * syncs it rather than trust a name that may not survive a crash. What
+ * is there already is not looked at here: it is checked when opened.
  */
 int
 ib_make_dir(struct inbox *ib, const char *rel, const char *parent,
     struct errbuf *e)
 {
-	if (mkdirat(ib->fd, rel, 0700) == 0) {
-		if (ib_sync_dir(ib, parent, e) < 0) {
-			int saved = errno;
+	struct ib_at a;
+	int saved;
 
-			unlinkat(ib->fd, rel, AT_REMOVEDIR);
+	if (ib_at(ib, rel, &a) < 0)
+		return errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
+	if (mkdirat(a.dfd, a.leaf, 0700) == 0) {
+		if (ib_share_dir(ib, a.dfd, a.leaf) < 0) {
+			saved = errno;
+			unlinkat(a.dfd, a.leaf, AT_REMOVEDIR);
+			ib_at_done(&a);
+			errno = saved;
+			return errf(e, "%s/%s: %s", ib->dir, rel,
+			    strerror(errno));
+		}
+		if (ib_sync_dir(ib, parent, e) < 0) {
+			saved = errno;
+			unlinkat(a.dfd, a.leaf, AT_REMOVEDIR);
+			ib_at_done(&a);
 			errno = saved;
 			return -1;
 		}
+		ib_at_done(&a);
 		return 0;
 	}
+	saved = errno;
+	ib_at_done(&a);
+	errno = saved;
 	if (errno != EEXIST)
 		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 	return 0;
@@ -195,8 +639,8 @@ ib_stage(struct inbox *ib, const json_t *rec, const char *text,
 		return errf(e, "%s", ib_line_error(errno));
 	strcpy(st->tmp, "tmp/");
 	ib_unique_name(ib, st->tmp + 4);
-	st->fd = openat(ib->fd, st->tmp, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC, 0600);
+	st->fd = ib_openat_file(ib, ib->sub[IB_TMP], st->tmp + 4, O_WRONLY |
+	    O_CREAT | O_EXCL, 0600, NULL);
 	if (st->fd < 0)
 		goto fail;
 	while (off < len) {
@@ -214,11 +658,11 @@ fail:
 	free(s);
 	if (st->fd >= 0) {
 		close(st->fd);
-		unlinkat(ib->fd, st->tmp, 0);
+		unlinkat(ib->sub[IB_TMP], st->tmp + 4, 0);
 		st->fd = -1;
 	}
 	errno = saved;
-	return errf(e, "%s/%s: %s", ib->dir, st->tmp, strerror(errno));
+	return errf(e, "%s/%s: %s", ib->dir, st->tmp, ib_strerror(errno));
 }
 
 /* fsync and close a staged file. */
@@ -246,7 +690,7 @@ ib_stage_drop(struct inbox *ib, struct staged *st)
 		close(st->fd);
 	st->fd = -1;
 	if (st->tmp[0])
-		unlinkat(ib->fd, st->tmp, 0);
+		unlinkat(ib->sub[IB_TMP], st->tmp + 4, 0);
 	st->tmp[0] = '\0';
 }
 
@@ -264,20 +708,14 @@ ib_place(struct inbox *ib, struct staged *st, const char *dir,
 	int rc, saved, moved = 1;
 
 	snprintf(dst, sizeof dst, "%s/%s", dir, name);
-	if (replace) {
-		rc = renameat(ib->fd, st->tmp, ib->fd, dst);
-	} else if ((rc = renameat2(ib->fd, st->tmp, ib->fd, dst,
-	    RENAME_NOREPLACE)) < 0 && (errno == EINVAL || errno == ENOSYS)) {
-		rc = linkat(ib->fd, st->tmp, ib->fd, dst, 0);
-		moved = 0;
-	}
+	rc = ib_rename(ib, st->tmp, dst, !replace, &moved);
 	saved = errno;
 	if (rc == 0 && moved)
 		st->tmp[0] = '\0';
 	ib_stage_drop(ib, st);
 	if (rc < 0) {
 		errno = saved;
-		return errf(e, "%s/%s: %s", ib->dir, dst, strerror(errno));
+		return errf(e, "%s/%s: %s", ib->dir, dst, ib_strerror(errno));
 	}
 	return 0;
 }
@@ -368,7 +806,7 @@ ib_quarantine(struct inbox *ib, const char *rel, const char *why,
 
 	if (nheld == 0 && guard_of(rel, name) == 0)
 		lk = ib_lock_thread(ib, name, NULL);
-	if (fstatat(ib->fd, rel, &now, 0) < 0 || now.st_ino != bad->st_ino ||
+	if (ib_stat(ib, rel, &now) < 0 || now.st_ino != bad->st_ino ||
 	    now.st_dev != bad->st_dev || (is_log(rel) && log_good(ib,
 	    rel))) {
 		ib_unlock(lk);
@@ -379,7 +817,7 @@ ib_quarantine(struct inbox *ib, const char *rel, const char *why,
 	ib_unique_name(ib, name);
 	snprintf(dst, sizeof dst, "quarantine/%s_%s", name,
 	    base ? base + 1 : rel);
-	if (renameat(ib->fd, rel, ib->fd, dst) == 0) {
+	if (ib_rename(ib, rel, dst, 0, &(int){ 0 }) == 0) {
 		ib_sync_dir(ib, "quarantine", NULL);
 		snprintf(msg, sizeof msg, "%s/%s: %s; moved to %s", ib->dir,
 		    rel, why, dst);
@@ -491,7 +929,7 @@ log_good(struct inbox *ib, const char *rel)
 	const char *lp;
 	size_t ll;
 	json_t *j = NULL;
-	int fd = openat(ib->fd, rel, O_RDONLY | O_CLOEXEC), good;
+	int fd = ib_open(ib, rel, O_RDONLY, 0, NULL), good;
 
 	if (fd >= 0 && ib_rbuf_read(&b, fd) == 0 && ib_last_line(b.p, b.len,
 	    &lp, &ll, &pe))
@@ -510,54 +948,74 @@ ib_replaced(int dir, const char *name, const struct stat *st)
 {
 	struct stat now;
 
-	return fstatat(dir, name, &now, 0) == 0 &&
+	return fstatat(dir, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    (now.st_ino != st->st_ino || now.st_dev != st->st_dev);
 }
 
 /*
  * Read the record at rel. NULL with errno ENOENT if there is none; a
- * file that is not one record is quarantined (errno EBADMSG).
+ * file that is not one record is quarantined (errno EBADMSG). A ledger
+ * link (outbox/ID, ids/KEY) is read for the message it names
+ * (ib_link_target()), never followed; one that names anything else is
+ * reported, EBADMSG.
  */
 json_t *
 ib_get_record(struct inbox *ib, const char *rel, struct errbuf *e)
 {
-	char stack[8192];
+	char stack[8192], target[PATH_MAX];
 	struct rbuf b = { stack, 0, sizeof stack, NULL };
 	struct stat st;
 	struct errbuf pe;
-	int tries = 0, fd, saved;
-	const char *lp;
+	struct ib_at a = { -1, -1, NULL };
+	int tries = 0, fd = -1, saved;
+	int link = strncmp(rel, "outbox/", 7) == 0 ||
+	    strncmp(rel, "ids/", 4) == 0;
+	const char *path = rel, *lp;
 	size_t ll;
 	json_t *j;
 
-again:
-	if ((fd = openat(ib->fd, rel, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) < 0 || ib_rbuf_read(&b, fd) < 0) {
+	if (link && ib_link_target(ib, rel, target, sizeof target) < 0) {
 		saved = errno;
-		if (fd >= 0)
-			close(fd);
-		free(b.heap);
+		if (errno != ENOENT && ib->report) {
+			char say[PATH_MAX + 300];
+
+			snprintf(say, sizeof say, "%s/%s: %s", ib->dir, rel,
+			    saved == EBADMSG ? "not a link to a message "
+			    "(../msg/THREAD/NAME); not followed" :
+			    ib_strerror(saved));
+			ib->report(ib->report_arg, say);
+		}
 		errno = saved;
-		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+		errf(e, "%s/%s: %s", ib->dir, rel, saved == EBADMSG ?
+		    "not a link to a message" : ib_strerror(saved));
 		return NULL;
 	}
+	if (link)
+		path = target;
+	if (ib_at(ib, path, &a) < 0)
+		goto fail;
+again:
+	if ((fd = ib_openat_file(ib, a.dfd, a.leaf, O_RDONLY, 0, &st)) < 0 ||
+	    ib_rbuf_read(&b, fd) < 0)
+		goto fail;
 	close(fd);
+	fd = -1;
 	if (is_log(rel))
 		j = ib_last_line(b.p, b.len, &lp, &ll, &pe) ? record_parse(lp,
 		    ll, &pe) : NULL;
 	else
 		j = one_line(b.p, b.len, &pe) ? record_parse(b.p, b.len - 1,
 		    &pe) : NULL;
-	if (!j && ++tries < 3 && ib_replaced(ib->fd, rel, &st))
+	if (!j && ++tries < 3 && ib_replaced(a.dfd, a.leaf, &st))
 		goto again;	/* replaced while we read: not what was bad */
+	ib_at_done(&a);
 	free(b.heap);
 	if (!j) {
 		/*
 		 * Through a link (outbox/, ids/), the file is a message's:
 		 * moving the link aside would hide the message, not it.
 		 */
-		if (strncmp(rel, "outbox/", 7) != 0 &&
-		    strncmp(rel, "ids/", 4) != 0) {
+		if (!link) {
 			ib_quarantine(ib, rel, pe.msg, &st);
 		} else if (ib->report) {
 			char say[PATH_MAX + 300];
@@ -570,6 +1028,15 @@ again:
 		errf(e, "%s/%s: %s", ib->dir, rel, pe.msg);
 	}
 	return j;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	ib_at_done(&a);
+	free(b.heap);
+	errno = saved;
+	errf(e, "%s/%s: %s", ib->dir, path, ib_strerror(errno));
+	return NULL;
 }
 
 /*
@@ -595,9 +1062,10 @@ ib_lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 			h = (h ^ (unsigned char)*p) * 16777619u;
 		snprintf(rel, sizeof rel, "lock/key-%02x", (unsigned)(h & 255));
 	}
-	fd = openat(ib->fd, rel, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = ib_openat_file(ib, ib->sub[IB_LOCK], rel + 5, O_RDWR | O_CREAT,
+	    0600, NULL);
 	if (fd < 0)
-		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+		return errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR) {
 			int saved = errno;

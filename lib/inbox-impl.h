@@ -87,6 +87,60 @@ struct logf {
 };
 
 /*
+ * The directories inbox_open() holds open, in ib->sub[], by index; their
+ * names are ib_subdirs[]. msg/ comes first: it marks an inbox.
+ */
+enum {
+	IB_MSG, IB_TMP, IB_CONV, IB_WORK, IB_IDS, IB_CONSENT, IB_STATUS,
+	IB_LOCK, IB_QUARANTINE, IB_OUTBOX, IB_JOURNAL, IB_RATE
+};
+extern const char *const ib_subdirs[INBOX_NSUB];
+
+/*
+ * Errors of the path layer (below) that errno has no name for; their
+ * words come from ib_strerror(). A symbolic link is ELOOP.
+ */
+#define IB_ENOTREG EMEDIUMTYPE		/* not a regular file */
+#define IB_EUNTRUSTED EKEYREJECTED	/* writable by others, or not ours */
+
+/*
+ * The path layer (inbox-file.c). Every file of the inbox is reached from
+ * ib->sub[] by a path of the layout, "DIR/NAME" or "DIR/THREAD/NAME",
+ * one component at a time: the middle one opened with O_DIRECTORY and
+ * O_NOFOLLOW, its owner and mode checked; the last never followed if it
+ * is a symbolic link (open with O_NOFOLLOW, stat and link without
+ * following). A file opened is refused unless it is a regular file (a
+ * FIFO never blocks: opens are O_NONBLOCK). The symbolic links of ids/ and
+ * outbox/ are read with ib_link_target(), never followed. Each returns as
+ * the system call it stands for, with errno set.
+ */
+struct ib_at {
+	int dfd;		/* the directory holding the last component */
+	int own;		/* dfd if opened here (ib_at_done() closes) */
+	const char *leaf;	/* the last component, in rel */
+};
+int ib_at(struct inbox *ib, const char *rel, struct ib_at *a);
+void ib_at_done(struct ib_at *a);
+int ib_open(struct inbox *ib, const char *rel, int flags, mode_t mode,
+    struct stat *st);
+int ib_openat_file(struct inbox *ib, int dfd, const char *name, int flags,
+    mode_t mode, struct stat *st);
+int ib_open_dir(struct inbox *ib, const char *rel);
+int ib_open_subdir(int dfd, const char *name);
+int ib_stat(struct inbox *ib, const char *rel, struct stat *st);
+int ib_unlink(struct inbox *ib, const char *rel, int flags);
+int ib_rename(struct inbox *ib, const char *from, const char *to,
+    int noreplace, int *moved);
+int ib_symlink(struct inbox *ib, const char *to, const char *rel);
+ssize_t ib_readlink(struct inbox *ib, const char *rel, char *buf,
+    size_t size);
+int ib_link_target(struct inbox *ib, const char *rel, char *out,
+    size_t size);
+int ib_check_dir(struct inbox *ib, const struct stat *st);
+const char *ib_strerror(int err);
+void ib_stamp(struct inbox *ib, json_t *rec);
+
+/*
  * inbox-file.c (each function's contract is above its definition there).
  * Directories synced and made, and unique names:
  */
@@ -94,6 +148,7 @@ int ib_young(struct inbox *ib, int fd);
 int ib_sync_dir(struct inbox *ib, const char *rel, struct errbuf *e);
 int ib_make_dir(struct inbox *ib, const char *rel, const char *parent,
     struct errbuf *e);
+int ib_share_dir(struct inbox *ib, int dfd, const char *leaf);
 void ib_unique_name(const struct inbox *ib, char out[NAME_MAX_LEN]);
 
 /* Records staged in tmp/, synced, and placed under their names: */

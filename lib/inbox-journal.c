@@ -53,7 +53,7 @@ flag_stuck(struct inbox *ib)
 
 	if (!ib->journal || !journal_stuck(ib->journal))
 		return;
-	fd = openat(ib->fd, STUCK_FLAG, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	fd = ib_open(ib, STUCK_FLAG, O_WRONLY | O_CREAT, 0600, NULL);
 	if (fd < 0 || close(fd) < 0 || ib_sync_dir(ib, JOURNAL_DIR, &e) < 0) {
 		if (ib->report)
 			ib->report(ib->report_arg, "a stuck journal could not "
@@ -329,9 +329,8 @@ unflag_stuck(struct inbox *ib)
 	DIR *dp;
 	int fd, others = 0;
 
-	if (faccessat(ib->fd, STUCK_FLAG, F_OK, 0) < 0 ||
-	    (fd = openat(ib->fd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0)
+	if (ib_stat(ib, STUCK_FLAG, &(struct stat){ 0 }) < 0 ||
+	    (fd = ib_open_dir(ib, JOURNAL_DIR)) < 0)
 		return;
 	if (!(dp = fdopendir(fd))) {
 		close(fd);
@@ -341,7 +340,7 @@ unflag_stuck(struct inbox *ib)
 		others += d->d_name[0] != '.' && strcmp(d->d_name, "stuck");
 	closedir(dp);
 	if (!others)
-		unlinkat(ib->fd, STUCK_FLAG, 0);
+		ib_unlink(ib, STUCK_FLAG, 0);
 }
 
 int
@@ -358,9 +357,11 @@ inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e)
 	 * a live writer's, and a program starting meanwhile must not take
 	 * it for one and go on before what it holds is back in place.
 	 */
-	if ((lk = openat(ib->fd, "lock/replay", O_RDWR | O_CREAT | O_CLOEXEC,
-	    0600)) < 0 || flock(lk, LOCK_EX) < 0) {
-		rc = errf(e, "%s/lock/replay: %s", ib->dir, strerror(errno));
+	if ((lk = ib_open(ib, "lock/replay", O_RDWR | O_CREAT, 0600,
+	    NULL)) < 0 ||
+	    flock(lk, LOCK_EX) < 0) {
+		rc = errf(e, "%s/lock/replay: %s", ib->dir,
+		    ib_strerror(errno));
 		if (lk >= 0)
 			close(lk);
 		json_decref(r.lines);

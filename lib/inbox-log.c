@@ -78,15 +78,15 @@ ib_log_read(struct inbox *ib, const char *rel, struct logf *lf,
 	int saved;
 
 	lf->lazy = 0;
-	if ((lf->fd = openat(ib->fd, rel, O_RDWR | O_APPEND | O_CLOEXEC)) < 0 ||
-	    fstat(lf->fd, &st) < 0 || ib_rbuf_read(&b, lf->fd) < 0) {
+	if ((lf->fd = ib_open(ib, rel, O_RDWR | O_APPEND, 0, &st)) < 0 ||
+	    ib_rbuf_read(&b, lf->fd) < 0) {
 		saved = errno;
 		if (lf->fd >= 0)
 			close(lf->fd);
 		lf->fd = -1;
 		free(b.heap);
 		errno = saved;
-		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+		errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
 		return NULL;
 	}
 	lf->size = (off_t)b.len;
@@ -123,7 +123,7 @@ ib_log_appends(const struct logf *lf, size_t len)
 int
 ib_log_unappend(struct inbox *ib, const char *rel, off_t good)
 {
-	int fd = openat(ib->fd, rel, O_WRONLY | O_CLOEXEC), saved;
+	int fd = ib_open(ib, rel, O_WRONLY, 0, NULL), saved;
 
 	if (fd < 0)
 		return -1;
@@ -212,11 +212,10 @@ ib_log_put(struct inbox *ib, const char *dir, const char *name,
 	int saved;
 
 	snprintf(rel, sizeof rel, "%s/%s", dir, name);
-	lf.fd = openat(ib->fd, rel, O_RDWR | O_APPEND | O_CLOEXEC);
+	lf.fd = ib_open(ib, rel, O_RDWR | O_APPEND, 0, &st);
 	if (lf.fd < 0 && errno != ENOENT)
-		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
-	if (lf.fd >= 0 && (fstat(lf.fd, &st) < 0 || tail_good(lf.fd,
-	    st.st_size, &lf.good) < 0)) {
+		return errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
+	if (lf.fd >= 0 && tail_good(lf.fd, st.st_size, &lf.good) < 0) {
 		saved = errno;
 		close(lf.fd);
 		errno = saved;

@@ -42,7 +42,7 @@ list_names(struct inbox *ib, const char *dir, size_t *n, struct errbuf *e)
 	size_t cap = 0;
 	struct dirent *de;
 	DIR *d;
-	int fd = openat(ib->fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = ib_open_dir(ib, dir);
 
 	*n = 0;
 	if (fd < 0 || !(d = fdopendir(fd))) {
@@ -51,7 +51,7 @@ list_names(struct inbox *ib, const char *dir, size_t *n, struct errbuf *e)
 		if (fd >= 0)
 			close(fd);
 		errno = saved;
-		errf(e, "%s/%s: %s", ib->dir, dir, strerror(errno));
+		errf(e, "%s/%s: %s", ib->dir, dir, ib_strerror(errno));
 		return NULL;
 	}
 	while ((errno = 0, de = readdir(d))) {
@@ -252,7 +252,8 @@ each_one(struct walk *w, const char *name)
 		f[i].key = conv_fields[i];
 	snprintf(rel, sizeof rel, "conv/%s", name);
 	for (;;) {
-		if ((fd = openat(w->conv, name, O_RDONLY | O_CLOEXEC)) < 0 ||
+		if ((fd = ib_openat_file(w->ib, w->conv, name, O_RDONLY,
+		    0, NULL)) < 0 ||
 		    ib_rbuf_read(&w->b, fd) < 0) {
 			rc = errno;
 			if (fd >= 0)
@@ -261,7 +262,7 @@ each_one(struct walk *w, const char *name)
 				return errno = rc, -1;
 			if (rc != ENOENT && w->ib->report) {
 				snprintf(msg, sizeof msg, "%s/%s: %s",
-				    w->ib->dir, rel, strerror(rc));
+				    w->ib->dir, rel, ib_strerror(rc));
 				w->ib->report(w->ib->report_arg, msg);
 			}
 			return 0;
@@ -308,10 +309,10 @@ inbox_each(struct inbox *ib, int all, inbox_each_fn fn, void *arg,
 
 	if (!(names = list_names(ib, all ? "conv" : "work", &n, e)))
 		return -1;
-	w.conv = openat(ib->fd, "conv", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	w.conv = ib->sub[IB_CONV];
 	if (w.conv < 0) {
 		free_names(names, n);
-		return errf(e, "%s/conv: %s", ib->dir, strerror(errno));
+		return errf(e, "%s/conv: %s", ib->dir, ib_strerror(errno));
 	}
 	for (i = 0; i < n && rc == 0; i++) {
 		/* Sorted, so a name readdir(3) gave twice is next to itself. */
@@ -322,7 +323,6 @@ inbox_each(struct inbox *ib, int all, inbox_each_fn fn, void *arg,
 	}
 	if (rc < 0)
 		errf(e, "%s", strerror(errno));
-	close(w.conv);
 	free(w.b.heap);
 	buf_free(&w.sb);
 	free_names(names, n);
@@ -365,6 +365,7 @@ inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e)
 	char **names;
 	size_t n, i;
 	json_t *out, *seen, *m;
+	struct errbuf pe;
 
 	if (!ib_valid_number(thread)) {
 		errno = EINVAL;
@@ -380,8 +381,12 @@ inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e)
 		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", rel, names[i]);
-		if (!(m = ib_get_record(ib, path, NULL)))
+		if (!(m = ib_get_record(ib, path, &pe))) {
+			/* Not there: gone. Not one record: quarantined. */
+			if (errno != ENOENT && errno != EBADMSG && ib->report)
+				ib->report(ib->report_arg, pe.msg);
 			continue;
+		}
 		const char *pv = record_str(m, "provider");
 		const char *pid = record_str(m, "provider_id");
 
@@ -422,10 +427,10 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 		return -1;
 	for (i = 0; i < n; i++) {
 		snprintf(rel, sizeof rel, "tmp/%s", names[i]);
-		if (fstatat(ib->fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (ib_stat(ib, rel, &st) < 0 ||
 		    now - st.st_mtime <= max_age)
 			continue;
-		if (unlinkat(ib->fd, rel, 0) == 0)
+		if (ib_unlink(ib, rel, 0) == 0)
 			(*removed)++;
 	}
 	free_names(names, n);
@@ -439,14 +444,14 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 		return -1;
 	for (i = 0; i < n; i++) {
 		snprintf(rel, sizeof rel, "status/%s", names[i]);
-		if (fstatat(ib->fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (ib_stat(ib, rel, &st) < 0 ||
 		    now - st.st_mtime <= INBOX_PARK_MAX_AGE)
 			continue;
 		if ((lk = ib_lock_thread(ib, names[i], NULL)) < 0)
 			continue;
-		if (fstatat(ib->fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (ib_stat(ib, rel, &st) == 0 &&
 		    now - st.st_mtime > INBOX_PARK_MAX_AGE &&
-		    unlinkat(ib->fd, rel, 0) == 0)
+		    ib_unlink(ib, rel, 0) == 0)
 			(*removed)++;
 		ib_unlock(lk);
 	}
@@ -464,22 +469,18 @@ clear_dangling(struct inbox *ib, const char *rel)
 	char to[PATH_MAX], thread[32];
 	const char *p, *end;
 	struct stat st;
-	ssize_t n;
 	int lk;
 
-	if ((n = readlinkat(ib->fd, rel, to, sizeof to - 1)) < 0)
-		return;
-	to[n] = '\0';
-	if (strncmp(to, "../msg/", 7) != 0 ||
-	    !(end = strchr(p = to + 7, '/')) ||
+	/* "msg/THREAD/NAME", or not a link of the ledger's: left alone. */
+	if (ib_link_target(ib, rel, to, sizeof to) < 0 ||
+	    !(end = strchr(p = to + 4, '/')) ||
 	    (size_t)(end - p) >= sizeof thread)
 		return;
 	snprintf(thread, sizeof thread, "%.*s", (int)(end - p), p);
-	if (!ib_valid_number(thread) ||
-	    (lk = ib_lock_thread(ib, thread, NULL)) < 0)
+	if ((lk = ib_lock_thread(ib, thread, NULL)) < 0)
 		return;
-	if (fstatat(ib->fd, rel, &st, 0) < 0 && errno == ENOENT)
-		unlinkat(ib->fd, rel, 0);
+	if (ib_stat(ib, to, &st) < 0 && errno == ENOENT)
+		ib_unlink(ib, rel, 0);
 	ib_unlock(lk);
 }
 
@@ -515,7 +516,7 @@ inbox_outbox(struct inbox *ib, struct errbuf *e)
 		 * is debris only if it still points nowhere under that lock.
 		 */
 		if (m)
-			unlinkat(ib->fd, rel, 0);
+			ib_unlink(ib, rel, 0);
 		else if (errno == ENOENT)
 			clear_dangling(ib, rel);
 		json_decref(m);

@@ -13,7 +13,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +34,6 @@
 #include "record.h"
 #include "thread.h"
 #include "when.h"
-
-static const char *const subdirs[] = {
-	"msg", "tmp", "conv", "work", "ids", "consent", "status", "lock",
-	"quarantine", "outbox", JOURNAL_DIR,
-};
 
 static char *
 concat(const char *a, const char *b)
@@ -113,20 +110,64 @@ make_dirs(const char *path)
 	}
 }
 
+/*
+ * The trusted group named group (a name or a number) in ib; 0, or -1
+ * with errno EINVAL if there is no such group.
+ */
+static int
+trust_group(struct inbox *ib, const char *group)
+{
+	struct group *gr = getgrnam(group);
+	char *end;
+	unsigned long n;
+
+	if (gr) {
+		ib->group = (unsigned)gr->gr_gid;
+	} else {
+		errno = 0;
+		n = strtoul(group, &end, 10);
+		if (errno || end == group || *end || n > (gid_t)-2)
+			return errno = EINVAL, -1;
+		ib->group = (unsigned)n;
+	}
+	ib->grouped = 1;
+	return 0;
+}
+
 int
 inbox_open(struct inbox *ib, const char *dir, int create, struct errbuf *e)
 {
+	return inbox_open_group(ib, dir, create, NULL, e);
+}
+
+int
+inbox_open_group(struct inbox *ib, const char *dir, int create,
+    const char *group, struct errbuf *e)
+{
+	struct passwd *pw;
 	struct stat st;
 	size_t i;
+	int fd;
 
 	memset(ib, 0, sizeof *ib);
 	ib->fd = -1;
+	for (i = 0; i < INBOX_NSUB; i++)
+		ib->sub[i] = -1;
 	ib->pid = (long)getpid();
 	if (gethostname(ib->host, sizeof ib->host - 1) < 0 || !ib->host[0])
 		strcpy(ib->host, "localhost");
 	for (char *p = ib->host; *p; p++)
 		if (*p == '/' || *p == '.' || *p == ':')
 			*p = '_';
+	/* Who makes the changes, for their records' "by". */
+	if ((pw = getpwuid(geteuid())) && pw->pw_name && *pw->pw_name &&
+	    strlen(pw->pw_name) < sizeof ib->user)
+		snprintf(ib->user, sizeof ib->user, "%s", pw->pw_name);
+	else
+		snprintf(ib->user, sizeof ib->user, "%lu",
+		    (unsigned long)geteuid());
+	if (group && *group && trust_group(ib, group) < 0)
+		return errf(e, "group '%s': no such group", group);
 	if (!(ib->dir = inbox_path(dir)))
 		return errf(e, "no inbox: set SMSDESK_INBOX or HOME");
 	if (create && make_dirs(ib->dir) < 0)
@@ -135,20 +176,41 @@ inbox_open(struct inbox *ib, const char *dir, int create, struct errbuf *e)
 	if (ib->fd < 0)
 		return errf(e, "%s: %s", ib->dir, errno == ENOENT ?
 		    "no inbox" : strerror(errno));
-	for (i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
-		if (fstatat(ib->fd, subdirs[i], &st, 0) == 0)
-			continue;
+	if (fstat(ib->fd, &st) < 0)
+		return errf(e, "%s: %s", ib->dir, strerror(errno));
+	if (ib_check_dir(ib, &st) < 0)
+		return errno = EACCES, errf(e, "%s: %s", ib->dir,
+		    ib_strerror(IB_EUNTRUSTED));
+	/*
+	 * Each directory opened once, never through a symbolic link, and
+	 * checked as the inbox is: every file is reached from these.
+	 */
+	for (i = 0; i < INBOX_NSUB; i++) {
+		const char *sub = ib_subdirs[i];
+
+		fd = ib_open_subdir(ib->fd, sub);
 		/* msg/ marks an inbox; the rest an older version may lack. */
-		if (errno != ENOENT || (!create && i == 0)) {
-			if (errno == ENOENT)
-				return errf(e, "%s: not an inbox (no %s/)",
-				    ib->dir, subdirs[i]);
-			return errf(e, "%s/%s: %s", ib->dir, subdirs[i],
-			    strerror(errno));
+		if (fd < 0 && errno == ENOENT && (create || i > 0)) {
+			if (mkdirat(ib->fd, sub, 0700) == 0 ?
+			    ib_share_dir(ib, ib->fd, sub) < 0 :
+			    errno != EEXIST)
+				return errf(e, "%s/%s: %s", ib->dir, sub,
+				    strerror(errno));
+			fd = ib_open_subdir(ib->fd, sub);
 		}
-		if (mkdirat(ib->fd, subdirs[i], 0700) < 0 && errno != EEXIST)
-			return errf(e, "%s/%s: %s", ib->dir, subdirs[i],
+		if (fd < 0 && errno == ENOENT)
+			return errf(e, "%s: not an inbox (no %s/)", ib->dir,
+			    sub);
+		if (fd < 0)
+			return errf(e, "%s/%s: %s", ib->dir, sub,
+			    ib_strerror(errno));
+		ib->sub[i] = fd;
+		if (fstat(fd, &st) < 0)
+			return errf(e, "%s/%s: %s", ib->dir, sub,
 			    strerror(errno));
+		if (ib_check_dir(ib, &st) < 0)
+			return errno = EACCES, errf(e, "%s/%s: %s", ib->dir,
+			    sub, ib_strerror(IB_EUNTRUSTED));
 	}
 	return create ? ib_sync_dir(ib, ".", e) : 0;
 }
@@ -158,6 +220,11 @@ inbox_close(struct inbox *ib)
 {
 	if (ib->journal)
 		inbox_journal_stop(ib, NULL);
+	for (size_t i = 0; i < INBOX_NSUB; i++) {
+		if (ib->sub[i] >= 0)
+			close(ib->sub[i]);
+		ib->sub[i] = -1;
+	}
 	if (ib->fd >= 0)
 		close(ib->fd);
 	free(ib->dir);
@@ -274,8 +341,7 @@ ib_work_join(struct inbox *ib, const char *thread, int *created,
 
 	*created = 0;
 	snprintf(rel, sizeof rel, "work/%s", thread);
-	fd = openat(ib->fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600);
+	fd = ib_open(ib, rel, O_WRONLY | O_CREAT | O_EXCL, 0600, NULL);
 	if (fd >= 0) {
 		close(fd);
 		*created = 1;
@@ -283,7 +349,7 @@ ib_work_join(struct inbox *ib, const char *thread, int *created,
 	}
 	if (errno == EEXIST)
 		return 0;
-	return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	return errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
 }
 
 static int
@@ -292,7 +358,7 @@ work_leave(struct inbox *ib, const char *thread, struct errbuf *e)
 	char rel[64];
 
 	snprintf(rel, sizeof rel, "work/%s", thread);
-	if (unlinkat(ib->fd, rel, 0) == 0)
+	if (ib_unlink(ib, rel, 0) == 0)
 		return ib_sync_dir(ib, "work", e);
 	if (errno == ENOENT)
 		return 0;
@@ -490,22 +556,16 @@ ledger_find(struct inbox *ib, const char *key, char thread[32],
 {
 	char rel[NAME_MAX_LEN + 8], to[PATH_MAX];
 	const char *t, *slash;
-	ssize_t n;
 
 	snprintf(rel, sizeof rel, "ids/%s", key);
-	if ((n = readlinkat(ib->fd, rel, to, sizeof to - 1)) < 0)
+	if (ib_link_target(ib, rel, to, sizeof to) < 0)
 		return -1;
-	to[n] = '\0';
-	if (strncmp(to, "../msg/", 7) != 0 || !(slash = strchr(to + 7, '/')))
-		return errno = EBADMSG, -1;
-	t = to + 7;
+	t = to + 4;
+	slash = strchr(t, '/');
 	if ((size_t)(slash - t) >= 32 || strlen(slash + 1) >= NAME_MAX_LEN)
 		return errno = EBADMSG, -1;
 	snprintf(thread, 32, "%.*s", (int)(slash - t), t);
 	snprintf(name, NAME_MAX_LEN, "%s", slash + 1);
-	if (!ib_valid_number(thread) || !*name || strchr(name, '/') ||
-	    *name == '.')
-		return errno = EBADMSG, -1;
 	return 0;
 }
 
@@ -543,8 +603,8 @@ ib_link_entry(struct inbox *ib, const char *dir, const char *name,
 	char rel[PATH_MAX];
 
 	snprintf(rel, sizeof rel, "%s/%s", dir, name);
-	if (symlinkat(to, ib->fd, rel) < 0 && errno != EEXIST)
-		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	if (ib_symlink(ib, to, rel) < 0 && errno != EEXIST)
+		return errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
 	return ib_sync_dir(ib, dir, e);
 }
 
@@ -565,20 +625,21 @@ apply_parked(struct inbox *ib, const char *key, const char *thread,
 	int lk, rc = 0;
 
 	snprintf(rel, sizeof rel, "status/%s", key);
-	if (faccessat(ib->fd, rel, F_OK, 0) < 0 && errno == ENOENT)
+	if (ib_stat(ib, rel, &(struct stat){ 0 }) < 0 && errno == ENOENT)
 		return 0;
 	if ((lk = ib_lock_thread(ib, key, e)) < 0)
 		return -1;
 	if ((park = ib_get_record(ib, rel, NULL))) {
 		if (advance(msg, record_str(park, "status"),
 		    record_str(park, "error_code"), record_str(park, "at"))) {
+			ib_stamp(ib, msg);
 			snprintf(rel, sizeof rel, "msg/%s", thread);
 			rc = ib_log_put(ib, rel, name, msg, e);
 		}
 		json_decref(park);
 		snprintf(rel, sizeof rel, "status/%s", key);
 		if (rc == 0)
-			unlinkat(ib->fd, rel, 0);
+			ib_unlink(ib, rel, 0);
 	}
 	ib_unlock(lk);
 	return rc;
@@ -622,7 +683,7 @@ undo_delivery(struct inbox *ib, const struct undo *u)
 
 	if (u->key) {
 		snprintf(rel, sizeof rel, "ids/%s", u->key);
-		bad |= unlinkat(ib->fd, rel, 0) < 0 && errno != ENOENT;
+		bad |= ib_unlink(ib, rel, 0) < 0 && errno != ENOENT;
 	}
 	snprintf(rel, sizeof rel, "conv/%s", u->thread);
 	if (u->placed == 2 && u->appended)
@@ -630,25 +691,25 @@ undo_delivery(struct inbox *ib, const struct undo *u)
 	else if (u->placed == 2 && u->had_conv)
 		bad |= ib_log_put(ib, "conv", u->thread, u->before, NULL) < 0;
 	else if (u->placed == 2)
-		bad |= unlinkat(ib->fd, rel, 0) < 0 && errno != ENOENT;
+		bad |= ib_unlink(ib, rel, 0) < 0 && errno != ENOENT;
 	if (u->placed) {
 		snprintf(rel, sizeof rel, "msg/%s/%s", u->thread, u->name);
-		bad |= unlinkat(ib->fd, rel, 0) < 0 && errno != ENOENT;
+		bad |= ib_unlink(ib, rel, 0) < 0 && errno != ENOENT;
 	}
 	if (u->joined)
 		bad |= work_leave(ib, u->thread, NULL) < 0;
 	if (u->linked) {
 		snprintf(rel, sizeof rel, "outbox/%s", u->name);
-		unlinkat(ib->fd, rel, 0);
+		ib_unlink(ib, rel, 0);
 	}
 	if (u->linked && u->ckey) {
 		snprintf(rel, sizeof rel, "ids/%s", u->ckey);
-		unlinkat(ib->fd, rel, 0);
+		ib_unlink(ib, rel, 0);
 	}
 	if (!u->had_conv) {
 		/* Fails, as it should, if the thread has messages. */
 		snprintf(rel, sizeof rel, "msg/%s", u->thread);
-		unlinkat(ib->fd, rel, AT_REMOVEDIR);
+		ib_unlink(ib, rel, AT_REMOVEDIR);
 	}
 	if (bad && ib->report) {
 		snprintf(rel, sizeof rel, "%s: a delivery that failed could "
@@ -740,7 +801,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 			goto out;
 		}
 		snprintf(rel, sizeof rel, "ids/%s", ckey);
-		unlinkat(ib->fd, rel, 0);
+		ib_unlink(ib, rel, 0);
 	}
 	if (provider && pid && ledger_find(ib, key, t, n) == 0) {
 		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
@@ -809,6 +870,8 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		goto out;
 	}
 	ib_apply_message(conv, msg);
+	ib_stamp(ib, msg);
+	ib_stamp(ib, conv);
 	/* Written out once, for the journal and the files. */
 	if (!(mtext = json_dumps(msg, JSON_COMPACT)) ||
 	    !(ctext = json_dumps(conv, JSON_COMPACT))) {
@@ -882,10 +945,10 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
 		snprintf(rel, sizeof rel, "ids/%s", key);
-		if (symlinkat(to, ib->fd, rel) == 0)
+		if (ib_symlink(ib, to, rel) == 0)
 			u.key = key;
 		else if (errno != EEXIST) {
-			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+			errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
 			goto out;
 		}
 		ib_deferring = 0;
@@ -969,6 +1032,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	set_str(msg, "status_at", at);
 	if (error)
 		json_object_set(msg, "error", error);
+	ib_stamp(ib, msg);
 	/*
 	 * With a journal, a message still pending is appended without a
 	 * sync: a crash that loses the line leaves it queued, in outbox/,
@@ -984,8 +1048,8 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	if (provider && pid) {
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, id);
 		snprintf(rel, sizeof rel, "ids/%s", key);
-		if (symlinkat(to, ib->fd, rel) < 0 && errno != EEXIST) {
-			errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+		if (ib_symlink(ib, to, rel) < 0 && errno != EEXIST) {
+			errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
 			goto out;
 		}
 		if (apply_parked(ib, key, thread, id, msg, e) < 0)
@@ -994,7 +1058,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	if (!ib_outbound_pending(msg)) {
 		/* Settled: a lost unlink only makes reconcile look again. */
 		snprintf(rel, sizeof rel, "outbox/%s", id);
-		unlinkat(ib->fd, rel, 0);
+		ib_unlink(ib, rel, 0);
 	}
 	rc = 0;
 	if (out)
@@ -1082,13 +1146,14 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		rc = 0;
 		goto out;
 	}
+	ib_stamp(ib, msg);
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (ib_log_put(ib, rel, name, msg, e) < 0)
 		goto out;
 	if (!ib_outbound_pending(msg)) {
 		/* At its final status: nothing left to ask the provider. */
 		snprintf(rel, sizeof rel, "outbox/%s", name);
-		unlinkat(ib->fd, rel, 0);
+		ib_unlink(ib, rel, 0);
 	}
 	rc = 1;
 	if (out)
@@ -1098,7 +1163,7 @@ out:
 	ib_unlock(lk);
 	if (rc >= 0 && unpark) {
 		snprintf(rel, sizeof rel, "status/%s", key);
-		unlinkat(ib->fd, rel, 0);
+		ib_unlink(ib, rel, 0);
 	}
 	return rc;
 }
@@ -1132,6 +1197,8 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 	rc = fn(conv, arg, e);
 	if (rc == 0 && within && limit_conversation(conv, e) < 0)
 		rc = -1;
+	if (rc == 0)
+		ib_stamp(ib, conv);
 	if (rc == 0 && ib_write_conversation(ib, thread, conv, &lf, e) < 0)
 		rc = -1;
 	else if (rc != 0 && lf.fd >= 0)

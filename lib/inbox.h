@@ -1,7 +1,8 @@
 /*
  * inbox.h: the flat-file inbox, smsdesk-inbox(5).
  *
- * Layout under the inbox directory (all directories 0700, files 0600):
+ * Layout under the inbox directory (all directories 0700, files 0600; 2770
+ * and 0660 for a trusted group, inbox_open_group()):
  *
  *   tmp/                 every file is written here first, fsynced, then
  *                        renamed into place (RENAME_NOREPLACE for a new
@@ -37,6 +38,7 @@
  *   journal/NAME.0, .1   a writer's write-ahead log (journal.h): what it
  *                        has made durable but not yet checkpointed
  *   quarantine/          files that did not parse, moved aside
+ *   rate/SENDER          sms-send's pace for a sender (sms-send(1))
  *
  * Ordering, for an inbound message: under the thread's lock, look up
  * ids/KEY (there: a duplicate, stop); record STOP/START in consent/
@@ -76,9 +78,21 @@
 
 #include "diag.h"
 
+/* The directories of the inbox that inbox_open() holds open. */
+#define INBOX_NSUB 12
+
 struct inbox {
 	char *dir;
 	int fd;			/* O_DIRECTORY descriptor of dir */
+	int sub[INBOX_NSUB];	/* of msg/, tmp/, conv/, ... (inbox-impl.h):
+				 * every file is reached through these,
+				 * never by a path that could cross a
+				 * symbolic link */
+	int grouped;		/* a trusted group shares the inbox: */
+	unsigned group;		/* its gid (see inbox_open_group()) */
+	char user[64];		/* the effective user, for "by" */
+	const char *agent;	/* the agent name given, or NULL (for "by";
+				 * the caller's string, set after opening) */
 	long pid;		/* for unique names, */
 	char host[64];		/* as maildir makes them */
 	struct journal *journal;	/* inbox_journal_start(), or NULL */
@@ -110,9 +124,34 @@ char *inbox_path(const char *dir);
 /*
  * Open the inbox at inbox_path(dir). With create, make it (and its
  * parents) if missing; without, a missing inbox is -1 with errno ENOENT.
- * Returns 0 or -1 with e filled.
+ * The inbox and each of its directories must be owned by the effective
+ * user (or root) and writable by nobody else, else it is refused (errno
+ * EACCES, e saying which and what to run); a planted symbolic link among
+ * its directories is refused too (ELOOP). Returns 0 or -1 with e filled.
  */
 int inbox_open(struct inbox *ib, const char *dir, int create,
+    struct errbuf *e);
+
+/*
+ * inbox_open(), the inbox shared by the Unix group named group (a name or
+ * a number; NULL or "" for none, as inbox_open()): directories of that
+ * group may be group-writable and owned by any of its members, and what
+ * this makes is made for it: directories setgid, 2770, files 0660
+ * (smsdesk-inbox(5), Sharing). A group that does not exist is -1 with
+ * errno EINVAL.
+ */
+int inbox_open_group(struct inbox *ib, const char *dir, int create,
+    const char *group, struct errbuf *e);
+
+/*
+ * Open the file rel of the inbox ("DIR/NAME", DIR a directory of the
+ * layout, such as "rate/+15557654321") as the library opens its own:
+ * never through a symbolic link, never blocking, refused unless it is a
+ * regular file that others may not write. flags as open(2); a file made
+ * (O_CREAT) is 0600, or 0660 for a trusted group. The descriptor, or -1
+ * with e filled.
+ */
+int inbox_open_file(struct inbox *ib, const char *rel, int flags,
     struct errbuf *e);
 void inbox_close(struct inbox *ib);
 

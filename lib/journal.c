@@ -26,6 +26,7 @@
 
 struct half {
 	char rel[PATH_MAX];	/* JOURNAL_DIR/NAME.N */
+	const char *leaf;	/* NAME.N, in rel */
 	int fd;
 	off_t written;		/* bytes appended */
 	off_t synced;		/* of which known durable */
@@ -36,6 +37,9 @@ struct half {
 
 struct journal {
 	int dirfd;
+	int jfd, tfd;		/* JOURNAL_DIR and tmp/, opened without
+				 * following a symbolic link */
+	mode_t mode;		/* of its files: 0660 in a group's inbox */
 	const char *where;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -45,17 +49,12 @@ struct journal {
 	int stuck;		/* a checkpoint's sync failed: never truncate */
 };
 
+/* The directory rel of dirfd, opened: never through a symbolic link. */
 static int
-sync_fd_dir(int dirfd, const char *rel)
+open_dir(int dirfd, const char *rel)
 {
-	int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	if (close(fd) < 0)
-		rc = -1;
-	return rc;
+	return openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
 }
 
 /*
@@ -69,24 +68,27 @@ make_half(struct journal *j, struct half *h, const char *name, int n,
 {
 	char tmp[PATH_MAX];
 
-	snprintf(tmp, sizeof tmp, "tmp/%s.j%d", name, n);
+	snprintf(tmp, sizeof tmp, "%s.j%d", name, n);
 	snprintf(h->rel, sizeof h->rel, "%s/%s.%d", JOURNAL_DIR, name, n);
-	h->fd = openat(j->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
-	    O_CLOEXEC, 0600);
+	h->leaf = h->rel + sizeof JOURNAL_DIR;
+	h->fd = openat(j->tfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (h->fd < 0)
-		return errf(e, "%s/%s: %s", j->where, tmp, strerror(errno));
-	if (flock(h->fd, LOCK_EX | LOCK_NB) < 0 ||
-	    linkat(j->dirfd, tmp, j->dirfd, h->rel, 0) < 0) {
+		return errf(e, "%s/tmp/%s: %s", j->where, tmp,
+		    strerror(errno));
+	if ((j->mode != 0600 && fchmod(h->fd, j->mode) < 0) ||
+	    flock(h->fd, LOCK_EX | LOCK_NB) < 0 ||
+	    linkat(j->tfd, tmp, j->jfd, h->leaf, 0) < 0) {
 		int saved = errno;
 
 		close(h->fd);
 		h->fd = -1;
-		unlinkat(j->dirfd, tmp, 0);
+		unlinkat(j->tfd, tmp, 0);
 		errno = saved;
 		return errf(e, "%s/%s: %s", j->where, h->rel,
 		    strerror(errno));
 	}
-	unlinkat(j->dirfd, tmp, 0);
+	unlinkat(j->tfd, tmp, 0);
 	return 0;
 }
 
@@ -100,10 +102,14 @@ journal_free(struct journal *j, int remove)
 		 * journal, or records whose replay finds their work done.
 		 */
 		if (remove && j->h[i].fd >= 0)
-			unlinkat(j->dirfd, j->h[i].rel, 0);
+			unlinkat(j->jfd, j->h[i].leaf, 0);
 		if (j->h[i].fd >= 0)
 			close(j->h[i].fd);
 	}
+	if (j->jfd >= 0)
+		close(j->jfd);
+	if (j->tfd >= 0)
+		close(j->tfd);
 	pthread_mutex_destroy(&j->lock);
 	pthread_cond_destroy(&j->cond);
 	free(j);
@@ -114,6 +120,7 @@ journal_open(int dirfd, const char *where, const char *name,
     struct errbuf *e)
 {
 	struct journal *j = calloc(1, sizeof *j);
+	struct stat st;
 	int i;
 
 	if (!j) {
@@ -123,13 +130,25 @@ journal_open(int dirfd, const char *where, const char *name,
 	}
 	j->dirfd = dirfd;
 	j->where = where;
-	j->h[0].fd = j->h[1].fd = -1;
+	j->h[0].fd = j->h[1].fd = j->jfd = j->tfd = -1;
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->cond, NULL);
+	if ((j->jfd = open_dir(dirfd, JOURNAL_DIR)) < 0 ||
+	    fstat(j->jfd, &st) < 0) {
+		errf(e, "%s/%s: %s", where, JOURNAL_DIR, strerror(errno));
+		goto fail;
+	}
+	/* Shared with a group (setgid, group-writable): readable by it. */
+	j->mode = (st.st_mode & (S_ISGID | S_IWGRP)) == (S_ISGID | S_IWGRP) ?
+	    0660 : 0600;
+	if ((j->tfd = open_dir(dirfd, "tmp")) < 0) {
+		errf(e, "%s/tmp: %s", where, strerror(errno));
+		goto fail;
+	}
 	for (i = 0; i < 2; i++)
 		if (make_half(j, &j->h[i], name, i, e) < 0)
 			goto fail;
-	if (sync_fd_dir(dirfd, JOURNAL_DIR) < 0) {
+	if (fsync(j->jfd) < 0) {
 		errf(e, "%s/%s: fsync: %s", where, JOURNAL_DIR,
 		    strerror(errno));
 		goto fail;
@@ -373,11 +392,12 @@ journal_replay(int dirfd, const char *where, journal_fn fn, void *arg,
 {
 	char rel[PATH_MAX];
 	struct dirent *d;
+	struct stat st;
 	DIR *dir;
 	int dfd, fd, rc = 0, removed = 0;
 
 	*files = 0;
-	dfd = openat(dirfd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open_dir(dirfd, JOURNAL_DIR);
 	if (dfd < 0 && errno == ENOENT)
 		return 0;
 	if (dfd < 0 || !(dir = fdopendir(dfd))) {
@@ -394,11 +414,22 @@ journal_replay(int dirfd, const char *where, journal_fn fn, void *arg,
 		    (d->d_name[n - 1] != '0' && d->d_name[n - 1] != '1'))
 			continue;
 		snprintf(rel, sizeof rel, "%s/%s", JOURNAL_DIR, d->d_name);
-		fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = openat(dfd, d->d_name, O_RDONLY | O_CLOEXEC |
+		    O_NOFOLLOW | O_NONBLOCK);
 		if (fd < 0) {
 			if (errno == ENOENT)
 				continue;	/* its writer closed it */
-			rc = errf(e, "%s/%s: %s", where, rel, strerror(errno));
+			rc = errf(e, "%s/%s: %s", where, rel, errno == ELOOP ?
+			    "a symbolic link (not followed)" :
+			    strerror(errno));
+			break;
+		}
+		errno = 0;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			rc = errno;
+			close(fd);
+			rc = errf(e, "%s/%s: %s", where, rel, rc ?
+			    strerror(rc) : "not a regular file");
 			break;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -418,15 +449,15 @@ journal_replay(int dirfd, const char *where, journal_fn fn, void *arg,
 		if (rc == 0 && syncfs(dirfd) < 0)
 			rc = errf(e, "%s: syncfs: %s", where, strerror(errno));
 		if (rc == 0) {
-			unlinkat(dirfd, rel, 0);
+			unlinkat(dfd, d->d_name, 0);
 			removed = 1;
 			(*files)++;
 		}
 		close(fd);
 	}
-	closedir(dir);
-	if (removed && sync_fd_dir(dirfd, JOURNAL_DIR) < 0 && rc == 0)
+	if (removed && fsync(dfd) < 0 && rc == 0)
 		rc = errf(e, "%s/%s: fsync: %s", where, JOURNAL_DIR,
 		    strerror(errno));
+	closedir(dir);
 	return rc;
 }

@@ -60,12 +60,10 @@ rate_take_slot(struct send *s, struct errbuf *e)
 
 	if (s->rate <= 0)
 		return 0;
-	if (mkdirat(s->ib.fd, "rate", 0700) < 0 && errno != EEXIST)
-		return errf(e, "%s/rate: %s", s->ib.dir, strerror(errno));
+	/* rate/ is made with the inbox; a link there is never followed. */
 	snprintf(rel, sizeof rel, "rate/%s", sender);
-	if ((fd = openat(s->ib.fd, rel, O_RDWR | O_CREAT | O_CLOEXEC,
-	    0600)) < 0)
-		return errf(e, "%s/%s: %s", s->ib.dir, rel, strerror(errno));
+	if ((fd = inbox_open_file(&s->ib, rel, O_RDWR | O_CREAT, e)) < 0)
+		return -1;
 	if (flock(fd, LOCK_EX) < 0 ||
 	    (n = pread(fd, text, sizeof text - 1, 0)) < 0) {
 		errf(e, "%s/%s: %s", s->ib.dir, rel, strerror(errno));

@@ -1,0 +1,242 @@
+#!/bin/sh
+# The inbox is a tree others may touch (smsdesk-inbox(5), Trust): a
+# symbolic link or a FIFO planted anywhere in it is never followed and
+# never blocks a program; a directory others may write is refused, unless
+# the group is the one the configuration trusts; every change records who
+# made it.
+#
+# The table of what each program did with each plant is printed as TAP
+# comment lines (prove -v shows them).
+. "$(dirname "$0")/lib.sh"
+
+unset SMSDESK_INBOX SMSDESK_AGENT SMSDESK_PUBLIC_URL SMSDESK_PROVIDER \
+	TWILIO_API_KEY TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID \
+	SMSDESK_COUNTRY
+XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
+AC=AC0250aaaaaaaaaaaaaaaaaaaaaaaaaaaa
+US=+15550100000
+TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=tok-0250 TWILIO_FROM=$US
+export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM
+umask 022
+pids=
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+
+T=+15551234567
+me=$(id -un)
+
+# rec BODY PID: an inbound message record from T, for sms-recv on stdin.
+rec() {
+	printf '{"from":"%s","to":"%s","body":"%s","provider_id":"%s"}\n' \
+	    "$T" "$US" "$1" "$2"
+}
+
+# A template inbox: one message from T, its conversation, its ledger entry.
+tpl=$tmp/tpl
+rec hello SMtpl1 | sms-recv -d "$tpl" >/dev/null 2>"$tmp/err"
+ok $? 'a template inbox' || sed 's/^/# /' "$tmp/err" >&2
+name=$(ls "$tpl/msg/$T" | head -n 1)
+
+# What lies outside the inbox, to be left as it is: a file that holds a
+# record (T's conversation), which a program that followed a link to it
+# would take for its own and append to.
+out=$tmp/outside
+tail -n 1 "$tpl/conv/$T" >"$tmp/record"
+outside() {
+	rm -rf "$out"
+	mkdir "$out" "$out/dir" && cp "$tmp/record" "$out/file"
+}
+outside
+
+# plant KIND PATH: put at PATH a symbolic link to a file outside, to a
+# directory outside, to nothing, or a FIFO.
+plant() {
+	rm -rf "$2"
+	mkdir -p "${2%/*}"
+	case $1 in
+	file) ln -s "$out/file" "$2" ;;
+	dir) ln -s "$out/dir" "$2" ;;
+	dangling) ln -s "$out/none" "$2" ;;
+	fifo) mkfifo "$2" ;;
+	esac
+}
+
+# untouched: the outside is as it was.
+untouched() {
+	cmp -s "$out/file" "$tmp/record" &&
+	[ -z "$(ls -A "$out/dir")" ] &&
+	[ ! -e "$out/none" ] && [ ! -L "$out/none" ]
+}
+
+# what RC ERRFILE: a table cell: the exit status, and what was said.
+what() {
+	w=
+	grep -q 'symbolic link' "$2" && w=link
+	grep -q 'not a regular file' "$2" && w=${w:+$w,}notreg
+	grep -q 'Not a directory' "$2" && w=${w:+$w,}notdir
+	grep -q 'Is a directory' "$2" && w=${w:+$w,}isdir
+	grep -q 'not a link to a message' "$2" && w=${w:+$w,}notmsg
+	[ "$1" -eq 124 ] && w=HUNG
+	printf '%s%s' "$1" "${w:+:$w}"
+}
+
+sim A || { fail 'sms-sim starts'; done_testing; }
+
+# The entries of the layout, as planted: a directory of the inbox, a
+# thread's directory, a file, a ledger link; lock/key-* is all 256 key
+# locks, with a parked report so that the new message takes its key's lock.
+entries="tmp msg conv work ids consent status lock quarantine outbox journal
+msg/$T msg/$T/$name conv/$T work/$T ids/twilio-SMtpl1 ids/twilio-SMnew
+consent/$T status/twilio-SMnew outbox/planted lock/$T lock/key-*
+journal/dead.0 tmp/planted quarantine/planted rate rate/$US"
+
+table="entry kind recv ls thread mark send"
+n=0
+for entry in $entries; do
+	for kind in file dir dangling fifo; do
+		n=$((n + 1))
+		ib=$tmp/ib$n
+		cp -a "$tpl" "$ib"
+		if [ "$entry" = 'lock/key-*' ]; then
+			i=0
+			while [ $i -lt 256 ]; do
+				plant $kind "$ib/lock/key-$(printf %02x $i)"
+				i=$((i + 1))
+			done
+			jq -cn '{type:"status",provider:"twilio",
+			    provider_id:"SMnew",status:"delivered",
+			    error_code:null,at:"2026-11-22T09:00:00Z"}' \
+			    >"$ib/status/twilio-SMnew"
+		else
+			plant $kind "$ib/$entry"
+		fi
+		row="$entry $kind"
+		bad=
+		for p in recv ls thread mark send; do
+			case $p in
+			recv) rec new SMnew | timeout 20 sms-recv -d "$ib" ;;
+			ls) timeout 20 inbox-ls -d "$ib" -a ;;
+			thread) timeout 20 inbox-ls -d "$ib" "$T" ;;
+			mark) timeout 20 inbox-mark -d "$ib" --resolve "$T" ;;
+			send) timeout 20 sms-send -d "$ib" --rate 1000/s \
+			    --thread "$T" hi ;;
+			esac >"$tmp/out" 2>"$tmp/err" </dev/null
+			rc=$?
+			row="$row $(what $rc "$tmp/err")"
+			[ $rc -eq 124 ] && bad="$bad $p:hung"
+			untouched || bad="$bad $p:wrote-outside"
+			# A refusal names what it refused.
+			stem=${entry%%\**}
+			if [ $rc -ne 0 ] && ! grep -qF "$stem" "$tmp/err"; then
+				bad="$bad $p:unclear($(head -c 200 "$tmp/err"))"
+			fi
+			untouched || outside
+		done
+		table="$table
+$row"
+		is "$entry, $kind: nothing outside written, nothing hung, \
+every refusal names it" "$bad" ''
+		rm -rf "$ib"
+	done
+done
+printf '%s\n' "$table" | column -t | sed 's/^/# /'
+
+# Directories others may write are refused, and say what to run.
+ib=$tmp/perm
+cp -a "$tpl" "$ib"
+chmod o+w "$ib/conv"
+check_fail 'conv/ writable by others: refused' \
+	'rec x SMp1 | sms-recv -d "$ib"'
+check 'and said so' \
+	"rec x SMp1 | sms-recv -d '$ib' 2>&1 | grep -F '$ib/conv: writable by others; refused (chmod o-w)'"
+check_fail 'by inbox-ls too' 'inbox-ls -d "$ib"'
+check_fail 'and inbox-mark' 'inbox-mark -d "$ib" --resolve $T'
+chmod o-w "$ib/conv"
+chmod g+w "$ib/lock"
+check 'lock/ writable by the group: refused, unless trusted' \
+	"inbox-ls -d '$ib' 2>&1 >/dev/null | grep -F '$ib/lock: writable by group'"
+chmod g-w "$ib/lock"
+chmod 777 "$ib/msg/$T"
+check 'a thread directory writable by others: refused when opened' \
+	"inbox-ls -d '$ib' $T 2>&1 >/dev/null | grep -F 'msg/$T: writable by others'"
+check_fail 'and nothing is delivered into it' \
+	'rec x SMp2 | sms-recv -d "$ib"'
+chmod 755 "$ib/msg/$T"
+chmod 777 "$ib"
+check_fail 'the inbox itself writable by others: refused' 'inbox-ls -d "$ib"'
+chmod 755 "$ib"
+if [ "$(id -u)" -eq 0 ]; then
+	chown nobody "$ib/status"
+	check 'a directory owned by another user: refused' \
+		"inbox-ls -d '$ib' 2>&1 | grep -F '$ib/status: owned by uid'"
+	chown 0 "$ib/status"
+else
+	skip 'a directory owned by another user: refused' 'needs root'
+fi
+check 'all put back: accepted' 'inbox-ls -d "$ib" -a >/dev/null'
+
+# A trusted group: group-writable directories of that group are taken,
+# world-writable never; what is made is made for the group.
+grp=$(id -gn)
+mkdir -p "$XDG_CONFIG_HOME/smsdesk"
+printf 'group = %s\n' "$grp" >"$XDG_CONFIG_HOME/smsdesk/config"
+chmod 600 "$XDG_CONFIG_HOME/smsdesk/config"
+chmod g+w "$ib/lock"
+check 'the trusted group may write lock/' 'inbox-ls -d "$ib" -a >/dev/null'
+chmod o+w "$ib/lock"
+check_fail 'others never' 'inbox-ls -d "$ib" -a'
+chmod o-w "$ib/lock"
+gib=$tmp/group
+mkdir "$gib"
+chmod 2770 "$gib"
+rec shared SMg1 | sms-recv -d "$gib" >/dev/null 2>"$tmp/err"
+ok $? 'a group inbox takes a message' || sed 's/^/# /' "$tmp/err" >&2
+is 'its directories: 2770, of the group' \
+	"$(stat -c '%a %G' "$gib/conv" "$gib/msg/$T" | sort -u)" "2770 $grp"
+is 'its files: 0660' \
+	"$(stat -c %a "$gib/conv/$T" "$gib/msg/$T"/* "$gib/lock/$T" | sort -u)" 660
+printf 'group = no-such-group-0250\n' >"$XDG_CONFIG_HOME/smsdesk/config"
+check 'a group that does not exist: refused, named' \
+	"inbox-ls -d '$gib' 2>&1 | grep -F \"group 'no-such-group-0250': no such group\""
+rm "$XDG_CONFIG_HOME/smsdesk/config"
+
+# The configuration says whom to trust: a FIFO in its place (here the
+# inbox's own config, read when the user has none) is refused, not waited
+# on, and so is a file another user owns.
+ib=$tmp/cfgfifo
+cp -a "$tpl" "$ib"
+mkfifo "$ib/config"
+check_exit 'a FIFO for a configuration file: refused, nothing waits' 78 \
+	'timeout 20 inbox-ls -d "$ib" $T'
+check 'said so' \
+	"timeout 20 inbox-ls -d '$ib' 2>&1 | grep -F '$ib/config: not a regular file'"
+rm "$ib/config"
+if [ "$(id -u)" -eq 0 ]; then
+	printf 'country = US\n' >"$ib/config"
+	chmod 600 "$ib/config"
+	chown nobody "$ib/config"
+	check 'a configuration file another user owns: refused' \
+		"inbox-ls -d '$ib' 2>&1 | grep -F '$ib/config: owned by uid'"
+else
+	skip 'a configuration file another user owns: refused' 'needs root'
+fi
+
+# Who did what: the Unix user, and the agent given.
+ib=$tmp/audit
+rec hi SMa1 | sms-recv -d "$ib" >/dev/null
+is 'a delivery records its user on the message' \
+	"$(jq -c .by "$ib/msg/$T"/*)" "{\"user\":\"$me\"}"
+is 'and on the conversation' "$(tail -n 1 "$ib/conv/$T" | jq -c .by)" \
+	"{\"user\":\"$me\"}"
+SMSDESK_AGENT=ann inbox-mark -d "$ib" --assign ann $T >/dev/null
+is 'inbox-mark records the user and the agent' \
+	"$(tail -n 1 "$ib/conv/$T" | jq -c .by)" \
+	"{\"user\":\"$me\",\"agent\":\"ann\"}"
+is 'each version keeps its own' \
+	"$(jq -c .by.agent "$ib/conv/$T" | tr '\n' ' ')" 'null "ann" '
+SMSDESK_AGENT=bo sms-send -d "$ib" --thread $T 'on its way' >"$tmp/out"
+is 'sms-send records them on the message it sends' \
+	"$(jq -c .by "$tmp/out")" "{\"user\":\"$me\",\"agent\":\"bo\"}"
+is 'and on the conversation' "$(tail -n 1 "$ib/conv/$T" | jq -c .by)" \
+	"{\"user\":\"$me\",\"agent\":\"bo\"}"
+
+done_testing
