@@ -869,6 +869,19 @@ load_hours(struct recv *r, const struct config *cfg)
 		diag_die(EXIT_CONFIG, "config: timezone: %s", e.msg);
 }
 
+/*
+ * The inbox could not be written at start (errno says why): 77 if it is
+ * read-only or not ours to write, as sms-recv(1) says, else 74.
+ */
+static void
+die_unwritable(const struct errbuf *e)
+{
+	if (errno == EROFS || errno == EACCES || errno == EPERM)
+		diag_die(EXIT_NOPERM, "%s (the inbox must be writable)",
+		    e->msg);
+	diag_die(EXIT_IOERR, "%s", e->msg);
+}
+
 static void
 report(void *arg, const char *msg)
 {
@@ -999,12 +1012,12 @@ main(int argc, char **argv)
 	if (inbox_sweep(&r.ib, INBOX_SWEEP_AGE, &swept, &e) < 0)
 		diag_warn("%s", e.msg);
 	if (inbox_recover(&r.ib, &replayed, &e) < 0)
-		diag_die(EXIT_IOERR, "%s", e.msg);
+		die_unwritable(&e);
 	if (replayed)
 		diag_warn("%s: %zu deliveries replayed from the journal of a "
 		    "listener that stopped", r.ib.dir, replayed);
 	if (inbox_journal_start(&r.ib, &e) < 0)
-		diag_die(EXIT_IOERR, "%s", e.msg);
+		die_unwritable(&e);
 	if (listen_arg) {
 		if (!r.secret && !insecure)
 			diag_die(EXIT_CONFIG, "no signing secret: set "
