@@ -127,6 +127,65 @@ else
 	skip 'headers trickling in are cut off at --timeout' 'no bash'
 fi
 
+# --- A delivery that waits on the disk holds up no one else ----------
+#
+# tests/shim/faults.c holds every fsync while $tmp/stall exists. Twenty
+# keep-alive connections are opened, and each answered once (a bad
+# signature: 403), so that the listener has spread them over its event
+# threads, before a signed message goes in and waits on the disk; then
+# each of the twenty sends its request again, and gets its 403 while
+# that message still waits.
+
+shim=$tools/faults.so
+if [ ! -f "$shim" ] || ! command -v bash >/dev/null 2>&1; then
+	skip 'a delivery waiting on the disk holds up no one else' \
+	    'no shim or no bash'
+else
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	LD_PRELOAD=$shim SMSDESK_FAULT_STALL=$tmp/stall \
+	    serve "$tmp/S.out" "$tmp/S.err" sms-recv -d "$ib" --timeout 3600 ||
+	    fail 'a listener with the shim starts'
+	spid=$server
+	bash -c 'port=$1 dir=$2 fds=
+		req="POST /twilio HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: bad\r\nContent-Length: 3\r\n\r\na=b"
+		for i in $(seq 20); do
+			exec {fd}<>"/dev/tcp/127.0.0.1/$port" || exit 1
+			fds="$fds $fd"
+			printf "$req" >&$fd
+			while IFS= read -r -t 60 l <&$fd && [ "$l" != $'"'"'\r'"'"' ]; do :; done
+			read -r -t 60 -N 10 l <&$fd || exit 1
+		done
+		: >"$dir/opened"
+		while [ ! -e "$dir/go" ]; do sleep 0.1; done
+		for fd in $fds; do printf "$req" >&$fd; done
+		for fd in $fds; do
+			IFS= read -r -t 60 l <&$fd && echo "${l%?}"
+		done' many "$port" "$tmp" >"$tmp/many.out" 2>&1 &
+	many=$!
+	pids="$pids $many"
+	check 'twenty connections are taken on' "poll '[ -e \"$tmp/opened\" ]'"
+	: >"$tmp/stall"
+	body="MessageSid=SMstall0000000000000000000000001&From=%2B15551230003&To=$us&Body=hi"
+	sig=$(printf '%s' "$body" | sign "http://127.0.0.1:$port/twilio")
+	curl -s -o /dev/null -w '%{http_code}' -H "X-Twilio-Signature: $sig" \
+	    --data-binary "$body" "http://127.0.0.1:$port/twilio" \
+	    >"$tmp/stalled.code" &
+	stalled=$!
+	pids="$pids $stalled"
+	check 'a message waits on the disk' "poll '[ -e \"$tmp/stall.held\" ]'"
+	: >"$tmp/go"
+	wait "$many"
+	is 'the twenty get their 403 meanwhile' \
+	    "$(grep -c '^HTTP/1.1 403 ' "$tmp/many.out")" 20
+	check 'while the message still waits' "kill -0 $stalled"
+	rm -f "$tmp/stall"
+	wait "$stalled"
+	is 'and is answered 200 once the disk is back' \
+	    "$(cat "$tmp/stalled.code")" 200
+	kill "$spid"
+	wait "$spid"
+fi
+
 # --- Usage ----------------------------------------------------------
 
 "$bin/sms-recv" -d "$ib" --per-address -1 --listen 127.0.0.1:1 \
