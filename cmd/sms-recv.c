@@ -736,8 +736,9 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	}
 	/* The pool first: no connection may be left suspended. */
 	httpd_pool_stop(r->pool);
-	r->pool = NULL;
 	MHD_stop_daemon(d);
+	httpd_pool_free(r->pool);
+	r->pool = NULL;
 	httpd_guard_stop(g);
 	httpd_log_flush(mhd_log, httpd_now(), 1);
 	httpd_log_flush(cut_log, httpd_now(), 1);

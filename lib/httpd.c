@@ -366,7 +366,7 @@ httpd_pool_start(unsigned threads)
 	if (p->n == 0) {
 		int saved = errno;
 
-		httpd_pool_stop(p);
+		httpd_pool_free(p);
 		errno = saved;
 		return NULL;
 	}
@@ -429,6 +429,15 @@ httpd_pool_stop(struct httpd_pool *p)
 	pthread_mutex_unlock(&p->lock);
 	for (i = 0; i < p->n; i++)
 		pthread_join(p->threads[i], NULL);
+	p->n = 0;
+}
+
+void
+httpd_pool_free(struct httpd_pool *p)
+{
+	if (!p)
+		return;
+	httpd_pool_stop(p);
 	pthread_cond_destroy(&p->work);
 	pthread_mutex_destroy(&p->lock);
 	free(p->threads);

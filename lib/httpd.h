@@ -82,7 +82,9 @@ void httpd_guard_headers(struct MHD_Connection *conn);
  * httpd_pool_answered(). Returns 0 if queued, or -1 if the pool is
  * stopped or absent (then the handler does the work itself).
  * httpd_pool_stop() runs what is queued and ends the threads; call it
- * before MHD_stop_daemon, which wants no connection suspended.
+ * before MHD_stop_daemon, which wants no connection suspended (a handler
+ * may still call httpd_pool_run, which then says -1). httpd_pool_free()
+ * stops it if need be and frees it: after MHD_stop_daemon.
  */
 struct httpd_pool;
 
@@ -93,6 +95,7 @@ int httpd_pool_run(struct httpd_pool *p, struct MHD_Connection *conn,
 enum MHD_Result httpd_pool_answered(struct MHD_Connection *conn,
     struct httpd_request *q);
 void httpd_pool_stop(struct httpd_pool *p);
+void httpd_pool_free(struct httpd_pool *p);
 
 /*
  * Queue rs as the answer to conn, or, in a pool's job for conn, keep it
