@@ -59,7 +59,7 @@
  */
 #define MAX_CONNECTIONS 4096
 #define FD_RESERVE 256
-#define PER_ADDRESS 32		/* connections from one address, by default */
+#define PER_ADDRESS 32		/* connections from one address (-a) */
 #define EVENT_THREADS 2
 #define WORKERS 32
 #define LOG_PER_SECOND 10	/* lines a second from a source that floods */
@@ -594,8 +594,9 @@ guard_report(void *arg, const char *line)
 
 /*
  * How many connections the listener can take: it raises its limit of
- * open files to the hard limit, and leaves FD_RESERVE of them to the
- * inbox, the journal and libmicrohttpd's own.
+ * open files to MAX_CONNECTIONS + FD_RESERVE if the hard limit allows,
+ * and leaves FD_RESERVE of them to the inbox, the journal and
+ * libmicrohttpd's own.
  */
 static unsigned
 connection_cap(void)

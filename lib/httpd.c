@@ -104,8 +104,8 @@ guard_look(void *arg)
 			more++;
 		else
 			snprintf(line[n++], sizeof line[0], "%s: %s still "
-			    "coming after %gs: cut off", w->addr, w->headers_in ?
-			    "a request" : "its headers", limit);
+			    "coming after %gs: cut off", w->addr,
+			    w->headers_in ? "a request" : "its headers", limit);
 	}
 	/* Reported unlocked: a slow stderr must not stall requests. */
 	pthread_mutex_unlock(&g->lock);

@@ -24,7 +24,7 @@ struct httpd_request {
 	int seen;		/* the handler ran once: headers are in */
 	struct timespec start;	/* when the request line came */
 	/* With a pool (httpd_pool_run): */
-	int deferred;		/* handed to the pool; back when called again */
+	int deferred;		/* handed to the pool (httpd_pool_run) */
 	unsigned code;		/* the answer the pool's job left, */
 	struct MHD_Response *rs;	/* owned until queued */
 	struct httpd_request *next;	/* in the pool's queue */
