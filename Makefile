@@ -45,7 +45,7 @@ SHIMS = $(SHIMSRC:tests/shim/%.c=$(BUILD)/tools/%.so)
 
 .DELETE_ON_ERROR:
 .PHONY: all check test asan deps install uninstall clean bench bench-inbox \
-	bench-send demo
+	bench-send bench-slow demo
 
 all: $(BINS)
 
@@ -116,6 +116,7 @@ bench: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/segment.sh
 	$(MAKE) --no-print-directory bench-inbox
 	$(MAKE) --no-print-directory bench-send
+	$(MAKE) --no-print-directory bench-slow
 
 # Deliveries per second through sms-recv --listen against the disk's plain
 # fsync rate, and inbox-ls on an inbox of 100,000 conversations.
@@ -127,6 +128,12 @@ bench-inbox: $(BINS)
 # the official twilio library for Node and a curl loop; --rate held.
 bench-send: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/send.sh
+
+# Latency of valid webhooks while 1,000 slow or idle connections hold on,
+# from one address and from many (SMSDESK_OLD_BIN: a build to compare).
+bench-slow: $(BINS)
+	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin \
+	SMSDESK_LIB=$(CURDIR)/$(BUILD)/libsmsdesk.a tests/bench/slow.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,10 +47,23 @@
 #include "tz.h"
 #include "when.h"
 
-#define USAGE "usage: sms-recv [-hiV] [-d DIR] [-l [ADDR:]PORT] " \
-	"[-p PROVIDER] [-t SECONDS] [-u URL] [FILE ...]\n"
+#define USAGE "usage: sms-recv [-hiV] [-a N] [-d DIR] [-l [ADDR:]PORT] " \
+	"[-p PROVIDER]\n                [-t SECONDS] [-u URL] [FILE ...]\n"
 #define MAX_BODY (64 * 1024)
-#define MAX_CONNECTIONS 256
+
+/*
+ * The listener's limits. Connections cost a descriptor and a few pages
+ * each, no thread: EVENT_THREADS serve them all, and a complete request
+ * goes to one of WORKERS (a delivery blocks in fsync(2)). The cap on
+ * connections is MAX_CONNECTIONS or what the limit of open files leaves
+ * after FD_RESERVE, whichever is less.
+ */
+#define MAX_CONNECTIONS 4096
+#define FD_RESERVE 256
+#define PER_ADDRESS 32		/* connections from one address (-a) */
+#define EVENT_THREADS 2
+#define WORKERS 32
+#define LOG_PER_SECOND 10	/* lines a second from a source that floods */
 
 #define EVENT_QUEUE 4096	/* events waiting for a slow reader */
 #define AGENT_QUIET 300		/* no away reply this soon after an agent's */
@@ -87,6 +101,8 @@ struct recv {
 	const struct tz *zone;	/* the business's time zone */
 	struct tzdb *tzdb;
 	unsigned timeout;	/* idle; a request gets three times this */
+	unsigned per_address;	/* connections from one address, 0: any */
+	struct httpd_pool *pool;	/* the listener's workers */
 	int listening;
 	int ret;
 };
@@ -97,6 +113,10 @@ usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout)
 		fputs("\n"
+		    "  -a, --per-address N    with --listen, at most N "
+		    "connections from one\n"
+		    "                         address (default 32; 0: no "
+		    "limit)\n"
 		    "  -d, --dir DIR          the inbox (default "
 		    "$SMSDESK_INBOX)\n"
 		    "  -h, --help             print this help and exit\n"
@@ -107,8 +127,9 @@ usage(FILE *fp, int code)
 		    "  -p, --provider NAME    twilio (default)\n"
 		    "  -t, --timeout SECONDS  drop a connection idle this "
 		    "long (default 10),\n"
-		    "                         and cut off a request taking "
-		    "three times this\n"
+		    "                         cut off headers taking this "
+		    "long, a request\n"
+		    "                         three times this\n"
 		    "  -u, --public-url URL   the base URL the provider "
 		    "calls, for signatures\n"
 		    "  -V, --version          print the version and exit\n"
@@ -368,7 +389,6 @@ answer(struct MHD_Connection *conn, unsigned code, const char *body,
     size_t len, const char *type)
 {
 	struct MHD_Response *rs;
-	enum MHD_Result ret;
 
 	rs = MHD_create_response_from_buffer(len, (void *)body,
 	    MHD_RESPMEM_MUST_COPY);
@@ -378,9 +398,7 @@ answer(struct MHD_Connection *conn, unsigned code, const char *body,
 		MHD_add_response_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (code == MHD_HTTP_SERVICE_UNAVAILABLE)
 		MHD_add_response_header(rs, MHD_HTTP_HEADER_RETRY_AFTER, "30");
-	ret = MHD_queue_response(conn, code, rs);
-	MHD_destroy_response(rs);
-	return ret;
+	return httpd_answer(conn, code, rs);
 }
 
 static enum MHD_Result
@@ -469,6 +487,15 @@ done:
 	return code;
 }
 
+/* handle() on one of the listener's workers (httpd_pool_run). */
+static void
+handle_job(void *cls, struct MHD_Connection *conn, struct httpd_request *q)
+{
+	enum MHD_Result ret;
+
+	handle(cls, conn, q, &ret);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *path,
     const char *method, const char *version, const char *data,
@@ -497,6 +524,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 	if (!q->seen) {
 		/* The first call comes with the headers, before any body. */
 		q->seen = 1;
+		httpd_guard_headers(conn);
 		return MHD_YES;
 	}
 	if (*size > 0) {
@@ -521,7 +549,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 		    "too large");
 		return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
 	}
+	if (q->deferred)	/* back from the pool, with its answer */
+		return httpd_pool_answered(conn, q);
 	httpd_guard_busy(conn);
+	if (httpd_pool_run(r->pool, conn, q, handle_job, r) == 0)
+		return MHD_YES;
 	handle(r, conn, q, &ret);
 	return ret;
 }
@@ -549,12 +581,47 @@ on_headers(void *cls, struct MHD_Connection *conn, const char *path,
 	    req_cls);
 }
 
-/* The guard's line for a connection it cut off. */
+/* A line of the listener's rate-limited logs (httpd_log). */
 static void
-guard_report(void *arg, const char *line)
+log_out(void *arg, const char *line)
 {
 	(void)arg;
 	diag_warn("%s", line);
+}
+
+/* The guard's line for a connection it cut off, through its log. */
+static void
+guard_report(void *arg, const char *line)
+{
+	httpd_log_say(arg, httpd_now(), line);
+}
+
+/*
+ * How many connections the listener can take: it raises its limit of
+ * open files to MAX_CONNECTIONS + FD_RESERVE if the hard limit allows,
+ * and leaves FD_RESERVE of them to the inbox, the journal and
+ * libmicrohttpd's own.
+ */
+static unsigned
+connection_cap(void)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return MAX_CONNECTIONS;
+	want = MAX_CONNECTIONS + FD_RESERVE;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+		    rl.rlim_max > want ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		return rl.rlim_cur > 2 * FD_RESERVE ?
+		    (unsigned)(rl.rlim_cur - FD_RESERVE) :
+		    (unsigned)(rl.rlim_cur / 2);
+	return MAX_CONNECTIONS;
 }
 
 /*
@@ -576,8 +643,10 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct MHD_Daemon *d;
 	struct httpd_guard *g;
+	struct httpd_log *mhd_log, *cut_log;
 	char addr[64];
 	unsigned short port;
+	unsigned cap;
 	sigset_t set;
 	int sig;
 
@@ -591,24 +660,39 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 		snprintf(base, sizeof base, "http://%s:%u", addr, port);
 		r->public_url = strdup(base);
 	}
+	cap = connection_cap();
 	/* Handle SIGTERM/SIGINT here, in sigwait, not in MHD's threads. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	/* A request gets three times the idle timeout, headers included. */
-	if (!(g = httpd_guard_start(timeout * 3.0, guard_report, NULL)))
+	/*
+	 * Headers get the idle timeout, a whole request three times it.
+	 * What floods (a refusal for every connection over a limit, a cut
+	 * for every slow one) is said at most LOG_PER_SECOND lines a second.
+	 */
+	if (!(mhd_log = httpd_log_new("libmicrohttpd", LOG_PER_SECOND,
+	    log_out, NULL)) || !(cut_log = httpd_log_new("slow connections",
+	    LOG_PER_SECOND, log_out, NULL)))
+		diag_die(EXIT_TEMPFAIL, "%s", strerror(ENOMEM));
+	if (!(g = httpd_guard_start(timeout, timeout * 3.0, guard_report,
+	    cut_log)) || !(r->pool = httpd_pool_start(WORKERS)))
 		diag_die(EXIT_TEMPFAIL, "cannot start a thread: %s",
 		    strerror(errno));
 	/*
-	 * A thread per connection: a delivery blocks in fsync(2), and in a
-	 * shared pool it would hold up every connection of its thread.
+	 * Connections on a few event threads (epoll), so that an idle or
+	 * slow one costs no thread; complete requests on the pool, so that
+	 * one waiting on the disk holds up no other. The logger comes
+	 * first, to have every message.
 	 */
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-	    MHD_USE_ERROR_LOG, port, NULL, NULL, on_headers, r,
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, port, NULL, NULL,
+	    on_headers, r,
+	    MHD_OPTION_EXTERNAL_LOGGER, httpd_log_mhd, mhd_log,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)EVENT_THREADS,
+	    MHD_OPTION_CONNECTION_LIMIT, cap,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, r->per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 	    MHD_OPTION_URI_LOG_CALLBACK, httpd_on_uri, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, httpd_on_done, NULL,
@@ -619,9 +703,15 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 		    addr, port, strerror(errno));
 	fprintf(stderr, "%s: listening on %s:%u for %s, public URL %s\n",
 	    diag_prog(), addr, port, r->pv->name, r->public_url);
+	fprintf(stderr, "%s: up to %u connections, ", diag_prog(), cap);
+	if (r->per_address)
+		fprintf(stderr, "%u from one address\n", r->per_address);
+	else
+		fprintf(stderr, "any number from one address\n");
 	/*
-	 * Wake hourly to sweep tmp/ of what crashes left behind (the
-	 * journal checkpoints every second on its own thread).
+	 * Wake every second to say what the logs held back, and hourly to
+	 * sweep tmp/ of what crashes left behind (the journal checkpoints
+	 * every second on its own thread).
 	 */
 	for (unsigned tick = 1;; tick++) {
 		struct timespec second = { 1, 0 };
@@ -630,6 +720,8 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 
 		if ((sig = sigtimedwait(&set, NULL, &second)) > 0)
 			break;
+		httpd_log_flush(mhd_log, httpd_now(), 0);
+		httpd_log_flush(cut_log, httpd_now(), 0);
 		if (errno != EAGAIN)
 			continue;
 		if (tick % 3600 == 0 &&
@@ -647,8 +739,16 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 			break;
 		usleep(100 * 1000);
 	}
+	/* The pool first: no connection may be left suspended. */
+	httpd_pool_stop(r->pool);
 	MHD_stop_daemon(d);
+	httpd_pool_free(r->pool);
+	r->pool = NULL;
 	httpd_guard_stop(g);
+	httpd_log_flush(mhd_log, httpd_now(), 1);
+	httpd_log_flush(cut_log, httpd_now(), 1);
+	httpd_log_free(mhd_log);
+	httpd_log_free(cut_log);
 	return 0;
 }
 
@@ -807,6 +907,19 @@ load_hours(struct recv *r, const struct config *cfg)
 		diag_die(EXIT_CONFIG, "config: timezone: %s", e.msg);
 }
 
+/*
+ * The inbox could not be written at start (errno says why): 77 if it is
+ * read-only or not ours to write, as sms-recv(1) says, else 74.
+ */
+static void
+die_unwritable(const struct errbuf *e)
+{
+	if (errno == EROFS || errno == EACCES || errno == EPERM)
+		diag_die(EXIT_NOPERM, "%s (the inbox must be writable)",
+		    e->msg);
+	diag_die(EXIT_IOERR, "%s", e->msg);
+}
+
 static void
 report(void *arg, const char *msg)
 {
@@ -820,6 +933,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "per-address", required_argument, NULL, 'a' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "insecure", no_argument, NULL, 'i' },
@@ -837,15 +951,22 @@ main(int argc, char **argv)
 	struct config *cfg;
 	char *ipath;
 	struct errbuf e;
-	unsigned timeout = 10;
+	unsigned timeout = 10, per_address = PER_ADDRESS;
 	int c, insecure = 0;
 	size_t swept, replayed;
 	char *end, *help = NULL;
 
 	diag_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "d:hil:p:t:u:V", longopts,
+	while ((c = getopt_long(argc, argv, "a:d:hil:p:t:u:V", longopts,
 	    NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			per_address = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !*optarg || *optarg == '-' ||
+			    per_address > MAX_CONNECTIONS)
+				diag_die(EXIT_USAGE, "--per-address: '%s' is "
+				    "not 0 to %u", optarg, MAX_CONNECTIONS);
+			break;
 		case 'd':
 			dir = optarg;
 			break;
@@ -933,12 +1054,12 @@ main(int argc, char **argv)
 	if (inbox_sweep(&r.ib, INBOX_SWEEP_AGE, &swept, &e) < 0)
 		diag_warn("%s", e.msg);
 	if (inbox_recover(&r.ib, &replayed, &e) < 0)
-		diag_die(EXIT_IOERR, "%s", e.msg);
+		die_unwritable(&e);
 	if (replayed)
 		diag_warn("%s: %zu deliveries replayed from the journal of a "
 		    "listener that stopped", r.ib.dir, replayed);
 	if (inbox_journal_start(&r.ib, &e) < 0)
-		diag_die(EXIT_IOERR, "%s", e.msg);
+		die_unwritable(&e);
 	if (listen_arg) {
 		if (!r.secret && !insecure)
 			diag_die(EXIT_CONFIG, "no signing secret: set "
@@ -951,6 +1072,7 @@ main(int argc, char **argv)
 
 		r.listening = 1;
 		r.timeout = timeout;
+		r.per_address = per_address;
 		if ((errno = pthread_create(&writer, NULL, event_writer,
 		    &r.ev)) != 0)
 			diag_die(EXIT_IOERR, "%s", strerror(errno));

@@ -32,6 +32,7 @@ struct watched {
 	struct httpd_guard *g;
 	int fd;
 	int busy;		/* the handler has the request */
+	int headers_in;		/* the request's headers are complete */
 	int cut;		/* shut down already */
 	struct timespec mark;	/* start, or end of the last request */
 	char addr[INET6_ADDRSTRLEN];
@@ -40,7 +41,7 @@ struct watched {
 struct httpd_guard {
 	pthread_mutex_t lock;	/* the ring */
 	struct every *ev;	/* the watch, a few times a limit */
-	double limit;
+	double headers, limit;
 	struct watched head;	/* a ring: head.next is the first */
 	void (*report)(void *arg, const char *line);
 	void *arg;
@@ -87,29 +88,39 @@ guard_look(void *arg)
 	struct httpd_guard *g = arg;
 	struct watched *w;
 	char line[8][INET6_ADDRSTRLEN + 96];
+	unsigned long more = 0;
 	int n = 0, i;
 
 	pthread_mutex_lock(&g->lock);
 	for (w = g->head.next; w != &g->head; w = w->next) {
 		double t = since(&w->mark);
+		double limit = w->headers_in ? g->limit : g->headers;
 
-		if (w->busy || w->cut || t <= g->limit)
+		if (w->busy || w->cut || t <= limit)
 			continue;
 		shutdown(w->fd, SHUT_RDWR);
 		w->cut = 1;
-		if (n < 8)
-			snprintf(line[n++], sizeof line[0], "%s: a request "
-			    "still coming after %.0fs: cut off", w->addr, t);
+		if (n == 8)
+			more++;
+		else
+			snprintf(line[n++], sizeof line[0], "%s: %s still "
+			    "coming after %gs: cut off", w->addr,
+			    w->headers_in ? "a request" : "its headers", limit);
 	}
 	/* Reported unlocked: a slow stderr must not stall requests. */
 	pthread_mutex_unlock(&g->lock);
 	for (i = 0; g->report && i < n; i++)
 		g->report(g->arg, line[i]);
+	if (g->report && more) {
+		snprintf(line[0], sizeof line[0], "%lu more slow connections "
+		    "cut off", more);
+		g->report(g->arg, line[0]);
+	}
 }
 
 struct httpd_guard *
-httpd_guard_start(double limit, void (*report)(void *arg, const char *line),
-    void *arg)
+httpd_guard_start(double headers, double limit,
+    void (*report)(void *arg, const char *line), void *arg)
 {
 	struct httpd_guard *g = calloc(1, sizeof *g);
 	int saved;
@@ -117,12 +128,13 @@ httpd_guard_start(double limit, void (*report)(void *arg, const char *line),
 	if (!g)
 		return NULL;
 	pthread_mutex_init(&g->lock, NULL);
+	g->headers = headers < limit ? headers : limit;
 	g->limit = limit;
 	g->report = report;
 	g->arg = arg;
 	g->head.next = g->head.prev = &g->head;
-	if (!(g->ev = every_start(limit / 4 < 1 ? limit / 4 : 1, guard_look,
-	    g))) {
+	if (!(g->ev = every_start(g->headers / 4 < 1 ? g->headers / 4 : 1,
+	    guard_look, g))) {
 		saved = errno;
 		pthread_mutex_destroy(&g->lock);
 		free(g);
@@ -200,6 +212,18 @@ httpd_guard_busy(struct MHD_Connection *conn)
 }
 
 void
+httpd_guard_headers(struct MHD_Connection *conn)
+{
+	struct watched *w = watched_of(conn);
+
+	if (w) {
+		pthread_mutex_lock(&w->g->lock);
+		w->headers_in = 1;
+		pthread_mutex_unlock(&w->g->lock);
+	}
+}
+
+void
 httpd_on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
     enum MHD_RequestTerminationCode toe)
 {
@@ -212,10 +236,13 @@ httpd_on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
 		/* The next request's clock starts now. */
 		pthread_mutex_lock(&w->g->lock);
 		w->busy = 0;
+		w->headers_in = 0;
 		clock_gettime(CLOCK_MONOTONIC, &w->mark);
 		pthread_mutex_unlock(&w->g->lock);
 	}
 	if (q) {
+		if (q->rs)
+			MHD_destroy_response(q->rs);
 		free(q->uri);
 		buf_free(&q->body);
 		free(q);
@@ -277,4 +304,282 @@ httpd_log_line(struct MHD_Connection *conn, const struct httpd_request *q,
 		snprintf(st, sizeof st, "%u", code);
 	snprintf(out, n, "%s %s %s %s %.1fms %s", addr, method, uri, st,
 	    httpd_elapsed(q) * 1e3, what);
+}
+
+/* The pool of threads for complete requests. */
+struct httpd_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t work;
+	struct httpd_request *head, *tail;	/* the queue */
+	int stop;
+	unsigned n;
+	pthread_t *threads;
+};
+
+/* The request whose job this thread runs, for httpd_answer(). */
+static _Thread_local struct httpd_request *current;
+
+static void *
+pool_main(void *arg)
+{
+	struct httpd_pool *p = arg;
+	struct httpd_request *q;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->head && !p->stop)
+			pthread_cond_wait(&p->work, &p->lock);
+		if (!(q = p->head))
+			break;	/* stopped, and nothing is left */
+		if (!(p->head = q->next))
+			p->tail = NULL;
+		pthread_mutex_unlock(&p->lock);
+		current = q;
+		q->fn(q->cls, q->conn, q);
+		current = NULL;
+		/*
+		 * After this, q may be gone: the connection goes on in its
+		 * event thread, which calls the handler again.
+		 */
+		MHD_resume_connection(q->conn);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+struct httpd_pool *
+httpd_pool_start(unsigned threads)
+{
+	struct httpd_pool *p = calloc(1, sizeof *p);
+
+	if (!p || !(p->threads = calloc(threads, sizeof *p->threads))) {
+		free(p);
+		return errno = ENOMEM, NULL;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	for (p->n = 0; p->n < threads; p->n++)
+		if ((errno = pthread_create(&p->threads[p->n], NULL,
+		    pool_main, p)) != 0)
+			break;
+	if (p->n == 0) {
+		int saved = errno;
+
+		httpd_pool_free(p);
+		errno = saved;
+		return NULL;
+	}
+	return p;	/* fewer threads than asked is still a pool */
+}
+
+int
+httpd_pool_run(struct httpd_pool *p, struct MHD_Connection *conn,
+    struct httpd_request *q, void (*fn)(void *cls,
+    struct MHD_Connection *conn, struct httpd_request *q), void *cls)
+{
+	if (!p)
+		return -1;
+	pthread_mutex_lock(&p->lock);
+	if (p->stop) {
+		pthread_mutex_unlock(&p->lock);
+		return -1;
+	}
+	/* Suspended before queued: a job answers a suspended connection. */
+	MHD_suspend_connection(conn);
+	q->deferred = 1;
+	q->conn = conn;
+	q->fn = fn;
+	q->cls = cls;
+	q->next = NULL;
+	if (p->tail)
+		p->tail->next = q;
+	else
+		p->head = q;
+	p->tail = q;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+enum MHD_Result
+httpd_pool_answered(struct MHD_Connection *conn, struct httpd_request *q)
+{
+	struct MHD_Response *rs = q->rs;
+	enum MHD_Result ret;
+
+	if (!rs)
+		return MHD_NO;	/* the job could not answer: close */
+	q->rs = NULL;
+	ret = MHD_queue_response(conn, q->code, rs);
+	MHD_destroy_response(rs);
+	return ret;
+}
+
+void
+httpd_pool_stop(struct httpd_pool *p)
+{
+	unsigned i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < p->n; i++)
+		pthread_join(p->threads[i], NULL);
+	p->n = 0;
+}
+
+void
+httpd_pool_free(struct httpd_pool *p)
+{
+	if (!p)
+		return;
+	httpd_pool_stop(p);
+	pthread_cond_destroy(&p->work);
+	pthread_mutex_destroy(&p->lock);
+	free(p->threads);
+	free(p);
+}
+
+enum MHD_Result
+httpd_answer(struct MHD_Connection *conn, unsigned code,
+    struct MHD_Response *rs)
+{
+	enum MHD_Result ret;
+
+	if (current && current->conn == conn) {
+		/*
+		 * The connection is suspended; its event thread queues the
+		 * answer once resumed (httpd_pool_answered), so that no two
+		 * threads work on it at once.
+		 */
+		if (current->rs)
+			MHD_destroy_response(current->rs);
+		current->rs = rs;
+		current->code = code;
+		return MHD_YES;
+	}
+	ret = MHD_queue_response(conn, code, rs);
+	MHD_destroy_response(rs);
+	return ret;
+}
+
+struct httpd_log {
+	pthread_mutex_t lock;
+	char *name;
+	unsigned per_second;
+	double second;		/* when the current second began */
+	unsigned said;		/* lines out in it */
+	unsigned long held;	/* lines suppressed since the last said */
+	void (*out)(void *arg, const char *line);
+	void *arg;
+};
+
+double
+httpd_now(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+struct httpd_log *
+httpd_log_new(const char *name, unsigned per_second,
+    void (*out)(void *arg, const char *line), void *arg)
+{
+	struct httpd_log *l = calloc(1, sizeof *l);
+
+	if (!l || !(l->name = strdup(name))) {
+		free(l);
+		return errno = ENOMEM, NULL;
+	}
+	pthread_mutex_init(&l->lock, NULL);
+	l->per_second = per_second;
+	l->second = -1e9;
+	l->out = out;
+	l->arg = arg;
+	return l;
+}
+
+void
+httpd_log_free(struct httpd_log *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_destroy(&l->lock);
+	free(l->name);
+	free(l);
+}
+
+/* Under the lock: say the count held back, and start a new second. */
+static void
+log_turn(struct httpd_log *l, double now)
+{
+	char line[128];
+
+	if (l->held) {
+		snprintf(line, sizeof line, "%s: %lu more lines suppressed",
+		    l->name, l->held);
+		l->out(l->arg, line);
+		l->held = 0;
+	}
+	l->second = now;
+	l->said = 0;
+}
+
+void
+httpd_log_say(struct httpd_log *l, double now, const char *line)
+{
+	pthread_mutex_lock(&l->lock);
+	if (now - l->second >= 1)
+		log_turn(l, now);
+	if (l->said < l->per_second) {
+		l->said++;
+		l->out(l->arg, line);
+	} else {
+		l->held++;
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+void
+httpd_log_flush(struct httpd_log *l, double now, int force)
+{
+	pthread_mutex_lock(&l->lock);
+	if (l->held && (force || now - l->second >= 1))
+		log_turn(l, now);
+	pthread_mutex_unlock(&l->lock);
+}
+
+void
+httpd_log_mhd(void *cls, const char *fmt, va_list ap)
+{
+	struct httpd_log *l = cls;
+	char msg[512], line[600];
+	size_t i, n;
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	for (i = 0; i < n; i++)
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7F)
+			msg[i] = '?';
+	/*
+	 * Said for every connection refused at a limit: the limit in all
+	 * (MHD_OPTION_CONNECTION_LIMIT) or from one address
+	 * (MHD_OPTION_PER_IP_CONNECTION_LIMIT); libmicrohttpd does not say
+	 * which.
+	 */
+	if (strcmp(msg, "Server reached connection limit. Closing inbound "
+	    "connection.") == 0)
+		snprintf(line, sizeof line, "%s: a connection refused: too "
+		    "many from its address, or in all", l->name);
+	else
+		snprintf(line, sizeof line, "%s: %s", l->name, msg);
+	httpd_log_say(l, httpd_now(), line);
 }

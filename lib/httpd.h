@@ -9,6 +9,7 @@
 #define HTTPD_H
 
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -22,12 +23,21 @@ struct httpd_request {
 	int too_big;
 	int seen;		/* the handler ran once: headers are in */
 	struct timespec start;	/* when the request line came */
+	/* With a pool (httpd_pool_run): */
+	int deferred;		/* handed to the pool (httpd_pool_run) */
+	unsigned code;		/* the answer the pool's job left, */
+	struct MHD_Response *rs;	/* owned until queued */
+	struct httpd_request *next;	/* in the pool's queue */
+	struct MHD_Connection *conn;
+	void (*fn)(void *cls, struct MHD_Connection *conn,
+	    struct httpd_request *q);
+	void *cls;
 };
 
 /* MHD_OPTION_URI_LOG_CALLBACK: a new request for uri, or NULL. */
 void *httpd_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 
-/* MHD_OPTION_NOTIFY_COMPLETED: free the request. */
+/* MHD_OPTION_NOTIFY_COMPLETED: free the request (and an answer unsent). */
 void httpd_on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
     enum MHD_RequestTerminationCode toe);
 
@@ -35,15 +45,17 @@ void httpd_on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
  * A guard against clients that hold a connection by sending slowly: the
  * headers of a request, byte by byte, each within the idle timeout.
  * libmicrohttpd gives no callback until the headers are complete, so a
- * thread watches every connection and shuts down any whose request has
- * taken more than limit seconds, counted from the connection's start or
- * the end of its previous request, and not counting the time the handler
- * spends on a complete request. Give it to MHD_OPTION_NOTIFY_CONNECTION
- * with httpd_on_connection; report (may be NULL) gets a line for each cut.
+ * thread watches every connection and shuts down any whose headers are
+ * not all in after headers seconds, or whose request has taken more than
+ * limit seconds, both counted from the connection's start or the end of
+ * its previous request, and not counting the time the handler spends on
+ * a complete request. Give it to MHD_OPTION_NOTIFY_CONNECTION with
+ * httpd_on_connection, and tell it when the headers are in
+ * (httpd_guard_headers); report (may be NULL) gets a line for each cut.
  */
 struct httpd_guard;
 
-struct httpd_guard *httpd_guard_start(double limit,
+struct httpd_guard *httpd_guard_start(double headers, double limit,
     void (*report)(void *arg, const char *line), void *arg);
 void httpd_guard_stop(struct httpd_guard *g);
 
@@ -53,6 +65,74 @@ void httpd_on_connection(void *cls, struct MHD_Connection *conn,
 
 /* The handler has a whole request and works on it: not to be cut. */
 void httpd_guard_busy(struct MHD_Connection *conn);
+
+/* The request's headers are in: from now on only limit holds. */
+void httpd_guard_headers(struct MHD_Connection *conn);
+
+/*
+ * A pool of threads for the work of a complete request, so that a
+ * handler that blocks (a delivery waits on fsync(2)) holds up only its
+ * own connection, not every connection of the event thread it came on.
+ * The daemon needs MHD_ALLOW_SUSPEND_RESUME.
+ *
+ * From the access handler, httpd_pool_run() suspends conn and queues
+ * fn(cls, conn, q) for a pool thread; fn answers with httpd_answer(),
+ * which keeps the answer in q; then conn is resumed, libmicrohttpd calls
+ * the handler again, and the handler, seeing q->deferred, returns
+ * httpd_pool_answered(). Returns 0 if queued, or -1 if the pool is
+ * stopped or absent (then the handler does the work itself).
+ * httpd_pool_stop() runs what is queued and ends the threads; call it
+ * before MHD_stop_daemon, which wants no connection suspended (a handler
+ * may still call httpd_pool_run, which then says -1). httpd_pool_free()
+ * stops it if need be and frees it: after MHD_stop_daemon.
+ */
+struct httpd_pool;
+
+struct httpd_pool *httpd_pool_start(unsigned threads);
+int httpd_pool_run(struct httpd_pool *p, struct MHD_Connection *conn,
+    struct httpd_request *q, void (*fn)(void *cls,
+    struct MHD_Connection *conn, struct httpd_request *q), void *cls);
+enum MHD_Result httpd_pool_answered(struct MHD_Connection *conn,
+    struct httpd_request *q);
+void httpd_pool_stop(struct httpd_pool *p);
+void httpd_pool_free(struct httpd_pool *p);
+
+/*
+ * Queue rs as the answer to conn, or, in a pool's job for conn, keep it
+ * for httpd_pool_answered(). Takes rs over (destroys it once queued).
+ */
+enum MHD_Result httpd_answer(struct MHD_Connection *conn, unsigned code,
+    struct MHD_Response *rs);
+
+/*
+ * A log of lines from a source that can flood (libmicrohttpd's own
+ * messages, the guard's cuts): at most per_second lines a second go to
+ * out; the rest are counted, and said as one line, "NAME: N more lines
+ * suppressed", before the next line that goes out or at the next
+ * httpd_log_flush() a second or more later. Safe from any thread; out
+ * is called under the log's lock and must not call back into it.
+ */
+struct httpd_log;
+
+struct httpd_log *httpd_log_new(const char *name, unsigned per_second,
+    void (*out)(void *arg, const char *line), void *arg);
+void httpd_log_free(struct httpd_log *l);
+
+/* One line, now on the monotonic clock (in seconds). */
+void httpd_log_say(struct httpd_log *l, double now, const char *line);
+
+/* Say what was suppressed, if a second has passed (or if force). */
+void httpd_log_flush(struct httpd_log *l, double now, int force);
+
+/*
+ * MHD_OPTION_EXTERNAL_LOGGER, its closure a log: one line per message,
+ * its newline dropped, control bytes escaped, the connection-limit
+ * refusal said in our words.
+ */
+void httpd_log_mhd(void *cls, const char *fmt, va_list ap);
+
+/* Seconds on the monotonic clock, for httpd_log_say(). */
+double httpd_now(void);
 
 /*
  * --listen's argument, [ADDR:]PORT (ADDR an IPv4 address, 127.0.0.1 if

@@ -103,6 +103,7 @@ port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
 start() {
 	s_t0=$(date +%s%N)
 	while :; do
+		rm -f "$tmp/L.err"	# the last listener's "listening on"
 		"$bin/sms-recv" -d "$ib" --listen "127.0.0.1:$port" \
 		    --public-url "$public" >/dev/null 2>"$tmp/L.err" &
 		pid=$!

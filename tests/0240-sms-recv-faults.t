@@ -138,6 +138,9 @@ listen() {
 	while [ "$l_try" -lt 20 ]; do
 		l_try=$((l_try + 1))
 		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+		# The last run's log says "listening on" too, until the
+		# new one is cut short: after the fork, maybe not yet.
+		rm -f "$tmp/l.err"
 		SMSDESK_FAULT_AT=${fault:-0} SMSDESK_FAULT_MODE=once \
 		    SMSDESK_FAULT_LOG=$tmp/calls LD_PRELOAD=$shim \
 		    "$bin/sms-recv" -d "$1" --listen "127.0.0.1:$port" \

@@ -156,6 +156,7 @@ serve() {
 	while [ "$sv_try" -lt 20 ]; do
 		sv_try=$((sv_try + 1))
 		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+		rm -f "$sv_err"	# an old "listening on" is no answer
 		"$@" --listen "127.0.0.1:$port" >"$sv_out" 2>"$sv_err" &
 		server=$!
 		pids="${pids-} $server"

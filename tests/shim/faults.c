@@ -15,6 +15,10 @@
  * written to the file SMSDESK_FAULT_LOG, if set, so that a driver knows
  * when its fault point has gone past the last call.
  *
+ * A slow disk, too: while the file SMSDESK_FAULT_STALL names exists,
+ * fsync(2) and fdatasync(2) wait for it to go, after creating
+ * SMSDESK_FAULT_STALL.held to say that one is waiting.
+ *
  * Built without sanitizers, as a shared object: see the Makefile.
  */
 #define _GNU_SOURCE
@@ -35,6 +39,7 @@ static atomic_long calls;
 static atomic_char written[MAX_FD];	/* fds written to since opened */
 static long fault_at;
 static int fault_errno = ENOSPC, always;
+static const char *stall_path;
 
 /* The next definition of name: libc's (or a sanitizer's). */
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
@@ -52,6 +57,28 @@ init(void)
 	else if (en && strcmp(en, "EDQUOT") == 0)
 		fault_errno = EDQUOT;
 	always = mode && strcmp(mode, "always") == 0;
+	stall_path = getenv("SMSDESK_FAULT_STALL");
+}
+
+/* Wait while the stall file exists (a disk that does not answer). */
+static void
+stall(void)
+{
+	char held[4096];
+	int said = 0, fd;
+
+	if (!stall_path)
+		return;
+	while (access(stall_path, F_OK) == 0) {
+		if (!said++) {
+			snprintf(held, sizeof held, "%s.held", stall_path);
+			fd = REAL(open)(held, O_WRONLY | O_CREAT | O_CLOEXEC,
+			    0600);
+			if (fd >= 0)
+				REAL(close)(fd);
+		}
+		usleep(10000);
+	}
 }
 
 __attribute__((destructor)) static void
@@ -137,12 +164,14 @@ close(int fd)
 int
 fsync(int fd)
 {
+	stall();
 	return fails() ? -1 : REAL(fsync)(fd);
 }
 
 int
 fdatasync(int fd)
 {
+	stall();
 	return fails() ? -1 : REAL(fdatasync)(fd);
 }
 
