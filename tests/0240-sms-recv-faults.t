@@ -129,12 +129,18 @@ done
 
 # The listener: each request answered 200 is stored, every other one is
 # a 503 (the provider retries), never a crash.
-# listen IB: sms-recv --listen under the shim on a free port.
+# listen IB: sms-recv --listen under the shim on a free port; 0 once it
+# listens, else 1 with its exit status in l_rc.
 listen() {
 	l_try=0
 	while [ "$l_try" -lt 20 ]; do
 		l_try=$((l_try + 1))
 		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+		# Emptied here, not by the redirection below: that one is made
+		# in the child, which may run after the first look, and the
+		# last listener's 'listening on' (another port) must not pass
+		# for this one's.
+		: >"$tmp/l.err"
 		SMSDESK_FAULT_AT=${fault:-0} SMSDESK_FAULT_MODE=once \
 		    SMSDESK_FAULT_LOG=$tmp/calls LD_PRELOAD=$shim \
 		    "$bin/sms-recv" -d "$1" --listen "127.0.0.1:$port" \
@@ -150,6 +156,7 @@ listen() {
 		done
 		kill "$pid" 2>/dev/null
 		wait "$pid"
+		l_rc=$?
 		grep -qs 'cannot listen' "$tmp/l.err" || return 1
 	done
 	return 1
@@ -174,8 +181,7 @@ while :; do
 	fault=$k
 	if ! listen "$ib"; then
 		# A fault while starting: it must say so and exit non-zero.
-		wait "$pid"
-		rc=$?
+		rc=$l_rc
 		if [ "$rc" -eq 0 ] || ! grep -q 'No space left' "$tmp/l.err"; then
 			violations=$((violations + 1))
 			diag "listener k=$k: did not start, exit $rc: $(head -c 200 "$tmp/l.err")"
