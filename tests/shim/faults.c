@@ -15,6 +15,14 @@
  * written to the file SMSDESK_FAULT_LOG, if set, so that a driver knows
  * when its fault point has gone past the last call.
  *
+ * Calls are counted from every thread, so a driver that steps the fault
+ * point through a run relies on the program making them in the same order
+ * each time. sms-recv's helper threads make none: its event writer writes
+ * stdout through stdio, whose write(2) is libc's own and not this one, and
+ * the checkpoint's syncfs(2) and ftruncate(2) are not counted (nor is the
+ * journal's writev(2)). Counting a call a helper thread makes on its own
+ * clock would make "the Nth call" a different one from run to run.
+ *
  * Built without sanitizers, as a shared object: see the Makefile.
  */
 #define _GNU_SOURCE
