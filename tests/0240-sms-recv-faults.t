@@ -224,4 +224,18 @@ check "sms-recv --listen, one failing call: $tried fault points, 200 only when s
     "[ $violations -eq 0 ] && [ $started -gt 10 ]"
 is 'with no fault left, three 200s' "$codes" '200 200 200'
 
+# A listener that cannot listen (its port is taken) takes its journal
+# with it: the start retried on another port makes the same calls as a
+# first start, and the fault points above fall where they did.
+fault=0
+listen "$tmp/held"
+held=$pid
+"$bin/sms-recv" -d "$tmp/taken" --listen "127.0.0.1:$port" \
+    >/dev/null 2>"$tmp/taken.err"
+rc=$? said=$(grep -c 'cannot listen' "$tmp/taken.err")
+is 'a listener whose port is taken: exit 74, no journal left' \
+    "$rc:$said:$(ls "$tmp/taken/journal")" '74:1:'
+kill -TERM "$held"
+wait "$held"
+
 done_testing
