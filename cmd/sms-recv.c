@@ -698,9 +698,14 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	    MHD_OPTION_NOTIFY_COMPLETED, httpd_on_done, NULL,
 	    MHD_OPTION_NOTIFY_CONNECTION, httpd_on_connection, g,
 	    MHD_OPTION_END);
-	if (!d)
+	if (!d) {
+		int saved = errno;
+
+		/* Its journal goes too: no later start has it to replay. */
+		stop_journal(r);
 		diag_die(EXIT_IOERR, "--listen %s:%u: cannot listen: %s",
-		    addr, port, strerror(errno));
+		    addr, port, strerror(saved));
+	}
 	fprintf(stderr, "%s: listening on %s:%u for %s, public URL %s\n",
 	    diag_prog(), addr, port, r->pv->name, r->public_url);
 	fprintf(stderr, "%s: up to %u connections, ", diag_prog(), cap);

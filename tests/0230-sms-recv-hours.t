@@ -44,7 +44,9 @@ at() {
 	while [ "$l_try" -lt 20 ]; do
 		l_try=$((l_try + 1))
 		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		rm -f "$tmp/L.err"	# the last listener's "listening on"
+		# Emptied before the start, not only in the child: the last
+		# listener's 'listening on' must not pass for this one's.
+		: >"$tmp/L.err"
 		sms-recv -d "$ib" --listen "127.0.0.1:$port" \
 		    >>"$tmp/L.out" 2>"$tmp/L.err" &
 		pid=$!

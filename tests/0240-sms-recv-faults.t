@@ -132,15 +132,18 @@ done
 
 # The listener: each request answered 200 is stored, every other one is
 # a 503 (the provider retries), never a crash.
-# listen IB: sms-recv --listen under the shim on a free port.
+# listen IB: sms-recv --listen under the shim on a free port; 0 once it
+# listens, else 1 with its exit status in l_rc.
 listen() {
 	l_try=0
 	while [ "$l_try" -lt 20 ]; do
 		l_try=$((l_try + 1))
 		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		# The last run's log says "listening on" too, until the
-		# new one is cut short: after the fork, maybe not yet.
-		rm -f "$tmp/l.err"
+		# Emptied here, not by the redirection below: that one is made
+		# in the child, which may run after the first look, and the
+		# last listener's 'listening on' (another port) must not pass
+		# for this one's.
+		: >"$tmp/l.err"
 		SMSDESK_FAULT_AT=${fault:-0} SMSDESK_FAULT_MODE=once \
 		    SMSDESK_FAULT_LOG=$tmp/calls LD_PRELOAD=$shim \
 		    "$bin/sms-recv" -d "$1" --listen "127.0.0.1:$port" \
@@ -156,6 +159,7 @@ listen() {
 		done
 		kill "$pid" 2>/dev/null
 		wait "$pid"
+		l_rc=$?
 		grep -qs 'cannot listen' "$tmp/l.err" || return 1
 	done
 	return 1
@@ -180,8 +184,7 @@ while :; do
 	fault=$k
 	if ! listen "$ib"; then
 		# A fault while starting: it must say so and exit non-zero.
-		wait "$pid"
-		rc=$?
+		rc=$l_rc
 		if [ "$rc" -eq 0 ] || ! grep -q 'No space left' "$tmp/l.err"; then
 			violations=$((violations + 1))
 			diag "listener k=$k: did not start, exit $rc: $(head -c 200 "$tmp/l.err")"
@@ -227,5 +230,19 @@ diag "program=sms-recv-listener mode=once fault_points_tried=$tried violations=$
 check "sms-recv --listen, one failing call: $tried fault points, 200 only when stored" \
     "[ $violations -eq 0 ] && [ $started -gt 10 ]"
 is 'with no fault left, three 200s' "$codes" '200 200 200'
+
+# A listener that cannot listen (its port is taken) takes its journal
+# with it: the start retried on another port makes the same calls as a
+# first start, and the fault points above fall where they did.
+fault=0
+listen "$tmp/held"
+held=$pid
+"$bin/sms-recv" -d "$tmp/taken" --listen "127.0.0.1:$port" \
+    >/dev/null 2>"$tmp/taken.err"
+rc=$? said=$(grep -c 'cannot listen' "$tmp/taken.err")
+is 'a listener whose port is taken: exit 74, no journal left' \
+    "$rc:$said:$(ls "$tmp/taken/journal")" '74:1:'
+kill -TERM "$held"
+wait "$held"
 
 done_testing

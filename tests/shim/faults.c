@@ -19,6 +19,14 @@
  * fsync(2) and fdatasync(2) wait for it to go, after creating
  * SMSDESK_FAULT_STALL.held to say that one is waiting.
  *
+ * Calls are counted from every thread, so a driver that steps the fault
+ * point through a run relies on the program making them in the same order
+ * each time. sms-recv's helper threads make none: its event writer writes
+ * stdout through stdio, whose write(2) is libc's own and not this one, and
+ * the checkpoint's syncfs(2) and ftruncate(2) are not counted (nor is the
+ * journal's writev(2)). Counting a call a helper thread makes on its own
+ * clock would make "the Nth call" a different one from run to run.
+ *
  * Built without sanitizers, as a shared object: see the Makefile.
  */
 #define _GNU_SOURCE
