@@ -37,6 +37,7 @@ listen() {
 		l_try=$((l_try + 1))
 		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
 		[ -n "$before_listen" ] && eval "$before_listen"
+		: >"$tmp/$l_name.err"	# an old "listening on" is no answer
 		"$bin/sms-recv" -d "$ib" --listen "127.0.0.1:$port" "$@" \
 		    >"$tmp/$l_name.out" 2>"$tmp/$l_name.err" &
 		pid=$!

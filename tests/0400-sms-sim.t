@@ -63,6 +63,7 @@ start() {
 	while [ "$s_try" -lt 20 ]; do
 		s_try=$((s_try + 1))
 		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+		: >"$tmp/$s_name.err"	# an old "listening on" is no answer
 		"$bin/$s_prog" --listen "127.0.0.1:$port" "$@" \
 		    >"$tmp/$s_name.out" 2>"$tmp/$s_name.err" &
 		pid=$!

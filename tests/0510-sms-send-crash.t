@@ -72,6 +72,7 @@ sim() {
 	while [ "$s_try" -lt 20 ]; do
 		s_try=$((s_try + 1))
 		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+		: >"$tmp/sim.err"	# the last sim's "listening on" is no answer
 		sms-sim --listen "127.0.0.1:$port" --log "$tmp/sim.log" \
 		    --number "$US" "$@" >"$tmp/sim.out" 2>"$tmp/sim.err" &
 		simpid=$!
