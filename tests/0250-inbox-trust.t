@@ -140,6 +140,47 @@ every refusal names it" "$bad" ''
 done
 printf '%s\n' "$table" | column -t | sed 's/^/# /'
 
+# A journal that is not a regular file was planted (no writer makes one):
+# a replay moves it to quarantine/ and says so once, and every writer goes
+# on, rather than each stopping at it until someone removes it.
+for kind in file dir dangling fifo directory; do
+	ib=$tmp/jplant
+	rm -rf "$ib"
+	cp -a "$tpl" "$ib"
+	if [ $kind = directory ]; then
+		mkdir "$ib/journal/dead.0"
+	else
+		plant $kind "$ib/journal/dead.0"
+	fi
+	rec "after $kind" SMj$kind | timeout 20 sms-recv -d "$ib" \
+	    >/dev/null 2>"$tmp/err"
+	is "journal/dead.0, $kind: sms-recv stores the message, exit 1" \
+	    "$? $(inbox-ls -d "$ib" $T | jq -r .body | grep -c "after $kind")" \
+	    '1 1'
+	check "said once, naming it and where it went" \
+	    "grep -q 'journal/dead.0: .*; moved to quarantine/.*_dead.0' \
+	    '$tmp/err'"
+	check "moved aside" \
+	    "[ ! -e '$ib/journal/dead.0' ] && [ ! -L '$ib/journal/dead.0' ] &&
+	    ls '$ib/quarantine' | grep -q '_dead.0\$'"
+	rec "again $kind" SMk$kind | timeout 20 sms-recv -d "$ib" \
+	    >/dev/null 2>"$tmp/err"
+	is "the next writer: exit 0, nothing said" "$? $(wc -c <"$tmp/err")" \
+	    '0 0'
+	untouched || { fail "journal/dead.0, $kind: outside written"; outside; }
+done
+ib=$tmp/jplant
+mkfifo "$ib/journal/dead.1"
+timeout 20 inbox-mark -d "$ib" --resolve $T >/dev/null 2>"$tmp/err"
+is 'inbox-mark goes on past a planted journal (exit 1, said)' \
+	"$? $(grep -c 'journal/dead.1' "$tmp/err") \
+$(inbox-ls -d "$ib" -a | jq -r .status)" '1 1 resolved'
+ln -s "$out/file" "$ib/journal/dead.0"
+timeout 20 sms-send -d "$ib" --rate 1000/s --thread $T hi >/dev/null \
+    2>"$tmp/err"
+is 'and so does sms-send (its warnings leave its exit status)' "$? $(grep -c 'journal/dead.0' "$tmp/err") \
+$(inbox-ls -d "$ib" $T | jq -r .body | grep -c '^hi$')" '0 1 1'
+
 # Directories others may write are refused, and say what to run.
 ib=$tmp/perm
 cp -a "$tpl" "$ib"
