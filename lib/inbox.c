@@ -569,6 +569,18 @@ ledger_find(struct inbox *ib, const char *key, char thread[32],
 	return 0;
 }
 
+int
+inbox_known_id(struct inbox *ib, const char *provider, const char *pid)
+{
+	char key[NAME_MAX_LEN], thread[32], name[NAME_MAX_LEN];
+
+	if (!provider || !pid || ib_id_key(provider, pid, key) < 0)
+		return 0;
+	if (ledger_find(ib, key, thread, name) == 0)
+		return 1;
+	return errno == ENOENT || errno == EBADMSG ? 0 : -1;
+}
+
 /*
  * An outbound message whose fate is not settled: with no provider id
  * yet, queued (not yet taken by the provider) or unknown (sent, but no
