@@ -342,6 +342,16 @@ check '--rate above the provider'"'"'s: 429s retried, all sent' \
 check 'there were 429s' 'jq -s -e "any(.[]; .status == 429)" "$tmp/T.log"'
 kill "$simpid"
 
+# --- Numbers jansson cannot hold ------------------------------------------------
+
+printf '%s\n' '{"to":"+15551230001","body":"a","n":123456789012345678901234567890}' \
+	'{"to":"+15551230001","body":"b"}' |
+	sms-send -n >"$tmp/out" 2>"$tmp/err"
+is 'a number too large: exit 1, the next line sent' \
+	"$? $(jq -r .body "$tmp/out")" '1 b'
+check 'said as what it is, with its field' \
+	"grep -q '^sms-send: stdin:1: number too large for this program: field \"n\"' '$tmp/err'"
+
 # --- Output ----------------------------------------------------------------------
 
 check 'a full stdout: 74' \
