@@ -1068,6 +1068,10 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	if (provider && pid && ib_id_key(provider, pid, key) < 0)
 		return errno = EINVAL, errf(e, "provider id: empty, or more "
 		    "than %d bytes", LIMIT_ID);
+	/* As a delivery report's (inbox_status()): a word, or nothing. */
+	if (!provider_status_valid(status))
+		return errno = EINVAL, errf(e, "status is not a word of 1 to "
+		    "%d ASCII letters, digits, _ and -", PROVIDER_STATUS_MAX);
 	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, id);

@@ -235,7 +235,8 @@ int inbox_known_id(struct inbox *ib, const char *provider, const char *pid);
 /*
  * Record what the provider said of outbound message id in thread: its
  * provider and provider_id (either may be NULL), its status ("sent",
- * "failed", "unknown", ...; never moved back from a delivery report that
+ * "failed", "unknown", ...; a word as provider_status_valid() takes, else
+ * -1 with errno EINVAL; never moved back from a delivery report that
  * came first) and error (borrowed; NULL for none, json null to clear
  * one). Adds the provider id to the ledger and takes the message out of
  * outbox/ once settled (see inbox_deliver()).

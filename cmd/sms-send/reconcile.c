@@ -243,7 +243,8 @@ reconcile_outbox(struct send *s)
 		if (rc == 1) {
 			json_int_t code = json_integer_value(
 			    json_object_get(found, "error_code"));
-			const char *st = record_str(found, "status");
+			const char *st = http_status_word(thread,
+			    record_str(found, "status"));
 
 			/* null clears the error of the unknown outcome */
 			err = code ? out_error(http_taxonomy(0, code), code,

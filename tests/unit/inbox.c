@@ -355,6 +355,11 @@ main(void)
 	}
 	is_int(inbox_status(&ib, "twilio", "SM77", "delivered", NULL, NULL,
 	    &e), 2, "a report before the id is known is parked");
+	errno = 0;
+	is_int(inbox_sent(&ib, "+15551234567", record_str(d.message, "id"),
+	    "twilio", "SM77", "sent; x", NULL, &c, &e), -1,
+	    "a status that is not a word is refused, as a report's is");
+	is_int(errno, EINVAL, "as bad data");
 	is_int(inbox_sent(&ib, "+15551234567", record_str(d.message, "id"),
 	    "twilio", "SM77", "sent", NULL, &c, &e), 0, "settled");
 	is_str(record_str(c, "status"), "delivered",
