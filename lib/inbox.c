@@ -1112,8 +1112,10 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	if (provider && pid) {
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, id);
 		snprintf(rel, sizeof rel, "ids/%s", key);
-		if (ib_symlink(ib, to, rel) < 0 && errno != EEXIST) {
-			errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
+		if (ledger_link(ib, rel, to) < 0 && errno != EEXIST) {
+			errf(e, "%s/%s: %s", ib->dir, rel, errno == EBADMSG ?
+			    "not a link to a message, and could not be moved "
+			    "aside" : ib_strerror(errno));
 			goto out;
 		}
 		if (apply_parked(ib, key, thread, id, msg, e) < 0)

@@ -355,6 +355,9 @@ main(void)
 	}
 	is_int(inbox_status(&ib, "twilio", "SM77", "delivered", NULL, NULL,
 	    &e), 2, "a report before the id is known is parked");
+	/* A planted ledger entry for the id it is given: replaced. */
+	fd = openat(ib.fd, "ids/twilio-SM77", O_WRONLY | O_CREAT, 0600);
+	close(fd);
 	errno = 0;
 	is_int(inbox_sent(&ib, "+15551234567", record_str(d.message, "id"),
 	    "twilio", "SM77", "sent; x", NULL, &c, &e), -1,
@@ -368,6 +371,8 @@ main(void)
 	json_decref(c);
 	ok(!exists(&ib, path), "out of outbox/");
 	ok(exists(&ib, "ids/twilio-SM77"), "and in the id ledger");
+	is_int(inbox_known_id(&ib, "twilio", "SM77"), 1,
+	    "as a link to it, what was planted there moved aside");
 	inbox_delivery_free(&d);
 	json_decref(m);
 
