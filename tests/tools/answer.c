@@ -1,9 +1,10 @@
 /*
  * answer: an HTTP server that answers every request with one JSON body
- * (201 to a POST, 200 to anything else), for tests that need the provider's API to say what sms-sim never
- * does (a status word that is not one). A test tool (not installed):
- * answer BODY --listen ADDR:PORT; says "listening on" on stderr, as the
- * servers tests/lib.sh's serve() starts do, and serves until killed.
+ * (201 to a POST, 200 to anything else), for tests that need the
+ * provider's API to say what sms-sim never does (a status word that is
+ * not one). A test tool (not installed): answer BODY --listen ADDR:PORT;
+ * says "listening on" on stderr, as the servers tests/lib.sh's serve()
+ * starts do, and serves until killed.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -70,8 +71,8 @@ main(int argc, char **argv)
 		post = drain(c);
 		snprintf(head, sizeof head, "HTTP/1.1 %s\r\n"
 		    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		    "Connection: close\r\n\r\n", post ? "201 Created" : "200 OK",
-		    strlen(argv[1]));
+		    "Connection: close\r\n\r\n",
+		    post ? "201 Created" : "200 OK", strlen(argv[1]));
 		if (write(c, head, strlen(head)) < 0 ||
 		    write(c, argv[1], strlen(argv[1])) < 0)
 			perror("answer: write");
