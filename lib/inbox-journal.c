@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "every.h"
@@ -343,6 +344,24 @@ unflag_stuck(struct inbox *ib)
 		ib_unlink(ib, STUCK_FLAG, 0);
 }
 
+/*
+ * A journal that is not a regular file (journal_replay() passes it over):
+ * planted, for no writer makes one. Moved to quarantine/ and reported
+ * there, once; writers go on.
+ */
+static void
+skip_planted(const char *name, const struct stat *st, void *arg)
+{
+	struct replay *r = arg;
+	char rel[NAME_MAX_LEN + sizeof JOURNAL_DIR + 1];
+	const char *what = S_ISLNK(st->st_mode) ?
+	    "a symbolic link (not followed)" : "not a regular file";
+
+	snprintf(rel, sizeof rel, "%s/%s", JOURNAL_DIR, name);
+	r->skipped++;
+	ib_quarantine(r->ib, rel, what, st);
+}
+
 int
 inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e)
 {
@@ -367,7 +386,8 @@ inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e)
 		json_decref(r.lines);
 		return rc;
 	}
-	rc = journal_replay(ib->fd, ib->dir, replay_line, &r, &files, e);
+	rc = journal_replay(ib->fd, ib->dir, replay_line, skip_planted, &r,
+	    &files, e);
 	if (rc == 0)
 		unflag_stuck(ib);
 	close(lk);

@@ -569,6 +569,18 @@ ledger_find(struct inbox *ib, const char *key, char thread[32],
 	return 0;
 }
 
+int
+inbox_known_id(struct inbox *ib, const char *provider, const char *pid)
+{
+	char key[NAME_MAX_LEN], thread[32], name[NAME_MAX_LEN];
+
+	if (!provider || !pid || ib_id_key(provider, pid, key) < 0)
+		return 0;
+	if (ledger_find(ib, key, thread, name) == 0)
+		return 1;
+	return errno == ENOENT || errno == EBADMSG ? 0 : -1;
+}
+
 /*
  * An outbound message whose fate is not settled: with no provider id
  * yet, queued (not yet taken by the provider) or unknown (sent, but no
@@ -595,7 +607,44 @@ ib_outbound_pending(const json_t *msg)
 	    &at, NULL) == 0 && when_now() - at < INBOX_TRACK_AGE;
 }
 
-/* dir/name, a durable symbolic link to `to`; an existing one is kept. */
+/*
+ * Make rel (ids/KEY, outbox/ID) a symbolic link to `to`. An entry already
+ * there that says where a message is (ib_link_target()) is kept: -1 with
+ * errno EEXIST. One that does not (a file, a FIFO, a directory, a link
+ * that says anything else) was planted, for the inbox makes none: kept,
+ * it would leave the message without its entry, and a replay of its
+ * provider id or client key would store or send it again; so it is moved
+ * to quarantine/ (reported) and the link made in its place. 0, or -1 with
+ * errno (EBADMSG: such an entry that could not be moved aside).
+ */
+static int
+ledger_link(struct inbox *ib, const char *rel, const char *to)
+{
+	char have[PATH_MAX];
+	struct stat st;
+	int tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (ib_symlink(ib, to, rel) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+		if (ib_link_target(ib, rel, have, sizeof have) == 0)
+			return errno = EEXIST, -1;
+		if (errno == ENOENT)
+			continue;	/* gone meanwhile */
+		if (errno != EBADMSG || tries > 0)
+			return -1;
+		if (ib_stat(ib, rel, &st) == 0)
+			ib_quarantine(ib, rel, "not a link to a message", &st);
+	}
+	return errno = EBADMSG, -1;
+}
+
+/*
+ * dir/name, a durable symbolic link to `to`; an existing one is kept if
+ * it is a link to a message, else replaced (ledger_link()).
+ */
 int
 ib_link_entry(struct inbox *ib, const char *dir, const char *name,
     const char *to, struct errbuf *e)
@@ -603,8 +652,10 @@ ib_link_entry(struct inbox *ib, const char *dir, const char *name,
 	char rel[PATH_MAX];
 
 	snprintf(rel, sizeof rel, "%s/%s", dir, name);
-	if (ib_symlink(ib, to, rel) < 0 && errno != EEXIST)
-		return errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
+	if (ledger_link(ib, rel, to) < 0 && errno != EEXIST)
+		return errf(e, "%s/%s: %s", ib->dir, rel, errno == EBADMSG ?
+		    "not a link to a message, and could not be moved aside" :
+		    ib_strerror(errno));
 	return ib_sync_dir(ib, dir, e);
 }
 
@@ -802,6 +853,9 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		}
 		snprintf(rel, sizeof rel, "ids/%s", ckey);
 		ib_unlink(ib, rel, 0);
+	} else if (client && errno != ENOENT && errno != EBADMSG) {
+		errf(e, "%s/ids/%s: %s", ib->dir, ckey, ib_strerror(errno));
+		goto out;
 	}
 	if (provider && pid && ledger_find(ib, key, t, n) == 0) {
 		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
@@ -809,6 +863,10 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		if (!(d->message = ib_get_record(ib, rel, NULL)))
 			d->message = json_incref(msg);
 		rc = 0;
+		goto out;
+	} else if (provider && pid && errno != ENOENT && errno != EBADMSG) {
+		/* Whether it is a duplicate cannot be told. */
+		errf(e, "%s/ids/%s: %s", ib->dir, key, ib_strerror(errno));
 		goto out;
 	}
 
@@ -945,10 +1003,12 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
 		snprintf(rel, sizeof rel, "ids/%s", key);
-		if (ib_symlink(ib, to, rel) == 0)
+		if (ledger_link(ib, rel, to) == 0)
 			u.key = key;
 		else if (errno != EEXIST) {
-			errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
+			errf(e, "%s/%s: %s", ib->dir, rel, errno == EBADMSG ?
+			    "not a link to a message, and could not be moved "
+			    "aside" : ib_strerror(errno));
 			goto out;
 		}
 		ib_deferring = 0;
@@ -1008,6 +1068,10 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	if (provider && pid && ib_id_key(provider, pid, key) < 0)
 		return errno = EINVAL, errf(e, "provider id: empty, or more "
 		    "than %d bytes", LIMIT_ID);
+	/* As a delivery report's (inbox_status()): a word, or nothing. */
+	if (!provider_status_valid(status))
+		return errno = EINVAL, errf(e, "status is not a word of 1 to "
+		    "%d ASCII letters, digits, _ and -", PROVIDER_STATUS_MAX);
 	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, id);
@@ -1048,8 +1112,10 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	if (provider && pid) {
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, id);
 		snprintf(rel, sizeof rel, "ids/%s", key);
-		if (ib_symlink(ib, to, rel) < 0 && errno != EEXIST) {
-			errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
+		if (ledger_link(ib, rel, to) < 0 && errno != EEXIST) {
+			errf(e, "%s/%s: %s", ib->dir, rel, errno == EBADMSG ?
+			    "not a link to a message, and could not be moved "
+			    "aside" : ib_strerror(errno));
 			goto out;
 		}
 		if (apply_parked(ib, key, thread, id, msg, e) < 0)

@@ -224,9 +224,19 @@ int inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 void inbox_delivery_free(struct inbox_delivery *d);
 
 /*
+ * Whether the ledger holds this provider id (ids/KEY, named as
+ * inbox_deliver() names it, a link to a message): 1, or 0 if not (an id
+ * that could not be one, and an entry that is not a link to a message, are
+ * not), or -1 with errno if the ledger cannot be read. Reached through
+ * the inbox's directories, never a path from its root.
+ */
+int inbox_known_id(struct inbox *ib, const char *provider, const char *pid);
+
+/*
  * Record what the provider said of outbound message id in thread: its
  * provider and provider_id (either may be NULL), its status ("sent",
- * "failed", "unknown", ...; never moved back from a delivery report that
+ * "failed", "unknown", ...; a word as provider_status_valid() takes, else
+ * -1 with errno EINVAL; never moved back from a delivery report that
  * came first) and error (borrowed; NULL for none, json null to clear
  * one). Adds the provider id to the ledger and takes the message out of
  * outbox/ once settled (see inbox_deliver()).

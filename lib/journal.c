@@ -387,8 +387,8 @@ replay_file(int fd, const char *where, const char *rel, journal_fn fn,
 }
 
 int
-journal_replay(int dirfd, const char *where, journal_fn fn, void *arg,
-    size_t *files, struct errbuf *e)
+journal_replay(int dirfd, const char *where, journal_fn fn,
+    journal_skip_fn skip, void *arg, size_t *files, struct errbuf *e)
 {
 	char rel[PATH_MAX];
 	struct dirent *d;
@@ -414,22 +414,39 @@ journal_replay(int dirfd, const char *where, journal_fn fn, void *arg,
 		    (d->d_name[n - 1] != '0' && d->d_name[n - 1] != '1'))
 			continue;
 		snprintf(rel, sizeof rel, "%s/%s", JOURNAL_DIR, d->d_name);
+		/*
+		 * What is not a regular file (a symbolic link, a FIFO, a
+		 * directory) was never a writer's journal: planted, it is
+		 * passed over, never opened, and handed to skip.
+		 */
+		if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;	/* its writer closed it */
+			rc = errf(e, "%s/%s: %s", where, rel, strerror(errno));
+			break;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			if (skip)
+				skip(d->d_name, &st, arg);
+			continue;
+		}
 		fd = openat(dfd, d->d_name, O_RDONLY | O_CLOEXEC |
 		    O_NOFOLLOW | O_NONBLOCK);
 		if (fd < 0) {
-			if (errno == ENOENT)
-				continue;	/* its writer closed it */
-			rc = errf(e, "%s/%s: %s", where, rel, errno == ELOOP ?
-			    "a symbolic link (not followed)" :
-			    strerror(errno));
+			/* Gone, or swapped since it was looked at. */
+			if (errno == ENOENT || errno == ELOOP ||
+			    errno == ENXIO)
+				continue;
+			rc = errf(e, "%s/%s: %s", where, rel, strerror(errno));
 			break;
 		}
 		errno = 0;
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			rc = errno;
 			close(fd);
-			rc = errf(e, "%s/%s: %s", where, rel, rc ?
-			    strerror(rc) : "not a regular file");
+			if (rc == 0)
+				continue;
+			rc = errf(e, "%s/%s: %s", where, rel, strerror(rc));
 			break;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {

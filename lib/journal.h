@@ -95,11 +95,19 @@ int journal_close(struct journal *j, struct errbuf *e);
  * file's end; fn returns 0, or -1 to stop (the file is kept). A file whose
  * lines were all taken is removed, after a syncfs(2) that makes durable
  * whatever fn found already done.
- * *files counts the journals replayed. Returns 0, or -1 with e filled.
+ * A NAME.0 or NAME.1 that is not a regular file (a symbolic link, a
+ * FIFO, a directory: planted, for no writer makes one) is never opened
+ * nor followed: skip, if not NULL, gets its name in JOURNAL_DIR and its
+ * lstat(2), and the replay goes on; it is left where it is unless skip
+ * moves it. *files counts the journals replayed. Returns 0, or -1 with e
+ * filled.
  */
 typedef int (*journal_fn)(const char *line, size_t len, void *arg,
     struct errbuf *e);
-int journal_replay(int dirfd, const char *where, journal_fn fn, void *arg,
-    size_t *files, struct errbuf *e);
+struct stat;
+typedef void (*journal_skip_fn)(const char *name, const struct stat *st,
+    void *arg);
+int journal_replay(int dirfd, const char *where, journal_fn fn,
+    journal_skip_fn skip, void *arg, size_t *files, struct errbuf *e);
 
 #endif

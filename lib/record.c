@@ -128,6 +128,43 @@ record_getline(struct record_reader *r, struct errbuf *e)
 	    r->name, r->lineno);
 }
 
+/*
+ * A number that is valid JSON but out of jansson's range, ending at byte
+ * end of buf: said as what it is, naming the field that holds it when it
+ * is an object's (the key found backwards from the number, if it is a
+ * plain one).
+ */
+static void
+too_large(const char *buf, size_t end, int column, struct errbuf *e)
+{
+	size_t i = end, k;
+
+	while (i > 0 && strchr("0123456789+-.eE", buf[i - 1]))
+		i--;
+	while (i > 0 && strchr(" \t\r\n", buf[i - 1]))
+		i--;
+	if (i > 0 && buf[i - 1] == ':') {
+		i--;
+		while (i > 0 && strchr(" \t\r\n", buf[i - 1]))
+			i--;
+		if (i > 1 && buf[i - 1] == '"') {
+			for (k = i - 1; k > 0 && buf[k - 1] != '"' &&
+			    buf[k - 1] != '\\' && i - 1 - k < 64; k--)
+				;
+			if (k > 0 && buf[k - 1] == '"') {
+				errf(e, "number too large for this program: "
+				    "field \"%.*s\" (column %d; integers "
+				    "must fit in 64 bits, other numbers in a "
+				    "double)", (int)(i - 1 - k), buf + k,
+				    column);
+				return;
+			}
+		}
+	}
+	errf(e, "number too large for this program at column %d (integers "
+	    "must fit in 64 bits, other numbers in a double)", column);
+}
+
 json_t *
 record_parse(const char *buf, size_t len, struct errbuf *e)
 {
@@ -140,6 +177,9 @@ record_parse(const char *buf, size_t len, struct errbuf *e)
 		bad = utf8_valid_prefix(buf, len);
 		if (bad < len)
 			errf(e, "invalid UTF-8 at byte %zu", bad);
+		else if (json_error_code(&je) == json_error_numeric_overflow &&
+		    je.position > 0 && (size_t)je.position <= len)
+			too_large(buf, (size_t)je.position, je.column, e);
 		else
 			errf(e, "invalid JSON at column %d: %s", je.column,
 			    je.text);

@@ -140,6 +140,89 @@ every refusal names it" "$bad" ''
 done
 printf '%s\n' "$table" | column -t | sed 's/^/# /'
 
+# A journal that is not a regular file was planted (no writer makes one):
+# a replay moves it to quarantine/ and says so once, and every writer goes
+# on, rather than each stopping at it until someone removes it.
+for kind in file dir dangling fifo directory; do
+	ib=$tmp/jplant
+	rm -rf "$ib"
+	cp -a "$tpl" "$ib"
+	if [ $kind = directory ]; then
+		mkdir "$ib/journal/dead.0"
+	else
+		plant $kind "$ib/journal/dead.0"
+	fi
+	rec "after $kind" SMj$kind | timeout 20 sms-recv -d "$ib" \
+	    >/dev/null 2>"$tmp/err"
+	is "journal/dead.0, $kind: sms-recv stores the message, exit 1" \
+	    "$? $(inbox-ls -d "$ib" $T | jq -r .body | grep -c "after $kind")" \
+	    '1 1'
+	check "said once, naming it and where it went" \
+	    "grep -q 'journal/dead.0: .*; moved to quarantine/.*_dead.0' \
+	    '$tmp/err'"
+	check "moved aside" \
+	    "[ ! -e '$ib/journal/dead.0' ] && [ ! -L '$ib/journal/dead.0' ] &&
+	    ls '$ib/quarantine' | grep -q '_dead.0\$'"
+	rec "again $kind" SMk$kind | timeout 20 sms-recv -d "$ib" \
+	    >/dev/null 2>"$tmp/err"
+	is "the next writer: exit 0, nothing said" "$? $(wc -c <"$tmp/err")" \
+	    '0 0'
+	untouched || { fail "journal/dead.0, $kind: outside written"; outside; }
+done
+ib=$tmp/jplant
+mkfifo "$ib/journal/dead.1"
+timeout 20 inbox-mark -d "$ib" --resolve $T >/dev/null 2>"$tmp/err"
+is 'inbox-mark goes on past a planted journal (exit 1, said)' \
+	"$? $(grep -c 'journal/dead.1' "$tmp/err") \
+$(inbox-ls -d "$ib" -a | jq -r .status)" '1 1 resolved'
+ln -s "$out/file" "$ib/journal/dead.0"
+timeout 20 sms-send -d "$ib" --rate 1000/s --thread $T hi >/dev/null \
+    2>"$tmp/err"
+is 'and so does sms-send (its warnings leave its exit status)' "$? $(grep -c 'journal/dead.0' "$tmp/err") \
+$(inbox-ls -d "$ib" $T | jq -r .body | grep -c '^hi$')" '0 1 1'
+
+# A ledger entry that is not a link to a message (a file, a FIFO, a
+# directory, a link to anywhere else) was planted: left there, it would
+# keep the message stored from its entry, and every replay of that
+# provider id or client key would store or send it again. It is moved to
+# quarantine/ and the entry made; a replay is a duplicate.
+for kind in regular fifo directory file dangling; do
+	ib=$tmp/idplant
+	rm -rf "$ib"
+	cp -a "$tpl" "$ib"
+	case $kind in
+	regular) echo planted >"$ib/ids/twilio-SMdup" ;;
+	directory) mkdir "$ib/ids/twilio-SMdup" ;;
+	*) plant $kind "$ib/ids/twilio-SMdup" ;;
+	esac
+	for i in 1 2 3; do
+		rec "dup $kind" SMdup | timeout 20 sms-recv -d "$ib" \
+		    >/dev/null 2>>"$tmp/err.$kind"
+	done
+	# Files, not inbox-ls: readers fold messages with one provider id.
+	is "ids/twilio-SMdup, $kind: three deliveries of one id store it once" \
+	    "$(grep -l SMdup "$ib/msg/$T"/* | wc -l)" 1
+	check "the entry is the message's link" \
+	    "[ \"\$(readlink '$ib/ids/twilio-SMdup')\" = \
+	    \"../msg/$T/\$(grep -l SMdup '$ib/msg/$T'/* | xargs basename)\" ]"
+	is "what was planted: moved aside, said once" \
+	    "$(ls "$ib/quarantine" | grep -c '_twilio-SMdup$') \
+$(grep -c 'ids/twilio-SMdup: not a link to a message; moved to quarantine/' \
+	    "$tmp/err.$kind")" '1 1'
+	untouched || { fail "ids/twilio-SMdup, $kind: outside written"; outside; }
+done
+# A client key: sms-send sends a message once per key, however often run.
+ib=$tmp/idplant
+mkfifo "$ib/ids/key-k0250"
+c0=$(creates A)
+for i in 1 2; do
+	echo "{\"to\":\"$T\",\"body\":\"keyed\",\"key\":\"k0250\"}" |
+	    timeout 20 sms-send -d "$ib" --rate 1000/s >/dev/null 2>>"$tmp/err"
+done
+is 'ids/key-k0250 planted (a FIFO): two runs with one key send once' \
+	"$(($(creates A) - c0)) $(inbox-ls -d "$ib" $T | jq -r .body |
+	grep -c '^keyed$')" '1 1'
+
 # Directories others may write are refused, and say what to run.
 ib=$tmp/perm
 cp -a "$tpl" "$ib"

@@ -256,4 +256,17 @@ done
 check "a full disk at any of $((k - 1)) points: nothing left, one file after the retry" \
 	"[ $bad -eq 0 ] && [ $k -gt 5 ]"
 
+# A number jansson cannot hold, in a file sms-recv imports: that line is
+# refused as what it is (sms-record(5), CAVEATS), the next one stored.
+ib=$tmp/bignum
+printf '%s\n' \
+	'{"from":"+15551234567","to":"+15550100000","body":"a","provider_id":"SMbig1","n":1e400}' \
+	'{"from":"+15551234567","to":"+15550100000","body":"b","provider_id":"SMbig2"}' \
+	>"$tmp/big.ndjson"
+sms-recv -d "$ib" "$tmp/big.ndjson" >/dev/null 2>"$tmp/err"
+is 'sms-recv FILE, a number too large: exit 1, the next line stored' \
+	"$? $(inbox-ls -d "$ib" +15551234567 | jq -r .body)" '1 b'
+check 'said as what it is' \
+	"grep -q 'big.ndjson:1: number too large for this program: field \"n\"' '$tmp/err'"
+
 done_testing

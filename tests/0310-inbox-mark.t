@@ -124,6 +124,17 @@ is 'bad lines and records without a thread: exit 1' "$rc" 1
 is 'the rest are done' "$(jq -r .conversation.thread "$tmp/out" | tr '\n' ' ')" "$a $b "
 check 'a bad line is named by number' "grep -q '^inbox-mark: stdin:2: invalid JSON' '$tmp/err'"
 check 'a record without a thread too' "grep -qx 'inbox-mark: stdin:3: no thread' '$tmp/err'"
+# A number jansson cannot hold is valid JSON: said as what it is, for its
+# line alone (sms-record(5), CAVEATS).
+printf '%s\n' "{\"thread\":\"$a\",\"n\":123456789012345678901234567890}" \
+	"{\"thread\":\"$b\",\"x\":{\"big\" : -1e400}}" "{\"thread\":\"$c\"}" |
+	mark -d "$ib" --reopen >"$tmp/out" 2>"$tmp/err"; rc=$?
+is 'numbers too large: exit 1, the rest done' \
+	"$rc $(jq -r .conversation.thread "$tmp/out")" "1 $c"
+is 'each named, with its field' "$(sed 's/ (.*//' "$tmp/err")" \
+"inbox-mark: stdin:1: number too large for this program: field \"n\"
+inbox-mark: stdin:2: number too large for this program: field \"big\""
+check 'not called invalid JSON' "! grep -q 'invalid JSON' '$tmp/err'"
 printf '{"thread":"%s"}\n{"thread":"%s"' $a $b | mark -d "$ib" --unread >"$tmp/out" 2>"$tmp/err"; rc=$?
 is 'a last line without a newline: exit 1, the rest done' \
 	"$rc $(jq -r .conversation.thread "$tmp/out")" "1 $a"

@@ -342,6 +342,53 @@ check '--rate above the provider'"'"'s: 429s retried, all sent' \
 check 'there were 429s' 'jq -s -e "any(.[]; .status == 429)" "$tmp/T.log"'
 kill "$simpid"
 
+# --- Numbers jansson cannot hold ------------------------------------------------
+
+printf '%s\n' '{"to":"+15551230001","body":"a","n":123456789012345678901234567890}' \
+	'{"to":"+15551230001","body":"b"}' |
+	sms-send -n >"$tmp/out" 2>"$tmp/err"
+is 'a number too large: exit 1, the next line sent' \
+	"$? $(jq -r .body "$tmp/out")" '1 b'
+check 'said as what it is, with its field' \
+	"grep -q '^sms-send: stdin:1: number too large for this program: field \"n\"' '$tmp/err'"
+
+# --- Status words from the API -------------------------------------------------
+
+# What the API says of a message is checked as a webhook's status is: a
+# word that is not one is stored as unknown (its id kept), and said.
+# sms-sim never answers so; answer (tests/tools) answers what it is told.
+answer() {
+	serve "$tmp/ans.out" "$tmp/ans.err" "$SMSDESK_TOOLS/answer" "$1" ||
+	    return 1
+	anspid=$server
+}
+ib9=$tmp/oddstatus
+answer '{"sid":"SModd0000000000000000000000000001","status":"sent; rm -rf"}' ||
+    fail 'answer starts'
+TWILIO_API_URL=http://127.0.0.1:$port sms-send -d "$ib9" --to +15551230090 \
+	odd >"$tmp/out" 2>"$tmp/err"
+is 'a create answered with an odd status word: exit 0, stored as unknown' \
+	"$? $(jq -r '.status + " " + .provider_id' "$tmp/out") \
+$(inbox-ls -d "$ib9" +15551230090 | jq -r .status)" \
+	'0 unknown SModd0000000000000000000000000001 unknown'
+check 'and said' "grep -qF \"+15551230090: the provider's status 'sent; rm -rf' \
+is not a status word; stored as unknown\" '$tmp/err'"
+kill "$anspid"
+answer '{"sid":"SModd0000000000000000000000000002","status":"queued"}' ||
+    fail 'answer starts'
+TWILIO_API_URL=http://127.0.0.1:$port sms-send -d "$ib9" --to +15551230091 \
+	odd2 >/dev/null 2>&1
+kill "$anspid"
+answer "{\"sid\":\"SModd0000000000000000000000000002\",\"status\":\"$(printf '%040d' 0)\",\"error_code\":null}" ||
+    fail 'answer starts'
+TWILIO_API_URL=http://127.0.0.1:$port SMSDESK_RECONCILE_GRACE=0 \
+	sms-send -d "$ib9" --reconcile >"$tmp/out" 2>"$tmp/err"
+is '--reconcile fetches a status word too long: stored as unknown' \
+	"$(jq -r .status "$tmp/out") $(inbox-ls -d "$ib9" +15551230091 |
+	jq -r .status)" 'unknown unknown'
+check 'and said' "grep -q '+15551230091: the provider.s status .0*\\.\\.\\.. is not a status word' '$tmp/err'"
+kill "$anspid"
+
 # --- Output ----------------------------------------------------------------------
 
 check 'a full stdout: 74' \

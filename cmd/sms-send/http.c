@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "diag.h"
 #include "provider.h"
 #include "record.h"
 #include "sms-send/sms-send.h"
@@ -208,4 +209,15 @@ http_taxonomy(long status, json_int_t code)
 
 	snprintf(text, sizeof text, "%lld", (long long)code);
 	return provider_error_class("twilio", status, code ? text : NULL);
+}
+
+const char *
+http_status_word(const char *thread, const char *st)
+{
+	if (!st || provider_status_valid(st))
+		return st;
+	diag_warn("%s: the provider's status '%.*s%s' is not a status word; "
+	    "stored as unknown", thread, PROVIDER_STATUS_MAX, st,
+	    strlen(st) > PROVIDER_STATUS_MAX ? "..." : "");
+	return "unknown";
 }

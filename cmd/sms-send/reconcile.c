@@ -9,7 +9,6 @@
  * declared not sent, are in sms-send(1), Reconciling.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -43,14 +42,15 @@ rfc2822(const char *s)
 	return when_parse(iso, &t, NULL) == 0 ? t : -1;
 }
 
-/* Whether the inbox knows this provider id already (it is claimed). */
+/*
+ * Whether the inbox knows this provider id already (it is claimed); a
+ * ledger that cannot be read claims it too, lest a message be taken for
+ * another's.
+ */
 static int
 known_sid(struct send *s, const char *sid)
 {
-	char rel[128];
-
-	snprintf(rel, sizeof rel, "ids/twilio-%s", sid);
-	return faccessat(s->ib.fd, rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	return inbox_known_id(&s->ib, "twilio", sid) != 0;
 }
 
 /*
@@ -243,7 +243,8 @@ reconcile_outbox(struct send *s)
 		if (rc == 1) {
 			json_int_t code = json_integer_value(
 			    json_object_get(found, "error_code"));
-			const char *st = record_str(found, "status");
+			const char *st = http_status_word(thread,
+			    record_str(found, "status"));
 
 			/* null clears the error of the unknown outcome */
 			err = code ? out_error(http_taxonomy(0, code), code,

@@ -284,7 +284,7 @@ settle(struct send *s, struct job *j)
 	    "provider_code")) == 21610)
 		note_optout(s, thread, s->cr.from, id);
 	if (inbox_sent(&s->ib, thread, id, j->pid ? "twilio" : NULL, j->pid,
-	    j->status, j->err, &out, &e) < 0)
+	    http_status_word(thread, j->status), j->err, &out, &e) < 0)
 		diag_warn("%s: %s", thread, e.msg);
 	else if (j->waited)
 		json_object_set_new(out, "waited", json_true());

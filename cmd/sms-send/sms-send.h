@@ -139,6 +139,12 @@ int http_quick_answer(const struct http *h, char *sid, size_t nsid, char *st,
 void http_add_param(CURL *c, struct buf *b, const char *name,
     const char *value);
 const char *http_taxonomy(long status, json_int_t code);
+/*
+ * A status word from the provider's API (a create's answer, a fetch),
+ * checked as a webhook's is (provider_status_valid()): st if it is one,
+ * else "unknown", said on stderr with thread and what came.
+ */
+const char *http_status_word(const char *thread, const char *st);
 
 /* prepare.c */
 

@@ -355,6 +355,14 @@ main(void)
 	}
 	is_int(inbox_status(&ib, "twilio", "SM77", "delivered", NULL, NULL,
 	    &e), 2, "a report before the id is known is parked");
+	/* A planted ledger entry for the id it is given: replaced. */
+	fd = openat(ib.fd, "ids/twilio-SM77", O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	errno = 0;
+	is_int(inbox_sent(&ib, "+15551234567", record_str(d.message, "id"),
+	    "twilio", "SM77", "sent; x", NULL, &c, &e), -1,
+	    "a status that is not a word is refused, as a report's is");
+	is_int(errno, EINVAL, "as bad data");
 	is_int(inbox_sent(&ib, "+15551234567", record_str(d.message, "id"),
 	    "twilio", "SM77", "sent", NULL, &c, &e), 0, "settled");
 	is_str(record_str(c, "status"), "delivered",
@@ -363,6 +371,8 @@ main(void)
 	json_decref(c);
 	ok(!exists(&ib, path), "out of outbox/");
 	ok(exists(&ib, "ids/twilio-SM77"), "and in the id ledger");
+	is_int(inbox_known_id(&ib, "twilio", "SM77"), 1,
+	    "as a link to it, what was planted there moved aside");
 	inbox_delivery_free(&d);
 	json_decref(m);
 
@@ -447,6 +457,43 @@ main(void)
 	ok(!exists(&ib, "status/twilio-SMold"), "a report parked 8 days "
 	    "ago is gone");
 	ok(exists(&ib, "status/twilio-SMnew"), "a fresh one stays");
+
+	/* What sms-send --reconcile asks: is this provider id claimed? */
+	is_int(inbox_known_id(&ib, "twilio", "SM1"), 1, "SM1 is known");
+	is_int(inbox_known_id(&ib, "twilio", "SMnever"), 0,
+	    "SMnever is not");
+	m = inbound("+15551234599", "SM.1/x", "Dots");
+	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0, "an odd id stored");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	is_int(inbox_known_id(&ib, "twilio", "SM.1/x"), 1,
+	    "and known by its escaped ledger name");
+	fd = openat(ib.fd, "ids/twilio-SMfile", O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	is_int(inbox_known_id(&ib, "twilio", "SMfile"), 0,
+	    "a planted file in ids/ claims nothing");
+	unlinkat(ib.fd, "ids/twilio-SMfile", 0);
+	snprintf(path, sizeof path, "%s/elsewhere", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/elsewhere/twilio-SMout", dir);
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	snprintf(path, sizeof path, "%s/inbox/ids", dir);
+	{
+		char moved[600];
+
+		/* ids/ swapped for a link once the inbox is open. */
+		snprintf(moved, sizeof moved, "%s/ids.real", dir);
+		rename(path, moved);
+		snprintf(moved, sizeof moved, "%s/elsewhere", dir);
+		symlink(moved, path);
+		is_int(inbox_known_id(&ib, "twilio", "SMout"), 0,
+		    "a planted link in place of ids/ is not followed");
+		is_int(inbox_known_id(&ib, "twilio", "SM1"), 1,
+		    "the ledger is read through the directory held open");
+		unlink(path);
+		snprintf(moved, sizeof moved, "%s/ids.real", dir);
+		rename(moved, path);
+	}
 
 	inbox_close(&ib);
 	snprintf(path, sizeof path, "rm -rf %s", dir);

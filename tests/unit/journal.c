@@ -126,7 +126,8 @@ run(int wrong, struct seen *s)
 		printf("# writer: status %d\n", pid < 0 ? -1 : status);
 		return -1;
 	}
-	if (journal_replay(dirfd_, dir, collect, s, &s->files, &e) < 0) {
+	if (journal_replay(dirfd_, dir, collect, NULL, s, &s->files,
+	    &e) < 0) {
 		printf("# replay: %s\n", e.msg);
 		return -1;
 	}

@@ -357,6 +357,31 @@ test_buf(void)
 	buf_free(&b);
 }
 
+/* Valid JSON with a number out of jansson's range: said so, not "invalid". */
+static void
+test_too_large(void)
+{
+	static const char *const lines[] = {
+		"{\"thread\":\"+15551234567\","
+		    "\"n\":123456789012345678901234567890}",
+		"{\"n\":-99999999999999999999}",
+		"{\"n\" :\t1e400}",
+		"{\"a\":[1e400]}",
+	};
+	struct errbuf e;
+	size_t i;
+
+	for (i = 0; i < sizeof lines / sizeof *lines; i++) {
+		ok(!record_parse(lines[i], strlen(lines[i]), &e), "refused: %s",
+		    lines[i]);
+		ok(strncmp(e.msg, "number too large for this program", 33) == 0,
+		    "as too large: %s", e.msg);
+	}
+	ok(strstr(e.msg, "field") == NULL, "in an array, no field is named");
+	record_parse(lines[2], strlen(lines[2]), &e);
+	ok(strstr(e.msg, "field \"n\"") != NULL, "its field named: %s", e.msg);
+}
+
 int
 main(void)
 {
@@ -366,5 +391,6 @@ main(void)
 	test_scan_fields();
 	test_pick();
 	test_buf();
+	test_too_large();
 	return tap_done();
 }
