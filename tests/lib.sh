@@ -191,6 +191,30 @@ sim() {
 	export TWILIO_API_URL
 }
 
+# twilio_env NNNN: the setting of a test that signs webhooks or talks to
+# sms-sim: no inbox, public URL, provider, API key, messaging service or
+# country from outside; config and home under $tmp; the account
+# AC<NNNN>aaa..., token tok-NNNN and our number US (+15550100000)
+# exported as TWILIO_*; sign() as tests/tools/twilio-sign; and every pid in
+# pids killed on exit.
+twilio_env() {
+	tools=${SMSDESK_TOOLS:-$top/build/tools}
+	unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER \
+	    TWILIO_API_KEY TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID \
+	    SMSDESK_COUNTRY
+	XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
+	AC=AC${1}aaaaaaaaaaaaaaaaaaaaaaaaaaaa
+	TOK=tok-$1
+	US=+15550100000
+	TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK TWILIO_FROM=$US
+	export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN \
+	    TWILIO_FROM
+	pids=
+	trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' \
+	    EXIT
+	sign() { "$tools/twilio-sign" "$@"; }
+}
+
 # creates [NAME]: how many create requests sms-sim NAME (default sim)
 # logged.
 creates() {
