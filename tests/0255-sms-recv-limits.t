@@ -24,17 +24,6 @@ trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 ib=$tmp/inbox
 us=%2B15550000000
 
-# poll COMMAND: run COMMAND every 0.1 s until it succeeds, for up to 60 s.
-poll() {
-	p_i=0
-	while [ "$p_i" -lt 600 ]; do
-		eval "$1" && return 0
-		sleep 0.1
-		p_i=$((p_i + 1))
-	done
-	return 1
-}
-
 # post FROM-ADDR SID: a signed inbound message from FROM-ADDR; prints the
 # HTTP status (000: no answer).
 post() {

@@ -144,6 +144,18 @@ done_testing() {
 	exit
 }
 
+# poll COMMAND: eval COMMAND every 0.1 s until it succeeds, for up to
+# 60 s (a generous deadline, not a wait: most conditions hold at once).
+poll() {
+	p_i=0
+	while [ "$p_i" -lt 600 ]; do
+		eval "$1" && return 0
+		sleep 0.1
+		p_i=$((p_i + 1))
+	done
+	return 1
+}
+
 # serve OUT ERR CMD...: start the server CMD... --listen 127.0.0.1:PORT
 # (sms-recv, sms-sim) on a random port, stdout to OUT and stderr to ERR,
 # and wait for its "listening on" line; another port while the one tried
