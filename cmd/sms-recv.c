@@ -934,6 +934,25 @@ report(void *arg, const char *msg)
 	r->ret = EXIT_PARTIAL;
 }
 
+/*
+ * The value of option opt, a number from lo to hi, or a usage error that
+ * says so (unit after the range). Never wraps: 2^32 is not 0.
+ */
+static unsigned
+opt_number(const char *opt, const char *arg, unsigned lo, unsigned hi,
+    const char *unit)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end || errno || n < lo || n > hi)
+		diag_die(EXIT_USAGE, "%s: '%s' is not %u to %u%s", opt, arg,
+		    lo, hi, unit);
+	return (unsigned)n;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -959,18 +978,15 @@ main(int argc, char **argv)
 	unsigned timeout = 10, per_address = PER_ADDRESS;
 	int c, insecure = 0;
 	size_t swept, replayed;
-	char *end, *help = NULL;
+	char *help = NULL;
 
 	diag_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "a:d:hil:p:t:u:V", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			per_address = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !*optarg || *optarg == '-' ||
-			    per_address > MAX_CONNECTIONS)
-				diag_die(EXIT_USAGE, "--per-address: '%s' is "
-				    "not 0 to %u", optarg, MAX_CONNECTIONS);
+			per_address = opt_number("--per-address", optarg, 0,
+			    MAX_CONNECTIONS, "");
 			break;
 		case 'd':
 			dir = optarg;
@@ -988,10 +1004,8 @@ main(int argc, char **argv)
 			pname = optarg;
 			break;
 		case 't':
-			timeout = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !*optarg || timeout == 0 || timeout > 3600)
-				diag_die(EXIT_USAGE, "--timeout: '%s' is not "
-				    "1 to 3600 seconds", optarg);
+			timeout = opt_number("--timeout", optarg, 1, 3600,
+			    " seconds");
 			break;
 		case 'u':
 			url = optarg;

@@ -170,12 +170,16 @@ ib_at(struct inbox *ib, const char *rel, struct ib_at *a)
 	return 0;
 }
 
+/* Close what ib_at() opened for a; errno is left as it was. */
 void
 ib_at_done(struct ib_at *a)
 {
+	int saved = errno;
+
 	if (a->own >= 0)
 		close(a->own);
 	a->own = -1;
+	errno = saved;
 }
 
 /*
@@ -242,14 +246,12 @@ ib_open(struct inbox *ib, const char *rel, int flags, mode_t mode,
     struct stat *st)
 {
 	struct ib_at a;
-	int fd, saved;
+	int fd;
 
 	if (ib_at(ib, rel, &a) < 0)
 		return -1;
 	fd = ib_openat_file(ib, a.dfd, a.leaf, flags, mode, st);
-	saved = errno;
 	ib_at_done(&a);
-	errno = saved;
 	return fd;
 }
 
@@ -283,9 +285,7 @@ ib_open_dir(struct inbox *ib, const char *rel)
 		errno = saved;
 		fd = -1;
 	}
-	saved = errno;
 	ib_at_done(&a);
-	errno = saved;
 	return fd;
 }
 
@@ -294,14 +294,12 @@ int
 ib_stat(struct inbox *ib, const char *rel, struct stat *st)
 {
 	struct ib_at a;
-	int rc, saved;
+	int rc;
 
 	if (ib_at(ib, rel, &a) < 0)
 		return -1;
 	rc = fstatat(a.dfd, a.leaf, st, AT_SYMLINK_NOFOLLOW);
-	saved = errno;
 	ib_at_done(&a);
-	errno = saved;
 	return rc;
 }
 
@@ -310,14 +308,12 @@ int
 ib_unlink(struct inbox *ib, const char *rel, int flags)
 {
 	struct ib_at a;
-	int rc, saved;
+	int rc;
 
 	if (ib_at(ib, rel, &a) < 0)
 		return -1;
 	rc = unlinkat(a.dfd, a.leaf, flags);
-	saved = errno;
 	ib_at_done(&a);
-	errno = saved;
 	return rc;
 }
 
@@ -332,15 +328,14 @@ ib_rename(struct inbox *ib, const char *from, const char *to,
     int noreplace, int *moved)
 {
 	struct ib_at a, b;
-	int rc, saved;
+	int rc;
 
 	*moved = 1;
 	if (ib_at(ib, from, &a) < 0)
 		return -1;
 	if (ib_at(ib, to, &b) < 0) {
-		saved = errno;
 		ib_at_done(&a);
-		return errno = saved, -1;
+		return -1;
 	}
 	if (!noreplace) {
 		rc = renameat(a.dfd, a.leaf, b.dfd, b.leaf);
@@ -349,10 +344,8 @@ ib_rename(struct inbox *ib, const char *from, const char *to,
 		rc = linkat(a.dfd, a.leaf, b.dfd, b.leaf, 0);
 		*moved = 0;
 	}
-	saved = errno;
 	ib_at_done(&a);
 	ib_at_done(&b);
-	errno = saved;
 	return rc;
 }
 
@@ -361,14 +354,12 @@ int
 ib_symlink(struct inbox *ib, const char *to, const char *rel)
 {
 	struct ib_at a;
-	int rc, saved;
+	int rc;
 
 	if (ib_at(ib, rel, &a) < 0)
 		return -1;
 	rc = symlinkat(to, a.dfd, a.leaf);
-	saved = errno;
 	ib_at_done(&a);
-	errno = saved;
 	return rc;
 }
 
@@ -378,14 +369,11 @@ ib_readlink(struct inbox *ib, const char *rel, char *buf, size_t size)
 {
 	struct ib_at a;
 	ssize_t n;
-	int saved;
 
 	if (ib_at(ib, rel, &a) < 0)
 		return -1;
 	n = readlinkat(a.dfd, a.leaf, buf, size);
-	saved = errno;
 	ib_at_done(&a);
-	errno = saved;
 	return n;
 }
 
@@ -555,9 +543,7 @@ ib_make_dir(struct inbox *ib, const char *rel, const char *parent,
 		ib_at_done(&a);
 		return 0;
 	}
-	saved = errno;
 	ib_at_done(&a);
-	errno = saved;
 	if (errno != EEXIST)
 		return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 	return 0;

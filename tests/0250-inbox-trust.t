@@ -9,17 +9,9 @@
 # comment lines (prove -v shows them).
 . "$(dirname "$0")/lib.sh"
 
-unset SMSDESK_INBOX SMSDESK_AGENT SMSDESK_PUBLIC_URL SMSDESK_PROVIDER \
-	TWILIO_API_KEY TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID \
-	SMSDESK_COUNTRY
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-AC=AC0250aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-US=+15550100000
-TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=tok-0250 TWILIO_FROM=$US
-export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM
+twilio_env 0250
+unset SMSDESK_AGENT
 umask 022
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 T=+15551234567
 me=$(id -un)

@@ -24,17 +24,6 @@ trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 ib=$tmp/inbox
 us=%2B15550000000
 
-# poll COMMAND: run COMMAND every 0.1 s until it succeeds, for up to 60 s.
-poll() {
-	p_i=0
-	while [ "$p_i" -lt 600 ]; do
-		eval "$1" && return 0
-		sleep 0.1
-		p_i=$((p_i + 1))
-	done
-	return 1
-}
-
 # post FROM-ADDR SID: a signed inbound message from FROM-ADDR; prints the
 # HTTP status (000: no answer).
 post() {
@@ -195,6 +184,14 @@ check 'and says why' "grep -q 'per-address' '$tmp/err'"
 "$bin/sms-recv" -d "$ib" --per-address 4097 --listen 127.0.0.1:1 \
     >/dev/null 2>&1
 is '--per-address 4097: exit 2' "$?" 2
+# 2^32 and 2^32 + 1 do not wrap to 0 (no limit) and 1: refused with the
+# options alone (no --listen: taken, it would read the empty stdin, exit 0).
+for n in 4294967296 4294967297; do
+	"$bin/sms-recv" -d "$ib" --per-address $n </dev/null >/dev/null 2>&1
+	is "--per-address $n: exit 2" "$?" 2
+	"$bin/sms-recv" -d "$ib" --timeout $n </dev/null >/dev/null 2>&1
+	is "--timeout $n: exit 2" "$?" 2
+done
 
 # --- An inbox that cannot be written ----------------------------------
 #

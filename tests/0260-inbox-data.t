@@ -113,29 +113,6 @@ is 'a replay of the 200-byte id is a duplicate (hashed in the ledger)' \
 	"$(cat "$tmp/rc"):$(msgs "$ib" | wc -l | tr -d ' '):$(ls "$ib/ids" | grep -c '^twilio-%%[0-9a-f]\{64\}$')" \
 	'0:2:1'
 
-# listen IB: sms-recv --listen on a free port; sets port and pid.
-listen() {
-	l_try=0
-	while [ "$l_try" -lt 20 ]; do
-		l_try=$((l_try + 1))
-		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		"$bin/sms-recv" -d "$1" --listen "127.0.0.1:$port" \
-		    >"$tmp/l.out" 2>"$tmp/l.err" &
-		pid=$!
-		pids="$pids $pid"
-		l_i=0
-		while [ "$l_i" -lt 200 ]; do
-			grep -qs 'listening on' "$tmp/l.err" && return 0
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-			l_i=$((l_i + 1))
-		done
-		kill "$pid" 2>/dev/null
-		wait "$pid"
-		grep -qs 'cannot listen' "$tmp/l.err" || return 1
-	done
-	return 1
-}
 # post SID BODY: an inbound message from $A; prints the HTTP status.
 post() {
 	p_body="MessageSid=$1&AccountSid=AC0&From=%2B15551230001&To=%2B15550000000&Body=$2&ApiVersion=2010-04-01"
@@ -146,14 +123,14 @@ post() {
 }
 
 ib=$tmp/listen
-if listen "$ib"; then
+if serve "$tmp/l.out" "$tmp/l.err" "$bin/sms-recv" -d "$ib"; then
 	is 'the listener: a 300-byte MessageSid gets 400 (a retry cannot help)' \
 		"$(post "$id300" hi)" 400
 	check 'with no Retry-After' "! grep -qi '^retry-after' '$tmp/resp.h'"
 	is 'a 200-byte MessageSid gets 200' "$(post "$id200" hi)" 200
 	is 'a Body over 32 KiB gets 400' "$(post SMbig "$(bytes 40000)")" 400
-	kill "$pid"
-	wait "$pid"
+	kill "$server"
+	wait "$server"
 else
 	fail 'the listener starts'
 fi

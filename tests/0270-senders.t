@@ -8,20 +8,7 @@
 # The provider is sms-sim on 127.0.0.1, killed by PID on exit.
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
-sign() { "$tools/twilio-sign" "$@"; }
-
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER TWILIO_API_KEY \
-	TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID SMSDESK_COUNTRY
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-AC=AC0270aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-TOK=tok-0270
-US=+15550100000
-TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK TWILIO_FROM=$US
-export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+twilio_env 0270
 ib=$tmp/inbox
 mkdir -p "$ib"
 printf 'ack_text = Thanks, an agent will answer shortly.\n' >"$ib/config"

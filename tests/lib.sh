@@ -144,6 +144,18 @@ done_testing() {
 	exit
 }
 
+# poll COMMAND: eval COMMAND every 0.1 s until it succeeds, for up to
+# 60 s (a generous deadline, not a wait: most conditions hold at once).
+poll() {
+	p_i=0
+	while [ "$p_i" -lt 600 ]; do
+		eval "$1" && return 0
+		sleep 0.1
+		p_i=$((p_i + 1))
+	done
+	return 1
+}
+
 # serve OUT ERR CMD...: start the server CMD... --listen 127.0.0.1:PORT
 # (sms-recv, sms-sim) on a random port, stdout to OUT and stderr to ERR,
 # and wait for its "listening on" line; another port while the one tried
@@ -189,6 +201,30 @@ sim() {
 	simpid=$server
 	TWILIO_API_URL=http://127.0.0.1:$port
 	export TWILIO_API_URL
+}
+
+# twilio_env NNNN: the setting of a test that signs webhooks or talks to
+# sms-sim: no inbox, public URL, provider, API key, messaging service or
+# country from outside; config and home under $tmp; the account
+# AC<NNNN>aaa..., token tok-NNNN and our number US (+15550100000)
+# exported as TWILIO_*; sign() as tests/tools/twilio-sign; and every pid in
+# pids killed on exit.
+twilio_env() {
+	tools=${SMSDESK_TOOLS:-$top/build/tools}
+	unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER \
+	    TWILIO_API_KEY TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID \
+	    SMSDESK_COUNTRY
+	XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
+	AC=AC${1}aaaaaaaaaaaaaaaaaaaaaaaaaaaa
+	TOK=tok-$1
+	US=+15550100000
+	TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK TWILIO_FROM=$US
+	export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN \
+	    TWILIO_FROM
+	pids=
+	trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' \
+	    EXIT
+	sign() { "$tools/twilio-sign" "$@"; }
 }
 
 # creates [NAME]: how many create requests sms-sim NAME (default sim)

@@ -151,30 +151,7 @@ echo
 
 # --- (a) deliveries per second ---------------------------------------
 
-# start_listener DIR LOG EVENTS: sms-recv --listen on a free port; sets
-# $listener (pid) and $port.
-start_listener() {
-	local dir=$1 log=$2 events=$3 try i
-	for try in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + RANDOM % 40000))
-		rm -f "$log"
-		"$bin/sms-recv" --listen "127.0.0.1:$port" --dir "$dir" \
-		    >"$events" 2>"$log" &
-		listener=$!
-		for ((i = 0; i < 100; i++)); do
-			grep -qs 'listening on' "$log" && return 0
-			kill -0 "$listener" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill "$listener" 2>/dev/null
-		wait "$listener" 2>/dev/null
-		listener=
-		grep -qs 'cannot listen' "$log" || break
-	done
-	echo "inbox.sh: sms-recv did not start:" >&2
-	head -n 5 "$log" >&2
-	return 1
-}
+. "$here/lib.sh"
 
 stop_listener() {
 	local rc
@@ -207,7 +184,7 @@ plain() {
 # best run in listen_C, p50_C, p99_C, stored_C.
 listen() {
 	local c=$1 ib=$scratch/inbox-c$1.$round out warm rc ok stored r old
-	start_listener "$ib" "$scratch/log-c$c" "$scratch/events-c$c" ||
+	start_listener "$bin" "$ib" "$scratch/log-c$c" "$scratch/events-c$c" ||
 		{ status=1; return 1; }
 	warm=$("$scratch/post-load" -p "$port" -S -c 8 -n "$numbers" -t 120 \
 	    -f "$numbers") || fail "post-load (opening conversations): $warm"

@@ -87,29 +87,7 @@ export TWILIO_AUTH_TOKEN
 unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER
 export XDG_CONFIG_HOME=$scratch/config HOME=$scratch
 
-# start_listener BIN DIR LOG: sms-recv --listen on a free port; sets
-# $listener (pid) and $port.
-start_listener() {
-	local b=$1 dir=$2 log=$3 try i
-	for try in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + RANDOM % 40000))
-		"$b/sms-recv" --listen "127.0.0.1:$port" --dir "$dir" \
-		    >/dev/null 2>"$log" &
-		listener=$!
-		for ((i = 0; i < 100; i++)); do
-			grep -qs 'listening on' "$log" && return 0
-			kill -0 "$listener" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill "$listener" 2>/dev/null
-		wait "$listener" 2>/dev/null
-		listener=
-		grep -qs 'cannot listen' "$log" || break
-	done
-	echo "slow.sh: sms-recv did not start:" >&2
-	head -n 5 "$log" >&2
-	return 1
-}
+. "$here/lib.sh"
 
 kv() {
 	local w

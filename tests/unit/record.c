@@ -92,6 +92,23 @@ test_cap(void)
 	json_decref(rec);
 	record_reader_free(&rr);
 	fclose(fp);
+
+	/* sms-record(5): at most 1 MiB, the newline not counted. */
+	for (size_t n = RECORD_LINE_MAX; n <= RECORD_LINE_MAX + 1; n++) {
+		memset(s, ' ', n);
+		s[0] = '{';
+		s[n - 1] = '}';
+		s[n] = '\n';
+		fp = input(s, n + 1);
+		record_reader_init(&rr, fp, "in");
+		is_int(record_read(&rr, &rec, &e), n == RECORD_LINE_MAX ? 1 : -1,
+		    "a line of %zu bytes and its newline: %s", n,
+		    n == RECORD_LINE_MAX ? "read" : "refused");
+		if (n == RECORD_LINE_MAX)
+			json_decref(rec);
+		record_reader_free(&rr);
+		fclose(fp);
+	}
 	free(s);
 }
 
