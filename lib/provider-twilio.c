@@ -316,6 +316,30 @@ count(const char *s)
 	return v;
 }
 
+/*
+ * 0 if no parameter of f, read or not, holds a NUL in its name or value
+ * (sms-recv(1) refuses a request with one); else -1, EINVAL, naming it
+ * when its name is plain ASCII.
+ */
+static int
+no_nul(const struct form *f, struct errbuf *e)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct form_pair *fp = &f->pairs[i];
+		size_t plain = strspn(fp->name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789_-");
+
+		if (strlen(fp->value) == fp->value_len &&
+		    strlen(fp->name) == fp->name_len)
+			continue;
+		errno = EINVAL;
+		if (plain == fp->name_len && plain > 0 && plain <= 64)
+			return errf(e, "%s: holds a NUL byte", fp->name);
+		return errf(e, "a parameter holds a NUL byte");
+	}
+	return 0;
+}
+
 static int
 twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
     struct errbuf *e)
@@ -341,7 +365,7 @@ twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
 		    field(f, "From", 0, &ev->from, e) < 0 ||
 		    field(f, "To", 0, &ev->to, e) < 0)
 			return -1;
-		return 0;
+		return no_nul(f, e);
 	}
 	ev->kind = WEBHOOK_MESSAGE;
 	if (field(f, "From", 1, &ev->from, e) < 0 ||
@@ -363,7 +387,7 @@ twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
 		ev->body_len = body->value_len;
 	}
 	ev->num_segments = count(segs);
-	return 0;
+	return no_nul(f, e);
 }
 
 /* Append text to out as XML character data. */

@@ -111,6 +111,10 @@ is 'listener: a Body starting with %00: 400' \
 	"$(post 'From=%2B15551230002&To=%2B15550000000&Body=%00y&MessageSid=SMn7')" 400
 is 'listener: a From holding %00: 400' \
 	"$(post 'From=%2B15551230002%00&To=%2B15550000000&Body=y&MessageSid=SMn8')" 400
+is 'listener: %00 in a parameter smsdesk does not read: 400 too' \
+	"$(post 'AccountSid=AC%00x&From=%2B15551230002&To=%2B15550000000&Body=y&MessageSid=SMn10')" 400
+is 'listener: %00 in a parameter name: 400' \
+	"$(post 'Acc%00ountSid=AC&From=%2B15551230002&To=%2B15550000000&Body=y&MessageSid=SMn11')" 400
 check 'nothing stored from those' "[ ! -e '$ib/msg/+15551230002' ]"
 is 'listener: a whole Body: 200' \
 	"$(post 'From=%2B15551230002&To=%2B15550000000&Body=xy&MessageSid=SMn9')" 200
