@@ -376,18 +376,15 @@ twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
 		return -1;
 	if (ev->status == NULL)
 		ev->status = "received";
+	/* Stored whole or not at all: no_nul() refuses a Body with a NUL. */
+	if (no_nul(f, e) < 0)
+		return -1;
 	if ((body = form_find(f, "Body")) != NULL) {
-		/* Stored whole or not at all: a NUL is refused, as in any
-		 * other field. */
-		if (memchr(body->value, '\0', body->value_len)) {
-			errno = EINVAL;
-			return errf(e, "Body: holds a NUL byte");
-		}
 		ev->body = body->value;
 		ev->body_len = body->value_len;
 	}
 	ev->num_segments = count(segs);
-	return no_nul(f, e);
+	return 0;
 }
 
 /* Append text to out as XML character data. */
