@@ -398,7 +398,7 @@ ib_link_target(struct inbox *ib, const char *rel, char *out, size_t size)
 	    '/')) || (size_t)(slash - t) >= sizeof thread)
 		return errno = EBADMSG, -1;
 	snprintf(thread, sizeof thread, "%.*s", (int)(slash - t), t);
-	if (!ib_valid_number(thread) || !plain_name(slash + 1,
+	if (!thread_valid(thread) || !plain_name(slash + 1,
 	    strlen(slash + 1)) || slash[1] == '.' || strlen(to + 3) >= size)
 		return errno = EBADMSG, -1;
 	strcpy(out, to + 3);

@@ -34,6 +34,7 @@
 
 #include "diag.h"
 #include "inbox.h"
+#include "thread.h"
 
 #define NAME_MAX_LEN 128
 
@@ -187,7 +188,6 @@ int ib_log_appends(const struct logf *lf, size_t len);
 int ib_log_unappend(struct inbox *ib, const char *rel, off_t good);
 
 /* inbox.c: names checked and made, and outbound messages. */
-int ib_valid_number(const char *s);
 int ib_id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN]);
 int ib_outbound_pending(const json_t *msg);
 int ib_link_entry(struct inbox *ib, const char *dir, const char *name,

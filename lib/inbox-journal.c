@@ -221,7 +221,7 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	int lk, rc = -1, created;
 
 	if (!json_is_object(msg) || !json_is_object(image) ||
-	    !ib_valid_number(thread) || !name || !*name || strchr(name, '/') ||
+	    !thread_valid(thread) || !name || !*name || strchr(name, '/') ||
 	    *name == '.' || (provider && pid && ib_id_key(provider, pid, key) <
 	    0) || (client && ib_id_key("key", client, ckey) < 0)) {
 		r->skipped++;

@@ -9,7 +9,8 @@
  * parse, a link in outbox/ to nothing, a report parked too long.
  *
  * Relies on inbox-file.c to read records and quarantine bad ones, and on
- * inbox.c for ib_valid_number(), ib_id_key() and ib_outbound_pending().
+ * inbox.c for ib_id_key() and ib_outbound_pending(), thread.c for
+ * thread_valid().
  */
 #include <dirent.h>
 #include <errno.h>
@@ -105,7 +106,7 @@ inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
 	json_t *c;
 	int out;
 
-	if (!ib_valid_number(number))
+	if (!thread_valid(number))
 		return errno = EINVAL, errf(e, "'%s' is not an E.164 number",
 		    number);
 	snprintf(rel, sizeof rel, "consent/%s", number);
@@ -133,7 +134,7 @@ inbox_conversation(struct inbox *ib, const char *thread, struct errbuf *e)
 {
 	char rel[64];
 
-	if (!ib_valid_number(thread)) {
+	if (!thread_valid(thread)) {
 		errno = EINVAL;
 		errf(e, "'%s' is not an E.164 number", thread);
 		return NULL;
@@ -318,7 +319,7 @@ inbox_each(struct inbox *ib, int all, inbox_each_fn fn, void *arg,
 		/* Sorted, so a name readdir(3) gave twice is next to itself. */
 		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
 			continue;
-		if (ib_valid_number(names[i]))
+		if (thread_valid(names[i]))
 			rc = each_one(&w, names[i]);
 	}
 	if (rc < 0)
@@ -367,7 +368,7 @@ inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e)
 	json_t *out, *seen, *m;
 	struct errbuf pe;
 
-	if (!ib_valid_number(thread)) {
+	if (!thread_valid(thread)) {
 		errno = EINVAL;
 		errf(e, "'%s' is not an E.164 number", thread);
 		return NULL;

@@ -232,16 +232,6 @@ inbox_close(struct inbox *ib)
 	ib->dir = NULL;
 }
 
-/*
- * A thread: '+' and 1 to 15 digits, or a sender's thread ('@' and a
- * name, thread.h); never a path.
- */
-int
-ib_valid_number(const char *s)
-{
-	return thread_valid(s);
-}
-
 /* Append s to out at *n, bytes outside [A-Za-z0-9_] (and '-' where
  * allowed) as %XX; -1 if it does not fit. */
 static int
@@ -487,7 +477,7 @@ inbox_consent(struct inbox *ib, const json_t *c, struct errbuf *e)
 	const char *state = record_str(c, "state");
 	char rel[64], name[NAME_MAX_LEN];
 
-	if (!ib_valid_number(number) || !state || (strcmp(state, "out") != 0 &&
+	if (!thread_valid(number) || !state || (strcmp(state, "out") != 0 &&
 	    strcmp(state, "in") != 0))
 		return errno = EINVAL, errf(e, "a consent record needs an "
 		    "E.164 number and a state of in or out");
@@ -821,7 +811,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 
 	memset(d, 0, sizeof *d);
 	name[0] = '\0';
-	if (!ib_valid_number(thread))
+	if (!thread_valid(thread))
 		return errno = EINVAL, errf(e, "thread %s%s%s is not an E.164 "
 		    "number", thread ? "'" : "", thread ? thread : "(none)",
 		    thread ? "'" : "");
@@ -920,9 +910,13 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	if (!(conv = load_conversation(ib, thread, record_str(msg, "at"),
 	    &clf, e)))
 		goto out;
-	/* For taking it back (below): was there a conversation? */
+	/*
+	 * For taking it back (below): was there a conversation, and what
+	 * did it say, should the change replace the file (a new one is
+	 * simply removed)?
+	 */
 	u.had_conv = clf.fd >= 0;
-	if (!(u.before = json_deep_copy(conv))) {
+	if (u.had_conv && !(u.before = json_deep_copy(conv))) {
 		errno = ENOMEM;
 		errf(e, "%s", strerror(ENOMEM));
 		goto out;
@@ -1062,7 +1056,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 
 	if (out)
 		*out = NULL;
-	if (!ib_valid_number(thread) || !id || !*id || strchr(id, '/') ||
+	if (!thread_valid(thread) || !id || !*id || strchr(id, '/') ||
 	    *id == '.')
 		return errno = EINVAL, errf(e, "no such message");
 	if (provider && pid && ib_id_key(provider, pid, key) < 0)
@@ -1245,7 +1239,7 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 
 	if (after)
 		*after = NULL;
-	if (!ib_valid_number(thread))
+	if (!thread_valid(thread))
 		return errno = EINVAL, errf(e, "'%s' is not an E.164 number",
 		    thread);
 	now_string(at);
