@@ -13,7 +13,7 @@ BUILD ?= build
 # Debian 12 package names; `make deps` installs whichever are missing.
 DEBS = gcc libc6-dev make pkg-config perl jq groff-base zsh curl \
 	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
-	libutf8proc-dev libssl-dev tzdata time
+	libutf8proc-dev libssl-dev tzdata time stress-ng
 PKGS = jansson libutf8proc libcrypto libsodium libmicrohttpd libcurl
 
 CFLAGS ?= -O2 -g
@@ -44,7 +44,7 @@ SHIMSRC = $(wildcard tests/shim/*.c)
 SHIMS = $(SHIMSRC:tests/shim/%.c=$(BUILD)/tools/%.so)
 
 .DELETE_ON_ERROR:
-.PHONY: all check test asan deps install uninstall clean bench bench-inbox \
+.PHONY: all check test asan deps repeat install uninstall clean bench bench-inbox \
 	bench-send bench-slow demo
 
 all: $(BINS)
@@ -134,6 +134,26 @@ bench-send: $(BINS)
 bench-slow: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin \
 	SMSDESK_LIB=$(CURDIR)/$(BUILD)/libsmsdesk.a tests/bench/slow.sh
+
+# The tests that depend on timing or on counts of calls, round after round
+# under a CPU, pipe and disk load (see tests/repeat.sh): none may ever fail
+# because the machine is busy. ROUNDS, JOBS and LOAD as tests/repeat.sh's
+# -n, -j and -l; REPEAT: the files.
+ROUNDS = 20
+JOBS = 3
+REPEAT = tests/0200-sms-recv.t tests/0210-sms-recv-crash.t \
+	tests/0220-inbox-race.t tests/0230-sms-recv-hours.t \
+	tests/0240-sms-recv-faults.t tests/0255-sms-recv-limits.t \
+	tests/0320-inbox-mark-faults.t tests/0400-sms-sim.t \
+	tests/0510-sms-send-crash.t tests/0540-sms-send-faults.t \
+	tests/0550-loop.t $(BUILD)/unit/httpd $(BUILD)/unit/inbox-race \
+	$(BUILD)/unit/inbox-journal
+repeat: deps $(BINS) $(UNITS) $(TOOLS) $(SHIMS)
+	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin SMSDESK_TESTDATA=$(CURDIR)/tests/data \
+	SMSDESK_TOOLS=$(CURDIR)/$(BUILD)/tools \
+	PATH=$(CURDIR)/$(BUILD)/bin:$$PATH \
+	tests/repeat.sh -n $(ROUNDS) -j $(JOBS) $(if $(LOAD),-l '$(LOAD)') \
+		$(REPEAT)
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
