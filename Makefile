@@ -144,7 +144,7 @@ JOBS = 3
 REPEAT = tests/0200-sms-recv.t tests/0210-sms-recv-crash.t \
 	tests/0220-inbox-race.t tests/0230-sms-recv-hours.t \
 	tests/0240-sms-recv-faults.t tests/0255-sms-recv-limits.t \
-	tests/0320-inbox-mark-faults.t tests/0400-sms-sim.t \
+	tests/0320-inbox-mark-faults.t tests/0400-sms-sim.t tests/0500-sms-send.t \
 	tests/0510-sms-send-crash.t tests/0540-sms-send-faults.t \
 	tests/0550-loop.t $(BUILD)/unit/httpd $(BUILD)/unit/inbox-race \
 	$(BUILD)/unit/inbox-journal

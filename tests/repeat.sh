@@ -40,14 +40,17 @@ esac
 
 log=${REPEAT_LOG:-$(mktemp -d /tmp/repeat.XXXXXX)}
 mkdir -p "$log" || exit 73
-loadpid=
+loadpid= provepid=
+# stop PID: stop PID's group of processes (setsid made it its leader).
+stop() {
+	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
 stop_load() {
-	[ -n "$loadpid" ] || return 0
-	kill -INT -- "-$loadpid" 2>/dev/null || kill -INT "$loadpid" 2>/dev/null
-	wait "$loadpid" 2>/dev/null
+	[ -z "$loadpid" ] || stop "$loadpid"
 	loadpid=
 }
-trap 'stop_load; exit 130' INT TERM
+trap '[ -z "$provepid" ] || stop "$provepid"; stop_load; exit 130' INT TERM
 if [ "$load" != none ]; then
 	command -v "${load%% *}" >/dev/null || {
 		echo "$me: ${load%% *}: not installed (make deps)" >&2
@@ -66,8 +69,12 @@ declare -A failed
 passed=0 streak=0 best=0 start=$SECONDS
 for ((r = 1; r <= rounds; r++)); do
 	t0=$SECONDS
-	prove -j"$jobs" "$@" >"$log/round-$r.log" 2>&1
+	# In the background, so that an interrupt stops the round at once.
+	setsid prove -j"$jobs" "$@" >"$log/round-$r.log" 2>&1 &
+	provepid=$!
+	wait "$provepid"
 	rc=$?
+	provepid=
 	if [ $rc -eq 0 ]; then
 		passed=$((passed + 1)) streak=$((streak + 1))
 		[ $streak -gt $best ] && best=$streak
