@@ -4,10 +4,10 @@
  *
  * The first byte chooses the options as in gsm.c; bits 0-2 of the second
  * the size of the chunks the text is fed in (1 to 1 MiB), bit 3 whether
- * parts are cut at words (the plan and words passes, on a temporary
- * file in TMPDIR, removed at once); the rest is the text. The stream must give gsm_analyze()'s
- * figures and error, and its passes the same lists and parts, whatever
- * the chunks.
+ * parts are cut at words (the plan and words passes, on a temporary file
+ * in TMPDIR, removed at once); the rest is the text. The stream must give
+ * gsm_analyze()'s figures and error, and its passes the same lists and
+ * parts, whatever the chunks.
  */
 #include <errno.h>
 #include <unistd.h>
