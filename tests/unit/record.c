@@ -398,6 +398,10 @@ test_buf(void)
 {
 	struct buf b = { 0 };
 
+	/* Nothing onto nothing: no memcpy() to NULL, which UBSan (make
+	 * asan) stops at; found by tests/fuzz/gsm.c on an empty text. */
+	is_int(buf_add(&b, "", 0), 0, "0 bytes onto an empty buf");
+	ok(b.p == NULL && b.len == 0, "leave it empty");
 	buf_add_jstr(&b, "q\"\\\n\x01\xc3\xa9", 7);
 	buf_addc(&b, ' ');
 	buf_addu(&b, 0);
