@@ -72,7 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strlen(p->name) != p->name_len)
 			continue;
 		for (j = 0; j < i; j++)
-			if (strcmp(f.pairs[j].name, p->name) == 0)
+			if (f.pairs[j].name_len == p->name_len &&
+			    memcmp(f.pairs[j].name, p->name, p->name_len) == 0)
 				break;
 		FUZZ_CHECK(form_find(&f, p->name) == &f.pairs[j],
 		    "form_find() missed the first \"%s\"", p->name);
