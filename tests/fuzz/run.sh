@@ -10,6 +10,9 @@
 #   With -m, merge into tests/fuzz/corpus/NAME the inputs of DIR/corpus/NAME
 #   that reach code the committed corpus does not (libFuzzer's -merge=1).
 set -u
+# Status lines hold dictionary entries, which need not be UTF-8.
+LC_ALL=C
+export LC_ALL
 merge=0
 if [ "${1:-}" = -m ]; then
 	merge=1
