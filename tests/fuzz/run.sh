@@ -56,7 +56,9 @@ for t in "$@"; do
 	if [ $rc = 0 ]; then
 		result=ok
 	else
-		result="CRASH (exit $rc): see $dir/$t.log, $(ls "$dir"/crashes/"$t"-* 2>/dev/null | tail -n 1)"
+		input=$(sed -n 's/.*Test unit written to //p' "$dir/$t.log" |
+			tail -n 1)
+		result="CRASH (exit $rc): $dir/$t.log, input ${input:-?}"
 		status=1
 	fi
 	printf '%-11s %9s %7s %7s %7s %11s %5s  %s\n' "$t" "${runs:-?}" \
