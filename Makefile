@@ -14,6 +14,9 @@ BUILD ?= build
 DEBS = gcc libc6-dev make pkg-config perl jq groff-base zsh curl \
 	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
 	libutf8proc-dev libssl-dev tzdata time stress-ng
+# What `make fuzz` needs besides (clang, LLVM and libFuzzer), which
+# it installs through deps when missing, so `make check` does not.
+FUZZ_DEBS = clang libclang-rt-14-dev
 PKGS = jansson libutf8proc libcrypto libsodium libmicrohttpd libcurl
 
 CFLAGS ?= -O2 -g
@@ -25,6 +28,12 @@ override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 # --as-needed: a program records only the libraries it uses (inbox-ls
 # does not load libcrypto, libsodium or libmicrohttpd at every start).
 LDLIBS += -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ifdef FUZZER
+override CFLAGS += -O1 -fno-omit-frame-pointer -Wno-error \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=address,undefined
+endif
 
 ifdef SAN
 override CFLAGS += -O1 -fno-omit-frame-pointer \
@@ -42,10 +51,19 @@ TOOLSRC = $(wildcard tests/tools/*.c)
 TOOLS = $(TOOLSRC:tests/tools/%.c=$(BUILD)/tools/%)
 SHIMSRC = $(wildcard tests/shim/*.c)
 SHIMS = $(SHIMSRC:tests/shim/%.c=$(BUILD)/tools/%.so)
+# Fuzz harnesses, tests/fuzz/NAME.c: in `make check` each is linked with
+# tests/fuzz/driver.c as $(BUILD)/tools/fuzz-NAME and run over its corpus,
+# tests/fuzz/corpus/NAME/ (tests/0900-fuzz-corpus.t); `make fuzz` links
+# them with libFuzzer instead.
+FUZZSRC = $(filter-out tests/fuzz/driver.c,$(wildcard tests/fuzz/*.c))
+FUZZ = $(FUZZSRC:tests/fuzz/%.c=%)
+FUZZTOOLS = $(FUZZ:%=$(BUILD)/tools/fuzz-%)
+FUZZ_TIME ?= 60
+FUZZ_DIR = build/fuzz
 
 .DELETE_ON_ERROR:
-.PHONY: all check test asan deps repeat install uninstall clean bench bench-inbox \
-	bench-send bench-slow demo
+.PHONY: all check test asan deps repeat install uninstall clean bench \
+	bench-inbox bench-send bench-slow demo fuzz fuzz-build fuzz-merge
 
 all: $(BINS)
 
@@ -74,6 +92,19 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
 
+$(BUILD)/tools/fuzz-%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/*.h \
+		$(BUILD)/libsmsdesk.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
+		$(BUILD)/libsmsdesk.a $(LDLIBS)
+
+# The same harnesses linked with libFuzzer (clang, under `make fuzz`).
+$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/*.h $(BUILD)/libsmsdesk.a \
+		lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(BUILD)/libsmsdesk.a $(LDLIBS)
+
 # LD_PRELOAD shims, preloaded into the programs under test: never built
 # with the sanitizers, whose runtime must come first in a process.
 $(BUILD)/tools/%.so: tests/shim/%.c
@@ -82,7 +113,7 @@ $(BUILD)/tools/%.so: tests/shim/%.c
 
 # Tests find the programs through SMSDESK_BIN and their fixtures through
 # SMSDESK_TESTDATA, so the same suite runs against either build.
-test: $(BINS) $(UNITS) $(TOOLS) $(SHIMS)
+test: $(BINS) $(UNITS) $(TOOLS) $(SHIMS) $(FUZZTOOLS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin SMSDESK_TESTDATA=$(CURDIR)/tests/data \
 	SMSDESK_TOOLS=$(CURDIR)/$(BUILD)/tools \
 	PATH=$(CURDIR)/$(BUILD)/bin:$$PATH \
@@ -105,6 +136,23 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
 			--no-install-recommends $$missing; \
 	fi
+
+# Fuzzing with libFuzzer (clang): every harness of tests/fuzz/ for
+# FUZZ_TIME seconds, one after the other, over a scratch copy of its corpus
+# in build/fuzz/corpus/ (the committed corpus is never written); a line of
+# figures per target, and a crash's input in build/fuzz/crashes/.
+# FUZZ=NAME... runs only those. `make fuzz-merge` adds to tests/fuzz/corpus/
+# the inputs of the last run that reach code the corpus does not.
+fuzz: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ)
+
+fuzz-build: deps
+	@$(MAKE) --no-print-directory deps DEBS="$(FUZZ_DEBS)"
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=clang FUZZER=1 \
+		$(FUZZ:%=$(FUZZ_DIR)/fuzzers/%)
+
+fuzz-merge: fuzz-build
+	tests/fuzz/run.sh -m $(FUZZ_DIR) $(FUZZ)
 
 # The main job: the whole loop on the carrier simulator. See tests/demo.sh.
 demo: deps

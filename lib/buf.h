@@ -26,6 +26,8 @@ int buf_grow(struct buf *b, size_t n);
 static inline int
 buf_add(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0)	/* b->p may be NULL: memcpy() and + are undefined */
+		return 0;
 	if (b->len + n > b->cap && buf_grow(b, n) < 0)
 		return -1;
 	memcpy(b->p + b->len, p, n);

@@ -212,7 +212,11 @@ decode(struct gsm_ctx *c, const char *s, size_t len, int smart,
 			return errf(e, "invalid UTF-8 at byte %zu", at);
 		}
 		if (!smart || !(sm = smart_find(cp))) {
-			/* No more code points than bytes: no growth here. */
+			/* Room for len + 1 was made, but a substitution may
+			 * have given more code points than it took bytes (a
+			 * tab is spaces). */
+			if (n == c->cap && grow_text(c, n + 1) < 0)
+				return -1;
 			c->text[n] = cp;
 			c->src_index[n] = index++;
 			c->src_byte[n++] = at;

@@ -171,7 +171,16 @@ record_parse(const char *buf, size_t len, struct errbuf *e)
 	json_error_t je;
 	json_t *j;
 	size_t bad;
+	const char *nul;
 
+	/* A raw NUL is JSON nowhere (JSON_ALLOW_NUL is for \u0000), but
+	 * jansson skips one after a number or a literal: {"a":1<NUL>} would
+	 * read as {"a":1}. */
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		errf(e, "invalid JSON: a NUL byte at byte %zu",
+		    (size_t)(nul - buf));
+		return NULL;
+	}
 	j = json_loadb(buf, len, JSON_ALLOW_NUL, &je);
 	if (!j) {
 		bad = utf8_valid_prefix(buf, len);

@@ -56,7 +56,8 @@ int record_getline(struct record_reader *r, struct errbuf *e);
 int record_read(struct record_reader *r, json_t **out, struct errbuf *e);
 
 /* Parse buf (len bytes, one line) as a JSON object. Returns NULL and
- * fills e on failure, naming the byte offset of invalid UTF-8. */
+ * fills e on failure, naming the byte offset of invalid UTF-8 or of a raw
+ * NUL byte (JSON has none; a NUL in a string is written \u0000). */
 json_t *record_parse(const char *buf, size_t len, struct errbuf *e);
 
 /* Write rec compactly with a newline. Returns 0, or -1 with errno set. */

@@ -749,6 +749,31 @@ test_smart(struct gsm_ctx *ctx)
 	free(s);
 }
 
+/*
+ * Smart Encoding makes a tab seven spaces: more code points than the text
+ * has bytes, past the room gsm_analyze() made for it (a heap overflow,
+ * found by tests/fuzz/gsm.c; `segment --smart` on it died in free()). A
+ * fresh ctx, so no earlier text has made the room larger.
+ */
+static void
+test_smart_longer(void)
+{
+	struct gsm_ctx *ctx = gsm_ctx_new();
+	struct gsm_result r;
+	char s[120 + 900];
+
+	memset(s, '\t', 120);
+	memset(s + 120, 'a', 900);
+	if (ctx && analyze(ctx, s, sizeof s, 0, 1, &r, "120 tabs") == 0) {
+		is_int(r.code_points, 120 * 7 + 900,
+		    "smart: 120 tabs and 900 a are 1,740 code points");
+		is_int(r.n_changes, 120, "smart: 120 changes");
+		is_str(gsm_encoding_name(r.encoding), "GSM-7",
+		    "smart: tabs as spaces, GSM-7");
+	}
+	gsm_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -766,6 +791,7 @@ main(void)
 	test_national(ctx);
 	test_split_words(ctx);
 	test_smart(ctx);
+	test_smart_longer();
 	gsm_ctx_free(ctx);
 	return tap_done();
 }

@@ -144,6 +144,41 @@ test_scan_agrees(void)
 	}
 }
 
+/*
+ * A raw NUL byte is JSON nowhere, but jansson skips one that follows a
+ * number or a literal ({"a":1<NUL>} read as {"a":1}): found by
+ * tests/fuzz/record.c. record_parse() refuses it, naming the byte, as the
+ * scanner does.
+ */
+static void
+test_raw_nul(void)
+{
+	static const struct {
+		const char *l;
+		size_t n;
+		const char *msg;
+	} lines[] = {
+		{ "{\"a\":1\0}", 8, "invalid JSON: a NUL byte at byte 6" },
+		{ "{\"a\":true\0}", 11, "invalid JSON: a NUL byte at byte 9" },
+		{ "{\"a\":[1\0]}", 10, "invalid JSON: a NUL byte at byte 7" },
+		{ "{\"a\":\"x\0y\"}", 11,
+		    "invalid JSON: a NUL byte at byte 7" },
+		{ "{\"a\":1}\0", 8, "invalid JSON: a NUL byte at byte 7" },
+	};
+	struct record_scan sc;
+	struct errbuf e;
+
+	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+		json_t *j = record_parse(lines[i].l, lines[i].n, &e);
+
+		ok(j == NULL, "a raw NUL refused (line %zu)", i + 1);
+		is_str(j ? "" : e.msg, lines[i].msg, "the message names it");
+		is_int(record_scan(lines[i].l, lines[i].n, NULL, &sc), -1,
+		    "the scanner refuses it too");
+		json_decref(j);
+	}
+}
+
 static void
 test_scan_fields(void)
 {
@@ -363,6 +398,10 @@ test_buf(void)
 {
 	struct buf b = { 0 };
 
+	/* Nothing onto nothing: no memcpy() to NULL, which UBSan (make
+	 * asan) stops at; found by tests/fuzz/gsm.c on an empty text. */
+	is_int(buf_add(&b, "", 0), 0, "0 bytes onto an empty buf");
+	ok(b.p == NULL && b.len == 0, "leave it empty");
 	buf_add_jstr(&b, "q\"\\\n\x01\xc3\xa9", 7);
 	buf_addc(&b, ' ');
 	buf_addu(&b, 0);
@@ -405,6 +444,7 @@ main(void)
 	test_reader();
 	test_cap();
 	test_scan_agrees();
+	test_raw_nul();
 	test_scan_fields();
 	test_pick();
 	test_buf();

@@ -1,0 +1,192 @@
+/*
+ * gsm-stream.c: streaming segmentation, gsm_stream_*(), against
+ * gsm_analyze().
+ *
+ * The first byte chooses the options as in gsm.c; bits 0-2 of the second
+ * the size of the chunks the text is fed in (1 to 1 MiB), bit 3 whether
+ * parts are cut at words (the plan and words passes, on a temporary file
+ * in TMPDIR, removed at once); the rest is the text. The stream must give
+ * gsm_analyze()'s figures and error, and its passes the same lists and
+ * parts, whatever the chunks.
+ */
+#include <errno.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fuzz.h"
+#include "gsm.h"
+#include "gsm-opts.h"
+
+struct got {
+	struct buf nongsm, changes, parts;
+};
+
+static void
+on_nongsm(void *arg, const struct gsm_nongsm *ng)
+{
+	struct got *g = arg;
+	char t[64];
+
+	snprintf(t, sizeof t, "%x@%zu/%zu;", (unsigned)ng->cp, ng->index,
+	    ng->byte);
+	buf_adds(&g->nongsm, t);
+}
+
+static void
+on_change(void *arg, const struct gsm_change *ch)
+{
+	struct got *g = arg;
+	char t[64];
+
+	snprintf(t, sizeof t, "%x>%s@%zu/%zu;", (unsigned)ch->from, ch->to,
+	    ch->index, ch->byte);
+	buf_adds(&g->changes, t);
+}
+
+static void
+on_part(void *arg, const char *text, size_t len, size_t units)
+{
+	struct got *g = arg;
+	char t[32];
+
+	snprintf(t, sizeof t, "|%zu:", units);
+	buf_adds(&g->parts, t);
+	buf_add(&g->parts, text, len);
+}
+
+static size_t chunk;
+
+static int
+feed(struct gsm_stream *st, const char *s, size_t len, struct errbuf *e)
+{
+	for (size_t i = 0; i < len; i += chunk)
+		if (gsm_stream_feed(st, s + i, len - i < chunk ? len - i :
+		    chunk, e) < 0)
+			return -1;
+	return 0;
+}
+
+static void
+pass(struct gsm_stream *st, enum gsm_pass what, int fd, const char *s,
+    size_t len)
+{
+	struct gsm_result r;
+	struct errbuf e;
+
+	FUZZ_CHECK(gsm_stream_pass(st, what, fd) == 0 &&
+	    feed(st, s, len, &e) == 0 && gsm_stream_end(st, &r, &e) == 0,
+	    "pass %d failed: %s", (int)what, strerror(errno));
+}
+
+static int
+same(const struct buf *a, const struct buf *b)
+{
+	return a->len == b->len && (a->len == 0 ||
+	    memcmp(a->p, b->p, a->len) == 0);
+}
+
+static int
+same_figures(const struct gsm_result *a, const struct gsm_result *b)
+{
+	return a->encoding == b->encoding && a->locking == b->locking &&
+	    a->single == b->single && a->segments == b->segments &&
+	    a->units == b->units && a->code_points == b->code_points &&
+	    a->graphemes == b->graphemes && a->utf16_units == b->utf16_units &&
+	    a->capacity == b->capacity && a->udh_octets == b->udh_octets &&
+	    a->units_left == b->units_left && a->flags == b->flags &&
+	    a->n_nongsm == b->n_nongsm && a->n_changes == b->n_changes;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const size_t chunks[] = { 1, 2, 3, 5, 7, 64, 4096, 1 << 20 };
+	struct gsm_stream_cb cb = { on_nongsm, on_change, on_part, NULL };
+	struct got want = { 0 }, got = { 0 };
+	struct gsm_opts o = { 0, 0 };
+	struct gsm_result r, sr;
+	struct gsm_stream *st = NULL;
+	struct gsm_ctx *ctx;
+	struct errbuf e, se;
+	const char *s = (const char *)data;
+	char tmp[4096];
+	const char *tdir = getenv("TMPDIR");
+	int words = 0, rc, src, fd = -1;
+	size_t n;
+
+	chunk = 1 << 20;
+	if (size > 0) {
+		fuzz_gsm_opts(data[0], &o);
+		s++;
+		size--;
+	}
+	if (size > 0) {
+		chunk = chunks[data[1] & 7];
+		words = data[1] >> 3 & 1;
+		s++;
+		size--;
+	}
+	if ((ctx = gsm_ctx_new()) == NULL)
+		return 0;
+	cb.arg = &got;
+	if ((st = gsm_stream_new(&o, &cb)) == NULL)
+		goto out;
+	rc = gsm_analyze(ctx, s, size, &o, &r, &e);
+	src = feed(st, s, size, &se);
+	if (src == 0)
+		src = gsm_stream_end(st, &sr, &se);
+	if (rc < 0 || src < 0) {
+		FUZZ_CHECK(rc < 0 && src < 0 && strcmp(e.msg, se.msg) == 0,
+		    "gsm_analyze() %d \"%s\", the stream %d \"%s\"", rc,
+		    rc < 0 ? e.msg : "", src, src < 0 ? se.msg : "");
+		goto out;
+	}
+	FUZZ_CHECK(same_figures(&r, &sr), "figures differ: segments %zu/%zu "
+	    "units %zu/%zu left %zu/%zu graphemes %zu/%zu", r.segments,
+	    sr.segments, r.units, sr.units, r.units_left, sr.units_left,
+	    r.graphemes, sr.graphemes);
+	for (size_t i = 0; i < r.n_nongsm; i++)
+		on_nongsm(&want, &r.nongsm[i]);
+	for (size_t i = 0; i < r.n_changes; i++)
+		on_change(&want, &r.changes[i]);
+	if (words)
+		gsm_split_words(ctx, &r);
+	for (size_t i = 0; i < r.segments; i++) {
+		const char *t = gsm_text(ctx, &r, r.parts[i].start,
+		    r.parts[i].end, &n);
+
+		if (t)
+			on_part(&want, t, n, r.parts[i].units);
+	}
+	if (sr.n_nongsm)
+		pass(st, GSM_PASS_NONGSM, -1, s, size);
+	if (sr.n_changes)
+		pass(st, GSM_PASS_CHANGES, -1, s, size);
+	if (words) {
+		snprintf(tmp, sizeof tmp, "%s/smsdesk-fuzz-XXXXXX",
+		    tdir && *tdir ? tdir : "/tmp");
+		if ((fd = mkstemp(tmp)) < 0)
+			goto out;
+		unlink(tmp);
+		pass(st, GSM_PASS_PLAN, fd, s, size);
+	}
+	pass(st, words ? GSM_PASS_WORDS : GSM_PASS_PARTS, fd, s, size);
+	FUZZ_CHECK(same(&want.nongsm, &got.nongsm), "non-GSM lists differ");
+	FUZZ_CHECK(same(&want.changes, &got.changes), "changes differ");
+	FUZZ_CHECK(same(&want.parts, &got.parts), "parts differ: want "
+	    "%.*s, got %.*s", (int)(want.parts.len < 300 ? want.parts.len :
+	    300), want.parts.p, (int)(got.parts.len < 300 ? got.parts.len :
+	    300), got.parts.p);
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_free(&want.nongsm);
+	buf_free(&want.changes);
+	buf_free(&want.parts);
+	buf_free(&got.nongsm);
+	buf_free(&got.changes);
+	buf_free(&got.parts);
+	gsm_stream_free(st);
+	gsm_ctx_free(ctx);
+	return 0;
+}
