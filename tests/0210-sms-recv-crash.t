@@ -19,7 +19,6 @@
 # changes the time budget (default 40).
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
 unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER
 XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
 TWILIO_AUTH_TOKEN=tok-0210

@@ -9,9 +9,6 @@
 # Monday (EST, UTC-5); 2026-03-09 is the Monday after DST began.
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
-sign() { "$tools/twilio-sign" "$@"; }
-
 unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER SMSDESK_NOW \
 	TWILIO_API_KEY TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID
 XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home

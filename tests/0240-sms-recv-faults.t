@@ -16,9 +16,7 @@
 # Prints: program, mode, fault_points_tried, violations (must be 0).
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
 shim=$tools/faults.so
-sign() { "$tools/twilio-sign" "$@"; }
 
 unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER
 XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home

@@ -10,9 +10,6 @@
 # from 127.0.0.1; the listener is on 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
-sign() { "$tools/twilio-sign" "$@"; }
-
 unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER
 XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
 TWILIO_AUTH_TOKEN=tok-0250

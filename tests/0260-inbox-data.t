@@ -12,9 +12,7 @@
 #   - a delivery answered 503 on a full disk leaves nothing to see.
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
 shim=$tools/faults.so
-sign() { "$tools/twilio-sign" "$@"; }
 
 unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER SMSDESK_NOW \
 	SMSDESK_COUNTRY SMSDESK_AGENT

@@ -14,7 +14,6 @@
 # Prints: program, fault_points_tried, violations (must be 0).
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
 shim=$tools/faults.so
 
 unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER TWILIO_API_KEY \

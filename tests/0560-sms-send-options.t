@@ -261,7 +261,6 @@ check 'each is a valid create request (To, From or MessagingServiceSid, Body)' \
 
 # --- sms-recv: one acknowledgement for a webhook delivered twice ----------
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
 if [ ! -x "$tools/twilio-sign" ]; then
 	for d in 'a webhook delivered twice: acknowledged once' \
 	    'five at once: acknowledged once'; do

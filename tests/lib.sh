@@ -10,8 +10,9 @@
 #	done_testing
 #
 # It sets: top (the tree), bin ($SMSDESK_BIN, the built programs, put first
-# on PATH), data ($SMSDESK_TESTDATA, the fixtures) and tmp (a scratch
-# directory, removed on exit). Command strings run in a subshell with eval,
+# on PATH), data ($SMSDESK_TESTDATA, the fixtures), tools ($SMSDESK_TOOLS,
+# the test tools and shims) and tmp (a scratch directory, removed on
+# exit). Command strings run in a subshell with eval,
 # so they see these variables and any the test sets; their output is kept
 # and shown as a diagnostic only when the check fails.
 
@@ -20,6 +21,11 @@ bin=${SMSDESK_BIN:-$top/build/bin}
 data=${SMSDESK_TESTDATA:-$top/tests/data}
 PATH=$bin:$PATH
 export PATH
+
+tools=${SMSDESK_TOOLS:-$top/build/tools}
+# sign URL < BODY: the X-Twilio-Signature of the form BODY posted to URL,
+# made with $TWILIO_AUTH_TOKEN (tests/tools/twilio-sign).
+sign() { "$tools/twilio-sign" "$@"; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/smsdesk-test.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -157,31 +163,48 @@ poll() {
 }
 
 # serve OUT ERR CMD...: start the server CMD... --listen 127.0.0.1:PORT
-# (sms-recv, sms-sim) on a random port, stdout to OUT and stderr to ERR,
-# and wait for its "listening on" line; another port while the one tried
-# is taken. Sets port and server (its pid), which it adds to pids for the
-# test's exit trap. Returns 1, its stderr shown, if it does not start.
+# (sms-recv, sms-sim; an external program, so that its pid is the one
+# started: give it an environment with env(1)) in the background, stdout
+# to OUT and stderr to ERR, and wait for its "listening on" line for as
+# long as it runs, up to 60 s (a deadline, not a wait). PORT is
+# $serve_port if set (a restart where the clients know the port: tried
+# again for up to 2 s while it is taken), else a random one; another
+# random one while the one tried is taken. $serve_before, if set, is
+# eval'd before each start (to open the reader of a FIFO that OUT is,
+# say). Sets port and server (its pid), which it adds to pids for the
+# test's exit trap. Returns 1 if it does not start, its stderr shown as a
+# diagnostic and its exit status in serve_rc.
 serve() {
 	sv_out=$1 sv_err=$2
 	shift 2
-	sv_try=0
+	sv_try=0 serve_rc=0
+	port=${serve_port-}
+	sv_t0=$(date +%s%N)
 	while [ "$sv_try" -lt 20 ]; do
-		sv_try=$((sv_try + 1))
-		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+		[ -n "$port" ] ||
+		    port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+		[ -n "${serve_before-}" ] && eval "$serve_before"
 		rm -f "$sv_err"	# an old "listening on" is no answer
 		"$@" --listen "127.0.0.1:$port" >"$sv_out" 2>"$sv_err" &
 		server=$!
 		pids="${pids-} $server"
 		sv_i=0
-		while [ "$sv_i" -lt 100 ]; do
+		while [ "$sv_i" -lt 6000 ]; do
 			grep -qs 'listening on' "$sv_err" && return 0
 			kill -0 "$server" 2>/dev/null || break
-			sleep 0.05
+			sleep 0.01
 			sv_i=$((sv_i + 1))
 		done
 		kill "$server" 2>/dev/null
 		wait "$server"
+		serve_rc=$?
 		grep -qs 'cannot listen' "$sv_err" || break
+		if [ -n "${serve_port-}" ] &&
+		    [ $(($(date +%s%N) - sv_t0)) -lt 2000000000 ]; then
+			sleep 0.02	# the port a killed server held, soon free
+		else
+			port= sv_try=$((sv_try + 1))
+		fi
 	done
 	diag "$1 did not start:"
 	sed 's/^/# /' "$sv_err" >&2
@@ -207,10 +230,8 @@ sim() {
 # sms-sim: no inbox, public URL, provider, API key, messaging service or
 # country from outside; config and home under $tmp; the account
 # AC<NNNN>aaa..., token tok-NNNN and our number US (+15550100000)
-# exported as TWILIO_*; sign() as tests/tools/twilio-sign; and every pid in
-# pids killed on exit.
+# exported as TWILIO_*; and every pid in pids killed on exit.
 twilio_env() {
-	tools=${SMSDESK_TOOLS:-$top/build/tools}
 	unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER \
 	    TWILIO_API_KEY TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID \
 	    SMSDESK_COUNTRY
@@ -224,7 +245,6 @@ twilio_env() {
 	pids=
 	trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' \
 	    EXIT
-	sign() { "$tools/twilio-sign" "$@"; }
 }
 
 # creates [NAME]: how many create requests sms-sim NAME (default sim)
