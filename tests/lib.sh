@@ -247,6 +247,43 @@ twilio_env() {
 	    EXIT
 }
 
+# --- Inboxes written by hand, as smsdesk-inbox(5) lays them out ---------
+
+# mkinbox DIR: an empty inbox, its directories mode 0700.
+mkinbox() {
+	mkdir -m 700 "$1" || return
+	for d in tmp msg conv work ids consent status lock quarantine; do
+		mkdir -m 700 "$1/$d" || return
+	done
+}
+
+# from_now SECONDS: the time SECONDS from now (negative: ago), RFC 3339.
+from_now() { jq -nr --argjson s "$1" 'now + $s | floor | todate'; }
+
+# mkconv DIR THREAD JSON: THREAD's conversation record, JSON's fields over
+# the defaults, in the working set unless resolved.
+mkconv() {
+	jq -cn --arg t "$2" --argjson x "$3" '{type: "conversation",
+	    thread: $t, status: "open", assignee: null, unread: 0,
+	    messages: 1, opened_at: null, first_response_at: null,
+	    last_in_at: null, last_out_at: null, waiting_since: null,
+	    last_body: null, tags: [], csat: null} + $x' >"$1/conv/$2" &&
+	chmod 600 "$1/conv/$2" || return
+	[ "$(jq -r .status "$1/conv/$2")" = resolved ] && return
+	: >"$1/work/$2" && chmod 600 "$1/work/$2"
+}
+
+# mkmsg DIR THREAD NAME DIRECTION AT BODY [STATUS]: a message file of
+# provider twilio, provider id SM<NAME>, status STATUS (received).
+mkmsg() {
+	mkdir -p -m 700 "$1/msg/$2" &&
+	jq -cn --arg t "$2" --arg id "$3" --arg d "$4" --arg at "$5" \
+	    --arg b "$6" --arg s "${7:-received}" '{type: "message", id: $id,
+	    thread: $t, direction: $d, body: $b, at: $at, status: $s,
+	    provider: "twilio", provider_id: ("SM" + $id)}' \
+	    >"$1/msg/$2/$3" && chmod 600 "$1/msg/$2/$3"
+}
+
 # creates [NAME]: how many create requests sms-sim NAME (default sim)
 # logged.
 creates() {
