@@ -32,36 +32,14 @@ ack_text = $ACK
 EOF
 chmod 600 "$ib/config"
 
-# at TIME: (re)start the listener with the clock at TIME.
+# at TIME: (re)start the listener with the clock at TIME (serve in
+# lib.sh). Sets port and pid.
 at() {
 	[ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
 	SMSDESK_NOW=$1
 	export SMSDESK_NOW
-	l_try=0
-	while [ "$l_try" -lt 20 ]; do
-		l_try=$((l_try + 1))
-		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		# Emptied before the start, not only in the child: the last
-		# listener's 'listening on' must not pass for this one's.
-		: >"$tmp/L.err"
-		sms-recv -d "$ib" --listen "127.0.0.1:$port" \
-		    >>"$tmp/L.out" 2>"$tmp/L.err" &
-		pid=$!
-		pids="$pids $pid"
-		l_i=0
-		while [ "$l_i" -lt 100 ]; do
-			grep -qs 'listening on' "$tmp/L.err" && return 0
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-			l_i=$((l_i + 1))
-		done
-		kill "$pid" 2>/dev/null
-		wait "$pid"
-		grep -qs 'cannot listen' "$tmp/L.err" || break
-	done
-	diag "sms-recv did not start:"
-	sed 's/^/# /' "$tmp/L.err" >&2
-	return 1
+	serve "$tmp/L.out" "$tmp/L.err" sms-recv -d "$ib" || return
+	pid=$server
 }
 
 # text NUMBER SID BODY: a signed inbound webhook; prints the HTTP status,
@@ -201,29 +179,9 @@ is '12:59Z is 08:59 EDT: closed' "$(replied)" "$AWAY"
 # --- An agent who wrote in the last five minutes ----------------------------
 
 # The agent answers with sms-send, through sms-sim on 127.0.0.1.
-sim() {
-	s_try=0
-	while [ "$s_try" -lt 20 ]; do
-		s_try=$((s_try + 1))
-		sport=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		sms-sim --listen "127.0.0.1:$sport" --number +15550000000 \
-		    >"$tmp/sim.out" 2>"$tmp/sim.err" &
-		simpid=$!
-		pids="$pids $simpid"
-		s_i=0
-		while [ "$s_i" -lt 100 ]; do
-			grep -qs 'listening on' "$tmp/sim.err" && return 0
-			kill -0 "$simpid" 2>/dev/null || break
-			sleep 0.05
-			s_i=$((s_i + 1))
-		done
-		kill "$simpid" 2>/dev/null
-		wait "$simpid"
-		grep -qs 'cannot listen' "$tmp/sim.err" || break
-	done
-	return 1
-}
-sim || fail 'sms-sim starts'
+serve "$tmp/sim.out" "$tmp/sim.err" sms-sim --number +15550000000 ||
+    fail 'sms-sim starts'
+sport=$port
 agent() {
 	SMSDESK_NOW=$1 TWILIO_API_URL=http://127.0.0.1:$sport \
 	TWILIO_FROM=+15550000000 sms-send -d "$ib" --thread "$2" "$3"
