@@ -130,36 +130,15 @@ done
 
 # The listener: each request answered 200 is stored, every other one is
 # a 503 (the provider retries), never a crash.
-# listen IB: sms-recv --listen under the shim on a free port; 0 once it
+# listen IB: sms-recv --listen under the shim on a free port (serve in
+# lib.sh, quiet: a start the fault stopped is one outcome here); 0 once it
 # listens, else 1 with its exit status in l_rc.
 listen() {
-	l_try=0
-	while [ "$l_try" -lt 20 ]; do
-		l_try=$((l_try + 1))
-		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		# Emptied here, not by the redirection below: that one is made
-		# in the child, which may run after the first look, and the
-		# last listener's 'listening on' (another port) must not pass
-		# for this one's.
-		: >"$tmp/l.err"
-		SMSDESK_FAULT_AT=${fault:-0} SMSDESK_FAULT_MODE=once \
-		    SMSDESK_FAULT_LOG=$tmp/calls LD_PRELOAD=$shim \
-		    "$bin/sms-recv" -d "$1" --listen "127.0.0.1:$port" \
-		    >"$tmp/l.out" 2>"$tmp/l.err" &
-		pid=$!
-		pids="$pids $pid"
-		l_i=0
-		while [ "$l_i" -lt 100 ]; do
-			grep -qs 'listening on' "$tmp/l.err" && return 0
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-			l_i=$((l_i + 1))
-		done
-		kill "$pid" 2>/dev/null
-		wait "$pid"
-		l_rc=$?
-		grep -qs 'cannot listen' "$tmp/l.err" || return 1
-	done
+	serve "$tmp/l.out" "$tmp/l.err" env SMSDESK_FAULT_AT="${fault:-0}" \
+	    SMSDESK_FAULT_MODE=once SMSDESK_FAULT_LOG="$tmp/calls" \
+	    LD_PRELOAD="$shim" "$bin/sms-recv" -d "$1" 2>/dev/null &&
+	    pid=$server && return
+	l_rc=$serve_rc
 	return 1
 }
 
