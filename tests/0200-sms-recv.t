@@ -10,14 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 
 # Nothing from the caller's environment decides where or how we listen.
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-TWILIO_AUTH_TOKEN=tok-0200
-export XDG_CONFIG_HOME HOME TWILIO_AUTH_TOKEN
+twilio_env 0200
 umask 022	# sms-recv must not rely on the user's umask for 0700/0600
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 ib=$tmp/inbox
 us=%2B15550000000	# our number, form-encoded
@@ -33,19 +27,18 @@ listen() {
 	pid=$server
 }
 
-# post BODY [SIGNED-FOR [CURL-ARG...]]: POST the form BODY to the
-# listener's /twilio, signed for the URL SIGNED-FOR (default: the
-# listener's own URL). Prints the HTTP status; the response body is in
-# $tmp/resp, its headers in $tmp/resp.h.
+# post BODY [SIGNED-FOR [CURL-ARG...]]: webhook (lib.sh) BODY, signed
+# for the URL SIGNED-FOR (default: the listener's own URL). Prints the
+# HTTP status; the response body is in $tmp/resp, its headers in
+# $tmp/resp.h.
 post() {
-	p_body=$1
-	p_url=${2:-http://127.0.0.1:$port/twilio}
+	p_body=$1 signed_for=${2-}
 	shift
 	[ $# -gt 0 ] && shift
-	p_sig=$(printf '%s' "$p_body" | sign "$p_url")
-	curl -s -o "$tmp/resp" -D "$tmp/resp.h" -w '%{http_code}' \
-	    -H "X-Twilio-Signature: $p_sig" --data-binary "$p_body" "$@" \
-	    "http://127.0.0.1:$port/twilio"
+	webhook "$p_body" "$@"
+	set -- $?
+	signed_for=
+	return "$1"
 }
 
 # inbound NUMBER SID BODY: the form of an inbound message (BODY encoded).

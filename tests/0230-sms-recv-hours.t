@@ -9,15 +9,9 @@
 # Monday (EST, UTC-5); 2026-03-09 is the Monday after DST began.
 . "$(dirname "$0")/lib.sh"
 
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER SMSDESK_NOW \
-	TWILIO_API_KEY TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-TWILIO_AUTH_TOKEN=tok-0230 TWILIO_ACCOUNT_SID=AC0230aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-export XDG_CONFIG_HOME HOME TWILIO_AUTH_TOKEN TWILIO_ACCOUNT_SID
-
-pids=
+twilio_env 0230
+unset SMSDESK_NOW
 pid=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 ib=$tmp/inbox
 mkdir -p "$ib" && chmod 700 "$ib"
@@ -47,10 +41,7 @@ at() {
 text() {
 	t_body=$(printf 'SmsMessageSid=%s&SmsStatus=received&Body=%s&To=%s&NumSegments=1&MessageSid=%s&AccountSid=AC0&From=%%2B%s&ApiVersion=2010-04-01' \
 	    "$2" "$3" "$us" "$2" "${1#+}")
-	t_sig=$(printf '%s' "$t_body" | sign "http://127.0.0.1:$port/twilio")
-	curl -s -o "$tmp/resp" -w '%{http_code}' \
-	    -H "X-Twilio-Signature: $t_sig" --data-binary "$t_body" \
-	    "http://127.0.0.1:$port/twilio"
+	webhook "$t_body"
 }
 
 # replied: the TwiML answer's message, or "none".

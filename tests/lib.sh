@@ -201,7 +201,7 @@ serve() {
 		grep -qs 'cannot listen' "$sv_err" || break
 		if [ -n "${serve_port-}" ] &&
 		    [ $(($(date +%s%N) - sv_t0)) -lt 2000000000 ]; then
-			sleep 0.02	# the port a killed server held, soon free
+			sleep 0.02	# a killed server's port: soon free
 		else
 			port= sv_try=$((sv_try + 1))
 		fi
@@ -209,6 +209,22 @@ serve() {
 	diag "$1 did not start:"
 	sed 's/^/# /' "$sv_err" >&2
 	return 1
+}
+
+# webhook BODY [CURL-ARG...]: POST the form BODY to /twilio of the
+# listener on 127.0.0.1:$port (the last serve's), signed (sign) for that
+# URL, or for $signed_for if set (a listener with a public URL). The
+# CURL-ARGs go before the URL (--max-time, --interface, -H). Prints the
+# HTTP status (000: no answer); the answer's body is in $tmp/resp, its
+# headers in $tmp/resp.h.
+webhook() {
+	w_body=$1
+	shift
+	w_url=http://127.0.0.1:$port/twilio
+	w_sig=$(printf '%s' "$w_body" | sign "${signed_for:-$w_url}")
+	curl -s -o "$tmp/resp" -D "$tmp/resp.h" -w '%{http_code}' \
+	    -H "X-Twilio-Signature: $w_sig" --data-binary "$w_body" "$@" \
+	    "$w_url"
 }
 
 # sim [NAME [ARG...]]: sms-sim for our number $US on a free port of
@@ -282,6 +298,18 @@ mkmsg() {
 	    thread: $t, direction: $d, body: $b, at: $at, status: $s,
 	    provider: "twilio", provider_id: ("SM" + $id)}' \
 	    >"$1/msg/$2/$3" && chmod 600 "$1/msg/$2/$3"
+}
+
+# faults_env: shim, the fault-injection shim (tests/shim/faults.c says
+# how SMSDESK_FAULT_AT, _MODE and _LOG steer it), and ASAN_OPTIONS that
+# let a sanitizer build run with it preloaded (the sanitizer's runtime
+# wants to be the first library in a process; the shim is). Returns 1 if
+# the shim is not built.
+faults_env() {
+	shim=$tools/faults.so
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	export ASAN_OPTIONS
+	[ -f "$shim" ]
 }
 
 # creates [NAME]: how many create requests sms-sim NAME (default sim)
