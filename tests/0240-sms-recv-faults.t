@@ -16,23 +16,11 @@
 # Prints: program, mode, fault_points_tried, violations (must be 0).
 . "$(dirname "$0")/lib.sh"
 
-shim=$tools/faults.so
-
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-TWILIO_AUTH_TOKEN=tok-0240
-# The programs may be built with AddressSanitizer, whose runtime wants to
-# be the first library in the process: the shim is, here.
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-export XDG_CONFIG_HOME HOME TWILIO_AUTH_TOKEN ASAN_OPTIONS
-
-if [ ! -f "$shim" ]; then
+twilio_env 0240
+if ! faults_env; then
 	skip 'fault injection' "no $shim (run make)"
 	done_testing
 fi
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 # Three messages from two customers, one of them STOP, and a delivery
 # report for a message the inbox does not know (it is parked).
@@ -145,10 +133,7 @@ listen() {
 # post N SID: an inbound message from customer N; prints the status.
 post() {
 	p_body="MessageSid=$2&SmsSid=$2&AccountSid=AC0&From=%2B1555123000$1&To=%2B15550000000&Body=hi+$2&NumSegments=1&ApiVersion=2010-04-01"
-	p_sig=$(printf '%s' "$p_body" | sign "http://127.0.0.1:$port/twilio")
-	curl -s -o /dev/null -w '%{http_code}' --max-time 20 \
-	    -H "X-Twilio-Signature: $p_sig" --data-binary "$p_body" \
-	    "http://127.0.0.1:$port/twilio"
+	webhook "$p_body" --max-time 20
 }
 
 k=0 violations=0 started=0
