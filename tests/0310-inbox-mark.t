@@ -137,8 +137,10 @@ check '--help prints usage on stdout' "mark --help | grep -q '^usage: inbox-mark
 check '--version' "mark --version | grep -q '^inbox-mark (smsdesk) '"
 
 # A race: four processes each tag the same conversation with a tag of
-# their own 50 times, taking it off again in between, while listings are
-# taken. No update may be lost, and no listing may miss or repeat one.
+# their own 50 times (SMSDESK_RACE_ROUNDS), taking it off again in
+# between, while listings are taken. No update may be lost, and no listing
+# may miss or repeat one.
+steps=$(rounds SMSDESK_RACE_ROUNDS 50)
 r=$tmp/race
 mkinbox "$r"
 for n in 1 2 3 4 5 6; do
@@ -146,7 +148,7 @@ for n in 1 2 3 4 5 6; do
 done
 racer() {
 	i=1
-	while [ $i -le 50 ]; do
+	while [ $i -le "$steps" ]; do
 		[ $i -gt 1 ] && { mark -d "$r" --untag "t$1" +15550000101 >/dev/null || echo "untag $i: $?"; }
 		mark -d "$r" --tag "t$1" +15550000101 >/dev/null || echo "tag $i: $?"
 		i=$((i + 1))
@@ -159,7 +161,7 @@ done
 # A fifth process flips the status of another conversation meanwhile.
 (
 	i=0
-	while [ $i -lt 40 ]; do
+	while [ $i -lt $((steps * 4 / 5)) ]; do
 		mark -d "$r" --resolve +15550000102 >/dev/null
 		mark -d "$r" --reopen +15550000102 >/dev/null
 		i=$((i + 1))

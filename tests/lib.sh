@@ -12,9 +12,23 @@
 # It sets: top (the tree), bin ($SMSDESK_BIN, the built programs, put first
 # on PATH), data ($SMSDESK_TESTDATA, the fixtures), tools ($SMSDESK_TOOLS,
 # the test tools and shims) and tmp (a scratch directory, removed on
-# exit). Command strings run in a subshell with eval,
-# so they see these variables and any the test sets; their output is kept
-# and shown as a diagnostic only when the check fails.
+# exit). Command strings run in a subshell with eval, so they see these
+# variables and any the test sets; their output is kept and shown as a
+# diagnostic only when the check fails.
+
+# Rounds: a suite that repeats a random or racing case takes its count
+# from the environment through rounds (below); unset, the small fixed
+# count that `make check` runs; `make soak` sets them large (Makefile).
+# Some checks assume at least the default (listings taken meanwhile).
+#   SMSDESK_CRASH_SECONDS  time budget of the kill rounds: 0210 (40),
+#                          0510 (45)
+#   SMSDESK_CRASH_ROUNDS   kill rounds: 0210 runs at least this many and
+#                          at most twice (100); 0510 at most four times (100)
+#   SMSDESK_RACE_ROUNDS    steps of each racing process: 0220 (100), 0310
+#                          (50), tests/unit/inbox-race (150)
+#   SMSDESK_SEED           the seed of 0210 and 0510, to replay a run
+# A suite with a new count names it here and reads it with rounds; the
+# count per case stays fixed, whatever is parametrised around it.
 
 top=$(cd "$(dirname "$0")/.." && pwd) || exit 1
 bin=${SMSDESK_BIN:-$top/build/bin}
@@ -148,6 +162,17 @@ done_testing() {
 	[ "$tap_failed" -eq 0 ] || diag "failed $tap_failed of $tap_n"
 	[ "$tap_failed" -eq 0 ]
 	exit
+}
+
+# rounds NAME DEFAULT: print $NAME if it is a whole number above 0, else
+# DEFAULT (what make check runs); the count used is said as a diagnostic.
+rounds() {
+	eval "r_v=\${$1-}"
+	case $r_v in
+	''|*[!0-9]*|0) r_v=$2 ;;
+	esac
+	diag "$1=$r_v"
+	echo "$r_v"
 }
 
 # poll COMMAND: eval COMMAND every 0.1 s until it succeeds, for up to
