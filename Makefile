@@ -62,8 +62,8 @@ FUZZ_TIME ?= 60
 FUZZ_DIR = build/fuzz
 
 .DELETE_ON_ERROR:
-.PHONY: all check test asan deps repeat install uninstall clean bench \
-	bench-inbox bench-send bench-slow demo fuzz fuzz-build fuzz-merge
+.PHONY: all check test asan soak deps repeat install uninstall clean \
+	bench bench-inbox bench-send bench-slow demo fuzz fuzz-build fuzz-merge
 
 all: $(BINS)
 
@@ -113,17 +113,32 @@ $(BUILD)/tools/%.so: tests/shim/%.c
 
 # Tests find the programs through SMSDESK_BIN and their fixtures through
 # SMSDESK_TESTDATA, so the same suite runs against either build.
+# TESTS: what prove runs (every test unless set).
+TESTS = $(UNITS) tests/*.t
 test: $(BINS) $(UNITS) $(TOOLS) $(SHIMS) $(FUZZTOOLS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin SMSDESK_TESTDATA=$(CURDIR)/tests/data \
 	SMSDESK_TOOLS=$(CURDIR)/$(BUILD)/tools \
 	PATH=$(CURDIR)/$(BUILD)/bin:$$PATH \
-	prove $(PROVEFLAGS) $(UNITS) tests/*.t
+	prove $(PROVEFLAGS) $(TESTS)
 
 check: deps
 	$(MAKE) --no-print-directory test
 
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
+
+# Long runs of the suites that repeat random or racing cases, the counts
+# raised through the environment (tests/lib.sh lists them); not in check.
+SOAK_SECONDS = 600
+SOAK_ROUNDS = 2000
+SOAK_TESTS = $(BUILD)/unit/inbox-race tests/0210-sms-recv-crash.t \
+	tests/0220-inbox-race.t tests/0310-inbox-mark.t \
+	tests/0510-sms-send-crash.t
+soak: deps
+	SMSDESK_CRASH_SECONDS=$(SOAK_SECONDS) \
+	SMSDESK_CRASH_ROUNDS=$(SOAK_ROUNDS) \
+	SMSDESK_RACE_ROUNDS=$(SOAK_ROUNDS) \
+	$(MAKE) --no-print-directory TESTS='$(SOAK_TESTS)' test
 
 deps:
 	@missing=; for p in $(DEBS); do \

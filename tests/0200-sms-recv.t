@@ -9,68 +9,36 @@
 # (one entry per MessageSid however often it comes).
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
-sign() { "$tools/twilio-sign" "$@"; }
-
 # Nothing from the caller's environment decides where or how we listen.
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-TWILIO_AUTH_TOKEN=tok-0200
-export XDG_CONFIG_HOME HOME TWILIO_AUTH_TOKEN
+twilio_env 0200
 umask 022	# sms-recv must not rely on the user's umask for 0700/0600
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 ib=$tmp/inbox
 us=%2B15550000000	# our number, form-encoded
 
-# listen NAME [ARG...]: start `sms-recv -d $ib --listen 127.0.0.1:PORT
-# ARG...` with stdout in $tmp/NAME.out and stderr in $tmp/NAME.err, on a
-# random port, trying another while the port is taken. Sets port and pid.
-# If $before_listen is set it is eval'd before each attempt.
+# listen NAME [ARG...]: start `sms-recv -d $ib ARG...` on a port of
+# 127.0.0.1 (serve in lib.sh), with stdout in $tmp/NAME.out and stderr in
+# $tmp/NAME.err. Sets port and pid.
 listen() {
 	l_name=$1
 	shift
-	l_try=0
-	while [ "$l_try" -lt 20 ]; do
-		l_try=$((l_try + 1))
-		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		[ -n "$before_listen" ] && eval "$before_listen"
-		: >"$tmp/$l_name.err"	# an old "listening on" is no answer
-		"$bin/sms-recv" -d "$ib" --listen "127.0.0.1:$port" "$@" \
-		    >"$tmp/$l_name.out" 2>"$tmp/$l_name.err" &
-		pid=$!
-		pids="$pids $pid"
-		l_i=0
-		while [ "$l_i" -lt 100 ]; do
-			grep -qs 'listening on' "$tmp/$l_name.err" && return 0
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-			l_i=$((l_i + 1))
-		done
-		kill "$pid" 2>/dev/null
-		wait "$pid"
-		grep -qs 'cannot listen' "$tmp/$l_name.err" || break
-	done
-	diag "sms-recv did not start:"
-	sed 's/^/# /' "$tmp/$l_name.err" >&2
-	return 1
+	serve "$tmp/$l_name.out" "$tmp/$l_name.err" "$bin/sms-recv" -d "$ib" \
+	    "$@" || return
+	pid=$server
 }
 
-# post BODY [SIGNED-FOR [CURL-ARG...]]: POST the form BODY to the
-# listener's /twilio, signed for the URL SIGNED-FOR (default: the
-# listener's own URL). Prints the HTTP status; the response body is in
-# $tmp/resp, its headers in $tmp/resp.h.
+# post BODY [SIGNED-FOR [CURL-ARG...]]: webhook (lib.sh) BODY, signed
+# for the URL SIGNED-FOR (default: the listener's own URL). Prints the
+# HTTP status; the response body is in $tmp/resp, its headers in
+# $tmp/resp.h.
 post() {
-	p_body=$1
-	p_url=${2:-http://127.0.0.1:$port/twilio}
+	p_body=$1 signed_for=${2-}
 	shift
 	[ $# -gt 0 ] && shift
-	p_sig=$(printf '%s' "$p_body" | sign "$p_url")
-	curl -s -o "$tmp/resp" -D "$tmp/resp.h" -w '%{http_code}' \
-	    -H "X-Twilio-Signature: $p_sig" --data-binary "$p_body" "$@" \
-	    "http://127.0.0.1:$port/twilio"
+	webhook "$p_body" "$@"
+	set -- $?
+	signed_for=
+	return "$1"
 }
 
 # inbound NUMBER SID BODY: the form of an inbound message (BODY encoded).
@@ -430,9 +398,9 @@ check 'and never the token' "! grep -q -- '$TWILIO_AUTH_TOKEN' '$tmp/L.err'"
 
 # A reader of stdout that goes away does not stop the listener.
 mkfifo "$tmp/H.out"
-before_listen='head -n 1 <"$tmp/H.out" >"$tmp/H.first" & hpid=$!'
+serve_before='head -n 1 <"$tmp/H.out" >"$tmp/H.first" & hpid=$!'
 listen H || fail 'a listener with stdout to head -n 1 starts'
-before_listen=
+serve_before=
 H=+15551230010
 is 'the first message: 200' "$(post "$(inbound $H SMhead0000000000000000000000000001 one)")" 200
 wait "$hpid"

@@ -16,21 +16,19 @@
 #
 # The seed is printed; SMSDESK_SEED=N replays a run's choices (the kill
 # times, replays and threads; not the scheduling). SMSDESK_CRASH_SECONDS
-# changes the time budget (default 40).
+# changes the time budget (default 40), SMSDESK_CRASH_ROUNDS the least
+# number of rounds (default 100; `make soak` raises both).
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-TWILIO_AUTH_TOKEN=tok-0210
-export XDG_CONFIG_HOME HOME TWILIO_AUTH_TOKEN
+twilio_env 0210
 
 seed=${SMSDESK_SEED:-$$}
-budget=${SMSDESK_CRASH_SECONDS:-40}
-min_rounds=100
-max_rounds=200
+budget=$(rounds SMSDESK_CRASH_SECONDS 40)
+min_rounds=$(rounds SMSDESK_CRASH_ROUNDS 100)
+max_rounds=$((min_rounds * 2))
 threads=20		# conversations the messages are spread over
-pool=60000		# requests prepared (the driver stops early)
+pool=$((budget * 500))	# requests prepared (the driver stops early;
+[ "$pool" -ge 60000 ] || pool=60000	# it takes about 270 a second)
 batch=40		# requests per curl --parallel run
 public=https://hooks.example	# what the requests are signed for
 diag "seed=$seed (SMSDESK_SEED=$seed replays it)"
@@ -98,33 +96,15 @@ is 'the driver signs as twilio-sign does' \
 
 port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
 
-# start: run sms-recv on $port, retrying a bind for up to 2 s, then on
-# another port. Sets pid; $tmp/port says where it listens.
+# start: run sms-recv on $port again, where the driver sends (serve in
+# lib.sh, which moves to another port if this one stays taken for 2 s).
+# Sets pid; $tmp/port says where it listens.
 start() {
-	s_t0=$(date +%s%N)
-	while :; do
-		rm -f "$tmp/L.err"	# the last listener's "listening on"
-		"$bin/sms-recv" -d "$ib" --listen "127.0.0.1:$port" \
-		    --public-url "$public" >/dev/null 2>"$tmp/L.err" &
-		pid=$!
-		while :; do
-			grep -qs 'listening on' "$tmp/L.err" && break 2
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.005
-		done
-		wait "$pid"
-		pid=
-		grep -qs 'cannot listen' "$tmp/L.err" || {
-			sed 's/^/# /' "$tmp/L.err" >&2
-			return 1
-		}
-		if [ $(($(date +%s%N) - s_t0)) -gt 2000000000 ]; then
-			port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-			s_t0=$(date +%s%N)
-			rebinds=$((rebinds + 1))
-		fi
-		sleep 0.02
-	done
+	s_port=$port serve_port=$port
+	serve /dev/null "$tmp/L.err" "$bin/sms-recv" -d "$ib" \
+	    --public-url "$public" || { pid= serve_port=; return 1; }
+	pid=$server serve_port=
+	[ "$port" = "$s_port" ] || rebinds=$((rebinds + 1))
 	echo "$port" >"$tmp/port"
 }
 

@@ -4,10 +4,11 @@
 # meanwhile (reliability.md P5 and P6).
 #
 # 50 conversations come in through sms-recv's file mode. Then, at once:
-# 4 processes each add their own tag to conversation T 100 times, removing
-# it in between (the last operation is an add), and check after every
-# operation that their tag is there (or gone) as they left it; 2 processes
-# flip the other 49 between resolved and open; and a loop takes listings,
+# 4 processes each add their own tag to conversation T 100 times
+# (SMSDESK_RACE_ROUNDS), removing it in between (the last operation is an
+# add), and check after every operation that their tag is there (or gone)
+# as they left it; 2 processes flip the other 49 between resolved and
+# open; and a loop takes listings,
 # `inbox-ls --all --json` (every one must hold each of the 50 exactly once)
 # and the working set (T, never resolved, exactly once, nothing twice).
 # At the end T carries all 4 tags.
@@ -44,7 +45,9 @@ others=$(grep -v "^$T\$" "$tmp/expected" | tr '\n' ' ')
 
 # --- Racing ------------------------------------------------------------------
 
-# tagger K: add tag tK to T 100 times, removing it in between; after each
+steps=$(rounds SMSDESK_RACE_ROUNDS 100)
+
+# tagger K: add tag tK to T $steps times, removing it in between; after each
 # step T's record (conv/T, smsdesk-inbox(5)) must show the step, else an
 # update was lost. The quoted "tK" appears in the record only as a tag.
 tagger() {
@@ -52,7 +55,7 @@ tagger() {
 	while :; do
 		mark --tag "t$1" "$T" || g_failed=$((g_failed + 1))
 		tail -n 1 "$ib/conv/$T" | grep -q "\"t$1\"" || g_lost=$((g_lost + 1))
-		[ $g_i -eq 100 ] && break
+		[ $g_i -eq "$steps" ] && break
 		mark --untag "t$1" "$T" || g_failed=$((g_failed + 1))
 		tail -n 1 "$ib/conv/$T" | grep -q "\"t$1\"" && g_lost=$((g_lost + 1))
 		g_i=$((g_i + 1))

@@ -9,18 +9,9 @@
 # Monday (EST, UTC-5); 2026-03-09 is the Monday after DST began.
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
-sign() { "$tools/twilio-sign" "$@"; }
-
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER SMSDESK_NOW \
-	TWILIO_API_KEY TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-TWILIO_AUTH_TOKEN=tok-0230 TWILIO_ACCOUNT_SID=AC0230aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-export XDG_CONFIG_HOME HOME TWILIO_AUTH_TOKEN TWILIO_ACCOUNT_SID
-
-pids=
+twilio_env 0230
+unset SMSDESK_NOW
 pid=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 ib=$tmp/inbox
 mkdir -p "$ib" && chmod 700 "$ib"
@@ -35,36 +26,14 @@ ack_text = $ACK
 EOF
 chmod 600 "$ib/config"
 
-# at TIME: (re)start the listener with the clock at TIME.
+# at TIME: (re)start the listener with the clock at TIME (serve in
+# lib.sh). Sets port and pid.
 at() {
 	[ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
 	SMSDESK_NOW=$1
 	export SMSDESK_NOW
-	l_try=0
-	while [ "$l_try" -lt 20 ]; do
-		l_try=$((l_try + 1))
-		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		# Emptied before the start, not only in the child: the last
-		# listener's 'listening on' must not pass for this one's.
-		: >"$tmp/L.err"
-		sms-recv -d "$ib" --listen "127.0.0.1:$port" \
-		    >>"$tmp/L.out" 2>"$tmp/L.err" &
-		pid=$!
-		pids="$pids $pid"
-		l_i=0
-		while [ "$l_i" -lt 100 ]; do
-			grep -qs 'listening on' "$tmp/L.err" && return 0
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-			l_i=$((l_i + 1))
-		done
-		kill "$pid" 2>/dev/null
-		wait "$pid"
-		grep -qs 'cannot listen' "$tmp/L.err" || break
-	done
-	diag "sms-recv did not start:"
-	sed 's/^/# /' "$tmp/L.err" >&2
-	return 1
+	serve "$tmp/L.out" "$tmp/L.err" sms-recv -d "$ib" || return
+	pid=$server
 }
 
 # text NUMBER SID BODY: a signed inbound webhook; prints the HTTP status,
@@ -72,10 +41,7 @@ at() {
 text() {
 	t_body=$(printf 'SmsMessageSid=%s&SmsStatus=received&Body=%s&To=%s&NumSegments=1&MessageSid=%s&AccountSid=AC0&From=%%2B%s&ApiVersion=2010-04-01' \
 	    "$2" "$3" "$us" "$2" "${1#+}")
-	t_sig=$(printf '%s' "$t_body" | sign "http://127.0.0.1:$port/twilio")
-	curl -s -o "$tmp/resp" -w '%{http_code}' \
-	    -H "X-Twilio-Signature: $t_sig" --data-binary "$t_body" \
-	    "http://127.0.0.1:$port/twilio"
+	webhook "$t_body"
 }
 
 # replied: the TwiML answer's message, or "none".
@@ -204,29 +170,9 @@ is '12:59Z is 08:59 EDT: closed' "$(replied)" "$AWAY"
 # --- An agent who wrote in the last five minutes ----------------------------
 
 # The agent answers with sms-send, through sms-sim on 127.0.0.1.
-sim() {
-	s_try=0
-	while [ "$s_try" -lt 20 ]; do
-		s_try=$((s_try + 1))
-		sport=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		sms-sim --listen "127.0.0.1:$sport" --number +15550000000 \
-		    >"$tmp/sim.out" 2>"$tmp/sim.err" &
-		simpid=$!
-		pids="$pids $simpid"
-		s_i=0
-		while [ "$s_i" -lt 100 ]; do
-			grep -qs 'listening on' "$tmp/sim.err" && return 0
-			kill -0 "$simpid" 2>/dev/null || break
-			sleep 0.05
-			s_i=$((s_i + 1))
-		done
-		kill "$simpid" 2>/dev/null
-		wait "$simpid"
-		grep -qs 'cannot listen' "$tmp/sim.err" || break
-	done
-	return 1
-}
-sim || fail 'sms-sim starts'
+serve "$tmp/sim.out" "$tmp/sim.err" sms-sim --number +15550000000 ||
+    fail 'sms-sim starts'
+sport=$port
 agent() {
 	SMSDESK_NOW=$1 TWILIO_API_URL=http://127.0.0.1:$sport \
 	TWILIO_FROM=+15550000000 sms-send -d "$ib" --thread "$2" "$3"

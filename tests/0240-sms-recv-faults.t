@@ -16,25 +16,11 @@
 # Prints: program, mode, fault_points_tried, violations (must be 0).
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
-shim=$tools/faults.so
-sign() { "$tools/twilio-sign" "$@"; }
-
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-TWILIO_AUTH_TOKEN=tok-0240
-# The programs may be built with AddressSanitizer, whose runtime wants to
-# be the first library in the process: the shim is, here.
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-export XDG_CONFIG_HOME HOME TWILIO_AUTH_TOKEN ASAN_OPTIONS
-
-if [ ! -f "$shim" ]; then
+twilio_env 0240
+if ! faults_env; then
 	skip 'fault injection' "no $shim (run make)"
 	done_testing
 fi
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 # Three messages from two customers, one of them STOP, and a delivery
 # report for a message the inbox does not know (it is parked).
@@ -132,46 +118,22 @@ done
 
 # The listener: each request answered 200 is stored, every other one is
 # a 503 (the provider retries), never a crash.
-# listen IB: sms-recv --listen under the shim on a free port; 0 once it
+# listen IB: sms-recv --listen under the shim on a free port (serve in
+# lib.sh, quiet: a start the fault stopped is one outcome here); 0 once it
 # listens, else 1 with its exit status in l_rc.
 listen() {
-	l_try=0
-	while [ "$l_try" -lt 20 ]; do
-		l_try=$((l_try + 1))
-		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		# Emptied here, not by the redirection below: that one is made
-		# in the child, which may run after the first look, and the
-		# last listener's 'listening on' (another port) must not pass
-		# for this one's.
-		: >"$tmp/l.err"
-		SMSDESK_FAULT_AT=${fault:-0} SMSDESK_FAULT_MODE=once \
-		    SMSDESK_FAULT_LOG=$tmp/calls LD_PRELOAD=$shim \
-		    "$bin/sms-recv" -d "$1" --listen "127.0.0.1:$port" \
-		    >"$tmp/l.out" 2>"$tmp/l.err" &
-		pid=$!
-		pids="$pids $pid"
-		l_i=0
-		while [ "$l_i" -lt 100 ]; do
-			grep -qs 'listening on' "$tmp/l.err" && return 0
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-			l_i=$((l_i + 1))
-		done
-		kill "$pid" 2>/dev/null
-		wait "$pid"
-		l_rc=$?
-		grep -qs 'cannot listen' "$tmp/l.err" || return 1
-	done
+	serve "$tmp/l.out" "$tmp/l.err" env SMSDESK_FAULT_AT="${fault:-0}" \
+	    SMSDESK_FAULT_MODE=once SMSDESK_FAULT_LOG="$tmp/calls" \
+	    LD_PRELOAD="$shim" "$bin/sms-recv" -d "$1" 2>/dev/null &&
+	    pid=$server && return
+	l_rc=$serve_rc
 	return 1
 }
 
 # post N SID: an inbound message from customer N; prints the status.
 post() {
 	p_body="MessageSid=$2&SmsSid=$2&AccountSid=AC0&From=%2B1555123000$1&To=%2B15550000000&Body=hi+$2&NumSegments=1&ApiVersion=2010-04-01"
-	p_sig=$(printf '%s' "$p_body" | sign "http://127.0.0.1:$port/twilio")
-	curl -s -o /dev/null -w '%{http_code}' --max-time 20 \
-	    -H "X-Twilio-Signature: $p_sig" --data-binary "$p_body" \
-	    "http://127.0.0.1:$port/twilio"
+	webhook "$p_body" --max-time 20
 }
 
 k=0 violations=0 started=0

@@ -10,16 +10,7 @@
 # from 127.0.0.1; the listener is on 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
-sign() { "$tools/twilio-sign" "$@"; }
-
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-TWILIO_AUTH_TOKEN=tok-0250
-export XDG_CONFIG_HOME HOME TWILIO_AUTH_TOKEN
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+twilio_env 0255
 
 ib=$tmp/inbox
 us=%2B15550000000
@@ -28,10 +19,7 @@ us=%2B15550000000
 # HTTP status (000: no answer).
 post() {
 	p_body="MessageSid=$2&From=%2B15551230001&To=$us&Body=hi"
-	p_sig=$(printf '%s' "$p_body" | sign "http://127.0.0.1:$port/twilio")
-	curl -s -o /dev/null -w '%{http_code}' --max-time 60 \
-	    --interface "$1" -H "X-Twilio-Signature: $p_sig" \
-	    --data-binary "$p_body" "http://127.0.0.1:$port/twilio"
+	webhook "$p_body" --max-time 60 --interface "$1"
 }
 
 # --- A limit per address ------------------------------------------------

@@ -12,19 +12,9 @@
 #   - a delivery answered 503 on a full disk leaves nothing to see.
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
-shim=$tools/faults.so
-sign() { "$tools/twilio-sign" "$@"; }
-
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER SMSDESK_NOW \
-	SMSDESK_COUNTRY SMSDESK_AGENT
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-TWILIO_AUTH_TOKEN=tok-0260
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-export XDG_CONFIG_HOME HOME TWILIO_AUTH_TOKEN ASAN_OPTIONS
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+twilio_env 0260
+unset SMSDESK_NOW SMSDESK_AGENT
+faults_env	# without the shim, section 8 is skipped
 
 A=+15551230001
 # rec IB JSON...: import message records (one per argument) into IB;
@@ -116,10 +106,7 @@ is 'a replay of the 200-byte id is a duplicate (hashed in the ledger)' \
 # post SID BODY: an inbound message from $A; prints the HTTP status.
 post() {
 	p_body="MessageSid=$1&AccountSid=AC0&From=%2B15551230001&To=%2B15550000000&Body=$2&ApiVersion=2010-04-01"
-	p_sig=$(printf '%s' "$p_body" | sign "http://127.0.0.1:$port/twilio")
-	curl -s -o /dev/null -D "$tmp/resp.h" -w '%{http_code}' \
-	    --max-time 30 -H "X-Twilio-Signature: $p_sig" \
-	    --data-binary "$p_body" "http://127.0.0.1:$port/twilio"
+	webhook "$p_body" --max-time 30
 }
 
 ib=$tmp/listen

@@ -4,39 +4,7 @@
 
 ls_() { "$bin/inbox-ls" "$@"; }
 
-# An inbox laid out as smsdesk-inbox(5) has it, written by hand.
-mkinbox() {
-	mkdir -m 700 "$1" || return
-	for d in tmp msg conv work ids consent status lock quarantine; do
-		mkdir -m 700 "$1/$d" || return
-	done
-}
-
-# at SECONDS: the time SECONDS from now (negative: ago), in RFC 3339.
-at() { jq -nr --argjson s "$1" 'now + $s | floor | todate'; }
-
-# conv DIR THREAD JSON: THREAD's conversation record, JSON's fields over
-# the defaults, in the working set unless resolved.
-conv() {
-	jq -cn --arg t "$2" --argjson x "$3" '{type: "conversation",
-	    thread: $t, status: "open", assignee: null, unread: 0,
-	    messages: 1, opened_at: null, first_response_at: null,
-	    last_in_at: null, last_out_at: null, waiting_since: null,
-	    last_body: null, tags: [], csat: null} + $x' >"$1/conv/$2" &&
-	chmod 600 "$1/conv/$2" || return
-	[ "$(jq -r .status "$1/conv/$2")" = resolved ] && return
-	: >"$1/work/$2" && chmod 600 "$1/work/$2"
-}
-
-# msg DIR THREAD NAME DIRECTION AT BODY [STATUS]: a message file.
-msg() {
-	mkdir -p -m 700 "$1/msg/$2" &&
-	jq -cn --arg t "$2" --arg id "$3" --arg d "$4" --arg at "$5" \
-	    --arg b "$6" --arg s "${7:-received}" '{type: "message", id: $id,
-	    thread: $t, direction: $d, body: $b, at: $at, status: $s,
-	    provider: "twilio", provider_id: ("SM" + $id)}' \
-	    >"$1/msg/$2/$3" && chmod 600 "$1/msg/$2/$3"
-}
+# Inboxes are written by hand (mkinbox, mkconv, mkmsg in lib.sh).
 
 # The fixture: seven conversations, one of each kind that matters.
 #   1 open, waiting 3h, 2 unread      5 snoozed until 1h ago (so open),
@@ -46,28 +14,28 @@ msg() {
 ib=$tmp/ib
 mkinbox "$ib"
 h=3600
-conv "$ib" +15550000001 "{\"waiting_since\":\"$(at $((-3*h)))\",
-    \"last_in_at\":\"$(at $((-h)))\",\"unread\":2,\"last_body\":\"Hello?\"}"
-conv "$ib" +15550000002 "{\"waiting_since\":\"$(at $((-h)))\",
-    \"last_in_at\":\"$(at $((-h)))\",\"unread\":1,\"assignee\":\"ana\",
+mkconv "$ib" +15550000001 "{\"waiting_since\":\"$(from_now $((-3*h)))\",
+    \"last_in_at\":\"$(from_now $((-h)))\",\"unread\":2,\"last_body\":\"Hello?\"}"
+mkconv "$ib" +15550000002 "{\"waiting_since\":\"$(from_now $((-h)))\",
+    \"last_in_at\":\"$(from_now $((-h)))\",\"unread\":1,\"assignee\":\"ana\",
     \"last_body\":\"My parcel is late\"}"
-conv "$ib" +15550000003 "{\"status\":\"pending\",\"assignee\":\"bo\",
-    \"last_in_at\":\"$(at $((-2*h)))\",\"last_out_at\":\"$(at -1800)\"}"
-conv "$ib" +15550000004 "{\"status\":\"snoozed\",
-    \"snoozed_until\":\"$(at 86400)\",\"last_in_at\":\"$(at $((-5*h)))\"}"
-conv "$ib" +15550000005 "{\"status\":\"snoozed\",
-    \"snoozed_until\":\"$(at $((-h)))\",\"waiting_since\":\"$(at $((-2*h)))\",
-    \"last_in_at\":\"$(at $((-2*h)))\",\"unread\":1}"
-conv "$ib" +15550000006 "{\"status\":\"resolved\",\"assignee\":\"ana\",
-    \"last_in_at\":\"$(at -86400)\",\"last_out_at\":\"$(at -86000)\"}"
-conv "$ib" +15550000007 "{\"last_in_at\":\"$(at -600)\",
+mkconv "$ib" +15550000003 "{\"status\":\"pending\",\"assignee\":\"bo\",
+    \"last_in_at\":\"$(from_now $((-2*h)))\",\"last_out_at\":\"$(from_now -1800)\"}"
+mkconv "$ib" +15550000004 "{\"status\":\"snoozed\",
+    \"snoozed_until\":\"$(from_now 86400)\",\"last_in_at\":\"$(from_now $((-5*h)))\"}"
+mkconv "$ib" +15550000005 "{\"status\":\"snoozed\",
+    \"snoozed_until\":\"$(from_now $((-h)))\",\"waiting_since\":\"$(from_now $((-2*h)))\",
+    \"last_in_at\":\"$(from_now $((-2*h)))\",\"unread\":1}"
+mkconv "$ib" +15550000006 "{\"status\":\"resolved\",\"assignee\":\"ana\",
+    \"last_in_at\":\"$(from_now -86400)\",\"last_out_at\":\"$(from_now -86000)\"}"
+mkconv "$ib" +15550000007 "{\"last_in_at\":\"$(from_now -600)\",
     \"last_body\":\"line one\\nline two\\tand a body long enough to be cut at any sensible width of a terminal\"}"
-msg "$ib" +15550000001 0000000001.x in "$(at $((-2*86400)))" 'Where is my order?'
-msg "$ib" +15550000001 0000000002.x out "$(at $((-4*h)))" "$(printf 'Checking.\nOne moment')" delivered
-msg "$ib" +15550000001 0000000003.x in "$(at $((-3*h)))" 'Thanks'
-msg "$ib" +15550000001 0000000004.x in "$(at $((-h)))" 'Hello?'
-msg "$ib" +15550000002 0000000005.x in "$(at $((-h+60)))" 'My parcel is late'
-msg "$ib" +15550000006 0000000006.x in "$(at -86400)" 'Thanks, bye'
+mkmsg "$ib" +15550000001 0000000001.x in "$(from_now $((-2*86400)))" 'Where is my order?'
+mkmsg "$ib" +15550000001 0000000002.x out "$(from_now $((-4*h)))" "$(printf 'Checking.\nOne moment')" delivered
+mkmsg "$ib" +15550000001 0000000003.x in "$(from_now $((-3*h)))" 'Thanks'
+mkmsg "$ib" +15550000001 0000000004.x in "$(from_now $((-h)))" 'Hello?'
+mkmsg "$ib" +15550000002 0000000005.x in "$(from_now $((-h+60)))" 'My parcel is late'
+mkmsg "$ib" +15550000006 0000000006.x in "$(from_now -86400)" 'Thanks, bye'
 
 threads() { jq -r .thread | tr '\n' ' ' | sed 's/ $//'; }
 
@@ -111,7 +79,7 @@ is '--since a duration: the last message in or out at most 75m ago' \
 	"$(ls_ -d "$ib" --since 75m | threads)" \
 	'+15550000001 +15550000002 +15550000007 +15550000003'
 is '--since an RFC 3339 time' \
-	"$(ls_ -d "$ib" --since "$(at -2400)" | threads)" \
+	"$(ls_ -d "$ib" --since "$(from_now -2400)" | threads)" \
 	'+15550000007 +15550000003'
 is 'filters combine' "$(ls_ -d "$ib" --unread --unassigned --overdue 150m | threads)" \
 	+15550000001
@@ -140,12 +108,12 @@ is '--since with NUMBER: messages since' \
 # Only what was shown is read: the last two texts in are unread.
 rd=$tmp/rd
 mkinbox "$rd"
-conv "$rd" +15550000009 "{\"unread\":2,\"waiting_since\":\"$(at -1200)\",
-    \"last_in_at\":\"$(at -600)\"}"
-msg "$rd" +15550000009 0000000001.x in "$(at -7200)" 'First'
-msg "$rd" +15550000009 0000000002.x out "$(at -3600)" 'Reply'
-msg "$rd" +15550000009 0000000003.x in "$(at -1200)" 'Second'
-msg "$rd" +15550000009 0000000004.x in "$(at -600)" 'Third'
+mkconv "$rd" +15550000009 "{\"unread\":2,\"waiting_since\":\"$(from_now -1200)\",
+    \"last_in_at\":\"$(from_now -600)\"}"
+mkmsg "$rd" +15550000009 0000000001.x in "$(from_now -7200)" 'First'
+mkmsg "$rd" +15550000009 0000000002.x out "$(from_now -3600)" 'Reply'
+mkmsg "$rd" +15550000009 0000000003.x in "$(from_now -1200)" 'Second'
+mkmsg "$rd" +15550000009 0000000004.x in "$(from_now -600)" 'Third'
 is '--limit with NUMBER shows the last' \
 	"$(ls_ -d "$rd" --limit 1 +15550000009 | jq -r .body)" Third
 is 'an unread text left out keeps the thread unread' \

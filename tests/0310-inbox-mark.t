@@ -4,29 +4,7 @@
 
 mark() { "$bin/inbox-mark" "$@"; }
 
-# An inbox laid out as smsdesk-inbox(5) has it, written by hand.
-mkinbox() {
-	mkdir -m 700 "$1" || return
-	for d in tmp msg conv work ids consent status lock quarantine; do
-		mkdir -m 700 "$1/$d" || return
-	done
-}
-
-# at SECONDS: the time SECONDS from now (negative: ago), in RFC 3339.
-at() { jq -nr --argjson s "$1" 'now + $s | floor | todate'; }
-
-# conv DIR THREAD JSON: THREAD's conversation record, JSON's fields over
-# the defaults, in the working set unless resolved.
-conv() {
-	jq -cn --arg t "$2" --argjson x "$3" '{type: "conversation",
-	    thread: $t, status: "open", assignee: null, unread: 0,
-	    messages: 1, opened_at: null, first_response_at: null,
-	    last_in_at: null, last_out_at: null, waiting_since: null,
-	    last_body: null, tags: [], csat: null} + $x' >"$1/conv/$2" &&
-	chmod 600 "$1/conv/$2" || return
-	[ "$(jq -r .status "$1/conv/$2")" = resolved ] && return
-	: >"$1/work/$2" && chmod 600 "$1/work/$2"
-}
+# Inboxes are written by hand (mkinbox, mkconv in lib.sh).
 
 # get THREAD FILTER: a field of THREAD's conversation, as jq prints it.
 get() { tail -n 1 "$ib/conv/$1" | jq -c "$2"; }
@@ -34,10 +12,10 @@ get() { tail -n 1 "$ib/conv/$1" | jq -c "$2"; }
 ib=$tmp/ib
 mkinbox "$ib"
 a=+15550000001 b=+15550000002 c=+15550000003
-w=$(at -7200)
-conv "$ib" $a "{\"waiting_since\":\"$w\",\"last_in_at\":\"$w\",\"unread\":2}"
-conv "$ib" $b "{\"status\":\"snoozed\",\"snoozed_until\":\"$(at 3600)\"}"
-conv "$ib" $c '{"status":"pending","assignee":"bo","tags":["vip"]}'
+w=$(from_now -7200)
+mkconv "$ib" $a "{\"waiting_since\":\"$w\",\"last_in_at\":\"$w\",\"unread\":2}"
+mkconv "$ib" $b "{\"status\":\"snoozed\",\"snoozed_until\":\"$(from_now 3600)\"}"
+mkconv "$ib" $c '{"status":"pending","assignee":"bo","tags":["vip"]}'
 
 # Each action, its event and its effect.
 mark -d "$ib" --resolve $a >"$tmp/out"; rc=$?
@@ -159,16 +137,18 @@ check '--help prints usage on stdout' "mark --help | grep -q '^usage: inbox-mark
 check '--version' "mark --version | grep -q '^inbox-mark (smsdesk) '"
 
 # A race: four processes each tag the same conversation with a tag of
-# their own 50 times, taking it off again in between, while listings are
-# taken. No update may be lost, and no listing may miss or repeat one.
+# their own 50 times (SMSDESK_RACE_ROUNDS), taking it off again in
+# between, while listings are taken. No update may be lost, and no listing
+# may miss or repeat one.
+steps=$(rounds SMSDESK_RACE_ROUNDS 50)
 r=$tmp/race
 mkinbox "$r"
 for n in 1 2 3 4 5 6; do
-	conv "$r" +1555000010$n '{"unread":1}'
+	mkconv "$r" +1555000010$n '{"unread":1}'
 done
 racer() {
 	i=1
-	while [ $i -le 50 ]; do
+	while [ $i -le "$steps" ]; do
 		[ $i -gt 1 ] && { mark -d "$r" --untag "t$1" +15550000101 >/dev/null || echo "untag $i: $?"; }
 		mark -d "$r" --tag "t$1" +15550000101 >/dev/null || echo "tag $i: $?"
 		i=$((i + 1))
@@ -181,7 +161,7 @@ done
 # A fifth process flips the status of another conversation meanwhile.
 (
 	i=0
-	while [ $i -lt 40 ]; do
+	while [ $i -lt $((steps * 4 / 5)) ]; do
 		mark -d "$r" --resolve +15550000102 >/dev/null
 		mark -d "$r" --reopen +15550000102 >/dev/null
 		i=$((i + 1))
@@ -222,7 +202,7 @@ is 'the flipper ended open, in the working set' \
 # 4 KiB it starts again from the record alone.
 h=$tmp/hist
 mkinbox "$h"
-conv "$h" $a '{"unread":1}'
+mkconv "$h" $a '{"unread":1}'
 mark -d "$h" --tag one $a >/dev/null && mark -d "$h" --pending $a >/dev/null
 is 'each change adds a line' "$(wc -l <"$h/conv/$a" | tr -d ' ')" 3
 is 'the history reads oldest first, the record last' 	"$(jq -c '[.status, .tags]' "$h/conv/$a" | tr '\n' ' ')" \

@@ -14,14 +14,11 @@
 # Prints: program, fault_points_tried, violations (must be 0).
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
-shim=$tools/faults.so
 unset SMSDESK_INBOX SMSDESK_COUNTRY SMSDESK_NOW
 XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-export XDG_CONFIG_HOME HOME ASAN_OPTIONS
+export XDG_CONFIG_HOME HOME
 
-if [ ! -f "$shim" ]; then
+if ! faults_env; then
 	skip 'fault injection' "no $shim (run make)"
 	done_testing
 fi

@@ -10,17 +10,9 @@
 # at hand).
 . "$(dirname "$0")/lib.sh"
 
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER SMSDESK_SIM_URL
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-AC=AC0400aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-TOK=tok-0400
-TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK
-export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+twilio_env 0400
+unset SMSDESK_SIM_URL TWILIO_FROM
 ib=$tmp/inbox
-US=+15550100000
 
 # Twilio's OpenAPI description, as far as the Messages API goes, is
 # twilio_oas in lib.sh (with is_valid_create); it was made with
@@ -53,35 +45,15 @@ is_message() {
 	     else true end))))' >/dev/null
 }
 
-# start NAME PROGRAM ARG...: start PROGRAM --listen 127.0.0.1:PORT ARG...
-# with stdout in $tmp/NAME.out and stderr in $tmp/NAME.err, on a random
-# port, trying another while the port is taken. Sets port and pid.
+# start NAME PROGRAM ARG...: start PROGRAM ARG... on a port of 127.0.0.1
+# (serve in lib.sh) with stdout in $tmp/NAME.out and stderr in
+# $tmp/NAME.err. Sets port and pid.
 start() {
 	s_name=$1 s_prog=$2
 	shift 2
-	s_try=0
-	while [ "$s_try" -lt 20 ]; do
-		s_try=$((s_try + 1))
-		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		: >"$tmp/$s_name.err"	# an old "listening on" is no answer
-		"$bin/$s_prog" --listen "127.0.0.1:$port" "$@" \
-		    >"$tmp/$s_name.out" 2>"$tmp/$s_name.err" &
-		pid=$!
-		pids="$pids $pid"
-		s_i=0
-		while [ "$s_i" -lt 100 ]; do
-			grep -qs 'listening on' "$tmp/$s_name.err" && return 0
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-			s_i=$((s_i + 1))
-		done
-		kill "$pid" 2>/dev/null
-		wait "$pid"
-		grep -qs 'cannot listen' "$tmp/$s_name.err" || break
-	done
-	diag "$s_prog did not start:"
-	sed 's/^/# /' "$tmp/$s_name.err" >&2
-	return 1
+	serve "$tmp/$s_name.out" "$tmp/$s_name.err" "$bin/$s_prog" "$@" ||
+	    return
+	pid=$server
 }
 
 # api METHOD PATH [CURL-ARG...]: a request to the simulator at $sim, with
@@ -111,16 +83,6 @@ error() {
 	    .more_info == "https://www.twilio.com/docs/errors/\(.code)"
 	    then "\(.status) \(.code)" else "not a Twilio error: \(.)" end' \
 	    "$tmp/resp"
-}
-
-# wait_for COMMAND: until COMMAND succeeds, for up to 5 seconds.
-wait_for() {
-	w_i=0
-	until eval "$1" >/dev/null 2>&1; do
-		w_i=$((w_i + 1))
-		[ "$w_i" -lt 100 ] || return 1
-		sleep 0.05
-	done
 }
 
 # --- The OpenAPI extract is Twilio's -------------------------------------
@@ -276,7 +238,7 @@ check 'the same message, a message resource' \
 is 'fetch of an unknown sid: 404 20404' \
 	"$(api GET "$M/SM0400ffffffffffffffffffffffffffff.json" >/dev/null; error)" '404 20404'
 check 'its status moves on to delivered, priced' \
-	"wait_for \"api GET '$M/$sid.json' >/dev/null && jq -e '.status == \\\"delivered\\\"' '$tmp/resp'\" &&
+	"poll \"api GET '$M/$sid.json' >/dev/null && jq -e '.status == \\\"delivered\\\"' '$tmp/resp'\" &&
 	 jq -e '.price == \"-0.00790\" and .price_unit == \"USD\" and .date_sent != null' '$tmp/resp'"
 create +15551230002 'to be deleted' >/dev/null
 gone=$(jq -r .sid "$tmp/resp")
@@ -343,7 +305,7 @@ is 'a bad date: 400' "$(api GET "$M.json?DateSent=yesterday")" 400
 create +15551230003 'Where are you?' --data-urlencode "StatusCallback=$hook" >/dev/null
 cb=$(jq -r .sid "$tmp/resp")
 check 'sms-recv gets the callbacks (its signature check passes) and parks the last' \
-	"wait_for \"jq -e '.status == \\\"delivered\\\"' '$ib/status/twilio-$cb'\""
+	"poll \"jq -e '.status == \\\"delivered\\\"' '$ib/status/twilio-$cb'\""
 is 'sent, then delivered, each answered 200' \
 	"$(grep -o "POST /twilio 200 [0-9.]*ms [a-z]* $cb" "$tmp/R.err" | awk '{print $5}' | tr '\n' ' ')" \
 	'sent delivered '
@@ -354,7 +316,7 @@ check 'the simulator logged each one' \
 create +15550000008 'You will not get this' --data-urlencode "StatusCallback=$hook" >/dev/null
 fl=$(jq -r .sid "$tmp/resp")
 check 'a --fail number: failed with ErrorCode 30003' \
-	"wait_for \"jq -e '.status == \\\"failed\\\" and .error_code == \\\"30003\\\"' '$ib/status/twilio-$fl'\""
+	"poll \"jq -e '.status == \\\"failed\\\" and .error_code == \\\"30003\\\"' '$ib/status/twilio-$fl'\""
 is 'never sent: one callback' "$(grep -c "callback $fl" "$tmp/S.err")" 1
 is 'fetch says failed, with the error' \
 	"$(api GET "$M/$fl.json" >/dev/null; jq -c '[.status, .error_code, .error_message]' "$tmp/resp")" \
@@ -362,7 +324,7 @@ is 'fetch says failed, with the error' \
 create +15550000018 'Nor this' --data-urlencode "StatusCallback=$hook" >/dev/null
 ud=$(jq -r .sid "$tmp/resp")
 check 'NUMBER:undelivered:CODE: sent, then undelivered with that code' \
-	"wait_for \"jq -e '.status == \\\"undelivered\\\" and .error_code == \\\"30005\\\"' '$ib/status/twilio-$ud'\" &&
+	"poll \"jq -e '.status == \\\"undelivered\\\" and .error_code == \\\"30005\\\"' '$ib/status/twilio-$ud'\" &&
 	 grep -q \"callback $ud sent\" '$tmp/S.err'"
 
 # --- Customers text in ---------------------------------------------------------
@@ -410,7 +372,7 @@ is 'and records the opt-out' \
 is 'the sim sends one confirmation, from our number, outbound-reply' \
 	"$(replies $K)" "[\"outbound-reply\",\"$US\",\"$UNSUB\"]"
 check 'which is delivered' \
-	"wait_for \"count 'To=%2B15551230020' >/dev/null && jq -e '.messages[0].status == \\\"delivered\\\"' '$tmp/resp'\""
+	"poll \"count 'To=%2B15551230020' >/dev/null && jq -e '.messages[0].status == \\\"delivered\\\"' '$tmp/resp'\""
 is 'and is not posted to the webhook: one post, the STOP' "$(hooks)" $((nhooks + 1))
 is 'nor stored by sms-recv' "$(ls "$ib/msg/$K" | wc -l | tr -d ' ')" 1
 check 'the confirmation is said on stderr' \
@@ -514,7 +476,7 @@ start F5 sms-sim --webhook "$hook" --reply 'Thanks!' || fail 'sms-sim --reply st
 sim=http://127.0.0.1:$port
 create +15551230014 'Your parcel is here' >/dev/null
 check '--reply: the recipient of a delivered message texts back' \
-	"wait_for \"jq -e '.body == \\\"Thanks!\\\"' '$ib'/msg/+15551230014/*\""
+	"poll \"jq -e '.body == \\\"Thanks!\\\"' '$ib'/msg/+15551230014/*\""
 is 'once' "$(ls "$ib/msg/+15551230014" | wc -l | tr -d ' ')" 1
 kill "$pid"
 
@@ -538,7 +500,7 @@ twiml() {
 }
 twiml 2>"$tmp/twiml.err" &
 pids="$pids $!"
-wait_for "grep -q listening '$tmp/twiml.err'" || fail 'the TwiML webhook starts'
+poll "grep -qs listening '$tmp/twiml.err'" || fail 'the TwiML webhook starts'
 tport=$(sed -n 's/^listening on //p' "$tmp/twiml.err")
 start F6 sms-sim --webhook "http://127.0.0.1:$tport/sms" || fail 'sms-sim for TwiML starts'
 sim=http://127.0.0.1:$port
@@ -548,7 +510,7 @@ is 'its <Message> is sent back to the customer as outbound-reply' \
 	"$(count 'To=%2B15551230015' >/dev/null; jq -c '.messages[] | [.direction, .from, .body]' "$tmp/resp")" \
 	"[\"outbound-reply\",\"$US\",\"Got it & thanks 😀\"]"
 check 'and is delivered' \
-	"wait_for \"count 'To=%2B15551230015' >/dev/null && jq -e '.messages[0].status == \\\"delivered\\\"' '$tmp/resp'\""
+	"poll \"count 'To=%2B15551230015' >/dev/null && jq -e '.messages[0].status == \\\"delivered\\\"' '$tmp/resp'\""
 kill "$pid"
 
 # capture FILE: a webhook that keeps the body of every post in FILE, a
@@ -578,7 +540,7 @@ capture() {
 }
 capture "$tmp/posts" 2>"$tmp/capture.err" &
 pids="$pids $!"
-wait_for "grep -q listening '$tmp/capture.err'" ||
+poll "grep -qs listening '$tmp/capture.err'" ||
 	fail 'the capturing webhook starts'
 cport=$(sed -n 's/^listening on //p' "$tmp/capture.err")
 start F7 sms-sim --webhook "http://127.0.0.1:$cport/sms" || fail 'sms-sim for OptOutType starts'

@@ -6,17 +6,7 @@
 # PID on exit; credentials are in the environment only.
 . "$(dirname "$0")/lib.sh"
 
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER TWILIO_API_KEY \
-	TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID SMSDESK_COUNTRY
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-AC=AC0500aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-TOK=tok-0500
-US=+15550100000
-TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK TWILIO_FROM=$US
-export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+twilio_env 0500
 ib=$tmp/inbox
 
 # --- Usage and configuration -----------------------------------------------
@@ -251,11 +241,7 @@ check_exit 'an answer later than --timeout 1: exit 75' 75 \
 check 'status unknown, in the outbox' \
 	'jq -e ".status == \"unknown\" and .error.code == \"unknown\"" \
 	    "$tmp/out" && [ -n "$(ls "$tmp/ib-slow/outbox")" ]'
-i=0	# sms-sim logs a request once it has answered it
-while [ "$(creates S)" = 0 ] && [ "$i" -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+poll '[ "$(creates S)" != 0 ]'	# sms-sim logs a request once answered
 is 'and the provider has it' "$(creates S)" 1
 check_exit '--timeout 0: usage error' 2 \
 	'sms-send -d "$tmp/ib-slow" --timeout 0 --to +15551230053 x'
@@ -314,11 +300,7 @@ printf '%s\n' '{"to":"+15551230041","body":"first"}' \
 n0=$(creates R)
 sms-send -d "$ib8" -j 1 -r 12/m <"$tmp/in8" >"$tmp/out" 2>"$tmp/err" &
 p8=$!
-i=0
-while [ "$(creates R)" -le "$n0" ] && [ "$i" -lt 200 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
+poll '[ "$(creates R)" -gt "$n0" ]'
 printf '%s\n' 'MessageSid=SMstop41&From=%2B15551230041&To=%2B15550100000&Body=STOP' |
 	sms-recv -d "$ib8" >/dev/null
 wait "$p8"

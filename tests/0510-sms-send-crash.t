@@ -29,24 +29,18 @@
 # The seed is printed; SMSDESK_SEED=N replays a run's choices (the kill
 # times, -j, the latency, the drops; not the scheduling).
 # SMSDESK_CRASH_SECONDS changes the time budget of the kill rounds
-# (default 45).
+# (default 45), SMSDESK_CRASH_ROUNDS a quarter of their most (default 100;
+# `make soak` raises both).
 . "$(dirname "$0")/lib.sh"
 
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER TWILIO_API_KEY \
-	TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID SMSDESK_COUNTRY \
-	SMSDESK_RECONCILE_GRACE
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-AC=AC0510aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-TOK=tok-0510
-US=+15550100000
-TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK TWILIO_FROM=$US
-export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM
+twilio_env 0510
+unset SMSDESK_RECONCILE_GRACE
 
 seed=${SMSDESK_SEED:-$$}
-budget=${SMSDESK_CRASH_SECONDS:-45}
+budget=$(rounds SMSDESK_CRASH_SECONDS 45)
 logical=1000
 recipients=50
-max_rounds=400
+max_rounds=$(($(rounds SMSDESK_CRASH_ROUNDS 100) * 4))
 diag "seed=$seed (SMSDESK_SEED=$seed replays it)"
 
 ib=$tmp/inbox
@@ -65,39 +59,7 @@ awk -v seed="$seed" -v n="$max_rounds" 'BEGIN { srand(seed + 1);
 
 # --- The provider -------------------------------------------------------------
 
-# sim ARG...: start sms-sim with its log in $tmp/sim.log on a random port;
-# sets TWILIO_API_URL and simpid.
-sim() {
-	s_try=0
-	while [ "$s_try" -lt 20 ]; do
-		s_try=$((s_try + 1))
-		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
-		: >"$tmp/sim.err"	# the last sim's "listening on" is no answer
-		sms-sim --listen "127.0.0.1:$port" --log "$tmp/sim.log" \
-		    --number "$US" "$@" >"$tmp/sim.out" 2>"$tmp/sim.err" &
-		simpid=$!
-		s_i=0
-		while [ "$s_i" -lt 100 ]; do
-			if grep -qs 'listening on' "$tmp/sim.err"; then
-				TWILIO_API_URL=http://127.0.0.1:$port
-				export TWILIO_API_URL
-				return 0
-			fi
-			kill -0 "$simpid" 2>/dev/null || break
-			sleep 0.05
-			s_i=$((s_i + 1))
-		done
-		kill "$simpid" 2>/dev/null
-		wait "$simpid"
-		simpid=
-		grep -qs 'cannot listen' "$tmp/sim.err" || break
-	done
-	diag "sms-sim did not start:"
-	sed 's/^/# /' "$tmp/sim.err" >&2
-	return 1
-}
-
-sim --latency "$latency" --drop "$drop" --seed "$seed" ||
+sim sim --latency "$latency" --drop "$drop" --seed "$seed" ||
     { fail 'sms-sim starts'; done_testing; }
 pass "sms-sim starts (latency ${latency} ms, drop ${drop} %)"
 

@@ -9,17 +9,8 @@
 # 127.0.0.1, which logs every request it gets.
 . "$(dirname "$0")/lib.sh"
 
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER TWILIO_API_KEY \
-	TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID SMSDESK_COUNTRY \
-	SMSDESK_NOW
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-US=+15550100000
-TWILIO_ACCOUNT_SID=AC0520aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-TWILIO_AUTH_TOKEN=tok-0520 TWILIO_FROM=$US
-export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+twilio_env 0520
+unset SMSDESK_NOW
 ib=$tmp/inbox
 NIGHT=2026-11-23T03:30:00Z
 

@@ -7,18 +7,8 @@
 # PID on exit; credentials are in the environment only.
 . "$(dirname "$0")/lib.sh"
 
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER TWILIO_API_KEY \
-	TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID SMSDESK_COUNTRY \
-	SMSDESK_RECONCILE_GRACE SMSDESK_PRICE SMSDESK_PRICE_UNIT
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-AC=AC0530aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-TOK=tok-0530
-US=+15550100000
-TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK TWILIO_FROM=$US
-export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+twilio_env 0530
+unset SMSDESK_RECONCILE_GRACE SMSDESK_PRICE SMSDESK_PRICE_UNIT
 ib=$tmp/inbox
 
 # requests NAME KIND: how many requests of KIND (create, fetch, list)

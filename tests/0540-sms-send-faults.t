@@ -14,27 +14,14 @@
 # Prints: program, fault_points_tried, violations (must be 0).
 . "$(dirname "$0")/lib.sh"
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
-shim=$tools/faults.so
-
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER TWILIO_API_KEY \
-	TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID SMSDESK_COUNTRY \
-	SMSDESK_PRICE SMSDESK_PRICE_UNIT
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-US=+15550100000
-TWILIO_ACCOUNT_SID=AC0540aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-TWILIO_AUTH_TOKEN=tok-0540 TWILIO_FROM=$US SMSDESK_RECONCILE_GRACE=0
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN \
-	TWILIO_FROM SMSDESK_RECONCILE_GRACE ASAN_OPTIONS
-
-if [ ! -f "$shim" ]; then
+twilio_env 0540
+unset SMSDESK_PRICE SMSDESK_PRICE_UNIT
+SMSDESK_RECONCILE_GRACE=0
+export SMSDESK_RECONCILE_GRACE
+if ! faults_env; then
 	skip 'fault injection' "no $shim (run make)"
 	done_testing
 fi
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 serve /dev/null "$tmp/sim.err" sms-sim --log "$tmp/sim.log" --number "$US"
 TWILIO_API_URL=http://127.0.0.1:$port

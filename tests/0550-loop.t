@@ -9,29 +9,9 @@
 # on exit. Waits poll with a timeout, never a fixed sleep.
 . "$(dirname "$0")/lib.sh"
 
-unset SMSDESK_PROVIDER TWILIO_API_KEY TWILIO_API_SECRET \
-	TWILIO_MESSAGING_SERVICE_SID SMSDESK_COUNTRY
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-AC=AC0550aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-TOK=tok-0550
-US=+15550100000
-TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK TWILIO_FROM=$US
+twilio_env 0550
 SMSDESK_INBOX=$tmp/inbox
-export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM \
-	SMSDESK_INBOX
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-
-# wait_for COMMAND: until COMMAND succeeds, for up to 10 seconds.
-wait_for() {
-	w_i=0
-	until eval "$1" >/dev/null 2>&1; do
-		w_i=$((w_i + 1))
-		[ "$w_i" -lt 200 ] || return 1
-		sleep 0.05
-	done
-}
+export SMSDESK_INBOX
 
 # creates TO: the create requests to TO in the sim's log.
 creates() {
@@ -79,12 +59,12 @@ is 'the create asked for reports at sms-recv' \
 	"$(jq -r 'select(.status == 201) | .params.StatusCallback' "$tmp/sim.log")" \
 	"$SMSDESK_PUBLIC_URL/twilio"
 check 'the delivery report comes back: the answer is delivered' \
-	"wait_for \"inbox-ls --json --no-mark $C | jq -e 'select(.direction == \\\"out\\\") | .status == \\\"delivered\\\"'\""
+	"poll \"inbox-ls --json --no-mark $C | jq -e 'select(.direction == \\\"out\\\") | .status == \\\"delivered\\\"'\""
 is 'the report is the answer'"'"'s, by its sid' \
 	"$(inbox-ls --json --no-mark $C | jq -r 'select(.direction == "out") | .provider_id')" \
 	"$(jq -r .provider_id "$tmp/send.out")"
 check 'and the outbox is empty' \
-	"wait_for \"[ -d '$SMSDESK_INBOX/outbox' ] && [ -z \\\"\\\$(ls -A '$SMSDESK_INBOX/outbox')\\\" ]\""
+	"poll \"[ -d '$SMSDESK_INBOX/outbox' ] && [ -z \\\"\\\$(ls -A '$SMSDESK_INBOX/outbox')\\\" ]\""
 is 'the conversation has its first response' \
 	"$(inbox-ls --json --all | jq -c '[.messages, (.first_response_at != null), .waiting_since]')" \
 	'[2,true,null]'

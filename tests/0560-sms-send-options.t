@@ -10,20 +10,10 @@
 # configuration file) only.
 . "$(dirname "$0")/lib.sh"
 
-unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER TWILIO_API_KEY \
-	TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID SMSDESK_COUNTRY \
-	SMSDESK_NOW
-XDG_CONFIG_HOME=$tmp/config HOME=$tmp/home
-AC=AC0560aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-TOK=tok-0560
-US=+15550100000
+twilio_env 0560
+unset SMSDESK_NOW
 SK=SK0560aaaaaaaaaaaaaaaaaaaaaaaaaaaa
 MG=MG0560aaaaaaaaaaaaaaaaaaaaaaaaaaaa
-TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK TWILIO_FROM=$US
-export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM
-
-pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 ib=$tmp/inbox
 
 # last NAME: the last create request sms-sim NAME logged.
@@ -261,7 +251,6 @@ check 'each is a valid create request (To, From or MessagingServiceSid, Body)' \
 
 # --- sms-recv: one acknowledgement for a webhook delivered twice ----------
 
-tools=${SMSDESK_TOOLS:-$top/build/tools}
 if [ ! -x "$tools/twilio-sign" ]; then
 	for d in 'a webhook delivered twice: acknowledged once' \
 	    'five at once: acknowledged once'; do

@@ -10,16 +10,36 @@
 #	done_testing
 #
 # It sets: top (the tree), bin ($SMSDESK_BIN, the built programs, put first
-# on PATH), data ($SMSDESK_TESTDATA, the fixtures) and tmp (a scratch
-# directory, removed on exit). Command strings run in a subshell with eval,
-# so they see these variables and any the test sets; their output is kept
-# and shown as a diagnostic only when the check fails.
+# on PATH), data ($SMSDESK_TESTDATA, the fixtures), tools ($SMSDESK_TOOLS,
+# the test tools and shims) and tmp (a scratch directory, removed on
+# exit). Command strings run in a subshell with eval, so they see these
+# variables and any the test sets; their output is kept and shown as a
+# diagnostic only when the check fails.
+
+# Rounds: a suite that repeats a random or racing case takes its count
+# from the environment through rounds (below); unset, the small fixed
+# count that `make check` runs; `make soak` sets them large (Makefile).
+# Some checks assume at least the default (listings taken meanwhile).
+#   SMSDESK_CRASH_SECONDS  time budget of the kill rounds: 0210 (40),
+#                          0510 (45)
+#   SMSDESK_CRASH_ROUNDS   kill rounds: 0210 runs at least this many and
+#                          at most twice (100); 0510 at most four times (100)
+#   SMSDESK_RACE_ROUNDS    steps of each racing process: 0220 (100), 0310
+#                          (50), tests/unit/inbox-race (150)
+#   SMSDESK_SEED           the seed of 0210 and 0510, to replay a run
+# A suite with a new count names it here and reads it with rounds; the
+# count per case stays fixed, whatever is parametrised around it.
 
 top=$(cd "$(dirname "$0")/.." && pwd) || exit 1
 bin=${SMSDESK_BIN:-$top/build/bin}
 data=${SMSDESK_TESTDATA:-$top/tests/data}
 PATH=$bin:$PATH
 export PATH
+
+tools=${SMSDESK_TOOLS:-$top/build/tools}
+# sign URL < BODY: the X-Twilio-Signature of the form BODY posted to URL,
+# made with $TWILIO_AUTH_TOKEN (tests/tools/twilio-sign).
+sign() { "$tools/twilio-sign" "$@"; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/smsdesk-test.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -144,6 +164,17 @@ done_testing() {
 	exit
 }
 
+# rounds NAME DEFAULT: print $NAME if it is a whole number above 0, else
+# DEFAULT (what make check runs); the count used is said as a diagnostic.
+rounds() {
+	eval "r_v=\${$1-}"
+	case $r_v in
+	''|*[!0-9]*|0) r_v=$2 ;;
+	esac
+	diag "$1=$r_v"
+	echo "$r_v"
+}
+
 # poll COMMAND: eval COMMAND every 0.1 s until it succeeds, for up to
 # 60 s (a generous deadline, not a wait: most conditions hold at once).
 poll() {
@@ -157,35 +188,68 @@ poll() {
 }
 
 # serve OUT ERR CMD...: start the server CMD... --listen 127.0.0.1:PORT
-# (sms-recv, sms-sim) on a random port, stdout to OUT and stderr to ERR,
-# and wait for its "listening on" line; another port while the one tried
-# is taken. Sets port and server (its pid), which it adds to pids for the
-# test's exit trap. Returns 1, its stderr shown, if it does not start.
+# (sms-recv, sms-sim; an external program, so that its pid is the one
+# started: give it an environment with env(1)) in the background, stdout
+# to OUT and stderr to ERR, and wait for its "listening on" line for as
+# long as it runs, up to 60 s (a deadline, not a wait). PORT is
+# $serve_port if set (a restart where the clients know the port: tried
+# again for up to 2 s while it is taken), else a random one; another
+# random one while the one tried is taken. $serve_before, if set, is
+# eval'd before each start (to open the reader of a FIFO that OUT is,
+# say). Sets port and server (its pid), which it adds to pids for the
+# test's exit trap. Returns 1 if it does not start, its stderr shown as a
+# diagnostic and its exit status in serve_rc.
 serve() {
 	sv_out=$1 sv_err=$2
 	shift 2
-	sv_try=0
+	sv_try=0 serve_rc=0
+	port=${serve_port-}
+	sv_t0=$(date +%s%N)
 	while [ "$sv_try" -lt 20 ]; do
-		sv_try=$((sv_try + 1))
-		port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+		[ -n "$port" ] ||
+		    port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+		[ -n "${serve_before-}" ] && eval "$serve_before"
 		rm -f "$sv_err"	# an old "listening on" is no answer
 		"$@" --listen "127.0.0.1:$port" >"$sv_out" 2>"$sv_err" &
 		server=$!
 		pids="${pids-} $server"
 		sv_i=0
-		while [ "$sv_i" -lt 100 ]; do
+		while [ "$sv_i" -lt 6000 ]; do
 			grep -qs 'listening on' "$sv_err" && return 0
 			kill -0 "$server" 2>/dev/null || break
-			sleep 0.05
+			sleep 0.01
 			sv_i=$((sv_i + 1))
 		done
 		kill "$server" 2>/dev/null
 		wait "$server"
+		serve_rc=$?
 		grep -qs 'cannot listen' "$sv_err" || break
+		if [ -n "${serve_port-}" ] &&
+		    [ $(($(date +%s%N) - sv_t0)) -lt 2000000000 ]; then
+			sleep 0.02	# a killed server's port: soon free
+		else
+			port= sv_try=$((sv_try + 1))
+		fi
 	done
 	diag "$1 did not start:"
 	sed 's/^/# /' "$sv_err" >&2
 	return 1
+}
+
+# webhook BODY [CURL-ARG...]: POST the form BODY to /twilio of the
+# listener on 127.0.0.1:$port (the last serve's), signed (sign) for that
+# URL, or for $signed_for if set (a listener with a public URL). The
+# CURL-ARGs go before the URL (--max-time, --interface, -H). Prints the
+# HTTP status (000: no answer); the answer's body is in $tmp/resp, its
+# headers in $tmp/resp.h.
+webhook() {
+	w_body=$1
+	shift
+	w_url=http://127.0.0.1:$port/twilio
+	w_sig=$(printf '%s' "$w_body" | sign "${signed_for:-$w_url}")
+	curl -s -o "$tmp/resp" -D "$tmp/resp.h" -w '%{http_code}' \
+	    -H "X-Twilio-Signature: $w_sig" --data-binary "$w_body" "$@" \
+	    "$w_url"
 }
 
 # sim [NAME [ARG...]]: sms-sim for our number $US on a free port of
@@ -207,10 +271,8 @@ sim() {
 # sms-sim: no inbox, public URL, provider, API key, messaging service or
 # country from outside; config and home under $tmp; the account
 # AC<NNNN>aaa..., token tok-NNNN and our number US (+15550100000)
-# exported as TWILIO_*; sign() as tests/tools/twilio-sign; and every pid in
-# pids killed on exit.
+# exported as TWILIO_*; and every pid in pids killed on exit.
 twilio_env() {
-	tools=${SMSDESK_TOOLS:-$top/build/tools}
 	unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER \
 	    TWILIO_API_KEY TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID \
 	    SMSDESK_COUNTRY
@@ -224,7 +286,55 @@ twilio_env() {
 	pids=
 	trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' \
 	    EXIT
-	sign() { "$tools/twilio-sign" "$@"; }
+}
+
+# --- Inboxes written by hand, as smsdesk-inbox(5) lays them out ---------
+
+# mkinbox DIR: an empty inbox, its directories mode 0700.
+mkinbox() {
+	mkdir -m 700 "$1" || return
+	for d in tmp msg conv work ids consent status lock quarantine; do
+		mkdir -m 700 "$1/$d" || return
+	done
+}
+
+# from_now SECONDS: the time SECONDS from now (negative: ago), RFC 3339.
+from_now() { jq -nr --argjson s "$1" 'now + $s | floor | todate'; }
+
+# mkconv DIR THREAD JSON: THREAD's conversation record, JSON's fields over
+# the defaults, in the working set unless resolved.
+mkconv() {
+	jq -cn --arg t "$2" --argjson x "$3" '{type: "conversation",
+	    thread: $t, status: "open", assignee: null, unread: 0,
+	    messages: 1, opened_at: null, first_response_at: null,
+	    last_in_at: null, last_out_at: null, waiting_since: null,
+	    last_body: null, tags: [], csat: null} + $x' >"$1/conv/$2" &&
+	chmod 600 "$1/conv/$2" || return
+	[ "$(jq -r .status "$1/conv/$2")" = resolved ] && return
+	: >"$1/work/$2" && chmod 600 "$1/work/$2"
+}
+
+# mkmsg DIR THREAD NAME DIRECTION AT BODY [STATUS]: a message file of
+# provider twilio, provider id SM<NAME>, status STATUS (received).
+mkmsg() {
+	mkdir -p -m 700 "$1/msg/$2" &&
+	jq -cn --arg t "$2" --arg id "$3" --arg d "$4" --arg at "$5" \
+	    --arg b "$6" --arg s "${7:-received}" '{type: "message", id: $id,
+	    thread: $t, direction: $d, body: $b, at: $at, status: $s,
+	    provider: "twilio", provider_id: ("SM" + $id)}' \
+	    >"$1/msg/$2/$3" && chmod 600 "$1/msg/$2/$3"
+}
+
+# faults_env: shim, the fault-injection shim (tests/shim/faults.c says
+# how SMSDESK_FAULT_AT, _MODE and _LOG steer it), and ASAN_OPTIONS that
+# let a sanitizer build run with it preloaded (the sanitizer's runtime
+# wants to be the first library in a process; the shim is). Returns 1 if
+# the shim is not built.
+faults_env() {
+	shim=$tools/faults.so
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	export ASAN_OPTIONS
+	[ -f "$shim" ]
 }
 
 # creates [NAME]: how many create requests sms-sim NAME (default sim)

@@ -325,27 +325,56 @@ journal_files(off_t *bytes)
 	return n;
 }
 
-int
-main(void)
+/*
+ * The stories below run in the order main() calls them, each from the
+ * inbox the one before left or from the snapshot (snap/) taken before the
+ * journal; final is the inbox the replays must give back.
+ */
+static json_t *final;
+static char *sent_p, *sent_f;	/* the sender's ids: taken, refused */
+
+/* ok() that the inbox is now want; both shown when it is not. */
+static void
+is_state(json_t *want, const char *desc)
 {
-	struct inbox ib, other;
+	json_t *now = state();
+
+	if (!ok(json_equal(want, now), "%s", desc)) {
+		char *a = json_dumps(want, JSON_SORT_KEYS);
+		char *b = json_dumps(now, JSON_SORT_KEYS);
+
+		printf("# want %s\n# got  %s\n", a, b);
+		free(a);
+		free(b);
+	}
+	json_decref(now);
+}
+
+/* A thread's field of the inbox now, as an integer (0 when absent). */
+static long long
+conv_int(json_t *now, const char *thread, const char *field)
+{
+	return json_integer_value(json_object_get(json_object_get(
+	    json_object_get(now, "conv"), thread), field));
+}
+
+/*
+ * Deliveries before the journal and through it; a checkpoint and a close
+ * leave the inbox as it is and no journal. Leaves snap/ (the inbox before
+ * the journal), jcopy/ (the journal as a cut would leave it) and final.
+ */
+static void
+test_journaled_deliveries(void)
+{
+	struct inbox ib;
 	struct errbuf e;
-	json_t *final, *now, *want;
 	off_t bytes;
 	int nfiles;
 
-	setenv("SMSDESK_NOW", "2026-03-02T10:00:00Z", 1);
-	snprintf(base, sizeof base, "/tmp/smsdesk-journal.XXXXXX");
-	if (!mkdtemp(base)) {
-		printf("Bail out! mkdtemp\n");
-		return 1;
-	}
-	snprintf(ibdir, sizeof ibdir, "%s/ib", base);
 	if (inbox_open(&ib, ibdir, 1, &e) < 0) {
 		printf("Bail out! %s\n", e.msg);
-		return 1;
+		exit(1);
 	}
-
 	/* Before the journal: A with two texts, B resolved. */
 	ok(deliver(&ib, "+15550000001", "SMa1", "hello", "2026-03-02T09:00:00Z")
 	    == 0 && deliver(&ib, "+15550000001", "SMa2", "anyone?",
@@ -373,61 +402,73 @@ main(void)
 	/* What a cut leaves: the journal, synced on every delivery. */
 	sh("mkdir %s/jcopy && cp %s/journal/* %s/jcopy/", base, ibdir, base);
 	final = state();
-	is_int(json_integer_value(json_object_get(json_object_get(
-	    json_object_get(final, "conv"), "+15550000001"), "messages")), 4,
+	is_int(conv_int(final, "+15550000001", "messages"), 4,
 	    "A's record counts its four texts");
 	ok(inbox_checkpoint(&ib, &e) == 0, "checkpoint");
 	journal_files(&bytes);
 	is_int(bytes, 0, "a checkpoint empties the journal");
-	ok(json_equal(final, (now = state())), "and changes nothing");
-	json_decref(now);
+	is_state(final, "and changes nothing");
 	inbox_close(&ib);
 	ok(journal_files(&bytes) == 0, "closing removes the journal");
+}
 
-	/* Everything after the snapshot lost. */
+/* Everything after the snapshot lost: the replay gives it all back. */
+static void
+test_replay_all_lost(void)
+{
+	off_t bytes;
+
 	sh("rm -rf %s && cp -a %s/snap %s && cp %s/jcopy/* %s/journal/",
 	    ibdir, base, ibdir, base, ibdir);
 	is_int(recover(), 5, "replay: five records");
-	ok(json_equal(final, (now = state())), "all files lost: replay "
-	    "gives back the inbox");
-	if (!json_equal(final, now)) {
-		char *a = json_dumps(final, JSON_SORT_KEYS);
-		char *b = json_dumps(now, JSON_SORT_KEYS);
-
-		printf("# want %s\n# got  %s\n", a, b);
-		free(a);
-		free(b);
-	}
-	json_decref(now);
+	is_state(final, "all files lost: replay gives back the inbox");
 	ok(journal_files(&bytes) == 0, "and removes the journal it replayed");
+}
 
-	/* Replayed again over the result: nothing changes, nothing twice. */
+/* Replayed again over the result: nothing changes, nothing twice. */
+static void
+test_replay_twice(void)
+{
 	sh("cp %s/jcopy/* %s/journal/", base, ibdir);
 	is_int(recover(), 5, "replay over a complete inbox");
-	ok(json_equal(final, (now = state())), "finds the work done: no "
-	    "message twice, no count doubled");
-	json_decref(now);
+	is_state(final, "finds the work done: no message twice, no count "
+	    "doubled");
+}
 
-	/* Messages lost, conversations kept (and the other way round). */
+/* Messages lost, conversations kept: the messages come back. */
+static void
+test_replay_messages_lost(void)
+{
 	sh("rm -rf %s/msg/+15550000003 %s/msg/+15550000001/*.P* %s/ids && "
 	    "cp -a %s/snap/msg/+15550000001/. %s/msg/+15550000001/ && "
 	    "cp -a %s/snap/ids %s/ && cp %s/jcopy/* %s/journal/", ibdir,
 	    ibdir, ibdir, base, ibdir, base, ibdir, base, ibdir);
 	is_int(recover(), 5, "replay with the messages lost");
-	ok(json_equal(final, (now = state())), "gives them back");
-	json_decref(now);
+	is_state(final, "gives them back");
+}
+
+/* Conversations lost, messages kept: the conversations come back. */
+static void
+test_replay_conversations_lost(void)
+{
 	sh("rm -rf %s/conv %s/work && cp -a %s/snap/conv %s/snap/work %s/ && "
 	    "cp %s/jcopy/* %s/journal/", ibdir, ibdir, base, base, ibdir,
 	    base, ibdir);
 	is_int(recover(), 5, "replay with the conversations lost");
-	ok(json_equal(final, (now = state())), "gives them back, B "
-	    "reopened, C made");
-	json_decref(now);
+	is_state(final, "gives them back, B reopened, C made");
+}
 
-	/*
-	 * A's record lost, then changed by hand before the replay (an
-	 * agent took it): the replay adds the texts and keeps the agent.
-	 */
+/*
+ * A's record lost, then changed by hand before the replay (an agent took
+ * it): the replay adds the texts and keeps the agent.
+ */
+static void
+test_replay_keeps_later_change(void)
+{
+	struct inbox ib;
+	struct errbuf e;
+	json_t *want;
+
 	sh("cp %s/snap/conv/+15550000001 %s/conv/ && cp %s/jcopy/* "
 	    "%s/journal/", base, ibdir, base, ibdir);
 	inbox_open(&ib, ibdir, 0, &e);
@@ -438,12 +479,16 @@ main(void)
 	want = json_deep_copy(final);
 	json_object_set_new(json_object_get(json_object_get(want, "conv"),
 	    "+15550000001"), "assignee", json_string("ann"));
-	ok(json_equal(want, (now = state())), "replay keeps the change "
-	    "made since");
-	json_decref(now);
+	is_state(want, "replay keeps the change made since");
 	json_decref(want);
+}
 
-	/* A torn last line and a line that is no record. */
+/* A torn last line and a line that is no record are skipped. */
+static void
+test_replay_skips_bad_lines(void)
+{
+	json_t *now;
+
 	sh("cp %s/snap/conv/+15550000003 %s/conv/ 2>/dev/null; "
 	    "rm -rf %s/conv/+15550000003 %s/msg/+15550000003 && "
 	    "for f in %s/jcopy/*; do { echo 'not a record'; cat $f; "
@@ -455,12 +500,18 @@ main(void)
 	    "+15550000003"), json_object_get(json_object_get(now, "conv"),
 	    "+15550000003")), "the records around them are replayed");
 	json_decref(now);
+}
 
-	/*
-	 * A delivery that failed after its record went in (answered 503)
-	 * is cancelled by a later line: replay skips it, and the next
-	 * record, which counts the same number of messages, is applied.
-	 */
+/*
+ * A delivery that failed after its record went in (answered 503) is
+ * cancelled by a later line: replay skips it, and the next record, which
+ * counts the same number of messages, is applied.
+ */
+static void
+test_replay_skips_cancelled(void)
+{
+	json_t *now;
+
 	sh("rm -rf %s && cp -a %s/snap %s && { grep -h '\"SMa3\"' "
 	    "%s/jcopy/*; grep -h '\"SMa3\"' %s/jcopy/* | jq -c "
 	    "'{type: \"cancel\", id: .message.id}'; grep -h '\"SMa4\"' "
@@ -473,30 +524,40 @@ main(void)
 	ok(!json_object_get(json_object_get(now, "ids"), "twilio-SMa3") &&
 	    json_object_get(json_object_get(now, "ids"), "twilio-SMa4"),
 	    "nor in the ledger; the next one is");
-	is_int(json_integer_value(json_object_get(json_object_get(
-	    json_object_get(now, "conv"), "+15550000001"), "messages")), 3,
+	is_int(conv_int(now, "+15550000001", "messages"), 3,
 	    "the conversation counts the next one, once");
 	json_decref(now);
+}
 
-	/*
-	 * Messages to send, journaled as sms-send does: P queued and taken
-	 * by the provider (still pending), F refused by it (settled).
-	 */
+/*
+ * Messages to send, journaled as sms-send does: P queued and taken by the
+ * provider (still pending), F refused by it (settled). The sender killed:
+ * its files all there, its journal left; the replay changes nothing.
+ * Leaves the sender's journal in jcopy/ and its inbox in final.
+ */
+static void
+test_sender_killed(void)
+{
+	struct inbox ib;
+	struct errbuf e;
+	json_t *err;
+	char *ob, want_ob[256];
+
 	sh("rm -rf %s && cp -a %s/snap %s", ibdir, base, ibdir);
 	inbox_open(&ib, ibdir, 0, &e);
 	ib.tick_ms = 3600 * 1000;
 	ok(inbox_journal_start(&ib, &e) == 0, "a sender's journal");
-	char *p = queue(&ib, "+15550000005", "kP", "your order shipped");
-	char *f = queue(&ib, "+15550000005", "kF", "and another");
-	json_t *err = json_pack("{s:s,s:i}", "code", "invalid_recipient",
-	    "provider_code", 21211), *got = NULL;
-	ok(p && f && inbox_sent(&ib, "+15550000005", p, "twilio", "SMp1",
-	    "queued", NULL, NULL, &e) == 0 && inbox_sent(&ib,
-	    "+15550000005", f, NULL, NULL, "failed", err, NULL, &e) == 0,
-	    "two messages queued, one taken, one refused");
+	sent_p = queue(&ib, "+15550000005", "kP", "your order shipped");
+	sent_f = queue(&ib, "+15550000005", "kF", "and another");
+	err = json_pack("{s:s,s:i}", "code", "invalid_recipient",
+	    "provider_code", 21211);
+	ok(sent_p && sent_f && inbox_sent(&ib, "+15550000005", sent_p,
+	    "twilio", "SMp1", "queued", NULL, NULL, &e) == 0 &&
+	    inbox_sent(&ib, "+15550000005", sent_f, NULL, NULL, "failed",
+	    err, NULL, &e) == 0, "two messages queued, one taken, one refused");
 	json_decref(err);
-	char *ob = outbox(), want_ob[256];
-	snprintf(want_ob, sizeof want_ob, "%s", p ? p : "?");
+	ob = outbox();
+	snprintf(want_ob, sizeof want_ob, "%s", sent_p ? sent_p : "?");
 	is_str(ob, want_ob, "only the pending one is in outbox/");
 	free(ob);
 	sh("rm -rf %s/jcopy && mkdir %s/jcopy && cp %s/journal/* %s/jcopy/",
@@ -508,14 +569,23 @@ main(void)
 	/* The program killed: its files all there, its journal left. */
 	sh("cp %s/jcopy/* %s/journal/", base, ibdir);
 	is_int(recover(), 2, "replay of a sender's journal: two records");
-	ok(json_equal(final, (now = state())), "a killed sender: nothing "
-	    "changes, the answers stay");
-	json_decref(now);
+	is_state(final, "a killed sender: nothing changes, the answers stay");
 	ob = outbox();
 	is_str(ob, want_ob, "the settled one is not put back in outbox/");
 	free(ob);
+}
 
-	/* A power cut: everything since the snapshot lost. */
+/*
+ * A power cut under the sender: everything since the snapshot lost. Both
+ * messages come back queued, with their client keys, for --reconcile.
+ */
+static void
+test_sender_power_cut(void)
+{
+	const char *p = sent_p, *f = sent_f;
+	char *ob, want_ob[256], path[512];
+	json_t *now, *got;
+
 	sh("rm -rf %s && cp -a %s/snap %s && cp %s/jcopy/* %s/journal/",
 	    ibdir, base, ibdir, base, ibdir);
 	is_int(recover(), 2, "a power cut: two records replayed");
@@ -528,32 +598,36 @@ main(void)
 	ok(json_object_get(json_object_get(now, "ids"), "key-kP") &&
 	    json_object_get(json_object_get(now, "ids"), "key-kF"),
 	    "their client keys are back: a resumed run sends neither again");
-	char path[512];
 	snprintf(path, sizeof path, "%s/msg/+15550000005/%s", ibdir, p);
 	got = read_json(path);
 	is_str(record_str(got, "status"), "queued", "a message whose answer "
 	    "was lost is queued");
 	json_decref(got);
-	is_int(json_integer_value(json_object_get(json_object_get(
-	    json_object_get(now, "conv"), "+15550000005"), "messages")), 2,
+	is_int(conv_int(now, "+15550000005", "messages"), 2,
 	    "and its conversation counts both");
 	json_decref(now);
-	free(p);
-	free(f);
+}
 
-	/*
-	 * A pending answer goes unsynced, in place (losing it leaves the
-	 * message queued, for --reconcile); but an answer that would make
-	 * the message file too long replaces the file by a compacted one,
-	 * which must be synced: lost, it would take the message with it.
-	 */
+/*
+ * A pending answer goes unsynced, in place (losing it leaves the message
+ * queued, for --reconcile); but an answer that would make the message
+ * file too long replaces the file by a compacted one, which must be
+ * synced: lost, it would take the message with it.
+ */
+static void
+test_long_answer_compacted(void)
+{
+	struct inbox ib;
+	struct errbuf e;
+	char body[1501], path[512], *l;
+	json_t *got;
+
 	inbox_open(&ib, ibdir, 0, &e);
 	ib.tick_ms = 3600 * 1000;
 	inbox_journal_start(&ib, &e);
-	char body[1501];
 	memset(body, 'x', 1500);
 	body[1500] = '\0';
-	char *l = queue(&ib, "+15550000006", "kL", body);
+	l = queue(&ib, "+15550000006", "kL", body);
 	snprintf(path, sizeof path, "%s/msg/+15550000006/%s", ibdir,
 	    l ? l : "?");
 	syncs = 0;
@@ -572,13 +646,25 @@ main(void)
 	json_decref(got);
 	free(l);
 	inbox_close(&ib);
+}
 
-	/*
-	 * A checkpoint whose sync fails leaves the journal stuck: kept as
-	 * it is, for the next writer's replay. It takes no more records
-	 * (it would grow without end); later deliveries are synced file by
-	 * file, which a data sync per file and per directory shows.
-	 */
+/*
+ * A checkpoint whose sync fails leaves the journal stuck: kept as it is,
+ * for the next writer's replay. It takes no more records (it would grow
+ * without end); later deliveries are synced file by file, which a data
+ * sync per file and per directory shows. Another writer, with no journal
+ * of its own, is told, and syncs the same way; the next writer replays.
+ */
+static void
+test_stuck_journal(void)
+{
+	struct inbox ib, other;
+	struct errbuf e;
+	off_t bytes, stuck_bytes;
+	char path[512], *q;
+	json_t *now;
+	int sent;
+
 	sh("rm -rf %s && cp -a %s/snap %s", ibdir, base, ibdir);
 	inbox_open(&ib, ibdir, 0, &e);
 	ib.tick_ms = 3600 * 1000;
@@ -590,7 +676,6 @@ main(void)
 	ok(inbox_checkpoint(&ib, &e) < 0 && strstr(e.msg, "syncfs"),
 	    "a checkpoint whose sync fails says so");
 	syncfs_fails = 0;
-	off_t stuck_bytes;
 	journal_files(&stuck_bytes);
 	usleep(1100 * 1000);	/* its names no longer young by age */
 	syncs = 0;
@@ -604,15 +689,16 @@ main(void)
 	printf("# synced:%s\n", synced);
 	ok(strstr(synced, " msg ") && strstr(synced, " conv "), "with the "
 	    "directories that hold the names the stuck journal made");
-	char *q = queue(&ib, "+15550000007", "kS", "after, outbound");
+	q = queue(&ib, "+15550000007", "kS", "after, outbound");
 	syncs = 0;
-	int sent = q ? inbox_sent(&ib, "+15550000007", q, "twilio", "SMs3",
+	sent = q ? inbox_sent(&ib, "+15550000007", q, "twilio", "SMs3",
 	    "queued", NULL, NULL, &e) : -1;
 	if (!ok(sent == 0 && syncs > 0, "an answer that leaves a message "
 	    "pending is synced too: no checkpoint will"))
 		printf("#   queued %s, sent %d (%s), %d syncs\n", q ? q : "none",
 		    sent, sent < 0 && q ? e.msg : "", syncs);
 	free(q);
+
 	/* Another writer, with no journal of its own, is told. */
 	snprintf(path, sizeof path, "%s/journal/stuck", ibdir);
 	ok(access(path, F_OK) == 0, "the stuck journal is flagged");
@@ -633,12 +719,20 @@ main(void)
 	now = state();
 	ok(json_object_get(json_object_get(now, "ids"), "twilio-SMs1") &&
 	    json_object_get(json_object_get(now, "ids"), "twilio-SMs2") &&
-	    json_integer_value(json_object_get(json_object_get(json_object_get(
-	    now, "conv"), "+15550000007"), "messages")) == 4,
+	    conv_int(now, "+15550000007", "messages") == 4,
 	    "and all four messages are there, counted once");
 	json_decref(now);
+}
 
-	/* A live writer's journal is not replayed under its feet. */
+/* A live writer's journal is not replayed under its feet. */
+static void
+test_live_journal_left(void)
+{
+	struct inbox other;
+	struct errbuf e;
+	off_t bytes;
+	int nfiles;
+
 	inbox_open(&other, ibdir, 0, &e);
 	other.tick_ms = 3600 * 1000;
 	ok(inbox_journal_start(&other, &e) == 0 && deliver(&other,
@@ -648,22 +742,62 @@ main(void)
 	nfiles = journal_files(&bytes);
 	ok(nfiles == 2 && bytes > 0, "and stays in place");
 	inbox_close(&other);
+}
 
-	/* Left alone, a journal checkpoints itself (every second). */
+/*
+ * Left alone, a journal checkpoints itself (every tick, here 50 ms):
+ * looked at every 20 ms for up to 60 s, a deadline, not a wait.
+ */
+static void
+test_journal_checkpoints_itself(void)
+{
+	struct inbox other;
+	struct errbuf e;
+	off_t bytes;
+
 	inbox_open(&other, ibdir, 0, &e);
 	other.tick_ms = 50;
 	ok(inbox_journal_start(&other, &e) == 0 && deliver(&other,
 	    "+15550000004", "SMd2", "quiet", "2026-03-02T09:21:00Z") == 0,
 	    "a listener delivers, then nothing more");
 	journal_files(&bytes);
-	for (int i = 0; i < 100 && bytes > 0; i++) {
+	for (int i = 0; i < 3000 && bytes > 0; i++) {
 		usleep(20 * 1000);
 		journal_files(&bytes);
 	}
 	is_int(bytes, 0, "its journal is checkpointed without a call");
 	inbox_close(&other);
+}
+
+int
+main(void)
+{
+	setenv("SMSDESK_NOW", "2026-03-02T10:00:00Z", 1);
+	snprintf(base, sizeof base, "/tmp/smsdesk-journal.XXXXXX");
+	if (!mkdtemp(base)) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	snprintf(ibdir, sizeof ibdir, "%s/ib", base);
+
+	test_journaled_deliveries();
+	test_replay_all_lost();
+	test_replay_twice();
+	test_replay_messages_lost();
+	test_replay_conversations_lost();
+	test_replay_keeps_later_change();
+	test_replay_skips_bad_lines();
+	test_replay_skips_cancelled();
+	test_sender_killed();
+	test_sender_power_cut();
+	test_long_answer_compacted();
+	test_stuck_journal();
+	test_live_journal_left();
+	test_journal_checkpoints_itself();
 
 	json_decref(final);
+	free(sent_p);
+	free(sent_f);
 	sh("rm -rf %s", base);
 	return tap_done();
 }

@@ -14,6 +14,7 @@
 #include "record.h"
 #include "tap.h"
 
+/* Trials of each race: SMSDESK_RACE_ROUNDS, 150 unless set (tap_rounds). */
 #define TRIALS 150
 #define CORRUPT_TRIALS 10
 
@@ -176,10 +177,13 @@ main(void)
 	struct inbox ib;
 	struct errbuf e;
 	int lost_parked = 0, lost_deliver = 0, lost_sent = 0, lost_update = 0;
+	int trials = tap_rounds("SMSDESK_RACE_ROUNDS", TRIALS);
+	int corrupt_trials = trials / 15 > CORRUPT_TRIALS ? trials / 15 :
+	    CORRUPT_TRIALS;
 
 	if (!mkdtemp(dir) || inbox_open(&ib, dir, 1, &e) < 0)
 		return 1;
-	for (int t = 0; t < TRIALS; t++) {
+	for (int t = 0; t < trials; t++) {
 		pthread_t a, b, c;
 		struct job ja = { &ib, sid, "delivered", NULL, NULL };
 		struct job jb = { &ib, sid, "sent", NULL, NULL };
@@ -230,17 +234,17 @@ main(void)
 		pthread_join(c, NULL);
 		lost_sent += strcmp(status_of(&ib, id), "delivered") != 0;
 	}
-	for (int t = 0; t < CORRUPT_TRIALS; t++)
+	for (int t = 0; t < corrupt_trials; t++)
 		lost_update += corrupt_race(&ib, dir, t);
 	is_int(lost_parked, 0, "two reports racing to park: the later one "
-	    "never lost (%d trials)", TRIALS);
+	    "never lost (%d trials)", trials);
 	is_int(lost_deliver, 0, "a report racing its message's delivery: "
-	    "never lost (%d trials)", TRIALS);
+	    "never lost (%d trials)", trials);
 	is_int(lost_sent, 0, "a report racing inbox_sent(): never lost "
-	    "(%d trials)", TRIALS);
+	    "(%d trials)", trials);
 	is_int(lost_update, 0, "a reader quarantining a corrupt conversation "
 	    "never takes the update that replaced it (%d trials)",
-	    CORRUPT_TRIALS);
+	    corrupt_trials);
 	inbox_close(&ib);
 	snprintf(path, sizeof path, "rm -rf %s", dir);
 	if (system(path) != 0)

@@ -6,6 +6,7 @@
 #define TAP_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_n, tap_failed;
@@ -40,6 +41,27 @@ tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 		printf("#   at %s:%d\n", file, line);
 	}
 	return pass;
+}
+
+/*
+ * tap_rounds: the count of a repeated case, from the environment variable
+ * NAME if it holds a whole number above 0, else DEF, what make check runs
+ * (tests/lib.sh lists the names; make soak raises them).
+ */
+static inline int
+tap_rounds(const char *name, int def)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return def;
+	n = strtol(v, &end, 10);
+	if (*end || n <= 0 || n > 1000000)
+		return def;
+	printf("# %s=%ld\n", name, n);
+	return (int)n;
 }
 
 static int
