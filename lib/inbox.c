@@ -343,13 +343,14 @@ ib_work_join(struct inbox *ib, const char *thread, int *created,
 }
 
 static int
-work_leave(struct inbox *ib, const char *thread, struct errbuf *e)
+work_leave(struct inbox *ib, const char *thread, int defer_sync,
+    struct errbuf *e)
 {
 	char rel[64];
 
 	snprintf(rel, sizeof rel, "work/%s", thread);
 	if (ib_unlink(ib, rel, 0) == 0)
-		return ib_sync_dir(ib, "work", e);
+		return defer_sync ? 0 : ib_sync_dir(ib, "work", e);
 	if (errno == ENOENT)
 		return 0;
 	return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
@@ -384,7 +385,7 @@ ib_write_conversation(struct inbox *ib, const char *thread, json_t *conv,
 	if ((lf ? ib_log_append(ib, "conv", thread, lf, conv, NULL, e) :
 	    ib_log_put(ib, "conv", thread, conv, e)) < 0)
 		return -1;
-	return ib_is_resolved(conv) ? work_leave(ib, thread, e) : 0;
+	return ib_is_resolved(conv) ? work_leave(ib, thread, 0, e) : 0;
 }
 
 /*
@@ -482,10 +483,10 @@ inbox_consent(struct inbox *ib, const json_t *c, struct errbuf *e)
 		return errno = EINVAL, errf(e, "a consent record needs an "
 		    "E.164 number and a state of in or out");
 	snprintf(rel, sizeof rel, "consent/%s", number);
-	if (ib_make_dir(ib, rel, "consent", e) < 0)
+	if (ib_make_dir(ib, rel, "consent", 0, e) < 0)
 		return -1;
 	ib_unique_name(ib, name);
-	return ib_put_record(ib, rel, name, c, 0, e);
+	return ib_put_record(ib, rel, name, c, 0, 0, e);
 }
 
 static int
@@ -632,12 +633,13 @@ ledger_link(struct inbox *ib, const char *rel, const char *to)
 }
 
 /*
- * dir/name, a durable symbolic link to `to`; an existing one is kept if
- * it is a link to a message, else replaced (ledger_link()).
+ * dir/name, a durable symbolic link to `to` (dir's sync left to the
+ * checkpoint if defer_sync); an existing one is kept if it is a link to
+ * a message, else replaced (ledger_link()).
  */
 int
 ib_link_entry(struct inbox *ib, const char *dir, const char *name,
-    const char *to, struct errbuf *e)
+    const char *to, int defer_sync, struct errbuf *e)
 {
 	char rel[PATH_MAX];
 
@@ -646,7 +648,7 @@ ib_link_entry(struct inbox *ib, const char *dir, const char *name,
 		return errf(e, "%s/%s: %s", ib->dir, rel, errno == EBADMSG ?
 		    "not a link to a message, and could not be moved aside" :
 		    ib_strerror(errno));
-	return ib_sync_dir(ib, dir, e);
+	return defer_sync ? 0 : ib_sync_dir(ib, dir, e);
 }
 
 /*
@@ -738,7 +740,7 @@ undo_delivery(struct inbox *ib, const struct undo *u)
 		bad |= ib_unlink(ib, rel, 0) < 0 && errno != ENOENT;
 	}
 	if (u->joined)
-		bad |= work_leave(ib, u->thread, NULL) < 0;
+		bad |= work_leave(ib, u->thread, 0, NULL) < 0;
 	if (u->linked) {
 		snprintf(rel, sizeof rel, "outbox/%s", u->name);
 		ib_unlink(ib, rel, 0);
@@ -802,7 +804,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	char key[NAME_MAX_LEN], ckey[NAME_MAX_LEN], rel[PATH_MAX];
 	char name[NAME_MAX_LEN], at[WHEN_BUFSZ], t[32], n[NAME_MAX_LEN];
 	struct staged sm = { .fd = -1 };
-	struct logf clf = { -1, 0, 0, 0 };
+	struct logf clf = { .fd = -1 };
 	char *mtext = NULL, *ctext = NULL;
 	json_t *conv = NULL, *park;
 	struct undo u = { .thread = thread, .name = name };
@@ -881,12 +883,8 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	 * name (ib_sync_dir()).
 	 */
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	ib_deferring = journaled;
-	rc = ib_make_dir(ib, rel, "msg", e);
-	ib_deferring = 0;
-	if (rc < 0)
+	if (ib_make_dir(ib, rel, "msg", journaled, e) < 0)
 		goto out;
-	rc = -1;
 	if (provider && pid) {
 		/* A report that came before the message: apply it now. */
 		snprintf(rel, sizeof rel, "status/%s", key);
@@ -942,7 +940,7 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		 */
 		if (inbox_journal_record(ib, mtext, ctext, &slot, e) < 0)
 			goto out;
-		ib_deferring = 1;
+		sm.defer_sync = clf.defer_sync = 1;
 	}
 	if (ib_outbound_pending(msg) || client) {
 		/*
@@ -961,10 +959,11 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
 		u.linked = 1;
 		u.ckey = client ? ckey : NULL;
-		if (ib_outbound_pending(msg) &&
-		    ib_link_entry(ib, "outbox", name, to, e) < 0)
+		if (ib_outbound_pending(msg) && ib_link_entry(ib, "outbox",
+		    name, to, journaled, e) < 0)
 			goto out;
-		if (client && ib_link_entry(ib, "ids", ckey, to, e) < 0)
+		if (client && ib_link_entry(ib, "ids", ckey, to, journaled,
+		    e) < 0)
 			goto out;
 	}
 
@@ -973,7 +972,8 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	    ib_stage_sync(ib, &sm, e) < 0)
 		goto out;
 	if (!ib_is_resolved(conv) && (ib_work_join(ib, thread, &u.joined,
-	    e) < 0 || (u.joined && ib_sync_dir(ib, "work", e) < 0)))
+	    e) < 0 || (u.joined && !journaled &&
+	    ib_sync_dir(ib, "work", e) < 0)))
 		goto out;
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (ib_place(ib, &sm, rel, name, 0, e) < 0)
@@ -981,11 +981,11 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	u.placed = 1;
 	u.appended = ib_log_appends(&clf, strlen(ctext) + 1);
 	u.good = clf.good;
-	if (ib_sync_dir(ib, rel, e) < 0 || ib_log_append(ib, "conv", thread,
-	    &clf, conv, ctext, e) < 0)
+	if ((!journaled && ib_sync_dir(ib, rel, e) < 0) ||
+	    ib_log_append(ib, "conv", thread, &clf, conv, ctext, e) < 0)
 		goto out;
 	u.placed = 2;
-	if (ib_is_resolved(conv) && work_leave(ib, thread, e) < 0)
+	if (ib_is_resolved(conv) && work_leave(ib, thread, journaled, e) < 0)
 		goto out;
 
 	if (provider && pid) {
@@ -1005,7 +1005,6 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 			    "aside" : ib_strerror(errno));
 			goto out;
 		}
-		ib_deferring = 0;
 		if (apply_parked(ib, key, thread, name, msg, e) < 0)
 			goto out;
 	}
@@ -1013,7 +1012,6 @@ inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 	d->conversation = json_incref(conv);
 	rc = 0;
 out:
-	ib_deferring = 0;
 	if (slot >= 0) {
 		/*
 		 * A journaled delivery that failed after its record went in:
@@ -1184,7 +1182,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 			    "status", "provider", provider, "provider_id",
 			    pid, "status", status, "error_code", error_code,
 			    "at", at);
-			if (ib_put_record(ib, "status", key, park, 1, e) < 0)
+			if (ib_put_record(ib, "status", key, park, 1, 0, e) < 0)
 				rc = -1;
 		}
 		json_decref(park);
