@@ -1268,15 +1268,85 @@ inbox_delivery_free(struct inbox_delivery *d)
 	memset(d, 0, sizeof *d);
 }
 
+/* A delivery report (inbox_status()), as it came, and when. */
+struct report {
+	const char *provider, *pid, *status, *error_code;
+	char at[WHEN_BUFSZ];
+};
+
+/*
+ * Park a delivery report for a message that the ledger does not know yet
+ * (its provider id's key: the caller holds the key's lock), as
+ * status/KEY, unless one as advanced is parked there already. 0, or -1.
+ */
+static int
+park_report(struct inbox *ib, const char *key, const struct report *r,
+    struct errbuf *e)
+{
+	char rel[PATH_MAX];
+	json_t *park;
+	int rc = 0;
+
+	snprintf(rel, sizeof rel, "status/%s", key);
+	park = ib_get_record(ib, rel, NULL);
+	if (!park || provider_status_order(r->status) >
+	    provider_status_order(record_str(park, "status"))) {
+		json_decref(park);
+		park = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s}", "type",
+		    "status", "provider", r->provider, "provider_id", r->pid,
+		    "status", r->status, "error_code", r->error_code, "at",
+		    r->at);
+		rc = ib_put_record(ib, "status", key, park, 1, 0, e);
+	}
+	json_decref(park);
+	return rc;
+}
+
+/*
+ * Where the message whose provider id has this key is (thread, name),
+ * asked of the ledger under the key's lock. Not known yet (the sender
+ * has not recorded the id): the report is parked (park_report()), then
+ * the ledger asked again. The sender makes the entry, then looks for a
+ * park (apply_parked()): either it sees this report, or this sees its
+ * entry and applies the report itself (both may; a report applied twice
+ * changes nothing the second time). 1 if found (*unpark set if the
+ * report was parked meanwhile: the caller drops the park once it has
+ * applied the report), 2 if parked, -1 on error.
+ */
+static int
+find_or_park(struct inbox *ib, const char *key, const struct report *r,
+    char thread[32], char name[NAME_MAX_LEN], int *unpark,
+    struct errbuf *e)
+{
+	int lk, rc = 1;
+
+	*unpark = 0;
+	if ((lk = ib_lock_thread(ib, key, e)) < 0)
+		return -1;
+	if (ledger_find(ib, key, thread, name) == 0)
+		;
+	else if (errno != ENOENT)
+		rc = errf(e, "%s/ids/%s: %s", ib->dir, key, strerror(errno));
+	else if (park_report(ib, key, r, e) < 0)
+		rc = -1;
+	else if (ledger_find(ib, key, thread, name) < 0)
+		rc = 2;
+	else
+		*unpark = 1;	/* the entry came meanwhile */
+	ib_unlock(lk);
+	return rc;
+}
+
 int
 inbox_status(struct inbox *ib, const char *provider, const char *pid,
     const char *status, const char *error_code, json_t **out,
     struct errbuf *e)
 {
-	char key[NAME_MAX_LEN], rel[PATH_MAX], at[WHEN_BUFSZ];
+	struct report r = { provider, pid, status, error_code, "" };
+	char key[NAME_MAX_LEN], rel[PATH_MAX];
 	char thread[32], name[NAME_MAX_LEN];
-	json_t *msg = NULL, *park;
-	int lk, rc, unpark = 0;
+	json_t *msg = NULL;
+	int lk, rc, unpark;
 
 	if (out)
 		*out = NULL;
@@ -1284,56 +1354,19 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	if (!provider_status_valid(status))
 		return errno = EINVAL, errf(e, "status is not a word of 1 to "
 		    "%d ASCII letters, digits, _ and -", PROVIDER_STATUS_MAX);
-	now_string(at);
+	now_string(r.at);
 	if (ib_id_key(provider, pid, key) < 0)
 		return errf(e, "provider id: empty, or more than %d bytes",
 		    LIMIT_ID);
-	/*
-	 * Not known yet (the sender has not recorded the id): park the
-	 * report, keeping the most advanced one, under the key's lock, then
-	 * look for the entry again. The sender makes the entry, then looks
-	 * for a park (apply_parked()): either it sees this report, or this
-	 * sees its entry and applies the report itself (both may; a report
-	 * applied twice changes nothing the second time).
-	 */
-	if ((lk = ib_lock_thread(ib, key, e)) < 0)
-		return -1;
-	if (ledger_find(ib, key, thread, name) < 0) {
-		if (errno != ENOENT) {
-			errf(e, "%s/ids/%s: %s", ib->dir, key,
-			    strerror(errno));
-			ib_unlock(lk);
-			return -1;
-		}
-		snprintf(rel, sizeof rel, "status/%s", key);
-		park = ib_get_record(ib, rel, NULL);
-		rc = 2;
-		if (!park || provider_status_order(status) >
-		    provider_status_order(record_str(park, "status"))) {
-			json_decref(park);
-			park = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s}", "type",
-			    "status", "provider", provider, "provider_id",
-			    pid, "status", status, "error_code", error_code,
-			    "at", at);
-			if (ib_put_record(ib, "status", key, park, 1, 0, e) < 0)
-				rc = -1;
-		}
-		json_decref(park);
-		if (rc < 0 || ledger_find(ib, key, thread, name) < 0) {
-			ib_unlock(lk);
-			return rc;
-		}
-		/* The entry came meanwhile: applied below, then unparked. */
-		unpark = 1;
-	}
-	ib_unlock(lk);
+	if ((rc = find_or_park(ib, key, &r, thread, name, &unpark, e)) != 1)
+		return rc;
 	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	rc = -1;
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
 	if (!(msg = ib_get_record(ib, rel, e)))
 		goto out;
-	if (!advance(msg, status, error_code, at)) {
+	if (!advance(msg, status, error_code, r.at)) {
 		rc = 0;
 		goto out;
 	}
