@@ -743,7 +743,7 @@ key_message(struct inbox *ib, const char *key, const char *thread,
 struct delivery {
 	json_t *msg;
 	const char *thread;
-	char key[NAME_MAX_LEN];		/* its provider id's ledger key, or "" */
+	char key[NAME_MAX_LEN];		/* its provider id's key, or "" */
 	char ckey[NAME_MAX_LEN];	/* its client key's, or "" */
 	char name[NAME_MAX_LEN];	/* msg/THREAD/NAME, once it has one */
 	int lk;			/* the thread's lock */
@@ -757,7 +757,7 @@ struct delivery {
 	struct logf clf;	/* conv/THREAD, open (fd -1: none) */
 
 	/* What it has done, in the order it does it: */
-	int linked;		/* outbox/NAME and ids/CKEY (whichever it has) */
+	int linked;		/* outbox/NAME, ids/CKEY (those it has) */
 	int joined;		/* work/THREAD made */
 	int placed;		/* msg/THREAD/NAME named */
 	int wrote_conv;		/* conv/THREAD written: taken back as conv_was
