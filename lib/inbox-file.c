@@ -10,8 +10,8 @@
  * here: directories made and synced, unique names, and the locks,
  * flock(2) on files in lock/, that serialise a thread's writers.
  *
- * Relies on ib_deferring (inbox-impl.h), which a journaled delivery sets to
- * leave its syncs to the journal's checkpoint, and on record.h to parse.
+ * A journaled delivery passes defer_sync (inbox-impl.h) to leave its
+ * syncs to the journal's checkpoint. Relies on record.h to parse.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,8 +35,6 @@
 #include "record.h"
 
 #define FILE_MAX RECORD_LINE_MAX
-
-_Thread_local int ib_deferring;	/* see inbox-impl.h */
 
 const char *const ib_subdirs[INBOX_NSUB] = {
 	"msg", "tmp", "conv", "work", "ids", "consent", "status", "lock",
@@ -455,8 +453,6 @@ ib_sync_dir(struct inbox *ib, const char *rel, struct errbuf *e)
 {
 	int fd = -1, held = -1;
 
-	if (ib_deferring)
-		return 0;
 	/* The directories held open are synced as they are. */
 	if (strcmp(rel, ".") == 0)
 		held = ib->fd;
@@ -510,14 +506,16 @@ ib_share_dir(struct inbox *ib, int dfd, const char *leaf)
 
 /*
  * Make the directory rel (in parent, relative to the inbox) if it is not
- * there, durably: a new name is synced in its parent. If that sync fails,
- * the new directory is removed again, so that the next attempt makes and
- * syncs it rather than trust a name that may not survive a crash. What
- * is there already is not looked at here: it is checked when opened.
+ * there, durably: a new name is synced in its parent (unless defer_sync:
+ * a journaled delivery's, whose replay makes it again). If that sync
+ * fails, the new directory is removed again, so that the next attempt
+ * makes and syncs it rather than trust a name that may not survive a
+ * crash. What is there already is not looked at here: it is checked when
+ * opened.
  */
 int
 ib_make_dir(struct inbox *ib, const char *rel, const char *parent,
-    struct errbuf *e)
+    int defer_sync, struct errbuf *e)
 {
 	struct ib_at a;
 	int saved;
@@ -533,7 +531,7 @@ ib_make_dir(struct inbox *ib, const char *rel, const char *parent,
 			return errf(e, "%s/%s: %s", ib->dir, rel,
 			    strerror(errno));
 		}
-		if (ib_sync_dir(ib, parent, e) < 0) {
+		if (!defer_sync && ib_sync_dir(ib, parent, e) < 0) {
 			saved = errno;
 			unlinkat(a.dfd, a.leaf, AT_REMOVEDIR);
 			ib_at_done(&a);
@@ -609,7 +607,7 @@ ib_line_error(int err)
 
 /*
  * Write rec (a line of JSON; text, if not NULL, is it written out) into a
- * new file in tmp/; fd stays open.
+ * new file in tmp/; fd stays open. st->defer_sync is the caller's.
  */
 int
 ib_stage(struct inbox *ib, const json_t *rec, const char *text,
@@ -651,11 +649,11 @@ fail:
 	return errf(e, "%s/%s: %s", ib->dir, st->tmp, ib_strerror(errno));
 }
 
-/* fsync and close a staged file. */
+/* fsync (unless st->defer_sync) and close a staged file. */
 int
 ib_stage_sync(struct inbox *ib, struct staged *st, struct errbuf *e)
 {
-	int rc = ib_deferring ? 0 : fsync(st->fd), saved = errno;
+	int rc = st->defer_sync ? 0 : fsync(st->fd), saved = errno;
 
 	if (close(st->fd) < 0 && rc == 0)
 		rc = -1, saved = errno;
@@ -706,12 +704,15 @@ ib_place(struct inbox *ib, struct staged *st, const char *dir,
 	return 0;
 }
 
-/* Store rec durably as dir/name: stage, fsync, place, fsync dir. */
+/*
+ * Store rec durably as dir/name: stage, fsync, place, fsync dir; the
+ * fsyncs left to the checkpoint if defer_sync.
+ */
 int
 ib_put_record(struct inbox *ib, const char *dir, const char *name,
-    const json_t *rec, int replace, struct errbuf *e)
+    const json_t *rec, int replace, int defer_sync, struct errbuf *e)
 {
-	struct staged st;
+	struct staged st = { .fd = -1, .defer_sync = defer_sync };
 
 	if (ib_stage(ib, rec, NULL, &st, e) < 0)
 		return -1;
@@ -721,7 +722,7 @@ ib_put_record(struct inbox *ib, const char *dir, const char *name,
 	}
 	if (ib_place(ib, &st, dir, name, replace, e) < 0)
 		return -1;
-	return ib_sync_dir(ib, dir, e);
+	return defer_sync ? 0 : ib_sync_dir(ib, dir, e);
 }
 
 /*

@@ -12,6 +12,12 @@
  * line appended to conv/THREAD or msg/THREAD/ID (under the thread's
  * lock), and readers take the file's last whole line (ib_log_append()).
  *
+ * A delivery whose journal record has made it durable leaves these
+ * fsyncs to the journal's next checkpoint. It says so where it writes:
+ * the functions that sync take defer_sync, as a parameter or in the
+ * struct staged or struct logf they are given; ib_sync_dir() always
+ * syncs, and such a caller does not call it.
+ *
  * The modules:
  *   inbox-file.c     files: directories synced and made, records staged
  *                    in tmp/ and named, records read (or quarantined),
@@ -47,12 +53,6 @@
 #define STUCK_FLAG "journal/stuck"
 
 /*
- * Set by a thread while it writes the files of a delivery its journal
- * record has made durable: their fsyncs are left to the next checkpoint.
- */
-extern _Thread_local int ib_deferring;
-
-/*
  * A file written into tmp/, waiting for its name. Writing happens in three
  * steps so that a delivery can write all its files, then fsync them all,
  * then name them all, then fsync the directories. On a journaling file
@@ -63,6 +63,9 @@ extern _Thread_local int ib_deferring;
 struct staged {
 	char tmp[NAME_MAX_LEN + 8];
 	int fd;
+	int defer_sync;		/* set by the caller: a file of a delivery
+				 * its journal record has made durable, whose
+				 * fsync is left to the next checkpoint */
 };
 
 /*
@@ -85,6 +88,10 @@ struct logf {
 	off_t good;		/* where its last whole line ends */
 	int lazy;		/* an append may go unsynced (losing it is
 				 * harmless); a replacement never does */
+	int defer_sync;		/* set by the caller: a file of a delivery
+				 * its journal record has made durable, whose
+				 * syncs (append or replacement) are left to
+				 * the next checkpoint */
 };
 
 /*
@@ -148,7 +155,7 @@ void ib_stamp(struct inbox *ib, json_t *rec);
 int ib_young(struct inbox *ib, int fd);
 int ib_sync_dir(struct inbox *ib, const char *rel, struct errbuf *e);
 int ib_make_dir(struct inbox *ib, const char *rel, const char *parent,
-    struct errbuf *e);
+    int defer_sync, struct errbuf *e);
 int ib_share_dir(struct inbox *ib, int dfd, const char *leaf);
 void ib_unique_name(const struct inbox *ib, char out[NAME_MAX_LEN]);
 
@@ -162,7 +169,7 @@ void ib_stage_drop(struct inbox *ib, struct staged *st);
 int ib_place(struct inbox *ib, struct staged *st, const char *dir,
     const char *name, int replace, struct errbuf *e);
 int ib_put_record(struct inbox *ib, const char *dir, const char *name,
-    const json_t *rec, int replace, struct errbuf *e);
+    const json_t *rec, int replace, int defer_sync, struct errbuf *e);
 
 /* Records read, and files that do not parse quarantined: */
 int ib_rbuf_read(struct rbuf *b, int fd);
@@ -191,7 +198,7 @@ int ib_log_unappend(struct inbox *ib, const char *rel, off_t good);
 int ib_id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN]);
 int ib_outbound_pending(const json_t *msg);
 int ib_link_entry(struct inbox *ib, const char *dir, const char *name,
-    const char *to, struct errbuf *e);
+    const char *to, int defer_sync, struct errbuf *e);
 
 /* inbox.c: what a message does to its conversation, and work/. */
 void ib_apply_message(json_t *conv, const json_t *msg);

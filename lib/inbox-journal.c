@@ -234,12 +234,12 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (ib_make_dir(ib, rel, "msg", e) < 0)
+	if (ib_make_dir(ib, rel, "msg", 0, e) < 0)
 		goto out;
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
 	if (!(have = ib_get_record(ib, rel, NULL))) {
 		snprintf(rel, sizeof rel, "msg/%s", thread);
-		if (ib_put_record(ib, rel, name, msg, 1, e) < 0)
+		if (ib_put_record(ib, rel, name, msg, 1, 0, e) < 0)
 			goto out;
 	}
 	/*
@@ -247,9 +247,9 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	 * it is pending as found (a settled one has lost its entry).
 	 */
 	snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
-	if ((client && ib_link_entry(ib, "ids", ckey, to, e) < 0) ||
+	if ((client && ib_link_entry(ib, "ids", ckey, to, 0, e) < 0) ||
 	    (ib_outbound_pending(have ? have : msg) && ib_link_entry(ib,
-	    "outbox", name, to, e) < 0))
+	    "outbox", name, to, 0, e) < 0))
 		goto out;
 	json_decref(have);
 	have = NULL;
@@ -265,7 +265,8 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	    e) < 0 || (created && ib_sync_dir(ib, "work", e) < 0))) {
 		goto out;
 	}
-	if (provider && pid && ib_link_entry(ib, "ids", key, to, e) < 0)
+	if (provider && pid &&
+	    ib_link_entry(ib, "ids", key, to, 0, e) < 0)
 		goto out;
 	r->records++;
 	rc = 0;

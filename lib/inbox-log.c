@@ -7,8 +7,9 @@
  * the next.
  *
  * Relies on inbox-file.c to read files (ib_rbuf_read(), ib_last_line()), to
- * quarantine a bad one and to write one whole (ib_put_record()), and on
- * ib_deferring, which leaves a journaled delivery's syncs to the checkpoint.
+ * quarantine a bad one and to write one whole (ib_put_record()). A
+ * journaled delivery sets lf->defer_sync to leave its syncs to the
+ * checkpoint.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -77,7 +78,7 @@ ib_log_read(struct inbox *ib, const char *rel, struct logf *lf,
 	json_t *j = NULL;
 	int saved;
 
-	lf->lazy = 0;
+	lf->lazy = lf->defer_sync = 0;
 	if ((lf->fd = ib_open(ib, rel, O_RDWR | O_APPEND, 0, &st)) < 0 ||
 	    ib_rbuf_read(&b, lf->fd) < 0) {
 		saved = errno;
@@ -139,8 +140,9 @@ ib_log_unappend(struct inbox *ib, const char *rel, off_t good)
 /*
  * Make rec the record of the log file dir/name, open in lf (or not there:
  * lf->fd -1): appended as the file's last line, after cutting off a torn
- * tail, and fdatasync'd; or, for a new file or past LOG_COMPACT, written
- * whole in tmp/ and renamed over it. Closes lf->fd.
+ * tail, and fdatasync'd (unless lf->lazy or lf->defer_sync); or, for a
+ * new file or past LOG_COMPACT, written whole in tmp/ and renamed over it
+ * (synced unless lf->defer_sync). Closes lf->fd.
  */
 int
 ib_log_append(struct inbox *ib, const char *dir, const char *name,
@@ -165,7 +167,8 @@ ib_log_append(struct inbox *ib, const char *dir, const char *name,
 		if (fd >= 0)
 			close(fd);
 		free(s);
-		return ib_put_record(ib, dir, name, rec, 1, e);
+		return ib_put_record(ib, dir, name, rec, 1, lf->defer_sync,
+		    e);
 	}
 	if (lf->good < lf->size && ftruncate(fd, lf->good) < 0)
 		goto fail;
@@ -177,7 +180,7 @@ ib_log_append(struct inbox *ib, const char *dir, const char *name,
 		}
 		off += (size_t)n;
 	}
-	if (!ib_deferring && !lf->lazy && (fdatasync(fd) < 0 ||
+	if (!lf->defer_sync && !lf->lazy && (fdatasync(fd) < 0 ||
 	    (ib_young(ib, fd) && ib_sync_dir(ib, dir, e) < 0)))
 		goto fail;
 	free(s);
@@ -207,7 +210,7 @@ ib_log_put(struct inbox *ib, const char *dir, const char *name,
     const json_t *rec, struct errbuf *e)
 {
 	char rel[PATH_MAX];
-	struct logf lf = { -1, 0, 0, 0 };
+	struct logf lf = { .fd = -1 };
 	struct stat st;
 	int saved;
 

@@ -343,13 +343,14 @@ ib_work_join(struct inbox *ib, const char *thread, int *created,
 }
 
 static int
-work_leave(struct inbox *ib, const char *thread, struct errbuf *e)
+work_leave(struct inbox *ib, const char *thread, int defer_sync,
+    struct errbuf *e)
 {
 	char rel[64];
 
 	snprintf(rel, sizeof rel, "work/%s", thread);
 	if (ib_unlink(ib, rel, 0) == 0)
-		return ib_sync_dir(ib, "work", e);
+		return defer_sync ? 0 : ib_sync_dir(ib, "work", e);
 	if (errno == ENOENT)
 		return 0;
 	return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
@@ -384,7 +385,7 @@ ib_write_conversation(struct inbox *ib, const char *thread, json_t *conv,
 	if ((lf ? ib_log_append(ib, "conv", thread, lf, conv, NULL, e) :
 	    ib_log_put(ib, "conv", thread, conv, e)) < 0)
 		return -1;
-	return ib_is_resolved(conv) ? work_leave(ib, thread, e) : 0;
+	return ib_is_resolved(conv) ? work_leave(ib, thread, 0, e) : 0;
 }
 
 /*
@@ -482,10 +483,10 @@ inbox_consent(struct inbox *ib, const json_t *c, struct errbuf *e)
 		return errno = EINVAL, errf(e, "a consent record needs an "
 		    "E.164 number and a state of in or out");
 	snprintf(rel, sizeof rel, "consent/%s", number);
-	if (ib_make_dir(ib, rel, "consent", e) < 0)
+	if (ib_make_dir(ib, rel, "consent", 0, e) < 0)
 		return -1;
 	ib_unique_name(ib, name);
-	return ib_put_record(ib, rel, name, c, 0, e);
+	return ib_put_record(ib, rel, name, c, 0, 0, e);
 }
 
 static int
@@ -631,22 +632,51 @@ ledger_link(struct inbox *ib, const char *rel, const char *to)
 	return errno = EBADMSG, -1;
 }
 
+/* ledger_link()'s failure, for rel, said in e: -1. */
+static int
+link_error(struct inbox *ib, const char *rel, struct errbuf *e)
+{
+	return errf(e, "%s/%s: %s", ib->dir, rel, errno == EBADMSG ?
+	    "not a link to a message, and could not be moved aside" :
+	    ib_strerror(errno));
+}
+
 /*
- * dir/name, a durable symbolic link to `to`; an existing one is kept if
- * it is a link to a message, else replaced (ledger_link()).
+ * dir/name, a durable symbolic link to `to` (dir's sync left to the
+ * checkpoint if defer_sync); an existing one is kept if it is a link to
+ * a message, else replaced (ledger_link()).
  */
 int
 ib_link_entry(struct inbox *ib, const char *dir, const char *name,
-    const char *to, struct errbuf *e)
+    const char *to, int defer_sync, struct errbuf *e)
 {
 	char rel[PATH_MAX];
 
 	snprintf(rel, sizeof rel, "%s/%s", dir, name);
 	if (ledger_link(ib, rel, to) < 0 && errno != EEXIST)
-		return errf(e, "%s/%s: %s", ib->dir, rel, errno == EBADMSG ?
-		    "not a link to a message, and could not be moved aside" :
-		    ib_strerror(errno));
-	return ib_sync_dir(ib, dir, e);
+		return link_error(ib, rel, e);
+	return defer_sync ? 0 : ib_sync_dir(ib, dir, e);
+}
+
+/*
+ * The delivery report parked under key (status/KEY), if there is one,
+ * applied to msg: 1 if it moved msg forward, 0 if not, -1 if there is
+ * none (or none that reads).
+ */
+static int
+advance_parked(struct inbox *ib, const char *key, json_t *msg)
+{
+	char rel[PATH_MAX];
+	json_t *park;
+	int moved;
+
+	snprintf(rel, sizeof rel, "status/%s", key);
+	if (!(park = ib_get_record(ib, rel, NULL)))
+		return -1;
+	moved = advance(msg, record_str(park, "status"),
+	    record_str(park, "error_code"), record_str(park, "at"));
+	json_decref(park);
+	return moved;
 }
 
 /*
@@ -662,46 +692,86 @@ apply_parked(struct inbox *ib, const char *key, const char *thread,
     const char *name, json_t *msg, struct errbuf *e)
 {
 	char rel[PATH_MAX];
-	json_t *park;
-	int lk, rc = 0;
+	int lk, moved, rc = 0;
 
 	snprintf(rel, sizeof rel, "status/%s", key);
 	if (ib_stat(ib, rel, &(struct stat){ 0 }) < 0 && errno == ENOENT)
 		return 0;
 	if ((lk = ib_lock_thread(ib, key, e)) < 0)
 		return -1;
-	if ((park = ib_get_record(ib, rel, NULL))) {
-		if (advance(msg, record_str(park, "status"),
-		    record_str(park, "error_code"), record_str(park, "at"))) {
-			ib_stamp(ib, msg);
-			snprintf(rel, sizeof rel, "msg/%s", thread);
-			rc = ib_log_put(ib, rel, name, msg, e);
-		}
-		json_decref(park);
-		snprintf(rel, sizeof rel, "status/%s", key);
-		if (rc == 0)
-			ib_unlink(ib, rel, 0);
+	if ((moved = advance_parked(ib, key, msg)) > 0) {
+		ib_stamp(ib, msg);
+		snprintf(rel, sizeof rel, "msg/%s", thread);
+		rc = ib_log_put(ib, rel, name, msg, e);
 	}
+	snprintf(rel, sizeof rel, "status/%s", key);
+	if (moved >= 0 && rc == 0)
+		ib_unlink(ib, rel, 0);
 	ib_unlock(lk);
 	return rc;
 }
 
 /*
- * What a delivery has done so far, for taking it back if it fails: its
- * caller then answers 503 (or does not send), so nothing of it may stay
- * where a reader sees it (undo_delivery()).
+ * Enter the message msg/THREAD/NAME (msg; the caller holds the thread's
+ * lock) in the ledger under its provider id's key, as ids/KEY: not
+ * synced, for losing the entry in a crash costs a duplicate that readers
+ * fold, never a message. *made is set if the entry is new (one there
+ * already that says where a message is is kept). Then a delivery report
+ * parked under the key is applied (apply_parked()).
  */
-struct undo {
-	const char *thread, *name;
-	const char *key;	/* ids/KEY made (provider id), or NULL */
-	const char *ckey;	/* the client key's entry, or NULL */
-	int linked;		/* outbox/ and client key entries made */
+static int
+key_message(struct inbox *ib, const char *key, const char *thread,
+    const char *name, json_t *msg, int *made, struct errbuf *e)
+{
+	char rel[PATH_MAX], to[PATH_MAX];
+
+	snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
+	snprintf(rel, sizeof rel, "ids/%s", key);
+	if (ledger_link(ib, rel, to) == 0)
+		*made = 1;
+	else if (errno != EEXIST)
+		return link_error(ib, rel, e);
+	return apply_parked(ib, key, thread, name, msg, e);
+}
+
+/*
+ * A delivery under way (inbox_deliver()): the message, the names it goes
+ * by, what it is written as, and how far it has got, for undo_delivery()
+ * to take back if it fails: its caller then answers 503 (or does not
+ * send), so nothing of it may stay where a reader sees it.
+ */
+struct delivery {
+	json_t *msg;
+	const char *thread;
+	char key[NAME_MAX_LEN];		/* its provider id's key, or "" */
+	char ckey[NAME_MAX_LEN];	/* its client key's, or "" */
+	char name[NAME_MAX_LEN];	/* msg/THREAD/NAME, once it has one */
+	int lk;			/* the thread's lock */
+	int journaled;		/* its journal record makes it durable: the
+				 * syncs of its files are left to the next
+				 * checkpoint */
+	int slot;		/* its journal record's, or -1 */
+	json_t *conv;		/* the conversation, as the message leaves it */
+	char *mtext, *ctext;	/* msg and conv written out */
+	struct staged sm;	/* the message, in tmp/ */
+	struct logf clf;	/* conv/THREAD, open (fd -1: none) */
+
+	/* What it has done, in the order it does it: */
+	int linked;		/* outbox/NAME, ids/CKEY (those it has) */
 	int joined;		/* work/THREAD made */
-	int placed;		/* 1: msg/THREAD/NAME named; 2: conv written */
-	int had_conv;		/* conv/THREAD was there before */
-	int appended;		/* and the record was appended to it, */
-	off_t good;		/* where it ended before */
-	json_t *before;		/* the conversation before */
+	int placed;		/* msg/THREAD/NAME named */
+	int wrote_conv;		/* conv/THREAD written: taken back as conv_was
+				 * says */
+	int keyed;		/* ids/KEY made */
+
+	/* How conv/THREAD was before it, for taking it back: */
+	enum {
+		CONV_NEW,	/* not there (a new thread): removed */
+		CONV_REPLACED,	/* replaced: put back as before says */
+		CONV_APPENDED	/* appended to: cut back to good */
+	} conv_was;
+	json_t *before;		/* the conversation before, if there was one */
+	off_t good;		/* where conv/THREAD ended before the append */
 };
 
 /*
@@ -717,44 +787,44 @@ struct undo {
  * changes nothing). What cannot be taken back is reported.
  */
 static void
-undo_delivery(struct inbox *ib, const struct undo *u)
+undo_delivery(struct inbox *ib, const struct delivery *dv)
 {
 	char rel[PATH_MAX];
 	int bad = 0;
 
-	if (u->key) {
-		snprintf(rel, sizeof rel, "ids/%s", u->key);
+	if (dv->keyed) {
+		snprintf(rel, sizeof rel, "ids/%s", dv->key);
 		bad |= ib_unlink(ib, rel, 0) < 0 && errno != ENOENT;
 	}
-	snprintf(rel, sizeof rel, "conv/%s", u->thread);
-	if (u->placed == 2 && u->appended)
-		bad |= ib_log_unappend(ib, rel, u->good) < 0;
-	else if (u->placed == 2 && u->had_conv)
-		bad |= ib_log_put(ib, "conv", u->thread, u->before, NULL) < 0;
-	else if (u->placed == 2)
+	snprintf(rel, sizeof rel, "conv/%s", dv->thread);
+	if (dv->wrote_conv && dv->conv_was == CONV_APPENDED)
+		bad |= ib_log_unappend(ib, rel, dv->good) < 0;
+	else if (dv->wrote_conv && dv->conv_was == CONV_REPLACED)
+		bad |= ib_log_put(ib, "conv", dv->thread, dv->before, NULL) < 0;
+	else if (dv->wrote_conv)
 		bad |= ib_unlink(ib, rel, 0) < 0 && errno != ENOENT;
-	if (u->placed) {
-		snprintf(rel, sizeof rel, "msg/%s/%s", u->thread, u->name);
+	if (dv->placed) {
+		snprintf(rel, sizeof rel, "msg/%s/%s", dv->thread, dv->name);
 		bad |= ib_unlink(ib, rel, 0) < 0 && errno != ENOENT;
 	}
-	if (u->joined)
-		bad |= work_leave(ib, u->thread, NULL) < 0;
-	if (u->linked) {
-		snprintf(rel, sizeof rel, "outbox/%s", u->name);
+	if (dv->joined)
+		bad |= work_leave(ib, dv->thread, 0, NULL) < 0;
+	if (dv->linked) {
+		snprintf(rel, sizeof rel, "outbox/%s", dv->name);
 		ib_unlink(ib, rel, 0);
 	}
-	if (u->linked && u->ckey) {
-		snprintf(rel, sizeof rel, "ids/%s", u->ckey);
+	if (dv->linked && *dv->ckey) {
+		snprintf(rel, sizeof rel, "ids/%s", dv->ckey);
 		ib_unlink(ib, rel, 0);
 	}
-	if (!u->had_conv) {
+	if (dv->conv_was == CONV_NEW) {
 		/* Fails, as it should, if the thread has messages. */
-		snprintf(rel, sizeof rel, "msg/%s", u->thread);
+		snprintf(rel, sizeof rel, "msg/%s", dv->thread);
 		ib_unlink(ib, rel, AT_REMOVEDIR);
 	}
 	if (bad && ib->report) {
 		snprintf(rel, sizeof rel, "%s: a delivery that failed could "
-		    "not be wholly taken back: %s", u->thread,
+		    "not be wholly taken back: %s", dv->thread,
 		    strerror(errno));
 		ib->report(ib->report_arg, rel);
 	}
@@ -786,261 +856,331 @@ check_at(json_t *msg, struct errbuf *e)
 }
 
 /*
+ * Begin the delivery of msg in dv, if msg passes the checks made before
+ * anything is locked: a thread that is a number (or a sender's name, for
+ * a message that came in), the limits of limit.h, its "at", and the
+ * ledger keys of its provider id and its client key.
+ */
+static int
+delivery_check(struct delivery *dv, json_t *msg, struct errbuf *e)
+{
+	const char *thread = record_str(msg, "thread");
+	const char *dir = record_str(msg, "direction");
+	const char *provider = record_str(msg, "provider");
+	const char *pid = record_str(msg, "provider_id");
+	const char *client = record_str(msg, "key");
+
+	memset(dv, 0, sizeof *dv);
+	dv->msg = msg;
+	dv->thread = thread;
+	dv->lk = dv->slot = dv->sm.fd = dv->clf.fd = -1;
+	if (!thread_valid(thread))
+		return errno = EINVAL, errf(e, "thread %s%s%s is not an E.164 "
+		    "number", thread ? "'" : "", thread ? thread : "(none)",
+		    thread ? "'" : "");
+	if (!thread_is_number(thread) && dir && strcmp(dir, "in") != 0)
+		return errno = EINVAL, errf(e, "thread '%s' is a sender's, "
+		    "not a number: nothing is sent to it", thread);
+	if (limit_message(msg, e) < 0 || check_at(msg, e) < 0)
+		return -1;
+	if ((provider && pid && ib_id_key(provider, pid, dv->key) < 0) ||
+	    (client && ib_id_key("key", client, dv->ckey) < 0))
+		return errf(e, "provider id or key: empty, or over its "
+		    "limit (%d, %d bytes)", LIMIT_ID, LIMIT_KEY);
+	return 0;
+}
+
+/*
+ * Whether the message is in the inbox already, by its client key or its
+ * provider id: 1 (d says it is a duplicate, and what is stored), 0 if
+ * not, or -1 if that cannot be told.
+ */
+static int
+find_duplicate(struct inbox *ib, const struct delivery *dv,
+    struct inbox_delivery *d, struct errbuf *e)
+{
+	char rel[PATH_MAX], t[32], n[NAME_MAX_LEN];
+
+	if (*dv->ckey && ledger_find(ib, dv->ckey, t, n) == 0) {
+		/*
+		 * The key is made before its message (link_outbound()): a
+		 * key whose message is missing is a crash in between, not a
+		 * duplicate.
+		 */
+		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
+		if ((d->message = ib_get_record(ib, rel, NULL)))
+			return d->duplicate = 1;
+		snprintf(rel, sizeof rel, "ids/%s", dv->ckey);
+		ib_unlink(ib, rel, 0);
+	} else if (*dv->ckey && errno != ENOENT && errno != EBADMSG) {
+		return errf(e, "%s/ids/%s: %s", ib->dir, dv->ckey,
+		    ib_strerror(errno));
+	}
+	if (*dv->key && ledger_find(ib, dv->key, t, n) == 0) {
+		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
+		if (!(d->message = ib_get_record(ib, rel, NULL)))
+			d->message = json_incref(dv->msg);
+		return d->duplicate = 1;
+	} else if (*dv->key && errno != ENOENT && errno != EBADMSG) {
+		/* Whether it is a duplicate cannot be told. */
+		return errf(e, "%s/ids/%s: %s", ib->dir, dv->key,
+		    ib_strerror(errno));
+	}
+	return 0;
+}
+
+/*
+ * Give the message its id (a unique name, unless it has one) and its
+ * "at" (now, unless it has one), and take the id as its file's name;
+ * then make its thread's directory. With a journal, a new thread's
+ * directory is synced at the checkpoint, as the files are: a replay
+ * makes it again, and a writer that syncs something into it while it is
+ * young syncs its name (ib_sync_dir()).
+ */
+static int
+name_message(struct inbox *ib, struct delivery *dv, struct errbuf *e)
+{
+	char at[WHEN_BUFSZ], rel[64];
+
+	if (!json_object_get(dv->msg, "id")) {
+		ib_unique_name(ib, dv->name);
+		json_object_set_new(dv->msg, "id", json_string(dv->name));
+	}
+	if (!json_is_string(json_object_get(dv->msg, "at"))) {
+		now_string(at);
+		json_object_set_new(dv->msg, "at", json_string(at));
+	}
+	snprintf(dv->name, sizeof dv->name, "%s", record_str(dv->msg, "id"));
+	if (!*dv->name || strchr(dv->name, '/') || dv->name[0] == '.')
+		return errno = EINVAL, errf(e, "message id '%s' cannot be a "
+		    "file name", dv->name);
+	snprintf(rel, sizeof rel, "msg/%s", dv->thread);
+	return ib_make_dir(ib, rel, "msg", dv->journaled, e);
+}
+
+/*
+ * An opt-out or opt-in keyword ('o' or 'i'; word, as it came) recorded
+ * as consent, under the thread's lock: two STOPs at once change it once.
+ * d says which, and whether it changed anything.
+ */
+static int
+hear_keyword(struct inbox *ib, const struct delivery *dv, int keyword,
+    const char *word, struct inbox_delivery *d, struct errbuf *e)
+{
+	struct errbuf oe;
+	int was;
+
+	if (keyword) {
+		was = inbox_opted_out(ib, dv->thread, &oe);
+		if (record_consent(ib, dv->msg, keyword, word, e) < 0)
+			return -1;
+		d->consent_changed = was < 0 || was != (keyword == 'o');
+	}
+	d->consent = keyword;
+	return 0;
+}
+
+/*
+ * The conversation as the message leaves it (its file left open in
+ * dv->clf), and what it was, should the change replace the file (a new
+ * one is simply removed); then both records written out, once, for the
+ * journal and the files.
+ */
+static int
+change_conversation(struct inbox *ib, struct delivery *dv, struct errbuf *e)
+{
+	if (!(dv->conv = load_conversation(ib, dv->thread,
+	    record_str(dv->msg, "at"), &dv->clf, e)))
+		return -1;
+	if (dv->clf.fd >= 0) {
+		dv->conv_was = CONV_REPLACED;
+		if (!(dv->before = json_deep_copy(dv->conv)))
+			return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	}
+	ib_apply_message(dv->conv, dv->msg);
+	ib_stamp(ib, dv->msg);
+	ib_stamp(ib, dv->conv);
+	if (!(dv->mtext = json_dumps(dv->msg, JSON_COMPACT)) ||
+	    !(dv->ctext = json_dumps(dv->conv, JSON_COMPACT)))
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	return 0;
+}
+
+/*
+ * With a journal, the delivery's record, which makes it durable: its
+ * files are written as ever, their syncs left to the next checkpoint. A
+ * replay makes a message to send's outbox/ entry and client key again,
+ * so they need not precede it on disk either. A record that failed may
+ * be on disk all the same: if it went in (dv->slot), end_delivery()
+ * cancels it.
+ */
+static int
+journal_delivery(struct inbox *ib, struct delivery *dv, struct errbuf *e)
+{
+	if (!dv->journaled)
+		return 0;
+	if (inbox_journal_record(ib, dv->mtext, dv->ctext, &dv->slot, e) < 0)
+		return -1;
+	dv->sm.defer_sync = dv->clf.defer_sync = 1;
+	return 0;
+}
+
+/*
+ * A message about to be sent: its place in outbox/ and its client key
+ * go on disk first (synced, or after the journal line, which a replay
+ * makes them again from), pointing at the name it is about to get. A
+ * crash before the message is stored leaves links to nothing, which
+ * inbox_outbox() and find_duplicate() clear away; a crash after leaves a
+ * message that a resumed run finds by its key and --reconcile by
+ * outbox/, so it is never lost and never sent again blindly.
+ */
+static int
+link_outbound(struct inbox *ib, struct delivery *dv, struct errbuf *e)
+{
+	int pending = ib_outbound_pending(dv->msg);
+	char to[PATH_MAX];
+
+	if (!pending && !*dv->ckey)
+		return 0;
+	snprintf(to, sizeof to, "../msg/%s/%s", dv->thread, dv->name);
+	dv->linked = 1;
+	if (pending && ib_link_entry(ib, "outbox", dv->name, to,
+	    dv->journaled, e) < 0)
+		return -1;
+	if (*dv->ckey && ib_link_entry(ib, "ids", dv->ckey, to,
+	    dv->journaled, e) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The message, synced and named msg/THREAD/NAME; before the name, the
+ * thread joins work/ unless the message leaves it resolved (work/ follows
+ * the status: see ib_work_join()).
+ */
+static int
+store_message(struct inbox *ib, struct delivery *dv, struct errbuf *e)
+{
+	char rel[64];
+
+	if (ib_stage(ib, dv->msg, dv->mtext, &dv->sm, e) < 0 ||
+	    ib_stage_sync(ib, &dv->sm, e) < 0)
+		return -1;
+	if (!ib_is_resolved(dv->conv) && (ib_work_join(ib, dv->thread,
+	    &dv->joined, e) < 0 || (dv->joined && !dv->journaled &&
+	    ib_sync_dir(ib, "work", e) < 0)))
+		return -1;
+	snprintf(rel, sizeof rel, "msg/%s", dv->thread);
+	if (ib_place(ib, &dv->sm, rel, dv->name, 0, e) < 0)
+		return -1;
+	dv->placed = 1;
+	return dv->journaled ? 0 : ib_sync_dir(ib, rel, e);
+}
+
+/*
+ * The conversation, after its message: appended to conv/THREAD (or the
+ * file made, or replaced: ib_log_append()); a resolved one then leaves
+ * work/.
+ */
+static int
+store_conversation(struct inbox *ib, struct delivery *dv, struct errbuf *e)
+{
+	if (ib_log_appends(&dv->clf, strlen(dv->ctext) + 1)) {
+		dv->conv_was = CONV_APPENDED;
+		dv->good = dv->clf.good;
+	}
+	if (ib_log_append(ib, "conv", dv->thread, &dv->clf, dv->conv,
+	    dv->ctext, e) < 0)
+		return -1;
+	dv->wrote_conv = 1;
+	if (ib_is_resolved(dv->conv) && work_leave(ib, dv->thread,
+	    dv->journaled, e) < 0)
+		return -1;
+	return 0;
+}
+
+/*
  * Past this many bytes of journal a delivery checkpoints on its own (the
  * listener checkpoints every second anyway): a bound on replay.
  */
 #define JOURNAL_MAX (4 << 20)
 
-int
-inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
-    const char *keyword_text, struct inbox_delivery *d, struct errbuf *e)
+/*
+ * End a delivery that succeeded (rc 0) or failed (rc -1: taken back,
+ * undo_delivery()): its journal slot given back (its record cancelled if
+ * it failed), what it holds let go, the thread unlocked, and the journal
+ * checkpointed if it has grown past JOURNAL_MAX. Returns rc, errno as it
+ * was.
+ */
+static int
+end_delivery(struct inbox *ib, struct delivery *dv, int rc)
 {
-	const char *thread = record_str(msg, "thread");
-	const char *provider = record_str(msg, "provider");
-	const char *pid = record_str(msg, "provider_id");
-	const char *client = record_str(msg, "key");
-	char key[NAME_MAX_LEN], ckey[NAME_MAX_LEN], rel[PATH_MAX];
-	char name[NAME_MAX_LEN], at[WHEN_BUFSZ], t[32], n[NAME_MAX_LEN];
-	struct staged sm = { .fd = -1 };
-	struct logf clf = { -1, 0, 0, 0 };
-	char *mtext = NULL, *ctext = NULL;
-	json_t *conv = NULL, *park;
-	struct undo u = { .thread = thread, .name = name };
-	int lk, rc = -1, slot = -1, journaled, saved;
 	struct errbuf pe;
+	int saved = errno;
 
-	memset(d, 0, sizeof *d);
-	name[0] = '\0';
-	if (!thread_valid(thread))
-		return errno = EINVAL, errf(e, "thread %s%s%s is not an E.164 "
-		    "number", thread ? "'" : "", thread ? thread : "(none)",
-		    thread ? "'" : "");
-	if (!thread_is_number(thread) && record_str(msg, "direction") &&
-	    strcmp(record_str(msg, "direction"), "in") != 0)
-		return errno = EINVAL, errf(e, "thread '%s' is a sender's, "
-		    "not a number: nothing is sent to it", thread);
-	if (limit_message(msg, e) < 0 || check_at(msg, e) < 0)
-		return -1;
-	if ((provider && pid && ib_id_key(provider, pid, key) < 0) ||
-	    (client && ib_id_key("key", client, ckey) < 0))
-		return errf(e, "provider id or key: empty, or over its "
-		    "limit (%d, %d bytes)", LIMIT_ID, LIMIT_KEY);
-	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
-		return -1;
-	/* Asked once the lock is had: waiting for it may take a while. */
-	journaled = ib_journaling(ib);
-
-	if (client && ledger_find(ib, ckey, t, n) == 0) {
-		/*
-		 * The key is made before its message (below): a key whose
-		 * message is missing is a crash in between, not a duplicate.
-		 */
-		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
-		if ((d->message = ib_get_record(ib, rel, NULL))) {
-			d->duplicate = 1;
-			rc = 0;
-			goto out;
-		}
-		snprintf(rel, sizeof rel, "ids/%s", ckey);
-		ib_unlink(ib, rel, 0);
-	} else if (client && errno != ENOENT && errno != EBADMSG) {
-		errf(e, "%s/ids/%s: %s", ib->dir, ckey, ib_strerror(errno));
-		goto out;
-	}
-	if (provider && pid && ledger_find(ib, key, t, n) == 0) {
-		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
-		d->duplicate = 1;
-		if (!(d->message = ib_get_record(ib, rel, NULL)))
-			d->message = json_incref(msg);
-		rc = 0;
-		goto out;
-	} else if (provider && pid && errno != ENOENT && errno != EBADMSG) {
-		/* Whether it is a duplicate cannot be told. */
-		errf(e, "%s/ids/%s: %s", ib->dir, key, ib_strerror(errno));
-		goto out;
-	}
-
-	if (!json_object_get(msg, "id")) {
-		ib_unique_name(ib, name);
-		json_object_set_new(msg, "id", json_string(name));
-	}
-	if (!json_is_string(json_object_get(msg, "at"))) {
-		now_string(at);
-		json_object_set_new(msg, "at", json_string(at));
-	}
-	snprintf(name, sizeof name, "%s", record_str(msg, "id"));
-	if (!*name || strchr(name, '/') || name[0] == '.') {
-		errno = EINVAL;
-		errf(e, "message id '%s' cannot be a file name", name);
-		goto out;
-	}
-	/*
-	 * With a journal, a new thread's directory is synced at the
-	 * checkpoint, as the files are: a replay makes it again, and a
-	 * writer that syncs something into it while it is young syncs its
-	 * name (ib_sync_dir()).
-	 */
-	snprintf(rel, sizeof rel, "msg/%s", thread);
-	ib_deferring = journaled;
-	rc = ib_make_dir(ib, rel, "msg", e);
-	ib_deferring = 0;
-	if (rc < 0)
-		goto out;
-	rc = -1;
-	if (provider && pid) {
-		/* A report that came before the message: apply it now. */
-		snprintf(rel, sizeof rel, "status/%s", key);
-		if ((park = ib_get_record(ib, rel, NULL))) {
-			advance(msg, record_str(park, "status"),
-			    record_str(park, "error_code"),
-			    record_str(park, "at"));
-			json_decref(park);
-		}
-	}
-	if (keyword) {
-		/* Under the thread's lock: two STOPs at once change it once. */
-		struct errbuf oe;
-		int was = inbox_opted_out(ib, thread, &oe);
-
-		if (record_consent(ib, msg, keyword, keyword_text, e) < 0)
-			goto out;
-		d->consent_changed = was < 0 || was != (keyword == 'o');
-	}
-	d->consent = keyword;
-	if (!(conv = load_conversation(ib, thread, record_str(msg, "at"),
-	    &clf, e)))
-		goto out;
-	/*
-	 * For taking it back (below): was there a conversation, and what
-	 * did it say, should the change replace the file (a new one is
-	 * simply removed)?
-	 */
-	u.had_conv = clf.fd >= 0;
-	if (u.had_conv && !(u.before = json_deep_copy(conv))) {
-		errno = ENOMEM;
-		errf(e, "%s", strerror(ENOMEM));
-		goto out;
-	}
-	ib_apply_message(conv, msg);
-	ib_stamp(ib, msg);
-	ib_stamp(ib, conv);
-	/* Written out once, for the journal and the files. */
-	if (!(mtext = json_dumps(msg, JSON_COMPACT)) ||
-	    !(ctext = json_dumps(conv, JSON_COMPACT))) {
-		errno = ENOMEM;
-		errf(e, "%s", strerror(ENOMEM));
-		goto out;
-	}
-	if (journaled) {
-		/*
-		 * The record makes the delivery durable; the files below are
-		 * written as ever, their syncs left to the next checkpoint.
-		 * A replay makes a message to send's outbox/ entry and client
-		 * key again, so they need not precede it on disk either. A
-		 * record that failed may be on disk all the same: if it went
-		 * in (slot), it is cancelled below.
-		 */
-		if (inbox_journal_record(ib, mtext, ctext, &slot, e) < 0)
-			goto out;
-		ib_deferring = 1;
-	}
-	if (ib_outbound_pending(msg) || client) {
-		/*
-		 * A message about to be sent: its place in outbox/ and its
-		 * client key go on disk first (synced, or after the journal
-		 * line, which a replay makes them again from), pointing at
-		 * the name it is about to get. A crash before the message is
-		 * stored leaves links to nothing, which inbox_outbox() and
-		 * the key check above clear away; a crash after leaves a
-		 * message that a resumed run finds by its key and
-		 * --reconcile by outbox/, so it is never lost and never sent
-		 * again blindly.
-		 */
-		char to[PATH_MAX];
-
-		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
-		u.linked = 1;
-		u.ckey = client ? ckey : NULL;
-		if (ib_outbound_pending(msg) &&
-		    ib_link_entry(ib, "outbox", name, to, e) < 0)
-			goto out;
-		if (client && ib_link_entry(ib, "ids", ckey, to, e) < 0)
-			goto out;
-	}
-
-	/* The message, synced and named; then the conversation. */
-	if (ib_stage(ib, msg, mtext, &sm, e) < 0 ||
-	    ib_stage_sync(ib, &sm, e) < 0)
-		goto out;
-	if (!ib_is_resolved(conv) && (ib_work_join(ib, thread, &u.joined,
-	    e) < 0 || (u.joined && ib_sync_dir(ib, "work", e) < 0)))
-		goto out;
-	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (ib_place(ib, &sm, rel, name, 0, e) < 0)
-		goto out;
-	u.placed = 1;
-	u.appended = ib_log_appends(&clf, strlen(ctext) + 1);
-	u.good = clf.good;
-	if (ib_sync_dir(ib, rel, e) < 0 || ib_log_append(ib, "conv", thread,
-	    &clf, conv, ctext, e) < 0)
-		goto out;
-	u.placed = 2;
-	if (ib_is_resolved(conv) && work_leave(ib, thread, e) < 0)
-		goto out;
-
-	if (provider && pid) {
-		/*
-		 * Last, and not synced: losing this entry in a crash costs a
-		 * duplicate that readers fold, never a message.
-		 */
-		char to[PATH_MAX];
-
-		snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
-		snprintf(rel, sizeof rel, "ids/%s", key);
-		if (ledger_link(ib, rel, to) == 0)
-			u.key = key;
-		else if (errno != EEXIST) {
-			errf(e, "%s/%s: %s", ib->dir, rel, errno == EBADMSG ?
-			    "not a link to a message, and could not be moved "
-			    "aside" : ib_strerror(errno));
-			goto out;
-		}
-		ib_deferring = 0;
-		if (apply_parked(ib, key, thread, name, msg, e) < 0)
-			goto out;
-	}
-	d->message = json_incref(msg);
-	d->conversation = json_incref(conv);
-	rc = 0;
-out:
-	ib_deferring = 0;
-	if (slot >= 0) {
+	if (dv->slot >= 0) {
 		/*
 		 * A journaled delivery that failed after its record went in:
 		 * the caller answers 503, so the record must not be replayed
 		 * (its count of messages would be the next one's too).
 		 */
 		if (rc < 0)
-			inbox_journal_cancel(ib, name, slot);
-		journal_done(ib->journal, slot);
+			inbox_journal_cancel(ib, dv->name, dv->slot);
+		journal_done(ib->journal, dv->slot);
 	}
-	if (rc < 0) {
-		saved = errno;
-		undo_delivery(ib, &u);
-		errno = saved;
-	}
-	ib_stage_drop(ib, &sm);
-	if (clf.fd >= 0)
-		close(clf.fd);
-	free(mtext);
-	free(ctext);
-	json_decref(u.before);
-	json_decref(conv);
-	ib_unlock(lk);
-	if (slot >= 0 && journal_pending(ib->journal) > JOURNAL_MAX &&
+	if (rc < 0)
+		undo_delivery(ib, dv);
+	ib_stage_drop(ib, &dv->sm);
+	if (dv->clf.fd >= 0)
+		close(dv->clf.fd);
+	free(dv->mtext);
+	free(dv->ctext);
+	json_decref(dv->before);
+	json_decref(dv->conv);
+	ib_unlock(dv->lk);
+	if (dv->slot >= 0 && journal_pending(ib->journal) > JOURNAL_MAX &&
 	    inbox_checkpoint(ib, &pe) < 0 && ib->report)
 		ib->report(ib->report_arg, pe.msg);
+	errno = saved;
 	return rc;
+}
+
+/*
+ * Its steps, in order, each taken back by undo_delivery() if a later one
+ * fails. How a message changes its conversation: ib_apply_message().
+ */
+int
+inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
+    const char *keyword_text, struct inbox_delivery *d, struct errbuf *e)
+{
+	struct delivery dv;
+	int dup;
+
+	memset(d, 0, sizeof *d);
+	if (delivery_check(&dv, msg, e) < 0 ||
+	    (dv.lk = ib_lock_thread(ib, dv.thread, e)) < 0)
+		return -1;
+	/* Asked once the lock is had: waiting for it may take a while. */
+	dv.journaled = ib_journaling(ib);
+	if ((dup = find_duplicate(ib, &dv, d, e)) != 0)
+		return end_delivery(ib, &dv, dup > 0 ? 0 : -1);
+	if (name_message(ib, &dv, e) < 0)
+		return end_delivery(ib, &dv, -1);
+	/* A report that came before the message: applied to it now. */
+	if (*dv.key)
+		advance_parked(ib, dv.key, msg);
+	if (hear_keyword(ib, &dv, keyword, keyword_text, d, e) < 0 ||
+	    change_conversation(ib, &dv, e) < 0 ||
+	    journal_delivery(ib, &dv, e) < 0 ||
+	    link_outbound(ib, &dv, e) < 0 ||
+	    store_message(ib, &dv, e) < 0 ||
+	    store_conversation(ib, &dv, e) < 0 ||
+	    (*dv.key && key_message(ib, dv.key, dv.thread, dv.name, msg,
+	    &dv.keyed, e) < 0))
+		return end_delivery(ib, &dv, -1);
+	d->message = json_incref(msg);
+	d->conversation = json_incref(dv.conv);
+	return end_delivery(ib, &dv, 0);
 }
 
 int
@@ -1048,7 +1188,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
     const char *provider, const char *pid, const char *status,
     json_t *error, json_t **out, struct errbuf *e)
 {
-	char rel[PATH_MAX], key[NAME_MAX_LEN], to[PATH_MAX], at[WHEN_BUFSZ];
+	char rel[PATH_MAX], key[NAME_MAX_LEN], at[WHEN_BUFSZ];
 	struct logf lf;
 	json_t *msg = NULL;
 	const char *old;
@@ -1103,18 +1243,9 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (ib_log_append(ib, rel, id, &lf, msg, NULL, e) < 0)
 		goto out;
-	if (provider && pid) {
-		snprintf(to, sizeof to, "../msg/%s/%s", thread, id);
-		snprintf(rel, sizeof rel, "ids/%s", key);
-		if (ledger_link(ib, rel, to) < 0 && errno != EEXIST) {
-			errf(e, "%s/%s: %s", ib->dir, rel, errno == EBADMSG ?
-			    "not a link to a message, and could not be moved "
-			    "aside" : ib_strerror(errno));
-			goto out;
-		}
-		if (apply_parked(ib, key, thread, id, msg, e) < 0)
-			goto out;
-	}
+	if (provider && pid && key_message(ib, key, thread, id, msg,
+	    &(int){ 0 }, e) < 0)
+		goto out;
 	if (!ib_outbound_pending(msg)) {
 		/* Settled: a lost unlink only makes reconcile look again. */
 		snprintf(rel, sizeof rel, "outbox/%s", id);
@@ -1137,15 +1268,85 @@ inbox_delivery_free(struct inbox_delivery *d)
 	memset(d, 0, sizeof *d);
 }
 
+/* A delivery report (inbox_status()), as it came, and when. */
+struct report {
+	const char *provider, *pid, *status, *error_code;
+	char at[WHEN_BUFSZ];
+};
+
+/*
+ * Park a delivery report for a message that the ledger does not know yet
+ * (its provider id's key: the caller holds the key's lock), as
+ * status/KEY, unless one as advanced is parked there already. 0, or -1.
+ */
+static int
+park_report(struct inbox *ib, const char *key, const struct report *r,
+    struct errbuf *e)
+{
+	char rel[PATH_MAX];
+	json_t *park;
+	int rc = 0;
+
+	snprintf(rel, sizeof rel, "status/%s", key);
+	park = ib_get_record(ib, rel, NULL);
+	if (!park || provider_status_order(r->status) >
+	    provider_status_order(record_str(park, "status"))) {
+		json_decref(park);
+		park = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s}", "type",
+		    "status", "provider", r->provider, "provider_id", r->pid,
+		    "status", r->status, "error_code", r->error_code, "at",
+		    r->at);
+		rc = ib_put_record(ib, "status", key, park, 1, 0, e);
+	}
+	json_decref(park);
+	return rc;
+}
+
+/*
+ * Where the message whose provider id has this key is (thread, name),
+ * asked of the ledger under the key's lock. Not known yet (the sender
+ * has not recorded the id): the report is parked (park_report()), then
+ * the ledger asked again. The sender makes the entry, then looks for a
+ * park (apply_parked()): either it sees this report, or this sees its
+ * entry and applies the report itself (both may; a report applied twice
+ * changes nothing the second time). 1 if found (*unpark set if the
+ * report was parked meanwhile: the caller drops the park once it has
+ * applied the report), 2 if parked, -1 on error.
+ */
+static int
+find_or_park(struct inbox *ib, const char *key, const struct report *r,
+    char thread[32], char name[NAME_MAX_LEN], int *unpark,
+    struct errbuf *e)
+{
+	int lk, rc = 1;
+
+	*unpark = 0;
+	if ((lk = ib_lock_thread(ib, key, e)) < 0)
+		return -1;
+	if (ledger_find(ib, key, thread, name) == 0)
+		;
+	else if (errno != ENOENT)
+		rc = errf(e, "%s/ids/%s: %s", ib->dir, key, strerror(errno));
+	else if (park_report(ib, key, r, e) < 0)
+		rc = -1;
+	else if (ledger_find(ib, key, thread, name) < 0)
+		rc = 2;
+	else
+		*unpark = 1;	/* the entry came meanwhile */
+	ib_unlock(lk);
+	return rc;
+}
+
 int
 inbox_status(struct inbox *ib, const char *provider, const char *pid,
     const char *status, const char *error_code, json_t **out,
     struct errbuf *e)
 {
-	char key[NAME_MAX_LEN], rel[PATH_MAX], at[WHEN_BUFSZ];
+	struct report r = { provider, pid, status, error_code, "" };
+	char key[NAME_MAX_LEN], rel[PATH_MAX];
 	char thread[32], name[NAME_MAX_LEN];
-	json_t *msg = NULL, *park;
-	int lk, rc, unpark = 0;
+	json_t *msg = NULL;
+	int lk, rc, unpark;
 
 	if (out)
 		*out = NULL;
@@ -1153,56 +1354,19 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	if (!provider_status_valid(status))
 		return errno = EINVAL, errf(e, "status is not a word of 1 to "
 		    "%d ASCII letters, digits, _ and -", PROVIDER_STATUS_MAX);
-	now_string(at);
+	now_string(r.at);
 	if (ib_id_key(provider, pid, key) < 0)
 		return errf(e, "provider id: empty, or more than %d bytes",
 		    LIMIT_ID);
-	/*
-	 * Not known yet (the sender has not recorded the id): park the
-	 * report, keeping the most advanced one, under the key's lock, then
-	 * look for the entry again. The sender makes the entry, then looks
-	 * for a park (apply_parked()): either it sees this report, or this
-	 * sees its entry and applies the report itself (both may; a report
-	 * applied twice changes nothing the second time).
-	 */
-	if ((lk = ib_lock_thread(ib, key, e)) < 0)
-		return -1;
-	if (ledger_find(ib, key, thread, name) < 0) {
-		if (errno != ENOENT) {
-			errf(e, "%s/ids/%s: %s", ib->dir, key,
-			    strerror(errno));
-			ib_unlock(lk);
-			return -1;
-		}
-		snprintf(rel, sizeof rel, "status/%s", key);
-		park = ib_get_record(ib, rel, NULL);
-		rc = 2;
-		if (!park || provider_status_order(status) >
-		    provider_status_order(record_str(park, "status"))) {
-			json_decref(park);
-			park = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s}", "type",
-			    "status", "provider", provider, "provider_id",
-			    pid, "status", status, "error_code", error_code,
-			    "at", at);
-			if (ib_put_record(ib, "status", key, park, 1, e) < 0)
-				rc = -1;
-		}
-		json_decref(park);
-		if (rc < 0 || ledger_find(ib, key, thread, name) < 0) {
-			ib_unlock(lk);
-			return rc;
-		}
-		/* The entry came meanwhile: applied below, then unparked. */
-		unpark = 1;
-	}
-	ib_unlock(lk);
+	if ((rc = find_or_park(ib, key, &r, thread, name, &unpark, e)) != 1)
+		return rc;
 	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
 	rc = -1;
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
 	if (!(msg = ib_get_record(ib, rel, e)))
 		goto out;
-	if (!advance(msg, status, error_code, at)) {
+	if (!advance(msg, status, error_code, r.at)) {
 		rc = 0;
 		goto out;
 	}
