@@ -914,15 +914,17 @@ load_hours(struct recv *r, const struct config *cfg)
 
 /*
  * The inbox could not be written at start (errno says why): 77 if it is
- * read-only or not ours to write, as sms-recv(1) says, else 74.
+ * read-only or not ours to write, as sms-recv(1) says, else the code
+ * diag_exit_for() gives every program.
  */
 static void
 die_unwritable(const struct errbuf *e)
 {
-	if (errno == EROFS || errno == EACCES || errno == EPERM)
-		diag_die(EXIT_NOPERM, "%s (the inbox must be writable)",
-		    e->msg);
-	diag_die(EXIT_IOERR, "%s", e->msg);
+	int code = diag_exit_for(errno);
+
+	if (code == EXIT_NOPERM)
+		diag_die(code, "%s (the inbox must be writable)", e->msg);
+	diag_die(code, "%s", e->msg);
 }
 
 static void
@@ -1033,7 +1035,7 @@ main(int argc, char **argv)
 	free(ipath);
 	if (inbox_open_group(&r.ib, dir, 1, config_pick(cfg, NULL, NULL,
 	    "group", NULL), &e) < 0)
-		diag_die(EXIT_NOINPUT, "%s", e.msg);
+		diag_die(diag_exit_for(errno), "%s", e.msg);
 	r.ib.report = report;
 	r.ib.report_arg = &r;
 	pname = config_pick(cfg, pname, "SMSDESK_PROVIDER", "provider",
