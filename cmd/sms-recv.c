@@ -640,20 +640,21 @@ stop_journal(struct recv *r)
 static int
 listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_storage sin;
 	struct MHD_Daemon *d;
 	struct httpd_guard *g;
 	struct httpd_log *mhd_log, *cut_log;
-	char addr[64];
+	char addr[INET6_ADDRSTRLEN + 2];
 	unsigned short port;
 	unsigned cap;
 	sigset_t set;
 	int sig;
 
 	if (httpd_parse_listen(listen_arg, &sin, addr, sizeof addr) < 0)
-		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT with "
-		    "an IPv4 address", listen_arg);
-	port = ntohs(sin.sin_port);
+		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT (ADDR "
+		    "an IPv4 address, [an IPv6 one] or a host name)",
+		    listen_arg);
+	port = httpd_port(&sin);
 	if (!r->public_url) {
 		char base[96];
 
@@ -686,7 +687,8 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	 * first, to have every message.
 	 */
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, port, NULL, NULL,
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+	    (sin.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), port, NULL, NULL,
 	    on_headers, r,
 	    MHD_OPTION_EXTERNAL_LOGGER, httpd_log_mhd, mhd_log,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
