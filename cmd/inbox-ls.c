@@ -134,13 +134,6 @@ usage(FILE *fp, int code)
 	exit(code);
 }
 
-/* The exit code for a failure with errno err. */
-static int
-failure_code(int err)
-{
-	return err == EACCES || err == EPERM ? EXIT_NOPERM : EXIT_IOERR;
-}
-
 static void
 note(struct ls *l, int code)
 {
@@ -549,7 +542,7 @@ list_messages(struct ls *l, const struct row *rows, size_t n)
 		if (!(t = inbox_thread(&l->ib, rows[i].thread, &e))) {
 			if ((err = errno) != ENOENT) {
 				diag_warn("%s", e.msg);
-				note(l, failure_code(err));
+				note(l, diag_exit_for(err));
 			}
 			continue;
 		}
@@ -665,7 +658,7 @@ list(struct ls *l)
 
 	if (inbox_each(&l->ib, l->all || (l->status & ST_RESOLVED), take, &g,
 	    &e) != 0)
-		diag_die(failure_code(errno), "%s", e.msg);
+		diag_die(diag_exit_for(errno), "%s", e.msg);
 	for (i = 0; i < g.n; i++) {
 		g.rows[i].line = g.store.p + g.rows[i].line_at;
 		g.rows[i].thread = g.store.p + g.rows[i].thread_at;
@@ -784,7 +777,7 @@ show_thread(struct ls *l, const char *arg)
 	}
 	if (!(t = inbox_thread(&l->ib, num, &e))) {
 		if ((err = errno) != ENOENT)
-			diag_die(failure_code(err), "%s", e.msg);
+			diag_die(diag_exit_for(err), "%s", e.msg);
 		diag_warn("%s: no such conversation", num);
 		note(l, EXIT_PARTIAL);
 		return;
@@ -804,7 +797,7 @@ show_thread(struct ls *l, const char *arg)
 	    inbox_update(&l->ib, num, mark_read, &unread, NULL, &e) < 0) {
 		err = errno;
 		diag_warn("%s", e.msg);
-		note(l, failure_code(err));
+		note(l, diag_exit_for(err));
 	}
 }
 
@@ -936,8 +929,7 @@ main(int argc, char **argv)
 	    "group", NULL), &e) < 0) {
 		err = errno;
 		inbox_close(&l.ib);
-		diag_die(err == ENOENT ? EXIT_NOINPUT : failure_code(err),
-		    "%s", e.msg);
+		diag_die(diag_exit_for(err), "%s", e.msg);
 	}
 	l.ib.report = report;
 	l.ib.report_arg = &l;

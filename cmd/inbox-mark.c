@@ -97,12 +97,6 @@ usage(FILE *fp, int code)
 	exit(code);
 }
 
-static int
-failure_code(int err)
-{
-	return err == EACCES || err == EPERM ? EXIT_NOPERM : EXIT_IOERR;
-}
-
 static void
 note(struct mark *m, int code)
 {
@@ -363,7 +357,7 @@ one(struct mark *m, const char *where, const char *number,
 		else if (err != EBADMSG)	/* reported already */
 			diag_warn("%s", e.msg);
 		note(m, err == ENOENT || err == EBADMSG ? EXIT_PARTIAL :
-		    failure_code(err));
+		    diag_exit_for(err));
 		return;
 	}
 	json_decref(conv);
@@ -377,7 +371,7 @@ one(struct mark *m, const char *where, const char *number,
 			diag_warn("%s: %s: not changed", num, e.msg);
 		else
 			diag_warn("%s", e.msg);
-		note(m, err == EINVAL ? EXIT_PARTIAL : failure_code(err));
+		note(m, err == EINVAL ? EXIT_PARTIAL : diag_exit_for(err));
 		return;
 	}
 	if (rc == 0)
@@ -413,6 +407,24 @@ load_country(struct mark *m, const struct config *cfg)
 	if (m->country && *m->country && !phone_region_code(m->country))
 		diag_die(EXIT_CONFIG, "country: '%s' is not an ISO 3166 "
 		    "region", m->country);
+}
+
+/*
+ * The NUMBERs of the command line, all of them before any is acted on: one
+ * that is no thread is a usage error, and nothing is changed.
+ */
+static void
+check_numbers(struct mark *m, const struct config *cfg, char **v, size_t n)
+{
+	char num[THREAD_MAX];
+	struct errbuf e;
+	size_t i;
+
+	load_country(m, cfg);
+	for (i = 0; i < n; i++)
+		if (thread_parse(v[i], m->country, num, &e) < 0)
+			diag_die(EXIT_USAGE, "%s: %s (nothing was changed)",
+			    v[i], e.msg);
 }
 
 /* Records on stdin: each one's "thread", which is E.164 already. */
@@ -543,12 +555,14 @@ main(int argc, char **argv)
 		diag_die(EXIT_IOERR, "stdout: %s", strerror(errno));
 
 	cfg = load_config(dir);
+	/* Every NUMBER is checked before anything is changed. */
+	if (argc > 0)
+		check_numbers(&m, cfg, argv, (size_t)argc);
 	if (inbox_open_group(&m.ib, dir, 0, config_pick(cfg, NULL, NULL,
 	    "group", NULL), &e) < 0) {
 		err = errno;
 		inbox_close(&m.ib);
-		diag_die(err == ENOENT ? EXIT_NOINPUT : failure_code(err),
-		    "%s", e.msg);
+		diag_die(diag_exit_for(err), "%s", e.msg);
 	}
 	m.ib.report = report;
 	m.ib.report_arg = &m;
@@ -558,9 +572,8 @@ main(int argc, char **argv)
 		m.ib.agent = NULL;
 	/* A listener's deliveries that a crash left in its journal first. */
 	if (inbox_recover(&m.ib, NULL, &e) < 0)
-		diag_die(failure_code(errno), "%s", e.msg);
+		diag_die(diag_exit_for(errno), "%s", e.msg);
 	if (argc > 0) {
-		load_country(&m, cfg);
 		for (i = 0; i < (size_t)argc; i++)
 			one(&m, argv[i], argv[i], m.country);
 	} else {

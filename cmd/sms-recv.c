@@ -640,20 +640,21 @@ stop_journal(struct recv *r)
 static int
 listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_storage sin;
 	struct MHD_Daemon *d;
 	struct httpd_guard *g;
 	struct httpd_log *mhd_log, *cut_log;
-	char addr[64];
+	char addr[INET6_ADDRSTRLEN + 2];
 	unsigned short port;
 	unsigned cap;
 	sigset_t set;
 	int sig;
 
 	if (httpd_parse_listen(listen_arg, &sin, addr, sizeof addr) < 0)
-		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT with "
-		    "an IPv4 address", listen_arg);
-	port = ntohs(sin.sin_port);
+		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT (ADDR "
+		    "an IPv4 address, [an IPv6 one] or a host name)",
+		    listen_arg);
+	port = httpd_port(&sin);
 	if (!r->public_url) {
 		char base[96];
 
@@ -686,7 +687,8 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	 * first, to have every message.
 	 */
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, port, NULL, NULL,
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+	    (sin.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), port, NULL, NULL,
 	    on_headers, r,
 	    MHD_OPTION_EXTERNAL_LOGGER, httpd_log_mhd, mhd_log,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
@@ -914,15 +916,17 @@ load_hours(struct recv *r, const struct config *cfg)
 
 /*
  * The inbox could not be written at start (errno says why): 77 if it is
- * read-only or not ours to write, as sms-recv(1) says, else 74.
+ * read-only or not ours to write, as sms-recv(1) says, else the code
+ * diag_exit_for() gives every program.
  */
 static void
 die_unwritable(const struct errbuf *e)
 {
-	if (errno == EROFS || errno == EACCES || errno == EPERM)
-		diag_die(EXIT_NOPERM, "%s (the inbox must be writable)",
-		    e->msg);
-	diag_die(EXIT_IOERR, "%s", e->msg);
+	int code = diag_exit_for(errno);
+
+	if (code == EXIT_NOPERM)
+		diag_die(code, "%s (the inbox must be writable)", e->msg);
+	diag_die(code, "%s", e->msg);
 }
 
 static void
@@ -1033,7 +1037,7 @@ main(int argc, char **argv)
 	free(ipath);
 	if (inbox_open_group(&r.ib, dir, 1, config_pick(cfg, NULL, NULL,
 	    "group", NULL), &e) < 0)
-		diag_die(EXIT_NOINPUT, "%s", e.msg);
+		diag_die(diag_exit_for(errno), "%s", e.msg);
 	r.ib.report = report;
 	r.ib.report_arg = &r;
 	pname = config_pick(cfg, pname, "SMSDESK_PROVIDER", "provider",

@@ -291,6 +291,35 @@ read_body(void)
 	return b.p;
 }
 
+/*
+ * The message of the command line, checked before anything is done: its
+ * number (a usage error if it is none) and its body, the argument or else
+ * stdin (said so on a terminal; an empty one is a usage error). Returns the
+ * body, to free.
+ */
+static char *
+one_message(const struct send *s, const char *to, const char *arg)
+{
+	const char *opt = s->reply ? "--thread" : "--to";
+	char num[PHONE_MAX], *body;
+	struct errbuf e;
+
+	if (*to == '@')
+		diag_die(EXIT_USAGE, "%s: %s: a sender's thread (a short "
+		    "code or a name) is never texted", opt, to);
+	if (phone_normalize(to, s->country, num, &e) < 0)
+		diag_die(EXIT_USAGE, "%s: %s: %s", opt, to, e.msg);
+	if (!arg && isatty(STDIN_FILENO))
+		diag_warn("reading the text from the terminal; end it with "
+		    "Ctrl-D");
+	if (!(body = arg ? strdup(arg) : read_body()))
+		send_nomem();
+	if (!*body)
+		diag_die(EXIT_USAGE, "%s: no text: give it after the number "
+		    "or on stdin", opt);
+	return body;
+}
+
 static int
 exit_code(const struct send *s)
 {
@@ -334,6 +363,7 @@ main(int argc, char **argv)
 		.json = -1, .grace = GRACE,
 		.lock = PTHREAD_MUTEX_INITIALIZER };
 	const char *dir = NULL, *from = NULL, *service = NULL, *to = NULL;
+	char *body = NULL;
 	const char *g, *quiet = NULL;
 	struct config *cfg;
 	struct errbuf e;
@@ -440,6 +470,8 @@ main(int argc, char **argv)
 	if (s.country && *s.country && !phone_region_code(s.country))
 		diag_die(EXIT_CONFIG, "country: '%s' is not an ISO 3166 "
 		    "region", s.country);
+	if (to)
+		body = one_message(&s, to, argc ? argv[0] : NULL);
 	s.agent = config_pick(cfg, NULL, "SMSDESK_AGENT", "agent", NULL);
 	if (s.agent && !*s.agent)
 		s.agent = NULL;
@@ -463,8 +495,7 @@ main(int argc, char **argv)
 		err = errno;
 		inbox_close(&s.ib);
 		if (!s.dry_run || err != ENOENT)
-			diag_die(err == ENOENT ? EXIT_NOINPUT : err == EACCES ?
-			    EXIT_NOPERM : EXIT_IOERR, "%s", e.msg);
+			diag_die(diag_exit_for(err), "%s", e.msg);
 	} else {
 		s.have_inbox = 1;
 	}
@@ -472,7 +503,7 @@ main(int argc, char **argv)
 	s.ib.agent = s.agent;
 	/* What a crash left in a journal (a listener's, a sender's) first. */
 	if (s.have_inbox && !s.dry_run && inbox_recover(&s.ib, NULL, &e) < 0)
-		diag_die(EXIT_IOERR, "%s", e.msg);
+		diag_die(diag_exit_for(errno), "%s", e.msg);
 	if (s.json < 0)
 		s.json = !isatty(STDOUT_FILENO);
 	if (s.json && setvbuf(stdout, NULL, _IOLBF, 0) != 0)
@@ -487,11 +518,10 @@ main(int argc, char **argv)
 		reconcile_outbox(&s);
 	} else if (to) {
 		struct worker w;
-		char *body = argc ? strdup(argv[0]) : read_body();
 		json_t *r = json_pack("{s:s,s:s}", s.reply ? "thread" : "to",
-		    to, "body", body ? body : "");
+		    to, "body", body);
 
-		if (!body || !r)
+		if (!r)
 			send_nomem();
 		if (s.key)
 			json_object_set_new(r, "key", json_string(s.key));

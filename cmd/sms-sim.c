@@ -122,18 +122,19 @@ sim_usage(FILE *fp, int code)
 static void
 serve(struct sim *s, const char *listen_arg)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_storage sin;
 	pthread_t workers[WORKERS];
 	struct MHD_Daemon *d;
-	char addr[64];
+	char addr[INET6_ADDRSTRLEN + 2];
 	unsigned short port;
 	sigset_t set;
 	int sig, nw = 0;
 
 	if (httpd_parse_listen(listen_arg, &sin, addr, sizeof addr) < 0)
-		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT with "
-		    "an IPv4 address", listen_arg);
-	port = ntohs(sin.sin_port);
+		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT (ADDR "
+		    "an IPv4 address, [an IPv6 one] or a host name)",
+		    listen_arg);
+	port = httpd_port(&sin);
 	/* Handle SIGTERM/SIGINT here, in sigwait, not in other threads. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -143,7 +144,8 @@ serve(struct sim *s, const char *listen_arg)
 		if (pthread_create(&workers[nw], NULL, sim_worker, s) != 0)
 			diag_die(EXIT_IOERR, "cannot start a thread");
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+	    (sin.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    port, NULL, NULL, sim_on_request, s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,

@@ -78,3 +78,28 @@ diag_close_stdout(int code)
 	}
 	return code;
 }
+
+int
+diag_exit_for(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+		return EXIT_NOINPUT;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return EXIT_NOPERM;
+	case EAGAIN:
+	case EBUSY:
+	case EINTR:
+	case ETIMEDOUT:
+		return EXIT_TEMPFAIL;
+	case EINVAL:
+	case EILSEQ:
+	case EBADMSG:
+		return EXIT_DATAERR;
+	default:
+		return EXIT_IOERR;
+	}
+}

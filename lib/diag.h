@@ -43,6 +43,16 @@ void diag_die(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
 /*
+ * The exit code for a failure that left errno at err: the one mapping of
+ * every program (smsdesk(7), EXIT STATUS). EXIT_NOINPUT for what is missing
+ * (ENOENT, ENOTDIR), EXIT_NOPERM for what may not be done (EACCES, EPERM,
+ * EROFS), EXIT_TEMPFAIL for what may work later (EAGAIN, EBUSY, EINTR,
+ * ETIMEDOUT), EXIT_DATAERR for bad data (EINVAL, EILSEQ, EBADMSG), and
+ * EXIT_IOERR for every other failure.
+ */
+int diag_exit_for(int err);
+
+/*
  * Flush and close stdout; a failure (full disk, closed pipe) is reported
  * and turned into EXIT_IOERR. Returns the code to exit with: `code` if
  * stdout closed cleanly.

@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,28 +252,65 @@ httpd_on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
 }
 
 int
-httpd_parse_listen(const char *arg, struct sockaddr_in *sin, char *addr,
-    size_t n)
+httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
+    char *addr, size_t n)
 {
-	const char *colon = strrchr(arg, ':');
-	char *end;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICSERV }, *ai;
+	const char *colon = strrchr(arg, ':'), *port = arg;
+	char host[256] = "127.0.0.1", *end;
+	struct in_addr quad;
+	size_t len;
 	unsigned long p;
 
 	if (colon) {
-		if ((size_t)(colon - arg) >= n)
+		len = (size_t)(colon - arg);
+		/* [IPv6]:PORT: the brackets go. */
+		if (len >= 2 && arg[0] == '[' && arg[len - 1] == ']')
+			arg++, len -= 2;
+		else if (memchr(arg, ':', len))
+			return -1;	/* an IPv6 address needs its [] */
+		if (len >= sizeof host)
 			return -1;
-		snprintf(addr, n, "%.*s", (int)(colon - arg), arg);
-		arg = colon + 1;
+		if (len > 0)
+			snprintf(host, sizeof host, "%.*s", (int)len, arg);
+		port = colon + 1;
 	}
-	if (!colon || !*addr)
-		snprintf(addr, n, "127.0.0.1");
-	p = strtoul(arg, &end, 10);
-	if (*arg == '\0' || *end || p > 65535)
+	p = strtoul(port, &end, 10);
+	if (*port < '0' || *port > '9' || *end || p > 65535)
 		return -1;
-	memset(sin, 0, sizeof *sin);
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((unsigned short)p);
-	return inet_pton(AF_INET, addr, &sin->sin_addr) == 1 ? 0 : -1;
+	/* Digits and dots are a dotted quad, not inet_aton()'s "1.2.3". */
+	if (!host[strspn(host, "0123456789.")] &&
+	    inet_pton(AF_INET, host, &quad) != 1)
+		return -1;
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
+		return -1;
+	if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) {
+		freeaddrinfo(ai);
+		return -1;
+	}
+	memset(ss, 0, sizeof *ss);
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (ss->ss_family == AF_INET6) {
+		char a[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ss)->sin6_addr,
+		    a, sizeof a);
+		snprintf(addr, n, "[%s]", a);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ss)->sin_addr,
+		    addr, (socklen_t)n);
+	}
+	return 0;
+}
+
+unsigned short
+httpd_port(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)ss)->sin6_port :
+	    ((const struct sockaddr_in *)ss)->sin_port);
 }
 
 double

@@ -9,6 +9,7 @@
 #define HTTPD_H
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <time.h>
@@ -135,12 +136,17 @@ void httpd_log_mhd(void *cls, const char *fmt, va_list ap);
 double httpd_now(void);
 
 /*
- * --listen's argument, [ADDR:]PORT (ADDR an IPv4 address, 127.0.0.1 if
- * left out), into sin, and ADDR as text into addr. Returns 0, or -1 if
- * it is not one.
+ * --listen's argument, [ADDR:]PORT, into ss: ADDR an IPv4 address, an IPv6
+ * one in brackets ([::1]:8080) or a host name (localhost), its first
+ * address taken; 127.0.0.1 if left out. The address as text goes into addr
+ * (an IPv6 one in brackets, ready for a URL). Returns 0, or -1 if it is
+ * not one.
  */
-int httpd_parse_listen(const char *arg, struct sockaddr_in *sin, char *addr,
-    size_t n);
+int httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
+    char *addr, size_t n);
+
+/* The port of ss, in host order. */
+unsigned short httpd_port(const struct sockaddr_storage *ss);
 
 /* Seconds since the request line came. */
 double httpd_elapsed(const struct httpd_request *q);

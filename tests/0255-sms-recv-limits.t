@@ -181,38 +181,19 @@ for n in 4294967296 4294967297; do
 	is "--timeout $n: exit 2" "$?" 2
 done
 
-# --- An inbox that cannot be written ----------------------------------
-#
-# Root writes through permissions, so as root the inbox is made read-only
-# by a read-only bind mount in a mount namespace of its own; as anyone
-# else, by its permissions.
+# --- An inbox that cannot be written (readonly_run, tests/lib.sh) -------
 
 rec='{"from":"+15551230002","to":"+15550000000","provider_id":"SMro1","body":"x"}'
-# readonly CMD...: run CMD with the inbox read-only; its status is ours.
-readonly_run() {
-	if [ "$(id -u)" = 0 ]; then
-		unshare -m sh -c 'mount --bind "$1" "$1" &&
-		    mount -o remount,bind,ro "$1" && shift && exec "$@"' \
-		    sh "$ib" "$@"
-	else
-		chmod -R a-w "$ib"
-		"$@"
-		ro_rc=$?
-		chmod -R u+w "$ib"
-		return "$ro_rc"
-	fi
-}
-if [ "$(id -u)" = 0 ] && ! unshare -m sh -c 'mount --bind "$1" "$1" &&
-    mount -o remount,bind,ro "$1" && ! touch "$1/x"' sh "$ib" 2>/dev/null; then
+if ! can_readonly "$ib"; then
 	skip 'a read-only inbox' 'no read-only bind mount here'
 else
-	readonly_run "$bin/sms-recv" -d "$ib" --listen 127.0.0.1:1 \
+	readonly_run "$ib" "$bin/sms-recv" -d "$ib" --listen 127.0.0.1:1 \
 	    >/dev/null 2>"$tmp/err"
 	is 'a listener on a read-only inbox: exit 77' "$?" 77
 	check 'and says the inbox cannot be written' \
 		"grep -q 'the inbox must be writable' '$tmp/err' && ! grep -q 'cannot listen' '$tmp/err'"
 	printf '%s\n' "$rec" >"$tmp/rec"
-	readonly_run "$bin/sms-recv" -d "$ib" "$tmp/rec" >/dev/null \
+	readonly_run "$ib" "$bin/sms-recv" -d "$ib" "$tmp/rec" >/dev/null \
 	    2>"$tmp/err"
 	is 'reading files into a read-only inbox: exit 77' "$?" 77
 	check 'and says so' "grep -q 'the inbox must be writable' '$tmp/err'"

@@ -85,7 +85,7 @@ is 'named' "$(cat "$tmp/err")" 'inbox-mark: +15550000009: no such conversation'
 check 'and no conversation is started for it' \
 	"[ ! -e '$ib/conv/+15550000009' ] && [ ! -e '$ib/work/+15550000009' ]"
 mark -d "$ib" --read 'not a number' >/dev/null 2>"$tmp/err"; rc=$?
-is 'a NUMBER that is not a phone number: exit 1' "$rc" 1
+is 'a NUMBER that is not a phone number: a usage error, exit 2' "$rc" 2
 check 'named' "grep -q '^inbox-mark: not a number: ' '$tmp/err'"
 
 # Records on stdin.

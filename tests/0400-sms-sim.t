@@ -99,7 +99,7 @@ fi
 # --- Usage -----------------------------------------------------------------
 
 check_exit 'a rate of 0: usage error' 2 'sms-sim --rate 0'
-for l in 70000 1.2.3:8080 localhost:8080 127.0.0.1: ''; do
+for l in 70000 1.2.3:8080 ::1:8080 '[::1:8080' 127.0.0.1: ''; do
 	check_exit "--listen '$l': usage error, said so" 2 \
 	    "sms-sim --listen '$l' 2>&1 | grep -q 'is not \[ADDR:\]PORT' && exit 2"
 done

@@ -74,8 +74,14 @@ check 'no secret on the record or in the inbox' \
 # --- Refusals before any request ------------------------------------------
 
 n0=$(creates A)
-check_exit 'an invalid number: exit 1' 1 \
-	'sms-send -d "$ib" --to 12345 hi >"$tmp/out"'
+check_exit 'an invalid --to: a usage error, exit 2' 2 \
+	'sms-send -d "$ib" --to 12345 hi >"$tmp/out" 2>"$tmp/err"'
+check 'said once, on stderr; no record' \
+	'[ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
+	 grep -q "^sms-send: --to: 12345: " "$tmp/err"'
+check_exit 'an invalid number in a record: exit 1' 1 \
+	'echo "{\"to\":\"12345\",\"body\":\"hi\"}" |
+	 sms-send -d "$ib" >"$tmp/out"'
 check 'failed, invalid_recipient' \
 	'jq -e ".status == \"failed\" and .error.code == \"invalid_recipient\"" \
 	    "$tmp/out"'

@@ -370,3 +370,29 @@ is_valid_create() {
 		and (if $s.format == "uri" then $v | test("^https?://[^ ]+$")
 		     else true end))))' >/dev/null
 }
+
+# readonly_run DIR CMD...: run CMD with DIR read-only; its status is ours.
+# Root writes through permissions, so as root DIR is made read-only by a
+# read-only bind mount in a mount namespace of its own; as anyone else, by
+# its permissions (given back after). can_readonly DIR: whether that works
+# here (a container may refuse the mount).
+readonly_run() {
+	if [ "$(id -u)" = 0 ]; then
+		unshare -m sh -c 'mount --bind "$1" "$1" &&
+		    mount -o remount,bind,ro "$1" && shift && exec "$@"' \
+		    sh "$@"
+	else
+		ro_dir=$1
+		shift
+		chmod -R a-w "$ro_dir"
+		"$@"
+		ro_rc=$?
+		chmod -R u+w "$ro_dir"
+		return "$ro_rc"
+	fi
+}
+can_readonly() {
+	[ "$(id -u)" != 0 ] || unshare -m sh -c 'mount --bind "$1" "$1" &&
+	    mount -o remount,bind,ro "$1" && ! touch "$1/x"' sh "$1" \
+	    2>/dev/null
+}

@@ -1,5 +1,6 @@
 /*
- * httpd.c: the rate-limited log of httpd.h, on a fake clock.
+ * httpd.c: the rate-limited log of httpd.h, on a fake clock; --listen's
+ * argument.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +30,47 @@ mhd_says(struct httpd_log *l, const char *fmt, ...)
 	va_start(ap, fmt);
 	httpd_log_mhd(l, fmt, ap);
 	va_end(ap);
+}
+
+/* --listen's [ADDR:]PORT: what each form gives, or that it is refused. */
+static void
+test_listen(void)
+{
+	static const struct {
+		const char *arg, *addr;
+		int port;
+	} v[] = {
+		{ "8080", "127.0.0.1", 8080 },
+		{ ":8080", "127.0.0.1", 8080 },
+		{ "0.0.0.0:80", "0.0.0.0", 80 },
+		{ "[::1]:8080", "[::1]", 8080 },
+		{ "[::]:443", "[::]", 443 },
+		{ "localhost:8080", NULL, 8080 },	/* 127.0.0.1 or ::1 */
+		{ "::1:8080", NULL, -1 },		/* [] needed */
+		{ "127.0.0.1:", NULL, -1 },
+		{ "127.0.0.1:65536", NULL, -1 },
+		{ "127.0.0.1:+80", NULL, -1 },
+		{ "1.2.3:80", NULL, -1 },
+		{ "[::1:80", NULL, -1 },
+		{ "", NULL, -1 },
+	};
+	struct sockaddr_storage ss;
+	char addr[64];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		rc = httpd_parse_listen(v[i].arg, &ss, addr, sizeof addr);
+		if (v[i].port < 0) {
+			ok(rc < 0, "--listen '%s': refused", v[i].arg);
+			continue;
+		}
+		ok(rc == 0 && httpd_port(&ss) == v[i].port &&
+		    (v[i].addr ? strcmp(addr, v[i].addr) == 0 :
+		    strcmp(addr, "127.0.0.1") == 0 ||
+		    strcmp(addr, "[::1]") == 0),
+		    "--listen '%s': %s port %d", v[i].arg, addr, v[i].port);
+	}
 }
 
 int
@@ -74,5 +116,6 @@ main(void)
 	is_str(lines[1], "src: Error 7:?bad?[31m",
 	    "another message: formatted, control bytes masked, no newline");
 	httpd_log_free(l);
+	test_listen();
 	return tap_done();
 }
