@@ -946,6 +946,8 @@ name_message(struct inbox *ib, struct delivery *dv, struct errbuf *e)
 		ib_unique_name(ib, dv->name);
 		json_object_set_new(dv->msg, "id", json_string(dv->name));
 	}
+	if (!json_is_string(json_object_get(dv->msg, "id")))
+		return errno = EINVAL, errf(e, "message id is not a string");
 	if (!json_is_string(json_object_get(dv->msg, "at"))) {
 		now_string(at);
 		json_object_set_new(dv->msg, "at", json_string(at));

@@ -270,6 +270,16 @@ main(void)
 	inbox_delivery_free(&d);
 	json_decref(m);
 
+	/* An id that is no string is no file name: refused, not "(null)". */
+	m = inbound("+15551234568", "SMid", "Hello");
+	json_object_set_new(m, "id", json_integer(5));
+	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), -1,
+	    "an id that is a number is refused");
+	is_int(errno, EINVAL, "as bad data: %s", e.msg);
+	ok(!exists(&ib, "ids/twilio-SMid") &&
+	    !exists(&ib, "msg/+15551234568/(null)"), "and nothing is kept");
+	json_decref(m);
+
 	m = inbound("+15551234567", "SM1", "Hello");
 	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0, "replayed");
 	ok(d.duplicate, "a replay is a duplicate");
