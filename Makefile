@@ -84,7 +84,7 @@ $(BUILD)/bin/%: cmd/%.c $$(wildcard cmd/$$*/*.c cmd/$$*/*.h) \
 	$(CC) $(CFLAGS) -Icmd $(LDFLAGS) -o $@ $(filter %.c,$^) \
 		$(BUILD)/libsmsdesk.a $(LDLIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libsmsdesk.a lib/*.h
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/*.h $(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
 
@@ -93,7 +93,7 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsmsdesk.a lib/*.h
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
 
 $(BUILD)/tools/fuzz-%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/*.h \
-		$(BUILD)/libsmsdesk.a lib/*.h
+		tests/unit/*.h $(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
 		$(BUILD)/libsmsdesk.a $(LDLIBS)

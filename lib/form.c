@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "form.h"
 #include "utf8.h"
 
@@ -205,4 +206,26 @@ form_free(struct form *f)
 	free(f->pairs);
 	free(f->mem);
 	memset(f, 0, sizeof *f);
+}
+
+void
+form_add(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			buf_addc(b, (char)c);
+		} else if (c == ' ') {
+			buf_addc(b, '+');
+		} else {
+			buf_addc(b, '%');
+			buf_addc(b, hex[c >> 4]);
+			buf_addc(b, hex[c & 15]);
+		}
+	}
 }

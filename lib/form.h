@@ -18,6 +18,8 @@
 #ifndef FORM_H
 #define FORM_H
 
+#include "buf.h"
+
 #include <stddef.h>
 
 #include "diag.h"
@@ -58,5 +60,12 @@ const struct form_pair *form_find(const struct form *f, const char *name);
 
 /* Release what f holds and leave it empty; an empty form is allowed. */
 void form_free(struct form *f);
+
+/*
+ * Append n bytes of s to b form-encoded, as form_parse() reads them back:
+ * RFC 3986's unreserved bytes as they are, a space as '+', anything else
+ * (NUL included) as %XX.
+ */
+void form_add(struct buf *b, const char *s, size_t n);
 
 #endif

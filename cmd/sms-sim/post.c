@@ -26,35 +26,13 @@
 #define MAX_ANSWER (64 * 1024)	/* of a webhook's answer, kept for TwiML */
 
 void
-sim_add_enc(struct buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~') {
-			buf_addc(b, (char)c);
-		} else if (c == ' ') {
-			buf_addc(b, '+');
-		} else {
-			buf_addc(b, '%');
-			buf_addc(b, hex[c >> 4]);
-			buf_addc(b, hex[c & 15]);
-		}
-	}
-}
-
-void
 sim_add_param(struct buf *b, const char *name, const char *value, size_t n)
 {
 	if (b->len > 0)
 		buf_addc(b, '&');
 	buf_adds(b, name);
 	buf_addc(b, '=');
-	sim_add_enc(b, value, n);
+	form_add(b, value, n);
 }
 
 void

@@ -211,10 +211,6 @@ int sim_analyze(struct gsm_ctx *ctx, const char *body, size_t len, int smart,
 
 /* --- post.c ------------------------------------------------------- */
 
-/* Append n bytes of s form-encoded: unreserved bytes as they are, a space
- * as '+', anything else as %XX. */
-void sim_add_enc(struct buf *b, const char *s, size_t n);
-
 /* Append "&name=value" (no '&' first), value form-encoded. */
 void sim_add_param(struct buf *b, const char *name, const char *value,
     size_t n);

@@ -162,19 +162,19 @@ page_uri(const struct sim *s, const struct listing *l, unsigned long page,
 	buf_addlit(b, "/Messages.json?");
 	if (l->to) {
 		buf_addlit(b, "To=");
-		sim_add_enc(b, l->to, strlen(l->to));
+		form_add(b, l->to, strlen(l->to));
 		buf_addc(b, '&');
 	}
 	if (l->from) {
 		buf_addlit(b, "From=");
-		sim_add_enc(b, l->from, strlen(l->from));
+		form_add(b, l->from, strlen(l->from));
 		buf_addc(b, '&');
 	}
 	for (int i = 0; i < 3; i++)
 		if (l->date[i]) {
 			buf_adds(b, names[i]);
 			buf_addc(b, '=');
-			sim_add_enc(b, l->date[i], strlen(l->date[i]));
+			form_add(b, l->date[i], strlen(l->date[i]));
 			buf_addc(b, '&');
 		}
 	buf_addlit(b, "PageSize=");

@@ -12,28 +12,6 @@
 #include "form.h"
 #include "fuzz.h"
 
-static void
-encode(struct buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    c == '.' || c == '*') {
-			buf_addc(b, (char)c);
-		} else if (c == ' ') {
-			buf_addc(b, '+');
-		} else {
-			buf_addc(b, '%');
-			buf_addc(b, hex[c >> 4]);
-			buf_addc(b, hex[c & 15]);
-		}
-	}
-}
-
 static int
 same_pair(const struct form_pair *a, const struct form_pair *b)
 {
@@ -83,9 +61,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    "form_get(\"%s\")", p->name);
 		if (i > 0)
 			buf_addc(&b, '&');
-		encode(&b, p->name, p->name_len);
+		form_add(&b, p->name, p->name_len);
 		buf_addc(&b, '=');
-		encode(&b, p->value, p->value_len);
+		form_add(&b, p->value, p->value_len);
 	}
 	if (f.n > 0 && !b.err) {
 		/* Pairs with NULs in their names were left out above. */
