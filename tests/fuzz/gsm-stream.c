@@ -30,25 +30,6 @@ pass(struct gsm_stream *st, enum gsm_pass what, int fd, const char *s,
 	    "pass %d failed: %s", (int)what, strerror(errno));
 }
 
-static int
-same(const struct buf *a, const struct buf *b)
-{
-	return a->len == b->len && (a->len == 0 ||
-	    memcmp(a->p, b->p, a->len) == 0);
-}
-
-static int
-same_figures(const struct gsm_result *a, const struct gsm_result *b)
-{
-	return a->encoding == b->encoding && a->locking == b->locking &&
-	    a->single == b->single && a->segments == b->segments &&
-	    a->units == b->units && a->code_points == b->code_points &&
-	    a->graphemes == b->graphemes && a->utf16_units == b->utf16_units &&
-	    a->capacity == b->capacity && a->udh_octets == b->udh_octets &&
-	    a->units_left == b->units_left && a->flags == b->flags &&
-	    a->n_nongsm == b->n_nongsm && a->n_changes == b->n_changes;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -132,12 +113,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
 	if (fd >= 0)
 		close(fd);
-	buf_free(&want.nongsm);
-	buf_free(&want.changes);
-	buf_free(&want.parts);
-	buf_free(&got.nongsm);
-	buf_free(&got.changes);
-	buf_free(&got.parts);
+	got_free(&want);
+	got_free(&got);
 	gsm_stream_free(st);
 	gsm_ctx_free(ctx);
 	return 0;

@@ -1,13 +1,14 @@
 /*
  * gsm-got.h: what a streaming analysis reports through its callbacks
  * (gsm_stream_*), gathered as text to compare with gsm_analyze()'s lists,
- * and feeding a stream in chunks of `chunk` bytes. Shared by
+ * feeding a stream in chunks of `chunk` bytes, and comparing. Shared by
  * tests/unit/gsm-stream.c and tests/fuzz/gsm-stream.c.
  */
 #ifndef GSM_GOT_H
 #define GSM_GOT_H
 
 #include <stdio.h>
+#include <string.h>
 
 #include "buf.h"
 #include "gsm.h"
@@ -15,6 +16,14 @@
 struct got {
 	struct buf nongsm, changes, parts;
 };
+
+static void
+got_free(struct got *g)
+{
+	buf_free(&g->nongsm);
+	buf_free(&g->changes);
+	buf_free(&g->parts);
+}
 
 static void
 on_nongsm(void *arg, const struct gsm_nongsm *ng)
@@ -59,6 +68,27 @@ feed(struct gsm_stream *st, const char *s, size_t len, struct errbuf *e)
 		    chunk, e) < 0)
 			return -1;
 	return 0;
+}
+
+/* Whether two gathered lists are the same. */
+static int
+same(const struct buf *a, const struct buf *b)
+{
+	return a->len == b->len && (a->len == 0 ||
+	    memcmp(a->p, b->p, a->len) == 0);
+}
+
+/* Whether two results give the same figures. */
+static int
+same_figures(const struct gsm_result *a, const struct gsm_result *b)
+{
+	return a->encoding == b->encoding && a->locking == b->locking &&
+	    a->single == b->single && a->segments == b->segments &&
+	    a->units == b->units && a->code_points == b->code_points &&
+	    a->graphemes == b->graphemes && a->utf16_units == b->utf16_units &&
+	    a->capacity == b->capacity && a->udh_octets == b->udh_octets &&
+	    a->units_left == b->units_left && a->flags == b->flags &&
+	    a->n_nongsm == b->n_nongsm && a->n_changes == b->n_changes;
 }
 
 #endif

@@ -66,25 +66,6 @@ reference(struct gsm_ctx *ctx, struct gsm_result *r, struct got *g,
 	}
 }
 
-static int
-same_figures(const struct gsm_result *a, const struct gsm_result *b)
-{
-	return a->encoding == b->encoding && a->locking == b->locking &&
-	    a->single == b->single && a->segments == b->segments &&
-	    a->units == b->units && a->code_points == b->code_points &&
-	    a->graphemes == b->graphemes && a->utf16_units == b->utf16_units &&
-	    a->capacity == b->capacity && a->udh_octets == b->udh_octets &&
-	    a->units_left == b->units_left && a->flags == b->flags &&
-	    a->n_nongsm == b->n_nongsm && a->n_changes == b->n_changes;
-}
-
-static int
-same(const struct buf *a, const struct buf *b)
-{
-	return a->len == b->len && (a->len == 0 ||
-	    memcmp(a->p, b->p, a->len) == 0);
-}
-
 static void
 dump(const char *s, size_t len)
 {
@@ -152,12 +133,8 @@ compare(struct gsm_ctx *ctx, FILE *tmp, const char *s, size_t len,
 out:
 	if (!ok_)
 		dump(s, len);
-	buf_free(&want.nongsm);
-	buf_free(&want.changes);
-	buf_free(&want.parts);
-	buf_free(&got.nongsm);
-	buf_free(&got.changes);
-	buf_free(&got.parts);
+	got_free(&want);
+	got_free(&got);
 	gsm_stream_free(st);
 	return ok_;
 }
