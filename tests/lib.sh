@@ -337,12 +337,13 @@ faults_env() {
 	[ -f "$shim" ]
 }
 
-# creates [NAME]: how many create requests sms-sim NAME (default sim)
-# logged.
+# creates [NAME [TO]]: how many create requests sms-sim NAME (default sim)
+# logged, to TO only if given.
 creates() {
 	[ -f "$tmp/${1:-sim}.log" ] || { echo 0; return; }
-	jq -s '[.[] | select(.method == "POST" and
-	    (.path | endswith("/Messages.json")))] | length' "$tmp/${1:-sim}.log"
+	jq -s --arg to "${2-}" '[.[] | select(.method == "POST" and
+	    (.path | endswith("/Messages.json")) and
+	    ($to == "" or .params.To == $to))] | length' "$tmp/${1:-sim}.log"
 }
 
 # Twilio's OpenAPI description, as far as the Messages API goes: the
