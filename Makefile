@@ -203,7 +203,7 @@ bench-slow: $(BINS)
 # because the machine is busy. ROUNDS, JOBS and LOAD as tests/repeat.sh's
 # -n, -j and -l; REPEAT: the files.
 ROUNDS = 20
-JOBS = 3
+JOBS = 6
 REPEAT = tests/0200-sms-recv.t tests/0210-sms-recv-crash.t \
 	tests/0220-inbox-race.t tests/0230-sms-recv-hours.t \
 	tests/0240-sms-recv-faults.t tests/0255-sms-recv-limits.t \

@@ -16,7 +16,7 @@
 # Needs the environment of the Makefile's test target (make repeat sets it).
 set -u
 me=${0##*/}
-rounds=20 jobs=3 keep_going=1
+rounds=20 jobs=6 keep_going=1
 ncpu=$(nproc 2>/dev/null || echo 2)
 load="stress-ng --cpu $ncpu --cpu-load 50 --pipe 1 --hdd 1 --hdd-bytes 64m"
 while getopts n:j:l:k o; do
