@@ -99,8 +99,8 @@ $(BUILD)/tools/fuzz-%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/*.h \
 		$(BUILD)/libsmsdesk.a $(LDLIBS)
 
 # The same harnesses linked with libFuzzer (clang, under `make fuzz`).
-$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/*.h $(BUILD)/libsmsdesk.a \
-		lib/*.h
+$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/*.h tests/unit/*.h \
+		$(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -fsanitize=fuzzer -o $@ $< \
 		$(BUILD)/libsmsdesk.a $(LDLIBS)
