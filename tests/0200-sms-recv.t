@@ -68,6 +68,10 @@ nevents() {
 	    "$1" | wc -l | tr -d ' '
 }
 
+# event FILE EVENT [SID]: wait for such an event (the listener's event
+# writer prints it after the answer: polled for, not assumed).
+event() { poll "[ \"\$(nevents '$1' '$2' '${3-}')\" -ge 1 ]"; }
+
 # --- Signatures: the known answers of providers.md section 7 ---------
 
 is 'twilio-sign: the smsdesk vector (sorting, repeats, empty values)' \
@@ -92,6 +96,7 @@ is 'one file in msg/+THREAD' "$(nmsg $A)" 1
 is 'the file is the message record' \
 	"$(jq -c '[.type,.direction,.thread,.from,.to,.body,.provider,.provider_id]' "$ib"/msg/$A/*)" \
 	'["message","in","+15551230001","+15551230001","+15550000000","Hello été & co","twilio","SMa0000000000000000000000000000001"]'
+event "$tmp/L.out" message.received
 is 'one message.received event' "$(nevents "$tmp/L.out" message.received)" 1
 is 'the event names thread, body and provider id' \
 	"$(jq -c 'select(.event == "message.received") | .message | [.thread,.body,.provider_id]' "$tmp/L.out")" \
@@ -119,6 +124,7 @@ done
 wait $cpids
 is 'and 5 at once: 200 each' "$(cat "$tmp"/c.? | tr '\n' ' ')" '200 200 200 200 200 '
 is 'stored once' "$(nmsg $B)" 1
+event "$tmp/L.out" message.received SMdup0000000000000000000000000002
 is 'announced once' "$(nevents "$tmp/L.out" message.received SMdup0000000000000000000000000002)" 1
 is 'counted once in its conversation' "$(tail -n 1 "$ib/conv/$B" | jq -c '[.messages,.unread]')" '[1,1]'
 
@@ -184,6 +190,7 @@ for w in STOP stop +Stop+ STOPALL UNSUBSCRIBE CANCEL END QUIT REVOKE OPTOUT; do
 	want=$(printf '%s' "$w" | tr -d + | tr a-z A-Z)
 	num=+155530000$n
 	is "$w: 200" "$(cat "$tmp/kw.code")" 200
+	event "$tmp/L.out" optout SMkw000000000000000000000000000$n
 	is "$w: an optout event" "$(nevents "$tmp/L.out" optout SMkw000000000000000000000000000$n)" 1
 	is "$w: consent record out, keyword $want" \
 		"$(cat "$ib/consent/$num"/* | jq -sc 'map([.type,.number,.state,.keyword,.our_number])')" \
@@ -204,6 +211,7 @@ done
 for w in START unstop +Yes+; do
 	want=$(printf '%s' "$w" | tr -d + | tr a-z A-Z)
 	keyword $n "$w"
+	event "$tmp/L.out" optin SMkw000000000000000000000000000$n
 	is "$w: an optin event and a consent record in" \
 		"$(cat "$tmp/kw.code"):$(nevents "$tmp/L.out" optin SMkw000000000000000000000000000$n):$(cat "$ib/consent/+155530000$n"/* | jq -sc 'map([.state,.keyword])')" \
 		"200:1:[[\"in\",\"$want\"]]"
