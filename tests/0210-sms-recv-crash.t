@@ -9,8 +9,8 @@
 # many at once (curl --parallel), each with a unique MessageSid, about one
 # in five a replay of an earlier one, and logs every MessageSid answered
 # 200. A killer SIGKILLs the listener after a random 5 to 200 ms and
-# starts it again on the same port, at least 100 rounds (200 if time
-# allows). Then every acknowledged MessageSid must be exactly one visible
+# starts it again on the same port, at least 100 rounds however long they
+# take (up to 200 while the time budget lasts). Then every acknowledged MessageSid must be exactly one visible
 # message (as inbox-ls shows a thread, duplicates folded by provider id),
 # and every file under msg/ must be one whole record.
 #
@@ -150,8 +150,9 @@ for d in $(cat "$tmp/delays"); do
 	pid=
 	rounds=$((rounds + 1))
 	elapsed=$(($(date +%s) - t0))
+	# The rounds are the test, the budget only adds more: a loaded
+	# machine takes longer, it does not run fewer.
 	[ "$rounds" -ge "$min_rounds" ] && [ "$elapsed" -ge "$budget" ] && break
-	[ "$elapsed" -ge $((budget * 2)) ] && break	# slow machine: report it
 done
 touch "$tmp/stop"
 wait "$dpid"
