@@ -1113,8 +1113,10 @@ consent_line(const struct ls *l, const json_t *c)
 		fputs("opted in", stdout);
 	else
 		put_text(st ? st : "-", st ? strlen(st) : 1, 0);
-	short_time(l, field_time(c, "at"), t);
-	printf(" since %s", t);
+	if (field_time(c, "at") >= 0) {
+		short_time(l, field_time(c, "at"), t);
+		printf(" since %s", t);
+	}
 	consent_how(c, &how, 1);
 	if (*how.p) {
 		fputs(" (", stdout);
