@@ -218,6 +218,15 @@ is '--consent on a table' \
 $(short 2026-01-02T03:04:00Z | awk '{ printf "%-16s", $0 }')  +15550000001  out    STOP     message M77, to +15550009999"
 is '--consent: a number never in the ledger has nothing' \
 	"$(ls_ -d "$ib" --consent +15550000003)" ''
+mkdir -m 700 "$ib/consent/+15550000005" &&
+printf 'not json\n' >"$ib/consent/+15550000005/0004.x" &&
+chmod 600 "$ib/consent/+15550000005/0004.x"
+ls_ -d "$ib" --consent >"$tmp/out" 2>"$tmp/err"; rc=$?
+is '--consent: a record that does not parse is quarantined; the rest listed, exit 1' \
+	"$(jq -r .number <"$tmp/out" | tr '\n' ' ')$rc" '+15550000004 +15550000001 1'
+check '--consent: the record quarantined is said' \
+	"grep -q '^inbox-ls: .*/consent/+15550000005/0004.x: .*quarantine/' '$tmp/err' &&
+	 [ ! -e '$ib/consent/+15550000005/0004.x' ]"
 ls_ -d "$ib" --consent --status open >/dev/null 2>"$tmp/err"
 is '--consent with an option that selects conversations: exit 2' \
 	"$?:$(cat "$tmp/err")" \
