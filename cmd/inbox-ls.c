@@ -40,9 +40,10 @@
 #include "when.h"
 
 #define USAGE "usage: inbox-ls [-ahjmntuUV] [-A NAME] [-d DIR] " \
-	"[-g PATTERN] [-l N] [-o DURATION]\n" \
-	"                [-s STATUS[,STATUS...]] [-S TIME] [-T TAG] " \
-	"[--consent] [NUMBER]\n"
+	"[-g PATTERN] [-l N]\n" \
+	"                [-o DURATION] [-s STATUS[,STATUS...]] [-S TIME] " \
+	"[-T TAG]\n" \
+	"                [--consent] [NUMBER]\n"
 
 /* The long options without a letter (smsdesk(7), the option table). */
 enum { OPT_CONSENT = 256 };
