@@ -542,10 +542,15 @@ last_cell(struct ls *l, const struct row *r, struct buf *b)
 	char why[96];
 	struct errbuf e;
 	json_t *m = NULL;
+	int err;
 
 	b->len = 0;
-	if (*r->thread && (m = inbox_last_message(&l->ib, r->thread, &e)) &&
-	    outcome(m, why, sizeof why)) {
+	if (*r->thread && !(m = inbox_last_message(&l->ib, r->thread, &e)) &&
+	    (err = errno) != ENOENT) {
+		diag_warn("%s", e.msg);
+		note(l, diag_exit_for(err));
+	}
+	if (m && outcome(m, why, sizeof why)) {
 		buf_addc(b, '[');
 		buf_adds(b, why);
 		buf_adds(b, "] ");
