@@ -8,11 +8,16 @@
  * longest waiting for a reply first, and are written as those lines in a
  * pipe or as a table (parsed then) on a terminal. With --messages their
  * messages are written instead, oldest first; with a NUMBER, that one
- * thread, whose unread messages shown are then marked read. Records go
- * out exactly as the inbox holds them.
+ * thread, whose unread messages shown are then marked read, under a
+ * header on a terminal; with --consent, the consent ledger. Records go
+ * out exactly as the inbox holds them. --tag needs a conversation's tags,
+ * so a line is parsed for it; --grep reads the threads of the
+ * conversations, in order of urgency until --limit is met.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <locale.h>
+#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,9 +39,14 @@
 #include "utf8.h"
 #include "when.h"
 
-#define USAGE "usage: inbox-ls [-ahjmntuUV] [-A NAME] [-d DIR] [-l N] " \
-	"[-o DURATION]\n" \
-	"                [-s STATUS[,STATUS...]] [-S TIME] [NUMBER]\n"
+#define USAGE "usage: inbox-ls [-ahjmntuUV] [-A NAME] [-d DIR] " \
+	"[-g PATTERN] [-l N]\n" \
+	"                [-o DURATION] [-s STATUS[,STATUS...]] [-S TIME] " \
+	"[-T TAG]\n" \
+	"                [--consent] [NUMBER]\n"
+
+/* The long options without a letter (smsdesk(7), the option table). */
+enum { OPT_CONSENT = 256 };
 
 /* Conversation states as bits, for --status. */
 static const char *const states[] = {
@@ -52,7 +62,14 @@ struct ls {
 	int all, messages, mark, unassigned, unread;
 	unsigned status;	/* --status bits; 0: the default set */
 	const char *assignee;
+	const char **tags;	/* --tag: a conversation has them all */
+	size_t ntags;
+	regex_t *greps;		/* --grep: a body matches them all */
+	size_t ngreps;
+	int consent;		/* --consent: the ledger instead */
 	const char *listopt;	/* an option that only a listing takes */
+	const char *convopt;	/* one that selects conversations or
+				 * messages (not --consent's) */
 	long long overdue;	/* seconds, or -1 */
 	time_t since;		/* with has_since */
 	int has_since;
@@ -102,10 +119,19 @@ usage(FILE *fp, int code)
 		    "  -a, --all              include resolved and snoozed "
 		    "conversations\n"
 		    "  -A, --assignee NAME    only those assigned to NAME\n"
+		    "      --consent          list the consent ledger: each "
+		    "number's latest\n"
+		    "                         record (with --all every "
+		    "record; with NUMBER its own)\n"
 		    "  -d, --dir DIR          the inbox (default: "
 		    "$SMSDESK_INBOX, then\n"
 		    "                         "
 		    "$XDG_DATA_HOME/smsdesk/inbox)\n"
+		    "  -g, --grep PATTERN     only those with a message whose "
+		    "body matches PATTERN\n"
+		    "                         (extended regex, any case; "
+		    "with -m or NUMBER,\n"
+		    "                         only such messages)\n"
 		    "  -h, --help             print this help and exit\n"
 		    "  -j, --json             NDJSON output, even on a "
 		    "terminal\n"
@@ -125,6 +151,8 @@ usage(FILE *fp, int code)
 		    "  -S, --since TIME       only those active at or after "
 		    "TIME\n"
 		    "  -t, --table            aligned table, even in a pipe\n"
+		    "  -T, --tag TAG          only those tagged TAG (may be "
+		    "repeated: all of them)\n"
 		    "  -u, --unread           only those with unread "
 		    "messages\n"
 		    "  -U, --unassigned       only those assigned to nobody\n"
@@ -321,6 +349,134 @@ terminal_width(void)
 	return 80;
 }
 
+/*
+ * A time as a table shows it, in UTC: "HH:MM" today, "MM-DD HH:MM" this
+ * year, else "YYYY-MM-DD HH:MM"; "-" for none.
+ */
+static void
+short_time(const struct ls *l, time_t t, char out[WHEN_BUFSZ])
+{
+	if (t < 0) {
+		strcpy(out, "-");
+		return;
+	}
+	when_format(t, out);
+	out[10] = ' ';
+	out[16] = '\0';
+	if (memcmp(out, l->today, 10) == 0)
+		memmove(out, out + 11, 6);
+	else if (memcmp(out, l->today, 5) == 0)
+		memmove(out, out + 5, 12);
+}
+
+/*
+ * What became of a message, for a status cell: its status, and the code
+ * of its error if it has one ("failed: opted_out"). 1 if it failed (an
+ * error, or a status of failed or undelivered), else 0.
+ */
+static int
+outcome(const json_t *msg, char *out, size_t size)
+{
+	const char *st = record_str(msg, "status");
+	const char *code = record_str(json_object_get(msg, "error"), "code");
+	int failed = code && *code;
+
+	if (st && (strcmp(st, "failed") == 0 ||
+	    strcmp(st, "undelivered") == 0))
+		failed = 1;
+	if (!st)
+		st = "-";
+	if (code && *code && strcmp(code, st) != 0)
+		snprintf(out, size, "%s: %s", st, code);
+	else
+		snprintf(out, size, "%s", st);
+	return failed;
+}
+
+/* The tags of conv as "a,b,c" in out, cut after a whole tag ("…"). */
+static void
+join_tags(const json_t *conv, char *out, size_t size)
+{
+	const json_t *t;
+	const char *s;
+	size_t i, len = 0, n;
+
+	out[0] = '\0';
+	json_array_foreach(json_object_get(conv, "tags"), i, t) {
+		if (!(s = json_string_value(t)) || !*s)
+			continue;
+		n = strlen(s);
+		/* Room is kept for ",…" and the NUL after each tag. */
+		if (len + n + 6 > size) {
+			strcpy(out + len, len ? ",\xE2\x80\xA6" :
+			    "\xE2\x80\xA6");
+			return;
+		}
+		if (len)
+			out[len++] = ',';
+		memcpy(out + len, s, n + 1);
+		len += n;
+	}
+}
+
+/* Who made a record, its "by" (a name, or {"user","agent"}: the agent,
+ * and the Unix user where it differs), added to b; nothing for nobody. */
+static void
+who(const json_t *by, struct buf *b)
+{
+	const char *agent = record_str(by, "agent");
+	const char *user = record_str(by, "user");
+
+	if (json_is_string(by)) {
+		buf_adds(b, json_string_value(by));
+	} else if (agent && *agent) {
+		buf_adds(b, agent);
+		if (user && *user && strcmp(user, agent) != 0) {
+			buf_adds(b, " (");
+			buf_adds(b, user);
+			buf_addc(b, ')');
+		}
+	} else if (user) {
+		buf_adds(b, user);
+	}
+}
+
+/*
+ * How a consent record came to be, in b, NUL-terminated: its keyword
+ * (with_keyword), the message it came from, our number it was sent to,
+ * and what a record made by hand says: source, by, note.
+ */
+static void
+consent_how(const json_t *c, struct buf *b, int with_keyword)
+{
+	static const char *const said[][2] = {
+		{ "keyword", "" }, { "message", "message " },
+		{ "our_number", "to " }, { "source", "source " },
+		{ "by", "by " }, { "note", "note: " },
+	};
+	const char *key, *v;
+	size_t i, mark, at;
+
+	b->len = 0;
+	for (i = with_keyword ? 0 : 1; i < sizeof said / sizeof *said; i++) {
+		key = said[i][0];
+		mark = b->len;
+		if (b->len)
+			buf_adds(b, ", ");
+		at = b->len;
+		buf_adds(b, said[i][1]);
+		if (strcmp(key, "by") == 0)
+			who(json_object_get(c, key), b);
+		else if ((v = record_str(c, key)))
+			buf_adds(b, v);
+		if (b->len == at + strlen(said[i][1]))
+			b->len = mark;		/* it said nothing */
+	}
+	buf_addc(b, '\0');
+	if (b->err)
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+}
+
 /* The status shown for a conversation: an expired snooze shows open. */
 static const char *
 status_name(const struct row *r)
@@ -333,19 +489,23 @@ status_name(const struct row *r)
 	return (s = record_str(r->conv, "status")) ? s : "-";
 }
 
-enum { C_THREAD, C_STATUS, C_ASSIGNEE, C_WAITING, C_UNREAD, NCOL };
+enum { C_THREAD, C_STATUS, C_ASSIGNEE, C_WAITING, C_UNREAD, C_TAGS, NCOL };
 
 /* The cells of a conversation's line, all but the last body. */
 struct cells {
 	const char *c[NCOL];
+	char status[WHEN_BUFSZ + 16];
 	char waiting[WHEN_DURSZ];
 	char unread[24];
+	char tags[256];
 };
 
 static void
 cells_of(const struct ls *l, const struct row *r, struct cells *k)
 {
 	const char *a = record_str(r->conv, "assignee");
+	char t[WHEN_BUFSZ];
+	time_t until;
 
 	if (r->waiting >= 0)
 		when_format_duration(l->now - r->waiting, k->waiting,
@@ -354,24 +514,67 @@ cells_of(const struct ls *l, const struct row *r, struct cells *k)
 		strcpy(k->waiting, "-");
 	snprintf(k->unread, sizeof k->unread, "%lld", (long long)
 	    json_integer_value(json_object_get(r->conv, "unread")));
+	/* A snoozed conversation says when it wakes. */
+	if (r->status == ST_SNOOZED &&
+	    (until = field_time(r->conv, "snoozed_until")) >= 0) {
+		short_time(l, until, t);
+		snprintf(k->status, sizeof k->status, "snoozed until %s", t);
+	} else {
+		snprintf(k->status, sizeof k->status, "%s", status_name(r));
+	}
+	join_tags(r->conv, k->tags, sizeof k->tags);
 	k->c[C_THREAD] = r->thread;
-	k->c[C_STATUS] = status_name(r);
+	k->c[C_STATUS] = k->status;
 	k->c[C_ASSIGNEE] = a && *a ? a : "-";
 	k->c[C_WAITING] = k->waiting;
 	k->c[C_UNREAD] = k->unread;
+	k->c[C_TAGS] = *k->tags ? k->tags : "-";
+}
+
+/*
+ * The LAST cell of a conversation in b, NUL-terminated: its last body,
+ * after why its last message failed if it did ("[failed: opted_out] ").
+ */
+static void
+last_cell(struct ls *l, const struct row *r, struct buf *b)
+{
+	const char *body = record_str(r->conv, "last_body");
+	char why[96];
+	struct errbuf e;
+	json_t *m = NULL;
+	int err;
+
+	b->len = 0;
+	if (*r->thread && !(m = inbox_last_message(&l->ib, r->thread, &e)) &&
+	    (err = errno) != ENOENT) {
+		diag_warn("%s", e.msg);
+		note(l, diag_exit_for(err));
+	}
+	if (m && outcome(m, why, sizeof why)) {
+		buf_addc(b, '[');
+		buf_adds(b, why);
+		buf_adds(b, "] ");
+	}
+	json_decref(m);
+	buf_adds(b, body ? body : "");
+	buf_addc(b, '\0');
+	if (b->err)
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 }
 
 static void
-table_conversations(const struct ls *l, const struct row *rows, size_t n)
+table_conversations(struct ls *l, const struct row *rows, size_t n)
 {
 	static const char *const head[NCOL] = {
-		"THREAD", "STATUS", "ASSIGNEE", "WAITING", "UNREAD",
+		"THREAD", "STATUS", "ASSIGNEE", "WAITING", "UNREAD", "TAGS",
 	};
 	/* A thread is shown whole, to be given back as an argument. */
-	static const size_t cap[NCOL] = { THREAD_MAX - 1, 12, 16, 8, 6 };
-	const char *body;
+	static const size_t cap[NCOL] = {
+		THREAD_MAX - 1, 30, 16, 8, 6, 24,
+	};
+	struct buf last = { 0 };
 	struct cells k;
-	size_t w[NCOL], i, c, used = 0, room;
+	size_t w[NCOL], i, c, ncol = NCOL - 1, used = 0, room;
 
 	if (n == 0)
 		return;
@@ -379,45 +582,32 @@ table_conversations(const struct ls *l, const struct row *rows, size_t n)
 		w[c] = strlen(head[c]);
 	for (i = 0; i < n; i++) {
 		cells_of(l, &rows[i], &k);
+		/* TAGS only when a conversation listed has one. */
+		if (*k.tags)
+			ncol = NCOL;
 		for (c = 0; c < NCOL; c++)
 			if (width(k.c[c], cap[c]) > w[c])
 				w[c] = width(k.c[c], cap[c]);
 	}
-	for (c = 0; c < NCOL; c++)
+	for (c = 0; c < ncol; c++)
 		used += w[c] + 2;
 	room = l->cols > used + 10 ? l->cols - used : 10;
-	for (c = 0; c < NCOL; c++) {
+	for (c = 0; c < ncol; c++) {
 		put_cell(head[c], cap[c], w[c], c == C_UNREAD);
 		fputs("  ", stdout);
 	}
 	puts("LAST");
 	for (i = 0; i < n; i++) {
 		cells_of(l, &rows[i], &k);
-		for (c = 0; c < NCOL; c++) {
+		for (c = 0; c < ncol; c++) {
 			put_cell(k.c[c], cap[c], w[c], c == C_UNREAD);
 			fputs("  ", stdout);
 		}
-		body = record_str(rows[i].conv, "last_body");
-		put_cell(body ? body : "", room, 0, 0);
+		last_cell(l, &rows[i], &last);
+		put_cell(last.p, room, 0, 0);
 		putchar('\n');
 	}
-}
-
-/* "HH:MM" for a time today, else its date, in UTC; "-" for none. */
-static void
-short_time(const struct ls *l, time_t t, char out[WHEN_BUFSZ])
-{
-	if (t < 0) {
-		strcpy(out, "-");
-		return;
-	}
-	when_format(t, out);
-	if (memcmp(out, l->today, 10) == 0) {
-		memmove(out, out + 11, 5);
-		out[5] = '\0';
-	} else {
-		out[10] = '\0';
-	}
+	buf_free(&last);
 }
 
 static const char *
@@ -432,49 +622,135 @@ arrow(const json_t *msg)
 	return "?";
 }
 
+/* A record of a thread as a line of a table. */
+struct mline {
+	const char *mark;	/* one column: ← in, → out, ... */
+	char status[96];
+	const char *agent;	/* who wrote it; "" where nobody could */
+	const char *body;
+	const char *detail;	/* a line under the body, or NULL */
+};
+
+/* A message: its status and why it failed; who sent it, if it went out. */
+static void
+message_line(const json_t *msg, struct mline *k)
+{
+	const char *d = record_str(msg, "direction");
+
+	k->mark = arrow(msg);
+	outcome(msg, k->status, sizeof k->status);
+	k->agent = record_str(msg, "agent");
+	if (d && strcmp(d, "in") == 0)
+		k->agent = "";
+	else if (!k->agent || !*k->agent)
+		k->agent = record_str(msg, "auto") ? "auto" : "-";
+	k->body = record_str(msg, "body");
+	k->detail = record_str(json_object_get(msg, "error"), "message");
+}
+
+/* A record of a kind not known here: its type, who wrote it, its body. */
+static void
+other_line(const json_t *rec, struct mline *k)
+{
+	const char *type = record_str(rec, "type");
+
+	k->mark = "\xC2\xB7";			/* · */
+	snprintf(k->status, sizeof k->status, "%s", type ? type : "-");
+	k->agent = record_str(rec, "agent");
+	if (!k->agent || !*k->agent)
+		k->agent = "-";
+	k->body = record_str(rec, "body");
+}
+
+/*
+ * How each kind of record in a thread shows: a kind with a line of its
+ * own (a note) adds its function here; others show as other_line() has
+ * them. A record without a type is a message.
+ */
+static const struct kind {
+	const char *type;
+	void (*fill)(const json_t *rec, struct mline *k);
+} kinds[] = {
+	{ "message", message_line },
+};
+
+static void
+line_of(const json_t *rec, struct mline *k)
+{
+	const char *type = record_str(rec, "type");
+	size_t i;
+
+	memset(k, 0, sizeof *k);
+	for (i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (strcmp(type ? type : "message", kinds[i].type) == 0) {
+			kinds[i].fill(rec, k);
+			return;
+		}
+	other_line(rec, k);
+}
+
 /*
  * Messages as a table: time, (the thread, with feed,) direction, status
- * and body. A feed cuts each body to the width; a thread shows it whole,
- * its lines indented under the first.
+ * (and why it failed), the agent (if any message has one) and body. A
+ * feed cuts each body to the width; a thread shows it whole, its lines
+ * indented under the first, and an error's message on a line of its own.
  */
 static void
 table_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
 {
 	char t[WHEN_BUFSZ];
+	struct mline k;
 	const char *s;
-	size_t wt = 1, wth = 0, ws = 1, i, indent, room;
+	size_t wt = 1, wth = 0, ws = 1, wa = 0, i, indent, room;
+	int agents = 0;
 
 	for (i = 0; i < n; i++) {
 		short_time(l, m[i].at, t);
 		if (strlen(t) > wt)
 			wt = strlen(t);
-		s = record_str(m[i].msg, "status");
-		if (s && width(s, 12) > ws)
-			ws = width(s, 12);
+		line_of(m[i].msg, &k);
+		if (width(k.status, 28) > ws)
+			ws = width(k.status, 28);
+		if (width(k.agent, 16) > wa)
+			wa = width(k.agent, 16);
+		if (*k.agent && strcmp(k.agent, "-") != 0)
+			agents = 1;
 		s = record_str(m[i].msg, "thread");
 		if (feed && s && width(s, THREAD_MAX - 1) > wth)
 			wth = width(s, THREAD_MAX - 1);
 	}
-	indent = wt + 2 + 1 + 2 + ws + 2 + (feed ? wth + 2 : 0);
+	if (!agents)
+		wa = 0;
+	indent = wt + 2 + 1 + 2 + ws + 2 + (feed ? wth + 2 : 0) +
+	    (wa ? wa + 2 : 0);
 	room = l->cols > indent + 10 ? l->cols - indent : 10;
 	for (i = 0; i < n; i++) {
 		short_time(l, m[i].at, t);
+		line_of(m[i].msg, &k);
 		printf("%-*s  ", (int)wt, t);
 		if (feed) {
 			s = record_str(m[i].msg, "thread");
 			put_cell(s ? s : "-", THREAD_MAX - 1, wth, 0);
 			fputs("  ", stdout);
 		}
-		printf("%s  ", arrow(m[i].msg));
-		s = record_str(m[i].msg, "status");
-		put_cell(s ? s : "-", 12, ws, 0);
+		printf("%s  ", k.mark);
+		put_cell(k.status, 28, ws, 0);
 		fputs("  ", stdout);
-		if (!(s = record_str(m[i].msg, "body")))
-			s = "";
-		if (feed)
+		if (wa) {
+			put_cell(k.agent, 16, wa, 0);
+			fputs("  ", stdout);
+		}
+		s = k.body ? k.body : "";
+		if (feed) {
 			put_cell(s, room, 0, 0);
-		else
+		} else {
 			put_text(s, strlen(s), indent);
+			if (k.detail) {
+				printf("\n%*s", (int)indent, "");
+				fputs("error: ", stdout);
+				put_text(k.detail, strlen(k.detail), indent);
+			}
+		}
 		putchar('\n');
 	}
 }
@@ -489,7 +765,20 @@ by_time(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Add the messages of thread t (at or after --since) to *m. */
+/* Whether rec's body matches every --grep pattern (1 if none given). */
+static int
+matches(const struct ls *l, const json_t *rec)
+{
+	const char *body = record_str(rec, "body");
+	size_t i;
+
+	for (i = 0; i < l->ngreps; i++)
+		if (!body || regexec(&l->greps[i], body, 0, NULL, 0) != 0)
+			return 0;
+	return 1;
+}
+
+/* Add the records of t (at or after --since, matching --grep) to *m. */
 static void
 collect(const struct ls *l, json_t *t, struct mrow **m, size_t *n,
     size_t *cap)
@@ -501,7 +790,7 @@ collect(const struct ls *l, json_t *t, struct mrow **m, size_t *n,
 
 	json_array_foreach(t, i, msg) {
 		at = field_time(msg, "at");
-		if (l->has_since && at < l->since)
+		if ((l->has_since && at < l->since) || !matches(l, msg))
 			continue;
 		if (*n == *cap) {
 			*cap = *cap ? *cap * 2 : 64;
@@ -575,6 +864,28 @@ row_of(const struct ls *l, const struct inbox_conv *c, struct row *r)
 	r->last = r->last_in > out ? r->last_in : out;
 }
 
+/* Whether the conversation has every --tag (its line parsed for it). */
+static int
+tagged(const struct ls *l, const struct inbox_conv *c)
+{
+	struct errbuf pe;
+	json_t *conv = record_parse(c->line, c->len, &pe), *tags, *t;
+	size_t i, j;
+	const char *s;
+	int all = conv != NULL;
+
+	tags = json_object_get(conv, "tags");
+	for (i = 0; all && i < l->ntags; i++) {
+		json_array_foreach(tags, j, t)
+			if ((s = json_string_value(t)) &&
+			    strcmp(s, l->tags[i]) == 0)
+				break;
+		all = j < json_array_size(tags);
+	}
+	json_decref(conv);
+	return all;
+}
+
 static int
 wanted(const struct ls *l, const struct inbox_conv *c, const struct row *r)
 {
@@ -594,7 +905,7 @@ wanted(const struct ls *l, const struct inbox_conv *c, const struct row *r)
 		return 0;
 	if (l->has_since && (r->last < 0 || r->last < l->since))
 		return 0;
-	return 1;
+	return !l->ntags || tagged(l, c);
 }
 
 /* inbox_each(): keep a conversation that passes the filters. */
@@ -641,6 +952,38 @@ by_urgency(const void *a, const void *b)
 	return strcmp(x->thread, y->thread);
 }
 
+/*
+ * --grep: keep, in their order, the conversations of rows with a message
+ * that matches, until there are --limit of them. Returns how many.
+ */
+static size_t
+grep_rows(struct ls *l, struct row *rows, size_t n)
+{
+	size_t i, j, kept = 0;
+	struct errbuf e;
+	json_t *t;
+	int err;
+
+	for (i = 0; i < n && (!l->limit || kept < l->limit); i++) {
+		if (!*rows[i].thread)
+			continue;
+		if (!(t = inbox_thread(&l->ib, rows[i].thread, &e))) {
+			if ((err = errno) != ENOENT) {
+				diag_warn("%s", e.msg);
+				note(l, diag_exit_for(err));
+			}
+			continue;
+		}
+		for (j = 0; j < json_array_size(t) &&
+		    !matches(l, json_array_get(t, j)); j++)
+			;
+		if (j < json_array_size(t))
+			rows[kept++] = rows[i];
+		json_decref(t);
+	}
+	return kept;
+}
+
 /* Write a conversation's line; -1 once stdout has failed. */
 static int
 put_line(const struct row *r)
@@ -666,6 +1009,8 @@ list(struct ls *l)
 	n = g.n;
 	if (n)
 		qsort(g.rows, n, sizeof *g.rows, by_urgency);
+	if (l->ngreps && !l->messages)
+		n = grep_rows(l, g.rows, n);
 	if (l->limit && n > l->limit)
 		n = l->limit;
 	if (l->messages) {
@@ -754,8 +1099,82 @@ unread_left_out(json_t *t, json_int_t unread, const struct mrow *m,
 	return shown < found;
 }
 
-/* NUMBER: its thread, oldest first (the last --limit), then marked read
- * if all that was unread was shown. */
+/* The consent cell of a number: what its newest record c says, when,
+ * and how ("opted out since 12-05 10:05 (STOP, message SM1)"); "-" for
+ * none. */
+static void
+consent_line(const struct ls *l, const json_t *c)
+{
+	const char *st = record_str(c, "state");
+	char t[WHEN_BUFSZ];
+	struct buf how = { 0 };
+
+	if (!c) {
+		fputs("-", stdout);
+		return;
+	}
+	if (st && strcmp(st, "out") == 0)
+		fputs("opted out", stdout);
+	else if (st && strcmp(st, "in") == 0)
+		fputs("opted in", stdout);
+	else
+		put_text(st ? st : "-", st ? strlen(st) : 1, 0);
+	if (field_time(c, "at") >= 0) {
+		short_time(l, field_time(c, "at"), t);
+		printf(" since %s", t);
+	}
+	consent_how(c, &how, 1);
+	if (*how.p) {
+		fputs(" (", stdout);
+		put_text(how.p, strlen(how.p), 0);
+		putchar(')');
+	}
+	buf_free(&how);
+}
+
+/*
+ * The head of a thread on a table: the conversation's status (when a
+ * snooze ends), assignee and tags, and where the number stands in the
+ * consent ledger; then an empty line.
+ */
+static void
+thread_head(struct ls *l, const char *num, const json_t *conv)
+{
+	const char *st = record_str(conv, "status");
+	const char *a = record_str(conv, "assignee");
+	time_t until = field_time(conv, "snoozed_until");
+	char t[WHEN_BUFSZ], tags[512];
+	struct errbuf e;
+	json_t *c;
+	int err;
+
+	printf("thread    %s\nstatus    ", num);
+	if (st && strcmp(st, INBOX_SNOOZED) == 0 && until > l->now) {
+		short_time(l, until, t);
+		printf("snoozed until %s", t);
+	} else if (st && strcmp(st, INBOX_SNOOZED) == 0 && until >= 0) {
+		fputs(INBOX_OPEN, stdout);	/* the snooze ran out */
+	} else {
+		put_text(st ? st : "-", st ? strlen(st) : 1, 0);
+	}
+	fputs("\nassignee  ", stdout);
+	put_text(a && *a ? a : "-", a && *a ? strlen(a) : 1, 0);
+	join_tags(conv, tags, sizeof tags);
+	fputs("\ntags      ", stdout);
+	put_text(*tags ? tags : "-", *tags ? strlen(tags) : 1, 0);
+	fputs("\nconsent   ", stdout);
+	if (!(c = inbox_consent_state(&l->ib, num, &e)) &&
+	    (err = errno) != ENOENT) {
+		diag_warn("%s", e.msg);
+		note(l, diag_exit_for(err));
+	}
+	consent_line(l, c);
+	json_decref(c);
+	fputs("\n\n", stdout);
+}
+
+/* NUMBER: its thread, oldest first (the last --limit), under its head on
+ * a table, then marked read if all that was unread was shown. */
 static void
 show_thread(struct ls *l, const char *arg)
 {
@@ -770,18 +1189,21 @@ show_thread(struct ls *l, const char *arg)
 	number_of(l, arg, num);
 	if ((c = inbox_conversation(&l->ib, num, &e))) {
 		unread = json_integer_value(json_object_get(c, "unread"));
-		json_decref(c);
 	} else if (errno != ENOENT && errno != EBADMSG) {
 		/* Not there, or quarantined (and said): else say why. */
 		report(l, e.msg);
 	}
 	if (!(t = inbox_thread(&l->ib, num, &e))) {
+		json_decref(c);
 		if ((err = errno) != ENOENT)
 			diag_die(diag_exit_for(err), "%s", e.msg);
 		diag_warn("%s: no such conversation", num);
 		note(l, EXIT_PARTIAL);
 		return;
 	}
+	if (!l->json)
+		thread_head(l, num, c);
+	json_decref(c);
 	collect(l, t, &m, &n, &cap);
 	if (l->limit && n > l->limit)
 		skip = n - l->limit;
@@ -801,13 +1223,143 @@ show_thread(struct ls *l, const char *arg)
 	}
 }
 
+/*
+ * The consent ledger as a table: when, the number, its state, the
+ * keyword, and the rest of how it came to be.
+ */
+static void
+table_consent(const struct ls *l, const struct mrow *m, size_t n)
+{
+	enum { NC = 4 };
+	static const char *const head[NC] = {
+		"AT", "NUMBER", "STATE", "KEYWORD",
+	};
+	static const size_t cap[NC] = { 16, THREAD_MAX - 1, 8, 16 };
+	const char *cell[NC];
+	char t[WHEN_BUFSZ];
+	struct buf how = { 0 };
+	size_t w[NC], i, c, used = 0, room, pass;
+
+	if (n == 0)
+		return;
+	for (c = 0; c < NC; c++)
+		w[c] = strlen(head[c]);
+	for (c = 0; c < NC; c++)
+		used += w[c] + 2;
+	/* Measure, then print. */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			for (c = 0, used = 0; c < NC; c++) {
+				used += w[c] + 2;
+				put_cell(head[c], cap[c], w[c], 0);
+				fputs("  ", stdout);
+			}
+			puts("DETAILS");
+		}
+		room = l->cols > used + 10 ? l->cols - used : 10;
+		for (i = 0; i < n; i++) {
+			short_time(l, m[i].at, t);
+			cell[0] = t;
+			cell[1] = record_str(m[i].msg, "number");
+			cell[2] = record_str(m[i].msg, "state");
+			cell[3] = record_str(m[i].msg, "keyword");
+			for (c = 0; c < NC; c++) {
+				if (!cell[c] || !*cell[c])
+					cell[c] = "-";
+				if (pass == 0 && width(cell[c], cap[c]) > w[c])
+					w[c] = width(cell[c], cap[c]);
+				if (pass == 1) {
+					put_cell(cell[c], cap[c], w[c], 0);
+					fputs("  ", stdout);
+				}
+			}
+			if (pass == 0)
+				continue;
+			consent_how(m[i].msg, &how, 0);
+			put_cell(how.p, room, 0, 0);
+			putchar('\n');
+		}
+	}
+	buf_free(&how);
+}
+
+/*
+ * --consent: the ledger, oldest first (the last --limit): each number's
+ * newest record, every record with --all, or those of NUMBER.
+ */
+static void
+list_consent(struct ls *l, const char *arg)
+{
+	char num[THREAD_MAX];
+	struct mrow *m = NULL;
+	size_t n = 0, cap = 0, skip = 0;
+	struct errbuf e;
+	json_t *all;
+
+	if (arg)
+		number_of(l, arg, num);
+	if (!(all = inbox_consent_list(&l->ib, arg ? num : NULL,
+	    !arg && !l->all, &e)))
+		diag_die(diag_exit_for(errno), "%s", e.msg);
+	collect(l, all, &m, &n, &cap);
+	if (n)
+		qsort(m, n, sizeof *m, by_time);
+	if (l->limit && n > l->limit)
+		skip = n - l->limit;
+	if (!l->json)
+		table_consent(l, m + skip, n - skip);
+	else
+		for (size_t i = skip; i < n && put_record(m[i].msg) == 0; i++)
+			;
+	free(m);
+	json_decref(all);
+}
+
+/* --grep PATTERN: compiled into l->greps. */
+static void
+add_grep(struct ls *l, const char *pat)
+{
+	regex_t *nr;
+	char why[256];
+	int rc;
+
+	/* Bodies are UTF-8: a character, and its case, is one of UTF-8. */
+	if (!l->ngreps)
+		setlocale(LC_CTYPE, "C.UTF-8");
+	if (!(nr = realloc(l->greps, (l->ngreps + 1) * sizeof *nr)))
+		diag_die(EXIT_IOERR, "%s", strerror(errno));
+	l->greps = nr;
+	if ((rc = regcomp(&l->greps[l->ngreps], pat, REG_EXTENDED |
+	    REG_ICASE | REG_NOSUB)) != 0) {
+		regerror(rc, &l->greps[l->ngreps], why, sizeof why);
+		diag_die(EXIT_USAGE, "--grep: '%s': %s", pat, why);
+	}
+	l->ngreps++;
+}
+
+/* --tag TAG: added to l->tags. */
+static void
+add_tag(struct ls *l, const char *tag)
+{
+	const char **nt;
+
+	if (!*tag)
+		diag_die(EXIT_USAGE, "--tag: an empty tag");
+	if (!(nt = realloc(l->tags, (l->ntags + 1) * sizeof *nt)))
+		diag_die(EXIT_IOERR, "%s", strerror(errno));
+	l->tags = nt;
+	l->tags[l->ntags++] = tag;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "assignee", required_argument, NULL, 'A' },
+		{ "consent", no_argument, NULL, OPT_CONSENT },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "grep", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "limit", required_argument, NULL, 'l' },
@@ -817,6 +1369,7 @@ main(int argc, char **argv)
 		{ "status", required_argument, NULL, 's' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "table", no_argument, NULL, 't' },
+		{ "tag", required_argument, NULL, 'T' },
 		{ "unread", no_argument, NULL, 'u' },
 		{ "unassigned", no_argument, NULL, 'U' },
 		{ "version", no_argument, NULL, 'V' },
@@ -831,7 +1384,7 @@ main(int argc, char **argv)
 
 	diag_init(argv[0]);
 	l.now = time(NULL);
-	while ((c = getopt_long(argc, argv, "aA:d:hjl:mno:s:S:tuUV",
+	while ((c = getopt_long(argc, argv, "aA:d:g:hjl:mno:s:S:tT:uUV",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -840,10 +1393,17 @@ main(int argc, char **argv)
 			break;
 		case 'A':
 			l.assignee = optarg;
-			l.listopt = "--assignee";
+			l.listopt = l.convopt = "--assignee";
+			break;
+		case OPT_CONSENT:
+			l.consent = 1;
 			break;
 		case 'd':
 			l.dir = optarg;
+			break;
+		case 'g':
+			add_grep(&l, optarg);
+			l.convopt = "--grep";
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -860,7 +1420,7 @@ main(int argc, char **argv)
 			break;
 		case 'm':
 			l.messages = 1;
-			l.listopt = "--messages";
+			l.listopt = l.convopt = "--messages";
 			break;
 		case 'n':
 			l.mark = 0;
@@ -868,11 +1428,11 @@ main(int argc, char **argv)
 		case 'o':
 			if (when_duration(optarg, &l.overdue, &e) < 0)
 				diag_die(EXIT_USAGE, "--overdue: %s", e.msg);
-			l.listopt = "--overdue";
+			l.listopt = l.convopt = "--overdue";
 			break;
 		case 's':
 			l.status |= parse_status(optarg);
-			l.listopt = "--status";
+			l.listopt = l.convopt = "--status";
 			break;
 		case 'S':
 			/* A time, or a duration back from now. */
@@ -883,13 +1443,17 @@ main(int argc, char **argv)
 				    optarg, e.msg);
 			l.has_since = 1;
 			break;
+		case 'T':
+			add_tag(&l, optarg);
+			l.listopt = l.convopt = "--tag";
+			break;
 		case 'u':
 			l.unread = 1;
-			l.listopt = "--unread";
+			l.listopt = l.convopt = "--unread";
 			break;
 		case 'U':
 			l.unassigned = 1;
-			l.listopt = "--unassigned";
+			l.listopt = l.convopt = "--unassigned";
 			break;
 		case 'V':
 			printf("inbox-ls (smsdesk) %s\n", SMSDESK_VERSION);
@@ -904,7 +1468,10 @@ main(int argc, char **argv)
 		diag_warn("one NUMBER at most");
 		usage(stderr, EXIT_USAGE);
 	}
-	if (argc == 1 && l.listopt)
+	if (l.consent && l.convopt)
+		diag_die(EXIT_USAGE, "%s selects conversations or messages: "
+		    "not with --consent", l.convopt);
+	if (argc == 1 && l.listopt && !l.consent)
 		diag_die(EXIT_USAGE, "%s selects conversations: not with a "
 		    "NUMBER", l.listopt);
 	if (l.assignee && l.unassigned)
@@ -937,11 +1504,17 @@ main(int argc, char **argv)
 	l.ib.agent = config_pick(l.cfg, NULL, "SMSDESK_AGENT", "agent", NULL);
 	if (l.ib.agent && !*l.ib.agent)
 		l.ib.agent = NULL;
-	if (argc == 1)
+	if (l.consent)
+		list_consent(&l, argc == 1 ? argv[0] : NULL);
+	else if (argc == 1)
 		show_thread(&l, argv[0]);
 	else
 		list(&l);
 	inbox_close(&l.ib);
 	config_free(l.cfg);
+	for (size_t i = 0; i < l.ngreps; i++)
+		regfree(&l.greps[i]);
+	free(l.greps);
+	free(l.tags);
 	return diag_close_stdout(l.ret);
 }

@@ -1,7 +1,8 @@
 /*
  * inbox-read.c: what programs read from the inbox, and the sweep that
  * tidies it: the conversations walked (inbox_each(), inbox_list()), one
- * conversation and its thread of messages, whether a number opted out,
+ * conversation and its thread of messages (or its last one), the consent
+ * ledger (whether a number opted out, and its records),
  * the outbox of messages not yet settled, and old files in tmp/ and
  * status/ removed. Names never change once made, so a listing neither
  * misses nor repeats a conversation while others change state (inbox.h).
@@ -97,36 +98,154 @@ free_names(char **v, size_t n)
 	free(v);
 }
 
+/* The records of dir (consent/NUMBER), oldest first, appended to out;
+ * newest: only the newest that parses. 0, or -1 with e filled. */
+static int
+consent_records(struct inbox *ib, const char *rel, int newest, json_t *out,
+    struct errbuf *e)
+{
+	char path[PATH_MAX];
+	char **names;
+	size_t n, i;
+	struct errbuf pe;
+	json_t *c;
+
+	if (!(names = list_names(ib, rel, &n, e)))
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/%s", rel,
+		    names[newest ? n - 1 - i : i]);
+		if (!(c = ib_get_record(ib, path, &pe))) {
+			/* Not there: gone. Not one record: quarantined. */
+			if (errno != ENOENT && errno != EBADMSG && ib->report)
+				ib->report(ib->report_arg, pe.msg);
+			continue;
+		}
+		if (json_array_append_new(out, c) < 0) {
+			free_names(names, n);
+			errno = ENOMEM;
+			return errf(e, "%s", strerror(ENOMEM));
+		}
+		if (newest)
+			break;
+	}
+	free_names(names, n);
+	return 0;
+}
+
+json_t *
+inbox_consent_state(struct inbox *ib, const char *number, struct errbuf *e)
+{
+	char rel[64];
+	json_t *out, *c;
+
+	if (!thread_valid(number)) {
+		errno = EINVAL;
+		errf(e, "'%s' is not an E.164 number", number);
+		return NULL;
+	}
+	if (!(out = json_array())) {
+		errno = ENOMEM;
+		errf(e, "%s", strerror(ENOMEM));
+		return NULL;
+	}
+	snprintf(rel, sizeof rel, "consent/%s", number);
+	if (consent_records(ib, rel, 1, out, e) < 0) {
+		json_decref(out);
+		return NULL;
+	}
+	if ((c = json_array_get(out, 0)))
+		json_incref(c);
+	else
+		errno = ENOENT;
+	json_decref(out);
+	return c;
+}
+
+json_t *
+inbox_consent_list(struct inbox *ib, const char *number, int newest,
+    struct errbuf *e)
+{
+	char rel[NAME_MAX_LEN + 16];
+	char **names = NULL;
+	size_t n = 0, i;
+	json_t *out;
+	int rc = 0;
+
+	if (number && !thread_valid(number)) {
+		errno = EINVAL;
+		errf(e, "'%s' is not an E.164 number", number);
+		return NULL;
+	}
+	if (!number && !(names = list_names(ib, "consent", &n, e)))
+		return NULL;
+	if (!(out = json_array())) {
+		free_names(names, n);
+		errno = ENOMEM;
+		errf(e, "%s", strerror(ENOMEM));
+		return NULL;
+	}
+	for (i = 0; rc == 0 && i < (number ? 1 : n); i++) {
+		if (!number && !thread_valid(names[i]))
+			continue;
+		snprintf(rel, sizeof rel, "consent/%s",
+		    number ? number : names[i]);
+		if ((rc = consent_records(ib, rel, newest, out, e)) < 0 &&
+		    errno == ENOENT)
+			rc = 0;		/* removed meanwhile, or none */
+	}
+	free_names(names, n);
+	if (rc < 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
 int
 inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
 {
-	char rel[64], path[PATH_MAX];
-	char **names;
-	size_t n;
-	json_t *c;
+	json_t *c = inbox_consent_state(ib, number, e);
+	const char *state;
 	int out;
 
-	if (!thread_valid(number))
-		return errno = EINVAL, errf(e, "'%s' is not an E.164 number",
-		    number);
-	snprintf(rel, sizeof rel, "consent/%s", number);
-	if (!(names = list_names(ib, rel, &n, e)))
+	if (!c)
 		return errno == ENOENT ? 0 : -1;
-	out = 0;
-	/* The newest record that parses decides. */
-	while (n > 0) {
-		snprintf(path, sizeof path, "%s/%s", rel, names[n - 1]);
-		free(names[--n]);
-		if ((c = ib_get_record(ib, path, NULL))) {
-			const char *state = record_str(c, "state");
+	state = record_str(c, "state");
+	out = state && strcmp(state, "out") == 0;
+	json_decref(c);
+	return out;
+}
 
-			out = state && strcmp(state, "out") == 0;
-			json_decref(c);
-			break;
-		}
+json_t *
+inbox_last_message(struct inbox *ib, const char *thread, struct errbuf *e)
+{
+	char rel[64], path[PATH_MAX];
+	char **names;
+	size_t n, i;
+	struct errbuf pe;
+	json_t *m = NULL;
+
+	if (!thread_valid(thread)) {
+		errno = EINVAL;
+		errf(e, "'%s' is not an E.164 number", thread);
+		return NULL;
+	}
+	snprintf(rel, sizeof rel, "msg/%s", thread);
+	if (!(names = list_names(ib, rel, &n, e)))
+		return NULL;
+	for (i = n; !m && i > 0; i--) {
+		snprintf(path, sizeof path, "%s/%s", rel, names[i - 1]);
+		if (!(m = ib_get_record(ib, path, &pe)) && errno != ENOENT &&
+		    errno != EBADMSG && ib->report)
+			ib->report(ib->report_arg, pe.msg);
 	}
 	free_names(names, n);
-	return out;
+	if (!m) {
+		errno = ENOENT;
+		errf(e, "%s/%s: no message", ib->dir, rel);
+	}
+	return m;
 }
 
 json_t *

@@ -276,6 +276,23 @@ int inbox_consent(struct inbox *ib, const json_t *c, struct errbuf *e);
 int inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e);
 
 /*
+ * The newest consent record of number (the one that decides), or NULL:
+ * errno ENOENT if the ledger has none for it, else e filled.
+ */
+json_t *inbox_consent_state(struct inbox *ib, const char *number,
+    struct errbuf *e);
+
+/*
+ * The consent ledger as a JSON array of its records as stored: those of
+ * number (NULL: of every number, in the order of their numbers), each
+ * number's oldest first; with newest, only each number's newest. Records
+ * that do not parse are quarantined and reported, not returned. NULL with
+ * e filled on failure.
+ */
+json_t *inbox_consent_list(struct inbox *ib, const char *number, int newest,
+    struct errbuf *e);
+
+/*
  * Change a conversation under its lock. fn gets the current record (a
  * fresh one, status open, if the thread has none) and changes it in place;
  * it returns 0 to write it, 1 to leave it as it was, -1 to fail (after
@@ -333,6 +350,13 @@ json_t *inbox_list(struct inbox *ib, int all, struct errbuf *e);
  * if there is no such thread.
  */
 json_t *inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e);
+
+/*
+ * The last message of thread, as inbox_thread() would end: NULL with
+ * errno ENOENT if it has none. Reads one message file, not the thread.
+ */
+json_t *inbox_last_message(struct inbox *ib, const char *thread,
+    struct errbuf *e);
 
 /*
  * Remove files in tmp/ last modified more than max_age seconds ago (crash

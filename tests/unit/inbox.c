@@ -399,6 +399,29 @@ main(void)
 	inbox_delivery_free(&d);
 	json_decref(m);
 	is_int(inbox_opted_out(&ib, "+15557654321", &e), 0, "START opts in");
+	c = inbox_consent_state(&ib, "+15557654321", &e);
+	is_str(record_str(c, "keyword"), "START", "the newest record decides");
+	is_str(record_str(c, "state"), "in", "and says in");
+	json_decref(c);
+	ok(!inbox_consent_state(&ib, "+15551234567", &e) && errno == ENOENT,
+	    "no record: none, ENOENT");
+	l = inbox_consent_list(&ib, "+15557654321", 0, &e);
+	is_int(json_array_size(l), 2, "a number's records, both");
+	is_str(record_str(json_array_get(l, 0), "keyword"), "STOP",
+	    "oldest first");
+	json_decref(l);
+	l = inbox_consent_list(&ib, NULL, 1, &e);
+	is_int(json_array_size(l), 1, "the ledger: each number's newest");
+	is_str(record_str(json_array_get(l, 0), "state"), "in", "its newest");
+	json_decref(l);
+	l = inbox_consent_list(&ib, "+15551234567", 0, &e);
+	is_int(json_array_size(l), 0, "a number not in the ledger: none");
+	json_decref(l);
+	c = inbox_last_message(&ib, "+15557654321", &e);
+	is_str(record_str(c, "body"), "start", "the last message of a thread");
+	json_decref(c);
+	ok(!inbox_last_message(&ib, "+15550000000", &e) && errno == ENOENT,
+	    "of no thread: none, ENOENT");
 
 	/* Updates and the working set. */
 	l = inbox_list(&ib, 0, &e);
