@@ -489,9 +489,14 @@ main(int argc, char **argv)
 		diag_die(errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG, "%s",
 		    e.msg);
 
-	/* The inbox: made if missing, except for a dry run. */
-	if (inbox_open_group(&s.ib, dir, !s.dry_run, config_pick(cfg, NULL,
-	    NULL, "group", NULL), &e) < 0) {
+	/*
+	 * The inbox: never made here, so that a mistyped -d or a cron job
+	 * without SMSDESK_INBOX sends nothing past a consent ledger it
+	 * cannot read (sms-recv makes an inbox: smsdesk-inbox(5)). A dry
+	 * run goes on without one, checking no ledger.
+	 */
+	if (inbox_open_group(&s.ib, dir, 0, config_pick(cfg, NULL, NULL,
+	    "group", NULL), &e) < 0) {
 		err = errno;
 		inbox_close(&s.ib);
 		if (!s.dry_run || err != ENOENT)
