@@ -519,6 +519,9 @@ main(int argc, char **argv)
 	 * cannot read (sms-recv makes an inbox: smsdesk-inbox(5)). A dry
 	 * run goes on without one, checking no ledger.
 	 */
+	if (inbox_group_check(config_pick(cfg, NULL, NULL, "group", NULL),
+	    &e) < 0)
+		diag_die(EXIT_CONFIG, "config: %s", e.msg);
 	if (inbox_open_group(&s.ib, dir, 0, config_pick(cfg, NULL, NULL,
 	    "group", NULL), &e) < 0) {
 		err = errno;
