@@ -1492,6 +1492,9 @@ main(int argc, char **argv)
 	if (config_load_default(l.cfg, (path = inbox_path(l.dir)), &e) < 0)
 		diag_die(EXIT_CONFIG, "%s", e.msg);
 	free(path);
+	if (inbox_group_check(config_pick(l.cfg, NULL, NULL, "group", NULL),
+	    &e) < 0)
+		diag_die(EXIT_CONFIG, "config: %s", e.msg);
 	if (inbox_open_group(&l.ib, l.dir, 0, config_pick(l.cfg, NULL, NULL,
 	    "group", NULL), &e) < 0) {
 		err = errno;

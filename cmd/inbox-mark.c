@@ -558,6 +558,9 @@ main(int argc, char **argv)
 	/* Every NUMBER is checked before anything is changed. */
 	if (argc > 0)
 		check_numbers(&m, cfg, argv, (size_t)argc);
+	if (inbox_group_check(config_pick(cfg, NULL, NULL, "group", NULL),
+	    &e) < 0)
+		diag_die(EXIT_CONFIG, "config: %s", e.msg);
 	if (inbox_open_group(&m.ib, dir, 0, config_pick(cfg, NULL, NULL,
 	    "group", NULL), &e) < 0) {
 		err = errno;

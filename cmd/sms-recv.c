@@ -1035,6 +1035,9 @@ main(int argc, char **argv)
 	if (config_load_default(cfg, (ipath = inbox_path(dir)), &e) < 0)
 		diag_die(EXIT_CONFIG, "%s", e.msg);
 	free(ipath);
+	if (inbox_group_check(config_pick(cfg, NULL, NULL, "group", NULL),
+	    &e) < 0)
+		diag_die(EXIT_CONFIG, "config: %s", e.msg);
 	if (inbox_open_group(&r.ib, dir, 1, config_pick(cfg, NULL, NULL,
 	    "group", NULL), &e) < 0)
 		diag_die(diag_exit_for(errno), "%s", e.msg);

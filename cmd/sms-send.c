@@ -49,6 +49,7 @@
 #include "phone.h"
 #include "price.h"
 #include "tz.h"
+#include "utf8.h"
 #include "when.h"
 #include "sms-send/sms-send.h"
 
@@ -269,6 +270,20 @@ load_quiet(struct send *s, const struct config *cfg, const char *flag)
 		    "database (Debian's tzdata): %s", e.msg);
 }
 
+/*
+ * An argument that goes into a record (jansson takes only UTF-8): one that
+ * is not UTF-8 is a usage error, said with its option, not a message sent
+ * without it.
+ */
+static void
+check_utf8(const char *opt, const char *arg)
+{
+	size_t n;
+
+	if (arg && (n = utf8_valid_prefix(arg, strlen(arg))) != strlen(arg))
+		diag_die(EXIT_USAGE, "%s: not UTF-8 (at byte %zu)", opt, n);
+}
+
 /* All of stdin as a body, less one final newline. */
 static char *
 read_body(void)
@@ -288,6 +303,9 @@ read_body(void)
 		send_nomem();
 	if (strlen(b.p) != b.len - 1)
 		diag_die(EXIT_DATAERR, "stdin: the body holds a NUL byte");
+	if ((n = utf8_valid_prefix(b.p, b.len - 1)) != b.len - 1)
+		diag_die(EXIT_DATAERR, "stdin: the body is not UTF-8 (at byte "
+		    "%zu)", n);
 	return b.p;
 }
 
@@ -459,6 +477,12 @@ main(int argc, char **argv)
 	if (service && strncmp(service, "MG", 2) != 0)
 		diag_die(EXIT_USAGE, "--messaging-service: '%s' is not an MG "
 		    "SID", service);
+	check_utf8("--from", from);
+	check_utf8("--key", s.key);
+	check_utf8("--messaging-service", service);
+	check_utf8("--template", s.tmpl);
+	check_utf8(s.reply ? "--thread" : "--to", to);
+	check_utf8("BODY", argc ? argv[0] : NULL);
 
 	if (!(cfg = config_new()))
 		send_nomem();
@@ -489,9 +513,17 @@ main(int argc, char **argv)
 		diag_die(errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG, "%s",
 		    e.msg);
 
-	/* The inbox: made if missing, except for a dry run. */
-	if (inbox_open_group(&s.ib, dir, !s.dry_run, config_pick(cfg, NULL,
-	    NULL, "group", NULL), &e) < 0) {
+	/*
+	 * The inbox: never made here, so that a mistyped -d or a cron job
+	 * without SMSDESK_INBOX sends nothing past a consent ledger it
+	 * cannot read (sms-recv makes an inbox: smsdesk-inbox(5)). A dry
+	 * run goes on without one, checking no ledger.
+	 */
+	if (inbox_group_check(config_pick(cfg, NULL, NULL, "group", NULL),
+	    &e) < 0)
+		diag_die(EXIT_CONFIG, "config: %s", e.msg);
+	if (inbox_open_group(&s.ib, dir, 0, config_pick(cfg, NULL, NULL,
+	    "group", NULL), &e) < 0) {
 		err = errno;
 		inbox_close(&s.ib);
 		if (!s.dry_run || err != ENOENT)

@@ -135,6 +135,16 @@ trust_group(struct inbox *ib, const char *group)
 }
 
 int
+inbox_group_check(const char *group, struct errbuf *e)
+{
+	struct inbox ib;
+
+	if (group && *group && trust_group(&ib, group) < 0)
+		return errf(e, "group '%s': no such group", group);
+	return 0;
+}
+
+int
 inbox_open(struct inbox *ib, const char *dir, int create, struct errbuf *e)
 {
 	return inbox_open_group(ib, dir, create, NULL, e);

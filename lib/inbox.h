@@ -144,6 +144,14 @@ int inbox_open_group(struct inbox *ib, const char *dir, int create,
     const char *group, struct errbuf *e);
 
 /*
+ * Whether group (as inbox_open_group() takes it; NULL or "" for none)
+ * names a Unix group: 0, or -1 with errno EINVAL and e filled. A program
+ * checks its configured group with it before it opens the inbox, so that
+ * a wrong one is said as the configuration's mistake (exit 78).
+ */
+int inbox_group_check(const char *group, struct errbuf *e);
+
+/*
  * Open the file rel of the inbox ("DIR/NAME", DIR a directory of the
  * layout, such as "rate/+15557654321") as the library opens its own:
  * never through a symbolic link, never blocking, refused unless it is a

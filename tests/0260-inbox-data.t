@@ -126,6 +126,7 @@ fi
 # record, as permanent, not transient (a retry cannot help). It is refused
 # before any request, so no provider is needed.
 ib=$tmp/send
+mkinbox "$ib"
 export TWILIO_ACCOUNT_SID=AC0260aaaaaaaaaaaaaaaaaaaaaaaaaaaa TWILIO_FROM=+15550100000
 TWILIO_API_URL=http://127.0.0.1:9 sms-send -d "$ib" >"$tmp/s.out" 2>"$tmp/s.err" <<EOF
 {"to":"+12025550101","body":"x","key":"$id300$(bytes 100)"}

@@ -9,6 +9,7 @@
 
 twilio_env 0280
 ib=$tmp/inbox
+mkinbox "$ib"
 
 # --- sms-send: records on stdin ----------------------------------------------
 

@@ -8,6 +8,7 @@
 
 twilio_env 0500
 ib=$tmp/inbox
+mkinbox "$ib"
 
 # --- Usage and configuration -----------------------------------------------
 
@@ -38,7 +39,7 @@ check '--dry-run prints encoding and segments' \
 check '--dry-run needs no credentials' \
 	'env -u TWILIO_AUTH_TOKEN sms-send -n -d "$ib" --to +15551230001 hi'
 is '--dry-run sends nothing' "$(creates A)" 0
-check '--dry-run queues nothing' '[ ! -e "$ib/msg" ]'
+check '--dry-run queues nothing' '[ -z "$(ls -A "$ib/msg")" ]'
 
 # --- Success -----------------------------------------------------------------
 
@@ -188,6 +189,7 @@ is 'after one request' "$(jq -s 'map(select(.error.code == "auth")) | length' \
 	"$tmp/out")" 1
 # Messages stored as queued while the first request was out are settled
 # as not sent (failed, not_sent), not left queued for --reconcile.
+mkinbox "$tmp/ib-auth"
 check_exit 'with --jobs 2 too' 77 \
 	'printf "{\"to\":\"+1555123004%d\",\"body\":\"x\"}\n" 0 1 2 3 4 5 6 7 |
 	 TWILIO_AUTH_TOKEN=wrong sms-send -d "$tmp/ib-auth" -j 2 >"$tmp/out"'
@@ -219,6 +221,7 @@ check 'failed transient, and settled (never sent)' \
 # --- The unknown state ---------------------------------------------------------
 
 ib2=$tmp/inbox2
+mkinbox "$ib2"
 sim D --drop 100 || fail 'sms-sim starts'
 check_exit 'a dropped connection: exit 75' 75 \
 	'sms-send -d "$ib2" -k drop-1 --to +15551230051 "Did this go?" >"$tmp/out"'
@@ -241,6 +244,7 @@ kill "$simpid"
 
 # A provider slower than --timeout: the request was sent, so unknown.
 sim S --latency 3000 || fail 'sms-sim starts'
+mkinbox "$tmp/ib-slow"
 check_exit 'an answer later than --timeout 1: exit 75' 75 \
 	'sms-send -d "$tmp/ib-slow" --timeout 1 --to +15551230053 "Slow?" \
 	    >"$tmp/out"'
@@ -300,7 +304,8 @@ check 'two processes share the rate' \
 	 awk "BEGIN { d = $t1 - $t0; exit !(d > 1.8 && d < 2.6 + $free) }"'
 # (The slow rate would hold the second for an hour: a minute is proof.)
 check 'a slow rate leaves no wait behind for a faster run' \
-	'sms-send -d "$tmp/ib-rate" -r 1/h --to +15551230031 one >/dev/null &&
+	'mkinbox "$tmp/ib-rate" &&
+	 sms-send -d "$tmp/ib-rate" -r 1/h --to +15551230031 one >/dev/null &&
 	 timeout 60 sms-send -d "$tmp/ib-rate" -r 10/s --to +15551230032 two \
 	    >/dev/null'
 
@@ -308,6 +313,7 @@ check 'a slow rate leaves no wait behind for a faster run' \
 # -r 12/m the second message waits 5 s, and the STOP comes in after the
 # first request.
 ib8=$tmp/ib-p8
+mkinbox "$ib8"
 printf '%s\n' '{"to":"+15551230041","body":"first"}' \
 	'{"to":"+15551230041","body":"second"}' >"$tmp/in8"
 n0=$(creates R)
@@ -358,6 +364,7 @@ answer() {
 	anspid=$server
 }
 ib9=$tmp/oddstatus
+mkinbox "$ib9"
 answer '{"sid":"SModd0000000000000000000000000001","status":"sent; rm -rf"}' ||
     fail 'answer starts'
 TWILIO_API_URL=http://127.0.0.1:$port sms-send -d "$ib9" --to +15551230090 \

@@ -44,6 +44,7 @@ max_rounds=$(($(rounds SMSDESK_CRASH_ROUNDS 100) * 4))
 diag "seed=$seed (SMSDESK_SEED=$seed replays it)"
 
 ib=$tmp/inbox
+mkinbox "$ib"
 simpid= pid=
 trap 'for p in $pid $simpid; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 

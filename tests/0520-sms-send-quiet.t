@@ -12,6 +12,7 @@
 twilio_env 0520
 unset SMSDESK_NOW
 ib=$tmp/inbox
+mkinbox "$ib"
 NIGHT=2026-11-23T03:30:00Z
 
 # send TIME ARG...: sms-send at TIME into $ib, the record in $tmp/out.

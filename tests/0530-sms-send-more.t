@@ -10,6 +10,7 @@
 twilio_env 0530
 unset SMSDESK_RECONCILE_GRACE SMSDESK_PRICE SMSDESK_PRICE_UNIT
 ib=$tmp/inbox
+mkinbox "$ib"
 
 # requests NAME KIND: how many requests of KIND (create, fetch, list)
 # sms-sim NAME received.
@@ -170,6 +171,7 @@ kill "$simpid"
 # --- --reconcile: by id when the provider gave one ---------------------------
 
 ib2=$tmp/inbox2
+mkinbox "$ib2"
 sim A || fail 'sms-sim starts'
 sms-send -d "$ib2" --to +15553000021 'By id' >"$tmp/out"
 sid=$(jq -r .provider_id "$tmp/out")
@@ -296,6 +298,7 @@ kill "$simpid"
 # --- A refusal to a customer who opted out, kept in the thread -----------------
 
 ib3=$tmp/inbox3
+mkinbox "$ib3"
 sim O || fail 'sms-sim starts'
 sms-send -d "$ib3" --to +15553000031 'Hello' >/dev/null
 printf '%s\n' 'MessageSid=SMstop31&From=%2B15553000031&To=%2B15550100000&Body=STOP' \

@@ -51,6 +51,7 @@ while :; do
 	k=$((k + 1))
 	tag=" #$k"
 	ib=$tmp/ib-$k
+	mkinbox "$ib"
 	for n in 1 2 3; do
 		printf '{"to":"+1555123000%d","body":"Order %d shipped%s","key":"k%d-%d"}\n' \
 		    "$n" "$n" "$tag" "$k" "$n"

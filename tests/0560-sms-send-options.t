@@ -15,6 +15,7 @@ unset SMSDESK_NOW
 SK=SK0560aaaaaaaaaaaaaaaaaaaaaaaaaaaa
 MG=MG0560aaaaaaaaaaaaaaaaaaaaaaaaaaaa
 ib=$tmp/inbox
+mkinbox "$ib"
 
 # last NAME: the last create request sms-sim NAME logged.
 last() {
@@ -211,6 +212,7 @@ kill "$simpid"
 
 # One create every 100 s: the first passes, every one after it gets 429.
 sim T --rate 0.01 || fail 'sms-sim starts'
+mkinbox "$tmp/ib-t"
 printf '%s\n' '{"to":"+15551230061","body":"first"}' \
 	'{"to":"+15551230062","body":"second"}' >"$tmp/in"
 check_exit '429 on every try of the second, -R 1: exit 75' 75 \

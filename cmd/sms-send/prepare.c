@@ -198,6 +198,36 @@ quiet_hours(struct send *s, struct job *j, const char *num, const char *known)
 }
 
 /*
+ * An answer (--thread, or a record with a "thread" and no "to") goes only
+ * to a conversation the inbox holds: a mistyped number must not start one
+ * with a stranger; only a "to" (or --to) starts one. 0 if num may be
+ * texted; else j is refused, nothing stored, and 1. A dry run without an
+ * inbox checks nothing, as it checks no opt-out.
+ */
+static int
+no_conversation(struct send *s, struct job *j, const char *num)
+{
+	struct errbuf e;
+	char m[320];
+	json_t *conv;
+
+	if (!s->have_inbox)
+		return 0;
+	if ((conv = inbox_conversation(&s->ib, num, &e))) {
+		json_decref(conv);
+		return 0;
+	}
+	if (errno != ENOENT) {
+		refuse(j, "permanent", e.msg);
+		return 1;
+	}
+	snprintf(m, sizeof m, "%s: no conversation to answer (--to, or a "
+	    "record's \"to\", starts one)", num);
+	refuse(j, "no_conversation", m);
+	return 1;
+}
+
+/*
  * The first field that a message is built from and that holds a NUL, or
  * NULL: record_str() reads such a field as absent, which would send a
  * message to "to" instead of "thread", or without its "key". A template's
@@ -228,6 +258,12 @@ send_prepare(struct worker *w, struct job *j)
 	json_t *rec = j->rec;
 	const char *where = j->where;
 	const char *number = record_str(rec, "thread");
+	/*
+	 * A record that names only a thread answers that conversation (as
+	 * --thread does); one with a "to" (a notification, a message record
+	 * such as a deferred one sms-send printed) may start one.
+	 */
+	int answer = number && !record_str(rec, "to");
 	const char *body = record_str(rec, "body");
 	const char *key = record_str(rec, "key");
 	const json_t *kv = json_object_get(rec, "key");
@@ -351,6 +387,8 @@ send_prepare(struct worker *w, struct job *j)
 	if (s->reply)
 		json_object_set_new(msg, "reply", json_true());
 
+	if (answer && no_conversation(s, j, num))
+		goto done;
 	/* Checked last, as close to the send as can be (P8). */
 	if (s->have_inbox && (rc = inbox_opted_out(&s->ib, num, &e)) != 0) {
 		if (rc < 0)
