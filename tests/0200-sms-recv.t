@@ -394,10 +394,10 @@ fi
 
 # --- Start-up and shutdown ----------------------------------------------
 
-env -u TWILIO_AUTH_TOKEN "$bin/sms-recv" -d "$ib" --listen 127.0.0.1:1 >/dev/null 2>"$tmp/err"
+env -u TWILIO_AUTH_TOKEN "$bin/sms-recv" -d "$ib" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/err"
 is 'no token: exit 78' "$?" 78
 check 'and says what to do' "grep -q 'TWILIO_AUTH_TOKEN' '$tmp/err'"
-TWILIO_AUTH_TOKEN='' "$bin/sms-recv" -d "$ib" --listen 127.0.0.1:1 >/dev/null 2>&1
+TWILIO_AUTH_TOKEN='' "$bin/sms-recv" -d "$ib" --listen 127.0.0.1:0 >/dev/null 2>&1
 is 'an empty token: exit 78' "$?" 78
 check 'the token is not in the listener'"'"'s argv' \
 	"! tr '\\0' ' ' </proc/$lpid/cmdline | grep -q -- '$TWILIO_AUTH_TOKEN'"
@@ -417,7 +417,7 @@ is 'a port in use: exit 74' "$?" 74
 check 'and says so' "grep -qs 'cannot listen' '$tmp/err'"
 "$bin/sms-recv" -d "$ib" --listen 127.0.0.1:99999 >/dev/null 2>&1
 is 'a bad port: exit 2' "$?" 2
-"$bin/sms-recv" -d "$ib" --listen 127.0.0.1:1 "$tmp/big" >/dev/null 2>&1
+"$bin/sms-recv" -d "$ib" --listen 127.0.0.1:0 "$tmp/big" >/dev/null 2>&1
 is '--listen with FILE: exit 2' "$?" 2
 
 kill "$lpid"

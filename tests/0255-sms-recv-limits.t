@@ -165,11 +165,11 @@ fi
 
 # --- Usage ----------------------------------------------------------
 
-"$bin/sms-recv" -d "$ib" --per-address -1 --listen 127.0.0.1:1 \
+"$bin/sms-recv" -d "$ib" --per-address -1 --listen 127.0.0.1:0 \
     >/dev/null 2>"$tmp/err"
 is '--per-address -1: exit 2' "$?" 2
 check 'and says why' "grep -q 'per-address' '$tmp/err'"
-"$bin/sms-recv" -d "$ib" --per-address 4097 --listen 127.0.0.1:1 \
+"$bin/sms-recv" -d "$ib" --per-address 4097 --listen 127.0.0.1:0 \
     >/dev/null 2>&1
 is '--per-address 4097: exit 2' "$?" 2
 # 2^32 and 2^32 + 1 do not wrap to 0 (no limit) and 1: refused with the
@@ -187,7 +187,7 @@ rec='{"from":"+15551230002","to":"+15550000000","provider_id":"SMro1","body":"x"
 if ! can_readonly "$ib"; then
 	skip 'a read-only inbox' 'no read-only bind mount here'
 else
-	readonly_run "$ib" "$bin/sms-recv" -d "$ib" --listen 127.0.0.1:1 \
+	readonly_run "$ib" "$bin/sms-recv" -d "$ib" --listen 127.0.0.1:0 \
 	    >/dev/null 2>"$tmp/err"
 	is 'a listener on a read-only inbox: exit 77' "$?" 77
 	check 'and says the inbox cannot be written' \

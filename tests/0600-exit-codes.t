@@ -103,13 +103,13 @@ printf 'country = US\n' >"$XDG_CONFIG_HOME/smsdesk/config"
 chmod 644 "$XDG_CONFIG_HOME/smsdesk/config"
 for cmd in 'inbox-ls -d "$ib"' 'inbox-mark -d "$ib" -a bo $T' \
     'sms-send -d "$ib" --to $T hi' 'sms-recv -d "$ib" "$tmp/rec"' \
-    'sms-sim --listen 127.0.0.1:1'; do
+    'sms-sim --listen 127.0.0.1:0'; do
 	check_exit "${cmd%% *}, a configuration others may read: 78" 78 \
 		"$cmd >/dev/null 2>/dev/null"
 done
 rm "$XDG_CONFIG_HOME/smsdesk/config"
 check_exit 'sms-sim, an account SID that is none: 78' 78 \
-	'TWILIO_ACCOUNT_SID=AC0600 sms-sim --listen 127.0.0.1:1'
+	'TWILIO_ACCOUNT_SID=AC0600 sms-sim --listen 127.0.0.1:0'
 check_exit 'sms-send, no credentials: 78' 78 \
 	'env -u TWILIO_AUTH_TOKEN sms-send -d "$ib" --to $T hi'
 
