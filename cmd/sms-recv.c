@@ -1125,6 +1125,8 @@ main(int argc, char **argv)
 			_exit(r.ret);	/* stdout is held by the stuck writer */
 		pthread_join(writer, NULL);
 	} else if (argc == 0) {
+		diag_stdin_note("payloads (a form body or an NDJSON record "
+		    "a line)");
 		read_input(&r, stdin, "stdin");
 	} else {
 		for (int i = 0; i < argc; i++) {

@@ -309,9 +309,8 @@ one_message(const struct send *s, const char *to, const char *arg)
 		    "code or a name) is never texted", opt, to);
 	if (phone_normalize(to, s->country, num, &e) < 0)
 		diag_die(EXIT_USAGE, "%s: %s: %s", opt, to, e.msg);
-	if (!arg && isatty(STDIN_FILENO))
-		diag_warn("reading the text from the terminal; end it with "
-		    "Ctrl-D");
+	if (!arg)
+		diag_stdin_note("the text");
 	if (!(body = arg ? strdup(arg) : read_body()))
 		send_nomem();
 	if (!*body)
@@ -540,6 +539,7 @@ main(int argc, char **argv)
 		if (s.have_inbox && !s.dry_run && inbox_journal_start(&s.ib,
 		    &e) < 0)
 			diag_die(EXIT_IOERR, "%s", e.msg);
+		diag_stdin_note("records (NDJSON)");
 		workers_from_records(&s);
 		/* Failed, what was queued stays durable in the journal. */
 		if (s.ib.journal && inbox_journal_stop(&s.ib, &e) < 0)
