@@ -2,8 +2,9 @@
  * text.c: `sms-sim text`, a customer's text through a running sms-sim.
  *
  * FROM and BODY are posted to URL/sim/text, and the message the sim
- * stored is printed as JSON, or as a short line on a terminal. A refusal is said in the sim's words if it
- * is the sim's (a Twilio error body), else as the webhook's status.
+ * stored is printed as JSON, or as a short line on a terminal. A refusal
+ * is said in the sim's words if it is the sim's (a Twilio error body),
+ * else as the webhook's status.
  */
 #include <errno.h>
 #include <getopt.h>

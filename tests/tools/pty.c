@@ -2,12 +2,14 @@
  * pty: run a program with some of its standard descriptors on a terminal,
  * for tests of what programs do on one. A test tool (not installed):
  *
- *	pty [-012] CMD [ARG...]
+ *	pty [-012] [-o FILE] CMD [ARG...]
  *
  * The descriptors named (all three if none is) are the slave side of a
  * new pseudo-terminal of 80 columns and 24 rows, with echo off; the
- * others are pty's own, inherited. What pty reads on its stdin, when
- * stdin is not on the terminal, is not touched; when it is (-0), pty
+ * others are pty's own, inherited, but for a stdout not on the terminal,
+ * which is FILE with -o (so that it is not mixed with pty's own). What
+ * pty reads on its stdin, when stdin is not on the terminal, is not
+ * touched; when it is (-0), pty
  * writes its own stdin to the terminal and then the end-of-file character
  * (Ctrl-D), so a program that reads the terminal sees that input and then
  * its end. Everything the program writes to the terminal is copied to
@@ -72,19 +74,23 @@ slave(const char *name)
 int
 main(int argc, char **argv)
 {
-	int on[3] = { 0, 0, 0 }, any = 0, m, s, c, st;
+	int on[3] = { 0, 0, 0 }, any = 0, m, s, c, st, fd;
+	const char *out = NULL;
 	char buf[4096], eof;
 	struct termios t;
 	ssize_t n;
 	pid_t pid;
 
-	while ((c = getopt(argc, argv, "+012")) != -1) {
+	while ((c = getopt(argc, argv, "+012o:")) != -1) {
 		if (c == '?')
 			return 125;
-		on[c - '0'] = any = 1;
+		if (c == 'o')
+			out = optarg;
+		else
+			on[c - '0'] = any = 1;
 	}
 	if (optind == argc) {
-		fputs("usage: pty [-012] CMD [ARG...]\n", stderr);
+		fputs("usage: pty [-012] [-o FILE] CMD [ARG...]\n", stderr);
 		return 125;
 	}
 	if (!any)
@@ -99,7 +105,13 @@ main(int argc, char **argv)
 		close(m);
 		setsid();
 		ioctl(s, TIOCSCTTY, 0);
-		for (int fd = 0; fd < 3; fd++)
+		if (out && !on[1]) {
+			if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC,
+			    0600)) < 0 || dup2(fd, 1) < 0)
+				die(out);
+			close(fd);
+		}
+		for (fd = 0; fd < 3; fd++)
 			if (on[fd] && dup2(s, fd) < 0)
 				die("dup2");
 		if (s > 2)
