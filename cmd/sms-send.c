@@ -550,6 +550,8 @@ main(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	if (s.dry_run && s.dry_n)
 		out_dry_summary(&s);
+	else if ((rec || !to) && !s.dry_run && isatty(STDERR_FILENO))
+		out_summary(&s);
 	if (s.auth)
 		diag_warn("the provider rejected the credentials; stopped");
 	curl_global_cleanup();

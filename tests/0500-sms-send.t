@@ -35,6 +35,9 @@ check '--dry-run prints encoding and segments' \
 	'sms-send -n -d "$ib" --to "+1 555 123 0001" "Gruß 😀" |
 	 jq -e ".to == \"+15551230001\" and .encoding == \"UCS-2\" and
 	     .segments == 1 and .dry_run"'
+check '--dry-run: its status says so, dry_run' \
+	'sms-send -n -d "$ib" --to +15551230001 hi |
+	 jq -e ".status == \"dry_run\""'
 check '--dry-run needs no credentials' \
 	'env -u TWILIO_AUTH_TOKEN sms-send -n -d "$ib" --to +15551230001 hi'
 is '--dry-run sends nothing' "$(creates A)" 0

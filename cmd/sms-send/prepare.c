@@ -364,6 +364,7 @@ send_prepare(struct worker *w, struct job *j)
 		goto done;
 	if (s->dry_run) {
 		out_dry_price(s, msg, num, g.segments);
+		json_object_set_new(msg, "status", json_string("dry_run"));
 		json_object_set_new(msg, "dry_run", json_true());
 		done(j, msg, OK);
 		goto done;
