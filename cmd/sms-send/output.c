@@ -243,10 +243,11 @@ out_dry_price(struct send *s, json_t *msg, const char *number,
 {
 	char text[PRICE_BUFSZ];
 	long long micro;
-	int known = price_lookup(s->prices, number, &micro);
+	int places;
+	int known = price_lookup(s->prices, number, &micro, &places);
 
 	if (known) {
-		price_format(micro * (long long)segments, text);
+		price_format(micro * (long long)segments, places, text);
 		json_object_set_new(msg, "price", json_string(text));
 	} else {
 		json_object_set_new(msg, "price", json_null());
@@ -256,6 +257,8 @@ out_dry_price(struct send *s, json_t *msg, const char *number,
 	pthread_mutex_lock(&s->lock);
 	s->dry_n++;
 	s->dry_segments += segments;
+	if (known && places > s->dry_places)
+		s->dry_places = places;
 	if (known)
 		s->dry_micro += micro * (long long)segments;
 	else
@@ -270,7 +273,7 @@ out_dry_summary(const struct send *s)
 	unsigned long priced = s->dry_n - s->dry_unpriced;
 	char text[PRICE_BUFSZ];
 
-	price_format(s->dry_micro, text);
+	price_format(s->dry_micro, s->dry_places, text);
 	fprintf(stderr, "%s: dry run: %lu message%s, %lu segment%s",
 	    diag_prog(), s->dry_n, s->dry_n == 1 ? "" : "s", s->dry_segments,
 	    s->dry_segments == 1 ? "" : "s");

@@ -79,6 +79,8 @@ struct send {
 	unsigned long done, nok, nperm, ntemp;
 	unsigned long dry_n, dry_segments, dry_unpriced;
 	long long dry_micro;		/* the dry run's total */
+	int dry_places;			/* the most its prices were
+					 * written with */
 	unsigned long kinds[T_KINDS];	/* for out_summary() */
 	struct tally tally[TALLY_MAX];
 	size_t ntally;
