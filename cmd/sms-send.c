@@ -5,7 +5,8 @@
  * argument or all of stdin), or one per NDJSON record on stdin. Each goes
  * through the same steps: the number is normalised, the body analysed
  * (refused over Twilio's 1,600 characters), the consent ledger checked
- * (an opted-out number gets no request at all), and then, for P16, the
+ * (an opted-out number gets no request at all), and then, so that a send
+ * is never lost nor blindly repeated (smsdesk(7), GUARANTEES), the
  * message is stored in its conversation as "queued", and put in outbox/,
  * before the provider hears of it. The answer settles it: the provider's
  * id and status, or an error mapped to the taxonomy of DESIGN section 5.

@@ -1,18 +1,18 @@
 /*
  * price.h: what a message would cost, from the configuration.
  *
- * Prices are per segment, in one currency, and kept as whole millionths
- * of it, so that sums are exact, with the number of decimal places they
- * were written with, so that a price is shown as it was configured
- * ("0.0100" stays 0.0100, and two segments of it cost 0.0200). The
- * table is read from the config once: "price" is the price anywhere, "price.PREFIX" the price of numbers whose
- * E.164 digits begin with PREFIX (a country calling code, such as 44, or
- * any longer prefix, such as the NANP area code 1204), and "price.CC",
- * with CC an ISO 3166 alpha-2 region ("price.gb": keys are lowercase),
- * the same as "price." and its calling code. The longest prefix that
- * matches wins. Regions that share a calling code (US and CA: +1) cannot
- * be told apart by it, so two keys for one prefix with different prices
- * are refused.
+ * Prices are per segment, in one currency, and kept as whole millionths of
+ * it, so that sums are exact, with the number of decimal places they were
+ * written with, so that a price is shown as it was configured ("0.0100"
+ * stays 0.0100, and two segments of it cost 0.0200). The table is read from
+ * the config once: "price" is the price anywhere, "price.PREFIX" the price
+ * of numbers whose E.164 digits begin with PREFIX (a country calling code,
+ * such as 44, or any longer prefix, such as the NANP area code 1204), and
+ * "price.CC", with CC an ISO 3166 alpha-2 region ("price.gb": keys are
+ * lowercase), the same as "price." and its calling code. The longest prefix
+ * that matches wins. Regions that share a calling code (US and CA: +1)
+ * cannot be told apart by it, so two keys for one prefix with different
+ * prices are refused.
  *
  * Ownership: a table copies what it keeps; it is freed with
  * price_table_free().

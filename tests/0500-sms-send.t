@@ -307,7 +307,8 @@ check 'a slow rate leaves no wait behind for a faster run' \
 	 timeout 60 sms-send -d "$tmp/ib-rate" -r 10/s --to +15551230032 two \
 	    >/dev/null'
 
-# A STOP stored while a message waits for its slot stops it (P8): with
+# A STOP stored while a message waits for its slot stops it (smsdesk(7),
+# GUARANTEES: no text after STOP): with
 # -r 12/m the second message waits 5 s, and the STOP comes in after the
 # first request.
 ib8=$tmp/ib-p8
