@@ -7,9 +7,12 @@
 command -v make >/dev/null && command -v cc >/dev/null ||
 	{ skip 'the build' 'no make or cc'; done_testing; }
 b=$tmp/build
+# A make of its own: not the jobserver, flags or V of a make that runs us.
+unset MAKEFLAGS MFLAGS MAKELEVEL V
 
 check 'quiet: one line, "CC lib/buf.c"' \
-	'make --no-print-directory -C "$top" BUILD="$b" "$b/lib/buf.o" >"$tmp/q" 2>&1 &&
+	'make --no-print-directory -C "$top" BUILD="$b" V=0 "$b/lib/buf.o" \
+	    >"$tmp/q" 2>&1 &&
 	 test -f "$b/lib/buf.o" && grep -Eqx " +CC +lib/buf.c" "$tmp/q" &&
 	 test "$(wc -l <"$tmp/q")" = 1'
 rm -f "$b/lib/buf.o"
