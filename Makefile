@@ -61,6 +61,17 @@ FUZZTOOLS = $(FUZZ:%=$(BUILD)/tools/fuzz-%)
 FUZZ_TIME ?= 60
 FUZZ_DIR = build/fuzz
 
+# Quiet by default: one line a step ("CC lib/gsm.c", "LD build/bin/segment");
+# V=1 shows every command in full. A compiler's errors and warnings show
+# either way, after the line of the file they are in.
+ifeq ($(V),1)
+Q =
+say = @:
+else
+Q = @
+say = @printf '  %-6s %s\n'
+endif
+
 .DELETE_ON_ERROR:
 .PHONY: all check test asan soak deps repeat install uninstall clean \
 	bench bench-inbox bench-send bench-slow demo fuzz fuzz-build fuzz-merge
@@ -69,11 +80,13 @@ all: $(BINS)
 
 $(BUILD)/lib/%.o: lib/%.c lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libsmsdesk.a: $(LIBOBJ)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(say) AR $@
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 # A program is cmd/PROG.c, and the modules of its own, if it has any, in
 # cmd/PROG/ (*.c, and *.h included as "PROG/name.h").
@@ -81,51 +94,58 @@ $(BUILD)/libsmsdesk.a: $(LIBOBJ)
 $(BUILD)/bin/%: cmd/%.c $$(wildcard cmd/$$*/*.c cmd/$$*/*.h) \
 		$(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Icmd $(LDFLAGS) -o $@ $(filter %.c,$^) \
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) -Icmd $(LDFLAGS) -o $@ $(filter %.c,$^) \
 		$(BUILD)/libsmsdesk.a $(LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/*.h $(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
 
 $(BUILD)/tools/fuzz-%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/*.h \
 		tests/unit/*.h $(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
 		$(BUILD)/libsmsdesk.a $(LDLIBS)
 
 # The same harnesses linked with libFuzzer (clang, under `make fuzz`).
 $(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/*.h tests/unit/*.h \
 		$(BUILD)/libsmsdesk.a lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -fsanitize=fuzzer -o $@ $< \
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -fsanitize=fuzzer -o $@ $< \
 		$(BUILD)/libsmsdesk.a $(LDLIBS)
 
 # LD_PRELOAD shims, preloaded into the programs under test: never built
 # with the sanitizers, whose runtime must come first in a process.
 $(BUILD)/tools/%.so: tests/shim/%.c
 	@mkdir -p $(@D)
-	$(CC) -O2 -g -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+	$(say) LD $@
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
 # Tests find the programs through SMSDESK_BIN and their fixtures through
 # SMSDESK_TESTDATA, so the same suite runs against either build.
 # TESTS: what prove runs (every test unless set).
 TESTS = $(UNITS) tests/*.t
 test: $(BINS) $(UNITS) $(TOOLS) $(SHIMS) $(FUZZTOOLS)
-	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin SMSDESK_TESTDATA=$(CURDIR)/tests/data \
+	$(say) PROVE '$(words $(TESTS)) files'
+	$(Q)SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin SMSDESK_TESTDATA=$(CURDIR)/tests/data \
 	SMSDESK_TOOLS=$(CURDIR)/$(BUILD)/tools \
 	PATH=$(CURDIR)/$(BUILD)/bin:$$PATH \
 	prove $(PROVEFLAGS) $(TESTS)
 
 check: deps
-	$(MAKE) --no-print-directory test
+	$(Q)$(MAKE) --no-print-directory test
 
 asan: deps
-	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
 
 # Long runs of the suites that repeat random or racing cases, the counts
 # raised through the environment (tests/lib.sh lists them); not in check.
@@ -135,7 +155,7 @@ SOAK_TESTS = $(BUILD)/unit/inbox-race tests/0210-sms-recv-crash.t \
 	tests/0220-inbox-race.t tests/0310-inbox-mark.t \
 	tests/0510-sms-send-crash.t
 soak: deps
-	SMSDESK_CRASH_SECONDS=$(SOAK_SECONDS) \
+	$(Q)SMSDESK_CRASH_SECONDS=$(SOAK_SECONDS) \
 	SMSDESK_CRASH_ROUNDS=$(SOAK_ROUNDS) \
 	SMSDESK_RACE_ROUNDS=$(SOAK_ROUNDS) \
 	$(MAKE) --no-print-directory TESTS='$(SOAK_TESTS)' test
@@ -171,8 +191,9 @@ fuzz-merge: fuzz-build
 
 # The main job: the whole loop on the carrier simulator. See tests/demo.sh.
 demo: deps
-	$(MAKE) --no-print-directory all
-	SMSDESK_BIN=$(BUILD)/bin tests/demo.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(say) DEMO tests/demo.sh
+	$(Q)SMSDESK_BIN=$(BUILD)/bin tests/demo.sh
 
 # Benchmarks, one after the other so they do not disturb each other.
 bench: $(BINS)
@@ -219,27 +240,30 @@ repeat: deps $(BINS) $(UNITS) $(TOOLS) $(SHIMS)
 		$(REPEAT)
 
 install: $(BINS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	$(say) INSTALL '$(DESTDIR)$(PREFIX)'
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
-	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
-	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
-	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
-	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
-	for p in $(PROGS); do \
+	$(Q)install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	$(Q)install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
+	$(Q)install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+	$(Q)install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+	$(Q)for p in $(PROGS); do \
 		install -m 644 completions/bash/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p; \
 		install -m 644 completions/zsh/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
 	done
 
 uninstall:
-	for p in $(PROGS); do \
+	$(say) RM '$(DESTDIR)$(PREFIX)'
+	$(Q)for p in $(PROGS); do \
 		rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/man1/$$p.1 \
 		$(DESTDIR)$(BASHCOMPDIR)/$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
 	done
-	rm -f $(DESTDIR)$(MANDIR)/man5/sms-record.5 \
+	$(Q)rm -f $(DESTDIR)$(MANDIR)/man5/sms-record.5 \
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-config.5 \
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-inbox.5 \
 		$(DESTDIR)$(MANDIR)/man7/smsdesk.7
 
 clean:
-	rm -rf build
+	$(say) RM build
+	$(Q)rm -rf build

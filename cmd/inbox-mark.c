@@ -580,6 +580,7 @@ main(int argc, char **argv)
 		for (i = 0; i < (size_t)argc; i++)
 			one(&m, argv[i], argv[i], m.country);
 	} else {
+		diag_stdin_note("records (NDJSON)");
 		from_records(&m);
 	}
 	config_free(cfg);

@@ -1106,13 +1106,15 @@ main(int argc, char **argv)
 	if (!(g.gsm = gsm_ctx_new()))
 		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 
-	if (g.raw)
+	if (g.raw) {
+		diag_stdin_note("the text");
 		from_raw(&g);
-	else if (argc > 0) {
+	} else if (argc > 0) {
 		g.labels = argc > 1;
 		from_args(&g, argc, argv);
 	} else {
 		g.labels = 1;
+		diag_stdin_note("records (NDJSON)");
 		from_records(&g);
 	}
 	gsm_ctx_free(g.gsm);

@@ -228,18 +228,17 @@ away(const struct recv *r, const struct inbox_delivery *d, char *key,
 }
 
 /*
- * The automatic answer to a stored message, if any: the help text to
- * HELP and INFO; out of business hours the away text, once a day per
- * conversation (see away()); else the acknowledgement to the first
- * message of a new conversation, neither to a number that opted out.
- * An opt-out or opt-in that changed where the number stands gets our
- * confirmation only if one is configured: by default the
- * provider confirms (Twilio does), and a second would break the rule of
- * exactly one (P9). The answer goes back in the webhook's TwiML; it is
- * recorded in the conversation first, under a key made from the
- * provider's message id (the away reply: from the thread and the date),
- * so a webhook delivered twice is answered once. Returns the text
- * (malloc'd) or NULL.
+ * The automatic answer to a stored message, if any: the help text to HELP
+ * and INFO; out of business hours the away text, once a day per
+ * conversation (see away()); else the acknowledgement to the first message
+ * of a new conversation, neither to a number that opted out. An opt-out or
+ * opt-in that changed where the number stands gets our confirmation only if
+ * one is configured: by default the provider confirms (Twilio does), and a
+ * second would break the rule of exactly one (smsdesk(7), GUARANTEES: one
+ * opt-out confirmation). The answer goes back in the webhook's TwiML; it is
+ * recorded in the conversation first, under a key made from the provider's
+ * message id (the away reply: from the thread and the date), so a webhook
+ * delivered twice is answered once. Returns the text (malloc'd) or NULL.
  */
 static char *
 auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
@@ -269,10 +268,11 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	if (!text || !*text)
 		return NULL;
 	/*
-	 * Only HELP and the opt-out's own confirmation (P9, P10) are
-	 * answered whoever asks; the other replies never go to a number that
-	 * opted out (P8), even when the opt-out came some other way than a
-	 * keyword here.
+	 * Only HELP and the opt-out's own confirmation are answered whoever
+	 * asks (smsdesk(7), GUARANTEES: keywords answered, one opt-out
+	 * confirmation); the other replies never go to a number that opted
+	 * out (no text after STOP), even when the opt-out came some other
+	 * way than a keyword here.
 	 */
 	if (kw != KEYWORD_HELP && kw != KEYWORD_OPTOUT &&
 	    inbox_opted_out(&r->ib, record_str(d->message, "thread"), &e) != 0)
@@ -1128,6 +1128,8 @@ main(int argc, char **argv)
 			_exit(r.ret);	/* stdout is held by the stuck writer */
 		pthread_join(writer, NULL);
 	} else if (argc == 0) {
+		diag_stdin_note("payloads (a form body or an NDJSON record "
+		    "a line)");
 		read_input(&r, stdin, "stdin");
 	} else {
 		for (int i = 0; i < argc; i++) {

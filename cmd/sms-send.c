@@ -5,7 +5,8 @@
  * argument or all of stdin), or one per NDJSON record on stdin. Each goes
  * through the same steps: the number is normalised, the body analysed
  * (refused over Twilio's 1,600 characters), the consent ledger checked
- * (an opted-out number gets no request at all), and then, for P16, the
+ * (an opted-out number gets no request at all), and then, so that a send
+ * is never lost nor blindly repeated (smsdesk(7), GUARANTEES), the
  * message is stored in its conversation as "queued", and put in outbox/,
  * before the provider hears of it. The answer settles it: the provider's
  * id and status, or an error mapped to the taxonomy of DESIGN section 5.
@@ -327,9 +328,8 @@ one_message(const struct send *s, const char *to, const char *arg)
 		    "code or a name) is never texted", opt, to);
 	if (phone_normalize(to, s->country, num, &e) < 0)
 		diag_die(EXIT_USAGE, "%s: %s: %s", opt, to, e.msg);
-	if (!arg && isatty(STDIN_FILENO))
-		diag_warn("reading the text from the terminal; end it with "
-		    "Ctrl-D");
+	if (!arg)
+		diag_stdin_note("the text");
 	if (!(body = arg ? strdup(arg) : read_body()))
 		send_nomem();
 	if (!*body)
@@ -572,6 +572,7 @@ main(int argc, char **argv)
 		if (s.have_inbox && !s.dry_run && inbox_journal_start(&s.ib,
 		    &e) < 0)
 			diag_die(EXIT_IOERR, "%s", e.msg);
+		diag_stdin_note("records (NDJSON)");
 		workers_from_records(&s);
 		/* Failed, what was queued stays durable in the journal. */
 		if (s.ib.journal && inbox_journal_stop(&s.ib, &e) < 0)
@@ -582,6 +583,8 @@ main(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	if (s.dry_run && s.dry_n)
 		out_dry_summary(&s);
+	else if ((rec || !to) && !s.dry_run && isatty(STDERR_FILENO))
+		out_summary(&s);
 	if (s.auth)
 		diag_warn("the provider rejected the credentials; stopped");
 	curl_global_cleanup();

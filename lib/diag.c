@@ -1,11 +1,13 @@
 /*
- * diag.c: the diagnostic prefix and the checked close of stdout.
+ * diag.c: the diagnostic prefix, the note of a read from a terminal, and
+ * the checked close of stdout.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag.h"
 
@@ -54,6 +56,15 @@ diag_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarn(fmt, ap);
 	va_end(ap);
+}
+
+int
+diag_stdin_note(const char *what)
+{
+	if (!isatty(STDIN_FILENO))
+		return 0;
+	diag_warn("reading %s from the terminal; end with Ctrl-D", what);
+	return 1;
 }
 
 void

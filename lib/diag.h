@@ -38,6 +38,15 @@ const char *diag_prog(void);
 /* "prog: fmt\n" on stderr. */
 void diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * If stdin is a terminal, say on stderr that the program now reads what
+ * ("the text", "records (NDJSON)") from it and how to end it, so that
+ * nobody waits on a program that waits on them. Every program that reads
+ * stdin when given no operand calls it first. Returns 1 if it said so, 0 if
+ * stdin is not a terminal.
+ */
+int diag_stdin_note(const char *what);
+
 /* diag_warn, then exit(code). */
 void diag_die(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));

@@ -16,6 +16,7 @@ struct entry {
 	char prefix[16];	/* digits; "" for the price anywhere */
 	char key[64];		/* the key it came from, for messages */
 	long long micro;
+	int places;		/* as written */
 };
 
 struct price_table {
@@ -25,7 +26,7 @@ struct price_table {
 };
 
 int
-price_parse(const char *s, long long *micro)
+price_parse(const char *s, long long *micro, int *places_out)
 {
 	long long v = 0;
 	int places = -1;
@@ -45,7 +46,11 @@ price_parse(const char *s, long long *micro)
 		if (v > PRICE_MAX * 1000000)
 			return -1;
 	}
-	for (places = places < 0 ? 0 : places; places < 6; places++)
+	if (places < 0)
+		places = 0;
+	if (places_out)
+		*places_out = places;
+	for (; places < 6; places++)
 		v *= 10;
 	if (v > PRICE_MAX)
 		return -1;
@@ -54,21 +59,27 @@ price_parse(const char *s, long long *micro)
 }
 
 void
-price_format(long long micro, char buf[PRICE_BUFSZ])
+price_format(long long micro, int places, char buf[PRICE_BUFSZ])
 {
-	size_t n;
+	size_t n, point;
 
 	snprintf(buf, PRICE_BUFSZ, "%lld.%06lld", micro / 1000000,
 	    micro % 1000000);
 	n = strlen(buf);
-	while (buf[n - 1] == '0' && buf[n - 3] != '.')
+	point = n - 7;
+	if (places < 2)
+		places = 2;
+	while (buf[n - 1] == '0' && n - point - 1 > (size_t)places)
 		buf[--n] = '\0';
 }
 
-/* Add prefix at micro from key to t, unless it is there at that price. */
+/*
+ * Add prefix at micro (written with places) from key to t, unless it is
+ * there at that price.
+ */
 static int
 add(struct price_table *t, const char *prefix, const char *key,
-    long long micro, struct errbuf *e)
+    long long micro, int places, struct errbuf *e)
 {
 	struct entry *v;
 
@@ -90,6 +101,7 @@ add(struct price_table *t, const char *prefix, const char *key,
 	snprintf(v->prefix, sizeof v->prefix, "%s", prefix);
 	snprintf(v->key, sizeof v->key, "%s", key);
 	v->micro = micro;
+	v->places = places;
 	return 0;
 }
 
@@ -101,6 +113,7 @@ price_table_new(const struct config *c, const char *def, const char *unit,
 	const char *key, *val, *what, *cc;
 	char region[3];
 	long long micro;
+	int places;
 	size_t i, n;
 
 	if (!t) {
@@ -117,12 +130,12 @@ price_table_new(const struct config *c, const char *def, const char *unit,
 	}
 	memcpy(t->unit, unit, 4);
 	if (def && *def) {
-		if (price_parse(def, &micro) < 0) {
+		if (price_parse(def, &micro, &places) < 0) {
 			errf(e, "price: '%s' is not a price of a segment "
 			    "(0.0079)", def);
 			goto bad;
 		}
-		if (add(t, "", "price", micro, e) < 0)
+		if (add(t, "", "price", micro, places, e) < 0)
 			goto bad;
 	}
 	for (i = 0; config_entry(c, i, &key, &val); i++) {
@@ -148,12 +161,12 @@ price_table_new(const struct config *c, const char *def, const char *unit,
 			    "digits a number begins with (44)", key);
 			goto bad;
 		}
-		if (price_parse(val, &micro) < 0) {
+		if (price_parse(val, &micro, &places) < 0) {
 			errf(e, "%s: '%s' is not a price of a segment "
 			    "(0.0079)", key, val);
 			goto bad;
 		}
-		if (add(t, cc, key, micro, e) < 0)
+		if (add(t, cc, key, micro, places, e) < 0)
 			goto bad;
 	}
 	return t;
@@ -175,7 +188,7 @@ price_table_free(struct price_table *t)
 
 int
 price_lookup(const struct price_table *t, const char *number,
-    long long *micro)
+    long long *micro, int *places)
 {
 	const struct entry *best = NULL;
 	const char *d = number && number[0] == '+' ? number + 1 : number;
@@ -192,6 +205,8 @@ price_lookup(const struct price_table *t, const char *number,
 	if (!best)
 		return 0;
 	*micro = best->micro;
+	if (places)
+		*places = best->places;
 	return 1;
 }
 

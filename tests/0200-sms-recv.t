@@ -4,9 +4,10 @@
 # Requests are signed the way Twilio signs them (tests/tools/twilio-sign)
 # with the token in TWILIO_AUTH_TOKEN, never on a command line. Listeners
 # bind 127.0.0.1 on a random free port and are killed, by PID, on exit.
-# Promises checked: P1 (200 only once stored), P8/P10 (STOP, START, HELP),
-# P12 (signatures against the public URL), P13 (hostile requests) and P14
-# (one entry per MessageSid however often it comes).
+# Promises checked (smsdesk(7), GUARANTEES): acknowledged means stored, no
+# text after STOP and keywords answered (STOP, START, HELP), only signed
+# requests (against the public URL), hostile input is survived, and a
+# retry is stored once (one entry per MessageSid however often it comes).
 . "$(dirname "$0")/lib.sh"
 
 # Nothing from the caller's environment decides where or how we listen.

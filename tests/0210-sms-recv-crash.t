@@ -1,7 +1,7 @@
 #!/bin/sh
-# sms-recv(1) killed at random moments: the crash test of reliability.md
-# section 3, for P1 (a 200 means stored), P2 (nothing partial is visible)
-# and P14 (a retried MessageSid is one visible message).
+# sms-recv(1) killed at random moments, for smsdesk(7), GUARANTEES:
+# acknowledged means stored (a 200 means stored), nothing partial is shown,
+# and a retry is stored once (a retried MessageSid is one visible message).
 #
 # SLOW: about 30 to 60 s on a 2-core machine (it runs in `make check`).
 #

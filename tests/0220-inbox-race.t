@@ -1,7 +1,7 @@
 #!/bin/sh
 # inbox-mark(1) and inbox-ls(1) racing: state changes from several
 # processes at once on the same conversations, and listings taken
-# meanwhile (reliability.md P5 and P6).
+# meanwhile (smsdesk(7), GUARANTEES: listings are whole, no lost update).
 #
 # 50 conversations come in through sms-recv's file mode. Then, at once:
 # 4 processes each add their own tag to conversation T 100 times

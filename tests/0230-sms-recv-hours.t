@@ -151,11 +151,11 @@ check 'HELP at night gets the help text' \
 text +14155550104 SMhours000000000000000000000000008 STOP >/dev/null
 is 'STOP at night gets nothing of ours' "$(replied)" none
 text +14155550104 SMhours000000000000000000000000020 'are+you+open%3F' >/dev/null
-is 'and a later text from that number at night gets no away reply (P8)' \
+is 'and a later text from that number at night: no away reply (no text after STOP)' \
 	"$(replied)" none
 is 'none recorded' "$(autos +14155550104 away)" 0
 text +14155550104 SMhours000000000000000000000000021 HELP >/dev/null
-check 'HELP from it still gets the help text (P10)' \
+check 'HELP from it still gets the help text (keywords answered)' \
 	"grep -q 'Reply STOP to opt out.' '$tmp/resp'"
 
 # --- The weekend, and DST --------------------------------------------------

@@ -1,5 +1,6 @@
 #!/bin/sh
-# sms-recv(1) when the disk fails under it: reliability promise P15.
+# sms-recv(1) when the disk fails under it: smsdesk(7), GUARANTEES,
+# failures are loud.
 #
 # tests/shim/faults.c, preloaded, makes the k-th call that changes a file
 # (write, fsync, open with O_CREAT, mkdir, link, symlink, rename) fail with

@@ -1,6 +1,6 @@
 #!/bin/sh
-# inbox-mark(1) when the disk fails under it: reliability promise P15 for
-# the program that changes conversations.
+# inbox-mark(1) when the disk fails under it: smsdesk(7), GUARANTEES,
+# failures are loud, for the program that changes conversations.
 #
 # tests/shim/faults.c, preloaded, makes the k-th call that changes a file
 # fail with ENOSPC (once), for k = 1, 2, ... until k is past the last call.

@@ -36,6 +36,9 @@ check '--dry-run prints encoding and segments' \
 	'sms-send -n -d "$ib" --to "+1 555 123 0001" "Gruß 😀" |
 	 jq -e ".to == \"+15551230001\" and .encoding == \"UCS-2\" and
 	     .segments == 1 and .dry_run"'
+check '--dry-run: its status says so, dry_run' \
+	'sms-send -n -d "$ib" --to +15551230001 hi |
+	 jq -e ".status == \"dry_run\""'
 check '--dry-run needs no credentials' \
 	'env -u TWILIO_AUTH_TOKEN sms-send -n -d "$ib" --to +15551230001 hi'
 is '--dry-run sends nothing' "$(creates A)" 0
@@ -309,7 +312,8 @@ check 'a slow rate leaves no wait behind for a faster run' \
 	 timeout 60 sms-send -d "$tmp/ib-rate" -r 10/s --to +15551230032 two \
 	    >/dev/null'
 
-# A STOP stored while a message waits for its slot stops it (P8): with
+# A STOP stored while a message waits for its slot stops it (smsdesk(7),
+# GUARANTEES: no text after STOP): with
 # -r 12/m the second message waits 5 s, and the STOP comes in after the
 # first request.
 ib8=$tmp/ib-p8

@@ -1,7 +1,7 @@
 #!/bin/sh
-# sms-send(1) killed at random moments: the crash test of reliability.md
-# section 3, for P16 (an outbound message is never silently lost and never
-# blindly sent twice).
+# sms-send(1) killed at random moments, for smsdesk(7), GUARANTEES: a send
+# is never lost nor blindly repeated (an outbound message is never
+# silently lost and never blindly sent twice).
 #
 # SLOW: about 30 to 90 s on a 2-core machine (it runs in `make check`).
 #

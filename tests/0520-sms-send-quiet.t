@@ -1,6 +1,7 @@
 #!/bin/sh
 # sms-send(1) --quiet-hours: no message starts between 21:00 and 08:00 in
-# any time zone the recipient's number may be in (reliability.md P11).
+# any time zone the recipient's number may be in (smsdesk(7), GUARANTEES:
+# quiet hours).
 # Deferred or refused, such a message makes no request to the provider
 # and is not stored; a number with no known zone is refused.
 #

@@ -52,8 +52,15 @@ check 'a price per segment: two segments cost twice' \
 check 'a country'"'"'s price (price.gb)' \
 	'sms-send -n -d "$ib" --to "+44 7700 900123" hi |
 	 jq -e ".price == \"0.04\""'
-check 'the longest prefix wins (price.1204 over price)' \
-	'sms-send -n -d "$ib" --to +12045550123 hi | jq -e ".price == \"0.01\""'
+check 'the longest prefix wins (price.1204 over price), its decimals kept' \
+	'sms-send -n -d "$ib" --to +12045550123 hi |
+	 jq -e ".price == \"0.0100\""'
+check 'two segments of it: 0.0200, as many places as it was written with' \
+	'sms-send -n -d "$ib" --to +12045550123 "$(printf "%200s" x)" |
+	 jq -e ".segments == 2 and .price == \"0.0200\""'
+check 'a price written with fewer than two places has two' \
+	'SMSDESK_PRICE=1 sms-send -n -d "$ib" --to +15551230001 hi |
+	 jq -e ".price == \"1.00\""'
 printf '%s\n' '{"to":"+15551230001","body":"one"}' \
 	'{"to":"+447700900123","body":"two"}' \
 	"{\"to\":\"+15551230002\",\"body\":\"$(printf '%200s' x)\"}" \
@@ -66,6 +73,13 @@ is 'the prices add up with jq' \
 check 'and the total is on stderr' \
 	'grep -qx "sms-send: dry run: 3 messages, 4 segments, 0.0637 USD" \
 	    "$tmp/err"'
+check 'the total has the most places of the prices it adds' \
+	'sms-send -n -d "$ib" --to +12045550123 hi 2>&1 >/dev/null |
+	 grep -qx "sms-send: dry run: 1 message, 1 segment, 0.0100 USD" &&
+	 printf "%s\n" "{\"to\":\"+447700900123\",\"body\":\"a\"}" \
+	    "{\"to\":\"+12045550123\",\"body\":\"b\"}" |
+	 sms-send -n -d "$ib" 2>&1 >/dev/null |
+	 grep -qx "sms-send: dry run: 2 messages, 2 segments, 0.0500 USD"'
 check 'SMSDESK_PRICE beats the file, SMSDESK_PRICE_UNIT names the currency' \
 	'SMSDESK_PRICE=0.05 SMSDESK_PRICE_UNIT=EUR \
 	 sms-send -n -d "$ib" --to +15551230001 hi |

@@ -1,6 +1,6 @@
 #!/bin/sh
-# sms-send(1) when the disk fails under it: reliability promises P15 and
-# P16 together.
+# sms-send(1) when the disk fails under it: smsdesk(7), GUARANTEES,
+# failures are loud and a send is never lost nor blindly repeated, together.
 #
 # tests/shim/faults.c, preloaded, makes the k-th call that changes a file
 # fail with ENOSPC, for k = 1, 2, ... until k is past the last call the

@@ -4,12 +4,14 @@
  * Each message ends in one record on stdout (NDJSON when stdout is not a
  * terminal, else a short line), and its outcome is counted for the exit
  * code: ok, permanent, temporary (to retry), or rejected credentials,
- * which stop the run. A dry run also counts segments and prices, for the
- * total it prints on stderr.
+ * which stop the run, and for the summary a run prints on a terminal. A
+ * dry run also counts segments and prices, for the total it prints on
+ * stderr.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -59,7 +61,9 @@ summary(const json_t *msg)
 	    "segments"));
 	const char *enc = record_str(msg, "encoding");
 
-	printf("%s: %s", to ? to : "?", st ? st : "dry run");
+	if (st && strcmp(st, "dry_run") == 0)
+		st = "dry run";
+	printf("%s: %s", to ? to : "?", st ? st : "?");
 	if (pid)
 		printf(" %s", pid);
 	if (err)
@@ -81,6 +85,109 @@ summary(const json_t *msg)
 	putchar('\n');
 }
 
+/* Count msg, which ended as oc, for the summary; under s->lock. */
+static void
+tally(struct send *s, const json_t *msg, enum outcome oc)
+{
+	const char *st = record_str(msg, "status");
+	const char *why = record_str(json_object_get(msg, "error"), "code");
+	struct tally *t;
+	int kind;
+	size_t i;
+
+	if (st && strcmp(st, "deferred") == 0)
+		kind = T_DEFERRED;
+	else if (oc == OK)
+		kind = T_SENT;
+	else if (oc == TEMPORARY)
+		kind = T_RETRY;
+	else if (!s->reconciling && !record_str(msg, "provider_id"))
+		kind = T_REFUSED;
+	else
+		kind = T_FAILED;
+	s->kinds[kind]++;
+	if (kind == T_SENT || kind == T_DEFERRED)
+		return;
+	if (!why && !(why = st))
+		why = "?";
+	for (i = 0; i < s->ntally; i++) {
+		t = &s->tally[i];
+		if (t->kind == kind && strcmp(t->why, why) == 0) {
+			t->n++;
+			return;
+		}
+	}
+	if (s->ntally == TALLY_MAX)
+		return;		/* counted as "other" */
+	t = &s->tally[s->ntally++];
+	t->kind = kind;
+	snprintf(t->why, sizeof t->why, "%s", why);
+	t->n = 1;
+}
+
+static int
+by_reason(const void *a, const void *b)
+{
+	const struct tally *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind - y->kind;
+	return strcmp(x->why, y->why);
+}
+
+/*
+ * The summary of a run, on stderr: "sms-send: 98 sent, 2 refused
+ * (opted_out 2)", how many ended each way and why; --reconcile's says so,
+ * and what it left for later.
+ */
+void
+out_summary(const struct send *s)
+{
+	static const char *const kind[T_KINDS] = { "sent", "deferred",
+		"refused", "failed", "to retry" };
+	struct tally t[TALLY_MAX];
+	unsigned long listed;
+	size_t i, n = s->ntally;
+	int k;
+
+	if (s->reconciling && !s->done) {
+		fprintf(stderr, "%s: --reconcile: nothing to settle",
+		    diag_prog());
+		if (s->young)
+			fprintf(stderr, " yet: %lu taken less than %ld s ago "
+			    "wait for their delivery reports", s->young,
+			    s->grace);
+		fputc('\n', stderr);
+		return;
+	}
+	memcpy(t, s->tally, n * sizeof *t);
+	qsort(t, n, sizeof *t, by_reason);
+	fprintf(stderr, "%s: %s", diag_prog(), s->reconciling ?
+	    "--reconcile: " : "");
+	for (k = 0; k < T_KINDS; k++) {
+		if (k != T_SENT && !s->kinds[k])
+			continue;
+		fprintf(stderr, "%s%lu %s", k == T_SENT ? "" : ", ",
+		    s->kinds[k], kind[k]);
+		listed = 0;
+		for (i = 0; i < n; i++) {
+			if (t[i].kind != k)
+				continue;
+			fprintf(stderr, "%s%s %lu", listed ? ", " : " (",
+			    t[i].why, t[i].n);
+			listed += t[i].n;
+		}
+		if (listed && listed < s->kinds[k])
+			fprintf(stderr, ", other %lu", s->kinds[k] - listed);
+		if (listed)
+			fputc(')', stderr);
+	}
+	if (s->young)
+		fprintf(stderr, "; %lu taken less than %ld s ago left for "
+		    "later", s->young, s->grace);
+	fputc('\n', stderr);
+}
+
 /* Write the final record of one message and count its outcome. */
 void
 out_emit(struct send *s, const json_t *msg, enum outcome oc)
@@ -93,6 +200,7 @@ out_emit(struct send *s, const json_t *msg, enum outcome oc)
 	else if (!ferror(stdout) && record_write(stdout, msg) < 0)
 		s->out_errno = errno;
 	s->done++;
+	tally(s, msg, oc);
 	if (oc == OK)
 		s->nok++;
 	else if (oc == TEMPORARY)
@@ -135,10 +243,11 @@ out_dry_price(struct send *s, json_t *msg, const char *number,
 {
 	char text[PRICE_BUFSZ];
 	long long micro;
-	int known = price_lookup(s->prices, number, &micro);
+	int places;
+	int known = price_lookup(s->prices, number, &micro, &places);
 
 	if (known) {
-		price_format(micro * (long long)segments, text);
+		price_format(micro * (long long)segments, places, text);
 		json_object_set_new(msg, "price", json_string(text));
 	} else {
 		json_object_set_new(msg, "price", json_null());
@@ -148,6 +257,8 @@ out_dry_price(struct send *s, json_t *msg, const char *number,
 	pthread_mutex_lock(&s->lock);
 	s->dry_n++;
 	s->dry_segments += segments;
+	if (known && places > s->dry_places)
+		s->dry_places = places;
 	if (known)
 		s->dry_micro += micro * (long long)segments;
 	else
@@ -162,7 +273,7 @@ out_dry_summary(const struct send *s)
 	unsigned long priced = s->dry_n - s->dry_unpriced;
 	char text[PRICE_BUFSZ];
 
-	price_format(s->dry_micro, text);
+	price_format(s->dry_micro, s->dry_places, text);
 	fprintf(stderr, "%s: dry run: %lu message%s, %lu segment%s",
 	    diag_prog(), s->dry_n, s->dry_n == 1 ? "" : "s", s->dry_segments,
 	    s->dry_segments == 1 ? "" : "s");

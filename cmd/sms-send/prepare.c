@@ -3,9 +3,11 @@
  *
  * The number is normalised, a --template filled, the body analysed
  * (refused over Twilio's 1,600 characters), the consent ledger checked
- * (an opted-out number gets no request at all, P8) and the recipient's
- * quiet hours (P11); then the message is stored in its conversation as
- * "queued", and in outbox/, before the provider hears of it (P16). A
+ * (an opted-out number gets no request at all) and the recipient's
+ * quiet hours; then the message is stored in its conversation as
+ * "queued", and in outbox/, before the provider hears of it. These are
+ * smsdesk(7), GUARANTEES: no text after STOP, quiet hours, and a send is
+ * never lost nor blindly repeated. A
  * message that goes no further is ended here, with the reason in its
  * record; a dry run ends every message here, with its price.
  */
@@ -140,13 +142,13 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
 }
 
 /*
- * Quiet hours (reliability.md P11): whether msg must not start now, in
- * the recipient's zone (zone, from the record, where the business knows
- * it) or else the zones of the number by phonezone_lookup(), quiet if
- * quiet in any of them. Such a message is reported, and not sent:
- * deferred (status "deferred", with not_before, the first time no zone
- * is quiet) or refused. A number with no known zone is refused, as is one whose
- * zones are never all open at once: a deferral would never end.
+ * Quiet hours (smsdesk(7), GUARANTEES: quiet hours): whether msg must not
+ * start now, in the recipient's zone (zone, from the record, where the
+ * business knows it) or else the zones of the number by phonezone_lookup(),
+ * quiet if quiet in any of them. Such a message is reported, and not sent:
+ * deferred (status "deferred", with not_before, the first time no zone is
+ * quiet) or refused. A number with no known zone is refused, as is one
+ * whose zones are never all open at once: a deferral would never end.
  */
 static int
 quiet_hours(struct send *s, struct job *j, const char *num, const char *known)
@@ -389,7 +391,7 @@ send_prepare(struct worker *w, struct job *j)
 
 	if (answer && no_conversation(s, j, num))
 		goto done;
-	/* Checked last, as close to the send as can be (P8). */
+	/* Checked last, as close to the send as can be: no text after STOP. */
 	if (s->have_inbox && (rc = inbox_opted_out(&s->ib, num, &e)) != 0) {
 		if (rc < 0)
 			refuse(j, "permanent", e.msg);
@@ -402,6 +404,7 @@ send_prepare(struct worker *w, struct job *j)
 		goto done;
 	if (s->dry_run) {
 		out_dry_price(s, msg, num, g.segments);
+		json_object_set_new(msg, "status", json_string("dry_run"));
 		json_object_set_new(msg, "dry_run", json_true());
 		done(j, msg, OK);
 		goto done;

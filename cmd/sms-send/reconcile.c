@@ -211,6 +211,7 @@ reconcile_outbox(struct send *s)
 	size_t i;
 	int rc, young;
 
+	s->reconciling = 1;
 	if (!(box = inbox_outbox(&s->ib, &e))) {
 		if (errno == ENOENT)
 			return;
@@ -228,8 +229,10 @@ reconcile_outbox(struct send *s)
 		    record_str(msg, "at") : "", &at, NULL) < 0 ||
 		    when_now() - at < s->grace;
 		/* Taken and young: its delivery report may be on its way. */
-		if (pid && young)
+		if (pid && young) {
+			s->young++;
 			continue;
+		}
 		rc = pid ? fetch(&w, thread, pid, &found) :
 		    lookup(&w, msg, &found);
 		out = NULL;

@@ -67,11 +67,12 @@ note_optout(struct send *s, const char *number, const char *our,
 }
 
 /*
- * With quiet hours on, whether they have begun at msg's recipient since
- * the check in send_prepare(): a message can wait for a --rate slot or a
- * provider's Retry-After, and P11 is about when a send starts. why gets
- * the reason. A number whose zones cannot be told is quiet (the safe
- * side; send_prepare() refused those already).
+ * With quiet hours on, whether they have begun at msg's recipient since the
+ * check in send_prepare(): a message can wait for a --rate slot or a
+ * provider's Retry-After, and the promise of quiet hours (smsdesk(7),
+ * GUARANTEES) is about when a send starts. why gets the reason. A number
+ * whose zones cannot be told is quiet (the safe side; send_prepare()
+ * refused those already).
  */
 static int
 quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
@@ -94,7 +95,8 @@ quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
 
 /*
  * The error that ends msg unsent if its recipient has opted out since
- * send_prepare() checked, or NULL (P8): a message can wait for a --rate
+ * send_prepare() checked, or NULL (smsdesk(7), GUARANTEES: no text after
+ * STOP): a message can wait for a --rate
  * slot, a provider's Retry-After or the messages ahead of it, and a STOP
  * can come in meanwhile. A ledger that cannot be read sends nothing.
  */
@@ -229,7 +231,8 @@ send_job(struct worker *w, struct job *j)
 			    h.retry_after > 0)) {
 				retry = 1;
 			} else if (h.status >= 500) {
-				/* May have been processed (P16). */
+				/* May have been processed: never sent
+				 * blindly again (smsdesk(7), GUARANTEES). */
 				status = "unknown";
 				err = out_error("unknown", code, text);
 				break;

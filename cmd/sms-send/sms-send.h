@@ -36,6 +36,19 @@ struct tzdb;
 /* How one message ended, for the exit code. */
 enum outcome { OK, PERMANENT, TEMPORARY, AUTH };
 
+/*
+ * For the summary of a run: how messages ended (sent, deferred for quiet
+ * hours, refused before the provider took them, failed, to retry), and
+ * how many of those for each reason (the error's code).
+ */
+enum { T_SENT, T_DEFERRED, T_REFUSED, T_FAILED, T_RETRY, T_KINDS };
+struct tally {
+	int kind;
+	char why[32];
+	unsigned long n;
+};
+#define TALLY_MAX 32		/* reasons past these are "other" */
+
 struct cred {
 	const char *account, *user, *pass;	/* user/pass: Basic auth */
 	const char *from, *service;		/* sender */
@@ -66,6 +79,14 @@ struct send {
 	unsigned long done, nok, nperm, ntemp;
 	unsigned long dry_n, dry_segments, dry_unpriced;
 	long long dry_micro;		/* the dry run's total */
+	int dry_places;			/* the most its prices were
+					 * written with */
+	unsigned long kinds[T_KINDS];	/* for out_summary() */
+	struct tally tally[TALLY_MAX];
+	size_t ntally;
+	int reconciling;		/* --reconcile: nothing is refused */
+	unsigned long young;		/* --reconcile: taken too recently
+					 * to be asked about */
 	int auth;			/* credentials rejected: stop */
 	atomic_int stop;		/* the same, read without the lock */
 	int ret;			/* input errors */
@@ -122,6 +143,7 @@ json_t *out_error(const char *code, json_int_t pcode, const char *message);
 void out_dry_price(struct send *s, json_t *msg, const char *number,
     size_t segments);
 void out_dry_summary(const struct send *s);
+void out_summary(const struct send *s);
 
 /* rate.c */
 

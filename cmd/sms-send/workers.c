@@ -11,14 +11,14 @@
  *
  * A preparer takes a place in the sender's queue before it starts on a
  * record, so a message is stored at most AHEAD + 2 messages before its
- * request (send_job() checks the consent ledger again, P8, just before
- * the request). The places are many and each preparer takes one record
- * at a time, so that, on a disk, the preparers storing at once share
- * the journal's fdatasync: with 8 preparers, 8 places and 4 records a
- * batch, each record had a sync of its own (9,371 syncs for 10,000
- * messages), and -j 1 ran at 1,800-2,300 messages a second against
- * 3,200-3,600 now. The finisher is woken when half its queue is full,
- * or LAZY_MS after its first message.
+ * request (send_job() checks the consent ledger again just before the
+ * request: smsdesk(7), GUARANTEES, no text after STOP). The places are many
+ * and each preparer takes one record at a time, so that, on a disk, the
+ * preparers storing at once share the journal's fdatasync: with 8
+ * preparers, 8 places and 4 records a batch, each record had a sync of its
+ * own (9,371 syncs for 10,000 messages), and -j 1 ran at 1,800-2,300
+ * messages a second against 3,200-3,600 now. The finisher is woken when
+ * half its queue is full, or LAZY_MS after its first message.
  *
  * With more jobs, each worker takes its messages through all the steps:
  * the workers overlap one another already, and on two cores the

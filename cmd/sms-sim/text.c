@@ -2,14 +2,16 @@
  * text.c: `sms-sim text`, a customer's text through a running sms-sim.
  *
  * FROM and BODY are posted to URL/sim/text, and the message the sim
- * stored is printed as JSON. A refusal is said in the sim's words if it
- * is the sim's (a Twilio error body), else as the webhook's status.
+ * stored is printed as JSON, or as a short line on a terminal. A refusal
+ * is said in the sim's words if it is the sim's (a Twilio error body),
+ * else as the webhook's status.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -19,6 +21,30 @@
 #include "phone.h"
 
 #include "sms-sim/sim.h"
+
+/*
+ * What the sim stored (its answer, resp), as a line for a terminal:
+ * "text SM... from +1555...: received (webhook 200)". Returns -1 if the
+ * answer is not a message resource, to be shown as it came.
+ */
+static int
+line(const struct buf *resp, long http)
+{
+	json_t *m = json_loadb(resp->p ? resp->p : "", resp->len, 0, NULL);
+	const char *sid = json_string_value(json_object_get(m, "sid"));
+	const char *from = json_string_value(json_object_get(m, "from"));
+	const char *to = json_string_value(json_object_get(m, "to"));
+	const char *st = json_string_value(json_object_get(m, "status"));
+
+	if (!sid || !from || !to || !st) {
+		json_decref(m);
+		return -1;
+	}
+	printf("text %s from %s to %s: %s (webhook %ld)\n", sid, from, to,
+	    st, http);
+	json_decref(m);
+	return 0;
+}
 
 static size_t
 on_text(char *p, size_t size, size_t n, void *arg)
@@ -94,6 +120,10 @@ sim_text_main(int argc, char **argv)
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
 	if (http >= 200 && http < 300) {
+		if (isatty(STDOUT_FILENO) && line(&resp, http) == 0) {
+			ret = 0;
+			goto done;
+		}
 		if (resp.len)
 			fwrite(resp.p, 1, resp.len, stdout);
 		putchar('\n');

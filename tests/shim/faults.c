@@ -1,7 +1,7 @@
 /*
  * faults.c: an LD_PRELOAD shim that makes one file system call fail, for
- * the tests of reliability promise P15 (resource errors are loud and
- * leave nothing behind).
+ * the tests of smsdesk(7), GUARANTEES, failures are loud (resource errors
+ * are loud and leave nothing behind).
  *
  * It counts the calls a program makes that change files: write(2) and
  * pwrite(2) to a regular file, close(2) of one written to (a close that

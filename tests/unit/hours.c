@@ -2,8 +2,8 @@
  * tests/unit/hours.c: business hours, quiet windows, and the zones of
  * phone numbers.
  *
- * The quiet-hours sweep is promise P11 of reliability.md: for numbers in
- * every US zone (and two that span zones), every 15 minutes of 2026,
+ * The quiet-hours sweep is smsdesk(7), GUARANTEES, quiet hours: for
+ * numbers in every US zone (and two that span zones), every 15 minutes of 2026,
  * hours_quiet() must agree with an oracle built on glibc's localtime_r
  * (TZ set in this single-threaded test), and the time it says the
  * window opens must be the first minute at which no zone is quiet.
@@ -253,7 +253,7 @@ main(void)
 	ok(hours_quiet(db, " ", &w, 1782916200, &zone, &open, &e) == -1 &&
 	    errno == EINVAL, "no zone at all is an error, not daytime");
 
-	/* P11: the sweep. */
+	/* Quiet hours: the sweep. */
 	sweep("+12125550123");		/* Eastern */
 	sweep("+13125550123");		/* Central */
 	sweep("+13035550123");		/* Mountain */

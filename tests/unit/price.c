@@ -40,13 +40,14 @@ priced(const char *text, const char *def, const char *number)
 	struct price_table *t;
 	struct errbuf e;
 	long long micro;
+	int places;
 
 	if (!(t = price_table_new(c, def, "USD", &e)))
 		snprintf(out, sizeof out, "error");
-	else if (!price_lookup(t, number, &micro))
+	else if (!price_lookup(t, number, &micro, &places))
 		snprintf(out, sizeof out, "none");
 	else
-		price_format(micro, out);
+		price_format(micro, places, out);
 	price_table_free(t);
 	config_free(c);
 	return out;
@@ -61,24 +62,33 @@ main(void)
 	struct errbuf e;
 	char buf[PRICE_BUFSZ];
 	long long m;
+	int p;
 
 	snprintf(path, sizeof path, "%s/price-unit.%ld.conf",
 	    tmp && *tmp ? tmp : "/tmp", (long)getpid());
 
-	ok(price_parse("0.0079", &m) == 0 && m == 7900, "0.0079 is 7900e-6");
-	ok(price_parse("1", &m) == 0 && m == 1000000, "1 is whole");
-	ok(price_parse(".5", &m) == 0 && m == 500000, ".5");
-	ok(price_parse("0.0000001", &m) < 0, "seven places: refused");
-	ok(price_parse("-0.01", &m) < 0, "negative: refused");
-	ok(price_parse("1e-3", &m) < 0, "exponent: refused");
-	ok(price_parse("", &m) < 0 && price_parse(".", &m) < 0,
+	ok(price_parse("0.0079", &m, NULL) == 0 && m == 7900,
+	    "0.0079 is 7900e-6");
+	ok(price_parse("1", &m, NULL) == 0 && m == 1000000, "1 is whole");
+	ok(price_parse(".5", &m, NULL) == 0 && m == 500000, ".5");
+	ok(price_parse("0.0000001", &m, NULL) < 0, "seven places: refused");
+	ok(price_parse("-0.01", &m, NULL) < 0, "negative: refused");
+	ok(price_parse("1e-3", &m, NULL) < 0, "exponent: refused");
+	ok(price_parse("", &m, NULL) < 0 && price_parse(".", &m, NULL) < 0,
 	    "empty: refused");
-	ok(price_parse("1000.000001", &m) < 0, "over 1,000: refused");
-	price_format(15800, buf);
-	is_str(buf, "0.0158", "trailing zeros dropped");
-	price_format(3000000, buf);
+	ok(price_parse("1000.000001", &m, NULL) < 0, "over 1,000: refused");
+	ok(price_parse("0.0100", &m, &p) == 0 && m == 10000 && p == 4,
+	    "0.0100: four places");
+	ok(price_parse("2", &m, &p) == 0 && p == 0, "2: none");
+	price_format(15800, 4, buf);
+	is_str(buf, "0.0158", "four places");
+	price_format(20000, 4, buf);
+	is_str(buf, "0.0200", "the places written with are kept");
+	price_format(15800, 2, buf);
+	is_str(buf, "0.0158", "never fewer than the amount needs");
+	price_format(3000000, 0, buf);
 	is_str(buf, "3.00", "two places at least");
-	price_format(7900LL * 3, buf);
+	price_format(7900LL * 3, 4, buf);
 	is_str(buf, "0.0237", "sums are exact");
 
 	is_str(priced("price.gb = 0.04\n", NULL, "+447700900123"), "0.04",
@@ -89,6 +99,8 @@ main(void)
 	    "no price elsewhere without a default");
 	is_str(priced("price.gb = 0.04\n", "0.0079", "+15551230001"),
 	    "0.0079", "the default elsewhere");
+	is_str(priced("price.gb = 0.0400\n", NULL, "+447700900123"),
+	    "0.0400", "as many places as the price was written with");
 	is_str(priced("price.1 = 0.0079\nprice.1204 = 0.01\n", NULL,
 	    "+12045550123"), "0.01", "the longest prefix wins");
 	is_str(priced("price.1204 = 0.01\nprice.1 = 0.0079\n", NULL,
@@ -114,7 +126,8 @@ main(void)
 	    strstr(e.msg, "price_unit"), "a currency in lowercase: refused");
 	ok((t = price_table_new(c, "", "EUR", &e)) != NULL &&
 	    strcmp(price_unit(t), "EUR") == 0, "the currency is kept");
-	ok(!price_lookup(t, "+15551230001", &m), "an empty default is none");
+	ok(!price_lookup(t, "+15551230001", &m, NULL),
+	    "an empty default is none");
 	price_table_free(t);
 	config_free(c);
 	unlink(path);

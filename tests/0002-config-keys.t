@@ -1,0 +1,25 @@
+#!/bin/sh
+# smsdesk-config(5) lists exactly the keys the programs read: every key a
+# program asks the configuration for (config_pick() in cmd/ and lib/, and
+# the price.* keys of lib/price.c) has an entry in KEYS, and every entry
+# is a key some program reads.
+. "$(dirname "$0")/lib.sh"
+
+page=$top/man/smsdesk-config.5
+# The keys of the source: config_pick(cfg, flag, ENV, "key", default).
+perl -0777 -ne 'while (/config_pick\(\s*[^,()]+,\s*[^,()]+,\s*(?:"[A-Z_]+"|NULL),\s*"([a-z_.]+)"/g) { print "$1\n" }' \
+	"$top"/cmd/*.c "$top"/cmd/*/*.c "$top"/lib/*.c | sort -u >"$tmp/code"
+grep -q '"price\."' "$top/lib/price.c" && echo price. >>"$tmp/code"
+sort -u -o "$tmp/code" "$tmp/code"
+# The keys of the page: the .It entries of the KEYS list.
+sed -n '/^\.Ss Keys/,/^\.Sh /p' "$page" | grep '^\.It Cm' |
+	grep -o 'Cm [a-z_.]*' | sed 's/^Cm //' | sort -u >"$tmp/doc"
+
+check 'the source reads some keys (the extraction works)' \
+	'grep -qx twilio_account_sid "$tmp/code" && grep -qx price "$tmp/code"'
+is 'every key read is documented, and every documented key is read' \
+	"$(diff "$tmp/doc" "$tmp/code" | grep '^[<>]')" ''
+check 'no program is promised for later ("not yet shipped")' \
+	'! grep -qi "not yet shipped\|still being written" "$page"'
+
+done_testing
