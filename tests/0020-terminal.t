@@ -80,6 +80,7 @@ check 'stderr not a terminal: no summary' \
 check 'one message (--to): no summary, its line says it' \
 	'"$pty" -2 -o /dev/null sms-send -d "$ib" --to +15551230004 hi \
 	    >"$tmp/t" && ! grep -q "1 sent" "$tmp/t"'
+mkinbox "$tmp/empty"
 check '--reconcile, nothing in the outbox: says so, exit 0' \
 	'"$pty" -2 sms-send -d "$tmp/empty" --reconcile >"$tmp/t" &&
 	 grep -qx "sms-send: --reconcile: nothing to settle" "$tmp/t"'
