@@ -40,12 +40,32 @@ diag_prog(void)
 	return prog;
 }
 
+/*
+ * One line, written at once: the workers of one program, and programs
+ * sharing a terminal or a log, never tear each other's lines. A line too
+ * long for the buffer is written in pieces, under the stream's lock.
+ */
 static void
 vwarn(const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char line[2048];
+	va_list again;
+	int n, m;
+
+	va_copy(again, ap);
+	n = snprintf(line, sizeof line, "%s: ", prog);
+	m = vsnprintf(line + n, sizeof line - n, fmt, ap);
+	if (m >= 0 && (size_t)n + m + 1 < sizeof line) {
+		line[n + m] = '\n';
+		fwrite(line, 1, n + m + 1, stderr);
+	} else {
+		flockfile(stderr);
+		fprintf(stderr, "%s: ", prog);
+		vfprintf(stderr, fmt, again);
+		fputc('\n', stderr);
+		funlockfile(stderr);
+	}
+	va_end(again);
 }
 
 void
