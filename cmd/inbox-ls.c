@@ -433,16 +433,35 @@ arrow(const json_t *msg)
 }
 
 /*
+ * Before the body of an outbound message that is no reply, its purpose
+ * (sms-record(5)), as "[notification] ": the columns it takes.
+ */
+static size_t
+put_purpose(const json_t *msg)
+{
+	const char *d = record_str(msg, "direction");
+	const char *p = inbox_purpose(msg);
+
+	if (!d || strcmp(d, "out") != 0 || strcmp(p, INBOX_REPLY) == 0)
+		return 0;
+	if (!inbox_purpose_valid(p))
+		p = "?";
+	printf("[%s] ", p);
+	return strlen(p) + 3;
+}
+
+/*
  * Messages as a table: time, (the thread, with feed,) direction, status
- * and body. A feed cuts each body to the width; a thread shows it whole,
- * its lines indented under the first.
+ * and body, an outbound one's purpose before it unless it is a reply. A
+ * feed cuts each body to the width; a thread shows it whole, its lines
+ * indented under the first.
  */
 static void
 table_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
 {
 	char t[WHEN_BUFSZ];
 	const char *s;
-	size_t wt = 1, wth = 0, ws = 1, i, indent, room;
+	size_t wt = 1, wth = 0, ws = 1, i, indent, room, pw;
 
 	for (i = 0; i < n; i++) {
 		short_time(l, m[i].at, t);
@@ -471,8 +490,9 @@ table_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
 		fputs("  ", stdout);
 		if (!(s = record_str(m[i].msg, "body")))
 			s = "";
+		pw = put_purpose(m[i].msg);
 		if (feed)
-			put_cell(s, room, 0, 0);
+			put_cell(s, room > pw + 10 ? room - pw : 10, 0, 0);
 		else
 			put_text(s, strlen(s), indent);
 		putchar('\n');
