@@ -606,6 +606,65 @@ answer_conversation(struct inbox *ib, const char *thread,
 	json_decref(conv);
 }
 
+/*
+ * A reply that had answered its conversation has not gone after all (a
+ * delivery report, or --reconcile, says it failed): the episode's answer
+ * is worked out again from the messages of thread (the caller holds its
+ * lock), oldest first: its first reply that went out and, while the
+ * conversation is open, the clock, from the first message of work after
+ * the last such reply. Failures are reported, as answer_conversation()'s.
+ */
+static void
+unanswer_conversation(struct inbox *ib, const char *thread)
+{
+	const char *opened, *at, *dir, *first = NULL, *waiting = NULL;
+	char rel[64];
+	struct logf lf;
+	struct errbuf e;
+	json_t *conv, *t = NULL, *m;
+	size_t i;
+
+	snprintf(rel, sizeof rel, "conv/%s", thread);
+	if (!(conv = ib_log_read(ib, rel, &lf, &e))) {
+		if (errno != ENOENT && errno != EBADMSG && ib->report)
+			ib->report(ib->report_arg, e.msg);
+		return;
+	}
+	if (!(opened = record_str(conv, "opened_at")) ||
+	    !(t = inbox_thread(ib, thread, &e))) {
+		if (opened && ib->report)
+			ib->report(ib->report_arg, e.msg);
+		close(lf.fd);
+		json_decref(conv);
+		return;
+	}
+	json_array_foreach(t, i, m) {
+		if (!(at = record_str(m, "at")) || strcmp(at, opened) < 0)
+			continue;
+		dir = record_str(m, "direction");
+		if (dir && strcmp(dir, "in") == 0) {
+			if (is_work(m) && !waiting)
+				waiting = at;
+		} else if (strcmp(inbox_purpose(m), INBOX_REPLY) == 0 &&
+		    inbox_went_out(m)) {
+			if (waiting && strcmp(waiting, at) <= 0)
+				waiting = NULL;
+			if (!first)
+				first = at;
+		}
+	}
+	set_str(conv, "first_response_at", first);
+	if (record_str(conv, "status") &&
+	    strcmp(record_str(conv, "status"), INBOX_OPEN) == 0)
+		set_str(conv, "waiting_since", waiting);
+	ib_stamp(ib, conv);
+	if (ib_write_conversation(ib, thread, conv, &lf, &e) < 0 &&
+	    ib->report)
+		ib->report(ib->report_arg, e.msg);
+	json_decref(t);
+	json_decref(conv);
+}
+
 int
 inbox_consent(struct inbox *ib, const json_t *c, struct errbuf *e)
 {
@@ -1329,7 +1388,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	struct logf lf;
 	json_t *msg = NULL;
 	const char *old;
-	int lk, lazy, rc = -1;
+	int lk, lazy, was_out, rc = -1;
 
 	if (out)
 		*out = NULL;
@@ -1348,6 +1407,8 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, id);
 	if (!(msg = ib_log_read(ib, rel, &lf, e)))
 		goto out;
+	was_out = strcmp(inbox_purpose(msg), INBOX_REPLY) == 0 &&
+	    inbox_went_out(msg);
 	now_string(at);
 	if (provider)
 		set_str(msg, "provider", provider);
@@ -1383,7 +1444,10 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	if (provider && pid && key_message(ib, key, thread, id, msg,
 	    &(int){ 0 }, e) < 0)
 		goto out;
-	answer_conversation(ib, thread, msg, lazy);
+	if (was_out && !inbox_went_out(msg))
+		unanswer_conversation(ib, thread);
+	else
+		answer_conversation(ib, thread, msg, lazy);
 	if (!ib_outbound_pending(msg)) {
 		/* Settled: a lost unlink only makes reconcile look again. */
 		snprintf(rel, sizeof rel, "outbox/%s", id);
@@ -1484,7 +1548,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	char key[NAME_MAX_LEN], rel[PATH_MAX];
 	char thread[32], name[NAME_MAX_LEN];
 	json_t *msg = NULL;
-	int lk, rc, unpark;
+	int lk, rc, unpark, was_out;
 
 	if (out)
 		*out = NULL;
@@ -1504,6 +1568,8 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
 	if (!(msg = ib_get_record(ib, rel, e)))
 		goto out;
+	was_out = strcmp(inbox_purpose(msg), INBOX_REPLY) == 0 &&
+	    inbox_went_out(msg);
 	if (!advance(msg, status, error_code, r.at)) {
 		rc = 0;
 		goto out;
@@ -1512,7 +1578,10 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (ib_log_put(ib, rel, name, msg, e) < 0)
 		goto out;
-	answer_conversation(ib, thread, msg, 0);
+	if (was_out && !inbox_went_out(msg))
+		unanswer_conversation(ib, thread);
+	else
+		answer_conversation(ib, thread, msg, 0);
 	if (!ib_outbound_pending(msg)) {
 		/* At its final status: nothing left to ask the provider. */
 		snprintf(rel, sizeof rel, "outbox/%s", name);

@@ -172,6 +172,33 @@ is 'the conversation opens: an episode, a clock' \
 	'["open",true,true,null]'
 is 'and it is in the queue' "$(queue)" "$before$N "
 
+# --- A reply the carrier then fails is taken back ---------------------------
+
+G=+15556200008
+kill "$simpid"
+sim failing --fail $G --webhook "http://127.0.0.1:$rport/twilio" ||
+	fail 'sms-sim starts'
+is 'G texts in' "$(text $G SMq000000000000000000000000000008 'is+anyone+there%3F')" 200
+waited=$(conv $G .waiting_since)
+check 'an agent answers G, asking for delivery reports' \
+	'SMSDESK_PUBLIC_URL=http://127.0.0.1:$rport sms-send --thread $G "Yes, here." \
+	    >"$tmp/g.out"'
+# The report may come before or after sms-send stored the answer (a
+# parked report): the conversation ends the same.
+g_failed() {
+	jq -e 'select(.direction == "out") | .status == "failed"' \
+	    "$ib/msg/$G"/* >/dev/null
+}
+g_waits() {
+	[ "$(conv $G '[.first_response_at, .waiting_since]')" = "[null,$waited]" ]
+}
+check 'the report comes: the reply failed' 'poll g_failed'
+check 'the conversation no longer counts it: G waits as before' \
+	'poll g_waits'
+is 'and G is overdue again' "$(overdue | grep -c "$G")" 1
+kill "$simpid"
+sim || fail 'sms-sim starts'
+
 # --- --purpose is checked ---------------------------------------------------
 
 check_exit '--purpose other: a usage error' 2 \
