@@ -269,7 +269,9 @@ int inbox_known_id(struct inbox *ib, const char *provider, const char *pid);
  * came first) and error (borrowed; NULL for none, json null to clear
  * one). Adds the provider id to the ledger and takes the message out of
  * outbox/ once settled (see inbox_deliver()). A reply that has now
- * gone out answers its conversation.
+ * gone out answers its conversation; one that had gone and now failed
+ * no longer does (its episode's answer and clock are worked out again
+ * from the thread).
  * Returns 0 (*msg gets the message as stored) or -1 with e filled.
  */
 int inbox_sent(struct inbox *ib, const char *thread, const char *id,
@@ -283,7 +285,8 @@ json_t *inbox_outbox(struct inbox *ib, struct errbuf *e);
  * Apply a delivery report to the outbound message with this provider id:
  * the status only moves forward (provider_status_order), and an error code
  * is kept; a final status takes the message out of outbox/; a reply that
- * has now gone out answers its conversation. Returns 1 if
+ * has now gone out answers its conversation, and one that now failed
+ * no longer does, as for inbox_sent(). Returns 1 if
  * the message changed (*msg gets it), 0 if the report was old news, 2
  * if no such message is known yet (the report is parked in status/ for
  * when it is), or -1 with e filled.
