@@ -586,7 +586,8 @@ answer_conversation(struct inbox *ib, const char *thread,
 	struct errbuf e;
 	json_t *conv;
 
-	if (strcmp(inbox_purpose(msg), INBOX_REPLY) != 0 || !inbox_went_out(msg))
+	if (strcmp(inbox_purpose(msg), INBOX_REPLY) != 0 ||
+	    !inbox_went_out(msg))
 		return;
 	snprintf(rel, sizeof rel, "conv/%s", thread);
 	if (!(conv = ib_log_read(ib, rel, &lf, &e))) {
