@@ -95,7 +95,7 @@ is 'F is still overdue' "$(overdue)" "$C $F "
 is 'C texts HELP' "$(text $C SMq000000000000000000000000000013 HELP)" 200
 check 'sms-recv answered it' "grep -q '<Message>' '$tmp/resp'"
 is 'stored as a notification, auto help' \
-	"$(jq -c 'select(.direction == "out" and .auto) | [.purpose, .auto]' "$ib/msg/$C"/*)" \
+	"$(tail -qn 1 "$ib/msg/$C"/* | jq -c 'select(.direction == "out" and .auto) | [.purpose, .auto]')" \
 	'["notification","help"]'
 is 'C still waits, with no first response' \
 	"$(conv $C '[.first_response_at, .waiting_since != null]')" '[null,true]'
@@ -186,8 +186,8 @@ check 'an agent answers G, asking for delivery reports' \
 # The report may come before or after sms-send stored the answer (a
 # parked report): the conversation ends the same.
 g_failed() {
-	jq -e 'select(.direction == "out") | .status == "failed"' \
-	    "$ib/msg/$G"/* >/dev/null
+	tail -qn 1 "$ib/msg/$G"/* | jq -s -e 'map(select(.direction == "out"))
+	    | length == 1 and .[0].status == "failed"' >/dev/null
 }
 g_waits() {
 	[ "$(conv $G '[.first_response_at, .waiting_since]')" = "[null,$waited]" ]
