@@ -199,6 +199,20 @@ is 'and G is overdue again' "$(overdue | grep -c "$G")" 1
 kill "$simpid"
 sim || fail 'sms-sim starts'
 
+# --- Records from before purpose -------------------------------------------
+
+old=$tmp/old
+mkinbox "$old"
+O=+15556200010
+mkconv "$old" $O '{"messages":3}'
+mkmsg "$old" $O 1 in 2026-11-22T09:00:00Z 'HELP'
+mkmsg "$old" $O 2 out 2026-11-22T09:00:01Z 'Text us here.' accepted
+mkmsg "$old" $O 3 out 2026-11-22T09:05:00Z 'An agent here.' delivered
+jq -c '. + {auto: "help"}' "$old/msg/$O/2" >"$tmp/m2" && cat "$tmp/m2" >"$old/msg/$O/2"
+is 'an old automatic reply (auto, no purpose) shows as a notification, an old answer as a reply' \
+	"$(inbox-ls -d "$old" --table --no-mark $O | grep -c '\[notification\] Text us here'):$(inbox-ls -d "$old" --table --no-mark $O | grep -c '\[.*\] An agent here')" \
+	'1:0'
+
 # --- --purpose is checked ---------------------------------------------------
 
 check_exit '--purpose other: a usage error' 2 \
