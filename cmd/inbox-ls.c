@@ -690,10 +690,29 @@ line_of(const json_t *rec, struct mline *k)
 }
 
 /*
+ * Before the body of an outbound message that is no reply, its purpose
+ * (sms-record(5)), as "[notification] ": the columns it takes.
+ */
+static size_t
+put_purpose(const json_t *msg)
+{
+	const char *d = record_str(msg, "direction");
+	const char *p = inbox_purpose(msg);
+
+	if (!d || strcmp(d, "out") != 0 || strcmp(p, INBOX_REPLY) == 0)
+		return 0;
+	if (!inbox_purpose_valid(p))
+		p = "?";
+	printf("[%s] ", p);
+	return strlen(p) + 3;
+}
+
+/*
  * Messages as a table: time, (the thread, with feed,) direction, status
- * (and why it failed), the agent (if any message has one) and body. A
- * feed cuts each body to the width; a thread shows it whole, its lines
- * indented under the first, and an error's message on a line of its own.
+ * (and why it failed), the agent (if any message has one) and body, an
+ * outbound one's purpose before it unless it is a reply. A feed cuts each
+ * body to the width; a thread shows it whole, its lines indented under the
+ * first, and an error's message on a line of its own.
  */
 static void
 table_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
@@ -701,7 +720,7 @@ table_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
 	char t[WHEN_BUFSZ];
 	struct mline k;
 	const char *s;
-	size_t wt = 1, wth = 0, ws = 1, wa = 0, i, indent, room;
+	size_t wt = 1, wth = 0, ws = 1, wa = 0, i, indent, room, pw;
 	int agents = 0;
 
 	for (i = 0; i < n; i++) {
@@ -741,8 +760,9 @@ table_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
 			fputs("  ", stdout);
 		}
 		s = k.body ? k.body : "";
+		pw = put_purpose(m[i].msg);
 		if (feed) {
-			put_cell(s, room, 0, 0);
+			put_cell(s, room > pw + 10 ? room - pw : 10, 0, 0);
 		} else {
 			put_text(s, strlen(s), indent);
 			if (k.detail) {

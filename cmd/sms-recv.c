@@ -228,17 +228,20 @@ away(const struct recv *r, const struct inbox_delivery *d, char *key,
 }
 
 /*
- * The automatic answer to a stored message, if any: the help text to HELP
- * and INFO; out of business hours the away text, once a day per
- * conversation (see away()); else the acknowledgement to the first message
- * of a new conversation, neither to a number that opted out. An opt-out or
- * opt-in that changed where the number stands gets our confirmation only if
- * one is configured: by default the provider confirms (Twilio does), and a
- * second would break the rule of exactly one (smsdesk(7), GUARANTEES: one
- * opt-out confirmation). The answer goes back in the webhook's TwiML; it is
- * recorded in the conversation first, under a key made from the provider's
- * message id (the away reply: from the thread and the date), so a webhook
- * delivered twice is answered once. Returns the text (malloc'd) or NULL.
+ * The automatic answer to a stored message, if any: the help text to
+ * HELP and INFO; out of business hours the away text, once a day per
+ * conversation (see away()); else the acknowledgement to the first
+ * message of a new conversation, neither to a number that opted out.
+ * An opt-out or opt-in that changed where the number stands gets our
+ * confirmation only if one is configured: by default the
+ * provider confirms (Twilio does), and a second would break the rule of
+ * exactly one (smsdesk(7), GUARANTEES: one opt-out
+ * confirmation). The answer goes back in the webhook's TwiML; it is
+ * recorded in the conversation first (purpose notification, no reply of
+ * a person; "auto" says which answer it is), under a key made from the
+ * provider's message id (the away reply: from the thread and the date),
+ * so a webhook delivered twice is answered once. Returns the text
+ * (malloc'd) or NULL.
  */
 static char *
 auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
@@ -277,11 +280,12 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	if (kw != KEYWORD_HELP && kw != KEYWORD_OPTOUT &&
 	    inbox_opted_out(&r->ib, record_str(d->message, "thread"), &e) != 0)
 		return NULL;
-	msg = json_pack("{s:s,s:O,s:s,s:O?,s:O,s:s,s:s,s:s,s:s}", "type",
-	    "message", "thread", json_object_get(d->message, "thread"),
-	    "direction", "out", "from", json_object_get(d->message, "to"),
-	    "to", json_object_get(d->message, "thread"), "body", text,
-	    "status", "accepted", "auto", why, "key", key);
+	msg = json_pack("{s:s,s:O,s:s,s:O?,s:O,s:s,s:s,s:s,s:s,s:s}",
+	    "type", "message", "thread", json_object_get(d->message,
+	    "thread"), "direction", "out", "from", json_object_get(d->message,
+	    "to"), "to", json_object_get(d->message, "thread"), "body", text,
+	    "status", "accepted", "purpose", INBOX_NOTIFICATION, "auto", why,
+	    "key", key);
 	if (!msg || inbox_deliver(&r->ib, msg, 0, NULL, &out, &e) < 0) {
 		/* The customer's message is stored; only the answer is lost. */
 		diag_warn("auto-reply to %s: %s", ev->id, msg ? e.msg :

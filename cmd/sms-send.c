@@ -56,10 +56,11 @@
 
 #define USAGE "usage: sms-send [-hnV] [-d DIR] [-f FROM] [-j N] [-k KEY] " \
 	"[-M SID] [-m N]\n" \
-	"                [-Q[MODE]] [-R N] [-r N/s] [-T TEMPLATE] " \
-	"[--reconcile]\n" \
-	"                [--timeout SECONDS] [-c NUMBER | -t NUMBER] " \
-	"[BODY]\n"
+	"                [--purpose PURPOSE] [-Q[MODE]] [-R N] [-r N/s] " \
+	"[-T TEMPLATE]\n" \
+	"                [--reconcile] [--timeout SECONDS] " \
+	"[-c NUMBER | -t NUMBER]\n" \
+	"                [BODY]\n"
 
 #define TWILIO_URL "https://api.twilio.com"
 #define KEY_MAX (LIMIT_KEY - 21)	/* --key, then "-" and a line number */
@@ -91,6 +92,10 @@ usage(FILE *fp, int code)
 		    "(default 4)\n"
 		    "  -n, --dry-run          print what would be sent; send "
 		    "nothing\n"
+		    "      --purpose PURPOSE  reply, notification or "
+		    "marketing (default: reply\n"
+		    "                         with --thread, else "
+		    "notification)\n"
 		    "  -Q, --quiet-hours[=MODE]  nothing in the recipient's "
 		    "quiet hours\n"
 		    "                         (21:00-08:00): defer (default), "
@@ -109,7 +114,7 @@ usage(FILE *fp, int code)
 		    "  -V, --version          print the version and exit\n"
 		    "\nWithout --to or --thread, sends one message per NDJSON "
 		    "record on stdin\n(\"to\" or \"thread\", \"body\", "
-		    "optional \"key\").\n", fp);
+		    "optional \"key\", \"purpose\").\n", fp);
 	exit(code);
 }
 
@@ -355,7 +360,7 @@ exit_code(const struct send *s)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_RECONCILE = 256, OPT_TIMEOUT };
+	enum { OPT_RECONCILE = 256, OPT_TIMEOUT, OPT_PURPOSE };
 	static const struct option longopts[] = {
 		{ "thread", required_argument, NULL, 'c' },
 		{ "dir", required_argument, NULL, 'd' },
@@ -366,6 +371,7 @@ main(int argc, char **argv)
 		{ "messaging-service", required_argument, NULL, 'M' },
 		{ "max-segments", required_argument, NULL, 'm' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "purpose", required_argument, NULL, OPT_PURPOSE },
 		{ "quiet-hours", optional_argument, NULL, 'Q' },
 		{ "retries", required_argument, NULL, 'R' },
 		{ "rate", required_argument, NULL, 'r' },
@@ -432,6 +438,13 @@ main(int argc, char **argv)
 		case 'n':
 			s.dry_run = 1;
 			break;
+		case OPT_PURPOSE:
+			if (!inbox_purpose_valid(optarg))
+				diag_die(EXIT_USAGE, "--purpose: '%s' is not "
+				    "reply, notification or marketing",
+				    optarg);
+			s.purpose = optarg;
+			break;
 		case 'Q':
 			quiet = optarg ? optarg : "defer";
 			if (quiet_mode(quiet) < 0)
@@ -472,6 +485,15 @@ main(int argc, char **argv)
 		    "--%s", s.reply ? "thread" : "to");
 	if (argc > (to ? 1 : 0))
 		usage(stderr, EXIT_USAGE);
+	if (rec && s.purpose)
+		diag_die(EXIT_USAGE, "--reconcile takes no --purpose");
+	/*
+	 * Only a person answering is a reply (sms-record(5)): --thread is
+	 * one; --to, and a run over records (a template filled from a
+	 * listing, a script's notices), answer nobody unless told so.
+	 */
+	if (!s.purpose)
+		s.purpose = to && s.reply ? INBOX_REPLY : INBOX_NOTIFICATION;
 	if (from && !*from)
 		diag_die(EXIT_USAGE, "--from: empty");
 	if (service && strncmp(service, "MG", 2) != 0)

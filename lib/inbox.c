@@ -431,23 +431,120 @@ count(json_t *o, const char *k, json_int_t by)
 	    json_integer_value(json_object_get(o, k)) + by));
 }
 
-/* How a message changes its conversation (see inbox_deliver()). An
- * outbound message stored as failed (refused before any request) is
- * counted, but is no answer. */
+const char *
+inbox_purpose(const json_t *msg)
+{
+	const char *p = record_str(msg, "purpose");
+
+	if (p)
+		return p;
+	return json_is_string(json_object_get(msg, "auto")) ?
+	    INBOX_NOTIFICATION : INBOX_REPLY;
+}
+
+int
+inbox_purpose_valid(const char *p)
+{
+	return p && (strcmp(p, INBOX_REPLY) == 0 ||
+	    strcmp(p, INBOX_NOTIFICATION) == 0 ||
+	    strcmp(p, INBOX_MARKETING) == 0);
+}
+
+int
+inbox_went_out(const json_t *msg)
+{
+	static const char *const not_out[] = {
+		"unknown", "failed", "undelivered", "canceled", "deferred",
+	};
+	const char *dir = record_str(msg, "direction");
+	const char *st = record_str(msg, "status");
+
+	if (!dir || strcmp(dir, "out") != 0 ||
+	    json_is_object(json_object_get(msg, "error")))
+		return 0;
+	if (!st)
+		return 1;
+	for (size_t i = 0; i < sizeof not_out / sizeof *not_out; i++)
+		if (strcmp(st, not_out[i]) == 0)
+			return 0;
+	/* Our own word for a message the provider has not taken yet. */
+	return strcmp(st, "queued") != 0 || record_str(msg, "provider_id");
+}
+
+/*
+ * A reply that went out answers whoever waits (smsdesk-inbox(5),
+ * Conversation records): the clock stops if it started no later than
+ * the reply was written (a customer's message after it still waits),
+ * and the episode gets its first response, if it has none, once it has
+ * begun (opened_at) and began no later than the reply. 1 if conv
+ * changed, else 0.
+ */
+static int
+answer(json_t *conv, const json_t *msg)
+{
+	const char *at = record_str(msg, "at");
+	const char *waiting = record_str(conv, "waiting_since");
+	const char *opened = record_str(conv, "opened_at");
+	int changed = 0;
+
+	if (!at || strcmp(inbox_purpose(msg), INBOX_REPLY) != 0 ||
+	    !inbox_went_out(msg))
+		return 0;
+	if (waiting && strcmp(waiting, at) <= 0) {
+		set_str(conv, "waiting_since", NULL);
+		changed = 1;
+	}
+	if (!json_is_string(json_object_get(conv, "first_response_at")) &&
+	    opened && strcmp(opened, at) <= 0) {
+		set_str(conv, "first_response_at", at);
+		changed = 1;
+	}
+	return changed;
+}
+
+/*
+ * Whether an inbound message is work for a person: anything but an
+ * opt-out, opt-in or help keyword, which sms-recv answers (or the
+ * provider does) and marks with "keyword".
+ */
+static int
+is_work(const json_t *msg)
+{
+	return !json_is_string(json_object_get(msg, "keyword"));
+}
+
+/*
+ * How a message changes its conversation (see inbox_deliver(), and
+ * smsdesk-inbox(5), Conversation records). A conversation that a
+ * message finds with none yet, and that the message does not make work
+ * (an outbound one, a keyword), begins resolved, with no episode
+ * (opened_at null): it never enters work/. An outbound message stored as
+ * failed (refused before any request) is counted, but is no answer.
+ */
 void
 ib_apply_message(json_t *conv, const json_t *msg)
 {
 	const char *dir = record_str(msg, "direction");
 	const char *at = record_str(msg, "at");
 	const char *status = record_str(conv, "status");
+	const char *st = record_str(msg, "status");
 	json_t *body = json_object_get(msg, "body");
+	int fresh = json_integer_value(json_object_get(conv, "messages")) ==
+	    0 && status && strcmp(status, INBOX_OPEN) == 0;
+	int in = dir && strcmp(dir, "in") == 0;
 
 	count(conv, "messages", 1);
 	if (json_is_string(body))
 		json_object_set(conv, "last_body", body);
-	if (dir && strcmp(dir, "in") == 0) {
+	if (fresh && !(in && is_work(msg))) {
+		set_str(conv, "status", INBOX_RESOLVED);
+		set_str(conv, "opened_at", NULL);
+	}
+	if (in) {
 		count(conv, "unread", 1);
 		set_str(conv, "last_in_at", at);
+	}
+	if (in && is_work(msg)) {
 		if (status && strcmp(status, INBOX_RESOLVED) == 0) {
 			/* A new episode: its own opening and SLA clock. */
 			set_str(conv, "opened_at", at);
@@ -462,23 +559,121 @@ ib_apply_message(json_t *conv, const json_t *msg)
 		if (json_is_null(json_object_get(conv, "waiting_since")) ||
 		    !json_object_get(conv, "waiting_since"))
 			set_str(conv, "waiting_since", at);
-	} else if (json_is_string(json_object_get(msg, "auto"))) {
-		/*
-		 * A listener's own reply (help, ack, away) answers nobody's
-		 * question: the customer still waits for a person.
-		 */
-		set_str(conv, "last_auto_at", at);
-		if (strcmp(record_str(msg, "auto"), "away") == 0)
-			set_str(conv, "last_away_at", at);
-	} else if (!record_str(msg, "status") ||
-	    strcmp(record_str(msg, "status"), "failed") != 0) {
-		/* An answer: one refused before it was sent is none. */
-		set_str(conv, "last_out_at", at);
-		set_str(conv, "waiting_since", NULL);
-		if (!json_is_string(json_object_get(conv,
-		    "first_response_at")))
-			set_str(conv, "first_response_at", at);
+		return;
 	}
+	if (!in && (!st || strcmp(st, "failed") != 0)) {
+		/*
+		 * Only a person's reply is an answer (answer()); the rest
+		 * (sms-recv's automatic replies, notices, campaigns) leave
+		 * the customer waiting for one.
+		 */
+		if (strcmp(inbox_purpose(msg), INBOX_REPLY) == 0) {
+			set_str(conv, "last_out_at", at);
+		} else {
+			set_str(conv, "last_auto_at", at);
+			if (record_str(msg, "auto") &&
+			    strcmp(record_str(msg, "auto"), "away") == 0)
+				set_str(conv, "last_away_at", at);
+		}
+		answer(conv, msg);
+	}
+}
+
+/*
+ * After a change to outbound message msg of thread (the caller holds the
+ * thread's lock): a reply that has now gone out answers its conversation
+ * (answer()), appended unsynced if lazy (as the message's own change may
+ * be). The conversation is what the messages make of it, so a failure
+ * here is reported (struct inbox's report), not returned: the message's
+ * change stands.
+ */
+static void
+answer_conversation(struct inbox *ib, const char *thread,
+    const json_t *msg, int lazy)
+{
+	char rel[64];
+	struct logf lf;
+	struct errbuf e;
+	json_t *conv;
+
+	if (strcmp(inbox_purpose(msg), INBOX_REPLY) != 0 ||
+	    !inbox_went_out(msg))
+		return;
+	snprintf(rel, sizeof rel, "conv/%s", thread);
+	if (!(conv = ib_log_read(ib, rel, &lf, &e))) {
+		if (errno != ENOENT && errno != EBADMSG && ib->report)
+			ib->report(ib->report_arg, e.msg);
+		return;
+	}
+	if (answer(conv, msg)) {
+		ib_stamp(ib, conv);
+		lf.lazy = lazy;
+		if (ib_write_conversation(ib, thread, conv, &lf, &e) < 0 &&
+		    ib->report)
+			ib->report(ib->report_arg, e.msg);
+	} else {
+		close(lf.fd);
+	}
+	json_decref(conv);
+}
+
+/*
+ * A reply that had answered its conversation has not gone after all (a
+ * delivery report, or --reconcile, says it failed): the episode's answer
+ * is worked out again from the messages of thread (the caller holds its
+ * lock), oldest first: its first reply that went out and, while the
+ * conversation is open, the clock, from the first message of work after
+ * the last such reply. Failures are reported, as answer_conversation()'s.
+ */
+static void
+unanswer_conversation(struct inbox *ib, const char *thread)
+{
+	const char *opened, *at, *dir, *first = NULL, *waiting = NULL;
+	char rel[64];
+	struct logf lf;
+	struct errbuf e;
+	json_t *conv, *t = NULL, *m;
+	size_t i;
+
+	snprintf(rel, sizeof rel, "conv/%s", thread);
+	if (!(conv = ib_log_read(ib, rel, &lf, &e))) {
+		if (errno != ENOENT && errno != EBADMSG && ib->report)
+			ib->report(ib->report_arg, e.msg);
+		return;
+	}
+	if (!(opened = record_str(conv, "opened_at")) ||
+	    !(t = inbox_thread(ib, thread, &e))) {
+		if (opened && ib->report)
+			ib->report(ib->report_arg, e.msg);
+		close(lf.fd);
+		json_decref(conv);
+		return;
+	}
+	json_array_foreach(t, i, m) {
+		if (!(at = record_str(m, "at")) || strcmp(at, opened) < 0)
+			continue;
+		dir = record_str(m, "direction");
+		if (dir && strcmp(dir, "in") == 0) {
+			if (is_work(m) && !waiting)
+				waiting = at;
+		} else if (strcmp(inbox_purpose(m), INBOX_REPLY) == 0 &&
+		    inbox_went_out(m)) {
+			if (waiting && strcmp(waiting, at) <= 0)
+				waiting = NULL;
+			if (!first)
+				first = at;
+		}
+	}
+	set_str(conv, "first_response_at", first);
+	if (record_str(conv, "status") &&
+	    strcmp(record_str(conv, "status"), INBOX_OPEN) == 0)
+		set_str(conv, "waiting_since", waiting);
+	ib_stamp(ib, conv);
+	if (ib_write_conversation(ib, thread, conv, &lf, &e) < 0 &&
+	    ib->report)
+		ib->report(ib->report_arg, e.msg);
+	json_decref(t);
+	json_decref(conv);
 }
 
 int
@@ -1204,7 +1399,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	struct logf lf;
 	json_t *msg = NULL;
 	const char *old;
-	int lk, rc = -1;
+	int lk, lazy, was_out, rc = -1;
 
 	if (out)
 		*out = NULL;
@@ -1223,6 +1418,8 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, id);
 	if (!(msg = ib_log_read(ib, rel, &lf, e)))
 		goto out;
+	was_out = strcmp(inbox_purpose(msg), INBOX_REPLY) == 0 &&
+	    inbox_went_out(msg);
 	now_string(at);
 	if (provider)
 		set_str(msg, "provider", provider);
@@ -1251,13 +1448,17 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	 * a compaction, which replaces the file (lost, it would take the
 	 * message with it).
 	 */
-	lf.lazy = ib_journaling(ib) && ib_outbound_pending(msg);
+	lazy = lf.lazy = ib_journaling(ib) && ib_outbound_pending(msg);
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (ib_log_append(ib, rel, id, &lf, msg, NULL, e) < 0)
 		goto out;
 	if (provider && pid && key_message(ib, key, thread, id, msg,
 	    &(int){ 0 }, e) < 0)
 		goto out;
+	if (was_out && !inbox_went_out(msg))
+		unanswer_conversation(ib, thread);
+	else
+		answer_conversation(ib, thread, msg, lazy);
 	if (!ib_outbound_pending(msg)) {
 		/* Settled: a lost unlink only makes reconcile look again. */
 		snprintf(rel, sizeof rel, "outbox/%s", id);
@@ -1358,7 +1559,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	char key[NAME_MAX_LEN], rel[PATH_MAX];
 	char thread[32], name[NAME_MAX_LEN];
 	json_t *msg = NULL;
-	int lk, rc, unpark;
+	int lk, rc, unpark, was_out;
 
 	if (out)
 		*out = NULL;
@@ -1378,6 +1579,8 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
 	if (!(msg = ib_get_record(ib, rel, e)))
 		goto out;
+	was_out = strcmp(inbox_purpose(msg), INBOX_REPLY) == 0 &&
+	    inbox_went_out(msg);
 	if (!advance(msg, status, error_code, r.at)) {
 		rc = 0;
 		goto out;
@@ -1386,6 +1589,10 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (ib_log_put(ib, rel, name, msg, e) < 0)
 		goto out;
+	if (was_out && !inbox_went_out(msg))
+		unanswer_conversation(ib, thread);
+	else
+		answer_conversation(ib, thread, msg, 0);
 	if (!ib_outbound_pending(msg)) {
 		/* At its final status: nothing left to ask the provider. */
 		snprintf(rel, sizeof rel, "outbox/%s", name);

@@ -115,6 +115,30 @@ struct inbox {
 #define INBOX_SNOOZED "snoozed"
 #define INBOX_RESOLVED "resolved"
 
+/* the purpose of an outbound message (sms-record(5)) */
+#define INBOX_REPLY "reply"
+#define INBOX_NOTIFICATION "notification"
+#define INBOX_MARKETING "marketing"
+
+/*
+ * The purpose of outbound message msg: its "purpose"; for a record from
+ * before there was one, INBOX_NOTIFICATION if it is an automatic reply
+ * of sms-recv (it has "auto"), else INBOX_REPLY. Borrowed from msg.
+ */
+const char *inbox_purpose(const json_t *msg);
+
+/* Whether p is INBOX_REPLY, INBOX_NOTIFICATION or INBOX_MARKETING. */
+int inbox_purpose_valid(const char *p);
+
+/*
+ * Whether outbound message msg went out: the provider took it. Not while
+ * it is only ours (queued with no provider id yet; unknown, the answer
+ * never came), nor once it failed, was undelivered or canceled, nor if it
+ * carries an error. One with no status (by hand, or older) went out.
+ * Only a reply that went out answers its conversation (inbox_deliver()).
+ */
+int inbox_went_out(const json_t *msg);
+
 /*
  * The inbox directory: dir if given, else $SMSDESK_INBOX, else
  * $XDG_DATA_HOME/smsdesk/inbox (~/.local/share/smsdesk/inbox). malloc'd.
@@ -219,9 +243,14 @@ struct inbox_delivery {
  * queued. keyword is 'o' (opt-out), 'i' (opt-in)
  * or 0: the consent ledger is written before the call returns. Updates
  * the conversation: an inbound message reopens it, counts as unread and
- * starts the SLA clock (waiting_since) if it was not running; an outbound
- * one stops the clock and sets first_response_at once, unless it is
- * stored as failed (refused before any request). Returns 0 (see
+ * starts the SLA clock (waiting_since) if it was not running, unless it
+ * is a keyword (it has "keyword": STOP, START, HELP...); a reply
+ * (inbox_purpose()) stops the clock and sets first_response_at once it
+ * went out (inbox_went_out(): here, or when inbox_sent() or
+ * inbox_status() says so), and no other outbound message does. A new
+ * conversation that its first message does not make work (an outbound
+ * message, a keyword) is made resolved, with opened_at null, and stays
+ * out of work/ until a customer's message opens it. Returns 0 (see
  * d->duplicate) or -1 with e filled; on -1 nothing was acknowledged and
  * the caller must not answer 2xx, and what the delivery had written is
  * taken back (a consent record excepted), so no reader sees it.
@@ -247,7 +276,10 @@ int inbox_known_id(struct inbox *ib, const char *provider, const char *pid);
  * -1 with errno EINVAL; never moved back from a delivery report that
  * came first) and error (borrowed; NULL for none, json null to clear
  * one). Adds the provider id to the ledger and takes the message out of
- * outbox/ once settled (see inbox_deliver()).
+ * outbox/ once settled (see inbox_deliver()). A reply that has now
+ * gone out answers its conversation; one that had gone and now failed
+ * no longer does (its episode's answer and clock are worked out again
+ * from the thread).
  * Returns 0 (*msg gets the message as stored) or -1 with e filled.
  */
 int inbox_sent(struct inbox *ib, const char *thread, const char *id,
@@ -260,7 +292,9 @@ json_t *inbox_outbox(struct inbox *ib, struct errbuf *e);
 /*
  * Apply a delivery report to the outbound message with this provider id:
  * the status only moves forward (provider_status_order), and an error code
- * is kept; a final status takes the message out of outbox/. Returns 1 if
+ * is kept; a final status takes the message out of outbox/; a reply that
+ * has now gone out answers its conversation, and one that now failed
+ * no longer does, as for inbox_sent(). Returns 1 if
  * the message changed (*msg gets it), 0 if the report was old news, 2
  * if no such message is known yet (the report is parked in status/ for
  * when it is), or -1 with e filled.

@@ -66,7 +66,7 @@ check 'the outbox keeps it, with its sid, until a final status' \
 	'[ "$(ls "$ib/outbox" | wc -l)" = 1 ]'
 check 'the body comes from stdin too, less its final newline' \
 	'echo "from stdin" | sms-send -d "$ib" --thread +15551230001 |
-	 jq -e ".body == \"from stdin\" and .reply == true"'
+	 jq -e ".body == \"from stdin\" and .purpose == \"reply\""'
 check 'a public URL becomes the StatusCallback' \
 	'SMSDESK_PUBLIC_URL=https://support.example.com/sms \
 	 sms-send -d "$ib" --to +15551230001 cb >/dev/null &&

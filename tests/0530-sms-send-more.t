@@ -334,9 +334,10 @@ check 'it is on disk, in the thread'"'"'s directory' \
 	'grep -l "Still there?" "$ib3"/msg/+15553000031/* >/dev/null'
 check 'not in the outbox' \
 	'! outbox "$ib3" | grep -qx "$(jq -r .id "$tmp/out")"'
-check 'and it is no answer: the customer'"'"'s STOP still waits' \
-	'inbox-ls -d "$ib3" | jq -e "select(.thread == \"+15553000031\") |
-	    .waiting_since != null"'
+check 'and it is no answer: no first response' \
+	'inbox-ls -d "$ib3" --all --json | jq -s -e "map(select(.thread ==
+	    \"+15553000031\")) | length == 1 and
+	    .[0].first_response_at == null and .[0].last_out_at == null"'
 check_exit 'with a key, a second run' 1 \
 	'sms-send -d "$ib3" -k once --to +15553000031 "Keyed" >/dev/null 2>&1 ;
 	 sms-send -d "$ib3" -k once --to +15553000031 "Keyed" >"$tmp/out" 2>/dev/null'

@@ -250,6 +250,25 @@ first_nul(const json_t *rec, int templated)
 }
 
 /*
+ * A message's purpose (sms-record(5)): the record's "purpose", else the
+ * run's (--purpose, or what the way it was given implies: sms-send.c).
+ * 0, or -1 if the record's is not a purpose.
+ */
+static int
+purpose_of(const struct send *s, const json_t *rec, const char **purpose)
+{
+	const json_t *v = json_object_get(rec, "purpose");
+
+	*purpose = s->purpose;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || !inbox_purpose_valid(json_string_value(v)))
+		return -1;
+	*purpose = json_string_value(v);
+	return 0;
+}
+
+/*
  * Prepare j's record: check it, and store it as queued, for J_SEND; or
  * end it (J_DONE) if it goes no further. Takes j->rec.
  */
@@ -275,7 +294,7 @@ send_prepare(struct worker *w, struct job *j)
 	struct gsm_result g;
 	struct errbuf e;
 	char *filled = NULL;
-	const char *nul;
+	const char *nul, *purpose;
 	json_t *msg;
 	int rc;
 
@@ -386,8 +405,15 @@ send_prepare(struct worker *w, struct job *j)
 		json_object_set_new(msg, "key", json_string(key));
 	if (s->agent)
 		json_object_set_new(msg, "agent", json_string(s->agent));
-	if (s->reply)
-		json_object_set_new(msg, "reply", json_true());
+	if (purpose_of(s, rec, &purpose) < 0) {
+		char m[160];
+
+		snprintf(m, sizeof m, "\"purpose\" is not reply, "
+		    "notification or marketing");
+		refuse(j, "invalid_value", m);
+		goto done;
+	}
+	json_object_set_new(msg, "purpose", json_string(purpose));
 
 	if (answer && no_conversation(s, j, num))
 		goto done;

@@ -61,6 +61,7 @@ struct send {
 	int have_inbox;
 	struct cred cr;
 	const char *country, *agent, *tmpl, *key;
+	const char *purpose;		/* of a message that does not say */
 	long max_segments, retries, jobs;
 	long timeout;			/* seconds a request may take */
 	double rate;			/* requests a second; 0: no limit */
