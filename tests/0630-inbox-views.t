@@ -121,7 +121,7 @@ check 'a refused message: the code of its error, then its message under it' \
 	 sed -n 5p '$tmp/t1' | grep -q '^  *error: the customer opted out\$'"
 lines_t +15550000002 >"$tmp/t2"
 check 'an automatic reply without an agent is auto' \
-	"sed -n 2p '$tmp/t2' | grep -q '→  sent  *auto  Thanks, we got it\$'"
+	"sed -n 2p '$tmp/t2' | grep -q '→  sent  *auto  \\[notification\\] Thanks, we got it\$'"
 check 'a failure a delivery report brought later shows as well' \
 	"sed -n 3p '$tmp/t2' | grep -q '→  undelivered: transient  ana   We will call you\$' &&
 	 sed -n 4p '$tmp/t2' | grep -q '^  *error: handset unreachable\$'"
