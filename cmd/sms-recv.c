@@ -140,7 +140,8 @@ usage(FILE *fp, int code)
 }
 
 /*
- * Print one event. A listener goes on if its reader went away (the inbox
+ * Print one event (sms-record(5)): its name, the thread it concerns at
+ * the top, and obj, the affected record, under key. A listener goes on if its reader went away (the inbox
  * is the record); in file mode a failed write is exit 74.
  */
 static void
@@ -151,8 +152,9 @@ emit(struct recv *r, const char *event, const char *key, json_t *obj)
 	json_t *ev;
 
 	when_format(when_now(), at);
-	ev = json_pack("{s:s,s:s,s:s,s:O}", "type", "event", "event", event,
-	    "at", at, key, obj);
+	ev = json_pack("{s:s,s:s,s:O?,s:s,s:O}", "type", "event", "event",
+	    event, "thread", json_object_get(obj, "thread"), "at", at, key,
+	    obj);
 	if (!ev)
 		return;
 	if (!r->listening) {
@@ -347,8 +349,8 @@ store_message(struct recv *r, const struct webhook_event *ev,
 	if (!d.duplicate) {
 		emit(r, "message.received", "message", d.message);
 		if (d.consent)
-			emit(r, d.consent == 'o' ? "optout" : "optin",
-			    "message", d.message);
+			emit(r, d.consent == 'o' ? "consent.optout" :
+			    "consent.optin", "message", d.message);
 		if (reply && number)
 			*reply = auto_reply(r, kw, &d, ev);
 	}
