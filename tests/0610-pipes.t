@@ -7,8 +7,10 @@
 #   sms-recv       message.received, consent.optout, message.status events
 #                  (files), message.sent (the listener's automatic reply)
 #   sms-send       message records
-# The readers: inbox-mark (it tags the thread of each record) and sms-send
-# (--template: it texts the thread of each record). inbox-ls reads no
+# The readers: inbox-mark (it tags the thread of each record), sms-send
+# (--template: it texts the thread of each record; without one, only
+# requests and outbound messages are sent) and sms-recv (it stores the
+# messages that came in, from its own events too). inbox-ls reads no
 # records. Each pair is checked in the inbox, through inbox-ls, not by the
 # exit status alone. Then bad lines in the middle of a stream: one error
 # each, the rest done.
@@ -223,6 +225,32 @@ n0=$(creates A)
 sms-send --dir "$ib" <"$tmp/keyed.ndjson" >"$tmp/out" 2>&1
 is 'an outbound message, no template: its key says it was sent; not again' \
 	"$(jq -r '.duplicate' "$tmp/out") $(creates A)" "true $n0"
+
+# --- Into sms-recv (reading records, for imports and replays) -----------------
+
+# Into a second inbox: what came in is stored there; anything else is
+# reported, one line each, and stored nowhere.
+ib2=$tmp/inbox2
+cat "$tmp/recv.ndjson" "$tmp/msgs.ndjson" "$tmp/send.ndjson" \
+	"$tmp/sent.ndjson" "$tmp/status.ndjson" "$tmp/conv.ndjson" \
+	"$tmp/mark.ndjson" >"$tmp/all.ndjson"
+sms-recv --dir "$ib2" "$tmp/all.ndjson" >"$tmp/out" 2>"$tmp/err"
+is 'every record into sms-recv: exit 1 (some are not messages that came in)' \
+	"$?" 1
+is 'the messages that came in are stored in the other inbox, once each' \
+	"$(inbox-ls --dir "$ib2" --all --messages --json | jq -r \
+	    '[.direction, .thread, .provider_id] | join(" ")' | sort | tr '\n' ' ')" \
+	"$(jq -r 'select(.direction == "in") | ["in", .thread, .provider_id] |
+	    join(" ")' "$tmp/msgs.ndjson" | sort | tr '\n' ' ')"
+is 'one message.received event each' \
+	"$(jq -r 'select(.event == "message.received") | .thread' "$tmp/out" | sort | tr '\n' ' ')" \
+	"$(jq -r 'select(.direction == "in") | .thread' "$tmp/msgs.ndjson" | sort | tr '\n' ' ')"
+is 'each outbound message, other event and other record refused, by line' \
+	"$(wc -l <"$tmp/err" | tr -d ' '):$(sed 's/^sms-recv: [^:]*:[0-9]*: //' "$tmp/err" | sort -u)" \
+	"$(jq -s '[.[] | select((.direction // .message.direction) != "in")] |
+	    length' "$tmp/all.ndjson"):a record of type \"conversation\" is not a message that came in: nothing to store
+an event that carries no message that came in: nothing to store
+an outbound message: only messages that came in are stored"
 
 # --- Bad lines in the middle ------------------------------------------------------
 
