@@ -34,19 +34,19 @@
 	"[-A | -a NAME | -o | -p | -r | -s UNTIL | -u | -x]\n" \
 	"                  [-T TAG] [-t TAG] [NUMBER ...]\n"
 
-/* The state actions: option letter, long name, event. */
+/* The state actions: option letter, long name, event (sms-record(5)). */
 static const struct action {
 	int opt;
 	const char *name, *event;
 } actions[] = {
-	{ 'A', "--unassign", "unassigned" },
-	{ 'a', "--assign", "assigned" },
-	{ 'o', "--reopen", "reopened" },
-	{ 'p', "--pending", "pending" },
-	{ 'r', "--read", "read" },
-	{ 's', "--snooze", "snoozed" },
-	{ 'u', "--unread", "unread" },
-	{ 'x', "--resolve", "resolved" },
+	{ 'A', "--unassign", "conversation.unassigned" },
+	{ 'a', "--assign", "conversation.assigned" },
+	{ 'o', "--reopen", "conversation.reopened" },
+	{ 'p', "--pending", "conversation.pending" },
+	{ 'r', "--read", "conversation.read" },
+	{ 's', "--snooze", "conversation.snoozed" },
+	{ 'u', "--unread", "conversation.unread" },
+	{ 'x', "--resolve", "conversation.resolved" },
 	{ 0, NULL, NULL },
 };
 
@@ -289,7 +289,7 @@ static void
 announce(struct mark *m, const struct change *ch, json_t *after)
 {
 	const char *ev = ch->state ? m->action->event :
-	    ch->tagged ? "tagged" : "untagged";
+	    ch->tagged ? "conversation.tagged" : "conversation.untagged";
 	const char *thread = record_str(after, "thread");
 	char now[WHEN_BUFSZ];
 	json_t *rec;
@@ -304,7 +304,7 @@ announce(struct mark *m, const struct change *ch, json_t *after)
 		else if (ch->state && m->action->opt == 's')
 			printf(" snoozed until %s", m->until);
 		else if (ch->state)
-			printf(" %s", ev);
+			printf(" %s", ev + sizeof "conversation." - 1);
 		if (ch->state)
 			sep = ", ";
 		if (ch->tagged) {
@@ -322,8 +322,8 @@ announce(struct mark *m, const struct change *ch, json_t *after)
 		return;
 	}
 	when_format(time(NULL), now);
-	rec = json_pack("{s:s,s:s,s:s,s:O}", "type", "event", "event", ev,
-	    "at", now, "conversation", after);
+	rec = json_pack("{s:s,s:s,s:s?,s:s,s:O}", "type", "event", "event", ev,
+	    "thread", thread, "at", now, "conversation", after);
 	if (!rec)
 		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 	/* The inbox has changed either way: a failed write is reported at
@@ -427,7 +427,11 @@ check_numbers(struct mark *m, const struct config *cfg, char **v, size_t n)
 			    v[i], e.msg);
 }
 
-/* Records on stdin: each one's "thread", which is E.164 already. */
+/*
+ * Records on stdin: the thread of each, wherever it keeps it
+ * (record_thread()), E.164 already; a record without one is reported, and
+ * the rest go on.
+ */
 static void
 from_records(struct mark *m)
 {
@@ -450,11 +454,12 @@ from_records(struct mark *m)
 			continue;
 		}
 		snprintf(where, sizeof where, "stdin:%lu", rr.lineno);
-		if (record_text(rec, "thread", &thread, &e) < 0) {
+		if (record_thread(rec, &thread, &e) < 0) {
 			diag_warn("%s: %s", where, e.msg);
 			note(m, EXIT_PARTIAL);
 		} else if (!thread) {
-			diag_warn("%s: no thread", where);
+			diag_warn("%s: no thread in this record: nothing "
+			    "to mark", where);
 			note(m, EXIT_PARTIAL);
 		} else {
 			one(m, where, thread, NULL);

@@ -140,7 +140,8 @@ usage(FILE *fp, int code)
 }
 
 /*
- * Print one event. A listener goes on if its reader went away (the inbox
+ * Print one event (sms-record(5)): its name, the thread it concerns at
+ * the top, and obj, the affected record, under key. A listener goes on if its reader went away (the inbox
  * is the record); in file mode a failed write is exit 74.
  */
 static void
@@ -151,8 +152,9 @@ emit(struct recv *r, const char *event, const char *key, json_t *obj)
 	json_t *ev;
 
 	when_format(when_now(), at);
-	ev = json_pack("{s:s,s:s,s:s,s:O}", "type", "event", "event", event,
-	    "at", at, key, obj);
+	ev = json_pack("{s:s,s:s,s:O?,s:s,s:O}", "type", "event", "event",
+	    event, "thread", json_object_get(obj, "thread"), "at", at, key,
+	    obj);
 	if (!ev)
 		return;
 	if (!r->listening) {
@@ -351,8 +353,8 @@ store_message(struct recv *r, const struct webhook_event *ev,
 	if (!d.duplicate) {
 		emit(r, "message.received", "message", d.message);
 		if (d.consent)
-			emit(r, d.consent == 'o' ? "optout" : "optin",
-			    "message", d.message);
+			emit(r, d.consent == 'o' ? "consent.optout" :
+			    "consent.optin", "message", d.message);
 		if (reply && number)
 			*reply = auto_reply(r, kw, &d, ev);
 	}
@@ -780,6 +782,44 @@ nul_field(const json_t *rec)
 	return NULL;
 }
 
+/*
+ * The inbound message a record of a file is, or carries: the record
+ * itself (a message, or a record without a "type", as imports write them),
+ * or the "message" of an event that carries one that came in (a listener's
+ * message.received, say, replayed). NULL with e filled for anything else:
+ * an outbound message would be stored as a text from our own number.
+ */
+static const json_t *
+inbound(const json_t *rec, struct errbuf *e)
+{
+	const char *type = record_str(rec, "type");
+	const json_t *msg = rec;
+	const char *dir;
+
+	if (type && strcmp(type, "event") == 0) {
+		msg = json_object_get(rec, "message");
+		if (!json_is_object(msg) || !(dir = record_str(msg,
+		    "direction")) || strcmp(dir, "in") != 0) {
+			errf(e, "an event that carries no message that came "
+			    "in: nothing to store");
+			return NULL;
+		}
+		return msg;
+	}
+	if (json_object_get(rec, "type") && (!type ||
+	    strcmp(type, "message") != 0)) {
+		errf(e, "a record of type \"%.64s\" is not a message that "
+		    "came in: nothing to store", type ? type : "?");
+		return NULL;
+	}
+	if ((dir = record_str(rec, "direction")) && strcmp(dir, "in") != 0) {
+		errf(e, "an outbound message: only messages that came in "
+		    "are stored");
+		return NULL;
+	}
+	return msg;
+}
+
 /* One line of a file: a form-encoded webhook body or a message record. */
 static void
 read_line(struct recv *r, const char *where, const char *line, size_t len)
@@ -790,30 +830,32 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 	struct form form = { 0 };
 	struct errbuf e;
 	json_t *rec = NULL;
+	const json_t *msg;
 	const char *provider = r->pv->name, *at = NULL, *pv;
 	char now[WHEN_BUFSZ];
 	int rc;
 
 	if (len > 0 && line[0] == '{') {
-		if (!(rec = record_parse(line, len, &e)))
+		if (!(rec = record_parse(line, len, &e)) ||
+		    !(msg = inbound(rec, &e)))
 			goto bad;
 		ev.kind = WEBHOOK_MESSAGE;
-		if ((pv = nul_field(rec))) {
+		if ((pv = nul_field(msg))) {
 			errf(&e, "\"%s\" holds a NUL (\\u0000)", pv);
 			goto bad;
 		}
-		ev.id = record_str(rec, "provider_id");
-		ev.from = record_str(rec, "from");
-		ev.to = record_str(rec, "to");
-		ev.body = record_str(rec, "body");
-		ev.body_len = json_string_length(json_object_get(rec, "body"));
-		if (record_str(rec, "provider"))
-			provider = record_str(rec, "provider");
+		ev.id = record_str(msg, "provider_id");
+		ev.from = record_str(msg, "from");
+		ev.to = record_str(msg, "to");
+		ev.body = record_str(msg, "body");
+		ev.body_len = json_string_length(json_object_get(msg, "body"));
+		if (record_str(msg, "provider"))
+			provider = record_str(msg, "provider");
 		if (!provider_find(provider)) {
 			errf(&e, "unknown provider '%s'", provider);
 			goto bad;
 		}
-		at = record_str(rec, "at");
+		at = record_str(msg, "at");
 		if (!ev.from || !ev.body) {
 			errf(&e, "a message record needs from and body");
 			goto bad;
@@ -824,8 +866,8 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 			    "string that is not empty");
 			goto bad;
 		}
-		if (!at && json_object_get(rec, "at") &&
-		    !json_is_null(json_object_get(rec, "at"))) {
+		if (!at && json_object_get(msg, "at") &&
+		    !json_is_null(json_object_get(msg, "at"))) {
 			errf(&e, "\"at\" is not a string");
 			goto bad;
 		}

@@ -278,6 +278,33 @@ record_text(const json_t *rec, const char *key, const char **out,
 	return 1;
 }
 
+int
+record_thread(const json_t *rec, const char **out, struct errbuf *e)
+{
+	static const char *const carried[] = { "conversation", "message" };
+	const json_t *in, *v;
+	size_t i;
+	int rc;
+
+	if ((rc = record_text(rec, "thread", out, e)) != 0)
+		return rc;
+	for (i = 0; i < sizeof carried / sizeof *carried; i++) {
+		in = json_object_get(rec, carried[i]);
+		v = json_object_get(in, "thread");
+		if (!json_is_object(in) || !v || json_is_null(v))
+			continue;
+		if (!json_is_string(v))
+			return errf(e, "\"%s\": \"thread\" is not a string",
+			    carried[i]);
+		if (record_has_nul(v))
+			return errf(e, "\"%s\": \"thread\" holds a NUL "
+			    "(\\u0000)", carried[i]);
+		*out = json_string_value(v);
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * The scanner: a strict recursive-descent check of RFC 8259 that builds
  * nothing. It is the fast path for filters that add fields to a record:

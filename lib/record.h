@@ -81,6 +81,18 @@ const char *record_str(const json_t *rec, const char *key);
 int record_text(const json_t *rec, const char *key, const char **out,
     struct errbuf *e);
 
+/*
+ * The thread a record concerns, wherever an smsdesk record keeps it
+ * (sms-record(5)): its own "thread" (a conversation, a message, an event),
+ * else the "thread" of the record it carries, "conversation" then
+ * "message" (an event of an older release, or of a program that has not
+ * put it at the top). Never "from" or "to": which of them is the customer
+ * depends on the direction, and a sender's "from" is not its thread.
+ * Returns 1 with *out set, 0 if there is none (*out NULL), -1 with e
+ * filled if the field found is not a string or holds a NUL.
+ */
+int record_thread(const json_t *rec, const char **out, struct errbuf *e);
+
 /* Whether v is a string that holds a NUL. */
 int record_has_nul(const json_t *v);
 

@@ -102,6 +102,9 @@ is 'one message.received event' "$(nevents "$tmp/L.out" message.received)" 1
 is 'the event names thread, body and provider id' \
 	"$(jq -c 'select(.event == "message.received") | .message | [.thread,.body,.provider_id]' "$tmp/L.out")" \
 	'["+15551230001","Hello été & co","SMa0000000000000000000000000000001"]'
+is 'and its thread at the top level, as every event (sms-record(5))' \
+	"$(jq -r 'select(.event == "message.received") | .thread' "$tmp/L.out")" \
+	+15551230001
 is 'the conversation is open with one unread' \
 	"$(tail -n 1 "$ib/conv/$A" | jq -c '[.type,.thread,.status,.unread,.messages,.last_body]')" \
 	'["conversation","+15551230001","open",1,1,"Hello été & co"]'
@@ -191,8 +194,8 @@ for w in STOP stop +Stop+ STOPALL UNSUBSCRIBE CANCEL END QUIT REVOKE OPTOUT; do
 	want=$(printf '%s' "$w" | tr -d + | tr a-z A-Z)
 	num=+155530000$n
 	is "$w: 200" "$(cat "$tmp/kw.code")" 200
-	event "$tmp/L.out" optout SMkw000000000000000000000000000$n
-	is "$w: an optout event" "$(nevents "$tmp/L.out" optout SMkw000000000000000000000000000$n)" 1
+	event "$tmp/L.out" consent.optout SMkw000000000000000000000000000$n
+	is "$w: an optout event" "$(nevents "$tmp/L.out" consent.optout SMkw000000000000000000000000000$n)" 1
 	is "$w: consent record out, keyword $want" \
 		"$(cat "$ib/consent/$num"/* | jq -sc 'map([.type,.number,.state,.keyword,.our_number])')" \
 		"[[\"consent\",\"$num\",\"out\",\"$want\",\"+15550000000\"]]"
@@ -205,16 +208,16 @@ is 'the consent record names the message' \
 for w in STOP+PLEASE STOP. STOPP; do
 	keyword $n "$w"
 	is "$w: stored, but no optout" \
-		"$(cat "$tmp/kw.code"):$(nmsg +155530000$n):$(nevents "$tmp/L.out" optout SMkw000000000000000000000000000$n):$(ls "$ib/consent/+155530000$n" 2>/dev/null | wc -l | tr -d ' ')" \
+		"$(cat "$tmp/kw.code"):$(nmsg +155530000$n):$(nevents "$tmp/L.out" consent.optout SMkw000000000000000000000000000$n):$(ls "$ib/consent/+155530000$n" 2>/dev/null | wc -l | tr -d ' ')" \
 		'200:1:0:0'
 	n=$((n + 1))
 done
 for w in START unstop +Yes+; do
 	want=$(printf '%s' "$w" | tr -d + | tr a-z A-Z)
 	keyword $n "$w"
-	event "$tmp/L.out" optin SMkw000000000000000000000000000$n
+	event "$tmp/L.out" consent.optin SMkw000000000000000000000000000$n
 	is "$w: an optin event and a consent record in" \
-		"$(cat "$tmp/kw.code"):$(nevents "$tmp/L.out" optin SMkw000000000000000000000000000$n):$(cat "$ib/consent/+155530000$n"/* | jq -sc 'map([.state,.keyword])')" \
+		"$(cat "$tmp/kw.code"):$(nevents "$tmp/L.out" consent.optin SMkw000000000000000000000000000$n):$(cat "$ib/consent/+155530000$n"/* | jq -sc 'map([.state,.keyword])')" \
 		"200:1:[[\"in\",\"$want\"]]"
 	n=$((n + 1))
 done
@@ -222,7 +225,7 @@ for w in HELP info; do
 	want=$(printf '%s' "$w" | tr a-z A-Z)
 	keyword $n "$w"
 	is "$w: stored with keyword $want, no consent change" \
-		"$(cat "$tmp/kw.code"):$(jq -r 'select(.direction == "in") | .keyword' "$ib/msg/+155530000$n"/*):$(nevents "$tmp/L.out" optout SMkw000000000000000000000000000$n)$(nevents "$tmp/L.out" optin SMkw000000000000000000000000000$n)" \
+		"$(cat "$tmp/kw.code"):$(jq -r 'select(.direction == "in") | .keyword' "$ib/msg/+155530000$n"/*):$(nevents "$tmp/L.out" consent.optout SMkw000000000000000000000000000$n)$(nevents "$tmp/L.out" consent.optin SMkw000000000000000000000000000$n)" \
 		"200:$want:00"
 	check "$w: answered with the help text in TwiML" \
 		"grep -q '<Message>.*Reply STOP to opt out.</Message>' '$tmp/resp'"
@@ -463,7 +466,7 @@ is 'stdin: form bodies and NDJSON records: exit 0' "$?" 0
 is 'each message stored in its thread' \
 	"$(ls "$fi/msg/+15551240001" | wc -l | tr -d ' '):$(ls "$fi/msg/+15551240002" | wc -l | tr -d ' ')" 1:2
 is 'one event each: 3 messages, an optout' \
-	"$(jq -r .event "$tmp/out" | sort | tr '\n' ' ')" 'message.received message.received message.received optout '
+	"$(jq -r .event "$tmp/out" | sort | tr '\n' ' ')" 'consent.optout message.received message.received message.received '
 is 'the NDJSON record is stored as given' \
 	"$(cat "$fi/msg/+15551240002"/* | jq -sc 'map([.body,.provider,.provider_id,.direction])|sort')" \
 	'[["STOP","twilio","SMfile000000000000000000000000003","in"],["from NDJSON","twilio","SMfile000000000000000000000000002","in"]]'

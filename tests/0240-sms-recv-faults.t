@@ -55,7 +55,7 @@ verify() {
 	    $out[] | select(.event == "message.received") |
 	    .message.provider_id | select(. as $s | $have | index($s) | not) |
 	    "acknowledged \(.) lost"'
-	if grep -q '"event":"optout"' "$v_out" &&
+	if grep -q '"event":"consent.optout"' "$v_out" &&
 	    [ -z "$(ls "$v_ib/consent/+15551230002" 2>/dev/null)" ]; then
 		echo "announced opt-out not in the ledger"
 	fi

@@ -61,7 +61,7 @@ check 'the two texts from VERIFY are one thread' \
 	'[ "$(ls "$ib/msg/@VERIFY" | wc -l)" -eq 2 ]'
 check 'STOP from a sender: stored as a text, no consent, no reply' \
 	'[ ! -e "$ib/consent/@VERIFY" ] &&
-	 ! jq -e "select(.event == \"message.sent\" or .event == \"optout\")" \
+	 ! jq -e "select(.event == \"message.sent\" or .event == \"consent.optout\")" \
 	    "$tmp/out" >/dev/null'
 
 {

@@ -20,8 +20,9 @@ mkconv "$ib" $c '{"status":"pending","assignee":"bo","tags":["vip"]}'
 # Each action, its event and its effect.
 mark -d "$ib" --resolve $a >"$tmp/out"; rc=$?
 is '--resolve: exit 0' "$rc" 0
-is 'one event record' "$(jq -c '[.type, .event, .conversation.thread, .conversation.status]' "$tmp/out")" \
-	"[\"event\",\"resolved\",\"$a\",\"resolved\"]"
+is 'one event record, its thread at the top' \
+	"$(jq -c '[.type, .event, .thread, .conversation.thread, .conversation.status]' "$tmp/out")" \
+	"[\"event\",\"conversation.resolved\",\"$a\",\"$a\",\"resolved\"]"
 is 'the event carries the conversation as stored' \
 	"$(jq -c .conversation "$tmp/out")" "$(tail -n 1 "$ib/conv/$a")"
 check 'and the time of the change' "jq -e '.at | test(\"^[0-9-]{10}T[0-9:]{8}Z\$\")' '$tmp/out'"
@@ -31,13 +32,13 @@ is 'the rest of the record is kept' "$(get $a '[.unread, .last_in_at]')" "[2,\"$
 is 'a second --resolve changes nothing and says nothing' \
 	"$(mark -d "$ib" --resolve $a; echo "rc=$?")" 'rc=0'
 mark -d "$ib" --reopen $a >"$tmp/out"
-is '--reopen' "$(jq -r .event "$tmp/out") $(get $a .status)" 'reopened "open"'
+is '--reopen' "$(jq -r .event "$tmp/out") $(get $a .status)" 'conversation.reopened "open"'
 check 'back in the working set' "[ -e '$ib/work/$a' ]"
 is '--pending' "$(mark -d "$ib" --pending $a | jq -r .event) $(get $a .status)" \
-	'pending "pending"'
+	'conversation.pending "pending"'
 mark -d "$ib" --snooze 2h $a >"$tmp/out"
 is '--snooze DURATION' "$(jq -r .event "$tmp/out") $(get $a .status)" \
-	'snoozed "snoozed"'
+	'conversation.snoozed "snoozed"'
 check 'snoozed_until is two hours from now' \
 	"tail -n 1 '$ib/conv/$a' | jq -e '(.snoozed_until | fromdate) - now | . > 7100 and . < 7300'"
 check 'a snoozed conversation drops out of inbox-ls' \
@@ -47,26 +48,26 @@ is '--snooze TIME' "$(get $a .snoozed_until)" '"2030-01-02T03:04:05Z"'
 mark -d "$ib" --reopen $a >/dev/null
 is 'a status other than snoozed clears snoozed_until' \
 	"$(get $a 'has("snoozed_until")')" false
-is '--read' "$(mark -d "$ib" --read $a | jq -r .event) $(get $a .unread)" 'read 0'
-is '--unread' "$(mark -d "$ib" --unread $a | jq -r .event) $(get $a .unread)" 'unread 1'
+is '--read' "$(mark -d "$ib" --read $a | jq -r .event) $(get $a .unread)" 'conversation.read 0'
+is '--unread' "$(mark -d "$ib" --unread $a | jq -r .event) $(get $a .unread)" 'conversation.unread 1'
 is '--unread on an unread one changes nothing' "$(mark -d "$ib" -u $a | wc -l | tr -d ' ') $(get $a .unread)" '0 1'
 is '--assign' "$(mark -d "$ib" --assign ana $a | jq -r .event) $(get $a .assignee)" \
-	'assigned "ana"'
+	'conversation.assigned "ana"'
 is '--unassign' "$(mark -d "$ib" --unassign $a | jq -r .event) $(get $a .assignee)" \
-	'unassigned null'
+	'conversation.unassigned null'
 is '--tag adds, in order' "$(mark -d "$ib" --tag refund --tag vip $a | jq -r .event) $(get $a .tags)" \
-	'tagged ["refund","vip"]'
+	'conversation.tagged ["refund","vip"]'
 is '--tag never duplicates' \
 	"$(mark -d "$ib" --tag vip --tag new $a >/dev/null; get $a .tags)" \
 	'["refund","vip","new"]'
 is '--untag' "$(mark -d "$ib" --untag refund $a | jq -r .event) $(get $a .tags)" \
-	'untagged ["vip","new"]'
+	'conversation.untagged ["vip","new"]'
 mark -d "$ib" --resolve --tag done --untag new $a >"$tmp/out"
 is 'a state action with tags: one event, named for the action' \
 	"$(jq -r .event "$tmp/out") $(get $a '[.status, .tags]')" \
-	'resolved ["resolved",["vip","done"]]'
+	'conversation.resolved ["resolved",["vip","done"]]'
 is 'tags alone when the state is as asked: named for the tags' \
-	"$(mark -d "$ib" --resolve --tag late $a | jq -r .event)" tagged
+	"$(mark -d "$ib" --resolve --tag late $a | jq -r .event)" conversation.tagged
 if command -v script >/dev/null 2>&1; then
 	is 'on a terminal, a short line per conversation' \
 		"$(script -qec "'$bin/inbox-mark' -d '$ib' --assign cy --tag x $c" /dev/null 2>/dev/null | tr -d '\r')" \
@@ -101,7 +102,7 @@ printf '%s\n' "{\"thread\":\"$a\"}" 'not json' '{"type":"note"}' \
 is 'bad lines and records without a thread: exit 1' "$rc" 1
 is 'the rest are done' "$(jq -r .conversation.thread "$tmp/out" | tr '\n' ' ')" "$a $b "
 check 'a bad line is named by number' "grep -q '^inbox-mark: stdin:2: invalid JSON' '$tmp/err'"
-check 'a record without a thread too' "grep -qx 'inbox-mark: stdin:3: no thread' '$tmp/err'"
+check 'a record without a thread too' "grep -qx 'inbox-mark: stdin:3: no thread in this record: nothing to mark' '$tmp/err'"
 # A number jansson cannot hold is valid JSON: said as what it is, for its
 # line alone (sms-record(5), CAVEATS).
 printf '%s\n' "{\"thread\":\"$a\",\"n\":123456789012345678901234567890}" \

@@ -82,7 +82,23 @@ refuse_stored(struct send *s, struct job *j, const char *code,
 }
 
 /*
- * Fill tmpl's {field}s from rec: strings as they are, numbers in
+ * The field name of rec, else of the record it carries (an event's
+ * "conversation" or "message"), or NULL.
+ */
+static const json_t *
+field(const json_t *rec, const char *name)
+{
+	const json_t *v = json_object_get(rec, name);
+
+	if (!v)
+		v = json_object_get(json_object_get(rec, "conversation"), name);
+	if (!v)
+		v = json_object_get(json_object_get(rec, "message"), name);
+	return v;
+}
+
+/*
+ * Fill tmpl's {field}s from rec (field()): strings as they are, numbers in
  * decimal; "{{" and "}}" are braces. NULL with e filled if a field is
  * missing, not a string or number, or a string holding a NUL.
  */
@@ -112,7 +128,7 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
 			return NULL;
 		}
 		snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
-		v = json_object_get(rec, name);
+		v = field(rec, name);
 		if (record_has_nul(v)) {
 			buf_free(&b);
 			errf(e, "template: field '%s' holds a NUL (\\u0000)",
@@ -269,6 +285,37 @@ purpose_of(const struct send *s, const json_t *rec, const char **purpose)
 }
 
 /*
+ * Why rec, read without a template, is no message to send, in m (n
+ * bytes), or NULL if it is one: a request (a record without a "type") or
+ * an outbound message, sent again (its key, if any, makes that once). A
+ * message that came in holds the customer's words, and a conversation, an
+ * event or a record of another type no text of ours at all.
+ */
+static const char *
+not_sendable(const json_t *rec, char *m, size_t n)
+{
+	const json_t *type = json_object_get(rec, "type");
+	const char *t = record_str(rec, "type");
+	const char *dir = record_str(rec, "direction");
+
+	if (!type)
+		return NULL;
+	if (t && strcmp(t, "message") == 0) {
+		if (dir && strcmp(dir, "out") == 0)
+			return NULL;
+		return "a message that came in: its body is the customer's "
+		    "text, not one to send; give --template";
+	}
+	if (t && strlen(t) < 64)
+		snprintf(m, n, "a record of type \"%s\" is not a message to "
+		    "send; give --template", t);
+	else
+		snprintf(m, n, "a record of that type is not a message to "
+		    "send; give --template");
+	return m;
+}
+
+/*
  * Prepare j's record: check it, and store it as queued, for J_SEND; or
  * end it (J_DONE) if it goes no further. Takes j->rec.
  */
@@ -278,13 +325,8 @@ send_prepare(struct worker *w, struct job *j)
 	struct send *s = w->s;
 	json_t *rec = j->rec;
 	const char *where = j->where;
-	const char *number = record_str(rec, "thread");
-	/*
-	 * A record that names only a thread answers that conversation (as
-	 * --thread does); one with a "to" (a notification, a message record
-	 * such as a deferred one sms-send printed) may start one.
-	 */
-	int answer = number && !record_str(rec, "to");
+	const char *number = NULL;
+	int answer;
 	const char *body = record_str(rec, "body");
 	const char *key = record_str(rec, "key");
 	const json_t *kv = json_object_get(rec, "key");
@@ -293,14 +335,25 @@ send_prepare(struct worker *w, struct job *j)
 	struct gsm_opts opts = { 0 };
 	struct gsm_result g;
 	struct errbuf e;
-	char *filled = NULL;
-	const char *nul, *purpose;
+	char *filled = NULL, why[128];
+	const char *nul, *unsendable, *purpose;
+	struct errbuf te;
 	json_t *msg;
-	int rc;
+	int rc, trc;
 
-	/* A thread is the customer's number; an inbound message's "to" is
-	 * ours. */
-	if (!number)
+	/*
+	 * The thread, wherever the record keeps it (an event carries the
+	 * record it concerns); else, in a request (no "type"), "to": an
+	 * inbound message's "to" is ours.
+	 */
+	trc = record_thread(rec, &number, &te);
+	/*
+	 * A record that names a thread and no "to" answers that conversation
+	 * (as --thread does); one with a "to" (a notification, a message
+	 * record such as a deferred one sms-send printed) may start one.
+	 */
+	answer = trc > 0 && !record_str(rec, "to");
+	if (trc == 0 && !json_object_get(rec, "type"))
 		number = record_str(rec, "to");
 	/* A value cut at a NUL would send another text, or to another. */
 	nul = first_nul(rec, s->tmpl != NULL);
@@ -325,9 +378,13 @@ send_prepare(struct worker *w, struct job *j)
 		refuse(j, "invalid_value", m);
 		goto done;
 	}
+	if (trc < 0) {
+		refuse(j, "invalid_recipient", te.msg);
+		goto done;
+	}
 	if (!number) {
-		refuse(j, "invalid_recipient", "no \"thread\" or "
-		    "\"to\"");
+		refuse(j, "invalid_recipient", json_object_get(rec, "type") ?
+		    "no thread in this record" : "no \"thread\" or \"to\"");
 		goto done;
 	}
 	if (kv && !key) {
@@ -371,6 +428,10 @@ send_prepare(struct worker *w, struct job *j)
 		json_object_set_new(msg, "messaging_service_sid",
 		    json_string(s->cr.service));
 	json_object_set_new(msg, "to", json_string(num));
+	if (!s->tmpl && (unsendable = not_sendable(rec, why, sizeof why))) {
+		refuse(j, "no_body", unsendable);
+		goto done;
+	}
 	if (s->tmpl) {
 		if (!(body = filled = fill(s->tmpl, rec, &e))) {
 			refuse(j, "template", e.msg);

@@ -214,6 +214,10 @@ workers_from_records(struct send *s)
 		j->rec = rec;
 		j->seq = seq++;
 		snprintf(j->where, sizeof j->where, "stdin:%lu", rr.lineno);
+		/* A record of smsdesk's own (a stored message) has the key
+		 * of that message: one a template makes from it is another. */
+		if (s->tmpl && json_object_get(rec, "type"))
+			json_object_del(rec, "key");
 		if (s->key && !json_object_get(rec, "key")) {
 			snprintf(key, sizeof key, "%s-%lu", s->key, rr.lineno);
 			json_object_set_new(rec, "key", json_string(key));

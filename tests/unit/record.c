@@ -438,6 +438,59 @@ test_too_large(void)
 	ok(strstr(e.msg, "field \"n\"") != NULL, "its field named: %s", e.msg);
 }
 
+/* record_thread(): where each record keeps its thread, and what it is not. */
+static void
+test_thread(void)
+{
+	static const struct {
+		const char *line, *want;
+		int rc;
+	} c[] = {
+		{ "{\"type\":\"conversation\",\"thread\":\"+15551230001\"}",
+		    "+15551230001", 1 },
+		{ "{\"type\":\"event\",\"event\":\"conversation.assigned\","
+		    "\"thread\":\"+15551230002\",\"conversation\":"
+		    "{\"thread\":\"+15559999999\"}}", "+15551230002", 1 },
+		{ "{\"type\":\"event\",\"event\":\"assigned\","
+		    "\"conversation\":{\"thread\":\"+15551230003\"}}",
+		    "+15551230003", 1 },
+		{ "{\"type\":\"event\",\"event\":\"optout\","
+		    "\"message\":{\"thread\":\"@VERIFY\"}}", "@VERIFY", 1 },
+		{ "{\"type\":\"message\",\"thread\":null,"
+		    "\"message\":{\"thread\":\"+15551230004\"}}",
+		    "+15551230004", 1 },
+		{ "{\"type\":\"message\",\"from\":\"+15551230005\","
+		    "\"to\":\"+15550100000\"}", NULL, 0 },
+		{ "{\"type\":\"event\",\"message\":\"+15551230006\"}",
+		    NULL, 0 },
+		{ "{\"thread\":15551230007}", NULL, -1 },
+		{ "{\"thread\":\"+1555\\u0000\"}", NULL, -1 },
+		{ "{\"conversation\":{\"thread\":[1]}}", NULL, -1 },
+	};
+	struct errbuf e;
+	const char *t;
+	json_t *rec;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof c / sizeof *c; i++) {
+		rec = record_parse(c[i].line, strlen(c[i].line), &e);
+		if (!ok(rec != NULL, "parsed: %s", c[i].line))
+			continue;
+		e.msg[0] = '\0';
+		rc = record_thread(rec, &t, &e);
+		is_int(rc, c[i].rc, "record_thread %s", c[i].line);
+		if (c[i].want)
+			is_str(t, c[i].want, "its thread");
+		else
+			ok(t == NULL, "no thread");
+		if (rc < 0)
+			ok(strstr(e.msg, "\"thread\"") != NULL, "said: %s",
+			    e.msg);
+		json_decref(rec);
+	}
+}
+
 int
 main(void)
 {
@@ -449,5 +502,6 @@ main(void)
 	test_pick();
 	test_buf();
 	test_too_large();
+	test_thread();
 	return tap_done();
 }
