@@ -98,13 +98,13 @@ free_names(char **v, size_t n)
 }
 
 int
-inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
+inbox_consent_state(struct inbox *ib, const char *number, struct errbuf *e)
 {
 	char rel[64], path[PATH_MAX];
 	char **names;
 	size_t n;
 	json_t *c;
-	int out;
+	int st;
 
 	if (!thread_valid(number))
 		return errno = EINVAL, errf(e, "'%s' is not an E.164 number",
@@ -112,7 +112,7 @@ inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
 	snprintf(rel, sizeof rel, "consent/%s", number);
 	if (!(names = list_names(ib, rel, &n, e)))
 		return errno == ENOENT ? 0 : -1;
-	out = 0;
+	st = 0;
 	/* The newest record that parses decides. */
 	while (n > 0) {
 		snprintf(path, sizeof path, "%s/%s", rel, names[n - 1]);
@@ -120,13 +120,21 @@ inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
 		if ((c = ib_get_record(ib, path, NULL))) {
 			const char *state = record_str(c, "state");
 
-			out = state && strcmp(state, "out") == 0;
+			st = state && strcmp(state, "out") == 0 ? 'o' : 'i';
 			json_decref(c);
 			break;
 		}
 	}
 	free_names(names, n);
-	return out;
+	return st;
+}
+
+int
+inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
+{
+	int st = inbox_consent_state(ib, number, e);
+
+	return st < 0 ? -1 : st == 'o';
 }
 
 json_t *
@@ -146,9 +154,9 @@ inbox_conversation(struct inbox *ib, const char *thread, struct errbuf *e)
 /* The fields of struct inbox_conv, in the order of conv_str[] below. */
 static const char *const conv_fields[] = {
 	"thread", "status", "assignee", "waiting_since", "last_in_at",
-	"last_out_at", "snoozed_until", "unread",
+	"last_out_at", "snoozed_until", "blocked_at", "unread",
 };
-#define CONV_NSTR 7
+#define CONV_NSTR 8
 #define CONV_NFIELDS (sizeof conv_fields / sizeof *conv_fields)
 
 static const char **
@@ -157,6 +165,7 @@ conv_str(struct inbox_conv *c, size_t i)
 	const char **s[CONV_NSTR] = {
 		&c->thread, &c->status, &c->assignee, &c->waiting_since,
 		&c->last_in_at, &c->last_out_at, &c->snoozed_until,
+		&c->blocked_at,
 	};
 
 	return s[i];

@@ -356,12 +356,15 @@ work_leave(struct inbox *ib, const char *thread, int defer_sync,
 	return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 }
 
+/* Whether conv is out of the working set: resolved, or its sender
+ * blocked (inbox_block()). */
 int
 ib_is_resolved(const json_t *conv)
 {
 	const char *status = record_str(conv, "status");
 
-	return status && strcmp(status, INBOX_RESOLVED) == 0;
+	return (status && strcmp(status, INBOX_RESOLVED) == 0) ||
+	    inbox_is_blocked(conv);
 }
 
 /*
@@ -423,7 +426,8 @@ count(json_t *o, const char *k, json_int_t by)
 
 /* How a message changes its conversation (see inbox_deliver()). An
  * outbound message stored as failed (refused before any request) is
- * counted, but is no answer. */
+ * counted, but is no answer; an inbound one from a blocked sender is
+ * counted, but is no work. */
 void
 ib_apply_message(json_t *conv, const json_t *msg)
 {
@@ -435,7 +439,10 @@ ib_apply_message(json_t *conv, const json_t *msg)
 	count(conv, "messages", 1);
 	if (json_is_string(body))
 		json_object_set(conv, "last_body", body);
-	if (dir && strcmp(dir, "in") == 0) {
+	if (dir && strcmp(dir, "in") == 0 && inbox_is_blocked(conv)) {
+		/* Stored, but no work: nothing unread, reopened or waiting. */
+		set_str(conv, "last_in_at", at);
+	} else if (dir && strcmp(dir, "in") == 0) {
 		count(conv, "unread", 1);
 		set_str(conv, "last_in_at", at);
 		if (status && strcmp(status, INBOX_RESOLVED) == 0) {
