@@ -40,9 +40,13 @@
 
 /* Conversation states as bits, for --status. */
 static const char *const states[] = {
-	INBOX_OPEN, INBOX_PENDING, INBOX_SNOOZED, INBOX_RESOLVED, NULL,
+	INBOX_OPEN, INBOX_PENDING, INBOX_SNOOZED, INBOX_RESOLVED, "blocked",
+	NULL,
 };
-enum { ST_OPEN = 1, ST_PENDING = 2, ST_SNOOZED = 4, ST_RESOLVED = 8 };
+enum {
+	ST_OPEN = 1, ST_PENDING = 2, ST_SNOOZED = 4, ST_RESOLVED = 8,
+	ST_BLOCKED = 16,	/* a blocked sender's, whatever its status */
+};
 
 struct ls {
 	struct config *cfg;	/* smsdesk-config(5) */
@@ -100,7 +104,8 @@ usage(FILE *fp, int code)
 	if (fp == stdout)
 		fputs("\n"
 		    "  -a, --all              include resolved and snoozed "
-		    "conversations\n"
+		    "conversations, and\n"
+		    "                         blocked senders'\n"
 		    "  -A, --assignee NAME    only those assigned to NAME\n"
 		    "  -d, --dir DIR          the inbox (default: "
 		    "$SMSDESK_INBOX, then\n"
@@ -121,7 +126,7 @@ usage(FILE *fp, int code)
 		    "DURATION or longer\n"
 		    "  -s, --status S[,S...]  only those in states S: open, "
 		    "pending, snoozed,\n"
-		    "                         resolved\n"
+		    "                         resolved, blocked\n"
 		    "  -S, --since TIME       only those active at or after "
 		    "TIME\n"
 		    "  -t, --table            aligned table, even in a pipe\n"
@@ -164,7 +169,7 @@ parse_status(const char *arg)
 			;
 		if (!states[i]) {
 			diag_warn("--status: unknown status '%s' (open, "
-			    "pending, snoozed, resolved)", tok);
+			    "pending, snoozed, resolved, blocked)", tok);
 			free(copy);
 			usage(stderr, EXIT_USAGE);
 		}
@@ -420,16 +425,36 @@ short_time(const struct ls *l, time_t t, char out[WHEN_BUFSZ])
 	}
 }
 
+/* Whether rec is an internal note (inbox-mark --note), not a message. */
+static int
+is_note(const json_t *rec)
+{
+	const char *t = record_str(rec, "type");
+
+	return t && strcmp(t, "note") == 0;
+}
+
 static const char *
 arrow(const json_t *msg)
 {
 	const char *d = record_str(msg, "direction");
 
+	if (is_note(msg))
+		return "\xE2\x9C\x8E";		/* ✎ */
 	if (d && strcmp(d, "in") == 0)
 		return "\xE2\x86\x90";		/* ← */
 	if (d && strcmp(d, "out") == 0)
 		return "\xE2\x86\x92";		/* → */
 	return "?";
+}
+
+/* Who wrote a note: its agent, else the user who ran inbox-mark. */
+static const char *
+note_author(const json_t *note)
+{
+	const char *a = record_str(note, "agent");
+
+	return a ? a : record_str(json_object_get(note, "by"), "user");
 }
 
 /*
@@ -448,7 +473,8 @@ table_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
 		short_time(l, m[i].at, t);
 		if (strlen(t) > wt)
 			wt = strlen(t);
-		s = record_str(m[i].msg, "status");
+		s = is_note(m[i].msg) ? "note" : record_str(m[i].msg,
+		    "status");
 		if (s && width(s, 12) > ws)
 			ws = width(s, 12);
 		s = record_str(m[i].msg, "thread");
@@ -466,9 +492,13 @@ table_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
 			fputs("  ", stdout);
 		}
 		printf("%s  ", arrow(m[i].msg));
-		s = record_str(m[i].msg, "status");
+		s = is_note(m[i].msg) ? "note" : record_str(m[i].msg,
+		    "status");
 		put_cell(s ? s : "-", 12, ws, 0);
 		fputs("  ", stdout);
+		/* A note says whose it is, as "agent: text". */
+		if (is_note(m[i].msg) && (s = note_author(m[i].msg)))
+			printf("%s: ", s);
 		if (!(s = record_str(m[i].msg, "body")))
 			s = "";
 		if (feed)
@@ -569,6 +599,8 @@ row_of(const struct ls *l, const struct inbox_conv *c, struct row *r)
 	if (r->status == ST_SNOOZED &&
 	    (until = time_of(c->snoozed_until)) >= 0 && until <= l->now)
 		r->status = ST_OPEN;
+	if (c->blocked_at)
+		r->status = ST_BLOCKED;
 	r->waiting = time_of(c->waiting_since);
 	r->last_in = time_of(c->last_in_at);
 	out = time_of(c->last_out_at);
@@ -581,7 +613,7 @@ wanted(const struct ls *l, const struct inbox_conv *c, const struct row *r)
 	const char *a = c->assignee;
 
 	if (l->status ? !(r->status & l->status) :
-	    !l->all && (r->status & (ST_SNOOZED | ST_RESOLVED)))
+	    !l->all && (r->status & (ST_SNOOZED | ST_RESOLVED | ST_BLOCKED)))
 		return 0;
 	if (l->assignee && (!a || strcmp(a, l->assignee) != 0))
 		return 0;
@@ -656,8 +688,8 @@ list(struct ls *l)
 	struct errbuf e, pe;
 	size_t n, i;
 
-	if (inbox_each(&l->ib, l->all || (l->status & ST_RESOLVED), take, &g,
-	    &e) != 0)
+	if (inbox_each(&l->ib, l->all || (l->status & (ST_RESOLVED |
+	    ST_BLOCKED)), take, &g, &e) != 0)
 		diag_die(diag_exit_for(errno), "%s", e.msg);
 	for (i = 0; i < g.n; i++) {
 		g.rows[i].line = g.store.p + g.rows[i].line_at;
