@@ -266,6 +266,24 @@ check 'unblocking a number never blocked: nothing happens' \
 	"[ -z \"\$(inbox-mark -d '$ib' --unblock +15556400098)\" ] &&
 	 [ ! -e '$ib/conv/+15556400098' ]"
 
+# Blocked while it waited to be sent: a provider that throttles (429,
+# once its one token is spent) makes sms-send wait and try again, with
+# backoff, and each try asks the inbox first. Blocked between two tries,
+# it is sent no more.
+G=+15556400007
+sim E429 --rate 0.001 || { fail 'a second sms-sim starts'; done_testing; }
+sms-send -d "$ib" --to $A 'the token' >/dev/null 2>&1
+sms-send -d "$ib" --retries 30 --to $G 'are you there?' \
+	>"$tmp/late.out" 2>"$tmp/late.err" &
+late=$!
+pids="$pids $late"
+poll '[ "$(creates E429 $G)" -ge 1 ]' || fail 'sms-send tried once'
+inbox-mark -d "$ib" --block $G >/dev/null
+wait "$late"
+is 'blocked between two tries: exit 1' "$?" 1
+check 'failed, blocked: nothing more was sent' \
+	'jq -e ".status == \"failed\" and .error.code == \"blocked\"" "$tmp/late.out"'
+
 # --- On a terminal, a short line each -----------------------------------
 
 if command -v script >/dev/null 2>&1; then
