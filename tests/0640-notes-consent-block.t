@@ -45,8 +45,8 @@ check 'the event carries the note record: id, thread, at, agent, body, by' \
 	"jq -e --arg t $A '.note | .type == \"note\" and .thread == \$t and
 	    (.id | type == \"string\") and .agent == \"ana\" and
 	    .body == \"called back: refund agreed\" and .by.agent == \"ana\" and
-	    (.by.user | type == \"string\") and .at == (input | .at)' \
-	    '$tmp/out' '$tmp/out'"
+	    (.by.user | type == \"string\") and
+	    (.at | fromdate | now - . < 600)' '$tmp/out'"
 is 'the note is stored in the thread, as the event says' \
 	"$(notes $A)" "[$(jq -c .note "$tmp/out")]"
 is 'a file of its own, 0600, named by its id' \

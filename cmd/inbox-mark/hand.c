@@ -138,7 +138,6 @@ failed(const char *thread, const struct errbuf *e)
 static int
 consent(struct hand *h, struct inbox *ib, const char *thread)
 {
-	const char *reason = h->consent ? h->note : NULL;
 	struct errbuf e;
 	char line[128];
 	json_t *rec;
@@ -148,7 +147,7 @@ consent(struct hand *h, struct inbox *ib, const char *thread)
 		    "it has no consent to record", thread);
 		return EXIT_PARTIAL;
 	}
-	if (inbox_consent_by_hand(ib, thread, h->consent, h->source, reason,
+	if (inbox_consent_by_hand(ib, thread, h->consent, h->source, h->note,
 	    &rec, &e) < 0)
 		return failed(thread, &e);
 	if (!rec)
