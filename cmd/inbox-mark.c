@@ -645,6 +645,10 @@ main(int argc, char **argv)
 	m.ib.agent = config_pick(cfg, NULL, "SMSDESK_AGENT", "agent", NULL);
 	if (m.ib.agent && !*m.ib.agent)
 		m.ib.agent = NULL;
+	/* It goes into notes and consent records: as sms-send takes it. */
+	if (m.ib.agent && limit_text("agent", strlen(m.ib.agent), LIMIT_NAME,
+	    &e) < 0)
+		diag_die(EXIT_CONFIG, "SMSDESK_AGENT or agent: %s", e.msg);
 	/* A listener's deliveries that a crash left in its journal first. */
 	if (inbox_recover(&m.ib, NULL, &e) < 0)
 		diag_die(diag_exit_for(errno), "%s", e.msg);

@@ -53,6 +53,9 @@ is 'a file of its own, 0600, named by its id' \
 	"$(stat -c %a "$ib/msg/$A/$(jq -r .note.id "$tmp/out")")" 600
 is 'the conversation is as it was: a note is no message and no answer' \
 	"$(conv $A '[.messages, .unread, .waiting_since, .status]')" "$before"
+check_exit 'an agent name over 64 bytes: 78, before anything is written' 78 \
+	'SMSDESK_AGENT=$(printf "%65s" | tr " " a) inbox-mark -d "$ib" --note x $A 2>/dev/null'
+is 'so the thread holds one note' "$(notes $A | jq length)" 1
 check 'no agent: the note has none, and says who ran inbox-mark' \
 	"inbox-mark -d '$ib' --note 'no agent' $C |
 	 jq -e '.note | has(\"agent\") | not' &&
