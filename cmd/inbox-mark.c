@@ -39,7 +39,7 @@
 	"                  [--optin | --optout] [--source WHERE] " \
 	"[NUMBER ...]\n"
 
-/* The options without a short form (smsdesk(7), OPTION LETTERS). */
+/* The options that have no short form, only a long name. */
 enum {
 	OPT_BLOCK = 256, OPT_NOTE, OPT_OPTIN, OPT_OPTOUT, OPT_SOURCE,
 	OPT_UNBLOCK,
