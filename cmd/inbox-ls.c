@@ -50,9 +50,13 @@ enum { OPT_CONSENT = 256 };
 
 /* Conversation states as bits, for --status. */
 static const char *const states[] = {
-	INBOX_OPEN, INBOX_PENDING, INBOX_SNOOZED, INBOX_RESOLVED, NULL,
+	INBOX_OPEN, INBOX_PENDING, INBOX_SNOOZED, INBOX_RESOLVED, "blocked",
+	NULL,
 };
-enum { ST_OPEN = 1, ST_PENDING = 2, ST_SNOOZED = 4, ST_RESOLVED = 8 };
+enum {
+	ST_OPEN = 1, ST_PENDING = 2, ST_SNOOZED = 4, ST_RESOLVED = 8,
+	ST_BLOCKED = 16,	/* a blocked sender's, whatever its status */
+};
 
 struct ls {
 	struct config *cfg;	/* smsdesk-config(5) */
@@ -117,7 +121,8 @@ usage(FILE *fp, int code)
 	if (fp == stdout)
 		fputs("\n"
 		    "  -a, --all              include resolved and snoozed "
-		    "conversations\n"
+		    "conversations, and\n"
+		    "                         blocked senders'\n"
 		    "  -A, --assignee NAME    only those assigned to NAME\n"
 		    "      --consent          list the consent ledger: each "
 		    "number's latest\n"
@@ -147,7 +152,7 @@ usage(FILE *fp, int code)
 		    "DURATION or longer\n"
 		    "  -s, --status S[,S...]  only those in states S: open, "
 		    "pending, snoozed,\n"
-		    "                         resolved\n"
+		    "                         resolved, blocked\n"
 		    "  -S, --since TIME       only those active at or after "
 		    "TIME\n"
 		    "  -t, --table            aligned table, even in a pipe\n"
@@ -192,7 +197,7 @@ parse_status(const char *arg)
 			;
 		if (!states[i]) {
 			diag_warn("--status: unknown status '%s' (open, "
-			    "pending, snoozed, resolved)", tok);
+			    "pending, snoozed, resolved, blocked)", tok);
 			free(copy);
 			usage(stderr, EXIT_USAGE);
 		}
@@ -662,6 +667,26 @@ other_line(const json_t *rec, struct mline *k)
 	k->body = record_str(rec, "body");
 }
 
+/* Who wrote a note: its agent, else the user who ran inbox-mark. */
+static const char *
+note_author(const json_t *note)
+{
+	const char *a = record_str(note, "agent");
+
+	return a ? a : record_str(json_object_get(note, "by"), "user");
+}
+
+/* An internal note (inbox-mark --note): ✎, "note", who wrote it. */
+static void
+note_line(const json_t *note, struct mline *k)
+{
+	k->mark = "\xE2\x9C\x8E";			/* ✎ */
+	snprintf(k->status, sizeof k->status, "note");
+	if (!(k->agent = note_author(note)))
+		k->agent = "-";
+	k->body = record_str(note, "body");
+}
+
 /*
  * How each kind of record in a thread shows: a kind with a line of its
  * own (a note) adds its function here; others show as other_line() has
@@ -672,6 +697,7 @@ static const struct kind {
 	void (*fill)(const json_t *rec, struct mline *k);
 } kinds[] = {
 	{ "message", message_line },
+	{ "note", note_line },
 };
 
 static void
@@ -878,6 +904,8 @@ row_of(const struct ls *l, const struct inbox_conv *c, struct row *r)
 	if (r->status == ST_SNOOZED &&
 	    (until = time_of(c->snoozed_until)) >= 0 && until <= l->now)
 		r->status = ST_OPEN;
+	if (c->blocked_at)
+		r->status = ST_BLOCKED;
 	r->waiting = time_of(c->waiting_since);
 	r->last_in = time_of(c->last_in_at);
 	out = time_of(c->last_out_at);
@@ -912,7 +940,7 @@ wanted(const struct ls *l, const struct inbox_conv *c, const struct row *r)
 	const char *a = c->assignee;
 
 	if (l->status ? !(r->status & l->status) :
-	    !l->all && (r->status & (ST_SNOOZED | ST_RESOLVED)))
+	    !l->all && (r->status & (ST_SNOOZED | ST_RESOLVED | ST_BLOCKED)))
 		return 0;
 	if (l->assignee && (!a || strcmp(a, l->assignee) != 0))
 		return 0;
@@ -1019,8 +1047,8 @@ list(struct ls *l)
 	struct errbuf e, pe;
 	size_t n, i;
 
-	if (inbox_each(&l->ib, l->all || (l->status & ST_RESOLVED), take, &g,
-	    &e) != 0)
+	if (inbox_each(&l->ib, l->all || (l->status & (ST_RESOLVED |
+	    ST_BLOCKED)), take, &g, &e) != 0)
 		diag_die(diag_exit_for(errno), "%s", e.msg);
 	for (i = 0; i < g.n; i++) {
 		g.rows[i].line = g.store.p + g.rows[i].line_at;

@@ -7,7 +7,8 @@
  * or by the "thread" of each record on stdin. Every change goes through
  * inbox_update(), under the conversation's lock, so concurrent marks never
  * lose one another's work. Each conversation that changed is announced by
- * an NDJSON event record (a short line on a terminal).
+ * an NDJSON event record (a short line on a terminal). What is recorded
+ * by hand besides (a note, an opt-out or opt-in, a block) is hand.c's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,11 +29,21 @@
 #include "thread.h"
 #include "utf8.h"
 #include "when.h"
+#include "inbox-mark/hand.h"
 
 #define USAGE "usage: inbox-mark [-hV] [-d DIR]\n" \
 	"                  " \
 	"[-A | -a NAME | -o | -p | -r | -s UNTIL | -u | -x]\n" \
-	"                  [-T TAG] [-t TAG] [NUMBER ...]\n"
+	"                  [-T TAG] [-t TAG] [--block | --unblock] " \
+	"[--note TEXT]\n" \
+	"                  [--optin | --optout] [--source WHERE] " \
+	"[NUMBER ...]\n"
+
+/* The options that have no short form, only a long name. */
+enum {
+	OPT_BLOCK = 256, OPT_NOTE, OPT_OPTIN, OPT_OPTOUT, OPT_SOURCE,
+	OPT_UNBLOCK,
+};
 
 /* The state actions: option letter, long name, event (sms-record(5)). */
 static const struct action {
@@ -58,6 +69,7 @@ struct mark {
 	const char **tags, **untags;
 	size_t ntags, nuntags;
 	const char *country;		/* for national NUMBERs */
+	struct hand hand;		/* --note, --optout, --block, ... */
 	int json;
 	int out_errno;			/* why writing stdout failed */
 	int ret;
@@ -77,18 +89,34 @@ usage(FILE *fp, int code)
 		fputs("\n"
 		    "  -A, --unassign         assign to nobody\n"
 		    "  -a, --assign NAME      assign to NAME\n"
+		    "      --block            block the sender: its texts are "
+		    "kept, out of the\n"
+		    "                         queue, never answered; nothing is "
+		    "sent to it\n"
 		    "  -d, --dir DIR          the inbox (default: "
 		    "$SMSDESK_INBOX, then\n"
 		    "                         "
 		    "$XDG_DATA_HOME/smsdesk/inbox)\n"
 		    "  -h, --help             print this help and exit\n"
+		    "      --note TEXT        add an internal note (never sent; "
+		    "- reads it from\n"
+		    "                         stdin); with --optout, --optin, "
+		    "--block or\n"
+		    "                         --unblock, the reason kept with "
+		    "that instead\n"
 		    "  -o, --reopen           set the status to open\n"
+		    "      --optin            record an opt-in taken by hand\n"
+		    "      --optout           record an opt-out taken by hand "
+		    "(by phone, ...)\n"
 		    "  -p, --pending          set the status to pending\n"
 		    "  -r, --read             mark every message read\n"
 		    "  -s, --snooze UNTIL     snooze until a time or for a "
 		    "duration (2h, 1d)\n"
+		    "      --source WHERE     where the opt-out or opt-in was "
+		    "taken (phone, ...)\n"
 		    "  -T, --untag TAG        remove TAG (may be repeated)\n"
 		    "  -t, --tag TAG          add TAG (may be repeated)\n"
+		    "      --unblock          unblock the sender\n"
 		    "  -u, --unread           mark the conversation unread\n"
 		    "  -V, --version          print the version and exit\n"
 		    "  -x, --resolve          set the status to resolved\n"
@@ -349,6 +377,15 @@ one(struct mark *m, const char *where, const char *number,
 		note(m, EXIT_PARTIAL);
 		return;
 	}
+	/* An opt-out or a block needs no conversation. */
+	if ((rc = hand_ledgers(&m->hand, &m->ib, num)) != 0) {
+		note(m, rc);
+		return;
+	}
+	if (!m->action && !m->ntags && !m->nuntags &&
+	    !hand_internal_note(&m->hand) && (m->hand.consent ||
+	    m->hand.block))
+		return;
 	/* Marks change conversations; they never start one. */
 	if (!(conv = inbox_conversation(&m->ib, num, &e))) {
 		err = errno;
@@ -361,6 +398,11 @@ one(struct mark *m, const char *where, const char *number,
 		return;
 	}
 	json_decref(conv);
+	if (hand_internal_note(&m->hand) &&
+	    (rc = hand_note(&m->hand, &m->ib, num)) != 0) {
+		note(m, rc);
+		return;
+	}
 	if (!m->action && !m->ntags && !m->nuntags)
 		return;
 	rc = inbox_update(&m->ib, num, edit, &ch, &after, &e);
@@ -475,14 +517,20 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "unassign", no_argument, NULL, 'A' },
 		{ "assign", required_argument, NULL, 'a' },
+		{ "block", no_argument, NULL, OPT_BLOCK },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "note", required_argument, NULL, OPT_NOTE },
 		{ "reopen", no_argument, NULL, 'o' },
+		{ "optin", no_argument, NULL, OPT_OPTIN },
+		{ "optout", no_argument, NULL, OPT_OPTOUT },
 		{ "pending", no_argument, NULL, 'p' },
 		{ "read", no_argument, NULL, 'r' },
 		{ "snooze", required_argument, NULL, 's' },
+		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "untag", required_argument, NULL, 'T' },
 		{ "tag", required_argument, NULL, 't' },
+		{ "unblock", no_argument, NULL, OPT_UNBLOCK },
 		{ "unread", no_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "resolve", no_argument, NULL, 'x' },
@@ -511,6 +559,30 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'a':
 			m.assignee = word("--assign", optarg, LIMIT_NAME);
+			break;
+		case OPT_BLOCK:
+		case OPT_UNBLOCK:
+			if (m.hand.block && m.hand.block != (c == OPT_BLOCK ?
+			    'b' : 'u'))
+				diag_die(EXIT_USAGE, "--block and --unblock "
+				    "exclude each other");
+			m.hand.block = c == OPT_BLOCK ? 'b' : 'u';
+			break;
+		case OPT_NOTE:
+			if (m.hand.note)
+				diag_die(EXIT_USAGE, "--note: one at a time");
+			m.hand.note = optarg;
+			break;
+		case OPT_OPTIN:
+		case OPT_OPTOUT:
+			if (m.hand.consent && m.hand.consent != (c ==
+			    OPT_OPTOUT ? 'o' : 'i'))
+				diag_die(EXIT_USAGE, "--optout and --optin "
+				    "exclude each other");
+			m.hand.consent = c == OPT_OPTOUT ? 'o' : 'i';
+			break;
+		case OPT_SOURCE:
+			m.hand.source = optarg;
 			break;
 		case 'd':
 			dir = optarg;
@@ -554,8 +626,11 @@ main(int argc, char **argv)
 				diag_die(EXIT_USAGE, "--tag %s and --untag %s "
 				    "exclude each other", m.tags[i],
 				    m.untags[j]);
+	/* Read from stdin (--note -) before anything is changed. */
+	hand_check(&m.hand, argc > 0);
 	if (m.json < 0)
 		m.json = !isatty(STDOUT_FILENO);
+	m.hand.json = m.json;
 	if (m.json && setvbuf(stdout, NULL, _IOLBF, 0) != 0)
 		diag_die(EXIT_IOERR, "stdout: %s", strerror(errno));
 
@@ -578,6 +653,10 @@ main(int argc, char **argv)
 	m.ib.agent = config_pick(cfg, NULL, "SMSDESK_AGENT", "agent", NULL);
 	if (m.ib.agent && !*m.ib.agent)
 		m.ib.agent = NULL;
+	/* It goes into notes and consent records: as sms-send takes it. */
+	if (m.ib.agent && limit_text("agent", strlen(m.ib.agent), LIMIT_NAME,
+	    &e) < 0)
+		diag_die(EXIT_CONFIG, "SMSDESK_AGENT or agent: %s", e.msg);
 	/* A listener's deliveries that a crash left in its journal first. */
 	if (inbox_recover(&m.ib, NULL, &e) < 0)
 		diag_die(diag_exit_for(errno), "%s", e.msg);
@@ -591,7 +670,10 @@ main(int argc, char **argv)
 	config_free(cfg);
 	free(m.tags);
 	free(m.untags);
+	hand_free(&m.hand);
 	inbox_close(&m.ib);
+	if (!m.out_errno)
+		m.out_errno = m.hand.out_errno;
 	if (m.out_errno)
 		errno = m.out_errno;
 	return diag_close_stdout(m.ret);

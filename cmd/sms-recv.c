@@ -237,10 +237,11 @@ away(const struct recv *r, const struct inbox_delivery *d, char *key,
  * An opt-out or opt-in that changed where the number stands gets our
  * confirmation only if one is configured: by default the
  * provider confirms (Twilio does), and a second would break the rule of
- * exactly one (smsdesk(7), GUARANTEES: one opt-out
- * confirmation). The answer goes back in the webhook's TwiML; it is
- * recorded in the conversation first (purpose notification, no reply of
- * a person; "auto" says which answer it is), under a key made from the
+ * exactly one (smsdesk(7), GUARANTEES: one opt-out confirmation). A
+ * blocked sender (inbox-mark --block) gets no answer at all. The answer
+ * goes back in the webhook's TwiML; it is recorded in the conversation
+ * first (purpose notification, no reply of a person; "auto" says which
+ * answer it is), under a key made from the
  * provider's message id (the away reply: from the thread and the date),
  * so a webhook delivered twice is answered once. Returns the text
  * (malloc'd) or NULL.
@@ -255,7 +256,9 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	char key[LIMIT_KEY + 1];
 	json_t *msg;
 
-	if (!ev->id)
+	/* A blocked sender is never answered (its STOP is recorded all
+	 * the same, by inbox_deliver()). */
+	if (!ev->id || inbox_is_blocked(d->conversation))
 		return NULL;
 	snprintf(key, sizeof key, "auto-%s", ev->id);
 	if (kw == KEYWORD_HELP)

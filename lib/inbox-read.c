@@ -203,18 +203,26 @@ inbox_consent_list(struct inbox *ib, const char *number, int newest,
 }
 
 int
-inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
+inbox_consent_now(struct inbox *ib, const char *number, struct errbuf *e)
 {
 	json_t *c = inbox_consent_state(ib, number, e);
 	const char *state;
-	int out;
+	int st;
 
 	if (!c)
 		return errno == ENOENT ? 0 : -1;
 	state = record_str(c, "state");
-	out = state && strcmp(state, "out") == 0;
+	st = state && strcmp(state, "out") == 0 ? 'o' : 'i';
 	json_decref(c);
-	return out;
+	return st;
+}
+
+int
+inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
+{
+	int st = inbox_consent_now(ib, number, e);
+
+	return st < 0 ? -1 : st == 'o';
 }
 
 json_t *
@@ -265,9 +273,9 @@ inbox_conversation(struct inbox *ib, const char *thread, struct errbuf *e)
 /* The fields of struct inbox_conv, in the order of conv_str[] below. */
 static const char *const conv_fields[] = {
 	"thread", "status", "assignee", "waiting_since", "last_in_at",
-	"last_out_at", "snoozed_until", "unread",
+	"last_out_at", "snoozed_until", "blocked_at", "unread",
 };
-#define CONV_NSTR 7
+#define CONV_NSTR 8
 #define CONV_NFIELDS (sizeof conv_fields / sizeof *conv_fields)
 
 static const char **
@@ -276,6 +284,7 @@ conv_str(struct inbox_conv *c, size_t i)
 	const char **s[CONV_NSTR] = {
 		&c->thread, &c->status, &c->assignee, &c->waiting_since,
 		&c->last_in_at, &c->last_out_at, &c->snoozed_until,
+		&c->blocked_at,
 	};
 
 	return s[i];

@@ -366,12 +366,15 @@ work_leave(struct inbox *ib, const char *thread, int defer_sync,
 	return errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 }
 
+/* Whether conv is out of the working set: resolved, or its sender
+ * blocked (inbox_block()). */
 int
 ib_is_resolved(const json_t *conv)
 {
 	const char *status = record_str(conv, "status");
 
-	return status && strcmp(status, INBOX_RESOLVED) == 0;
+	return (status && strcmp(status, INBOX_RESOLVED) == 0) ||
+	    inbox_is_blocked(conv);
 }
 
 /*
@@ -519,7 +522,8 @@ is_work(const json_t *msg)
  * message finds with none yet, and that the message does not make work
  * (an outbound one, a keyword), begins resolved, with no episode
  * (opened_at null): it never enters work/. An outbound message stored as
- * failed (refused before any request) is counted, but is no answer.
+ * failed (refused before any request) is counted, but is no answer; an
+ * inbound one from a blocked sender is counted, but is no work.
  */
 void
 ib_apply_message(json_t *conv, const json_t *msg)
@@ -532,19 +536,22 @@ ib_apply_message(json_t *conv, const json_t *msg)
 	int fresh = json_integer_value(json_object_get(conv, "messages")) ==
 	    0 && status && strcmp(status, INBOX_OPEN) == 0;
 	int in = dir && strcmp(dir, "in") == 0;
+	int blocked = in && inbox_is_blocked(conv);
 
 	count(conv, "messages", 1);
 	if (json_is_string(body))
 		json_object_set(conv, "last_body", body);
-	if (fresh && !(in && is_work(msg))) {
+	if (fresh && !(in && is_work(msg) && !blocked)) {
 		set_str(conv, "status", INBOX_RESOLVED);
 		set_str(conv, "opened_at", NULL);
 	}
 	if (in) {
-		count(conv, "unread", 1);
+		/* A blocked sender's: stored, but nothing unread. */
+		if (!blocked)
+			count(conv, "unread", 1);
 		set_str(conv, "last_in_at", at);
 	}
-	if (in && is_work(msg)) {
+	if (in && is_work(msg) && !blocked) {
 		if (status && strcmp(status, INBOX_RESOLVED) == 0) {
 			/* A new episode: its own opening and SLA clock. */
 			set_str(conv, "opened_at", at);

@@ -7,9 +7,10 @@
  *   tmp/                 every file is written here first, fsynced, then
  *                        renamed into place (RENAME_NOREPLACE for a new
  *                        name)
- *   msg/THREAD/NAME      one message per file; THREAD is the customer's
- *                        E.164 number (or a sender's thread, "@VERIFY":
- *                        thread.h), NAME is unique and sorts by
+ *   msg/THREAD/NAME      one message (or note: inbox_note()) per file;
+ *                        THREAD is the customer's E.164 number (or a
+ *                        sender's thread, "@VERIFY": thread.h), NAME
+ *                        is unique and sorts by
  *                        delivery time, so a thread reads in O(thread);
  *                        a status change appends a line, as in conv/
  *   conv/THREAD          the conversation: its record is the file's last
@@ -18,11 +19,13 @@
  *                        lock, and past 4 KiB replaces the file with the
  *                        record alone (tmp, fsync, rename, fsync)
  *   work/THREAD          an empty file per conversation that is not
- *                        resolved: the working set, listed in O(its size)
+ *                        resolved and whose sender is not blocked: the
+ *                        working set, listed in O(its size)
  *   ids/KEY              provider id ledger: KEY is provider + "-" + id,
  *                        a symbolic link to ../msg/THREAD/NAME
  *   consent/NUMBER/NAME  opt-out ledger: one record per STOP or START,
- *                        newest name wins
+ *                        or per opt-out or opt-in taken by hand
+ *                        (inbox_consent_by_hand()), newest name wins
  *   status/KEY           delivery reports for messages not yet known
  *   outbox/ID            outbound messages not yet settled (queued, or
  *                        unknown after a timeout or a crash, or taken
@@ -335,6 +338,59 @@ json_t *inbox_consent_list(struct inbox *ib, const char *number, int newest,
     struct errbuf *e);
 
 /*
+ * Where number stands in the consent ledger: its newest record that
+ * parses says 'o' (opted out) or 'i' (opted in); 0 if it has none; -1
+ * with e filled.
+ */
+int inbox_consent_now(struct inbox *ib, const char *number,
+    struct errbuf *e);
+
+/*
+ * An opt-out (state 'o') or opt-in ('i') taken by hand, by phone or in
+ * person: a consent record with its provenance (source, "manual" if NULL;
+ * note, if any; the agent and "by"), written as inbox_consent() writes,
+ * under the number's lock, unless the ledger says so already. *rec gets
+ * the record written, or NULL if nothing changed. number must be E.164
+ * (errno EINVAL otherwise). Returns 0, or -1 with e filled.
+ */
+int inbox_consent_by_hand(struct inbox *ib, const char *number, int state,
+    const char *source, const char *note, json_t **rec, struct errbuf *e);
+
+/*
+ * An internal note on the conversation of thread, never sent: a "note"
+ * record (id, thread, at, agent if ib->agent, body, by) stored in
+ * msg/THREAD/ among the messages, durably, as a message is (written in
+ * tmp/, fsynced, renamed, the directory fsynced). A thread without a
+ * conversation is -1 with errno ENOENT; an empty body, or one over
+ * LIMIT_BODY, EINVAL. *note gets the record. Returns 0, or -1 with e
+ * filled.
+ */
+int inbox_note(struct inbox *ib, const char *thread, const char *body,
+    json_t **note, struct errbuf *e);
+
+/*
+ * Block (block non-zero) or unblock the sender of thread: its
+ * conversation record gets "blocked_at" and "blocked_by" (and
+ * "block_note", note if not NULL), or loses them for "unblocked_at" and
+ * "unblocked_by". A blocked conversation is out of the working set;
+ * its inbound messages are stored but leave it as it was (no unread, no
+ * reopening, no waiting). Blocking a thread without a conversation makes
+ * one, resolved. Returns as inbox_update(): 0, 1 (it was so already) or
+ * -1 with e filled; *after as there.
+ */
+int inbox_block(struct inbox *ib, const char *thread, int block,
+    const char *note, json_t **after, struct errbuf *e);
+
+/* Whether a conversation record says its sender is blocked. */
+int inbox_is_blocked(const json_t *conv);
+
+/*
+ * Whether the sender of thread is blocked: 1 yes, 0 no (or no such
+ * conversation), -1 with e filled.
+ */
+int inbox_blocked(struct inbox *ib, const char *number, struct errbuf *e);
+
+/*
  * Change a conversation under its lock. fn gets the current record (a
  * fresh one, status open, if the thread has none) and changes it in place;
  * it returns 0 to write it, 1 to leave it as it was, -1 to fail (after
@@ -363,6 +419,7 @@ struct inbox_conv {
 	size_t len;
 	const char *thread, *status, *assignee;
 	const char *waiting_since, *last_in_at, *last_out_at, *snoozed_until;
+	const char *blocked_at;		/* set while the sender is blocked */
 	long long unread;
 };
 

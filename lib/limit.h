@@ -40,6 +40,8 @@
 #define LIMIT_NAME 64		/* bytes of an agent's (assignee's) name */
 #define LIMIT_TAG 64		/* bytes of a tag */
 #define LIMIT_TAGS 64		/* tags on one conversation */
+#define LIMIT_REASON 1024	/* bytes of the note kept with a block or
+				 * a consent record taken by hand */
 
 /*
  * Times a record brings into the inbox ("at"): from LIMIT_TIME_MIN to

@@ -487,6 +487,15 @@ send_prepare(struct worker *w, struct job *j)
 			    "opted out");
 		goto done;
 	}
+	/* A blocked sender (inbox-mark --block) is sent nothing either. */
+	if (s->have_inbox && (rc = inbox_blocked(&s->ib, num, &e)) != 0) {
+		if (rc < 0)
+			refuse(j, "permanent", e.msg);
+		else
+			refuse_stored(s, j, "blocked", "the recipient is "
+			    "blocked (inbox-mark --unblock)");
+		goto done;
+	}
 	if (s->quiet && quiet_hours(s, j, num, record_str(rec, "timezone")))
 		goto done;
 	if (s->dry_run) {

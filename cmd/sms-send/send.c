@@ -94,25 +94,29 @@ quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
 }
 
 /*
- * The error that ends msg unsent if its recipient has opted out since
- * send_prepare() checked, or NULL (smsdesk(7), GUARANTEES: no text after
- * STOP): a message can wait for a --rate
+ * The error that ends msg unsent if its recipient has opted out (or was
+ * blocked) since send_prepare() checked, or NULL (smsdesk(7),
+ * GUARANTEES: no text after STOP): a message can wait for a --rate
  * slot, a provider's Retry-After or the messages ahead of it, and a STOP
  * can come in meanwhile. A ledger that cannot be read sends nothing.
  */
 static json_t *
 opted_out_now(struct send *s, const json_t *msg)
 {
+	const char *to = record_str(msg, "thread");
 	struct errbuf e;
 	int rc;
 
-	if (!s->have_inbox ||
-	    (rc = inbox_opted_out(&s->ib, record_str(msg, "thread"), &e)) == 0)
+	if (!s->have_inbox)
 		return NULL;
-	if (rc < 0)
-		return out_error("permanent", 0, e.msg);
-	return out_error("opted_out", 0, "the recipient opted out while it "
-	    "waited to be sent; nothing was sent");
+	if ((rc = inbox_opted_out(&s->ib, to, &e)) > 0)
+		return out_error("opted_out", 0, "the recipient opted out "
+		    "while it waited to be sent; nothing was sent");
+	/* Or was blocked meanwhile (inbox-mark --block). */
+	if (rc == 0 && (rc = inbox_blocked(&s->ib, to, &e)) > 0)
+		return out_error("blocked", 0, "the recipient was blocked "
+		    "while it waited to be sent; nothing was sent");
+	return rc < 0 ? out_error("permanent", 0, e.msg) : NULL;
 }
 
 /* Whether the provider has rejected the credentials: send no more. */
