@@ -70,10 +70,10 @@ is 'inbox-ls NUMBER (JSON): the note between the messages' \
 ["note","called back: refund agreed"]
 ["message","thanks!"]'
 is 'the table: the note marked, with its agent' \
-	"$(inbox-ls -d "$ib" --no-mark --table $A | cut -c8-)" \
-	'←  received  hello 1
-✎  note      ana: called back: refund agreed
-←  received  thanks!'
+	"$(inbox-ls -d "$ib" --no-mark --table $A | sed '1,/^$/d' | cut -c8-)" \
+	'←  received       hello 1
+✎  note      ana  called back: refund agreed
+←  received       thanks!'
 is 'inbox-ls --messages (JSON) lists the notes too' \
 	"$(inbox-ls -d "$ib" --messages | jq -rc 'select(.type == "note") | .thread' | sort | tr '\n' ' ')" \
 	"$A $C "
