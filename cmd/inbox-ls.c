@@ -34,9 +34,11 @@
 #include "utf8.h"
 #include "when.h"
 
-#define USAGE "usage: inbox-ls [-ahjmntuUV] [-A NAME] [-d DIR] [-l N] " \
-	"[-o DURATION]\n" \
-	"                [-s STATUS[,STATUS...]] [-S TIME] [NUMBER]\n"
+#define USAGE "usage: inbox-ls [-AhjmtuV] [-a NAME] [-d DIR] [-o DURATION] " \
+	"[-S TIME]\n" \
+	"                [-s STATUS[,STATUS...]] [--all] [--limit N] " \
+	"[--no-mark]\n" \
+	"                [NUMBER]\n"
 
 /* Conversation states as bits, for --status. */
 static const char *const states[] = {
@@ -99,9 +101,10 @@ usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout)
 		fputs("\n"
-		    "  -a, --all              include resolved and snoozed "
+		    "  -a, --assignee NAME    only those assigned to NAME\n"
+		    "      --all              include resolved and snoozed "
 		    "conversations\n"
-		    "  -A, --assignee NAME    only those assigned to NAME\n"
+		    "  -A, --unassigned       only those assigned to nobody\n"
 		    "  -d, --dir DIR          the inbox (default: "
 		    "$SMSDESK_INBOX, then\n"
 		    "                         "
@@ -109,12 +112,12 @@ usage(FILE *fp, int code)
 		    "  -h, --help             print this help and exit\n"
 		    "  -j, --json             NDJSON output, even on a "
 		    "terminal\n"
-		    "  -l, --limit N          at most N conversations (with "
+		    "      --limit N          at most N conversations (with "
 		    "NUMBER: the last N\n"
 		    "                         messages)\n"
 		    "  -m, --messages         list the messages of the "
 		    "conversations, oldest first\n"
-		    "  -n, --no-mark          do not mark the thread of "
+		    "      --no-mark          do not mark the thread of "
 		    "NUMBER read\n"
 		    "  -o, --overdue DURATION\n"
 		    "                         only those waiting for a reply "
@@ -127,7 +130,6 @@ usage(FILE *fp, int code)
 		    "  -t, --table            aligned table, even in a pipe\n"
 		    "  -u, --unread           only those with unread "
 		    "messages\n"
-		    "  -U, --unassigned       only those assigned to nobody\n"
 		    "  -V, --version          print the version and exit\n"
 		    "\nWith NUMBER, prints that thread oldest first and marks "
 		    "it read.\n", fp);
@@ -804,21 +806,22 @@ show_thread(struct ls *l, const char *arg)
 int
 main(int argc, char **argv)
 {
+	enum { OPT_ALL = 256, OPT_LIMIT, OPT_NO_MARK };
 	static const struct option longopts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "assignee", required_argument, NULL, 'A' },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "assignee", required_argument, NULL, 'a' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "limit", required_argument, NULL, 'l' },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "messages", no_argument, NULL, 'm' },
-		{ "no-mark", no_argument, NULL, 'n' },
+		{ "no-mark", no_argument, NULL, OPT_NO_MARK },
 		{ "overdue", required_argument, NULL, 'o' },
 		{ "status", required_argument, NULL, 's' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "table", no_argument, NULL, 't' },
 		{ "unread", no_argument, NULL, 'u' },
-		{ "unassigned", no_argument, NULL, 'U' },
+		{ "unassigned", no_argument, NULL, 'A' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -831,16 +834,20 @@ main(int argc, char **argv)
 
 	diag_init(argv[0]);
 	l.now = time(NULL);
-	while ((c = getopt_long(argc, argv, "aA:d:hjl:mno:s:S:tuUV",
+	while ((c = getopt_long(argc, argv, "a:Ad:hjmo:s:S:tuV",
 	    longopts, NULL)) != -1) {
 		switch (c) {
-		case 'a':
+		case OPT_ALL:
 			l.all = 1;
 			l.listopt = "--all";
 			break;
-		case 'A':
+		case 'a':
 			l.assignee = optarg;
 			l.listopt = "--assignee";
+			break;
+		case 'A':
+			l.unassigned = 1;
+			l.listopt = "--unassigned";
 			break;
 		case 'd':
 			l.dir = optarg;
@@ -855,14 +862,14 @@ main(int argc, char **argv)
 				    "exclude each other");
 			l.json = c == 'j';
 			break;
-		case 'l':
+		case OPT_LIMIT:
 			l.limit = parse_limit(optarg);
 			break;
 		case 'm':
 			l.messages = 1;
 			l.listopt = "--messages";
 			break;
-		case 'n':
+		case OPT_NO_MARK:
 			l.mark = 0;
 			break;
 		case 'o':
@@ -886,10 +893,6 @@ main(int argc, char **argv)
 		case 'u':
 			l.unread = 1;
 			l.listopt = "--unread";
-			break;
-		case 'U':
-			l.unassigned = 1;
-			l.listopt = "--unassigned";
 			break;
 		case 'V':
 			printf("inbox-ls (smsdesk) %s\n", SMSDESK_VERSION);

@@ -31,20 +31,23 @@
 
 #define USAGE "usage: inbox-mark [-hV] [-d DIR]\n" \
 	"                  " \
-	"[-A | -a NAME | -o | -p | -r | -s UNTIL | -u | -x]\n" \
-	"                  [-T TAG] [-t TAG] [NUMBER ...]\n"
+	"[-A | -a NAME | -u | -x | -z UNTIL | --pending | --read |\n" \
+	"                  --reopen] [-T TAG] [--untag TAG] [NUMBER ...]\n"
 
-/* The state actions: option letter, long name, event. */
+/* The options with no short form (smsdesk(7), Options). */
+enum { OPT_PENDING = 256, OPT_READ, OPT_REOPEN, OPT_UNTAG };
+
+/* The state actions: option, long name, event. */
 static const struct action {
 	int opt;
 	const char *name, *event;
 } actions[] = {
 	{ 'A', "--unassign", "unassigned" },
 	{ 'a', "--assign", "assigned" },
-	{ 'o', "--reopen", "reopened" },
-	{ 'p', "--pending", "pending" },
-	{ 'r', "--read", "read" },
-	{ 's', "--snooze", "snoozed" },
+	{ OPT_REOPEN, "--reopen", "reopened" },
+	{ OPT_PENDING, "--pending", "pending" },
+	{ OPT_READ, "--read", "read" },
+	{ 'z', "--snooze", "snoozed" },
 	{ 'u', "--unread", "unread" },
 	{ 'x', "--resolve", "resolved" },
 	{ 0, NULL, NULL },
@@ -82,16 +85,16 @@ usage(FILE *fp, int code)
 		    "                         "
 		    "$XDG_DATA_HOME/smsdesk/inbox)\n"
 		    "  -h, --help             print this help and exit\n"
-		    "  -o, --reopen           set the status to open\n"
-		    "  -p, --pending          set the status to pending\n"
-		    "  -r, --read             mark every message read\n"
-		    "  -s, --snooze UNTIL     snooze until a time or for a "
-		    "duration (2h, 1d)\n"
-		    "  -T, --untag TAG        remove TAG (may be repeated)\n"
-		    "  -t, --tag TAG          add TAG (may be repeated)\n"
+		    "      --pending          set the status to pending\n"
+		    "      --read             mark every message read\n"
+		    "      --reopen           set the status to open\n"
+		    "  -T, --tag TAG          add TAG (may be repeated)\n"
+		    "      --untag TAG        remove TAG (may be repeated)\n"
 		    "  -u, --unread           mark the conversation unread\n"
 		    "  -V, --version          print the version and exit\n"
 		    "  -x, --resolve          set the status to resolved\n"
+		    "  -z, --snooze UNTIL     snooze until a time or for a "
+		    "duration (2h, 1d)\n"
 		    "\nWith no NUMBER, acts on the \"thread\" of each record "
 		    "on stdin.\n", fp);
 	exit(code);
@@ -213,15 +216,15 @@ apply_action(const struct mark *m, json_t *conv, struct errbuf *e)
 			return 0;
 		return set(conv, "assignee", json_string(m->assignee), e) < 0 ?
 		    -1 : 1;
-	case 'o':
+	case OPT_REOPEN:
 		return set_status(conv, INBOX_OPEN, NULL, e);
-	case 'p':
+	case OPT_PENDING:
 		return set_status(conv, INBOX_PENDING, NULL, e);
-	case 'r':
+	case OPT_READ:
 		if (unread == 0)
 			return 0;
 		return set(conv, "unread", json_integer(0), e) < 0 ? -1 : 1;
-	case 's':
+	case 'z':
 		return set_status(conv, INBOX_SNOOZED, m->until, e);
 	case 'u':
 		if (unread >= 1)
@@ -301,7 +304,7 @@ announce(struct mark *m, const struct change *ch, json_t *after)
 		printf("%s:", thread ? thread : "?");
 		if (ch->state && m->action->opt == 'a')
 			printf(" assigned to %s", m->assignee);
-		else if (ch->state && m->action->opt == 's')
+		else if (ch->state && m->action->opt == 'z')
 			printf(" snoozed until %s", m->until);
 		else if (ch->state)
 			printf(" %s", ev);
@@ -472,12 +475,12 @@ main(int argc, char **argv)
 		{ "assign", required_argument, NULL, 'a' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "reopen", no_argument, NULL, 'o' },
-		{ "pending", no_argument, NULL, 'p' },
-		{ "read", no_argument, NULL, 'r' },
-		{ "snooze", required_argument, NULL, 's' },
-		{ "untag", required_argument, NULL, 'T' },
-		{ "tag", required_argument, NULL, 't' },
+		{ "reopen", no_argument, NULL, OPT_REOPEN },
+		{ "pending", no_argument, NULL, OPT_PENDING },
+		{ "read", no_argument, NULL, OPT_READ },
+		{ "snooze", required_argument, NULL, 'z' },
+		{ "untag", required_argument, NULL, OPT_UNTAG },
+		{ "tag", required_argument, NULL, 'T' },
 		{ "unread", no_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "resolve", no_argument, NULL, 'x' },
@@ -493,7 +496,7 @@ main(int argc, char **argv)
 	int c, err;
 
 	diag_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "Aa:d:hoprs:T:t:uVx", longopts,
+	while ((c = getopt_long(argc, argv, "Aa:d:hT:uVxz:", longopts,
 	    NULL)) != -1) {
 		for (act = actions; act->opt && act->opt != c; act++)
 			;
@@ -513,14 +516,14 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout, 0);
 			break;
-		case 's':
+		case 'z':
 			parse_until(&m, optarg, now);
 			break;
-		case 'T':
+		case OPT_UNTAG:
 			add_word(&m.untags, &m.nuntags,
 			    word("--untag", optarg, 0));
 			break;
-		case 't':
+		case 'T':
 			add_word(&m.tags, &m.ntags, word("--tag", optarg,
 			    LIMIT_TAG));
 			break;
@@ -528,9 +531,9 @@ main(int argc, char **argv)
 			printf("inbox-mark (smsdesk) %s\n", SMSDESK_VERSION);
 			return diag_close_stdout(0);
 		case 'A':
-		case 'o':
-		case 'p':
-		case 'r':
+		case OPT_PENDING:
+		case OPT_READ:
+		case OPT_REOPEN:
 		case 'u':
 		case 'x':
 			break;

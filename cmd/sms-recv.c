@@ -47,8 +47,11 @@
 #include "tz.h"
 #include "when.h"
 
-#define USAGE "usage: sms-recv [-hiV] [-a N] [-d DIR] [-l [ADDR:]PORT] " \
-	"[-p PROVIDER]\n                [-t SECONDS] [-u URL] [FILE ...]\n"
+#define USAGE "usage: sms-recv [-hiV] [-d DIR] [-l [ADDR:]PORT] " \
+	"[-p PROVIDER]\n" \
+	"                [--per-address N] [--public-url URL] " \
+	"[--timeout SECONDS]\n" \
+	"                [FILE ...]\n"
 #define MAX_BODY (64 * 1024)
 
 /*
@@ -113,10 +116,6 @@ usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout)
 		fputs("\n"
-		    "  -a, --per-address N    with --listen, at most N "
-		    "connections from one\n"
-		    "                         address (default 32; 0: no "
-		    "limit)\n"
 		    "  -d, --dir DIR          the inbox (default "
 		    "$SMSDESK_INBOX)\n"
 		    "  -h, --help             print this help and exit\n"
@@ -124,14 +123,18 @@ usage(FILE *fp, int code)
 		    "secret (testing only)\n"
 		    "  -l, --listen [ADDR:]PORT  serve webhooks "
 		    "(ADDR defaults to 127.0.0.1)\n"
+		    "      --per-address N    with --listen, at most N "
+		    "connections from one\n"
+		    "                         address (default 32; 0: no "
+		    "limit)\n"
 		    "  -p, --provider NAME    twilio (default)\n"
-		    "  -t, --timeout SECONDS  drop a connection idle this "
+		    "      --public-url URL   the base URL the provider "
+		    "calls, for signatures\n"
+		    "      --timeout SECONDS  drop a connection idle this "
 		    "long (default 10),\n"
 		    "                         cut off headers taking this "
 		    "long, a request\n"
 		    "                         three times this\n"
-		    "  -u, --public-url URL   the base URL the provider "
-		    "calls, for signatures\n"
 		    "  -V, --version          print the version and exit\n"
 		    "\nWithout --listen, reads payloads from FILEs or stdin: "
 		    "one form-encoded\nwebhook body or one NDJSON message "
@@ -960,15 +963,16 @@ opt_number(const char *opt, const char *arg, unsigned lo, unsigned hi,
 int
 main(int argc, char **argv)
 {
+	enum { OPT_PER_ADDRESS = 256, OPT_PUBLIC_URL, OPT_TIMEOUT };
 	static const struct option longopts[] = {
-		{ "per-address", required_argument, NULL, 'a' },
+		{ "per-address", required_argument, NULL, OPT_PER_ADDRESS },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "insecure", no_argument, NULL, 'i' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "provider", required_argument, NULL, 'p' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "public-url", required_argument, NULL, 'u' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "public-url", required_argument, NULL, OPT_PUBLIC_URL },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -985,10 +989,10 @@ main(int argc, char **argv)
 	char *help = NULL;
 
 	diag_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "a:d:hil:p:t:u:V", longopts,
+	while ((c = getopt_long(argc, argv, "d:hil:p:V", longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'a':
+		case OPT_PER_ADDRESS:
 			per_address = opt_number("--per-address", optarg, 0,
 			    MAX_CONNECTIONS, "");
 			break;
@@ -1007,11 +1011,11 @@ main(int argc, char **argv)
 		case 'p':
 			pname = optarg;
 			break;
-		case 't':
+		case OPT_TIMEOUT:
 			timeout = opt_number("--timeout", optarg, 1, 3600,
 			    " seconds");
 			break;
-		case 'u':
+		case OPT_PUBLIC_URL:
 			url = optarg;
 			break;
 		case 'V':

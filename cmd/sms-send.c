@@ -52,12 +52,12 @@
 #include "when.h"
 #include "sms-send/sms-send.h"
 
-#define USAGE "usage: sms-send [-hnV] [-d DIR] [-f FROM] [-j N] [-k KEY] " \
-	"[-M SID] [-m N]\n" \
-	"                [-Q[MODE]] [-R N] [-r N/s] [-T TEMPLATE] " \
+#define USAGE "usage: sms-send [-hnV] [-d DIR] [-f FROM] [-k KEY] [-M SID] " \
+	"[-Q[MODE]] [-R N]\n" \
+	"                [-r N/s] [--jobs N] [--max-segments N] " \
 	"[--reconcile]\n" \
-	"                [--timeout SECONDS] [-c NUMBER | -t NUMBER] " \
-	"[BODY]\n"
+	"                [--template TEMPLATE] [--timeout SECONDS]\n" \
+	"                [-c NUMBER | --to NUMBER] [BODY]\n"
 
 #define TWILIO_URL "https://api.twilio.com"
 #define KEY_MAX (LIMIT_KEY - 21)	/* --key, then "-" and a line number */
@@ -79,13 +79,13 @@ usage(FILE *fp, int code)
 		    "  -f, --from FROM        our number (default: "
 		    "$TWILIO_FROM, config from)\n"
 		    "  -h, --help             print this help and exit\n"
-		    "  -j, --jobs N           send N requests at a time "
+		    "      --jobs N           send N requests at a time "
 		    "(default 1)\n"
 		    "  -k, --key KEY          idempotency key: a run with the "
 		    "same key sends once\n"
 		    "  -M, --messaging-service SID  send from a Messaging "
 		    "Service instead\n"
-		    "  -m, --max-segments N   warn above N segments "
+		    "      --max-segments N   warn above N segments "
 		    "(default 4)\n"
 		    "  -n, --dry-run          print what would be sent; send "
 		    "nothing\n"
@@ -99,11 +99,11 @@ usage(FILE *fp, int code)
 		    "from this sender\n"
 		    "      --reconcile        settle unknown and queued "
 		    "messages with the provider\n"
-		    "  -T, --template TEXT    the body, {field} filled from "
+		    "      --template TEXT    the body, {field} filled from "
 		    "each record\n"
 		    "      --timeout SECONDS  give up on a request after "
 		    "SECONDS (default 60)\n"
-		    "  -t, --to NUMBER        send to NUMBER\n"
+		    "      --to NUMBER        send to NUMBER\n"
 		    "  -V, --version          print the version and exit\n"
 		    "\nWithout --to or --thread, sends one message per NDJSON "
 		    "record on stdin\n(\"to\" or \"thread\", \"body\", "
@@ -337,24 +337,25 @@ exit_code(const struct send *s)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_RECONCILE = 256, OPT_TIMEOUT };
+	enum { OPT_JOBS = 256, OPT_MAX_SEGMENTS, OPT_RECONCILE, OPT_TEMPLATE,
+		OPT_TIMEOUT, OPT_TO };
 	static const struct option longopts[] = {
 		{ "thread", required_argument, NULL, 'c' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "jobs", required_argument, NULL, 'j' },
+		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ "key", required_argument, NULL, 'k' },
 		{ "messaging-service", required_argument, NULL, 'M' },
-		{ "max-segments", required_argument, NULL, 'm' },
+		{ "max-segments", required_argument, NULL, OPT_MAX_SEGMENTS },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "quiet-hours", optional_argument, NULL, 'Q' },
 		{ "retries", required_argument, NULL, 'R' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "reconcile", no_argument, NULL, OPT_RECONCILE },
-		{ "template", required_argument, NULL, 'T' },
+		{ "template", required_argument, NULL, OPT_TEMPLATE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "to", required_argument, NULL, 't' },
+		{ "to", required_argument, NULL, OPT_TO },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -371,11 +372,11 @@ main(int argc, char **argv)
 	int c, err, rec = 0;
 
 	diag_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "c:d:f:hj:k:M:m:nQ::R:r:T:t:V",
+	while ((c = getopt_long(argc, argv, "c:d:f:hk:M:nQ::R:r:V",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-		case 't':
+		case OPT_TO:
 			if (to)
 				diag_die(EXIT_USAGE, "give one of --to and "
 				    "--thread");
@@ -391,7 +392,7 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout, 0);
 			break;
-		case 'j':
+		case OPT_JOBS:
 			s.jobs = number("--jobs", optarg, 1, 256);
 			break;
 		case 'k':
@@ -407,7 +408,7 @@ main(int argc, char **argv)
 		case 'M':
 			service = optarg;
 			break;
-		case 'm':
+		case OPT_MAX_SEGMENTS:
 			s.max_segments = number("--max-segments", optarg, 1,
 			    GSM_MAX_PARTS);
 			break;
@@ -429,7 +430,7 @@ main(int argc, char **argv)
 		case OPT_RECONCILE:
 			rec = 1;
 			break;
-		case 'T':
+		case OPT_TEMPLATE:
 			s.tmpl = optarg;
 			break;
 		case OPT_TIMEOUT:
