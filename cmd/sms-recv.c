@@ -640,24 +640,20 @@ stop_journal(struct recv *r)
 		diag_warn("%s; the journal is kept for the next run", e.msg);
 }
 
+/* Serve webhooks on sin (addr: its address as text, for a URL). */
 static int
-listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
+listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
+    unsigned timeout)
 {
-	struct sockaddr_storage sin;
 	struct MHD_Daemon *d;
 	struct httpd_guard *g;
 	struct httpd_log *mhd_log, *cut_log;
-	char addr[INET6_ADDRSTRLEN + 2];
 	unsigned short port;
 	unsigned cap;
 	sigset_t set;
 	int sig;
 
-	if (httpd_parse_listen(listen_arg, &sin, addr, sizeof addr) < 0)
-		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT (ADDR "
-		    "an IPv4 address, [an IPv6 one] or a host name)",
-		    listen_arg);
-	port = httpd_port(&sin);
+	port = httpd_port(sin);
 	if (!r->public_url) {
 		char base[96];
 
@@ -691,10 +687,10 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	 */
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-	    (sin.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), port, NULL, NULL,
+	    (sin->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), port, NULL, NULL,
 	    on_headers, r,
 	    MHD_OPTION_EXTERNAL_LOGGER, httpd_log_mhd, mhd_log,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sin,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)EVENT_THREADS,
 	    MHD_OPTION_CONNECTION_LIMIT, cap,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, r->per_address,
@@ -981,6 +977,9 @@ main(int argc, char **argv)
 	const char *dir = NULL, *listen_arg = NULL, *pname = NULL;
 	const char *url = NULL, *key;
 	struct config *cfg;
+	struct sockaddr_storage sin;
+	char addr[INET6_ADDRSTRLEN + 2];
+	FILE **files = NULL;
 	char *ipath;
 	struct errbuf e;
 	unsigned timeout = 10, per_address = PER_ADDRESS;
@@ -1029,6 +1028,11 @@ main(int argc, char **argv)
 	argv += optind;
 	if (listen_arg && argc > 0)
 		diag_die(EXIT_USAGE, "--listen takes no FILE arguments");
+	if (listen_arg && httpd_parse_listen(listen_arg, &sin, addr,
+	    sizeof addr) < 0)
+		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT (ADDR "
+		    "an IPv4 address, [an IPv6 one] or a host name)",
+		    listen_arg);
 
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
@@ -1039,11 +1043,6 @@ main(int argc, char **argv)
 	if (config_load_default(cfg, (ipath = inbox_path(dir)), &e) < 0)
 		diag_die(EXIT_CONFIG, "%s", e.msg);
 	free(ipath);
-	if (inbox_open_group(&r.ib, dir, 1, config_pick(cfg, NULL, NULL,
-	    "group", NULL), &e) < 0)
-		diag_die(diag_exit_for(errno), "%s", e.msg);
-	r.ib.report = report;
-	r.ib.report_arg = &r;
 	pname = config_pick(cfg, pname, "SMSDESK_PROVIDER", "provider",
 	    "twilio");
 	if (!(r.pv = provider_find(pname)))
@@ -1077,7 +1076,24 @@ main(int argc, char **argv)
 			n--;
 		r.public_url = strndup(url, n);
 	}
+	if (listen_arg && !r.secret && !insecure)
+		diag_die(EXIT_CONFIG, "no signing secret: set "
+		    "TWILIO_AUTH_TOKEN or %s in the config, or "
+		    "give --insecure to accept unsigned requests", key);
+	/* Every FILE opens, or nothing is done. */
+	if (argc > 0 && !(files = calloc((size_t)argc, sizeof *files)))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	for (int i = 0; i < argc; i++)
+		if (!(files[i] = fopen(argv[i], "r")))
+			diag_die(EXIT_NOINPUT, "%s: %s (nothing was read)",
+			    argv[i], strerror(errno));
 
+	/* All checked: the inbox, made if missing, and what it holds. */
+	if (inbox_open_group(&r.ib, dir, 1, config_pick(cfg, NULL, NULL,
+	    "group", NULL), &e) < 0)
+		diag_die(diag_exit_for(errno), "%s", e.msg);
+	r.ib.report = report;
+	r.ib.report_arg = &r;
 	if (inbox_sweep(&r.ib, INBOX_SWEEP_AGE, &swept, &e) < 0)
 		diag_warn("%s", e.msg);
 	if (inbox_recover(&r.ib, &replayed, &e) < 0)
@@ -1088,11 +1104,6 @@ main(int argc, char **argv)
 	if (inbox_journal_start(&r.ib, &e) < 0)
 		die_unwritable(&e);
 	if (listen_arg) {
-		if (!r.secret && !insecure)
-			diag_die(EXIT_CONFIG, "no signing secret: set "
-			    "TWILIO_AUTH_TOKEN or %s in the config, or "
-			    "give --insecure to accept unsigned requests",
-			    key);
 		if (r.secret && insecure)
 			r.secret = NULL;
 		pthread_t writer;
@@ -1103,7 +1114,7 @@ main(int argc, char **argv)
 		if ((errno = pthread_create(&writer, NULL, event_writer,
 		    &r.ev)) != 0)
 			diag_die(EXIT_IOERR, "%s", strerror(errno));
-		listen_loop(&r, listen_arg, timeout);
+		listen_loop(&r, &sin, addr, timeout);
 		stop_journal(&r);
 		/*
 		 * Flush what is queued, unless the reader is stuck: then the
@@ -1132,17 +1143,11 @@ main(int argc, char **argv)
 		read_input(&r, stdin, "stdin");
 	} else {
 		for (int i = 0; i < argc; i++) {
-			FILE *fp = fopen(argv[i], "r");
-
-			if (!fp) {
-				diag_warn("%s: %s", argv[i], strerror(errno));
-				r.ret = EXIT_NOINPUT;
-				continue;
-			}
-			read_input(&r, fp, argv[i]);
-			fclose(fp);
+			read_input(&r, files[i], argv[i]);
+			fclose(files[i]);
 		}
 	}
+	free(files);
 	stop_journal(&r);
 	free(r.public_url);
 	free(help);
