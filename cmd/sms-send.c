@@ -49,6 +49,7 @@
 #include "phone.h"
 #include "price.h"
 #include "tz.h"
+#include "utf8.h"
 #include "when.h"
 #include "sms-send/sms-send.h"
 
@@ -317,6 +318,8 @@ one_message(const struct send *s, const char *to, const char *arg)
 	if (!*body)
 		diag_die(EXIT_USAGE, "%s: no text: give it after the number "
 		    "or on stdin", opt);
+	if (utf8_valid_prefix(body, strlen(body)) != strlen(body))
+		diag_die(EXIT_USAGE, "%s: the text is not UTF-8", opt);
 	return body;
 }
 
@@ -453,6 +456,8 @@ main(int argc, char **argv)
 	if (to && s.tmpl)
 		diag_die(EXIT_USAGE, "--template fills records: it excludes "
 		    "--%s", s.reply ? "thread" : "to");
+	if (s.tmpl && template_check(s.tmpl, &e) < 0)
+		diag_die(EXIT_USAGE, "--template: %s", e.msg);
 	if (argc > (to ? 1 : 0))
 		usage(stderr, EXIT_USAGE);
 	if (from && !*from)

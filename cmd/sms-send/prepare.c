@@ -27,6 +27,7 @@
 #include "phonezone.h"
 #include "record.h"
 #include "tz.h"
+#include "utf8.h"
 #include "when.h"
 #include "sms-send/sms-send.h"
 
@@ -79,6 +80,30 @@ refuse_stored(struct send *s, struct job *j, const char *code,
 	inbox_delivery_free(&d);
 }
 
+#define TEMPLATE_FIELD_MAX 128	/* bytes of a field name, and its NUL */
+
+int
+template_check(const char *tmpl, struct errbuf *e)
+{
+	const char *p = tmpl, *end;
+	size_t n = strlen(tmpl);
+
+	if (utf8_valid_prefix(tmpl, n) != n)
+		return errno = EINVAL, errf(e, "not UTF-8");
+	while ((p = strchr(p, '{'))) {
+		if (p[1] == '{') {
+			p += 2;
+			continue;
+		}
+		if (!(end = strchr(p, '}')) ||
+		    end - p - 1 >= TEMPLATE_FIELD_MAX)
+			return errno = EINVAL, errf(e, "unclosed { at byte "
+			    "%ld", (long)(p - tmpl));
+		p = end + 1;
+	}
+	return 0;
+}
+
 /*
  * Fill tmpl's {field}s from rec: strings as they are, numbers in
  * decimal; "{{" and "}}" are braces. NULL with e filled if a field is
@@ -89,7 +114,7 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
 {
 	struct buf b = { 0 };
 	const char *p = tmpl, *end;
-	char name[128], num[64];
+	char name[TEMPLATE_FIELD_MAX], num[64];
 	const json_t *v;
 
 	while (*p) {
