@@ -63,7 +63,8 @@
  */
 #define MAX_CONNECTIONS 4096
 #define FD_RESERVE 256
-#define PER_ADDRESS 32		/* connections from one address (-a) */
+#define PER_ADDRESS 32		/* connections from one address
+				 * (--per-address) */
 #define EVENT_THREADS 2
 #define WORKERS 32
 #define LOG_PER_SECOND 10	/* lines a second from a source that floods */
