@@ -75,7 +75,7 @@ for opts in '-a 2' '-t 5' '-u https://example.com'; do
 		"sms-recv -d '$tmp/recv' $opts </dev/null"
 done
 check 'and no inbox was made' '[ ! -e "$tmp/recv" ]'
-for opts in '-c log' '-D 5' '-E 5' '-e 5' '-f +15551230001' '-L 10' \
+for opts in "-c $tmp/log" '-D 5' '-E 5' '-e 5' '-f +15551230001' '-L 10' \
     '-n +15550100000' '-o +15551230001' '-R hi' '-s 1' '-x +15551230001'; do
 	# (were it taken, the simulator would serve: timeout ends it)
 	check_exit "sms-sim $opts: exit 2" 2 \
