@@ -142,7 +142,8 @@ check_letters() {
 		fi
 		case ,${row##* }, in
 		,\*,|*,"$1",*) ;;
-		*)	bad="$bad; the table does not name $1 for -$x --$long" ;;
+		*)	bad="$bad; the table does not name $1 for -$x"
+			bad="$bad --$long" ;;
 		esac
 	done <"$tmp/hl"
 	# Every row that names it is an option it has.

@@ -110,7 +110,8 @@ check 'said, nothing printed, no inbox made' \
 	'grep -q "^sms-send: --template: unclosed {" "$tmp/err" &&
 	 [ ! -s "$tmp/out" ] && [ ! -e "$tmp/new" ]'
 check_exit 'sms-send --template that is not UTF-8: exit 2' 2 \
-	'sms-send -d "$tmp/new" --template "$(printf "Hi \377{name}")" <"$tmp/recs"'
+	'sms-send -d "$tmp/new" --template "$(printf "Hi \377{name}")" \
+	    <"$tmp/recs"'
 check_exit 'sms-send --to NUMBER with a text that is not UTF-8: exit 2' 2 \
 	'sms-send -d "$tmp/new" --to +15551230004 "$(printf "\377")"'
 check 'and no inbox was made' '[ ! -e "$tmp/new" ]'
