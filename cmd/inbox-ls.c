@@ -39,11 +39,11 @@
 #include "utf8.h"
 #include "when.h"
 
-#define USAGE "usage: inbox-ls [-ahjmntuUV] [-A NAME] [-d DIR] " \
-	"[-g PATTERN] [-l N]\n" \
-	"                [-o DURATION] [-s STATUS[,STATUS...]] [-S TIME] " \
-	"[-T TAG]\n" \
-	"                [--consent] [NUMBER]\n"
+#define USAGE "usage: inbox-ls [-AhjmtuV] [-a NAME] [-d DIR] [-g PATTERN] " \
+	"[-o DURATION]\n" \
+	"                [-s STATUS[,STATUS...]] [-S TIME] [-T TAG] [--all] " \
+	"[--consent]\n" \
+	"                [--limit N] [--no-mark] [NUMBER]\n"
 
 /* The long options without a letter (smsdesk(7), the option table). */
 enum { OPT_CONSENT = 256 };
@@ -120,10 +120,11 @@ usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout)
 		fputs("\n"
-		    "  -a, --all              include resolved and snoozed "
+		    "  -a, --assignee NAME    only those assigned to NAME\n"
+		    "      --all              include resolved and snoozed "
 		    "conversations, and\n"
 		    "                         blocked senders'\n"
-		    "  -A, --assignee NAME    only those assigned to NAME\n"
+		    "  -A, --unassigned       only those assigned to nobody\n"
 		    "      --consent          list the consent ledger: each "
 		    "number's latest\n"
 		    "                         record (with --all every "
@@ -140,12 +141,12 @@ usage(FILE *fp, int code)
 		    "  -h, --help             print this help and exit\n"
 		    "  -j, --json             NDJSON output, even on a "
 		    "terminal\n"
-		    "  -l, --limit N          at most N conversations (with "
+		    "      --limit N          at most N conversations (with "
 		    "NUMBER: the last N\n"
 		    "                         messages)\n"
 		    "  -m, --messages         list the messages of the "
 		    "conversations, oldest first\n"
-		    "  -n, --no-mark          do not mark the thread of "
+		    "      --no-mark          do not mark the thread of "
 		    "NUMBER read\n"
 		    "  -o, --overdue DURATION\n"
 		    "                         only those waiting for a reply "
@@ -160,7 +161,6 @@ usage(FILE *fp, int code)
 		    "repeated: all of them)\n"
 		    "  -u, --unread           only those with unread "
 		    "messages\n"
-		    "  -U, --unassigned       only those assigned to nobody\n"
 		    "  -V, --version          print the version and exit\n"
 		    "\nWith NUMBER, prints that thread oldest first and marks "
 		    "it read.\n", fp);
@@ -1402,24 +1402,25 @@ add_tag(struct ls *l, const char *tag)
 int
 main(int argc, char **argv)
 {
+	enum { OPT_ALL = OPT_CONSENT + 1, OPT_LIMIT, OPT_NO_MARK };
 	static const struct option longopts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "assignee", required_argument, NULL, 'A' },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "assignee", required_argument, NULL, 'a' },
 		{ "consent", no_argument, NULL, OPT_CONSENT },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "grep", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "limit", required_argument, NULL, 'l' },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "messages", no_argument, NULL, 'm' },
-		{ "no-mark", no_argument, NULL, 'n' },
+		{ "no-mark", no_argument, NULL, OPT_NO_MARK },
 		{ "overdue", required_argument, NULL, 'o' },
 		{ "status", required_argument, NULL, 's' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "table", no_argument, NULL, 't' },
 		{ "tag", required_argument, NULL, 'T' },
 		{ "unread", no_argument, NULL, 'u' },
-		{ "unassigned", no_argument, NULL, 'U' },
+		{ "unassigned", no_argument, NULL, 'A' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1432,19 +1433,23 @@ main(int argc, char **argv)
 
 	diag_init(argv[0]);
 	l.now = time(NULL);
-	while ((c = getopt_long(argc, argv, "aA:d:g:hjl:mno:s:S:tT:uUV",
+	while ((c = getopt_long(argc, argv, "a:Ad:g:hjmo:s:S:tT:uV",
 	    longopts, NULL)) != -1) {
 		switch (c) {
-		case 'a':
+		case OPT_ALL:
 			l.all = 1;
 			l.listopt = "--all";
 			break;
-		case 'A':
+		case 'a':
 			l.assignee = optarg;
 			l.listopt = l.convopt = "--assignee";
 			break;
 		case OPT_CONSENT:
 			l.consent = 1;
+			break;
+		case 'A':
+			l.unassigned = 1;
+			l.listopt = l.convopt = "--unassigned";
 			break;
 		case 'd':
 			l.dir = optarg;
@@ -1463,14 +1468,14 @@ main(int argc, char **argv)
 				    "exclude each other");
 			l.json = c == 'j';
 			break;
-		case 'l':
+		case OPT_LIMIT:
 			l.limit = parse_limit(optarg);
 			break;
 		case 'm':
 			l.messages = 1;
 			l.listopt = l.convopt = "--messages";
 			break;
-		case 'n':
+		case OPT_NO_MARK:
 			l.mark = 0;
 			break;
 		case 'o':
@@ -1498,10 +1503,6 @@ main(int argc, char **argv)
 		case 'u':
 			l.unread = 1;
 			l.listopt = l.convopt = "--unread";
-			break;
-		case 'U':
-			l.unassigned = 1;
-			l.listopt = l.convopt = "--unassigned";
 			break;
 		case 'V':
 			printf("inbox-ls (smsdesk) %s\n", SMSDESK_VERSION);

@@ -33,29 +33,29 @@
 
 #define USAGE "usage: inbox-mark [-hV] [-d DIR]\n" \
 	"                  " \
-	"[-A | -a NAME | -o | -p | -r | -s UNTIL | -u | -x]\n" \
-	"                  [-T TAG] [-t TAG] [--block | --unblock] " \
-	"[--note TEXT]\n" \
-	"                  [--optin | --optout] [--source WHERE] " \
-	"[NUMBER ...]\n"
+	"[-A | -a NAME | -u | -x | -z UNTIL | --pending | --read |\n" \
+	"                  --reopen] [-T TAG] [--untag TAG] [--block | " \
+	"--unblock]\n" \
+	"                  [--note TEXT] [--optin | --optout] " \
+	"[--source WHERE] [NUMBER ...]\n"
 
-/* The options that have no short form, only a long name. */
+/* The options with no short form (smsdesk(7), Options). */
 enum {
 	OPT_BLOCK = 256, OPT_NOTE, OPT_OPTIN, OPT_OPTOUT, OPT_SOURCE,
-	OPT_UNBLOCK,
+	OPT_UNBLOCK, OPT_PENDING, OPT_READ, OPT_REOPEN, OPT_UNTAG,
 };
 
-/* The state actions: option letter, long name, event (sms-record(5)). */
+/* The state actions: option, long name, event (sms-record(5)). */
 static const struct action {
 	int opt;
 	const char *name, *event;
 } actions[] = {
 	{ 'A', "--unassign", "conversation.unassigned" },
 	{ 'a', "--assign", "conversation.assigned" },
-	{ 'o', "--reopen", "conversation.reopened" },
-	{ 'p', "--pending", "conversation.pending" },
-	{ 'r', "--read", "conversation.read" },
-	{ 's', "--snooze", "conversation.snoozed" },
+	{ OPT_REOPEN, "--reopen", "conversation.reopened" },
+	{ OPT_PENDING, "--pending", "conversation.pending" },
+	{ OPT_READ, "--read", "conversation.read" },
+	{ 'z', "--snooze", "conversation.snoozed" },
 	{ 'u', "--unread", "conversation.unread" },
 	{ 'x', "--resolve", "conversation.resolved" },
 	{ 0, NULL, NULL },
@@ -104,22 +104,22 @@ usage(FILE *fp, int code)
 		    "--block or\n"
 		    "                         --unblock, the reason kept with "
 		    "that instead\n"
-		    "  -o, --reopen           set the status to open\n"
 		    "      --optin            record an opt-in taken by hand\n"
 		    "      --optout           record an opt-out taken by hand "
 		    "(by phone, ...)\n"
-		    "  -p, --pending          set the status to pending\n"
-		    "  -r, --read             mark every message read\n"
-		    "  -s, --snooze UNTIL     snooze until a time or for a "
-		    "duration (2h, 1d)\n"
+		    "      --pending          set the status to pending\n"
+		    "      --read             mark every message read\n"
+		    "      --reopen           set the status to open\n"
 		    "      --source WHERE     where the opt-out or opt-in was "
 		    "taken (phone, ...)\n"
-		    "  -T, --untag TAG        remove TAG (may be repeated)\n"
-		    "  -t, --tag TAG          add TAG (may be repeated)\n"
+		    "  -T, --tag TAG          add TAG (may be repeated)\n"
 		    "      --unblock          unblock the sender\n"
+		    "      --untag TAG        remove TAG (may be repeated)\n"
 		    "  -u, --unread           mark the conversation unread\n"
 		    "  -V, --version          print the version and exit\n"
 		    "  -x, --resolve          set the status to resolved\n"
+		    "  -z, --snooze UNTIL     snooze until a time or for a "
+		    "duration (2h, 1d)\n"
 		    "\nWith no NUMBER, acts on the \"thread\" of each record "
 		    "on stdin.\n", fp);
 	exit(code);
@@ -241,15 +241,15 @@ apply_action(const struct mark *m, json_t *conv, struct errbuf *e)
 			return 0;
 		return set(conv, "assignee", json_string(m->assignee), e) < 0 ?
 		    -1 : 1;
-	case 'o':
+	case OPT_REOPEN:
 		return set_status(conv, INBOX_OPEN, NULL, e);
-	case 'p':
+	case OPT_PENDING:
 		return set_status(conv, INBOX_PENDING, NULL, e);
-	case 'r':
+	case OPT_READ:
 		if (unread == 0)
 			return 0;
 		return set(conv, "unread", json_integer(0), e) < 0 ? -1 : 1;
-	case 's':
+	case 'z':
 		return set_status(conv, INBOX_SNOOZED, m->until, e);
 	case 'u':
 		if (unread >= 1)
@@ -329,7 +329,7 @@ announce(struct mark *m, const struct change *ch, json_t *after)
 		printf("%s:", thread ? thread : "?");
 		if (ch->state && m->action->opt == 'a')
 			printf(" assigned to %s", m->assignee);
-		else if (ch->state && m->action->opt == 's')
+		else if (ch->state && m->action->opt == 'z')
 			printf(" snoozed until %s", m->until);
 		else if (ch->state)
 			printf(" %s", ev + sizeof "conversation." - 1);
@@ -521,15 +521,15 @@ main(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "note", required_argument, NULL, OPT_NOTE },
-		{ "reopen", no_argument, NULL, 'o' },
+		{ "reopen", no_argument, NULL, OPT_REOPEN },
 		{ "optin", no_argument, NULL, OPT_OPTIN },
 		{ "optout", no_argument, NULL, OPT_OPTOUT },
-		{ "pending", no_argument, NULL, 'p' },
-		{ "read", no_argument, NULL, 'r' },
-		{ "snooze", required_argument, NULL, 's' },
+		{ "pending", no_argument, NULL, OPT_PENDING },
+		{ "read", no_argument, NULL, OPT_READ },
+		{ "snooze", required_argument, NULL, 'z' },
 		{ "source", required_argument, NULL, OPT_SOURCE },
-		{ "untag", required_argument, NULL, 'T' },
-		{ "tag", required_argument, NULL, 't' },
+		{ "untag", required_argument, NULL, OPT_UNTAG },
+		{ "tag", required_argument, NULL, 'T' },
 		{ "unblock", no_argument, NULL, OPT_UNBLOCK },
 		{ "unread", no_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'V' },
@@ -546,7 +546,7 @@ main(int argc, char **argv)
 	int c, err;
 
 	diag_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "Aa:d:hoprs:T:t:uVx", longopts,
+	while ((c = getopt_long(argc, argv, "Aa:d:hT:uVxz:", longopts,
 	    NULL)) != -1) {
 		for (act = actions; act->opt && act->opt != c; act++)
 			;
@@ -590,14 +590,14 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout, 0);
 			break;
-		case 's':
+		case 'z':
 			parse_until(&m, optarg, now);
 			break;
-		case 'T':
+		case OPT_UNTAG:
 			add_word(&m.untags, &m.nuntags,
 			    word("--untag", optarg, 0));
 			break;
-		case 't':
+		case 'T':
 			add_word(&m.tags, &m.ntags, word("--tag", optarg,
 			    LIMIT_TAG));
 			break;
@@ -605,9 +605,9 @@ main(int argc, char **argv)
 			printf("inbox-mark (smsdesk) %s\n", SMSDESK_VERSION);
 			return diag_close_stdout(0);
 		case 'A':
-		case 'o':
-		case 'p':
-		case 'r':
+		case OPT_PENDING:
+		case OPT_READ:
+		case OPT_REOPEN:
 		case 'u':
 		case 'x':
 			break;

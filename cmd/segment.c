@@ -28,8 +28,9 @@
 
 #define OUT_CHUNK 65536	/* --raw writes its line in pieces of this */
 
-#define USAGE "usage: segment [-hjrstV] [-l LANG[,LANG...]] [-p AMOUNT] " \
-	"[-S[words]] [TEXT ...]\n"
+#define USAGE "usage: segment [-hjtV] [-L LANG[,LANG...]] [--price AMOUNT] " \
+	"[--raw] [--smart]\n" \
+	"               [--split[=words]] [TEXT ...]\n"
 
 struct price {
 	uint64_t scaled;	/* the amount times 10^decimals */
@@ -60,15 +61,15 @@ usage(FILE *fp, int code)
 		    "  -h, --help             print this help and exit\n"
 		    "  -j, --json             NDJSON output, even on a "
 		    "terminal\n"
-		    "  -l, --language LANGS   allow national shift tables: "
+		    "  -L, --language LANGS   allow national shift tables: "
 		    "tr,es,pt,bn,gu,hi,kn,\n"
 		    "                         ml,or,pa,ta,te,ur or all\n"
-		    "  -p, --price AMOUNT     add the price: segments times "
+		    "      --price AMOUNT     add the price: segments times "
 		    "AMOUNT\n"
-		    "  -r, --raw              read all of stdin as one text\n"
-		    "  -s, --smart            apply Twilio's Smart Encoding "
+		    "      --raw              read all of stdin as one text\n"
+		    "      --smart            apply Twilio's Smart Encoding "
 		    "first\n"
-		    "  -S, --split[=words]    add the text of each part; "
+		    "      --split[=words]    add the text of each part; "
 		    "=words breaks at spaces\n"
 		    "  -t, --table            readable summary, even in a "
 		    "pipe\n"
@@ -1034,14 +1035,15 @@ from_records(struct seg *g)
 int
 main(int argc, char **argv)
 {
+	enum { OPT_PRICE = 256, OPT_RAW, OPT_SMART, OPT_SPLIT };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "language", required_argument, NULL, 'l' },
-		{ "price", required_argument, NULL, 'p' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "smart", no_argument, NULL, 's' },
-		{ "split", optional_argument, NULL, 'S' },
+		{ "language", required_argument, NULL, 'L' },
+		{ "price", required_argument, NULL, OPT_PRICE },
+		{ "raw", no_argument, NULL, OPT_RAW },
+		{ "smart", no_argument, NULL, OPT_SMART },
+		{ "split", optional_argument, NULL, OPT_SPLIT },
 		{ "table", no_argument, NULL, 't' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1053,7 +1055,7 @@ main(int argc, char **argv)
 	int c;
 
 	diag_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "hjl:p:rsS::tV", longopts,
+	while ((c = getopt_long(argc, argv, "hjL:tV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -1066,22 +1068,22 @@ main(int argc, char **argv)
 				    "exclude each other");
 			g.json = c == 'j';
 			break;
-		case 'l':
+		case 'L':
 			g.opts.languages |= parse_languages(optarg);
 			break;
-		case 'p':
+		case OPT_PRICE:
 			if (parse_price(optarg, &g.price) < 0)
 				diag_die(EXIT_USAGE, "--price: '%s' is not an "
 				    "amount like 0.0079", optarg);
 			g.priced = 1;
 			break;
-		case 'r':
+		case OPT_RAW:
 			g.raw = 1;
 			break;
-		case 's':
+		case OPT_SMART:
 			g.opts.smart = 1;
 			break;
-		case 'S':
+		case OPT_SPLIT:
 			if (optarg && strcmp(optarg, "words") != 0)
 				diag_die(EXIT_USAGE, "--split: '%s': only "
 				    "'words' may follow", optarg);

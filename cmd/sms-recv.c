@@ -47,8 +47,11 @@
 #include "tz.h"
 #include "when.h"
 
-#define USAGE "usage: sms-recv [-hiV] [-a N] [-d DIR] [-l [ADDR:]PORT] " \
-	"[-p PROVIDER]\n                [-t SECONDS] [-u URL] [FILE ...]\n"
+#define USAGE "usage: sms-recv [-hiV] [-d DIR] [-l [ADDR:]PORT] " \
+	"[-p PROVIDER]\n" \
+	"                [--per-address N] [--public-url URL] " \
+	"[--timeout SECONDS]\n" \
+	"                [FILE ...]\n"
 #define MAX_BODY (64 * 1024)
 
 /*
@@ -60,7 +63,8 @@
  */
 #define MAX_CONNECTIONS 4096
 #define FD_RESERVE 256
-#define PER_ADDRESS 32		/* connections from one address (-a) */
+#define PER_ADDRESS 32		/* connections from one address
+				 * (--per-address) */
 #define EVENT_THREADS 2
 #define WORKERS 32
 #define LOG_PER_SECOND 10	/* lines a second from a source that floods */
@@ -113,10 +117,6 @@ usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout)
 		fputs("\n"
-		    "  -a, --per-address N    with --listen, at most N "
-		    "connections from one\n"
-		    "                         address (default 32; 0: no "
-		    "limit)\n"
 		    "  -d, --dir DIR          the inbox (default "
 		    "$SMSDESK_INBOX)\n"
 		    "  -h, --help             print this help and exit\n"
@@ -124,14 +124,18 @@ usage(FILE *fp, int code)
 		    "secret (testing only)\n"
 		    "  -l, --listen [ADDR:]PORT  serve webhooks "
 		    "(ADDR defaults to 127.0.0.1)\n"
+		    "      --per-address N    with --listen, at most N "
+		    "connections from one\n"
+		    "                         address (default 32; 0: no "
+		    "limit)\n"
 		    "  -p, --provider NAME    twilio (default)\n"
-		    "  -t, --timeout SECONDS  drop a connection idle this "
+		    "      --public-url URL   the base URL the provider "
+		    "calls, for signatures\n"
+		    "      --timeout SECONDS  drop a connection idle this "
 		    "long (default 10),\n"
 		    "                         cut off headers taking this "
 		    "long, a request\n"
 		    "                         three times this\n"
-		    "  -u, --public-url URL   the base URL the provider "
-		    "calls, for signatures\n"
 		    "  -V, --version          print the version and exit\n"
 		    "\nWithout --listen, reads payloads from FILEs or stdin: "
 		    "one form-encoded\nwebhook body or one NDJSON message "
@@ -646,24 +650,20 @@ stop_journal(struct recv *r)
 		diag_warn("%s; the journal is kept for the next run", e.msg);
 }
 
+/* Serve webhooks on sin (addr: its address as text, for a URL). */
 static int
-listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
+listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
+    unsigned timeout)
 {
-	struct sockaddr_storage sin;
 	struct MHD_Daemon *d;
 	struct httpd_guard *g;
 	struct httpd_log *mhd_log, *cut_log;
-	char addr[INET6_ADDRSTRLEN + 2];
 	unsigned short port;
 	unsigned cap;
 	sigset_t set;
 	int sig;
 
-	if (httpd_parse_listen(listen_arg, &sin, addr, sizeof addr) < 0)
-		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT (ADDR "
-		    "an IPv4 address, [an IPv6 one] or a host name)",
-		    listen_arg);
-	port = httpd_port(&sin);
+	port = httpd_port(sin);
 	if (!r->public_url) {
 		char base[96];
 
@@ -697,10 +697,10 @@ listen_loop(struct recv *r, const char *listen_arg, unsigned timeout)
 	 */
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-	    (sin.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), port, NULL, NULL,
+	    (sin->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), port, NULL, NULL,
 	    on_headers, r,
 	    MHD_OPTION_EXTERNAL_LOGGER, httpd_log_mhd, mhd_log,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sin,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)EVENT_THREADS,
 	    MHD_OPTION_CONNECTION_LIMIT, cap,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, r->per_address,
@@ -1009,15 +1009,16 @@ opt_number(const char *opt, const char *arg, unsigned lo, unsigned hi,
 int
 main(int argc, char **argv)
 {
+	enum { OPT_PER_ADDRESS = 256, OPT_PUBLIC_URL, OPT_TIMEOUT };
 	static const struct option longopts[] = {
-		{ "per-address", required_argument, NULL, 'a' },
+		{ "per-address", required_argument, NULL, OPT_PER_ADDRESS },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "insecure", no_argument, NULL, 'i' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "provider", required_argument, NULL, 'p' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "public-url", required_argument, NULL, 'u' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "public-url", required_argument, NULL, OPT_PUBLIC_URL },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1026,6 +1027,9 @@ main(int argc, char **argv)
 	const char *dir = NULL, *listen_arg = NULL, *pname = NULL;
 	const char *url = NULL, *key;
 	struct config *cfg;
+	struct sockaddr_storage sin;
+	char addr[INET6_ADDRSTRLEN + 2];
+	FILE **files = NULL;
 	char *ipath;
 	struct errbuf e;
 	unsigned timeout = 10, per_address = PER_ADDRESS;
@@ -1034,10 +1038,10 @@ main(int argc, char **argv)
 	char *help = NULL;
 
 	diag_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "a:d:hil:p:t:u:V", longopts,
+	while ((c = getopt_long(argc, argv, "d:hil:p:V", longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'a':
+		case OPT_PER_ADDRESS:
 			per_address = opt_number("--per-address", optarg, 0,
 			    MAX_CONNECTIONS, "");
 			break;
@@ -1056,11 +1060,11 @@ main(int argc, char **argv)
 		case 'p':
 			pname = optarg;
 			break;
-		case 't':
+		case OPT_TIMEOUT:
 			timeout = opt_number("--timeout", optarg, 1, 3600,
 			    " seconds");
 			break;
-		case 'u':
+		case OPT_PUBLIC_URL:
 			url = optarg;
 			break;
 		case 'V':
@@ -1074,6 +1078,11 @@ main(int argc, char **argv)
 	argv += optind;
 	if (listen_arg && argc > 0)
 		diag_die(EXIT_USAGE, "--listen takes no FILE arguments");
+	if (listen_arg && httpd_parse_listen(listen_arg, &sin, addr,
+	    sizeof addr) < 0)
+		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT (ADDR "
+		    "an IPv4 address, [an IPv6 one] or a host name)",
+		    listen_arg);
 
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
@@ -1087,11 +1096,6 @@ main(int argc, char **argv)
 	if (inbox_group_check(config_pick(cfg, NULL, NULL, "group", NULL),
 	    &e) < 0)
 		diag_die(EXIT_CONFIG, "config: %s", e.msg);
-	if (inbox_open_group(&r.ib, dir, 1, config_pick(cfg, NULL, NULL,
-	    "group", NULL), &e) < 0)
-		diag_die(diag_exit_for(errno), "%s", e.msg);
-	r.ib.report = report;
-	r.ib.report_arg = &r;
 	pname = config_pick(cfg, pname, "SMSDESK_PROVIDER", "provider",
 	    "twilio");
 	if (!(r.pv = provider_find(pname)))
@@ -1125,7 +1129,24 @@ main(int argc, char **argv)
 			n--;
 		r.public_url = strndup(url, n);
 	}
+	if (listen_arg && !r.secret && !insecure)
+		diag_die(EXIT_CONFIG, "no signing secret: set "
+		    "TWILIO_AUTH_TOKEN or %s in the config, or "
+		    "give --insecure to accept unsigned requests", key);
+	/* Every FILE opens, or nothing is done. */
+	if (argc > 0 && !(files = calloc((size_t)argc, sizeof *files)))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	for (int i = 0; i < argc; i++)
+		if (!(files[i] = fopen(argv[i], "r")))
+			diag_die(EXIT_NOINPUT, "%s: %s (nothing was read)",
+			    argv[i], strerror(errno));
 
+	/* All checked: the inbox, made if missing, and what it holds. */
+	if (inbox_open_group(&r.ib, dir, 1, config_pick(cfg, NULL, NULL,
+	    "group", NULL), &e) < 0)
+		diag_die(diag_exit_for(errno), "%s", e.msg);
+	r.ib.report = report;
+	r.ib.report_arg = &r;
 	if (inbox_sweep(&r.ib, INBOX_SWEEP_AGE, &swept, &e) < 0)
 		diag_warn("%s", e.msg);
 	if (inbox_recover(&r.ib, &replayed, &e) < 0)
@@ -1136,11 +1157,6 @@ main(int argc, char **argv)
 	if (inbox_journal_start(&r.ib, &e) < 0)
 		die_unwritable(&e);
 	if (listen_arg) {
-		if (!r.secret && !insecure)
-			diag_die(EXIT_CONFIG, "no signing secret: set "
-			    "TWILIO_AUTH_TOKEN or %s in the config, or "
-			    "give --insecure to accept unsigned requests",
-			    key);
 		if (r.secret && insecure)
 			r.secret = NULL;
 		pthread_t writer;
@@ -1151,7 +1167,7 @@ main(int argc, char **argv)
 		if ((errno = pthread_create(&writer, NULL, event_writer,
 		    &r.ev)) != 0)
 			diag_die(EXIT_IOERR, "%s", strerror(errno));
-		listen_loop(&r, listen_arg, timeout);
+		listen_loop(&r, &sin, addr, timeout);
 		stop_journal(&r);
 		/*
 		 * Flush what is queued, unless the reader is stuck: then the
@@ -1182,17 +1198,11 @@ main(int argc, char **argv)
 		read_input(&r, stdin, "stdin");
 	} else {
 		for (int i = 0; i < argc; i++) {
-			FILE *fp = fopen(argv[i], "r");
-
-			if (!fp) {
-				diag_warn("%s: %s", argv[i], strerror(errno));
-				r.ret = EXIT_NOINPUT;
-				continue;
-			}
-			read_input(&r, fp, argv[i]);
-			fclose(fp);
+			read_input(&r, files[i], argv[i]);
+			fclose(files[i]);
 		}
 	}
+	free(files);
 	stop_journal(&r);
 	free(r.public_url);
 	free(help);

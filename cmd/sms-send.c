@@ -54,13 +54,13 @@
 #include "when.h"
 #include "sms-send/sms-send.h"
 
-#define USAGE "usage: sms-send [-hnV] [-d DIR] [-f FROM] [-j N] [-k KEY] " \
-	"[-M SID] [-m N]\n" \
-	"                [--purpose PURPOSE] [-Q[MODE]] [-R N] [-r N/s] " \
-	"[-T TEMPLATE]\n" \
-	"                [--reconcile] [--timeout SECONDS] " \
-	"[-c NUMBER | -t NUMBER]\n" \
-	"                [BODY]\n"
+#define USAGE "usage: sms-send [-hnV] [-d DIR] [-f FROM] [-k KEY] [-M SID] " \
+	"[-Q[MODE]] [-R N]\n" \
+	"                [-r N/s] [--jobs N] [--max-segments N] " \
+	"[--purpose PURPOSE]\n" \
+	"                [--reconcile] [--template TEMPLATE] " \
+	"[--timeout SECONDS]\n" \
+	"                [-c NUMBER | --to NUMBER] [BODY]\n"
 
 #define TWILIO_URL "https://api.twilio.com"
 #define KEY_MAX (LIMIT_KEY - 21)	/* --key, then "-" and a line number */
@@ -82,13 +82,13 @@ usage(FILE *fp, int code)
 		    "  -f, --from FROM        our number (default: "
 		    "$TWILIO_FROM, config from)\n"
 		    "  -h, --help             print this help and exit\n"
-		    "  -j, --jobs N           send N requests at a time "
+		    "      --jobs N           send N requests at a time "
 		    "(default 1)\n"
 		    "  -k, --key KEY          idempotency key: a run with the "
 		    "same key sends once\n"
 		    "  -M, --messaging-service SID  send from a Messaging "
 		    "Service instead\n"
-		    "  -m, --max-segments N   warn above N segments "
+		    "      --max-segments N   warn above N segments "
 		    "(default 4)\n"
 		    "  -n, --dry-run          print what would be sent; send "
 		    "nothing\n"
@@ -106,11 +106,11 @@ usage(FILE *fp, int code)
 		    "from this sender\n"
 		    "      --reconcile        settle unknown and queued "
 		    "messages with the provider\n"
-		    "  -T, --template TEXT    the body, {field} filled from "
+		    "      --template TEXT    the body, {field} filled from "
 		    "each record\n"
 		    "      --timeout SECONDS  give up on a request after "
 		    "SECONDS (default 60)\n"
-		    "  -t, --to NUMBER        send to NUMBER\n"
+		    "      --to NUMBER        send to NUMBER\n"
 		    "  -V, --version          print the version and exit\n"
 		    "\nWithout --to or --thread, sends one message per NDJSON "
 		    "record on stdin\n(\"to\" or \"thread\", \"body\", "
@@ -340,6 +340,8 @@ one_message(const struct send *s, const char *to, const char *arg)
 	if (!*body)
 		diag_die(EXIT_USAGE, "%s: no text: give it after the number "
 		    "or on stdin", opt);
+	if (utf8_valid_prefix(body, strlen(body)) != strlen(body))
+		diag_die(EXIT_USAGE, "%s: the text is not UTF-8", opt);
 	return body;
 }
 
@@ -360,25 +362,26 @@ exit_code(const struct send *s)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_RECONCILE = 256, OPT_TIMEOUT, OPT_PURPOSE };
+	enum { OPT_JOBS = 256, OPT_MAX_SEGMENTS, OPT_RECONCILE, OPT_TEMPLATE,
+		OPT_TIMEOUT, OPT_TO, OPT_PURPOSE };
 	static const struct option longopts[] = {
 		{ "thread", required_argument, NULL, 'c' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "jobs", required_argument, NULL, 'j' },
+		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ "key", required_argument, NULL, 'k' },
 		{ "messaging-service", required_argument, NULL, 'M' },
-		{ "max-segments", required_argument, NULL, 'm' },
+		{ "max-segments", required_argument, NULL, OPT_MAX_SEGMENTS },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "purpose", required_argument, NULL, OPT_PURPOSE },
 		{ "quiet-hours", optional_argument, NULL, 'Q' },
 		{ "retries", required_argument, NULL, 'R' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "reconcile", no_argument, NULL, OPT_RECONCILE },
-		{ "template", required_argument, NULL, 'T' },
+		{ "template", required_argument, NULL, OPT_TEMPLATE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "to", required_argument, NULL, 't' },
+		{ "to", required_argument, NULL, OPT_TO },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -395,11 +398,11 @@ main(int argc, char **argv)
 	int c, err, rec = 0;
 
 	diag_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "c:d:f:hj:k:M:m:nQ::R:r:T:t:V",
+	while ((c = getopt_long(argc, argv, "c:d:f:hk:M:nQ::R:r:V",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-		case 't':
+		case OPT_TO:
 			if (to)
 				diag_die(EXIT_USAGE, "give one of --to and "
 				    "--thread");
@@ -415,7 +418,7 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout, 0);
 			break;
-		case 'j':
+		case OPT_JOBS:
 			s.jobs = number("--jobs", optarg, 1, 256);
 			break;
 		case 'k':
@@ -431,7 +434,7 @@ main(int argc, char **argv)
 		case 'M':
 			service = optarg;
 			break;
-		case 'm':
+		case OPT_MAX_SEGMENTS:
 			s.max_segments = number("--max-segments", optarg, 1,
 			    GSM_MAX_PARTS);
 			break;
@@ -460,7 +463,7 @@ main(int argc, char **argv)
 		case OPT_RECONCILE:
 			rec = 1;
 			break;
-		case 'T':
+		case OPT_TEMPLATE:
 			s.tmpl = optarg;
 			break;
 		case OPT_TIMEOUT:
@@ -483,6 +486,8 @@ main(int argc, char **argv)
 	if (to && s.tmpl)
 		diag_die(EXIT_USAGE, "--template fills records: it excludes "
 		    "--%s", s.reply ? "thread" : "to");
+	if (s.tmpl && template_check(s.tmpl, &e) < 0)
+		diag_die(EXIT_USAGE, "--template: %s", e.msg);
 	if (argc > (to ? 1 : 0))
 		usage(stderr, EXIT_USAGE);
 	if (rec && s.purpose)

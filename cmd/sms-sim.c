@@ -49,13 +49,15 @@
 
 #include "sms-sim/sim.h"
 
-#define USAGE "usage: sms-sim [-hV] [-c FILE] [-D PERCENT] [-E PERCENT] " \
-	"[-e PERCENT]\n" \
-	"               [-f NUMBER]... [-l [ADDR:]PORT] [-L MS] [-n NUMBER]\n" \
-	"               [-o NUMBER]... [-r RATE] [-R TEXT] [-s SEED] " \
-	"[-w URL]\n" \
-	"               [-x NUMBER]...\n" \
-	"       sms-sim text [-u URL] FROM BODY\n"
+#define USAGE "usage: sms-sim [-hV] [-l [ADDR:]PORT] [-r RATE] [-w URL] " \
+	"[--drop PERCENT]\n" \
+	"               [--errors PERCENT] [--fail NUMBER]... " \
+	"[--latency MS]\n" \
+	"               [--log FILE] [--number NUMBER] [--optout NUMBER]...\n" \
+	"               [--read-errors PERCENT] [--refuse NUMBER]... " \
+	"[--reply TEXT]\n" \
+	"               [--seed SEED]\n" \
+	"       sms-sim text [--url URL] FROM BODY\n"
 #define DEFAULT_LISTEN "127.0.0.1:8081"
 #define DEFAULT_NUMBER "+15550100000"
 #define DEFAULT_ACCOUNT "AC00000000000000000000000000000000"
@@ -69,46 +71,46 @@ sim_usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout)
 		fputs("\n"
-		    "  -c, --log FILE         append one NDJSON record per "
-		    "request received\n"
-		    "  -D, --drop PERCENT     close this share of create "
+		    "      --drop PERCENT     close this share of create "
 		    "requests unanswered,\n"
 		    "                         after the message is created\n"
-		    "  -E, --read-errors PERCENT  answer this share of fetch "
-		    "and list requests\n"
-		    "                         500 or 503\n"
-		    "  -e, --errors PERCENT   answer this share of create "
+		    "      --errors PERCENT   answer this share of create "
 		    "requests 500 or 503\n"
-		    "  -f, --fail NUMBER[:STATUS[:CODE]]  messages to NUMBER "
+		    "      --fail NUMBER[:STATUS[:CODE]]  messages to NUMBER "
 		    "end failed\n"
 		    "                         (or undelivered), error 30003 "
 		    "(or CODE)\n"
 		    "  -h, --help             print this help and exit\n"
+		    "      --latency MS       wait this long before every API "
+		    "answer\n"
 		    "  -l, --listen [ADDR:]PORT  serve here (default "
 		    DEFAULT_LISTEN ")\n"
-		    "  -L, --latency MS       wait this long before every API "
-		    "answer\n"
-		    "  -n, --number NUMBER    our Twilio number (default "
+		    "      --log FILE         append one NDJSON record per "
+		    "request received\n"
+		    "      --number NUMBER    our Twilio number (default "
 		    DEFAULT_NUMBER ")\n"
-		    "  -o, --optout NUMBER    create to NUMBER answers 400, "
+		    "      --optout NUMBER    create to NUMBER answers 400, "
 		    "code 21610\n"
 		    "  -r, --rate RATE        create answers 429 above RATE "
 		    "requests a second\n"
-		    "  -R, --reply TEXT       recipients of delivered messages "
+		    "      --read-errors PERCENT  answer this share of fetch "
+		    "and list requests\n"
+		    "                         500 or 503\n"
+		    "      --refuse NUMBER[:CODE]  create to NUMBER answers "
+		    "400, code 21211\n"
+		    "                         (or CODE)\n"
+		    "      --reply TEXT       recipients of delivered messages "
 		    "text back TEXT\n"
-		    "  -s, --seed SEED        seed the faults and the SIDs, "
+		    "      --seed SEED        seed the faults and the SIDs, "
 		    "for repeatable runs\n"
 		    "  -V, --version          print the version and exit\n"
 		    "  -w, --webhook URL      where inbound texts are posted, "
 		    "signed\n"
-		    "  -x, --refuse NUMBER[:CODE]  create to NUMBER answers "
-		    "400, code 21211\n"
-		    "                         (or CODE)\n"
 		    "\n"
 		    "sms-sim text makes customer FROM text BODY to our number "
 		    "through a running\n"
 		    "sms-sim:\n"
-		    "  -u, --url URL          the simulator (default "
+		    "      --url URL          the simulator (default "
 		    "$SMSDESK_SIM_URL, else\n"
 		    "                         " DEFAULT_SIM_URL ")\n"
 		    "\nCredentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.\n",
@@ -299,23 +301,26 @@ credentials(struct sim *s, struct config *cfg)
 int
 main(int argc, char **argv)
 {
+	enum { OPT_DROP = 256, OPT_ERRORS, OPT_FAIL, OPT_LATENCY, OPT_LOG,
+		OPT_NUMBER, OPT_OPTOUT, OPT_READ_ERRORS, OPT_REFUSE, OPT_REPLY,
+		OPT_SEED };
 	static const struct option longopts[] = {
-		{ "log", required_argument, NULL, 'c' },
-		{ "drop", required_argument, NULL, 'D' },
-		{ "read-errors", required_argument, NULL, 'E' },
-		{ "errors", required_argument, NULL, 'e' },
-		{ "fail", required_argument, NULL, 'f' },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "drop", required_argument, NULL, OPT_DROP },
+		{ "read-errors", required_argument, NULL, OPT_READ_ERRORS },
+		{ "errors", required_argument, NULL, OPT_ERRORS },
+		{ "fail", required_argument, NULL, OPT_FAIL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "listen", required_argument, NULL, 'l' },
-		{ "latency", required_argument, NULL, 'L' },
-		{ "number", required_argument, NULL, 'n' },
-		{ "optout", required_argument, NULL, 'o' },
+		{ "latency", required_argument, NULL, OPT_LATENCY },
+		{ "number", required_argument, NULL, OPT_NUMBER },
+		{ "optout", required_argument, NULL, OPT_OPTOUT },
 		{ "rate", required_argument, NULL, 'r' },
-		{ "reply", required_argument, NULL, 'R' },
-		{ "seed", required_argument, NULL, 's' },
+		{ "reply", required_argument, NULL, OPT_REPLY },
+		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "version", no_argument, NULL, 'V' },
 		{ "webhook", required_argument, NULL, 'w' },
-		{ "refuse", required_argument, NULL, 'x' },
+		{ "refuse", required_argument, NULL, OPT_REFUSE },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct sim s = {
@@ -338,22 +343,22 @@ main(int argc, char **argv)
 		argv[1] = argv[0];	/* getopt names the program */
 		return sim_text_main(argc - 1, argv + 1);
 	}
-	while ((c = getopt_long(argc, argv, "c:D:E:e:f:hl:L:n:o:r:R:s:Vw:x:",
+	while ((c = getopt_long(argc, argv, "hl:r:Vw:",
 	    longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
+		case OPT_LOG:
 			log_path = optarg;
 			break;
-		case 'D':
+		case OPT_DROP:
 			s.drop = percent("--drop", optarg);
 			break;
-		case 'E':
+		case OPT_READ_ERRORS:
 			s.read_errors = percent("--read-errors", optarg);
 			break;
-		case 'e':
+		case OPT_ERRORS:
 			s.errors = percent("--errors", optarg);
 			break;
-		case 'f':
+		case OPT_FAIL:
 			fail_arg(&s, optarg);
 			break;
 		case 'h':
@@ -362,17 +367,17 @@ main(int argc, char **argv)
 		case 'l':
 			listen_arg = optarg;
 			break;
-		case 'L':
+		case OPT_LATENCY:
 			ms = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || *optarg == '-' || ms > 600000)
 				diag_die(EXIT_USAGE, "--latency: '%s' is not 0 "
 				    "to 600000 milliseconds", optarg);
 			s.latency = (unsigned)ms;
 			break;
-		case 'n':
+		case OPT_NUMBER:
 			phone_arg("--number", optarg, number);
 			break;
-		case 'o':
+		case OPT_OPTOUT:
 			phone_arg("--optout", optarg, optout);
 			if (sim_optout_set(&s, optout, "", 1) < 0)
 				diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
@@ -384,14 +389,14 @@ main(int argc, char **argv)
 				diag_die(EXIT_USAGE, "--rate: '%s' is not a "
 				    "number of requests a second", optarg);
 			break;
-		case 'R':
+		case OPT_REPLY:
 			s.reply = optarg;
 			if (!*optarg || sim_analyze(NULL, optarg,
 			    strlen(optarg), 0, &segs, NULL, NULL) < 0)
 				diag_die(EXIT_USAGE, "--reply: not UTF-8 "
 				    "text");
 			break;
-		case 's':
+		case OPT_SEED:
 			seed = strtoull(optarg, &end, 10);
 			if (!*optarg || *end || *optarg == '-')
 				diag_die(EXIT_USAGE, "--seed: '%s' is not a "
@@ -407,7 +412,7 @@ main(int argc, char **argv)
 				    "http or https URL", optarg);
 			s.webhook = optarg;
 			break;
-		case 'x':
+		case OPT_REFUSE:
 			refuse_arg(&s, optarg);
 			break;
 		default:

@@ -4,9 +4,11 @@
 # For every program in $SMSDESK_BIN: --help exits 0 and prints the usage;
 # the man page's SYNOPSIS is that usage; every option of the usage line and
 # every long option of --help appears in the man page (as rendered) and in
-# both completions (as written); and the EXAMPLES of its man page, run, exit
-# 0 and print what the page shows. For every man page: groff lints it clean
-# and it has the sections it must have, in order. The completions parse.
+# both completions (as written); its short options are those of the table
+# in smsdesk(7), Options (one meaning per letter in every program); and the
+# EXAMPLES of its man page, run, exit 0 and print what the page shows. For
+# every man page: groff lints it clean and it has the sections it must
+# have, in order. The completions parse.
 
 . "$(dirname "$0")/lib.sh"
 cd "$top" || exit 1
@@ -43,6 +45,123 @@ has_short() {
 # has_long FILE --opt: FILE has --opt, not as the start of --opt-more.
 has_long() {
 	grep -qE -e "(^|[^A-Za-z0-9-])$2([^A-Za-z0-9-]|\$)" "$1"
+}
+
+# The table of option letters of smsdesk(7), Options, from its source, one
+# line a row: "LETTER KIND LONG PROGRAMS", KIND being none, required or
+# optional (the argument), PROGRAMS the programs the row names,
+# comma-separated, or * for every program.
+letter_table() {
+	awk '
+	function flush() {
+		if (row != "")
+			print row, (progs == "" ? "-" : progs)
+		row = progs = ""
+	}
+	/^\.Ss "?Options"?$/ { on = 1; next }
+	on && /^\.(Ss|Sh|El)/ { flush(); on = 0 }
+	!on { next }
+	/^\.It Fl [A-Za-z0-9]/ {
+		flush()
+		if (!(i = index($0, " , Fl \\-"))) {
+			print "! " $0
+			next
+		}
+		left = substr($0, 1, i - 1)
+		long = substr($0, i + 8)
+		sub(/[ \t].*/, "", long)
+		kind = "none"
+		if (left ~ /^\.It Fl . Ns O[op] /)
+			kind = "optional"
+		else if (left ~ / Ar /)
+			kind = "required"
+		row = substr(left, 8, 1) " " kind " " long
+		head = 1
+		next
+	}
+	head && /^\.Xr [^ ]+ 1( [,:])?$/ {
+		progs = progs (progs == "" ? "" : ",") $2
+		next
+	}
+	head && /^Every program/ { progs = "*" }
+	{ head = 0 }
+	END { flush() }' man/smsdesk.7
+}
+
+# The short options of a --help on stdin, from its "  -x, --long ARG"
+# lines, one a line: "LETTER KIND LONG", as letter_table has them.
+help_letters() {
+	awk 'match($0, /^ +-[A-Za-z0-9], --[a-z0-9-]+/) {
+		l = substr($0, RSTART, RLENGTH)
+		rest = substr($0, RSTART + RLENGTH)
+		sub(/^ +-/, "", l)
+		kind = "none"
+		if (rest ~ /^\[=/)
+			kind = "optional"
+		else if (rest ~ /^ [^ ]/)
+			kind = "required"
+		print substr(l, 1, 1), kind, substr(l, 6)
+	}'
+}
+
+# The letters of the getopt_long option strings in the source of program
+# $1 (cmd/$1.c and cmd/$1/*.c), one a line.
+source_letters() {
+	cat "cmd/$1.c" "cmd/$1"/*.c 2>/dev/null | tr '\n' ' ' |
+	    grep -o 'getopt_long([^;]*' |
+	    sed -n 's/^[^"]*"\([^"]*\)".*/\1/p' | tr -d ':+\n-' |
+	    fold -w 1 | sort -u
+}
+
+# check_letters PROG: PROG's short options (its --help in $tmp/help, the
+# letters of its usage in $tmp/opts) against the table in $tmp/letters.
+check_letters() {
+	bad=
+	help_letters <"$tmp/help" >"$tmp/hl"
+	# Every letter the program takes has its "-x, --long" line.
+	{ sed -n 's/^-\(.\)$/\1/p' "$tmp/opts"; source_letters "$1"; } |
+	    sort -u >"$tmp/taken"
+	while IFS= read -r x; do
+		grep -q "^$x " "$tmp/hl" ||
+		    bad="$bad; -$x has no \"-$x, --long\" line in --help"
+	done <"$tmp/taken"
+	# Every letter it has is the table's, for what the table says.
+	while read -r x kind long; do
+		rows=$(grep "^$x " "$tmp/letters")
+		if [ -z "$rows" ]; then
+			bad="$bad; -$x (--$long) is not in the table"
+			continue
+		fi
+		row=$(printf '%s\n' "$rows" | grep "^$x $kind $long ")
+		if [ -z "$row" ]; then
+			bad="$bad; -$x is --$long ($kind argument) here, but in"
+			bad="$bad the table -$x is $(printf '%s\n' "$rows" |
+			    awk '{ printf "%s--%s (%s argument)", \
+			    (NR > 1 ? " or " : ""), $3, $2 }')"
+			continue
+		fi
+		case ,${row##* }, in
+		,\*,|*,"$1",*) ;;
+		*)	bad="$bad; the table does not name $1 for -$x"
+			bad="$bad --$long" ;;
+		esac
+	done <"$tmp/hl"
+	# Every row that names it is an option it has.
+	while read -r x kind long progs; do
+		case ,$progs, in
+		,\*,|*,"$1",*) ;;
+		*)	continue ;;
+		esac
+		grep -q "^$x $kind $long\$" "$tmp/hl" && continue
+		bad="$bad; the table names $1 for -$x --$long ($kind argument),"
+		bad="$bad which it does not have"
+	done <"$tmp/letters"
+	if [ -z "$bad" ]; then
+		pass "$1: its short options mean what smsdesk(7) says (Options)"
+	else
+		fail "$1: its short options mean what smsdesk(7) says (Options)"
+		diag "${bad#; }"
+	fi
 }
 
 # The EXAMPLES of a man page source as a script for run_examples: lines
@@ -168,7 +287,22 @@ run_example() {
 	fi
 }
 
-# Every program: --help, SYNOPSIS, options, examples.
+# The table of option letters: each row well formed, no letter with two
+# rows of one long name.
+letter_table >"$tmp/letters"
+if [ ! -s "$tmp/letters" ]; then
+	fail 'smsdesk(7) has the table of option letters (Options)'
+elif grep -q '^!' "$tmp/letters"; then
+	fail 'smsdesk(7) has the table of option letters (Options)'
+	diag "rows not read as \".It Fl x ... , Fl \\-long ...\":"
+	sed -n 's/^! /# /p' "$tmp/letters" >&2
+else
+	pass 'smsdesk(7) has the table of option letters (Options)'
+fi
+is 'no letter has two rows of one long name in smsdesk(7)' \
+	"$(awk '{ print $1, $3 }' "$tmp/letters" | sort | uniq -d)" ''
+
+# Every program: --help, SYNOPSIS, options, letters, examples.
 nprogs=0
 for p in "$bin"/*; do
 	[ -f "$p" ] && [ -x "$p" ] || continue
@@ -205,6 +339,8 @@ for p in "$bin"/*; do
 		is "$man: SYNOPSIS is the usage of $prog --help" \
 		    "$(cat "$tmp/synopsis")" "$(cat "$tmp/usage.flat")"
 	fi
+
+	check_letters "$prog"
 
 	for f in "$man" "completions/bash/$prog" "completions/zsh/_$prog"; do
 		if [ ! -f "$f" ]; then

@@ -87,29 +87,30 @@ is '--raw counts the trailing newline' "$(printf 'hi\n' | seg --raw | jq .units)
 # from stdin a file or a pipe, and memory stays flat whatever its size.
 awk 'BEGIN { for (i = 0; i < 600; i++) printf "%s", (i % 7 ? "Ваш заказ отправлен, it’s “ready” e\xcc\x81 " : "word ]]]] 😀👩‍🦰 🇺🇸 \r\n") }' \
 	</dev/null >"$tmp/long"
-for o in '' -s '-Swords -s' '-S -l all' '-t -Swords'; do
-	seg -r $o <"$tmp/long" >"$tmp/out.r"
+for o in '' --smart '--split=words --smart' '--split --language all' \
+    '--table --split=words'; do
+	seg --raw $o <"$tmp/long" >"$tmp/out.r"
 	seg $o "$(cat "$tmp/long")" >"$tmp/out.a"
 	check "--raw $o: the line of the same text given as an argument" \
 		"cmp '$tmp/out.r' '$tmp/out.a'"
 	check "--raw $o: and from a pipe" \
-		"cat '$tmp/long' | seg -r $o | cmp - '$tmp/out.a'"
+		"cat '$tmp/long' | seg --raw $o | cmp - '$tmp/out.a'"
 done
 check_exit '--raw from a pipe with no room for its copy: exit 74' 74 \
-	"printf hi | TMPDIR=$tmp/none seg -r"
+	"printf hi | TMPDIR=$tmp/none seg --raw"
 check '--raw names the temporary file it could not make' \
-	"printf hi | TMPDIR=$tmp/none seg -r 2>&1 | grep -q '^segment: $tmp/none/segment\..*: No such file'"
+	"printf hi | TMPDIR=$tmp/none seg --raw 2>&1 | grep -q '^segment: $tmp/none/segment\..*: No such file'"
 if [ -x /usr/bin/time ]; then
 	# 20 MB of ASCII from a file, and 20 MB that forces UCS-2 from a pipe.
 	yes 'Your order has shipped, track it at example.com/t/48213.' |
 		head -c 20000000 >"$tmp/big"
-	/usr/bin/time -f %M -o "$tmp/rss" "$bin/segment" -r -S <"$tmp/big" >/dev/null
+	/usr/bin/time -f %M -o "$tmp/rss" "$bin/segment" --raw --split <"$tmp/big" >/dev/null
 	rss=$(tail -n 1 "$tmp/rss")
-	check "--raw -S on 20 MB of ASCII peaks under 64 MB ($rss KiB)" "[ '$rss' -lt 65536 ]"
+	check "--raw --split on 20 MB of ASCII peaks under 64 MB ($rss KiB)" "[ '$rss' -lt 65536 ]"
 	yes 'Ваш заказ отправлен 📦 e'"$(printf '\314\201')" | head -n 500000 |
-		/usr/bin/time -f %M -o "$tmp/rss" "$bin/segment" -r --split=words >/dev/null
+		/usr/bin/time -f %M -o "$tmp/rss" "$bin/segment" --raw --split=words >/dev/null
 	rss=$(tail -n 1 "$tmp/rss")
-	check "--raw -Swords on 20 MB of UCS-2 from a pipe peaks under 64 MB ($rss KiB)" "[ '$rss' -lt 65536 ]"
+	check "--raw --split=words on 20 MB of UCS-2 from a pipe peaks under 64 MB ($rss KiB)" "[ '$rss' -lt 65536 ]"
 	rm -f "$tmp/big"
 else
 	skip '--raw memory on 20 MB of ASCII' 'no /usr/bin/time (Debian package time)'

@@ -106,7 +106,7 @@ for entry in $entries; do
 		for p in recv ls thread mark send; do
 			case $p in
 			recv) rec new SMnew | timeout 20 sms-recv -d "$ib" ;;
-			ls) timeout 20 inbox-ls -d "$ib" -a ;;
+			ls) timeout 20 inbox-ls -d "$ib" --all ;;
 			thread) timeout 20 inbox-ls -d "$ib" "$T" ;;
 			mark) timeout 20 inbox-mark -d "$ib" --resolve "$T" ;;
 			send) timeout 20 sms-send -d "$ib" --rate 1000/s \
@@ -166,7 +166,7 @@ mkfifo "$ib/journal/dead.1"
 timeout 20 inbox-mark -d "$ib" --resolve $T >/dev/null 2>"$tmp/err"
 is 'inbox-mark goes on past a planted journal (exit 1, said)' \
 	"$? $(grep -c 'journal/dead.1' "$tmp/err") \
-$(inbox-ls -d "$ib" -a | jq -r .status)" '1 1 resolved'
+$(inbox-ls -d "$ib" --all | jq -r .status)" '1 1 resolved'
 ln -s "$out/file" "$ib/journal/dead.0"
 timeout 20 sms-send -d "$ib" --rate 1000/s --thread $T hi >/dev/null \
     2>"$tmp/err"
@@ -247,7 +247,7 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	skip 'a directory owned by another user: refused' 'needs root'
 fi
-check 'all put back: accepted' 'inbox-ls -d "$ib" -a >/dev/null'
+check 'all put back: accepted' 'inbox-ls -d "$ib" --all >/dev/null'
 
 # A trusted group: group-writable directories of that group are taken,
 # world-writable never; what is made is made for the group.
@@ -256,9 +256,9 @@ mkdir -p "$XDG_CONFIG_HOME/smsdesk"
 printf 'group = %s\n' "$grp" >"$XDG_CONFIG_HOME/smsdesk/config"
 chmod 600 "$XDG_CONFIG_HOME/smsdesk/config"
 chmod g+w "$ib/lock"
-check 'the trusted group may write lock/' 'inbox-ls -d "$ib" -a >/dev/null'
+check 'the trusted group may write lock/' 'inbox-ls -d "$ib" --all >/dev/null'
 chmod o+w "$ib/lock"
-check_fail 'others never' 'inbox-ls -d "$ib" -a'
+check_fail 'others never' 'inbox-ls -d "$ib" --all'
 chmod o-w "$ib/lock"
 gib=$tmp/group
 mkdir "$gib"

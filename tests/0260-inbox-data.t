@@ -44,32 +44,32 @@ ib=$tmp/tags
 rec "$ib" '{"from":"+15551230001","body":"hi","provider_id":"SMt1"}'
 big=$(bytes 100000)
 args=
-for i in 1 2 3 4 5 6 7 8 9 10 11 12; do args="$args -t $i$big"; done
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do args="$args --tag $i$big"; done
 check_exit 'inbox-mark: twelve 100 kB tags are a usage error' 2 \
 	"inbox-mark -d '$ib' $args $A"
 check 'the message says which limit' \
-	"inbox-mark -d '$ib' -t '$big' $A 2>&1 | grep -q 'tag: 100000 bytes, more than the 64 allowed'"
+	"inbox-mark -d '$ib' --tag '$big' $A 2>&1 | grep -q 'tag: 100000 bytes, more than the 64 allowed'"
 check 'and the conversation is still read, untouched' \
 	"quiet '$ib' && inbox-ls -d '$ib' --json | jq -e '.tags == [] and .unread == 1'"
 check_exit 'an assignee over 64 bytes is a usage error' 2 \
 	"inbox-mark -d '$ib' -a '$(bytes 65)' $A"
 t40=
-for i in $(seq 40); do t40="$t40 -t a$i"; done
+for i in $(seq 40); do t40="$t40 --tag a$i"; done
 check 'forty tags are taken' "inbox-mark -d '$ib' $t40 $A >/dev/null"
 t40=
-for i in $(seq 40); do t40="$t40 -t b$i"; done
+for i in $(seq 40); do t40="$t40 --tag b$i"; done
 check_exit 'forty more would make eighty: that conversation fails (1)' 1 \
 	"inbox-mark -d '$ib' $t40 $A"
 check 'said, and not written' \
 	"inbox-mark -d '$ib' $t40 $A 2>&1 | grep -q '^inbox-mark: $A: 80 tags, more than the 64 allowed: not changed' &&
 	    inbox-ls -d '$ib' --json | jq -e '.tags | length == 40'"
 check_exit 'more than 64 tags at once is a usage error' 2 \
-	"inbox-mark -d '$ib' $(for i in $(seq 65); do printf ' -t c%s' $i; done) $A"
+	"inbox-mark -d '$ib' $(for i in $(seq 65); do printf ' --tag c%s' $i; done) $A"
 check_exit 'a snooze more than ten years ahead is a usage error' 2 \
-	"inbox-mark -d '$ib' -s 3654d $A"
-check 'ten years is taken' "inbox-mark -d '$ib' -s 3650d $A >/dev/null"
+	"inbox-mark -d '$ib' --snooze 3654d $A"
+check 'ten years is taken' "inbox-mark -d '$ib' --snooze 3650d $A >/dev/null"
 check_exit 'a snooze of a huge number of seconds too (no overflow)' 2 \
-	"inbox-mark -d '$ib' -s 9223372036854775807s $A"
+	"inbox-mark -d '$ib' --snooze 9223372036854775807s $A"
 
 # A body just under the line limit of 1 MiB: the message stored from it
 # (with its id, time and thread) would be over it, and quarantined.

@@ -118,8 +118,8 @@ check 'inbox-mark resolves and tags @VERIFY' \
 	'inbox-mark -d "$ib" --resolve --tag otp @VERIFY |
 	 jq -e ".conversation.status == \"resolved\" and
 	     .conversation.tags == [\"otp\"]"'
-check 'inbox-ls -a shows it resolved' \
-	'inbox-ls -d "$ib" -a | jq -e "select(.thread == \"@VERIFY\") |
+check 'inbox-ls --all shows it resolved' \
+	'inbox-ls -d "$ib" --all | jq -e "select(.thread == \"@VERIFY\") |
 	    .status == \"resolved\""'
 check 'inbox-ls | inbox-mark --pending takes every kind of thread' \
 	'inbox-ls -d "$ib" | inbox-mark -d "$ib" --pending >"$tmp/out" &&
@@ -135,7 +135,7 @@ check_exit 'sms-send --thread @VERIFY: a usage error, exit 2' 2 \
 check 'said once, saying why; no record' \
 	'[ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
 	 grep -q "^sms-send: --thread: @VERIFY: .*never texted" "$tmp/err"'
-inbox-ls -d "$ib" -a | sms-send -d "$ib" --template 'We are on it' \
+inbox-ls -d "$ib" --all | sms-send -d "$ib" --template 'We are on it' \
 	>"$tmp/out" 2>"$tmp/err"
 is 'inbox-ls | sms-send: exit 1 (the senders refused)' "$?" 1
 is 'only the numbers were sent to' \

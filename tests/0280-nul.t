@@ -131,8 +131,8 @@ conv=$(tail -n 1 "$ib/conv/+15551230001" |
 	jq -c '.assignee = "bob\u0000evil"')
 printf '%s\n' "$conv" >>"$ib/conv/+15551230001"
 inbox-mark -d "$ib" --assign bob +15551230002 >/dev/null
-is 'inbox-ls -A bob: not the one whose assignee holds a NUL' \
-	"$(inbox-ls -d "$ib" -A bob | jq -r .thread)" +15551230002
+is 'inbox-ls --assignee bob: not the one whose assignee holds a NUL' \
+	"$(inbox-ls -d "$ib" --assignee bob | jq -r .thread)" +15551230002
 inbox-mark -d "$ib" --tag "a" +15551230001 >/dev/null
 conv=$(tail -n 1 "$ib/conv/+15551230001" | jq -c '.tags = ["a\u0000b"]')
 printf '%s\n' "$conv" >>"$ib/conv/+15551230001"

@@ -100,10 +100,10 @@ is 'the rest of the record untouched' \
 ls_ -d "$ib" --no-mark +15550000002 >/dev/null
 is '--no-mark leaves it unread' "$(tail -n 1 "$ib/conv/+15550000002" | jq .unread)" 1
 is '--limit N with NUMBER: the last N messages' \
-	"$(ls_ -d "$ib" -n --limit 2 +15550000001 | jq -r .body | tr '\n' ' ')" \
+	"$(ls_ -d "$ib" --no-mark --limit 2 +15550000001 | jq -r .body | tr '\n' ' ')" \
 	'Thanks Hello? '
 is '--since with NUMBER: messages since' \
-	"$(ls_ -d "$ib" -n --since 150m +15550000001 | jq -r .body)" 'Hello?'
+	"$(ls_ -d "$ib" --no-mark --since 150m +15550000001 | jq -r .body)" 'Hello?'
 
 # Only what was shown is read: the last two texts in are unread.
 rd=$tmp/rd
@@ -125,7 +125,7 @@ is 'a --limit that shows every unread text marks it read' \
 $(tail -n 1 "$rd/conv/+15550000009" | jq .unread)" 'Reply Second Third 
 0'
 is 'a national number in the default country' \
-	"$(SMSDESK_COUNTRY=US ls_ -d "$ib" -n '(555) 000-0002' | jq -r .body)" \
+	"$(SMSDESK_COUNTRY=US ls_ -d "$ib" --no-mark '(555) 000-0002' | jq -r .body)" \
 	'My parcel is late'
 ls_ -d "$ib" +15550000009 >"$tmp/out" 2>"$tmp/err"; rc=$?
 is 'an unknown thread: exit 1' "$rc" 1
@@ -159,7 +159,7 @@ is 'the last body is cut to $COLUMNS, control characters as spaces' \
 	'+15550000007  open     -         -             0  line one line two and…'
 # A thread on a table is under its head, which ends at an empty line
 # (0630 checks the head).
-thread_t() { ls_ -d "$ib" -n --table "$@" | sed '1,/^$/d'; }
+thread_t() { ls_ -d "$ib" --no-mark --table "$@" | sed '1,/^$/d'; }
 check 'a thread on a table: arrows, whole bodies, lines indented' \
 	"thread_t +15550000001 | sed -n '2p;3p' | grep -q '^[-0-9: ]* *→  delivered  Checking\\.\$' &&
 	 thread_t +15550000001 | sed -n 3p | grep -q '^  *One moment\$' &&

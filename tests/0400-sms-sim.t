@@ -344,7 +344,7 @@ is 'the answer is the inbound message resource' \
 	"$(jq -c '[.direction, .status, .from, .to]' "$tmp/resp")" "[\"inbound\",\"received\",\"+15551230004\",\"$US\"]"
 is 'with the same sid' "$(jq -r '.provider_id' "$ib"/msg/+15551230004/*)" "$(jq -r .sid "$tmp/resp")"
 check 'sms-sim text: exit 0, printing the message' \
-	"sms-sim text -u '$sim' '+1 555 123 0005' 'Hello from the shell' >'$tmp/text.out' &&
+	"sms-sim text --url '$sim' '+1 555 123 0005' 'Hello from the shell' >'$tmp/text.out' &&
 	 jq -e '.direction == \"inbound\" and .from == \"+15551230005\"' '$tmp/text.out'"
 check 'stored by sms-recv' "jq -e '.body == \"Hello from the shell\"' '$ib'/msg/+15551230005/*"
 check 'SMSDESK_SIM_URL names the simulator' \
@@ -353,7 +353,7 @@ check 'SMSDESK_SIM_URL names the simulator' \
 is 'the inbound messages are in the list too' \
 	"$(count "From=%2B15551230005" >/dev/null; jq -r '.messages[0].direction' "$tmp/resp")" inbound
 check_exit 'sms-sim text to no simulator: exit 75' 75 \
-	"sms-sim text -u http://127.0.0.1:1 +15551230007 hi"
+	"sms-sim text --url http://127.0.0.1:1 +15551230007 hi"
 is 'POST /sim/text from no number: 400' \
 	"$(curl -s -o "$tmp/resp" -w '%{http_code}' -d From=nobody -d Body=hi "$sim/sim/text")" 400
 
@@ -370,7 +370,7 @@ replies() {
 hooks() { grep -c "webhook SM[0-9a-f]* from " "$tmp/S.err"; }
 K=+15551230020
 nhooks=$(hooks)
-check 'a customer texts STOP: exit 0' "sms-sim text -u '$sim' $K STOP >/dev/null"
+check 'a customer texts STOP: exit 0' "sms-sim text --url '$sim' $K STOP >/dev/null"
 check 'the webhook gets it: sms-recv stores it as the keyword STOP' \
 	"jq -e '.body == \"STOP\" and .keyword == \"STOP\"' '$ib'/msg/$K/*"
 is 'and records the opt-out' \
@@ -390,19 +390,19 @@ is 'with a MessagingServiceSid and no From, from our number: 400 21610' \
 	    -d MessagingServiceSid=MG0400aaaaaaaaaaaaaaaaaaaaaaaaaaaa >/dev/null; error)" '400 21610'
 is 'from another number of ours: 201 (the opt-out is per sender)' \
 	"$(api POST "$M.json" --data-urlencode To=$K --data-urlencode From=+15550100001 -d Body=hi)" 201
-check 'the customer texts START: exit 0' "sms-sim text -u '$sim' $K START >/dev/null"
+check 'the customer texts START: exit 0' "sms-sim text --url '$sim' $K START >/dev/null"
 is 'sms-recv records the opt-in' \
 	"$(cat "$ib/consent/$K"/* | jq -sc 'map(.state) | sort')" '["in","out"]'
 is 'the sim confirms it: the newest message to the customer' \
 	"$(replies $K | sed -n 1p)" "[\"outbound-reply\",\"$US\",\"$RESUB\"]"
 is 'a create from our number works again: 201' "$(create $K 'Welcome back')" 201
 is 'a stop with white space and in lower case is one too' \
-	"$(sms-sim text -u "$sim" +15551230021 '  quit ' >/dev/null; create +15551230021 hi >/dev/null; error)" '400 21610'
+	"$(sms-sim text --url "$sim" +15551230021 '  quit ' >/dev/null; create +15551230021 hi >/dev/null; error)" '400 21610'
 is '"stop please" is no keyword: no confirmation' \
-	"$(sms-sim text -u "$sim" +15551230022 'stop please' >/dev/null; replies +15551230022)" ''
+	"$(sms-sim text --url "$sim" +15551230022 'stop please' >/dev/null; replies +15551230022)" ''
 is 'and a create to that customer: 201' "$(create +15551230022 'Sorry to hear')" 201
 is 'an --optout number that texts START: confirmed' \
-	"$(sms-sim text -u "$sim" +15550000009 start >/dev/null; replies +15550000009)" \
+	"$(sms-sim text --url "$sim" +15550000009 start >/dev/null; replies +15550000009)" \
 	"[\"outbound-reply\",\"$US\",\"$RESUB\"]"
 is 'and a create to it works: 201' "$(create +15550000009 'Hello again')" 201
 
@@ -492,7 +492,7 @@ sim=http://127.0.0.1:$port
 is '--latency 300: an answer takes 300 ms or more' \
 	"$(curl -s -o /dev/null -w '%{time_total}' -u "$AC:$TOK" "$sim$M.json" | awk '{ print ($1 >= 0.3) }')" 1
 check_exit 'sms-sim text to a simulator with no webhook: exit 75' 75 \
-	"sms-sim text -u '$sim' +15551230013 hi"
+	"sms-sim text --url '$sim' +15551230013 hi"
 kill "$pid"
 
 # --- Scripted replies: --reply, and TwiML ------------------------------------
@@ -530,7 +530,7 @@ tport=$(sed -n 's/^listening on //p' "$tmp/twiml.err")
 start F6 sms-sim --webhook "http://127.0.0.1:$tport/sms" || fail 'sms-sim for TwiML starts'
 sim=http://127.0.0.1:$port
 check 'a customer texts; the webhook answers TwiML' \
-	"sms-sim text -u '$sim' +15551230015 HELP >/dev/null"
+	"sms-sim text --url '$sim' +15551230015 HELP >/dev/null"
 is 'its <Message> is sent back to the customer as outbound-reply' \
 	"$(count 'To=%2B15551230015' >/dev/null; jq -c '.messages[] | [.direction, .from, .body]' "$tmp/resp")" \
 	"[\"outbound-reply\",\"$US\",\"Got it & thanks 😀\"]"
@@ -571,7 +571,7 @@ cport=$(sed -n 's/^listening on //p' "$tmp/capture.err")
 start F7 sms-sim --webhook "http://127.0.0.1:$cport/sms" || fail 'sms-sim for OptOutType starts'
 sim=http://127.0.0.1:$port
 for b in Stop 'stop please' unstop hello; do
-	sms-sim text -u "$sim" +15551230023 "$b" >/dev/null
+	sms-sim text --url "$sim" +15551230023 "$b" >/dev/null
 done
 is 'the webhook gets OptOutType=STOP and START with the keywords, none else' \
 	"$(sed 's/.*OptOutType=\([A-Z]*\).*/\1/; t; s/.*/none/' "$tmp/posts" | tr '\n' ' ')" \

@@ -93,7 +93,7 @@ check_exit 'a body over 1,600 characters: exit 1' 1 \
 	'sms-send -d "$ib" --to +15551230001 "$(printf "%1601s" x)" >"$tmp/out"'
 check 'failed, too_long' 'jq -e ".error.code == \"too_long\"" "$tmp/out"'
 check 'more segments than --max-segments: a warning, and sent' \
-	'sms-send -d "$ib" -m 1 --to +15551230001 "$(printf "%200s" x)" \
+	'sms-send -d "$ib" --max-segments 1 --to +15551230001 "$(printf "%200s" x)" \
 	    2>"$tmp/err" | jq -e ".segments == 2 and .provider_id" &&
 	 grep -q "2 segments" "$tmp/err"'
 is 'only that one reached the provider' "$(creates A)" $((n0 + 1))
@@ -114,7 +114,7 @@ printf '%s\n' \
 	'{"to":"+15551230011","name":"Ann","order":1042}' \
 	'{"thread":"+15551230012","name":"Bob"}' \
 	'{"to":"+15551230013","name":"Cy","order":"A-7"}' >"$tmp/in"
-sms-send -d "$ib" -T 'Hi {name}, order {order} shipped' <"$tmp/in" \
+sms-send -d "$ib" --template 'Hi {name}, order {order} shipped' <"$tmp/in" \
 	>"$tmp/out" 2>"$tmp/err"
 is 'a record with a missing field: exit 1' $? 1
 is 'the others are filled and sent' \
@@ -127,14 +127,14 @@ check 'the missing field fails that record only' \
 	 grep -q "stdin:2: template: no field .order." "$tmp/err"'
 check 'inbox-ls records answer with --template' \
 	'inbox-ls -d "$ib" | jq -c "select(.thread == \"+15551230011\")" |
-	 sms-send -d "$ib" -T "We are on it" | jq -e ".provider_id"'
+	 sms-send -d "$ib" --template "We are on it" | jq -e ".provider_id"'
 printf '%s\n' 'MessageSid=SMin15&From=%2B15551230015&To=%2B15550100000&Body=Where+is+it' \
 	>"$tmp/in15.txt"
 sms-recv -d "$ib" "$tmp/in15.txt" >/dev/null
 n0=$(creates A)
 check 'an inbound message from inbox-ls is answered to its thread, not to us' \
 	'inbox-ls -d "$ib" --json --no-mark +15551230015 |
-	 sms-send -d "$ib" -T "We are on it" >"$tmp/out" &&
+	 sms-send -d "$ib" --template "We are on it" >"$tmp/out" &&
 	 jq -e ".to == \"+15551230015\" and .thread == \"+15551230015\" and
 	     .provider_id" "$tmp/out"'
 is 'one request, to the customer' \
@@ -195,7 +195,7 @@ is 'after one request' "$(jq -s 'map(select(.error.code == "auth")) | length' \
 mkinbox "$tmp/ib-auth"
 check_exit 'with --jobs 2 too' 77 \
 	'printf "{\"to\":\"+1555123004%d\",\"body\":\"x\"}\n" 0 1 2 3 4 5 6 7 |
-	 TWILIO_AUTH_TOKEN=wrong sms-send -d "$tmp/ib-auth" -j 2 >"$tmp/out"'
+	 TWILIO_AUTH_TOKEN=wrong sms-send -d "$tmp/ib-auth" --jobs 2 >"$tmp/out"'
 check 'nothing is left in the outbox' '[ -z "$(ls "$tmp/ib-auth/outbox")" ]'
 check 'each stored message failed: auth, or not_sent' \
 	'jq -s -e "length > 0 and all(.status == \"failed\" and .id and
@@ -288,11 +288,11 @@ done
 # take without a rate, measured just before, on the machine as busy as it
 # is now.
 t0=$(date +%s.%N)
-sed s/rate/free/ "$tmp/in" | sms-send -d "$ib" -j 4 >/dev/null
+sed s/rate/free/ "$tmp/in" | sms-send -d "$ib" --jobs 4 >/dev/null
 t1=$(date +%s.%N)
 free=$(awk "BEGIN { print $t1 - $t0 }")
 t0=$(date +%s.%N)
-sms-send -d "$ib" -j 4 --rate 10/s <"$tmp/in" >"$tmp/out"
+sms-send -d "$ib" --jobs 4 --rate 10/s <"$tmp/in" >"$tmp/out"
 rc=$?
 t1=$(date +%s.%N)
 is '--rate 10/s over 20 messages: all sent' \
@@ -321,7 +321,7 @@ mkinbox "$ib8"
 printf '%s\n' '{"to":"+15551230041","body":"first"}' \
 	'{"to":"+15551230041","body":"second"}' >"$tmp/in8"
 n0=$(creates R)
-sms-send -d "$ib8" -j 1 -r 12/m <"$tmp/in8" >"$tmp/out" 2>"$tmp/err" &
+sms-send -d "$ib8" --jobs 1 -r 12/m <"$tmp/in8" >"$tmp/out" 2>"$tmp/err" &
 p8=$!
 poll '[ "$(creates R)" -gt "$n0" ]'
 printf '%s\n' 'MessageSid=SMstop41&From=%2B15551230041&To=%2B15550100000&Body=STOP' |
@@ -342,7 +342,7 @@ kill "$simpid"
 sim T --rate 5 || fail 'sms-sim starts'
 check '--rate above the provider'"'"'s: 429s retried, all sent' \
 	'head -n 10 "$tmp/in" | sed s/rate/throttle/ |
-	 sms-send -d "$ib" -j 4 -R 10 >"$tmp/out" &&
+	 sms-send -d "$ib" --jobs 4 -R 10 >"$tmp/out" &&
 	 [ "$(jq -s "map(select(.provider_id)) | length" "$tmp/out")" = 10 ]'
 check 'there were 429s' 'jq -s -e "any(.[]; .status == 429)" "$tmp/T.log"'
 kill "$simpid"

@@ -8,8 +8,8 @@
 # 1,000 logical messages, NDJSON records with unique keys and bodies, to 50
 # recipients, are sent to sms-sim (with latency, so that kills land while
 # requests are in flight, and a small share of dropped connections, so that
-# some answers never come). sms-send runs on the whole input, -j 4 or now
-# and then -j 1, and is SIGKILLed after a random 20 to 400 ms, again and
+# some answers never come). sms-send runs on the whole input, --jobs 4 or now
+# and then --jobs 1, and is SIGKILLed after a random 20 to 400 ms, again and
 # again, until a run finishes before its kill (after the time budget, the
 # last run is left to finish). Then the user's way to finish the job, as
 # sms-send(1) tells it:
@@ -80,13 +80,13 @@ while read -r d j; do
 	elapsed=$(($(date +%s) - t0))
 	if [ "$elapsed" -ge "$budget" ] || [ "$rounds" -ge "$max_rounds" ]; then
 		# Out of time: this run is left to finish.
-		sms-send -d "$ib" -j 4 <"$tmp/in" >"$tmp/out.$rounds" \
+		sms-send -d "$ib" --jobs 4 <"$tmp/in" >"$tmp/out.$rounds" \
 		    2>"$tmp/err.$rounds"
 		last_rc=$?
 		finished=last
 		break
 	fi
-	sms-send -d "$ib" -j "$j" <"$tmp/in" >"$tmp/out.$rounds" \
+	sms-send -d "$ib" --jobs "$j" <"$tmp/in" >"$tmp/out.$rounds" \
 	    2>"$tmp/err.$rounds" &
 	pid=$!
 	sleep "$d"
@@ -129,7 +129,7 @@ jq -c 'select(.error.code == "not_sent") |
 	{to: .thread, body, key: ("again-" + .key)}' "$tmp/rec1" >"$tmp/again"
 resent=$(wc -l <"$tmp/again" | tr -d ' ')
 if [ "$resent" -gt 0 ]; then
-	sms-send -d "$ib" -j 4 <"$tmp/again" >"$tmp/again.out" 2>"$tmp/again.err"
+	sms-send -d "$ib" --jobs 4 <"$tmp/again" >"$tmp/again.out" 2>"$tmp/again.err"
 	again_rc=$?
 else
 	again_rc=0

@@ -172,7 +172,7 @@ n0=$(creates)
 for i in 1 2 3; do
 	printf '{"to":"+1212555020%d","body":"edge %d"}\n' "$i" "$i"
 done >"$tmp/edge"
-SMSDESK_NOW=2026-11-24T01:59:51Z+ sms-send -d "$ib" -Q -j 1 -r 12/m \
+SMSDESK_NOW=2026-11-24T01:59:51Z+ sms-send -d "$ib" -Q --jobs 1 -r 12/m \
     <"$tmp/edge" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 is 'a window that begins during a rate wait: exit 75' "$rc" 75

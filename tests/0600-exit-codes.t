@@ -13,12 +13,12 @@ sms-recv -d "$ib" "$tmp/rec" >/dev/null || fail 'sms-recv makes an inbox'
 # --- A missing inbox: 66 ---------------------------------------------------
 check_exit 'inbox-ls, a missing inbox: 66' 66 'inbox-ls -d "$tmp/nope"'
 check_exit 'inbox-mark, a missing inbox: 66' 66 \
-	'inbox-mark -d "$tmp/nope" -r $T'
+	'inbox-mark -d "$tmp/nope" --read $T'
 check 'and neither made one' '[ ! -e "$tmp/nope" ]'
 
 # --- A NUMBER that is no number, on the command line: 2, said once ---------
 for cmd in 'inbox-ls -d "$ib" 5551230061' \
-    'inbox-mark -d "$ib" -r 5551230061' \
+    'inbox-mark -d "$ib" --read 5551230061' \
     'sms-send -d "$ib" --to 5551230061 hi' \
     'sms-send -d "$ib" --thread 5551230061 hi'; do
 	check_exit "${cmd%% *} ${cmd#* -d \"\$ib\" }: a national number: 2" 2 \

@@ -29,6 +29,7 @@
 #include "phonezone.h"
 #include "record.h"
 #include "tz.h"
+#include "utf8.h"
 #include "when.h"
 #include "sms-send/sms-send.h"
 
@@ -81,6 +82,30 @@ refuse_stored(struct send *s, struct job *j, const char *code,
 	inbox_delivery_free(&d);
 }
 
+#define TEMPLATE_FIELD_MAX 128	/* bytes of a field name, and its NUL */
+
+int
+template_check(const char *tmpl, struct errbuf *e)
+{
+	const char *p = tmpl, *end;
+	size_t n = strlen(tmpl);
+
+	if (utf8_valid_prefix(tmpl, n) != n)
+		return errno = EINVAL, errf(e, "not UTF-8");
+	while ((p = strchr(p, '{'))) {
+		if (p[1] == '{') {
+			p += 2;
+			continue;
+		}
+		if (!(end = strchr(p, '}')) ||
+		    end - p - 1 >= TEMPLATE_FIELD_MAX)
+			return errno = EINVAL, errf(e, "unclosed { at byte "
+			    "%ld", (long)(p - tmpl));
+		p = end + 1;
+	}
+	return 0;
+}
+
 /*
  * The field name of rec, else of the record it carries (an event's
  * "conversation" or "message"), or NULL.
@@ -107,7 +132,7 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
 {
 	struct buf b = { 0 };
 	const char *p = tmpl, *end;
-	char name[128], num[64];
+	char name[TEMPLATE_FIELD_MAX], num[64];
 	const json_t *v;
 
 	while (*p) {

@@ -172,6 +172,12 @@ const char *http_status_word(const char *thread, const char *st);
 /* prepare.c */
 
 void send_prepare(struct worker *w, struct job *j);
+/*
+ * Check a --template before any record is read: UTF-8, and every "{"
+ * (not "{{") closed by a "}" after a field name of at most 127 bytes.
+ * Returns 0, or -1 with e filled.
+ */
+int template_check(const char *tmpl, struct errbuf *e);
 
 /* send.c */
 

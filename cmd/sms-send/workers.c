@@ -16,7 +16,7 @@
  * and each preparer takes one record at a time, so that, on a disk, the
  * preparers storing at once share the journal's fdatasync: with 8
  * preparers, 8 places and 4 records a batch, each record had a sync of its
- * own (9,371 syncs for 10,000 messages), and -j 1 ran at 1,800-2,300
+ * own (9,371 syncs for 10,000 messages), and --jobs 1 ran at 1,800-2,300
  * messages a second against 3,200-3,600 now. The finisher is woken when
  * half its queue is full, or LAZY_MS after its first message.
  *

@@ -55,9 +55,10 @@ on_text(char *p, size_t size, size_t n, void *arg)
 int
 sim_text_main(int argc, char **argv)
 {
+	enum { OPT_URL = 256 };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
-		{ "url", required_argument, NULL, 'u' },
+		{ "url", required_argument, NULL, OPT_URL },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct buf url = { 0 }, form = { 0 }, resp = { 0 };
@@ -71,12 +72,12 @@ sim_text_main(int argc, char **argv)
 	CURL *h;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "hu:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			sim_usage(stdout, 0);
 			break;
-		case 'u':
+		case OPT_URL:
 			base = optarg;
 			break;
 		default:

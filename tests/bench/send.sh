@@ -11,7 +11,7 @@
 # (a) for each concurrency C, each against a fresh sms-sim on a free port
 #     of 127.0.0.1 (no faults, no --log, no webhook; no StatusCallback is
 #     asked for, so it posts nothing back):
-#       sms-send -d INBOX -j C, the inbox in the scratch directory (the
+#       sms-send -d INBOX --jobs C, the inbox in the scratch directory (the
 #         disk: every message is durable as queued before its request,
 #         by a journal line whose fdatasync the messages queued at the
 #         same moment share; its files, and the answer that settles it,
@@ -29,7 +29,7 @@
 # (b) a bash loop running curl -u SID:TOKEN --data-urlencode ... once per
 #     message, sequentially, on the first CURL_N records, scaled. Its peak
 #     memory is that of the largest single process (bash or one curl).
-# (c) sms-send --rate RATE/s -j RATE_JOBS on RATE_N messages (10 s at the
+# (c) sms-send --rate RATE/s --jobs RATE_JOBS on RATE_N messages (10 s at the
 #     defaults), against an sms-sim whose log lines are timestamped as they
 #     arrive: the rate is (creates - 1) / (last - first arrival), and also
 #     messages over sms-send's wall time.
@@ -396,11 +396,11 @@ if [ -z "${part##*a*}" ]; then
 			# the next run on ext4 without a journal (inbox.sh).
 			ib=$scratch/inbox-$c.$r
 			one "disk_$c" "$n" "$msgs" "$bin/sms-send" -d "$ib" \
-			    -j "$c" && sent "$scratch/out" "$n"
+			    --jobs "$c" && sent "$scratch/out" "$n"
 			if [ -n "$shmdir" ]; then
 				ib=$shmdir/inbox
 				one "shm_$c" "$n" "$msgs" "$bin/sms-send" \
-				    -d "$ib" -j "$c" && sent "$scratch/out" "$n"
+				    -d "$ib" --jobs "$c" && sent "$scratch/out" "$n"
 				rm -rf "$ib"
 			fi
 			if [ "$peer" = 1 ]; then
@@ -495,7 +495,7 @@ fi
 if [ -n "${t_curl_1:-}" ]; then
 	for c in $jobs; do
 		[ -n "$(eval "echo \${t_disk_$c:-}")" ] || continue
-		printf 'sms-send -j %s (disk) is %.1fx the curl loop' "$c" \
+		printf 'sms-send --jobs %s (disk) is %.1fx the curl loop' "$c" \
 		    "$(calc "print $(tput "disk_$c") / $(tput curl_1)")"
 		printf ' (messages/s; curl on %d, sms-send on %d)\n' \
 		    "$curl_n" "$n"
@@ -506,12 +506,12 @@ fi
 # --- (c) the rate limiter -------------------------------------------------
 
 if [ -z "${part##*c*}" ]; then
-	echo "(c) sms-send --rate $rate/s -j $rate_jobs, $rate_n messages," \
+	echo "(c) sms-send --rate $rate/s --jobs $rate_jobs, $rate_n messages," \
 	    "inbox on disk"
 	ib=$scratch/inbox-rate
 	if start_sim "$scratch/rate.log" stamp; then
 		t0=$(now)
-		"$bin/sms-send" -d "$ib" -j "$rate_jobs" --rate "$rate/s" \
+		"$bin/sms-send" -d "$ib" --jobs "$rate_jobs" --rate "$rate/s" \
 		    <"$scratch/rate.ndjson" >"$scratch/rate.out" \
 		    2>"$scratch/err"
 		rc=$?
