@@ -57,11 +57,11 @@ hook=http://127.0.0.1:$port/twilio
 sim S --webhook "$hook" || { fail 'sms-sim starts'; done_testing; }
 pass 'sms-recv and sms-sim start'
 check 'sms-sim text on a terminal: one short line' \
-	'"$pty" sms-sim text -u "$TWILIO_API_URL" +15551230002 hi >"$tmp/t" &&
+	'"$pty" sms-sim text --url "$TWILIO_API_URL" +15551230002 hi >"$tmp/t" &&
 	 grep -Eqx "text SM[0-9a-f]{32} from \+15551230002 to \\$US: received \(webhook 200\)" "$tmp/t" &&
 	 test "$(wc -l <"$tmp/t")" = 1'
 check 'sms-sim text in a pipe: the message resource as JSON' \
-	'sms-sim text -u "$TWILIO_API_URL" +15551230003 hi | jq -e \
+	'sms-sim text --url "$TWILIO_API_URL" +15551230003 hi | jq -e \
 	    ".from == \"+15551230003\" and .status == \"received\""'
 
 # --- sms-send: the summary of a batch, and of --reconcile ------------------

@@ -179,7 +179,7 @@ n0=$(creates)
 for a in 'BODY' '--template' '--key'; do
 	case $a in
 	BODY) cmd='sms-send -d "$ib" --to $T "$(printf "a\\377")"' ;;
-	--template) cmd='sms-send -d "$ib" -T "$(printf "a\\377")" </dev/null' ;;
+	--template) cmd='sms-send -d "$ib" --template "$(printf "a\\377")" </dev/null' ;;
 	--key) cmd='sms-send -d "$ib" --key "$(printf "a\\377")" --to $T hi' ;;
 	esac
 	check_exit "sms-send, a $a that is not UTF-8: 2" 2 \
@@ -196,14 +196,14 @@ sim E --errors 100 --seed 6 || fail 'sms-sim starts'
 check_exit 'sms-send, the provider answering 5xx: 75' 75 \
 	'sms-send -d "$ib" -R 1 --to $T hi >/dev/null 2>&1'
 check_exit 'sms-sim text, a simulator with no webhook (503): 75' 75 \
-	'sms-sim text -u "$TWILIO_API_URL" $T hi >/dev/null 2>&1'
+	'sms-sim text --url "$TWILIO_API_URL" $T hi >/dev/null 2>&1'
 # Its port, once it is stopped, is one where nothing listens.
 kill "$simpid"
 wait "$simpid"
 check_exit 'sms-send, the provider unreachable: 75' 75 \
 	'sms-send -d "$ib" -R 0 --to $T hi >/dev/null 2>&1'
 check_exit 'sms-sim text, no simulator: 75' 75 \
-	'sms-sim text -u "$TWILIO_API_URL" $T hi >/dev/null 2>&1'
+	'sms-sim text --url "$TWILIO_API_URL" $T hi >/dev/null 2>&1'
 
 # --- sms-sim text: a webhook that refuses (4xx) is 1; 2xx is 0 ---------------
 serve "$tmp/R.out" "$tmp/R.err" env TWILIO_AUTH_TOKEN=another sms-recv \
@@ -211,15 +211,15 @@ serve "$tmp/R.out" "$tmp/R.err" env TWILIO_AUTH_TOKEN=another sms-recv \
 rpid=$server
 sim H --webhook "http://127.0.0.1:$port/twilio" || fail 'sms-sim starts'
 check_exit 'sms-sim text, the webhook refusing it (403): 1' 1 \
-	'sms-sim text -u "$TWILIO_API_URL" $T hi >/dev/null 2>&1'
+	'sms-sim text --url "$TWILIO_API_URL" $T hi >/dev/null 2>&1'
 kill "$simpid" "$rpid"
 serve "$tmp/R2.out" "$tmp/R2.err" sms-recv -d "$ib" || fail 'sms-recv starts'
 rpid=$server
 sim H2 --webhook "http://127.0.0.1:$port/twilio" || fail 'sms-sim starts'
 check_exit 'sms-sim text, the webhook taking it: 0' 0 \
-	'sms-sim text -u "$TWILIO_API_URL" $T hi >/dev/null'
+	'sms-sim text --url "$TWILIO_API_URL" $T hi >/dev/null'
 check_exit 'sms-sim text, a full stdout: 74' 74 \
-	'[ -w /dev/full ] && sms-sim text -u "$TWILIO_API_URL" $T again >/dev/full'
+	'[ -w /dev/full ] && sms-sim text --url "$TWILIO_API_URL" $T again >/dev/full'
 check_exit 'sms-sim, a port in use: 74' 74 \
 	'sms-sim --listen "127.0.0.1:${TWILIO_API_URL##*:}" 2>/dev/null'
 check_exit 'sms-recv, a port in use: 74' 74 \

@@ -7,8 +7,8 @@
 ls_() { "$bin/inbox-ls" "$@"; }
 threads() { jq -r .thread | tr '\n' ' ' | sed 's/ $//'; }
 # A thread on a table: its head, up to the empty line, and its lines.
-head_t() { ls_ -d "$ib" -n --table "$@" | sed '/^$/q'; }
-lines_t() { ls_ -d "$ib" -n --table "$@" | sed '1,/^$/d'; }
+head_t() { ls_ -d "$ib" --no-mark --table "$@" | sed '/^$/q'; }
+lines_t() { ls_ -d "$ib" --no-mark --table "$@" | sed '1,/^$/d'; }
 
 # The fixture (inboxes written by hand, lib.sh):
 #   1 open, ana's, tagged vip and late; a message from 2025, one two days
@@ -90,7 +90,7 @@ assignee  ana
 tags      vip,late
 consent   opted out since $(short 2026-01-02T03:04:00Z) (STOP, message M77, to +15550009999)"
 is 'the head ends at an empty line; the messages follow' \
-	"$(ls_ -d "$ib" -n --table +15550000001 | sed -n '6p;7p' | cut -c1-16)" '
+	"$(ls_ -d "$ib" --no-mark --table +15550000001 | sed -n '6p;7p' | cut -c1-16)" '
 2025-03-04 05:06'
 is 'the head: a snooze says when it ends' \
 	"$(head_t +15550000002 | sed -n 2p)" "status    snoozed until $(short "$wake")"
@@ -103,7 +103,7 @@ is 'the head: an entry made by hand says where from, who and why' \
 	"$(head_t +15550000004 | sed -n 5p)" \
 	"consent   opted in since $(short 2025-05-07T08:00:00Z) (source phone, by dee (root), note: called to opt back in)"
 check 'NDJSON has no head: the messages as stored' \
-	"ls_ -d '$ib' -n +15550000001 | jq -e -s 'length == 4 and all(.type == \"message\")'"
+	"ls_ -d '$ib' --no-mark +15550000001 | jq -e -s 'length == 4 and all(.type == \"message\")'"
 
 # --- Each message: time, agent, why it failed --------------------------
 
@@ -184,7 +184,7 @@ is '--grep with --messages: the messages that match' \
 	"$(ls_ -d "$ib" --all --messages --grep 'today' | jq -r .body | tr '\n' /)" \
 	'It ships today./Big sale today/'
 is '--grep with a NUMBER: its messages that match' \
-	"$(ls_ -d "$ib" -n +15550000001 --grep 'order|refund' | jq -r .id | tr '\n' ' ')" \
+	"$(ls_ -d "$ib" --no-mark +15550000001 --grep 'order|refund' | jq -r .id | tr '\n' ' ')" \
 	'0000000001.x 0000000002.x '
 ls_ -d "$ib" --grep '(' >/dev/null 2>"$tmp/err"
 is '--grep with a bad pattern: exit 2' "$?" 2
