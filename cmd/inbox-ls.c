@@ -859,6 +859,28 @@ put_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
 			;
 }
 
+/*
+ * The thread of a listed conversation, or NULL: none (a row without a
+ * thread, or one gone meanwhile), or one that cannot be read, which is
+ * reported and sets the exit status.
+ */
+static json_t *
+row_thread(struct ls *l, const struct row *row)
+{
+	struct errbuf e;
+	json_t *t;
+	int err;
+
+	if (!*row->thread)
+		return NULL;
+	if (!(t = inbox_thread(&l->ib, row->thread, &e)) &&
+	    (err = errno) != ENOENT) {
+		diag_warn("%s", e.msg);
+		note(l, diag_exit_for(err));
+	}
+	return t;
+}
+
 /* --messages: the messages of the conversations listed, oldest first. */
 static void
 list_messages(struct ls *l, const struct row *rows, size_t n)
@@ -866,21 +888,12 @@ list_messages(struct ls *l, const struct row *rows, size_t n)
 	json_t *all = json_array(), *t;
 	struct mrow *m = NULL;
 	size_t nm = 0, cap = 0, i;
-	struct errbuf e;
-	int err;
 
 	if (!all)
 		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 	for (i = 0; i < n; i++) {
-		if (!*rows[i].thread)
+		if (!(t = row_thread(l, &rows[i])))
 			continue;
-		if (!(t = inbox_thread(&l->ib, rows[i].thread, &e))) {
-			if ((err = errno) != ENOENT) {
-				diag_warn("%s", e.msg);
-				note(l, diag_exit_for(err));
-			}
-			continue;
-		}
 		json_array_append_new(all, t);
 		collect(l, t, &m, &nm, &cap);
 	}
@@ -1008,20 +1021,11 @@ static size_t
 grep_rows(struct ls *l, struct row *rows, size_t n)
 {
 	size_t i, j, kept = 0;
-	struct errbuf e;
 	json_t *t;
-	int err;
 
 	for (i = 0; i < n && (!l->limit || kept < l->limit); i++) {
-		if (!*rows[i].thread)
+		if (!(t = row_thread(l, &rows[i])))
 			continue;
-		if (!(t = inbox_thread(&l->ib, rows[i].thread, &e))) {
-			if ((err = errno) != ENOENT) {
-				diag_warn("%s", e.msg);
-				note(l, diag_exit_for(err));
-			}
-			continue;
-		}
 		for (j = 0; j < json_array_size(t) &&
 		    !matches(l, json_array_get(t, j)); j++)
 			;

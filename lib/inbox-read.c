@@ -36,6 +36,22 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * rel (64 bytes) gets "top/thread", the directory or file of a thread's
+ * records under top (msg, conv, consent). 0, or -1 with errno EINVAL and
+ * e filled if thread is not an E.164 number.
+ */
+static int
+thread_rel(const char *top, const char *thread, char *rel, struct errbuf *e)
+{
+	if (!thread_valid(thread)) {
+		errno = EINVAL;
+		return errf(e, "'%s' is not an E.164 number", thread);
+	}
+	snprintf(rel, 64, "%s/%s", top, thread);
+	return 0;
+}
+
 /* Names in dir (relative), sorted, without dot files; NULL on error. */
 static char **
 list_names(struct inbox *ib, const char *dir, size_t *n, struct errbuf *e)
@@ -139,17 +155,13 @@ inbox_consent_state(struct inbox *ib, const char *number, struct errbuf *e)
 	char rel[64];
 	json_t *out, *c;
 
-	if (!thread_valid(number)) {
-		errno = EINVAL;
-		errf(e, "'%s' is not an E.164 number", number);
+	if (thread_rel("consent", number, rel, e) < 0)
 		return NULL;
-	}
 	if (!(out = json_array())) {
 		errno = ENOMEM;
 		errf(e, "%s", strerror(ENOMEM));
 		return NULL;
 	}
-	snprintf(rel, sizeof rel, "consent/%s", number);
 	if (consent_records(ib, rel, 1, out, e) < 0) {
 		json_decref(out);
 		return NULL;
@@ -234,12 +246,8 @@ inbox_last_message(struct inbox *ib, const char *thread, struct errbuf *e)
 	struct errbuf pe;
 	json_t *m = NULL;
 
-	if (!thread_valid(thread)) {
-		errno = EINVAL;
-		errf(e, "'%s' is not an E.164 number", thread);
+	if (thread_rel("msg", thread, rel, e) < 0)
 		return NULL;
-	}
-	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (!(names = list_names(ib, rel, &n, e)))
 		return NULL;
 	for (i = n; !m && i > 0; i--) {
@@ -261,12 +269,8 @@ inbox_conversation(struct inbox *ib, const char *thread, struct errbuf *e)
 {
 	char rel[64];
 
-	if (!thread_valid(thread)) {
-		errno = EINVAL;
-		errf(e, "'%s' is not an E.164 number", thread);
+	if (thread_rel("conv", thread, rel, e) < 0)
 		return NULL;
-	}
-	snprintf(rel, sizeof rel, "conv/%s", thread);
 	return ib_get_record(ib, rel, e);
 }
 
@@ -496,12 +500,8 @@ inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e)
 	json_t *out, *seen, *m;
 	struct errbuf pe;
 
-	if (!thread_valid(thread)) {
-		errno = EINVAL;
-		errf(e, "'%s' is not an E.164 number", thread);
+	if (thread_rel("msg", thread, rel, e) < 0)
 		return NULL;
-	}
-	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (!(names = list_names(ib, rel, &n, e)))
 		return NULL;
 	out = json_array();
