@@ -221,6 +221,16 @@ set_status(json_t *conv, const char *status, const char *until,
 	return changed;
 }
 
+/* Now, as an RFC 3339 time. */
+static const char *
+now_str(void)
+{
+	static char now[WHEN_BUFSZ];
+
+	when_format(time(NULL), now);
+	return now;
+}
+
 /* The state action; 1 if it changed anything, -1 on failure. */
 static int
 apply_action(const struct mark *m, json_t *conv, struct errbuf *e)
@@ -242,7 +252,14 @@ apply_action(const struct mark *m, json_t *conv, struct errbuf *e)
 		return set(conv, "assignee", json_string(m->assignee), e) < 0 ?
 		    -1 : 1;
 	case OPT_REOPEN:
-		return set_status(conv, INBOX_OPEN, NULL, e);
+		if ((rc = set_status(conv, INBOX_OPEN, NULL, e)) != 1 ||
+		    json_is_string(json_object_get(conv, "opened_at")))
+			return rc;
+		/* A conversation that never was work (our messages only, or
+		 * keywords) begins an episode now, so that a reply is its
+		 * first response (smsdesk-inbox(5)). */
+		return set(conv, "opened_at", json_string(now_str()), e) < 0 ?
+		    -1 : 1;
 	case OPT_PENDING:
 		return set_status(conv, INBOX_PENDING, NULL, e);
 	case OPT_READ:

@@ -227,4 +227,17 @@ is 'the first refused, the second sent' \
 	"$(jq -c '[.to, .status]' "$tmp/bad.out" | tr '\n' ' ')" \
 	'["+15556203001","failed"] ["+15556203002","queued"] '
 
+# --- inbox-mark --reopen: an episode begins, a reply then answers it ------
+
+R=+15556200011
+sms-send --to $R 'Your parcel is on its way.' >/dev/null 2>&1
+is 'a notification only: resolved, no episode' \
+	"$(conv $R '[.status, .opened_at]')" '["resolved",null]'
+inbox-mark --reopen $R >/dev/null
+check 'inbox-mark --reopen: open, and its episode begins' \
+	"[ \"\$(conv $R '[.status, (.opened_at | type)]')\" = '[\"open\",\"string\"]' ]"
+sms-send --thread $R 'Anything else we can do?' >/dev/null 2>&1
+check 'so the agent'"'"'s reply is its first response' \
+	"conv $R .first_response_at | grep -q '^\"20'"
+
 done_testing
