@@ -42,7 +42,7 @@ override LDFLAGS += -fsanitize=address,undefined
 endif
 
 PROGS = segment sms-recv inbox-ls inbox-mark sms-sim sms-send
-LIBSRC = $(wildcard lib/*.c)
+LIBSRC = $(wildcard lib/*.c lib/*/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 UNITSRC = $(wildcard tests/unit/*.c)
 UNITS = $(UNITSRC:tests/unit/%.c=$(BUILD)/unit/%)
@@ -78,7 +78,7 @@ endif
 
 all: $(BINS)
 
-$(BUILD)/lib/%.o: lib/%.c lib/*.h
+$(BUILD)/lib/%.o: lib/%.c lib/*.h lib/*/*.h
 	@mkdir -p $(@D)
 	$(say) CC $<
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<

@@ -17,16 +17,17 @@
  * --jobs N runs N workers, each with its own libcurl handle and so its own
  * kept-alive connection; with one, other threads check and store the
  * next messages and settle the last ones while it waits for the provider
- * (see sms-send/workers.c). --rate N/s takes one slot per request from a
+ * (see lib/send/workers.c). --rate N/s takes one slot per request from a
  * file in the inbox (rate/SENDER, under flock), so several processes
  * sharing an inbox share the rate too.
  *
- * This file reads the options and the configuration, and starts the run.
- * The steps are in sms-send/: prepare.c (a record checked and stored as
- * queued), send.c (the request, its retries, the answer settled), http.c
- * (the exchange with Twilio), rate.c, output.c (the records written out
- * and the counts), workers.c and queue.c (the threads, and the pipeline
- * of --jobs 1), reconcile.c; sms-send.h declares what they share.
+ * This file reads the options and the configuration, and starts the run;
+ * output.c writes each message's record and the counts. The steps are the
+ * toolkit's one sending path, in lib/send/ (declared in lib/send.h):
+ * prepare.c (a record checked and stored as queued), send.c (the request,
+ * its retries, the answer settled), http.c (the exchange with the
+ * provider), rate.c, result.c (how a message ended), workers.c and
+ * queue.c (the threads, and the pipeline of --jobs 1), reconcile.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -52,7 +53,8 @@
 #include "tz.h"
 #include "utf8.h"
 #include "when.h"
-#include "sms-send/sms-send.h"
+#include "send.h"
+#include "sms-send/output.h"
 
 #define USAGE "usage: sms-send [-hnV] [-d DIR] [-f FROM] [-k KEY] [-M SID] " \
 	"[-Q[MODE]] [-R N]\n" \
@@ -125,11 +127,19 @@ report(void *arg, const char *msg)
 	diag_warn("%s", msg);
 }
 
-/* Out of memory: say so and exit (EXIT_IOERR). */
-void
-send_nomem(void)
+/* The sending path cannot go on (out of memory): say so, exit 74. */
+static void
+on_fatal(const char *msg)
 {
-	diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	diag_die(EXIT_IOERR, "%s", msg);
+}
+
+/* The sending path's diagnostics, under this program's name. */
+static void
+on_warn(struct send *s, const char *line)
+{
+	(void)s;
+	diag_warn("%s", line);
 }
 
 
@@ -388,7 +398,8 @@ main(int argc, char **argv)
 	struct send s = { .max_segments = 4, .retries = 3, .jobs = 1,
 		.timeout = 60,
 		.json = -1, .grace = GRACE,
-		.lock = PTHREAD_MUTEX_INITIALIZER };
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.on_end = out_emit, .on_warn = on_warn };
 	const char *dir = NULL, *from = NULL, *service = NULL, *to = NULL;
 	char *body = NULL;
 	const char *g, *quiet = NULL;
@@ -511,6 +522,7 @@ main(int argc, char **argv)
 	check_utf8(s.reply ? "--thread" : "--to", to);
 	check_utf8("BODY", argc ? argv[0] : NULL);
 
+	send_set_fatal(on_fatal);
 	if (!(cfg = config_new()))
 		send_nomem();
 	if (config_load_default(cfg, dir ? dir : getenv("SMSDESK_INBOX"),

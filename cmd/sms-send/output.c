@@ -19,35 +19,8 @@
 #include "diag.h"
 #include "price.h"
 #include "record.h"
-#include "sms-send/sms-send.h"
-
-/* The outcome of a message, as its record says it ended. */
-enum outcome
-out_classify(const json_t *msg)
-{
-	const char *st = record_str(msg, "status");
-	const char *code = record_str(json_object_get(msg, "error"), "code");
-
-	if (!st)
-		return PERMANENT;
-	if (strcmp(st, "unknown") == 0 || strcmp(st, "queued") == 0 ?
-	    !record_str(msg, "provider_id") : 0)
-		return TEMPORARY;
-	if (code && strcmp(code, "not_found") == 0)
-		return PERMANENT;
-	if (strcmp(st, "failed") != 0 && strcmp(st, "undelivered") != 0)
-		return OK;
-	if (code && strcmp(code, "auth") == 0)
-		return AUTH;
-	if (code && (strcmp(code, "throttled") == 0 ||
-	    strcmp(code, "transient") == 0))
-		return TEMPORARY;
-	if (code && strcmp(code, "quiet_hours") == 0 &&
-	    strcmp(st, "failed") == 0 && !record_str(msg, "provider_id") &&
-	    json_is_true(json_object_get(msg, "waited")))
-		return TEMPORARY;
-	return PERMANENT;
-}
+#include "send.h"
+#include "sms-send/output.h"
 
 /* A short line for a terminal. */
 static void
@@ -188,82 +161,25 @@ out_summary(const struct send *s)
 	fputc('\n', stderr);
 }
 
-/* Write the final record of one message and count its outcome. */
+/*
+ * The sending path's hook for a message that ended (lib/send.h, on_end):
+ * write its final record and count it for the summary. Called under
+ * s->lock, the counts of struct send already updated.
+ */
 void
 out_emit(struct send *s, const json_t *msg, enum outcome oc)
 {
-	pthread_mutex_lock(&s->lock);
 	if (s->progress)
 		fputs("\r\033[K", stderr);
 	if (!s->json)
 		summary(msg);
 	else if (!ferror(stdout) && record_write(stdout, msg) < 0)
 		s->out_errno = errno;
-	s->done++;
 	tally(s, msg, oc);
-	if (oc == OK)
-		s->nok++;
-	else if (oc == TEMPORARY)
-		s->ntemp++;
-	else if (oc == AUTH)
-		s->auth = s->stop = 1;
-	else
-		s->nperm++;
 	if (s->progress && s->done > (unsigned long)s->screen)
 		fprintf(stderr, "%s: %lu done: %lu ok, %lu failed, "
 		    "%lu to retry", diag_prog(), s->done, s->nok, s->nperm,
 		    s->ntemp);
-	pthread_mutex_unlock(&s->lock);
-}
-
-/* An "error" object: code from the taxonomy, the provider's code if
- * pcode is not 0, and message if not NULL. */
-json_t *
-out_error(const char *code, json_int_t pcode, const char *message)
-{
-	json_t *e = json_pack("{s:s}", "code", code);
-
-	if (!e)
-		send_nomem();
-	if (pcode)
-		json_object_set_new(e, "provider_code", json_integer(pcode));
-	if (message)
-		json_object_set_new(e, "message", json_string(message));
-	return e;
-}
-
-/*
- * What a dry run's message would cost (sms-send(1), Prices): "price" per
- * message and "price_unit", or a null price if the configuration has none
- * for the number; counted for the summary.
- */
-void
-out_dry_price(struct send *s, json_t *msg, const char *number,
-    size_t segments)
-{
-	char text[PRICE_BUFSZ];
-	long long micro;
-	int places;
-	int known = price_lookup(s->prices, number, &micro, &places);
-
-	if (known) {
-		price_format(micro * (long long)segments, places, text);
-		json_object_set_new(msg, "price", json_string(text));
-	} else {
-		json_object_set_new(msg, "price", json_null());
-	}
-	json_object_set_new(msg, "price_unit",
-	    json_string(price_unit(s->prices)));
-	pthread_mutex_lock(&s->lock);
-	s->dry_n++;
-	s->dry_segments += segments;
-	if (known && places > s->dry_places)
-		s->dry_places = places;
-	if (known)
-		s->dry_micro += micro * (long long)segments;
-	else
-		s->dry_unpriced++;
-	pthread_mutex_unlock(&s->lock);
 }
 
 /* The total of a dry run, on stderr. */

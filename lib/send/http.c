@@ -20,7 +20,7 @@
 #include "diag.h"
 #include "provider.h"
 #include "record.h"
-#include "sms-send/sms-send.h"
+#include "send.h"
 
 static size_t
 on_read(char *dst, size_t size, size_t n, void *arg)
@@ -212,11 +212,11 @@ http_taxonomy(long status, json_int_t code)
 }
 
 const char *
-http_status_word(const char *thread, const char *st)
+http_status_word(struct send *s, const char *thread, const char *st)
 {
 	if (!st || provider_status_valid(st))
 		return st;
-	diag_warn("%s: the provider's status '%.*s%s' is not a status word; "
+	send_warn(s, "%s: the provider's status '%.*s%s' is not a status word; "
 	    "stored as unknown", thread, PROVIDER_STATUS_MAX, st,
 	    strlen(st) > PROVIDER_STATUS_MAX ? "..." : "");
 	return "unknown";

@@ -26,7 +26,7 @@
 #include "phonezone.h"
 #include "record.h"
 #include "when.h"
-#include "sms-send/sms-send.h"
+#include "send.h"
 
 #define BACKOFF_BASE 0.25	/* seconds; doubled per attempt */
 #define BACKOFF_CAP 20.0
@@ -62,7 +62,7 @@ note_optout(struct send *s, const char *number, const char *our,
 	if (!c)
 		send_nomem();
 	if (inbox_consent(&s->ib, c, &e) < 0)
-		diag_warn("cannot record the opt-out: %s", e.msg);
+		send_warn(s, "cannot record the opt-out: %s", e.msg);
 	json_decref(c);
 }
 
@@ -110,13 +110,13 @@ opted_out_now(struct send *s, const json_t *msg)
 	if (!s->have_inbox)
 		return NULL;
 	if ((rc = inbox_opted_out(&s->ib, to, &e)) > 0)
-		return out_error("opted_out", 0, "the recipient opted out "
+		return send_error("opted_out", 0, "the recipient opted out "
 		    "while it waited to be sent; nothing was sent");
 	/* Or was blocked meanwhile (inbox-mark --block). */
 	if (rc == 0 && (rc = inbox_blocked(&s->ib, to, &e)) > 0)
-		return out_error("blocked", 0, "the recipient was blocked "
+		return send_error("blocked", 0, "the recipient was blocked "
 		    "while it waited to be sent; nothing was sent");
-	return rc < 0 ? out_error("permanent", 0, e.msg) : NULL;
+	return rc < 0 ? send_error("permanent", 0, e.msg) : NULL;
 }
 
 /* Whether the provider has rejected the credentials: send no more. */
@@ -148,7 +148,7 @@ send_job(struct worker *w, struct job *j)
 	j->state = J_SENT;
 	if (send_stopped(s)) {
 		j->status = strdup(status);
-		j->err = out_error("not_sent", 0, "not sent: the provider "
+		j->err = send_error("not_sent", 0, "not sent: the provider "
 		    "rejected the credentials");
 		if (!j->status)
 			send_nomem();
@@ -178,14 +178,14 @@ send_job(struct worker *w, struct job *j)
 		int retry = 0;
 
 		if (rate_take_slot(s, &e) < 0) {
-			diag_warn("%s", e.msg);
-			err = out_error("transient", 0, e.msg);
+			send_warn(s, "%s", e.msg);
+			err = send_error("transient", 0, e.msg);
 			break;
 		}
 		if (quiet_now(s, msg, why, sizeof why)) {
 			/* Nothing went out: no attempt was taken, or was
 			 * refused with 429 or 503 before this one. */
-			err = out_error("quiet_hours", 0, why);
+			err = send_error("quiet_hours", 0, why);
 			j->waited = 1;
 			break;
 		}
@@ -197,12 +197,12 @@ send_job(struct worker *w, struct job *j)
 		if (h.cc != CURLE_OK) {
 			if (h.off == 0 && !h.rewound) {
 				/* The body never left: not processed. */
-				err = out_error("transient", 0, w->cerr[0] ?
+				err = send_error("transient", 0, w->cerr[0] ?
 				    w->cerr : curl_easy_strerror(h.cc));
 				retry = 1;
 			} else {
 				status = "unknown";
-				err = out_error("unknown", 0, w->cerr[0] ?
+				err = send_error("unknown", 0, w->cerr[0] ?
 				    w->cerr : curl_easy_strerror(h.cc));
 				break;
 			}
@@ -222,7 +222,7 @@ send_job(struct worker *w, struct job *j)
 				if (!pid || !status) {
 					pid = NULL;
 					status = "unknown";
-					err = out_error("unknown", 0, "the "
+					err = send_error("unknown", 0, "the "
 					    "answer has no sid");
 				}
 				break;
@@ -238,10 +238,10 @@ send_job(struct worker *w, struct job *j)
 				/* May have been processed: never sent
 				 * blindly again (smsdesk(7), GUARANTEES). */
 				status = "unknown";
-				err = out_error("unknown", code, text);
+				err = send_error("unknown", code, text);
 				break;
 			}
-			err = out_error(tax, code, text);
+			err = send_error(tax, code, text);
 			if (!retry)
 				break;
 		}
@@ -291,12 +291,12 @@ settle(struct send *s, struct job *j)
 	    "provider_code")) == 21610)
 		note_optout(s, thread, s->cr.from, id);
 	if (inbox_sent(&s->ib, thread, id, j->pid ? "twilio" : NULL, j->pid,
-	    http_status_word(thread, j->status), j->err, &out, &e) < 0)
-		diag_warn("%s: %s", thread, e.msg);
+	    http_status_word(s, thread, j->status), j->err, &out, &e) < 0)
+		send_warn(s, "%s: %s", thread, e.msg);
 	else if (j->waited)
 		json_object_set_new(out, "waited", json_true());
 	else if (err)
-		diag_warn("%s: %s: %s", thread, record_str(err, "code"),
+		send_warn(s, "%s: %s: %s", thread, record_str(err, "code"),
 		    record_str(err, "message") ? record_str(err, "message") :
 		    j->status);
 	return out;
@@ -309,13 +309,13 @@ send_finish(struct send *s, struct job *j)
 	json_t *out;
 
 	if (j->state == J_DONE) {
-		out_emit(s, j->msg, j->oc);
+		send_emit(s, j->msg, j->oc);
 	} else if (j->state == J_SENT && (out = settle(s, j))) {
 		json_object_del(out, "status_at");
-		out_emit(s, out, out_classify(out));
+		send_emit(s, out, send_classify(out));
 		json_decref(out);
 	} else if (j->state == J_SENT) {
-		out_emit(s, j->msg, TEMPORARY);
+		send_emit(s, j->msg, TEMPORARY);
 	}
 	json_decref(j->rec);
 	json_decref(j->msg);

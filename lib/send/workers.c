@@ -37,8 +37,8 @@
 #include "diag.h"
 #include "gsm.h"
 #include "record.h"
-#include "sms-send/queue.h"
-#include "sms-send/sms-send.h"
+#include "send/queue.h"
+#include "send.h"
 
 #define PREPARERS 16
 #define AHEAD 30		/* places for preparers over 2 */
@@ -151,9 +151,13 @@ start(struct send *s, pthread_t *t, struct worker *w, long n,
 		worker_init(&w[i], s, (unsigned long long)i + 1, what);
 		w[i].from = from;
 		w[i].to = to;
-		if ((rc = pthread_create(&t[i], NULL, fn, &w[i])) != 0)
-			diag_die(EXIT_IOERR, "cannot start a worker: %s",
+		if ((rc = pthread_create(&t[i], NULL, fn, &w[i])) != 0) {
+			char m[128];
+
+			snprintf(m, sizeof m, "cannot start a worker: %s",
 			    strerror(rc));
+			send_fatal(m);
+		}
 	}
 }
 
@@ -201,7 +205,7 @@ workers_from_records(struct send *s)
 	record_reader_init(&rr, stdin, "stdin");
 	while (!send_stopped(s) && (rc = record_read(&rr, &rec, &e)) != 0) {
 		if (rc < 0) {
-			diag_warn("%s", e.msg);
+			send_warn(s, "%s", e.msg);
 			pthread_mutex_lock(&s->lock);
 			s->ret = ferror(stdin) ? EXIT_IOERR : EXIT_PARTIAL;
 			pthread_mutex_unlock(&s->lock);

@@ -22,7 +22,7 @@
 #include "inbox.h"
 #include "record.h"
 #include "when.h"
-#include "sms-send/sms-send.h"
+#include "send.h"
 
 /* Twilio's "Thu, 24 Aug 2023 05:01:45 +0000", or -1. */
 static time_t
@@ -93,7 +93,7 @@ lookup(struct worker *w, const json_t *msg, json_t **found)
 	for (;;) {
 		http_request(w, url.p, NULL, &h);
 		if (h.cc != CURLE_OK || h.status != 200) {
-			diag_warn("%s: cannot list messages: %s", to,
+			send_warn(w->s, "%s: cannot list messages: %s", to,
 			    h.cc != CURLE_OK ? (w->cerr[0] ? w->cerr :
 			    curl_easy_strerror(h.cc)) : "HTTP error");
 			rc = h.status == 401 ? -2 : -1;
@@ -101,7 +101,7 @@ lookup(struct worker *w, const json_t *msg, json_t **found)
 		}
 		if (!(page = json_loadb(h.resp.p ? h.resp.p : "", h.resp.len,
 		    0, NULL))) {
-			diag_warn("%s: the message list is not JSON", to);
+			send_warn(w->s, "%s: the message list is not JSON", to);
 			rc = -1;
 			break;
 		}
@@ -181,7 +181,7 @@ fetch(struct worker *w, const char *thread, const char *sid, json_t **found)
 		if (json_is_object(*found) && record_str(*found, "sid")) {
 			rc = 1;
 		} else {
-			diag_warn("%s: %s: the answer is not a message",
+			send_warn(w->s, "%s: %s: the answer is not a message",
 			    thread, sid);
 			json_decref(*found);
 			*found = NULL;
@@ -190,7 +190,7 @@ fetch(struct worker *w, const char *thread, const char *sid, json_t **found)
 	} else if (h.cc == CURLE_OK && h.status == 404) {
 		rc = 0;
 	} else {
-		diag_warn("%s: cannot fetch %s: %s", thread, sid,
+		send_warn(w->s, "%s: cannot fetch %s: %s", thread, sid,
 		    h.cc != CURLE_OK ? (w->cerr[0] ? w->cerr :
 		    curl_easy_strerror(h.cc)) : "HTTP error");
 		rc = h.status == 401 ? -2 : -1;
@@ -215,7 +215,7 @@ reconcile_outbox(struct send *s)
 	if (!(box = inbox_outbox(&s->ib, &e))) {
 		if (errno == ENOENT)
 			return;
-		diag_die(EXIT_IOERR, "%s", e.msg);
+		send_fatal(e.msg);
 	}
 	worker_init(&w, s, 1, W_CURL);
 	json_array_foreach(box, i, msg) {
@@ -237,20 +237,20 @@ reconcile_outbox(struct send *s)
 		    lookup(&w, msg, &found);
 		out = NULL;
 		if (rc == -2) {
-			out_emit(s, msg, AUTH);
+			send_emit(s, msg, AUTH);
 			continue;
 		} else if (rc < 0) {
-			out_emit(s, msg, TEMPORARY);
+			send_emit(s, msg, TEMPORARY);
 			continue;
 		}
 		if (rc == 1) {
 			json_int_t code = json_integer_value(
 			    json_object_get(found, "error_code"));
-			const char *st = http_status_word(thread,
+			const char *st = http_status_word(s, thread,
 			    record_str(found, "status"));
 
 			/* null clears the error of the unknown outcome */
-			err = code ? out_error(http_taxonomy(0, code), code,
+			err = code ? send_error(http_taxonomy(0, code), code,
 			    record_str(found, "error_message")) : json_null();
 			rc = inbox_sent(&s->ib, thread, id, "twilio",
 			    record_str(found, "sid"), st ? st : "queued", err,
@@ -259,31 +259,31 @@ reconcile_outbox(struct send *s)
 			json_decref(found);
 		} else if (pid) {
 			/* It was taken: it is not "not sent", only gone. */
-			diag_warn("%s: %s: the provider no longer has it",
+			send_warn(s, "%s: %s: the provider no longer has it",
 			    thread, pid);
-			err = out_error("not_found", 20404, "the provider no "
+			err = send_error("not_found", 20404, "the provider no "
 			    "longer has this message");
 			rc = inbox_sent(&s->ib, thread, id, NULL, NULL,
 			    record_str(msg, "status"), err, &out, &e);
 			json_decref(err);
 		} else if (!young) {
-			err = out_error("not_sent", 0, "the provider has no "
+			err = send_error("not_sent", 0, "the provider has no "
 			    "such message");
 			rc = inbox_sent(&s->ib, thread, id, NULL, NULL,
 			    "failed", err, &out, &e);
 			json_decref(err);
 		} else {
 			/* Too young to tell: it may be on its way. */
-			out_emit(s, msg, TEMPORARY);
+			send_emit(s, msg, TEMPORARY);
 			continue;
 		}
 		if (rc < 0) {
-			diag_warn("%s: %s", thread, e.msg);
-			out_emit(s, msg, TEMPORARY);
+			send_warn(s, "%s: %s", thread, e.msg);
+			send_emit(s, msg, TEMPORARY);
 			continue;
 		}
 		json_object_del(out, "status_at");
-		out_emit(s, out, out_classify(out));
+		send_emit(s, out, send_classify(out));
 		json_decref(out);
 	}
 	worker_free(&w);

@@ -31,7 +31,7 @@
 #include "tz.h"
 #include "utf8.h"
 #include "when.h"
-#include "sms-send/sms-send.h"
+#include "send.h"
 
 /* j ends before any request, as msg (borrowed) and oc say. */
 static void
@@ -46,11 +46,12 @@ done(struct job *j, json_t *msg, enum outcome oc)
 
 /* A message that failed before it was queued: say so, and why. */
 static void
-refuse(struct job *j, const char *code, const char *message)
+refuse(struct send *s, struct job *j, const char *code,
+    const char *message)
 {
 	json_object_set_new(j->msg, "status", json_string("failed"));
-	json_object_set_new(j->msg, "error", out_error(code, 0, message));
-	diag_warn("%s: %s", j->where, message);
+	json_object_set_new(j->msg, "error", send_error(code, 0, message));
+	send_warn(s, "%s: %s", j->where, message);
 	done(j, j->msg, PERMANENT);
 }
 
@@ -68,17 +69,17 @@ refuse_stored(struct send *s, struct job *j, const char *code,
 	struct errbuf e;
 
 	if (s->dry_run || !s->have_inbox) {
-		refuse(j, code, message);
+		refuse(s, j, code, message);
 		return;
 	}
-	refuse(j, code, message);
+	refuse(s, j, code, message);
 	if (inbox_deliver(&s->ib, j->msg, 0, NULL, &d, &e) < 0) {
-		diag_warn("%s: %s", j->where, e.msg);
+		send_warn(s, "%s: %s", j->where, e.msg);
 		return;
 	}
 	if (d.duplicate)
 		json_object_set_new(d.message, "duplicate", json_true());
-	done(j, d.message, out_classify(d.message));
+	done(j, d.message, send_classify(d.message));
 	inbox_delivery_free(&d);
 }
 
@@ -210,12 +211,12 @@ quiet_hours(struct send *s, struct job *j, const char *num, const char *known)
 	if (!zones) {
 		snprintf(m, sizeof m, "%s: no time zone is known for this "
 		    "number, so its quiet hours cannot be respected", num);
-		refuse(j, "unknown_zone", m);
+		refuse(s, j, "unknown_zone", m);
 		return 1;
 	}
 	if ((rc = hours_quiet(s->tzdb, zones, &s->qwin, now, &zone, &open,
 	    &e)) < 0) {
-		refuse(j, "unknown_zone", e.msg);
+		refuse(s, j, "unknown_zone", e.msg);
 		return 1;
 	}
 	if (rc == 0)
@@ -228,14 +229,14 @@ quiet_hours(struct send *s, struct job *j, const char *num, const char *known)
 		if (!open)
 			snprintf(m + strlen(m), sizeof m - strlen(m), ", and "
 			    "its zones are never all outside them at once");
-		refuse(j, "quiet_hours", m);
+		refuse(s, j, "quiet_hours", m);
 		return 1;
 	}
 	when_format(open, at);
 	json_object_set_new(msg, "status", json_string("deferred"));
 	json_object_set_new(msg, "not_before", json_string(at));
-	json_object_set_new(msg, "error", out_error("quiet_hours", 0, m));
-	diag_warn("%s: %s; deferred to %s", j->where, m, at);
+	json_object_set_new(msg, "error", send_error("quiet_hours", 0, m));
+	send_warn(s, "%s: %s; deferred to %s", j->where, m, at);
 	done(j, msg, TEMPORARY);
 	return 1;
 }
@@ -261,12 +262,12 @@ no_conversation(struct send *s, struct job *j, const char *num)
 		return 0;
 	}
 	if (errno != ENOENT) {
-		refuse(j, "permanent", e.msg);
+		refuse(s, j, "permanent", e.msg);
 		return 1;
 	}
 	snprintf(m, sizeof m, "%s: no conversation to answer (--to, or a "
 	    "record's \"to\", starts one)", num);
-	refuse(j, "no_conversation", m);
+	refuse(s, j, "no_conversation", m);
 	return 1;
 }
 
@@ -400,26 +401,26 @@ send_prepare(struct worker *w, struct job *j)
 		char m[160];
 
 		snprintf(m, sizeof m, "\"%s\" holds a NUL (\\u0000)", nul);
-		refuse(j, "invalid_value", m);
+		refuse(s, j, "invalid_value", m);
 		goto done;
 	}
 	if (trc < 0) {
-		refuse(j, "invalid_recipient", te.msg);
+		refuse(s, j, "invalid_recipient", te.msg);
 		goto done;
 	}
 	if (!number) {
-		refuse(j, "invalid_recipient", json_object_get(rec, "type") ?
+		refuse(s, j, "invalid_recipient", json_object_get(rec, "type") ?
 		    "no thread in this record" : "no \"thread\" or \"to\"");
 		goto done;
 	}
 	if (kv && !key) {
-		refuse(j, "invalid_key", "\"key\" is neither a string nor "
+		refuse(s, j, "invalid_key", "\"key\" is neither a string nor "
 		    "an integer");
 		goto done;
 	}
 	if (key && (!*key || limit_text("key", strlen(key), LIMIT_KEY,
 	    &e) < 0)) {
-		refuse(j, "invalid_key", *key ? e.msg : "\"key\" is empty");
+		refuse(s, j, "invalid_key", *key ? e.msg : "\"key\" is empty");
 		goto done;
 	}
 	json_object_set_new(msg, "to", json_string(number));
@@ -430,14 +431,14 @@ send_prepare(struct worker *w, struct job *j)
 		snprintf(m, sizeof m, "%s: not a phone number but a sender's "
 		    "thread (a short code or a name): nothing is sent to it",
 		    number);
-		refuse(j, "invalid_recipient", m);
+		refuse(s, j, "invalid_recipient", m);
 		goto done;
 	}
 	if (phone_normalize(number, s->country, num, &e) < 0) {
 		char m[320];
 
 		snprintf(m, sizeof m, "%s: %s", number, e.msg);
-		refuse(j, "invalid_recipient", m);
+		refuse(s, j, "invalid_recipient", m);
 		goto done;
 	}
 	/* The thread goes first, as in every message record. */
@@ -454,22 +455,22 @@ send_prepare(struct worker *w, struct job *j)
 		    json_string(s->cr.service));
 	json_object_set_new(msg, "to", json_string(num));
 	if (!s->tmpl && (unsendable = not_sendable(rec, why, sizeof why))) {
-		refuse(j, "no_body", unsendable);
+		refuse(s, j, "no_body", unsendable);
 		goto done;
 	}
 	if (s->tmpl) {
 		if (!(body = filled = fill(s->tmpl, rec, &e))) {
-			refuse(j, "template", e.msg);
+			refuse(s, j, "template", e.msg);
 			goto done;
 		}
 	}
 	if (!body || !*body) {
-		refuse(j, "no_body", "no \"body\"");
+		refuse(s, j, "no_body", "no \"body\"");
 		goto done;
 	}
 	json_object_set_new(msg, "body", json_string(body));
 	if (gsm_analyze(w->gsm, body, strlen(body), &opts, &g, &e) < 0) {
-		refuse(j, "permanent", e.msg);
+		refuse(s, j, "permanent", e.msg);
 		goto done;
 	}
 	json_object_set_new(msg, "segments", json_integer((json_int_t)
@@ -481,11 +482,11 @@ send_prepare(struct worker *w, struct job *j)
 
 		snprintf(m, sizeof m, "%zu characters: Twilio takes %d",
 		    g.utf16_units, GSM_TWILIO_MAX_CHARS);
-		refuse(j, "too_long", m);
+		refuse(s, j, "too_long", m);
 		goto done;
 	}
 	if ((long)g.segments > s->max_segments)
-		diag_warn("%s: %s: %zu segments (more than %ld)", where, num,
+		send_warn(s, "%s: %s: %zu segments (more than %ld)", where, num,
 		    g.segments, s->max_segments);
 	if (key)
 		json_object_set_new(msg, "key", json_string(key));
@@ -496,7 +497,7 @@ send_prepare(struct worker *w, struct job *j)
 
 		snprintf(m, sizeof m, "\"purpose\" is not reply, "
 		    "notification or marketing");
-		refuse(j, "invalid_value", m);
+		refuse(s, j, "invalid_value", m);
 		goto done;
 	}
 	json_object_set_new(msg, "purpose", json_string(purpose));
@@ -506,7 +507,7 @@ send_prepare(struct worker *w, struct job *j)
 	/* Checked last, as close to the send as can be: no text after STOP. */
 	if (s->have_inbox && (rc = inbox_opted_out(&s->ib, num, &e)) != 0) {
 		if (rc < 0)
-			refuse(j, "permanent", e.msg);
+			refuse(s, j, "permanent", e.msg);
 		else
 			refuse_stored(s, j, "opted_out", "the recipient "
 			    "opted out");
@@ -515,7 +516,7 @@ send_prepare(struct worker *w, struct job *j)
 	/* A blocked sender (inbox-mark --block) is sent nothing either. */
 	if (s->have_inbox && (rc = inbox_blocked(&s->ib, num, &e)) != 0) {
 		if (rc < 0)
-			refuse(j, "permanent", e.msg);
+			refuse(s, j, "permanent", e.msg);
 		else
 			refuse_stored(s, j, "blocked", "the recipient is "
 			    "blocked (inbox-mark --unblock)");
@@ -524,7 +525,7 @@ send_prepare(struct worker *w, struct job *j)
 	if (s->quiet && quiet_hours(s, j, num, record_str(rec, "timezone")))
 		goto done;
 	if (s->dry_run) {
-		out_dry_price(s, msg, num, g.segments);
+		send_dry_price(s, msg, num, g.segments);
 		json_object_set_new(msg, "status", json_string("dry_run"));
 		json_object_set_new(msg, "dry_run", json_true());
 		done(j, msg, OK);
@@ -535,13 +536,13 @@ send_prepare(struct worker *w, struct job *j)
 		/* Bad data fails again, whenever it is tried (limit.h). */
 		int bad = errno == EINVAL;
 
-		refuse(j, bad ? "permanent" : "transient", e.msg);
+		refuse(s, j, bad ? "permanent" : "transient", e.msg);
 		goto done;
 	}
 	if (d.duplicate) {
 		/* A resumed run: this one was queued before, maybe sent. */
 		json_object_set_new(d.message, "duplicate", json_true());
-		done(j, d.message, out_classify(d.message));
+		done(j, d.message, send_classify(d.message));
 	} else {
 		j->state = J_SEND;
 	}

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "sms-send/queue.h"
-#include "sms-send/sms-send.h"
+#include "send/queue.h"
+#include "send.h"
 
 /* A preparer waiting for the place of job seq. */
 struct waiter {

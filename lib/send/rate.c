@@ -17,7 +17,7 @@
 
 #include "diag.h"
 #include "inbox.h"
-#include "sms-send/sms-send.h"
+#include "send.h"
 
 /* The time of day, in seconds. */
 double

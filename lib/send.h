@@ -1,20 +1,30 @@
 /*
- * sms-send.h: what the modules of sms-send(1) share.
+ * send.h: the toolkit's one sending path (lib/send/).
+ *
+ * Every program that sends a text goes through here: a message is
+ * checked, stored in its conversation as queued (durably, before any
+ * request), sent through the provider with retries, a pace and the
+ * consent ledger read again just before the request, and settled in the
+ * inbox; an answer that never came leaves it unknown, for
+ * reconcile_outbox() to settle, never to be sent again blindly. The
+ * program sets up one run's state (struct send: the inbox, the
+ * provider's credentials, the options) and its hooks, then hands over
+ * records (workers_from_records(), send_one()) or asks for a
+ * reconciliation; each message ends in one call of on_end.
  *
  * One run's state (struct send), the provider's credentials (struct
  * cred), a message on its way through the steps (struct job), a thread's
  * tools (struct worker), and one HTTP exchange (struct http); then what
  * each module offers, under the name of its file, with its contract
- * above its definition. The run's counts and its output are under
- * send.lock; the rest of struct send is set up by main() before the
- * first message.
+ * above its definition. The run's counts are under send.lock; the rest
+ * of struct send is set up by the program before the first message.
  *
  * Ownership: a function that takes a record or a message says so
  * ("Takes rec"); a json_t * it returns is a new reference; const
  * arguments are borrowed.
  */
-#ifndef SMS_SEND_H
-#define SMS_SEND_H
+#ifndef SEND_H
+#define SEND_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -57,6 +67,15 @@ struct cred {
 };
 
 struct send {
+	/*
+	 * The program's hooks. on_end: a message ended (its final record
+	 * and outcome), called under lock, once per message, the counts
+	 * below already updated; on_warn: a diagnostic line, without the
+	 * program's name. Either may be NULL.
+	 */
+	void (*on_end)(struct send *s, const json_t *msg, enum outcome oc);
+	void (*on_warn)(struct send *s, const char *line);
+	void *arg;			/* the program's own */
 	struct inbox ib;
 	int have_inbox;
 	struct cred cr;
@@ -131,20 +150,23 @@ struct http {
 	struct buf resp;
 };
 
-/* sms-send.c */
+/* result.c */
 
-/* Out of memory: say so and exit (EXIT_IOERR). */
+/*
+ * What the path does when it cannot go on (out of memory, no thread):
+ * fn is called with the reason and must not return. Set once, before
+ * the first message; without it the path aborts.
+ */
+void send_set_fatal(void (*fn)(const char *msg));
+void send_fatal(const char *msg);
 void send_nomem(void);
-
-/* output.c */
-
-enum outcome out_classify(const json_t *msg);
-void out_emit(struct send *s, const json_t *msg, enum outcome oc);
-json_t *out_error(const char *code, json_int_t pcode, const char *message);
-void out_dry_price(struct send *s, json_t *msg, const char *number,
+enum outcome send_classify(const json_t *msg);
+void send_emit(struct send *s, const json_t *msg, enum outcome oc);
+void send_warn(struct send *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+json_t *send_error(const char *code, json_int_t pcode, const char *message);
+void send_dry_price(struct send *s, json_t *msg, const char *number,
     size_t segments);
-void out_dry_summary(const struct send *s);
-void out_summary(const struct send *s);
 
 /* rate.c */
 
@@ -167,7 +189,8 @@ const char *http_taxonomy(long status, json_int_t code);
  * checked as a webhook's is (provider_status_valid()): st if it is one,
  * else "unknown", said on stderr with thread and what came.
  */
-const char *http_status_word(const char *thread, const char *st);
+const char *http_status_word(struct send *s, const char *thread,
+    const char *st);
 
 /* prepare.c */
 
