@@ -18,6 +18,7 @@
 #include "diag.h"
 #include "inbox.h"
 #include "send.h"
+#include "send/multi.h"
 
 /* The time of day, in seconds. */
 double
@@ -43,14 +44,16 @@ rate_sleep_until(double t)
 }
 
 /*
- * Take the next free slot of this sender and sleep until it. The last
- * slot taken is kept in rate/SENDER as a decimal time, under flock(2),
- * so every process sending from that number through this inbox shares
- * it; each takes its next slot one interval of its own rate after it,
- * so a slow run leaves no long wait behind for a faster one.
+ * Take the next free slot of this sender: *at gets its time, which may be
+ * to come (the caller waits for it). The last slot taken is kept in
+ * rate/SENDER as a decimal time, under flock(2), so every process sending
+ * from that number through this inbox shares it; each takes its next slot
+ * one interval of its own rate after it, so a slow run leaves no long
+ * wait behind for a faster one. Without --rate, *at is now. Returns 0, or
+ * -1 with e filled.
  */
 int
-rate_take_slot(struct send *s, struct errbuf *e)
+rate_slot(struct send *s, double *at, struct errbuf *e)
 {
 	char rel[96], text[64];
 	const char *sender = s->cr.from ? s->cr.from : s->cr.service;
@@ -58,6 +61,7 @@ rate_take_slot(struct send *s, struct errbuf *e)
 	ssize_t n;
 	int fd, len;
 
+	*at = rate_now();
 	if (s->rate <= 0)
 		return 0;
 	/* rate/ is made with the inbox; a link there is never followed. */
@@ -85,7 +89,20 @@ rate_take_slot(struct send *s, struct errbuf *e)
 		return -1;
 	}
 	close(fd);
-	if (slot > now)
-		rate_sleep_until(slot);
+	*at = slot;
+	return 0;
+}
+
+/* Take the next free slot of this sender (rate_slot()) and sleep until
+ * it. Returns 0, or -1 with e filled. */
+int
+rate_take_slot(struct send *s, struct errbuf *e)
+{
+	double at;
+
+	if (rate_slot(s, &at, e) < 0)
+		return -1;
+	if (at > rate_now())
+		rate_sleep_until(at);
 	return 0;
 }

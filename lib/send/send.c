@@ -27,6 +27,7 @@
 #include "record.h"
 #include "when.h"
 #include "send.h"
+#include "send/multi.h"
 
 #define BACKOFF_BASE 0.25	/* seconds; doubled per attempt */
 #define BACKOFF_CAP 20.0
@@ -74,7 +75,7 @@ note_optout(struct send *s, const char *number, const char *our,
  * whose zones cannot be told is quiet (the safe side; send_prepare()
  * refused those already).
  */
-static int
+int
 quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
 {
 	const char *zones = record_str(msg, "timezone"), *zone = "?";
@@ -100,7 +101,7 @@ quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
  * slot, a provider's Retry-After or the messages ahead of it, and a STOP
  * can come in meanwhile. A ledger that cannot be read sends nothing.
  */
-static json_t *
+json_t *
 opted_out_now(struct send *s, const json_t *msg)
 {
 	const char *to = record_str(msg, "thread");
