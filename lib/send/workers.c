@@ -32,6 +32,7 @@
  * CPU per answer.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,41 +110,62 @@ to_finisher(void *arg, struct job *j)
 	queue_put(w->to, j);
 }
 
-/* The ready queue's hook: a message is ready, wake the sender. */
+/* The sender's engine, and whether it waits for the ready queue. */
+struct feed {
+	struct multi *m;
+	atomic_int hungry;
+};
+
+/*
+ * The ready queue's hook, under its lock: a message is ready; wake the
+ * sender if it found the queue empty with room to spare (not for every
+ * message: each wake costs a pass over every request in flight).
+ */
 static void
 wake(void *arg)
 {
-	multi_wake(arg);
+	struct feed *f = arg;
+
+	if (atomic_exchange(&f->hungry, 0))
+		multi_wake(f->m);
 }
 
 /*
  * The sender: up to --jobs requests in flight, taken in input order. A
  * message that ends before any request goes straight to the finisher,
  * but only when the engine has room, so that with --jobs 1 nothing
- * overtakes a message in flight.
+ * overtakes a message in flight. It says it is hungry before it looks at
+ * the queue for the last time, so a put after that look wakes it.
  */
 static void *
 sender(void *arg)
 {
 	struct worker *w = arg;
-	struct multi *m = multi_new(w, w->s->jobs, to_finisher, w);
+	struct feed f = { .m = multi_new(w, w->s->jobs, to_finisher, w) };
 	struct job *j;
 	int closed = 0;
 
-	queue_on_put(w->from, wake, m);
+	queue_on_put(w->from, wake, &f);
 	for (;;) {
-		while (multi_room(m) && (j = queue_poll(w->from, &closed))) {
+		for (;;) {
+			if (!multi_room(f.m))
+				break;
+			atomic_store(&f.hungry, 1);
+			if (!(j = queue_poll(w->from, &closed)))
+				break;
+			atomic_store(&f.hungry, 0);
 			if (j->state == J_SEND)
-				multi_add(m, j);
+				multi_add(f.m, j);
 			else
 				queue_put(w->to, j);
 		}
-		if (closed && !multi_busy(m))
+		if (closed && !multi_busy(f.m))
 			break;
-		multi_run(m, -1);
+		multi_run(f.m, -1);
+		atomic_store(&f.hungry, 0);
 	}
 	queue_on_put(w->from, NULL, NULL);
-	multi_free(m);
+	multi_free(f.m);
 	return NULL;
 }
 

@@ -136,7 +136,7 @@ static void
 run(struct send *s, struct run *r, int n, long max)
 {
 	struct worker w;
-	char to[16], body[32];
+	char to[24], body[32];
 	int next = 0, i;
 
 	worker_init(&w, s, 1, 0);
