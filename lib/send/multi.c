@@ -62,6 +62,7 @@ struct multi {
 	struct send *s;
 	struct worker *w;
 	CURLM *m;
+	CURL *esc;			/* for curl_easy_escape() only */
 	long max, busy;
 	struct conn *free;
 	struct mjob *ready, **tail;	/* the ready line */
@@ -195,7 +196,7 @@ multi_new(struct worker *w, long max, void (*done)(void *arg, struct job *j),
 {
 	struct multi *m = calloc(1, sizeof *m);
 
-	if (!m || !(m->m = curl_multi_init()))
+	if (!m || !(m->m = curl_multi_init()) || !(m->esc = curl_easy_init()))
 		send_nomem();
 	m->s = w->s;
 	m->w = w;
@@ -222,6 +223,7 @@ multi_free(struct multi *m)
 		conn_free(k);
 	}
 	curl_multi_cleanup(m->m);
+	curl_easy_cleanup(m->esc);
 	free(m);
 }
 
@@ -252,11 +254,8 @@ make_request(struct multi *m, struct mjob *mj)
 {
 	struct send *s = m->s;
 	const json_t *msg = mj->j->msg;
-	CURL *c = m->free ? m->free->c : NULL;
-	CURL *tmp = c ? NULL : (c = curl_easy_init());
+	CURL *c = m->esc;
 
-	if (!c)
-		send_nomem();
 	http_messages_url(s, &mj->url);
 	buf_addlit(&mj->url, ".json");
 	buf_addc(&mj->url, '\0');
@@ -271,8 +270,6 @@ make_request(struct multi *m, struct mjob *mj)
 		http_add_param(c, &mj->form, "StatusCallback",
 		    s->cr.callback);
 	buf_addc(&mj->form, '\0');
-	if (tmp)
-		curl_easy_cleanup(tmp);
 	if (mj->url.err || mj->form.err)
 		send_nomem();
 }
