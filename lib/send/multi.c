@@ -573,3 +573,23 @@ multi_run(struct multi *m, int timeout_ms)
 	promote(m);
 	start(m);
 }
+
+/* multi_send(): the one job is back. */
+static void
+one_done(void *arg, struct job *j)
+{
+	(void)j;
+	*(int *)arg = 1;
+}
+
+void
+multi_send(struct worker *w, struct job *j)
+{
+	int done = 0;
+	struct multi *m = multi_new(w, 1, one_done, &done);
+
+	multi_add(m, j);
+	while (!done)
+		multi_run(m, -1);
+	multi_free(m);
+}

@@ -48,6 +48,11 @@ void multi_add(struct multi *m, struct job *j);
 void multi_run(struct multi *m, int timeout_ms);
 /* From any thread: make m's multi_run() return soon. */
 void multi_wake(struct multi *m);
+/*
+ * Send j (state J_SEND) through an engine of its own, and return when it
+ * has ended (J_SENT): send_job() for one message.
+ */
+void multi_send(struct worker *w, struct job *j);
 
 /*
  * What the engine shares with the rest of the path: rate.c's slot without
