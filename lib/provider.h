@@ -25,11 +25,15 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "buf.h"
+#include "config.h"
 #include "diag.h"
 #include "form.h"
 
 #define PROVIDER_SIG_MAX 4	/* signature headers a provider may need */
+#define PROVIDER_ID_MAX 256	/* bytes of a provider's message id */
 
 struct webhook_request {
 	const char *method;		/* "POST" or "GET"; NULL is POST */
@@ -67,6 +71,58 @@ struct webhook_event {
 					   NULL */
 	const struct form *form;	/* every parameter, for extra fields;
 					   NULL for a non-form body */
+};
+
+/*
+ * The sending side. A provider's account, as its own tools name it in
+ * the environment (or the 0600 configuration: smsdesk-config(5)), filled
+ * by account(); everything in it is borrowed from the configuration but
+ * callback, which is the account's.
+ */
+struct provider_account {
+	const struct provider *pv;
+	const char *base;		/* API base URL */
+	const char *account;		/* the account's id, in URLs */
+	const char *user, *pass;	/* Basic auth */
+	const char *from;		/* the sending number, or NULL */
+	const char *service;		/* a sending service's id (Twilio's
+					   Messaging Service), or NULL */
+	char *callback;			/* status callback URL, or NULL */
+};
+
+/*
+ * One HTTP request a provider wants made: the interface decides what is
+ * sent, lib/send/http.c (libcurl) how. user and pass are borrowed from
+ * the account; url and body are the request's (provider_http_free()).
+ */
+struct provider_http {
+	int post;			/* 1: POST body; 0: GET */
+	struct buf url;			/* NUL-terminated */
+	struct buf body;		/* NUL-terminated; empty for a GET */
+	const char *content_type;	/* of the body (static) */
+	const char *user, *pass;
+};
+
+/* What the answer to a send says. */
+enum provider_outcome {
+	PROVIDER_TAKEN,			/* the provider has it: id, status */
+	PROVIDER_RETRY,			/* not taken, may be asked again
+					   (throttled, or busy with a
+					   Retry-After): class, code */
+	PROVIDER_FAILED,		/* refused: class, code, message */
+	PROVIDER_UNKNOWN,		/* may or may not have taken it (a
+					   5xx, an answer without an id):
+					   never to be sent again blindly */
+};
+
+struct provider_answer {
+	enum provider_outcome outcome;
+	char id[PROVIDER_ID_MAX + 1];	/* PROVIDER_TAKEN */
+	char status[64];		/* its word, as it came (checked
+					   by the caller) */
+	const char *class;		/* the taxonomy's, for the others */
+	long long code;			/* the provider's error code, or 0 */
+	char message[256];		/* its text, or "" */
 };
 
 struct provider {
@@ -107,12 +163,92 @@ struct provider {
 	 * NULL.
 	 */
 	const char *(*error_class)(long http, const char *code);
+
+	/* --- Sending (NULL where a provider cannot send) --- */
+
+	int max_chars;			/* UTF-16 units a message may have */
+	const char *service_prefix;	/* how a sending service's id
+					   begins ("MG"), or NULL */
+
+	/*
+	 * Fill a from the environment and cfg: the provider's own names for
+	 * its account and credentials, the sender (from, or service, as
+	 * given on the command line, else configured) and the status
+	 * callback (public_url + "/" + name, when public_url is set). With
+	 * need, a missing account, credential or sender is an error: -1,
+	 * errno EINVAL, e saying what to set. Returns 0, or -1.
+	 */
+	int (*account)(struct provider_account *a, const struct config *cfg,
+	    const char *from, const char *service, int need,
+	    struct errbuf *e);
+
+	/*
+	 * The request that sends msg (its "to" and "body") from a's
+	 * sender. Returns 0, or -1 with errno ENOMEM.
+	 */
+	int (*send_request)(const struct provider_account *a,
+	    const json_t *msg, struct provider_http *rq);
+
+	/*
+	 * What the answer to a send request says: http its status,
+	 * retry_after the seconds a Retry-After asked for (0 if none), and
+	 * len bytes of body.
+	 */
+	void (*send_answer)(long http, double retry_after, const char *body,
+	    size_t len, struct provider_answer *an);
+
+	/*
+	 * Looking a message up, for reconciling: the request that fetches
+	 * the message with the provider id id, and the one that lists the
+	 * messages sent to the number to, newest first. Return 0, or -1
+	 * with errno ENOMEM.
+	 */
+	int (*fetch_request)(const struct provider_account *a,
+	    const char *id, struct provider_http *rq);
+	int (*list_request)(const struct provider_account *a, const char *to,
+	    struct provider_http *rq);
+
+	/*
+	 * Read the answer to a fetch (one message) or to a list (a page of
+	 * them): each message as a JSON object in the toolkit's words,
+	 * {"id", "status", "to", "from", "body", "created" (seconds since the
+	 * epoch, -1 if not given), "error" ({"code": class,
+	 * "provider_code", "message"}, or null)}, appended to out. A list
+	 * sets *next (when not NULL) to the request for the next page, or
+	 * leaves it empty (next->url.len 0) on the last. Returns 1 if the
+	 * answer was read; 0 if the provider has no such message (a fetch's
+	 * 404: out gets {"code": "not_found", "provider_code"}); -1 with e
+	 * filled if the answer is an error or not what it
+	 * should be, errno EACCES when the credentials were refused.
+	 */
+	int (*read_messages)(const struct provider_account *a, long http,
+	    const char *body, size_t len, json_t *out,
+	    struct provider_http *next, struct errbuf *e);
 };
 
 extern const struct provider provider_twilio;
 
 /* The provider called name ("twilio"), or NULL if there is none. */
 const struct provider *provider_find(const char *name);
+
+/* The provider used when none is configured (the first of the table). */
+const struct provider *provider_default(void);
+
+/* Free what a request holds, and empty it. */
+void provider_http_free(struct provider_http *rq);
+
+/*
+ * The account of the configured provider (SMSDESK_PROVIDER, else provider
+ * in cfg, else the default), for sending: a->pv is it. Returns 0, or -1
+ * with errno and e filled: ENOENT for a provider not known, ENOTSUP for
+ * one that cannot send, EINVAL (with need) for a missing account,
+ * credential or sender, ENOMEM.
+ */
+int provider_account(struct provider_account *a, const struct config *cfg,
+    const char *from, const char *service, int need, struct errbuf *e);
+
+/* Free what provider_account() gave a. */
+void provider_account_free(struct provider_account *a);
 
 /*
  * The taxonomy class of an error from the provider called name (see

@@ -2,8 +2,9 @@
  * prepare.c: a record made into a message that may be sent, or ended.
  *
  * The number is normalised, a --template filled, the body analysed
- * (refused over Twilio's 1,600 characters), the consent ledger checked
- * (an opted-out number gets no request at all) and the recipient's
+ * (refused over what the provider takes: its max_chars), the consent
+ * ledger checked (an opted-out number gets no request at all) and the
+ * recipient's
  * quiet hours; then the message is stored in its conversation as
  * "queued", and in outbox/, before the provider hears of it. These are
  * smsdesk(7), GUARANTEES: no text after STOP, quiet hours, and a send is
@@ -392,11 +393,11 @@ send_prepare(struct worker *w, struct job *j)
 	if (!(j->msg = msg = json_pack("{s:s,s:s}", "type", "message",
 	    "direction", "out")))
 		send_nomem();
-	if (s->cr.from)
-		json_object_set_new(msg, "from", json_string(s->cr.from));
-	else if (s->cr.service)
+	if (s->acct.from)
+		json_object_set_new(msg, "from", json_string(s->acct.from));
+	else if (s->acct.service)
 		json_object_set_new(msg, "messaging_service_sid",
-		    json_string(s->cr.service));
+		    json_string(s->acct.service));
 	if (nul) {
 		char m[160];
 
@@ -448,11 +449,11 @@ send_prepare(struct worker *w, struct job *j)
 	json_object_del(msg, "messaging_service_sid");
 	json_object_set_new(msg, "thread", json_string(num));
 	json_object_set_new(msg, "direction", json_string("out"));
-	if (s->cr.from)
-		json_object_set_new(msg, "from", json_string(s->cr.from));
-	else if (s->cr.service)
+	if (s->acct.from)
+		json_object_set_new(msg, "from", json_string(s->acct.from));
+	else if (s->acct.service)
 		json_object_set_new(msg, "messaging_service_sid",
-		    json_string(s->cr.service));
+		    json_string(s->acct.service));
 	json_object_set_new(msg, "to", json_string(num));
 	if (!s->tmpl && (unsendable = not_sendable(rec, why, sizeof why))) {
 		refuse(s, j, "no_body", unsendable);
@@ -477,11 +478,11 @@ send_prepare(struct worker *w, struct job *j)
 	    g.segments));
 	json_object_set_new(msg, "encoding",
 	    json_string(gsm_encoding_name(g.encoding)));
-	if (g.flags & GSM_TOO_LONG) {
+	if (g.utf16_units > (size_t)s->acct.pv->max_chars) {
 		char m[128];
 
-		snprintf(m, sizeof m, "%zu characters: Twilio takes %d",
-		    g.utf16_units, GSM_TWILIO_MAX_CHARS);
+		snprintf(m, sizeof m, "%zu characters: the provider takes %d",
+		    g.utf16_units, s->acct.pv->max_chars);
 		refuse(s, j, "too_long", m);
 		goto done;
 	}
