@@ -128,6 +128,9 @@ struct provider_answer {
 struct provider {
 	const char *name;		/* "twilio" */
 	const char *sig_headers[PROVIDER_SIG_MAX + 1];	/* NULL-ended */
+	const char *webhook_path;	/* where its webhooks and status
+					   callbacks go, below the public
+					   URL: "/twilio" */
 
 	/*
 	 * Check rq against secret (the auth token or signing key). Returns

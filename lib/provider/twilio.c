@@ -506,6 +506,7 @@ twilio_error_class(long http, const char *code)
  * has its name in the configuration too (smsdesk-config(5)).
  */
 #define API_URL "https://api.twilio.com"
+#define WEBHOOK_PATH "/twilio"
 
 static int
 twilio_account(struct provider_account *a, const struct config *cfg,
@@ -545,14 +546,15 @@ twilio_account(struct provider_account *a, const struct config *cfg,
 	pub = config_pick(cfg, NULL, "SMSDESK_PUBLIC_URL", "public_url",
 	    NULL);
 	if (pub && *pub) {
-		size_t n = strlen(pub);
+		size_t n = strlen(pub), m = n + strlen(WEBHOOK_PATH) + 1;
 
-		if (!(a->callback = malloc(n + 8))) {
+		if (!(a->callback = malloc(m))) {
 			errno = ENOMEM;
 			return errf(e, "%s", strerror(ENOMEM));
 		}
-		snprintf(a->callback, n + 8, "%.*s/twilio",
-		    (int)(n && pub[n - 1] == '/' ? n - 1 : n), pub);
+		snprintf(a->callback, m, "%.*s%s",
+		    (int)(n && pub[n - 1] == '/' ? n - 1 : n), pub,
+		    WEBHOOK_PATH);
 	}
 	if (!need)
 		return 0;
@@ -833,6 +835,7 @@ twilio_read_messages(const struct provider_account *a, long http,
 const struct provider provider_twilio = {
 	.name = "twilio",
 	.sig_headers = { "X-Twilio-Signature", NULL },
+	.webhook_path = WEBHOOK_PATH,
 	.verify = twilio_verify,
 	.parse = twilio_parse,
 	.reply = twilio_reply,
