@@ -1,14 +1,30 @@
 /*
  * provider.h: the one interface behind which SMS providers live.
  *
- * A provider is a table of three functions for the webhook side: verify()
- * checks that a request came from the provider, parse() turns a verified
- * request into a webhook_event (an inbound message or a delivery status),
- * and reply() renders the HTTP answer. sms-recv handles every provider the
- * same way: it finds the table by name, reads the request headers the
- * table names in sig_headers, verifies before it parses or acts on
- * anything, and stores the event. One file per provider
- * (provider-twilio.c, ...) defines its table; provider.c lists them.
+ * A provider's file (lib/provider/twilio.c, ...) owns everything about its
+ * carrier, both directions, and defines its table; provider.c lists the
+ * tables. The programs and the sending path (lib/send/) know no carrier
+ * by name: they ask the configured one (provider_account()).
+ *
+ * The webhook side: verify() checks that a request came from the
+ * provider, parse() turns a verified request into a webhook_event (an
+ * inbound message or a delivery status), and reply() renders the HTTP
+ * answer. sms-recv handles every provider the same way: it finds the
+ * table by name, listens on its webhook_path, reads the request headers
+ * the table names in sig_headers, verifies before it parses or acts on
+ * anything, and stores the event.
+ *
+ * The sending side: account() reads the credentials and the sender,
+ * send_request() builds the request that sends a message and
+ * send_answer() says what the answer means (taken, to retry, refused in
+ * the toolkit's error taxonomy, or unknown); fetch_request(),
+ * list_request() and read_messages() look messages up, to reconcile.
+ * The provider decides what is sent; lib/send/http.c (libcurl) how.
+ *
+ * Status words: a provider gives its statuses in sms-record(5)'s words
+ * (queued, sent, delivered, undelivered, failed, ...), mapping its own
+ * where they differ; a word it has no mapping for is passed as it came,
+ * and stored if provider_status_valid() takes it.
  *
  * Requests are described exactly as received: the raw body bytes and the
  * public URL the provider was configured with (from the configuration,
@@ -63,8 +79,8 @@ struct webhook_event {
 	size_t body_len;		/* its length; parse() refuses a
 					   NUL in it, as in any field */
 	int num_segments;		/* 0 if not given */
-	const char *status;		/* provider's word: "received",
-					   "delivered", "failed", ... */
+	const char *status;		/* in sms-record(5)'s words:
+					   "received", "delivered", ... */
 	const char *error_code;		/* provider's code, or NULL */
 	const char *optout_type;	/* keyword class the provider saw
 					   ("STOP", "START", "HELP"), or
@@ -118,8 +134,8 @@ enum provider_outcome {
 struct provider_answer {
 	enum provider_outcome outcome;
 	char id[PROVIDER_ID_MAX + 1];	/* PROVIDER_TAKEN */
-	char status[64];		/* its word, as it came (checked
-					   by the caller) */
+	char status[64];		/* in sms-record(5)'s words
+					   (checked by the caller) */
 	const char *class;		/* the taxonomy's, for the others */
 	long long code;			/* the provider's error code, or 0 */
 	char message[256];		/* its text, or "" */
