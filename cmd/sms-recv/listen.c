@@ -17,7 +17,6 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -30,6 +29,7 @@
 #include "sms-recv/sms-recv.h"
 
 #define MAX_BODY (64 * 1024)
+#define STOP_SECONDS 10		/* for requests in flight at a stop */
 
 static enum MHD_Result
 answer(struct MHD_Connection *conn, unsigned code, const char *body,
@@ -277,9 +277,11 @@ int
 listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
     unsigned timeout)
 {
-	struct MHD_Daemon *d;
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
 	struct httpd_guard *g;
 	struct httpd_log *mhd_log, *cut_log;
+	struct errbuf e;
 	unsigned short port;
 	unsigned cap;
 	sigset_t set;
@@ -314,30 +316,23 @@ listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
 	/*
 	 * Connections on a few event threads (epoll), so that an idle or
 	 * slow one costs no thread; complete requests on the pool, so that
-	 * one waiting on the disk holds up no other. The logger comes
-	 * first, to have every message.
+	 * one waiting on the disk holds up no other.
 	 */
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-	    (sin->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), port, NULL, NULL,
-	    on_headers, r,
-	    MHD_OPTION_EXTERNAL_LOGGER, httpd_log_mhd, mhd_log,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sin,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)EVENT_THREADS,
-	    MHD_OPTION_CONNECTION_LIMIT, cap,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, r->per_address,
-	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-	    MHD_OPTION_URI_LOG_CALLBACK, httpd_on_uri, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, httpd_on_done, NULL,
-	    MHD_OPTION_NOTIFY_CONNECTION, httpd_on_connection, g,
-	    MHD_OPTION_END);
-	if (!d) {
-		int saved = errno;
-
+	o.addr = sin;
+	o.threads = HTTPD_EVENTS;
+	o.event_threads = EVENT_THREADS;
+	o.max_connections = cap;
+	o.per_address = r->per_address;
+	o.timeout = timeout;
+	o.handler = on_headers;
+	o.handler_cls = r;
+	o.pool = r->pool;
+	o.guard = g;
+	o.log = mhd_log;
+	if (!(h = httpd_start(&o, &e))) {
 		/* Its journal goes too: no later start has it to replay. */
 		stop_journal(r);
-		diag_die(EXIT_IOERR, "--listen %s:%u: cannot listen: %s",
-		    addr, port, strerror(saved));
+		diag_die(EXIT_IOERR, "--listen %s:%u: %s", addr, port, e.msg);
 	}
 	fprintf(stderr, "%s: listening on %s:%u for %s, public URL %s\n",
 	    diag_prog(), addr, port, r->pv->name, r->public_url);
@@ -353,7 +348,6 @@ listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
 	 */
 	for (unsigned tick = 1;; tick++) {
 		struct timespec second = { 1, 0 };
-		struct errbuf e;
 		size_t swept;
 
 		if ((sig = sigtimedwait(&set, NULL, &second)) > 0)
@@ -368,18 +362,7 @@ listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
 	}
 	fprintf(stderr, "%s: %s: finishing requests in flight\n", diag_prog(),
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	MHD_quiesce_daemon(d);
-	for (int i = 0; i < 100; i++) {
-		const union MHD_DaemonInfo *di = MHD_get_daemon_info(d,
-		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-
-		if (!di || di->num_connections == 0)
-			break;
-		usleep(100 * 1000);
-	}
-	/* The pool first: no connection may be left suspended. */
-	httpd_pool_stop(r->pool);
-	MHD_stop_daemon(d);
+	httpd_stop_gently(h, STOP_SECONDS);
 	httpd_pool_free(r->pool);
 	r->pool = NULL;
 	httpd_guard_stop(g);
