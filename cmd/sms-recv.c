@@ -54,35 +54,39 @@
 static void
 usage(FILE *fp, int code)
 {
+	const struct provider *p;
+
 	fputs(USAGE, fp);
-	if (fp == stdout)
-		fputs("\n"
-		    "  -d, --dir DIR          the inbox (default "
-		    "$SMSDESK_INBOX)\n"
-		    "  -h, --help             print this help and exit\n"
-		    "  -i, --insecure         listen without a signing "
-		    "secret (testing only)\n"
-		    "  -l, --listen [ADDR:]PORT  serve webhooks "
-		    "(ADDR defaults to 127.0.0.1)\n"
-		    "      --per-address N    with --listen, at most N "
-		    "connections from one\n"
-		    "                         address (default 32; 0: no "
-		    "limit)\n"
-		    "  -p, --provider NAME    twilio (default)\n"
-		    "      --public-url URL   the base URL the provider "
-		    "calls, for signatures\n"
-		    "      --timeout SECONDS  drop a connection idle this "
-		    "long (default 10),\n"
-		    "                         cut off headers taking this "
-		    "long, a request\n"
-		    "                         three times this\n"
-		    "  -V, --version          print the version and exit\n"
-		    "\nWithout --listen, reads payloads from FILEs or stdin: "
-		    "one form-encoded\nwebhook body or one NDJSON message "
-		    "record per line.\n", fp);
+	if (fp != stdout)
+		exit(code);
+	fputs("\n"
+	    "  -d, --dir DIR          the inbox (default $SMSDESK_INBOX)\n"
+	    "  -h, --help             print this help and exit\n"
+	    "  -i, --insecure         listen without a signing secret "
+	    "(testing only)\n"
+	    "  -l, --listen [ADDR:]PORT  serve webhooks (ADDR defaults to "
+	    "127.0.0.1)\n"
+	    "      --per-address N    with --listen, at most N connections "
+	    "from one\n"
+	    "                         address (default 32; 0: no limit)\n"
+	    "  -p, --provider NAME    ", fp);
+	for (size_t i = 0; (p = provider_at(i)); i++)
+		fprintf(fp, "%s%s%s", i ? ", " : "", p->name,
+		    p == provider_default() ? " (default)" : "");
+	fputs("\n"
+	    "      --public-url URL   the base URL the provider calls, for "
+	    "signatures\n"
+	    "      --timeout SECONDS  drop a connection idle this long "
+	    "(default 10),\n"
+	    "                         cut off headers taking this long, a "
+	    "request\n"
+	    "                         three times this\n"
+	    "  -V, --version          print the version and exit\n"
+	    "\nWithout --listen, reads payloads from FILEs or stdin: one "
+	    "form-encoded\nwebhook body or one NDJSON message record per "
+	    "line.\n", fp);
 	exit(code);
 }
-
 
 /*
  * The out-of-hours reply's settings, checked now so that a mistake stops
@@ -178,7 +182,7 @@ main(int argc, char **argv)
 	struct recv r = { .ev = { .lock = PTHREAD_MUTEX_INITIALIZER,
 		.ready = PTHREAD_COND_INITIALIZER } };
 	const char *dir = NULL, *listen_arg = NULL, *pname = NULL;
-	const char *url = NULL, *key;
+	const char *url = NULL;
 	struct config *cfg;
 	struct sockaddr_storage sin;
 	char addr[INET6_ADDRSTRLEN + 2];
@@ -250,13 +254,12 @@ main(int argc, char **argv)
 	    &e) < 0)
 		diag_die(EXIT_CONFIG, "config: %s", e.msg);
 	pname = config_pick(cfg, pname, "SMSDESK_PROVIDER", "provider",
-	    "twilio");
+	    provider_default()->name);
 	if (!(r.pv = provider_find(pname)))
 		diag_die(EXIT_CONFIG, "unknown provider '%s'", pname);
-	key = strcmp(r.pv->name, "twilio") == 0 ? "twilio_auth_token" :
-	    "signing_secret";
-	r.secret = config_pick(cfg, NULL, strcmp(r.pv->name, "twilio") == 0 ?
-	    "TWILIO_AUTH_TOKEN" : NULL, key, NULL);
+	/* Where the provider keeps its signing secret. */
+	r.secret = config_pick(cfg, NULL, r.pv->secret_env, r.pv->secret_key,
+	    NULL);
 	if (r.secret && !*r.secret)
 		r.secret = NULL;
 	url = config_pick(cfg, url, "SMSDESK_PUBLIC_URL", "public_url", NULL);
@@ -283,9 +286,10 @@ main(int argc, char **argv)
 		r.public_url = strndup(url, n);
 	}
 	if (listen_arg && !r.secret && !insecure)
-		diag_die(EXIT_CONFIG, "no signing secret: set "
-		    "TWILIO_AUTH_TOKEN or %s in the config, or "
-		    "give --insecure to accept unsigned requests", key);
+		diag_die(EXIT_CONFIG, "no signing secret: set %s%s%s in the "
+		    "config, or give --insecure to accept unsigned requests",
+		    r.pv->secret_env ? r.pv->secret_env : "",
+		    r.pv->secret_env ? " or " : "", r.pv->secret_key);
 	/* Every FILE opens, or nothing is done. */
 	if (argc > 0 && !(files = calloc((size_t)argc, sizeof *files)))
 		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));

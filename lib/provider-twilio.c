@@ -493,6 +493,8 @@ twilio_error_class(long http, const char *code)
 const struct provider provider_twilio = {
 	.name = "twilio",
 	.sig_headers = { "X-Twilio-Signature", NULL },
+	.secret_env = "TWILIO_AUTH_TOKEN",
+	.secret_key = "twilio_auth_token",
 	.verify = twilio_verify,
 	.parse = twilio_parse,
 	.reply = twilio_reply,

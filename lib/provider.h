@@ -5,7 +5,8 @@
  * checks that a request came from the provider, parse() turns a verified
  * request into a webhook_event (an inbound message or a delivery status),
  * and reply() renders the HTTP answer. sms-recv handles every provider the
- * same way: it finds the table by name, reads the request headers the
+ * same way: it finds the table by name, reads its secret from where the
+ * table says (secret_env, secret_key), reads the request headers the
  * table names in sig_headers, verifies before it parses or acts on
  * anything, and stores the event. One file per provider
  * (provider-twilio.c, ...) defines its table; provider.c lists them.
@@ -72,6 +73,13 @@ struct webhook_event {
 struct provider {
 	const char *name;		/* "twilio" */
 	const char *sig_headers[PROVIDER_SIG_MAX + 1];	/* NULL-ended */
+	/*
+	 * Where a program finds the secret verify() wants: the environment
+	 * variable the provider's own tools use ("TWILIO_AUTH_TOKEN"; NULL
+	 * for none), which beats the configuration key ("twilio_auth_token").
+	 */
+	const char *secret_env;
+	const char *secret_key;
 
 	/*
 	 * Check rq against secret (the auth token or signing key). Returns
@@ -113,6 +121,12 @@ extern const struct provider provider_twilio;
 
 /* The provider called name ("twilio"), or NULL if there is none. */
 const struct provider *provider_find(const char *name);
+
+/* The provider a program uses when none is named. */
+const struct provider *provider_default(void);
+
+/* The i-th provider known, from 0, in a fixed order; NULL past the last. */
+const struct provider *provider_at(size_t i);
 
 /*
  * The taxonomy class of an error from the provider called name (see

@@ -63,16 +63,15 @@ away(const struct recv *r, const struct inbox_delivery *d, char *key,
  * conversation (see away()); else the acknowledgement to the first
  * message of a new conversation, neither to a number that opted out.
  * An opt-out or opt-in that changed where the number stands gets our
- * confirmation only if one is configured: by default the
- * provider confirms (Twilio does), and a second would break the rule of
- * exactly one (smsdesk(7), GUARANTEES: one opt-out confirmation). A
- * blocked sender (inbox-mark --block) gets no answer at all. The answer
- * goes back in the webhook's TwiML; it is recorded in the conversation
+ * confirmation only if one is configured: by default the provider
+ * confirms, and a second would break the rule of exactly one (smsdesk(7),
+ * GUARANTEES: one opt-out confirmation). A blocked sender (inbox-mark
+ * --block) gets no answer at all. The answer goes back in the webhook's
+ * answer (the provider's reply()); it is recorded in the conversation
  * first (purpose notification, no reply of a person; "auto" says which
- * answer it is), under a key made from the
- * provider's message id (the away reply: from the thread and the date),
- * so a webhook delivered twice is answered once. Returns the text
- * (malloc'd) or NULL.
+ * answer it is), under a key made from the provider's message id (the
+ * away reply: from the thread and the date), so a webhook delivered twice
+ * is answered once. Returns the text (malloc'd) or NULL.
  */
 static char *
 auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
@@ -170,7 +169,7 @@ store_message(struct recv *r, const struct webhook_event *ev,
 	if (number)
 		kw = keyword_classify(ev->body, ev->body_len, &word);
 	if (number && kw == KEYWORD_NONE && ev->optout_type) {
-		/* The provider's own keywords (Twilio's Advanced Opt-Out). */
+		/* The provider's own keywords (its own opt-out handling). */
 		kw = keyword_classify(ev->optout_type,
 		    strlen(ev->optout_type), &word);
 	}
