@@ -194,11 +194,11 @@ test_stop(enum httpd_threads threads, const char *name)
 			ok_all = 0;
 	}
 	ok(ok_all, "%s: %d requests sent", name, N);
-	/* All in the slow part (ten seconds at most), then stopped. */
-	for (i = 0; i < 1000 && atomic_load(&entered) < N; i++)
+	/* All in the slow part (within 30 s, on a loaded machine), stopped. */
+	for (i = 0; i < 3000 && atomic_load(&entered) < N; i++)
 		usleep(10 * 1000);
 	is_int(atomic_load(&entered), N, "%s: all in flight", name);
-	httpd_stop_gently(h, 10);
+	httpd_stop_gently(h, 30);
 	for (i = 0; i < N; i++) {
 		ssize_t n, len = 0;
 
