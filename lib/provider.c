@@ -23,18 +23,25 @@ provider_find(const char *name)
 	return NULL;
 }
 
+/* The first of the list. */
+const struct provider *
+provider_default(void)
+{
+	return providers[0];
+}
+
+const struct provider *
+provider_at(size_t i)
+{
+	return i < sizeof providers / sizeof *providers ? providers[i] : NULL;
+}
+
 const char *
 provider_error_class(const char *name, long http, const char *code)
 {
 	const struct provider *p = provider_find(name);
 
 	return p && p->error_class ? p->error_class(http, code) : "permanent";
-}
-
-const struct provider *
-provider_default(void)
-{
-	return providers[0];
 }
 
 void

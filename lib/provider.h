@@ -10,8 +10,9 @@
  * provider, parse() turns a verified request into a webhook_event (an
  * inbound message or a delivery status), and reply() renders the HTTP
  * answer. sms-recv handles every provider the same way: it finds the
- * table by name, listens on its webhook_path, reads the request headers
- * the table names in sig_headers, verifies before it parses or acts on
+ * table by name, listens on its webhook_path, reads its secret from
+ * where the table says (secret_env, secret_key), reads the request
+ * headers the table names in sig_headers, verifies before it parses or acts on
  * anything, and stores the event.
  *
  * The sending side: account() reads the credentials and the sender,
@@ -147,6 +148,13 @@ struct provider {
 	const char *webhook_path;	/* where its webhooks and status
 					   callbacks go, below the public
 					   URL: "/twilio" */
+	/*
+	 * Where a program finds the secret verify() wants: the environment
+	 * variable the provider's own tools use ("TWILIO_AUTH_TOKEN"; NULL
+	 * for none), which beats the configuration key ("twilio_auth_token").
+	 */
+	const char *secret_env;
+	const char *secret_key;
 
 	/*
 	 * Check rq against secret (the auth token or signing key). Returns
@@ -250,8 +258,11 @@ extern const struct provider provider_twilio;
 /* The provider called name ("twilio"), or NULL if there is none. */
 const struct provider *provider_find(const char *name);
 
-/* The provider used when none is configured (the first of the table). */
+/* The provider a program uses when none is named. */
 const struct provider *provider_default(void);
+
+/* The i-th provider known, from 0, in a fixed order; NULL past the last. */
+const struct provider *provider_at(size_t i);
 
 /* Free what a request holds, and empty it. */
 void provider_http_free(struct provider_http *rq);
