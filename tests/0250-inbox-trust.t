@@ -195,7 +195,7 @@ for kind in regular fifo directory file dangling; do
 	is "ids/twilio-SMdup, $kind: three deliveries of one id store it once" \
 	    "$(grep -l SMdup "$ib/msg/$T"/* | wc -l)" 1
 	check "the entry is the message's link" \
-	    "[ \"\$(readlink '$ib/ids/twilio-SMdup')\" = \
+	    "[ \"\$(ledger_target '$ib' twilio-SMdup)\" = \
 	    \"../msg/$T/\$(grep -l SMdup '$ib/msg/$T'/* | xargs basename)\" ]"
 	is "what was planted: moved aside, said once" \
 	    "$(ls "$ib/quarantine" | grep -c '_twilio-SMdup$') \
