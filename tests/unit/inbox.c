@@ -259,6 +259,201 @@ test_each(void)
 		printf("# %s: not removed\n", dir);
 }
 
+/* The lines of the file rel of the inbox that are exactly line. */
+static int
+count_lines(struct inbox *ib, const char *rel, const char *line)
+{
+	char buf[1024];
+	int fd = openat(ib->fd, rel, O_RDONLY), n = 0;
+	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
+
+	while (fp && fgets(buf, sizeof buf, fp)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		n += strcmp(buf, line) == 0;
+	}
+	if (fp)
+		fclose(fp);
+	return n;
+}
+
+static void
+append(struct inbox *ib, const char *rel, const char *text)
+{
+	int fd = openat(ib->fd, rel, O_WRONLY | O_APPEND | O_CREAT, 0600);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		printf("# cannot append to %s\n", rel);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * The ledgers (smsdesk-inbox(5), Ledgers): an inbox made by an older
+ * version has a link per entry, ids/KEY and outbox/ID, and loses nothing
+ * by the upgrade: its ids still dedupe and take delivery reports, its
+ * keys still stop a resend, its outbox is still reconciled. The files of
+ * today's ledgers: a torn tail, a planted one, compaction.
+ */
+static void
+test_ledgers(void)
+{
+	char dir[] = "/tmp/smsdesk-ledger-XXXXXX", path[512], rel[600];
+	char to[700], id[256], id2[256];
+	struct inbox ib;
+	struct inbox_delivery d;
+	struct errbuf e;
+	struct stat st;
+	json_t *m, *c, *l;
+	int i, n;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(path, sizeof path, "%s/inbox", dir);
+	if (inbox_open(&ib, path, 1, &e) < 0)
+		return;
+	ib.report = report;
+
+	/* An older inbox: a message in, its id a link; one out, queued,
+	 * its key and its outbox entry links. */
+	m = inbound("+15551230001", "SMold", "from before");
+	json_object_set_new(m, "id", json_string("old-in"));
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	inbox_delivery_free(&d);
+	json_decref(m);
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type", "message",
+	    "id", "old-out", "thread", "+15551230001", "direction", "out",
+	    "body", "queued before", "status", "queued", "key", "k-old");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	inbox_delivery_free(&d);
+	json_decref(m);
+	bucket_of("twilio-SMold", rel);
+	unlinkat(ib.fd, rel, 0);
+	bucket_of("key-k-old", rel);
+	unlinkat(ib.fd, rel, 0);
+	unlinkat(ib.fd, "outbox/.log", 0);
+	ok(!inbox_known_id(&ib, "twilio", "SMold") &&
+	    !in_outbox(&ib, "old-out"), "the new ledgers taken away");
+	symlinkat("../msg/+15551230001/old-in", ib.fd, "ids/twilio-SMold");
+	symlinkat("../msg/+15551230001/old-out", ib.fd, "ids/key-k-old");
+	symlinkat("../msg/+15551230001/old-out", ib.fd, "outbox/old-out");
+
+	is_int(inbox_known_id(&ib, "twilio", "SMold"), 1,
+	    "an older inbox: its id link is in the ledger");
+	m = inbound("+15551230001", "SMold", "from before");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	ok(d.duplicate, "a provider's retry of it is a duplicate");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "message",
+	    "thread", "+15551230001", "direction", "out", "body",
+	    "queued before", "status", "queued", "key", "k-old");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	ok(d.duplicate && strcmp(record_str(d.message, "id"), "old-out") == 0,
+	    "its client key link stops a second send");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	l = inbox_outbox(&ib, &e);
+	is_int(json_array_size(l), 1, "its outbox link is reconciled");
+	is_str(record_str(json_array_get(l, 0), "id"), "old-out",
+	    "the message it names");
+	json_decref(l);
+	is_int(inbox_sent(&ib, "+15551230001", "old-out", "twilio", "SMold2",
+	    "sent", NULL, &c, &e), 0, "answered");
+	json_decref(c);
+	is_int(inbox_status(&ib, "twilio", "SMold2", "delivered", NULL, &c,
+	    &e), 1, "a report for its new id applies");
+	json_decref(c);
+	ok(!in_outbox(&ib, "old-out") && faccessat(ib.fd, "outbox/old-out",
+	    F_OK, AT_SYMLINK_NOFOLLOW) < 0, "settled: out of the outbox, its "
+	    "link gone");
+	/* The link of an older inbox's id takes a report too. */
+	m = inbound("+15551230001", "SMold3", "x");
+	json_object_set_new(m, "direction", json_string("out"));
+	json_object_set_new(m, "status", json_string("sent"));
+	json_object_set_new(m, "id", json_string("old-3"));
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	inbox_delivery_free(&d);
+	json_decref(m);
+	bucket_of("twilio-SMold3", rel);
+	unlinkat(ib.fd, rel, 0);
+	symlinkat("../msg/+15551230001/old-3", ib.fd, "ids/twilio-SMold3");
+	is_int(inbox_status(&ib, "twilio", "SMold3", "delivered", NULL, &c,
+	    &e), 1, "a report for an id of an older inbox applies");
+	is_str(record_str(c, "status"), "delivered", "to its message");
+	json_decref(c);
+
+	/* A torn tail (a crash mid-append) is cut by the next writer. */
+	bucket_of("twilio-SMt1", rel);
+	append(&ib, rel, "twilio-SMt1 +1555123");
+	m = inbound("+15551230002", "SMt1", "torn");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	snprintf(to, sizeof to, "twilio-SMt1 +15551230002/%s",
+	    record_str(d.message, "id"));
+	ok(!d.duplicate && count_lines(&ib, rel, to) == 1,
+	    "a torn line is no entry, and is cut off before the next");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	is_int(count_lines(&ib, rel, "twilio-SMt1 +1555123"), 0, "cut");
+
+	/* A bucket planted as a FIFO or a link: moved aside, never read. */
+	bucket_of("twilio-SMp1", rel);
+	unlinkat(ib.fd, rel, 0);
+	mkfifoat(ib.fd, rel, 0600);
+	is_int(inbox_known_id(&ib, "twilio", "SMp1"), 0, "a FIFO in place of "
+	    "a bucket is not read (nor waited on)");
+	m = inbound("+15551230002", "SMp1", "fifo");
+	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0, "a delivery goes on");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	ok(fstatat(ib.fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && inbox_known_id(&ib, "twilio", "SMp1") == 1,
+	    "the FIFO moved aside, the bucket made, the id in it");
+	unlinkat(ib.fd, "outbox/.log", 0);
+	snprintf(path, sizeof path, "%s/outside", dir);
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	symlinkat(path, ib.fd, "outbox/.log");
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "message", "thread",
+	    "+15551230003", "direction", "out", "body", "x", "status",
+	    "queued");
+	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0,
+	    "a link in place of the outbox log: a send goes on");
+	snprintf(id, sizeof id, "%s", record_str(d.message, "id"));
+	inbox_delivery_free(&d);
+	json_decref(m);
+	stat(path, &st);
+	ok(st.st_size == 0 && in_outbox(&ib, id), "nothing written through "
+	    "it; the message in a new log");
+
+	/* Compaction: settled entries go, pending ones stay. */
+	for (i = 0; i < 800; i++) {
+		m = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "message",
+		    "thread", "+15551230004", "direction", "out", "body", "x",
+		    "status", "queued");
+		inbox_deliver(&ib, m, 0, NULL, &d, &e);
+		if (i == 400)
+			snprintf(id2, sizeof id2, "%s",
+			    record_str(d.message, "id"));
+		else
+			inbox_sent(&ib, "+15551230004", record_str(d.message,
+			    "id"), "twilio", NULL, "failed", NULL, NULL, &e);
+		inbox_delivery_free(&d);
+		json_decref(m);
+	}
+	fstatat(ib.fd, "outbox/.log", &st, 0);
+	l = inbox_outbox(&ib, &e);
+	n = (int)json_array_size(l);
+	json_decref(l);
+	ok(st.st_size < 64 * 1024, "1,600 lines compacted (%lld bytes)",
+	    (long long)st.st_size);
+	ok(n == 2 && in_outbox(&ib, id) && in_outbox(&ib, id2),
+	    "the two pending messages are still in the outbox (%d)", n);
+
+	inbox_close(&ib);
+	snprintf(path, sizeof path, "rm -rf %s", dir);
+	if (system(path) != 0)
+		printf("# cannot remove %s\n", dir);
+}
+
 int
 main(void)
 {
@@ -566,5 +761,6 @@ main(void)
 	if (system(path) != 0)
 		return 1;
 	test_each();
+	test_ledgers();
 	return tap_done();
 }
