@@ -308,28 +308,44 @@ ib_ledger_find(struct inbox *ib, const char *key, char thread[32],
 
 /*
  * An older inbox's link ids/KEY, if one is there that says where a
- * message is: 1 (*same set if it is thread/name's), 0 if none. One that
- * says anything else (planted: a file, a FIFO, a link elsewhere) is moved
- * to quarantine/ and reported, as when links were made.
+ * message is: 1 (thread and name filled), 0 if none. One that says
+ * anything else (planted: a file, a FIFO, a link elsewhere) is moved to
+ * quarantine/ and reported, as when links were made.
  */
 static int
-legacy_entry(struct inbox *ib, const char *key, const char *thread,
-    const char *name, int *same)
+legacy_entry(struct inbox *ib, const char *key, char thread[32],
+    char name[NAME_MAX_LEN])
 {
-	char rel[NAME_MAX_LEN + 8], to[PATH_MAX], want[PATH_MAX];
+	char rel[NAME_MAX_LEN + 8], to[PATH_MAX];
 	struct stat st;
 
 	snprintf(rel, sizeof rel, "ids/%s", key);
-	if (ib_link_target(ib, rel, to, sizeof to) == 0) {
-		snprintf(want, sizeof want, "msg/%s/%s", thread, name);
-		*same = strcmp(to, want) == 0;
-		return 1;
-	}
+	if (ib_link_target(ib, rel, to, sizeof to) == 0)
+		return ib_msg_path(to, thread, name) == 0;
 	if (errno == EBADMSG && ib_stat(ib, rel, &st) == 0)
 		ib_quarantine(ib, rel, "not a link to a message", &st);
 	return 0;
 }
 
+/*
+ * Whether the message thread/name is gone: an entry that names one was
+ * left by a delivery that failed and could not take it back (a full
+ * disk), and is replaced.
+ */
+static int
+gone(struct inbox *ib, const char *thread, const char *name)
+{
+	char rel[PATH_MAX];
+	struct stat st;
+
+	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
+	return ib_stat(ib, rel, &st) < 0 && errno == ENOENT;
+}
+
+/*
+ * One there that names another message is kept unless replace, or unless
+ * that message is gone (gone()).
+ */
 int
 ib_ledger_add(struct inbox *ib, const char *key, const char *thread,
     const char *name, int replace, int defer_sync, struct errbuf *e)
@@ -356,15 +372,13 @@ ib_ledger_add(struct inbox *ib, const char *key, const char *thread,
 		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 		goto out;
 	}
-	if (!scan_bucket(p, len, key, &t, &tl)) {
-		have = legacy_entry(ib, key, thread, name, &same);
-	} else if (!(tl == 1 && *t == '-')) {
+	if (!scan_bucket(p, len, key, &t, &tl))
+		have = legacy_entry(ib, key, t0, n0);
+	else if (!(tl == 1 && *t == '-'))
 		have = target_parse(t, tl, t0, n0);
-		same = have && strcmp(t0, thread) == 0 &&
-		    strcmp(n0, name) == 0;
-	}
 	free(p);
-	if (same || (have && !replace)) {
+	same = have && strcmp(t0, thread) == 0 && strcmp(n0, name) == 0;
+	if (same || (have && !replace && !gone(ib, t0, n0))) {
 		rc = 0;
 		goto out;
 	}
@@ -373,7 +387,14 @@ ib_ledger_add(struct inbox *ib, const char *key, const char *thread,
 		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 		goto out;
 	}
-	rc = made && !defer_sync && ib_sync_dir(ib, "ids", e) < 0 ? -1 : 1;
+	/* A close that fails after a write may have lost it (NFS). */
+	rc = close(fd);
+	fd = -1;
+	if (rc < 0)
+		rc = errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+	else
+		rc = made && !defer_sync && ib_sync_dir(ib, "ids", e) < 0 ?
+		    -1 : 1;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -551,11 +572,16 @@ outbox_append(struct inbox *ib, int sign, const char *thread,
 	}
 	close(lk);
 	lk = -1;
-	if (!lazy && (fdatasync(fd) < 0 || (made && ib_sync_dir(ib,
-	    "outbox", e) < 0))) {
+	if (!lazy && fdatasync(fd) < 0)
 		rc = errf(e, "%s/%s: %s", ib->dir, OUTBOX_LOG,
 		    strerror(errno));
-	}
+	/* A close that fails after a write may have lost it (NFS). */
+	if (close(fd) < 0 && rc == 0)
+		rc = errf(e, "%s/%s: %s", ib->dir, OUTBOX_LOG,
+		    strerror(errno));
+	fd = -1;
+	if (rc == 0 && !lazy && made && ib_sync_dir(ib, "outbox", e) < 0)
+		rc = -1;
 out:
 	if (fd >= 0)
 		close(fd);

@@ -842,20 +842,22 @@ apply_parked(struct inbox *ib, const char *key, const char *thread,
  * Enter the message msg/THREAD/NAME (msg; the caller holds the thread's
  * lock) in the ledger under its provider id's key (ib_ledger_add()): not
  * synced, for losing the entry in a crash costs a duplicate that readers
- * fold, never a message. *made is set if the entry is new (one there
- * already that says where a message is is kept). Then a delivery report
+ * fold, never a message. *made is set: the entry may be there now (one
+ * there already that says where a message is is kept). Then a delivery report
  * parked under the key is applied (apply_parked()).
  */
 static int
 key_message(struct inbox *ib, const char *key, const char *thread,
     const char *name, json_t *msg, int *made, struct errbuf *e)
 {
-	int rc = ib_ledger_add(ib, key, thread, name, 0, 1, e);
-
-	if (rc < 0)
+	/*
+	 * Said made even if it fails: its line may be written all the same
+	 * (a close that fails), and taking an entry back takes only one that
+	 * names this message (ib_ledger_drop()).
+	 */
+	*made = 1;
+	if (ib_ledger_add(ib, key, thread, name, 0, 1, e) < 0)
 		return -1;
-	if (rc > 0)
-		*made = 1;
 	return apply_parked(ib, key, thread, name, msg, e);
 }
 
@@ -1037,9 +1039,20 @@ find_duplicate(struct inbox *ib, const struct delivery *dv,
 	}
 	if (*dv->key && ib_ledger_find(ib, dv->key, t, n) == 0) {
 		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
-		if (!(d->message = ib_get_record(ib, rel, NULL)))
+		if ((d->message = ib_get_record(ib, rel, NULL)))
+			return d->duplicate = 1;
+		/*
+		 * The entry is made after its message, under its thread's
+		 * lock, which is this one's: a message missing is one whose
+		 * delivery failed and could not take its entry back (a full
+		 * disk), so it was never acknowledged; stored now, its entry
+		 * replaces that one (ib_ledger_add()). One that does not
+		 * read (quarantined) is stored already.
+		 */
+		if (errno != ENOENT) {
 			d->message = json_incref(dv->msg);
-		return d->duplicate = 1;
+			return d->duplicate = 1;
+		}
 	} else if (*dv->key && errno != ENOENT && errno != EBADMSG) {
 		/* Whether it is a duplicate cannot be told. */
 		return errf(e, "%s/ids/%s: %s", ib->dir, dv->key,
