@@ -611,24 +611,23 @@ ib_outbox_drop(struct inbox *ib, const char *thread, const char *name)
 }
 
 /*
- * Whether the message thread/name is still missing under its thread's
- * lock: a delivery enters its message in the outbox before it stores it,
- * under that lock, so an entry for a message missing while the lock is
- * had is one whose delivery died (never sent).
+ * Take thread/name out of the outbox if its message is still missing
+ * under its thread's lock: a delivery enters its message in the outbox
+ * before it stores it, under that lock, so an entry for a message
+ * missing while the lock is had is one whose delivery died (never sent);
+ * and the drop is made under the lock too, lest it land after the entry
+ * of a delivery of the same name begun meanwhile.
  */
-static int
-still_missing(struct inbox *ib, const char *thread, const char *name)
+static void
+drop_missing(struct inbox *ib, const char *thread, const char *name)
 {
-	char rel[PATH_MAX];
-	struct stat st;
-	int lk, gone;
+	int lk;
 
 	if ((lk = ib_lock_thread(ib, thread, NULL)) < 0)
-		return 0;
-	snprintf(rel, sizeof rel, "msg/%s/%s", thread, name);
-	gone = ib_stat(ib, rel, &st) < 0 && errno == ENOENT;
+		return;
+	if (gone(ib, thread, name))
+		ib_outbox_drop(ib, thread, name);
 	ib_unlock(lk);
-	return gone;
 }
 
 /*
@@ -659,8 +658,10 @@ outbox_one(struct inbox *ib, const char *thread, const char *name,
 	 * Either way, done. A message that does not read (quarantined)
 	 * keeps its entry.
 	 */
-	if (m || (errno == ENOENT && still_missing(ib, thread, name)))
+	if (m)
 		ib_outbox_drop(ib, thread, name);
+	else if (errno == ENOENT)
+		drop_missing(ib, thread, name);
 	json_decref(m);
 	return 0;
 }
