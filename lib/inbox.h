@@ -276,8 +276,9 @@ void inbox_delivery_free(struct inbox_delivery *d);
  * Whether the ledger holds this provider id (its KEY named as
  * inbox_deliver() names it, in ids/XX or an older inbox's link ids/KEY):
  * 1, or 0 if not (an id that could not be one, and an entry that does not
- * name a message, are not), or -1 with errno if the ledger cannot be read. Reached through
- * the inbox's directories, never a path from its root.
+ * name a message, are not), or -1 with errno if the ledger cannot be
+ * read. Reached through the inbox's directories, never a path from its
+ * root.
  */
 int inbox_known_id(struct inbox *ib, const char *provider, const char *pid);
 
