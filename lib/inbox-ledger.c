@@ -209,10 +209,11 @@ cut_torn(int fd)
 
 /*
  * Append line (len bytes, with its newline) to fd, whole or not at all:
- * a short write is cut back off. 0, or -1 with errno.
+ * a short write is cut back off. *at, if not NULL, gets where it went.
+ * 0, or -1 with errno.
  */
 static int
-append_line(int fd, const char *line, size_t len)
+append_line(int fd, const char *line, size_t len, off_t *at)
 {
 	struct stat st;
 	ssize_t n;
@@ -220,6 +221,8 @@ append_line(int fd, const char *line, size_t len)
 
 	if (cut_torn(fd) < 0 || fstat(fd, &st) < 0)
 		return -1;
+	if (at)
+		*at = st.st_size;
 	while ((n = write(fd, line, len)) < 0 && errno == EINTR)
 		;
 	if (n == (ssize_t)len)
@@ -228,6 +231,26 @@ append_line(int fd, const char *line, size_t len)
 	/* Failing, the next writer cuts it (cut_torn()). */
 	(void)!ftruncate(fd, st.st_size);
 	return errno = saved, -1;
+}
+
+/*
+ * Take back a line appended at `at` to the ledger file rel, that ends at
+ * end, once its close failed (under the lock that guards the file, so
+ * that it is still the file's last): cut off, which needs no space on a
+ * full disk, where a line saying it is taken back could not be written.
+ * errno is kept.
+ */
+static void
+take_back(struct inbox *ib, const char *rel, off_t at, off_t end)
+{
+	struct stat st;
+	int saved = errno, fd = ib_open(ib, rel, O_WRONLY, 0, &st);
+
+	if (fd >= 0 && st.st_size == end)
+		(void)!ftruncate(fd, at);
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
 }
 
 /*
@@ -354,6 +377,7 @@ ib_ledger_add(struct inbox *ib, const char *key, const char *thread,
 	const char *t;
 	size_t len, tl;
 	int lk, fd, made, rc = -1, have = 0, same = 0, n;
+	off_t at;
 
 	n = snprintf(line, sizeof line, "%s %s/%s\n", key, thread, name);
 	if (n < 0 || (size_t)n >= sizeof line)
@@ -382,17 +406,25 @@ ib_ledger_add(struct inbox *ib, const char *key, const char *thread,
 		rc = 0;
 		goto out;
 	}
-	if (append_line(fd, line, (size_t)n) < 0 || (!defer_sync &&
-	    fdatasync(fd) < 0)) {
+	if (append_line(fd, line, (size_t)n, &at) < 0) {
 		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
 		goto out;
 	}
-	/* A close that fails after a write may have lost it (NFS). */
+	if (!defer_sync && fdatasync(fd) < 0) {
+		errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
+		(void)!ftruncate(fd, at);
+		goto out;
+	}
+	/*
+	 * A close that fails after a write may have lost it (NFS): an
+	 * error, and the line is taken back, for the delivery is.
+	 */
 	rc = close(fd);
 	fd = -1;
-	if (rc < 0)
+	if (rc < 0) {
+		take_back(ib, rel, at, at + n);
 		rc = errf(e, "%s/%s: %s", ib->dir, rel, strerror(errno));
-	else
+	} else
 		rc = made && !defer_sync && ib_sync_dir(ib, "ids", e) < 0 ?
 		    -1 : 1;
 out:
@@ -416,7 +448,7 @@ ib_ledger_drop(struct inbox *ib, const char *key, const char *thread,
 		bucket_of(key, rel);
 		len = snprintf(line, sizeof line, "%s -\n", key);
 		if ((fd = open_ledger(ib, rel, 1, NULL)) >= 0) {
-			append_line(fd, line, (size_t)len);
+			append_line(fd, line, (size_t)len, NULL);
 			close(fd);
 		}
 	}
@@ -544,7 +576,8 @@ outbox_append(struct inbox *ib, int sign, const char *thread,
 {
 	char line[LINE_MAX_LEN];
 	struct stat st;
-	int lk, fd, made, n, rc = -1;
+	int lk, fd, made, n, rc = -1, compacted = 0;
+	off_t at;
 
 	n = snprintf(line, sizeof line, "%c %s/%s\n", sign, thread, name);
 	if (n < 0 || (size_t)n >= sizeof line)
@@ -558,7 +591,7 @@ outbox_append(struct inbox *ib, int sign, const char *thread,
 		    ib_strerror(errno));
 		goto out;
 	}
-	if (append_line(fd, line, (size_t)n) < 0 || fstat(fd, &st) < 0) {
+	if (append_line(fd, line, (size_t)n, &at) < 0 || fstat(fd, &st) < 0) {
 		errf(e, "%s/%s: %s", ib->dir, OUTBOX_LOG, strerror(errno));
 		goto out;
 	}
@@ -569,16 +602,27 @@ outbox_append(struct inbox *ib, int sign, const char *thread,
 		/* A log not compacted is as good: only longer. */
 		if (outbox_compact(ib, fd, &ce) < 0 && ib->report)
 			ib->report(ib->report_arg, ce.msg);
+		compacted = 1;
 	}
 	close(lk);
 	lk = -1;
 	if (!lazy && fdatasync(fd) < 0)
 		rc = errf(e, "%s/%s: %s", ib->dir, OUTBOX_LOG,
 		    strerror(errno));
-	/* A close that fails after a write may have lost it (NFS). */
-	if (close(fd) < 0 && rc == 0)
+	/*
+	 * A close that fails after a write may have lost it (NFS): an
+	 * error, and the line is taken back (unless the log was written
+	 * anew meanwhile), for the delivery is.
+	 */
+	if (close(fd) < 0 && rc == 0) {
 		rc = errf(e, "%s/%s: %s", ib->dir, OUTBOX_LOG,
 		    strerror(errno));
+		if (!compacted && (lk = lock_outbox(ib, NULL)) >= 0) {
+			take_back(ib, OUTBOX_LOG, at, at + n);
+			close(lk);
+			lk = -1;
+		}
+	}
 	fd = -1;
 	if (rc == 0 && !lazy && made && ib_sync_dir(ib, "outbox", e) < 0)
 		rc = -1;
