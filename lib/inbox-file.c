@@ -1075,7 +1075,12 @@ ib_lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 	char rel[NAME_MAX_LEN + 8];
 	int fd;
 
-	if (name[0] == '+') {
+	/*
+	 * A thread, a number's or a sender's ("@VERIFY"), has a file of its
+	 * own: were it one of the keys' files, a thread whose name hashed as
+	 * the key of its message would wait for its own lock.
+	 */
+	if (name[0] == '+' || name[0] == '@') {
 		snprintf(rel, sizeof rel, "lock/%s", name);
 	} else {
 		/*

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,18 @@ test_each(void)
 		printf("# %s: not removed\n", dir);
 }
 
+/* A delivery that never ends: said, and the test ends. */
+static void
+hung(int sig)
+{
+	static const char say[] = "not ok - hung: a lock waits for "
+	    "itself\n";
+
+	(void)sig;
+	(void)!write(STDOUT_FILENO, say, sizeof say - 1);
+	_exit(1);
+}
+
 /* The lines of the file rel of the inbox that are exactly line. */
 static int
 count_lines(struct inbox *ib, const char *rel, const char *line)
@@ -381,6 +394,35 @@ test_ledgers(void)
 	    &e), 1, "a report for an id of an older inbox applies");
 	is_str(record_str(c, "status"), "delivered", "to its message");
 	json_decref(c);
+
+	/*
+	 * A sender's thread ("@VERIFY") whose name hashes as the key of
+	 * its message's provider id: the thread's lock and the key's are
+	 * two, or the delivery waits for itself. An id is looked for that
+	 * falls in the thread's bucket.
+	 */
+	{
+		char tb[16], kb[16], key[64], pid[32];
+
+		bucket_of("@VERIFY", tb);
+		for (i = 0; i < 100000; i++) {
+			snprintf(pid, sizeof pid, "SMv%d", i);
+			snprintf(key, sizeof key, "twilio-%s", pid);
+			bucket_of(key, kb);
+			if (strcmp(tb, kb) == 0)
+				break;
+		}
+		m = inbound("@VERIFY", pid, "Your code is 123456");
+		signal(SIGALRM, hung);
+		alarm(30);
+		is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0, "a sender's "
+		    "thread and its id's key in one bucket: delivered (%s)",
+		    pid);
+		alarm(0);
+		inbox_delivery_free(&d);
+		json_decref(m);
+		is_int(inbox_known_id(&ib, "twilio", pid), 1, "and keyed");
+	}
 
 	/* A torn tail (a crash mid-append) is cut by the next writer. */
 	bucket_of("twilio-SMt1", rel);
