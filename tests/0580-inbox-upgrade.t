@@ -16,14 +16,17 @@ D=+15551230082	# another, whose answer is reported on
 # legacy IB: the ledgers of IB as an older version made them: each entry
 # of the index a link ids/KEY, each message of the outbox a link
 # outbox/ID; the index files and the outbox log gone.
+# (Both read whole before a link is made: the readers list links too.)
 legacy() {
-	ledger_entries "$1" | while read -r key to; do
-		ln -s "$to" "$1/ids/$key" || exit 1
-	done &&
-	outbox_files "$1" | while read -r f; do
+	ledger_entries "$1" >"$tmp/entries" &&
+	outbox_files "$1" >"$tmp/outbox" &&
+	while read -r key to; do
+		ln -s "$to" "$1/ids/$key" || return 1
+	done <"$tmp/entries" &&
+	while read -r f; do
 		t=${f#"$1"/msg/}
-		ln -s "../msg/$t" "$1/outbox/${t#*/}" || exit 1
-	done &&
+		ln -s "../msg/$t" "$1/outbox/${t#*/}" || return 1
+	done <"$tmp/outbox" &&
 	rm -f "$1"/ids/[0-9a-f][0-9a-f] "$1/outbox/.log"
 }
 

@@ -321,6 +321,7 @@ outbox_files() {
 		for f in "$1"/outbox/*; do
 			[ -L "$f" ] && echo "$f"
 		done
+		:
 	} 2>/dev/null
 }
 outbox_ids() {
@@ -346,6 +347,7 @@ ledger_entries() {
 			grep -q "^${f##*/} " "$1"/ids/[0-9a-f][0-9a-f] ||
 				echo "${f##*/} $(readlink "$f")"
 		done
+		:
 	} 2>/dev/null
 }
 ledger_keys() {
