@@ -179,7 +179,8 @@ least_loaded(struct router *r, const struct roster_conv *c)
 			continue;
 		/* Ties go to the longest idle ("" never had one). */
 		if (!best || a->load < best->load || (a->load == best->load &&
-		    strcmp(a->last, best->last) < 0))
+		    (a->seq < best->seq || (a->seq == best->seq &&
+		    strcmp(a->last, best->last) < 0))))
 			best = a;
 	}
 	return best;
@@ -259,6 +260,7 @@ void
 route_took(struct router *r, struct agent *a, const char *at)
 {
 	a->load++;
+	a->seq = ++r->seq;
 	snprintf(a->last, sizeof a->last, "%s", at);
 	snprintf(r->rotation, sizeof r->rotation, "%s", a->name);
 }

@@ -22,6 +22,8 @@ struct agent {
 	long load, capacity;		/* open conversations it owns, most */
 	int on_shift;
 	char last[32];			/* when it last got one ("" never) */
+	unsigned long seq;		/* the how-many-th of this run it got
+					 * last (0: none), finer than last */
 };
 
 /* A skill rule of the configuration: route.SKILL = REGEX. */
@@ -38,6 +40,7 @@ struct router {
 	size_t nrules;
 	enum policy policy;
 	char rotation[ROSTER_NAME_BUF];	/* who round-robin served last */
+	unsigned long seq;		/* decisions made so far */
 };
 
 /*
