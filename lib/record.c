@@ -1,8 +1,12 @@
 /*
  * record.c: streaming NDJSON, sms-record(5).
  *
- * The reader pulls 64 KiB at a time from its FILE and cuts lines with
- * memchr, copying each into a line buffer that never grows past
+ * The reader pulls up to 64 KiB at a time from its FILE, but never past a
+ * newline: a line is handed over as soon as it has come, so a program at
+ * the end of a pipe that stays open (sms-recv --listen | assign --auto)
+ * acts on each record as it arrives, where fread(3) would wait for 64 KiB
+ * or the end. It cuts lines with memchr, copying each into a line buffer
+ * that never grows past
  * RECORD_LINE_MAX: an overlong line is read through to its newline and
  * reported, so memory stays flat whatever comes in. JSON is parsed only
  * after the line is cut, which is what lets a bad line cost one record.
@@ -58,16 +62,26 @@ line_append(struct record_reader *r, const char *p, size_t n)
 	return 0;
 }
 
-/* Refill the read-ahead; 1 if bytes came, 0 at end, -1 on read error. */
+/*
+ * Refill the read-ahead, up to the first newline (see above); 1 if bytes
+ * came, 0 at end, -1 on read error. Through stdio, byte by byte from its
+ * buffer, so a read error is the FILE's (ferror()) as callers expect.
+ */
 static int
 fill(struct record_reader *r)
 {
+	int c = 0;
+
 	if (r->eof)
 		return 0;
 	if (!r->in && !(r->in = malloc(READ_CHUNK)))
 		return -1;
-	r->in_pos = 0;
-	r->in_len = fread(r->in, 1, READ_CHUNK, r->fp);
+	r->in_pos = r->in_len = 0;
+	flockfile(r->fp);
+	while (r->in_len < READ_CHUNK && c != '\n' &&
+	    (c = getc_unlocked(r->fp)) != EOF)
+		r->in[r->in_len++] = (char)c;
+	funlockfile(r->fp);
 	if (r->in_len > 0)
 		return 1;
 	if (ferror(r->fp))
