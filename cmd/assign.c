@@ -59,6 +59,18 @@ enum {
 	OPT_RELEASE, OPT_REMOVE, OPT_SKILLS,
 };
 
+/* A claim made, its sync deferred (roster_sync()), its event to come. */
+struct pending {
+	char thread[THREAD_MAX];
+	const char *agent;		/* the roster's */
+	char previous[ROSTER_NAME_BUF];
+	char *reason;
+	json_t *after;
+};
+
+/* Claims that share one sync: enough to make a sync cheap per claim. */
+#define BATCH 1024
+
 struct assign {
 	struct inbox ib;
 	struct config *cfg;
@@ -74,6 +86,8 @@ struct assign {
 	int json;
 	int out_errno;
 	int ret;
+	struct pending *pend;		/* --auto: claims not yet synced */
+	size_t npend;
 };
 
 static void
@@ -519,7 +533,11 @@ next(struct assign *s)
 	struct errbuf e;
 	char why[128];
 	size_t n, i;
-	int lk = take_stock(s, &r, &v, &n);
+	int lk;
+
+	if (route_rules(&r, s->cfg, &e) < 0)
+		diag_die(EXIT_CONFIG, "config: %s", e.msg);
+	lk = take_stock(s, &r, &v, &n);
 
 	c.agent = claimer(s, r.agents);
 	a = route_agent(&r, c.agent);
@@ -559,9 +577,65 @@ out:
 
 /* ---- routing --------------------------------------------------------- */
 
-/* One decision of --auto on v: printed (--plan) or applied. */
+/*
+ * Make the pending claims durable with one sync, then print their events:
+ * an event only ever tells of a change on disk. If the sync fails, no
+ * event is printed, and the claims are said as not known to be durable.
+ */
 static void
-route_one(struct assign *s, struct router *r, const struct roster_conv *v)
+flush_pending(struct assign *s)
+{
+	struct errbuf e;
+	size_t i;
+	int synced;
+
+	if (!s->npend)
+		return;
+	if (!(synced = roster_sync(&s->ib, &e) == 0)) {
+		diag_warn("%s: %zu assignments may not be on disk", e.msg,
+		    s->npend);
+		note(s, diag_exit_for(errno));
+	}
+	for (i = 0; i < s->npend; i++) {
+		struct pending *p = &s->pend[i];
+
+		if (synced)
+			event(s, "conversation.assigned", p->thread, p->agent,
+			    p->previous, p->reason, p->after);
+		free(p->reason);
+		json_decref(p->after);
+	}
+	s->npend = 0;
+}
+
+/* Keep a claim made with its sync deferred; c->after is taken. */
+static void
+add_pending(struct assign *s, const char *thread, const char *agent,
+    struct roster_claim *c, const char *why)
+{
+	struct pending *p;
+
+	if (!s->pend && !(s->pend = calloc(BATCH, sizeof *s->pend)))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	p = &s->pend[s->npend++];
+	snprintf(p->thread, sizeof p->thread, "%s", thread);
+	p->agent = agent;
+	snprintf(p->previous, sizeof p->previous, "%s", c->previous);
+	if (!(p->reason = strdup(why)))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	p->after = c->after;
+	c->after = NULL;
+	if (s->npend == BATCH)
+		flush_pending(s);
+}
+
+/*
+ * One decision of --auto on v: printed (--plan) or applied; with batch,
+ * its sync and its event are left to flush_pending().
+ */
+static void
+route_one(struct assign *s, struct router *r, const struct roster_conv *v,
+    int batch)
 {
 	struct roster_claim c = { 0 };
 	struct agent *a;
@@ -591,6 +665,7 @@ route_one(struct assign *s, struct router *r, const struct roster_conv *v)
 		return;
 	}
 	c.agent = a->name;
+	c.defer = batch;
 	if (roster_claim(&s->ib, v->thread, &c, &e) < 0) {
 		diag_warn("%s", e.msg);
 		note(s, diag_exit_for(errno));
@@ -598,8 +673,11 @@ route_one(struct assign *s, struct router *r, const struct roster_conv *v)
 	}
 	if (c.won) {
 		route_took(r, a, at);
-		event(s, "conversation.assigned", v->thread, a->name,
-		    c.previous, why, c.after);
+		if (batch)
+			add_pending(s, v->thread, a->name, &c, why);
+		else
+			event(s, "conversation.assigned", v->thread, a->name,
+			    c.previous, why, c.after);
 	} else if ((a = route_agent(r, c.owner))) {
 		/* Taken meanwhile by hand: its owner's load counts it. */
 		a->load++;
@@ -645,8 +723,9 @@ route_some(struct assign *s, struct router *proto, const char *const *threads,
 			if (strcmp(threads[j], v[i].thread) == 0)
 				break;
 		if (!threads || j < nt)
-			route_one(s, &r, &v[i]);
+			route_one(s, &r, &v[i], !threads || nt > 1);
 	}
+	flush_pending(s);
 	save_rotation(s, &r, before);
 	roster_unlock(lk);
 	roster_scan_free(v, n);
@@ -983,6 +1062,7 @@ main(int argc, char **argv)
 		change_roster(&s);
 	}
 	config_free(s.cfg);
+	free(s.pend);
 	inbox_close(&s.ib);
 	if (s.out_errno)
 		errno = s.out_errno;

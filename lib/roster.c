@@ -331,6 +331,49 @@ claim_fn(json_t *conv, void *arg, struct errbuf *e)
 	return 0;
 }
 
+/*
+ * roster_claim() with its sync deferred: inbox_update()'s steps (the
+ * thread's lock, the record read, changed, checked against limit.h,
+ * appended), the append left unsynced. An owner changes no status, so
+ * work/ needs nothing.
+ */
+static int
+claim_deferred(struct inbox *ib, const char *thread, struct roster_claim *c,
+    struct errbuf *e)
+{
+	char rel[64];
+	struct logf lf;
+	json_t *conv;
+	int lk, rc;
+
+	snprintf(rel, sizeof rel, "conv/%s", thread);
+	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
+		return -1;
+	if (!(conv = ib_log_read(ib, rel, &lf, e))) {
+		ib_unlock(lk);
+		return -1;
+	}
+	rc = claim_fn(conv, c, e);
+	if (rc == 0 && limit_conversation(conv, e) < 0)
+		rc = -1;
+	if (rc == 0) {
+		ib_stamp(ib, conv);
+		lf.defer_sync = 1;
+		if (ib_log_append(ib, "conv", thread, &lf, conv, NULL, e) < 0)
+			rc = -1;
+	} else if (lf.fd >= 0) {
+		close(lf.fd);
+	}
+	if (rc < 0) {
+		c->won = 0;
+		json_decref(conv);
+	} else {
+		c->after = conv;
+	}
+	ib_unlock(lk);
+	return rc < 0 ? -1 : 0;
+}
+
 int
 roster_claim(struct inbox *ib, const char *thread, struct roster_claim *c,
     struct errbuf *e)
@@ -340,12 +383,25 @@ roster_claim(struct inbox *ib, const char *thread, struct roster_claim *c,
 	c->won = 0;
 	c->owner[0] = c->previous[0] = '\0';
 	c->after = NULL;
+	if (!thread_valid(thread))
+		return errno = EINVAL, errf(e, "'%s' is not an E.164 number",
+		    thread);
+	if (c->defer)
+		return claim_deferred(ib, thread, c, e);
 	/* Claims take conversations; they never start one. */
 	if (!(conv = inbox_conversation(ib, thread, e)))
 		return -1;
 	json_decref(conv);
 	return inbox_update(ib, thread, claim_fn, c, &c->after, e) < 0 ?
 	    -1 : 0;
+}
+
+int
+roster_sync(struct inbox *ib, struct errbuf *e)
+{
+	if (syncfs(ib->fd) < 0)
+		return errf(e, "%s: syncfs: %s", ib->dir, strerror(errno));
+	return 0;
 }
 
 struct release {

@@ -101,6 +101,8 @@ int roster_rotate(struct inbox *ib, const char *name, struct errbuf *e);
 /* What a claim found and did. */
 struct roster_claim {
 	const char *agent;	/* who claims (the caller's) */
+	int defer;		/* set by the caller: leave the sync to
+				 * roster_sync() (claims made together) */
 	int won;		/* 1: this call made agent the owner */
 	char owner[ROSTER_NAME_BUF];	/* the owner found (won: agent) */
 	char previous[ROSTER_NAME_BUF];	/* who had it before ("" if none) */
@@ -116,9 +118,17 @@ struct roster_claim {
  * "previous_assignee" stays, and c->previous says it.
  * A thread with no conversation is -1 with errno ENOENT. Returns 0, or
  * -1 with e filled; c->after is the caller's to json_decref().
+ *
+ * The change is durable when this returns, unless c->defer: then it is
+ * appended unsynced, and durable only once roster_sync() has returned 0,
+ * which the caller waits for before it tells anyone (one sync for the
+ * claims of a batch, as a journal's group commit).
  */
 int roster_claim(struct inbox *ib, const char *thread,
     struct roster_claim *c, struct errbuf *e);
+
+/* Make every deferred claim durable: syncfs(2) of the inbox. 0, or -1. */
+int roster_sync(struct inbox *ib, struct errbuf *e);
 
 /*
  * Give up the conversation of thread if agent owns it: "assignee" null,
