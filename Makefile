@@ -153,11 +153,12 @@ SOAK_SECONDS = 600
 SOAK_ROUNDS = 2000
 SOAK_TESTS = $(BUILD)/unit/inbox-race tests/0210-sms-recv-crash.t \
 	tests/0220-inbox-race.t tests/0310-inbox-mark.t \
-	tests/0510-sms-send-crash.t
+	tests/0510-sms-send-crash.t tests/0700-assign.t
 soak: deps
 	$(Q)SMSDESK_CRASH_SECONDS=$(SOAK_SECONDS) \
 	SMSDESK_CRASH_ROUNDS=$(SOAK_ROUNDS) \
 	SMSDESK_RACE_ROUNDS=$(SOAK_ROUNDS) \
+	SMSDESK_CLAIM_ROUNDS=$(SOAK_ROUNDS) \
 	$(MAKE) --no-print-directory TESTS='$(SOAK_TESTS)' test
 
 deps:
