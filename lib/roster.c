@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "inbox-impl.h"
 #include "inbox.h"
 #include "limit.h"
@@ -445,15 +446,84 @@ roster_waiting(const struct roster_conv *v)
 struct scan {
 	struct roster_conv *v;
 	size_t n, cap;
+	struct buf sb;		/* strings decoded from a line */
 	struct errbuf *e;
 };
+
+/* The fields of a conversation line that scan_fn() needs beyond struct
+ * inbox_conv's. */
+enum { F_PREVIOUS, F_PREVIOUS_AT, F_ASSIGNED_AT, F_BODY, F_N };
+
+/*
+ * The string value of field f (raw from the line, as record_pick() found
+ * it) decoded into sb: a C string borrowed from sb until its next use, or
+ * NULL if f is no string (or holds a NUL, as record_str() says) or on
+ * ENOMEM (*nomem set).
+ */
+static const char *
+field_str(const struct record_field *f, struct buf *sb, int *oom)
+{
+	sb->len = 0;
+	if (!f->val || *f->val != '"')
+		return NULL;
+	if (record_unescape(f->val + 1, f->len - 2, sb) < 0 ||
+	    buf_add(sb, "", 1) < 0) {
+		*oom = 1;
+		return NULL;
+	}
+	return strlen(sb->p) == sb->len - 1 ? sb->p : NULL;
+}
+
+/*
+ * The fields of v that are not in c, from the line: picked without a parse
+ * tree where the line is plain (as record_write() writes: what the inbox
+ * holds), else from jansson's parse. 0, or -1 on ENOMEM.
+ */
+static int
+scan_fields(struct scan *s, const struct inbox_conv *c, struct roster_conv *v)
+{
+	struct record_field f[F_N] = {
+		[F_PREVIOUS] = { "previous_assignee", NULL, 0 },
+		[F_PREVIOUS_AT] = { "previous_at", NULL, 0 },
+		[F_ASSIGNED_AT] = { "assigned_at", NULL, 0 },
+		[F_BODY] = { "last_body", NULL, 0 },
+	};
+	const char *str;
+	json_t *rec;
+	int oom = 0;
+
+	if (record_pick(c->line, c->len, f, F_N) == 1) {
+		copy(v->previous, sizeof v->previous,
+		    field_str(&f[F_PREVIOUS], &s->sb, &oom));
+		copy(v->previous_at, sizeof v->previous_at,
+		    field_str(&f[F_PREVIOUS_AT], &s->sb, &oom));
+		copy(v->assigned_at, sizeof v->assigned_at,
+		    field_str(&f[F_ASSIGNED_AT], &s->sb, &oom));
+		if (roster_waiting(v) && (str = field_str(&f[F_BODY], &s->sb,
+		    &oom)) && !(v->body = strdup(str)))
+			oom = 1;
+		return oom ? -1 : 0;
+	}
+	if (!(rec = json_loadb(c->line, c->len, 0, NULL)))
+		return -1;
+	copy(v->previous, sizeof v->previous, record_str(rec,
+	    "previous_assignee"));
+	copy(v->previous_at, sizeof v->previous_at, record_str(rec,
+	    "previous_at"));
+	copy(v->assigned_at, sizeof v->assigned_at, record_str(rec,
+	    "assigned_at"));
+	if (roster_waiting(v) && (str = record_str(rec, "last_body")) &&
+	    !(v->body = strdup(str)))
+		oom = 1;
+	json_decref(rec);
+	return oom ? -1 : 0;
+}
 
 static int
 scan_fn(const struct inbox_conv *c, void *arg)
 {
 	struct scan *s = arg;
 	struct roster_conv *v;
-	json_t *rec;
 
 	if (!c->thread || !c->status || c->blocked_at ||
 	    strcmp(c->status, INBOX_RESOLVED) == 0)
@@ -474,20 +544,10 @@ scan_fn(const struct inbox_conv *c, void *arg)
 	copy(v->waiting, sizeof v->waiting, c->waiting_since ?
 	    c->waiting_since : c->last_in_at);
 	copy(v->assignee, sizeof v->assignee, c->assignee);
-	if (!(rec = json_loadb(c->line, c->len, 0, NULL)))
-		return nomem(s->e);
-	copy(v->previous, sizeof v->previous, record_str(rec,
-	    "previous_assignee"));
-	copy(v->previous_at, sizeof v->previous_at, record_str(rec,
-	    "previous_at"));
-	copy(v->assigned_at, sizeof v->assigned_at, record_str(rec,
-	    "assigned_at"));
-	if (roster_waiting(v) && record_str(rec, "last_body") &&
-	    !(v->body = strdup(record_str(rec, "last_body")))) {
-		json_decref(rec);
+	if (scan_fields(s, c, v) < 0) {
+		free(v->body);
 		return nomem(s->e);
 	}
-	json_decref(rec);
 	s->n++;
 	return 0;
 }
@@ -496,9 +556,10 @@ int
 roster_scan(struct inbox *ib, struct roster_conv **out, size_t *n,
     struct errbuf *e)
 {
-	struct scan s = { NULL, 0, 0, e };
+	struct scan s = { .e = e };
 	int rc = inbox_each(ib, 0, scan_fn, &s, e);
 
+	buf_free(&s.sb);
 	if (rc != 0) {
 		roster_scan_free(s.v, s.n);
 		return -1;
