@@ -423,6 +423,28 @@ done
 check 'one event each, as they came' \
 	'[ "$(jq -r .thread "$tmp/stream.out" | tr "\n" " ")" = "+15558710011 +15558710022 +15558710033 " ]'
 
+# --- sms-send: an agent's answer claims what nobody owns ------------------
+
+wait_conv "$st" +15558720001 2026-12-01T01:00:00Z
+wait_conv "$st" +15558720002 2026-12-01T01:00:00Z
+wait_conv "$st" +15558720003 2026-12-01T01:00:00Z
+assign --dir "$st" --add bo >/dev/null
+assign --dir "$st" --claim +15558720002 bo >/dev/null
+check 'an agent answers a conversation nobody owns: it is the agent'"'"'s' \
+	'SMSDESK_AGENT=cy sms-send --dir "$st" --thread +15558720001 "on it" \
+	     >/dev/null && [ "$(owner "$st" +15558720001)" = cy ]'
+check 'one that someone owns stays theirs' \
+	'SMSDESK_AGENT=cy sms-send --dir "$st" --thread +15558720002 "on it" \
+	     >/dev/null && [ "$(owner "$st" +15558720002)" = bo ]'
+check 'an answer with no agent claims nothing' \
+	'env -u SMSDESK_AGENT sms-send --dir "$st" --thread +15558720003 hi \
+	     >/dev/null && [ "$(owner "$st" +15558720003)" = null ]'
+check 'nor does a notification' \
+	'wait_conv "$st" +15558720004 2026-12-01T01:00:00Z &&
+	 printf "{\"thread\":\"+15558720004\",\"body\":\"shipped\",\"purpose\":\"notification\"}\n" |
+	 SMSDESK_AGENT=cy sms-send --dir "$st" >/dev/null &&
+	 [ "$(owner "$st" +15558720004)" = null ]'
+
 # --- inbox-ls --mine, exits ----------------------------------------------
 
 check 'inbox-ls --mine: the conversations of SMSDESK_AGENT' \
