@@ -101,6 +101,10 @@ for ((i = 0; i < nagents; i++)); do
 	"$bin/assign" --dir "$ib" --add "agent$i" --capacity "$cap" \
 	    >/dev/null || die "assign --add agent$i failed"
 done
+# A real inbox has lock/THREAD for every thread a delivery locked;
+# mkinbox makes none, and the first run would pay for creating them.
+(cd "$ib/work" && for t in *; do : >"../lock/$t"; done) ||
+	die "cannot make the lock files"
 # What --auto changes: the open conversations' files. Kept to put back.
 (cd "$ib" && ls work | sed 's|^|conv/|' | tar -cf "$scratch/open.tar" -T -) ||
 	die "cannot save the open conversations"
