@@ -700,9 +700,11 @@ save_rotation(struct assign *s, struct router *r, const char *before)
 	}
 }
 
+static int by_str(const void *a, const void *b);
+
 /*
- * --auto over the conversations named (threads, n of them; NULL: the
- * whole backlog), under lock/roster.
+ * --auto over the conversations named (threads, nt of them, sorted by
+ * by_str(); NULL: the whole backlog), under lock/roster.
  */
 static void
 route_some(struct assign *s, struct router *proto, const char *const *threads,
@@ -711,7 +713,8 @@ route_some(struct assign *s, struct router *proto, const char *const *threads,
 	struct router r = *proto;
 	struct roster_conv *v;
 	char before[ROSTER_NAME_BUF];
-	size_t n, i, j;
+	const char *key;
+	size_t n, i;
 	int lk = take_stock(s, &r, &v, &n);
 
 	snprintf(before, sizeof before, "%s", r.rotation);
@@ -719,10 +722,9 @@ route_some(struct assign *s, struct router *proto, const char *const *threads,
 	for (i = 0; i < n; i++) {
 		if (!roster_waiting(&v[i]))
 			continue;
-		for (j = 0; threads && j < nt; j++)
-			if (strcmp(threads[j], v[i].thread) == 0)
-				break;
-		if (!threads || j < nt)
+		key = v[i].thread;
+		if (!threads || bsearch(&key, threads, nt, sizeof *threads,
+		    by_str))
 			route_one(s, &r, &v[i], !threads || nt > 1);
 	}
 	flush_pending(s);
@@ -733,37 +735,66 @@ route_some(struct assign *s, struct router *proto, const char *const *threads,
 	json_decref(r.agents);
 }
 
-/* --auto with records on stdin: each record's thread as it comes. */
+static int
+by_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * --auto with records on stdin: each record's thread as it comes. What
+ * has come together (inbox-ls | assign --auto) is routed together, up to
+ * BATCH threads, oldest waiting first and with one sync; a record that
+ * comes alone (sms-recv --listen | assign --auto) at once.
+ */
 static void
 route_stream(struct assign *s, struct router *r)
 {
 	struct record_reader rr;
 	struct errbuf e;
 	const char *thread;
+	char **batch;
+	size_t n = 0, i;
 	json_t *rec;
 	int rc;
 
+	if (!(batch = calloc(BATCH, sizeof *batch)))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 	record_reader_init(&rr, stdin, "stdin");
-	while ((rc = record_read(&rr, &rec, &e)) != 0) {
-		if (rc < 0) {
-			diag_warn("%s", e.msg);
-			if (ferror(stdin)) {
-				note(s, EXIT_IOERR);
-				break;
+	for (;;) {
+		rc = n < BATCH && (n == 0 || record_ready(&rr)) ?
+		    record_read(&rr, &rec, &e) : 2;
+		if (rc == 1) {
+			if (record_thread(rec, &thread, &e) < 0) {
+				diag_warn("stdin:%lu: %s", rr.lineno, e.msg);
+				note(s, EXIT_PARTIAL);
+			} else if (thread && thread_valid(thread) &&
+			    thread[0] == '+' && !(batch[n++] = strdup(thread))) {
+				diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 			}
-			note(s, EXIT_PARTIAL);
+			json_decref(rec);
 			continue;
 		}
-		if (record_thread(rec, &thread, &e) < 0) {
-			diag_warn("stdin:%lu: %s", rr.lineno, e.msg);
-			note(s, EXIT_PARTIAL);
-		} else if (thread && thread_valid(thread) &&
-		    thread[0] == '+') {
-			route_some(s, r, &thread, 1);
+		if (rc < 0) {
+			diag_warn("%s", e.msg);
+			if (!ferror(stdin)) {
+				note(s, EXIT_PARTIAL);
+				continue;
+			}
+			note(s, EXIT_IOERR);
 		}
-		json_decref(rec);
+		if (n) {
+			qsort(batch, n, sizeof *batch, by_str);
+			route_some(s, r, (const char *const *)batch, n);
+			for (i = 0; i < n; i++)
+				free(batch[i]);
+			n = 0;
+		}
+		if (rc != 2)
+			break;
 	}
 	record_reader_free(&rr);
+	free(batch);
 }
 
 /* Whether stdin holds records to route: a pipe, a socket or a file. */
@@ -804,8 +835,10 @@ route_auto(struct assign *s, char **argv, int argc)
 		for (int i = 0; i < argc; i++) {
 			if (thread_parse(argv[i], s->country, num, &e) < 0)
 				diag_die(EXIT_USAGE, "%s: %s", argv[i], e.msg);
-			threads[i] = strdup(num);
+			if (!(threads[i] = strdup(num)))
+				diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 		}
+		qsort(threads, (size_t)argc, sizeof *threads, by_str);
 		route_some(s, &r, threads, (size_t)argc);
 		for (int i = 0; i < argc; i++)
 			free((char *)threads[i]);

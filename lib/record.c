@@ -12,7 +12,9 @@
  * after the line is cut, which is what lets a bad line cost one record.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +90,27 @@ fill(struct record_reader *r)
 		return -1;
 	r->eof = 1;
 	return 0;
+}
+
+int
+record_ready(struct record_reader *r)
+{
+	struct pollfd p;
+	int fd;
+
+	if (r->eof || r->in_pos < r->in_len)
+		return 1;
+#ifdef __GLIBC__
+	/* What stdio holds already (glibc's FILE is public: getc() reads
+	 * it so). Elsewhere only the descriptor is asked. */
+	if (r->fp->_IO_read_ptr < r->fp->_IO_read_end)
+		return 1;
+#endif
+	if ((fd = fileno(r->fp)) < 0)
+		return 0;
+	p.fd = fd;
+	p.events = POLLIN;
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP));
 }
 
 int

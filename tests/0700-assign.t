@@ -398,6 +398,23 @@ check 'the good one assigned, the bad line named' \
 	'jq -e ".thread == \"+15558700001\"" "$tmp/out" &&
 	 grep -q "stdin:2" "$tmp/err"'
 
+pl=$tmp/pipeline
+mkinbox "$pl"
+for a in ana bo cy; do assign --dir "$pl" --add $a --capacity 10 >/dev/null; done
+i=0
+while [ "$i" -lt 31 ]; do
+	wait_conv "$pl" "+1555880$(printf %04d "$i")" \
+	    "2026-12-01T09:$(printf %02d "$i"):00Z"
+	i=$((i + 1))
+done
+check 'inbox-ls | assign --auto: what came together, routed together' \
+	'inbox-ls --dir "$pl" --unassigned | assign --dir "$pl" --auto \
+	     >"$tmp/pl.out" 2>"$tmp/pl.err" &&
+	 [ "$(jq -r .thread "$tmp/pl.out" | sort -u | wc -l)" = 30 ] &&
+	 [ "$(loads "$pl" | tr "\n" " ")" = "ana 10/10 bo 10/10 cy 10/10 " ]'
+check 'the youngest left unassigned, said' \
+	'grep -qx "assign: +15558800030: left unassigned: every agent on shift is at capacity" "$tmp/pl.err"'
+
 # sms-sim customers text in; sms-recv --listen | assign --auto assigns
 # each as its event arrives (the pipe stays open: no end of input).
 mkfifo "$tmp/recv.fifo"
