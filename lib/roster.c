@@ -49,7 +49,12 @@ now_str(char out[WHEN_BUFSZ])
 static void
 copy(char *out, size_t size, const char *s)
 {
-	snprintf(out, size, "%s", s ? s : "");
+	size_t n = s ? strlen(s) : 0;
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, s ? s : "", n);
+	out[n] = '\0';
 }
 
 int
