@@ -50,7 +50,8 @@
 	"       assign [-jt] [-d DIR] [-a NAME] --claim NUMBER [AGENT]\n" \
 	"       assign [-jt] [-d DIR] [-a NAME] --next [AGENT]\n" \
 	"       assign [-jt] [-d DIR] --auto [--plan] [--policy POLICY] " \
-	"[NUMBER ...]\n"
+	"[NUMBER ...]\n" \
+	"       assign [-jt] [-d DIR] -A NUMBER ...\n"
 
 /* The options with no short form (smsdesk(7), Options). */
 enum {
@@ -96,6 +97,8 @@ usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout)
 		fputs("\n"
+		    "  -A, --unassign         give conversations NUMBER ... "
+		    "back to the queue\n"
 		    "  -a, --agent NAME       the agent who claims (default: "
 		    "$SMSDESK_AGENT)\n"
 		    "      --add NAME         add an agent to the roster, on "
@@ -575,6 +578,42 @@ out:
 	route_free(&r);
 }
 
+/* -A NUMBER ...: back to the queue, whoever had them. */
+static void
+unassign(struct assign *s, char **argv, int argc)
+{
+	char num[THREAD_MAX];
+	struct errbuf e;
+	json_t *after;
+	int i, rc;
+
+	/* Every NUMBER is checked before anything is changed. */
+	for (i = 0; i < argc; i++)
+		if (thread_parse(argv[i], s->country, num, &e) < 0)
+			diag_die(EXIT_USAGE, "%s: %s (nothing was changed)",
+			    argv[i], e.msg);
+	for (i = 0; i < argc; i++) {
+		thread_parse(argv[i], s->country, num, &e);
+		rc = roster_release(&s->ib, num, NULL, &after, &e);
+		if (rc < 0) {
+			int err = errno;
+
+			if (err == ENOENT)
+				diag_warn("%s: no such conversation", num);
+			else
+				diag_warn("%s", e.msg);
+			note(s, err == ENOENT ? EXIT_PARTIAL :
+			    diag_exit_for(err));
+			continue;
+		}
+		if (rc == 0)
+			event(s, "conversation.unassigned", num, NULL,
+			    record_str(after, "previous_assignee"),
+			    "unassigned by hand", after);
+		json_decref(after);
+	}
+}
+
 /* ---- routing --------------------------------------------------------- */
 
 /*
@@ -877,6 +916,7 @@ static void
 parse_args(struct assign *s, int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "unassign", no_argument, NULL, 'A' },
 		{ "agent", required_argument, NULL, 'a' },
 		{ "add", required_argument, NULL, OPT_ADD },
 		{ "agents", no_argument, NULL, OPT_AGENTS },
@@ -902,9 +942,12 @@ parse_args(struct assign *s, int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "a:d:hjtV", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "Aa:d:hjtV", longopts, NULL)) !=
 	    -1) {
 		switch (c) {
+		case 'A':
+			set_action(s, c, "--unassign");
+			break;
 		case 'a':
 			s->agent = agent_name("--agent", optarg);
 			break;
@@ -1006,8 +1049,10 @@ check_args(struct assign *s, int argc, char **argv)
 		diag_die(EXIT_USAGE, "--claim NUMBER [AGENT]");
 	if (s->action == OPT_NEXT && argc > 1)
 		diag_die(EXIT_USAGE, "--next [AGENT]");
+	if (s->action == 'A' && argc < 1)
+		diag_die(EXIT_USAGE, "--unassign NUMBER ...");
 	if (s->action != OPT_CLAIM && s->action != OPT_NEXT &&
-	    s->action != OPT_AUTO && argc > 0)
+	    s->action != OPT_AUTO && s->action != 'A' && argc > 0)
 		diag_die(EXIT_USAGE, "%s: '%s': no operand here",
 		    s->action_name, argv[0]);
 	if ((s->action == OPT_CLAIM && argc == 2) || (s->action == OPT_NEXT &&
@@ -1090,6 +1135,9 @@ main(int argc, char **argv)
 		break;
 	case OPT_AUTO:
 		route_auto(&s, argv, argc);
+		break;
+	case 'A':
+		unassign(&s, argv, argc);
 		break;
 	default:
 		change_roster(&s);

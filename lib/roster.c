@@ -421,11 +421,11 @@ release_fn(json_t *conv, void *arg, struct errbuf *e)
 	const char *a = record_str(conv, "assignee");
 	char at[WHEN_BUFSZ];
 
-	if (!a || strcmp(a, r->agent) != 0)
+	if (!a || !*a || (r->agent && strcmp(a, r->agent) != 0))
 		return 1;
 	now_str(at);
-	if (set_new(conv, "assignee", json_null(), e) < 0 ||
-	    set_new(conv, "previous_assignee", json_string(r->agent), e) < 0 ||
+	if (set_new(conv, "previous_assignee", json_string(a), e) < 0 ||
+	    set_new(conv, "assignee", json_null(), e) < 0 ||
 	    set_new(conv, "previous_at", json_string(at), e) < 0)
 		return -1;
 	json_object_del(conv, "assigned_at");
@@ -437,7 +437,14 @@ roster_release(struct inbox *ib, const char *thread, const char *agent,
     json_t **after, struct errbuf *e)
 {
 	struct release r = { agent };
+	json_t *conv;
 
+	if (after)
+		*after = NULL;
+	/* A release takes a conversation back; it never starts one. */
+	if (!(conv = inbox_conversation(ib, thread, e)))
+		return -1;
+	json_decref(conv);
 	return inbox_update(ib, thread, release_fn, &r, after, e);
 }
 

@@ -131,10 +131,11 @@ int roster_claim(struct inbox *ib, const char *thread,
 int roster_sync(struct inbox *ib, struct errbuf *e);
 
 /*
- * Give up the conversation of thread if agent owns it: "assignee" null,
- * "previous_assignee" agent and "previous_at" now, kept for stickiness.
- * Returns 0 (*after, if not NULL, gets the record), 1 if agent did not own
- * it, or -1 with e filled.
+ * Give up the conversation of thread if agent owns it (agent NULL: if
+ * anybody does): "assignee" null, "previous_assignee" who had it and
+ * "previous_at" now, kept for stickiness. Returns 0 (*after, if not
+ * NULL, gets the record), 1 if agent (or nobody) did not own it, or -1
+ * with e filled (errno ENOENT: no such conversation).
  */
 int roster_release(struct inbox *ib, const char *thread, const char *agent,
     json_t **after, struct errbuf *e);

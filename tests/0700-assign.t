@@ -350,6 +350,25 @@ check 'sticky within capacity only' \
 	'assign --dir "$au" --change cy --capacity 1 >/dev/null &&
 	 plan | grep -qx "+15558500002 ana least-loaded: ana 0/10 open (cy, who had this customer, is at capacity 1/1)"'
 
+check '--unassign by hand: back to the queue, the owner kept as previous' \
+	'assign --dir "$au" --unassign +15558500001 | jq -e ".event ==
+	     \"conversation.unassigned\" and .previous_agent == \"cy\" and
+	     .agent == null and .reason == \"unassigned by hand\" and
+	     .conversation.previous_assignee == \"cy\""'
+check 'one nobody owns is left as it is: no event' \
+	'assign --dir "$au" --unassign +15558500001 | wc -l | grep -qx 0'
+check_exit 'no such conversation: exit 1, the rest done' 1 \
+	'wait_conv "$au" +15558500009 2026-12-01T09:00:00Z &&
+	 assign --dir "$au" --claim +15558500009 ana >/dev/null &&
+	 assign --dir "$au" -A +15558500008 +15558500009 >"$tmp/out" 2>"$tmp/err"'
+check 'said, and the other unassigned' \
+	'grep -q "+15558500008: no such conversation" "$tmp/err" &&
+	 jq -e ".thread == \"+15558500009\"" "$tmp/out"'
+check_exit 'a NUMBER that is none: usage error, nothing changed' 2 \
+	'assign --dir "$au" --claim +15558500009 ana >/dev/null &&
+	 assign --dir "$au" -A +15558500009 nonsense 2>/dev/null'
+is 'still ana'"'"'s' "$(owner "$au" +15558500009)" ana
+
 # --- --auto at once, and on a stream ---------------------------------------
 
 # 4 --auto and 4 --next at once over 40 waiting and 3 agents of capacity
@@ -465,8 +484,8 @@ check 'nor does a notification' \
 # --- inbox-ls --mine, exits ----------------------------------------------
 
 check 'inbox-ls --mine: the conversations of SMSDESK_AGENT' \
-	'[ "$(SMSDESK_AGENT=cy inbox-ls --dir "$tmp/sticky" --mine |
-	     jq -r .thread)" = +15558500001 ]'
+	'[ "$(SMSDESK_AGENT=cy inbox-ls --dir "$st" --mine |
+	     jq -r .thread)" = +15558720001 ]'
 check_exit 'inbox-ls --mine with no agent: configuration error' 78 \
 	'env -u SMSDESK_AGENT inbox-ls --dir "$ib" --mine 2>/dev/null'
 check_exit 'assign on a missing inbox: 66' 66 \
