@@ -72,7 +72,7 @@ owner(struct inbox *ib, const char *thread)
 /* A racer: its own inbox handle, as another process would have. */
 struct racer {
 	const char *dir, *thread;
-	char name[8];
+	char name[16];
 	int won;
 };
 
