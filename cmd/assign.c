@@ -111,8 +111,8 @@ usage(FILE *fp, int code)
 		    "agent takes (10)\n"
 		    "      --change NAME      change an agent's --capacity or "
 		    "--skills\n"
-		    "      --claim            take conversation NUMBER if nobody "
-		    "has it\n"
+		    "      --claim            take conversation NUMBER if "
+		    "nobody has it\n"
 		    "  -d, --dir DIR          the inbox (default: "
 		    "$SMSDESK_INBOX, then\n"
 		    "                         "
@@ -121,15 +121,16 @@ usage(FILE *fp, int code)
 		    "  -j, --json             print NDJSON records (the "
 		    "default in a pipe)\n"
 		    "      --next             claim the oldest waiting "
-		    "conversation the agent may take\n"
+		    "conversation the agent\n"
+		    "                         may take (skills, capacity)\n"
 		    "      --off NAME         take an agent off shift\n"
 		    "      --on NAME          put an agent on shift\n"
 		    "      --plan             with --auto, print each decision "
 		    "and change nothing\n"
 		    "      --policy POLICY    least-loaded (default) or "
 		    "round-robin\n"
-		    "      --release          with --off, return the agent's "
-		    "conversations to the queue\n"
+		    "      --release          with --off, give the agent's "
+		    "conversations back\n"
 		    "      --remove NAME      remove an agent from the roster\n"
 		    "      --skills LIST      an agent's skills, separated by "
 		    "commas or spaces\n"
@@ -808,7 +809,8 @@ route_stream(struct assign *s, struct router *r)
 				diag_warn("stdin:%lu: %s", rr.lineno, e.msg);
 				note(s, EXIT_PARTIAL);
 			} else if (thread && thread_valid(thread) &&
-			    thread[0] == '+' && !(batch[n++] = strdup(thread))) {
+			    thread[0] == '+' &&
+			    !(batch[n++] = strdup(thread))) {
 				diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 			}
 			json_decref(rec);

@@ -105,7 +105,7 @@ struct roster_claim {
 				 * roster_sync() (claims made together) */
 	int won;		/* 1: this call made agent the owner */
 	char owner[ROSTER_NAME_BUF];	/* the owner found (won: agent) */
-	char previous[ROSTER_NAME_BUF];	/* who had it before ("" if none) */
+	char previous[ROSTER_NAME_BUF];	/* who had it before, or "" */
 	json_t *after;		/* the conversation as it ends up */
 };
 

@@ -19,9 +19,9 @@ enum policy { POLICY_LEAST_LOADED, POLICY_ROUND_ROBIN };
 struct agent {
 	const char *name;		/* borrowed from the roster */
 	const json_t *rec;
-	long load, capacity;		/* open conversations it owns, most */
+	long load, capacity;		/* conversations it owns; most */
 	int on_shift;
-	char last[32];			/* when it last got one ("" never) */
+	char last[32];			/* when it last got one, or "" */
 	unsigned long seq;		/* the how-many-th of this run it got
 					 * last (0: none), finer than last */
 };
