@@ -81,8 +81,31 @@ fill(struct record_reader *r)
 	r->in_pos = r->in_len = 0;
 	flockfile(r->fp);
 	while (r->in_len < READ_CHUNK && c != '\n' &&
-	    (c = getc_unlocked(r->fp)) != EOF)
+	    (c = getc_unlocked(r->fp)) != EOF) {
 		r->in[r->in_len++] = (char)c;
+#ifdef __GLIBC__
+		/*
+		 * What getc() just made stdio read is in the FILE's buffer
+		 * (glibc's FILE is public): taken up to the newline with
+		 * memchr and memcpy, not a byte at a time.
+		 */
+		if (c != '\n') {
+			char *p = r->fp->_IO_read_ptr, *nl;
+			size_t n = (size_t)(r->fp->_IO_read_end - p);
+			size_t room = READ_CHUNK - r->in_len;
+
+			if (n > room)
+				n = room;
+			if ((nl = memchr(p, '\n', n))) {
+				n = (size_t)(nl - p) + 1;
+				c = '\n';
+			}
+			memcpy(r->in + r->in_len, p, n);
+			r->in_len += n;
+			r->fp->_IO_read_ptr += n;
+		}
+#endif
+	}
 	funlockfile(r->fp);
 	if (r->in_len > 0)
 		return 1;
