@@ -51,6 +51,8 @@
  *                        has made durable but not yet checkpointed
  *   quarantine/          files that did not parse, moved aside
  *   rate/SENDER          sms-send's pace for a sender (sms-send(1))
+ *   roster/              the agents, and the round-robin rotation
+ *                        (roster.h)
  *
  * Ordering, for an inbound message: under the thread's lock, look up
  * KEY in the ledger (there: a duplicate, stop); record STOP/START in consent/
@@ -91,7 +93,7 @@
 #include "diag.h"
 
 /* The directories of the inbox that inbox_open() holds open. */
-#define INBOX_NSUB 12
+#define INBOX_NSUB 13
 
 struct inbox {
 	char *dir;

@@ -26,6 +26,8 @@
 #                          at most twice (100); 0510 at most four times (100)
 #   SMSDESK_RACE_ROUNDS    steps of each racing process: 0220 (100), 0310
 #                          (50), tests/unit/inbox-race (150)
+#   SMSDESK_CLAIM_ROUNDS   trials of 8 processes claiming one conversation:
+#                          0700 (200)
 #   SMSDESK_SEED           the seed of 0210 and 0510, to replay a run
 # A suite with a new count names it here and reads it with rounds; the
 # count per case stays fixed, whatever is parametrised around it.

@@ -6,7 +6,9 @@
  * ledger checked (an opted-out number gets no request at all) and the
  * recipient's
  * quiet hours; then the message is stored in its conversation as
- * "queued", and in outbox/, before the provider hears of it. These are
+ * "queued", and in outbox/, before the provider hears of it; a reply by an
+ * agent to a conversation nobody owns makes the agent its owner
+ * (roster_claim()). These are
  * smsdesk(7), GUARANTEES: no text after STOP, quiet hours, and a send is
  * never lost nor blindly repeated. A
  * message that goes no further is ended here, with the reason in its
@@ -29,10 +31,28 @@
 #include "phone.h"
 #include "phonezone.h"
 #include "record.h"
+#include "roster.h"
 #include "tz.h"
 #include "utf8.h"
 #include "when.h"
 #include "send.h"
+
+/*
+ * A reply by s->agent to the conversation of num, stored: the agent owns
+ * it now if nobody did (assign(1): who answered and who owns agree). A
+ * claim that fails is said, and the send goes on.
+ */
+static void
+claim_answered(struct send *s, const char *num)
+{
+	struct roster_claim c = { .agent = s->agent };
+	struct errbuf e;
+
+	if (roster_claim(&s->ib, num, &c, &e) < 0)
+		send_warn(s, "%s: not claimed for %s: %s", num, s->agent,
+		    e.msg);
+	json_decref(c.after);
+}
 
 /* j ends before any request, as msg (borrowed) and oc say. */
 static void
@@ -545,6 +565,8 @@ send_prepare(struct worker *w, struct job *j)
 		json_object_set_new(d.message, "duplicate", json_true());
 		done(j, d.message, send_classify(d.message));
 	} else {
+		if (answer && s->agent && strcmp(purpose, INBOX_REPLY) == 0)
+			claim_answered(s, num);
 		j->state = J_SEND;
 	}
 	inbox_delivery_free(&d);
