@@ -41,7 +41,7 @@ override CFLAGS += -O1 -fno-omit-frame-pointer \
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-PROGS = segment sms-recv inbox-ls inbox-mark sms-sim sms-send
+PROGS = segment sms-recv inbox-ls inbox-mark sms-sim sms-send assign
 LIBSRC = $(wildcard lib/*.c lib/*/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 UNITSRC = $(wildcard tests/unit/*.c)
@@ -74,7 +74,8 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all check test asan soak deps repeat install uninstall clean \
-	bench bench-inbox bench-send bench-slow demo fuzz fuzz-build fuzz-merge
+	bench bench-assign bench-inbox bench-send bench-slow demo fuzz \
+	fuzz-build fuzz-merge
 
 all: $(BINS)
 
@@ -153,11 +154,12 @@ SOAK_SECONDS = 600
 SOAK_ROUNDS = 2000
 SOAK_TESTS = $(BUILD)/unit/inbox-race tests/0210-sms-recv-crash.t \
 	tests/0220-inbox-race.t tests/0310-inbox-mark.t \
-	tests/0510-sms-send-crash.t
+	tests/0510-sms-send-crash.t tests/0700-assign.t
 soak: deps
 	$(Q)SMSDESK_CRASH_SECONDS=$(SOAK_SECONDS) \
 	SMSDESK_CRASH_ROUNDS=$(SOAK_ROUNDS) \
 	SMSDESK_RACE_ROUNDS=$(SOAK_ROUNDS) \
+	SMSDESK_CLAIM_ROUNDS=$(SOAK_ROUNDS) \
 	$(MAKE) --no-print-directory TESTS='$(SOAK_TESTS)' test
 
 deps:
@@ -201,6 +203,7 @@ bench: $(BINS)
 	$(MAKE) --no-print-directory bench-inbox
 	$(MAKE) --no-print-directory bench-send
 	$(MAKE) --no-print-directory bench-slow
+	$(MAKE) --no-print-directory bench-assign
 
 # Deliveries per second through sms-recv --listen against the disk's plain
 # fsync rate, and inbox-ls on an inbox of 100,000 conversations.
@@ -214,6 +217,12 @@ bench-inbox: $(BINS)
 bench-send: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/send.sh
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/send-latency.sh
+
+# assign --auto over 10,000 waiting conversations of 100,000 and 50 agents
+# (wall time, peak memory), and assign --next at that backlog.
+bench-assign: $(BINS)
+	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin \
+	SMSDESK_LIB=$(CURDIR)/$(BUILD)/libsmsdesk.a tests/bench/assign.sh
 
 # Latency of valid webhooks while 1,000 slow or idle connections hold on,
 # from one address and from many (SMSDESK_OLD_BIN: a build to compare).

@@ -43,7 +43,7 @@
 	"[-o DURATION]\n" \
 	"                [-s STATUS[,STATUS...]] [-S TIME] [-T TAG] [--all] " \
 	"[--consent]\n" \
-	"                [--limit N] [--no-mark] [NUMBER]\n"
+	"                [--limit N] [--mine] [--no-mark] [NUMBER]\n"
 
 /* The long options without a letter (smsdesk(7), the option table). */
 enum { OPT_CONSENT = 256 };
@@ -146,6 +146,8 @@ usage(FILE *fp, int code)
 		    "                         messages)\n"
 		    "  -m, --messages         list the messages of the "
 		    "conversations, oldest first\n"
+		    "      --mine             only those assigned to "
+		    "$SMSDESK_AGENT (my queue)\n"
 		    "      --no-mark          do not mark the thread of "
 		    "NUMBER read\n"
 		    "  -o, --overdue DURATION\n"
@@ -1406,7 +1408,7 @@ add_tag(struct ls *l, const char *tag)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_ALL = OPT_CONSENT + 1, OPT_LIMIT, OPT_NO_MARK };
+	enum { OPT_ALL = OPT_CONSENT + 1, OPT_LIMIT, OPT_MINE, OPT_NO_MARK };
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "assignee", required_argument, NULL, 'a' },
@@ -1417,6 +1419,7 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "messages", no_argument, NULL, 'm' },
+		{ "mine", no_argument, NULL, OPT_MINE },
 		{ "no-mark", no_argument, NULL, OPT_NO_MARK },
 		{ "overdue", required_argument, NULL, 'o' },
 		{ "status", required_argument, NULL, 's' },
@@ -1433,7 +1436,7 @@ main(int argc, char **argv)
 	struct errbuf e;
 	char *path;
 	long long secs;
-	int c, err;
+	int c, err, mine = 0;
 
 	diag_init(argv[0]);
 	l.now = time(NULL);
@@ -1478,6 +1481,10 @@ main(int argc, char **argv)
 		case 'm':
 			l.messages = 1;
 			l.listopt = l.convopt = "--messages";
+			break;
+		case OPT_MINE:
+			mine = 1;
+			l.listopt = l.convopt = "--mine";
 			break;
 		case OPT_NO_MARK:
 			l.mark = 0;
@@ -1530,6 +1537,9 @@ main(int argc, char **argv)
 	if (l.assignee && l.unassigned)
 		diag_die(EXIT_USAGE, "--assignee and --unassigned exclude "
 		    "each other");
+	if (mine && (l.assignee || l.unassigned))
+		diag_die(EXIT_USAGE, "--mine and %s exclude each other",
+		    l.assignee ? "--assignee" : "--unassigned");
 	if (l.json < 0)
 		l.json = !isatty(STDOUT_FILENO);
 	/* With a NULL buffer glibc keeps its own of st_blksize bytes. */
@@ -1560,6 +1570,10 @@ main(int argc, char **argv)
 	l.ib.agent = config_pick(l.cfg, NULL, "SMSDESK_AGENT", "agent", NULL);
 	if (l.ib.agent && !*l.ib.agent)
 		l.ib.agent = NULL;
+	/* --mine: the queue of the agent at the keyboard. */
+	if (mine && !(l.assignee = l.ib.agent))
+		diag_die(EXIT_CONFIG, "--mine: whose? Set SMSDESK_AGENT (or "
+		    "agent in the configuration)");
 	if (l.consent)
 		list_consent(&l, argc == 1 ? argv[0] : NULL);
 	else if (argc == 1)

@@ -67,8 +67,8 @@ usage(FILE *fp, int code)
 		    "      --price AMOUNT     add the price: segments times "
 		    "AMOUNT\n"
 		    "      --raw              read all of stdin as one text\n"
-		    "      --smart            apply Twilio's Smart Encoding "
-		    "first\n"
+		    "      --smart            apply Smart Encoding (lookalikes "
+		    "to GSM) first\n"
 		    "      --split[=words]    add the text of each part; "
 		    "=words breaks at spaces\n"
 		    "  -t, --table            readable summary, even in a "
@@ -428,8 +428,8 @@ summary_tail(struct seg *g, const struct gsm_result *res)
 		printf("  over %d segments: too many to concatenate\n",
 		    GSM_MAX_PARTS);
 	if (res->flags & GSM_TOO_LONG)
-		printf("  over Twilio's %d characters\n",
-		    GSM_TWILIO_MAX_CHARS);
+		printf("  over the %d characters a message may have\n",
+		    GSM_MAX_CHARS);
 	if (g->priced) {
 		char price[64];
 

@@ -4,7 +4,7 @@
  * One message from the command line (--to or --thread, the body as an
  * argument or all of stdin), or one per NDJSON record on stdin. Each goes
  * through the same steps: the number is normalised, the body analysed
- * (refused over Twilio's 1,600 characters), the consent ledger checked
+ * (refused over what the provider takes), the consent ledger checked
  * (an opted-out number gets no request at all), and then, so that a send
  * is never lost nor blindly repeated (smsdesk(7), GUARANTEES), the
  * message is stored in its conversation as "queued", and put in outbox/,
@@ -50,6 +50,7 @@
 #include "limit.h"
 #include "phone.h"
 #include "price.h"
+#include "provider.h"
 #include "tz.h"
 #include "utf8.h"
 #include "when.h"
@@ -64,7 +65,6 @@
 	"[--timeout SECONDS]\n" \
 	"                [-c NUMBER | --to NUMBER] [BODY]\n"
 
-#define TWILIO_URL "https://api.twilio.com"
 #define KEY_MAX (LIMIT_KEY - 21)	/* --key, then "-" and a line number */
 #define GRACE 300		/* seconds before a message the provider
 				 * does not know is declared not sent */
@@ -81,8 +81,8 @@ usage(FILE *fp, int code)
 		    "$SMSDESK_INBOX, then\n"
 		    "                         "
 		    "$XDG_DATA_HOME/smsdesk/inbox)\n"
-		    "  -f, --from FROM        our number (default: "
-		    "$TWILIO_FROM, config from)\n"
+		    "  -f, --from FROM        our number (default: the "
+		    "provider's, config from)\n"
 		    "  -h, --help             print this help and exit\n"
 		    "      --jobs N           send N requests at a time "
 		    "(default 1)\n"
@@ -180,71 +180,32 @@ bad:
 	diag_die(EXIT_USAGE, "--rate: '%s' is not N/s, N/m or N/h", arg);
 }
 
-/* Credentials and sender; a missing one is EXIT_CONFIG. */
+/*
+ * The configured provider's account and sender (lib/provider.h); a
+ * missing one is EXIT_CONFIG, a --messaging-service that is not one of
+ * the provider's a usage error.
+ */
 static void
 load_provider(struct send *s, const struct config *cfg, const char *from,
     const char *service, int need)
 {
-	struct cred *cr = &s->cr;
-	const char *prov = config_pick(cfg, NULL, "SMSDESK_PROVIDER",
-	    "provider", "twilio");
-	const char *token, *key, *secret, *pub;
+	struct errbuf e;
+	const char *prefix;
 
-	if (strcmp(prov, "twilio") != 0)
-		diag_die(EXIT_CONFIG, "provider '%s': sms-send speaks only "
-		    "twilio so far", prov);
-	cr->account = config_pick(cfg, NULL, "TWILIO_ACCOUNT_SID",
-	    "twilio_account_sid", NULL);
-	token = config_pick(cfg, NULL, "TWILIO_AUTH_TOKEN",
-	    "twilio_auth_token", NULL);
-	key = config_pick(cfg, NULL, "TWILIO_API_KEY", "twilio_api_key",
-	    NULL);
-	secret = config_pick(cfg, NULL, "TWILIO_API_SECRET",
-	    "twilio_api_secret", NULL);
-	cr->from = config_pick(cfg, from, "TWILIO_FROM", "from", NULL);
-	cr->service = config_pick(cfg, service,
-	    "TWILIO_MESSAGING_SERVICE_SID", "twilio_messaging_service_sid",
-	    NULL);
-	if (service)
-		cr->from = from;	/* the flag says which */
-	if (cr->from && !*cr->from)
-		cr->from = NULL;
-	if (cr->service && !*cr->service)
-		cr->service = NULL;
-	if (cr->from && cr->service)
-		cr->service = NULL;
-	cr->base = config_pick(cfg, NULL, "TWILIO_API_URL", "twilio_api_url",
-	    TWILIO_URL);
-	if (key && *key && secret && *secret) {
-		cr->user = key;
-		cr->pass = secret;
-	} else {
-		cr->user = cr->account;
-		cr->pass = token;
-	}
-	pub = config_pick(cfg, NULL, "SMSDESK_PUBLIC_URL", "public_url",
-	    NULL);
-	if (pub && *pub) {
-		size_t n = strlen(pub);
-
-		if (!(cr->callback = malloc(n + 8)))
-			send_nomem();
-		snprintf(cr->callback, n + 8, "%.*s/twilio",
-		    (int)(n && pub[n - 1] == '/' ? n - 1 : n), pub);
-	}
-	if (!need)
-		return;
-	if (!cr->account || !*cr->account)
-		diag_die(EXIT_CONFIG, "no Twilio account: set "
-		    "TWILIO_ACCOUNT_SID, or twilio_account_sid in the config");
-	if (!cr->pass || !*cr->pass)
-		diag_die(EXIT_CONFIG, "no Twilio credentials: set "
-		    "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
-		    "TWILIO_API_SECRET), or twilio_auth_token in the config");
-	if (!cr->from && !cr->service)
-		diag_die(EXIT_CONFIG, "no sender: give --from or "
-		    "--messaging-service, or set TWILIO_FROM, or from in the "
-		    "config");
+	if (provider_account(&s->acct, cfg, from, service, 0, &e) < 0)
+		diag_die(errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG, "%s",
+		    e.msg);
+	prefix = s->acct.pv->service_prefix;
+	if (service && !prefix)
+		diag_die(EXIT_USAGE, "--messaging-service: provider '%s' has "
+		    "no messaging services", s->acct.pv->name);
+	if (service && strncmp(service, prefix, strlen(prefix)) != 0)
+		diag_die(EXIT_USAGE, "--messaging-service: '%s' is not an %s "
+		    "SID", service, prefix);
+	provider_account_free(&s->acct);
+	if (provider_account(&s->acct, cfg, from, service, need, &e) < 0)
+		diag_die(errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG, "%s",
+		    e.msg);
 }
 
 /* A --quiet-hours mode: 'd', 'r', or 0 for off; -1 if none of them. */
@@ -512,9 +473,6 @@ main(int argc, char **argv)
 		s.purpose = to && s.reply ? INBOX_REPLY : INBOX_NOTIFICATION;
 	if (from && !*from)
 		diag_die(EXIT_USAGE, "--from: empty");
-	if (service && strncmp(service, "MG", 2) != 0)
-		diag_die(EXIT_USAGE, "--messaging-service: '%s' is not an MG "
-		    "SID", service);
 	check_utf8("--from", from);
 	check_utf8("--key", s.key);
 	check_utf8("--messaging-service", service);
@@ -628,7 +586,7 @@ main(int argc, char **argv)
 		diag_warn("the provider rejected the credentials; stopped");
 	curl_global_cleanup();
 	tzdb_free(s.tzdb);
-	free(s.cr.callback);
+	provider_account_free(&s.acct);
 	price_table_free(s.prices);
 	config_free(cfg);
 	if (s.have_inbox)

@@ -63,6 +63,8 @@
 #define DEFAULT_ACCOUNT "AC00000000000000000000000000000000"
 #define DEFAULT_TOKEN "sms-sim-token"
 #define MAX_CONNECTIONS 512
+#define STOP_SECONDS 10		/* for requests in flight at a stop */
+#define LOG_PER_SECOND 10	/* libmicrohttpd's lines a second */
 #define WORKERS 4
 
 void
@@ -120,13 +122,24 @@ sim_usage(FILE *fp, int code)
 
 /* --- HTTP ---------------------------------------------------------- */
 
+/* A line of libmicrohttpd's, through its rate-limited log (httpd_log). */
+static void
+log_out(void *arg, const char *line)
+{
+	(void)arg;
+	diag_warn("%s", line);
+}
+
 /* Serve until SIGTERM or SIGINT. */
 static void
 serve(struct sim *s, const char *listen_arg)
 {
 	struct sockaddr_storage sin;
 	pthread_t workers[WORKERS];
-	struct MHD_Daemon *d;
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	struct httpd_log *mhd_log;
+	struct errbuf e;
 	char addr[INET6_ADDRSTRLEN + 2];
 	unsigned short port;
 	sigset_t set;
@@ -145,19 +158,19 @@ serve(struct sim *s, const char *listen_arg)
 	for (; nw < WORKERS; nw++)
 		if (pthread_create(&workers[nw], NULL, sim_worker, s) != 0)
 			diag_die(EXIT_IOERR, "cannot start a thread");
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-	    (sin.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-	    port, NULL, NULL, sim_on_request, s,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-	    MHD_OPTION_URI_LOG_CALLBACK, httpd_on_uri, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, httpd_on_done, NULL,
-	    MHD_OPTION_END);
-	if (!d)
-		diag_die(EXIT_IOERR, "--listen %s:%u: cannot listen: %s",
-		    addr, port, strerror(errno));
+	if (!(mhd_log = httpd_log_new("libmicrohttpd", LOG_PER_SECOND,
+	    log_out, NULL)))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	/* A thread per connection: --latency holds only its own. */
+	o.addr = &sin;
+	o.threads = HTTPD_PER_THREAD;
+	o.max_connections = MAX_CONNECTIONS;
+	o.timeout = 30;
+	o.handler = sim_on_request;
+	o.handler_cls = s;
+	o.log = mhd_log;
+	if (!(h = httpd_start(&o, &e)))
+		diag_die(EXIT_IOERR, "--listen %s:%u: %s", addr, port, e.msg);
 	fprintf(stderr, "%s: listening on %s:%u, account %s, number %s, "
 	    "webhook %s\n", diag_prog(), addr, port, s->account, s->number,
 	    s->webhook ? s->webhook : "none");
@@ -165,16 +178,9 @@ serve(struct sim *s, const char *listen_arg)
 		;
 	fprintf(stderr, "%s: %s: finishing requests in flight\n", diag_prog(),
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
-	MHD_quiesce_daemon(d);
-	for (int i = 0; i < 100; i++) {
-		const union MHD_DaemonInfo *di = MHD_get_daemon_info(d,
-		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-
-		if (!di || di->num_connections == 0)
-			break;
-		sim_sleep_ms(100);
-	}
-	MHD_stop_daemon(d);
+	httpd_stop_gently(h, STOP_SECONDS);
+	httpd_log_flush(mhd_log, httpd_now(), 1);
+	httpd_log_free(mhd_log);
 	pthread_mutex_lock(&s->jlock);
 	s->stopping = 1;
 	pthread_cond_broadcast(&s->jcond);

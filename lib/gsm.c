@@ -541,7 +541,7 @@ gsm_analyze(struct gsm_ctx *c, const char *s, size_t len,
 		res->flags |= GSM_EMPTY;
 	if (res->segments > GSM_MAX_PARTS)
 		res->flags |= GSM_TOO_MANY_PARTS;
-	if (res->utf16_units > GSM_TWILIO_MAX_CHARS)
+	if (res->utf16_units > GSM_MAX_CHARS)
 		res->flags |= GSM_TOO_LONG;
 	return 0;
 }
@@ -1324,7 +1324,7 @@ gsm_stream_end(struct gsm_stream *s, struct gsm_result *res,
 		res->flags |= GSM_EMPTY;
 	if (res->segments > GSM_MAX_PARTS)
 		res->flags |= GSM_TOO_MANY_PARTS;
-	if (res->utf16_units > GSM_TWILIO_MAX_CHARS)
+	if (res->utf16_units > GSM_MAX_CHARS)
 		res->flags |= GSM_TOO_LONG;
 	s->res = *res;
 	s->enc = best.enc;

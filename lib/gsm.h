@@ -44,7 +44,8 @@ enum {
 };
 
 #define GSM_MAX_PARTS 255
-#define GSM_TWILIO_MAX_CHARS 1600
+/* The most UTF-16 units a provider takes in one message (Twilio: 1,600). */
+#define GSM_MAX_CHARS 1600
 
 struct gsm_opts {
 	unsigned languages;	/* bit (1 << NLI) per national table allowed */

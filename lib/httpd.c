@@ -1,14 +1,17 @@
 /*
- * httpd.c: request bookkeeping and log lines for libmicrohttpd servers.
+ * httpd.c: starting and stopping libmicrohttpd servers, request
+ * bookkeeping and log lines.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "every.h"
 #include "httpd.h"
@@ -164,6 +167,8 @@ httpd_on_connection(void *cls, struct MHD_Connection *conn,
 	struct watched *w = *socket_context;
 	const union MHD_ConnectionInfo *ci;
 
+	if (!g)
+		return;	/* a server without a guard */
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -600,6 +605,8 @@ httpd_log_mhd(void *cls, const char *fmt, va_list ap)
 	char msg[512], line[600];
 	size_t i, n;
 
+	if (!l)
+		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
@@ -620,4 +627,101 @@ httpd_log_mhd(void *cls, const char *fmt, va_list ap)
 	else
 		snprintf(line, sizeof line, "%s: %s", l->name, msg);
 	httpd_log_say(l, httpd_now(), line);
+}
+
+struct httpd {
+	struct MHD_Daemon *d;
+	struct httpd_pool *pool;
+};
+
+struct httpd *
+httpd_start(const struct httpd_opts *o, struct errbuf *e)
+{
+	struct MHD_OptionItem extra[] = {
+		{ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)o->event_threads,
+		    NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	struct httpd *h;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC;
+	int saved;
+
+	if (o->threads == HTTPD_EVENTS) {
+		flags |= MHD_USE_EPOLL;
+		if (o->pool)
+			flags |= MHD_ALLOW_SUSPEND_RESUME;
+	} else if (o->pool) {
+		errno = EINVAL;
+		errf(e, "cannot listen: a pool is for event threads only");
+		return NULL;
+	} else {
+		flags |= MHD_USE_THREAD_PER_CONNECTION;
+		extra[0].option = MHD_OPTION_END;
+	}
+	if (o->log)
+		flags |= MHD_USE_ERROR_LOG;
+	if (o->addr->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (!(h = calloc(1, sizeof *h))) {
+		errf(e, "cannot listen: %s", strerror(ENOMEM));
+		return errno = ENOMEM, NULL;
+	}
+	h->pool = o->pool;
+	/* The logger comes first, to have every message. */
+	errno = 0;
+	h->d = MHD_start_daemon(flags, httpd_port(o->addr), NULL, NULL,
+	    o->handler, o->handler_cls,
+	    MHD_OPTION_EXTERNAL_LOGGER, httpd_log_mhd, o->log,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)o->addr,
+	    MHD_OPTION_ARRAY, extra,
+	    MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_address,
+	    MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
+	    MHD_OPTION_URI_LOG_CALLBACK, httpd_on_uri, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, httpd_on_done, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, httpd_on_connection, o->guard,
+	    MHD_OPTION_END);
+	if (!h->d) {
+		saved = errno ? errno : EIO;
+		free(h);
+		errf(e, "cannot listen: %s", strerror(saved));
+		errno = saved;
+		return NULL;
+	}
+	return h;
+}
+
+unsigned short
+httpd_bound_port(const struct httpd *h)
+{
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d,
+	    MHD_DAEMON_INFO_BIND_PORT);
+
+	return di ? di->port : 0;
+}
+
+void
+httpd_stop_gently(struct httpd *h, unsigned seconds)
+{
+	struct timespec tenth = { 0, 100 * 1000 * 1000 };
+	MHD_socket fd;
+
+	if (!h)
+		return;
+	fd = MHD_quiesce_daemon(h->d);
+	for (unsigned i = 0; i < seconds * 10; i++) {
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d,
+		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+		if (!di || di->num_connections == 0)
+			break;
+		nanosleep(&tenth, NULL);
+	}
+	/* The pool first: no connection may be left suspended. */
+	httpd_pool_stop(h->pool);
+	MHD_stop_daemon(h->d);
+	/* Quiesced, the listening socket is ours to close, after the stop. */
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	free(h);
 }

@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 
 #include "buf.h"
+#include "diag.h"
 
 struct httpd_request {
 	char *uri;		/* as sent: path and query */
@@ -60,7 +61,7 @@ struct httpd_guard *httpd_guard_start(double headers, double limit,
     void (*report)(void *arg, const char *line), void *arg);
 void httpd_guard_stop(struct httpd_guard *g);
 
-/* MHD_OPTION_NOTIFY_CONNECTION, its closure the guard. */
+/* MHD_OPTION_NOTIFY_CONNECTION, its closure the guard (NULL: none). */
 void httpd_on_connection(void *cls, struct MHD_Connection *conn,
     void **socket_context, enum MHD_ConnectionNotificationCode toe);
 
@@ -134,6 +135,62 @@ void httpd_log_mhd(void *cls, const char *fmt, va_list ap);
 
 /* Seconds on the monotonic clock, for httpd_log_say(). */
 double httpd_now(void);
+
+/*
+ * A server, started and stopped the one way every program does. How its
+ * connections are served (threads):
+ *
+ *   HTTPD_EVENTS      a few event threads (epoll, event_threads of them)
+ *                     serve every connection, so that an idle or slow one
+ *                     costs no thread; with a pool (httpd_pool_start),
+ *                     complete requests go to its threads
+ *                     (httpd_pool_run), and the daemon allows suspending.
+ *   HTTPD_PER_THREAD  a thread per connection, so that a handler that
+ *                     waits (a slow answer on purpose) holds up only its
+ *                     own connection, whatever the number in flight.
+ *
+ * Requests are kept by httpd_on_uri and httpd_on_done (struct
+ * httpd_request in the handler's *req_cls); libmicrohttpd's own messages
+ * go to log (httpd_log_mhd), none if log is NULL; a guard, if given,
+ * watches every connection (httpd_on_connection). The options are the
+ * caller's and read only by httpd_start(); the pool, guard and log must
+ * outlive the server.
+ */
+enum httpd_threads { HTTPD_EVENTS, HTTPD_PER_THREAD };
+
+struct httpd_opts {
+	const struct sockaddr_storage *addr;	/* httpd_parse_listen()'s */
+	enum httpd_threads threads;
+	unsigned event_threads;		/* HTTPD_EVENTS: how many */
+	unsigned max_connections;	/* in all */
+	unsigned per_address;		/* from one address; 0: any */
+	unsigned timeout;		/* idle seconds before a close */
+	MHD_AccessHandlerCallback handler;
+	void *handler_cls;
+	struct httpd_pool *pool;	/* HTTPD_EVENTS: or NULL */
+	struct httpd_guard *guard;	/* or NULL */
+	struct httpd_log *log;		/* or NULL */
+};
+
+struct httpd;
+
+/*
+ * Listen on o->addr and serve. Returns the server, or NULL with errno set
+ * (EADDRINUSE, EACCES, ...; EINVAL for options that do not go together)
+ * and e saying "cannot listen: " and why.
+ */
+struct httpd *httpd_start(const struct httpd_opts *o, struct errbuf *e);
+
+/* The port a server listens on (the one chosen, if it was given 0). */
+unsigned short httpd_bound_port(const struct httpd *h);
+
+/*
+ * Stop h gently and free it: take no new connection, wait up to seconds
+ * for the connections in flight to finish (a request's answer goes out),
+ * then run what its pool has queued, end the pool's threads, and close
+ * what is left. The pool, guard and log are the caller's to free after.
+ */
+void httpd_stop_gently(struct httpd *h, unsigned seconds);
 
 /*
  * --listen's argument, [ADDR:]PORT, into ss: ADDR an IPv4 address, an IPv6

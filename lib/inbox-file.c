@@ -38,7 +38,7 @@
 
 const char *const ib_subdirs[INBOX_NSUB] = {
 	"msg", "tmp", "conv", "work", "ids", "consent", "status", "lock",
-	"quarantine", "outbox", JOURNAL_DIR, "rate",
+	"quarantine", "outbox", JOURNAL_DIR, "rate", "roster",
 };
 
 /* Why the last directory refused was refused (ib_strerror()). */
@@ -1027,6 +1027,44 @@ fail:
 }
 
 /*
+ * The bucket of a ledger key: the low byte of its FNV-1a hash. Its lock
+ * is lock/key-XX, its index file ids/XX (inbox-ledger.c).
+ */
+unsigned
+ib_key_bucket(const char *key)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h & 255;
+}
+
+/*
+ * The thread and name of a message's path in the inbox, "msg/THREAD/NAME"
+ * (a valid thread, a plain name not starting with a dot, each fitting its
+ * buffer). 0, or -1 with errno EBADMSG.
+ */
+int
+ib_msg_path(const char *path, char thread[32], char name[NAME_MAX_LEN])
+{
+	const char *t, *slash;
+	size_t tl, nl;
+
+	if (strncmp(path, "msg/", 4) != 0 || !(slash = strchr(t = path + 4,
+	    '/')) || (tl = (size_t)(slash - t)) >= 32 ||
+	    (nl = strlen(slash + 1)) >= NAME_MAX_LEN)
+		return errno = EBADMSG, -1;
+	memcpy(thread, t, tl);
+	thread[tl] = '\0';
+	if (!thread_valid(thread) || !plain_name(slash + 1, nl) ||
+	    slash[1] == '.')
+		return errno = EBADMSG, -1;
+	memcpy(name, slash + 1, nl + 1);
+	return 0;
+}
+
+/*
  * Take the lock named name (a thread, or a ledger key for the delivery
  * reports parked under it; a thread is always taken first). Returns the
  * fd to give to ib_unlock(), or -1.
@@ -1035,19 +1073,22 @@ int
 ib_lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 {
 	char rel[NAME_MAX_LEN + 8];
-	uint32_t h = 2166136261u;
 	int fd;
 
-	if (name[0] == '+') {
+	/*
+	 * A thread, a number's or a sender's ("@VERIFY"), has a file of its
+	 * own: were it one of the keys' files, a thread whose name hashed as
+	 * the key of its message would wait for its own lock.
+	 */
+	if (name[0] == '+' || name[0] == '@') {
 		snprintf(rel, sizeof rel, "lock/%s", name);
 	} else {
 		/*
 		 * A ledger key is new with every message: its lock is one
-		 * of 256 files, not a file of its own (FNV-1a of the key).
+		 * of 256 files, not a file of its own (ib_key_bucket()).
 		 */
-		for (const char *p = name; *p; p++)
-			h = (h ^ (unsigned char)*p) * 16777619u;
-		snprintf(rel, sizeof rel, "lock/key-%02x", (unsigned)(h & 255));
+		snprintf(rel, sizeof rel, "lock/key-%02x",
+		    ib_key_bucket(name));
 	}
 	fd = ib_openat_file(ib, ib->sub[IB_LOCK], rel + 5, O_RDWR | O_CREAT,
 	    0600, NULL);

@@ -25,8 +25,9 @@
  *   inbox-log.c      log files: records appended as a file's last line
  *   inbox.c          the inbox opened; deliveries, answers, delivery
  *                    reports, consent, conversation updates
- *   inbox-read.c     listings and reads for programs; the outbox; the
- *                    sweep
+ *   inbox-read.c     listings and reads for programs; the sweep
+ *   inbox-ledger.c   the ledgers: the index of provider ids and client
+ *                    keys (ids/), and the outbox (outbox/.log)
  *   inbox-journal.c  the journal: records, checkpoints, replay
  */
 #ifndef INBOX_IMPL_H
@@ -100,7 +101,7 @@ struct logf {
  */
 enum {
 	IB_MSG, IB_TMP, IB_CONV, IB_WORK, IB_IDS, IB_CONSENT, IB_STATUS,
-	IB_LOCK, IB_QUARANTINE, IB_OUTBOX, IB_JOURNAL, IB_RATE
+	IB_LOCK, IB_QUARANTINE, IB_OUTBOX, IB_JOURNAL, IB_RATE, IB_ROSTER
 };
 extern const char *const ib_subdirs[INBOX_NSUB];
 
@@ -181,8 +182,39 @@ void ib_quarantine(struct inbox *ib, const char *rel, const char *why,
     const struct stat *bad);
 
 /* The locks, a thread's or a ledger key's: */
+unsigned ib_key_bucket(const char *key);
 int ib_lock_thread(struct inbox *ib, const char *name, struct errbuf *e);
 void ib_unlock(int fd);
+
+/* A message's path, "msg/THREAD/NAME", taken apart (EBADMSG if not). */
+int ib_msg_path(const char *path, char thread[32], char name[NAME_MAX_LEN]);
+
+/* inbox-read.c: a directory's names, sorted, dot files left out. */
+char **ib_list_names(struct inbox *ib, const char *dir, size_t *n,
+    struct errbuf *e);
+void ib_free_names(char **v, size_t n);
+
+/*
+ * inbox-ledger.c: the ledgers. ib_ledger_find(): where the entry of key
+ * (ib_id_key()) says its message is, 0; or -1 with errno ENOENT (none),
+ * EBADMSG (one that says nothing of a message) or another. 
+ * ib_ledger_add(): key's entry made, thread/NAME, under the key's lock:
+ * 1 if made, 0 if one there is kept (the same, or, unless replace,
+ * another message's), -1 with e filled; synced unless defer_sync.
+ * ib_ledger_drop(): key's entry taken back if it says thread/name.
+ * ib_outbox_add(): thread/name put in the outbox, synced unless
+ * defer_sync; ib_outbox_drop(): taken out (unsynced: a drop lost only
+ * makes inbox_outbox() look again).
+ */
+int ib_ledger_find(struct inbox *ib, const char *key, char thread[32],
+    char name[NAME_MAX_LEN]);
+int ib_ledger_add(struct inbox *ib, const char *key, const char *thread,
+    const char *name, int replace, int defer_sync, struct errbuf *e);
+void ib_ledger_drop(struct inbox *ib, const char *key, const char *thread,
+    const char *name);
+int ib_outbox_add(struct inbox *ib, const char *thread, const char *name,
+    int defer_sync, struct errbuf *e);
+void ib_outbox_drop(struct inbox *ib, const char *thread, const char *name);
 
 /* inbox-log.c: log files, whose record is their last line. */
 json_t *ib_log_read(struct inbox *ib, const char *rel, struct logf *lf,
@@ -197,8 +229,6 @@ int ib_log_unappend(struct inbox *ib, const char *rel, off_t good);
 /* inbox.c: names checked and made, and outbound messages. */
 int ib_id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN]);
 int ib_outbound_pending(const json_t *msg);
-int ib_link_entry(struct inbox *ib, const char *dir, const char *name,
-    const char *to, int defer_sync, struct errbuf *e);
 
 /* inbox.c: what a message does to its conversation, and work/. */
 void ib_apply_message(json_t *conv, const json_t *msg);

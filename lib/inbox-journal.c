@@ -10,8 +10,8 @@
  *
  * Relies on inbox-file.c for records and locks, and on inbox.c for what
  * a message does to its conversation (ib_apply_message(),
- * ib_write_conversation()) and for the links in ids/ and outbox/
- * (ib_link_entry()).
+ * ib_write_conversation()), and on inbox-ledger.c for the entries of
+ * ids/ and outbox/ (ib_ledger_add(), ib_outbox_add()).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -217,7 +217,7 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	const char *pid = record_str(msg, "provider_id");
 	const char *client = record_str(msg, "key");
 	char rel[PATH_MAX], key[NAME_MAX_LEN], ckey[NAME_MAX_LEN];
-	char to[PATH_MAX], say[200];
+	char say[200];
 	int lk, rc = -1, created;
 
 	if (!json_is_object(msg) || !json_is_object(image) ||
@@ -246,10 +246,9 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	 * A message to send: its client key, and its outbox/ entry while
 	 * it is pending as found (a settled one has lost its entry).
 	 */
-	snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
-	if ((client && ib_link_entry(ib, "ids", ckey, to, 0, e) < 0) ||
-	    (ib_outbound_pending(have ? have : msg) && ib_link_entry(ib,
-	    "outbox", name, to, 0, e) < 0))
+	if ((client && ib_ledger_add(ib, ckey, thread, name, 0, 0, e) < 0) ||
+	    (ib_outbound_pending(have ? have : msg) && ib_outbox_add(ib,
+	    thread, name, 0, e) < 0))
 		goto out;
 	json_decref(have);
 	have = NULL;
@@ -266,7 +265,7 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 		goto out;
 	}
 	if (provider && pid &&
-	    ib_link_entry(ib, "ids", key, to, 0, e) < 0)
+	    ib_ledger_add(ib, key, thread, name, 0, 0, e) < 0)
 		goto out;
 	r->records++;
 	rc = 0;

@@ -53,8 +53,8 @@ thread_rel(const char *top, const char *thread, char *rel, struct errbuf *e)
 }
 
 /* Names in dir (relative), sorted, without dot files; NULL on error. */
-static char **
-list_names(struct inbox *ib, const char *dir, size_t *n, struct errbuf *e)
+char **
+ib_list_names(struct inbox *ib, const char *dir, size_t *n, struct errbuf *e)
 {
 	char **v = NULL, **nv;
 	size_t cap = 0;
@@ -106,8 +106,8 @@ nomem_closed:
 	return NULL;
 }
 
-static void
-free_names(char **v, size_t n)
+void
+ib_free_names(char **v, size_t n)
 {
 	while (n > 0)
 		free(v[--n]);
@@ -126,7 +126,7 @@ consent_records(struct inbox *ib, const char *rel, int newest, json_t *out,
 	struct errbuf pe;
 	json_t *c;
 
-	if (!(names = list_names(ib, rel, &n, e)))
+	if (!(names = ib_list_names(ib, rel, &n, e)))
 		return -1;
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof path, "%s/%s", rel,
@@ -138,14 +138,14 @@ consent_records(struct inbox *ib, const char *rel, int newest, json_t *out,
 			continue;
 		}
 		if (json_array_append_new(out, c) < 0) {
-			free_names(names, n);
+			ib_free_names(names, n);
 			errno = ENOMEM;
 			return errf(e, "%s", strerror(ENOMEM));
 		}
 		if (newest)
 			break;
 	}
-	free_names(names, n);
+	ib_free_names(names, n);
 	return 0;
 }
 
@@ -189,10 +189,10 @@ inbox_consent_list(struct inbox *ib, const char *number, int newest,
 		errf(e, "'%s' is not an E.164 number", number);
 		return NULL;
 	}
-	if (!number && !(names = list_names(ib, "consent", &n, e)))
+	if (!number && !(names = ib_list_names(ib, "consent", &n, e)))
 		return NULL;
 	if (!(out = json_array())) {
-		free_names(names, n);
+		ib_free_names(names, n);
 		errno = ENOMEM;
 		errf(e, "%s", strerror(ENOMEM));
 		return NULL;
@@ -206,7 +206,7 @@ inbox_consent_list(struct inbox *ib, const char *number, int newest,
 		    errno == ENOENT)
 			rc = 0;		/* removed meanwhile, or none */
 	}
-	free_names(names, n);
+	ib_free_names(names, n);
 	if (rc < 0) {
 		json_decref(out);
 		return NULL;
@@ -248,7 +248,7 @@ inbox_last_message(struct inbox *ib, const char *thread, struct errbuf *e)
 
 	if (thread_rel("msg", thread, rel, e) < 0)
 		return NULL;
-	if (!(names = list_names(ib, rel, &n, e)))
+	if (!(names = ib_list_names(ib, rel, &n, e)))
 		return NULL;
 	for (i = n; !m && i > 0; i--) {
 		snprintf(path, sizeof path, "%s/%s", rel, names[i - 1]);
@@ -256,7 +256,7 @@ inbox_last_message(struct inbox *ib, const char *thread, struct errbuf *e)
 		    errno != EBADMSG && ib->report)
 			ib->report(ib->report_arg, pe.msg);
 	}
-	free_names(names, n);
+	ib_free_names(names, n);
 	if (!m) {
 		errno = ENOENT;
 		errf(e, "%s/%s: no message", ib->dir, rel);
@@ -440,11 +440,11 @@ inbox_each(struct inbox *ib, int all, inbox_each_fn fn, void *arg,
 	size_t n, i;
 	int rc = 0;
 
-	if (!(names = list_names(ib, all ? "conv" : "work", &n, e)))
+	if (!(names = ib_list_names(ib, all ? "conv" : "work", &n, e)))
 		return -1;
 	w.conv = ib->sub[IB_CONV];
 	if (w.conv < 0) {
-		free_names(names, n);
+		ib_free_names(names, n);
 		return errf(e, "%s/conv: %s", ib->dir, ib_strerror(errno));
 	}
 	for (i = 0; i < n && rc == 0; i++) {
@@ -458,7 +458,7 @@ inbox_each(struct inbox *ib, int all, inbox_each_fn fn, void *arg,
 		errf(e, "%s", strerror(errno));
 	free(w.b.heap);
 	buf_free(&w.sb);
-	free_names(names, n);
+	ib_free_names(names, n);
 	return rc;
 }
 
@@ -502,7 +502,7 @@ inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e)
 
 	if (thread_rel("msg", thread, rel, e) < 0)
 		return NULL;
-	if (!(names = list_names(ib, rel, &n, e)))
+	if (!(names = ib_list_names(ib, rel, &n, e)))
 		return NULL;
 	out = json_array();
 	seen = json_object();
@@ -532,7 +532,7 @@ inbox_thread(struct inbox *ib, const char *thread, struct errbuf *e)
 		json_array_append_new(out, m);
 	}
 	json_decref(seen);
-	free_names(names, n);
+	ib_free_names(names, n);
 	if (!out) {
 		errno = ENOMEM;
 		errf(e, "%s", strerror(ENOMEM));
@@ -552,7 +552,7 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 	int lk;
 
 	*removed = 0;
-	if (!(names = list_names(ib, "tmp", &n, e)))
+	if (!(names = ib_list_names(ib, "tmp", &n, e)))
 		return -1;
 	for (i = 0; i < n; i++) {
 		snprintf(rel, sizeof rel, "tmp/%s", names[i]);
@@ -562,14 +562,14 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 		if (ib_unlink(ib, rel, 0) == 0)
 			(*removed)++;
 	}
-	free_names(names, n);
+	ib_free_names(names, n);
 
 	/*
 	 * Reports parked for a message that has not come in PARK_MAX_AGE:
 	 * about one the inbox will never hold (sent by something else on
 	 * the same account). Under the key's lock, as they are written.
 	 */
-	if (!(names = list_names(ib, "status", &n, e)))
+	if (!(names = ib_list_names(ib, "status", &n, e)))
 		return -1;
 	for (i = 0; i < n; i++) {
 		snprintf(rel, sizeof rel, "status/%s", names[i]);
@@ -584,72 +584,6 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 			(*removed)++;
 		ib_unlock(lk);
 	}
-	free_names(names, n);
+	ib_free_names(names, n);
 	return 0;
-}
-
-/*
- * Remove the link rel (in outbox/) if, under the lock of the thread it
- * points into, it still points at nothing.
- */
-static void
-clear_dangling(struct inbox *ib, const char *rel)
-{
-	char to[PATH_MAX], thread[32];
-	const char *p, *end;
-	struct stat st;
-	int lk;
-
-	/* "msg/THREAD/NAME", or not a link of the ledger's: left alone. */
-	if (ib_link_target(ib, rel, to, sizeof to) < 0 ||
-	    !(end = strchr(p = to + 4, '/')) ||
-	    (size_t)(end - p) >= sizeof thread)
-		return;
-	snprintf(thread, sizeof thread, "%.*s", (int)(end - p), p);
-	if ((lk = ib_lock_thread(ib, thread, NULL)) < 0)
-		return;
-	if (ib_stat(ib, to, &st) < 0 && errno == ENOENT)
-		ib_unlink(ib, rel, 0);
-	ib_unlock(lk);
-}
-
-json_t *
-inbox_outbox(struct inbox *ib, struct errbuf *e)
-{
-	char rel[PATH_MAX];
-	char **names;
-	size_t n, i;
-	json_t *out, *m;
-
-	if (!(names = list_names(ib, "outbox", &n, e)))
-		return NULL;
-	if (!(out = json_array())) {
-		free_names(names, n);
-		errno = ENOMEM;
-		errf(e, "%s", strerror(ENOMEM));
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		snprintf(rel, sizeof rel, "outbox/%s", names[i]);
-		m = ib_get_record(ib, rel, NULL);
-		if (m && ib_outbound_pending(m)) {
-			json_array_append_new(out, m);
-			continue;
-		}
-		/*
-		 * A link to a message settled by a run that died before it
-		 * could take it out, or to nothing: a crash before the
-		 * message was stored, so it was never sent. Either way, done.
-		 * But a link to nothing is also how a delivery in progress
-		 * starts (the link comes first, under the thread's lock): it
-		 * is debris only if it still points nowhere under that lock.
-		 */
-		if (m)
-			ib_unlink(ib, rel, 0);
-		else if (errno == ENOENT)
-			clear_dangling(ib, rel);
-		json_decref(m);
-	}
-	free_names(names, n);
-	return out;
 }

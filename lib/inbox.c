@@ -747,31 +747,6 @@ advance(json_t *msg, const char *status, const char *error_code,
 	return 1;
 }
 
-/*
- * Where the ledger says the message with this key is: its thread and
- * name. ids/KEY is a symbolic link to ../msg/THREAD/NAME (made in one
- * step by symlinkat(2), and the name holds all it says). Returns 0, -1
- * with errno ENOENT if the key is not in the ledger, or EBADMSG.
- */
-static int
-ledger_find(struct inbox *ib, const char *key, char thread[32],
-    char name[NAME_MAX_LEN])
-{
-	char rel[NAME_MAX_LEN + 8], to[PATH_MAX];
-	const char *t, *slash;
-
-	snprintf(rel, sizeof rel, "ids/%s", key);
-	if (ib_link_target(ib, rel, to, sizeof to) < 0)
-		return -1;
-	t = to + 4;
-	slash = strchr(t, '/');
-	if ((size_t)(slash - t) >= 32 || strlen(slash + 1) >= NAME_MAX_LEN)
-		return errno = EBADMSG, -1;
-	snprintf(thread, 32, "%.*s", (int)(slash - t), t);
-	snprintf(name, NAME_MAX_LEN, "%s", slash + 1);
-	return 0;
-}
-
 int
 inbox_known_id(struct inbox *ib, const char *provider, const char *pid)
 {
@@ -779,7 +754,7 @@ inbox_known_id(struct inbox *ib, const char *provider, const char *pid)
 
 	if (!provider || !pid || ib_id_key(provider, pid, key) < 0)
 		return 0;
-	if (ledger_find(ib, key, thread, name) == 0)
+	if (ib_ledger_find(ib, key, thread, name) == 0)
 		return 1;
 	return errno == ENOENT || errno == EBADMSG ? 0 : -1;
 }
@@ -808,66 +783,6 @@ ib_outbound_pending(const json_t *msg)
 	    !json_is_object(json_object_get(msg, "error")) &&
 	    when_parse(record_str(msg, "at") ? record_str(msg, "at") : "",
 	    &at, NULL) == 0 && when_now() - at < INBOX_TRACK_AGE;
-}
-
-/*
- * Make rel (ids/KEY, outbox/ID) a symbolic link to `to`. An entry already
- * there that says where a message is (ib_link_target()) is kept: -1 with
- * errno EEXIST. One that does not (a file, a FIFO, a directory, a link
- * that says anything else) was planted, for the inbox makes none: kept,
- * it would leave the message without its entry, and a replay of its
- * provider id or client key would store or send it again; so it is moved
- * to quarantine/ (reported) and the link made in its place. 0, or -1 with
- * errno (EBADMSG: such an entry that could not be moved aside).
- */
-static int
-ledger_link(struct inbox *ib, const char *rel, const char *to)
-{
-	char have[PATH_MAX];
-	struct stat st;
-	int tries;
-
-	for (tries = 0; tries < 2; tries++) {
-		if (ib_symlink(ib, to, rel) == 0)
-			return 0;
-		if (errno != EEXIST)
-			return -1;
-		if (ib_link_target(ib, rel, have, sizeof have) == 0)
-			return errno = EEXIST, -1;
-		if (errno == ENOENT)
-			continue;	/* gone meanwhile */
-		if (errno != EBADMSG || tries > 0)
-			return -1;
-		if (ib_stat(ib, rel, &st) == 0)
-			ib_quarantine(ib, rel, "not a link to a message", &st);
-	}
-	return errno = EBADMSG, -1;
-}
-
-/* ledger_link()'s failure, for rel, said in e: -1. */
-static int
-link_error(struct inbox *ib, const char *rel, struct errbuf *e)
-{
-	return errf(e, "%s/%s: %s", ib->dir, rel, errno == EBADMSG ?
-	    "not a link to a message, and could not be moved aside" :
-	    ib_strerror(errno));
-}
-
-/*
- * dir/name, a durable symbolic link to `to` (dir's sync left to the
- * checkpoint if defer_sync); an existing one is kept if it is a link to
- * a message, else replaced (ledger_link()).
- */
-int
-ib_link_entry(struct inbox *ib, const char *dir, const char *name,
-    const char *to, int defer_sync, struct errbuf *e)
-{
-	char rel[PATH_MAX];
-
-	snprintf(rel, sizeof rel, "%s/%s", dir, name);
-	if (ledger_link(ib, rel, to) < 0 && errno != EEXIST)
-		return link_error(ib, rel, e);
-	return defer_sync ? 0 : ib_sync_dir(ib, dir, e);
 }
 
 /*
@@ -925,24 +840,24 @@ apply_parked(struct inbox *ib, const char *key, const char *thread,
 
 /*
  * Enter the message msg/THREAD/NAME (msg; the caller holds the thread's
- * lock) in the ledger under its provider id's key, as ids/KEY: not
+ * lock) in the ledger under its provider id's key (ib_ledger_add()): not
  * synced, for losing the entry in a crash costs a duplicate that readers
- * fold, never a message. *made is set if the entry is new (one there
- * already that says where a message is is kept). Then a delivery report
+ * fold, never a message. *made is set: the entry may be there now (one
+ * there already that says where a message is is kept). Then a delivery report
  * parked under the key is applied (apply_parked()).
  */
 static int
 key_message(struct inbox *ib, const char *key, const char *thread,
     const char *name, json_t *msg, int *made, struct errbuf *e)
 {
-	char rel[PATH_MAX], to[PATH_MAX];
-
-	snprintf(to, sizeof to, "../msg/%s/%s", thread, name);
-	snprintf(rel, sizeof rel, "ids/%s", key);
-	if (ledger_link(ib, rel, to) == 0)
-		*made = 1;
-	else if (errno != EEXIST)
-		return link_error(ib, rel, e);
+	/*
+	 * Said made even if it fails: its line may be written all the same
+	 * (a close that fails), and taking an entry back takes only one that
+	 * names this message (ib_ledger_drop()).
+	 */
+	*made = 1;
+	if (ib_ledger_add(ib, key, thread, name, 0, 1, e) < 0)
+		return -1;
 	return apply_parked(ib, key, thread, name, msg, e);
 }
 
@@ -969,12 +884,13 @@ struct delivery {
 	struct logf clf;	/* conv/THREAD, open (fd -1: none) */
 
 	/* What it has done, in the order it does it: */
-	int linked;		/* outbox/NAME, ids/CKEY (those it has) */
+	int linked;		/* in the outbox, its client key entered
+				 * (those it has) */
 	int joined;		/* work/THREAD made */
 	int placed;		/* msg/THREAD/NAME named */
 	int wrote_conv;		/* conv/THREAD written: taken back as conv_was
 				 * says */
-	int keyed;		/* ids/KEY made */
+	int keyed;		/* its provider id entered */
 
 	/* How conv/THREAD was before it, for taking it back: */
 	enum {
@@ -1004,10 +920,8 @@ undo_delivery(struct inbox *ib, const struct delivery *dv)
 	char rel[PATH_MAX];
 	int bad = 0;
 
-	if (dv->keyed) {
-		snprintf(rel, sizeof rel, "ids/%s", dv->key);
-		bad |= ib_unlink(ib, rel, 0) < 0 && errno != ENOENT;
-	}
+	if (dv->keyed)
+		ib_ledger_drop(ib, dv->key, dv->thread, dv->name);
 	snprintf(rel, sizeof rel, "conv/%s", dv->thread);
 	if (dv->wrote_conv && dv->conv_was == CONV_APPENDED)
 		bad |= ib_log_unappend(ib, rel, dv->good) < 0;
@@ -1021,14 +935,10 @@ undo_delivery(struct inbox *ib, const struct delivery *dv)
 	}
 	if (dv->joined)
 		bad |= work_leave(ib, dv->thread, 0, NULL) < 0;
-	if (dv->linked) {
-		snprintf(rel, sizeof rel, "outbox/%s", dv->name);
-		ib_unlink(ib, rel, 0);
-	}
-	if (dv->linked && *dv->ckey) {
-		snprintf(rel, sizeof rel, "ids/%s", dv->ckey);
-		ib_unlink(ib, rel, 0);
-	}
+	if (dv->linked)
+		ib_outbox_drop(ib, dv->thread, dv->name);
+	if (dv->linked && *dv->ckey)
+		ib_ledger_drop(ib, dv->ckey, dv->thread, dv->name);
 	if (dv->conv_was == CONV_NEW) {
 		/* Fails, as it should, if the thread has messages. */
 		snprintf(rel, sizeof rel, "msg/%s", dv->thread);
@@ -1113,7 +1023,7 @@ find_duplicate(struct inbox *ib, const struct delivery *dv,
 {
 	char rel[PATH_MAX], t[32], n[NAME_MAX_LEN];
 
-	if (*dv->ckey && ledger_find(ib, dv->ckey, t, n) == 0) {
+	if (*dv->ckey && ib_ledger_find(ib, dv->ckey, t, n) == 0) {
 		/*
 		 * The key is made before its message (link_outbound()): a
 		 * key whose message is missing is a crash in between, not a
@@ -1122,22 +1032,45 @@ find_duplicate(struct inbox *ib, const struct delivery *dv,
 		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
 		if ((d->message = ib_get_record(ib, rel, NULL)))
 			return d->duplicate = 1;
-		snprintf(rel, sizeof rel, "ids/%s", dv->ckey);
-		ib_unlink(ib, rel, 0);
+		ib_ledger_drop(ib, dv->ckey, t, n);
 	} else if (*dv->ckey && errno != ENOENT && errno != EBADMSG) {
 		return errf(e, "%s/ids/%s: %s", ib->dir, dv->ckey,
 		    ib_strerror(errno));
 	}
-	if (*dv->key && ledger_find(ib, dv->key, t, n) == 0) {
+	if (*dv->key && ib_ledger_find(ib, dv->key, t, n) == 0) {
 		snprintf(rel, sizeof rel, "msg/%s/%s", t, n);
-		if (!(d->message = ib_get_record(ib, rel, NULL)))
+		if ((d->message = ib_get_record(ib, rel, NULL)))
+			return d->duplicate = 1;
+		/*
+		 * The entry is made after its message, under its thread's
+		 * lock, which is this one's: a message missing is one whose
+		 * delivery failed and could not take its entry back (a full
+		 * disk), so it was never acknowledged; stored now, its entry
+		 * replaces that one (ib_ledger_add()). One that does not
+		 * read (quarantined) is stored already.
+		 */
+		if (errno != ENOENT) {
 			d->message = json_incref(dv->msg);
-		return d->duplicate = 1;
+			return d->duplicate = 1;
+		}
 	} else if (*dv->key && errno != ENOENT && errno != EBADMSG) {
 		/* Whether it is a duplicate cannot be told. */
 		return errf(e, "%s/ids/%s: %s", ib->dir, dv->key,
 		    ib_strerror(errno));
 	}
+	return 0;
+}
+
+/*
+ * Whether s has a control character (a ledger line names a message by
+ * its id: inbox-ledger.c).
+ */
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
 	return 0;
 }
 
@@ -1165,7 +1098,8 @@ name_message(struct inbox *ib, struct delivery *dv, struct errbuf *e)
 		json_object_set_new(dv->msg, "at", json_string(at));
 	}
 	snprintf(dv->name, sizeof dv->name, "%s", record_str(dv->msg, "id"));
-	if (!*dv->name || strchr(dv->name, '/') || dv->name[0] == '.')
+	if (!*dv->name || strchr(dv->name, '/') || dv->name[0] == '.' ||
+	    has_control(dv->name))
 		return errno = EINVAL, errf(e, "message id '%s' cannot be a "
 		    "file name", dv->name);
 	snprintf(rel, sizeof rel, "msg/%s", dv->thread);
@@ -1252,16 +1186,15 @@ static int
 link_outbound(struct inbox *ib, struct delivery *dv, struct errbuf *e)
 {
 	int pending = ib_outbound_pending(dv->msg);
-	char to[PATH_MAX];
 
 	if (!pending && !*dv->ckey)
 		return 0;
-	snprintf(to, sizeof to, "../msg/%s/%s", dv->thread, dv->name);
 	dv->linked = 1;
-	if (pending && ib_link_entry(ib, "outbox", dv->name, to,
+	if (pending && ib_outbox_add(ib, dv->thread, dv->name,
 	    dv->journaled, e) < 0)
 		return -1;
-	if (*dv->ckey && ib_link_entry(ib, "ids", dv->ckey, to,
+	/* A key whose message was never stored is replaced. */
+	if (*dv->ckey && ib_ledger_add(ib, dv->ckey, dv->thread, dv->name, 1,
 	    dv->journaled, e) < 0)
 		return -1;
 	return 0;
@@ -1406,7 +1339,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 	struct logf lf;
 	json_t *msg = NULL;
 	const char *old;
-	int lk, lazy, was_out, rc = -1;
+	int lk, lazy, was_out, was_pending, rc = -1;
 
 	if (out)
 		*out = NULL;
@@ -1427,6 +1360,7 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 		goto out;
 	was_out = strcmp(inbox_purpose(msg), INBOX_REPLY) == 0 &&
 	    inbox_went_out(msg);
+	was_pending = ib_outbound_pending(msg);
 	now_string(at);
 	if (provider)
 		set_str(msg, "provider", provider);
@@ -1466,11 +1400,9 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 		unanswer_conversation(ib, thread);
 	else
 		answer_conversation(ib, thread, msg, lazy);
-	if (!ib_outbound_pending(msg)) {
-		/* Settled: a lost unlink only makes reconcile look again. */
-		snprintf(rel, sizeof rel, "outbox/%s", id);
-		ib_unlink(ib, rel, 0);
-	}
+	/* Settled: a drop lost only makes reconcile look again. */
+	if (was_pending && !ib_outbound_pending(msg))
+		ib_outbox_drop(ib, thread, id);
 	rc = 0;
 	if (out)
 		*out = json_incref(msg);
@@ -1543,13 +1475,13 @@ find_or_park(struct inbox *ib, const char *key, const struct report *r,
 	*unpark = 0;
 	if ((lk = ib_lock_thread(ib, key, e)) < 0)
 		return -1;
-	if (ledger_find(ib, key, thread, name) == 0)
+	if (ib_ledger_find(ib, key, thread, name) == 0)
 		;
 	else if (errno != ENOENT)
 		rc = errf(e, "%s/ids/%s: %s", ib->dir, key, strerror(errno));
 	else if (park_report(ib, key, r, e) < 0)
 		rc = -1;
-	else if (ledger_find(ib, key, thread, name) < 0)
+	else if (ib_ledger_find(ib, key, thread, name) < 0)
 		rc = 2;
 	else
 		*unpark = 1;	/* the entry came meanwhile */
@@ -1566,7 +1498,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	char key[NAME_MAX_LEN], rel[PATH_MAX];
 	char thread[32], name[NAME_MAX_LEN];
 	json_t *msg = NULL;
-	int lk, rc, unpark, was_out;
+	int lk, rc, unpark, was_out, was_pending;
 
 	if (out)
 		*out = NULL;
@@ -1588,6 +1520,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		goto out;
 	was_out = strcmp(inbox_purpose(msg), INBOX_REPLY) == 0 &&
 	    inbox_went_out(msg);
+	was_pending = ib_outbound_pending(msg);
 	if (!advance(msg, status, error_code, r.at)) {
 		rc = 0;
 		goto out;
@@ -1600,11 +1533,9 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 		unanswer_conversation(ib, thread);
 	else
 		answer_conversation(ib, thread, msg, 0);
-	if (!ib_outbound_pending(msg)) {
-		/* At its final status: nothing left to ask the provider. */
-		snprintf(rel, sizeof rel, "outbox/%s", name);
-		ib_unlink(ib, rel, 0);
-	}
+	/* At its final status: nothing left to ask the provider. */
+	if (was_pending && !ib_outbound_pending(msg))
+		ib_outbox_drop(ib, thread, name);
 	rc = 1;
 	if (out)
 		*out = json_incref(msg);

@@ -21,34 +21,45 @@
  *   work/THREAD          an empty file per conversation that is not
  *                        resolved and whose sender is not blocked: the
  *                        working set, listed in O(its size)
- *   ids/KEY              provider id ledger: KEY is provider + "-" + id,
- *                        a symbolic link to ../msg/THREAD/NAME
+ *   ids/XX               the ledger of provider ids and client keys, an
+ *                        index in 256 append-only files: lines
+ *                        "KEY THREAD/NAME" ("KEY -": taken back), the
+ *                        last for a KEY its entry; KEY is provider +
+ *                        "-" + id, or "key-" + a client key; XX the low
+ *                        byte of its FNV-1a hash, as lock/key-XX, which
+ *                        guards the file (inbox-ledger.c says why files,
+ *                        not a link per entry: inodes)
  *   consent/NUMBER/NAME  opt-out ledger: one record per STOP or START,
  *                        or per opt-out or opt-in taken by hand
  *                        (inbox_consent_by_hand()), newest name wins
  *   status/KEY           delivery reports for messages not yet known
- *   outbox/ID            outbound messages not yet settled (queued, or
+ *   outbox/.log          outbound messages not yet settled (queued, or
  *                        unknown after a timeout or a crash, or taken
- *                        by the provider but not yet at a final status):
- *                        symbolic links to ../msg/THREAD/ID, for
- *                        reconciling
- *   ids/key-KEY          the client key of an outbound message (a
- *                        "key" field), so a resumed run sends it once
+ *                        by the provider but not yet at a final status),
+ *                        for reconciling: lines "+ THREAD/ID" and
+ *                        "- THREAD/ID", appended under lock/outbox and
+ *                        compacted; in it while its last line is "+"
+ *   ids/KEY, outbox/ID   the same ledgers in an older inbox: symbolic
+ *                        links to ../msg/THREAD/NAME, read, never made
  *   lock/THREAD          flock(2) target serialising a thread's writers
  *   lock/key-XX          the same for the delivery reports of ledger keys
- *                        hashing to XX (FNV-1a, 256 files in all)
+ *                        hashing to XX, and for ids/XX (FNV-1a, 256
+ *                        files in all)
+ *   lock/outbox          the same for outbox/.log
  *   lock/replay          held while journals are replayed, one at a time
  *   journal/NAME.0, .1   a writer's write-ahead log (journal.h): what it
  *                        has made durable but not yet checkpointed
  *   quarantine/          files that did not parse, moved aside
  *   rate/SENDER          sms-send's pace for a sender (sms-send(1))
+ *   roster/              the agents, and the round-robin rotation
+ *                        (roster.h)
  *
  * Ordering, for an inbound message: under the thread's lock, look up
- * ids/KEY (there: a duplicate, stop); record STOP/START in consent/
+ * KEY in the ledger (there: a duplicate, stop); record STOP/START in consent/
  * (tmp, fsync, rename, fsync); write the message into tmp/, fsync it, add
  * work/THREAD, rename the message into msg/THREAD/, fsync that directory,
  * append the new conversation record to conv/THREAD and fdatasync it;
- * only then make ids/KEY, unsynced. A crash before ids/KEY
+ * only then enter KEY in the ledger, unsynced. A crash before that entry
  * is on disk leaves a stored message that a provider retry stores again:
  * readers fold messages with the same provider id, so the worst case is a
  * duplicate that nobody sees, never a loss. With a journal started (see
@@ -82,7 +93,7 @@
 #include "diag.h"
 
 /* The directories of the inbox that inbox_open() holds open. */
-#define INBOX_NSUB 12
+#define INBOX_NSUB 13
 
 struct inbox {
 	char *dir;
@@ -264,11 +275,12 @@ int inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 void inbox_delivery_free(struct inbox_delivery *d);
 
 /*
- * Whether the ledger holds this provider id (ids/KEY, named as
- * inbox_deliver() names it, a link to a message): 1, or 0 if not (an id
- * that could not be one, and an entry that is not a link to a message, are
- * not), or -1 with errno if the ledger cannot be read. Reached through
- * the inbox's directories, never a path from its root.
+ * Whether the ledger holds this provider id (its KEY named as
+ * inbox_deliver() names it, in ids/XX or an older inbox's link ids/KEY):
+ * 1, or 0 if not (an id that could not be one, and an entry that does not
+ * name a message, are not), or -1 with errno if the ledger cannot be
+ * read. Reached through the inbox's directories, never a path from its
+ * root.
  */
 int inbox_known_id(struct inbox *ib, const char *provider, const char *pid);
 

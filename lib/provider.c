@@ -1,7 +1,10 @@
 /*
- * provider.c: the list of providers.
+ * provider.c: the list of providers (lib/provider/), and what every
+ * program asks of whichever is configured.
  */
+#include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "provider.h"
@@ -20,10 +23,60 @@ provider_find(const char *name)
 	return NULL;
 }
 
+/* The first of the list. */
+const struct provider *
+provider_default(void)
+{
+	return providers[0];
+}
+
+const struct provider *
+provider_at(size_t i)
+{
+	return i < sizeof providers / sizeof *providers ? providers[i] : NULL;
+}
+
 const char *
 provider_error_class(const char *name, long http, const char *code)
 {
 	const struct provider *p = provider_find(name);
 
 	return p && p->error_class ? p->error_class(http, code) : "permanent";
+}
+
+void
+provider_http_free(struct provider_http *rq)
+{
+	buf_free(&rq->url);
+	buf_free(&rq->body);
+	memset(rq, 0, sizeof *rq);
+}
+
+int
+provider_account(struct provider_account *a, const struct config *cfg,
+    const char *from, const char *service, int need, struct errbuf *e)
+{
+	const char *name = config_pick(cfg, NULL, "SMSDESK_PROVIDER",
+	    "provider", NULL);
+	const struct provider *pv = name ? provider_find(name) :
+	    provider_default();
+
+	memset(a, 0, sizeof *a);
+	if (!pv) {
+		errno = ENOENT;
+		return errf(e, "unknown provider '%s'", name);
+	}
+	if (!pv->account || !pv->send_request) {
+		errno = ENOTSUP;
+		return errf(e, "provider '%s' cannot send", pv->name);
+	}
+	a->pv = pv;
+	return pv->account(a, cfg, from, service, need, e);
+}
+
+void
+provider_account_free(struct provider_account *a)
+{
+	free(a->callback);
+	memset(a, 0, sizeof *a);
 }

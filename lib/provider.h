@@ -1,14 +1,31 @@
 /*
  * provider.h: the one interface behind which SMS providers live.
  *
- * A provider is a table of three functions for the webhook side: verify()
- * checks that a request came from the provider, parse() turns a verified
- * request into a webhook_event (an inbound message or a delivery status),
- * and reply() renders the HTTP answer. sms-recv handles every provider the
- * same way: it finds the table by name, reads the request headers the
- * table names in sig_headers, verifies before it parses or acts on
- * anything, and stores the event. One file per provider
- * (provider-twilio.c, ...) defines its table; provider.c lists them.
+ * A provider's file (lib/provider/twilio.c, ...) owns everything about its
+ * carrier, both directions, and defines its table; provider.c lists the
+ * tables. The programs and the sending path (lib/send/) know no carrier
+ * by name: they ask the configured one (provider_account()).
+ *
+ * The webhook side: verify() checks that a request came from the
+ * provider, parse() turns a verified request into a webhook_event (an
+ * inbound message or a delivery status), and reply() renders the HTTP
+ * answer. sms-recv handles every provider the same way: it finds the
+ * table by name, listens on its webhook_path, reads its secret from
+ * where the table says (secret_env, secret_key), reads the request
+ * headers the table names in sig_headers, verifies before it parses or acts on
+ * anything, and stores the event.
+ *
+ * The sending side: account() reads the credentials and the sender,
+ * send_request() builds the request that sends a message and
+ * send_answer() says what the answer means (taken, to retry, refused in
+ * the toolkit's error taxonomy, or unknown); fetch_request(),
+ * list_request() and read_messages() look messages up, to reconcile.
+ * The provider decides what is sent; lib/send/http.c (libcurl) how.
+ *
+ * Status words: a provider gives its statuses in sms-record(5)'s words
+ * (queued, sent, delivered, undelivered, failed, ...), mapping its own
+ * where they differ; a word it has no mapping for is passed as it came,
+ * and stored if provider_status_valid() takes it.
  *
  * Requests are described exactly as received: the raw body bytes and the
  * public URL the provider was configured with (from the configuration,
@@ -25,11 +42,15 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "buf.h"
+#include "config.h"
 #include "diag.h"
 #include "form.h"
 
 #define PROVIDER_SIG_MAX 4	/* signature headers a provider may need */
+#define PROVIDER_ID_MAX 256	/* bytes of a provider's message id */
 
 struct webhook_request {
 	const char *method;		/* "POST" or "GET"; NULL is POST */
@@ -59,8 +80,8 @@ struct webhook_event {
 	size_t body_len;		/* its length; parse() refuses a
 					   NUL in it, as in any field */
 	int num_segments;		/* 0 if not given */
-	const char *status;		/* provider's word: "received",
-					   "delivered", "failed", ... */
+	const char *status;		/* in sms-record(5)'s words:
+					   "received", "delivered", ... */
 	const char *error_code;		/* provider's code, or NULL */
 	const char *optout_type;	/* keyword class the provider saw
 					   ("STOP", "START", "HELP"), or
@@ -69,9 +90,71 @@ struct webhook_event {
 					   NULL for a non-form body */
 };
 
+/*
+ * The sending side. A provider's account, as its own tools name it in
+ * the environment (or the 0600 configuration: smsdesk-config(5)), filled
+ * by account(); everything in it is borrowed from the configuration but
+ * callback, which is the account's.
+ */
+struct provider_account {
+	const struct provider *pv;
+	const char *base;		/* API base URL */
+	const char *account;		/* the account's id, in URLs */
+	const char *user, *pass;	/* Basic auth */
+	const char *from;		/* the sending number, or NULL */
+	const char *service;		/* a sending service's id (Twilio's
+					   Messaging Service), or NULL */
+	char *callback;			/* status callback URL, or NULL */
+};
+
+/*
+ * One HTTP request a provider wants made: the interface decides what is
+ * sent, lib/send/http.c (libcurl) how. user and pass are borrowed from
+ * the account; url and body are the request's (provider_http_free()).
+ */
+struct provider_http {
+	int post;			/* 1: POST body; 0: GET */
+	struct buf url;			/* NUL-terminated */
+	struct buf body;		/* NUL-terminated; empty for a GET */
+	const char *content_type;	/* of the body (static) */
+	const char *user, *pass;
+};
+
+/* What the answer to a send says. */
+enum provider_outcome {
+	PROVIDER_TAKEN,			/* the provider has it: id, status */
+	PROVIDER_RETRY,			/* not taken, may be asked again
+					   (throttled, or busy with a
+					   Retry-After): class, code */
+	PROVIDER_FAILED,		/* refused: class, code, message */
+	PROVIDER_UNKNOWN,		/* may or may not have taken it (a
+					   5xx, an answer without an id):
+					   never to be sent again blindly */
+};
+
+struct provider_answer {
+	enum provider_outcome outcome;
+	char id[PROVIDER_ID_MAX + 1];	/* PROVIDER_TAKEN */
+	char status[64];		/* in sms-record(5)'s words
+					   (checked by the caller) */
+	const char *class;		/* the taxonomy's, for the others */
+	long long code;			/* the provider's error code, or 0 */
+	char message[256];		/* its text, or "" */
+};
+
 struct provider {
 	const char *name;		/* "twilio" */
 	const char *sig_headers[PROVIDER_SIG_MAX + 1];	/* NULL-ended */
+	const char *webhook_path;	/* where its webhooks and status
+					   callbacks go, below the public
+					   URL: "/twilio" */
+	/*
+	 * Where a program finds the secret verify() wants: the environment
+	 * variable the provider's own tools use ("TWILIO_AUTH_TOKEN"; NULL
+	 * for none), which beats the configuration key ("twilio_auth_token").
+	 */
+	const char *secret_env;
+	const char *secret_key;
 
 	/*
 	 * Check rq against secret (the auth token or signing key). Returns
@@ -107,12 +190,95 @@ struct provider {
 	 * NULL.
 	 */
 	const char *(*error_class)(long http, const char *code);
+
+	/* --- Sending (NULL where a provider cannot send) --- */
+
+	int max_chars;			/* UTF-16 units a message may have */
+	const char *service_prefix;	/* how a sending service's id
+					   begins ("MG"), or NULL */
+
+	/*
+	 * Fill a from the environment and cfg: the provider's own names for
+	 * its account and credentials, the sender (from, or service, as
+	 * given on the command line, else configured) and the status
+	 * callback (public_url + "/" + name, when public_url is set). With
+	 * need, a missing account, credential or sender is an error: -1,
+	 * errno EINVAL, e saying what to set. Returns 0, or -1.
+	 */
+	int (*account)(struct provider_account *a, const struct config *cfg,
+	    const char *from, const char *service, int need,
+	    struct errbuf *e);
+
+	/*
+	 * The request that sends msg (its "to" and "body") from a's
+	 * sender. Returns 0, or -1 with errno ENOMEM.
+	 */
+	int (*send_request)(const struct provider_account *a,
+	    const json_t *msg, struct provider_http *rq);
+
+	/*
+	 * What the answer to a send request says: http its status,
+	 * retry_after the seconds a Retry-After asked for (0 if none), and
+	 * len bytes of body.
+	 */
+	void (*send_answer)(long http, double retry_after, const char *body,
+	    size_t len, struct provider_answer *an);
+
+	/*
+	 * Looking a message up, for reconciling: the request that fetches
+	 * the message with the provider id id, and the one that lists the
+	 * messages sent to the number to, newest first. Return 0, or -1
+	 * with errno ENOMEM.
+	 */
+	int (*fetch_request)(const struct provider_account *a,
+	    const char *id, struct provider_http *rq);
+	int (*list_request)(const struct provider_account *a, const char *to,
+	    struct provider_http *rq);
+
+	/*
+	 * Read the answer to a fetch (one message) or to a list (a page of
+	 * them): each message as a JSON object in the toolkit's words,
+	 * {"id", "status", "to", "from", "body", "created" (seconds since the
+	 * epoch, -1 if not given), "error" ({"code": class,
+	 * "provider_code", "message"}, or null)}, appended to out. A list
+	 * sets *next (when not NULL) to the request for the next page, or
+	 * leaves it empty (next->url.len 0) on the last. Returns 1 if the
+	 * answer was read; 0 if the provider has no such message (a fetch's
+	 * 404: out gets {"code": "not_found", "provider_code"}); -1 with e
+	 * filled if the answer is an error or not what it
+	 * should be, errno EACCES when the credentials were refused.
+	 */
+	int (*read_messages)(const struct provider_account *a, long http,
+	    const char *body, size_t len, json_t *out,
+	    struct provider_http *next, struct errbuf *e);
 };
 
 extern const struct provider provider_twilio;
 
 /* The provider called name ("twilio"), or NULL if there is none. */
 const struct provider *provider_find(const char *name);
+
+/* The provider a program uses when none is named. */
+const struct provider *provider_default(void);
+
+/* The i-th provider known, from 0, in a fixed order; NULL past the last. */
+const struct provider *provider_at(size_t i);
+
+/* Free what a request holds, and empty it. */
+void provider_http_free(struct provider_http *rq);
+
+/*
+ * The account of the configured provider (SMSDESK_PROVIDER, else provider
+ * in cfg, else the default), for sending: a->pv is it. Returns 0, or -1
+ * with errno and e filled: ENOENT for a provider not known, ENOTSUP for
+ * one that cannot send, EINVAL (with need) for a missing account,
+ * credential or sender, ENOMEM.
+ */
+int provider_account(struct provider_account *a, const struct config *cfg,
+    const char *from, const char *service, int need, struct errbuf *e);
+
+/* Free what provider_account() gave a. */
+void provider_account_free(struct provider_account *a);
 
 /*
  * The taxonomy class of an error from the provider called name (see

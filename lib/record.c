@@ -1,14 +1,20 @@
 /*
  * record.c: streaming NDJSON, sms-record(5).
  *
- * The reader pulls 64 KiB at a time from its FILE and cuts lines with
- * memchr, copying each into a line buffer that never grows past
+ * The reader pulls up to 64 KiB at a time from its FILE, but never past a
+ * newline: a line is handed over as soon as it has come, so a program at
+ * the end of a pipe that stays open (sms-recv --listen | assign --auto)
+ * acts on each record as it arrives, where fread(3) would wait for 64 KiB
+ * or the end. It cuts lines with memchr, copying each into a line buffer
+ * that never grows past
  * RECORD_LINE_MAX: an overlong line is read through to its newline and
  * reported, so memory stays flat whatever comes in. JSON is parsed only
  * after the line is cut, which is what lets a bad line cost one record.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,22 +64,76 @@ line_append(struct record_reader *r, const char *p, size_t n)
 	return 0;
 }
 
-/* Refill the read-ahead; 1 if bytes came, 0 at end, -1 on read error. */
+/*
+ * Refill the read-ahead, up to the first newline (see above); 1 if bytes
+ * came, 0 at end, -1 on read error. Through stdio, byte by byte from its
+ * buffer, so a read error is the FILE's (ferror()) as callers expect.
+ */
 static int
 fill(struct record_reader *r)
 {
+	int c = 0;
+
 	if (r->eof)
 		return 0;
 	if (!r->in && !(r->in = malloc(READ_CHUNK)))
 		return -1;
-	r->in_pos = 0;
-	r->in_len = fread(r->in, 1, READ_CHUNK, r->fp);
+	r->in_pos = r->in_len = 0;
+	flockfile(r->fp);
+	while (r->in_len < READ_CHUNK && c != '\n' &&
+	    (c = getc_unlocked(r->fp)) != EOF) {
+		r->in[r->in_len++] = (char)c;
+#ifdef __GLIBC__
+		/*
+		 * What getc() just made stdio read is in the FILE's buffer
+		 * (glibc's FILE is public): taken up to the newline with
+		 * memchr and memcpy, not a byte at a time.
+		 */
+		if (c != '\n') {
+			char *p = r->fp->_IO_read_ptr, *nl;
+			size_t n = (size_t)(r->fp->_IO_read_end - p);
+			size_t room = READ_CHUNK - r->in_len;
+
+			if (n > room)
+				n = room;
+			if ((nl = memchr(p, '\n', n))) {
+				n = (size_t)(nl - p) + 1;
+				c = '\n';
+			}
+			memcpy(r->in + r->in_len, p, n);
+			r->in_len += n;
+			r->fp->_IO_read_ptr += n;
+		}
+#endif
+	}
+	funlockfile(r->fp);
 	if (r->in_len > 0)
 		return 1;
 	if (ferror(r->fp))
 		return -1;
 	r->eof = 1;
 	return 0;
+}
+
+int
+record_ready(struct record_reader *r)
+{
+	struct pollfd p;
+	int fd;
+
+	if (r->eof || r->in_pos < r->in_len)
+		return 1;
+#ifdef __GLIBC__
+	/* What stdio holds already (glibc's FILE is public: getc() reads
+	 * it so). Elsewhere only the descriptor is asked. */
+	if (r->fp->_IO_read_ptr < r->fp->_IO_read_end)
+		return 1;
+#endif
+	if ((fd = fileno(r->fp)) < 0)
+		return 0;
+	p.fd = fd;
+	p.events = POLLIN;
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP));
 }
 
 int

@@ -48,6 +48,15 @@ void record_reader_free(struct record_reader *r);
 int record_getline(struct record_reader *r, struct errbuf *e);
 
 /*
+ * Whether more input has come already: bytes are buffered, or the
+ * descriptor is readable now (or at its end), so that the next read
+ * starts without waiting for a writer. A reader that batches what comes
+ * together (assign --auto) asks before each record; a line only partly
+ * there still waits for its end.
+ */
+int record_ready(struct record_reader *r);
+
+/*
  * Read the next record: a line that parses as a JSON object. Returns 1
  * with *out set, 0 at end, -1 on a bad line with e filled (the caller may
  * call again to go on) or on a read error (then ferror(r->fp) is set).

@@ -12,9 +12,9 @@
  * records (workers_from_records(), send_one()) or asks for a
  * reconciliation; each message ends in one call of on_end.
  *
- * One run's state (struct send), the provider's credentials (struct
- * cred), a message on its way through the steps (struct job), a thread's
- * tools (struct worker), and one HTTP exchange (struct http); then what
+ * One run's state (struct send, with the provider's account), a
+ * message on its way through the steps (struct job), a thread's tools
+ * (struct worker), and one HTTP exchange (struct http); then what
  * each module offers, under the name of its file, with its contract
  * above its definition. The run's counts are under send.lock; the rest
  * of struct send is set up by the program before the first message.
@@ -37,6 +37,7 @@
 #include "diag.h"
 #include "hours.h"
 #include "inbox.h"
+#include "provider.h"
 
 struct gsm_ctx;
 struct price_table;
@@ -59,12 +60,6 @@ struct tally {
 };
 #define TALLY_MAX 32		/* reasons past these are "other" */
 
-struct cred {
-	const char *account, *user, *pass;	/* user/pass: Basic auth */
-	const char *from, *service;		/* sender */
-	char *callback;				/* StatusCallback, or NULL */
-	const char *base;			/* API base URL */
-};
 
 struct send {
 	/*
@@ -78,7 +73,7 @@ struct send {
 	void *arg;			/* the program's own */
 	struct inbox ib;
 	int have_inbox;
-	struct cred cr;
+	struct provider_account acct;	/* the provider's, to send with */
 	const char *country, *agent, *tmpl, *key;
 	const char *purpose;		/* of a message that does not say */
 	long max_segments, retries, jobs;
@@ -126,6 +121,8 @@ struct job {
 	char *pid, *status;		/* J_SENT: the provider's answer, */
 	json_t *err;			/* or what went wrong */
 	int waited;			/* quiet hours began meanwhile */
+	int optout;			/* the provider refused it: the
+					   recipient opted out */
 	unsigned long seq;		/* its place in the input */
 	char where[48];
 };
@@ -176,14 +173,10 @@ int rate_take_slot(struct send *s, struct errbuf *e);
 
 /* http.c */
 
-void http_request(struct worker *w, const char *url, const char *body,
+struct curl_slist *http_setup(CURL *c, const struct provider_http *rq,
+    struct http *h, long timeout, char *cerr);
+void http_request(struct worker *w, const struct provider_http *rq,
     struct http *h);
-void http_messages_url(const struct send *s, struct buf *url);
-int http_quick_answer(const struct http *h, char *sid, size_t nsid, char *st,
-    size_t nst);
-void http_add_param(CURL *c, struct buf *b, const char *name,
-    const char *value);
-const char *http_taxonomy(long status, json_int_t code);
 /*
  * A status word from the provider's API (a create's answer, a fetch),
  * checked as a webhook's is (provider_status_valid()): st if it is one,

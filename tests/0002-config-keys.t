@@ -1,15 +1,16 @@
 #!/bin/sh
 # smsdesk-config(5) lists exactly the keys the programs read: every key a
-# program asks the configuration for (config_pick() in cmd/ and lib/, and
-# the price.* keys of lib/price.c) has an entry in KEYS, and every entry
+# program asks the configuration for (config_pick() in cmd/ and lib/, folders included, the
+# price.* keys of lib/price.c and the route.* keys of cmd/assign/route.c) has an entry in KEYS, and every entry
 # is a key some program reads.
 . "$(dirname "$0")/lib.sh"
 
 page=$top/man/smsdesk-config.5
 # The keys of the source: config_pick(cfg, flag, ENV, "key", default).
 perl -0777 -ne 'while (/config_pick\(\s*[^,()]+,\s*[^,()]+,\s*(?:"[A-Z_]+"|NULL),\s*"([a-z_.]+)"/g) { print "$1\n" }' \
-	"$top"/cmd/*.c "$top"/cmd/*/*.c "$top"/lib/*.c | sort -u >"$tmp/code"
+	"$top"/cmd/*.c "$top"/cmd/*/*.c "$top"/lib/*.c "$top"/lib/*/*.c | sort -u >"$tmp/code"
 grep -q '"price\."' "$top/lib/price.c" && echo price. >>"$tmp/code"
+grep -q '"route\."' "$top/cmd/assign/route.c" && echo route. >>"$tmp/code"
 sort -u -o "$tmp/code" "$tmp/code"
 # The keys of the page: the .It entries of the KEYS list.
 sed -n '/^\.Ss Keys/,/^\.Sh /p' "$page" | grep '^\.It Cm' |

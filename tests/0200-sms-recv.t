@@ -158,7 +158,7 @@ is 'signed with another token: 403' \
 	"$(send "$(printf '%s' "$good" | TWILIO_AUTH_TOKEN=other sign "http://127.0.0.1:$port/twilio")" "$good")" 403
 is 'signed for another path: 403' \
 	"$(send "$(printf '%s' "$good" | sign "http://127.0.0.1:$port/twilio2")" "$good")" 403
-is 'none of them stored anything' "$(nmsg $C):$(ls "$ib/ids" | grep -c SMbad)" 0:0
+is 'none of them stored anything' "$(nmsg $C):$(ledger_keys "$ib" | grep -c SMbad)" 0:0
 check 'and none of them reached the conversation' "! test -e '$ib/conv/$C'"
 is 'the good one still works' "$(send "$sig" "$good")" 200
 
@@ -288,7 +288,7 @@ is 'invalid UTF-8 in Body (%FF): 400' \
 	"$(send x "$(inbound $F SMutf00000000000000000000000000007 'caf%FF')")" 400
 is 'a bad percent escape: 400' \
 	"$(send x "$(inbound $F SMutf00000000000000000000000000007 'caf%G1')")" 400
-is 'nothing stored from those' "$(nmsg $F):$(ls "$ib/ids" | grep -c SMutf)" 0:0
+is 'nothing stored from those' "$(nmsg $F):$(ledger_keys "$ib" | grep -c SMutf)" 0:0
 is 'no From: 400' \
 	"$(post "MessageSid=SMnofrom0000000000000000000000007&To=$us&Body=hi")" 400
 is 'an empty From: 400' \
@@ -298,7 +298,7 @@ is 'a From that is no number: 200, in a thread of its own' \
 check 'named @ and the sender escaped, inside msg/' \
 	"[ -d '$ib/msg/@%2E%2E%2Fetc' ] && [ ! -e '$ib/etc' ]"
 is 'no MessageSid: 400' "$(post "From=%2B15551230007&To=$us&Body=hi")" 400
-is 'nothing stored from those' "$(nmsg $F):$(ls "$ib/ids" | grep -c SMnofrom)" 0:0
+is 'nothing stored from those' "$(nmsg $F):$(ledger_keys "$ib" | grep -c SMnofrom)" 0:0
 is 'GET: 405' "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/twilio")" 405
 is 'an unknown path: 404' \
 	"$(curl -s -o /dev/null -w '%{http_code}' --data-binary x "http://127.0.0.1:$port/telnyx")" 404

@@ -75,11 +75,13 @@ sim A || { fail 'sms-sim starts'; done_testing; }
 
 # The entries of the layout, as planted: a directory of the inbox, a
 # thread's directory, a file, a ledger link; lock/key-* is all 256 key
-# locks, with a parked report so that the new message takes its key's lock.
+# locks, with a parked report so that the new message takes its key's lock;
+# ids/* all 256 files of the id index, outbox/.log the outbox's log.
 entries="tmp msg conv work ids consent status lock quarantine outbox journal
 msg/$T msg/$T/$name conv/$T work/$T ids/twilio-SMtpl1 ids/twilio-SMnew
 consent/$T status/twilio-SMnew outbox/planted lock/$T lock/key-*
-journal/dead.0 tmp/planted quarantine/planted rate rate/$US"
+journal/dead.0 tmp/planted quarantine/planted rate rate/$US ids/*
+outbox/.log lock/outbox"
 
 table="entry kind recv ls thread mark send"
 n=0
@@ -98,6 +100,12 @@ for entry in $entries; do
 			    provider_id:"SMnew",status:"delivered",
 			    error_code:null,at:"2026-11-22T09:00:00Z"}' \
 			    >"$ib/status/twilio-SMnew"
+		elif [ "$entry" = 'ids/*' ]; then
+			i=0
+			while [ $i -lt 256 ]; do
+				plant $kind "$ib/ids/$(printf %02x $i)"
+				i=$((i + 1))
+			done
 		else
 			plant $kind "$ib/$entry"
 		fi
@@ -195,7 +203,7 @@ for kind in regular fifo directory file dangling; do
 	is "ids/twilio-SMdup, $kind: three deliveries of one id store it once" \
 	    "$(grep -l SMdup "$ib/msg/$T"/* | wc -l)" 1
 	check "the entry is the message's link" \
-	    "[ \"\$(readlink '$ib/ids/twilio-SMdup')\" = \
+	    "[ \"\$(ledger_target '$ib' twilio-SMdup)\" = \
 	    \"../msg/$T/\$(grep -l SMdup '$ib/msg/$T'/* | xargs basename)\" ]"
 	is "what was planted: moved aside, said once" \
 	    "$(ls "$ib/quarantine" | grep -c '_twilio-SMdup$') \

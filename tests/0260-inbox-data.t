@@ -100,7 +100,7 @@ is 'the 200-byte id and the line after it are stored' \
 	"$(msgs "$ib" | jq -r '.[1]' | sort | tr '\n' ' ')" 'after long '
 rec "$ib" "{\"from\":\"+15551230001\",\"body\":\"long\",\"provider_id\":\"$id200\"}"
 is 'a replay of the 200-byte id is a duplicate (hashed in the ledger)' \
-	"$(cat "$tmp/rc"):$(msgs "$ib" | wc -l | tr -d ' '):$(ls "$ib/ids" | grep -c '^twilio-%%[0-9a-f]\{64\}$')" \
+	"$(cat "$tmp/rc"):$(msgs "$ib" | wc -l | tr -d ' '):$(ledger_keys "$ib" | grep -c '^twilio-%%[0-9a-f]\{64\}$')" \
 	'0:2:1'
 
 # post SID BODY: an inbound message from $A; prints the HTTP status.
@@ -155,7 +155,7 @@ is 'ids that are a number, null, absent or empty: refused (exit 1)' \
 	"$(cat "$tmp/rc"):$(grep -c 'needs a provider_id, a string that is not empty' "$tmp/err")" \
 	1:4
 is 'fed three times, nothing is stored' "$(msgs "$ib" | wc -l | tr -d ' ')" 0
-check 'and no ledger entry twilio- is made' "[ ! -e '$ib/ids/twilio-' ]"
+check 'and no ledger entry twilio- is made' "! ledger_keys '$ib' | grep -qx 'twilio-'"
 check 'no thread directory is left behind' \
 	"[ -z \"\$(ls '$ib/msg')\" ]"
 
@@ -210,7 +210,7 @@ while [ "$k" -lt 60 ]; do
 	if [ "$rc" -eq 74 ] && [ ! -s "$tmp/f.out" ]; then
 		# Failed, acknowledged nothing: nothing may show.
 		got="$(msgs "$ib")|$(find "$ib/msg" "$ib/conv" "$ib/work" \
-		    "$ib/ids" -mindepth 1)"
+		    -mindepth 1)$(ledger_keys "$ib")"
 		[ "$got" = "|" ] || { bad=$((bad + 1)); diag "k=$k: left $got"; }
 	fi
 	printf '%s\n' "$in" | sms-recv -d "$ib" >/dev/null 2>&1

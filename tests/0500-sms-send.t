@@ -63,7 +63,7 @@ check 'the request was form-encoded Twilio, To/From/Body' \
 	    | .To == \"+15551230001\" and .From == \$us and
 	      .Body == \"Your order has shipped\"" "$tmp/A.log"'
 check 'the outbox keeps it, with its sid, until a final status' \
-	'[ "$(ls "$ib/outbox" | wc -l)" = 1 ]'
+	'[ "$(outbox_ids "$ib" | wc -l)" = 1 ]'
 check 'the body comes from stdin too, less its final newline' \
 	'echo "from stdin" | sms-send -d "$ib" --thread +15551230001 |
 	 jq -e ".body == \"from stdin\" and .purpose == \"reply\""'
@@ -196,7 +196,7 @@ mkinbox "$tmp/ib-auth"
 check_exit 'with --jobs 2 too' 77 \
 	'printf "{\"to\":\"+1555123004%d\",\"body\":\"x\"}\n" 0 1 2 3 4 5 6 7 |
 	 TWILIO_AUTH_TOKEN=wrong sms-send -d "$tmp/ib-auth" --jobs 2 >"$tmp/out"'
-check 'nothing is left in the outbox' '[ -z "$(ls "$tmp/ib-auth/outbox")" ]'
+check 'nothing is left in the outbox' '[ -z "$(outbox_ids "$tmp/ib-auth")" ]'
 check 'each stored message failed: auth, or not_sent' \
 	'jq -s -e "length > 0 and all(.status == \"failed\" and .id and
 	    (.error.code == \"auth\" or .error.code == \"not_sent\"))" \
@@ -229,7 +229,7 @@ sim D --drop 100 || fail 'sms-sim starts'
 check_exit 'a dropped connection: exit 75' 75 \
 	'sms-send -d "$ib2" -k drop-1 --to +15551230051 "Did this go?" >"$tmp/out"'
 check 'status unknown' 'jq -e ".status == \"unknown\"" "$tmp/out"'
-check 'it waits in the outbox' '[ -n "$(ls "$ib2/outbox")" ]'
+check 'it waits in the outbox' '[ -n "$(outbox_ids "$ib2")" ]'
 n0=$(creates D)
 check_exit 'a second run with the same key' 75 \
 	'sms-send -d "$ib2" -k drop-1 --to +15551230051 "Did this go?" >"$tmp/out"'
@@ -239,7 +239,7 @@ check '--reconcile settles it with the provider' \
 	'sms-send -d "$ib2" --reconcile >"$tmp/out" &&
 	 jq -e "(.provider_id | startswith(\"SM\")) and .error == null and
 	    .thread == \"+15551230051\"" "$tmp/out"'
-check 'the outbox is empty' '[ -z "$(ls "$ib2/outbox")" ]'
+check 'the outbox is empty' '[ -z "$(outbox_ids "$ib2")" ]'
 is 'still one request for it' "$(creates D)" "$n0"
 check_exit 'one more, dropped' 75 \
 	'sms-send -d "$ib2" --to +15551230052 "Lost?" >/dev/null'
@@ -253,7 +253,7 @@ check_exit 'an answer later than --timeout 1: exit 75' 75 \
 	    >"$tmp/out"'
 check 'status unknown, in the outbox' \
 	'jq -e ".status == \"unknown\" and .error.code == \"unknown\"" \
-	    "$tmp/out" && [ -n "$(ls "$tmp/ib-slow/outbox")" ]'
+	    "$tmp/out" && [ -n "$(outbox_ids "$tmp/ib-slow")" ]'
 poll '[ "$(creates S)" != 0 ]'	# sms-sim logs a request once answered
 is 'and the provider has it' "$(creates S)" 1
 check_exit '--timeout 0: usage error' 2 \
@@ -266,12 +266,12 @@ sim N || fail 'sms-sim starts'
 check_exit '--reconcile: not at the provider, young: left alone, 75' 75 \
 	'sms-send -d "$ib2" --reconcile >"$tmp/out"'
 check 'still unknown, in the outbox' \
-	'jq -e ".status == \"unknown\"" "$tmp/out" && [ -n "$(ls "$ib2/outbox")" ]'
+	'jq -e ".status == \"unknown\"" "$tmp/out" && [ -n "$(outbox_ids "$ib2")" ]'
 check '--reconcile: not at the provider, old: failed not_sent' \
 	'SMSDESK_RECONCILE_GRACE=0 sms-send -d "$ib2" --reconcile >"$tmp/out";
 	 [ $? = 1 ] && jq -e ".status == \"failed\" and
 	    .error.code == \"not_sent\"" "$tmp/out" &&
-	 [ -z "$(ls "$ib2/outbox")" ]'
+	 [ -z "$(outbox_ids "$ib2")" ]'
 kill "$simpid"
 
 # --- Rate ----------------------------------------------------------------------

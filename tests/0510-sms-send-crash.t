@@ -149,7 +149,7 @@ check 'the second --reconcile finds nothing left to resend' \
 # final yet (no status callbacks here): it has its id, and a status past
 # queued; nothing unknown, nothing without an id.
 check 'the outbox holds only messages the provider took' \
-	'for f in "$ib"/outbox/*; do [ -e "$f" ] || continue
+	'for f in $(outbox_files "$ib"); do [ -e "$f" ] || continue
 	    jq -e ".provider_id and (.status == \"sent\" or
 		.status == \"accepted\" or .status == \"sending\")" "$f" >/dev/null ||
 		{ cat "$f"; exit 1; }; done'

@@ -63,7 +63,7 @@ check 'status deferred, not_before 08:00 in Chicago' \
 	    .body == \"Your order shipped\"" "$tmp/out"'
 is 'no request' "$(creates)" 0
 check 'nothing stored: a deferral keeps no place in the outbox' \
-	'[ ! -e "$ib/msg/+13125550100" ] && [ -z "$(ls "$ib/outbox")" ]'
+	'[ ! -e "$ib/msg/+13125550100" ] && [ -z "$(outbox_ids "$ib")" ]'
 check_exit 'a dry run says the same' 75 \
 	'send $NIGHT -n -Q --to +13125550100 hi'
 check 'as a deferred record' \

@@ -28,7 +28,7 @@ requests() {
 
 # outbox DIR: the ids in the outbox of inbox DIR, one a line.
 outbox() {
-	ls "$1/outbox" 2>/dev/null
+	outbox_ids "$1"
 }
 
 # --- The price of a dry run ------------------------------------------------------

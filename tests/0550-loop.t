@@ -61,7 +61,7 @@ is 'the report is the answer'"'"'s, by its sid' \
 	"$(inbox-ls --json --no-mark $C | jq -r 'select(.direction == "out") | .provider_id')" \
 	"$(jq -r .provider_id "$tmp/send.out")"
 check 'and the outbox is empty' \
-	"poll \"[ -d '$SMSDESK_INBOX/outbox' ] && [ -z \\\"\\\$(ls -A '$SMSDESK_INBOX/outbox')\\\" ]\""
+	"poll \"[ -d '$SMSDESK_INBOX/outbox' ] && [ -z \\\"\\\$(outbox_ids '$SMSDESK_INBOX')\\\" ]\""
 is 'the conversation has its first response' \
 	"$(inbox-ls --json --all | jq -c '[.messages, (.first_response_at != null), .waiting_since]')" \
 	'[2,true,null]'

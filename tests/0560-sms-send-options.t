@@ -229,7 +229,7 @@ is 'one create for the first, 1 + 1 retry for the second, 429 both' \
 	    tr '\n' ' ')" \
 	'["+15551230061",201] ["+15551230062",429] ["+15551230062",429] '
 check 'it is not left in the outbox (the first waits there for its report)' \
-	'[ "$(cat "$tmp/ib-t/outbox"/* | jq -r .to | sort -u)" = +15551230061 ]'
+	'[ "$(cat $(outbox_files "$tmp/ib-t") | jq -r .to | sort -u)" = +15551230061 ]'
 n0=$(creates T)
 check_exit '-R 3: exit 75 again' 75 \
 	'sms-send -d "$tmp/ib-t" -R 3 --to +15551230063 third >"$tmp/out"'

@@ -76,7 +76,7 @@ check 'failed, no_conversation, said once on stderr' \
 	 grep -q '^sms-send: --thread: $X: no conversation to answer' '$tmp/err'"
 check 'nothing was made: no conversation, no message, no outbox entry' \
 	'[ ! -e "$ib/conv/$X" ] && [ ! -e "$ib/msg/$X" ] &&
-	 [ ! -e "$ib/work/$X" ] && [ -z "$(ls -A "$ib/outbox")" ]'
+	 [ ! -e "$ib/work/$X" ] && [ -z "$(outbox_ids "$ib")" ]'
 is 'no request' "$(creates)" 0
 check 'the queue is what it was' \
 	'[ "$(inbox-ls -d "$ib" --all | jq -r .thread | sort | tr "\n" " ")" = \

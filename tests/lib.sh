@@ -26,6 +26,8 @@
 #                          at most twice (100); 0510 at most four times (100)
 #   SMSDESK_RACE_ROUNDS    steps of each racing process: 0220 (100), 0310
 #                          (50), tests/unit/inbox-race (150)
+#   SMSDESK_CLAIM_ROUNDS   trials of 8 processes claiming one conversation:
+#                          0700 (200)
 #   SMSDESK_SEED           the seed of 0210 and 0510, to replay a run
 # A suite with a new count names it here and reads it with rounds; the
 # count per case stays fixed, whatever is parametrised around it.
@@ -296,6 +298,65 @@ mkinbox() {
 	for d in tmp msg conv work ids consent status lock quarantine; do
 		mkdir -m 700 "$1/$d" || return
 	done
+}
+
+# The ledgers, as smsdesk-inbox(5) (Ledgers) lays them out: the outbox
+# is outbox/.log, lines "+ THREAD/NAME" and "- THREAD/NAME" (a message is
+# in it while its last line is "+"), and an older inbox's links
+# outbox/NAME; the index of provider ids and client keys is ids/XX, lines
+# "KEY THREAD/NAME" or "KEY -" (the last line of a key is its entry), and
+# an older inbox's links ids/KEY.
+# outbox_ids DIR: the names (ids) of the messages in DIR's outbox, one a
+# line. outbox_files DIR: their files, DIR/msg/THREAD/NAME.
+outbox_files() {
+	{
+		[ -f "$1/outbox/.log" ] && awk -v d="$1" '
+		/^[+-] [^\/ ]+\/./ {
+			t = substr($0, 3)
+			if (!(t in s)) k[++n] = t
+			s[t] = substr($0, 1, 1)
+		}
+		END {
+			for (i = 1; i <= n; i++)
+				if (s[k[i]] == "+") print d "/msg/" k[i]
+		}' "$1/outbox/.log"
+		for f in "$1"/outbox/*; do
+			[ -L "$f" ] && echo "$f"
+		done
+		:
+	} 2>/dev/null
+}
+outbox_ids() {
+	outbox_files "$1" | sed 's|.*/||'
+}
+# ledger_keys DIR: the keys that DIR's index has an entry for, one a line.
+# ledger_target DIR KEY: where KEY's entry says its message is, as a link
+# of the index said it, "../msg/THREAD/NAME"; nothing if it has none.
+ledger_entries() {
+	{
+		cat "$1"/ids/[0-9a-f][0-9a-f] | awk '
+		/^[^ ]+ ./ {
+			k = $1
+			if (!(k in s)) o[++n] = k
+			s[k] = substr($0, length(k) + 2)
+		}
+		END {
+			for (i = 1; i <= n; i++)
+				if (s[o[i]] != "-") print o[i] " ../msg/" s[o[i]]
+		}'
+		for f in "$1"/ids/*-*; do
+			[ -L "$f" ] || continue
+			grep -q "^${f##*/} " "$1"/ids/[0-9a-f][0-9a-f] ||
+				echo "${f##*/} $(readlink "$f")"
+		done
+		:
+	} 2>/dev/null
+}
+ledger_keys() {
+	ledger_entries "$1" | cut -d ' ' -f 1
+}
+ledger_target() {
+	ledger_entries "$1" | awk -v k="$2" '$1 == k { print $2 }'
 }
 
 # from_now SECONDS: the time SECONDS from now (negative: ago), RFC 3339.

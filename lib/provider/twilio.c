@@ -1,5 +1,9 @@
 /*
- * provider-twilio.c: Twilio's webhooks (providers.md 1.6 to 1.8).
+ * twilio.c: Twilio, both directions: its webhooks (signatures, parsing,
+ * TwiML answers) and its REST API (the account, sending, fetching and
+ * listing messages), as providers.md section 1 gives them.
+ *
+ * The webhooks.
  *
  * Twilio signs a request with X-Twilio-Signature: base64 of HMAC-SHA1,
  * keyed by the account's auth token, over the URL it requested followed
@@ -27,7 +31,9 @@
 #include <sodium.h>
 
 #include "provider.h"
+#include "record.h"
 #include "utf8.h"
+#include "when.h"
 
 #define SIG_LEN 28		/* base64 of a 20-byte SHA-1 MAC */
 #define TWIML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
@@ -490,11 +496,358 @@ twilio_error_class(long http, const char *code)
 	return "permanent";
 }
 
+/* --- The REST API ------------------------------------------------------ */
+
+/*
+ * The account: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or an API key
+ * (TWILIO_API_KEY and TWILIO_API_SECRET) in its stead, as Twilio's own
+ * tools read them; the sender, TWILIO_FROM or a Messaging Service
+ * (TWILIO_MESSAGING_SERVICE_SID); TWILIO_API_URL for a simulator. Each
+ * has its name in the configuration too (smsdesk-config(5)).
+ */
+#define API_URL "https://api.twilio.com"
+#define WEBHOOK_PATH "/twilio"
+
+static int
+twilio_account(struct provider_account *a, const struct config *cfg,
+    const char *from, const char *service, int need, struct errbuf *e)
+{
+	const char *token, *key, *secret, *pub;
+
+	a->account = config_pick(cfg, NULL, "TWILIO_ACCOUNT_SID",
+	    "twilio_account_sid", NULL);
+	token = config_pick(cfg, NULL, "TWILIO_AUTH_TOKEN",
+	    "twilio_auth_token", NULL);
+	key = config_pick(cfg, NULL, "TWILIO_API_KEY", "twilio_api_key",
+	    NULL);
+	secret = config_pick(cfg, NULL, "TWILIO_API_SECRET",
+	    "twilio_api_secret", NULL);
+	a->from = config_pick(cfg, from, "TWILIO_FROM", "from", NULL);
+	a->service = config_pick(cfg, service,
+	    "TWILIO_MESSAGING_SERVICE_SID", "twilio_messaging_service_sid",
+	    NULL);
+	if (service)
+		a->from = from;	/* the flag says which */
+	if (a->from && !*a->from)
+		a->from = NULL;
+	if (a->service && !*a->service)
+		a->service = NULL;
+	if (a->from && a->service)
+		a->service = NULL;
+	a->base = config_pick(cfg, NULL, "TWILIO_API_URL", "twilio_api_url",
+	    API_URL);
+	if (key && *key && secret && *secret) {
+		a->user = key;
+		a->pass = secret;
+	} else {
+		a->user = a->account;
+		a->pass = token;
+	}
+	pub = config_pick(cfg, NULL, "SMSDESK_PUBLIC_URL", "public_url",
+	    NULL);
+	if (pub && *pub) {
+		size_t n = strlen(pub), m = n + strlen(WEBHOOK_PATH) + 1;
+
+		if (!(a->callback = malloc(m))) {
+			errno = ENOMEM;
+			return errf(e, "%s", strerror(ENOMEM));
+		}
+		snprintf(a->callback, m, "%.*s%s",
+		    (int)(n && pub[n - 1] == '/' ? n - 1 : n), pub,
+		    WEBHOOK_PATH);
+	}
+	if (!need)
+		return 0;
+	errno = EINVAL;
+	if (!a->account || !*a->account)
+		return errf(e, "no Twilio account: set TWILIO_ACCOUNT_SID, or "
+		    "twilio_account_sid in the config");
+	if (!a->pass || !*a->pass)
+		return errf(e, "no Twilio credentials: set TWILIO_AUTH_TOKEN "
+		    "(or TWILIO_API_KEY and TWILIO_API_SECRET), or "
+		    "twilio_auth_token in the config");
+	if (!a->from && !a->service)
+		return errf(e, "no sender: give --from or --messaging-service, "
+		    "or set TWILIO_FROM, or from in the config");
+	return 0;
+}
+
+/* The account's Messages resource, then suffix. */
+static void
+messages_url(const struct provider_account *a, struct provider_http *rq,
+    const char *id, const char *suffix)
+{
+	buf_adds(&rq->url, a->base);
+	buf_addlit(&rq->url, "/2010-04-01/Accounts/");
+	form_add(&rq->url, a->account, strlen(a->account));
+	buf_addlit(&rq->url, "/Messages");
+	if (id) {
+		buf_addc(&rq->url, '/');
+		form_add(&rq->url, id, strlen(id));
+	}
+	buf_adds(&rq->url, suffix);
+	buf_addc(&rq->url, '\0');
+	rq->user = a->user;
+	rq->pass = a->pass;
+}
+
+static void
+param(struct buf *b, const char *name, const char *value)
+{
+	if (b->len)
+		buf_addc(b, '&');
+	buf_adds(b, name);
+	buf_addc(b, '=');
+	form_add(b, value, strlen(value));
+}
+
+static int
+twilio_send_request(const struct provider_account *a, const json_t *msg,
+    struct provider_http *rq)
+{
+	const char *to = record_str(msg, "to");
+	const char *body = record_str(msg, "body");
+
+	messages_url(a, rq, NULL, ".json");
+	rq->post = 1;
+	rq->content_type = "application/x-www-form-urlencoded";
+	param(&rq->body, "To", to ? to : "");
+	if (a->from)
+		param(&rq->body, "From", a->from);
+	else
+		param(&rq->body, "MessagingServiceSid", a->service ?
+		    a->service : "");
+	param(&rq->body, "Body", body ? body : "");
+	if (a->callback)
+		param(&rq->body, "StatusCallback", a->callback);
+	buf_addc(&rq->body, '\0');
+	if (rq->url.err || rq->body.err) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+/* Copy a JSON string value f, as record_pick() found it, to out if it
+ * has no escapes and fits; 0 if not. */
+static int
+plain_str(const struct record_field *f, char *out, size_t n)
+{
+	if (!f->val || f->len < 2 || f->val[0] != '"' || f->len - 2 >= n ||
+	    memchr(f->val, '\\', f->len))
+		return 0;
+	memcpy(out, f->val + 1, f->len - 2);
+	out[f->len - 2] = '\0';
+	return 1;
+}
+
+static void
+copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+/*
+ * The answer to a create: 200 or 201 with the message's sid and status
+ * (read without a parse tree when jansson would read the same strings:
+ * record_pick()); 429, or 503 with a Retry-After, to ask again; another
+ * 5xx may have been processed; the rest refused, with Twilio's code and
+ * message.
+ */
+static void
+twilio_send_answer(long http, double retry_after, const char *body,
+    size_t len, struct provider_answer *an)
+{
+	struct record_field f[2] = { { .key = "sid" }, { .key = "status" } };
+	json_t *resp;
+	char code[32];
+
+	memset(an, 0, sizeof *an);
+	if ((http == 200 || http == 201) && body &&
+	    record_pick(body, len, f, 2) == 1 &&
+	    plain_str(&f[0], an->id, sizeof an->id) &&
+	    plain_str(&f[1], an->status, sizeof an->status)) {
+		an->outcome = PROVIDER_TAKEN;
+		return;
+	}
+	resp = json_loadb(body ? body : "", len, 0, NULL);
+	if (http == 200 || http == 201) {
+		const char *sid = record_str(resp, "sid");
+		const char *st = record_str(resp, "status");
+
+		if (sid && st && strlen(sid) <= PROVIDER_ID_MAX) {
+			an->outcome = PROVIDER_TAKEN;
+			copy(an->id, sizeof an->id, sid);
+			copy(an->status, sizeof an->status, st);
+		} else {
+			an->outcome = PROVIDER_UNKNOWN;
+			an->class = "unknown";
+			copy(an->message, sizeof an->message,
+			    "the answer has no sid");
+		}
+		json_decref(resp);
+		return;
+	}
+	an->code = json_integer_value(json_object_get(resp, "code"));
+	copy(an->message, sizeof an->message, record_str(resp, "message"));
+	snprintf(code, sizeof code, "%lld", an->code);
+	an->class = twilio_error_class(http, an->code ? code : NULL);
+	if (http == 429 || (http == 503 && retry_after > 0))
+		an->outcome = PROVIDER_RETRY;
+	else if (http >= 500) {
+		/* May have been processed: never sent blindly again. */
+		an->outcome = PROVIDER_UNKNOWN;
+		an->class = "unknown";
+	} else
+		an->outcome = PROVIDER_FAILED;
+	json_decref(resp);
+}
+
+static int
+twilio_fetch_request(const struct provider_account *a, const char *id,
+    struct provider_http *rq)
+{
+	messages_url(a, rq, id, ".json");
+	if (rq->url.err) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+twilio_list_request(const struct provider_account *a, const char *to,
+    struct provider_http *rq)
+{
+	messages_url(a, rq, NULL, ".json?PageSize=1000&To=");
+	rq->url.len--;			/* the NUL */
+	form_add(&rq->url, to, strlen(to));
+	buf_addc(&rq->url, '\0');
+	if (rq->url.err) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+/* Twilio's "Thu, 24 Aug 2023 05:01:45 +0000", or -1. */
+static time_t
+rfc2822(const char *s)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char mon[4], iso[32];
+	int d, y, h, m, sec;
+	const char *at;
+	time_t t;
+
+	if (!s || sscanf(s, "%*3s, %d %3s %d %d:%d:%d", &d, mon, &y, &h, &m,
+	    &sec) != 6 || !(at = strstr(months, mon)) || (at - months) % 3)
+		return -1;
+	snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", y,
+	    (int)(at - months) / 3 + 1, d, h, m, sec);
+	return when_parse(iso, &t, NULL) == 0 ? t : -1;
+}
+
+/* A message resource in the toolkit's words (provider.h), or NULL. */
+static json_t *
+message(const json_t *m)
+{
+	json_int_t code = json_integer_value(json_object_get(m,
+	    "error_code"));
+	json_t *out, *err = json_null();
+	char text[32];
+
+	if (!record_str(m, "sid"))
+		return NULL;
+	if (code) {
+		snprintf(text, sizeof text, "%lld", (long long)code);
+		err = json_pack("{s:s, s:I}", "code",
+		    twilio_error_class(0, text), "provider_code", code);
+		if (err && record_str(m, "error_message"))
+			json_object_set_new(err, "message", json_string(
+			    record_str(m, "error_message")));
+	}
+	out = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:o?}",
+	    "id", record_str(m, "sid"), "status", record_str(m, "status"),
+	    "to", record_str(m, "to"), "from", record_str(m, "from"),
+	    "body", record_str(m, "body"),
+	    "created", (json_int_t)rfc2822(record_str(m, "date_created")),
+	    "error", err);
+	return out;
+}
+
+static int
+twilio_read_messages(const struct provider_account *a, long http,
+    const char *body, size_t len, json_t *out, struct provider_http *next,
+    struct errbuf *e)
+{
+	json_t *resp, *list, *m, *one;
+	const char *uri;
+	size_t i;
+
+	if (http == 404 && !next) {
+		/* Gone: Twilio's code for it (20404) is kept. */
+		resp = json_loadb(body ? body : "", len, 0, NULL);
+		one = json_pack("{s:s, s:I}", "code", "not_found",
+		    "provider_code", json_integer_value(json_object_get(resp,
+		    "code")));
+		if (one)
+			json_array_append_new(out, one);
+		json_decref(resp);
+		return 0;
+	}
+	if (http != 200) {
+		errno = http == 401 ? EACCES : EIO;
+		return errf(e, "HTTP error");
+	}
+	resp = json_loadb(body ? body : "", len, 0, NULL);
+	if (!next) {
+		if (!(one = message(resp))) {
+			json_decref(resp);
+			errno = EIO;
+			return errf(e, "the answer is not a message");
+		}
+		json_array_append_new(out, one);
+		json_decref(resp);
+		return 1;
+	}
+	provider_http_free(next);
+	if (!json_is_object(resp)) {
+		json_decref(resp);
+		errno = EIO;
+		return errf(e, "the message list is not JSON");
+	}
+	list = json_object_get(resp, "messages");
+	json_array_foreach(list, i, m)
+		if ((one = message(m)))
+			json_array_append_new(out, one);
+	if ((uri = record_str(resp, "next_page_uri"))) {
+		buf_adds(&next->url, a->base);
+		buf_adds(&next->url, uri);
+		buf_addc(&next->url, '\0');
+		next->user = a->user;
+		next->pass = a->pass;
+	}
+	json_decref(resp);
+	return 1;
+}
+
 const struct provider provider_twilio = {
 	.name = "twilio",
 	.sig_headers = { "X-Twilio-Signature", NULL },
+	.webhook_path = WEBHOOK_PATH,
+	.secret_env = "TWILIO_AUTH_TOKEN",
+	.secret_key = "twilio_auth_token",
 	.verify = twilio_verify,
 	.parse = twilio_parse,
 	.reply = twilio_reply,
 	.error_class = twilio_error_class,
+	.max_chars = 1600,
+	.service_prefix = "MG",
+	.account = twilio_account,
+	.send_request = twilio_send_request,
+	.send_answer = twilio_send_answer,
+	.fetch_request = twilio_fetch_request,
+	.list_request = twilio_list_request,
+	.read_messages = twilio_read_messages,
 };

@@ -1,8 +1,11 @@
 /*
- * http.c: one exchange with Twilio's REST API, on a worker's handle.
+ * http.c: one exchange with the provider's REST API, on a libcurl handle.
  *
- * A request is a form POST or a GET, with Basic auth, on the worker's
- * libcurl handle so that its connection is kept alive between requests.
+ * The provider says what to send (struct provider_http: lib/provider.h);
+ * this file says how. A request is a POST or a GET, with Basic auth, on
+ * a handle that is kept, so that its connection is kept alive between
+ * requests: a worker's, waited for (http_request()), or one of multi.c's
+ * pool, many in flight (http_setup()).
  * What libcurl does on its own is held to what is safe for a request
  * that may create a message: the body is never sent twice on a fresh
  * connection (see on_seek()). The answer is read into struct http, and
@@ -84,27 +87,18 @@ on_header(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
- * Append the account's Messages resource to url, without a suffix:
- * BASE/2010-04-01/Accounts/ACCOUNT/Messages (the caller adds ".json", or
- * "/SID.json").
+ * Set c up (reset first) for one exchange of rq into h, errors in words
+ * into cerr (CURL_ERROR_SIZE): rq's POST with its body, or its GET, with
+ * Basic auth, timeout seconds in all, and the body never sent twice.
+ * Returns the header list c uses, to free once the exchange is over.
  */
-void
-http_messages_url(const struct send *s, struct buf *url)
+struct curl_slist *
+http_setup(CURL *c, const struct provider_http *rq, struct http *h,
+    long timeout, char *cerr)
 {
-	buf_adds(url, s->cr.base);
-	buf_addlit(url, "/2010-04-01/Accounts/");
-	buf_adds(url, s->cr.account);
-	buf_addlit(url, "/Messages");
-}
-
-/* One request: a POST of body (a form) when body is not NULL, else GET. */
-void
-http_request(struct worker *w, const char *url, const char *body,
-    struct http *h)
-{
-	CURL *c = w->curl;
 	struct curl_slist *hdr = NULL;
-	const struct cred *cr = &w->s->cr;
+	const char *body = rq->post ? rq->body.p : NULL;
+	char ctype[128];
 
 	h->body = body;
 	h->len = body ? strlen(body) : 0;
@@ -117,27 +111,29 @@ http_request(struct worker *w, const char *url, const char *body,
 	curl_easy_reset(c);
 	hdr = curl_slist_append(hdr, "Accept: application/json");
 	hdr = curl_slist_append(hdr, "Expect:");
+	if (body && hdr) {
+		snprintf(ctype, sizeof ctype, "Content-Type: %s",
+		    rq->content_type);
+		hdr = curl_slist_append(hdr, ctype);
+	}
 	if (!hdr)
 		send_nomem();
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_URL, rq->url.p);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-	curl_easy_setopt(c, CURLOPT_USERNAME, cr->user);
-	curl_easy_setopt(c, CURLOPT_PASSWORD, cr->pass);
+	curl_easy_setopt(c, CURLOPT_USERNAME, rq->user);
+	curl_easy_setopt(c, CURLOPT_PASSWORD, rq->pass);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "smsdesk/" SMSDESK_VERSION);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, w->s->timeout);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, w->cerr);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (body) {
-		hdr = curl_slist_append(hdr,
-		    "Content-Type: application/x-www-form-urlencoded");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)h->len);
@@ -146,69 +142,23 @@ http_request(struct worker *w, const char *url, const char *body,
 		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
 		curl_easy_setopt(c, CURLOPT_SEEKDATA, h);
 	}
-	w->cerr[0] = '\0';
-	h->cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h->status);
+	cerr[0] = '\0';
+	return hdr;
+}
+
+/* One request, rq's, on w's handle, waited for (http_setup()). */
+void
+http_request(struct worker *w, const struct provider_http *rq,
+    struct http *h)
+{
+	struct curl_slist *hdr = http_setup(w->curl, rq, h, w->s->timeout,
+	    w->cerr);
+
+	h->cc = curl_easy_perform(w->curl);
+	curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &h->status);
 	curl_slist_free_all(hdr);
 	if (h->resp.err)
 		send_nomem();
-}
-
-/* Copy a JSON string value f, as record_pick() found it, to out if it
- * has no escapes and fits; 0 if not. */
-static int
-plain_str(const struct record_field *f, char *out, size_t n)
-{
-	if (!f->val || f->len < 2 || f->val[0] != '"' || f->len - 2 >= n ||
-	    memchr(f->val, '\\', f->len))
-		return 0;
-	memcpy(out, f->val + 1, f->len - 2);
-	out[f->len - 2] = '\0';
-	return 1;
-}
-
-/*
- * The "sid" and "status" of a create's answer into sid and st, without a
- * parse tree, when the answer is written as jansson writes (record_pick()
- * says plain: then jansson would read the same strings) and both are
- * strings without escapes. 0 if not: ask jansson.
- */
-int
-http_quick_answer(const struct http *h, char *sid, size_t nsid, char *st,
-    size_t nst)
-{
-	struct record_field f[2] = { { .key = "sid" }, { .key = "status" } };
-
-	return h->resp.p && record_pick(h->resp.p, h->resp.len, f, 2) == 1 &&
-	    plain_str(&f[0], sid, nsid) && plain_str(&f[1], st, nst);
-}
-
-/* Append name=value, form-encoded. */
-void
-http_add_param(CURL *c, struct buf *b, const char *name, const char *value)
-{
-	char *v = curl_easy_escape(c, value, 0);
-
-	if (!v)
-		send_nomem();
-	if (b->len)
-		buf_addc(b, '&');
-	buf_adds(b, name);
-	buf_addc(b, '=');
-	buf_adds(b, v);
-	curl_free(v);
-	if (b->err)
-		send_nomem();
-}
-
-/* The taxonomy class of a Twilio error (lib/provider-twilio.c). */
-const char *
-http_taxonomy(long status, json_int_t code)
-{
-	char text[32];
-
-	snprintf(text, sizeof text, "%lld", (long long)code);
-	return provider_error_class("twilio", status, code ? text : NULL);
 }
 
 const char *

@@ -11,9 +11,11 @@
  * attempt. One curl_multi_poll() waits for all of it: answers, the
  * earliest timer, and multi_wake() from a thread that has more work.
  *
- * What libcurl does on its own is held to what is safe for a request
- * that may create a message, as in http.c: a body that left is never sent
- * again on a fresh connection (on_seek()), so such an exchange ends
+ * The provider builds each message's request (send_request, once for all
+ * its attempts) and says what each answer means (send_answer); http.c
+ * sets a handle up for it, where what libcurl does on its own is held to
+ * what is safe for a request that may create a message: a body that left
+ * is never sent again on a fresh connection, so such an exchange ends
  * "unknown"; a body that never left is a transient error, retried.
  */
 #include <math.h>
@@ -21,13 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
 
 #include "buf.h"
 #include "diag.h"
+#include "provider.h"
 #include "record.h"
 #include "send.h"
 #include "send/multi.h"
@@ -41,7 +43,7 @@ struct mjob;
 /* An easy handle and its exchange, reused request after request. */
 struct conn {
 	CURL *c;
-	struct curl_slist *hdr;
+	struct curl_slist *hdr;		/* in flight: its headers */
 	struct http h;
 	char cerr[CURL_ERROR_SIZE];
 	struct mjob *mj;		/* in flight: whose */
@@ -51,7 +53,7 @@ struct conn {
 /* A job in the engine, between its attempts. */
 struct mjob {
 	struct job *j;
-	struct buf url, form;		/* the request, made once */
+	struct provider_http rq;	/* the request, made once */
 	long attempt;			/* attempts made */
 	double at;			/* waiting: until; slotted: the slot */
 	int slotted;			/* its --rate slot is taken */
@@ -62,7 +64,6 @@ struct multi {
 	struct send *s;
 	struct worker *w;
 	CURLM *m;
-	CURL *esc;			/* for curl_easy_escape() only */
 	long max, busy;
 	struct conn *free;
 	struct mjob *ready, **tail;	/* the ready line */
@@ -82,102 +83,14 @@ jitter(struct worker *w)
 	    9007199254740992.0;
 }
 
-static size_t
-on_read(char *dst, size_t size, size_t n, void *arg)
-{
-	struct http *h = arg;
-	size_t k = h->len - h->off;
-
-	if (k > size * n)
-		k = size * n;
-	memcpy(dst, h->body + h->off, k);
-	h->off += k;
-	return k;
-}
-
-/*
- * libcurl rewinds the body to send it again on a fresh connection when a
- * reused one closed before answering: for a POST that may have been
- * processed that is a blind resend, refused (CURLE_SEND_FAIL_REWIND).
- */
-static int
-on_seek(void *arg, curl_off_t off, int origin)
-{
-	struct http *h = arg;
-
-	if (off != 0 || origin != SEEK_SET)
-		return CURL_SEEKFUNC_CANTSEEK;
-	if (h->off > 0) {
-		h->rewound = 1;
-		return CURL_SEEKFUNC_FAIL;
-	}
-	return CURL_SEEKFUNC_OK;
-}
-
-static size_t
-on_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct http *h = arg;
-
-	if (buf_add(&h->resp, p, size * n) < 0)
-		return 0;
-	return size * n;
-}
-
-static size_t
-on_header(char *p, size_t size, size_t n, void *arg)
-{
-	struct http *h = arg;
-	size_t len = size * n;
-
-	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-		char v[32];
-
-		snprintf(v, sizeof v, "%.*s", (int)(len - 12 < 31 ? len - 12 :
-		    31), p + 12);
-		h->retry_after = strtod(v, NULL);
-		if (!(h->retry_after >= 0 && h->retry_after <= 3600))
-			h->retry_after = 0;
-	}
-	return len;
-}
-
-/* A new handle for the pool: every option but the URL and the body. */
+/* A new handle for the pool. */
 static struct conn *
-conn_new(struct multi *m)
+conn_new(void)
 {
-	const struct cred *cr = &m->s->cr;
 	struct conn *k = calloc(1, sizeof *k);
-	CURL *c;
 
-	if (!k || !(k->c = c = curl_easy_init()))
+	if (!k || !(k->c = curl_easy_init()))
 		send_nomem();
-	k->hdr = curl_slist_append(k->hdr, "Accept: application/json");
-	k->hdr = curl_slist_append(k->hdr, "Expect:");
-	k->hdr = curl_slist_append(k->hdr,
-	    "Content-Type: application/x-www-form-urlencoded");
-	if (!k->hdr)
-		send_nomem();
-	curl_easy_setopt(c, CURLOPT_PRIVATE, k);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, k->hdr);
-	curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-	curl_easy_setopt(c, CURLOPT_USERNAME, cr->user);
-	curl_easy_setopt(c, CURLOPT_PASSWORD, cr->pass);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "smsdesk/" SMSDESK_VERSION);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, m->s->timeout);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, k->cerr);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &k->h);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &k->h);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-	curl_easy_setopt(c, CURLOPT_READDATA, &k->h);
-	curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
-	curl_easy_setopt(c, CURLOPT_SEEKDATA, &k->h);
 	return k;
 }
 
@@ -196,7 +109,7 @@ multi_new(struct worker *w, long max, void (*done)(void *arg, struct job *j),
 {
 	struct multi *m = calloc(1, sizeof *m);
 
-	if (!m || !(m->m = curl_multi_init()) || !(m->esc = curl_easy_init()))
+	if (!m || !(m->m = curl_multi_init()))
 		send_nomem();
 	m->s = w->s;
 	m->w = w;
@@ -223,7 +136,6 @@ multi_free(struct multi *m)
 		conn_free(k);
 	}
 	curl_multi_cleanup(m->m);
-	curl_easy_cleanup(m->esc);
 	free(m);
 }
 
@@ -245,35 +157,6 @@ multi_wake(struct multi *m)
 	curl_multi_wakeup(m->m);
 }
 
-/*
- * The request of a message: the account's Messages resource and the form
- * (the provider's part; made once a message, for all its attempts).
- */
-static void
-make_request(struct multi *m, struct mjob *mj)
-{
-	struct send *s = m->s;
-	const json_t *msg = mj->j->msg;
-	CURL *c = m->esc;
-
-	http_messages_url(s, &mj->url);
-	buf_addlit(&mj->url, ".json");
-	buf_addc(&mj->url, '\0');
-	http_add_param(c, &mj->form, "To", record_str(msg, "to"));
-	if (s->cr.from)
-		http_add_param(c, &mj->form, "From", s->cr.from);
-	else
-		http_add_param(c, &mj->form, "MessagingServiceSid",
-		    s->cr.service);
-	http_add_param(c, &mj->form, "Body", record_str(msg, "body"));
-	if (s->cr.callback)
-		http_add_param(c, &mj->form, "StatusCallback",
-		    s->cr.callback);
-	buf_addc(&mj->form, '\0');
-	if (mj->url.err || mj->form.err)
-		send_nomem();
-}
-
 void
 multi_add(struct multi *m, struct job *j)
 {
@@ -282,7 +165,8 @@ multi_add(struct multi *m, struct job *j)
 	if (!mj)
 		send_nomem();
 	mj->j = j;
-	make_request(m, mj);
+	if (m->s->acct.pv->send_request(&m->s->acct, j->msg, &mj->rq) < 0)
+		send_nomem();
 	*m->tail = mj;
 	m->tail = &mj->next;
 	m->busy++;
@@ -309,8 +193,7 @@ end(struct multi *m, struct mjob *mj, const char *status, const char *pid,
 	if ((pid && !(j->pid = strdup(pid))) ||
 	    !(j->status = strdup(status)))
 		send_nomem();
-	buf_free(&mj->url);
-	buf_free(&mj->form);
+	provider_http_free(&mj->rq);
 	free(mj);
 	m->busy--;
 	m->done(m->arg, j);
@@ -326,22 +209,14 @@ request(struct multi *m, struct mjob *mj)
 	if (k)
 		m->free = k->next;
 	else
-		k = conn_new(m);
+		k = conn_new();
 	k->mj = mj;
-	k->h.body = mj->form.p;
-	k->h.len = strlen(mj->form.p);
-	k->h.off = 0;
-	k->h.rewound = 0;
-	k->h.status = 0;
-	k->h.retry_after = 0;
-	k->h.resp.len = 0;
-	k->h.resp.err = 0;
-	k->cerr[0] = '\0';
-	curl_easy_setopt(k->c, CURLOPT_URL, mj->url.p);
-	curl_easy_setopt(k->c, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)k->h.len);
+	k->hdr = http_setup(k->c, &mj->rq, &k->h, m->s->timeout, k->cerr);
+	curl_easy_setopt(k->c, CURLOPT_PRIVATE, k);
 	mj->attempt++;
 	if ((mc = curl_multi_add_handle(m->m, k->c)) != CURLM_OK) {
+		curl_slist_free_all(k->hdr);
+		k->hdr = NULL;
 		k->next = m->free;
 		m->free = k;
 		end(m, mj, "failed", NULL, send_error("transient", 0,
@@ -422,23 +297,20 @@ promote(struct multi *m)
 }
 
 /*
- * What the answer to mj's attempt on k means (the provider's part): the
- * message ends (status, id, error), or err is a reason to try again.
- * Returns 1 if it may be retried, with *ra the Retry-After.
+ * What the answer to mj's attempt on k means: the message ends (status,
+ * id, error), or err is a reason to try again. The provider reads an
+ * answer that came (send_answer); an exchange that failed is unknown if
+ * the body left, for it may have been processed, else transient. Returns
+ * 1 if it may be retried.
  */
 static int
-read_answer(struct multi *m, struct conn *k, CURLcode cc, const char **status,
-    char *sid, size_t nsid, char *st, size_t nst, const char **pid,
+read_answer(struct multi *m, struct mjob *mj, struct conn *k, CURLcode cc,
+    const char **status, struct provider_answer *an, const char **pid,
     json_t **err)
 {
 	struct http *h = &k->h;
 	const char *msg = k->cerr[0] ? k->cerr : curl_easy_strerror(cc);
-	json_t *resp;
-	json_int_t code;
-	const char *p, *t;
-	int retry = 0;
 
-	(void)m;
 	*status = "failed";
 	*pid = NULL;
 	if (cc != CURLE_OK) {
@@ -451,46 +323,23 @@ read_answer(struct multi *m, struct conn *k, CURLcode cc, const char **status,
 		*err = send_error("unknown", 0, msg);
 		return 0;
 	}
-	if ((h->status == 200 || h->status == 201) &&
-	    http_quick_answer(h, sid, nsid, st, nst)) {
-		*pid = sid;
-		*status = st;
+	m->s->acct.pv->send_answer(h->status, h->retry_after, h->resp.p,
+	    h->resp.len, an);
+	if (an->outcome == PROVIDER_TAKEN) {
+		*pid = an->id;
+		*status = an->status;
 		*err = NULL;
 		return 0;
 	}
-	resp = json_loadb(h->resp.p ? h->resp.p : "", h->resp.len, 0, NULL);
-	if (h->status == 200 || h->status == 201) {
-		p = record_str(resp, "sid");
-		t = record_str(resp, "status");
-		*err = NULL;
-		if (p && t && strlen(p) < nsid && strlen(t) < nst) {
-			snprintf(sid, nsid, "%s", p);
-			snprintf(st, nst, "%s", t);
-			*pid = sid;
-			*status = st;
-		} else {
-			*status = "unknown";
-			*err = send_error("unknown", 0, "the answer has no "
-			    "sid");
-		}
-		json_decref(resp);
-		return 0;
-	}
-	code = json_integer_value(json_object_get(resp, "code"));
-	t = record_str(resp, "message");
-	if (h->status == 429 || (h->status == 503 && h->retry_after > 0)) {
-		retry = 1;
-	} else if (h->status >= 500) {
-		/* May have been processed: never sent blindly again
-		 * (smsdesk(7), GUARANTEES). */
+	/* May have been processed: never sent blindly again (smsdesk(7),
+	 * GUARANTEES). */
+	if (an->outcome == PROVIDER_UNKNOWN)
 		*status = "unknown";
-		*err = send_error("unknown", code, t);
-		json_decref(resp);
-		return 0;
-	}
-	*err = send_error(http_taxonomy(h->status, code), code, t);
-	json_decref(resp);
-	return retry;
+	mj->j->optout = an->outcome == PROVIDER_FAILED &&
+	    strcmp(an->class, "opted_out") == 0;
+	*err = send_error(an->class, (json_int_t)an->code,
+	    an->message[0] ? an->message : NULL);
+	return an->outcome == PROVIDER_RETRY;
 }
 
 /* An exchange finished on k: the message ends, or waits to try again. */
@@ -499,18 +348,20 @@ answered(struct multi *m, struct conn *k, CURLcode cc)
 {
 	struct send *s = m->s;
 	struct mjob *mj = k->mj;
+	struct provider_answer an;
 	const char *status, *pid;
-	char sid[64], st[32];
 	json_t *err;
 	double delay, cap;
 
 	curl_easy_getinfo(k->c, CURLINFO_RESPONSE_CODE, &k->h.status);
 	curl_multi_remove_handle(m->m, k->c);
+	curl_slist_free_all(k->hdr);
+	k->hdr = NULL;
 	if (k->h.resp.err)
 		send_nomem();
 	k->mj = NULL;
-	if (!read_answer(m, k, cc, &status, sid, sizeof sid, st, sizeof st,
-	    &pid, &err) || mj->attempt > s->retries || send_stopped(s)) {
+	if (!read_answer(m, mj, k, cc, &status, &an, &pid, &err) ||
+	    mj->attempt > s->retries || send_stopped(s)) {
 		k->next = m->free;
 		m->free = k;
 		end(m, mj, status, pid, err);

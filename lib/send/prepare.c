@@ -2,10 +2,13 @@
  * prepare.c: a record made into a message that may be sent, or ended.
  *
  * The number is normalised, a --template filled, the body analysed
- * (refused over Twilio's 1,600 characters), the consent ledger checked
- * (an opted-out number gets no request at all) and the recipient's
+ * (refused over what the provider takes: its max_chars), the consent
+ * ledger checked (an opted-out number gets no request at all) and the
+ * recipient's
  * quiet hours; then the message is stored in its conversation as
- * "queued", and in outbox/, before the provider hears of it. These are
+ * "queued", and in outbox/, before the provider hears of it; a reply by an
+ * agent to a conversation nobody owns makes the agent its owner
+ * (roster_claim()). These are
  * smsdesk(7), GUARANTEES: no text after STOP, quiet hours, and a send is
  * never lost nor blindly repeated. A
  * message that goes no further is ended here, with the reason in its
@@ -28,10 +31,28 @@
 #include "phone.h"
 #include "phonezone.h"
 #include "record.h"
+#include "roster.h"
 #include "tz.h"
 #include "utf8.h"
 #include "when.h"
 #include "send.h"
+
+/*
+ * A reply by s->agent to the conversation of num, stored: the agent owns
+ * it now if nobody did (assign(1): who answered and who owns agree). A
+ * claim that fails is said, and the send goes on.
+ */
+static void
+claim_answered(struct send *s, const char *num)
+{
+	struct roster_claim c = { .agent = s->agent };
+	struct errbuf e;
+
+	if (roster_claim(&s->ib, num, &c, &e) < 0)
+		send_warn(s, "%s: not claimed for %s: %s", num, s->agent,
+		    e.msg);
+	json_decref(c.after);
+}
 
 /* j ends before any request, as msg (borrowed) and oc say. */
 static void
@@ -392,11 +413,11 @@ send_prepare(struct worker *w, struct job *j)
 	if (!(j->msg = msg = json_pack("{s:s,s:s}", "type", "message",
 	    "direction", "out")))
 		send_nomem();
-	if (s->cr.from)
-		json_object_set_new(msg, "from", json_string(s->cr.from));
-	else if (s->cr.service)
+	if (s->acct.from)
+		json_object_set_new(msg, "from", json_string(s->acct.from));
+	else if (s->acct.service)
 		json_object_set_new(msg, "messaging_service_sid",
-		    json_string(s->cr.service));
+		    json_string(s->acct.service));
 	if (nul) {
 		char m[160];
 
@@ -448,11 +469,11 @@ send_prepare(struct worker *w, struct job *j)
 	json_object_del(msg, "messaging_service_sid");
 	json_object_set_new(msg, "thread", json_string(num));
 	json_object_set_new(msg, "direction", json_string("out"));
-	if (s->cr.from)
-		json_object_set_new(msg, "from", json_string(s->cr.from));
-	else if (s->cr.service)
+	if (s->acct.from)
+		json_object_set_new(msg, "from", json_string(s->acct.from));
+	else if (s->acct.service)
 		json_object_set_new(msg, "messaging_service_sid",
-		    json_string(s->cr.service));
+		    json_string(s->acct.service));
 	json_object_set_new(msg, "to", json_string(num));
 	if (!s->tmpl && (unsendable = not_sendable(rec, why, sizeof why))) {
 		refuse(s, j, "no_body", unsendable);
@@ -477,11 +498,11 @@ send_prepare(struct worker *w, struct job *j)
 	    g.segments));
 	json_object_set_new(msg, "encoding",
 	    json_string(gsm_encoding_name(g.encoding)));
-	if (g.flags & GSM_TOO_LONG) {
+	if (g.utf16_units > (size_t)s->acct.pv->max_chars) {
 		char m[128];
 
-		snprintf(m, sizeof m, "%zu characters: Twilio takes %d",
-		    g.utf16_units, GSM_TWILIO_MAX_CHARS);
+		snprintf(m, sizeof m, "%zu characters: the provider takes %d",
+		    g.utf16_units, s->acct.pv->max_chars);
 		refuse(s, j, "too_long", m);
 		goto done;
 	}
@@ -544,6 +565,8 @@ send_prepare(struct worker *w, struct job *j)
 		json_object_set_new(d.message, "duplicate", json_true());
 		done(j, d.message, send_classify(d.message));
 	} else {
+		if (answer && s->agent && strcmp(purpose, INBOX_REPLY) == 0)
+			claim_answered(s, num);
 		j->state = J_SEND;
 	}
 	inbox_delivery_free(&d);

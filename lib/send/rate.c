@@ -56,7 +56,7 @@ int
 rate_slot(struct send *s, double *at, struct errbuf *e)
 {
 	char rel[96], text[64];
-	const char *sender = s->cr.from ? s->cr.from : s->cr.service;
+	const char *sender = s->acct.from ? s->acct.from : s->acct.service;
 	double now, last = 0, slot;
 	ssize_t n;
 	int fd, len;

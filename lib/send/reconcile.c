@@ -20,27 +20,10 @@
 #include "buf.h"
 #include "diag.h"
 #include "inbox.h"
+#include "provider.h"
 #include "record.h"
 #include "when.h"
 #include "send.h"
-
-/* Twilio's "Thu, 24 Aug 2023 05:01:45 +0000", or -1. */
-static time_t
-rfc2822(const char *s)
-{
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	char mon[4], iso[32];
-	int d, y, h, m, sec;
-	const char *at;
-	time_t t;
-
-	if (!s || sscanf(s, "%*3s, %d %3s %d %d:%d:%d", &d, mon, &y, &h, &m,
-	    &sec) != 6 || !(at = strstr(months, mon)) || (at - months) % 3)
-		return -1;
-	snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", y,
-	    (int)(at - months) / 3 + 1, d, h, m, sec);
-	return when_parse(iso, &t, NULL) == 0 ? t : -1;
-}
 
 /*
  * Whether the inbox knows this provider id already (it is claimed); a
@@ -48,9 +31,18 @@ rfc2822(const char *s)
  * another's.
  */
 static int
-known_sid(struct send *s, const char *sid)
+known_id(struct send *s, const char *id)
 {
-	return inbox_known_id(&s->ib, "twilio", sid) != 0;
+	return inbox_known_id(&s->ib, s->acct.pv->name, id) != 0;
+}
+
+/* Say why an exchange went wrong: libcurl's words, or e's. */
+static const char *
+trouble(struct worker *w, const struct http *h, const struct errbuf *e)
+{
+	if (h->cc != CURLE_OK)
+		return w->cerr[0] ? w->cerr : curl_easy_strerror(h->cc);
+	return e->msg;
 }
 
 /*
@@ -58,68 +50,58 @@ known_sid(struct send *s, const char *sid)
  * first, page by page until they are older than msg (less a minute for
  * clocks), and take the oldest one with its body and sender, created
  * after msg was queued, that no other message of ours has claimed.
- * Returns 1 with *found (a new reference), 0 if there is none, or an
- * outcome-like -1 (temporary trouble), -2 (credentials rejected).
+ * Returns 1 with *found (a new reference, in the words of provider.h),
+ * 0 if there is none, or an outcome-like -1 (temporary trouble), -2
+ * (credentials rejected).
  */
 static int
 lookup(struct worker *w, const json_t *msg, json_t **found)
 {
 	struct send *s = w->s;
+	const struct provider *pv = s->acct.pv;
 	const char *to = record_str(msg, "to");
 	const char *body = record_str(msg, "body");
 	const char *from = record_str(msg, "from");
-	struct buf url = { 0 };
+	struct provider_http rq = { 0 };
 	struct http h = { 0 };
 	struct errbuf e;
-	json_t *page, *list, *m, *best = NULL;
+	json_t *page, *m, *best = NULL;
 	time_t at = -1, created, best_at = 0;
-	const char *next;
 	size_t i;
 	int rc = 0, older;
-	char *esc;
 
 	*found = NULL;
 	if (when_parse(record_str(msg, "at") ? record_str(msg, "at") : "",
 	    &at, &e) < 0)
 		at = 0;
-	esc = curl_easy_escape(w->curl, to ? to : "", 0);
-	http_messages_url(s, &url);
-	buf_addlit(&url, ".json?PageSize=1000&To=");
-	buf_adds(&url, esc ? esc : "");
-	buf_addc(&url, '\0');
-	curl_free(esc);
-	if (url.err)
+	if (pv->list_request(&s->acct, to ? to : "", &rq) < 0 ||
+	    !(page = json_array()))
 		send_nomem();
 	for (;;) {
-		http_request(w, url.p, NULL, &h);
-		if (h.cc != CURLE_OK || h.status != 200) {
-			send_warn(w->s, "%s: cannot list messages: %s", to,
-			    h.cc != CURLE_OK ? (w->cerr[0] ? w->cerr :
-			    curl_easy_strerror(h.cc)) : "HTTP error");
-			rc = h.status == 401 ? -2 : -1;
+		http_request(w, &rq, &h);
+		json_array_clear(page);
+		if (h.cc != CURLE_OK || pv->read_messages(&s->acct, h.status,
+		    h.resp.p, h.resp.len, page, &rq, &e) < 0) {
+			send_warn(s, "%s: cannot list messages: %s", to,
+			    trouble(w, &h, &e));
+			rc = h.cc == CURLE_OK && errno == EACCES ? -2 : -1;
 			break;
 		}
-		if (!(page = json_loadb(h.resp.p ? h.resp.p : "", h.resp.len,
-		    0, NULL))) {
-			send_warn(w->s, "%s: the message list is not JSON", to);
-			rc = -1;
-			break;
-		}
-		list = json_object_get(page, "messages");
 		older = 0;
-		json_array_foreach(list, i, m) {
-			const char *sid = record_str(m, "sid");
+		json_array_foreach(page, i, m) {
+			const char *id = record_str(m, "id");
 
-			created = rfc2822(record_str(m, "date_created"));
+			created = (time_t)json_integer_value(json_object_get(m,
+			    "created"));
 			if (created >= 0 && created < at - 60) {
 				older = 1;
 				continue;
 			}
-			if (!sid || !record_str(m, "body") ||
+			if (!id || !record_str(m, "body") ||
 			    strcmp(record_str(m, "body"), body ? body : "") ||
 			    (from && record_str(m, "from") &&
 			    strcmp(record_str(m, "from"), from)) ||
-			    known_sid(s, sid))
+			    known_id(s, id))
 				continue;
 			if (!best || created < best_at) {
 				json_decref(best);
@@ -127,75 +109,52 @@ lookup(struct worker *w, const json_t *msg, json_t **found)
 				best_at = created;
 			}
 		}
-		next = record_str(page, "next_page_uri");
-		url.len = 0;
-		if (!older && next) {
-			buf_adds(&url, s->cr.base);
-			buf_adds(&url, next);
-			buf_addc(&url, '\0');
-		}
-		json_decref(page);
-		if (!url.len)
+		if (older || !rq.url.len)
 			break;
 	}
+	json_decref(page);
 	if (rc == 0 && best) {
 		*found = best;
 		rc = 1;
 	} else {
 		json_decref(best);
 	}
-	buf_free(&url);
+	provider_http_free(&rq);
 	buf_free(&h.resp);
 	return rc;
 }
 
 /*
- * Fetch the provider's message sid. Returns 1 with *found (a new
- * reference), 0 if the provider has no such message (404, 20404), or -1
- * (temporary trouble, said on stderr), -2 (credentials rejected).
+ * Fetch the provider's message id. Returns 1 with *found (a new
+ * reference, in the words of provider.h), 0 if the provider has no such
+ * message (*found is then the error it gave, or NULL), or -1 (temporary
+ * trouble, said on stderr), -2 (credentials rejected).
  */
 static int
-fetch(struct worker *w, const char *thread, const char *sid, json_t **found)
+fetch(struct worker *w, const char *thread, const char *id, json_t **found)
 {
 	struct send *s = w->s;
-	struct buf url = { 0 };
+	const struct provider *pv = s->acct.pv;
+	struct provider_http rq = { 0 };
 	struct http h = { 0 };
-	char *esc = curl_easy_escape(w->curl, sid, 0);
+	struct errbuf e;
+	json_t *got;
 	int rc;
 
 	*found = NULL;
-	if (!esc)
+	if (pv->fetch_request(&s->acct, id, &rq) < 0 || !(got = json_array()))
 		send_nomem();
-	http_messages_url(s, &url);
-	buf_addc(&url, '/');
-	buf_adds(&url, esc);
-	buf_addlit(&url, ".json");
-	buf_addc(&url, '\0');
-	curl_free(esc);
-	if (url.err)
-		send_nomem();
-	http_request(w, url.p, NULL, &h);
-	if (h.cc == CURLE_OK && h.status == 200) {
-		*found = json_loadb(h.resp.p ? h.resp.p : "", h.resp.len, 0,
-		    NULL);
-		if (json_is_object(*found) && record_str(*found, "sid")) {
-			rc = 1;
-		} else {
-			send_warn(w->s, "%s: %s: the answer is not a message",
-			    thread, sid);
-			json_decref(*found);
-			*found = NULL;
-			rc = -1;
-		}
-	} else if (h.cc == CURLE_OK && h.status == 404) {
-		rc = 0;
+	http_request(w, &rq, &h);
+	if (h.cc != CURLE_OK || (rc = pv->read_messages(&s->acct, h.status,
+	    h.resp.p, h.resp.len, got, NULL, &e)) < 0) {
+		send_warn(s, "%s: cannot fetch %s: %s", thread, id,
+		    trouble(w, &h, &e));
+		rc = h.cc == CURLE_OK && errno == EACCES ? -2 : -1;
 	} else {
-		send_warn(w->s, "%s: cannot fetch %s: %s", thread, sid,
-		    h.cc != CURLE_OK ? (w->cerr[0] ? w->cerr :
-		    curl_easy_strerror(h.cc)) : "HTTP error");
-		rc = h.status == 401 ? -2 : -1;
+		*found = json_incref(json_array_get(got, 0));
 	}
-	buf_free(&url);
+	json_decref(got);
+	provider_http_free(&rq);
 	buf_free(&h.resp);
 	return rc;
 }
@@ -244,25 +203,23 @@ reconcile_outbox(struct send *s)
 			continue;
 		}
 		if (rc == 1) {
-			json_int_t code = json_integer_value(
-			    json_object_get(found, "error_code"));
 			const char *st = http_status_word(s, thread,
 			    record_str(found, "status"));
 
 			/* null clears the error of the unknown outcome */
-			err = code ? send_error(http_taxonomy(0, code), code,
-			    record_str(found, "error_message")) : json_null();
-			rc = inbox_sent(&s->ib, thread, id, "twilio",
-			    record_str(found, "sid"), st ? st : "queued", err,
-			    &out, &e);
-			json_decref(err);
+			err = json_object_get(found, "error");
+			rc = inbox_sent(&s->ib, thread, id, s->acct.pv->name,
+			    record_str(found, "id"), st ? st : "queued",
+			    err ? err : json_null(), &out, &e);
 			json_decref(found);
 		} else if (pid) {
 			/* It was taken: it is not "not sent", only gone. */
 			send_warn(s, "%s: %s: the provider no longer has it",
 			    thread, pid);
-			err = send_error("not_found", 20404, "the provider no "
-			    "longer has this message");
+			err = send_error("not_found", json_integer_value(
+			    json_object_get(found, "provider_code")), "the "
+			    "provider no longer has this message");
+			json_decref(found);
 			rc = inbox_sent(&s->ib, thread, id, NULL, NULL,
 			    record_str(msg, "status"), err, &out, &e);
 			json_decref(err);

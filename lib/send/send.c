@@ -24,6 +24,7 @@
 #include "hours.h"
 #include "inbox.h"
 #include "phonezone.h"
+#include "provider.h"
 #include "record.h"
 #include "when.h"
 #include "send.h"
@@ -44,12 +45,13 @@ uniform(struct worker *w)
 }
 
 /*
- * The provider says the number opted out (21610): record that in the
- * consent ledger, so the next send is refused before any request.
+ * The provider says the number opted out (its error of class opted_out,
+ * code pcode): record that in the consent ledger, so the next send is
+ * refused before any request.
  */
 static void
 note_optout(struct send *s, const char *number, const char *our,
-    const char *id)
+    const char *id, json_int_t pcode)
 {
 	char at[WHEN_BUFSZ];
 	struct errbuf e;
@@ -59,7 +61,7 @@ note_optout(struct send *s, const char *number, const char *our,
 	c = json_pack("{s:s,s:s,s:s,s:n,s:s,s:s?,s:s?,s:s,s:i}", "type",
 	    "consent", "number", number, "state", "out", "keyword", "at", at,
 	    "our_number", our, "message", id, "source", "provider",
-	    "provider_code", 21610);
+	    "provider_code", (int)pcode);
 	if (!c)
 		send_nomem();
 	if (inbox_consent(&s->ib, c, &e) < 0)
@@ -136,13 +138,15 @@ void
 send_job(struct worker *w, struct job *j)
 {
 	struct send *s = w->s;
+	const struct provider *pv = s->acct.pv;
 	const json_t *msg = j->msg;
-	struct buf url = { 0 }, form = { 0 };
+	struct provider_http rq = { 0 };
+	struct provider_answer an;
 	struct http h = { 0 };
-	const char *status = "failed", *pid = NULL, *tax;
-	json_t *err = NULL, *resp = NULL;
+	const char *status = "failed", *pid = NULL;
+	json_t *err = NULL;
 	struct errbuf e;
-	char why[200], sid[64], st[32];
+	char why[200];
 	long attempt;
 	double delay;
 
@@ -155,27 +159,10 @@ send_job(struct worker *w, struct job *j)
 			send_nomem();
 		return;
 	}
-
-	http_messages_url(s, &url);
-	buf_addlit(&url, ".json");
-	buf_addc(&url, '\0');
-	http_add_param(w->curl, &form, "To", record_str(msg, "to"));
-	if (s->cr.from)
-		http_add_param(w->curl, &form, "From", s->cr.from);
-	else
-		http_add_param(w->curl, &form, "MessagingServiceSid",
-		    s->cr.service);
-	http_add_param(w->curl, &form, "Body", record_str(msg, "body"));
-	if (s->cr.callback)
-		http_add_param(w->curl, &form, "StatusCallback",
-		    s->cr.callback);
-	buf_addc(&form, '\0');
-	if (url.err || form.err)
+	if (pv->send_request(&s->acct, msg, &rq) < 0)
 		send_nomem();
 
 	for (attempt = 0;; attempt++) {
-		json_int_t code = 0;
-		const char *text = NULL;
 		int retry = 0;
 
 		if (rate_take_slot(s, &e) < 0) {
@@ -192,9 +179,7 @@ send_job(struct worker *w, struct job *j)
 		}
 		if ((err = opted_out_now(s, msg)))
 			break;
-		http_request(w, url.p, form.p, &h);
-		json_decref(resp);
-		resp = NULL;
+		http_request(w, &rq, &h);
 		if (h.cc != CURLE_OK) {
 			if (h.off == 0 && !h.rewound) {
 				/* The body never left: not processed. */
@@ -208,43 +193,24 @@ send_job(struct worker *w, struct job *j)
 				break;
 			}
 		} else {
-			if ((h.status == 200 || h.status == 201) &&
-			    http_quick_answer(&h, sid, sizeof sid, st,
-			    sizeof st)) {
-				pid = sid;
-				status = st;
+			pv->send_answer(h.status, h.retry_after, h.resp.p,
+			    h.resp.len, &an);
+			if (an.outcome == PROVIDER_TAKEN) {
+				pid = an.id;
+				status = an.status;
 				break;
 			}
-			resp = json_loadb(h.resp.p ? h.resp.p : "",
-			    h.resp.len, 0, NULL);
-			if (h.status == 200 || h.status == 201) {
-				pid = record_str(resp, "sid");
-				status = record_str(resp, "status");
-				if (!pid || !status) {
-					pid = NULL;
-					status = "unknown";
-					err = send_error("unknown", 0, "the "
-					    "answer has no sid");
-				}
-				break;
-			}
-			code = json_integer_value(json_object_get(resp,
-			    "code"));
-			text = record_str(resp, "message");
-			tax = http_taxonomy(h.status, code);
-			if (h.status == 429 || (h.status == 503 &&
-			    h.retry_after > 0)) {
-				retry = 1;
-			} else if (h.status >= 500) {
-				/* May have been processed: never sent
-				 * blindly again (smsdesk(7), GUARANTEES). */
+			/* May have been processed: never sent blindly again
+			 * (smsdesk(7), GUARANTEES). */
+			if (an.outcome == PROVIDER_UNKNOWN)
 				status = "unknown";
-				err = send_error("unknown", code, text);
+			j->optout = an.outcome == PROVIDER_FAILED &&
+			    strcmp(an.class, "opted_out") == 0;
+			err = send_error(an.class, (json_int_t)an.code,
+			    an.message[0] ? an.message : NULL);
+			if (an.outcome != PROVIDER_RETRY)
 				break;
-			}
-			err = send_error(tax, code, text);
-			if (!retry)
-				break;
+			retry = 1;
 		}
 		if (!retry || attempt >= s->retries || s->auth)
 			break;
@@ -269,9 +235,7 @@ send_job(struct worker *w, struct job *j)
 	if ((pid && !(j->pid = strdup(pid))) ||
 	    !(j->status = strdup(status)))
 		send_nomem();
-	json_decref(resp);
-	buf_free(&url);
-	buf_free(&form);
+	provider_http_free(&rq);
 	buf_free(&h.resp);
 }
 
@@ -288,10 +252,11 @@ settle(struct send *s, struct job *j)
 	struct errbuf e;
 	json_t *out = NULL;
 
-	if (err && json_integer_value(json_object_get(err,
-	    "provider_code")) == 21610)
-		note_optout(s, thread, s->cr.from, id);
-	if (inbox_sent(&s->ib, thread, id, j->pid ? "twilio" : NULL, j->pid,
+	if (err && j->optout)
+		note_optout(s, thread, s->acct.from, id, json_integer_value(
+		    json_object_get(err, "provider_code")));
+	if (inbox_sent(&s->ib, thread, id, j->pid ? s->acct.pv->name : NULL,
+	    j->pid,
 	    http_status_word(s, thread, j->status), j->err, &out, &e) < 0)
 		send_warn(s, "%s: %s", thread, e.msg);
 	else if (j->waited)

@@ -210,12 +210,8 @@ gen_messages() {
 	}' >"$3"
 }
 
-# make_inbox DIR: an empty inbox at DIR, as tests/lib.sh's mkinbox makes
-# one (sms-send opens an inbox, it does not make one).
-make_inbox() {
-	local d
-	mkdir -m 700 "$1" || return
-	for d in tmp msg conv work ids consent status lock quarantine; do
-		mkdir -m 700 "$1/$d" || return
-	done
+# mkinbox DIR: an empty inbox (msg/ marks one; sms-send makes the rest),
+# for sms-send never makes one (smsdesk-inbox(5)).
+mkinbox() {
+	mkdir -m 700 "$1" "$1/msg" || die "cannot make the inbox $1"
 }

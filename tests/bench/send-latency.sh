@@ -188,7 +188,7 @@ one() {
 
 echo "(a) $n messages per run, best of $rounds alternating rounds"
 for ((r = 1; r <= rounds; r++)); do
-	make_inbox "$scratch/inbox.$r" || die "cannot make an inbox"
+	mkinbox "$scratch/inbox.$r"
 	one sms_send "$msgs" "$bin/sms-send" -d "$scratch/inbox.$r" \
 	    --jobs "$conc"
 	[ "$peer" = 1 ] && one twilio /dev/null node "$here/peer-send.js" \

@@ -46,7 +46,16 @@
 #   SMSDESK_BENCH_N           messages per run (default 10000)
 #   SMSDESK_BENCH_NUMBERS     customers the messages go to (default 1000)
 #   SMSDESK_BENCH_JOBS        concurrencies (default "1 8")
-#   SMSDESK_BENCH_ROUNDS      rounds of part (a), best kept (default 2)
+#   SMSDESK_BENCH_ROUNDS      rounds of part (a), best kept (default 3)
+#   SMSDESK_BENCH_FS          "loop" for a fresh loop-mounted ext4 per run
+#                             of part (a) (root only); default: the
+#                             scratch directory's disk
+#   SMSDESK_BENCH_MKFS        mkfs.ext4 options for "loop" (default
+#                             "-O ^has_journal -E lazy_itable_init=0":
+#                             ext4 without a journal, as the disk of
+#                             issue 14, its inode tables written by mkfs,
+#                             not by a kernel thread during the run)
+#   SMSDESK_BENCH_LOOP_MB     size of each loop file system (default 1024)
 #   SMSDESK_BENCH_CURL_N      messages of the curl loop (default 1000)
 #   SMSDESK_BENCH_RATE        --rate of part (c), a second (default 50)
 #   SMSDESK_BENCH_RATE_N      messages of part (c) (default 500)
@@ -73,7 +82,10 @@ bin=${SMSDESK_BIN:-$top/build/bin}
 n=${SMSDESK_BENCH_N:-10000}
 numbers=${SMSDESK_BENCH_NUMBERS:-1000}
 jobs=${SMSDESK_BENCH_JOBS:-1 8}
-rounds=${SMSDESK_BENCH_ROUNDS:-2}
+rounds=${SMSDESK_BENCH_ROUNDS:-3}
+fs=${SMSDESK_BENCH_FS:-}
+mkfs_opts=${SMSDESK_BENCH_MKFS:--O ^has_journal -E lazy_itable_init=0}
+loop_mb=${SMSDESK_BENCH_LOOP_MB:-1024}
 curl_n=${SMSDESK_BENCH_CURL_N:-1000}
 rate=${SMSDESK_BENCH_RATE:-50}
 rate_n=${SMSDESK_BENCH_RATE_N:-500}
@@ -97,7 +109,7 @@ fail() {
 }
 
 for v in "$n" "$numbers" "$rounds" "$curl_n" "$rate" "$rate_n" \
-    "$rate_jobs" $jobs; do
+    "$rate_jobs" "$loop_mb" $jobs; do
 	case $v in
 	'' | *[!0-9]* | 0) die "bad count: '$v'" ;;
 	esac
@@ -114,17 +126,54 @@ done
 case $part in *b*)
 	command -v curl >/dev/null || die "curl: not found" ;;
 esac
+case $fs in
+'' | disk) fs= ;;
+loop)
+	[ "$(id -u)" = 0 ] || die "SMSDESK_BENCH_FS=loop: needs root (mount)"
+	for p in mkfs.ext4 mount umount; do
+		command -v "$p" >/dev/null || die "SMSDESK_BENCH_FS=loop: $p" \
+		    "not found"
+	done ;;
+*) die "SMSDESK_BENCH_FS: '$fs' is not loop (or empty: the disk)" ;;
+esac
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/smsdesk-bench.XXXXXX") ||
 	die "cannot make a scratch directory"
+scratch=$(cd "$scratch" && pwd -P) || die "cannot enter $scratch"
 shmdir=
+mnt=
 cleanup() {
 	if [ -n "$sim" ]; then
 		kill "$sim" 2>/dev/null
 		wait "$sim" 2>/dev/null
 	fi
+	loop_down
 	rm -rf "$scratch"
 	[ -n "$shmdir" ] && rm -rf "$shmdir"
+}
+
+# loop_up: a fresh ext4 on $scratch/loop.img, mounted on $scratch/fs
+# (sets $mnt). loop_down: unmounted and its file removed; nothing if
+# none is mounted.
+loop_up() {
+	loop_down
+	mkdir -p "$scratch/fs" || return 1
+	rm -f "$scratch/loop.img"
+	truncate -s "${loop_mb}M" "$scratch/loop.img" &&
+	    mkfs.ext4 -q -F $mkfs_opts "$scratch/loop.img" >&2 &&
+	    mount -o loop "$scratch/loop.img" "$scratch/fs" || {
+		rm -f "$scratch/loop.img"
+		fail "cannot make and mount a loop ext4 in $scratch"
+		return 1
+	}
+	mnt=$scratch/fs
+}
+loop_down() {
+	if [ -n "$mnt" ]; then
+		umount "$mnt" || umount -l "$mnt"
+		mnt=
+	fi
+	rm -f "$scratch/loop.img"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -172,9 +221,22 @@ echo "sms-send: $bin/sms-send, against $bin/sms-sim (fresh for each run," \
 printf 'messages: %d to %d customers, %d-character ASCII bodies (1 segment)' \
     "$n" "$numbers" "$((blen - 1))"
 printf ', unique keys\n'
-echo "scratch:  $scratch (the disk inbox)"
+if [ -z "$fs" ]; then
+	echo "scratch:  $scratch (the disk inbox, every run's kept to the end)"
+else
+	echo "scratch:  $scratch"
+fi
 if command -v findmnt >/dev/null; then
 	echo "          $(findmnt -n -o SOURCE,FSTYPE,OPTIONS -T "$scratch")"
+fi
+if [ "$fs" = loop ]; then
+	echo "disk:     loop: a fresh ext4 (${loop_mb} MB file in the" \
+	    "scratch directory, mkfs.ext4 $mkfs_opts, mount -o loop) for"
+	echo "          every disk run of sms-send and every run of the" \
+	    "library (its working directory)"
+else
+	echo "disk:     the scratch directory's (SMSDESK_BENCH_FS=loop for" \
+	    "a fresh loop-mounted ext4 per run)"
 fi
 if [ -n "$shmdir" ]; then
 	echo "tmpfs:    $shmdir (the tmpfs inbox)"
@@ -235,17 +297,32 @@ if [ -z "${part##*a*}" ]; then
 			# Kept to the end: removing a run's files would slow
 			# the next run on ext4 without a journal (inbox.sh).
 			ib=$scratch/inbox-$c.$r
-			make_inbox "$ib" || die "cannot make $ib"
+			if [ "$fs" = loop ]; then
+				loop_up || break 2
+				ib=$mnt/inbox
+			fi
+			mkinbox "$ib"
 			one "disk_$c" "$n" "$msgs" "$bin/sms-send" -d "$ib" \
 			    --jobs "$c" && sent "$scratch/out" "$n"
+			[ "$fs" = loop ] && loop_down
 			if [ -n "$shmdir" ]; then
 				ib=$shmdir/inbox
-				make_inbox "$ib" || die "cannot make $ib"
+				mkinbox "$ib"
 				one "shm_$c" "$n" "$msgs" "$bin/sms-send" \
 				    -d "$ib" --jobs "$c" && sent "$scratch/out" "$n"
 				rm -rf "$ib"
 			fi
-			if [ "$peer" = 1 ]; then
+			if [ "$peer" = 1 ] && [ "$fs" = loop ]; then
+				loop_up || break 2
+				# Its working directory on the fresh disk, as
+				# sms-send's inbox is (it writes nothing).
+				if mkdir "$mnt/peer" && cd "$mnt/peer"; then
+					one "npm_$c" "$n" /dev/null node \
+					    "$here/peer-send.js" "$msgs" "$c"
+					cd "$top" || die "cannot cd to $top"
+				fi
+				loop_down
+			elif [ "$peer" = 1 ]; then
 				one "npm_$c" "$n" /dev/null node \
 				    "$here/peer-send.js" "$msgs" "$c"
 			fi
@@ -351,7 +428,7 @@ if [ -z "${part##*c*}" ]; then
 	echo "(c) sms-send --rate $rate/s --jobs $rate_jobs, $rate_n messages," \
 	    "inbox on disk"
 	ib=$scratch/inbox-rate
-	make_inbox "$ib" || die "cannot make $ib"
+	mkinbox "$ib"
 	if start_sim "$scratch/rate.log" stamp; then
 		t0=$(now)
 		"$bin/sms-send" -d "$ib" --jobs "$rate_jobs" --rate "$rate/s" \

@@ -1,11 +1,18 @@
 /*
  * httpd.c: the rate-limited log of httpd.h, on a fake clock; --listen's
- * argument.
+ * argument; a server's start and gentle stop, in both threading models.
  */
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "httpd.h"
 #include "tap.h"
@@ -73,6 +80,150 @@ test_listen(void)
 	}
 }
 
+/* A server's requests that reached their handler's slow part. */
+static atomic_int entered;
+static struct httpd_pool *test_pool;
+
+/* The slow part of a request: a while, then "done". */
+static void
+slow_job(void *cls, struct MHD_Connection *conn, struct httpd_request *q)
+{
+	struct timespec t = { 0, 300 * 1000 * 1000 };
+	static char done[] = "done";
+
+	(void)cls;
+	(void)q;
+	atomic_fetch_add(&entered, 1);
+	nanosleep(&t, NULL);
+	httpd_answer(conn, 200, MHD_create_response_from_buffer(4, done,
+	    MHD_RESPMEM_PERSISTENT));
+}
+
+static enum MHD_Result
+slow_handler(void *cls, struct MHD_Connection *conn, const char *path,
+    const char *method, const char *version, const char *data,
+    size_t *size, void **req_cls)
+{
+	struct httpd_request *q = *req_cls;
+
+	(void)cls, (void)path, (void)method, (void)version, (void)data;
+	if (!q)
+		return MHD_NO;
+	if (!q->seen || *size) {
+		q->seen = 1;
+		*size = 0;
+		return MHD_YES;
+	}
+	if (q->deferred)
+		return httpd_pool_answered(conn, q);
+	if (httpd_pool_run(test_pool, conn, q, slow_job, NULL) == 0)
+		return MHD_YES;
+	/* Thread per connection: the job here, answered at once. */
+	slow_job(NULL, conn, q);
+	return MHD_YES;
+}
+
+/* A connection to 127.0.0.1:port, or -1. */
+static int
+dial(unsigned short port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A server in model threads, N requests in its slow part, stopped gently:
+ * each is answered whole, and the port is closed after.
+ */
+static void
+test_stop(enum httpd_threads threads, const char *name)
+{
+	enum { N = 4 };
+	static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	struct sockaddr_storage ss;
+	struct httpd_opts o = { 0 };
+	struct httpd *h, *h2;
+	struct errbuf e;
+	char addr[64], got[N][256];
+	unsigned short port;
+	int fd[N], i, answered = 0, ok_all = 1, late;
+
+	httpd_parse_listen("127.0.0.1:0", &ss, addr, sizeof addr);
+	atomic_store(&entered, 0);
+	test_pool = threads == HTTPD_EVENTS ? httpd_pool_start(N) : NULL;
+	o.addr = &ss;
+	o.threads = threads;
+	o.event_threads = 2;
+	o.max_connections = 64;
+	o.timeout = 30;
+	o.handler = slow_handler;
+	o.pool = test_pool;
+	h = httpd_start(&o, &e);
+	ok(h != NULL, "%s: a server starts", name);
+	if (!h) {
+		printf("# %s\n", e.msg);
+		return;
+	}
+	port = httpd_bound_port(h);
+	ok(port > 0, "%s: on a port of the system's choice (%u)", name, port);
+
+	/* The port is taken: said, with errno. */
+	snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
+	httpd_parse_listen(addr, &ss, addr, sizeof addr);
+	errno = 0;
+	h2 = httpd_start(&o, &e);
+	ok(!h2 && errno == EADDRINUSE &&
+	    strncmp(e.msg, "cannot listen: ", 15) == 0,
+	    "%s: a second server on its port: NULL, EADDRINUSE, \"%s\"", name,
+	    e.msg);
+	httpd_stop_gently(h2, 0);
+
+	for (i = 0; i < N; i++) {
+		fd[i] = dial(port);
+		if (fd[i] < 0 || write(fd[i], req, strlen(req)) !=
+		    (ssize_t)strlen(req))
+			ok_all = 0;
+	}
+	ok(ok_all, "%s: %d requests sent", name, N);
+	/* All in the slow part (within 30 s, on a loaded machine), stopped. */
+	for (i = 0; i < 3000 && atomic_load(&entered) < N; i++)
+		usleep(10 * 1000);
+	is_int(atomic_load(&entered), N, "%s: all in flight", name);
+	httpd_stop_gently(h, 30);
+	for (i = 0; i < N; i++) {
+		ssize_t n, len = 0;
+
+		while (fd[i] >= 0 && (n = read(fd[i], got[i] + len,
+		    sizeof got[i] - 1 - (size_t)len)) > 0)
+			len += n;
+		got[i][len] = '\0';
+		if (strncmp(got[i], "HTTP/1.1 200", 12) == 0 &&
+		    len >= 4 && strcmp(got[i] + len - 4, "done") == 0)
+			answered++;
+		else
+			printf("# got \"%s\"\n", got[i]);
+		if (fd[i] >= 0)
+			close(fd[i]);
+	}
+	is_int(answered, N, "%s: stopped gently: every request answered "
+	    "whole", name);
+	late = dial(port);
+	ok(late < 0, "%s: after the stop, a connection is refused", name);
+	if (late >= 0)
+		close(late);
+	httpd_pool_free(test_pool);
+	test_pool = NULL;
+}
+
 int
 main(void)
 {
@@ -117,5 +268,7 @@ main(void)
 	    "another message: formatted, control bytes masked, no newline");
 	httpd_log_free(l);
 	test_listen();
+	test_stop(HTTPD_PER_THREAD, "thread per connection");
+	test_stop(HTTPD_EVENTS, "event threads and a pool");
 	return tap_done();
 }

@@ -133,6 +133,35 @@ lines(const char *path)
 	return n;
 }
 
+/*
+ * The entries of an index file of the ledger (smsdesk-inbox(5), Ledgers:
+ * ids/XX, lines "KEY THREAD/NAME" or "KEY -", the last line of a key its
+ * entry) put in o as links of the index said them, KEY: "../msg/...".
+ */
+static void
+bucket_entries(const char *path, json_t *o)
+{
+	char line[1024], *sp;
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	if (!fp)
+		return;
+	while (fgets(line, sizeof line, fp)) {
+		if (!(n = strlen(line)) || line[n - 1] != '\n' ||
+		    !(sp = strchr(line, ' ')))
+			continue;
+		line[n - 1] = '\0';
+		*sp++ = '\0';
+		if (strcmp(sp, "-") == 0)
+			json_object_del(o, line);
+		else
+			json_object_set_new(o, line,
+			    json_pack("s++", "../msg/", sp, ""));
+	}
+	fclose(fp);
+}
+
 /* Everything a reader sees of the inbox, as one JSON value. */
 static json_t *
 state(void)
@@ -157,6 +186,9 @@ state(void)
 			if (i == 0) {
 				json_object_set_new(o, d->d_name,
 				    read_json(sub));
+			} else if (i == 2 && strlen(d->d_name) == 2 &&
+			    !strchr(d->d_name, '-')) {
+				bucket_entries(sub, o);
 			} else if (i == 2 && (n = readlink(sub, to,
 			    sizeof to - 1)) > 0) {
 				to[n] = '\0';
@@ -273,30 +305,63 @@ queue(struct inbox *ib, const char *to, const char *key, const char *body)
 	return id;
 }
 
-/* The names in ibdir/outbox/, sorted, joined by spaces. */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The names of the messages in the outbox, sorted, joined by spaces: those
+ * whose last line in ibdir/outbox/.log is "+ THREAD/NAME"
+ * (smsdesk-inbox(5), Ledgers), and an older inbox's links outbox/NAME.
+ */
 static char *
 outbox(void)
 {
-	char path[256], *out;
-	struct dirent **v;
-	int n, i;
-	size_t len = 1;
+	char path[256], line[1024], *out, *slash;
+	const char *k, *names[256];
+	json_t *live = json_object(), *v;
+	struct dirent *d;
+	size_t len = 1, n = 0, i, l;
+	FILE *fp;
+	DIR *dp;
 
+	snprintf(path, sizeof path, "%s/outbox/.log", ibdir);
+	if ((fp = fopen(path, "r"))) {
+		while (fgets(line, sizeof line, fp)) {
+			if ((l = strlen(line)) < 4 || line[l - 1] != '\n' ||
+			    line[1] != ' ' || !(slash = strchr(line, '/')))
+				continue;
+			line[l - 1] = '\0';
+			if (line[0] == '+')
+				json_object_set_new(live, slash + 1,
+				    json_true());
+			else if (line[0] == '-')
+				json_object_del(live, slash + 1);
+		}
+		fclose(fp);
+	}
 	snprintf(path, sizeof path, "%s/outbox", ibdir);
-	if ((n = scandir(path, &v, NULL, alphasort)) < 0)
-		return strdup("(none)");
-	for (i = 0; i < n; i++)
-		len += strlen(v[i]->d_name) + 1;
+	if (!(dp = opendir(path)))
+		return json_decref(live), strdup("(none)");
+	while ((d = readdir(dp)))
+		if (d->d_name[0] != '.')
+			json_object_set_new(live, d->d_name, json_true());
+	closedir(dp);
+	json_object_foreach(live, k, v) {
+		if (n < 256)
+			names[n++] = k;
+		len += strlen(k) + 1;
+	}
+	qsort(names, n, sizeof *names, cmp_str);
 	out = calloc(1, len);
 	for (i = 0; i < n; i++) {
-		if (v[i]->d_name[0] != '.') {
-			if (*out)
-				strcat(out, " ");
-			strcat(out, v[i]->d_name);
-		}
-		free(v[i]);
+		if (*out)
+			strcat(out, " ");
+		strcat(out, names[i]);
 	}
-	free(v);
+	json_decref(live);
 	return out;
 }
 

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,36 @@ static int
 exists(struct inbox *ib, const char *rel)
 {
 	return faccessat(ib->fd, rel, F_OK, 0) == 0;
+}
+
+/* Whether inbox_outbox() lists the message id. */
+static int
+in_outbox(struct inbox *ib, const char *id)
+{
+	struct errbuf e;
+	json_t *l = inbox_outbox(ib, &e), *m;
+	size_t i;
+	int found = 0;
+
+	json_array_foreach(l, i, m)
+		found |= record_str(m, "id") && strcmp(record_str(m, "id"),
+		    id) == 0;
+	json_decref(l);
+	return found;
+}
+
+/*
+ * The index file of ledger key (smsdesk-inbox(5), Ledgers): ids/XX, XX
+ * the low byte of the key's FNV-1a hash.
+ */
+static void
+bucket_of(const char *key, char rel[16])
+{
+	unsigned h = 2166136261u;
+
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 16777619u;
+	snprintf(rel, 16, "ids/%02x", h & 255);
 }
 
 static int
@@ -229,6 +260,242 @@ test_each(void)
 		printf("# %s: not removed\n", dir);
 }
 
+/* A delivery that never ends: said, and the test ends. */
+static void
+hung(int sig)
+{
+	static const char say[] = "not ok - hung: a lock waits for "
+	    "itself\n";
+
+	(void)sig;
+	(void)!write(STDOUT_FILENO, say, sizeof say - 1);
+	_exit(1);
+}
+
+/* The lines of the file rel of the inbox that are exactly line. */
+static int
+count_lines(struct inbox *ib, const char *rel, const char *line)
+{
+	char buf[1024];
+	int fd = openat(ib->fd, rel, O_RDONLY), n = 0;
+	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
+
+	while (fp && fgets(buf, sizeof buf, fp)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		n += strcmp(buf, line) == 0;
+	}
+	if (fp)
+		fclose(fp);
+	return n;
+}
+
+static void
+append(struct inbox *ib, const char *rel, const char *text)
+{
+	int fd = openat(ib->fd, rel, O_WRONLY | O_APPEND | O_CREAT, 0600);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		printf("# cannot append to %s\n", rel);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * The ledgers (smsdesk-inbox(5), Ledgers): an inbox made by an older
+ * version has a link per entry, ids/KEY and outbox/ID, and loses nothing
+ * by the upgrade: its ids still dedupe and take delivery reports, its
+ * keys still stop a resend, its outbox is still reconciled. The files of
+ * today's ledgers: a torn tail, a planted one, compaction.
+ */
+static void
+test_ledgers(void)
+{
+	char dir[] = "/tmp/smsdesk-ledger-XXXXXX", path[512], rel[600];
+	char to[700], id[256], id2[256];
+	struct inbox ib;
+	struct inbox_delivery d;
+	struct errbuf e;
+	struct stat st;
+	json_t *m, *c, *l;
+	int i, n;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(path, sizeof path, "%s/inbox", dir);
+	if (inbox_open(&ib, path, 1, &e) < 0)
+		return;
+	ib.report = report;
+
+	/* An older inbox: a message in, its id a link; one out, queued,
+	 * its key and its outbox entry links. */
+	m = inbound("+15551230001", "SMold", "from before");
+	json_object_set_new(m, "id", json_string("old-in"));
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	inbox_delivery_free(&d);
+	json_decref(m);
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type", "message",
+	    "id", "old-out", "thread", "+15551230001", "direction", "out",
+	    "body", "queued before", "status", "queued", "key", "k-old");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	inbox_delivery_free(&d);
+	json_decref(m);
+	bucket_of("twilio-SMold", rel);
+	unlinkat(ib.fd, rel, 0);
+	bucket_of("key-k-old", rel);
+	unlinkat(ib.fd, rel, 0);
+	unlinkat(ib.fd, "outbox/.log", 0);
+	ok(!inbox_known_id(&ib, "twilio", "SMold") &&
+	    !in_outbox(&ib, "old-out"), "the new ledgers taken away");
+	symlinkat("../msg/+15551230001/old-in", ib.fd, "ids/twilio-SMold");
+	symlinkat("../msg/+15551230001/old-out", ib.fd, "ids/key-k-old");
+	symlinkat("../msg/+15551230001/old-out", ib.fd, "outbox/old-out");
+
+	is_int(inbox_known_id(&ib, "twilio", "SMold"), 1,
+	    "an older inbox: its id link is in the ledger");
+	m = inbound("+15551230001", "SMold", "from before");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	ok(d.duplicate, "a provider's retry of it is a duplicate");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "message",
+	    "thread", "+15551230001", "direction", "out", "body",
+	    "queued before", "status", "queued", "key", "k-old");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	ok(d.duplicate && strcmp(record_str(d.message, "id"), "old-out") == 0,
+	    "its client key link stops a second send");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	l = inbox_outbox(&ib, &e);
+	is_int(json_array_size(l), 1, "its outbox link is reconciled");
+	is_str(record_str(json_array_get(l, 0), "id"), "old-out",
+	    "the message it names");
+	json_decref(l);
+	is_int(inbox_sent(&ib, "+15551230001", "old-out", "twilio", "SMold2",
+	    "sent", NULL, &c, &e), 0, "answered");
+	json_decref(c);
+	is_int(inbox_status(&ib, "twilio", "SMold2", "delivered", NULL, &c,
+	    &e), 1, "a report for its new id applies");
+	json_decref(c);
+	ok(!in_outbox(&ib, "old-out") && faccessat(ib.fd, "outbox/old-out",
+	    F_OK, AT_SYMLINK_NOFOLLOW) < 0, "settled: out of the outbox, its "
+	    "link gone");
+	/* The link of an older inbox's id takes a report too. */
+	m = inbound("+15551230001", "SMold3", "x");
+	json_object_set_new(m, "direction", json_string("out"));
+	json_object_set_new(m, "status", json_string("sent"));
+	json_object_set_new(m, "id", json_string("old-3"));
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	inbox_delivery_free(&d);
+	json_decref(m);
+	bucket_of("twilio-SMold3", rel);
+	unlinkat(ib.fd, rel, 0);
+	symlinkat("../msg/+15551230001/old-3", ib.fd, "ids/twilio-SMold3");
+	is_int(inbox_status(&ib, "twilio", "SMold3", "delivered", NULL, &c,
+	    &e), 1, "a report for an id of an older inbox applies");
+	is_str(record_str(c, "status"), "delivered", "to its message");
+	json_decref(c);
+
+	/*
+	 * A sender's thread ("@VERIFY") whose name hashes as the key of
+	 * its message's provider id: the thread's lock and the key's are
+	 * two, or the delivery waits for itself. An id is looked for that
+	 * falls in the thread's bucket.
+	 */
+	{
+		char tb[16], kb[16], key[64], pid[32];
+
+		bucket_of("@VERIFY", tb);
+		for (i = 0; i < 100000; i++) {
+			snprintf(pid, sizeof pid, "SMv%d", i);
+			snprintf(key, sizeof key, "twilio-%s", pid);
+			bucket_of(key, kb);
+			if (strcmp(tb, kb) == 0)
+				break;
+		}
+		m = inbound("@VERIFY", pid, "Your code is 123456");
+		signal(SIGALRM, hung);
+		alarm(30);
+		is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0, "a sender's "
+		    "thread and its id's key in one bucket: delivered (%s)",
+		    pid);
+		alarm(0);
+		inbox_delivery_free(&d);
+		json_decref(m);
+		is_int(inbox_known_id(&ib, "twilio", pid), 1, "and keyed");
+	}
+
+	/* A torn tail (a crash mid-append) is cut by the next writer. */
+	bucket_of("twilio-SMt1", rel);
+	append(&ib, rel, "twilio-SMt1 +1555123");
+	m = inbound("+15551230002", "SMt1", "torn");
+	inbox_deliver(&ib, m, 0, NULL, &d, &e);
+	snprintf(to, sizeof to, "twilio-SMt1 +15551230002/%s",
+	    record_str(d.message, "id"));
+	ok(!d.duplicate && count_lines(&ib, rel, to) == 1,
+	    "a torn line is no entry, and is cut off before the next");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	is_int(count_lines(&ib, rel, "twilio-SMt1 +1555123"), 0, "cut");
+
+	/* A bucket planted as a FIFO or a link: moved aside, never read. */
+	bucket_of("twilio-SMp1", rel);
+	unlinkat(ib.fd, rel, 0);
+	mkfifoat(ib.fd, rel, 0600);
+	is_int(inbox_known_id(&ib, "twilio", "SMp1"), 0, "a FIFO in place of "
+	    "a bucket is not read (nor waited on)");
+	m = inbound("+15551230002", "SMp1", "fifo");
+	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0, "a delivery goes on");
+	inbox_delivery_free(&d);
+	json_decref(m);
+	ok(fstatat(ib.fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && inbox_known_id(&ib, "twilio", "SMp1") == 1,
+	    "the FIFO moved aside, the bucket made, the id in it");
+	unlinkat(ib.fd, "outbox/.log", 0);
+	snprintf(path, sizeof path, "%s/outside", dir);
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	symlinkat(path, ib.fd, "outbox/.log");
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "message", "thread",
+	    "+15551230003", "direction", "out", "body", "x", "status",
+	    "queued");
+	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0,
+	    "a link in place of the outbox log: a send goes on");
+	snprintf(id, sizeof id, "%s", record_str(d.message, "id"));
+	inbox_delivery_free(&d);
+	json_decref(m);
+	stat(path, &st);
+	ok(st.st_size == 0 && in_outbox(&ib, id), "nothing written through "
+	    "it; the message in a new log");
+
+	/* Compaction: settled entries go, pending ones stay. */
+	for (i = 0; i < 800; i++) {
+		m = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "message",
+		    "thread", "+15551230004", "direction", "out", "body", "x",
+		    "status", "queued");
+		inbox_deliver(&ib, m, 0, NULL, &d, &e);
+		if (i == 400)
+			snprintf(id2, sizeof id2, "%s",
+			    record_str(d.message, "id"));
+		else
+			inbox_sent(&ib, "+15551230004", record_str(d.message,
+			    "id"), "twilio", NULL, "failed", NULL, NULL, &e);
+		inbox_delivery_free(&d);
+		json_decref(m);
+	}
+	fstatat(ib.fd, "outbox/.log", &st, 0);
+	l = inbox_outbox(&ib, &e);
+	n = (int)json_array_size(l);
+	json_decref(l);
+	ok(st.st_size < 64 * 1024, "1,600 lines compacted (%lld bytes)",
+	    (long long)st.st_size);
+	ok(n == 2 && in_outbox(&ib, id) && in_outbox(&ib, id2),
+	    "the two pending messages are still in the outbox (%d)", n);
+
+	inbox_close(&ib);
+	snprintf(path, sizeof path, "rm -rf %s", dir);
+	if (system(path) != 0)
+		printf("# cannot remove %s\n", dir);
+}
+
 int
 main(void)
 {
@@ -262,7 +529,7 @@ main(void)
 	ok(json_is_string(json_object_get(d.conversation, "waiting_since")),
 	    "the SLA clock runs");
 	ok(exists(&ib, "work/+15551234567"), "in the working set");
-	ok(exists(&ib, "ids/twilio-SM1"), "in the id ledger");
+	is_int(inbox_known_id(&ib, "twilio", "SM1"), 1, "in the id ledger");
 	snprintf(path, sizeof path, "msg/+15551234567/%s",
 	    record_str(d.message, "id"));
 	fstatat(ib.fd, path, &st, 0);
@@ -276,7 +543,7 @@ main(void)
 	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), -1,
 	    "an id that is a number is refused");
 	is_int(errno, EINVAL, "as bad data: %s", e.msg);
-	ok(!exists(&ib, "ids/twilio-SMid") &&
+	ok(inbox_known_id(&ib, "twilio", "SMid") == 0 &&
 	    !exists(&ib, "msg/+15551234568/(null)"), "and nothing is kept");
 	json_decref(m);
 
@@ -291,7 +558,8 @@ main(void)
 
 	/* A crash after storing but before the ledger: the retry stores a
 	 * second copy, and readers fold it. */
-	unlinkat(ib.fd, "ids/twilio-SM1", 0);
+	bucket_of("twilio-SM1", path);
+	unlinkat(ib.fd, path, 0);
 	m = inbound("+15551234567", "SM1", "Hello");
 	inbox_deliver(&ib, m, 0, NULL, &d, &e);
 	inbox_delivery_free(&d);
@@ -345,9 +613,10 @@ main(void)
 	    "thread", "+15551234567", "direction", "out", "body", "On its way",
 	    "status", "queued", "key", "order-1042");
 	is_int(inbox_deliver(&ib, m, 0, NULL, &d, &e), 0, "queued for sending");
-	snprintf(path, sizeof path, "outbox/%s", record_str(d.message, "id"));
-	ok(exists(&ib, path), "in outbox/ until settled");
-	ok(exists(&ib, "ids/key-order-1042"), "its client key is recorded");
+	snprintf(path, sizeof path, "%s", record_str(d.message, "id"));
+	ok(in_outbox(&ib, path), "in outbox/ until settled");
+	is_int(inbox_known_id(&ib, "key", "order-1042"), 1,
+	    "its client key is recorded");
 	l = inbox_outbox(&ib, &e);
 	is_int(json_array_size(l), 1, "inbox_outbox lists it");
 	json_decref(l);
@@ -379,8 +648,9 @@ main(void)
 	    "the parked report wins over 'sent'");
 	is_str(record_str(c, "provider_id"), "SM77", "provider id kept");
 	json_decref(c);
-	ok(!exists(&ib, path), "out of outbox/");
-	ok(exists(&ib, "ids/twilio-SM77"), "and in the id ledger");
+	ok(!in_outbox(&ib, path), "out of outbox/");
+	ok(inbox_known_id(&ib, "twilio", "SM77") == 1 &&
+	    !exists(&ib, "ids/twilio-SM77"), "and in the id ledger");
 	is_int(inbox_known_id(&ib, "twilio", "SM77"), 1,
 	    "as a link to it, what was planted there moved aside");
 	inbox_delivery_free(&d);
@@ -533,5 +803,6 @@ main(void)
 	if (system(path) != 0)
 		return 1;
 	test_each();
+	test_ledgers();
 	return tap_done();
 }

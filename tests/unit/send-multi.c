@@ -8,7 +8,8 @@
  * No case depends on timing: what is checked is what each message ended
  * as, how many the engine held when the first answer came (all of them:
  * in flight at once, not one after the other), and that a stop (rejected
- * credentials) lets no further request out.
+ * credentials) lets no further request out. The provider is sms-sim's
+ * (Twilio's), through its file in lib/provider/.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "provider.h"
 #include "record.h"
 #include "send.h"
 #include "send/multi.h"
@@ -202,11 +204,12 @@ setup(struct send *s, const char *pass)
 {
 	memset(s, 0, sizeof *s);
 	pthread_mutex_init(&s->lock, NULL);
-	s->cr.account = ACCOUNT;
-	s->cr.user = ACCOUNT;
-	s->cr.pass = pass;
-	s->cr.from = FROM;
-	s->cr.base = base;
+	s->acct.pv = provider_find("twilio");
+	s->acct.account = ACCOUNT;
+	s->acct.user = ACCOUNT;
+	s->acct.pass = pass;
+	s->acct.from = FROM;
+	s->acct.base = base;
 	s->retries = 8;
 	s->timeout = 30;
 	s->jobs = 1;

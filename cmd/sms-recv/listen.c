@@ -1,0 +1,372 @@
+/*
+ * listen.c: the webhook listener, sms-recv --listen.
+ *
+ * It serves POST /PROVIDER on GNU libmicrohttpd: connections on a few
+ * event threads (epoll), complete requests on a pool of workers. A request
+ * is read whole (up to MAX_BODY), its signature checked against the
+ * configured public URL, stored (store.c), and only then answered 200; one
+ * it cannot store gets 503. Slow clients are cut off by lib/httpd's guard;
+ * what floods the log is said at most LOG_PER_SECOND lines a second.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "form.h"
+#include "httpd.h"
+#include "inbox.h"
+#include "provider.h"
+#include "sms-recv/sms-recv.h"
+
+#define MAX_BODY (64 * 1024)
+#define STOP_SECONDS 10		/* for requests in flight at a stop */
+
+static enum MHD_Result
+answer(struct MHD_Connection *conn, unsigned code, const char *body,
+    size_t len, const char *type)
+{
+	struct MHD_Response *rs;
+
+	rs = MHD_create_response_from_buffer(len, (void *)body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (!rs)
+		return MHD_NO;
+	if (type)
+		MHD_add_response_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (code == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(rs, MHD_HTTP_HEADER_RETRY_AFTER, "30");
+	return httpd_answer(conn, code, rs);
+}
+
+static enum MHD_Result
+fail(struct MHD_Connection *conn, unsigned code, const char *msg)
+{
+	return answer(conn, code, msg, strlen(msg), "text/plain");
+}
+
+static void
+log_request(struct MHD_Connection *conn, const struct httpd_request *q,
+    const char *method, unsigned code, const char *what)
+{
+	char line[512];
+
+	httpd_log_line(conn, q, method, code, what, line, sizeof line);
+	fprintf(stderr, "%s: %s\n", diag_prog(), line);
+}
+
+/* Handle a whole request; returns the HTTP status it answered with. */
+static unsigned
+handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
+    enum MHD_Result *ret)
+{
+	struct webhook_request rq = { .method = "POST" };
+	struct webhook_event ev;
+	struct form form = { 0 };
+	struct errbuf e;
+	struct buf url = { 0 }, out = { 0 };
+	const char *ctype;
+	char *reply = NULL;
+	unsigned code;
+	size_t i;
+
+	ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	rq.content_type = ctype;
+	rq.body = q->body.p ? q->body.p : "";
+	rq.body_len = q->body.len;
+	buf_adds(&url, r->public_url);
+	buf_adds(&url, q->uri);
+	buf_addc(&url, '\0');
+	rq.url = url.p;
+	for (i = 0; r->pv->sig_headers[i] && i < PROVIDER_SIG_MAX; i++)
+		rq.sig[i] = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    r->pv->sig_headers[i]);
+
+	if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
+		if (form_parse(&form, rq.body, rq.body_len, &e) < 0) {
+			code = MHD_HTTP_BAD_REQUEST;
+			goto done;
+		}
+		rq.form = &form;
+	}
+	if (r->secret && r->pv->verify(r->secret, &rq, &e) < 0) {
+		code = MHD_HTTP_FORBIDDEN;
+		goto done;
+	}
+	if (r->pv->parse(&rq, &ev, &e) < 0) {
+		code = MHD_HTTP_BAD_REQUEST;
+		goto done;
+	}
+	if (store_event(r, &ev, &reply, &e) < 0) {
+		code = errno == EINVAL ? MHD_HTTP_BAD_REQUEST :
+		    MHD_HTTP_SERVICE_UNAVAILABLE;
+		goto done;
+	}
+	snprintf(e.msg, sizeof e.msg, "%s %s", ev.kind == WEBHOOK_STATUS ?
+	    ev.status : "message", ev.id);
+	code = MHD_HTTP_OK;
+done:
+	if (code == MHD_HTTP_OK && r->pv->reply(reply, reply ?
+	    strlen(reply) : 0, &out, &ctype, &e) == 0)
+		*ret = answer(conn, code, out.p ? out.p : "", out.len, ctype);
+	else if (code == MHD_HTTP_OK)
+		*ret = fail(conn, code = MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "cannot answer\n");
+	else
+		*ret = fail(conn, code, code == MHD_HTTP_FORBIDDEN ?
+		    "forbidden\n" : code == MHD_HTTP_BAD_REQUEST ?
+		    "bad request\n" : "cannot store now, try again\n");
+	log_request(conn, q, "POST", code, e.msg);
+	free(reply);
+	form_free(&form);
+	buf_free(&url);
+	buf_free(&out);
+	return code;
+}
+
+/* handle() on one of the listener's workers (httpd_pool_run). */
+static void
+handle_job(void *cls, struct MHD_Connection *conn, struct httpd_request *q)
+{
+	enum MHD_Result ret;
+
+	handle(cls, conn, q, &ret);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *path,
+    const char *method, const char *version, const char *data,
+    size_t *size, void **req_cls)
+{
+	struct recv *r = cls;
+	struct httpd_request *q = *req_cls;
+	enum MHD_Result ret = MHD_NO;
+
+	(void)version;
+	if (!q || !q->uri)
+		return MHD_NO;
+	if (strcmp(path, r->pv->webhook_path) != 0) {
+		log_request(conn, q, method, MHD_HTTP_NOT_FOUND,
+		    "no such path");
+		return fail(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+	}
+	if (strcmp(method, "POST") != 0) {
+		log_request(conn, q, method, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "POST only");
+		return fail(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "POST only\n");
+	}
+	if (!q->seen) {
+		/* The first call comes with the headers, before any body. */
+		q->seen = 1;
+		httpd_guard_headers(conn);
+		return MHD_YES;
+	}
+	if (*size > 0) {
+		if (httpd_elapsed(q) > r->timeout * 3) {
+			/*
+			 * Trickling within the idle timeout: a time limit too.
+			 * libmicrohttpd 0.9.75 cannot answer in the middle of
+			 * a body, so the connection is cut.
+			 */
+			log_request(conn, q, "POST", 0, "too slow: cut off");
+			return MHD_NO;
+		}
+		if (q->body.len + *size > MAX_BODY)
+			q->too_big = 1;
+		else if (buf_add(&q->body, data, *size) < 0)
+			return MHD_NO;
+		*size = 0;
+		return MHD_YES;
+	}
+	if (q->too_big || q->body.len > MAX_BODY) {
+		log_request(conn, q, "POST", MHD_HTTP_CONTENT_TOO_LARGE,
+		    "too large");
+		return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
+	}
+	if (q->deferred)	/* back from the pool, with its answer */
+		return httpd_pool_answered(conn, q);
+	httpd_guard_busy(conn);
+	if (httpd_pool_run(r->pool, conn, q, handle_job, r) == 0)
+		return MHD_YES;
+	handle(r, conn, q, &ret);
+	return ret;
+}
+
+/* Refuse a body whose declared length is over the cap before reading. */
+static enum MHD_Result
+on_headers(void *cls, struct MHD_Connection *conn, const char *path,
+    const char *method, const char *version, const char *data,
+    size_t *size, void **req_cls)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct httpd_request *q = *req_cls;
+
+	if (q && !q->seen && !q->too_big && cl &&
+	    strtoull(cl, NULL, 10) > MAX_BODY) {
+		log_request(conn, q, "POST", MHD_HTTP_CONTENT_TOO_LARGE,
+		    "too large");
+		q->too_big = 2;
+		return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
+	}
+	if (q && q->too_big == 2)
+		return MHD_YES;
+	return on_request(cls, conn, path, method, version, data, size,
+	    req_cls);
+}
+
+/* A line of the listener's rate-limited logs (httpd_log). */
+static void
+log_out(void *arg, const char *line)
+{
+	(void)arg;
+	diag_warn("%s", line);
+}
+
+/* The guard's line for a connection it cut off, through its log. */
+static void
+guard_report(void *arg, const char *line)
+{
+	httpd_log_say(arg, httpd_now(), line);
+}
+
+/*
+ * How many connections the listener can take: it raises its limit of
+ * open files to MAX_CONNECTIONS + FD_RESERVE if the hard limit allows,
+ * and leaves FD_RESERVE of them to the inbox, the journal and
+ * libmicrohttpd's own.
+ */
+static unsigned
+connection_cap(void)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return MAX_CONNECTIONS;
+	want = MAX_CONNECTIONS + FD_RESERVE;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+		    rl.rlim_max > want ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		return rl.rlim_cur > 2 * FD_RESERVE ?
+		    (unsigned)(rl.rlim_cur - FD_RESERVE) :
+		    (unsigned)(rl.rlim_cur / 2);
+	return MAX_CONNECTIONS;
+}
+
+
+/* Serve webhooks on sin (addr: its address as text, for a URL). */
+int
+listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
+    unsigned timeout)
+{
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	struct httpd_guard *g;
+	struct httpd_log *mhd_log, *cut_log;
+	struct errbuf e;
+	unsigned short port;
+	unsigned cap;
+	sigset_t set;
+	int sig;
+
+	port = httpd_port(sin);
+	if (!r->public_url) {
+		char base[96];
+
+		snprintf(base, sizeof base, "http://%s:%u", addr, port);
+		r->public_url = strdup(base);
+	}
+	cap = connection_cap();
+	/* Handle SIGTERM/SIGINT here, in sigwait, not in MHD's threads. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/*
+	 * Headers get the idle timeout, a whole request three times it.
+	 * What floods (a refusal for every connection over a limit, a cut
+	 * for every slow one) is said at most LOG_PER_SECOND lines a second.
+	 */
+	if (!(mhd_log = httpd_log_new("libmicrohttpd", LOG_PER_SECOND,
+	    log_out, NULL)) || !(cut_log = httpd_log_new("slow connections",
+	    LOG_PER_SECOND, log_out, NULL)))
+		diag_die(EXIT_TEMPFAIL, "%s", strerror(ENOMEM));
+	if (!(g = httpd_guard_start(timeout, timeout * 3.0, guard_report,
+	    cut_log)) || !(r->pool = httpd_pool_start(WORKERS)))
+		diag_die(EXIT_TEMPFAIL, "cannot start a thread: %s",
+		    strerror(errno));
+	/*
+	 * Connections on a few event threads (epoll), so that an idle or
+	 * slow one costs no thread; complete requests on the pool, so that
+	 * one waiting on the disk holds up no other.
+	 */
+	o.addr = sin;
+	o.threads = HTTPD_EVENTS;
+	o.event_threads = EVENT_THREADS;
+	o.max_connections = cap;
+	o.per_address = r->per_address;
+	o.timeout = timeout;
+	o.handler = on_headers;
+	o.handler_cls = r;
+	o.pool = r->pool;
+	o.guard = g;
+	o.log = mhd_log;
+	if (!(h = httpd_start(&o, &e))) {
+		/* Its journal goes too: no later start has it to replay. */
+		stop_journal(r);
+		diag_die(EXIT_IOERR, "--listen %s:%u: %s", addr, port, e.msg);
+	}
+	fprintf(stderr, "%s: listening on %s:%u for %s, public URL %s\n",
+	    diag_prog(), addr, port, r->pv->name, r->public_url);
+	fprintf(stderr, "%s: up to %u connections, ", diag_prog(), cap);
+	if (r->per_address)
+		fprintf(stderr, "%u from one address\n", r->per_address);
+	else
+		fprintf(stderr, "any number from one address\n");
+	/*
+	 * Wake every second to say what the logs held back, and hourly to
+	 * sweep tmp/ of what crashes left behind (the journal checkpoints
+	 * every second on its own thread).
+	 */
+	for (unsigned tick = 1;; tick++) {
+		struct timespec second = { 1, 0 };
+		size_t swept;
+
+		if ((sig = sigtimedwait(&set, NULL, &second)) > 0)
+			break;
+		httpd_log_flush(mhd_log, httpd_now(), 0);
+		httpd_log_flush(cut_log, httpd_now(), 0);
+		if (errno != EAGAIN)
+			continue;
+		if (tick % 3600 == 0 &&
+		    inbox_sweep(&r->ib, INBOX_SWEEP_AGE, &swept, &e) < 0)
+			diag_warn("%s", e.msg);
+	}
+	fprintf(stderr, "%s: %s: finishing requests in flight\n", diag_prog(),
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	httpd_stop_gently(h, STOP_SECONDS);
+	httpd_pool_free(r->pool);
+	r->pool = NULL;
+	httpd_guard_stop(g);
+	httpd_log_flush(mhd_log, httpd_now(), 1);
+	httpd_log_flush(cut_log, httpd_now(), 1);
+	httpd_log_free(mhd_log);
+	httpd_log_free(cut_log);
+	return 0;
+}

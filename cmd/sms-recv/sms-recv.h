@@ -1,0 +1,114 @@
+/*
+ * sms-recv.h: what the modules of sms-recv(1) share.
+ *
+ * One run's state (struct recv), set up by main() before the first
+ * request or line and read-only after, but for ret (the exit code, set by
+ * whoever meets a failure) and the events on their way to stdout (struct
+ * events, under its lock). sms-recv.c has the options and the
+ * configuration; the modules in cmd/sms-recv/ are:
+ *
+ *   events.c   the event records on stdout, and a listener's writer thread
+ *   store.c    storing a message or a status, keywords, automatic replies
+ *   listen.c   the webhook listener (--listen)
+ *   files.c    payloads from files or stdin, for imports and replays
+ *
+ * What each offers is below, under the name of its file, with its
+ * contract above its definition.
+ *
+ * Ownership: a json_t * passed in is borrowed; a reply returned is
+ * malloc'd and the caller's.
+ */
+#ifndef SMS_RECV_H
+#define SMS_RECV_H
+
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#include "diag.h"
+#include "hours.h"
+#include "httpd.h"
+#include "inbox.h"
+#include "provider.h"
+#include "tz.h"
+
+/*
+ * The listener's limits. Connections cost a descriptor and a few pages
+ * each, no thread: EVENT_THREADS serve them all, and a complete request
+ * goes to one of WORKERS (a delivery blocks in fsync(2)). The cap on
+ * connections is MAX_CONNECTIONS or what the limit of open files leaves
+ * after FD_RESERVE, whichever is less.
+ */
+#define MAX_CONNECTIONS 4096
+#define FD_RESERVE 256
+#define PER_ADDRESS 32		/* connections from one address
+				 * (--per-address) */
+#define EVENT_THREADS 2
+#define WORKERS 32
+#define LOG_PER_SECOND 10	/* lines a second from a source that floods */
+
+#define EVENT_QUEUE 4096	/* events waiting for a slow reader */
+
+/*
+ * Events on their way to stdout. A listener's request threads only queue
+ * them; one writer thread blocks on the pipe, so a reader that stalls can
+ * cost events (counted, and said at exit) but never a delivery.
+ */
+struct events {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+	char *line[EVENT_QUEUE];
+	size_t head, n;
+	unsigned long dropped;
+	int done;
+};
+
+struct recv {
+	struct inbox ib;
+	const struct provider *pv;
+	const char *secret;	/* the provider's signing secret */
+	char *public_url;	/* base the provider signs against */
+	struct events ev;
+	const char *help_text;	/* the answer to HELP and INFO */
+	const char *ack_text;	/* the answer to a first message, or NULL */
+	const char *away_text;	/* the answer out of business hours, or NULL */
+	const char *stop_text;	/* our opt-out confirmation, or NULL */
+	const char *start_text;	/* our opt-in confirmation, or NULL */
+	struct hours hours;	/* business hours, in zone */
+	const struct tz *zone;	/* the business's time zone */
+	struct tzdb *tzdb;
+	unsigned timeout;	/* idle; a request gets three times this */
+	unsigned per_address;	/* connections from one address, 0: any */
+	struct httpd_pool *pool;	/* the listener's workers */
+	int listening;
+	int ret;
+};
+
+/* events.c */
+
+void emit(struct recv *r, const char *event, const char *key, json_t *obj);
+void events_start(struct recv *r, pthread_t *writer);
+void events_stop(struct recv *r, pthread_t writer);
+
+/* store.c */
+
+int store_message(struct recv *r, const struct webhook_event *ev,
+    const char *provider, const char *at, char **reply, struct errbuf *e);
+int store_status(struct recv *r, const struct webhook_event *ev,
+    const char *provider, struct errbuf *e);
+int store_event(struct recv *r, const struct webhook_event *ev, char **reply,
+    struct errbuf *e);
+void stop_journal(struct recv *r);
+
+/* listen.c */
+
+int listen_loop(struct recv *r, struct sockaddr_storage *sin,
+    const char *addr, unsigned timeout);
+
+/* files.c */
+
+void read_input(struct recv *r, FILE *fp, const char *name);
+
+#endif

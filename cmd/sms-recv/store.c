@@ -1,0 +1,244 @@
+/*
+ * store.c: storing what came in, and what sms-recv answers.
+ *
+ * An inbound message is stored with inbox_deliver(), its keyword (STOP,
+ * START, HELP, ...) classified and recorded with it, and a status report
+ * with inbox_status(); each stored item is announced (events.c). A
+ * message may get an automatic answer: the help text, our opt-out or
+ * opt-in confirmation, the away reply out of business hours, or the
+ * acknowledgement of a first message, recorded in the conversation before
+ * it goes back in the webhook's answer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "diag.h"
+#include "hours.h"
+#include "inbox.h"
+#include "keyword.h"
+#include "limit.h"
+#include "provider.h"
+#include "record.h"
+#include "thread.h"
+#include "tz.h"
+#include "when.h"
+#include "sms-recv/sms-recv.h"
+
+#define AGENT_QUIET 300		/* no away reply this soon after an agent's */
+
+/*
+ * Whether a message that came in now gets the away reply: the business
+ * is closed, and no agent has written in the conversation in the last
+ * five minutes (they are at work after all). Once a day is the key's
+ * job: key gets "away-THREAD-DATE", DATE the business's local date.
+ */
+static int
+away(const struct recv *r, const struct inbox_delivery *d, char *key,
+    size_t n)
+{
+	const char *last = record_str(d->conversation, "last_out_at");
+	time_t now = when_now(), t;
+	struct tz_local l;
+
+	if (!r->away_text || !*r->away_text)
+		return 0;
+	tz_local(r->zone, now, &l);
+	if (hours_open(&r->hours, &l))
+		return 0;
+	if (last && when_parse(last, &t, NULL) == 0 && now - t < AGENT_QUIET)
+		return 0;
+	snprintf(key, n, "away-%s-%04lld-%02d-%02d",
+	    record_str(d->message, "thread"), l.year, l.mon, l.mday);
+	return 1;
+}
+
+/*
+ * The automatic answer to a stored message, if any: the help text to
+ * HELP and INFO; out of business hours the away text, once a day per
+ * conversation (see away()); else the acknowledgement to the first
+ * message of a new conversation, neither to a number that opted out.
+ * An opt-out or opt-in that changed where the number stands gets our
+ * confirmation only if one is configured: by default the provider
+ * confirms, and a second would break the rule of exactly one (smsdesk(7),
+ * GUARANTEES: one opt-out confirmation). A blocked sender (inbox-mark
+ * --block) gets no answer at all. The answer goes back in the webhook's
+ * answer (the provider's reply()); it is recorded in the conversation
+ * first (purpose notification, no reply of a person; "auto" says which
+ * answer it is), under a key made from the provider's message id (the
+ * away reply: from the thread and the date), so a webhook delivered twice
+ * is answered once. Returns the text (malloc'd) or NULL.
+ */
+static char *
+auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
+    const struct webhook_event *ev)
+{
+	const char *text = NULL, *why = NULL;
+	struct inbox_delivery out;
+	struct errbuf e;
+	char key[LIMIT_KEY + 1];
+	json_t *msg;
+
+	/* A blocked sender is never answered (its STOP is recorded all
+	 * the same, by inbox_deliver()). */
+	if (!ev->id || inbox_is_blocked(d->conversation))
+		return NULL;
+	snprintf(key, sizeof key, "auto-%s", ev->id);
+	if (kw == KEYWORD_HELP)
+		text = r->help_text, why = "help";
+	else if (kw == KEYWORD_OPTOUT && d->consent_changed)
+		text = r->stop_text, why = "stop";
+	else if (kw == KEYWORD_OPTIN && d->consent_changed)
+		text = r->start_text, why = "start";
+	else if (kw == KEYWORD_NONE && away(r, d, key, sizeof key))
+		text = r->away_text, why = "away";
+	else if (kw == KEYWORD_NONE && r->ack_text &&
+	    json_integer_value(json_object_get(d->conversation,
+	    "messages")) == 1)
+		text = r->ack_text, why = "ack";
+	if (!text || !*text)
+		return NULL;
+	/*
+	 * Only HELP and the opt-out's own confirmation are answered whoever
+	 * asks (smsdesk(7), GUARANTEES: keywords answered, one opt-out
+	 * confirmation); the other replies never go to a number that opted
+	 * out (no text after STOP), even when the opt-out came some other
+	 * way than a keyword here.
+	 */
+	if (kw != KEYWORD_HELP && kw != KEYWORD_OPTOUT &&
+	    inbox_opted_out(&r->ib, record_str(d->message, "thread"), &e) != 0)
+		return NULL;
+	msg = json_pack("{s:s,s:O,s:s,s:O?,s:O,s:s,s:s,s:s,s:s,s:s}",
+	    "type", "message", "thread", json_object_get(d->message,
+	    "thread"), "direction", "out", "from", json_object_get(d->message,
+	    "to"), "to", json_object_get(d->message, "thread"), "body", text,
+	    "status", "accepted", "purpose", INBOX_NOTIFICATION, "auto", why,
+	    "key", key);
+	if (!msg || inbox_deliver(&r->ib, msg, 0, NULL, &out, &e) < 0) {
+		/* The customer's message is stored; only the answer is lost. */
+		diag_warn("auto-reply to %s: %s", ev->id, msg ? e.msg :
+		    strerror(ENOMEM));
+		json_decref(msg);
+		return NULL;
+	}
+	json_decref(msg);
+	if (out.duplicate) {
+		inbox_delivery_free(&out);
+		return NULL;
+	}
+	emit(r, "message.sent", "message", out.message);
+	inbox_delivery_free(&out);
+	return strdup(text);
+}
+
+/*
+ * Store an inbound message. Returns 0 (stored or a known duplicate), -1
+ * if it could not be stored (e filled; errno EINVAL for bad input).
+ */
+int
+store_message(struct recv *r, const struct webhook_event *ev,
+    const char *provider, const char *at, char **reply, struct errbuf *e)
+{
+	char thread[THREAD_MAX];
+	struct inbox_delivery d;
+	struct errbuf pe;
+	const char *word = NULL;
+	enum keyword kw = KEYWORD_NONE;
+	json_t *msg;
+	int rc, number;
+
+	/* A sender that is no number (a short code, a name) has a thread of
+	 * its own kind, and its own words in "from". */
+	if (thread_of_sender(ev->from, thread, &number, &pe) < 0)
+		return errno = EINVAL, errf(e, "From: %s", pe.msg);
+	msg = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s%,s:s,s:s,s:s?,s:s?}",
+	    "type", "message", "thread", thread, "direction", "in",
+	    "from", number ? thread : ev->from, "to", ev->to, "body",
+	    ev->body, ev->body_len, "status", "received", "provider", provider,
+	    "provider_id", ev->id, "at", at);
+	if (!msg)
+		return errno = EINVAL, errf(e, "message is not UTF-8 text");
+	if (ev->num_segments > 0)
+		json_object_set_new(msg, "segments",
+		    json_integer(ev->num_segments));
+	/* Nothing is ever sent to a sender: no consent, no answer. */
+	if (number)
+		kw = keyword_classify(ev->body, ev->body_len, &word);
+	if (number && kw == KEYWORD_NONE && ev->optout_type) {
+		/* The provider's own keywords (its own opt-out handling). */
+		kw = keyword_classify(ev->optout_type,
+		    strlen(ev->optout_type), &word);
+	}
+	if (kw != KEYWORD_NONE)
+		json_object_set_new(msg, "keyword", json_string(word));
+	rc = inbox_deliver(&r->ib, msg, kw == KEYWORD_OPTOUT ? 'o' :
+	    kw == KEYWORD_OPTIN ? 'i' : 0, word, &d, e);
+	json_decref(msg);
+	if (rc < 0)
+		return -1;
+	if (!d.duplicate) {
+		emit(r, "message.received", "message", d.message);
+		if (d.consent)
+			emit(r, d.consent == 'o' ? "consent.optout" :
+			    "consent.optin", "message", d.message);
+		if (reply && number)
+			*reply = auto_reply(r, kw, &d, ev);
+	}
+	inbox_delivery_free(&d);
+	return 0;
+}
+
+/*
+ * Store a status report, from the provider called provider, for a
+ * message we sent. Returns 0 (stored, or one that moves nothing), -1 if
+ * it could not be stored (e filled).
+ */
+int
+store_status(struct recv *r, const struct webhook_event *ev,
+    const char *provider, struct errbuf *e)
+{
+	json_t *msg;
+	int rc;
+
+	rc = inbox_status(&r->ib, provider, ev->id, ev->status,
+	    ev->error_code, &msg, e);
+	if (rc == 1) {
+		emit(r, "message.status", "message", msg);
+		json_decref(msg);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Store a webhook's event, at the time it came, as the listener's
+ * provider's; *reply gets the automatic answer to a message, if any.
+ * Returns as store_message() does.
+ */
+int
+store_event(struct recv *r, const struct webhook_event *ev, char **reply,
+    struct errbuf *e)
+{
+	char at[WHEN_BUFSZ];
+
+	when_format(when_now(), at);
+	if (ev->kind == WEBHOOK_STATUS)
+		return store_status(r, ev, r->pv->name, e);
+	return store_message(r, ev, r->pv->name, at, reply, e);
+}
+
+/*
+ * The last checkpoint. If it fails, what was stored stays durable in the
+ * journal, which the next sms-recv replays: said, not an error.
+ */
+void
+stop_journal(struct recv *r)
+{
+	struct errbuf e;
+
+	if (r->ib.journal && inbox_journal_stop(&r->ib, &e) < 0)
+		diag_warn("%s; the journal is kept for the next run", e.msg);
+}
