@@ -168,8 +168,6 @@ void send_dry_price(struct send *s, json_t *msg, const char *number,
 /* rate.c */
 
 double rate_now(void);
-void rate_sleep_until(double t);
-int rate_take_slot(struct send *s, struct errbuf *e);
 
 /* http.c */
 

@@ -3,7 +3,7 @@
  *
  * The next free slot of a sender is kept in the inbox, in rate/SENDER,
  * so that every process sending from that number through the same inbox
- * shares the rate. The retries' backoff sleeps on the same clock.
+ * shares the rate. The retries' backoff is timed on the same clock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,19 +28,6 @@ rate_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Sleep until the time of day t, signals or not. */
-void
-rate_sleep_until(double t)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)t;
-	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) ==
-	    EINTR)
-		;
 }
 
 /*
@@ -90,19 +77,5 @@ rate_slot(struct send *s, double *at, struct errbuf *e)
 	}
 	close(fd);
 	*at = slot;
-	return 0;
-}
-
-/* Take the next free slot of this sender (rate_slot()) and sleep until
- * it. Returns 0, or -1 with e filled. */
-int
-rate_take_slot(struct send *s, struct errbuf *e)
-{
-	double at;
-
-	if (rate_slot(s, &at, e) < 0)
-		return -1;
-	if (at > rate_now())
-		rate_sleep_until(at);
 	return 0;
 }
