@@ -17,17 +17,18 @@
  * --jobs N keeps N requests in flight, from one thread on libcurl's multi
  * interface, each on a kept-alive connection; other threads check and
  * store the next messages and settle the answered ones meanwhile (see
- * lib/send/workers.c and multi.c). --rate N/s takes one slot per request from a
- * file in the inbox (rate/SENDER, under flock), so several processes
- * sharing an inbox share the rate too.
+ * lib/send/workers.c and multi.c). --rate N/s takes one slot per request
+ * from a file in the inbox (rate/SENDER, under flock), so several
+ * processes sharing an inbox share the rate too.
  *
  * This file reads the options and the configuration, and starts the run;
  * output.c writes each message's record and the counts. The steps are the
  * toolkit's one sending path, in lib/send/ (declared in lib/send.h):
- * prepare.c (a record checked and stored as queued), send.c (the request,
- * its retries, the answer settled), http.c (the exchange with the
- * provider), multi.c (many requests in flight), rate.c, result.c (how a
- * message ended), workers.c and queue.c (the threads), reconcile.c.
+ * prepare.c (a record checked and stored as queued), multi.c (the
+ * requests, many in flight, their retries), send.c (the checks before
+ * each request, the answer settled), http.c (an exchange with the
+ * provider), rate.c, result.c (how a message ended), workers.c and
+ * queue.c (the threads), reconcile.c.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -6,8 +6,10 @@
  * waits for a full queue to be half empty, and then fills it in one go);
  * Q_ORDERED (in the order of job seq: a putter first waits with
  * queue_reserve() for its job's place, and a taker gets the jobs in
- * input order; queue_poll() takes without waiting); or Q_LAZY (one taker, woken when half the queue is full,
- * or LAZY_MS after its first job, rather than for every job).
+ * input order; queue_poll() takes without waiting, and queue_on_put()
+ * tells a taker that waits on something else); or Q_LAZY (one taker,
+ * woken when half the queue is full, or LAZY_MS after its first job,
+ * rather than for every job).
  *
  * Ownership: a queue holds the jobs put in it until they are taken, and
  * never frees one; queue_free() frees the queue's own memory only.

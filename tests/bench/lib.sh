@@ -55,14 +55,16 @@ start_sim() {
 		rm -f "$log"
 		if [ -n "$stamp" ]; then
 			"$bin/sms-sim" --listen "127.0.0.1:$port" \
-			    --number "$TWILIO_FROM" ${sim_opts[@]+"${sim_opts[@]}"} \
+			    --number "$TWILIO_FROM" \
+			    ${sim_opts[@]+"${sim_opts[@]}"} \
 			    </dev/null >/dev/null \
 			    2> >(while IFS= read -r l; do
 				printf '%s %s\n' "$EPOCHREALTIME" "$l"
 			    done >"$log") &
 		else
 			"$bin/sms-sim" --listen "127.0.0.1:$port" \
-			    --number "$TWILIO_FROM" ${sim_opts[@]+"${sim_opts[@]}"} \
+			    --number "$TWILIO_FROM" \
+			    ${sim_opts[@]+"${sim_opts[@]}"} \
 			    </dev/null >/dev/null \
 			    2>"$log" &
 		fi
@@ -180,11 +182,13 @@ peer_setup() {
 		have=$(node -p "require('$pj').version" 2>/dev/null)
 		if [ "$have" != "$peer_ver" ]; then
 			echo "installing $peer_pkg@$peer_ver into $npmdir"
-			# A package.json of its own stops npm from climbing to a parent.
+			# A package.json of its own stops npm from climbing
+			# to a parent.
 			[ -f "$npmdir/package.json" ] ||
-				echo '{ "private": true }' >"$npmdir/package.json"
-			(cd "$npmdir" && npm install --no-audit --no-fund --silent \
-			    "$peer_pkg@$peer_ver") >&2
+				echo '{ "private": true }' \
+				    >"$npmdir/package.json"
+			(cd "$npmdir" && npm install --no-audit --no-fund \
+			    --silent "$peer_pkg@$peer_ver") >&2
 			have=$(node -p "require('$pj').version" 2>/dev/null)
 		fi
 		if [ "$have" = "$peer_ver" ]; then

@@ -77,7 +77,8 @@ for v in "$n" "$conc" "$lat" "$rounds" "$probe_n" "$numbers"; do
 done
 [ "$numbers" -le 10000 ] || die "SMSDESK_BENCH_NUMBERS: at most 10000"
 for p in sms-send sms-sim; do
-	[ -x "$bin/$p" ] || die "$bin/$p: not found or not executable (run make)"
+	[ -x "$bin/$p" ] ||
+		die "$bin/$p: not found or not executable (run make)"
 done
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/smsdesk-bench.XXXXXX") ||
