@@ -212,9 +212,11 @@ bench-inbox: $(BINS)
 	SMSDESK_LIB=$(CURDIR)/$(BUILD)/libsmsdesk.a tests/bench/inbox.sh
 
 # Messages per second and peak memory of sms-send against sms-sim, next to
-# the official twilio library for Node and a curl loop; --rate held.
+# the official twilio library for Node and a curl loop; --rate held; then
+# against a carrier answering after 200 ms, 256 requests in flight.
 bench-send: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/send.sh
+	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/send-latency.sh
 
 # assign --auto over 10,000 waiting conversations of 100,000 and 50 agents
 # (wall time, peak memory), and assign --next at that backlog.

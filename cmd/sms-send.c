@@ -14,20 +14,21 @@
  * anything that may have been sent is "unknown" and left to --reconcile,
  * which asks the provider, and is never sent again by itself.
  *
- * --jobs N runs N workers, each with its own libcurl handle and so its own
- * kept-alive connection; with one, other threads check and store the
- * next messages and settle the last ones while it waits for the provider
- * (see lib/send/workers.c). --rate N/s takes one slot per request from a
- * file in the inbox (rate/SENDER, under flock), so several processes
- * sharing an inbox share the rate too.
+ * --jobs N keeps N requests in flight, from one thread on libcurl's multi
+ * interface, each on a kept-alive connection; other threads check and
+ * store the next messages and settle the answered ones meanwhile (see
+ * lib/send/workers.c and multi.c). --rate N/s takes one slot per request
+ * from a file in the inbox (rate/SENDER, under flock), so several
+ * processes sharing an inbox share the rate too.
  *
  * This file reads the options and the configuration, and starts the run;
  * output.c writes each message's record and the counts. The steps are the
  * toolkit's one sending path, in lib/send/ (declared in lib/send.h):
- * prepare.c (a record checked and stored as queued), send.c (the request,
- * its retries, the answer settled), http.c (the exchange with the
+ * prepare.c (a record checked and stored as queued), multi.c (the
+ * requests, many in flight, their retries), send.c (the checks before
+ * each request, the answer settled), http.c (an exchange with the
  * provider), rate.c, result.c (how a message ended), workers.c and
- * queue.c (the threads, and the pipeline of --jobs 1), reconcile.c.
+ * queue.c (the threads), reconcile.c.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -168,11 +168,11 @@ void send_dry_price(struct send *s, json_t *msg, const char *number,
 /* rate.c */
 
 double rate_now(void);
-void rate_sleep_until(double t);
-int rate_take_slot(struct send *s, struct errbuf *e);
 
 /* http.c */
 
+struct curl_slist *http_setup(CURL *c, const struct provider_http *rq,
+    struct http *h, long timeout, char *cerr);
 void http_request(struct worker *w, const struct provider_http *rq,
     struct http *h);
 /*

@@ -1,10 +1,11 @@
 /*
- * http.c: one exchange with the provider's REST API, on a worker's handle.
+ * http.c: one exchange with the provider's REST API, on a libcurl handle.
  *
  * The provider says what to send (struct provider_http: lib/provider.h);
  * this file says how. A request is a POST or a GET, with Basic auth, on
- * the worker's
- * libcurl handle so that its connection is kept alive between requests.
+ * a handle that is kept, so that its connection is kept alive between
+ * requests: a worker's, waited for (http_request()), or one of multi.c's
+ * pool, many in flight (http_setup()).
  * What libcurl does on its own is held to what is safe for a request
  * that may create a message: the body is never sent twice on a fresh
  * connection (see on_seek()). The answer is read into struct http, and
@@ -85,12 +86,16 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* One request: rq's POST, or GET. */
-void
-http_request(struct worker *w, const struct provider_http *rq,
-    struct http *h)
+/*
+ * Set c up (reset first) for one exchange of rq into h, errors in words
+ * into cerr (CURL_ERROR_SIZE): rq's POST with its body, or its GET, with
+ * Basic auth, timeout seconds in all, and the body never sent twice.
+ * Returns the header list c uses, to free once the exchange is over.
+ */
+struct curl_slist *
+http_setup(CURL *c, const struct provider_http *rq, struct http *h,
+    long timeout, char *cerr)
 {
-	CURL *c = w->curl;
 	struct curl_slist *hdr = NULL;
 	const char *body = rq->post ? rq->body.p : NULL;
 	char ctype[128];
@@ -106,6 +111,11 @@ http_request(struct worker *w, const struct provider_http *rq,
 	curl_easy_reset(c);
 	hdr = curl_slist_append(hdr, "Accept: application/json");
 	hdr = curl_slist_append(hdr, "Expect:");
+	if (body && hdr) {
+		snprintf(ctype, sizeof ctype, "Content-Type: %s",
+		    rq->content_type);
+		hdr = curl_slist_append(hdr, ctype);
+	}
 	if (!hdr)
 		send_nomem();
 	curl_easy_setopt(c, CURLOPT_URL, rq->url.p);
@@ -116,18 +126,14 @@ http_request(struct worker *w, const struct provider_http *rq,
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "smsdesk/" SMSDESK_VERSION);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, w->s->timeout);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, w->cerr);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (body) {
-		snprintf(ctype, sizeof ctype, "Content-Type: %s",
-		    rq->content_type);
-		hdr = curl_slist_append(hdr, ctype);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)h->len);
@@ -136,9 +142,20 @@ http_request(struct worker *w, const struct provider_http *rq,
 		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
 		curl_easy_setopt(c, CURLOPT_SEEKDATA, h);
 	}
-	w->cerr[0] = '\0';
-	h->cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h->status);
+	cerr[0] = '\0';
+	return hdr;
+}
+
+/* One request, rq's, on w's handle, waited for (http_setup()). */
+void
+http_request(struct worker *w, const struct provider_http *rq,
+    struct http *h)
+{
+	struct curl_slist *hdr = http_setup(w->curl, rq, h, w->s->timeout,
+	    w->cerr);
+
+	h->cc = curl_easy_perform(w->curl);
+	curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &h->status);
 	curl_slist_free_all(hdr);
 	if (h->resp.err)
 		send_nomem();

@@ -70,6 +70,20 @@ queue_reserve(struct queue *q, unsigned long seq)
 	return 1;
 }
 
+/*
+ * Have fn(arg) called after each put and at the close (NULL: no more),
+ * for a taker that waits on something else than the queue (multi.c).
+ * fn must not block, nor use the queue.
+ */
+void
+queue_on_put(struct queue *q, void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&q->lock);
+	q->on_put = fn;
+	q->put_arg = arg;
+	pthread_mutex_unlock(&q->lock);
+}
+
 /* Add j at the end, or in an ordered queue at its place (reserved). */
 void
 queue_put(struct queue *q, struct job *j)
@@ -88,6 +102,8 @@ queue_put(struct queue *q, struct job *j)
 		if (++q->n == 1 || q->kind != Q_LAZY || q->n == q->cap / 2)
 			pthread_cond_signal(&q->more);
 	}
+	if (q->on_put)
+		q->on_put(q->put_arg);
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -110,6 +126,29 @@ lazy_wait(struct queue *q)
 		;
 }
 
+/* j, at the head of q, is taken: its place is free. Under the lock. */
+static void
+taken(struct queue *q)
+{
+	q->v[q->head % q->cap] = NULL;
+	q->head++;
+	q->n--;
+	q->draining = q->n > 0;
+	if (q->kind == Q_ORDERED) {
+		struct waiter *w;
+
+		/* The one whose place this was, and the next taker if the
+		 * next is ready. */
+		for (w = q->waiting; w; w = w->next)
+			if (w->seq < q->head + q->cap)
+				pthread_cond_signal(&w->cond);
+		if (q->v[q->head % q->cap])
+			pthread_cond_signal(&q->more);
+	} else if (q->kind != Q_BATCH || q->n == q->cap / 2 - 1) {
+		pthread_cond_signal(&q->room);
+	}
+}
+
 /* The next job, or NULL once the queue is closed and empty. */
 struct job *
 queue_take(struct queue *q)
@@ -121,25 +160,26 @@ queue_take(struct queue *q)
 		lazy_wait(q);
 	while (!(j = q->v[q->head % q->cap]) && !q->closed)
 		pthread_cond_wait(&q->more, &q->lock);
-	if (j) {
-		q->v[q->head % q->cap] = NULL;
-		q->head++;
-		q->n--;
-		q->draining = q->n > 0;
-		if (q->kind == Q_ORDERED) {
-			struct waiter *w;
+	if (j)
+		taken(q);
+	pthread_mutex_unlock(&q->lock);
+	return j;
+}
 
-			/* The one whose place this was, and the next
-			 * sender if the next is ready. */
-			for (w = q->waiting; w; w = w->next)
-				if (w->seq < q->head + q->cap)
-					pthread_cond_signal(&w->cond);
-			if (q->v[q->head % q->cap])
-				pthread_cond_signal(&q->more);
-		} else if (q->kind != Q_BATCH || q->n == q->cap / 2 - 1) {
-			pthread_cond_signal(&q->room);
-		}
-	}
+/*
+ * The next job if there is one now (in an ordered queue: the next in
+ * input order), else NULL, with *closed set once the queue is closed and
+ * empty. Never waits.
+ */
+struct job *
+queue_poll(struct queue *q, int *closed)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&q->lock);
+	if ((j = q->v[q->head % q->cap]))
+		taken(q);
+	*closed = !j && q->closed && q->n == 0;
 	pthread_mutex_unlock(&q->lock);
 	return j;
 }
@@ -151,5 +191,7 @@ queue_close(struct queue *q)
 	pthread_mutex_lock(&q->lock);
 	q->closed = 1;
 	pthread_cond_broadcast(&q->more);
+	if (q->on_put)
+		q->on_put(q->put_arg);
 	pthread_mutex_unlock(&q->lock);
 }

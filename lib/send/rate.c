@@ -3,7 +3,7 @@
  *
  * The next free slot of a sender is kept in the inbox, in rate/SENDER,
  * so that every process sending from that number through the same inbox
- * shares the rate. The retries' backoff sleeps on the same clock.
+ * shares the rate. The retries' backoff is timed on the same clock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include "diag.h"
 #include "inbox.h"
 #include "send.h"
+#include "send/multi.h"
 
 /* The time of day, in seconds. */
 double
@@ -29,28 +30,17 @@ rate_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Sleep until the time of day t, signals or not. */
-void
-rate_sleep_until(double t)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)t;
-	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) ==
-	    EINTR)
-		;
-}
-
 /*
- * Take the next free slot of this sender and sleep until it. The last
- * slot taken is kept in rate/SENDER as a decimal time, under flock(2),
- * so every process sending from that number through this inbox shares
- * it; each takes its next slot one interval of its own rate after it,
- * so a slow run leaves no long wait behind for a faster one.
+ * Take the next free slot of this sender: *at gets its time, which may be
+ * to come (the caller waits for it). The last slot taken is kept in
+ * rate/SENDER as a decimal time, under flock(2), so every process sending
+ * from that number through this inbox shares it; each takes its next slot
+ * one interval of its own rate after it, so a slow run leaves no long
+ * wait behind for a faster one. Without --rate, *at is now. Returns 0, or
+ * -1 with e filled.
  */
 int
-rate_take_slot(struct send *s, struct errbuf *e)
+rate_slot(struct send *s, double *at, struct errbuf *e)
 {
 	char rel[96], text[64];
 	const char *sender = s->acct.from ? s->acct.from : s->acct.service;
@@ -58,6 +48,7 @@ rate_take_slot(struct send *s, struct errbuf *e)
 	ssize_t n;
 	int fd, len;
 
+	*at = rate_now();
 	if (s->rate <= 0)
 		return 0;
 	/* rate/ is made with the inbox; a link there is never followed. */
@@ -85,7 +76,6 @@ rate_take_slot(struct send *s, struct errbuf *e)
 		return -1;
 	}
 	close(fd);
-	if (slot > now)
-		rate_sleep_until(slot);
+	*at = slot;
 	return 0;
 }

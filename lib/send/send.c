@@ -1,12 +1,14 @@
 /*
  * send.c: a queued message sent, then settled and written out.
  *
- * send_job() makes the request. Only answers that prove the request was
- * not processed (429, 503 with Retry-After, a connection that never took
- * the body) are retried, with exponential backoff and full jitter;
- * anything that may have been sent (a timeout or a cut connection after
- * the body left, another 5xx) is "unknown", left to --reconcile, and
- * never sent again by itself. send_finish() settles the message in the
+ * send_job() makes the request, through multi.c (the one engine, with
+ * one request in flight). Only answers that prove the request was not
+ * processed (429, 503 with Retry-After, a connection that never took the
+ * body) are retried, with exponential backoff and full jitter; anything
+ * that may have been sent (a timeout or a cut connection after the body
+ * left, another 5xx) is "unknown", left to --reconcile, and never sent
+ * again by itself. The checks just before each request (quiet hours, the
+ * consent ledger) are here. send_finish() settles the message in the
  * inbox by the answer and writes it out.
  */
 #include <pthread.h>
@@ -28,20 +30,7 @@
 #include "record.h"
 #include "when.h"
 #include "send.h"
-
-#define BACKOFF_BASE 0.25	/* seconds; doubled per attempt */
-#define BACKOFF_CAP 20.0
-
-/* A uniform random number in [0, 1) (xorshift*; jitter only). */
-static double
-uniform(struct worker *w)
-{
-	w->rng ^= w->rng >> 12;
-	w->rng ^= w->rng << 25;
-	w->rng ^= w->rng >> 27;
-	return (double)((w->rng * 2685821657736338717ULL) >> 11) /
-	    9007199254740992.0;
-}
+#include "send/multi.h"
 
 /*
  * The provider says the number opted out (its error of class opted_out,
@@ -76,7 +65,7 @@ note_optout(struct send *s, const char *number, const char *our,
  * whose zones cannot be told is quiet (the safe side; send_prepare()
  * refused those already).
  */
-static int
+int
 quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
 {
 	const char *zones = record_str(msg, "timezone"), *zone = "?";
@@ -102,7 +91,7 @@ quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
  * slot, a provider's Retry-After or the messages ahead of it, and a STOP
  * can come in meanwhile. A ledger that cannot be read sends nothing.
  */
-static json_t *
+json_t *
 opted_out_now(struct send *s, const json_t *msg)
 {
 	const char *to = record_str(msg, "thread");
@@ -129,113 +118,15 @@ send_stopped(struct send *s)
 }
 
 /*
- * Send j's message (queued in the inbox already): j gets the answer, to
- * settle it by. After rejected credentials nothing is sent; the message
- * ends as failed, not_sent, rather than left queued.
+ * Send j's message (queued in the inbox already), waiting for the end of
+ * its attempts: j gets the answer, to settle it by (multi.c, with one
+ * request in flight). After rejected credentials nothing is sent; the
+ * message ends as failed, not_sent, rather than left queued.
  */
 void
 send_job(struct worker *w, struct job *j)
 {
-	struct send *s = w->s;
-	const struct provider *pv = s->acct.pv;
-	const json_t *msg = j->msg;
-	struct provider_http rq = { 0 };
-	struct provider_answer an;
-	struct http h = { 0 };
-	const char *status = "failed", *pid = NULL;
-	json_t *err = NULL;
-	struct errbuf e;
-	char why[200];
-	long attempt;
-	double delay;
-
-	j->state = J_SENT;
-	if (send_stopped(s)) {
-		j->status = strdup(status);
-		j->err = send_error("not_sent", 0, "not sent: the provider "
-		    "rejected the credentials");
-		if (!j->status)
-			send_nomem();
-		return;
-	}
-	if (pv->send_request(&s->acct, msg, &rq) < 0)
-		send_nomem();
-
-	for (attempt = 0;; attempt++) {
-		int retry = 0;
-
-		if (rate_take_slot(s, &e) < 0) {
-			send_warn(s, "%s", e.msg);
-			err = send_error("transient", 0, e.msg);
-			break;
-		}
-		if (quiet_now(s, msg, why, sizeof why)) {
-			/* Nothing went out: no attempt was taken, or was
-			 * refused with 429 or 503 before this one. */
-			err = send_error("quiet_hours", 0, why);
-			j->waited = 1;
-			break;
-		}
-		if ((err = opted_out_now(s, msg)))
-			break;
-		http_request(w, &rq, &h);
-		if (h.cc != CURLE_OK) {
-			if (h.off == 0 && !h.rewound) {
-				/* The body never left: not processed. */
-				err = send_error("transient", 0, w->cerr[0] ?
-				    w->cerr : curl_easy_strerror(h.cc));
-				retry = 1;
-			} else {
-				status = "unknown";
-				err = send_error("unknown", 0, w->cerr[0] ?
-				    w->cerr : curl_easy_strerror(h.cc));
-				break;
-			}
-		} else {
-			pv->send_answer(h.status, h.retry_after, h.resp.p,
-			    h.resp.len, &an);
-			if (an.outcome == PROVIDER_TAKEN) {
-				pid = an.id;
-				status = an.status;
-				break;
-			}
-			/* May have been processed: never sent blindly again
-			 * (smsdesk(7), GUARANTEES). */
-			if (an.outcome == PROVIDER_UNKNOWN)
-				status = "unknown";
-			j->optout = an.outcome == PROVIDER_FAILED &&
-			    strcmp(an.class, "opted_out") == 0;
-			err = send_error(an.class, (json_int_t)an.code,
-			    an.message[0] ? an.message : NULL);
-			if (an.outcome != PROVIDER_RETRY)
-				break;
-			retry = 1;
-		}
-		if (!retry || attempt >= s->retries || s->auth)
-			break;
-		json_decref(err);
-		err = NULL;
-		delay = BACKOFF_BASE * (double)(1UL << (attempt < 20 ?
-		    attempt : 20));
-		delay = uniform(w) * (delay < BACKOFF_CAP ? delay :
-		    BACKOFF_CAP);
-		if (h.retry_after > delay)
-			delay = h.retry_after;
-		rate_sleep_until(rate_now() + delay);
-	}
-	if (err && strcmp(record_str(err, "code"), "auth") == 0) {
-		/* Now, not when the answer is written out: the other
-		 * workers must not make another request. */
-		pthread_mutex_lock(&s->lock);
-		s->auth = s->stop = 1;
-		pthread_mutex_unlock(&s->lock);
-	}
-	j->err = err;
-	if ((pid && !(j->pid = strdup(pid))) ||
-	    !(j->status = strdup(status)))
-		send_nomem();
-	provider_http_free(&rq);
-	buf_free(&h.resp);
+	multi_send(w, j);
 }
 
 /*

@@ -66,7 +66,9 @@
 #   SMSDESK_BENCH_TWILIO      its version (default 6.2.0)
 #   SMSDESK_BENCH_RSS         "poll" to read VmHWM from /proc instead of
 #                             /usr/bin/time
-#   SMSDESK_BENCH_PART        any of a, b, c (default abc)
+#   SMSDESK_BENCH_PART        any of a, b, c (default abc; l is for
+#                             send-latency.sh, run after this by make
+#                             bench-send)
 #
 # Exit status: 0; 1 if a tool fails or sms-sim did not create every
 # message; 2 on a usage or setup error.
@@ -116,7 +118,7 @@ done
 [ "$curl_n" -le "$n" ] || curl_n=$n
 [ "$rate_n" -le "$n" ] || rate_n=$n
 case $part in
-*[!abc]* | '') die "SMSDESK_BENCH_PART: '$part' is not made of a, b, c" ;;
+*[!abcl]* | '') die "SMSDESK_BENCH_PART: '$part' is not made of a, b, c, l" ;;
 esac
 for p in sms-send sms-sim; do
 	[ -x "$bin/$p" ] || die "$bin/$p: not found or not executable (run make)"
@@ -187,133 +189,12 @@ export TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef
 export TWILIO_AUTH_TOKEN=bench0123456789abcdef0123456789
 export TWILIO_FROM=+15550100000
 
-# Seconds since the epoch, to the microsecond, without a fork if bash has it.
-now() {
-	if [ -n "${EPOCHREALTIME:-}" ]; then
-		echo "$EPOCHREALTIME"
-	else
-		date +%s.%N
-	fi
-}
-
-calc() {
-	awk "BEGIN { $1 }" </dev/null
-}
-
-# start_sim LOG [stamp]: sms-sim on a free port of 127.0.0.1, its stderr
-# in LOG (each line prefixed with its arrival time with "stamp"); sets
-# $sim (pid) and TWILIO_API_URL.
-start_sim() {
-	local log=$1 stamp=${2:-} try i port
-	for try in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + RANDOM % 40000))
-		rm -f "$log"
-		if [ -n "$stamp" ]; then
-			"$bin/sms-sim" --listen "127.0.0.1:$port" \
-			    --number "$TWILIO_FROM" </dev/null >/dev/null \
-			    2> >(while IFS= read -r l; do
-				printf '%s %s\n' "$EPOCHREALTIME" "$l"
-			    done >"$log") &
-		else
-			"$bin/sms-sim" --listen "127.0.0.1:$port" \
-			    --number "$TWILIO_FROM" </dev/null >/dev/null \
-			    2>"$log" &
-		fi
-		sim=$!
-		for ((i = 0; i < 100; i++)); do
-			grep -qs 'listening on' "$log" && {
-				export TWILIO_API_URL=http://127.0.0.1:$port
-				return 0
-			}
-			kill -0 "$sim" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill "$sim" 2>/dev/null
-		wait "$sim" 2>/dev/null
-		sim=
-		grep -qs 'cannot listen' "$log" || break
-	done
-	echo "send.sh: sms-sim did not start:" >&2
-	head -n 5 "$log" >&2
-	return 1
-}
-
-stop_sim() {
-	kill -TERM "$sim"
-	wait "$sim"
-	sim=
-}
-
-# created LOG: the creates sms-sim answered 201.
-created() {
-	grep -c ' 201 .*created SM' "$1"
-}
-
-# measure IN OUT CMD...: run CMD <IN >OUT once; sets $secs (wall), $rss
-# (peak KiB), $cpu (user + system seconds, "-" when polled), $rss_how.
-# Returns CMD's status.
-measure() {
-	local in=$1 out=$2 t0 t1 rc pid hwm=0 k v rest
-	shift 2
-	if [ "${SMSDESK_BENCH_RSS:-}" != poll ] &&
-	    /usr/bin/time -f %M true >/dev/null 2>&1; then
-		rss_how="/usr/bin/time -f %M"
-		t0=$(now)
-		/usr/bin/time -f '%M %U %S' -o "$scratch/rss" "$@" \
-		    <"$in" >"$out" 2>"$scratch/err"
-		rc=$?
-		t1=$(now)
-		set -- $(tail -n 1 "$scratch/rss")
-		rss=$1
-		cpu=$(calc "printf \"%.2f\", $2 + $3")
-	else
-		# VmHWM only grows, so the last value read before exit is
-		# the peak to within one poll interval.
-		rss_how="VmHWM from /proc, polled every 5 ms"
-		t0=$(now)
-		"$@" <"$in" >"$out" 2>"$scratch/err" &
-		pid=$!
-		while kill -0 "$pid" 2>/dev/null; do
-			while read -r k v rest; do
-				[ "$k" = VmHWM: ] && [ "$v" -gt "$hwm" ] &&
-					hwm=$v
-			done 2>/dev/null <"/proc/$pid/status"
-			sleep 0.005
-		done
-		wait "$pid"
-		rc=$?
-		t1=$(now)
-		rss=$hwm
-		cpu=-
-	fi
-	secs=$(calc "printf \"%.3f\", $t1 - $t0")
-	return "$rc"
-}
-
-# keep NAME: keep the best time ($secs) and the largest memory ($rss) of
-# NAME in t_NAME, m_NAME, c_NAME (cpu of the best run).
-keep() {
-	local old
-	eval "old=\${t_$1:-}"
-	if [ -z "$old" ] || [ "$(calc "print ($secs < $old)")" = 1 ]; then
-		eval "t_$1=$secs c_$1=$cpu"
-	fi
-	eval "old=\${m_$1:-0}"
-	[ "$rss" -gt "$old" ] && eval "m_$1=$rss"
-}
+. "$here/lib.sh"
 
 # --- the messages ------------------------------------------------------
 
-tag=bench-$$-$(date +%s)
 msgs=$scratch/messages.ndjson
-awk -v n="$n" -v k="$numbers" -v tag="$tag" 'BEGIN {
-	split("Mon Tue Wed Thu Fri Sat Sun", day, " ")
-	for (i = 0; i < n; i++)
-		printf "{\"to\":\"+1555123%04d\",\"body\":\"Order %06d has " \
-		    "shipped. It arrives %s between 9am and 5pm; reply HELP " \
-		    "for help.\",\"key\":\"%s-%d\"}\n", i % k, i,
-		    day[i % 7 + 1], tag, i
-}' >"$msgs" || die "cannot generate the messages"
+gen_messages "$n" "$numbers" "$msgs" || die "cannot generate the messages"
 bytes=$(wc -c <"$msgs")
 blen=$(head -n 1 "$msgs" | sed 's/.*"body":"//; s/",.*//' | wc -c)
 head -n "$curl_n" "$msgs" >"$scratch/curl.ndjson"
@@ -332,48 +213,7 @@ elif ! shmdir=$(mktemp -d "$shm/smsdesk-bench.XXXXXX"); then
 	shm_why="cannot make a directory in $shm"
 fi
 
-# The peer: installed once into the cache, never inside the repository.
-inside_repo() {
-	case $1/ in
-	"$top"/*) die "$1: the peer cache is inside the repository" ;;
-	esac
-}
-
-peer=0
-peer_why=
-npmdir=$cache/npm
-case $part in *a*) ;; *) SMSDESK_BENCH_PEER=0 ;; esac
-if [ "${SMSDESK_BENCH_PEER:-1}" = 0 ]; then
-	peer_why="SMSDESK_BENCH_PEER=0 or no part a"
-elif ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-	peer_why="node or npm not found"
-else
-	case $npmdir in
-	/*) ;;
-	*) npmdir=$PWD/$npmdir ;;
-	esac
-	inside_repo "$npmdir"
-	mkdir -p "$npmdir" || die "cannot create $npmdir"
-	npmdir=$(cd "$npmdir" && pwd -P)
-	inside_repo "$npmdir"
-	pj=$npmdir/node_modules/$peer_pkg/package.json
-	have=$(node -p "require('$pj').version" 2>/dev/null)
-	if [ "$have" != "$peer_ver" ]; then
-		echo "installing $peer_pkg@$peer_ver into $npmdir"
-		# A package.json of its own stops npm from climbing to a parent.
-		[ -f "$npmdir/package.json" ] ||
-			echo '{ "private": true }' >"$npmdir/package.json"
-		(cd "$npmdir" && npm install --no-audit --no-fund --silent \
-		    "$peer_pkg@$peer_ver") >&2
-		have=$(node -p "require('$pj').version" 2>/dev/null)
-	fi
-	if [ "$have" = "$peer_ver" ]; then
-		peer=1
-		export NODE_PATH=$npmdir/node_modules
-	else
-		peer_why="cannot install $peer_pkg@$peer_ver"
-	fi
-fi
+case $part in *a*) peer_setup ;; *) peer=0 peer_why="no part a" ;; esac
 
 echo "smsdesk send benchmark"
 echo "sms-send: $bin/sms-send, against $bin/sms-sim (fresh for each run," \
@@ -440,12 +280,6 @@ one() {
 	fi
 	keep "$name"
 	eval "n_$name=$want"
-}
-
-# mkinbox DIR: an empty inbox (msg/ marks one; sms-send makes the rest),
-# for sms-send never makes one (smsdesk-inbox(5)).
-mkinbox() {
-	mkdir -m 700 "$1" "$1/msg" || die "cannot make the inbox $1"
 }
 
 # sent OUT WANT: that sms-send printed WANT records with a provider id.
