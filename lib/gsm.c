@@ -14,9 +14,14 @@
  * fixes only the part sizes; see segmentation.md section 7).
  *
  * Lookups are one byte per BMP code point and table (64 KiB each), built
- * from gsm-tables.c when a context first needs that table.
+ * from gsm-tables.c when a context first needs that table, once for the
+ * process: every context shares them (read only once built), so that the
+ * threads of a program with a context each (sms-send's preparers) do not
+ * each hold the same 128 KiB.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -50,8 +55,8 @@ struct gsm_ctx {
 	size_t changes_cap;
 	char *out;
 	size_t out_cap;
-	uint8_t *locking[GSM_LANG_COUNT];	/* cp -> 1 if in table */
-	uint8_t *single[GSM_LANG_COUNT];
+	const uint8_t *locking[GSM_LANG_COUNT];	/* cp -> 1 if in table: */
+	const uint8_t *single[GSM_LANG_COUNT];	/* the shared maps */
 	size_t n;		/* code points in text */
 	int split_ready;	/* next/rest valid for the last result */
 };
@@ -109,29 +114,46 @@ grow_text(struct gsm_ctx *c, size_t need)
 	return 0;
 }
 
-static uint8_t *
-table_map(const uint16_t *t)
+/* The process's maps, built once each (map()), never freed. */
+static _Atomic(const uint8_t *) maps[2][GSM_LANG_COUNT];
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The shared map of table t (which: 0 locking, 1 single shift) of
+ * language nli, built on first use; NULL on ENOMEM. */
+static const uint8_t *
+map(int which, int nli, const uint16_t *t)
 {
-	uint8_t *m = calloc(BMP, 1);
+	const uint8_t *m = atomic_load_explicit(&maps[which][nli],
+	    memory_order_acquire);
+	uint8_t *n;
 
 	if (m)
+		return m;
+	pthread_mutex_lock(&maps_lock);
+	if (!(m = atomic_load_explicit(&maps[which][nli],
+	    memory_order_relaxed)) && (n = calloc(BMP, 1))) {
 		for (int i = 0; i < 128; i++)
 			if (t[i])
-				m[t[i]] = 1;
+				n[t[i]] = 1;
+		atomic_store_explicit(&maps[which][nli], n,
+		    memory_order_release);
+		m = n;
+	}
+	pthread_mutex_unlock(&maps_lock);
 	return m;
 }
 
-/* Make sure the maps of table nli exist; -1 on ENOMEM. */
+/* Make sure c has the maps of table nli; -1 on ENOMEM. */
 static int
 need_table(struct gsm_ctx *c, int nli)
 {
 	const struct gsm_table *t = &gsm_tables[nli];
 
 	if (t->has_locking && !c->locking[nli] &&
-	    !(c->locking[nli] = table_map(t->locking)))
+	    !(c->locking[nli] = map(0, nli, t->locking)))
 		return -1;
 	if (t->has_single && !c->single[nli] &&
-	    !(c->single[nli] = table_map(t->single)))
+	    !(c->single[nli] = map(1, nli, t->single)))
 		return -1;
 	return 0;
 }
@@ -165,10 +187,6 @@ gsm_ctx_free(struct gsm_ctx *c)
 	free(c->nongsm);
 	free(c->changes);
 	free(c->out);
-	for (int i = 0; i < GSM_LANG_COUNT; i++) {
-		free(c->locking[i]);
-		free(c->single[i]);
-	}
 	free(c);
 }
 
