@@ -219,3 +219,50 @@ gen_messages() {
 mkinbox() {
 	mkdir -m 700 "$1" "$1/msg" || die "cannot make the inbox $1"
 }
+
+# fs_check: $fs from SMSDESK_BENCH_FS, checked: empty for the scratch
+# directory's disk, "loop" for a fresh loop-mounted ext4 per run (root,
+# mkfs.ext4, mount). Sets loop_mb and mkfs_opts too.
+fs_check() {
+	fs=${SMSDESK_BENCH_FS:-}
+	loop_mb=${SMSDESK_BENCH_LOOP_MB:-1024}
+	mkfs_opts=${SMSDESK_BENCH_MKFS:--O ^has_journal -E lazy_itable_init=0}
+	case $loop_mb in
+	'' | *[!0-9]* | 0) die "SMSDESK_BENCH_LOOP_MB: bad size '$loop_mb'" ;;
+	esac
+	case $fs in
+	'' | disk) fs= ;;
+	loop)
+		[ "$(id -u)" = 0 ] ||
+			die "SMSDESK_BENCH_FS=loop: needs root (mount)"
+		for p in mkfs.ext4 mount umount; do
+			command -v "$p" >/dev/null ||
+				die "SMSDESK_BENCH_FS=loop: $p not found"
+		done ;;
+	*) die "SMSDESK_BENCH_FS: '$fs' is not loop (or empty: the disk)" ;;
+	esac
+}
+
+# loop_up: a fresh ext4 on $scratch/loop.img, mounted on $scratch/fs
+# (sets $mnt). loop_down: unmounted and its file removed; nothing if
+# none is mounted.
+loop_up() {
+	loop_down
+	mkdir -p "$scratch/fs" || return 1
+	rm -f "$scratch/loop.img"
+	truncate -s "${loop_mb}M" "$scratch/loop.img" &&
+	    mkfs.ext4 -q -F $mkfs_opts "$scratch/loop.img" >&2 &&
+	    mount -o loop "$scratch/loop.img" "$scratch/fs" || {
+		rm -f "$scratch/loop.img"
+		fail "cannot make and mount a loop ext4 in $scratch"
+		return 1
+	}
+	mnt=$scratch/fs
+}
+loop_down() {
+	if [ -n "$mnt" ]; then
+		umount "$mnt" || umount -l "$mnt"
+		mnt=
+	fi
+	rm -f "$scratch/loop.img"
+}

@@ -25,7 +25,9 @@
 # memory. Reported, not enforced.
 #
 # Environment (and as in send.sh: SMSDESK_BIN, SMSDESK_BENCH_CACHE,
-# SMSDESK_BENCH_PEER, SMSDESK_BENCH_TWILIO, SMSDESK_BENCH_RSS):
+# SMSDESK_BENCH_PEER, SMSDESK_BENCH_TWILIO, SMSDESK_BENCH_RSS, and
+# SMSDESK_BENCH_FS=loop with SMSDESK_BENCH_MKFS and SMSDESK_BENCH_LOOP_MB: a
+# fresh loop-mounted ext4 for every run of either side):
 #   SMSDESK_BENCH_LAT_N        messages per run (default 3840)
 #   SMSDESK_BENCH_LAT_C        requests in flight (default 256)
 #   SMSDESK_BENCH_LAT_MS       sms-sim --latency (default 200)
@@ -66,6 +68,8 @@ fail() {
 	status=1
 }
 
+. "$here/lib.sh"
+
 case ${SMSDESK_BENCH_PART:-l} in
 *l*) ;;
 *) exit 0 ;;
@@ -80,14 +84,18 @@ for p in sms-send sms-sim; do
 	[ -x "$bin/$p" ] ||
 		die "$bin/$p: not found or not executable (run make)"
 done
+fs_check
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/smsdesk-bench.XXXXXX") ||
 	die "cannot make a scratch directory"
+scratch=$(cd "$scratch" && pwd -P) || die "cannot enter $scratch"
+mnt=
 cleanup() {
 	if [ -n "$sim" ]; then
 		kill "$sim" 2>/dev/null
 		wait "$sim" 2>/dev/null
 	fi
+	loop_down
 	rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -101,8 +109,6 @@ export TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef
 export TWILIO_AUTH_TOKEN=bench0123456789abcdef0123456789
 export TWILIO_FROM=+15550100000
 
-. "$here/lib.sh"
-
 msgs=$scratch/messages.ndjson
 gen_messages "$n" "$numbers" "$msgs" || die "cannot generate the messages"
 peer_setup
@@ -113,7 +119,14 @@ echo "smsdesk send benchmark, latency: sms-sim --latency $lat," \
     "$conc requests in flight"
 echo "sms-send: $bin/sms-send, against $bin/sms-sim (fresh for each run)"
 echo "messages: $n to $numbers customers, one segment each, unique keys"
-echo "scratch:  $scratch (the disk inbox)"
+echo "scratch:  $scratch"
+if [ "$fs" = loop ]; then
+	echo "disk:     loop: a fresh ext4 (${loop_mb} MB, mkfs.ext4 $mkfs_opts)" \
+	    "for every run of either side"
+else
+	echo "disk:     the scratch directory's, every run's inbox kept to the" \
+	    "end (SMSDESK_BENCH_FS=loop for a fresh ext4 per run)"
+fi
 if command -v findmnt >/dev/null; then
 	echo "          $(findmnt -n -o SOURCE,FSTYPE,OPTIONS -T "$scratch")"
 fi
@@ -189,11 +202,29 @@ one() {
 
 echo "(a) $n messages per run, best of $rounds alternating rounds"
 for ((r = 1; r <= rounds; r++)); do
-	mkinbox "$scratch/inbox.$r"
-	one sms_send "$msgs" "$bin/sms-send" -d "$scratch/inbox.$r" \
-	    --jobs "$conc"
-	[ "$peer" = 1 ] && one twilio /dev/null node "$here/peer-send.js" \
-	    "$msgs" "$conc"
+	# Kept to the end: removing a run's files would slow the next run
+	# on ext4 without a journal (send.sh).
+	ib=$scratch/inbox.$r
+	if [ "$fs" = loop ]; then
+		loop_up || break
+		ib=$mnt/inbox
+	fi
+	mkinbox "$ib"
+	one sms_send "$msgs" "$bin/sms-send" -d "$ib" --jobs "$conc"
+	[ "$fs" = loop ] && loop_down
+	if [ "$peer" = 1 ] && [ "$fs" = loop ]; then
+		loop_up || break
+		# Its working directory on the fresh disk, as sms-send's inbox
+		# is (it writes nothing).
+		if mkdir "$mnt/peer" && cd "$mnt/peer"; then
+			one twilio /dev/null node "$here/peer-send.js" "$msgs" \
+			    "$conc"
+			cd "$top" || die "cannot cd to $top"
+		fi
+		loop_down
+	elif [ "$peer" = 1 ]; then
+		one twilio /dev/null node "$here/peer-send.js" "$msgs" "$conc"
+	fi
 done
 echo
 

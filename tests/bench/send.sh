@@ -83,9 +83,6 @@ n=${SMSDESK_BENCH_N:-10000}
 numbers=${SMSDESK_BENCH_NUMBERS:-1000}
 jobs=${SMSDESK_BENCH_JOBS:-1 8}
 rounds=${SMSDESK_BENCH_ROUNDS:-3}
-fs=${SMSDESK_BENCH_FS:-}
-mkfs_opts=${SMSDESK_BENCH_MKFS:--O ^has_journal -E lazy_itable_init=0}
-loop_mb=${SMSDESK_BENCH_LOOP_MB:-1024}
 curl_n=${SMSDESK_BENCH_CURL_N:-1000}
 rate=${SMSDESK_BENCH_RATE:-50}
 rate_n=${SMSDESK_BENCH_RATE_N:-500}
@@ -108,8 +105,10 @@ fail() {
 	status=1
 }
 
+. "$here/lib.sh"
+
 for v in "$n" "$numbers" "$rounds" "$curl_n" "$rate" "$rate_n" \
-    "$rate_jobs" "$loop_mb" $jobs; do
+    "$rate_jobs" $jobs; do
 	case $v in
 	'' | *[!0-9]* | 0) die "bad count: '$v'" ;;
 	esac
@@ -123,18 +122,9 @@ esac
 for p in sms-send sms-sim; do
 	[ -x "$bin/$p" ] || die "$bin/$p: not found or not executable (run make)"
 done
+fs_check
 case $part in *b*)
 	command -v curl >/dev/null || die "curl: not found" ;;
-esac
-case $fs in
-'' | disk) fs= ;;
-loop)
-	[ "$(id -u)" = 0 ] || die "SMSDESK_BENCH_FS=loop: needs root (mount)"
-	for p in mkfs.ext4 mount umount; do
-		command -v "$p" >/dev/null || die "SMSDESK_BENCH_FS=loop: $p" \
-		    "not found"
-	done ;;
-*) die "SMSDESK_BENCH_FS: '$fs' is not loop (or empty: the disk)" ;;
 esac
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/smsdesk-bench.XXXXXX") ||
@@ -152,29 +142,6 @@ cleanup() {
 	[ -n "$shmdir" ] && rm -rf "$shmdir"
 }
 
-# loop_up: a fresh ext4 on $scratch/loop.img, mounted on $scratch/fs
-# (sets $mnt). loop_down: unmounted and its file removed; nothing if
-# none is mounted.
-loop_up() {
-	loop_down
-	mkdir -p "$scratch/fs" || return 1
-	rm -f "$scratch/loop.img"
-	truncate -s "${loop_mb}M" "$scratch/loop.img" &&
-	    mkfs.ext4 -q -F $mkfs_opts "$scratch/loop.img" >&2 &&
-	    mount -o loop "$scratch/loop.img" "$scratch/fs" || {
-		rm -f "$scratch/loop.img"
-		fail "cannot make and mount a loop ext4 in $scratch"
-		return 1
-	}
-	mnt=$scratch/fs
-}
-loop_down() {
-	if [ -n "$mnt" ]; then
-		umount "$mnt" || umount -l "$mnt"
-		mnt=
-	fi
-	rm -f "$scratch/loop.img"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
@@ -188,8 +155,6 @@ export XDG_CONFIG_HOME=$scratch/config
 export TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef
 export TWILIO_AUTH_TOKEN=bench0123456789abcdef0123456789
 export TWILIO_FROM=+15550100000
-
-. "$here/lib.sh"
 
 # --- the messages ------------------------------------------------------
 
