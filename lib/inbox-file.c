@@ -1073,7 +1073,6 @@ int
 ib_lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 {
 	char rel[NAME_MAX_LEN + 8];
-	int fd;
 
 	/*
 	 * A thread, a number's or a sender's ("@VERIFY"), has a file of its
@@ -1090,24 +1089,38 @@ ib_lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 		snprintf(rel, sizeof rel, "lock/key-%02x",
 		    ib_key_bucket(name));
 	}
-	fd = ib_openat_file(ib, ib->sub[IB_LOCK], rel + 5, O_RDWR | O_CREAT,
+	return ib_lock_file(ib, rel + 5, e);
+}
+
+/*
+ * Take lock/FILE (made the first time) with flock(2), exclusive: a
+ * thread's or a key's (ib_lock_thread()), or one of a whole ledger's
+ * (outbox, roster). Returns the fd to give to ib_unlock(), or -1 with e
+ * filled.
+ */
+int
+ib_lock_file(struct inbox *ib, const char *file, struct errbuf *e)
+{
+	int fd = ib_openat_file(ib, ib->sub[IB_LOCK], file, O_RDWR | O_CREAT,
 	    0600, NULL);
+
 	if (fd < 0)
-		return errf(e, "%s/%s: %s", ib->dir, rel, ib_strerror(errno));
+		return errf(e, "%s/lock/%s: %s", ib->dir, file,
+		    ib_strerror(errno));
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR) {
 			int saved = errno;
 
 			close(fd);
 			errno = saved;
-			return errf(e, "%s/%s: flock: %s", ib->dir, rel,
+			return errf(e, "%s/lock/%s: flock: %s", ib->dir, file,
 			    strerror(errno));
 		}
 	nheld++;
 	return fd;
 }
 
-/* Give up a lock ib_lock_thread() took (fd -1: none). */
+/* Give up a lock ib_lock_thread() or ib_lock_file() took (-1: none). */
 void
 ib_unlock(int fd)
 {

@@ -184,6 +184,7 @@ void ib_quarantine(struct inbox *ib, const char *rel, const char *why,
 /* The locks, a thread's or a ledger key's: */
 unsigned ib_key_bucket(const char *key);
 int ib_lock_thread(struct inbox *ib, const char *name, struct errbuf *e);
+int ib_lock_file(struct inbox *ib, const char *file, struct errbuf *e);
 void ib_unlock(int fd);
 
 /* A message's path, "msg/THREAD/NAME", taken apart (EBADMSG if not). */

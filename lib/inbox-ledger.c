@@ -465,22 +465,7 @@ ib_ledger_drop(struct inbox *ib, const char *key, const char *thread,
 static int
 lock_outbox(struct inbox *ib, struct errbuf *e)
 {
-	int fd = ib_openat_file(ib, ib->sub[IB_LOCK], "outbox",
-	    O_RDWR | O_CREAT, 0600, NULL);
-
-	if (fd < 0)
-		return errf(e, "%s/lock/outbox: %s", ib->dir,
-		    ib_strerror(errno));
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			int saved = errno;
-
-			close(fd);
-			errno = saved;
-			return errf(e, "%s/lock/outbox: flock: %s", ib->dir,
-			    strerror(saved));
-		}
-	return fd;
+	return ib_lock_file(ib, "outbox", e);
 }
 
 /*
@@ -604,7 +589,7 @@ outbox_append(struct inbox *ib, int sign, const char *thread,
 			ib->report(ib->report_arg, ce.msg);
 		compacted = 1;
 	}
-	close(lk);
+	ib_unlock(lk);
 	lk = -1;
 	if (!lazy && fdatasync(fd) < 0)
 		rc = errf(e, "%s/%s: %s", ib->dir, OUTBOX_LOG,
@@ -619,7 +604,7 @@ outbox_append(struct inbox *ib, int sign, const char *thread,
 		    strerror(errno));
 		if (!compacted && (lk = lock_outbox(ib, NULL)) >= 0) {
 			take_back(ib, OUTBOX_LOG, at, at + n);
-			close(lk);
+			ib_unlock(lk);
 			lk = -1;
 		}
 	}
@@ -630,7 +615,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (lk >= 0)
-		close(lk);
+		ib_unlock(lk);
 	return rc;
 }
 

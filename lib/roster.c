@@ -76,29 +76,13 @@ roster_name_valid(const char *name)
 int
 roster_lock(struct inbox *ib, struct errbuf *e)
 {
-	int fd = ib_openat_file(ib, ib->sub[IB_LOCK], "roster",
-	    O_RDWR | O_CREAT, 0600, NULL);
-
-	if (fd < 0)
-		return errf(e, "%s/lock/roster: %s", ib->dir,
-		    ib_strerror(errno));
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			int saved = errno;
-
-			close(fd);
-			errno = saved;
-			return errf(e, "%s/lock/roster: flock: %s", ib->dir,
-			    strerror(errno));
-		}
-	return fd;
+	return ib_lock_file(ib, "roster", e);
 }
 
 void
 roster_unlock(int fd)
 {
-	if (fd >= 0)
-		close(fd);
+	ib_unlock(fd);
 }
 
 /*
