@@ -158,9 +158,10 @@ inside_repo() {
 	esac
 }
 
-# peer_setup: the twilio library for Node in $cache/npm, installed there
-# once (version $peer_ver of $peer_pkg); sets peer (1 if usable), peer_why
-# (why not) and NODE_PATH. SMSDESK_BENCH_PEER=0 skips it.
+# peer_setup: the peer package for Node ($peer_pkg $peer_ver: the twilio
+# library, the segment calculator) in $cache/npm, installed there once;
+# sets peer (1 if usable), peer_why (why not) and NODE_PATH.
+# SMSDESK_BENCH_PEER=0 skips it.
 peer_setup() {
 	peer=0
 	peer_why=

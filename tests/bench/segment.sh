@@ -52,6 +52,8 @@ fail() {
 	status=1
 }
 
+. "$here/lib.sh"
+
 for v in "$n" "$sample" "$runs" $raw_mb; do
 	case $v in
 	'' | *[!0-9]* | 0) die "bad count: '$v'" ;;
@@ -67,18 +69,7 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/smsdesk-bench.XXXXXX") ||
 trap 'rm -rf "$scratch"' EXIT
 trap 'exit 130' INT TERM HUP
 
-# Seconds since the epoch, to the microsecond, without a fork if bash has it.
-now() {
-	if [ -n "${EPOCHREALTIME:-}" ]; then
-		echo "$EPOCHREALTIME"
-	else
-		date +%s.%N
-	fi
-}
 
-calc() {
-	awk "BEGIN { $1 }" </dev/null
-}
 
 # best_of NAME IN OUT CMD...: run CMD <IN >OUT $runs times and put the best
 # wall time in seconds into $best. Returns CMD's status if any run fails.
@@ -205,47 +196,8 @@ done
 count_out "segment (sample)" "$sample" "$scratch/sample.ndjson" "$seg" ||
 	exit "$status"
 
-# The peer: installed once into the cache, never inside the repository.
-inside_repo() {
-	case $1/ in
-	"$top"/*) die "$1: the peer cache is inside the repository" ;;
-	esac
-}
-
-peer=0
-peer_why=
-npmdir=$cache/npm
-if [ "${SMSDESK_BENCH_PEER:-1}" = 0 ]; then
-	peer_why="SMSDESK_BENCH_PEER=0"
-elif ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-	peer_why="node or npm not found"
-else
-	case $npmdir in
-	/*) ;;
-	*) npmdir=$PWD/$npmdir ;;
-	esac
-	inside_repo "$npmdir"
-	mkdir -p "$npmdir" || die "cannot create $npmdir"
-	npmdir=$(cd "$npmdir" && pwd -P)
-	inside_repo "$npmdir"
-	pj=$npmdir/node_modules/$peer_pkg/package.json
-	have=$(node -p "require('$pj').version" 2>/dev/null)
-	if [ "$have" != "$peer_ver" ]; then
-		echo "installing $peer_pkg@$peer_ver into $npmdir"
-		# A package.json of its own stops npm from climbing to a parent.
-		[ -f "$npmdir/package.json" ] ||
-			echo '{ "private": true }' >"$npmdir/package.json"
-		(cd "$npmdir" && npm install --no-audit --no-fund --silent \
-		    "$peer_pkg@$peer_ver") >&2
-		have=$(node -p "require('$pj').version" 2>/dev/null)
-	fi
-	if [ "$have" = "$peer_ver" ]; then
-		peer=1
-		export NODE_PATH=$npmdir/node_modules
-	else
-		peer_why="cannot install $peer_pkg@$peer_ver"
-	fi
-fi
+# The peer, installed once into the cache, never inside the repository.
+peer_setup
 if [ "$peer" = 1 ]; then
 	echo "peer:    $peer_pkg $peer_ver, node $(node --version)," \
 	    "on the first $sample records"
