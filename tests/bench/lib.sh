@@ -1,31 +1,54 @@
 # tests/bench/lib.sh: what the bash benchmarks share; sourced by them.
 
-# start_listener BIN DIR LOG [EVENTS]: BIN/sms-recv --listen --dir DIR on
-# a free port of 127.0.0.1, its stderr to LOG and its stdout to EVENTS
-# (default /dev/null), and wait for its "listening on" line; another port
-# while the one tried is taken. Sets $listener (pid) and $port. Returns 1,
-# the start of LOG shown, if it does not start.
-start_listener() {
-	local b=$1 dir=$2 log=$3 events=${4:-/dev/null} try i
+# serve LOG STAMP OUT CMD...: CMD in the background, the argument
+# 127.0.0.1:PORT made a free port of 127.0.0.1, stdin /dev/null, stdout to
+# OUT, stderr to LOG (each line prefixed with its arrival time when STAMP
+# is "stamp"), and wait for its "listening on" line; another port while
+# the one tried is taken. Sets $served (pid) and $port. Returns 1, the
+# start of LOG shown, if it does not start.
+serve() {
+	local log=$1 stamp=$2 out=$3 try i a argv
+	shift 3
 	for try in 1 2 3 4 5 6 7 8 9 10; do
 		port=$((20000 + RANDOM % 40000))
 		rm -f "$log"	# an old "listening on" is no answer
-		"$b/sms-recv" --listen "127.0.0.1:$port" --dir "$dir" \
-		    >"$events" 2>"$log" &
-		listener=$!
+		argv=()
+		for a in "$@"; do
+			[ "$a" = 127.0.0.1:PORT ] && a=127.0.0.1:$port
+			argv+=("$a")
+		done
+		if [ "$stamp" = stamp ]; then
+			"${argv[@]}" </dev/null >"$out" \
+			    2> >(while IFS= read -r l; do
+				printf '%s %s\n' "$EPOCHREALTIME" "$l"
+			    done >"$log") &
+		else
+			"${argv[@]}" </dev/null >"$out" 2>"$log" &
+		fi
+		served=$!
 		for ((i = 0; i < 100; i++)); do
 			grep -qs 'listening on' "$log" && return 0
-			kill -0 "$listener" 2>/dev/null || break
+			kill -0 "$served" 2>/dev/null || break
 			sleep 0.05
 		done
-		kill "$listener" 2>/dev/null
-		wait "$listener" 2>/dev/null
-		listener=
+		kill "$served" 2>/dev/null
+		wait "$served" 2>/dev/null
+		served=
 		grep -qs 'cannot listen' "$log" || break
 	done
-	echo "${0##*/}: sms-recv did not start:" >&2
+	echo "${0##*/}: ${1##*/} did not start:" >&2
 	head -n 5 "$log" >&2
 	return 1
+}
+
+# start_listener BIN DIR LOG [EVENTS]: BIN/sms-recv --listen --dir DIR
+# (serve), its stdout to EVENTS (default /dev/null). Sets $listener and
+# $port.
+start_listener() {
+	listener=
+	serve "$3" "" "${4:-/dev/null}" "$1/sms-recv" --listen 127.0.0.1:PORT \
+	    --dir "$2" || return 1
+	listener=$served
 }
 
 # What send.sh and send-latency.sh share: they set $bin, $scratch, $top,
@@ -44,47 +67,15 @@ calc() {
 	awk "BEGIN { $1 }" </dev/null
 }
 
-# start_sim LOG [stamp]: sms-sim on a free port of 127.0.0.1 (with the
-# options in the array sim_opts, if set), its stderr
-# in LOG (each line prefixed with its arrival time with "stamp"); sets
-# $sim (pid) and TWILIO_API_URL.
+# start_sim LOG [stamp]: sms-sim (serve) with the options in the array
+# sim_opts, if set, its stderr in LOG (each line prefixed with its arrival
+# time with "stamp"); sets $sim (pid) and TWILIO_API_URL.
 start_sim() {
-	local log=$1 stamp=${2:-} try i port
-	for try in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + RANDOM % 40000))
-		rm -f "$log"
-		if [ -n "$stamp" ]; then
-			"$bin/sms-sim" --listen "127.0.0.1:$port" \
-			    --number "$TWILIO_FROM" \
-			    ${sim_opts[@]+"${sim_opts[@]}"} \
-			    </dev/null >/dev/null \
-			    2> >(while IFS= read -r l; do
-				printf '%s %s\n' "$EPOCHREALTIME" "$l"
-			    done >"$log") &
-		else
-			"$bin/sms-sim" --listen "127.0.0.1:$port" \
-			    --number "$TWILIO_FROM" \
-			    ${sim_opts[@]+"${sim_opts[@]}"} \
-			    </dev/null >/dev/null \
-			    2>"$log" &
-		fi
-		sim=$!
-		for ((i = 0; i < 100; i++)); do
-			grep -qs 'listening on' "$log" && {
-				export TWILIO_API_URL=http://127.0.0.1:$port
-				return 0
-			}
-			kill -0 "$sim" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill "$sim" 2>/dev/null
-		wait "$sim" 2>/dev/null
-		sim=
-		grep -qs 'cannot listen' "$log" || break
-	done
-	echo "${0##*/}: sms-sim did not start:" >&2
-	head -n 5 "$log" >&2
-	return 1
+	sim=
+	serve "$1" "${2:-}" /dev/null "$bin/sms-sim" --listen 127.0.0.1:PORT \
+	    --number "$TWILIO_FROM" ${sim_opts[@]+"${sim_opts[@]}"} || return 1
+	sim=$served
+	export TWILIO_API_URL=http://127.0.0.1:$port
 }
 
 stop_sim() {
