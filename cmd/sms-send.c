@@ -191,19 +191,17 @@ load_provider(struct send *s, const struct config *cfg, const char *from,
     const char *service, int need)
 {
 	struct errbuf e;
-	const char *prefix;
+	const struct provider *pv = provider_configured(cfg, &e);
 
-	if (provider_account(&s->acct, cfg, from, service, 0, &e) < 0)
-		diag_die(errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG, "%s",
-		    e.msg);
-	prefix = s->acct.pv->service_prefix;
-	if (service && !prefix)
+	if (!pv)
+		diag_die(EXIT_CONFIG, "%s", e.msg);
+	if (service && !pv->service_prefix)
 		diag_die(EXIT_USAGE, "--messaging-service: provider '%s' has "
-		    "no messaging services", s->acct.pv->name);
-	if (service && strncmp(service, prefix, strlen(prefix)) != 0)
+		    "no messaging services", pv->name);
+	if (service && strncmp(service, pv->service_prefix,
+	    strlen(pv->service_prefix)) != 0)
 		diag_die(EXIT_USAGE, "--messaging-service: '%s' is not an %s "
-		    "SID", service, prefix);
-	provider_account_free(&s->acct);
+		    "SID", service, pv->service_prefix);
 	if (provider_account(&s->acct, cfg, from, service, need, &e) < 0)
 		diag_die(errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG, "%s",
 		    e.msg);

@@ -52,26 +52,35 @@ provider_http_free(struct provider_http *rq)
 	memset(rq, 0, sizeof *rq);
 }
 
-int
-provider_account(struct provider_account *a, const struct config *cfg,
-    const char *from, const char *service, int need, struct errbuf *e)
+const struct provider *
+provider_configured(const struct config *cfg, struct errbuf *e)
 {
 	const char *name = config_pick(cfg, NULL, "SMSDESK_PROVIDER",
 	    "provider", NULL);
 	const struct provider *pv = name ? provider_find(name) :
 	    provider_default();
 
-	memset(a, 0, sizeof *a);
 	if (!pv) {
 		errno = ENOENT;
-		return errf(e, "unknown provider '%s'", name);
+		errf(e, "unknown provider '%s'", name);
+		return NULL;
 	}
 	if (!pv->account || !pv->send_request) {
 		errno = ENOTSUP;
-		return errf(e, "provider '%s' cannot send", pv->name);
+		errf(e, "provider '%s' cannot send", pv->name);
+		return NULL;
 	}
-	a->pv = pv;
-	return pv->account(a, cfg, from, service, need, e);
+	return pv;
+}
+
+int
+provider_account(struct provider_account *a, const struct config *cfg,
+    const char *from, const char *service, int need, struct errbuf *e)
+{
+	memset(a, 0, sizeof *a);
+	if (!(a->pv = provider_configured(cfg, e)))
+		return -1;
+	return a->pv->account(a, cfg, from, service, need, e);
 }
 
 void

@@ -268,8 +268,16 @@ const struct provider *provider_at(size_t i);
 void provider_http_free(struct provider_http *rq);
 
 /*
- * The account of the configured provider (SMSDESK_PROVIDER, else provider
- * in cfg, else the default), for sending: a->pv is it. Returns 0, or -1
+ * The configured provider (SMSDESK_PROVIDER, else provider in cfg, else
+ * the default), for sending. Returns it, or NULL with errno and e filled:
+ * ENOENT for a provider not known, ENOTSUP for one that cannot send.
+ */
+const struct provider *provider_configured(const struct config *cfg,
+    struct errbuf *e);
+
+/*
+ * The account of the configured provider (provider_configured()), for
+ * sending: a->pv is it. Returns 0, or -1
  * with errno and e filled: ENOENT for a provider not known, ENOTSUP for
  * one that cannot send, EINVAL (with need) for a missing account,
  * credential or sender, ENOMEM.

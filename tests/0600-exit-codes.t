@@ -112,6 +112,12 @@ check_exit 'sms-sim, an account SID that is none: 78' 78 \
 	'TWILIO_ACCOUNT_SID=AC0600 sms-sim --listen 127.0.0.1:0'
 check_exit 'sms-send, no credentials: 78' 78 \
 	'env -u TWILIO_AUTH_TOKEN sms-send -d "$ib" --to $T hi'
+check_exit 'sms-send, a provider not known: 78' 78 \
+	'SMSDESK_PROVIDER=pigeon sms-send -d "$ib" --to $T hi 2>"$tmp/err"'
+check 'and says which' 'grep -q "unknown provider .pigeon." "$tmp/err"'
+check_exit 'sms-send --messaging-service that is not one of the provider'\''s: 2' 2 \
+	'sms-send -d "$ib" --messaging-service XX01 --to $T hi 2>"$tmp/err"'
+check 'and says why' 'grep -q "is not an MG SID" "$tmp/err"'
 
 # --- A bad record: that record fails (1), the rest is done -----------------
 # A NUMBER on the command line is a usage error (above); the same number in
