@@ -89,6 +89,28 @@ created() {
 	grep -c ' 201 .*created SM' "$1"
 }
 
+# sim_run NAME WANT IN CMD...: one measured run (measure) of CMD <IN
+# against a fresh sms-sim; fails the run (fail, returns 1) unless CMD
+# exits 0 and sms-sim answered WANT creates.
+sim_run() {
+	local name=$1 want=$2 in=$3 rc got
+	shift 3
+	start_sim "$scratch/sim.log" || { status=1; return 1; }
+	measure "$in" "$scratch/out" "$@"
+	rc=$?
+	stop_sim
+	got=$(created "$scratch/sim.log")
+	if [ "$rc" -ne 0 ]; then
+		fail "$name: exit $rc"
+		head -n 5 "$scratch/err" >&2
+		return 1
+	fi
+	if [ "$got" -ne "$want" ]; then
+		fail "$name: sms-sim created $got messages, want $want"
+		return 1
+	fi
+}
+
 # measure IN OUT CMD...: run CMD <IN >OUT once; sets $secs (wall), $rss
 # (peak KiB), $cpu (user + system seconds, "-" when polled), $rss_how.
 # Returns CMD's status.

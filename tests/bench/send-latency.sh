@@ -179,22 +179,9 @@ echo
 # one NAME IN CMD...: one measured run of CMD <IN against a fresh sms-sim;
 # checks exit 0 and N creates; keeps the figures under NAME.
 one() {
-	local name=$1 in=$2 rc got
-	shift 2
-	start_sim "$scratch/sim.log" || { status=1; return 1; }
-	measure "$in" "$scratch/out" "$@"
-	rc=$?
-	stop_sim
-	got=$(created "$scratch/sim.log")
-	if [ "$rc" -ne 0 ]; then
-		fail "$name: exit $rc"
-		head -n 5 "$scratch/err" >&2
-		return 1
-	fi
-	if [ "$got" -ne "$n" ]; then
-		fail "$name: sms-sim created $got messages, want $n"
-		return 1
-	fi
+	local name=$1
+	shift
+	sim_run "$name" "$n" "$@" || return 1
 	printf '  round %d %-9s %7.3f s %8.0f msgs/s %8d KiB\n' "$r" "$name" \
 	    "$secs" "$(calc "print $n / $secs")" "$rss"
 	keep "$name"

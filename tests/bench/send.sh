@@ -227,24 +227,9 @@ echo
 # one NAME WANT IN CMD...: one measured run of CMD <IN against a fresh
 # sms-sim; checks exit 0 and WANT creates; keeps the figures under NAME.
 one() {
-	local name=$1 want=$2 in=$3 rc got
-	shift 3
-	start_sim "$scratch/sim.log" || { status=1; return 1; }
-	measure "$in" "$scratch/out" "$@"
-	rc=$?
-	stop_sim
-	got=$(created "$scratch/sim.log")
-	if [ "$rc" -ne 0 ]; then
-		fail "$name: exit $rc"
-		head -n 5 "$scratch/err" >&2
-		return 1
-	fi
-	if [ "$got" -ne "$want" ]; then
-		fail "$name: sms-sim created $got messages, want $want"
-		return 1
-	fi
-	keep "$name"
-	eval "n_$name=$want"
+	sim_run "$@" || return 1
+	keep "$1"
+	eval "n_$1=$2"
 }
 
 # sent OUT WANT: that sms-send printed WANT records with a provider id.
