@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -118,8 +119,13 @@ grow_text(struct gsm_ctx *c, size_t need)
 static _Atomic(const uint8_t *) maps[2][GSM_LANG_COUNT];
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The shared map of table t (which: 0 locking, 1 single shift) of
- * language nli, built on first use; NULL on ENOMEM. */
+/*
+ * The shared map of table t (which: 0 locking, 1 single shift) of
+ * language nli, built on first use; NULL on ENOMEM. Mapped, not
+ * calloc'd: only the pages holding the table's code points are written
+ * (a few of the 16), the rest read as the kernel's zero page and cost no
+ * memory, where calloc() zeroed all 64 KiB of each map in the heap.
+ */
 static const uint8_t *
 map(int which, int nli, const uint16_t *t)
 {
@@ -131,7 +137,8 @@ map(int which, int nli, const uint16_t *t)
 		return m;
 	pthread_mutex_lock(&maps_lock);
 	if (!(m = atomic_load_explicit(&maps[which][nli],
-	    memory_order_relaxed)) && (n = calloc(BMP, 1))) {
+	    memory_order_relaxed)) && (n = mmap(NULL, BMP, PROT_READ |
+	    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED) {
 		for (int i = 0; i < 128; i++)
 			if (t[i])
 				n[t[i]] = 1;

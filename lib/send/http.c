@@ -141,6 +141,12 @@ http_setup(CURL *c, const struct provider_http *rq, struct http *h,
 		curl_easy_setopt(c, CURLOPT_READDATA, h);
 		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
 		curl_easy_setopt(c, CURLOPT_SEEKDATA, h);
+		/*
+		 * libcurl's least (its default is 64 KiB a handle, for
+		 * bodies of a few hundred bytes): a larger body is read
+		 * in parts.
+		 */
+		curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
 	}
 	cerr[0] = '\0';
 	return hdr;
