@@ -1065,6 +1065,67 @@ ib_msg_path(const char *path, char thread[32], char name[NAME_MAX_LEN])
 }
 
 /*
+ * The locks this thread holds, each file's once, however many times it
+ * was taken: a writer that keeps a thread locked across its deliveries
+ * (inbox_lock()) takes it again in each.
+ */
+struct held {
+	struct held *next;
+	int fd, n;
+	char file[];
+};
+static _Thread_local struct held *held;
+
+/*
+ * Take lock/FILE (made the first time) with flock(2), exclusive: a
+ * thread's or a key's (ib_lock_thread()), or one of a whole ledger's
+ * (outbox, roster); again at once if this thread holds it. With nowait,
+ * one held elsewhere is -1 with errno EWOULDBLOCK. Returns the fd to give
+ * to ib_unlock(), or -1 with e filled.
+ */
+static int
+lock_file(struct inbox *ib, const char *file, int nowait, struct errbuf *e)
+{
+	size_t len = strlen(file);
+	struct held *h;
+	int fd;
+
+	for (h = held; h; h = h->next)
+		if (strcmp(h->file, file) == 0) {
+			h->n++;
+			nheld++;
+			return h->fd;
+		}
+	if (!(h = malloc(sizeof *h + len + 1)))
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	if ((fd = ib_openat_file(ib, ib->sub[IB_LOCK], file, O_RDWR |
+	    O_CREAT, 0600, NULL)) < 0) {
+		free(h);
+		return errf(e, "%s/lock/%s: %s", ib->dir, file,
+		    ib_strerror(errno));
+	}
+	while (flock(fd, LOCK_EX | (nowait ? LOCK_NB : 0)) < 0)
+		if (errno != EINTR) {
+			int saved = errno == EAGAIN ? EWOULDBLOCK : errno;
+
+			close(fd);
+			free(h);
+			errno = saved;
+			return errf(e, "%s/lock/%s: %s%s", ib->dir, file,
+			    saved == EWOULDBLOCK ? "" : "flock: ",
+			    saved == EWOULDBLOCK ? "held by another writer" :
+			    strerror(saved));
+		}
+	h->fd = fd;
+	h->n = 1;
+	memcpy(h->file, file, len + 1);
+	h->next = held;
+	held = h;
+	nheld++;
+	return fd;
+}
+
+/*
  * Take the lock named name (a thread, or a ledger key for the delivery
  * reports parked under it; a thread is always taken first). Returns the
  * fd to give to ib_unlock(), or -1.
@@ -1092,40 +1153,44 @@ ib_lock_thread(struct inbox *ib, const char *name, struct errbuf *e)
 	return ib_lock_file(ib, rel + 5, e);
 }
 
-/*
- * Take lock/FILE (made the first time) with flock(2), exclusive: a
- * thread's or a key's (ib_lock_thread()), or one of a whole ledger's
- * (outbox, roster). Returns the fd to give to ib_unlock(), or -1 with e
- * filled.
- */
 int
 ib_lock_file(struct inbox *ib, const char *file, struct errbuf *e)
 {
-	int fd = ib_openat_file(ib, ib->sub[IB_LOCK], file, O_RDWR | O_CREAT,
-	    0600, NULL);
-
-	if (fd < 0)
-		return errf(e, "%s/lock/%s: %s", ib->dir, file,
-		    ib_strerror(errno));
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			int saved = errno;
-
-			close(fd);
-			errno = saved;
-			return errf(e, "%s/lock/%s: flock: %s", ib->dir, file,
-			    strerror(errno));
-		}
-	nheld++;
-	return fd;
+	return lock_file(ib, file, 0, e);
 }
 
 /* Give up a lock ib_lock_thread() or ib_lock_file() took (-1: none). */
 void
 ib_unlock(int fd)
 {
+	struct held **p, *h;
+
 	if (fd < 0)
 		return;
 	nheld--;
+	for (p = &held; *p; p = &(*p)->next)
+		if ((*p)->fd == fd) {
+			if (--(*p)->n > 0)
+				return;
+			h = *p;
+			*p = h->next;
+			free(h);
+			break;
+		}
 	close(fd);
+}
+
+int
+inbox_lock(struct inbox *ib, const char *thread, int nowait,
+    struct errbuf *e)
+{
+	if (!thread_valid(thread))
+		return errno = EINVAL, errf(e, "%s: not a thread", thread);
+	return lock_file(ib, thread, nowait, e);
+}
+
+void
+inbox_unlock(int lk)
+{
+	ib_unlock(lk);
 }

@@ -204,7 +204,8 @@ void ib_free_names(char **v, size_t n);
  * another message's), -1 with e filled; synced unless defer_sync.
  * ib_ledger_drop(): key's entry taken back if it says thread/name.
  * ib_outbox_add(): thread/name put in the outbox, synced unless
- * defer_sync; ib_outbox_drop(): taken out (unsynced: a drop lost only
+ * defer_sync; ib_outbox_add_many(): n of them, thread[i]/name[i], in one
+ * write, all or none; ib_outbox_drop(): taken out (unsynced: a drop lost only
  * makes inbox_outbox() look again).
  */
 int ib_ledger_find(struct inbox *ib, const char *key, char thread[32],
@@ -215,6 +216,8 @@ void ib_ledger_drop(struct inbox *ib, const char *key, const char *thread,
     const char *name);
 int ib_outbox_add(struct inbox *ib, const char *thread, const char *name,
     int defer_sync, struct errbuf *e);
+int ib_outbox_add_many(struct inbox *ib, const char *const *thread,
+    const char *const *name, size_t n, int defer_sync, struct errbuf *e);
 void ib_outbox_drop(struct inbox *ib, const char *thread, const char *name);
 
 /* inbox-log.c: log files, whose record is their last line. */
@@ -242,7 +245,9 @@ int ib_write_conversation(struct inbox *ib, const char *thread, json_t *conv,
 /* inbox-journal.c: a delivery's journal record, and its undoing. */
 int ib_journaling(struct inbox *ib);
 int inbox_journal_record(struct inbox *ib, const char *mtext,
-    const char *ctext, int *slot, struct errbuf *e);
+    const char *ctext, int *slot, off_t *end, struct errbuf *e);
+int inbox_journal_sync(struct inbox *ib, int slot, off_t end,
+    struct errbuf *e);
 void inbox_journal_cancel(struct inbox *ib, const char *name, int half);
 
 #endif

@@ -63,12 +63,13 @@ flag_stuck(struct inbox *ib)
 }
 
 /*
- * Append {message, conversation after it} to the journal, durably: mtext
- * and ctext are the two records written out.
+ * Append {message, conversation after it} to the journal, not yet
+ * durably (inbox_journal_sync() waits for that): mtext and ctext are the
+ * two records written out; *end is where the record ends in *slot's file.
  */
 int
 inbox_journal_record(struct inbox *ib, const char *mtext, const char *ctext,
-    int *slot, struct errbuf *e)
+    int *slot, off_t *end, struct errbuf *e)
 {
 	static const char head[] = "{\"type\":\"journal\",\"message\":";
 	static const char mid[] = ",\"conversation\":";
@@ -87,7 +88,7 @@ inbox_journal_record(struct inbox *ib, const char *mtext, const char *ctext,
 	memcpy(s + at, ctext, c);
 	at += c;
 	s[at++] = '}';
-	rc = journal_append(ib->journal, s, at, slot, e);
+	rc = journal_write(ib->journal, -1, s, at, slot, end, e);
 	free(s);
 	if (rc < 0) {
 		/* The caller reads errno: the append's, not the flag's. */
@@ -97,6 +98,20 @@ inbox_journal_record(struct inbox *ib, const char *mtext, const char *ctext,
 		errno = saved;
 	}
 	return rc;
+}
+
+/* Wait until the record inbox_journal_record() wrote is durable. */
+int
+inbox_journal_sync(struct inbox *ib, int slot, off_t end, struct errbuf *e)
+{
+	if (journal_sync(ib->journal, slot, end, e) < 0) {
+		int saved = errno;
+
+		flag_stuck(ib);
+		errno = saved;
+		return -1;
+	}
+	return 0;
 }
 
 /*

@@ -551,37 +551,50 @@ out:
 }
 
 /*
- * Append "SIGN THREAD/NAME" to the outbox log under lock/outbox, synced
- * unless lazy; the log compacted when it grows past another
- * OUTBOX_COMPACT bytes. 0, or -1 with e filled.
+ * Append "SIGN THREAD/NAME" for each of n messages (thread[i]/name[i]) to
+ * the outbox log under lock/outbox, in one write, synced unless lazy; the
+ * log compacted when it grows past another OUTBOX_COMPACT bytes. 0, or
+ * -1 with e filled (none of them was appended).
  */
 static int
-outbox_append(struct inbox *ib, int sign, const char *thread,
-    const char *name, int lazy, struct errbuf *e)
+outbox_append(struct inbox *ib, int sign, const char *const *thread,
+    const char *const *name, size_t nmsg, int lazy, struct errbuf *e)
 {
-	char line[LINE_MAX_LEN];
+	char one[LINE_MAX_LEN], *line = one;
 	struct stat st;
-	int lk, fd, made, n, rc = -1, compacted = 0;
+	int lk = -1, fd = -1, made, rc = -1, compacted = 0;
+	size_t i, n = 0;
 	off_t at;
 
-	n = snprintf(line, sizeof line, "%c %s/%s\n", sign, thread, name);
-	if (n < 0 || (size_t)n >= sizeof line)
-		return errno = EINVAL, errf(e, "%s/%s: outbox entry too long",
-		    thread, name);
+	if (nmsg > 1 && !(line = malloc(nmsg * LINE_MAX_LEN)))
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	for (i = 0; i < nmsg; i++) {
+		int k = snprintf(line + n, LINE_MAX_LEN, "%c %s/%s\n", sign,
+		    thread[i], name[i]);
+
+		if (k < 0 || k >= LINE_MAX_LEN) {
+			if (line != one)
+				free(line);
+			return errno = EINVAL, errf(e, "%s/%s: outbox entry "
+			    "too long", thread[i], name[i]);
+		}
+		n += (size_t)k;
+	}
 	if ((lk = lock_outbox(ib, e)) < 0)
-		return -1;
+		goto out;
 	if ((fd = open_ledger(ib, OUTBOX_LOG, 1, &made)) < 0) {
 		errf(e, "%s/%s: %s", ib->dir, OUTBOX_LOG, errno == EBADMSG ?
 		    "not a ledger file, and could not be moved aside" :
 		    ib_strerror(errno));
 		goto out;
 	}
-	if (append_line(fd, line, (size_t)n, &at) < 0 || fstat(fd, &st) < 0) {
+	if (append_line(fd, line, n, &at) < 0 || fstat(fd, &st) < 0) {
 		errf(e, "%s/%s: %s", ib->dir, OUTBOX_LOG, strerror(errno));
 		goto out;
 	}
 	rc = 0;
-	if (st.st_size / OUTBOX_COMPACT != (st.st_size - n) / OUTBOX_COMPACT) {
+	if (st.st_size / OUTBOX_COMPACT != (st.st_size - (off_t)n) /
+	    OUTBOX_COMPACT) {
 		struct errbuf ce;
 
 		/* A log not compacted is as good: only longer. */
@@ -603,7 +616,7 @@ outbox_append(struct inbox *ib, int sign, const char *thread,
 		rc = errf(e, "%s/%s: %s", ib->dir, OUTBOX_LOG,
 		    strerror(errno));
 		if (!compacted && (lk = lock_outbox(ib, NULL)) >= 0) {
-			take_back(ib, OUTBOX_LOG, at, at + n);
+			take_back(ib, OUTBOX_LOG, at, at + (off_t)n);
 			ib_unlock(lk);
 			lk = -1;
 		}
@@ -616,6 +629,8 @@ out:
 		close(fd);
 	if (lk >= 0)
 		ib_unlock(lk);
+	if (line != one)
+		free(line);
 	return rc;
 }
 
@@ -623,7 +638,14 @@ int
 ib_outbox_add(struct inbox *ib, const char *thread, const char *name,
     int defer_sync, struct errbuf *e)
 {
-	return outbox_append(ib, '+', thread, name, defer_sync, e);
+	return outbox_append(ib, '+', &thread, &name, 1, defer_sync, e);
+}
+
+int
+ib_outbox_add_many(struct inbox *ib, const char *const *thread,
+    const char *const *name, size_t n, int defer_sync, struct errbuf *e)
+{
+	return outbox_append(ib, '+', thread, name, n, defer_sync, e);
 }
 
 void
@@ -632,7 +654,8 @@ ib_outbox_drop(struct inbox *ib, const char *thread, const char *name)
 	char rel[NAME_MAX_LEN + 8];
 	struct errbuf e;
 
-	if (outbox_append(ib, '-', thread, name, 1, &e) < 0 && ib->report)
+	if (outbox_append(ib, '-', &thread, &name, 1, 1, &e) < 0 &&
+	    ib->report)
 		ib->report(ib->report_arg, e.msg);
 	/* An older inbox's link. */
 	snprintf(rel, sizeof rel, "outbox/%s", name);

@@ -867,6 +867,13 @@ key_message(struct inbox *ib, const char *key, const char *thread,
  * to take back if it fails: its caller then answers 503 (or does not
  * send), so nothing of it may stay where a reader sees it.
  */
+/*
+ * Journal records this thread wrote and has not yet given back: while it
+ * holds any, it must not checkpoint, which waits for them
+ * (journal_write()).
+ */
+static _Thread_local int unsynced;
+
 struct delivery {
 	json_t *msg;
 	const char *thread;
@@ -878,6 +885,7 @@ struct delivery {
 				 * syncs of its files are left to the next
 				 * checkpoint */
 	int slot;		/* its journal record's, or -1 */
+	off_t jend;		/* where that record ends */
 	json_t *conv;		/* the conversation, as the message leaves it */
 	char *mtext, *ctext;	/* msg and conv written out */
 	struct staged sm;	/* the message, in tmp/ */
@@ -886,6 +894,8 @@ struct delivery {
 	/* What it has done, in the order it does it: */
 	int linked;		/* in the outbox, its client key entered
 				 * (those it has) */
+	int outboxed;		/* in the outbox already, with others
+				 * (inbox_deliver_end_all()) */
 	int joined;		/* work/THREAD made */
 	int placed;		/* msg/THREAD/NAME named */
 	int wrote_conv;		/* conv/THREAD written: taken back as conv_was
@@ -1167,10 +1177,22 @@ journal_delivery(struct inbox *ib, struct delivery *dv, struct errbuf *e)
 {
 	if (!dv->journaled)
 		return 0;
-	if (inbox_journal_record(ib, dv->mtext, dv->ctext, &dv->slot, e) < 0)
+	if (inbox_journal_record(ib, dv->mtext, dv->ctext, &dv->slot,
+	    &dv->jend, e) < 0)
 		return -1;
+	if (dv->slot >= 0)
+		unsynced++;
 	dv->sm.defer_sync = dv->clf.defer_sync = 1;
 	return 0;
+}
+
+/* The journal record, durable: the first to wait syncs for all. */
+static int
+journal_durable(struct inbox *ib, struct delivery *dv, struct errbuf *e)
+{
+	if (dv->slot < 0)
+		return 0;
+	return inbox_journal_sync(ib, dv->slot, dv->jend, e);
 }
 
 /*
@@ -1190,8 +1212,8 @@ link_outbound(struct inbox *ib, struct delivery *dv, struct errbuf *e)
 	if (!pending && !*dv->ckey)
 		return 0;
 	dv->linked = 1;
-	if (pending && ib_outbox_add(ib, dv->thread, dv->name,
-	    dv->journaled, e) < 0)
+	if (pending && !dv->outboxed && ib_outbox_add(ib, dv->thread,
+	    dv->name, dv->journaled, e) < 0)
 		return -1;
 	/* A key whose message was never stored is replaced. */
 	if (*dv->ckey && ib_ledger_add(ib, dv->ckey, dv->thread, dv->name, 1,
@@ -1274,6 +1296,7 @@ end_delivery(struct inbox *ib, struct delivery *dv, int rc)
 		if (rc < 0)
 			inbox_journal_cancel(ib, dv->name, dv->slot);
 		journal_done(ib->journal, dv->slot);
+		unsynced--;
 	}
 	if (rc < 0)
 		undo_delivery(ib, dv);
@@ -1285,7 +1308,8 @@ end_delivery(struct inbox *ib, struct delivery *dv, int rc)
 	json_decref(dv->before);
 	json_decref(dv->conv);
 	ib_unlock(dv->lk);
-	if (dv->slot >= 0 && journal_pending(ib->journal) > JOURNAL_MAX &&
+	if (dv->slot >= 0 && unsynced == 0 &&
+	    journal_pending(ib->journal) > JOURNAL_MAX &&
 	    inbox_checkpoint(ib, &pe) < 0 && ib->report)
 		ib->report(ib->report_arg, pe.msg);
 	errno = saved;
@@ -1293,41 +1317,149 @@ end_delivery(struct inbox *ib, struct delivery *dv, int rc)
 }
 
 /*
- * Its steps, in order, each taken back by undo_delivery() if a later one
- * fails. How a message changes its conversation: ib_apply_message().
+ * A delivery's first half: the thread locked, the message checked
+ * against the ledger, named, the conversation changed and the record
+ * written to the journal (not yet durable). 1 if the second half is owed
+ * (deliver_end()); 0 if the delivery is over (a duplicate: d says so);
+ * -1 if it failed (e filled). Its steps, in order, each taken back by
+ * undo_delivery() if a later one fails. How a message changes its
+ * conversation: ib_apply_message().
  */
+static int
+deliver_begin(struct inbox *ib, struct delivery *dv, json_t *msg,
+    int keyword, const char *keyword_text, struct inbox_delivery *d,
+    struct errbuf *e)
+{
+	int dup;
+
+	memset(d, 0, sizeof *d);
+	if (delivery_check(dv, msg, e) < 0 ||
+	    (dv->lk = ib_lock_thread(ib, dv->thread, e)) < 0)
+		return -1;
+	/* Asked once the lock is had: waiting for it may take a while. */
+	dv->journaled = ib_journaling(ib);
+	if ((dup = find_duplicate(ib, dv, d, e)) != 0)
+		return end_delivery(ib, dv, dup > 0 ? 0 : -1);
+	if (name_message(ib, dv, e) < 0)
+		return end_delivery(ib, dv, -1);
+	/* A report that came before the message: applied to it now. */
+	if (*dv->key)
+		advance_parked(ib, dv->key, msg);
+	if (hear_keyword(ib, dv, keyword, keyword_text, d, e) < 0 ||
+	    change_conversation(ib, dv, e) < 0 ||
+	    journal_delivery(ib, dv, e) < 0)
+		return end_delivery(ib, dv, -1);
+	return 1;
+}
+
+/* The second half: the record durable, then the files. 0, or -1. */
+static int
+deliver_end(struct inbox *ib, struct delivery *dv, struct inbox_delivery *d,
+    struct errbuf *e)
+{
+	if (journal_durable(ib, dv, e) < 0 ||
+	    link_outbound(ib, dv, e) < 0 ||
+	    store_message(ib, dv, e) < 0 ||
+	    store_conversation(ib, dv, e) < 0 ||
+	    (*dv->key && key_message(ib, dv->key, dv->thread, dv->name,
+	    dv->msg, &dv->keyed, e) < 0))
+		return end_delivery(ib, dv, -1);
+	d->message = json_incref(dv->msg);
+	d->conversation = json_incref(dv->conv);
+	return end_delivery(ib, dv, 0);
+}
+
 int
 inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
     const char *keyword_text, struct inbox_delivery *d, struct errbuf *e)
 {
 	struct delivery dv;
-	int dup;
+	int rc = deliver_begin(ib, &dv, msg, keyword, keyword_text, d, e);
 
-	memset(d, 0, sizeof *d);
-	if (delivery_check(&dv, msg, e) < 0 ||
-	    (dv.lk = ib_lock_thread(ib, dv.thread, e)) < 0)
-		return -1;
-	/* Asked once the lock is had: waiting for it may take a while. */
-	dv.journaled = ib_journaling(ib);
-	if ((dup = find_duplicate(ib, &dv, d, e)) != 0)
-		return end_delivery(ib, &dv, dup > 0 ? 0 : -1);
-	if (name_message(ib, &dv, e) < 0)
-		return end_delivery(ib, &dv, -1);
-	/* A report that came before the message: applied to it now. */
-	if (*dv.key)
-		advance_parked(ib, dv.key, msg);
-	if (hear_keyword(ib, &dv, keyword, keyword_text, d, e) < 0 ||
-	    change_conversation(ib, &dv, e) < 0 ||
-	    journal_delivery(ib, &dv, e) < 0 ||
-	    link_outbound(ib, &dv, e) < 0 ||
-	    store_message(ib, &dv, e) < 0 ||
-	    store_conversation(ib, &dv, e) < 0 ||
-	    (*dv.key && key_message(ib, dv.key, dv.thread, dv.name, msg,
-	    &dv.keyed, e) < 0))
-		return end_delivery(ib, &dv, -1);
-	d->message = json_incref(msg);
-	d->conversation = json_incref(dv.conv);
-	return end_delivery(ib, &dv, 0);
+	return rc > 0 ? deliver_end(ib, &dv, d, e) : rc;
+}
+
+struct inbox_pending {
+	struct delivery dv;
+};
+
+int
+inbox_deliver_begin(struct inbox *ib, json_t *msg, struct inbox_delivery *d,
+    struct inbox_pending **pp, struct errbuf *e)
+{
+	struct inbox_pending *p = malloc(sizeof *p);
+	int rc;
+
+	*pp = NULL;
+	if (!p) {
+		memset(d, 0, sizeof *d);
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	}
+	if ((rc = deliver_begin(ib, &p->dv, msg, 0, NULL, d, e)) > 0)
+		*pp = p;
+	else
+		free(p);
+	return rc;
+}
+
+/*
+ * The journaled deliveries among p[0..n) with a message to send, their
+ * records durable (ok[i]), put in the outbox together. 0, or -1 with e
+ * filled: none of them is in it.
+ */
+static int
+outbox_together(struct inbox *ib, struct inbox_pending **p, size_t n,
+    const int *ok, struct errbuf *e)
+{
+	const char **thread = malloc(2 * n * sizeof *thread);
+	const char **name = thread + n;
+	size_t i, k = 0;
+	int rc = 0;
+
+	if (!thread)
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	for (i = 0; i < n; i++)
+		if (ok[i] && p[i]->dv.journaled &&
+		    ib_outbound_pending(p[i]->dv.msg)) {
+			thread[k] = p[i]->dv.thread;
+			name[k++] = p[i]->dv.name;
+		}
+	if (k > 1 && (rc = ib_outbox_add_many(ib, thread, name, k, 1, e)) ==
+	    0)
+		for (i = 0; i < n; i++)
+			if (ok[i] && p[i]->dv.journaled &&
+			    ib_outbound_pending(p[i]->dv.msg))
+				p[i]->dv.outboxed = p[i]->dv.linked = 1;
+	free(thread);
+	return rc;
+}
+
+void
+inbox_deliver_end_all(struct inbox *ib, struct inbox_pending **p, size_t n,
+    struct inbox_delivery *d, struct errbuf *e, int *rc)
+{
+	struct errbuf oe;
+	size_t i;
+
+	/* rc[i] is 1 while delivery i goes well, then its result. */
+	for (i = 0; i < n; i++) {
+		memset(&d[i], 0, sizeof d[i]);
+		rc[i] = journal_durable(ib, &p[i]->dv, &e[i]) == 0;
+	}
+	if (outbox_together(ib, p, n, rc, &oe) < 0)
+		for (i = 0; i < n; i++)
+			if (rc[i] && p[i]->dv.journaled &&
+			    ib_outbound_pending(p[i]->dv.msg)) {
+				e[i] = oe;
+				rc[i] = 0;
+			}
+	for (i = 0; i < n; i++) {
+		if (!rc[i])
+			rc[i] = end_delivery(ib, &p[i]->dv, -1);
+		else
+			rc[i] = deliver_end(ib, &p[i]->dv, &d[i], &e[i]);
+		free(p[i]);
+	}
 }
 
 int

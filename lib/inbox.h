@@ -275,6 +275,40 @@ int inbox_deliver(struct inbox *ib, json_t *msg, int keyword,
 void inbox_delivery_free(struct inbox_delivery *d);
 
 /*
+ * inbox_deliver() of outbound messages (no keyword) in two halves, for a
+ * writer that stores many at once and waits for one journal sync for
+ * all of them: inbox_deliver_begin() returns 1 with *p set once the
+ * message's journal record is written but not yet durable (the thread
+ * stays locked, and nothing may be acknowledged); 0 if it was over at
+ * once (a duplicate, d says so), or -1. inbox_deliver_end_all() then
+ * finishes n of them as inbox_deliver() would, p[i] with d[i], e[i] and
+ * rc[i] (0 or -1) its own, their outbox/ entries made in one write.
+ * Between the two this thread may begin others (their threads locked
+ * too: see inbox_lock()), but must not wait for anything that another
+ * thread could need one of those locks to give.
+ */
+struct inbox_pending;
+int inbox_deliver_begin(struct inbox *ib, json_t *msg,
+    struct inbox_delivery *d, struct inbox_pending **p, struct errbuf *e);
+void inbox_deliver_end_all(struct inbox *ib, struct inbox_pending **p,
+    size_t n, struct inbox_delivery *d, struct errbuf *e, int *rc);
+
+/*
+ * Lock thread (an E.164 number or a sender's "@NAME") as every writer of
+ * its conversation does, for a caller that will deliver to it several
+ * times or keep it locked across inbox_deliver_begin() and
+ * inbox_deliver_end_all(): a lock this thread holds already is taken again
+ * at once (each taking is given back by inbox_unlock()). With nowait, a
+ * lock held elsewhere is -1 with errno EWOULDBLOCK at once: a caller that
+ * holds one lock must never wait for a second (two such callers would
+ * wait for each other), so it gives back what it holds first. Returns
+ * what to give inbox_unlock(), or -1 with e filled.
+ */
+int inbox_lock(struct inbox *ib, const char *thread, int nowait,
+    struct errbuf *e);
+void inbox_unlock(int lk);
+
+/*
  * Whether the ledger holds this provider id (its KEY named as
  * inbox_deliver() names it, in ids/XX or an older inbox's link ids/KEY):
  * 1, or 0 if not (an id that could not be one, and an entry that does not

@@ -217,13 +217,22 @@ int
 journal_append_to(struct journal *j, int half, const char *line, size_t len,
     int *slot, struct errbuf *e)
 {
+	off_t end;
+
+	if (journal_write(j, half, line, len, slot, &end, e) < 0)
+		return -1;
+	return journal_sync(j, *slot, end, e);
+}
+
+int
+journal_write(struct journal *j, int half, const char *line, size_t len,
+    int *slot, off_t *end, struct errbuf *e)
+{
 	struct iovec iov[2] = {
 		{ (void *)line, len }, { "\n", 1 }
 	};
 	struct half *h;
 	ssize_t n;
-	off_t end;
-	int rc;
 
 	pthread_mutex_lock(&j->lock);
 	*slot = half >= 0 ? half : j->active;
@@ -245,8 +254,18 @@ journal_append_to(struct journal *j, int half, const char *line, size_t len,
 		    strerror(saved));
 	}
 	h->written += n;
-	end = h->written;
-	rc = wait_synced(j, h, end, e);
+	*end = h->written;
+	pthread_mutex_unlock(&j->lock);
+	return 0;
+}
+
+int
+journal_sync(struct journal *j, int slot, off_t end, struct errbuf *e)
+{
+	int rc;
+
+	pthread_mutex_lock(&j->lock);
+	rc = wait_synced(j, &j->h[slot], end, e);
 	pthread_mutex_unlock(&j->lock);
 	return rc;
 }

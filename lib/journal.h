@@ -24,6 +24,7 @@
 #define JOURNAL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "diag.h"
 
@@ -58,6 +59,19 @@ int journal_append(struct journal *j, const char *line, size_t len,
  */
 int journal_append_to(struct journal *j, int half, const char *line,
     size_t len, int *slot, struct errbuf *e);
+
+/*
+ * journal_append_to() in two steps, for a writer that gathers records
+ * and waits once for all of them: journal_write() appends the line and
+ * returns at once, *end being where it ends; journal_sync(slot, end)
+ * returns once it is durable (the first waiter syncs for everyone
+ * written by then). Between the two the record holds its file as
+ * journal_done() says, so a checkpoint waits for it: a writer must not
+ * checkpoint while it holds records it has not yet synced and done.
+ */
+int journal_write(struct journal *j, int half, const char *line,
+    size_t len, int *slot, off_t *end, struct errbuf *e);
+int journal_sync(struct journal *j, int slot, off_t end, struct errbuf *e);
 
 void journal_done(struct journal *j, int slot);
 
