@@ -123,6 +123,12 @@ struct job {
 	int waited;			/* quiet hours began meanwhile */
 	int optout;			/* the provider refused it: the
 					   recipient opted out */
+	/* In a preparer's batch (workers.c): */
+	struct inbox_pending *pending;	/* stored, its journal record
+					   not yet synced */
+	int lk, locked;			/* its thread's lock, if locked */
+	int claim;			/* to claim for s->agent once
+					   stored (claim_answered()) */
 	unsigned long seq;		/* its place in the input */
 	char where[48];
 };
@@ -130,6 +136,14 @@ struct job {
 struct worker {
 	struct send *s;
 	struct queue *from, *to;	/* a stage's work, and the next's */
+	/*
+	 * A preparer's batch: jobs begun, their threads locked, their
+	 * journal records written, waiting for one sync (NULL: none, each
+	 * message is stored on its own); flush ends them all.
+	 */
+	struct job **batch;
+	size_t nbatch;
+	void (*flush)(struct worker *w);
 	CURL *curl;
 	struct gsm_ctx *gsm;
 	unsigned long long rng;
@@ -186,6 +200,8 @@ const char *http_status_word(struct send *s, const char *thread,
 /* prepare.c */
 
 void send_prepare(struct worker *w, struct job *j);
+void send_prepare_end(struct worker *w, struct job **j, size_t n);
+void send_prepare_claim(struct worker *w, struct job *j);
 /*
  * Check a --template before any record is read: UTF-8, and every "{"
  * (not "{{") closed by a "}" after a field name of at most 127 bytes.
@@ -202,7 +218,7 @@ void send_one(struct worker *w, json_t *rec, const char *where);
 
 /* workers.c */
 
-enum { W_CURL = 1, W_GSM = 2 };	/* what a worker needs */
+enum { W_CURL = 1, W_GSM = 2, W_BATCH = 4 };	/* what a worker needs */
 
 void worker_init(struct worker *w, struct send *s, unsigned long long seed,
     int what);

@@ -122,4 +122,23 @@ check 'inbox-ls records answer their threads' \
 	'inbox-ls -d "$ib" --json | jq -c "select(.thread == \"$C\")" |
 	 sms-send -d "$ib" --template "Thanks" | jq -e ".provider_id"'
 
+# --- Messages to one customer, one after another in a stream ----------------
+# sms-send stores messages in batches under one journal sync; each must
+# see the conversation as the one before it left it (a second in the
+# same batch would read it before the first had written it).
+
+V=+15559998844
+for i in 1 2 3 4 5; do
+	echo "{\"to\":\"$V\",\"body\":\"notice $i\",\"key\":\"v-$i\"}"
+	echo "{\"to\":\"+1555999770$i\",\"body\":\"other $i\"}"
+done >"$tmp/in"
+check 'five to one customer among five others, in one run' \
+	'sms-send -d "$ib" --jobs 4 <"$tmp/in" >"$tmp/out"'
+is 'the conversation counts all five' \
+	"$(tail -n 1 "$ib/conv/$V" | jq -c '[.messages, .last_body]')" \
+	'[5,"notice 5"]'
+is 'five messages stored, each once' \
+	"$(ls "$ib/msg/$V" | wc -l | tr -d ' ')" 5
+is 'five requests to it' "$(creates sim $V)" 5
+
 done_testing

@@ -104,6 +104,112 @@ refuse_stored(struct send *s, struct job *j, const char *code,
 	inbox_delivery_free(&d);
 }
 
+/*
+ * In a batch (w->batch), j's thread, num, locked until the batch ends
+ * (workers.c): at once, or, if another writer holds it while the batch
+ * holds others, once the batch has ended and holds nothing (two writers
+ * each holding a lock must never wait for each other's). 0, or -1 with
+ * j refused.
+ */
+static int
+hold(struct worker *w, struct job *j, const char *num)
+{
+	struct errbuf e;
+	size_t i;
+
+	/*
+	 * One message a thread a batch: the next one's conversation is
+	 * the one the first leaves, written when the batch ends.
+	 */
+	for (i = 0; i < w->nbatch; i++) {
+		const char *t = record_str(w->batch[i]->msg, "thread");
+
+		if (w->batch[i]->locked && t && strcmp(t, num) == 0) {
+			w->flush(w);
+			break;
+		}
+	}
+	if ((j->lk = inbox_lock(&w->s->ib, num, w->nbatch > 0, &e)) < 0 &&
+	    errno == EWOULDBLOCK) {
+		w->flush(w);
+		j->lk = inbox_lock(&w->s->ib, num, 0, &e);
+	}
+	if (j->lk < 0) {
+		refuse(w->s, j, "transient", e.msg);
+		return -1;
+	}
+	j->locked = 1;
+	return 0;
+}
+
+/*
+ * j's message, stored (rc 0) or not (-1, e says why): queued to send,
+ * or ended as a duplicate of one stored before, or refused.
+ */
+static void
+stored(struct send *s, struct job *j, int rc, struct inbox_delivery *d,
+    const struct errbuf *e)
+{
+	if (rc < 0) {
+		/* Bad data fails again, whenever it is tried (limit.h). */
+		int bad = errno == EINVAL;
+
+		refuse(s, j, bad ? "permanent" : "transient", e->msg);
+		return;
+	}
+	if (d->duplicate) {
+		/* A resumed run: this one was queued before, maybe sent. */
+		json_object_set_new(d->message, "duplicate", json_true());
+		done(j, d->message, send_classify(d->message));
+		j->claim = 0;
+	} else {
+		j->state = J_SEND;
+	}
+	inbox_delivery_free(d);
+}
+
+/*
+ * The second half of the messages a batch stored (send_prepare()), of
+ * the n jobs in j: their journal records synced once for all, their
+ * outbox/ entries written at once (inbox_deliver_end_all()).
+ */
+void
+send_prepare_end(struct worker *w, struct job **j, size_t n)
+{
+	struct inbox_pending **p = malloc(n * sizeof *p);
+	struct inbox_delivery *d = malloc(n * sizeof *d);
+	struct errbuf *e = malloc(n * sizeof *e);
+	int *rc = malloc(n * sizeof *rc);
+	struct job **of = malloc(n * sizeof *of);
+	size_t i, k = 0;
+
+	if (!p || !d || !e || !rc || !of)
+		send_nomem();
+	for (i = 0; i < n; i++)
+		if (j[i]->pending) {
+			of[k] = j[i];
+			p[k++] = j[i]->pending;
+			j[i]->pending = NULL;
+		}
+	inbox_deliver_end_all(&w->s->ib, p, k, d, e, rc);
+	for (i = 0; i < k; i++)
+		stored(w->s, of[i], rc[i], &d[i], &e[i]);
+	free(p);
+	free(d);
+	free(e);
+	free(rc);
+	free(of);
+}
+
+/* A stored reply by s->agent: claimed once nothing is locked. */
+void
+send_prepare_claim(struct worker *w, struct job *j)
+{
+	if (j->claim && j->state == J_SEND)
+		claim_answered(w->s, record_str(j->msg, "thread"));
+	j->claim = 0;
+}
+
 #define TEMPLATE_FIELD_MAX 128	/* bytes of a field name, and its NUL */
 
 int
@@ -523,6 +629,8 @@ send_prepare(struct worker *w, struct job *j)
 	}
 	json_object_set_new(msg, "purpose", json_string(purpose));
 
+	if (w->batch && s->have_inbox && !s->dry_run && hold(w, j, num) < 0)
+		goto done;
 	if (answer && no_conversation(s, j, num))
 		goto done;
 	/* Checked last, as close to the send as can be: no text after STOP. */
@@ -553,23 +661,17 @@ send_prepare(struct worker *w, struct job *j)
 		goto done;
 	}
 	json_object_set_new(msg, "status", json_string("queued"));
-	if (inbox_deliver(&s->ib, msg, 0, NULL, &d, &e) < 0) {
-		/* Bad data fails again, whenever it is tried (limit.h). */
-		int bad = errno == EINVAL;
-
-		refuse(s, j, bad ? "permanent" : "transient", e.msg);
-		goto done;
-	}
-	if (d.duplicate) {
-		/* A resumed run: this one was queued before, maybe sent. */
-		json_object_set_new(d.message, "duplicate", json_true());
-		done(j, d.message, send_classify(d.message));
+	j->claim = answer && s->agent && strcmp(purpose, INBOX_REPLY) == 0;
+	if (w->batch) {
+		/* The rest once the batch's journal records are synced. */
+		if ((rc = inbox_deliver_begin(&s->ib, msg, &d, &j->pending,
+		    &e)) <= 0)
+			stored(s, j, rc, &d, &e);
 	} else {
-		if (answer && s->agent && strcmp(purpose, INBOX_REPLY) == 0)
-			claim_answered(s, num);
-		j->state = J_SEND;
+		rc = inbox_deliver(&s->ib, msg, 0, NULL, &d, &e);
+		stored(s, j, rc, &d, &e);
+		send_prepare_claim(w, j);
 	}
-	inbox_delivery_free(&d);
 done:
 	free(filled);
 	json_decref(rec);

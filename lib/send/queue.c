@@ -75,6 +75,17 @@ queue_reserve(struct queue *q, unsigned long seq)
  * for a taker that waits on something else than the queue (multi.c).
  * fn must not block, nor use the queue.
  */
+int
+queue_room(struct queue *q, unsigned long seq)
+{
+	int room;
+
+	pthread_mutex_lock(&q->lock);
+	room = seq < q->head + q->cap;
+	pthread_mutex_unlock(&q->lock);
+	return room;
+}
+
 void
 queue_on_put(struct queue *q, void (*fn)(void *arg), void *arg)
 {

@@ -44,6 +44,8 @@ struct queue {
 void queue_init(struct queue *q, size_t cap, int kind);
 void queue_free(struct queue *q);
 int queue_reserve(struct queue *q, unsigned long seq);
+/* Whether seq's place is free: queue_reserve() would not wait. */
+int queue_room(struct queue *q, unsigned long seq);
 void queue_put(struct queue *q, struct job *j);
 struct job *queue_take(struct queue *q);
 struct job *queue_poll(struct queue *q, int *closed);

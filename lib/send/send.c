@@ -185,7 +185,7 @@ send_finish(struct send *s, struct job *j)
 void
 send_one(struct worker *w, json_t *rec, const char *where)
 {
-	struct job j = { .rec = rec };
+	struct job j = { .rec = rec, .lk = -1 };
 
 	snprintf(j.where, sizeof j.where, "%s", where);
 	send_prepare(w, &j);

@@ -3,28 +3,32 @@
  *
  * Records on stdin go through three stages, so that requests overlap the
  * storing of the next messages and the settling of the last ones, on
- * both cores: PREPARERS threads check messages and store them as queued
- * (several, so that they share the journal's syncs), one sender keeps up
- * to --jobs requests in flight from one thread on libcurl's multi
- * interface (multi.c: a pool of handles, connections kept alive), and one
- * finisher settles them in the inbox and prints them as the answers come;
- * with --jobs 1, in input order.
+ * both cores: one preparer checks messages and stores them as queued, in
+ * batches that share one journal sync (below); one sender keeps up to
+ * --jobs requests in flight from one thread on libcurl's multi interface
+ * (multi.c: a pool of handles, connections kept alive); and one finisher
+ * settles them in the inbox and prints them as the answers come; with
+ * --jobs 1, in input order.
  *
- * A preparer takes a place in the sender's queue before it starts on a
- * record, so a message is stored at most two places a preparer before the
- * sender takes it (the sender checks the consent ledger again just before
- * each request: smsdesk(7), GUARANTEES, no text after STOP). The places
- * are many and each preparer takes one record at a time, so that, on a
- * disk, the preparers storing at once share the journal's fdatasync: with
- * 8 preparers, 8 places and 4 records a batch, each record had a sync of
- * its own (9,371 syncs for 10,000 messages), and --jobs 1 ran at
- * 1,800-2,300 messages a second against 3,200-3,600 with 16 preparers and
- * 32 places. Many requests in flight need more: at --jobs 256 against
- * answers taking 200 ms, 16 preparers stored 1,000 messages a second on
- * the disk, 48 to 64 stored what the requests took, 1,150-1,180 (the
- * bound is 1,280): there is one for every four requests in flight, 16 to
- * PREPARERS_MAX. The finisher is woken when half its queue is full, or
- * LAZY_MS after its first message.
+ * The preparer begins each message of a batch (inbox_deliver_begin(): its
+ * thread locked, its journal record written) and ends them all at once
+ * (inbox_deliver_end_all(): one fdatasync, one write of their outbox/
+ * entries, then their files), up to BATCH, and fewer whenever waiting
+ * would hold the batch's locks: the next record has not come yet, or the
+ * sender's queue has no place for it. A message is thus stored at most
+ * 2 * BATCH places before the sender takes it (the sender checks the
+ * consent ledger again just before each request: smsdesk(7), GUARANTEES,
+ * no text after STOP). A thread is in a batch once, since a second
+ * message's conversation is the one the first leaves.
+ *
+ * Storing was once 16 to 64 preparer threads, one message each, sharing
+ * the syncs of those that happened to wait at the same moment: on the
+ * bench's disk (tests/bench/send.sh, 2,000 messages) 1,313 syncs, and
+ * 12.4-12.9 MB at its peak, 80 KB of it a thread's stack and malloc arena.
+ * One preparer in batches of 16 syncs 125 times, and peaks at
+ * 11.5-12.1 MB. At --jobs 256 against answers taking 200 ms it stores
+ * faster than the requests go. The finisher is woken when half its queue
+ * is full, or LAZY_MS after its first message.
  *
  * More jobs were once a thread each, every step in each: 256 threads
  * reached 76-89 % of what a 200 ms latency allows, in 67 MB. One thread
@@ -49,13 +53,16 @@
 #include "send/queue.h"
 #include "send.h"
 
-#define PREPARERS 16		/* at least */
-#define PREPARERS_MAX 64
+#define PREPARERS 1		/* a second is 10 % faster, in 0.3 MB */
+#define BATCH 16		/* messages a journal sync, at most */
 #define READ_AHEAD 64		/* records read before they are prepared */
 #define OUT 64			/* answered, before they are settled */
 
+static void flush(struct worker *w);
+
 /* A worker of s: a libcurl handle if what has W_CURL, a GSM context
- * if W_GSM; seed makes its jitter its own. */
+ * if W_GSM, a batch if W_BATCH (a preparer's); seed makes its jitter its
+ * own. */
 void
 worker_init(struct worker *w, struct send *s, unsigned long long seed,
     int what)
@@ -67,8 +74,12 @@ worker_init(struct worker *w, struct send *s, unsigned long long seed,
 	if (!w->rng)
 		w->rng = 1;
 	if (((what & W_CURL) && !(w->curl = curl_easy_init())) ||
-	    ((what & W_GSM) && !(w->gsm = gsm_ctx_new())))
+	    ((what & W_GSM) && !(w->gsm = gsm_ctx_new())) ||
+	    ((what & W_BATCH) && !(w->batch = calloc(BATCH,
+	    sizeof *w->batch))))
 		send_nomem();
+	if (what & W_BATCH)
+		w->flush = flush;
 }
 
 /* Free what worker_init() gave w. */
@@ -78,25 +89,65 @@ worker_free(struct worker *w)
 	if (w->curl)
 		curl_easy_cleanup(w->curl);
 	gsm_ctx_free(w->gsm);
+	free(w->batch);
 }
 
 /*
- * A preparer: records into messages stored as queued, or ended, one at
- * a time, each once its place in the sender's queue is free; the
- * preparers storing at once share the journal's syncs.
+ * End a preparer's batch: the second half of each message it stored (the
+ * first to wait syncs the journal for all), then its threads unlocked,
+ * then each reply claimed and every job handed to the sender.
+ */
+static void
+flush(struct worker *w)
+{
+	size_t i;
+
+	send_prepare_end(w, w->batch, w->nbatch);
+	for (i = 0; i < w->nbatch; i++)
+		if (w->batch[i]->locked) {
+			inbox_unlock(w->batch[i]->lk);
+			w->batch[i]->locked = 0;
+		}
+	for (i = 0; i < w->nbatch; i++) {
+		send_prepare_claim(w, w->batch[i]);
+		queue_put(w->to, w->batch[i]);
+	}
+	w->nbatch = 0;
+}
+
+/*
+ * A preparer: records into messages stored as queued, or ended, in
+ * batches of up to BATCH that share one journal sync. A record joins the
+ * batch only while nothing would make the preparer wait with the batch's
+ * threads locked: its place in the sender's queue is free, and it is
+ * there to be taken (else the batch ends first, and the preparer waits
+ * holding nothing: the sender and the finisher may need those threads).
  */
 static void *
 preparer(void *arg)
 {
 	struct worker *w = arg;
 	struct job *j;
+	int closed;
 
-	while ((j = queue_take(w->from))) {
+	for (;;) {
+		if (w->nbatch == 0)
+			j = queue_take(w->from);
+		else if (!(j = queue_poll(w->from, &closed))) {
+			flush(w);
+			continue;
+		}
+		if (!j)
+			break;
+		if (w->nbatch > 0 && !queue_room(w->to, j->seq))
+			flush(w);
 		queue_reserve(w->to, j->seq);
 		/* Credentials rejected: nothing more is queued or sent. */
 		if (!send_stopped(w->s))
 			send_prepare(w, j);
-		queue_put(w->to, j);
+		w->batch[w->nbatch++] = j;
+		if (w->nbatch == BATCH)
+			flush(w);
 	}
 	return NULL;
 }
@@ -221,9 +272,7 @@ stop(pthread_t *t, struct worker *w, long n)
 void
 workers_from_records(struct send *s)
 {
-	/* A preparer for each four requests in flight, 16 to 64. */
-	long np = s->jobs / 4 < PREPARERS ? PREPARERS : s->jobs / 4 >
-	    PREPARERS_MAX ? PREPARERS_MAX : s->jobs / 4;
+	long np = PREPARERS;
 	long nw = np + 2;
 	struct worker *w = calloc((size_t)nw, sizeof *w);
 	pthread_t *t = calloc((size_t)nw, sizeof *t);
@@ -240,9 +289,9 @@ workers_from_records(struct send *s)
 		send_nomem();
 	queue_init(&in, (size_t)(READ_AHEAD > 2 * np ? READ_AHEAD : 2 * np),
 	    Q_BATCH);
-	queue_init(&ready, (size_t)(2 * np), Q_ORDERED);
+	queue_init(&ready, (size_t)(2 * BATCH * np), Q_ORDERED);
 	queue_init(&out, OUT, Q_LAZY);
-	start(s, t, w, np, preparer, &in, &ready, W_GSM);
+	start(s, t, w, np, preparer, &in, &ready, W_GSM | W_BATCH);
 	start(s, t + np, w + np, 1, sender, &ready, &out, 0);
 	start(s, t + nw - 1, w + nw - 1, 1, finisher, &out, NULL, 0);
 	record_reader_init(&rr, stdin, "stdin");
@@ -259,6 +308,7 @@ workers_from_records(struct send *s)
 		if (!(j = calloc(1, sizeof *j)))
 			send_nomem();
 		j->rec = rec;
+		j->lk = -1;
 		j->seq = seq++;
 		snprintf(j->where, sizeof j->where, "stdin:%lu", rr.lineno);
 		/* A record of smsdesk's own (a stored message) has the key
