@@ -28,6 +28,9 @@ override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 # --as-needed: a program records only the libraries it uses (inbox-ls
 # does not load libcrypto, libsodium or libmicrohttpd at every start).
 LDLIBS += -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Relative relocations packed (DT_RELR): the loader reads 1 KB of them, not
+# 60 KB, at every start of every program.
+override LDFLAGS += -Wl,-z,pack-relative-relocs
 
 ifdef FUZZER
 override CFLAGS += -O1 -fno-omit-frame-pointer -Wno-error \
