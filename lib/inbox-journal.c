@@ -114,6 +114,21 @@ inbox_journal_sync(struct inbox *ib, int slot, off_t end, struct errbuf *e)
 	return 0;
 }
 
+int
+inbox_sync_journal(struct inbox *ib, struct errbuf *e)
+{
+	if (!ib->journal)
+		return 0;
+	if (journal_sync_all(ib->journal, e) < 0) {
+		int saved = errno;
+
+		flag_stuck(ib);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Say in the journal that the record of message name, in the file of
  * slot half, is void: beside it, so that a replay of that file sees both.

@@ -292,6 +292,13 @@ int inbox_deliver_begin(struct inbox *ib, json_t *msg,
     struct inbox_delivery *d, struct inbox_pending **p, struct errbuf *e);
 void inbox_deliver_end_all(struct inbox *ib, struct inbox_pending **p,
     size_t n, struct inbox_delivery *d, struct errbuf *e, int *rc);
+/*
+ * Make the journal records written so far durable (none: 0), so that a
+ * writer may sync in one thread the records another goes on from: the
+ * inbox_deliver_end_all() of those then finds them synced. 0, or -1 with
+ * e filled (the deliveries it concerns then fail as well).
+ */
+int inbox_sync_journal(struct inbox *ib, struct errbuf *e);
 
 /*
  * Lock thread (an E.164 number or a sender's "@NAME") as every writer of

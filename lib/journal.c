@@ -270,6 +270,19 @@ journal_sync(struct journal *j, int slot, off_t end, struct errbuf *e)
 	return rc;
 }
 
+int
+journal_sync_all(struct journal *j, struct errbuf *e)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&j->lock);
+	for (int i = 0; i < 2 && rc == 0; i++)
+		if (j->h[i].written > j->h[i].synced)
+			rc = wait_synced(j, &j->h[i], j->h[i].written, e);
+	pthread_mutex_unlock(&j->lock);
+	return rc;
+}
+
 void
 journal_done(struct journal *j, int slot)
 {

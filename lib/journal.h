@@ -72,6 +72,12 @@ int journal_append_to(struct journal *j, int half, const char *line,
 int journal_write(struct journal *j, int half, const char *line,
     size_t len, int *slot, off_t *end, struct errbuf *e);
 int journal_sync(struct journal *j, int slot, off_t end, struct errbuf *e);
+/*
+ * Make everything written so far durable, as journal_sync() would each
+ * record: for a writer that syncs in one thread while it writes on in
+ * another. 0, or -1 with e filled.
+ */
+int journal_sync_all(struct journal *j, struct errbuf *e);
 
 void journal_done(struct journal *j, int slot);
 

@@ -42,6 +42,7 @@
 struct gsm_ctx;
 struct price_table;
 struct queue;
+struct syncer;
 struct tzdb;
 
 /* How one message ended, for the exit code. */
@@ -137,13 +138,15 @@ struct worker {
 	struct send *s;
 	struct queue *from, *to;	/* a stage's work, and the next's */
 	/*
-	 * A preparer's batch: jobs begun, their threads locked, their
-	 * journal records written, waiting for one sync (NULL: none, each
-	 * message is stored on its own); flush ends them all.
+	 * A preparer's batches (NULL: none, each message is stored on its
+	 * own): the one it is beginning, jobs whose threads are locked and
+	 * journal records written, and the one before, whose records a
+	 * syncer is making durable meanwhile; flush ends them both.
 	 */
-	struct job **batch;
-	size_t nbatch;
+	struct job **batch, **prev;
+	size_t nbatch, nprev;
 	void (*flush)(struct worker *w);
+	struct syncer *syncer;
 	CURL *curl;
 	struct gsm_ctx *gsm;
 	unsigned long long rng;

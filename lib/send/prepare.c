@@ -104,6 +104,19 @@ refuse_stored(struct send *s, struct job *j, const char *code,
 	inbox_delivery_free(&d);
 }
 
+/* Whether one of the n jobs in b holds thread num's lock. */
+static int
+in_batch(struct job **b, size_t n, const char *num)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *t = record_str(b[i]->msg, "thread");
+
+		if (b[i]->locked && t && strcmp(t, num) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * In a batch (w->batch), j's thread, num, locked until the batch ends
  * (workers.c): at once, or, if another writer holds it while the batch
@@ -115,22 +128,16 @@ static int
 hold(struct worker *w, struct job *j, const char *num)
 {
 	struct errbuf e;
-	size_t i;
 
 	/*
-	 * One message a thread a batch: the next one's conversation is
-	 * the one the first leaves, written when the batch ends.
+	 * One message a thread in the batches: the next one's conversation
+	 * is the one the first leaves, written when its batch ends.
 	 */
-	for (i = 0; i < w->nbatch; i++) {
-		const char *t = record_str(w->batch[i]->msg, "thread");
-
-		if (w->batch[i]->locked && t && strcmp(t, num) == 0) {
-			w->flush(w);
-			break;
-		}
-	}
-	if ((j->lk = inbox_lock(&w->s->ib, num, w->nbatch > 0, &e)) < 0 &&
-	    errno == EWOULDBLOCK) {
+	if (in_batch(w->batch, w->nbatch, num) ||
+	    in_batch(w->prev, w->nprev, num))
+		w->flush(w);
+	if ((j->lk = inbox_lock(&w->s->ib, num, w->nbatch + w->nprev > 0,
+	    &e)) < 0 && errno == EWOULDBLOCK) {
 		w->flush(w);
 		j->lk = inbox_lock(&w->s->ib, num, 0, &e);
 	}

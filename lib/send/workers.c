@@ -11,24 +11,28 @@
  * --jobs 1, in input order.
  *
  * The preparer begins each message of a batch (inbox_deliver_begin(): its
- * thread locked, its journal record written) and ends them all at once
- * (inbox_deliver_end_all(): one fdatasync, one write of their outbox/
- * entries, then their files), up to BATCH, and fewer whenever waiting
- * would hold the batch's locks: the next record has not come yet, or the
+ * thread locked, its journal record written), up to BATCH, then closes
+ * it: a syncer thread makes the records durable while the preparer
+ * begins the next batch, after ending the one before (inbox_deliver_end_
+ * all(): its records found synced, its outbox/ entries in one write,
+ * then its files). A batch closes early, and both end, whenever waiting
+ * would hold their locks: the next record has not come yet, or the
  * sender's queue has no place for it. A message is thus stored at most
- * 2 * BATCH places before the sender takes it (the sender checks the
- * consent ledger again just before each request: smsdesk(7), GUARANTEES,
- * no text after STOP). A thread is in a batch once, since a second
- * message's conversation is the one the first leaves.
+ * 3 * BATCH places before the sender takes it (the sender checks the
+ * consent ledger again just before each request: smsdesk(7),
+ * GUARANTEES, no text after STOP). A thread is in the batches once,
+ * since a second message's conversation is the one the first leaves.
  *
  * Storing was once 16 to 64 preparer threads, one message each, sharing
  * the syncs of those that happened to wait at the same moment: on the
  * bench's disk (tests/bench/send.sh, 2,000 messages) 1,313 syncs, and
  * 12.4-12.9 MB at its peak, 80 KB of it a thread's stack and malloc arena.
- * One preparer in batches of 16 syncs 125 times, and peaks at
- * 11.5-12.1 MB. At --jobs 256 against answers taking 200 ms it stores
- * faster than the requests go. The finisher is woken when half its queue
- * is full, or LAZY_MS after its first message.
+ * One preparer syncing 16 at a time made 125 syncs and peaked at
+ * 11.5-12.1 MB, but waited for each sync, a sixth of its time on a loop
+ * ext4 (0.10-0.14 s of 0.58 s); in batches of 8 synced behind it, it
+ * peaks at 11.6-12.0 MB. At --jobs 256 against answers taking 200 ms it
+ * stores faster than the requests go. The finisher is woken when half
+ * its queue is full, or LAZY_MS after its first message.
  *
  * More jobs were once a thread each, every step in each: 256 threads
  * reached 76-89 % of what a 200 ms latency allows, in 67 MB. One thread
@@ -54,11 +58,13 @@
 #include "send.h"
 
 #define PREPARERS 1		/* a second is 10 % faster, in 0.3 MB */
-#define BATCH 16		/* messages a journal sync, at most */
+#define BATCH 8			/* messages a journal sync, at most */
 #define READ_AHEAD 64		/* records read before they are prepared */
 #define OUT 64			/* answered, before they are settled */
 
 static void flush(struct worker *w);
+static struct syncer *syncer_start(struct send *s);
+static void syncer_stop(struct syncer *y);
 
 /* A worker of s: a libcurl handle if what has W_CURL, a GSM context
  * if W_GSM, a batch if W_BATCH (a preparer's); seed makes its jitter its
@@ -75,11 +81,14 @@ worker_init(struct worker *w, struct send *s, unsigned long long seed,
 		w->rng = 1;
 	if (((what & W_CURL) && !(w->curl = curl_easy_init())) ||
 	    ((what & W_GSM) && !(w->gsm = gsm_ctx_new())) ||
-	    ((what & W_BATCH) && !(w->batch = calloc(BATCH,
-	    sizeof *w->batch))))
+	    ((what & W_BATCH) && (!(w->batch = calloc(BATCH,
+	    sizeof *w->batch)) || !(w->prev = calloc(BATCH,
+	    sizeof *w->prev)))))
 		send_nomem();
-	if (what & W_BATCH)
+	if (what & W_BATCH) {
 		w->flush = flush;
+		w->syncer = syncer_start(s);
+	}
 }
 
 /* Free what worker_init() gave w. */
@@ -89,39 +98,149 @@ worker_free(struct worker *w)
 	if (w->curl)
 		curl_easy_cleanup(w->curl);
 	gsm_ctx_free(w->gsm);
+	syncer_stop(w->syncer);
 	free(w->batch);
+	free(w->prev);
 }
 
 /*
- * End a preparer's batch: the second half of each message it stored (the
- * first to wait syncs the journal for all), then its threads unlocked,
- * then each reply claimed and every job handed to the sender.
+ * The syncer: the journal made durable as far as it is written, in a
+ * thread of its own, each time the preparer closes a batch; the
+ * preparer begins the next one meanwhile, and finds the last one synced
+ * when it ends it. A sync that fails is said by the deliveries it
+ * concerns.
+ */
+struct syncer {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int kicked, stop;
+	struct send *s;
+	pthread_t t;
+};
+
+static void *
+syncer_main(void *arg)
+{
+	struct syncer *y = arg;
+
+	pthread_mutex_lock(&y->lock);
+	for (;;) {
+		while (!y->kicked && !y->stop)
+			pthread_cond_wait(&y->cond, &y->lock);
+		if (!y->kicked)
+			break;
+		y->kicked = 0;
+		pthread_mutex_unlock(&y->lock);
+		inbox_sync_journal(&y->s->ib, NULL);
+		pthread_mutex_lock(&y->lock);
+	}
+	pthread_mutex_unlock(&y->lock);
+	return NULL;
+}
+
+static struct syncer *
+syncer_start(struct send *s)
+{
+	struct syncer *y = calloc(1, sizeof *y);
+	int rc;
+
+	if (!y)
+		send_nomem();
+	y->s = s;
+	pthread_mutex_init(&y->lock, NULL);
+	pthread_cond_init(&y->cond, NULL);
+	if ((rc = pthread_create(&y->t, NULL, syncer_main, y)) != 0) {
+		char m[128];
+
+		snprintf(m, sizeof m, "cannot start a worker: %s",
+		    strerror(rc));
+		send_fatal(m);
+	}
+	return y;
+}
+
+static void
+syncer_kick(struct syncer *y)
+{
+	pthread_mutex_lock(&y->lock);
+	y->kicked = 1;
+	pthread_cond_signal(&y->cond);
+	pthread_mutex_unlock(&y->lock);
+}
+
+static void
+syncer_stop(struct syncer *y)
+{
+	if (!y)
+		return;
+	pthread_mutex_lock(&y->lock);
+	y->stop = 1;
+	pthread_cond_signal(&y->cond);
+	pthread_mutex_unlock(&y->lock);
+	pthread_join(y->t, NULL);
+	pthread_mutex_destroy(&y->lock);
+	pthread_cond_destroy(&y->cond);
+	free(y);
+}
+
+/*
+ * End the n jobs of batch b: the second half of each message stored
+ * (their journal records durable, the syncer's work or the first
+ * waiter's), then their threads unlocked, then each reply claimed and
+ * every job handed to the sender.
  */
 static void
-flush(struct worker *w)
+end_batch(struct worker *w, struct job **b, size_t n)
 {
 	size_t i;
 
-	send_prepare_end(w, w->batch, w->nbatch);
-	for (i = 0; i < w->nbatch; i++)
-		if (w->batch[i]->locked) {
-			inbox_unlock(w->batch[i]->lk);
-			w->batch[i]->locked = 0;
+	send_prepare_end(w, b, n);
+	for (i = 0; i < n; i++)
+		if (b[i]->locked) {
+			inbox_unlock(b[i]->lk);
+			b[i]->locked = 0;
 		}
-	for (i = 0; i < w->nbatch; i++) {
-		send_prepare_claim(w, w->batch[i]);
-		queue_put(w->to, w->batch[i]);
+	for (i = 0; i < n; i++) {
+		send_prepare_claim(w, b[i]);
+		queue_put(w->to, b[i]);
 	}
+}
+
+/*
+ * Close the batch being begun: its records synced in the background
+ * while the batch before it ends, and it becomes the one before.
+ */
+static void
+close_batch(struct worker *w)
+{
+	struct job **b = w->prev;
+
+	if (w->nbatch > 0)
+		syncer_kick(w->syncer);
+	end_batch(w, w->prev, w->nprev);
+	w->prev = w->batch;
+	w->nprev = w->nbatch;
+	w->batch = b;
 	w->nbatch = 0;
+}
+
+/* End both batches: the preparer holds nothing after. */
+static void
+flush(struct worker *w)
+{
+	close_batch(w);
+	close_batch(w);
 }
 
 /*
  * A preparer: records into messages stored as queued, or ended, in
- * batches of up to BATCH that share one journal sync. A record joins the
- * batch only while nothing would make the preparer wait with the batch's
- * threads locked: its place in the sender's queue is free, and it is
- * there to be taken (else the batch ends first, and the preparer waits
- * holding nothing: the sender and the finisher may need those threads).
+ * batches of up to BATCH that share one journal sync, made by the
+ * syncer while the preparer begins the next batch. A record joins a
+ * batch only while nothing would make the preparer wait with its
+ * batches' threads locked: its place in the sender's queue is free, and
+ * it is there to be taken (else both batches end first, and the preparer
+ * waits holding nothing: the sender and the finisher may need those
+ * threads).
  */
 static void *
 preparer(void *arg)
@@ -131,7 +250,7 @@ preparer(void *arg)
 	int closed;
 
 	for (;;) {
-		if (w->nbatch == 0)
+		if (w->nbatch + w->nprev == 0)
 			j = queue_take(w->from);
 		else if (!(j = queue_poll(w->from, &closed))) {
 			flush(w);
@@ -139,7 +258,7 @@ preparer(void *arg)
 		}
 		if (!j)
 			break;
-		if (w->nbatch > 0 && !queue_room(w->to, j->seq))
+		if (w->nbatch + w->nprev > 0 && !queue_room(w->to, j->seq))
 			flush(w);
 		queue_reserve(w->to, j->seq);
 		/* Credentials rejected: nothing more is queued or sent. */
@@ -147,7 +266,7 @@ preparer(void *arg)
 			send_prepare(w, j);
 		w->batch[w->nbatch++] = j;
 		if (w->nbatch == BATCH)
-			flush(w);
+			close_batch(w);
 	}
 	return NULL;
 }
@@ -289,7 +408,7 @@ workers_from_records(struct send *s)
 		send_nomem();
 	queue_init(&in, (size_t)(READ_AHEAD > 2 * np ? READ_AHEAD : 2 * np),
 	    Q_BATCH);
-	queue_init(&ready, (size_t)(2 * BATCH * np), Q_ORDERED);
+	queue_init(&ready, (size_t)(3 * BATCH * np), Q_ORDERED);
 	queue_init(&out, OUT, Q_LAZY);
 	start(s, t, w, np, preparer, &in, &ready, W_GSM | W_BATCH);
 	start(s, t + np, w + np, 1, sender, &ready, &out, 0);
