@@ -217,9 +217,16 @@ bench-inbox: $(BINS)
 # Messages per second and peak memory of sms-send against sms-sim, next to
 # the official twilio library for Node and a curl loop; --rate held; then
 # against a carrier answering after 200 ms, 256 requests in flight.
+# send.sh's scratch directory is removed after send-latency.sh, not before
+# it (tests/bench/lib.sh, drop_scratch).
 bench-send: $(BINS)
-	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/send.sh
-	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/send-latency.sh
+	@rm -f $(BUILD)/bench-left
+	SMSDESK_BENCH_LEAVE=$(CURDIR)/$(BUILD)/bench-left \
+	    SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin tests/bench/send.sh; \
+	    a=$$?; SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin \
+	    tests/bench/send-latency.sh; l=$$?; \
+	    [ -f $(BUILD)/bench-left ] && xargs rm -rf <$(BUILD)/bench-left; \
+	    rm -f $(BUILD)/bench-left; [ $$a = 0 ] && [ $$l = 0 ]
 
 # assign --auto over 10,000 waiting conversations of 100,000 and 50 agents
 # (wall time, peak memory), and assign --next at that backlog.

@@ -26,8 +26,9 @@
 #
 # Environment (and as in send.sh: SMSDESK_BIN, SMSDESK_BENCH_CACHE,
 # SMSDESK_BENCH_PEER, SMSDESK_BENCH_TWILIO, SMSDESK_BENCH_RSS, and
-# SMSDESK_BENCH_FS=loop with SMSDESK_BENCH_MKFS and SMSDESK_BENCH_LOOP_MB: a
-# fresh loop-mounted ext4 for every run of either side):
+# SMSDESK_BENCH_FS (by default, as root, a fresh loop-mounted ext4 for
+# every run of either side) with SMSDESK_BENCH_MKFS and
+# SMSDESK_BENCH_LOOP_MB):
 #   SMSDESK_BENCH_LAT_N        messages per run (default 3840)
 #   SMSDESK_BENCH_LAT_C        requests in flight (default 256)
 #   SMSDESK_BENCH_LAT_MS       sms-sim --latency (default 200)
@@ -96,7 +97,7 @@ cleanup() {
 		wait "$sim" 2>/dev/null
 	fi
 	loop_down
-	rm -rf "$scratch"
+	drop_scratch "$scratch"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -125,7 +126,7 @@ if [ "$fs" = loop ]; then
 	    "for every run of either side"
 else
 	echo "disk:     the scratch directory's, every run's inbox kept to the" \
-	    "end (SMSDESK_BENCH_FS=loop for a fresh ext4 per run)"
+	    "end (SMSDESK_BENCH_FS=loop, as root, for a fresh ext4 per run)"
 fi
 if command -v findmnt >/dev/null; then
 	echo "          $(findmnt -n -o SOURCE,FSTYPE,OPTIONS -T "$scratch")"

@@ -48,8 +48,10 @@
 #   SMSDESK_BENCH_JOBS        concurrencies (default "1 8")
 #   SMSDESK_BENCH_ROUNDS      rounds of part (a), best kept (default 3)
 #   SMSDESK_BENCH_FS          "loop" for a fresh loop-mounted ext4 per run
-#                             of part (a) (root only); default: the
-#                             scratch directory's disk
+#                             of part (a) (root only), "disk" for the
+#                             scratch directory's disk; default: loop if
+#                             root with mkfs.ext4, mount and losetup, else
+#                             the disk (lib.sh, fs_check)
 #   SMSDESK_BENCH_MKFS        mkfs.ext4 options for "loop" (default
 #                             "-O ^has_journal -E lazy_itable_init=0":
 #                             ext4 without a journal, as the disk of
@@ -66,6 +68,9 @@
 #   SMSDESK_BENCH_TWILIO      its version (default 6.2.0)
 #   SMSDESK_BENCH_RSS         "poll" to read VmHWM from /proc instead of
 #                             /usr/bin/time
+#   SMSDESK_BENCH_LEAVE       a file to which the scratch directory's path
+#                             is added at the end, instead of removing it
+#                             (make bench-send: see drop_scratch in lib.sh)
 #   SMSDESK_BENCH_PART        any of a, b, c (default abc; l is for
 #                             send-latency.sh, run after this by make
 #                             bench-send)
@@ -138,7 +143,7 @@ cleanup() {
 		wait "$sim" 2>/dev/null
 	fi
 	loop_down
-	rm -rf "$scratch"
+	drop_scratch "$scratch"
 	[ -n "$shmdir" ] && rm -rf "$shmdir"
 }
 
@@ -200,8 +205,8 @@ if [ "$fs" = loop ]; then
 	echo "          every disk run of sms-send and every run of the" \
 	    "library (its working directory)"
 else
-	echo "disk:     the scratch directory's (SMSDESK_BENCH_FS=loop for" \
-	    "a fresh loop-mounted ext4 per run)"
+	echo "disk:     the scratch directory's (SMSDESK_BENCH_FS=loop, as" \
+	    "root, for a fresh loop-mounted ext4 per run)"
 fi
 if [ -n "$shmdir" ]; then
 	echo "tmpfs:    $shmdir (the tmpfs inbox)"
