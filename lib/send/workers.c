@@ -59,8 +59,8 @@
 
 #define PREPARERS 1		/* a second is 10 % faster, in 0.3 MB */
 #define BATCH 8			/* messages a journal sync, at most */
-#define READ_AHEAD 64		/* records read before they are prepared */
-#define OUT 64			/* answered, before they are settled */
+#define READ_AHEAD 32		/* records read before they are prepared */
+#define OUT 32			/* answered, before they are settled */
 
 static void flush(struct worker *w);
 static struct syncer *syncer_start(struct send *s);
