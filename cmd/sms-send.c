@@ -58,9 +58,10 @@
 #include "send.h"
 #include "sms-send/output.h"
 
-#define USAGE "usage: sms-send [-hnV] [-d DIR] [-f FROM] [-k KEY] [-M SID] " \
-	"[-Q[MODE]] [-R N]\n" \
-	"                [-r N/s] [--jobs N] [--max-segments N] " \
+#define USAGE "usage: sms-send [-hnV] [-a NAME] [-d DIR] [-f FROM] [-k KEY] " \
+	"[-M SID] [-Q[MODE]]\n" \
+	"                [-R N] " \
+	"[-r N/s] [--jobs N] [--max-segments N] " \
 	"[--purpose PURPOSE]\n" \
 	"                [--reconcile] [--template TEMPLATE] " \
 	"[--timeout SECONDS]\n" \
@@ -76,6 +77,10 @@ usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout)
 		fputs("\n"
+		    "  -a, --agent NAME       the agent who sends: a reply "
+		    "claims an unowned\n"
+		    "                         conversation for NAME "
+		    "(default: $SMSDESK_AGENT)\n"
 		    "  -c, --thread NUMBER    reply in the conversation with "
 		    "NUMBER\n"
 		    "  -d, --dir DIR          the inbox (default: "
@@ -335,6 +340,7 @@ main(int argc, char **argv)
 	enum { OPT_JOBS = 256, OPT_MAX_SEGMENTS, OPT_RECONCILE, OPT_TEMPLATE,
 		OPT_TIMEOUT, OPT_TO, OPT_PURPOSE };
 	static const struct option longopts[] = {
+		{ "agent", required_argument, NULL, 'a' },
 		{ "thread", required_argument, NULL, 'c' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "from", required_argument, NULL, 'f' },
@@ -361,6 +367,7 @@ main(int argc, char **argv)
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 		.on_end = out_emit, .on_warn = on_warn };
 	const char *dir = NULL, *from = NULL, *service = NULL, *to = NULL;
+	const char *agent = NULL;
 	char *body = NULL;
 	const char *g, *quiet = NULL;
 	struct config *cfg;
@@ -369,9 +376,16 @@ main(int argc, char **argv)
 	int c, err, rec = 0;
 
 	diag_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "c:d:f:hk:M:nQ::R:r:V",
+	while ((c = getopt_long(argc, argv, "a:c:d:f:hk:M:nQ::R:r:V",
 	    longopts, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			if (!*optarg || limit_text("--agent", strlen(optarg),
+			    LIMIT_NAME, &e) < 0)
+				diag_die(EXIT_USAGE, "%s", *optarg ? e.msg :
+				    "--agent: empty");
+			agent = optarg;
+			break;
 		case 'c':
 		case OPT_TO:
 			if (to)
@@ -492,7 +506,8 @@ main(int argc, char **argv)
 		    "region", s.country);
 	if (to)
 		body = one_message(&s, to, argc ? argv[0] : NULL);
-	s.agent = config_pick(cfg, NULL, "SMSDESK_AGENT", "agent", NULL);
+	s.agent = agent ? agent : config_pick(cfg, NULL, "SMSDESK_AGENT",
+	    "agent", NULL);
 	if (s.agent && !*s.agent)
 		s.agent = NULL;
 	if (s.agent && limit_text("agent", strlen(s.agent), LIMIT_NAME,

@@ -480,6 +480,19 @@ check 'nor does a notification' \
 	 printf "{\"thread\":\"+15558720004\",\"body\":\"shipped\",\"purpose\":\"notification\"}\n" |
 	 SMSDESK_AGENT=cy sms-send --dir "$st" >/dev/null &&
 	 [ "$(owner "$st" +15558720004)" = null ]'
+check '-a NAME is the agent, before SMSDESK_AGENT' \
+	'wait_conv "$st" +15558720005 2026-12-01T01:00:00Z &&
+	 SMSDESK_AGENT=cy sms-send --dir "$st" -a dee --thread +15558720005 \
+	     "on it" >/dev/null && [ "$(owner "$st" +15558720005)" = dee ]'
+check 'records answered with --agent are claimed, each for it' \
+	'wait_conv "$st" +15558720006 2026-12-01T01:00:00Z &&
+	 wait_conv "$st" +15558720007 2026-12-01T01:00:00Z &&
+	 printf "{\"thread\":\"%s\",\"body\":\"on it\"}\n" +15558720006 \
+	     +15558720007 | sms-send --dir "$st" --agent dee --purpose reply \
+	     >/dev/null &&
+	 [ "$(owner "$st" +15558720006) $(owner "$st" +15558720007)" = "dee dee" ]'
+check_exit '--agent with no name: usage error' 2 \
+	'sms-send --dir "$st" --agent "" --thread +15558720005 hi 2>/dev/null'
 
 # --- inbox-ls --mine, exits ----------------------------------------------
 
