@@ -30,7 +30,8 @@ struct half {
 	int fd;
 	off_t written;		/* bytes appended */
 	off_t synced;		/* of which known durable */
-	off_t failed;		/* a sync covering up to here failed */
+	off_t failed;		/* a sync covering up to here failed, */
+	int failed_errno;	/* with this error */
 	int syncing;		/* an fdatasync of it is running */
 	unsigned busy;		/* records whose files are being written */
 };
@@ -168,10 +169,13 @@ wait_synced(struct journal *j, struct half *h, off_t end, struct errbuf *e)
 
 	while (h->synced < end) {
 		if (h->failed >= end) {
-			/* Another writer's sync, which took ours with it. */
-			errno = EIO;
-			return errf(e, "%s/%s: fdatasync failed", j->where,
-			    h->rel);
+			/*
+			 * Another thread's sync, which took ours with it:
+			 * its error is ours.
+			 */
+			errno = h->failed_errno ? h->failed_errno : EIO;
+			return errf(e, "%s/%s: fdatasync: %s", j->where,
+			    h->rel, strerror(errno));
 		}
 		if (h->syncing) {
 			pthread_cond_wait(&j->cond, &j->lock);
@@ -194,6 +198,7 @@ wait_synced(struct journal *j, struct half *h, off_t end, struct errbuf *e)
 			 * emptied (its records are replayed next time).
 			 */
 			h->failed = h->written;
+			h->failed_errno = saved;
 			j->stuck = 1;
 		}
 		pthread_cond_broadcast(&j->cond);
