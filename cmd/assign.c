@@ -88,6 +88,7 @@ struct assign {
 	int out_errno;
 	int ret;
 	struct pending *pend;		/* --auto: claims not yet synced */
+	int unsynced;			/* a sync of them failed */
 	size_t npend;
 };
 
@@ -526,45 +527,155 @@ take_stock(struct assign *s, struct router *r, struct roster_conv **v,
 	return lk;
 }
 
-/* --next [AGENT] */
+/*
+ * Whether the conversation of entry x of the index q is as its name says;
+ * if not, its names there are made right (under its lock) and 0. *conv
+ * gets the conversation when it is.
+ */
+static int
+as_named(struct assign *s, const struct inbox_queue *q,
+    const struct inbox_queue_entry *x, json_t **conv)
+{
+	char right[INBOX_QUEUE_NAME_MAX];
+	const char *mine[8];
+	struct errbuf e;
+	size_t i, k = 0;
+
+	*conv = inbox_conversation(&s->ib, x->thread, &e);
+	inbox_queue_name_json(x->thread, *conv, right);
+	if (strcmp(right, x->name) == 0)
+		return 1;
+	json_decref(*conv);
+	*conv = NULL;
+	for (i = 0; i < q->n && k < 8; i++)
+		if (strcmp(q->v[i].thread, x->thread) == 0)
+			mine[k++] = q->v[i].name;
+	if (inbox_queue_fix(&s->ib, x->thread, mine, k, &e) < 0) {
+		diag_warn("%s", e.msg);
+		note(s, diag_exit_for(errno));
+	}
+	return 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct inbox_queue_entry *const *)a)->name,
+	    (*(const struct inbox_queue_entry *const *)b)->name);
+}
+
+/*
+ * The waiting entries of q after *last (NULL: from the first), oldest
+ * first: found by a pass for the least (a call usually takes the first
+ * or the second), and after PICKS of them, all sorted once.
+ */
+#define PICKS 8
+struct picker {
+	const struct inbox_queue *q;
+	const struct inbox_queue_entry **sorted, *last;
+	size_t n, at, picks;
+};
+
+static const struct inbox_queue_entry *
+pick(struct picker *p)
+{
+	const struct inbox_queue_entry *best = NULL, *x;
+	size_t i;
+
+	if (p->picks++ == PICKS) {
+		if (!(p->sorted = malloc((p->q->n ? p->q->n : 1) *
+		    sizeof *p->sorted)))
+			diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+		for (i = 0; i < p->q->n; i++)
+			if (p->q->v[i].kind == 'w' && (!p->last ||
+			    strcmp(p->q->v[i].name, p->last->name) > 0))
+				p->sorted[p->n++] = &p->q->v[i];
+		qsort(p->sorted, p->n, sizeof *p->sorted, by_name);
+	}
+	if (p->sorted)
+		return p->at < p->n ? p->sorted[p->at++] : NULL;
+	for (i = 0; i < p->q->n; i++) {
+		x = &p->q->v[i];
+		if (x->kind == 'w' && (!p->last || strcmp(x->name,
+		    p->last->name) > 0) && (!best || strcmp(x->name,
+		    best->name) < 0))
+			best = x;
+	}
+	return p->last = best;
+}
+
+/*
+ * --next [AGENT]: through queue/ (inbox.h), not the whole working set:
+ * the agent's load from its names there, each checked against its
+ * conversation, then the conversations waiting for an owner, oldest
+ * first, each checked as it is reached, until one the agent fits is
+ * claimed. 15,000 open conversations took 90-120 ms to read whole; their
+ * names, a few.
+ */
 static void
 next(struct assign *s)
 {
 	struct router r = { 0 };
-	struct roster_conv *v;
 	struct roster_claim c = { 0 };
+	struct inbox_queue q = { 0 };
+	const struct inbox_queue_entry *x;
+	struct picker p = { .q = &q };
 	struct agent *a;
 	struct errbuf e;
 	char why[128];
-	size_t n, i;
+	size_t i, alen;
+	json_t *conv;
 	int lk;
 
 	if (route_rules(&r, s->cfg, &e) < 0)
 		diag_die(EXIT_CONFIG, "config: %s", e.msg);
-	lk = take_stock(s, &r, &v, &n);
-
+	if ((lk = roster_lock(&s->ib, &e)) < 0 ||
+	    !(r.agents = roster_agents(&s->ib, &e)) ||
+	    inbox_queue_read(&s->ib, &q, &e) < 0)
+		die_lib(&e);
+	if (!q.whole) {
+		inbox_queue_release(&q);
+		if (roster_queue_rebuild(&s->ib, &e) < 0 ||
+		    inbox_queue_read(&s->ib, &q, &e) < 0)
+			die_lib(&e);
+	}
+	if (route_count(&r, NULL, 0) < 0)
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
 	c.agent = claimer(s, r.agents);
 	a = route_agent(&r, c.agent);
+	alen = strlen(a->name);
+	for (i = 0; i < q.n; i++) {
+		x = &q.v[i];
+		if (x->kind == 'a' && x->key_len == alen &&
+		    memcmp(x->key, a->name, alen) == 0 &&
+		    as_named(s, &q, x, &conv)) {
+			a->load++;
+			json_decref(conv);
+		}
+	}
 	if (a->load >= a->capacity) {
 		diag_warn("%s is at capacity (%ld/%ld open)", a->name,
 		    a->load, a->capacity);
 		s->ret = EXIT_PARTIAL;
 		goto out;
 	}
-	route_sort(v, n);
-	for (i = 0; i < n; i++) {
-		if (!roster_waiting(&v[i]) || !route_fits(&r, a, v[i].body,
-		    NULL))
+	while ((x = pick(&p))) {
+		if (!as_named(s, &q, x, &conv))
 			continue;
-		if (roster_claim(&s->ib, v[i].thread, &c, &e) < 0) {
+		if (!route_fits(&r, a, record_str(conv, "last_body"), NULL)) {
+			json_decref(conv);
+			continue;
+		}
+		json_decref(conv);
+		if (roster_claim(&s->ib, x->thread, &c, &e) < 0) {
 			diag_warn("%s", e.msg);
 			note(s, diag_exit_for(errno));
 			continue;
 		}
 		if (c.won) {
-			snprintf(why, sizeof why, "next: waiting since %s",
-			    v[i].waiting[0] ? v[i].waiting : "-");
-			event(s, "conversation.assigned", v[i].thread, c.agent,
+			snprintf(why, sizeof why, "next: waiting since %.*s",
+			    (int)x->key_len, x->key[0] != '~' ? x->key : "-");
+			event(s, "conversation.assigned", x->thread, c.agent,
 			    c.previous, why, c.after);
 			json_decref(c.after);
 			goto out;
@@ -575,7 +686,8 @@ next(struct assign *s)
 	s->ret = EXIT_PARTIAL;
 out:
 	roster_unlock(lk);
-	roster_scan_free(v, n);
+	free(p.sorted);
+	inbox_queue_release(&q);
 	route_free(&r);
 }
 
@@ -620,9 +732,10 @@ unassign(struct assign *s, char **argv, int argc)
 /*
  * Make the pending claims durable with one sync, then print their events:
  * an event only ever tells of a change on disk. If the sync fails, no
- * event is printed, and the claims are said as not known to be durable.
+ * event is printed, and the claims are said as not known to be durable
+ * (-1).
  */
-static void
+static int
 flush_pending(struct assign *s)
 {
 	struct errbuf e;
@@ -630,8 +743,9 @@ flush_pending(struct assign *s)
 	int synced;
 
 	if (!s->npend)
-		return;
+		return 0;
 	if (!(synced = roster_sync(&s->ib, &e) == 0)) {
+		s->unsynced = 1;
 		diag_warn("%s: %zu assignments may not be on disk", e.msg,
 		    s->npend);
 		note(s, diag_exit_for(errno));
@@ -646,6 +760,7 @@ flush_pending(struct assign *s)
 		json_decref(p->after);
 	}
 	s->npend = 0;
+	return synced ? 0 : -1;
 }
 
 /* Keep a claim made with its sync deferred; c->after is taken. */
@@ -754,9 +869,17 @@ route_some(struct assign *s, struct router *proto, const char *const *threads,
 	struct roster_conv *v;
 	char before[ROSTER_NAME_BUF];
 	const char *key;
+	struct errbuf e;
 	size_t n, i;
-	int lk = take_stock(s, &r, &v, &n);
+	int lk = take_stock(s, &r, &v, &n), whole = 0;
 
+	/*
+	 * Claims made together are synced together: their queue/ names
+	 * moved meanwhile, the index said whole again once they are synced
+	 * (a crash before leaves it to be rebuilt).
+	 */
+	if (!s->plan && (whole = inbox_queue_suspend(&s->ib, &e)) < 0)
+		die_lib(&e);
 	snprintf(before, sizeof before, "%s", r.rotation);
 	route_sort(v, n);
 	for (i = 0; i < n; i++) {
@@ -767,7 +890,11 @@ route_some(struct assign *s, struct router *proto, const char *const *threads,
 		    by_str))
 			route_one(s, &r, &v[i], !threads || nt > 1);
 	}
-	flush_pending(s);
+	if (flush_pending(s) == 0 && whole && !s->unsynced &&
+	    inbox_queue_built(&s->ib, &e) < 0) {
+		diag_warn("%s", e.msg);
+		note(s, diag_exit_for(errno));
+	}
 	save_rotation(s, &r, before);
 	roster_unlock(lk);
 	roster_scan_free(v, n);

@@ -38,7 +38,7 @@
 
 const char *const ib_subdirs[INBOX_NSUB] = {
 	"msg", "tmp", "conv", "work", "ids", "consent", "status", "lock",
-	"quarantine", "outbox", JOURNAL_DIR, "rate", "roster",
+	"quarantine", "outbox", JOURNAL_DIR, "rate", "roster", "queue",
 };
 
 /* Why the last directory refused was refused (ib_strerror()). */

@@ -41,6 +41,7 @@
 
 #include "diag.h"
 #include "inbox.h"
+#include "limit.h"
 #include "thread.h"
 
 #define NAME_MAX_LEN 128
@@ -101,7 +102,8 @@ struct logf {
  */
 enum {
 	IB_MSG, IB_TMP, IB_CONV, IB_WORK, IB_IDS, IB_CONSENT, IB_STATUS,
-	IB_LOCK, IB_QUARANTINE, IB_OUTBOX, IB_JOURNAL, IB_RATE, IB_ROSTER
+	IB_LOCK, IB_QUARANTINE, IB_OUTBOX, IB_JOURNAL, IB_RATE, IB_ROSTER,
+	IB_QUEUE
 };
 extern const char *const ib_subdirs[INBOX_NSUB];
 
@@ -220,6 +222,23 @@ int ib_outbox_add_many(struct inbox *ib, const char *const *thread,
     const char *const *name, size_t n, int defer_sync, struct errbuf *e);
 void ib_outbox_drop(struct inbox *ib, const char *thread, const char *name);
 
+/*
+ * inbox-queue.c: queue/, the index of the working set (inbox.h,
+ * inbox_queue_read(), inbox_queue_name()). A writer that changes a
+ * conversation calls ib_queue_enter(was, now) before it writes the change
+ * (now made, synced with queue/ if sync: the change will be synced, not
+ * left to a checkpoint) and ib_queue_leave(was, now) once it is written
+ * (was removed), both under the thread's lock; ib_queue_move() does both
+ * at once by a rename, for a writer whose changes are synced together
+ * later under inbox_queue_suspend(). ib_queue_enter() and ib_queue_move()
+ * return 0, or -1 with errno: the change must not be made.
+ */
+#define IB_QUEUE_BUILT ".built"
+int ib_queue_enter(struct inbox *ib, const char *was, const char *now,
+    int sync);
+void ib_queue_leave(struct inbox *ib, const char *was, const char *now);
+int ib_queue_move(struct inbox *ib, const char *was, const char *now);
+
 /* inbox-log.c: log files, whose record is their last line. */
 json_t *ib_log_read(struct inbox *ib, const char *rel, struct logf *lf,
     struct errbuf *e);
@@ -240,7 +259,7 @@ int ib_is_resolved(const json_t *conv);
 int ib_work_join(struct inbox *ib, const char *thread, int *created,
     struct errbuf *e);
 int ib_write_conversation(struct inbox *ib, const char *thread, json_t *conv,
-    struct logf *lf, struct errbuf *e);
+    const char *was, struct logf *lf, struct errbuf *e);
 
 /* inbox-journal.c: a delivery's journal record, and its undoing. */
 int ib_journaling(struct inbox *ib);

@@ -62,6 +62,20 @@ flag_stuck(struct inbox *ib)
 	}
 }
 
+/* rc, a journal call's, once a failure is flagged (flag_stuck()); errno
+ * is the call's, not the flag's: the caller reads it. */
+static int
+flagged(struct inbox *ib, int rc)
+{
+	if (rc < 0) {
+		int saved = errno;
+
+		flag_stuck(ib);
+		errno = saved;
+	}
+	return rc;
+}
+
 /*
  * Append {message, conversation after it} to the journal, not yet
  * durably (inbox_journal_sync() waits for that): mtext and ctext are the
@@ -90,43 +104,21 @@ inbox_journal_record(struct inbox *ib, const char *mtext, const char *ctext,
 	s[at++] = '}';
 	rc = journal_write(ib->journal, -1, s, at, slot, end, e);
 	free(s);
-	if (rc < 0) {
-		/* The caller reads errno: the append's, not the flag's. */
-		int saved = errno;
-
-		flag_stuck(ib);
-		errno = saved;
-	}
-	return rc;
+	return flagged(ib, rc);
 }
 
 /* Wait until the record inbox_journal_record() wrote is durable. */
 int
 inbox_journal_sync(struct inbox *ib, int slot, off_t end, struct errbuf *e)
 {
-	if (journal_sync(ib->journal, slot, end, e) < 0) {
-		int saved = errno;
-
-		flag_stuck(ib);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	return flagged(ib, journal_sync(ib->journal, slot, end, e));
 }
 
 int
 inbox_sync_journal(struct inbox *ib, struct errbuf *e)
 {
-	if (!ib->journal)
-		return 0;
-	if (journal_sync_all(ib->journal, e) < 0) {
-		int saved = errno;
-
-		flag_stuck(ib);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	return ib->journal ? flagged(ib, journal_sync_all(ib->journal, e)) :
+	    0;
 }
 
 /*
@@ -247,6 +239,7 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	const char *pid = record_str(msg, "provider_id");
 	const char *client = record_str(msg, "key");
 	char rel[PATH_MAX], key[NAME_MAX_LEN], ckey[NAME_MAX_LEN];
+	char was[INBOX_QUEUE_NAME_MAX];
 	char say[200];
 	int lk, rc = -1, created;
 
@@ -284,15 +277,25 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	have = NULL;
 	snprintf(rel, sizeof rel, "conv/%s", thread);
 	if (!(have = ib_get_record(ib, rel, NULL))) {
-		if (ib_write_conversation(ib, thread, image, NULL, e) < 0)
+		if (ib_write_conversation(ib, thread, image, "", NULL, e) < 0)
 			goto out;
 	} else if (messages_of(have) < messages_of(image)) {
+		inbox_queue_name_json(thread, have, was);
 		ib_apply_message(have, msg);
-		if (ib_write_conversation(ib, thread, have, NULL, e) < 0)
+		if (ib_write_conversation(ib, thread, have, was, NULL, e) < 0)
 			goto out;
-	} else if (!ib_is_resolved(have) && (ib_work_join(ib, thread, &created,
-	    e) < 0 || (created && ib_sync_dir(ib, "work", e) < 0))) {
-		goto out;
+	} else {
+		/* Written before the crash: its queue/ name may not be. */
+		inbox_queue_name_json(thread, have, was);
+		if (ib_queue_enter(ib, "", was, 1) < 0) {
+			errf(e, "%s/queue/%s: %s", ib->dir, was,
+			    strerror(errno));
+			goto out;
+		}
+		if (!ib_is_resolved(have) && (ib_work_join(ib, thread,
+		    &created, e) < 0 || (created && ib_sync_dir(ib, "work",
+		    e) < 0)))
+			goto out;
 	}
 	if (provider && pid &&
 	    ib_ledger_add(ib, key, thread, name, 0, 0, e) < 0)

@@ -383,10 +383,21 @@ ib_is_resolved(const json_t *conv)
  */
 int
 ib_write_conversation(struct inbox *ib, const char *thread, json_t *conv,
-    struct logf *lf, struct errbuf *e)
+    const char *was, struct logf *lf, struct errbuf *e)
 {
+	char now[INBOX_QUEUE_NAME_MAX];
 	int created;
 
+	inbox_queue_name_json(thread, conv, now);
+	if (ib_queue_enter(ib, was, now, !lf || !lf->defer_sync) < 0) {
+		int saved = errno;
+
+		if (lf && lf->fd >= 0)
+			close(lf->fd);
+		errno = saved;
+		return errf(e, "%s/queue/%s: %s", ib->dir, now,
+		    strerror(saved));
+	}
 	if (!ib_is_resolved(conv)) {
 		if (ib_work_join(ib, thread, &created, e) < 0 || (created &&
 		    ib_sync_dir(ib, "work", e) < 0)) {
@@ -398,6 +409,7 @@ ib_write_conversation(struct inbox *ib, const char *thread, json_t *conv,
 	if ((lf ? ib_log_append(ib, "conv", thread, lf, conv, NULL, e) :
 	    ib_log_put(ib, "conv", thread, conv, e)) < 0)
 		return -1;
+	ib_queue_leave(ib, was, now);
 	return ib_is_resolved(conv) ? work_leave(ib, thread, 0, e) : 0;
 }
 
@@ -598,7 +610,7 @@ static void
 answer_conversation(struct inbox *ib, const char *thread,
     const json_t *msg, int lazy)
 {
-	char rel[64];
+	char rel[64], was[INBOX_QUEUE_NAME_MAX];
 	struct logf lf;
 	struct errbuf e;
 	json_t *conv;
@@ -612,10 +624,11 @@ answer_conversation(struct inbox *ib, const char *thread,
 			ib->report(ib->report_arg, e.msg);
 		return;
 	}
+	inbox_queue_name_json(thread, conv, was);
 	if (answer(conv, msg)) {
 		ib_stamp(ib, conv);
 		lf.lazy = lazy;
-		if (ib_write_conversation(ib, thread, conv, &lf, &e) < 0 &&
+		if (ib_write_conversation(ib, thread, conv, was, &lf, &e) < 0 &&
 		    ib->report)
 			ib->report(ib->report_arg, e.msg);
 	} else {
@@ -636,7 +649,7 @@ static void
 unanswer_conversation(struct inbox *ib, const char *thread)
 {
 	const char *opened, *at, *dir, *first = NULL, *waiting = NULL;
-	char rel[64];
+	char rel[64], was[INBOX_QUEUE_NAME_MAX];
 	struct logf lf;
 	struct errbuf e;
 	json_t *conv, *t = NULL, *m;
@@ -648,6 +661,7 @@ unanswer_conversation(struct inbox *ib, const char *thread)
 			ib->report(ib->report_arg, e.msg);
 		return;
 	}
+	inbox_queue_name_json(thread, conv, was);
 	if (!(opened = record_str(conv, "opened_at")) ||
 	    !(t = inbox_thread(ib, thread, &e))) {
 		if (opened && ib->report)
@@ -676,7 +690,7 @@ unanswer_conversation(struct inbox *ib, const char *thread)
 	    strcmp(record_str(conv, "status"), INBOX_OPEN) == 0)
 		set_str(conv, "waiting_since", waiting);
 	ib_stamp(ib, conv);
-	if (ib_write_conversation(ib, thread, conv, &lf, &e) < 0 &&
+	if (ib_write_conversation(ib, thread, conv, was, &lf, &e) < 0 &&
 	    ib->report)
 		ib->report(ib->report_arg, e.msg);
 	json_decref(t);
@@ -909,6 +923,8 @@ struct delivery {
 		CONV_APPENDED	/* appended to: cut back to good */
 	} conv_was;
 	json_t *before;		/* the conversation before, if there was one */
+	char qwas[INBOX_QUEUE_NAME_MAX];	/* its name in queue/ before, */
+	char qnow[INBOX_QUEUE_NAME_MAX];	/* and after (inbox-queue.c) */
 	off_t good;		/* where conv/THREAD ended before the append */
 };
 
@@ -933,12 +949,16 @@ undo_delivery(struct inbox *ib, const struct delivery *dv)
 	if (dv->keyed)
 		ib_ledger_drop(ib, dv->key, dv->thread, dv->name);
 	snprintf(rel, sizeof rel, "conv/%s", dv->thread);
+	if (dv->wrote_conv)
+		bad |= ib_queue_enter(ib, dv->qnow, dv->qwas, 0) < 0;
 	if (dv->wrote_conv && dv->conv_was == CONV_APPENDED)
 		bad |= ib_log_unappend(ib, rel, dv->good) < 0;
 	else if (dv->wrote_conv && dv->conv_was == CONV_REPLACED)
 		bad |= ib_log_put(ib, "conv", dv->thread, dv->before, NULL) < 0;
 	else if (dv->wrote_conv)
 		bad |= ib_unlink(ib, rel, 0) < 0 && errno != ENOENT;
+	if (dv->wrote_conv)
+		ib_queue_leave(ib, dv->qnow, dv->qwas);
 	if (dv->placed) {
 		snprintf(rel, sizeof rel, "msg/%s/%s", dv->thread, dv->name);
 		bad |= ib_unlink(ib, rel, 0) < 0 && errno != ENOENT;
@@ -1154,8 +1174,10 @@ change_conversation(struct inbox *ib, struct delivery *dv, struct errbuf *e)
 		dv->conv_was = CONV_REPLACED;
 		if (!(dv->before = json_deep_copy(dv->conv)))
 			return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+		inbox_queue_name_json(dv->thread, dv->conv, dv->qwas);
 	}
 	ib_apply_message(dv->conv, dv->msg);
+	inbox_queue_name_json(dv->thread, dv->conv, dv->qnow);
 	ib_stamp(ib, dv->msg);
 	ib_stamp(ib, dv->conv);
 	if (!(dv->mtext = json_dumps(dv->msg, JSON_COMPACT)) ||
@@ -1258,10 +1280,14 @@ store_conversation(struct inbox *ib, struct delivery *dv, struct errbuf *e)
 		dv->conv_was = CONV_APPENDED;
 		dv->good = dv->clf.good;
 	}
+	if (ib_queue_enter(ib, dv->qwas, dv->qnow, !dv->journaled) < 0)
+		return errf(e, "%s/queue/%s: %s", ib->dir, dv->qnow,
+		    strerror(errno));
 	if (ib_log_append(ib, "conv", dv->thread, &dv->clf, dv->conv,
 	    dv->ctext, e) < 0)
 		return -1;
 	dv->wrote_conv = 1;
+	ib_queue_leave(ib, dv->qwas, dv->qnow);
 	if (ib_is_resolved(dv->conv) && work_leave(ib, dv->thread,
 	    dv->journaled, e) < 0)
 		return -1;
@@ -1685,7 +1711,7 @@ int
 inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
     void *arg, json_t **after, struct errbuf *e)
 {
-	char at[WHEN_BUFSZ];
+	char at[WHEN_BUFSZ], was[INBOX_QUEUE_NAME_MAX];
 	struct logf lf;
 	json_t *conv;
 	int lk, rc, within;
@@ -1707,12 +1733,14 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 	 * writable; a change never takes one over.
 	 */
 	within = limit_conversation(conv, NULL) == 0;
+	inbox_queue_name_json(thread, conv, was);
 	rc = fn(conv, arg, e);
 	if (rc == 0 && within && limit_conversation(conv, e) < 0)
 		rc = -1;
 	if (rc == 0)
 		ib_stamp(ib, conv);
-	if (rc == 0 && ib_write_conversation(ib, thread, conv, &lf, e) < 0)
+	if (rc == 0 && ib_write_conversation(ib, thread, conv, was, &lf,
+	    e) < 0)
 		rc = -1;
 	else if (rc != 0 && lf.fd >= 0)
 		close(lf.fd);

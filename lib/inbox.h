@@ -93,7 +93,7 @@
 #include "diag.h"
 
 /* The directories of the inbox that inbox_open() holds open. */
-#define INBOX_NSUB 13
+#define INBOX_NSUB 14
 
 struct inbox {
 	char *dir;
@@ -459,6 +459,59 @@ int inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 /* The conversation record of thread, or NULL (errno ENOENT if none). */
 json_t *inbox_conversation(struct inbox *ib, const char *thread,
     struct errbuf *e);
+
+/*
+ * queue/, the index of the working set (smsdesk-inbox(5)): a name for
+ * each conversation that waits for an owner, "w,WAITING,THREAD", and for
+ * each one an agent holds, "a,AGENT,THREAD", kept by every writer of a
+ * conversation. It may say more than the conversations do, never less:
+ * check what it names against the conversation before acting on it.
+ * inbox_queue_read(): its names, each in its parts (names that are none
+ * of the index's left out), in no order; q->whole is 0 if it must be
+ * rebuilt first (roster_queue_rebuild()); inbox_queue_release() frees
+ * them. 0, or -1 with e filled. inbox_queue_fix(): the names
+ * given, all those of thread, made right under its lock (those that do
+ * not say what its conversation does removed, the right one made).
+ * inbox_queue_built(): the index said whole, durably (queue/ synced,
+ * then queue/.built made and synced).
+ */
+#define INBOX_QUEUE_NAME_MAX (2 + 64 + 1 + 32 + 1 + 32 + 1)
+struct inbox_conv;
+/* The name a conversation's state gives it in queue/, or "" for none:
+ * from its fields (c), or its record (conv, of thread; NULL: none). */
+void inbox_queue_name(const struct inbox_conv *c,
+    char out[INBOX_QUEUE_NAME_MAX]);
+void inbox_queue_name_json(const char *thread, const json_t *conv,
+    char out[INBOX_QUEUE_NAME_MAX]);
+struct inbox_queue_entry {
+	int kind;		/* 'w' waiting for an owner, 'a' held */
+	const char *name;	/* the whole name, */
+	const char *key;	/* in it: when it began waiting, or the agent, */
+	size_t key_len;		/* not NUL-terminated, */
+	const char *thread;	/* and the thread, that is */
+};
+struct inbox_queue {
+	struct inbox_queue_entry *v;	/* in no order */
+	size_t n;
+	char *names;		/* their names, one after another */
+	size_t len, cap;
+	int whole;		/* queue/.built there: no rebuild needed */
+};
+int inbox_queue_read(struct inbox *ib, struct inbox_queue *q,
+    struct errbuf *e);
+void inbox_queue_release(struct inbox_queue *q);
+int inbox_queue_fix(struct inbox *ib, const char *thread,
+    const char *const *names, size_t n, struct errbuf *e);
+int inbox_queue_built(struct inbox *ib, struct errbuf *e);
+/*
+ * Say the index is not whole (queue/.built removed) while a writer makes
+ * changes it will sync together later (roster_claim() with defer), and
+ * moves their names rather than copying them: a crash before that sync
+ * leaves the index to be rebuilt. 1 if it was whole (give it back with
+ * inbox_queue_built() once the changes are synced), 0 if not, -1 with e
+ * filled.
+ */
+int inbox_queue_suspend(struct inbox *ib, struct errbuf *e);
 
 /*
  * A conversation as inbox_each() hands it over: its record as one line of

@@ -331,7 +331,7 @@ static int
 claim_deferred(struct inbox *ib, const char *thread, struct roster_claim *c,
     struct errbuf *e)
 {
-	char rel[64];
+	char rel[64], was[INBOX_QUEUE_NAME_MAX], now[INBOX_QUEUE_NAME_MAX];
 	struct logf lf;
 	json_t *conv;
 	int lk, rc;
@@ -343,14 +343,24 @@ claim_deferred(struct inbox *ib, const char *thread, struct roster_claim *c,
 		ib_unlock(lk);
 		return -1;
 	}
+	inbox_queue_name_json(thread, conv, was);
 	rc = claim_fn(conv, c, e);
 	if (rc == 0 && limit_conversation(conv, e) < 0)
 		rc = -1;
 	if (rc == 0) {
 		ib_stamp(ib, conv);
 		lf.defer_sync = 1;
-		if (ib_log_append(ib, "conv", thread, &lf, conv, NULL, e) < 0)
+		inbox_queue_name_json(thread, conv, now);
+		if (ib_queue_move(ib, was, now) < 0) {
+			rc = errf(e, "%s/queue/%s: %s", ib->dir, now,
+			    strerror(errno));
+			if (lf.fd >= 0)
+				close(lf.fd);
+		} else if (ib_log_append(ib, "conv", thread, &lf, conv, NULL,
+		    e) < 0) {
 			rc = -1;
+			ib_queue_move(ib, now, was);
+		}
 	} else if (lf.fd >= 0) {
 		close(lf.fd);
 	}
@@ -571,4 +581,101 @@ roster_scan_free(struct roster_conv *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(v[i].body);
 	free(v);
+}
+
+/* The names the working set gives itself in queue/ (inbox_each()). */
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+name_fn(const struct inbox_conv *c, void *arg)
+{
+	struct names *s = arg;
+	char name[INBOX_QUEUE_NAME_MAX];
+
+	inbox_queue_name(c, name);
+	if (!*name)
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		char **p = realloc(s->v, cap * sizeof *p);
+
+		if (!p)
+			return errno = ENOMEM, -1;
+		s->v = p;
+		s->cap = cap;
+	}
+	if (!(s->v[s->n] = strdup(name)))
+		return errno = ENOMEM, -1;
+	s->n++;
+	return 0;
+}
+
+static int
+by_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether name is one of the n sorted names of v. */
+static int
+among(char *const *v, size_t n, const char *name)
+{
+	return bsearch(&name, v, n, sizeof *v, by_str) != NULL;
+}
+
+int
+roster_queue_rebuild(struct inbox *ib, struct errbuf *e)
+{
+	struct names want = { 0 };
+	struct inbox_queue have;
+	char **names = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (inbox_queue_read(ib, &have, e) < 0)
+		return -1;
+	if (inbox_each(ib, 0, name_fn, &want, e) != 0) {
+		if (errno == ENOMEM)
+			errf(e, "%s", strerror(ENOMEM));
+		goto out;
+	}
+	qsort(want.v, want.n, sizeof *want.v, by_str);
+	if (!(names = malloc((have.n ? have.n : 1) * sizeof *names))) {
+		errf(e, "%s", strerror(errno = ENOMEM));
+		goto out;
+	}
+	for (i = 0; i < have.n; i++)
+		names[i] = (char *)have.v[i].name;
+	qsort(names, have.n, sizeof *names, by_str);
+	/* What the conversations say and the index lacks: made. */
+	for (i = 0; i < want.n; i++)
+		if (!among(names, have.n, want.v[i]) &&
+		    ib_queue_enter(ib, "", want.v[i], 0) < 0) {
+			errf(e, "%s/queue/%s: %s", ib->dir, want.v[i],
+			    strerror(errno));
+			goto out;
+		}
+	/*
+	 * What the index says and the conversations did not, as read: made
+	 * right under its thread's lock (a writer may have changed it
+	 * since).
+	 */
+	for (i = 0; i < have.n; i++) {
+		const char *one[1] = { have.v[i].name };
+
+		if (!among(want.v, want.n, have.v[i].name) &&
+		    inbox_queue_fix(ib, have.v[i].thread, one, 1, e) < 0)
+			goto out;
+	}
+	rc = inbox_queue_built(ib, e);
+out:
+	for (i = 0; i < want.n; i++)
+		free(want.v[i]);
+	free(want.v);
+	free(names);
+	inbox_queue_release(&have);
+	return rc;
 }

@@ -122,7 +122,9 @@ struct roster_claim {
  * The change is durable when this returns, unless c->defer: then it is
  * appended unsynced, and durable only once roster_sync() has returned 0,
  * which the caller waits for before it tells anyone (one sync for the
- * claims of a batch, as a journal's group commit).
+ * claims of a batch, as a journal's group commit); its queue/ name is
+ * moved, for which the caller suspends the index meanwhile
+ * (inbox_queue_suspend()).
  */
 int roster_claim(struct inbox *ib, const char *thread,
     struct roster_claim *c, struct errbuf *e);
@@ -154,6 +156,15 @@ struct roster_conv {
 
 /* Whether v waits for an owner: nobody has it, and it is open or pending. */
 int roster_waiting(const struct roster_conv *v);
+
+/*
+ * queue/ made whole (inbox.h, inbox_queue_read()) from the working set:
+ * every name a conversation gives itself made, every other name made
+ * right under its thread's lock, then queue/.built; for an inbox from
+ * before the index, or one a full disk kept a name from. The caller
+ * holds lock/roster. 0, or -1 with e filled.
+ */
+int roster_queue_rebuild(struct inbox *ib, struct errbuf *e);
 
 /*
  * The working set, once through work/ (never the resolved history): every

@@ -241,4 +241,23 @@ is 'corrupt_visible=0: every file in msg/ is one whole record' "$corrupt" 0
 is 'dup_visible=0: a replayed or retried MessageSid is shown once' "$dup" 0
 is "the reader ($reader) read every thread cleanly" "$(cat "$tmp/ls.err")" ''
 
+# queue/, the index assign --next reads (smsdesk-inbox(5)): whatever the
+# kills cut short, every conversation has the name its state gives it
+# there (the index may hold more, never less).
+for c in "$ib"/conv/*; do
+	[ -f "$c" ] && tail -n 1 "$c"
+done | jq -r 'if .status == "resolved" or .blocked_at != null then empty
+	elif (.assignee // "") != "" then "a,\(.assignee),\(.thread)"
+	elif .status == "open" or .status == "pending" then
+	    "w,\(if (.waiting_since // "") != "" then .waiting_since
+	    elif (.last_in_at // "") != "" then .last_in_at else "~" end),\(.thread)"
+	else empty end' >"$tmp/qwant" 2>/dev/null ||
+	fail 'the conversations can be read for their queue/ names'
+qmissing=$(while read -r q; do
+	[ -e "$ib/queue/$q" ] || echo "$q"
+done <"$tmp/qwant" | wc -l | tr -d ' ')
+diag "queue/: $(wc -l <"$tmp/qwant" | tr -d ' ') names wanted, $(ls "$ib/queue" | wc -l | tr -d ' ') there"
+is 'queue_missing=0: every waiting conversation is in the index' "$qmissing" 0
+check 'and there are some' "[ -s '$tmp/qwant' ]"
+
 done_testing

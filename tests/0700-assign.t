@@ -13,8 +13,11 @@ ib=$tmp/inbox
 mkinbox "$ib"
 
 # wait DIR THREAD SINCE [BODY [EXTRA-JSON]]: an open conversation, nobody's,
-# waiting since SINCE, its last text BODY; written without jq (fast).
+# waiting since SINCE, its last text BODY; written without jq (fast), by
+# hand, so the index of queue/ is said to need rebuilding, as for any
+# conversation written by hand (smsdesk-inbox(5)).
 wait_conv() {
+	rm -f "$1/queue/.built"
 	printf '{"type":"conversation","thread":"%s","status":"open","assignee":null,"unread":1,"messages":1,"opened_at":"%s","first_response_at":null,"last_in_at":"%s","last_out_at":null,"waiting_since":"%s","last_body":"%s","tags":[],"csat":null%s}\n' \
 	    "$2" "$3" "$3" "$3" "${4:-hello}" "${5:+,$5}" >"$1/conv/$2" &&
 	chmod 600 "$1/conv/$2" && : >"$1/work/$2" && chmod 600 "$1/work/$2"
@@ -493,6 +496,45 @@ check 'records answered with --agent are claimed, each for it' \
 	 [ "$(owner "$st" +15558720006) $(owner "$st" +15558720007)" = "dee dee" ]'
 check_exit '--agent with no name: usage error' 2 \
 	'sms-send --dir "$st" --agent "" --thread +15558720005 hi 2>/dev/null'
+
+# --- queue/: the index --next reads --------------------------------------
+# Every writer keeps queue/ as the conversations say (w,WAITING,THREAD for
+# one waiting for an owner, a,AGENT,THREAD for one an agent holds); --next
+# reads the names, checks what it takes, and rebuilds an index not whole.
+
+qx=$tmp/queue
+mkinbox "$qx"
+assign --dir "$qx" --add qa >/dev/null
+qnames() { (cd "$1/queue" && ls | grep -v '^\.' | tr '\n' ' '); }
+printf '%s\n' \
+	'{"from":"+15558740001","to":"+15550001111","body":"first","provider":"twilio","provider_id":"SMq1"}' \
+	'{"from":"+15558740002","to":"+15550001111","body":"second","provider":"twilio","provider_id":"SMq2"}' |
+	SMSDESK_NOW=2026-12-01T10:00:00Z sms-recv --dir "$qx" >/dev/null 2>&1
+is 'two customers text in: each waits in queue/' "$(qnames "$qx")" \
+	'w,2026-12-01T10:00:00Z,+15558740001 w,2026-12-01T10:00:00Z,+15558740002 '
+check 'assign --claim: held, no longer waiting' \
+	'assign --dir "$qx" --claim +15558740001 qa >/dev/null &&
+	 [ "$(qnames "$qx")" = "a,qa,+15558740001 w,2026-12-01T10:00:00Z,+15558740002 " ]'
+check 'inbox-mark --resolve: out of the index' \
+	'inbox-mark --dir "$qx" --resolve +15558740001 >/dev/null &&
+	 [ "$(qnames "$qx")" = "w,2026-12-01T10:00:00Z,+15558740002 " ]'
+check 'assign --unassign: back to waiting' \
+	'assign --dir "$qx" --claim +15558740002 qa >/dev/null &&
+	 assign --dir "$qx" --unassign +15558740002 >/dev/null &&
+	 qnames "$qx" | grep -q "^w,[^,]*,+15558740002 $"'
+: >"$qx/queue/w,2026-11-01T00:00:00Z,+15558740001"
+: >"$qx/queue/.built"
+check '--next passes over a name the conversation does not bear out' \
+	'assign --dir "$qx" --next qa | jq -e ".thread == \"+15558740002\""'
+check 'and removes it' \
+	'[ ! -e "$qx/queue/w,2026-11-01T00:00:00Z,+15558740001" ] &&
+	 [ "$(qnames "$qx")" = "a,qa,+15558740002 " ]'
+rm -rf "$qx/queue"
+check 'an inbox from before the index: rebuilt on first use' \
+	'assign --dir "$qx" --unassign +15558740002 >/dev/null &&
+	 rm -f "$qx/queue/.built" &&
+	 assign --dir "$qx" --next qa | jq -e ".thread == \"+15558740002\"" &&
+	 [ -e "$qx/queue/.built" ] && [ "$(qnames "$qx")" = "a,qa,+15558740002 " ]'
 
 # --- inbox-ls --mine, exits ----------------------------------------------
 
