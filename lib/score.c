@@ -95,7 +95,7 @@ static const char *const fillers[] = {
 
 /* Words that, right after a number, make it a count, a time or a date. */
 static const char *const counts[] = {
-	"additional", "am", "and", "bag", "bags", "box", "boxes", "buck",
+	"additional", "am", "bag", "bags", "box", "boxes", "buck",
 	"bucks", "call", "calls", "cent", "cents", "day", "days", "different",
 	"dollar", "dollars", "each", "email", "emails", "eur", "euro", "euros",
 	"extra", "feet", "ft", "h", "half", "hour", "hours", "hr", "hrs",
@@ -114,9 +114,11 @@ static const char *const counts[] = {
 	"dia", "dias", "dolar", "dolares", "hora", "horas", "mas", "medio",
 	"media", "menos", "mes", "meses", "minuto", "minutos", "o", "paquete",
 	"paquetes", "pedido", "pedidos", "persona", "personas", "por",
-	"producto", "productos", "semana", "semanas", "u", "vez", "veces", "y",
+	"producto", "productos", "semana", "semanas", "u", "vez", "veces",
 	NULL
 };
+
+static const char *const halves[] = { "half", "medio", "media", NULL };
 
 static const struct {
 	const char *word;
@@ -372,8 +374,11 @@ fraction(const struct parse *p, int j)
 		return 0;
 	if (t[k].kind == T_NUM && t[k].ndigits == 2 && t[k].value < 10)
 		return -1;
+	/* "5 sobre todo": sobre (about) is not always "out of". */
+	if (plain_number(&t[k]) < 0 && is_word(&t[j], "sobre"))
+		return 0;
 	if (plain_number(&t[k]) != p->max)
-		return is_word(&t[j], "sobre") ? 0 : -1;
+		return -1;
 	if ((is_punct(&t[k + 1], '/') || is_punct(&t[k + 1], '-') ||
 	    is_punct(&t[k + 1], '.')) && t[k + 1].glued &&
 	    t[k + 2].kind == T_NUM && t[k + 2].glued)
@@ -420,8 +425,10 @@ star_unit(const struct tok *t, int j, int v)
 static int
 spoils(uint32_t c)
 {
-	if (c > 0 && c < 0x80)
-		return strchr("%+#@&=^_~<>?'\"", (int)c) != NULL;
+	if (c < ' ' || c == 0x7F)
+		return 1;
+	if (c < 0x80)
+		return strchr("%+#@&=^_~<>?'", (int)c) != NULL;
 	return c == 0xB0 || c == 0x2030 || c == 0x2032 || c == 0x2033;
 }
 
@@ -463,6 +470,11 @@ after_number(const struct parse *p, int j, int v, int word)
 		return -1;
 	if (is_word(&t[j], "a") && is_punct(&t[j + 1], '.') &&
 	    t[j + 1].glued && is_word(&t[j + 2], "m"))
+		return -1;
+	/* "4 and a half", "4 y medio". */
+	if ((is_word(&t[j], "and") || is_word(&t[j], "y")) &&
+	    (in(t[j + 1].word, halves) || (is_word(&t[j + 1], "a") &&
+	    is_word(&t[j + 2], "half"))))
 		return -1;
 	/* "one more question": a number word stands alone or has a unit. */
 	if (word && !unit && (t[j].kind == T_WORD || t[j].kind == T_NUM))
