@@ -70,7 +70,8 @@ struct parse {
 	struct tok t[TOK_MAX + 1 + SENTINELS];
 	int n;
 	int min, max;
-	int thumbs;
+	int thumbs;		/* thumbs are scores (1-3) */
+	int stars;		/* stars are scores (1-5) */
 };
 
 static const char *const fillers[] = {
@@ -133,8 +134,11 @@ static const struct {
 };
 
 static const char *const stars[] = {
-	"estrella", "estrellas", "point", "points", "pts", "punto", "puntos",
-	"star", "stars", NULL
+	"estrella", "estrellas", "star", "stars", NULL
+};
+
+static const char *const points[] = {
+	"point", "points", "pts", "punto", "puntos", NULL
 };
 
 static int
@@ -249,7 +253,8 @@ kind_of(uint32_t c)
 	k = utf8proc_category((utf8proc_int32_t)c);
 	if (k == UTF8PROC_CATEGORY_SC)
 		return T_CUR;
-	if (c < 0x80 || (k >= UTF8PROC_CATEGORY_PC && k <= UTF8PROC_CATEGORY_PO))
+	if (c < 0x80 ||
+	    (k >= UTF8PROC_CATEGORY_PC && k <= UTF8PROC_CATEGORY_PO))
 		return T_PUNCT;
 	return T_SYM;
 }
@@ -399,25 +404,30 @@ star_run(const struct tok *t, int j, enum kind kind, uint32_t cp, int *n)
 }
 
 /*
- * A star unit at t[j] after the number v: "stars", "-star", "estrellas",
- * "points", "*", one star emoji or v of them. Returns the index past it,
- * or 0.
+ * A unit at t[j] after the number v: "points", "stars", "-star",
+ * "estrellas", "*", one star emoji or v of them. Returns the index past
+ * it, 0 if there is none, -1 for stars on a scale other than 1-5.
  */
 static int
-star_unit(const struct tok *t, int j, int v)
+star_unit(const struct parse *p, int j, int v)
 {
+	const struct tok *t = p->t;
 	int k = j, n;
 
 	if (is_punct(&t[k], '-') && t[k + 1].kind == T_WORD)
 		k++;
-	if (t[k].kind == T_WORD && in(t[k].word, stars))
+	if (t[k].kind == T_WORD && in(t[k].word, points))
 		return k + 1;
+	if (t[k].kind == T_WORD && in(t[k].word, stars))
+		return p->stars ? k + 1 : -1;
 	k = star_run(t, j, T_STAR, 0, &n);
+	if (n > 0 && !p->stars)
+		return -1;
 	if (n == 1 || (n > 1 && n == v))
 		return k;
 	k = star_run(t, j, T_PUNCT, '*', &n);
 	if (n == 1 || (n > 1 && n == v))
-		return k;
+		return p->stars ? k : -1;
 	return 0;
 }
 
@@ -454,10 +464,10 @@ after_number(const struct parse *p, int j, int v, int word)
 			return -1;
 	}
 	for (int round = 0; round < 2; round++) {
-		if ((k = fraction(p, j)) < 0)
+		if ((k = fraction(p, j)) == 0)
+			k = star_unit(p, j, v);
+		if (k < 0)
 			return -1;
-		if (k == 0)
-			k = star_unit(t, j, v);
 		if (k == 0)
 			break;
 		j = k;
@@ -527,6 +537,8 @@ score_at(const struct parse *p, int i, int *v, int *next)
 		break;
 	case T_STAR:
 	case T_ESTAR:
+		if (!p->stars)
+			return 0;
 		for (n = empty = 0, j = i; t[j].kind == T_STAR ||
 		    t[j].kind == T_ESTAR; j++) {
 			if (t[j].kind == T_STAR)
@@ -695,6 +707,7 @@ score_parse(const char *text, size_t len, enum score_scale scale,
 	p.min = score_scale_min(scale);
 	p.max = score_scale_max(scale);
 	p.thumbs = scale == SCORE_1_3;
+	p.stars = scale == SCORE_1_5;
 	for (p.n = 0; p.n < TOK_MAX; p.n++) {
 		lex(&lx, &p.t[p.n]);
 		if (p.t[p.n].kind == T_END)

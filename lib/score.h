@@ -4,9 +4,13 @@
  *
  * The reply is read as customers text it: "5", "5/5", "4 stars",
  * "five", "cinco estrellas", "4 thanks!", "5!!!", "1 - terrible",
- * "I'd say 4", a keycap 5, four star emoji, and on the 1-3 scale a
- * thumbs up (3) or down (1). A reply that is not clearly a score is not
- * one: the cost of a wrong score (a customer's question silently taken as
+ * "I'd say 4", "le doy un 5", a keycap 5, four star emoji, and on the
+ * 1-3 scale a thumbs up (3) or down (1). Stars are a score on the 1-5
+ * scale only: "5 stars" means top marks, which is not 5 on 0-10 nor on
+ * 1-3. Thumbs are a score on 1-3 only: on the other scales a thumbs up
+ * could be any of the top scores.
+ *
+ * A reply that is not clearly a score is not one: the cost of a wrong score (a customer's question silently taken as
  * an answer, the conversation left resolved) is far higher than the cost
  * of a missed one (an agent sees the reply). So these are not scores: a
  * number out of the scale ("10" on 1-5, "8/10" on 1-5: no rescaling), a
