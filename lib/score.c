@@ -157,6 +157,8 @@ is_space(uint32_t c)
 
 	if (c == ' ' || (c >= '\t' && c <= '\r') || c == 0x85)
 		return 1;
+	if (c < 0x80)
+		return 0;
 	k = utf8proc_category((utf8proc_int32_t)c);
 	return k == UTF8PROC_CATEGORY_ZS || k == UTF8PROC_CATEGORY_ZL ||
 	    k == UTF8PROC_CATEGORY_ZP;
@@ -165,8 +167,11 @@ is_space(uint32_t c)
 static int
 is_letter(uint32_t c)
 {
-	utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
+	utf8proc_category_t k;
 
+	if (c < 0x80)
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+	k = utf8proc_category((utf8proc_int32_t)c);
 	return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
 }
 
@@ -198,6 +203,15 @@ fill(struct lexer *lx)
 	}
 	if (is_tone(cp))
 		return;
+	/* ASCII folds to itself but for case, without a table lookup. */
+	if (cp < 0x80) {
+		struct fcp *f = &lx->q[lx->head + lx->n++];
+
+		f->cp = cp >= 'A' && cp <= 'Z' ? cp + ('a' - 'A') : cp;
+		f->start = start;
+		f->end = lx->i;
+		return;
+	}
 	n = utf8proc_decompose_char((utf8proc_int32_t)cp, out, FOLD_MAX, FOLD,
 	    &bound);
 	if (n < 0 || n > FOLD_MAX) {
