@@ -437,8 +437,9 @@ star_unit(const struct parse *p, int j, int v)
 	k = star_run(t, j, T_STAR, 0, &n);
 	if (n > 0 && !p->stars)
 		return -1;
-	if (n == 1 || (n > 1 && n == v))
-		return k;
+	/* "4 ⭐⭐": the stars say another score. */
+	if (n > 0)
+		return n == 1 || n == v ? k : -1;
 	k = star_run(t, j, T_PUNCT, '*', &n);
 	if (n == 1 || (n > 1 && n == v))
 		return p->stars ? k : -1;
@@ -472,8 +473,10 @@ after_number(const struct parse *p, int j, int v, int word)
 		if (t[j].kind == T_CUR || t[j].kind == T_NUM ||
 		    (t[j].kind == T_PUNCT && spoils(t[j].cp)))
 			return -1;
+		/* "4.5", "4,5", "5:30", "1-800", "5-12". */
 		if ((is_punct(&t[j], '.') || is_punct(&t[j], ',') ||
-		    is_punct(&t[j], ':')) && t[j + 1].kind == T_NUM &&
+		    is_punct(&t[j], ':') || is_punct(&t[j], ';') ||
+		    is_punct(&t[j], '-')) && t[j + 1].kind == T_NUM &&
 		    t[j + 1].glued)
 			return -1;
 	}
