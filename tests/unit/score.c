@@ -178,6 +178,7 @@ static const struct {
 	{ "1-800-555-1234", NO, NO, NO, NULL },
 	{ "5-12", NO, NO, NO, NULL },
 	{ "4⭐⭐", NO, NO, NO, NULL },
+	{ "4 ⭐⭐?", NO, NO, NO, NULL },
 	{ "A5", NO, NO, NO, NULL },
 	{ "5x", NO, NO, NO, NULL },
 	{ "5 more days please", NO, NO, NO, NULL },
