@@ -459,10 +459,12 @@ spoils(uint32_t c)
 
 /*
  * What follows a number v at t[j] (its unit or the rest): returns the
- * index past the unit, or -1 if the context makes v no score.
+ * index past the unit, or -1 if the context makes v no score. Loose, for
+ * a second score after the first, a question mark or a number after it
+ * does not: "4, maybe 5?" and "1, 2 1" are two scores.
  */
 static int
-after_number(const struct parse *p, int j, int v, int word)
+after_number(const struct parse *p, int j, int v, int word, int loose)
 {
 	const struct tok *t = p->t;
 	int k, unit = 0;
@@ -471,7 +473,8 @@ after_number(const struct parse *p, int j, int v, int word)
 		if (t[j].kind == T_WORD && !in(t[j].word, stars))
 			return -1;
 		if (t[j].kind == T_CUR || t[j].kind == T_NUM ||
-		    (t[j].kind == T_PUNCT && spoils(t[j].cp)))
+		    (t[j].kind == T_PUNCT && spoils(t[j].cp) &&
+		    !(loose && t[j].cp == '?')))
 			return -1;
 		/* "4.5", "4,5", "5:30", "1-800", "5-12". */
 		if ((is_punct(&t[j], '.') || is_punct(&t[j], ',') ||
@@ -490,8 +493,10 @@ after_number(const struct parse *p, int j, int v, int word)
 		j = k;
 		unit = 1;
 	}
-	if (is_punct(&t[j], '?') || t[j].kind == T_CUR ||
-	    (t[j].kind == T_NUM && !t[j].glued))
+	if (!loose && (is_punct(&t[j], '?') ||
+	    (t[j].kind == T_NUM && !t[j].glued)))
+		return -1;
+	if (t[j].kind == T_CUR)
 		return -1;
 	if (t[j].kind == T_WORD && in(t[j].word, counts))
 		return -1;
@@ -529,10 +534,10 @@ spoiled_before(const struct parse *p, int i)
 
 /*
  * A score at t[i]: *v its value, *next the index past it and its unit.
- * Returns 1, or 0 if there is none there.
+ * Returns 1, or 0 if there is none there. loose: as for after_number().
  */
 static int
-score_at(const struct parse *p, int i, int *v, int *next)
+score_at(const struct parse *p, int i, int loose, int *v, int *next)
 {
 	const struct tok *t = p->t;
 	int n, empty, j;
@@ -582,15 +587,14 @@ score_at(const struct parse *p, int i, int *v, int *next)
 	}
 	if (*v < p->min || *v > p->max)
 		return 0;
-	if ((j = after_number(p, i + 1, *v, t[i].kind == T_WORD)) < 0)
+	if ((j = after_number(p, i + 1, *v, t[i].kind == T_WORD, loose)) < 0)
 		return 0;
 	*next = j;
 	return 1;
 tail:
-	if (*v < p->min || *v > p->max || is_punct(&t[*next], '?') ||
-	    t[*next].kind == T_NUM)
+	if (*v < p->min || *v > p->max)
 		return 0;
-	return 1;
+	return loose || !(is_punct(&t[*next], '?') || t[*next].kind == T_NUM);
 }
 
 /* Another score of a different value within AFTER_WORDS words of t[j]. */
@@ -602,7 +606,7 @@ another(const struct parse *p, int j, int v)
 	for (; j < p->n && words < AFTER_WORDS; j++) {
 		if (p->t[j].kind == T_END || p->t[j].kind == T_MORE)
 			break;
-		if (score_at(p, j, &w, &next) && w != v)
+		if (score_at(p, j, 1, &w, &next) && w != v)
 			return 1;
 		if (p->t[j].kind == T_WORD || p->t[j].kind == T_NUM)
 			words++;
@@ -751,7 +755,7 @@ score_parse(const char *text, size_t len, enum score_scale scale,
 			continue;
 		break;
 	}
-	if (i >= LEAD_TOKENS || i >= p.n || !score_at(&p, i, &v, &next) ||
+	if (i >= LEAD_TOKENS || i >= p.n || !score_at(&p, i, 0, &v, &next) ||
 	    another(&p, next, v))
 		return 0;
 	start = comment_start(text, len, p.t[next - 1].end);
