@@ -14,9 +14,12 @@
  * lead-in of greeting words (LEAD_WORDS at most), a score with its unit,
  * and a comment. A score is a number that nothing around it makes a
  * count, a price, a time, a date or a decimal; a number word that stands
- * alone; a run of star emoji; thumbs on the 1-3 scale. It is refused when
- * another score of a different value follows it within a few words (a
- * range, a choice, two answers).
+ * alone or has a unit; a run of star emoji on the 1-5 scale; thumbs on
+ * the 1-3 scale. It is refused when another score of a different value
+ * follows it within AFTER_WORDS words (a range, a choice, two answers).
+ * The work is bounded by TOK_MAX tokens but for the UTF-8 check, a long
+ * word or number, and the white space trimmed at the end: linear in the
+ * text, with nothing allocated.
  */
 #include <ctype.h>
 #include <errno.h>
