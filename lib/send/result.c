@@ -109,8 +109,10 @@ send_emit(struct send *s, const json_t *msg, enum outcome oc)
 		s->nok++;
 	else if (oc == TEMPORARY)
 		s->ntemp++;
-	else if (oc == AUTH)
-		s->auth = s->stop = 1;
+	else if (oc == AUTH) {
+		s->auth = 1;
+		atomic_store(&s->stop, 1);
+	}
 	else
 		s->nperm++;
 	if (s->on_end)
