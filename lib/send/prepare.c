@@ -150,18 +150,18 @@ hold(struct worker *w, struct job *j, const char *num)
 }
 
 /*
- * j's message, stored (rc 0) or not (-1, e says why): queued to send,
- * or ended as a duplicate of one stored before, or refused.
+ * j's message, stored (rc 0) or not (-1, with errno err, e says why):
+ * queued to send, or ended as a duplicate of one stored before, or
+ * refused.
  */
 static void
-stored(struct send *s, struct job *j, int rc, struct inbox_delivery *d,
-    const struct errbuf *e)
+stored(struct send *s, struct job *j, int rc, int err,
+    struct inbox_delivery *d, const struct errbuf *e)
 {
 	if (rc < 0) {
 		/* Bad data fails again, whenever it is tried (limit.h). */
-		int bad = errno == EINVAL;
-
-		refuse(s, j, bad ? "permanent" : "transient", e->msg);
+		refuse(s, j, err == EINVAL ? "permanent" : "transient",
+		    e->msg);
 		return;
 	}
 	if (d->duplicate) {
@@ -199,8 +199,9 @@ send_prepare_end(struct worker *w, struct job **j, size_t n)
 			j[i]->pending = NULL;
 		}
 	inbox_deliver_end_all(&w->s->ib, p, k, d, e, rc);
+	/* Bad data fails when a delivery begins: what fails here is I/O. */
 	for (i = 0; i < k; i++)
-		stored(w->s, of[i], rc[i], &d[i], &e[i]);
+		stored(w->s, of[i], rc[i], EIO, &d[i], &e[i]);
 	free(p);
 	free(d);
 	free(e);
@@ -673,10 +674,10 @@ send_prepare(struct worker *w, struct job *j)
 		/* The rest once the batch's journal records are synced. */
 		if ((rc = inbox_deliver_begin(&s->ib, msg, &d, &j->pending,
 		    &e)) <= 0)
-			stored(s, j, rc, &d, &e);
+			stored(s, j, rc, errno, &d, &e);
 	} else {
 		rc = inbox_deliver(&s->ib, msg, 0, NULL, &d, &e);
-		stored(s, j, rc, &d, &e);
+		stored(s, j, rc, errno, &d, &e);
 		send_prepare_claim(w, j);
 	}
 done:
