@@ -64,6 +64,21 @@
 
 static void flush(struct worker *w);
 static struct syncer *syncer_start(struct send *s);
+
+/* Start a thread of fn(arg); a failure ends the run. */
+static void
+spawn(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	int rc;
+
+	if ((rc = pthread_create(t, NULL, fn, arg)) != 0) {
+		char m[128];
+
+		snprintf(m, sizeof m, "cannot start a worker: %s",
+		    strerror(rc));
+		send_fatal(m);
+	}
+}
 static void syncer_stop(struct syncer *y);
 
 /* A worker of s: a libcurl handle if what has W_CURL, a GSM context
@@ -142,20 +157,13 @@ static struct syncer *
 syncer_start(struct send *s)
 {
 	struct syncer *y = calloc(1, sizeof *y);
-	int rc;
 
 	if (!y)
 		send_nomem();
 	y->s = s;
 	pthread_mutex_init(&y->lock, NULL);
 	pthread_cond_init(&y->cond, NULL);
-	if ((rc = pthread_create(&y->t, NULL, syncer_main, y)) != 0) {
-		char m[128];
-
-		snprintf(m, sizeof m, "cannot start a worker: %s",
-		    strerror(rc));
-		send_fatal(m);
-	}
+	spawn(&y->t, syncer_main, y);
 	return y;
 }
 
@@ -359,19 +367,12 @@ start(struct send *s, pthread_t *t, struct worker *w, long n,
     void *(*fn)(void *), struct queue *from, struct queue *to, int what)
 {
 	long i;
-	int rc;
 
 	for (i = 0; i < n; i++) {
 		worker_init(&w[i], s, (unsigned long long)i + 1, what);
 		w[i].from = from;
 		w[i].to = to;
-		if ((rc = pthread_create(&t[i], NULL, fn, &w[i])) != 0) {
-			char m[128];
-
-			snprintf(m, sizeof m, "cannot start a worker: %s",
-			    strerror(rc));
-			send_fatal(m);
-		}
+		spawn(&t[i], fn, &w[i]);
 	}
 }
 
