@@ -103,14 +103,15 @@ ib_queue_enter(struct inbox *ib, const char *was, const char *now, int sync)
 	if (!*now || strcmp(was, now) == 0)
 		return 0;
 	/* A link keeps the inode the old name had: nothing to allocate. */
-	if (*was && linkat(ib->sub[IB_QUEUE], was, ib->sub[IB_QUEUE], now,
-	    0) == 0)
-		fd = -2;
-	else if (errno == EEXIST)
-		return 0;
-	else if ((fd = ib_openat_file(ib, ib->sub[IB_QUEUE], now, O_WRONLY |
-	    O_CREAT, 0600, NULL)) < 0)
-		return -1;
+	fd = -2;
+	if (!*was || linkat(ib->sub[IB_QUEUE], was, ib->sub[IB_QUEUE], now,
+	    0) < 0) {
+		if (*was && errno == EEXIST)
+			return 0;
+		if ((fd = ib_openat_file(ib, ib->sub[IB_QUEUE], now,
+		    O_WRONLY | O_CREAT, 0600, NULL)) < 0)
+			return -1;
+	}
 	if ((fd >= 0 && close(fd) < 0) || (sync &&
 	    fsync(ib->sub[IB_QUEUE]) < 0))
 		return -1;

@@ -518,6 +518,13 @@ check 'assign --claim: held, no longer waiting' \
 check 'inbox-mark --resolve: out of the index' \
 	'inbox-mark --dir "$qx" --resolve +15558740001 >/dev/null &&
 	 [ "$(qnames "$qx")" = "w,2026-12-01T10:00:00Z,+15558740002 " ]'
+echo '{"from":"+15558740001","to":"+15550001111","body":"me again","provider":"twilio","provider_id":"SMq3"}' >"$tmp/again"
+check 'a customer whose conversation was resolved texts again: held again' \
+	'SMSDESK_NOW=2026-12-01T11:00:00Z sms-recv --dir "$qx" <"$tmp/again" \
+	     >/dev/null 2>&1 &&
+	 [ -e "$qx/queue/a,qa,+15558740001" ] &&
+	 inbox-mark --dir "$qx" --resolve +15558740001 >/dev/null &&
+	 [ "$(qnames "$qx")" = "w,2026-12-01T10:00:00Z,+15558740002 " ]'
 check 'assign --unassign: back to waiting' \
 	'assign --dir "$qx" --claim +15558740002 qa >/dev/null &&
 	 assign --dir "$qx" --unassign +15558740002 >/dev/null &&

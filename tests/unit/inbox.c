@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "inbox-impl.h"
 #include "inbox.h"
 #include "record.h"
 #include "tap.h"
@@ -516,6 +517,16 @@ main(void)
 	inbox_close(&ib);
 	is_int(inbox_open(&ib, path, 1, &e), 0, "created on demand");
 	ib.report = report;
+
+	/* queue/: a name from none is made, whatever errno said before. */
+	errno = EEXIST;
+	is_int(ib_queue_enter(&ib, "", "w,2026-01-01T00:00:00Z,+15550000001",
+	    0), 0, "a queue/ name from none");
+	ok(exists(&ib, "queue/w,2026-01-01T00:00:00Z,+15550000001"),
+	    "is made, though errno was EEXIST before the call");
+	ib_queue_leave(&ib, "w,2026-01-01T00:00:00Z,+15550000001", "");
+	ok(!exists(&ib, "queue/w,2026-01-01T00:00:00Z,+15550000001"),
+	    "and is removed when it leaves");
 	stat(path, &st);
 	is_int(st.st_mode & 0777, 0700, "inbox is 0700");
 
