@@ -44,7 +44,8 @@ override CFLAGS += -O1 -fno-omit-frame-pointer \
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-PROGS = segment sms-recv inbox-ls inbox-mark sms-sim sms-send assign
+PROGS = segment sms-recv inbox-ls inbox-mark sms-sim sms-send assign \
+	csat-survey
 LIBSRC = $(wildcard lib/*.c lib/*/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 UNITSRC = $(wildcard tests/unit/*.c)

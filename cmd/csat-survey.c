@@ -1,0 +1,73 @@
+/*
+ * csat-survey: ask one question by text after a conversation is resolved,
+ * record the answer as it arrives, and report satisfaction and the
+ * contact center's figures, csat-survey(1).
+ *
+ * The map of this program:
+ *   send      surveys the conversations resolved since the last run (or
+ *             the conversation records on stdin), through the one
+ *             sending path (lib/send.h); the message carries its survey,
+ *             and storing it opens the survey on its conversation
+ *             (smsdesk-inbox(5), Surveys)
+ *   collect   takes the score replies already in the inbox that the
+ *             delivery did not (a backlog, an import)
+ *   report    reads the history (history/, smsdesk-inbox(5)) of a
+ *             period and the working set, and prints its figures
+ * Scores are recognised when a reply is delivered, by the inbox itself
+ * (score.h, inbox.c): no program has to run for that.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "csat-survey/csat-survey.h"
+
+#define USAGE "usage: csat-survey send [OPTION]... [-]\n" \
+	"       csat-survey collect [OPTION]...\n" \
+	"       csat-survey report [OPTION]...\n" \
+	"       csat-survey -h | -V\n"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} subcommands[] = {
+	{ "send", survey_send },
+	{ "collect", survey_collect },
+	{ "report", survey_report },
+};
+
+static void
+usage(FILE *fp, int code)
+{
+	fputs(USAGE, fp);
+	if (code == 0)
+		fputs("\nEach subcommand takes -h for its options; see "
+		    "csat-survey(1).\n", fp);
+	if (code == 0)
+		code = diag_close_stdout(0);
+	exit(code);
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	diag_init(argv[0]);
+	if (argc < 2)
+		usage(stderr, EXIT_USAGE);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		usage(stdout, 0);
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("csat-survey (smsdesk) %s\n", SMSDESK_VERSION);
+		return diag_close_stdout(0);
+	}
+	for (i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].run(argc - 1, argv + 1);
+	diag_warn("'%s' is not a subcommand (send, collect, report)",
+	    argv[1]);
+	usage(stderr, EXIT_USAGE);
+	return EXIT_USAGE;
+}
