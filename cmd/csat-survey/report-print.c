@@ -398,10 +398,16 @@ bar(struct buf *b, const char *label, long v, long max, int utf8)
 	static const char *const eighth[] = { "", "\u258f", "\u258e",
 	    "\u258d", "\u258c", "\u258b", "\u258a", "\u2589" };
 	long units = max > 0 ? (v * BAR_WIDTH * 8 + max / 2) / max : 0, i;
-	char s[32];
+	size_t cols = 0;
+	const char *p;
 
-	snprintf(s, sizeof s, "  %-5s ", label);
-	buf_adds(b, s);
+	/* the label padded to 6 columns: a character is a column */
+	buf_addlit(b, "  ");
+	buf_adds(b, label);
+	for (p = label; *p; p++)
+		cols += (*p & 0xC0) != 0x80;
+	for (; cols < 6; cols++)
+		buf_addc(b, ' ');
 	if (!utf8)
 		units = (units + 4) / 8 * 8;
 	for (i = 0; i < units / 8; i++)
@@ -446,11 +452,13 @@ static void
 chart_times(struct buf *b, const struct report_figures *f, int utf8)
 {
 	static const struct {
-		const char *label;
-		long below;
+		const char *label;	/* at most this long; ASCII, UTF-8 */
+		const char *utf8;
+		long most;
 	} bucket[] = {
-		{ "<5m", 300 }, { "<15m", 900 }, { "<1h", 3600 },
-		{ "<4h", 4 * 3600 }, { "<1d", 86400 }, { "more", -1 },
+		{ "<=5m", "\u22645m", 300 }, { "<=15m", "\u226415m", 900 },
+		{ "<=1h", "\u22641h", 3600 }, { "<=4h", "\u22644h", 4 * 3600 },
+		{ "<=1d", "\u22641d", 86400 }, { "more", "more", -1 },
 	};
 	long count[6] = { 0 }, max = 0;
 	size_t i, k;
@@ -458,19 +466,20 @@ chart_times(struct buf *b, const struct report_figures *f, int utf8)
 	if (!f->frt.n)
 		return;
 	for (i = 0; i < f->frt.n; i++) {
-		for (k = 0; bucket[k].below >= 0 &&
-		    f->frt.v[i] >= bucket[k].below; k++)
+		for (k = 0; bucket[k].most >= 0 &&
+		    f->frt.v[i] > bucket[k].most; k++)
 			;
 		count[k]++;
 	}
 	for (k = 0; k < 6; k++)
 		if (count[k] > max)
 			max = count[k];
-	buf_addlit(b, "\nFirst replies, ");
+	buf_addlit(b, "\nFirst replies (time to the first, at most), ");
 	add_long(b, (long)f->frt.n);
 	buf_adds(b, f->frt.n == 1 ? " episode\n" : " episodes\n");
 	for (k = 0; k < 6; k++)
-		bar(b, bucket[k].label, count[k], max, utf8);
+		bar(b, utf8 ? bucket[k].utf8 : bucket[k].label, count[k],
+		    max, utf8);
 }
 
 static void
