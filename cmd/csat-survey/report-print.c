@@ -504,8 +504,9 @@ add_table(struct buf *b, const struct report *r, const struct row *rows,
 	if (r->skipped) {
 		buf_addlit(b, "\n");
 		add_long(b, r->skipped);
-		buf_addlit(b, " history lines skipped (torn, or not "
-		    "events)\n");
+		buf_adds(b, r->skipped == 1 ? " history line" :
+		    " history lines");
+		buf_addlit(b, " skipped (torn, or not an event)\n");
 	}
 }
 

@@ -4,16 +4,20 @@
  * working set (work/).
  *
  * The period is [since, until], both included (default: the 7 days up to
- * now). The day files read are those from since's UTC day to today's,
- * not from the beginning of the history: what happened to the surveys and
- * episodes of the period after until (an answer, a first reply, a
- * resolution) is in the later files, and the earlier ones are never
- * opened. Each line is read in one pass by record_pick(), no parse tree;
- * only a line that record_pick() says is not written as record_write()
- * writes is parsed by record_parse(). A line that does not parse (torn by
- * a crash mid-append), or whose event lacks a field it needs, is skipped
- * and counted ("skipped" in the total): no error, no warning, as the
- * history's readers are bound to tolerate it.
+ * now). The day files read are those from since's UTC day to today's
+ * (inbox_history_each()), not from the beginning of the history: what
+ * happened to the surveys and episodes of the period after until (an
+ * answer, a first reply, a resolution) is in the later files, and the
+ * earlier ones are never opened. Each line is read in one pass by
+ * record_pick(), no parse tree; only a line that record_pick() says is
+ * not written as record_write() writes is parsed by record_parse(). A
+ * line that does not parse (torn by a crash mid-append), or whose event
+ * lacks a field it needs, is skipped and counted ("skipped" in the
+ * total): no error, no warning, as the history's readers are bound to
+ * tolerate it. A day file's last line without its newline is not handed
+ * over at all (an append may be under way). Lines written twice (a
+ * journal replay) count once: an episode by its thread and start, a
+ * survey by its thread and id.
  *
  * Which event puts a figure in which group, by its "at":
  *   surveys, answers, rate, CSAT, NPS, mean, distribution
@@ -30,7 +34,9 @@
  *       an "opened" or "reopened" event with at in the period starts an
  *       episode, in the group of its at; its "first_response" and
  *       "resolved" events (same thread, "opened_at" its start), whenever
- *       they came up to now, give its times. --by agent: the
+ *       they came up to now, give its times (the first first_response;
+ *       the last resolved: one reopened by hand, a "reopened" with no
+ *       "msg", goes on with its episode). --by agent: the
  *       first-response time in the group of the first_response's
  *       "agent", the resolution time in the resolved's. An episode is
  *       due an answer within the hour unless it was resolved with no
@@ -38,23 +44,22 @@
  *   backlog (the total, and each period's group)
  *       at T, the end of the group's part of the period: conversations
  *       of the working set whose episode opened at or before T, and
- *       episodes with a "resolved" event after T whose opened_at <= T.
+ *       episodes with a "resolved" event after T whose opened_at <= T
+ *       (for one reopened by hand: whose reopening was at or before T).
  *
  * Memory: a table of the threads, surveys and episodes of the period
  * (about 32 bytes an episode, 24 a survey, 40 a thread, and 16 for each
  * distinct thread of each group), and one 4-byte time per episode for
- * the percentiles: nothing for the history outside the period but one
- * read buffer of 1 MiB.
+ * the percentiles: nothing for the history outside the period but the
+ * read buffer of inbox_history_each() (1 to 2 MiB).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -71,8 +76,6 @@
 #define USAGE "usage: csat-survey report [-hjt] [-d DIR] [-S TIME] " \
 	"[--by agent|day|week|month]\n" \
 	"                          [--csv] [--until TIME]\n"
-
-#define READ_CHUNK (1024 * 1024)
 
 const char *const report_scales[NSCALES] = { "1-5", "0-10", "1-3" };
 const int report_scale_lo[NSCALES] = { 1, 0, 1 };
@@ -112,6 +115,7 @@ struct survey {
 struct field {
 	int type;		/* 's' string, 'i' integer, 'n' null or
 				 * absent, 'x' anything else */
+	int present;		/* the line has the field, null or not */
 	const char *s;		/* 's': decoded, not NUL-terminated */
 	size_t len;
 	long long i;
@@ -119,17 +123,21 @@ struct field {
 
 enum {
 	F_EVENT, F_AT, F_THREAD, F_DIRECTION, F_SEGMENTS, F_AGENT, F_SECONDS,
-	F_OPENED_AT, F_FR_AT, F_SURVEY, F_SCALE, F_SCORE, NF
+	F_OPENED_AT, F_FR_AT, F_SURVEY, F_SCALE, F_SCORE, F_MSG, NF
 };
 static const char *const field_names[NF] = {
 	"event", "at", "thread", "direction", "segments", "agent", "seconds",
-	"opened_at", "first_response_at", "survey", "scale", "score",
+	"opened_at", "first_response_at", "survey", "scale", "score", "msg",
 };
 
 struct state {
 	struct report *r;
 	struct smap threads, agents, surveys;
 	struct umap episode_of, seen;	/* seen: (group, thread) pairs */
+	struct umap resumed_of;	/* thread: its episode reopened by hand */
+	time_t *resumed;	/* when, by that map's number; 0: resolved
+				 * since */
+	size_t nresumed;
 	struct episode *ep;
 	size_t nep, capep;
 	struct survey *sv;
@@ -143,8 +151,6 @@ struct state {
 	struct buf scratch[NF];	/* unescaped strings */
 	struct buf key;
 	json_t *parsed;		/* a line record_pick() could not vouch for */
-	char *in;		/* the read buffer */
-	size_t cap;
 };
 
 static void
@@ -527,6 +533,7 @@ raw_field(struct state *s, int i, const char *v, size_t n, struct field *f)
 	char *end;
 
 	f->type = 'x';
+	f->present = v != NULL;
 	if (!v || (n == 4 && memcmp(v, "null", 4) == 0)) {
 		f->type = 'n';
 	} else if (*v == '"') {
@@ -556,6 +563,7 @@ json_field(const json_t *rec, const char *key, struct field *f)
 	json_t *v = json_object_get(rec, key);
 
 	f->type = 'x';
+	f->present = v != NULL;
 	if (!v || json_is_null(v)) {
 		f->type = 'n';
 	} else if (json_is_string(v)) {
@@ -674,6 +682,44 @@ episode_key(const struct state *s, long tid, time_t t)
 	return ((uint64_t)(tid + 1) << 34) | (uint64_t)(t - s->r->since);
 }
 
+/*
+ * A conversation reopened by hand ("reopened" with no "msg") goes on with
+ * the episode it had (its opened_at is kept, smsdesk-inbox(5)): no new
+ * episode, but it is in the backlog again from then.
+ */
+static void
+on_resumed(struct state *s, const struct field *f, time_t at)
+{
+	long tid = smap_get(&s->threads, f[F_THREAD].s, f[F_THREAD].len, 1);
+	long i = umap_get(&s->resumed_of, (uint64_t)tid + 1, 0, 0);
+	time_t *nr;
+
+	if (i < 0) {
+		if (!(nr = realloc(s->resumed, (s->nresumed + 1) *
+		    sizeof *nr)))
+			nomem();
+		s->resumed = nr;
+		i = (long)s->nresumed++;
+		umap_get(&s->resumed_of, (uint64_t)tid + 1, 1, (uint32_t)i);
+	}
+	s->resumed[i] = at;
+}
+
+/* When thread's episode that began at opened went on after a reopening
+ * by hand (taken: the next resolution ends it), else opened. */
+static time_t
+resumed_at(struct state *s, const struct field *thread, time_t opened)
+{
+	long tid = smap_get(&s->threads, thread->s, thread->len, 0), i;
+	time_t t;
+
+	if (tid < 0 || (i = umap_get(&s->resumed_of, (uint64_t)tid + 1, 0,
+	    0)) < 0 || (t = s->resumed[i]) <= opened)
+		return opened;
+	s->resumed[i] = 0;
+	return t;
+}
+
 static void
 on_opened(struct state *s, const struct field *f, time_t at)
 {
@@ -681,6 +727,10 @@ on_opened(struct state *s, const struct field *f, time_t at)
 	struct episode *e;
 	long tid, gi;
 
+	if (is(&f[F_EVENT], "reopened") && !f[F_MSG].present) {
+		on_resumed(s, f, at);
+		return;
+	}
 	if (!in_period(r, at))
 		return;
 	tid = smap_get(&s->threads, f[F_THREAD].s, f[F_THREAD].len, 1);
@@ -787,17 +837,17 @@ on_resolved(struct state *s, const struct field *f, time_t at)
 	long gi = -1;
 
 	if (parse_time(&f[F_OPENED_AT], &opened) == 0)
-		backlog_span(s, opened, at);
-	if (!(e = episode(s, f, &opened)) || e->res >= 0)
+		backlog_span(s, resumed_at(s, &f[F_THREAD], opened), at);
+	if (!(e = episode(s, f, &opened)))
 		return;
+	/* resolved again after a reopening by hand: the last one counts */
 	if (s->r->by == BY_AGENT)
 		gi = agent_group(s, &f[F_AGENT]);
 	e->res = (int32_t)seconds(f, at, opened);
 	if (e->res < 0)
 		e->res = 0;
 	e->res_agent = (int32_t)gi;
-	if (e->fr < 0 && f[F_FR_AT].type == 'n')
-		e->noreply = 1;
+	e->noreply = e->fr < 0 && f[F_FR_AT].type == 'n';
 }
 
 /* The key of a survey: its thread and id. */
@@ -893,98 +943,19 @@ event(const char *line, size_t len, void *arg)
 /* --- Reading the history ---------------------------------------------- */
 
 /*
- * The lines of the day file name of history/ (hfd), each to event(); a
- * missing day is none. A line longer than RECORD_LINE_MAX, and a last
- * line without its newline (an append under way, or torn), are skipped.
+ * The day files from since's day to today's, in order, through
+ * inbox_history_each(); an inbox with no history/ yet has none.
  */
-static int
-read_day(struct state *s, int hfd, const char *name, struct errbuf *e)
-{
-	size_t have = 0, start, n;
-	struct stat st = { .st_mode = S_IFREG };
-	ssize_t got;
-	char *nl;
-	int fd, drop = 0;
-
-	if ((fd = openat(hfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return errf(e, "history/%s: %s", name, strerror(errno));
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int err = S_ISREG(st.st_mode) ? errno : EINVAL;
-
-		errf(e, "history/%s: %s", name, err == EINVAL ?
-		    "not a regular file" : strerror(err));
-		close(fd);
-		return errno = err, -1;
-	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	for (;;) {
-		if (have == s->cap) {
-			/* one line fills the buffer: grow it, to a cap */
-			if (s->cap >= RECORD_LINE_MAX + 1) {
-				drop = 1;
-				have = 0;
-			} else if (!(s->in = realloc(s->in, s->cap *= 2))) {
-				nomem();
-			}
-		}
-		if ((got = read(fd, s->in + have, s->cap - have)) < 0) {
-			if (errno == EINTR)
-				continue;
-			errf(e, "history/%s: %s", name, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (got == 0)
-			break;
-		n = have + (size_t)got;
-		for (start = 0; (nl = memchr(s->in + start, '\n', n - start));
-		    start = (size_t)(nl - s->in) + 1) {
-			if (drop) {
-				drop = 0;
-				s->r->skipped++;
-				continue;
-			}
-			event(s->in + start, (size_t)(nl - s->in) - start, s);
-		}
-		have = n - start;
-		memmove(s->in, s->in + start, have);
-	}
-	if (have || drop)
-		s->r->skipped++;
-	close(fd);
-	return 0;
-}
-
-/* The day files from since's day to today's, in order. */
 static int
 read_history(struct state *s, struct inbox *ib, struct errbuf *e)
 {
-	long long d, last = floordiv(s->r->now, 86400);
-	char name[WHEN_BUFSZ];
-	int hfd;
+	char from[WHEN_BUFSZ], to[WHEN_BUFSZ];
 
-	if ((hfd = openat(ib->fd, "history", O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return 0;	/* no history yet: nothing happened */
-		return errf(e, "%s/history: %s", ib->dir, strerror(errno));
-	}
-	s->cap = READ_CHUNK;
-	if (!(s->in = malloc(s->cap)))
-		nomem();
-	for (d = floordiv(s->r->since, 86400); d <= last; d++) {
-		when_format((time_t)d * 86400, name);
-		name[10] = '\0';
-		if (read_day(s, hfd, name, e) < 0) {
-			close(hfd);
-			return -1;
-		}
-	}
-	close(hfd);
+	when_format(s->r->since, from);
+	when_format(s->r->now, to);
+	from[10] = to[10] = '\0';
+	if (inbox_history_each(ib, from, to, event, s, e) < 0)
+		return errno == ENOENT ? 0 : -1;
 	return 0;
 }
 
@@ -1009,6 +980,12 @@ working(const struct inbox_conv *c, void *arg)
 	if (parse_time(&f, &opened) < 0 || opened < s->r->since)
 		opened = s->r->since;
 	json_decref(rec);
+	if (c->thread) {
+		struct field t = { .type = 's', .s = c->thread,
+		    .len = strlen(c->thread) };
+
+		opened = resumed_at(s, &t, opened);
+	}
 	backlog_span(s, opened, s->r->now + 1);
 	return 0;
 }
@@ -1124,6 +1101,8 @@ state_free(struct state *s)
 	smap_free(&s->surveys);
 	umap_free(&s->episode_of);
 	umap_free(&s->seen);
+	umap_free(&s->resumed_of);
+	free(s->resumed);
 	free(s->ep);
 	free(s->sv);
 	free(s->ends);
@@ -1133,7 +1112,6 @@ state_free(struct state *s)
 		buf_free(&s->scratch[i]);
 	buf_free(&s->key);
 	json_decref(s->parsed);
-	free(s->in);
 }
 
 static void
