@@ -576,28 +576,38 @@ json_field(const json_t *rec, const char *key, struct field *f)
 	}
 }
 
-/* The fields of line; 0, or -1 if it is no JSON object. */
+/*
+ * The fields of line in mask (bits by F_ index); the others absent. 0, or
+ * -1 if it is no JSON object.
+ */
 static int
-fields(struct state *s, const char *line, size_t len, struct field *f)
+fields(struct state *s, const char *line, size_t len, unsigned mask,
+    struct field *f)
 {
 	struct record_field rf[NF];
-	int i, rc;
+	int i, n = 0, at[NF], rc;
 
 	json_decref(s->parsed);
 	s->parsed = NULL;
-	for (i = 0; i < NF; i++)
-		rf[i].key = field_names[i];
-	if ((rc = record_pick(line, len, rf, NF)) < 0)
+	for (i = 0; i < NF; i++) {
+		f[i].type = 'n';
+		f[i].present = 0;
+		if (mask & 1u << i) {
+			at[n] = i;
+			rf[n++].key = field_names[i];
+		}
+	}
+	if ((rc = record_pick(line, len, rf, (size_t)n)) < 0)
 		return -1;
 	if (rc == 1) {
-		for (i = 0; i < NF; i++)
-			raw_field(s, i, rf[i].val, rf[i].len, &f[i]);
+		for (i = 0; i < n; i++)
+			raw_field(s, at[i], rf[i].val, rf[i].len, &f[at[i]]);
 		return 0;
 	}
 	if (!(s->parsed = record_parse(line, len, NULL)))
 		return -1;
-	for (i = 0; i < NF; i++)
-		json_field(s->parsed, field_names[i], &f[i]);
+	for (i = 0; i < n; i++)
+		json_field(s->parsed, field_names[at[i]], &f[at[i]]);
 	return 0;
 }
 
@@ -910,33 +920,114 @@ on_answered(struct state *s, const struct field *f)
 	v->score = (int8_t)f[F_SCORE].i;
 }
 
-/* One line of the history: its event applied (or skipped and counted). */
+/* The events a report reads, and the fields each needs besides "event",
+ * "at" and "thread". */
+enum {
+	K_OTHER, K_MESSAGE, K_OPENED, K_REOPENED, K_FIRST_RESPONSE, K_RESOLVED,
+	K_SURVEYED, K_ANSWERED, NK
+};
+static const char *const kind_names[NK] = {
+	"", "message", "opened", "reopened", "first_response", "resolved",
+	"surveyed", "answered",
+};
+#define BIT(f) (1u << (f))
+static const unsigned kind_fields[NK] = {
+	[K_OTHER] = ~0u,
+	[K_MESSAGE] = BIT(F_DIRECTION) | BIT(F_SEGMENTS) | BIT(F_AGENT),
+	[K_REOPENED] = BIT(F_MSG),
+	[K_FIRST_RESPONSE] = BIT(F_OPENED_AT) | BIT(F_SECONDS) | BIT(F_AGENT),
+	[K_RESOLVED] = BIT(F_OPENED_AT) | BIT(F_SECONDS) | BIT(F_AGENT) |
+	    BIT(F_FR_AT),
+	[K_SURVEYED] = BIT(F_SURVEY) | BIT(F_SCALE) | BIT(F_AGENT),
+	[K_ANSWERED] = BIT(F_SURVEY) | BIT(F_SCORE),
+};
+
+static int
+kind_of(const char *name, size_t n)
+{
+	int k;
+
+	for (k = 1; k < NK; k++)
+		if (strlen(kind_names[k]) == n &&
+		    memcmp(kind_names[k], name, n) == 0)
+			return k;
+	return K_OTHER;
+}
+
+/*
+ * The kind and time of a line that begins as the inbox writes every one,
+ * {"event":"NAME","at":"TIME", (lib/inbox-history.c): 0, or -1 if it
+ * begins otherwise (then the whole line says).
+ */
+static int
+peek(const char *line, size_t len, int *kind, time_t *at)
+{
+	static const char head[] = "{\"event\":\"", mid[] = "\",\"at\":\"";
+	const char *name = line + sizeof head - 1, *q;
+	struct field f = { .type = 's' };
+
+	if (len < 64 || memcmp(line, head, sizeof head - 1) != 0 ||
+	    !(q = memchr(name, '"', 20)) || (size_t)(q - line) + 32 > len ||
+	    memcmp(q, mid, sizeof mid - 1) != 0 || q[sizeof mid + 19] != '"')
+		return -1;
+	f.s = q + sizeof mid - 1;
+	f.len = 20;
+	*kind = kind_of(name, (size_t)(q - name));
+	return parse_time(&f, at);
+}
+
+/*
+ * One line of the history: its event applied, or skipped and counted. A
+ * line whose beginning says it is of no use here (an event of another
+ * kind; a message, an opening or a survey outside the period) is passed
+ * over unread: whether it is whole does not matter.
+ */
 static int
 event(const char *line, size_t len, void *arg)
 {
 	struct state *s = arg;
 	struct field f[NF];
+	unsigned mask = ~0u;
+	int kind, peeked;
 	time_t at;
 
 	if (len == 0)
 		return 0;
-	if (fields(s, line, len, f) < 0 || f[F_EVENT].type != 's' ||
-	    parse_time(&f[F_AT], &at) < 0 || f[F_THREAD].type != 's') {
+	if ((peeked = peek(line, len, &kind, &at) == 0)) {
+		if (kind == K_OTHER || ((kind == K_MESSAGE ||
+		    kind == K_OPENED || kind == K_SURVEYED) &&
+		    !in_period(s->r, at)))
+			return 0;
+		mask = kind_fields[kind] | BIT(F_EVENT) | BIT(F_AT) |
+		    BIT(F_THREAD);
+	}
+	if (fields(s, line, len, mask, f) < 0 || f[F_EVENT].type != 's' ||
+	    (!peeked && parse_time(&f[F_AT], &at) < 0) ||
+	    f[F_THREAD].type != 's') {
 		s->r->skipped++;
 		return 0;
 	}
-	if (is(&f[F_EVENT], "message"))
+	switch (kind_of(f[F_EVENT].s, f[F_EVENT].len)) {
+	case K_MESSAGE:
 		on_message(s, f, at);
-	else if (is(&f[F_EVENT], "opened") || is(&f[F_EVENT], "reopened"))
+		break;
+	case K_OPENED:
+	case K_REOPENED:
 		on_opened(s, f, at);
-	else if (is(&f[F_EVENT], "first_response"))
+		break;
+	case K_FIRST_RESPONSE:
 		on_first_response(s, f, at);
-	else if (is(&f[F_EVENT], "resolved"))
+		break;
+	case K_RESOLVED:
 		on_resolved(s, f, at);
-	else if (is(&f[F_EVENT], "surveyed"))
+		break;
+	case K_SURVEYED:
 		on_surveyed(s, f, at);
-	else if (is(&f[F_EVENT], "answered"))
+		break;
+	case K_ANSWERED:
 		on_answered(s, f);
+		break;
+	}
 	return 0;
 }
 
