@@ -2,7 +2,7 @@
  * mkhistory: write an inbox whose history/ holds months of conversations,
  * fast, for the csat-survey report benchmark (tests/bench/report.sh).
  *
- * mkhistory DIR CONVERSATIONS MESSAGES DAYS END makes DIR an inbox
+ * mkhistory DIR CONVERSATIONS MESSAGES DAYS END [FIRST] makes DIR an inbox
  * (smsdesk-inbox(5)) whose history/YYYY-MM-DD files hold the events of
  * CONVERSATIONS conversations and about MESSAGES messages over the DAYS
  * days up to END (an RFC 3339 time), written as lib/inbox-history.c
@@ -19,7 +19,10 @@
  * work/THREAD, as lib/inbox.c keeps them. Lines of a day are appended in
  * the order of each conversation's events (so within a day file not in
  * the order of their times, as with many writers). Nothing is fsynced.
- * The numbers come from a fixed seed: the same arguments, the same files.
+ * Threads are +1555 and seven digits, numbered from FIRST (default 0):
+ * called again with an END before the first day and FIRST past the
+ * threads made, it adds older history to the same inbox. The numbers
+ * come from a fixed seed: the same arguments, the same files.
  *
  * Prints one line: conversations=N messages=N lines=N bytes=N open=N
  * seconds=S. Exit 0, 1 on an I/O error, 2 on bad usage.
@@ -283,18 +286,20 @@ main(int argc, char **argv)
 	struct gen g = { .rng = 0x9e3779b97f4a7c15ULL };
 	struct timespec t0, t1;
 	char path[4096];
-	long nconv, nmsg, i;
+	long nconv, nmsg, i, first;
 	double avg;
 	size_t k;
 
-	if (argc != 6 || (nconv = atol(argv[2])) <= 0 ||
+	if ((argc != 6 && argc != 7) || (nconv = atol(argv[2])) <= 0 ||
 	    (nmsg = atol(argv[3])) <= 0 || (g.ndays = atol(argv[4])) <= 0 ||
 	    when_parse(argv[5], &g.end, NULL) < 0) {
-		fputs("usage: mkhistory DIR CONVERSATIONS MESSAGES DAYS END\n",
-		    stderr);
+		fputs("usage: mkhistory DIR CONVERSATIONS MESSAGES DAYS END "
+		    "[FIRST]\n", stderr);
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	first = argc == 7 ? atol(argv[6]) : 0;
+	g.rng ^= (uint64_t)first;
 	g.dir = argv[1];
 	g.start = (g.end / 86400 - g.ndays + 1) * 86400;
 	if (!(g.day = calloc((size_t)g.ndays, sizeof *g.day)))
@@ -310,7 +315,7 @@ main(int argc, char **argv)
 	 * conversation's share less what those add, spread evenly */
 	avg = (double)nmsg / (double)nconv - 1.7;
 	for (i = 0; i < nconv; i++)
-		conversation(&g, i, between(&g, 2, avg < 2 ? 2 :
+		conversation(&g, first + i, between(&g, 2, avg < 2 ? 2 :
 		    (long)(2 * avg - 2 + 0.5)));
 	for (i = 0; i < g.ndays; i++)
 		if (g.day[i] && fclose(g.day[i]) != 0)
