@@ -355,6 +355,8 @@ for sc in 10 9 7 3; do
 done
 ev '{"event":"surveyed","at":"2026-12-02T10:09:00Z","thread":"+15550000109","survey":"s9","scale":"1-3","agent":"bo","until":"2026-12-05T10:00:00Z","resolved_at":"2026-12-02T10:00:00Z"}'
 ev '{"event":"answered","at":"2026-12-02T11:09:00Z","thread":"+15550000109","survey":"s9","scale":"1-3","score":3,"comment":null,"agent":"bo","msg":"x9"}'
+# after the period: an agent with a long name, not ASCII, with a comma
+ev '{"event":"surveyed","at":"2026-12-06T01:00:00Z","thread":"+15550000110","survey":"s10","scale":"1-5","agent":"Zoë Ångström, Lindqvist","until":"2026-12-09T01:00:00Z","resolved_at":"2026-12-06T00:59:00Z"}'
 chmod 600 "$ib2"/history/*
 ib=$ib_saved
 
@@ -379,6 +381,14 @@ check 'the table draws each scale' \
 	 grep -q "^Scores on 1-3, 1 answer$" "$tmp/tab" &&
 	 grep -q "^  10    ######################################## 1$" \
 	     "$tmp/tab"'
+check 'a long name in the table: cut at 12 characters, still UTF-8' \
+	'LC_ALL=C.UTF-8 csat-survey report --dir "$ib2" --since 2026-12-06 \
+	     --by agent --table >"$tmp/tab" &&
+	 iconv -f UTF-8 -t UTF-8 "$tmp/tab" >/dev/null &&
+	 grep -q "^Zoë Ångström       1       0 " "$tmp/tab"'
+check 'and in CSV, quoted' \
+	'csat-survey report --dir "$ib2" --since 2026-12-06 --by agent --csv |
+	 grep -q "^agent,\"Zoë Ångström, Lindqvist\",2026-12-06T00:00:00Z,"'
 
 # --- No history, bad input --------------------------------------------------
 

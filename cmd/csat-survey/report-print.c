@@ -328,16 +328,22 @@ cell_long(struct buf *b, int width, long v)
 	buf_adds(b, s);
 }
 
-/* The label of a row, cut or padded to 12 columns (bytes: names are
- * the roster's, ASCII as a rule). */
+/* The label of a row, cut or padded to 12 characters (a character is
+ * taken for a column; agents' names are ASCII as a rule). */
 static void
 cell_label(struct buf *b, const struct row *w)
 {
-	char s[64];
+	const char *s = w->has_key ? w->key : strcmp(w->group, "total") == 0 ?
+	    "total" : "(nobody)";
+	size_t i, chars = 0;
 
-	snprintf(s, sizeof s, "%-12.12s", w->has_key ? w->key :
-	    strcmp(w->group, "total") == 0 ? "total" : "(nobody)");
-	buf_adds(b, s);
+	for (i = 0; s[i]; i++) {
+		if ((s[i] & 0xC0) != 0x80 && chars++ == 12)
+			break;
+		buf_addc(b, s[i]);
+	}
+	for (; chars < 12; chars++)
+		buf_addc(b, ' ');
 }
 
 static void
