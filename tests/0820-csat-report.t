@@ -419,6 +419,6 @@ check 'says which' \
 	'grep -qx "csat-survey: --json and --csv exclude each other" "$tmp/err"'
 check_exit 'an operand: usage error' 2 'rep extra 2>/dev/null'
 check '--help: the options, exit 0' \
-	'csat-survey report --help | grep -q -- "--by WHAT"'
+	'csat-survey report --help | grep -q -- "--by GROUP"'
 
 done_testing

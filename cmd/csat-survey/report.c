@@ -74,8 +74,8 @@
 #include "csat-survey/report.h"
 
 #define USAGE "usage: csat-survey report [-hjt] [-d DIR] [-S TIME] " \
-	"[--by agent|day|week|month]\n" \
-	"                          [--csv] [--until TIME]\n"
+	"[--by GROUP] [--csv]\n" \
+	"                          [--until TIME]\n"
 
 const char *const report_scales[NSCALES] = { "1-5", "0-10", "1-3" };
 const int report_scale_lo[NSCALES] = { 1, 0, 1 };
@@ -165,8 +165,9 @@ usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout) {
 		fputs("\n"
-		    "      --by WHAT          a group per agent, or per UTC "
-		    "day, week or month\n"
+		    "      --by GROUP         a group per agent, or per UTC "
+		    "day, week or month:\n"
+		    "                         agent, day, week, month\n"
 		    "      --csv              comma-separated values, a "
 		    "header line first\n"
 		    "  -d, --dir DIR          the inbox (default: "
@@ -178,7 +179,8 @@ usage(FILE *fp, int code)
 		    "terminal\n"
 		    "  -S, --since TIME       the period's start: a time, or "
 		    "a duration back from\n"
-		    "                         now (default 7d)\n"
+		    "                         now (default: 7 days before "
+		    "--until)\n"
 		    "  -t, --table            a table with charts, even in a "
 		    "pipe\n"
 		    "      --until TIME       the period's end: a time, or a "
