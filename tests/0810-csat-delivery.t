@@ -74,6 +74,8 @@ is 'the conversation stays resolved, no clock, nobody owns it' \
 check 'the message says it is the answer' \
 	'tail -qn 1 "$ib/msg/$A"/* | jq -se "length == 1 and .[0].csat.score == 4"'
 check 'and it is not in the working set' '[ ! -e "$ib/work/$A" ]'
+check 'the thread view shows the score' \
+	'inbox-ls --dir "$ib" --table --no-mark $A | grep -q " score 4 .* 4\$"'
 
 is 'a "where is my refund?" in the same place: 200' \
 	"$(text $B SMcsat0000000000000000000000000002 'where+is+my+refund%3F')" 200
