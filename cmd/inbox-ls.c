@@ -644,8 +644,25 @@ message_line(const json_t *msg, struct mline *k)
 {
 	const char *d = record_str(msg, "direction");
 
+	const json_t *cs = json_object_get(msg, "csat");
+	size_t n;
+
 	k->mark = arrow(msg);
 	outcome(msg, k->status, sizeof k->status);
+	/* A survey, and its answer (smsdesk-inbox(5), Surveys). */
+	n = strcmp(k->status, "-") == 0 ? 0 : strlen(k->status);
+	if (n)
+		k->status[n++] = ' ';
+	if (json_is_integer(json_object_get(cs, "score")))
+		snprintf(k->status + n, sizeof k->status - n, "score %lld",
+		    (long long)json_integer_value(json_object_get(cs,
+		    "score")));
+	else if (json_is_object(cs))
+		snprintf(k->status + n, sizeof k->status - n, "comment");
+	else if (json_is_object(json_object_get(msg, "survey")))
+		snprintf(k->status + n, sizeof k->status - n, "survey");
+	else if (n)
+		k->status[n - 1] = '\0';
 	k->agent = record_str(msg, "agent");
 	if (d && strcmp(d, "in") == 0)
 		k->agent = "";

@@ -308,14 +308,18 @@ append_day(struct inbox *ib, const char *p, size_t len, int defer_sync,
 			errno = ENOSPC;
 		rc = errf(e, "%s/history/%s: %s", ib->dir, day,
 		    strerror(errno));
-	} else if (!defer_sync && (fdatasync(fd) < 0 ||
-	    ((made || ib_young(ib, fd)) && ib_sync_dir(ib, "history",
-	    e) < 0))) {
-		rc = errno == EIO || !made ? errf(e, "%s/history/%s: %s",
-		    ib->dir, day, strerror(errno)) : -1;
+	} else if (!defer_sync && fdatasync(fd) < 0) {
+		rc = errf(e, "%s/history/%s: %s", ib->dir, day,
+		    strerror(errno));
+	} else if (!defer_sync && (made || ib_young(ib, fd)) &&
+	    ib_sync_dir(ib, "history", e) < 0) {
+		rc = -1;
 	}
 	buf_free(&b);
-	close(fd);
+	/* A write's error may show only now (NFS, a quota). */
+	if (close(fd) < 0 && rc == 0)
+		rc = errf(e, "%s/history/%s: %s", ib->dir, day,
+		    strerror(errno));
 	return rc;
 }
 
