@@ -75,6 +75,8 @@ msg 2026-12-02T11:10:00Z $A a10 in '"csat":3'
 ev '{"event":"answered","at":"2026-12-02T11:10:00Z","thread":"'$A'","survey":"a8","scale":"1-5","score":3,"comment":null,"agent":"bo","msg":"a10"}'
 # a torn line (a crash mid-append); the next writer starts a new line
 printf '%s\n' '{"event":"message","at":"2026-12-02T2' >>"$ib/history/2026-12-02"
+# a message with no direction: skipped and counted, as a torn line
+ev '{"event":"message","at":"2026-12-02T11:11:00Z","thread":"'$A'","msg":"a10b","segments":1}'
 # the comment: another "answered", the last one wins (2, not 3)
 msg 2026-12-02T11:12:00Z $A a11 in
 ev '{"event":"answered","at":"2026-12-02T11:12:00Z","thread":"'$A'","survey":"a8","scale":"1-5","score":2,"comment":"slow","agent":"bo","msg":"a11"}'
@@ -146,7 +148,7 @@ rep() { csat-survey report --dir "$ib" $period "$@"; }
 # C 10800, F 300, G 518400: sorted 300 3600 10800 10800 518400, median
 # (rank 3) 10800, p90 (rank 5) 518400. Backlog at until: G (resolved
 # after it), A (open, from 12-04), E = 3. Skipped: the torn line of
-# 12-02; the last line of 12-05, with no newline, is never handed over
+# 12-02 and the message there with no direction; the last line of 12-05, with no newline, is never handed over
 # (inbox_history_each(): an append may be under way).
 
 check 'exit 0, nothing said on stderr, one record (the total)' \
@@ -173,8 +175,8 @@ check 'first responses: 4, median 3600, p90 9000, 40.0 % within the hour' \
 check 'resolutions: 5, median 10800, p90 518400' \
 	'jq -e ".resolutions == 5 and .resolution_median == 10800 and
 	     .resolution_p90 == 518400" "$tmp/total"'
-check 'backlog 3 at until; the torn line skipped (not the last: unread)' \
-	'jq -e ".backlog == 3 and .skipped == 1" "$tmp/total"'
+check 'backlog 3 at until; skipped: the torn line, the directionless one' \
+	'jq -e ".backlog == 3 and .skipped == 2" "$tmp/total"'
 
 # --- By day ---------------------------------------------------------------
 #
@@ -298,7 +300,7 @@ check '--table in UTF-8: rows, and bars of block elements' \
 	     "$tmp/tab" &&
 	 grep -q "^  ≤1h   ████████████████████████████████████████ 2$" \
 	     "$tmp/tab" && grep -q "^  ≤5m    0$" "$tmp/tab" &&
-	 grep -q "^1 history line skipped" "$tmp/tab"'
+	 grep -q "^2 history lines skipped" "$tmp/tab"'
 check '--table in ASCII: # bars, nothing but ASCII' \
 	'LC_ALL=C rep --table >"$tmp/tab" &&
 	 grep -q "^  <=4h  ######################################## 2$" \

@@ -675,6 +675,10 @@ on_message(struct state *s, const struct field *f, time_t at)
 
 	if (!in_period(r, at))
 		return;
+	if (!out && !is(&f[F_DIRECTION], "in")) {
+		r->skipped++;
+		return;
+	}
 	tid = smap_get(&s->threads, f[F_THREAD].s, f[F_THREAD].len, 1);
 	g = group_of(s, at, out ? &f[F_AGENT] : NULL, &gi);
 	*(out ? &r->total.msgs_out : &r->total.msgs_in) += 1;
