@@ -118,10 +118,10 @@ make_row(const struct report *r, const struct report_figures *f,
 		w->mean = (struct num){ 1, (double)f->score_sum[w->one] /
 		    (double)f->answered[w->one], 2 };
 	w->within = pct(f->within, f->due);
-	w->frt_med = whole(report_percentile(&f->frt, 0.5));
-	w->frt_p90 = whole(report_percentile(&f->frt, 0.9));
-	w->res_med = whole(report_percentile(&f->res, 0.5));
-	w->res_p90 = whole(report_percentile(&f->res, 0.9));
+	w->frt_med = whole(report_percentile(&f->frt, 50));
+	w->frt_p90 = whole(report_percentile(&f->frt, 90));
+	w->res_med = whole(report_percentile(&f->res, 50));
+	w->res_p90 = whole(report_percentile(&f->res, 90));
 	w->in = whole(!total && r->by == BY_AGENT ? -1 : f->msgs_in);
 	w->backlog = whole(f->backlog);
 }

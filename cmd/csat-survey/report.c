@@ -354,15 +354,14 @@ cmp32(const void *a, const void *b)
 }
 
 long
-report_percentile(const struct report_vec *v, double p)
+report_percentile(const struct report_vec *v, int pct)
 {
 	size_t rank;
 
 	if (!v->n)
 		return -1;
-	rank = (size_t)(p * (double)v->n);
-	if ((double)rank < p * (double)v->n)
-		rank++;
+	/* the smallest value with pct % of them at or below it */
+	rank = ((size_t)pct * v->n + 99) / 100;
 	return v->v[rank ? rank - 1 : 0];
 }
 

@@ -67,8 +67,8 @@ struct report {
 /* The name of agent i of r, or NULL for nobody (i < 0). */
 const char *report_agent(const struct report *r, long i);
 
-/* The nearest-rank percentile p (0 < p <= 1) of v, sorted; -1 if empty. */
-long report_percentile(const struct report_vec *v, double p);
+/* The nearest-rank percentile pct (1 to 100) of v, sorted; -1 if empty. */
+long report_percentile(const struct report_vec *v, int pct);
 
 /* Print r as its format says; 0, or -1 with errno (stdout failed). */
 int report_print(struct report *r);
