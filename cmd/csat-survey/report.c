@@ -81,21 +81,6 @@ const char *const report_scales[NSCALES] = { "1-5", "0-10", "1-3" };
 const int report_scale_lo[NSCALES] = { 1, 0, 1 };
 const int report_scale_hi[NSCALES] = { 5, 10, 3 };
 
-/* Strings to small numbers: threads, agents, surveys (by their bytes). */
-struct smap {
-	struct { uint32_t off, len, hash; } *ent;	/* by number */
-	uint32_t *slot;		/* 0 empty, else number + 1 */
-	size_t n, cap;		/* cap: slots, a power of 2 */
-	struct buf keys;
-};
-
-/* 64-bit keys (never 0) to numbers. */
-struct umap {
-	uint64_t *key;
-	uint32_t *val;
-	size_t n, cap;
-};
-
 /* An episode that began in the period. */
 struct episode {
 	time_t opened;
@@ -189,180 +174,6 @@ usage(FILE *fp, int code)
 		code = diag_close_stdout(code);
 	}
 	exit(code);
-}
-
-/* --- Maps ------------------------------------------------------------- */
-
-static uint32_t
-fnv(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n--)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
-static void
-smap_grow(struct smap *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 1024, i, j;
-	uint32_t *slot = calloc(cap, sizeof *slot);
-	void *ent = realloc(m->ent, cap / 2 * sizeof *m->ent);
-
-	if (!slot || !ent)
-		nomem();
-	m->ent = ent;
-	for (i = 0; i < m->n; i++) {
-		for (j = m->ent[i].hash & (cap - 1); slot[j];
-		    j = (j + 1) & (cap - 1))
-			;
-		slot[j] = (uint32_t)i + 1;
-	}
-	free(m->slot);
-	m->slot = slot;
-	m->cap = cap;
-}
-
-/* The number of k in m, made if add; -1 if absent. */
-static long
-smap_get(struct smap *m, const char *k, size_t n, int add)
-{
-	uint32_t h = fnv(k, n);
-	size_t j = 0;
-
-	if (m->cap) {
-		for (j = h & (m->cap - 1); m->slot[j];
-		    j = (j + 1) & (m->cap - 1)) {
-			size_t i = m->slot[j] - 1;
-
-			if (m->ent[i].hash == h && m->ent[i].len == n &&
-			    memcmp(m->keys.p + m->ent[i].off, k, n) == 0)
-				return (long)i;
-		}
-	}
-	if (!add)
-		return -1;
-	if ((m->n + 1) * 2 > m->cap) {
-		smap_grow(m);
-		for (j = h & (m->cap - 1); m->slot[j];
-		    j = (j + 1) & (m->cap - 1))
-			;
-	}
-	m->ent[m->n].off = (uint32_t)m->keys.len;
-	m->ent[m->n].len = (uint32_t)n;
-	m->ent[m->n].hash = h;
-	if (buf_add(&m->keys, k, n) < 0 || buf_addc(&m->keys, '\0') < 0)
-		nomem();
-	m->slot[j] = (uint32_t)m->n + 1;
-	return (long)m->n++;
-}
-
-static void
-smap_free(struct smap *m)
-{
-	free(m->ent);
-	free(m->slot);
-	buf_free(&m->keys);
-}
-
-static size_t
-umix(uint64_t k, size_t cap)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return (size_t)k & (cap - 1);
-}
-
-static void
-umap_grow(struct umap *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 1024, i, j;
-	uint64_t *key = calloc(cap, sizeof *key);
-	uint32_t *val = malloc(cap * sizeof *val);
-
-	if (!key || !val)
-		nomem();
-	for (i = 0; i < m->cap; i++) {
-		if (!m->key[i])
-			continue;
-		for (j = umix(m->key[i], cap); key[j]; j = (j + 1) & (cap - 1))
-			;
-		key[j] = m->key[i];
-		val[j] = m->val[i];
-	}
-	free(m->key);
-	free(m->val);
-	m->key = key;
-	m->val = val;
-	m->cap = cap;
-}
-
-/*
- * The value of k (not 0) in m, or -1; with add, an absent k gets the value
- * v and -1 is returned.
- */
-static long
-umap_get(struct umap *m, uint64_t k, int add, uint32_t v)
-{
-	size_t j;
-
-	if (m->cap)
-		for (j = umix(k, m->cap); m->key[j]; j = (j + 1) & (m->cap - 1))
-			if (m->key[j] == k)
-				return m->val[j];
-	if (!add)
-		return -1;
-	if ((m->n + 1) * 2 > m->cap)
-		umap_grow(m);
-	for (j = umix(k, m->cap); m->key[j]; j = (j + 1) & (m->cap - 1))
-		;
-	m->key[j] = k;
-	m->val[j] = v;
-	m->n++;
-	return -1;
-}
-
-static void
-umap_free(struct umap *m)
-{
-	free(m->key);
-	free(m->val);
-}
-
-static void
-vec_push(struct report_vec *v, long x)
-{
-	int32_t *nv;
-
-	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 64;
-		if (!(nv = realloc(v->v, v->cap * sizeof *nv)))
-			nomem();
-		v->v = nv;
-	}
-	v->v[v->n++] = x > INT32_MAX ? INT32_MAX : x < 0 ? 0 : (int32_t)x;
-}
-
-static int
-cmp32(const void *a, const void *b)
-{
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-long
-report_percentile(const struct report_vec *v, int pct)
-{
-	size_t rank;
-
-	if (!v->n)
-		return -1;
-	/* the smallest value with pct % of them at or below it */
-	rank = ((size_t)pct * v->n + 99) / 100;
-	return v->v[rank ? rank - 1 : 0];
 }
 
 const char *
@@ -1118,13 +929,6 @@ add_survey(struct report_figures *g, const struct survey *v)
 	g->score_sum[v->scale] += v->score;
 }
 
-static void
-sort_vec(struct report_vec *v)
-{
-	if (v->n)
-		qsort(v->v, v->n, sizeof *v->v, cmp32);
-}
-
 /* --by agent: the groups in the order of the agents' names, nobody's
  * last (insertion: agents are a roster's few). */
 static void
@@ -1170,11 +974,11 @@ finish(struct state *s)
 	for (i = 0; i < r->ng; i++) {
 		if (r->by >= BY_DAY)
 			r->g[i].backlog = run += s->diff[i];
-		sort_vec(&r->g[i].frt);
-		sort_vec(&r->g[i].res);
+		vec_sort(&r->g[i].frt);
+		vec_sort(&r->g[i].res);
 	}
-	sort_vec(&r->total.frt);
-	sort_vec(&r->total.res);
+	vec_sort(&r->total.frt);
+	vec_sort(&r->total.res);
 	/* the agents' names, and their groups in the order of the names */
 	r->agent_names = s->agents.keys;
 	memset(&s->agents.keys, 0, sizeof s->agents.keys);

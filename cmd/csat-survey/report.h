@@ -64,6 +64,35 @@ struct report {
 	int utf8;		/* the terminal's characters are UTF-8 */
 };
 
+/*
+ * The tables (report-map.c). smap: strings (any bytes) to the numbers 0,
+ * 1, 2... in the order they came; smap_get() gives the number of k, made
+ * if add, else -1 if absent. umap: 64-bit keys, never 0, to numbers;
+ * umap_get() gives the value of k, or -1 if absent, when it is absent
+ * and add also setting it to v.
+ */
+struct smap {
+	struct { uint32_t off, len, hash; } *ent;	/* by number */
+	uint32_t *slot;		/* 0 empty, else number + 1 */
+	size_t n, cap;		/* cap: slots, a power of 2 */
+	struct buf keys;
+};
+
+struct umap {
+	uint64_t *key;
+	uint32_t *val;
+	size_t n, cap;
+};
+
+long smap_get(struct smap *m, const char *k, size_t n, int add);
+void smap_free(struct smap *m);
+long umap_get(struct umap *m, uint64_t k, int add, uint32_t v);
+void umap_free(struct umap *m);
+
+/* Add x seconds (within 0 and INT32_MAX) to v; sort v. */
+void vec_push(struct report_vec *v, long x);
+void vec_sort(struct report_vec *v);
+
 /* The name of agent i of r, or NULL for nobody (i < 0). */
 const char *report_agent(const struct report *r, long i);
 
