@@ -313,7 +313,7 @@ main(int argc, char **argv)
 	}
 	/* messages an episode, besides surveys, answers and acks: a
 	 * conversation's share less what those add, spread evenly */
-	avg = (double)nmsg / (double)nconv - 1.7;
+	avg = (double)nmsg / (double)nconv - 1.2;
 	for (i = 0; i < nconv; i++)
 		conversation(&g, first + i, between(&g, 2, avg < 2 ? 2 :
 		    (long)(2 * avg - 2 + 0.5)));
