@@ -103,7 +103,7 @@ struct logf {
 enum {
 	IB_MSG, IB_TMP, IB_CONV, IB_WORK, IB_IDS, IB_CONSENT, IB_STATUS,
 	IB_LOCK, IB_QUARANTINE, IB_OUTBOX, IB_JOURNAL, IB_RATE, IB_ROSTER,
-	IB_QUEUE
+	IB_QUEUE, IB_HISTORY
 };
 extern const char *const ib_subdirs[INBOX_NSUB];
 
@@ -259,12 +259,50 @@ int ib_is_resolved(const json_t *conv);
 int ib_work_join(struct inbox *ib, const char *thread, int *created,
     struct errbuf *e);
 int ib_write_conversation(struct inbox *ib, const char *thread, json_t *conv,
-    const char *was, struct logf *lf, struct errbuf *e);
+    const char *was, const json_t *before, struct logf *lf,
+    struct errbuf *e);
+
+/*
+ * inbox-history.c: history/, the append-only events (inbox.h,
+ * inbox_history_each()). ib_history_note(): the event lines of one change
+ * of thread's conversation, from b (before; NULL: it had none) to a
+ * (after), made by msg (the message stored, or NULL), appended to out;
+ * times are the records' own, now for a change that has none. 0, or -1
+ * with errno ENOMEM. ib_history_stamp(): a (after b) gets "resolved_at"
+ * now if the change resolves it. ib_history_write(): the lines text (len
+ * bytes, as ib_history_note() made them) appended to their day files,
+ * synced unless defer_sync. ib_history_has(): whether the day file of
+ * the message event line text already holds it (for a replay).
+ */
+struct buf;
+int ib_history_note(struct buf *out, const char *thread, const json_t *b,
+    const json_t *a, const json_t *msg, const char *now);
+void ib_history_stamp(const json_t *b, json_t *a, const char *now);
+int ib_history_write(struct inbox *ib, const char *text, size_t len,
+    int defer_sync, struct errbuf *e);
+int ib_history_has(struct inbox *ib, const char *text, size_t len);
+
+/*
+ * inbox-survey.c: surveys (inbox.h, inbox_survey_answer()).
+ * ib_survey_check(): msg's "survey", if it has one, is one (an outbound
+ * message's {scale, until, agent, resolved_at}): 0, or -1 with errno
+ * EINVAL and e filled. ib_survey_mark(): whether inbound msg answers
+ * conv's open survey or comments its last answer: 1 with msg's "csat"
+ * set ({survey, score, comment} or {survey, comment: true}), 0 (any
+ * "csat" msg came with removed), -1 with errno ENOMEM. ib_survey_apply():
+ * what msg does to conv's survey (ib_apply_message() calls it): an
+ * outbound survey opens one, an answer closes it into "csat", a comment
+ * completes "csat".
+ */
+int ib_survey_check(const json_t *msg, struct errbuf *e);
+int ib_survey_mark(const json_t *conv, json_t *msg);
+void ib_survey_apply(json_t *conv, const json_t *msg);
 
 /* inbox-journal.c: a delivery's journal record, and its undoing. */
 int ib_journaling(struct inbox *ib);
 int inbox_journal_record(struct inbox *ib, const char *mtext,
-    const char *ctext, int *slot, off_t *end, struct errbuf *e);
+    const char *ctext, const char *htext, size_t hlen, int *slot,
+    off_t *end, struct errbuf *e);
 int inbox_journal_sync(struct inbox *ib, int slot, off_t end,
     struct errbuf *e);
 void inbox_journal_cancel(struct inbox *ib, const char *name, int half);

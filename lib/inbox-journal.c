@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "every.h"
 #include "inbox-impl.h"
 #include "inbox.h"
@@ -77,33 +78,34 @@ flagged(struct inbox *ib, int rc)
 }
 
 /*
- * Append {message, conversation after it} to the journal, not yet
- * durably (inbox_journal_sync() waits for that): mtext and ctext are the
- * two records written out; *end is where the record ends in *slot's file.
+ * Append {message, conversation after it, history: its events} to the
+ * journal, not yet durably (inbox_journal_sync() waits for that): mtext
+ * and ctext are the two records written out, htext (hlen bytes) the
+ * change's lines for history/, as a string; *end is where the record
+ * ends in *slot's file.
  */
 int
 inbox_journal_record(struct inbox *ib, const char *mtext, const char *ctext,
-    int *slot, off_t *end, struct errbuf *e)
+    const char *htext, size_t hlen, int *slot, off_t *end, struct errbuf *e)
 {
-	static const char head[] = "{\"type\":\"journal\",\"message\":";
-	static const char mid[] = ",\"conversation\":";
-	size_t m = strlen(mtext), c = strlen(ctext), at = 0;
-	char *s = malloc(sizeof head + m + sizeof mid + c + 1);
+	struct buf b = { 0 };
 	int rc;
 
-	if (!s)
+	buf_adds(&b, "{\"type\":\"journal\",\"message\":");
+	buf_adds(&b, mtext);
+	buf_adds(&b, ",\"conversation\":");
+	buf_adds(&b, ctext);
+	if (hlen) {
+		buf_adds(&b, ",\"history\":");
+		buf_add_jstr(&b, htext, hlen);
+	}
+	buf_addc(&b, '}');
+	if (b.err) {
+		buf_free(&b);
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
-	memcpy(s, head, sizeof head - 1);
-	at += sizeof head - 1;
-	memcpy(s + at, mtext, m);
-	at += m;
-	memcpy(s + at, mid, sizeof mid - 1);
-	at += sizeof mid - 1;
-	memcpy(s + at, ctext, c);
-	at += c;
-	s[at++] = '}';
-	rc = journal_write(ib->journal, -1, s, at, slot, end, e);
-	free(s);
+	}
+	rc = journal_write(ib->journal, -1, b.p, b.len, slot, end, e);
+	buf_free(&b);
 	return flagged(ib, rc);
 }
 
@@ -225,7 +227,8 @@ messages_of(const json_t *conv)
  * part, if its record has fewer messages than the journaled one (a
  * record that is missing altogether is the journaled one), applied to
  * the record as it is, so that changes made since (a status, an
- * assignee) stay; work/ in step; the ledger entry.
+ * assignee) stay; work/ in step; the ledger entry; its lines for
+ * history/, if their day file lacks them.
  */
 static int
 replay_one(struct replay *r, json_t *j, struct errbuf *e)
@@ -233,6 +236,7 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	struct inbox *ib = r->ib;
 	json_t *msg = json_object_get(j, "message"), *have = NULL;
 	json_t *image = json_object_get(j, "conversation");
+	json_t *hist = json_object_get(j, "history");
 	const char *thread = record_str(msg, "thread");
 	const char *name = record_str(msg, "id");
 	const char *provider = record_str(msg, "provider");
@@ -277,12 +281,14 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	have = NULL;
 	snprintf(rel, sizeof rel, "conv/%s", thread);
 	if (!(have = ib_get_record(ib, rel, NULL))) {
-		if (ib_write_conversation(ib, thread, image, "", NULL, e) < 0)
+		if (ib_write_conversation(ib, thread, image, "", NULL, NULL,
+		    e) < 0)
 			goto out;
 	} else if (messages_of(have) < messages_of(image)) {
 		inbox_queue_name_json(thread, have, was);
 		ib_apply_message(have, msg);
-		if (ib_write_conversation(ib, thread, have, was, NULL, e) < 0)
+		if (ib_write_conversation(ib, thread, have, was, NULL, NULL,
+		    e) < 0)
 			goto out;
 	} else {
 		/* Written before the crash: its queue/ name may not be. */
@@ -299,6 +305,12 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	}
 	if (provider && pid &&
 	    ib_ledger_add(ib, key, thread, name, 0, 0, e) < 0)
+		goto out;
+	/* Its events, unless their day file has them (a checkpoint came). */
+	if (json_is_string(hist) && json_string_length(hist) &&
+	    !ib_history_has(ib, json_string_value(hist),
+	    json_string_length(hist)) && ib_history_write(ib,
+	    json_string_value(hist), json_string_length(hist), 0, e) < 0)
 		goto out;
 	r->records++;
 	rc = 0;

@@ -379,32 +379,47 @@ ib_is_resolved(const json_t *conv)
 
 /*
  * Write conv for thread durably, keeping work/ in step; lf, if not NULL,
- * is the file as load_conversation() left it open.
+ * is the file as load_conversation() left it open. before is conv as it
+ * was (NULL: a change whose events are written elsewhere, a replay's):
+ * a change that resolves it stamps "resolved_at", and its events go to
+ * history/ first (inbox-history.c), synced as the change is (a lazy
+ * append's lazily), so that the history never says less than the
+ * conversations do: a change that fails after them leaves events of a
+ * change that was tried and said to have failed.
  */
 int
 ib_write_conversation(struct inbox *ib, const char *thread, json_t *conv,
-    const char *was, struct logf *lf, struct errbuf *e)
+    const char *was, const json_t *before, struct logf *lf,
+    struct errbuf *e)
 {
-	char now[INBOX_QUEUE_NAME_MAX];
-	int created;
+	char now[INBOX_QUEUE_NAME_MAX], at[WHEN_BUFSZ];
+	struct buf h = { 0 };
+	int created, rc = 0;
 
+	if (before) {
+		now_string(at);
+		ib_history_stamp(before, conv, at);
+		if (ib_history_note(&h, thread, before, conv, NULL, at) < 0)
+			rc = errf(e, "%s", strerror(ENOMEM));
+		else if (h.len)
+			rc = ib_history_write(ib, h.p, h.len, lf &&
+			    (lf->defer_sync || lf->lazy), e);
+		buf_free(&h);
+	}
 	inbox_queue_name_json(thread, conv, now);
-	if (ib_queue_enter(ib, was, now, !lf || !lf->defer_sync) < 0) {
+	if (rc == 0 && ib_queue_enter(ib, was, now, !lf || !lf->defer_sync) <
+	    0)
+		rc = errf(e, "%s/queue/%s: %s", ib->dir, now, strerror(errno));
+	if (rc == 0 && !ib_is_resolved(conv) && (ib_work_join(ib, thread,
+	    &created, e) < 0 || (created && ib_sync_dir(ib, "work", e) < 0)))
+		rc = -1;
+	if (rc < 0) {
 		int saved = errno;
 
 		if (lf && lf->fd >= 0)
 			close(lf->fd);
 		errno = saved;
-		return errf(e, "%s/queue/%s: %s", ib->dir, now,
-		    strerror(saved));
-	}
-	if (!ib_is_resolved(conv)) {
-		if (ib_work_join(ib, thread, &created, e) < 0 || (created &&
-		    ib_sync_dir(ib, "work", e) < 0)) {
-			if (lf && lf->fd >= 0)
-				close(lf->fd);
-			return -1;
-		}
+		return -1;
 	}
 	if ((lf ? ib_log_append(ib, "conv", thread, lf, conv, NULL, e) :
 	    ib_log_put(ib, "conv", thread, conv, e)) < 0)
@@ -520,12 +535,14 @@ answer(json_t *conv, const json_t *msg)
 /*
  * Whether an inbound message is work for a person: anything but an
  * opt-out, opt-in or help keyword, which sms-recv answers (or the
- * provider does) and marks with "keyword".
+ * provider does) and marks with "keyword", and a survey's answer or its
+ * comment, which the delivery marks with "csat" (inbox-survey.c).
  */
 static int
 is_work(const json_t *msg)
 {
-	return !json_is_string(json_object_get(msg, "keyword"));
+	return !json_is_string(json_object_get(msg, "keyword")) &&
+	    !json_is_object(json_object_get(msg, "csat"));
 }
 
 /*
@@ -553,6 +570,7 @@ ib_apply_message(json_t *conv, const json_t *msg)
 	count(conv, "messages", 1);
 	if (json_is_string(body))
 		json_object_set(conv, "last_body", body);
+	ib_survey_apply(conv, msg);
 	if (fresh && !(in && is_work(msg) && !blocked)) {
 		set_str(conv, "status", INBOX_RESOLVED);
 		set_str(conv, "opened_at", NULL);
@@ -613,7 +631,7 @@ answer_conversation(struct inbox *ib, const char *thread,
 	char rel[64], was[INBOX_QUEUE_NAME_MAX];
 	struct logf lf;
 	struct errbuf e;
-	json_t *conv;
+	json_t *conv, *before;
 
 	if (strcmp(inbox_purpose(msg), INBOX_REPLY) != 0 ||
 	    !inbox_went_out(msg))
@@ -625,15 +643,18 @@ answer_conversation(struct inbox *ib, const char *thread,
 		return;
 	}
 	inbox_queue_name_json(thread, conv, was);
-	if (answer(conv, msg)) {
+	if (!(before = json_deep_copy(conv))) {
+		close(lf.fd);
+	} else if (answer(conv, msg)) {
 		ib_stamp(ib, conv);
 		lf.lazy = lazy;
-		if (ib_write_conversation(ib, thread, conv, was, &lf, &e) < 0 &&
-		    ib->report)
+		if (ib_write_conversation(ib, thread, conv, was, before, &lf,
+		    &e) < 0 && ib->report)
 			ib->report(ib->report_arg, e.msg);
 	} else {
 		close(lf.fd);
 	}
+	json_decref(before);
 	json_decref(conv);
 }
 
@@ -652,7 +673,7 @@ unanswer_conversation(struct inbox *ib, const char *thread)
 	char rel[64], was[INBOX_QUEUE_NAME_MAX];
 	struct logf lf;
 	struct errbuf e;
-	json_t *conv, *t = NULL, *m;
+	json_t *conv, *t = NULL, *m, *before = NULL;
 	size_t i;
 
 	snprintf(rel, sizeof rel, "conv/%s", thread);
@@ -663,10 +684,12 @@ unanswer_conversation(struct inbox *ib, const char *thread)
 	}
 	inbox_queue_name_json(thread, conv, was);
 	if (!(opened = record_str(conv, "opened_at")) ||
+	    !(before = json_deep_copy(conv)) ||
 	    !(t = inbox_thread(ib, thread, &e))) {
-		if (opened && ib->report)
+		if (opened && before && ib->report)
 			ib->report(ib->report_arg, e.msg);
 		close(lf.fd);
+		json_decref(before);
 		json_decref(conv);
 		return;
 	}
@@ -690,9 +713,10 @@ unanswer_conversation(struct inbox *ib, const char *thread)
 	    strcmp(record_str(conv, "status"), INBOX_OPEN) == 0)
 		set_str(conv, "waiting_since", waiting);
 	ib_stamp(ib, conv);
-	if (ib_write_conversation(ib, thread, conv, was, &lf, &e) < 0 &&
+	if (ib_write_conversation(ib, thread, conv, was, before, &lf, &e) < 0 &&
 	    ib->report)
 		ib->report(ib->report_arg, e.msg);
+	json_decref(before);
 	json_decref(t);
 	json_decref(conv);
 }
@@ -902,6 +926,7 @@ struct delivery {
 	off_t jend;		/* where that record ends */
 	json_t *conv;		/* the conversation, as the message leaves it */
 	char *mtext, *ctext;	/* msg and conv written out */
+	struct buf hist;	/* the change's lines for history/ */
 	struct staged sm;	/* the message, in tmp/ */
 	struct logf clf;	/* conv/THREAD, open (fd -1: none) */
 
@@ -1033,7 +1058,8 @@ delivery_check(struct delivery *dv, json_t *msg, struct errbuf *e)
 	if (!thread_is_number(thread) && dir && strcmp(dir, "in") != 0)
 		return errno = EINVAL, errf(e, "thread '%s' is a sender's, "
 		    "not a number: nothing is sent to it", thread);
-	if (limit_message(msg, e) < 0 || check_at(msg, e) < 0)
+	if (limit_message(msg, e) < 0 || check_at(msg, e) < 0 ||
+	    ib_survey_check(msg, e) < 0)
 		return -1;
 	if ((provider && pid && ib_id_key(provider, pid, dv->key) < 0) ||
 	    (client && ib_id_key("key", client, dv->ckey) < 0))
@@ -1167,6 +1193,8 @@ hear_keyword(struct inbox *ib, const struct delivery *dv, int keyword,
 static int
 change_conversation(struct inbox *ib, struct delivery *dv, struct errbuf *e)
 {
+	char at[WHEN_BUFSZ];
+
 	if (!(dv->conv = load_conversation(ib, dv->thread,
 	    record_str(dv->msg, "at"), &dv->clf, e)))
 		return -1;
@@ -1176,12 +1204,17 @@ change_conversation(struct inbox *ib, struct delivery *dv, struct errbuf *e)
 			return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 		inbox_queue_name_json(dv->thread, dv->conv, dv->qwas);
 	}
+	if (ib_survey_mark(dv->conv, dv->msg) < 0)
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	ib_apply_message(dv->conv, dv->msg);
 	inbox_queue_name_json(dv->thread, dv->conv, dv->qnow);
 	ib_stamp(ib, dv->msg);
 	ib_stamp(ib, dv->conv);
+	now_string(at);
 	if (!(dv->mtext = json_dumps(dv->msg, JSON_COMPACT)) ||
-	    !(dv->ctext = json_dumps(dv->conv, JSON_COMPACT)))
+	    !(dv->ctext = json_dumps(dv->conv, JSON_COMPACT)) ||
+	    ib_history_note(&dv->hist, dv->thread, dv->before, dv->conv,
+	    dv->msg, at) < 0)
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	return 0;
 }
@@ -1199,8 +1232,8 @@ journal_delivery(struct inbox *ib, struct delivery *dv, struct errbuf *e)
 {
 	if (!dv->journaled)
 		return 0;
-	if (inbox_journal_record(ib, dv->mtext, dv->ctext, &dv->slot,
-	    &dv->jend, e) < 0)
+	if (inbox_journal_record(ib, dv->mtext, dv->ctext, dv->hist.p,
+	    dv->hist.len, &dv->slot, &dv->jend, e) < 0)
 		return -1;
 	if (dv->slot >= 0)
 		unsynced++;
@@ -1331,6 +1364,7 @@ end_delivery(struct inbox *ib, struct delivery *dv, int rc)
 		close(dv->clf.fd);
 	free(dv->mtext);
 	free(dv->ctext);
+	buf_free(&dv->hist);
 	json_decref(dv->before);
 	json_decref(dv->conv);
 	ib_unlock(dv->lk);
@@ -1388,7 +1422,9 @@ deliver_end(struct inbox *ib, struct delivery *dv, struct inbox_delivery *d,
 	    store_message(ib, dv, e) < 0 ||
 	    store_conversation(ib, dv, e) < 0 ||
 	    (*dv->key && key_message(ib, dv->key, dv->thread, dv->name,
-	    dv->msg, &dv->keyed, e) < 0))
+	    dv->msg, &dv->keyed, e) < 0) ||
+	    ib_history_write(ib, dv->hist.p, dv->hist.len, dv->journaled,
+	    e) < 0)
 		return end_delivery(ib, dv, -1);
 	d->message = json_incref(dv->msg);
 	d->conversation = json_incref(dv->conv);
@@ -1713,7 +1749,7 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 {
 	char at[WHEN_BUFSZ], was[INBOX_QUEUE_NAME_MAX];
 	struct logf lf;
-	json_t *conv;
+	json_t *conv, *before;
 	int lk, rc, within;
 
 	if (after)
@@ -1734,18 +1770,26 @@ inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
 	 */
 	within = limit_conversation(conv, NULL) == 0;
 	inbox_queue_name_json(thread, conv, was);
+	if (!(before = json_deep_copy(conv))) {
+		if (lf.fd >= 0)
+			close(lf.fd);
+		json_decref(conv);
+		ib_unlock(lk);
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	}
 	rc = fn(conv, arg, e);
 	if (rc == 0 && within && limit_conversation(conv, e) < 0)
 		rc = -1;
 	if (rc == 0)
 		ib_stamp(ib, conv);
-	if (rc == 0 && ib_write_conversation(ib, thread, conv, was, &lf,
-	    e) < 0)
+	if (rc == 0 && ib_write_conversation(ib, thread, conv, was, before,
+	    &lf, e) < 0)
 		rc = -1;
 	else if (rc != 0 && lf.fd >= 0)
 		close(lf.fd);
 	if (rc >= 0 && after)
 		*after = json_incref(conv);
+	json_decref(before);
 	json_decref(conv);
 	ib_unlock(lk);
 	return rc;

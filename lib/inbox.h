@@ -53,6 +53,12 @@
  *   rate/SENDER          sms-send's pace for a sender (sms-send(1))
  *   roster/              the agents, and the round-robin rotation
  *                        (roster.h)
+ *   queue/               the index of the working set
+ *                        (inbox_queue_read())
+ *   history/YYYY-MM-DD   the history: every change of every
+ *                        conversation as an event line, appended as part
+ *                        of the change, never rewritten
+ *                        (inbox_history_each())
  *
  * Ordering, for an inbound message: under the thread's lock, look up
  * KEY in the ledger (there: a duplicate, stop); record STOP/START in consent/
@@ -93,7 +99,7 @@
 #include "diag.h"
 
 /* The directories of the inbox that inbox_open() holds open. */
-#define INBOX_NSUB 14
+#define INBOX_NSUB 15
 
 struct inbox {
 	char *dir;
@@ -512,6 +518,46 @@ int inbox_queue_built(struct inbox *ib, struct errbuf *e);
  * filled.
  */
 int inbox_queue_suspend(struct inbox *ib, struct errbuf *e);
+
+/*
+ * Surveys (smsdesk-inbox(5), Surveys). An outbound message with
+ * "survey": {"scale" ("1-5", "0-10", "1-3"), "until" (the end of its
+ * answer window, a time), "agent" (attributed, or null), "resolved_at"}
+ * opens a survey on its conversation as inbox_deliver() stores it (one
+ * stored as failed opens none): the conversation gets "survey" (those
+ * fields, "id" the message's, "sent_at" its time) and "surveyed_at". A
+ * customer's message delivered in the window that score_parse() takes
+ * on the survey's scale is its answer: the message gets "csat"
+ * ({survey, score, comment}) and is no work (no reopening, no clock),
+ * the conversation gets "csat" ({survey, scale, score, comment, at,
+ * agent, msg}) and loses "survey". The next message within ten minutes
+ * of an answer without a comment, if it asks nothing (no "?"), is its
+ * comment ("csat": {survey, comment: true}), and no work either.
+ *
+ * inbox_survey_answer(): the same for message id of thread, stored
+ * already (by a delivery that came before the survey rule, or an import
+ * out of order), under the thread's lock: 1 if it was taken as the
+ * answer (its record gets "csat" appended, the conversation's survey is
+ * closed as above, its status left as it is), 0 if not (no open survey,
+ * outside the window, not a score, taken already), -1 with e filled.
+ * *after, if not NULL, gets the conversation when it is 1.
+ */
+int inbox_survey_answer(struct inbox *ib, const char *thread, const char *id,
+    json_t **after, struct errbuf *e);
+
+/*
+ * The history (smsdesk-inbox(5), History): fn gets each whole line of
+ * the day files history/YYYY-MM-DD from day from to day to (inclusive;
+ * NULL: no bound), days in order, lines in the order they were appended
+ * within a day (so not always in the order of their times). A line may
+ * be torn by a crash (it does not parse: skip it) or, after a replay,
+ * repeat a message event. fn returns 0 to go on; anything else stops and
+ * is returned. Returns 0, or -1 with e filled. Its cost is the days
+ * read, not the history kept.
+ */
+typedef int (*inbox_history_fn)(const char *line, size_t len, void *arg);
+int inbox_history_each(struct inbox *ib, const char *from, const char *to,
+    inbox_history_fn fn, void *arg, struct errbuf *e);
 
 /*
  * A conversation as inbox_each() hands it over: its record as one line of

@@ -332,8 +332,10 @@ claim_deferred(struct inbox *ib, const char *thread, struct roster_claim *c,
     struct errbuf *e)
 {
 	char rel[64], was[INBOX_QUEUE_NAME_MAX], now[INBOX_QUEUE_NAME_MAX];
+	char at[WHEN_BUFSZ];
+	struct buf h = { 0 };
 	struct logf lf;
-	json_t *conv;
+	json_t *conv, *before;
 	int lk, rc;
 
 	snprintf(rel, sizeof rel, "conv/%s", thread);
@@ -344,14 +346,26 @@ claim_deferred(struct inbox *ib, const char *thread, struct roster_claim *c,
 		return -1;
 	}
 	inbox_queue_name_json(thread, conv, was);
-	rc = claim_fn(conv, c, e);
+	if (!(before = json_deep_copy(conv))) {
+		errno = ENOMEM;
+		rc = errf(e, "%s", strerror(ENOMEM));
+	} else {
+		rc = claim_fn(conv, c, e);
+	}
 	if (rc == 0 && limit_conversation(conv, e) < 0)
 		rc = -1;
 	if (rc == 0) {
 		ib_stamp(ib, conv);
 		lf.defer_sync = 1;
 		inbox_queue_name_json(thread, conv, now);
-		if (ib_queue_move(ib, was, now) < 0) {
+		now_str(at);
+		/* Its event first, synced with it (inbox_update() says why). */
+		if (ib_history_note(&h, thread, before, conv, NULL, at) < 0 ||
+		    ib_history_write(ib, h.p, h.len, 1, e) < 0) {
+			rc = h.err ? errf(e, "%s", strerror(ENOMEM)) : -1;
+			if (lf.fd >= 0)
+				close(lf.fd);
+		} else if (ib_queue_move(ib, was, now) < 0) {
 			rc = errf(e, "%s/queue/%s: %s", ib->dir, now,
 			    strerror(errno));
 			if (lf.fd >= 0)
@@ -370,6 +384,8 @@ claim_deferred(struct inbox *ib, const char *thread, struct roster_claim *c,
 	} else {
 		c->after = conv;
 	}
+	buf_free(&h);
+	json_decref(before);
 	ib_unlock(lk);
 	return rc < 0 ? -1 : 0;
 }

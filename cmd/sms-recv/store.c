@@ -66,7 +66,8 @@ away(const struct recv *r, const struct inbox_delivery *d, char *key,
  * confirmation only if one is configured: by default the provider
  * confirms, and a second would break the rule of exactly one (smsdesk(7),
  * GUARANTEES: one opt-out confirmation). A blocked sender (inbox-mark
- * --block) gets no answer at all. The answer goes back in the webhook's
+ * --block) gets no answer at all, nor does a survey's answer (it has
+ * "csat": inbox.h, Surveys). The answer goes back in the webhook's
  * answer (the provider's reply()); it is recorded in the conversation
  * first (purpose notification, no reply of a person; "auto" says which
  * answer it is), under a key made from the provider's message id (the
@@ -86,6 +87,12 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	/* A blocked sender is never answered (its STOP is recorded all
 	 * the same, by inbox_deliver()). */
 	if (!ev->id || inbox_is_blocked(d->conversation))
+		return NULL;
+	/*
+	 * Nor is a survey's answer, or its comment: the conversation stays
+	 * resolved, and nobody needs to be told we are away.
+	 */
+	if (json_is_object(json_object_get(d->message, "csat")))
 		return NULL;
 	snprintf(key, sizeof key, "auto-%s", ev->id);
 	if (kw == KEYWORD_HELP)
