@@ -5,7 +5,6 @@
  * writes out.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,40 +129,24 @@ csat_duration(const char *opt, const char *key, const char *arg,
 	    "30m, 24h, 7d)", key, arg, min > 0 ? " above 0" : "");
 }
 
-/* One day file of history/, its events to fn: 0, fn's non-zero, or -1. */
-static int
-history_day(struct csat *c, int dfd, const char *day,
-    int (*fn)(struct csat *, const json_t *, void *), void *arg,
-    struct errbuf *e)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	json_t *ev;
-	FILE *fp;
-	int fd, rc = 0;
+/* What csat_history() hands each line on to. */
+struct lines {
+	struct csat *c;
+	int (*fn)(struct csat *c, const json_t *ev, void *arg);
+	void *arg;
+};
 
-	if ((fd = openat(dfd, day, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? 0 : errf(e, "history/%s: %s", day,
-		    strerror(errno));
-	if (!(fp = fdopen(fd, "r"))) {
-		close(fd);
-		return errf(e, "history/%s: %s", day, strerror(errno));
-	}
-	while (rc == 0 && (n = getline(&line, &cap, fp)) > 0) {
-		/* A line still being written (no newline yet) is not one. */
-		if (line[n - 1] != '\n')
-			break;
-		if (!(ev = json_loadb(line, (size_t)n - 1, 0, NULL)))
-			continue;
-		if (json_is_object(ev))
-			rc = fn(c, ev, arg);
-		json_decref(ev);
-	}
-	if (rc == 0 && ferror(fp))
-		rc = errf(e, "history/%s: %s", day, strerror(errno));
-	free(line);
-	fclose(fp);
+/* A line of history/, parsed; one that does not (torn) passed over. */
+static int
+history_line(const char *line, size_t len, void *arg)
+{
+	struct lines *l = arg;
+	json_t *ev = json_loadb(line, len, 0, NULL);
+	int rc = 0;
+
+	if (json_is_object(ev))
+		rc = l->fn(l->c, ev, l->arg);
+	json_decref(ev);
 	return rc;
 }
 
@@ -172,25 +155,12 @@ csat_history(struct csat *c, time_t from,
     int (*fn)(struct csat *c, const json_t *ev, void *arg), void *arg,
     struct errbuf *e)
 {
-	char day[WHEN_BUFSZ], today[WHEN_BUFSZ];
-	int dfd, rc = 0;
-	time_t t;
+	struct lines l = { c, fn, arg };
+	char day[WHEN_BUFSZ];
 
-	if ((dfd = openat(c->s.ib.fd, "history", O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? 0 : errf(e, "%s/history: %s",
-		    c->s.ib.dir, strerror(errno));
-	when_format(c->now, today);
-	today[10] = '\0';
-	for (t = from; rc == 0; t += 86400) {
-		when_format(t, day);
-		day[10] = '\0';
-		if (strcmp(day, today) > 0)
-			break;
-		rc = history_day(c, dfd, day, fn, arg, e);
-	}
-	close(dfd);
-	return rc;
+	when_format(from, day);
+	day[10] = '\0';
+	return inbox_history_each(&c->s.ib, day, NULL, history_line, &l, e);
 }
 
 const char *

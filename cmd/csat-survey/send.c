@@ -183,7 +183,7 @@ why_not(struct csat *c, struct survey *sv, const char *thread,
 	const char *st = record_str(conv, "status");
 	const char *at = record_str(ev, "at"), *reason;
 	const char *last = record_str(conv, "surveyed_at");
-	time_t t;
+	time_t t, r;
 	int rc;
 
 	if (!ev)
@@ -191,7 +191,10 @@ why_not(struct csat *c, struct survey *sv, const char *thread,
 		    "reopened";
 	if (when_parse(at, &t, NULL) < 0 || c->now - t > sv->max_age)
 		return "too_old";
-	if (!st || strcmp(st, INBOX_RESOLVED) != 0)
+	/* Reopened since; or resolved again (the history cut short). */
+	if (!st || strcmp(st, INBOX_RESOLVED) != 0 || (record_str(conv,
+	    "resolved_at") && (when_parse(record_str(conv, "resolved_at"),
+	    &r, NULL) < 0 || r > t)))
 		return "reopened";
 	if ((rc = inbox_known_id(&c->s.ib, "key", key)) > 0)
 		return "surveyed";
