@@ -143,13 +143,6 @@ scale(const char *opt, const char *arg)
 	    "1-3", arg);
 }
 
-/* The value of an option, else of the configuration's key, else def. */
-static const char *
-pick(struct csat *c, const char *flag, const char *key, const char *def)
-{
-	return config_pick(c->cfg, flag, NULL, key, def);
-}
-
 /* --- send ---------------------------------------------------------------- */
 
 /* A "resolved" event: the thread's last one so far, in sv->resolved. */
@@ -361,14 +354,19 @@ survey_send(int argc, char **argv)
 
 	csat_setup(&c, 1, quiet);
 	sv.question = text(question ? "--question" : NULL, "csat_question",
-	    pick(&c, question, "csat_question", QUESTION));
-	sv.scale = sc ? sc : scale(NULL, pick(&c, NULL, "csat_scale", "1-5"));
+	    config_pick(c.cfg, question, NULL,
+	    "csat_question", QUESTION));
+	sv.scale = sc ? sc : scale(NULL, config_pick(c.cfg, NULL,
+	    NULL, "csat_scale", "1-5"));
 	sv.cooldown = csat_duration(cooldown ? "--cooldown" : NULL,
-	    "csat_cooldown", pick(&c, cooldown, "csat_cooldown", "7d"), 0);
+	    "csat_cooldown", config_pick(c.cfg, cooldown,
+	    NULL, "csat_cooldown", "7d"), 0);
 	sv.max_age = csat_duration(max_age ? "--max-age" : NULL,
-	    "csat_max_age", pick(&c, max_age, "csat_max_age", "24h"), 1);
+	    "csat_max_age", config_pick(c.cfg, max_age,
+	    NULL, "csat_max_age", "24h"), 1);
 	sv.window = csat_duration(window ? "--window" : NULL, "csat_window",
-	    pick(&c, window, "csat_window", "72h"), 1);
+	    config_pick(c.cfg, window, NULL,
+	    "csat_window", "72h"), 1);
 	if (!(sv.resolved = json_object()))
 		send_nomem();
 	if (csat_history(&c, c.now - sv.max_age, on_resolved, &sv, &e) < 0)
@@ -566,7 +564,8 @@ survey_collect(int argc, char **argv)
 
 	csat_setup(&c, k.thank != NULL, NULL);
 	k.window = csat_duration(window ? "--window" : NULL, "csat_window",
-	    pick(&c, window, "csat_window", "72h"), 1);
+	    config_pick(c.cfg, window, NULL,
+	    "csat_window", "72h"), 1);
 	if (!(k.surveyed = json_object()) || !(k.answered = json_object()))
 		send_nomem();
 	if (csat_history(&c, c.now - k.window, on_survey_event, &k, &e) < 0)
