@@ -48,7 +48,7 @@ reason() {
 }
 # rec NUMBER FILTER: jq -e FILTER of NUMBER's last record in $tmp/out.
 rec() {
-	jq -e -n --arg t "$1" "[inputs | select(.thread == \$t)] | last |
+	jq -e -r -n --arg t "$1" "[inputs | select(.thread == \$t)] | last |
 	    $2" "$tmp/out"
 }
 # conv NUMBER FILTER: jq FILTER of NUMBER's conversation.
@@ -58,7 +58,7 @@ conv() {
 
 A=+13125550101 B=+13125550102 C=+13125550103 D=+13125550104
 E=+13125550105 F=+13125550106 H=+13125550107 I=+13125550109
-J=+13125550110
+J=+13125550110 K=+13125550111 L=+13125550112
 
 # --- Usage and configuration ---------------------------------------------
 
@@ -113,7 +113,7 @@ mark 2026-12-01T17:00:00Z --block $C
 text $D 2026-12-01T15:00:00Z 'hello'
 mark 2026-12-01T16:00:00Z --resolve $D
 text $D 2026-12-01T17:00:00Z 'one more thing'
-# E resolved 32 hours before the run.
+# E resolved 28 hours before the run.
 text $E 2026-12-01T07:00:00Z 'hello'
 mark 2026-12-01T08:00:00Z --resolve $E
 text $F 2026-12-01T15:00:00Z 'and now?'
@@ -126,7 +126,18 @@ for t in $I $J; do
 	text $t 2026-12-01T15:00:00Z 'hello'
 	mark 2026-12-01T16:00:00Z --resolve $t
 done
-NOW=2026-12-02T16:00:00Z
+# K resolved twice: its last resolution is the one surveyed. L's second
+# resolution is missing from the history (a line lost): the one there is
+# not its last.
+text $K 2026-12-01T10:00:00Z 'hello'
+mark 2026-12-01T11:00:00Z --resolve $K
+text $K 2026-12-01T12:00:00Z 'one more thing'
+mark 2026-12-01T13:00:00Z --resolve $K
+mkconv "$ib" $L '{"status": "resolved", "opened_at": "2026-12-01T09:00:00Z",
+    "resolved_at": "2026-12-01T15:00:00Z"}'
+printf '%s\n' '{"event":"resolved","at":"2026-12-01T14:00:00Z","thread":"'$L'","opened_at":"2026-12-01T09:00:00Z","agent":null}' \
+    >>"$ib/history/2026-12-01"
+NOW=2026-12-02T12:00:00Z
 before=$(creates)
 
 # --- Dry run -------------------------------------------------------------
@@ -134,7 +145,7 @@ before=$(creates)
 check_exit '--dry-run: exit 0' 0 'survey $NOW --dry-run'
 check 'it prints the surveys it would send, priced' \
 	'[ "$(jq -r "select(.status == \"dry_run\") | .thread" "$tmp/out" |
-	   sort | tr "\n" " ")" = "$A $I $J " ] &&
+	   sort | tr "\n" " ")" = "$A $I $J $K " ] &&
 	 rec $A ".dry_run and .price_unit"'
 is '--dry-run sends nothing' "$(creates)" "$before"
 is 'and stores nothing' "$(conv $A '.surveyed_at // "none"')" none
@@ -142,7 +153,7 @@ is 'and stores nothing' "$(conv $A '.surveyed_at // "none"')" none
 # --- Sent, and skipped ---------------------------------------------------
 
 check_exit 'send: exit 0' 0 'survey $NOW'
-is 'three requests, for A, I and J' "$(creates)" $((before + 3))
+is 'four requests, for A, I, J and K' "$(creates)" $((before + 4))
 check 'A gets the question, as a notification, keyed by its resolution' \
 	'rec $A ".type == \"message\" and .status == \"queued\" and
 	    (.provider_id | startswith(\"SM\")) and
@@ -150,7 +161,7 @@ check 'A gets the question, as a notification, keyed by its resolution' \
 	    .key == \"csat-$A-2026-12-01T20:00:00Z\" and
 	    .body == \"How did we do? Reply 1 (poor) to 5 (great).\""'
 check 'its survey: the scale, the window, alice (owner at resolution)' \
-	'rec $A ".survey == {scale: \"1-5\", until: \"2026-12-05T16:00:00Z\",
+	'rec $A ".survey == {scale: \"1-5\", until: \"2026-12-05T12:00:00Z\",
 	    agent: \"alice\", resolved_at: \"2026-12-01T20:00:00Z\"}"'
 check 'the survey is open on the conversation' \
 	'[ "$(conv $A "[.survey.scale, .survey.agent, .surveyed_at] | @tsv")" = \
@@ -162,21 +173,25 @@ is 'wrote again: skipped as reopened' "$(reason $D)" reopened
 is 'resolved before --max-age: too_old' "$(reason $E)" too_old
 is 'surveyed on 11-28: in its cooldown' "$(reason $F)" cooldown
 is 'never work: no_episode' "$(reason $H)" no_episode
-is 'one record a conversation' "$(wc -l <"$tmp/out")" 9
+is 'one record a conversation' "$(wc -l <"$tmp/out")" 11
+is 'K: its last resolution' "$(rec $K .survey.resolved_at)" \
+	2026-12-01T13:00:00Z
+is 'L: resolved again since the event read, reopened' "$(reason $L)" \
+	reopened
 check 'a skipped record: its resolution and agent' \
 	'rec $C ".resolved_at == \"2026-12-01T16:00:00Z\" and
 	    .agent == null"'
 
 check_exit 'a rerun: exit 0' 0 'survey $NOW'
-is 'sends nothing' "$(creates)" $((before + 3))
+is 'sends nothing' "$(creates)" $((before + 4))
 is 'A: surveyed' "$(reason $A)" surveyed
 check_exit 'a shorter --cooldown lets F through' 0 \
 	'survey $NOW --cooldown 1d'
-is 'F surveyed' "$(creates)" $((before + 4))
+is 'F surveyed' "$(creates)" $((before + 5))
 check_exit 'the resolved conversations on stdin' 0 \
 	'inbox-ls -d "$ib" --status resolved |
 	 SMSDESK_NOW=$NOW csat-survey send -d "$ib" - >"$tmp/out"'
-is 'send nothing more' "$(creates)" $((before + 4))
+is 'send nothing more' "$(creates)" $((before + 5))
 is 'A on stdin: surveyed' "$(reason $A)" surveyed
 is 'E on stdin: too_old' "$(reason $E)" too_old
 check_exit 'a record with no thread: exit 1, the rest done' 1 \
