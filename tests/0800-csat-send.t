@@ -137,6 +137,11 @@ mkconv "$ib" $L '{"status": "resolved", "opened_at": "2026-12-01T09:00:00Z",
     "resolved_at": "2026-12-01T15:00:00Z"}'
 printf '%s\n' '{"event":"resolved","at":"2026-12-01T14:00:00Z","thread":"'$L'","opened_at":"2026-12-01T09:00:00Z","agent":null}' \
     >>"$ib/history/2026-12-01"
+# A sender's thread (a short code) wrote, and was resolved.
+jq -cn '{from: "ACME", body: "Your code is 1234", provider: "twilio",
+    provider_id: "SMacme"}' |
+    SMSDESK_NOW=2026-12-01T15:00:00Z sms-recv -d "$ib" >/dev/null 2>&1
+mark 2026-12-01T16:00:00Z --resolve @ACME
 NOW=2026-12-02T12:00:00Z
 before=$(creates)
 
@@ -173,7 +178,8 @@ is 'wrote again: skipped as reopened' "$(reason $D)" reopened
 is 'resolved before --max-age: too_old' "$(reason $E)" too_old
 is 'surveyed on 11-28: in its cooldown' "$(reason $F)" cooldown
 is 'never work: no_episode' "$(reason $H)" no_episode
-is 'one record a conversation' "$(wc -l <"$tmp/out")" 11
+is 'a sender'"'"'s thread: no_number' "$(reason @ACME)" no_number
+is 'one record a conversation' "$(wc -l <"$tmp/out")" 12
 is 'K: its last resolution' "$(rec $K .survey.resolved_at)" \
 	2026-12-01T13:00:00Z
 is 'L: resolved again since the event read, reopened' "$(reason $L)" \

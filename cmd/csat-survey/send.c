@@ -36,6 +36,7 @@
 #include "inbox.h"
 #include "record.h"
 #include "score.h"
+#include "thread.h"
 #include "utf8.h"
 #include "when.h"
 #include "send.h"
@@ -179,6 +180,9 @@ why_not(struct csat *c, struct survey *sv, const char *thread,
 	time_t t, r;
 	int rc;
 
+	/* A sender's thread (a short code, a name) is never texted. */
+	if (!thread_is_number(thread))
+		return "no_number";
 	if (!ev)
 		return st && strcmp(st, INBOX_RESOLVED) == 0 ? "too_old" :
 		    "reopened";
