@@ -357,20 +357,19 @@ survey_send(int argc, char **argv)
 		send_usage(stderr, EXIT_USAGE);
 
 	csat_setup(&c, 1, quiet);
-	sv.question = text(question ? "--question" : NULL, "csat_question",
-	    config_pick(c.cfg, question, NULL,
-	    "csat_question", QUESTION));
-	sv.scale = sc ? sc : scale(NULL, config_pick(c.cfg, NULL,
-	    NULL, "csat_scale", "1-5"));
+	/* The options (checked already), else the configuration's keys. */
+	sv.question = question ? question : text(NULL, "csat_question",
+	    config_pick(c.cfg, NULL, NULL, "csat_question", QUESTION));
+	sv.scale = sc ? sc : scale(NULL,
+	    config_pick(c.cfg, NULL, NULL, "csat_scale", "1-5"));
 	sv.cooldown = csat_duration(cooldown ? "--cooldown" : NULL,
-	    "csat_cooldown", config_pick(c.cfg, cooldown,
-	    NULL, "csat_cooldown", "7d"), 0);
+	    "csat_cooldown",
+	    config_pick(c.cfg, cooldown, NULL, "csat_cooldown", "7d"), 0);
 	sv.max_age = csat_duration(max_age ? "--max-age" : NULL,
-	    "csat_max_age", config_pick(c.cfg, max_age,
-	    NULL, "csat_max_age", "24h"), 1);
+	    "csat_max_age",
+	    config_pick(c.cfg, max_age, NULL, "csat_max_age", "24h"), 1);
 	sv.window = csat_duration(window ? "--window" : NULL, "csat_window",
-	    config_pick(c.cfg, window, NULL,
-	    "csat_window", "72h"), 1);
+	    config_pick(c.cfg, window, NULL, "csat_window", "72h"), 1);
 	if (!(sv.resolved = json_object()))
 		send_nomem();
 	if (csat_history(&c, c.now - sv.max_age, on_resolved, &sv, &e) < 0)
@@ -568,8 +567,7 @@ survey_collect(int argc, char **argv)
 
 	csat_setup(&c, k.thank != NULL, NULL);
 	k.window = csat_duration(window ? "--window" : NULL, "csat_window",
-	    config_pick(c.cfg, window, NULL,
-	    "csat_window", "72h"), 1);
+	    config_pick(c.cfg, window, NULL, "csat_window", "72h"), 1);
 	if (!(k.surveyed = json_object()) || !(k.answered = json_object()))
 		send_nomem();
 	if (csat_history(&c, c.now - k.window, on_survey_event, &k, &e) < 0)

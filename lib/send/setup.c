@@ -3,14 +3,14 @@
  * same for every program that sends (sms-send, csat-survey).
  *
  * The program reads its options, then calls these in order: the
- * configuration (and the country numbers are read in), quiet hours, the
- * provider's account, a dry run's prices, the inbox. Each fills its part of struct send and
- * returns 0, or the exit status the failure calls for (smsdesk(7), EXIT
- * STATUS: EXIT_CONFIG for a configuration that is missing or wrong,
- * EXIT_USAGE for an option that does not fit it, what diag_exit_for()
- * says for an inbox that cannot be opened) with e filled: the program
- * says e->msg and exits with it, since the library never exits
- * (STYLE.md). send_teardown() frees what they made.
+ * configuration (and the country of national numbers), quiet hours,
+ * the provider's account, a dry run's prices, the inbox. Each fills its
+ * part of struct send and returns 0, or the exit status the failure
+ * calls for (smsdesk(7), EXIT STATUS: EXIT_CONFIG for a configuration
+ * that is missing or wrong, EXIT_USAGE for an option that does not fit
+ * it, what diag_exit_for() says for an inbox that cannot be opened) with
+ * e filled: the program says e->msg and exits with it, since the library
+ * never exits (STYLE.md). send_teardown() frees what they made.
  */
 #include <errno.h>
 #include <stdlib.h>
