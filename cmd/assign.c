@@ -208,7 +208,7 @@ set_changed(json_t *agent, struct errbuf *e)
 {
 	char at[WHEN_BUFSZ];
 
-	when_format(time(NULL), at);
+	when_format(when_now(), at);
 	if (json_object_set_new(agent, "changed_at", json_string(at)) < 0)
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	return 0;
@@ -336,7 +336,7 @@ event(struct assign *s, const char *name, const char *thread,
 			printf("%s: unassigned (%s)\n", thread, reason);
 		return;
 	}
-	when_format(time(NULL), at);
+	when_format(when_now(), at);
 	rec = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s,s:O}", "type",
 	    "event", "event", name, "thread", thread, "at", at, "agent", agent,
 	    "previous_agent", previous && *previous ? previous : NULL,
@@ -799,7 +799,7 @@ route_one(struct assign *s, struct router *r, const struct roster_conv *v,
 	json_t *rec;
 
 	a = route_decide(r, v, why, sizeof why);
-	when_format(time(NULL), at);
+	when_format(when_now(), at);
 	if (s->plan) {
 		if (!s->json)
 			printf("%s %s: %s\n", v->thread, a ? a->name : "-",

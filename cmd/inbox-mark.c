@@ -227,7 +227,7 @@ now_str(void)
 {
 	static char now[WHEN_BUFSZ];
 
-	when_format(time(NULL), now);
+	when_format(when_now(), now);
 	return now;
 }
 
@@ -366,7 +366,7 @@ announce(struct mark *m, const struct change *ch, json_t *after)
 		putchar('\n');
 		return;
 	}
-	when_format(time(NULL), now);
+	when_format(when_now(), now);
 	rec = json_pack("{s:s,s:s,s:s?,s:s,s:O}", "type", "event", "event", ev,
 	    "thread", thread, "at", now, "conversation", after);
 	if (!rec)
@@ -558,7 +558,7 @@ main(int argc, char **argv)
 	const char *dir = NULL;
 	struct config *cfg = NULL;
 	struct errbuf e;
-	time_t now = time(NULL);
+	time_t now = when_now();
 	size_t i, j;
 	int c, err;
 

@@ -5,7 +5,8 @@
  * A conversation file keeps its record and a short tail of what it was;
  * the history keeps every change for good: one NDJSON line per event
  * ("message", "opened", "reopened", "assigned", "first_response",
- * "resolved", "snoozed", "pending", "status", "surveyed", "answered"), in
+ * "resolved", "snoozed", "pending", "status", "blocked", "unblocked",
+ * "surveyed", "answered"), in
  * history/YYYY-MM-DD by the UTC date of the event's "at". Events are not
  * told by their writers one by one: they are read off the change itself,
  * the conversation before and after it (and the message that made it),
@@ -203,6 +204,10 @@ ib_history_note(struct buf *out, const char *thread, const json_t *b,
 			    "{s:s?,s:s,s:O?}", "from", sb, "to", sa, "by", by));
 		}
 	}
+	if (!same(b, a, "blocked_at"))
+		event(out, str(a, "blocked_at") ? "blocked" : "unblocked",
+		    str(a, "blocked_at") ? str(a, "blocked_at") : now, thread,
+		    json_pack("{s:O?}", "by", by));
 	sv = json_object_get(a, "survey");
 	if (json_is_object(sv) && !same(b ? json_object_get(b, "survey") :
 	    NULL, sv, "id"))
@@ -303,14 +308,18 @@ append_day(struct inbox *ib, const char *p, size_t len, int defer_sync,
 			errno = ENOSPC;
 		rc = errf(e, "%s/history/%s: %s", ib->dir, day,
 		    strerror(errno));
-	} else if (!defer_sync && (fdatasync(fd) < 0 ||
-	    ((made || ib_young(ib, fd)) && ib_sync_dir(ib, "history",
-	    e) < 0))) {
-		rc = errno == EIO || !made ? errf(e, "%s/history/%s: %s",
-		    ib->dir, day, strerror(errno)) : -1;
+	} else if (!defer_sync && fdatasync(fd) < 0) {
+		rc = errf(e, "%s/history/%s: %s", ib->dir, day,
+		    strerror(errno));
+	} else if (!defer_sync && (made || ib_young(ib, fd)) &&
+	    ib_sync_dir(ib, "history", e) < 0) {
+		rc = -1;
 	}
 	buf_free(&b);
-	close(fd);
+	/* A write's error may show only now (NFS, a quota). */
+	if (close(fd) < 0 && rc == 0)
+		rc = errf(e, "%s/history/%s: %s", ib->dir, day,
+		    strerror(errno));
 	return rc;
 }
 

@@ -42,7 +42,7 @@ nomem(struct errbuf *e)
 static void
 now_str(char out[WHEN_BUFSZ])
 {
-	when_format(time(NULL), out);
+	when_format(when_now(), out);
 }
 
 /* Copy s (NULL: "") into out of size bytes, cut short if it must be. */
