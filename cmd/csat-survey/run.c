@@ -132,30 +132,53 @@ csat_duration(const char *opt, const char *key, const char *arg,
 /* What csat_history() hands each line on to. */
 struct lines {
 	struct csat *c;
+	const char *const *events;
 	int (*fn)(struct csat *c, const json_t *ev, void *arg);
 	void *arg;
 };
 
-/* A line of history/, parsed; one that does not (torn) passed over. */
+/* Whether raw, a JSON string as written ("resolved"), is one of names. */
+static int
+named(const char *raw, size_t len, const char *const *names)
+{
+	for (; *names; names++)
+		if (len == strlen(*names) + 2 &&
+		    memcmp(raw + 1, *names, len - 2) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A line of history/: an event of the kinds asked for, parsed; one that
+ * does not parse (torn by a crash) is passed over. The kind is read
+ * without parsing the line, so that the many lines of other kinds (a
+ * message's) cost a scan and no tree.
+ */
 static int
 history_line(const char *line, size_t len, void *arg)
 {
 	struct lines *l = arg;
-	json_t *ev = json_loadb(line, len, 0, NULL);
-	int rc = 0;
+	struct record_field f = { .key = "event" };
+	json_t *ev;
+	int rc;
 
-	if (json_is_object(ev))
+	if ((rc = record_pick(line, len, &f, 1)) < 0)
+		return 0;
+	if (rc == 1 && (!f.val || !named(f.val, f.len, l->events)))
+		return 0;
+	rc = 0;
+	if (json_is_object(ev = json_loadb(line, len, 0, NULL)))
 		rc = l->fn(l->c, ev, l->arg);
 	json_decref(ev);
 	return rc;
 }
 
 int
-csat_history(struct csat *c, time_t from,
+csat_history(struct csat *c, time_t from, const char *const *events,
     int (*fn)(struct csat *c, const json_t *ev, void *arg), void *arg,
     struct errbuf *e)
 {
-	struct lines l = { c, fn, arg };
+	struct lines l = { c, events, fn, arg };
 	char day[WHEN_BUFSZ];
 
 	when_format(from, day);

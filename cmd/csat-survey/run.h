@@ -56,11 +56,12 @@ long long csat_duration(const char *opt, const char *key, const char *arg,
 
 /*
  * The events of history/ (smsdesk-inbox(5), History) of the days from the
- * one of from to today, oldest first, each parsed and lent to fn, which
- * returns 0 to go on; a line that does not parse (torn by a crash) is
- * passed over. 0, or -1 with e filled if the history cannot be read.
+ * one of from on, oldest first, those of the kinds events names (NULL
+ * ended: "resolved", ...) each parsed and lent to fn, which returns 0 to
+ * go on; a line that does not parse (torn by a crash) is passed over. 0,
+ * or -1 with e filled if the history cannot be read.
  */
-int csat_history(struct csat *c, time_t from,
+int csat_history(struct csat *c, time_t from, const char *const *events,
     int (*fn)(struct csat *c, const json_t *ev, void *arg), void *arg,
     struct errbuf *e);
 

@@ -146,6 +146,9 @@ scale(const char *opt, const char *arg)
 
 /* --- send ---------------------------------------------------------------- */
 
+static const char *const resolved[] = { "resolved", NULL };
+static const char *const surveys[] = { "surveyed", "answered", NULL };
+
 /* A "resolved" event: the thread's last one so far, in sv->resolved. */
 static int
 on_resolved(struct csat *c, const json_t *ev, void *arg)
@@ -372,7 +375,8 @@ survey_send(int argc, char **argv)
 	    config_pick(c.cfg, window, NULL, "csat_window", "72h"), 1);
 	if (!(sv.resolved = json_object()))
 		send_nomem();
-	if (csat_history(&c, c.now - sv.max_age, on_resolved, &sv, &e) < 0)
+	if (csat_history(&c, c.now - sv.max_age, resolved, on_resolved, &sv,
+	    &e) < 0)
 		diag_die(EXIT_IOERR, "%s", e.msg);
 	worker_init(&sv.w, &c.s, 1, W_CURL | W_GSM);
 	if (argc == 1)
@@ -570,7 +574,8 @@ survey_collect(int argc, char **argv)
 	    config_pick(c.cfg, window, NULL, "csat_window", "72h"), 1);
 	if (!(k.surveyed = json_object()) || !(k.answered = json_object()))
 		send_nomem();
-	if (csat_history(&c, c.now - k.window, on_survey_event, &k, &e) < 0)
+	if (csat_history(&c, c.now - k.window, surveys, on_survey_event, &k,
+	    &e) < 0)
 		diag_die(EXIT_IOERR, "%s", e.msg);
 	json_object_foreach(k.surveyed, id, ev)
 		if (!json_object_get(k.answered, id))
