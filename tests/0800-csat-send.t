@@ -142,6 +142,8 @@ jq -cn '{from: "ACME", body: "Your code is 1234", provider: "twilio",
     provider_id: "SMacme"}' |
     SMSDESK_NOW=2026-12-01T15:00:00Z sms-recv -d "$ib" >/dev/null 2>&1
 mark 2026-12-01T16:00:00Z --resolve @ACME
+# A line torn by a crash (the next writer starts a new line after it).
+printf '{"event":"resolved","at":"2026-12-01T1\n' >>"$ib/history/2026-12-01"
 NOW=2026-12-02T12:00:00Z
 before=$(creates)
 
