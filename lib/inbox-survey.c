@@ -143,8 +143,9 @@ ib_survey_mark(const json_t *conv, json_t *msg)
 		    "score", sc.value, "comment", sc.comment_len ?
 		    json_stringn(sc.comment, sc.comment_len) : json_null());
 	} else if (!sv && is_comment(conv, at, body)) {
-		cs = json_pack("{s:s,s:b}", "survey", record_str(json_object_get(
-		    conv, "csat"), "survey"), "comment", 1);
+		cs = json_pack("{s:s,s:b}", "survey",
+		    record_str(json_object_get(conv, "csat"), "survey"),
+		    "comment", 1);
 	} else {
 		return 0;
 	}

@@ -1412,7 +1412,12 @@ deliver_begin(struct inbox *ib, struct delivery *dv, json_t *msg,
 	return 1;
 }
 
-/* The second half: the record durable, then the files. 0, or -1. */
+/*
+ * The second half: the record durable, then the files, the change's
+ * events (history/: after the change, which a failure takes back; before
+ * the ledger entry, which a full disk may keep from being taken back),
+ * the ledger entry. 0, or -1.
+ */
 static int
 deliver_end(struct inbox *ib, struct delivery *dv, struct inbox_delivery *d,
     struct errbuf *e)
@@ -1421,10 +1426,10 @@ deliver_end(struct inbox *ib, struct delivery *dv, struct inbox_delivery *d,
 	    link_outbound(ib, dv, e) < 0 ||
 	    store_message(ib, dv, e) < 0 ||
 	    store_conversation(ib, dv, e) < 0 ||
-	    (*dv->key && key_message(ib, dv->key, dv->thread, dv->name,
-	    dv->msg, &dv->keyed, e) < 0) ||
 	    ib_history_write(ib, dv->hist.p, dv->hist.len, dv->journaled,
-	    e) < 0)
+	    e) < 0 ||
+	    (*dv->key && key_message(ib, dv->key, dv->thread, dv->name,
+	    dv->msg, &dv->keyed, e) < 0))
 		return end_delivery(ib, dv, -1);
 	d->message = json_incref(dv->msg);
 	d->conversation = json_incref(dv->conv);
