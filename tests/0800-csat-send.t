@@ -257,7 +257,7 @@ G=+13125550108
 text $G 2026-12-02T02:00:00Z 'hello'
 mark 2026-12-02T03:00:00Z --resolve $G
 before=$(creates)
-check_exit '22:00 in Chicago, --quiet-hours: deferred, exit 75' 75 \
+check_exit '22:00 in Chicago, --quiet-hours: deferred, due still: exit 0' 0 \
 	'survey 2026-12-02T04:00:00Z --quiet-hours 2>/dev/null'
 check 'said deferred, until 08:00 there' \
 	'rec $G ".status == \"deferred\" and
@@ -265,7 +265,7 @@ check 'said deferred, until 08:00 there' \
 is 'no request' "$(creates)" "$before"
 is 'nothing stored: no survey, no key' \
 	"$(conv $G '.surveyed_at // "none"') $(ls "$dir/msg/$G" | wc -l)" 'none 1'
-check_exit 'an hour later: deferred again, not dropped' 75 \
+check_exit 'an hour later: deferred again, not dropped' 0 \
 	'survey 2026-12-02T05:00:00Z --quiet-hours 2>/dev/null'
 check_exit '08:00 there: sent' 0 'survey 2026-12-02T14:00:00Z --quiet-hours'
 check 'the survey of that resolution' \

@@ -40,8 +40,12 @@ on_warn(struct send *s, const char *line)
 static void
 on_end(struct send *s, const json_t *msg, enum outcome oc)
 {
-	(void)oc;
-	csat_out(s->arg, msg);
+	struct csat *c = s->arg;
+	const char *st = record_str(msg, "status");
+
+	if (oc == TEMPORARY && st && strcmp(st, "deferred") == 0)
+		c->held++;
+	csat_out(c, msg);
 }
 
 void
@@ -101,7 +105,12 @@ csat_end(struct csat *c)
 		code = EXIT_NOPERM;
 	else if (s->nperm && code < EXIT_PARTIAL)
 		code = EXIT_PARTIAL;
-	else if (!code && s->ntemp)
+	/*
+	 * A survey held back by quiet hours is due still, and goes out on
+	 * a later run (csat-survey(1)): the way of a cron job at night, no
+	 * failure to mail about. Anything else to retry is 75.
+	 */
+	else if (!code && s->ntemp > c->held)
 		code = EXIT_TEMPFAIL;
 	if (s->auth)
 		diag_warn("the provider rejected the credentials; stopped");

@@ -30,6 +30,8 @@ struct csat {
 	time_t now;
 	int json;			/* -j 1, -t 0, -1 by stdout */
 	int ret;			/* the worst exit status of inputs */
+	unsigned long held;		/* held back by quiet hours: due
+					 * still, no failure (csat_end()) */
 };
 
 /* A run's defaults, before its options: call first. */
