@@ -54,7 +54,7 @@ ib_survey_check(const json_t *msg, struct errbuf *e)
 	enum score_scale scale;
 	const char *agent;
 	json_t *v;
-	time_t t;
+	time_t t, sent;
 
 	if (!sv)
 		return 0;
@@ -70,6 +70,11 @@ ib_survey_check(const json_t *msg, struct errbuf *e)
 	if (!canonical_time(record_str(sv, "until"), &t))
 		return errno = EINVAL, errf(e, "\"survey\": \"until\" is not "
 		    "a time as YYYY-MM-DDTHH:MM:SSZ");
+	/* A window that ends before the question is asked takes nothing. */
+	if (t <= (record_str(msg, "at") && when_parse(record_str(msg, "at"),
+	    &sent, NULL) == 0 ? sent : when_now()))
+		return errno = EINVAL, errf(e, "\"survey\": \"until\" is not "
+		    "after the message");
 	v = json_object_get(sv, "resolved_at");
 	if (v && !json_is_null(v) && !canonical_time(json_string_value(v),
 	    &t))

@@ -165,6 +165,9 @@ main(void)
 	m = survey_at("2026-12-01T10:05:00Z", "2026-12-04T10:05:00Z", "1-7");
 	ok(deliver(&ib, m) == NULL && errno == EINVAL,
 	    "a survey on no scale is refused");
+	m = survey_at("2026-12-01T10:05:00Z", "2026-12-01T10:05:00Z", "1-5");
+	ok(deliver(&ib, m) == NULL && errno == EINVAL,
+	    "a survey whose window ends as it is asked is refused");
 
 	/* The survey opens with its message. */
 	m = deliver(&ib, survey_at("2026-12-01T10:05:00Z",
