@@ -23,9 +23,16 @@
 #include "diag.h"
 #include "csat-survey/csat-survey.h"
 
-#define USAGE "usage: csat-survey send [OPTION]... [-]\n" \
-	"       csat-survey collect [OPTION]...\n" \
-	"       csat-survey report [OPTION]...\n" \
+#define USAGE "usage: csat-survey send [-jnt] [-d DIR] [-Q[MODE]] " \
+	"[--cooldown DUR]\n" \
+	"                        [--max-age DUR] [--question TEXT] " \
+	"[--scale SCALE]\n" \
+	"                        [--window DUR] [-]\n" \
+	"       csat-survey collect [-jt] [-d DIR] [--thank TEXT] " \
+	"[--window DUR]\n" \
+	"       csat-survey report [-jt] [-d DIR] [-S TIME] [--by GROUP] " \
+	"[--csv]\n" \
+	"                          [--until TIME]\n" \
 	"       csat-survey -h | -V\n"
 
 static const struct {
@@ -42,7 +49,43 @@ usage(FILE *fp, int code)
 {
 	fputs(USAGE, fp);
 	if (code == 0)
-		fputs("\nEach subcommand takes -h for its options; see "
+		fputs("\n"
+		    "  -d, --dir DIR          the inbox (default: "
+		    "$SMSDESK_INBOX)\n"
+		    "  -h, --help             print this help and exit\n"
+		    "  -j, --json             NDJSON records (default when "
+		    "not on a terminal)\n"
+		    "  -t, --table            lines to read (default on a "
+		    "terminal)\n"
+		    "  -V, --version          print the version and exit\n"
+		    "send: survey the conversations resolved within "
+		    "--max-age, or those on stdin\n"
+		    "      --cooldown DUR     no survey to a customer surveyed "
+		    "within DUR (7d)\n"
+		    "      --max-age DUR      survey resolutions of the last "
+		    "DUR (24h)\n"
+		    "  -n, --dry-run          print what would be sent; send "
+		    "nothing\n"
+		    "  -Q, --quiet-hours[=MODE]  none in the customer's quiet "
+		    "hours: defer\n"
+		    "                         (default), refuse or off\n"
+		    "      --question TEXT    the survey's text\n"
+		    "      --scale SCALE      1-5 (default), 0-10 or 1-3\n"
+		    "      --window DUR       answers count for DUR after the "
+		    "survey (72h)\n"
+		    "collect: take the score replies stored to surveys of the "
+		    "last --window\n"
+		    "      --thank TEXT       a thank-you to every answer of "
+		    "the window, once\n"
+		    "report: satisfaction and the contact center's figures of "
+		    "a period\n"
+		    "      --by GROUP         agent, day, week or month\n"
+		    "      --csv              comma-separated values, a row a "
+		    "group\n"
+		    "  -S, --since TIME       from TIME (default: 7 days "
+		    "ago)\n"
+		    "      --until TIME       up to TIME (default: now)\n"
+		    "\nEach subcommand takes -h for its own options; see "
 		    "csat-survey(1).\n", fp);
 	if (code == 0)
 		code = diag_close_stdout(0);

@@ -21,7 +21,8 @@
  * from a file in the inbox (rate/SENDER, under flock), so several
  * processes sharing an inbox share the rate too.
  *
- * This file reads the options and the configuration, and starts the run;
+ * This file reads the options, sets the run up from the configuration
+ * (lib/send/setup.c, shared with csat-survey(1)), and starts the run;
  * output.c writes each message's record and the counts. The steps are the
  * toolkit's one sending path, in lib/send/ (declared in lib/send.h):
  * prepare.c (a record checked and stored as queued), multi.c (the
@@ -46,15 +47,11 @@
 #include "config.h"
 #include "diag.h"
 #include "gsm.h"
-#include "hours.h"
 #include "inbox.h"
 #include "limit.h"
 #include "phone.h"
-#include "price.h"
 #include "provider.h"
-#include "tz.h"
 #include "utf8.h"
-#include "when.h"
 #include "send.h"
 #include "sms-send/output.h"
 
@@ -126,13 +123,6 @@ usage(FILE *fp, int code)
 	exit(code);
 }
 
-static void
-report(void *arg, const char *msg)
-{
-	(void)arg;
-	diag_warn("%s", msg);
-}
-
 /* The sending path cannot go on (out of memory): say so, exit 74. */
 static void
 on_fatal(const char *msg)
@@ -184,71 +174,6 @@ parse_rate(const char *arg)
 		return v / 3600;
 bad:
 	diag_die(EXIT_USAGE, "--rate: '%s' is not N/s, N/m or N/h", arg);
-}
-
-/*
- * The configured provider's account and sender (lib/provider.h); a
- * missing one is EXIT_CONFIG, a --messaging-service that is not one of
- * the provider's a usage error.
- */
-static void
-load_provider(struct send *s, const struct config *cfg, const char *from,
-    const char *service, int need)
-{
-	struct errbuf e;
-	const struct provider *pv = provider_configured(cfg, &e);
-
-	if (!pv)
-		diag_die(EXIT_CONFIG, "%s", e.msg);
-	if (service && !pv->service_prefix)
-		diag_die(EXIT_USAGE, "--messaging-service: provider '%s' has "
-		    "no messaging services", pv->name);
-	if (service && strncmp(service, pv->service_prefix,
-	    strlen(pv->service_prefix)) != 0)
-		diag_die(EXIT_USAGE, "--messaging-service: '%s' is not an %s "
-		    "SID", service, pv->service_prefix);
-	if (provider_account(&s->acct, cfg, from, service, need, &e) < 0)
-		diag_die(errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG, "%s",
-		    e.msg);
-}
-
-/* A --quiet-hours mode: 'd', 'r', or 0 for off; -1 if none of them. */
-static int
-quiet_mode(const char *mode)
-{
-	if (strcmp(mode, "defer") == 0)
-		return 'd';
-	if (strcmp(mode, "refuse") == 0)
-		return 'r';
-	if (strcmp(mode, "off") == 0)
-		return 0;
-	return -1;
-}
-
-/* Quiet hours: the flag's mode, else the config's; and the window. */
-static void
-load_quiet(struct send *s, const struct config *cfg, const char *flag)
-{
-	const char *mode = config_pick(cfg, flag, NULL, "quiet_hours_mode",
-	    "off");
-	struct errbuf e;
-
-	if (when_now_valid(&e) < 0)
-		diag_die(EXIT_CONFIG, "SMSDESK_NOW: %s", e.msg);
-	if ((s->quiet = quiet_mode(mode)) < 0)
-		diag_die(EXIT_CONFIG, "config: quiet_hours_mode: '%s' is not "
-		    "defer, refuse or off", mode);
-	s->quiet_spec = config_pick(cfg, NULL, NULL, "quiet_hours",
-	    "21:00-08:00");
-	if (hours_window_parse(&s->qwin, s->quiet_spec, &e) < 0)
-		diag_die(EXIT_CONFIG, "config: quiet_hours: %s", e.msg);
-	if (!s->quiet)
-		return;
-	if (!(s->tzdb = tzdb_new(NULL)))
-		send_nomem();
-	if (!tzdb_get(s->tzdb, "America/New_York", &e))
-		diag_die(EXIT_CONFIG, "quiet hours need the time zone "
-		    "database (Debian's tzdata): %s", e.msg);
 }
 
 /*
@@ -373,7 +298,7 @@ main(int argc, char **argv)
 	struct config *cfg;
 	struct errbuf e;
 	struct winsize ws;
-	int c, err, rec = 0;
+	int c, rc, rec = 0;
 
 	diag_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "a:c:d:f:hk:M:nQ::R:r:V",
@@ -435,7 +360,7 @@ main(int argc, char **argv)
 			break;
 		case 'Q':
 			quiet = optarg ? optarg : "defer";
-			if (quiet_mode(quiet) < 0)
+			if (send_quiet_mode(quiet) < 0)
 				diag_die(EXIT_USAGE, "--quiet-hours: '%s' is "
 				    "not defer, refuse or off", quiet);
 			break;
@@ -494,16 +419,8 @@ main(int argc, char **argv)
 	check_utf8("BODY", argc ? argv[0] : NULL);
 
 	send_set_fatal(on_fatal);
-	if (!(cfg = config_new()))
-		send_nomem();
-	if (config_load_default(cfg, dir ? dir : getenv("SMSDESK_INBOX"),
-	    &e) < 0)
-		diag_die(EXIT_CONFIG, "%s", e.msg);
-	s.country = config_pick(cfg, NULL, "SMSDESK_COUNTRY", "country",
-	    NULL);
-	if (s.country && *s.country && !phone_region_code(s.country))
-		diag_die(EXIT_CONFIG, "country: '%s' is not an ISO 3166 "
-		    "region", s.country);
+	if ((rc = send_setup_config(&s, &cfg, dir, &e)) != 0)
+		diag_die(rc, "%s", e.msg);
 	if (to)
 		body = one_message(&s, to, argc ? argv[0] : NULL);
 	s.agent = agent ? agent : config_pick(cfg, NULL, "SMSDESK_AGENT",
@@ -515,14 +432,12 @@ main(int argc, char **argv)
 		diag_die(EXIT_CONFIG, "SMSDESK_AGENT or agent: %s", e.msg);
 	if ((g = getenv("SMSDESK_RECONCILE_GRACE")) && *g)
 		s.grace = number("SMSDESK_RECONCILE_GRACE", g, 0, 86400 * 30);
-	load_quiet(&s, cfg, quiet);
-	load_provider(&s, cfg, from, service, !s.dry_run);
-	if (s.dry_run && !(s.prices = price_table_new(cfg,
-	    config_pick(cfg, NULL, "SMSDESK_PRICE", "price", NULL),
-	    config_pick(cfg, NULL, "SMSDESK_PRICE_UNIT", "price_unit", "USD"),
-	    &e)))
-		diag_die(errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG, "%s",
-		    e.msg);
+	if ((rc = send_setup_quiet(&s, cfg, quiet, &e)) != 0 ||
+	    (rc = send_setup_provider(&s, cfg, from, service, !s.dry_run,
+	    &e)) != 0)
+		diag_die(rc, "%s", e.msg);
+	if ((rc = send_setup_prices(&s, cfg, &e)) != 0)
+		diag_die(rc, "%s", e.msg);
 
 	/*
 	 * The inbox: never made here, so that a mistyped -d or a cron job
@@ -530,23 +445,8 @@ main(int argc, char **argv)
 	 * cannot read (sms-recv makes an inbox: smsdesk-inbox(5)). A dry
 	 * run goes on without one, checking no ledger.
 	 */
-	if (inbox_group_check(config_pick(cfg, NULL, NULL, "group", NULL),
-	    &e) < 0)
-		diag_die(EXIT_CONFIG, "config: %s", e.msg);
-	if (inbox_open_group(&s.ib, dir, 0, config_pick(cfg, NULL, NULL,
-	    "group", NULL), &e) < 0) {
-		err = errno;
-		inbox_close(&s.ib);
-		if (!s.dry_run || err != ENOENT)
-			diag_die(diag_exit_for(err), "%s", e.msg);
-	} else {
-		s.have_inbox = 1;
-	}
-	s.ib.report = report;
-	s.ib.agent = s.agent;
-	/* What a crash left in a journal (a listener's, a sender's) first. */
-	if (s.have_inbox && !s.dry_run && inbox_recover(&s.ib, NULL, &e) < 0)
-		diag_die(diag_exit_for(errno), "%s", e.msg);
+	if ((rc = send_setup_inbox(&s, cfg, dir, &e)) != 0)
+		diag_die(rc, "%s", e.msg);
 	if (s.json < 0)
 		s.json = !isatty(STDOUT_FILENO);
 	if (s.json && setvbuf(stdout, NULL, _IOLBF, 0) != 0)
@@ -599,12 +499,7 @@ main(int argc, char **argv)
 	if (s.auth)
 		diag_warn("the provider rejected the credentials; stopped");
 	curl_global_cleanup();
-	tzdb_free(s.tzdb);
-	provider_account_free(&s.acct);
-	price_table_free(s.prices);
-	config_free(cfg);
-	if (s.have_inbox)
-		inbox_close(&s.ib);
+	send_teardown(&s, cfg);
 	if (s.out_errno)
 		errno = s.out_errno;
 	return diag_close_stdout(exit_code(&s));

@@ -54,7 +54,7 @@ ib_survey_check(const json_t *msg, struct errbuf *e)
 	enum score_scale scale;
 	const char *agent;
 	json_t *v;
-	time_t t;
+	time_t t, sent;
 
 	if (!sv)
 		return 0;
@@ -70,6 +70,11 @@ ib_survey_check(const json_t *msg, struct errbuf *e)
 	if (!canonical_time(record_str(sv, "until"), &t))
 		return errno = EINVAL, errf(e, "\"survey\": \"until\" is not "
 		    "a time as YYYY-MM-DDTHH:MM:SSZ");
+	/* A window that ends before the question is asked takes nothing. */
+	if (t <= (record_str(msg, "at") && when_parse(record_str(msg, "at"),
+	    &sent, NULL) == 0 ? sent : when_now()))
+		return errno = EINVAL, errf(e, "\"survey\": \"until\" is not "
+		    "after the message");
 	v = json_object_get(sv, "resolved_at");
 	if (v && !json_is_null(v) && !canonical_time(json_string_value(v),
 	    &t))
@@ -229,9 +234,24 @@ inbox_survey_answer(struct inbox *ib, const char *thread, const char *id,
 	snprintf(rel, sizeof rel, "conv/%s", thread);
 	if (!(conv = ib_log_read(ib, rel, &cf, e)))
 		goto fail;
-	if (json_is_object(json_object_get(msg, "csat")) ||
-	    !json_is_object(json_object_get(conv, "survey")))
+	if (json_is_object(json_object_get(msg, "csat")))
 		goto done;
+	/* Taken by the conversation, the message's mark lost: mend it. */
+	if (!json_is_object(json_object_get(conv, "survey"))) {
+		const json_t *cs = json_object_get(conv, "csat");
+		json_t *mark;
+
+		if (!json_is_integer(json_object_get(cs, "score")) ||
+		    !record_str(cs, "msg") || strcmp(record_str(cs, "msg"),
+		    id) != 0 || !record_str(cs, "survey"))
+			goto done;
+		if (!(mark = json_pack("{s:s,s:O,s:O?}", "survey",
+		    record_str(cs, "survey"), "score", json_object_get(cs,
+		    "score"), "comment", json_object_get(cs, "comment"))) ||
+		    json_object_set_new(msg, "csat", mark) < 0)
+			goto nomem;
+		goto mark;
+	}
 	if (!(before = json_deep_copy(conv)))
 		goto nomem;
 	if ((rc = ib_survey_mark(conv, msg)) < 0)
@@ -244,17 +264,23 @@ inbox_survey_answer(struct inbox *ib, const char *thread, const char *id,
 	}
 	ib_survey_apply(conv, msg);
 	ib_stamp(ib, conv);
-	snprintf(rel, sizeof rel, "msg/%s", thread);
-	if (ib_log_append(ib, rel, id, &mf, msg, NULL, e) < 0) {
-		mf.fd = -1;
-		goto fail;
-	}
-	mf.fd = -1;
-	rc = 1;
+	/*
+	 * The conversation (and its events) first, then the message's
+	 * mark: a failure between them leaves a message that says nothing
+	 * of the score its conversation took, which the next call mends
+	 * (below); the other order would leave a message marked "csat"
+	 * that every later call takes for one already taken, the score
+	 * lost for good.
+	 */
 	inbox_queue_name_json(thread, conv, was);
-	if (ib_write_conversation(ib, thread, conv, was, before, &cf, e) < 0)
-		rc = -1;
+	rc = ib_write_conversation(ib, thread, conv, was, before, &cf, e);
 	cf.fd = -1;
+	if (rc < 0)
+		goto fail;
+mark:
+	snprintf(rel, sizeof rel, "msg/%s", thread);
+	rc = ib_log_append(ib, rel, id, &mf, msg, NULL, e) < 0 ? -1 : 1;
+	mf.fd = -1;
 	if (rc > 0 && after)
 		*after = json_incref(conv);
 	goto out;

@@ -228,6 +228,45 @@ void worker_init(struct worker *w, struct send *s, unsigned long long seed,
 void worker_free(struct worker *w);
 void workers_from_records(struct send *s);
 
+/* setup.c */
+
+struct config;
+/* A --quiet-hours mode: 'd' defer, 'r' refuse, 0 off; -1 if none. */
+int send_quiet_mode(const char *mode);
+/*
+ * The configuration (*cfg, made here: the user's file, else the inbox
+ * dir's, else $SMSDESK_INBOX's) and s->country. 0, or an exit status with
+ * e filled, as every call here.
+ */
+int send_setup_config(struct send *s, struct config **cfg, const char *dir,
+    struct errbuf *e);
+/*
+ * Quiet hours: the mode of flag (--quiet-hours; NULL: the config's
+ * quiet_hours_mode, else off), the window (quiet_hours) and, when on,
+ * the time zone database; SMSDESK_NOW checked.
+ */
+int send_setup_quiet(struct send *s, const struct config *cfg,
+    const char *flag, struct errbuf *e);
+/*
+ * The configured provider's account and sender, s->acct: from or service
+ * (--from, --messaging-service) over the configuration's; need: the
+ * credentials must be there (not for a dry run).
+ */
+int send_setup_provider(struct send *s, const struct config *cfg,
+    const char *from, const char *service, int need, struct errbuf *e);
+/* A dry run's prices (sms-send(1), Prices): s->prices; nothing else. */
+int send_setup_prices(struct send *s, const struct config *cfg,
+    struct errbuf *e);
+/*
+ * The inbox at dir (inbox_path()), never made: s->ib, its diagnostics to
+ * on_warn, its "by" from s->agent, and the journals a crash left
+ * replayed. A dry run goes on without one (s->have_inbox 0).
+ */
+int send_setup_inbox(struct send *s, const struct config *cfg,
+    const char *dir, struct errbuf *e);
+/* Free what the calls above made, and cfg. */
+void send_teardown(struct send *s, struct config *cfg);
+
 /* reconcile.c */
 
 void reconcile_outbox(struct send *s);

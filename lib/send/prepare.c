@@ -446,6 +446,29 @@ purpose_of(const struct send *s, const json_t *rec, const char **purpose)
 }
 
 /*
+ * The survey rec carries, if any (csat-survey(1) send), into j's message:
+ * storing it opens the survey on its conversation, and the inbox checks
+ * what it holds (smsdesk-inbox(5), Surveys). A record a --template fills
+ * is the data of the text, not the message: a conversation's open survey
+ * ("survey" there too) is no survey of this one. 0, or -1 with j refused
+ * if it is not an object.
+ */
+static int
+survey_of(struct send *s, struct job *j, const json_t *rec)
+{
+	json_t *v = json_object_get(rec, "survey");
+
+	if (!v || json_is_null(v) || s->tmpl)
+		return 0;
+	if (!json_is_object(v)) {
+		refuse(s, j, "invalid_value", "\"survey\" is not an object");
+		return -1;
+	}
+	json_object_set(j->msg, "survey", v);
+	return 0;
+}
+
+/*
  * Why rec, read without a template, is no message to send, in m (n
  * bytes), or NULL if it is one: a request (a record without a "type") or
  * an outbound message, sent again (its key, if any, makes that once). A
@@ -636,6 +659,8 @@ send_prepare(struct worker *w, struct job *j)
 		goto done;
 	}
 	json_object_set_new(msg, "purpose", json_string(purpose));
+	if (survey_of(s, j, rec) < 0)
+		goto done;
 
 	if (w->batch && s->have_inbox && !s->dry_run && hold(w, j, num) < 0)
 		goto done;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -164,6 +165,9 @@ main(void)
 	m = survey_at("2026-12-01T10:05:00Z", "2026-12-04T10:05:00Z", "1-7");
 	ok(deliver(&ib, m) == NULL && errno == EINVAL,
 	    "a survey on no scale is refused");
+	m = survey_at("2026-12-01T10:05:00Z", "2026-12-01T10:05:00Z", "1-5");
+	ok(deliver(&ib, m) == NULL && errno == EINVAL,
+	    "a survey whose window ends as it is asked is refused");
 
 	/* The survey opens with its message. */
 	m = deliver(&ib, survey_at("2026-12-01T10:05:00Z",
@@ -310,6 +314,42 @@ main(void)
 	    "and the line after it is whole: %s", s + (strlen(s) > 40 ?
 	    strlen(s) - 40 : 0));
 	free(s);
+
+	/*
+	 * A failed inbox_survey_answer() (a full disk, an I/O error: here
+	 * the day file history/ cannot be opened) leaves the score to be
+	 * taken again: it must not mark the message "csat" before the
+	 * conversation has taken it, or a retry says "already taken" and
+	 * the score is lost for good.
+	 */
+	inbox_update(&ib, NUM, set_status, INBOX_RESOLVED, NULL, &e);
+	m = deliver(&ib, in_at("8", "2026-11-20T10:30:00Z"));
+	json_decref(deliver(&ib, survey_at("2026-11-20T10:00:00Z",
+	    "2026-11-22T10:00:00Z", "0-10")));
+	inbox_update(&ib, NUM, set_status, INBOX_RESOLVED, NULL, &e);
+	{
+		char aside[600];
+
+		snprintf(path, sizeof path, "%s/inbox/history/2026-11-20", dir);
+		snprintf(aside, sizeof aside, "%s.aside", path);
+		ok(rename(path, aside) == 0 && mkdir(path, 0700) == 0,
+		    "history/2026-11-20 made unwritable");
+		is_int(inbox_survey_answer(&ib, NUM, record_str(m, "id"),
+		    &after, &e), -1, "inbox_survey_answer() fails when its "
+		    "change cannot be written");
+		ok(rmdir(path) == 0 && rename(aside, path) == 0,
+		    "history/2026-11-20 back");
+	}
+	is_int(inbox_survey_answer(&ib, NUM, record_str(m, "id"), &after, &e),
+	    1, "and takes the score when tried again");
+	c = conv(&ib);
+	ok(c && !json_object_get(c, "survey") &&
+	    json_integer_value(json_object_get(json_object_get(c, "csat"),
+	    "score")) == 8, "the conversation has the score, its survey "
+	    "closed");
+	json_decref(c);
+	json_decref(after);
+	json_decref(m);
 
 	inbox_close(&ib);
 	if (getenv("KEEP")) return tap_done();

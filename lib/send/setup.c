@@ -1,0 +1,164 @@
+/*
+ * setup.c: a run of the sending path set up from the configuration, the
+ * same for every program that sends (sms-send, csat-survey).
+ *
+ * The program reads its options, then calls these in order: the
+ * configuration (and the country of national numbers), quiet hours,
+ * the provider's account, a dry run's prices, the inbox. Each fills its
+ * part of struct send and returns 0, or the exit status the failure
+ * calls for (smsdesk(7), EXIT STATUS: EXIT_CONFIG for a configuration
+ * that is missing or wrong, EXIT_USAGE for an option that does not fit
+ * it, what diag_exit_for() says for an inbox that cannot be opened) with
+ * e filled: the program says e->msg and exits with it, since the library
+ * never exits (STYLE.md). send_teardown() frees what they made.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "diag.h"
+#include "hours.h"
+#include "inbox.h"
+#include "phone.h"
+#include "price.h"
+#include "provider.h"
+#include "tz.h"
+#include "when.h"
+#include "send.h"
+
+int
+send_quiet_mode(const char *mode)
+{
+	if (strcmp(mode, "defer") == 0)
+		return 'd';
+	if (strcmp(mode, "refuse") == 0)
+		return 'r';
+	if (strcmp(mode, "off") == 0)
+		return 0;
+	return -1;
+}
+
+int
+send_setup_config(struct send *s, struct config **cfg, const char *dir,
+    struct errbuf *e)
+{
+	if (!(*cfg = config_new()))
+		send_nomem();
+	if (config_load_default(*cfg, dir ? dir : getenv("SMSDESK_INBOX"),
+	    e) < 0)
+		return EXIT_CONFIG;
+	s->country = config_pick(*cfg, NULL, "SMSDESK_COUNTRY", "country",
+	    NULL);
+	if (s->country && *s->country && !phone_region_code(s->country))
+		return errf(e, "country: '%s' is not an ISO 3166 region",
+		    s->country), EXIT_CONFIG;
+	return 0;
+}
+
+int
+send_setup_quiet(struct send *s, const struct config *cfg, const char *flag,
+    struct errbuf *e)
+{
+	const char *mode = config_pick(cfg, flag, NULL, "quiet_hours_mode",
+	    "off");
+	struct errbuf te;
+
+	if (when_now_valid(&te) < 0)
+		return errf(e, "SMSDESK_NOW: %s", te.msg), EXIT_CONFIG;
+	if ((s->quiet = send_quiet_mode(mode)) < 0)
+		return errf(e, "config: quiet_hours_mode: '%s' is not defer, "
+		    "refuse or off", mode), EXIT_CONFIG;
+	s->quiet_spec = config_pick(cfg, NULL, NULL, "quiet_hours",
+	    "21:00-08:00");
+	if (hours_window_parse(&s->qwin, s->quiet_spec, &te) < 0)
+		return errf(e, "config: quiet_hours: %s", te.msg), EXIT_CONFIG;
+	if (!s->quiet)
+		return 0;
+	if (!(s->tzdb = tzdb_new(NULL)))
+		send_nomem();
+	if (!tzdb_get(s->tzdb, "America/New_York", &te))
+		return errf(e, "quiet hours need the time zone database "
+		    "(Debian's tzdata): %s", te.msg), EXIT_CONFIG;
+	return 0;
+}
+
+int
+send_setup_provider(struct send *s, const struct config *cfg,
+    const char *from, const char *service, int need, struct errbuf *e)
+{
+	const struct provider *pv = provider_configured(cfg, e);
+
+	if (!pv)
+		return EXIT_CONFIG;
+	if (service && !pv->service_prefix)
+		return errf(e, "--messaging-service: provider '%s' has no "
+		    "messaging services", pv->name), EXIT_USAGE;
+	if (service && strncmp(service, pv->service_prefix,
+	    strlen(pv->service_prefix)) != 0)
+		return errf(e, "--messaging-service: '%s' is not an %s SID",
+		    service, pv->service_prefix), EXIT_USAGE;
+	if (provider_account(&s->acct, cfg, from, service, need, e) < 0)
+		return errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG;
+	return 0;
+}
+
+int
+send_setup_prices(struct send *s, const struct config *cfg, struct errbuf *e)
+{
+	if (!s->dry_run)
+		return 0;
+	if (!(s->prices = price_table_new(cfg, config_pick(cfg, NULL,
+	    "SMSDESK_PRICE", "price", NULL), config_pick(cfg, NULL,
+	    "SMSDESK_PRICE_UNIT", "price_unit", "USD"), e)))
+		return errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG;
+	return 0;
+}
+
+/* What the inbox meets along the way (a file quarantined), said. */
+static void
+inbox_report(void *arg, const char *msg)
+{
+	send_warn(arg, "%s", msg);
+}
+
+int
+send_setup_inbox(struct send *s, const struct config *cfg, const char *dir,
+    struct errbuf *e)
+{
+	const char *group = config_pick(cfg, NULL, NULL, "group", NULL);
+	struct errbuf te;
+	int err;
+
+	if (inbox_group_check(group, &te) < 0)
+		return errf(e, "config: %s", te.msg), EXIT_CONFIG;
+	if (inbox_open_group(&s->ib, dir, 0, group, e) < 0) {
+		err = errno;
+		inbox_close(&s->ib);
+		if (!s->dry_run || err != ENOENT)
+			return diag_exit_for(err);
+		return 0;
+	}
+	s->have_inbox = 1;
+	s->ib.report = inbox_report;
+	s->ib.report_arg = s;
+	s->ib.agent = s->agent;
+	/* What a crash left in a journal (a listener's, a sender's) first. */
+	if (!s->dry_run && inbox_recover(&s->ib, NULL, e) < 0)
+		return diag_exit_for(errno);
+	return 0;
+}
+
+void
+send_teardown(struct send *s, struct config *cfg)
+{
+	tzdb_free(s->tzdb);
+	s->tzdb = NULL;
+	provider_account_free(&s->acct);
+	price_table_free(s->prices);
+	s->prices = NULL;
+	config_free(cfg);
+	if (s->have_inbox)
+		inbox_close(&s->ib);
+	s->have_inbox = 0;
+}
