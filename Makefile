@@ -78,8 +78,8 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all check test asan soak deps repeat install uninstall clean \
-	bench bench-assign bench-inbox bench-send bench-slow demo fuzz \
-	fuzz-build fuzz-merge
+	bench bench-assign bench-inbox bench-report bench-send bench-slow \
+	demo fuzz fuzz-build fuzz-merge
 
 all: $(BINS)
 
@@ -208,6 +208,7 @@ bench: $(BINS)
 	$(MAKE) --no-print-directory bench-send
 	$(MAKE) --no-print-directory bench-slow
 	$(MAKE) --no-print-directory bench-assign
+	$(MAKE) --no-print-directory bench-report
 
 # Deliveries per second through sms-recv --listen against the disk's plain
 # fsync rate, and inbox-ls on an inbox of 100,000 conversations.
@@ -234,6 +235,13 @@ bench-send: $(BINS)
 bench-assign: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin \
 	SMSDESK_LIB=$(CURDIR)/$(BUILD)/libsmsdesk.a tests/bench/assign.sh
+
+# csat-survey report over 90 days of history of 100,000 conversations and
+# 1,000,000 messages (wall time, peak memory), next to jq, and again with
+# the history twice as long.
+bench-report: $(BINS)
+	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin \
+	SMSDESK_LIB=$(CURDIR)/$(BUILD)/libsmsdesk.a tests/bench/report.sh
 
 # Latency of valid webhooks while 1,000 slow or idle connections hold on,
 # from one address and from many (SMSDESK_OLD_BIN: a build to compare).

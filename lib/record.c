@@ -397,11 +397,14 @@ struct scanner {
 	} keys[SCAN_KEYS];
 };
 
-static void
+static inline void
 skip_ws(struct scanner *sc)
 {
 	const char *s = sc->p;
 
+	/* compact JSON, the common case: no white space at all */
+	if (sc->p < sc->end && (unsigned char)*sc->p > ' ')
+		return;
 	while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' ||
 	    *sc->p == '\n' || *sc->p == '\r'))
 		sc->p++;
@@ -459,6 +462,12 @@ hex4(const char *p, uint32_t *v)
 	return 0;
 }
 
+/* The bytes a string's scan stops at: a quote, a backslash, a control
+ * character, a byte of a multibyte character. */
+static const unsigned char string_stop[256] = {
+	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
 /* At an opening quote: skip the string; *esc notes a backslash. */
 static int
 scan_string(struct scanner *sc, int *esc)
@@ -468,7 +477,13 @@ scan_string(struct scanner *sc, int *esc)
 
 	*esc = 0;
 	while (p < end) {
-		unsigned char c = (unsigned char)*p;
+		unsigned char c;
+
+		while (p < end && !string_stop[(unsigned char)*p])
+			p++;
+		if (p >= end)
+			break;
+		c = (unsigned char)*p;
 
 		if (c == '"') {
 			sc->p = p + 1;
@@ -672,12 +687,12 @@ scan_top(struct scanner *sc, const char *const *watch, struct record_scan *s,
     struct record_field *f, size_t nf)
 {
 	const char *buf = sc->p, *key, *val;
-	size_t klen, i;
+	size_t klen, i, flen[nf ? nf : 1];
 	int esc;
 
 	memset(s, 0, sizeof *s);
 	for (i = 0; i < nf; i++)
-		f[i].val = NULL, f[i].len = 0;
+		f[i].val = NULL, f[i].len = 0, flen[i] = strlen(f[i].key);
 	skip_ws(sc);
 	if (sc->p >= sc->end || *sc->p != '{')
 		return -1;
@@ -714,8 +729,8 @@ scan_top(struct scanner *sc, const char *const *watch, struct record_scan *s,
 			}
 		}
 		for (i = 0; !esc && i < nf; i++)
-			if (f[i].key[0] == *key && strncmp(f[i].key, key,
-			    klen) == 0 && f[i].key[klen] == '\0') {
+			if (flen[i] == klen && f[i].key[0] == *key &&
+			    memcmp(f[i].key, key, klen) == 0) {
 				f[i].val = val;
 				f[i].len = (size_t)(sc->p - val);
 			}
