@@ -295,9 +295,10 @@ handle(struct sim *s, struct MHD_Connection *conn, struct httpd_request *q,
 	query = query ? query + 1 : "";
 	ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	/* Twilio reads form bodies only; anything else has no parameters. */
-	if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded",
-	    33) == 0)
+	/* Twilio reads form bodies only; anything else has no parameters.
+	 * An upload's body is its bytes, whatever its type. */
+	if (strcmp(path, "/sim/media") != 0 && (!ctype ||
+	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0))
 		form_ok = form_parse(&f, q->body.p ? q->body.p : "",
 		    q->body.len, &e) == 0;
 	if (!form_ok) {
