@@ -50,16 +50,15 @@
 #include "sms-sim/sim.h"
 
 #define USAGE "usage: sms-sim [-hV] [-l [ADDR:]PORT] [-r RATE] [-w URL] " \
-	"[--drop PERCENT]\n" \
-	"               [--errors PERCENT] [--fail NUMBER]... " \
-	"[--latency MS]\n" \
-	"               [--log FILE] [--media-fail MODE] " \
-	"[--media-max BYTES]\n" \
-	"               [--media-timeout MS] [--number NUMBER] " \
-	"[--optout NUMBER]...\n" \
-	"               [--read-errors PERCENT] [--refuse NUMBER]... " \
-	"[--reply TEXT]\n" \
-	"               [--seed SEED]\n" \
+	"[--cdn-host HOST]\n" \
+	"               [--drop PERCENT] [--errors PERCENT] " \
+	"[--fail NUMBER]...\n" \
+	"               [--latency MS] [--log FILE] [--media-fail MODE]\n" \
+	"               [--media-max BYTES] [--media-timeout MS] " \
+	"[--number NUMBER]\n" \
+	"               [--optout NUMBER]... [--read-errors PERCENT] " \
+	"[--refuse NUMBER]...\n" \
+	"               [--reply TEXT] [--seed SEED]\n" \
 	"       sms-sim text [--url URL] [--media FILE [--media-type TYPE]\n" \
 	"               [--media-fail MODE]]... FROM BODY\n"
 #define DEFAULT_LISTEN "127.0.0.1:8081"
@@ -77,6 +76,8 @@ sim_usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout)
 		fputs("\n"
+		    "      --cdn-host HOST    redirect media to HOST, this sim "
+		    "by another name\n"
 		    "      --drop PERCENT     close this share of create "
 		    "requests unanswered,\n"
 		    "                         after the message is created\n"
@@ -167,6 +168,7 @@ serve(struct sim *s, const char *listen_arg)
 		    "an IPv4 address, [an IPv6 one] or a host name)",
 		    listen_arg);
 	port = httpd_port(&sin);
+	s->port = port;
 	/* Handle SIGTERM/SIGINT here, in sigwait, not in other threads. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -327,9 +329,11 @@ main(int argc, char **argv)
 {
 	enum { OPT_DROP = 256, OPT_ERRORS, OPT_FAIL, OPT_LATENCY, OPT_LOG,
 		OPT_NUMBER, OPT_OPTOUT, OPT_READ_ERRORS, OPT_REFUSE, OPT_REPLY,
-		OPT_SEED, OPT_MEDIA_FAIL, OPT_MEDIA_MAX, OPT_MEDIA_TIMEOUT };
+		OPT_SEED, OPT_MEDIA_FAIL, OPT_MEDIA_MAX, OPT_MEDIA_TIMEOUT,
+		OPT_CDN_HOST };
 	static const struct option longopts[] = {
 		{ "log", required_argument, NULL, OPT_LOG },
+		{ "cdn-host", required_argument, NULL, OPT_CDN_HOST },
 		{ "drop", required_argument, NULL, OPT_DROP },
 		{ "read-errors", required_argument, NULL, OPT_READ_ERRORS },
 		{ "errors", required_argument, NULL, OPT_ERRORS },
@@ -379,6 +383,15 @@ main(int argc, char **argv)
 		switch (c) {
 		case OPT_LOG:
 			log_path = optarg;
+			break;
+		case OPT_CDN_HOST:
+			if (!*optarg || strlen(optarg) > 200 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+			    strlen(optarg))
+				diag_die(EXIT_USAGE, "--cdn-host: '%s' is not "
+				    "a host name", optarg);
+			s.cdn_host = optarg;
 			break;
 		case OPT_DROP:
 			s.drop = percent("--drop", optarg);

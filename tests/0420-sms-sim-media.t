@@ -279,4 +279,31 @@ sms-sim text --url "$sim2" --media "$tmp/tiny.gif" +15551230004 hi \
 is 'a sim-wide --media-fail 404: every piece 404' \
 	"$(get "$(hook "$n" MediaUrl0)" -L -u "$AC:$TOK")" 404
 
+# --- --cdn-host: the CDN as another host, as Twilio's is ------------------
+
+serve "$tmp/U.out" "$tmp/U.err" "$bin/sms-sim" --number "$US" \
+	--webhook "$hook" --cdn-host localhost --log "$tmp/U.log" ||
+	{ fail 'a sim with --cdn-host starts'; done_testing; }
+sim3=http://127.0.0.1:$port
+check_exit '--cdn-host that is no host name: usage error' 2 \
+	"sms-sim --cdn-host 'a/b'"
+n=$(($(wc -l <"$tmp/hook") + 1))
+sms-sim text --url "$sim3" --media "$tmp/pic.png" +15551230005 hi \
+	>/dev/null 2>&1
+u=$(hook "$n" MediaUrl0)
+is 'the MediaUrl is on the host the client asked' "${u%%/2010-04-01/*}" \
+	"$sim3"
+is 'its redirect goes to --cdn-host, same port' \
+	"$(get "$u" -u "$AC:$TOK") $(location | sed 's|/cdn/.*||')" \
+	"302 http://localhost:${sim3##*:}"
+is 'followed (curl -L -u): the bytes' "$(get "$u" -L -u "$AC:$TOK")$(cmp -s \
+	"$tmp/body" "$tmp/pic.png" && echo ' same')" '200 same'
+is 'and the CDN was sent no credentials (another host), as its log says' \
+	"$(jq -s -c 'map(select(.path | startswith("/cdn/")))
+	    | map(.authorization)' "$tmp/U.log")" '[false]'
+get "$u" -L --location-trusted -u "$AC:$TOK" >/dev/null
+is 'a client that sends them anyway (--location-trusted) is seen to' \
+	"$(jq -s -c 'map(select(.path | startswith("/cdn/")))
+	    | map(.authorization)' "$tmp/U.log")" '[false,true]'
+
 done_testing

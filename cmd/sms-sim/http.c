@@ -104,6 +104,8 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 		if (!get)
 			return sim_error(a, 405, 20004,
 			    "Method not allowed");
+		a->authorization = MHD_lookup_connection_value(conn,
+		    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
 		return sim_media_cdn(s, path + 5, a);
 	}
 	if (strncmp(path, API, strlen(API)) != 0)
@@ -280,7 +282,7 @@ static enum MHD_Result
 handle(struct sim *s, struct MHD_Connection *conn, struct httpd_request *q,
     const char *method)
 {
-	struct answer a = { .auth = -1 };
+	struct answer a = { .auth = -1, .authorization = -1 };
 	struct form f = { 0 };
 	struct errbuf e;
 	const char *ctype, *query;

@@ -82,6 +82,9 @@ sim_log_record(struct sim *s, const char *method, const char *path,
 		json_object_set_new(rec, "dropped", json_true());
 	if (a->media)
 		json_object_set(rec, "media", a->media);
+	if (a->authorization >= 0)
+		json_object_set_new(rec, "authorization",
+		    json_boolean(a->authorization));
 	pthread_mutex_lock(&s->log_lock);
 	if (record_write(s->log, rec) < 0 || fflush(s->log) == EOF) {
 		if (!s->log_failed)

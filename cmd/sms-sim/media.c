@@ -15,12 +15,14 @@
  * the body) and attached to a text by its SID (MediaSid of /sim/text).
  * Each piece is a Media resource under its message,
  * .../Messages/{Sid}/Media/{ME...}.json, and its bare URL answers, to the
- * account's credentials only, with a 302 to /cdn/TOKEN, which serves the
- * bytes without credentials, as Twilio's CDN does; or the piece's fault:
- * 404, a stall after the headers, or a body over 8 MiB.
+ * account's credentials only, with a 302 to /cdn/TOKEN (on --cdn-host if
+ * given, another host name for this sim, as Twilio's CDN is another
+ * host), which serves the bytes without credentials, as Twilio's CDN does
+ * (its log record says whether some were sent all the same); or the
+ * piece's fault: 404, a stall after the headers, or a body over 8 MiB.
  *
- * The pieces live under s->lock. Their bytes are kept up to --media-keep
- * bytes in all; past that the oldest are dropped, and their /cdn/ URL
+ * The pieces live under s->lock. Their bytes are kept up to MEDIA_KEEP
+ * (64 MiB) in all; past that the oldest are dropped, and their /cdn/ URL
  * answers 404 (their metadata stays).
  */
 #include <errno.h>
@@ -127,7 +129,7 @@ piece_new(struct sim *s, const char *type, unsigned char *bytes,
 	return p;
 }
 
-/* Drop the oldest bytes until what is kept fits --media-keep. */
+/* Drop the oldest bytes until what is kept fits s->media_keep. */
 static void
 evict_locked(struct sim *s)
 {
@@ -516,6 +518,12 @@ sim_media_api(struct sim *s, const char *msg_sid, const char *rest,
 		media_json(s, p, &a->body);
 		a->http = 200;
 		snprintf(a->what, sizeof a->what, "fetched %s", p->sid);
+	} else if (s->cdn_host) {
+		snprintf(a->location, sizeof a->location,
+		    "http://%s:%u/cdn/%s", s->cdn_host, s->port, p->token);
+		a->http = 302;
+		snprintf(a->what, sizeof a->what, "media %s, to %s",
+		    p->sid, s->cdn_host);
 	} else {
 		snprintf(a->location, sizeof a->location, "/cdn/%s",
 		    p->token);

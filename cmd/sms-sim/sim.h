@@ -99,7 +99,7 @@ enum media_fault { FAULT_NONE, FAULT_404, FAULT_TIMEOUT, FAULT_LARGE };
  * A piece of media: a customer's (POST /sim/media, then attached to an
  * inbound message by /sim/text) or fetched from a create's MediaUrl. Its
  * bytes are served at /cdn/TOKEN, where its API URL redirects; they are
- * freed (NULL) when the sim keeps more than --media-keep bytes, oldest
+ * freed (NULL) when the sim keeps more than media_keep bytes, oldest
  * first, and its metadata stays.
  */
 struct media {
@@ -133,6 +133,8 @@ struct sim {
 	size_t media_max, media_keep;	/* bytes */
 	unsigned media_timeout;		/* ms, of a MediaUrl fetch */
 	enum media_fault media_fault;	/* --media-fail: every piece's */
+	const char *cdn_host;	/* --cdn-host, or NULL: the same host */
+	unsigned short port;	/* listened on */
 
 	pthread_mutex_t lock;	/* the messages, the opt-outs, the generator,
 				   the bucket */
@@ -177,6 +179,7 @@ struct answer {
 	size_t large;		/* serve body, then zeros up to this */
 	int stall;		/* send the headers, then nothing */
 	json_t *media;		/* what became of each MediaUrl, for --log */
+	int authorization;	/* -1, or whether /cdn/ was sent credentials */
 };
 
 /* --- sms-sim.c ---------------------------------------------------- */
