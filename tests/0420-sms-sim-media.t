@@ -144,22 +144,40 @@ is 'and the CDN'"'"'s' "$(get "$(hook 2 MediaUrl0)" -L -u "$AC:$TOK") $(
 	"$tmp/head" | tail -n 1)" '200 image/jpeg'
 is 'an MMS with no text: Body empty' "$(hook 2 Body)" ''
 
+# /sim/media and /sim/text by hand: a picture goes with one text only.
+me=$(curl -s -H 'Content-Type: image/png' --data-binary @"$tmp/pic.png" \
+	"$sim/sim/media" | jq -r .sid)
+check 'an upload is answered with its ME... SID' \
+	"printf %s '$me' | grep -Eq '^ME[0-9a-f]{32}\$'"
+simtext() {
+	curl -s -o "$tmp/body" -w '%{http_code}' --data-urlencode \
+	    From=+15551230001 --data-urlencode Body=x "$@" "$sim/sim/text"
+}
+is 'the same MediaSid twice in a text: 400' \
+	"$(simtext -d "MediaSid=$me" -d "MediaSid=$me")" 400
+is 'a MediaSid never uploaded: 400' \
+	"$(simtext -d MediaSid=ME00000000000000000000000000000000)" 400
+is 'a MediaSid once: 200' "$(simtext -d "MediaSid=$me")" 200
+is 'the same again, in another text: 400' \
+	"$(simtext -d "MediaSid=$me")" 400
+
 # --- Faults, for the tests of whoever fetches -----------------------------
 
+fn=$(($(wc -l <"$tmp/hook") + 1))
 sms-sim text --url "$sim" --media "$tmp/pic.png" --media-fail 404 \
 	--media "$tmp/pic.png" --media-fail large \
 	--media "$tmp/pic.png" --media-fail timeout \
 	--media "$tmp/pic.png" +15551230002 'faults' >/dev/null 2>&1
 is '--media-fail 404: the CDN answers 404' \
-	"$(get "$(hook 3 MediaUrl0)" -L -u "$AC:$TOK")" 404
+	"$(get "$(hook $fn MediaUrl0)" -L -u "$AC:$TOK")" 404
 is '--media-fail large: more than 5 MiB' \
 	"$(curl -s -L -o /dev/null -w '%{http_code} %{size_download}' \
-	    -u "$AC:$TOK" "$(hook 3 MediaUrl1)")" '200 8388608'
-curl -s -L -o /dev/null -m 2 -u "$AC:$TOK" "$(hook 3 MediaUrl2)"
+	    -u "$AC:$TOK" "$(hook $fn MediaUrl1)")" '200 8388608'
+curl -s -L -o /dev/null -m 2 -u "$AC:$TOK" "$(hook $fn MediaUrl2)"
 is '--media-fail timeout: the body never comes (curl: 28, timed out)' \
 	"$?" 28
 is 'a piece without a fault is served' \
-	"$(get "$(hook 3 MediaUrl3)" -L -u "$AC:$TOK")" 200
+	"$(get "$(hook $fn MediaUrl3)" -L -u "$AC:$TOK")" 200
 
 # --- MediaUrl on a create ---------------------------------------------------
 

@@ -275,8 +275,8 @@ sim_instance(struct sim *s, const char *method, const char *sid,
 
 /*
  * The pieces of media named by MediaSid in f, uploaded and not attached
- * yet, into out (n of them); s->lock held. Returns 0, or answers the
- * error.
+ * yet, into out (n of them), marked taken (parent "-", no message's);
+ * s->lock held. Returns 0, or answers the error.
  */
 static int
 text_media_locked(struct sim *s, const struct form *f, struct media **out,
@@ -302,6 +302,9 @@ text_media_locked(struct sim *s, const struct form *f, struct media **out,
 				    "is given twice", p->sid);
 		out[(*n)++] = p;
 	}
+	/* Taken: a text at the same time cannot take them too. */
+	for (size_t j = 0; j < *n; j++)
+		snprintf(out[j]->parent, sizeof out[j]->parent, "-");
 	return 0;
 }
 
