@@ -33,7 +33,8 @@
 #include "diag.h"
 #include "inbox.h"
 
-#define MEDIA_MAX_DEFAULT (5LL * 1024 * 1024)	/* bytes; config media_max */
+/* The size cap, bytes (sms-recv: config media_max). */
+#define MEDIA_MAX_DEFAULT (5LL * 1024 * 1024)
 #define MEDIA_TIMEOUT_DEFAULT 30		/* seconds, a whole fetch */
 #define MEDIA_RETRY_FIRST 60			/* seconds */
 #define MEDIA_RETRY_CAP (6 * 3600)		/* seconds */
@@ -62,8 +63,9 @@ int media_mismatch(const char *ct, const char *type);
 struct media_opts {
 	const char *user, *pass;	/* Basic auth for the URL's host, or
 					   NULL */
-	long long max_bytes;		/* the size cap; 0: MEDIA_MAX_DEFAULT */
-	long timeout;			/* seconds; 0: MEDIA_TIMEOUT_DEFAULT */
+	long long max_bytes;		/* the size cap; 0: the
+					   default */
+	long timeout;			/* seconds; 0: the default */
 	int insecure;			/* skip TLS peer verification */
 };
 

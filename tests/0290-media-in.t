@@ -12,8 +12,19 @@ twilio_env 0290
 ib=$tmp/inbox
 A=+15551230001
 
+# The provider's media: the files of $tmp/files behind Basic auth with the
+# account's credentials (tests/tools/media-files).
+mkdir "$tmp/files"
+printf '\211PNG\r\n\032\n\000\000\000\rIHDR a picture' >"$tmp/files/a.png"
+printf '\377\330\377\340\000\020JFIF\000 a photo' >"$tmp/files/b.jpg"
+serve "$tmp/F.out" "$tmp/F.err" "$tools/media-files" "$tmp/files" \
+    "$AC:$TOK" || { fail 'the media server starts'; done_testing; }
+fport=$port fpid=$server
+F=http://127.0.0.1:$fport
+
 serve "$tmp/L.out" "$tmp/L.err" "$bin/sms-recv" -d "$ib" \
     --provider "$PROVIDER" || { fail 'the listener starts'; done_testing; }
+lport=$port lpid=$server
 
 # mms SID NUM [ITEM...]: the form of an MMS from $A with NumMedia=NUM and,
 # for each ITEM "URL|TYPE" (TYPE may be empty), MediaUrlI and
@@ -33,14 +44,14 @@ mms() {
 	done
 }
 
-M=https://api.twilio.com/2010-04-01/Accounts/$AC/Messages/MM1/Media
+M=$F/MM1
 is 'an MMS with NumMedia=3: 200' \
 	"$(webhook "$(mms MM00000000000000000000000000000001 3 \
 	    "$M/ME0|image/jpeg" "$M/ME1|" "$M/ME2|application/pdf")")" 200
-is 'all three items are on the record, in order, unfetched' \
-	"$(jq -c '.media' "$ib"/msg/$A/*)" \
+is 'all three items are on the record as stored, in order, unfetched' \
+	"$(head -n 1 "$ib"/msg/$A/* | jq -c '.media')" \
 	"[{\"url\":\"$M/ME0\",\"content_type\":\"image/jpeg\"},{\"url\":\"$M/ME1\",\"content_type\":null},{\"url\":\"$M/ME2\",\"content_type\":\"application/pdf\"}]"
-is 'the body is kept with them' "$(jq -r '.body' "$ib"/msg/$A/*)" look
+is 'the body is kept with them' "$(head -n 1 "$ib"/msg/$A/* | jq -r '.body')" look
 
 is 'NumMedia=0: 200' \
 	"$(webhook "$(mms SM00000000000000000000000000000002 0)")" 200
@@ -55,5 +66,91 @@ check 'the listener says which field is missing' \
 is 'and nothing is stored for it' \
 	"$(cat "$ib"/msg/$A/* | jq -c 'select(.provider_id ==
 	    "MM00000000000000000000000000000003")' | wc -l | tr -d ' ')" 0
+
+# --- The listener's fetcher, after the answer -------------------------
+
+# last SID: the record of the message with that provider id (its file's
+# last line: a fetch appends one).
+last() {
+	for f in "$ib"/msg/$A/*; do
+		tail -n 1 "$f" | jq -c --arg s "$1" 'select(.provider_id == $s)'
+	done
+}
+
+S4=MM00000000000000000000000000000004
+is 'an MMS with a picture and a missing file: 200' \
+	"$(webhook "$(mms $S4 2 "$F/a.png|image/png" "$F/nope.jpg|image/jpeg")" \
+	    )" 200
+check 'the fetcher gets the picture and records both outcomes' \
+	"poll '[ \"\$(last $S4 | jq -r \".media[1].error.code\")\" = not_found ] &&
+	    [ -n \"\$(last $S4 | jq -r \".media[0].file // empty\")\" ]'"
+id4=$(last $S4 | jq -r .id)
+is 'item 0: fetched, sniffed, named MSG.0.png' \
+	"$(last $S4 | jq -c '.media[0] | [.file, .type, .mismatch, .size, .tries]')" \
+	"[\"media/$A/$id4.0.png\",\"image/png\",false,$(wc -c <"$tmp/files/a.png" | tr -d ' '),1]"
+check 'its bytes are the provider'"'"'s' \
+	"cmp -s '$ib/media/$A/$id4.0.png' '$tmp/files/a.png'"
+is 'its sha256' "$(last $S4 | jq -r '.media[0].sha256')" \
+	"$(sha256sum "$tmp/files/a.png" | cut -d ' ' -f 1)"
+is 'item 1: a 404 is for good (next_try null), no file' \
+	"$(last $S4 | jq -c '.media[1] | [.next_try, .tries, has("file")]')" \
+	'[null,1,false]'
+check 'the provider was asked with its credentials (no 401)' \
+	"grep -q '^GET /a.png 200' '$tmp/F.out' && ! grep -q ' 401' '$tmp/F.out'"
+# media_event FILE SID: FILE has a message.media event for that message.
+media_event() {
+	jq -e --arg s "$2" 'select(.event == "message.media" and
+	    .message.provider_id == $s)' "$1" >/dev/null
+}
+check 'a message.media event says so' "poll 'media_event $tmp/L.out $S4'"
+is 'the file is 0600 in media/THREAD' \
+	"$(stat -c %a "$ib/media/$A/$id4.0.png")" 600
+
+# --- sms-recv --fetch-media: what the fetcher could not get -------------
+
+kill "$fpid"; wait "$fpid" 2>/dev/null
+S5=MM00000000000000000000000000000005
+is 'an MMS while the provider'"'"'s media server is down: 200' \
+	"$(webhook "$(mms $S5 1 "$F/b.jpg|image/jpeg")")" 200
+check 'the fetcher records a transient failure, to be tried again' \
+	"poll '[ \"\$(last $S5 | jq -r \".media[0].error.code\")\" = transient ]'"
+next=$(last $S5 | jq -r '.media[0].next_try')
+check 'next_try is a time' "[ \"\$(printf %s '$next' | cut -c 1-2)\" = 20 ]"
+
+serve_port=$fport serve "$tmp/F.out" "$tmp/F.err" "$tools/media-files" \
+    "$tmp/files" "$AC:$TOK" || fail 'the media server starts again'
+serve_port=
+fpid=$server
+
+check_exit 'before next_try: --fetch-media has nothing to do (exit 0)' 0 \
+	"'$bin/sms-recv' -d '$ib' --fetch-media >'$tmp/out' 2>'$tmp/err'"
+is 'and prints nothing' "$(cat "$tmp/out" "$tmp/err")" ''
+later=$(jq -nr --arg t "$next" '$t | fromdate + 1 | todate')
+days=$(jq -nr --arg t "$next" '$t | fromdate + 3 * 86400 | todate')
+SMSDESK_NOW=$days "$bin/sms-recv" -d "$ib" --fetch-media --max-age 1d \
+    >"$tmp/out" 2>"$tmp/err"
+is '--max-age 1d, three days on: the message is too old to look at' \
+	"$? $(last $S5 | jq -r '.media[0].file // "none"')" '0 none'
+SMSDESK_NOW=$later "$bin/sms-recv" -d "$ib" --fetch-media >"$tmp/out" \
+    2>"$tmp/err"
+is 'at next_try: fetched (exit 0)' "$?" 0
+is 'its file, named MSG.0.jpg' \
+	"$(last $S5 | jq -r '.media[0] | [.file, .type, .tries] | @tsv')" \
+	"$(printf 'media/%s/%s.0.jpg\timage/jpeg\t2' $A "$(last $S5 | jq -r .id)")"
+is 'the error and next_try are gone' \
+	"$(last $S5 | jq -c '.media[0] | [has("error"), has("next_try")]')" \
+	'[false,false]'
+is 'one message.media event on stdout' \
+	"$(jq -r 'select(.event == "message.media") | .message.provider_id' "$tmp/out")" \
+	$S5
+SMSDESK_NOW=$later "$bin/sms-recv" -d "$ib" --fetch-media >"$tmp/out" \
+    2>"$tmp/err"
+is 'run again: nothing left, nothing printed' "$? $(wc -c <"$tmp/out" | tr -d ' ')" '0 0'
+is '--fetch-media asked nothing for the NumMedia=3 message (404s are for good)' \
+	"$(grep -c 'GET /MM1/' "$tmp/F.out")" 0
+
+check_exit '--fetch-media with --listen: a usage error (2)' 2 \
+	"'$bin/sms-recv' -d '$ib' --fetch-media --listen 127.0.0.1:1 2>/dev/null"
+is 'tmp/ holds nothing' "$(ls -A "$ib/tmp" | wc -l | tr -d ' ')" 0
 
 done_testing

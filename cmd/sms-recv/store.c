@@ -214,6 +214,8 @@ store_message(struct recv *r, const struct webhook_event *ev,
 		return -1;
 	if (!d.duplicate) {
 		emit(r, "message.received", "message", d.message);
+		/* Fetched after the answer, by the fetcher thread. */
+		media_queue(r, d.message);
 		if (d.consent)
 			emit(r, d.consent == 'o' ? "consent.optout" :
 			    "consent.optin", "message", d.message);
