@@ -149,6 +149,20 @@ is 'run again: nothing left, nothing printed' "$? $(wc -c <"$tmp/out" | tr -d ' 
 is '--fetch-media asked nothing for the NumMedia=3 message (404s are for good)' \
 	"$(grep -c 'GET /MM1/' "$tmp/F.out")" 0
 
+# --- inbox-ls: the pictures of a thread ---------------------------------
+
+id5=$(last $S5 | jq -r .id)
+"$bin/inbox-ls" -d "$ib" --table --no-mark $A >"$tmp/ls" 2>"$tmp/ls.err"
+check 'the thread view shows the picture: type, size, path' \
+	"grep -qF 'media: image/png, $(wc -c <"$tmp/files/a.png" | tr -d ' ') bytes, $ib/media/$A/$id4.0.png' '$tmp/ls'"
+check 'and what could not be fetched, and why' \
+	"grep -qF 'media: image/jpeg, not fetched: not_found' '$tmp/ls'"
+is 'inbox-ls --media: the paths of the files, one a line, oldest first' \
+	"$("$bin/inbox-ls" -d "$ib" --media $A)" \
+	"$(printf '%s\n%s' "$ib/media/$A/$id4.0.png" "$ib/media/$A/$id5.0.jpg")"
+check_exit 'inbox-ls --media without a NUMBER: a usage error (2)' 2 \
+	"'$bin/inbox-ls' -d '$ib' --media 2>/dev/null"
+
 check_exit '--fetch-media with --listen: a usage error (2)' 2 \
 	"'$bin/sms-recv' -d '$ib' --fetch-media --listen 127.0.0.1:1 2>/dev/null"
 is 'tmp/ holds nothing' "$(ls -A "$ib/tmp" | wc -l | tr -d ' ')" 0
