@@ -149,6 +149,34 @@ is 'run again: nothing left, nothing printed' "$? $(wc -c <"$tmp/out" | tr -d ' 
 is '--fetch-media asked nothing for the NumMedia=3 message (404s are for good)' \
 	"$(grep -c 'GET /MM1/' "$tmp/F.out")" 0
 
+# --- Records read from a file keep their media ---------------------------
+
+B=+15551230002
+S6=MM00000000000000000000000000000006
+{
+	jq -cn --arg t $B --arg s $S6 --arg u "$F/a.png" '{type: "message",
+	    thread: $t, direction: "in", from: $t, to: "+15550100000",
+	    body: "", provider: "twilio", provider_id: $s,
+	    at: "2026-12-01T10:00:00Z",
+	    media: [{url: $u, content_type: "image/png"}]}'
+	jq -cn --arg t $B '{type: "message", thread: $t, direction: "in",
+	    from: $t, to: "+15550100000", body: "x", provider: "twilio",
+	    provider_id: "MMbad", at: "2026-12-01T10:00:00Z",
+	    media: [{content_type: "image/png"}]}'
+} >"$tmp/records"
+"$bin/sms-recv" -d "$ib" "$tmp/records" >"$tmp/out" 2>"$tmp/err"
+is 'a record with an item without "url": exit 1, the rest stored' \
+	"$? $(cat "$ib"/msg/$B/* | jq -r .provider_id)" "1 $S6"
+check 'the bad one is named: program: where: what' \
+	"grep -q '^sms-recv: $tmp/records:2: \"media\" item 0: needs a \"url\"' '$tmp/err'"
+is 'the record read keeps its media item, unfetched (no fetcher reading files)' \
+	"$(tail -n 1 "$ib"/msg/$B/* | jq -c '.media')" \
+	"[{\"url\":\"$F/a.png\",\"content_type\":\"image/png\"}]"
+SMSDESK_NOW=$later "$bin/sms-recv" -d "$ib" --fetch-media --max-age 1000d \
+    >"$tmp/out" 2>"$tmp/err"
+is '--fetch-media fetches it (its history day is within --max-age)' \
+	"$? $(tail -n 1 "$ib"/msg/$B/* | jq -r '.media[0].type')" '0 image/png'
+
 # --- inbox-ls: the pictures of a thread ---------------------------------
 
 id5=$(last $S5 | jq -r .id)

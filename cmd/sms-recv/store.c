@@ -214,13 +214,13 @@ store_message(struct recv *r, const struct webhook_event *ev,
 		return -1;
 	if (!d.duplicate) {
 		emit(r, "message.received", "message", d.message);
-		/* Fetched after the answer, by the fetcher thread. */
-		media_queue(r, d.message);
 		if (d.consent)
 			emit(r, d.consent == 'o' ? "consent.optout" :
 			    "consent.optin", "message", d.message);
 		if (reply && number)
 			*reply = auto_reply(r, kw, &d, ev);
+		/* Fetched by the fetcher thread: never holds up the answer. */
+		media_queue(r, d.message);
 	}
 	inbox_delivery_free(&d);
 	return 0;
