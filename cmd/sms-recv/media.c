@@ -4,6 +4,7 @@
  * media is stored and answered (never before its answer), and by
  * --fetch-media, which finds the work in the history.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -175,11 +176,16 @@ static int
 on_line(const char *line, size_t len, void *arg)
 {
 	struct found *fd = arg;
-	json_t *ev = json_loadb(line, len, 0, NULL);
-	const char *thread = record_str(ev, "thread");
-	const char *id = record_str(ev, "msg");
+	json_t *ev;
+	const char *thread, *id;
 	struct job *grown;
 
+	/* Most lines count no media: not parsed. */
+	if (!memmem(line, len, "\"media\":", 8))
+		return 0;
+	ev = json_loadb(line, len, 0, NULL);
+	thread = record_str(ev, "thread");
+	id = record_str(ev, "msg");
 	if (ev && thread && id && json_integer_value(json_object_get(ev,
 	    "media")) > 0 && strcmp(record_str(ev, "event") ?
 	    record_str(ev, "event") : "", "message") == 0 &&
