@@ -195,4 +195,16 @@ check_exit '--fetch-media with --listen: a usage error (2)' 2 \
 	"'$bin/sms-recv' -d '$ib' --fetch-media --listen 127.0.0.1:1 2>/dev/null"
 is 'tmp/ holds nothing' "$(ls -A "$ib/tmp" | wc -l | tr -d ' ')" 0
 
+# The answer never waits for a fetch: a media server that holds the
+# request (it never answers; the fetch times out after 30 s) does not hold
+# the webhook's 200, which comes while the item is still unfetched.
+S7=MM00000000000000000000000000000007
+port=$lport	# the listener's, for webhook
+is 'an MMS whose media server never answers: 200 all the same' \
+	"$(webhook "$(mms $S7 1 "$F/hang|image/jpeg")")" 200
+is 'answered before the fetch ended (no file, no error yet)' \
+	"$(last $S7 | jq -c '.media[0] | [has("file"), has("error")]')" \
+	'[false,false]'
+check 'the fetch was under way' "poll 'grep -q \"^GET /hang 0\" $tmp/F.out'"
+
 done_testing

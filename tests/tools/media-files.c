@@ -4,8 +4,10 @@
  * installed): media-files DIR USER:PASS --listen ADDR:PORT; says
  * "listening on" on stderr, as the servers tests/lib.sh's serve() starts
  * do, and serves until killed. GET /NAME: 401 without the credentials,
- * the file DIR/NAME (a plain name) with 200, else 404. Each request is a
- * line on stdout: "GET /NAME STATUS".
+ * the file DIR/NAME (a plain name) with 200, else 404; GET /hang is
+ * never answered (the connection is held until the server is killed).
+ * Each request is a line on stdout: "GET /NAME STATUS" (0 for /hang, said
+ * when it comes).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -54,6 +56,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (!ok)
 		return say(conn, url, 401, MHD_create_response_from_buffer(0,
 		    "", MHD_RESPMEM_PERSISTENT));
+	if (strcmp(url, "/hang") == 0) {
+		printf("GET %s 0\n", url);
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
 	snprintf(path, sizeof path, "%s/%s", dir, url + 1);
 	if (url[0] != '/' || !url[1] || strchr(url + 1, '/') ||
 	    url[1] == '.' || (fd = open(path, O_RDONLY)) < 0)
