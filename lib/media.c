@@ -2,6 +2,7 @@
  * media.c: inbound media, sniffed and fetched into the inbox (media.h).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,17 @@ on_write(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* libcurl's progress callback: non-zero stops the transfer. */
+static int
+on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	const _Atomic int *cancel = arg;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return atomic_load(cancel) != 0;
+}
+
 static int
 failed(struct media_result *r, const char *code, int permanent,
     const char *fmt, const char *what)
@@ -239,6 +251,11 @@ media_get(const char *url, const struct media_opts *o, int fd,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &g);
 	/* An error's body is no picture: not written. */
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	if (o->cancel) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, o->cancel);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (o->insecure) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -253,6 +270,8 @@ media_get(const char *url, const struct media_opts *o, int fd,
 		r->type = media_sniff(g.head, g.nhead);
 		return 0;
 	}
+	if (cc == CURLE_ABORTED_BY_CALLBACK)
+		return failed(r, "cancelled", 0, "%s", "cancelled");
 	if (g.too_large || cc == CURLE_FILESIZE_EXCEEDED)
 		return failed(r, "too_large", 1, "larger than the cap of %s "
 		    "bytes", (snprintf(code, sizeof code, "%lld", g.max),
@@ -350,6 +369,8 @@ media_fetch_item(struct inbox *ib, const char *thread, const char *name,
 		return rc < 0 ? -1 : 1;
 	}
 	inbox_media_drop(ib, fd, tmp);
+	if (strcmp(r->code, "cancelled") == 0)
+		return 2;
 	t = r->permanent ? -1 : next_try(now, tries);
 	if (t >= 0)
 		when_format(t, nt);
@@ -382,6 +403,10 @@ media_fetch_message(struct inbox *ib, const char *thread, const char *name,
 		    e);
 		if (rc < 0)
 			break;
+		if (rc == 2) {
+			rc = 0;
+			break;
+		}
 		if (rc == 1 && fetched)
 			(*fetched)++;
 		if (rc == 0 && failed_n)

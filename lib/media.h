@@ -67,6 +67,9 @@ struct media_opts {
 					   default */
 	long timeout;			/* seconds; 0: the default */
 	int insecure;			/* skip TLS peer verification */
+	const _Atomic int *cancel;	/* when it points to non-zero, a
+					   fetch under way stops: NULL for
+					   none */
 };
 
 struct media_result {
@@ -84,7 +87,8 @@ struct media_result {
  * GET url into fd (a new, empty file), as o says. Returns 0 with r
  * filled if the bytes are all there (a 2xx, no more than the cap), else
  * -1 with r->code, r->permanent and r->message saying why (fd then holds
- * any part of them: the caller drops the file).
+ * any part of them: the caller drops the file); r->code "cancelled" when
+ * o->cancel stopped it.
  */
 int media_get(const char *url, const struct media_opts *o, int fd,
     struct media_result *r);
@@ -102,7 +106,8 @@ int media_due(const json_t *item, time_t now);
  * fetched, its "file", "size", "sha256", "type", "mismatch" and
  * "fetched_at"; or failed, its "error", "tries" and "next_try". *r, if r
  * is not NULL, gets the fetch's result. Returns 1 (fetched), 0 (failed,
- * recorded) or -1 with e filled (nothing recorded: the inbox refused).
+ * recorded), 2 (cancelled by o->cancel: nothing recorded, the item as it
+ * was) or -1 with e filled (nothing recorded: the inbox refused).
  */
 int media_fetch_item(struct inbox *ib, const char *thread, const char *name,
     const json_t *msg, size_t index, const struct media_opts *o, time_t now,
@@ -111,8 +116,9 @@ int media_fetch_item(struct inbox *ib, const char *thread, const char *name,
 /*
  * Every due item (media_due()) of the message msg/THREAD/NAME, fetched
  * with media_fetch_item(), in order, the record read again under no lock
- * first. *fetched and *failed (if not NULL) are incremented. Returns 0,
- * or -1 with e filled at the first error of the inbox.
+ * first, until one is cancelled. *fetched and *failed (if not NULL) are
+ * incremented. Returns 0, or -1 with e filled at the first error of the
+ * inbox.
  */
 int media_fetch_message(struct inbox *ib, const char *thread,
     const char *name, const struct media_opts *o, time_t now,

@@ -207,4 +207,15 @@ is 'answered before the fetch ended (no file, no error yet)' \
 	'[false,false]'
 check 'the fetch was under way' "poll 'grep -q \"^GET /hang 0\" $tmp/F.out'"
 
+# Stopped (SIGTERM) in the middle of it, the listener cancels the fetch
+# rather than wait for its timeout: the item stays as it was, to be
+# fetched again, and tmp/ holds nothing.
+kill -TERM "$lpid"
+wait "$lpid"
+is 'the listener stops with exit 0' "$?" 0
+is 'the cancelled item: no file, no error (nothing recorded)' \
+	"$(last $S7 | jq -c '.media[0] | [has("file"), has("error")]')" \
+	'[false,false]'
+is 'tmp/ holds nothing after it' "$(ls -A "$ib/tmp" | wc -l | tr -d ' ')" 0
+
 done_testing

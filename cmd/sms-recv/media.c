@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,8 @@ fetch_one(struct recv *r, const char *thread, const char *id)
 			json_decref(msg);
 			return -1;
 		}
+		if (rc == 2)	/* the listener is stopping */
+			break;
 		if (rc == 0) {
 			diag_warn("media: msg/%s/%s: item %zu: %s: %s%s",
 			    thread, id, i, res.code, res.message,
@@ -140,6 +143,8 @@ media_start(struct recv *r)
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->ready, NULL);
 	r->fetcher = f;
+	atomic_store(&r->media_cancel, 0);
+	r->media.cancel = &r->media_cancel;
 	if ((errno = pthread_create(&f->tid, NULL, fetcher_main, r)) != 0)
 		diag_die(EXIT_IOERR, "media fetcher: %s", strerror(errno));
 }
@@ -155,6 +160,8 @@ media_stop(struct recv *r)
 	f->done = 1;
 	pthread_cond_signal(&f->ready);
 	pthread_mutex_unlock(&f->lock);
+	/* A fetch under way stops at once, leaving its item as it was. */
+	atomic_store(&r->media_cancel, 1);
 	pthread_join(f->tid, NULL);
 	if (f->n || f->dropped)
 		diag_warn("media: %zu message(s) left to fetch: sms-recv "

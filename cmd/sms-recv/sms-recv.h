@@ -88,6 +88,7 @@ struct recv {
 	struct httpd_pool *pool;	/* the listener's workers */
 	struct media_opts media;	/* how media are fetched */
 	struct fetcher *fetcher;	/* the listener's, or NULL */
+	_Atomic int media_cancel;	/* set: the fetcher stops */
 	int listening;
 	int ret;
 };
