@@ -1,0 +1,188 @@
+#!/bin/sh
+# sms-send --media (sms-send(1), Media): a picture sent as an MMS. A local
+# file is copied into the conversation's media/ and linked in serve/ with
+# an expiry; the provider is given the listener's public URL of the link
+# (MediaUrl), which sms-recv --listen serves (GET /media/NAME) until it
+# expires, and removes after. The provider's limits are checked before
+# any request; without a public URL nothing is sent.
+#
+# The provider is sms-sim, the listener sms-recv, both on 127.0.0.1;
+# expiry is seen by starting the listener again with its clock
+# (SMSDESK_NOW) past it, on the port it had.
+. "$(dirname "$0")/lib.sh"
+
+PROVIDER=twilio
+twilio_env 0590
+ib=$tmp/inbox
+mkinbox "$ib"
+C=+15551235901
+
+# Files of the types the bytes say.
+printf '\377\330\377\340\000\020JFIF\000' >"$tmp/pic.jpg"
+head -c 20000 /dev/urandom >>"$tmp/pic.jpg"
+printf '\211PNG\r\n\032\n' >"$tmp/pic.png"
+head -c 300 /dev/urandom >>"$tmp/pic.png"
+printf '%%PDF-1.4\n' >"$tmp/big.pdf"
+head -c 600000 /dev/urandom >>"$tmp/big.pdf"
+printf '\000\001\002\003' >"$tmp/blob"
+head -c 6000000 /dev/zero >"$tmp/huge.jpg.body"
+{ printf '\377\330\377\340'; cat "$tmp/huge.jpg.body"; } >"$tmp/huge.jpg"
+{ printf '\377\330\377\340'; head -c 3000000 /dev/zero; } >"$tmp/three.jpg"
+
+# listen [TIME]: the listener, its clock at TIME if given, on the port it
+# had before if it had one.
+listen() {
+	[ -n "${rpid-}" ] && { kill "$rpid"; wait "$rpid" 2>/dev/null; }
+	serve_port=${recv_port-}
+	if [ -n "${1-}" ]; then
+		SMSDESK_NOW=$1 serve "$tmp/recv.out" "$tmp/recv.err" \
+		    sms-recv -d "$ib" || return 1
+	else
+		serve "$tmp/recv.out" "$tmp/recv.err" sms-recv -d "$ib" ||
+		    return 1
+	fi
+	rpid=$server recv_port=$port
+	unset serve_port
+}
+
+sim A || { fail 'sms-sim starts'; done_testing; }
+listen || { fail 'sms-recv starts'; done_testing; }
+PUB=http://127.0.0.1:$recv_port
+
+# --- Refused before any request ---------------------------------------------
+
+check_exit 'no public URL: refused (1), nothing sent' 1 \
+	'sms-send -d "$ib" --to $C --media "$tmp/pic.jpg" hi >"$tmp/o" 2>"$tmp/e"'
+check 'it says to set public_url' 'grep -q "public_url" "$tmp/e"'
+check 'its record says why' \
+	'jq -e ".status == \"failed\" and .error.code == \"no_public_url\"" \
+	    "$tmp/o"'
+is 'no request' "$(creates A)" 0
+check 'nothing copied, nothing linked' \
+	'[ -z "$(find "$ib/media" "$ib/serve" -mindepth 1 2>/dev/null)" ]'
+
+SMSDESK_PUBLIC_URL=$PUB
+export SMSDESK_PUBLIC_URL
+check_exit 'a type the provider does not take: refused (1)' 1 \
+	'sms-send -d "$ib" --to $C --media "$tmp/blob" hi 2>"$tmp/e"'
+check 'it says the type is not taken' \
+	'grep -q "not a type twilio takes" "$tmp/e"'
+check_exit 'a PDF over 500 KB: refused (1)' 1 \
+	'sms-send -d "$ib" --to $C --media "$tmp/big.pdf" hi 2>"$tmp/e"'
+check 'it says the cap for that type' \
+	'grep -q "application/pdf up to 512000" "$tmp/e"'
+check_exit 'a JPEG over 5 MB: refused (1)' 1 \
+	'sms-send -d "$ib" --to $C --media "$tmp/huge.jpg" hi 2>/dev/null'
+check_exit 'two JPEGs of 3 MB: over 5 MB in all, refused (1)' 1 \
+	'sms-send -d "$ib" --to $C --media "$tmp/three.jpg" \
+	    --media "$tmp/three.jpg" hi 2>"$tmp/e"'
+check 'it says the total' 'grep -q "bytes in all" "$tmp/e"'
+eleven=
+for i in 1 2 3 4 5 6 7 8 9 10 11; do eleven="$eleven --media $tmp/pic.png"; done
+check_exit 'eleven media: refused (1)' 1 \
+	'sms-send -d "$ib" --to $C $eleven hi 2>"$tmp/e"'
+check 'it says at most 10' 'grep -q "at most 10" "$tmp/e"'
+check_exit 'a file that is not there: refused (1)' 1 \
+	'sms-send -d "$ib" --to $C --media "$tmp/nothing.jpg" hi 2>/dev/null'
+is 'still no request' "$(creates A)" 0
+check 'still nothing linked' '[ -z "$(ls -A "$ib/serve")" ]'
+
+# --- Dry run: an MMS is one message, at mms_price ---------------------------
+
+check '--dry-run: an MMS is priced at mms_price' \
+	'SMSDESK_MMS_PRICE=0.0200 sms-send -n -d "$ib" --to $C \
+	    --media "$tmp/pic.jpg" "a long text that would be one SMS" |
+	 jq -e ".price == \"0.0200\" and (.media | length) == 1 and
+	     .media[0].type == \"image/jpeg\""'
+check '--dry-run: no mms_price, unpriced' \
+	'SMSDESK_PRICE=0.0079 sms-send -n -d "$ib" --to $C \
+	    --media "$tmp/pic.jpg" hi | jq -e ".price == null"'
+is '--dry-run sends nothing' "$(creates A)" 0
+
+# --- Sent --------------------------------------------------------------------
+
+sms-send -d "$ib" --to $C --media "$tmp/pic.jpg" \
+    --media https://example.com/cat.gif 'Your receipt' >"$tmp/out"
+is 'a picture and a URL: exit 0' $? 0
+check 'the record: two media, ours first, with our public URL' \
+	'jq -e --arg p "$PUB/media/" "(.media | length) == 2 and
+	    (.media[0].url | startswith(\$p)) and
+	    .media[0].type == \"image/jpeg\" and
+	    .media[0].size == $(wc -c <"$tmp/pic.jpg") and
+	    (.media[0].sha256 | test(\"^[0-9a-f]{64}$\")) and
+	    (.media[0].file | startswith(\"media/$C/\")) and
+	    .media[1].url == \"https://example.com/cat.gif\"" "$tmp/out"'
+url=$(jq -r '.media[0].url' "$tmp/out")
+file=$(jq -r '.media[0].file' "$tmp/out")
+name=${url##*/}
+check 'the serve name: EXPIRES-TOKEN.jpg, 32 random bytes in hex' \
+	'printf %s "$name" | grep -Eq "^[0-9]+-[0-9a-f]{64}\.jpg$"'
+exp=${name%%-*}
+now=$(date +%s)
+check 'it expires in about 4 hours (media_ttl)' \
+	'[ $((exp - now)) -gt 14000 ] && [ $((exp - now)) -le 14400 ]'
+check 'the file in the conversation is the picture' \
+	'cmp -s "$tmp/pic.jpg" "$ib/$file"'
+check 'its name is the message id, the index and the type' \
+	'[ "${file##*/}" = "$(jq -r .id "$tmp/out").0.jpg" ]'
+check 'and serve/ links it' 'cmp -s "$tmp/pic.jpg" "$ib/serve/$name"'
+check 'the sha256 is the picture'"'"'s' \
+	'[ "$(jq -r ".media[0].sha256" "$tmp/out")" = \
+	   "$(sha256sum <"$tmp/pic.jpg" | cut -d" " -f1)" ]'
+is 'one request' "$(creates A)" 1
+check 'it carried both as MediaUrl, in order' \
+	'jq -s -e --arg u "$url" "[.[] | select(.method == \"POST\")][0] |
+	    .params.MediaUrl == [\$u, \"https://example.com/cat.gif\"]" \
+	    "$tmp/A.log"'
+check 'the thread keeps the media' \
+	'inbox-ls -d "$ib" $C | jq -e "select(.type == \"message\") |
+	    .media[0].file == \"$file\""'
+
+# --- The listener serves the link --------------------------------------------
+
+code=$(curl -s -o "$tmp/got" -D "$tmp/got.h" -w '%{http_code}' "$url")
+is 'GET /media/NAME: 200' "$code" 200
+check 'the bytes are the picture' 'cmp -s "$tmp/pic.jpg" "$tmp/got"'
+check 'with its type' 'grep -qi "^content-type: image/jpeg" "$tmp/got.h"'
+is 'a name of another shape: 404' \
+	"$(curl -s -o /dev/null -w '%{http_code}' "$PUB/media/..%2Fconfig")" 404
+is 'a name that is not there: 404' \
+	"$(curl -s -o /dev/null -w '%{http_code}' \
+	    "$PUB/media/${exp}-$(printf '%064d' 0).jpg")" 404
+is 'a path outside serve/: 404' \
+	"$(curl -s -o /dev/null -w '%{http_code}' --path-as-is \
+	    "$PUB/media/../msg")" 404
+ln -s "$ib/$file" "$ib/serve/$((exp + 1))-$(printf '%064d' 1).jpg"
+is 'a symbolic link in serve/: 404' \
+	"$(curl -s -o /dev/null -w '%{http_code}' \
+	    "$PUB/media/$((exp + 1))-$(printf '%064d' 1).jpg")" 404
+rm -f "$ib/serve/$((exp + 1))-$(printf '%064d' 1).jpg"
+is 'a POST to it: 405' \
+	"$(curl -s -o /dev/null -w '%{http_code}' -d x "$url")" 405
+
+# --- A record's "media" -----------------------------------------------------
+
+printf '{"to":"%s","body":"two","media":["%s"]}\n' "$C" "$tmp/pic.png" |
+    sms-send -d "$ib" >"$tmp/out2"
+is 'a record with "media": exit 0' $? 0
+check 'its media is the PNG, served as one' \
+	'u=$(jq -r ".media[0].url" "$tmp/out2") &&
+	 curl -s -D "$tmp/h2" -o "$tmp/got2" "$u" &&
+	 cmp -s "$tmp/pic.png" "$tmp/got2" &&
+	 grep -qi "^content-type: image/png" "$tmp/h2"'
+printf '{"to":"%s","body":"x","media":"%s"}\n' "$C" "$tmp/pic.png" |
+    sms-send -d "$ib" >/dev/null 2>"$tmp/e"
+is 'a "media" that is no array: 1' $? 1
+check 'said' 'grep -q "\"media\" is not an array" "$tmp/e"'
+
+# --- Expired: refused, then removed -------------------------------------------
+
+later=$(jq -nr --argjson e "$exp" '$e + 60 | todate')
+listen "${later%Z}Z+" || { fail 'sms-recv starts again'; done_testing; }
+is 'past its expiry, GET: 404' \
+	"$(curl -s -o /dev/null -w '%{http_code}' "$url")" 404
+check 'the listener removed the expired links at its start' \
+	'poll "[ ! -e \"$ib/serve/$name\" ]"'
+check 'the conversation keeps its copy' 'cmp -s "$tmp/pic.jpg" "$ib/$file"'
+
+done_testing
