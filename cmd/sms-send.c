@@ -58,7 +58,7 @@
 #define USAGE "usage: sms-send [-hnV] [-a NAME] [-d DIR] [-f FROM] [-k KEY] " \
 	"[-M SID] [-Q[MODE]]\n" \
 	"                [-R N] " \
-	"[-r N/s] [--jobs N] [--max-segments N] [--media FILE|URL]\n" \
+	"[-r N/s] [--jobs N] [--max-segments N] [--media FILE | URL]\n" \
 	"                [--purpose PURPOSE]" \
 	" [--reconcile] [--template TEMPLATE]\n" \
 	"                [--timeout SECONDS]" \
