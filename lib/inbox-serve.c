@@ -345,6 +345,25 @@ fail:
 	return errno = rc, -1;
 }
 
+void
+inbox_media_drop(struct inbox *ib, const json_t *media)
+{
+	const json_t *item;
+	const char *file, *url, *name;
+	size_t i;
+
+	json_array_foreach(media, i, item) {
+		file = json_string_value(json_object_get(item, "file"));
+		url = json_string_value(json_object_get(item, "url"));
+		if (!file || strncmp(file, "media/", 6) != 0)
+			continue;
+		ib_unlink(ib, file, 0);
+		if (url && (name = strrchr(url, '/')) &&
+		    inbox_serve_name(name + 1, NULL))
+			unlinkat(ib->sub[IB_SERVE], name + 1, 0);
+	}
+}
+
 int
 inbox_serve_name(const char *name, time_t *expires)
 {

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "diag.h"
 #include "inbox.h"
 
@@ -70,6 +72,14 @@ void inbox_new_id(const struct inbox *ib, char out[MEDIA_ID_MAX]);
 int inbox_media_put(struct inbox *ib, const char *path, const char *thread,
     const char *id, unsigned n, time_t expires, struct media_out *m,
     struct errbuf *e);
+
+/*
+ * Take back what inbox_media_put() made for the items of media (a
+ * message's "media"): each item's "file" in media/, and the serve/ link
+ * its "url" ends in; for a message that was not stored after all (a
+ * duplicate of one stored before, or refused). Nothing else is touched.
+ */
+void inbox_media_drop(struct inbox *ib, const json_t *media);
 
 /*
  * Whether name is one serve/ holds: EXPIRES-TOKEN.EXT, EXPIRES decimal

@@ -175,6 +175,18 @@ printf '{"to":"%s","body":"x","media":"%s"}\n' "$C" "$tmp/pic.png" |
 is 'a "media" that is no array: 1' $? 1
 check 'said' 'grep -q "\"media\" is not an array" "$tmp/e"'
 
+# --- A key sends once, and copies once --------------------------------------
+
+sms-send -d "$ib" --to $C --key pic-1 --media "$tmp/pic.png" k >/dev/null
+is 'with a key: exit 0' $? 0
+nfiles=$(find "$ib/media" "$ib/serve" -type f | wc -l)
+ncreates=$(creates A)
+sms-send -d "$ib" --to $C --key pic-1 --media "$tmp/pic.png" k >"$tmp/dup"
+check 'the same key again: a duplicate' 'jq -e .duplicate "$tmp/dup"'
+is 'no request' "$(creates A)" "$ncreates"
+is 'and no copy or link left behind' \
+	"$(find "$ib/media" "$ib/serve" -type f | wc -l)" "$nfiles"
+
 # --- Expired: refused, then removed -------------------------------------------
 
 later=$(jq -nr --argjson e "$exp" '$e + 60 | todate')
