@@ -189,6 +189,18 @@ is 'and no copy or link left behind' \
 
 # --- Expired: refused, then removed -------------------------------------------
 
+# The listener's clock 20 s before the expiry, and running: served, then
+# refused once the second comes, while the link is still there (the sweep
+# comes a minute after the start).
+before=$(jq -nr --argjson e "$exp" '$e - 20 | todate')
+listen "${before%Z}Z+" || { fail 'sms-recv starts again'; done_testing; }
+is 'before its expiry, GET: 200' \
+	"$(curl -s -o /dev/null -w '%{http_code}' "$url")" 200
+check 'at its expiry, GET: 404' \
+	'poll "[ \"\$(curl -s -o /dev/null -w %{http_code} \"$url\")\" = 404 ]"'
+check 'refused by its expiry, not for want of the link' \
+	'[ -e "$ib/serve/$name" ] && grep -q "media expired" "$tmp/recv.err"'
+
 later=$(jq -nr --argjson e "$exp" '$e + 60 | todate')
 listen "${later%Z}Z+" || { fail 'sms-recv starts again'; done_testing; }
 is 'past its expiry, GET: 404' \
