@@ -136,6 +136,10 @@ message_event(struct buf *out, const char *thread, const json_t *msg)
 		json_object_set(rest, "keyword", v);
 	if ((v = json_object_get(msg, "status")) && json_is_string(v))
 		json_object_set(rest, "status", v);
+	/* Its pictures, counted: what fetching them looks for. */
+	if (json_array_size(v = json_object_get(msg, "media")) > 0)
+		json_object_set_new(rest, "media",
+		    json_integer((json_int_t)json_array_size(v)));
 	if ((v = json_object_get(json_object_get(msg, "csat"), "score")) &&
 	    json_is_integer(v))
 		json_object_set(rest, "csat", v);

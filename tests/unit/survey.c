@@ -295,6 +295,27 @@ main(void)
 	is_str(s, "", "and nothing on a day without changes");
 	free(s);
 
+	/* A message's pictures are counted in its event. */
+	m = in_at("see photo", "2026-12-01T17:00:00Z");
+	json_object_set_new(m, "media", json_pack("[{s:s},{s:s}]", "url",
+	    "http://127.0.0.1/1", "url", "http://127.0.0.1/2"));
+	json_decref(deliver(&ib, m));
+	{
+		FILE *hp;
+		char line[512];
+		int found = 0;
+
+		snprintf(path, sizeof path, "%s/inbox/history/2026-12-01",
+		    dir);
+		if ((hp = fopen(path, "r"))) {
+			while (fgets(line, sizeof line, hp))
+				found |= strstr(line, "\"direction\":\"in\","
+				    "\"media\":2") != NULL;
+			fclose(hp);
+		}
+		ok(found, "the message event counts its two pictures");
+	}
+
 	/* A torn last line is skipped; the next writer starts a new one. */
 	snprintf(path, sizeof path, "%s/inbox/history/2026-12-01", dir);
 	if ((fp = fopen(path, "a"))) {
