@@ -175,6 +175,19 @@ printf '{"to":"%s","body":"x","media":"%s"}\n' "$C" "$tmp/pic.png" |
 is 'a "media" that is no array: 1' $? 1
 check 'said' 'grep -q "\"media\" is not an array" "$tmp/e"'
 
+# A message record printed before its file was copied (a dry run's, a
+# deferred one's) keeps the file's path, and is sent again with it.
+sms-send -n -d "$ib" --to $C --media "$tmp/pic.png" again >"$tmp/dry"
+check 'a dry run keeps the path of a file not copied' \
+	'jq -e --arg p "$tmp/pic.png" ".media[0].path == \$p and
+	    .media[0].url == null" "$tmp/dry"'
+sms-send -d "$ib" <"$tmp/dry" >"$tmp/again"
+is 'that record sent: exit 0' $? 0
+check 'with its picture, copied and linked; the path is not kept' \
+	'jq -e --arg p "$PUB/media/" "(.media[0].url | startswith(\$p)) and
+	    (.media[0] | has(\"path\") | not) and .media[0].file != null" \
+	    "$tmp/again"'
+
 # --- A key sends once, and copies once --------------------------------------
 
 sms-send -d "$ib" --to $C --key pic-1 --media "$tmp/pic.png" k >/dev/null

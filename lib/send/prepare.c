@@ -551,11 +551,16 @@ media_of(struct send *s, struct job *j, const json_t *rec, json_t **paths)
 	if (!(items = json_array()) || !(*paths = json_array()))
 		send_nomem();
 	json_array_foreach(list, i, v) {
-		const char *src = json_is_object(v) ? record_str(v, "url") :
-		    json_string_value(v);
+		/*
+		 * An item of a message record: its "url", else the "path"
+		 * of a local file not yet copied (a deferred message's).
+		 */
+		const json_t *sv = !json_is_object(v) ? v :
+		    json_is_string(json_object_get(v, "url")) ?
+		    json_object_get(v, "url") : json_object_get(v, "path");
+		const char *src = json_string_value(sv);
 
-		if (!src || !*src || record_has_nul(json_is_object(v) ?
-		    json_object_get(v, "url") : v)) {
+		if (!src || !*src || record_has_nul(sv)) {
 			snprintf(m, sizeof m, "media %zu: neither a path nor "
 			    "a URL", i + 1);
 			refuse(s, j, "invalid_value", m);
@@ -590,9 +595,9 @@ media_of(struct send *s, struct job *j, const json_t *rec, json_t **paths)
 			goto fail;
 		}
 		total += mo.size;
-		json_array_append_new(items, json_pack("{s:n,s:s,s:I,s:s}",
+		json_array_append_new(items, json_pack("{s:n,s:s,s:I,s:s,s:s}",
 		    "url", "content_type", mo.type, "size", (json_int_t)mo.size,
-		    "type", mo.type));
+		    "type", mo.type, "path", src));
 		json_array_append_new(*paths, json_string(src));
 	}
 	if (total > pv->media_total) {
@@ -676,6 +681,7 @@ media_copy(struct send *s, struct job *j, const char *num,
 		json_object_set_new(item, "url", json_string(url.p));
 		json_object_set_new(item, "sha256", json_string(mo.sha256));
 		json_object_set_new(item, "file", json_string(mo.file));
+		json_object_del(item, "path");
 		buf_free(&url);
 	}
 	return 0;
