@@ -106,6 +106,7 @@ struct send {
 	pthread_mutex_t lock;		/* below: output and the counts */
 	unsigned long done, nok, nperm, ntemp;
 	unsigned long dry_n, dry_segments, dry_unpriced;
+	unsigned long dry_mms, dry_mms_unpriced;	/* of dry_n */
 	long long dry_micro;		/* the dry run's total */
 	int dry_places;			/* the most its prices were
 					 * written with */

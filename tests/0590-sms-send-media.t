@@ -97,6 +97,11 @@ check '--dry-run: an MMS is priced at mms_price' \
 check '--dry-run: no mms_price, unpriced' \
 	'SMSDESK_PRICE=0.0079 sms-send -n -d "$ib" --to $C \
 	    --media "$tmp/pic.jpg" hi | jq -e ".price == null"'
+printf '{"to":"%s","body":"a"}\n{"to":"%s","body":"b","media":["%s"]}\n' \
+    $C $C "$tmp/pic.jpg" |
+    SMSDESK_PRICE=0.0079 sms-send -n -d "$ib" >/dev/null 2>"$tmp/e"
+check '--dry-run: its total counts an MMS as a message, no segment' \
+	'grep -q "dry run: 2 messages (1 MMS), 1 segment, 0.0079 USD for the 1 priced; no price for 1 MMS (set mms_price" "$tmp/e"'
 is '--dry-run sends nothing' "$(creates A)" 0
 
 # --- Sent --------------------------------------------------------------------

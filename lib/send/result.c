@@ -114,13 +114,13 @@ send_dry_price_mms(struct send *s, json_t *msg)
 	    json_string(price_unit(s->prices)));
 	pthread_mutex_lock(&s->lock);
 	s->dry_n++;
-	s->dry_segments++;
+	s->dry_mms++;
 	if (s->mms_priced && s->mms_places > s->dry_places)
 		s->dry_places = s->mms_places;
 	if (s->mms_priced)
 		s->dry_micro += s->mms_micro;
 	else
-		s->dry_unpriced++;
+		s->dry_unpriced++, s->dry_mms_unpriced++;
 	pthread_mutex_unlock(&s->lock);
 }
 
