@@ -33,7 +33,8 @@ struct media_out {
 	long long size;			/* bytes */
 	char sha256[65];		/* hex, once copied */
 	char file[MEDIA_FILE_MAX];	/* "media/THREAD/NAME", once copied */
-	char serve[SERVE_NAME_MAX];	/* "EXPIRES-TOKEN.EXT", once linked */
+	char serve[SERVE_NAME_MAX];	/* "EXPIRES-TOKEN.EXT", once
+					   linked */
 };
 
 /*

@@ -663,7 +663,8 @@ media_copy(struct send *s, struct job *j, const char *num,
 			return -1;
 		}
 		/* What was copied is what is sent: checked again. */
-		if (!mo.type || strcmp(mo.type, record_str(item, "type")) != 0 ||
+		if (!mo.type ||
+		    strcmp(mo.type, record_str(item, "type")) != 0 ||
 		    mo.size != json_integer_value(json_object_get(item,
 		    "size"))) {
 			snprintf(m, sizeof m, "media %zu: %s changed while "
