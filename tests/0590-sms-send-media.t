@@ -149,6 +149,10 @@ code=$(curl -s -o "$tmp/got" -D "$tmp/got.h" -w '%{http_code}' "$url")
 is 'GET /media/NAME: 200' "$code" 200
 check 'the bytes are the picture' 'cmp -s "$tmp/pic.jpg" "$tmp/got"'
 check 'with its type' 'grep -qi "^content-type: image/jpeg" "$tmp/got.h"'
+check 'HEAD: 200, its length, no body' \
+	'curl -s -I "$url" >"$tmp/head.h" &&
+	 grep -q "^HTTP/1.1 200" "$tmp/head.h" &&
+	 grep -qi "^content-length: $(wc -c <"$tmp/pic.jpg")" "$tmp/head.h"'
 is 'a name of another shape: 404' \
 	"$(curl -s -o /dev/null -w '%{http_code}' "$PUB/media/..%2Fconfig")" 404
 is 'a name that is not there: 404' \
