@@ -66,7 +66,7 @@ export SMSDESK_PUBLIC_URL
 check_exit 'a type the provider does not take: refused (1)' 1 \
 	'sms-send -d "$ib" --to $C --media "$tmp/blob" hi 2>"$tmp/e"'
 check 'it says the type is not taken' \
-	'grep -q "not a type $PROVIDER takes" "$tmp/e"'
+	'grep -q "not a type $PROVIDER takes (image/jpeg, image/png" "$tmp/e"'
 check_exit 'a PDF over 500 KB: refused (1)' 1 \
 	'sms-send -d "$ib" --to $C --media "$tmp/big.pdf" hi 2>"$tmp/e"'
 check 'it says the cap for that type' \

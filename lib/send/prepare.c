@@ -581,9 +581,17 @@ media_of(struct send *s, struct job *j, const json_t *rec, json_t **paths)
 			if (mo.type && strcmp(t->type, mo.type) == 0)
 				break;
 		if (!t || !t->type) {
-			snprintf(m, sizeof m, "media %zu: %.300s: %s is not a "
-			    "type %s takes", i + 1, src, mo.type ? mo.type :
-			    "(an unknown type)", pv->name);
+			int k = snprintf(m, sizeof m, "media %zu: %.200s: %s "
+			    "is not a type %s takes (", i + 1, src, mo.type ?
+			    mo.type : "(an unknown type)", pv->name);
+
+			for (t = pv->media_types; t && t->type &&
+			    k > 0 && (size_t)k < sizeof m; t++)
+				k += snprintf(m + k, sizeof m - (size_t)k,
+				    "%s%s", t == pv->media_types ? "" : ", ",
+				    t->type);
+			if (k > 0 && (size_t)k < sizeof m - 1)
+				strcat(m, ")");
 			refuse(s, j, "media_type", m);
 			goto fail;
 		}
