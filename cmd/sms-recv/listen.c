@@ -161,6 +161,8 @@ serve_media(struct recv *r, struct MHD_Connection *conn,
 		    "GET only");
 		return fail(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only\n");
 	}
+	/* Its headers are in: the whole answer gets the request's limit. */
+	httpd_guard_headers(conn);
 	if ((fd = inbox_serve_open(&r->ib, name, when_now(), &st)) < 0) {
 		log_request(conn, q, method, MHD_HTTP_NOT_FOUND,
 		    errno == ETIME ? "media expired" : errno == ENOENT ?
