@@ -126,7 +126,8 @@ message_event(struct buf *out, const char *thread, const json_t *msg)
 	if (dir && strcmp(dir, "out") == 0)
 		json_object_set_new(rest, "purpose",
 		    json_string(inbox_purpose(msg)));
-	if (json_is_integer(v = json_object_get(msg, "segments")))
+	v = json_object_get(msg, "segments");
+	if (json_is_integer(v))
 		json_object_set(rest, "segments", v);
 	if ((v = json_object_get(msg, "agent")) && json_is_string(v))
 		json_object_set(rest, "agent", v);

@@ -281,7 +281,9 @@ by_waiting(const void *x, const void *y)
 void
 route_sort(struct roster_conv *v, size_t n)
 {
-	qsort(v, n, sizeof *v, by_waiting);
+	/* An empty batch may have no array at all: qsort() wants one. */
+	if (n > 1)
+		qsort(v, n, sizeof *v, by_waiting);
 }
 
 void

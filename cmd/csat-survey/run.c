@@ -176,7 +176,9 @@ history_line(const char *line, size_t len, void *arg)
 	if (rc == 1 && (!f.val || !named(f.val, f.len, l->events)))
 		return 0;
 	rc = 0;
-	if (json_is_object(ev = json_loadb(line, len, 0, NULL)))
+	/* Not in json_is_object(): a macro, it would parse the line twice. */
+	ev = json_loadb(line, len, 0, NULL);
+	if (json_is_object(ev))
 		rc = l->fn(l->c, ev, l->arg);
 	json_decref(ev);
 	return rc;
