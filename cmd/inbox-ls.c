@@ -43,7 +43,8 @@
 	"[-o DURATION]\n" \
 	"                [-s STATUS[,STATUS...]] [-S TIME] [-T TAG] [--all] " \
 	"[--consent]\n" \
-	"                [--limit N] [--mine] [--no-mark] [NUMBER]\n"
+	"                [--limit N] [--mine] [--no-mark] [NUMBER]\n" \
+	"       inbox-ls --media [-d DIR] NUMBER\n"
 
 /* The long options without a letter (smsdesk(7), the option table). */
 enum { OPT_CONSENT = 256 };
@@ -71,6 +72,7 @@ struct ls {
 	regex_t *greps;		/* --grep: a body matches them all */
 	size_t ngreps;
 	int consent;		/* --consent: the ledger instead */
+	int media;		/* --media: a thread's media files */
 	const char *listopt;	/* an option that only a listing takes */
 	const char *convopt;	/* one that selects conversations or
 				 * messages (not --consent's) */
@@ -144,6 +146,9 @@ usage(FILE *fp, int code)
 		    "      --limit N          at most N conversations (with "
 		    "NUMBER: the last N\n"
 		    "                         messages)\n"
+		    "      --media            with NUMBER, print the paths of "
+		    "its media files,\n"
+		    "                         one a line\n"
 		    "  -m, --messages         list the messages of the "
 		    "conversations, oldest first\n"
 		    "      --mine             only those assigned to "
@@ -753,6 +758,56 @@ put_purpose(const json_t *msg)
 }
 
 /*
+ * The file of a media item, "media/THREAD/NAME" as the inbox names it, or
+ * NULL if the item has none (or a name that is not one of media/).
+ */
+static const char *
+media_file(const json_t *item)
+{
+	const char *f = record_str(item, "file");
+
+	if (!f || strncmp(f, "media/", 6) != 0 || strstr(f, "/.") ||
+	    strchr(f + 6, '/') == NULL || strchr(strchr(f + 6, '/') + 1, '/'))
+		return NULL;
+	return f;
+}
+
+/*
+ * Under a message of a thread, a line for each of its media: what the
+ * bytes are, how many, and where the file is; or that it is not fetched,
+ * and why.
+ */
+static void
+put_media(const struct ls *l, const json_t *msg, size_t indent)
+{
+	const json_t *media = json_object_get(msg, "media"), *it;
+	const char *type, *ct, *code, *file;
+	size_t i;
+
+	json_array_foreach(media, i, it) {
+		type = record_str(it, "type");
+		ct = record_str(it, "content_type");
+		printf("\n%*smedia: ", (int)indent, "");
+		if ((file = media_file(it))) {
+			printf("%s", type ? type : "unknown type");
+			if (json_is_true(json_object_get(it, "mismatch")) && ct)
+				printf(" (sent as %s)", ct);
+			printf(", %lld bytes, %s/%s", (long long)
+			    json_integer_value(json_object_get(it, "size")),
+			    l->ib.dir, file);
+			continue;
+		}
+		printf("%s, not fetched", ct ? ct : "unknown type");
+		code = record_str(json_object_get(it, "error"), "code");
+		if (code)
+			printf(": %s%s", code, record_str(it, "next_try") ?
+			    " (to be tried again)" : "");
+		else
+			printf(" yet");
+	}
+}
+
+/*
  * Messages as a table: time, (the thread, with feed,) direction, status
  * (and why it failed), the agent (if any message has one) and body, an
  * outbound one's purpose before it unless it is a reply. A feed cuts each
@@ -815,6 +870,7 @@ table_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
 				fputs("error: ", stdout);
 				put_text(k.detail, strlen(k.detail), indent);
 			}
+			put_media(l, m[i].msg, indent);
 		}
 		putchar('\n');
 	}
@@ -1246,6 +1302,33 @@ thread_head(struct ls *l, const char *num, const json_t *conv)
 
 /* NUMBER: its thread, oldest first (the last --limit), under its head on
  * a table, then marked read if all that was unread was shown. */
+/* --media NUMBER: the paths of the thread's media files, oldest first. */
+static void
+media_paths(struct ls *l, const char *arg)
+{
+	char num[THREAD_MAX];
+	struct errbuf e;
+	const json_t *msg, *it;
+	const char *file;
+	json_t *t;
+	size_t i, j;
+	int err;
+
+	number_of(l, arg, num);
+	if (!(t = inbox_thread(&l->ib, num, &e))) {
+		if ((err = errno) != ENOENT)
+			diag_die(diag_exit_for(err), "%s", e.msg);
+		diag_warn("%s: no such conversation", num);
+		note(l, EXIT_PARTIAL);
+		return;
+	}
+	json_array_foreach(t, i, msg)
+		json_array_foreach(json_object_get(msg, "media"), j, it)
+			if ((file = media_file(it)))
+				printf("%s/%s\n", l->ib.dir, file);
+	json_decref(t);
+}
+
 static void
 show_thread(struct ls *l, const char *arg)
 {
@@ -1425,7 +1508,8 @@ add_tag(struct ls *l, const char *tag)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_ALL = OPT_CONSENT + 1, OPT_LIMIT, OPT_MINE, OPT_NO_MARK };
+	enum { OPT_ALL = OPT_CONSENT + 1, OPT_LIMIT, OPT_MINE, OPT_NO_MARK,
+		OPT_MEDIA };
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "assignee", required_argument, NULL, 'a' },
@@ -1435,6 +1519,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "media", no_argument, NULL, OPT_MEDIA },
 		{ "messages", no_argument, NULL, 'm' },
 		{ "mine", no_argument, NULL, OPT_MINE },
 		{ "no-mark", no_argument, NULL, OPT_NO_MARK },
@@ -1499,6 +1584,9 @@ main(int argc, char **argv)
 			l.messages = 1;
 			l.listopt = l.convopt = "--messages";
 			break;
+		case OPT_MEDIA:
+			l.media = 1;
+			break;
 		case OPT_MINE:
 			mine = 1;
 			l.listopt = l.convopt = "--mine";
@@ -1545,6 +1633,9 @@ main(int argc, char **argv)
 		diag_warn("one NUMBER at most");
 		usage(stderr, EXIT_USAGE);
 	}
+	if (l.media && (argc != 1 || l.consent || l.listopt || l.convopt))
+		diag_die(EXIT_USAGE, "--media takes a NUMBER and no other "
+		    "selection");
 	if (l.consent && l.convopt)
 		diag_die(EXIT_USAGE, "%s selects conversations or messages: "
 		    "not with --consent", l.convopt);
@@ -1591,7 +1682,9 @@ main(int argc, char **argv)
 	if (mine && !(l.assignee = l.ib.agent))
 		diag_die(EXIT_CONFIG, "--mine: whose? Set SMSDESK_AGENT (or "
 		    "agent in the configuration)");
-	if (l.consent)
+	if (l.media)
+		media_paths(&l, argv[0]);
+	else if (l.consent)
 		list_consent(&l, argc == 1 ? argv[0] : NULL);
 	else if (argc == 1)
 		show_thread(&l, argv[0]);

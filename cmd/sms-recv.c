@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "config.h"
@@ -45,7 +46,9 @@
 	"[-p PROVIDER]\n" \
 	"                [--per-address N] [--public-url URL] " \
 	"[--timeout SECONDS]\n" \
-	"                [FILE ...]\n"
+	"                [FILE ...]\n" \
+	"       sms-recv --fetch-media [-d DIR] [-p PROVIDER] " \
+	"[--max-age DURATION]\n"
 
 /* The answer to HELP unless help_text says otherwise, after the name. */
 #define HELP_TEXT "Text us here and we will answer. Msg frequency varies. " \
@@ -61,6 +64,10 @@ usage(FILE *fp, int code)
 		exit(code);
 	fputs("\n"
 	    "  -d, --dir DIR          the inbox (default $SMSDESK_INBOX)\n"
+	    "      --fetch-media      fetch the media of messages that still "
+	    "need it\n"
+	    "                         (the history's last --max-age), and "
+	    "exit\n"
 	    "  -h, --help             print this help and exit\n"
 	    "  -i, --insecure         listen without a signing secret "
 	    "(testing only)\n"
@@ -69,6 +76,8 @@ usage(FILE *fp, int code)
 	    "      --per-address N    with --listen, at most N connections "
 	    "from one\n"
 	    "                         address (default 32; 0: no limit)\n"
+	    "      --max-age DURATION with --fetch-media, how far back "
+	    "(default 7d)\n"
 	    "  -p, --provider NAME    ", fp);
 	for (size_t i = 0; (p = provider_at(i)); i++)
 		fprintf(fp, "%s%s%s", i ? ", " : "", p->name,
@@ -121,6 +130,35 @@ load_hours(struct recv *r, const struct config *cfg)
 }
 
 /*
+ * How media are fetched: the provider's credentials (for its own host
+ * only, lib/media.h), and the size cap media_max (bytes).
+ */
+static void
+load_media(struct recv *r, const struct config *cfg,
+    struct provider_account *a)
+{
+	const char *max = config_pick(cfg, NULL, NULL, "media_max", NULL);
+	struct errbuf e;
+	char *end;
+
+	memset(a, 0, sizeof *a);
+	r->media.max_bytes = MEDIA_MAX_DEFAULT;
+	if (max) {
+		errno = 0;
+		r->media.max_bytes = strtoll(max, &end, 10);
+		if (*max < '0' || *max > '9' || *end || errno ||
+		    r->media.max_bytes <= 0)
+			diag_die(EXIT_CONFIG, "config: media_max: '%s' is not "
+			    "a number of bytes", max);
+	}
+	r->media.timeout = MEDIA_TIMEOUT_DEFAULT;
+	if (r->pv->account && r->pv->account(a, cfg, NULL, NULL, 0, &e) == 0) {
+		r->media.user = a->user;
+		r->media.pass = a->pass;
+	}
+}
+
+/*
  * The inbox could not be written at start (errno says why): 77 if it is
  * read-only or not ours to write, as sms-recv(1) says, else the code
  * diag_exit_for() gives every program.
@@ -166,8 +204,11 @@ opt_number(const char *opt, const char *arg, unsigned lo, unsigned hi,
 int
 main(int argc, char **argv)
 {
-	enum { OPT_PER_ADDRESS = 256, OPT_PUBLIC_URL, OPT_TIMEOUT };
+	enum { OPT_PER_ADDRESS = 256, OPT_PUBLIC_URL, OPT_TIMEOUT,
+		OPT_FETCH_MEDIA, OPT_MAX_AGE };
 	static const struct option longopts[] = {
+		{ "fetch-media", no_argument, NULL, OPT_FETCH_MEDIA },
+		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "per-address", required_argument, NULL, OPT_PER_ADDRESS },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -190,7 +231,9 @@ main(int argc, char **argv)
 	char *ipath;
 	struct errbuf e;
 	unsigned timeout = 10, per_address = PER_ADDRESS;
-	int c, insecure = 0;
+	int c, insecure = 0, fetch_media = 0;
+	long long max_age = 7 * 86400;
+	struct provider_account acct;
 	size_t swept, replayed;
 	char *help = NULL;
 
@@ -224,6 +267,15 @@ main(int argc, char **argv)
 		case OPT_PUBLIC_URL:
 			url = optarg;
 			break;
+		case OPT_FETCH_MEDIA:
+			fetch_media = 1;
+			break;
+		case OPT_MAX_AGE:
+			if (when_duration(optarg, &max_age, &e) < 0 ||
+			    max_age <= 0)
+				diag_die(EXIT_USAGE, "--max-age: '%s' is not a "
+				    "duration such as 7d or 12h", optarg);
+			break;
 		case 'V':
 			printf("sms-recv (smsdesk) %s\n", SMSDESK_VERSION);
 			return diag_close_stdout(0);
@@ -235,6 +287,9 @@ main(int argc, char **argv)
 	argv += optind;
 	if (listen_arg && argc > 0)
 		diag_die(EXIT_USAGE, "--listen takes no FILE arguments");
+	if (fetch_media && (listen_arg || argc > 0))
+		diag_die(EXIT_USAGE, "--fetch-media takes no --listen and no "
+		    "FILE arguments");
 	if (listen_arg && httpd_parse_listen(listen_arg, &sin, addr,
 	    sizeof addr) < 0)
 		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT (ADDR "
@@ -243,6 +298,9 @@ main(int argc, char **argv)
 
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
+	/* Before any thread: the media fetches use libcurl. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		diag_die(EXIT_IOERR, "libcurl: cannot start");
 	json_object_seed(0);
 	/* The configuration first: it names the group trusted with the inbox. */
 	if (!(cfg = config_new()))
@@ -278,6 +336,7 @@ main(int argc, char **argv)
 	r.stop_text = config_pick(cfg, NULL, NULL, "stop_text", NULL);
 	r.start_text = config_pick(cfg, NULL, NULL, "start_text", NULL);
 	load_hours(&r, cfg);
+	load_media(&r, cfg, &acct);
 	if (url) {
 		size_t n = strlen(url);
 
@@ -313,7 +372,9 @@ main(int argc, char **argv)
 		    "listener that stopped", r.ib.dir, replayed);
 	if (inbox_journal_start(&r.ib, &e) < 0)
 		die_unwritable(&e);
-	if (listen_arg) {
+	if (fetch_media) {
+		r.ret = media_fetch_all(&r, max_age);
+	} else if (listen_arg) {
 		if (r.secret && insecure)
 			r.secret = NULL;
 		pthread_t writer;
@@ -322,7 +383,9 @@ main(int argc, char **argv)
 		r.timeout = timeout;
 		r.per_address = per_address;
 		events_start(&r, &writer);
+		media_start(&r);
 		listen_loop(&r, &sin, addr, timeout);
+		media_stop(&r);
 		stop_journal(&r);
 		events_stop(&r, writer);
 	} else if (argc == 0) {
@@ -339,6 +402,7 @@ main(int argc, char **argv)
 	stop_journal(&r);
 	free(r.public_url);
 	free(help);
+	provider_account_free(&acct);
 	tzdb_free(r.tzdb);
 	config_free(cfg);
 	inbox_close(&r.ib);

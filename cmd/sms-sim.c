@@ -50,14 +50,17 @@
 #include "sms-sim/sim.h"
 
 #define USAGE "usage: sms-sim [-hV] [-l [ADDR:]PORT] [-r RATE] [-w URL] " \
-	"[--drop PERCENT]\n" \
-	"               [--errors PERCENT] [--fail NUMBER]... " \
-	"[--latency MS]\n" \
-	"               [--log FILE] [--number NUMBER] [--optout NUMBER]...\n" \
-	"               [--read-errors PERCENT] [--refuse NUMBER]... " \
-	"[--reply TEXT]\n" \
-	"               [--seed SEED]\n" \
-	"       sms-sim text [--url URL] FROM BODY\n"
+	"[--cdn-host HOST]\n" \
+	"               [--drop PERCENT] [--errors PERCENT] " \
+	"[--fail NUMBER]...\n" \
+	"               [--latency MS] [--log FILE] [--media-fail MODE]\n" \
+	"               [--media-max BYTES] [--media-timeout MS] " \
+	"[--number NUMBER]\n" \
+	"               [--optout NUMBER]... [--read-errors PERCENT] " \
+	"[--refuse NUMBER]...\n" \
+	"               [--reply TEXT] [--seed SEED]\n" \
+	"       sms-sim text [--url URL] [--media FILE [--media-type TYPE]\n" \
+	"               [--media-fail MODE]]... FROM BODY\n"
 #define DEFAULT_LISTEN "127.0.0.1:8081"
 #define DEFAULT_NUMBER "+15550100000"
 #define DEFAULT_ACCOUNT "AC00000000000000000000000000000000"
@@ -73,6 +76,8 @@ sim_usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout)
 		fputs("\n"
+		    "      --cdn-host HOST    redirect media to HOST, this sim "
+		    "by another name\n"
 		    "      --drop PERCENT     close this share of create "
 		    "requests unanswered,\n"
 		    "                         after the message is created\n"
@@ -89,6 +94,13 @@ sim_usage(FILE *fp, int code)
 		    DEFAULT_LISTEN ")\n"
 		    "      --log FILE         append one NDJSON record per "
 		    "request received\n"
+		    "      --media-fail MODE  the customers' media answer "
+		    "404, stall (timeout)\n"
+		    "                         or are too large (large)\n"
+		    "      --media-max BYTES  the most media of a message "
+		    "(default 5 MiB)\n"
+		    "      --media-timeout MS  give a MediaUrl fetch this "
+		    "long (default 15000)\n"
 		    "      --number NUMBER    our Twilio number (default "
 		    DEFAULT_NUMBER ")\n"
 		    "      --optout NUMBER    create to NUMBER answers 400, "
@@ -112,6 +124,12 @@ sim_usage(FILE *fp, int code)
 		    "sms-sim text makes customer FROM text BODY to our number "
 		    "through a running\n"
 		    "sms-sim:\n"
+		    "      --media FILE       send FILE with the text, as "
+		    "an MMS (repeatable)\n"
+		    "      --media-fail MODE  that FILE answers 404, stalls "
+		    "or is too large\n"
+		    "      --media-type TYPE  that FILE's content type "
+		    "(default: by its name)\n"
 		    "      --url URL          the simulator (default "
 		    "$SMSDESK_SIM_URL, else\n"
 		    "                         " DEFAULT_SIM_URL ")\n"
@@ -150,6 +168,7 @@ serve(struct sim *s, const char *listen_arg)
 		    "an IPv4 address, [an IPv6 one] or a host name)",
 		    listen_arg);
 	port = httpd_port(&sin);
+	s->port = port;
 	/* Handle SIGTERM/SIGINT here, in sigwait, not in other threads. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -178,6 +197,7 @@ serve(struct sim *s, const char *listen_arg)
 		;
 	fprintf(stderr, "%s: %s: finishing requests in flight\n", diag_prog(),
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
+	s->draining = 1;
 	httpd_stop_gently(h, STOP_SECONDS);
 	httpd_log_flush(mhd_log, httpd_now(), 1);
 	httpd_log_free(mhd_log);
@@ -309,9 +329,11 @@ main(int argc, char **argv)
 {
 	enum { OPT_DROP = 256, OPT_ERRORS, OPT_FAIL, OPT_LATENCY, OPT_LOG,
 		OPT_NUMBER, OPT_OPTOUT, OPT_READ_ERRORS, OPT_REFUSE, OPT_REPLY,
-		OPT_SEED };
+		OPT_SEED, OPT_MEDIA_FAIL, OPT_MEDIA_MAX, OPT_MEDIA_TIMEOUT,
+		OPT_CDN_HOST };
 	static const struct option longopts[] = {
 		{ "log", required_argument, NULL, OPT_LOG },
+		{ "cdn-host", required_argument, NULL, OPT_CDN_HOST },
 		{ "drop", required_argument, NULL, OPT_DROP },
 		{ "read-errors", required_argument, NULL, OPT_READ_ERRORS },
 		{ "errors", required_argument, NULL, OPT_ERRORS },
@@ -319,6 +341,10 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "latency", required_argument, NULL, OPT_LATENCY },
+		{ "media-fail", required_argument, NULL, OPT_MEDIA_FAIL },
+		{ "media-max", required_argument, NULL, OPT_MEDIA_MAX },
+		{ "media-timeout", required_argument, NULL,
+		    OPT_MEDIA_TIMEOUT },
 		{ "number", required_argument, NULL, OPT_NUMBER },
 		{ "optout", required_argument, NULL, OPT_OPTOUT },
 		{ "rate", required_argument, NULL, 'r' },
@@ -333,6 +359,9 @@ main(int argc, char **argv)
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 		.jlock = PTHREAD_MUTEX_INITIALIZER,
 		.log_lock = PTHREAD_MUTEX_INITIALIZER,
+		.media_max = MEDIA_MAX,
+		.media_keep = MEDIA_KEEP,
+		.media_timeout = POST_TIMEOUT_MS,
 	};
 	const char *listen_arg = DEFAULT_LISTEN, *log_path = NULL;
 	char number[PHONE_MAX] = DEFAULT_NUMBER, optout[PHONE_MAX];
@@ -354,6 +383,15 @@ main(int argc, char **argv)
 		switch (c) {
 		case OPT_LOG:
 			log_path = optarg;
+			break;
+		case OPT_CDN_HOST:
+			if (!*optarg || strlen(optarg) > 200 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+			    strlen(optarg))
+				diag_die(EXIT_USAGE, "--cdn-host: '%s' is not "
+				    "a host name", optarg);
+			s.cdn_host = optarg;
 			break;
 		case OPT_DROP:
 			s.drop = percent("--drop", optarg);
@@ -379,6 +417,28 @@ main(int argc, char **argv)
 				diag_die(EXIT_USAGE, "--latency: '%s' is not 0 "
 				    "to 600000 milliseconds", optarg);
 			s.latency = (unsigned)ms;
+			break;
+		case OPT_MEDIA_FAIL:
+			if (sim_media_fault(optarg, &s.media_fault) < 0)
+				diag_die(EXIT_USAGE, "--media-fail: '%s' is "
+				    "not 404, timeout, large or none",
+				    optarg);
+			break;
+		case OPT_MEDIA_MAX:
+			ms = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || *optarg == '-' || ms < 1 ||
+			    ms > MEDIA_KEEP)
+				diag_die(EXIT_USAGE, "--media-max: '%s' is "
+				    "not 1 to %d bytes", optarg, MEDIA_KEEP);
+			s.media_max = ms;
+			break;
+		case OPT_MEDIA_TIMEOUT:
+			ms = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || *optarg == '-' || ms < 1 ||
+			    ms > 600000)
+				diag_die(EXIT_USAGE, "--media-timeout: '%s' is "
+				    "not 1 to 600000 milliseconds", optarg);
+			s.media_timeout = (unsigned)ms;
 			break;
 		case OPT_NUMBER:
 			phone_arg("--number", optarg, number);
@@ -462,6 +522,9 @@ main(int argc, char **argv)
 		diag_warn("--log: %s: %s", log_path, strerror(errno));
 	for (size_t i = 0; i < s.n; i++)
 		sim_msg_free(s.msgs[i]);
+	for (size_t i = 0; i < s.nmedia; i++)
+		sim_media_free(s.media[i]);
+	free(s.media);
 	free(s.msgs);
 	free(s.heap);
 	free(s.optouts);

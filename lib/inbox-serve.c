@@ -346,7 +346,7 @@ fail:
 }
 
 void
-inbox_media_drop(struct inbox *ib, const json_t *media)
+inbox_media_unsend(struct inbox *ib, const json_t *media)
 {
 	const json_t *item;
 	const char *file, *url, *name;

@@ -619,6 +619,40 @@ json_t *inbox_last_message(struct inbox *ib, const char *thread,
 int inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
     struct errbuf *e);
 
+/*
+ * Media (smsdesk-inbox(5), media/): the bytes of a message's media item
+ * are written into a new file of tmp/ (inbox_media_open(): its descriptor,
+ * open for writing, and its name in tmp, "tmp/NAME"); then either
+ * inbox_media_drop() gives them up, or inbox_media_update() fsyncs and
+ * closes fd and names the file media/THREAD/MSG.INDEX.EXT (EXT: ext, as
+ * the sniffed type has it, "bin" if unknown; a file of that name that no
+ * record names yet, debris of a fetch cut short after its rename, is
+ * replaced), syncs media/THREAD, and then appends msg/THREAD/MSG's next
+ * line, under the thread's lock, with item index of its "media" changed:
+ * every key of fields set, the keys named in remove (NULL-ended, or NULL)
+ * removed, and "file" set to the file's name in the inbox. Without a
+ * file (fd < 0, tmp NULL), only the line is appended (a failure's
+ * bookkeeping). *msg_out, if not NULL, gets the message as written.
+ * Returns 0, or -1 with e filled (errno ENOENT if the message or its item
+ * index is not there; the file in tmp/ is then
+ * removed).
+ */
+#define INBOX_MEDIA_TMP_MAX 160
+int inbox_media_open(struct inbox *ib, char tmp[INBOX_MEDIA_TMP_MAX],
+    struct errbuf *e);
+void inbox_media_drop(struct inbox *ib, int fd, const char *tmp);
+int inbox_media_update(struct inbox *ib, const char *thread,
+    const char *msg, size_t index, int fd, const char *tmp, const char *ext,
+    const json_t *fields, const char *const *remove, json_t **msg_out,
+    struct errbuf *e);
+
+/*
+ * The message msg/THREAD/NAME (its record, the file's last line), or
+ * NULL with e filled (errno ENOENT: no such message).
+ */
+json_t *inbox_message(struct inbox *ib, const char *thread, const char *name,
+    struct errbuf *e);
+
 #define INBOX_SWEEP_AGE (36 * 3600)
 #define INBOX_PARK_MAX_AGE (7 * 24 * 3600)
 

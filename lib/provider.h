@@ -51,6 +51,8 @@
 
 #define PROVIDER_SIG_MAX 4	/* signature headers a provider may need */
 #define PROVIDER_ID_MAX 256	/* bytes of a provider's message id */
+#define PROVIDER_MEDIA_MAX 10	/* media items an inbound message may
+				   carry (Twilio's limit) */
 
 struct webhook_request {
 	const char *method;		/* "POST" or "GET"; NULL is POST */
@@ -64,6 +66,13 @@ struct webhook_request {
 					   named in sig_headers, in that
 					   order; NULL where absent */
 	time_t now;			/* for replay windows; 0: time(NULL) */
+};
+
+/* One media item of an inbound message, as the provider gave it. */
+struct webhook_media {
+	const char *url;		/* where the provider keeps it */
+	const char *content_type;	/* what it said the type is, or
+					   NULL */
 };
 
 enum webhook_kind {
@@ -86,6 +95,9 @@ struct webhook_event {
 	const char *optout_type;	/* keyword class the provider saw
 					   ("STOP", "START", "HELP"), or
 					   NULL */
+	int num_media;			/* items in media, in the
+					   provider's order */
+	struct webhook_media media[PROVIDER_MEDIA_MAX];
 	const struct form *form;	/* every parameter, for extra fields;
 					   NULL for a non-form body */
 };

@@ -80,7 +80,7 @@ int inbox_media_put(struct inbox *ib, const char *path, const char *thread,
  * its "url" ends in; for a message that was not stored after all (a
  * duplicate of one stored before, or refused). Nothing else is touched.
  */
-void inbox_media_drop(struct inbox *ib, const json_t *media);
+void inbox_media_unsend(struct inbox *ib, const json_t *media);
 
 /*
  * Whether name is one serve/ holds: EXPIRES-TOKEN.EXT, EXPIRES decimal

@@ -75,6 +75,40 @@ inbound(const json_t *rec, struct errbuf *e)
 	return msg;
 }
 
+/*
+ * The "media" of a message record (sms-record(5)) into ev: each item's
+ * "url" and "content_type", borrowed from msg. Returns 0, or -1 with e
+ * filled.
+ */
+static int
+record_media(const json_t *msg, struct webhook_event *ev, struct errbuf *e)
+{
+	const json_t *media = json_object_get(msg, "media"), *it, *ct, *url;
+	size_t i;
+
+	if (!media || json_is_null(media))
+		return 0;
+	if (!json_is_array(media) || json_array_size(media) >
+	    PROVIDER_MEDIA_MAX)
+		return errf(e, "\"media\" is not an array of at most %d "
+		    "items", PROVIDER_MEDIA_MAX);
+	json_array_foreach(media, i, it) {
+		url = json_object_get(it, "url");
+		ct = json_object_get(it, "content_type");
+		if (!json_is_string(url) || json_string_length(url) == 0 ||
+		    strlen(json_string_value(url)) != json_string_length(url) ||
+		    (ct && !json_is_null(ct) && (!json_is_string(ct) ||
+		    strlen(json_string_value(ct)) != json_string_length(ct))))
+			return errf(e, "\"media\" item %zu: needs a \"url\" "
+			    "and a \"content_type\" (or null), strings "
+			    "without NUL", i);
+		ev->media[i].url = json_string_value(url);
+		ev->media[i].content_type = record_str(it, "content_type");
+	}
+	ev->num_media = (int)json_array_size(media);
+	return 0;
+}
+
 /* One line of a file: a form-encoded webhook body or a message record. */
 static void
 read_line(struct recv *r, const char *where, const char *line, size_t len)
@@ -126,6 +160,8 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 			errf(&e, "\"at\" is not a string");
 			goto bad;
 		}
+		if (record_media(msg, &ev, &e) < 0)
+			goto bad;
 	} else {
 		rq.body = line;
 		rq.body_len = len;

@@ -11,6 +11,8 @@
  *   store.c    storing a message or a status, keywords, automatic replies
  *   listen.c   the webhook listener (--listen)
  *   files.c    payloads from files or stdin, for imports and replays
+ *   media.c    media fetched into the inbox: the listener's fetcher
+ *              thread, and --fetch-media
  *
  * What each offers is below, under the name of its file, with its
  * contract above its definition.
@@ -31,6 +33,7 @@
 #include "hours.h"
 #include "httpd.h"
 #include "inbox.h"
+#include "media.h"
 #include "provider.h"
 #include "tz.h"
 
@@ -50,6 +53,7 @@
 #define LOG_PER_SECOND 10	/* lines a second from a source that floods */
 
 #define EVENT_QUEUE 4096	/* events waiting for a slow reader */
+#define FETCH_QUEUE 1024	/* messages waiting for the fetcher */
 
 /*
  * Events on their way to stdout. A listener's request threads only queue
@@ -82,6 +86,9 @@ struct recv {
 	unsigned timeout;	/* idle; a request gets three times this */
 	unsigned per_address;	/* connections from one address, 0: any */
 	struct httpd_pool *pool;	/* the listener's workers */
+	struct media_opts media;	/* how media are fetched */
+	struct fetcher *fetcher;	/* the listener's, or NULL */
+	_Atomic int media_cancel;	/* set: the fetcher stops */
 	int listening;
 	int ret;
 };
@@ -106,6 +113,13 @@ void stop_journal(struct recv *r);
 
 int listen_loop(struct recv *r, struct sockaddr_storage *sin,
     const char *addr, unsigned timeout);
+
+/* media.c */
+
+void media_start(struct recv *r);
+void media_queue(struct recv *r, const json_t *msg);
+void media_stop(struct recv *r);
+int media_fetch_all(struct recv *r, long long max_age);
 
 /* files.c */
 

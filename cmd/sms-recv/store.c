@@ -143,6 +143,26 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 }
 
 /*
+ * The message's "media" (sms-record(5)): every item the provider gave, in
+ * its order, not yet fetched. Returns 0, or -1 if a string is not UTF-8.
+ */
+static int
+media_items(json_t *msg, const struct webhook_event *ev)
+{
+	json_t *arr = json_array(), *item;
+
+	for (int i = 0; i < ev->num_media; i++) {
+		item = json_pack("{s:s,s:s?}", "url", ev->media[i].url,
+		    "content_type", ev->media[i].content_type);
+		if (!item || json_array_append_new(arr, item) < 0) {
+			json_decref(arr);
+			return -1;
+		}
+	}
+	return json_object_set_new(msg, "media", arr);
+}
+
+/*
  * Store an inbound message. Returns 0 (stored or a known duplicate), -1
  * if it could not be stored (e filled; errno EINVAL for bad input).
  */
@@ -172,6 +192,11 @@ store_message(struct recv *r, const struct webhook_event *ev,
 	if (ev->num_segments > 0)
 		json_object_set_new(msg, "segments",
 		    json_integer(ev->num_segments));
+	if (ev->num_media > 0 && media_items(msg, ev) < 0) {
+		json_decref(msg);
+		return errno = EINVAL, errf(e, "a media URL or type is not "
+		    "UTF-8 text");
+	}
 	/* Nothing is ever sent to a sender: no consent, no answer. */
 	if (number)
 		kw = keyword_classify(ev->body, ev->body_len, &word);
@@ -194,6 +219,8 @@ store_message(struct recv *r, const struct webhook_event *ev,
 			    "consent.optin", "message", d.message);
 		if (reply && number)
 			*reply = auto_reply(r, kw, &d, ev);
+		/* Fetched by the fetcher thread: never holds up the answer. */
+		media_queue(r, d.message);
 	}
 	inbox_delivery_free(&d);
 	return 0;

@@ -93,13 +93,21 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	const struct failing *fl;
 	struct buf text = { 0 };
 	struct msg *m;
+	const char *urls[MEDIA_PER_MSG];
+	struct media *pieces[MEDIA_PER_MSG];
+	size_t npieces = 0;
 	unsigned media = 0, segments = 1;
 	unsigned long secs;
-	int too_long = 0, rc, code;
+	int too_long = 0, rc, code, media_code = 0;
 
 	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->pairs[i].name, "MediaUrl") == 0)
-			media++;
+		if (strcmp(f->pairs[i].name, "MediaUrl") == 0) {
+			if (media == MEDIA_PER_MSG)
+				return sim_error(a, 400, 21623, "Too many "
+				    "media URLs: at most %d",
+				    MEDIA_PER_MSG);
+			urls[media++] = f->pairs[i].value;
+		}
 	if ((nul = nul_param(f)))
 		return sim_error(a, 400, strcmp(nul, "To") == 0 ? 21211 :
 		    20001, "The '%s' parameter holds a NUL byte.", nul);
@@ -118,6 +126,11 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	if ((!body || body->value_len == 0) && media == 0)
 		return sim_error(a, 400, 21602,
 		    "Message body is required.");
+	for (unsigned i = 0; i < media; i++)
+		if (!sim_url_ok(urls[i]))
+			return sim_error(a, 400, 21620, "Media urls: %s are "
+			    "invalid. Please use only valid http and https "
+			    "urls", urls[i]);
 	if (body && sim_analyze(sim_thread_gsm(s), body->value, body->value_len,
 	    smart && strcmp(smart, "true") == 0, &segments, &too_long,
 	    &text) < 0) {
@@ -150,11 +163,17 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 		return sim_refuse(a, code, to, from && *from ? from :
 		    s->number);
 	}
+	/* Twilio fetches the media; one that fails fails the message. */
+	if (media)
+		media_code = sim_media_fetch(s, urls, media, pieces, &npieces,
+		    a);
 	m = sim_msg_new(from && *from ? from : s->number, to,
 	    text.p ? text.p : "", text.len);
 	buf_free(&text);
 	if (!m || (cb && *cb && !(m->callback = strdup(cb)))) {
 		sim_msg_free(m);
+		for (size_t i = 0; i < npieces; i++)
+			sim_media_free(pieces[i]);
 		return sim_error(a, 503, 20503, "Service unavailable: %s",
 		    strerror(ENOMEM));
 	}
@@ -168,9 +187,20 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 		m->fail_status = fl->status;
 		m->fail_code = fl->code;
 	}
+	if (media_code) {
+		m->fail_status = "failed";
+		m->fail_code = media_code;
+	}
 	pthread_mutex_lock(&s->lock);
 	sim_new_sid(s, media ? "MM" : "SM", m->sid);
 	rc = sim_store_locked(s, m);
+	if (rc == 0 && sim_media_attach_locked(s, m->sid, pieces,
+	    npieces, 1) < 0)
+		diag_warn("%s: cannot keep its media: %s", m->sid,
+		    strerror(ENOMEM));
+	else if (rc < 0)
+		for (size_t i = 0; i < npieces; i++)
+			sim_media_free(pieces[i]);
 	if (rc == 0)
 		sim_msg_json(s, m, &a->body);
 	pthread_mutex_unlock(&s->lock);
@@ -180,8 +210,8 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 		    strerror(ENOMEM));
 	}
 	/* A message that fails outright is never sent. */
-	if (sim_schedule(s, m, fl && strcmp(fl->status, "failed") == 0 ?
-	    STEP_FINAL : STEP_SENT, SENT_MS) < 0)
+	if (sim_schedule(s, m, m->fail_status && strcmp(m->fail_status,
+	    "failed") == 0 ? STEP_FINAL : STEP_SENT, SENT_MS) < 0)
 		diag_warn("%s: cannot schedule: %s", m->sid, strerror(ENOMEM));
 	snprintf(a->sid, sizeof a->sid, "%s", m->sid);
 	if (sim_roll(s, s->drop)) {
@@ -191,7 +221,8 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 		return 0;
 	}
 	a->http = 201;
-	snprintf(a->what, sizeof a->what, "created %s to %s", m->sid, to);
+	snprintf(a->what, sizeof a->what, "created %s to %s%s", m->sid, to,
+	    media_code ? ", its media failed" : "");
 	return 201;
 }
 
@@ -242,15 +273,54 @@ sim_instance(struct sim *s, const char *method, const char *sid,
 	return (int)a->http;
 }
 
+/*
+ * The pieces of media named by MediaSid in f, uploaded and not attached
+ * yet, into out (n of them), marked taken (parent "-", no message's);
+ * s->lock held. Returns 0, or answers the error.
+ */
+static int
+text_media_locked(struct sim *s, const struct form *f, struct media **out,
+    size_t *n, struct answer *a)
+{
+	struct media *p;
+
+	*n = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		if (strcmp(f->pairs[i].name, "MediaSid") != 0)
+			continue;
+		if (*n == MEDIA_PER_MSG)
+			return sim_error(a, 400, 21623, "Too many media: at "
+			    "most %d", MEDIA_PER_MSG);
+		p = sim_media_find_locked(s, f->pairs[i].value);
+		if (!p || p->parent[0])
+			return sim_error(a, 400, 20001, "MediaSid %s is no "
+			    "media uploaded to /sim/media and not sent yet",
+			    f->pairs[i].value);
+		for (size_t j = 0; j < *n; j++)
+			if (out[j] == p)
+				return sim_error(a, 400, 20001, "MediaSid %s "
+				    "is given twice", p->sid);
+		out[(*n)++] = p;
+	}
+	/* Taken: a text at the same time cannot take them too. */
+	for (size_t j = 0; j < *n; j++)
+		snprintf(out[j]->parent, sizeof out[j]->parent, "-");
+	return 0;
+}
+
 int
-sim_text(struct sim *s, const struct form *f, struct answer *a)
+sim_text(struct sim *s, const struct form *f, const char *base,
+    struct answer *a)
 {
 	const char *from = form_get(f, "From"), *to = form_get(f, "To");
 	const struct form_pair *body = form_find(f, "Body");
 	char err[CURL_ERROR_SIZE];
+	struct media *pieces[MEDIA_PER_MSG];
+	size_t npieces;
 	struct msg *m;
 	CURL *h;
 	long http;
+	int bad;
 
 	if (nul_param(f))
 		return sim_error(a, 400, 20001, "The '%s' parameter holds a "
@@ -267,10 +337,15 @@ sim_text(struct sim *s, const struct form *f, struct answer *a)
 	if (!s->webhook)
 		return sim_error(a, 503, 11200, "HTTP retrieval failure: "
 		    "sms-sim has no --webhook to post to");
+	pthread_mutex_lock(&s->lock);
+	bad = text_media_locked(s, f, pieces, &npieces, a);
+	pthread_mutex_unlock(&s->lock);
+	if (bad)
+		return bad;
 	if (!(h = curl_easy_init()))
 		return sim_error(a, 503, 20503, "Service unavailable");
-	m = sim_text_in(s, h, from, to && *to ? to : s->number, body->value,
-	    body->value_len, &http, err);
+	m = sim_text_in_media(s, h, from, to && *to ? to : s->number,
+	    body->value, body->value_len, pieces, npieces, base, &http, err);
 	curl_easy_cleanup(h);
 	if (!m)
 		return sim_error(a, 503, 20503, "Service unavailable: %s",
@@ -283,7 +358,7 @@ sim_text(struct sim *s, const struct form *f, struct answer *a)
 	sim_msg_json(s, m, &a->body);
 	pthread_mutex_unlock(&s->lock);
 	a->http = (unsigned)http;
-	snprintf(a->what, sizeof a->what, "text %s from %s, webhook %ld",
-	    m->sid, from, http);
+	snprintf(a->what, sizeof a->what, "text %s from %s, %zu media, "
+	    "webhook %ld", m->sid, from, npieces, http);
 	return (int)http;
 }

@@ -58,7 +58,7 @@ find(const char *p, const char *end, const char *needle)
  */
 static struct msg *
 store_new(struct sim *s, const char *from, const char *to, const char *body,
-    size_t len, const char *direction)
+    size_t len, const char *direction, struct media **pieces, size_t n)
 {
 	struct msg *m;
 	unsigned segments = 1;
@@ -76,9 +76,12 @@ store_new(struct sim *s, const char *from, const char *to, const char *body,
 	} else {
 		m->status = "queued";
 	}
+	m->media = (unsigned)n;
 	pthread_mutex_lock(&s->lock);
-	sim_new_sid(s, "SM", m->sid);
+	sim_new_sid(s, n ? "MM" : "SM", m->sid);
 	rc = sim_store_locked(s, m);
+	if (rc == 0 && sim_media_attach_locked(s, m->sid, pieces, n, 0) < 0)
+		m->media = 0;
 	pthread_mutex_unlock(&s->lock);
 	if (rc < 0) {
 		sim_msg_free(m);
@@ -170,7 +173,7 @@ reply(struct sim *s, const struct msg *in, const char *text, size_t len,
     const char *what)
 {
 	struct msg *m = store_new(s, in->to, in->from, text, len,
-	    "outbound-reply");
+	    "outbound-reply", NULL, 0);
 
 	if (!m) {
 		diag_warn("%s to %s: not UTF-8, or %s", what, in->from,
@@ -251,13 +254,23 @@ struct msg *
 sim_text_in(struct sim *s, CURL *h, const char *from, const char *to,
     const char *body, size_t len, long *http, char err[CURL_ERROR_SIZE])
 {
+	return sim_text_in_media(s, h, from, to, body, len, NULL, 0, NULL,
+	    http, err);
+}
+
+struct msg *
+sim_text_in_media(struct sim *s, CURL *h, const char *from, const char *to,
+    const char *body, size_t len, struct media **pieces, size_t npieces,
+    const char *base, long *http, char err[CURL_ERROR_SIZE])
+{
 	struct buf form = { 0 }, resp = { 0 };
 	const char *optout_type;
 	struct msg *m;
 	char n[16];
 
 	*http = 0;
-	if (!(m = store_new(s, from, to, body, len, "inbound")))
+	if (!(m = store_new(s, from, to, body, len, "inbound", pieces,
+	    npieces)))
 		return NULL;
 	optout_type = keyword(s, m, body, len);
 	if (!s->webhook)
@@ -269,7 +282,10 @@ sim_text_in(struct sim *s, CURL *h, const char *from, const char *to,
 	sim_add_params(&form, "From", from);
 	sim_add_params(&form, "To", to);
 	sim_add_param(&form, "Body", body, len);
-	sim_add_params(&form, "NumMedia", "0");
+	snprintf(n, sizeof n, "%u", m->media);
+	sim_add_params(&form, "NumMedia", n);
+	if (m->media)
+		sim_media_params(s, m->sid, base ? base : "", &form);
 	snprintf(n, sizeof n, "%u", m->segments);
 	sim_add_params(&form, "NumSegments", n);
 	sim_add_params(&form, "SmsStatus", "received");

@@ -3,8 +3,8 @@
  *
  * Every request makes a line on stderr and, with --log, an NDJSON record:
  * its method, path, query and parameters, whether it authenticated, and
- * the answer's status, Twilio error code and SID. The credentials are in
- * neither.
+ * the answer's status, Twilio error code and SID, and for a create with
+ * MediaUrl what became of each fetch. The credentials are in neither.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -80,6 +80,11 @@ sim_log_record(struct sim *s, const char *method, const char *path,
 		json_object_set_new(rec, "sid", json_string(a->sid));
 	if (!a->http)
 		json_object_set_new(rec, "dropped", json_true());
+	if (a->media)
+		json_object_set(rec, "media", a->media);
+	if (a->authorization >= 0)
+		json_object_set_new(rec, "authorization",
+		    json_boolean(a->authorization));
 	pthread_mutex_lock(&s->log_lock);
 	if (record_write(s->log, rec) < 0 || fflush(s->log) == EOF) {
 		if (!s->log_failed)

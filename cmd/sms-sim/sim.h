@@ -20,6 +20,8 @@
  *   jobs.c       the steps of a message's life, and the workers
  *   faults.c     the faults on demand: rate, opt-outs, refusals, errors
  *   api.c        the handlers: create, fetch, redact, delete, /sim/text
+ *   media.c      media: MediaUrl fetched on create, the Media resource,
+ *                its bytes behind a /cdn/ redirect, /sim/media uploads
  *   log.c        the request log: a line on stderr, a record in --log
  *   http.c       a request in, an answer out: auth, routing, latency
  *   text.c       `sms-sim text`, the client of POST /sim/text
@@ -33,6 +35,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <microhttpd.h>
 
 #include "buf.h"
@@ -46,6 +49,9 @@
 #define DEFAULT_SIM_URL "http://127.0.0.1:8081"
 #define SENT_MS 20		/* from create to "sent" */
 #define POST_TIMEOUT_MS 15000	/* Twilio gives a webhook 15 s */
+#define MEDIA_PER_MSG 10	/* Twilio's most MediaUrl of a message */
+#define MEDIA_MAX (5 * 1024 * 1024)	/* of a message's media, by default */
+#define MEDIA_KEEP (64 * 1024 * 1024)	/* of media bytes kept, by default */
 
 enum step { STEP_SENT, STEP_FINAL, STEP_REPLY };
 
@@ -86,6 +92,27 @@ struct failing {
 	int code;
 };
 
+/* What a piece of media's bytes do when fetched (--media-fail). */
+enum media_fault { FAULT_NONE, FAULT_404, FAULT_TIMEOUT, FAULT_LARGE };
+
+/*
+ * A piece of media: a customer's (POST /sim/media, then attached to an
+ * inbound message by /sim/text) or fetched from a create's MediaUrl. Its
+ * bytes are served at /cdn/TOKEN, where its API URL redirects; they are
+ * freed (NULL) when the sim keeps more than media_keep bytes, oldest
+ * first, and its metadata stays.
+ */
+struct media {
+	char sid[35];
+	char parent[35];	/* the message's SID, "" until attached */
+	char token[65];		/* its /cdn/ path: 32 random bytes, hex */
+	char *type;		/* Content-Type, as given */
+	unsigned char *bytes;	/* NULL once dropped */
+	size_t size;
+	enum media_fault fault;
+	time_t created;
+};
+
 struct job {
 	struct timespec due;	/* CLOCK_MONOTONIC */
 	uint64_t seq;		/* ties go in the order scheduled */
@@ -103,6 +130,11 @@ struct sim {
 	double rate, errors, drop, read_errors;
 	unsigned latency;	/* ms */
 	FILE *log;
+	size_t media_max, media_keep;	/* bytes */
+	unsigned media_timeout;		/* ms, of a MediaUrl fetch */
+	enum media_fault media_fault;	/* --media-fail: every piece's */
+	const char *cdn_host;	/* --cdn-host, or NULL: the same host */
+	unsigned short port;	/* listened on */
 
 	pthread_mutex_t lock;	/* the messages, the opt-outs, the generator,
 				   the bucket */
@@ -111,6 +143,8 @@ struct sim {
 	struct optout *optouts;	/* --optout, then STOP and START */
 	size_t noptouts, optcap;
 	uint64_t rng;
+	struct media **media;	/* oldest first */
+	size_t nmedia, mediacap, media_kept;
 	double tokens;
 	struct timespec filled;
 
@@ -122,6 +156,7 @@ struct sim {
 	size_t njobs, jcap;
 	uint64_t jseq;
 	int stopping;
+	volatile int draining;	/* stopping: a stalled answer ends */
 
 	pthread_mutex_t log_lock;
 	int log_failed;
@@ -139,6 +174,12 @@ struct answer {
 	int retry_after;
 	char sid[35];
 	char what[200];
+	char location[300];	/* a redirect's, "" if none */
+	char ctype[128];	/* "" is JSON */
+	size_t large;		/* serve body, then zeros up to this */
+	int stall;		/* send the headers, then nothing */
+	json_t *media;		/* what became of each MediaUrl, for --log */
+	int authorization;	/* -1, or whether /cdn/ was sent credentials */
 };
 
 /* --- sms-sim.c ---------------------------------------------------- */
@@ -243,6 +284,12 @@ struct msg *sim_text_in(struct sim *s, CURL *h, const char *from,
     const char *to, const char *body, size_t len, long *http,
     char err[CURL_ERROR_SIZE]);
 
+/* sim_text_in() with media: the n pieces are attached to the message
+ * (an MM... then), and the webhook has their URLs under base. */
+struct msg *sim_text_in_media(struct sim *s, CURL *h, const char *from,
+    const char *to, const char *body, size_t len, struct media **pieces,
+    size_t n, const char *base, long *http, char err[CURL_ERROR_SIZE]);
+
 /* --- jobs.c ------------------------------------------------------- */
 
 /*
@@ -303,8 +350,56 @@ int sim_create(struct sim *s, const struct form *f, struct answer *a);
 int sim_instance(struct sim *s, const char *method, const char *sid,
     const char *path, const struct form *f, struct answer *a);
 
-/* POST /sim/text: a customer texts in. */
-int sim_text(struct sim *s, const struct form *f, struct answer *a);
+/* POST /sim/text: a customer texts in, with the pieces MediaSid (from
+ * /sim/media) if any; base is the sim's URL, for the webhook's MediaUrl. */
+int sim_text(struct sim *s, const struct form *f, const char *base,
+    struct answer *a);
+
+/* --- media.c ----------------------------------------------------- */
+
+/* Parse a --media-fail MODE (404, timeout, large, none); -1 if none of
+ * these. */
+int sim_media_fault(const char *mode, enum media_fault *out);
+
+/*
+ * Fetch each MediaUrl of a create (n of them, at urls) as Twilio does,
+ * into pieces of media not yet attached, put in out[]; each one's outcome
+ * goes into a->media. Returns 0, or the error code that fails the message
+ * (11200 a fetch that failed, 12300 a type Twilio does not take, 30019
+ * over the size limit); the pieces fetched are in out[] either way.
+ */
+int sim_media_fetch(struct sim *s, const char *const *urls, size_t n,
+    struct media **out, size_t *nout, struct answer *a);
+
+/* Attach the n pieces to the message sid, storing them first if store
+ * (fetched ones; uploads are stored already); s->lock held. Returns 0,
+ * or -1 on ENOMEM (the pieces not stored then freed). */
+int sim_media_attach_locked(struct sim *s, const char *sid,
+    struct media **pieces, size_t n, int store);
+
+/* The piece sid, or NULL; s->lock held. */
+struct media *sim_media_find_locked(const struct sim *s, const char *sid);
+
+/* Free a piece (NULL allowed). */
+void sim_media_free(struct media *p);
+
+/* POST /sim/media: len bytes of type become a piece (fault its
+ * --media-fail), answered {"sid", "size", "content_type"}. */
+int sim_media_upload(struct sim *s, const char *query, const char *type,
+    const struct buf *body, struct answer *a);
+
+/* GET .../Messages/{Sid}/Media.json, .../Media/{ME}.json and the bare
+ * .../Media/{ME} (a 302 to /cdn/); rest is after "/Messages/{Sid}". */
+int sim_media_api(struct sim *s, const char *msg_sid, const char *rest,
+    const char *path, struct answer *a);
+
+/* GET /cdn/TOKEN: the bytes, or the piece's fault. */
+int sim_media_cdn(struct sim *s, const char *token, struct answer *a);
+
+/* Append MediaUrl{i} and MediaContentType{i} of the message sid, as the
+ * webhook has them, with base the sim's URL; returns how many. */
+unsigned sim_media_params(struct sim *s, const char *sid, const char *base,
+    struct buf *form);
 
 /* --- log.c -------------------------------------------------------- */
 

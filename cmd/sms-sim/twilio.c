@@ -51,6 +51,9 @@ error_text(int code)
 	case 30006: return "Landline or unreachable carrier";
 	case 30007: return "Message filtered";
 	case 30008: return "Unknown error";
+	case 30019: return "Content size exceeds carrier limit";
+	case 11200: return "HTTP retrieval failure";
+	case 12300: return "Invalid Content-Type";
 	default: return "Message delivery failed";
 	}
 }

@@ -346,6 +346,41 @@ no_nul(const struct form *f, struct errbuf *e)
 	return 0;
 }
 
+/*
+ * The media of a message: NumMedia=N (absent: none) gives N items, each a
+ * MediaUrl{i} (required, not empty) and a MediaContentType{i} (optional).
+ * Returns 0, or -1 with errno EINVAL and e naming the field.
+ */
+static int
+media(const struct form *f, struct webhook_event *ev, struct errbuf *e)
+{
+	const char *n;
+	char name[32];
+	size_t len;
+
+	if (field(f, "NumMedia", 0, &n, e) < 0)
+		return -1;
+	if (n == NULL)
+		return 0;
+	len = strlen(n);
+	if (len == 0 || len > 2 || strspn(n, "0123456789") != len ||
+	    (ev->num_media = atoi(n)) > PROVIDER_MEDIA_MAX) {
+		ev->num_media = 0;
+		errno = EINVAL;
+		return errf(e, "NumMedia: '%.32s' is no count from 0 to %d", n,
+		    PROVIDER_MEDIA_MAX);
+	}
+	for (int i = 0; i < ev->num_media; i++) {
+		snprintf(name, sizeof name, "MediaUrl%d", i);
+		if (field(f, name, 1, &ev->media[i].url, e) < 0)
+			return -1;
+		snprintf(name, sizeof name, "MediaContentType%d", i);
+		if (field(f, name, 0, &ev->media[i].content_type, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
     struct errbuf *e)
@@ -378,7 +413,8 @@ twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
 	    field(f, "To", 1, &ev->to, e) < 0 ||
 	    field(f, "NumSegments", 0, &segs, e) < 0 ||
 	    field(f, "OptOutType", 0, &ev->optout_type, e) < 0 ||
-	    field(f, "SmsStatus", 0, &ev->status, e) < 0)
+	    field(f, "SmsStatus", 0, &ev->status, e) < 0 ||
+	    media(f, ev, e) < 0)
 		return -1;
 	if (ev->status == NULL)
 		ev->status = "received";

@@ -161,7 +161,7 @@ stored(struct send *s, struct job *j, int rc, int err,
 {
 	/* Media copied for a message not stored after all: taken back. */
 	if (rc < 0 || d->duplicate)
-		inbox_media_drop(&s->ib, json_object_get(j->msg, "media"));
+		inbox_media_unsend(&s->ib, json_object_get(j->msg, "media"));
 	if (rc < 0) {
 		/* Bad data fails again, whenever it is tried (limit.h). */
 		refuse(s, j, err == EINVAL ? "permanent" : "transient",

@@ -326,6 +326,73 @@ test_mutation(void)
 	form_free(&f);
 }
 
+/* NumMedia=N: N items, MediaUrl{i} and MediaContentType{i}, in order. */
+static void
+test_parse_media(void)
+{
+	static const char three[] = "MessageSid=MM1&From=%2B15551234567&"
+	    "To=%2B15557654321&Body=&NumMedia=3&"
+	    "MediaUrl0=https%3A%2F%2Fapi.twilio.com%2Fa%2FMedia%2FME0&"
+	    "MediaContentType0=image%2Fjpeg&"
+	    "MediaContentType2=application%2Fpdf&"
+	    "MediaUrl2=https%3A%2F%2Fapi.twilio.com%2Fa%2FMedia%2FME2&"
+	    "MediaUrl1=https%3A%2F%2Fapi.twilio.com%2Fa%2FMedia%2FME1";
+	struct form f;
+	struct webhook_request rq;
+	struct webhook_event ev;
+	struct errbuf e = { "" };
+
+	parse_form(&f, three);
+	rq = post(LOC_URL, three, &f, NULL);
+	ok(tw->parse(&rq, &ev, &e) == 0, "a message with 3 media parses (%s)",
+	    e.msg);
+	is_int(ev.num_media, 3, "NumMedia=3: three items");
+	is_str(ev.media[0].url, "https://api.twilio.com/a/Media/ME0",
+	    "MediaUrl0");
+	is_str(ev.media[0].content_type, "image/jpeg", "MediaContentType0");
+	is_str(ev.media[1].url, "https://api.twilio.com/a/Media/ME1",
+	    "MediaUrl1, in the provider's order");
+	ok(ev.media[1].content_type == NULL,
+	    "no MediaContentType1: NULL (unknown)");
+	is_str(ev.media[2].url, "https://api.twilio.com/a/Media/ME2",
+	    "MediaUrl2");
+	is_str(ev.media[2].content_type, "application/pdf",
+	    "MediaContentType2");
+	form_free(&f);
+
+	parse_form(&f, "MessageSid=SM1&From=%2B1555&To=%2B1666&Body=hi&"
+	    "NumMedia=0");
+	rq.form = &f;
+	ok(tw->parse(&rq, &ev, &e) == 0 && ev.num_media == 0,
+	    "NumMedia=0: no media");
+	form_free(&f);
+
+	parse_form(&f, "MessageSid=MM2&From=%2B1555&To=%2B1666&NumMedia=2&"
+	    "MediaUrl0=https%3A%2F%2Fx%2F0");
+	rq.form = &f;
+	errno = 0;
+	ok(tw->parse(&rq, &ev, &e) < 0 && errno == EINVAL &&
+	    strstr(e.msg, "MediaUrl1"),
+	    "NumMedia=2 with one MediaUrl is refused, naming it (%s)", e.msg);
+	form_free(&f);
+
+	parse_form(&f, "MessageSid=MM3&From=%2B1555&To=%2B1666&NumMedia=11");
+	rq.form = &f;
+	errno = 0;
+	ok(tw->parse(&rq, &ev, &e) < 0 && errno == EINVAL &&
+	    strstr(e.msg, "NumMedia"),
+	    "NumMedia beyond 10 is refused (%s)", e.msg);
+	form_free(&f);
+
+	parse_form(&f, "MessageSid=MM4&From=%2B1555&To=%2B1666&NumMedia=x");
+	rq.form = &f;
+	errno = 0;
+	ok(tw->parse(&rq, &ev, &e) < 0 && errno == EINVAL &&
+	    strstr(e.msg, "NumMedia"),
+	    "a NumMedia that is no count is refused (%s)", e.msg);
+	form_free(&f);
+}
+
 static void
 test_parse(void)
 {
@@ -559,6 +626,7 @@ main(void)
 	test_refusals();
 	test_mutation();
 	test_parse();
+	test_parse_media();
 	test_parse_bad();
 	test_reply();
 	return tap_done();
