@@ -6,7 +6,8 @@
 # expires, and removes after. The provider's limits are checked before
 # any request; without a public URL nothing is sent.
 #
-# The provider is sms-sim, the listener sms-recv, both on 127.0.0.1;
+# The provider is sms-sim (which fetches each MediaUrl, as Twilio does),
+# the listener sms-recv, both on 127.0.0.1;
 # expiry is seen by starting the listener again with its clock
 # (SMSDESK_NOW) past it, on the port it had.
 . "$(dirname "$0")/lib.sh"
@@ -106,8 +107,13 @@ is '--dry-run sends nothing' "$(creates A)" 0
 
 # --- Sent --------------------------------------------------------------------
 
-sms-send -d "$ib" --to $C --media "$tmp/pic.jpg" \
-    --media https://example.com/cat.gif 'Your receipt' >"$tmp/out"
+# A URL of the user's: one the listener serves, as the simulator fetches
+# every MediaUrl (only 127.0.0.1 here).
+sms-send -d "$ib" --to $C --media "$tmp/pic.png" first >"$tmp/first"
+is 'a picture: exit 0' $? 0
+u1=$(jq -r '.media[0].url' "$tmp/first")
+sms-send -d "$ib" --to $C --media "$tmp/pic.jpg" --media "$u1" \
+    'Your receipt' >"$tmp/out"
 is 'a picture and a URL: exit 0' $? 0
 check 'the record: two media, ours first, with our public URL' \
 	'jq -e --arg p "$PUB/media/" "(.media | length) == 2 and
@@ -116,7 +122,8 @@ check 'the record: two media, ours first, with our public URL' \
 	    .media[0].size == $(wc -c <"$tmp/pic.jpg") and
 	    (.media[0].sha256 | test(\"^[0-9a-f]{64}$\")) and
 	    (.media[0].file | startswith(\"media/$C/\")) and
-	    .media[1].url == \"https://example.com/cat.gif\"" "$tmp/out"'
+	    .media[1].url == \"$u1\" and (.media[1] | has(\"file\") | not)" \
+	    "$tmp/out"'
 url=$(jq -r '.media[0].url' "$tmp/out")
 file=$(jq -r '.media[0].file' "$tmp/out")
 name=${url##*/}
@@ -134,14 +141,23 @@ check 'and serve/ links it' 'cmp -s "$tmp/pic.jpg" "$ib/serve/$name"'
 check 'the sha256 is the picture'"'"'s' \
 	'[ "$(jq -r ".media[0].sha256" "$tmp/out")" = \
 	   "$(sha256sum <"$tmp/pic.jpg" | cut -d" " -f1)" ]'
-is 'one request' "$(creates A)" 1
+is 'two requests' "$(creates A)" 2
 check 'it carried both as MediaUrl, in order' \
-	'jq -s -e --arg u "$url" "[.[] | select(.method == \"POST\")][0] |
-	    .params.MediaUrl == [\$u, \"https://example.com/cat.gif\"]" \
-	    "$tmp/A.log"'
+	'jq -s -e --arg u "$url" --arg u1 "$u1" "[.[] |
+	    select(.method == \"POST\")] | last |
+	    .params.MediaUrl == [\$u, \$u1]" "$tmp/A.log"'
 check 'the thread keeps the media' \
 	'inbox-ls -d "$ib" $C | jq -e "select(.type == \"message\") |
 	    .media[0].file == \"$file\""'
+
+check 'the provider fetched both from the listener: 200, their types' \
+	'jq -s -e "[.[] | select(.method == \"POST\")] | last | .media |
+	    map(.http) == [200, 200] and
+	    map(.content_type) == [\"image/jpeg\", \"image/png\"] and
+	    map(.size) == [$(wc -c <"$tmp/pic.jpg"), $(wc -c <"$tmp/pic.png")]" \
+	    "$tmp/A.log"'
+check 'the listener logged both GETs' \
+	'[ "$(grep -c "GET /media/.* 200 .*media" "$tmp/recv.err")" -ge 2 ]'
 
 # --- The listener serves the link --------------------------------------------
 
@@ -183,6 +199,19 @@ printf '{"to":"%s","body":"x","media":"%s"}\n' "$C" "$tmp/pic.png" |
     sms-send -d "$ib" >/dev/null 2>"$tmp/e"
 is 'a "media" that is no array: 1' $? 1
 check 'said' 'grep -q "\"media\" is not an array" "$tmp/e"'
+
+# Expired before the provider comes for it (sent an hour ago, as the
+# sender's clock says, for a second): refused, and the provider fails the
+# message.
+hour_ago=$(jq -nr 'now - 3600 | floor | todate')
+SMSDESK_NOW=$hour_ago SMSDESK_MEDIA_TTL=1s sms-send -d "$ib" --to $C \
+    --media "$tmp/pic.png" late >"$tmp/late"
+check 'the provider was refused the expired link (404)' \
+	'jq -s -e --arg u "$(jq -r ".media[0].url" "$tmp/late")" \
+	    "[.[] | select(.method == \"POST\")] | last |
+	    .media[0].url == \$u and .media[0].http == 404" "$tmp/A.log"'
+check 'the listener said why' 'grep -q "GET /media/.* 404 .*media expired" \
+	"$tmp/recv.err"'
 
 # A message record printed before its file was copied (a dry run's, a
 # deferred one's) keeps the file's path, and is sent again with it.
