@@ -159,6 +159,15 @@ check 'the provider fetched both from the listener: 200, their types' \
 check 'the listener logged both GETs' \
 	'[ "$(grep -c "GET /media/.* 200 .*media" "$tmp/recv.err")" -ge 2 ]'
 
+# The fetcher of inbound media (sms-recv --fetch-media) leaves ours alone:
+# a URL of the user's has no file, and is not ours to fetch.
+sms-recv -d "$ib" --fetch-media >/dev/null 2>"$tmp/fm.err"
+check 'sms-recv --fetch-media does not fetch what we sent' \
+	'inbox-ls -d "$ib" $C | jq -e --arg u1 "$u1" "select(.type ==
+	    \"message\" and .media[1].url == \$u1) |
+	    (.media[1] | has(\"file\") or has(\"tries\") or has(\"error\")) |
+	    not"'
+
 # --- The listener serves the link --------------------------------------------
 
 code=$(curl -s -o "$tmp/got" -D "$tmp/got.h" -w '%{http_code}' "$url")
