@@ -58,11 +58,11 @@
 #define USAGE "usage: sms-send [-hnV] [-a NAME] [-d DIR] [-f FROM] [-k KEY] " \
 	"[-M SID] [-Q[MODE]]\n" \
 	"                [-R N] " \
-	"[-r N/s] [--jobs N] [--max-segments N] " \
-	"[--purpose PURPOSE]\n" \
-	"                [--reconcile] [--template TEMPLATE] " \
-	"[--timeout SECONDS]\n" \
-	"                [-c NUMBER | --to NUMBER] [BODY]\n"
+	"[-r N/s] [--jobs N] [--max-segments N] [--media FILE | URL]\n" \
+	"                [--purpose PURPOSE]" \
+	" [--reconcile] [--template TEMPLATE]\n" \
+	"                [--timeout SECONDS]" \
+	" [-c NUMBER | --to NUMBER] [BODY]\n"
 
 #define KEY_MAX (LIMIT_KEY - 21)	/* --key, then "-" and a line number */
 #define GRACE 300		/* seconds before a message the provider
@@ -95,6 +95,8 @@ usage(FILE *fp, int code)
 		    "Service instead\n"
 		    "      --max-segments N   warn above N segments "
 		    "(default 4)\n"
+		    "      --media FILE|URL   send a picture (MMS); "
+		    "repeatable\n"
 		    "  -n, --dry-run          print what would be sent; send "
 		    "nothing\n"
 		    "      --purpose PURPOSE  reply, notification or "
@@ -119,7 +121,7 @@ usage(FILE *fp, int code)
 		    "  -V, --version          print the version and exit\n"
 		    "\nWithout --to or --thread, sends one message per NDJSON "
 		    "record on stdin\n(\"to\" or \"thread\", \"body\", "
-		    "optional \"key\", \"purpose\").\n", fp);
+		    "optional \"key\", \"purpose\", \"media\").\n", fp);
 	exit(code);
 }
 
@@ -222,7 +224,8 @@ read_body(void)
  * body, to free.
  */
 static char *
-one_message(const struct send *s, const char *to, const char *arg)
+one_message(const struct send *s, const char *to, const char *arg,
+    int media)
 {
 	const char *opt = s->reply ? "--thread" : "--to";
 	char num[PHONE_MAX], *body;
@@ -233,11 +236,14 @@ one_message(const struct send *s, const char *to, const char *arg)
 		    "code or a name) is never texted", opt, to);
 	if (phone_normalize(to, s->country, num, &e) < 0)
 		diag_die(EXIT_USAGE, "%s: %s: %s", opt, to, e.msg);
+	/* A picture may go alone: then no text is read. */
+	if (!arg && media)
+		arg = "";
 	if (!arg)
 		diag_stdin_note("the text");
 	if (!(body = arg ? strdup(arg) : read_body()))
 		send_nomem();
-	if (!*body)
+	if (!*body && !media)
 		diag_die(EXIT_USAGE, "%s: no text: give it after the number "
 		    "or on stdin", opt);
 	if (utf8_valid_prefix(body, strlen(body)) != strlen(body))
@@ -263,7 +269,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_JOBS = 256, OPT_MAX_SEGMENTS, OPT_RECONCILE, OPT_TEMPLATE,
-		OPT_TIMEOUT, OPT_TO, OPT_PURPOSE };
+		OPT_TIMEOUT, OPT_TO, OPT_PURPOSE, OPT_MEDIA };
 	static const struct option longopts[] = {
 		{ "agent", required_argument, NULL, 'a' },
 		{ "thread", required_argument, NULL, 'c' },
@@ -274,6 +280,7 @@ main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "messaging-service", required_argument, NULL, 'M' },
 		{ "max-segments", required_argument, NULL, OPT_MAX_SEGMENTS },
+		{ "media", required_argument, NULL, OPT_MEDIA },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "purpose", required_argument, NULL, OPT_PURPOSE },
 		{ "quiet-hours", optional_argument, NULL, 'Q' },
@@ -348,6 +355,16 @@ main(int argc, char **argv)
 			s.max_segments = number("--max-segments", optarg, 1,
 			    GSM_MAX_PARTS);
 			break;
+		case OPT_MEDIA:
+			check_utf8("--media", optarg);
+			if (!*optarg)
+				diag_die(EXIT_USAGE, "--media: empty");
+			if (!s.media && !(s.media = json_array()))
+				send_nomem();
+			if (json_array_append_new(s.media,
+			    json_string(optarg)) < 0)
+				send_nomem();
+			break;
 		case 'n':
 			s.dry_run = 1;
 			break;
@@ -391,7 +408,7 @@ main(int argc, char **argv)
 	if (from && service)
 		diag_die(EXIT_USAGE, "--from and --messaging-service exclude "
 		    "each other");
-	if (rec && (to || s.tmpl || s.dry_run || argc))
+	if (rec && (to || s.tmpl || s.dry_run || argc || s.media))
 		diag_die(EXIT_USAGE, "--reconcile takes no message");
 	if (to && s.tmpl)
 		diag_die(EXIT_USAGE, "--template fills records: it excludes "
@@ -422,7 +439,8 @@ main(int argc, char **argv)
 	if ((rc = send_setup_config(&s, &cfg, dir, &e)) != 0)
 		diag_die(rc, "%s", e.msg);
 	if (to)
-		body = one_message(&s, to, argc ? argv[0] : NULL);
+		body = one_message(&s, to, argc ? argv[0] : NULL,
+		    s.media != NULL);
 	s.agent = agent ? agent : config_pick(cfg, NULL, "SMSDESK_AGENT",
 	    "agent", NULL);
 	if (s.agent && !*s.agent)
@@ -436,7 +454,8 @@ main(int argc, char **argv)
 	    (rc = send_setup_provider(&s, cfg, from, service, !s.dry_run,
 	    &e)) != 0)
 		diag_die(rc, "%s", e.msg);
-	if ((rc = send_setup_prices(&s, cfg, &e)) != 0)
+	if ((rc = send_setup_prices(&s, cfg, &e)) != 0 ||
+	    (rc = send_setup_media(&s, cfg, &e)) != 0)
 		diag_die(rc, "%s", e.msg);
 
 	/*
@@ -500,6 +519,7 @@ main(int argc, char **argv)
 		diag_warn("the provider rejected the credentials; stopped");
 	curl_global_cleanup();
 	send_teardown(&s, cfg);
+	json_decref(s.media);
 	if (s.out_errno)
 		errno = s.out_errno;
 	return diag_close_stdout(exit_code(&s));

@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "inbox-impl.h"
+#include "serve.h"
 #include "inbox.h"
 #include "record.h"
 
@@ -585,5 +586,10 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 		ib_unlock(lk);
 	}
 	ib_free_names(names, n);
+
+	/* The links to media we sent, once they have expired (serve.h). */
+	if (inbox_serve_sweep(ib, now, &n, e) < 0)
+		return -1;
+	*removed += n;
 	return 0;
 }

@@ -99,7 +99,7 @@
 #include "diag.h"
 
 /* The directories of the inbox that inbox_open() holds open. */
-#define INBOX_NSUB 16
+#define INBOX_NSUB 17
 
 struct inbox {
 	char *dir;
@@ -613,7 +613,8 @@ json_t *inbox_last_message(struct inbox *ib, const char *thread,
  * Remove files in tmp/ last modified more than max_age seconds ago (crash
  * debris; the maildir rule is 36 hours), and delivery reports parked in
  * status/ more than INBOX_PARK_MAX_AGE ago (for a message that never came:
- * one the inbox does not hold). *removed counts them.
+ * one the inbox does not hold), and the links of serve/ that have expired
+ * (inbox_serve_sweep(), serve.h). *removed counts them.
  */
 int inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
     struct errbuf *e);

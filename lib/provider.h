@@ -206,6 +206,18 @@ struct provider {
 	/* --- Sending (NULL where a provider cannot send) --- */
 
 	int max_chars;			/* UTF-16 units a message may have */
+	/*
+	 * Media (MMS): at most max_media items a message (0: none), our
+	 * local files of at most media_total bytes in all, each of a type
+	 * in media_types (ended by a NULL type) and at most its max bytes.
+	 * A URL of the user's is fetched by the provider, which checks it.
+	 */
+	int max_media;
+	long long media_total;
+	const struct provider_media_type {
+		const char *type;
+		long long max;
+	} *media_types;
 	const char *service_prefix;	/* how a sending service's id
 					   begins ("MG"), or NULL */
 
@@ -222,8 +234,9 @@ struct provider {
 	    struct errbuf *e);
 
 	/*
-	 * The request that sends msg (its "to" and "body") from a's
-	 * sender. Returns 0, or -1 with errno ENOMEM.
+	 * The request that sends msg (its "to", "body" and the "url" of
+	 * each item of its "media") from a's sender. Returns 0, or -1 with
+	 * errno ENOMEM.
 	 */
 	int (*send_request)(const struct provider_account *a,
 	    const json_t *msg, struct provider_http *rq);

@@ -90,10 +90,23 @@ struct send {
 	struct hours_window qwin;
 	struct tzdb *tzdb;
 	struct price_table *prices;	/* a dry run's */
+	/*
+	 * Media (MMS): --media, the items of a message whose record gives
+	 * none (paths or URLs; NULL if none); the base of our links
+	 * (public_url, or NULL: a local file is refused); how long a link
+	 * serves, in seconds (media_ttl); a dry run's price of an MMS
+	 * (mms_price), if mms_priced.
+	 */
+	json_t *media;
+	const char *public_url;
+	long media_ttl;
+	long long mms_micro;
+	int mms_places, mms_priced;
 
 	pthread_mutex_t lock;		/* below: output and the counts */
 	unsigned long done, nok, nperm, ntemp;
 	unsigned long dry_n, dry_segments, dry_unpriced;
+	unsigned long dry_mms, dry_mms_unpriced;	/* of dry_n */
 	long long dry_micro;		/* the dry run's total */
 	int dry_places;			/* the most its prices were
 					 * written with */
@@ -181,6 +194,8 @@ void send_warn(struct send *s, const char *fmt, ...)
 json_t *send_error(const char *code, json_int_t pcode, const char *message);
 void send_dry_price(struct send *s, json_t *msg, const char *number,
     size_t segments);
+/* A dry run's price of an MMS, msg: one message at mms_price. */
+void send_dry_price_mms(struct send *s, json_t *msg);
 
 /* rate.c */
 
@@ -264,6 +279,13 @@ int send_setup_prices(struct send *s, const struct config *cfg,
  */
 int send_setup_inbox(struct send *s, const struct config *cfg,
     const char *dir, struct errbuf *e);
+/*
+ * Media (MMS): s->public_url (SMSDESK_PUBLIC_URL, public_url), the life of
+ * a link (SMSDESK_MEDIA_TTL, media_ttl, a duration, default 4h) and an
+ * MMS's price for a dry run (SMSDESK_MMS_PRICE, mms_price).
+ */
+int send_setup_media(struct send *s, const struct config *cfg,
+    struct errbuf *e);
 /* Free what the calls above made, and cfg. */
 void send_teardown(struct send *s, struct config *cfg);
 

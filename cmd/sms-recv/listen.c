@@ -5,7 +5,9 @@
  * event threads (epoll), complete requests on a pool of workers. A request
  * is read whole (up to MAX_BODY), its signature checked against the
  * configured public URL, stored (store.c), and only then answered 200; one
- * it cannot store gets 503. Slow clients are cut off by lib/httpd's guard;
+ * it cannot store gets 503. It also serves GET /media/NAME: the pictures
+ * we send, linked in serve/ until they expire (serve.h), for the provider
+ * to fetch. Slow clients are cut off by lib/httpd's guard;
  * what floods the log is said at most LOG_PER_SECOND lines a second.
  */
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -26,6 +29,8 @@
 #include "httpd.h"
 #include "inbox.h"
 #include "provider.h"
+#include "serve.h"
+#include "when.h"
 #include "sms-recv/sms-recv.h"
 
 #define MAX_BODY (64 * 1024)
@@ -134,6 +139,52 @@ done:
 	return code;
 }
 
+/*
+ * GET (or HEAD) /media/NAME: the link serve/NAME, while it has not
+ * expired, with the type its bytes are; anything else under /media/ is
+ * 404, never a file outside serve/ (inbox_serve_open() takes a name of
+ * serve/'s shape only).
+ */
+static enum MHD_Result
+serve_media(struct recv *r, struct MHD_Connection *conn,
+    struct httpd_request *q, const char *method, const char *name)
+{
+	unsigned char head[512];
+	struct MHD_Response *rs;
+	const char *type;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		log_request(conn, q, method, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "GET only");
+		return fail(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only\n");
+	}
+	/* Its headers are in: the whole answer gets the request's limit. */
+	httpd_guard_headers(conn);
+	if ((fd = inbox_serve_open(&r->ib, name, when_now(), &st)) < 0) {
+		log_request(conn, q, method, MHD_HTTP_NOT_FOUND,
+		    errno == ETIME ? "media expired" : errno == ENOENT ?
+		    "no such media" : strerror(errno));
+		return fail(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+	}
+	n = pread(fd, head, sizeof head, 0);
+	type = media_out_sniff(head, n > 0 ? (size_t)n : 0);
+	if (!(rs = MHD_create_response_from_fd((uint64_t)st.st_size, fd))) {
+		close(fd);
+		log_request(conn, q, method, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "cannot answer");
+		return MHD_NO;
+	}
+	MHD_add_response_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE, type ?
+	    type : "application/octet-stream");
+	MHD_add_response_header(rs, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "private, no-store");
+	log_request(conn, q, method, MHD_HTTP_OK, "media");
+	return httpd_answer(conn, MHD_HTTP_OK, rs);
+}
+
 /* handle() on one of the listener's workers (httpd_pool_run). */
 static void
 handle_job(void *cls, struct MHD_Connection *conn, struct httpd_request *q)
@@ -155,6 +206,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 	(void)version;
 	if (!q || !q->uri)
 		return MHD_NO;
+	if (strncmp(path, "/media/", 7) == 0)
+		return serve_media(r, conn, q, method, path + 7);
 	if (strcmp(path, r->pv->webhook_path) != 0) {
 		log_request(conn, q, method, MHD_HTTP_NOT_FOUND,
 		    "no such path");
@@ -270,6 +323,17 @@ connection_cap(void)
 }
 
 
+/* The links of serve/ that have expired, removed (said if it fails). */
+static void
+sweep_media(struct recv *r)
+{
+	struct errbuf e;
+	size_t n;
+
+	if (inbox_serve_sweep(&r->ib, when_now(), &n, &e) < 0)
+		diag_warn("%s", e.msg);
+}
+
 /* Serve webhooks on sin (addr: its address as text, for a URL). */
 int
 listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
@@ -339,8 +403,10 @@ listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
 		fprintf(stderr, "%u from one address\n", r->per_address);
 	else
 		fprintf(stderr, "any number from one address\n");
+	sweep_media(r);
 	/*
-	 * Wake every second to say what the logs held back, and hourly to
+	 * Wake every second to say what the logs held back, every minute to
+	 * remove the links to our media that have expired, and hourly to
 	 * sweep tmp/ of what crashes left behind (the journal checkpoints
 	 * every second on its own thread).
 	 */
@@ -354,6 +420,8 @@ listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
 		httpd_log_flush(cut_log, httpd_now(), 0);
 		if (errno != EAGAIN)
 			continue;
+		if (tick % 60 == 0)
+			sweep_media(r);
 		if (tick % 3600 == 0 &&
 		    inbox_sweep(&r->ib, INBOX_SWEEP_AGE, &swept, &e) < 0)
 			diag_warn("%s", e.msg);

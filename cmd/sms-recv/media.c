@@ -56,7 +56,13 @@ fetch_one(struct recv *r, const char *thread, const char *id)
 		diag_warn("media: %s", e.msg);
 		return -1;
 	}
-	media = json_object_get(msg, "media");
+	/*
+	 * Only what came in is ours to fetch: an outbound message's media
+	 * are our own files (in media/ already) or URLs of the user's.
+	 */
+	media = strcmp(record_str(msg, "direction") ?
+	    record_str(msg, "direction") : "", "in") == 0 ?
+	    json_object_get(msg, "media") : NULL;
 	for (size_t i = 0; i < json_array_size(media); i++) {
 		if (!media_due(json_array_get(media, i), now))
 			continue;

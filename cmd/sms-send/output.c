@@ -190,15 +190,22 @@ out_dry_summary(const struct send *s)
 	char text[PRICE_BUFSZ];
 
 	price_format(s->dry_micro, s->dry_places, text);
-	fprintf(stderr, "%s: dry run: %lu message%s, %lu segment%s",
-	    diag_prog(), s->dry_n, s->dry_n == 1 ? "" : "s", s->dry_segments,
+	fprintf(stderr, "%s: dry run: %lu message%s", diag_prog(), s->dry_n,
+	    s->dry_n == 1 ? "" : "s");
+	if (s->dry_mms)
+		fprintf(stderr, " (%lu MMS)", s->dry_mms);
+	fprintf(stderr, ", %lu segment%s", s->dry_segments,
 	    s->dry_segments == 1 ? "" : "s");
 	if (priced)
 		fprintf(stderr, ", %s %s", text, price_unit(s->prices));
 	if (priced && s->dry_unpriced)
 		fprintf(stderr, " for the %lu priced", priced);
-	if (s->dry_unpriced)
+	if (s->dry_unpriced > s->dry_mms_unpriced)
 		fprintf(stderr, "; no price for %lu (set price or "
-		    "price.COUNTRY in the configuration)", s->dry_unpriced);
+		    "price.COUNTRY in the configuration)",
+		    s->dry_unpriced - s->dry_mms_unpriced);
+	if (s->dry_mms_unpriced)
+		fprintf(stderr, "; no price for %lu MMS (set mms_price in the "
+		    "configuration)", s->dry_mms_unpriced);
 	fputc('\n', stderr);
 }

@@ -642,7 +642,9 @@ twilio_send_request(const struct provider_account *a, const json_t *msg,
     struct provider_http *rq)
 {
 	const char *to = record_str(msg, "to");
-	const char *body = record_str(msg, "body");
+	const char *body = record_str(msg, "body"), *url;
+	const json_t *item;
+	size_t i;
 
 	messages_url(a, rq, NULL, ".json");
 	rq->post = 1;
@@ -654,6 +656,10 @@ twilio_send_request(const struct provider_account *a, const json_t *msg,
 		param(&rq->body, "MessagingServiceSid", a->service ?
 		    a->service : "");
 	param(&rq->body, "Body", body ? body : "");
+	/* Repeated keys, as Twilio's own libraries send an array. */
+	json_array_foreach(json_object_get(msg, "media"), i, item)
+		if ((url = record_str(item, "url")))
+			param(&rq->body, "MediaUrl", url);
 	if (a->callback)
 		param(&rq->body, "StatusCallback", a->callback);
 	buf_addc(&rq->body, '\0');
@@ -868,6 +874,24 @@ twilio_read_messages(const struct provider_account *a, long http,
 	return 1;
 }
 
+/*
+ * What Twilio takes as MMS media (its "accepted content types"): JPEG,
+ * PNG and GIF up to 5 MB, which it resizes for the handset; the other
+ * types it passes on up to 500 KB.
+ */
+static const struct provider_media_type twilio_media[] = {
+	{ "image/jpeg", 5 * 1024 * 1024 },
+	{ "image/png", 5 * 1024 * 1024 },
+	{ "image/gif", 5 * 1024 * 1024 },
+	{ "video/mp4", 500 * 1024 },
+	{ "video/3gpp", 500 * 1024 },
+	{ "audio/amr", 500 * 1024 },
+	{ "application/pdf", 500 * 1024 },
+	{ "text/vcard", 500 * 1024 },
+	{ "text/plain", 500 * 1024 },
+	{ NULL, 0 },
+};
+
 const struct provider provider_twilio = {
 	.name = "twilio",
 	.sig_headers = { "X-Twilio-Signature", NULL },
@@ -879,6 +903,9 @@ const struct provider provider_twilio = {
 	.reply = twilio_reply,
 	.error_class = twilio_error_class,
 	.max_chars = 1600,
+	.max_media = 10,
+	.media_total = 5 * 1024 * 1024,
+	.media_types = twilio_media,
 	.service_prefix = "MG",
 	.account = twilio_account,
 	.send_request = twilio_send_request,

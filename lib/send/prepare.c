@@ -32,6 +32,7 @@
 #include "phonezone.h"
 #include "record.h"
 #include "roster.h"
+#include "serve.h"
 #include "tz.h"
 #include "utf8.h"
 #include "when.h"
@@ -158,6 +159,9 @@ static void
 stored(struct send *s, struct job *j, int rc, int err,
     struct inbox_delivery *d, const struct errbuf *e)
 {
+	/* Media copied for a message not stored after all: taken back. */
+	if (rc < 0 || d->duplicate)
+		inbox_media_unsend(&s->ib, json_object_get(j->msg, "media"));
 	if (rc < 0) {
 		/* Bad data fails again, whenever it is tried (limit.h). */
 		refuse(s, j, err == EINVAL ? "permanent" : "transient",
@@ -499,6 +503,199 @@ not_sendable(const json_t *rec, char *m, size_t n)
 	return m;
 }
 
+/* Whether v is a URL the provider fetches itself, not a local path. */
+static int
+is_url(const char *v)
+{
+	return strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0;
+}
+
+/*
+ * The media of rec (its "media": an array of strings, each a path or a
+ * URL, or of items with a "url", as a message record holds them; else
+ * --media's), checked against what the provider takes before any request
+ * (its max_media items, its types and their sizes, media_total bytes of
+ * our files in all): into j's message as "media" items, the local
+ * files' paths in *paths (null for a URL). 0 (*paths NULL if there are
+ * none), or -1 with j refused.
+ */
+static int
+media_of(struct send *s, struct job *j, const json_t *rec, json_t **paths)
+{
+	const struct provider *pv = s->acct.pv;
+	const json_t *list = json_object_get(rec, "media"), *v;
+	const struct provider_media_type *t;
+	long long total = 0;
+	struct media_out mo;
+	struct errbuf e;
+	json_t *items;
+	char m[512];
+	size_t i;
+
+	*paths = NULL;
+	if (!list || json_is_null(list) || s->tmpl)
+		list = s->media;
+	if (!list || (json_is_array(list) && json_array_size(list) == 0))
+		return 0;
+	if (!json_is_array(list)) {
+		refuse(s, j, "invalid_value", "\"media\" is not an array");
+		return -1;
+	}
+	if (json_array_size(list) > (size_t)pv->max_media) {
+		snprintf(m, sizeof m, "%zu media: %s takes at most %d a "
+		    "message", json_array_size(list), pv->name,
+		    pv->max_media);
+		refuse(s, j, "too_many_media", m);
+		return -1;
+	}
+	if (!(items = json_array()) || !(*paths = json_array()))
+		send_nomem();
+	json_array_foreach(list, i, v) {
+		/*
+		 * An item of a message record: its "url", else the "path"
+		 * of a local file not yet copied (a deferred message's).
+		 */
+		const json_t *sv = !json_is_object(v) ? v :
+		    json_is_string(json_object_get(v, "url")) ?
+		    json_object_get(v, "url") : json_object_get(v, "path");
+		const char *src = json_string_value(sv);
+
+		if (!src || !*src || record_has_nul(sv)) {
+			snprintf(m, sizeof m, "media %zu: neither a path nor "
+			    "a URL", i + 1);
+			refuse(s, j, "invalid_value", m);
+			goto fail;
+		}
+		if (is_url(src)) {
+			json_array_append_new(items, json_pack("{s:s,s:n}",
+			    "url", src, "content_type"));
+			json_array_append_new(*paths, json_null());
+			continue;
+		}
+		if (media_out_inspect(src, &mo, &e) < 0) {
+			snprintf(m, sizeof m, "media %zu: %s", i + 1, e.msg);
+			refuse(s, j, "media", m);
+			goto fail;
+		}
+		for (t = pv->media_types; t && t->type; t++)
+			if (mo.type && strcmp(t->type, mo.type) == 0)
+				break;
+		if (!t || !t->type) {
+			int k = snprintf(m, sizeof m, "media %zu: %.200s: %s "
+			    "is not a type %s takes (", i + 1, src, mo.type ?
+			    mo.type : "(an unknown type)", pv->name);
+
+			for (t = pv->media_types; t && t->type &&
+			    k > 0 && (size_t)k < sizeof m; t++)
+				k += snprintf(m + k, sizeof m - (size_t)k,
+				    "%s%s", t == pv->media_types ? "" : ", ",
+				    t->type);
+			if (k > 0 && (size_t)k < sizeof m - 1)
+				strcat(m, ")");
+			refuse(s, j, "media_type", m);
+			goto fail;
+		}
+		if (mo.size > t->max) {
+			snprintf(m, sizeof m, "media %zu: %.300s: %lld bytes: "
+			    "%s takes %s up to %lld", i + 1, src, mo.size,
+			    pv->name, t->type, t->max);
+			refuse(s, j, "media_too_large", m);
+			goto fail;
+		}
+		total += mo.size;
+		json_array_append_new(items, json_pack("{s:n,s:s,s:I,s:s,s:s}",
+		    "url", "content_type", mo.type, "size", (json_int_t)mo.size,
+		    "type", mo.type, "path", src));
+		json_array_append_new(*paths, json_string(src));
+	}
+	if (total > pv->media_total) {
+		snprintf(m, sizeof m, "media: %lld bytes in all: %s takes up "
+		    "to %lld a message", total, pv->name, pv->media_total);
+		refuse(s, j, "media_too_large", m);
+		goto fail;
+	}
+	json_object_set_new(j->msg, "media", items);
+	return 0;
+fail:
+	json_decref(items);
+	json_decref(*paths);
+	*paths = NULL;
+	return -1;
+}
+
+/* Whether paths (media_of()) holds a local file. */
+static int
+has_local(const json_t *paths)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(paths, i, v)
+		if (json_is_string(v))
+			return 1;
+	return 0;
+}
+
+/*
+ * The local files of j's message (paths, media_of()) copied into the
+ * inbox and linked in serve/ for s->media_ttl seconds (inbox_media_put()):
+ * each item's "url" (public_url/media/NAME), "size", "sha256" and
+ * "file"; the message named now, for its files' names. 0, or -1 with j
+ * refused.
+ */
+static int
+media_copy(struct send *s, struct job *j, const char *num,
+    const json_t *paths)
+{
+	json_t *items = json_object_get(j->msg, "media"), *item;
+	const json_t *v;
+	char id[MEDIA_ID_MAX], m[512];
+	size_t i, n = strlen(s->public_url);
+	struct media_out mo;
+	struct errbuf e;
+	struct buf url;
+
+	inbox_new_id(&s->ib, id);
+	json_object_set_new(j->msg, "id", json_string(id));
+	while (n && s->public_url[n - 1] == '/')
+		n--;
+	json_array_foreach(paths, i, v) {
+		if (!json_is_string(v))
+			continue;
+		item = json_array_get(items, i);
+		if (inbox_media_put(&s->ib, json_string_value(v), num, id,
+		    (unsigned)i, when_now() + s->media_ttl, &mo, &e) < 0) {
+			snprintf(m, sizeof m, "media %zu: %s", i + 1, e.msg);
+			refuse(s, j, errno == ENOENT || errno == EACCES ||
+			    errno == EINVAL ? "media" : "transient", m);
+			return -1;
+		}
+		/* What was copied is what is sent: checked again. */
+		if (!mo.type ||
+		    strcmp(mo.type, record_str(item, "type")) != 0 ||
+		    mo.size != json_integer_value(json_object_get(item,
+		    "size"))) {
+			snprintf(m, sizeof m, "media %zu: %s changed while "
+			    "it was sent", i + 1, json_string_value(v));
+			refuse(s, j, "media", m);
+			return -1;
+		}
+		memset(&url, 0, sizeof url);
+		buf_add(&url, s->public_url, n);
+		buf_adds(&url, "/media/");
+		buf_adds(&url, mo.serve);
+		buf_addc(&url, '\0');
+		if (url.err)
+			send_nomem();
+		json_object_set_new(item, "url", json_string(url.p));
+		json_object_set_new(item, "sha256", json_string(mo.sha256));
+		json_object_set_new(item, "file", json_string(mo.file));
+		json_object_del(item, "path");
+		buf_free(&url);
+	}
+	return 0;
+}
+
 /*
  * Prepare j's record: check it, and store it as queued, for J_SEND; or
  * end it (J_DONE) if it goes no further. Takes j->rec.
@@ -522,7 +719,7 @@ send_prepare(struct worker *w, struct job *j)
 	char *filled = NULL, why[128];
 	const char *nul, *unsendable, *purpose;
 	struct errbuf te;
-	json_t *msg;
+	json_t *msg, *paths = NULL;
 	int rc, trc;
 
 	/*
@@ -622,7 +819,17 @@ send_prepare(struct worker *w, struct job *j)
 			goto done;
 		}
 	}
-	if (!body || !*body) {
+	if (media_of(s, j, rec, &paths) < 0)
+		goto done;
+	if (paths && has_local(paths) && !s->public_url) {
+		refuse(s, j, "no_public_url", "media: a local file is fetched "
+		    "by the provider from our listener: set public_url "
+		    "(smsdesk-config(5)); nothing sent");
+		goto done;
+	}
+	if ((!body || !*body) && paths)
+		body = "";	/* a picture alone */
+	if (!body || (!*body && !paths)) {
 		refuse(s, j, "no_body", "no \"body\"");
 		goto done;
 	}
@@ -686,6 +893,13 @@ send_prepare(struct worker *w, struct job *j)
 	}
 	if (s->quiet && quiet_hours(s, j, num, record_str(rec, "timezone")))
 		goto done;
+	if (s->dry_run && paths) {
+		send_dry_price_mms(s, msg);
+		json_object_set_new(msg, "status", json_string("dry_run"));
+		json_object_set_new(msg, "dry_run", json_true());
+		done(j, msg, OK);
+		goto done;
+	}
 	if (s->dry_run) {
 		send_dry_price(s, msg, num, g.segments);
 		json_object_set_new(msg, "status", json_string("dry_run"));
@@ -693,6 +907,8 @@ send_prepare(struct worker *w, struct job *j)
 		done(j, msg, OK);
 		goto done;
 	}
+	if (paths && has_local(paths) && media_copy(s, j, num, paths) < 0)
+		goto done;
 	json_object_set_new(msg, "status", json_string("queued"));
 	j->claim = answer && s->agent && strcmp(purpose, INBOX_REPLY) == 0;
 	if (w->batch) {
@@ -707,5 +923,6 @@ send_prepare(struct worker *w, struct job *j)
 	}
 done:
 	free(filled);
+	json_decref(paths);
 	json_decref(rec);
 }

@@ -99,6 +99,31 @@ send_dry_price(struct send *s, json_t *msg, const char *number,
 	pthread_mutex_unlock(&s->lock);
 }
 
+void
+send_dry_price_mms(struct send *s, json_t *msg)
+{
+	char text[PRICE_BUFSZ];
+
+	if (s->mms_priced) {
+		price_format(s->mms_micro, s->mms_places, text);
+		json_object_set_new(msg, "price", json_string(text));
+	} else {
+		json_object_set_new(msg, "price", json_null());
+	}
+	json_object_set_new(msg, "price_unit",
+	    json_string(price_unit(s->prices)));
+	pthread_mutex_lock(&s->lock);
+	s->dry_n++;
+	s->dry_mms++;
+	if (s->mms_priced && s->mms_places > s->dry_places)
+		s->dry_places = s->mms_places;
+	if (s->mms_priced)
+		s->dry_micro += s->mms_micro;
+	else
+		s->dry_unpriced++, s->dry_mms_unpriced++;
+	pthread_mutex_unlock(&s->lock);
+}
+
 /* Count how msg ended, and hand it to the program. */
 void
 send_emit(struct send *s, const json_t *msg, enum outcome oc)

@@ -115,6 +115,34 @@ send_setup_prices(struct send *s, const struct config *cfg, struct errbuf *e)
 	return 0;
 }
 
+int
+send_setup_media(struct send *s, const struct config *cfg, struct errbuf *e)
+{
+	const char *ttl = config_pick(cfg, NULL, "SMSDESK_MEDIA_TTL",
+	    "media_ttl", "4h");
+	const char *mms = config_pick(cfg, NULL, "SMSDESK_MMS_PRICE",
+	    "mms_price", NULL);
+	long long secs;
+	struct errbuf te;
+
+	s->public_url = config_pick(cfg, NULL, "SMSDESK_PUBLIC_URL",
+	    "public_url", NULL);
+	if (s->public_url && !*s->public_url)
+		s->public_url = NULL;
+	if (when_duration(ttl, &secs, &te) < 0 || secs < 1 ||
+	    secs > 30LL * 86400)
+		return errno = EINVAL, errf(e, "media_ttl: '%s' is not a "
+		    "duration from 1s to 30d", ttl), EXIT_CONFIG;
+	s->media_ttl = (long)secs;
+	if (mms && *mms) {
+		if (price_parse(mms, &s->mms_micro, &s->mms_places) < 0)
+			return errno = EINVAL, errf(e, "mms_price: '%s' is not "
+			    "a price", mms), EXIT_CONFIG;
+		s->mms_priced = 1;
+	}
+	return 0;
+}
+
 /* What the inbox meets along the way (a file quarantined), said. */
 static void
 inbox_report(void *arg, const char *msg)
