@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,79 +16,8 @@
 #include "diag.h"
 #include "inbox.h"
 #include "inbox-impl.h"
-#include "utf8.h"
+#include "media.h"
 #include "serve.h"
-
-#define SNIFF_BYTES 512		/* what the type is told from */
-
-/* Whether n bytes at p are text: UTF-8, no control bytes but \t\r\n. */
-static int
-plain_text(const unsigned char *p, size_t n)
-{
-	size_t ok;
-
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\r' &&
-		    p[i] != '\n') || p[i] == 0x7f)
-			return 0;
-	ok = utf8_valid_prefix((const char *)p, n);
-	/* A sniff may cut a character in two: up to 3 bytes short. */
-	return ok == n || (n == SNIFF_BYTES && n - ok < 4);
-}
-
-const char *
-media_out_sniff(const unsigned char *p, size_t n)
-{
-	if (n >= 3 && memcmp(p, "\xff\xd8\xff", 3) == 0)
-		return "image/jpeg";
-	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return "image/png";
-	if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 ||
-	    memcmp(p, "GIF89a", 6) == 0))
-		return "image/gif";
-	if (n >= 12 && memcmp(p, "RIFF", 4) == 0 &&
-	    memcmp(p + 8, "WEBP", 4) == 0)
-		return "image/webp";
-	if (n >= 12 && memcmp(p + 4, "ftyp", 4) == 0) {
-		const unsigned char *b = p + 8;
-
-		if (memcmp(b, "heic", 4) == 0 || memcmp(b, "heix", 4) == 0 ||
-		    memcmp(b, "mif1", 4) == 0 || memcmp(b, "msf1", 4) == 0)
-			return "image/heic";
-		if (memcmp(b, "3gp", 3) == 0 || memcmp(b, "3g2", 3) == 0)
-			return "video/3gpp";
-		return "video/mp4";
-	}
-	if (n >= 6 && memcmp(p, "#!AMR\n", 6) == 0)
-		return "audio/amr";
-	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
-		return "application/pdf";
-	if (n >= 11 && strncasecmp((const char *)p, "BEGIN:VCARD", 11) == 0)
-		return "text/vcard";
-	if (plain_text(p, n))
-		return "text/plain";
-	return NULL;
-}
-
-const char *
-media_out_ext(const char *type)
-{
-	static const char *const ext[][2] = {
-		{ "image/jpeg", "jpg" }, { "image/png", "png" },
-		{ "image/gif", "gif" }, { "image/webp", "webp" },
-		{ "image/heic", "heic" }, { "video/mp4", "mp4" },
-		{ "video/3gpp", "3gp" }, { "audio/amr", "amr" },
-		{ "application/pdf", "pdf" }, { "text/vcard", "vcf" },
-		{ "text/plain", "txt" },
-	};
-
-	for (size_t i = 0; type && i < sizeof ext / sizeof *ext; i++)
-		if (strcmp(type, ext[i][0]) == 0)
-			return ext[i][1];
-	return "bin";
-}
 
 /* path opened for reading, a regular file (st); or -1 with e. */
 static int
@@ -135,7 +63,7 @@ read_at(int fd, unsigned char *p, size_t n, off_t off)
 int
 media_out_inspect(const char *path, struct media_out *m, struct errbuf *e)
 {
-	unsigned char head[SNIFF_BYTES];
+	unsigned char head[MEDIA_SNIFF_BYTES];
 	struct stat st;
 	ssize_t n;
 	int fd;
@@ -150,7 +78,7 @@ media_out_inspect(const char *path, struct media_out *m, struct errbuf *e)
 	}
 	close(fd);
 	m->size = (long long)st.st_size;
-	m->type = media_out_sniff(head, (size_t)n);
+	m->type = media_sniff(head, (size_t)n);
 	return 0;
 }
 
@@ -204,8 +132,8 @@ copy_to_tmp(struct inbox *ib, int src, const char *path, char *name,
 	m->type = NULL;
 	while ((n = read_at(src, buf, sizeof buf, off)) > 0) {
 		if (off == 0)
-			m->type = media_out_sniff(buf, (size_t)n <
-			    SNIFF_BYTES ? (size_t)n : SNIFF_BYTES);
+			m->type = media_sniff(buf, (size_t)n <
+			    MEDIA_SNIFF_BYTES ? (size_t)n : MEDIA_SNIFF_BYTES);
 		crypto_hash_sha256_update(&h, buf, (unsigned long long)n);
 		if (write_all(fd, buf, (size_t)n) < 0)
 			goto fail;
@@ -295,7 +223,7 @@ inbox_media_put(struct inbox *ib, const char *path, const char *thread,
 	if (ib_make_dir(ib, dir, "media", 0, e) < 0)
 		goto fail;
 	if ((size_t)snprintf(m->file, sizeof m->file, "media/%s/%s.%u.%s",
-	    thread, id, n, media_out_ext(m->type)) >= sizeof m->file) {
+	    thread, id, n, media_ext(m->type)) >= sizeof m->file) {
 		errno = ENAMETOOLONG;
 		errf(e, "%s: a message id too long to name its media", id);
 		goto fail;
@@ -312,7 +240,7 @@ inbox_media_put(struct inbox *ib, const char *path, const char *thread,
 	randombytes_buf(token, sizeof token);
 	sodium_bin2hex(hex, sizeof hex, token, sizeof token);
 	snprintf(m->serve, sizeof m->serve, "%lld-%s.%s", (long long)expires,
-	    hex, media_out_ext(m->type));
+	    hex, media_ext(m->type));
 	if (ib_at(ib, m->file, &a) < 0) {
 		errf(e, "%s/%s: %s", ib->dir, m->file, ib_strerror(errno));
 		goto placed;

@@ -50,8 +50,12 @@ is_text(const unsigned char *p, size_t n)
 	while (i < n) {
 		at = i;
 		if (utf8_next((const char *)p, n, &i, &cp) < 0)
-			/* A character cut by the end of what we saw. */
-			return n - at < 4 && p[at] >= 0xC2;
+			/*
+			 * A character cut by the end of what we saw, when
+			 * what we saw was cut (the whole sniff's worth).
+			 */
+			return n == MEDIA_SNIFF_BYTES && n - at < 4 &&
+			    p[at] >= 0xC2;
 		if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r' &&
 		    cp != '\f') || cp == 0x7F)
 			return 0;

@@ -38,18 +38,6 @@ struct media_out {
 };
 
 /*
- * The type n bytes at p begin as: image/jpeg, image/png, image/gif,
- * image/webp, image/heic, video/mp4, video/3gpp, audio/amr,
- * application/pdf, text/vcard, text/plain (valid UTF-8 without NUL or
- * other control bytes but tab, CR and LF); NULL if none. Static.
- */
-const char *media_out_sniff(const unsigned char *p, size_t n);
-
-/* The file name extension of a type from media_out_sniff(); "bin" for
- * NULL. */
-const char *media_out_ext(const char *type);
-
-/*
  * The size and sniffed type of the regular file at path, in m (nothing
  * copied). 0, or -1 with errno and e ("PATH: why").
  */

@@ -29,6 +29,7 @@
 #include "httpd.h"
 #include "inbox.h"
 #include "provider.h"
+#include "media.h"
 #include "serve.h"
 #include "when.h"
 #include "sms-recv/sms-recv.h"
@@ -170,7 +171,7 @@ serve_media(struct recv *r, struct MHD_Connection *conn,
 		return fail(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 	}
 	n = pread(fd, head, sizeof head, 0);
-	type = media_out_sniff(head, n > 0 ? (size_t)n : 0);
+	type = media_sniff(head, n > 0 ? (size_t)n : 0);
 	if (!(rs = MHD_create_response_from_fd((uint64_t)st.st_size, fd))) {
 		close(fd);
 		log_request(conn, q, method, MHD_HTTP_INTERNAL_SERVER_ERROR,

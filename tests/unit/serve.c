@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "inbox.h"
+#include "media.h"
 #include "serve.h"
 #include "tap.h"
 
@@ -50,28 +51,39 @@ names(void)
 static void
 sniff(void)
 {
-	is_str(media_out_sniff((const unsigned char *)"\xff\xd8\xff\xe0", 4),
+	is_str(media_sniff((const unsigned char *)"\xff\xd8\xff\xe0", 4),
 	    "image/jpeg", "JPEG");
-	is_str(media_out_sniff((const unsigned char *)"\x89PNG\r\n\x1a\n",
+	is_str(media_sniff((const unsigned char *)"\x89PNG\r\n\x1a\n",
 	    8), "image/png", "PNG");
-	is_str(media_out_sniff((const unsigned char *)"GIF89a", 6),
+	is_str(media_sniff((const unsigned char *)"GIF89a", 6),
 	    "image/gif", "GIF");
-	is_str(media_out_sniff((const unsigned char *)"\0\0\0\x18" "ftypmp42",
+	is_str(media_sniff((const unsigned char *)"\0\0\0\x18" "ftypmp42",
 	    12), "video/mp4", "MP4");
-	is_str(media_out_sniff((const unsigned char *)"\0\0\0\x18" "ftyp3gp4",
+	is_str(media_sniff((const unsigned char *)"\0\0\0\x18" "ftyp3gp4",
 	    12), "video/3gpp", "3GPP");
-	is_str(media_out_sniff((const unsigned char *)"%PDF-1.7", 8),
+	is_str(media_sniff((const unsigned char *)"%PDF-1.7", 8),
 	    "application/pdf", "PDF");
-	is_str(media_out_sniff((const unsigned char *)"BEGIN:VCARD\r\n", 13),
+	is_str(media_sniff((const unsigned char *)"BEGIN:VCARD\r\n", 13),
 	    "text/vcard", "vCard");
-	is_str(media_out_sniff((const unsigned char *)"caf\xc3\xa9\n", 6),
+	is_str(media_sniff((const unsigned char *)"caf\xc3\xa9\n", 6),
 	    "text/plain", "UTF-8 text");
-	ok(media_out_sniff((const unsigned char *)"\0\1\2\3", 4) == NULL,
+	ok(media_sniff((const unsigned char *)"\0\1\2\3", 4) == NULL,
 	    "binary: none");
-	ok(media_out_sniff((const unsigned char *)"\xff\xfe", 2) == NULL,
+	ok(media_sniff((const unsigned char *)"\xff\xfe", 2) == NULL,
 	    "not UTF-8: none");
-	is_str(media_out_ext(NULL), "bin", "no type: bin");
-	is_str(media_out_ext("video/3gpp"), "3gp", "3GPP: 3gp");
+	{
+		unsigned char w[MEDIA_SNIFF_BYTES];
+
+		memset(w, 'a', sizeof w);
+		w[sizeof w - 1] = 0xc3;
+		is_str(media_sniff(w, sizeof w), "text/plain", "text whose "
+		    "sniff window cuts a character: text");
+		ok(media_sniff(w, sizeof w - 1 + 0) != NULL &&
+		    media_sniff(w + 1, sizeof w - 1) == NULL, "a file that "
+		    "ends in half a character: none");
+	}
+	is_str(media_ext(NULL), "bin", "no type: bin");
+	is_str(media_ext("video/3gpp"), "3gp", "3GPP: 3gp");
 }
 
 int
