@@ -381,22 +381,6 @@ sim_media_upload(struct sim *s, const char *query, const char *type,
 
 /* --- The Media resource ------------------------------------------------- */
 
-/* Twilio's date form, RFC 2822. */
-static void
-rfc2822(time_t t, char out[40])
-{
-	static const char wday[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
-		"Fri", "Sat" };
-	static const char mon[][4] = { "Jan", "Feb", "Mar", "Apr", "May",
-		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-	    wday[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 static void
 jstr(struct buf *b, const char *key, const char *value)
 {
@@ -413,7 +397,7 @@ media_json(const struct sim *s, const struct media *p, struct buf *b)
 	buf_addc(b, '{');
 	jstr(b, "account_sid", s->account);
 	jstr(b, "content_type", p->type);
-	rfc2822(p->created, t);
+	sim_rfc2822(p->created, t);
 	jstr(b, "date_created", t);
 	jstr(b, "date_updated", t);
 	jstr(b, "parent_sid", p->parent);

@@ -428,4 +428,8 @@ enum MHD_Result sim_on_request(void *cls, struct MHD_Connection *conn,
 /* sms-sim text [-u URL] FROM BODY: a customer texts in. */
 int sim_text_main(int argc, char **argv);
 
+/* twilio.c: Twilio's date form, RFC 2822 ("Thu, 24 Aug 2023 05:01:45
+ * +0000"), for the messages and the media it serves. */
+void sim_rfc2822(time_t t, char out[40]);
+
 #endif

@@ -23,8 +23,8 @@
 #define PRICE_E5 790		/* US price per segment, 1e-5 USD */
 
 /* Twilio's date form, RFC 2822: "Thu, 24 Aug 2023 05:01:45 +0000". */
-static void
-rfc2822(time_t t, char out[40])
+void
+sim_rfc2822(time_t t, char out[40])
 {
 	static const char wday[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
 		"Fri", "Sat" };
@@ -95,11 +95,11 @@ sim_msg_json(const struct sim *s, const struct msg *m, struct buf *b)
 	jfield(b, "api_version", API_VERSION);
 	sim_jkey(b, "body");
 	buf_add_jstr(b, m->body, m->body_len);
-	rfc2822(m->created, t);
+	sim_rfc2822(m->created, t);
 	jfield(b, "date_created", t);
-	rfc2822(m->sent, t);
+	sim_rfc2822(m->sent, t);
 	jfield(b, "date_sent", m->sent ? t : NULL);
-	rfc2822(m->updated, t);
+	sim_rfc2822(m->updated, t);
 	jfield(b, "date_updated", t);
 	jfield(b, "direction", m->direction);
 	sim_jkey(b, "error_code");
