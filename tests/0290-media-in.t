@@ -6,7 +6,7 @@
 # the issue "Any carrier" runs this file for each).
 . "$(dirname "$0")/lib.sh"
 
-PROVIDER=twilio
+PROVIDER=${PROVIDER:-twilio}
 twilio_env 0290
 
 ib=$tmp/inbox

@@ -12,7 +12,7 @@
 # (SMSDESK_NOW) past it, on the port it had.
 . "$(dirname "$0")/lib.sh"
 
-PROVIDER=twilio
+PROVIDER=${PROVIDER:-twilio}
 twilio_env 0590
 ib=$tmp/inbox
 mkinbox "$ib"

@@ -6,13 +6,17 @@
  * do, and serves until killed. GET /NAME: 401 without the credentials,
  * the file DIR/NAME (a plain name) with 200, else 404; GET /hang is
  * never answered (the connection is held until the server is killed).
- * Each request is a line on stdout: "GET /NAME STATUS" (0 for /hang, said
- * when it comes).
+ * GET /half/NAME serves DIR/NAME, but the first such request (of any
+ * NAME) stops after half of the bytes, with the whole length promised,
+ * and holds the connection: a fetch caught in the middle. Each request is
+ * a line on stdout: "GET /NAME STATUS" (0 for /hang, said when it
+ * comes), and "HALF /half/NAME" once the first half has gone out.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,44 @@
 #include <microhttpd.h>
 
 static const char *dir, *user, *pass;
+static int stalled;		/* a /half request has stopped half way */
+
+struct half {
+	int fd;
+	uint64_t size;
+	int stall;		/* this one stops at size / 2 */
+	char url[256];
+};
+
+static ssize_t
+half_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct half *h = cls;
+	uint64_t end = h->stall ? h->size / 2 : h->size;
+	ssize_t n;
+
+	if (pos >= end) {
+		if (!h->stall)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		printf("HALF %s\n", h->url);
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
+	if (max > end - pos)
+		max = (size_t)(end - pos);
+	n = pread(h->fd, buf, max, (off_t)pos);
+	return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void
+half_free(void *cls)
+{
+	struct half *h = cls;
+
+	close(h->fd);
+	free(h);
+}
 
 static enum MHD_Result
 say(struct MHD_Connection *conn, const char *url, unsigned code,
@@ -61,6 +103,26 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		fflush(stdout);
 		for (;;)
 			pause();
+	}
+	if (strncmp(url, "/half/", 6) == 0) {
+		struct half *h;
+
+		snprintf(path, sizeof path, "%s/%s", dir, url + 6);
+		if (!url[6] || strchr(url + 6, '/') || url[6] == '.' ||
+		    (fd = open(path, O_RDONLY)) < 0)
+			return say(conn, url, 404,
+			    MHD_create_response_from_buffer(0, "",
+			    MHD_RESPMEM_PERSISTENT));
+		if (fstat(fd, &st) < 0 || !(h = calloc(1, sizeof *h))) {
+			close(fd);
+			return MHD_NO;
+		}
+		h->fd = fd;
+		h->size = (uint64_t)st.st_size;
+		h->stall = !__atomic_exchange_n(&stalled, 1, __ATOMIC_SEQ_CST);
+		snprintf(h->url, sizeof h->url, "%s", url);
+		return say(conn, url, 200, MHD_create_response_from_callback(
+		    h->size, 4096, half_read, h, half_free));
 	}
 	snprintf(path, sizeof path, "%s/%s", dir, url + 1);
 	if (url[0] != '/' || !url[1] || strchr(url + 1, '/') ||
