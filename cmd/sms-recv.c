@@ -155,6 +155,7 @@ load_media(struct recv *r, const struct config *cfg,
 	if (r->pv->account && r->pv->account(a, cfg, NULL, NULL, 0, &e) == 0) {
 		r->media.user = a->user;
 		r->media.pass = a->pass;
+		r->media.auth_url = a->base;
 	}
 }
 

@@ -213,6 +213,43 @@ failed(struct media_result *r, const char *code, int permanent,
 	return -1;
 }
 
+/* The host and port of url, lower case, in hp; 0, or -1 if it has none. */
+static int
+origin(const char *url, char *hp, size_t size)
+{
+	char *host = NULL, *port = NULL;
+	CURLU *u = curl_url();
+	int rc = -1;
+
+	if (u && url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+	    CURLUE_OK && (size_t)snprintf(hp, size, "%s:%s", host, port) <
+	    size) {
+		for (char *p = hp; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p += 'a' - 'A';
+		rc = 0;
+	}
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/*
+ * Whether url is on the host and port of the provider's API (o->auth_url),
+ * where its media are and where its credentials may go.
+ */
+static int
+auth_goes(const char *url, const struct media_opts *o)
+{
+	char a[512], b[512];
+
+	return o->user && o->pass && origin(url, a, sizeof a) == 0 &&
+	    origin(o->auth_url, b, sizeof b) == 0 && strcmp(a, b) == 0;
+}
+
 int
 media_get(const char *url, const struct media_opts *o, int fd,
     struct media_result *r)
@@ -237,9 +274,12 @@ media_get(const char *url, const struct media_opts *o, int fd,
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	/* The provider's credentials go to its own host, never further. */
+	/*
+	 * The provider's credentials go to its own host, never to another
+	 * one a URL names or a redirect leads to.
+	 */
 	curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
-	if (o->user && o->pass) {
+	if (auth_goes(url, o)) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERNAME, o->user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, o->pass);

@@ -61,8 +61,12 @@ const char *media_ext(const char *type);
 int media_mismatch(const char *ct, const char *type);
 
 struct media_opts {
-	const char *user, *pass;	/* Basic auth for the URL's host, or
-					   NULL */
+	const char *user, *pass;	/* Basic auth, or NULL */
+	const char *auth_url;		/* the provider's API base URL: the
+					   credentials go only to a URL of
+					   its host and port, never another
+					   (a forged or stored URL), nor to
+					   where that redirects */
 	long long max_bytes;		/* the size cap; 0: the
 					   default */
 	long timeout;			/* seconds; 0: the default */

@@ -21,6 +21,10 @@ serve "$tmp/F.out" "$tmp/F.err" "$tools/media-files" "$tmp/files" \
     "$AC:$TOK" || { fail 'the media server starts'; done_testing; }
 fport=$port fpid=$server
 F=http://127.0.0.1:$fport
+# The provider's API, where its media are: the one host its credentials go
+# to (lib/media.h).
+TWILIO_API_URL=$F
+export TWILIO_API_URL
 
 serve "$tmp/L.out" "$tmp/L.err" "$bin/sms-recv" -d "$ib" \
     --provider "$PROVIDER" || { fail 'the listener starts'; done_testing; }

@@ -32,6 +32,8 @@ media() {
 	serve "$tmp/F.out" "$tmp/F.err" "$tools/media-files" "$tmp/files" \
 	    "$AC:$TOK" || { fail 'the media server starts'; done_testing; }
 	F=http://127.0.0.1:$port fpid=$server
+	TWILIO_API_URL=$F	# the provider's API host, where its media are
+	export TWILIO_API_URL
 }
 
 # mms SID: the form of an MMS from $A with one picture, /half/photo.jpg.

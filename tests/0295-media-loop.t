@@ -17,11 +17,19 @@ printf '\377\330\377\340\000\020JFIF\000photo-of-a-parcel' >"$tmp/parcel.jpg"
 
 serve "$tmp/recv.out" "$tmp/recv.err" sms-recv ||
 	{ fail 'sms-recv starts'; done_testing; }
-rport=$port hook=http://127.0.0.1:$port/$PROVIDER
+rport=$port hook=http://127.0.0.1:$port/$PROVIDER server_recv=$server
 serve "$tmp/sim.out" "$tmp/sim.err" sms-sim --number "$US" \
 	--webhook "$hook" --cdn-host localhost --log "$tmp/sim.log" ||
 	{ fail 'sms-sim starts'; done_testing; }
 sim=http://127.0.0.1:$port
+# The listener again, on its port, knowing the provider's API (the sim):
+# the one host its credentials go to when it fetches media (lib/media.h).
+kill "$server_recv" 2>/dev/null
+TWILIO_API_URL=$sim
+export TWILIO_API_URL
+serve_port=$rport serve "$tmp/recv.out" "$tmp/recv.err" sms-recv ||
+	{ fail 'sms-recv starts again'; done_testing; }
+serve_port=
 
 C=+15551239501
 check 'a customer texts a photo and a receipt' \

@@ -321,6 +321,7 @@ main(void)
 	a = start(on_a, &port_a);
 	b = start(on_b, &port_b);
 	snprintf(base, sizeof base, "http://127.0.0.1:%u", port_a);
+	o.auth_url = base;
 	snprintf(path, sizeof path, "%s/inbox", dir);
 	setenv("SMSDESK_NOW", "2026-12-01T10:00:00Z", 1);
 	if (inbox_open(&ib, path, 1, &e) < 0) {
@@ -371,6 +372,22 @@ main(void)
 	    "1: named from the sniffed type (.jpg)");
 	ok(atomic_load(&cdn_hits) == 1 && !atomic_load(&cdn_auth_seen),
 	    "1: the CDN (another port) got no Authorization");
+	{
+		/* A URL of another host (forged, or from a stored record). */
+		struct media_result r;
+		char url[64];
+		FILE *f = tmpfile();
+
+		snprintf(url, sizeof url, "http://127.0.0.1:%u/cdn/pic",
+		    port_b);
+		ok(f && media_get(url, &o, fileno(f), &r) == 0,
+		    "a URL of another host: fetched (%s)", r.message);
+		ok(atomic_load(&cdn_hits) == 2 &&
+		    !atomic_load(&cdn_auth_seen),
+		    "and the credentials never went to it");
+		if (f)
+			fclose(f);
+	}
 
 	/* 2: 404, for good. */
 	is_str(err_code(m2, 2), "not_found", "2: 404 is not_found");
