@@ -379,15 +379,15 @@ ib_history_write(struct inbox *ib, const char *text, size_t len,
  * write come and go with it.
  */
 int
-ib_history_has(struct inbox *ib, const char *text, size_t len)
+ib_history_has(struct inbox *ib, struct ib_history_seen *seen,
+    const char *text, size_t len)
 {
 	const char *d = day_of(text, len), *m, *q;
 	char rel[32];
 	struct stat st;
-	char *p;
-	size_t n;
+	size_t n, want;
 	ssize_t got;
-	int fd, found = 0;
+	int fd;
 
 	if (!d || !(m = memmem(text, len, "\"thread\":", 9)) ||
 	    !(q = memmem(m, len - (size_t)(m - text), "\"msg\":\"", 7)) ||
@@ -397,12 +397,38 @@ ib_history_has(struct inbox *ib, const char *text, size_t len)
 	snprintf(rel, sizeof rel, "history/%.*s", DAY_LEN, d);
 	if ((fd = ib_open(ib, rel, O_RDONLY, 0, &st)) < 0)
 		return 0;
-	if ((p = malloc((size_t)st.st_size + 1)) &&
-	    (got = pread(fd, p, (size_t)st.st_size, 0)) >= (ssize_t)n)
-		found = memmem(p, (size_t)got, m, n) != NULL;
-	free(p);
+	/* Another day, or a file that shrank (not ours to trust): anew. */
+	if (strncmp(seen->day, d, DAY_LEN) != 0 ||
+	    (size_t)st.st_size < seen->len) {
+		snprintf(seen->day, sizeof seen->day, "%.*s", DAY_LEN, d);
+		seen->len = 0;
+	}
+	want = (size_t)st.st_size;
+	if (want > seen->cap) {
+		char *p = realloc(seen->p, want);
+
+		if (!p) {
+			close(fd);
+			seen->day[0] = '\0';
+			return 0;
+		}
+		seen->p = p;
+		seen->cap = want;
+	}
+	while (seen->len < want && ((got = pread(fd, seen->p + seen->len,
+	    want - seen->len, (off_t)seen->len)) > 0 ||
+	    (got < 0 && errno == EINTR)))
+		if (got > 0)
+			seen->len += (size_t)got;
 	close(fd);
-	return found;
+	return seen->len >= n && memmem(seen->p, seen->len, m, n) != NULL;
+}
+
+void
+ib_history_seen_free(struct ib_history_seen *seen)
+{
+	free(seen->p);
+	memset(seen, 0, sizeof *seen);
 }
 
 /*

@@ -272,15 +272,25 @@ int ib_write_conversation(struct inbox *ib, const char *thread, json_t *conv,
  * now if the change resolves it. ib_history_write(): the lines text (len
  * bytes, as ib_history_note() made them) appended to their day files,
  * synced unless defer_sync. ib_history_has(): whether the day file of
- * the message event line text already holds it (for a replay).
+ * the message event line text already holds it (for a replay); seen
+ * keeps the day file last read (what it held, read again only past its
+ * end), so a replay of many records reads each day once: zeroed before
+ * the first call, ib_history_seen_free() after the last.
  */
 struct buf;
+struct ib_history_seen {
+	char day[11];		/* "YYYY-MM-DD" read, or "" */
+	char *p;		/* its bytes, */
+	size_t len, cap;	/* as far as they were read */
+};
 int ib_history_note(struct buf *out, const char *thread, const json_t *b,
     const json_t *a, const json_t *msg, const char *now);
 void ib_history_stamp(const json_t *b, json_t *a, const char *now);
 int ib_history_write(struct inbox *ib, const char *text, size_t len,
     int defer_sync, struct errbuf *e);
-int ib_history_has(struct inbox *ib, const char *text, size_t len);
+int ib_history_has(struct inbox *ib, struct ib_history_seen *seen,
+    const char *text, size_t len);
+void ib_history_seen_free(struct ib_history_seen *seen);
 
 /*
  * inbox-survey.c: surveys (inbox.h, inbox_survey_answer()).

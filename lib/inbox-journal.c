@@ -211,6 +211,7 @@ struct replay {
 	struct inbox *ib;
 	size_t records, skipped;
 	json_t *lines;		/* the current journal's records, in order */
+	struct ib_history_seen seen;	/* the day file last looked in */
 };
 
 static json_int_t
@@ -308,7 +309,7 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 		goto out;
 	/* Its events, unless their day file has them (a checkpoint came). */
 	if (json_is_string(hist) && json_string_length(hist) &&
-	    !ib_history_has(ib, json_string_value(hist),
+	    !ib_history_has(ib, &r->seen, json_string_value(hist),
 	    json_string_length(hist)) && ib_history_write(ib,
 	    json_string_value(hist), json_string_length(hist), 0, e) < 0)
 		goto out;
@@ -412,7 +413,7 @@ skip_planted(const char *name, const struct stat *st, void *arg)
 int
 inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e)
 {
-	struct replay r = { ib, 0, 0, json_array() };
+	struct replay r = { .ib = ib, .lines = json_array() };
 	size_t files;
 	int rc, lk;
 
@@ -439,6 +440,7 @@ inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e)
 		unflag_stuck(ib);
 	close(lk);
 	json_decref(r.lines);
+	ib_history_seen_free(&r.seen);
 	if (records)
 		*records = r.records;
 	return rc;
