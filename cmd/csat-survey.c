@@ -32,7 +32,7 @@
 	"[--window DUR]\n" \
 	"       csat-survey report [-jt] [-d DIR] [-S TIME] [--by GROUP] " \
 	"[--csv]\n" \
-	"                          [--until TIME]\n" \
+	"                          [--timezone ZONE] [--until TIME]\n" \
 	"       csat-survey -h | -V\n"
 
 static const struct {
@@ -84,6 +84,8 @@ usage(FILE *fp, int code)
 		    "group\n"
 		    "  -S, --since TIME       from TIME (default: 7 days "
 		    "ago)\n"
+		    "      --timezone ZONE    days, weeks and months of this "
+		    "zone (default UTC)\n"
 		    "      --until TIME       up to TIME (default: now)\n"
 		    "\nEach subcommand takes -h for its own options; see "
 		    "csat-survey(1).\n", fp);

@@ -246,6 +246,31 @@ check '--by week: week 49 is the period of the total above' \
 	 jq -e "del(.group, .key, .skipped)" "$tmp/total" >"$tmp/t49" &&
 	 cmp "$tmp/w49" "$tmp/t49"'
 
+# --- By day in the business's zone --------------------------------------
+#
+# New York is 5 hours behind UTC in winter: its 11-30 runs from
+# 2026-11-30T05:00:00Z to 2026-12-01T04:59:59Z. So B's b2 and b3 (00:10Z
+# and 01:05Z on 11-30) fall on its 11-29, before the period; its 11-30
+# holds g1 and d2 (in 2, out 0); its 12-02 holds C's c2 and c4 (19:20 and
+# 21:05 there) as well as a6 a7 a8 a10 a11 c1 (in 4, out 4).
+
+check '--timezone America/New_York --since 2026-11-30: from its midnight' \
+	'csat-survey report --dir "$ib" --timezone America/New_York \
+	     --since 2026-11-30 --until 2026-12-05T23:59:59Z --by day \
+	     >"$tmp/ny" &&
+	 jq -se "[.[].key] == [\"2026-11-30\",\"2026-12-01\",\"2026-12-02\",
+	     \"2026-12-03\",\"2026-12-04\",\"2026-12-05\",null] and
+	     .[0].since == \"2026-11-30T05:00:00Z\" and
+	     .[0].until == \"2026-12-01T04:59:59Z\" and
+	     .[5].since == \"2026-12-05T05:00:00Z\" and
+	     .[5].until == \"2026-12-05T23:59:59Z\"" "$tmp/ny"'
+check '--timezone: each message on its local day' \
+	'jq -sce "[.[0], .[2] | [.messages_in, .messages_out]]" "$tmp/ny" |
+	 grep -qx "\[\[2,0\],\[4,4\]\]"'
+check_exit '--timezone Mars/Olympus: a usage error (2)' 2 \
+	'csat-survey report --dir "$ib" --timezone Mars/Olympus 2>"$tmp/err"'
+check 'saying which zone' 'grep -q "^csat-survey: --timezone: .*Mars/Olympus" "$tmp/err"'
+
 # --- By agent -------------------------------------------------------------
 #
 # ana: surveys b3 a4 c4, answered 5 and 4: 66.7 %, CSAT 100, mean 4.50;

@@ -59,13 +59,12 @@ whole(long v)
 
 /* The label of group f's period: 2026-12-06, 2026-W49, 2026-12. */
 static void
-period_label(int by, time_t t, char *out, size_t n)
+period_label(const struct report *r, time_t t, char *out, size_t n)
 {
-	long long d = t / 86400, y;
+	long long d = report_day(r, t), y;
 	int m, dd;
-	char w[WHEN_BUFSZ];
 
-	if (by == BY_WEEK) {
+	if (r->by == BY_WEEK) {
 		/* ISO 8601: the week is its Thursday's year's */
 		long long mon = d - (d + 3) % 7, thu = mon + 3;
 
@@ -74,9 +73,11 @@ period_label(int by, time_t t, char *out, size_t n)
 		    (thu - when_days(y, 1, 1)) / 7 + 1);
 		return;
 	}
-	when_format(t, w);
-	w[by == BY_MONTH ? 7 : 10] = '\0';
-	snprintf(out, n, "%s", w);
+	when_civil(d, &y, &m, &dd);
+	if (r->by == BY_MONTH)
+		snprintf(out, n, "%04lld-%02d", y, m);
+	else
+		snprintf(out, n, "%04lld-%02d-%02d", y, m, dd);
 }
 
 static void
@@ -97,7 +98,7 @@ make_row(const struct report *r, const struct report_figures *f,
 			    report_agent(r, f->agent));
 	} else if (!total) {
 		w->has_key = 1;
-		period_label(r->by, f->since, w->key, sizeof w->key);
+		period_label(r, f->since, w->key, sizeof w->key);
 	}
 	for (i = 0; i < NSCALES; i++)
 		if (f->sent[i])

@@ -69,13 +69,14 @@
 #include "diag.h"
 #include "inbox.h"
 #include "record.h"
+#include "tz.h"
 #include "when.h"
 #include "csat-survey/csat-survey.h"
 #include "csat-survey/report.h"
 
 #define USAGE "usage: csat-survey report [-hjt] [-d DIR] [-S TIME] " \
 	"[--by GROUP] [--csv]\n" \
-	"                          [--until TIME]\n"
+	"                          [--timezone ZONE] [--until TIME]\n"
 
 const char *const report_scales[NSCALES] = { "1-5", "0-10", "1-3" };
 const int report_scale_lo[NSCALES] = { 1, 0, 1 };
@@ -168,6 +169,9 @@ usage(FILE *fp, int code)
 		    "--until)\n"
 		    "  -t, --table            a table with charts, even in a "
 		    "pipe\n"
+		    "      --timezone ZONE    days, weeks and months of this "
+		    "IANA zone\n"
+		    "                         (default UTC)\n"
 		    "      --until TIME       the period's end: a time, or a "
 		    "duration back from\n"
 		    "                         now (default now)\n", fp);
@@ -190,12 +194,44 @@ floordiv(long long a, long long b)
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
+long long
+report_day(const struct report *r, time_t t)
+{
+	struct tz_local l;
+
+	if (!r->zone)
+		return floordiv(t, 86400);
+	tz_local(r->zone, t, &l);
+	return l.days;
+}
+
+/*
+ * Local midnight: the instant of d's 00:00 at the offset in force then
+ * (found in two steps, as the offset of the guess may differ); a day
+ * whose midnight a clock change skips begins at its first second.
+ */
+time_t
+report_day_start(const struct report *r, long long d)
+{
+	time_t t = (time_t)d * 86400;
+
+	if (!r->zone)
+		return t;
+	t = (time_t)d * 86400 - tz_offset(r->zone, t, NULL);
+	t = (time_t)d * 86400 - tz_offset(r->zone, t, NULL);
+	while (report_day(r, t) < d)
+		t += 900;
+	while (report_day(r, t - 1) >= d)
+		t -= 900;
+	return t;
+}
+
 /* The key of the period holding t: consecutive periods, consecutive keys. */
 static long
-period_key(int by, time_t t)
+period_key(const struct report *r, time_t t)
 {
-	long long d = floordiv(t, 86400), y;
-	int m, dd;
+	long long d = report_day(r, t), y;
+	int m, dd, by = r->by;
 
 	switch (by) {
 	case BY_DAY:
@@ -209,16 +245,16 @@ period_key(int by, time_t t)
 }
 
 static time_t
-period_start(int by, long k)
+period_start(const struct report *r, long k)
 {
-	switch (by) {
+	switch (r->by) {
 	case BY_DAY:
-		return (time_t)k * 86400;
+		return report_day_start(r, k);
 	case BY_WEEK:
-		return ((time_t)k * 7 - 3) * 86400;
+		return report_day_start(r, (long long)k * 7 - 3);
 	default:
-		return (time_t)when_days(floordiv(k, 12),
-		    (int)(k - floordiv(k, 12) * 12) + 1, 1) * 86400;
+		return report_day_start(r, when_days(floordiv(k, 12),
+		    (int)(k - floordiv(k, 12) * 12) + 1, 1));
 	}
 }
 
@@ -227,8 +263,7 @@ static void
 make_periods(struct state *s)
 {
 	struct report *r = s->r;
-	long k0 = period_key(r->by, r->since), k1 = period_key(r->by,
-	    r->until), k;
+	long k0 = period_key(r, r->since), k1 = period_key(r, r->until), k;
 	size_t i;
 
 	if (k1 - k0 >= 100000)
@@ -242,8 +277,8 @@ make_periods(struct state *s)
 	if (!r->g || !s->ends || !s->diff)
 		nomem();
 	for (i = 0, k = k0; k <= k1; i++, k++) {
-		r->g[i].since = i ? period_start(r->by, k) : r->since;
-		r->g[i].until = k < k1 ? period_start(r->by, k + 1) - 1 :
+		r->g[i].since = i ? period_start(r, k) : r->since;
+		r->g[i].until = k < k1 ? period_start(r, k + 1) - 1 :
 		    r->until;
 		r->g[i].agent = -1;
 		s->ends[i] = r->g[i].until;
@@ -253,7 +288,7 @@ make_periods(struct state *s)
 static long
 period_group(struct state *s, time_t at)
 {
-	return period_key(s->r->by, at) - s->key0;
+	return period_key(s->r, at) - s->key0;
 }
 
 /* A new group, the whole period's, of agent a (-1 nobody). */
@@ -1034,14 +1069,20 @@ report_free(struct report *r)
 
 /* A TIME of the command line: a time, or a duration back from now. */
 static time_t
-option_time(const char *opt, const char *arg, time_t now)
+option_time(const struct report *r, const char *opt, const char *arg,
+    time_t now)
 {
 	struct errbuf e;
 	long long secs;
+	int y, m, d, n = 0;
 	time_t t;
 
 	if (when_duration(arg, &secs, NULL) == 0)
 		return now - (time_t)secs;
+	/* A date alone is its first second where the report's days are. */
+	if (strlen(arg) == 10 && sscanf(arg, "%4d-%2d-%2d%n", &y, &m, &d,
+	    &n) == 3 && n == 10 && when_parse(arg, &t, NULL) == 0)
+		return report_day_start(r, when_days(y, m, d));
 	if (when_parse(arg, &t, &e) < 0)
 		diag_die(EXIT_USAGE, "%s: '%s': %s", opt, arg, e.msg);
 	return t;
@@ -1107,7 +1148,7 @@ quarantined(void *arg, const char *msg)
 int
 survey_report(int argc, char **argv)
 {
-	enum { OPT_BY = 256, OPT_CSV, OPT_UNTIL };
+	enum { OPT_BY = 256, OPT_CSV, OPT_TIMEZONE, OPT_UNTIL };
 	static const struct option longopts[] = {
 		{ "by", required_argument, NULL, OPT_BY },
 		{ "csv", no_argument, NULL, OPT_CSV },
@@ -1116,12 +1157,14 @@ survey_report(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "table", no_argument, NULL, 't' },
+		{ "timezone", required_argument, NULL, OPT_TIMEZONE },
 		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report r = { .fmt = -1, .total.agent = -1 };
 	struct state s = { .r = &r, .nobody = -1 };
-	const char *dir = NULL, *since = NULL, *until = NULL;
+	const char *dir = NULL, *since = NULL, *until = NULL, *zone = NULL;
+	struct tzdb *tzdb = NULL;
 	struct config *cfg;
 	struct inbox ib;
 	struct errbuf e;
@@ -1154,6 +1197,9 @@ survey_report(int argc, char **argv)
 		case 't':
 			option_format(&r, FMT_TABLE, "--table");
 			break;
+		case OPT_TIMEZONE:
+			zone = optarg;
+			break;
 		case OPT_UNTIL:
 			until = optarg;
 			break;
@@ -1165,8 +1211,14 @@ survey_report(int argc, char **argv)
 		diag_warn("report: '%s': no operands", argv[optind]);
 		usage(stderr, EXIT_USAGE);
 	}
-	r.until = until ? option_time("--until", until, r.now) : r.now;
-	r.since = since ? option_time("--since", since, r.now) :
+	if (zone) {
+		if (!(tzdb = tzdb_new(NULL)))
+			diag_die(EXIT_IOERR, "report: %s", strerror(ENOMEM));
+		if (!(r.zone = tzdb_get(tzdb, zone, &e)))
+			diag_die(EXIT_USAGE, "--timezone: %s", e.msg);
+	}
+	r.until = until ? option_time(&r, "--until", until, r.now) : r.now;
+	r.since = since ? option_time(&r, "--since", since, r.now) :
 	    r.until - 7 * 86400;
 	if (r.since > r.until)
 		diag_die(EXIT_USAGE, "--since is after --until");
@@ -1197,6 +1249,7 @@ survey_report(int argc, char **argv)
 		diag_die(EXIT_IOERR, "stdout: %s", strerror(errno));
 	state_free(&s);
 	report_free(&r);
+	tzdb_free(tzdb);
 	inbox_close(&ib);
 	config_free(cfg);
 	return diag_close_stdout(ret);

@@ -50,9 +50,13 @@ struct report_figures {
 	long backlog;		/* -1: not worked out for the group */
 };
 
+struct tz;
+
 struct report {
 	int by, fmt;
 	time_t since, until, now;
+	const struct tz *zone;	/* --timezone: days, weeks and months are
+				 * its; NULL: UTC's */
 	struct report_figures total;
 	struct report_figures *g;	/* the groups, in order */
 	size_t ng;
@@ -63,6 +67,13 @@ struct report {
 				 * lacked a field their event needs */
 	int utf8;		/* the terminal's characters are UTF-8 */
 };
+
+/*
+ * The date of t in r's zone (UTC without one), in days from 1970-01-01;
+ * and the first second of day d there.
+ */
+long long report_day(const struct report *r, time_t t);
+time_t report_day_start(const struct report *r, long long d);
 
 /*
  * The tables (report-map.c). smap: strings (any bytes) to the numbers 0,
