@@ -59,6 +59,9 @@
  *                        conversation as an event line, appended as part
  *                        of the change, never rewritten
  *                        (inbox_history_each())
+ *   contacts/NUMBER      a customer's name and fields, one record
+ *                        (contact.h), replaced whole under
+ *                        lock/contacts
  *
  * Ordering, for an inbound message: under the thread's lock, look up
  * KEY in the ledger (there: a duplicate, stop); record STOP/START in consent/
@@ -99,7 +102,7 @@
 #include "diag.h"
 
 /* The directories of the inbox that inbox_open() holds open. */
-#define INBOX_NSUB 17
+#define INBOX_NSUB 18
 
 struct inbox {
 	char *dir;
