@@ -18,16 +18,16 @@ unset SMSDESK_AGENT
 
 # --- --idle ------------------------------------------------------------------
 
-P1=+15556800001 P2=+15556800002 P3=+15556800003 O1=+15556800004
+PA=+15556800001 PB=+15556800002 PC=+15556800003 O1=+15556800004
 N1=+15556800005
-# P1: answered 3 days ago; P2: answered an hour ago; P3: a notice went
+# PA: answered 3 days ago; PB: answered an hour ago; PC: a notice went
 # out an hour ago after an answer 3 days ago; O1: open, the customer
 # wrote 3 days ago; N1: no message at all.
-mkconv "$ib" $P1 '{"status":"pending","last_in_at":"2026-11-07T10:00:00Z",
+mkconv "$ib" $PA '{"status":"pending","last_in_at":"2026-11-07T10:00:00Z",
 	"last_out_at":"2026-11-07T11:00:00Z","messages":2}'
-mkconv "$ib" $P2 '{"status":"pending","last_in_at":"2026-11-07T10:00:00Z",
+mkconv "$ib" $PB '{"status":"pending","last_in_at":"2026-11-07T10:00:00Z",
 	"last_out_at":"2026-11-10T11:00:00Z","messages":2}'
-mkconv "$ib" $P3 '{"status":"pending","last_in_at":"2026-11-07T10:00:00Z",
+mkconv "$ib" $PC '{"status":"pending","last_in_at":"2026-11-07T10:00:00Z",
 	"last_out_at":"2026-11-07T11:00:00Z",
 	"last_auto_at":"2026-11-10T11:00:00Z","messages":3}'
 mkconv "$ib" $O1 '{"status":"open","last_in_at":"2026-11-07T10:00:00Z",
@@ -39,17 +39,17 @@ idle() { inbox-ls --dir "$ib" --json "$@" | jq -r .thread | sort |
     tr '\n' ' '; }
 
 is '--status pending --idle 48h: the one answered 3 days ago, silent since' \
-	"$(idle --status pending --idle 48h)" "$P1 "
+	"$(idle --status pending --idle 48h)" "$PA "
 is '--idle 48h alone: the working set'"'"'s idle ones, open too' \
-	"$(idle --idle 48h)" "$P1 $O1 "
+	"$(idle --idle 48h)" "$PA $O1 "
 is '--idle 1h: an hour to the second counts' \
-	"$(idle --status pending --idle 1h)" "$P1 $P2 $P3 "
+	"$(idle --status pending --idle 1h)" "$PA $PB $PC "
 is '--idle 61m: not the last hour'"'"'s' \
-	"$(idle --status pending --idle 61m)" "$P1 "
+	"$(idle --status pending --idle 61m)" "$PA "
 check_exit '--idle takes a duration' 2 \
 	'inbox-ls --dir "$ib" --idle soon 2>/dev/null'
 check_exit '--idle selects conversations: not with a NUMBER' 2 \
-	'inbox-ls --dir "$ib" --idle 1h $P1 2>/dev/null'
+	'inbox-ls --dir "$ib" --idle 1h $PA 2>/dev/null'
 
 # --- --woke ------------------------------------------------------------------
 
