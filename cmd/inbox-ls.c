@@ -12,7 +12,11 @@
  * header on a terminal; with --consent, the consent ledger. Records go
  * out exactly as the inbox holds them. --tag needs a conversation's tags,
  * so a line is parsed for it; --grep reads the threads of the
- * conversations, in order of urgency until --limit is met.
+ * conversations, in order of urgency until --limit is met. --idle goes by
+ * the conversation's last message times, as --overdue by its waiting
+ * time. --woke changes instead of listing: each snoozed conversation of
+ * the working set whose time has come is woken under its lock
+ * (inbox_wake()), and only the run that woke it prints its event.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -1302,8 +1306,8 @@ contact_line(struct ls *l, const char *num)
 }
 
 /*
- * The head of a thread on a table: the conversation's status (when a
- * snooze ends), assignee and tags, and where the number stands in the
+ * The head of a thread on a table: the contact's name, if it has one;
+ * the conversation's status (when a snooze ends), assignee and tags, and where the number stands in the
  * consent ledger; then an empty line.
  */
 static void
