@@ -1566,8 +1566,10 @@ wake_all(struct ls *l)
 			note(l, diag_exit_for(errno));
 			continue;
 		}
-		if (rc == 1)
+		if (rc == 1) {
+			json_decref(after);
 			continue;	/* woken by another meanwhile */
+		}
 		when_format(when_now(), at);
 		a = record_str(after, "assignee");
 		if (!(ev = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:O}", "type",
