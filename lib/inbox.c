@@ -428,20 +428,11 @@ int
 inbox_wake(struct inbox *ib, const char *thread, char *until,
     size_t size, json_t **after, struct errbuf *e)
 {
-	char rel[64];
-	json_t *u = NULL, *c;
+	json_t *u = NULL;
 	int rc;
 
-	if (after)
-		*after = NULL;
-	/* No conversation, no snooze: nothing is made to say so. */
-	snprintf(rel, sizeof rel, "conv/%s", thread);
-	if (!thread_valid(thread))
-		return errno = EINVAL, errf(e, "'%s' is not an E.164 number",
-		    thread);
-	if (!(c = ib_get_record(ib, rel, e)))
-		return errno == ENOENT || errno == EBADMSG ? 1 : -1;
-	json_decref(c);
+	/* A thread without a conversation gets a fresh one, open: no
+	 * snooze, so nothing is written. */
 	rc = inbox_update(ib, thread, wake_fn, &u, after, e);
 	if (rc == 0 && until)
 		snprintf(until, size, "%s", json_string_value(u));
