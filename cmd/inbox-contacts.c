@@ -45,7 +45,7 @@ struct ct {
 	const char *dir;
 	const char *country;	/* for national numbers */
 	int json;		/* NDJSON out, else lines for a reader */
-	size_t set, same, bad;	/* import: rows written, unchanged, refused */
+	size_t set, same, bad;	/* import: rows written, left, refused */
 	int ret;
 };
 

@@ -1291,7 +1291,8 @@ contact_line(struct ls *l, const char *num)
 	int err;
 
 	if (!(c = contact_get(&l->ib, num, &e))) {
-		if ((err = errno) != ENOENT && err != EBADMSG && err != EINVAL) {
+		if ((err = errno) != ENOENT && err != EBADMSG &&
+		    err != EINVAL) {
 			diag_warn("%s", e.msg);
 			note(l, diag_exit_for(err));
 		}
@@ -1307,8 +1308,8 @@ contact_line(struct ls *l, const char *num)
 
 /*
  * The head of a thread on a table: the contact's name, if it has one;
- * the conversation's status (when a snooze ends), assignee and tags, and where the number stands in the
- * consent ledger; then an empty line.
+ * the conversation's status (when a snooze ends), assignee and tags, and
+ * where the number stands in the consent ledger; then an empty line.
  */
 static void
 thread_head(struct ls *l, const char *num, const json_t *conv)
