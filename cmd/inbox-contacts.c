@@ -16,12 +16,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <utf8proc.h>
 
 #include "buf.h"
 #include "config.h"
@@ -30,6 +32,7 @@
 #include "inbox.h"
 #include "phone.h"
 #include "record.h"
+#include "utf8.h"
 
 #define USAGE "usage: inbox-contacts import [-d DIR] [FILE]\n" \
 	"       inbox-contacts set [-jt] [-d DIR] NUMBER FIELD=[VALUE]...\n" \
@@ -87,12 +90,33 @@ report(void *arg, const char *msg)
 	note(arg, EXIT_PARTIAL);
 }
 
-/* Terminal text: control characters show as a space. */
+/*
+ * Terminal text: control characters (escape sequences included), line
+ * breaks and the bidirectional overrides and isolates show as a space,
+ * bytes that are not UTF-8 as "?", as inbox-ls shows a customer's text.
+ */
 static void
 put_safe(const char *s)
 {
-	for (; *s; s++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	size_t len = strlen(s), i = 0, j;
+	utf8proc_category_t cat;
+	uint32_t cp;
+
+	while (i < len) {
+		j = i;
+		if (utf8_next(s, len, &j, &cp) < 0) {
+			putchar('?');
+			j = i + 1;
+		} else if ((cat = utf8proc_category((utf8proc_int32_t)cp)) ==
+		    UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_ZL ||
+		    cat == UTF8PROC_CATEGORY_ZP || (cp >= 0x202A &&
+		    cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) {
+			putchar(' ');
+		} else {
+			fwrite(s + i, 1, j - i, stdout);
+		}
+		i = j;
+	}
 }
 
 /* A contact as output: its record, or "field  value" lines. */
