@@ -108,6 +108,10 @@ is 'A sent under close-T-1; B refused, invalid_key' \
 is 'one request' "$(creates)" $((n2 + 1))
 check 'said: --key, no field ticket' \
 	"grep -q \"^sms-send: stdin:2: --key: no field 'ticket'\" '$tmp/err4'"
+check 'a field null in the record comes from the contact' \
+	'echo "{\"to\":\"$A\",\"name\":null}" |
+	 sms-send --dir "$ib" --dry-run --template "Hi {name}" |
+	 jq -e ".body == \"Hi Ann\""'
 check_exit 'a --key template left open is a usage error' 2 \
 	'sms-send --dir "$ib" --key "x-{thread" </dev/null 2>/dev/null'
 check 'a literal key is as before: KEY-LINE' \

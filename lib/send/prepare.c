@@ -306,8 +306,8 @@ send_key_templated(const char *key)
 }
 
 /*
- * Fill tmpl's {field}s from rec (field()), else from the recipient's
- * contact (w, if not NULL): strings as they are, numbers in decimal; "{{"
+ * Fill tmpl's {field}s from rec (field()), else (absent or null there)
+ * from the recipient's contact (w, if not NULL): strings as they are, numbers in decimal; "{{"
  * and "}}" are braces. NULL with e filled (what says what it fills) if a
  * field is missing from both, not a string or number, or a string holding
  * a NUL.
@@ -339,7 +339,7 @@ fill(const char *tmpl, const json_t *rec, struct who *w, const char *what,
 			return NULL;
 		}
 		snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
-		if (!(v = field(rec, name)) && w)
+		if (((v = field(rec, name)) == NULL || json_is_null(v)) && w)
 			v = contact_field(w, name);
 		if (record_has_nul(v)) {
 			buf_free(&b);
