@@ -45,7 +45,7 @@ override LDFLAGS += -fsanitize=address,undefined
 endif
 
 PROGS = segment sms-recv inbox-ls inbox-mark sms-sim sms-send assign \
-	csat-survey
+	csat-survey inbox-contacts
 LIBSRC = $(wildcard lib/*.c lib/*/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 UNITSRC = $(wildcard tests/unit/*.c)

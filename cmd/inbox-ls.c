@@ -12,7 +12,11 @@
  * header on a terminal; with --consent, the consent ledger. Records go
  * out exactly as the inbox holds them. --tag needs a conversation's tags,
  * so a line is parsed for it; --grep reads the threads of the
- * conversations, in order of urgency until --limit is met.
+ * conversations, in order of urgency until --limit is met. --idle goes by
+ * the conversation's last message times, as --overdue by its waiting
+ * time. --woke changes instead of listing: each snoozed conversation of
+ * the working set whose time has come is woken under its lock
+ * (inbox_wake()), and only the run that woke it prints its event.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +35,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "contact.h"
 #include "diag.h"
 #include "inbox.h"
 #include "phone.h"
@@ -43,8 +48,10 @@
 	"[-o DURATION]\n" \
 	"                [-s STATUS[,STATUS...]] [-S TIME] [-T TAG] [--all] " \
 	"[--consent]\n" \
-	"                [--limit N] [--mine] [--no-mark] [NUMBER]\n" \
-	"       inbox-ls --media [-d DIR] NUMBER\n"
+	"                [--idle DURATION] [--limit N] [--mine] [--no-mark] " \
+	"[NUMBER]\n" \
+	"       inbox-ls --media [-d DIR] NUMBER\n" \
+	"       inbox-ls --woke [-jt] [-d DIR]\n"
 
 /* The long options without a letter (smsdesk(7), the option table). */
 enum { OPT_CONSENT = 256 };
@@ -77,6 +84,8 @@ struct ls {
 	const char *convopt;	/* one that selects conversations or
 				 * messages (not --consent's) */
 	long long overdue;	/* seconds, or -1 */
+	long long idle;		/* --idle: seconds, or -1 */
+	int woke;		/* --woke: wake, not list */
 	time_t since;		/* with has_since */
 	int has_since;
 	size_t limit;		/* 0: no limit */
@@ -98,6 +107,8 @@ struct row {
 	time_t waiting;		/* waiting_since, or -1: not waiting */
 	time_t last_in;		/* last_in_at, or -1 */
 	time_t last;		/* last_in_at or last_out_at, the later */
+	time_t quiet;		/* since its last message, in or out (last
+				 * and last_auto_at, the later), or -1 */
 };
 
 /* The conversations that pass the filters, as inbox_each() finds them. */
@@ -141,6 +152,9 @@ usage(FILE *fp, int code)
 		    "with -m or NUMBER,\n"
 		    "                         only such messages)\n"
 		    "  -h, --help             print this help and exit\n"
+		    "      --idle DURATION    only those whose last message, "
+		    "in or out, is\n"
+		    "                         DURATION old or older\n"
 		    "  -j, --json             NDJSON output, even on a "
 		    "terminal\n"
 		    "      --limit N          at most N conversations (with "
@@ -169,6 +183,10 @@ usage(FILE *fp, int code)
 		    "  -u, --unread           only those with unread "
 		    "messages\n"
 		    "  -V, --version          print the version and exit\n"
+		    "      --woke             wake the snoozed conversations "
+		    "whose time has come,\n"
+		    "                         printing a conversation.woke "
+		    "event for each\n"
 		    "\nWith NUMBER, prints that thread oldest first and marks "
 		    "it read.\n", fp);
 	exit(code);
@@ -998,6 +1016,8 @@ row_of(const struct ls *l, const struct inbox_conv *c, struct row *r)
 	r->last_in = time_of(c->last_in_at);
 	out = time_of(c->last_out_at);
 	r->last = r->last_in > out ? r->last_in : out;
+	out = time_of(c->last_auto_at);
+	r->quiet = r->last > out ? r->last : out;
 }
 
 /* Whether the conversation has every --tag (its line parsed for it). */
@@ -1040,6 +1060,8 @@ wanted(const struct ls *l, const struct inbox_conv *c, const struct row *r)
 	    l->now - r->waiting < l->overdue))
 		return 0;
 	if (l->has_since && (r->last < 0 || r->last < l->since))
+		return 0;
+	if (l->idle >= 0 && (r->quiet < 0 || l->now - r->quiet < l->idle))
 		return 0;
 	return !l->ntags || tagged(l, c);
 }
@@ -1259,10 +1281,35 @@ consent_line(const struct ls *l, const json_t *c)
 	buf_free(&how);
 }
 
+/* The contact's name, if the number has one (contact.h), a line. */
+static void
+contact_line(struct ls *l, const char *num)
+{
+	struct errbuf e;
+	const char *name;
+	json_t *c;
+	int err;
+
+	if (!(c = contact_get(&l->ib, num, &e))) {
+		if ((err = errno) != ENOENT && err != EBADMSG &&
+		    err != EINVAL) {
+			diag_warn("%s", e.msg);
+			note(l, diag_exit_for(err));
+		}
+		return;
+	}
+	if ((name = record_str(c, "name")) && *name) {
+		fputs("name      ", stdout);
+		put_text(name, strlen(name), 0);
+		putchar('\n');
+	}
+	json_decref(c);
+}
+
 /*
- * The head of a thread on a table: the conversation's status (when a
- * snooze ends), assignee and tags, and where the number stands in the
- * consent ledger; then an empty line.
+ * The head of a thread on a table: the contact's name, if it has one;
+ * the conversation's status (when a snooze ends), assignee and tags, and
+ * where the number stands in the consent ledger; then an empty line.
  */
 static void
 thread_head(struct ls *l, const char *num, const json_t *conv)
@@ -1275,7 +1322,9 @@ thread_head(struct ls *l, const char *num, const json_t *conv)
 	json_t *c;
 	int err;
 
-	printf("thread    %s\nstatus    ", num);
+	printf("thread    %s\n", num);
+	contact_line(l, num);
+	fputs("status    ", stdout);
 	if (st && strcmp(st, INBOX_SNOOZED) == 0 && until > l->now) {
 		short_time(l, until, t);
 		printf("snoozed until %s", t);
@@ -1469,6 +1518,79 @@ list_consent(struct ls *l, const char *arg)
 	json_decref(all);
 }
 
+/* The threads of the conversations snoozed until a time that has come. */
+struct due {
+	const struct ls *l;
+	struct buf threads;	/* NUL-terminated, one after another */
+	size_t n;
+};
+
+static int
+take_due(const struct inbox_conv *c, void *arg)
+{
+	struct due *d = arg;
+	time_t until = time_of(c->snoozed_until);
+
+	if (!c->thread || !c->status || strcmp(c->status, INBOX_SNOOZED) ||
+	    until < 0 || until > d->l->now)
+		return 0;
+	buf_adds(&d->threads, c->thread);
+	buf_addc(&d->threads, '\0');
+	d->n++;
+	return d->threads.err ? -1 : 0;
+}
+
+/*
+ * --woke: every conversation of the working set snoozed until a time
+ * that has come is woken (inbox_wake(), under its lock: only the run
+ * that wakes it prints it), and a conversation.woke event printed for
+ * it: its thread, when, its agent, and until when it was snoozed.
+ */
+static void
+wake_all(struct ls *l)
+{
+	struct due d = { .l = l };
+	char until[WHEN_BUFSZ], at[WHEN_BUFSZ];
+	struct errbuf e;
+	const char *t, *a;
+	json_t *after, *ev;
+	size_t i;
+	int rc;
+
+	if (inbox_each(&l->ib, 0, take_due, &d, &e) != 0)
+		diag_die(d.threads.err ? EXIT_IOERR : diag_exit_for(errno),
+		    "%s", d.threads.err ? strerror(ENOMEM) : e.msg);
+	for (i = 0, t = d.threads.p; i < d.n; i++, t += strlen(t) + 1) {
+		if ((rc = inbox_wake(&l->ib, t, until, sizeof until, &after,
+		    &e)) < 0) {
+			diag_warn("%s", e.msg);
+			note(l, diag_exit_for(errno));
+			continue;
+		}
+		if (rc == 1) {
+			json_decref(after);
+			continue;	/* woken by another meanwhile */
+		}
+		when_format(when_now(), at);
+		a = record_str(after, "assignee");
+		if (!(ev = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:O}", "type",
+		    "event", "event", "conversation.woke", "thread", t, "at",
+		    at, "agent", a && *a ? json_string(a) : json_null(),
+		    "snoozed_until", until, "conversation", after)))
+			diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+		if (l->json) {
+			put_record(ev);
+		} else {
+			printf("%s woke (snoozed until %s), agent ", t, until);
+			put_text(a && *a ? a : "-", a && *a ? strlen(a) : 1, 0);
+			putchar('\n');
+		}
+		json_decref(ev);
+		json_decref(after);
+	}
+	buf_free(&d.threads);
+}
+
 /* --grep PATTERN: compiled into l->greps. */
 static void
 add_grep(struct ls *l, const char *pat)
@@ -1509,7 +1631,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_ALL = OPT_CONSENT + 1, OPT_LIMIT, OPT_MINE, OPT_NO_MARK,
-		OPT_MEDIA };
+		OPT_MEDIA, OPT_IDLE, OPT_WOKE };
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "assignee", required_argument, NULL, 'a' },
@@ -1517,6 +1639,7 @@ main(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "grep", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "idle", required_argument, NULL, OPT_IDLE },
 		{ "json", no_argument, NULL, 'j' },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "media", no_argument, NULL, OPT_MEDIA },
@@ -1531,17 +1654,20 @@ main(int argc, char **argv)
 		{ "unread", no_argument, NULL, 'u' },
 		{ "unassigned", no_argument, NULL, 'A' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "woke", no_argument, NULL, OPT_WOKE },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char obuf[1 << 16];
-	struct ls l = { .json = -1, .mark = 1, .overdue = -1 };
+	struct ls l = { .json = -1, .mark = 1, .overdue = -1, .idle = -1 };
 	struct errbuf e;
 	char *path;
 	long long secs;
 	int c, err, mine = 0;
 
 	diag_init(argv[0]);
-	l.now = time(NULL);
+	if (when_now_valid(&e) < 0)
+		diag_die(EXIT_CONFIG, "SMSDESK_NOW: %s", e.msg);
+	l.now = when_now();
 	while ((c = getopt_long(argc, argv, "a:Ad:g:hjmo:s:S:tT:uV",
 	    longopts, NULL)) != -1) {
 		switch (c) {
@@ -1569,6 +1695,11 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout, 0);
+			break;
+		case OPT_IDLE:
+			if (when_duration(optarg, &l.idle, &e) < 0)
+				diag_die(EXIT_USAGE, "--idle: %s", e.msg);
+			l.listopt = l.convopt = "--idle";
 			break;
 		case 'j':
 		case 't':
@@ -1623,6 +1754,9 @@ main(int argc, char **argv)
 		case 'V':
 			printf("inbox-ls (smsdesk) %s\n", SMSDESK_VERSION);
 			return diag_close_stdout(0);
+		case OPT_WOKE:
+			l.woke = 1;
+			break;
 		default:
 			usage(stderr, EXIT_USAGE);
 		}
@@ -1636,6 +1770,9 @@ main(int argc, char **argv)
 	if (l.media && (argc != 1 || l.consent || l.listopt || l.convopt))
 		diag_die(EXIT_USAGE, "--media takes a NUMBER and no other "
 		    "selection");
+	if (l.woke && (argc || l.consent || l.media || l.listopt ||
+	    l.convopt || l.has_since || l.limit || !l.mark))
+		diag_die(EXIT_USAGE, "--woke takes no other selection");
 	if (l.consent && l.convopt)
 		diag_die(EXIT_USAGE, "%s selects conversations or messages: "
 		    "not with --consent", l.convopt);
@@ -1682,7 +1819,9 @@ main(int argc, char **argv)
 	if (mine && !(l.assignee = l.ib.agent))
 		diag_die(EXIT_CONFIG, "--mine: whose? Set SMSDESK_AGENT (or "
 		    "agent in the configuration)");
-	if (l.media)
+	if (l.woke)
+		wake_all(&l);
+	else if (l.media)
 		media_paths(&l, argv[0]);
 	else if (l.consent)
 		list_consent(&l, argc == 1 ? argv[0] : NULL);

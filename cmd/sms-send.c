@@ -415,6 +415,9 @@ main(int argc, char **argv)
 		    "--%s", s.reply ? "thread" : "to");
 	if (s.tmpl && template_check(s.tmpl, &e) < 0)
 		diag_die(EXIT_USAGE, "--template: %s", e.msg);
+	if (s.key && send_key_templated(s.key) && template_check(s.key,
+	    &e) < 0)
+		diag_die(EXIT_USAGE, "--key: %s", e.msg);
 	if (argc > (to ? 1 : 0))
 		usage(stderr, EXIT_USAGE);
 	if (rec && s.purpose)
@@ -485,7 +488,7 @@ main(int argc, char **argv)
 
 		if (!r)
 			send_nomem();
-		if (s.key)
+		if (s.key && !send_key_templated(s.key))
 			json_object_set_new(r, "key", json_string(s.key));
 		worker_init(&w, &s, 1, W_CURL | W_GSM);
 		send_one(&w, r, s.reply ? "--thread" : "--to");

@@ -5,8 +5,8 @@
  * A conversation file keeps its record and a short tail of what it was;
  * the history keeps every change for good: one NDJSON line per event
  * ("message", "opened", "reopened", "assigned", "first_response",
- * "resolved", "snoozed", "pending", "status", "blocked", "unblocked",
- * "surveyed", "answered"), in
+ * "resolved", "snoozed", "woke", "pending", "status", "blocked",
+ * "unblocked", "surveyed", "answered"), in
  * history/YYYY-MM-DD by the UTC date of the event's "at". Events are not
  * told by their writers one by one: they are read off the change itself,
  * the conversation before and after it (and the message that made it),
@@ -147,6 +147,16 @@ message_event(struct buf *out, const char *thread, const json_t *msg)
 	event(out, "message", str(msg, "at"), thread, rest);
 }
 
+/* Whether the time until (RFC 3339) has come by now. */
+static int
+due(const char *until, const char *now)
+{
+	time_t u, n;
+
+	return until && now && when_parse(until, &u, NULL) == 0 &&
+	    when_parse(now, &n, NULL) == 0 && u <= n;
+}
+
 int
 ib_history_note(struct buf *out, const char *thread, const json_t *b,
     const json_t *a, const json_t *msg, const char *now)
@@ -155,7 +165,7 @@ ib_history_note(struct buf *out, const char *thread, const json_t *b,
 	const char *sb = str(b, "status"), *sa = str(a, "status");
 	const char *mid = str(msg, "id");
 	const json_t *by = json_object_get(a, "by");
-	int opened = oa && (!ob || strcmp(ob, oa) != 0);
+	int opened = oa && (!ob || strcmp(ob, oa) != 0), woke;
 	json_t *sv, *cs;
 
 	if (msg)
@@ -181,7 +191,16 @@ ib_history_note(struct buf *out, const char *thread, const json_t *b,
 		    "msg", msg && str(msg, "direction") &&
 		    strcmp(str(msg, "direction"), "out") == 0 ? mid : NULL));
 	}
-	if (sa && (!sb || strcmp(sa, sb) != 0) && !opened) {
+	/* A snooze that had run out, ended by this change (ib_wake()). */
+	woke = sb && strcmp(sb, INBOX_SNOOZED) == 0 && sa &&
+	    strcmp(sa, INBOX_SNOOZED) != 0 && due(str(b, "snoozed_until"),
+	    now);
+	if (woke)
+		event(out, "woke", now, thread, json_pack("{s:s,s:O?}",
+		    "until", str(b, "snoozed_until"), "by", by));
+	if (woke && !opened && strcmp(sa, INBOX_OPEN) == 0) {
+		/* "woke" says it all. */
+	} else if (sa && (!sb || strcmp(sa, sb) != 0) && !opened) {
 		if (strcmp(sa, INBOX_RESOLVED) == 0) {
 			const char *at = str(a, "resolved_at") ?
 			    str(a, "resolved_at") : now;

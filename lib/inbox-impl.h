@@ -103,7 +103,7 @@ struct logf {
 enum {
 	IB_MSG, IB_TMP, IB_CONV, IB_WORK, IB_IDS, IB_CONSENT, IB_STATUS,
 	IB_LOCK, IB_QUARANTINE, IB_OUTBOX, IB_JOURNAL, IB_RATE, IB_ROSTER,
-	IB_QUEUE, IB_HISTORY, IB_MEDIA, IB_SERVE
+	IB_QUEUE, IB_HISTORY, IB_MEDIA, IB_SERVE, IB_CONTACTS
 };
 extern const char *const ib_subdirs[INBOX_NSUB];
 
@@ -253,8 +253,11 @@ int ib_log_unappend(struct inbox *ib, const char *rel, off_t good);
 int ib_id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN]);
 int ib_outbound_pending(const json_t *msg);
 
-/* inbox.c: what a message does to its conversation, and work/. */
+/* inbox.c: what a message does to its conversation, and work/;
+ * ib_wake(): a snooze run out ended by a change (its contract is above
+ * its definition). */
 void ib_apply_message(json_t *conv, const json_t *msg);
+int ib_wake(const json_t *before, json_t *conv);
 int ib_is_resolved(const json_t *conv);
 int ib_work_join(struct inbox *ib, const char *thread, int *created,
     struct errbuf *e);

@@ -378,6 +378,69 @@ ib_is_resolved(const json_t *conv)
 }
 
 /*
+ * A snooze that has run out ends with the next change of its
+ * conversation, whoever makes it: if before was snoozed until a time that
+ * has come and conv (after the change) still is, until the same time,
+ * conv is open again, without snoozed_until. Its history then says
+ * "woke" (ib_history_note()), once, and inbox_wake() finds nothing left
+ * to wake. 1 if it woke conv, else 0.
+ */
+int
+ib_wake(const json_t *before, json_t *conv)
+{
+	const char *sb = record_str(before, "status");
+	const char *sa = record_str(conv, "status");
+	const char *ub = record_str(before, "snoozed_until");
+	const char *ua = record_str(conv, "snoozed_until");
+	time_t until;
+
+	if (!before || !sb || !sa || !ub || !ua ||
+	    strcmp(sb, INBOX_SNOOZED) != 0 || strcmp(sa, INBOX_SNOOZED) != 0 ||
+	    strcmp(ub, ua) != 0 || when_parse(ub, &until, NULL) < 0 ||
+	    until > when_now())
+		return 0;
+	json_object_set_new(conv, "status", json_string(INBOX_OPEN));
+	json_object_del(conv, "snoozed_until");
+	return 1;
+}
+
+/* inbox_wake()'s change: a snooze whose time has come ends. */
+static int
+wake_fn(json_t *conv, void *arg, struct errbuf *e)
+{
+	const char *st = record_str(conv, "status");
+	const char *until = record_str(conv, "snoozed_until");
+	time_t t;
+
+	(void)e;
+	*(json_t **)arg = NULL;
+	if (!st || strcmp(st, INBOX_SNOOZED) != 0 || !until ||
+	    when_parse(until, &t, NULL) < 0 || t > when_now())
+		return 1;
+	if (!(*(json_t **)arg = json_string(until)))
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	json_object_set_new(conv, "status", json_string(INBOX_OPEN));
+	json_object_del(conv, "snoozed_until");
+	return 0;
+}
+
+int
+inbox_wake(struct inbox *ib, const char *thread, char *until,
+    size_t size, json_t **after, struct errbuf *e)
+{
+	json_t *u = NULL;
+	int rc;
+
+	/* A thread without a conversation gets a fresh one, open: no
+	 * snooze, so nothing is written. */
+	rc = inbox_update(ib, thread, wake_fn, &u, after, e);
+	if (rc == 0 && until)
+		snprintf(until, size, "%s", json_string_value(u));
+	json_decref(u);
+	return rc;
+}
+
+/*
  * Write conv for thread durably, keeping work/ in step; lf, if not NULL,
  * is the file as load_conversation() left it open. before is conv as it
  * was (NULL: a change whose events are written elsewhere, a replay's):
@@ -397,6 +460,7 @@ ib_write_conversation(struct inbox *ib, const char *thread, json_t *conv,
 	int created, rc = 0;
 
 	if (before) {
+		ib_wake(before, conv);
 		now_string(at);
 		ib_history_stamp(before, conv, at);
 		if (ib_history_note(&h, thread, before, conv, NULL, at) < 0)
@@ -1207,6 +1271,7 @@ change_conversation(struct inbox *ib, struct delivery *dv, struct errbuf *e)
 	if (ib_survey_mark(dv->conv, dv->msg) < 0)
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	ib_apply_message(dv->conv, dv->msg);
+	ib_wake(dv->before, dv->conv);
 	inbox_queue_name_json(dv->thread, dv->conv, dv->qnow);
 	ib_stamp(ib, dv->msg);
 	ib_stamp(ib, dv->conv);

@@ -59,6 +59,9 @@
  *                        conversation as an event line, appended as part
  *                        of the change, never rewritten
  *                        (inbox_history_each())
+ *   contacts/NUMBER      a customer's name and fields, one record
+ *                        (contact.h), replaced whole under
+ *                        lock/contacts
  *
  * Ordering, for an inbound message: under the thread's lock, look up
  * KEY in the ledger (there: a duplicate, stop); record STOP/START in consent/
@@ -99,7 +102,7 @@
 #include "diag.h"
 
 /* The directories of the inbox that inbox_open() holds open. */
-#define INBOX_NSUB 17
+#define INBOX_NSUB 18
 
 struct inbox {
 	char *dir;
@@ -462,6 +465,20 @@ typedef int (*inbox_update_fn)(json_t *conv, void *arg, struct errbuf *e);
 int inbox_update(struct inbox *ib, const char *thread, inbox_update_fn fn,
     void *arg, json_t **after, struct errbuf *e);
 
+/*
+ * Wake the conversation of thread if it is snoozed until a time that has
+ * come (when_now()): under its lock, status open, snoozed_until removed,
+ * the history's "woke" event written (inbox_update()). until (size
+ * bytes), if not NULL, gets the time it was snoozed until. Any writer of
+ * a conversation whose snooze has run out wakes it as part of its change
+ * (smsdesk-inbox(5), History), so a conversation is woken once, by
+ * whoever comes first. Returns 0 (woken now; *after as inbox_update()),
+ * 1 (nothing to wake: not snoozed, not yet, no such conversation), or -1
+ * with e filled.
+ */
+int inbox_wake(struct inbox *ib, const char *thread, char *until,
+    size_t size, json_t **after, struct errbuf *e);
+
 /* The conversation record of thread, or NULL (errno ENOENT if none). */
 json_t *inbox_conversation(struct inbox *ib, const char *thread,
     struct errbuf *e);
@@ -572,6 +589,8 @@ struct inbox_conv {
 	const char *thread, *status, *assignee;
 	const char *waiting_since, *last_in_at, *last_out_at, *snoozed_until;
 	const char *blocked_at;		/* set while the sender is blocked */
+	const char *last_auto_at;	/* the last outbound message that was
+					 * no reply (a notice, a follow-up) */
 	long long unread;
 };
 

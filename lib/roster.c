@@ -355,6 +355,7 @@ claim_deferred(struct inbox *ib, const char *thread, struct roster_claim *c,
 	if (rc == 0 && limit_conversation(conv, e) < 0)
 		rc = -1;
 	if (rc == 0) {
+		ib_wake(before, conv);
 		ib_stamp(ib, conv);
 		lf.defer_sync = 1;
 		inbox_queue_name_json(thread, conv, now);

@@ -227,6 +227,13 @@ void send_prepare_claim(struct worker *w, struct job *j);
  */
 int template_check(const char *tmpl, struct errbuf *e);
 
+/*
+ * Whether a --key is a template ('followup-{thread}'): it has a "{" that
+ * is not "{{". Such a key is filled for each record as a --template is,
+ * from the record and else its recipient's contact (contact.h).
+ */
+int send_key_templated(const char *key);
+
 /* send.c */
 
 int send_stopped(struct send *s);

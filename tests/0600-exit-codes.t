@@ -65,7 +65,8 @@ fi
 # --- An inbox others may write: 77 in every program that opens one --------
 chmod o+w "$ib"
 for cmd in 'inbox-ls -d "$ib"' 'inbox-mark -d "$ib" -a bo $T' \
-    'sms-send -d "$ib" --to $T hi' 'sms-recv -d "$ib" "$tmp/rec"'; do
+    'sms-send -d "$ib" --to $T hi' 'sms-recv -d "$ib" "$tmp/rec"' \
+    'inbox-contacts -d "$ib" ls'; do
 	check_exit "${cmd%% *}, an inbox others may write: 77" 77 \
 		"$cmd >'$tmp/out' 2>'$tmp/err'"
 	check '  said once, saying what to run' \
@@ -91,7 +92,7 @@ printf 'group = no-such-group-0600\n' >"$XDG_CONFIG_HOME/smsdesk/config"
 chmod 600 "$XDG_CONFIG_HOME/smsdesk/config"
 for cmd in 'inbox-ls -d "$ib"' 'inbox-mark -d "$ib" -a bo $T' \
     'sms-send -d "$ib" --to $T hi' 'sms-send -d "$ib" --dry-run --to $T hi' \
-    'sms-recv -d "$ib" "$tmp/rec"'; do
+    'sms-recv -d "$ib" "$tmp/rec"' 'inbox-contacts -d "$ib" ls'; do
 	check_exit "${cmd%% *}, a group that does not exist: 78" 78 \
 		"$cmd >/dev/null 2>'$tmp/err'"
 	check '  said as the configuration'"'"'s' \
@@ -103,7 +104,7 @@ printf 'country = US\n' >"$XDG_CONFIG_HOME/smsdesk/config"
 chmod 644 "$XDG_CONFIG_HOME/smsdesk/config"
 for cmd in 'inbox-ls -d "$ib"' 'inbox-mark -d "$ib" -a bo $T' \
     'sms-send -d "$ib" --to $T hi' 'sms-recv -d "$ib" "$tmp/rec"' \
-    'sms-sim --listen 127.0.0.1:0'; do
+    'sms-sim --listen 127.0.0.1:0' 'inbox-contacts -d "$ib" ls'; do
 	check_exit "${cmd%% *}, a configuration others may read: 78" 78 \
 		"$cmd >/dev/null 2>/dev/null"
 done

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "contact.h"
 #include "diag.h"
 #include "gsm.h"
 #include "hours.h"
@@ -263,12 +264,57 @@ field(const json_t *rec, const char *name)
 }
 
 /*
- * Fill tmpl's {field}s from rec (field()): strings as they are, numbers in
- * decimal; "{{" and "}}" are braces. NULL with e filled if a field is
- * missing, not a string or number, or a string holding a NUL.
+ * The contact of a template's record (contact.h): read when a field is
+ * first missing from the record, once per record.
+ */
+struct who {
+	struct send *s;
+	const char *num;	/* the recipient, E.164 */
+	json_t *contact;	/* once read: the contact, or NULL */
+	int read;
+};
+
+/* The field name of w's contact (a string), or NULL. */
+static const json_t *
+contact_field(struct who *w, const char *name)
+{
+	struct errbuf e;
+	const json_t *v;
+
+	if (!w->read && w->s->have_inbox) {
+		w->read = 1;
+		if (!(w->contact = contact_get(&w->s->ib, w->num, &e)) &&
+		    errno != ENOENT && errno != EBADMSG)
+			send_warn(w->s, "%s: contact: %s", w->num, e.msg);
+	}
+	v = json_object_get(w->contact, name);
+	return json_is_string(v) && strcmp(name, "type") != 0 ? v : NULL;
+}
+
+/* Whether a --key is a template: it has a "{" that is not "{{". */
+int
+send_key_templated(const char *key)
+{
+	const char *p = key;
+
+	while (p && (p = strchr(p, '{'))) {
+		if (p[1] != '{')
+			return 1;
+		p += 2;
+	}
+	return 0;
+}
+
+/*
+ * Fill tmpl's {field}s from rec (field()), else (absent or null there)
+ * from the recipient's contact (w, if not NULL): strings as they are, numbers in decimal; "{{"
+ * and "}}" are braces. NULL with e filled (what says what it fills) if a
+ * field is missing from both, not a string or number, or a string holding
+ * a NUL.
  */
 static char *
-fill(const char *tmpl, const json_t *rec, struct errbuf *e)
+fill(const char *tmpl, const json_t *rec, struct who *w, const char *what,
+    struct errbuf *e)
 {
 	struct buf b = { 0 };
 	const char *p = tmpl, *end;
@@ -289,14 +335,15 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
 		if (!(end = strchr(p, '}')) ||
 		    end - p - 1 >= (long)sizeof name) {
 			buf_free(&b);
-			errf(e, "template: unclosed {");
+			errf(e, "%s: unclosed {", what);
 			return NULL;
 		}
 		snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
-		v = field(rec, name);
+		if (((v = field(rec, name)) == NULL || json_is_null(v)) && w)
+			v = contact_field(w, name);
 		if (record_has_nul(v)) {
 			buf_free(&b);
-			errf(e, "template: field '%s' holds a NUL (\\u0000)",
+			errf(e, "%s: field '%s' holds a NUL (\\u0000)", what,
 			    name);
 			return NULL;
 		}
@@ -311,7 +358,9 @@ fill(const char *tmpl, const json_t *rec, struct errbuf *e)
 			buf_adds(&b, num);
 		} else {
 			buf_free(&b);
-			errf(e, "template: no field '%s'", name);
+			errf(e, "%s: no field '%s' in the record%s", what,
+			    name, w && w->s->have_inbox ? " or its contact" :
+			    "");
 			return NULL;
 		}
 		p = end + 1;
@@ -716,7 +765,8 @@ send_prepare(struct worker *w, struct job *j)
 	struct gsm_opts opts = { 0 };
 	struct gsm_result g;
 	struct errbuf e;
-	char *filled = NULL, why[128];
+	char *filled = NULL, *kfilled = NULL, why[128];
+	struct who who = { .s = s };
 	const char *nul, *unsendable, *purpose;
 	struct errbuf te;
 	json_t *msg, *paths = NULL;
@@ -809,12 +859,27 @@ send_prepare(struct worker *w, struct job *j)
 		json_object_set_new(msg, "messaging_service_sid",
 		    json_string(s->acct.service));
 	json_object_set_new(msg, "to", json_string(num));
+	who.num = num;
+	/* A --key that is a template: a key from the record or contact. */
+	if (!key && s->key && send_key_templated(s->key)) {
+		if (!(key = kfilled = fill(s->key, rec, &who, "--key", &e))) {
+			refuse(s, j, "invalid_key", e.msg);
+			goto done;
+		}
+		if (!*key || limit_text("key", strlen(key), LIMIT_KEY,
+		    &e) < 0) {
+			refuse(s, j, "invalid_key", *key ? e.msg :
+			    "--key: the key is empty");
+			goto done;
+		}
+	}
 	if (!s->tmpl && (unsendable = not_sendable(rec, why, sizeof why))) {
 		refuse(s, j, "no_body", unsendable);
 		goto done;
 	}
 	if (s->tmpl) {
-		if (!(body = filled = fill(s->tmpl, rec, &e))) {
+		if (!(body = filled = fill(s->tmpl, rec, &who, "template",
+		    &e))) {
 			refuse(s, j, "template", e.msg);
 			goto done;
 		}
@@ -923,6 +988,8 @@ send_prepare(struct worker *w, struct job *j)
 	}
 done:
 	free(filled);
+	free(kfilled);
+	json_decref(who.contact);
 	json_decref(paths);
 	json_decref(rec);
 }

@@ -435,7 +435,8 @@ workers_from_records(struct send *s)
 		 * of that message: one a template makes from it is another. */
 		if (s->tmpl && json_object_get(rec, "type"))
 			json_object_del(rec, "key");
-		if (s->key && !json_object_get(rec, "key")) {
+		if (s->key && !send_key_templated(s->key) &&
+		    !json_object_get(rec, "key")) {
 			snprintf(key, sizeof key, "%s-%lu", s->key, rr.lineno);
 			json_object_set_new(rec, "key", json_string(key));
 		}
