@@ -251,7 +251,8 @@ ib_history_message(struct buf *out, const char *thread, const json_t *b,
 		    "{s:s?,s:s?,s:s?,s:O?}", "msg", str(a, "id"), "send_at",
 		    str(b, "send_at"), "code", str(json_object_get(a, "error"),
 		    "code"), "by", by));
-	else if (strcmp(sa, "scheduled") == 0 && !same(b, a, "send_at"))
+	else if (strcmp(sa, "scheduled") == 0 && (strcmp(sb, "scheduled") !=
+	    0 || !same(b, a, "send_at")))
 		event(out, "rescheduled", now, thread, json_pack(
 		    "{s:s?,s:s?,s:s?,s:O?}", "msg", str(a, "id"), "send_at",
 		    str(a, "send_at"), "was", str(b, "send_at"), "by", by));

@@ -239,10 +239,29 @@ inbox_schedule_list(struct inbox *ib, time_t until, struct inbox_due **out,
 	return 0;
 }
 
-int
-inbox_schedule_change(struct inbox *ib, const char *thread, const char *id,
-    const char *listed_at, inbox_schedule_fn fn, void *arg, json_t **after,
-    struct errbuf *e)
+/*
+ * Whether msg is a scheduled message claimed to be sent that never
+ * reached the provider: queued (or unknown) with no provider id.
+ */
+static int
+unsent_claim(const json_t *msg)
+{
+	const char *st = record_str(msg, "status");
+
+	return st && (strcmp(st, "queued") == 0 || strcmp(st, "unknown") ==
+	    0) && !record_str(msg, "provider_id") &&
+	    record_str(msg, "send_at") && record_str(msg, "direction") &&
+	    strcmp(record_str(msg, "direction"), "out") == 0;
+}
+
+/*
+ * inbox_schedule_change(), and with again, inbox_schedule_again(): the
+ * message may be an unsent claim (unsent_claim()) instead.
+ */
+static int
+change(struct inbox *ib, const char *thread, const char *id,
+    const char *listed_at, int again, inbox_schedule_fn fn, void *arg,
+    json_t **after, struct errbuf *e)
 {
 	char rel[PATH_MAX], at[WHEN_BUFSZ], *was_at = NULL;
 	char b1[BUCKET_LEN + 1], n1[NAME_MAX_LEN * 2];
@@ -269,7 +288,8 @@ inbox_schedule_change(struct inbox *ib, const char *thread, const char *id,
 		}
 		goto out;
 	}
-	if (!inbox_is_scheduled(msg) || msg_name(msg, b1, n1) < 0) {
+	if (!(again ? unsent_claim(msg) : inbox_is_scheduled(msg)) ||
+	    msg_name(msg, b1, n1) < 0) {
 		close(lf.fd);
 		if (listed_at)
 			leave(ib, thread, id, listed_at);
@@ -337,7 +357,7 @@ inbox_schedule_change(struct inbox *ib, const char *thread, const char *id,
 		leave(ib, thread, id, was_at);
 	if (st && strcmp(st, "queued") == 0)
 		ib_conversation_sending(ib, thread, msg);
-	else if (!moved)
+	else if (!moved || again)
 		ib_outbox_drop(ib, thread, id);
 	*after = json_incref(msg);
 	rc = 0;
@@ -348,6 +368,32 @@ out:
 	json_decref(msg);
 	ib_unlock(lk);
 	return rc;
+}
+
+int
+inbox_schedule_change(struct inbox *ib, const char *thread, const char *id,
+    const char *listed_at, inbox_schedule_fn fn, void *arg, json_t **after,
+    struct errbuf *e)
+{
+	return change(ib, thread, id, listed_at, 0, fn, arg, after, e);
+}
+
+/* inbox_schedule_again()'s change: scheduled again, as it was. */
+static int
+unclaim(json_t *msg, void *arg, struct errbuf *e)
+{
+	(void)arg;
+	(void)e;
+	json_object_set_new(msg, "status", json_string("scheduled"));
+	json_object_del(msg, "error");
+	return 0;
+}
+
+int
+inbox_schedule_again(struct inbox *ib, const char *thread, const char *id,
+    json_t **after, struct errbuf *e)
+{
+	return change(ib, thread, id, NULL, 1, unclaim, NULL, after, e);
 }
 
 int

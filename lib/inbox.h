@@ -588,6 +588,16 @@ typedef int (*inbox_schedule_fn)(json_t *msg, void *arg, struct errbuf *e);
 int inbox_schedule_change(struct inbox *ib, const char *thread, const char *id,
     const char *listed_at, inbox_schedule_fn fn, void *arg, json_t **after,
     struct errbuf *e);
+/*
+ * A scheduled message claimed to be sent (queued, or unknown, with no
+ * provider id), which the provider has been found not to have
+ * (--reconcile): scheduled again at its send_at, as it was before the
+ * claim (its index name made, synced, first; out of outbox/ after), so
+ * that the next --due sends it. Returns as inbox_schedule_change(): 2
+ * if it is no such message.
+ */
+int inbox_schedule_again(struct inbox *ib, const char *thread, const char *id,
+    json_t **after, struct errbuf *e);
 
 /*
  * The history (smsdesk-inbox(5), History): fn gets each whole line of
