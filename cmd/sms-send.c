@@ -67,8 +67,10 @@
 	" [--expire WHEN]\n" \
 	"                [-c NUMBER | --to NUMBER] [BODY]\n" \
 	"       sms-send --due [-d DIR] [-Q[MODE]] [-r N/s] [--jobs N]\n" \
-	"       sms-send --cancel | --reschedule (--at TIME | --in DURATION)\n" \
-	"                [-d DIR] [--id MSGID | -c NUMBER | -k KEY]\n"
+	"       sms-send --cancel [-d DIR] [--id MSGID | -c NUMBER | -k KEY]\n" \
+	"       sms-send --reschedule --at TIME | --in DURATION " \
+	"[--expire WHEN] [-d DIR]\n" \
+	"                [--id MSGID | -c NUMBER | -k KEY]\n"
 
 #define KEY_MAX (LIMIT_KEY - 21)	/* --key, then "-" and a line number */
 #define GRACE 300		/* seconds before a message the provider

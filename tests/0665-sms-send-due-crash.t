@@ -1,6 +1,7 @@
 #!/bin/sh
 # sms-send(1) --due killed (SIGKILL) in the middle, for smsdesk(7),
-# GUARANTEES: a scheduled message is never lost nor blindly sent twice.
+# GUARANTEES: a send is never lost nor blindly repeated, a scheduled one
+# too.
 #
 # A --due run claims each message under its thread's lock (scheduled ->
 # queued, in outbox/, synced) before its request; a run killed after the
