@@ -82,6 +82,19 @@ check 'its history event says scheduled, and when it goes' \
 	'cat "$ib"/history/* | jq -se "map(select(.event == \"message\")) |
 	    .[-1] | .status == \"scheduled\" and .send_at == \"${DAY}T15:30:00Z\""'
 
+# A reply scheduled for later is no answer yet (sms-record(5), purpose).
+check_exit 'a customer writes in' 0 \
+	'printf "%s\n" "ToCountry=US&Body=Call%20me&To=%2B${US#+}&NumSegments=1&MessageSid=SMin0660&AccountSid=$AC&From=%2B13125556000&ApiVersion=2010-04-01" |
+	 at ${DAY}T09:00:00Z sms-recv -d "$ib" >/dev/null'
+check_exit 'a reply to it, scheduled for another day' 0 \
+	'at ${DAY}T09:05:00Z sms-send -d "$ib" --thread +13125556000 \
+	    --at 2026-12-10T20:00:00Z "We will call you tonight" >"$tmp/out"'
+check 'a reply, scheduled' \
+	'jq -e ".purpose == \"reply\" and .status == \"scheduled\"" "$tmp/out"'
+check 'no first response: the customer still waits' \
+	'tail -n 1 "$ib/conv/+13125556000" | jq -e ".first_response_at == null and
+	    .waiting_since == \"${DAY}T09:00:00Z\" and .last_out_at == null"'
+
 check_exit '--in 2h, with --expire 30m' 0 \
 	'at ${DAY}T08:00:00Z sms-send -d "$ib" --in 2h --expire 30m \
 	    --to +13125550101 "In two hours" >"$tmp/out"'
@@ -126,7 +139,7 @@ is 'still 100 names' "$(index | grep -c ',+13125551')" 100
 # inbox-ls --scheduled: by send_at.
 check 'inbox-ls --scheduled: the scheduled messages, by send_at' \
 	'at ${DAY}T00:00:00Z inbox-ls -d "$ib" --scheduled |
-	 jq -se "length == 102 and (map(.send_at) == (map(.send_at) | sort)) and
+	 jq -se "length == 103 and (map(.send_at) == (map(.send_at) | sort)) and
 	     all(.status == \"scheduled\")"'
 check 'with NUMBER, those of its thread' \
 	'inbox-ls -d "$ib" --scheduled +13125551007 |
@@ -207,7 +220,8 @@ is 'each printed by one run only' \
 	'0:55'
 check 'the 15:30 one went too, past its time' \
 	'msgs +13125550100 | jq -e ".[0].status == \"queued\" and .[0].provider_id"'
-is 'the index is empty now' "$(index)" ''
+is 'the index holds only the reply for the 10th now' "$(index | cut -d, -f2)" \
+	+13125556000
 
 
 # --- Expiry -------------------------------------------------------------------------
