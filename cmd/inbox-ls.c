@@ -74,7 +74,7 @@ struct ls {
 	size_t ngreps;
 	int consent;		/* --consent: the ledger instead */
 	int media;		/* --media: a thread's media files */
-	int scheduled;		/* --scheduled: the messages to go later */
+	int scheduled;		/* --scheduled: messages to go later */
 	const char *listopt;	/* an option that only a listing takes */
 	const char *convopt;	/* one that selects conversations or
 				 * messages (not --consent's) */
@@ -1491,7 +1491,7 @@ list_scheduled(struct ls *l, const char *arg)
 	struct errbuf e;
 	json_t *all, *m;
 	const char *cell[NC], *at;
-	size_t n, i, k, c, w[NC], used, room, pass, skip = 0;
+	size_t n, i, k, c, w[NC], used, room, pass;
 
 	if (arg)
 		number_of(l, arg, num);
@@ -1541,7 +1541,7 @@ list_scheduled(struct ls *l, const char *arg)
 		if (pass == 1)
 			puts("BODY");
 		room = l->cols > used + 10 ? l->cols - used : 10;
-		for (k = skip; k < n; k++) {
+		for (k = 0; k < n; k++) {
 			m = json_array_get(all, k);
 			short_time(l, field_time(m, "send_at"), t);
 			cell[0] = t;

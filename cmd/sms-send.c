@@ -67,7 +67,8 @@
 	" [--expire WHEN]\n" \
 	"                [-c NUMBER | --to NUMBER] [BODY]\n" \
 	"       sms-send --due [-d DIR] [-Q[MODE]] [-r N/s] [--jobs N]\n" \
-	"       sms-send --cancel [-d DIR] [--id MSGID | -c NUMBER | -k KEY]\n" \
+	"       sms-send --cancel [-d DIR] [--id MSGID | -c NUMBER | " \
+	"-k KEY]\n" \
 	"       sms-send --reschedule --at TIME | --in DURATION " \
 	"[--expire WHEN] [-d DIR]\n" \
 	"                [--id MSGID | -c NUMBER | -k KEY]\n"
@@ -482,8 +483,8 @@ main(int argc, char **argv)
 	if (rec && s.purpose)
 		diag_die(EXIT_USAGE, "--reconcile takes no --purpose");
 	if (due + cancel + resched + rec > 1)
-		diag_die(EXIT_USAGE, "give one of --due, --cancel, --reschedule "
-		    "and --reconcile");
+		diag_die(EXIT_USAGE, "give one of --due, --cancel, "
+		    "--reschedule and --reconcile");
 	if (at && in)
 		diag_die(EXIT_USAGE, "give one of --at and --in");
 	if (at && when_parse(at, &s.send_at, &e) < 0)

@@ -157,8 +157,9 @@ int inbox_purpose_valid(const char *p);
 /*
  * Whether outbound message msg went out: the provider took it. Not while
  * it is only ours (scheduled; queued with no provider id yet; unknown,
- * the answer never came), nor once it failed, was undelivered or canceled, nor if it
- * carries an error. One with no status (by hand, or older) went out.
+ * the answer never came), nor once it failed, was undelivered or
+ * canceled, nor if it carries an error. One with no status (by hand, or
+ * older) went out.
  * Only a reply that went out answers its conversation (inbox_deliver()).
  */
 int inbox_went_out(const json_t *msg);
