@@ -109,6 +109,33 @@ check 'queued and sent at once' \
 	    (has(\"send_at\") | not)" "$tmp/out"'
 is 'one request' "$(creates)" 1
 
+# Bad times fail their record alone.
+printf '%s\n' '{"to":"+13125550110","body":"a","at":"tomorrow"}' \
+	'{"to":"+13125550111","body":"b","at":"2026-12-01T12:00:00Z","expire":"2026-12-01T11:00:00Z"}' \
+	'{"to":"+13125550112","body":"c","at":"2026-12-01T12:00:00Z","expire":"soon"}' \
+	'{"to":"+13125550113","body":"d","at":"2026-12-01T12:00:00Z","expire":"1h"}' \
+	>"$tmp/bad"
+check_exit 'records with a bad "at" or "expire": exit 1' 1 \
+	'at ${DAY}T08:00:00Z sms-send -d "$ib" <"$tmp/bad" >"$tmp/out" 2>"$tmp/err"'
+check 'each failed invalid_value, nothing stored; the good one scheduled' \
+	'jq -se "map([.to, .status, (.error.code // null)]) == [
+	    [\"+13125550110\", \"failed\", \"invalid_value\"],
+	    [\"+13125550111\", \"failed\", \"invalid_value\"],
+	    [\"+13125550112\", \"failed\", \"invalid_value\"],
+	    [\"+13125550113\", \"scheduled\", null]]" "$tmp/out" &&
+	 [ ! -e "$ib/msg/+13125550110" ] && [ ! -e "$ib/msg/+13125550112" ]'
+check 'said with the line and the field' \
+	'grep -q "stdin:1: \"at\": " "$tmp/err" &&
+	 grep -q "stdin:2: \"expire\": .* is not after" "$tmp/err" &&
+	 grep -q "stdin:3: \"expire\": .soon. is neither" "$tmp/err"'
+check 'expires_at a duration after send_at' \
+	'jq -se ".[3].expires_at == \"${DAY}T13:00:00Z\"" "$tmp/out"'
+check_exit 'canceled again, out of the way' 0 \
+	'at ${DAY}T08:00:00Z sms-send -d "$ib" --cancel --thread +13125550113 >/dev/null'
+check_exit '--cancel with a record that names no message: exit 1' 1 \
+	'echo "{\"thread\":\"+13125550113\"}" | sms-send -d "$ib" --cancel 2>"$tmp/err"'
+check 'said' 'grep -q "stdin:1: a record without" "$tmp/err"'
+
 # --- A batch of 100 reminders across a day, from records ----------------------
 
 # Reminder i to +1312555 1000+i, at DAY 00:00 + i * 864 s (14 min 24 s),
