@@ -318,6 +318,25 @@ check_exit '--due at 18:00: the rescheduled one' 0 \
 	'at ${T}T18:00:00Z sms-send -d "$ib" --due >"$tmp/out"'
 is 'to +13125552002' "$(creates sim +13125552002)" 1
 
+# A reschedule past the expiry needs a new one.
+at ${T}T00:00:00Z sms-send -d "$ib" --at ${T}T12:00:00Z --expire 1h \
+    --to +13125552009 "Soon" >"$tmp/v9"
+id9=$(jq -r .id "$tmp/v9")
+check_exit '--reschedule past its expires_at: refused, exit 1' 1 \
+	'at ${T}T01:00:00Z sms-send -d "$ib" --reschedule --id "$id9" --in 12h \
+	    >"$tmp/out" 2>"$tmp/err"'
+check 'said, and left as it was' \
+	'grep -q "give --expire too" "$tmp/err" && [ ! -s "$tmp/out" ] &&
+	 msgs +13125552009 | jq -e ".[0].send_at == \"${T}T12:00:00Z\""'
+check_exit 'with --expire 1h too: moved' 0 \
+	'at ${T}T01:00:00Z sms-send -d "$ib" --reschedule --id "$id9" --in 12h \
+	    --expire 1h >"$tmp/out"'
+check 'send_at and expires_at both new' \
+	'jq -e ".send_at == \"${T}T13:00:00Z\" and
+	    .expires_at == \"${T}T14:00:00Z\"" "$tmp/out"'
+check_exit 'and canceled, out of the way' 0 \
+	'sms-send -d "$ib" --cancel --id "$id9" >/dev/null'
+
 # By key, and from inbox-ls --scheduled's records.
 jq -nc 'range(4) as $i | {to: "+1312555300\($i)", body: "Promo \($i)",
     at: "2026-12-06T12:00:00Z"}' >"$tmp/promo"
