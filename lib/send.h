@@ -291,6 +291,15 @@ void send_prepare_due(struct worker *w, struct job *j);
  * must serve until then.)
  */
 time_t send_latest(const json_t *msg);
+/*
+ * Just before the request of msg, a scheduled message this run claimed
+ * (it has a send_at): whether it is still this run's claim, queued at
+ * its "at" with no provider id. A claim that waited long (for a --rate
+ * slot) may have been given back by --reconcile and claimed by another
+ * run since; then it is said, and 0: not to send, nor to settle. 1 for
+ * any other message.
+ */
+int send_still_claimed(struct send *s, const json_t *msg);
 /* --due: every scheduled message whose send_at has come. */
 void send_due(struct send *s);
 /*

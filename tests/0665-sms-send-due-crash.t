@@ -129,6 +129,32 @@ check_exit 'the next --due sends it' 0 'at2 sms-send -d "$ib" --due >"$tmp/out"'
 is 'once' "$(listed Second):$(listed First)" '1:1'
 check 'with its id' 'last +13125550201 | jq -e ".provider_id and .status != \"scheduled\""'
 
+# --- A claim that waits long, given back by --reconcile meanwhile -----------
+
+# A run waits 20 s for the --rate slot of its second claim; --reconcile
+# (no grace) finds the provider without it and schedules it again, and
+# another --due sends it. When its slot comes, the first run must see
+# that the claim is no longer its own, and send nothing.
+rm -f "$ib"/rate/*	# the killed run's slots, an hour apart
+sms-send -d "$ib" --at "$T1" --to +13125550300 "Third" >/dev/null
+sms-send -d "$ib" --at "$T1" --to +13125550301 "Fourth" >/dev/null
+due --rate 0.05/s
+slow=$pid
+check 'the first goes, the second is claimed and waits for its slot' \
+	'poll "[ \"\$(listed Third)\" = 1 ] &&
+	    last +13125550301 | jq -e \".status == \\\"queued\\\"\" >/dev/null"'
+check_exit 'meanwhile --reconcile gives the claim back' 0 \
+	'SMSDESK_RECONCILE_GRACE=0 at2 sms-send -d "$ib" --reconcile >/dev/null 2>"$tmp/rec.err"'
+check_exit 'and another --due sends it' 0 \
+	'at2 sms-send -d "$ib" --due >/dev/null'
+wait "$slow"
+is 'the waiting run ends without sending it again: once' \
+	"$(listed Fourth)" 1
+pid=
+check 'it said why (unless it sent before --reconcile looked)' \
+	'grep -q "no longer this run" "$tmp/due.err" ||
+	 ! grep -q "scheduled again" "$tmp/rec.err"'
+
 # --- Kill rounds ----------------------------------------------------------------
 
 # 300 reminders to 60 numbers, all due at T2, unique bodies.

@@ -266,6 +266,33 @@ send_prepare_due(struct worker *w, struct job *j)
 	json_decref(rec);
 }
 
+int
+send_still_claimed(struct send *s, const json_t *msg)
+{
+	const char *thread = record_str(msg, "thread");
+	const char *id = record_str(msg, "id");
+	const char *at = record_str(msg, "at"), *st;
+	struct errbuf e;
+	json_t *now;
+	int ours;
+
+	if (!record_str(msg, "send_at") || !s->have_inbox || !thread || !id)
+		return 1;
+	if (!(now = inbox_message(&s->ib, thread, id, &e))) {
+		send_warn(s, "%s: %s", thread, e.msg);
+		return 0;
+	}
+	st = record_str(now, "status");
+	ours = st && strcmp(st, "queued") == 0 &&
+	    !record_str(now, "provider_id") && at && record_str(now, "at") &&
+	    strcmp(at, record_str(now, "at")) == 0;
+	json_decref(now);
+	if (!ours)
+		send_warn(s, "%s: %s: no longer this run's to send (scheduled "
+		    "again meanwhile); not sent", thread, id);
+	return ours;
+}
+
 void
 send_due(struct send *s)
 {
