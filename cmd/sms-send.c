@@ -21,6 +21,12 @@
  * from a file in the inbox (rate/SENDER, under flock), so several
  * processes sharing an inbox share the rate too.
  *
+ * A message given a time (--at, --in, a record's "at") is stored as
+ * "scheduled" instead, and sent by a later --due run, which claims each
+ * one whose time has come under its thread's lock and sends it through
+ * the same steps (lib/send/schedule.c); --cancel and --reschedule change
+ * them.
+ *
  * This file reads the options, sets the run up from the configuration
  * (lib/send/setup.c, shared with csat-survey(1)), and starts the run;
  * output.c writes each message's record and the counts. The steps are the

@@ -6,7 +6,9 @@
  * request), sent through the provider with retries, a pace and the
  * consent ledger read again just before the request, and settled in the
  * inbox; an answer that never came leaves it unknown, for
- * reconcile_outbox() to settle, never to be sent again blindly. The
+ * reconcile_outbox() to settle, never to be sent again blindly. A
+ * message to go later is stored as scheduled instead, and claimed and
+ * sent by a --due run (schedule.c). The
  * program sets up one run's state (struct send: the inbox, the
  * provider's credentials, the options) and its hooks, then hands over
  * records (workers_from_records(), send_one()) or asks for a
