@@ -315,6 +315,13 @@ change(struct inbox *ib, const char *thread, const char *id,
 	}
 	rc = -1;
 	st = record_str(msg, "status");
+	moved = inbox_is_scheduled(msg);
+	if (moved && msg_name(msg, b2, n2) < 0) {
+		close(lf.fd);
+		errno = EINVAL;
+		errf(e, "\"send_at\": not a time");
+		goto out;
+	}
 	ib_stamp(ib, msg);
 	when_format(when_now(), at);
 	/* The change's events first: the history never says less. */
@@ -328,14 +335,8 @@ change(struct inbox *ib, const char *thread, const char *id,
 		close(lf.fd);
 		goto out;
 	}
-	moved = inbox_is_scheduled(msg);
-	if (moved && (msg_name(msg, b2, n2) < 0 ||
-	    ib_schedule_enter(ib, msg, 1, e) < 0)) {
+	if (moved && ib_schedule_enter(ib, msg, 1, e) < 0) {
 		close(lf.fd);
-		if (errno != EINVAL)
-			goto out;
-		errno = EINVAL;
-		errf(e, "\"send_at\": not a time");
 		goto out;
 	}
 	/*
