@@ -78,7 +78,8 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all check test asan soak deps repeat install uninstall clean \
-	bench bench-assign bench-inbox bench-report bench-send bench-slow \
+	bench bench-assign bench-due bench-inbox bench-report bench-send \
+	bench-slow \
 	demo fuzz fuzz-build fuzz-merge
 
 all: $(BINS)
@@ -209,6 +210,7 @@ bench: $(BINS)
 	$(MAKE) --no-print-directory bench-slow
 	$(MAKE) --no-print-directory bench-assign
 	$(MAKE) --no-print-directory bench-report
+	$(MAKE) --no-print-directory bench-due
 
 # Deliveries per second through sms-recv --listen against the disk's plain
 # fsync rate, and inbox-ls on an inbox of 100,000 conversations.
@@ -242,6 +244,12 @@ bench-assign: $(BINS)
 bench-report: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin \
 	SMSDESK_LIB=$(CURDIR)/$(BUILD)/libsmsdesk.a tests/bench/report.sh
+
+# sms-send --due over 100,000 scheduled messages: the 1,000 due found and
+# sent, and a run with nothing due, next to grep reading every message.
+bench-due: $(BINS)
+	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin \
+	SMSDESK_LIB=$(CURDIR)/$(BUILD)/libsmsdesk.a tests/bench/due.sh
 
 # Latency of valid webhooks while 1,000 slow or idle connections hold on,
 # from one address and from many (SMSDESK_OLD_BIN: a build to compare).

@@ -51,6 +51,7 @@
 	"                [--idle DURATION] [--limit N] [--mine] [--no-mark] " \
 	"[NUMBER]\n" \
 	"       inbox-ls --media [-d DIR] NUMBER\n" \
+	"       inbox-ls --scheduled [-jt] [-d DIR] [--limit N] [NUMBER]\n" \
 	"       inbox-ls --woke [-jt] [-d DIR]\n"
 
 /* The long options without a letter (smsdesk(7), the option table). */
@@ -80,6 +81,7 @@ struct ls {
 	size_t ngreps;
 	int consent;		/* --consent: the ledger instead */
 	int media;		/* --media: a thread's media files */
+	int scheduled;		/* --scheduled: messages to go later */
 	const char *listopt;	/* an option that only a listing takes */
 	const char *convopt;	/* one that selects conversations or
 				 * messages (not --consent's) */
@@ -169,6 +171,9 @@ usage(FILE *fp, int code)
 		    "$SMSDESK_AGENT (my queue)\n"
 		    "      --no-mark          do not mark the thread of "
 		    "NUMBER read\n"
+		    "      --scheduled        list the scheduled messages "
+		    "(of NUMBER), by the\n"
+		    "                         time they go\n"
 		    "  -o, --overdue DURATION\n"
 		    "                         only those waiting for a reply "
 		    "DURATION or longer\n"
@@ -1591,6 +1596,99 @@ wake_all(struct ls *l)
 	buf_free(&d.threads);
 }
 
+/*
+ * --scheduled: the messages to send later (of NUMBER, if given), by
+ * send_at, from the schedule/ index, each checked against its message
+ * (a name the index keeps for one no longer scheduled is not listed):
+ * their records, or a table of SEND AT, TO, KEY and BODY.
+ */
+static void
+list_scheduled(struct ls *l, const char *arg)
+{
+	enum { NC = 3 };
+	static const char *const head[NC] = { "SEND AT", "TO", "KEY" };
+	static const size_t cap[NC] = { 16, THREAD_MAX - 1, 32 };
+	char num[THREAD_MAX], t[WHEN_BUFSZ];
+	struct inbox_due *v;
+	struct errbuf e;
+	json_t *all, *m;
+	const char *cell[NC], *at;
+	size_t n, i, k, c, w[NC], used, room, pass;
+
+	if (arg)
+		number_of(l, arg, num);
+	if (inbox_schedule_list(&l->ib, -1, &v, &n, &e) < 0)
+		diag_die(diag_exit_for(errno), "%s", e.msg);
+	if (!(all = json_array()))
+		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
+	for (i = 0; i < n; i++) {
+		if (arg && strcmp(v[i].thread, num) != 0)
+			continue;
+		if (!(m = inbox_message(&l->ib, v[i].thread, v[i].id, &e))) {
+			if (errno != ENOENT && errno != EBADMSG)
+				report(l, e.msg);
+			continue;
+		}
+		/* Stale: sent, canceled or moved since it was indexed. */
+		if (!inbox_is_scheduled(m) || !(at = record_str(m,
+		    "send_at")) || strcmp(at, v[i].send_at) != 0) {
+			json_decref(m);
+			continue;
+		}
+		json_array_append_new(all, m);
+	}
+	free(v);
+	n = json_array_size(all);
+	if (l->limit && n > l->limit)
+		n = l->limit;
+	if (l->json) {
+		for (i = 0; i < n && put_record(json_array_get(all, i)) == 0;
+		    i++)
+			;
+		json_decref(all);
+		return;
+	}
+	for (c = 0; c < NC; c++)
+		w[c] = strlen(head[c]);
+	/* Measure, then print. */
+	for (pass = 0; pass < 2 && n; pass++) {
+		used = 0;
+		for (c = 0; c < NC; c++) {
+			used += w[c] + 2;
+			if (pass == 1) {
+				put_cell(head[c], cap[c], w[c], 0);
+				fputs("  ", stdout);
+			}
+		}
+		if (pass == 1)
+			puts("BODY");
+		room = l->cols > used + 10 ? l->cols - used : 10;
+		for (k = 0; k < n; k++) {
+			m = json_array_get(all, k);
+			short_time(l, field_time(m, "send_at"), t);
+			cell[0] = t;
+			cell[1] = record_str(m, "thread");
+			cell[2] = record_str(m, "key");
+			for (c = 0; c < NC; c++) {
+				if (!cell[c] || !*cell[c])
+					cell[c] = "-";
+				if (pass == 0 && width(cell[c], cap[c]) > w[c])
+					w[c] = width(cell[c], cap[c]);
+				if (pass == 1) {
+					put_cell(cell[c], cap[c], w[c], 0);
+					fputs("  ", stdout);
+				}
+			}
+			if (pass == 1) {
+				put_cell(record_str(m, "body") ?
+				    record_str(m, "body") : "", room, 0, 0);
+				putchar('\n');
+			}
+		}
+	}
+	json_decref(all);
+}
+
 /* --grep PATTERN: compiled into l->greps. */
 static void
 add_grep(struct ls *l, const char *pat)
@@ -1631,7 +1729,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_ALL = OPT_CONSENT + 1, OPT_LIMIT, OPT_MINE, OPT_NO_MARK,
-		OPT_MEDIA, OPT_IDLE, OPT_WOKE };
+		OPT_MEDIA, OPT_IDLE, OPT_WOKE, OPT_SCHEDULED };
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "assignee", required_argument, NULL, 'a' },
@@ -1647,6 +1745,7 @@ main(int argc, char **argv)
 		{ "mine", no_argument, NULL, OPT_MINE },
 		{ "no-mark", no_argument, NULL, OPT_NO_MARK },
 		{ "overdue", required_argument, NULL, 'o' },
+		{ "scheduled", no_argument, NULL, OPT_SCHEDULED },
 		{ "status", required_argument, NULL, 's' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "table", no_argument, NULL, 't' },
@@ -1725,6 +1824,9 @@ main(int argc, char **argv)
 		case OPT_NO_MARK:
 			l.mark = 0;
 			break;
+		case OPT_SCHEDULED:
+			l.scheduled = 1;
+			break;
 		case 'o':
 			if (when_duration(optarg, &l.overdue, &e) < 0)
 				diag_die(EXIT_USAGE, "--overdue: %s", e.msg);
@@ -1773,6 +1875,9 @@ main(int argc, char **argv)
 	if (l.woke && (argc || l.consent || l.media || l.listopt ||
 	    l.convopt || l.has_since || l.limit || !l.mark))
 		diag_die(EXIT_USAGE, "--woke takes no other selection");
+	if (l.scheduled && (l.consent || l.media || l.listopt || l.convopt))
+		diag_die(EXIT_USAGE, "--scheduled lists scheduled messages: it "
+		    "takes NUMBER and --limit, no other selection");
 	if (l.consent && l.convopt)
 		diag_die(EXIT_USAGE, "%s selects conversations or messages: "
 		    "not with --consent", l.convopt);
@@ -1821,6 +1926,8 @@ main(int argc, char **argv)
 		    "agent in the configuration)");
 	if (l.woke)
 		wake_all(&l);
+	else if (l.scheduled)
+		list_scheduled(&l, argc == 1 ? argv[0] : NULL);
 	else if (l.media)
 		media_paths(&l, argv[0]);
 	else if (l.consent)

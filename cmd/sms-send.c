@@ -21,6 +21,12 @@
  * from a file in the inbox (rate/SENDER, under flock), so several
  * processes sharing an inbox share the rate too.
  *
+ * A message given a time (--at, --in, a record's "at") is stored as
+ * "scheduled" instead, and sent by a later --due run, which claims each
+ * one whose time has come under its thread's lock and sends it through
+ * the same steps (lib/send/schedule.c); --cancel and --reschedule change
+ * them.
+ *
  * This file reads the options, sets the run up from the configuration
  * (lib/send/setup.c, shared with csat-survey(1)), and starts the run;
  * output.c writes each message's record and the counts. The steps are the
@@ -51,6 +57,8 @@
 #include "limit.h"
 #include "phone.h"
 #include "provider.h"
+#include "thread.h"
+#include "when.h"
 #include "utf8.h"
 #include "send.h"
 #include "sms-send/output.h"
@@ -61,8 +69,15 @@
 	"[-r N/s] [--jobs N] [--max-segments N] [--media FILE | URL]\n" \
 	"                [--purpose PURPOSE]" \
 	" [--reconcile] [--template TEMPLATE]\n" \
-	"                [--timeout SECONDS]" \
-	" [-c NUMBER | --to NUMBER] [BODY]\n"
+	"                [--timeout SECONDS] [--at TIME | --in DURATION]" \
+	" [--expire WHEN]\n" \
+	"                [-c NUMBER | --to NUMBER] [BODY]\n" \
+	"       sms-send --due [-d DIR] [-Q[MODE]] [-r N/s] [--jobs N]\n" \
+	"       sms-send --cancel [-d DIR] [--id MSGID | -c NUMBER | " \
+	"-k KEY]\n" \
+	"       sms-send --reschedule --at TIME | --in DURATION " \
+	"[--expire WHEN] [-d DIR]\n" \
+	"                [--id MSGID | -c NUMBER | -k KEY]\n"
 
 #define KEY_MAX (LIMIT_KEY - 21)	/* --key, then "-" and a line number */
 #define GRACE 300		/* seconds before a message the provider
@@ -74,19 +89,34 @@ usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout)
 		fputs("\n"
+		    "      --at TIME          send at TIME (RFC 3339), not "
+		    "now: store it scheduled\n"
 		    "  -a, --agent NAME       the agent who sends: a reply "
 		    "claims an unowned\n"
 		    "                         conversation for NAME "
 		    "(default: $SMSDESK_AGENT)\n"
+		    "      --cancel           cancel scheduled messages "
+		    "(--id, --thread, --key or\n"
+		    "                         records on stdin)\n"
 		    "  -c, --thread NUMBER    reply in the conversation with "
 		    "NUMBER\n"
 		    "  -d, --dir DIR          the inbox (default: "
 		    "$SMSDESK_INBOX, then\n"
 		    "                         "
 		    "$XDG_DATA_HOME/smsdesk/inbox)\n"
+		    "      --due              send the scheduled messages "
+		    "whose time has come\n"
+		    "      --expire WHEN      a scheduled message not sent by "
+		    "WHEN (a time, or a\n"
+		    "                         duration after its time) is "
+		    "canceled (default 24h)\n"
 		    "  -f, --from FROM        our number (default: the "
 		    "provider's, config from)\n"
 		    "  -h, --help             print this help and exit\n"
+		    "      --id MSGID         --cancel or --reschedule the "
+		    "message MSGID\n"
+		    "      --in DURATION      send in DURATION (as 1h30m), "
+		    "not now\n"
 		    "      --jobs N           send N requests at a time "
 		    "(default 1)\n"
 		    "  -k, --key KEY          idempotency key: a run with the "
@@ -113,6 +143,8 @@ usage(FILE *fp, int code)
 		    "from this sender\n"
 		    "      --reconcile        settle unknown and queued "
 		    "messages with the provider\n"
+		    "      --reschedule       move scheduled messages to --at "
+		    "or --in\n"
 		    "      --template TEXT    the body, {field} filled from "
 		    "each record\n"
 		    "      --timeout SECONDS  give up on a request after "
@@ -121,7 +153,8 @@ usage(FILE *fp, int code)
 		    "  -V, --version          print the version and exit\n"
 		    "\nWithout --to or --thread, sends one message per NDJSON "
 		    "record on stdin\n(\"to\" or \"thread\", \"body\", "
-		    "optional \"key\", \"purpose\", \"media\").\n", fp);
+		    "optional \"key\", \"purpose\", \"media\", \"at\", "
+		    "\"expire\").\n", fp);
 	exit(code);
 }
 
@@ -269,9 +302,17 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_JOBS = 256, OPT_MAX_SEGMENTS, OPT_RECONCILE, OPT_TEMPLATE,
-		OPT_TIMEOUT, OPT_TO, OPT_PURPOSE, OPT_MEDIA };
+		OPT_TIMEOUT, OPT_TO, OPT_PURPOSE, OPT_MEDIA, OPT_AT, OPT_IN,
+		OPT_EXPIRE, OPT_DUE, OPT_CANCEL, OPT_RESCHEDULE, OPT_ID };
 	static const struct option longopts[] = {
 		{ "agent", required_argument, NULL, 'a' },
+		{ "at", required_argument, NULL, OPT_AT },
+		{ "cancel", no_argument, NULL, OPT_CANCEL },
+		{ "due", no_argument, NULL, OPT_DUE },
+		{ "expire", required_argument, NULL, OPT_EXPIRE },
+		{ "id", required_argument, NULL, OPT_ID },
+		{ "in", required_argument, NULL, OPT_IN },
+		{ "reschedule", no_argument, NULL, OPT_RESCHEDULE },
 		{ "thread", required_argument, NULL, 'c' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "from", required_argument, NULL, 'f' },
@@ -299,8 +340,10 @@ main(int argc, char **argv)
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 		.on_end = out_emit, .on_warn = on_warn };
 	const char *dir = NULL, *from = NULL, *service = NULL, *to = NULL;
-	const char *agent = NULL;
-	char *body = NULL;
+	const char *agent = NULL, *at = NULL, *in = NULL, *id = NULL;
+	char *body = NULL, num[THREAD_MAX];
+	int due = 0, cancel = 0, resched = 0;
+	long long secs;
 	const char *g, *quiet = NULL;
 	struct config *cfg;
 	struct errbuf e;
@@ -311,6 +354,32 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "a:c:d:f:hk:M:nQ::R:r:V",
 	    longopts, NULL)) != -1) {
 		switch (c) {
+		case OPT_AT:
+			at = optarg;
+			break;
+		case OPT_IN:
+			in = optarg;
+			break;
+		case OPT_EXPIRE:
+			check_utf8("--expire", optarg);
+			s.expire = optarg;
+			break;
+		case OPT_DUE:
+			due = 1;
+			break;
+		case OPT_CANCEL:
+			cancel = 1;
+			break;
+		case OPT_RESCHEDULE:
+			resched = 1;
+			break;
+		case OPT_ID:
+			if (!*optarg || strchr(optarg, '/') || *optarg == '.')
+				diag_die(EXIT_USAGE, "--id: '%s' is no "
+				    "message id", optarg);
+			check_utf8("--id", optarg);
+			id = optarg;
+			break;
 		case 'a':
 			if (!*optarg || limit_text("--agent", strlen(optarg),
 			    LIMIT_NAME, &e) < 0)
@@ -422,6 +491,43 @@ main(int argc, char **argv)
 		usage(stderr, EXIT_USAGE);
 	if (rec && s.purpose)
 		diag_die(EXIT_USAGE, "--reconcile takes no --purpose");
+	if (due + cancel + resched + rec > 1)
+		diag_die(EXIT_USAGE, "give one of --due, --cancel, "
+		    "--reschedule and --reconcile");
+	if (at && in)
+		diag_die(EXIT_USAGE, "give one of --at and --in");
+	if (at && when_parse(at, &s.send_at, &e) < 0)
+		diag_die(EXIT_USAGE, "--at: %s", e.msg);
+	if (in && when_duration(in, &secs, &e) < 0)
+		diag_die(EXIT_USAGE, "--in: %s", e.msg);
+	if (in)
+		s.send_at = when_now() + (time_t)secs;
+	if ((due || rec || cancel) && (at || in))
+		diag_die(EXIT_USAGE, "--%s takes no --at or --in", due ? "due" :
+		    rec ? "reconcile" : "cancel");
+	if ((due || rec || cancel) && s.expire)
+		diag_die(EXIT_USAGE, "--%s takes no --expire", due ? "due" :
+		    rec ? "reconcile" : "cancel");
+	if (s.expire && to && !cancel && !resched && !at && !in)
+		diag_die(EXIT_USAGE, "--expire goes with --at or --in");
+	if (resched && !at && !in)
+		diag_die(EXIT_USAGE, "--reschedule: give the new time with "
+		    "--at or --in");
+	if (resched && s.send_at <= when_now())
+		diag_die(EXIT_USAGE, "--reschedule: %s is not after now",
+		    at ? at : in);
+	if (id && !cancel && !resched)
+		diag_die(EXIT_USAGE, "--id goes with --cancel or --reschedule");
+	if (due && (to || s.tmpl || s.dry_run || argc || s.media || s.key))
+		diag_die(EXIT_USAGE, "--due sends what is scheduled: it takes "
+		    "no message, --key or --dry-run");
+	if ((cancel || resched) && ((to && !s.reply) || s.tmpl ||
+	    s.dry_run || argc || s.media))
+		diag_die(EXIT_USAGE, "--%s changes scheduled messages: it "
+		    "takes no message", cancel ? "cancel" : "reschedule");
+	if ((cancel || resched) && s.key && strchr(s.key, '{'))
+		diag_die(EXIT_USAGE, "--%s: --key chooses by a key, not a "
+		    "template", cancel ? "cancel" : "reschedule");
 	/*
 	 * Only a person answering is a reply (sms-record(5)): --thread is
 	 * one; --to, and a run over records (a template filled from a
@@ -441,9 +547,13 @@ main(int argc, char **argv)
 	send_set_fatal(on_fatal);
 	if ((rc = send_setup_config(&s, &cfg, dir, &e)) != 0)
 		diag_die(rc, "%s", e.msg);
-	if (to)
+	if (to && (cancel || resched)) {
+		if (thread_parse(to, s.country, num, &e) < 0)
+			diag_die(EXIT_USAGE, "--thread: %s: %s", to, e.msg);
+	} else if (to) {
 		body = one_message(&s, to, argc ? argv[0] : NULL,
 		    s.media != NULL);
+	}
 	s.agent = agent ? agent : config_pick(cfg, NULL, "SMSDESK_AGENT",
 	    "agent", NULL);
 	if (s.agent && !*s.agent)
@@ -481,6 +591,12 @@ main(int argc, char **argv)
 
 	if (rec) {
 		reconcile_outbox(&s);
+	} else if (due) {
+		send_due(&s);
+	} else if (cancel || resched) {
+		if (!id && !to && !s.key)
+			diag_stdin_note("message records (NDJSON)");
+		send_change_scheduled(&s, cancel, id, to ? num : NULL, s.key);
 	} else if (to) {
 		struct worker w;
 		json_t *r = json_pack("{s:s,s:s}", s.reply ? "thread" : "to",

@@ -6,7 +6,8 @@
  * the history keeps every change for good: one NDJSON line per event
  * ("message", "opened", "reopened", "assigned", "first_response",
  * "resolved", "snoozed", "woke", "pending", "status", "blocked",
- * "unblocked", "surveyed", "answered"), in
+ * "unblocked", "surveyed", "answered"; and of a scheduled message,
+ * "canceled" and "rescheduled"), in
  * history/YYYY-MM-DD by the UTC date of the event's "at". Events are not
  * told by their writers one by one: they are read off the change itself,
  * the conversation before and after it (and the message that made it),
@@ -137,6 +138,8 @@ message_event(struct buf *out, const char *thread, const json_t *msg)
 		json_object_set(rest, "keyword", v);
 	if ((v = json_object_get(msg, "status")) && json_is_string(v))
 		json_object_set(rest, "status", v);
+	if ((v = json_object_get(msg, "send_at")) && json_is_string(v))
+		json_object_set(rest, "send_at", v);
 	/* Its pictures, counted: what fetching them looks for. */
 	if (json_array_size(v = json_object_get(msg, "media")) > 0)
 		json_object_set_new(rest, "media",
@@ -248,6 +251,30 @@ ib_history_note(struct buf *out, const char *thread, const json_t *b,
 		    json_object_get(cs, "score"), "comment", jstr(str(cs,
 		    "comment")), "agent", jstr(str(cs, "agent")), "msg",
 		    jstr(str(cs, "msg"))));
+	return out->err ? (errno = ENOMEM, -1) : 0;
+}
+
+int
+ib_history_message(struct buf *out, const char *thread, const json_t *b,
+    const json_t *a, const char *now)
+{
+	const char *sb = str(b, "status"), *sa = str(a, "status");
+	const json_t *by = json_object_get(a, "by");
+
+	if (!sa || !sb)
+		return 0;
+	if (strcmp(sa, "queued") == 0 && strcmp(sb, "queued") != 0)
+		message_event(out, thread, a);
+	else if (strcmp(sa, "canceled") == 0 && strcmp(sb, "canceled") != 0)
+		event(out, "canceled", now, thread, json_pack(
+		    "{s:s?,s:s?,s:s?,s:O?}", "msg", str(a, "id"), "send_at",
+		    str(b, "send_at"), "code", str(json_object_get(a, "error"),
+		    "code"), "by", by));
+	else if (strcmp(sa, "scheduled") == 0 && (strcmp(sb, "scheduled") !=
+	    0 || !same(b, a, "send_at")))
+		event(out, "rescheduled", now, thread, json_pack(
+		    "{s:s?,s:s?,s:s?,s:O?}", "msg", str(a, "id"), "send_at",
+		    str(a, "send_at"), "was", str(b, "send_at"), "by", by));
 	return out->err ? (errno = ENOMEM, -1) : 0;
 }
 

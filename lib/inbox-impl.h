@@ -103,7 +103,7 @@ struct logf {
 enum {
 	IB_MSG, IB_TMP, IB_CONV, IB_WORK, IB_IDS, IB_CONSENT, IB_STATUS,
 	IB_LOCK, IB_QUARANTINE, IB_OUTBOX, IB_JOURNAL, IB_RATE, IB_ROSTER,
-	IB_QUEUE, IB_HISTORY, IB_MEDIA, IB_SERVE, IB_CONTACTS
+	IB_QUEUE, IB_HISTORY, IB_MEDIA, IB_SERVE, IB_SCHEDULE, IB_CONTACTS
 };
 extern const char *const ib_subdirs[INBOX_NSUB];
 
@@ -253,11 +253,33 @@ int ib_log_unappend(struct inbox *ib, const char *rel, off_t good);
 int ib_id_key(const char *provider, const char *pid, char out[NAME_MAX_LEN]);
 int ib_outbound_pending(const json_t *msg);
 
+/*
+ * inbox-schedule.c: schedule/, the index of scheduled messages (inbox.h,
+ * inbox_schedule_list()). ib_schedule_enter(): the name of msg, if it is
+ * scheduled, made (its hour's bucket too), synced if sync (else left to
+ * the checkpoint that makes its message durable, or to the journal's
+ * replay); 0, or -1 with e filled. ib_schedule_sweep(): the empty
+ * buckets of hours before now's removed, counted in *removed.
+ */
+int ib_schedule_enter(struct inbox *ib, const json_t *msg, int sync,
+    struct errbuf *e);
+int ib_schedule_sweep(struct inbox *ib, time_t now, size_t *removed,
+    struct errbuf *e);
+
 /* inbox.c: what a message does to its conversation, and work/;
  * ib_wake(): a snooze run out ended by a change (its contract is above
  * its definition). */
 void ib_apply_message(json_t *conv, const json_t *msg);
 int ib_wake(const json_t *before, json_t *conv);
+/*
+ * A scheduled message of thread, msg, claimed to be sent now (the caller
+ * holds the thread's lock): the conversation gets what an outbound
+ * message gives it when stored (last_body, last_out_at or last_auto_at),
+ * which a scheduled one did not. A failure is reported (struct inbox's
+ * report), not returned: the message's change stands.
+ */
+void ib_conversation_sending(struct inbox *ib, const char *thread,
+    const json_t *msg);
 int ib_is_resolved(const json_t *conv);
 int ib_work_join(struct inbox *ib, const char *thread, int *created,
     struct errbuf *e);
@@ -289,6 +311,14 @@ struct ib_history_seen {
 int ib_history_note(struct buf *out, const char *thread, const json_t *b,
     const json_t *a, const json_t *msg, const char *now);
 void ib_history_stamp(const json_t *b, json_t *a, const char *now);
+/*
+ * ib_history_message(): the event of a change of a scheduled message, b
+ * (before) to a (after), appended to out: claimed to be sent (now
+ * "queued"), its message event, as a delivery's; "canceled"; or
+ * "rescheduled" (a new send_at). 0, or -1 with errno ENOMEM.
+ */
+int ib_history_message(struct buf *out, const char *thread, const json_t *b,
+    const json_t *a, const char *now);
 int ib_history_write(struct inbox *ib, const char *text, size_t len,
     int defer_sync, struct errbuf *e);
 int ib_history_has(struct inbox *ib, struct ib_history_seen *seen,

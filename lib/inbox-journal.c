@@ -224,7 +224,8 @@ messages_of(const json_t *conv)
  * Redo one journal record {message, conversation} under the thread's
  * lock, durably, doing only what is not done: the message file if it is
  * missing (or was quarantined); a message to send's client key and, if
- * the message is still pending, its outbox/ entry; the conversation's
+ * the message is still pending, its outbox/ entry (while it is
+ * scheduled, its schedule/ name); the conversation's
  * part, if its record has fewer messages than the journaled one (a
  * record that is missing altogether is the journaled one), applied to
  * the record as it is, so that changes made since (a status, an
@@ -276,7 +277,8 @@ replay_one(struct replay *r, json_t *j, struct errbuf *e)
 	 */
 	if ((client && ib_ledger_add(ib, ckey, thread, name, 0, 0, e) < 0) ||
 	    (ib_outbound_pending(have ? have : msg) && ib_outbox_add(ib,
-	    thread, name, 0, e) < 0))
+	    thread, name, 0, e) < 0) ||
+	    ib_schedule_enter(ib, have ? have : msg, 1, e) < 0)
 		goto out;
 	json_decref(have);
 	have = NULL;

@@ -705,6 +705,15 @@ outbox_one(struct inbox *ib, const char *thread, const char *name,
 		return json_array_append_new(out, m) < 0 ? (errno = ENOMEM,
 		    -1) : 0;
 	/*
+	 * Still scheduled: a claim under way (its entry comes before the
+	 * message's change: inbox_schedule_change()), or one cut short by
+	 * a crash. Not to settle, and its entry kept for the claim.
+	 */
+	if (m && inbox_is_scheduled(m)) {
+		json_decref(m);
+		return 0;
+	}
+	/*
 	 * Settled by a run that died before it could say so, or never
 	 * stored: a crash before the message was, so it was never sent.
 	 * Either way, done. A message that does not read (quarantined)

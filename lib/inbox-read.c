@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "inbox-impl.h"
+#include "when.h"
 #include "serve.h"
 #include "inbox.h"
 #include "record.h"
@@ -590,6 +591,10 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 
 	/* The links to media we sent, once they have expired (serve.h). */
 	if (inbox_serve_sweep(ib, now, &n, e) < 0)
+		return -1;
+	*removed += n;
+	/* The empty buckets of schedule/ of hours gone by. */
+	if (ib_schedule_sweep(ib, when_now(), &n, e) < 0)
 		return -1;
 	*removed += n;
 	return 0;

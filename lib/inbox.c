@@ -549,6 +549,7 @@ inbox_went_out(const json_t *msg)
 {
 	static const char *const not_out[] = {
 		"unknown", "failed", "undelivered", "canceled", "deferred",
+		"scheduled",
 	};
 	const char *dir = record_str(msg, "direction");
 	const char *st = record_str(msg, "status");
@@ -610,6 +611,28 @@ is_work(const json_t *msg)
 }
 
 /*
+ * What an outbound message msg that is to go (not refused, not
+ * scheduled) does to conv: only a person's reply is an answer
+ * (answer()); the rest (sms-recv's automatic replies, notices,
+ * campaigns) leave the customer waiting for one.
+ */
+static void
+outbound(json_t *conv, const json_t *msg)
+{
+	const char *at = record_str(msg, "at");
+
+	if (strcmp(inbox_purpose(msg), INBOX_REPLY) == 0) {
+		set_str(conv, "last_out_at", at);
+	} else {
+		set_str(conv, "last_auto_at", at);
+		if (record_str(msg, "auto") &&
+		    strcmp(record_str(msg, "auto"), "away") == 0)
+			set_str(conv, "last_away_at", at);
+	}
+	answer(conv, msg);
+}
+
+/*
  * How a message changes its conversation (see inbox_deliver(), and
  * smsdesk-inbox(5), Conversation records). A conversation that a
  * message finds with none yet, and that the message does not make work
@@ -631,8 +654,13 @@ ib_apply_message(json_t *conv, const json_t *msg)
 	int in = dir && strcmp(dir, "in") == 0;
 	int blocked = in && inbox_is_blocked(conv);
 
+	/* A scheduled message (or one canceled before it went) is in the
+	 * thread, but said nothing yet: ib_conversation_sending(). */
+	int later = !in && st && (strcmp(st, "scheduled") == 0 ||
+	    strcmp(st, "canceled") == 0);
+
 	count(conv, "messages", 1);
-	if (json_is_string(body))
+	if (json_is_string(body) && !later)
 		json_object_set(conv, "last_body", body);
 	ib_survey_apply(conv, msg);
 	if (fresh && !(in && is_work(msg) && !blocked)) {
@@ -662,22 +690,41 @@ ib_apply_message(json_t *conv, const json_t *msg)
 			set_str(conv, "waiting_since", at);
 		return;
 	}
-	if (!in && (!st || strcmp(st, "failed") != 0)) {
-		/*
-		 * Only a person's reply is an answer (answer()); the rest
-		 * (sms-recv's automatic replies, notices, campaigns) leave
-		 * the customer waiting for one.
-		 */
-		if (strcmp(inbox_purpose(msg), INBOX_REPLY) == 0) {
-			set_str(conv, "last_out_at", at);
-		} else {
-			set_str(conv, "last_auto_at", at);
-			if (record_str(msg, "auto") &&
-			    strcmp(record_str(msg, "auto"), "away") == 0)
-				set_str(conv, "last_away_at", at);
-		}
-		answer(conv, msg);
+	if (!in && !later && (!st || strcmp(st, "failed") != 0))
+		outbound(conv, msg);
+}
+
+void
+ib_conversation_sending(struct inbox *ib, const char *thread,
+    const json_t *msg)
+{
+	char rel[64], was[INBOX_QUEUE_NAME_MAX];
+	json_t *body = json_object_get(msg, "body");
+	struct logf lf;
+	struct errbuf e;
+	json_t *conv, *before;
+
+	snprintf(rel, sizeof rel, "conv/%s", thread);
+	if (!(conv = ib_log_read(ib, rel, &lf, &e))) {
+		if (errno != ENOENT && errno != EBADMSG && ib->report)
+			ib->report(ib->report_arg, e.msg);
+		return;
 	}
+	inbox_queue_name_json(thread, conv, was);
+	if (!(before = json_deep_copy(conv))) {
+		close(lf.fd);
+		json_decref(conv);
+		return;
+	}
+	if (json_is_string(body))
+		json_object_set(conv, "last_body", body);
+	outbound(conv, msg);
+	ib_stamp(ib, conv);
+	if (ib_write_conversation(ib, thread, conv, was, before, &lf, &e) < 0 &&
+	    ib->report)
+		ib->report(ib->report_arg, e.msg);
+	json_decref(before);
+	json_decref(conv);
 }
 
 /*
@@ -1329,6 +1376,9 @@ link_outbound(struct inbox *ib, struct delivery *dv, struct errbuf *e)
 {
 	int pending = ib_outbound_pending(dv->msg);
 
+	/* A scheduled message's index name, before the message too. */
+	if (ib_schedule_enter(ib, dv->msg, !dv->journaled, e) < 0)
+		return -1;
 	if (!pending && !*dv->ckey)
 		return 0;
 	dv->linked = 1;

@@ -59,6 +59,10 @@
  *                        conversation as an event line, appended as part
  *                        of the change, never rewritten
  *                        (inbox_history_each())
+ *   schedule/HOUR/NAME   the index of scheduled messages: an empty file
+ *                        SENDAT,THREAD,ID a message to send later, in
+ *                        the bucket of its send_at's UTC hour
+ *                        (inbox_schedule_list())
  *   contacts/NUMBER      a customer's name and fields, one record
  *                        (contact.h), replaced whole under
  *                        lock/contacts
@@ -102,7 +106,7 @@
 #include "diag.h"
 
 /* The directories of the inbox that inbox_open() holds open. */
-#define INBOX_NSUB 18
+#define INBOX_NSUB 19
 
 struct inbox {
 	char *dir;
@@ -155,9 +159,10 @@ int inbox_purpose_valid(const char *p);
 
 /*
  * Whether outbound message msg went out: the provider took it. Not while
- * it is only ours (queued with no provider id yet; unknown, the answer
- * never came), nor once it failed, was undelivered or canceled, nor if it
- * carries an error. One with no status (by hand, or older) went out.
+ * it is only ours (scheduled; queued with no provider id yet; unknown,
+ * the answer never came), nor once it failed, was undelivered or
+ * canceled, nor if it carries an error. One with no status (by hand, or
+ * older) went out.
  * Only a reply that went out answers its conversation (inbox_deliver()).
  */
 int inbox_went_out(const json_t *msg);
@@ -563,6 +568,56 @@ int inbox_survey_answer(struct inbox *ib, const char *thread, const char *id,
     json_t **after, struct errbuf *e);
 
 /*
+ * Scheduled messages (smsdesk-inbox(5), Scheduled messages): an outbound
+ * message stored with "status": "scheduled" and "send_at" (a time) waits
+ * in its thread, has not gone out (inbox_went_out()), is in no outbox,
+ * and is indexed in schedule/. inbox_is_scheduled(): whether msg is one.
+ *
+ * inbox_schedule_list(): the index's entries whose send_at is no later
+ * than until (until < 0: all of them), by send_at (then thread, id), in
+ * *v (malloc'd, *n of them; free() it). It reads the names of
+ * schedule/ and of the buckets up to until's hour only. An entry may be
+ * stale: check it against its message (inbox_schedule_change() does).
+ * 0, or -1 with e filled.
+ *
+ * inbox_schedule_change(): under thread's lock, message id, if it is
+ * scheduled, handed to fn, which changes it in place and returns 0 to
+ * write it, 1 to leave it, -1 to fail (e filled): to "queued" (claimed
+ * to be sent: its "at" should say when; it is put in outbox/, synced,
+ * before the message says so, and its conversation gets what a sent
+ * message gives it), to "canceled" (with an "error"), or still
+ * scheduled at another send_at (its index name moved: the new one made
+ * and synced first). Every change is appended synced, its history event
+ * first ("message", "canceled", "rescheduled"). listed_at, if not NULL,
+ * is the send_at the index listed it at: a name that says other than
+ * the message does is removed. Returns 0 (changed), 1 (fn left it), 2
+ * (not a scheduled message, or none: *after gets the message as it is,
+ * or NULL), or -1 with e filled; *after gets the message as it ends up.
+ */
+struct inbox_due {
+	char send_at[24];	/* RFC 3339, "YYYY-MM-DDTHH:MM:SSZ" */
+	char thread[32];
+	char id[128];
+};
+int inbox_is_scheduled(const json_t *msg);
+int inbox_schedule_list(struct inbox *ib, time_t until, struct inbox_due **v,
+    size_t *n, struct errbuf *e);
+typedef int (*inbox_schedule_fn)(json_t *msg, void *arg, struct errbuf *e);
+int inbox_schedule_change(struct inbox *ib, const char *thread, const char *id,
+    const char *listed_at, inbox_schedule_fn fn, void *arg, json_t **after,
+    struct errbuf *e);
+/*
+ * A scheduled message claimed to be sent (queued, or unknown, with no
+ * provider id), which the provider has been found not to have
+ * (--reconcile): scheduled again at its send_at, as it was before the
+ * claim (its index name made, synced, first; out of outbox/ after), so
+ * that the next --due sends it. Returns as inbox_schedule_change(): 2
+ * if it is no such message.
+ */
+int inbox_schedule_again(struct inbox *ib, const char *thread, const char *id,
+    json_t **after, struct errbuf *e);
+
+/*
  * The history (smsdesk-inbox(5), History): fn gets each whole line of
  * the day files history/YYYY-MM-DD from day from to day to (inclusive;
  * NULL: no bound), days in order, lines in the order they were appended
@@ -633,7 +688,8 @@ json_t *inbox_last_message(struct inbox *ib, const char *thread,
  * debris; the maildir rule is 36 hours), and delivery reports parked in
  * status/ more than INBOX_PARK_MAX_AGE ago (for a message that never came:
  * one the inbox does not hold), and the links of serve/ that have expired
- * (inbox_serve_sweep(), serve.h). *removed counts them.
+ * (inbox_serve_sweep(), serve.h), and the empty buckets of schedule/ of
+ * hours gone by. *removed counts them.
  */
 int inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
     struct errbuf *e);

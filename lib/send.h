@@ -6,7 +6,9 @@
  * request), sent through the provider with retries, a pace and the
  * consent ledger read again just before the request, and settled in the
  * inbox; an answer that never came leaves it unknown, for
- * reconcile_outbox() to settle, never to be sent again blindly. The
+ * reconcile_outbox() to settle, never to be sent again blindly. A
+ * message to go later is stored as scheduled instead, and claimed and
+ * sent by a --due run (schedule.c). The
  * program sets up one run's state (struct send: the inbox, the
  * provider's credentials, the options) and its hooks, then hands over
  * records (workers_from_records(), send_one()) or asks for a
@@ -50,10 +52,12 @@ enum outcome { OK, PERMANENT, TEMPORARY, AUTH };
 
 /*
  * For the summary of a run: how messages ended (sent, deferred for quiet
- * hours, refused before the provider took them, failed, to retry), and
+ * hours, scheduled to go later, canceled by hand, refused before the
+ * provider took them, failed, to retry), and
  * how many of those for each reason (the error's code).
  */
-enum { T_SENT, T_DEFERRED, T_REFUSED, T_FAILED, T_RETRY, T_KINDS };
+enum { T_SENT, T_DEFERRED, T_SCHEDULED, T_CANCELED, T_REFUSED, T_FAILED,
+	T_RETRY, T_KINDS };
 struct tally {
 	int kind;
 	char why[32];
@@ -99,6 +103,13 @@ struct send {
 	 */
 	json_t *media;
 	const char *public_url;
+	/*
+	 * Scheduling (schedule.c): when a message given no "at" goes
+	 * (--at, --in; 0: now), and when it expires (--expire: a time, or
+	 * a duration after its send_at; NULL: none given).
+	 */
+	time_t send_at;
+	const char *expire;
 	long media_ttl;
 	long long mms_micro;
 	int mms_places, mms_priced;
@@ -143,6 +154,9 @@ struct job {
 	int lk, locked;			/* its thread's lock, if locked */
 	int claim;			/* to claim for s->agent once
 					   stored (claim_answered()) */
+	int due;			/* rec is an entry of schedule/
+					   ({thread, id, send_at}): to
+					   claim (send_prepare_due()) */
 	unsigned long seq;		/* its place in the input */
 	char where[48];
 };
@@ -249,6 +263,62 @@ void worker_init(struct worker *w, struct send *s, unsigned long long seed,
     int what);
 void worker_free(struct worker *w);
 void workers_from_records(struct send *s);
+/*
+ * The stages of workers_from_records() for jobs of the caller's making
+ * (--due's): started, each job put (j->seq given here; the job is
+ * theirs), then ended, which waits for every job to be finished.
+ */
+struct workers;
+struct workers *workers_start(struct send *s);
+void workers_put(struct workers *wk, struct job *j);
+void workers_end(struct workers *wk);
+
+/* schedule.c */
+
+#define SEND_EXPIRY (24 * 3600)	/* how late a message without an
+				 * expiry may go out */
+/*
+ * Whether j's message (its thread, body and the rest checked) is to go
+ * later: rec's "at" (a request's, one without "type"), else s->send_at;
+ * one not after now goes now. A message to go later gets "send_at" and,
+ * from rec's "expire" or s->expire, "expires_at". 1 if it is to go
+ * later, 0 if now, -1 if j was refused (a bad time).
+ */
+int send_schedule_of(struct send *s, struct job *j, const json_t *rec);
+/*
+ * A --due job: its scheduled message claimed to be sent, under its
+ * thread's lock, after the checks of a fresh send (expiry, consent, a
+ * block, quiet hours: moved to their end, not sent): J_SEND with the
+ * message queued, J_DONE (canceled, moved, or the inbox failed), or
+ * J_DROP (no longer scheduled: another run's, or canceled). Takes
+ * j->rec.
+ */
+void send_prepare_due(struct worker *w, struct job *j);
+/*
+ * The last time msg may go out: its expires_at; else, if it is to go
+ * later, its send_at and SEND_EXPIRY; else now. (A link to its media
+ * must serve until then.)
+ */
+time_t send_latest(const json_t *msg);
+/*
+ * Just before the request of msg, a scheduled message this run claimed
+ * (it has a send_at): whether it is still this run's claim, queued at
+ * its "at" with no provider id. A claim that waited long (for a --rate
+ * slot) may have been given back by --reconcile and claimed by another
+ * run since; then it is said, and 0: not to send, nor to settle. 1 for
+ * any other message.
+ */
+int send_still_claimed(struct send *s, const json_t *msg);
+/* --due: every scheduled message whose send_at has come. */
+void send_due(struct send *s);
+/*
+ * --cancel (cancel 1) or --reschedule (0, to s->send_at): the scheduled
+ * messages of id, thread or key (any that are NULL choose nothing), or
+ * with all of them NULL those of the records on stdin, each changed
+ * under its thread's lock and written out.
+ */
+void send_change_scheduled(struct send *s, int cancel, const char *id,
+    const char *thread, const char *key);
 
 /* setup.c */
 

@@ -70,6 +70,10 @@ tally(struct send *s, const json_t *msg, enum outcome oc)
 
 	if (st && strcmp(st, "deferred") == 0)
 		kind = T_DEFERRED;
+	else if (st && strcmp(st, "scheduled") == 0 && oc == OK)
+		kind = T_SCHEDULED;
+	else if (st && strcmp(st, "canceled") == 0 && oc == OK)
+		kind = T_CANCELED;
 	else if (oc == OK)
 		kind = T_SENT;
 	else if (oc == TEMPORARY)
@@ -79,7 +83,8 @@ tally(struct send *s, const json_t *msg, enum outcome oc)
 	else
 		kind = T_FAILED;
 	s->kinds[kind]++;
-	if (kind == T_SENT || kind == T_DEFERRED)
+	if (kind == T_SENT || kind == T_DEFERRED || kind == T_SCHEDULED ||
+	    kind == T_CANCELED)
 		return;
 	if (!why && !(why = st))
 		why = "?";
@@ -117,7 +122,7 @@ void
 out_summary(const struct send *s)
 {
 	static const char *const kind[T_KINDS] = { "sent", "deferred",
-		"refused", "failed", "to retry" };
+		"scheduled", "canceled", "refused", "failed", "to retry" };
 	struct tally t[TALLY_MAX];
 	unsigned long listed;
 	size_t i, n = s->ntally;

@@ -199,6 +199,23 @@ end(struct multi *m, struct mjob *mj, const char *status, const char *pid,
 	m->done(m->arg, j);
 }
 
+/*
+ * mj ends before any request as no longer this run's (a scheduled
+ * message claimed again by another: send_still_claimed()): nothing is
+ * settled, nothing written out.
+ */
+static void
+drop(struct multi *m, struct mjob *mj)
+{
+	struct job *j = mj->j;
+
+	j->state = J_DROP;
+	provider_http_free(&mj->rq);
+	free(mj);
+	m->busy--;
+	m->done(m->arg, j);
+}
+
 /* Start mj's next attempt on a handle of the pool. */
 static void
 request(struct multi *m, struct mjob *mj)
@@ -267,6 +284,10 @@ start(struct multi *m)
 		if (!(m->ready = mj->next))
 			m->tail = &m->ready;
 		mj->next = NULL;
+		if (!send_still_claimed(s, mj->j->msg)) {
+			drop(m, mj);
+			continue;
+		}
 		request(m, mj);
 		continue;
 ended:

@@ -174,6 +174,9 @@ stored(struct send *s, struct job *j, int rc, int err,
 		json_object_set_new(d->message, "duplicate", json_true());
 		done(j, d->message, send_classify(d->message));
 		j->claim = 0;
+	} else if (inbox_is_scheduled(d->message)) {
+		/* Stored to go later: --due sends it (schedule.c). */
+		done(j, d->message, OK);
 	} else {
 		j->state = J_SEND;
 	}
@@ -713,7 +716,8 @@ media_copy(struct send *s, struct job *j, const char *num,
 			continue;
 		item = json_array_get(items, i);
 		if (inbox_media_put(&s->ib, json_string_value(v), num, id,
-		    (unsigned)i, when_now() + s->media_ttl, &mo, &e) < 0) {
+		    (unsigned)i, send_latest(j->msg) + s->media_ttl, &mo,
+		    &e) < 0) {
 			snprintf(m, sizeof m, "media %zu: %s", i + 1, e.msg);
 			refuse(s, j, errno == ENOENT || errno == EACCES ||
 			    errno == EINVAL ? "media" : "transient", m);
@@ -770,8 +774,12 @@ send_prepare(struct worker *w, struct job *j)
 	const char *nul, *unsendable, *purpose;
 	struct errbuf te;
 	json_t *msg, *paths = NULL;
-	int rc, trc;
+	int rc, trc, later = 0;
 
+	if (j->due) {
+		send_prepare_due(w, j);
+		return;
+	}
 	/*
 	 * The thread, wherever the record keeps it (an event carries the
 	 * record it concerns); else, in a request (no "type"), "to": an
@@ -933,6 +941,9 @@ send_prepare(struct worker *w, struct job *j)
 	json_object_set_new(msg, "purpose", json_string(purpose));
 	if (survey_of(s, j, rec) < 0)
 		goto done;
+	/* To go later (--at, or a request's "at"): quiet hours then. */
+	if ((later = send_schedule_of(s, j, rec)) < 0)
+		goto done;
 
 	if (w->batch && s->have_inbox && !s->dry_run && hold(w, j, num) < 0)
 		goto done;
@@ -956,7 +967,8 @@ send_prepare(struct worker *w, struct job *j)
 			    "blocked (inbox-mark --unblock)");
 		goto done;
 	}
-	if (s->quiet && quiet_hours(s, j, num, record_str(rec, "timezone")))
+	if (s->quiet && !later && quiet_hours(s, j, num, record_str(rec,
+	    "timezone")))
 		goto done;
 	if (s->dry_run && paths) {
 		send_dry_price_mms(s, msg);
@@ -974,8 +986,10 @@ send_prepare(struct worker *w, struct job *j)
 	}
 	if (paths && has_local(paths) && media_copy(s, j, num, paths) < 0)
 		goto done;
-	json_object_set_new(msg, "status", json_string("queued"));
-	j->claim = answer && s->agent && strcmp(purpose, INBOX_REPLY) == 0;
+	json_object_set_new(msg, "status", json_string(later ? "scheduled" :
+	    "queued"));
+	j->claim = !later && answer && s->agent &&
+	    strcmp(purpose, INBOX_REPLY) == 0;
 	if (w->batch) {
 		/* The rest once the batch's journal records are synced. */
 		if ((rc = inbox_deliver_begin(&s->ib, msg, &d, &j->pending,

@@ -6,7 +6,9 @@
  * id; one that may or may not have reached it ("unknown", or "queued"
  * when a run was cut) is looked for in the list of messages to its
  * number. The rule, and the grace that keeps a young message from being
- * declared not sent, are in sms-send(1), Reconciling.
+ * declared not sent, are in sms-send(1), Reconciling. A scheduled message
+ * whose claim by --due never reached the provider is scheduled again
+ * rather than declared not sent, until it expires.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -223,7 +225,21 @@ reconcile_outbox(struct send *s)
 			rc = inbox_sent(&s->ib, thread, id, NULL, NULL,
 			    record_str(msg, "status"), err, &out, &e);
 			json_decref(err);
+		} else if (!young && record_str(msg, "send_at") &&
+		    send_latest(msg) > when_now() &&
+		    (rc = inbox_schedule_again(&s->ib, thread, id, &out,
+		    &e)) != 2) {
+			/*
+			 * A scheduled message whose claim never reached the
+			 * provider (a --due run cut short): scheduled again,
+			 * for the next --due, while it has not expired.
+			 */
+			if (rc == 0)
+				send_warn(s, "%s: %s: not sent; scheduled "
+				    "again", thread, id);
 		} else if (!young) {
+			json_decref(out);
+			out = NULL;
 			err = send_error("not_sent", 0, "the provider has no "
 			    "such message");
 			rc = inbox_sent(&s->ib, thread, id, NULL, NULL,

@@ -388,32 +388,81 @@ stop(pthread_t *t, struct worker *w, long n)
 	}
 }
 
+/* The three stages of a run, and their queues. */
+struct workers {
+	struct send *s;
+	long np, nw;
+	struct worker *w;
+	pthread_t *t;
+	struct queue in, ready, out;
+	unsigned long seq;
+};
+
+struct workers *
+workers_start(struct send *s)
+{
+	struct workers *wk = calloc(1, sizeof *wk);
+	long np = PREPARERS;
+
+	if (!wk)
+		send_nomem();
+	wk->s = s;
+	wk->np = np;
+	wk->nw = np + 2;
+	wk->w = calloc((size_t)wk->nw, sizeof *wk->w);
+	wk->t = calloc((size_t)wk->nw, sizeof *wk->t);
+	if (!wk->w || !wk->t)
+		send_nomem();
+	queue_init(&wk->in, (size_t)(READ_AHEAD > 2 * np ? READ_AHEAD :
+	    2 * np), Q_BATCH);
+	queue_init(&wk->ready, (size_t)(3 * BATCH * np), Q_ORDERED);
+	queue_init(&wk->out, OUT, Q_LAZY);
+	start(s, wk->t, wk->w, np, preparer, &wk->in, &wk->ready,
+	    W_GSM | W_BATCH);
+	start(s, wk->t + np, wk->w + np, 1, sender, &wk->ready, &wk->out, 0);
+	start(s, wk->t + wk->nw - 1, wk->w + wk->nw - 1, 1, finisher,
+	    &wk->out, NULL, 0);
+	return wk;
+}
+
+void
+workers_put(struct workers *wk, struct job *j)
+{
+	j->seq = wk->seq++;
+	queue_put(&wk->in, j);
+}
+
+void
+workers_end(struct workers *wk)
+{
+	long np = wk->np, nw = wk->nw;
+
+	queue_close(&wk->in);
+	stop(wk->t, wk->w, np);
+	queue_close(&wk->ready);
+	stop(wk->t + np, wk->w + np, 1);
+	queue_close(&wk->out);
+	stop(wk->t + nw - 1, wk->w + nw - 1, 1);
+	queue_free(&wk->in);
+	queue_free(&wk->ready);
+	queue_free(&wk->out);
+	free(wk->w);
+	free(wk->t);
+	free(wk);
+}
+
 /* Records on stdin, one message each, through the stages above. */
 void
 workers_from_records(struct send *s)
 {
-	long np = PREPARERS;
-	long nw = np + 2;
-	struct worker *w = calloc((size_t)nw, sizeof *w);
-	pthread_t *t = calloc((size_t)nw, sizeof *t);
-	struct queue in, ready, out;
+	struct workers *wk = workers_start(s);
 	struct record_reader rr;
 	struct errbuf e;
 	char key[512];
-	unsigned long seq = 0;
 	struct job *j;
 	json_t *rec;
 	int rc;
 
-	if (!w || !t)
-		send_nomem();
-	queue_init(&in, (size_t)(READ_AHEAD > 2 * np ? READ_AHEAD : 2 * np),
-	    Q_BATCH);
-	queue_init(&ready, (size_t)(3 * BATCH * np), Q_ORDERED);
-	queue_init(&out, OUT, Q_LAZY);
-	start(s, t, w, np, preparer, &in, &ready, W_GSM | W_BATCH);
-	start(s, t + np, w + np, 1, sender, &ready, &out, 0);
-	start(s, t + nw - 1, w + nw - 1, 1, finisher, &out, NULL, 0);
 	record_reader_init(&rr, stdin, "stdin");
 	while (!send_stopped(s) && (rc = record_read(&rr, &rec, &e)) != 0) {
 		if (rc < 0) {
@@ -429,7 +478,6 @@ workers_from_records(struct send *s)
 			send_nomem();
 		j->rec = rec;
 		j->lk = -1;
-		j->seq = seq++;
 		snprintf(j->where, sizeof j->where, "stdin:%lu", rr.lineno);
 		/* A record of smsdesk's own (a stored message) has the key
 		 * of that message: one a template makes from it is another. */
@@ -440,18 +488,8 @@ workers_from_records(struct send *s)
 			snprintf(key, sizeof key, "%s-%lu", s->key, rr.lineno);
 			json_object_set_new(rec, "key", json_string(key));
 		}
-		queue_put(&in, j);
+		workers_put(wk, j);
 	}
 	record_reader_free(&rr);
-	queue_close(&in);
-	stop(t, w, np);
-	queue_close(&ready);
-	stop(t + np, w + np, 1);
-	queue_close(&out);
-	stop(t + nw - 1, w + nw - 1, 1);
-	queue_free(&in);
-	queue_free(&ready);
-	queue_free(&out);
-	free(w);
-	free(t);
+	workers_end(wk);
 }

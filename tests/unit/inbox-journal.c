@@ -890,6 +890,68 @@ test_journal_checkpoints_itself(void)
 	inbox_close(&other);
 }
 
+/*
+ * A scheduled message (sms-send --at) stored under a journal, then a
+ * power cut: the replay gives back the message and its schedule/ name,
+ * which --due finds it by (smsdesk-inbox(5): the index never says less
+ * than the messages).
+ */
+static void
+test_scheduled_power_cut(void)
+{
+	struct inbox ib;
+	struct inbox_delivery d;
+	struct inbox_due *v = NULL;
+	struct errbuf e;
+	json_t *m;
+	char *id = NULL;
+	size_t n = 0;
+
+	sh("rm -rf %s %s/snap2 && mkdir -p %s && chmod 700 %s", ibdir, base,
+	    ibdir, ibdir);
+	inbox_open(&ib, ibdir, 1, &e);
+	inbox_close(&ib);
+	sh("cp -a %s %s/snap2", ibdir, base);
+	inbox_open(&ib, ibdir, 0, &e);
+	ib.tick_ms = 3600 * 1000;
+	ok(inbox_journal_start(&ib, &e) == 0, "a scheduling run's journal");
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type",
+	    "message", "thread", "+15550000007", "direction", "out", "from",
+	    "+15550001111", "to", "+15550000007", "body", "see you tomorrow",
+	    "status", "scheduled", "send_at", "2026-03-03T09:00:00Z", "key",
+	    "kS");
+	if (inbox_deliver(&ib, m, 0, NULL, &d, &e) == 0) {
+		id = strdup(record_str(d.message, "id"));
+		inbox_delivery_free(&d);
+	}
+	json_decref(m);
+	ok(id != NULL, "a scheduled message stored");
+	ok(inbox_schedule_list(&ib, -1, &v, &n, &e) == 0 && n == 1 &&
+	    id && strcmp(v[0].id, id) == 0 &&
+	    strcmp(v[0].send_at, "2026-03-03T09:00:00Z") == 0,
+	    "and indexed by its send_at");
+	free(v);
+	v = NULL;
+	sh("rm -rf %s/jcopy2 && mkdir %s/jcopy2 && cp %s/journal/* "
+	    "%s/jcopy2/", base, base, ibdir, base);
+	inbox_close(&ib);
+
+	/* Every unsynced write lost: the snapshot, and the journal. */
+	sh("rm -rf %s && cp -a %s/snap2 %s && cp %s/jcopy2/* %s/journal/",
+	    ibdir, base, ibdir, base, ibdir);
+	is_int(recover(), 1, "a power cut: the record replayed");
+	inbox_open(&ib, ibdir, 0, &e);
+	ok(inbox_schedule_list(&ib, -1, &v, &n, &e) == 0 && n == 1 &&
+	    id && strcmp(v[0].id, id) == 0,
+	    "its schedule/ name is back: --due finds it");
+	m = id ? inbox_message(&ib, "+15550000007", id, &e) : NULL;
+	ok(m && inbox_is_scheduled(m), "its message is back, scheduled");
+	json_decref(m);
+	free(v);
+	inbox_close(&ib);
+	free(id);
+}
+
 int
 main(void)
 {
@@ -915,6 +977,7 @@ main(void)
 	test_stuck_journal();
 	test_live_journal_left();
 	test_journal_checkpoints_itself();
+	test_scheduled_power_cut();
 
 	json_decref(final);
 	free(sent_p);
