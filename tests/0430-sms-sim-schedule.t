@@ -24,9 +24,10 @@ check_exit '--schedule-min over 35 days: usage error' 2 \
 check_exit '--schedule-min below 0: usage error' 2 'sms-sim --schedule-min -1'
 check_exit '--schedule-min not a number: usage error' 2 \
 	'sms-sim --schedule-min 15m'
-# (A sim that took it would serve: timeout(1) is a deadline for that.)
+# (A sim that took it would serve: timeout(1) is a deadline for that, and
+# the port it is given no port at all, so that it takes none.)
 check_exit 'an SMSDESK_NOW that is no time: 78, said so' 78 \
-	"SMSDESK_NOW=tonight timeout 60 sms-sim --listen 127.0.0.1:1 2>&1 |
+	"SMSDESK_NOW=tonight timeout 60 sms-sim --listen 127.0.0.1:70000 2>&1 |
 	 grep -q 'SMSDESK_NOW' && exit 78"
 
 # --- The webhook that keeps the callbacks, and the sim -----------------------
