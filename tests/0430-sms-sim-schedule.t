@@ -273,8 +273,9 @@ clock -d Advance=998 >/dev/null
 check 'on a running clock it goes out by itself when its time comes' \
 	"poll '[ \"\$(status $run)\" = delivered ]'"
 check 'with its callbacks' "poll '[ \"\$(posted $run)\" = \"queued sent delivered \" ]'"
-is 'the canceled one, its time past, is not sent' \
-	"$(status "$early") $(posted "$early")" 'canceled canceled '
+check 'the canceled one, its time past, is not sent: one callback, canceled' \
+	"poll '[ \"\$(posted $early)\" = \"canceled \" ]' &&
+	 [ \"\$(status $early)\" = canceled ]"
 kill "$server"
 
 done_testing
