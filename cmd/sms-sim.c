@@ -61,7 +61,8 @@
 	"[--number NUMBER]\n" \
 	"               [--optout NUMBER]... [--read-errors PERCENT] " \
 	"[--refuse NUMBER]...\n" \
-	"               [--reply TEXT] [--schedule-min SECONDS] [--seed SEED]\n" \
+	"               [--reply TEXT] [--schedule-min SECONDS] " \
+	"[--seed SEED]\n" \
 	"       sms-sim text [--url URL] [--media FILE [--media-type TYPE]\n" \
 	"               [--media-fail MODE]]... FROM BODY\n"
 #define DEFAULT_LISTEN "127.0.0.1:8081"

@@ -5,10 +5,11 @@
  * delivered or to its --fail status, and a third, with --reply, has the
  * recipient text back. A scheduled one waits first (schedule.c): once
  * released it is queued, which is posted, and goes on from there; one
- * canceled has its "canceled" posted. Jobs wait in a heap in the order they fall due, on
- * CLOCK_MONOTONIC, and a pool of worker threads runs them, posting each
- * step to the message's StatusCallback. A step is scheduled only once the
- * one before it was posted, so one message's callbacks come in order.
+ * canceled has its "canceled" posted. Jobs wait in a heap in the order
+ * they fall due, on CLOCK_MONOTONIC, and a pool of worker threads runs
+ * them, posting each step to the message's StatusCallback. A step is
+ * scheduled only once the one before it was posted, so one message's
+ * callbacks come in order.
  */
 #include <errno.h>
 #include <pthread.h>

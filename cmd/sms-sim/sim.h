@@ -5,7 +5,7 @@
  * and its state under three locks. s->lock guards the messages, the
  * opt-outs, the random generator and the rate's bucket (a function named
  * *_locked wants it held), s->jlock the jobs, and s->log_lock the --log
- * file. A message
+ * file; the clock's offset is atomic. A message
  * is the store's from the moment it is stored, and main() frees them all
  * at the end; its strings are its own.
  *
@@ -146,10 +146,10 @@ struct sim {
 	enum media_fault media_fault;	/* --media-fail: every piece's */
 	const char *cdn_host;	/* --cdn-host, or NULL: the same host */
 	unsigned short port;	/* listened on */
-	unsigned schedule_min;	/* s, --schedule-min: SendAt's least lead */
-	int clock_runs;		/* the clock moves by itself (not pinned) */
+	unsigned schedule_min;	/* s: --schedule-min */
+	int clock_runs;		/* not pinned: it moves by itself */
 
-	_Atomic long long clock_offset;	/* s, moved by POST /sim/clock */
+	_Atomic long long clock_offset;	/* s, by POST /sim/clock */
 
 	pthread_mutex_t lock;	/* the messages, the opt-outs, the generator,
 				   the bucket */
