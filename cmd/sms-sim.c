@@ -17,7 +17,9 @@
  * TwiML answer become outbound replies. Faults come on demand: 429 above a
  * rate, a share of 5xx, latency, connections dropped after the message was
  * created, numbers that opted out, are refused or cannot be reached, and
- * reads that fail.
+ * reads that fail. Twilio's own scheduling is there too (a Messaging
+ * Service's ScheduleType=fixed and SendAt, and cancel), on a clock that
+ * SMSDESK_NOW pins and POST /sim/clock moves.
  *
  * It runs a thread per connection (not sms-recv's pool): a slow answer
  * (--latency) or a webhook post for /sim/text then holds only its own
@@ -46,6 +48,7 @@
 #include "diag.h"
 #include "httpd.h"
 #include "phone.h"
+#include "when.h"
 
 #include "sms-sim/sim.h"
 
@@ -58,7 +61,8 @@
 	"[--number NUMBER]\n" \
 	"               [--optout NUMBER]... [--read-errors PERCENT] " \
 	"[--refuse NUMBER]...\n" \
-	"               [--reply TEXT] [--seed SEED]\n" \
+	"               [--reply TEXT] [--schedule-min SECONDS] " \
+	"[--seed SEED]\n" \
 	"       sms-sim text [--url URL] [--media FILE [--media-type TYPE]\n" \
 	"               [--media-fail MODE]]... FROM BODY\n"
 #define DEFAULT_LISTEN "127.0.0.1:8081"
@@ -115,6 +119,8 @@ sim_usage(FILE *fp, int code)
 		    "                         (or CODE)\n"
 		    "      --reply TEXT       recipients of delivered messages "
 		    "text back TEXT\n"
+		    "      --schedule-min SECONDS  the least a SendAt may be "
+		    "ahead (default 900)\n"
 		    "      --seed SEED        seed the faults and the SIDs, "
 		    "for repeatable runs\n"
 		    "  -V, --version          print the version and exit\n"
@@ -330,7 +336,7 @@ main(int argc, char **argv)
 	enum { OPT_DROP = 256, OPT_ERRORS, OPT_FAIL, OPT_LATENCY, OPT_LOG,
 		OPT_NUMBER, OPT_OPTOUT, OPT_READ_ERRORS, OPT_REFUSE, OPT_REPLY,
 		OPT_SEED, OPT_MEDIA_FAIL, OPT_MEDIA_MAX, OPT_MEDIA_TIMEOUT,
-		OPT_CDN_HOST };
+		OPT_CDN_HOST, OPT_SCHEDULE_MIN };
 	static const struct option longopts[] = {
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "cdn-host", required_argument, NULL, OPT_CDN_HOST },
@@ -349,6 +355,7 @@ main(int argc, char **argv)
 		{ "optout", required_argument, NULL, OPT_OPTOUT },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "reply", required_argument, NULL, OPT_REPLY },
+		{ "schedule-min", required_argument, NULL, OPT_SCHEDULE_MIN },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "version", no_argument, NULL, 'V' },
 		{ "webhook", required_argument, NULL, 'w' },
@@ -362,11 +369,13 @@ main(int argc, char **argv)
 		.media_max = MEDIA_MAX,
 		.media_keep = MEDIA_KEEP,
 		.media_timeout = POST_TIMEOUT_MS,
+		.schedule_min = SCHEDULE_MIN,
 	};
-	const char *listen_arg = DEFAULT_LISTEN, *log_path = NULL;
+	const char *listen_arg = DEFAULT_LISTEN, *log_path = NULL, *env;
 	char number[PHONE_MAX] = DEFAULT_NUMBER, optout[PHONE_MAX];
 	pthread_condattr_t ca;
 	struct config *cfg;
+	struct errbuf e;
 	unsigned long long seed = 0;
 	unsigned long ms;
 	int c, seeded = 0;
@@ -462,6 +471,15 @@ main(int argc, char **argv)
 				diag_die(EXIT_USAGE, "--reply: not UTF-8 "
 				    "text");
 			break;
+		case OPT_SCHEDULE_MIN:
+			ms = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || *optarg == '-' ||
+			    ms > SCHEDULE_MAX)
+				diag_die(EXIT_USAGE, "--schedule-min: '%s' is "
+				    "not 0 to %d seconds", optarg,
+				    SCHEDULE_MAX);
+			s.schedule_min = (unsigned)ms;
+			break;
 		case OPT_SEED:
 			seed = strtoull(optarg, &end, 10);
 			if (!*optarg || *end || *optarg == '-')
@@ -488,6 +506,11 @@ main(int argc, char **argv)
 	if (optind < argc)
 		sim_usage(stderr, EXIT_USAGE);
 	s.number = number;
+	if (when_now_valid(&e) < 0)
+		diag_die(EXIT_CONFIG, "SMSDESK_NOW: %s", e.msg);
+	/* Pinned, it moves only by POST /sim/clock. */
+	env = getenv("SMSDESK_NOW");
+	s.clock_runs = !env || !*env || env[strlen(env) - 1] == '+';
 
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);

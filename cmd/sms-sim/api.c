@@ -3,8 +3,10 @@
  *
  * A create is checked as Twilio checks it, with Twilio's error codes (a
  * missing To 21604, a bad one 21211, ...); then the faults of the number
- * apply, and the message is stored and its first step scheduled. A
- * message is fetched, redacted (POST of an empty Body) or deleted by SID.
+ * apply, and the message is stored and its first step scheduled, or, with
+ * ScheduleType and SendAt, it waits for its time (schedule.c). A message
+ * is fetched, redacted (POST of an empty Body), canceled (POST
+ * Status=canceled, a scheduled one) or deleted by SID.
  * The list is the store's. Each handler fills in the answer and returns
  * its HTTP status.
  */
@@ -21,6 +23,7 @@
 #include "diag.h"
 #include "form.h"
 #include "phone.h"
+#include "when.h"
 
 #include "sms-sim/sim.h"
 
@@ -98,6 +101,8 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	size_t npieces = 0;
 	unsigned media = 0, segments = 1;
 	unsigned long secs;
+	time_t send_at;
+	char when[WHEN_BUFSZ];
 	int too_long = 0, rc, code, media_code = 0;
 
 	for (size_t i = 0; i < f->n; i++)
@@ -117,6 +122,11 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	if (!e164(to))
 		return sim_error(a, 400, 21211,
 		    "The 'To' number %s is not a valid phone number.", to);
+	/* From may name the Messaging Service instead, as Twilio takes it. */
+	if ((!ms || !*ms) && from && sim_sid_ok(from, "MG")) {
+		ms = from;
+		from = NULL;
+	}
 	if ((!from || !*from) && (!ms || !*ms))
 		return sim_error(a, 400, 21603,
 		    "A 'From' phone number is required.");
@@ -153,6 +163,10 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 		return sim_error(a, 400, 90007,
 		    "Invalid validity period value");
 	}
+	if ((rc = sim_schedule_check(s, f, ms, &send_at, a)) != 0) {
+		buf_free(&text);
+		return rc;
+	}
 	if (sim_opted_out(s, to, from && *from ? from : s->number)) {
 		buf_free(&text);
 		return sim_error(a, 400, 21610,
@@ -167,7 +181,7 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	if (media)
 		media_code = sim_media_fetch(s, urls, media, pieces, &npieces,
 		    a);
-	m = sim_msg_new(from && *from ? from : s->number, to,
+	m = sim_msg_new(s, from && *from ? from : s->number, to,
 	    text.p ? text.p : "", text.len);
 	buf_free(&text);
 	if (!m || (cb && *cb && !(m->callback = strdup(cb)))) {
@@ -181,6 +195,12 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 		snprintf(m->ms_sid, sizeof m->ms_sid, "%s", ms);
 	m->direction = "outbound-api";
 	m->status = ms && *ms ? "accepted" : "queued";
+	if (send_at) {
+		/* The service picks the sender when it goes out. */
+		m->status = "scheduled";
+		m->send_at = send_at;
+		m->from_pending = !from || !*from;
+	}
 	m->segments = media ? 1 : segments;
 	m->media = media;
 	if ((fl = sim_failing(s, to))) {
@@ -210,8 +230,11 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 		    strerror(ENOMEM));
 	}
 	/* A message that fails outright is never sent. */
-	if (sim_schedule(s, m, m->fail_status && strcmp(m->fail_status,
-	    "failed") == 0 ? STEP_FINAL : STEP_SENT, SENT_MS) < 0)
+	if (send_at)
+		sim_schedule_start(s, m);
+	else if (sim_schedule(s, m, m->fail_status &&
+	    strcmp(m->fail_status, "failed") == 0 ? STEP_FINAL : STEP_SENT,
+	    SENT_MS) < 0)
 		diag_warn("%s: cannot schedule: %s", m->sid, strerror(ENOMEM));
 	snprintf(a->sid, sizeof a->sid, "%s", m->sid);
 	if (sim_roll(s, s->drop)) {
@@ -221,8 +244,13 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 		return 0;
 	}
 	a->http = 201;
-	snprintf(a->what, sizeof a->what, "created %s to %s%s", m->sid, to,
-	    media_code ? ", its media failed" : "");
+	when_format(send_at, when);
+	snprintf(a->what, sizeof a->what, "%s %s to %s%s%s", send_at ?
+	    "scheduled" : "created", m->sid, to, send_at ? " at " : "",
+	    send_at ? when : "");
+	if (media_code)
+		snprintf(a->what + strlen(a->what), sizeof a->what -
+		    strlen(a->what), ", its media failed");
 	return 201;
 }
 
@@ -234,6 +262,7 @@ sim_instance(struct sim *s, const char *method, const char *sid,
 	const char *status = form_get(f, "Status");
 	struct msg *m;
 	long at;
+	int rc;
 
 	pthread_mutex_lock(&s->lock);
 	at = sim_find_locked(s, sid);
@@ -247,21 +276,35 @@ sim_instance(struct sim *s, const char *method, const char *sid,
 		m->deleted = 1;
 		a->http = 204;
 		snprintf(a->what, sizeof a->what, "deleted %s", sid);
-	} else if (strcmp(method, "POST") == 0 && status &&
-	    strcmp(status, "canceled") == 0) {
-		pthread_mutex_unlock(&s->lock);
-		return sim_error(a, 400, 20001, "Message %s cannot be "
-		    "canceled: it is not scheduled", sid);
-	} else if (strcmp(method, "POST") == 0 && (!body ||
-	    body->value_len > 0)) {
+	} else if (strcmp(method, "POST") == 0 && ((status &&
+	    strcmp(status, "canceled") != 0) || (!status && !body) ||
+	    (body && body->value_len > 0))) {
 		pthread_mutex_unlock(&s->lock);
 		return sim_error(a, 400, 20001, "Only an empty Body "
 		    "(redaction) or Status=canceled can be posted");
+	} else if (strcmp(method, "POST") == 0 && status) {
+		if ((rc = sim_cancel_locked(s, m, a)) != 0) {
+			pthread_mutex_unlock(&s->lock);
+			return rc;
+		}
+		if (body) {
+			m->body[0] = '\0';
+			m->body_len = 0;
+		}
+		sim_msg_json(s, m, &a->body);
+		a->http = 200;
+		snprintf(a->what, sizeof a->what, "canceled %s", sid);
+		pthread_mutex_unlock(&s->lock);
+		/* Its callback: a change from "scheduled". */
+		if (m->callback && sim_schedule(s, m, STEP_CANCELED, 0) < 0)
+			diag_warn("%s: cannot schedule: %s", sid,
+			    strerror(ENOMEM));
+		return 200;
 	} else {
 		if (strcmp(method, "POST") == 0) {
 			m->body[0] = '\0';
 			m->body_len = 0;
-			m->updated = time(NULL);
+			m->updated = sim_now(s);
 		}
 		sim_msg_json(s, m, &a->body);
 		a->http = 200;

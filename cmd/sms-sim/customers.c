@@ -65,7 +65,7 @@ store_new(struct sim *s, const char *from, const char *to, const char *body,
 	int rc;
 
 	if (sim_analyze(sim_thread_gsm(s), body, len, 0, &segments, NULL,
-	    NULL) < 0 || !(m = sim_msg_new(from, to, body, len)))
+	    NULL) < 0 || !(m = sim_msg_new(s, from, to, body, len)))
 		return NULL;
 	m->direction = direction;
 	m->segments = segments;

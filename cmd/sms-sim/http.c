@@ -92,6 +92,8 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 		base_url(conn, base, sizeof base);
 		return sim_text(s, f, base, a);
 	}
+	if (strcmp(path, "/sim/clock") == 0)
+		return sim_clock(s, method, f, a);
 	if (strcmp(path, "/sim/media") == 0) {
 		if (!post_)
 			return sim_error(a, 405, 20004,

@@ -3,10 +3,13 @@
  *
  * A created message is queued; a job moves it to sent, another to
  * delivered or to its --fail status, and a third, with --reply, has the
- * recipient text back. Jobs wait in a heap in the order they fall due, on
- * CLOCK_MONOTONIC, and a pool of worker threads runs them, posting each
- * step to the message's StatusCallback. A step is scheduled only once the
- * one before it was posted, so one message's callbacks come in order.
+ * recipient text back. A scheduled one waits first (schedule.c): once
+ * released it is queued, which is posted, and goes on from there; one
+ * canceled has its "canceled" posted. Jobs wait in a heap in the order
+ * they fall due, on CLOCK_MONOTONIC, and a pool of worker threads runs
+ * them, posting each step to the message's StatusCallback. A step is
+ * scheduled only once the one before it was posted, so one message's
+ * callbacks come in order.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -171,8 +174,34 @@ run_job(struct sim *s, CURL *h, const struct job *j)
 	const char *status;
 	char err[CURL_ERROR_SIZE];
 	long http;
-	int code = 0, reply;
+	int code = 0, reply, outright;
 
+	if (j->step == STEP_RELEASE && !sim_release(s, m))
+		return;
+	if (j->step == STEP_RELEASE || j->step == STEP_QUEUED) {
+		/* Released: a STOP since it was scheduled fails it. */
+		if (sim_opted_out(s, m->to, m->from)) {
+			pthread_mutex_lock(&s->lock);
+			m->fail_status = "failed";
+			m->fail_code = 21610;
+			pthread_mutex_unlock(&s->lock);
+		}
+		if (m->callback)
+			sim_post_status(s, h, m, "queued", 0);
+		pthread_mutex_lock(&s->lock);
+		outright = m->fail_status && strcmp(m->fail_status,
+		    "failed") == 0;
+		pthread_mutex_unlock(&s->lock);
+		if (sim_schedule(s, m, outright ? STEP_FINAL : STEP_SENT,
+		    SENT_MS) < 0)
+			diag_warn("%s: cannot schedule: %s", m->sid,
+			    strerror(ENOMEM));
+		return;
+	}
+	if (j->step == STEP_CANCELED) {
+		sim_post_status(s, h, m, "canceled", 0);
+		return;
+	}
 	if (j->step == STEP_REPLY) {
 		if (!sim_text_in(s, h, m->to, m->from, s->reply,
 		    strlen(s->reply), &http, err))
@@ -182,7 +211,7 @@ run_job(struct sim *s, CURL *h, const struct job *j)
 	pthread_mutex_lock(&s->lock);
 	if (j->step == STEP_SENT) {
 		status = "sent";
-		m->sent = time(NULL);
+		m->sent = sim_now(s);
 		m->priced = 1;
 	} else if (m->fail_status) {
 		status = m->fail_status;
@@ -191,7 +220,7 @@ run_job(struct sim *s, CURL *h, const struct job *j)
 		status = "delivered";
 	}
 	m->status = status;
-	m->updated = time(NULL);
+	m->updated = sim_now(s);
 	reply = j->step == STEP_FINAL && !m->fail_status && s->reply &&
 	    strcmp(m->direction, "outbound-api") == 0;
 	pthread_mutex_unlock(&s->lock);

@@ -65,7 +65,7 @@ sim_log_record(struct sim *s, const char *method, const char *path,
 
 	if (!s->log)
 		return;
-	when_format(time(NULL), at);
+	when_format(sim_now(s), at);
 	rec = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "type", "request",
 	    "at", at, "method", method, "path", jtext(path, strlen(path)),
 	    "query", jtext(query, strlen(query)),

@@ -120,7 +120,7 @@ piece_new(struct sim *s, const char *type, unsigned char *bytes,
 	}
 	p->bytes = bytes;
 	p->size = size;
-	p->created = time(NULL);
+	p->created = sim_now(s);
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2hex(p->token, sizeof p->token, raw, sizeof raw);
 	pthread_mutex_lock(&s->lock);

@@ -117,7 +117,7 @@ sim_post_status(const struct sim *s, CURL *h, const struct msg *m,
 {
 	struct buf body = { 0 }, resp = { 0 };
 	char err[CURL_ERROR_SIZE], n[16], dlr[64];
-	time_t now = time(NULL);
+	time_t now = sim_now(s);
 	struct tm tm;
 	long http;
 
@@ -126,7 +126,8 @@ sim_post_status(const struct sim *s, CURL *h, const struct msg *m,
 	sim_add_params(&body, "SmsSid", m->sid);
 	sim_add_params(&body, "SmsStatus", status);
 	sim_add_params(&body, "AccountSid", s->account);
-	sim_add_params(&body, "From", m->from);
+	if (!m->from_pending)
+		sim_add_params(&body, "From", m->from);
 	sim_add_params(&body, "To", m->to);
 	sim_add_params(&body, "ApiVersion", API_VERSION);
 	if (m->ms_sid[0])

@@ -5,7 +5,7 @@
  * and its state under three locks. s->lock guards the messages, the
  * opt-outs, the random generator and the rate's bucket (a function named
  * *_locked wants it held), s->jlock the jobs, and s->log_lock the --log
- * file. A message
+ * file; the clock's offset is atomic. A message
  * is the store's from the moment it is stored, and main() frees them all
  * at the end; its strings are its own.
  *
@@ -18,6 +18,7 @@
  *   post.c       posts to the customer's side, form-encoded and signed
  *   customers.c  simulated customers: texts in, keywords, TwiML replies
  *   jobs.c       the steps of a message's life, and the workers
+ *   schedule.c   the sim's clock, and Twilio's scheduling: SendAt, cancel
  *   faults.c     the faults on demand: rate, opt-outs, refusals, errors
  *   api.c        the handlers: create, fetch, redact, delete, /sim/text
  *   media.c      media: MediaUrl fetched on create, the Media resource,
@@ -52,8 +53,16 @@
 #define MEDIA_PER_MSG 10	/* Twilio's most MediaUrl of a message */
 #define MEDIA_MAX (5 * 1024 * 1024)	/* of a message's media, by default */
 #define MEDIA_KEEP (64 * 1024 * 1024)	/* of media bytes kept, by default */
+#define SCHEDULE_MIN 900	/* s: SendAt at least 15 minutes ahead */
+#define SCHEDULE_MAX 3024000	/* s: and at most 35 days */
 
-enum step { STEP_SENT, STEP_FINAL, STEP_REPLY };
+/*
+ * STEP_RELEASE: a scheduled message's SendAt may have come; STEP_QUEUED:
+ * one released, its "queued" posted and its sending begun; STEP_CANCELED:
+ * one canceled, its "canceled" posted.
+ */
+enum step { STEP_SENT, STEP_FINAL, STEP_REPLY, STEP_RELEASE, STEP_QUEUED,
+	STEP_CANCELED };
 
 struct msg {
 	char sid[35];
@@ -69,7 +78,9 @@ struct msg {
 	int error_code;		/* 0: none */
 	unsigned segments, media;
 	time_t created, sent, updated;	/* sent 0: not yet */
+	time_t send_at;		/* a scheduled one's SendAt, else 0 */
 	int priced, deleted;
+	int from_pending;	/* no sender picked yet: "from" is null */
 };
 
 /* A recipient who opted out of texts from sender, or from every sender
@@ -135,6 +146,10 @@ struct sim {
 	enum media_fault media_fault;	/* --media-fail: every piece's */
 	const char *cdn_host;	/* --cdn-host, or NULL: the same host */
 	unsigned short port;	/* listened on */
+	unsigned schedule_min;	/* s: --schedule-min */
+	int clock_runs;		/* not pinned: it moves by itself */
+
+	_Atomic long long clock_offset;	/* s, by POST /sim/clock */
 
 	pthread_mutex_t lock;	/* the messages, the opt-outs, the generator,
 				   the bucket */
@@ -225,9 +240,10 @@ long sim_find_locked(const struct sim *s, const char *sid);
 /* Free m and its strings; NULL is allowed. */
 void sim_msg_free(struct msg *m);
 
-/* A new message with copies of its strings, or NULL on ENOMEM. */
-struct msg *sim_msg_new(const char *from, const char *to, const char *body,
-    size_t len);
+/* A new message with copies of its strings, made now by the sim's clock,
+ * or NULL on ENOMEM. */
+struct msg *sim_msg_new(const struct sim *s, const char *from, const char *to,
+    const char *body, size_t len);
 
 /* GET .../Messages.json: newest first, paged by PageToken (PA after the
  * message named, PB before it). */
@@ -302,6 +318,42 @@ int sim_schedule(struct sim *s, struct msg *m, enum step step, unsigned ms);
 /* A worker thread, arg the sim: it runs jobs as they fall due, until
  * the sim stops. */
 void *sim_worker(void *arg);
+
+/* --- schedule.c -------------------------------------------------- */
+
+/*
+ * The sim's clock: $SMSDESK_NOW's time (pinned, or running with a '+'),
+ * else the system's, plus what POST /sim/clock moved it by. It stamps the
+ * messages and decides when a scheduled one goes out.
+ */
+time_t sim_now(const struct sim *s);
+
+/*
+ * The scheduling parameters of a create (ScheduleType, SendAt), checked
+ * as Twilio checks them against the sim's clock; ms is the Messaging
+ * Service, NULL or "" if none. Returns 0 with *send_at the time (0: not
+ * scheduled), or answers Twilio's error and returns its HTTP status.
+ */
+int sim_schedule_check(struct sim *s, const struct form *f, const char *ms,
+    time_t *send_at, struct answer *a);
+
+/* Start the wait of the scheduled message m, just stored, for its
+ * SendAt. */
+void sim_schedule_start(struct sim *s, struct msg *m);
+
+/* Cancel the message m, which must be scheduled; s->lock held. Returns
+ * 0, or answers 30409 and returns its HTTP status. The caller schedules
+ * STEP_CANCELED for its callback once the lock is let go. */
+int sim_cancel_locked(struct sim *s, struct msg *m, struct answer *a);
+
+/* A STEP_RELEASE job: m goes out if its SendAt has come and it is still
+ * scheduled, else its wait goes on. Returns whether it went out. */
+int sim_release(struct sim *s, struct msg *m);
+
+/* GET and POST /sim/clock: the sim's time, and moving it (Now=TIME or
+ * Advance=DURATION), which releases whatever fell due. */
+int sim_clock(struct sim *s, const char *method, const struct form *f,
+    struct answer *a);
 
 /* --- faults.c ----------------------------------------------------- */
 

@@ -104,7 +104,8 @@ sim_msg_free(struct msg *m)
 }
 
 struct msg *
-sim_msg_new(const char *from, const char *to, const char *body, size_t len)
+sim_msg_new(const struct sim *s, const char *from, const char *to,
+    const char *body, size_t len)
 {
 	struct msg *m = calloc(1, sizeof *m);
 
@@ -120,7 +121,7 @@ sim_msg_new(const char *from, const char *to, const char *body, size_t len)
 	memcpy(m->body, body, len);
 	m->body[len] = '\0';
 	m->body_len = len;
-	m->created = m->updated = time(NULL);
+	m->created = m->updated = sim_now(s);
 	return m;
 }
 

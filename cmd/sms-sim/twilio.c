@@ -52,6 +52,7 @@ error_text(int code)
 	case 30007: return "Message filtered";
 	case 30008: return "Unknown error";
 	case 30019: return "Content size exceeds carrier limit";
+	case 21610: return "Attempt to send to unsubscribed recipient";
 	case 11200: return "HTTP retrieval failure";
 	case 12300: return "Invalid Content-Type";
 	default: return "Message delivery failed";
@@ -109,7 +110,7 @@ sim_msg_json(const struct sim *s, const struct msg *m, struct buf *b)
 		buf_addlit(b, "null");
 	jfield(b, "error_message", m->error_code ?
 	    error_text(m->error_code) : NULL);
-	jfield(b, "from", m->from);
+	jfield(b, "from", m->from_pending ? NULL : m->from);
 	jfield(b, "messaging_service_sid", m->ms_sid[0] ? m->ms_sid : NULL);
 	snprintf(n, sizeof n, "%u", m->media);
 	jfield(b, "num_media", n);
