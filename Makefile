@@ -268,7 +268,9 @@ REPEAT = tests/0200-sms-recv.t tests/0210-sms-recv-crash.t \
 	tests/0240-sms-recv-faults.t tests/0255-sms-recv-limits.t \
 	tests/0320-inbox-mark-faults.t tests/0400-sms-sim.t tests/0500-sms-send.t \
 	tests/0510-sms-send-crash.t tests/0540-sms-send-faults.t \
-	tests/0550-loop.t $(BUILD)/unit/httpd $(BUILD)/unit/inbox-race \
+	tests/0550-loop.t tests/0430-sms-sim-schedule.t \
+	tests/0660-sms-send-schedule.t tests/0665-sms-send-due-crash.t \
+	tests/0680-idle-woke.t $(BUILD)/unit/httpd $(BUILD)/unit/inbox-race \
 	$(BUILD)/unit/inbox-journal
 repeat: deps $(BINS) $(UNITS) $(TOOLS) $(SHIMS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin SMSDESK_TESTDATA=$(CURDIR)/tests/data \
