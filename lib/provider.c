@@ -52,6 +52,13 @@ provider_http_free(struct provider_http *rq)
 	memset(rq, 0, sizeof *rq);
 }
 
+void
+provider_event_free(struct webhook_event *ev)
+{
+	json_decref(ev->json);
+	ev->json = NULL;
+}
+
 const struct provider *
 provider_configured(const struct config *cfg, struct errbuf *e)
 {

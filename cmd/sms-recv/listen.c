@@ -76,7 +76,7 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
     enum MHD_Result *ret)
 {
 	struct webhook_request rq = { .method = "POST" };
-	struct webhook_event ev;
+	struct webhook_event ev = { 0 };
 	struct form form = { 0 };
 	struct errbuf e;
 	struct buf url = { 0 }, out = { 0 };
@@ -134,6 +134,7 @@ done:
 		    "bad request\n" : "cannot store now, try again\n");
 	log_request(conn, q, "POST", code, e.msg);
 	free(reply);
+	provider_event_free(&ev);
 	form_free(&form);
 	buf_free(&url);
 	buf_free(&out);
