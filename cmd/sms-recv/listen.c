@@ -94,6 +94,7 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
 	buf_adds(&url, q->uri);
 	buf_addc(&url, '\0');
 	rq.url = url.p;
+	rq.now = when_now();	/* a timestamp's window: SMSDESK_NOW too */
 	for (i = 0; r->pv->sig_headers[i] && i < PROVIDER_SIG_MAX; i++)
 		rq.sig[i] = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    r->pv->sig_headers[i]);
