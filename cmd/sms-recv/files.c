@@ -2,10 +2,10 @@
  * files.c: payloads from files or stdin, sms-recv without --listen.
  *
  * Each line is one webhook body as the provider posts it (form-encoded,
- * or a JSON object with "data", as Telnyx's are), or one NDJSON message
- * record (or an event that carries a message that came in), for imports
- * and replays. A line that is not one is said on stderr
- * with its file and line number, and the rest is read (exit 1 at the end);
+ * or a JSON object with "data", as some providers post), or one NDJSON
+ * message record (or an event that carries a message that came in), for
+ * imports and replays. A line that is not one is said on stderr with its
+ * file and line number, and the rest is read (exit 1 at the end);
  * a line that cannot be stored for want of the disk stops the run.
  */
 #include <errno.h>
@@ -110,7 +110,7 @@ record_media(const json_t *msg, struct webhook_event *ev, struct errbuf *e)
 	return 0;
 }
 
-/* Whether a JSON record is a webhook's body (Telnyx's {"data": {...}}). */
+/* Whether a JSON record is a webhook's body ({"data": {...}}). */
 static int
 webhook_json(const json_t *rec)
 {
