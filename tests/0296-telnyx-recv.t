@@ -98,12 +98,14 @@ is 'an event it does not handle (message.read): 400' \
 is 'a body that is not JSON, signed: 400' "$(tpost 'MessageSid=SM1')" 400
 is 'still two messages' "$(nmsg $A)" 2
 
-# STOP: recorded, and no automatic reply is stored (none could be sent).
+# HELP and STOP: recorded, and no automatic reply is stored (Telnyx takes
+# none in the answer), though help has a text by default.
 B=+15551230002
 A=$B
-is 'STOP: 200' "$(tpost "$(inbound tx-8 STOP)")" 200
+is 'HELP: 200' "$(tpost "$(inbound tx-8 HELP)")" 200
+is 'STOP: 200' "$(tpost "$(inbound tx-9 STOP)")" 200
 check 'the opt-out is recorded' \
-	"recs $B | jq -e 'select(.direction == \"in\") | .keyword == \"STOP\"' >/dev/null"
+	"recs $B | jq -e 'select(.direction == \"in\" and .provider_id == \"tx-9\") | .keyword == \"STOP\"' >/dev/null"
 is 'and no automatic reply is stored' \
 	"$(recs $B | grep -c '"direction":"out"')" 0
 A=+15551230001
@@ -163,5 +165,16 @@ check 'the bad line is said with its place' \
 kill "$lpid"
 wait "$lpid"
 is 'the listener stops on SIGTERM with status 0' "$?" 0
+
+# The window is the listener's clock: SMSDESK_NOW's when it is set.
+serve "$tmp/N.out" "$tmp/N.err" env SMSDESK_NOW=2024-11-22T15:40:00Z \
+    "$bin/sms-recv" -d "$ib" --provider telnyx ||
+    { fail 'a listener at SMSDESK_NOW starts'; done_testing; }
+lport=$port
+A=+15551230005
+is 'signed 300 s before its now (1732290000): 200' \
+	"$(tpost "$(inbound tx-20 then)" 1732289700)" 200
+is 'signed at the real now: 403' "$(tpost "$(inbound tx-21 now)")" 403
+is 'one stored' "$(nmsg $A)" 1
 
 done_testing
