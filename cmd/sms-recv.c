@@ -322,6 +322,11 @@ main(int argc, char **argv)
 	    NULL);
 	if (r.secret && !*r.secret)
 		r.secret = NULL;
+	if (listen_arg && r.secret && r.pv->secret_ok &&
+	    r.pv->secret_ok(r.secret, &e) < 0)
+		diag_die(EXIT_CONFIG, "%s%s%s: %s", r.pv->secret_env ?
+		    r.pv->secret_env : "", r.pv->secret_env ? " or " : "",
+		    r.pv->secret_key, e.msg);
 	url = config_pick(cfg, url, "SMSDESK_PUBLIC_URL", "public_url", NULL);
 	r.help_text = config_pick(cfg, NULL, NULL, "help_text", NULL);
 	if (!r.help_text) {

@@ -179,6 +179,13 @@ struct provider {
 	 */
 	const char *secret_env;
 	const char *secret_key;
+	/*
+	 * Whether secret has the form verify() needs (Telnyx: the base64 of
+	 * a 32-byte key), so that a program can refuse a wrong one at start:
+	 * 0, or -1 with errno EINVAL and e saying what is wrong. NULL where
+	 * any secret may do.
+	 */
+	int (*secret_ok)(const char *secret, struct errbuf *e);
 
 	/*
 	 * Check rq against secret (the auth token or signing key). Returns

@@ -65,6 +65,23 @@ base64_exact(const char *s, unsigned char *out, size_t n)
 }
 
 static int
+telnyx_secret_ok(const char *key, struct errbuf *e)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+
+	if (sodium_init() < 0) {
+		errno = ENOMEM;
+		return errf(e, "cannot initialise libsodium");
+	}
+	if (key == NULL || base64_exact(key, pk, sizeof pk) < 0) {
+		errno = EINVAL;
+		return errf(e, "the Telnyx public key is not the base64 of a "
+		    "32-byte Ed25519 key");
+	}
+	return 0;
+}
+
+static int
 telnyx_verify(const char *key, const struct webhook_request *rq,
     struct errbuf *e)
 {
@@ -85,11 +102,9 @@ telnyx_verify(const char *key, const struct webhook_request *rq,
 		errno = EINVAL;
 		return errf(e, "no Telnyx public key to check signatures with");
 	}
-	if (base64_exact(key, pk, sizeof pk) < 0) {
-		errno = EINVAL;
-		return errf(e, "the Telnyx public key is not the base64 of a "
-		    "32-byte Ed25519 key");
-	}
+	if (telnyx_secret_ok(key, e) < 0)
+		return -1;
+	base64_exact(key, pk, sizeof pk);
 	if (sig64 == NULL) {
 		errno = EINVAL;
 		return errf(e, "missing telnyx-signature-ed25519 header");
@@ -736,6 +751,7 @@ const struct provider provider_telnyx = {
 	.webhook_path = WEBHOOK_PATH,
 	.secret_env = "TELNYX_PUBLIC_KEY",
 	.secret_key = "telnyx_public_key",
+	.secret_ok = telnyx_secret_ok,
 	.verify = telnyx_verify,
 	.parse = telnyx_parse,
 	.reply = telnyx_reply,
