@@ -19,8 +19,9 @@ FORGER=1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100
 TELNYX_PUBLIC_KEY=$("$tools/telnyx-sign" --public "$SEED")
 export TELNYX_PUBLIC_KEY
 
-TELNYX_PUBLIC_KEY=A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMQ== \
-    "$bin/sms-recv" -d "$ib" --provider telnyx --listen 127.0.0.1:1 \
+# (A deadline: a listener that started would serve until killed.)
+TELNYX_PUBLIC_KEY=A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMQ== timeout 60 \
+    "$bin/sms-recv" -d "$ib" --provider telnyx --listen 127.0.0.1:0 \
     2>"$tmp/bad.err"
 is 'a public key of 31 bytes: the listener does not start, 78' "$?" 78
 check 'and says why' "grep -q 'TELNYX_PUBLIC_KEY or telnyx_public_key: .*32-byte' '$tmp/bad.err'"
