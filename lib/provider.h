@@ -190,13 +190,12 @@ struct provider {
 	/*
 	 * Check rq against secret (the auth token or signing key). Returns
 	 * 0 if it is authentic, or -1 with e filled with the reason and
-	 * errno EACCES (signature or hash mismatch), EINVAL (a missing or
-	 * malformed header or URL) or ENOMEM.
+	 * errno EACCES (signature or hash mismatch, or a timestamp outside
+	 * the provider's window from rq->now: Telnyx's 300 s), EINVAL (a
+	 * missing or malformed header, URL or key) or ENOMEM.
 	 */
 	int (*verify)(const char *secret, const struct webhook_request *rq,
 	    struct errbuf *e);
-	/* A verify() that checks a timestamp's window also refuses with
-	   EACCES a request outside it (Telnyx: 300 s from now). */
 
 	/*
 	 * Fill ev from a verified rq. Returns 0, or -1 with errno EINVAL
