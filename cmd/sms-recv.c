@@ -8,8 +8,9 @@
  * report, stores it with inbox_deliver()/inbox_status(), and only then
  * answers 200. A request it cannot store gets 503, so the provider tries
  * again; the inbox ledger makes the retry harmless. Without --listen it
- * reads the same payloads from files or stdin (one form-encoded body or
- * one NDJSON message record per line) for imports and replays.
+ * reads the same payloads from files or stdin (one webhook body, a form
+ * or JSON, or one NDJSON message record per line) for imports and
+ * replays.
  *
  * Each stored item is announced as an NDJSON event on stdout. stdout is a
  * courtesy: the inbox is the record, so a reader that goes away costs the
@@ -92,7 +93,7 @@ usage(FILE *fp, int code)
 	    "                         three times this\n"
 	    "  -V, --version          print the version and exit\n"
 	    "\nWithout --listen, reads payloads from FILEs or stdin: one "
-	    "form-encoded\nwebhook body or one NDJSON message record per "
+	    "webhook body\n(a form, or JSON) or one NDJSON message record per "
 	    "line.\n", fp);
 	exit(code);
 }
@@ -321,6 +322,11 @@ main(int argc, char **argv)
 	    NULL);
 	if (r.secret && !*r.secret)
 		r.secret = NULL;
+	if (listen_arg && r.secret && r.pv->secret_ok &&
+	    r.pv->secret_ok(r.secret, &e) < 0)
+		diag_die(EXIT_CONFIG, "%s%s%s: %s", r.pv->secret_env ?
+		    r.pv->secret_env : "", r.pv->secret_env ? " or " : "",
+		    r.pv->secret_key, e.msg);
 	url = config_pick(cfg, url, "SMSDESK_PUBLIC_URL", "public_url", NULL);
 	r.help_text = config_pick(cfg, NULL, NULL, "help_text", NULL);
 	if (!r.help_text) {

@@ -11,6 +11,7 @@
 
 static const struct provider *const providers[] = {
 	&provider_twilio,
+	&provider_telnyx,
 };
 
 const struct provider *
@@ -50,6 +51,13 @@ provider_http_free(struct provider_http *rq)
 	buf_free(&rq->url);
 	buf_free(&rq->body);
 	memset(rq, 0, sizeof *rq);
+}
+
+void
+provider_event_free(struct webhook_event *ev)
+{
+	json_decref(ev->json);
+	ev->json = NULL;
 }
 
 const struct provider *

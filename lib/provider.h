@@ -33,8 +33,11 @@
  * those bytes.
  *
  * Ownership: everything a webhook_request points to is the caller's. An
- * event borrows its strings from the request's form (or body): they live
- * as long as that form does, and an event needs no freeing.
+ * event borrows its strings from the request's form, or from the parse
+ * tree of a JSON body, which the event owns (its json): they live as long
+ * as that form and the event do. Whoever calls parse() calls
+ * provider_event_free() on the event afterwards, whatever parse()
+ * returned.
  */
 #ifndef PROVIDER_H
 #define PROVIDER_H
@@ -100,6 +103,9 @@ struct webhook_event {
 	struct webhook_media media[PROVIDER_MEDIA_MAX];
 	const struct form *form;	/* every parameter, for extra fields;
 					   NULL for a non-form body */
+	json_t *json;			/* the parse tree of a JSON body,
+					   the event's (strings above may be
+					   borrowed from it); NULL for a form */
 };
 
 /*
@@ -112,24 +118,30 @@ struct provider_account {
 	const struct provider *pv;
 	const char *base;		/* API base URL */
 	const char *account;		/* the account's id, in URLs */
-	const char *user, *pass;	/* Basic auth */
+	const char *user, *pass;	/* Basic auth, or NULL */
+	const char *bearer;		/* a bearer token (Telnyx's API key)
+					   instead, or NULL */
 	const char *from;		/* the sending number, or NULL */
 	const char *service;		/* a sending service's id (Twilio's
-					   Messaging Service), or NULL */
+					   Messaging Service, Telnyx's
+					   messaging profile), or NULL */
 	char *callback;			/* status callback URL, or NULL */
 };
 
 /*
  * One HTTP request a provider wants made: the interface decides what is
- * sent, lib/send/http.c (libcurl) how. user and pass are borrowed from
- * the account; url and body are the request's (provider_http_free()).
+ * sent, lib/send/http.c (libcurl) how. user and pass (Basic auth) or
+ * bearer (the header Authorization: Bearer KEY, which is never logged)
+ * are borrowed from the account; url and body are the request's
+ * (provider_http_free()).
  */
 struct provider_http {
 	int post;			/* 1: POST body; 0: GET */
 	struct buf url;			/* NUL-terminated */
 	struct buf body;		/* NUL-terminated; empty for a GET */
 	const char *content_type;	/* of the body (static) */
-	const char *user, *pass;
+	const char *user, *pass;	/* Basic auth, or NULL */
+	const char *bearer;		/* a bearer token, or NULL */
 };
 
 /* What the answer to a send says. */
@@ -167,19 +179,29 @@ struct provider {
 	 */
 	const char *secret_env;
 	const char *secret_key;
+	/*
+	 * Whether secret has the form verify() needs (Telnyx: the base64 of
+	 * a 32-byte key), so that a program can refuse a wrong one at start:
+	 * 0, or -1 with errno EINVAL and e saying what is wrong. NULL where
+	 * any secret may do.
+	 */
+	int (*secret_ok)(const char *secret, struct errbuf *e);
 
 	/*
 	 * Check rq against secret (the auth token or signing key). Returns
 	 * 0 if it is authentic, or -1 with e filled with the reason and
-	 * errno EACCES (signature or hash mismatch), EINVAL (a missing or
-	 * malformed header or URL) or ENOMEM.
+	 * errno EACCES (signature or hash mismatch, or a timestamp outside
+	 * the provider's window from rq->now: Telnyx's 300 s), EINVAL (a
+	 * missing or malformed header, URL or key) or ENOMEM.
 	 */
 	int (*verify)(const char *secret, const struct webhook_request *rq,
 	    struct errbuf *e);
 
 	/*
 	 * Fill ev from a verified rq. Returns 0, or -1 with errno EINVAL
-	 * and e naming the missing or malformed field ("missing From").
+	 * and e naming the missing or malformed field ("missing From"), or
+	 * the kind of event it does not handle; ENOMEM. Either way the
+	 * caller then calls provider_event_free(ev).
 	 */
 	int (*parse)(const struct webhook_request *rq,
 	    struct webhook_event *ev, struct errbuf *e);
@@ -194,6 +216,12 @@ struct provider {
 	 */
 	int (*reply)(const char *text, size_t len, struct buf *out,
 	    const char **content_type, struct errbuf *e);
+	/*
+	 * 1 if reply() can carry a text in the answer (Twilio's TwiML); 0
+	 * if the provider takes no reply there (Telnyx): its answer is
+	 * always the no-reply one, and sms-recv makes no automatic replies.
+	 */
+	int replies;
 	/*
 	 * The class of an error, in DESIGN.md's taxonomy: "auth",
 	 * "invalid_recipient", "opted_out", "throttled", "transient",
@@ -219,7 +247,8 @@ struct provider {
 		long long max;
 	} *media_types;
 	const char *service_prefix;	/* how a sending service's id
-					   begins ("MG"), or NULL */
+					   begins ("MG"; "" for any id), or
+					   NULL for none */
 
 	/*
 	 * Fill a from the environment and cfg: the provider's own names for
@@ -252,8 +281,9 @@ struct provider {
 	/*
 	 * Looking a message up, for reconciling: the request that fetches
 	 * the message with the provider id id, and the one that lists the
-	 * messages sent to the number to, newest first. Return 0, or -1
-	 * with errno ENOMEM.
+	 * messages sent to the number to, newest first (NULL if the
+	 * provider's API lists no messages). Return 0, or -1 with errno
+	 * ENOMEM.
 	 */
 	int (*fetch_request)(const struct provider_account *a,
 	    const char *id, struct provider_http *rq);
@@ -279,6 +309,7 @@ struct provider {
 };
 
 extern const struct provider provider_twilio;
+extern const struct provider provider_telnyx;
 
 /* The provider called name ("twilio"), or NULL if there is none. */
 const struct provider *provider_find(const char *name);
@@ -291,6 +322,13 @@ const struct provider *provider_at(size_t i);
 
 /* Free what a request holds, and empty it. */
 void provider_http_free(struct provider_http *rq);
+
+/*
+ * Free what parse() gave ev (the parse tree of a JSON body); ev's strings
+ * are gone with it. Harmless on an event parse() never filled, if it was
+ * zeroed.
+ */
+void provider_event_free(struct webhook_event *ev);
 
 /*
  * The configured provider (SMSDESK_PROVIDER, else provider in cfg, else

@@ -1,7 +1,7 @@
 #!/bin/sh
 # smsdesk-config(5) lists exactly the keys the programs read: every key a
-# program asks the configuration for (config_pick() in cmd/ and lib/, folders included, the
-# price.* keys of lib/price.c and the route.* keys of cmd/assign/route.c) has an entry in KEYS, and every entry
+# program asks the configuration for (config_pick() in cmd/ and lib/, folders included, each
+# provider's secret_key, the price.* keys of lib/price.c and the route.* keys of cmd/assign/route.c) has an entry in KEYS, and every entry
 # is a key some program reads.
 . "$(dirname "$0")/lib.sh"
 
@@ -9,6 +9,9 @@ page=$top/man/smsdesk-config.5
 # The keys of the source: config_pick(cfg, flag, ENV, "key", default).
 perl -0777 -ne 'while (/config_pick\(\s*[^,()]+,\s*[^,()]+,\s*(?:"[A-Z_]+"|NULL),\s*"([a-z_.]+)"/g) { print "$1\n" }' \
 	"$top"/cmd/*.c "$top"/cmd/*/*.c "$top"/lib/*.c "$top"/lib/*/*.c | sort -u >"$tmp/code"
+# A provider's signing secret, read by sms-recv through its table.
+sed -n 's/^[[:space:]]*\.secret_key = "\([a-z_]*\)",$/\1/p' \
+	"$top"/lib/provider/*.c >>"$tmp/code"
 grep -q '"price\."' "$top/lib/price.c" && echo price. >>"$tmp/code"
 grep -q '"route\."' "$top/cmd/assign/route.c" && echo route. >>"$tmp/code"
 sort -u -o "$tmp/code" "$tmp/code"

@@ -1,10 +1,11 @@
 /*
  * files.c: payloads from files or stdin, sms-recv without --listen.
  *
- * Each line is one form-encoded webhook body, as the provider posts it, or
- * one NDJSON message record (or an event that carries a message that came
- * in), for imports and replays. A line that is not one is said on stderr
- * with its file and line number, and the rest is read (exit 1 at the end);
+ * Each line is one webhook body as the provider posts it (form-encoded,
+ * or a JSON object with "data", as some providers post), or one NDJSON
+ * message record (or an event that carries a message that came in), for
+ * imports and replays. A line that is not one is said on stderr with its
+ * file and line number, and the rest is read (exit 1 at the end);
  * a line that cannot be stored for want of the disk stops the run.
  */
 #include <errno.h>
@@ -109,7 +110,15 @@ record_media(const json_t *msg, struct webhook_event *ev, struct errbuf *e)
 	return 0;
 }
 
-/* One line of a file: a form-encoded webhook body or a message record. */
+/* Whether a JSON record is a webhook's body ({"data": {...}}). */
+static int
+webhook_json(const json_t *rec)
+{
+	return !json_object_get(rec, "type") &&
+	    json_is_object(json_object_get(rec, "data"));
+}
+
+/* One line of a file: a webhook body or a message record. */
 static void
 read_line(struct recv *r, const char *where, const char *line, size_t len)
 {
@@ -124,9 +133,15 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 	char now[WHEN_BUFSZ];
 	int rc;
 
-	if (len > 0 && line[0] == '{') {
-		if (!(rec = record_parse(line, len, &e)) ||
-		    !(msg = inbound(rec, &e)))
+	if (len > 0 && line[0] == '{' && (rec = record_parse(line, len, &e)) &&
+	    webhook_json(rec)) {
+		rq.body = line;
+		rq.body_len = len;
+		rq.content_type = "application/json";
+		if (r->pv->parse(&rq, &ev, &e) < 0)
+			goto bad;
+	} else if (len > 0 && line[0] == '{') {
+		if (!rec || !(msg = inbound(rec, &e)))
 			goto bad;
 		ev.kind = WEBHOOK_MESSAGE;
 		if ((pv = nul_field(msg))) {
@@ -181,6 +196,7 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 			diag_die(EXIT_IOERR, "%s: %s", where, e.msg);
 		goto bad;
 	}
+	provider_event_free(&ev);
 	json_decref(rec);
 	form_free(&form);
 	return;
@@ -188,6 +204,7 @@ bad:
 	diag_warn("%s: %s", where, e.msg);
 	if (!r->ret)
 		r->ret = EXIT_PARTIAL;
+	provider_event_free(&ev);
 	json_decref(rec);
 	form_free(&form);
 }

@@ -76,7 +76,7 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
     enum MHD_Result *ret)
 {
 	struct webhook_request rq = { .method = "POST" };
-	struct webhook_event ev;
+	struct webhook_event ev = { 0 };
 	struct form form = { 0 };
 	struct errbuf e;
 	struct buf url = { 0 }, out = { 0 };
@@ -94,6 +94,7 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
 	buf_adds(&url, q->uri);
 	buf_addc(&url, '\0');
 	rq.url = url.p;
+	rq.now = when_now();	/* a timestamp's window: SMSDESK_NOW too */
 	for (i = 0; r->pv->sig_headers[i] && i < PROVIDER_SIG_MAX; i++)
 		rq.sig[i] = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    r->pv->sig_headers[i]);
@@ -134,6 +135,7 @@ done:
 		    "bad request\n" : "cannot store now, try again\n");
 	log_request(conn, q, "POST", code, e.msg);
 	free(reply);
+	provider_event_free(&ev);
 	form_free(&form);
 	buf_free(&url);
 	buf_free(&out);

@@ -217,7 +217,8 @@ store_message(struct recv *r, const struct webhook_event *ev,
 		if (d.consent)
 			emit(r, d.consent == 'o' ? "consent.optout" :
 			    "consent.optin", "message", d.message);
-		if (reply && number)
+		/* Only a provider that carries a reply in its answer. */
+		if (reply && number && r->pv->replies)
 			*reply = auto_reply(r, kw, &d, ev);
 		/* Fetched by the fetcher thread: never holds up the answer. */
 		media_queue(r, d.message);

@@ -901,6 +901,7 @@ const struct provider provider_twilio = {
 	.verify = twilio_verify,
 	.parse = twilio_parse,
 	.reply = twilio_reply,
+	.replies = 1,
 	.error_class = twilio_error_class,
 	.max_chars = 1600,
 	.max_media = 10,

@@ -2,7 +2,8 @@
  * http.c: one exchange with the provider's REST API, on a libcurl handle.
  *
  * The provider says what to send (struct provider_http: lib/provider.h);
- * this file says how. A request is a POST or a GET, with Basic auth, on
+ * this file says how. A request is a POST or a GET, with Basic auth or
+ * a bearer token (libcurl's own Authorization header: never logged), on
  * a handle that is kept, so that its connection is kept alive between
  * requests: a worker's, waited for (http_request()), or one of multi.c's
  * pool, many in flight (http_setup()).
@@ -89,7 +90,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 /*
  * Set c up (reset first) for one exchange of rq into h, errors in words
  * into cerr (CURL_ERROR_SIZE): rq's POST with its body, or its GET, with
- * Basic auth, timeout seconds in all, and the body never sent twice.
+ * Basic auth or its bearer token, timeout seconds in all, and the body
+ * never sent twice.
  * Returns the header list c uses, to free once the exchange is over.
  */
 struct curl_slist *
@@ -120,9 +122,14 @@ http_setup(CURL *c, const struct provider_http *rq, struct http *h,
 		send_nomem();
 	curl_easy_setopt(c, CURLOPT_URL, rq->url.p);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-	curl_easy_setopt(c, CURLOPT_USERNAME, rq->user);
-	curl_easy_setopt(c, CURLOPT_PASSWORD, rq->pass);
+	if (rq->bearer) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, rq->bearer);
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERNAME, rq->user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, rq->pass);
+	}
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "smsdesk/" SMSDESK_VERSION);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);

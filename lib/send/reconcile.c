@@ -5,10 +5,11 @@
  * A message the provider took (it has a provider id) is fetched by its
  * id; one that may or may not have reached it ("unknown", or "queued"
  * when a run was cut) is looked for in the list of messages to its
- * number. The rule, and the grace that keeps a young message from being
- * declared not sent, are in sms-send(1), Reconciling. A scheduled message
- * whose claim by --due never reached the provider is scheduled again
- * rather than declared not sent, until it expires.
+ * number (a provider that lists none leaves it as it is). The rule, and
+ * the grace that keeps a young message from being declared not sent, are
+ * in sms-send(1), Reconciling. A scheduled message whose claim by --due
+ * never reached the provider is scheduled again rather than declared not
+ * sent, until it expires.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -192,6 +193,14 @@ reconcile_outbox(struct send *s)
 		/* Taken and young: its delivery report may be on its way. */
 		if (pid && young) {
 			s->young++;
+			continue;
+		}
+		if (!pid && !s->acct.pv->list_request) {
+			/* Nothing to look it up in: it stays as it is. */
+			send_warn(s, "%s: %s: provider '%s' lists no "
+			    "messages: whether it was sent cannot be told",
+			    thread, id, s->acct.pv->name);
+			send_emit(s, msg, TEMPORARY);
 			continue;
 		}
 		rc = pid ? fetch(&w, thread, pid, &found) :

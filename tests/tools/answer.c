@@ -4,7 +4,10 @@
  * provider's API to say what sms-sim never does (a status word that is
  * not one). A test tool (not installed): answer BODY --listen ADDR:PORT;
  * says "listening on" on stderr, as the servers tests/lib.sh's serve()
- * starts do, and serves until killed.
+ * starts do, and serves until killed. Each request, head and body as
+ * they came, is written to stdout, for a test to see what was sent; the
+ * environment's ANSWER_STATUS ("400 Bad Request"), if set, is the status
+ * of the answer to a POST instead.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -39,6 +42,9 @@ drain(int fd)
 		if ((long)(len - (size_t)(end + 4 - buf)) >= want)
 			break;
 	}
+	fwrite(buf, 1, len, stdout);
+	fputs("\n", stdout);
+	fflush(stdout);
 	return len >= 5 && strncmp(buf, "POST ", 5) == 0;
 }
 
@@ -47,6 +53,7 @@ main(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	char head[256], *colon;
+	const char *status = getenv("ANSWER_STATUS");
 	int s, c, one = 1, post;
 
 	if (argc != 4 || strcmp(argv[2], "--listen") != 0 ||
@@ -72,7 +79,8 @@ main(int argc, char **argv)
 		snprintf(head, sizeof head, "HTTP/1.1 %s\r\n"
 		    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
 		    "Connection: close\r\n\r\n",
-		    post ? "201 Created" : "200 OK", strlen(argv[1]));
+		    post ? status && *status ? status : "201 Created" :
+		    "200 OK", strlen(argv[1]));
 		if (write(c, head, strlen(head)) < 0 ||
 		    write(c, argv[1], strlen(argv[1])) < 0)
 			perror("answer: write");
