@@ -11,6 +11,7 @@
 
 static const struct provider *const providers[] = {
 	&provider_twilio,
+	&provider_plivo,
 };
 
 const struct provider *
