@@ -98,6 +98,8 @@ check_exit 'sms-send through Plivo: sent, 0' 0 \
 m=$ib/msg/$C/$(ls "$ib/msg/$C" | head -n 1)
 is 'the message has Plivo'\''s id, queued' \
 	"$(tail -n 1 "$m" | jq -c '[.provider, .provider_id, .status]')" '["plivo","out-0001","queued"]'
+check_exit 'sms-send --messaging-service: a Powerpack, 0' 0 \
+	'SMSDESK_PROVIDER=plivo PLIVO_AUTH_ID=MA0297 PLIVO_API_URL=http://127.0.0.1:$api sms-send -d "$ib" --messaging-service 5d2e4c3a-pp --to +14155550133 "By Powerpack" >/dev/null 2>"$tmp/send2.err"'
 is 'a status callback (sent): 200' \
 	"$(pwebhook 'MessageUUID=out-0001&Status=sent&From=14155550199&To=14155550122&Units=1')" 200
 is 'delivered, ErrorCode 000: 200' \
