@@ -230,7 +230,8 @@ struct provider {
 		long long max;
 	} *media_types;
 	const char *service_prefix;	/* how a sending service's id
-					   begins ("MG"), or NULL */
+					   begins ("MG"; "" for any id),
+					   or NULL for no services */
 
 	/*
 	 * Fill a from the environment and cfg: the provider's own names for

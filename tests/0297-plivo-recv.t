@@ -98,8 +98,6 @@ check_exit 'sms-send through Plivo: sent, 0' 0 \
 m=$ib/msg/$C/$(ls "$ib/msg/$C" | head -n 1)
 is 'the message has Plivo'\''s id, queued' \
 	"$(tail -n 1 "$m" | jq -c '[.provider, .provider_id, .status]')" '["plivo","out-0001","queued"]'
-check_exit 'sms-send --messaging-service: a Powerpack, 0' 0 \
-	'SMSDESK_PROVIDER=plivo PLIVO_AUTH_ID=MA0297 PLIVO_API_URL=http://127.0.0.1:$api sms-send -d "$ib" --messaging-service 5d2e4c3a-pp --to +14155550133 "By Powerpack" >/dev/null 2>"$tmp/send2.err"'
 is 'a status callback (sent): 200' \
 	"$(pwebhook 'MessageUUID=out-0001&Status=sent&From=14155550199&To=14155550122&Units=1')" 200
 is 'delivered, ErrorCode 000: 200' \
@@ -112,5 +110,23 @@ is 'a forged status callback: 403' \
 	"$(pwebhook "$body" "$(printf '%s' "$body" | PLIVO_AUTH_TOKEN=x psign "http://127.0.0.1:$port/plivo" n1)" n1)" 403
 is 'the message stays delivered' "$(tail -n 1 "$m" | jq -r .status)" delivered
 
-kill "$recv" "$apipid" 2>/dev/null
+
+# A Powerpack (any id) instead of a number; refused for opting out.
+serve "$tmp/api2.out" "$tmp/api2.err" "$tools/answer" \
+    '{"api_id":"x","message":"message(s) queued","message_uuid":["out-0002"]}' ||
+    fail 'a Plivo API that takes the message'
+api2pid=$server api=$port
+port=$recvport
+D=+14155550133
+check_exit 'sms-send --messaging-service: a Powerpack, 0' 0 \
+	'SMSDESK_PROVIDER=plivo PLIVO_AUTH_ID=MA0297 PLIVO_API_URL=http://127.0.0.1:$api sms-send -d "$ib" --messaging-service 5d2e4c3a-pp --to $D "By Powerpack" >/dev/null 2>"$tmp/send2.err"'
+m=$ib/msg/$D/$(ls "$ib/msg/$D" | head -n 1)
+is 'a status callback: rejected, ErrorCode 200: 200' \
+	"$(pwebhook 'MessageUUID=out-0002&Status=rejected&ErrorCode=200&From=14155550199&To=14155550133')" 200
+poll "tail -n 1 '$m' | jq -e '.status == \"failed\"' >/dev/null"
+is 'rejected is failed; Plivo'\''s 200 is an opt-out' \
+	"$(tail -n 1 "$m" | jq -c '[.provider_id, .status, .error]')" \
+	'["out-0002","failed",{"code":"opted_out","provider_code":200}]'
+
+kill "$recv" "$apipid" "$api2pid" 2>/dev/null
 done_testing
