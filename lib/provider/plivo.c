@@ -164,7 +164,8 @@ plivo_verify(const char *token, const struct webhook_request *rq,
 		return errf(e, "missing X-Plivo-Signature-V3 header");
 	if (nonce == NULL || *nonce == '\0')
 		return errf(e, "missing X-Plivo-Signature-V3-Nonce header");
-	if (rq->method && strcmp(rq->method, "GET") != 0 && rq->form == NULL)
+	if ((!rq->method || strcmp(rq->method, "GET") != 0) &&
+	    rq->form == NULL)
 		return errf(e, "POST without form parameters");
 	if (plivo_signature(token, rq->method, rq->url, nonce, rq->form,
 	    want) < 0) {

@@ -130,6 +130,10 @@ test_signature(void)
 	rq = post(URL1, &f, NULL, NONCE);
 	verify(&rq, EINVAL, "missing X-Plivo-Signature-V3 header",
 	    "a missing signature");
+	rq = post(URL1, NULL, SIG1, NONCE);
+	rq.method = NULL;
+	verify(&rq, EINVAL, "POST without form parameters",
+	    "a POST (no method: POST) that is no form");
 	form_free(&f);
 
 	parse_form(&f, "From=14155550100&To=14155550199&Text=hi+therE&"
