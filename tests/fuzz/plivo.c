@@ -3,12 +3,12 @@
  *
  * The input is a request body. It goes the way handle() in sms-recv takes
  * a form: form_parse(), then provider_plivo.verify() with the V3
- * signature plivo_signature() computes for it (which must match, alone
- * and in a list after a wrong one), then provider_plivo.parse(). An event
+ * signature plivo_signature() computes for it (which must match in a
+ * list after a wrong one), then provider_plivo.parse(). An event
  * it accepts must be one sms-recv can store: an id, a sender and a
- * recipient without NULs (a number of Plivo's made E.164, or as it came),
- * a body of the form's length, and for a message a sender
- * thread_of_sender() takes or refuses with a message. The body is then
+ * recipient without NULs (a number of Plivo's made E.164 is its own
+ * thread, whatever else is taken or refused by thread_of_sender()),
+ * a body of the form's length. The body is then
  * answered with provider_plivo.reply_to() as a reply to the event.
  */
 #include <errno.h>
@@ -80,9 +80,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (thread_of_sender(ev.from, thread, &number, &e) < 0)
 			FUZZ_CHECK(e.msg[0] && errno == EINVAL,
 			    "thread_of_sender() failed without a reason");
-		else if (number)
+		else
+			FUZZ_CHECK(thread_valid(thread) &&
+			    !number == !thread_is_number(thread),
+			    "thread \"%s\" of \"%s\"", thread, ev.from);
+		/* One of Plivo's numbers is the thread of its E.164 form. */
+		if (ev.from[0] == '+' && number)
 			FUZZ_CHECK(strcmp(thread, ev.from) == 0,
-			    "a number not in E.164: %s, thread %s", ev.from,
+			    "%s made E.164 is not its thread %s", ev.from,
 			    thread);
 	}
 	if (provider_plivo.reply_to(&ev, ev.body, ev.body_len, &out, &ctype,
