@@ -12,6 +12,7 @@
 static const struct provider *const providers[] = {
 	&provider_twilio,
 	&provider_telnyx,
+	&provider_plivo,
 };
 
 const struct provider *

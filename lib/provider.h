@@ -106,6 +106,9 @@ struct webhook_event {
 	json_t *json;			/* the parse tree of a JSON body,
 					   the event's (strings above may be
 					   borrowed from it); NULL for a form */
+	char num[2][24];		/* room for from and to made E.164
+					   by parse() from a provider's own
+					   spelling (Plivo's has no "+") */
 };
 
 /*
@@ -223,6 +226,14 @@ struct provider {
 	 */
 	int replies;
 	/*
+	 * As reply, for a provider whose reply names its numbers (Plivo's
+	 * <Message src dst>): the answer to the webhook of ev. NULL where
+	 * reply will do; sms-recv uses it when it is there.
+	 */
+	int (*reply_to)(const struct webhook_event *ev, const char *text,
+	    size_t len, struct buf *out, const char **content_type,
+	    struct errbuf *e);
+	/*
 	 * The class of an error, in DESIGN.md's taxonomy: "auth",
 	 * "invalid_recipient", "opted_out", "throttled", "transient",
 	 * "permanent". http is the HTTP status of an API answer (0 for a
@@ -310,6 +321,7 @@ struct provider {
 
 extern const struct provider provider_twilio;
 extern const struct provider provider_telnyx;
+extern const struct provider provider_plivo;
 
 /* The provider called name ("twilio"), or NULL if there is none. */
 const struct provider *provider_find(const char *name);
@@ -399,5 +411,16 @@ int provider_status_valid(const char *status);
  */
 int twilio_signature(const char *token, const char *url, const struct form *f,
     char out[29]);
+
+/*
+ * Plivo's X-Plivo-Signature-V3 for a request by method ("GET", else a
+ * POST) to url with the body parameters of body (NULL for none) and the
+ * nonce, as providers.md 4 says: base64 of HMAC-SHA256 keyed by token
+ * over the base string, "." and nonce. Returns 0 with out NUL-terminated,
+ * or -1 with errno ENOMEM, or EINVAL (a query that is not a form, or a
+ * key libcrypto refuses).
+ */
+int plivo_signature(const char *token, const char *method, const char *url,
+    const char *nonce, const struct form *body, char out[45]);
 
 #endif

@@ -123,8 +123,10 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
 	    ev.status : "message", ev.id);
 	code = MHD_HTTP_OK;
 done:
-	if (code == MHD_HTTP_OK && r->pv->reply(reply, reply ?
-	    strlen(reply) : 0, &out, &ctype, &e) == 0)
+	if (code == MHD_HTTP_OK && (r->pv->reply_to ?
+	    r->pv->reply_to(&ev, reply, reply ? strlen(reply) : 0, &out,
+	    &ctype, &e) : r->pv->reply(reply, reply ? strlen(reply) : 0,
+	    &out, &ctype, &e)) == 0)
 		*ret = answer(conn, code, out.p ? out.p : "", out.len, ctype);
 	else if (code == MHD_HTTP_OK)
 		*ret = fail(conn, code = MHD_HTTP_INTERNAL_SERVER_ERROR,
