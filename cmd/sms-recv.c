@@ -84,6 +84,9 @@ usage(FILE *fp, int code)
 		fprintf(fp, "%s%s%s", i ? ", " : "", p->name,
 		    p == provider_default() ? " (default)" : "");
 	fputs("\n"
+	    "                         (with --listen, several: NAME,NAME or "
+	    "-p again;\n"
+	    "                         each on its own path)\n"
 	    "      --public-url URL   the base URL the provider calls, for "
 	    "signatures\n"
 	    "      --timeout SECONDS  drop a connection idle this long "
@@ -131,18 +134,16 @@ load_hours(struct recv *r, const struct config *cfg)
 }
 
 /*
- * How media are fetched: the provider's credentials (for its own host
- * only, lib/media.h), and the size cap media_max (bytes).
+ * How media are fetched: the size cap media_max (bytes), and for each
+ * feed its provider's credentials (for its own host only, lib/media.h).
  */
 static void
-load_media(struct recv *r, const struct config *cfg,
-    struct provider_account *a)
+load_media(struct recv *r, const struct config *cfg)
 {
 	const char *max = config_pick(cfg, NULL, NULL, "media_max", NULL);
 	struct errbuf e;
 	char *end;
 
-	memset(a, 0, sizeof *a);
 	r->media.max_bytes = MEDIA_MAX_DEFAULT;
 	if (max) {
 		errno = 0;
@@ -153,11 +154,85 @@ load_media(struct recv *r, const struct config *cfg,
 			    "a number of bytes", max);
 	}
 	r->media.timeout = MEDIA_TIMEOUT_DEFAULT;
-	if (r->pv->account && r->pv->account(a, cfg, NULL, NULL, 0, &e) == 0) {
-		r->media.user = a->user;
-		r->media.pass = a->pass;
-		r->media.auth_url = a->base;
+	for (size_t i = 0; i < r->nfeeds; i++) {
+		struct feed *f = &r->feed[i];
+
+		f->media = r->media;
+		memset(&f->acct, 0, sizeof f->acct);
+		if (f->pv->account && f->pv->account(&f->acct, cfg, NULL,
+		    NULL, 0, &e) == 0) {
+			f->media.user = f->acct.user;
+			f->media.pass = f->acct.pass;
+			f->media.auth_url = f->acct.base;
+		}
 	}
+	r->media = r->feed[0].media;
+}
+
+/*
+ * The feeds of --provider (a comma-separated list, or PROVIDER given
+ * again: each provider once), and each one's signing secret. With
+ * listening, a secret of the wrong form, or none without insecure, ends
+ * the run (exit 78).
+ */
+static void
+load_feeds(struct recv *r, const struct config *cfg, const char *names,
+    int listening, int insecure)
+{
+	const char *p = names;
+	struct errbuf e;
+
+	while (*p) {
+		size_t n = strcspn(p, ", ");
+		char name[32];
+		const struct provider *pv;
+		struct feed *f;
+
+		if (n == 0 || n >= sizeof name) {
+			if (n == 0) {
+				p++;
+				continue;
+			}
+			diag_die(EXIT_CONFIG, "unknown provider '%.*s'",
+			    (int)n, p);
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		p += n;
+		if (!(pv = provider_find(name)))
+			diag_die(EXIT_CONFIG, "unknown provider '%s'", name);
+		for (size_t i = 0; i < r->nfeeds; i++)
+			if (r->feed[i].pv == pv)
+				diag_die(EXIT_USAGE, "--provider: '%s' twice",
+				    name);
+		if (r->nfeeds == FEEDS_MAX)
+			diag_die(EXIT_USAGE, "--provider: more than %d",
+			    FEEDS_MAX);
+		f = &r->feed[r->nfeeds++];
+		f->pv = pv;
+		/* Where the provider keeps its signing secret. */
+		f->secret = config_pick(cfg, NULL, pv->secret_env,
+		    pv->secret_key, NULL);
+		if (f->secret && !*f->secret)
+			f->secret = NULL;
+		if (listening && f->secret && pv->secret_ok &&
+		    pv->secret_ok(f->secret, &e) < 0)
+			diag_die(EXIT_CONFIG, "%s%s%s: %s", pv->secret_env ?
+			    pv->secret_env : "", pv->secret_env ? " or " : "",
+			    pv->secret_key, e.msg);
+		if (listening && !f->secret && !insecure)
+			diag_die(EXIT_CONFIG, "no signing secret for %s: set "
+			    "%s%s%s in the config, or give --insecure to "
+			    "accept unsigned requests", pv->name,
+			    pv->secret_env ? pv->secret_env : "",
+			    pv->secret_env ? " or " : "", pv->secret_key);
+		if (insecure)
+			f->secret = NULL;
+	}
+	if (r->nfeeds == 0)
+		diag_die(EXIT_CONFIG, "--provider: no provider named");
+	r->pv = r->feed[0].pv;
+	r->secret = r->feed[0].secret;
 }
 
 /*
@@ -225,6 +300,7 @@ main(int argc, char **argv)
 	struct recv r = { .ev = { .lock = PTHREAD_MUTEX_INITIALIZER,
 		.ready = PTHREAD_COND_INITIALIZER } };
 	const char *dir = NULL, *listen_arg = NULL, *pname = NULL;
+	char plist[256], pbuf[256];
 	const char *url = NULL;
 	struct config *cfg;
 	struct sockaddr_storage sin;
@@ -235,7 +311,6 @@ main(int argc, char **argv)
 	unsigned timeout = 10, per_address = PER_ADDRESS;
 	int c, insecure = 0, fetch_media = 0;
 	long long max_age = 7 * 86400;
-	struct provider_account acct;
 	size_t swept, replayed;
 	char *help = NULL;
 
@@ -260,7 +335,11 @@ main(int argc, char **argv)
 			listen_arg = optarg;
 			break;
 		case 'p':
-			pname = optarg;
+			/* Given again: one more (load_feeds() splits). */
+			if (pname && (size_t)snprintf(plist, sizeof plist,
+			    "%s,%s", pname, optarg) >= sizeof plist)
+				diag_die(EXIT_USAGE, "--provider: too many");
+			pname = pname ? strcpy(pbuf, plist) : optarg;
 			break;
 		case OPT_TIMEOUT:
 			timeout = opt_number("--timeout", optarg, 1, 3600,
@@ -315,18 +394,10 @@ main(int argc, char **argv)
 		diag_die(EXIT_CONFIG, "config: %s", e.msg);
 	pname = config_pick(cfg, pname, "SMSDESK_PROVIDER", "provider",
 	    provider_default()->name);
-	if (!(r.pv = provider_find(pname)))
-		diag_die(EXIT_CONFIG, "unknown provider '%s'", pname);
-	/* Where the provider keeps its signing secret. */
-	r.secret = config_pick(cfg, NULL, r.pv->secret_env, r.pv->secret_key,
-	    NULL);
-	if (r.secret && !*r.secret)
-		r.secret = NULL;
-	if (listen_arg && r.secret && r.pv->secret_ok &&
-	    r.pv->secret_ok(r.secret, &e) < 0)
-		diag_die(EXIT_CONFIG, "%s%s%s: %s", r.pv->secret_env ?
-		    r.pv->secret_env : "", r.pv->secret_env ? " or " : "",
-		    r.pv->secret_key, e.msg);
+	load_feeds(&r, cfg, pname, listen_arg != NULL, insecure);
+	if (!listen_arg && r.nfeeds > 1)
+		diag_die(EXIT_USAGE, "--provider: several providers are for "
+		    "--listen; files and stdin are read as one's");
 	url = config_pick(cfg, url, "SMSDESK_PUBLIC_URL", "public_url", NULL);
 	r.help_text = config_pick(cfg, NULL, NULL, "help_text", NULL);
 	if (!r.help_text) {
@@ -343,7 +414,7 @@ main(int argc, char **argv)
 	r.stop_text = config_pick(cfg, NULL, NULL, "stop_text", NULL);
 	r.start_text = config_pick(cfg, NULL, NULL, "start_text", NULL);
 	load_hours(&r, cfg);
-	load_media(&r, cfg, &acct);
+	load_media(&r, cfg);
 	if (url) {
 		size_t n = strlen(url);
 
@@ -351,11 +422,6 @@ main(int argc, char **argv)
 			n--;
 		r.public_url = strndup(url, n);
 	}
-	if (listen_arg && !r.secret && !insecure)
-		diag_die(EXIT_CONFIG, "no signing secret: set %s%s%s in the "
-		    "config, or give --insecure to accept unsigned requests",
-		    r.pv->secret_env ? r.pv->secret_env : "",
-		    r.pv->secret_env ? " or " : "", r.pv->secret_key);
 	/* Every FILE opens, or nothing is done. */
 	if (argc > 0 && !(files = calloc((size_t)argc, sizeof *files)))
 		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
@@ -382,8 +448,6 @@ main(int argc, char **argv)
 	if (fetch_media) {
 		r.ret = media_fetch_all(&r, max_age);
 	} else if (listen_arg) {
-		if (r.secret && insecure)
-			r.secret = NULL;
 		pthread_t writer;
 
 		r.listening = 1;
@@ -409,7 +473,8 @@ main(int argc, char **argv)
 	stop_journal(&r);
 	free(r.public_url);
 	free(help);
-	provider_account_free(&acct);
+	for (size_t i = 0; i < r.nfeeds; i++)
+		provider_account_free(&r.feed[i].acct);
 	tzdb_free(r.tzdb);
 	config_free(cfg);
 	inbox_close(&r.ib);

@@ -70,6 +70,22 @@ log_request(struct MHD_Connection *conn, const struct httpd_request *q,
 	fprintf(stderr, "%s: %s\n", diag_prog(), line);
 }
 
+/*
+ * The feed whose provider's path is the first len bytes of path, or
+ * NULL: each provider the listener serves has its own.
+ */
+static const struct feed *
+feed_of(const struct recv *r, const char *path, size_t len)
+{
+	for (size_t i = 0; i < r->nfeeds; i++) {
+		const char *p = r->feed[i].pv->webhook_path;
+
+		if (strlen(p) == len && memcmp(p, path, len) == 0)
+			return &r->feed[i];
+	}
+	return NULL;
+}
+
 /* Handle a whole request; returns the HTTP status it answered with. */
 static unsigned
 handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
@@ -84,7 +100,9 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
 	char *reply = NULL;
 	unsigned code;
 	size_t i;
-
+	/* on_request() took the request for this path: a feed's. */
+	const struct feed *fd = feed_of(r, q->uri, strcspn(q->uri, "?"));
+	const struct provider *pv = fd ? fd->pv : r->pv;
 	ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	rq.content_type = ctype;
@@ -95,9 +113,9 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
 	buf_addc(&url, '\0');
 	rq.url = url.p;
 	rq.now = when_now();	/* a timestamp's window: SMSDESK_NOW too */
-	for (i = 0; r->pv->sig_headers[i] && i < PROVIDER_SIG_MAX; i++)
+	for (i = 0; pv->sig_headers[i] && i < PROVIDER_SIG_MAX; i++)
 		rq.sig[i] = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    r->pv->sig_headers[i]);
+		    pv->sig_headers[i]);
 
 	if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
 		if (form_parse(&form, rq.body, rq.body_len, &e) < 0) {
@@ -106,15 +124,15 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
 		}
 		rq.form = &form;
 	}
-	if (r->secret && r->pv->verify(r->secret, &rq, &e) < 0) {
+	if (!fd || (fd->secret && pv->verify(fd->secret, &rq, &e) < 0)) {
 		code = MHD_HTTP_FORBIDDEN;
 		goto done;
 	}
-	if (r->pv->parse(&rq, &ev, &e) < 0) {
+	if (pv->parse(&rq, &ev, &e) < 0) {
 		code = MHD_HTTP_BAD_REQUEST;
 		goto done;
 	}
-	if (store_event(r, &ev, &reply, &e) < 0) {
+	if (store_event(r, pv, &ev, &reply, &e) < 0) {
 		code = errno == EINVAL ? MHD_HTTP_BAD_REQUEST :
 		    MHD_HTTP_SERVICE_UNAVAILABLE;
 		goto done;
@@ -123,9 +141,9 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
 	    ev.status : "message", ev.id);
 	code = MHD_HTTP_OK;
 done:
-	if (code == MHD_HTTP_OK && (r->pv->reply_to ?
-	    r->pv->reply_to(&ev, reply, reply ? strlen(reply) : 0, &out,
-	    &ctype, &e) : r->pv->reply(reply, reply ? strlen(reply) : 0,
+	if (code == MHD_HTTP_OK && (pv->reply_to ?
+	    pv->reply_to(&ev, reply, reply ? strlen(reply) : 0, &out,
+	    &ctype, &e) : pv->reply(reply, reply ? strlen(reply) : 0,
 	    &out, &ctype, &e)) == 0)
 		*ret = answer(conn, code, out.p ? out.p : "", out.len, ctype);
 	else if (code == MHD_HTTP_OK)
@@ -213,7 +231,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 		return MHD_NO;
 	if (strncmp(path, "/media/", 7) == 0)
 		return serve_media(r, conn, q, method, path + 7);
-	if (strcmp(path, r->pv->webhook_path) != 0) {
+	if (!feed_of(r, q->uri, strcspn(q->uri, "?"))) {
 		log_request(conn, q, method, MHD_HTTP_NOT_FOUND,
 		    "no such path");
 		return fail(conn, MHD_HTTP_NOT_FOUND, "not found\n");
@@ -401,8 +419,12 @@ listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
 		stop_journal(r);
 		diag_die(EXIT_IOERR, "--listen %s:%u: %s", addr, port, e.msg);
 	}
-	fprintf(stderr, "%s: listening on %s:%u for %s, public URL %s\n",
-	    diag_prog(), addr, port, r->pv->name, r->public_url);
+	fprintf(stderr, "%s: listening on %s:%u for ", diag_prog(), addr,
+	    port);
+	for (size_t i = 0; i < r->nfeeds; i++)
+		fprintf(stderr, "%s%s (%s)", i ? ", " : "",
+		    r->feed[i].pv->name, r->feed[i].pv->webhook_path);
+	fprintf(stderr, ", public URL %s\n", r->public_url);
 	fprintf(stderr, "%s: up to %u connections, ", diag_prog(), cap);
 	if (r->per_address)
 		fprintf(stderr, "%u from one address\n", r->per_address);

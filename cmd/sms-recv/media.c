@@ -43,6 +43,15 @@ struct fetcher {
  * with the message as it now is, and a warning for each item that failed.
  * Returns 0, 1 if an item failed, or -1 if the inbox refused (said).
  */
+const struct media_opts *
+feed_media(const struct recv *r, const char *name)
+{
+	for (size_t i = 0; name && i < r->nfeeds; i++)
+		if (strcmp(r->feed[i].pv->name, name) == 0)
+			return &r->feed[i].media;
+	return &r->media;
+}
+
 static int
 fetch_one(struct recv *r, const char *thread, const char *id)
 {
@@ -67,8 +76,9 @@ fetch_one(struct recv *r, const char *thread, const char *id)
 		if (!media_due(json_array_get(media, i), now))
 			continue;
 		tried = 1;
-		rc = media_fetch_item(&r->ib, thread, id, msg, i, &r->media,
-		    now, &res, &e);
+		rc = media_fetch_item(&r->ib, thread, id, msg, i,
+		    feed_media(r, record_str(msg, "provider")), now, &res,
+		    &e);
 		if (rc < 0) {
 			diag_warn("media: %s", e.msg);
 			json_decref(msg);
@@ -151,6 +161,8 @@ media_start(struct recv *r)
 	r->fetcher = f;
 	atomic_store(&r->media_cancel, 0);
 	r->media.cancel = &r->media_cancel;
+	for (size_t i = 0; i < r->nfeeds; i++)
+		r->feed[i].media.cancel = &r->media_cancel;
 	if ((errno = pthread_create(&f->tid, NULL, fetcher_main, r)) != 0)
 		diag_die(EXIT_IOERR, "media fetcher: %s", strerror(errno));
 }

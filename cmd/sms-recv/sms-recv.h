@@ -69,10 +69,25 @@ struct events {
 	int done;
 };
 
+/*
+ * A provider the listener serves: on its own path (webhook_path), with
+ * its own signing secret and the credentials its media are fetched with.
+ */
+#define FEEDS_MAX 8
+
+struct feed {
+	const struct provider *pv;
+	const char *secret;	/* its signing secret, or NULL (--insecure) */
+	struct media_opts media;	/* how its media are fetched */
+	struct provider_account acct;	/* what media borrows */
+};
+
 struct recv {
 	struct inbox ib;
-	const struct provider *pv;
+	const struct provider *pv;	/* the first of feeds: files' */
 	const char *secret;	/* the provider's signing secret */
+	struct feed feed[FEEDS_MAX];	/* --provider's, in its order */
+	size_t nfeeds;
 	char *public_url;	/* base the provider signs against */
 	struct events ev;
 	const char *help_text;	/* the answer to HELP and INFO */
@@ -86,7 +101,8 @@ struct recv {
 	unsigned timeout;	/* idle; a request gets three times this */
 	unsigned per_address;	/* connections from one address, 0: any */
 	struct httpd_pool *pool;	/* the listener's workers */
-	struct media_opts media;	/* how media are fetched */
+	struct media_opts media;	/* how media are fetched: the first
+					   feed's (feed_media() picks) */
 	struct fetcher *fetcher;	/* the listener's, or NULL */
 	_Atomic int media_cancel;	/* set: the fetcher stops */
 	int listening;
@@ -105,8 +121,8 @@ int store_message(struct recv *r, const struct webhook_event *ev,
     const char *provider, const char *at, char **reply, struct errbuf *e);
 int store_status(struct recv *r, const struct webhook_event *ev,
     const char *provider, struct errbuf *e);
-int store_event(struct recv *r, const struct webhook_event *ev, char **reply,
-    struct errbuf *e);
+int store_event(struct recv *r, const struct provider *pv,
+    const struct webhook_event *ev, char **reply, struct errbuf *e);
 void stop_journal(struct recv *r);
 
 /* listen.c */
@@ -115,6 +131,10 @@ int listen_loop(struct recv *r, struct sockaddr_storage *sin,
     const char *addr, unsigned timeout);
 
 /* media.c */
+
+/* The media options of the feed of the provider called name, else the
+ * first feed's. */
+const struct media_opts *feed_media(const struct recv *r, const char *name);
 
 void media_start(struct recv *r);
 void media_queue(struct recv *r, const json_t *msg);

@@ -174,6 +174,7 @@ store_message(struct recv *r, const struct webhook_event *ev,
 	struct inbox_delivery d;
 	struct errbuf pe;
 	const char *word = NULL;
+	const struct provider *pv;
 	enum keyword kw = KEYWORD_NONE;
 	json_t *msg;
 	int rc, number;
@@ -218,7 +219,8 @@ store_message(struct recv *r, const struct webhook_event *ev,
 			emit(r, d.consent == 'o' ? "consent.optout" :
 			    "consent.optin", "message", d.message);
 		/* Only a provider that carries a reply in its answer. */
-		if (reply && number && r->pv->replies)
+		if (reply && number && (pv = provider_find(provider)) &&
+		    pv->replies)
 			*reply = auto_reply(r, kw, &d, ev);
 		/* Fetched by the fetcher thread: never holds up the answer. */
 		media_queue(r, d.message);
@@ -249,20 +251,20 @@ store_status(struct recv *r, const struct webhook_event *ev,
 }
 
 /*
- * Store a webhook's event, at the time it came, as the listener's
- * provider's; *reply gets the automatic answer to a message, if any.
- * Returns as store_message() does.
+ * Store a webhook's event, at the time it came, as provider pv's; *reply
+ * gets the automatic answer to a message, if any (none for a provider
+ * that takes no reply in its answer). Returns as store_message() does.
  */
 int
-store_event(struct recv *r, const struct webhook_event *ev, char **reply,
-    struct errbuf *e)
+store_event(struct recv *r, const struct provider *pv,
+    const struct webhook_event *ev, char **reply, struct errbuf *e)
 {
 	char at[WHEN_BUFSZ];
 
 	when_format(when_now(), at);
 	if (ev->kind == WEBHOOK_STATUS)
-		return store_status(r, ev, r->pv->name, e);
-	return store_message(r, ev, r->pv->name, at, reply, e);
+		return store_status(r, ev, pv->name, e);
+	return store_message(r, ev, pv->name, at, reply, e);
 }
 
 /*
