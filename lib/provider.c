@@ -46,6 +46,66 @@ provider_error_class(const char *name, long http, const char *code)
 	return p && p->error_class ? p->error_class(http, code) : "permanent";
 }
 
+const char *
+provider_classify(const struct provider_code *known, size_t n, long http,
+    const char *code)
+{
+	char *end;
+	long c = 0;
+
+	if (code && *code) {
+		errno = 0;
+		c = strtol(code, &end, 10);
+		if (errno || *end)
+			c = 0;
+	}
+	for (size_t i = 0; c && i < n; i++)
+		if (known[i].code == c)
+			return known[i].class;
+	if (http == 401 || http == 403)
+		return "auth";
+	if (http == 429)
+		return "throttled";
+	if (http >= 500)
+		return "transient";
+	return "permanent";
+}
+
+void
+provider_sender(struct provider_account *a, const char *from,
+    const char *service_flag)
+{
+	if (service_flag)
+		a->from = from;	/* the flag says which */
+	if (a->from && !*a->from)
+		a->from = NULL;
+	if (a->service && !*a->service)
+		a->service = NULL;
+	if (a->from && a->service)
+		a->service = NULL;
+}
+
+int
+provider_callback(struct provider_account *a, const struct config *cfg,
+    const char *path, struct errbuf *e)
+{
+	const char *pub = config_pick(cfg, NULL, "SMSDESK_PUBLIC_URL",
+	    "public_url", NULL);
+	size_t n, m;
+
+	if (!pub || !*pub)
+		return 0;
+	n = strlen(pub);
+	m = n + strlen(path) + 1;
+	if (!(a->callback = malloc(m))) {
+		errno = ENOMEM;
+		return errf(e, "%s", strerror(ENOMEM));
+	}
+	snprintf(a->callback, m, "%.*s%s",
+	    (int)(n && pub[n - 1] == '/' ? n - 1 : n), pub, path);
+	return 0;
+}
+
 void
 provider_http_free(struct provider_http *rq)
 {

@@ -332,6 +332,34 @@ const struct provider *provider_default(void);
 /* The i-th provider known, from 0, in a fixed order; NULL past the last. */
 const struct provider *provider_at(size_t i);
 
+/*
+ * For the providers' files: what every one of them does alike.
+ *
+ * provider_classify(): error_class() from a table of the provider's own
+ * codes (n of them, code as text or NULL), else by the HTTP status: 401
+ * and 403 "auth", 429 "throttled", 5xx "transient", else "permanent".
+ *
+ * provider_sender(): an account's sender once account() has picked from
+ * and service: an empty one is none, and of both, the one the command
+ * line gave (service_flag: the service given there) wins, else from.
+ *
+ * provider_callback(): a->callback, the status callback, made of the
+ * public URL (SMSDESK_PUBLIC_URL, else public_url in cfg; a trailing "/"
+ * dropped) and path ("/twilio"), if there is a public URL. 0, or -1 with
+ * errno ENOMEM and e filled.
+ */
+struct provider_code {
+	long code;
+	const char *class;
+};
+
+const char *provider_classify(const struct provider_code *known, size_t n,
+    long http, const char *code);
+void provider_sender(struct provider_account *a, const char *from,
+    const char *service_flag);
+int provider_callback(struct provider_account *a, const struct config *cfg,
+    const char *path, struct errbuf *e);
+
 /* Free what a request holds, and empty it. */
 void provider_http_free(struct provider_http *rq);
 

@@ -400,10 +400,7 @@ telnyx_reply(const char *text, size_t len, struct buf *out,
 static const char *
 telnyx_error_class(long http, const char *code)
 {
-	static const struct {
-		long code;
-		const char *class;
-	} known[] = {
+	static const struct provider_code known[] = {
 		{ 10002, "invalid_recipient" },	/* invalid phone number */
 		{ 10009, "auth" },		/* authentication failed */
 		{ 10010, "auth" },		/* authorization failed */
@@ -414,26 +411,9 @@ telnyx_error_class(long http, const char *code)
 		{ 40006, "transient" },		/* recipient unavailable */
 		{ 40300, "opted_out" },		/* blocked due to STOP */
 	};
-	char *end;
-	long n = 0;
-	size_t i;
 
-	if (code && *code) {
-		errno = 0;
-		n = strtol(code, &end, 10);
-		if (errno || *end)
-			n = 0;
-	}
-	for (i = 0; n && i < sizeof known / sizeof *known; i++)
-		if (known[i].code == n)
-			return known[i].class;
-	if (http == 401 || http == 403)
-		return "auth";
-	if (http == 429)
-		return "throttled";
-	if (http >= 500)
-		return "transient";
-	return "permanent";
+	return provider_classify(known, sizeof known / sizeof *known, http,
+	    code);
 }
 
 /* --- The REST API ------------------------------------------------------ */
@@ -448,8 +428,6 @@ static int
 telnyx_account(struct provider_account *a, const struct config *cfg,
     const char *from, const char *service, int need, struct errbuf *e)
 {
-	const char *pub;
-
 	a->bearer = config_pick(cfg, NULL, "TELNYX_API_KEY", "telnyx_api_key",
 	    NULL);
 	if (a->bearer && !*a->bearer)
@@ -457,29 +435,11 @@ telnyx_account(struct provider_account *a, const struct config *cfg,
 	a->from = config_pick(cfg, from, "TELNYX_FROM", "from", NULL);
 	a->service = config_pick(cfg, service, "TELNYX_MESSAGING_PROFILE_ID",
 	    "telnyx_messaging_profile_id", NULL);
-	if (service)
-		a->from = from;	/* the flag says which */
-	if (a->from && !*a->from)
-		a->from = NULL;
-	if (a->service && !*a->service)
-		a->service = NULL;
-	if (a->from && a->service)
-		a->service = NULL;
+	provider_sender(a, from, service);
 	a->base = config_pick(cfg, NULL, "TELNYX_API_URL", "telnyx_api_url",
 	    API_URL);
-	pub = config_pick(cfg, NULL, "SMSDESK_PUBLIC_URL", "public_url",
-	    NULL);
-	if (pub && *pub) {
-		size_t n = strlen(pub), m = n + strlen(WEBHOOK_PATH) + 1;
-
-		if (!(a->callback = malloc(m))) {
-			errno = ENOMEM;
-			return errf(e, "%s", strerror(ENOMEM));
-		}
-		snprintf(a->callback, m, "%.*s%s",
-		    (int)(n && pub[n - 1] == '/' ? n - 1 : n), pub,
-		    WEBHOOK_PATH);
-	}
+	if (provider_callback(a, cfg, WEBHOOK_PATH, e) < 0)
+		return -1;
 	if (!need)
 		return 0;
 	errno = EINVAL;

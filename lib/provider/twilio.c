@@ -495,10 +495,7 @@ twilio_reply(const char *text, size_t len, struct buf *out,
 static const char *
 twilio_error_class(long http, const char *code)
 {
-	static const struct {
-		long code;
-		const char *class;
-	} known[] = {
+	static const struct provider_code known[] = {
 		{ 20003, "auth" },		/* authentication failed */
 		{ 20429, "throttled" },		/* too many requests */
 		{ 21211, "invalid_recipient" },	/* invalid To number */
@@ -510,26 +507,9 @@ twilio_error_class(long http, const char *code)
 		{ 30005, "invalid_recipient" },	/* unknown handset */
 		{ 30006, "invalid_recipient" },	/* landline, or no carrier */
 	};
-	char *end;
-	long n = 0;
-	size_t i;
 
-	if (code && *code) {
-		errno = 0;
-		n = strtol(code, &end, 10);
-		if (errno || *end)
-			n = 0;
-	}
-	for (i = 0; n && i < sizeof known / sizeof *known; i++)
-		if (known[i].code == n)
-			return known[i].class;
-	if (http == 401)
-		return "auth";
-	if (http == 429)
-		return "throttled";
-	if (http >= 500)
-		return "transient";
-	return "permanent";
+	return provider_classify(known, sizeof known / sizeof *known, http,
+	    code);
 }
 
 /* --- The REST API ------------------------------------------------------ */
@@ -548,7 +528,7 @@ static int
 twilio_account(struct provider_account *a, const struct config *cfg,
     const char *from, const char *service, int need, struct errbuf *e)
 {
-	const char *token, *key, *secret, *pub;
+	const char *token, *key, *secret;
 
 	a->account = config_pick(cfg, NULL, "TWILIO_ACCOUNT_SID",
 	    "twilio_account_sid", NULL);
@@ -562,14 +542,7 @@ twilio_account(struct provider_account *a, const struct config *cfg,
 	a->service = config_pick(cfg, service,
 	    "TWILIO_MESSAGING_SERVICE_SID", "twilio_messaging_service_sid",
 	    NULL);
-	if (service)
-		a->from = from;	/* the flag says which */
-	if (a->from && !*a->from)
-		a->from = NULL;
-	if (a->service && !*a->service)
-		a->service = NULL;
-	if (a->from && a->service)
-		a->service = NULL;
+	provider_sender(a, from, service);
 	a->base = config_pick(cfg, NULL, "TWILIO_API_URL", "twilio_api_url",
 	    API_URL);
 	if (key && *key && secret && *secret) {
@@ -579,19 +552,8 @@ twilio_account(struct provider_account *a, const struct config *cfg,
 		a->user = a->account;
 		a->pass = token;
 	}
-	pub = config_pick(cfg, NULL, "SMSDESK_PUBLIC_URL", "public_url",
-	    NULL);
-	if (pub && *pub) {
-		size_t n = strlen(pub), m = n + strlen(WEBHOOK_PATH) + 1;
-
-		if (!(a->callback = malloc(m))) {
-			errno = ENOMEM;
-			return errf(e, "%s", strerror(ENOMEM));
-		}
-		snprintf(a->callback, m, "%.*s%s",
-		    (int)(n && pub[n - 1] == '/' ? n - 1 : n), pub,
-		    WEBHOOK_PATH);
-	}
+	if (provider_callback(a, cfg, WEBHOOK_PATH, e) < 0)
+		return -1;
 	if (!need)
 		return 0;
 	errno = EINVAL;
