@@ -3,11 +3,13 @@
  * program asks of whichever is configured.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "provider.h"
+#include "utf8.h"
 
 static const struct provider *const providers[] = {
 	&provider_twilio,
@@ -103,6 +105,43 @@ provider_callback(struct provider_account *a, const struct config *cfg,
 	}
 	snprintf(a->callback, m, "%.*s%s",
 	    (int)(n && pub[n - 1] == '/' ? n - 1 : n), pub, path);
+	return 0;
+}
+
+int
+provider_xml(struct buf *out, const char *s, size_t len, int attr,
+    const char *dialect, struct errbuf *e)
+{
+	size_t i = 0, start;
+	uint32_t cp;
+
+	while (i < len) {
+		start = i;
+		if (utf8_next(s, len, &i, &cp) < 0) {
+			errno = EINVAL;
+			return errf(e, "reply text: invalid UTF-8 at byte %zu",
+			    i + 1);
+		}
+		/* XML 1.0 cannot carry other controls, even escaped. */
+		if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+		    cp == 0xFFFE || cp == 0xFFFF) {
+			errno = EINVAL;
+			return errf(e, "reply text: U+%04X cannot be sent in "
+			    "%s", (unsigned)cp, dialect);
+		}
+		switch (cp) {
+		case '&': buf_addlit(out, "&amp;"); break;
+		case '<': buf_addlit(out, "&lt;"); break;
+		case '>': buf_addlit(out, "&gt;"); break;
+		/* A bare CR would be read back as LF. */
+		case '\r': buf_addlit(out, "&#13;"); break;
+		default:
+			if (cp == '"' && attr)
+				buf_addlit(out, "&quot;");
+			else
+				buf_add(out, s + start, i - start);
+		}
+	}
 	return 0;
 }
 

@@ -343,6 +343,13 @@ const struct provider *provider_at(size_t i);
  * and service: an empty one is none, and of both, the one the command
  * line gave (service_flag: the service given there) wins, else from.
  *
+ * provider_xml(): append len bytes of UTF-8 text to out as XML 1.0
+ * character data (&, <, > and a CR escaped) or, with attr, an attribute
+ * value in double quotes (" too);
+ * what XML cannot carry (a control but tab, LF and CR, U+FFFE, U+FFFF,
+ * bytes that are no UTF-8) is refused: -1 with errno EINVAL and e naming
+ * the dialect ("TwiML"), out then holding part of it. 0 otherwise.
+ *
  * provider_callback(): a->callback, the status callback, made of the
  * public URL (SMSDESK_PUBLIC_URL, else public_url in cfg; a trailing "/"
  * dropped) and path ("/twilio"), if there is a public URL. 0, or -1 with
@@ -359,6 +366,8 @@ void provider_sender(struct provider_account *a, const char *from,
     const char *service_flag);
 int provider_callback(struct provider_account *a, const struct config *cfg,
     const char *path, struct errbuf *e);
+int provider_xml(struct buf *out, const char *s, size_t len, int attr,
+    const char *dialect, struct errbuf *e);
 
 /* Free what a request holds, and empty it. */
 void provider_http_free(struct provider_http *rq);

@@ -381,38 +381,6 @@ plivo_parse(const struct webhook_request *rq, struct webhook_event *ev,
 	return 0;
 }
 
-/* Append len bytes of s to out as XML text (quote: in an attribute). */
-static int
-add_xml(struct buf *out, const char *s, size_t len, struct errbuf *e)
-{
-	size_t i = 0, start;
-	uint32_t cp;
-
-	while (i < len) {
-		start = i;
-		if (utf8_next(s, len, &i, &cp) < 0) {
-			errno = EINVAL;
-			return errf(e, "reply text: invalid UTF-8 at byte %zu",
-			    i + 1);
-		}
-		if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
-		    cp == 0xFFFE || cp == 0xFFFF) {
-			errno = EINVAL;
-			return errf(e, "reply text: U+%04X cannot be sent in "
-			    "Plivo XML", (unsigned)cp);
-		}
-		switch (cp) {
-		case '&': buf_addlit(out, "&amp;"); break;
-		case '<': buf_addlit(out, "&lt;"); break;
-		case '>': buf_addlit(out, "&gt;"); break;
-		case '"': buf_addlit(out, "&quot;"); break;
-		case '\r': buf_addlit(out, "&#13;"); break;
-		default: buf_add(out, s + start, i - start);
-		}
-	}
-	return 0;
-}
-
 /*
  * The answer to a webhook of ev (NULL: none known): an empty <Response>,
  * or one with a <Message> of text from the number ev came to, to the one
@@ -442,13 +410,15 @@ plivo_reply_to(const struct webhook_event *ev, const char *text,
 	buf_addlit(out, XML_HEAD);
 	if (text && len > 0) {
 		buf_addlit(out, "<Message src=\"");
-		if (add_xml(out, src, strlen(src), e) < 0)
+		if (provider_xml(out, src, strlen(src), 1, "Plivo XML",
+		    e) < 0)
 			goto bad;
 		buf_addlit(out, "\" dst=\"");
-		if (add_xml(out, dst, strlen(dst), e) < 0)
+		if (provider_xml(out, dst, strlen(dst), 1, "Plivo XML",
+		    e) < 0)
 			goto bad;
 		buf_addlit(out, "\" type=\"sms\">");
-		if (add_xml(out, text, len, e) < 0)
+		if (provider_xml(out, text, len, 1, "Plivo XML", e) < 0)
 			goto bad;
 		buf_addlit(out, "</Message>");
 	}

@@ -429,40 +429,6 @@ twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
 	return 0;
 }
 
-/* Append text to out as XML character data. */
-static int
-add_xml_text(struct buf *out, const char *text, size_t len,
-    struct errbuf *e)
-{
-	size_t i = 0, start;
-	uint32_t cp;
-
-	while (i < len) {
-		start = i;
-		if (utf8_next(text, len, &i, &cp) < 0) {
-			errno = EINVAL;
-			return errf(e, "reply text: invalid UTF-8 at byte %zu",
-			    i + 1);
-		}
-		/* XML 1.0 cannot carry other controls, even escaped. */
-		if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
-		    cp == 0xFFFE || cp == 0xFFFF) {
-			errno = EINVAL;
-			return errf(e, "reply text: U+%04X cannot be sent in "
-			    "TwiML", (unsigned)cp);
-		}
-		switch (cp) {
-		case '&': buf_addlit(out, "&amp;"); break;
-		case '<': buf_addlit(out, "&lt;"); break;
-		case '>': buf_addlit(out, "&gt;"); break;
-		/* A bare CR would be read back as LF. */
-		case '\r': buf_addlit(out, "&#13;"); break;
-		default: buf_add(out, text + start, i - start);
-		}
-	}
-	return 0;
-}
-
 static int
 twilio_reply(const char *text, size_t len, struct buf *out,
     const char **content_type, struct errbuf *e)
@@ -473,7 +439,7 @@ twilio_reply(const char *text, size_t len, struct buf *out,
 	buf_addlit(out, TWIML_HEAD);
 	if (text && len > 0) {
 		buf_addlit(out, "<Message>");
-		if (add_xml_text(out, text, len, e) < 0) {
+		if (provider_xml(out, text, len, 0, "TwiML", e) < 0) {
 			out->len = mark;
 			return -1;
 		}
