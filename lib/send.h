@@ -300,6 +300,15 @@ void send_prepare_due(struct worker *w, struct job *j);
  * must serve until then.)
  */
 time_t send_latest(const json_t *msg);
+
+/*
+ * Whether msg is an answer to a keyword that goes whoever asked: HELP's
+ * ("auto": "help") and the opt-out's own confirmation ("stop"), which a
+ * provider without replies in its answer has sms-recv schedule
+ * (smsdesk(7), GUARANTEES). An opt-out does not stop these; a block
+ * does.
+ */
+int send_keyword_answer(const json_t *msg);
 /*
  * Just before the request of msg, a scheduled message this run claimed
  * (it has a send_at): whether it is still this run's claim, queued at

@@ -106,16 +106,38 @@ is 'an event it does not handle (message.read): 400' \
 is 'a body that is not JSON, signed: 400' "$(tpost 'MessageSid=SM1')" 400
 is 'still two messages' "$(nmsg $A)" 2
 
-# HELP and STOP: recorded, and no automatic reply is stored (Telnyx takes
-# none in the answer), though help has a text by default.
+# HELP and STOP: recorded. Telnyx takes no reply in the answer, so the
+# answer to HELP (help has a text by default) is scheduled for now, for
+# sms-send --due to send through Telnyx's API within the hour; STOP has
+# no confirmation unless stop_text is set.
 B=+15551230002
 A=$B
 is 'HELP: 200' "$(tpost "$(inbound tx-8 HELP)")" 200
+check 'with an empty answer' "[ ! -s '$tmp/resp' ]"
 is 'STOP: 200' "$(tpost "$(inbound tx-9 STOP)")" 200
 check 'the opt-out is recorded' \
 	"recs $B | jq -e 'select(.direction == \"in\" and .provider_id == \"tx-9\") | .keyword == \"STOP\"' >/dev/null"
-is 'and no automatic reply is stored' \
-	"$(recs $B | grep -c '"direction":"out"')" 0
+is 'one automatic reply is stored: HELP'"'"'s, scheduled' \
+	"$(recs $B | jq -c 'select(.direction == "out") | [.auto, .status, .purpose]')" \
+	'["help","scheduled","notification"]'
+is 'due now, within the hour' \
+	"$(recs $B | jq 'select(.direction == "out") |
+	    (.expires_at | fromdate) - (.send_at | fromdate)')" 3600
+HID=5c4e0d9a-0000-4000-8000-000000000296
+serve "$tmp/due.out" "$tmp/due.err" "$tools/answer" \
+    "{\"data\":{\"record_type\":\"message\",\"id\":\"$HID\",\"to\":[{\"phone_number\":\"$B\",\"status\":\"queued\"}],\"errors\":[]}}" ||
+    { fail 'the API starts'; done_testing; }
+SMSDESK_PROVIDER=telnyx TELNYX_API_KEY=KEY0296 TELNYX_FROM=+15550100000 \
+    TELNYX_API_URL=http://127.0.0.1:$port \
+    sms-send -d "$ib" --due --quiet-hours >"$tmp/send.out" 2>"$tmp/send.err"
+is 'sms-send --due: exit 0' "$?" 0
+is 'it sent HELP'"'"'s answer, though the number opted out since' \
+	"$(grep '^{' "$tmp/due.out" | jq -c '[.to, (.text | startswith("Text us here"))]')" \
+	"[\"$B\",true]"
+is 'stored as Telnyx took it' \
+	"$(recs $B | jq -c 'select(.direction == "out") | [.provider_id, .status]')" \
+	"[\"$HID\",\"queued\"]"
+kill "$server"
 A=+15551230001
 
 # A message sent through Telnyx (its API: tests/tools/answer), then its

@@ -29,6 +29,9 @@
 #include "when.h"
 #include "sms-recv/sms-recv.h"
 
+#define AUTO_REPLY_TTL 3600	/* an automatic reply scheduled for
+				 * sms-send --due goes within the hour, or
+				 * not at all */
 #define AGENT_QUIET 300		/* no away reply this soon after an agent's */
 
 /*
@@ -76,7 +79,7 @@ away(const struct recv *r, const struct inbox_delivery *d, char *key,
  */
 static char *
 auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
-    const struct webhook_event *ev)
+    const struct webhook_event *ev, int in_answer)
 {
 	const char *text = NULL, *why = NULL;
 	struct inbox_delivery out;
@@ -125,6 +128,26 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	    "to"), "to", json_object_get(d->message, "thread"), "body", text,
 	    "status", "accepted", "purpose", INBOX_NOTIFICATION, "auto", why,
 	    "key", key);
+	/*
+	 * A provider that takes no reply in its answer (Telnyx): scheduled
+	 * for now, for sms-send --due to send through its API within the
+	 * hour, or not at all (smsdesk(7), GUARANTEES: keywords answered).
+	 */
+	if (msg && !in_answer) {
+		char now[WHEN_BUFSZ], until[WHEN_BUFSZ];
+		time_t t = when_now();
+
+		when_format(t, now);
+		when_format(t + AUTO_REPLY_TTL, until);
+		if (json_object_set_new(msg, "status",
+		    json_string("scheduled")) < 0 ||
+		    json_object_set_new(msg, "send_at", json_string(now)) < 0 ||
+		    json_object_set_new(msg, "expires_at",
+		    json_string(until)) < 0) {
+			json_decref(msg);
+			msg = NULL;
+		}
+	}
 	if (!msg || inbox_deliver(&r->ib, msg, 0, NULL, &out, &e) < 0) {
 		/* The customer's message is stored; only the answer is lost. */
 		diag_warn("auto-reply to %s: %s", ev->id, msg ? e.msg :
@@ -137,9 +160,10 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 		inbox_delivery_free(&out);
 		return NULL;
 	}
-	emit(r, "message.sent", "message", out.message);
+	emit(r, in_answer ? "message.sent" : "message.scheduled", "message",
+	    out.message);
 	inbox_delivery_free(&out);
-	return strdup(text);
+	return in_answer ? strdup(text) : NULL;
 }
 
 /*
@@ -218,10 +242,12 @@ store_message(struct recv *r, const struct webhook_event *ev,
 		if (d.consent)
 			emit(r, d.consent == 'o' ? "consent.optout" :
 			    "consent.optin", "message", d.message);
-		/* Only a provider that carries a reply in its answer. */
-		if (reply && number && (pv = provider_find(provider)) &&
-		    pv->replies)
-			*reply = auto_reply(r, kw, &d, ev);
+		/*
+		 * In the answer if the provider carries one there, else
+		 * scheduled for sms-send --due.
+		 */
+		if (reply && number && (pv = provider_find(provider)))
+			*reply = auto_reply(r, kw, &d, ev, pv->replies);
 		/* Fetched by the fetcher thread: never holds up the answer. */
 		media_queue(r, d.message);
 	}

@@ -184,7 +184,9 @@ decide(json_t *msg, void *arg, struct errbuf *e)
 		snprintf(m, sizeof m, "not sent by its expiry, %s", when);
 		return cancel(d, msg, "expired", m);
 	}
-	if ((rc = inbox_opted_out(&s->ib, to, e)) < 0)
+	/* HELP's answer and the opt-out's confirmation go whoever asked. */
+	if ((rc = send_keyword_answer(msg) ? 0 : inbox_opted_out(&s->ib, to,
+	    e)) < 0)
 		return -1;
 	if (rc > 0)
 		return cancel(d, msg, "opted_out", "the recipient opted out "
@@ -194,7 +196,8 @@ decide(json_t *msg, void *arg, struct errbuf *e)
 	if (rc > 0)
 		return cancel(d, msg, "blocked", "the recipient was blocked "
 		    "after it was scheduled; nothing was sent");
-	if (s->quiet) {
+	/* An automatic reply answers a text the customer just sent. */
+	if (s->quiet && !record_str(msg, "auto")) {
 		if (!zones || !*zones)
 			zones = phonezone_lookup(to, NULL);
 		if (!zones)

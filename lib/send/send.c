@@ -72,7 +72,8 @@ quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
 	struct errbuf e;
 	time_t open;
 
-	if (!s->quiet)
+	/* An automatic reply answers a text the customer just sent. */
+	if (!s->quiet || record_str(msg, "auto"))
 		return 0;
 	if (!zones || !*zones)
 		zones = phonezone_lookup(record_str(msg, "to"), NULL);
@@ -91,6 +92,14 @@ quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
  * slot, a provider's Retry-After or the messages ahead of it, and a STOP
  * can come in meanwhile. A ledger that cannot be read sends nothing.
  */
+int
+send_keyword_answer(const json_t *msg)
+{
+	const char *why = record_str(msg, "auto");
+
+	return why && (strcmp(why, "help") == 0 || strcmp(why, "stop") == 0);
+}
+
 json_t *
 opted_out_now(struct send *s, const json_t *msg)
 {
@@ -100,7 +109,8 @@ opted_out_now(struct send *s, const json_t *msg)
 
 	if (!s->have_inbox)
 		return NULL;
-	if ((rc = inbox_opted_out(&s->ib, to, &e)) > 0)
+	if ((rc = send_keyword_answer(msg) ? 0 : inbox_opted_out(&s->ib, to,
+	    &e)) > 0)
 		return send_error("opted_out", 0, "the recipient opted out "
 		    "while it waited to be sent; nothing was sent");
 	/* Or was blocked meanwhile (inbox-mark --block). */
