@@ -78,7 +78,8 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all check test asan soak deps repeat install uninstall clean \
-	bench bench-assign bench-due bench-inbox bench-report bench-send \
+	bench bench-assign bench-due bench-inbox bench-providers bench-report \
+	bench-send \
 	bench-slow \
 	demo fuzz fuzz-build fuzz-merge
 
@@ -216,6 +217,12 @@ bench: $(BINS)
 # fsync rate, and inbox-ls on an inbox of 100,000 conversations.
 bench-inbox: $(BINS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin \
+	SMSDESK_LIB=$(CURDIR)/$(BUILD)/libsmsdesk.a tests/bench/inbox.sh
+
+# The listener for each provider (Twilio, Telnyx, Plivo), side by side:
+# tests/bench/inbox.sh part (c).
+bench-providers: $(BINS)
+	SMSDESK_BENCH_PART=c SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin \
 	SMSDESK_LIB=$(CURDIR)/$(BUILD)/libsmsdesk.a tests/bench/inbox.sh
 
 # Messages per second and peak memory of sms-send against sms-sim, next to

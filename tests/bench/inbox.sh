@@ -27,10 +27,15 @@
 #     98,000, the issue's case), and finally a backlog played through
 #     work/; at each step inbox-ls --json (the working set) and at the
 #     large steps inbox-ls --all --json, warm, best of RUNS.
+# (c) the listener as in (a), at PCONNS connections, for each provider of
+#     PROVIDERS in turn (post-load -P: Twilio's signed form, Telnyx's
+#     Ed25519-signed JSON, Plivo's V3-signed form), rounds interleaved,
+#     best kept, each against Twilio's figure of the same run.
 #
 # Targets (issue 3): the listener within 80 % of the plain fsync rate at
 # equal concurrency; the working set under 50 ms warm whatever the
-# history. Targets are reported, not enforced.
+# history. Issue 19: no provider's listener slower than Twilio's by more
+# than 20 %. Targets are reported, not enforced.
 #
 # Environment:
 #   SMSDESK_BIN             directory holding sms-recv and inbox-ls
@@ -44,7 +49,10 @@
 #   SMSDESK_BENCH_ROUNDS    rounds of part (a), best kept (default 2)
 #   SMSDESK_BENCH_OPEN      open conversations of part (b) (default 2000)
 #   SMSDESK_BENCH_RUNS      timed runs per listing, best kept (default 5)
-#   SMSDESK_BENCH_PART      a, b or ab (default ab)
+#   SMSDESK_BENCH_PART      any of a, b and c (default ab)
+#   SMSDESK_BENCH_PROVIDERS part (c)'s providers (default
+#                           "twilio telnyx plivo")
+#   SMSDESK_BENCH_PCONNS    part (c)'s connections (default 8)
 #
 # Exit status: 0; 1 if a tool fails or stores other than it acknowledged;
 # 2 on a usage or setup error.
@@ -64,6 +72,8 @@ rounds=${SMSDESK_BENCH_ROUNDS:-2}
 nopen=${SMSDESK_BENCH_OPEN:-2000}
 runs=${SMSDESK_BENCH_RUNS:-5}
 part=${SMSDESK_BENCH_PART:-ab}
+providers=${SMSDESK_BENCH_PROVIDERS:-twilio telnyx plivo}
+pconns=${SMSDESK_BENCH_PCONNS:-8}
 pkgs="jansson libutf8proc libcrypto libsodium libmicrohttpd"
 status=0
 listener=
@@ -78,16 +88,22 @@ fail() {
 	status=1
 }
 
-for v in "$secs" "$numbers" "$rounds" "$nopen" "$runs" $conns $writers; do
+for v in "$secs" "$numbers" "$rounds" "$nopen" "$runs" "$pconns" $conns \
+    $writers; do
 	case $v in
 	'' | *[!0-9]* | 0) die "bad count: '$v'" ;;
 	esac
 done
 case $part in
-a | b | ab) ;;
-*) die "SMSDESK_BENCH_PART: '$part' is not a, b or ab" ;;
+*[!abc]* | '') die "SMSDESK_BENCH_PART: '$part' is not made of a, b and c" ;;
 esac
-case $part in *a*) need="sms-recv" ;; *) need= ;; esac
+for p in $providers; do
+	case $p in
+	twilio | telnyx | plivo) ;;
+	*) die "SMSDESK_BENCH_PROVIDERS: '$p' is not twilio, telnyx or plivo" ;;
+	esac
+done
+case $part in *[ac]*) need="sms-recv" ;; *) need= ;; esac
 case $part in *b*) need="$need inbox-ls" ;; esac
 for p in $need; do
 	[ -x "$bin/$p" ] || die "$bin/$p: not found or not executable (run make)"
@@ -216,7 +232,7 @@ plain_for() {
 	echo "$best"
 }
 
-if [ "$part" != b ]; then
+if [[ $part == *a* ]]; then
 	export TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef
 	all=$(printf '%s\n' $conns $writers | sort -n -u)
 	echo "(a) durable deliveries per second, $secs s per run, best of" \
@@ -293,7 +309,7 @@ grow() {
 		{ fail "mkinbox $nopen $hist: failed"; return 1; }
 }
 
-if [ "$part" != a ]; then
+if [[ $part == *b* ]]; then
 	lsib=$scratch/ls-inbox
 	load "before (b)"
 	echo "(b) inbox-ls --json, warm (one run first), best and median of" \
@@ -329,5 +345,74 @@ if [ "$part" != a ]; then
 			echo "target: working set under 50 ms warm: NOT met"
 		fi
 	fi
+fi
+
+# --- (c) the listener, provider by provider ------------------------------
+
+# plisten P: the listener for provider P under post-load -P P on $pconns
+# connections, as listen does; keeps the best run in prate_P, pp50_P and
+# pp99_P.
+plisten() {
+	local p=$1 ib=$scratch/inbox-$1.$round out warm rc ok stored r old
+	SMSDESK_PROVIDER=$p start_listener "$bin" "$ib" "$scratch/log-$p" \
+	    "$scratch/events-$p" || { status=1; return 1; }
+	warm=$("$scratch/post-load" -P "$p" -p "$port" -S -c 8 -n "$numbers" \
+	    -t 120 -f "$numbers") || fail "post-load -P $p (opening): $warm"
+	out=$("$scratch/post-load" -P "$p" -p "$port" -c "$pconns" \
+	    -t "$secs" -f "$numbers")
+	rc=$?
+	stop_listener || fail "sms-recv --listen ($p): exit $?"
+	[ "$rc" -eq 0 ] || fail "post-load -P $p: exit $rc: $out"
+	ok=$(($(kv ok "$warm") + $(kv ok "$out")))
+	stored=$(find "$ib/msg" -type f | wc -l)
+	[ "$stored" -eq "$ok" ] ||
+		fail "$p: $ok acknowledged but $stored messages stored"
+	r=$(kv rate "$out")
+	eval "old=\${prate_$p:-}"
+	if better "$r" "$old"; then
+		eval "prate_$p=$r pp50_$p=$(kv p50_ms "$out")"
+		eval "pp99_$p=$(kv p99_ms "$out")"
+	fi
+}
+
+if [[ $part == *c* ]]; then
+	# The secrets the listener checks with, and post-load signs with
+	# (Telnyx: the key pair of the seed 0x00..0x1f, providers.md's).
+	export TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef
+	export PLIVO_AUTH_TOKEN=bench-plivo-token
+	export TELNYX_PUBLIC_KEY=A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=
+	echo "(c) the listener by provider, $pconns connections, $secs s a" \
+	    "run, best of $rounds rounds, rounds interleaved"
+	for ((round = 0; round < rounds; round++)); do
+		for p in $providers; do
+			plisten "$p"
+		done
+	done
+	echo
+	printf '%-10s %5s %9s %8s %8s  %s\n' provider C "per s" "p50 ms" \
+	    "p99 ms" "vs twilio"
+	met=1
+	tw=${prate_twilio:-}
+	for p in $providers; do
+		eval "r=\${prate_$p:-}"
+		[ -n "$r" ] || continue
+		eval "p50=\$pp50_$p p99=\$pp99_$p"
+		vs=-
+		if [ -n "$tw" ] && [ "$p" != twilio ]; then
+			pct=$(calc "printf \"%.0f\", 100 * $r / $tw")
+			vs="$pct %"
+			[ "$pct" -ge 80 ] || met=0
+		fi
+		printf '%-10s %5s %9.0f %8s %8s  %s\n' "$p" "$pconns" "$r" \
+		    "$p50" "$p99" "$vs"
+	done
+	if [ -z "$tw" ]; then
+		echo "target: no figure for twilio to hold the others to"
+	elif [ "$met" = 1 ]; then
+		echo "target: every provider within 20 % of twilio: met"
+	else
+		echo "target: every provider within 20 % of twilio: NOT met"
+	fi
+	echo
 fi
 exit "$status"

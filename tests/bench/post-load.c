@@ -2,7 +2,7 @@
  * post-load: a load generator for sms-recv --listen, as Twilio calls it.
  *
  * post-load -p PORT [-S] [-c CONNS] [-f NUMBERS] [-n REQUESTS]
- *     [-t SECONDS] [-u URL]
+ *     [-t SECONDS] [-u URL] [-P PROVIDER]
  *
  * CONNS threads each hold one keep-alive HTTP/1.1 connection to
  * 127.0.0.1:PORT and send signed inbound-message webhooks on it one at a
@@ -15,6 +15,13 @@
  * REQUESTS requests in all, whichever comes first.
  * Responses are read by their Content-Length, so connections stay open;
  * a connection the server closes is opened again and counted.
+ *
+ * With -P telnyx, the webhook is Telnyx's instead: a message.received
+ * event as JSON to /telnyx, signed with Ed25519 over "timestamp|body"
+ * by the key of the seed 0x00..0x1f (its public key, for the listener's
+ * TELNYX_PUBLIC_KEY, is providers.md's A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1f
+ * HdyGZBJVMbg=); with -P plivo, Plivo's form to /plivo, signed with V3
+ * keyed by $PLIVO_AUTH_TOKEN.
  *
  * Prints one line of key=value pairs: requests, ok (200s), other (any
  * other status), errors (transport failures), reconnects, seconds, rate
@@ -38,8 +45,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "form.h"
 #include "provider.h"
+
+enum { P_TWILIO, P_TELNYX, P_PLIVO };
 
 #define MAX_CONNS 1024
 #define RESP_MAX (64 * 1024)
@@ -47,6 +58,8 @@
 
 struct load {
 	unsigned short port;
+	int provider;			/* P_TWILIO, ... */
+	unsigned char sk[crypto_sign_SECRETKEYBYTES];	/* Telnyx's */
 	const char *token;
 	char url[256];
 	char host[64];		/* Host header value */
@@ -124,7 +137,17 @@ close_conn(struct conn *c)
 	c->rlen = 0;
 }
 
-/* The form body Twilio posts for an inbound SMS, into out. */
+/* text with its '+' (a form's spaces) made spaces again, in place. */
+static char *
+spaced(char *text)
+{
+	for (char *p = text; *p; p++)
+		if (*p == '+')
+			*p = ' ';
+	return text;
+}
+
+/* The body the provider posts for an inbound SMS, into out. */
 static int
 make_body(struct conn *c, char *out, size_t n)
 {
@@ -151,6 +174,22 @@ make_body(struct conn *c, char *out, size_t n)
 		    tl ? "+" : "", w);
 		tl += (size_t)k;
 	}
+	if (c->l->provider == P_TELNYX)
+		k = snprintf(out, n, "{\"data\":{\"record_type\":\"event\","
+		    "\"id\":\"ev-%s\",\"event_type\":\"message.received\","
+		    "\"occurred_at\":\"2026-11-22T10:00:00.000Z\","
+		    "\"payload\":{\"record_type\":\"message\","
+		    "\"direction\":\"inbound\",\"id\":\"%s\",\"type\":\"SMS\","
+		    "\"from\":{\"phone_number\":\"+%llu\"},\"to\":[{"
+		    "\"phone_number\":\"+14155550100\",\"status\":"
+		    "\"delivered\"}],\"text\":\"%s %lu\",\"media\":[],"
+		    "\"parts\":1,\"encoding\":\"GSM-7\"}},\"meta\":{"
+		    "\"attempt\":1}}", sid, sid, from, spaced(text), c->sent);
+	else if (c->l->provider == P_PLIVO)
+		k = snprintf(out, n, "From=%llu&To=14155550100&Text=%s+%lu"
+		    "&Type=sms&MessageUUID=%s&Units=1&TotalRate=0.0050"
+		    "&TotalAmount=0.0050", from, text, c->sent, sid);
+	else
 	k = snprintf(out, n, "ToCountry=US&ToState=CA&SmsMessageSid=%s"
 	    "&NumMedia=0&ToCity=SAN+FRANCISCO&FromZip=&SmsSid=%s"
 	    "&FromState=&SmsStatus=received&FromCity=&Body=%s+%lu"
@@ -269,9 +308,56 @@ one_request(struct conn *c, char *body, char *req, size_t reqcap)
 
 	if ((blen = make_body(c, body, 4096)) < 0)
 		return -1;
+	if (c->l->provider == P_TELNYX) {
+		unsigned char raw[crypto_sign_BYTES];
+		char ts[24], b64[sodium_base64_ENCODED_LEN(crypto_sign_BYTES,
+		    sodium_base64_VARIANT_ORIGINAL)];
+		size_t tl = (size_t)snprintf(ts, sizeof ts, "%lld|",
+		    (long long)time(NULL));
+		unsigned char *m = malloc(tl + (size_t)blen);
+
+		if (!m)
+			return -1;
+		memcpy(m, ts, tl);
+		memcpy(m + tl, body, (size_t)blen);
+		crypto_sign_detached(raw, NULL, m, tl + (size_t)blen,
+		    c->l->sk);
+		free(m);
+		sodium_bin2base64(b64, sizeof b64, raw, sizeof raw,
+		    sodium_base64_VARIANT_ORIGINAL);
+		ts[tl - 1] = '\0';
+		rlen = snprintf(req, reqcap, "POST /telnyx HTTP/1.1\r\n"
+		    "Host: %s\r\nUser-Agent: telnyx-webhooks\r\n"
+		    "Content-Type: application/json\r\n"
+		    "telnyx-signature-ed25519: %s\r\ntelnyx-timestamp: %s\r\n"
+		    "Content-Length: %d\r\n\r\n%s", c->l->host, b64, ts, blen,
+		    body);
+		goto send;
+	}
 	if (form_parse(&f, body, (size_t)blen, &e) < 0) {
 		fprintf(stderr, "post-load: %s\n", e.msg);
 		return -1;
+	}
+	if (c->l->provider == P_PLIVO) {
+		char nonce[32], psig[45];
+
+		snprintf(nonce, sizeof nonce, "%08x%08lx", c->l->run,
+		    c->sent);
+		if (plivo_signature(c->l->token, "POST", c->l->url, nonce, &f,
+		    psig) < 0) {
+			form_free(&f);
+			fputs("post-load: cannot sign\n", stderr);
+			return -1;
+		}
+		form_free(&f);
+		rlen = snprintf(req, reqcap, "POST /plivo HTTP/1.1\r\n"
+		    "Host: %s\r\nUser-Agent: PlivoHTTP\r\n"
+		    "Content-Type: application/x-www-form-urlencoded\r\n"
+		    "X-Plivo-Signature-V3: %s\r\n"
+		    "X-Plivo-Signature-V3-Nonce: %s\r\n"
+		    "Content-Length: %d\r\n\r\n%s", c->l->host, psig, nonce,
+		    blen, body);
+		goto send;
 	}
 	if (twilio_signature(c->l->token, c->l->url, &f, sig) < 0) {
 		form_free(&f);
@@ -284,6 +370,7 @@ one_request(struct conn *c, char *body, char *req, size_t reqcap)
 	    "Content-Type: application/x-www-form-urlencoded\r\n"
 	    "X-Twilio-Signature: %s\r\nContent-Length: %d\r\n\r\n%s",
 	    c->l->host, sig, blen, body);
+send:
 	if (rlen < 0 || (size_t)rlen >= reqcap)
 		return -1;
 	c->sent++;
@@ -357,7 +444,8 @@ static void
 usage(void)
 {
 	fputs("usage: post-load -p PORT [-S] [-c CONNS] [-f NUMBERS] "
-	    "[-n REQUESTS] [-t SECONDS] [-u URL]\n", stderr);
+	    "[-n REQUESTS] [-t SECONDS] [-u URL]\n"
+	    "                 [-P twilio|telnyx|plivo]\n", stderr);
 	exit(2);
 }
 
@@ -376,8 +464,16 @@ main(int argc, char **argv)
 	char *end;
 	int ch, i;
 
-	while ((ch = getopt(argc, argv, "Sc:f:n:p:t:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "P:Sc:f:n:p:t:u:")) != -1) {
 		switch (ch) {
+		case 'P':
+			if (strcmp(optarg, "telnyx") == 0)
+				l.provider = P_TELNYX;
+			else if (strcmp(optarg, "plivo") == 0)
+				l.provider = P_PLIVO;
+			else if (strcmp(optarg, "twilio") != 0)
+				usage();
+			break;
 		case 'S':
 			l.in_turn = 1;
 			break;
@@ -416,8 +512,20 @@ main(int argc, char **argv)
 	}
 	if (optind != argc || port == 0)
 		usage();
-	if (!(l.token = getenv("TWILIO_AUTH_TOKEN")) || !*l.token) {
-		fputs("post-load: set TWILIO_AUTH_TOKEN\n", stderr);
+	if (l.provider == P_TELNYX) {
+		unsigned char seed[crypto_sign_SEEDBYTES],
+		    pk[crypto_sign_PUBLICKEYBYTES];
+
+		if (sodium_init() < 0)
+			return 2;
+		for (i = 0; i < (int)sizeof seed; i++)
+			seed[i] = (unsigned char)i;
+		crypto_sign_seed_keypair(pk, l.sk, seed);
+		l.token = "";
+	} else if (!(l.token = getenv(l.provider == P_PLIVO ?
+	    "PLIVO_AUTH_TOKEN" : "TWILIO_AUTH_TOKEN")) || !*l.token) {
+		fprintf(stderr, "post-load: set %s\n", l.provider == P_PLIVO ?
+		    "PLIVO_AUTH_TOKEN" : "TWILIO_AUTH_TOKEN");
 		return 2;
 	}
 	l.port = (unsigned short)port;
@@ -426,7 +534,9 @@ main(int argc, char **argv)
 	snprintf(l.host, sizeof l.host, "127.0.0.1:%ld", port);
 	snprintf(l.url, sizeof l.url, "%s", url ? url : "");
 	if (!url)
-		snprintf(l.url, sizeof l.url, "http://%s/twilio", l.host);
+		snprintf(l.url, sizeof l.url, "http://%s/%s", l.host,
+		    l.provider == P_TELNYX ? "telnyx" : l.provider == P_PLIVO ?
+		    "plivo" : "twilio");
 	l.run = (unsigned)time(NULL);
 
 	cs = calloc((size_t)nconn, sizeof *cs);
