@@ -86,7 +86,7 @@ is 'seven in all, each once' "$(count) $(uniq_count)" '7 7'
 c2=$(cursor)
 check 'the cursor moved forward' '[ "$c2" \> "$c1" ]'
 
-# --- Status changes of what sms-send sent ---------------------------------------
+# --- Status changes of what sms-send sent ----------------------------------
 
 sms-send -d "$ib" --to +15551230009 'Your order has shipped' >"$tmp/sent"
 sid=$(jq -r .provider_id "$tmp/sent")
@@ -137,7 +137,7 @@ is 'an event for each text the killed poll had not stored' \
 	"$(grep -c message.received "$tmp/p7")" "$((before + 5 - mid))"
 check 'the cursor moved forward, not back' '[ ! "$(cursor)" \< "$c3" ]'
 
-# --- Errors --------------------------------------------------------------------
+# --- Errors -------------------------------------------------------------
 
 c4=$(cursor)
 check_exit 'credentials refused: 77, the cursor stays' 77 \

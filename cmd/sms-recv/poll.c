@@ -6,11 +6,12 @@
  * every message sent on or after the UTC day of the cursor less
  * POLL_OVERLAP, both directions, and follows its pages exactly as the
  * provider gives them (read_messages() makes the next request from the
- * answer: Twilio's next_page_uri, never rebuilt). Each message goes the
- * webhooks' way (store.c): one that came in is stored as a message, one
- * of ours as a status report, and the inbox's ledger of provider ids
- * makes whatever was stored already (a poll that overlaps the last, a
- * webhook that came too) old news, not stored twice, not announced twice.
+ * answer, as the provider links its pages: never rebuilt). Each message
+ * goes the webhooks' way (store.c): one that came in is stored as a
+ * message, one of ours as a status report, and the inbox's ledger of
+ * provider ids makes whatever was stored already (a poll that overlaps
+ * the last, a webhook that came too) old news, not stored twice, not
+ * announced twice.
  *
  * The cursor is the newest time a message was sent at that a poll read,
  * kept in the inbox as poll-PROVIDER, one JSON line, replaced whole
