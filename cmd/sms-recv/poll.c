@@ -173,14 +173,16 @@ cursor_write(struct recv *r, const char *name, time_t t, struct errbuf *e)
 
 /*
  * Store one message of a page (in provider.h's words) as its webhook
- * would have been: one that came in as a message, one of ours as a status
- * report, if it is ours (a message the inbox knows by its provider id:
- * one sent from elsewhere, or an automatic answer, is not ours to track).
- * Returns 0, or -1 with e filled (errno EINVAL: the message is bad, the
- * rest go on).
+ * would have been: one that came in as a message, if it came to our
+ * number (a's sender, when it is a number: the account's other numbers
+ * are other inboxes); one of ours as a status report, if it is ours (a
+ * message the inbox knows by its provider id: one sent from elsewhere, or
+ * an automatic answer, is not ours to track). Returns 0, or -1 with e
+ * filled (errno EINVAL: the message is bad, the rest go on).
  */
 static int
-store_listed(struct recv *r, const json_t *m, struct errbuf *e)
+store_listed(struct recv *r, const struct provider_account *a,
+    const json_t *m, struct errbuf *e)
 {
 	struct webhook_event ev = { 0 };
 	const json_t *err = json_object_get(m, "error");
@@ -224,6 +226,8 @@ store_listed(struct recv *r, const json_t *m, struct errbuf *e)
 		return errf(e, "%s: an inbound message without from or to",
 		    ev.id);
 	}
+	if (a->from && strcmp(ev.to, a->from) != 0)
+		return 0;
 	if (sent <= 0)
 		sent = json_integer_value(json_object_get(m, "created"));
 	when_format(sent > 0 ? (time_t)sent : when_now(), at);
@@ -272,7 +276,7 @@ read_pages(struct recv *r, const struct provider_account *a,
 			json_int_t sent = json_integer_value(
 			    json_object_get(m, "sent"));
 
-			if (store_listed(r, m, &e) < 0) {
+			if (store_listed(r, a, m, &e) < 0) {
 				if (errno != EINVAL)
 					diag_die(diag_exit_for(errno), "poll: "
 					    "%s", e.msg);
