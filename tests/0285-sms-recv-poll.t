@@ -116,6 +116,18 @@ sms-recv -d "$ib" --poll twilio >"$tmp/p5"
 is 'polled again: old news, no event' "$(wc -l <"$tmp/p5" | tr -d ' ')" 0
 is 'the inbound messages are as they were' "$(count) $(uniq_count)" '7 7'
 
+# --- A keyword -----------------------------------------------------------------
+
+# The provider answers STOP itself (an outbound message the inbox never
+# sent): the opt-out is recorded, the provider's answer left alone.
+text +15551230004 STOP
+sms-recv -d "$ib" --poll twilio >"$tmp/p8"
+check 'STOP polled: message.received and consent.optout' \
+	'jq -se "map(.event) == [\"message.received\", \"consent.optout\"]" \
+	    "$tmp/p8"'
+check 'the provider'"'"'s own answer is no report parked for later' \
+	'[ -z "$(ls -A "$ib/status")" ]'
+
 # --- A poll killed between pages ---------------------------------------------
 
 # Each list request takes two seconds: the poll is killed once its first
