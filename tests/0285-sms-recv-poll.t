@@ -147,8 +147,14 @@ check 'the first page is stored' \
 kill -9 "$pp"
 wait "$pp" 2>/dev/null
 mid=$(count)
-check 'killed before its last page' '[ "$mid" -lt $((before + 5)) ]'
-is 'the cursor did not move' "$(cursor)" "$c3"
+# A machine so loaded that the poll ended first proves nothing: said so.
+if [ "$mid" -lt $((before + 5)) ]; then
+	pass 'killed before its last page'
+	is 'the cursor did not move' "$(cursor)" "$c3"
+else
+	skip 'killed before its last page' 'the poll ended before the kill'
+	skip 'the cursor did not move' 'the poll ended before the kill'
+fi
 sms-recv -d "$ib" --poll twilio --page-size 2 >"$tmp/p7" 2>"$tmp/p7.err"
 is 'the next poll: exit 0' $? 0
 is 'nothing lost, nothing doubled' "$(count) $(uniq_count)" \
