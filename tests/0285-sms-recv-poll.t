@@ -169,6 +169,8 @@ c4=$(cursor)
 check_exit 'credentials refused: 77, the cursor stays' 77 \
 	'TWILIO_AUTH_TOKEN=wrong sms-recv -d "$ib" --poll twilio'
 is 'the cursor stays' "$(cursor)" "$c4"
+check_exit 'another poll of the provider running: 75' 75 \
+	'flock "$ib/lock/poll-twilio" sms-recv -d "$ib" --poll twilio'
 check_exit 'the provider unreachable: 75' 75 \
 	'TWILIO_API_URL=http://127.0.0.1:1 sms-recv -d "$ib" --poll twilio'
 is 'the cursor stays' "$(cursor)" "$c4"
