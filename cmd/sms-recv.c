@@ -49,7 +49,8 @@
 	"[--timeout SECONDS]\n" \
 	"                [FILE ...]\n" \
 	"       sms-recv --fetch-media [-d DIR] [-p PROVIDER] " \
-	"[--max-age DURATION]\n"
+	"[--max-age DURATION]\n" \
+	"       sms-recv --poll PROVIDER [-d DIR] [--page-size N]\n"
 
 /* The answer to HELP unless help_text says otherwise, after the name. */
 #define HELP_TEXT "Text us here and we will answer. Msg frequency varies. " \
@@ -79,6 +80,13 @@ usage(FILE *fp, int code)
 	    "                         address (default 32; 0: no limit)\n"
 	    "      --max-age DURATION with --fetch-media, how far back "
 	    "(default 7d)\n"
+	    "      --page-size N      with --poll, messages a page (default: "
+	    "the\n"
+	    "                         provider's largest)\n"
+	    "      --poll PROVIDER    store what the provider lists since the "
+	    "last poll,\n"
+	    "                         and exit (for cron, without a public "
+	    "URL)\n"
 	    "  -p, --provider NAME    ", fp);
 	for (size_t i = 0; (p = provider_at(i)); i++)
 		fprintf(fp, "%s%s%s", i ? ", " : "", p->name,
@@ -282,11 +290,13 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_PER_ADDRESS = 256, OPT_PUBLIC_URL, OPT_TIMEOUT,
-		OPT_FETCH_MEDIA, OPT_MAX_AGE };
+		OPT_FETCH_MEDIA, OPT_MAX_AGE, OPT_POLL, OPT_PAGE_SIZE };
 	static const struct option longopts[] = {
 		{ "fetch-media", no_argument, NULL, OPT_FETCH_MEDIA },
 		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
+		{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 		{ "per-address", required_argument, NULL, OPT_PER_ADDRESS },
+		{ "poll", required_argument, NULL, OPT_POLL },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "insecure", no_argument, NULL, 'i' },
@@ -301,7 +311,8 @@ main(int argc, char **argv)
 		.ready = PTHREAD_COND_INITIALIZER } };
 	const char *dir = NULL, *listen_arg = NULL, *pname = NULL;
 	char plist[256], pbuf[256];
-	const char *url = NULL;
+	const char *url = NULL, *poll_arg = NULL;
+	unsigned page_size = 0;
 	struct config *cfg;
 	struct sockaddr_storage sin;
 	char addr[INET6_ADDRSTRLEN + 2];
@@ -351,6 +362,13 @@ main(int argc, char **argv)
 		case OPT_FETCH_MEDIA:
 			fetch_media = 1;
 			break;
+		case OPT_POLL:
+			poll_arg = optarg;
+			break;
+		case OPT_PAGE_SIZE:
+			page_size = opt_number("--page-size", optarg, 1, 1000,
+			    "");
+			break;
 		case OPT_MAX_AGE:
 			if (when_duration(optarg, &max_age, &e) < 0 ||
 			    max_age <= 0)
@@ -371,6 +389,13 @@ main(int argc, char **argv)
 	if (fetch_media && (listen_arg || argc > 0))
 		diag_die(EXIT_USAGE, "--fetch-media takes no --listen and no "
 		    "FILE arguments");
+	if (poll_arg && (listen_arg || fetch_media || argc > 0))
+		diag_die(EXIT_USAGE, "--poll takes no --listen, no "
+		    "--fetch-media and no FILE arguments");
+	if (page_size && !poll_arg)
+		diag_die(EXIT_USAGE, "--page-size goes with --poll");
+	if (poll_arg)
+		pname = poll_arg;
 	if (listen_arg && httpd_parse_listen(listen_arg, &sin, addr,
 	    sizeof addr) < 0)
 		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT (ADDR "
@@ -445,7 +470,9 @@ main(int argc, char **argv)
 		    "listener that stopped", r.ib.dir, replayed);
 	if (inbox_journal_start(&r.ib, &e) < 0)
 		die_unwritable(&e);
-	if (fetch_media) {
+	if (poll_arg) {
+		r.ret = poll_run(&r, &r.feed[0].acct, page_size);
+	} else if (fetch_media) {
 		r.ret = media_fetch_all(&r, max_age);
 	} else if (listen_arg) {
 		pthread_t writer;

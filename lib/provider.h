@@ -302,11 +302,26 @@ struct provider {
 	    struct provider_http *rq);
 
 	/*
+	 * Polling (sms-recv --poll), for a provider whose API lists
+	 * messages (NULL if it lists none): the request for the first page
+	 * of every message of the account, both directions, newest first,
+	 * sent on or after the UTC day of since (the provider's filter has
+	 * a day's granularity), page_size to a page (0: the provider's
+	 * largest). Its pages are read by read_messages(), with next.
+	 * Returns 0, or -1 with errno ENOMEM.
+	 */
+	int (*poll_request)(const struct provider_account *a, time_t since,
+	    unsigned page_size, struct provider_http *rq);
+
+	/*
 	 * Read the answer to a fetch (one message) or to a list (a page of
 	 * them): each message as a JSON object in the toolkit's words,
 	 * {"id", "status", "to", "from", "body", "created" (seconds since the
 	 * epoch, -1 if not given), "error" ({"code": class,
-	 * "provider_code", "message"}, or null)}, appended to out. A list
+	 * "provider_code", "message"}, or null)}, appended to out; where the
+	 * provider gives them, also "direction" ("in" or "out"), "sent"
+	 * (when it was sent or came in, seconds since the epoch, -1 if not
+	 * yet) and "segments" (for polling). A list
 	 * sets *next (when not NULL) to the request for the next page, or
 	 * leaves it empty (next->url.len 0) on the last. Returns 1 if the
 	 * answer was read; 0 if the provider has no such message (a fetch's

@@ -13,6 +13,8 @@
  *   files.c    payloads from files or stdin, for imports and replays
  *   media.c    media fetched into the inbox: the listener's fetcher
  *              thread, and --fetch-media
+ *   poll.c     the provider's list of messages read (--poll), from a
+ *              cursor kept in the inbox
  *
  * What each offers is below, under the name of its file, with its
  * contract above its definition.
@@ -140,6 +142,11 @@ void media_start(struct recv *r);
 void media_queue(struct recv *r, const json_t *msg);
 void media_stop(struct recv *r);
 int media_fetch_all(struct recv *r, long long max_age);
+
+/* poll.c */
+
+int poll_run(struct recv *r, const struct provider_account *a,
+    unsigned page_size);
 
 /* files.c */
 

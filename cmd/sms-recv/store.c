@@ -129,7 +129,7 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	    "status", "accepted", "purpose", INBOX_NOTIFICATION, "auto", why,
 	    "key", key);
 	/*
-	 * A provider that takes no reply in its answer (Telnyx): scheduled
+	 * A provider that takes no reply in its answer (replies 0): scheduled
 	 * for now, for sms-send --due to send through its API within the
 	 * hour, or not at all (smsdesk(7), GUARANTEES: keywords answered).
 	 */

@@ -700,6 +700,36 @@ twilio_list_request(const struct provider_account *a, const char *to,
 	return 0;
 }
 
+/*
+ * Every message of the account sent on or after the day of since, both
+ * directions (providers.md 1.3): DateSent> is "on or after", in GMT, a
+ * date; the '>' URL-encoded.
+ */
+static int
+twilio_poll_request(const struct provider_account *a, time_t since,
+    unsigned page_size, struct provider_http *rq)
+{
+	char day[48];
+	struct tm tm;
+
+	if (page_size == 0 || page_size > 1000)
+		page_size = 1000;
+	gmtime_r(&since, &tm);
+	snprintf(day, sizeof day, "%04d-%02d-%02d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday);
+	messages_url(a, rq, NULL, ".json?PageSize=");
+	rq->url.len--;			/* the NUL */
+	buf_addu(&rq->url, page_size);
+	buf_addlit(&rq->url, "&DateSent%3E=");
+	buf_adds(&rq->url, day);
+	buf_addc(&rq->url, '\0');
+	if (rq->url.err) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
 /* Twilio's "Thu, 24 Aug 2023 05:01:45 +0000", or -1. */
 static time_t
 rfc2822(const char *s)
@@ -725,6 +755,7 @@ message(const json_t *m)
 	json_int_t code = json_integer_value(json_object_get(m,
 	    "error_code"));
 	json_t *out, *err = json_null();
+	const char *dir;
 	char text[32];
 
 	if (!record_str(m, "sid"))
@@ -737,12 +768,19 @@ message(const json_t *m)
 			json_object_set_new(err, "message", json_string(
 			    record_str(m, "error_message")));
 	}
-	out = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:o?}",
+	dir = record_str(m, "direction");
+	out = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:o?, s:s?, s:I}",
 	    "id", record_str(m, "sid"), "status", record_str(m, "status"),
 	    "to", record_str(m, "to"), "from", record_str(m, "from"),
 	    "body", record_str(m, "body"),
 	    "created", (json_int_t)rfc2822(record_str(m, "date_created")),
-	    "error", err);
+	    "error", err, "direction", !dir ? NULL : strcmp(dir, "inbound")
+	    == 0 ? "in" : "out",
+	    "sent", (json_int_t)rfc2822(record_str(m, "date_sent")));
+	/* num_segments is a string ("0" while a service picks a sender). */
+	if (out && record_str(m, "num_segments"))
+		json_object_set_new(out, "segments", json_integer(atoi(
+		    record_str(m, "num_segments"))));
 	return out;
 }
 
@@ -841,5 +879,6 @@ const struct provider provider_twilio = {
 	.send_answer = twilio_send_answer,
 	.fetch_request = twilio_fetch_request,
 	.list_request = twilio_list_request,
+	.poll_request = twilio_poll_request,
 	.read_messages = twilio_read_messages,
 };

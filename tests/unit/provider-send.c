@@ -194,6 +194,55 @@ messages(void)
 	json_decref(out);
 }
 
+/* Polling: the list request, and what a page says of each message. */
+static void
+polling(void)
+{
+	struct provider_account a = { .pv = tw, .base = "http://h",
+		.account = "AC1", .user = "AC1", .pass = "p" };
+	struct provider_http rq = { 0 };
+	struct errbuf e;
+	json_t *out = json_array(), *m;
+	const char *page = "{\"messages\":[{\"sid\":\"SM2\","
+	    "\"status\":\"received\",\"direction\":\"inbound\","
+	    "\"to\":\"+1555\",\"from\":\"+1444\",\"body\":\"hi\","
+	    "\"num_segments\":\"2\",\"error_code\":null,"
+	    "\"date_created\":\"Thu, 24 Aug 2023 05:01:45 +0000\","
+	    "\"date_sent\":\"Thu, 24 Aug 2023 05:01:46 +0000\"},"
+	    "{\"sid\":\"SM3\",\"status\":\"queued\","
+	    "\"direction\":\"outbound-api\",\"date_sent\":null}],"
+	    "\"next_page_uri\":null}";
+
+	ok(tw->poll_request && tw->poll_request(&a, 1692853305, 2, &rq) == 0,
+	    "a poll request");
+	is_str(rq.url.p, "http://h/2010-04-01/Accounts/AC1/Messages.json?"
+	    "PageSize=2&DateSent%3E=2023-08-24", "both directions, sent on or "
+	    "after the day, '>' URL-encoded");
+	ok(rq.user && strcmp(rq.user, "AC1") == 0 && !rq.post, "a GET, with "
+	    "the account's credentials");
+	provider_http_free(&rq);
+	ok(tw->poll_request(&a, 0, 0, &rq) == 0 && strstr(rq.url.p,
+	    "PageSize=1000&DateSent%3E=1970-01-01"), "page size 0: Twilio's "
+	    "largest, 1000");
+	ok(tw->read_messages(&a, 200, page, strlen(page), out, &rq, &e) == 1 &&
+	    json_array_size(out) == 2 && rq.url.len == 0, "a page of two, "
+	    "the last");
+	m = json_array_get(out, 0);
+	is_str(json_string_value(json_object_get(m, "direction")), "in",
+	    "inbound: direction in");
+	is_int(json_integer_value(json_object_get(m, "sent")), 1692853306,
+	    "its date_sent, from RFC 2822");
+	is_int(json_integer_value(json_object_get(m, "segments")), 2,
+	    "num_segments, a string, read as a number");
+	m = json_array_get(out, 1);
+	is_str(json_string_value(json_object_get(m, "direction")), "out",
+	    "outbound-api: direction out");
+	is_int(json_integer_value(json_object_get(m, "sent")), -1,
+	    "not sent yet: -1");
+	provider_http_free(&rq);
+	json_decref(out);
+}
+
 int
 main(void)
 {
@@ -206,5 +255,6 @@ main(void)
 	request();
 	answers();
 	messages();
+	polling();
 	return tap_done();
 }
