@@ -322,6 +322,10 @@ main(int argc, char **argv)
 	    NULL);
 	if (r.secret && !*r.secret)
 		r.secret = NULL;
+	/* Which of its methods the provider signs with (Vonage's). */
+	if (r.pv->sig_method_key)
+		r.sig_method = config_pick(cfg, NULL, r.pv->sig_method_env,
+		    r.pv->sig_method_key, NULL);
 	if (listen_arg && r.secret && r.pv->secret_ok &&
 	    r.pv->secret_ok(r.secret, &e) < 0)
 		diag_die(EXIT_CONFIG, "%s%s%s: %s", r.pv->secret_env ?

@@ -73,6 +73,7 @@ struct recv {
 	struct inbox ib;
 	const struct provider *pv;
 	const char *secret;	/* the provider's signing secret */
+	const char *sig_method;	/* its signature method, or NULL */
 	char *public_url;	/* base the provider signs against */
 	struct events ev;
 	const char *help_text;	/* the answer to HELP and INFO */
