@@ -395,6 +395,8 @@ main(int argc, char **argv)
 		r.per_address = per_address;
 		events_start(&r, &writer);
 		media_start(&r);
+		/* Long messages whose parts all came before a stop. */
+		store_parts_left(&r);
 		listen_loop(&r, &sin, addr, timeout);
 		media_stop(&r);
 		stop_journal(&r);

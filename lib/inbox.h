@@ -106,7 +106,7 @@
 #include "diag.h"
 
 /* The directories of the inbox that inbox_open() holds open. */
-#define INBOX_NSUB 19
+#define INBOX_NSUB 20
 
 struct inbox {
 	char *dir;
@@ -693,6 +693,36 @@ json_t *inbox_last_message(struct inbox *ib, const char *thread,
  */
 int inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
     struct errbuf *e);
+
+/*
+ * Parts of long inbound messages that come one webhook a part (Vonage:
+ * smsdesk-inbox(5), parts/). inbox_part_set() names the set of the
+ * parts of provider's message ref from sender: 0, or -1 with errno
+ * EINVAL (too long). inbox_part_put() stores a part of it durably (rec:
+ * a record with "part" from 1 and "total"; a part there already is kept
+ * as it is) and returns 1 with *whole a new array of the set's records
+ * in part order if every part is there, 0 if not, -1 with e filled.
+ * Once the whole is stored, inbox_part_drop() removes its total parts
+ * (0, or -1). inbox_parts_complete(): every set whose parts are all
+ * there (left by a crash before it was stored or dropped), an array of
+ * such arrays, or NULL with e filled.
+ */
+int inbox_part_set(const char *provider, const char *sender, const char *ref,
+    char out[128]);
+int inbox_part_put(struct inbox *ib, const char *set, const json_t *rec,
+    json_t **whole, struct errbuf *e);
+int inbox_part_drop(struct inbox *ib, const char *set, int total,
+    struct errbuf *e);
+json_t *inbox_parts_complete(struct inbox *ib, struct errbuf *e);
+
+/*
+ * Enter the message id of thread in the ledger under another provider id
+ * of its (pid: a part's of a long message), so that inbox_known_id() and
+ * a delivery report find it by that too. One there already that names
+ * another message is kept. Returns 0, or -1 with e filled.
+ */
+int inbox_alias(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, const char *pid, struct errbuf *e);
 
 /*
  * Media (smsdesk-inbox(5), media/): the bytes of a message's media item

@@ -109,6 +109,11 @@ struct webhook_event {
 	json_t *json;			/* the parse tree of a JSON body,
 					   the event's (strings above may be
 					   borrowed from it); NULL for a form */
+	const char *concat_ref;		/* a part of a long message that
+					   comes in parts (Vonage): the
+					   sender's reference of the whole,
+					   else NULL */
+	int concat_part, concat_total;	/* its place from 1, and how many */
 	char num[2][24];		/* room for from and to made E.164
 					   by parse() from a provider's own
 					   spelling (Plivo's has no "+") */

@@ -106,6 +106,7 @@ int store_message(struct recv *r, const struct webhook_event *ev,
     const char *provider, const char *at, char **reply, struct errbuf *e);
 int store_status(struct recv *r, const struct webhook_event *ev,
     const char *provider, struct errbuf *e);
+void store_parts_left(struct recv *r);
 int store_event(struct recv *r, const struct webhook_event *ev, char **reply,
     struct errbuf *e);
 void stop_journal(struct recv *r);

@@ -378,7 +378,7 @@ vonage_parse(const struct webhook_request *rq, struct webhook_event *ev,
 {
 	const struct form *f = rq->form;
 	const struct form_pair *text;
-	const char *from, *to, *code, *total;
+	const char *from, *to, *code, *total, *part;
 
 	memset(ev, 0, sizeof *ev);
 	if (f == NULL) {
@@ -408,11 +408,29 @@ vonage_parse(const struct webhook_request *rq, struct webhook_event *ev,
 	ev->status = "received";
 	ev->from = e164(from, ev->num[0]);
 	ev->to = e164(to, ev->num[1]);
-	if (field(f, "concat-total", 0, &total, e) < 0)
+	if (field(f, "concat-total", 0, &total, e) < 0 ||
+	    field(f, "concat-part", 0, &part, e) < 0 ||
+	    field(f, "concat-ref", 0, &ev->concat_ref, e) < 0)
 		return -1;
 	if (total && strspn(total, "0123456789") == strlen(total) &&
 	    strlen(total) <= 3)
 		ev->num_segments = atoi(total);
+	if (ev->concat_ref || part || total) {
+		/* A part of a long message: all three, or it is no part. */
+		ev->concat_total = ev->num_segments;
+		ev->concat_part = part && strspn(part, "0123456789") ==
+		    strlen(part) && strlen(part) <= 3 ? atoi(part) : 0;
+		errno = EINVAL;
+		if (!ev->concat_ref || strlen(ev->concat_ref) > 64)
+			return errf(e, "concat-ref: missing, or more than 64 "
+			    "bytes");
+		if (ev->concat_total < 1 || ev->concat_total > 255)
+			return errf(e, "concat-total: not a count of parts "
+			    "from 1 to 255");
+		if (ev->concat_part < 1 || ev->concat_part > ev->concat_total)
+			return errf(e, "concat-part: not from 1 to "
+			    "concat-total");
+	}
 	if ((text = form_find(f, "text")) != NULL) {
 		ev->body = text->value;
 		ev->body_len = text->value_len;
