@@ -356,6 +356,17 @@ int inbox_sent(struct inbox *ib, const char *thread, const char *id,
     const char *provider, const char *provider_id, const char *status,
     json_t *error, json_t **msg, struct errbuf *e);
 
+/*
+ * After inbox_sent() of a message the provider took in parts, each with
+ * an id (ids, an array of them, the provider id first): ids stored as
+ * its provider_ids, and each entered in the ledger, so that a delivery
+ * report of any part finds it (inbox_status() folds them: sms-record(5)).
+ * *out (if not NULL) is replaced by the message as stored. Returns 0, or
+ * -1 with e filled.
+ */
+int inbox_sent_parts(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, json_t *ids, json_t **out, struct errbuf *e);
+
 /* The outbound messages not yet settled (outbox/), as a JSON array. */
 json_t *inbox_outbox(struct inbox *ib, struct errbuf *e);
 

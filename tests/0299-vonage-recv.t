@@ -143,5 +143,73 @@ kill -9 "$recv"; wait "$recv" 2>/dev/null
 serve_port=$port start
 is 'an incomplete set waits' "$(nmsg $E):$(nparts)" 0:1
 
+# --- Sending through Vonage's SMS API (tests/tools/answer), receipts ----
+recvport=$port
+# api NAME BODY: the SMS API answering BODY (HTTP 200, as Vonage does).
+api() {
+	ANSWER_STATUS='200 OK' serve "$tmp/$1.out" "$tmp/$1.err" \
+	    "$tools/answer" "$2" || return 1
+	apipid=$server
+	port=$recvport
+}
+vsend() {
+	SMSDESK_PROVIDER=vonage VONAGE_API_KEY=key-0299 \
+	    VONAGE_API_SECRET=sec-0299 VONAGE_FROM=447700900000 \
+	    VONAGE_API_URL=http://127.0.0.1:$api_port \
+	    SMSDESK_PUBLIC_URL=https://pub.example/sms "$bin/sms-send" \
+	    -d "$ib" "$@"
+}
+api three '{"message-count":"3","messages":[{"to":"447700900011","message-id":"V-1","status":"0"},{"to":"447700900011","message-id":"V-2","status":"0"},{"to":"447700900011","message-id":"V-3","status":"0"}]}' ||
+    fail 'the API starts'
+api_port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/three.err")
+F=+447700900011
+vsend --to $F 'a long text' >"$tmp/send.out" 2>"$tmp/send.err"
+is 'sent in three parts: exit 0' "$?" 0
+check 'POST /sms/json' "grep -q '^POST /sms/json HTTP' '$tmp/three.out'"
+is 'its form: key, secret, numbers without +, callback, report, client-ref' \
+	"$(grep '^api_key' "$tmp/three.out" | tr '&' '\n' | grep -E '^(api_key|api_secret|from|to|callback|status-report-req)=' | tr '\n' ' ')" \
+	'api_key=key-0299 api_secret=sec-0299 from=447700900000 to=447700900011 callback=https%3A%2F%2Fpub.example%2Fsms%2Fvonage status-report-req=1 '
+is 'the message keeps every part'\''s id' \
+	"$(last $F | jq -c '[.provider, .provider_id, .provider_ids, .status]')" \
+	'["vonage","V-1",["V-1","V-2","V-3"],"queued"]'
+kill "$apipid"
+# dlr PART-ID STATUS ERR: a signed receipt to the listener.
+dlr() {
+	vpost "$(vsign "msisdn=447700900011&to=447700900000&network-code=23410&messageId=$1&price=0.03&status=$2&scts=2612061200&err-code=$3&client-ref=x")"
+}
+is 'a receipt for part 2: delivered' "$(dlr V-2 delivered 0)" 200
+is 'part 1: delivered' "$(dlr V-1 delivered 0)" 200
+is 'not delivered while a part has not said' "$(last $F | jq -r .status)" sent
+is 'part 3 failed, err-code 9: 200' "$(dlr V-3 failed 9)" 200
+is 'the message is undelivered, the recipient opted out' \
+	"$(last $F | jq -c '[.status, .error.code, .error.provider_code]')" \
+	'["undelivered","opted_out",9]'
+# (jq -e on no input at all succeeds: the records are counted.)
+is 'the opt-out is in the consent ledger, the provider'\''s' \
+	"$(cat "$ib"/consent/$F/* 2>/dev/null | jq -c 'select(.state == "out" and .source == "provider") | .provider_code')" 9
+is 'a receipt repeated: 200, nothing moves' "$(dlr V-3 failed 9)" 200
+
+api again '{"message-count":"2","messages":[{"message-id":"W-1","status":"0"},{"message-id":"W-2","status":"0"}]}' ||
+    fail 'the API starts'
+api_port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/again.err")
+G=+447700900012
+vsend --to $G 'two parts' >/dev/null 2>&1
+kill "$apipid"
+vpost "$(vsign "msisdn=447700900012&to=447700900000&messageId=W-2&status=delivered&err-code=0")" >/dev/null
+vpost "$(vsign "msisdn=447700900012&to=447700900000&messageId=W-1&status=delivered&err-code=0")" >/dev/null
+is 'every part delivered: delivered' "$(last $G | jq -c '[.status, .error]')" \
+	'["delivered",null]'
+
+api slow '{"message-count":"1","messages":[{"status":"1","error-text":"Throughput Rate Exceeded - please wait [ 250 ] and retry"}]}' ||
+    fail 'the API starts'
+api_port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/slow.err")
+H=+447700900013
+vsend --retries 1 --to $H 'slow down' >/dev/null 2>"$tmp/slow.send"
+check 'status 1: not exit 0' "test $? -ne 0"
+is 'status 1 is retried' "$(grep -c '^POST ' "$tmp/slow.out")" 2
+is 'then ends throttled' "$(last $H | jq -c '[.status, .error.code, .error.provider_code]')" \
+	'["failed","throttled",1]'
+kill "$apipid"
+
 kill "$recv" 2>/dev/null
 done_testing

@@ -369,6 +369,37 @@ store_parts_left(struct recv *r)
 }
 
 /*
+ * A delivery report that says the recipient of msg opted out (an error of
+ * class opted_out: Vonage's err-code 9): into the consent ledger, so that
+ * nothing more is sent to the number. Said on stderr if it cannot be.
+ */
+static void
+note_optout(struct recv *r, const json_t *msg, const char *provider)
+{
+	const json_t *err = json_object_get(msg, "error");
+	const char *to = record_str(msg, "to");
+	char at[WHEN_BUFSZ];
+	struct errbuf e;
+	json_t *c;
+
+	if (!err || !record_str(err, "code") || strcmp(record_str(err,
+	    "code"), "opted_out") != 0 || !to ||
+	    strcmp(record_str(msg, "direction") ? record_str(msg,
+	    "direction") : "", "out") != 0)
+		return;
+	when_format(when_now(), at);
+	c = json_pack("{s:s,s:s,s:s,s:n,s:s,s:s?,s:s?,s:s,s:s,s:O?}", "type",
+	    "consent", "number", to, "state", "out", "keyword", "at", at,
+	    "our_number", record_str(msg, "from"), "message", record_str(msg,
+	    "id"), "source", "provider", "provider", provider,
+	    "provider_code", json_object_get(err, "provider_code"));
+	if (!c || inbox_consent(&r->ib, c, &e) < 0)
+		diag_warn("%s: cannot record the opt-out: %s", to, c ? e.msg :
+		    strerror(ENOMEM));
+	json_decref(c);
+}
+
+/*
  * Store a status report, from the provider called provider, for a
  * message we sent. Returns 0 (stored, or one that moves nothing), -1 if
  * it could not be stored (e filled).
@@ -384,6 +415,7 @@ store_status(struct recv *r, const struct webhook_event *ev,
 	    ev->error_code, &msg, e);
 	if (rc == 1) {
 		emit(r, "message.status", "message", msg);
+		note_optout(r, msg, provider);
 		json_decref(msg);
 	}
 	return rc < 0 ? -1 : 0;
