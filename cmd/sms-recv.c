@@ -322,7 +322,7 @@ main(int argc, char **argv)
 	    NULL);
 	if (r.secret && !*r.secret)
 		r.secret = NULL;
-	/* Which of its methods the provider signs with (Vonage's). */
+	/* Which of its signature methods the provider signs with. */
 	if (r.pv->sig_method_key)
 		r.sig_method = config_pick(cfg, NULL, r.pv->sig_method_env,
 		    r.pv->sig_method_key, NULL);

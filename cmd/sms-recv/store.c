@@ -369,9 +369,9 @@ store_parts_left(struct recv *r)
 }
 
 /*
- * A delivery report that says the recipient of msg opted out (an error of
- * class opted_out: Vonage's err-code 9): into the consent ledger, so that
- * nothing more is sent to the number. Said on stderr if it cannot be.
+ * A delivery report that says the recipient of msg opted out (its error
+ * of class opted_out): into the consent ledger, so that nothing more is
+ * sent to the number. Said on stderr if it cannot be.
  */
 static void
 note_optout(struct recv *r, const json_t *msg, const char *provider)

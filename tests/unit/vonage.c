@@ -332,14 +332,14 @@ test_answer(void)
 	is_str(an.id, "0A0000000123ABCD1", "its id");
 	is_str(an.status, "queued", "queued");
 	answer("{\"message-count\":\"3\",\"messages\":["
-	    "{\"message-id\":\"P1\",\"status\":\"0\"},"
-	    "{\"message-id\":\"P2\",\"status\":\"0\"},"
-	    "{\"message-id\":\"P3\",\"status\":\"0\"}]}", &an);
+	    "{\"message-id\":\"V1\",\"status\":\"0\"},"
+	    "{\"message-id\":\"V2\",\"status\":\"0\"},"
+	    "{\"message-id\":\"V3\",\"status\":\"0\"}]}", &an);
 	ok(an.outcome == PROVIDER_TAKEN && an.nids == 3, "three parts: "
 	    "taken, three ids");
-	is_str(an.id, "P1", "the first part's id is the message's");
-	is_str(an.ids[1], "P2", "the second's kept");
-	is_str(an.ids[2], "P3", "the third's kept");
+	is_str(an.id, "V1", "the first part's id is the message's");
+	is_str(an.ids[1], "V2", "the second's kept");
+	is_str(an.ids[2], "V3", "the third's kept");
 	answer("{\"message-count\":\"1\",\"messages\":[{\"status\":\"1\","
 	    "\"error-text\":\"Throughput Rate Exceeded\"}]}", &an);
 	ok(an.outcome == PROVIDER_RETRY, "status 1: to retry");
@@ -355,7 +355,7 @@ test_answer(void)
 	ok(an.outcome == PROVIDER_UNKNOWN, "status 5: unknown (parts may "
 	    "have gone)");
 	answer("{\"message-count\":\"2\",\"messages\":["
-	    "{\"message-id\":\"P1\",\"status\":\"0\"},"
+	    "{\"message-id\":\"V1\",\"status\":\"0\"},"
 	    "{\"status\":\"1\",\"error-text\":\"Throttled\"}]}", &an);
 	ok(an.outcome == PROVIDER_UNKNOWN, "one part taken, one throttled: "
 	    "unknown, never sent again");
