@@ -8,7 +8,9 @@
  * NNN its place from 001, written as every record is (staged in tmp/,
  * synced, renamed, the directory synced) before the webhook is answered.
  * A part that is there already is kept as it was: a retried part is
- * taken once. When every part of a set is there, the caller stores the
+ * taken once; unless it is older than INBOX_PARTS_MAX_AGE, the part of
+ * an older message that never came whole, which is replaced (and swept:
+ * inbox_sweep()). When every part of a set is there, the caller stores the
  * whole message through the ordinary delivery (whose provider id makes
  * a second delivery of it a duplicate), and only then drops the parts:
  * a crash anywhere leaves either parts that make the whole again, or a
@@ -21,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -75,7 +79,9 @@ int
 inbox_part_put(struct inbox *ib, const char *set, const json_t *rec,
     json_t **whole, struct errbuf *e)
 {
-	char name[PART_NAME_MAX];
+	char name[PART_NAME_MAX], rel[PATH_MAX];
+	struct stat st;
+	int stale;
 	json_int_t part = json_integer_value(json_object_get(rec, "part"));
 	json_int_t total = json_integer_value(json_object_get(rec, "total"));
 
@@ -84,8 +90,15 @@ inbox_part_put(struct inbox *ib, const char *set, const json_t *rec,
 		return errno = EINVAL, errf(e, "part %lld of %lld: no such "
 		    "part", (long long)part, (long long)total);
 	part_name(set, (int)part, name);
-	/* Not replaced: the first copy of a part is the one kept. */
-	if (ib_put_record(ib, "parts", name, rec, 0, 0, e) < 0 &&
+	snprintf(rel, sizeof rel, "parts/%s", name);
+	/*
+	 * Not replaced: the first copy of a part is the one kept; but one
+	 * older than INBOX_PARTS_MAX_AGE is another message's, whose other
+	 * parts never came (its sender uses its references again).
+	 */
+	stale = ib_stat(ib, rel, &st) == 0 &&
+	    time(NULL) - st.st_mtime > INBOX_PARTS_MAX_AGE;
+	if (ib_put_record(ib, "parts", name, rec, stale, 0, e) < 0 &&
 	    errno != EEXIST)
 		return -1;
 	if ((*whole = read_set(ib, set, (int)total, e)))

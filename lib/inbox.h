@@ -698,7 +698,8 @@ json_t *inbox_last_message(struct inbox *ib, const char *thread,
  * Remove files in tmp/ last modified more than max_age seconds ago (crash
  * debris; the maildir rule is 36 hours), and delivery reports parked in
  * status/ more than INBOX_PARK_MAX_AGE ago (for a message that never came:
- * one the inbox does not hold), and the links of serve/ that have expired
+ * one the inbox does not hold), parts/ older than INBOX_PARTS_MAX_AGE,
+ * and the links of serve/ that have expired
  * (inbox_serve_sweep(), serve.h), and the empty buckets of schedule/ of
  * hours gone by. *removed counts them.
  */
@@ -771,5 +772,11 @@ json_t *inbox_message(struct inbox *ib, const char *thread, const char *name,
 
 #define INBOX_SWEEP_AGE (36 * 3600)
 #define INBOX_PARK_MAX_AGE (7 * 24 * 3600)
+/*
+ * How long a part of a long inbound message waits for the others: past
+ * this a part is stale (its sender may use its reference again), swept
+ * and replaced by a new part of the same place.
+ */
+#define INBOX_PARTS_MAX_AGE (2 * 24 * 3600)
 
 #endif

@@ -142,6 +142,19 @@ vpost "$(vsign "$(inbound 447700900005 e-1 x+ 5 1 2)")" >/dev/null
 kill -9 "$recv"; wait "$recv" 2>/dev/null
 serve_port=$port start
 is 'an incomplete set waits' "$(nmsg $E):$(nparts)" 0:1
+# A part that waited two days is stale: its sender uses the reference
+# again for another message.
+touch -d '3 days ago' "$ib"/parts/*
+is 'a new part 1 of the same reference: 200' \
+	"$(vpost "$(vsign "$(inbound 447700900005 e2-1 new+ 5 1 2)")")" 200
+is 'and part 2: 200' "$(vpost "$(vsign "$(inbound 447700900005 e2-2 text 5 2 2)")")" 200
+is 'the new message, not the stale part' "$(nmsg $E):$(last $E | jq -r .body)" \
+	'1:new text'
+vpost "$(vsign "$(inbound 447700900005 e3-1 lone+ 6 1 2)")" >/dev/null
+touch -d '3 days ago' "$ib"/parts/*
+kill "$recv"; wait "$recv" 2>/dev/null
+serve_port=$port start
+is 'a listener that starts sweeps stale parts' "$(nparts)" 0
 
 # --- Sending through Vonage's SMS API (tests/tools/answer), receipts ----
 recvport=$port

@@ -639,8 +639,8 @@ copy(char *dst, size_t n, const char *src)
  * and none taken: ask again. A part with an internal error (5), or parts
  * taken beside parts refused: some parts may be out, so never sent again
  * blindly (unknown). Else refused, with the first failing part's
- * error-text. An answer that is not Vonage's: unknown for a 200 or a 5xx,
- * refused else.
+ * error-text (also when the answer is one such status, not a list). An
+ * answer that is not Vonage's: unknown for a 200 or a 5xx, refused else.
  */
 static void
 vonage_send_answer(long http, double retry_after, const char *body,
@@ -653,6 +653,14 @@ vonage_send_answer(long http, double retry_after, const char *body,
 
 	memset(an, 0, sizeof *an);
 	n = json_array_size(json_object_get(resp, "messages"));
+	if (http == 200 && n == 0 && record_str(resp, "status")) {
+		/* A request refused whole: {"status", "error-text"}. */
+		json_t *one = json_pack("{s:[O]}", "messages", resp);
+
+		json_decref(resp);
+		resp = one;
+		n = 1;
+	}
 	if (http != 200 || n == 0) {
 		an->class = vonage_error_class(http, NULL);
 		if (http == 429 || (http == 503 && retry_after > 0))

@@ -363,6 +363,13 @@ test_answer(void)
 	    "\"error-text\":\"Bad Credentials\"}]}", &an);
 	ok(an.outcome == PROVIDER_FAILED, "status 4: failed");
 	is_str(an.class, "auth", "auth");
+	answer("{\"status\":\"2\",\"error-text\":\"Missing to param\"}",
+	    &an);
+	ok(an.outcome == PROVIDER_FAILED && an.code == 2 &&
+	    strcmp(an.message, "Missing to param") == 0,
+	    "a status without a list of parts: refused as it says");
+	answer("{\"status\":\"1\",\"error-text\":\"Throttled\"}", &an);
+	ok(an.outcome == PROVIDER_RETRY, "status 1 without a list: retry");
 	answer("not json", &an);
 	ok(an.outcome == PROVIDER_UNKNOWN, "a 200 that is not Vonage's: "
 	    "unknown");
