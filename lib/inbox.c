@@ -1019,14 +1019,19 @@ static int
 advance_parked(struct inbox *ib, const char *key, json_t *msg)
 {
 	char rel[PATH_MAX];
+	const char *st, *code;
 	json_t *park;
-	int moved;
+	int moved, part;
 
 	snprintf(rel, sizeof rel, "status/%s", key);
 	if (!(park = ib_get_record(ib, rel, NULL)))
 		return -1;
-	moved = advance(msg, record_str(park, "status"),
-	    record_str(park, "error_code"), record_str(park, "at"));
+	st = record_str(park, "status");
+	code = record_str(park, "error_code");
+	/* A part's report of a message sent in parts: folded. */
+	part = record_str(park, "provider_id") ? fold_parts(msg,
+	    record_str(park, "provider_id"), &st, &code) : 0;
+	moved = advance(msg, st, code, record_str(park, "at")) || part;
 	json_decref(park);
 	return moved;
 }
@@ -1825,6 +1830,19 @@ inbox_sent_parts(struct inbox *ib, const char *thread, const char *id,
 	snprintf(rel, sizeof rel, "msg/%s/%s", thread, id);
 	if (!(msg = ib_log_read(ib, rel, &lf, e)))
 		goto out;
+	/*
+	 * A report of the first part parked before the send was settled
+	 * was applied by inbox_sent() to the whole: it is that part's.
+	 */
+	if (!json_object_get(msg, "part_status") && json_array_size(ids) > 1 &&
+	    record_str(msg, "status") && provider_status_order(record_str(msg,
+	    "status")) > provider_status_order("sent")) {
+		json_object_set_new(msg, "part_status", json_pack("{s:s}",
+		    json_string_value(json_array_get(ids, 0)),
+		    record_str(msg, "status")));
+		if (!failure(record_str(msg, "status")))
+			set_str(msg, "status", "sent");
+	}
 	json_object_set(msg, "provider_ids", ids);
 	ib_stamp(ib, msg);
 	snprintf(rel, sizeof rel, "msg/%s", thread);

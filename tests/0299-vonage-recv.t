@@ -213,6 +213,21 @@ vpost "$(vsign "msisdn=447700900012&to=447700900000&messageId=W-1&status=deliver
 is 'every part delivered: delivered' "$(last $G | jq -c '[.status, .error]')" \
 	'["delivered",null]'
 
+# Receipts that come before the send is settled wait, and are folded.
+J=+447700900014
+vpost "$(vsign "msisdn=447700900014&to=447700900000&messageId=X-1&status=delivered&err-code=0")" >/dev/null
+vpost "$(vsign "msisdn=447700900014&to=447700900000&messageId=X-2&status=delivered&err-code=0")" >/dev/null
+api early '{"message-count":"3","messages":[{"message-id":"X-1","status":"0"},{"message-id":"X-2","status":"0"},{"message-id":"X-3","status":"0"}]}' ||
+    fail 'the API starts'
+api_port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/early.err")
+vsend --to $J 'three parts' >/dev/null 2>&1
+kill "$apipid"
+is 'two parts delivered before the send was settled: sent, not delivered' \
+	"$(last $J | jq -c '[.status, .part_status]')" \
+	'["sent",{"X-1":"delivered","X-2":"delivered"}]'
+vpost "$(vsign "msisdn=447700900014&to=447700900000&messageId=X-3&status=delivered&err-code=0")" >/dev/null
+is 'the third: delivered' "$(last $J | jq -r .status)" delivered
+
 api slow '{"message-count":"1","messages":[{"status":"1","error-text":"Throughput Rate Exceeded - please wait [ 250 ] and retry"}]}' ||
     fail 'the API starts'
 api_port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/slow.err")
