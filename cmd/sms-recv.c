@@ -223,6 +223,10 @@ load_feeds(struct recv *r, const struct config *cfg, const char *names,
 		    pv->secret_key, NULL);
 		if (f->secret && !*f->secret)
 			f->secret = NULL;
+		/* Which of its signature methods the provider signs with. */
+		if (pv->sig_method_key)
+			f->sig_method = config_pick(cfg, NULL,
+			    pv->sig_method_env, pv->sig_method_key, NULL);
 		if (listening && f->secret && pv->secret_ok &&
 		    pv->secret_ok(f->secret, &e) < 0)
 			diag_die(EXIT_CONFIG, "%s%s%s: %s", pv->secret_env ?
@@ -482,6 +486,8 @@ main(int argc, char **argv)
 		r.per_address = per_address;
 		events_start(&r, &writer);
 		media_start(&r);
+		/* Long messages whose parts all came before a stop. */
+		store_parts_left(&r);
 		listen_loop(&r, &sin, addr, timeout);
 		media_stop(&r);
 		stop_journal(&r);

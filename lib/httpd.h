@@ -24,6 +24,7 @@ struct httpd_request {
 	struct buf body;
 	int too_big;
 	int seen;		/* the handler ran once: headers are in */
+	int get;		/* a GET, its parameters in the query */
 	struct timespec start;	/* when the request line came */
 	/* With a pool (httpd_pool_run): */
 	int deferred;		/* handed to the pool (httpd_pool_run) */

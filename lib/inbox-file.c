@@ -39,7 +39,7 @@
 const char *const ib_subdirs[INBOX_NSUB] = {
 	"msg", "tmp", "conv", "work", "ids", "consent", "status", "lock",
 	"quarantine", "outbox", JOURNAL_DIR, "rate", "roster", "queue",
-	"history", "media", "serve", "schedule", "contacts",
+	"history", "media", "serve", "schedule", "contacts", "parts",
 };
 
 /* Why the last directory refused was refused (ib_strerror()). */

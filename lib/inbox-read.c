@@ -589,6 +589,21 @@ inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
 	}
 	ib_free_names(names, n);
 
+	/*
+	 * Parts of long messages whose other parts never came: the
+	 * provider has given up on them (Vonage retries for a day).
+	 */
+	if (!(names = ib_list_names(ib, "parts", &n, e)))
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof rel, "parts/%s", names[i]);
+		if (ib_stat(ib, rel, &st) == 0 &&
+		    now - st.st_mtime > INBOX_PARTS_MAX_AGE &&
+		    ib_unlink(ib, rel, 0) == 0)
+			(*removed)++;
+	}
+	ib_free_names(names, n);
+
 	/* The links to media we sent, once they have expired (serve.h). */
 	if (inbox_serve_sweep(ib, now, &n, e) < 0)
 		return -1;

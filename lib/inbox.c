@@ -896,6 +896,82 @@ advance(json_t *msg, const char *status, const char *error_code,
 	return 1;
 }
 
+/* Whether status is an outcome of failure. */
+static int
+failure(const char *status)
+{
+	return strcmp(status, "failed") == 0 ||
+	    strcmp(status, "undelivered") == 0;
+}
+
+/*
+ * A report for pid, one of the parts of msg (its provider_ids, sent in
+ * parts, a report a part): kept in msg's part_status, and *status made
+ * the message's as all its parts say: failed, or undelivered, as soon as
+ * one part is; else the least advanced part's, and no further than sent
+ * while a part has not reported; an opt-out's code beats another
+ * failure's (*code: the error to keep). Returns 1 if part_status changed,
+ * 0 if not (or msg is not sent in parts, or pid not one of them).
+ */
+static int
+fold_parts(json_t *msg, const char *pid, const char **status,
+    const char **code)
+{
+	json_t *ids = json_object_get(msg, "provider_ids"), *ps, *v, *err;
+	const char *old, *w, *least = NULL, *fail = NULL;
+	size_t i;
+	int found = 0, all = 1;
+
+	if (json_array_size(ids) < 2)
+		return 0;
+	json_array_foreach(ids, i, v)
+		found |= json_is_string(v) &&
+		    strcmp(json_string_value(v), pid) == 0;
+	if (!found)
+		return 0;
+	if (!json_is_object(ps = json_object_get(msg, "part_status"))) {
+		ps = json_object();
+		json_object_set_new(msg, "part_status", ps);
+	}
+	old = record_str(ps, pid);
+	if (old && provider_status_order(*status) <=
+	    provider_status_order(old))
+		return 0;
+	json_object_set_new(ps, pid, json_string(*status));
+	json_array_foreach(ids, i, v) {
+		if (!(w = record_str(ps, json_string_value(v)))) {
+			all = 0;
+			continue;
+		}
+		if (failure(w) && (!fail || strcmp(w, "failed") == 0))
+			fail = w;
+		if (!least || provider_status_order(w) <
+		    provider_status_order(least))
+			least = w;
+	}
+	err = json_object_get(msg, "error");
+	if (fail) {
+		/* Failed already: only an opt-out's code replaces its code. */
+		if (*code && failure(record_str(msg, "status") ?
+		    record_str(msg, "status") : "") && strcmp(
+		    provider_error_class(record_str(msg, "provider"), 0,
+		    *code), "opted_out") == 0 && (!err || strcmp(record_str(
+		    err, "code") ? record_str(err, "code") : "",
+		    "opted_out") != 0))
+			json_object_set_new(msg, "error", json_pack(
+			    "{s:s,s:I}", "code", "opted_out", "provider_code",
+			    (json_int_t)strtoll(*code, NULL, 10)));
+		*status = fail;
+	} else {
+		*status = least;
+		*code = NULL;
+		if (!all && provider_status_order(least) >=
+		    PROVIDER_STATUS_FINAL)
+			*status = "sent";
+	}
+	return 1;
+}
+
 int
 inbox_known_id(struct inbox *ib, const char *provider, const char *pid)
 {
@@ -943,14 +1019,19 @@ static int
 advance_parked(struct inbox *ib, const char *key, json_t *msg)
 {
 	char rel[PATH_MAX];
+	const char *st, *code;
 	json_t *park;
-	int moved;
+	int moved, part;
 
 	snprintf(rel, sizeof rel, "status/%s", key);
 	if (!(park = ib_get_record(ib, rel, NULL)))
 		return -1;
-	moved = advance(msg, record_str(park, "status"),
-	    record_str(park, "error_code"), record_str(park, "at"));
+	st = record_str(park, "status");
+	code = record_str(park, "error_code");
+	/* A part's report of a message sent in parts: folded. */
+	part = record_str(park, "provider_id") ? fold_parts(msg,
+	    record_str(park, "provider_id"), &st, &code) : 0;
+	moved = advance(msg, st, code, record_str(park, "at")) || part;
 	json_decref(park);
 	return moved;
 }
@@ -1726,6 +1807,64 @@ out:
 	return rc;
 }
 
+int
+inbox_sent_parts(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, json_t *ids, json_t **out, struct errbuf *e)
+{
+	char rel[PATH_MAX], key[NAME_MAX_LEN];
+	struct logf lf;
+	json_t *msg, *v;
+	size_t i;
+	int lk, rc = -1;
+
+	if (!thread_valid(thread) || !id || !*id || strchr(id, '/') ||
+	    *id == '.' || !json_is_array(ids))
+		return errno = EINVAL, errf(e, "no such message");
+	json_array_foreach(ids, i, v)
+		if (!json_is_string(v) || ib_id_key(provider,
+		    json_string_value(v), key) < 0)
+			return errno = EINVAL, errf(e, "provider id: empty, "
+			    "or more than %d bytes", LIMIT_ID);
+	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
+		return -1;
+	snprintf(rel, sizeof rel, "msg/%s/%s", thread, id);
+	if (!(msg = ib_log_read(ib, rel, &lf, e)))
+		goto out;
+	/*
+	 * A report of the first part parked before the send was settled
+	 * was applied by inbox_sent() to the whole: it is that part's.
+	 */
+	if (!json_object_get(msg, "part_status") && json_array_size(ids) > 1 &&
+	    record_str(msg, "status") && provider_status_order(record_str(msg,
+	    "status")) > provider_status_order("sent")) {
+		json_object_set_new(msg, "part_status", json_pack("{s:s}",
+		    json_string_value(json_array_get(ids, 0)),
+		    record_str(msg, "status")));
+		if (!failure(record_str(msg, "status")))
+			set_str(msg, "status", "sent");
+	}
+	json_object_set(msg, "provider_ids", ids);
+	ib_stamp(ib, msg);
+	snprintf(rel, sizeof rel, "msg/%s", thread);
+	if (ib_log_append(ib, rel, id, &lf, msg, NULL, e) < 0)
+		goto out;
+	/* Each part's id names it; a report parked under one is applied. */
+	json_array_foreach(ids, i, v) {
+		ib_id_key(provider, json_string_value(v), key);
+		if (key_message(ib, key, thread, id, msg, &(int){ 0 }, e) < 0)
+			goto out;
+	}
+	rc = 0;
+	if (out) {
+		json_decref(*out);
+		*out = json_incref(msg);
+	}
+out:
+	json_decref(msg);
+	ib_unlock(lk);
+	return rc;
+}
+
 void
 inbox_delivery_free(struct inbox_delivery *d)
 {
@@ -1812,7 +1951,7 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	char key[NAME_MAX_LEN], rel[PATH_MAX];
 	char thread[32], name[NAME_MAX_LEN];
 	json_t *msg = NULL;
-	int lk, rc, unpark, was_out, was_pending;
+	int lk, rc, unpark, was_out, was_pending, part, moved;
 
 	if (out)
 		*out = NULL;
@@ -1835,7 +1974,9 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	was_out = strcmp(inbox_purpose(msg), INBOX_REPLY) == 0 &&
 	    inbox_went_out(msg);
 	was_pending = ib_outbound_pending(msg);
-	if (!advance(msg, status, error_code, r.at)) {
+	/* A part's report of a message sent in parts: folded. */
+	part = fold_parts(msg, pid, &status, &error_code);
+	if (!(moved = advance(msg, status, error_code, r.at)) && !part) {
 		rc = 0;
 		goto out;
 	}
@@ -1843,6 +1984,10 @@ inbox_status(struct inbox *ib, const char *provider, const char *pid,
 	snprintf(rel, sizeof rel, "msg/%s", thread);
 	if (ib_log_put(ib, rel, name, msg, e) < 0)
 		goto out;
+	if (!moved) {
+		rc = 0;
+		goto out;
+	}
 	if (was_out && !inbox_went_out(msg))
 		unanswer_conversation(ib, thread);
 	else

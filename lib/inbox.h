@@ -106,7 +106,7 @@
 #include "diag.h"
 
 /* The directories of the inbox that inbox_open() holds open. */
-#define INBOX_NSUB 19
+#define INBOX_NSUB 20
 
 struct inbox {
 	char *dir;
@@ -355,6 +355,17 @@ int inbox_known_id(struct inbox *ib, const char *provider, const char *pid);
 int inbox_sent(struct inbox *ib, const char *thread, const char *id,
     const char *provider, const char *provider_id, const char *status,
     json_t *error, json_t **msg, struct errbuf *e);
+
+/*
+ * After inbox_sent() of a message the provider took in parts, each with
+ * an id (ids, an array of them, the provider id first): ids stored as
+ * its provider_ids, and each entered in the ledger, so that a delivery
+ * report of any part finds it (inbox_status() folds them: sms-record(5)).
+ * *out (if not NULL) is replaced by the message as stored. Returns 0, or
+ * -1 with e filled.
+ */
+int inbox_sent_parts(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, json_t *ids, json_t **out, struct errbuf *e);
 
 /* The outbound messages not yet settled (outbox/), as a JSON array. */
 json_t *inbox_outbox(struct inbox *ib, struct errbuf *e);
@@ -687,12 +698,43 @@ json_t *inbox_last_message(struct inbox *ib, const char *thread,
  * Remove files in tmp/ last modified more than max_age seconds ago (crash
  * debris; the maildir rule is 36 hours), and delivery reports parked in
  * status/ more than INBOX_PARK_MAX_AGE ago (for a message that never came:
- * one the inbox does not hold), and the links of serve/ that have expired
+ * one the inbox does not hold), parts/ older than INBOX_PARTS_MAX_AGE,
+ * and the links of serve/ that have expired
  * (inbox_serve_sweep(), serve.h), and the empty buckets of schedule/ of
  * hours gone by. *removed counts them.
  */
 int inbox_sweep(struct inbox *ib, time_t max_age, size_t *removed,
     struct errbuf *e);
+
+/*
+ * Parts of long inbound messages that come one webhook a part (Vonage:
+ * smsdesk-inbox(5), parts/). inbox_part_set() names the set of the
+ * parts of provider's message ref from sender: 0, or -1 with errno
+ * EINVAL (too long). inbox_part_put() stores a part of it durably (rec:
+ * a record with "part" from 1 and "total"; a part there already is kept
+ * as it is) and returns 1 with *whole a new array of the set's records
+ * in part order if every part is there, 0 if not, -1 with e filled.
+ * Once the whole is stored, inbox_part_drop() removes its total parts
+ * (0, or -1). inbox_parts_complete(): every set whose parts are all
+ * there (left by a crash before it was stored or dropped), an array of
+ * such arrays, or NULL with e filled.
+ */
+int inbox_part_set(const char *provider, const char *sender, const char *ref,
+    char out[128]);
+int inbox_part_put(struct inbox *ib, const char *set, const json_t *rec,
+    json_t **whole, struct errbuf *e);
+int inbox_part_drop(struct inbox *ib, const char *set, int total,
+    struct errbuf *e);
+json_t *inbox_parts_complete(struct inbox *ib, struct errbuf *e);
+
+/*
+ * Enter the message id of thread in the ledger under another provider id
+ * of its (pid: a part's of a long message), so that inbox_known_id() and
+ * a delivery report find it by that too. One there already that names
+ * another message is kept. Returns 0, or -1 with e filled.
+ */
+int inbox_alias(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, const char *pid, struct errbuf *e);
 
 /*
  * Media (smsdesk-inbox(5), media/): the bytes of a message's media item
@@ -730,5 +772,11 @@ json_t *inbox_message(struct inbox *ib, const char *thread, const char *name,
 
 #define INBOX_SWEEP_AGE (36 * 3600)
 #define INBOX_PARK_MAX_AGE (7 * 24 * 3600)
+/*
+ * How long a part of a long inbound message waits for the others: past
+ * this a part is stale (its sender may use its reference again), swept
+ * and replaced by a new part of the same place.
+ */
+#define INBOX_PARTS_MAX_AGE (2 * 24 * 3600)
 
 #endif

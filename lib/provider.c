@@ -15,6 +15,7 @@ static const struct provider *const providers[] = {
 	&provider_twilio,
 	&provider_telnyx,
 	&provider_plivo,
+	&provider_vonage,
 };
 
 const struct provider *

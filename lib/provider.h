@@ -54,6 +54,7 @@
 
 #define PROVIDER_SIG_MAX 4	/* signature headers a provider may need */
 #define PROVIDER_ID_MAX 256	/* bytes of a provider's message id */
+#define PROVIDER_PARTS_MAX 32	/* part ids a send answer keeps */
 #define PROVIDER_MEDIA_MAX 10	/* media items an inbound message may
 				   carry (Twilio's limit) */
 
@@ -69,6 +70,8 @@ struct webhook_request {
 					   named in sig_headers, in that
 					   order; NULL where absent */
 	time_t now;			/* for replay windows; 0: time(NULL) */
+	const char *sig_method;		/* the signature method configured
+					   (sig_method_key), or NULL */
 };
 
 /* One media item of an inbound message, as the provider gave it. */
@@ -106,6 +109,11 @@ struct webhook_event {
 	json_t *json;			/* the parse tree of a JSON body,
 					   the event's (strings above may be
 					   borrowed from it); NULL for a form */
+	const char *concat_ref;		/* a part of a long message that
+					   comes in parts (Vonage): the
+					   sender's reference of the whole,
+					   else NULL */
+	int concat_part, concat_total;	/* its place from 1, and how many */
 	char num[2][24];		/* room for from and to made E.164
 					   by parse() from a provider's own
 					   spelling (Plivo's has no "+") */
@@ -167,6 +175,11 @@ struct provider_answer {
 	const char *class;		/* the taxonomy's, for the others */
 	long long code;			/* the provider's error code, or 0 */
 	char message[256];		/* its text, or "" */
+	int nids;			/* PROVIDER_TAKEN by a provider that
+					   gives each part of a long text its
+					   own id (Vonage): every part's id,
+					   id first; else 0 */
+	char ids[PROVIDER_PARTS_MAX][PROVIDER_ID_MAX + 1];
 };
 
 struct provider {
@@ -189,6 +202,15 @@ struct provider {
 	 * any secret may do.
 	 */
 	int (*secret_ok)(const char *secret, struct errbuf *e);
+	/*
+	 * Where a program finds which signature method verify() is to
+	 * check (Vonage's md5hash or an HMAC), set as rq->sig_method: as
+	 * secret_env and secret_key; NULL where a provider has one method.
+	 */
+	const char *sig_method_env;
+	const char *sig_method_key;
+	/* 1 if its webhooks may come by GET, the parameters in the query. */
+	int get;
 
 	/*
 	 * Check rq against secret (the auth token or signing key). Returns
@@ -337,6 +359,7 @@ struct provider {
 extern const struct provider provider_twilio;
 extern const struct provider provider_telnyx;
 extern const struct provider provider_plivo;
+extern const struct provider provider_vonage;
 
 /* The provider called name ("twilio"), or NULL if there is none. */
 const struct provider *provider_find(const char *name);
@@ -474,5 +497,17 @@ int twilio_signature(const char *token, const char *url, const struct form *f,
  */
 int plivo_signature(const char *token, const char *method, const char *url,
     const char *nonce, const struct form *body, char out[45]);
+
+/*
+ * Vonage's sig for the parameters of f (sig itself left out) by method
+ * ("md5hash", NULL or "" the same; "md5", "sha1", "sha256", "sha512" the
+ * HMACs), as providers.md 3.4 says: the parameters sorted by name, each
+ * "&name=value" with "&" and "=" in a value as "_"; md5hash is lowercase
+ * hex of MD5 over that and secret, an HMAC uppercase hex keyed by secret.
+ * Returns 0 with out NUL-terminated, or -1 with errno EINVAL (a method
+ * not known) or ENOMEM.
+ */
+int vonage_signature(const char *secret, const char *method,
+    const struct form *f, char out[129]);
 
 #endif

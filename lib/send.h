@@ -143,6 +143,8 @@ struct job {
 	json_t *msg;			/* the message */
 	enum { J_DROP, J_DONE, J_SEND, J_SENT } state;
 	enum outcome oc;		/* J_DONE: how it ended */
+	json_t *pids;			/* J_SENT: every part's id when the
+					   provider gave several, or NULL */
 	char *pid, *status;		/* J_SENT: the provider's answer, */
 	json_t *err;			/* or what went wrong */
 	int waited;			/* quiet hours began meanwhile */

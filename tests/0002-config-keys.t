@@ -9,8 +9,9 @@ page=$top/man/smsdesk-config.5
 # The keys of the source: config_pick(cfg, flag, ENV, "key", default).
 perl -0777 -ne 'while (/config_pick\(\s*[^,()]+,\s*[^,()]+,\s*(?:"[A-Z_]+"|NULL),\s*"([a-z_.]+)"/g) { print "$1\n" }' \
 	"$top"/cmd/*.c "$top"/cmd/*/*.c "$top"/lib/*.c "$top"/lib/*/*.c | sort -u >"$tmp/code"
-# A provider's signing secret, read by sms-recv through its table.
-sed -n 's/^[[:space:]]*\.secret_key = "\([a-z_]*\)",$/\1/p' \
+# A provider's signing secret (and signature method), read by sms-recv
+# through its table.
+sed -n 's/^[[:space:]]*\.\(secret\|sig_method\)_key = "\([a-z_]*\)",$/\2/p' \
 	"$top"/lib/provider/*.c >>"$tmp/code"
 grep -q '"price\."' "$top/lib/price.c" && echo price. >>"$tmp/code"
 grep -q '"route\."' "$top/cmd/assign/route.c" && echo route. >>"$tmp/code"

@@ -113,11 +113,23 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
 	buf_addc(&url, '\0');
 	rq.url = url.p;
 	rq.now = when_now();	/* a timestamp's window: SMSDESK_NOW too */
+	rq.sig_method = fd ? fd->sig_method : NULL;
 	for (i = 0; pv->sig_headers[i] && i < PROVIDER_SIG_MAX; i++)
 		rq.sig[i] = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    pv->sig_headers[i]);
 
-	if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
+	if (q->get) {
+		/* A provider that calls by GET: the query is the form. */
+		const char *qs = strchr(q->uri, '?');
+
+		rq.method = "GET";
+		qs = qs ? qs + 1 : "";
+		if (form_parse(&form, qs, strlen(qs), &e) < 0) {
+			code = MHD_HTTP_BAD_REQUEST;
+			goto done;
+		}
+		rq.form = &form;
+	} else if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
 		if (form_parse(&form, rq.body, rq.body_len, &e) < 0) {
 			code = MHD_HTTP_BAD_REQUEST;
 			goto done;
@@ -153,7 +165,7 @@ done:
 		*ret = fail(conn, code, code == MHD_HTTP_FORBIDDEN ?
 		    "forbidden\n" : code == MHD_HTTP_BAD_REQUEST ?
 		    "bad request\n" : "cannot store now, try again\n");
-	log_request(conn, q, "POST", code, e.msg);
+	log_request(conn, q, rq.method, code, e.msg);
 	free(reply);
 	provider_event_free(&ev);
 	form_free(&form);
@@ -225,22 +237,25 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 	struct recv *r = cls;
 	struct httpd_request *q = *req_cls;
 	enum MHD_Result ret = MHD_NO;
+	const struct feed *fd;
 
 	(void)version;
 	if (!q || !q->uri)
 		return MHD_NO;
 	if (strncmp(path, "/media/", 7) == 0)
 		return serve_media(r, conn, q, method, path + 7);
-	if (!feed_of(r, q->uri, strcspn(q->uri, "?"))) {
+	if (!(fd = feed_of(r, q->uri, strcspn(q->uri, "?")))) {
 		log_request(conn, q, method, MHD_HTTP_NOT_FOUND,
 		    "no such path");
 		return fail(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 	}
-	if (strcmp(method, "POST") != 0) {
+	if (fd->pv->get && strcmp(method, "GET") == 0)
+		q->get = 1;
+	else if (strcmp(method, "POST") != 0) {
 		log_request(conn, q, method, MHD_HTTP_METHOD_NOT_ALLOWED,
-		    "POST only");
-		return fail(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-		    "POST only\n");
+		    fd->pv->get ? "GET or POST only" : "POST only");
+		return fail(conn, MHD_HTTP_METHOD_NOT_ALLOWED, fd->pv->get ?
+		    "GET or POST only\n" : "POST only\n");
 	}
 	if (!q->seen) {
 		/* The first call comes with the headers, before any body. */

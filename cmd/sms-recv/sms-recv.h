@@ -80,6 +80,8 @@ struct events {
 struct feed {
 	const struct provider *pv;
 	const char *secret;	/* its signing secret, or NULL (--insecure) */
+	const char *sig_method;	/* which of its signature methods it signs
+				 * with (for one that has several), or NULL */
 	struct media_opts media;	/* how its media are fetched */
 	struct provider_account acct;	/* what media borrows */
 };
@@ -123,6 +125,7 @@ int store_message(struct recv *r, const struct webhook_event *ev,
     const char *provider, const char *at, char **reply, struct errbuf *e);
 int store_status(struct recv *r, const struct webhook_event *ev,
     const char *provider, struct errbuf *e);
+void store_parts_left(struct recv *r);
 int store_event(struct recv *r, const struct provider *pv,
     const struct webhook_event *ev, char **reply, struct errbuf *e);
 void stop_journal(struct recv *r);

@@ -190,9 +190,10 @@ media_items(json_t *msg, const struct webhook_event *ev)
  * Store an inbound message. Returns 0 (stored or a known duplicate), -1
  * if it could not be stored (e filled; errno EINVAL for bad input).
  */
-int
-store_message(struct recv *r, const struct webhook_event *ev,
-    const char *provider, const char *at, char **reply, struct errbuf *e)
+static int
+store_message_ids(struct recv *r, const struct webhook_event *ev,
+    const char *provider, const char *at, json_t *ids, char **reply,
+    struct inbox_delivery *keep, struct errbuf *e)
 {
 	char thread[THREAD_MAX];
 	struct inbox_delivery d;
@@ -217,6 +218,8 @@ store_message(struct recv *r, const struct webhook_event *ev,
 	if (ev->num_segments > 0)
 		json_object_set_new(msg, "segments",
 		    json_integer(ev->num_segments));
+	if (ids)
+		json_object_set(msg, "provider_ids", ids);
 	if (ev->num_media > 0 && media_items(msg, ev) < 0) {
 		json_decref(msg);
 		return errno = EINVAL, errf(e, "a media URL or type is not "
@@ -251,8 +254,177 @@ store_message(struct recv *r, const struct webhook_event *ev,
 		/* Fetched by the fetcher thread: never holds up the answer. */
 		media_queue(r, d.message);
 	}
-	inbox_delivery_free(&d);
+	if (keep)
+		*keep = d;
+	else
+		inbox_delivery_free(&d);
 	return 0;
+}
+
+static int store_part(struct recv *, const struct webhook_event *,
+    const char *, const char *, char **, struct errbuf *);
+
+/* A part of a long message is kept until the whole has come. */
+int
+store_message(struct recv *r, const struct webhook_event *ev,
+    const char *provider, const char *at, char **reply, struct errbuf *e)
+{
+	if (ev->concat_ref && ev->concat_total > 1)
+		return store_part(r, ev, provider, at, reply, e);
+	return store_message_ids(r, ev, provider, at, NULL, reply, NULL, e);
+}
+
+/*
+ * Store the whole message that the parts of set make (whole: their
+ * records, in part order), as the provider's: its text theirs in order,
+ * its provider id the first part's, every part's in provider_ids; then
+ * drop the parts. Returns as store_message() does.
+ */
+static int
+store_whole(struct recv *r, const char *set, json_t *whole,
+    const char *provider, char **reply, struct errbuf *e)
+{
+	struct webhook_event ev = { .kind = WEBHOOK_MESSAGE };
+	struct inbox_delivery d = { 0 };
+	json_t *first = json_array_get(whole, 0), *p, *ids = json_array();
+	struct buf body = { 0 };
+	struct errbuf de;
+	size_t i;
+	int rc;
+
+	json_array_foreach(whole, i, p) {
+		const char *t = record_str(p, "body");
+
+		buf_adds(&body, t ? t : "");
+		json_array_append_new(ids, json_string(record_str(p,
+		    "provider_id")));
+	}
+	buf_addc(&body, '\0');
+	if (body.err || !ids) {
+		buf_free(&body);
+		json_decref(ids);
+		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
+	}
+	ev.id = record_str(first, "provider_id");
+	ev.from = record_str(first, "from");
+	ev.to = record_str(first, "to");
+	ev.body = body.p;
+	ev.body_len = body.len - 1;
+	ev.status = "received";
+	ev.num_segments = (int)json_array_size(whole);
+	rc = store_message_ids(r, &ev, provider, record_str(first, "at"), ids,
+	    reply, &d, e);
+	/* Every part's id names it: a part that comes again is known. */
+	json_array_foreach(ids, i, p)
+		if (rc == 0 && i > 0 && record_str(d.message, "thread") &&
+		    record_str(d.message, "id") && inbox_alias(&r->ib,
+		    record_str(d.message, "thread"), record_str(d.message,
+		    "id"), provider, json_string_value(p), e) < 0)
+			rc = -1;
+	inbox_delivery_free(&d);
+	/* Durable now (or a duplicate, stored before): the parts go. */
+	if (rc == 0 && inbox_part_drop(&r->ib, set, (int)json_array_size(
+	    whole), &de) < 0)
+		diag_warn("%s", de.msg);
+	buf_free(&body);
+	json_decref(ids);
+	return rc;
+}
+
+/*
+ * Store a part of a long message (ev->concat_ref): durably, in parts/;
+ * when it is the last to come, the whole (store_whole()). Returns as
+ * store_message() does: 0 once the part is kept.
+ */
+static int
+store_part(struct recv *r, const struct webhook_event *ev,
+    const char *provider, const char *at, char **reply, struct errbuf *e)
+{
+	char set[128];
+	json_t *rec, *whole;
+	int rc;
+
+	if (inbox_part_set(provider, ev->from, ev->concat_ref, set) < 0)
+		return errno = EINVAL, errf(e, "concat-ref: too long");
+	rec = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s%,s:s,s:i,s:i,s:s}",
+	    "type", "part", "set", set, "provider", provider,
+	    "from", ev->from,
+	    "to", ev->to, "body", ev->body, ev->body_len,
+	    "provider_id", ev->id, "part", ev->concat_part,
+	    "total", ev->concat_total, "at", at);
+	if (!rec)
+		return errno = EINVAL, errf(e, "part is not UTF-8 text");
+	/* A part of a whole stored already, again: nothing to keep. */
+	if ((rc = inbox_known_id(&r->ib, provider, ev->id)) != 0) {
+		json_decref(rec);
+		return rc < 0 ? errf(e, "%s: %s", r->ib.dir,
+		    strerror(errno)) : 0;
+	}
+	rc = inbox_part_put(&r->ib, set, rec, &whole, e);
+	json_decref(rec);
+	if (rc <= 0)
+		return rc;
+	rc = store_whole(r, set, whole, provider, reply, e);
+	json_decref(whole);
+	return rc;
+}
+
+/*
+ * The long messages whose parts all came before a stop (a crash before
+ * the whole was stored, or before its parts were dropped): stored now,
+ * once (a whole stored before is a duplicate). Said on stderr.
+ */
+void
+store_parts_left(struct recv *r)
+{
+	struct errbuf e;
+	json_t *sets, *whole;
+	size_t i;
+
+	if (!(sets = inbox_parts_complete(&r->ib, &e))) {
+		diag_warn("%s", e.msg);
+		return;
+	}
+	json_array_foreach(sets, i, whole) {
+		json_t *first = json_array_get(whole, 0);
+		const char *set = record_str(first, "set");
+		const char *pv = record_str(first, "provider");
+
+		if (set && pv && store_whole(r, set, whole, pv, NULL, &e) < 0)
+			diag_warn("%s", e.msg);
+	}
+	json_decref(sets);
+}
+
+/*
+ * A delivery report that says the recipient of msg opted out (its error
+ * of class opted_out): into the consent ledger, so that nothing more is
+ * sent to the number. Said on stderr if it cannot be.
+ */
+static void
+note_optout(struct recv *r, const json_t *msg, const char *provider)
+{
+	const json_t *err = json_object_get(msg, "error");
+	const char *to = record_str(msg, "to");
+	char at[WHEN_BUFSZ];
+	struct errbuf e;
+	json_t *c;
+
+	if (!err || !record_str(err, "code") || strcmp(record_str(err,
+	    "code"), "opted_out") != 0 || !to ||
+	    strcmp(record_str(msg, "direction") ? record_str(msg,
+	    "direction") : "", "out") != 0)
+		return;
+	when_format(when_now(), at);
+	c = json_pack("{s:s,s:s,s:s,s:n,s:s,s:s?,s:s?,s:s,s:s,s:O?}", "type",
+	    "consent", "number", to, "state", "out", "keyword", "at", at,
+	    "our_number", record_str(msg, "from"), "message", record_str(msg,
+	    "id"), "source", "provider", "provider", provider,
+	    "provider_code", json_object_get(err, "provider_code"));
+	if (!c || inbox_consent(&r->ib, c, &e) < 0)
+		diag_warn("%s: cannot record the opt-out: %s", to, c ? e.msg :
+		    strerror(ENOMEM));
+	json_decref(c);
 }
 
 /*
@@ -271,6 +443,7 @@ store_status(struct recv *r, const struct webhook_event *ev,
 	    ev->error_code, &msg, e);
 	if (rc == 1) {
 		emit(r, "message.status", "message", msg);
+		note_optout(r, msg, provider);
 		json_decref(msg);
 	}
 	return rc < 0 ? -1 : 0;

@@ -347,6 +347,13 @@ read_answer(struct multi *m, struct mjob *mj, struct conn *k, CURLcode cc,
 	m->s->acct.pv->send_answer(h->status, h->retry_after, h->resp.p,
 	    h->resp.len, an);
 	if (an->outcome == PROVIDER_TAKEN) {
+		if (an->nids > 1 && !mj->j->pids) {
+			if (!(mj->j->pids = json_array()))
+				send_nomem();
+			for (int i = 0; i < an->nids; i++)
+				json_array_append_new(mj->j->pids,
+				    json_string(an->ids[i]));
+		}
 		*pid = an->id;
 		*status = an->status;
 		*err = NULL;

@@ -195,11 +195,13 @@ reconcile_outbox(struct send *s)
 			s->young++;
 			continue;
 		}
-		if (!pid && !s->acct.pv->list_request) {
+		if (pid ? !s->acct.pv->fetch_request :
+		    !s->acct.pv->list_request) {
 			/* Nothing to look it up in: it stays as it is. */
-			send_warn(s, "%s: %s: provider '%s' lists no "
-			    "messages: whether it was sent cannot be told",
-			    thread, id, s->acct.pv->name);
+			send_warn(s, "%s: %s: provider '%s' %s: whether it "
+			    "was sent cannot be told", thread, id,
+			    s->acct.pv->name, pid ? "looks no message up" :
+			    "lists no messages");
 			send_emit(s, msg, TEMPORARY);
 			continue;
 		}

@@ -157,7 +157,9 @@ settle(struct send *s, struct job *j)
 		    json_object_get(err, "provider_code")));
 	if (inbox_sent(&s->ib, thread, id, j->pid ? s->acct.pv->name : NULL,
 	    j->pid,
-	    http_status_word(s, thread, j->status), j->err, &out, &e) < 0)
+	    http_status_word(s, thread, j->status), j->err, &out, &e) < 0 ||
+	    (j->pid && j->pids && inbox_sent_parts(&s->ib, thread, id,
+	    s->acct.pv->name, j->pids, &out, &e) < 0))
 		send_warn(s, "%s: %s", thread, e.msg);
 	else if (j->waited)
 		json_object_set_new(out, "waited", json_true());
@@ -187,6 +189,7 @@ send_finish(struct send *s, struct job *j)
 	json_decref(j->msg);
 	json_decref(j->err);
 	free(j->pid);
+	json_decref(j->pids);
 	free(j->status);
 	memset(j, 0, sizeof *j);
 }
