@@ -208,10 +208,10 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 		answer_json(a, json_pack("{s:s, s:s, s:[], s:[s]}", "api_id",
 		    aid, "message", "message(s) queued", "message_uuid",
 		    "invalid_number", dst));
-		json_decref(req);
 		a->http = 202;
 		snprintf(a->what, sizeof a->what, "invalid number %.100s",
 		    dst);
+		json_decref(req);
 		return 202;
 	}
 	optout = sim_opted_out(s, to, from);

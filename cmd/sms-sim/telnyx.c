@@ -285,7 +285,7 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 		return 0;
 	}
 	a->http = 200;
-	snprintf(a->what, sizeof a->what, "created %s to %s", m->sid, to);
+	snprintf(a->what, sizeof a->what, "created %s to %s", m->sid, m->to);
 	return 200;
 }
 
