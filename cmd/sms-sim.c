@@ -26,6 +26,10 @@
  * connection. Every request is logged on stderr and, with --log, as one
  * NDJSON record; secrets are in neither.
  *
+ * With --provider telnyx or plivo it plays that carrier instead: its API,
+ * its error answers and its signed webhooks, over the same store, jobs and
+ * faults (cmd/sms-sim/provider.c has the carriers).
+ *
  * Its parts are in cmd/sms-sim/, one a file, and sms-sim/sim.h lists them.
  */
 #include <arpa/inet.h>

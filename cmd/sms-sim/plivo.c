@@ -253,8 +253,11 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 static int
 fetch(struct sim *s, const char *uuid, struct answer *a)
 {
-	char sid[35];
+	char sid[35], id[37];
+	json_t *j;
 	long at = -1;
+
+	api_id(id);
 
 	pthread_mutex_lock(&s->lock);
 	if (sim_uuid_sid(uuid, "SM", sid) == 0 &&
@@ -266,15 +269,9 @@ fetch(struct sim *s, const char *uuid, struct answer *a)
 		pthread_mutex_unlock(&s->lock);
 		return error(a, 404, "not found");
 	}
-	{
-		json_t *j = message(s, s->msgs[at]);
-		char id[37];
-
-		api_id(id);
-		if (j)
-			json_object_set_new(j, "api_id", json_string(id));
-		answer_json(a, j);
-	}
+	if ((j = message(s, s->msgs[at])))
+		json_object_set_new(j, "api_id", json_string(id));
+	answer_json(a, j);
 	snprintf(a->sid, sizeof a->sid, "%s", sid);
 	snprintf(a->what, sizeof a->what, "fetched %s %s", sid,
 	    s->msgs[at]->status);
