@@ -154,7 +154,7 @@ for P in ${PROVIDERS:-telnyx plivo}; do
 		    "$(recs $C | jq -c '[.status, .error.code, .error.provider_code]')" \
 		    '["failed","opted_out",40300]'
 		check 'telnyx: the opt-out is in the consent ledger' \
-		    "cat '$ib'/consent/$C/* | jq -e 'select(.state == \"out\")' >/dev/null"
+		    "cat '$ib'/consent/$C/* | jq -se 'any(.[]; .state == \"out\")' >/dev/null"
 	else
 		# Plivo takes it, then rejects it with code 200.
 		poll "recs $C | jq -e '.status == \"failed\"' >/dev/null"
