@@ -338,7 +338,8 @@ static void
 telnyx_key(struct sim *s)
 {
 	const char *hex = getenv("SMSDESK_SIM_TELNYX_SEED");
-	unsigned char seed[crypto_sign_SEEDBYTES], pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char seed[crypto_sign_SEEDBYTES];
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	size_t n = 0;
 
 	if (hex && *hex) {

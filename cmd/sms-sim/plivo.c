@@ -171,7 +171,8 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 	const char *cb = json_string_value(json_object_get(req, "url"));
 	const json_t *text = json_object_get(req, "text");
 	size_t media = json_array_size(json_object_get(req, "media_urls"));
-	char to[PHONE_MAX + 1], from[PHONE_MAX + 1], id[37], aid[37];
+	char to[PHONE_MAX], from[PHONE_MAX + 1], tmp[PHONE_MAX], id[37];
+	char num[PHONE_MAX + 1], aid[37];
 	unsigned segments = 1;
 	struct errbuf e;
 	struct msg *m;
@@ -198,11 +199,18 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 		json_decref(req);
 		return rc;
 	}
-	snprintf(to, sizeof to, "+%s", plain(dst));
+	snprintf(num, sizeof num, "+%s", plain(dst));
+	/* Plivo's numbers have no "+"; an alphanumeric sender stays. */
 	snprintf(from, sizeof from, "%s", s->number);
-	if (src && *src && phone_normalize(src, NULL, from, &e) < 0)
-		snprintf(from, sizeof from, "%s", src);	/* an alphanumeric */
-	if (phone_normalize(to, NULL, to, &e) < 0 ||
+	if (src && *src) {
+		snprintf(from, sizeof from, "+%s", plain(src));
+		if (strspn(plain(src), "0123456789") != strlen(plain(src)) ||
+		    phone_normalize(from, NULL, tmp, &e) < 0)
+			snprintf(from, sizeof from, "%s", src);
+		else
+			snprintf(from, sizeof from, "%s", tmp);
+	}
+	if (phone_normalize(num, NULL, to, &e) < 0 ||
 	    (code = sim_refused(s, to)) == REFUSE_INVALID) {
 		api_id(aid);
 		answer_json(a, json_pack("{s:s, s:s, s:[], s:[s]}", "api_id",
@@ -424,9 +432,9 @@ post_form(struct sim *s, CURL *h, const char *url, const struct buf *body,
 		else {
 			char err2[CURL_ERROR_SIZE];
 
-			sim_post_raw(h, url, "application/x-www-form-urlencoded",
-			    body->p, body->len, hdrs, "PlivoHTTP/1.0", &resp,
-			    err2);
+			sim_post_raw(h, url,
+			    "application/x-www-form-urlencoded", body->p,
+			    body->len, hdrs, "PlivoHTTP/1.0", &resp, err2);
 		}
 	}
 	form_free(&f);
