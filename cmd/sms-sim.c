@@ -619,7 +619,14 @@ main(int argc, char **argv)
 	s.number = number;
 	/* The provider's own codes, now that it is known. */
 	for (size_t i = 0; i < s.nrefusals; i++)
-		if (s.refusals[i].code < 0)
+		if (s.refusals[i].code >= 0 && (s.refusals[i].code <
+		    s.pv->code_min || s.refusals[i].code > s.pv->code_max))
+			diag_die(EXIT_USAGE, "--refuse: '%s:%d': CODE is not "
+			    "an error code from %d to %d (%s), opted-out or "
+			    "invalid", s.refusals[i].number,
+			    s.refusals[i].code, s.pv->code_min,
+			    s.pv->code_max, s.pv->name);
+		else if (s.refusals[i].code < 0)
 			s.refusals[i].code = s.refusals[i].code ==
 			    REFUSE_OPTOUT ? s.pv->refuse_optout :
 			    s.pv->refuse_invalid;

@@ -521,4 +521,6 @@ const struct sim_provider sim_plivo = {
 	.refuse_optout = OPTED_OUT,
 	.refuse_invalid = REFUSE_INVALID,
 	.fail_code = 20,
+	.code_min = 1,
+	.code_max = 9999,
 };

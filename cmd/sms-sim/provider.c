@@ -21,6 +21,8 @@ const struct sim_provider sim_twilio = {
 	.refuse_optout = 21610,
 	.refuse_invalid = 21211,
 	.fail_code = 30003,
+	.code_min = 10000,
+	.code_max = 99999,
 };
 
 static const struct sim_provider *const providers[] = {

@@ -156,8 +156,10 @@ struct sim_provider {
 	long (*post_inbound)(struct sim *s, CURL *h, const struct msg *m,
 	    const char *optout_type, char err[CURL_ERROR_SIZE]);
 	/* Codes of the carrier: --refuse's opted-out and invalid (the
-	 * default), and --fail's default. */
+	 * default), and --fail's default; the range of its error codes, for
+	 * a --refuse CODE. */
 	int refuse_optout, refuse_invalid, fail_code;
+	int code_min, code_max;
 };
 
 /* --refuse NUMBER:opted-out and NUMBER:invalid, before the provider's

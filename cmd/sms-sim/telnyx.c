@@ -471,4 +471,6 @@ const struct sim_provider sim_telnyx = {
 	.refuse_optout = 40300,
 	.refuse_invalid = 10002,
 	.fail_code = 40006,
+	.code_min = 10000,
+	.code_max = 99999,
 };
