@@ -26,6 +26,10 @@
  * connection. Every request is logged on stderr and, with --log, as one
  * NDJSON record; secrets are in neither.
  *
+ * With --provider telnyx or plivo it plays that carrier instead: its API,
+ * its error answers and its signed webhooks, over the same store, jobs and
+ * faults (cmd/sms-sim/provider.c has the carriers).
+ *
  * Its parts are in cmd/sms-sim/, one a file, and sms-sim/sim.h lists them.
  */
 #include <arpa/inet.h>
@@ -54,21 +58,24 @@
 
 #define USAGE "usage: sms-sim [-hV] [-l [ADDR:]PORT] [-r RATE] [-w URL] " \
 	"[--cdn-host HOST]\n" \
-	"               [--drop PERCENT] [--errors PERCENT] " \
-	"[--fail NUMBER]...\n" \
-	"               [--latency MS] [--log FILE] [--media-fail MODE]\n" \
+	"               [--drop PERCENT] [--duplicate PERCENT] " \
+	"[--errors PERCENT]\n" \
+	"               [--fail NUMBER]... " \
+	"[--latency MS] [--log FILE] [--media-fail MODE]\n" \
 	"               [--media-max BYTES] [--media-timeout MS] " \
 	"[--number NUMBER]\n" \
-	"               [--optout NUMBER]... [--read-errors PERCENT] " \
-	"[--refuse NUMBER]...\n" \
-	"               [--reply TEXT] [--schedule-min SECONDS] " \
-	"[--seed SEED]\n" \
+	"               [--optout NUMBER]... [--provider NAME] " \
+	"[--read-errors PERCENT]\n" \
+	"               [--refuse NUMBER]... [--reply TEXT] " \
+	"[--schedule-min SECONDS]\n" \
+	"               [--seed SEED]\n" \
 	"       sms-sim text [--url URL] [--media FILE [--media-type TYPE]\n" \
 	"               [--media-fail MODE]]... FROM BODY\n"
 #define DEFAULT_LISTEN "127.0.0.1:8081"
 #define DEFAULT_NUMBER "+15550100000"
 #define DEFAULT_ACCOUNT "AC00000000000000000000000000000000"
 #define DEFAULT_TOKEN "sms-sim-token"
+#define DEFAULT_PLIVO_ID "MA00000000000000SIM0"
 #define MAX_CONNECTIONS 512
 #define STOP_SECONDS 10		/* for requests in flight at a stop */
 #define LOG_PER_SECOND 10	/* libmicrohttpd's lines a second */
@@ -85,12 +92,16 @@ sim_usage(FILE *fp, int code)
 		    "      --drop PERCENT     close this share of create "
 		    "requests unanswered,\n"
 		    "                         after the message is created\n"
+		    "      --duplicate PERCENT  post this share of webhooks "
+		    "and callbacks twice\n"
 		    "      --errors PERCENT   answer this share of create "
 		    "requests 500 or 503\n"
 		    "      --fail NUMBER[:STATUS[:CODE]]  messages to NUMBER "
 		    "end failed\n"
 		    "                         (or undelivered), error 30003 "
-		    "(or CODE)\n"
+		    "(or CODE; the\n"
+		    "                         provider's own code by "
+		    "default)\n"
 		    "  -h, --help             print this help and exit\n"
 		    "      --latency MS       wait this long before every API "
 		    "answer\n"
@@ -109,6 +120,10 @@ sim_usage(FILE *fp, int code)
 		    DEFAULT_NUMBER ")\n"
 		    "      --optout NUMBER    create to NUMBER answers 400, "
 		    "code 21610\n"
+		    "                         (the provider's opt-out "
+		    "answer)\n"
+		    "      --provider NAME    play twilio (the default), "
+		    "telnyx or plivo\n"
 		    "  -r, --rate RATE        create answers 429 above RATE "
 		    "requests a second\n"
 		    "      --read-errors PERCENT  answer this share of fetch "
@@ -116,7 +131,8 @@ sim_usage(FILE *fp, int code)
 		    "                         500 or 503\n"
 		    "      --refuse NUMBER[:CODE]  create to NUMBER answers "
 		    "400, code 21211\n"
-		    "                         (or CODE)\n"
+		    "                         (or CODE, or opted-out, or "
+		    "invalid)\n"
 		    "      --reply TEXT       recipients of delivered messages "
 		    "text back TEXT\n"
 		    "      --schedule-min SECONDS  the least a SendAt may be "
@@ -139,7 +155,10 @@ sim_usage(FILE *fp, int code)
 		    "      --url URL          the simulator (default "
 		    "$SMSDESK_SIM_URL, else\n"
 		    "                         " DEFAULT_SIM_URL ")\n"
-		    "\nCredentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.\n",
+		    "\nCredentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN; "
+		    "TELNYX_API_KEY and\n"
+		    "SMSDESK_SIM_TELNYX_SEED (telnyx); PLIVO_AUTH_ID and "
+		    "PLIVO_AUTH_TOKEN (plivo).\n",
 		    fp);
 	exit(code);
 }
@@ -196,9 +215,14 @@ serve(struct sim *s, const char *listen_arg)
 	o.log = mhd_log;
 	if (!(h = httpd_start(&o, &e)))
 		diag_die(EXIT_IOERR, "--listen %s:%u: %s", addr, port, e.msg);
-	fprintf(stderr, "%s: listening on %s:%u, account %s, number %s, "
-	    "webhook %s\n", diag_prog(), addr, port, s->account, s->number,
-	    s->webhook ? s->webhook : "none");
+	if (s->pv != &sim_twilio)
+		fprintf(stderr, "%s: listening on %s:%u as %s, number %s, "
+		    "webhook %s\n", diag_prog(), addr, port, s->pv->name,
+		    s->number, s->webhook ? s->webhook : "none");
+	else
+		fprintf(stderr, "%s: listening on %s:%u, account %s, number "
+		    "%s, webhook %s\n", diag_prog(), addr, port, s->account,
+		    s->number, s->webhook ? s->webhook : "none");
 	while ((sig = sigwaitinfo(&set, NULL)) < 0 && errno == EINTR)
 		;
 	fprintf(stderr, "%s: %s: finishing requests in flight\n", diag_prog(),
@@ -247,7 +271,7 @@ fail_arg(struct sim *s, const char *arg)
 	struct failing *v, *fl;
 	char num[64], st[32] = "failed";
 	const char *colon = strchr(arg, ':');
-	unsigned long code = 30003;
+	unsigned long code = 0;	/* the provider's own, later */
 	char *end;
 
 	snprintf(num, sizeof num, "%.*s", colon ? (int)(colon - arg) :
@@ -282,17 +306,20 @@ refuse_arg(struct sim *s, const char *arg)
 {
 	struct refusal *v, *r;
 	const char *colon = strchr(arg, ':');
-	unsigned long code = 21211;
+	long code = REFUSE_INVALID;	/* the provider's, later */
 	char num[64], *end;
 
 	snprintf(num, sizeof num, "%.*s", colon ? (int)(colon - arg) :
 	    (int)strlen(arg), arg);
-	if (colon) {
-		code = strtoul(colon + 1, &end, 10);
-		if (!colon[1] || *end || colon[1] == '-' || code < 10000 ||
+	if (colon && strcmp(colon + 1, "opted-out") == 0) {
+		code = REFUSE_OPTOUT;
+	} else if (colon && strcmp(colon + 1, "invalid") != 0) {
+		code = strtol(colon + 1, &end, 10);
+		if (!colon[1] || *end || colon[1] == '-' || code < 1 ||
 		    code > 99999)
 			diag_die(EXIT_USAGE, "--refuse: '%s': CODE is not an "
-			    "error code from 10000 to 99999", arg);
+			    "error code from 1 to 99999, opted-out or "
+			    "invalid", arg);
 	}
 	if (!(v = realloc(s->refusals, (s->nrefusals + 1) * sizeof *v)))
 		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
@@ -300,6 +327,74 @@ refuse_arg(struct sim *s, const char *arg)
 	r = &v[s->nrefusals++];
 	phone_arg("--refuse", num, r->number);
 	r->code = (int)code;
+}
+
+/*
+ * Telnyx's signing key: its 32-byte seed from SMSDESK_SIM_TELNYX_SEED
+ * (64 hex digits), else a random one; the public key is said on stderr,
+ * for sms-recv's TELNYX_PUBLIC_KEY.
+ */
+static void
+telnyx_key(struct sim *s)
+{
+	const char *hex = getenv("SMSDESK_SIM_TELNYX_SEED");
+	unsigned char seed[crypto_sign_SEEDBYTES];
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	size_t n = 0;
+
+	if (hex && *hex) {
+		if (strlen(hex) != 2 * sizeof seed || sodium_hex2bin(seed,
+		    sizeof seed, hex, strlen(hex), NULL, &n, NULL) < 0 ||
+		    n != sizeof seed)
+			diag_die(EXIT_CONFIG, "SMSDESK_SIM_TELNYX_SEED: not "
+			    "64 hex digits (a 32-byte Ed25519 seed)");
+	} else {
+		randombytes_buf(seed, sizeof seed);
+	}
+	crypto_sign_seed_keypair(pk, s->telnyx_sk, seed);
+	sodium_memzero(seed, sizeof seed);
+	sodium_bin2base64(s->telnyx_pk, sizeof s->telnyx_pk, pk, sizeof pk,
+	    sodium_base64_VARIANT_ORIGINAL);
+	fprintf(stderr, "%s: Telnyx webhooks are signed by the public key "
+	    "%s\n", diag_prog(), s->telnyx_pk);
+}
+
+/* Another carrier's credentials: the environment, then the config file,
+ * then the simulator's own, said on stderr. */
+static void
+other_credentials(struct sim *s, struct config *cfg)
+{
+	if (s->pv == &sim_telnyx) {
+		s->account = "";
+		s->token = config_pick(cfg, NULL, "TELNYX_API_KEY",
+		    "telnyx_api_key", NULL);
+		if (!s->token || !*s->token) {
+			s->token = DEFAULT_TOKEN;
+			diag_warn("TELNYX_API_KEY is not set: the API key is "
+			    "the simulator's fixed one, " DEFAULT_TOKEN);
+		}
+		telnyx_key(s);
+		return;
+	}
+	s->account = config_pick(cfg, NULL, "PLIVO_AUTH_ID", "plivo_auth_id",
+	    NULL);
+	s->token = config_pick(cfg, NULL, "PLIVO_AUTH_TOKEN",
+	    "plivo_auth_token", NULL);
+	if (!s->account || !*s->account) {
+		s->account = DEFAULT_PLIVO_ID;
+		diag_warn("PLIVO_AUTH_ID is not set: the auth id is %s",
+		    s->account);
+	} else if (strlen(s->account) > 64 || strspn(s->account,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+	    != strlen(s->account)) {
+		diag_die(EXIT_CONFIG, "PLIVO_AUTH_ID: '%s' is not letters and "
+		    "digits", s->account);
+	}
+	if (!s->token || !*s->token) {
+		s->token = DEFAULT_TOKEN;
+		diag_warn("PLIVO_AUTH_TOKEN is not set: the auth token is "
+		    "the simulator's fixed one, " DEFAULT_TOKEN);
+	}
 }
 
 /* The account and token: environment, then the config file, then the
@@ -311,6 +406,10 @@ credentials(struct sim *s, struct config *cfg)
 
 	if (config_load_default(cfg, NULL, &e) < 0)
 		diag_die(EXIT_CONFIG, "%s", e.msg);
+	if (s->pv != &sim_twilio) {
+		other_credentials(s, cfg);
+		return;
+	}
 	s->account = config_pick(cfg, NULL, "TWILIO_ACCOUNT_SID",
 	    "twilio_account_sid", NULL);
 	s->token = config_pick(cfg, NULL, "TWILIO_AUTH_TOKEN",
@@ -336,11 +435,13 @@ main(int argc, char **argv)
 	enum { OPT_DROP = 256, OPT_ERRORS, OPT_FAIL, OPT_LATENCY, OPT_LOG,
 		OPT_NUMBER, OPT_OPTOUT, OPT_READ_ERRORS, OPT_REFUSE, OPT_REPLY,
 		OPT_SEED, OPT_MEDIA_FAIL, OPT_MEDIA_MAX, OPT_MEDIA_TIMEOUT,
-		OPT_CDN_HOST, OPT_SCHEDULE_MIN };
+		OPT_CDN_HOST, OPT_SCHEDULE_MIN, OPT_PROVIDER, OPT_DUPLICATE };
 	static const struct option longopts[] = {
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "cdn-host", required_argument, NULL, OPT_CDN_HOST },
 		{ "drop", required_argument, NULL, OPT_DROP },
+		{ "duplicate", required_argument, NULL, OPT_DUPLICATE },
+		{ "provider", required_argument, NULL, OPT_PROVIDER },
 		{ "read-errors", required_argument, NULL, OPT_READ_ERRORS },
 		{ "errors", required_argument, NULL, OPT_ERRORS },
 		{ "fail", required_argument, NULL, OPT_FAIL },
@@ -370,6 +471,7 @@ main(int argc, char **argv)
 		.media_keep = MEDIA_KEEP,
 		.media_timeout = POST_TIMEOUT_MS,
 		.schedule_min = SCHEDULE_MIN,
+		.pv = &sim_twilio,
 	};
 	const char *listen_arg = DEFAULT_LISTEN, *log_path = NULL, *env;
 	char number[PHONE_MAX] = DEFAULT_NUMBER, optout[PHONE_MAX];
@@ -404,6 +506,15 @@ main(int argc, char **argv)
 			break;
 		case OPT_DROP:
 			s.drop = percent("--drop", optarg);
+			break;
+		case OPT_DUPLICATE:
+			s.duplicate = percent("--duplicate", optarg);
+			break;
+		case OPT_PROVIDER:
+			if (!(s.pv = sim_provider_find(optarg)))
+				diag_die(EXIT_USAGE, "--provider: '%s' is not "
+				    "one of %s", optarg,
+				    sim_provider_names());
 			break;
 		case OPT_READ_ERRORS:
 			s.read_errors = percent("--read-errors", optarg);
@@ -506,6 +617,22 @@ main(int argc, char **argv)
 	if (optind < argc)
 		sim_usage(stderr, EXIT_USAGE);
 	s.number = number;
+	/* The provider's own codes, now that it is known. */
+	for (size_t i = 0; i < s.nrefusals; i++)
+		if (s.refusals[i].code >= 0 && (s.refusals[i].code <
+		    s.pv->code_min || s.refusals[i].code > s.pv->code_max))
+			diag_die(EXIT_USAGE, "--refuse: '%s:%d': CODE is not "
+			    "an error code from %d to %d (%s), opted-out or "
+			    "invalid", s.refusals[i].number,
+			    s.refusals[i].code, s.pv->code_min,
+			    s.pv->code_max, s.pv->name);
+		else if (s.refusals[i].code < 0)
+			s.refusals[i].code = s.refusals[i].code ==
+			    REFUSE_OPTOUT ? s.pv->refuse_optout :
+			    s.pv->refuse_invalid;
+	for (size_t i = 0; i < s.nfails; i++)
+		if (s.fails[i].code == 0)
+			s.fails[i].code = s.pv->fail_code;
 	if (when_now_valid(&e) < 0)
 		diag_die(EXIT_CONFIG, "SMSDESK_NOW: %s", e.msg);
 	/* Pinned, it moves only by POST /sim/clock. */

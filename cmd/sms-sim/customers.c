@@ -275,6 +275,17 @@ sim_text_in_media(struct sim *s, CURL *h, const char *from, const char *to,
 	optout_type = keyword(s, m, body, len);
 	if (!s->webhook)
 		return m;
+	if (s->pv->post_inbound) {
+		/* Another carrier's webhook; it takes no TwiML. */
+		*http = s->pv->post_inbound(s, h, m, optout_type, err);
+		if (*http < 0)
+			diag_warn("webhook %s from %s -> %s: %s", m->sid, from,
+			    s->webhook, err);
+		else
+			fprintf(stderr, "%s: webhook %s from %s -> %s: %ld\n",
+			    diag_prog(), m->sid, from, s->webhook, *http);
+		return m;
+	}
 	sim_add_params(&form, "MessageSid", m->sid);
 	sim_add_params(&form, "SmsSid", m->sid);
 	sim_add_params(&form, "SmsMessageSid", m->sid);

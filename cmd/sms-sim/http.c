@@ -110,6 +110,12 @@ route(struct sim *s, struct MHD_Connection *conn, const char *method,
 		    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
 		return sim_media_cdn(s, path + 5, a);
 	}
+	if (s->pv->route) {
+		a->api = 1;
+		return s->pv->route(s, method, path, query,
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_AUTHORIZATION), f, raw, a);
+	}
 	if (strncmp(path, API, strlen(API)) != 0)
 		return sim_not_found(a, path);
 	a->api = 1;

@@ -52,19 +52,63 @@ on_data(char *p, size_t size, size_t n, void *arg)
 }
 
 long
+sim_post_raw(CURL *h, const char *url, const char *ctype, const char *body,
+    size_t len, const char *const *hdrs, const char *ua, struct buf *resp,
+    char err[CURL_ERROR_SIZE])
+{
+	struct curl_slist *hs = NULL, *more;
+	char cthdr[128];
+	long code = -1;
+	CURLcode rc;
+	size_t i;
+
+	err[0] = '\0';
+	snprintf(cthdr, sizeof cthdr, "Content-Type: %s", ctype);
+	for (i = 0; i == 0 || hdrs[i - 1]; i++) {
+		if (!(more = curl_slist_append(hs, i == 0 ? cthdr :
+		    hdrs[i - 1]))) {
+			curl_slist_free_all(hs);
+			snprintf(err, CURL_ERROR_SIZE, "%s", strerror(ENOMEM));
+			return -1;
+		}
+		hs = more;
+	}
+	if (!(more = curl_slist_append(hs, "Expect:"))) {
+		curl_slist_free_all(hs);
+		snprintf(err, CURL_ERROR_SIZE, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	hs = more;
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, ua);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)POST_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	else if (!err[0])
+		snprintf(err, CURL_ERROR_SIZE, "%s", curl_easy_strerror(rc));
+	curl_slist_free_all(hs);
+	return rc == CURLE_OK ? code : -1;
+}
+
+long
 sim_post(const struct sim *s, CURL *h, const char *url, const struct buf *body,
     struct buf *resp, char err[CURL_ERROR_SIZE])
 {
-	struct curl_slist *hs = NULL, *more;
 	struct form f;
 	struct errbuf e;
 	char sig[29], id[33], sighdr[64], idhdr[80];
-	const char *const lines[] = { "Content-Type: "
-	    "application/x-www-form-urlencoded; charset=UTF-8", sighdr, idhdr,
-	    "Expect:" };
+	const char *const lines[] = { sighdr, idhdr, NULL };
 	unsigned char raw[16];
-	long code = -1;
-	CURLcode rc;
 
 	err[0] = '\0';
 	if (form_parse(&f, body->p ? body->p : "", body->len, &e) < 0) {
@@ -82,37 +126,13 @@ sim_post(const struct sim *s, CURL *h, const char *url, const struct buf *body,
 	sodium_bin2hex(id, sizeof id, raw, sizeof raw);
 	snprintf(sighdr, sizeof sighdr, "X-Twilio-Signature: %s", sig);
 	snprintf(idhdr, sizeof idhdr, "I-Twilio-Idempotency-Token: %s", id);
-	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-		if (!(more = curl_slist_append(hs, lines[i]))) {
-			curl_slist_free_all(hs);
-			snprintf(err, CURL_ERROR_SIZE, "%s", strerror(ENOMEM));
-			return -1;
-		}
-		hs = more;
-	}
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->p ? body->p : "");
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body->len);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "TwilioProxy/1.1");
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)POST_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	rc = curl_easy_perform(h);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	else if (!err[0])
-		snprintf(err, CURL_ERROR_SIZE, "%s", curl_easy_strerror(rc));
-	curl_slist_free_all(hs);
-	return rc == CURLE_OK ? code : -1;
+	return sim_post_raw(h, url, "application/x-www-form-urlencoded; "
+	    "charset=UTF-8", body->p, body->len, lines, "TwilioProxy/1.1",
+	    resp, err);
 }
 
 void
-sim_post_status(const struct sim *s, CURL *h, const struct msg *m,
+sim_post_status(struct sim *s, CURL *h, const struct msg *m,
     const char *status, int code)
 {
 	struct buf body = { 0 }, resp = { 0 };
@@ -121,6 +141,10 @@ sim_post_status(const struct sim *s, CURL *h, const struct msg *m,
 	struct tm tm;
 	long http;
 
+	if (s->pv->post_status) {
+		s->pv->post_status(s, h, m, status, code);
+		return;
+	}
 	sim_add_params(&body, "MessageSid", m->sid);
 	sim_add_params(&body, "MessageStatus", status);
 	sim_add_params(&body, "SmsSid", m->sid);

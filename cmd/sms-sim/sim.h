@@ -13,6 +13,9 @@
  * cmd/sms-sim/ are:
  *
  *   twilio.c     Twilio's JSON: the Message resource and error bodies
+ *   provider.c   the carriers the sim plays (--provider), one table each
+ *   telnyx.c     Telnyx's API v2 and its Ed25519-signed JSON webhooks
+ *   plivo.c      Plivo's Message API and its V3-signed form webhooks
  *   store.c      the messages in memory, their SIDs, and the list
  *   segments.c   a body's segments, with a gsm context per thread
  *   post.c       posts to the customer's side, form-encoded and signed
@@ -124,6 +127,46 @@ struct media {
 	time_t created;
 };
 
+struct sim;
+struct answer;
+
+/*
+ * A carrier the sim plays (--provider): its API, answered by route(),
+ * and what it posts to the customer's side. Twilio's table has NULL
+ * handlers: the sim's own code (api.c, post.c, customers.c) is Twilio's.
+ * Messages are kept in Twilio's terms either way (SIDs, status words);
+ * a table writes them in its carrier's. A new carrier is one more file
+ * with its table, listed in provider.c.
+ */
+struct sim_provider {
+	const char *name;		/* "twilio", as --provider names it */
+	/* Serve a request below the API (not /sim/ or /cdn/): raw is the
+	 * body as sent, f its form if it was one. Returns the HTTP status,
+	 * the answer filled in. */
+	int (*route)(struct sim *s, const char *method, const char *path,
+	    const char *query, const char *auth, const struct form *f,
+	    const struct buf *raw, struct answer *a);
+	/* Post m's new status (Twilio's word) with error code to its
+	 * callback. */
+	void (*post_status)(struct sim *s, CURL *h, const struct msg *m,
+	    const char *status, int code);
+	/* Post the inbound message m (its text body, len bytes) to the
+	 * webhook; optout_type "STOP", "START" or NULL. Returns the HTTP
+	 * status, or -1 with err filled. */
+	long (*post_inbound)(struct sim *s, CURL *h, const struct msg *m,
+	    const char *optout_type, char err[CURL_ERROR_SIZE]);
+	/* Codes of the carrier: --refuse's opted-out and invalid (the
+	 * default), and --fail's default; the range of its error codes, for
+	 * a --refuse CODE. */
+	int refuse_optout, refuse_invalid, fail_code;
+	int code_min, code_max;
+};
+
+/* --refuse NUMBER:opted-out and NUMBER:invalid, before the provider's
+ * codes replace them. */
+#define REFUSE_OPTOUT (-1)
+#define REFUSE_INVALID (-2)
+
 struct job {
 	struct timespec due;	/* CLOCK_MONOTONIC */
 	uint64_t seq;		/* ties go in the order scheduled */
@@ -133,7 +176,11 @@ struct job {
 
 struct sim {
 	/* Settings, fixed once serving. */
+	const struct sim_provider *pv;	/* --provider */
 	const char *account, *token, *number, *webhook, *reply;
+	unsigned char telnyx_sk[64];	/* Ed25519 secret key (Telnyx) */
+	char telnyx_pk[45];		/* its public key, base64 */
+	double duplicate;		/* --duplicate: webhooks posted twice */
 	struct failing *fails;
 	size_t nfails;
 	struct refusal *refusals;
@@ -201,6 +248,35 @@ struct answer {
 
 /* Print the usage (the options too, to stdout) and exit with code. */
 void sim_usage(FILE *fp, int code);
+
+/* --- provider.c --------------------------------------------------- */
+
+/* The carrier called name, or NULL. */
+const struct sim_provider *sim_provider_find(const char *name);
+
+/* The carriers' names, as "twilio|telnyx|plivo", for messages. */
+const char *sim_provider_names(void);
+
+/* A SID's 32 hex digits as a UUID, 8-4-4-4-12 (Telnyx's and Plivo's
+ * ids); and back: the SID, with prefix, of a UUID, or -1. */
+void sim_uuid(const char *sid, char out[37]);
+int sim_uuid_sid(const char *uuid, const char *prefix, char out[35]);
+
+/* Store m, just made, as created by the API: a new SID (SM or MM), its
+ * first step scheduled, its --fail applied unless it fails already.
+ * Returns 0, or -1 on ENOMEM (m freed). */
+int sim_enqueue(struct sim *s, struct msg *m, int media);
+
+/*
+ * POST body (len bytes, of Content-Type ctype) to url with the extra
+ * header lines hdrs (NULL-ended) and user agent ua, as sim_post() does.
+ * Returns the HTTP status, or -1 with err filled.
+ */
+long sim_post_raw(CURL *h, const char *url, const char *ctype,
+    const char *body, size_t len, const char *const *hdrs, const char *ua,
+    struct buf *resp, char err[CURL_ERROR_SIZE]);
+
+extern const struct sim_provider sim_twilio, sim_telnyx, sim_plivo;
 
 /* --- twilio.c ----------------------------------------------------- */
 
@@ -284,7 +360,7 @@ long sim_post(const struct sim *s, CURL *h, const char *url,
     const struct buf *body, struct buf *resp, char err[CURL_ERROR_SIZE]);
 
 /* Post m's new status to its StatusCallback. */
-void sim_post_status(const struct sim *s, CURL *h, const struct msg *m,
+void sim_post_status(struct sim *s, CURL *h, const struct msg *m,
     const char *status, int code);
 
 /* --- customers.c -------------------------------------------------- */
