@@ -229,3 +229,43 @@ form_add(struct buf *b, const char *s, size_t n)
 		}
 	}
 }
+
+int
+form_field(const struct form *f, const char *name, int required,
+    const char **out, struct errbuf *e)
+{
+	const struct form_pair *fp = form_find(f, name);
+
+	*out = NULL;
+	if (fp == NULL || fp->value_len == 0) {
+		if (!required)
+			return 0;
+		errno = EINVAL;
+		return errf(e, fp ? "empty %s" : "missing %s", name);
+	}
+	if (strlen(fp->value) != fp->value_len) {
+		errno = EINVAL;
+		return errf(e, "%s: holds a NUL byte", name);
+	}
+	*out = fp->value;
+	return 0;
+}
+
+/* Byte order, a shorter string before any longer one it begins. */
+static int
+bytecmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	return c ? c : (an > bn) - (an < bn);
+}
+
+int
+form_pair_cmp(const void *x, const void *y)
+{
+	const struct form_pair *a = *(const struct form_pair *const *)x;
+	const struct form_pair *b = *(const struct form_pair *const *)y;
+	int c = bytecmp(a->name, a->name_len, b->name, b->name_len);
+
+	return c ? c : bytecmp(a->value, a->value_len, b->value, b->value_len);
+}

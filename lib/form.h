@@ -58,6 +58,22 @@ const char *form_get(const struct form *f, const char *name);
 /* The first pair named name, or NULL; for values that may hold NULs. */
 const struct form_pair *form_find(const struct form *f, const char *name);
 
+/*
+ * The value of the parameter name, for a webhook's parser: *out NULL if
+ * it is absent (or empty); -1 with errno EINVAL and e saying so ("missing
+ * From", "empty From", "From: holds a NUL byte") if it is required and
+ * absent or empty, or if it holds a NUL. 0 otherwise.
+ */
+int form_field(const struct form *f, const char *name, int required,
+    const char **out, struct errbuf *e);
+
+/*
+ * qsort(3) order of form_pair pointers: by name, then value, in byte
+ * order, a shorter string before any longer one it begins (how providers
+ * sort what they sign).
+ */
+int form_pair_cmp(const void *x, const void *y);
+
 /* Release what f holds and leave it empty; an empty form is allowed. */
 void form_free(struct form *f);
 

@@ -43,25 +43,6 @@
 #define XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
 #define XML_TAIL "</Response>"
 
-/* Byte order, a shorter string before any longer one it begins. */
-static int
-bytecmp(const char *a, size_t an, const char *b, size_t bn)
-{
-	int c = memcmp(a, b, an < bn ? an : bn);
-
-	return c ? c : (an > bn) - (an < bn);
-}
-
-static int
-paircmp(const void *x, const void *y)
-{
-	const struct form_pair *a = *(const struct form_pair *const *)x;
-	const struct form_pair *b = *(const struct form_pair *const *)y;
-	int c = bytecmp(a->name, a->name_len, b->name, b->name_len);
-
-	return c ? c : bytecmp(a->value, a->value_len, b->value, b->value_len);
-}
-
 /*
  * Append f's pairs to s sorted by name then value: "name=value" joined
  * by "&" if query, else name then value with nothing between.
@@ -77,7 +58,7 @@ add_sorted(struct buf *s, const struct form *f, int query)
 		return -1;
 	for (size_t i = 0; i < f->n; i++)
 		v[i] = &f->pairs[i];
-	qsort(v, f->n, sizeof *v, paircmp);
+	qsort(v, f->n, sizeof *v, form_pair_cmp);
 	for (size_t i = 0; i < f->n; i++) {
 		if (query && i > 0)
 			buf_addc(s, '&');
@@ -195,32 +176,6 @@ plivo_verify(const char *token, const struct webhook_request *rq,
 	return 0;
 }
 
-/*
- * The value of the parameter name as one string: *out NULL if it is
- * absent; an error if it must be there and is absent or empty, or if it
- * holds a NUL.
- */
-static int
-field(const struct form *f, const char *name, int required, const char **out,
-    struct errbuf *e)
-{
-	const struct form_pair *fp = form_find(f, name);
-
-	*out = NULL;
-	if (fp == NULL || fp->value_len == 0) {
-		if (!required)
-			return 0;
-		errno = EINVAL;
-		return errf(e, fp ? "empty %s" : "missing %s", name);
-	}
-	if (strlen(fp->value) != fp->value_len) {
-		errno = EINVAL;
-		return errf(e, "%s: holds a NUL byte", name);
-	}
-	*out = fp->value;
-	return 0;
-}
-
 /* 0 if no parameter of f holds a NUL in its name or value, else -1. */
 static int
 no_nul(const struct form *f, struct errbuf *e)
@@ -300,7 +255,7 @@ media(const struct form *f, struct webhook_event *ev, struct errbuf *e)
 	char name[32];
 	size_t len;
 
-	if (field(f, "MediaCount", 0, &n, e) < 0)
+	if (form_field(f, "MediaCount", 0, &n, e) < 0)
 		return -1;
 	if (n == NULL)
 		return 0;
@@ -314,7 +269,7 @@ media(const struct form *f, struct webhook_event *ev, struct errbuf *e)
 	}
 	for (int i = 0; i < ev->num_media; i++) {
 		snprintf(name, sizeof name, "Media%d", i + 1);
-		if (field(f, name, 1, &ev->media[i].url, e) < 0)
+		if (form_field(f, name, 1, &ev->media[i].url, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -336,15 +291,15 @@ plivo_parse(const struct webhook_request *rq, struct webhook_event *ev,
 	}
 	ev->form = f;
 	ev->body = "";
-	if (field(f, "MessageUUID", 1, &ev->id, e) < 0)
+	if (form_field(f, "MessageUUID", 1, &ev->id, e) < 0)
 		return -1;
 	if (form_find(f, "Status")) {
 		ev->kind = WEBHOOK_STATUS;
-		if (field(f, "Status", 1, &ev->status, e) < 0 ||
-		    field(f, "ErrorCode", 0, &code, e) < 0 ||
-		    field(f, "From", 0, &from, e) < 0 ||
-		    field(f, "To", 0, &to, e) < 0 ||
-		    field(f, "Units", 0, &units, e) < 0)
+		if (form_field(f, "Status", 1, &ev->status, e) < 0 ||
+		    form_field(f, "ErrorCode", 0, &code, e) < 0 ||
+		    form_field(f, "From", 0, &from, e) < 0 ||
+		    form_field(f, "To", 0, &to, e) < 0 ||
+		    form_field(f, "Units", 0, &units, e) < 0)
 			return -1;
 		ev->status = status_word(ev->status);
 		ev->error_code = error_code(code);
@@ -355,10 +310,10 @@ plivo_parse(const struct webhook_request *rq, struct webhook_event *ev,
 	}
 	ev->kind = WEBHOOK_MESSAGE;
 	ev->status = "received";
-	if (field(f, "From", 1, &from, e) < 0 ||
-	    field(f, "To", 1, &to, e) < 0 ||
-	    field(f, "Units", 0, &units, e) < 0 ||
-	    field(f, "MessageIntent", 0, &intent, e) < 0 ||
+	if (form_field(f, "From", 1, &from, e) < 0 ||
+	    form_field(f, "To", 1, &to, e) < 0 ||
+	    form_field(f, "Units", 0, &units, e) < 0 ||
+	    form_field(f, "MessageIntent", 0, &intent, e) < 0 ||
 	    media(f, ev, e) < 0 || no_nul(f, e) < 0)
 		return -1;
 	ev->from = e164(from, ev->num[0]);

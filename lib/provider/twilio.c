@@ -39,25 +39,6 @@
 #define TWIML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
 #define TWIML_TAIL "</Response>"
 
-/* Byte order, a shorter string before any longer one it begins. */
-static int
-bytecmp(const char *a, size_t an, const char *b, size_t bn)
-{
-	int c = memcmp(a, b, an < bn ? an : bn);
-
-	return c ? c : (an > bn) - (an < bn);
-}
-
-static int
-paircmp(const void *x, const void *y)
-{
-	const struct form_pair *a = *(const struct form_pair *const *)x;
-	const struct form_pair *b = *(const struct form_pair *const *)y;
-	int c = bytecmp(a->name, a->name_len, b->name, b->name_len);
-
-	return c ? c : bytecmp(a->value, a->value_len, b->value, b->value_len);
-}
-
 /*
  * Append f's pairs to s as Twilio's validator does: sorted by name, a
  * repeated name's values sorted, an exact duplicate pair once.
@@ -73,9 +54,9 @@ add_params(struct buf *s, const struct form *f)
 		return -1;
 	for (size_t i = 0; i < f->n; i++)
 		v[i] = &f->pairs[i];
-	qsort(v, f->n, sizeof *v, paircmp);
+	qsort(v, f->n, sizeof *v, form_pair_cmp);
 	for (size_t i = 0; i < f->n; i++) {
-		if (prev && paircmp(&prev, &v[i]) == 0)
+		if (prev && form_pair_cmp(&prev, &v[i]) == 0)
 			continue;
 		buf_add(s, v[i]->name, v[i]->name_len);
 		buf_add(s, v[i]->value, v[i]->value_len);
@@ -282,32 +263,6 @@ nomem:
 	return errf(e, "%s", strerror(ENOMEM));
 }
 
-/*
- * The value of the parameter name as one string: *out NULL if it is
- * absent; an error if it must be there and is absent or empty, or if it
- * holds a NUL.
- */
-static int
-field(const struct form *f, const char *name, int required, const char **out,
-    struct errbuf *e)
-{
-	const struct form_pair *fp = form_find(f, name);
-
-	*out = NULL;
-	if (fp == NULL || fp->value_len == 0) {
-		if (!required)
-			return 0;
-		errno = EINVAL;
-		return errf(e, fp ? "empty %s" : "missing %s", name);
-	}
-	if (strlen(fp->value) != fp->value_len) {
-		errno = EINVAL;
-		return errf(e, "%s: holds a NUL byte", name);
-	}
-	*out = fp->value;
-	return 0;
-}
-
 /* A decimal count of at most 4 digits, else 0 (unknown). */
 static int
 count(const char *s)
@@ -358,7 +313,7 @@ media(const struct form *f, struct webhook_event *ev, struct errbuf *e)
 	char name[32];
 	size_t len;
 
-	if (field(f, "NumMedia", 0, &n, e) < 0)
+	if (form_field(f, "NumMedia", 0, &n, e) < 0)
 		return -1;
 	if (n == NULL)
 		return 0;
@@ -372,10 +327,10 @@ media(const struct form *f, struct webhook_event *ev, struct errbuf *e)
 	}
 	for (int i = 0; i < ev->num_media; i++) {
 		snprintf(name, sizeof name, "MediaUrl%d", i);
-		if (field(f, name, 1, &ev->media[i].url, e) < 0)
+		if (form_field(f, name, 1, &ev->media[i].url, e) < 0)
 			return -1;
 		snprintf(name, sizeof name, "MediaContentType%d", i);
-		if (field(f, name, 0, &ev->media[i].content_type, e) < 0)
+		if (form_field(f, name, 0, &ev->media[i].content_type, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -397,23 +352,23 @@ twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
 	}
 	ev->form = f;
 	ev->body = "";
-	if (field(f, "MessageSid", 1, &ev->id, e) < 0)
+	if (form_field(f, "MessageSid", 1, &ev->id, e) < 0)
 		return -1;
 	if (form_find(f, "MessageStatus")) {
 		ev->kind = WEBHOOK_STATUS;
-		if (field(f, "MessageStatus", 1, &ev->status, e) < 0 ||
-		    field(f, "ErrorCode", 0, &ev->error_code, e) < 0 ||
-		    field(f, "From", 0, &ev->from, e) < 0 ||
-		    field(f, "To", 0, &ev->to, e) < 0)
+		if (form_field(f, "MessageStatus", 1, &ev->status, e) < 0 ||
+		    form_field(f, "ErrorCode", 0, &ev->error_code, e) < 0 ||
+		    form_field(f, "From", 0, &ev->from, e) < 0 ||
+		    form_field(f, "To", 0, &ev->to, e) < 0)
 			return -1;
 		return no_nul(f, e);
 	}
 	ev->kind = WEBHOOK_MESSAGE;
-	if (field(f, "From", 1, &ev->from, e) < 0 ||
-	    field(f, "To", 1, &ev->to, e) < 0 ||
-	    field(f, "NumSegments", 0, &segs, e) < 0 ||
-	    field(f, "OptOutType", 0, &ev->optout_type, e) < 0 ||
-	    field(f, "SmsStatus", 0, &ev->status, e) < 0 ||
+	if (form_field(f, "From", 1, &ev->from, e) < 0 ||
+	    form_field(f, "To", 1, &ev->to, e) < 0 ||
+	    form_field(f, "NumSegments", 0, &segs, e) < 0 ||
+	    form_field(f, "OptOutType", 0, &ev->optout_type, e) < 0 ||
+	    form_field(f, "SmsStatus", 0, &ev->status, e) < 0 ||
 	    media(f, ev, e) < 0)
 		return -1;
 	if (ev->status == NULL)

@@ -290,31 +290,6 @@ vonage_verify(const char *secret, const struct webhook_request *rq,
 }
 
 /*
- * The value of the parameter name: *out NULL if it is absent; an error if
- * it must be there and is absent or empty, or if it holds a NUL.
- */
-static int
-field(const struct form *f, const char *name, int required, const char **out,
-    struct errbuf *e)
-{
-	const struct form_pair *fp = form_find(f, name);
-
-	*out = NULL;
-	if (fp == NULL || fp->value_len == 0) {
-		if (!required)
-			return 0;
-		errno = EINVAL;
-		return errf(e, fp ? "empty %s" : "missing %s", name);
-	}
-	if (strlen(fp->value) != fp->value_len) {
-		errno = EINVAL;
-		return errf(e, "%s: holds a NUL byte", name);
-	}
-	*out = fp->value;
-	return 0;
-}
-
-/*
  * Vonage's spelling of a number, digits without "+", in E.164 in buf when
  * "+" and the digits are one; else s as it came (a short code, a sender's
  * name).
@@ -388,15 +363,15 @@ vonage_parse(const struct webhook_request *rq, struct webhook_event *ev,
 	}
 	ev->form = f;
 	ev->body = "";
-	if (no_nul(f, e) < 0 || field(f, "messageId", 1, &ev->id, e) < 0 ||
-	    field(f, "msisdn", 1, &from, e) < 0 ||
-	    field(f, "to", 1, &to, e) < 0)
+	if (no_nul(f, e) < 0 || form_field(f, "messageId", 1, &ev->id, e) < 0 ||
+	    form_field(f, "msisdn", 1, &from, e) < 0 ||
+	    form_field(f, "to", 1, &to, e) < 0)
 		return -1;
 	if (form_find(f, "status")) {
 		/* A receipt: msisdn is the recipient, to our sender. */
 		ev->kind = WEBHOOK_STATUS;
-		if (field(f, "status", 1, &ev->status, e) < 0 ||
-		    field(f, "err-code", 0, &code, e) < 0)
+		if (form_field(f, "status", 1, &ev->status, e) < 0 ||
+		    form_field(f, "err-code", 0, &code, e) < 0)
 			return -1;
 		ev->status = status_word(ev->status);
 		ev->error_code = code && strcmp(code, "0") != 0 ? code : NULL;
@@ -408,9 +383,9 @@ vonage_parse(const struct webhook_request *rq, struct webhook_event *ev,
 	ev->status = "received";
 	ev->from = e164(from, ev->num[0]);
 	ev->to = e164(to, ev->num[1]);
-	if (field(f, "concat-total", 0, &total, e) < 0 ||
-	    field(f, "concat-part", 0, &part, e) < 0 ||
-	    field(f, "concat-ref", 0, &ev->concat_ref, e) < 0)
+	if (form_field(f, "concat-total", 0, &total, e) < 0 ||
+	    form_field(f, "concat-part", 0, &part, e) < 0 ||
+	    form_field(f, "concat-ref", 0, &ev->concat_ref, e) < 0)
 		return -1;
 	if (total && strspn(total, "0123456789") == strlen(total) &&
 	    strlen(total) <= 3)
