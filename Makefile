@@ -227,7 +227,8 @@ bench-providers: $(BINS)
 
 # Messages per second and peak memory of sms-send against sms-sim, next to
 # the official twilio library for Node and a curl loop; --rate held; then
-# against a carrier answering after 200 ms, 256 requests in flight.
+# against a carrier answering after 200 ms, 256 requests in flight; and
+# sms-send to sms-sim playing each provider, side by side (part p).
 # send.sh's scratch directory is removed after send-latency.sh, not before
 # it (tests/bench/lib.sh, drop_scratch).
 bench-send: $(BINS)

@@ -69,13 +69,16 @@ calc() {
 
 # start_sim LOG [stamp]: sms-sim (serve) with the options in the array
 # sim_opts, if set, its stderr in LOG (each line prefixed with its arrival
-# time with "stamp"); sets $sim (pid) and TWILIO_API_URL.
+# time with "stamp"); sets $sim (pid) and every provider's API URL
+# (TWILIO_API_URL, TELNYX_API_URL, ...: each provider reads only its own).
 start_sim() {
 	sim=
 	serve "$1" "${2:-}" /dev/null "$bin/sms-sim" --listen 127.0.0.1:PORT \
 	    --number "$TWILIO_FROM" ${sim_opts[@]+"${sim_opts[@]}"} || return 1
 	sim=$served
 	export TWILIO_API_URL=http://127.0.0.1:$port
+	export TELNYX_API_URL=$TWILIO_API_URL PLIVO_API_URL=$TWILIO_API_URL
+	export VONAGE_API_URL=$TWILIO_API_URL
 }
 
 stop_sim() {
@@ -84,9 +87,22 @@ stop_sim() {
 	sim=
 }
 
-# created LOG: the creates sms-sim answered 201.
+# created LOG: the creates sms-sim answered (201 as Twilio, 200 as Telnyx
+# or Vonage, 202 as Plivo).
 created() {
-	grep -c ' 201 .*created SM' "$1"
+	grep -cE ' 20[012] .*created SM' "$1"
+}
+
+# provider_accounts: every provider's account and sender in the
+# environment, for sms-send and for sms-sim playing that provider
+# (sms-sim --provider); SMSDESK_PROVIDER then chooses one. Made-up
+# credentials: they go only to sms-sim on 127.0.0.1.
+provider_accounts() {
+	export TELNYX_API_KEY=bench-telnyx-key TELNYX_FROM=$TWILIO_FROM
+	export PLIVO_AUTH_ID=MABENCH0000000000000 PLIVO_AUTH_TOKEN=bench-plivo
+	export PLIVO_FROM=$TWILIO_FROM
+	export VONAGE_API_KEY=benchkey VONAGE_API_SECRET=bench-vonage
+	export VONAGE_FROM=$TWILIO_FROM
 }
 
 # sim_run NAME WANT IN CMD...: one measured run (measure) of CMD <IN

@@ -33,6 +33,12 @@
 #     defaults), against an sms-sim whose log lines are timestamped as they
 #     arrive: the rate is (creates - 1) / (last - first arrival), and also
 #     messages over sms-send's wall time.
+# (p) each provider of PROVIDERS: sms-send --jobs PJOBS on the same N
+#     messages against a fresh sms-sim --provider P (its API as that
+#     carrier's: Twilio's form and 201, Telnyx's JSON and 200, Plivo's JSON
+#     and 202, ...), the inbox on disk; rounds interleaved over the
+#     providers, best kept; each provider's messages a second against
+#     Twilio's (issue 19: none slower by more than 20 %).
 #
 # Targets (issue 4): at least 3 times the library's throughput at a tenth
 # of its memory; --rate 50/s measured within 2 % of 50. Reported, not
@@ -71,7 +77,10 @@
 #   SMSDESK_BENCH_LEAVE       a file to which the scratch directory's path
 #                             is added at the end, instead of removing it
 #                             (make bench-send: see drop_scratch in lib.sh)
-#   SMSDESK_BENCH_PART        any of a, b, c (default abc; l is for
+#   SMSDESK_BENCH_PROVIDERS   part (p)'s providers (default "twilio telnyx
+#                             plivo")
+#   SMSDESK_BENCH_PJOBS       part (p)'s --jobs (default 8)
+#   SMSDESK_BENCH_PART        any of a, b, c, p (default abcp; l is for
 #                             send-latency.sh, run after this by make
 #                             bench-send)
 #
@@ -94,7 +103,9 @@ rate_n=${SMSDESK_BENCH_RATE_N:-500}
 rate_jobs=${SMSDESK_BENCH_RATE_JOBS:-4}
 shm=${SMSDESK_BENCH_SHM:-/dev/shm}
 cache=${SMSDESK_BENCH_CACHE:-${HOME:-/nonexistent}/.cache/smsdesk-bench}
-part=${SMSDESK_BENCH_PART:-abc}
+part=${SMSDESK_BENCH_PART:-abcp}
+providers=${SMSDESK_BENCH_PROVIDERS:-twilio telnyx plivo}
+pjobs=${SMSDESK_BENCH_PJOBS:-8}
 peer_pkg=twilio
 peer_ver=${SMSDESK_BENCH_TWILIO:-6.2.0}
 status=0
@@ -113,7 +124,7 @@ fail() {
 . "$here/lib.sh"
 
 for v in "$n" "$numbers" "$rounds" "$curl_n" "$rate" "$rate_n" \
-    "$rate_jobs" $jobs; do
+    "$rate_jobs" "$pjobs" $jobs; do
 	case $v in
 	'' | *[!0-9]* | 0) die "bad count: '$v'" ;;
 	esac
@@ -122,7 +133,7 @@ done
 [ "$curl_n" -le "$n" ] || curl_n=$n
 [ "$rate_n" -le "$n" ] || rate_n=$n
 case $part in
-*[!abcl]* | '') die "SMSDESK_BENCH_PART: '$part' is not made of a, b, c, l" ;;
+*[!abclp]* | '') die "SMSDESK_BENCH_PART: '$part' is not made of a, b, c, l, p" ;;
 esac
 for p in sms-send sms-sim; do
 	[ -x "$bin/$p" ] || die "$bin/$p: not found or not executable (run make)"
@@ -160,6 +171,7 @@ export XDG_CONFIG_HOME=$scratch/config
 export TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef
 export TWILIO_AUTH_TOKEN=bench0123456789abcdef0123456789
 export TWILIO_FROM=+15550100000
+provider_accounts
 
 # --- the messages ------------------------------------------------------
 
@@ -240,7 +252,7 @@ one() {
 # sent OUT WANT: that sms-send printed WANT records with a provider id.
 sent() {
 	local got
-	got=$(grep -c '"provider_id":"SM' "$1")
+	got=$(grep -c '"provider_id":"' "$1")
 	[ "$got" -eq "$2" ] || fail "sms-send: $got records with a provider" \
 	    "id, want $2"
 }
@@ -374,6 +386,53 @@ if [ -n "${t_curl_1:-}" ]; then
 		printf ' (messages/s; curl on %d, sms-send on %d)\n' \
 		    "$curl_n" "$n"
 	done
+	echo
+fi
+
+# --- (p) the providers, side by side ------------------------------------
+
+if [ -z "${part##*p*}" ]; then
+	echo "(p) $n messages per run to sms-sim playing each provider," \
+	    "sms-send --jobs $pjobs, inbox on disk, best of $rounds rounds," \
+	    "rounds interleaved"
+	for ((r = 0; r < rounds; r++)); do
+		for p in $providers; do
+			ib=$scratch/inbox-$p.$r
+			if [ "$fs" = loop ]; then
+				loop_up || break 2
+				ib=$mnt/inbox
+			fi
+			mkinbox "$ib"
+			sim_opts=(--provider "$p")
+			SMSDESK_PROVIDER=$p one "p_$p" "$n" "$msgs" \
+			    "$bin/sms-send" -d "$ib" --jobs "$pjobs" &&
+				sent "$scratch/out" "$n"
+			sim_opts=()
+			[ "$fs" = loop ] && loop_down
+		done
+	done
+	printf '%-10s %7s %8s %9s %7s  %s\n' provider messages "best s" \
+	    msgs/s "cpu s" "vs twilio"
+	met=1
+	for p in $providers; do
+		eval "t=\${t_p_$p:-} cpu=\${c_p_$p:-}"
+		[ -n "$t" ] || continue
+		vs=-
+		if [ -n "${t_p_twilio:-}" ] && [ "$p" != twilio ]; then
+			pct=$(calc "printf \"%.0f\", 100 * $t_p_twilio / $t")
+			vs="$pct %"
+			[ "$pct" -ge 80 ] || met=0
+		fi
+		printf '%-10s %7s %8.3f %9.0f %7s  %s\n' "$p" "$n" "$t" \
+		    "$(calc "print $n / $t")" "$cpu" "$vs"
+	done
+	if [ -z "${t_p_twilio:-}" ]; then
+		echo "target: no figure for twilio to hold the others to"
+	elif [ "$met" = 1 ]; then
+		echo "target: every provider within 20 % of twilio: met"
+	else
+		echo "target: every provider within 20 % of twilio: NOT met"
+	fi
 	echo
 fi
 
