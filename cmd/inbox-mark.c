@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +38,15 @@
 	"                  --reopen] [-T TAG] [--untag TAG] [--block | " \
 	"--unblock]\n" \
 	"                  [--note TEXT] [--optin | --optout] " \
-	"[--source WHERE] [NUMBER ...]\n"
+	"[--source WHERE]\n" \
+	"                  [--reference REF] [--given TIME] " \
+	"[--import FILE | NUMBER ...]\n"
 
 /* The options with no short form (smsdesk(7), Options). */
 enum {
 	OPT_BLOCK = 256, OPT_NOTE, OPT_OPTIN, OPT_OPTOUT, OPT_SOURCE,
 	OPT_UNBLOCK, OPT_PENDING, OPT_READ, OPT_REOPEN, OPT_UNTAG,
+	OPT_REFERENCE, OPT_GIVEN, OPT_IMPORT,
 };
 
 /* The state actions: option, long name, event (sms-record(5)). */
@@ -97,7 +101,13 @@ usage(FILE *fp, int code)
 		    "$SMSDESK_INBOX, then\n"
 		    "                         "
 		    "$XDG_DATA_HOME/smsdesk/inbox)\n"
+		    "      --given TIME       when the opt-out or opt-in was "
+		    "given, if earlier\n"
 		    "  -h, --help             print this help and exit\n"
+		    "      --import FILE      with --optin or --optout: the "
+		    "numbers of FILE, one\n"
+		    "                         a line, each with FILE:LINE as "
+		    "its reference\n"
 		    "      --note TEXT        add an internal note (never sent; "
 		    "- reads it from\n"
 		    "                         stdin); with --optout, --optin, "
@@ -109,6 +119,8 @@ usage(FILE *fp, int code)
 		    "(by phone, ...)\n"
 		    "      --pending          set the status to pending\n"
 		    "      --read             mark every message read\n"
+		    "      --reference REF    the evidence of the opt-out or "
+		    "opt-in (a form, a URL)\n"
 		    "      --reopen           set the status to open\n"
 		    "      --source WHERE     where the opt-out or opt-in was "
 		    "taken (phone, ...)\n"
@@ -528,6 +540,50 @@ from_records(struct mark *m)
 	record_reader_free(&rr);
 }
 
+/*
+ * --import FILE: the first field of each line of FILE (up to a comma or
+ * a tab, blanks around it dropped; "-" is stdin) is a NUMBER, recorded with FILE:LINE as
+ * its reference. Blank lines and those beginning with "#" are skipped; a
+ * line whose field is no number is reported and the rest go on.
+ */
+static void
+from_import(struct mark *m, const char *file)
+{
+	FILE *fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+	char where[PATH_MAX + 32], *line = NULL, *p, *e;
+	size_t cap = 0, n = 0;
+	ssize_t len;
+
+	if (!fp)
+		diag_die(diag_exit_for(errno), "%s: %s", file,
+		    strerror(errno));
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		n++;
+		if ((size_t)len != strlen(line)) {
+			diag_warn("%s:%zu: a NUL byte: not a number", file, n);
+			note(m, EXIT_PARTIAL);
+			continue;
+		}
+		p = line + strspn(line, " \t");
+		e = p + strcspn(p, ",\t\r\n");
+		while (e > p && e[-1] == ' ')
+			e--;
+		*e = '\0';
+		if (!*p || *p == '#')
+			continue;
+		snprintf(where, sizeof where, "%s:%zu", file, n);
+		m->hand.reference = where;
+		one(m, where, p, m->country);
+	}
+	if (ferror(fp))
+		diag_die(diag_exit_for(errno), "%s: %s", file,
+		    strerror(errno));
+	m->hand.reference = NULL;
+	free(line);
+	if (fp != stdin)
+		fclose(fp);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -536,13 +592,16 @@ main(int argc, char **argv)
 		{ "assign", required_argument, NULL, 'a' },
 		{ "block", no_argument, NULL, OPT_BLOCK },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "given", required_argument, NULL, OPT_GIVEN },
 		{ "help", no_argument, NULL, 'h' },
+		{ "import", required_argument, NULL, OPT_IMPORT },
 		{ "note", required_argument, NULL, OPT_NOTE },
 		{ "reopen", no_argument, NULL, OPT_REOPEN },
 		{ "optin", no_argument, NULL, OPT_OPTIN },
 		{ "optout", no_argument, NULL, OPT_OPTOUT },
 		{ "pending", no_argument, NULL, OPT_PENDING },
 		{ "read", no_argument, NULL, OPT_READ },
+		{ "reference", required_argument, NULL, OPT_REFERENCE },
 		{ "snooze", required_argument, NULL, 'z' },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "untag", required_argument, NULL, OPT_UNTAG },
@@ -555,7 +614,7 @@ main(int argc, char **argv)
 	};
 	struct mark m = { .json = -1 };
 	const struct action *act;
-	const char *dir = NULL;
+	const char *dir = NULL, *import = NULL;
 	struct config *cfg = NULL;
 	struct errbuf e;
 	time_t now = when_now();
@@ -601,6 +660,20 @@ main(int argc, char **argv)
 		case OPT_SOURCE:
 			m.hand.source = optarg;
 			break;
+		case OPT_REFERENCE:
+			m.hand.reference = optarg;
+			break;
+		case OPT_GIVEN:
+			if (when_parse(optarg, &m.hand.given, &e) < 0)
+				diag_die(EXIT_USAGE, "--given: '%s': %s",
+				    optarg, e.msg);
+			if (m.hand.given > now)
+				diag_die(EXIT_USAGE, "--given: '%s' is in the "
+				    "future", optarg);
+			break;
+		case OPT_IMPORT:
+			import = optarg;
+			break;
 		case 'd':
 			dir = optarg;
 			break;
@@ -643,8 +716,20 @@ main(int argc, char **argv)
 				diag_die(EXIT_USAGE, "--tag %s and --untag %s "
 				    "exclude each other", m.tags[i],
 				    m.untags[j]);
+	if (import && !m.hand.consent)
+		diag_die(EXIT_USAGE, "--import goes with --optin or --optout");
+	if (import && (argc > 0 || m.action || m.ntags || m.nuntags ||
+	    m.hand.block || m.hand.reference))
+		diag_die(EXIT_USAGE, "--import records consent only: no "
+		    "NUMBER, mark or --reference with it (each number's "
+		    "reference is FILE:LINE)");
+	if (import && strcmp(import, "-") == 0 && m.hand.note &&
+	    strcmp(m.hand.note, "-") == 0)
+		diag_die(EXIT_USAGE, "--import - and --note - both read stdin");
+	if (import && !m.hand.source)
+		m.hand.source = "import";
 	/* Read from stdin (--note -) before anything is changed. */
-	hand_check(&m.hand, argc > 0);
+	hand_check(&m.hand, argc > 0 || import);
 	if (m.json < 0)
 		m.json = !isatty(STDOUT_FILENO);
 	m.hand.json = m.json;
@@ -655,6 +740,8 @@ main(int argc, char **argv)
 	/* Every NUMBER is checked before anything is changed. */
 	if (argc > 0)
 		check_numbers(&m, cfg, argv, (size_t)argc);
+	else if (import)
+		load_country(&m, cfg);
 	if (inbox_group_check(config_pick(cfg, NULL, NULL, "group", NULL),
 	    &e) < 0)
 		diag_die(EXIT_CONFIG, "config: %s", e.msg);
@@ -677,7 +764,9 @@ main(int argc, char **argv)
 	/* A listener's deliveries that a crash left in its journal first. */
 	if (inbox_recover(&m.ib, NULL, &e) < 0)
 		diag_die(diag_exit_for(errno), "%s", e.msg);
-	if (argc > 0) {
+	if (import) {
+		from_import(&m, import);
+	} else if (argc > 0) {
 		for (i = 0; i < (size_t)argc; i++)
 			one(&m, argv[i], argv[i], m.country);
 	} else {

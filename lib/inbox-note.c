@@ -118,25 +118,35 @@ inbox_note(struct inbox *ib, const char *thread, const char *body,
 
 int
 inbox_consent_by_hand(struct inbox *ib, const char *number, int state,
-    const char *source, const char *note, json_t **rec, struct errbuf *e)
+    const struct consent_proof *p, json_t **rec, struct errbuf *e)
 {
-	char at[WHEN_BUFSZ];
+	char at[WHEN_BUFSZ], given[WHEN_BUFSZ];
+	time_t now = when_now();
 	json_t *c;
-	int lk, now, rc = 0;
+	int lk, was, rc = 0;
 
 	*rec = NULL;
 	if (!thread_is_number(number) || (state != 'o' && state != 'i'))
 		return errno = EINVAL, errf(e, "a consent record needs an "
 		    "E.164 number and a state of in or out");
-	if ((note && limit_text("note", strlen(note), LIMIT_REASON, e) < 0) ||
-	    (source && limit_text("source", strlen(source), LIMIT_NAME,
-	    e) < 0))
+	if ((p->note && limit_text("note", strlen(p->note), LIMIT_REASON,
+	    e) < 0) || (p->source && limit_text("source", strlen(p->source),
+	    LIMIT_NAME, e) < 0) || (p->reference && limit_text("reference",
+	    strlen(p->reference), LIMIT_REASON, e) < 0))
 		return errno = EINVAL, -1;
-	when_format(when_now(), at);
+	if (p->given > now)
+		return errno = EINVAL, errf(e, "consent given in the future");
+	when_format(now, at);
+	when_format(p->given, given);
 	if (!(c = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "consent",
 	    "number", number, "state", state == 'o' ? "out" : "in", "at", at,
-	    "source", source && *source ? source : "manual")) ||
-	    (note && json_object_set_new(c, "note", json_string(note)) < 0) ||
+	    "source", p->source && *p->source ? p->source : "manual")) ||
+	    (p->given && json_object_set_new(c, "given_at",
+	    json_string(given)) < 0) ||
+	    (p->reference && json_object_set_new(c, "reference",
+	    json_string(p->reference)) < 0) ||
+	    (p->note && json_object_set_new(c, "note",
+	    json_string(p->note)) < 0) ||
 	    (ib->agent && json_object_set_new(c, "agent",
 	    json_string(ib->agent)) < 0)) {
 		json_decref(c);
@@ -148,12 +158,12 @@ inbox_consent_by_hand(struct inbox *ib, const char *number, int state,
 		return -1;
 	}
 	/* The same again changes nothing: a job run twice does no harm. */
-	if ((now = inbox_consent_now(ib, number, e)) < 0)
+	if ((was = inbox_consent_now(ib, number, e)) < 0)
 		rc = -1;
-	else if (now != state)
+	else if (was != state)
 		rc = inbox_consent(ib, c, e);
 	ib_unlock(lk);
-	if (rc == 0 && now != state)
+	if (rc == 0 && was != state)
 		*rec = c;
 	else
 		json_decref(c);

@@ -424,15 +424,30 @@ int inbox_consent_now(struct inbox *ib, const char *number,
     struct errbuf *e);
 
 /*
- * An opt-out (state 'o') or opt-in ('i') taken by hand, by phone or in
- * person: a consent record with its provenance (source, "manual" if NULL;
- * note, if any; the agent and "by"), written as inbox_consent() writes,
- * under the number's lock, unless the ledger says so already. *rec gets
- * the record written, or NULL if nothing changed. number must be E.164
- * (errno EINVAL otherwise). Returns 0, or -1 with e filled.
+ * The evidence of a consent taken by hand, kept on its record: where it
+ * was taken (source: "phone", "web_form", "paper_form", "import", ...;
+ * NULL is "manual"), why or what was said (note), what points at the
+ * evidence itself (reference: a form's number, a URL, "FILE:LINE" of an
+ * import), and when the person gave it (given, if before it is recorded;
+ * 0 if not said). Any may be NULL or 0.
+ */
+struct consent_proof {
+	const char *source;
+	const char *note;
+	const char *reference;
+	time_t given;
+};
+
+/*
+ * An opt-out (state 'o') or opt-in ('i') taken by hand: a consent record
+ * with its evidence (p: source, note, reference, given_at; the agent and
+ * "by"), written as inbox_consent() writes, under the number's lock,
+ * unless the ledger says so already. *rec gets the record written, or
+ * NULL if nothing changed. number must be E.164, and a given time not
+ * after now (errno EINVAL otherwise). Returns 0, or -1 with e filled.
  */
 int inbox_consent_by_hand(struct inbox *ib, const char *number, int state,
-    const char *source, const char *note, json_t **rec, struct errbuf *e);
+    const struct consent_proof *p, json_t **rec, struct errbuf *e);
 
 /*
  * An internal note on the conversation of thread, never sent: a "note"

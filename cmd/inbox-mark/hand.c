@@ -79,8 +79,16 @@ hand_check(struct hand *h, int numbered)
 
 	if (h->source && !h->consent)
 		diag_die(EXIT_USAGE, "--source goes with --optout or --optin");
+	if (h->reference && !h->consent)
+		diag_die(EXIT_USAGE, "--reference goes with --optout or "
+		    "--optin");
+	if (h->given && !h->consent)
+		diag_die(EXIT_USAGE, "--given goes with --optout or --optin");
 	if (h->source)
 		text_ok("--source", h->source, strlen(h->source), LIMIT_NAME);
+	if (h->reference)
+		text_ok("--reference", h->reference, strlen(h->reference),
+		    LIMIT_REASON);
 	if (h->note && strcmp(h->note, "-") == 0) {
 		if (!numbered)
 			diag_die(EXIT_USAGE, "--note -: the note comes from "
@@ -138,6 +146,8 @@ failed(const char *thread, const struct errbuf *e)
 static int
 consent(struct hand *h, struct inbox *ib, const char *thread)
 {
+	struct consent_proof p = { h->source, h->note, h->reference,
+	    h->given };
 	struct errbuf e;
 	char line[128];
 	json_t *rec;
@@ -147,8 +157,7 @@ consent(struct hand *h, struct inbox *ib, const char *thread)
 		    "it has no consent to record", thread);
 		return EXIT_PARTIAL;
 	}
-	if (inbox_consent_by_hand(ib, thread, h->consent, h->source, h->note,
-	    &rec, &e) < 0)
+	if (inbox_consent_by_hand(ib, thread, h->consent, &p, &rec, &e) < 0)
 		return failed(thread, &e);
 	if (!rec)
 		return 0;

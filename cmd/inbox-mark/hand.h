@@ -14,6 +14,9 @@ struct hand {
 	char *note_buf;		/* that text when read from stdin */
 	int consent;		/* 'o' --optout, 'i' --optin, or 0 */
 	const char *source;	/* --source: where the consent was taken */
+	const char *reference;	/* --reference: its evidence, or the
+				 * FILE:LINE of --import */
+	time_t given;		/* --given: when it was given, or 0 */
 	int block;		/* 'b' --block, 'u' --unblock, or 0 */
 	int json;		/* events as NDJSON, else a line each */
 	int out_errno;		/* why writing stdout failed, or 0 */

@@ -958,6 +958,21 @@ send_prepare(struct worker *w, struct job *j)
 			    "opted out");
 		goto done;
 	}
+	/*
+	 * Marketing goes only to whom said yes: an opt-in on record (a
+	 * keyword, or one taken by hand with its evidence: inbox-mark
+	 * --optin). Replies and notifications need none.
+	 */
+	if (s->have_inbox && strcmp(purpose, INBOX_MARKETING) == 0 &&
+	    (rc = inbox_consent_now(&s->ib, num, &e)) != 'i') {
+		if (rc < 0)
+			refuse(s, j, "permanent", e.msg);
+		else
+			refuse_stored(s, j, "no_optin", "marketing needs the "
+			    "recipient's opt-in on record (inbox-mark "
+			    "--optin)");
+		goto done;
+	}
 	/* A blocked sender (inbox-mark --block) is sent nothing either. */
 	if (s->have_inbox && (rc = inbox_blocked(&s->ib, num, &e)) != 0) {
 		if (rc < 0)
