@@ -570,6 +570,10 @@ main(int argc, char **argv)
 	if ((rc = send_setup_prices(&s, cfg, &e)) != 0 ||
 	    (rc = send_setup_media(&s, cfg, &e)) != 0)
 		diag_die(rc, "%s", e.msg);
+	/* The carriers' rules, for a run that sends. */
+	if (!rec && !cancel && !resched &&
+	    (rc = send_setup_carriers(&s, cfg, &e)) != 0)
+		diag_die(rc, "%s", e.msg);
 
 	/*
 	 * The inbox: never made here, so that a mistyped -d or a cron job

@@ -110,6 +110,15 @@ struct send {
 	 */
 	time_t send_at;
 	const char *expire;
+	/*
+	 * The carriers' rules (setup.c, prepare.c): the first message to a
+	 * number that never wrote in carries the business and how to opt
+	 * out: disclosure 'a' adds disclosure_text when the text lacks it,
+	 * 'r' refuses the message, 0 neither (disclosure = off).
+	 */
+	int disclosure;
+	char *disclosure_text;
+	const char *disclosure_name;	/* business_name, or "" */
 	long media_ttl;
 	long long mms_micro;
 	int mms_places, mms_priced;
@@ -373,6 +382,16 @@ int send_setup_inbox(struct send *s, const struct config *cfg,
  * MMS's price for a dry run (SMSDESK_MMS_PRICE, mms_price).
  */
 int send_setup_media(struct send *s, const struct config *cfg,
+    struct errbuf *e);
+/*
+ * The carriers' rules, once the provider's account is set: the
+ * first-message disclosure (SMSDESK_DISCLOSURE, disclosure: add, the
+ * default; refuse; off, said once through on_warn) and its text
+ * (disclosure_text, else business_name and "Reply STOP to opt out."); a
+ * North American sender with no registration configured
+ * (SMSDESK_REGISTRATION, registration) is said once through on_warn.
+ */
+int send_setup_carriers(struct send *s, const struct config *cfg,
     struct errbuf *e);
 /* Free what the calls above made, and cfg. */
 void send_teardown(struct send *s, struct config *cfg);

@@ -14,10 +14,12 @@
  * message that goes no further is ended here, with the reason in its
  * record; a dry run ends every message here, with its price.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -462,6 +464,100 @@ no_conversation(struct send *s, struct job *j, const char *num)
 	return 1;
 }
 
+/* Whether text has the word STOP in it, in any case: how to opt out. */
+static int
+says_stop(const char *text)
+{
+	const char *p;
+
+	for (p = text; *p; p++)
+		if (strncasecmp(p, "stop", 4) == 0 && (p == text ||
+		    !isalnum((unsigned char)p[-1])) &&
+		    !isalnum((unsigned char)p[4]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether nothing was ever exchanged with num: no message in its thread
+ * came in or went out (inbox_went_out()). 1 yes, 0 no, -1 with e filled.
+ */
+static int
+never_wrote(struct send *s, const char *num, struct errbuf *e)
+{
+	json_t *t = inbox_thread(&s->ib, num, e), *m;
+	const char *dir;
+	size_t i;
+	int none = 1;
+
+	if (!t)
+		return errno == ENOENT ? 1 : -1;
+	json_array_foreach(t, i, m) {
+		dir = record_str(m, "direction");
+		if (dir && (strcmp(dir, "in") == 0 || (strcmp(dir, "out") ==
+		    0 && inbox_went_out(m)))) {
+			none = 0;
+			break;
+		}
+	}
+	json_decref(t);
+	return none;
+}
+
+/*
+ * The carriers' rules (smsdesk(7)): the first message to a number that
+ * never wrote in (no conversation, or one where nothing came in and
+ * nothing of ours went out yet)
+ * names the business and says how to opt out. A text that says STOP and
+ * the business's name (if one is configured) does already; else, with
+ * disclosure "add", *body becomes the text, a newline and the disclosure
+ * (in *made, the caller's to free), and with "refuse" the message is
+ * refused (no_disclosure). A reply answers someone who wrote in. -1 if
+ * the message ended here.
+ */
+static int
+disclose(struct send *s, struct job *j, const char *num,
+    const char *purpose, const char **body, char **made)
+{
+	const char *name = s->disclosure_name;
+	struct errbuf e;
+	json_t *conv;
+	size_t n;
+	int first;
+
+	if (!s->disclosure || !s->have_inbox ||
+	    strcmp(purpose, INBOX_REPLY) == 0)
+		return 0;
+	if (!(conv = inbox_conversation(&s->ib, num, &e)) && errno != ENOENT) {
+		refuse(s, j, "permanent", e.msg);
+		return -1;
+	}
+	first = !conv || (!record_str(conv, "last_in_at") &&
+	    !record_str(conv, "last_out_at"));
+	json_decref(conv);
+	/* Our notifications set neither: has one of them gone out? */
+	if (conv && first && (first = never_wrote(s, num, &e)) < 0) {
+		refuse(s, j, "permanent", e.msg);
+		return -1;
+	}
+	if (!first || (says_stop(*body) && (!*name || strstr(*body, name))))
+		return 0;
+	if (s->disclosure == 'r') {
+		refuse(s, j, "no_disclosure", "the first message to a number "
+		    "that never wrote in must name the business and say how "
+		    "to opt out (Reply STOP to opt out.)");
+		return -1;
+	}
+	n = strlen(*body) + 1 + strlen(s->disclosure_text) + 1;
+	if (!(*made = malloc(n)))
+		send_nomem();
+	snprintf(*made, n, "%s%s%s", *body, **body ? "\n" : "",
+	    s->disclosure_text);
+	*body = *made;
+	json_object_set_new(j->msg, "disclosure", json_true());
+	return 0;
+}
+
 /*
  * The first field that a message is built from and that holds a NUL, or
  * NULL: record_str() reads such a field as absent, which would send a
@@ -769,7 +865,7 @@ send_prepare(struct worker *w, struct job *j)
 	struct gsm_opts opts = { 0 };
 	struct gsm_result g;
 	struct errbuf e;
-	char *filled = NULL, *kfilled = NULL, why[128];
+	char *filled = NULL, *kfilled = NULL, *disclosed = NULL, why[128];
 	struct who who = { .s = s };
 	const char *nul, *unsendable, *purpose;
 	struct errbuf te;
@@ -906,6 +1002,17 @@ send_prepare(struct worker *w, struct job *j)
 		refuse(s, j, "no_body", "no \"body\"");
 		goto done;
 	}
+	if (purpose_of(s, rec, &purpose) < 0) {
+		char m[160];
+
+		snprintf(m, sizeof m, "\"purpose\" is not reply, "
+		    "notification or marketing");
+		refuse(s, j, "invalid_value", m);
+		goto done;
+	}
+	json_object_set_new(msg, "purpose", json_string(purpose));
+	if (disclose(s, j, num, purpose, &body, &disclosed) < 0)
+		goto done;
 	json_object_set_new(msg, "body", json_string(body));
 	if (gsm_analyze(w->gsm, body, strlen(body), &opts, &g, &e) < 0) {
 		refuse(s, j, "permanent", e.msg);
@@ -930,15 +1037,6 @@ send_prepare(struct worker *w, struct job *j)
 		json_object_set_new(msg, "key", json_string(key));
 	if (s->agent)
 		json_object_set_new(msg, "agent", json_string(s->agent));
-	if (purpose_of(s, rec, &purpose) < 0) {
-		char m[160];
-
-		snprintf(m, sizeof m, "\"purpose\" is not reply, "
-		    "notification or marketing");
-		refuse(s, j, "invalid_value", m);
-		goto done;
-	}
-	json_object_set_new(msg, "purpose", json_string(purpose));
 	if (survey_of(s, j, rec) < 0)
 		goto done;
 	/* To go later (--at, or a request's "at"): quiet hours then. */
@@ -1018,6 +1116,7 @@ send_prepare(struct worker *w, struct job *j)
 done:
 	free(filled);
 	free(kfilled);
+	free(disclosed);
 	json_decref(who.contact);
 	json_decref(paths);
 	json_decref(rec);

@@ -83,6 +83,61 @@ send_setup_quiet(struct send *s, const struct config *cfg, const char *flag,
 	return 0;
 }
 
+/* How to opt out, as the default disclosure and help text say it. */
+#define DISCLOSE "Reply STOP to opt out."
+
+int
+send_setup_carriers(struct send *s, const struct config *cfg,
+    struct errbuf *e)
+{
+	const char *mode = config_pick(cfg, NULL, "SMSDESK_DISCLOSURE",
+	    "disclosure", "add");
+	const char *text = config_pick(cfg, NULL, NULL, "disclosure_text",
+	    NULL);
+	const char *name = config_pick(cfg, NULL, NULL, "business_name", "");
+	const char *reg = config_pick(cfg, NULL, "SMSDESK_REGISTRATION",
+	    "registration", NULL);
+	const char *from = s->acct.from;
+	size_t n;
+
+	if (strcmp(mode, "add") == 0)
+		s->disclosure = 'a';
+	else if (strcmp(mode, "refuse") == 0)
+		s->disclosure = 'r';
+	else if (strcmp(mode, "off") == 0)
+		s->disclosure = 0;
+	else
+		return errf(e, "config: disclosure: '%s' is not add, refuse "
+		    "or off", mode), EXIT_CONFIG;
+	if (text && !*text)
+		return errf(e, "config: disclosure_text is empty (disclosure "
+		    "= off turns the disclosure off)"), EXIT_CONFIG;
+	/* Off in the configuration is said; SMSDESK_DISCLOSURE=off is a
+	 * run's own explicit choice (a test harness, a one-off). */
+	if (!s->disclosure && !getenv("SMSDESK_DISCLOSURE"))
+		send_warn(s, "disclosure = off: a first message to a number "
+		    "that never wrote in goes without the business's name "
+		    "and how to opt out (smsdesk-config(5))");
+	s->disclosure_name = name;
+	if (!text) {
+		n = strlen(name) + sizeof ": " DISCLOSE;
+		if (!(s->disclosure_text = malloc(n)))
+			send_nomem();
+		snprintf(s->disclosure_text, n, "%s%s" DISCLOSE, name,
+		    *name ? ": " : "");
+	} else if (!(s->disclosure_text = strdup(text))) {
+		send_nomem();
+	}
+	/* North America: where carriers filter unregistered senders. */
+	if ((!reg || !*reg) && from && strncmp(from, "+1", 2) == 0 &&
+	    !s->dry_run)
+		send_warn(s, "%s: no registration configured (registration "
+		    "in smsdesk-config(5)): US carriers filter business "
+		    "texts from a number without a 10DLC campaign or "
+		    "toll-free verification", from);
+	return 0;
+}
+
 int
 send_setup_provider(struct send *s, const struct config *cfg,
     const char *from, const char *service, int need, struct errbuf *e)
@@ -183,6 +238,8 @@ send_teardown(struct send *s, struct config *cfg)
 	tzdb_free(s->tzdb);
 	s->tzdb = NULL;
 	provider_account_free(&s->acct);
+	free(s->disclosure_text);
+	s->disclosure_text = NULL;
 	price_table_free(s->prices);
 	s->prices = NULL;
 	config_free(cfg);

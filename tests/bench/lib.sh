@@ -1,5 +1,9 @@
 # tests/bench/lib.sh: what the bash benchmarks share; sourced by them.
 
+# Messages go as written, as the peers send them: no first-message
+# disclosure line, no registration reminder (smsdesk-config(5)).
+export SMSDESK_DISCLOSURE=off SMSDESK_REGISTRATION=benchmark
+
 # serve LOG STAMP OUT CMD...: CMD in the background, the argument
 # 127.0.0.1:PORT made a free port of 127.0.0.1, stdin /dev/null, stdout to
 # OUT, stderr to LOG (each line prefixed with its arrival time when STAMP
