@@ -51,6 +51,14 @@ int contact_set(struct inbox *ib, const char *number, const json_t *fields,
     json_t **after, struct errbuf *e);
 
 /*
+ * As contact_set(), but a field the contact has already is kept: what a
+ * channel says of the customer (WhatsApp's profile name) fills in what
+ * nobody has written, never over what someone has.
+ */
+int contact_default(struct inbox *ib, const char *number,
+    const json_t *fields, json_t **after, struct errbuf *e);
+
+/*
  * Every contact, in the order of their numbers, as a JSON array. Files
  * that do not parse are quarantined and reported (struct inbox's
  * report), not returned. NULL with e filled on failure.

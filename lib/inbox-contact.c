@@ -115,7 +115,7 @@ fields_check(const json_t *fields, struct errbuf *e)
  * Returns how many fields of its own it has, or -1 (too many; ENOMEM).
  */
 static int
-apply(const json_t *was, const json_t *fields, const char *number,
+apply(const json_t *was, const json_t *fields, int keep, const char *number,
     json_t **out, struct errbuf *e)
 {
 	json_t *c = json_pack("{s:s,s:s}", "type", "contact", "number",
@@ -132,6 +132,8 @@ apply(const json_t *was, const json_t *fields, const char *number,
 		if (json_is_string(v) && contact_field_check(k, NULL) == 0)
 			json_object_set(c, k, v);
 	json_object_foreach((json_t *)fields, k, v) {
+		if (keep && json_object_get(c, k))
+			continue;
 		if (json_is_null(v))
 			json_object_del(c, k);
 		else
@@ -163,8 +165,9 @@ same_fields(const json_t *a, const json_t *b)
 	return same;
 }
 
-int
-contact_set(struct inbox *ib, const char *number, const json_t *fields,
+/* contact_set(), or with keep contact_default(). */
+static int
+change(struct inbox *ib, const char *number, const json_t *fields, int keep,
     json_t **after, struct errbuf *e)
 {
 	char rel[64], now[WHEN_BUFSZ];
@@ -181,7 +184,7 @@ contact_set(struct inbox *ib, const char *number, const json_t *fields,
 	if (!(was = ib_get_record(ib, rel, e)) && errno != ENOENT &&
 	    errno != EBADMSG)
 		goto out;
-	if ((n = apply(was, fields, number, &c, e)) < 0)
+	if ((n = apply(was, fields, keep, number, &c, e)) < 0)
 		goto out;
 	if (was ? same_fields(was, c) : n == 0) {
 		rc = 1;
@@ -214,6 +217,20 @@ out:
 	json_decref(was);
 	json_decref(c);
 	return rc;
+}
+
+int
+contact_set(struct inbox *ib, const char *number, const json_t *fields,
+    json_t **after, struct errbuf *e)
+{
+	return change(ib, number, fields, 0, after, e);
+}
+
+int
+contact_default(struct inbox *ib, const char *number, const json_t *fields,
+    json_t **after, struct errbuf *e)
+{
+	return change(ib, number, fields, 1, after, e);
 }
 
 json_t *

@@ -109,6 +109,12 @@ struct webhook_event {
 	json_t *json;			/* the parse tree of a JSON body,
 					   the event's (strings above may be
 					   borrowed from it); NULL for a form */
+	const char *channel;		/* the channel it came by when not
+					   SMS or MMS ("whatsapp"), else
+					   NULL */
+	const char *profile_name;	/* the name the channel shows for
+					   the sender (WhatsApp's profile
+					   name), or NULL */
 	const char *concat_ref;		/* a part of a long message that
 					   comes in parts (Vonage): the
 					   sender's reference of the whole,

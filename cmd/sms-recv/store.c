@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "contact.h"
 #include "diag.h"
 #include "hours.h"
 #include "inbox.h"
@@ -187,6 +188,29 @@ media_items(json_t *msg, const struct webhook_event *ev)
 }
 
 /*
+ * The name a channel shows for the customer (WhatsApp's profile name)
+ * fills the contact's name where none is known (contacts/), never over
+ * one. The message is stored already: a name that cannot be kept is
+ * said, and nothing else fails.
+ */
+static void
+profile_name(struct recv *r, const char *number, const char *name)
+{
+	struct errbuf e;
+	json_t *f;
+
+	if (!*name)
+		return;
+	if (!(f = json_pack("{s:s}", "name", name))) {
+		diag_warn("%s: profile name: not UTF-8 text: not kept", number);
+		return;
+	}
+	if (contact_default(&r->ib, number, f, NULL, &e) < 0)
+		diag_warn("%s: profile name: %s: not kept", number, e.msg);
+	json_decref(f);
+}
+
+/*
  * Store an inbound message. Returns 0 (stored or a known duplicate), -1
  * if it could not be stored (e filled; errno EINVAL for bad input).
  */
@@ -218,6 +242,8 @@ store_message_ids(struct recv *r, const struct webhook_event *ev,
 	if (ev->num_segments > 0)
 		json_object_set_new(msg, "segments",
 		    json_integer(ev->num_segments));
+	if (ev->channel)
+		json_object_set_new(msg, "channel", json_string(ev->channel));
 	if (ids)
 		json_object_set(msg, "provider_ids", ids);
 	if (ev->num_media > 0 && media_items(msg, ev) < 0) {
@@ -253,6 +279,8 @@ store_message_ids(struct recv *r, const struct webhook_event *ev,
 			*reply = auto_reply(r, kw, &d, ev, pv->replies);
 		/* Fetched by the fetcher thread: never holds up the answer. */
 		media_queue(r, d.message);
+		if (number && ev->profile_name)
+			profile_name(r, thread, ev->profile_name);
 	}
 	if (keep)
 		*keep = d;

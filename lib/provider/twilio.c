@@ -336,6 +336,28 @@ media(const struct form *f, struct webhook_event *ev, struct errbuf *e)
 	return 0;
 }
 
+/*
+ * WhatsApp through Twilio: the same webhooks, with From and To written
+ * "whatsapp:+E164". The channel is noted and the address kept as its
+ * number, so that the customer's one conversation holds both.
+ */
+#define WHATSAPP "whatsapp:"
+
+static void
+channel(struct webhook_event *ev)
+{
+	size_t n = sizeof WHATSAPP - 1;
+
+	if (ev->from && strncmp(ev->from, WHATSAPP, n) == 0) {
+		ev->channel = "whatsapp";
+		ev->from += n;
+	}
+	if (ev->to && strncmp(ev->to, WHATSAPP, n) == 0) {
+		ev->channel = "whatsapp";
+		ev->to += n;
+	}
+}
+
 static int
 twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
     struct errbuf *e)
@@ -361,6 +383,7 @@ twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
 		    form_field(f, "From", 0, &ev->from, e) < 0 ||
 		    form_field(f, "To", 0, &ev->to, e) < 0)
 			return -1;
+		channel(ev);
 		return no_nul(f, e);
 	}
 	ev->kind = WEBHOOK_MESSAGE;
@@ -369,8 +392,10 @@ twilio_parse(const struct webhook_request *rq, struct webhook_event *ev,
 	    form_field(f, "NumSegments", 0, &segs, e) < 0 ||
 	    form_field(f, "OptOutType", 0, &ev->optout_type, e) < 0 ||
 	    form_field(f, "SmsStatus", 0, &ev->status, e) < 0 ||
+	    form_field(f, "ProfileName", 0, &ev->profile_name, e) < 0 ||
 	    media(f, ev, e) < 0)
 		return -1;
+	channel(ev);
 	if (ev->status == NULL)
 		ev->status = "received";
 	/* Stored whole or not at all: no_nul() refuses a Body with a NUL. */
