@@ -225,6 +225,11 @@ kill "$apipid"
 is 'two parts delivered before the send was settled: sent, not delivered' \
 	"$(last $J | jq -c '[.status, .part_status]')" \
 	'["sent",{"X-1":"delivered","X-2":"delivered"}]'
+is 'a part'\''s receipt again (a retry): 200' \
+	"$(vpost "$(vsign "msisdn=447700900014&to=447700900000&messageId=X-2&status=delivered&err-code=0")")" 200
+is 'the message stays sent: the third has not said' \
+	"$(last $J | jq -c '[.status, .part_status]')" \
+	'["sent",{"X-1":"delivered","X-2":"delivered"}]'
 vpost "$(vsign "msisdn=447700900014&to=447700900000&messageId=X-3&status=delivered&err-code=0")" >/dev/null
 is 'the third: delivered' "$(last $J | jq -r .status)" delivered
 
