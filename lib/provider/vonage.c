@@ -470,7 +470,9 @@ vonage_error_class(long http, const char *code)
 		return "transient";
 	case 4: case 8: case 9: case 11: case 14: case 32:
 		return "auth";
-	case 7: case 29: case 33:
+	case 6: case 7: case 29: case 33:
+		/* 6 is how a number no network has is refused:
+		 * "Unroutable message - rejected". */
 		return "invalid_recipient";
 	case -1:
 		if (http == 401 || http == 403)

@@ -246,7 +246,8 @@ test_classes(void)
 	is_str(pv->error_class(200, "5"), "transient", "submit 5");
 	is_str(pv->error_class(200, "4"), "auth", "submit 4");
 	is_str(pv->error_class(200, "3"), "permanent", "submit 3");
-	is_str(pv->error_class(200, "6"), "permanent", "submit 6");
+	is_str(pv->error_class(200, "6"), "invalid_recipient", "submit 6 "
+	    "(unroutable: no network has the number)");
 	is_str(pv->error_class(200, "15"), "permanent", "submit 15");
 	is_str(pv->error_class(200, "9"), "auth", "submit 9 (quota) is not "
 	    "an opt-out");
