@@ -71,7 +71,7 @@
 	"               [--refuse NUMBER]... [--reorder PERCENT] " \
 	"[--reply TEXT]\n" \
 	"               [--schedule-min SECONDS] [--seed SEED] " \
-	"[--webhook-method GET|POST]\n" \
+	"[--webhook-method METHOD]\n" \
 	"       sms-sim text [--url URL] [--media FILE [--media-type TYPE]\n" \
 	"               [--media-fail MODE]]... FROM BODY\n"
 #define DEFAULT_LISTEN "127.0.0.1:8081"

@@ -80,8 +80,8 @@ api_url() {
 
 # fetch PROVIDER ID: the sim's message ID by the carrier's API, as
 # [to, from, text (null where the carrier shows none), status]; Vonage's
-# SMS API has no lookup: the HTTP status of asking, as its old search
-# API was asked.
+# SMS API has no lookup: the HTTP status of asking, at the path of its
+# old search API.
 fetch() {
 	case $1 in
 	telnyx)
@@ -98,7 +98,7 @@ fetch() {
 		;;
 	vonage)
 		curl -s -o /dev/null -w '%{http_code}' \
-		    "$VONAGE_API_URL/search/message?api_key=$VONAGE_API_KEY&api_secret=$VONAGE_API_SECRET&id=$2"
+		    "$VONAGE_API_URL/search/message?id=$2"
 		;;
 	esac
 }
@@ -122,7 +122,7 @@ for P in ${PROVIDERS:-telnyx plivo vonage}; do
 	serve "$tmp/$P-sim.out" "$tmp/$P-sim.err" "$bin/sms-sim" \
 	    --provider "$P" --number "$US" --webhook "$hook" \
 	    --duplicate 100 --refuse "$C:opted-out" --refuse "$D" \
-	    --fail "$E" $more ||
+	    --fail "$E" --log "$tmp/$P-sim.log" $more ||
 	    { fail "$P: sms-sim --provider $P listens"; continue; }
 	sport=$port
 	api_url "$P" "$sport"
@@ -163,7 +163,12 @@ for P in ${PROVIDERS:-telnyx plivo vonage}; do
 		    "$tmp/$P-sim.err" | tr -d '\n')" 321
 		is 'vonage: every part delivered, folded into one status' \
 		    "$(recs $A | jq -c '[.part_status[]] | unique')" \
-		    '["delivered"]' ;;
+		    '["delivered"]'
+		is 'vonage: the API secret is not in the --log' \
+		    "$(grep -c "$VONAGE_API_SECRET" "$tmp/$P-sim.log")" 0
+		is 'vonage: its parameter is, hidden' \
+		    "$(jq -r 'select(.path == "/sms/json") | .params.api_secret' \
+		    "$tmp/$P-sim.log" | sort -u)" '(hidden)' ;;
 	esac
 	n=1
 	[ "$P" = vonage ] && n=3
