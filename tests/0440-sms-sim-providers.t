@@ -14,8 +14,9 @@
 # (--rate). Vonage's texts are long: sent in parts, each part's id kept
 # and each part's receipt folded into the one message; a customer's long
 # text comes a part a webhook, last part first (--reorder 100), and is
-# stored as one message; the webhooks by GET and signed by an HMAC too.
-# Everything binds 127.0.0.1 on free ports.
+# stored as one message; the webhooks by GET and signed by an HMAC too;
+# the SMS API's signed requests, JSON bodies and refusals (a status in a
+# 200), and --errors (a 5xx). Everything binds 127.0.0.1 on free ports.
 . "$(dirname "$0")/lib.sh"
 
 twilio_env 0440
@@ -326,6 +327,47 @@ case " ${PROVIDERS:-vonage} " in
 	check 'vonage: it came by GET' \
 	    "grep -q 'GET /vonage?.* 200 .* message ' '$tmp/vget-recv.err'"
 	is 'vonage: stored' "$(recs $B | jq -r .body)" 'By GET'
+
+	# The SMS API's other ways in, and its answers, all in a 200.
+	vapi=http://127.0.0.1:$port/sms/json
+	vst() {
+		curl -s "$@" "$vapi" | jq -r '[.messages[] | .status] | join(",")'
+	}
+	form="api_key=$VONAGE_API_KEY&from=${US#+}&to=${A#+}&text=Signed"
+	signed=$(printf '%s&timestamp=%s' "$form" "$(date +%s)" |
+	    "$tools/vonage-sign" sha256)
+	is 'vonage API: a request signed by sha256: taken' \
+	    "$(vst --data-binary "$signed")" 0
+	is 'vonage API: a forged one: 14' \
+	    "$(vst --data-binary "$(printf '%s' "$signed" |
+	    sed 's/text=Signed/text=Forged/')")" 14
+	is 'vonage API: one signed 10 minutes ago: 14' \
+	    "$(vst --data-binary "$(printf '%s&timestamp=%s' "$form" \
+	    $(($(date +%s) - 600)) | "$tools/vonage-sign" sha256)")" 14
+	is 'vonage API: a signature and the secret: 32' \
+	    "$(vst --data-binary "$signed&api_secret=$VONAGE_API_SECRET")" 32
+	is 'vonage API: the wrong secret: 4' \
+	    "$(vst --data-binary "$form&api_secret=nope")" 4
+	is 'vonage API: JSON, the key and secret by HTTP Basic: taken' \
+	    "$(vst -u "$VONAGE_API_KEY:$VONAGE_API_SECRET" \
+	    -H 'Content-Type: application/json' \
+	    --data-binary "{\"from\":\"${US#+}\",\"to\":\"${A#+}\",\"text\":\"JSON\"}")" 0
+	is 'vonage API: no to: 2' \
+	    "$(vst --data-binary "api_key=$VONAGE_API_KEY&api_secret=$VONAGE_API_SECRET&from=1&text=x")" 2
+	is 'vonage API: a to that is no number: 3' \
+	    "$(vst --data-binary "api_key=$VONAGE_API_KEY&api_secret=$VONAGE_API_SECRET&from=1&to=abc&text=x")" 3
+	serve "$tmp/verr.out" "$tmp/verr.err" "$bin/sms-sim" \
+	    --provider vonage --number "$US" --errors 100 ||
+	    fail 'vonage: the failing sim listens'
+	VONAGE_API_URL=http://127.0.0.1:$port sms-send -d "$ib" --retries 0 \
+	    --to $G 'a server error' >/dev/null 2>&1
+	check 'vonage: --errors: sms-send does not say sent' "test $? -ne 0"
+	check 'vonage: answered 500 or 503, not a status in a 200' \
+	    "grep -q 'POST /sms/json 50[03] ' '$tmp/verr.err'"
+	is 'vonage: transient, or unknown (a 500 may have sent it)' \
+	    "$(recs $G | jq -r '.error.code')" \
+	    "$(grep -q 'POST /sms/json 503 ' "$tmp/verr.err" && echo transient ||
+	    echo unknown)"
 	check 'sms-sim: --webhook-method GET is for vonage only' \
 	    "! sms-sim --provider plivo --webhook-method GET 2>'$tmp/vget-usage.err' &&
 	    grep -q 'only for --provider vonage' '$tmp/vget-usage.err'"
