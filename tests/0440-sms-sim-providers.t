@@ -159,6 +159,8 @@ for P in ${PROVIDERS:-telnyx plivo vonage}; do
 		is 'vonage: three parts, a message-id each, all kept' \
 		    "$(recs $A | jq -c '[.segments, (.provider_ids | length),
 		    .provider_ids[0] == .provider_id]')" '[3,3,true]'
+		poll "[ \$(grep -c ' delivered part [0-9]/3 ' \
+		    '$tmp/$P-sim.err') -ge 3 ]"
 		is 'vonage: a receipt each, last part first' \
 		    "$(sed -n 's/.* delivered part \([0-9]\)\/3 .*/\1/p' \
 		    "$tmp/$P-sim.err" | tr -d '\n')" 321
@@ -173,6 +175,9 @@ for P in ${PROVIDERS:-telnyx plivo vonage}; do
 	esac
 	n=1
 	[ "$P" = vonage ] && n=3
+	# The second of each comes after the first is answered.
+	poll "[ \$(grep -c 'POST /$P 200 .* delivered ' '$tmp/$P-recv.err') \
+	    -ge $((2 * n)) ]"
 	is "$P: each callback posted twice" \
 	    "$(grep -c "POST /$P 200 .* delivered " "$tmp/$P-recv.err")" \
 	    $((2 * n))
@@ -266,6 +271,7 @@ for P in ${PROVIDERS:-telnyx plivo vonage}; do
 		is 'vonage: rejected, opted_out, err-code 9' \
 		    "$(recs $C | jq -c '[.status, .error.code, .error.provider_code]')" \
 		    '["failed","opted_out",9]'
+		poll "cat '$ib'/consent/$C/* 2>/dev/null | grep -q provider"
 		is 'vonage: the opt-out is in the consent ledger, the provider'\''s' \
 		    "$(cat "$ib"/consent/$C/* 2>/dev/null | jq -c 'select(.state == "out" and .source == "provider") | .provider_code')" 9
 		;;
