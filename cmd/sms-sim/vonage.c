@@ -69,7 +69,7 @@
 #define NETWORK "310260"	/* MCC and MNC of every recipient */
 #define OPTED_OUT 9		/* err-code: illegal number, an opt-out */
 #define ABSENT 2		/* err-code: absent subscriber (temporary) */
-#define SIG_WINDOW 300		/* s a signed request's timestamp may be off */
+#define SIG_WINDOW 300		/* s a signed request may be off */
 #define CLIENT_REF_MAX 40
 
 /* Parts taken since the sim started, for remaining-balance. */
@@ -583,7 +583,7 @@ post_status(struct sim *s, CURL *h, const struct msg *m, const char *status,
 	else if (strcmp(status, "undelivered") == 0)
 		word = "failed";	/* the carrier could not */
 	else
-		return;		/* Vonage sends no receipt for the others */
+		return;		/* no receipt for the others */
 	stamps(sim_now(s), ts, scts);
 	snprintf(n, sizeof n, "%d", strcmp(word, "delivered") == 0 ? 0 :
 	    code ? code : ABSENT);
