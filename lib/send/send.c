@@ -168,8 +168,9 @@ settle(struct send *s, struct job *j)
 		    record_str(err, "message") ? record_str(err, "message") :
 		    j->status);
 	/* A receipt that came before the answer, parked and applied here,
-	 * may say the recipient opted out: sms-recv could not record it. */
-	if (out && !(err && j->optout) && (oerr = json_object_get(out,
+	 * may say that the recipient of a message the provider took opted
+	 * out: sms-recv could not record it. */
+	if (out && j->pid && !err && (oerr = json_object_get(out,
 	    "error")) && record_str(oerr, "code") && strcmp(record_str(oerr,
 	    "code"), "opted_out") == 0)
 		note_optout(s, thread, s->acct.from, id, json_integer_value(
