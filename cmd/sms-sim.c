@@ -26,9 +26,9 @@
  * connection. Every request is logged on stderr and, with --log, as one
  * NDJSON record; secrets are in neither.
  *
- * With --provider telnyx or plivo it plays that carrier instead: its API,
- * its error answers and its signed webhooks, over the same store, jobs and
- * faults (cmd/sms-sim/provider.c has the carriers).
+ * With --provider telnyx, plivo or vonage it plays that carrier instead:
+ * its API, its error answers and its signed webhooks, over the same store,
+ * jobs and faults (cmd/sms-sim/provider.c has the carriers).
  *
  * Its parts are in cmd/sms-sim/, one a file, and sms-sim/sim.h lists them.
  */
@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -52,6 +53,7 @@
 #include "diag.h"
 #include "httpd.h"
 #include "phone.h"
+#include "provider.h"
 #include "when.h"
 
 #include "sms-sim/sim.h"
@@ -66,9 +68,10 @@
 	"[--number NUMBER]\n" \
 	"               [--optout NUMBER]... [--provider NAME] " \
 	"[--read-errors PERCENT]\n" \
-	"               [--refuse NUMBER]... [--reply TEXT] " \
-	"[--schedule-min SECONDS]\n" \
-	"               [--seed SEED]\n" \
+	"               [--refuse NUMBER]... [--reorder PERCENT] " \
+	"[--reply TEXT]\n" \
+	"               [--schedule-min SECONDS] [--seed SEED] " \
+	"[--webhook-method METHOD]\n" \
 	"       sms-sim text [--url URL] [--media FILE [--media-type TYPE]\n" \
 	"               [--media-fail MODE]]... FROM BODY\n"
 #define DEFAULT_LISTEN "127.0.0.1:8081"
@@ -76,6 +79,7 @@
 #define DEFAULT_ACCOUNT "AC00000000000000000000000000000000"
 #define DEFAULT_TOKEN "sms-sim-token"
 #define DEFAULT_PLIVO_ID "MA00000000000000SIM0"
+#define DEFAULT_VONAGE_KEY "simkey00"
 #define MAX_CONNECTIONS 512
 #define STOP_SECONDS 10		/* for requests in flight at a stop */
 #define LOG_PER_SECOND 10	/* libmicrohttpd's lines a second */
@@ -123,7 +127,7 @@ sim_usage(FILE *fp, int code)
 		    "                         (the provider's opt-out "
 		    "answer)\n"
 		    "      --provider NAME    play twilio (the default), "
-		    "telnyx or plivo\n"
+		    "telnyx, plivo or vonage\n"
 		    "  -r, --rate RATE        create answers 429 above RATE "
 		    "requests a second\n"
 		    "      --read-errors PERCENT  answer this share of fetch "
@@ -133,6 +137,9 @@ sim_usage(FILE *fp, int code)
 		    "400, code 21211\n"
 		    "                         (or CODE, or opted-out, or "
 		    "invalid)\n"
+		    "      --reorder PERCENT  post this share of long texts "
+		    "and receipts last\n"
+		    "                         part first (vonage)\n"
 		    "      --reply TEXT       recipients of delivered messages "
 		    "text back TEXT\n"
 		    "      --schedule-min SECONDS  the least a SendAt may be "
@@ -142,6 +149,9 @@ sim_usage(FILE *fp, int code)
 		    "  -V, --version          print the version and exit\n"
 		    "  -w, --webhook URL      where inbound texts are posted, "
 		    "signed\n"
+		    "      --webhook-method METHOD  POST (the default) or GET "
+		    "the webhooks\n"
+		    "                         (vonage)\n"
 		    "\n"
 		    "sms-sim text makes customer FROM text BODY to our number "
 		    "through a running\n"
@@ -158,7 +168,10 @@ sim_usage(FILE *fp, int code)
 		    "\nCredentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN; "
 		    "TELNYX_API_KEY and\n"
 		    "SMSDESK_SIM_TELNYX_SEED (telnyx); PLIVO_AUTH_ID and "
-		    "PLIVO_AUTH_TOKEN (plivo).\n",
+		    "PLIVO_AUTH_TOKEN (plivo);\n"
+		    "VONAGE_API_KEY, VONAGE_API_SECRET, "
+		    "VONAGE_SIGNATURE_SECRET and\n"
+		    "VONAGE_SIGNATURE_METHOD (vonage).\n",
 		    fp);
 	exit(code);
 }
@@ -359,11 +372,59 @@ telnyx_key(struct sim *s)
 	    "%s\n", diag_prog(), s->telnyx_pk);
 }
 
+/*
+ * Vonage's credentials: the API key and secret, and the signature secret
+ * and method its webhooks are signed with, as sms-send and sms-recv read
+ * them; the simulator's own where they are not set, said on stderr.
+ */
+static void
+vonage_credentials(struct sim *s, struct config *cfg)
+{
+	struct form none = { 0 };
+	char sig[129];
+
+	s->account = config_pick(cfg, NULL, "VONAGE_API_KEY",
+	    "vonage_api_key", NULL);
+	s->token = config_pick(cfg, NULL, "VONAGE_API_SECRET",
+	    "vonage_api_secret", NULL);
+	s->vonage_secret = config_pick(cfg, NULL, "VONAGE_SIGNATURE_SECRET",
+	    "vonage_signature_secret", NULL);
+	s->vonage_method = config_pick(cfg, NULL, "VONAGE_SIGNATURE_METHOD",
+	    "vonage_signature_method", "md5hash");
+	if (!s->account || !*s->account) {
+		s->account = DEFAULT_VONAGE_KEY;
+		diag_warn("VONAGE_API_KEY is not set: the API key is %s",
+		    s->account);
+	}
+	if (!s->token || !*s->token) {
+		s->token = DEFAULT_TOKEN;
+		diag_warn("VONAGE_API_SECRET is not set: the API secret is "
+		    "the simulator's fixed one, " DEFAULT_TOKEN);
+	}
+	if (!s->vonage_secret || !*s->vonage_secret) {
+		s->vonage_secret = DEFAULT_TOKEN;
+		diag_warn("VONAGE_SIGNATURE_SECRET is not set: webhooks are "
+		    "signed with the simulator's fixed one, " DEFAULT_TOKEN);
+	}
+	if (!*s->vonage_method)
+		s->vonage_method = "md5hash";
+	if (vonage_signature(s->vonage_secret, s->vonage_method, &none,
+	    sig) < 0)
+		diag_die(EXIT_CONFIG, "VONAGE_SIGNATURE_METHOD: '%s' is not "
+		    "md5hash, md5, sha1, sha256 or sha512", s->vonage_method);
+	fprintf(stderr, "%s: Vonage webhooks are signed by %s\n",
+	    diag_prog(), s->vonage_method);
+}
+
 /* Another carrier's credentials: the environment, then the config file,
  * then the simulator's own, said on stderr. */
 static void
 other_credentials(struct sim *s, struct config *cfg)
 {
+	if (s->pv == &sim_vonage) {
+		vonage_credentials(s, cfg);
+		return;
+	}
 	if (s->pv == &sim_telnyx) {
 		s->account = "";
 		s->token = config_pick(cfg, NULL, "TELNYX_API_KEY",
@@ -435,7 +496,8 @@ main(int argc, char **argv)
 	enum { OPT_DROP = 256, OPT_ERRORS, OPT_FAIL, OPT_LATENCY, OPT_LOG,
 		OPT_NUMBER, OPT_OPTOUT, OPT_READ_ERRORS, OPT_REFUSE, OPT_REPLY,
 		OPT_SEED, OPT_MEDIA_FAIL, OPT_MEDIA_MAX, OPT_MEDIA_TIMEOUT,
-		OPT_CDN_HOST, OPT_SCHEDULE_MIN, OPT_PROVIDER, OPT_DUPLICATE };
+		OPT_CDN_HOST, OPT_SCHEDULE_MIN, OPT_PROVIDER, OPT_DUPLICATE,
+		OPT_REORDER, OPT_WEBHOOK_METHOD };
 	static const struct option longopts[] = {
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "cdn-host", required_argument, NULL, OPT_CDN_HOST },
@@ -461,6 +523,9 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "webhook", required_argument, NULL, 'w' },
 		{ "refuse", required_argument, NULL, OPT_REFUSE },
+		{ "reorder", required_argument, NULL, OPT_REORDER },
+		{ "webhook-method", required_argument, NULL,
+		    OPT_WEBHOOK_METHOD },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct sim s = {
@@ -480,7 +545,7 @@ main(int argc, char **argv)
 	struct errbuf e;
 	unsigned long long seed = 0;
 	unsigned long ms;
-	int c, seeded = 0;
+	int c, seeded = 0, vonage_only = 0;
 	unsigned segs;
 	char *end;
 
@@ -610,6 +675,18 @@ main(int argc, char **argv)
 		case OPT_REFUSE:
 			refuse_arg(&s, optarg);
 			break;
+		case OPT_REORDER:
+			s.reorder = percent("--reorder", optarg);
+			vonage_only = 1;
+			break;
+		case OPT_WEBHOOK_METHOD:
+			if (strcasecmp(optarg, "GET") != 0 &&
+			    strcasecmp(optarg, "POST") != 0)
+				diag_die(EXIT_USAGE, "--webhook-method: '%s' "
+				    "is not GET or POST", optarg);
+			s.vonage_get = strcasecmp(optarg, "GET") == 0;
+			vonage_only |= s.vonage_get;
+			break;
 		default:
 			sim_usage(stderr, EXIT_USAGE);
 		}
@@ -617,6 +694,10 @@ main(int argc, char **argv)
 	if (optind < argc)
 		sim_usage(stderr, EXIT_USAGE);
 	s.number = number;
+	if (vonage_only && s.pv != &sim_vonage)
+		diag_die(EXIT_USAGE, "--reorder and --webhook-method GET: "
+		    "only for --provider vonage (the others' webhooks are "
+		    "posted whole)");
 	/* The provider's own codes, now that it is known. */
 	for (size_t i = 0; i < s.nrefusals; i++)
 		if (s.refusals[i].code >= 0 && (s.refusals[i].code <

@@ -910,8 +910,11 @@ failure(const char *status)
  * the message's as all its parts say: failed, or undelivered, as soon as
  * one part is; else the least advanced part's, and no further than sent
  * while a part has not reported; an opt-out's code beats another
- * failure's (*code: the error to keep). Returns 1 if part_status changed,
- * 0 if not (or msg is not sent in parts, or pid not one of them).
+ * failure's (*code: the error to keep). Returns 1 if part_status changed;
+ * 0 if not: if msg is not sent in parts, or pid not one of them, with
+ * *status as it came; if the part has said as much before (a retried
+ * report), with *status msg's own and *code NULL, so that it moves
+ * nothing.
  */
 static int
 fold_parts(json_t *msg, const char *pid, const char **status,
@@ -935,8 +938,12 @@ fold_parts(json_t *msg, const char *pid, const char **status,
 	}
 	old = record_str(ps, pid);
 	if (old && provider_status_order(*status) <=
-	    provider_status_order(old))
+	    provider_status_order(old)) {
+		if (record_str(msg, "status"))
+			*status = record_str(msg, "status");
+		*code = NULL;
 		return 0;
+	}
 	json_object_set_new(ps, pid, json_string(*status));
 	json_array_foreach(ids, i, v) {
 		if (!(w = record_str(ps, json_string_value(v)))) {

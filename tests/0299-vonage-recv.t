@@ -225,8 +225,28 @@ kill "$apipid"
 is 'two parts delivered before the send was settled: sent, not delivered' \
 	"$(last $J | jq -c '[.status, .part_status]')" \
 	'["sent",{"X-1":"delivered","X-2":"delivered"}]'
+is 'a part'\''s receipt again (a retry): 200' \
+	"$(vpost "$(vsign "msisdn=447700900014&to=447700900000&messageId=X-2&status=delivered&err-code=0")")" 200
+is 'the message stays sent: the third has not said' \
+	"$(last $J | jq -c '[.status, .part_status]')" \
+	'["sent",{"X-1":"delivered","X-2":"delivered"}]'
 vpost "$(vsign "msisdn=447700900014&to=447700900000&messageId=X-3&status=delivered&err-code=0")" >/dev/null
 is 'the third: delivered' "$(last $J | jq -r .status)" delivered
+
+# An opt-out's receipt that comes before the send is settled: parked,
+# applied by sms-send, and into the consent ledger all the same.
+L=+447700900015
+vpost "$(vsign "msisdn=447700900015&to=447700900000&messageId=Y-1&status=rejected&err-code=9")" >/dev/null
+api optearly '{"message-count":"1","messages":[{"message-id":"Y-1","status":"0"}]}' ||
+    fail 'the API starts'
+api_port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/optearly.err")
+vsend --to $L 'too early' >/dev/null 2>&1
+kill "$apipid"
+is 'an opt-out'\''s receipt before the send was settled: failed, opted_out' \
+	"$(last $L | jq -c '[.status, .error.code, .error.provider_code]')" \
+	'["failed","opted_out",9]'
+is 'and in the consent ledger, the provider'\''s' \
+	"$(cat "$ib"/consent/$L/* 2>/dev/null | jq -c 'select(.state == "out" and .source == "provider") | .provider_code')" 9
 
 api slow '{"message-count":"1","messages":[{"status":"1","error-text":"Throughput Rate Exceeded - please wait [ 250 ] and retry"}]}' ||
     fail 'the API starts'

@@ -32,14 +32,17 @@ jtext(const char *s, size_t n)
 	return j ? j : json_string("(not UTF-8)");
 }
 
-/* The form as an object: a name given more than once maps to an array. */
+/* The form as an object: a name given more than once maps to an array.
+ * A secret in it (Vonage's api_secret) is "(hidden)". */
 static json_t *
 params_json(const struct form *f)
 {
 	json_t *o = json_object(), *old, *v, *arr;
 
 	for (size_t i = 0; o && i < f->n; i++) {
-		v = jtext(f->pairs[i].value, f->pairs[i].value_len);
+		v = strcmp(f->pairs[i].name, "api_secret") == 0 ?
+		    json_string("(hidden)") : jtext(f->pairs[i].value,
+		    f->pairs[i].value_len);
 		old = json_object_get(o, f->pairs[i].name);
 		if (!old) {
 			json_object_set_new(o, f->pairs[i].name, v);

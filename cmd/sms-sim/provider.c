@@ -2,10 +2,11 @@
  * provider.c: the carriers sms-sim plays, and what their parts share.
  *
  * --provider picks one of the tables below; Twilio's is the sim's own
- * code, the others (telnyx.c, plivo.c) answer their carrier's API and
- * post its webhooks, over the same store of messages, jobs and faults.
- * Their ids are UUIDs: a SID's 32 hex digits written 8-4-4-4-12, so that
- * a message is found by either.
+ * code, the others (telnyx.c, plivo.c, vonage.c) answer their carrier's
+ * API and post its webhooks, over the same store of messages, jobs and
+ * faults. Telnyx's and Plivo's ids are UUIDs: a SID's 32 hex digits
+ * written 8-4-4-4-12, so that a message is found by either; Vonage's are
+ * made of a SID's digits too, one for each part.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,7 +27,7 @@ const struct sim_provider sim_twilio = {
 };
 
 static const struct sim_provider *const providers[] = {
-	&sim_twilio, &sim_telnyx, &sim_plivo,
+	&sim_twilio, &sim_telnyx, &sim_plivo, &sim_vonage,
 };
 
 const struct sim_provider *

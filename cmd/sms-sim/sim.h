@@ -16,6 +16,7 @@
  *   provider.c   the carriers the sim plays (--provider), one table each
  *   telnyx.c     Telnyx's API v2 and its Ed25519-signed JSON webhooks
  *   plivo.c      Plivo's Message API and its V3-signed form webhooks
+ *   vonage.c     Vonage's SMS API and its sig-signed webhooks, a part each
  *   store.c      the messages in memory, their SIDs, and the list
  *   segments.c   a body's segments, with a gsm context per thread
  *   post.c       posts to the customer's side, form-encoded and signed
@@ -74,6 +75,7 @@ struct msg {
 	char *body;		/* may hold NULs; redaction empties it */
 	size_t body_len;
 	char *callback;		/* StatusCallback, or NULL */
+	char client_ref[41];	/* Vonage's client-ref, "" if none */
 	const char *direction;	/* static strings from here on */
 	const char *status;
 	const char *fail_status;	/* from --fail: "failed" or "undelivered" */
@@ -180,6 +182,10 @@ struct sim {
 	const char *account, *token, *number, *webhook, *reply;
 	unsigned char telnyx_sk[64];	/* Ed25519 secret key (Telnyx) */
 	char telnyx_pk[45];		/* its public key, base64 */
+	const char *vonage_secret;	/* Vonage's signature secret */
+	const char *vonage_method;	/* and method: md5hash, sha256, ... */
+	int vonage_get;			/* --webhook-method GET */
+	double reorder;			/* --reorder: parts last first */
 	double duplicate;		/* --duplicate: webhooks posted twice */
 	struct failing *fails;
 	size_t nfails;
@@ -254,7 +260,7 @@ void sim_usage(FILE *fp, int code);
 /* The carrier called name, or NULL. */
 const struct sim_provider *sim_provider_find(const char *name);
 
-/* The carriers' names, as "twilio|telnyx|plivo", for messages. */
+/* The carriers' names, as "twilio|telnyx|plivo|vonage", for messages. */
 const char *sim_provider_names(void);
 
 /* A SID's 32 hex digits as a UUID, 8-4-4-4-12 (Telnyx's and Plivo's
@@ -276,7 +282,8 @@ long sim_post_raw(CURL *h, const char *url, const char *ctype,
     const char *body, size_t len, const char *const *hdrs, const char *ua,
     struct buf *resp, char err[CURL_ERROR_SIZE]);
 
-extern const struct sim_provider sim_twilio, sim_telnyx, sim_plivo;
+extern const struct sim_provider sim_twilio, sim_telnyx, sim_plivo,
+    sim_vonage;
 
 /* --- twilio.c ----------------------------------------------------- */
 

@@ -17,9 +17,9 @@
  * constant time. The signed parameters hold timestamp (Unix seconds) and
  * nonce: a request more than WINDOW seconds from rq->now is refused, and
  * so is a nonce seen before within the window. The nonces are remembered
- * in this process (a table under a lock, pruned by age), so the memory
- * lasts as long as the listener; a listener restarted within WINDOW
- * seconds has forgotten the nonces of the one before it.
+ * in this process (hash sets under a lock, dropped by age: nonce_fresh()),
+ * so the memory lasts as long as the listener; a listener restarted within
+ * WINDOW seconds has forgotten the nonces of the one before it.
  *
  * An inbound message and a delivery receipt come by GET (query) or POST
  * (form), with hyphenated names; a receipt is the one with status.
@@ -44,8 +44,9 @@
 #include "record.h"
 
 #define WINDOW 300		/* seconds a timestamp may be off */
-#define NONCE_MAX 64		/* bytes of a nonce remembered */
-#define NONCES_MAX 100000	/* nonces remembered at most */
+#define NONCE_MAX 64		/* bytes of a nonce at most */
+#define NONCES_MAX (1 << 20)	/* nonces a generation remembers at most */
+#define GENERATION (2 * WINDOW)	/* seconds of nonces in a generation */
 #define API_URL "https://rest.nexmo.com"
 #define WEBHOOK_PATH "/vonage"
 
@@ -163,59 +164,126 @@ done:
 	return r;
 }
 
-/* The nonces seen, with the timestamp each came with. */
+/*
+ * The nonces seen, as a keyed 16-byte hash each (BLAKE2b), in two
+ * generations of GENERATION seconds by the listener's clock: the current
+ * one, where a nonce is added, and the one before. A nonce must be known
+ * for 2 * WINDOW seconds after it came (its timestamp may be WINDOW ahead
+ * of the clock then, and a replay is taken up to WINDOW after that), and
+ * the two cover at least that. Each is a hash set (open addressing, a
+ * power of two of slots, at most half full; an all-zero slot is empty),
+ * so that a look-up costs the same however many are remembered, and a
+ * generation that has aged out is dropped whole.
+ */
+struct nonce_set {
+	unsigned char (*slot)[16];
+	size_t n, cap;
+	time_t start;		/* when its first nonce came */
+};
+
 static struct {
 	pthread_mutex_t lock;
-	struct nonce {
-		char s[NONCE_MAX + 1];
-		time_t at;
-	} *v;
-	size_t n, cap;
+	struct nonce_set gen[2];	/* the current one, the one before */
+	unsigned char key[crypto_generichash_KEYBYTES];
+	int keyed;
 } seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* The slot of h in set (cap > 0): where it is, or the empty one where it
+ * would go. */
+static size_t
+nonce_slot(const struct nonce_set *set, const unsigned char h[16])
+{
+	static const unsigned char zero[16];
+	size_t i;
+
+	memcpy(&i, h, sizeof i);
+	for (i &= set->cap - 1;; i = (i + 1) & (set->cap - 1))
+		if (memcmp(set->slot[i], h, 16) == 0 ||
+		    memcmp(set->slot[i], zero, 16) == 0)
+			return i;
+}
+
+static int
+nonce_known(const struct nonce_set *set, const unsigned char h[16])
+{
+	return set->cap && memcmp(set->slot[nonce_slot(set, h)], h, 16) == 0;
+}
+
+/* Add h, not in set, to it; 0, or -1 with errno ENOMEM or EAGAIN (full). */
+static int
+nonce_add(struct nonce_set *set, const unsigned char h[16])
+{
+	if (set->n >= NONCES_MAX) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (2 * (set->n + 1) > set->cap) {
+		struct nonce_set bigger = { .cap = set->cap ? 2 * set->cap :
+		    1024, .n = set->n, .start = set->start };
+		static const unsigned char zero[16];
+
+		if (!(bigger.slot = calloc(bigger.cap, sizeof *bigger.slot))) {
+			errno = ENOMEM;
+			return -1;
+		}
+		for (size_t i = 0; i < set->cap; i++)
+			if (memcmp(set->slot[i], zero, 16) != 0)
+				memcpy(bigger.slot[nonce_slot(&bigger,
+				    set->slot[i])], set->slot[i], 16);
+		free(set->slot);
+		*set = bigger;
+	}
+	memcpy(set->slot[nonce_slot(set, h)], h, 16);
+	set->n++;
+	return 0;
+}
+
+static void
+nonce_drop(struct nonce_set *set)
+{
+	free(set->slot);
+	memset(set, 0, sizeof *set);
+}
+
 /*
- * Remember nonce, which came with the timestamp at: 0, or -1 with errno
- * EACCES if it was seen within the window (or ENOMEM, or EAGAIN if too
- * many are remembered). Those older than the window are forgotten first.
+ * Remember nonce, come now: 0, or -1 with errno EACCES if it was seen
+ * within the last two generations (or ENOMEM, or EAGAIN if too many are
+ * remembered). A generation GENERATION seconds old becomes the one before,
+ * and the one before it is forgotten.
  */
 static int
-nonce_fresh(const char *nonce, time_t at, time_t now)
+nonce_fresh(const char *nonce, time_t now)
 {
-	size_t i, k;
+	unsigned char h[16];
+	struct nonce_set *cur = &seen.gen[0];
 	int r = 0;
 
 	pthread_mutex_lock(&seen.lock);
-	for (i = k = 0; i < seen.n; i++)
-		if (seen.v[i].at >= now - WINDOW)
-			seen.v[k++] = seen.v[i];
-	seen.n = k;
-	for (i = 0; i < seen.n; i++)
-		if (strcmp(seen.v[i].s, nonce) == 0) {
-			errno = EACCES;
-			r = -1;
-			goto done;
-		}
-	if (seen.n == seen.cap) {
-		size_t cap = seen.cap ? 2 * seen.cap : 64;
-		struct nonce *v;
-
-		if (cap > NONCES_MAX) {
-			errno = EAGAIN;
-			r = -1;
-			goto done;
-		}
-		if (!(v = realloc(seen.v, cap * sizeof *v))) {
-			errno = ENOMEM;
-			r = -1;
-			goto done;
-		}
-		seen.v = v;
-		seen.cap = cap;
+	if (!seen.keyed) {
+		randombytes_buf(seen.key, sizeof seen.key);
+		seen.keyed = 1;
 	}
-	snprintf(seen.v[seen.n].s, sizeof seen.v[seen.n].s, "%s", nonce);
-	seen.v[seen.n++].at = at;
-done:
+	crypto_generichash(h, sizeof h, (const unsigned char *)nonce,
+	    strlen(nonce), seen.key, sizeof seen.key);
+	h[0] |= !sodium_is_zero(h, sizeof h) ? 0 : 1;	/* never empty */
+	if (cur->n && now - cur->start >= 2 * GENERATION) {
+		nonce_drop(&seen.gen[1]);
+		nonce_drop(cur);
+	} else if (cur->n && now - cur->start >= GENERATION) {
+		nonce_drop(&seen.gen[1]);
+		seen.gen[1] = *cur;
+		memset(cur, 0, sizeof *cur);
+	}
+	if (nonce_known(cur, h) || nonce_known(&seen.gen[1], h)) {
+		errno = EACCES;
+		r = -1;
+	} else if (nonce_add(cur, h) < 0) {
+		r = -1;
+	} else if (cur->n == 1) {
+		cur->start = now;
+	}
 	pthread_mutex_unlock(&seen.lock);
+	sodium_memzero(h, sizeof h);
 	return r;
 }
 
@@ -280,7 +348,7 @@ vonage_verify(const char *secret, const struct webhook_request *rq,
 		return errf(e, "timestamp %lld is more than %d s from now",
 		    (long long)at, WINDOW);
 	}
-	if (nonce_fresh(nonce, at, now) < 0) {
+	if (nonce_fresh(nonce, now) < 0) {
 		if (errno == EACCES)
 			return errf(e, "nonce %s seen before: a replay", nonce);
 		return errf(e, "cannot remember the nonce: %s",
@@ -470,7 +538,9 @@ vonage_error_class(long http, const char *code)
 		return "transient";
 	case 4: case 8: case 9: case 11: case 14: case 32:
 		return "auth";
-	case 7: case 29: case 33:
+	case 6: case 7: case 29: case 33:
+		/* 6 is how a number no network has is refused:
+		 * "Unroutable message - rejected". */
 		return "invalid_recipient";
 	case -1:
 		if (http == 401 || http == 403)

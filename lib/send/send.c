@@ -150,7 +150,7 @@ settle(struct send *s, struct job *j)
 	const char *id = record_str(j->msg, "id");
 	const json_t *err = j->err;
 	struct errbuf e;
-	json_t *out = NULL;
+	json_t *out = NULL, *oerr;
 
 	if (err && j->optout)
 		note_optout(s, thread, s->acct.from, id, json_integer_value(
@@ -167,6 +167,14 @@ settle(struct send *s, struct job *j)
 		send_warn(s, "%s: %s: %s", thread, record_str(err, "code"),
 		    record_str(err, "message") ? record_str(err, "message") :
 		    j->status);
+	/* A receipt that came before the answer, parked and applied here,
+	 * may say that the recipient of a message the provider took opted
+	 * out: sms-recv could not record it. */
+	if (out && j->pid && !err && (oerr = json_object_get(out,
+	    "error")) && record_str(oerr, "code") && strcmp(record_str(oerr,
+	    "code"), "opted_out") == 0)
+		note_optout(s, thread, s->acct.from, id, json_integer_value(
+		    json_object_get(oerr, "provider_code")));
 	return out;
 }
 

@@ -29,7 +29,8 @@
 #     large steps inbox-ls --all --json, warm, best of RUNS.
 # (c) the listener as in (a), at PCONNS connections, for each provider of
 #     PROVIDERS in turn (post-load -P: Twilio's signed form, Telnyx's
-#     Ed25519-signed JSON, Plivo's V3-signed form), rounds interleaved,
+#     Ed25519-signed JSON, Plivo's V3-signed form, Vonage's form signed
+#     with sig by md5hash, a nonce each), rounds interleaved,
 #     best kept, each against Twilio's figure of the same run.
 #
 # Targets (issue 3): the listener within 80 % of the plain fsync rate at
@@ -51,7 +52,7 @@
 #   SMSDESK_BENCH_RUNS      timed runs per listing, best kept (default 5)
 #   SMSDESK_BENCH_PART      any of a, b and c (default ab)
 #   SMSDESK_BENCH_PROVIDERS part (c)'s providers (default
-#                           "twilio telnyx plivo")
+#                           "twilio telnyx plivo vonage")
 #   SMSDESK_BENCH_PCONNS    part (c)'s connections (default 8)
 #
 # Exit status: 0; 1 if a tool fails or stores other than it acknowledged;
@@ -72,7 +73,7 @@ rounds=${SMSDESK_BENCH_ROUNDS:-2}
 nopen=${SMSDESK_BENCH_OPEN:-2000}
 runs=${SMSDESK_BENCH_RUNS:-5}
 part=${SMSDESK_BENCH_PART:-ab}
-providers=${SMSDESK_BENCH_PROVIDERS:-twilio telnyx plivo}
+providers=${SMSDESK_BENCH_PROVIDERS:-twilio telnyx plivo vonage}
 pconns=${SMSDESK_BENCH_PCONNS:-8}
 pkgs="jansson libutf8proc libcrypto libsodium libmicrohttpd"
 status=0
@@ -99,8 +100,9 @@ case $part in
 esac
 for p in $providers; do
 	case $p in
-	twilio | telnyx | plivo) ;;
-	*) die "SMSDESK_BENCH_PROVIDERS: '$p' is not twilio, telnyx or plivo" ;;
+	twilio | telnyx | plivo | vonage) ;;
+	*) die "SMSDESK_BENCH_PROVIDERS: '$p' is not twilio, telnyx, plivo or" \
+	    "vonage" ;;
 	esac
 done
 case $part in *[ac]*) need="sms-recv" ;; *) need= ;; esac
@@ -380,6 +382,8 @@ if [[ $part == *c* ]]; then
 	# (Telnyx: the key pair of the seed 0x00..0x1f, providers.md's).
 	export TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef
 	export PLIVO_AUTH_TOKEN=bench-plivo-token
+	export VONAGE_SIGNATURE_SECRET=bench-vonage-secret
+	unset VONAGE_SIGNATURE_METHOD	# md5hash, Vonage's default
 	export TELNYX_PUBLIC_KEY=A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=
 	echo "(c) the listener by provider, $pconns connections, $secs s a" \
 	    "run, best of $rounds rounds, rounds interleaved"

@@ -21,7 +21,10 @@
  * by the key of the seed 0x00..0x1f (its public key, for the listener's
  * TELNYX_PUBLIC_KEY, is providers.md's A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1f
  * HdyGZBJVMbg=); with -P plivo, Plivo's form to /plivo, signed with V3
- * keyed by $PLIVO_AUTH_TOKEN.
+ * keyed by $PLIVO_AUTH_TOKEN; with -P vonage, Vonage's inbound form to
+ * /vonage with a timestamp (now) and a nonce of its own, signed with sig
+ * by $VONAGE_SIGNATURE_SECRET and $VONAGE_SIGNATURE_METHOD (md5hash if
+ * unset), as vonage_signature() signs.
  *
  * Prints one line of key=value pairs: requests, ok (200s), other (any
  * other status), errors (transport failures), reconnects, seconds, rate
@@ -50,7 +53,7 @@
 #include "form.h"
 #include "provider.h"
 
-enum { P_TWILIO, P_TELNYX, P_PLIVO };
+enum { P_TWILIO, P_TELNYX, P_PLIVO, P_VONAGE };
 
 #define MAX_CONNS 1024
 #define RESP_MAX (64 * 1024)
@@ -61,6 +64,7 @@ struct load {
 	int provider;			/* P_TWILIO, ... */
 	unsigned char sk[crypto_sign_SECRETKEYBYTES];	/* Telnyx's */
 	const char *token;
+	const char *method;		/* Vonage's signature method */
 	char url[256];
 	char host[64];		/* Host header value */
 	unsigned numbers;	/* size of the From pool */
@@ -185,6 +189,12 @@ make_body(struct conn *c, char *out, size_t n)
 		    "\"delivered\"}],\"text\":\"%s %lu\",\"media\":[],"
 		    "\"parts\":1,\"encoding\":\"GSM-7\"}},\"meta\":{"
 		    "\"attempt\":1}}", sid, sid, from, spaced(text), c->sent);
+	else if (c->l->provider == P_VONAGE)
+		k = snprintf(out, n, "msisdn=%llu&to=14155550100&messageId=%s"
+		    "&text=%s+%lu&type=text&keyword=X&message-timestamp="
+		    "2026-11-22+10%%3A00%%3A00&api-key=bench&timestamp=%lld"
+		    "&nonce=n-%s", from, sid, text, c->sent,
+		    (long long)time(NULL), sid);
 	else if (c->l->provider == P_PLIVO)
 		k = snprintf(out, n, "From=%llu&To=14155550100&Text=%s+%lu"
 		    "&Type=sms&MessageUUID=%s&Units=1&TotalRate=0.0050"
@@ -338,6 +348,23 @@ one_request(struct conn *c, char *body, char *req, size_t reqcap)
 		fprintf(stderr, "post-load: %s\n", e.msg);
 		return -1;
 	}
+	if (c->l->provider == P_VONAGE) {
+		char vsig[129];
+
+		if (vonage_signature(c->l->token, c->l->method, &f,
+		    vsig) < 0) {
+			form_free(&f);
+			fputs("post-load: cannot sign\n", stderr);
+			return -1;
+		}
+		form_free(&f);
+		rlen = snprintf(req, reqcap, "POST /vonage HTTP/1.1\r\n"
+		    "Host: %s\r\nUser-Agent: Vonage\r\n"
+		    "Content-Type: application/x-www-form-urlencoded\r\n"
+		    "Content-Length: %d\r\n\r\n%s&sig=%s", c->l->host,
+		    blen + 5 + (int)strlen(vsig), body, vsig);
+		goto send;
+	}
 	if (c->l->provider == P_PLIVO) {
 		char nonce[32], psig[45];
 
@@ -445,7 +472,7 @@ usage(void)
 {
 	fputs("usage: post-load -p PORT [-S] [-c CONNS] [-f NUMBERS] "
 	    "[-n REQUESTS] [-t SECONDS] [-u URL]\n"
-	    "                 [-P twilio|telnyx|plivo]\n", stderr);
+	    "                 [-P twilio|telnyx|plivo|vonage]\n", stderr);
 	exit(2);
 }
 
@@ -471,6 +498,8 @@ main(int argc, char **argv)
 				l.provider = P_TELNYX;
 			else if (strcmp(optarg, "plivo") == 0)
 				l.provider = P_PLIVO;
+			else if (strcmp(optarg, "vonage") == 0)
+				l.provider = P_VONAGE;
 			else if (strcmp(optarg, "twilio") != 0)
 				usage();
 			break;
@@ -522,6 +551,14 @@ main(int argc, char **argv)
 			seed[i] = (unsigned char)i;
 		crypto_sign_seed_keypair(pk, l.sk, seed);
 		l.token = "";
+	} else if (l.provider == P_VONAGE) {
+		if (!(l.token = getenv("VONAGE_SIGNATURE_SECRET")) ||
+		    !*l.token) {
+			fputs("post-load: set VONAGE_SIGNATURE_SECRET\n",
+			    stderr);
+			return 2;
+		}
+		l.method = getenv("VONAGE_SIGNATURE_METHOD");
 	} else if (!(l.token = getenv(l.provider == P_PLIVO ?
 	    "PLIVO_AUTH_TOKEN" : "TWILIO_AUTH_TOKEN")) || !*l.token) {
 		fprintf(stderr, "post-load: set %s\n", l.provider == P_PLIVO ?
@@ -536,7 +573,7 @@ main(int argc, char **argv)
 	if (!url)
 		snprintf(l.url, sizeof l.url, "http://%s/%s", l.host,
 		    l.provider == P_TELNYX ? "telnyx" : l.provider == P_PLIVO ?
-		    "plivo" : "twilio");
+		    "plivo" : l.provider == P_VONAGE ? "vonage" : "twilio");
 	l.run = (unsigned)time(NULL);
 
 	cs = calloc((size_t)nconn, sizeof *cs);

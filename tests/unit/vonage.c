@@ -130,6 +130,38 @@ test_signature(void)
 	    "an unknown method: refused (%s)", e.msg);
 }
 
+/*
+ * A listener under load: 150,000 nonces within the window are each
+ * taken, and remembered (the memory held 100,000 at most, and looked
+ * through all of them for each request); forgotten once two windows have
+ * gone by.
+ */
+static void
+test_many_nonces(void)
+{
+	struct errbuf e = { "" };
+	struct form f;
+	char p[512], sig[129];
+	int n, r = 0;
+
+	for (n = 0; n < 150000 && r == 0; n++) {
+		snprintf(p, sizeof p, "%s&nonce=load-%d", PARAMS, n);
+		parse_form(&f, p);
+		vonage_signature(SECRET, "md5hash", &f, sig);
+		form_free(&f);
+		r = check("md5hash", p, sig, TS + 100 + n % 200, &e);
+	}
+	ok(r == 0 && n == 150000, "150,000 nonces in the window: each taken "
+	    "(%d: %s)", n, r ? e.msg : "");
+	snprintf(p, sizeof p, "%s&nonce=load-%d", PARAMS, 7);
+	parse_form(&f, p);
+	vonage_signature(SECRET, "md5hash", &f, sig);
+	form_free(&f);
+	r = check("md5hash", p, sig, TS + 299, &e);
+	ok(r == -1 && errno == EACCES && strstr(e.msg, "replay"),
+	    "and remembered: one played again is refused (%s)", e.msg);
+}
+
 /* A fresh nonce accepted in lowercase and uppercase hex alike. */
 static void
 test_case(void)
@@ -246,7 +278,8 @@ test_classes(void)
 	is_str(pv->error_class(200, "5"), "transient", "submit 5");
 	is_str(pv->error_class(200, "4"), "auth", "submit 4");
 	is_str(pv->error_class(200, "3"), "permanent", "submit 3");
-	is_str(pv->error_class(200, "6"), "permanent", "submit 6");
+	is_str(pv->error_class(200, "6"), "invalid_recipient", "submit 6 "
+	    "(unroutable: no network has the number)");
 	is_str(pv->error_class(200, "15"), "permanent", "submit 15");
 	is_str(pv->error_class(200, "9"), "auth", "submit 9 (quota) is not "
 	    "an opt-out");
@@ -394,6 +427,7 @@ main(void)
 	test_case();
 	test_parse();
 	test_classes();
+	test_many_nonces();
 	test_reply();
 	test_send();
 	test_answer();
