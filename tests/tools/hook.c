@@ -3,8 +3,8 @@
  * as a curl(1) config to post it with (curl -K). A test tool (not
  * installed):
  *
- *	hook [-f SIGNED-URL] PROVIDER URL KIND [NAME=VALUE...]
- *	hook -e [-f SIGNED-URL] PROVIDER URL < lines
+ *	hook [-b] [-f SIGNED-URL] PROVIDER URL KIND [NAME=VALUE...]
+ *	hook -e [-f SIGNED-BASE] BASE < lines
  *
  * PROVIDER is twilio, telnyx, plivo or vonage; KIND is inbound (a
  * customer's message) or status (a status callback of a message we
@@ -43,9 +43,14 @@
  * The signing is the library's (twilio_signature(), plivo_signature(),
  * vonage_signature()) and telnyx-sign.h's.
  *
- * With -e, each line of standard input is one webhook, "KIND" and its
- * fields separated by tabs, and the configs are one file, separated by
- * "next" (curl --parallel -K takes them all). Exit 0, 1 for a webhook
+ * With -b, only the body is printed, on one line: what sms-recv reads
+ * from a file (Reading files in sms-recv(1)), signed all the same.
+ *
+ * With -e, each line of standard input is one webhook, "PROVIDER", "KIND"
+ * and its fields separated by tabs, posted to BASE/PROVIDER (signed for
+ * SIGNED-BASE/PROVIDER), and the configs are one file, separated by
+ * "next" (curl --parallel -K takes them all): a batch of requests, each
+ * signed as it is made (a timestamp of now, a nonce of its own). Exit 0, 1 for a webhook
  * that cannot be made (said on stderr; with -e, the line's number), 2 for
  * a usage error.
  */
@@ -88,13 +93,14 @@ static int provider;
 static const char *url, *signed_for;
 static unsigned char telnyx_sk[crypto_sign_SECRETKEYBYTES];
 static unsigned long nonces;
+static int body_only;		/* -b */
 
 static void
 usage(void)
 {
 	fputs("usage: hook [-f SIGNED-URL] PROVIDER URL inbound|status "
 	    "[NAME=VALUE...]\n"
-	    "       hook -e [-f SIGNED-URL] PROVIDER URL < lines\n", stderr);
+	    "       hook -e [-f SIGNED-BASE] BASE < lines\n", stderr);
 	exit(2);
 }
 
@@ -152,9 +158,29 @@ quoted(struct buf *out, const char *s, size_t n)
 static void
 option(struct buf *out, const char *opt, const char *s, size_t n)
 {
+	if (body_only) {
+		if (strcmp(opt, "data-raw") == 0) {
+			buf_add(out, s, n);
+			buf_addc(out, '\n');
+		}
+		return;
+	}
 	buf_adds(out, opt);
 	buf_adds(out, " = ");
 	quoted(out, s, n);
+}
+
+/* A header line "NAME: VALUE" of the config. */
+static void
+header(struct buf *out, const char *name, const char *value)
+{
+	if (body_only)
+		return;
+	buf_adds(out, "header = \"");
+	buf_adds(out, name);
+	buf_adds(out, ": ");
+	buf_adds(out, value);
+	buf_adds(out, "\"\n");
 }
 
 /* The number without its "+", as Plivo and Vonage write them. */
@@ -368,20 +394,15 @@ form_webhook(const struct hook *h, struct buf *out)
 		if (twilio_signature(need_env("TWILIO_AUTH_TOKEN"),
 		    signed_for, &parsed, sig) < 0)
 			goto fail;
-		buf_adds(out, "header = \"X-Twilio-Signature: ");
-		buf_adds(out, sig);
-		buf_adds(out, "\"\n");
+		header(out, "X-Twilio-Signature", sig);
 		break;
 	case PLIVO:
 		nonce(n, sizeof n);
 		if (plivo_signature(need_env("PLIVO_AUTH_TOKEN"), "POST",
 		    signed_for, n, &parsed, sig) < 0)
 			goto fail;
-		buf_adds(out, "header = \"X-Plivo-Signature-V3: ");
-		buf_adds(out, sig);
-		buf_adds(out, "\"\nheader = \"X-Plivo-Signature-V3-Nonce: ");
-		buf_adds(out, n);
-		buf_adds(out, "\"\n");
+		header(out, "X-Plivo-Signature-V3", sig);
+		header(out, "X-Plivo-Signature-V3-Nonce", n);
 		break;
 	case VONAGE:
 		method = getenv("VONAGE_SIGNATURE_METHOD");
@@ -470,12 +491,9 @@ telnyx_webhook(const struct hook *h, struct buf *out)
 		return -1;
 	}
 	option(out, "url", url, strlen(url));
-	buf_adds(out, "header = \"Content-Type: application/json\"\n");
-	buf_adds(out, "header = \"telnyx-signature-ed25519: ");
-	buf_adds(out, sig);
-	buf_adds(out, "\"\nheader = \"telnyx-timestamp: ");
-	buf_adds(out, ts);
-	buf_adds(out, "\"\n");
+	header(out, "Content-Type", "application/json");
+	header(out, "telnyx-signature-ed25519", sig);
+	header(out, "telnyx-timestamp", ts);
 	option(out, "data-raw", body, strlen(body));
 	free(body);
 	return 0;
@@ -565,50 +583,76 @@ one(const char *kind, char **arg, int n, struct buf *out)
 	return rc;
 }
 
-int
-main(int argc, char **argv)
+/* Set provider, url and signed_for for PROVIDER at base (BASE/PROVIDER,
+ * signed for sbase/PROVIDER) or at url itself; -1 for an unknown one. */
+static int
+use(const char *name, const char *base, const char *sbase, const char *u,
+    const char *su)
 {
-	struct buf out = { 0 };
-	int c, each = 0, rc = 0;
+	static char ub[1024], sb[1024];
+	static int keys;
 
-	while ((c = getopt(argc, argv, "ef:")) != -1)
-		switch (c) {
-		case 'e':
-			each = 1;
-			break;
-		case 'f':
-			signed_for = optarg;
-			break;
-		default:
-			usage();
-		}
-	argc -= optind;
-	argv += optind;
-	if (argc < 2 || (each && argc != 2) || (!each && argc < 3))
-		usage();
 	for (provider = 0; provider < 4; provider++)
-		if (strcmp(argv[0], names[provider]) == 0)
+		if (strcmp(name, names[provider]) == 0)
 			break;
-	if (provider == 4)
-		usage();
-	url = argv[1];
-	if (signed_for == NULL)
-		signed_for = url;
-	if (provider == TELNYX) {
+	if (provider == 4) {
+		fprintf(stderr, "hook: '%s': no such provider\n", name);
+		return -1;
+	}
+	if (base) {
+		snprintf(ub, sizeof ub, "%s/%s", base, name);
+		snprintf(sb, sizeof sb, "%s/%s", sbase ? sbase : base, name);
+		u = ub;
+		su = sb;
+	}
+	url = u;
+	signed_for = su ? su : u;
+	if (provider == TELNYX && !keys) {
 		unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 
 		if (telnyx_keys(need_env("SMSDESK_SIM_TELNYX_SEED"), pk,
 		    telnyx_sk) < 0) {
 			fputs("hook: SMSDESK_SIM_TELNYX_SEED: not 64 hex "
 			    "digits\n", stderr);
-			return 2;
+			exit(2);
 		}
+		keys = 1;
 	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct buf out = { 0 };
+	const char *sfor = NULL;
+	int c, each = 0, rc = 0;
+
+	while ((c = getopt(argc, argv, "bef:")) != -1)
+		switch (c) {
+		case 'b':
+			body_only = 1;
+			break;
+		case 'e':
+			each = 1;
+			break;
+		case 'f':
+			sfor = optarg;
+			break;
+		default:
+			usage();
+		}
+	argc -= optind;
+	argv += optind;
+	if (each ? argc != 1 : argc < 3)
+		usage();
 	if (!each) {
+		if (use(argv[0], NULL, NULL, argv[1], sfor) < 0)
+			usage();
 		if (one(argv[2], argv + 3, argc - 3, &out) < 0)
 			return 1;
 	} else {
-		char *line = NULL, *f[FIELDS_MAX + 1];
+		char *line = NULL, *f[FIELDS_MAX + 2];
 		size_t cap = 0;
 		ssize_t len;
 		long lineno = 0;
@@ -619,7 +663,7 @@ main(int argc, char **argv)
 			lineno++;
 			if (line[len - 1] == '\n')
 				line[len - 1] = '\0';
-			for (char *p = line, *t; n <= FIELDS_MAX &&
+			for (char *p = line, *t; n < FIELDS_MAX + 2 &&
 			    (t = strsep(&p, "\t")) != NULL;)
 				if (*t)
 					f[n++] = t;
@@ -627,7 +671,8 @@ main(int argc, char **argv)
 				continue;
 			if (out.len > 0)
 				buf_adds(&out, "next\n");
-			if (one(f[0], f + 1, n - 1, &out) < 0) {
+			if (n < 2 || use(f[0], argv[0], sfor, NULL, NULL) < 0 ||
+			    one(f[1], f + 2, n - 2, &out) < 0) {
 				fprintf(stderr, "hook: stdin:%ld: the webhook "
 				    "cannot be made\n", lineno);
 				rc = 1;
