@@ -85,11 +85,11 @@ perl -e '
 		    ($r->{replay} ? " replay" : "") . "\\n"), "\n";
 	}
 	close $fh;
-' "$seed" "$pool" "$batch" "$threads" "$tmp/batch" $PROVIDERS ||
+' "$seed" "$pool" "$batch" "$threads" "$tmp/batch" $providers ||
     { fail 'the requests are prepared'; done_testing; }
 
 # hook signs as each provider's own signing tool does.
-for P in $PROVIDERS; do
+for P in $providers; do
 	grep -m 1 "^$P	" "$tmp/batch/000001" |
 	    "$tools/hook" -e -f "$public" http://127.0.0.1:1 >"$tmp/one" ||
 	    fail "$P: hook makes its webhook"
@@ -124,7 +124,7 @@ port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
 start() {
 	s_port=$port serve_port=$port
 	serve /dev/null "$tmp/L.err" "$bin/sms-recv" -d "$ib" \
-	    --public-url "$public" -p "$(echo $PROVIDERS | tr ' ' ,)" ||
+	    --public-url "$public" -p "$(echo $providers | tr ' ' ,)" ||
 	    { pid= serve_port=; return 1; }
 	pid=$server serve_port=
 	[ "$port" = "$s_port" ] || rebinds=$((rebinds + 1))
@@ -265,7 +265,7 @@ check 'requests acknowledged in most rounds' "[ $acked -ge $((min_rounds / 2)) ]
 check 'no valid request refused (4xx)' "[ $refused -eq 0 ]"
 [ -s "$tmp/hook.err" ] && head -n 5 "$tmp/hook.err" | sed 's/^/# hook: /' >&2
 # Each provider: its ids by their first two letters.
-for P in $PROVIDERS; do
+for P in $providers; do
 	case $P in
 	twilio) x=SM ;; telnyx) x=tx ;; plivo) x=pl ;; vonage) x=vn ;;
 	esac
@@ -277,7 +277,7 @@ for P in $PROVIDERS; do
 	p_dup=$(awk '$1 > 1' "$tmp/seen.$P" | wc -l | tr -d ' ')
 	diag "$P: acked=$p_acked lost_acked=$p_lost dup_visible=$p_dup visible=$(wc -l <"$tmp/seen.$P" | tr -d ' ') answered_4xx=$(grep -cE "^4[0-9][0-9] $x" "$tmp/log")"
 	check "$P: its requests acknowledged in many rounds" \
-	    "[ $p_acked -ge $((min_rounds / 2 / $(echo $PROVIDERS | wc -w))) ]"
+	    "[ $p_acked -ge $((min_rounds / 2 / $(echo $providers | wc -w))) ]"
 	is "$P: lost_acked=0: every 200 is a stored message" "$p_lost" 0
 	[ "$p_lost" -eq 0 ] || diag "lost, e.g.: $(awk 'NR == FNR { seen[$2] = 1; next } !($1 in seen)' "$tmp/seen.$P" "$tmp/acked.$P" | head -n 5 | tr '\n' ' ')"
 	is "$P: dup_visible=0: a replayed or retried message id is shown once" \

@@ -34,7 +34,7 @@ fi
 # report for a message the inbox does not know (it is parked): a record,
 # then each provider's own webhook bodies, as it posts them (read with
 # -p PROVIDER; no signature is checked on a file).
-for P in $PROVIDERS; do
+for P in $providers; do
 	h() { "$tools/hook" -b "$P" "http://127.0.0.1/$P" "$@"; }
 	{
 		echo '{"from":"+15551230001","to":"+15550000000","provider_id":"SMf1","body":"hello"}'
@@ -47,9 +47,9 @@ done
 all='["SMf1","SMf2","SMf3"]'
 
 # next_provider K: the provider of fault point K, the K-th (mod N) of
-# those of $PROVIDERS not in $finished; fails if none is left.
+# those of $providers not in $finished; fails if none is left.
 next_provider() {
-	set -- $(for np_p in $PROVIDERS; do
+	set -- $(for np_p in $providers; do
 		case " $finished " in *" $np_p "*) ;; *) echo "$np_p" ;; esac
 	done)
 	[ $# -gt 0 ] || return 1
@@ -143,10 +143,10 @@ for mode in once always; do
 		rm -rf "$ib"
 	done
 	tried=$((k - 1))
-	diag "program=sms-recv mode=$mode fault_points_tried=$tried violations=$violations (calls of each provider's fault-free run: $(for P in $PROVIDERS; do eval "printf '%s ' $P=\$calls_$P"; done | sed 's/ $//'))"
-	check "sms-recv, a disk failing $mode: $tried fault points over $(echo $PROVIDERS | tr ' ' ,), no violation" \
+	diag "program=sms-recv mode=$mode fault_points_tried=$tried violations=$violations (calls of each provider's fault-free run: $(for P in $providers; do eval "printf '%s ' $P=\$calls_$P"; done | sed 's/ $//'))"
+	check "sms-recv, a disk failing $mode: $tried fault points over $(echo $providers | tr ' ' ,), no violation" \
 	    "[ $violations -eq 0 ] && [ $tried -gt 20 ]"
-	for P in $PROVIDERS; do
+	for P in $providers; do
 		is "$P: and with no fault the run is clean (exit 0, all stored)" \
 		    "$(cat "$tmp/clean.$P" 2>/dev/null)" "0:$all"
 	done
@@ -232,9 +232,9 @@ while :; do
 done
 tried=$((k - 1))
 diag "program=sms-recv-listener mode=once fault_points_tried=$tried violations=$violations (started $started)"
-check "sms-recv --listen, one failing call: $tried fault points over $(echo $PROVIDERS | tr ' ' ,), 200 only when stored" \
+check "sms-recv --listen, one failing call: $tried fault points over $(echo $providers | tr ' ' ,), 200 only when stored" \
     "[ $violations -eq 0 ] && [ $started -gt 10 ]"
-for P in $PROVIDERS; do
+for P in $providers; do
 	is "$P: with no fault left, three 200s" \
 	    "$(cat "$tmp/codes.$P" 2>/dev/null)" '200 200 200'
 done

@@ -23,7 +23,7 @@ mkdir "$tmp/files"
 printf '\211PNG\r\n\032\n\000\000\000\rIHDR a picture' >"$tmp/files/a.png"
 printf '\377\330\377\340\000\020JFIF\000 a photo' >"$tmp/files/b.jpg"
 
-for P in $PROVIDERS; do
+for P in $providers; do
 case $P in
 vonage)	continue ;;	# no media in Vonage's SMS API
 esac

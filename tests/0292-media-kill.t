@@ -81,7 +81,7 @@ whole() {
 
 # --- The listener's fetcher, killed ---------------------------------------
 
-for P in $PROVIDERS; do
+for P in $providers; do
 [ "$P" = vonage ] && continue	# no media in Vonage's SMS API
 ib=$tmp/inbox-$P
 # P's ids: Twilio's SIDs (MM for a picture message), the others' UUIDs.

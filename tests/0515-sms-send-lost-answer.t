@@ -18,7 +18,7 @@ unset SMSDESK_RECONCILE_GRACE
 # number without an id (two at once cannot be told apart: both stay, and
 # it says so); Telnyx lists no messages: it stays, and it says so.
 for P in $sms_sim_providers; do
-	case " $PROVIDERS " in *" $P "*) ;; *) continue ;; esac
+	case " $providers " in *" $P "*) ;; *) continue ;; esac
 	dib=$tmp/drop-$P
 	mkinbox "$dib"
 	serve "$tmp/drop-$P.out" "$tmp/drop-$P.err" sms-sim --provider "$P" \

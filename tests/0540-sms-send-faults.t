@@ -35,7 +35,7 @@ fi
 
 sims=
 for P in $sms_sim_providers; do
-	case " $PROVIDERS " in *" $P "*) sims="$sims $P" ;; esac
+	case " $providers " in *" $P "*) sims="$sims $P" ;; esac
 done
 for P in $sims; do
 	serve /dev/null "$tmp/sim-$P.err" sms-sim --provider "$P" \

@@ -292,10 +292,11 @@ twilio_env() {
 
 # --- Every carrier ----------------------------------------------------------
 
-# The providers a parametrised test runs for, $PROVIDERS to choose (a test
-# that runs for some of them only says which and why). sms_sim_providers:
-# those sms-sim plays (sms-sim --provider); vonage goes in once it does.
-PROVIDERS=${PROVIDERS:-twilio telnyx plivo vonage}
+# providers: those a parametrised test runs for, every one known unless
+# $PROVIDERS chooses (a test that runs for some of them only says which
+# and why). sms_sim_providers: those sms-sim plays (sms-sim --provider);
+# vonage goes in once it does.
+providers=${PROVIDERS:-twilio telnyx plivo vonage}
 sms_sim_providers='twilio telnyx plivo'
 
 # The Ed25519 seed of the Telnyx key the tests sign with (hook, sms-sim:
@@ -308,7 +309,7 @@ telnyx_seed=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 # them) and sms-send (which sends with them): Telnyx's API key key-NNNN
 # and public key, Plivo's auth id MANNNNSIM and token ptok-NNNN, Vonage's
 # API key and secret and signature secret vsec-NNNN (sha256), each with
-# our number $US as the sender. Sets PROVIDERS and nothing provider-wide
+# our number $US as the sender. Sets nothing provider-wide
 # (SMSDESK_PROVIDER): a test says which carrier each program speaks.
 carriers_env() {
 	twilio_env "$1"
