@@ -110,7 +110,8 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/*.h $(BUILD)/libsmsdesk.a lib/*.h
 	$(say) LD $@
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)
 
-$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsmsdesk.a lib/*.h
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsmsdesk.a lib/*.h \
+		tests/tools/*.h
 	@mkdir -p $(@D)
 	$(say) LD $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsmsdesk.a $(LDLIBS)

@@ -143,7 +143,9 @@ load_hours(struct recv *r, const struct config *cfg)
 
 /*
  * How media are fetched: the size cap media_max (bytes), and for each
- * feed its provider's credentials (for its own host only, lib/media.h).
+ * feed its provider's credentials (for its own host only, lib/media.h);
+ * the same for every provider known, for a message of a provider that is
+ * no feed (--fetch-media goes through every provider's messages).
  */
 static void
 load_media(struct recv *r, const struct config *cfg)
@@ -162,8 +164,12 @@ load_media(struct recv *r, const struct config *cfg)
 			    "a number of bytes", max);
 	}
 	r->media.timeout = MEDIA_TIMEOUT_DEFAULT;
-	for (size_t i = 0; i < r->nfeeds; i++) {
-		struct feed *f = &r->feed[i];
+	for (const struct provider *pv; r->nknown < FEEDS_MAX &&
+	    (pv = provider_at(r->nknown)) != NULL; r->nknown++)
+		r->known[r->nknown].pv = pv;
+	for (size_t i = 0; i < r->nfeeds + r->nknown; i++) {
+		struct feed *f = i < r->nfeeds ? &r->feed[i] :
+		    &r->known[i - r->nfeeds];
 
 		f->media = r->media;
 		memset(&f->acct, 0, sizeof f->acct);

@@ -1,18 +1,27 @@
 #!/bin/sh
 # sms-recv(1) killed at random moments, for smsdesk(7), GUARANTEES:
 # acknowledged means stored (a 200 means stored), nothing partial is shown,
-# and a retry is stored once (a retried MessageSid is one visible message).
+# and a retry is stored once (a retried message id is one visible message).
 #
 # SLOW: about 30 to 60 s on a 2-core machine (it runs in `make check`).
 #
-# A driver posts Twilio-signed webhooks to the listener as fast as it can,
-# many at once (curl --parallel), each with a unique MessageSid, about one
-# in five a replay of an earlier one, and logs every MessageSid answered
-# 200. A killer SIGKILLs the listener after a random 5 to 200 ms and
-# starts it again on the same port, at least 100 rounds however long they
-# take (up to 200 while the time budget lasts). Then every acknowledged MessageSid must be exactly one visible
-# message (as inbox-ls shows a thread, duplicates folded by provider id),
-# and every file under msg/ must be one whole record.
+# Every provider of $PROVIDERS (lib.sh: twilio telnyx plivo vonage) at
+# once: one listener serves each on its own path (-p twilio,telnyx,...),
+# and request i goes to provider i mod N, so each provider gets its share
+# (a quarter, for four) of the requests of every round, the kills landing
+# in the middle of each one's requests; the time is that of one provider.
+# A driver posts each provider's signed inbound webhooks, in its own
+# format (tests/tools/hook, signed a batch at a time as it goes, so that a
+# timestamp is never stale), as fast as it can, many at once (curl
+# --parallel), each with a unique message id, about one in five a retry of
+# an earlier one (Twilio's the same request, Telnyx's attempt 2, Plivo's
+# and Vonage's with a new nonce), and logs every id answered 200. A killer
+# SIGKILLs the listener after a random 5 to 200 ms and starts it again on
+# the same port, at least 100 rounds however long they take (up to 200
+# while the time budget lasts). Then, for each provider, every
+# acknowledged id must be exactly one visible message of that provider
+# (as inbox-ls shows a thread, duplicates folded by provider id), and
+# every file under msg/ must be one whole record.
 #
 # The seed is printed; SMSDESK_SEED=N replays a run's choices (the kill
 # times, replays and threads; not the scheduling). SMSDESK_CRASH_SECONDS
@@ -20,7 +29,7 @@
 # number of rounds (default 100; `make soak` raises both).
 . "$(dirname "$0")/lib.sh"
 
-twilio_env 0210
+carriers_env 0210
 
 seed=${SMSDESK_SEED:-$$}
 budget=$(rounds SMSDESK_CRASH_SECONDS 40)
@@ -38,59 +47,72 @@ pid= dpid=
 trap 'touch "$tmp/stop"; for p in $pid $dpid; do kill -9 "$p" 2>/dev/null; done;
 	[ -n "$dpid" ] && wait "$dpid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-# --- The requests: a pool of curl config sections, signed ahead ----------
+# --- The requests: a pool of batches, signed as they go --------------------
 
-# Signing in one perl process is what makes thousands of requests cheap;
-# the first request is checked against twilio-sign below.
+# Each a line for hook -e: the provider, inbound, the fields; the id's
+# first two letters say the provider (SM Twilio, tx Telnyx, pl Plivo, vn
+# Vonage).
 mkdir "$tmp/batch"
-perl -MDigest::SHA=hmac_sha1_base64 -e '
-	my ($seed, $n, $batch, $threads, $url, $dir) = @ARGV;
-	my $token = $ENV{TWILIO_AUTH_TOKEN};
+perl -e '
+	my ($seed, $n, $batch, $threads, $dir, @prov) = @ARGV;
+	my %pre = (twilio => "SM", telnyx => "tx", plivo => "pl",
+	    vonage => "vn");
 	srand($seed);
-	sub enc { my $s = shift; $s =~ s/([^A-Za-z0-9_.~-])/sprintf("%%%02X", ord $1)/ge; $s }
-	my (@req, $fh, $sent);
+	my (@req, $fh);
 	for my $i (1 .. $n) {
 		my $r;
 		if ($i > 20 && rand() < 0.2) {
 			$r = $req[int(rand(@req))];	# a provider retry
 			$r = { %$r, replay => 1 };
 		} else {
-			my $sid = sprintf("SM%08x%024d", $seed % 4294967296, $i);
-			my %p = (MessageSid => $sid, SmsSid => $sid,
-			    SmsMessageSid => $sid, AccountSid => "AC0",
-			    From => sprintf("+1555700%04d", int(rand($threads))),
-			    To => "+15550000000", Body => "crash test $sid",
-			    NumSegments => "1", NumMedia => "0",
-			    SmsStatus => "received", ApiVersion => "2010-04-01");
-			my $s = $url;
-			$s .= $_ . $p{$_} for sort keys %p;
-			my $sig = hmac_sha1_base64($s, $token) . "=";
-			my $body = join "&", map { "$_=" . enc($p{$_}) } sort keys %p;
-			$r = { sid => $sid, sig => $sig, body => $body };
+			my $p = $prov[$i % @prov];
+			my $id = sprintf("%s%08x%024d", $pre{$p},
+			    $seed % 4294967296, $i);
+			$r = { p => $p, id => $id,
+			    from => sprintf("+1555700%04d", int(rand($threads))) };
 			push @req, $r;
 		}
 		if (($i - 1) % $batch == 0) {
 			close $fh if $fh;
 			open $fh, ">", sprintf("%s/%06d", $dir, int(($i - 1) / $batch) + 1) or die;
 		}
-		# "next" only between sections: a last empty one fails them all
-		print $fh "next\n" if ($i - 1) % $batch;
-		print $fh "url = \"http://127.0.0.1:\@PORT\@/twilio\"\n",
-		    "header = \"X-Twilio-Signature: $r->{sig}\"\n",
-		    "data-binary = \"$r->{body}\"\n",
-		    "output = \"/dev/null\"\n",
-		    "write-out = \"%{http_code} $r->{sid}" . ($r->{replay} ? " replay" : "") . "\\n\"\n";
-		if ($i == 1) {
-			open my $one, ">", "$dir/../first" or die;
-			print $one "$r->{body}\n$r->{sig}\n";
-		}
+		print $fh join("\t", $r->{p}, "inbound", "id=$r->{id}",
+		    "from=$r->{from}", "to=+15550000000",
+		    "body=crash test $r->{id}",
+		    "attempt=" . ($r->{replay} ? 2 : 1),
+		    "curl.output=/dev/null",
+		    "curl.write-out=%{http_code} $r->{id}" .
+		    ($r->{replay} ? " replay" : "") . "\\n"), "\n";
 	}
 	close $fh;
-' "$seed" "$pool" "$batch" "$threads" "$public/twilio" "$tmp/batch" ||
+' "$seed" "$pool" "$batch" "$threads" "$tmp/batch" $providers ||
     { fail 'the requests are prepared'; done_testing; }
-is 'the driver signs as twilio-sign does' \
-	"$(sed -n 1p "$tmp/first" | tr -d '\n' | "$tools/twilio-sign" "$public/twilio")" \
-	"$(sed -n 2p "$tmp/first")"
+
+# hook signs as each provider's own signing tool does.
+for P in $providers; do
+	grep -m 1 "^$P	" "$tmp/batch/000001" |
+	    "$tools/hook" -e -f "$public" http://127.0.0.1:1 >"$tmp/one" ||
+	    fail "$P: hook makes its webhook"
+	sed -n 's/^data-raw = "\(.*\)"$/\1/p' "$tmp/one" |
+	    sed 's/\\"/"/g; s/\\\\/\\/g' >"$tmp/one.body"
+	hdr() { sed -n "s/^header = \"$1: \(.*\)\"$/\1/p" "$tmp/one"; }
+	case $P in
+	twilio)	want=$(tr -d '\n' <"$tmp/one.body" |
+		    "$tools/twilio-sign" "$public/twilio")
+		got=$(hdr X-Twilio-Signature) ;;
+	telnyx)	want=$(tr -d '\n' <"$tmp/one.body" | "$tools/telnyx-sign" \
+		    "$SMSDESK_SIM_TELNYX_SEED" "$(hdr telnyx-timestamp)" |
+		    sed -n 's/^telnyx-signature-ed25519: //p')
+		got=$(hdr telnyx-signature-ed25519) ;;
+	plivo)	want=$(tr -d '\n' <"$tmp/one.body" | "$tools/plivo-sign" \
+		    "$public/plivo" "$(hdr X-Plivo-Signature-V3-Nonce)")
+		got=$(hdr X-Plivo-Signature-V3) ;;
+	vonage)	want=$(sed 's/&sig=.*//' "$tmp/one.body" |
+		    "$tools/vonage-sign" "$VONAGE_SIGNATURE_METHOD")
+		got=$(cat "$tmp/one.body") ;;
+	esac
+	is "$P: the driver signs as $P-sign does" "$got" "$want"
+done
 
 # --- The listener, started and killed --------------------------------------
 
@@ -102,7 +124,8 @@ port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
 start() {
 	s_port=$port serve_port=$port
 	serve /dev/null "$tmp/L.err" "$bin/sms-recv" -d "$ib" \
-	    --public-url "$public" || { pid= serve_port=; return 1; }
+	    --public-url "$public" -p "$(echo $providers | tr ' ' ,)" ||
+	    { pid= serve_port=; return 1; }
 	pid=$server serve_port=
 	[ "$port" = "$s_port" ] || rebinds=$((rebinds + 1))
 	echo "$port" >"$tmp/port"
@@ -120,9 +143,11 @@ start() {
 		i=$((i + 1))
 		f=$tmp/batch/$(printf '%06d' "$i")
 		[ -e "$f" ] || break
+		# Signed now, for where the listener is now.
+		"$tools/hook" -e -f "$public" "http://127.0.0.1:$(cat "$tmp/port")" \
+		    <"$f" >"$tmp/run" 2>>"$tmp/hook.err"
 		# curl 7.88 --parallel can hang with nothing left to do after
 		# a connection is refused: bound every run.
-		sed "s/@PORT@/$(cat "$tmp/port")/" "$f" >"$tmp/run"
 		timeout -s KILL 10 curl -s --max-time 5 --parallel \
 		    --parallel-max 16 -K "$tmp/run" >>"$tmp/log" 2>/dev/null
 		[ $? -eq 137 ] && echo x >>"$tmp/stalls"
@@ -162,16 +187,19 @@ elapsed=$(($(date +%s) - t0))
 # --- What the inbox shows ----------------------------------------------------
 
 # Acknowledged: a whole "200 SID" line (a torn last line is ignored).
-grep -E '^200 SM[0-9a-f]+( replay)?$' "$tmp/log" | cut -d' ' -f2 | sort -u >"$tmp/acked"
-requests=$(grep -cE '^[0-9]{3} SM' "$tmp/log")
+grep -E '^200 (SM|tx|pl|vn)[0-9a-f]+( replay)?$' "$tmp/log" | cut -d' ' -f2 | sort -u >"$tmp/acked"
+requests=$(grep -cE '^[0-9]{3} (SM|tx|pl|vn)' "$tmp/log")
 refused=$(grep -cE '^4[0-9][0-9] ' "$tmp/log")
 failed5=$(grep -cE '^5[0-9][0-9] ' "$tmp/log")
 
 # Every file under msg/ must be one record ending in a newline, with the
-# body its MessageSid says; what is on disk, per provider id.
+# body its id says, of the provider its id says; what is on disk, per
+# provider id.
 perl -MJSON::PP -e '
 	my ($ib, $onfile, $badfile) = @ARGV;
 	my (%n, @bad);
+	my %pv = (SM => "twilio", tx => "telnyx", pl => "plivo",
+	    vn => "vonage");
 	for my $f (glob("$ib/msg/*/*")) {
 		open my $fh, "<", $f or do { push @bad, "$f: $!"; next };
 		local $/;
@@ -186,7 +214,8 @@ perl -MJSON::PP -e '
 			next;
 		}
 		my $id = $rec->{provider_id} // "";
-		if ($rec->{type} ne "message" || $id !~ /^SM/ ||
+		if ($rec->{type} ne "message" ||
+		    ($pv{substr($id, 0, 2)} // "") ne ($rec->{provider} // "") ||
 		    $rec->{body} ne "crash test $id") {
 			push @bad, "$f: not the message sent\n";
 			next;
@@ -234,11 +263,28 @@ check "at least $min_rounds rounds" "[ $rounds -ge $min_rounds ]"
 # (a quiet one acknowledges thousands): the test is not vacuous.
 check 'requests acknowledged in most rounds' "[ $acked -ge $((min_rounds / 2)) ]"
 check 'no valid request refused (4xx)' "[ $refused -eq 0 ]"
-is 'lost_acked=0: every 200 is a stored message' "$lost" 0
-[ "$lost" -eq 0 ] || diag "lost, e.g.: $(awk 'NR == FNR { seen[$2] = 1; next } !($1 in seen)' "$tmp/seen" "$tmp/acked" | head -n 5 | tr '\n' ' ')"
-is 'corrupt_visible=0: every file in msg/ is one whole record' "$corrupt" 0
+[ -s "$tmp/hook.err" ] && head -n 5 "$tmp/hook.err" | sed 's/^/# hook: /' >&2
+# Each provider: its ids by their first two letters.
+for P in $providers; do
+	case $P in
+	twilio) x=SM ;; telnyx) x=tx ;; plivo) x=pl ;; vonage) x=vn ;;
+	esac
+	grep "^$x" "$tmp/acked" >"$tmp/acked.$P"
+	grep " $x" "$tmp/seen" >"$tmp/seen.$P"
+	p_acked=$(wc -l <"$tmp/acked.$P" | tr -d ' ')
+	p_lost=$(awk 'NR == FNR { seen[$2] = 1; next } !($1 in seen)' \
+	    "$tmp/seen.$P" "$tmp/acked.$P" | wc -l | tr -d ' ')
+	p_dup=$(awk '$1 > 1' "$tmp/seen.$P" | wc -l | tr -d ' ')
+	diag "$P: acked=$p_acked lost_acked=$p_lost dup_visible=$p_dup visible=$(wc -l <"$tmp/seen.$P" | tr -d ' ') answered_4xx=$(grep -cE "^4[0-9][0-9] $x" "$tmp/log")"
+	check "$P: its requests acknowledged in many rounds" \
+	    "[ $p_acked -ge $((min_rounds / 2 / $(echo $providers | wc -w))) ]"
+	is "$P: lost_acked=0: every 200 is a stored message" "$p_lost" 0
+	[ "$p_lost" -eq 0 ] || diag "lost, e.g.: $(awk 'NR == FNR { seen[$2] = 1; next } !($1 in seen)' "$tmp/seen.$P" "$tmp/acked.$P" | head -n 5 | tr '\n' ' ')"
+	is "$P: dup_visible=0: a replayed or retried message id is shown once" \
+	    "$p_dup" 0
+done
+is 'corrupt_visible=0: every file in msg/ is one whole record, of its provider' "$corrupt" 0
 [ "$corrupt" -eq 0 ] || head -n 5 "$tmp/corrupt" | sed 's/^/# /' >&2
-is 'dup_visible=0: a replayed or retried MessageSid is shown once' "$dup" 0
 is "the reader ($reader) read every thread cleanly" "$(cat "$tmp/ls.err")" ''
 
 # queue/, the index assign --next reads (smsdesk-inbox(5)): whatever the

@@ -15,23 +15,46 @@
 #   - the provider's retry (the same input again, disk healthy) leaves
 #     each message stored exactly once.
 # Prints: program, mode, fault_points_tried, violations (must be 0).
+#
+# Every provider of $PROVIDERS (lib.sh), its webhooks in its own format
+# (tests/tools/hook): fault point k is tried with one provider, the
+# providers in turn (k mod N among those whose run still makes k calls),
+# so that each meets a share of the points along the whole run and the
+# run takes the time of one provider; each has its own fault-free run at
+# the end, checked clean.
 . "$(dirname "$0")/lib.sh"
 
-twilio_env 0240
+carriers_env 0240
 if ! faults_env; then
 	skip 'fault injection' "no $shim (run make)"
 	done_testing
 fi
 
 # Three messages from two customers, one of them STOP, and a delivery
-# report for a message the inbox does not know (it is parked).
-cat >"$tmp/in" <<'EOF'
-{"from":"+15551230001","to":"+15550000000","provider_id":"SMf1","body":"hello"}
-{"from":"+15551230002","to":"+15550000000","provider_id":"SMf2","body":"STOP"}
-MessageSid=SMout1&SmsSid=SMout1&AccountSid=AC0&From=%2B15550000000&To=%2B15551230003&MessageStatus=delivered&SmsStatus=delivered&ApiVersion=2010-04-01
-{"from":"+15551230001","to":"+15550000000","provider_id":"SMf3","body":"again"}
-EOF
+# report for a message the inbox does not know (it is parked): a record,
+# then each provider's own webhook bodies, as it posts them (read with
+# -p PROVIDER; no signature is checked on a file).
+for P in $providers; do
+	h() { "$tools/hook" -b "$P" "http://127.0.0.1/$P" "$@"; }
+	{
+		echo '{"from":"+15551230001","to":"+15550000000","provider_id":"SMf1","body":"hello"}'
+		h inbound id=SMf2 from=+15551230002 to=+15550000000 body=STOP
+		h status id=SMout1 from=+15550000000 to=+15551230003 \
+		    status=delivered
+		h inbound id=SMf3 from=+15551230001 to=+15550000000 body=again
+	} >"$tmp/in.$P" || fail "$P: hook makes the input"
+done
 all='["SMf1","SMf2","SMf3"]'
+
+# next_provider K: the provider of fault point K, the K-th (mod N) of
+# those of $providers not in $finished; fails if none is left.
+next_provider() {
+	set -- $(for np_p in $providers; do
+		case " $finished " in *" $np_p "*) ;; *) echo "$np_p" ;; esac
+	done)
+	[ $# -gt 0 ] || return 1
+	eval "echo \${$(($1 % $# + 1))}"
+}
 
 # listing IB: every message, as readers see them, in $tmp/ls; fails if
 # the listing fails.
@@ -63,7 +86,8 @@ verify() {
 
 # retry IB: the same input again, the disk healthy: each message once.
 retry() {
-	"$bin/sms-recv" -d "$1" <"$tmp/in" >/dev/null 2>"$tmp/retry.err" ||
+	"$bin/sms-recv" -d "$1" -p "$P" <"$tmp/in.$P" >/dev/null \
+	    2>"$tmp/retry.err" ||
 	    { echo "retry failed: $(head -c 200 "$tmp/retry.err")"; return; }
 	listing "$1" || { echo "listing after retry failed"; return; }
 	jq -sce --argjson all "$all" '[.[].provider_id] | sort == $all' \
@@ -76,24 +100,35 @@ retry() {
 
 # The file reader.
 for mode in once always; do
-	k=0 violations=0
+	k=0 violations=0 finished=
 	while :; do
 		k=$((k + 1))
+		P=$(next_provider "$k") || break
 		ib=$tmp/ib-$mode-$k
 		rm -f "$tmp/calls"
 		SMSDESK_FAULT_AT=$k SMSDESK_FAULT_MODE=$mode \
 		    SMSDESK_FAULT_LOG=$tmp/calls LD_PRELOAD=$shim \
-		    "$bin/sms-recv" -d "$ib" <"$tmp/in" >"$tmp/out" 2>"$tmp/err"
+		    "$bin/sms-recv" -d "$ib" -p "$P" <"$tmp/in.$P" >"$tmp/out" \
+		    2>"$tmp/err"
 		rc=$?
 		if [ ! -s "$tmp/calls" ] || [ "$rc" -ge 128 ]; then
 			# Died without its destructor: a crash, never fine.
 			violations=$((violations + 1))
-			diag "k=$k ($mode): sms-recv died (exit $rc): $(tail -c 300 "$tmp/err")"
+			diag "k=$k ($mode, $P): sms-recv died (exit $rc): $(tail -c 300 "$tmp/err")"
 			[ "$k" -lt 400 ] && continue
 			break
 		fi
 		calls=$(cat "$tmp/calls")
-		[ "$calls" -lt "$k" ] && break
+		if [ "$calls" -lt "$k" ]; then
+			# No fault met: P's clean run, kept to be checked.
+			finished="$finished $P"
+			echo "$rc:$(verify "$ib" "$tmp/out")$(jq -sc \
+			    '[.[].provider_id] | sort' "$tmp/ls")" \
+			    >"$tmp/clean.$P"
+			eval "calls_$P=\$calls"
+			rm -rf "$ib"
+			continue
+		fi
 		bad=$(
 			[ "$rc" -ne 0 ] || echo "exit 0 after a fault"
 			grep -q 'No space left on device' "$tmp/err" ||
@@ -103,18 +138,18 @@ for mode in once always; do
 		)
 		if [ -n "$bad" ]; then
 			violations=$((violations + 1))
-			diag "k=$k ($mode): $bad"
+			diag "k=$k ($mode, $P): $bad"
 		fi
 		rm -rf "$ib"
 	done
 	tried=$((k - 1))
-	diag "program=sms-recv mode=$mode fault_points_tried=$tried violations=$violations"
-	check "sms-recv, a disk failing $mode: $tried fault points, no violation" \
+	diag "program=sms-recv mode=$mode fault_points_tried=$tried violations=$violations (calls of each provider's fault-free run: $(for P in $providers; do eval "printf '%s ' $P=\$calls_$P"; done | sed 's/ $//'))"
+	check "sms-recv, a disk failing $mode: $tried fault points over $(echo $providers | tr ' ' ,), no violation" \
 	    "[ $violations -eq 0 ] && [ $tried -gt 20 ]"
-	is "and with no fault the run is clean (exit 0, all stored)" \
-	    "$rc:$(verify "$ib" "$tmp/out")$(jq -sc '[.[].provider_id] | sort' "$tmp/ls")" \
-	    "0:$all"
-	rm -rf "$ib"
+	for P in $providers; do
+		is "$P: and with no fault the run is clean (exit 0, all stored)" \
+		    "$(cat "$tmp/clean.$P" 2>/dev/null)" "0:$all"
+	done
 done
 
 # The listener: each request answered 200 is stored, every other one is
@@ -125,21 +160,25 @@ done
 listen() {
 	serve "$tmp/l.out" "$tmp/l.err" env SMSDESK_FAULT_AT="${fault:-0}" \
 	    SMSDESK_FAULT_MODE=once SMSDESK_FAULT_LOG="$tmp/calls" \
-	    LD_PRELOAD="$shim" "$bin/sms-recv" -d "$1" 2>/dev/null &&
+	    LD_PRELOAD="$shim" "$bin/sms-recv" -d "$1" -p "${P:-twilio}" \
+	    2>/dev/null &&
 	    pid=$server && return
 	l_rc=$serve_rc
 	return 1
 }
 
-# post N SID: an inbound message from customer N; prints the status.
+# post N SID: an inbound message from customer N, in $P's format;
+# prints the status.
 post() {
-	p_body="MessageSid=$2&SmsSid=$2&AccountSid=AC0&From=%2B1555123000$1&To=%2B15550000000&Body=hi+$2&NumSegments=1&ApiVersion=2010-04-01"
-	webhook "$p_body" --max-time 20
+	hook_post "$P" inbound id="$2" from="+1555123000$1" \
+	    to=+15550000000 body="hi $2" curl.max-time=20
 }
 
-k=0 violations=0 started=0
+# Fault point k with one provider, in turn, as for the file reader.
+k=0 violations=0 started=0 finished=
 while :; do
 	k=$((k + 1))
+	P=$(next_provider "$k") || break
 	ib=$tmp/lib-$k
 	rm -f "$tmp/calls"
 	# The inbox exists already: the faults fall on deliveries.
@@ -150,7 +189,7 @@ while :; do
 		rc=$l_rc
 		if [ "$rc" -eq 0 ] || ! grep -q 'No space left' "$tmp/l.err"; then
 			violations=$((violations + 1))
-			diag "listener k=$k: did not start, exit $rc: $(head -c 200 "$tmp/l.err")"
+			diag "listener k=$k ($P): did not start, exit $rc: $(head -c 200 "$tmp/l.err")"
 		fi
 		rm -rf "$ib"
 		continue
@@ -183,16 +222,23 @@ while :; do
 	)
 	if [ -n "$bad" ]; then
 		violations=$((violations + 1))
-		diag "listener k=$k: $codes: $bad"
+		diag "listener k=$k ($P): $codes: $bad"
 	fi
 	rm -rf "$ib"
-	[ "$calls" -lt "$k" ] && break
+	if [ "$calls" -lt "$k" ]; then
+		finished="$finished $P"
+		echo "$codes" >"$tmp/codes.$P"
+	fi
 done
 tried=$((k - 1))
 diag "program=sms-recv-listener mode=once fault_points_tried=$tried violations=$violations (started $started)"
-check "sms-recv --listen, one failing call: $tried fault points, 200 only when stored" \
+check "sms-recv --listen, one failing call: $tried fault points over $(echo $providers | tr ' ' ,), 200 only when stored" \
     "[ $violations -eq 0 ] && [ $started -gt 10 ]"
-is 'with no fault left, three 200s' "$codes" '200 200 200'
+for P in $providers; do
+	is "$P: with no fault left, three 200s" \
+	    "$(cat "$tmp/codes.$P" 2>/dev/null)" '200 200 200'
+done
+P=twilio
 
 # A listener that cannot listen (its port is taken) takes its journal
 # with it: the start retried on another port makes the same calls as a

@@ -296,6 +296,88 @@ twilio_env() {
 	    EXIT
 }
 
+# --- Every carrier ----------------------------------------------------------
+
+# providers: those a parametrised test runs for, every one known unless
+# $PROVIDERS chooses (a test that runs for some of them only says which
+# and why). sms_sim_providers: those sms-sim plays (sms-sim --provider);
+# vonage goes in once it does.
+providers=${PROVIDERS:-twilio telnyx plivo vonage}
+sms_sim_providers='twilio telnyx plivo'
+
+# The Ed25519 seed of the Telnyx key the tests sign with (hook, sms-sim:
+# SMSDESK_SIM_TELNYX_SEED); its public half goes to TELNYX_PUBLIC_KEY.
+telnyx_seed=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+
+# carriers_env NNNN: twilio_env NNNN, then every other provider's setting
+# from outside unset and its credentials, as its own tools name them, for
+# the listener (its signing secret), hook and sms-sim (which sign with
+# them) and sms-send (which sends with them): Telnyx's API key key-NNNN
+# and public key, Plivo's auth id MANNNNSIM and token ptok-NNNN, Vonage's
+# API key and secret and signature secret vsec-NNNN (sha256), each with
+# our number $US as the sender. Sets nothing provider-wide
+# (SMSDESK_PROVIDER): a test says which carrier each program speaks.
+carriers_env() {
+	twilio_env "$1"
+	unset SMSDESK_SIM_URL TELNYX_API_KEY TELNYX_FROM TELNYX_API_URL \
+	    TELNYX_PUBLIC_KEY TELNYX_MESSAGING_PROFILE_ID PLIVO_AUTH_ID \
+	    PLIVO_AUTH_TOKEN PLIVO_FROM PLIVO_API_URL PLIVO_POWERPACK_UUID \
+	    VONAGE_API_KEY VONAGE_API_SECRET VONAGE_FROM VONAGE_API_URL \
+	    VONAGE_SIGNATURE_SECRET VONAGE_SIGNATURE_METHOD
+	TELNYX_API_KEY=key-$1 TELNYX_FROM=$US
+	SMSDESK_SIM_TELNYX_SEED=$telnyx_seed
+	TELNYX_PUBLIC_KEY=$("$tools/telnyx-sign" --public "$telnyx_seed")
+	PLIVO_AUTH_ID=MA${1}SIM PLIVO_AUTH_TOKEN=ptok-$1 PLIVO_FROM=$US
+	VONAGE_API_KEY=vk$1 VONAGE_API_SECRET=vs-$1 VONAGE_FROM=$US
+	VONAGE_SIGNATURE_SECRET=vsec-$1 VONAGE_SIGNATURE_METHOD=sha256
+	export TELNYX_API_KEY TELNYX_FROM SMSDESK_SIM_TELNYX_SEED \
+	    TELNYX_PUBLIC_KEY PLIVO_AUTH_ID PLIVO_AUTH_TOKEN PLIVO_FROM \
+	    VONAGE_API_KEY VONAGE_API_SECRET VONAGE_FROM \
+	    VONAGE_SIGNATURE_SECRET VONAGE_SIGNATURE_METHOD
+}
+
+# api_url PROVIDER URL: point sms-send (and sms-recv's media fetches) at
+# URL as PROVIDER's API: TWILIO_API_URL, TELNYX_API_URL, ...
+api_url() {
+	case $1 in
+	twilio) TWILIO_API_URL=$2; export TWILIO_API_URL ;;
+	telnyx) TELNYX_API_URL=$2; export TELNYX_API_URL ;;
+	plivo) PLIVO_API_URL=$2; export PLIVO_API_URL ;;
+	vonage) VONAGE_API_URL=$2; export VONAGE_API_URL ;;
+	esac
+}
+
+# api_creds PROVIDER: PROVIDER's API credentials as USER:PASS for HTTP
+# Basic auth (what its media URLs want: Twilio's and Plivo's), empty for
+# one whose API takes none (Telnyx's bearer key; its media URLs are
+# signed links fetched without credentials, lib/media.c).
+api_creds() {
+	case $1 in
+	twilio) echo "$TWILIO_ACCOUNT_SID:$TWILIO_AUTH_TOKEN" ;;
+	plivo) echo "$PLIVO_AUTH_ID:$PLIVO_AUTH_TOKEN" ;;
+	vonage) echo "$VONAGE_API_KEY:$VONAGE_API_SECRET" ;;
+	esac
+}
+
+# hook_post PROVIDER KIND [FIELD=VALUE...]: post PROVIDER's webhook KIND
+# (inbound or status; tests/tools/hook says the fields) to /PROVIDER of
+# the listener on 127.0.0.1:$port (the last serve's), in PROVIDER's own
+# format, signed with carriers_env's secrets for that URL, or for
+# $public_url/PROVIDER if $public_url is set (a listener
+# with a public URL). Prints the
+# HTTP status (000: no answer); the answer's body is in $tmp/resp, its
+# headers in $tmp/resp.h. curl.OPT=VALUE fields add curl options
+# (curl.max-time=20).
+hook_post() {
+	hp_p=$1
+	shift
+	"$tools/hook" ${public_url:+-f "$public_url/$hp_p"} "$hp_p" \
+	    "http://127.0.0.1:$port/$hp_p" "$@" >"$tmp/hook.cfg" ||
+	    { echo hook-failed; return 1; }
+	curl -s -o "$tmp/resp" -D "$tmp/resp.h" -w '%{http_code}' \
+	    -K "$tmp/hook.cfg"
+}
+
 # --- Inboxes written by hand, as smsdesk-inbox(5) lays them out ---------
 
 # mkinbox DIR: an empty inbox, its directories mode 0700.

@@ -49,6 +49,9 @@ feed_media(const struct recv *r, const char *name)
 	for (size_t i = 0; name && i < r->nfeeds; i++)
 		if (strcmp(r->feed[i].pv->name, name) == 0)
 			return &r->feed[i].media;
+	for (size_t i = 0; name && i < r->nknown; i++)
+		if (strcmp(r->known[i].pv->name, name) == 0)
+			return &r->known[i].media;
 	return &r->media;
 }
 

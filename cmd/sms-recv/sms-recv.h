@@ -107,6 +107,10 @@ struct recv {
 	struct httpd_pool *pool;	/* the listener's workers */
 	struct media_opts media;	/* how media are fetched: the first
 					   feed's (feed_media() picks) */
+	struct feed known[FEEDS_MAX];	/* every provider known, for the
+					   media of a message of a provider
+					   not served (--fetch-media) */
+	size_t nknown;
 	struct fetcher *fetcher;	/* the listener's, or NULL */
 	_Atomic int media_cancel;	/* set: the fetcher stops */
 	int listening;
@@ -137,8 +141,9 @@ int listen_loop(struct recv *r, struct sockaddr_storage *sin,
 
 /* media.c */
 
-/* The media options of the feed of the provider called name, else the
- * first feed's. */
+/* The media options of the provider called name: its feed's, else (one
+ * not served, such as any provider's message that --fetch-media meets)
+ * its own from the configuration, else the first feed's. */
 const struct media_opts *feed_media(const struct recv *r, const char *name);
 
 void media_start(struct recv *r);

@@ -51,14 +51,19 @@ trouble(struct worker *w, const struct http *h, const struct errbuf *e)
 /*
  * Find msg at the provider: list the messages to its number, newest
  * first, page by page until they are older than msg (less a minute for
- * clocks), and take the oldest one with its body and sender, created
- * after msg was queued, that no other message of ours has claimed.
- * Returns 1 with *found (a new reference, in the words of provider.h),
- * 0 if there is none, or an outcome-like -1 (temporary trouble), -2
- * (credentials rejected).
+ * clocks), and take the oldest one to its number with its body and
+ * sender, created after msg was queued, that no other message of ours
+ * has claimed. A provider whose list shows no texts (Plivo's message
+ * detail records) cannot tell our messages apart by their body: a
+ * listed message without one is taken only if it is the only candidate
+ * and msg the only message of ours without an id to that number
+ * (alone); else whether msg was sent cannot be told. Returns 1 with
+ * *found (a new reference, in the words of provider.h), 0 if there is
+ * none, -3 if it cannot be told, or an outcome-like -1 (temporary
+ * trouble), -2 (credentials rejected).
  */
 static int
-lookup(struct worker *w, const json_t *msg, json_t **found)
+lookup(struct worker *w, const json_t *msg, int alone, json_t **found)
 {
 	struct send *s = w->s;
 	const struct provider *pv = s->acct.pv;
@@ -71,7 +76,7 @@ lookup(struct worker *w, const json_t *msg, json_t **found)
 	json_t *page, *m, *best = NULL;
 	time_t at = -1, created, best_at = 0;
 	size_t i;
-	int rc = 0, older;
+	int rc = 0, older, blind = 0;
 
 	*found = NULL;
 	if (when_parse(record_str(msg, "at") ? record_str(msg, "at") : "",
@@ -100,12 +105,19 @@ lookup(struct worker *w, const json_t *msg, json_t **found)
 				older = 1;
 				continue;
 			}
-			if (!id || !record_str(m, "body") ||
-			    strcmp(record_str(m, "body"), body ? body : "") ||
+			if (!id || (to && record_str(m, "to") &&
+			    strcmp(record_str(m, "to"), to)) ||
 			    (from && record_str(m, "from") &&
 			    strcmp(record_str(m, "from"), from)) ||
 			    known_id(s, id))
 				continue;
+			if (!record_str(m, "body")) {
+				/* No text shown: one of ours, which? */
+				blind++;
+			} else if (strcmp(record_str(m, "body"), body ? body :
+			    "") != 0) {
+				continue;
+			}
 			if (!best || created < best_at) {
 				json_decref(best);
 				best = json_incref(m);
@@ -116,6 +128,11 @@ lookup(struct worker *w, const json_t *msg, json_t **found)
 			break;
 	}
 	json_decref(page);
+	if (rc == 0 && blind && (blind > 1 || !alone)) {
+		json_decref(best);
+		best = NULL;
+		rc = -3;
+	}
 	if (rc == 0 && best) {
 		*found = best;
 		rc = 1;
@@ -162,6 +179,22 @@ fetch(struct worker *w, const char *thread, const char *id, json_t **found)
 	return rc;
 }
 
+/* Whether msg is the only message of box without a provider id to its
+ * number. */
+static int
+alone(const json_t *box, const json_t *msg)
+{
+	const char *to = record_str(msg, "to");
+	const json_t *m;
+	size_t i;
+
+	json_array_foreach(box, i, m)
+		if (m != msg && !record_str(m, "provider_id") && to &&
+		    record_str(m, "to") && strcmp(record_str(m, "to"), to) == 0)
+			return 0;
+	return 1;
+}
+
 /* Settle what outbox/ holds: the rule is in sms-send(1), RECONCILING. */
 void
 reconcile_outbox(struct send *s)
@@ -206,9 +239,16 @@ reconcile_outbox(struct send *s)
 			continue;
 		}
 		rc = pid ? fetch(&w, thread, pid, &found) :
-		    lookup(&w, msg, &found);
+		    lookup(&w, msg, alone(box, msg), &found);
 		out = NULL;
-		if (rc == -2) {
+		if (rc == -3) {
+			send_warn(s, "%s: %s: provider '%s' lists its messages "
+			    "without their text, and more than one could be "
+			    "this one: whether it was sent cannot be told",
+			    thread, id, s->acct.pv->name);
+			send_emit(s, msg, TEMPORARY);
+			continue;
+		} else if (rc == -2) {
 			send_emit(s, msg, AUTH);
 			continue;
 		} else if (rc < 0) {

@@ -11,6 +11,10 @@
  * and holds the connection: a fetch caught in the middle. Each request is
  * a line on stdout: "GET /NAME STATUS" (0 for /hang, said when it
  * comes), and "HALF /half/NAME" once the first half has gone out.
+ * USER:PASS "-" serves the files as public links (Telnyx's media URLs
+ * are signed links, fetched without credentials): no credentials asked,
+ * and a request that brings some all the same says so, "GET /NAME
+ * STATUS auth".
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -25,7 +29,7 @@
 
 #include <microhttpd.h>
 
-static const char *dir, *user, *pass;
+static const char *dir, *user, *pass;	/* user NULL: public links */
 static int stalled;		/* a /half request has stopped half way */
 
 struct half {
@@ -70,9 +74,11 @@ say(struct MHD_Connection *conn, const char *url, unsigned code,
     struct MHD_Response *r)
 {
 	enum MHD_Result rc = MHD_queue_response(conn, code, r);
+	int auth = user == NULL && MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
 
 	MHD_destroy_response(r);
-	printf("GET %s %u\n", url, code);
+	printf("GET %s %u%s\n", url, code, auth ? " auth" : "");
 	fflush(stdout);
 	return rc;
 }
@@ -92,7 +98,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	u = MHD_basic_auth_get_username_password(conn, &p);
-	ok = u && p && strcmp(u, user) == 0 && strcmp(p, pass) == 0;
+	ok = user == NULL || (u && p && strcmp(u, user) == 0 &&
+	    strcmp(p, pass) == 0);
 	MHD_free(u);
 	MHD_free(p);
 	if (!ok)
@@ -142,18 +149,21 @@ main(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct MHD_Daemon *d;
-	char *colon, *up;
+	char *colon, *up = NULL;
 
 	if (argc != 5 || strcmp(argv[3], "--listen") != 0 ||
-	    !(colon = strrchr(argv[4], ':')) || !(up = strchr(argv[2], ':'))) {
-		fputs("usage: media-files DIR USER:PASS --listen ADDR:PORT\n",
-		    stderr);
+	    !(colon = strrchr(argv[4], ':')) || (strcmp(argv[2], "-") != 0 &&
+	    !(up = strchr(argv[2], ':')))) {
+		fputs("usage: media-files DIR USER:PASS|- --listen "
+		    "ADDR:PORT\n", stderr);
 		return 2;
 	}
 	dir = argv[1];
-	*up = '\0';
-	user = argv[2];
-	pass = up + 1;
+	if (strcmp(argv[2], "-") != 0) {
+		*up = '\0';
+		user = argv[2];
+		pass = up + 1;
+	}
 	*colon = '\0';
 	sa.sin_port = htons((unsigned short)atoi(colon + 1));
 	if (inet_pton(AF_INET, argv[4], &sa.sin_addr) != 1) {

@@ -16,9 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
-#include "buf.h"
+#include "telnyx-sign.h"
 
 static void
 usage(void)
@@ -31,16 +29,12 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	unsigned char seed[crypto_sign_SEEDBYTES];
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	unsigned char sk[crypto_sign_SECRETKEYBYTES];
-	unsigned char sig[crypto_sign_BYTES];
-	char b64[sodium_base64_ENCODED_LEN(crypto_sign_BYTES,
-	    sodium_base64_VARIANT_ORIGINAL)], ts[32];
-	const char *hex;
-	struct buf msg = { 0 };
+	char b64[TELNYX_SIG_B64], ts[32];
+	struct buf body = { 0 };
 	char chunk[4096];
-	size_t n, bin;
+	size_t n;
 	int pub = 0;
 
 	if (argc >= 2 && strcmp(argv[1], "--public") == 0) {
@@ -50,12 +44,8 @@ main(int argc, char **argv)
 	}
 	if (argc < 2 || argc > 3 || (pub && argc != 2))
 		usage();
-	hex = argv[1];
-	if (sodium_init() < 0 || strlen(hex) != 2 * sizeof seed ||
-	    sodium_hex2bin(seed, sizeof seed, hex, strlen(hex), NULL, &bin,
-	    NULL) < 0 || bin != sizeof seed)
+	if (telnyx_keys(argv[1], pk, sk) < 0)
 		usage();
-	crypto_sign_seed_keypair(pk, sk, seed);
 	if (pub) {
 		sodium_bin2base64(b64, sizeof b64, pk, sizeof pk,
 		    sodium_base64_VARIANT_ORIGINAL);
@@ -66,18 +56,13 @@ main(int argc, char **argv)
 		snprintf(ts, sizeof ts, "%s", argv[2]);
 	else
 		snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
-	buf_adds(&msg, ts);
-	buf_addc(&msg, '|');
 	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
-		buf_add(&msg, chunk, n);
-	if (msg.err)
+		buf_add(&body, chunk, n);
+	if (body.err || telnyx_sign(sk, ts, body.p ? body.p : "", body.len,
+	    b64) < 0)
 		return 1;
-	crypto_sign_detached(sig, NULL, (const unsigned char *)msg.p,
-	    msg.len, sk);
-	sodium_bin2base64(b64, sizeof b64, sig, sizeof sig,
-	    sodium_base64_VARIANT_ORIGINAL);
 	printf("telnyx-signature-ed25519: %s\ntelnyx-timestamp: %s\n", b64,
 	    ts);
-	buf_free(&msg);
+	buf_free(&body);
 	return 0;
 }
