@@ -290,6 +290,43 @@ twilio_env() {
 	    EXIT
 }
 
+# provider_env P: the credentials of carrier P (twilio, telnyx, plivo) for
+# sms-sim, sms-send and sms-recv, as the carrier's own tools name them,
+# over twilio_env's (which comes first); SMSDESK_PROVIDER=P. The Telnyx
+# sim signs with a fixed seed, its public key given to the listener.
+provider_env() {
+	unset TELNYX_API_KEY TELNYX_FROM TELNYX_API_URL TELNYX_PUBLIC_KEY \
+	    TELNYX_MESSAGING_PROFILE_ID SMSDESK_SIM_TELNYX_SEED \
+	    PLIVO_AUTH_ID PLIVO_AUTH_TOKEN PLIVO_FROM PLIVO_API_URL \
+	    PLIVO_POWERPACK_UUID
+	case $1 in
+	telnyx)
+		TELNYX_API_KEY=key-$TOK TELNYX_FROM=$US
+		SMSDESK_SIM_TELNYX_SEED=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+		TELNYX_PUBLIC_KEY=$("$tools/telnyx-sign" --public \
+		    "$SMSDESK_SIM_TELNYX_SEED")
+		export TELNYX_API_KEY TELNYX_FROM SMSDESK_SIM_TELNYX_SEED \
+		    TELNYX_PUBLIC_KEY
+		;;
+	plivo)
+		PLIVO_AUTH_ID=MA${TOK#tok-}SIM PLIVO_AUTH_TOKEN=p$TOK PLIVO_FROM=$US
+		export PLIVO_AUTH_ID PLIVO_AUTH_TOKEN PLIVO_FROM
+		;;
+	esac
+	SMSDESK_PROVIDER=$1
+	export SMSDESK_PROVIDER
+}
+
+# provider_api P URL: point the tools at the API of carrier P at URL (a
+# sim's).
+provider_api() {
+	case $1 in
+	twilio) TWILIO_API_URL=$2; export TWILIO_API_URL ;;
+	telnyx) TELNYX_API_URL=$2; export TELNYX_API_URL ;;
+	plivo) PLIVO_API_URL=$2; export PLIVO_API_URL ;;
+	esac
+}
+
 # --- Inboxes written by hand, as smsdesk-inbox(5) lays them out ---------
 
 # mkinbox DIR: an empty inbox, its directories mode 0700.
