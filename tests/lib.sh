@@ -78,8 +78,11 @@ fail() {
 	printf 'not ok %d - %s\n' "$tap_n" "$(tap_desc "$1")"
 }
 
+# A description is tap_prefix (if set: a parametrised test's "telnyx: ")
+# and DESC.
 tap_desc() {
-	printf '%s\n' "$1" | sed 's/#/\\#/g' | tr '\n' ' ' | sed 's/ $//'
+	printf '%s%s\n' "${tap_prefix-}" "$1" | sed 's/#/\\#/g' | tr '\n' ' ' |
+	    sed 's/ $//'
 }
 
 # skip DESC REASON: a test that could not run here.
