@@ -93,7 +93,8 @@ for P in ${PROVIDERS:-twilio telnyx plivo}; do
 		;;
 	esac
 	[ "$P" = telnyx ] && check "$P: its URLs are the CDN's, on another host" \
-	    "last | jq -e 'all(.media[].url; test(\"^http://localhost:[0-9]+/cdn/[0-9a-f]{64}\$\"))' >/dev/null"
+	    "last | jq -s -e 'length == 1 and (.[0].media | length) == 2 and
+		all(.[0].media[].url; test(\"^http://localhost:[0-9]+/cdn/[0-9a-f]{64}\$\"))' >/dev/null"
 	is "$P: each fetched once" \
 	    "$(jq -s "map(select(.path | $served)) | length" "$tmp/$P-sim.log")" 2
 

@@ -452,9 +452,10 @@ for P in telnyx plivo; do
 	telnyx)
 		jhook telnyx 1 >"$tmp/ev"
 		check 'message.received, type MMS, its text' \
-		    "jq -e '.data.event_type == \"message.received\" and
-			.data.payload.type == \"MMS\" and
-			.data.payload.text == \"Here is the damage\"' '$tmp/ev'"
+		    "jq -s -e 'length == 1 and
+			(.[0].data | .event_type == \"message.received\" and
+			.payload.type == \"MMS\" and
+			.payload.text == \"Here is the damage\")' '$tmp/ev'"
 		is 'payload.media: each type, size and sha256, in order' \
 		    "$(jq -c '[.data.payload.media[] | [.content_type, .size, .sha256]]' "$tmp/ev")" \
 		    "[[\"image/png\",$(wc -c <"$tmp/pic.png" | tr -d ' '),\"$(sha256sum <"$tmp/pic.png" | cut -c1-64)\"],[\"text/vcard\",$(wc -c <"$tmp/ana.vcf" | tr -d ' '),\"$(sha256sum <"$tmp/ana.vcf" | cut -c1-64)\"]]"
@@ -553,9 +554,9 @@ for P in telnyx plivo; do
 		    "$(upload "$tmp/pic.png" --media-fail 404)"
 		check 'its message.finalized says so: sending_failed, 40008' \
 		    "poll \"grep '\\\"message.finalized\\\"' '$tmp/hook-telnyx' |
-			jq -e 'select(.data.payload.id == \\\"$(cat "$tmp/id")\\\") |
+			jq -s -e 'any(.[]; .data.payload.id == \\\"$(cat "$tmp/id")\\\" and
 			.data.payload.to[0].status == \\\"sending_failed\\\" and
-			.data.payload.errors[0].code == \\\"40008\\\"' >/dev/null\""
+			.data.payload.errors[0].code == \\\"40008\\\")' >/dev/null\""
 		pfails telnyx 40008 'a type Telnyx does not take' \
 		    "$(upload "$tmp/pic.png" --media-type application/x-msdownload)"
 		pfails telnyx 40008 'a URL past --media-timeout' \

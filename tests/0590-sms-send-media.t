@@ -259,6 +259,16 @@ run() {
 		    .media[0].url == \$u and .media[0].http == 404" "$alog"'
 	check 'the listener said why' 'grep -q "GET /media/.* 404 .*media expired" \
 		"$tmp/recv.err"'
+	case $P in
+	twilio) late_code=11200 ;;
+	telnyx) late_code=40008 ;;
+	plivo) late_code=140 ;;
+	esac
+	late_id=$(jq -r .id "$tmp/late")
+	check "the message failed by the provider's callback, code $late_code" \
+		'poll "tail -qn 1 \"$ib\"/msg/$C/$late_id |
+		    jq -s -e \"any(.[]; .status == \\\"failed\\\" and
+		    .error.provider_code == $late_code)\" >/dev/null"'
 
 	# A message record printed before its file was copied (a dry run's, a
 	# deferred one's) keeps the file's path, and is sent again with it.
