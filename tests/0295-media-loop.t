@@ -9,8 +9,9 @@
 # How each carrier hosts them: Twilio behind the account's Basic auth,
 # then a redirect to its CDN, another host (--cdn-host localhost), which
 # must be sent no credentials; Telnyx at URLs that want none (the sim's
-# /cdn/, on --cdn-host); Plivo under its own host, behind the account's
-# Basic auth, which the listener must send there.
+# /cdn/, on --cdn-host); Plivo on its media host (--cdn-host here, not
+# its API's), behind the account's Basic auth, which the listener must
+# send there (PLIVO_MEDIA_URL).
 . "$(dirname "$0")/lib.sh"
 
 twilio_env 0295
@@ -22,7 +23,7 @@ C=+15551239501
 for P in ${PROVIDERS:-twilio telnyx plivo}; do
 	diag "provider $P"
 	provider_env "$P"
-	unset TWILIO_API_URL
+	unset TWILIO_API_URL PLIVO_MEDIA_URL
 	SMSDESK_INBOX=$tmp/inbox-$P
 	export SMSDESK_INBOX
 
@@ -42,6 +43,9 @@ for P in ${PROVIDERS:-twilio telnyx plivo}; do
 	# (lib/media.h).
 	kill "$server_recv" 2>/dev/null
 	provider_api "$P" "$sim"
+	# Plivo's media host is not its API's: the sim's --cdn-host.
+	[ "$P" = plivo ] && PLIVO_MEDIA_URL=http://localhost:${sim##*:} &&
+	    export PLIVO_MEDIA_URL
 	serve_port=$rport serve "$tmp/$P-recv.out" "$tmp/$P-recv.err" \
 	    sms-recv --provider "$P" ||
 	    { fail "$P: sms-recv starts again"; continue; }
@@ -81,7 +85,7 @@ for P in ${PROVIDERS:-twilio telnyx plivo}; do
 	case $P in
 	plivo)
 		served='startswith("/Account/")'
-		is "$P: fetched from Plivo's host, with the account's credentials" \
+		is "$P: fetched from Plivo's media host, with the account's credentials" \
 		    "$(jq -s -c "map(select(.path | $served)) | map(.auth) | unique" "$tmp/$P-sim.log")" \
 		    '[true]'
 		;;

@@ -474,9 +474,9 @@ for P in telnyx plivo; do
 		    "$(fhook plivo 1 Text)$(fhook plivo 1 Media0)" ''
 		u0=$(fhook plivo 1 Media1) u1=$(fhook plivo 1 Media2)
 		uuid=$(fhook plivo 1 MessageUUID)
-		check 'each MediaN is Plivo'"'"'s: /Account/ID/Message/UUID/Media/ID' \
+		check 'each MediaN is Plivo'"'"'s: /Account/ID/Media/MEDIA_ID' \
 		    "printf '%s\n%s\n' '$u0' '$u1' | grep -Ec \
-			'^$psim/Account/$PLIVO_AUTH_ID/Message/$uuid/Media/[0-9a-f-]{36}\$' |
+			'^$psim/Account/$PLIVO_AUTH_ID/Media/[0-9a-f-]{36}\$' |
 			grep -qx 2"
 		is 'without credentials: 401' "$(get "$u0")" 401
 		is 'with the wrong token: 401' \

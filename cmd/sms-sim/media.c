@@ -650,7 +650,10 @@ sim_media_bytes(struct sim *s, const char *msg_sid, const char *sid,
 
 	pthread_mutex_lock(&s->lock);
 	p = sim_media_find_locked(s, sid);
-	if (p && strcmp(p->parent, msg_sid) != 0)
+	/* A piece of the message, or of any message; never one not yet
+	 * attached to one ("", or "-" while a text takes it). */
+	if (p && (msg_sid ? strcmp(p->parent, msg_sid) != 0 :
+	    !p->parent[0] || strcmp(p->parent, "-") == 0))
 		p = NULL;
 	return serve_unlock(s, p, "no such media", a);
 }

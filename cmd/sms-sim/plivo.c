@@ -408,30 +408,26 @@ list(struct sim *s, const char *query, struct answer *a)
 }
 
 /*
- * GET /Account/ID/Message/UUID/Media/MEDIA_ID: an inbound MMS's piece,
- * its bytes, to the account's Basic auth only.
+ * GET /Account/ID/Media/MEDIA_ID: a customer's picture, its bytes, to the
+ * account's Basic auth only.
  */
 static int
 media_get(struct sim *s, const char *method, const char *path,
     const char *auth, struct answer *a)
 {
-	char pre[200], msid[35], meid[35], uuid[37];
+	char pre[200], meid[35];
 	size_t n;
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return error(a, 405, "method not allowed");
 	if (!(a->auth = authorized(s, auth)))
 		return error(a, 401, "authentication failed");
-	n = (size_t)snprintf(pre, sizeof pre, "/Account/%s/Message/",
+	n = (size_t)snprintf(pre, sizeof pre, "/Account/%s/Media/",
 	    s->account);
-	if (strncmp(path, pre, n) != 0 || strlen(path + n) != 36 + 7 + 36 ||
-	    strncmp(path + n + 36, "/Media/", 7) != 0)
+	if (strncmp(path, pre, n) != 0 ||
+	    sim_uuid_sid(path + n, "ME", meid) < 0)
 		return error(a, 404, "not found");
-	snprintf(uuid, sizeof uuid, "%.36s", path + n);
-	if (sim_uuid_sid(uuid, "MM", msid) < 0 ||
-	    sim_uuid_sid(path + n + 43, "ME", meid) < 0)
-		return error(a, 404, "not found");
-	return sim_media_bytes(s, msid, meid, a);
+	return sim_media_bytes(s, NULL, meid, a);
 }
 
 static int
@@ -581,18 +577,23 @@ post_status(struct sim *s, CURL *h, const struct msg *m, const char *status,
 	buf_free(&body);
 }
 
-/* The URL of the piece p of m: Plivo's media URL, /Account/ID/Message/
- * UUID/Media/MEDIA_ID, on the host the customer's client reached. */
+/* The URL of the piece p of m: Plivo's media URL, /Account/ID/Media/
+ * MEDIA_ID, on --cdn-host if given (Plivo's media host is not its API's),
+ * else on the host the customer's client reached. */
 static void
 media_url(const struct sim *s, const struct msg *m, const struct media *p,
     char *out, size_t size)
 {
-	char id[37], mid[37];
+	char mid[37], host[300];
 
-	sim_uuid(m->sid, id);
 	sim_uuid(p->sid, mid);
-	snprintf(out, size, "%s/Account/%s/Message/%s/Media/%s",
-	    m->media_base ? m->media_base : "", s->account, id, mid);
+	if (s->cdn_host)
+		snprintf(host, sizeof host, "http://%s:%u", s->cdn_host,
+		    s->port);
+	else
+		snprintf(host, sizeof host, "%s", m->media_base ?
+		    m->media_base : "");
+	snprintf(out, size, "%s/Account/%s/Media/%s", host, s->account, mid);
 }
 
 /* MediaCount and Media1..N of the inbound m. */
@@ -627,7 +628,7 @@ post_inbound(struct sim *s, CURL *h, const struct msg *m,
 	sim_add_params(&body, "From", plain(m->from));
 	sim_add_params(&body, "To", plain(m->to));
 	/* An MMS has its text in Body, its media as MediaCount and
-	 * Media1..N, each at Plivo's own URL, behind the account's Basic
+	 * Media1..N, each at Plivo's media URL, behind the account's Basic
 	 * auth. */
 	sim_add_param(&body, m->media ? "Body" : "Text", m->body,
 	    m->body_len);

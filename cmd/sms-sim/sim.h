@@ -535,7 +535,8 @@ int sim_media_api(struct sim *s, const char *msg_sid, const char *rest,
 int sim_media_cdn(struct sim *s, const char *token, struct answer *a);
 
 /* GET of a piece's own URL at its carrier (Plivo's): the bytes of the
- * piece sid of the message msg_sid, or its fault, or 404. */
+ * piece sid of the message msg_sid (NULL: of any message), or its fault,
+ * or 404. */
 int sim_media_bytes(struct sim *s, const char *msg_sid, const char *sid,
     struct answer *a);
 
