@@ -30,6 +30,8 @@ head -c 6000000 /dev/zero >"$tmp/huge.jpg.body"
 { printf '\377\330\377\340'; cat "$tmp/huge.jpg.body"; } >"$tmp/huge.jpg"
 { printf '\377\330\377\340'; head -c 3000000 /dev/zero; } >"$tmp/three.jpg"
 { printf '\377\330\377\340'; head -c 600000 /dev/zero; } >"$tmp/six.jpg"
+printf 'RIFF\044\000\000\000WEBPVP8 \030\000\000\000' >"$tmp/pic.webp"
+printf 'Order 1234: two boxes, one opened.\n' >"$tmp/note.txt"
 
 # listen [TIME]: the listener, its clock at TIME if given, on the port it
 # had before if it had one.
@@ -85,6 +87,21 @@ run() {
 		'sms-send -d "$ib" --to $C --media "$tmp/blob" hi 2>"$tmp/e"'
 	check 'it says the type is not taken' \
 		'grep -q "not a type $P takes (image/jpeg, image/png" "$tmp/e"'
+	# The types differ: Telnyx takes WebP and no plain text, Twilio and
+	# Plivo the other way round.
+	if [ "$P" = telnyx ]; then
+		check 'a WebP: taken' \
+		    'sms-send -n -d "$ib" --to $C --media "$tmp/pic.webp" hi >/dev/null'
+		check_exit 'a text file: refused (1)' 1 \
+		    'sms-send -d "$ib" --to $C --media "$tmp/note.txt" hi 2>"$tmp/e"'
+		check 'as text/plain' 'grep -q "text/plain is not a type telnyx" "$tmp/e"'
+	else
+		check_exit 'a WebP: refused (1)' 1 \
+		    'sms-send -d "$ib" --to $C --media "$tmp/pic.webp" hi 2>"$tmp/e"'
+		check 'as image/webp' 'grep -q "image/webp is not a type $P" "$tmp/e"'
+		check 'a text file: taken' \
+		    'sms-send -n -d "$ib" --to $C --media "$tmp/note.txt" hi >/dev/null'
+	fi
 	if [ "$P" = twilio ]; then
 		check_exit 'a PDF over 500 KB: refused (1)' 1 \
 		    'sms-send -d "$ib" --to $C --media "$tmp/big.pdf" hi 2>"$tmp/e"'
