@@ -21,6 +21,12 @@
  * (its log record says whether some were sent all the same); or the
  * piece's fault: 404, a stall after the headers, or a body over 8 MiB.
  *
+ * Playing Telnyx or Plivo, a create's media_urls are fetched the same way
+ * by that carrier's rules (struct rules: its types, its total, its codes),
+ * and a customer's pieces are served at /cdn/ (Telnyx's URLs want no
+ * credentials) or at Plivo's media URL behind Basic auth
+ * (sim_media_bytes()); telnyx.c and plivo.c write them in their webhooks.
+ *
  * The pieces live under s->lock. Their bytes are kept up to MEDIA_KEEP
  * (64 MiB) in all; past that the oldest are dropped, and their /cdn/ URL
  * answers 404 (their metadata stays).

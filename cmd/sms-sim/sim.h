@@ -24,8 +24,9 @@
  *   schedule.c   the sim's clock, and Twilio's scheduling: SendAt, cancel
  *   faults.c     the faults on demand: rate, opt-outs, refusals, errors
  *   api.c        the handlers: create, fetch, redact, delete, /sim/text
- *   media.c      media: MediaUrl fetched on create, the Media resource,
- *                its bytes behind a /cdn/ redirect, /sim/media uploads
+ *   media.c      media: MediaUrl (media_urls) fetched on create by each
+ *                carrier's rules, the Media resource, its bytes behind a
+ *                /cdn/ redirect, /sim/media uploads
  *   log.c        the request log: a line on stderr, a record in --log
  *   http.c       a request in, an answer out: auth, routing, latency
  *   text.c       `sms-sim text`, the client of POST /sim/text
@@ -500,11 +501,12 @@ int sim_text(struct sim *s, const struct form *f, const char *base,
 int sim_media_fault(const char *mode, enum media_fault *out);
 
 /*
- * Fetch each MediaUrl of a create (n of them, at urls) as Twilio does,
- * into pieces of media not yet attached, put in out[]; each one's outcome
- * goes into a->media. Returns 0, or the error code that fails the message
- * (11200 a fetch that failed, 12300 a type Twilio does not take, 30019
- * over the size limit); the pieces fetched are in out[] either way.
+ * Fetch each media URL of a create (n of them, at urls) as the carrier
+ * played (s->pv) does, into pieces of media not yet attached, put in
+ * out[]; each one's outcome goes into a->media. Returns 0, or the error
+ * code that fails the message (Twilio: 11200 a fetch that failed, 12300 a
+ * type it does not take, 30019 over the size limit; Telnyx: 40008 for
+ * each; Plivo: 140, 130, 120); the pieces fetched are in out[] either way.
  */
 int sim_media_fetch(struct sim *s, const char *const *urls, size_t n,
     struct media **out, size_t *nout, struct answer *a);
