@@ -178,6 +178,7 @@ load_media(struct recv *r, const struct config *cfg)
 			f->media.user = f->acct.user;
 			f->media.pass = f->acct.pass;
 			f->media.auth_url = f->acct.base;
+			f->media.media_url = f->acct.media_url;
 		}
 	}
 	r->media = r->feed[0].media;

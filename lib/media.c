@@ -238,16 +238,20 @@ origin(const char *url, char *hp, size_t size)
 }
 
 /*
- * Whether url is on the host and port of the provider's API (o->auth_url),
- * where its media are and where its credentials may go.
+ * Whether url is on the host and port of the provider's API (o->auth_url)
+ * or of its media host (o->media_url), where its media are and where its
+ * credentials may go.
  */
 static int
 auth_goes(const char *url, const struct media_opts *o)
 {
 	char a[512], b[512];
 
-	return o->user && o->pass && origin(url, a, sizeof a) == 0 &&
-	    origin(o->auth_url, b, sizeof b) == 0 && strcmp(a, b) == 0;
+	if (!o->user || !o->pass || origin(url, a, sizeof a) < 0)
+		return 0;
+	return (origin(o->auth_url, b, sizeof b) == 0 && strcmp(a, b) == 0) ||
+	    (o->media_url && origin(o->media_url, b, sizeof b) == 0 &&
+	    strcmp(a, b) == 0);
 }
 
 int

@@ -67,6 +67,10 @@ struct media_opts {
 					   its host and port, never another
 					   (a forged or stored URL), nor to
 					   where that redirects */
+	const char *media_url;		/* the provider's media host, if
+					   not its API's (Plivo's): the
+					   credentials go to its host and
+					   port too; or NULL */
 	long long max_bytes;		/* the size cap; 0: the
 					   default */
 	long timeout;			/* seconds; 0: the default */

@@ -143,6 +143,10 @@ struct provider_account {
 					   Messaging Service, Telnyx's
 					   messaging profile), or NULL */
 	char *callback;			/* status callback URL, or NULL */
+	const char *media_url;		/* the base URL of the provider's
+					   media host, if not its API's
+					   (Plivo's), or NULL: its
+					   credentials go there too */
 };
 
 /*

@@ -84,8 +84,11 @@ fail() {
 	printf 'not ok %d - %s\n' "$tap_n" "$(tap_desc "$1")"
 }
 
+# A description is tap_prefix (if set: a parametrised test's "telnyx: ")
+# and DESC.
 tap_desc() {
-	printf '%s\n' "$1" | sed 's/#/\\#/g' | tr '\n' ' ' | sed 's/ $//'
+	printf '%s%s\n' "${tap_prefix-}" "$1" | sed 's/#/\\#/g' | tr '\n' ' ' |
+	    sed 's/ $//'
 }
 
 # skip DESC REASON: a test that could not run here.
@@ -300,30 +303,35 @@ twilio_env() {
 
 # providers: those a parametrised test runs for, every one known unless
 # $PROVIDERS chooses (a test that runs for some of them only says which
-# and why). sms_sim_providers: those sms-sim plays (sms-sim --provider);
-# vonage goes in once it does.
+# and why). sms_sim_providers: those sms-sim plays (sms-sim --provider).
 providers=${PROVIDERS:-twilio telnyx plivo vonage}
-sms_sim_providers='twilio telnyx plivo'
+sms_sim_providers='twilio telnyx plivo vonage'
 
 # The Ed25519 seed of the Telnyx key the tests sign with (hook, sms-sim:
 # SMSDESK_SIM_TELNYX_SEED); its public half goes to TELNYX_PUBLIC_KEY.
 telnyx_seed=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 
-# carriers_env NNNN: twilio_env NNNN, then every other provider's setting
-# from outside unset and its credentials, as its own tools name them, for
-# the listener (its signing secret), hook and sms-sim (which sign with
-# them) and sms-send (which sends with them): Telnyx's API key key-NNNN
-# and public key, Plivo's auth id MANNNNSIM and token ptok-NNNN, Vonage's
-# API key and secret and signature secret vsec-NNNN (sha256), each with
-# our number $US as the sender. Sets nothing provider-wide
-# (SMSDESK_PROVIDER): a test says which carrier each program speaks.
+# carriers_env NNNN: twilio_env NNNN, then carrier_creds NNNN. Sets
+# nothing provider-wide (SMSDESK_PROVIDER): a test says which carrier each
+# program speaks.
 carriers_env() {
 	twilio_env "$1"
+	carrier_creds "$1"
+}
+
+# carrier_creds NNNN: every other provider's setting from outside unset
+# and its credentials, as its own tools name them, for the listener (its
+# signing secret), hook and sms-sim (which sign with them) and sms-send
+# (which sends with them): Telnyx's API key key-NNNN and public key,
+# Plivo's auth id MANNNNSIM and token ptok-NNNN, Vonage's API key and
+# secret and signature secret vsec-NNNN (sha256), each with our number
+# $US as the sender.
+carrier_creds() {
 	unset SMSDESK_SIM_URL TELNYX_API_KEY TELNYX_FROM TELNYX_API_URL \
 	    TELNYX_PUBLIC_KEY TELNYX_MESSAGING_PROFILE_ID PLIVO_AUTH_ID \
 	    PLIVO_AUTH_TOKEN PLIVO_FROM PLIVO_API_URL PLIVO_POWERPACK_UUID \
-	    VONAGE_API_KEY VONAGE_API_SECRET VONAGE_FROM VONAGE_API_URL \
-	    VONAGE_SIGNATURE_SECRET VONAGE_SIGNATURE_METHOD
+	    PLIVO_MEDIA_URL VONAGE_API_KEY VONAGE_API_SECRET VONAGE_FROM \
+	    VONAGE_API_URL VONAGE_SIGNATURE_SECRET VONAGE_SIGNATURE_METHOD
 	TELNYX_API_KEY=key-$1 TELNYX_FROM=$US
 	SMSDESK_SIM_TELNYX_SEED=$telnyx_seed
 	TELNYX_PUBLIC_KEY=$("$tools/telnyx-sign" --public "$telnyx_seed")
@@ -336,6 +344,14 @@ carriers_env() {
 	    VONAGE_SIGNATURE_SECRET VONAGE_SIGNATURE_METHOD
 }
 
+# provider_env P: every carrier's credentials (carrier_creds, after
+# twilio_env) and SMSDESK_PROVIDER=P.
+provider_env() {
+	carrier_creds "${TOK#tok-}"
+	SMSDESK_PROVIDER=$1
+	export SMSDESK_PROVIDER
+}
+
 # api_url PROVIDER URL: point sms-send (and sms-recv's media fetches) at
 # URL as PROVIDER's API: TWILIO_API_URL, TELNYX_API_URL, ...
 api_url() {
@@ -346,6 +362,7 @@ api_url() {
 	vonage) VONAGE_API_URL=$2; export VONAGE_API_URL ;;
 	esac
 }
+provider_api() { api_url "$@"; }
 
 # api_creds PROVIDER: PROVIDER's API credentials as USER:PASS for HTTP
 # Basic auth (what its media URLs want: Twilio's and Plivo's), empty for

@@ -54,11 +54,14 @@ find(const char *p, const char *end, const char *needle)
 /*
  * A new message, its segments counted, stored under a new SID: an
  * inbound one as received (sent and priced as it arrives), another as
- * queued. NULL if the body is not UTF-8 or memory ran out.
+ * queued; the n pieces attached, base (the sim's URL as the client
+ * reached it) kept for their URLs. NULL if the body is not UTF-8 or
+ * memory ran out.
  */
 static struct msg *
 store_new(struct sim *s, const char *from, const char *to, const char *body,
-    size_t len, const char *direction, struct media **pieces, size_t n)
+    size_t len, const char *direction, struct media **pieces, size_t n,
+    const char *base)
 {
 	struct msg *m;
 	unsigned segments = 1;
@@ -67,8 +70,13 @@ store_new(struct sim *s, const char *from, const char *to, const char *body,
 	if (sim_analyze(sim_thread_gsm(s), body, len, 0, &segments, NULL,
 	    NULL) < 0 || !(m = sim_msg_new(s, from, to, body, len)))
 		return NULL;
+	if (n && base && !(m->media_base = strdup(base))) {
+		sim_msg_free(m);
+		return NULL;
+	}
 	m->direction = direction;
-	m->segments = segments;
+	/* An MMS is one message, whatever its text. */
+	m->segments = n ? 1 : segments;
 	if (strcmp(direction, "inbound") == 0) {
 		m->status = "received";
 		m->sent = m->created;
@@ -173,7 +181,7 @@ reply(struct sim *s, const struct msg *in, const char *text, size_t len,
     const char *what)
 {
 	struct msg *m = store_new(s, in->to, in->from, text, len,
-	    "outbound-reply", NULL, 0);
+	    "outbound-reply", NULL, 0, NULL);
 
 	if (!m) {
 		diag_warn("%s to %s: not UTF-8, or %s", what, in->from,
@@ -270,7 +278,7 @@ sim_text_in_media(struct sim *s, CURL *h, const char *from, const char *to,
 
 	*http = 0;
 	if (!(m = store_new(s, from, to, body, len, "inbound", pieces,
-	    npieces)))
+	    npieces, base)))
 		return NULL;
 	optout_type = keyword(s, m, body, len);
 	if (!s->webhook)

@@ -21,6 +21,12 @@
  * (its log record says whether some were sent all the same); or the
  * piece's fault: 404, a stall after the headers, or a body over 8 MiB.
  *
+ * Playing Telnyx or Plivo, a create's media_urls are fetched the same way
+ * by that carrier's rules (struct rules: its types, its total, its codes),
+ * and a customer's pieces are served at /cdn/ (Telnyx's URLs want no
+ * credentials) or at Plivo's media URL behind Basic auth
+ * (sim_media_bytes()); telnyx.c and plivo.c write them in their webhooks.
+ *
  * The pieces live under s->lock. Their bytes are kept up to MEDIA_KEEP
  * (64 MiB) in all; past that the oldest are dropped, and their /cdn/ URL
  * answers 404 (their metadata stays).
@@ -66,6 +72,70 @@ static const char *const accepted[] = {
 	"application/vnd.apple.pkpass",
 };
 
+/*
+ * Telnyx's media types, from its "MMS Media & Transcoding" list (images,
+ * video, audio, PDF, vCard, iCalendar), all up to its total of less than
+ * 1 MB; Plivo's, the common ones of its MMS support page's list, up to
+ * its 5 MB in all.
+ */
+static const char *const telnyx_types[] = {
+	"image/jpeg", "image/jpg", "image/png", "image/gif", "image/bmp",
+	"image/tiff", "image/webp", "video/mp4", "video/3gpp",
+	"video/quicktime", "audio/mpeg", "audio/wav", "audio/amr",
+	"audio/ogg", "application/pdf", "text/vcard", "text/x-vcard",
+	"text/calendar",
+};
+static const char *const plivo_types[] = {
+	"image/jpeg", "image/jpg", "image/png", "image/gif", "video/mp4",
+	"video/3gpp", "audio/amr", "audio/mpeg", "application/pdf",
+	"text/vcard", "text/x-vcard", "text/plain",
+};
+
+#define N(v) (sizeof (v) / sizeof (v)[0])
+
+/*
+ * How a carrier fetches a create's media: the types it takes up to the
+ * whole (full) and those it takes up to other_max (other), the most in
+ * all (0: --media-max alone), whether it wants a Content-Length, the
+ * user agent, and the error code of a fetch that failed, of a type not
+ * taken, and of too many bytes.
+ */
+struct rules {
+	const char *const *full;
+	size_t nfull;
+	const char *const *other;
+	size_t nother;
+	size_t other_max, total;
+	int need_length;
+	const char *agent;
+	int fetch_code, type_code, size_code;
+};
+
+static const struct rules twilio_rules = {
+	images, N(images), accepted, N(accepted), OTHER_MAX, 0, 0,
+	"TwilioProxy/1.1", 11200, 12300, 30019,
+};
+static const struct rules telnyx_rules = {
+	telnyx_types, N(telnyx_types), NULL, 0, 0, TELNYX_MEDIA_TOTAL, 0,
+	"telnyx-mms", TELNYX_MEDIA_FAILED, TELNYX_MEDIA_FAILED,
+	TELNYX_MEDIA_FAILED,
+};
+static const struct rules plivo_rules = {
+	plivo_types, N(plivo_types), NULL, 0, 0, PLIVO_MEDIA_TOTAL, 1,
+	"PlivoMMS/1.0", PLIVO_MEDIA_FAILED, PLIVO_MEDIA_TYPE,
+	PLIVO_MEDIA_LARGE,
+};
+
+static const struct rules *
+rules_of(const struct sim *s)
+{
+	if (s->pv == &sim_telnyx)
+		return &telnyx_rules;
+	if (s->pv == &sim_plivo)
+		return &plivo_rules;
+	return &twilio_rules;
+}
+
 /* Whether type (parameters after ';' ignored) is one of v[n]. */
 static int
 type_in(const char *type, const char *const *v, size_t n)
@@ -100,6 +170,7 @@ sim_media_free(struct media *p)
 	if (!p)
 		return;
 	free(p->type);
+	free(p->src);
 	free(p->bytes);
 	free(p);
 }
@@ -216,18 +287,19 @@ on_bytes(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* Fetch url into a piece (*out), within left bytes; its outcome in rec.
- * Returns 0 or the error code that fails the message. */
+/* Fetch url into a piece (*out), within left bytes, by the rules r; its
+ * outcome in rec. Returns 0 or the error code that fails the message. */
 static int
-fetch_one(struct sim *s, CURL *h, const char *url, size_t *left,
-    struct media **out, json_t *rec)
+fetch_one(struct sim *s, CURL *h, const struct rules *r, const char *url,
+    size_t *left, struct media **out, json_t *rec)
 {
 	struct fetch f = { .left = *left };
 	char err[CURL_ERROR_SIZE] = "";
 	const char *ctype = NULL;
+	curl_off_t length = -1;
 	long http = 0;
 	CURLcode rc;
-	int code = 0;
+	int code = 0, full;
 
 	*out = NULL;
 	curl_easy_reset(h);
@@ -236,7 +308,7 @@ fetch_one(struct sim *s, CURL *h, const char *url, size_t *left,
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)MAX_REDIRS);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "TwilioProxy/1.1");
+	curl_easy_setopt(h, CURLOPT_USERAGENT, r->agent);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)s->media_timeout);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
@@ -245,40 +317,48 @@ fetch_one(struct sim *s, CURL *h, const char *url, size_t *left,
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
 	curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype);
+	curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
 	json_object_set_new(rec, "http", http ? json_integer(http) :
 	    json_null());
 	json_object_set_new(rec, "content_type", ctype ?
 	    json_string(ctype) : json_null());
+	full = ctype && type_in(ctype, r->full, r->nfull);
 	if (f.too_large) {
-		code = 30019;
+		code = r->size_code;
 		json_object_set_new(rec, "error", json_string("too large"));
 	} else if (rc != CURLE_OK) {
-		code = 11200;
+		code = r->fetch_code;
 		json_object_set_new(rec, "error", json_string(err[0] ? err :
 		    curl_easy_strerror(rc)));
 	} else if (http < 200 || http > 299) {
-		code = 11200;
+		code = r->fetch_code;
 		json_object_set_new(rec, "error", json_string("not 2xx"));
-	} else if (!ctype || (!type_in(ctype, images, sizeof images /
-	    sizeof images[0]) && !type_in(ctype, accepted,
-	    sizeof accepted / sizeof accepted[0]))) {
-		code = 12300;
+	} else if (!ctype || (!full && !type_in(ctype, r->other,
+	    r->nother))) {
+		code = r->type_code;
 		json_object_set_new(rec, "error",
 		    json_string("content type not accepted"));
-	} else if (!type_in(ctype, images, sizeof images / sizeof images[0])
-	    && f.b.len > OTHER_MAX) {
-		code = 30019;
+	} else if (r->need_length && length < 0) {
+		code = r->type_code;
+		json_object_set_new(rec, "error",
+		    json_string("no Content-Length"));
+	} else if (!full && f.b.len > r->other_max) {
+		code = r->size_code;
 		json_object_set_new(rec, "error", json_string("too large"));
 	}
 	json_object_set_new(rec, "size", json_integer((json_int_t)f.b.len));
 	if (f.b.err && !code) {
-		code = 11200;
+		code = r->fetch_code;
 		json_object_set_new(rec, "error",
 		    json_string(strerror(ENOMEM)));
 	}
 	if (!code) {
 		*left -= f.b.len;
 		*out = piece_new(s, ctype, (unsigned char *)f.b.p, f.b.len);
+		if (*out && !((*out)->src = strdup(url))) {
+			sim_media_free(*out);
+			*out = NULL;
+		}
 		if (*out)
 			json_object_set_new(rec, "sid",
 			    json_string((*out)->sid));
@@ -293,7 +373,9 @@ int
 sim_media_fetch(struct sim *s, const char *const *urls, size_t n,
     struct media **out, size_t *nout, struct answer *a)
 {
-	size_t left = s->media_max;
+	const struct rules *r = rules_of(s);
+	size_t left = r->total && r->total < s->media_max ? r->total :
+	    s->media_max;
 	CURL *h = curl_easy_init();
 	int code = 0, c;
 
@@ -306,10 +388,10 @@ sim_media_fetch(struct sim *s, const char *const *urls, size_t n,
 
 		if (!h || !rec) {
 			json_decref(rec);
-			code = code ? code : 11200;
+			code = code ? code : r->fetch_code;
 			continue;
 		}
-		if ((c = fetch_one(s, h, urls[i], &left, &p, rec)) && !code)
+		if ((c = fetch_one(s, h, r, urls[i], &left, &p, rec)) && !code)
 			code = c;
 		if (p)
 			out[(*nout)++] = p;
@@ -519,24 +601,19 @@ sim_media_api(struct sim *s, const char *msg_sid, const char *rest,
 	return (int)a->http;
 }
 
-int
-sim_media_cdn(struct sim *s, const char *token, struct answer *a)
+/* Answer p's bytes, or its fault; what names where it was asked for.
+ * s->lock held, and let go. */
+static int
+serve_unlock(struct sim *s, struct media *p, const char *what,
+    struct answer *a)
 {
-	struct media *p = NULL;
-
-	pthread_mutex_lock(&s->lock);
-	if (strlen(token) == 64)
-		for (size_t i = s->nmedia; i-- > 0 && !p;)
-			if (s->media[i]->parent[0] &&
-			    sodium_memcmp(s->media[i]->token, token, 64) == 0)
-				p = s->media[i];
 	if (!p || !p->bytes || p->fault == FAULT_404) {
 		pthread_mutex_unlock(&s->lock);
 		a->http = 404;
 		snprintf(a->ctype, sizeof a->ctype, "text/plain");
 		buf_addlit(&a->body, "Not Found\n");
 		snprintf(a->what, sizeof a->what, "%s%s",
-		    p ? p->sid : "no such media",
+		    p ? p->sid : what,
 		    p && p->bytes ? ", --media-fail 404" : p ? ", dropped" :
 		    "");
 		return 404;
@@ -555,6 +632,60 @@ sim_media_cdn(struct sim *s, const char *token, struct answer *a)
 	    a->large ? a->large : a->body.len, a->stall ? ", stalled" :
 	    a->large ? ", --media-fail large" : "");
 	return 200;
+}
+
+int
+sim_media_cdn(struct sim *s, const char *token, struct answer *a)
+{
+	struct media *p = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	if (strlen(token) == 64)
+		for (size_t i = s->nmedia; i-- > 0 && !p;)
+			if (s->media[i]->parent[0] &&
+			    sodium_memcmp(s->media[i]->token, token, 64) == 0)
+				p = s->media[i];
+	return serve_unlock(s, p, "no such media", a);
+}
+
+int
+sim_media_bytes(struct sim *s, const char *msg_sid, const char *sid,
+    struct answer *a)
+{
+	struct media *p;
+
+	pthread_mutex_lock(&s->lock);
+	p = sim_media_find_locked(s, sid);
+	/* A piece of the message, or of any message; never one not yet
+	 * attached to one ("", or "-" while a text takes it). */
+	if (p && (msg_sid ? strcmp(p->parent, msg_sid) != 0 :
+	    !p->parent[0] || strcmp(p->parent, "-") == 0))
+		p = NULL;
+	return serve_unlock(s, p, "no such media", a);
+}
+
+void
+sim_media_cdn_url(const struct sim *s, const struct msg *m,
+    const struct media *p, char *out, size_t size)
+{
+	if (s->cdn_host)
+		snprintf(out, size, "http://%s:%u/cdn/%s", s->cdn_host,
+		    s->port, p->token);
+	else
+		snprintf(out, size, "%s/cdn/%s", m->media_base ?
+		    m->media_base : "", p->token);
+}
+
+void
+sim_media_sha256(const struct media *p, char out[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	out[0] = '\0';
+	if (p->bytes) {
+		crypto_hash_sha256(h, p->bytes, p->size);
+		sodium_bin2hex(out, 65, h, sizeof h);
+	}
 }
 
 unsigned

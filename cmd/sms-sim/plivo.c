@@ -49,6 +49,10 @@
 
 #define LIMIT_MAX 20		/* Plivo's most messages a page */
 #define RATE "0.00500"		/* USD a unit */
+#define RATE_E5 500
+#define MMS_RATE "0.01800"	/* USD an MMS, one unit */
+#define MMS_RATE_E5 1800
+#define URLS_MAX 10		/* media_urls a message */
 #define OPTED_OUT 200		/* Plivo's error code for a STOP */
 
 /* A new api_id (a random UUID). */
@@ -116,6 +120,15 @@ plain(const char *n)
 	return *n == '+' ? n + 1 : n;
 }
 
+/* What m costs, units times its rate (an MMS's is one unit). */
+static void
+amount_of(const struct msg *m, char out[24])
+{
+	unsigned e5 = m->segments * (m->media ? MMS_RATE_E5 : RATE_E5);
+
+	snprintf(out, 24, "%u.%05u", e5 / 100000, e5 % 100000);
+}
+
 /* The message resource of m; s->lock held. */
 static json_t *
 message(const struct sim *s, const struct msg *m)
@@ -130,8 +143,7 @@ message(const struct sim *s, const struct msg *m)
 	    m->error_code);
 	snprintf(uri, sizeof uri, "/v1/Account/%s/Message/%s/", s->account,
 	    id);
-	snprintf(amount, sizeof amount, "%u.%05u", m->segments * 500 / 100000,
-	    m->segments * 500 % 100000);
+	amount_of(m, amount);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
 	    "s:s, s:s, s:i}",
 	    "message_uuid", id, "message_state", state(m),
@@ -139,7 +151,8 @@ message(const struct sim *s, const struct msg *m)
 	    "inbound" : "outbound", "message_type", m->media ? "mms" : "sms",
 	    "from_number", plain(m->from), "to_number", plain(m->to),
 	    "message_time", t, "error_code", code, "resource_uri", uri,
-	    "total_rate", RATE, "total_amount", m->priced ? amount : "0.00000",
+	    "total_rate", m->media ? MMS_RATE : RATE,
+	    "total_amount", m->priced ? amount : "0.00000",
 	    "units", (int)m->segments);
 }
 
@@ -160,6 +173,23 @@ authorized(const struct sim *s, const char *auth)
 	    dec[na] == ':' && sodium_memcmp(dec + na + 1, s->token, nt) == 0;
 }
 
+/* The media_urls of a create (a list, or NULL), each an http(s) URL,
+ * into urls; 0, or the error answered. */
+static int
+media_urls(const json_t *list, const char **urls, struct answer *a)
+{
+	const json_t *u;
+	size_t i;
+
+	json_array_foreach(list, i, u) {
+		if (!json_is_string(u) || !sim_url_ok(json_string_value(u)))
+			return error(a, 400, "media_urls item %zu is not an "
+			    "http or https URL", i);
+		urls[i] = json_string_value(u);
+	}
+	return 0;
+}
+
 static int
 create(struct sim *s, const struct buf *raw, struct answer *a)
 {
@@ -170,7 +200,12 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 	    "powerpack_uuid"));
 	const char *cb = json_string_value(json_object_get(req, "url"));
 	const json_t *text = json_object_get(req, "text");
-	size_t media = json_array_size(json_object_get(req, "media_urls"));
+	const json_t *jurls = json_object_get(req, "media_urls");
+	const char *type = json_string_value(json_object_get(req, "type"));
+	size_t media = json_array_size(jurls), npieces = 0;
+	const char *urls[URLS_MAX];
+	struct media *pieces[URLS_MAX];
+	int media_code = 0;
 	char to[PHONE_MAX], from[PHONE_MAX + 1], tmp[PHONE_MAX], id[37];
 	char num[PHONE_MAX + 1], aid[37];
 	unsigned segments = 1;
@@ -187,6 +222,19 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 	else if ((!src || !*src) == (!pp || !*pp))
 		rc = error(a, 400, "either src or powerpack_uuid is "
 		    "required, not both");
+	else if (type && strcmp(type, "sms") != 0 && strcmp(type, "mms") != 0)
+		rc = error(a, 400, "type must be sms or mms");
+	else if (jurls && !json_is_array(jurls))
+		rc = error(a, 400, "media_urls must be a list of URLs");
+	else if (media && (!type || strcmp(type, "mms") != 0))
+		rc = error(a, 400, "media_urls are sent with type mms only");
+	else if (type && strcmp(type, "mms") == 0 && media == 0)
+		rc = error(a, 400, "an mms needs media_urls");
+	else if (media > URLS_MAX)
+		rc = error(a, 400, "at most %d media_urls a message",
+		    URLS_MAX);
+	else if ((rc = media_urls(jurls, urls, a)))
+		;
 	else if (!json_is_string(text) && media == 0)
 		rc = error(a, 400, "text is required");
 	else if (json_is_string(text) && sim_analyze(sim_thread_gsm(s),
@@ -223,16 +271,22 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 		return 202;
 	}
 	optout = sim_opted_out(s, to, from);
+	/* Plivo fetches the media as it sends; one that fails, fails. */
+	if (media && !optout && !code)
+		media_code = sim_media_fetch(s, urls, media, pieces, &npieces,
+		    a);
 	m = sim_msg_new(s, from, to, json_is_string(text) ?
 	    json_string_value(text) : "", json_is_string(text) ?
 	    json_string_length(text) : 0);
 	if (m) {
-		m->segments = segments;
+		/* An MMS is one unit. */
+		m->segments = media ? 1 : segments;
 		m->media = (unsigned)media;
 		/* Taken, then rejected: Plivo's way with a refusal. */
-		if (optout || code) {
+		if (optout || code || media_code) {
 			m->fail_status = "failed";
-			m->fail_code = optout ? OPTED_OUT : code;
+			m->fail_code = optout ? OPTED_OUT : code ? code :
+			    media_code;
 		}
 	}
 	if (!m || (cb && !(m->callback = strdup(cb)))) {
@@ -240,8 +294,16 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 		m = NULL;
 	}
 	json_decref(req);
-	if (!m || sim_enqueue(s, m, media > 0) < 0)
+	if (!m || sim_enqueue(s, m, media > 0) < 0) {
+		for (size_t i = 0; i < npieces; i++)
+			sim_media_free(pieces[i]);
 		return error(a, 500, "%s", strerror(ENOMEM));
+	}
+	pthread_mutex_lock(&s->lock);
+	if (sim_media_attach_locked(s, m->sid, pieces, npieces, 1) < 0)
+		diag_warn("%s: cannot keep its media: %s", m->sid,
+		    strerror(ENOMEM));
+	pthread_mutex_unlock(&s->lock);
 	sim_uuid(m->sid, id);
 	api_id(aid);
 	answer_json(a, json_pack("{s:s, s:s, s:[s]}", "api_id", aid,
@@ -254,7 +316,8 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 		return 0;
 	}
 	a->http = 202;
-	snprintf(a->what, sizeof a->what, "created %s to %s", m->sid, to);
+	snprintf(a->what, sizeof a->what, "created %s to %s%s", m->sid, to,
+	    media_code ? ", its media failed" : "");
 	return 202;
 }
 
@@ -344,6 +407,29 @@ list(struct sim *s, const char *query, struct answer *a)
 	return 200;
 }
 
+/*
+ * GET /Account/ID/Media/MEDIA_ID: a customer's picture, its bytes, to the
+ * account's Basic auth only.
+ */
+static int
+media_get(struct sim *s, const char *method, const char *path,
+    const char *auth, struct answer *a)
+{
+	char pre[200], meid[35];
+	size_t n;
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return error(a, 405, "method not allowed");
+	if (!(a->auth = authorized(s, auth)))
+		return error(a, 401, "authentication failed");
+	n = (size_t)snprintf(pre, sizeof pre, "/Account/%s/Media/",
+	    s->account);
+	if (strncmp(path, pre, n) != 0 ||
+	    sim_uuid_sid(path + n, "ME", meid) < 0)
+		return error(a, 404, "not found");
+	return sim_media_bytes(s, NULL, meid, a);
+}
+
 static int
 route(struct sim *s, const char *method, const char *path, const char *query,
     const char *auth, const struct form *f, const struct buf *raw,
@@ -354,6 +440,8 @@ route(struct sim *s, const char *method, const char *path, const char *query,
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 
 	(void)f;
+	if (strncmp(path, "/Account/", 9) == 0)
+		return media_get(s, method, path, auth, a);
 	n = (size_t)snprintf(base, sizeof base, "/v1/Account/%s/Message/",
 	    s->account);
 	if (strncmp(path, "/v1/Account/", 12) != 0)
@@ -450,9 +538,8 @@ billing(const struct msg *m, struct buf *b)
 
 	snprintf(n, sizeof n, "%u", m->segments);
 	sim_add_params(b, "Units", n);
-	sim_add_params(b, "TotalRate", RATE);
-	snprintf(n, sizeof n, "%u.%05u", m->segments * 500 / 100000,
-	    m->segments * 500 % 100000);
+	sim_add_params(b, "TotalRate", m->media ? MMS_RATE : RATE);
+	amount_of(m, n);
 	sim_add_params(b, "TotalAmount", n);
 }
 
@@ -490,6 +577,45 @@ post_status(struct sim *s, CURL *h, const struct msg *m, const char *status,
 	buf_free(&body);
 }
 
+/* The URL of the piece p of m: Plivo's media URL, /Account/ID/Media/
+ * MEDIA_ID, on --cdn-host if given (Plivo's media host is not its API's),
+ * else on the host the customer's client reached. */
+static void
+media_url(const struct sim *s, const struct msg *m, const struct media *p,
+    char *out, size_t size)
+{
+	char mid[37], host[300];
+
+	sim_uuid(p->sid, mid);
+	if (s->cdn_host)
+		snprintf(host, sizeof host, "http://%s:%u", s->cdn_host,
+		    s->port);
+	else
+		snprintf(host, sizeof host, "%s", m->media_base ?
+		    m->media_base : "");
+	snprintf(out, size, "%s/Account/%s/Media/%s", host, s->account, mid);
+}
+
+/* MediaCount and Media1..N of the inbound m. */
+static void
+media_params(struct sim *s, const struct msg *m, struct buf *b)
+{
+	char url[400], name[16];
+	unsigned n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nmedia; i++) {
+		if (strcmp(s->media[i]->parent, m->sid) != 0)
+			continue;
+		media_url(s, m, s->media[i], url, sizeof url);
+		snprintf(name, sizeof name, "Media%u", ++n);
+		sim_add_params(b, name, url);
+	}
+	pthread_mutex_unlock(&s->lock);
+	snprintf(name, sizeof name, "%u", n);
+	sim_add_params(b, "MediaCount", name);
+}
+
 static long
 post_inbound(struct sim *s, CURL *h, const struct msg *m,
     const char *optout_type, char err[CURL_ERROR_SIZE])
@@ -501,9 +627,15 @@ post_inbound(struct sim *s, CURL *h, const struct msg *m,
 	sim_uuid(m->sid, id);
 	sim_add_params(&body, "From", plain(m->from));
 	sim_add_params(&body, "To", plain(m->to));
-	sim_add_param(&body, "Text", m->body, m->body_len);
-	sim_add_params(&body, "Type", "sms");
+	/* An MMS has its text in Body, its media as MediaCount and
+	 * Media1..N, each at Plivo's media URL, behind the account's Basic
+	 * auth. */
+	sim_add_param(&body, m->media ? "Body" : "Text", m->body,
+	    m->body_len);
+	sim_add_params(&body, "Type", m->media ? "mms" : "sms");
 	sim_add_params(&body, "MessageUUID", id);
+	if (m->media)
+		media_params(s, m, &body);
 	billing(m, &body);
 	if (optout_type)
 		sim_add_params(&body, "MessageIntent", strcmp(optout_type,

@@ -25,8 +25,9 @@
  *   schedule.c   the sim's clock, and Twilio's scheduling: SendAt, cancel
  *   faults.c     the faults on demand: rate, opt-outs, refusals, errors
  *   api.c        the handlers: create, fetch, redact, delete, /sim/text
- *   media.c      media: MediaUrl fetched on create, the Media resource,
- *                its bytes behind a /cdn/ redirect, /sim/media uploads
+ *   media.c      media: MediaUrl (media_urls) fetched on create by each
+ *                carrier's rules, the Media resource, its bytes behind a
+ *                /cdn/ redirect, /sim/media uploads
  *   log.c        the request log: a line on stderr, a record in --log
  *   http.c       a request in, an answer out: auth, routing, latency
  *   text.c       `sms-sim text`, the client of POST /sim/text
@@ -56,6 +57,13 @@
 #define POST_TIMEOUT_MS 15000	/* Twilio gives a webhook 15 s */
 #define MEDIA_PER_MSG 10	/* Twilio's most MediaUrl of a message */
 #define MEDIA_MAX (5 * 1024 * 1024)	/* of a message's media, by default */
+#define TELNYX_MEDIA_TOTAL (1024 * 1024 - 1)	/* less than 1 MB in all */
+#define TELNYX_MEDIA_FAILED 40008	/* "Undeliverable": a media fetch,
+					   type or size the sim fails */
+#define PLIVO_MEDIA_TOTAL (5 * 1024 * 1024)	/* under 5 MB in all */
+#define PLIVO_MEDIA_LARGE 120	/* MMS message payload too large */
+#define PLIVO_MEDIA_TYPE 130	/* unsupported message media */
+#define PLIVO_MEDIA_FAILED 140	/* message media processing failed */
 #define MEDIA_KEEP (64 * 1024 * 1024)	/* of media bytes kept, by default */
 #define SCHEDULE_MIN 900	/* s: SendAt at least 15 minutes ahead */
 #define SCHEDULE_MAX 3024000	/* s: and at most 35 days */
@@ -76,6 +84,8 @@ struct msg {
 	size_t body_len;
 	char *callback;		/* StatusCallback, or NULL */
 	char client_ref[41];	/* Vonage's client-ref, "" if none */
+	char *media_base;	/* an inbound MMS's: the sim's URL as the
+				   customer's client reached it, or NULL */
 	const char *direction;	/* static strings from here on */
 	const char *status;
 	const char *fail_status;	/* from --fail: "failed" or "undelivered" */
@@ -123,6 +133,7 @@ struct media {
 	char parent[35];	/* the message's SID, "" until attached */
 	char token[65];		/* its /cdn/ path: 32 random bytes, hex */
 	char *type;		/* Content-Type, as given */
+	char *src;		/* the URL it was fetched from, or NULL */
 	unsigned char *bytes;	/* NULL once dropped */
 	size_t size;
 	enum media_fault fault;
@@ -497,11 +508,12 @@ int sim_text(struct sim *s, const struct form *f, const char *base,
 int sim_media_fault(const char *mode, enum media_fault *out);
 
 /*
- * Fetch each MediaUrl of a create (n of them, at urls) as Twilio does,
- * into pieces of media not yet attached, put in out[]; each one's outcome
- * goes into a->media. Returns 0, or the error code that fails the message
- * (11200 a fetch that failed, 12300 a type Twilio does not take, 30019
- * over the size limit); the pieces fetched are in out[] either way.
+ * Fetch each media URL of a create (n of them, at urls) as the carrier
+ * played (s->pv) does, into pieces of media not yet attached, put in
+ * out[]; each one's outcome goes into a->media. Returns 0, or the error
+ * code that fails the message (Twilio: 11200 a fetch that failed, 12300 a
+ * type it does not take, 30019 over the size limit; Telnyx: 40008 for
+ * each; Plivo: 140, 130, 120); the pieces fetched are in out[] either way.
  */
 int sim_media_fetch(struct sim *s, const char *const *urls, size_t n,
     struct media **out, size_t *nout, struct answer *a);
@@ -530,6 +542,20 @@ int sim_media_api(struct sim *s, const char *msg_sid, const char *rest,
 
 /* GET /cdn/TOKEN: the bytes, or the piece's fault. */
 int sim_media_cdn(struct sim *s, const char *token, struct answer *a);
+
+/* GET of a piece's own URL at its carrier (Plivo's): the bytes of the
+ * piece sid of the message msg_sid (NULL: of any message), or its fault,
+ * or 404. */
+int sim_media_bytes(struct sim *s, const char *msg_sid, const char *sid,
+    struct answer *a);
+
+/* The URL of p's bytes at /cdn/, which wants no credentials: on
+ * --cdn-host, or under m's media_base; s->lock held. */
+void sim_media_cdn_url(const struct sim *s, const struct msg *m,
+    const struct media *p, char *out, size_t size);
+
+/* p's SHA-256 in hex, "" once its bytes are dropped. */
+void sim_media_sha256(const struct media *p, char out[65]);
 
 /* Append MediaUrl{i} and MediaContentType{i} of the message sid, as the
  * webhook has them, with base the sim's URL; returns how many. */

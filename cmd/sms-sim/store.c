@@ -100,6 +100,7 @@ sim_msg_free(struct msg *m)
 	free(m->to);
 	free(m->body);
 	free(m->callback);
+	free(m->media_base);
 	free(m);
 }
 

@@ -40,7 +40,9 @@
 #include "sms-sim/sim.h"
 
 #define MESSAGES "/v2/messages"
-#define PRICE "0.0040"		/* USD a part */
+#define PRICE_E4 40		/* USD a part, in 1e-4 */
+#define MMS_PRICE "0.0150"	/* USD an MMS, one message */
+#define URLS_MAX 10		/* media_urls a message */
 
 /* Telnyx's title of an error code. */
 static const char *
@@ -141,11 +143,40 @@ status_word(const struct msg *m)
 	return m->status;
 }
 
+/*
+ * The media of m, as Telnyx lists them: {url, content_type, sha256,
+ * size}. An inbound message's url is Telnyx's copy, at /cdn/, which
+ * wants no credentials; an outbound one's the URL it was sent with.
+ * s->lock held.
+ */
+static json_t *
+media(const struct sim *s, const struct msg *m)
+{
+	json_t *list = json_array();
+	char url[400], sum[65];
+
+	for (size_t i = 0; list && i < s->nmedia; i++) {
+		const struct media *p = s->media[i];
+
+		if (strcmp(p->parent, m->sid) != 0)
+			continue;
+		if (p->src)
+			snprintf(url, sizeof url, "%s", p->src);
+		else
+			sim_media_cdn_url(s, m, p, url, sizeof url);
+		sim_media_sha256(p, sum);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s?, s:I}",
+		    "url", url, "content_type", p->type, "sha256", sum[0] ?
+		    sum : NULL, "size", (json_int_t)p->size));
+	}
+	return list ? list : json_array();
+}
+
 /* The message resource of m; s->lock held. NULL on ENOMEM. */
 static json_t *
 message(const struct sim *s, const struct msg *m)
 {
-	char id[37], t[32];
+	char id[37], t[32], amount[24];
 	int in = strcmp(m->direction, "inbound") == 0;
 	json_t *o, *errs = json_array();
 
@@ -166,6 +197,8 @@ message(const struct sim *s, const struct msg *m)
 	    "encoding", "GSM-7", "tags", "errors", errs ? errs : json_array());
 	if (!o)
 		return NULL;
+	if (m->media)
+		json_object_set_new(o, "media", media(s, m));
 	iso(m->created, t);
 	json_object_set_new(o, "received_at", json_string(t));
 	if (m->sent) {
@@ -179,8 +212,11 @@ message(const struct sim *s, const struct msg *m)
 	    "delivered") == 0 || strcmp(m->status, "failed") == 0 ||
 	    strcmp(m->status, "undelivered") == 0 ? json_string(t) :
 	    json_null());
+	snprintf(amount, sizeof amount, "%u.%04u", m->segments * PRICE_E4 /
+	    10000, m->segments * PRICE_E4 % 10000);
 	json_object_set_new(o, "cost", m->priced ? json_pack("{s:s, s:s}",
-	    "amount", PRICE, "currency", "USD") : json_null());
+	    "amount", m->media ? MMS_PRICE : amount, "currency", "USD") :
+	    json_null());
 	json_object_set_new(o, "webhook_url", m->callback ?
 	    json_string(m->callback) : json_null());
 	(void)s;
@@ -209,6 +245,23 @@ e164(const char *to)
 	    strcmp(out, to) == 0;
 }
 
+/* The media_urls of a create (an array, or NULL), each an http(s) URL,
+ * into urls; 0, or the error answered. */
+static int
+media_urls(const json_t *list, const char **urls, struct answer *a)
+{
+	const json_t *u;
+	size_t i;
+
+	json_array_foreach(list, i, u) {
+		if (!json_is_string(u) || !sim_url_ok(json_string_value(u)))
+			return error(a, 400, 10015, "/media_urls", "media_urls "
+			    "item %zu is not an http or https URL.", i);
+		urls[i] = json_string_value(u);
+	}
+	return 0;
+}
+
 static int
 create(struct sim *s, const struct buf *raw, struct answer *a)
 {
@@ -220,10 +273,13 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 	const char *cb = json_string_value(json_object_get(req,
 	    "webhook_url"));
 	const json_t *text = json_object_get(req, "text");
-	size_t media = json_array_size(json_object_get(req, "media_urls"));
+	const json_t *jurls = json_object_get(req, "media_urls");
+	size_t media = json_array_size(jurls), npieces = 0;
+	const char *urls[URLS_MAX];
+	struct media *pieces[URLS_MAX];
 	unsigned segments = 1;
 	struct msg *m;
-	int too_long = 0, code, rc;
+	int too_long = 0, code, rc, media_code = 0;
 
 	if (!json_is_object(req)) {
 		json_decref(req);
@@ -240,6 +296,14 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 	else if ((!from || !*from) && (!prof || !*prof))
 		rc = error(a, 400, 10004, "/from", "A 'from' number or a "
 		    "'messaging_profile_id' is required.");
+	else if (jurls && !json_is_array(jurls))
+		rc = error(a, 400, 10015, "/media_urls", "media_urls must be "
+		    "an array of URLs.");
+	else if (media > URLS_MAX)
+		rc = error(a, 400, 10015, "/media_urls", "At most %d "
+		    "media_urls a message.", URLS_MAX);
+	else if ((rc = media_urls(jurls, urls, a)))
+		;
 	else if (!json_is_string(text) && media == 0)
 		rc = error(a, 400, 10004, "/text", "The 'text' parameter is "
 		    "required for an SMS.");
@@ -260,21 +324,36 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 		json_decref(req);
 		return rc;
 	}
+	/* Telnyx fetches the media as it sends; one that fails, fails. */
+	if (media)
+		media_code = sim_media_fetch(s, urls, media, pieces, &npieces,
+		    a);
 	m = sim_msg_new(s, from && *from ? from : s->number, to,
 	    json_is_string(text) ? json_string_value(text) : "",
 	    json_is_string(text) ? json_string_length(text) : 0);
 	if (m) {
-		m->segments = segments;
+		/* An MMS is one part, priced as one MMS. */
+		m->segments = media ? 1 : segments;
 		m->media = (unsigned)media;
+		if (media_code) {
+			m->fail_status = "failed";
+			m->fail_code = media_code;
+		}
 	}
 	if (!m || (cb && !(m->callback = strdup(cb)))) {
 		sim_msg_free(m);
 		m = NULL;
 	}
 	json_decref(req);
-	if (!m || sim_enqueue(s, m, media > 0) < 0)
+	if (!m || sim_enqueue(s, m, media > 0) < 0) {
+		for (size_t i = 0; i < npieces; i++)
+			sim_media_free(pieces[i]);
 		return error(a, 503, 10007, NULL, "%s", strerror(ENOMEM));
+	}
 	pthread_mutex_lock(&s->lock);
+	if (sim_media_attach_locked(s, m->sid, pieces, npieces, 1) < 0)
+		diag_warn("%s: cannot keep its media: %s", m->sid,
+		    strerror(ENOMEM));
 	answer_json(a, json_pack("{s:o}", "data", message(s, m)));
 	pthread_mutex_unlock(&s->lock);
 	snprintf(a->sid, sizeof a->sid, "%s", m->sid);
@@ -285,7 +364,8 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 		return 0;
 	}
 	a->http = 200;
-	snprintf(a->what, sizeof a->what, "created %s to %s", m->sid, m->to);
+	snprintf(a->what, sizeof a->what, "created %s to %s%s", m->sid, m->to,
+	    media_code ? ", its media failed" : "");
 	return 200;
 }
 

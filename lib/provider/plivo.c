@@ -426,6 +426,7 @@ plivo_error_class(long http, const char *code)
  * (smsdesk-config(5)).
  */
 #define API_URL "https://api.plivo.com"
+#define MEDIA_URL "https://media.plivo.com"
 #define WEBHOOK_PATH "/plivo"
 
 static int
@@ -443,6 +444,9 @@ plivo_account(struct provider_account *a, const struct config *cfg,
 	provider_sender(a, from, service);
 	a->base = config_pick(cfg, NULL, "PLIVO_API_URL", "plivo_api_url",
 	    API_URL);
+	/* An inbound MMS's MediaN are on Plivo's media host. */
+	a->media_url = config_pick(cfg, NULL, "PLIVO_MEDIA_URL",
+	    "plivo_media_url", MEDIA_URL);
 	if (provider_callback(a, cfg, WEBHOOK_PATH, e) < 0)
 		return -1;
 	if (!need)

@@ -388,6 +388,27 @@ main(void)
 		if (f)
 			fclose(f);
 	}
+	{
+		/* The provider's media host, when not its API's (Plivo's):
+		 * the credentials go there too. */
+		struct media_result r;
+		char url[64], mbase[64];
+		FILE *f = tmpfile();
+
+		snprintf(url, sizeof url, "http://127.0.0.1:%u/cdn/pic",
+		    port_b);
+		snprintf(mbase, sizeof mbase, "http://127.0.0.1:%u", port_b);
+		o.media_url = mbase;
+		ok(f && media_get(url, &o, fileno(f), &r) == 0,
+		    "a URL of the media host: fetched (%s)", r.message);
+		ok(atomic_load(&cdn_hits) == 3 &&
+		    atomic_load(&cdn_auth_seen),
+		    "with the credentials");
+		o.media_url = NULL;
+		atomic_store(&cdn_auth_seen, 0);
+		if (f)
+			fclose(f);
+	}
 
 	/* 2: 404, for good. */
 	is_str(err_code(m2, 2), "not_found", "2: 404 is not_found");
