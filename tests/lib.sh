@@ -303,9 +303,12 @@ twilio_env() {
 
 # providers: those a parametrised test runs for, every one known unless
 # $PROVIDERS chooses (a test that runs for some of them only says which
-# and why). sms_sim_providers: those sms-sim plays (sms-sim --provider).
+# and why). sms_sim_providers: those the sending tests that read back the
+# provider's own records (0510, 0515, 0540) run for through sms-sim;
+# sms-sim plays Vonage too, but Vonage's SMS API looks no message up, so
+# those tests cannot ask it what it has: 0440 and 0299 test it.
 providers=${PROVIDERS:-twilio telnyx plivo vonage}
-sms_sim_providers='twilio telnyx plivo vonage'
+sms_sim_providers='twilio telnyx plivo'
 
 # The Ed25519 seed of the Telnyx key the tests sign with (hook, sms-sim:
 # SMSDESK_SIM_TELNYX_SEED); its public half goes to TELNYX_PUBLIC_KEY.
