@@ -357,6 +357,15 @@ int inbox_sent(struct inbox *ib, const char *thread, const char *id,
     json_t *error, json_t **msg, struct errbuf *e);
 
 /*
+ * inbox_sent(), setting the fields of set too (NULL: none; a field null
+ * is removed): what a failover changed (sms-send(1), Failover): the
+ * "from" it went from, and "failover", the providers that failed.
+ */
+int inbox_sent_set(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, const char *provider_id, const char *status,
+    json_t *error, json_t *set, json_t **msg, struct errbuf *e);
+
+/*
  * After inbox_sent() of a message the provider took in parts, each with
  * an id (ids, an array of them, the provider id first): ids stored as
  * its provider_ids, and each entered in the ledger, so that a delivery
