@@ -51,6 +51,8 @@
  *                        has made durable but not yet checkpointed
  *   quarantine/          files that did not parse, moved aside
  *   rate/SENDER          sms-send's pace for a sender (sms-send(1))
+ *   rate/@PROVIDER       until when a provider of a failover list is
+ *                        skipped (lib/send/failover.c)
  *   roster/              the agents, and the round-robin rotation
  *                        (roster.h)
  *   queue/               the index of the working set

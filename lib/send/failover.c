@@ -1,5 +1,5 @@
 /*
- * failover.c: a list of providers (provider = twilio, telnyx), and the
+ * failover.c: a list of providers (provider = A, B), and the
  * cool-down of one that failed.
  *
  * A message goes through the first provider of the list; multi.c sends
