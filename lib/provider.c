@@ -180,8 +180,10 @@ provider_list(const struct config *cfg, const struct provider **list,
 		n = strcspn(p, ", \t");
 		if (n == 0 || n >= sizeof name) {
 			errno = n ? ENOENT : EINVAL;
-			return n ? errf(e, "unknown provider '%.*s'", (int)n, p) :
-			    errf(e, "provider: '%s': an empty name", names);
+			if (n)
+				return errf(e, "unknown provider '%.*s'",
+				    (int)n, p);
+			return errf(e, "provider: '%s': an empty name", names);
 		}
 		snprintf(name, sizeof name, "%.*s", (int)n, p);
 		if (!(pv = provider_find(name))) {

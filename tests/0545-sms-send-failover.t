@@ -129,6 +129,35 @@ check 'Twilio does not cool down for a recipient' \
     "[ ! -s '$ib/rate/@twilio' ]"
 kill "$simpid"
 
+# --- Rejected credentials at the first: through the second --------------
+
+calm
+sim auth || fail 'sms-sim (Twilio, another token) starts'
+printf '{"to":"%s","body":"One."}\n{"to":"%s","body":"Two."}\n' $A $B |
+    TWILIO_AUTH_TOKEN=not-the-token sms-send -d "$ib" >"$tmp/h.out" \
+    2>/dev/null
+is 'Twilio rejects the credentials: both through Telnyx, exit 0' \
+    "$? $(jq -sc '[.[] | [.provider, .failover[0].error.code]]' \
+    "$tmp/h.out")" '0 [["telnyx","auth"],["telnyx",null]]'
+is 'Twilio was asked once' "$(creates auth)" 1
+kill "$simpid"
+
+# --- Every provider down: the message ends, having tried each -----------
+
+calm
+TWILIO_API_URL=$DEAD TELNYX_API_URL=$DEAD sms-send -d "$ib" --retries 0 \
+    --to $A 'Nowhere to go.' >"$tmp/i.out" 2>/dev/null
+is 'both refuse the connection: not sent, exit 75, Twilio tried first' \
+    "$? $(jq -c '[.status, .error.code, .provider, [.failover[] |
+    .provider]]' "$tmp/i.out")" '75 ["failed","transient","telnyx",["twilio"]]'
+check 'both cool down' "[ -s '$ib/rate/@twilio' ] && [ -s '$ib/rate/@telnyx' ]"
+TWILIO_API_URL=$DEAD sms-send -d "$ib" --to $B 'To the one that ends first.' \
+    >"$tmp/j.out" 2>/dev/null
+is 'every one cooling: the one that ends first (Twilio), then Telnyx' \
+    "$(jq -c '[.provider, [.failover[] | .provider]]' "$tmp/j.out")" \
+    '["telnyx",["twilio"]]'
+rm -f "$ib/rate/@telnyx"
+
 # --- An outage of the first: a handful of requests to it ----------------
 # Two runs of N messages each at once (1,000 by default; FAILOVER_N).
 
