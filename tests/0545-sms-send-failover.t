@@ -158,6 +158,15 @@ is 'every one cooling: the one that ends first (Twilio), then Telnyx' \
     '["telnyx",["twilio"]]'
 rm -f "$ib/rate/@telnyx"
 
+# --- failover_cooldown 0s: a failover, and no cool-down ------------------
+
+calm
+SMSDESK_FAILOVER_COOLDOWN=0s TWILIO_API_URL=$DEAD sms-send -d "$ib" \
+    --to $A 'No cool-down.' >"$tmp/k.out" 2>/dev/null
+is 'failover_cooldown 0s: through Telnyx, and Twilio is not skipped' \
+    "$(jq -r .provider "$tmp/k.out") $(cat "$ib/rate/@twilio" 2>/dev/null)" \
+    'telnyx '
+
 # --- An outage of the first: a handful of requests to it ----------------
 # Two runs of N messages each at once (1,000 by default; FAILOVER_N).
 

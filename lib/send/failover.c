@@ -139,7 +139,8 @@ failover_cool(struct send *s, int i, double secs, const json_t *err)
 	double now = rate_now(), until, was;
 	int fd;
 
-	if (!s->nalt)
+	/* failover_cooldown 0: never skipped, unless it asked for a wait. */
+	if (!s->nalt || (secs <= 0 && s->cooldown <= 0))
 		return;
 	until = now + (secs > s->cooldown ? secs : s->cooldown);
 	if ((fd = cool_open(s, i, 1)) < 0)
