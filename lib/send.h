@@ -396,14 +396,17 @@ void send_teardown(struct send *s, struct config *cfg);
 struct provider_account *send_account(struct send *s, int i);
 /*
  * The provider (its place in the list) the next attempt of a message
- * goes to, of those not in tried (a bit each): the first in the list's
- * order that is not cooling down; if every one left is, the one whose
+ * goes to, of those not in tried (a bit each): the one whose number is
+ * from (the message's: an automatic answer goes from the number the
+ * customer wrote to), if it is not cooling down; else the first in the
+ * list's order that is not; if every one left is, the one whose
  * cool-down ends first. *probe is set when the one chosen was cooling
  * down until now: it is tried again (the others skip it meanwhile), and
  * failover_ok() says it is well. -1 if none is left. Always 0 for one
  * provider.
  */
-int failover_pick(struct send *s, unsigned tried, int *probe);
+int failover_pick(struct send *s, unsigned tried, const char *from,
+    int *probe);
 /*
  * Provider i failed (an outage's sign): skipped by every run through
  * this inbox for s->cooldown seconds, or secs if longer. Said on stderr.

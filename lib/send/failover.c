@@ -97,14 +97,27 @@ cool_write(struct send *s, int fd, double until)
 }
 
 int
-failover_pick(struct send *s, unsigned tried, int *probe)
+failover_pick(struct send *s, unsigned tried, const char *from, int *probe)
 {
 	double now = rate_now(), until, first = 0;
-	int n = (int)s->nalt + 1, best = -1, fd;
+	int n = (int)s->nalt + 1, best = -1, fd, own = -1;
 
 	*probe = 0;
 	if (n == 1)
 		return tried & 1 ? -1 : 0;
+	/* The provider whose number from is, if it is in good standing. */
+	for (int i = 0; from && i < n; i++)
+		if (send_account(s, i)->from && !(tried & (1u << i)) &&
+		    strcmp(send_account(s, i)->from, from) == 0)
+			own = i;
+	if (own >= 0 && (fd = cool_open(s, own, 0)) < 0)
+		return own;
+	if (own >= 0) {
+		until = cool_read(fd);
+		close(fd);
+		if (until <= 0)
+			return own;
+	}
 	for (int i = 0; i < n; i++) {
 		if (tried & (1u << i))
 			continue;

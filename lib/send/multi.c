@@ -300,7 +300,8 @@ start(struct multi *m)
 
 			/* A first attempt (a failover picked already). */
 			if (!mj->picked)
-				mj->via = failover_pick(s, 0, &mj->probe);
+				mj->via = failover_pick(s, 0, record_str(
+				    mj->j->msg, "from"), &mj->probe);
 			mj->picked = 1;
 			a = send_account(s, mj->via);
 			if (a->pv->send_request(a, mj->j->msg, &mj->rq) < 0)
@@ -434,7 +435,7 @@ failover(struct multi *m, struct mjob *mj, CURLcode cc,
 		return 0;	/* throttled: retried there first */
 	failover_cool(s, mj->via, retry_after, err);
 	if (!fo || send_stopped(s) || (next = failover_pick(s, mj->tried |
-	    1u << mj->via, &probe)) < 0)
+	    1u << mj->via, NULL, &probe)) < 0)
 		return 0;
 	if (!mj->j->failover && !(mj->j->failover = json_array()))
 		send_nomem();
