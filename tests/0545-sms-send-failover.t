@@ -27,7 +27,7 @@ export TELNYX_API_KEY TELNYX_FROM SMSDESK_SIM_TELNYX_SEED TELNYX_PUBLIC_KEY \
     SMSDESK_PROVIDER
 ib=$tmp/inbox
 A=+15551230001 B=+15551230002 C=+15551230003 D=+15551230004
-E=+15551230005 F=+15551230006
+E=+15551230005 F=+15551230006 G=+15551230007
 DEAD=http://127.0.0.1:1	# nothing listens: the connection is refused
 
 # posts LOG: the create requests a sim logged (either carrier's).
@@ -108,6 +108,21 @@ is 'Twilio got it once (it was created there)' "$(creates drop)" 1
 is 'Telnyx saw nothing' "$(posts "$tmp/tx.log")" "$n"
 check 'it stays for --reconcile, in outbox/' \
     "outbox_ids '$ib' | grep -q ."
+# Twilio cools down after it: the next goes to Telnyx, without a report.
+SMSDESK_PUBLIC_URL= sms-send -d "$ib" --to $G 'No report.' >"$tmp/d2.out" \
+    2>/dev/null
+is 'an unknown outcome cools Twilio down: the next through Telnyx' \
+    "$(jq -c '[.provider, .status, has("failover")]' "$tmp/d2.out")" \
+    '["telnyx","queued",false]'
+SMSDESK_RECONCILE_GRACE=0 sms-send -d "$ib" --reconcile >"$tmp/rec.out" \
+    2>"$tmp/rec.err"
+is '--reconcile finds it at Twilio, from its number' "$(jq -c --arg d $D \
+    'select(.thread == $d) | [.provider, (.provider_id | test("^SM")),
+    .status != "unknown"]' "$tmp/rec.out")" '["twilio",true,true]'
+is '... and asks Telnyx about the one Telnyx took' "$(jq -sc '[.[] |
+    select(.provider == "telnyx") | [.thread, .status]]' "$tmp/rec.out")" \
+    "[[\"$G\",\"delivered\"]]"
+check '... which it still has' "! grep -q 'no longer has' '$tmp/rec.err'"
 kill "$simpid"
 
 # --- A recipient refused at the first: no failover ----------------------
