@@ -151,8 +151,10 @@ static void
 load_media(struct recv *r, const struct config *cfg)
 {
 	const char *max = config_pick(cfg, NULL, NULL, "media_max", NULL);
+	const struct provider *list[PROVIDER_LIST_MAX];
 	struct errbuf e;
 	char *end;
+	int nlist;
 
 	r->media.max_bytes = MEDIA_MAX_DEFAULT;
 	if (max) {
@@ -167,12 +169,15 @@ load_media(struct recv *r, const struct config *cfg)
 	for (const struct provider *pv; r->nknown < FEEDS_MAX &&
 	    (pv = provider_at(r->nknown)) != NULL; r->nknown++)
 		r->known[r->nknown].pv = pv;
+	/* A provider after the first of a failover list has its own from. */
+	nlist = provider_list(cfg, list, &e);
 	for (size_t i = 0; i < r->nfeeds + r->nknown; i++) {
 		struct feed *f = i < r->nfeeds ? &r->feed[i] :
 		    &r->known[i - r->nfeeds];
 
 		f->media = r->media;
 		memset(&f->acct, 0, sizeof f->acct);
+		f->acct.alt = nlist > 0 ? list[0] != f->pv : i > 0;
 		if (f->pv->account && f->pv->account(&f->acct, cfg, NULL,
 		    NULL, 0, &e) == 0) {
 			f->media.user = f->acct.user;

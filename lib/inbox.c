@@ -1737,6 +1737,17 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
     const char *provider, const char *pid, const char *status,
     json_t *error, json_t **out, struct errbuf *e)
 {
+	return inbox_sent_set(ib, thread, id, provider, pid, status, error,
+	    NULL, out, e);
+}
+
+int
+inbox_sent_set(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, const char *pid, const char *status,
+    json_t *error, json_t *set, json_t **out, struct errbuf *e)
+{
+	const char *k;
+	json_t *v;
 	char rel[PATH_MAX], key[NAME_MAX_LEN], at[WHEN_BUFSZ];
 	struct logf lf;
 	json_t *msg = NULL;
@@ -1768,6 +1779,11 @@ inbox_sent(struct inbox *ib, const char *thread, const char *id,
 		set_str(msg, "provider", provider);
 	if (pid)
 		set_str(msg, "provider_id", pid);
+	json_object_foreach(set, k, v)
+		if (json_is_null(v))
+			json_object_del(msg, k);
+		else
+			json_object_set(msg, k, v);
 	/*
 	 * A delivery report may have come first: never move back from it.
 	 * The provider's word replaces ours of the same rank (our queued,

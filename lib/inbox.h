@@ -51,6 +51,8 @@
  *                        has made durable but not yet checkpointed
  *   quarantine/          files that did not parse, moved aside
  *   rate/SENDER          sms-send's pace for a sender (sms-send(1))
+ *   rate/@PROVIDER       until when a provider of a failover list is
+ *                        skipped (lib/send/failover.c)
  *   roster/              the agents, and the round-robin rotation
  *                        (roster.h)
  *   queue/               the index of the working set
@@ -355,6 +357,15 @@ int inbox_known_id(struct inbox *ib, const char *provider, const char *pid);
 int inbox_sent(struct inbox *ib, const char *thread, const char *id,
     const char *provider, const char *provider_id, const char *status,
     json_t *error, json_t **msg, struct errbuf *e);
+
+/*
+ * inbox_sent(), setting the fields of set too (NULL: none; a field null
+ * is removed): what a failover changed (sms-send(1), Failover): the
+ * "from" it went from, and "failover", the providers that failed.
+ */
+int inbox_sent_set(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, const char *provider_id, const char *status,
+    json_t *error, json_t *set, json_t **msg, struct errbuf *e);
 
 /*
  * After inbox_sent() of a message the provider took in parts, each with

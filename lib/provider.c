@@ -161,25 +161,69 @@ provider_event_free(struct webhook_event *ev)
 	ev->json = NULL;
 }
 
+int
+provider_list(const struct config *cfg, const struct provider **list,
+    struct errbuf *e)
+{
+	const char *names = config_pick(cfg, NULL, "SMSDESK_PROVIDER",
+	    "provider", NULL), *p = names;
+	const struct provider *pv;
+	char name[32];
+	size_t n, k = 0;
+
+	if (!names) {
+		list[0] = provider_default();
+		return 1;
+	}
+	for (;;) {
+		p += strspn(p, " \t");
+		n = strcspn(p, ", \t");
+		if (n == 0 || n >= sizeof name) {
+			errno = n ? ENOENT : EINVAL;
+			if (n)
+				return errf(e, "unknown provider '%.*s'",
+				    (int)n, p);
+			return errf(e, "provider: '%s': an empty name", names);
+		}
+		snprintf(name, sizeof name, "%.*s", (int)n, p);
+		if (!(pv = provider_find(name))) {
+			errno = ENOENT;
+			return errf(e, "unknown provider '%s'", name);
+		}
+		if (!pv->account || !pv->send_request) {
+			errno = ENOTSUP;
+			return errf(e, "provider '%s' cannot send", pv->name);
+		}
+		for (size_t i = 0; i < k; i++)
+			if (list[i] == pv) {
+				errno = EINVAL;
+				return errf(e, "provider: '%s' named twice",
+				    name);
+			}
+		if (k == PROVIDER_LIST_MAX) {
+			errno = EINVAL;
+			return errf(e, "provider: more than %d providers",
+			    PROVIDER_LIST_MAX);
+		}
+		list[k++] = pv;
+		p += n;
+		p += strspn(p, " \t");
+		if (!*p)
+			return (int)k;
+		if (*p++ != ',') {
+			errno = EINVAL;
+			return errf(e, "provider: '%s': names go apart by "
+			    "commas", names);
+		}
+	}
+}
+
 const struct provider *
 provider_configured(const struct config *cfg, struct errbuf *e)
 {
-	const char *name = config_pick(cfg, NULL, "SMSDESK_PROVIDER",
-	    "provider", NULL);
-	const struct provider *pv = name ? provider_find(name) :
-	    provider_default();
+	const struct provider *list[PROVIDER_LIST_MAX];
 
-	if (!pv) {
-		errno = ENOENT;
-		errf(e, "unknown provider '%s'", name);
-		return NULL;
-	}
-	if (!pv->account || !pv->send_request) {
-		errno = ENOTSUP;
-		errf(e, "provider '%s' cannot send", pv->name);
-		return NULL;
-	}
-	return pv;
+	return provider_list(cfg, list, e) < 0 ? NULL : list[0];
 }
 
 int
@@ -190,6 +234,40 @@ provider_account(struct provider_account *a, const struct config *cfg,
 	if (!(a->pv = provider_configured(cfg, e)))
 		return -1;
 	return a->pv->account(a, cfg, from, service, need, e);
+}
+
+int
+provider_accounts(struct provider_account *a, const struct config *cfg,
+    const char *from, const char *service, int need, struct errbuf *e)
+{
+	const struct provider *list[PROVIDER_LIST_MAX];
+	struct errbuf pe;
+	int n = provider_list(cfg, list, e), err;
+
+	for (int i = 0; i < n; i++) {
+		memset(&a[i], 0, sizeof a[i]);
+		a[i].pv = list[i];
+		a[i].alt = i > 0;
+		if (list[i]->account(&a[i], cfg, i ? NULL : from,
+		    i ? NULL : service, need, &pe) == 0)
+			continue;
+		if (n > 1)
+			errf(e, "%s: %s", list[i]->name, pe.msg);
+		else
+			errf(e, "%s", pe.msg);
+		err = errno;
+		while (i >= 0)
+			provider_account_free(&a[i--]);
+		errno = err;
+		return -1;
+	}
+	return n;
+}
+
+const char *
+provider_from(const struct provider_account *a, const struct config *cfg)
+{
+	return a->alt ? NULL : config_pick(cfg, NULL, NULL, "from", NULL);
 }
 
 void

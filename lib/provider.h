@@ -147,6 +147,9 @@ struct provider_account {
 					   media host, if not its API's
 					   (Plivo's), or NULL: its
 					   credentials go there too */
+	int alt;			/* a provider of a failover list
+					   after the first: the plain "from"
+					   is not its (provider_from()) */
 };
 
 /*
@@ -447,6 +450,38 @@ int provider_account(struct provider_account *a, const struct config *cfg,
 
 /* Free what provider_account() gave a. */
 void provider_account_free(struct provider_account *a);
+
+/*
+ * Failover (sms-send(1), Failover): the provider setting may be a list,
+ * "twilio, telnyx" (commas, blanks around them), each provider once, at
+ * most PROVIDER_LIST_MAX; a message goes through the first that can take
+ * it. One name is the list of one.
+ *
+ * provider_list(): the configured list (SMSDESK_PROVIDER, else provider
+ * in cfg, else the default alone) into list. Returns how many (1 or
+ * more), or -1 with errno and e filled: ENOENT for a provider not known,
+ * ENOTSUP for one that cannot send, EINVAL for an empty name, one named
+ * twice, or too many.
+ *
+ * provider_accounts(): the account of each provider of the list, in its
+ * order, into a (room for PROVIDER_LIST_MAX): from and service (the
+ * command line's) are the first's alone; each after the first is alt
+ * and has its own sender (TELNYX_FROM, telnyx_from, ...). Returns how
+ * many, or -1 as provider_account() does (e naming the provider when
+ * there are several); what it filled is freed then.
+ *
+ * provider_from(): for a provider's account(), the sender it falls back
+ * to when neither its own variable nor its own key gives one: the plain
+ * "from" of cfg for the first of the list, none for the others (a
+ * number is carried by one carrier).
+ */
+#define PROVIDER_LIST_MAX 4
+int provider_list(const struct config *cfg, const struct provider **list,
+    struct errbuf *e);
+int provider_accounts(struct provider_account *a, const struct config *cfg,
+    const char *from, const char *service, int need, struct errbuf *e);
+const char *provider_from(const struct provider_account *a,
+    const struct config *cfg);
 
 /*
  * The taxonomy class of an error from the provider called name (see

@@ -79,6 +79,15 @@ struct send {
 	struct inbox ib;
 	int have_inbox;
 	struct provider_account acct;	/* the provider's, to send with */
+	/*
+	 * Failover (failover.c): the accounts of the providers of the list
+	 * after the first (acct), in its order, nalt of them (0: one
+	 * provider, no failover), and how long one that failed is skipped
+	 * (failover_cooldown, seconds).
+	 */
+	struct provider_account alt[PROVIDER_LIST_MAX - 1];
+	size_t nalt;
+	double cooldown;
 	const char *country, *agent, *tmpl, *key;
 	const char *purpose;		/* of a message that does not say */
 	long max_segments, retries, jobs;
@@ -159,6 +168,10 @@ struct job {
 	int waited;			/* quiet hours began meanwhile */
 	int optout;			/* the provider refused it: the
 					   recipient opted out */
+	int via;			/* J_SENT: the provider of the list
+					   it went to (send_account()) */
+	json_t *failover;		/* the providers it failed over from,
+					   [{provider, from, error}], or NULL */
 	/* In a preparer's batch (workers.c): */
 	struct inbox_pending *pending;	/* stored, its journal record
 					   not yet synced */
@@ -395,6 +408,31 @@ int send_setup_carriers(struct send *s, const struct config *cfg,
     struct errbuf *e);
 /* Free what the calls above made, and cfg. */
 void send_teardown(struct send *s, struct config *cfg);
+
+/* failover.c */
+
+/* The account of the i-th provider of the list (0: s->acct). */
+struct provider_account *send_account(struct send *s, int i);
+/*
+ * The provider (its place in the list) the next attempt of a message
+ * goes to, of those not in tried (a bit each): the one whose number is
+ * from (the message's: an automatic answer goes from the number the
+ * customer wrote to), if it is not cooling down; else the first in the
+ * list's order that is not; if every one left is, the one whose
+ * cool-down ends first. *probe is set when the one chosen was cooling
+ * down until now: it is tried again (the others skip it meanwhile), and
+ * failover_ok() says it is well. -1 if none is left. Always 0 for one
+ * provider.
+ */
+int failover_pick(struct send *s, unsigned tried, const char *from,
+    int *probe);
+/*
+ * Provider i failed (an outage's sign): skipped by every run through
+ * this inbox for s->cooldown seconds, or secs if longer. Said on stderr.
+ */
+void failover_cool(struct send *s, int i, double secs, const json_t *err);
+/* A probe of provider i was taken: it is no longer skipped. */
+void failover_ok(struct send *s, int i);
 
 /* reconcile.c */
 

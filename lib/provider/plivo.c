@@ -438,7 +438,8 @@ plivo_account(struct provider_account *a, const struct config *cfg,
 	a->user = a->account;
 	a->pass = config_pick(cfg, NULL, "PLIVO_AUTH_TOKEN",
 	    "plivo_auth_token", NULL);
-	a->from = config_pick(cfg, from, "PLIVO_FROM", "from", NULL);
+	a->from = config_pick(cfg, from, "PLIVO_FROM", "plivo_from",
+	    provider_from(a, cfg));
 	a->service = config_pick(cfg, service, "PLIVO_POWERPACK_UUID",
 	    "plivo_powerpack_uuid", NULL);
 	provider_sender(a, from, service);

@@ -432,7 +432,8 @@ telnyx_account(struct provider_account *a, const struct config *cfg,
 	    NULL);
 	if (a->bearer && !*a->bearer)
 		a->bearer = NULL;
-	a->from = config_pick(cfg, from, "TELNYX_FROM", "from", NULL);
+	a->from = config_pick(cfg, from, "TELNYX_FROM", "telnyx_from",
+	    provider_from(a, cfg));
 	a->service = config_pick(cfg, service, "TELNYX_MESSAGING_PROFILE_ID",
 	    "telnyx_messaging_profile_id", NULL);
 	provider_sender(a, from, service);

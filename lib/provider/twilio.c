@@ -484,7 +484,8 @@ twilio_account(struct provider_account *a, const struct config *cfg,
 	    NULL);
 	secret = config_pick(cfg, NULL, "TWILIO_API_SECRET",
 	    "twilio_api_secret", NULL);
-	a->from = config_pick(cfg, from, "TWILIO_FROM", "from", NULL);
+	a->from = config_pick(cfg, from, "TWILIO_FROM", "twilio_from",
+	    provider_from(a, cfg));
 	a->service = config_pick(cfg, service,
 	    "TWILIO_MESSAGING_SERVICE_SID", "twilio_messaging_service_sid",
 	    NULL);

@@ -575,7 +575,8 @@ vonage_account(struct provider_account *a, const struct config *cfg,
 	a->user = a->account;
 	a->pass = config_pick(cfg, NULL, "VONAGE_API_SECRET",
 	    "vonage_api_secret", NULL);
-	a->from = config_pick(cfg, from, "VONAGE_FROM", "from", NULL);
+	a->from = config_pick(cfg, from, "VONAGE_FROM", "vonage_from",
+	    provider_from(a, cfg));
 	if (a->from && !*a->from)
 		a->from = NULL;
 	a->base = config_pick(cfg, NULL, "VONAGE_API_URL", "vonage_api_url",

@@ -53,8 +53,16 @@ struct conn {
 /* A job in the engine, between its attempts. */
 struct mjob {
 	struct job *j;
-	struct provider_http rq;	/* the request, made once */
-	long attempt;			/* attempts made */
+	struct provider_http rq;	/* the request, made once for each
+					   provider it goes to */
+	int built, picked;		/* rq is made; via is chosen */
+	int via, probe;			/* the provider it goes to
+					   (failover_pick()), and whether
+					   this is the probe of its end of
+					   a cool-down */
+	unsigned tried;			/* providers it failed at, a bit
+					   each */
+	long attempt;			/* attempts made (at via) */
 	double at;			/* waiting: until; slotted: the slot */
 	int slotted;			/* its --rate slot is taken */
 	struct mjob *next;
@@ -165,8 +173,6 @@ multi_add(struct multi *m, struct job *j)
 	if (!mj)
 		send_nomem();
 	mj->j = j;
-	if (m->s->acct.pv->send_request(&m->s->acct, j->msg, &mj->rq) < 0)
-		send_nomem();
 	*m->tail = mj;
 	m->tail = &mj->next;
 	m->busy++;
@@ -190,6 +196,7 @@ end(struct multi *m, struct mjob *mj, const char *status, const char *pid,
 	}
 	j->state = J_SENT;
 	j->err = err;
+	j->via = mj->via;
 	if ((pid && !(j->pid = strdup(pid))) ||
 	    !(j->status = strdup(status)))
 		send_nomem();
@@ -288,6 +295,19 @@ start(struct multi *m)
 			drop(m, mj);
 			continue;
 		}
+		if (!mj->built) {
+			struct provider_account *a;
+
+			/* A first attempt (a failover picked already). */
+			if (!mj->picked)
+				mj->via = failover_pick(s, 0, record_str(
+				    mj->j->msg, "from"), &mj->probe);
+			mj->picked = 1;
+			a = send_account(s, mj->via);
+			if (a->pv->send_request(a, mj->j->msg, &mj->rq) < 0)
+				send_nomem();
+			mj->built = 1;
+		}
 		request(m, mj);
 		continue;
 ended:
@@ -334,6 +354,7 @@ read_answer(struct multi *m, struct mjob *mj, struct conn *k, CURLcode cc,
 
 	*status = "failed";
 	*pid = NULL;
+	an->outcome = PROVIDER_UNKNOWN;
 	if (cc != CURLE_OK) {
 		if (h->off == 0 && !h->rewound) {
 			/* The body never left: not processed. */
@@ -344,8 +365,8 @@ read_answer(struct multi *m, struct mjob *mj, struct conn *k, CURLcode cc,
 		*err = send_error("unknown", 0, msg);
 		return 0;
 	}
-	m->s->acct.pv->send_answer(h->status, h->retry_after, h->resp.p,
-	    h->resp.len, an);
+	send_account(m->s, mj->via)->pv->send_answer(h->status,
+	    h->retry_after, h->resp.p, h->resp.len, an);
 	if (an->outcome == PROVIDER_TAKEN) {
 		if (an->nids > 1 && !mj->j->pids) {
 			if (!(mj->j->pids = json_array()))
@@ -370,6 +391,74 @@ read_answer(struct multi *m, struct mjob *mj, struct conn *k, CURLcode cc,
 	return an->outcome == PROVIDER_RETRY;
 }
 
+/*
+ * With a list of providers: what the outcome of mj's attempt at its
+ * provider means for the others (sms-send(1), Failover). A failure of
+ * the provider's side cools it down: no answer, a 5xx, rejected
+ * credentials, a busy or throttled answer. One that proves the message
+ * was not taken sends it through the next provider, at once: the body
+ * never left (a connection refused or reset), a 503 that asks to come
+ * back later, a "transient" refusal, rejected credentials, a 429 once
+ * its retries are spent. Never an outcome that may have sent it (no
+ * answer once the body left, another 5xx, an answer without an id), nor
+ * a refusal of the recipient (an invalid number or an opt-out is the
+ * same on every carrier), nor any other refusal of the message. A probe
+ * that is taken ends its provider's cool-down. Returns 1 if mj goes on
+ * through another provider (back in the ready line), else 0.
+ */
+static int
+failover(struct multi *m, struct mjob *mj, CURLcode cc,
+    const struct provider_answer *an, int retry, double retry_after,
+    const json_t *err)
+{
+	struct send *s = m->s;
+	struct provider_account *a = send_account(s, mj->via);
+	const char *cls = err ? record_str(err, "code") : NULL;
+	int fo, next, probe;
+	json_t *item;
+
+	if (cc == CURLE_OK && an->outcome == PROVIDER_TAKEN) {
+		if (mj->probe)
+			failover_ok(s, mj->via);
+		return 0;
+	}
+	if (cc != CURLE_OK || an->outcome == PROVIDER_UNKNOWN)
+		fo = retry;	/* the body never left, or unknown */
+	else if (an->outcome == PROVIDER_RETRY)
+		fo = strcmp(cls, "throttled") != 0 ||
+		    mj->attempt > s->retries;
+	else if (strcmp(cls, "auth") == 0 || strcmp(cls, "transient") == 0)
+		fo = 1;
+	else
+		return 0;	/* the message's own fault: no failure */
+	if (!fo && retry)
+		return 0;	/* throttled: retried there first */
+	failover_cool(s, mj->via, retry_after, err);
+	if (!fo || send_stopped(s) || (next = failover_pick(s, mj->tried |
+	    1u << mj->via, NULL, &probe)) < 0)
+		return 0;
+	if (!mj->j->failover && !(mj->j->failover = json_array()))
+		send_nomem();
+	if (!(item = json_pack("{s:s,s:s?,s:O}", "provider", a->pv->name,
+	    "from", a->from ? a->from : a->service, "error", err)) ||
+	    json_array_append_new(mj->j->failover, item) < 0)
+		send_nomem();
+	send_warn(s, "%s: %s failed before taking it (%s); through %s",
+	    record_str(mj->j->msg, "thread"), a->pv->name, cls,
+	    send_account(s, next)->pv->name);
+	mj->tried |= 1u << mj->via;
+	mj->via = next;
+	mj->probe = probe;
+	provider_http_free(&mj->rq);
+	mj->built = 0;
+	mj->attempt = 0;
+	mj->slotted = 0;
+	mj->next = NULL;
+	*m->tail = mj;
+	m->tail = &mj->next;
+	return 1;
+}
+
 /* An exchange finished on k: the message ends, or waits to try again. */
 static void
 answered(struct multi *m, struct conn *k, CURLcode cc)
@@ -380,6 +469,7 @@ answered(struct multi *m, struct conn *k, CURLcode cc)
 	const char *status, *pid;
 	json_t *err;
 	double delay, cap;
+	int retry;
 
 	curl_easy_getinfo(k->c, CURLINFO_RESPONSE_CODE, &k->h.status);
 	curl_multi_remove_handle(m->m, k->c);
@@ -388,8 +478,15 @@ answered(struct multi *m, struct conn *k, CURLcode cc)
 	if (k->h.resp.err)
 		send_nomem();
 	k->mj = NULL;
-	if (!read_answer(m, mj, k, cc, &status, &an, &pid, &err) ||
-	    mj->attempt > s->retries || send_stopped(s)) {
+	retry = read_answer(m, mj, k, cc, &status, &an, &pid, &err);
+	if (s->nalt && failover(m, mj, cc, &an, retry, k->h.retry_after,
+	    err)) {
+		k->next = m->free;
+		m->free = k;
+		json_decref(err);
+		return;
+	}
+	if (!retry || mj->attempt > s->retries || send_stopped(s)) {
 		k->next = m->free;
 		m->free = k;
 		end(m, mj, status, pid, err);

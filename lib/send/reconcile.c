@@ -34,9 +34,9 @@
  * another's.
  */
 static int
-known_id(struct send *s, const char *id)
+known_id(struct send *s, const struct provider_account *a, const char *id)
 {
-	return inbox_known_id(&s->ib, s->acct.pv->name, id) != 0;
+	return inbox_known_id(&s->ib, a->pv->name, id) != 0;
 }
 
 /* Say why an exchange went wrong: libcurl's words, or e's. */
@@ -49,27 +49,27 @@ trouble(struct worker *w, const struct http *h, const struct errbuf *e)
 }
 
 /*
- * Find msg at the provider: list the messages to its number, newest
+ * Find msg at the provider of a: list the messages to its number, newest
  * first, page by page until they are older than msg (less a minute for
  * clocks), and take the oldest one to its number with its body and
- * sender, created after msg was queued, that no other message of ours
- * has claimed. A provider whose list shows no texts (Plivo's message
- * detail records) cannot tell our messages apart by their body: a
- * listed message without one is taken only if it is the only candidate
- * and msg the only message of ours without an id to that number
- * (alone); else whether msg was sent cannot be told. Returns 1 with
- * *found (a new reference, in the words of provider.h), 0 if there is
- * none, -3 if it cannot be told, or an outcome-like -1 (temporary
+ * sender from (NULL: any), created after msg was queued, that no other
+ * message of ours has claimed. A provider whose list shows no texts
+ * (Plivo's message detail records) cannot tell our messages apart by
+ * their body: a listed message without one is taken only if it is the
+ * only candidate and msg the only message of ours without an id to that
+ * number (alone); else whether msg was sent cannot be told. Returns 1
+ * with *found (a new reference, in the words of provider.h), 0 if there
+ * is none, -3 if it cannot be told, or an outcome-like -1 (temporary
  * trouble), -2 (credentials rejected).
  */
 static int
-lookup(struct worker *w, const json_t *msg, int alone, json_t **found)
+lookup(struct worker *w, const struct provider_account *a,
+    const json_t *msg, const char *from, int alone, json_t **found)
 {
 	struct send *s = w->s;
-	const struct provider *pv = s->acct.pv;
+	const struct provider *pv = a->pv;
 	const char *to = record_str(msg, "to");
 	const char *body = record_str(msg, "body");
-	const char *from = record_str(msg, "from");
 	struct provider_http rq = { 0 };
 	struct http h = { 0 };
 	struct errbuf e;
@@ -82,13 +82,13 @@ lookup(struct worker *w, const json_t *msg, int alone, json_t **found)
 	if (when_parse(record_str(msg, "at") ? record_str(msg, "at") : "",
 	    &at, &e) < 0)
 		at = 0;
-	if (pv->list_request(&s->acct, to ? to : "", &rq) < 0 ||
+	if (pv->list_request(a, to ? to : "", &rq) < 0 ||
 	    !(page = json_array()))
 		send_nomem();
 	for (;;) {
 		http_request(w, &rq, &h);
 		json_array_clear(page);
-		if (h.cc != CURLE_OK || pv->read_messages(&s->acct, h.status,
+		if (h.cc != CURLE_OK || pv->read_messages(a, h.status,
 		    h.resp.p, h.resp.len, page, &rq, &e) < 0) {
 			send_warn(s, "%s: cannot list messages: %s", to,
 			    trouble(w, &h, &e));
@@ -109,7 +109,7 @@ lookup(struct worker *w, const json_t *msg, int alone, json_t **found)
 			    strcmp(record_str(m, "to"), to)) ||
 			    (from && record_str(m, "from") &&
 			    strcmp(record_str(m, "from"), from)) ||
-			    known_id(s, id))
+			    known_id(s, a, id))
 				continue;
 			if (!record_str(m, "body")) {
 				/* No text shown: one of ours, which? */
@@ -151,10 +151,11 @@ lookup(struct worker *w, const json_t *msg, int alone, json_t **found)
  * trouble, said on stderr), -2 (credentials rejected).
  */
 static int
-fetch(struct worker *w, const char *thread, const char *id, json_t **found)
+fetch(struct worker *w, const struct provider_account *a, const char *thread,
+    const char *id, json_t **found)
 {
 	struct send *s = w->s;
-	const struct provider *pv = s->acct.pv;
+	const struct provider *pv = a->pv;
 	struct provider_http rq = { 0 };
 	struct http h = { 0 };
 	struct errbuf e;
@@ -162,10 +163,10 @@ fetch(struct worker *w, const char *thread, const char *id, json_t **found)
 	int rc;
 
 	*found = NULL;
-	if (pv->fetch_request(&s->acct, id, &rq) < 0 || !(got = json_array()))
+	if (pv->fetch_request(a, id, &rq) < 0 || !(got = json_array()))
 		send_nomem();
 	http_request(w, &rq, &h);
-	if (h.cc != CURLE_OK || (rc = pv->read_messages(&s->acct, h.status,
+	if (h.cc != CURLE_OK || (rc = pv->read_messages(a, h.status,
 	    h.resp.p, h.resp.len, got, NULL, &e)) < 0) {
 		send_warn(s, "%s: cannot fetch %s: %s", thread, id,
 		    trouble(w, &h, &e));
@@ -195,6 +196,22 @@ alone(const json_t *box, const json_t *msg)
 	return 1;
 }
 
+/*
+ * The account msg is to be looked up with: that of the provider it names
+ * (it went there), else the first's; NULL if it names one that is not of
+ * the list.
+ */
+static const struct provider_account *
+account_of(struct send *s, const json_t *msg)
+{
+	const char *name = record_str(msg, "provider");
+
+	for (size_t k = 0; name && k <= s->nalt; k++)
+		if (strcmp(send_account(s, (int)k)->pv->name, name) == 0)
+			return send_account(s, (int)k);
+	return name ? NULL : &s->acct;
+}
+
 /* Settle what outbox/ holds: the rule is in sms-send(1), RECONCILING. */
 void
 reconcile_outbox(struct send *s)
@@ -217,9 +234,18 @@ reconcile_outbox(struct send *s)
 		const char *thread = record_str(msg, "thread");
 		const char *id = record_str(msg, "id");
 		const char *pid = record_str(msg, "provider_id");
+		const struct provider_account *a;
 
 		if (send_stopped(s) || !thread || !id)
 			continue;
+		/* The provider it went to (a failover's), of the list. */
+		if (!(a = account_of(s, msg))) {
+			send_warn(s, "%s: %s: sent through '%s', not a "
+			    "provider of this configuration", thread, id,
+			    record_str(msg, "provider"));
+			send_emit(s, msg, TEMPORARY);
+			continue;
+		}
 		young = when_parse(record_str(msg, "at") ?
 		    record_str(msg, "at") : "", &at, NULL) < 0 ||
 		    when_now() - at < s->grace;
@@ -228,24 +254,38 @@ reconcile_outbox(struct send *s)
 			s->young++;
 			continue;
 		}
-		if (pid ? !s->acct.pv->fetch_request :
-		    !s->acct.pv->list_request) {
+		if (pid ? !a->pv->fetch_request : !a->pv->list_request) {
 			/* Nothing to look it up in: it stays as it is. */
 			send_warn(s, "%s: %s: provider '%s' %s: whether it "
 			    "was sent cannot be told", thread, id,
-			    s->acct.pv->name, pid ? "looks no message up" :
+			    a->pv->name, pid ? "looks no message up" :
 			    "lists no messages");
 			send_emit(s, msg, TEMPORARY);
 			continue;
 		}
-		rc = pid ? fetch(&w, thread, pid, &found) :
-		    lookup(&w, msg, alone(box, msg), &found);
+		rc = pid ? fetch(&w, a, thread, pid, &found) :
+		    lookup(&w, a, msg, record_str(msg, "from"), alone(box, msg),
+		    &found);
+		/*
+		 * Not found where it was queued for: with a list, it may
+		 * have gone through another (a failover whose record a
+		 * crash lost), from that one's own sender.
+		 */
+		for (size_t k = 0; !pid && rc == 0 && k <= s->nalt; k++) {
+			const struct provider_account *o = send_account(s,
+			    (int)k);
+
+			if (o != a && o->pv->list_request &&
+			    (rc = lookup(&w, o, msg, o->from, alone(box, msg),
+			    &found)) == 1)
+				a = o;
+		}
 		out = NULL;
 		if (rc == -3) {
 			send_warn(s, "%s: %s: provider '%s' lists its messages "
 			    "without their text, and more than one could be "
 			    "this one: whether it was sent cannot be told",
-			    thread, id, s->acct.pv->name);
+			    thread, id, a->pv->name);
 			send_emit(s, msg, TEMPORARY);
 			continue;
 		} else if (rc == -2) {
@@ -261,7 +301,7 @@ reconcile_outbox(struct send *s)
 
 			/* null clears the error of the unknown outcome */
 			err = json_object_get(found, "error");
-			rc = inbox_sent(&s->ib, thread, id, s->acct.pv->name,
+			rc = inbox_sent(&s->ib, thread, id, a->pv->name,
 			    record_str(found, "id"), st ? st : "queued",
 			    err ? err : json_null(), &out, &e);
 			json_decref(found);

@@ -149,17 +149,34 @@ settle(struct send *s, struct job *j)
 	const char *thread = record_str(j->msg, "thread");
 	const char *id = record_str(j->msg, "id");
 	const json_t *err = j->err;
+	const struct provider_account *a = send_account(s, j->via);
 	struct errbuf e;
-	json_t *out = NULL, *oerr;
+	json_t *out = NULL, *oerr, *set = NULL;
+	int rc;
 
 	if (err && j->optout)
-		note_optout(s, thread, s->acct.from, id, json_integer_value(
+		note_optout(s, thread, a->from, id, json_integer_value(
 		    json_object_get(err, "provider_code")));
-	if (inbox_sent(&s->ib, thread, id, j->pid ? s->acct.pv->name : NULL,
-	    j->pid,
-	    http_status_word(s, thread, j->status), j->err, &out, &e) < 0 ||
-	    (j->pid && j->pids && inbox_sent_parts(&s->ib, thread, id,
-	    s->acct.pv->name, j->pids, &out, &e) < 0))
+	/*
+	 * Through another provider than the first (a failover): its
+	 * sender, and the providers that failed; the provider even without
+	 * an id, for --reconcile to ask.
+	 */
+	if (j->via || j->failover) {
+		/* Its sender replaces the first's (a null field goes). */
+		if (!(set = json_pack("{s:o,s:o,s:O?}", "from", a->from ?
+		    json_string(a->from) : json_null(),
+		    "messaging_service_sid", !a->from && a->service ?
+		    json_string(a->service) : json_null(),
+		    "failover", j->failover)))
+			send_nomem();
+	}
+	rc = inbox_sent_set(&s->ib, thread, id, j->pid || set ? a->pv->name :
+	    NULL, j->pid, http_status_word(s, thread, j->status), j->err, set,
+	    &out, &e);
+	json_decref(set);
+	if (rc < 0 || (j->pid && j->pids && inbox_sent_parts(&s->ib, thread,
+	    id, a->pv->name, j->pids, &out, &e) < 0))
 		send_warn(s, "%s: %s", thread, e.msg);
 	else if (j->waited)
 		json_object_set_new(out, "waited", json_true());
@@ -173,7 +190,7 @@ settle(struct send *s, struct job *j)
 	if (out && j->pid && !err && (oerr = json_object_get(out,
 	    "error")) && record_str(oerr, "code") && strcmp(record_str(oerr,
 	    "code"), "opted_out") == 0)
-		note_optout(s, thread, s->acct.from, id, json_integer_value(
+		note_optout(s, thread, a->from, id, json_integer_value(
 		    json_object_get(oerr, "provider_code")));
 	return out;
 }
@@ -198,6 +215,7 @@ send_finish(struct send *s, struct job *j)
 	json_decref(j->err);
 	free(j->pid);
 	json_decref(j->pids);
+	json_decref(j->failover);
 	free(j->status);
 	memset(j, 0, sizeof *j);
 }

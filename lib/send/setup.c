@@ -138,6 +138,9 @@ send_setup_carriers(struct send *s, const struct config *cfg,
 	return 0;
 }
 
+static int send_setup_failover(struct send *s, const struct config *cfg,
+    const char *from, const char *service, int need, struct errbuf *e);
+
 int
 send_setup_provider(struct send *s, const struct config *cfg,
     const char *from, const char *service, int need, struct errbuf *e)
@@ -153,8 +156,35 @@ send_setup_provider(struct send *s, const struct config *cfg,
 	    strlen(pv->service_prefix)) != 0)
 		return errf(e, "--messaging-service: '%s' is not an %s SID",
 		    service, pv->service_prefix), EXIT_USAGE;
-	if (provider_account(&s->acct, cfg, from, service, need, e) < 0)
+	return send_setup_failover(s, cfg, from, service, need, e);
+}
+
+/*
+ * The accounts of the provider list: the first into s->acct, the rest
+ * into s->alt; and failover_cooldown (a duration up to a day, 60s by
+ * default).
+ */
+static int
+send_setup_failover(struct send *s, const struct config *cfg,
+    const char *from, const char *service, int need, struct errbuf *e)
+{
+	struct provider_account a[PROVIDER_LIST_MAX];
+	const char *cd = config_pick(cfg, NULL, "SMSDESK_FAILOVER_COOLDOWN",
+	    "failover_cooldown", "60s");
+	long long secs;
+	struct errbuf te;
+	int n;
+
+	if (when_duration(cd, &secs, &te) < 0 || secs < 0 || secs > 86400)
+		return errno = EINVAL, errf(e, "failover_cooldown: '%s' is not "
+		    "a duration from 0s to 1d", cd), EXIT_CONFIG;
+	s->cooldown = (double)secs;
+	if ((n = provider_accounts(a, cfg, from, service, need, e)) < 0)
 		return errno == ENOMEM ? EXIT_IOERR : EXIT_CONFIG;
+	s->acct = a[0];
+	for (int i = 1; i < n; i++)
+		s->alt[i - 1] = a[i];
+	s->nalt = (size_t)n - 1;
 	return 0;
 }
 
@@ -238,6 +268,9 @@ send_teardown(struct send *s, struct config *cfg)
 	tzdb_free(s->tzdb);
 	s->tzdb = NULL;
 	provider_account_free(&s->acct);
+	for (size_t i = 0; i < s->nalt; i++)
+		provider_account_free(&s->alt[i]);
+	s->nalt = 0;
 	free(s->disclosure_text);
 	s->disclosure_text = NULL;
 	price_table_free(s->prices);
