@@ -53,9 +53,9 @@ trouble(struct worker *w, const struct http *h, const struct errbuf *e)
  * first, page by page until they are older than msg (less a minute for
  * clocks), and take the oldest one to its number with its body and
  * sender from (NULL: any), created after msg was queued, that no other
- * message of ours has claimed. A provider whose list shows no texts
- * (Plivo's message detail records) cannot tell our messages apart by
- * their body: a listed message without one is taken only if it is the
+ * message of ours has claimed. A provider whose list shows no texts (a
+ * message detail record without the message) cannot tell our messages
+ * apart by body: a listed message without one is taken only if it is the
  * only candidate and msg the only message of ours without an id to that
  * number (alone); else whether msg was sent cannot be told. Returns 1
  * with *found (a new reference, in the words of provider.h), 0 if there
