@@ -16,6 +16,7 @@ static const struct provider *const providers[] = {
 	&provider_telnyx,
 	&provider_plivo,
 	&provider_vonage,
+	&provider_smstools,
 };
 
 const struct provider *
@@ -174,7 +175,7 @@ provider_configured(const struct config *cfg, struct errbuf *e)
 		errf(e, "unknown provider '%s'", name);
 		return NULL;
 	}
-	if (!pv->account || !pv->send_request) {
+	if (!pv->account || (!pv->send_request && !pv->deliver)) {
 		errno = ENOTSUP;
 		errf(e, "provider '%s' cannot send", pv->name);
 		return NULL;

@@ -165,7 +165,8 @@ multi_add(struct multi *m, struct job *j)
 	if (!mj)
 		send_nomem();
 	mj->j = j;
-	if (m->s->acct.pv->send_request(&m->s->acct, j->msg, &mj->rq) < 0)
+	if (!m->s->acct.pv->deliver && m->s->acct.pv->send_request(
+	    &m->s->acct, j->msg, &mj->rq) < 0)
 		send_nomem();
 	*m->tail = mj;
 	m->tail = &mj->next;
@@ -216,6 +217,28 @@ drop(struct multi *m, struct mjob *mj)
 	m->done(m->arg, j);
 }
 
+/*
+ * mj handed to a provider that takes messages by file (deliver()), in
+ * place of a request: it ends at once, taken or not (nothing to retry:
+ * a write that failed left nothing behind).
+ */
+static void
+deliver(struct multi *m, struct mjob *mj)
+{
+	struct provider_answer an;
+	struct errbuf e;
+
+	mj->attempt++;
+	if (m->s->acct.pv->deliver(&m->s->acct, mj->j->msg, &an, &e) < 0)
+		send_nomem();
+	if (an.outcome == PROVIDER_TAKEN)
+		end(m, mj, an.status, an.id, NULL);
+	else
+		end(m, mj, an.outcome == PROVIDER_UNKNOWN ? "unknown" :
+		    "failed", NULL, send_error(an.class, (json_int_t)an.code,
+		    an.message[0] ? an.message : NULL));
+}
+
 /* Start mj's next attempt on a handle of the pool. */
 static void
 request(struct multi *m, struct mjob *mj)
@@ -223,6 +246,10 @@ request(struct multi *m, struct mjob *mj)
 	struct conn *k = m->free;
 	CURLMcode mc;
 
+	if (m->s->acct.pv->deliver) {
+		deliver(m, mj);
+		return;
+	}
 	if (k)
 		m->free = k->next;
 	else
