@@ -64,6 +64,13 @@ struct smstools_file {
 int smstools_parse(const char *p, size_t len, struct smstools_file *f,
     struct errbuf *e);
 
+/*
+ * As smstools_parse(), the headers alone (f->text NULL): for the files
+ * smsd moved to sent/ and failed/, whose text is ours.
+ */
+int smstools_parse_head(const char *p, size_t len, struct smstools_file *f,
+    struct errbuf *e);
+
 /* The value of header name (exact case) in f, or NULL. */
 const char *smstools_header(const struct smstools_file *f, const char *name);
 

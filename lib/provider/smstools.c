@@ -285,14 +285,16 @@ check_length(const struct smstools_file *f, int ucs2, size_t have,
 	return 0;
 }
 
-int
-smstools_parse(const char *p, size_t len, struct smstools_file *f,
-    struct errbuf *e)
+/*
+ * The headers of p into f, and where its text begins (*body, *blen).
+ * Returns as smstools_parse() does.
+ */
+static int
+head(const char *p, size_t len, struct smstools_file *f, const char **body,
+    size_t *blen, struct errbuf *e)
 {
-	const char *sep, *body, *a, *udh;
-	struct buf b = { 0 };
-	size_t hlen, blen;
-	int rc, ucs2 = 0;
+	const char *sep;
+	size_t hlen;
 
 	memset(f, 0, sizeof *f);
 	f->status = -1;
@@ -300,30 +302,52 @@ smstools_parse(const char *p, size_t len, struct smstools_file *f,
 	if (len > SMSTOOLS_FILE_MAX)
 		return errno = EINVAL, errf(e, "more than %d bytes",
 		    SMSTOOLS_FILE_MAX);
-	/* The headers end at the first empty line. */
-	if (len > 0 && p[0] == '\n')
-		sep = p;
-	else if (!(sep = memmem(p, len, "\n\n", 2)))
-		sep = NULL;
-	if (!sep) {
-		const char *crlf = memmem(p, len, "\n\r\n", 3);
-
-		if (!crlf)
-			return errno = EAGAIN, errf(e, "no empty line after "
-			    "the headers");
-		hlen = (size_t)(crlf - p);
-		body = crlf + 3;
+	/* The headers end at the first empty line (\n or \r\n). */
+	if (len > 0 && p[0] == '\n') {
+		hlen = 0;
+		*body = p + 1;
+	} else if ((sep = memmem(p, len, "\n\n", 2))) {
+		hlen = (size_t)(sep - p);
+		*body = sep + 2;
+	} else if ((sep = memmem(p, len, "\n\r\n", 3))) {
+		hlen = (size_t)(sep - p);
+		*body = sep + 3;
 	} else {
-		hlen = sep == p ? 0 : (size_t)(sep - p);
-		body = sep == p ? p + 1 : sep + 2;
+		return errno = EAGAIN, errf(e, "no empty line after the "
+		    "headers");
 	}
-	blen = len - (size_t)(body - p);
+	*blen = len - (size_t)(*body - p);
 	if (parse_headers(p, hlen, f, e) < 0)
+		return -1;
+	f->alphabet = smstools_header(f, "Alphabet");
+	return 0;
+}
+
+int
+smstools_parse_head(const char *p, size_t len, struct smstools_file *f,
+    struct errbuf *e)
+{
+	const char *body;
+	size_t blen;
+
+	return head(p, len, f, &body, &blen, e);
+}
+
+int
+smstools_parse(const char *p, size_t len, struct smstools_file *f,
+    struct errbuf *e)
+{
+	const char *body, *a, *udh;
+	struct buf b = { 0 };
+	size_t blen;
+	int rc, ucs2 = 0;
+
+	if (head(p, len, f, &body, &blen, e) < 0)
 		return -1;
 	if (smstools_header(f, "Error"))
 		return errno = EINVAL, errf(e, "smsd could not decode it "
 		    "(Error: %s)", smstools_header(f, "Error"));
-	a = f->alphabet = smstools_header(f, "Alphabet");
+	a = f->alphabet;
 	if (!a || !*a || strncasecmp(a, "iso", 3) == 0 ||
 	    strncasecmp(a, "lat", 3) == 0 || strncasecmp(a, "ans", 3) == 0) {
 		rc = from_iso((const unsigned char *)body, blen, &b, e);
