@@ -79,6 +79,37 @@ is 'nothing else in outgoing/ (no temporary file left)' \
 	"$(ls -A "$sp/outgoing" | sort)" "$(printf '%s\n' "$f1" "$f2" | sort)"
 check 'group-readable for smsd' '[ "$(stat -c %a "$sp/outgoing/$f1")" = 660 ]'
 
+# A write that fails (the faults shim fails the Nth call that changes a
+# file, each in turn): loud, and nothing half-written for smsd; a file in
+# outgoing/ is never a message the inbox calls failed.
+if faults_env; then
+	k=0 bad=
+	while [ "$k" -lt 300 ]; do
+		k=$((k + 1))
+		fib=$tmp/fib fsp=$tmp/fsp
+		rm -rf "$fib" "$fsp" "$tmp/calls"
+		mkinbox "$fib" && mkdir -p "$fsp/outgoing"
+		SMSTOOLS_SPOOL=$fsp SMSDESK_FAULT_AT=$k SMSDESK_FAULT_LOG=$tmp/calls \
+		    LD_PRELOAD=$shim sms-send -d "$fib" --to +15551230001 "x$k" \
+		    >"$tmp/f.out" 2>"$tmp/f.err"
+		rc=$?
+		[ -s "$tmp/calls" ] || { bad="$bad $k:died"; continue; }
+		[ "$(cat "$tmp/calls")" -lt "$k" ] && break
+		files=$(ls -A "$fsp/outgoing")
+		st=$(for f in "$fib"/msg/*/*; do tail -n 1 "$f"; done 2>/dev/null |
+		    jq -r .status)
+		case $files in .*) bad="$bad $k:hidden" ;; esac
+		[ -n "$files" ] && [ "$st" = failed ] && bad="$bad $k:failed-with-file"
+		[ "$rc" -ne 0 ] && ! grep -q 'No space left on device' "$tmp/f.err" &&
+		    bad="$bad $k:silent"
+	done
+	diag "sms-send made $((k - 1)) calls that change files"
+	is 'a write that fails: said, nothing half-written, no file for a failed message' \
+	    "$bad" ''
+else
+	skip 'no faults shim (make build/tools/faults.so)' 1
+fi
+
 # --- smsd sends one, fails the other; sms-recv --spool settles both ------------
 
 smsd "$f1" sent 'Modem: GSM1\nSent: 26-11-22 10:00:03\nSending_time: 3\nMessage_id: 117\nIMSI: 244123456789012\nIMEI: 352099001761481\n'
