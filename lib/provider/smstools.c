@@ -440,11 +440,11 @@ smstools_write(struct buf *out, const char *to, const char *text,
 {
 	size_t i = 0, n;
 	uint32_t cp;
-	int gsm = 1;
+	int gsm = 1, plus = 0;
 
 	n = to ? strlen(to) : 0;
 	if (n >= 2 && to[0] == '+' && strspn(to + 1, "0123456789") == n - 1)
-		to++;
+		to++, plus = 1;
 	else if (n == 0 || n > 20 || strspn(to, "0123456789") != n)
 		return errno = EINVAL, errf(e, "'%s' is no number smsd can "
 		    "send to", to ? to : "");
@@ -456,7 +456,7 @@ smstools_write(struct buf *out, const char *to, const char *text,
 			gsm = 0;
 	}
 	buf_addlit(out, "To: ");
-	if (to[-1] != '+')
+	if (!plus)
 		buf_addc(out, 's');	/* smsd's mark of a short number */
 	buf_adds(out, to);
 	buf_adds(out, gsm ? "\nAlphabet: UTF-8\n" : "\nAlphabet: UCS2\n");
