@@ -312,6 +312,7 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(MANDIR)/man5/sms-record.5 \
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-config.5 \
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-inbox.5 \
+		$(DESTDIR)$(MANDIR)/man5/smsdesk-smstools.5 \
 		$(DESTDIR)$(MANDIR)/man7/smsdesk.7
 
 clean:

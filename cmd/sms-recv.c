@@ -50,7 +50,8 @@
 	"                [FILE ...]\n" \
 	"       sms-recv --fetch-media [-d DIR] [-p PROVIDER] " \
 	"[--max-age DURATION]\n" \
-	"       sms-recv --poll PROVIDER [-d DIR] [--page-size N]\n"
+	"       sms-recv --poll PROVIDER [-d DIR] [--page-size N]\n" \
+	"       sms-recv --spool DIR [-d DIR]\n"
 
 /* The answer to HELP unless help_text says otherwise, after the name. */
 #define HELP_TEXT "Text us here and we will answer. Msg frequency varies. " \
@@ -87,6 +88,11 @@ usage(FILE *fp, int code)
 	    "last poll,\n"
 	    "                         and exit (for cron, without a public "
 	    "URL)\n"
+	    "      --spool DIR        read the spool of SMS Server Tools 3 "
+	    "(smsd, a GSM\n"
+	    "                         modem): settle what it sent, store "
+	    "what came in,\n"
+	    "                         and exit (for cron)\n"
 	    "  -p, --provider NAME    ", fp);
 	for (size_t i = 0; (p = provider_at(i)); i++)
 		fprintf(fp, "%s%s%s", i ? ", " : "", p->name,
@@ -231,8 +237,8 @@ load_feeds(struct recv *r, const struct config *cfg, const char *names,
 		f = &r->feed[r->nfeeds++];
 		f->pv = pv;
 		/* Where the provider keeps its signing secret. */
-		f->secret = config_pick(cfg, NULL, pv->secret_env,
-		    pv->secret_key, NULL);
+		f->secret = pv->secret_key ? config_pick(cfg, NULL,
+		    pv->secret_env, pv->secret_key, NULL) : NULL;
 		if (f->secret && !*f->secret)
 			f->secret = NULL;
 		/* Which of its signature methods the provider signs with. */
@@ -244,7 +250,7 @@ load_feeds(struct recv *r, const struct config *cfg, const char *names,
 			diag_die(EXIT_CONFIG, "%s%s%s: %s", pv->secret_env ?
 			    pv->secret_env : "", pv->secret_env ? " or " : "",
 			    pv->secret_key, e.msg);
-		if (listening && !f->secret && !insecure)
+		if (listening && !f->secret && !insecure && pv->verify)
 			diag_die(EXIT_CONFIG, "no signing secret for %s: set "
 			    "%s%s%s in the config, or give --insecure to "
 			    "accept unsigned requests", pv->name,
@@ -306,7 +312,8 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_PER_ADDRESS = 256, OPT_PUBLIC_URL, OPT_TIMEOUT,
-		OPT_FETCH_MEDIA, OPT_MAX_AGE, OPT_POLL, OPT_PAGE_SIZE };
+		OPT_FETCH_MEDIA, OPT_MAX_AGE, OPT_POLL, OPT_PAGE_SIZE,
+		OPT_SPOOL };
 	static const struct option longopts[] = {
 		{ "fetch-media", no_argument, NULL, OPT_FETCH_MEDIA },
 		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
@@ -320,6 +327,7 @@ main(int argc, char **argv)
 		{ "provider", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "public-url", required_argument, NULL, OPT_PUBLIC_URL },
+		{ "spool", required_argument, NULL, OPT_SPOOL },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -327,7 +335,7 @@ main(int argc, char **argv)
 		.ready = PTHREAD_COND_INITIALIZER } };
 	const char *dir = NULL, *listen_arg = NULL, *pname = NULL;
 	char plist[256], pbuf[256];
-	const char *url = NULL, *poll_arg = NULL;
+	const char *url = NULL, *poll_arg = NULL, *spool_arg = NULL;
 	unsigned page_size = 0;
 	struct config *cfg;
 	struct sockaddr_storage sin;
@@ -381,6 +389,9 @@ main(int argc, char **argv)
 		case OPT_POLL:
 			poll_arg = optarg;
 			break;
+		case OPT_SPOOL:
+			spool_arg = optarg;
+			break;
 		case OPT_PAGE_SIZE:
 			page_size = opt_number("--page-size", optarg, 1, 1000,
 			    "");
@@ -410,8 +421,15 @@ main(int argc, char **argv)
 		    "--fetch-media and no FILE arguments");
 	if (page_size && !poll_arg)
 		diag_die(EXIT_USAGE, "--page-size goes with --poll");
+	if (spool_arg && (listen_arg || fetch_media || poll_arg || argc > 0 ||
+	    pname))
+		diag_die(EXIT_USAGE, "--spool takes no --listen, no "
+		    "--fetch-media, no --poll, no --provider and no FILE "
+		    "arguments");
 	if (poll_arg)
 		pname = poll_arg;
+	if (spool_arg)
+		pname = "smstools";
 	if (listen_arg && httpd_parse_listen(listen_arg, &sin, addr,
 	    sizeof addr) < 0)
 		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT (ADDR "
@@ -436,6 +454,10 @@ main(int argc, char **argv)
 	pname = config_pick(cfg, pname, "SMSDESK_PROVIDER", "provider",
 	    provider_default()->name);
 	load_feeds(&r, cfg, pname, listen_arg != NULL, insecure);
+	if (!spool_arg && !r.pv->parse)
+		diag_die(EXIT_CONFIG, "provider '%s' has no webhooks: "
+		    "sms-recv --spool DIR reads its spool (sms-recv(1))",
+		    r.pv->name);
 	if (!listen_arg && r.nfeeds > 1)
 		diag_die(EXIT_USAGE, "--provider: several providers are for "
 		    "--listen; files and stdin are read as one's");
@@ -486,7 +508,9 @@ main(int argc, char **argv)
 		    "listener that stopped", r.ib.dir, replayed);
 	if (inbox_journal_start(&r.ib, &e) < 0)
 		die_unwritable(&e);
-	if (poll_arg) {
+	if (spool_arg) {
+		r.ret = spool_run(&r, spool_arg);
+	} else if (poll_arg) {
 		r.ret = poll_run(&r, &r.feed[0].acct, page_size);
 	} else if (fetch_media) {
 		r.ret = media_fetch_all(&r, max_age);

@@ -163,9 +163,9 @@ inbox_parts_complete(struct inbox *ib, struct errbuf *e)
 	return out;
 }
 
-int
-inbox_alias(struct inbox *ib, const char *thread, const char *id,
-    const char *provider, const char *pid, struct errbuf *e)
+static int
+alias(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, const char *pid, int replace, struct errbuf *e)
 {
 	char key[NAME_MAX_LEN];
 	int lk, rc;
@@ -175,7 +175,21 @@ inbox_alias(struct inbox *ib, const char *thread, const char *id,
 		    "long");
 	if ((lk = ib_lock_thread(ib, thread, e)) < 0)
 		return -1;
-	rc = ib_ledger_add(ib, key, thread, id, 0, 0, e);
+	rc = ib_ledger_add(ib, key, thread, id, replace, 0, e);
 	ib_unlock(lk);
-	return rc;
+	return rc < 0 ? -1 : 0;
+}
+
+int
+inbox_alias(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, const char *pid, struct errbuf *e)
+{
+	return alias(ib, thread, id, provider, pid, 0, e);
+}
+
+int
+inbox_alias_move(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, const char *pid, struct errbuf *e)
+{
+	return alias(ib, thread, id, provider, pid, 1, e);
 }

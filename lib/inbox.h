@@ -763,6 +763,14 @@ int inbox_alias(struct inbox *ib, const char *thread, const char *id,
     const char *provider, const char *pid, struct errbuf *e);
 
 /*
+ * As inbox_alias(), but pid names this message from now on even if it
+ * named another: for an id the provider gives again to a later message
+ * (smsd's message reference, a number that wraps at 256).
+ */
+int inbox_alias_move(struct inbox *ib, const char *thread, const char *id,
+    const char *provider, const char *pid, struct errbuf *e);
+
+/*
  * Media (smsdesk-inbox(5), media/): the bytes of a message's media item
  * are written into a new file of tmp/ (inbox_media_open(): its descriptor,
  * open for writing, and its name in tmp, "tmp/NAME"); then either

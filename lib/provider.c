@@ -16,6 +16,7 @@ static const struct provider *const providers[] = {
 	&provider_telnyx,
 	&provider_plivo,
 	&provider_vonage,
+	&provider_smstools,
 };
 
 const struct provider *
@@ -190,7 +191,7 @@ provider_list(const struct config *cfg, const struct provider **list,
 			errno = ENOENT;
 			return errf(e, "unknown provider '%s'", name);
 		}
-		if (!pv->account || !pv->send_request) {
+		if (!pv->account || (!pv->send_request && !pv->deliver)) {
 			errno = ENOTSUP;
 			return errf(e, "provider '%s' cannot send", pv->name);
 		}

@@ -325,6 +325,18 @@ struct provider {
 	    size_t len, struct provider_answer *an);
 
 	/*
+	 * For a provider that takes a message by file rather than by an HTTP
+	 * request (smstools: smsd's spool), in place of send_request() and
+	 * send_answer(), which it leaves NULL: hand msg (its "id", "to" and
+	 * "body") over, and fill an as send_answer() would (PROVIDER_TAKEN
+	 * with the id and status, or PROVIDER_FAILED with class and message:
+	 * nothing was handed over). Returns 0, or -1 with errno ENOMEM and e
+	 * filled. NULL for a provider with an API.
+	 */
+	int (*deliver)(const struct provider_account *a, const json_t *msg,
+	    struct provider_answer *an, struct errbuf *e);
+
+	/*
 	 * Looking a message up, for reconciling: the request that fetches
 	 * the message with the provider id id, and the one that lists the
 	 * messages sent to the number to, newest first (NULL if the
@@ -373,6 +385,7 @@ extern const struct provider provider_twilio;
 extern const struct provider provider_telnyx;
 extern const struct provider provider_plivo;
 extern const struct provider provider_vonage;
+extern const struct provider provider_smstools;
 
 /* The provider called name ("twilio"), or NULL if there is none. */
 const struct provider *provider_find(const char *name);

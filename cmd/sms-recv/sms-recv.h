@@ -15,6 +15,8 @@
  *              thread, and --fetch-media
  *   poll.c     the provider's list of messages read (--poll), from a
  *              cursor kept in the inbox
+ *   spool.c    the spool of SMS Server Tools 3 read (--spool), for a
+ *              GSM modem
  *
  * What each offers is below, under the name of its file, with its
  * contract above its definition.
@@ -155,6 +157,14 @@ int media_fetch_all(struct recv *r, long long max_age);
 
 int poll_run(struct recv *r, const struct provider_account *a,
     unsigned page_size);
+
+/* spool.c */
+
+/*
+ * --spool: the spool of SMS Server Tools 3 at dir read once (sent/,
+ * failed/, report/, incoming/). Returns the exit code.
+ */
+int spool_run(struct recv *r, const char *dir);
 
 /* files.c */
 

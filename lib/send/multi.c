@@ -223,6 +223,29 @@ drop(struct multi *m, struct mjob *mj)
 	m->done(m->arg, j);
 }
 
+/*
+ * mj handed to a provider that takes messages by file (deliver()), in
+ * place of a request: it ends at once, taken or not (nothing to retry:
+ * a write that failed left nothing behind).
+ */
+static void
+deliver(struct multi *m, struct mjob *mj)
+{
+	const struct provider_account *a = send_account(m->s, mj->via);
+	struct provider_answer an;
+	struct errbuf e;
+
+	mj->attempt++;
+	if (a->pv->deliver(a, mj->j->msg, &an, &e) < 0)
+		send_nomem();
+	if (an.outcome == PROVIDER_TAKEN)
+		end(m, mj, an.status, an.id, NULL);
+	else
+		end(m, mj, an.outcome == PROVIDER_UNKNOWN ? "unknown" :
+		    "failed", NULL, send_error(an.class, (json_int_t)an.code,
+		    an.message[0] ? an.message : NULL));
+}
+
 /* Start mj's next attempt on a handle of the pool. */
 static void
 request(struct multi *m, struct mjob *mj)
@@ -230,6 +253,10 @@ request(struct multi *m, struct mjob *mj)
 	struct conn *k = m->free;
 	CURLMcode mc;
 
+	if (send_account(m->s, mj->via)->pv->deliver) {
+		deliver(m, mj);
+		return;
+	}
 	if (k)
 		m->free = k->next;
 	else
@@ -304,7 +331,8 @@ start(struct multi *m)
 				    mj->j->msg, "from"), &mj->probe);
 			mj->picked = 1;
 			a = send_account(s, mj->via);
-			if (a->pv->send_request(a, mj->j->msg, &mj->rq) < 0)
+			if (!a->pv->deliver && a->pv->send_request(a,
+			    mj->j->msg, &mj->rq) < 0)
 				send_nomem();
 			mj->built = 1;
 		}

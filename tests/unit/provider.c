@@ -20,9 +20,10 @@ main(void)
 		n++;
 		if (provider_find(p->name) != p)
 			found = 0;
-		/* A program reads the secret from these, and names them. */
-		if (!p->secret_key || !*p->secret_key ||
-		    (p->secret_env && !*p->secret_env))
+		/* A program reads the secret from these, and names them
+		   (a provider with webhooks: smstools has a spool). */
+		if (p->verify && (!p->secret_key || !*p->secret_key ||
+		    (p->secret_env && !*p->secret_env)))
 			secret = 0;
 		if (p == def)
 			has_default = 1;
