@@ -17,7 +17,10 @@
  *
  * A slow disk, too: while the file SMSDESK_FAULT_STALL names exists,
  * fsync(2) and fdatasync(2) wait for it to go, after creating
- * SMSDESK_FAULT_STALL.held to say that one is waiting.
+ * SMSDESK_FAULT_STALL.held to say that one is waiting; with
+ * SMSDESK_FAULT_STALL_AT (a count, as SMSDESK_FAULT_AT's), only those from
+ * that call on, so that a driver can kill a program at a sync of its
+ * choosing.
  *
  * Calls are counted from every thread, so a driver that steps the fault
  * point through a run relies on the program making them in the same order
@@ -48,6 +51,7 @@ static atomic_char written[MAX_FD];	/* fds written to since opened */
 static long fault_at;
 static int fault_errno = ENOSPC, always;
 static const char *stall_path;
+static long stall_at;
 
 /* The next definition of name: libc's (or a sanitizer's). */
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
@@ -66,6 +70,8 @@ init(void)
 		fault_errno = EDQUOT;
 	always = mode && strcmp(mode, "always") == 0;
 	stall_path = getenv("SMSDESK_FAULT_STALL");
+	stall_at = getenv("SMSDESK_FAULT_STALL_AT") ?
+	    atol(getenv("SMSDESK_FAULT_STALL_AT")) : 0;
 }
 
 /* Wait while the stall file exists (a disk that does not answer). */
@@ -75,7 +81,7 @@ stall(void)
 	char held[4096];
 	int said = 0, fd;
 
-	if (!stall_path)
+	if (!stall_path || atomic_load(&calls) + 1 < stall_at)
 		return;
 	while (access(stall_path, F_OK) == 0) {
 		if (!said++) {
