@@ -662,8 +662,11 @@ redact_line(struct job *j, const char *p, size_t n, struct buf *out)
 
 	if (!(rec = json_loadb(p, n, 0, NULL)))
 		return -1;
+	/* An erasure's own event is its proof: kept as written. */
 	if (!(t = json_string_value(json_object_get(rec, "thread"))) ||
-	    strcmp(t, j->thread) != 0) {
+	    strcmp(t, j->thread) != 0 || (json_string_value(json_object_get(
+	    rec, "event")) && strcmp(json_string_value(json_object_get(rec,
+	    "event")), "erased") == 0)) {
 		json_decref(rec);
 		return 0;
 	}

@@ -249,6 +249,9 @@ final() {
 	    ! -path './journal/*' ! -path './lock/*' | sort)
 	cat "$1"/history/* | jq -c 'select(.event != "erased") |
 	    .thread |= (if startswith("@~") then "@~" else . end)' | sort
+	# One name for all of C's lines, whatever run made them.
+	echo "names: $(cat "$1"/history/* | jq -r 'select(.thread |
+	    startswith("@~")) | .thread' | sort -u | wc -l)"
 }
 cp -a "$tmp/pristine" "$tmp/clean"
 inbox-export -d "$tmp/clean" --erase $C >/dev/null 2>&1
@@ -268,6 +271,10 @@ if faults_env; then
 		calls=$(cat "$tmp/calls" 2>/dev/null || echo 0)
 		[ "$calls" -lt "$k" ] && break
 		tried=$((tried + 1))
+		# The first point where the conversation has gone, its
+		# messages not yet: for the race below.
+		[ -z "${between-}" ] && ! [ -e "$tmp/cut/conv/$C" ] &&
+		    [ -d "$tmp/cut/msg/$C" ] && between=$k
 		# Meanwhile: said and non-zero, or done; the inbox reads clean.
 		if [ "$rc" -ne 0 ] && ! grep -q '^inbox-export: ' "$tmp/cut.err"; then
 			bad=$((bad + 1)); diag "k=$k: exit $rc said nothing"
@@ -343,6 +350,50 @@ if faults_env; then
 	diag "killed at a sync: $killed of 6"
 	check 'killed -9 during an erasure: the inbox reads clean, the rerun finishes' \
 	    "[ $kbad -eq 0 ] && [ $killed -ge 5 ]"
+
+	# A text from C while the erasure holds C's lock, stopped at the
+	# sync after it moved the conversation away, before the messages:
+	# sms-recv waits for the lock (seen in /proc/locks) and stores the
+	# text once the erasure is done, as the first of a new conversation.
+	rm -rf "$tmp/cut"
+	cp -a "$tmp/pristine" "$tmp/cut"
+	rm -f "$tmp/stall.held"
+	: >"$tmp/stall"
+	LD_PRELOAD=$shim SMSDESK_FAULT_STALL=$tmp/stall \
+	    SMSDESK_FAULT_STALL_AT=${between:-1} \
+	    inbox-export -d "$tmp/cut" --erase $C >/dev/null 2>&1 &
+	epid=$!
+	[ -n "${between-}" ] ||
+	    fail 'the faults found the point between conversation and messages'
+	if poll '[ -e "$tmp/stall.held" ]'; then
+		jq -cn --arg f "$C" '{from: $f, to: "+15550100000",
+		    body: "one more thing", provider: "twilio",
+		    provider_id: "SMrace"}' |
+		    sms-recv -d "$tmp/cut" >/dev/null 2>"$tmp/race.err" &
+		rpid=$!
+		ino=$(stat -c %i "$tmp/cut/lock/$C")
+		poll '! kill -0 $rpid 2>/dev/null ||
+		    grep -q "^[0-9]*: -> FLOCK .*:$ino " /proc/locks'
+		rm -f "$tmp/stall"
+		wait $epid
+		erc=$?
+		wait $rpid
+		rrc=$?
+		check 'a text during the erasure: both succeed' \
+		    "[ $erc -eq 0 ] && [ $rrc -eq 0 ]"
+		check 'a text during the erasure: stored after it, a new conversation' \
+		    'tail -n 1 "$tmp/cut/conv/$C" | jq -e ".messages == 1" &&
+		     [ "$(ls "$tmp/cut/msg/$C" | wc -l)" -eq 1 ] &&
+		     tail -qn 1 "$tmp/cut/msg/$C"/* |
+		     jq -e ".body == \"one more thing\"" &&
+		     ! grep -rq "order 4411" "$tmp/cut/msg" "$tmp/cut/conv"'
+		check 'a text during the erasure: the inbox reads clean' \
+		    'inbox-ls -d "$tmp/cut" --all --json >/dev/null 2>"$tmp/ls.err" &&
+		     ! [ -s "$tmp/ls.err" ] && [ -z "$(ls -A "$tmp/cut/quarantine")" ]'
+	else
+		rm -f "$tmp/stall"
+		fail 'the erasure reached the sync to be raced at'
+	fi
 else
 	skip 'an erasure cut short' "no $shim (run make)"
 fi
