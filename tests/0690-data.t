@@ -172,7 +172,7 @@ no_trace() {
 	# The history's file with the erased event holds the number there.
 	for f in "$1"/history/*; do
 		grep -v '"event":"erased"' "$f" | grep -q "$nt_digits" &&
-		    echo "${f#$1/}: a line other than \"erased\""
+		    echo "a line of ${f#$1/} other than \"erased\""
 	done >>"$tmp/trace"
 	# A consent record a kill left in tmp/ before its rename: debris of
 	# the ledger, swept after 36 hours.
