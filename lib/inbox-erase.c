@@ -53,6 +53,8 @@ struct job {
 	char file[256];		/* the archive, or "" */
 	struct inbox_erased *r;
 	struct errbuf *e;
+	int resume;		/* finishing one found under way: done
+				 * already if its directory went meanwhile */
 };
 
 static int
@@ -840,6 +842,12 @@ run(struct job *j)
 
 	if ((lk = ib_lock_thread(ib, j->thread, j->e)) < 0)
 		return -1;
+	if (j->resume && faccessat(ib->sub[IB_TMP], j->stage, F_OK,
+	    AT_SYMLINK_NOFOLLOW) < 0) {
+		/* Another program finished it while we waited for the lock. */
+		ib_unlock(lk);
+		return 1;
+	}
 	if (intent(j) < 0 || take_files(j) < 0)
 		goto out;
 	tally(j);
@@ -924,9 +932,12 @@ inbox_erase_resume(struct inbox *ib, size_t *n, struct errbuf *e)
 		j.sfd = -1;
 		j.r = &r;
 		j.e = e;
+		j.resume = 1;
 		snprintf(j.stage, sizeof j.stage, "%s", names[k]);
 		if ((rc = run(&j)) == 0)
 			(*n)++;
+		else if (rc == 1)
+			rc = 0;
 	}
 	ib_free_names(names, count);
 	return rc;
