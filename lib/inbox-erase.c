@@ -535,10 +535,90 @@ unlink_links(struct job *j, int dfd, const char *what)
 	return 0;
 }
 
+/* Mark in want[] the bucket of provider's id pid (ib_id_key()). */
+static void
+want_key(unsigned char want[256], const char *provider, const char *pid)
+{
+	char key[NAME_MAX_LEN];
+
+	if (provider && pid && ib_id_key(provider, pid, key) == 0)
+		want[ib_key_bucket(key)] = 1;
+}
+
+/* The buckets of every key a message of the file name of dfd has had. */
+static void
+want_file(unsigned char want[256], int dfd, const char *name)
+{
+	struct rbuf b = { 0 };
+	const char *p, *q, *end, *pv;
+	json_t *rec, *v;
+	size_t i;
+	int fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)) < 0)
+		return;
+	if (ib_rbuf_read(&b, fd) == 0)
+		for (p = b.p, end = b.p + b.len; p < end; p = q + 1) {
+			if (!(q = memchr(p, '\n', (size_t)(end - p))))
+				q = end;
+			if (!(rec = json_loadb(p, (size_t)(q - p), 0, NULL)))
+				continue;
+			pv = json_string_value(json_object_get(rec,
+			    "provider"));
+			want_key(want, pv, json_string_value(json_object_get(
+			    rec, "provider_id")));
+			json_array_foreach(json_object_get(rec,
+			    "provider_ids"), i, v)
+				want_key(want, pv, json_string_value(v));
+			want_key(want, "key", json_string_value(
+			    json_object_get(rec, "key")));
+			json_decref(rec);
+		}
+	close(fd);
+	free(b.heap);
+}
+
+/*
+ * The buckets of ids/ that may name the thread: those of the keys of its
+ * messages, now in the intent (msg, msg.2, ...). So retention reads a
+ * few ledger files a conversation, not the whole ledger.
+ */
+static void
+want_buckets(struct job *j, unsigned char want[256])
+{
+	struct dirent *de, *me;
+	DIR *d, *m;
+	int fd, mfd;
+
+	if ((fd = dup(j->sfd)) < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		memset(want, 1, 256);	/* cannot tell: every one */
+		return;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "msg", 3) != 0 || (mfd = openat(j->sfd,
+		    de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0)
+			continue;
+		if (!(m = fdopendir(mfd))) {
+			close(mfd);
+			memset(want, 1, 256);
+			continue;
+		}
+		while ((me = readdir(m)))
+			if (me->d_name[0] != '.')
+				want_file(want, mfd, me->d_name);
+		closedir(m);
+	}
+	closedir(d);
+}
+
 static int
 take_ledgers(struct job *j)
 {
 	struct inbox *ib = j->ib;
+	unsigned char want[256];
 	char name[8];
 	int lk, rc;
 
@@ -550,9 +630,13 @@ take_ledgers(struct job *j)
 	ib_unlock(lk);
 	if (rc < 0)
 		return -1;
+	/* An erasure reads every file: it is rare, and must miss nothing. */
+	memset(want, j->flags & INBOX_ERASE_PERSON, sizeof want);
+	if (!(j->flags & INBOX_ERASE_PERSON))
+		want_buckets(j, want);
 	for (unsigned x = 0; x < 256; x++) {
 		snprintf(name, sizeof name, "%02x", x);
-		if (faccessat(ib->sub[IB_IDS], name, F_OK,
+		if (!want[x] || faccessat(ib->sub[IB_IDS], name, F_OK,
 		    AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		snprintf(name, sizeof name, "key-%02x", x);

@@ -425,6 +425,9 @@ check 'archive: the conversations are out of the inbox' \
 	'! [ -e "$ib/conv/$C" ] && ! [ -e "$ib/msg/$C" ] &&
 	 ! [ -e "$ib/media/$C" ] && ! [ -e "$ib/serve/9999999999-abcd.jpg" ] &&
 	 ! [ -e "$ib/conv/$O" ] && [ -e "$ib/conv/+15551236903" ]'
+check 'archive: the ledger names none of their messages any more' \
+	'! grep -q -e " $C/" -e " $O/" "$ib"/ids/[0-9a-f][0-9a-f] &&
+	 grep -q " +15551236903/" "$ib"/ids/[0-9a-f][0-9a-f]'
 check 'archive: the contact and consent of C stay' \
 	'[ -e "$ib/contacts/$C" ] && [ "$(ls "$ib/consent/$C" | wc -l)" -eq 1 ]'
 af=$ib/archive/$C.20261206T120000Z.tar.gz
