@@ -352,9 +352,9 @@ retain_one(struct ex *x, struct pick *p, const char *thread, int delete,
 	*name = '\0';
 	if (!delete) {
 		when_format(p->now, stamp);
-		snprintf(name, sizeof name, "%s.%.4s%.2s%.2sT%.2s%.2s%.2sZ.tar.gz",
-		    thread, stamp, stamp + 5, stamp + 8, stamp + 11,
-		    stamp + 14, stamp + 17);
+		snprintf(name, sizeof name,
+		    "%s.%.4s%.2s%.2sT%.2s%.2s%.2sZ.tar.gz", thread, stamp,
+		    stamp + 5, stamp + 8, stamp + 11, stamp + 14, stamp + 17);
 		if (archive_write(&x->ib, thread, dfd, dir, name, &e) < 0) {
 			diag_warn("%s: %s", thread, e.msg);
 			note(x, diag_exit_for(errno));

@@ -36,9 +36,9 @@ struct inbox_erased {
 	size_t media;		/* media files removed */
 	size_t lines;		/* ledger lines (ids/, outbox/) removed */
 	size_t history;		/* history lines redacted */
-	size_t other;		/* contact, parts, quarantine, index names */
-	int optout;		/* an opt-out was recorded by the erasure */
-	int found;		/* the thread had a conversation or messages */
+	size_t other;		/* contact, parts, quarantined, names */
+	int optout;		/* the erasure recorded an opt-out */
+	int found;		/* it had a conversation or messages */
 	char as[32];		/* the name its history lines now carry */
 };
 
