@@ -141,11 +141,10 @@ pseudonym(const char *thread, char out[32])
 	randombytes_buf(rnd, sizeof rnd);
 	out[0] = '@';
 	out[1] = '~';
+	/* "@~" alone for a thread of two bytes, a thread name still. */
 	for (i = 2; i < n && i < 31; i++)
 		out[i] = hex[(rnd[i % 16] >> (i & 1 ? 4 : 0)) & 15];
-	out[i < 3 ? 3 : i] = '\0';
-	if (i < 3)
-		out[2] = hex[rnd[0] & 15];
+	out[i] = '\0';
 }
 
 /*

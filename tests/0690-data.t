@@ -238,6 +238,16 @@ check 'a START of theirs later: sending is possible again' \
 	'sms-send -d "$ib" --to $C "Welcome back" >"$tmp/send2" 2>&1 &&
 	 jq -e ".status != \"failed\"" "$tmp/send2"'
 
+# A sender's thread of two bytes: its lines get "@~", of its length.
+jq -cn '{from: "A", to: "+15550100000", body: "short sender",
+    provider: "twilio", provider_id: "SMshort"}' |
+    sms-recv -d "$ib" >/dev/null 2>&1
+check 'erase of a two-byte thread: exit 0, its lines "@~"' \
+	'inbox-export -d "$ib" --erase @A >/dev/null &&
+	 cat "$ib"/history/* | jq -e -s "any(.[]; .thread == \"@~\") and
+	     all(.[]; .thread != \"@A\" or .event == \"erased\")" &&
+	 ! grep -rq "short sender" "$ib"'
+
 # --- An erasure cut short ---------------------------------------------------
 
 # The state it ends in, for comparing: every file's path and bytes but
