@@ -13,11 +13,11 @@ BUILD ?= build
 # Debian 12 package names; `make deps` installs whichever are missing.
 DEBS = gcc libc6-dev make pkg-config perl jq groff-base zsh curl \
 	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
-	libutf8proc-dev libssl-dev tzdata time stress-ng
+	libutf8proc-dev libssl-dev zlib1g-dev tzdata time stress-ng
 # What `make fuzz` needs besides (clang, LLVM and libFuzzer), which
 # it installs through deps when missing, so `make check` does not.
 FUZZ_DEBS = clang libclang-rt-14-dev
-PKGS = jansson libutf8proc libcrypto libsodium libmicrohttpd libcurl
+PKGS = jansson libutf8proc libcrypto libsodium libmicrohttpd libcurl zlib
 
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
@@ -45,7 +45,7 @@ override LDFLAGS += -fsanitize=address,undefined
 endif
 
 PROGS = segment sms-recv inbox-ls inbox-mark sms-sim sms-send assign \
-	csat-survey inbox-contacts
+	csat-survey inbox-contacts inbox-export
 LIBSRC = $(wildcard lib/*.c lib/*/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 UNITSRC = $(wildcard tests/unit/*.c)

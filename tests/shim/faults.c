@@ -19,7 +19,10 @@
  * fsync(2) and fdatasync(2) wait for it to go, after creating
  * SMSDESK_FAULT_STALL.held to say that one is waiting; with
  * SMSDESK_FAULT_STALL_AFTER=N, only from the (N+1)th of them on, so that
- * a driver can stop a program at each of its syncs in turn.
+ * a driver can stop a program at each of its syncs in turn; with
+ * SMSDESK_FAULT_STALL_AT (a count, as SMSDESK_FAULT_AT's), only those from
+ * that call on, so that a driver can kill a program at a sync of its
+ * choosing.
  *
  * Calls are counted from every thread, so a driver that steps the fault
  * point through a run relies on the program making them in the same order
@@ -52,6 +55,7 @@ static int fault_errno = ENOSPC, always;
 static const char *stall_path;
 static long stall_after;
 static atomic_long syncs;
+static long stall_at;
 
 /* The next definition of name: libc's (or a sanitizer's). */
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
@@ -72,6 +76,8 @@ init(void)
 	stall_path = getenv("SMSDESK_FAULT_STALL");
 	if (getenv("SMSDESK_FAULT_STALL_AFTER"))
 		stall_after = atol(getenv("SMSDESK_FAULT_STALL_AFTER"));
+	stall_at = getenv("SMSDESK_FAULT_STALL_AT") ?
+	    atol(getenv("SMSDESK_FAULT_STALL_AT")) : 0;
 }
 
 /* Wait while the stall file exists (a disk that does not answer). */
@@ -81,7 +87,8 @@ stall(void)
 	char held[4096];
 	int said = 0, fd;
 
-	if (!stall_path || atomic_fetch_add(&syncs, 1) < stall_after)
+	if (!stall_path || atomic_fetch_add(&syncs, 1) < stall_after ||
+	    atomic_load(&calls) + 1 < stall_at)
 		return;
 	while (access(stall_path, F_OK) == 0) {
 		if (!said++) {
