@@ -979,8 +979,10 @@ inbox_erase(struct inbox *ib, const char *thread, int flags,
 		if ((now = inbox_consent_now(ib, thread, e)) < 0)
 			return -1;
 		if (now != 'o') {
-			if (inbox_consent_by_hand(ib, thread, 'o', "erasure",
-			    NULL, &rec, e) < 0)
+			struct consent_proof p = { .source = "erasure" };
+
+			if (inbox_consent_by_hand(ib, thread, 'o', &p, &rec,
+			    e) < 0)
 				return -1;
 			r->optout = rec != NULL;
 			json_decref(rec);
