@@ -78,7 +78,7 @@
 #                             is added at the end, instead of removing it
 #                             (make bench-send: see drop_scratch in lib.sh)
 #   SMSDESK_BENCH_PROVIDERS   part (p)'s providers (default "twilio telnyx
-#                             plivo")
+#                             plivo vonage")
 #   SMSDESK_BENCH_PJOBS       part (p)'s --jobs (default 8)
 #   SMSDESK_BENCH_PART        any of a, b, c, p (default abcp; l is for
 #                             send-latency.sh, run after this by make
@@ -104,7 +104,7 @@ rate_jobs=${SMSDESK_BENCH_RATE_JOBS:-4}
 shm=${SMSDESK_BENCH_SHM:-/dev/shm}
 cache=${SMSDESK_BENCH_CACHE:-${HOME:-/nonexistent}/.cache/smsdesk-bench}
 part=${SMSDESK_BENCH_PART:-abcp}
-providers=${SMSDESK_BENCH_PROVIDERS:-twilio telnyx plivo}
+providers=${SMSDESK_BENCH_PROVIDERS:-twilio telnyx plivo vonage}
 pjobs=${SMSDESK_BENCH_PJOBS:-8}
 peer_pkg=twilio
 peer_ver=${SMSDESK_BENCH_TWILIO:-6.2.0}
