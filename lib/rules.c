@@ -197,6 +197,7 @@ load_shipped(struct rules *r, struct errbuf *e)
 		snprintf(x->purpose, sizeof x->purpose, "%s", w->purpose);
 		snprintf(x->source, sizeof x->source, "%s", w->source);
 		x->refuse = strcmp(w->action, "refuse") == 0;
+		x->fallback = strcmp(w->jur, "*") == 0;
 		if (strcmp(w->hours, "-") != 0 &&
 		    parse_hours(x, w->hours, where, e) < 0)
 			return -1;

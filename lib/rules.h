@@ -48,6 +48,8 @@ struct rule {
 	int per_subject;		/* on one subject (else any) */
 	int refuse;			/* held back is refused, not deferred */
 	int off;			/* switched off by the configuration */
+	int fallback;			/* the table's "*": binds only where
+					 * no other rule of its purpose does */
 	char source[160];		/* the law, or the configuration key */
 };
 
@@ -79,7 +81,8 @@ const char *rules_places(const char *number);
 
 /*
  * Whether rule r binds a message to number, whose places are
- * rules_places()'s: "*" binds every number; a country binds its
+ * rules_places()'s: "*" binds every number (the table's only where no
+ * other rule of its purpose binds: the caller asks r->fallback); a country binds its
  * subdivisions, and, where the table says nothing, the numbers of its
  * calling code (phone_region_code()); a subdivision binds where places
  * names it, or its country with "-*".

@@ -85,22 +85,31 @@ rule_purpose(struct send *s, const json_t *msg, const char *num, time_t now)
 	return recent ? INBOX_REPLY : INBOX_NOTIFICATION;
 }
 
-/* The rules of purpose that bind num, into v (at most RULES_MAX). */
+/*
+ * The rules of purpose that bind num, into v (at most RULES_MAX): the
+ * table's default ("*") only if no other rule of the table binds.
+ */
 static size_t
 binding(struct send *s, const char *purpose, const char *num,
     const struct rule **v)
 {
 	const char *places = rules_places(num);
-	size_t n = 0;
+	size_t n = 0, k = 0, i;
+	int placed = 0;
 
-	for (size_t i = 0; i < s->rules.n && n < RULES_MAX; i++) {
+	for (i = 0; i < s->rules.n && n < RULES_MAX; i++) {
 		const struct rule *r = &s->rules.v[i];
 
 		if (!r->off && strcmp(r->purpose, purpose) == 0 &&
-		    rules_applies(r, num, places))
+		    rules_applies(r, num, places)) {
 			v[n++] = r;
+			placed |= !r->fallback && strcmp(r->jur, "*") != 0;
+		}
 	}
-	return n;
+	for (i = 0; i < n; i++)
+		if (!placed || !v[i]->fallback)
+			v[k++] = v[i];
+	return k;
 }
 
 int
