@@ -371,13 +371,14 @@ int send_rules_capped(struct send *s, const json_t *msg, const char *num);
 /*
  * The rules for msg (its "purpose", "subject", "timezone") to num at
  * now, into h: a reply is one while the customer's last text is at most
- * reply_window old, else a notification; a cap counts the messages of
- * the conversation that went or are going (not failed, canceled,
- * scheduled) in its period. 0 (see h->held), or -1 with e filled (the
- * inbox could not be read).
+ * reply_window old, else a notification; with caps, a cap counts the
+ * messages of the conversation that went or are going (not failed,
+ * canceled, scheduled) in its period (without, only the hours are
+ * asked: msg may be one of those). 0 (see h->held), or -1 with e filled
+ * (the inbox could not be read).
  */
 int send_rules_hold(struct send *s, const json_t *msg, const char *num,
-    time_t now, struct hold *h, struct errbuf *e);
+    time_t now, int caps, struct hold *h, struct errbuf *e);
 
 /* setup.c */
 

@@ -244,6 +244,26 @@ check_exit 'the next day, after 15:00Z, "sale" goes again' 0 \
 	'SMSDESK_NOW=2026-11-26T15:00:00Z sms-send -d "$ib" --subject sale \
 	    --to $F "Sale, again" >/dev/null 2>&1'
 is 'six requests' "$(creates sim "$F")" 6
+# --- A scheduled message is asked when --due takes it up ------------------------
+
+G=+13055550188
+check_exit 'marketing to Miami scheduled for 21:00 there' 0 \
+	'SMSDESK_NOW=2026-11-25T15:00:00Z sms-send -d "$ib" \
+	    --at 2026-11-26T02:00:00Z --to $G "Tonight only" >"$tmp/out" \
+	    2>/dev/null'
+is 'scheduled' "$(jq -r .status "$tmp/out")" scheduled
+check_exit '--due at 21:00: not sent, moved' 0 \
+	'SMSDESK_NOW=2026-11-26T02:00:00Z sms-send -d "$ib" --due \
+	    >"$tmp/out" 2>"$tmp/err"'
+is 'to 08:00 there, held by Florida' \
+	"$(jq -c '[.status, .send_at, .held_by]' "$tmp/out")" \
+	'["scheduled","2026-11-26T13:00:00Z","US-FL marketing hours"]'
+is 'no request' "$(creates sim "$G")" 0
+check_exit '--due at 08:00: sent' 0 \
+	'SMSDESK_NOW=2026-11-26T13:00:00Z sms-send -d "$ib" --due \
+	    >"$tmp/out" 2>/dev/null'
+is 'one request' "$(creates sim "$G")" 1
+
 check_exit 'a subject that is no string: refused, exit 1' 1 \
 	'echo "{\"to\":\"$F\",\"body\":\"x\",\"subject\":7}" |
 	    SMSDESK_NOW=2026-11-26T15:00:00Z sms-send -d "$ib" >/dev/null \

@@ -197,10 +197,10 @@ cap_until(const struct rule *r, const json_t *thread, const char *purpose,
 
 int
 send_rules_hold(struct send *s, const json_t *msg, const char *num,
-    time_t now, struct hold *h, struct errbuf *e)
+    time_t now, int caps, struct hold *h, struct errbuf *e)
 {
 	const struct rule *v[RULES_MAX];
-	const char *purpose = rule_purpose(s, msg, num, now);
+	const char *purpose = inbox_purpose(msg);
 	const char *sub = record_str(msg, "subject");
 	const char *zones = record_str(msg, "timezone"), *zone = "?";
 	const struct rule *by = NULL;
@@ -213,13 +213,18 @@ send_rules_hold(struct send *s, const json_t *msg, const char *num,
 	int hours = 0, rc;
 
 	memset(h, 0, sizeof *h);
+	/* No rule for replies, nor notifications: no conversation read. */
+	if (strcmp(purpose, INBOX_REPLY) == 0 && !binding(s, purpose, num, v) &&
+	    !binding(s, INBOX_NOTIFICATION, num, v))
+		return 0;
+	purpose = rule_purpose(s, msg, num, now);
 	if (!(n = binding(s, purpose, num, v)))
 		return 0;
 	if (!zones || !*zones)
 		zones = phonezone_lookup(num, NULL);
 	for (i = 0; i < n; i++) {
 		hours |= v[i]->has_hours;
-		if (!v[i]->cap || !s->have_inbox)
+		if (!caps || !v[i]->cap || !s->have_inbox)
 			continue;
 		if (!thread && !(thread = inbox_thread(&s->ib, num, e))) {
 			if (errno != ENOENT)

@@ -470,7 +470,8 @@ rules_held(struct worker *w, struct job *j, const char *num)
 		}
 		j->locked = 1;
 	}
-	if (send_rules_hold(s, j->msg, num, when_now(), &h, &e) < 0) {
+	if (send_rules_hold(s, j->msg, num, when_now(), 1, &h,
+	    &e) < 0) {
 		refuse(s, j, "transient", e.msg);
 		return 1;
 	}
