@@ -6,8 +6,9 @@
  * when every rule is open in every zone by jumping: while a rule is
  * closed in a zone, move to that rule's next open minute there
  * (counted on the bitmap, assuming the zone's offset holds), and ask
- * everything again from there, so a DST change met on the way costs one
- * more round, never a wrong answer.
+ * everything again from there: clocks put back on the way land it in the
+ * closed hour before, and it jumps again; clocks put forward land it an
+ * hour late, and it steps back by the change.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -376,11 +377,11 @@ rules_hours(struct tzdb *db, const struct rule *const *v, size_t n,
     time_t *open, struct errbuf *e)
 {
 	const struct tz *z[MAX_ZONES];
-	struct tz_local l;
+	struct tz_local l, lu;
 	char name[256];
 	const char *p = zones;
 	int nz = 0, held = 0, moved;
-	long long step;
+	long long step, d;
 	time_t u = t;
 
 	while (*p) {
@@ -419,6 +420,16 @@ rules_hours(struct tzdb *db, const struct rule *const *v, size_t n,
 					return 1;
 				u += (time_t)step;
 				moved = 1;
+				/*
+				 * Clocks put forward on the way: the minute
+				 * came as much sooner.
+				 */
+				tz_local(z[k], u, &lu);
+				if ((d = lu.off - l.off) > 0 && u - d > t) {
+					tz_local(z[k], u - (time_t)d, &lu);
+					if (hours_open(&v[i]->hours, &lu))
+						u -= (time_t)d;
+				}
 			}
 		}
 	} while (moved && u - t <= HORIZON);
