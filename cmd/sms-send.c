@@ -566,8 +566,8 @@ main(int argc, char **argv)
 		s.purpose = config_pick(cfg, NULL, "SMSDESK_PURPOSE", "purpose",
 		    INBOX_MARKETING);
 		if (!inbox_purpose_valid(s.purpose))
-			diag_die(EXIT_CONFIG, "SMSDESK_PURPOSE or purpose: '%s' "
-			    "is not reply, notification or marketing",
+			diag_die(EXIT_CONFIG, "SMSDESK_PURPOSE or purpose: "
+			    "'%s' is not reply, notification or marketing",
 			    s.purpose);
 	}
 	if (to && (cancel || resched)) {

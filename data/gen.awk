@@ -8,7 +8,7 @@ function q(s) {
 }
 BEGIN {
 	FS = "\t"
-	print "/* Made by data/gen.awk from data/rules.tsv and data/areas.tsv. */"
+	print "/* Made by data/gen.awk from data/rules.tsv, data/areas.tsv. */"
 	print "#include <stddef.h>"
 	print ""
 	print "#include \"rules.h\""
@@ -17,7 +17,8 @@ BEGIN {
 /^#/ || /^[ \t]*$/ { next }
 FILENAME ~ /rules\.tsv$/ {
 	if (NF != 6) {
-		printf "%s:%d: %d fields, not 6\n", FILENAME, FNR, NF > "/dev/stderr"
+		printf "%s:%d: %d fields, not 6\n", FILENAME, FNR, NF \
+		    > "/dev/stderr"
 		bad = 1
 		exit 1
 	}
@@ -27,7 +28,8 @@ FILENAME ~ /rules\.tsv$/ {
 }
 {
 	if (NF != 2) {
-		printf "%s:%d: %d fields, not 2\n", FILENAME, FNR, NF > "/dev/stderr"
+		printf "%s:%d: %d fields, not 2\n", FILENAME, FNR, NF \
+		    > "/dev/stderr"
 		bad = 1
 		exit 1
 	}

@@ -82,10 +82,10 @@ const char *rules_places(const char *number);
 /*
  * Whether rule r binds a message to number, whose places are
  * rules_places()'s: "*" binds every number (the table's only where no
- * other rule of its purpose binds: the caller asks r->fallback); a country binds its
- * subdivisions, and, where the table says nothing, the numbers of its
- * calling code (phone_region_code()); a subdivision binds where places
- * names it, or its country with "-*".
+ * other rule of its purpose binds: the caller asks r->fallback); a
+ * country binds its subdivisions, and, where the table says nothing,
+ * the numbers of its calling code (phone_region_code()); a subdivision
+ * binds where places names it, or its country with "-*".
  */
 int rules_applies(const struct rule *r, const char *number,
     const char *places);
