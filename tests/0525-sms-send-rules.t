@@ -159,7 +159,18 @@ rm -f "$cfg"
 
 sim || { fail 'sms-sim starts'; done_testing; }
 DAY=2026-11-25T15:00:00Z	# 10:00 in Miami
-F=+13055550177
+F=+13055550177 G=+13055550188
+# optin NUMBER: an opt-in in NUMBER's consent ledger, as sms-recv writes
+# one for START (smsdesk-inbox(5)): marketing is for those who said yes.
+optin() {
+	mkdir -p -m 700 "$ib/consent/$1" &&
+	jq -cn --arg n "$1" '{type: "consent", number: $n, state: "in",
+	    keyword: "START", at: "2026-11-01T00:00:00Z"}' \
+	    >"$ib/consent/$1/1761955200.1.test" &&
+	chmod 600 "$ib/consent/$1/1761955200.1.test"
+}
+optin $F
+optin $G
 # Two on "sale" sent: the cap leaves room for one more.
 for i in 1 2; do
 	SMSDESK_NOW=$DAY sms-send -d "$ib" --subject sale --to $F "Sale $i" \
@@ -246,7 +257,6 @@ check_exit 'the next day, after 15:00Z, "sale" goes again' 0 \
 is 'six requests' "$(creates sim "$F")" 6
 # --- A scheduled message is asked when --due takes it up ------------------------
 
-G=+13055550188
 check_exit 'marketing to Miami scheduled for 21:00 there' 0 \
 	'SMSDESK_NOW=2026-11-25T15:00:00Z sms-send -d "$ib" \
 	    --at 2026-11-26T02:00:00Z --to $G "Tonight only" >"$tmp/out" \
