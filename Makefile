@@ -47,7 +47,7 @@ endif
 PROGS = segment sms-recv inbox-ls inbox-mark sms-sim sms-send assign \
 	csat-survey inbox-contacts inbox-export
 LIBSRC = $(wildcard lib/*.c lib/*/*.c)
-LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
+LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/gen/rules-data.o
 UNITSRC = $(wildcard tests/unit/*.c)
 UNITS = $(UNITSRC:tests/unit/%.c=$(BUILD)/unit/%)
 BINS = $(PROGS:%=$(BUILD)/bin/%)
@@ -87,6 +87,17 @@ all: $(BINS)
 
 $(BUILD)/lib/%.o: lib/%.c lib/*.h lib/*/*.h
 	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The rule table and where numbers are (smsdesk-rules(5)): data/*.tsv,
+# compiled into the library, so no program reads a file of them.
+$(BUILD)/gen/rules-data.c: data/rules.tsv data/areas.tsv data/gen.awk
+	@mkdir -p $(@D)
+	$(say) GEN $@
+	$(Q)awk -f data/gen.awk data/rules.tsv data/areas.tsv >$@
+
+$(BUILD)/gen/rules-data.o: $(BUILD)/gen/rules-data.c lib/rules.h
 	$(say) CC $<
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -313,6 +324,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-config.5 \
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-inbox.5 \
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-smstools.5 \
+		$(DESTDIR)$(MANDIR)/man5/smsdesk-rules.5 \
 		$(DESTDIR)$(MANDIR)/man7/smsdesk.7
 
 clean:

@@ -67,8 +67,9 @@
 	"[-M SID] [-Q[MODE]]\n" \
 	"                [-R N] " \
 	"[-r N/s] [--jobs N] [--max-segments N] [--media FILE | URL]\n" \
-	"                [--purpose PURPOSE]" \
-	" [--reconcile] [--template TEMPLATE]\n" \
+	"                [--purpose PURPOSE] [--subject SUBJECT]" \
+	" [--reconcile]\n" \
+	"                [--template TEMPLATE]" \
 	"                [--timeout SECONDS] [--at TIME | --in DURATION]" \
 	" [--expire WHEN]\n" \
 	"                [-c NUMBER | --to NUMBER] [BODY]\n" \
@@ -132,7 +133,7 @@ usage(FILE *fp, int code)
 		    "      --purpose PURPOSE  reply, notification or "
 		    "marketing (default: reply\n"
 		    "                         with --thread, else "
-		    "notification)\n"
+		    "marketing)\n"
 		    "  -Q, --quiet-hours[=MODE]  nothing in the recipient's "
 		    "quiet hours\n"
 		    "                         (21:00-08:00): defer (default), "
@@ -303,7 +304,8 @@ main(int argc, char **argv)
 {
 	enum { OPT_JOBS = 256, OPT_MAX_SEGMENTS, OPT_RECONCILE, OPT_TEMPLATE,
 		OPT_TIMEOUT, OPT_TO, OPT_PURPOSE, OPT_MEDIA, OPT_AT, OPT_IN,
-		OPT_EXPIRE, OPT_DUE, OPT_CANCEL, OPT_RESCHEDULE, OPT_ID };
+		OPT_EXPIRE, OPT_DUE, OPT_CANCEL, OPT_RESCHEDULE, OPT_ID,
+		OPT_SUBJECT };
 	static const struct option longopts[] = {
 		{ "agent", required_argument, NULL, 'a' },
 		{ "at", required_argument, NULL, OPT_AT },
@@ -326,6 +328,7 @@ main(int argc, char **argv)
 		{ "purpose", required_argument, NULL, OPT_PURPOSE },
 		{ "quiet-hours", optional_argument, NULL, 'Q' },
 		{ "retries", required_argument, NULL, 'R' },
+		{ "subject", required_argument, NULL, OPT_SUBJECT },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "reconcile", no_argument, NULL, OPT_RECONCILE },
 		{ "template", required_argument, NULL, OPT_TEMPLATE },
@@ -444,6 +447,12 @@ main(int argc, char **argv)
 				    optarg);
 			s.purpose = optarg;
 			break;
+		case OPT_SUBJECT:
+			if (!*optarg || strlen(optarg) > 200)
+				diag_die(EXIT_USAGE, "--subject: 1 to 200 "
+				    "bytes");
+			s.subject = optarg;
+			break;
 		case 'Q':
 			quiet = optarg ? optarg : "defer";
 			if (send_quiet_mode(quiet) < 0)
@@ -533,20 +542,34 @@ main(int argc, char **argv)
 	 * one; --to, and a run over records (a template filled from a
 	 * listing, a script's notices), answer nobody unless told so.
 	 */
-	if (!s.purpose)
-		s.purpose = to && s.reply ? INBOX_REPLY : INBOX_NOTIFICATION;
+	if (!s.purpose && to && s.reply)
+		s.purpose = INBOX_REPLY;
 	if (from && !*from)
 		diag_die(EXIT_USAGE, "--from: empty");
 	check_utf8("--from", from);
 	check_utf8("--key", s.key);
 	check_utf8("--messaging-service", service);
 	check_utf8("--template", s.tmpl);
+	check_utf8("--subject", s.subject);
 	check_utf8(s.reply ? "--thread" : "--to", to);
 	check_utf8("BODY", argc ? argv[0] : NULL);
 
 	send_set_fatal(on_fatal);
 	if ((rc = send_setup_config(&s, &cfg, dir, &e)) != 0)
 		diag_die(rc, "%s", e.msg);
+	/*
+	 * A message nobody gave a purpose is marketing, the safe side of
+	 * the rules (smsdesk-rules(5)), unless the configuration says what
+	 * its unlabelled messages are (purpose, SMSDESK_PURPOSE).
+	 */
+	if (!s.purpose) {
+		s.purpose = config_pick(cfg, NULL, "SMSDESK_PURPOSE", "purpose",
+		    INBOX_MARKETING);
+		if (!inbox_purpose_valid(s.purpose))
+			diag_die(EXIT_CONFIG, "SMSDESK_PURPOSE or purpose: "
+			    "'%s' is not reply, notification or marketing",
+			    s.purpose);
+	}
 	if (to && (cancel || resched)) {
 		if (thread_parse(to, s.country, num, &e) < 0)
 			diag_die(EXIT_USAGE, "--thread: %s: %s", to, e.msg);
@@ -564,6 +587,7 @@ main(int argc, char **argv)
 	if ((g = getenv("SMSDESK_RECONCILE_GRACE")) && *g)
 		s.grace = number("SMSDESK_RECONCILE_GRACE", g, 0, 86400 * 30);
 	if ((rc = send_setup_quiet(&s, cfg, quiet, &e)) != 0 ||
+	    (rc = send_setup_rules(&s, cfg, &e)) != 0 ||
 	    (rc = send_setup_provider(&s, cfg, from, service, !s.dry_run,
 	    &e)) != 0)
 		diag_die(rc, "%s", e.msg);
@@ -641,6 +665,7 @@ main(int argc, char **argv)
 	if (s.auth)
 		diag_warn("the provider rejected the credentials; stopped");
 	curl_global_cleanup();
+	rules_free(&s.rules);
 	send_teardown(&s, cfg);
 	json_decref(s.media);
 	if (s.out_errno)

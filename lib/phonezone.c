@@ -8,9 +8,11 @@
  * and counsel accept as a proxy for where the called party is; +1 alone
  * (toll-free, non-geographic, or an area code opened after this table)
  * stands for every zone of the United States and Canada from Hawaii to
- * Newfoundland. A prefix with several zones is a place split by zones, or
- * numbers (mobiles) that can be anywhere in the country: callers treat
- * the number as being in all of them at once.
+ * Newfoundland. Mexico and Brazil are mapped by area code, mobiles
+ * included (their numbers keep the area's code). A prefix with several
+ * zones is a place split by zones, or numbers (mobiles) that can be
+ * anywhere in the country (Russia's, Indonesia's): callers treat the
+ * number as being in all of them at once.
  *
  * Facts, gathered from the national numbering plans and the zone
  * boundaries the IANA database documents; where an area code straddles a
@@ -27,6 +29,7 @@
 #define DEN "America/Denver"
 #define PHX "America/Phoenix"
 #define LA "America/Los_Angeles"
+#define MX "America/Mexico_City"
 
 static const struct {
 	const char *prefix;
@@ -417,12 +420,126 @@ static const struct {
 	    "America/Monterrey America/Matamoros America/Chihuahua "
 	    "America/Ciudad_Juarez America/Ojinaga America/Mazatlan "
 	    "America/Hermosillo America/Bahia_Banderas America/Tijuana" },
+	/*
+	 * Mexico by area code (two digits for Mexico City, Guadalajara and
+	 * Monterrey, three elsewhere; a mobile is numbered in its area,
+	 * and the old mobile prefix, +52 1, is read through: see
+	 * phonezone_lookup()). The first digit is a region: 2, 4, 5 and 7
+	 * the centre and south, 3 the west, 8 the north-east, 9 the
+	 * south-east, all on Central time (Monterrey and Merida keep it as
+	 * Mexico City does since 2022); 6 the north-west, by state below.
+	 */
+	{ "522", MX }, { "523", MX }, { "524", MX }, { "525", MX },
+	{ "527", MX }, { "529", MX }, { "528", "America/Monterrey" },
+	{ "526", "America/Tijuana America/Hermosillo America/Mazatlan "
+	    "America/Chihuahua America/Ciudad_Juarez America/Ojinaga "
+	    "America/Monterrey" },
+	/* Baja California: Pacific time, with the US's DST */
+	{ "52664", "America/Tijuana" }, { "52686", "America/Tijuana" },
+	{ "52646", "America/Tijuana" }, { "52665", "America/Tijuana" },
+	{ "52661", "America/Tijuana" }, { "52616", "America/Tijuana" },
+	{ "52658", "America/Tijuana" },
+	/* Sonora: Mountain time, no DST */
+	{ "52662", "America/Hermosillo" }, { "52631", "America/Hermosillo" },
+	{ "52632", "America/Hermosillo" }, { "52633", "America/Hermosillo" },
+	{ "52634", "America/Hermosillo" }, { "52637", "America/Hermosillo" },
+	{ "52638", "America/Hermosillo" }, { "52641", "America/Hermosillo" },
+	{ "52642", "America/Hermosillo" }, { "52643", "America/Hermosillo" },
+	{ "52644", "America/Hermosillo" }, { "52645", "America/Hermosillo" },
+	{ "52647", "America/Hermosillo" }, { "52622", "America/Hermosillo" },
+	{ "52623", "America/Hermosillo" }, { "52653", "America/Hermosillo" },
+	/* Sinaloa, Baja California Sur, Nayarit: Mountain time, no DST */
+	{ "52669", "America/Mazatlan" }, { "52667", "America/Mazatlan" },
+	{ "52668", "America/Mazatlan" }, { "52672", "America/Mazatlan" },
+	{ "52673", "America/Mazatlan" }, { "52687", "America/Mazatlan" },
+	{ "52694", "America/Mazatlan" }, { "52695", "America/Mazatlan" },
+	{ "52696", "America/Mazatlan" }, { "52697", "America/Mazatlan" },
+	{ "52698", "America/Mazatlan" }, { "52612", "America/Mazatlan" },
+	{ "52613", "America/Mazatlan" }, { "52615", "America/Mazatlan" },
+	{ "52624", "America/Mazatlan" }, { "52311", "America/Mazatlan" },
+	{ "52319", "America/Mazatlan" }, { "52323", "America/Mazatlan" },
+	{ "52324", "America/Mazatlan" }, { "52325", "America/Mazatlan" },
+	{ "52327", "America/Mazatlan" }, { "52389", "America/Mazatlan" },
+	/* Bahia de Banderas (Nayarit): Central time */
+	{ "52329", "America/Bahia_Banderas" },
+	/* Chihuahua: Central; Ciudad Juarez and Ojinaga keep the US's DST */
+	{ "52614", "America/Chihuahua" }, { "52625", "America/Chihuahua" },
+	{ "52627", "America/Chihuahua" }, { "52628", "America/Chihuahua" },
+	{ "52629", "America/Chihuahua" }, { "52635", "America/Chihuahua" },
+	{ "52636", "America/Chihuahua" }, { "52639", "America/Chihuahua" },
+	{ "52648", "America/Chihuahua" }, { "52649", "America/Chihuahua" },
+	{ "52656", "America/Ciudad_Juarez" }, { "52626", "America/Ojinaga" },
+	/* Durango */
+	{ "52618", "America/Monterrey" }, { "52671", "America/Monterrey" },
+	{ "52674", "America/Monterrey" }, { "52675", "America/Monterrey" },
+	{ "52676", "America/Monterrey" }, { "52677", "America/Monterrey" },
+	/* The US border of Tamaulipas, Nuevo Leon, Coahuila: the US's DST */
+	{ "52868", "America/Matamoros" }, { "52899", "America/Matamoros" },
+	{ "52867", "America/Matamoros" }, { "52897", "America/Matamoros" },
+	{ "52891", "America/Matamoros" }, { "52894", "America/Matamoros" },
+	{ "52877", "America/Matamoros" }, { "52878", "America/Matamoros" },
+	/* Yucatan and Campeche: Central time */
+	{ "52999", "America/Merida" }, { "52981", "America/Merida" },
+	{ "52982", "America/Merida" }, { "52938", "America/Merida" },
+	{ "52969", "America/Merida" }, { "52985", "America/Merida" },
+	{ "52986", "America/Merida" }, { "52988", "America/Merida" },
+	{ "52991", "America/Merida" }, { "52996", "America/Merida" },
+	/* Quintana Roo: Eastern time, no DST (997 is shared with Yucatan) */
+	{ "52983", "America/Cancun" }, { "52984", "America/Cancun" },
+	{ "52987", "America/Cancun" }, { "52998", "America/Cancun" },
+	{ "52997", "America/Merida America/Cancun" },
 	{ "53", "America/Havana" },
 	{ "54", "America/Argentina/Buenos_Aires" },
 	{ "55", "America/Noronha America/Sao_Paulo America/Bahia "
 	    "America/Fortaleza America/Recife America/Belem America/Manaus "
 	    "America/Cuiaba America/Campo_Grande America/Porto_Velho "
 	    "America/Boa_Vista America/Rio_Branco America/Eirunepe" },
+	/*
+	 * Brazil by DDD, the two digits after +55 that mobiles keep too:
+	 * Brasilia time (UTC-3) but for the west. Fernando de Noronha
+	 * (UTC-2) is numbered in Pernambuco's 81.
+	 */
+	{ "5511", "America/Sao_Paulo" }, { "5512", "America/Sao_Paulo" },
+	{ "5513", "America/Sao_Paulo" }, { "5514", "America/Sao_Paulo" },
+	{ "5515", "America/Sao_Paulo" }, { "5516", "America/Sao_Paulo" },
+	{ "5517", "America/Sao_Paulo" }, { "5518", "America/Sao_Paulo" },
+	{ "5519", "America/Sao_Paulo" }, { "5521", "America/Sao_Paulo" },
+	{ "5522", "America/Sao_Paulo" }, { "5524", "America/Sao_Paulo" },
+	{ "5527", "America/Sao_Paulo" }, { "5528", "America/Sao_Paulo" },
+	{ "5531", "America/Sao_Paulo" }, { "5532", "America/Sao_Paulo" },
+	{ "5533", "America/Sao_Paulo" }, { "5534", "America/Sao_Paulo" },
+	{ "5535", "America/Sao_Paulo" }, { "5537", "America/Sao_Paulo" },
+	{ "5538", "America/Sao_Paulo" }, { "5541", "America/Sao_Paulo" },
+	{ "5542", "America/Sao_Paulo" }, { "5543", "America/Sao_Paulo" },
+	{ "5544", "America/Sao_Paulo" }, { "5545", "America/Sao_Paulo" },
+	{ "5546", "America/Sao_Paulo" }, { "5547", "America/Sao_Paulo" },
+	{ "5548", "America/Sao_Paulo" }, { "5549", "America/Sao_Paulo" },
+	{ "5551", "America/Sao_Paulo" }, { "5553", "America/Sao_Paulo" },
+	{ "5554", "America/Sao_Paulo" }, { "5555", "America/Sao_Paulo" },
+	{ "5561", "America/Sao_Paulo" }, { "5562", "America/Sao_Paulo" },
+	{ "5564", "America/Sao_Paulo" },
+	{ "5563", "America/Araguaina" },
+	{ "5565", "America/Cuiaba" }, { "5566", "America/Cuiaba" },
+	{ "5567", "America/Campo_Grande" },
+	{ "5568", "America/Rio_Branco" },
+	{ "5569", "America/Porto_Velho" },
+	{ "5571", "America/Bahia" }, { "5573", "America/Bahia" },
+	{ "5574", "America/Bahia" }, { "5575", "America/Bahia" },
+	{ "5577", "America/Bahia" },
+	{ "5579", "America/Maceio" }, { "5582", "America/Maceio" },
+	{ "5581", "America/Recife" }, { "5587", "America/Recife" },
+	{ "55813619", "America/Noronha" },
+	{ "5583", "America/Fortaleza" }, { "5584", "America/Fortaleza" },
+	{ "5585", "America/Fortaleza" }, { "5586", "America/Fortaleza" },
+	{ "5588", "America/Fortaleza" }, { "5589", "America/Fortaleza" },
+	{ "5598", "America/Fortaleza" }, { "5599", "America/Fortaleza" },
+	{ "5591", "America/Belem" }, { "5594", "America/Belem" },
+	{ "5596", "America/Belem" },
+	{ "5593", "America/Santarem" },
+	{ "5592", "America/Manaus" },
+	/* Amazonas's 97 runs west into Acre time (Eirunepe) */
+	{ "5597", "America/Manaus America/Eirunepe" },
+	{ "5595", "America/Boa_Vista" },
 	{ "56", "America/Santiago America/Punta_Arenas Pacific/Easter" },
 	{ "57", "America/Bogota" },
 	{ "58", "America/Caracas" },
@@ -446,6 +563,20 @@ static const struct {
 	{ "617", "Australia/Brisbane" },
 	{ "618", "Australia/Adelaide Australia/Broken_Hill Australia/Darwin "
 	    "Australia/Perth Australia/Eucla" },
+	/*
+	 * 08 8 is South Australia (Broken Hill, in New South Wales, keeps
+	 * its time) and, from 08 89, the Northern Territory; 08 9 is
+	 * Western Australia, with the Cocos (Keeling) and Christmas
+	 * Islands in it (08 9162, 08 9164), each on a time of its own.
+	 */
+	{ "6188", "Australia/Adelaide" },
+	{ "6188087", "Australia/Broken_Hill" },
+	{ "6188088", "Australia/Broken_Hill" },
+	{ "61889", "Australia/Darwin" },
+	{ "6189", "Australia/Perth" },
+	{ "6189039", "Australia/Eucla" },
+	{ "6189162", "Indian/Cocos" },
+	{ "6189164", "Indian/Christmas" },
 	{ "62", "Asia/Jakarta Asia/Pontianak Asia/Makassar Asia/Jayapura" },
 	{ "63", "Asia/Manila" },
 	{ "64", "Pacific/Auckland Pacific/Chatham" },
@@ -527,10 +658,21 @@ phonezone_lookup(const char *number, size_t *matched)
 	const char *digits = number && *number == '+' ? number + 1 : number;
 	size_t n, best = 0, i, len;
 	const char *zones = NULL;
+	char mx[16];
 
 	if (!digits)
 		return NULL;
 	n = strlen(digits);
+	/*
+	 * A Mexican mobile written the old way, +52 1 and ten digits: the
+	 * area code follows the 1 (no area code begins with 1).
+	 */
+	if (n == 13 && strncmp(digits, "521", 3) == 0) {
+		memcpy(mx, "52", 2);
+		memcpy(mx + 2, digits + 3, 11);
+		digits = mx;
+		n = 12;
+	}
 	for (i = 0; i < sizeof table / sizeof table[0]; i++) {
 		len = strlen(table[i].prefix);
 		if (len > best && len <= n &&

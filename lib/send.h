@@ -40,6 +40,7 @@
 #include "hours.h"
 #include "inbox.h"
 #include "provider.h"
+#include "rules.h"
 
 struct gsm_ctx;
 struct price_table;
@@ -102,6 +103,15 @@ struct send {
 	const char *quiet_spec;		/* the window, as configured */
 	struct hours_window qwin;
 	struct tzdb *tzdb;
+	/*
+	 * The rules by jurisdiction and purpose (hold.c): the table and the
+	 * configuration's; how long a customer's text keeps an answer a
+	 * reply (reply_window, seconds); a message's subject when its
+	 * record gives none (--subject, or NULL).
+	 */
+	struct rules rules;
+	long long reply_window;
+	const char *subject;
 	struct price_table *prices;	/* a dry run's */
 	/*
 	 * Media (MMS): --media, the items of a message whose record gives
@@ -352,6 +362,45 @@ void send_due(struct send *s);
  */
 void send_change_scheduled(struct send *s, int cancel, const char *id,
     const char *thread, const char *key);
+
+/* hold.c */
+
+/*
+ * What the rules (smsdesk-rules(5)) say of a message: go (held 0), or
+ * held back ('d' deferred until until, 'r' refused), by the rule named
+ * by (its jurisdiction, purpose, and "hours" or "frequency"), why
+ * said in full.
+ */
+struct hold {
+	int held;
+	time_t until;
+	char by[64];
+	char why[400];
+};
+/*
+ * The rules, s->rules: the table's and the configuration's (a rule
+ * switched off said through on_warn, once), reply_window (default 24h)
+ * and, if missing, the time zone database. 0, or an exit status with e
+ * filled.
+ */
+int send_setup_rules(struct send *s, const struct config *cfg,
+    struct errbuf *e);
+/*
+ * Whether a rule with a cap binds msg (to num): then its count must be
+ * taken under num's lock, and the message stored under the same hold.
+ */
+int send_rules_capped(struct send *s, const json_t *msg, const char *num);
+/*
+ * The rules for msg (its "purpose", "subject", "timezone") to num at
+ * now, into h: a reply is one while the customer's last text is at most
+ * reply_window old, else a notification; with caps, a cap counts the
+ * messages of the conversation that went or are going (not failed,
+ * canceled, scheduled) in its period (without, only the hours are
+ * asked: msg may be one of those). 0 (see h->held), or -1 with e filled
+ * (the inbox could not be read).
+ */
+int send_rules_hold(struct send *s, const json_t *msg, const char *num,
+    time_t now, int caps, struct hold *h, struct errbuf *e);
 
 /* setup.c */
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # smsdesk-config(5) lists exactly the keys the programs read: every key a
 # program asks the configuration for (config_pick() in cmd/ and lib/, folders included, each
-# provider's secret_key, the price.* keys of lib/price.c and the route.* keys of cmd/assign/route.c) has an entry in KEYS, and every entry
+# provider's secret_key, the price.* keys of lib/price.c and the route.* keys of cmd/assign/route.c, the rule.* keys of lib/rules.c) has an entry in KEYS, and every entry
 # is a key some program reads.
 . "$(dirname "$0")/lib.sh"
 
@@ -15,6 +15,7 @@ sed -n 's/^[[:space:]]*\.\(secret\|sig_method\)_key = "\([a-z_]*\)",$/\2/p' \
 	"$top"/lib/provider/*.c >>"$tmp/code"
 grep -q '"price\."' "$top/lib/price.c" && echo price. >>"$tmp/code"
 grep -q '"route\."' "$top/cmd/assign/route.c" && echo route. >>"$tmp/code"
+grep -q '"rule\."' "$top/lib/rules.c" && echo rule. >>"$tmp/code"
 sort -u -o "$tmp/code" "$tmp/code"
 # The keys of the page: the .It entries of the KEYS list.
 sed -n '/^\.Ss Keys/,/^\.Sh /p' "$page" | grep '^\.It Cm' |

@@ -280,7 +280,8 @@ sim() {
 
 # twilio_env NNNN: the setting of a test that signs webhooks or talks to
 # sms-sim: no inbox, public URL, provider, API key, messaging service or
-# country from outside; config and home under $tmp; the account
+# country from outside; config and home under $tmp; unlabelled messages
+# notifications (SMSDESK_PURPOSE); the account
 # AC<NNNN>aaa..., token tok-NNNN and our number US (+15550100000)
 # exported as TWILIO_*; and every pid in pids killed on exit.
 twilio_env() {
@@ -292,8 +293,12 @@ twilio_env() {
 	TOK=tok-$1
 	US=+15550100000
 	TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK TWILIO_FROM=$US
+	# A message nobody gave a purpose is marketing, which the rules of
+	# smsdesk-rules(5) hold to hours and counts; a test of something else
+	# sends notifications unless it says (the rules' tests unset this).
+	SMSDESK_PURPOSE=notification
 	export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN \
-	    TWILIO_FROM
+	    TWILIO_FROM SMSDESK_PURPOSE
 	pids=
 	trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' \
 	    EXIT

@@ -76,6 +76,7 @@ csat_setup(struct csat *c, int send, const char *quiet)
 	if ((rc = send_setup_config(&c->s, &c->cfg, c->dir, &e)) != 0 ||
 	    (rc = send_setup_quiet(&c->s, c->cfg, send ? quiet : "off",
 	    &e)) != 0 ||
+	    (send && (rc = send_setup_rules(&c->s, c->cfg, &e)) != 0) ||
 	    (send && (rc = send_setup_provider(&c->s, c->cfg, NULL, NULL,
 	    !c->s.dry_run, &e)) != 0) ||
 	    (rc = send_setup_prices(&c->s, c->cfg, &e)) != 0 ||
@@ -116,6 +117,7 @@ csat_end(struct csat *c)
 		diag_warn("the provider rejected the credentials; stopped");
 	if (s->acct.pv)
 		curl_global_cleanup();
+	rules_free(&c->s.rules);
 	send_teardown(&c->s, c->cfg);
 	if (s->out_errno)
 		errno = s->out_errno;

@@ -435,6 +435,65 @@ quiet_hours(struct send *s, struct job *j, const char *num, const char *known)
 }
 
 /*
+ * j's thread lock, if this preparer took it for a cap (rules_held())
+ * outside a batch, given back: once the message is stored, or ended.
+ */
+static void
+unhold(struct worker *w, struct job *j)
+{
+	if (!w->batch && j->locked) {
+		inbox_unlock(j->lk);
+		j->locked = 0;
+		j->lk = -1;
+	}
+}
+
+/*
+ * The rules by jurisdiction and purpose (smsdesk-rules(5), hold.c): 0 if
+ * j's message to num may go now; else 1, with j deferred (status
+ * "deferred", not_before, held_by, error "held") or refused. A cap is
+ * counted under num's lock, held until the message is stored (a batch
+ * holds it already; alone, it is taken here and given back by
+ * unhold()), so two runs never both send the last message a cap allows.
+ */
+static int
+rules_held(struct worker *w, struct job *j, const char *num)
+{
+	struct send *s = w->s;
+	char at[WHEN_BUFSZ];
+	struct errbuf e;
+	struct hold h;
+
+	if (!j->locked && s->have_inbox && !s->dry_run &&
+	    send_rules_capped(s, j->msg, num)) {
+		if ((j->lk = inbox_lock(&s->ib, num, 0, &e)) < 0) {
+			refuse(s, j, "transient", e.msg);
+			return 1;
+		}
+		j->locked = 1;
+	}
+	if (send_rules_hold(s, j->msg, num, when_now(), 1, &h,
+	    &e) < 0) {
+		refuse(s, j, "transient", e.msg);
+		return 1;
+	}
+	if (!h.held)
+		return 0;
+	json_object_set_new(j->msg, "held_by", json_string(h.by));
+	if (h.held == 'r') {
+		refuse(s, j, "held", h.why);
+		return 1;
+	}
+	when_format(h.until, at);
+	json_object_set_new(j->msg, "status", json_string("deferred"));
+	json_object_set_new(j->msg, "not_before", json_string(at));
+	json_object_set_new(j->msg, "error", send_error("held", 0, h.why));
+	send_warn(s, "%s: %s; deferred to %s", j->where, h.why, at);
+	done(j, j->msg, TEMPORARY);
+	return 1;
+}
+
+/*
  * An answer (--thread, or a record with a "thread" and no "to") goes only
  * to a conversation the inbox holds: a mistyped number must not start one
  * with a stranger; only a "to" (or --to) starts one. 0 if num may be
@@ -568,7 +627,7 @@ static const char *
 first_nul(const json_t *rec, int templated)
 {
 	static const char *const used[] = {
-		"thread", "to", "body", "key", "timezone",
+		"thread", "to", "body", "key", "timezone", "subject",
 	};
 
 	for (size_t i = 0; i < sizeof used / sizeof *used; i++)
@@ -594,6 +653,38 @@ purpose_of(const struct send *s, const json_t *rec, const char **purpose)
 	if (!json_is_string(v) || !inbox_purpose_valid(json_string_value(v)))
 		return -1;
 	*purpose = json_string_value(v);
+	return 0;
+}
+
+#define SUBJECT_MAX 200	/* bytes of a subject */
+
+/*
+ * The subject of j's message (sms-record(5)): rec's "subject", else the
+ * run's (--subject), for a cap on one subject (smsdesk-rules(5)). 0, or
+ * -1 with j refused if it is not a string of 1 to SUBJECT_MAX bytes
+ * without a NUL. A record a --template fills is the data of the text:
+ * only --subject gives it one.
+ */
+static int
+subject_of(struct send *s, struct job *j, const json_t *rec)
+{
+	const json_t *v = s->tmpl ? NULL : json_object_get(rec, "subject");
+	const char *sub;
+
+	if (!v || json_is_null(v)) {
+		if (s->subject)
+			json_object_set_new(j->msg, "subject",
+			    json_string(s->subject));
+		return 0;
+	}
+	sub = json_string_value(v);
+	if (!sub || !*sub || strlen(sub) > SUBJECT_MAX ||
+	    record_has_nul(v)) {
+		refuse(s, j, "invalid_value", "\"subject\" is not a string of "
+		    "1 to 200 bytes");
+		return -1;
+	}
+	json_object_set(j->msg, "subject", (json_t *)v);
 	return 0;
 }
 
@@ -1037,6 +1128,8 @@ send_prepare(struct worker *w, struct job *j)
 		json_object_set_new(msg, "key", json_string(key));
 	if (s->agent)
 		json_object_set_new(msg, "agent", json_string(s->agent));
+	if (subject_of(s, j, rec) < 0)
+		goto done;
 	if (survey_of(s, j, rec) < 0)
 		goto done;
 	/* To go later (--at, or a request's "at"): quiet hours then. */
@@ -1080,6 +1173,12 @@ send_prepare(struct worker *w, struct job *j)
 			    "blocked (inbox-mark --unblock)");
 		goto done;
 	}
+	if (!later && record_str(rec, "timezone") && *record_str(rec,
+	    "timezone"))
+		json_object_set_new(msg, "timezone", json_string(record_str(rec,
+		    "timezone")));
+	if (!later && rules_held(w, j, num))
+		goto done;
 	if (s->quiet && !later && quiet_hours(s, j, num, record_str(rec,
 	    "timezone")))
 		goto done;
@@ -1111,9 +1210,11 @@ send_prepare(struct worker *w, struct job *j)
 	} else {
 		rc = inbox_deliver(&s->ib, msg, 0, NULL, &d, &e);
 		stored(s, j, rc, errno, &d, &e);
+		unhold(w, j);
 		send_prepare_claim(w, j);
 	}
 done:
+	unhold(w, j);
 	free(filled);
 	free(kfilled);
 	free(disclosed);

@@ -196,6 +196,29 @@ decide(json_t *msg, void *arg, struct errbuf *e)
 	if (rc > 0)
 		return cancel(d, msg, "blocked", "the recipient was blocked "
 		    "after it was scheduled; nothing was sent");
+	/*
+	 * The rules by place and purpose (smsdesk-rules(5)), under the
+	 * thread's lock as a fresh send asks them: moved to when they allow
+	 * it, or canceled where the rule refuses.
+	 */
+	if (!record_str(msg, "auto")) {
+		struct hold h;
+
+		if (send_rules_hold(s, msg, to, now, 1, &h, e) < 0)
+			return -1;
+		if (h.held == 'r') {
+			json_object_set_new(msg, "held_by", json_string(h.by));
+			return cancel(d, msg, "held", h.why);
+		}
+		if (h.held) {
+			when_format(h.until, when);
+			json_object_set_new(msg, "send_at", json_string(when));
+			json_object_set_new(msg, "held_by", json_string(h.by));
+			snprintf(d->why, sizeof d->why, "%.340s: moved to %s",
+			    h.why, when);
+			return 0;
+		}
+	}
 	/* An automatic reply answers a text the customer just sent. */
 	if (s->quiet && !record_str(msg, "auto")) {
 		if (!zones || !*zones)

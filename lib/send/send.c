@@ -58,22 +58,34 @@ note_optout(struct send *s, const char *number, const char *our,
 }
 
 /*
- * With quiet hours on, whether they have begun at msg's recipient since the
- * check in send_prepare(): a message can wait for a --rate slot or a
- * provider's Retry-After, and the promise of quiet hours (smsdesk(7),
- * GUARANTEES) is about when a send starts. why gets the reason. A number
- * whose zones cannot be told is quiet (the safe side; send_prepare()
- * refused those already).
+ * Whether quiet hours (with them on), or the hours of the rules by place
+ * and purpose (smsdesk-rules(5), hold.c), have begun at msg's recipient
+ * since the check in send_prepare(): a message can wait for a --rate
+ * slot or a provider's Retry-After, and the promise of quiet hours
+ * (smsdesk(7), GUARANTEES) is about when a send starts. why gets the
+ * reason. A number whose zones cannot be told is quiet (the safe side;
+ * send_prepare() refused those already). The rules' caps were counted
+ * when it was stored, and are not asked again.
  */
 int
 quiet_now(struct send *s, const json_t *msg, char *why, size_t n)
 {
 	const char *zones = record_str(msg, "timezone"), *zone = "?";
+	const char *to = record_str(msg, "thread");
 	struct errbuf e;
+	struct hold h;
 	time_t open;
 
 	/* An automatic reply answers a text the customer just sent. */
-	if (!s->quiet || record_str(msg, "auto"))
+	if (record_str(msg, "auto"))
+		return 0;
+	if (to && send_rules_hold(s, msg, to, when_now(), 0, &h, &e) == 0 &&
+	    h.held) {
+		snprintf(why, n, "%s, which began while it waited to be "
+		    "sent; nothing was sent", h.why);
+		return 1;
+	}
+	if (!s->quiet)
 		return 0;
 	if (!zones || !*zones)
 		zones = phonezone_lookup(record_str(msg, "to"), NULL);

@@ -97,6 +97,9 @@ unset SMSDESK_INBOX SMSDESK_PUBLIC_URL SMSDESK_PROVIDER TWILIO_API_KEY \
     TWILIO_API_SECRET TWILIO_MESSAGING_SERVICE_SID SMSDESK_COUNTRY
 export TWILIO_ACCOUNT_SID=AC0018aaaaaaaaaaaaaaaaaaaaaaaaaaaa
 export TWILIO_AUTH_TOKEN=tok-0018 TWILIO_FROM=+15550100000
+# Notices: a message without a purpose is marketing, which the rules of
+# smsdesk-rules(5) hold to hours and caps by the recipient's place.
+export SMSDESK_PURPOSE=notification
 for try in 1 2 3 4 5; do
 	port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
 	"$bin/sms-sim" --number "$TWILIO_FROM" --listen "127.0.0.1:$port" \

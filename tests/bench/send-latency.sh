@@ -109,6 +109,9 @@ export XDG_CONFIG_HOME=$scratch/config
 export TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef
 export TWILIO_AUTH_TOKEN=bench0123456789abcdef0123456789
 export TWILIO_FROM=+15550100000
+# Notices: a message without a purpose is marketing, which the rules of
+# smsdesk-rules(5) hold to hours and caps by the recipient's place.
+export SMSDESK_PURPOSE=notification
 
 msgs=$scratch/messages.ndjson
 gen_messages "$n" "$numbers" "$msgs" || die "cannot generate the messages"

@@ -225,6 +225,29 @@ main(void)
 	    "+7 9: all of Russia");
 	is_str(phonezone_lookup("+77011234567", NULL),
 	    "Asia/Almaty Asia/Aqtau", "+7 7 is Kazakhstan");
+	/* Islands and countries mapped finer than their calling code. */
+	is_str(phonezone_lookup("+61891621234", NULL), "Indian/Cocos",
+	    "+61 8 9162: the Cocos (Keeling) Islands, not Perth");
+	is_str(phonezone_lookup("+61891641234", NULL), "Indian/Christmas",
+	    "+61 8 9164: Christmas Island");
+	is_str(phonezone_lookup("+61892001234", NULL), "Australia/Perth",
+	    "+61 8 9 is Western Australia");
+	is_str(phonezone_lookup("+61889001234", NULL), "Australia/Darwin",
+	    "+61 8 89 is the Northern Territory");
+	is_str(phonezone_lookup("+526641234567", NULL), "America/Tijuana",
+	    "+52 664 is Tijuana");
+	is_str(phonezone_lookup("+5216641234567", NULL), "America/Tijuana",
+	    "+52 1 664, a mobile written the old way, too");
+	is_str(phonezone_lookup("+529981234567", NULL), "America/Cancun",
+	    "+52 998 is Cancun");
+	is_str(phonezone_lookup("+525512345678", NULL),
+	    "America/Mexico_City", "+52 55 is Mexico City");
+	is_str(phonezone_lookup("+5592912345678", NULL), "America/Manaus",
+	    "+55 92, a mobile, is Manaus");
+	is_str(phonezone_lookup("+5568912345678", NULL),
+	    "America/Rio_Branco", "+55 68 is Acre");
+	is_str(phonezone_lookup("+5511912345678", NULL),
+	    "America/Sao_Paulo", "+55 11 is Sao Paulo");
 	ok(phonezone_lookup("+80012345678", &m) == NULL && m == 0,
 	    "+800 has no zone");
 	ok(phonezone_lookup("+", NULL) == NULL, "a bare + has none");
