@@ -43,6 +43,12 @@ export PATH
 # as written.
 SMSDESK_DISCLOSURE=off SMSDESK_REGISTRATION='the test suite'
 export SMSDESK_DISCLOSURE SMSDESK_REGISTRATION
+# A message nobody gave a purpose is marketing, which the rules of
+# smsdesk-rules(5) hold to hours and counts and which needs an opt-in on
+# record: a test of something else sends notifications unless it says
+# (tests/0525 and 0645 unset or override this).
+SMSDESK_PURPOSE=notification
+export SMSDESK_PURPOSE
 
 tools=${SMSDESK_TOOLS:-$top/build/tools}
 # sign URL < BODY: the X-Twilio-Signature of the form BODY posted to URL,
@@ -280,8 +286,7 @@ sim() {
 
 # twilio_env NNNN: the setting of a test that signs webhooks or talks to
 # sms-sim: no inbox, public URL, provider, API key, messaging service or
-# country from outside; config and home under $tmp; unlabelled messages
-# notifications (SMSDESK_PURPOSE); the account
+# country from outside; config and home under $tmp; the account
 # AC<NNNN>aaa..., token tok-NNNN and our number US (+15550100000)
 # exported as TWILIO_*; and every pid in pids killed on exit.
 twilio_env() {
@@ -293,12 +298,8 @@ twilio_env() {
 	TOK=tok-$1
 	US=+15550100000
 	TWILIO_ACCOUNT_SID=$AC TWILIO_AUTH_TOKEN=$TOK TWILIO_FROM=$US
-	# A message nobody gave a purpose is marketing, which the rules of
-	# smsdesk-rules(5) hold to hours and counts; a test of something else
-	# sends notifications unless it says (the rules' tests unset this).
-	SMSDESK_PURPOSE=notification
 	export XDG_CONFIG_HOME HOME TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN \
-	    TWILIO_FROM SMSDESK_PURPOSE
+	    TWILIO_FROM
 	pids=
 	trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' \
 	    EXIT
