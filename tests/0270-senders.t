@@ -40,14 +40,15 @@ long60=$(printf 'L%.0s' $(seq 60))
 } >"$tmp/in"
 sms-recv -d "$ib" "$tmp/in" >"$tmp/out" 2>"$tmp/err"
 is 'sms-recv: every sender kept: exit 0' "$?" 0
+# (A WhatsApp sender, whatsapp:+E164, is its number: sms-recv(1), WhatsApp.)
 is 'their threads: @ and the sender, escaped; a number stays E.164' \
 	"$(jq -r 'select(.event == "message.received") | .message.thread' \
 	    "$tmp/out" | sed -n '1,8p;11,13p' | tr '\n' ' ')" \
-	'@12345 @VERIFY @ACME-INFO @My%20Shop @a%2Fb @%2E%2E @-rf @whatsapp%3A%2B14155238886 @%40VERIFY +15551230001 @VERIFY ' 
+	'@12345 @VERIFY @ACME-INFO @My%20Shop @a%2Fb @%2E%2E @-rf +14155238886 @%40VERIFY +15551230001 @VERIFY '
 is 'the message keeps the sender as it came in "from"' \
 	"$(jq -r 'select(.event == "message.received") | .message.from' "$tmp/out" |
 	    sed -n '1,8p;11,12p' | tr '\n' ' ')" \
-	'12345 VERIFY ACME-INFO My Shop a/b .. -rf whatsapp:+14155238886 @VERIFY +15551230001 '
+	'12345 VERIFY ACME-INFO My Shop a/b .. -rf +14155238886 @VERIFY +15551230001 '
 t9=$(jq -r 'select(.event == "message.received") | .message.thread' "$tmp/out" | sed -n 9p)
 t10=$(jq -r 'select(.event == "message.received") | .message.thread' "$tmp/out" | sed -n 10p)
 check 'a 60-byte sender: a prefix and a hash, at most 31 bytes' \
@@ -140,10 +141,11 @@ inbox-ls -d "$ib" --all | sms-send -d "$ib" --template 'We are on it' \
 is 'inbox-ls | sms-send: exit 1 (the senders refused)' "$?" 1
 is 'only the numbers were sent to' \
 	"$(jq -r 'select(.provider_id) | .thread' "$tmp/out" | sort |
-	    tr '\n' ' '):$(creates A)" "+15551230001 +15551230009 :$((n0 + 2))"
+	    tr '\n' ' '):$(creates A)" \
+	"+14155238886 +15551230001 +15551230009 :$((n0 + 3))"
 is 'every sender thread refused as invalid_recipient' \
 	"$(jq -r 'select(.error.code == "invalid_recipient") | .to' "$tmp/out" |
-	    grep -c '^@')" 14
+	    grep -c '^@')" 13
 check 'and no outbound message is stored in a sender thread' \
 	'! cat "$ib"/msg/@*/* | jq -e "select(.direction == \"out\")" >/dev/null'
 
