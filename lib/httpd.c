@@ -326,8 +326,8 @@ httpd_elapsed(const struct httpd_request *q)
 
 void
 httpd_log_line(struct MHD_Connection *conn, const struct httpd_request *q,
-    const char *method, unsigned code, const char *what, char *out,
-    size_t n)
+    int query, const char *method, unsigned code, const char *what,
+    char *out, size_t n)
 {
 	char addr[INET6_ADDRSTRLEN], uri[256], st[16] = "dropped";
 	size_t i, u = 0;
@@ -336,6 +336,11 @@ httpd_log_line(struct MHD_Connection *conn, const struct httpd_request *q,
 	for (i = 0; q->uri && q->uri[i] && u < sizeof uri - 5; i++) {
 		unsigned char c = (unsigned char)q->uri[i];
 
+		if (c == '?' && !query) {
+			memcpy(uri + u, "?...", 4);
+			u += 4;
+			break;
+		}
 		if (c < 0x20 || c == 0x7F)
 			u += (size_t)snprintf(uri + u, sizeof uri - u,
 			    "\\x%02X", c);

@@ -212,9 +212,12 @@ double httpd_elapsed(const struct httpd_request *q);
 /*
  * The log line for a request, without the program's prefix or newline:
  * "ADDR METHOD URI STATUS MSms WHAT", the URI's control bytes escaped (it
- * is logged before any check), status 0 written "dropped".
+ * is logged before any check), status 0 written "dropped". Without
+ * query, a URI's query is written "?..." only: a webhook by GET carries
+ * the customer's number and text there, which have no place in a log.
  */
 void httpd_log_line(struct MHD_Connection *conn, const struct httpd_request *q,
+    int query,
     const char *method, unsigned code, const char *what, char *out,
     size_t n);
 

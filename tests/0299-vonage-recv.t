@@ -66,6 +66,9 @@ is 'stored in the thread of its sender, in E.164' "$(nmsg $A)" 1
 is 'its record' "$(last $A | jq -c '[.from, .to, .body, .provider, .provider_id]')" \
 	'["+447700900001","+447700900000","hello there","vonage","in-0001"]'
 is 'the answer is empty' "$(wc -c <"$tmp/resp" | tr -d ' ')" 0
+check 'its log line has the path, not the number and text of its query' \
+	"grep -q 'GET /vonage?\\.\\.\\. 200' '$tmp/recv.err' &&
+	 ! grep -q '447700900001\\|hello' '$tmp/recv.err'"
 is 'a signed POST inbound: 200' \
 	"$(vpost "$(vsign "$(inbound 447700900001 in-0002 by+post)")")" 200
 is 'stored' "$(nmsg $A)" 2

@@ -66,7 +66,7 @@ log_request(struct MHD_Connection *conn, const struct httpd_request *q,
 {
 	char line[512];
 
-	httpd_log_line(conn, q, method, code, what, line, sizeof line);
+	httpd_log_line(conn, q, 0, method, code, what, line, sizeof line);
 	fprintf(stderr, "%s: %s\n", diag_prog(), line);
 }
 

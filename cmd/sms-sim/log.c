@@ -105,6 +105,6 @@ sim_log_request(struct MHD_Connection *conn, const struct httpd_request *q,
 {
 	char line[512];
 
-	httpd_log_line(conn, q, method, code, what, line, sizeof line);
+	httpd_log_line(conn, q, 1, method, code, what, line, sizeof line);
 	fprintf(stderr, "%s: %s\n", diag_prog(), line);
 }
