@@ -763,6 +763,24 @@ line_of(const json_t *rec, struct mline *k)
 }
 
 /*
+ * Before the body of a message that came or went on a channel other than
+ * SMS and MMS, the channel (sms-record(5)), as "[whatsapp] ": the columns
+ * it takes. A word that is no channel smsdesk knows shows "[?]".
+ */
+static size_t
+put_channel(const json_t *msg)
+{
+	const char *c = record_str(msg, "channel");
+
+	if (!c)
+		return 0;
+	if (strcmp(c, "whatsapp") != 0 && strcmp(c, "rcs") != 0)
+		c = "?";
+	printf("[%s] ", c);
+	return strlen(c) + 3;
+}
+
+/*
  * Before the body of an outbound message that is no reply, its purpose
  * (sms-record(5)), as "[notification] ": the columns it takes.
  */
@@ -883,7 +901,8 @@ table_messages(const struct ls *l, const struct mrow *m, size_t n, int feed)
 			fputs("  ", stdout);
 		}
 		s = k.body ? k.body : "";
-		pw = put_purpose(m[i].msg);
+		pw = put_channel(m[i].msg);
+		pw += put_purpose(m[i].msg);
 		if (feed) {
 			put_cell(s, room > pw + 10 ? room - pw : 10, 0, 0);
 		} else {

@@ -68,4 +68,14 @@ done
 is 'read, WhatsApp'"'"'s last word, is the message'"'"'s status' \
 	"$(tail -n 1 "$ib"/msg/$B/* | jq -r .status)" read
 
+# The thread view shows the channel of each message that is not a text,
+# and WhatsApp's read.
+inbox-ls -d "$ib" --table $A >"$tmp/view" 2>&1
+check 'inbox-ls THREAD: [whatsapp] before a WhatsApp message' \
+	"grep -q '\\[whatsapp\\] Hola' '$tmp/view'"
+check 'and nothing before the SMS' \
+	"grep 'also by sms' '$tmp/view' | grep -vq '\\['"
+inbox-ls -d "$ib" --table $B >"$tmp/view2" 2>&1
+check 'a message read shows read' "grep -q ' read ' '$tmp/view2'"
+
 done_testing
