@@ -67,9 +67,10 @@
 	"[-M SID] [-Q[MODE]]\n" \
 	"                [-R N] " \
 	"[-r N/s] [--jobs N] [--max-segments N] [--media FILE | URL]\n" \
-	"                [--purpose PURPOSE] [--subject SUBJECT]" \
-	" [--reconcile]\n" \
-	"                [--template TEMPLATE]" \
+	"                [--purpose PURPOSE] [--subject SUBJECT]\n" \
+	"                [--channel CHANNEL] [--content-sid SID]" \
+	" [--content-variables JSON]\n" \
+	"                [--reconcile] [--template TEMPLATE]\n" \
 	"                [--timeout SECONDS] [--at TIME | --in DURATION]" \
 	" [--expire WHEN]\n" \
 	"                [-c NUMBER | --to NUMBER] [BODY]\n" \
@@ -142,6 +143,12 @@ usage(FILE *fp, int code)
 		    "times (default 3)\n"
 		    "  -r, --rate N/s         at most N requests a second "
 		    "from this sender\n"
+		    "      --channel CHANNEL  sms or whatsapp (default: the "
+		    "conversation's last)\n"
+		    "      --content-sid SID  a WhatsApp template, by its "
+		    "content SID\n"
+		    "      --content-variables JSON  the template's "
+		    "variables\n"
 		    "      --reconcile        settle unknown and queued "
 		    "messages with the provider\n"
 		    "      --reschedule       move scheduled messages to --at "
@@ -270,14 +277,15 @@ one_message(const struct send *s, const char *to, const char *arg,
 		    "code or a name) is never texted", opt, to);
 	if (phone_normalize(to, s->country, num, &e) < 0)
 		diag_die(EXIT_USAGE, "%s: %s: %s", opt, to, e.msg);
-	/* A picture may go alone: then no text is read. */
-	if (!arg && media)
+	/* A picture may go alone, a template has its own text: then no
+	 * text is read. */
+	if (!arg && (media || s->content_sid))
 		arg = "";
 	if (!arg)
 		diag_stdin_note("the text");
 	if (!(body = arg ? strdup(arg) : read_body()))
 		send_nomem();
-	if (!*body && !media)
+	if (!*body && !media && !s->content_sid)
 		diag_die(EXIT_USAGE, "%s: no text: give it after the number "
 		    "or on stdin", opt);
 	if (utf8_valid_prefix(body, strlen(body)) != strlen(body))
@@ -305,11 +313,15 @@ main(int argc, char **argv)
 	enum { OPT_JOBS = 256, OPT_MAX_SEGMENTS, OPT_RECONCILE, OPT_TEMPLATE,
 		OPT_TIMEOUT, OPT_TO, OPT_PURPOSE, OPT_MEDIA, OPT_AT, OPT_IN,
 		OPT_EXPIRE, OPT_DUE, OPT_CANCEL, OPT_RESCHEDULE, OPT_ID,
-		OPT_SUBJECT };
+		OPT_SUBJECT, OPT_CHANNEL, OPT_CONTENT_SID, OPT_CONTENT_VARS };
 	static const struct option longopts[] = {
 		{ "agent", required_argument, NULL, 'a' },
 		{ "at", required_argument, NULL, OPT_AT },
 		{ "cancel", no_argument, NULL, OPT_CANCEL },
+		{ "channel", required_argument, NULL, OPT_CHANNEL },
+		{ "content-sid", required_argument, NULL, OPT_CONTENT_SID },
+		{ "content-variables", required_argument, NULL,
+		    OPT_CONTENT_VARS },
 		{ "due", no_argument, NULL, OPT_DUE },
 		{ "expire", required_argument, NULL, OPT_EXPIRE },
 		{ "id", required_argument, NULL, OPT_ID },
@@ -447,6 +459,32 @@ main(int argc, char **argv)
 				    optarg);
 			s.purpose = optarg;
 			break;
+		case OPT_CHANNEL:
+			if (strcmp(optarg, "sms") != 0 &&
+			    strcmp(optarg, "whatsapp") != 0)
+				diag_die(EXIT_USAGE, "--channel: '%s' is not "
+				    "sms or whatsapp", optarg);
+			s.channel = optarg;
+			break;
+		case OPT_CONTENT_SID:
+			if (strncmp(optarg, "HX", 2) != 0 ||
+			    strlen(optarg) != 34 || strspn(optarg + 2,
+			    "0123456789abcdef") != 32)
+				diag_die(EXIT_USAGE, "--content-sid: '%s' is "
+				    "not a content SID (HX and 32 hex "
+				    "digits)", optarg);
+			s.content_sid = optarg;
+			break;
+		case OPT_CONTENT_VARS: {
+			json_t *v = json_loads(optarg, 0, NULL);
+
+			if (!json_is_object(v))
+				diag_die(EXIT_USAGE, "--content-variables: "
+				    "not a JSON object");
+			json_decref(v);
+			s.content_vars = optarg;
+			break;
+		}
 		case OPT_SUBJECT:
 			if (!*optarg || strlen(optarg) > 200)
 				diag_die(EXIT_USAGE, "--subject: 1 to 200 "
@@ -551,6 +589,15 @@ main(int argc, char **argv)
 	check_utf8("--messaging-service", service);
 	check_utf8("--template", s.tmpl);
 	check_utf8("--subject", s.subject);
+	/* A template is WhatsApp's, outside its 24 hours. */
+	if (s.content_vars && !s.content_sid)
+		diag_die(EXIT_USAGE, "--content-variables goes with "
+		    "--content-sid");
+	if (s.content_sid && s.channel && strcmp(s.channel, "whatsapp") != 0)
+		diag_die(EXIT_USAGE, "--content-sid is a WhatsApp template: "
+		    "not with --channel %s", s.channel);
+	if (s.content_sid)
+		s.channel = "whatsapp";
 	check_utf8(s.reply ? "--thread" : "--to", to);
 	check_utf8("BODY", argc ? argv[0] : NULL);
 

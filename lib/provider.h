@@ -261,6 +261,12 @@ struct provider {
 	 */
 	int replies;
 	/*
+	 * 1 if send_request() can carry a message of "channel" "whatsapp"
+	 * (Twilio's whatsapp:+E164 addresses, and a template's
+	 * "content_sid" and "content_variables"); 0 for texts only.
+	 */
+	int whatsapp;
+	/*
 	 * As reply, for a provider whose reply names its numbers (Plivo's
 	 * <Message src dst>): the answer to the webhook of ev. NULL where
 	 * reply will do; sms-recv uses it when it is there.

@@ -135,6 +135,14 @@ struct send {
 	 * out: disclosure 'a' adds disclosure_text when the text lacks it,
 	 * 'r' refuses the message, 0 neither (disclosure = off).
 	 */
+	/*
+	 * Channels (prepare.c): --channel, for a message whose record names
+	 * none ("sms", "whatsapp"; NULL: the channel of the conversation's
+	 * last message), and a WhatsApp template: --content-sid and
+	 * --content-variables (NULL if not given).
+	 */
+	const char *channel;
+	const char *content_sid, *content_vars;
 	int disclosure;
 	char *disclosure_text;
 	const char *disclosure_name;	/* business_name, or "" */

@@ -116,6 +116,12 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	if ((nul = nul_param(f)))
 		return sim_error(a, 400, strcmp(nul, "To") == 0 ? 21211 :
 		    20001, "The '%s' parameter holds a NUL byte.", nul);
+	/* WhatsApp: the same API, its addresses whatsapp:+E164; a template
+	 * (ContentSid) instead of a body. */
+	if (to && strncmp(to, "whatsapp:", 9) == 0)
+		to += 9;
+	if (from && strncmp(from, "whatsapp:", 9) == 0)
+		from += 9;
 	if (!to || !*to)
 		return sim_error(a, 400, 21604,
 		    "A 'To' phone number is required.");
@@ -133,7 +139,8 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	if (ms && *ms && !sim_sid_ok(ms, "MG"))
 		return sim_error(a, 400, 21701,
 		    "The Messaging Service Sid %s is invalid.", ms);
-	if ((!body || body->value_len == 0) && media == 0)
+	if ((!body || body->value_len == 0) && media == 0 &&
+	    !form_get(f, "ContentSid"))
 		return sim_error(a, 400, 21602,
 		    "Message body is required.");
 	for (unsigned i = 0; i < media; i++)

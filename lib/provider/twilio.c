@@ -555,16 +555,34 @@ twilio_send_request(const struct provider_account *a, const json_t *msg,
 	const json_t *item;
 	size_t i;
 
+	const char *ch = record_str(msg, "channel");
+	const char *sid = record_str(msg, "content_sid");
+	int wa = ch && strcmp(ch, "whatsapp") == 0;
+	char addr[sizeof WHATSAPP + PROVIDER_ID_MAX];
+
 	messages_url(a, rq, NULL, ".json");
 	rq->post = 1;
 	rq->content_type = "application/x-www-form-urlencoded";
-	param(&rq->body, "To", to ? to : "");
-	if (a->from)
-		param(&rq->body, "From", a->from);
-	else
+	/* WhatsApp: the same API, the addresses written whatsapp:+E164. */
+	snprintf(addr, sizeof addr, "%s%s", wa ? WHATSAPP : "", to ? to : "");
+	param(&rq->body, "To", addr);
+	if (a->from) {
+		snprintf(addr, sizeof addr, "%s%s", wa ? WHATSAPP : "",
+		    a->from);
+		param(&rq->body, "From", addr);
+	} else {
 		param(&rq->body, "MessagingServiceSid", a->service ?
 		    a->service : "");
-	param(&rq->body, "Body", body ? body : "");
+	}
+	/* A template (WhatsApp outside its 24 hours): its SID, not a body. */
+	if (wa && sid) {
+		param(&rq->body, "ContentSid", sid);
+		if (record_str(msg, "content_variables"))
+			param(&rq->body, "ContentVariables",
+			    record_str(msg, "content_variables"));
+	} else {
+		param(&rq->body, "Body", body ? body : "");
+	}
 	/* Repeated keys, as Twilio's own libraries send an array. */
 	json_array_foreach(json_object_get(msg, "media"), i, item)
 		if ((url = record_str(item, "url")))
@@ -849,6 +867,7 @@ const struct provider provider_twilio = {
 	.parse = twilio_parse,
 	.reply = twilio_reply,
 	.replies = 1,
+	.whatsapp = 1,
 	.error_class = twilio_error_class,
 	.max_chars = 1600,
 	.max_media = 10,

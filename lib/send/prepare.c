@@ -523,6 +523,101 @@ no_conversation(struct send *s, struct job *j, const char *num)
 	return 1;
 }
 
+/* WhatsApp's customer service window: free-form only this long after
+ * the customer's last WhatsApp message (Twilio's error 63016 otherwise). */
+#define WHATSAPP_WINDOW (24 * 3600)
+
+/*
+ * The time of the customer's last WhatsApp message in num's thread, or
+ * -1 if there is none; -2 with e filled if the thread cannot be read.
+ */
+static time_t
+last_whatsapp_in(struct send *s, const char *num, struct errbuf *e)
+{
+	json_t *t = inbox_thread(&s->ib, num, e), *m;
+	const char *d, *c;
+	time_t at = -1, t1;
+	size_t i;
+
+	if (!t)
+		return errno == ENOENT ? -1 : -2;
+	json_array_foreach(t, i, m) {
+		d = record_str(m, "direction");
+		c = record_str(m, "channel");
+		if (d && c && strcmp(d, "in") == 0 &&
+		    strcmp(c, "whatsapp") == 0 && record_str(m, "at") &&
+		    when_parse(record_str(m, "at"), &t1, NULL) == 0 && t1 > at)
+			at = t1;
+	}
+	json_decref(t);
+	return at;
+}
+
+/*
+ * The channel msg goes on (sms-record(5) "channel"): the record's, else
+ * --channel, else that of the conversation's last message, else SMS. On
+ * WhatsApp: a provider that carries it, and a free-form text only within
+ * 24 hours of the customer's last WhatsApp message (a template, by its
+ * content SID, at any time): refused before any request otherwise. -1 if
+ * the message ended here.
+ */
+static int
+channel_of(struct send *s, struct job *j, const json_t *rec, const char *num)
+{
+	const char *c = record_str(rec, "channel");
+	json_t *last = NULL;
+	struct errbuf e;
+	char m[256];
+	time_t at;
+
+	if (!c)
+		c = s->channel;
+	if (!c && s->have_inbox &&
+	    (last = inbox_last_message(&s->ib, num, &e)))
+		c = record_str(last, "channel");
+	if (!c || strcmp(c, "sms") == 0) {
+		json_decref(last);
+		return 0;
+	}
+	if (strcmp(c, "whatsapp") != 0) {
+		json_decref(last);
+		refuse(s, j, "invalid_value", "\"channel\" is not sms or "
+		    "whatsapp");
+		return -1;
+	}
+	json_decref(last);
+	if (!s->acct.pv->whatsapp) {
+		snprintf(m, sizeof m, "provider '%s' does not carry WhatsApp "
+		    "here", s->acct.pv->name);
+		refuse(s, j, "no_channel", m);
+		return -1;
+	}
+	json_object_set_new(j->msg, "channel", json_string("whatsapp"));
+	if (s->content_sid) {
+		json_object_set_new(j->msg, "content_sid",
+		    json_string(s->content_sid));
+		if (s->content_vars)
+			json_object_set_new(j->msg, "content_variables",
+			    json_string(s->content_vars));
+		return 0;
+	}
+	if (!s->have_inbox)
+		return 0;
+	if ((at = last_whatsapp_in(s, num, &e)) == -2) {
+		refuse(s, j, "permanent", e.msg);
+		return -1;
+	}
+	if (at < 0 || when_now() - at > WHATSAPP_WINDOW) {
+		refuse(s, j, "whatsapp_window", at < 0 ? "the customer has "
+		    "never written on WhatsApp: only a template goes "
+		    "(--content-sid)" : "the customer's last WhatsApp message "
+		    "is more than 24 hours old: only a template goes "
+		    "(--content-sid)");
+		return -1;
+	}
+	return 0;
+}
+
 /* Whether text has the word STOP in it, in any case: how to opt out. */
 static int
 says_stop(const char *text)
@@ -1087,9 +1182,9 @@ send_prepare(struct worker *w, struct job *j)
 		    "(smsdesk-config(5)); nothing sent");
 		goto done;
 	}
-	if ((!body || !*body) && paths)
-		body = "";	/* a picture alone */
-	if (!body || (!*body && !paths)) {
+	if ((!body || !*body) && (paths || s->content_sid))
+		body = "";	/* a picture alone, or a template */
+	if (!body || (!*body && !paths && !s->content_sid)) {
 		refuse(s, j, "no_body", "no \"body\"");
 		goto done;
 	}
@@ -1102,7 +1197,10 @@ send_prepare(struct worker *w, struct job *j)
 		goto done;
 	}
 	json_object_set_new(msg, "purpose", json_string(purpose));
-	if (disclose(s, j, num, purpose, &body, &disclosed) < 0)
+	if (channel_of(s, j, rec, num) < 0)
+		goto done;
+	if (!json_object_get(msg, "channel") &&
+	    disclose(s, j, num, purpose, &body, &disclosed) < 0)
 		goto done;
 	json_object_set_new(msg, "body", json_string(body));
 	if (gsm_analyze(w->gsm, body, strlen(body), &opts, &g, &e) < 0) {
