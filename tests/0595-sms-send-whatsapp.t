@@ -33,6 +33,10 @@ is 'it goes on WhatsApp: whatsapp:+E164 both ways' \
 	"$(last To),$(last From),$(last Body)" \
 	"\"whatsapp:$A\",\"whatsapp:$US\",\"Gracias, Ana\""
 is 'its record says the channel' "$(jq -r .channel "$tmp/o1")" whatsapp
+long=$(printf 'Ana, %.0s' $(seq 100))	# 500 characters
+sms-send -d "$ib" -c $A "$long" >"$tmp/o1b" 2>/dev/null
+is 'WhatsApp has no segments: 500 characters are one message' \
+	"$(jq -r '[.channel, .segments] | @tsv' "$tmp/o1b")" "$(printf 'whatsapp\t1')"
 
 n=$(creates)
 SMSDESK_NOW=$later sms-send -d "$ib" -c $A 'Still there?' >"$tmp/o2" \

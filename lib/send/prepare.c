@@ -526,6 +526,7 @@ no_conversation(struct send *s, struct job *j, const char *num)
 /* WhatsApp's customer service window: free-form only this long after
  * the customer's last WhatsApp message (Twilio's error 63016 otherwise). */
 #define WHATSAPP_WINDOW (24 * 3600)
+#define WHATSAPP_MAX_CHARS 4096	/* a WhatsApp text, in characters */
 
 /*
  * The time of the customer's last WhatsApp message in num's thread, or
@@ -1052,6 +1053,7 @@ send_prepare(struct worker *w, struct job *j)
 	struct gsm_result g;
 	struct errbuf e;
 	char *filled = NULL, *kfilled = NULL, *disclosed = NULL, why[128];
+	int wa;
 	struct who who = { .s = s };
 	const char *nul, *unsendable, *purpose;
 	struct errbuf te;
@@ -1207,15 +1209,21 @@ send_prepare(struct worker *w, struct job *j)
 		refuse(s, j, "permanent", e.msg);
 		goto done;
 	}
+	/* WhatsApp has no segments: one message of up to 4,096 characters. */
+	wa = json_object_get(msg, "channel") != NULL;
+	if (wa)
+		g.segments = 1;
 	json_object_set_new(msg, "segments", json_integer((json_int_t)
 	    g.segments));
 	json_object_set_new(msg, "encoding",
 	    json_string(gsm_encoding_name(g.encoding)));
-	if (g.utf16_units > (size_t)s->acct.pv->max_chars) {
+	if (g.utf16_units > (size_t)(wa ? WHATSAPP_MAX_CHARS :
+	    s->acct.pv->max_chars)) {
 		char m[128];
 
-		snprintf(m, sizeof m, "%zu characters: the provider takes %d",
-		    g.utf16_units, s->acct.pv->max_chars);
+		snprintf(m, sizeof m, "%zu characters: the %s takes %d",
+		    g.utf16_units, wa ? "channel" : "provider", wa ?
+		    WHATSAPP_MAX_CHARS : s->acct.pv->max_chars);
 		refuse(s, j, "too_long", m);
 		goto done;
 	}
