@@ -320,7 +320,10 @@ archive_dir(struct ex *x, char **path)
 	if (mkdir(*path, 0700) < 0 && errno != EEXIST)
 		diag_die(diag_exit_for(errno), "%s: %s", *path,
 		    strerror(errno));
-	if ((fd = open(*path, O_RDONLY | O_DIRECTORY)) < 0)
+	/* INBOX/archive is the inbox's: a symbolic link there is no way out
+	 * of it (smsdesk-inbox(5)). A configured one is the user's. */
+	if ((fd = open(*path, O_RDONLY | O_DIRECTORY |
+	    (d && *d ? 0 : O_NOFOLLOW))) < 0)
 		diag_die(diag_exit_for(errno), "%s: %s", *path,
 		    strerror(errno));
 	return fd;
