@@ -421,6 +421,14 @@ report "$ib" >"$tmp/report.before" 2>&1
 inbox-ls -d "$ib" --json >"$tmp/work.before"
 printf 'retention = 3d\n' >"$ib/config"
 chmod 600 "$ib/config"
+# INBOX/archive made a symbolic link elsewhere: no way out of the inbox.
+mkdir "$tmp/elsewhere"
+ln -s "$tmp/elsewhere" "$ib/archive"
+check_exit 'archive: INBOX/archive a symbolic link: refused, nothing moved' 40 \
+	'SMSDESK_NOW=2026-12-06T12:00:00Z inbox-export -d "$ib" --archive \
+	    >/dev/null 2>&1; rc=$?; [ -e "$ib/conv/$C" ] &&
+	 [ -z "$(ls "$tmp/elsewhere")" ] && exit $((rc == 0 ? 0 : 40))'
+rm "$ib/archive"
 check 'archive: exit 0, C and O archived, the open one kept' \
 	'SMSDESK_NOW=2026-12-06T12:00:00Z inbox-export -d "$ib" --archive \
 	    >"$tmp/archived" &&
