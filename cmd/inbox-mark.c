@@ -542,9 +542,10 @@ from_records(struct mark *m)
 
 /*
  * --import FILE: the first field of each line of FILE (up to a comma or
- * a tab, blanks around it dropped; "-" is stdin) is a NUMBER, recorded with FILE:LINE as
- * its reference. Blank lines and those beginning with "#" are skipped; a
- * line whose field is no number is reported and the rest go on.
+ * a tab, blanks around it dropped; "-" is stdin) is a NUMBER, recorded
+ * with FILE:LINE as its reference. Blank lines and those beginning with
+ * "#" are skipped; a line whose field is no number is reported and the
+ * rest go on.
  */
 static void
 from_import(struct mark *m, const char *file)
