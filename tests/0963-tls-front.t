@@ -59,7 +59,7 @@ fpost() {
 	f_path=$1 f_for=$2 f_body=$3
 	shift 3
 	f_sig=$(printf '%s' "$f_body" | sign "$f_for")
-	curl -s -o "$tmp/resp" -w '%{http_code}' --max-time 60 \
+	curl -s -o "$tmp/resp" -w '%{http_code}' --max-time 60 --http1.1 \
 	    --cacert "$tmp/ssl/cert.pem" --resolve "$name:$fport:127.0.0.1" \
 	    -H "X-Twilio-Signature: $f_sig" --data-binary "$f_body" "$@" \
 	    "https://$name:$fport$f_path"
@@ -109,7 +109,7 @@ nginx_taken() { grep -qs 'Address already in use' "$1/error.log"; }
 # this machine has :2019), no redirects from port 80, its data in DIR.
 gen_caddy() {
 	sed -e "s|^{$|{\n\tadmin off\n\tauto_https disable_redirects\n\tskip_install_trust\n\tstorage file_system $1/data|" \
-	    -e "s|^$name {|https://$name:$fport {\n\tbind 127.0.0.1|" \
+	    -e "s|^$name {.*|https://$name:$fport {\n\tbind 127.0.0.1|" \
 	    -e "s|/etc/ssl/smsdesk/fullchain.pem|$tmp/ssl/cert.pem|" \
 	    -e "s|/etc/ssl/smsdesk/privkey.pem|$tmp/ssl/key.pem|" \
 	    -e "s|reverse_proxy 127.0.0.1:8080 {|reverse_proxy 127.0.0.1:$lport {|" \
@@ -167,19 +167,19 @@ for front in $fronts; do
 	pass "$front: starts from the shipped configuration, port $fport"
 	# What the test changed: the lines marked CHANGE but the server's
 	# name (nginx: listen, certificate, key, proxy_pass; Caddy: the
-	# site's address, then bind; tls; reverse_proxy), and Caddy's global
-	# options, 4 lines more.
+	# site's address, then bind; tls; reverse_proxy), and 4 lines of
+	# Caddy's global options added.
 	case $front in
 	nginx) conf=$d/smsdesk.conf shipped=$top/etc/nginx/smsdesk.conf
-		out=4 other= in=4 ;;
+		out=4 in=4 ;;
 	caddy) conf=$d/Caddyfile shipped=$top/etc/caddy/Caddyfile
-		out=4 other={ in=9 ;;
+		out=3 in=8 ;;
 	esac
 	diff "$shipped" "$conf" >"$tmp/diff"
 	is "$front: $out lines of the shipped file changed" \
 	    "$(grep -c '^<' "$tmp/diff")" "$out"
-	is "$front: ... each marked CHANGE${other:+, and $other}" \
-	    "$(sed -n 's/^< //p' "$tmp/diff" | grep -v CHANGE)" "$other"
+	is "$front: ... each marked CHANGE" \
+	    "$(sed -n 's/^< //p' "$tmp/diff" | grep -v CHANGE)" ""
 	is "$front: $in lines in their place" "$(grep -c '^>' "$tmp/diff")" "$in"
 	check "$front: the listener says the public URL" \
 	    "grep -q 'public URL $public\$' '$tmp/L.err'"
@@ -222,17 +222,27 @@ for front in $fronts; do
 	    "$(grep -c 'POST /twilio 403 .*does not match' "$tmp/L.err")" 3
 
 	# A body over 64 KiB, correctly signed: refused by the proxy, its
-	# length said (Content-Length) or not (chunked).
+	# length said (Content-Length) or not (chunked). Nginx reads a
+	# chunked body whole before it passes it on; Caddy streams it, and
+	# cuts it off at the limit: the listener has seen its beginning, and
+	# stores nothing.
 	body b "$(head -c 70000 /dev/zero | tr '\0' a)"
 	lines=$(wc -l <"$tmp/L.err")
+	answered=$(grep -c ' POST /twilio [0-9]' "$tmp/L.err")
 	is "$front: 70,000 bytes (Content-Length): 413" \
 	    "$(fpost /sms/twilio "$public/twilio" "$b")" 413
+	is "$front: the listener never saw it" "$(wc -l <"$tmp/L.err")" "$lines"
 	is "$front: chunked: 413" \
 	    "$(fpost /sms/twilio "$public/twilio" "$b" \
 		-H 'Transfer-Encoding: chunked')" 413
-	check "$front: not stored" "! stored $sid"
-	is "$front: the listener never saw them" \
-	    "$(wc -l <"$tmp/L.err")" "$lines"
+	check "$front: neither stored" "! stored $sid"
+	if [ "$front" = nginx ]; then
+		is "$front: the listener never saw it" \
+		    "$(wc -l <"$tmp/L.err")" "$lines"
+	else
+		is "$front: the listener answered it nothing" \
+		    "$(grep -c ' POST /twilio [0-9]' "$tmp/L.err")" "$answered"
+	fi
 	# Just under the limit goes through.
 	# (in fields of at most 32 KiB each, the listener's limit of one)
 	body c
@@ -247,7 +257,6 @@ for front in $fronts; do
 	is "$front: another path: 404" \
 	    "$(fpost /metrics "$public/twilio" "$b")" 404
 
-	cp "$tmp/L.err" /tmp/tls-L-$front.err; cp "$d/error.log" /tmp/tls-F-$front.log; cp "$tmp/diff" /tmp/tls-diff-$front
 	kill "$fpid" "$lpid" 2>/dev/null
 	wait "$fpid" "$lpid"
 done
