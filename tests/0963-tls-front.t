@@ -165,6 +165,10 @@ for front in $fronts; do
 		continue
 	fi
 	pass "$front: starts from the shipped configuration, port $fport"
+	if [ -n "$as" ]; then
+		is "$front: runs as nobody (and its workers)" \
+		    "$(ps -o user= -p "$fpid" --ppid "$fpid" | sort -u)" nobody
+	fi
 	# What the test changed: the lines marked CHANGE but the server's
 	# name (nginx: listen, certificate, key, proxy_pass; Caddy: the
 	# site's address, then bind; tls; reverse_proxy), and 4 lines of
@@ -175,11 +179,25 @@ for front in $fronts; do
 	caddy) conf=$d/Caddyfile shipped=$top/etc/caddy/Caddyfile
 		out=3 in=8 ;;
 	esac
+	if [ "$front" = caddy ]; then
+		check "$front: the shipped file as caddy fmt writes it" \
+		    "caddy fmt '$shipped' | cmp - '$shipped'"
+	fi
 	diff "$shipped" "$conf" >"$tmp/diff"
 	is "$front: $out lines of the shipped file changed" \
 	    "$(grep -c '^<' "$tmp/diff")" "$out"
-	is "$front: ... each marked CHANGE" \
-	    "$(sed -n 's/^< //p' "$tmp/diff" | grep -v CHANGE)" ""
+	# A line is marked by "# CHANGE" at its end or by a comment just
+	# above it that starts with "CHANGE".
+	diff --old-line-format='%dn
+' --new-line-format= --unchanged-line-format= "$shipped" "$conf" \
+	    >"$tmp/changed"
+	is "$front: ... each marked CHANGE" "$(awk '
+	    NR == FNR { want[$1] = 1; next }
+	    /^[ \t]*#[ \t]*CHANGE/ { pending = 1; next }
+	    /^[ \t]*#/ { next }
+	    /^[ \t]*$/ { pending = 0; next }
+	    { if ((FNR in want) && !pending && !/# CHANGE/) print FNR ": " $0
+	      pending = 0 }' "$tmp/changed" "$shipped")" ""
 	is "$front: $in lines in their place" "$(grep -c '^>' "$tmp/diff")" "$in"
 	check "$front: the listener says the public URL" \
 	    "grep -q 'public URL $public\$' '$tmp/L.err'"
