@@ -12,8 +12,11 @@
 # its query kept; a forged one, one signed for the listener's own URL,
 # and one whose forwarded headers name another URL are refused (403) and
 # not stored; a body over 64 KiB is refused by the proxy, whether its
-# length is said or not, and never reaches the listener; the listener saw
-# /twilio and checked against the public URL.
+# length is said or not (nginx: never reaching the listener; Caddy
+# streams a chunked body, cut off at the limit); a client that stops
+# halfway through its body is cut off by the proxy's deadline (nginx:
+# never reaching the listener); the listener saw /twilio and checked
+# against the public URL.
 . "$(dirname "$0")/lib.sh"
 
 twilio_env 0963
@@ -135,14 +138,25 @@ for front in $fronts; do
 	[ -n "$as" ] && chown nobody "$d"
 	rm -rf "$ib"
 
-	# The listener with the public URL, then the front on a port of its
-	# own; both again on other ports while the front's is taken.
+	# The listener as the shipped file says to start it (the command in
+	# its opening comment: its options, the public URL this test's), then
+	# the front on a port of its own; both again on other ports while the
+	# front's is taken.
+	case $front in
+	nginx) shipped=$top/etc/nginx/smsdesk.conf ;;
+	caddy) shipped=$top/etc/caddy/Caddyfile ;;
+	esac
+	largs=$(sed -n '/^#[ \t]*sms-recv --listen/,/[^\\]$/p' "$shipped" |
+	    sed 's/^#[ \t]*//; s/\\$//' | tr '\n' ' ')
+	is "$front: the listener's command, as shipped" \
+	    "$(echo $largs | cut -d' ' -f1-3)" 'sms-recv --listen 127.0.0.1:8080'
+	largs=$(echo $largs | sed 's/^sms-recv --listen [^ ]* //')
 	up=
 	for try in 1 2 3 4 5 6 7 8 9 10; do
 		fport=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
 		public=https://$name:$fport/sms
 		serve "$tmp/L.out" "$tmp/L.err" "$bin/sms-recv" -d "$ib" \
-		    --per-address 0 --public-url "$public" || break
+		    $(echo $largs | sed "s|https://$name/sms|$public|") || break
 		lpid=$server lport=$port
 		gen_$front "$d"
 		rm -f "$d/error.log"
@@ -174,10 +188,8 @@ for front in $fronts; do
 	# site's address, then bind; tls; reverse_proxy), and 4 lines of
 	# Caddy's global options added.
 	case $front in
-	nginx) conf=$d/smsdesk.conf shipped=$top/etc/nginx/smsdesk.conf
-		out=4 in=4 ;;
-	caddy) conf=$d/Caddyfile shipped=$top/etc/caddy/Caddyfile
-		out=3 in=8 ;;
+	nginx) conf=$d/smsdesk.conf out=4 in=4 ;;
+	caddy) conf=$d/Caddyfile out=3 in=8 ;;
 	esac
 	if [ "$front" = caddy ]; then
 		check "$front: the shipped file as caddy fmt writes it" \
@@ -201,6 +213,7 @@ for front in $fronts; do
 	is "$front: $in lines in their place" "$(grep -c '^>' "$tmp/diff")" "$in"
 	check "$front: the listener says the public URL" \
 	    "grep -q 'public URL $public\$' '$tmp/L.err'"
+	diag "$front: sms-recv $largs"
 
 	# Signed for the public https URL: through, stored.
 	body a
@@ -270,6 +283,43 @@ for front in $fronts; do
 	is "$front: 65,536 bytes: 200" \
 	    "${#b}:$(fpost /sms/twilio "$public/twilio" "$b")" 65536:200
 	check "$front: stored" "stored $sid"
+
+	# A client that sends its headers and half its body, then nothing:
+	# cut off by the proxy's deadline for a body (nginx: 10 s), or the
+	# listener's (behind Caddy: idle for 5 s). Nginx reads a body whole
+	# before the listener hears of it; Caddy streams it, and the
+	# listener, which has seen its beginning, stores nothing.
+	body s
+	slow=$b
+	lines=$(wc -l <"$tmp/L.err")
+	rm -f "$tmp/slow"
+	mkfifo "$tmp/slow"
+	openssl s_client -quiet -connect "127.0.0.1:$fport" -servername "$name" \
+	    -CAfile "$tmp/ssl/cert.pem" <"$tmp/slow" >"$tmp/slow.out" 2>&1 &
+	spid=$!
+	pids="$pids $spid"
+	exec 3>"$tmp/slow"
+	printf 'POST /sms/twilio HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nX-Twilio-Signature: %s\r\nContent-Length: %s\r\n\r\n%s' \
+	    "$name:$fport" application/x-www-form-urlencoded \
+	    "$(printf '%s' "$slow" | sign "$public/twilio")" "${#slow}" \
+	    "$(printf '%s' "$slow" | cut -c1-50)" >&3
+	t0=$(date +%s)
+	check "$front: a client stopped halfway: cut off" \
+	    "poll '! kill -0 $spid 2>/dev/null'"
+	t=$(($(date +%s) - t0))
+	exec 3>&-
+	kill "$spid" 2>/dev/null
+	wait "$spid"
+	check "$front: ... after its deadline (${t}s), not before" "test $t -ge 4"
+	check "$front: ... not stored" "! stored $sid"
+	check "$front: ... and not told it was (no 2xx)" \
+	    "! grep -a '^HTTP/1.1 2' '$tmp/slow.out'"
+	if [ "$front" = nginx ]; then
+		is "$front: ... the listener never heard of it" \
+		    "$(wc -l <"$tmp/L.err")" "$lines"
+		check "$front: ... logged 408" \
+		    "grep -q '\"POST /sms/twilio HTTP/1.1\" 408 ' '$d/access.log'"
+	fi
 
 	# Anything but the webhooks: not proxied.
 	is "$front: another path: 404" \
