@@ -9,7 +9,8 @@
 #
 # For each front (FRONTS chooses; both by default, a missing one skipped):
 # a webhook signed for the public https URL goes through and is stored,
-# its query kept; a forged one, one signed for the listener's own URL,
+# its query kept (Twilio's, and Plivo's, whose signature covers the URL
+# too); a forged one, one signed for the listener's own URL,
 # and one whose forwarded headers name another URL are refused (403) and
 # not stored; a body over 64 KiB is refused by the proxy, whether its
 # length is said or not (nginx: never reaching the listener; Caddy
@@ -21,6 +22,9 @@
 
 twilio_env 0963
 umask 077
+unset PLIVO_AUTH_ID PLIVO_FROM PLIVO_API_URL
+PLIVO_AUTH_TOKEN=ptok-0963
+export PLIVO_AUTH_TOKEN
 fronts=${FRONTS:-nginx caddy}
 
 command -v openssl >/dev/null ||
@@ -156,7 +160,8 @@ for front in $fronts; do
 		fport=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
 		public=https://$name:$fport/sms
 		serve "$tmp/L.out" "$tmp/L.err" "$bin/sms-recv" -d "$ib" \
-		    $(echo $largs | sed "s|https://$name/sms|$public|") || break
+		    $(echo $largs | sed "s|https://$name/sms|$public|") \
+		    -p twilio,plivo || break
 		lpid=$server lport=$port
 		gen_$front "$d"
 		rm -f "$d/error.log"
@@ -231,6 +236,14 @@ for front in $fronts; do
 	check "$front: the listener saw the query" \
 	    "grep -q '^sms-recv: 127.0.0.1 POST /twilio?... 200 ' '$tmp/L.err'"
 
+	# Plivo's signature covers the URL too (hook signs as Plivo does).
+	"$tools/hook" -f "$public/plivo" plivo "https://$name:$fport/sms/plivo" \
+	    inbound id=pl-0963-$front body=hi curl.cacert="$tmp/ssl/cert.pem" \
+	    curl.resolve="$name:$fport:127.0.0.1" >"$tmp/hook.cfg"
+	is "$front: Plivo, signed for $public/plivo: 200" \
+	    "$(curl -s -o "$tmp/resp" -w '%{http_code}' --http1.1 -K "$tmp/hook.cfg")" 200
+	check "$front: stored" "stored pl-0963-$front"
+
 	# Forged: signed with another token.
 	body f
 	is "$front: forged (another token): 403" \
@@ -299,10 +312,11 @@ for front in $fronts; do
 	spid=$!
 	pids="$pids $spid"
 	exec 3>"$tmp/slow"
-	printf 'POST /sms/twilio HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nX-Twilio-Signature: %s\r\nContent-Length: %s\r\n\r\n%s' \
+	# (in a subshell: a write to a client that is gone kills only it)
+	(printf 'POST /sms/twilio HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nX-Twilio-Signature: %s\r\nContent-Length: %s\r\n\r\n%s' \
 	    "$name:$fport" application/x-www-form-urlencoded \
 	    "$(printf '%s' "$slow" | sign "$public/twilio")" "${#slow}" \
-	    "$(printf '%s' "$slow" | cut -c1-50)" >&3
+	    "$(printf '%s' "$slow" | cut -c1-50)" >&3)
 	t0=$(date +%s)
 	check "$front: a client stopped halfway: cut off" \
 	    "poll '! kill -0 $spid 2>/dev/null'"
