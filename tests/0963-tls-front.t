@@ -10,7 +10,8 @@
 # For each front (FRONTS chooses; both by default, a missing one skipped):
 # a webhook signed for the public https URL goes through and is stored,
 # its query kept (Twilio's, and Plivo's, whose signature covers the URL
-# too); a forged one, one signed for the listener's own URL,
+# too); nginx takes 32 connections at once from one address, and no more;
+# a forged one, one signed for the listener's own URL,
 # and one whose forwarded headers name another URL are refused (403) and
 # not stored; a body over 64 KiB is refused by the proxy, whether its
 # length is said or not (nginx: never reaching the listener; Caddy
@@ -333,6 +334,46 @@ for front in $fronts; do
 		    "$(wc -l <"$tmp/L.err")" "$lines"
 		check "$front: ... logged 408" \
 		    "grep -q '\"POST /sms/twilio HTTP/1.1\" 408 ' '$d/access.log'"
+	fi
+
+	# 32 connections at once from one address, and no more (nginx:
+	# limit_conn; Caddy holds none, the firewall does): 32 clients that
+	# trickle a body, a byte every 2 s, hold their places, never reaching
+	# the listener; the 33rd is refused (429) while they do, and once
+	# they are gone a webhook goes through again.
+	if [ "$front" = nginx ]; then
+		lines=$(wc -l <"$tmp/L.err")
+		writers= readers=
+		i=0
+		while [ $i -lt 32 ]; do
+			i=$((i + 1))
+			mkfifo "$tmp/trickle$i"
+			openssl s_client -quiet -connect "127.0.0.1:$fport" \
+			    -servername "$name" -CAfile "$tmp/ssl/cert.pem" \
+			    <"$tmp/trickle$i" >/dev/null 2>&1 &
+			readers="$readers $!"
+			{
+				printf 'POST /sms/twilio HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 60000\r\n\r\n' "$name:$fport"
+				while printf a; do sleep 2; done
+			} >"$tmp/trickle$i" 2>/dev/null &
+			writers="$writers $!"
+		done
+		pids="$pids $readers $writers"
+		body r
+		check "$front: the 33rd connection from 127.0.0.1: 429" \
+		    "poll 'test \$(fpost /sms/twilio https://wrong.example/ \"\$b\") = 429'"
+		kill $writers $readers 2>/dev/null
+		wait $writers $readers 2>/dev/null
+		# (the 33rd's tries before the 429 get 403 there)
+		is "$front: the 32 never reached the listener" \
+		    "$(grep -v ' POST /twilio 403 ' "$tmp/L.err")" \
+		    "$(head -n "$lines" "$tmp/L.err" | grep -v ' POST /twilio 403 ')"
+		body r
+		is "$front: once they are gone, a webhook goes through" \
+		    "$(fpost /sms/twilio "$public/twilio" "$b")" 200
+	else
+		skip "$front: 32 connections from one address" \
+		    'Caddy holds no such limit (its firewall rule: smsdesk(7))'
 	fi
 
 	# Anything but the webhooks: not proxied.
