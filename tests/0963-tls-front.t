@@ -7,18 +7,18 @@
 # ports and paths (and, for Caddy, what keeps a test's Caddy to itself:
 # no admin endpoint, no port 80), so what is shipped is what is tested.
 #
-# For each front (FRONTS chooses; both by default, a missing one skipped):
+# For each front (FRONTS chooses; both by default, a missing one skipped),
+# the listener started with the options the file's opening comment gives:
 # a webhook signed for the public https URL goes through and is stored,
 # its query kept (Twilio's, and Plivo's, whose signature covers the URL
-# too); nginx takes 32 connections at once from one address, and no more;
-# a forged one, one signed for the listener's own URL,
-# and one whose forwarded headers name another URL are refused (403) and
-# not stored; a body over 64 KiB is refused by the proxy, whether its
-# length is said or not (nginx: never reaching the listener; Caddy
-# streams a chunked body, cut off at the limit); a client that stops
-# halfway through its body is cut off by the proxy's deadline (nginx:
-# never reaching the listener); the listener saw /twilio and checked
-# against the public URL.
+# too), the listener seeing /twilio; a forged one, one signed for the
+# listener's own URL, and one whose forwarded headers name another URL
+# are refused (403) and not stored; a body over 64 KiB is refused by the
+# proxy, whether its length is said or not (nginx: never reaching the
+# listener; Caddy streams a chunked body, cut off at the limit); a client
+# that stops halfway through its body is cut off, not stored, and not
+# told it was (nginx: never reaching the listener); nginx takes 32
+# connections at once from one address, and no more.
 . "$(dirname "$0")/lib.sh"
 
 twilio_env 0963
