@@ -1,0 +1,173 @@
+#!/bin/sh
+# The whole WhatsApp loop on sms-sim (issue 22): a customer writes on
+# WhatsApp with a profile name (the contact gets it), an agent answers
+# free-form within the 24-hour customer service window (delivered, then
+# read), the window closes, a free-form answer is refused by sms-send
+# with no request, a template goes out, and the customer answers by SMS
+# later: the same conversation goes on, and the next reply is an SMS.
+# And the sim's own rule: a free-form message posted straight to it
+# outside the window is taken, then fails with 63016, as Twilio fails it.
+#
+# Every clock is pinned (SMSDESK_NOW: sms-recv, sms-send; the sim's moved
+# by POST /sim/clock), so the 24 hours pass at once. sms-recv, sms-sim and
+# a webhook catcher listen on 127.0.0.1 (free ports), killed on exit;
+# waits poll, never a fixed sleep.
+. "$(dirname "$0")/lib.sh"
+
+twilio_env 0596
+ib=$tmp/inbox
+A=+15555960001
+HX=HX0596aaaabbbbccccddddeeeeffff0000
+T0=2030-03-04T10:00:00Z
+SMSDESK_INBOX=$ib SMSDESK_NOW=$T0
+export SMSDESK_INBOX SMSDESK_NOW
+
+# at DURATION: T0 and DURATION later, as RFC 3339.
+at() {
+	jq -nr --arg t "$T0" --argjson s "$1" \
+	    '$t | fromdate + $s | todate'
+}
+# clock TIME: the sim's clock set to TIME.
+clock() {
+	curl -s -d "Now=$1" "$TWILIO_API_URL/sim/clock" >/dev/null
+}
+# last KEY: the KEY param of the sim's last create, as jq prints it.
+last() {
+	jq -sc "[.[] | select(.method == \"POST\" and
+	    (.path | endswith(\"/Messages.json\")))] | last | .params.$1" \
+	    "$tmp/sim.log"
+}
+# status FILE: the latest status of the message sms-send wrote to FILE.
+status() {
+	tail -n 1 "$ib/msg/$A/$(jq -r .id "$1")" | jq -r .status
+}
+# statuses FILE: every status that message's file logged, in order.
+statuses() {
+	jq -sc 'map(.status)' "$ib/msg/$A/$(jq -r .id "$1")"
+}
+# fetch SID: the sim's message resource SID.
+fetch() {
+	curl -s -u "$AC:$TOK" \
+	    "$TWILIO_API_URL/2010-04-01/Accounts/$AC/Messages/$1.json"
+}
+
+serve "$tmp/L.out" "$tmp/L.err" sms-recv ||
+	{ fail 'sms-recv starts'; done_testing; }
+lport=$port lpid=$server
+SMSDESK_PUBLIC_URL=http://127.0.0.1:$lport	# sms-send asks for reports
+export SMSDESK_PUBLIC_URL
+sim sim --webhook "$SMSDESK_PUBLIC_URL/twilio" ||
+	{ fail 'sms-sim starts'; done_testing; }
+SMSDESK_SIM_URL=$TWILIO_API_URL
+export SMSDESK_SIM_URL
+
+# --- The customer writes on WhatsApp -----------------------------------------
+
+check 'a customer writes on WhatsApp (sms-sim text --whatsapp)' \
+	"sms-sim text --whatsapp --profile-name 'Ana Lima' $A \
+	    'Hola, ¿tienen mesa para dos?' >'$tmp/t1'"
+is 'the sim keeps it as Twilio does: whatsapp:+E164 both ways' \
+	"$(jq -c '[.from, .to, .status, .num_segments]' "$tmp/t1")" \
+	"[\"whatsapp:$A\",\"whatsapp:$US\",\"received\",\"1\"]"
+is 'sms-recv took it, signed: stored in the conversation of the number' \
+	"$(jq -c '[.thread, .from, .channel, .provider_id]' "$ib"/msg/$A/*)" \
+	"[\"$A\",\"$A\",\"whatsapp\",\"$(jq -r .sid "$tmp/t1")\"]"
+is 'the profile name is the contact'"'"'s name' \
+	"$(inbox-contacts show $A | jq -r .name)" 'Ana Lima'
+
+# --- An agent answers within the window ---------------------------------------
+
+clock "$(at 600)"
+SMSDESK_NOW=$(at 600) sms-send -c $A 'Sí, a las nueve' >"$tmp/o1" \
+    2>"$tmp/e1"
+is 'a free-form answer ten minutes on: exit 0' "$?" 0
+is 'it went on WhatsApp' "$(last To),$(last From),$(last Body)" \
+	"\"whatsapp:$A\",\"whatsapp:$US\",\"Sí, a las nueve\""
+is 'the sim created it, no error' \
+	"$(jq -sc '[.[] | select(.method == "POST" and .status == 201)] | length' "$tmp/sim.log")" 1
+check 'it is delivered, then read: read is stored' \
+	"poll '[ \"\$(status $tmp/o1)\" = read ]'"
+is 'delivered came first, read last' \
+	"$(statuses "$tmp/o1" | jq -c 'map(select(. == "delivered" or . == "read"))')" \
+	'["delivered","read"]'
+is 'the sim says read too' \
+	"$(fetch "$(jq -r .provider_id "$tmp/o1")" | jq -r .status)" read
+
+# --- The window closes ----------------------------------------------------------
+
+later=$(at 90600)	# 25 hours and 10 minutes on
+clock "$later"
+n=$(creates)
+SMSDESK_NOW=$later sms-send -c $A 'Are you still coming?' >"$tmp/o2" \
+    2>"$tmp/e2"
+is 'free-form 25 hours on: exit 1' "$?" 1
+is 'refused as whatsapp_window' "$(jq -r .error.code "$tmp/o2")" \
+	whatsapp_window
+check 'saying why, and that a template goes' \
+	"grep -q 'more than 24 hours old: only a template goes' '$tmp/e2'"
+is 'and no request: the sim'"'"'s log has no create more' "$(creates)" "$n"
+
+# The sim's rule is real: posted straight to it, free-form is taken and
+# then fails with 63016, in the resource and the status callback.
+serve "$tmp/C.out" "$tmp/C.err" "$tools/catch" "$tmp/callbacks" ||
+	{ fail 'the callback catcher starts'; done_testing; }
+cport=$port
+curl -s -u "$AC:$TOK" -o "$tmp/direct" -w '%{http_code}' \
+    --data-urlencode "To=whatsapp:$A" --data-urlencode "From=whatsapp:$US" \
+    --data-urlencode 'Body=Are you still coming?' \
+    --data-urlencode "StatusCallback=http://127.0.0.1:$cport/cb" \
+    "$TWILIO_API_URL/2010-04-01/Accounts/$AC/Messages.json" >"$tmp/direct.http"
+is 'a free-form create outside the window: 201, queued, as Twilio takes it' \
+	"$(cat "$tmp/direct.http") $(jq -r .status "$tmp/direct")" '201 queued'
+sid=$(jq -r .sid "$tmp/direct")
+check 'then it fails: its callback says failed, ErrorCode 63016' \
+	"poll \"grep -q 'MessageStatus=failed.*ErrorCode=63016' '$tmp/callbacks'\""
+check 'from and to on WhatsApp in the callback' \
+	"grep 'MessageStatus=failed' '$tmp/callbacks' | grep -q 'To=whatsapp%3A%2B${A#+}.*ChannelPrefix=whatsapp'"
+is 'the resource says failed, 63016, and why' \
+	"$(fetch "$sid" | jq -c '[.status, .error_code, (.error_message | test("outside the allowed window"))]')" \
+	'["failed",63016,true]'
+check 'never sent nor delivered' \
+	"! grep -q 'MessageStatus=\\(sent\\|delivered\\|read\\)' '$tmp/callbacks'"
+
+# --- A template goes at any time ------------------------------------------------
+
+SMSDESK_NOW=$later sms-send -c $A --content-sid $HX \
+    --content-variables '{"1":"Ana","2":"9 pm"}' >"$tmp/o3" 2>"$tmp/e3"
+is 'a template: exit 0' "$?" 0
+is 'its content SID and variables, no body' \
+	"$(last ContentSid),$(last ContentVariables),$(last Body)" \
+	"\"$HX\",\"{\\\"1\\\":\\\"Ana\\\",\\\"2\\\":\\\"9 pm\\\"}\",null"
+check 'the sim delivers it, and it is read' \
+	"poll '[ \"\$(status $tmp/o3)\" = read ]'"
+
+# --- The customer answers by SMS, later -----------------------------------------
+
+later2=$(at 94200)	# an hour more
+clock "$later2"
+kill "$lpid" && wait "$lpid" 2>/dev/null
+serve_port=$lport	# where the sim posts: the listener again, its
+			# clock an hour after the template
+serve "$tmp/L2.out" "$tmp/L2.err" env SMSDESK_NOW="$later2" sms-recv ||
+	{ fail 'sms-recv starts again'; done_testing; }
+unset serve_port
+check 'the customer answers by SMS (sms-sim text)' \
+	"sms-sim text $A 'Perfecto, ahí estaremos' >'$tmp/t2'"
+is 'the sim keeps it as an SMS' "$(jq -r .from "$tmp/t2")" "$A"
+is 'one conversation holds both channels' \
+	"$(cat "$ib"/msg/$A/* | jq -sc '[.[] | select(.direction == "in") | .channel // "sms"] | unique')" \
+	'["sms","whatsapp"]'
+SMSDESK_NOW=$(at 94260) sms-send -c $A 'Hasta luego' >"$tmp/o4" 2>"$tmp/e4"
+is 'the next answer: exit 0' "$?" 0
+is 'it goes by SMS, the channel the customer last wrote on' \
+	"$(last To),$(last From),$(jq -r '.channel // "sms"' "$tmp/o4")" \
+	"\"$A\",\"$US\",sms"
+check 'the SMS is delivered' \
+	"poll '[ \"\$(status $tmp/o4)\" = delivered ]'"
+# No read ever comes for an SMS: what the sim did with it is in its store.
+is 'the sim has it delivered, not read' \
+	"$(fetch "$(jq -r .provider_id "$tmp/o4")" | jq -r .status)" delivered
+is 'one thread, the whole story' \
+	"$(inbox-ls --json --all | jq -sc 'map(.thread)')" "[\"$A\"]"
+
+done_testing
