@@ -92,6 +92,11 @@ is 'delivered came first, read last' \
 	'["delivered","read"]'
 is 'the sim says read too' \
 	"$(fetch "$(jq -r .provider_id "$tmp/o1")" | jq -r .status)" read
+# A delivered that comes late (a retry) leaves read where it is.
+sid1=$(jq -r .provider_id "$tmp/o1")
+is 'a late delivered for it: 200' "$(port=$lport webhook \
+    "MessageSid=$sid1&AccountSid=$AC&From=whatsapp%3A%2B${US#+}&To=whatsapp%3A%2B${A#+}&MessageStatus=delivered&ChannelPrefix=whatsapp&ApiVersion=2010-04-01")" 200
+is 'read is kept, never downgraded' "$(status "$tmp/o1")" read
 
 # --- The window closes ----------------------------------------------------------
 
@@ -169,5 +174,70 @@ is 'the sim has it delivered, not read' \
 	"$(fetch "$(jq -r .provider_id "$tmp/o4")" | jq -r .status)" delivered
 is 'one thread, the whole story' \
 	"$(inbox-ls --json --all | jq -sc 'map(.thread)')" "[\"$A\"]"
+
+# --- The sim's WhatsApp, piece by piece -----------------------------------------
+
+# A second sim posts its webhooks to the catcher, to be read as sent, and
+# reads nothing (--read-after never).
+B=+15555960002
+sim sim2 --webhook "http://127.0.0.1:$cport/hook" --read-after never ||
+	{ fail 'a second sms-sim starts'; done_testing; }
+s2=$TWILIO_API_URL
+: >"$tmp/callbacks"
+check 'sms-sim text --whatsapp --profile-name' \
+	"sms-sim text --url $s2 --whatsapp --profile-name 'Bo Chen' $B 'Hi' \
+	    >/dev/null"
+check 'the webhook: whatsapp:+E164 both ways, WaId, ProfileName, MessageType' \
+	"grep -q '^.*From=whatsapp%3A%2B${B#+}&To=whatsapp%3A%2B${US#+}&.*WaId=${B#+}&ProfileName=Bo+Chen&MessageType=text' '$tmp/callbacks'"
+check 'STOP on WhatsApp: no keyword for the sim (Advanced Opt-Out is SMS'"'"'s)' \
+	"sms-sim text --url $s2 --whatsapp $B STOP >/dev/null &&
+	    ! grep -q OptOutType '$tmp/callbacks'"
+is 'and no confirmation sent' "$(curl -s -u "$AC:$TOK" \
+    "$s2/2010-04-01/Accounts/$AC/Messages.json" |
+    jq '[.messages[] | select(.direction == "outbound-reply")] | length')" 0
+check_exit 'sms-sim text --profile-name without --whatsapp: 2' 2 \
+	"sms-sim text --url $s2 --profile-name Bo $B Hi 2>/dev/null"
+is '/sim/text with a ProfileName, not on WhatsApp: 400' \
+	"$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode "From=$B" \
+	    -d Body=Hi -d ProfileName=Bo "$s2/sim/text")" 400
+
+# create2 PARAM...: a create at the second sim; prints "HTTP CODE" (the
+# code of an error, else the status).
+create2() {
+	curl -s -u "$AC:$TOK" -o "$tmp/c2" -w '%{http_code} ' "$@" \
+	    "$s2/2010-04-01/Accounts/$AC/Messages.json"
+	jq -r '.code // .status' "$tmp/c2"
+}
+is 'To on WhatsApp, From not: 21910' \
+	"$(create2 --data-urlencode "To=whatsapp:$B" --data-urlencode "From=$US" -d Body=x)" \
+	'400 21910'
+is 'a ContentSid that is no HX SID: 21655' \
+	"$(create2 --data-urlencode "To=whatsapp:$B" --data-urlencode "From=whatsapp:$US" -d ContentSid=HX12)" \
+	'400 21655'
+is 'ContentVariables not a JSON object: 21656' \
+	"$(create2 --data-urlencode "To=whatsapp:$B" --data-urlencode "From=whatsapp:$US" -d ContentSid=$HX -d ContentVariables=x)" \
+	'400 21656'
+is 'free-form within the window: 201' \
+	"$(create2 --data-urlencode "To=whatsapp:$B" --data-urlencode "From=whatsapp:$US" \
+	    -d Body=Hello --data-urlencode "StatusCallback=http://127.0.0.1:$cport/cb")" \
+	'201 queued'
+sid2=$(jq -r .sid "$tmp/c2")
+is 'its resource: whatsapp:+E164, one segment' \
+	"$(jq -c '[.to, .from, .num_segments]' "$tmp/c2")" \
+	"[\"whatsapp:$B\",\"whatsapp:$US\",\"1\"]"
+check 'delivered, its callback on WhatsApp, with no DLR date' \
+	"poll \"grep 'MessageSid=$sid2' '$tmp/callbacks' | grep -q 'MessageStatus=delivered'\" &&
+	    grep 'MessageSid=$sid2.*MessageStatus=delivered' '$tmp/callbacks' |
+	    grep -v RawDlrDoneDate | grep -q 'ChannelToAddress=%2B${B#+}'"
+is 'with --read-after never, it stays delivered' \
+	"$(fetch2() { curl -s -u "$AC:$TOK" "$s2/2010-04-01/Accounts/$AC/Messages/$1.json"; }
+	    fetch2 "$sid2" | jq -r .status)" delivered
+is 'the list by To=whatsapp:+E164 has the WhatsApp messages only' \
+	"$(curl -s -u "$AC:$TOK" -G --data-urlencode "To=whatsapp:$B" \
+	    "$s2/2010-04-01/Accounts/$AC/Messages.json" | jq -c '[.messages[].sid]')" \
+	"[\"$sid2\"]"
+is 'by To=+E164, none of them' \
+	"$(curl -s -u "$AC:$TOK" -G --data-urlencode "To=$B" \
+	    "$s2/2010-04-01/Accounts/$AC/Messages.json" | jq '.messages | length')" 0
 
 done_testing
