@@ -211,6 +211,12 @@ create2() {
 is 'To on WhatsApp, From not: 21910' \
 	"$(create2 --data-urlencode "To=whatsapp:$B" --data-urlencode "From=$US" -d Body=x)" \
 	'400 21910'
+is 'a Messaging Service in From picks a sender on WhatsApp: 201' \
+	"$(create2 --data-urlencode "To=whatsapp:$B" \
+	    -d From=MG0596aaaabbbbccccddddeeeeffff0000 -d Body=x)" '201 accepted'
+is 'its sender our number, on WhatsApp' "$(jq -r .from "$tmp/c2")" \
+	"whatsapp:$US"
+sidmg=$(jq -r .sid "$tmp/c2")
 is 'a ContentSid that is no HX SID: 21655' \
 	"$(create2 --data-urlencode "To=whatsapp:$B" --data-urlencode "From=whatsapp:$US" -d ContentSid=HX12)" \
 	'400 21655'
@@ -235,7 +241,7 @@ is 'with --read-after never, it stays delivered' \
 is 'the list by To=whatsapp:+E164 has the WhatsApp messages only' \
 	"$(curl -s -u "$AC:$TOK" -G --data-urlencode "To=whatsapp:$B" \
 	    "$s2/2010-04-01/Accounts/$AC/Messages.json" | jq -c '[.messages[].sid]')" \
-	"[\"$sid2\"]"
+	"[\"$sid2\",\"$sidmg\"]"
 is 'by To=+E164, none of them' \
 	"$(curl -s -u "$AC:$TOK" -G --data-urlencode "To=$B" \
 	    "$s2/2010-04-01/Accounts/$AC/Messages.json" | jq '.messages | length')" 0

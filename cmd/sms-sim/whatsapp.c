@@ -41,7 +41,6 @@ sim_wa_wrote(struct sim *s, const char *customer, const char *business,
     time_t t)
 {
 	struct wa_window *w;
-	int rc = 0;
 
 	if (strlen(customer) >= PHONE_MAX || strlen(business) >= PHONE_MAX) {
 		errno = EINVAL;
@@ -70,7 +69,7 @@ sim_wa_wrote(struct sim *s, const char *customer, const char *business,
 		w->last = t;
 	}
 	pthread_mutex_unlock(&s->lock);
-	return rc;
+	return 0;
 }
 
 int
@@ -99,8 +98,10 @@ sim_wa_check(const struct form *f, const char **to, const char **from,
 	json_t *j;
 	int object;
 
-	/* A Messaging Service's sender is on the channel of To. */
-	if (*to && *from && **from && to_wa != from_wa)
+	/* A Messaging Service (no From, or its SID in From) picks a sender
+	 * on the channel of To. */
+	if (*to && *from && **from && !sim_sid_ok(*from, "MG") &&
+	    to_wa != from_wa)
 		return sim_error(a, 400, 21910, "Invalid From and To pair. "
 		    "From and To should be of the same channel");
 	*wa = to_wa;
