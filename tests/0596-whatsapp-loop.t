@@ -246,4 +246,38 @@ is 'by To=+E164, none of them' \
 	"$(curl -s -u "$AC:$TOK" -G --data-urlencode "To=$B" \
 	    "$s2/2010-04-01/Accounts/$AC/Messages.json" | jq '.messages | length')" 0
 
+# --- An answer lost on the way: --reconcile finds it on WhatsApp -----------------
+
+# A sim that creates every message and closes the connection unanswered
+# (--drop 100): sms-send cannot know; --reconcile must find the message
+# in the provider's list, by its WhatsApp address (never call it
+# not_sent, which would send it twice), a free-form one by its text, a
+# template as the one message of ours to that number without an id.
+sim sim3 --webhook "http://127.0.0.1:$cport/hook" --drop 100 ||
+	{ fail 'a dropping sms-sim starts'; done_testing; }
+s3=$TWILIO_API_URL
+clock "$(at 650)"	# its clock with sms-send's: created after queued
+sms-sim text --url "$s3" --whatsapp $A 'Otra pregunta' >/dev/null
+# created: the SID of the last message the third sim created.
+created() {
+	jq -r 'select(.method == "POST" and .sid and
+	    (.path | endswith("/Messages.json"))) | .sid' "$tmp/sim3.log" |
+	    tail -n 1
+}
+# reconcile: sms-send --reconcile; prints its exit and the provider id.
+reconcile() {
+	SMSDESK_RECONCILE_GRACE=0 SMSDESK_NOW=$(at 800) \
+	    sms-send --reconcile >"$tmp/rec" 2>"$tmp/rec.err"
+	echo "$?:$(jq -r '.provider_id // .error.code' "$tmp/rec")"
+}
+SMSDESK_NOW=$(at 700) sms-send -c $A --channel whatsapp 'Claro, dime' \
+    >/dev/null 2>&1
+is 'free-form, its answer lost: unknown (75)' "$?" 75
+is '--reconcile finds it at the provider (0)' "$(reconcile)" \
+	"0:$(created)"
+SMSDESK_NOW=$(at 700) sms-send -c $A --content-sid $HX >/dev/null 2>&1
+is 'a template, its answer lost: unknown (75)' "$?" 75
+is '--reconcile finds it too (0)' "$(reconcile)" \
+	"0:$(created)"
+
 done_testing
