@@ -137,8 +137,8 @@ sim_usage(FILE *fp, int code)
 		    "requests a second\n"
 		    "      --read-after MS    a WhatsApp message delivered is "
 		    "read MS later\n"
-		    "                         (default " STR(READ_AFTER) "; never: "
-		    "not read)\n"
+		    "                         (default " STR(READ_AFTER)
+		    "; never: not read)\n"
 		    "      --read-errors PERCENT  answer this share of fetch "
 		    "and list requests\n"
 		    "                         500 or 503\n"
@@ -602,8 +602,8 @@ main(int argc, char **argv)
 				s.read_after = -1;
 			else if (!*optarg || *end || *optarg == '-' ||
 			    ms > 600000)
-				diag_die(EXIT_USAGE, "--read-after: '%s' is not "
-				    "0 to 600000 milliseconds, or never",
+				diag_die(EXIT_USAGE, "--read-after: '%s' is "
+				    "not 0 to 600000 milliseconds, or never",
 				    optarg);
 			else
 				s.read_after = (long)ms;

@@ -402,9 +402,9 @@ sim_text(struct sim *s, const struct form *f, const char *base,
 	}
 	if (who.profile && (!who.whatsapp || strlen(who.profile) > 256 ||
 	    strpbrk(who.profile, "\r\n")))
-		return sim_error(a, 400, 20001, "ProfileName: %s", who.whatsapp ?
-		    "at most 256 bytes, one line" : "a WhatsApp customer's "
-		    "only (From whatsapp:+E164)");
+		return sim_error(a, 400, 20001, "ProfileName: %s",
+		    who.whatsapp ? "at most 256 bytes, one line" :
+		    "a WhatsApp customer's only (From whatsapp:+E164)");
 	if (!from || !e164(from))
 		return sim_error(a, 400, 21212, "The 'From' number %s is "
 		    "not a valid phone number.", from ? from : "(none)");

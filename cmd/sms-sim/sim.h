@@ -98,7 +98,7 @@ struct msg {
 	time_t send_at;		/* a scheduled one's SendAt, else 0 */
 	int priced, deleted;
 	int from_pending;	/* no sender picked yet: "from" is null */
-	int whatsapp;		/* on WhatsApp: its addresses whatsapp:+E164 */
+	int whatsapp;		/* on WhatsApp: whatsapp:+E164 addresses */
 };
 
 /* WhatsApp's customer service window: free-form messages from business

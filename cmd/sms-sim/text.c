@@ -212,8 +212,8 @@ sim_text_main(int argc, char **argv)
 		case OPT_PROFILE_NAME:
 			if (!*optarg || strlen(optarg) > 256 ||
 			    strpbrk(optarg, "\r\n"))
-				diag_die(EXIT_USAGE, "text: --profile-name: one "
-				    "line of 1 to 256 bytes");
+				diag_die(EXIT_USAGE, "text: --profile-name: "
+				    "one line of 1 to 256 bytes");
 			profile = optarg;
 			break;
 		case OPT_MEDIA:
