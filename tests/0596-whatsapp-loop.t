@@ -6,7 +6,9 @@
 # with no request, a template goes out, and the customer answers by SMS
 # later: the same conversation goes on, and the next reply is an SMS.
 # And the sim's own rule: a free-form message posted straight to it
-# outside the window is taken, then fails with 63016, as Twilio fails it.
+# outside the window is taken, then fails with 63016, as Twilio fails it;
+# the sim's WhatsApp piece by piece; and an answer lost on the way,
+# found again by --reconcile on WhatsApp.
 #
 # Every clock is pinned (SMSDESK_NOW: sms-recv, sms-send; the sim's moved
 # by POST /sim/clock), so the 24 hours pass at once. sms-recv, sms-sim and
