@@ -137,9 +137,10 @@ struct send {
 	 */
 	/*
 	 * Channels (prepare.c): --channel, for a message whose record names
-	 * none ("sms", "whatsapp"; NULL: the channel of the conversation's
-	 * last message), and a WhatsApp template: --content-sid and
-	 * --content-variables (NULL if not given).
+	 * none ("sms", "whatsapp"; NULL: the channel the customer last
+	 * wrote on, their conversation's "last_in_channel"), and a WhatsApp
+	 * template: --content-sid and --content-variables (NULL if not
+	 * given).
 	 */
 	const char *channel;
 	const char *content_sid, *content_vars;
