@@ -882,14 +882,18 @@ static int
 record_consent(struct inbox *ib, const json_t *msg, int keyword,
     const char *word, struct errbuf *e)
 {
+	const char *ch = record_str(msg, "channel");
 	json_t *c;
 	int rc;
 
-	c = json_pack("{s:s,s:s,s:s,s:s?,s:O?,s:O?,s:O?}", "type", "consent",
-	    "number", record_str(msg, "thread"), "state", keyword == 'o' ?
-	    "out" : "in", "keyword", word, "at", json_object_get(msg, "at"),
-	    "our_number", json_object_get(msg, "to"),
-	    "message", json_object_get(msg, "id"));
+	/* The channel it came on: a business whose consent is by channel
+	 * (consent_scope) holds it there only. */
+	c = json_pack("{s:s,s:s,s:s,s:s?,s:O?,s:O?,s:O?,s:s}", "type",
+	    "consent", "number", record_str(msg, "thread"), "state",
+	    keyword == 'o' ? "out" : "in", "keyword", word, "at",
+	    json_object_get(msg, "at"), "our_number", json_object_get(msg,
+	    "to"), "message", json_object_get(msg, "id"), "channel",
+	    ch ? ch : "sms");
 	if (!c)
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	rc = inbox_consent(ib, c, e);

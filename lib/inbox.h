@@ -435,6 +435,20 @@ int inbox_consent_now(struct inbox *ib, const char *number,
     struct errbuf *e);
 
 /*
+ * Where number stands on one channel ("sms", for a text or a picture, or
+ * "whatsapp"), for a business whose consent is by channel (consent_scope
+ * in smsdesk-config(5)): as inbox_consent_now(), of the newest record
+ * that holds on it: one of that channel, or one that names none (taken
+ * by hand, reported by a provider, or of an older inbox), which holds on
+ * every channel. channel NULL: every record holds (consent by person),
+ * as inbox_consent_now(). inbox_opted_out_on(): 1 if that says 'o'.
+ */
+int inbox_consent_on(struct inbox *ib, const char *number,
+    const char *channel, struct errbuf *e);
+int inbox_opted_out_on(struct inbox *ib, const char *number,
+    const char *channel, struct errbuf *e);
+
+/*
  * The evidence of a consent taken by hand, kept on its record: where it
  * was taken (source: "phone", "web_form", "paper_form", "import", ...;
  * NULL is "manual"), why or what was said (note), what points at the

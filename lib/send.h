@@ -144,6 +144,12 @@ struct send {
 	 */
 	const char *channel;
 	const char *content_sid, *content_vars;
+	/*
+	 * consent_scope (smsdesk-config(5)): 1 if an opt-out holds only on
+	 * the channel it came on ("channel"), 0 on every channel ("person",
+	 * the default). See send_consent_channel().
+	 */
+	int consent_by_channel;
 	int disclosure;
 	char *disclosure_text;
 	const char *disclosure_name;	/* business_name, or "" */
@@ -353,6 +359,12 @@ time_t send_latest(const json_t *msg);
  */
 int send_keyword_answer(const json_t *msg);
 /*
+ * The channel whose consent msg needs (inbox_consent_on()): NULL, every
+ * channel's, when consent is by person (the default); else msg's
+ * ("whatsapp"; "sms" for a text or a picture).
+ */
+const char *send_consent_channel(const struct send *s, const json_t *msg);
+/*
  * Just before the request of msg, a scheduled message this run claimed
  * (it has a send_at): whether it is still this run's claim, queued at
  * its "at" with no provider id. A claim that waited long (for a --rate
@@ -453,6 +465,12 @@ int send_setup_inbox(struct send *s, const struct config *cfg,
  * MMS's price for a dry run (SMSDESK_MMS_PRICE, mms_price).
  */
 int send_setup_media(struct send *s, const struct config *cfg,
+    struct errbuf *e);
+/*
+ * Consent by person or by channel (SMSDESK_CONSENT_SCOPE, consent_scope:
+ * person, the default, or channel): s->consent_by_channel.
+ */
+int send_setup_consent(struct send *s, const struct config *cfg,
     struct errbuf *e);
 /*
  * The carriers' rules, once the provider's account is set: the

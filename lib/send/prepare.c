@@ -1284,7 +1284,8 @@ send_prepare(struct worker *w, struct job *j)
 	if (answer && no_conversation(s, j, num))
 		goto done;
 	/* Checked last, as close to the send as can be: no text after STOP. */
-	if (s->have_inbox && (rc = inbox_opted_out(&s->ib, num, &e)) != 0) {
+	if (s->have_inbox && (rc = inbox_opted_out_on(&s->ib, num,
+	    send_consent_channel(s, msg), &e)) != 0) {
 		if (rc < 0)
 			refuse(s, j, "permanent", e.msg);
 		else
@@ -1298,7 +1299,8 @@ send_prepare(struct worker *w, struct job *j)
 	 * --optin). Replies and notifications need none.
 	 */
 	if (s->have_inbox && strcmp(purpose, INBOX_MARKETING) == 0 &&
-	    (rc = inbox_consent_now(&s->ib, num, &e)) != 'i') {
+	    (rc = inbox_consent_on(&s->ib, num, send_consent_channel(s,
+	    msg), &e)) != 'i') {
 		if (rc < 0)
 			refuse(s, j, "permanent", e.msg);
 		else

@@ -83,6 +83,23 @@ send_setup_quiet(struct send *s, const struct config *cfg, const char *flag,
 	return 0;
 }
 
+int
+send_setup_consent(struct send *s, const struct config *cfg,
+    struct errbuf *e)
+{
+	const char *scope = config_pick(cfg, NULL, "SMSDESK_CONSENT_SCOPE",
+	    "consent_scope", "person");
+
+	if (strcmp(scope, "person") == 0)
+		s->consent_by_channel = 0;
+	else if (strcmp(scope, "channel") == 0)
+		s->consent_by_channel = 1;
+	else
+		return errf(e, "config: consent_scope: '%s' is not person or "
+		    "channel", scope), EXIT_CONFIG;
+	return 0;
+}
+
 /* How to opt out, as the default disclosure and help text say it. */
 #define DISCLOSE "Reply STOP to opt out."
 
