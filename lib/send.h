@@ -130,12 +130,6 @@ struct send {
 	time_t send_at;
 	const char *expire;
 	/*
-	 * The carriers' rules (setup.c, prepare.c): the first message to a
-	 * number that never wrote in carries the business and how to opt
-	 * out: disclosure 'a' adds disclosure_text when the text lacks it,
-	 * 'r' refuses the message, 0 neither (disclosure = off).
-	 */
-	/*
 	 * Channels (prepare.c): --channel, for a message whose record names
 	 * none ("sms", "whatsapp"; NULL: the channel the customer last
 	 * wrote on, their conversation's "last_in_channel"), and a WhatsApp
@@ -150,6 +144,19 @@ struct send {
 	 * the default). See send_consent_channel().
 	 */
 	int consent_by_channel;
+	/*
+	 * A dry run's price of a WhatsApp message (whatsapp_price), if
+	 * wa_priced, and of a template (whatsapp_template_price, else
+	 * whatsapp_price), if wa_tmpl_priced.
+	 */
+	long long wa_micro, wa_tmpl_micro;
+	int wa_places, wa_priced, wa_tmpl_places, wa_tmpl_priced;
+	/*
+	 * The carriers' rules (setup.c, prepare.c): the first message to a
+	 * number that never wrote in carries the business and how to opt
+	 * out: disclosure 'a' adds disclosure_text when the text lacks it,
+	 * 'r' refuses the message, 0 neither (disclosure = off).
+	 */
 	int disclosure;
 	char *disclosure_text;
 	const char *disclosure_name;	/* business_name, or "" */
@@ -161,6 +168,7 @@ struct send {
 	unsigned long done, nok, nperm, ntemp;
 	unsigned long dry_n, dry_segments, dry_unpriced;
 	unsigned long dry_mms, dry_mms_unpriced;	/* of dry_n */
+	unsigned long dry_wa, dry_wa_unpriced;		/* of dry_n */
 	long long dry_micro;		/* the dry run's total */
 	int dry_places;			/* the most its prices were
 					 * written with */
@@ -259,6 +267,12 @@ void send_dry_price(struct send *s, json_t *msg, const char *number,
     size_t segments);
 /* A dry run's price of an MMS, msg: one message at mms_price. */
 void send_dry_price_mms(struct send *s, json_t *msg);
+/*
+ * A dry run's price of a WhatsApp message, msg: one message (WhatsApp
+ * has no segments) at whatsapp_price, or a template (one with a
+ * content_sid) at whatsapp_template_price.
+ */
+void send_dry_price_whatsapp(struct send *s, json_t *msg);
 
 /* rate.c */
 

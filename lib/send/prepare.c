@@ -1327,6 +1327,13 @@ send_prepare(struct worker *w, struct job *j)
 	if (s->quiet && !later && quiet_hours(s, j, num, record_str(rec,
 	    "timezone")))
 		goto done;
+	if (s->dry_run && json_object_get(msg, "channel")) {
+		send_dry_price_whatsapp(s, msg);
+		json_object_set_new(msg, "status", json_string("dry_run"));
+		json_object_set_new(msg, "dry_run", json_true());
+		done(j, msg, OK);
+		goto done;
+	}
 	if (s->dry_run && paths) {
 		send_dry_price_mms(s, msg);
 		json_object_set_new(msg, "status", json_string("dry_run"));
