@@ -329,9 +329,9 @@ inbox_conversation(struct inbox *ib, const char *thread, struct errbuf *e)
 static const char *const conv_fields[] = {
 	"thread", "status", "assignee", "waiting_since", "last_in_at",
 	"last_out_at", "snoozed_until", "blocked_at", "last_auto_at",
-	"unread",
+	"whatsapp_in_at", "unread",
 };
-#define CONV_NSTR 9
+#define CONV_NSTR 10
 #define CONV_NFIELDS (sizeof conv_fields / sizeof *conv_fields)
 
 static const char **
@@ -340,7 +340,7 @@ conv_str(struct inbox_conv *c, size_t i)
 	const char **s[CONV_NSTR] = {
 		&c->thread, &c->status, &c->assignee, &c->waiting_since,
 		&c->last_in_at, &c->last_out_at, &c->snoozed_until,
-		&c->blocked_at, &c->last_auto_at,
+		&c->blocked_at, &c->last_auto_at, &c->whatsapp_in_at,
 	};
 
 	return s[i];

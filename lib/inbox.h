@@ -139,6 +139,13 @@ struct inbox {
 };
 
 /* conversation status */
+/*
+ * WhatsApp's customer service window: a free-form message goes only this
+ * long after the customer's last WhatsApp message (the conversation's
+ * "whatsapp_in_at"); after it, only an approved template.
+ */
+#define INBOX_WHATSAPP_WINDOW (24 * 3600)
+
 #define INBOX_OPEN "open"
 #define INBOX_PENDING "pending"
 #define INBOX_SNOOZED "snoozed"
@@ -697,6 +704,9 @@ struct inbox_conv {
 	const char *blocked_at;		/* set while the sender is blocked */
 	const char *last_auto_at;	/* the last outbound message that was
 					 * no reply (a notice, a follow-up) */
+	const char *whatsapp_in_at;	/* the customer's last WhatsApp
+					 * message (NULL: none, or a record
+					 * of an older inbox) */
 	long long unread;
 };
 

@@ -525,7 +525,7 @@ no_conversation(struct send *s, struct job *j, const char *num)
 
 /* WhatsApp's customer service window: free-form only this long after
  * the customer's last WhatsApp message (the provider refuses it otherwise). */
-#define WHATSAPP_WINDOW (24 * 3600)
+#define WHATSAPP_WINDOW INBOX_WHATSAPP_WINDOW
 #define WHATSAPP_MAX_CHARS 4096	/* a WhatsApp text, in characters */
 
 /*
