@@ -486,7 +486,8 @@ static void
 consent_how(const json_t *c, struct buf *b, int with_keyword)
 {
 	static const char *const said[][2] = {
-		{ "keyword", "" }, { "message", "message " },
+		{ "keyword", "" }, { "channel", "on " },
+		{ "message", "message " },
 		{ "our_number", "to " }, { "source", "source " },
 		{ "by", "by " }, { "note", "note: " },
 	};
@@ -503,7 +504,9 @@ consent_how(const json_t *c, struct buf *b, int with_keyword)
 		buf_adds(b, said[i][1]);
 		if (strcmp(key, "by") == 0)
 			who(json_object_get(c, key), b);
-		else if ((v = record_str(c, key)))
+		else if ((v = record_str(c, key)) &&
+		    /* A text's is no news; another channel's is. */
+		    (strcmp(key, "channel") != 0 || strcmp(v, "sms") != 0))
 			buf_adds(b, v);
 		if (b->len == at + strlen(said[i][1]))
 			b->len = mark;		/* it said nothing */

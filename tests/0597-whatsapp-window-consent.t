@@ -98,6 +98,8 @@ wa $A STOP
 is 'the opt-out says the channel it came on' \
 	"$(inbox-ls -d "$ib" --consent --json $A | jq -r '[.state, .channel] | @tsv')" \
 	"$(printf 'out\twhatsapp')"
+check 'the thread'"'"'s head says it came on WhatsApp' \
+	"inbox-ls -d '$ib' --table --no-mark $A | grep -q '^consent   opted out since .*(STOP, on whatsapp, '"
 n=$(creates)
 sms-send -d "$ib" --channel sms -c $A 'By text then?' >"$tmp/c1" 2>/dev/null
 is 'by person: a text after a WhatsApp STOP is refused, no request' \
