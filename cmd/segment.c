@@ -28,8 +28,8 @@
 
 #define OUT_CHUNK 65536	/* --raw writes its line in pieces of this */
 
-#define USAGE "usage: segment [-hjtV] [-L LANG[,LANG...]] [--channel CHANNEL] " \
-	"[--price AMOUNT]\n" \
+#define USAGE "usage: segment [-hjtV] [-L LANG[,LANG...]] " \
+	"[--channel CHANNEL] [--price AMOUNT]\n" \
 	"               [--raw] [--smart] [--split[=words]] [TEXT ...]\n"
 
 /* A WhatsApp text: one message of up to this many characters (UTF-16

@@ -254,8 +254,9 @@ send_setup_media(struct send *s, const struct config *cfg, struct errbuf *e)
 	if (tmpl && *tmpl) {
 		if (price_parse(tmpl, &s->wa_tmpl_micro,
 		    &s->wa_tmpl_places) < 0)
-			return errno = EINVAL, errf(e, "whatsapp_template_price: "
-			    "'%s' is not a price", tmpl), EXIT_CONFIG;
+			return errno = EINVAL, errf(e,
+			    "whatsapp_template_price: '%s' is not a price",
+			    tmpl), EXIT_CONFIG;
 		s->wa_tmpl_priced = 1;
 	} else if (s->wa_priced) {
 		s->wa_tmpl_micro = s->wa_micro;
