@@ -374,7 +374,8 @@ struct provider {
 	 * "provider_code", "message"}, or null)}, appended to out; where the
 	 * provider gives them, also "direction" ("in" or "out"), "sent"
 	 * (when it was sent or came in, seconds since the epoch, -1 if not
-	 * yet) and "segments" (for polling). A list
+	 * yet), "segments" (for polling) and "channel" (when not SMS or
+	 * MMS: "whatsapp"). A list
 	 * sets *next (when not NULL) to the request for the next page, or
 	 * leaves it empty (next->url.len 0) on the last. Returns 1 if the
 	 * answer was read; 0 if the provider has no such message (a fetch's

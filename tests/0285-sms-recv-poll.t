@@ -93,6 +93,16 @@ is 'seven in all, each once' "$(count) $(uniq_count)" '7 7'
 c2=$(cursor)
 check 'the cursor moved forward' '[ "$c2" \> "$c1" ]'
 
+# A WhatsApp message, listed with whatsapp:+E164 addresses: the
+# customer's one conversation, its channel kept.
+text --whatsapp +15551230001 'hello on whatsapp'
+sms-recv -d "$ib" --poll twilio >"$tmp/pw"
+is 'a poll with a WhatsApp message: exit 0' $? 0
+check 'stored in the number'"'"'s conversation, channel whatsapp' \
+	'cat "$ib"/msg/*/* | jq -se "map(select(.body ==
+	    \"hello on whatsapp\")) | length == 1 and .[0].channel ==
+	    \"whatsapp\" and .[0].from == \"+15551230001\""'
+
 # --- Status changes of what sms-send sent ----------------------------------
 
 sms-send -d "$ib" --to +15551230009 'Your order has shipped' >"$tmp/sent"
@@ -114,7 +124,7 @@ check 'the inbox has it delivered' \
 	    "select(.provider_id == \$s) | .status == \"delivered\""'
 sms-recv -d "$ib" --poll twilio >"$tmp/p5"
 is 'polled again: old news, no event' "$(wc -l <"$tmp/p5" | tr -d ' ')" 0
-is 'the inbound messages are as they were' "$(count) $(uniq_count)" '7 7'
+is 'the inbound messages are as they were' "$(count) $(uniq_count)" '8 8'
 
 # --- A keyword -----------------------------------------------------------------
 

@@ -217,6 +217,7 @@ store_listed(struct recv *r, const struct provider_account *a,
 		return store_status(r, &ev, r->pv->name, e);
 	}
 	ev.kind = WEBHOOK_MESSAGE;
+	ev.channel = record_str(m, "channel");
 	ev.body = record_str(m, "body") ? record_str(m, "body") : "";
 	ev.body_len = json_string_length(json_object_get(m, "body"));
 	ev.num_segments = (int)json_integer_value(json_object_get(m,

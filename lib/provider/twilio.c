@@ -791,6 +791,9 @@ message(const json_t *m)
 	    "error", err, "direction", !dir ? NULL : strcmp(dir, "inbound")
 	    == 0 ? "in" : "out",
 	    "sent", (json_int_t)rfc2822(record_str(m, "date_sent")));
+	/* The channel, which on WhatsApp the addresses say. */
+	if (out && number(record_str(m, "from")) != record_str(m, "from"))
+		json_object_set_new(out, "channel", json_string("whatsapp"));
 	/* num_segments is a string ("0" while a service picks a sender). */
 	if (out && record_str(m, "num_segments"))
 		json_object_set_new(out, "segments", json_integer(atoi(
