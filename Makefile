@@ -8,12 +8,18 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+# systemd's units (etc/systemd/, smsdesk(7) Running as a service), the
+# user they run as (sysusers.d), and an example of /etc/smsdesk/smsdesk.env.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+EXAMPLEDIR ?= $(PREFIX)/share/smsdesk
 BUILD ?= build
 
 # Debian 12 package names; `make deps` installs whichever are missing.
 DEBS = gcc libc6-dev make pkg-config perl jq groff-base zsh curl \
 	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
-	libutf8proc-dev libssl-dev zlib1g-dev tzdata time stress-ng
+	libutf8proc-dev libssl-dev zlib1g-dev tzdata time stress-ng \
+	systemd procps util-linux
 # What `make fuzz` needs besides (clang, LLVM and libFuzzer), which
 # it installs through deps when missing, so `make check` does not.
 FUZZ_DEBS = clang libclang-rt-14-dev
@@ -51,6 +57,9 @@ LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/gen/rules-data.o
 UNITSRC = $(wildcard tests/unit/*.c)
 UNITS = $(UNITSRC:tests/unit/%.c=$(BUILD)/unit/%)
 BINS = $(PROGS:%=$(BUILD)/bin/%)
+# systemd's units, installed with the programs' directory, BINDIR,
+# written in for @BINDIR@.
+SYSTEMD = $(wildcard etc/systemd/*.service etc/systemd/*.timer)
 TOOLSRC = $(wildcard tests/tools/*.c)
 TOOLS = $(TOOLSRC:tests/tools/%.c=$(BUILD)/tools/%)
 SHIMSRC = $(wildcard tests/shim/*.c)
@@ -304,7 +313,9 @@ install: $(BINS)
 	$(say) INSTALL '$(DESTDIR)$(PREFIX)'
 	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(EXAMPLEDIR)
 	$(Q)install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 	$(Q)install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
 	$(Q)install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
@@ -313,6 +324,13 @@ install: $(BINS)
 		install -m 644 completions/bash/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p; \
 		install -m 644 completions/zsh/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
 	done
+	$(Q)for u in $(SYSTEMD); do \
+		sed 's|@BINDIR@|$(BINDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+	$(Q)install -m 644 etc/systemd/smsdesk.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/smsdesk.conf
+	$(Q)install -m 644 etc/systemd/smsdesk.env $(DESTDIR)$(EXAMPLEDIR)
 
 uninstall:
 	$(say) RM '$(DESTDIR)$(PREFIX)'
@@ -326,6 +344,9 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-smstools.5 \
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-rules.5 \
 		$(DESTDIR)$(MANDIR)/man7/smsdesk.7
+	$(Q)rm -f $(SYSTEMD:etc/systemd/%=$(DESTDIR)$(UNITDIR)/%) \
+		$(DESTDIR)$(SYSUSERSDIR)/smsdesk.conf \
+		$(DESTDIR)$(EXAMPLEDIR)/smsdesk.env
 
 clean:
 	$(say) RM build
