@@ -154,6 +154,12 @@ for u in $services; do
 	# The trusted group makes the inbox's directories setgid.
 	check "$u: no RestrictSUIDSGID= (setgid directories)" \
 	    '! grep -q "^RestrictSUIDSGID=yes" "$top/etc/systemd/$u"'
+	# What ProtectSystem=strict leaves it: its inbox must be there.
+	check "$u: its inbox is in its ReadWritePaths=" \
+	    'ib=$(sed -n "s/^Environment=.*SMSDESK_INBOX=\([^ ]*\).*/\1/p" \
+	        "$top/etc/systemd/$u") &&
+	     sed -n "s/^ReadWritePaths=//p" "$top/etc/systemd/$u" |
+	     awk -v ib="$ib" "index(ib, \$0 \"/\") == 1 { f = 1 } END { exit !f }"'
 	is "$u: no secret in it" \
 	    "$(grep -iE '^[^#]*(TOKEN|SECRET|API_KEY|PASSWORD)[A-Z_]*=' \
 	        "$top/etc/systemd/$u")" ''
@@ -296,28 +302,37 @@ if [ "$sandbox" = yes ]; then
 fi
 
 # in_unit CMD...: CMD as the unit's process would be, as far as a test
-# can: in a mount namespace of its own where everything is read-only but
-# $state, /home and /root empty, as $user:$group without capabilities or
-# new privileges. It is exec'd: its pid is the one started.
+# can, each as the unit says: in a mount namespace of its own where
+# everything is read-only but $state (ProtectSystem=strict,
+# ReadWritePaths=), /home and /root empty (ProtectHome=yes), as
+# $user:$group, without capabilities (CapabilityBoundingSet=) or new
+# privileges (NoNewPrivileges=yes). It is exec'd: its pid is the one
+# started.
+key() { sed -n "s/^$1=//p" "$unit"; }
 in_unit() {
 	if [ "$sandbox" = yes ]; then
 		exec unshare -m sh -c '
-		state=$1 user=$2 group=$3
-		shift 3
+		state=$1 user=$2 group=$3 ps=$4 ph=$5 nnp=$6 cbs=$7
+		shift 7
 		mount --bind "$state" "$state" || exit 71
+		[ "$ps" = strict ] &&
 		awk "{ print \$5 }" /proc/self/mountinfo | while read -r m; do
 			case $m in
 			/proc|/proc/*|/sys|/sys/*|/dev|/dev/*|"$state") ;;
 			*) mount -o remount,bind,ro "$m" 2>/dev/null ;;
 			esac
 		done
-		for h in /home /root; do
+		[ "$ph" = yes ] && for h in /home /root; do
 			case $state in "$h"/*) continue ;; esac
 			[ -d "$h" ] && mount -t tmpfs -o ro,mode=0755 tmpfs "$h"
 		done
-		exec setpriv --reuid="$user" --regid="$group" --clear-groups \
-		    --no-new-privs --bounding-set=-all --inh-caps=-all "$@"
-		' sh "$state" "$user" "$group" "$@"
+		set -- ${cbs:+--bounding-set=-all --inh-caps=-all} "$@"
+		[ "$nnp" = yes ] && set -- --no-new-privs "$@"
+		exec setpriv --reuid="$user" --regid="$group" --clear-groups "$@"
+		' sh "$state" "$user" "$group" "$(key ProtectSystem)" \
+		    "$(key ProtectHome)" "$(key NoNewPrivileges)" \
+		    "$(grep -qx 'CapabilityBoundingSet=' "$unit" && echo none)" \
+		    "$@"
 	else
 		exec "$@"
 	fi
