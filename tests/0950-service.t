@@ -501,6 +501,7 @@ wait "$pid"
 rc=$?
 t1=$(date +%s)
 is 'SIGTERM: exit 0, so Restart=on-failure does not restart it' "$rc" 0
+[ "$rc" = 0 ] || tail -n 20 "$tmp/L.err" | sed 's/^/# L: /' >&2
 check "within TimeoutStopSec= (${stop_s}s)" \
 	'[ -n "$stop_s" ] && [ $((t1 - t0)) -lt "$stop_s" ]'
 check 'it stopped cleanly: its journal checkpointed and gone' \
