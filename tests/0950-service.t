@@ -170,6 +170,7 @@ for t in $(cd "$top/etc/systemd" && ls *.timer); do
 done
 check 'smsdesk-recv.service: Restart=on-failure, a bounded stop, reload by SIGHUP' \
 	'grep -qx Restart=on-failure "$ud/smsdesk-recv.service" &&
+	 grep -qx "RestartPreventExitStatus=2 77 78" "$ud/smsdesk-recv.service" &&
 	 grep -Eqx "TimeoutStopSec=[0-9]+s" "$ud/smsdesk-recv.service" &&
 	 grep -qx "ExecReload=kill -HUP \$MAINPID" "$ud/smsdesk-recv.service"'
 
@@ -257,6 +258,21 @@ EOF
 
 unit=$ud/smsdesk-recv.service
 restart=$(sed -n 's/^Restart=//p' "$unit")
+prevent=$(sed -n 's/^RestartPreventExitStatus=//p' "$unit")
+# restarts STATUS: whether systemd, by the unit's Restart= and
+# RestartPreventExitStatus=, starts again a process that ended with the
+# shell's STATUS (128 + N: killed by signal N).
+restarts() {
+	[ "$restart" = on-failure ] || return 1
+	if [ "$1" -gt 128 ]; then
+		# SIGHUP, SIGINT, SIGPIPE and SIGTERM are clean.
+		case $(($1 - 128)) in 1|2|13|15) return 1 ;; esac
+		return 0
+	fi
+	[ "$1" -ne 0 ] || return 1
+	for x in $prevent; do [ "$x" = "$1" ] && return 1; done
+	return 0
+}
 stop_s=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$unit")
 state=$tmp/state	# stands for ReadWritePaths=/var/lib/smsdesk
 ib=$state/inbox
@@ -455,8 +471,7 @@ check 'a burst under way' \
 kill -9 "$pid"
 wait "$pid"
 killed=$?
-is 'SIGKILL: the death Restart=on-failure restarts' \
-	"$killed:$restart" "137:on-failure"
+check 'SIGKILL: a death Restart=on-failure restarts' 'restarts "$killed"'
 if start; then
 	pass 'started again, as the unit starts it'
 else
@@ -497,14 +512,34 @@ fi
 # systemd stops with SIGTERM, then SIGKILL after TimeoutStopSec=.
 t0=$(date +%s)
 kill -TERM "$pid"
+(sleep "${stop_s:-30}"; kill -9 "$pid" 2>/dev/null) &
+wdog=$!
 wait "$pid"
 rc=$?
 t1=$(date +%s)
-is 'SIGTERM: exit 0, so Restart=on-failure does not restart it' "$rc" 0
+kill "$wdog" 2>/dev/null
+is 'SIGTERM: exit 0' "$rc" 0
 [ "$rc" = 0 ] || tail -n 20 "$tmp/L.err" | sed 's/^/# L: /' >&2
+check_fail 'which Restart=on-failure does not restart' 'restarts "$rc"'
 check "within TimeoutStopSec= (${stop_s}s)" \
 	'[ -n "$stop_s" ] && [ $((t1 - t0)) -lt "$stop_s" ]'
 check 'it stopped cleanly: its journal checkpointed and gone' \
 	'test -z "$(ls "$ib/journal")"'
+
+# A configuration that is wrong: exit 78 at once, and no restart (a
+# restart would fail the same way, every 2 s).
+echo 'group = no-such-group-0950' >>"$tmp/etc/smsdesk/config"
+(in_unit perl "$tmp/unit-exec.pl" "$unit" ExecStart "$tmp/env") \
+    >/dev/null 2>"$tmp/bad.err" </dev/null &
+bad=$!
+pids="$pids $bad"
+check 'a group that does not exist: it ends' \
+	'poll "! kill -0 $bad 2>/dev/null"'
+kill -9 "$bad" 2>/dev/null
+wait "$bad"
+rc=$?
+is 'exit 78' "$rc" 78
+check_fail 'which RestartPreventExitStatus= keeps from restarting' \
+	'restarts "$rc"'
 
 done_testing
