@@ -432,6 +432,8 @@ pass 'the listener starts as its unit says'
 check 'it says where it listens, and the public URL of the configuration' \
 	'grep -q "listening on 127.0.0.1:$port for twilio.*public URL $public" \
 	    "$tmp/L.err"'
+check 'with the options of the example environment file (--per-address 0)' \
+	'grep -q "any number from one address" "$tmp/L.err"'
 if [ "$sandbox" = yes ]; then
 	st=/proc/$pid/status
 	is "it runs as $user:$group" \
