@@ -19,7 +19,7 @@ BUILD ?= build
 DEBS = gcc libc6-dev make pkg-config perl jq groff-base zsh curl \
 	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
 	libutf8proc-dev libssl-dev zlib1g-dev tzdata time stress-ng \
-	systemd procps util-linux
+	systemd procps util-linux man-db
 # What `make fuzz` needs besides (clang, LLVM and libFuzzer), which
 # it installs through deps when missing, so `make check` does not.
 FUZZ_DEBS = clang libclang-rt-14-dev

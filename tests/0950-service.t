@@ -477,7 +477,7 @@ bpid=$!
 check 'a burst under way' \
 	'poll "[ \$(grep -c \"^200 \" \"$tmp/burst\") -ge 10 ]"'
 kill -9 "$pid"
-wait "$pid"
+wait "$pid" 2>/dev/null
 killed=$?
 check 'SIGKILL: a death Restart=on-failure restarts' 'restarts "$killed"'
 if start; then
