@@ -144,7 +144,8 @@ MemoryDenyWriteExecute=yes
 SystemCallArchitectures=native
 SystemCallFilter=@system-service
 Environment=SMSDESK_INBOX=/var/lib/smsdesk/inbox XDG_CONFIG_HOME=/etc
-EnvironmentFile=-/etc/smsdesk/smsdesk.env'
+EnvironmentFile=-/etc/smsdesk/smsdesk.env
+StandardOutput=null'
 for u in $services; do
 	is "$u: its hardening and settings" \
 	    "$(printf '%s\n' "$need" | grep -vxF -f "$top/etc/systemd/$u")" ''
@@ -363,6 +364,8 @@ running() {
 # start: the listener, as its unit starts it, on $port (another if that
 # one is taken at the first start); sets pid. Its stderr in $tmp/L.err.
 starts=0
+out=$tmp/L.out
+[ "$(key StandardOutput)" = null ] && out=/dev/null
 start() {
 	st_try=0
 	while [ "$st_try" -lt 20 ]; do
@@ -370,7 +373,7 @@ start() {
 		[ "$sandbox" = yes ] && chmod 644 "$tmp/env"
 		rm -f "$tmp/L.err"
 		(in_unit perl "$tmp/unit-exec.pl" "$unit" ExecStart "$tmp/env") \
-		    >>"$tmp/L.out" 2>"$tmp/L.err" </dev/null &
+		    >>"$out" 2>"$tmp/L.err" </dev/null &
 		pid=$!
 		pids="$pids $pid"
 		st_i=0
