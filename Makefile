@@ -8,18 +8,26 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
-# systemd's units (etc/systemd/, smsdesk(7) Running as a service), the
-# user they run as (sysusers.d), and an example of /etc/smsdesk/smsdesk.env.
+# The example configurations of etc/ (nginx and Caddy in front of the
+# listener: smsdesk(7), TLS in front; systemd/smsdesk.env, the settings of
+# the units).
+EXAMPLEDIR ?= $(PREFIX)/share/doc/smsdesk/examples
+# systemd's units (etc/systemd/, smsdesk(7) Running as a service) and the
+# user they run as (sysusers.d).
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
-EXAMPLEDIR ?= $(PREFIX)/share/smsdesk
 BUILD ?= build
 
 # Debian 12 package names; `make deps` installs whichever are missing.
 DEBS = gcc libc6-dev make pkg-config perl jq groff-base zsh curl \
 	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
 	libutf8proc-dev libssl-dev zlib1g-dev tzdata time stress-ng \
-	systemd procps util-linux man-db
+	openssl nginx caddy systemd procps util-linux man-db
+# Installed for their programs only (tests/0963 runs each as a process of
+# its own, unprivileged, on 127.0.0.1): when deps installs one, its
+# service is neither started (a policy-rc.d that says no, for the length
+# of the install, unless the system has one) nor enabled at boot.
+NOSERVICE = nginx caddy
 # What `make fuzz` needs besides (clang, LLVM and libFuzzer), which
 # it installs through deps when missing, so `make check` does not.
 FUZZ_DEBS = clang libclang-rt-14-dev
@@ -196,9 +204,22 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+		policy=/usr/sbin/policy-rc.d; \
+		if [ -e $$policy ]; then policy=; else \
+			trap '$$sudo rm -f /usr/sbin/policy-rc.d' EXIT; \
+			printf '#!/bin/sh\nexit 101\n' | \
+			$$sudo tee $$policy >/dev/null && \
+			$$sudo chmod 755 $$policy; fi; \
 		$$sudo apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
-			--no-install-recommends $$missing; \
+			--no-install-recommends $$missing; rc=$$?; \
+		for s in $(NOSERVICE); do \
+			case " $$missing " in *" $$s "*) \
+			command -v systemctl >/dev/null && \
+			$$sudo systemctl disable -q $$s.service 2>/dev/null;; \
+			esac; \
+		done; \
+		exit $$rc; \
 	fi
 
 # Fuzzing with libFuzzer (clang): every harness of tests/fuzz/ for
@@ -314,12 +335,15 @@ install: $(BINS)
 	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
-		$(DESTDIR)$(EXAMPLEDIR)
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	$(Q)install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 	$(Q)install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
 	$(Q)install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
 	$(Q)install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+	$(Q)install -d $(DESTDIR)$(EXAMPLEDIR)/nginx $(DESTDIR)$(EXAMPLEDIR)/caddy \
+		$(DESTDIR)$(EXAMPLEDIR)/systemd
+	$(Q)install -m 644 etc/nginx/smsdesk.conf $(DESTDIR)$(EXAMPLEDIR)/nginx
+	$(Q)install -m 644 etc/caddy/Caddyfile $(DESTDIR)$(EXAMPLEDIR)/caddy
 	$(Q)for p in $(PROGS); do \
 		install -m 644 completions/bash/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p; \
 		install -m 644 completions/zsh/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
@@ -330,7 +354,7 @@ install: $(BINS)
 	done
 	$(Q)install -m 644 etc/systemd/smsdesk.sysusers \
 		$(DESTDIR)$(SYSUSERSDIR)/smsdesk.conf
-	$(Q)install -m 644 etc/systemd/smsdesk.env $(DESTDIR)$(EXAMPLEDIR)
+	$(Q)install -m 644 etc/systemd/smsdesk.env $(DESTDIR)$(EXAMPLEDIR)/systemd
 
 uninstall:
 	$(say) RM '$(DESTDIR)$(PREFIX)'
@@ -345,8 +369,13 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-rules.5 \
 		$(DESTDIR)$(MANDIR)/man7/smsdesk.7
 	$(Q)rm -f $(SYSTEMD:etc/systemd/%=$(DESTDIR)$(UNITDIR)/%) \
-		$(DESTDIR)$(SYSUSERSDIR)/smsdesk.conf \
-		$(DESTDIR)$(EXAMPLEDIR)/smsdesk.env
+		$(DESTDIR)$(SYSUSERSDIR)/smsdesk.conf
+	$(Q)rm -f $(DESTDIR)$(EXAMPLEDIR)/nginx/smsdesk.conf \
+		$(DESTDIR)$(EXAMPLEDIR)/caddy/Caddyfile \
+		$(DESTDIR)$(EXAMPLEDIR)/systemd/smsdesk.env
+	$(Q)rmdir $(DESTDIR)$(EXAMPLEDIR)/nginx $(DESTDIR)$(EXAMPLEDIR)/caddy \
+		$(DESTDIR)$(EXAMPLEDIR)/systemd $(DESTDIR)$(EXAMPLEDIR) \
+		2>/dev/null || :
 
 clean:
 	$(say) RM build

@@ -301,29 +301,28 @@ busy_threads(struct ex *x, json_t *busy)
 	free(due);
 }
 
-/* The archive directory: the config's archive_dir, else INBOX/archive. */
+/* The archive directory: the config's archive_dir, else INBOX/archive,
+ * made and opened through the inbox's own descriptor: a symbolic link or a
+ * renamed directory on the way there is no way out of the inbox
+ * (smsdesk-inbox(5)). A configured one is the user's. */
 static int
 archive_dir(struct ex *x, char **path)
 {
 	const char *d = config_pick(x->cfg, NULL, NULL, "archive_dir", NULL);
-	int fd;
+	int own = !(d && *d), at = own ? x->ib.fd : AT_FDCWD, fd;
+	const char *name = own ? "archive" : d;
 
-	if (d && *d && d[0] != '/')
+	if (!own && d[0] != '/')
 		diag_die(EXIT_CONFIG, "archive_dir: '%s' is not an absolute "
 		    "path", d);
-	if (d && *d) {
-		if (!(*path = strdup(d)))
-			diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
-	} else if (asprintf(path, "%s/archive", x->ib.dir) < 0) {
+	if (own ? asprintf(path, "%s/archive", x->ib.dir) < 0 :
+	    !(*path = strdup(d)))
 		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
-	}
-	if (mkdir(*path, 0700) < 0 && errno != EEXIST)
+	if (mkdirat(at, name, 0700) < 0 && errno != EEXIST)
 		diag_die(diag_exit_for(errno), "%s: %s", *path,
 		    strerror(errno));
-	/* INBOX/archive is the inbox's: a symbolic link there is no way out
-	 * of it (smsdesk-inbox(5)). A configured one is the user's. */
-	if ((fd = open(*path, O_RDONLY | O_DIRECTORY |
-	    (d && *d ? 0 : O_NOFOLLOW))) < 0)
+	if ((fd = openat(at, name, O_RDONLY | O_DIRECTORY |
+	    (own ? O_NOFOLLOW : 0))) < 0)
 		diag_die(diag_exit_for(errno), "%s: %s", *path,
 		    strerror(errno));
 	return fd;

@@ -57,8 +57,8 @@ is 'the units name the programs in BINDIR (PREFIX/bin)' \
 	    awk '$1 ~ /^\// && $1 !~ /^\/usr\/bin\// || /@BINDIR@/')" ''
 check 'the user and group in PREFIX/lib/sysusers.d' \
 	'grep -q "^u smsdesk " "$dest/usr/lib/sysusers.d/smsdesk.conf"'
-check 'the example environment file in PREFIX/share/smsdesk' \
-	'test -f "$dest/usr/share/smsdesk/smsdesk.env"'
+check 'the example environment file in PREFIX/share/doc/smsdesk/examples/systemd' \
+	'test -f "$dest/usr/share/doc/smsdesk/examples/systemd/smsdesk.env"'
 check 'nothing installed outside PREFIX (not in /etc)' \
 	'test "$(ls "$dest")" = usr'
 check 'UNITDIR chooses where the units go' \
@@ -305,7 +305,7 @@ EOF
 )
 # The environment file: the shipped example, then the test's settings.
 {
-	cat "$p/share/smsdesk/smsdesk.env"
+	cat "$p/share/doc/smsdesk/examples/systemd/smsdesk.env"
 	echo "SMSDESK_INBOX=$ib"
 	echo "XDG_CONFIG_HOME=$tmp/etc"
 	echo "SMSDESK_LISTEN=127.0.0.1:\$PORT"
