@@ -285,9 +285,12 @@ signed_for=$public/twilio
 # prefix and the configuration; the state directory is its own, 0750
 # (StateDirectoryMode=).
 sandbox=no
-if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null &&
-    command -v setpriv >/dev/null && id nobody >/dev/null 2>&1 &&
-    getent group nogroup >/dev/null; then
+mkdir "$tmp/probe"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+    id nobody >/dev/null 2>&1 && getent group nogroup >/dev/null &&
+    unshare -m sh -c 'mount -o remount,bind,ro / &&
+	mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" &&
+	! touch "$1/x"' sh "$tmp/probe" 2>/dev/null; then
 	sandbox=yes
 	user=nobody group=nogroup
 else
