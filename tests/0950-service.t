@@ -543,6 +543,29 @@ check "within TimeoutStopSec= (${stop_s}s)" \
 check 'it stopped cleanly: its journal checkpointed and gone' \
 	'test -z "$(ls "$ib/journal")"'
 
+# The jobs, each as its unit runs it (in the same sandbox), on the inbox
+# the listener filled: nothing they do needs more than the inbox. Those
+# that need the network of a provider, polling and the modem's spool,
+# are not run here.
+cat >>"$tmp/etc/smsdesk/config" <<EOF
+twilio_account_sid = $AC
+twilio_api_url = http://127.0.0.1:9
+from = $US
+retention = 365d
+EOF
+check 'an agent on shift, for the routing job' \
+	'as_unit_user "$p/bin/assign" --add ana >/dev/null'
+listener=$unit
+for j in assign csat due media woke retention; do
+	unit=$ud/smsdesk-$j.service
+	check "smsdesk-$j.service runs as its unit says: exit 0" \
+	    '(in_unit perl "$tmp/unit-exec.pl" "$unit" ExecStart "$tmp/env") \
+	        >"$tmp/job.out" 2>&1 </dev/null || { cat "$tmp/job.out"; false; }'
+done
+unit=$listener
+check 'the routing job gave ana the waiting conversations' \
+	'test "$(as_unit_user "$p/bin/inbox-ls" --assignee ana | wc -l)" -gt 0'
+
 # A configuration that is wrong: exit 78 at once, and no restart (a
 # restart would fail the same way, every 2 s).
 echo 'group = no-such-group-0950' >>"$tmp/etc/smsdesk/config"
