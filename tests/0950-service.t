@@ -25,7 +25,10 @@
 # 200 is there once, and every one sent again by the "provider" too; the
 # unit's ExecReload= (SIGHUP) leaves it answering, once sms-recv(1) says
 # it reloads on SIGHUP; SIGTERM stops it with exit 0 (no restart) within
-# the unit's TimeoutStopSec=.
+# the unit's TimeoutStopSec=; a configuration that is wrong ends it with
+# 78, which RestartPreventExitStatus= does not restart. Then the jobs of
+# the timers that need no provider run as their units say on the inbox it
+# filled (polling and the modem's spool are only verified).
 . "$(dirname "$0")/lib.sh"
 
 twilio_env 0950
