@@ -22,7 +22,7 @@ BUILD ?= build
 DEBS = gcc libc6-dev make pkg-config perl jq groff-base zsh curl \
 	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
 	libutf8proc-dev libssl-dev zlib1g-dev tzdata time stress-ng \
-	openssl nginx caddy systemd procps util-linux man-db
+	openssl nginx caddy systemd procps util-linux man-db strace
 # Installed for their programs only (tests/0963 runs each as a process of
 # its own, unprivileged, on 127.0.0.1): when deps installs one, its
 # service is neither started (a policy-rc.d that says no, for the length

@@ -432,12 +432,33 @@ stored() {
 	done | jq -r 'select(.type == "message") | .provider_id' | sort
 }
 
+# What systemd alone enforces, and so the sandbox cannot play, is checked
+# against what the programs do (strace(1), at the end): their system
+# calls against SystemCallFilter=, the sockets they open against
+# RestrictAddressFamilies=, no memory both writable and executable
+# (MemoryDenyWriteExecute=). trace: whether strace is here and may trace.
+trace=no
+command -v strace >/dev/null && command -v systemd-analyze >/dev/null &&
+    trace=yes
+# attach: strace the listener ($pid, as root from outside), into
+# $tmp/st.recv.N, until it ends; no trace from then on if it cannot.
+attach() {
+	[ "$trace" = yes ] || return 0
+	strace -f -qq -o "$tmp/st.recv.$starts" -p "$pid" 2>"$tmp/strace.err" &
+	pids="$pids $!"
+	poll "[ -s '$tmp/st.recv.$starts' ] || ! running $!" &&
+	    [ -s "$tmp/st.recv.$starts" ] && return 0
+	diag "strace cannot trace here: $(cat "$tmp/strace.err")"
+	trace=no
+}
+
 pids=
 if ! start; then
 	fail 'the listener starts as its unit says'
 	done_testing
 fi
 pass 'the listener starts as its unit says'
+attach
 check 'it says where it listens, and the public URL of the configuration' \
 	'grep -q "listening on 127.0.0.1:$port for twilio.*public URL $public" \
 	    "$tmp/L.err"'
@@ -491,6 +512,7 @@ killed=$?
 check 'SIGKILL: a death Restart=on-failure restarts' 'restarts "$killed"'
 if start; then
 	pass 'started again, as the unit starts it'
+	attach
 else
 	fail 'started again, as the unit starts it'
 	done_testing
@@ -561,13 +583,84 @@ check 'an agent on shift, for the routing job' \
 listener=$unit
 for j in assign csat due media woke retention; do
 	unit=$ud/smsdesk-$j.service
+	# Traced from inside the sandbox, into the one place it may write.
+	st=
+	[ "$trace" = yes ] && st="strace -f -qq -o $state/st.$j"
 	check "smsdesk-$j.service runs as its unit says: exit 0" \
-	    '(in_unit perl "$tmp/unit-exec.pl" "$unit" ExecStart "$tmp/env") \
+	    '(in_unit $st perl "$tmp/unit-exec.pl" "$unit" ExecStart "$tmp/env") \
 	        >"$tmp/job.out" 2>&1 </dev/null || { cat "$tmp/job.out"; false; }'
+	[ -f "$state/st.$j" ] && mv "$state/st.$j" "$tmp/st.$j"
 done
 unit=$listener
 check 'the routing job gave ana the waiting conversations' \
 	'test "$(as_unit_user "$p/bin/inbox-ls" --assignee ana | wc -l)" -gt 0'
+
+# The traces, each against its unit. Only what the program does counts:
+# from its execve on (perl, setpriv and strace before it are the test's).
+if [ "$trace" = yes ]; then
+	systemd-analyze syscall-filter >"$tmp/filters" 2>/dev/null
+	for f in "$tmp"/st.*; do
+		# The listener's, attached to once it ran: all of them its.
+		case $f in
+		*/st.recv.*) u=$ud/smsdesk-recv.service attached=1 ;;
+		*) u=$ud/smsdesk-${f##*/st.}.service attached=0 ;;
+		esac
+		what=$(basename "$u")
+		[ -s "$f" ] || { fail "$what: traced"; continue; }
+		perl -e '
+		my ($trace, $unit, $filters, $bin, $on) = @ARGV;
+		open my $u, "<", $unit or die;
+		my ($filter, @fam);
+		while (<$u>) {
+			$filter = $1 if /^SystemCallFilter=(\S+)$/;
+			@fam = split " ", $1 if /^RestrictAddressFamilies=(.*)$/;
+		}
+		# The filter, its groups expanded.
+		open my $g, "<", $filters or die;
+		my (%grp, $cur);
+		while (<$g>) {
+			chomp;
+			if (/^(@\S+)/) { $cur = $1; next }
+			s/^\s+//;
+			push @{$grp{$cur}}, $_ if $cur && $_ ne "" && !/^#/;
+		}
+		my (%allow, %seen);
+		my @q = ($filter);
+		while (@q) {
+			my $x = shift @q;
+			next if $seen{$x}++;
+			for (@{$grp{$x} || []}) {
+				if (/^@/) { push @q, $_ } else { $allow{$_} = 1 }
+			}
+		}
+		my %fam = map { $_ => 1 } @fam;
+		open my $t, "<", $trace or die;
+		my (%bad, %sock, @wx);
+		while (<$t>) {
+			$on = 1 if !$on && /execve\("\Q$bin\E\/[^"]+".* = 0$/;
+			next unless $on;
+			my ($sc) = /^\d+\s+(?:<\.\.\. )?([a-z_0-9]+)[( ]/ or next;
+			$bad{$sc}++ unless $allow{$sc};
+			$sock{$1}++ if /^\d+\s+socket(?:pair)?\((AF_[A-Z0-9]+)/;
+			push @wx, $_ if /^\d+\s+(?:mmap|mprotect|pkey_mprotect)\(.*PROT_WRITE\|PROT_EXEC/;
+		}
+		die "no execve of the program
+" unless $on;
+		my @out;
+		push @out, "not in $filter: " . join(" ", sort keys %bad) if %bad;
+		my @nf = grep { !$fam{$_} } sort keys %sock;
+		push @out, "socket families not allowed: @nf" if @nf;
+		push @out, "writable and executable: $wx[0]" if @wx;
+		print "$_
+" for @out;
+		' "$f" "$u" "$tmp/filters" "$p/bin" "$attached" >"$tmp/st.bad" 2>&1
+		is "$what: what it did ($(basename "$f")) its unit allows" \
+		    "$(cat "$tmp/st.bad")" ''
+	done
+else
+	skip 'the system calls, sockets and memory the programs use, against their units' \
+	    'no strace here (Debian: strace), or it may not trace'
+fi
 
 # A configuration that is wrong: exit 78 at once, and no restart (a
 # restart would fail the same way, every 2 s).
