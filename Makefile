@@ -321,7 +321,8 @@ REPEAT = tests/0200-sms-recv.t tests/0210-sms-recv-crash.t \
 	tests/0550-loop.t tests/0430-sms-sim-schedule.t \
 	tests/0660-sms-send-schedule.t tests/0665-sms-send-due-crash.t \
 	tests/0680-idle-woke.t tests/0285-sms-recv-poll.t \
-	tests/0292-media-kill.t tests/0299-vonage-recv.t $(BUILD)/unit/httpd $(BUILD)/unit/inbox-race \
+	tests/0292-media-kill.t tests/0299-vonage-recv.t \
+	tests/0596-whatsapp-loop.t $(BUILD)/unit/httpd $(BUILD)/unit/inbox-race \
 	$(BUILD)/unit/inbox-journal
 repeat: deps $(BINS) $(UNITS) $(TOOLS) $(SHIMS)
 	SMSDESK_BIN=$(CURDIR)/$(BUILD)/bin SMSDESK_TESTDATA=$(CURDIR)/tests/data \

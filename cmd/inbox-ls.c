@@ -111,6 +111,7 @@ struct row {
 	time_t last;		/* last_in_at or last_out_at, the later */
 	time_t quiet;		/* since its last message, in or out (last
 				 * and last_auto_at, the later), or -1 */
+	time_t wa_in;		/* whatsapp_in_at, or -1 */
 };
 
 /* The conversations that pass the filters, as inbox_each() finds them. */
@@ -485,7 +486,8 @@ static void
 consent_how(const json_t *c, struct buf *b, int with_keyword)
 {
 	static const char *const said[][2] = {
-		{ "keyword", "" }, { "message", "message " },
+		{ "keyword", "" }, { "channel", "on " },
+		{ "message", "message " },
 		{ "our_number", "to " }, { "source", "source " },
 		{ "by", "by " }, { "note", "note: " },
 	};
@@ -502,7 +504,9 @@ consent_how(const json_t *c, struct buf *b, int with_keyword)
 		buf_adds(b, said[i][1]);
 		if (strcmp(key, "by") == 0)
 			who(json_object_get(c, key), b);
-		else if ((v = record_str(c, key)))
+		else if ((v = record_str(c, key)) &&
+		    /* A text's is no news; another channel's is. */
+		    (strcmp(key, "channel") != 0 || strcmp(v, "sms") != 0))
 			buf_adds(b, v);
 		if (b->len == at + strlen(said[i][1]))
 			b->len = mark;		/* it said nothing */
@@ -524,7 +528,8 @@ status_name(const struct row *r)
 	return (s = record_str(r->conv, "status")) ? s : "-";
 }
 
-enum { C_THREAD, C_STATUS, C_ASSIGNEE, C_WAITING, C_UNREAD, C_TAGS, NCOL };
+enum { C_THREAD, C_STATUS, C_ASSIGNEE, C_WAITING, C_UNREAD, C_WINDOW, C_TAGS,
+	NCOL };
 
 /* The cells of a conversation's line, all but the last body. */
 struct cells {
@@ -532,8 +537,30 @@ struct cells {
 	char status[WHEN_BUFSZ + 16];
 	char waiting[WHEN_DURSZ];
 	char unread[24];
+	char window[WHEN_BUFSZ + 8];
 	char tags[256];
 };
+
+/*
+ * WhatsApp's customer service window of a conversation whose customer
+ * wrote on WhatsApp at wa_in (-1: never, or a record of an older inbox):
+ * "until HH:MM" while a free-form message may go, "closed" after, "-"
+ * with none.
+ */
+static void
+window_cell(const struct ls *l, time_t wa_in, char out[WHEN_BUFSZ + 8])
+{
+	char t[WHEN_BUFSZ];
+
+	if (wa_in < 0) {
+		strcpy(out, "-");
+	} else if (wa_in + INBOX_WHATSAPP_WINDOW > l->now) {
+		short_time(l, wa_in + INBOX_WHATSAPP_WINDOW, t);
+		snprintf(out, WHEN_BUFSZ + 8, "until %s", t);
+	} else {
+		strcpy(out, "closed");
+	}
+}
 
 static void
 cells_of(const struct ls *l, const struct row *r, struct cells *k)
@@ -558,11 +585,13 @@ cells_of(const struct ls *l, const struct row *r, struct cells *k)
 		snprintf(k->status, sizeof k->status, "%s", status_name(r));
 	}
 	join_tags(r->conv, k->tags, sizeof k->tags);
+	window_cell(l, r->wa_in, k->window);
 	k->c[C_THREAD] = r->thread;
 	k->c[C_STATUS] = k->status;
 	k->c[C_ASSIGNEE] = a && *a ? a : "-";
 	k->c[C_WAITING] = k->waiting;
 	k->c[C_UNREAD] = k->unread;
+	k->c[C_WINDOW] = k->window;
 	k->c[C_TAGS] = *k->tags ? k->tags : "-";
 }
 
@@ -601,15 +630,17 @@ static void
 table_conversations(struct ls *l, const struct row *rows, size_t n)
 {
 	static const char *const head[NCOL] = {
-		"THREAD", "STATUS", "ASSIGNEE", "WAITING", "UNREAD", "TAGS",
+		"THREAD", "STATUS", "ASSIGNEE", "WAITING", "UNREAD", "WHATSAPP",
+		"TAGS",
 	};
 	/* A thread is shown whole, to be given back as an argument. */
 	static const size_t cap[NCOL] = {
-		THREAD_MAX - 1, 30, 16, 8, 6, 24,
+		THREAD_MAX - 1, 30, 16, 8, 6, 18, 24,
 	};
 	struct buf last = { 0 };
 	struct cells k;
-	size_t w[NCOL], i, c, ncol = NCOL - 1, used = 0, room;
+	size_t w[NCOL], i, c, used = 0, room;
+	int show[NCOL] = { 1, 1, 1, 1, 1, 0, 0 };
 
 	if (n == 0)
 		return;
@@ -617,24 +648,32 @@ table_conversations(struct ls *l, const struct row *rows, size_t n)
 		w[c] = strlen(head[c]);
 	for (i = 0; i < n; i++) {
 		cells_of(l, &rows[i], &k);
-		/* TAGS only when a conversation listed has one. */
+		/* TAGS only when a conversation listed has one, WHATSAPP
+		 * (the window) when one's customer wrote on it. */
 		if (*k.tags)
-			ncol = NCOL;
+			show[C_TAGS] = 1;
+		if (rows[i].wa_in >= 0)
+			show[C_WINDOW] = 1;
 		for (c = 0; c < NCOL; c++)
 			if (width(k.c[c], cap[c]) > w[c])
 				w[c] = width(k.c[c], cap[c]);
 	}
-	for (c = 0; c < ncol; c++)
-		used += w[c] + 2;
+	for (c = 0; c < NCOL; c++)
+		if (show[c])
+			used += w[c] + 2;
 	room = l->cols > used + 10 ? l->cols - used : 10;
-	for (c = 0; c < ncol; c++) {
+	for (c = 0; c < NCOL; c++) {
+		if (!show[c])
+			continue;
 		put_cell(head[c], cap[c], w[c], c == C_UNREAD);
 		fputs("  ", stdout);
 	}
 	puts("LAST");
 	for (i = 0; i < n; i++) {
 		cells_of(l, &rows[i], &k);
-		for (c = 0; c < ncol; c++) {
+		for (c = 0; c < NCOL; c++) {
+			if (!show[c])
+				continue;
 			put_cell(k.c[c], cap[c], w[c], c == C_UNREAD);
 			fputs("  ", stdout);
 		}
@@ -1042,6 +1081,7 @@ row_of(const struct ls *l, const struct inbox_conv *c, struct row *r)
 	r->last = r->last_in > out ? r->last_in : out;
 	out = time_of(c->last_auto_at);
 	r->quiet = r->last > out ? r->last : out;
+	r->wa_in = time_of(c->whatsapp_in_at);
 }
 
 /* Whether the conversation has every --tag (its line parsed for it). */
@@ -1157,12 +1197,26 @@ grep_rows(struct ls *l, struct row *rows, size_t n)
 	return kept;
 }
 
-/* Write a conversation's line; -1 once stdout has failed. */
+/*
+ * Write a conversation's line; -1 once stdout has failed. One whose
+ * customer wrote on WhatsApp gets the window's end and whether it is
+ * open, "whatsapp_window_until" and "whatsapp_window_open", as of now.
+ */
 static int
-put_line(const struct row *r)
+put_line(const struct ls *l, const struct row *r)
 {
-	return ferror(stdout) || fwrite(r->line, 1, r->len, stdout) !=
-	    r->len ? -1 : 0;
+	char t[WHEN_BUFSZ];
+	time_t until = r->wa_in + INBOX_WHATSAPP_WINDOW;
+
+	if (r->wa_in < 0 || r->len < 3 || r->line[r->len - 2] != '}')
+		return ferror(stdout) || fwrite(r->line, 1, r->len, stdout) !=
+		    r->len ? -1 : 0;
+	when_format(until, t);
+	if (fwrite(r->line, 1, r->len - 2, stdout) != r->len - 2)
+		return -1;
+	printf(",\"whatsapp_window_until\":\"%s\",\"whatsapp_window_open\":"
+	    "%s}\n", t, until > l->now ? "true" : "false");
+	return ferror(stdout) ? -1 : 0;
 }
 
 static void
@@ -1197,7 +1251,7 @@ list(struct ls *l)
 		for (i = 0; i < n; i++)
 			json_decref(g.rows[i].conv);
 	} else {
-		for (i = 0; i < n && put_line(&g.rows[i]) == 0; i++)
+		for (i = 0; i < n && put_line(l, &g.rows[i]) == 0; i++)
 			;
 	}
 	free(g.rows);
@@ -1344,6 +1398,7 @@ thread_head(struct ls *l, const char *num, const json_t *conv)
 	char t[WHEN_BUFSZ], tags[512];
 	struct errbuf e;
 	json_t *c;
+	time_t wa;
 	int err;
 
 	printf("thread    %s\n", num);
@@ -1370,6 +1425,11 @@ thread_head(struct ls *l, const char *num, const json_t *conv)
 	}
 	consent_line(l, c);
 	json_decref(c);
+	if ((wa = field_time(conv, "whatsapp_in_at")) >= 0) {
+		short_time(l, wa + INBOX_WHATSAPP_WINDOW, t);
+		printf("\nwhatsapp  %s %s", wa + INBOX_WHATSAPP_WINDOW >
+		    l->now ? "window open until" : "window closed at", t);
+	}
 	fputs("\n\n", stdout);
 }
 

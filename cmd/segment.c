@@ -28,9 +28,13 @@
 
 #define OUT_CHUNK 65536	/* --raw writes its line in pieces of this */
 
-#define USAGE "usage: segment [-hjtV] [-L LANG[,LANG...]] [--price AMOUNT] " \
-	"[--raw] [--smart]\n" \
-	"               [--split[=words]] [TEXT ...]\n"
+#define USAGE "usage: segment [-hjtV] [-L LANG[,LANG...]] " \
+	"[--channel CHANNEL] [--price AMOUNT]\n" \
+	"               [--raw] [--smart] [--split[=words]] [TEXT ...]\n"
+
+/* A WhatsApp text: one message of up to this many characters (UTF-16
+ * units, as the provider counts them), with no segments. */
+#define WHATSAPP_MAX_CHARS 4096
 
 struct price {
 	uint64_t scaled;	/* the amount times 10^decimals */
@@ -50,6 +54,8 @@ struct seg {
 	int raw;		/* all of stdin is one text */
 	struct buf out;		/* the line being written */
 	unsigned long lineno;	/* of the record in hand */
+	int whatsapp;		/* --channel whatsapp */
+	const char *const *fields;	/* fields_sms or fields_whatsapp */
 };
 
 static void
@@ -58,6 +64,9 @@ usage(FILE *fp, int code)
 	fputs(USAGE, fp);
 	if (fp == stdout)
 		fputs("\n"
+		    "      --channel CHANNEL  sms (the default) or whatsapp: "
+		    "one message of up to\n"
+		    "                         4096 characters, no segments\n"
 		    "  -h, --help             print this help and exit\n"
 		    "  -j, --json             NDJSON output, even on a "
 		    "terminal\n"
@@ -148,12 +157,21 @@ price_format(const struct price *p, size_t segments, char out[64])
 		snprintf(out, 64, "%.*s.%s", n - d, digits, digits + n - d);
 }
 
-/* The fields segment sets; a record's own fields of these names go. */
-static const char *const fields[] = {
+/*
+ * The fields segment sets; a record's own fields of these names go. On
+ * WhatsApp it sets "channel" too, and a text's figures as one message.
+ */
+static const char *const fields_sms[] = {
 	"encoding", "segments", "units", "unit", "code_points", "graphemes",
 	"utf16_units", "per_segment", "units_left", "udh_octets",
 	"shift_tables", "non_gsm", "smart_changes", "flags", "price", "parts",
-	NULL,
+	"max_chars", "chars_left", NULL,
+};
+static const char *const fields_whatsapp[] = {
+	"encoding", "segments", "units", "unit", "code_points", "graphemes",
+	"utf16_units", "per_segment", "units_left", "udh_octets",
+	"shift_tables", "non_gsm", "smart_changes", "flags", "price", "parts",
+	"max_chars", "chars_left", "channel", NULL,
 };
 
 /* ,"key":v with key a string literal holding the quotes and colon. */
@@ -275,6 +293,37 @@ annotate_tail(struct seg *g, struct buf *b, const struct gsm_result *res)
 }
 
 /*
+ * On WhatsApp: the channel, no segments, the characters against the
+ * channel's limit, and the price of one message.
+ */
+static int
+annotate_whatsapp(struct seg *g, struct buf *b, const struct gsm_result *res)
+{
+	size_t n = res->utf16_units;
+	char price[64];
+
+	buf_addlit(b, ",\"channel\":\"whatsapp\",\"segments\":0");
+	add_num(b, "\"code_points\":", res->code_points);
+	add_num(b, "\"graphemes\":", res->graphemes);
+	add_num(b, "\"utf16_units\":", n);
+	add_num(b, "\"max_chars\":", (size_t)WHATSAPP_MAX_CHARS);
+	add_num(b, "\"chars_left\":", n < WHATSAPP_MAX_CHARS ?
+	    WHATSAPP_MAX_CHARS - n : 0);
+	if (!n)
+		buf_addlit(b, ",\"flags\":[\"empty\"]");
+	else if (n > WHATSAPP_MAX_CHARS)
+		buf_addlit(b, ",\"flags\":[\"too_long\"]");
+	if (g->priced) {
+		price_format(&g->price, 1, price);
+		buf_addlit(b, ",\"price\":\"");
+		buf_adds(b, price);
+		buf_addc(b, '"');
+	}
+	buf_addc(b, '}');
+	return b->err ? -1 : 0;
+}
+
+/*
  * Append the figures of res to b as JSON members, each preceded by a
  * comma. Returns 0, or -1 on ENOMEM.
  */
@@ -284,6 +333,8 @@ annotate(struct seg *g, struct buf *b, struct gsm_result *res)
 	const char *t;
 	size_t i, n;
 
+	if (g->whatsapp)
+		return annotate_whatsapp(g, b, res);
 	annotate_head(b, res);
 	if (res->n_nongsm) {
 		buf_addlit(b, ",\"non_gsm\":[");
@@ -447,6 +498,37 @@ summary_part(size_t i, const char *t, size_t n, size_t units)
 	putchar('\n');
 }
 
+/* A summary on WhatsApp: one message, no segments. */
+static void
+summarise_whatsapp(struct seg *g, const char *label, const char *body,
+    size_t len, const struct gsm_result *res)
+{
+	size_t n = res->utf16_units;
+
+	if (g->count++)
+		putchar('\n');
+	if (g->labels) {
+		printf("%s: ", label);
+		put_preview(body, len);
+	}
+	printf("WhatsApp, no segments: %zu character%s, %zu left of %d "
+	    "a message\n", n, n == 1 ? "" : "s", n < WHATSAPP_MAX_CHARS ?
+	    WHATSAPP_MAX_CHARS - n : 0, WHATSAPP_MAX_CHARS);
+	printf("  %zu code points, %zu graphemes, %zu UTF-16 units\n",
+	    res->code_points, res->graphemes, n);
+	if (!n)
+		puts("  empty body");
+	if (n > WHATSAPP_MAX_CHARS)
+		printf("  over the %d characters a WhatsApp message may have\n",
+		    WHATSAPP_MAX_CHARS);
+	if (g->priced) {
+		char price[64];
+
+		price_format(&g->price, 1, price);
+		printf("  price: %s\n", price);
+	}
+}
+
 static void
 summarise(struct seg *g, const char *label, const char *body, size_t len,
     struct gsm_result *res)
@@ -454,6 +536,10 @@ summarise(struct seg *g, const char *label, const char *body, size_t len,
 	size_t i, n;
 	const char *t;
 
+	if (g->whatsapp) {
+		summarise_whatsapp(g, label, body, len, res);
+		return;
+	}
 	summary_head(g, label, body, len, res);
 	for (i = 0; i < res->n_nongsm; i++)
 		summary_nongsm(i, res->n_nongsm, &res->nongsm[i]);
@@ -853,9 +939,9 @@ skip_ws(const char *p, const char *end)
 }
 
 static int
-ours(const char *key)
+ours(const struct seg *g, const char *key)
 {
-	for (const char *const *f = fields; *f; f++)
+	for (const char *const *f = g->fields; *f; f++)
 		if (strcmp(key, *f) == 0)
 			return 1;
 	return 0;
@@ -893,7 +979,7 @@ text_record(struct seg *g, struct record_reader *rr, const char *where)
 			body = v;
 			blen = (size_t)(ve - v);
 		}
-		if (ours(key.p))
+		if (ours(g, key.p))
 			continue;
 		if (nkeys++)
 			buf_addc(&line, ',');
@@ -951,7 +1037,7 @@ slow_record(struct seg *g, struct record_reader *rr, const char *where,
 	}
 	body = json_object_get(rec, "body");
 	if (json_is_string(body)) {
-		for (const char *const *f = fields; *f; f++)
+		for (const char *const *f = g->fields; *f; f++)
 			json_object_del(rec, *f);
 		if (!(text = json_dumps(rec, JSON_COMPACT)))
 			diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
@@ -999,7 +1085,7 @@ from_records(struct seg *g)
 		if (rr.len == 0)
 			continue;
 		g->lineno = rr.lineno;
-		scanned = record_scan(rr.buf, rr.len, fields, &sc) == 0;
+		scanned = record_scan(rr.buf, rr.len, g->fields, &sc) == 0;
 		if (!scanned || sc.watched) {
 			snprintf(where, sizeof where, "stdin:%lu", rr.lineno);
 			if (slow_record(g, &rr, where, scanned) < 0)
@@ -1035,8 +1121,9 @@ from_records(struct seg *g)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_PRICE = 256, OPT_RAW, OPT_SMART, OPT_SPLIT };
+	enum { OPT_PRICE = 256, OPT_RAW, OPT_SMART, OPT_SPLIT, OPT_CHANNEL };
 	static const struct option longopts[] = {
+		{ "channel", required_argument, NULL, OPT_CHANNEL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "language", required_argument, NULL, 'L' },
@@ -1051,7 +1138,7 @@ main(int argc, char **argv)
 	/* Given by the caller: glibc sizes a buffer it makes itself by the
 	 * file (4 KiB on a pipe), whatever size is asked. */
 	static char obuf[1 << 16];
-	struct seg g = { .json = -1 };
+	struct seg g = { .json = -1, .fields = fields_sms };
 	int c;
 
 	diag_init(argv[0]);
@@ -1070,6 +1157,15 @@ main(int argc, char **argv)
 			break;
 		case 'L':
 			g.opts.languages |= parse_languages(optarg);
+			break;
+		case OPT_CHANNEL:
+			if (strcmp(optarg, "whatsapp") == 0)
+				g.whatsapp = 1;
+			else if (strcmp(optarg, "sms") != 0)
+				diag_die(EXIT_USAGE, "--channel: '%s' is not "
+				    "sms or whatsapp", optarg);
+			else
+				g.whatsapp = 0;
 			break;
 		case OPT_PRICE:
 			if (parse_price(optarg, &g.price) < 0)
@@ -1100,6 +1196,15 @@ main(int argc, char **argv)
 	argv += optind;
 	if (g.raw && argc > 0)
 		diag_die(EXIT_USAGE, "--raw reads stdin: no TEXT arguments");
+	/* SMS's encoding and its parts mean nothing on WhatsApp. */
+	if (g.whatsapp && (g.raw || g.split || g.opts.smart ||
+	    g.opts.languages))
+		diag_die(EXIT_USAGE, "--channel whatsapp: a message of up to "
+		    "%d characters with no segments: not with %s",
+		    WHATSAPP_MAX_CHARS, g.raw ? "--raw" : g.split ? "--split" :
+		    g.opts.smart ? "--smart" : "--language");
+	if (g.whatsapp)
+		g.fields = fields_whatsapp;
 	if (g.json < 0)
 		g.json = !isatty(STDOUT_FILENO);
 	/* A pipe's default 4 KiB buffer makes a write(2) every 20 records. */

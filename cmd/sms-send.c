@@ -639,7 +639,8 @@ main(int argc, char **argv)
 	    &e)) != 0)
 		diag_die(rc, "%s", e.msg);
 	if ((rc = send_setup_prices(&s, cfg, &e)) != 0 ||
-	    (rc = send_setup_media(&s, cfg, &e)) != 0)
+	    (rc = send_setup_media(&s, cfg, &e)) != 0 ||
+	    (rc = send_setup_consent(&s, cfg, &e)) != 0)
 		diag_die(rc, "%s", e.msg);
 	/* The carriers' rules, for a run that sends. */
 	if (!rec && !cancel && !resched &&

@@ -67,13 +67,15 @@
 	"               [--media-max BYTES] [--media-timeout MS] " \
 	"[--number NUMBER]\n" \
 	"               [--optout NUMBER]... [--provider NAME] " \
-	"[--read-errors PERCENT]\n" \
-	"               [--refuse NUMBER]... [--reorder PERCENT] " \
-	"[--reply TEXT]\n" \
-	"               [--schedule-min SECONDS] [--seed SEED] " \
-	"[--webhook-method METHOD]\n" \
-	"       sms-sim text [--url URL] [--media FILE [--media-type TYPE]\n" \
-	"               [--media-fail MODE]]... FROM BODY\n"
+	"[--read-after MS]\n" \
+	"               [--read-errors PERCENT] [--refuse NUMBER]... " \
+	"[--reorder PERCENT]\n" \
+	"               [--reply TEXT] [--schedule-min SECONDS] " \
+	"[--seed SEED]\n" \
+	"               [--webhook-method METHOD]\n" \
+	"       sms-sim text [--whatsapp [--profile-name NAME]] [--url URL]\n" \
+	"               [--media FILE [--media-type TYPE] " \
+	"[--media-fail MODE]]... FROM BODY\n"
 #define DEFAULT_LISTEN "127.0.0.1:8081"
 #define DEFAULT_NUMBER "+15550100000"
 #define DEFAULT_ACCOUNT "AC00000000000000000000000000000000"
@@ -84,6 +86,9 @@
 #define STOP_SECONDS 10		/* for requests in flight at a stop */
 #define LOG_PER_SECOND 10	/* libmicrohttpd's lines a second */
 #define WORKERS 4
+#define READ_AFTER 40		/* ms, --read-after's default */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 void
 sim_usage(FILE *fp, int code)
@@ -130,6 +135,10 @@ sim_usage(FILE *fp, int code)
 		    "telnyx, plivo or vonage\n"
 		    "  -r, --rate RATE        create answers 429 above RATE "
 		    "requests a second\n"
+		    "      --read-after MS    a WhatsApp message delivered is "
+		    "read MS later\n"
+		    "                         (default " STR(READ_AFTER)
+		    "; never: not read)\n"
 		    "      --read-errors PERCENT  answer this share of fetch "
 		    "and list requests\n"
 		    "                         500 or 503\n"
@@ -162,9 +171,13 @@ sim_usage(FILE *fp, int code)
 		    "or is too large\n"
 		    "      --media-type TYPE  that FILE's content type "
 		    "(default: by its name)\n"
+		    "      --profile-name NAME  the WhatsApp customer's "
+		    "profile name\n"
 		    "      --url URL          the simulator (default "
 		    "$SMSDESK_SIM_URL, else\n"
 		    "                         " DEFAULT_SIM_URL ")\n"
+		    "      --whatsapp         the customer writes on WhatsApp, "
+		    "not by SMS\n"
 		    "\nCredentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN; "
 		    "TELNYX_API_KEY and\n"
 		    "SMSDESK_SIM_TELNYX_SEED (telnyx); PLIVO_AUTH_ID and "
@@ -497,13 +510,14 @@ main(int argc, char **argv)
 		OPT_NUMBER, OPT_OPTOUT, OPT_READ_ERRORS, OPT_REFUSE, OPT_REPLY,
 		OPT_SEED, OPT_MEDIA_FAIL, OPT_MEDIA_MAX, OPT_MEDIA_TIMEOUT,
 		OPT_CDN_HOST, OPT_SCHEDULE_MIN, OPT_PROVIDER, OPT_DUPLICATE,
-		OPT_REORDER, OPT_WEBHOOK_METHOD };
+		OPT_REORDER, OPT_WEBHOOK_METHOD, OPT_READ_AFTER };
 	static const struct option longopts[] = {
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "cdn-host", required_argument, NULL, OPT_CDN_HOST },
 		{ "drop", required_argument, NULL, OPT_DROP },
 		{ "duplicate", required_argument, NULL, OPT_DUPLICATE },
 		{ "provider", required_argument, NULL, OPT_PROVIDER },
+		{ "read-after", required_argument, NULL, OPT_READ_AFTER },
 		{ "read-errors", required_argument, NULL, OPT_READ_ERRORS },
 		{ "errors", required_argument, NULL, OPT_ERRORS },
 		{ "fail", required_argument, NULL, OPT_FAIL },
@@ -536,6 +550,7 @@ main(int argc, char **argv)
 		.media_keep = MEDIA_KEEP,
 		.media_timeout = POST_TIMEOUT_MS,
 		.schedule_min = SCHEDULE_MIN,
+		.read_after = READ_AFTER,
 		.pv = &sim_twilio,
 	};
 	const char *listen_arg = DEFAULT_LISTEN, *log_path = NULL, *env;
@@ -580,6 +595,18 @@ main(int argc, char **argv)
 				diag_die(EXIT_USAGE, "--provider: '%s' is not "
 				    "one of %s", optarg,
 				    sim_provider_names());
+			break;
+		case OPT_READ_AFTER:
+			ms = strtoul(optarg, &end, 10);
+			if (strcmp(optarg, "never") == 0)
+				s.read_after = -1;
+			else if (!*optarg || *end || *optarg == '-' ||
+			    ms > 600000)
+				diag_die(EXIT_USAGE, "--read-after: '%s' is "
+				    "not 0 to 600000 milliseconds, or never",
+				    optarg);
+			else
+				s.read_after = (long)ms;
 			break;
 		case OPT_READ_ERRORS:
 			s.read_errors = percent("--read-errors", optarg);
@@ -759,6 +786,7 @@ main(int argc, char **argv)
 	free(s.msgs);
 	free(s.heap);
 	free(s.optouts);
+	free(s.windows);
 	free(s.fails);
 	free(s.refusals);
 	pthread_cond_destroy(&s.jcond);

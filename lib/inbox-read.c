@@ -231,6 +231,55 @@ inbox_consent_now(struct inbox *ib, const char *number, struct errbuf *e)
 	return st;
 }
 
+/* Whether consent record c holds on channel ("sms" for a text or a
+ * picture): one that names no channel holds on every channel. */
+static int
+consent_holds_on(const json_t *c, const char *channel)
+{
+	const char *rc = record_str(c, "channel");
+
+	if (!rc)
+		return 1;
+	if (strcmp(rc, "mms") == 0)
+		rc = "sms";
+	if (strcmp(channel, "mms") == 0)
+		channel = "sms";
+	return strcmp(rc, channel) == 0;
+}
+
+int
+inbox_consent_on(struct inbox *ib, const char *number, const char *channel,
+    struct errbuf *e)
+{
+	json_t *all, *c;
+	const char *state;
+	size_t i;
+	int st = 0;
+
+	if (!channel)
+		return inbox_consent_now(ib, number, e);
+	if (!(all = inbox_consent_list(ib, number, 0, e)))
+		return -1;
+	for (i = json_array_size(all); !st && i > 0; i--) {
+		c = json_array_get(all, i - 1);
+		if (!consent_holds_on(c, channel))
+			continue;
+		state = record_str(c, "state");
+		st = state && strcmp(state, "out") == 0 ? 'o' : 'i';
+	}
+	json_decref(all);
+	return st;
+}
+
+int
+inbox_opted_out_on(struct inbox *ib, const char *number, const char *channel,
+    struct errbuf *e)
+{
+	int st = inbox_consent_on(ib, number, channel, e);
+
+	return st < 0 ? -1 : st == 'o';
+}
+
 int
 inbox_opted_out(struct inbox *ib, const char *number, struct errbuf *e)
 {
@@ -280,9 +329,9 @@ inbox_conversation(struct inbox *ib, const char *thread, struct errbuf *e)
 static const char *const conv_fields[] = {
 	"thread", "status", "assignee", "waiting_since", "last_in_at",
 	"last_out_at", "snoozed_until", "blocked_at", "last_auto_at",
-	"unread",
+	"whatsapp_in_at", "unread",
 };
-#define CONV_NSTR 9
+#define CONV_NSTR 10
 #define CONV_NFIELDS (sizeof conv_fields / sizeof *conv_fields)
 
 static const char **
@@ -291,7 +340,7 @@ conv_str(struct inbox_conv *c, size_t i)
 	const char **s[CONV_NSTR] = {
 		&c->thread, &c->status, &c->assignee, &c->waiting_since,
 		&c->last_in_at, &c->last_out_at, &c->snoozed_until,
-		&c->blocked_at, &c->last_auto_at,
+		&c->blocked_at, &c->last_auto_at, &c->whatsapp_in_at,
 	};
 
 	return s[i];

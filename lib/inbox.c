@@ -319,10 +319,11 @@ static json_t *
 new_conversation(const char *thread, const char *at)
 {
 	return json_pack("{s:s,s:s,s:s,s:n,s:i,s:i,s:s,s:n,s:n,s:n,s:n,"
-	    "s:n,s:[],s:n}", "type", "conversation", "thread", thread,
+	    "s:n,s:[],s:n,s:n,s:n}", "type", "conversation", "thread", thread,
 	    "status", INBOX_OPEN, "assignee", "unread", 0, "messages", 0,
 	    "opened_at", at, "first_response_at", "last_in_at", "last_out_at",
-	    "waiting_since", "last_body", "tags", "csat");
+	    "waiting_since", "last_body", "tags", "csat", "last_in_channel",
+	    "whatsapp_in_at");
 }
 
 /*
@@ -633,6 +634,32 @@ outbound(json_t *conv, const json_t *msg)
 }
 
 /*
+ * What an inbound message msg says of the channels its customer writes
+ * on: "last_in_channel" (the channel of the latest inbound message, "sms"
+ * for a text or a picture) and, for a WhatsApp message, "whatsapp_in_at"
+ * (the latest, which opens WhatsApp's 24-hour window): sms-send answers
+ * on that channel, within that window, without reading the thread. A
+ * message stored late (a poll's) moves neither back in time.
+ */
+static void
+inbound_channel(json_t *conv, const json_t *msg)
+{
+	const char *c = record_str(msg, "channel");
+	const char *at = record_str(msg, "at");
+	const char *was = record_str(conv, "last_in_at");
+	const char *wa = record_str(conv, "whatsapp_in_at");
+	time_t t, tw;
+
+	if (!at || when_parse(at, &t, NULL) < 0)
+		return;
+	if (!was || when_parse(was, &tw, NULL) < 0 || t >= tw)
+		set_str(conv, "last_in_channel", c ? c : "sms");
+	if (c && strcmp(c, "whatsapp") == 0 && (!wa ||
+	    when_parse(wa, &tw, NULL) < 0 || t > tw))
+		set_str(conv, "whatsapp_in_at", at);
+}
+
+/*
  * How a message changes its conversation (see inbox_deliver(), and
  * smsdesk-inbox(5), Conversation records). A conversation that a
  * message finds with none yet, and that the message does not make work
@@ -671,6 +698,7 @@ ib_apply_message(json_t *conv, const json_t *msg)
 		/* A blocked sender's: stored, but nothing unread. */
 		if (!blocked)
 			count(conv, "unread", 1);
+		inbound_channel(conv, msg);
 		set_str(conv, "last_in_at", at);
 	}
 	if (in && is_work(msg) && !blocked) {
@@ -854,14 +882,18 @@ static int
 record_consent(struct inbox *ib, const json_t *msg, int keyword,
     const char *word, struct errbuf *e)
 {
+	const char *ch = record_str(msg, "channel");
 	json_t *c;
 	int rc;
 
-	c = json_pack("{s:s,s:s,s:s,s:s?,s:O?,s:O?,s:O?}", "type", "consent",
-	    "number", record_str(msg, "thread"), "state", keyword == 'o' ?
-	    "out" : "in", "keyword", word, "at", json_object_get(msg, "at"),
-	    "our_number", json_object_get(msg, "to"),
-	    "message", json_object_get(msg, "id"));
+	/* The channel it came on: a business whose consent is by channel
+	 * (consent_scope) holds it there only. */
+	c = json_pack("{s:s,s:s,s:s,s:s?,s:O?,s:O?,s:O?,s:s}", "type",
+	    "consent", "number", record_str(msg, "thread"), "state",
+	    keyword == 'o' ? "out" : "in", "keyword", word, "at",
+	    json_object_get(msg, "at"), "our_number", json_object_get(msg,
+	    "to"), "message", json_object_get(msg, "id"), "channel",
+	    ch ? ch : "sms");
 	if (!c)
 		return errno = ENOMEM, errf(e, "%s", strerror(ENOMEM));
 	rc = inbox_consent(ib, c, e);

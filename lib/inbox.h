@@ -139,6 +139,13 @@ struct inbox {
 };
 
 /* conversation status */
+/*
+ * WhatsApp's customer service window: a free-form message goes only this
+ * long after the customer's last WhatsApp message (the conversation's
+ * "whatsapp_in_at"); after it, only an approved template.
+ */
+#define INBOX_WHATSAPP_WINDOW (24 * 3600)
+
 #define INBOX_OPEN "open"
 #define INBOX_PENDING "pending"
 #define INBOX_SNOOZED "snoozed"
@@ -435,6 +442,20 @@ int inbox_consent_now(struct inbox *ib, const char *number,
     struct errbuf *e);
 
 /*
+ * Where number stands on one channel ("sms", for a text or a picture, or
+ * "whatsapp"), for a business whose consent is by channel (consent_scope
+ * in smsdesk-config(5)): as inbox_consent_now(), of the newest record
+ * that holds on it: one of that channel, or one that names none (taken
+ * by hand, reported by a provider, or of an older inbox), which holds on
+ * every channel. channel NULL: every record holds (consent by person),
+ * as inbox_consent_now(). inbox_opted_out_on(): 1 if that says 'o'.
+ */
+int inbox_consent_on(struct inbox *ib, const char *number,
+    const char *channel, struct errbuf *e);
+int inbox_opted_out_on(struct inbox *ib, const char *number,
+    const char *channel, struct errbuf *e);
+
+/*
  * The evidence of a consent taken by hand, kept on its record: where it
  * was taken (source: "phone", "web_form", "paper_form", "import", ...;
  * NULL is "manual"), why or what was said (note), what points at the
@@ -683,6 +704,9 @@ struct inbox_conv {
 	const char *blocked_at;		/* set while the sender is blocked */
 	const char *last_auto_at;	/* the last outbound message that was
 					 * no reply (a notice, a follow-up) */
+	const char *whatsapp_in_at;	/* the customer's last WhatsApp
+					 * message (NULL: none, or a record
+					 * of an older inbox) */
 	long long unread;
 };
 

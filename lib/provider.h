@@ -345,14 +345,14 @@ struct provider {
 	/*
 	 * Looking a message up, for reconciling: the request that fetches
 	 * the message with the provider id id, and the one that lists the
-	 * messages sent to the number to, newest first (NULL if the
-	 * provider's API lists no messages). Return 0, or -1 with errno
-	 * ENOMEM.
+	 * messages sent to the number to on channel (sms-record(5)
+	 * "channel", NULL: SMS), newest first (NULL if the provider's API
+	 * lists no messages). Return 0, or -1 with errno ENOMEM.
 	 */
 	int (*fetch_request)(const struct provider_account *a,
 	    const char *id, struct provider_http *rq);
 	int (*list_request)(const struct provider_account *a, const char *to,
-	    struct provider_http *rq);
+	    const char *channel, struct provider_http *rq);
 
 	/*
 	 * Polling (sms-recv --poll), for a provider whose API lists

@@ -130,19 +130,33 @@ struct send {
 	time_t send_at;
 	const char *expire;
 	/*
+	 * Channels (prepare.c): --channel, for a message whose record names
+	 * none ("sms", "whatsapp"; NULL: the channel the customer last
+	 * wrote on, their conversation's "last_in_channel"), and a WhatsApp
+	 * template: --content-sid and --content-variables (NULL if not
+	 * given).
+	 */
+	const char *channel;
+	const char *content_sid, *content_vars;
+	/*
+	 * consent_scope (smsdesk-config(5)): 1 if an opt-out holds only on
+	 * the channel it came on ("channel"), 0 on every channel ("person",
+	 * the default). See send_consent_channel().
+	 */
+	int consent_by_channel;
+	/*
+	 * A dry run's price of a WhatsApp message (whatsapp_price), if
+	 * wa_priced, and of a template (whatsapp_template_price, else
+	 * whatsapp_price), if wa_tmpl_priced.
+	 */
+	long long wa_micro, wa_tmpl_micro;
+	int wa_places, wa_priced, wa_tmpl_places, wa_tmpl_priced;
+	/*
 	 * The carriers' rules (setup.c, prepare.c): the first message to a
 	 * number that never wrote in carries the business and how to opt
 	 * out: disclosure 'a' adds disclosure_text when the text lacks it,
 	 * 'r' refuses the message, 0 neither (disclosure = off).
 	 */
-	/*
-	 * Channels (prepare.c): --channel, for a message whose record names
-	 * none ("sms", "whatsapp"; NULL: the channel of the conversation's
-	 * last message), and a WhatsApp template: --content-sid and
-	 * --content-variables (NULL if not given).
-	 */
-	const char *channel;
-	const char *content_sid, *content_vars;
 	int disclosure;
 	char *disclosure_text;
 	const char *disclosure_name;	/* business_name, or "" */
@@ -154,6 +168,7 @@ struct send {
 	unsigned long done, nok, nperm, ntemp;
 	unsigned long dry_n, dry_segments, dry_unpriced;
 	unsigned long dry_mms, dry_mms_unpriced;	/* of dry_n */
+	unsigned long dry_wa, dry_wa_unpriced;		/* of dry_n */
 	long long dry_micro;		/* the dry run's total */
 	int dry_places;			/* the most its prices were
 					 * written with */
@@ -252,6 +267,12 @@ void send_dry_price(struct send *s, json_t *msg, const char *number,
     size_t segments);
 /* A dry run's price of an MMS, msg: one message at mms_price. */
 void send_dry_price_mms(struct send *s, json_t *msg);
+/*
+ * A dry run's price of a WhatsApp message, msg: one message (WhatsApp
+ * has no segments) at whatsapp_price, or a template (one with a
+ * content_sid) at whatsapp_template_price.
+ */
+void send_dry_price_whatsapp(struct send *s, json_t *msg);
 
 /* rate.c */
 
@@ -351,6 +372,12 @@ time_t send_latest(const json_t *msg);
  * does.
  */
 int send_keyword_answer(const json_t *msg);
+/*
+ * The channel whose consent msg needs (inbox_consent_on()): NULL, every
+ * channel's, when consent is by person (the default); else msg's
+ * ("whatsapp"; "sms" for a text or a picture).
+ */
+const char *send_consent_channel(const struct send *s, const json_t *msg);
 /*
  * Just before the request of msg, a scheduled message this run claimed
  * (it has a send_at): whether it is still this run's claim, queued at
@@ -452,6 +479,12 @@ int send_setup_inbox(struct send *s, const struct config *cfg,
  * MMS's price for a dry run (SMSDESK_MMS_PRICE, mms_price).
  */
 int send_setup_media(struct send *s, const struct config *cfg,
+    struct errbuf *e);
+/*
+ * Consent by person or by channel (SMSDESK_CONSENT_SCOPE, consent_scope:
+ * person, the default, or channel): s->consent_by_channel.
+ */
+int send_setup_consent(struct send *s, const struct config *cfg,
     struct errbuf *e);
 /*
  * The carriers' rules, once the provider's account is set: the

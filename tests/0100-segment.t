@@ -132,6 +132,35 @@ is '--split=words ends parts after a space at no extra cost' \
 	"$(seg --split=words "$words" | jq -c '[.segments,(.parts[0]|endswith(" "))]')" '[2,true]'
 check '--table gives a summary in a pipe' "seg --table 'Hi' | grep -q '^GSM-7, 1 segment: 2 septets'"
 
+# WhatsApp (--channel whatsapp): no segments, one message of up to 4096
+# characters (UTF-16 units), priced by the message.
+a500=$(printf 'a%.0s' $(seq 500))
+is '--channel whatsapp: 500 characters, no segments, 3596 left' \
+	"$(seg --channel whatsapp "$a500" | jq -c '[.channel,.segments,.utf16_units,.max_chars,.chars_left,.flags]')" \
+	'["whatsapp",0,500,4096,3596,null]'
+is '--channel whatsapp --price: the price of one message' \
+	"$(seg --channel whatsapp --price 0.0050 "$a500" | jq -r .price)" 0.0050
+is 'an emoji counts two characters, as the provider counts' \
+	"$(seg --channel whatsapp 'ok 😀' | jq -c '[.code_points,.utf16_units,.chars_left]')" \
+	'[4,5,4091]'
+a4097=$(printf 'a%.0s' $(seq 4097))
+is 'over 4096 characters: too_long' \
+	"$(seg --channel whatsapp "$a4097" | jq -c '[.flags,.chars_left]')" \
+	'[["too_long"],0]'
+is 'a record'"'"'s own channel and segments give way' \
+	"$(printf '%s\n' '{"body":"Hola","channel":"sms","segments":3,"to":"+15551234567"}' |
+	    seg --channel whatsapp | jq -c '[.to,.channel,.segments]')" \
+	'["+15551234567","whatsapp",0]'
+is '--channel sms is the default' \
+	"$(seg --channel sms "$a500" | jq -c '[.channel,.segments]')" '[null,4]'
+check '--table on WhatsApp says no segments' \
+	"seg --table --channel whatsapp Hola | grep -q '^WhatsApp, no segments: 4 characters, 4092 left of 4096 a message'"
+for o in --raw --split --smart '--language tr'; do
+	seg --channel whatsapp $o x </dev/null >/dev/null 2>&1
+	is "--channel whatsapp with $o: exit 2" "$?" 2
+done
+seg --channel rcs x >/dev/null 2>&1; is '--channel rcs: exit 2' "$?" 2
+
 # Usage and I/O errors, by exit code.
 seg --bogus >/dev/null 2>&1; is 'an unknown option: exit 2' "$?" 2
 seg --price abc x >/dev/null 2>&1; is 'a bad price: exit 2' "$?" 2

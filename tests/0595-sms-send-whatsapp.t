@@ -1,6 +1,7 @@
 #!/bin/sh
 # Answering on WhatsApp through Twilio (issue 22): a reply goes out on the
-# channel of the conversation's last message; free-form only within 24
+# channel the customer last wrote on (the conversation record's
+# last_in_channel, or an older inbox's thread); free-form only within 24
 # hours of the customer's last WhatsApp message, refused with no request
 # after (WhatsApp's customer service window, Twilio's 63016); a template
 # (--content-sid) at any time; the same conversation goes on by SMS.
@@ -38,6 +39,16 @@ sms-send -d "$ib" -c $A "$long" >"$tmp/o1b" 2>/dev/null
 is 'WhatsApp has no segments: 500 characters are one message' \
 	"$(jq -r '[.channel, .segments] | @tsv' "$tmp/o1b")" "$(printf 'whatsapp\t1')"
 
+is 'the conversation keeps the channel they wrote on and when' \
+	"$(tail -n 1 "$ib/conv/$A" | jq -r '[.last_in_channel,
+	    (.whatsapp_in_at | type)] | @tsv')" "$(printf 'whatsapp\tstring')"
+# Ours by text does not move the default: the customer's channel does.
+sms-send -d "$ib" --channel sms -c $A 'By text too' >/dev/null 2>&1
+is '--channel sms: a text' "$(last To)" "\"$A\""
+sms-send -d "$ib" -c $A 'And here' >/dev/null 2>&1
+is 'the next reply: WhatsApp, where the customer last wrote' \
+	"$(last To)" "\"whatsapp:$A\""
+
 n=$(creates)
 SMSDESK_NOW=$later sms-send -d "$ib" -c $A 'Still there?' >"$tmp/o2" \
     2>"$tmp/e2"
@@ -64,6 +75,35 @@ is 'after their SMS, the reply goes by SMS' "$(last To)" "\"$A\""
 is 'one conversation holds it all' \
 	"$(cat "$ib"/msg/$A/* | jq -sc '[.[] | .channel // "sms"] | unique')" \
 	'["sms","whatsapp"]'
+
+is 'the conversation says SMS now, and keeps the WhatsApp time' \
+	"$(tail -n 1 "$ib/conv/$A" | jq -r '[.last_in_channel,
+	    (.whatsapp_in_at | type)] | @tsv')" "$(printf 'sms\tstring')"
+
+# An older inbox's conversation record, without the two fields: the
+# thread says what they would.
+C=+15555950003
+webhook "MessageSid=SM59500000000000000000000000000003&AccountSid=$AC&From=whatsapp%3A%2B${C#+}&To=whatsapp%3A%2B${US#+}&Body=Hi" \
+    >/dev/null
+tail -n 1 "$ib/conv/$C" | jq -c 'del(.last_in_channel, .whatsapp_in_at)' \
+    >>"$ib/conv/$C"
+sms-send -d "$ib" -c $C 'Hello' >"$tmp/o6" 2>"$tmp/e6"
+is 'a record without them: WhatsApp, from the thread' \
+	"$?,$(last To)" "0,\"whatsapp:$C\""
+n=$(creates)
+SMSDESK_NOW=$later sms-send -d "$ib" -c $C 'Hello?' >"$tmp/o6" 2>/dev/null
+is 'and the window from the thread: closed 25 hours on' \
+	"$(jq -r .error.code "$tmp/o6"),$(creates)" "whatsapp_window,$n"
+# With them, the record is what is read, not the thread: one that says
+# WhatsApp over a thread of texts sends on WhatsApp.
+D=+15555950004
+webhook "MessageSid=SM59500000000000000000000000000004&AccountSid=$AC&From=%2B${D#+}&To=%2B${US#+}&Body=Hi" \
+    >/dev/null
+tail -n 1 "$ib/conv/$D" | jq -c --arg at "$(from_now 0)" \
+    '.last_in_channel = "whatsapp" | .whatsapp_in_at = $at' >>"$ib/conv/$D"
+sms-send -d "$ib" -c $D 'Hello' >/dev/null 2>&1
+is 'a record that says WhatsApp: WhatsApp, the thread not read' \
+	"$(last To)" "\"whatsapp:$D\""
 
 n=$(creates)
 sms-send -d "$ib" --channel whatsapp --to $B 'Hi' >"$tmp/o4" 2>/dev/null

@@ -197,20 +197,32 @@ out_dry_summary(const struct send *s)
 	price_format(s->dry_micro, s->dry_places, text);
 	fprintf(stderr, "%s: dry run: %lu message%s", diag_prog(), s->dry_n,
 	    s->dry_n == 1 ? "" : "s");
-	if (s->dry_mms)
+	/* WhatsApp has no segments: one message of up to 4,096
+	 * characters. */
+	if (s->dry_mms && s->dry_wa)
+		fprintf(stderr, " (%lu MMS, %lu WhatsApp: no segments, up to "
+		    "4096 characters each)", s->dry_mms, s->dry_wa);
+	else if (s->dry_mms)
 		fprintf(stderr, " (%lu MMS)", s->dry_mms);
+	else if (s->dry_wa)
+		fprintf(stderr, " (%lu WhatsApp: no segments, up to 4096 "
+		    "characters each)", s->dry_wa);
 	fprintf(stderr, ", %lu segment%s", s->dry_segments,
 	    s->dry_segments == 1 ? "" : "s");
 	if (priced)
 		fprintf(stderr, ", %s %s", text, price_unit(s->prices));
 	if (priced && s->dry_unpriced)
 		fprintf(stderr, " for the %lu priced", priced);
-	if (s->dry_unpriced > s->dry_mms_unpriced)
+	if (s->dry_unpriced > s->dry_mms_unpriced + s->dry_wa_unpriced)
 		fprintf(stderr, "; no price for %lu (set price or "
 		    "price.COUNTRY in the configuration)",
-		    s->dry_unpriced - s->dry_mms_unpriced);
+		    s->dry_unpriced - s->dry_mms_unpriced -
+		    s->dry_wa_unpriced);
 	if (s->dry_mms_unpriced)
 		fprintf(stderr, "; no price for %lu MMS (set mms_price in the "
 		    "configuration)", s->dry_mms_unpriced);
+	if (s->dry_wa_unpriced)
+		fprintf(stderr, "; no price for %lu WhatsApp (set "
+		    "whatsapp_price in the configuration)", s->dry_wa_unpriced);
 	fputc('\n', stderr);
 }

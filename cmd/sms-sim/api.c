@@ -103,7 +103,7 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	unsigned long secs;
 	time_t send_at;
 	char when[WHEN_BUFSZ];
-	int too_long = 0, rc, code, media_code = 0;
+	int too_long = 0, rc, code, media_code = 0, wa = 0;
 
 	for (size_t i = 0; i < f->n; i++)
 		if (strcmp(f->pairs[i].name, "MediaUrl") == 0) {
@@ -118,10 +118,8 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 		    20001, "The '%s' parameter holds a NUL byte.", nul);
 	/* WhatsApp: the same API, its addresses whatsapp:+E164; a template
 	 * (ContentSid) instead of a body. */
-	if (to && strncmp(to, "whatsapp:", 9) == 0)
-		to += 9;
-	if (from && strncmp(from, "whatsapp:", 9) == 0)
-		from += 9;
+	if ((rc = sim_wa_check(f, &to, &from, &wa, a)) != 0)
+		return rc;
 	if (!to || !*to)
 		return sim_error(a, 400, 21604,
 		    "A 'To' phone number is required.");
@@ -208,8 +206,10 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 		m->send_at = send_at;
 		m->from_pending = !from || !*from;
 	}
-	m->segments = media ? 1 : segments;
+	/* WhatsApp has no segments: a text is one message. */
+	m->segments = media || wa ? 1 : segments;
 	m->media = media;
+	m->whatsapp = wa;
 	if ((fl = sim_failing(s, to))) {
 		m->fail_status = fl->status;
 		m->fail_code = fl->code;
@@ -217,6 +217,13 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	if (media_code) {
 		m->fail_status = "failed";
 		m->fail_code = media_code;
+	}
+	/* Free-form outside the customer service window: taken, and then
+	 * failed, as Twilio fails it (whatsapp.c). */
+	if (wa && !form_get(f, "ContentSid") && !send_at &&
+	    !sim_wa_open(s, m->from, to)) {
+		m->fail_status = "failed";
+		m->fail_code = WHATSAPP_OUTSIDE;
 	}
 	pthread_mutex_lock(&s->lock);
 	sim_new_sid(s, media ? "MM" : "SM", m->sid);
@@ -258,6 +265,13 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	if (media_code)
 		snprintf(a->what + strlen(a->what), sizeof a->what -
 		    strlen(a->what), ", its media failed");
+	else if (m->fail_code == WHATSAPP_OUTSIDE)
+		snprintf(a->what + strlen(a->what), sizeof a->what -
+		    strlen(a->what), " on WhatsApp, outside its window: "
+		    "%d", WHATSAPP_OUTSIDE);
+	else if (wa)
+		snprintf(a->what + strlen(a->what), sizeof a->what -
+		    strlen(a->what), " on WhatsApp");
 	return 201;
 }
 
@@ -364,6 +378,7 @@ sim_text(struct sim *s, const struct form *f, const char *base,
 {
 	const char *from = form_get(f, "From"), *to = form_get(f, "To");
 	const struct form_pair *body = form_find(f, "Body");
+	struct sender who = { .profile = form_get(f, "ProfileName") };
 	char err[CURL_ERROR_SIZE];
 	struct media *pieces[MEDIA_PER_MSG];
 	size_t npieces;
@@ -375,6 +390,21 @@ sim_text(struct sim *s, const struct form *f, const char *base,
 	if (nul_param(f))
 		return sim_error(a, 400, 20001, "The '%s' parameter holds a "
 		    "NUL byte.", nul_param(f));
+	/* A customer on WhatsApp: From whatsapp:+E164, To too if given. */
+	if (from && strncmp(from, WHATSAPP, sizeof WHATSAPP - 1) == 0) {
+		who.whatsapp = 1;
+		from += sizeof WHATSAPP - 1;
+		if (to && strncmp(to, WHATSAPP, sizeof WHATSAPP - 1) == 0)
+			to += sizeof WHATSAPP - 1;
+		if (s->pv != &sim_twilio)
+			return sim_error(a, 400, 21910, "WhatsApp: sms-sim "
+			    "plays it for twilio only, not %s", s->pv->name);
+	}
+	if (who.profile && (!who.whatsapp || strlen(who.profile) > 256 ||
+	    strpbrk(who.profile, "\r\n")))
+		return sim_error(a, 400, 20001, "ProfileName: %s",
+		    who.whatsapp ? "at most 256 bytes, one line" :
+		    "a WhatsApp customer's only (From whatsapp:+E164)");
 	if (!from || !e164(from))
 		return sim_error(a, 400, 21212, "The 'From' number %s is "
 		    "not a valid phone number.", from ? from : "(none)");
@@ -394,7 +424,7 @@ sim_text(struct sim *s, const struct form *f, const char *base,
 		return bad;
 	if (!(h = curl_easy_init()))
 		return sim_error(a, 503, 20503, "Service unavailable");
-	m = sim_text_in_media(s, h, from, to && *to ? to : s->number,
+	m = sim_text_in_media(s, h, from, to && *to ? to : s->number, &who,
 	    body->value, body->value_len, pieces, npieces, base, &http, err);
 	curl_easy_cleanup(h);
 	if (!m)
@@ -408,7 +438,8 @@ sim_text(struct sim *s, const struct form *f, const char *base,
 	sim_msg_json(s, m, &a->body);
 	pthread_mutex_unlock(&s->lock);
 	a->http = (unsigned)http;
-	snprintf(a->what, sizeof a->what, "text %s from %s, %zu media, "
-	    "webhook %ld", m->sid, from, npieces, http);
+	snprintf(a->what, sizeof a->what, "text %s from %s%s, %zu media, "
+	    "webhook %ld", m->sid, who.whatsapp ? WHATSAPP : "", from,
+	    npieces, http);
 	return (int)http;
 }

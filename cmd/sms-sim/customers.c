@@ -14,6 +14,14 @@
  * before the webhook hears of it; Twilio's confirmation goes back as a
  * reply of our number; and the webhook gets the text all the same, with
  * OptOutType.
+ *
+ * A customer on WhatsApp (sim_text_in()'s sender) writes the same way,
+ * the webhook then as Twilio posts WhatsApp's: From and To written
+ * whatsapp:+E164, WaId (the customer's number, digits only), ProfileName
+ * if the customer has one, MessageType; no keyword is acted on there
+ * (Advanced Opt-Out is SMS's). Each such text opens the customer service
+ * window of that customer and our number (whatsapp.c), and a TwiML reply
+ * goes back on WhatsApp.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -59,9 +67,9 @@ find(const char *p, const char *end, const char *needle)
  * memory ran out.
  */
 static struct msg *
-store_new(struct sim *s, const char *from, const char *to, const char *body,
-    size_t len, const char *direction, struct media **pieces, size_t n,
-    const char *base)
+store_new(struct sim *s, const char *from, const char *to, int whatsapp,
+    const char *body, size_t len, const char *direction,
+    struct media **pieces, size_t n, const char *base)
 {
 	struct msg *m;
 	unsigned segments = 1;
@@ -75,8 +83,10 @@ store_new(struct sim *s, const char *from, const char *to, const char *body,
 		return NULL;
 	}
 	m->direction = direction;
-	/* An MMS is one message, whatever its text. */
-	m->segments = n ? 1 : segments;
+	/* An MMS is one message, whatever its text; WhatsApp has no
+	 * segments. */
+	m->segments = n || whatsapp ? 1 : segments;
+	m->whatsapp = whatsapp;
 	if (strcmp(direction, "inbound") == 0) {
 		m->status = "received";
 		m->sent = m->created;
@@ -180,8 +190,8 @@ static void
 reply(struct sim *s, const struct msg *in, const char *text, size_t len,
     const char *what)
 {
-	struct msg *m = store_new(s, in->to, in->from, text, len,
-	    "outbound-reply", NULL, 0, NULL);
+	struct msg *m = store_new(s, in->to, in->from, in->whatsapp, text,
+	    len, "outbound-reply", NULL, 0, NULL);
 
 	if (!m) {
 		diag_warn("%s to %s: not UTF-8, or %s", what, in->from,
@@ -260,27 +270,44 @@ keyword(struct sim *s, const struct msg *in, const char *body, size_t len)
 
 struct msg *
 sim_text_in(struct sim *s, CURL *h, const char *from, const char *to,
-    const char *body, size_t len, long *http, char err[CURL_ERROR_SIZE])
+    const struct sender *who, const char *body, size_t len, long *http,
+    char err[CURL_ERROR_SIZE])
 {
-	return sim_text_in_media(s, h, from, to, body, len, NULL, 0, NULL,
-	    http, err);
+	return sim_text_in_media(s, h, from, to, who, body, len, NULL, 0,
+	    NULL, http, err);
+}
+
+/* Append an address as the webhook has it: whatsapp:+E164 on WhatsApp. */
+static void
+add_address(struct buf *form, const char *name, const char *number, int wa)
+{
+	char addr[sizeof WHATSAPP + PHONE_MAX];
+
+	snprintf(addr, sizeof addr, "%s%s", wa ? WHATSAPP : "", number);
+	sim_add_params(form, name, addr);
 }
 
 struct msg *
 sim_text_in_media(struct sim *s, CURL *h, const char *from, const char *to,
-    const char *body, size_t len, struct media **pieces, size_t npieces,
-    const char *base, long *http, char err[CURL_ERROR_SIZE])
+    const struct sender *who, const char *body, size_t len,
+    struct media **pieces, size_t npieces, const char *base, long *http,
+    char err[CURL_ERROR_SIZE])
 {
 	struct buf form = { 0 }, resp = { 0 };
-	const char *optout_type;
+	const char *optout_type = NULL;
+	int wa = who && who->whatsapp;
 	struct msg *m;
 	char n[16];
 
 	*http = 0;
-	if (!(m = store_new(s, from, to, body, len, "inbound", pieces,
+	if (!(m = store_new(s, from, to, wa, body, len, "inbound", pieces,
 	    npieces, base)))
 		return NULL;
-	optout_type = keyword(s, m, body, len);
+	if (wa && sim_wa_wrote(s, from, to, m->created) < 0)
+		diag_warn("WhatsApp from %s to %s: cannot open its window: %s",
+		    from, to, strerror(errno));
+	if (!wa)
+		optout_type = keyword(s, m, body, len);
 	if (!s->webhook)
 		return m;
 	if (s->pv->post_inbound) {
@@ -298,8 +325,8 @@ sim_text_in_media(struct sim *s, CURL *h, const char *from, const char *to,
 	sim_add_params(&form, "SmsSid", m->sid);
 	sim_add_params(&form, "SmsMessageSid", m->sid);
 	sim_add_params(&form, "AccountSid", s->account);
-	sim_add_params(&form, "From", from);
-	sim_add_params(&form, "To", to);
+	add_address(&form, "From", from, wa);
+	add_address(&form, "To", to, wa);
 	sim_add_param(&form, "Body", body, len);
 	snprintf(n, sizeof n, "%u", m->media);
 	sim_add_params(&form, "NumMedia", n);
@@ -311,6 +338,16 @@ sim_text_in_media(struct sim *s, CURL *h, const char *from, const char *to,
 	sim_add_params(&form, "ApiVersion", API_VERSION);
 	if (optout_type)
 		sim_add_params(&form, "OptOutType", optout_type);
+	if (wa) {
+		/* WhatsApp's own: its id of the customer (the number's
+		 * digits), their profile's name, what kind of message. */
+		sim_add_params(&form, "WaId", from + (from[0] == '+'));
+		if (who->profile)
+			sim_add_params(&form, "ProfileName", who->profile);
+		if (!m->media)
+			sim_add_params(&form, "MessageType", "text");
+		sim_add_params(&form, "ReferralNumMedia", "0");
+	}
 	if (form.err) {
 		*http = -1;
 		snprintf(err, CURL_ERROR_SIZE, "%s", strerror(ENOMEM));

@@ -5,11 +5,12 @@
  * delivered or to its --fail status, and a third, with --reply, has the
  * recipient text back. A scheduled one waits first (schedule.c): once
  * released it is queued, which is posted, and goes on from there; one
- * canceled has its "canceled" posted. Jobs wait in a heap in the order
- * they fall due, on CLOCK_MONOTONIC, and a pool of worker threads runs
- * them, posting each step to the message's StatusCallback. A step is
- * scheduled only once the one before it was posted, so one message's
- * callbacks come in order.
+ * canceled has its "canceled" posted. A WhatsApp message delivered is
+ * read --read-after later, and that is posted too (an SMS never is).
+ * Jobs wait in a heap in the order they fall due, on CLOCK_MONOTONIC,
+ * and a pool of worker threads runs them, posting each step to the
+ * message's StatusCallback. A step is scheduled only once the one
+ * before it was posted, so one message's callbacks come in order.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -174,7 +175,7 @@ run_job(struct sim *s, CURL *h, const struct job *j)
 	const char *status;
 	char err[CURL_ERROR_SIZE];
 	long http;
-	int code = 0, reply, outright;
+	int code = 0, reply, read, outright;
 
 	if (j->step == STEP_RELEASE && !sim_release(s, m))
 		return;
@@ -203,9 +204,21 @@ run_job(struct sim *s, CURL *h, const struct job *j)
 		return;
 	}
 	if (j->step == STEP_REPLY) {
-		if (!sim_text_in(s, h, m->to, m->from, s->reply,
+		/* On the channel the message came on. */
+		struct sender who = { .whatsapp = m->whatsapp };
+
+		if (!sim_text_in(s, h, m->to, m->from, &who, s->reply,
 		    strlen(s->reply), &http, err))
 			diag_warn("reply from %s: %s", m->to, strerror(ENOMEM));
+		return;
+	}
+	if (j->step == STEP_READ) {
+		pthread_mutex_lock(&s->lock);
+		m->status = "read";
+		m->updated = sim_now(s);
+		pthread_mutex_unlock(&s->lock);
+		if (m->callback)
+			sim_post_status(s, h, m, "read", 0);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -223,12 +236,15 @@ run_job(struct sim *s, CURL *h, const struct job *j)
 	m->updated = sim_now(s);
 	reply = j->step == STEP_FINAL && !m->fail_status && s->reply &&
 	    strcmp(m->direction, "outbound-api") == 0;
+	read = j->step == STEP_FINAL && !m->fail_status && m->whatsapp &&
+	    s->read_after >= 0;
 	pthread_mutex_unlock(&s->lock);
 	if (m->callback)
 		sim_post_status(s, h, m, status, code);
 	if ((j->step == STEP_SENT && sim_schedule(s, m, STEP_FINAL,
-	    FINAL_MS) < 0) || (reply && sim_schedule(s, m, STEP_REPLY,
-	    REPLY_MS) < 0))
+	    FINAL_MS) < 0) || (read && sim_schedule(s, m, STEP_READ,
+	    (unsigned)s->read_after) < 0) || (reply && sim_schedule(s, m,
+	    STEP_REPLY, REPLY_MS) < 0))
 		diag_warn("%s: cannot schedule: %s", m->sid, strerror(ENOMEM));
 }
 

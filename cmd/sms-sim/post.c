@@ -137,6 +137,8 @@ sim_post_status(struct sim *s, CURL *h, const struct msg *m,
 {
 	struct buf body = { 0 }, resp = { 0 };
 	char err[CURL_ERROR_SIZE], n[16], dlr[64];
+	char addr[sizeof WHATSAPP + PHONE_MAX];
+	const char *wa = m->whatsapp ? WHATSAPP : "";
 	time_t now = sim_now(s);
 	struct tm tm;
 	long http;
@@ -150,18 +152,26 @@ sim_post_status(struct sim *s, CURL *h, const struct msg *m,
 	sim_add_params(&body, "SmsSid", m->sid);
 	sim_add_params(&body, "SmsStatus", status);
 	sim_add_params(&body, "AccountSid", s->account);
+	/* On WhatsApp the addresses are whatsapp:+E164, and the channel
+	 * says itself. */
+	snprintf(addr, sizeof addr, "%s%s", wa, m->from);
 	if (!m->from_pending)
-		sim_add_params(&body, "From", m->from);
-	sim_add_params(&body, "To", m->to);
+		sim_add_params(&body, "From", m->whatsapp ? addr : m->from);
+	snprintf(addr, sizeof addr, "%s%s", wa, m->to);
+	sim_add_params(&body, "To", m->whatsapp ? addr : m->to);
 	sim_add_params(&body, "ApiVersion", API_VERSION);
+	if (m->whatsapp) {
+		sim_add_params(&body, "ChannelPrefix", "whatsapp");
+		sim_add_params(&body, "ChannelToAddress", m->to);
+	}
 	if (m->ms_sid[0])
 		sim_add_params(&body, "MessagingServiceSid", m->ms_sid);
 	if (code) {
 		snprintf(n, sizeof n, "%d", code);
 		sim_add_params(&body, "ErrorCode", n);
 	}
-	if (strcmp(status, "delivered") == 0 ||
-	    strcmp(status, "undelivered") == 0) {
+	if (!m->whatsapp && (strcmp(status, "delivered") == 0 ||
+	    strcmp(status, "undelivered") == 0)) {
 		/* The carrier's "done date": minutes, no time zone. */
 		gmtime_r(&now, &tm);
 		snprintf(dlr, sizeof dlr, "%02d%02d%02d%02d%02d",

@@ -18,6 +18,7 @@
  *   plivo.c      Plivo's Message API and its V3-signed form webhooks
  *   vonage.c     Vonage's SMS API and its sig-signed webhooks, a part each
  *   store.c      the messages in memory, their SIDs, and the list
+ *   whatsapp.c   WhatsApp's customer service windows, and its checks
  *   segments.c   a body's segments, with a gsm context per thread
  *   post.c       posts to the customer's side, form-encoded and signed
  *   customers.c  simulated customers: texts in, keywords, TwiML replies
@@ -71,10 +72,11 @@
 /*
  * STEP_RELEASE: a scheduled message's SendAt may have come; STEP_QUEUED:
  * one released, its "queued" posted and its sending begun; STEP_CANCELED:
- * one canceled, its "canceled" posted.
+ * one canceled, its "canceled" posted; STEP_READ: a WhatsApp message
+ * delivered is read (--read-after).
  */
 enum step { STEP_SENT, STEP_FINAL, STEP_REPLY, STEP_RELEASE, STEP_QUEUED,
-	STEP_CANCELED };
+	STEP_CANCELED, STEP_READ };
 
 struct msg {
 	char sid[35];
@@ -96,6 +98,20 @@ struct msg {
 	time_t send_at;		/* a scheduled one's SendAt, else 0 */
 	int priced, deleted;
 	int from_pending;	/* no sender picked yet: "from" is null */
+	int whatsapp;		/* on WhatsApp: whatsapp:+E164 addresses */
+};
+
+/* WhatsApp's customer service window: free-form messages from business
+ * to customer only this long after the customer's last message to it. */
+#define WHATSAPP_WINDOW (24 * 3600)
+#define WHATSAPP_OUTSIDE 63016	/* Twilio's error outside the window */
+#define WHATSAPP "whatsapp:"
+
+/* When customer last wrote to business on WhatsApp, by the sim's clock. */
+struct wa_window {
+	char customer[PHONE_MAX];
+	char business[PHONE_MAX];
+	time_t last;
 };
 
 /* A recipient who opted out of texts from sender, or from every sender
@@ -212,6 +228,8 @@ struct sim {
 	unsigned short port;	/* listened on */
 	unsigned schedule_min;	/* s: --schedule-min */
 	int clock_runs;		/* not pinned: it moves by itself */
+	long read_after;	/* ms from delivered to read (WhatsApp), or
+				   -1: never (--read-after) */
 
 	_Atomic long long clock_offset;	/* s, by POST /sim/clock */
 
@@ -222,6 +240,8 @@ struct sim {
 	struct optout *optouts;	/* --optout, then STOP and START */
 	size_t noptouts, optcap;
 	uint64_t rng;
+	struct wa_window *windows;	/* WhatsApp's, one per pair */
+	size_t nwindows, wincap;
 	struct media **media;	/* oldest first */
 	size_t nmedia, mediacap, media_kept;
 	double tokens;
@@ -381,24 +401,53 @@ long sim_post(const struct sim *s, CURL *h, const char *url,
 void sim_post_status(struct sim *s, CURL *h, const struct msg *m,
     const char *status, int code);
 
+/* --- whatsapp.c -------------------------------------------------- */
+
+/* Note that customer wrote to business on WhatsApp at the time t. Returns
+ * 0, or -1 on ENOMEM. */
+int sim_wa_wrote(struct sim *s, const char *customer, const char *business,
+    time_t t);
+
+/* Whether a free-form message from business to customer is within the
+ * customer service window now, by the sim's clock. */
+int sim_wa_open(struct sim *s, const char *business, const char *customer);
+
+/*
+ * The WhatsApp parameters of a create: To and From both whatsapp:+E164
+ * or neither (*wa says which, and *to and *from lose the prefix), a
+ * ContentSid and its ContentVariables as Twilio checks them. Returns 0,
+ * or answers Twilio's error and returns its HTTP status.
+ */
+int sim_wa_check(const struct form *f, const char **to, const char **from,
+    int *wa, struct answer *a);
+
 /* --- customers.c -------------------------------------------------- */
+
+/* Who a customer is and where they write from: on WhatsApp (its
+ * webhook then has whatsapp:+E164 addresses, WaId and the ProfileName). */
+struct sender {
+	int whatsapp;
+	const char *profile;	/* ProfileName, or NULL */
+};
 
 /*
  * Customer from texts len bytes of body to our number to: the inbound
  * message is stored and posted, signed, to the webhook, an opt-out or
- * opt-in keyword acted on first. Returns the
+ * opt-in keyword acted on first (by SMS only). Returns the
  * message, with *http the webhook's status (0 if there is no webhook, -1
- * if it could not be reached, err then says why); NULL on ENOMEM.
+ * if it could not be reached, err then says why); NULL on ENOMEM. who
+ * may be NULL: an SMS.
  */
 struct msg *sim_text_in(struct sim *s, CURL *h, const char *from,
-    const char *to, const char *body, size_t len, long *http,
-    char err[CURL_ERROR_SIZE]);
+    const char *to, const struct sender *who, const char *body, size_t len,
+    long *http, char err[CURL_ERROR_SIZE]);
 
 /* sim_text_in() with media: the n pieces are attached to the message
  * (an MM... then), and the webhook has their URLs under base. */
 struct msg *sim_text_in_media(struct sim *s, CURL *h, const char *from,
-    const char *to, const char *body, size_t len, struct media **pieces,
-    size_t n, const char *base, long *http, char err[CURL_ERROR_SIZE]);
+    const char *to, const struct sender *who, const char *body, size_t len,
+    struct media **pieces, size_t n, const char *base, long *http,
+    char err[CURL_ERROR_SIZE]);
 
 /* --- jobs.c ------------------------------------------------------- */
 

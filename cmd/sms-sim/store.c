@@ -134,13 +134,25 @@ struct listing {
 	unsigned long size, page;
 };
 
+/* Whether number, an address of m, is the filter's address a: on
+ * WhatsApp that is whatsapp:+E164, as Twilio's list filters it. */
+static int
+address_is(const struct msg *m, const char *number, const char *a)
+{
+	const size_t n = sizeof WHATSAPP - 1;
+
+	if (m->whatsapp != (strncmp(a, WHATSAPP, n) == 0))
+		return 0;
+	return strcmp(number, a + (m->whatsapp ? n : 0)) == 0;
+}
+
 static int
 listed(const struct listing *l, const struct msg *m)
 {
 	time_t t = m->sent ? m->sent : m->created;
 
-	if (m->deleted || (l->to && strcmp(m->to, l->to) != 0) ||
-	    (l->from && strcmp(m->from, l->from) != 0))
+	if (m->deleted || (l->to && !address_is(m, m->to, l->to)) ||
+	    (l->from && !address_is(m, m->from, l->from)))
 		return 0;
 	if (l->date[0] && (t < l->lo[0] || t >= l->hi[0]))
 		return 0;

@@ -6,7 +6,9 @@
  * and those SIDs (MediaSid) are then posted to URL/sim/text, and the
  * message the sim stored is printed as JSON, or as a short line on a
  * terminal. A refusal is said in the sim's words if it is the sim's (a
- * Twilio error body), else as the webhook's status.
+ * Twilio error body), else as the webhook's status. With --whatsapp the
+ * customer writes on WhatsApp: FROM goes as whatsapp:+E164, with the
+ * --profile-name as ProfileName.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -167,13 +169,16 @@ out:
 int
 sim_text_main(int argc, char **argv)
 {
-	enum { OPT_URL = 256, OPT_MEDIA, OPT_MEDIA_TYPE, OPT_MEDIA_FAIL };
+	enum { OPT_URL = 256, OPT_MEDIA, OPT_MEDIA_TYPE, OPT_MEDIA_FAIL,
+		OPT_PROFILE_NAME, OPT_WHATSAPP };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "media", required_argument, NULL, OPT_MEDIA },
 		{ "media-fail", required_argument, NULL, OPT_MEDIA_FAIL },
 		{ "media-type", required_argument, NULL, OPT_MEDIA_TYPE },
+		{ "profile-name", required_argument, NULL, OPT_PROFILE_NAME },
 		{ "url", required_argument, NULL, OPT_URL },
+		{ "whatsapp", no_argument, NULL, OPT_WHATSAPP },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct upload media[MEDIA_PER_MSG];
@@ -181,8 +186,10 @@ sim_text_main(int argc, char **argv)
 	char sid[35];
 	enum media_fault fault;
 	struct buf url = { 0 }, form = { 0 }, resp = { 0 };
-	char from[PHONE_MAX], err[CURL_ERROR_SIZE] = "";
-	const char *base = NULL, *msg = NULL;
+	char from[PHONE_MAX], addr[sizeof WHATSAPP + PHONE_MAX];
+	char err[CURL_ERROR_SIZE] = "";
+	const char *base = NULL, *msg = NULL, *profile = NULL;
+	int whatsapp = 0;
 	struct curl_slist *hs = NULL;
 	struct errbuf e;
 	json_t *j = NULL;
@@ -198,6 +205,16 @@ sim_text_main(int argc, char **argv)
 			break;
 		case OPT_URL:
 			base = optarg;
+			break;
+		case OPT_WHATSAPP:
+			whatsapp = 1;
+			break;
+		case OPT_PROFILE_NAME:
+			if (!*optarg || strlen(optarg) > 256 ||
+			    strpbrk(optarg, "\r\n"))
+				diag_die(EXIT_USAGE, "text: --profile-name: "
+				    "one line of 1 to 256 bytes");
+			profile = optarg;
 			break;
 		case OPT_MEDIA:
 			if (nmedia == MEDIA_PER_MSG)
@@ -231,6 +248,9 @@ sim_text_main(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		sim_usage(stderr, EXIT_USAGE);
+	if (profile && !whatsapp)
+		diag_die(EXIT_USAGE, "text: --profile-name: with --whatsapp "
+		    "(a profile is WhatsApp's)");
 	if (phone_normalize(argv[optind], NULL, from, &e) < 0)
 		diag_die(EXIT_USAGE, "text: FROM '%s': %s", argv[optind],
 		    e.msg);
@@ -243,8 +263,11 @@ sim_text_main(int argc, char **argv)
 		n--;
 	buf_add(&url, base, n);
 	buf_addc(&url, '\0');
-	sim_add_params(&form, "From", from);
+	snprintf(addr, sizeof addr, "%s%s", whatsapp ? WHATSAPP : "", from);
+	sim_add_params(&form, "From", addr);
 	sim_add_params(&form, "Body", argv[optind + 1]);
+	if (profile)
+		sim_add_params(&form, "ProfileName", profile);
 	if (url.err || form.err || curl_global_init(CURL_GLOBAL_DEFAULT) ||
 	    !(h = curl_easy_init()))
 		diag_die(EXIT_IOERR, "text: %s", strerror(ENOMEM));

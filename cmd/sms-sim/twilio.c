@@ -55,6 +55,9 @@ error_text(int code)
 	case 21610: return "Attempt to send to unsubscribed recipient";
 	case 11200: return "HTTP retrieval failure";
 	case 12300: return "Invalid Content-Type";
+	case WHATSAPP_OUTSIDE: return "Failed to send freeform message "
+	    "because you are outside the allowed window. If you are using "
+	    "WhatsApp, please use a Message Template.";
 	default: return "Message delivery failed";
 	}
 }
@@ -88,7 +91,8 @@ jfield(struct buf *b, const char *key, const char *value)
 void
 sim_msg_json(const struct sim *s, const struct msg *m, struct buf *b)
 {
-	char t[40], n[24], uri[160];
+	char t[40], n[24], uri[160], addr[sizeof WHATSAPP + PHONE_MAX];
+	const char *wa = m->whatsapp ? WHATSAPP : "";
 
 	snprintf(uri, sizeof uri, API "%s/Messages/%s", s->account, m->sid);
 	buf_addc(b, '{');
@@ -110,7 +114,10 @@ sim_msg_json(const struct sim *s, const struct msg *m, struct buf *b)
 		buf_addlit(b, "null");
 	jfield(b, "error_message", m->error_code ?
 	    error_text(m->error_code) : NULL);
-	jfield(b, "from", m->from_pending ? NULL : m->from);
+	/* On WhatsApp, whatsapp:+E164. */
+	snprintf(addr, sizeof addr, "%s%s", wa, m->from);
+	jfield(b, "from", m->from_pending ? NULL : m->whatsapp ? addr :
+	    m->from);
 	jfield(b, "messaging_service_sid", m->ms_sid[0] ? m->ms_sid : NULL);
 	snprintf(n, sizeof n, "%u", m->media);
 	jfield(b, "num_media", n);
@@ -132,7 +139,8 @@ sim_msg_json(const struct sim *s, const struct msg *m, struct buf *b)
 	buf_addc(b, '"');
 	buf_adds(b, uri);
 	buf_addlit(b, "/Feedback.json\"}");
-	jfield(b, "to", m->to);
+	snprintf(addr, sizeof addr, "%s%s", wa, m->to);
+	jfield(b, "to", m->whatsapp ? addr : m->to);
 	sim_jkey(b, "uri");
 	buf_addc(b, '"');
 	buf_adds(b, uri);

@@ -615,9 +615,10 @@ plivo_fetch_request(const struct provider_account *a, const char *id,
  */
 static int
 plivo_list_request(const struct provider_account *a, const char *to,
-    struct provider_http *rq)
+    const char *channel, struct provider_http *rq)
 {
 	(void)to;
+	(void)channel;
 	return message_url(a, rq, NULL,
 	    "?message_direction=outbound&limit=20&offset=0");
 }

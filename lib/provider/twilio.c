@@ -686,10 +686,13 @@ twilio_fetch_request(const struct provider_account *a, const char *id,
 
 static int
 twilio_list_request(const struct provider_account *a, const char *to,
-    struct provider_http *rq)
+    const char *channel, struct provider_http *rq)
 {
 	messages_url(a, rq, NULL, ".json?PageSize=1000&To=");
 	rq->url.len--;			/* the NUL */
+	/* A WhatsApp message is listed by its address, whatsapp:+E164. */
+	if (channel && strcmp(channel, "whatsapp") == 0)
+		form_add(&rq->url, WHATSAPP, sizeof WHATSAPP - 1);
 	form_add(&rq->url, to, strlen(to));
 	buf_addc(&rq->url, '\0');
 	if (rq->url.err) {
@@ -747,6 +750,17 @@ rfc2822(const char *s)
 	return when_parse(iso, &t, NULL) == 0 ? t : -1;
 }
 
+/* The number of an address, which on WhatsApp is whatsapp:+E164; NULL
+ * stays NULL. */
+static const char *
+number(const char *address)
+{
+	size_t n = sizeof WHATSAPP - 1;
+
+	return address && strncmp(address, WHATSAPP, n) == 0 ? address + n :
+	    address;
+}
+
 /* A message resource in the toolkit's words (provider.h), or NULL. */
 static json_t *
 message(const json_t *m)
@@ -770,7 +784,8 @@ message(const json_t *m)
 	dir = record_str(m, "direction");
 	out = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:o?, s:s?, s:I}",
 	    "id", record_str(m, "sid"), "status", record_str(m, "status"),
-	    "to", record_str(m, "to"), "from", record_str(m, "from"),
+	    "to", number(record_str(m, "to")), "from",
+	    number(record_str(m, "from")),
 	    "body", record_str(m, "body"),
 	    "created", (json_int_t)rfc2822(record_str(m, "date_created")),
 	    "error", err, "direction", !dir ? NULL : strcmp(dir, "inbound")

@@ -525,38 +525,66 @@ no_conversation(struct send *s, struct job *j, const char *num)
 
 /* WhatsApp's customer service window: free-form only this long after
  * the customer's last WhatsApp message (the provider refuses it otherwise). */
-#define WHATSAPP_WINDOW (24 * 3600)
+#define WHATSAPP_WINDOW INBOX_WHATSAPP_WINDOW
 #define WHATSAPP_MAX_CHARS 4096	/* a WhatsApp text, in characters */
 
 /*
- * The time of the customer's last WhatsApp message in num's thread, or
- * -1 if there is none; -2 with e filled if the thread cannot be read.
+ * What the customer num writes on (smsdesk-inbox(5), Conversation
+ * records): into last the channel of their latest message ("" if they
+ * never wrote), into *wa the time of their latest WhatsApp message (-1 if
+ * none). The conversation record keeps both ("last_in_channel",
+ * "whatsapp_in_at"); one written before it kept them (an older inbox)
+ * has them read from the thread instead. 0, or -1 with e filled.
  */
-static time_t
-last_whatsapp_in(struct send *s, const char *num, struct errbuf *e)
+static int
+customer_channels(struct send *s, const char *num, char last[16],
+    time_t *wa, struct errbuf *e)
 {
-	json_t *t = inbox_thread(&s->ib, num, e), *m;
-	const char *d, *c;
-	time_t at = -1, t1;
+	json_t *conv = inbox_conversation(&s->ib, num, e), *t, *m;
+	const json_t *lc, *wt;
+	const char *d, *c, *at;
+	time_t t1, tl = -1;
 	size_t i;
 
-	if (!t)
-		return errno == ENOENT ? -1 : -2;
+	*last = '\0';
+	*wa = -1;
+	if (!conv)
+		return errno == ENOENT ? 0 : -1;
+	lc = json_object_get(conv, "last_in_channel");
+	wt = json_object_get(conv, "whatsapp_in_at");
+	if (lc && wt) {
+		if (json_is_string(lc))
+			snprintf(last, 16, "%s", json_string_value(lc));
+		if (json_is_string(wt) && when_parse(json_string_value(wt),
+		    wa, NULL) < 0)
+			*wa = -1;
+		json_decref(conv);
+		return 0;
+	}
+	json_decref(conv);
+	if (!(t = inbox_thread(&s->ib, num, e)))
+		return errno == ENOENT ? 0 : -1;
 	json_array_foreach(t, i, m) {
 		d = record_str(m, "direction");
 		c = record_str(m, "channel");
-		if (d && c && strcmp(d, "in") == 0 &&
-		    strcmp(c, "whatsapp") == 0 && record_str(m, "at") &&
-		    when_parse(record_str(m, "at"), &t1, NULL) == 0 && t1 > at)
-			at = t1;
+		at = record_str(m, "at");
+		if (!d || strcmp(d, "in") != 0 || !at ||
+		    when_parse(at, &t1, NULL) < 0)
+			continue;
+		if (t1 >= tl) {
+			tl = t1;
+			snprintf(last, 16, "%s", c ? c : "sms");
+		}
+		if (c && strcmp(c, "whatsapp") == 0 && t1 > *wa)
+			*wa = t1;
 	}
 	json_decref(t);
-	return at;
+	return 0;
 }
 
 /*
  * The channel msg goes on (sms-record(5) "channel"): the record's, else
- * --channel, else that of the conversation's last message, else SMS. On
+ * --channel, else the one the customer last wrote on, else SMS. On
  * WhatsApp: a provider that carries it, and a free-form text only within
  * 24 hours of the customer's last WhatsApp message (a template, by its
  * content SID, at any time): refused before any request otherwise. -1 if
@@ -566,27 +594,31 @@ static int
 channel_of(struct send *s, struct job *j, const json_t *rec, const char *num)
 {
 	const char *c = record_str(rec, "channel");
-	json_t *last = NULL;
 	struct errbuf e;
-	char m[256];
-	time_t at;
+	char m[256], last[16] = "";
+	time_t at = -1;
+	int known = 0;
 
 	if (!c)
 		c = s->channel;
-	if (!c && s->have_inbox &&
-	    (last = inbox_last_message(&s->ib, num, &e)))
-		c = record_str(last, "channel");
-	if (!c || strcmp(c, "sms") == 0) {
-		json_decref(last);
-		return 0;
+	if (!c && s->have_inbox) {
+		if (customer_channels(s, num, last, &at, &e) < 0) {
+			refuse(s, j, "permanent", e.msg);
+			return -1;
+		}
+		known = 1;
+		/* A channel we cannot answer on yet (rcs): a text. */
+		if (strcmp(last, "whatsapp") == 0)
+			c = last;
 	}
+	if (!c || strcmp(c, "sms") == 0 || strcmp(c, "mms") == 0)
+		return 0;
 	if (strcmp(c, "whatsapp") != 0) {
-		json_decref(last);
-		refuse(s, j, "invalid_value", "\"channel\" is not sms or "
-		    "whatsapp");
+		snprintf(m, sizeof m, "\"channel\" %s is not sms or whatsapp",
+		    c);
+		refuse(s, j, "invalid_value", m);
 		return -1;
 	}
-	json_decref(last);
 	if (!s->acct.pv->whatsapp) {
 		snprintf(m, sizeof m, "provider '%s' does not carry WhatsApp "
 		    "here", s->acct.pv->name);
@@ -604,7 +636,7 @@ channel_of(struct send *s, struct job *j, const json_t *rec, const char *num)
 	}
 	if (!s->have_inbox)
 		return 0;
-	if ((at = last_whatsapp_in(s, num, &e)) == -2) {
+	if (!known && customer_channels(s, num, last, &at, &e) < 0) {
 		refuse(s, j, "permanent", e.msg);
 		return -1;
 	}
@@ -678,7 +710,7 @@ disclose(struct send *s, struct job *j, const char *num,
 	struct errbuf e;
 	json_t *conv;
 	size_t n;
-	int first;
+	int first, auto_at;
 
 	if (!s->disclosure || !s->have_inbox ||
 	    strcmp(purpose, INBOX_REPLY) == 0)
@@ -689,9 +721,14 @@ disclose(struct send *s, struct job *j, const char *num,
 	}
 	first = !conv || (!record_str(conv, "last_in_at") &&
 	    !record_str(conv, "last_out_at"));
+	/*
+	 * Our notifications set neither, but "last_auto_at" once one is
+	 * stored to go: with none, nothing went out. With one, the thread
+	 * says whether it did (it may have failed).
+	 */
+	auto_at = conv && record_str(conv, "last_auto_at");
 	json_decref(conv);
-	/* Our notifications set neither: has one of them gone out? */
-	if (conv && first && (first = never_wrote(s, num, &e)) < 0) {
+	if (auto_at && first && (first = never_wrote(s, num, &e)) < 0) {
 		refuse(s, j, "permanent", e.msg);
 		return -1;
 	}
@@ -1247,7 +1284,8 @@ send_prepare(struct worker *w, struct job *j)
 	if (answer && no_conversation(s, j, num))
 		goto done;
 	/* Checked last, as close to the send as can be: no text after STOP. */
-	if (s->have_inbox && (rc = inbox_opted_out(&s->ib, num, &e)) != 0) {
+	if (s->have_inbox && (rc = inbox_opted_out_on(&s->ib, num,
+	    send_consent_channel(s, msg), &e)) != 0) {
 		if (rc < 0)
 			refuse(s, j, "permanent", e.msg);
 		else
@@ -1261,7 +1299,8 @@ send_prepare(struct worker *w, struct job *j)
 	 * --optin). Replies and notifications need none.
 	 */
 	if (s->have_inbox && strcmp(purpose, INBOX_MARKETING) == 0 &&
-	    (rc = inbox_consent_now(&s->ib, num, &e)) != 'i') {
+	    (rc = inbox_consent_on(&s->ib, num, send_consent_channel(s,
+	    msg), &e)) != 'i') {
 		if (rc < 0)
 			refuse(s, j, "permanent", e.msg);
 		else
@@ -1288,6 +1327,13 @@ send_prepare(struct worker *w, struct job *j)
 	if (s->quiet && !later && quiet_hours(s, j, num, record_str(rec,
 	    "timezone")))
 		goto done;
+	if (s->dry_run && json_object_get(msg, "channel")) {
+		send_dry_price_whatsapp(s, msg);
+		json_object_set_new(msg, "status", json_string("dry_run"));
+		json_object_set_new(msg, "dry_run", json_true());
+		done(j, msg, OK);
+		goto done;
+	}
 	if (s->dry_run && paths) {
 		send_dry_price_mms(s, msg);
 		json_object_set_new(msg, "status", json_string("dry_run"));

@@ -49,13 +49,14 @@ trouble(struct worker *w, const struct http *h, const struct errbuf *e)
 }
 
 /*
- * Find msg at the provider of a: list the messages to its number, newest
- * first, page by page until they are older than msg (less a minute for
- * clocks), and take the oldest one to its number with its body and
- * sender from (NULL: any), created after msg was queued, that no other
- * message of ours has claimed. A provider whose list shows no texts (a
- * message detail record without the message) cannot tell our messages
- * apart by body: a listed message without one is taken only if it is the
+ * Find msg at the provider of a: list the messages to its number on its
+ * channel, newest first, page by page until they are older than msg
+ * (less a minute for clocks), and take the oldest one to its number with
+ * its body and sender from (NULL: any), created after msg was queued,
+ * that no other message of ours has claimed. A provider whose list shows
+ * no texts (a message detail record without the message) cannot tell our
+ * messages apart by body, nor can a template (its text is the
+ * provider's): a listed message without one is taken only if it is the
  * only candidate and msg the only message of ours without an id to that
  * number (alone); else whether msg was sent cannot be told. Returns 1
  * with *found (a new reference, in the words of provider.h), 0 if there
@@ -77,12 +78,15 @@ lookup(struct worker *w, const struct provider_account *a,
 	time_t at = -1, created, best_at = 0;
 	size_t i;
 	int rc = 0, older, blind = 0;
+	/* A template (a content SID) has no body of ours to match. */
+	int templ = record_str(msg, "content_sid") != NULL;
 
 	*found = NULL;
 	if (when_parse(record_str(msg, "at") ? record_str(msg, "at") : "",
 	    &at, &e) < 0)
 		at = 0;
-	if (pv->list_request(a, to ? to : "", &rq) < 0 ||
+	if (pv->list_request(a, to ? to : "", record_str(msg, "channel"),
+	    &rq) < 0 ||
 	    !(page = json_array()))
 		send_nomem();
 	for (;;) {
@@ -111,8 +115,9 @@ lookup(struct worker *w, const struct provider_account *a,
 			    strcmp(record_str(m, "from"), from)) ||
 			    known_id(s, a, id))
 				continue;
-			if (!record_str(m, "body")) {
-				/* No text shown: one of ours, which? */
+			if (!record_str(m, "body") || templ) {
+				/* No text shown, or a template's, as the
+				 * provider wrote it: one of ours, which? */
 				blind++;
 			} else if (strcmp(record_str(m, "body"), body ? body :
 			    "") != 0) {

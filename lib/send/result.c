@@ -124,6 +124,35 @@ send_dry_price_mms(struct send *s, json_t *msg)
 	pthread_mutex_unlock(&s->lock);
 }
 
+void
+send_dry_price_whatsapp(struct send *s, json_t *msg)
+{
+	int tmpl = json_object_get(msg, "content_sid") != NULL;
+	int priced = tmpl ? s->wa_tmpl_priced : s->wa_priced;
+	long long micro = tmpl ? s->wa_tmpl_micro : s->wa_micro;
+	int places = tmpl ? s->wa_tmpl_places : s->wa_places;
+	char text[PRICE_BUFSZ];
+
+	if (priced) {
+		price_format(micro, places, text);
+		json_object_set_new(msg, "price", json_string(text));
+	} else {
+		json_object_set_new(msg, "price", json_null());
+	}
+	json_object_set_new(msg, "price_unit",
+	    json_string(price_unit(s->prices)));
+	pthread_mutex_lock(&s->lock);
+	s->dry_n++;
+	s->dry_wa++;
+	if (priced && places > s->dry_places)
+		s->dry_places = places;
+	if (priced)
+		s->dry_micro += micro;
+	else
+		s->dry_unpriced++, s->dry_wa_unpriced++;
+	pthread_mutex_unlock(&s->lock);
+}
+
 /* Count how msg ended, and hand it to the program. */
 void
 send_emit(struct send *s, const json_t *msg, enum outcome oc)

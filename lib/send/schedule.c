@@ -185,8 +185,8 @@ decide(json_t *msg, void *arg, struct errbuf *e)
 		return cancel(d, msg, "expired", m);
 	}
 	/* HELP's answer and the opt-out's confirmation go whoever asked. */
-	if ((rc = send_keyword_answer(msg) ? 0 : inbox_opted_out(&s->ib, to,
-	    e)) < 0)
+	if ((rc = send_keyword_answer(msg) ? 0 : inbox_opted_out_on(&s->ib,
+	    to, send_consent_channel(s, msg), e)) < 0)
 		return -1;
 	if (rc > 0)
 		return cancel(d, msg, "opted_out", "the recipient opted out "

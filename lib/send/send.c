@@ -112,6 +112,16 @@ send_keyword_answer(const json_t *msg)
 	return why && (strcmp(why, "help") == 0 || strcmp(why, "stop") == 0);
 }
 
+const char *
+send_consent_channel(const struct send *s, const json_t *msg)
+{
+	const char *c = record_str(msg, "channel");
+
+	if (!s->consent_by_channel)
+		return NULL;
+	return c ? c : "sms";
+}
+
 json_t *
 opted_out_now(struct send *s, const json_t *msg)
 {
@@ -121,8 +131,8 @@ opted_out_now(struct send *s, const json_t *msg)
 
 	if (!s->have_inbox)
 		return NULL;
-	if ((rc = send_keyword_answer(msg) ? 0 : inbox_opted_out(&s->ib, to,
-	    &e)) > 0)
+	if ((rc = send_keyword_answer(msg) ? 0 : inbox_opted_out_on(&s->ib,
+	    to, send_consent_channel(s, msg), &e)) > 0)
 		return send_error("opted_out", 0, "the recipient opted out "
 		    "while it waited to be sent; nothing was sent");
 	/* Or was blocked meanwhile (inbox-mark --block). */

@@ -83,6 +83,23 @@ send_setup_quiet(struct send *s, const struct config *cfg, const char *flag,
 	return 0;
 }
 
+int
+send_setup_consent(struct send *s, const struct config *cfg,
+    struct errbuf *e)
+{
+	const char *scope = config_pick(cfg, NULL, "SMSDESK_CONSENT_SCOPE",
+	    "consent_scope", "person");
+
+	if (strcmp(scope, "person") == 0)
+		s->consent_by_channel = 0;
+	else if (strcmp(scope, "channel") == 0)
+		s->consent_by_channel = 1;
+	else
+		return errf(e, "config: consent_scope: '%s' is not person or "
+		    "channel", scope), EXIT_CONFIG;
+	return 0;
+}
+
 /* How to opt out, as the default disclosure and help text say it. */
 #define DISCLOSE "Reply STOP to opt out."
 
@@ -207,6 +224,9 @@ send_setup_media(struct send *s, const struct config *cfg, struct errbuf *e)
 	    "media_ttl", "4h");
 	const char *mms = config_pick(cfg, NULL, "SMSDESK_MMS_PRICE",
 	    "mms_price", NULL);
+	const char *wa = config_pick(cfg, NULL, NULL, "whatsapp_price", NULL);
+	const char *tmpl = config_pick(cfg, NULL, NULL,
+	    "whatsapp_template_price", NULL);
 	long long secs;
 	struct errbuf te;
 
@@ -224,6 +244,24 @@ send_setup_media(struct send *s, const struct config *cfg, struct errbuf *e)
 			return errno = EINVAL, errf(e, "mms_price: '%s' is not "
 			    "a price", mms), EXIT_CONFIG;
 		s->mms_priced = 1;
+	}
+	if (wa && *wa) {
+		if (price_parse(wa, &s->wa_micro, &s->wa_places) < 0)
+			return errno = EINVAL, errf(e, "whatsapp_price: '%s' "
+			    "is not a price", wa), EXIT_CONFIG;
+		s->wa_priced = 1;
+	}
+	if (tmpl && *tmpl) {
+		if (price_parse(tmpl, &s->wa_tmpl_micro,
+		    &s->wa_tmpl_places) < 0)
+			return errno = EINVAL, errf(e,
+			    "whatsapp_template_price: '%s' is not a price",
+			    tmpl), EXIT_CONFIG;
+		s->wa_tmpl_priced = 1;
+	} else if (s->wa_priced) {
+		s->wa_tmpl_micro = s->wa_micro;
+		s->wa_tmpl_places = s->wa_places;
+		s->wa_tmpl_priced = 1;
 	}
 	return 0;
 }

@@ -388,7 +388,7 @@ test_send(void)
 	    errno == EACCES, "401: EACCES");
 	json_array_clear(out);
 
-	ok(pv->list_request(&a, "+14155550100", &next) == 0, "a list");
+	ok(pv->list_request(&a, "+14155550100", NULL, &next) == 0, "a list");
 	is_str(next.url.p, "http://127.0.0.1:9/v1/Account/MA0123/Message/"
 	    "?message_direction=outbound&limit=20&offset=0",
 	    "the account's outbound messages, 20 a page");

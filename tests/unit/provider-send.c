@@ -94,10 +94,15 @@ request(void)
 	    "Messages/SM1%2F2.json") == 0, "a fetch, the id encoded: %s",
 	    rq.url.p);
 	provider_http_free(&rq);
-	ok(tw->list_request(&a, "+15551230001", &rq) == 0 &&
+	ok(tw->list_request(&a, "+15551230001", NULL, &rq) == 0 &&
 	    strcmp(rq.url.p, "http://127.0.0.1:9/2010-04-01/Accounts/AC0123/"
 	    "Messages.json?PageSize=1000&To=%2B15551230001") == 0,
 	    "a list of the messages to a number: %s", rq.url.p);
+	provider_http_free(&rq);
+	ok(tw->list_request(&a, "+15551230001", "whatsapp", &rq) == 0 &&
+	    strcmp(rq.url.p, "http://127.0.0.1:9/2010-04-01/Accounts/AC0123/"
+	    "Messages.json?PageSize=1000&To=whatsapp%3A%2B15551230001") == 0,
+	    "a list of the WhatsApp messages to a number: %s", rq.url.p);
 	provider_http_free(&rq);
 	json_decref(msg);
 }
@@ -158,6 +163,8 @@ messages(void)
 	    "\"to\":\"+1555\",\"from\":\"+1444\",\"body\":\"hi\","
 	    "\"date_created\":\"Thu, 24 Aug 2023 05:01:45 +0000\","
 	    "\"error_code\":30003,\"error_message\":\"Unreachable\"}";
+	const char *wa = "{\"sid\":\"SM2\",\"to\":\"whatsapp:+1555\","
+	    "\"from\":\"whatsapp:+1444\"}";
 	char page[1024];
 	json_t *m;
 
@@ -171,6 +178,14 @@ messages(void)
 	    "its creation, from RFC 2822");
 	is_str(json_string_value(json_object_get(json_object_get(m, "error"),
 	    "code")), "transient", "its error in the taxonomy (30003)");
+	json_array_clear(out);
+	ok(tw->read_messages(&a, 200, wa, strlen(wa), out, NULL, &e) == 1,
+	    "a WhatsApp message");
+	m = json_array_get(out, 0);
+	is_str(json_string_value(json_object_get(m, "to")), "+1555",
+	    "its to, the number of whatsapp:+E164");
+	is_str(json_string_value(json_object_get(m, "from")), "+1444",
+	    "its from too");
 	json_array_clear(out);
 	ok(tw->read_messages(&a, 404, "{\"code\":20404}", 14, out, NULL, &e)
 	    == 0 && json_integer_value(json_object_get(json_array_get(out, 0),
