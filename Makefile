@@ -9,15 +9,20 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 # The example configurations of etc/ (nginx and Caddy in front of the
-# listener: smsdesk(7), TLS in front).
+# listener: smsdesk(7), TLS in front; systemd/smsdesk.env, the settings of
+# the units).
 EXAMPLEDIR ?= $(PREFIX)/share/doc/smsdesk/examples
+# systemd's units (etc/systemd/, smsdesk(7) Running as a service) and the
+# user they run as (sysusers.d).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 BUILD ?= build
 
 # Debian 12 package names; `make deps` installs whichever are missing.
 DEBS = gcc libc6-dev make pkg-config perl jq groff-base zsh curl \
 	libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev \
 	libutf8proc-dev libssl-dev zlib1g-dev tzdata time stress-ng \
-	openssl nginx caddy
+	openssl nginx caddy systemd procps util-linux man-db strace
 # Installed for their programs only (tests/0963 runs each as a process of
 # its own, unprivileged, on 127.0.0.1): when deps installs one, its
 # service is neither started (a policy-rc.d that says no, for the length
@@ -60,6 +65,9 @@ LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/gen/rules-data.o
 UNITSRC = $(wildcard tests/unit/*.c)
 UNITS = $(UNITSRC:tests/unit/%.c=$(BUILD)/unit/%)
 BINS = $(PROGS:%=$(BUILD)/bin/%)
+# systemd's units, installed with the programs' directory, BINDIR,
+# written in for @BINDIR@.
+SYSTEMD = $(wildcard etc/systemd/*.service etc/systemd/*.timer)
 TOOLSRC = $(wildcard tests/tools/*.c)
 TOOLS = $(TOOLSRC:tests/tools/%.c=$(BUILD)/tools/%)
 SHIMSRC = $(wildcard tests/shim/*.c)
@@ -327,18 +335,27 @@ install: $(BINS)
 	$(say) INSTALL '$(DESTDIR)$(PREFIX)'
 	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	$(Q)install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 	$(Q)install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
 	$(Q)install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
 	$(Q)install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
-	$(Q)install -d $(DESTDIR)$(EXAMPLEDIR)/nginx $(DESTDIR)$(EXAMPLEDIR)/caddy
+	$(Q)install -d $(DESTDIR)$(EXAMPLEDIR)/nginx $(DESTDIR)$(EXAMPLEDIR)/caddy \
+		$(DESTDIR)$(EXAMPLEDIR)/systemd
 	$(Q)install -m 644 etc/nginx/smsdesk.conf $(DESTDIR)$(EXAMPLEDIR)/nginx
 	$(Q)install -m 644 etc/caddy/Caddyfile $(DESTDIR)$(EXAMPLEDIR)/caddy
 	$(Q)for p in $(PROGS); do \
 		install -m 644 completions/bash/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p; \
 		install -m 644 completions/zsh/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
 	done
+	$(Q)for u in $(SYSTEMD); do \
+		sed 's|@BINDIR@|$(BINDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+	$(Q)install -m 644 etc/systemd/smsdesk.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/smsdesk.conf
+	$(Q)install -m 644 etc/systemd/smsdesk.env $(DESTDIR)$(EXAMPLEDIR)/systemd
 
 uninstall:
 	$(say) RM '$(DESTDIR)$(PREFIX)'
@@ -352,10 +369,14 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-smstools.5 \
 		$(DESTDIR)$(MANDIR)/man5/smsdesk-rules.5 \
 		$(DESTDIR)$(MANDIR)/man7/smsdesk.7
+	$(Q)rm -f $(SYSTEMD:etc/systemd/%=$(DESTDIR)$(UNITDIR)/%) \
+		$(DESTDIR)$(SYSUSERSDIR)/smsdesk.conf
 	$(Q)rm -f $(DESTDIR)$(EXAMPLEDIR)/nginx/smsdesk.conf \
-		$(DESTDIR)$(EXAMPLEDIR)/caddy/Caddyfile
+		$(DESTDIR)$(EXAMPLEDIR)/caddy/Caddyfile \
+		$(DESTDIR)$(EXAMPLEDIR)/systemd/smsdesk.env
 	$(Q)rmdir $(DESTDIR)$(EXAMPLEDIR)/nginx $(DESTDIR)$(EXAMPLEDIR)/caddy \
-		$(DESTDIR)$(EXAMPLEDIR) 2>/dev/null || :
+		$(DESTDIR)$(EXAMPLEDIR)/systemd $(DESTDIR)$(EXAMPLEDIR) \
+		2>/dev/null || :
 
 clean:
 	$(say) RM build

@@ -544,6 +544,9 @@ main(int argc, char **argv)
 	free(help);
 	for (size_t i = 0; i < r.nfeeds; i++)
 		provider_account_free(&r.feed[i].acct);
+	/* The accounts load_media() took for every provider's media. */
+	for (size_t i = 0; i < r.nknown; i++)
+		provider_account_free(&r.known[i].acct);
 	tzdb_free(r.tzdb);
 	config_free(cfg);
 	inbox_close(&r.ib);
