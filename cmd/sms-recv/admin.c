@@ -128,7 +128,10 @@ one(struct buf *b, const char *name, const char *type, const char *help,
     double v)
 {
 	head(b, name, type, help);
-	buf_printf(b, "%s %.17g\n", name, v);
+	if (v == (double)(long long)v)
+		buf_printf(b, "%s %lld\n", name, (long long)v);
+	else
+		buf_printf(b, "%s %.6f\n", name, v);
 }
 
 /* The route's name as a label: a provider's, "media" or "other". */
