@@ -163,6 +163,7 @@ journal_open(int dirfd, const char *where, const char *name,
 	j->h[0].fd = j->h[1].fd = j->jfd = j->tfd = -1;
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->cond, NULL);
+	j->st.checkpoint_at = mono_now();	/* empty: as good as one */
 	if ((j->jfd = open_dir(dirfd, JOURNAL_DIR)) < 0 ||
 	    fstat(j->jfd, &st) < 0) {
 		errf(e, "%s/%s: %s", where, JOURNAL_DIR, strerror(errno));

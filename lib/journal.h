@@ -108,7 +108,8 @@ int journal_stuck(struct journal *j);
  * in buckets of JOURNAL_BUCKETS upper bounds (journal_bucket_le[], in
  * seconds; the last bucket is everything above), their sum; the
  * checkpoints that emptied a half, and when the last did or found nothing
- * to do (CLOCK_MONOTONIC seconds, 0: never); the bytes pending; stuck.
+ * to do (CLOCK_MONOTONIC seconds; the open counts as one); the bytes
+ * pending; stuck.
  * Counted under the journal's lock, which the sync takes anyway.
  */
 #define JOURNAL_BUCKETS 12

@@ -178,7 +178,8 @@ check 'with a short reason' \
 	"grep -q '^inbox not writable: Not a directory\$' '$tmp/health'"
 rm "$ib/tmp"
 mv "$ib/tmp.away" "$ib/tmp"
-is 'and 200 once it is again' "$(health)" 200
+check 'and 200 once it is again' \
+	"[ \"\$(health)\" = 200 ] || { cat '$tmp/health'; false; }"
 
 # --- SIGHUP ----------------------------------------------------------------
 

@@ -95,8 +95,8 @@ unhealthy(struct recv *r, char *why, size_t n)
 		return NULL;	/* a journal that failed to start: synced */
 	if (st.stuck)
 		return "journal stuck: a sync failed";
-	age = st.checkpoint_at > 0 ? mono_now() - st.checkpoint_at : -1;
-	if (st.pending > 0 && (age < 0 || age > CHECKPOINT_STALE)) {
+	age = mono_now() - st.checkpoint_at;
+	if (st.pending > 0 && age > CHECKPOINT_STALE) {
 		snprintf(why, n, "journal not checkpointed for %.0fs", age);
 		return why;
 	}
@@ -208,7 +208,7 @@ journal(struct recv *r, struct buf *b)
 	    (double)st.checkpoints);
 	one(b, "smsdesk_journal_checkpoint_age_seconds", "gauge", "Seconds "
 	    "since the last checkpoint (or since one found nothing pending).",
-	    st.checkpoint_at > 0 ? mono_now() - st.checkpoint_at : -1);
+	    mono_now() - st.checkpoint_at);
 	one(b, "smsdesk_journal_pending_bytes", "gauge", "Bytes journaled "
 	    "since the last checkpoint.", (double)st.pending);
 	one(b, "smsdesk_journal_stuck", "gauge", "1 if a sync failed and "
