@@ -110,7 +110,7 @@ promtext() {
 check_exit '--admin-listen goes with --listen' 2 \
 	"sms-recv -d '$ib' --admin-listen 127.0.0.1:0 </dev/null"
 check_exit '--admin-listen takes [ADDR:]PORT' 2 \
-	"sms-recv -d '$ib' --listen 127.0.0.1:0 --admin-listen no:where"
+	"sms-recv -d '$ib' --listen 127.0.0.1:0 --admin-listen 127.0.0.1:99999"
 
 # --- Health and metrics ----------------------------------------------------
 
