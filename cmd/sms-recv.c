@@ -16,7 +16,8 @@
  * courtesy: the inbox is the record, so a reader that goes away costs the
  * events, never a delivery.
  *
- * This file has the options and the configuration; the parts are in
+ * This file has the options; the configuration is conf.c's, and the
+ * other parts are in
  * cmd/sms-recv/, one a file, and sms-recv/sms-recv.h lists them.
  */
 #include <arpa/inet.h>

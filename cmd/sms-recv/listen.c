@@ -9,6 +9,12 @@
  * we send, linked in serve/ until they expire (serve.h), for the provider
  * to fetch. Slow clients are cut off by lib/httpd's guard;
  * what floods the log is said at most LOG_PER_SECOND lines a second.
+ *
+ * Signals are taken in the main thread (sigtimedwait): SIGHUP reloads
+ * the settings (conf.c; a request keeps those it began with), SIGTERM
+ * and SIGINT stop it, STOP_SECONDS at most for the requests in flight.
+ * Every answer is counted for the admin server (admin.c), which runs
+ * beside it on its own port if --admin-listen asks.
  */
 #include <errno.h>
 #include <pthread.h>

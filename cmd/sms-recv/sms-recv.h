@@ -3,10 +3,13 @@
  *
  * One run's state (struct recv), set up by main() before the first
  * request or line and read-only after, but for ret (the exit code, set by
- * whoever meets a failure) and the events on their way to stdout (struct
- * events, under its lock). sms-recv.c has the options and the
- * configuration; the modules in cmd/sms-recv/ are:
+ * whoever meets a failure), the events on their way to stdout (struct
+ * events, under its lock), the settings a listener reloads (conf, under
+ * conf_lock) and its counts (stats, atomic). sms-recv.c has the options;
+ * the modules in cmd/sms-recv/ are:
  *
+ *   conf.c     the settings of the configuration, and their reload
+ *   admin.c    a listener's admin server: health and metrics
  *   events.c   the event records on stdout, and a listener's writer thread
  *   store.c    storing a message or a status, keywords, automatic replies
  *   listen.c   the webhook listener (--listen)
