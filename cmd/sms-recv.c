@@ -17,8 +17,8 @@
  * events, never a delivery.
  *
  * This file has the options; the configuration is conf.c's, and the
- * other parts are in
- * cmd/sms-recv/, one a file, and sms-recv/sms-recv.h lists them.
+ * other parts are in cmd/sms-recv/, one a file, and sms-recv/sms-recv.h
+ * lists them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
