@@ -116,7 +116,7 @@ check_exit '--admin-listen takes [ADDR:]PORT' 2 \
 
 serve "$tmp/L.out" "$tmp/L.err" sms-recv -d "$ib" --timeout 3600 \
     --admin-listen 127.0.0.1:0 || { fail 'the listener starts'; done_testing; }
-lpid=$server
+lpid=$server lport=$port
 aport=$(sed -n 's/^sms-recv: admin (health, metrics) on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
     "$tmp/L.err")
 check 'it says where the admin server listens' '[ -n "$aport" ]'
@@ -180,6 +180,39 @@ rm "$ib/tmp"
 mv "$ib/tmp.away" "$ib/tmp"
 check 'and 200 once it is again' \
 	"[ \"\$(health)\" = 200 ] || { cat '$tmp/health'; false; }"
+
+# A journal that is not being checkpointed: a disk whose syncs stall (the
+# fault shim, tests/shim/faults.c) holds a delivery's record pending, and
+# the checkpoint with it; past 10 s, /health says so.
+if ! faults_env; then
+	skip 'GET /health when the journal is not checkpointed' 'no shim'
+else
+	LD_PRELOAD=$shim SMSDESK_FAULT_STALL=$tmp/stall \
+	    serve "$tmp/S.out" "$tmp/S.err" sms-recv -d "$tmp/stalled" \
+	    --timeout 3600 --admin-listen 127.0.0.1:0 ||
+	    fail 'a listener with the shim starts'
+	spid=$server saved=$aport
+	aport=$(sed -n 's/^sms-recv: admin (health, metrics) on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
+	    "$tmp/S.err")
+	is 'a listener on a disk that is well: 200' "$(health)" 200
+	: >"$tmp/stall"
+	post SMstall0000000000000000000000001 tok-old >"$tmp/stalled.code" &
+	stalled=$!
+	pids="$pids $stalled"
+	check 'a delivery waits on the disk' "poll '[ -e \"$tmp/stall.held\" ]'"
+	check 'GET /health: 503 once its record has waited 10 s' \
+		"poll '[ \"\$(health)\" = 503 ]'"
+	check 'the journal not checkpointed, it says' \
+		"grep -q '^journal not checkpointed for [0-9]*s\$' '$tmp/health'"
+	rm -f "$tmp/stall"
+	wait "$stalled"
+	is 'the delivery is answered once the disk is back' \
+		"$(cat "$tmp/stalled.code")" 200
+	check 'and /health is 200 again' "poll '[ \"\$(health)\" = 200 ]'"
+	kill "$spid"
+	wait "$spid"
+	aport=$saved port=$lport
+fi
 
 # --- SIGHUP ----------------------------------------------------------------
 
