@@ -16,18 +16,21 @@
  * courtesy: the inbox is the record, so a reader that goes away costs the
  * events, never a delivery.
  *
- * This file has the options and the configuration; the parts are in
- * cmd/sms-recv/, one a file, and sms-recv/sms-recv.h lists them.
+ * This file has the options; the configuration is conf.c's, and the
+ * other parts are in cmd/sms-recv/, one a file, and sms-recv/sms-recv.h
+ * lists them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -45,17 +48,12 @@
 
 #define USAGE "usage: sms-recv [-hiV] [-d DIR] [-l [ADDR:]PORT] " \
 	"[-p PROVIDER]\n" \
-	"                [--per-address N] [--public-url URL] " \
-	"[--timeout SECONDS]\n" \
-	"                [FILE ...]\n" \
+	"                [--admin-listen [ADDR:]PORT] [--per-address N]\n" \
+	"                [--public-url URL] [--timeout SECONDS] [FILE ...]\n" \
 	"       sms-recv --fetch-media [-d DIR] [-p PROVIDER] " \
 	"[--max-age DURATION]\n" \
 	"       sms-recv --poll PROVIDER [-d DIR] [--page-size N]\n" \
 	"       sms-recv --spool DIR [-d DIR]\n"
-
-/* The answer to HELP unless help_text says otherwise, after the name. */
-#define HELP_TEXT "Text us here and we will answer. Msg frequency varies. " \
-	"Msg&data rates may apply. Reply STOP to opt out."
 
 static void
 usage(FILE *fp, int code)
@@ -66,6 +64,10 @@ usage(FILE *fp, int code)
 	if (fp != stdout)
 		exit(code);
 	fputs("\n"
+	    "      --admin-listen [ADDR:]PORT  with --listen, serve GET "
+	    "/health and\n"
+	    "                         GET /metrics there (default: not at "
+	    "all)\n"
 	    "  -d, --dir DIR          the inbox (default $SMSDESK_INBOX)\n"
 	    "      --fetch-media      fetch the media of messages that still "
 	    "need it\n"
@@ -116,156 +118,6 @@ usage(FILE *fp, int code)
 }
 
 /*
- * The out-of-hours reply's settings, checked now so that a mistake stops
- * the listener at startup rather than passing silently at night.
- */
-static void
-load_hours(struct recv *r, const struct config *cfg)
-{
-	const char *bh = config_pick(cfg, NULL, NULL, "business_hours", NULL);
-	const char *zone = config_pick(cfg, NULL, NULL, "timezone", NULL);
-	struct errbuf e;
-
-	r->away_text = config_pick(cfg, NULL, NULL, "away_text", NULL);
-	if (r->away_text && !*r->away_text)
-		r->away_text = NULL;
-	if (when_now_valid(&e) < 0)
-		diag_die(EXIT_CONFIG, "SMSDESK_NOW: %s", e.msg);
-	if (bh && hours_parse(&r->hours, bh, &e) < 0)
-		diag_die(EXIT_CONFIG, "config: business_hours: %s", e.msg);
-	if (r->away_text && !bh)
-		diag_die(EXIT_CONFIG, "config: away_text needs business_hours, "
-		    "as in Mon-Fri 09:00-17:00");
-	if (bh && !zone)
-		diag_die(EXIT_CONFIG, "config: business_hours needs timezone, "
-		    "an IANA name such as America/New_York");
-	if (!zone)
-		return;
-	if (!(r->tzdb = tzdb_new(NULL)))
-		diag_die(EXIT_IOERR, "%s", strerror(errno));
-	if (!(r->zone = tzdb_get(r->tzdb, zone, &e)))
-		diag_die(EXIT_CONFIG, "config: timezone: %s", e.msg);
-}
-
-/*
- * How media are fetched: the size cap media_max (bytes), and for each
- * feed its provider's credentials (for its own host only, lib/media.h);
- * the same for every provider known, for a message of a provider that is
- * no feed (--fetch-media goes through every provider's messages).
- */
-static void
-load_media(struct recv *r, const struct config *cfg)
-{
-	const char *max = config_pick(cfg, NULL, NULL, "media_max", NULL);
-	const struct provider *list[PROVIDER_LIST_MAX];
-	struct errbuf e;
-	char *end;
-	int nlist;
-
-	r->media.max_bytes = MEDIA_MAX_DEFAULT;
-	if (max) {
-		errno = 0;
-		r->media.max_bytes = strtoll(max, &end, 10);
-		if (*max < '0' || *max > '9' || *end || errno ||
-		    r->media.max_bytes <= 0)
-			diag_die(EXIT_CONFIG, "config: media_max: '%s' is not "
-			    "a number of bytes", max);
-	}
-	r->media.timeout = MEDIA_TIMEOUT_DEFAULT;
-	for (const struct provider *pv; r->nknown < FEEDS_MAX &&
-	    (pv = provider_at(r->nknown)) != NULL; r->nknown++)
-		r->known[r->nknown].pv = pv;
-	/* A provider after the first of a failover list has its own from. */
-	nlist = provider_list(cfg, list, &e);
-	for (size_t i = 0; i < r->nfeeds + r->nknown; i++) {
-		struct feed *f = i < r->nfeeds ? &r->feed[i] :
-		    &r->known[i - r->nfeeds];
-
-		f->media = r->media;
-		memset(&f->acct, 0, sizeof f->acct);
-		f->acct.alt = nlist > 0 ? list[0] != f->pv : i > 0;
-		if (f->pv->account && f->pv->account(&f->acct, cfg, NULL,
-		    NULL, 0, &e) == 0) {
-			f->media.user = f->acct.user;
-			f->media.pass = f->acct.pass;
-			f->media.auth_url = f->acct.base;
-			f->media.media_url = f->acct.media_url;
-		}
-	}
-	r->media = r->feed[0].media;
-}
-
-/*
- * The feeds of --provider (a comma-separated list, or PROVIDER given
- * again: each provider once), and each one's signing secret. With
- * listening, a secret of the wrong form, or none without insecure, ends
- * the run (exit 78).
- */
-static void
-load_feeds(struct recv *r, const struct config *cfg, const char *names,
-    int listening, int insecure)
-{
-	const char *p = names;
-	struct errbuf e;
-
-	while (*p) {
-		size_t n = strcspn(p, ", ");
-		char name[32];
-		const struct provider *pv;
-		struct feed *f;
-
-		if (n == 0 || n >= sizeof name) {
-			if (n == 0) {
-				p++;
-				continue;
-			}
-			diag_die(EXIT_CONFIG, "unknown provider '%.*s'",
-			    (int)n, p);
-		}
-		memcpy(name, p, n);
-		name[n] = '\0';
-		p += n;
-		if (!(pv = provider_find(name)))
-			diag_die(EXIT_CONFIG, "unknown provider '%s'", name);
-		for (size_t i = 0; i < r->nfeeds; i++)
-			if (r->feed[i].pv == pv)
-				diag_die(EXIT_USAGE, "--provider: '%s' twice",
-				    name);
-		if (r->nfeeds == FEEDS_MAX)
-			diag_die(EXIT_USAGE, "--provider: more than %d",
-			    FEEDS_MAX);
-		f = &r->feed[r->nfeeds++];
-		f->pv = pv;
-		/* Where the provider keeps its signing secret. */
-		f->secret = pv->secret_key ? config_pick(cfg, NULL,
-		    pv->secret_env, pv->secret_key, NULL) : NULL;
-		if (f->secret && !*f->secret)
-			f->secret = NULL;
-		/* Which of its signature methods the provider signs with. */
-		if (pv->sig_method_key)
-			f->sig_method = config_pick(cfg, NULL,
-			    pv->sig_method_env, pv->sig_method_key, NULL);
-		if (listening && f->secret && pv->secret_ok &&
-		    pv->secret_ok(f->secret, &e) < 0)
-			diag_die(EXIT_CONFIG, "%s%s%s: %s", pv->secret_env ?
-			    pv->secret_env : "", pv->secret_env ? " or " : "",
-			    pv->secret_key, e.msg);
-		if (listening && !f->secret && !insecure && pv->verify)
-			diag_die(EXIT_CONFIG, "no signing secret for %s: set "
-			    "%s%s%s in the config, or give --insecure to "
-			    "accept unsigned requests", pv->name,
-			    pv->secret_env ? pv->secret_env : "",
-			    pv->secret_env ? " or " : "", pv->secret_key);
-		if (insecure)
-			f->secret = NULL;
-	}
-	if (r->nfeeds == 0)
-		diag_die(EXIT_CONFIG, "--provider: no provider named");
-	r->pv = r->feed[0].pv;
-	r->secret = r->feed[0].secret;
-}
-
-/*
  * The inbox could not be written at start (errno says why): 77 if it is
  * read-only or not ours to write, as sms-recv(1) says, else the code
  * diag_exit_for() gives every program.
@@ -313,8 +165,9 @@ main(int argc, char **argv)
 {
 	enum { OPT_PER_ADDRESS = 256, OPT_PUBLIC_URL, OPT_TIMEOUT,
 		OPT_FETCH_MEDIA, OPT_MAX_AGE, OPT_POLL, OPT_PAGE_SIZE,
-		OPT_SPOOL };
+		OPT_SPOOL, OPT_ADMIN_LISTEN };
 	static const struct option longopts[] = {
+		{ "admin-listen", required_argument, NULL, OPT_ADMIN_LISTEN },
 		{ "fetch-media", no_argument, NULL, OPT_FETCH_MEDIA },
 		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
@@ -332,27 +185,30 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct recv r = { .ev = { .lock = PTHREAD_MUTEX_INITIALIZER,
-		.ready = PTHREAD_COND_INITIALIZER } };
+		.ready = PTHREAD_COND_INITIALIZER },
+		.conf_lock = PTHREAD_MUTEX_INITIALIZER };
 	const char *dir = NULL, *listen_arg = NULL, *pname = NULL;
+	const char *admin_arg = NULL;
 	char plist[256], pbuf[256];
 	const char *url = NULL, *poll_arg = NULL, *spool_arg = NULL;
 	unsigned page_size = 0;
-	struct config *cfg;
-	struct sockaddr_storage sin;
+	struct sockaddr_storage sin, admin;
+	char admin_addr[INET6_ADDRSTRLEN + 2], base[INET6_ADDRSTRLEN + 16];
 	char addr[INET6_ADDRSTRLEN + 2];
 	FILE **files = NULL;
-	char *ipath;
 	struct errbuf e;
 	unsigned timeout = 10, per_address = PER_ADDRESS;
-	int c, insecure = 0, fetch_media = 0;
+	int c, code, insecure = 0, fetch_media = 0;
 	long long max_age = 7 * 86400;
 	size_t swept, replayed;
-	char *help = NULL;
 
 	diag_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "d:hil:p:V", longopts,
 	    NULL)) != -1) {
 		switch (c) {
+		case OPT_ADMIN_LISTEN:
+			admin_arg = optarg;
+			break;
 		case OPT_PER_ADDRESS:
 			per_address = opt_number("--per-address", optarg, 0,
 			    MAX_CONNECTIONS, "");
@@ -426,10 +282,13 @@ main(int argc, char **argv)
 		diag_die(EXIT_USAGE, "--spool takes no --listen, no "
 		    "--fetch-media, no --poll, no --provider and no FILE "
 		    "arguments");
-	if (poll_arg)
-		pname = poll_arg;
-	if (spool_arg)
-		pname = "smstools";
+	if (admin_arg && !listen_arg)
+		diag_die(EXIT_USAGE, "--admin-listen goes with --listen");
+	if (admin_arg && httpd_parse_listen(admin_arg, &admin, admin_addr,
+	    sizeof admin_addr) < 0)
+		diag_die(EXIT_USAGE, "--admin-listen: '%s' is not [ADDR:]PORT "
+		    "(ADDR an IPv4 address, [an IPv6 one] or a host name)",
+		    admin_arg);
 	if (listen_arg && httpd_parse_listen(listen_arg, &sin, addr,
 	    sizeof addr) < 0)
 		diag_die(EXIT_USAGE, "--listen: '%s' is not [ADDR:]PORT (ADDR "
@@ -442,49 +301,21 @@ main(int argc, char **argv)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		diag_die(EXIT_IOERR, "libcurl: cannot start");
 	json_object_seed(0);
-	/* The configuration first: it names the group trusted with the inbox. */
-	if (!(cfg = config_new()))
-		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
-	if (config_load_default(cfg, (ipath = inbox_path(dir)), &e) < 0)
-		diag_die(EXIT_CONFIG, "%s", e.msg);
-	free(ipath);
-	if (inbox_group_check(config_pick(cfg, NULL, NULL, "group", NULL),
-	    &e) < 0)
-		diag_die(EXIT_CONFIG, "config: %s", e.msg);
-	pname = config_pick(cfg, pname, "SMSDESK_PROVIDER", "provider",
-	    provider_default()->name);
-	load_feeds(&r, cfg, pname, listen_arg != NULL, insecure);
-	if (!spool_arg && !r.pv->parse)
-		diag_die(EXIT_CONFIG, "provider '%s' has no webhooks: "
-		    "sms-recv --spool DIR reads its spool (sms-recv(1))",
-		    r.pv->name);
-	if (!listen_arg && r.nfeeds > 1)
-		diag_die(EXIT_USAGE, "--provider: several providers are for "
-		    "--listen; files and stdin are read as one's");
-	url = config_pick(cfg, url, "SMSDESK_PUBLIC_URL", "public_url", NULL);
-	r.help_text = config_pick(cfg, NULL, NULL, "help_text", NULL);
-	if (!r.help_text) {
-		const char *name = config_pick(cfg, NULL, NULL,
-		    "business_name", "");
-		size_t n = strlen(name) + sizeof HELP_TEXT + 2;
-
-		if (!(help = malloc(n)))
-			diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
-		snprintf(help, n, "%s%s" HELP_TEXT, name, *name ? ": " : "");
-		r.help_text = help;
+	/* The configuration, checked whole (conf.c). */
+	r.args.dir = dir;
+	r.args.provider = spool_arg ? "smstools" : poll_arg ? poll_arg : pname;
+	r.args.url = url;
+	r.args.listening = listen_arg != NULL;
+	r.args.insecure = insecure;
+	r.args.spool = spool_arg != NULL;
+	r.args.cancel = &r.media_cancel;
+	if (listen_arg) {
+		snprintf(base, sizeof base, "http://%s:%u", addr,
+		    httpd_port(&sin));
+		r.args.default_url = base;
 	}
-	r.ack_text = config_pick(cfg, NULL, NULL, "ack_text", NULL);
-	r.stop_text = config_pick(cfg, NULL, NULL, "stop_text", NULL);
-	r.start_text = config_pick(cfg, NULL, NULL, "start_text", NULL);
-	load_hours(&r, cfg);
-	load_media(&r, cfg);
-	if (url) {
-		size_t n = strlen(url);
-
-		while (n > 0 && url[n - 1] == '/')
-			n--;
-		r.public_url = strndup(url, n);
-	}
+	if (conf_load(&r.args, &r.conf, &code, &e) < 0)
+		diag_die(code, "%s", e.msg);
 	/* Every FILE opens, or nothing is done. */
 	if (argc > 0 && !(files = calloc((size_t)argc, sizeof *files)))
 		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
@@ -494,8 +325,8 @@ main(int argc, char **argv)
 			    argv[i], strerror(errno));
 
 	/* All checked: the inbox, made if missing, and what it holds. */
-	if (inbox_open_group(&r.ib, dir, 1, config_pick(cfg, NULL, NULL,
-	    "group", NULL), &e) < 0)
+	if (inbox_open_group(&r.ib, dir, 1, config_pick(r.conf->cfg, NULL,
+	    NULL, "group", NULL), &e) < 0)
 		diag_die(diag_exit_for(errno), "%s", e.msg);
 	r.ib.report = report;
 	r.ib.report_arg = &r;
@@ -511,7 +342,7 @@ main(int argc, char **argv)
 	if (spool_arg) {
 		r.ret = spool_run(&r, spool_arg);
 	} else if (poll_arg) {
-		r.ret = poll_run(&r, &r.feed[0].acct, page_size);
+		r.ret = poll_run(&r, &r.conf->feed[0].acct, page_size);
 	} else if (fetch_media) {
 		r.ret = media_fetch_all(&r, max_age);
 	} else if (listen_arg) {
@@ -519,6 +350,11 @@ main(int argc, char **argv)
 
 		r.listening = 1;
 		r.timeout = timeout;
+		if (admin_arg) {
+			r.admin = &admin;
+			r.admin_addr = admin_addr;
+		}
+		atomic_store(&r.stats.reloaded_at, (long long)time(NULL));
 		r.per_address = per_address;
 		events_start(&r, &writer);
 		media_start(&r);
@@ -540,15 +376,7 @@ main(int argc, char **argv)
 	}
 	free(files);
 	stop_journal(&r);
-	free(r.public_url);
-	free(help);
-	for (size_t i = 0; i < r.nfeeds; i++)
-		provider_account_free(&r.feed[i].acct);
-	/* The accounts load_media() took for every provider's media. */
-	for (size_t i = 0; i < r.nknown; i++)
-		provider_account_free(&r.known[i].acct);
-	tzdb_free(r.tzdb);
-	config_free(cfg);
+	conf_free(r.conf);
 	inbox_close(&r.ib);
 	return diag_close_stdout(r.ret);
 }

@@ -247,6 +247,8 @@ httpd_on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
 		pthread_mutex_unlock(&w->g->lock);
 	}
 	if (q) {
+		if (q->ctx && q->release)
+			q->release(q->ctx_cls, q->ctx);
 		if (q->rs)
 			MHD_destroy_response(q->rs);
 		free(q->uri);

@@ -35,6 +35,10 @@ struct httpd_request {
 	void (*fn)(void *cls, struct MHD_Connection *conn,
 	    struct httpd_request *q);
 	void *cls;
+	/* The handler's own, for the request's life: release(ctx_cls, ctx)
+	 * is called as the request is freed, if ctx is set. */
+	void *ctx, *ctx_cls;
+	void (*release)(void *ctx_cls, void *ctx);
 };
 
 /* MHD_OPTION_URI_LOG_CALLBACK: a new request for uri, or NULL. */

@@ -196,6 +196,39 @@ inbox_checkpoint(struct inbox *ib, struct errbuf *e)
 }
 
 int
+inbox_journal_stats(struct inbox *ib, struct journal_stats *st)
+{
+	if (!ib->journal)
+		return -1;
+	journal_stats(ib->journal, st);
+	return 0;
+}
+
+int
+inbox_probe(struct inbox *ib, struct errbuf *e)
+{
+	char name[NAME_MAX_LEN], rel[NAME_MAX_LEN + 16];
+	int fd, saved;
+
+	ib_unique_name(ib, name);
+	snprintf(rel, sizeof rel, "tmp/probe-%s", name);
+	fd = openat(ib->fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errf(e, "%s/tmp: %s", ib->dir, strerror(errno));
+	saved = write(fd, "", 1) == 1 ? 0 : errno ? errno : ENOSPC;
+	if (close(fd) < 0 && !saved)
+		saved = errno;
+	if (unlinkat(ib->fd, rel, 0) < 0 && !saved)
+		saved = errno;
+	if (saved) {
+		errno = saved;
+		return errf(e, "%s/tmp: %s", ib->dir, strerror(saved));
+	}
+	return 0;
+}
+
+int
 inbox_journal_stop(struct inbox *ib, struct errbuf *e)
 {
 	int rc;

@@ -249,6 +249,16 @@ void inbox_close(struct inbox *ib);
  */
 int inbox_journal_start(struct inbox *ib, struct errbuf *e);
 int inbox_checkpoint(struct inbox *ib, struct errbuf *e);
+
+/*
+ * For a monitor. inbox_journal_stats(): what this writer's journal has
+ * done (journal.h), 0, or -1 if it has none. inbox_probe(): whether the
+ * inbox takes a file now: one made in tmp/, written and removed (what a
+ * delivery's first steps are), 0, or -1 with e filled.
+ */
+struct journal_stats;
+int inbox_journal_stats(struct inbox *ib, struct journal_stats *st);
+int inbox_probe(struct inbox *ib, struct errbuf *e);
 int inbox_journal_stop(struct inbox *ib, struct errbuf *e);
 int inbox_recover(struct inbox *ib, size_t *records, struct errbuf *e);
 

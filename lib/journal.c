@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -48,7 +49,35 @@ struct journal {
 	int active;		/* the half appends go to */
 	int checkpointing;
 	int stuck;		/* a checkpoint's sync failed: never truncate */
+	struct journal_stats st;	/* but pending and stuck */
 };
+
+const double journal_bucket_le[JOURNAL_BUCKETS] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+	2.5,
+};
+
+static double
+mono_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A sync that took took seconds, counted (under j->lock). */
+static void
+count_sync(struct journal *j, double took)
+{
+	size_t i = 0;
+
+	while (i < JOURNAL_BUCKETS && took > journal_bucket_le[i])
+		i++;
+	j->st.syncs++;
+	j->st.sync_bucket[i]++;
+	j->st.sync_seconds += took;
+}
 
 /* The directory rel of dirfd, opened: never through a symbolic link. */
 static int
@@ -134,6 +163,7 @@ journal_open(int dirfd, const char *where, const char *name,
 	j->h[0].fd = j->h[1].fd = j->jfd = j->tfd = -1;
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->cond, NULL);
+	j->st.checkpoint_at = mono_now();	/* empty: as good as one */
 	if ((j->jfd = open_dir(dirfd, JOURNAL_DIR)) < 0 ||
 	    fstat(j->jfd, &st) < 0) {
 		errf(e, "%s/%s: %s", where, JOURNAL_DIR, strerror(errno));
@@ -165,6 +195,7 @@ static int
 wait_synced(struct journal *j, struct half *h, off_t end, struct errbuf *e)
 {
 	off_t target;
+	double began, took;
 	int rc, saved;
 
 	while (h->synced < end) {
@@ -184,9 +215,12 @@ wait_synced(struct journal *j, struct half *h, off_t end, struct errbuf *e)
 		h->syncing = 1;
 		target = h->written;
 		pthread_mutex_unlock(&j->lock);
+		began = mono_now();
 		rc = fdatasync(h->fd);
 		saved = errno;
+		took = mono_now() - began;
 		pthread_mutex_lock(&j->lock);
+		count_sync(j, took);
 		h->syncing = 0;
 		if (rc == 0 && target > h->synced) {
 			h->synced = target;
@@ -308,6 +342,16 @@ journal_pending(struct journal *j)
 	return n;
 }
 
+void
+journal_stats(struct journal *j, struct journal_stats *st)
+{
+	pthread_mutex_lock(&j->lock);
+	*st = j->st;
+	st->pending = (size_t)(j->h[0].written + j->h[1].written);
+	st->stuck = j->stuck;
+	pthread_mutex_unlock(&j->lock);
+}
+
 int
 journal_stuck(struct journal *j)
 {
@@ -328,6 +372,10 @@ journal_checkpoint(struct journal *j, struct errbuf *e)
 	pthread_mutex_lock(&j->lock);
 	if (j->checkpointing || j->stuck || j->h[j->active].written == 0 ||
 	    j->h[!j->active].written != 0) {
+		/* Nothing to do is a checkpoint made, for a monitor. */
+		if (!j->checkpointing && !j->stuck &&
+		    j->h[0].written + j->h[1].written == 0)
+			j->st.checkpoint_at = mono_now();
 		pthread_mutex_unlock(&j->lock);
 		return 0;
 	}
@@ -351,10 +399,13 @@ journal_checkpoint(struct journal *j, struct errbuf *e)
 			rc = errf(e, "%s/%s: %s", j->where, old->rel,
 			    strerror(errno));
 		pthread_mutex_lock(&j->lock);
-		if (rc == 0)
+		if (rc == 0) {
 			old->written = old->synced = old->failed = 0;
-		else
+			j->st.checkpoints++;
+			j->st.checkpoint_at = mono_now();
+		} else {
 			j->stuck = 1;
+		}
 	}
 	j->checkpointing = 0;
 	pthread_cond_broadcast(&j->cond);

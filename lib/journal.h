@@ -103,6 +103,31 @@ size_t journal_pending(struct journal *j);
 int journal_stuck(struct journal *j);
 
 /*
+ * What a journal has done, for a monitor: its data syncs (fdatasync(2) of
+ * a half, each shared by every record waiting on it), how long they took
+ * in buckets of JOURNAL_BUCKETS upper bounds (journal_bucket_le[], in
+ * seconds; the last bucket is everything above), their sum; the
+ * checkpoints that emptied a half, and when the last did or found nothing
+ * to do (CLOCK_MONOTONIC seconds; the open counts as one); the bytes
+ * pending; stuck.
+ * Counted under the journal's lock, which the sync takes anyway.
+ */
+#define JOURNAL_BUCKETS 12
+extern const double journal_bucket_le[JOURNAL_BUCKETS];
+
+struct journal_stats {
+	unsigned long syncs;
+	unsigned long sync_bucket[JOURNAL_BUCKETS + 1];	/* not cumulative */
+	double sync_seconds;
+	unsigned long checkpoints;
+	double checkpoint_at;
+	size_t pending;
+	int stuck;
+};
+
+void journal_stats(struct journal *j, struct journal_stats *st);
+
+/*
  * Checkpoint, then remove the journal's files (kept after a failed sync,
  * for replay), and free j. Returns 0, or -1 with e filled.
  */

@@ -129,7 +129,7 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 	struct errbuf e;
 	json_t *rec = NULL;
 	const json_t *msg;
-	const char *provider = r->pv->name, *at = NULL, *pv;
+	const char *provider = conf_now(r)->pv->name, *at = NULL, *pv;
 	char now[WHEN_BUFSZ];
 	int rc;
 
@@ -138,7 +138,7 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 		rq.body = line;
 		rq.body_len = len;
 		rq.content_type = "application/json";
-		if (r->pv->parse(&rq, &ev, &e) < 0)
+		if (conf_now(r)->pv->parse(&rq, &ev, &e) < 0)
 			goto bad;
 	} else if (len > 0 && line[0] == '{') {
 		if (!rec || !(msg = inbound(rec, &e)))
@@ -183,7 +183,7 @@ read_line(struct recv *r, const char *where, const char *line, size_t len)
 		if (form_parse(&form, line, len, &e) < 0)
 			goto bad;
 		rq.form = &form;
-		if (r->pv->parse(&rq, &ev, &e) < 0)
+		if (conf_now(r)->pv->parse(&rq, &ev, &e) < 0)
 			goto bad;
 	}
 	when_format(when_now(), now);

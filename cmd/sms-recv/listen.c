@@ -9,10 +9,17 @@
  * we send, linked in serve/ until they expire (serve.h), for the provider
  * to fetch. Slow clients are cut off by lib/httpd's guard;
  * what floods the log is said at most LOG_PER_SECOND lines a second.
+ *
+ * Signals are taken in the main thread (sigtimedwait): SIGHUP reloads
+ * the settings (conf.c; a request keeps those it began with), SIGTERM
+ * and SIGINT stop it, STOP_SECONDS at most for the requests in flight.
+ * Every answer is counted for the admin server (admin.c), which runs
+ * beside it on its own port if --admin-listen asks.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,12 +67,34 @@ fail(struct MHD_Connection *conn, unsigned code, const char *msg)
 	return answer(conn, code, msg, strlen(msg), "text/plain");
 }
 
+/*
+ * The route of a request's uri, for its count (struct recv_stats): the
+ * index of the provider whose path it is, ROUTE_MEDIA, or ROUTE_OTHER.
+ */
+static size_t
+route_of(const char *uri)
+{
+	const struct provider *pv;
+	size_t len = strcspn(uri, "?");
+
+	if (strncmp(uri, "/media/", 7) == 0)
+		return ROUTE_MEDIA;
+	for (size_t i = 0; i < FEEDS_MAX && (pv = provider_at(i)); i++)
+		if (pv->webhook_path && strlen(pv->webhook_path) == len &&
+		    memcmp(pv->webhook_path, uri, len) == 0)
+			return i;
+	return ROUTE_OTHER;
+}
+
+/* The request's log line, and its count for the metrics. */
 static void
-log_request(struct MHD_Connection *conn, const struct httpd_request *q,
-    const char *method, unsigned code, const char *what)
+log_request(struct recv *r, struct MHD_Connection *conn,
+    const struct httpd_request *q, const char *method, unsigned code,
+    const char *what)
 {
 	char line[512];
 
+	admin_count(r, q->uri ? route_of(q->uri) : ROUTE_OTHER, code);
 	httpd_log_line(conn, q, 0, method, code, what, line, sizeof line);
 	fprintf(stderr, "%s: %s\n", diag_prog(), line);
 }
@@ -75,20 +104,21 @@ log_request(struct MHD_Connection *conn, const struct httpd_request *q,
  * NULL: each provider the listener serves has its own.
  */
 static const struct feed *
-feed_of(const struct recv *r, const char *path, size_t len)
+feed_of(const struct recv_conf *c, const char *path, size_t len)
 {
-	for (size_t i = 0; i < r->nfeeds; i++) {
-		const char *p = r->feed[i].pv->webhook_path;
+	for (size_t i = 0; i < c->nfeeds; i++) {
+		const char *p = c->feed[i].pv->webhook_path;
 
 		if (strlen(p) == len && memcmp(p, path, len) == 0)
-			return &r->feed[i];
+			return &c->feed[i];
 	}
 	return NULL;
 }
 
-/* Handle a whole request; returns the HTTP status it answered with. */
+/* handle(), with the settings c. */
 static unsigned
-handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
+handle_with(struct recv *r, const struct recv_conf *c,
+    struct MHD_Connection *conn, struct httpd_request *q,
     enum MHD_Result *ret)
 {
 	struct webhook_request rq = { .method = "POST" };
@@ -101,14 +131,15 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
 	unsigned code;
 	size_t i;
 	/* on_request() took the request for this path: a feed's. */
-	const struct feed *fd = feed_of(r, q->uri, strcspn(q->uri, "?"));
-	const struct provider *pv = fd ? fd->pv : r->pv;
+	const struct feed *fd = feed_of(c, q->uri, strcspn(q->uri, "?"));
+	const struct provider *pv = fd ? fd->pv : c->pv;
+
 	ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	rq.content_type = ctype;
 	rq.body = q->body.p ? q->body.p : "";
 	rq.body_len = q->body.len;
-	buf_adds(&url, r->public_url);
+	buf_adds(&url, c->public_url);
 	buf_adds(&url, q->uri);
 	buf_addc(&url, '\0');
 	rq.url = url.p;
@@ -151,6 +182,8 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
 	}
 	snprintf(e.msg, sizeof e.msg, "%s %s", ev.kind == WEBHOOK_STATUS ?
 	    ev.status : "message", ev.id);
+	atomic_fetch_add_explicit(ev.kind == WEBHOOK_STATUS ?
+	    &r->stats.statuses : &r->stats.messages, 1, memory_order_relaxed);
 	code = MHD_HTTP_OK;
 done:
 	if (code == MHD_HTTP_OK && (pv->reply_to ?
@@ -165,7 +198,7 @@ done:
 		*ret = fail(conn, code, code == MHD_HTTP_FORBIDDEN ?
 		    "forbidden\n" : code == MHD_HTTP_BAD_REQUEST ?
 		    "bad request\n" : "cannot store now, try again\n");
-	log_request(conn, q, rq.method, code, e.msg);
+	log_request(r, conn, q, rq.method, code, e.msg);
 	free(reply);
 	provider_event_free(&ev);
 	form_free(&form);
@@ -174,6 +207,25 @@ done:
 	return code;
 }
 
+/*
+ * Handle a whole request; returns the HTTP status it answered with. It
+ * works with the settings taken as its headers came (conf.c): a reload
+ * since is for the next request.
+ */
+static unsigned
+handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
+    enum MHD_Result *ret)
+{
+	const struct recv_conf *c = q->ctx ? q->ctx : conf_take(r);
+	unsigned code;
+
+	conf_use(c);
+	code = handle_with(r, c, conn, q, ret);
+	conf_use(NULL);
+	if (!q->ctx)
+		conf_drop(r, c);
+	return code;
+}
 /*
  * GET (or HEAD) /media/NAME: the link serve/NAME, while it has not
  * expired, with the type its bytes are; anything else under /media/ is
@@ -192,14 +244,14 @@ serve_media(struct recv *r, struct MHD_Connection *conn,
 	int fd;
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		log_request(conn, q, method, MHD_HTTP_METHOD_NOT_ALLOWED,
+		log_request(r, conn, q, method, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "GET only");
 		return fail(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only\n");
 	}
 	/* Its headers are in: the whole answer gets the request's limit. */
 	httpd_guard_headers(conn);
 	if ((fd = inbox_serve_open(&r->ib, name, when_now(), &st)) < 0) {
-		log_request(conn, q, method, MHD_HTTP_NOT_FOUND,
+		log_request(r, conn, q, method, MHD_HTTP_NOT_FOUND,
 		    errno == ETIME ? "media expired" : errno == ENOENT ?
 		    "no such media" : strerror(errno));
 		return fail(conn, MHD_HTTP_NOT_FOUND, "not found\n");
@@ -208,7 +260,7 @@ serve_media(struct recv *r, struct MHD_Connection *conn,
 	type = media_sniff(head, n > 0 ? (size_t)n : 0);
 	if (!(rs = MHD_create_response_from_fd((uint64_t)st.st_size, fd))) {
 		close(fd);
-		log_request(conn, q, method, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		log_request(r, conn, q, method, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "cannot answer");
 		return MHD_NO;
 	}
@@ -216,8 +268,36 @@ serve_media(struct recv *r, struct MHD_Connection *conn,
 	    type : "application/octet-stream");
 	MHD_add_response_header(rs, MHD_HTTP_HEADER_CACHE_CONTROL,
 	    "private, no-store");
-	log_request(conn, q, method, MHD_HTTP_OK, "media");
+	log_request(r, conn, q, method, MHD_HTTP_OK, "media");
 	return httpd_answer(conn, MHD_HTTP_OK, rs);
+}
+
+/* A request's settings let go of, as it is freed (httpd_on_done). */
+static void
+drop_conf(void *cls, void *ctx)
+{
+	conf_drop(cls, ctx);
+}
+
+/*
+ * Whether the settings current as q's headers came have a feed for pv:
+ * they are taken for q, to the end (handle()).
+ */
+static int
+served(struct recv *r, struct httpd_request *q, const struct provider *pv)
+{
+	const struct recv_conf *c;
+	int yes = 0;
+
+	if (!q->ctx) {
+		q->ctx = (void *)conf_take(r);
+		q->ctx_cls = r;
+		q->release = drop_conf;
+	}
+	c = q->ctx;
+	for (size_t i = 0; i < c->nfeeds; i++)
+		yes |= c->feed[i].pv == pv;
+	return yes;
 }
 
 /* handle() on one of the listener's workers (httpd_pool_run). */
@@ -237,24 +317,28 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 	struct recv *r = cls;
 	struct httpd_request *q = *req_cls;
 	enum MHD_Result ret = MHD_NO;
-	const struct feed *fd;
+	const struct provider *pv;
+	size_t route;
 
 	(void)version;
 	if (!q || !q->uri)
 		return MHD_NO;
 	if (strncmp(path, "/media/", 7) == 0)
 		return serve_media(r, conn, q, method, path + 7);
-	if (!(fd = feed_of(r, q->uri, strcspn(q->uri, "?")))) {
-		log_request(conn, q, method, MHD_HTTP_NOT_FOUND,
+	/* A provider's path, and (asked once) one the listener serves. */
+	route = route_of(q->uri);
+	pv = route < FEEDS_MAX ? provider_at(route) : NULL;
+	if (!pv || (!q->seen && !served(r, q, pv))) {
+		log_request(r, conn, q, method, MHD_HTTP_NOT_FOUND,
 		    "no such path");
 		return fail(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 	}
-	if (fd->pv->get && strcmp(method, "GET") == 0)
+	if (pv->get && strcmp(method, "GET") == 0)
 		q->get = 1;
 	else if (strcmp(method, "POST") != 0) {
-		log_request(conn, q, method, MHD_HTTP_METHOD_NOT_ALLOWED,
-		    fd->pv->get ? "GET or POST only" : "POST only");
-		return fail(conn, MHD_HTTP_METHOD_NOT_ALLOWED, fd->pv->get ?
+		log_request(r, conn, q, method, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    pv->get ? "GET or POST only" : "POST only");
+		return fail(conn, MHD_HTTP_METHOD_NOT_ALLOWED, pv->get ?
 		    "GET or POST only\n" : "POST only\n");
 	}
 	if (!q->seen) {
@@ -270,7 +354,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 			 * libmicrohttpd 0.9.75 cannot answer in the middle of
 			 * a body, so the connection is cut.
 			 */
-			log_request(conn, q, "POST", 0, "too slow: cut off");
+			log_request(r, conn, q, "POST", 0, "too slow: cut off");
 			return MHD_NO;
 		}
 		if (q->body.len + *size > MAX_BODY)
@@ -281,7 +365,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *path,
 		return MHD_YES;
 	}
 	if (q->too_big || q->body.len > MAX_BODY) {
-		log_request(conn, q, "POST", MHD_HTTP_CONTENT_TOO_LARGE,
+		log_request(r, conn, q, "POST", MHD_HTTP_CONTENT_TOO_LARGE,
 		    "too large");
 		return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
 	}
@@ -306,7 +390,7 @@ on_headers(void *cls, struct MHD_Connection *conn, const char *path,
 
 	if (q && !q->seen && !q->too_big && cl &&
 	    strtoull(cl, NULL, 10) > MAX_BODY) {
-		log_request(conn, q, "POST", MHD_HTTP_CONTENT_TOO_LARGE,
+		log_request(cls, conn, q, "POST", MHD_HTTP_CONTENT_TOO_LARGE,
 		    "too large");
 		q->too_big = 2;
 		return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
@@ -372,13 +456,33 @@ sweep_media(struct recv *r)
 		diag_warn("%s", e.msg);
 }
 
+/*
+ * SIGHUP: the configuration loaded anew (conf.c); one that does not load
+ * is said, and the settings in use stay.
+ */
+static void
+reload(struct recv *r)
+{
+	struct errbuf e;
+
+	if (conf_reload(r, &e) < 0) {
+		atomic_fetch_add(&r->stats.reload_failures, 1);
+		diag_warn("%s (SIGHUP: the configuration in use is kept)",
+		    e.msg);
+		return;
+	}
+	atomic_fetch_add(&r->stats.reloads, 1);
+	atomic_store(&r->stats.reloaded_at, (long long)time(NULL));
+	fprintf(stderr, "%s: SIGHUP: configuration reloaded\n", diag_prog());
+}
+
 /* Serve webhooks on sin (addr: its address as text, for a URL). */
 int
 listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
     unsigned timeout)
 {
 	struct httpd_opts o = { 0 };
-	struct httpd *h;
+	struct httpd *h, *admin = NULL;
 	struct httpd_guard *g;
 	struct httpd_log *mhd_log, *cut_log;
 	struct errbuf e;
@@ -388,17 +492,15 @@ listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
 	int sig;
 
 	port = httpd_port(sin);
-	if (!r->public_url) {
-		char base[96];
-
-		snprintf(base, sizeof base, "http://%s:%u", addr, port);
-		r->public_url = strdup(base);
-	}
 	cap = connection_cap();
-	/* Handle SIGTERM/SIGINT here, in sigwait, not in MHD's threads. */
+	/*
+	 * Handle SIGTERM, SIGINT and SIGHUP here, in sigwait, not in MHD's
+	 * threads (blocked before any starts, so that each inherits it).
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/*
 	 * Headers get the idle timeout, a whole request three times it.
@@ -436,10 +538,17 @@ listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
 	}
 	fprintf(stderr, "%s: listening on %s:%u for ", diag_prog(), addr,
 	    port);
-	for (size_t i = 0; i < r->nfeeds; i++)
+	for (size_t i = 0; i < r->conf->nfeeds; i++)
 		fprintf(stderr, "%s%s (%s)", i ? ", " : "",
-		    r->feed[i].pv->name, r->feed[i].pv->webhook_path);
-	fprintf(stderr, ", public URL %s\n", r->public_url);
+		    r->conf->feed[i].pv->name,
+		    r->conf->feed[i].pv->webhook_path);
+	fprintf(stderr, ", public URL %s\n", r->conf->public_url);
+	if (r->admin && !(admin = admin_start(r, &e))) {
+		httpd_stop_gently(h, 0);
+		stop_journal(r);
+		diag_die(EXIT_IOERR, "--admin-listen %s:%u: %s", r->admin_addr,
+		    httpd_port(r->admin), e.msg);
+	}
 	fprintf(stderr, "%s: up to %u connections, ", diag_prog(), cap);
 	if (r->per_address)
 		fprintf(stderr, "%u from one address\n", r->per_address);
@@ -456,7 +565,11 @@ listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
 		struct timespec second = { 1, 0 };
 		size_t swept;
 
-		if ((sig = sigtimedwait(&set, NULL, &second)) > 0)
+		if ((sig = sigtimedwait(&set, NULL, &second)) == SIGHUP) {
+			reload(r);
+			continue;
+		}
+		if (sig > 0)
 			break;
 		httpd_log_flush(mhd_log, httpd_now(), 0);
 		httpd_log_flush(cut_log, httpd_now(), 0);
@@ -470,6 +583,7 @@ listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
 	}
 	fprintf(stderr, "%s: %s: finishing requests in flight\n", diag_prog(),
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	httpd_stop_gently(admin, 0);
 	httpd_stop_gently(h, STOP_SECONDS);
 	httpd_pool_free(r->pool);
 	r->pool = NULL;

@@ -44,15 +44,17 @@ struct fetcher {
  * Returns 0, 1 if an item failed, or -1 if the inbox refused (said).
  */
 const struct media_opts *
-feed_media(const struct recv *r, const char *name)
+feed_media(struct recv *r, const char *name)
 {
-	for (size_t i = 0; name && i < r->nfeeds; i++)
-		if (strcmp(r->feed[i].pv->name, name) == 0)
-			return &r->feed[i].media;
-	for (size_t i = 0; name && i < r->nknown; i++)
-		if (strcmp(r->known[i].pv->name, name) == 0)
-			return &r->known[i].media;
-	return &r->media;
+	const struct recv_conf *c = conf_now(r);
+
+	for (size_t i = 0; name && i < c->nfeeds; i++)
+		if (strcmp(c->feed[i].pv->name, name) == 0)
+			return &c->feed[i].media;
+	for (size_t i = 0; name && i < c->nknown; i++)
+		if (strcmp(c->known[i].pv->name, name) == 0)
+			return &c->known[i].media;
+	return &c->media;
 }
 
 static int
@@ -109,6 +111,7 @@ fetcher_main(void *arg)
 {
 	struct recv *r = arg;
 	struct fetcher *f = r->fetcher;
+	const struct recv_conf *c;
 	struct job j;
 
 	for (;;) {
@@ -123,7 +126,10 @@ fetcher_main(void *arg)
 		f->head = (f->head + 1) % FETCH_QUEUE;
 		f->n--;
 		pthread_mutex_unlock(&f->lock);
+		/* One job, one settings: a reload waits for the next. */
+		c = conf_hold(r);
 		fetch_one(r, j.thread, j.id);
+		conf_release(r, c);
 	}
 }
 
@@ -163,11 +169,23 @@ media_start(struct recv *r)
 	pthread_cond_init(&f->ready, NULL);
 	r->fetcher = f;
 	atomic_store(&r->media_cancel, 0);
-	r->media.cancel = &r->media_cancel;
-	for (size_t i = 0; i < r->nfeeds; i++)
-		r->feed[i].media.cancel = &r->media_cancel;
 	if ((errno = pthread_create(&f->tid, NULL, fetcher_main, r)) != 0)
 		diag_die(EXIT_IOERR, "media fetcher: %s", strerror(errno));
+}
+
+void
+media_backlog(struct recv *r, size_t *waiting, unsigned long *dropped)
+{
+	struct fetcher *f = r->fetcher;
+
+	*waiting = 0;
+	*dropped = 0;
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	*waiting = f->n;
+	*dropped = f->dropped;
+	pthread_mutex_unlock(&f->lock);
 }
 
 void

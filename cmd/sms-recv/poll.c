@@ -204,7 +204,7 @@ store_listed(struct recv *r, const struct provider_account *a,
 	if (strcmp(dir, "in") != 0) {
 		if (!ev.status)
 			return 0;
-		if ((known = inbox_known_id(&r->ib, r->pv->name, ev.id)) < 0)
+		if ((known = inbox_known_id(&r->ib, conf_now(r)->pv->name, ev.id)) < 0)
 			return errf(e, "%s: the ledger: %s", ev.id,
 			    strerror(errno));
 		if (!known)
@@ -214,7 +214,7 @@ store_listed(struct recv *r, const struct provider_account *a,
 			snprintf(code, sizeof code, "%lld", (long long)pc);
 			ev.error_code = code;
 		}
-		return store_status(r, &ev, r->pv->name, e);
+		return store_status(r, &ev, conf_now(r)->pv->name, e);
 	}
 	ev.kind = WEBHOOK_MESSAGE;
 	ev.channel = record_str(m, "channel");
@@ -232,7 +232,7 @@ store_listed(struct recv *r, const struct provider_account *a,
 	if (sent <= 0)
 		sent = json_integer_value(json_object_get(m, "created"));
 	when_format(sent > 0 ? (time_t)sent : when_now(), at);
-	return store_message(r, &ev, r->pv->name, at, NULL, e);
+	return store_message(r, &ev, conf_now(r)->pv->name, at, NULL, e);
 }
 
 /*
@@ -256,20 +256,20 @@ read_pages(struct recv *r, const struct provider_account *a,
 	while (rq->url.len > 0) {
 		if (++pages > POLL_PAGES_MAX) {
 			diag_warn("poll: %s: more than %d pages; stopped",
-			    r->pv->name, POLL_PAGES_MAX);
+			    conf_now(r)->pv->name, POLL_PAGES_MAX);
 			ret = EXIT_TEMPFAIL;
 			break;
 		}
 		if (get(c, rq, &io, &http, &e) < 0) {
-			diag_warn("poll: %s: %s", r->pv->name, e.msg);
+			diag_warn("poll: %s: %s", conf_now(r)->pv->name, e.msg);
 			ret = EXIT_TEMPFAIL;
 			break;
 		}
 		json_array_clear(page);
-		if (r->pv->read_messages(a, http, io.resp.p, io.resp.len, page,
+		if (conf_now(r)->pv->read_messages(a, http, io.resp.p, io.resp.len, page,
 		    rq, &e) < 0) {
 			diag_warn("poll: %s: the list: HTTP %ld: %s",
-			    r->pv->name, http, e.msg);
+			    conf_now(r)->pv->name, http, e.msg);
 			ret = errno == EACCES ? EXIT_NOPERM : EXIT_TEMPFAIL;
 			break;
 		}
@@ -305,30 +305,30 @@ poll_run(struct recv *r, const struct provider_account *a,
 	time_t cursor, newest, since;
 	int fd, ret;
 
-	if (!r->pv->poll_request)
+	if (!conf_now(r)->pv->poll_request)
 		diag_die(EXIT_CONFIG, "--poll: provider '%s' lists no "
 		    "messages: its webhooks are the only way in (sms-recv(1), "
-		    "Polling)", r->pv->name);
+		    "Polling)", conf_now(r)->pv->name);
 	if (!((a->user && a->pass && *a->pass) || a->bearer))
 		diag_die(EXIT_CONFIG, "--poll: no %s credentials (sms-send(1), "
-		    "ENVIRONMENT)", r->pv->name);
-	snprintf(lock, sizeof lock, "lock/poll-%s", r->pv->name);
+		    "ENVIRONMENT)", conf_now(r)->pv->name);
+	snprintf(lock, sizeof lock, "lock/poll-%s", conf_now(r)->pv->name);
 	if ((fd = inbox_open_file(&r->ib, lock, O_RDWR | O_CREAT, &e)) < 0)
 		diag_die(diag_exit_for(errno), "%s", e.msg);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		diag_warn("poll: %s: another poll is running", r->pv->name);
+		diag_warn("poll: %s: another poll is running", conf_now(r)->pv->name);
 		close(fd);
 		return EXIT_TEMPFAIL;
 	}
-	newest = cursor = cursor_read(r, r->pv->name);
+	newest = cursor = cursor_read(r, conf_now(r)->pv->name);
 	since = (cursor < 0 ? when_now() : cursor) - POLL_OVERLAP;
-	if (r->pv->poll_request(a, since, page_size, &rq) < 0)
+	if (conf_now(r)->pv->poll_request(a, since, page_size, &rq) < 0)
 		diag_die(EXIT_IOERR, "poll: %s", strerror(ENOMEM));
 	ret = read_pages(r, a, &rq, &newest);
 	provider_http_free(&rq);
 	/* What the cursor covers is durable before it moves. */
 	if (ret == 0 && newest > cursor && (inbox_checkpoint(&r->ib, &e) < 0 ||
-	    cursor_write(r, r->pv->name, newest, &e) < 0)) {
+	    cursor_write(r, conf_now(r)->pv->name, newest, &e) < 0)) {
 		diag_warn("poll: %s; the cursor stays", e.msg);
 		ret = EXIT_IOERR;
 	}

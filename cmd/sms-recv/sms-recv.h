@@ -3,10 +3,13 @@
  *
  * One run's state (struct recv), set up by main() before the first
  * request or line and read-only after, but for ret (the exit code, set by
- * whoever meets a failure) and the events on their way to stdout (struct
- * events, under its lock). sms-recv.c has the options and the
- * configuration; the modules in cmd/sms-recv/ are:
+ * whoever meets a failure), the events on their way to stdout (struct
+ * events, under its lock), the settings a listener reloads (conf, under
+ * conf_lock) and its counts (stats, atomic). sms-recv.c has the options;
+ * the modules in cmd/sms-recv/ are:
  *
+ *   conf.c     the settings of the configuration, and their reload
+ *   admin.c    a listener's admin server: health and metrics
  *   events.c   the event records on stdout, and a listener's writer thread
  *   store.c    storing a message or a status, keywords, automatic replies
  *   listen.c   the webhook listener (--listen)
@@ -88,15 +91,22 @@ struct feed {
 	struct provider_account acct;	/* what media borrows */
 };
 
-struct recv {
-	struct inbox ib;
+/*
+ * What the configuration gives (conf.c): loaded whole at start, and again
+ * on SIGHUP by a listener. Read-only once loaded; the strings borrow from
+ * cfg. refs counts the holders (the listener's current one, and each
+ * request working with it), under struct recv's conf_lock.
+ */
+struct recv_conf {
+	unsigned refs;
+	struct config *cfg;
 	const struct provider *pv;	/* the first of feeds: files' */
 	const char *secret;	/* the provider's signing secret */
 	struct feed feed[FEEDS_MAX];	/* --provider's, in its order */
 	size_t nfeeds;
-	char *public_url;	/* base the provider signs against */
-	struct events ev;
+	char *public_url;	/* base the provider signs against, or NULL */
 	const char *help_text;	/* the answer to HELP and INFO */
+	char *help;		/* help_text when made from business_name */
 	const char *ack_text;	/* the answer to a first message, or NULL */
 	const char *away_text;	/* the answer out of business hours, or NULL */
 	const char *stop_text;	/* our opt-out confirmation, or NULL */
@@ -104,20 +114,96 @@ struct recv {
 	struct hours hours;	/* business hours, in zone */
 	const struct tz *zone;	/* the business's time zone */
 	struct tzdb *tzdb;
-	unsigned timeout;	/* idle; a request gets three times this */
-	unsigned per_address;	/* connections from one address, 0: any */
-	struct httpd_pool *pool;	/* the listener's workers */
 	struct media_opts media;	/* how media are fetched: the first
 					   feed's (feed_media() picks) */
 	struct feed known[FEEDS_MAX];	/* every provider known, for the
 					   media of a message of a provider
 					   not served (--fetch-media) */
 	size_t nknown;
+};
+
+/* What a load of the configuration goes by: the options, kept. */
+struct conf_args {
+	const char *dir;	/* -d, or NULL */
+	const char *provider;	/* -p (NAME,NAME), or NULL */
+	const char *url;	/* --public-url, or NULL */
+	const char *default_url;	/* the listener's own, or NULL */
+	int listening, insecure, spool;
+	_Atomic int *cancel;	/* a media fetch stops once it is set */
+};
+
+/*
+ * The listener's counts, for its metrics (admin.c): atomic, so that a
+ * request pays one relaxed increment for each. Requests by route (a
+ * provider's index in provider_at(), then ROUTE_MEDIA for /media/ and
+ * ROUTE_OTHER for any other path) and answer (ANSWER_* below).
+ */
+enum { ANSWER_200, ANSWER_400, ANSWER_403, ANSWER_404, ANSWER_405,
+	ANSWER_413, ANSWER_500, ANSWER_503, ANSWER_DROPPED, ANSWER_OTHER,
+	ANSWERS };
+#define ROUTES (FEEDS_MAX + 2)
+#define ROUTE_MEDIA FEEDS_MAX
+#define ROUTE_OTHER (FEEDS_MAX + 1)
+
+struct recv_stats {
+	_Atomic unsigned long requests[ROUTES][ANSWERS];
+	_Atomic unsigned long messages, statuses;	/* stored, answered
+							   200 */
+	_Atomic unsigned long reloads, reload_failures;
+	_Atomic long long reloaded_at;	/* when the settings in use loaded */
+};
+
+struct recv {
+	struct inbox ib;
+	struct recv_conf *conf;	/* the current settings (conf_now()) */
+	pthread_mutex_t conf_lock;	/* conf and its refs */
+	struct conf_args args;	/* what a reload goes by */
+	struct events ev;
+	unsigned timeout;	/* idle; a request gets three times this */
+	unsigned per_address;	/* connections from one address, 0: any */
+	struct httpd_pool *pool;	/* the listener's workers */
 	struct fetcher *fetcher;	/* the listener's, or NULL */
 	_Atomic int media_cancel;	/* set: the fetcher stops */
+	struct recv_stats stats;	/* the listener's, for --admin-listen */
+	const struct sockaddr_storage *admin;	/* --admin-listen, or NULL */
+	const char *admin_addr;	/* its address as text */
 	int listening;
 	int ret;
 };
+
+/* conf.c */
+
+/*
+ * Load the settings a (the configuration file, the environment, the
+ * options): 0 with *out the new settings (refs 1), or -1 with e saying
+ * what is wrong ("PATH:LINE: what" for a bad line of the file) and *code
+ * the exit code it is at start.
+ */
+int conf_load(const struct conf_args *a, struct recv_conf **out, int *code,
+    struct errbuf *e);
+void conf_free(struct recv_conf *c);
+/* The settings this thread holds, else the current ones. */
+const struct recv_conf *conf_now(struct recv *r);
+/* The current settings, held until conf_drop(). */
+const struct recv_conf *conf_take(struct recv *r);
+void conf_drop(struct recv *r, const struct recv_conf *c);
+/* This thread works with c (one taken) until conf_use(NULL). */
+void conf_use(const struct recv_conf *c);
+/* conf_take() and conf_use() at once; conf_release() undoes both. */
+const struct recv_conf *conf_hold(struct recv *r);
+void conf_release(struct recv *r, const struct recv_conf *c);
+/* Load anew and make the result current: 0, or -1 (e said, old kept). */
+int conf_reload(struct recv *r, struct errbuf *e);
+
+/* admin.c */
+
+/*
+ * The admin server on r->admin (--admin-listen): GET /health and GET
+ * /metrics. Returns it, or NULL with e filled.
+ */
+struct httpd *admin_start(struct recv *r, struct errbuf *e);
+/* Count a request answered code on route (code 0: dropped). */
+void admin_count(struct recv *r, size_t route, unsigned code);
 
 /* events.c */
 
@@ -146,11 +232,13 @@ int listen_loop(struct recv *r, struct sockaddr_storage *sin,
 /* The media options of the provider called name: its feed's, else (one
  * not served, such as any provider's message that --fetch-media meets)
  * its own from the configuration, else the first feed's. */
-const struct media_opts *feed_media(const struct recv *r, const char *name);
+const struct media_opts *feed_media(struct recv *r, const char *name);
 
 void media_start(struct recv *r);
 void media_queue(struct recv *r, const json_t *msg);
 void media_stop(struct recv *r);
+/* Messages waiting for the fetcher, and those it had no room for. */
+void media_backlog(struct recv *r, size_t *waiting, unsigned long *dropped);
 int media_fetch_all(struct recv *r, long long max_age);
 
 /* poll.c */

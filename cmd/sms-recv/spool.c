@@ -312,7 +312,7 @@ message(struct spool *sp, const char *name, const char *p, size_t len,
 	/* smsd writes an international number without its "+". */
 	ev.from = !toa || strncmp(toa, "91", 2) == 0 ? e164(from, fnum,
 	    sizeof fnum) : from;
-	ev.to = sp->r->feed[0].acct.from;
+	ev.to = conf_now(sp->r)->feed[0].acct.from;
 	if (!ev.to)
 		ev.to = e164(smstools_header(f, "Number"), tnum, sizeof tnum);
 	crypto_generichash(h, sizeof h, (const unsigned char *)p, len, NULL,

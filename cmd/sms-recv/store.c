@@ -42,17 +42,18 @@
  * job: key gets "away-THREAD-DATE", DATE the business's local date.
  */
 static int
-away(const struct recv *r, const struct inbox_delivery *d, char *key,
+away(struct recv *r, const struct inbox_delivery *d, char *key,
     size_t n)
 {
 	const char *last = record_str(d->conversation, "last_out_at");
+	const struct recv_conf *c = conf_now(r);
 	time_t now = when_now(), t;
 	struct tz_local l;
 
-	if (!r->away_text || !*r->away_text)
+	if (!c->away_text || !*c->away_text)
 		return 0;
-	tz_local(r->zone, now, &l);
-	if (hours_open(&r->hours, &l))
+	tz_local(c->zone, now, &l);
+	if (hours_open(&c->hours, &l))
 		return 0;
 	if (last && when_parse(last, &t, NULL) == 0 && now - t < AGENT_QUIET)
 		return 0;
@@ -83,6 +84,7 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
     const struct webhook_event *ev, int in_answer)
 {
 	const char *text = NULL, *why = NULL;
+	const struct recv_conf *c = conf_now(r);
 	struct inbox_delivery out;
 	struct errbuf e;
 	char key[LIMIT_KEY + 1];
@@ -100,17 +102,17 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 		return NULL;
 	snprintf(key, sizeof key, "auto-%s", ev->id);
 	if (kw == KEYWORD_HELP)
-		text = r->help_text, why = "help";
+		text = c->help_text, why = "help";
 	else if (kw == KEYWORD_OPTOUT && d->consent_changed)
-		text = r->stop_text, why = "stop";
+		text = c->stop_text, why = "stop";
 	else if (kw == KEYWORD_OPTIN && d->consent_changed)
-		text = r->start_text, why = "start";
+		text = c->start_text, why = "start";
 	else if (kw == KEYWORD_NONE && away(r, d, key, sizeof key))
-		text = r->away_text, why = "away";
-	else if (kw == KEYWORD_NONE && r->ack_text &&
+		text = c->away_text, why = "away";
+	else if (kw == KEYWORD_NONE && c->ack_text &&
 	    json_integer_value(json_object_get(d->conversation,
 	    "messages")) == 1)
-		text = r->ack_text, why = "ack";
+		text = c->ack_text, why = "ack";
 	if (!text || !*text)
 		return NULL;
 	/*

@@ -7,7 +7,7 @@
  *
  * The writer is a child process that dies (_exit) in the middle, with
  * its checkpoint waiting for the record's journal_done(); the parent
- * replays what it left.
+ * replays what it left. Last, what journal_stats() counts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -145,6 +145,49 @@ beside(const struct seen *s)
 	return r && c && (!end || c < end);
 }
 
+/*
+ * journal_stats(): each sync counted once, in one bucket of its
+ * histogram, the bytes pending until a checkpoint empties them, and the
+ * checkpoint counted.
+ */
+static void
+stats(void)
+{
+	struct journal_stats st;
+	struct errbuf e;
+	struct journal *j = journal_open(dirfd_, dir, "stats", &e);
+	unsigned long in_buckets = 0;
+	int slot, appended = 1;
+
+	if (!j) {
+		ok(0, "a journal opens: %s", e.msg);
+		return;
+	}
+	journal_stats(j, &st);
+	ok(st.syncs == 0 && st.pending == 0 && st.checkpoint_at > 0,
+	    "a new journal: no sync, nothing pending, as good as checkpointed");
+	for (int i = 0; i < 3 && appended; i++) {
+		appended = journal_append(j, "{}", 2, &slot, &e) == 0;
+		if (slot >= 0)
+			journal_done(j, slot);
+	}
+	ok(appended, "three records appended");
+	journal_stats(j, &st);
+	for (size_t i = 0; i <= JOURNAL_BUCKETS; i++)
+		in_buckets += st.sync_bucket[i];
+	is_int((int)st.syncs, 3, "each append's sync counted (no one shared)");
+	is_int((int)in_buckets, 3, "each in one bucket of the histogram");
+	ok(st.sync_seconds >= 0, "their time summed");
+	is_int((int)st.pending, 9, "three lines pending");
+	is_int((int)st.checkpoints, 0, "no checkpoint yet");
+	ok(journal_checkpoint(j, &e) == 0, "a checkpoint");
+	journal_stats(j, &st);
+	is_int((int)st.pending, 0, "empties what was pending");
+	is_int((int)st.checkpoints, 1, "and is counted");
+	ok(!st.stuck, "nothing stuck");
+	ok(journal_close(j, &e) == 0, "the journal closes");
+}
+
 int
 main(void)
 {
@@ -168,6 +211,8 @@ main(void)
 	printf("# replayed: %s\n", s.text);
 	ok(!beside(&s), "then the record's file has no cancel: it would be "
 	    "redone");
+
+	stats();
 
 	close(dirfd_);
 	{
