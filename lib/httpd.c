@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +21,14 @@ void *
 httpd_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct httpd_request *q = calloc(1, sizeof *q);
+	atomic_uint *open = cls;
 
-	(void)cls;
 	(void)conn;
 	if (q) {
 		q->uri = strdup(uri);
 		clock_gettime(CLOCK_MONOTONIC, &q->start);
+		if (open)
+			atomic_fetch_add(open, 1);
 	}
 	return q;
 }
@@ -235,9 +238,11 @@ httpd_on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
 	struct httpd_request *q = *req_cls;
 	struct watched *w = conn ? watched_of(conn) : NULL;
+	atomic_uint *open = cls;
 
-	(void)cls;
 	(void)toe;
+	if (q && open)
+		atomic_fetch_sub(open, 1);
 	if (w) {
 		/* The next request's clock starts now. */
 		pthread_mutex_lock(&w->g->lock);
@@ -639,6 +644,7 @@ httpd_log_mhd(void *cls, const char *fmt, va_list ap)
 struct httpd {
 	struct MHD_Daemon *d;
 	struct httpd_pool *pool;
+	atomic_uint open;	/* requests begun and not yet done */
 };
 
 struct httpd *
@@ -684,8 +690,8 @@ httpd_start(const struct httpd_opts *o, struct errbuf *e)
 	    MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
-	    MHD_OPTION_URI_LOG_CALLBACK, httpd_on_uri, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, httpd_on_done, NULL,
+	    MHD_OPTION_URI_LOG_CALLBACK, httpd_on_uri, &h->open,
+	    MHD_OPTION_NOTIFY_COMPLETED, httpd_on_done, &h->open,
 	    MHD_OPTION_NOTIFY_CONNECTION, httpd_on_connection, o->guard,
 	    MHD_OPTION_END);
 	if (!h->d) {
@@ -716,14 +722,10 @@ httpd_stop_gently(struct httpd *h, unsigned seconds)
 	if (!h)
 		return;
 	fd = MHD_quiesce_daemon(h->d);
-	for (unsigned i = 0; i < seconds * 10; i++) {
-		const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d,
-		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-
-		if (!di || di->num_connections == 0)
-			break;
+	/* Requests, not connections: a client's idle keep-alive connection
+	 * holds no request and is closed by the stop at once. */
+	for (unsigned i = 0; i < seconds * 10 && atomic_load(&h->open); i++)
 		nanosleep(&tenth, NULL);
-	}
 	/* The pool first: no connection may be left suspended. */
 	httpd_pool_stop(h->pool);
 	MHD_stop_daemon(h->d);

@@ -41,7 +41,9 @@ struct httpd_request {
 	void (*release)(void *ctx_cls, void *ctx);
 };
 
-/* MHD_OPTION_URI_LOG_CALLBACK: a new request for uri, or NULL. */
+/* MHD_OPTION_URI_LOG_CALLBACK: a new request for uri, or NULL; cls, when
+ * not NULL, is an atomic_uint of the requests begun and not yet done,
+ * which httpd_on_done (given the same cls) counts down. */
 void *httpd_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 
 /* MHD_OPTION_NOTIFY_COMPLETED: free the request (and an answer unsent). */
@@ -191,8 +193,9 @@ unsigned short httpd_bound_port(const struct httpd *h);
 
 /*
  * Stop h gently and free it: take no new connection, wait up to seconds
- * for the connections in flight to finish (a request's answer goes out),
- * then run what its pool has queued, end the pool's threads, and close
+ * for the requests in flight to finish (a request's answer goes out; a
+ * connection idle between requests is not waited for), then run what
+ * its pool has queued, end the pool's threads, and close
  * what is left. The pool, guard and log are the caller's to free after.
  */
 void httpd_stop_gently(struct httpd *h, unsigned seconds);

@@ -285,7 +285,22 @@ printf 'twilio_auth_token = tok-new\n' >"$cfg"
 serve "$tmp/N.out" "$tmp/N.err" sms-recv -d "$ib" ||
     { fail 'the listener starts'; done_testing; }
 check 'no admin server unless asked for' "! grep -q admin '$tmp/N.err'"
+
+# A client's keep-alive connection, idle after its answer, holds no request:
+# the stop does not wait the bound for it (STOP_SECONDS: 10 s).
+bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+	printf "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n" >&3
+	read -r line <&3; echo "$line"; exec sleep 60 <&3' idle "$port" \
+	>"$tmp/idle" 2>&1 &
+idle=$!
+pids="$pids $idle"
+check 'a keep-alive connection had its answer and stays open' \
+	"poll \"grep -q '^HTTP/1.1 404' '$tmp/idle'\" && kill -0 $idle"
+t0=$(date +%s)
 kill "$server"
 wait "$server"
+t1=$(date +%s)
+check 'the stop does not wait on an idle connection' "[ $((t1 - t0)) -lt 9 ]"
+kill "$idle" 2>/dev/null
 
 done_testing
