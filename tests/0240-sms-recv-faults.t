@@ -5,8 +5,9 @@
 # tests/shim/faults.c, preloaded, makes the k-th call that changes a file
 # (write, fsync, open with O_CREAT, mkdir, link, symlink, rename) fail with
 # ENOSPC, for k = 1, 2, ... until k is past the last call the run makes:
-# once (the disk recovers) and always (it stays full). After each run,
-# read without the shim:
+# once (the disk recovers) and always (it stays full); and the file
+# reader's calls once with EIO (a disk that fails a write or an fsync
+# with an I/O error). After each run, read without the shim:
 #   - a run that met the fault exits non-zero and says why;
 #   - every message it acknowledged (its event printed, or 200 answered)
 #     is stored, and every opt-out it announced is in the ledger;
@@ -123,16 +124,19 @@ retry() {
 	[ "$r_n" -eq 3 ] || echo "after retry: $r_n message files"
 }
 
-# The file reader.
-for mode in once always; do
+# The file reader: ENOSPC once and always, EIO once (mode eio).
+for mode in once always eio; do
+	fmode=$mode ferrno=ENOSPC said='No space left on device'
+	[ "$mode" = eio ] && fmode=once ferrno=EIO said='Input/output error'
 	k=0 violations=0 finished=
 	while :; do
 		k=$((k + 1))
 		P=$(next_provider "$k") || break
 		ib=$tmp/ib-$mode-$k
 		rm -f "$tmp/calls"
-		SMSDESK_FAULT_AT=$k SMSDESK_FAULT_MODE=$mode \
-		    SMSDESK_FAULT_LOG=$tmp/calls LD_PRELOAD=$shim \
+		SMSDESK_FAULT_AT=$k SMSDESK_FAULT_MODE=$fmode \
+		    SMSDESK_FAULT_ERRNO=$ferrno SMSDESK_FAULT_LOG=$tmp/calls \
+		    LD_PRELOAD=$shim \
 		    "$bin/sms-recv" -d "$ib" -p "$(hook_carrier "$P")" \
 		    <"$tmp/in.$P" >"$tmp/out" \
 		    2>"$tmp/err"
@@ -158,7 +162,7 @@ for mode in once always; do
 		fi
 		bad=$(
 			[ "$rc" -ne 0 ] || echo "exit 0 after a fault"
-			grep -q 'No space left on device' "$tmp/err" ||
+			grep -q "$said" "$tmp/err" ||
 			    echo "the error is not reported"
 			verify "$ib" "$tmp/out"
 			retry "$ib"
@@ -171,7 +175,7 @@ for mode in once always; do
 	done
 	tried=$((k - 1))
 	diag "program=sms-recv mode=$mode fault_points_tried=$tried violations=$violations (calls of each case's fault-free run: $(for P in $hook_cases; do eval "printf '%s ' $P=\$calls_$(echo "$P" | tr : _)"; done | sed 's/ $//'))"
-	check "sms-recv, a disk failing $mode: $tried fault points over $(echo $hook_cases | tr ' ' ,), no violation" \
+	check "sms-recv, a disk failing $fmode with $ferrno: $tried fault points over $(echo $hook_cases | tr ' ' ,), no violation" \
 	    "[ $violations -eq 0 ] && [ $tried -gt 20 ]"
 	for P in $hook_cases; do
 		channels='[null]'
