@@ -13,7 +13,7 @@
 #     signing, or (where the signature covers the URL: Twilio's and
 #     Plivo's) signed for another URL: 403, nothing stored;
 #   - the same message id again (the carrier's retry): 200, stored,
-#     counted and announced once;
+#     counted and announced once, its log line saying "(a duplicate)";
 #   - the status callbacks of a message we sent (sms-send through sms-sim
 #     playing the carrier, on the conversation's channel): stored on the
 #     message, ranked (read above delivered above sent), never moved back,
@@ -70,6 +70,10 @@ nevents() {
 	    .message.provider_id == $id)' "$tmp/L.out" | wc -l | tr -d ' '
 }
 
+# logged ID [SUFFIX]: the listener's log lines of a 200 that end
+# "message ID" (and SUFFIX).
+logged() { grep -c " 200 .* message $1${2:+ $2}\$" "$tmp/L.err"; }
+
 # files NUM: the message files of NUM's conversation.
 files() { ls "$ib/msg/$1" 2>/dev/null | wc -l | tr -d ' '; }
 
@@ -106,6 +110,9 @@ for C in $hook_cases; do
 	# --- The carrier's retry: once ----------------------------------
 
 	is 'the same message id again: 200' "$(inbound 1 $A 'Hello there')" 200
+	check 'its log line says it is a duplicate, the first'"'"'s not' \
+	    "poll '[ \$(logged $(id 1) \"(a duplicate)\") -ge 1 ]' &&
+	    [ \$(logged $(id 1)) -eq 1 ]"
 	is 'and again, after another customer'"'"'s: 200 200' \
 	    "$(inbound 2 $B 'Other') $(inbound 1 $A 'Hello there')" '200 200'
 	is 'stored once' "$(files $A)" 1

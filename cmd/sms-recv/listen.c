@@ -100,6 +100,7 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
 	char *reply = NULL;
 	unsigned code;
 	size_t i;
+	int dup;
 	/* on_request() took the request for this path: a feed's. */
 	const struct feed *fd = feed_of(r, q->uri, strcspn(q->uri, "?"));
 	const struct provider *pv = fd ? fd->pv : r->pv;
@@ -144,13 +145,14 @@ handle(struct recv *r, struct MHD_Connection *conn, struct httpd_request *q,
 		code = MHD_HTTP_BAD_REQUEST;
 		goto done;
 	}
-	if (store_event(r, pv, &ev, &reply, &e) < 0) {
+	if ((dup = store_event(r, pv, &ev, &reply, &e)) < 0) {
 		code = errno == EINVAL ? MHD_HTTP_BAD_REQUEST :
 		    MHD_HTTP_SERVICE_UNAVAILABLE;
 		goto done;
 	}
-	snprintf(e.msg, sizeof e.msg, "%s %s", ev.kind == WEBHOOK_STATUS ?
-	    ev.status : "message", ev.id);
+	/* A retry is answered as the first time, and said in the log. */
+	snprintf(e.msg, sizeof e.msg, "%s %s%s", ev.kind == WEBHOOK_STATUS ?
+	    ev.status : "message", ev.id, dup ? " (a duplicate)" : "");
 	code = MHD_HTTP_OK;
 done:
 	if (code == MHD_HTTP_OK && (pv->reply_to ?

@@ -501,18 +501,28 @@ store_status(struct recv *r, const struct webhook_event *ev,
 /*
  * Store a webhook's event, at the time it came, as provider pv's; *reply
  * gets the automatic answer to a message, if any (none for a provider
- * that takes no reply in its answer). Returns as store_message() does.
+ * that takes no reply in its answer). Returns as store_message() does,
+ * and 1 for a message stored before (the provider's retry: its log line
+ * says so).
  */
 int
 store_event(struct recv *r, const struct provider *pv,
     const struct webhook_event *ev, char **reply, struct errbuf *e)
 {
 	char at[WHEN_BUFSZ];
+	struct inbox_delivery d;
+	int dup;
 
 	when_format(when_now(), at);
 	if (ev->kind == WEBHOOK_STATUS)
 		return store_status(r, ev, pv->name, e);
-	return store_message(r, ev, pv->name, at, reply, e);
+	if (ev->concat_ref && ev->concat_total > 1)
+		return store_message(r, ev, pv->name, at, reply, e);
+	if (store_message_ids(r, ev, pv->name, at, NULL, reply, &d, e) < 0)
+		return -1;
+	dup = d.duplicate;
+	inbox_delivery_free(&d);
+	return dup;
 }
 
 /*
