@@ -54,11 +54,11 @@
  *
  * With -e, each line of standard input is one webhook, "PROVIDER", "KIND"
  * and its fields separated by tabs, posted to BASE/PROVIDER (signed for
- * SIGNED-BASE/PROVIDER), and the configs are one file, separated by
- * "next" (curl --parallel -K takes them all): a batch of requests, each
- * signed as it is made (a timestamp of now, a nonce of its own). Exit 0, 1 for a webhook
- * that cannot be made (said on stderr; with -e, the line's number), 2 for
- * a usage error.
+ * SIGNED-BASE/PROVIDER; BASE/twilio for twilio:whatsapp), and the
+ * configs are one file, separated by "next" (curl --parallel -K takes
+ * them all): a batch of requests, each signed as it is made (a timestamp
+ * of now, a nonce of its own). Exit 0, 1 for a webhook that cannot be
+ * made (said on stderr; with -e, the line's number), 2 for a usage error.
  */
 #include <stdio.h>
 #include <stdlib.h>
