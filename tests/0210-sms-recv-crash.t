@@ -5,11 +5,13 @@
 #
 # SLOW: about 30 to 60 s on a 2-core machine (it runs in `make check`).
 #
-# Every provider of $PROVIDERS (lib.sh: twilio telnyx plivo vonage) at
-# once: one listener serves each on its own path (-p twilio,telnyx,...),
-# and request i goes to provider i mod N, so each provider gets its share
-# (a quarter, for four) of the requests of every round, the kills landing
-# in the middle of each one's requests; the time is that of one provider.
+# Every case of hook_cases (lib.sh: the carriers of $PROVIDERS, twilio
+# telnyx plivo vonage, and Twilio's WhatsApp, twilio:whatsapp) at once:
+# one listener serves each carrier on its own path (-p twilio,telnyx,...;
+# WhatsApp comes on /twilio), and request i goes to case i mod N, so each
+# gets its share (a fifth, for five) of the requests of every round, the
+# kills landing in the middle of each one's requests; the time is that of
+# one provider.
 # A driver posts each provider's signed inbound webhooks, in its own
 # format (tests/tools/hook, signed a batch at a time as it goes, so that a
 # timestamp is never stale), as fast as it can, many at once (curl
@@ -21,7 +23,12 @@
 # while the time budget lasts). Then, for each provider, every
 # acknowledged id must be exactly one visible message of that provider
 # (as inbox-ls shows a thread, duplicates folded by provider id), and
-# every file under msg/ must be one whole record.
+# every file under msg/ must be one whole record, in the conversation of
+# the customer's number, with its channel (whatsapp, or none for an SMS);
+# every number with a WhatsApp message stored has its profile name as
+# its contact's name (each WhatsApp message comes from a number of its
+# own, so that no later message of the number fills a name a kill cut
+# short).
 #
 # The seed is printed; SMSDESK_SEED=N replays a run's choices (the kill
 # times, replays and threads; not the scheduling). SMSDESK_CRASH_SECONDS
@@ -49,14 +56,15 @@ trap 'touch "$tmp/stop"; for p in $pid $dpid; do kill -9 "$p" 2>/dev/null; done;
 
 # --- The requests: a pool of batches, signed as they go --------------------
 
-# Each a line for hook -e: the provider, inbound, the fields; the id's
-# first two letters say the provider (SM Twilio, tx Telnyx, pl Plivo, vn
-# Vonage).
+# Each a line for hook -e: the case, inbound, the fields; the id's first
+# two letters say the case (SM Twilio, wa Twilio's WhatsApp, tx Telnyx,
+# pl Plivo, vn Vonage); a WhatsApp message comes from a number of its
+# own, +1555701NNNN, with the profile name "WA +NUMBER".
 mkdir "$tmp/batch"
 perl -e '
 	my ($seed, $n, $batch, $threads, $dir, @prov) = @ARGV;
-	my %pre = (twilio => "SM", telnyx => "tx", plivo => "pl",
-	    vonage => "vn");
+	my %pre = (twilio => "SM", "twilio:whatsapp" => "wa",
+	    telnyx => "tx", plivo => "pl", vonage => "vn");
 	srand($seed);
 	my (@req, $fh);
 	for my $i (1 .. $n) {
@@ -70,6 +78,8 @@ perl -e '
 			    $seed % 4294967296, $i);
 			$r = { p => $p, id => $id,
 			    from => sprintf("+1555700%04d", int(rand($threads))) };
+			$r->{from} = sprintf("+1555701%04d", $i % 10000)
+			    if $p =~ /:whatsapp$/;
 			push @req, $r;
 		}
 		if (($i - 1) % $batch == 0) {
@@ -79,24 +89,25 @@ perl -e '
 		print $fh join("\t", $r->{p}, "inbound", "id=$r->{id}",
 		    "from=$r->{from}", "to=+15550000000",
 		    "body=crash test $r->{id}",
+		    ($r->{p} =~ /:whatsapp$/ ? ("profile=WA $r->{from}") : ()),
 		    "attempt=" . ($r->{replay} ? 2 : 1),
 		    "curl.output=/dev/null",
 		    "curl.write-out=%{http_code} $r->{id}" .
 		    ($r->{replay} ? " replay" : "") . "\\n"), "\n";
 	}
 	close $fh;
-' "$seed" "$pool" "$batch" "$threads" "$tmp/batch" $providers ||
+' "$seed" "$pool" "$batch" "$threads" "$tmp/batch" $hook_cases ||
     { fail 'the requests are prepared'; done_testing; }
 
 # hook signs as each provider's own signing tool does.
-for P in $providers; do
+for P in $hook_cases; do
 	grep -m 1 "^$P	" "$tmp/batch/000001" |
 	    "$tools/hook" -e -f "$public" http://127.0.0.1:1 >"$tmp/one" ||
 	    fail "$P: hook makes its webhook"
 	sed -n 's/^data-raw = "\(.*\)"$/\1/p' "$tmp/one" |
 	    sed 's/\\"/"/g; s/\\\\/\\/g' >"$tmp/one.body"
 	hdr() { sed -n "s/^header = \"$1: \(.*\)\"$/\1/p" "$tmp/one"; }
-	case $P in
+	case $(hook_carrier "$P") in
 	twilio)	want=$(tr -d '\n' <"$tmp/one.body" |
 		    "$tools/twilio-sign" "$public/twilio")
 		got=$(hdr X-Twilio-Signature) ;;
@@ -124,7 +135,7 @@ port=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
 start() {
 	s_port=$port serve_port=$port
 	serve /dev/null "$tmp/L.err" "$bin/sms-recv" -d "$ib" \
-	    --public-url "$public" -p "$(echo $providers | tr ' ' ,)" ||
+	    --public-url "$public" -p "$(hook_carriers $hook_cases)" ||
 	    { pid= serve_port=; return 1; }
 	pid=$server serve_port=
 	[ "$port" = "$s_port" ] || rebinds=$((rebinds + 1))
@@ -187,19 +198,20 @@ elapsed=$(($(date +%s) - t0))
 # --- What the inbox shows ----------------------------------------------------
 
 # Acknowledged: a whole "200 SID" line (a torn last line is ignored).
-grep -E '^200 (SM|tx|pl|vn)[0-9a-f]+( replay)?$' "$tmp/log" | cut -d' ' -f2 | sort -u >"$tmp/acked"
-requests=$(grep -cE '^[0-9]{3} (SM|tx|pl|vn)' "$tmp/log")
+grep -E '^200 (SM|wa|tx|pl|vn)[0-9a-f]+( replay)?$' "$tmp/log" | cut -d' ' -f2 | sort -u >"$tmp/acked"
+requests=$(grep -cE '^[0-9]{3} (SM|wa|tx|pl|vn)' "$tmp/log")
 refused=$(grep -cE '^4[0-9][0-9] ' "$tmp/log")
 failed5=$(grep -cE '^5[0-9][0-9] ' "$tmp/log")
 
 # Every file under msg/ must be one record ending in a newline, with the
-# body its id says, of the provider its id says; what is on disk, per
-# provider id.
+# body its id says, of the provider and channel its id says, in the
+# conversation of its sender's number; what is on disk, per provider id,
+# and the numbers that wrote on WhatsApp.
 perl -MJSON::PP -e '
-	my ($ib, $onfile, $badfile) = @ARGV;
-	my (%n, @bad);
-	my %pv = (SM => "twilio", tx => "telnyx", pl => "plivo",
-	    vn => "vonage");
+	my ($ib, $onfile, $badfile, $wafile) = @ARGV;
+	my (%n, @bad, %wa);
+	my %pv = (SM => "twilio", wa => "twilio", tx => "telnyx",
+	    pl => "plivo", vn => "vonage");
 	for my $f (glob("$ib/msg/*/*")) {
 		open my $fh, "<", $f or do { push @bad, "$f: $!"; next };
 		local $/;
@@ -214,19 +226,33 @@ perl -MJSON::PP -e '
 			next;
 		}
 		my $id = $rec->{provider_id} // "";
+		my $tag = substr($id, 0, 2);
 		if ($rec->{type} ne "message" ||
-		    ($pv{substr($id, 0, 2)} // "") ne ($rec->{provider} // "") ||
+		    ($pv{$tag} // "") ne ($rec->{provider} // "") ||
 		    $rec->{body} ne "crash test $id") {
 			push @bad, "$f: not the message sent\n";
 			next;
 		}
+		if (($rec->{channel} // "") ne ($tag eq "wa" ? "whatsapp" : "") ||
+		    $rec->{from} !~ /^\+155570[01][0-9]{4}\z/ ||
+		    $rec->{thread} ne $rec->{from} ||
+		    $f ne "$ib/msg/$rec->{thread}/$rec->{id}" ||
+		    $rec->{to} ne "+15550000000") {
+			push @bad, "$f: not its channel, or not in the " .
+			    "conversation of its number\n";
+			next;
+		}
+		$wa{$rec->{thread}} = 1 if $tag eq "wa";
 		$n{$id}++;
 	}
 	open my $o, ">", $onfile or die;
 	print $o "$n{$_} $_\n" for sort keys %n;
 	open my $b, ">", $badfile or die;
 	print $b @bad;
-' "$ib" "$tmp/ondisk" "$tmp/corrupt" || fail 'the inbox can be scanned'
+	open my $w, ">", $wafile or die;
+	print $w "$_\n" for sort keys %wa;
+' "$ib" "$tmp/ondisk" "$tmp/corrupt" "$tmp/wa" ||
+    fail 'the inbox can be scanned'
 corrupt=$(wc -l <"$tmp/corrupt" | tr -d ' ')
 dup_disk=$(awk '$1 > 1' "$tmp/ondisk" | wc -l | tr -d ' ')
 
@@ -264,10 +290,11 @@ check "at least $min_rounds rounds" "[ $rounds -ge $min_rounds ]"
 check 'requests acknowledged in most rounds' "[ $acked -ge $((min_rounds / 2)) ]"
 check 'no valid request refused (4xx)' "[ $refused -eq 0 ]"
 [ -s "$tmp/hook.err" ] && head -n 5 "$tmp/hook.err" | sed 's/^/# hook: /' >&2
-# Each provider: its ids by their first two letters.
-for P in $providers; do
+# Each case: its ids by their first two letters.
+for P in $hook_cases; do
 	case $P in
-	twilio) x=SM ;; telnyx) x=tx ;; plivo) x=pl ;; vonage) x=vn ;;
+	twilio) x=SM ;; twilio:whatsapp) x=wa ;; telnyx) x=tx ;;
+	plivo) x=pl ;; vonage) x=vn ;;
 	esac
 	grep "^$x" "$tmp/acked" >"$tmp/acked.$P"
 	grep " $x" "$tmp/seen" >"$tmp/seen.$P"
@@ -277,7 +304,7 @@ for P in $providers; do
 	p_dup=$(awk '$1 > 1' "$tmp/seen.$P" | wc -l | tr -d ' ')
 	diag "$P: acked=$p_acked lost_acked=$p_lost dup_visible=$p_dup visible=$(wc -l <"$tmp/seen.$P" | tr -d ' ') answered_4xx=$(grep -cE "^4[0-9][0-9] $x" "$tmp/log")"
 	check "$P: its requests acknowledged in many rounds" \
-	    "[ $p_acked -ge $((min_rounds / 2 / $(echo $providers | wc -w))) ]"
+	    "[ $p_acked -ge $((min_rounds / 2 / $(echo $hook_cases | wc -w))) ]"
 	is "$P: lost_acked=0: every 200 is a stored message" "$p_lost" 0
 	[ "$p_lost" -eq 0 ] || diag "lost, e.g.: $(awk 'NR == FNR { seen[$2] = 1; next } !($1 in seen)' "$tmp/seen.$P" "$tmp/acked.$P" | head -n 5 | tr '\n' ' ')"
 	is "$P: dup_visible=0: a replayed or retried message id is shown once" \
@@ -286,6 +313,21 @@ done
 is 'corrupt_visible=0: every file in msg/ is one whole record, of its provider' "$corrupt" 0
 [ "$corrupt" -eq 0 ] || head -n 5 "$tmp/corrupt" | sed 's/^/# /' >&2
 is "the reader ($reader) read every thread cleanly" "$(cat "$tmp/ls.err")" ''
+
+# WhatsApp's profile name: kept before its message (cmd/sms-recv/store.c),
+# so every number with a WhatsApp message stored has its name.
+case " $hook_cases " in
+*" twilio:whatsapp "*)
+	unnamed=$(while read -r t; do
+		[ "$(jq -r .name "$ib/contacts/$t" 2>/dev/null)" = "WA $t" ] ||
+		    echo "$t"
+	done <"$tmp/wa")
+	diag "twilio:whatsapp: numbers=$(wc -l <"$tmp/wa" | tr -d ' ') unnamed=$(echo $unnamed | wc -w)"
+	is 'twilio:whatsapp: unnamed=0: each number that wrote on WhatsApp has its profile name' \
+	    "$(echo $unnamed | wc -w)" 0
+	[ -z "$unnamed" ] || diag "unnamed, e.g.: $(echo $unnamed | cut -d ' ' -f 1-5)"
+	;;
+esac
 
 # queue/, the index assign --next reads (smsdesk-inbox(5)): whatever the
 # kills cut short, every conversation has the name its state gives it

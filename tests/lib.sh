@@ -316,6 +316,26 @@ twilio_env() {
 providers=${PROVIDERS:-twilio telnyx plivo vonage}
 sms_sim_providers='twilio telnyx plivo'
 
+# hook_cases: the webhooks a parametrised listener test runs for (0210,
+# 0240, 0291): each carrier of $providers, and each channel besides SMS
+# that one of them carries, written CARRIER:CHANNEL: twilio:whatsapp
+# (Twilio's WhatsApp: the same webhooks on /twilio, signed alike, with
+# whatsapp:+E164 addresses, WaId and ProfileName; tests/tools/hook makes
+# them), unless $HOOK_CASES chooses. A case's carrier, its path and its
+# secrets: hook_carrier CASE; its channel (empty for SMS): hook_channel
+# CASE; the carriers of a list once each, comma-separated, as sms-recv
+# -p takes them: hook_carriers CASE...
+hook_cases=${HOOK_CASES:-$(for hc_p in $providers; do
+	echo "$hc_p"
+	[ "$hc_p" = twilio ] && echo twilio:whatsapp
+done | tr '\n' ' ' | sed 's/ $//')}
+hook_carrier() { echo "${1%%:*}"; }
+hook_channel() { case $1 in *:*) echo "${1#*:}" ;; esac; }
+hook_carriers() {
+	for hc_p in "$@"; do echo "${hc_p%%:*}"; done | awk '!seen[$0]++' |
+	    paste -s -d , -
+}
+
 # The Ed25519 seed of the Telnyx key the tests sign with (hook, sms-sim:
 # SMSDESK_SIM_TELNYX_SEED); its public half goes to TELNYX_PUBLIC_KEY.
 telnyx_seed=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
@@ -390,15 +410,16 @@ api_creds() {
 # the listener on 127.0.0.1:$port (the last serve's), in PROVIDER's own
 # format, signed with carriers_env's secrets for that URL, or for
 # $public_url/PROVIDER if $public_url is set (a listener
-# with a public URL). Prints the
+# with a public URL). PROVIDER may be a case of hook_cases
+# (twilio:whatsapp: to /twilio, as WhatsApp's). Prints the
 # HTTP status (000: no answer); the answer's body is in $tmp/resp, its
 # headers in $tmp/resp.h. curl.OPT=VALUE fields add curl options
 # (curl.max-time=20).
 hook_post() {
-	hp_p=$1
+	hp_p=$1 hp_path=${1%%:*}
 	shift
-	"$tools/hook" ${public_url:+-f "$public_url/$hp_p"} "$hp_p" \
-	    "http://127.0.0.1:$port/$hp_p" "$@" >"$tmp/hook.cfg" ||
+	"$tools/hook" ${public_url:+-f "$public_url/$hp_path"} "$hp_p" \
+	    "http://127.0.0.1:$port/$hp_path" "$@" >"$tmp/hook.cfg" ||
 	    { echo hook-failed; return 1; }
 	curl -s -o "$tmp/resp" -D "$tmp/resp.h" -w '%{http_code}' \
 	    -K "$tmp/hook.cfg"

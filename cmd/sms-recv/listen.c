@@ -130,6 +130,7 @@ handle_with(struct recv *r, const struct recv_conf *c,
 	char *reply = NULL;
 	unsigned code;
 	size_t i;
+	int dup;
 	/* on_request() took the request for this path: a feed's. */
 	const struct feed *fd = feed_of(c, q->uri, strcspn(q->uri, "?"));
 	const struct provider *pv = fd ? fd->pv : c->pv;
@@ -175,15 +176,19 @@ handle_with(struct recv *r, const struct recv_conf *c,
 		code = MHD_HTTP_BAD_REQUEST;
 		goto done;
 	}
-	if (store_event(r, pv, &ev, &reply, &e) < 0) {
+	if ((dup = store_event(r, pv, &ev, &reply, &e)) < 0) {
 		code = errno == EINVAL ? MHD_HTTP_BAD_REQUEST :
 		    MHD_HTTP_SERVICE_UNAVAILABLE;
 		goto done;
 	}
-	snprintf(e.msg, sizeof e.msg, "%s %s", ev.kind == WEBHOOK_STATUS ?
-	    ev.status : "message", ev.id);
-	atomic_fetch_add_explicit(ev.kind == WEBHOOK_STATUS ?
-	    &r->stats.statuses : &r->stats.messages, 1, memory_order_relaxed);
+	/* A retry is answered as the first time, and said in the log; it
+	 * is stored only the first time, and counted so. */
+	snprintf(e.msg, sizeof e.msg, "%s %s%s", ev.kind == WEBHOOK_STATUS ?
+	    ev.status : "message", ev.id, dup ? " (a duplicate)" : "");
+	if (!dup)
+		atomic_fetch_add_explicit(ev.kind == WEBHOOK_STATUS ?
+		    &r->stats.statuses : &r->stats.messages, 1,
+		    memory_order_relaxed);
 	code = MHD_HTTP_OK;
 done:
 	if (code == MHD_HTTP_OK && (pv->reply_to ?

@@ -192,24 +192,42 @@ media_items(json_t *msg, const struct webhook_event *ev)
 /*
  * The name a channel shows for the customer (WhatsApp's profile name)
  * fills the contact's name where none is known (contacts/), never over
- * one. The message is stored already: a name that cannot be kept is
- * said, and nothing else fails.
+ * one. It is kept before the message is stored, so that a message
+ * acknowledged has its name (smsdesk(7), GUARANTEES: acknowledged means
+ * stored): a stop between the two leaves the name, and the provider's
+ * retry brings the message; a retry of a message stored before fills a
+ * name that is still missing. A name that is no fit one (not UTF-8,
+ * too long) is said and left out; one that cannot be written for
+ * another reason fails the message (-1, e filled), which the provider
+ * retries.
  */
-static void
-profile_name(struct recv *r, const char *number, const char *name)
+static int
+profile_name(struct recv *r, const char *number, const char *name,
+    struct errbuf *e)
 {
-	struct errbuf e;
+	struct errbuf ce;
 	json_t *f;
+	int rc = 0;
 
 	if (!*name)
-		return;
+		return 0;
 	if (!(f = json_pack("{s:s}", "name", name))) {
 		diag_warn("%s: profile name: not UTF-8 text: not kept", number);
-		return;
+		return 0;
 	}
-	if (contact_default(&r->ib, number, f, NULL, &e) < 0)
-		diag_warn("%s: profile name: %s: not kept", number, e.msg);
+	if (contact_default(&r->ib, number, f, NULL, &ce) < 0) {
+		if (errno == EINVAL)
+			diag_warn("%s: profile name: %s: not kept", number,
+			    ce.msg);
+		else {
+			int saved = errno;
+
+			rc = errf(e, "%s: profile name: %s", number, ce.msg);
+			errno = saved;
+		}
+	}
 	json_decref(f);
+	return rc;
 }
 
 /*
@@ -263,6 +281,11 @@ store_message_ids(struct recv *r, const struct webhook_event *ev,
 	}
 	if (kw != KEYWORD_NONE)
 		json_object_set_new(msg, "keyword", json_string(word));
+	if (number && ev->profile_name && profile_name(r, thread,
+	    ev->profile_name, e) < 0) {
+		json_decref(msg);
+		return -1;
+	}
 	rc = inbox_deliver(&r->ib, msg, kw == KEYWORD_OPTOUT ? 'o' :
 	    kw == KEYWORD_OPTIN ? 'i' : 0, word, &d, e);
 	json_decref(msg);
@@ -281,8 +304,6 @@ store_message_ids(struct recv *r, const struct webhook_event *ev,
 			*reply = auto_reply(r, kw, &d, ev, pv->replies);
 		/* Fetched by the fetcher thread: never holds up the answer. */
 		media_queue(r, d.message);
-		if (number && ev->profile_name)
-			profile_name(r, thread, ev->profile_name);
 	}
 	if (keep)
 		*keep = d;
@@ -482,18 +503,28 @@ store_status(struct recv *r, const struct webhook_event *ev,
 /*
  * Store a webhook's event, at the time it came, as provider pv's; *reply
  * gets the automatic answer to a message, if any (none for a provider
- * that takes no reply in its answer). Returns as store_message() does.
+ * that takes no reply in its answer). Returns as store_message() does,
+ * and 1 for a message stored before (the provider's retry: its log line
+ * says so).
  */
 int
 store_event(struct recv *r, const struct provider *pv,
     const struct webhook_event *ev, char **reply, struct errbuf *e)
 {
 	char at[WHEN_BUFSZ];
+	struct inbox_delivery d;
+	int dup;
 
 	when_format(when_now(), at);
 	if (ev->kind == WEBHOOK_STATUS)
 		return store_status(r, ev, pv->name, e);
-	return store_message(r, ev, pv->name, at, reply, e);
+	if (ev->concat_ref && ev->concat_total > 1)
+		return store_message(r, ev, pv->name, at, reply, e);
+	if (store_message_ids(r, ev, pv->name, at, NULL, reply, &d, e) < 0)
+		return -1;
+	dup = d.duplicate;
+	inbox_delivery_free(&d);
+	return dup;
 }
 
 /*

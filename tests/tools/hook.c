@@ -6,12 +6,16 @@
  *	hook [-b] [-f SIGNED-URL] PROVIDER URL KIND [NAME=VALUE...]
  *	hook -e [-f SIGNED-BASE] BASE < lines
  *
- * PROVIDER is twilio, telnyx, plivo or vonage; KIND is inbound (a
- * customer's message) or status (a status callback of a message we
- * sent); URL is where it goes (the listener's /PROVIDER), SIGNED-URL
- * what it is signed for, if another (the listener's public URL: Twilio's
- * and Plivo's signatures cover it). The fields are the same for every
- * provider, each put in the provider's own wire format:
+ * PROVIDER is twilio, telnyx, plivo or vonage, or a channel of one of
+ * them besides SMS: twilio:whatsapp, Twilio's WhatsApp (the same webhooks
+ * and signature, From and To written whatsapp:+E164, an inbound message
+ * with WaId and ProfileName, a status with ChannelPrefix). KIND is
+ * inbound (a customer's message) or status (a status callback of a
+ * message we sent); URL is where it goes (the listener's /PROVIDER, the
+ * carrier's path for a channel: /twilio), SIGNED-URL what it is signed
+ * for, if another (the listener's public URL: Twilio's and Plivo's
+ * signatures cover it). The fields are the same for every provider, each
+ * put in the provider's own wire format:
  *
  *	id=ID		the message's id (MessageSid, payload.id, MessageUUID,
  *			messageId): required
@@ -25,7 +29,9 @@
  *			which gives no type; Vonage's SMS API has none)
  *	status=WORD	a status in sms-record(5)'s words (sent, delivered,
  *			undelivered, failed), said as the provider says it;
- *			another word as it is
+ *			another word as it is (read, WhatsApp's)
+ *	profile=NAME	the name the customer's WhatsApp profile shows
+ *			(ProfileName): twilio:whatsapp's inbound only
  *	error=CODE	the provider's error code of a status
  *	attempt=N	Telnyx's meta.attempt (a retry is 2: the same event
  *			id, signed anew)
@@ -48,11 +54,11 @@
  *
  * With -e, each line of standard input is one webhook, "PROVIDER", "KIND"
  * and its fields separated by tabs, posted to BASE/PROVIDER (signed for
- * SIGNED-BASE/PROVIDER), and the configs are one file, separated by
- * "next" (curl --parallel -K takes them all): a batch of requests, each
- * signed as it is made (a timestamp of now, a nonce of its own). Exit 0, 1 for a webhook
- * that cannot be made (said on stderr; with -e, the line's number), 2 for
- * a usage error.
+ * SIGNED-BASE/PROVIDER; BASE/twilio for twilio:whatsapp), and the
+ * configs are one file, separated by "next" (curl --parallel -K takes
+ * them all): a batch of requests, each signed as it is made (a timestamp
+ * of now, a nonce of its own). Exit 0, 1 for a webhook that cannot be
+ * made (said on stderr; with -e, the line's number), 2 for a usage error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +85,7 @@ struct pair {
 struct hook {
 	int kind_status;
 	const char *id, *from, *to, *body, *status, *error, *attempt;
+	const char *profile;
 	const char *media[PROVIDER_MEDIA_MAX];
 	int nmedia;
 	struct pair raw[FIELDS_MAX];	/* +NAME=VALUE, -NAME (value NULL) */
@@ -90,6 +97,7 @@ struct hook {
 static const char *const names[] = { "twilio", "telnyx", "plivo",
 	"vonage" };
 static int provider;
+static int whatsapp;		/* twilio:whatsapp */
 static const char *url, *signed_for;
 static unsigned char telnyx_sk[crypto_sign_SECRETKEYBYTES];
 static unsigned long nonces;
@@ -98,8 +106,8 @@ static int body_only;		/* -b */
 static void
 usage(void)
 {
-	fputs("usage: hook [-f SIGNED-URL] PROVIDER URL inbound|status "
-	    "[NAME=VALUE...]\n"
+	fputs("usage: hook [-b] [-f SIGNED-URL] PROVIDER[:whatsapp] URL "
+	    "inbound|status [NAME=VALUE...]\n"
 	    "       hook -e [-f SIGNED-BASE] BASE < lines\n", stderr);
 	exit(2);
 }
@@ -291,6 +299,19 @@ encode(struct buf *b, const struct fields *f)
 	}
 }
 
+/* A number as the channel writes it: whatsapp:+E164 on WhatsApp. */
+static const char *
+address(const char *num)
+{
+	char *a;
+
+	if (!whatsapp)
+		return num;
+	if (!(a = malloc(strlen(num) + sizeof "whatsapp:")))
+		return keep(NULL);
+	return keep(strcat(strcpy(a, "whatsapp:"), num));
+}
+
 static void
 twilio_fields(struct fields *f, const struct hook *h)
 {
@@ -300,14 +321,26 @@ twilio_fields(struct fields *f, const struct hook *h)
 	set(f, "SmsSid", h->id);
 	set(f, "SmsMessageSid", h->id);
 	set(f, "AccountSid", ac && *ac ? ac : "AC0");
-	set(f, "From", h->from);
-	set(f, "To", h->to);
+	set(f, "From", address(h->from));
+	set(f, "To", address(h->to));
 	set(f, "ApiVersion", "2010-04-01");
 	if (h->kind_status) {
 		set(f, "MessageStatus", word(h->status));
 		set(f, "SmsStatus", word(h->status));
 		set(f, "ErrorCode", h->error);
+		if (whatsapp) {
+			/* As Twilio adds them for a channel's message. */
+			set(f, "ChannelPrefix", "whatsapp");
+			set(f, "ChannelToAddress", h->to);
+		}
 		return;
+	}
+	if (whatsapp) {
+		/* WaId: the customer's number without its "+". */
+		set(f, "MessageType", "text");
+		set(f, "WaId", bare(h->from));
+		set(f, "ProfileName", h->profile);
+		set(f, "ReferralNumMedia", "0");
 	}
 	set(f, "Body", h->body);
 	set(f, "NumSegments", "1");
@@ -582,6 +615,8 @@ parse(struct hook *h, const char *kind, char **arg, int n)
 			h->error = eq + 1;
 		else if (strcmp(a, "attempt") == 0)
 			h->attempt = eq + 1;
+		else if (strcmp(a, "profile") == 0)
+			h->profile = eq + 1;
 		else if (strcmp(a, "media") == 0 &&
 		    h->nmedia < PROVIDER_MEDIA_MAX)
 			h->media[h->nmedia++] = eq + 1;
@@ -593,6 +628,10 @@ parse(struct hook *h, const char *kind, char **arg, int n)
 	if (h->id == NULL || (h->kind_status && h->status == NULL)) {
 		fprintf(stderr, "hook: needs id=%s\n", h->kind_status ?
 		    " and status=" : "");
+		return -1;
+	}
+	if (h->profile && (!whatsapp || h->kind_status)) {
+		fprintf(stderr, "hook: profile=: a WhatsApp message's only\n");
 		return -1;
 	}
 	if (provider == VONAGE && h->nmedia) {
@@ -628,17 +667,23 @@ use(const char *name, const char *base, const char *sbase, const char *u,
 {
 	static char ub[1024], sb[1024];
 	static int keys;
+	size_t n = strcspn(name, ":");
 
 	for (provider = 0; provider < 4; provider++)
-		if (strcmp(name, names[provider]) == 0)
+		if (strlen(names[provider]) == n &&
+		    strncmp(name, names[provider], n) == 0)
 			break;
-	if (provider == 4) {
+	/* A channel besides SMS: Twilio's WhatsApp. */
+	whatsapp = provider == TWILIO && strcmp(name + n, ":whatsapp") == 0;
+	if (provider == 4 || (name[n] && !whatsapp)) {
 		fprintf(stderr, "hook: '%s': no such provider\n", name);
 		return -1;
 	}
 	if (base) {
-		snprintf(ub, sizeof ub, "%s/%s", base, name);
-		snprintf(sb, sizeof sb, "%s/%s", sbase ? sbase : base, name);
+		/* The carrier's path: a channel comes where its SMS do. */
+		snprintf(ub, sizeof ub, "%s/%s", base, names[provider]);
+		snprintf(sb, sizeof sb, "%s/%s", sbase ? sbase : base,
+		    names[provider]);
 		u = ub;
 		su = sb;
 	}
