@@ -164,10 +164,12 @@ requests(struct recv *r, struct buf *b)
 				    route_name(i), answer_label[a], v);
 		}
 	one(b, "smsdesk_recv_messages_stored_total", "counter", "Messages "
-	    "stored from webhooks (answered 200; a retry of one stored is not counted again).",
+	    "stored from webhooks (answered 200; a retry is not counted "
+	    "again).",
 	    (double)atomic_load(&r->stats.messages));
 	one(b, "smsdesk_recv_statuses_stored_total", "counter", "Delivery "
-	    "reports stored from webhooks (answered 200; retries not counted again).",
+	    "reports stored from webhooks (answered 200; a retry is not "
+	    "counted again).",
 	    (double)atomic_load(&r->stats.statuses));
 	one(b, "smsdesk_recv_reloads_total", "counter", "Configuration "
 	    "reloads (SIGHUP) that took.",
