@@ -141,6 +141,8 @@ sy0=$(metric smsdesk_journal_sync_seconds_count)
 for i in 1 2 3; do
 	is "a signed webhook ($i)" "$(post SMadmin0000000000000000000000000$i tok-old)" 200
 done
+is 'a retry of one of them (a duplicate, 200)' \
+	"$(post SMadmin00000000000000000000000001 tok-old)" 200
 for i in 1 2; do
 	is "a forged one ($i)" "$(post SMforge0000000000000000000000000$i tok-forged)" 403
 done
@@ -150,14 +152,14 @@ is 'GET /metrics again' "$(scrape)" 200
 check 'still Prometheus text' "promtext '$tmp/metrics'"
 is '200s counted exactly' \
 	"$(metric 'smsdesk_recv_requests_total{route="twilio",code="200"}')" \
-	$((ok0 + 3))
+	$((ok0 + 4))
 is '403s counted exactly' \
 	"$(metric 'smsdesk_recv_requests_total{route="twilio",code="403"}')" \
 	$((no0 + 2))
 is 'the 404 counted' \
 	"$(metric 'smsdesk_recv_requests_total{route="other",code="404"}')" \
 	$((nf0 + 1))
-is 'messages stored counted exactly' \
+is 'messages stored counted exactly, the retry not again' \
 	"$(metric smsdesk_recv_messages_stored_total)" $((msg0 + 3))
 check 'the journal synced, and its histogram says so' \
 	"[ $(metric smsdesk_journal_sync_seconds_count) -gt $sy0 ] &&
