@@ -78,4 +78,34 @@ check 'and nothing before the SMS' \
 inbox-ls -d "$ib" --table $B >"$tmp/view2" 2>&1
 check 'a message read shows read' "grep -q ' read ' '$tmp/view2'"
 
+# The automatic answers go back the way the customer wrote. An opt-out by
+# text silences them on WhatsApp too, unless consent is by channel
+# (consent_scope): out of hours (a Sunday), "hola" on WhatsApp after a
+# STOP by text gets the away answer only then.
+D=+15552940003
+for scope in person channel; do
+	ib=$tmp/inbox-$scope
+	mkdir -p "$ib" && chmod 700 "$ib"
+	printf '%s\n' 'business_hours = Mon-Fri 09:00-17:00' 'timezone = UTC' \
+	    'away_text = Closed.' "consent_scope = $scope" >"$ib/config"
+	chmod 600 "$ib/config"
+	SMSDESK_NOW=2026-12-06T12:00:00Z serve "$tmp/$scope.out" \
+	    "$tmp/$scope.err" "$bin/sms-recv" -d "$ib" ||
+		{ fail 'the listener starts'; continue; }
+	webhook "$(wa SM2940000000000000000000000000${scope}1 $D 'HELP')" \
+	    >/dev/null
+	webhook "MessageSid=SM2940000000000000000000000000${scope}2&AccountSid=$AC&From=%2B${D#+}&To=%2B${US#+}&Body=STOP&NumSegments=1" \
+	    >/dev/null
+	webhook "$(wa SM2940000000000000000000000000${scope}3 $D 'hola')" \
+	    >/dev/null
+	cat "$ib"/msg/$D/* | jq -sc 'map(select(.auto) | [.auto, .channel])' \
+	    >"$tmp/$scope.auto"
+	kill "$server"
+	wait "$server"
+done
+is 'HELP on WhatsApp: answered on WhatsApp; by person, no away after STOP' \
+	"$(cat "$tmp/person.auto")" '[["help","whatsapp"]]'
+is 'consent by channel: the STOP by text leaves WhatsApp its away answer' \
+	"$(cat "$tmp/channel.auto")" '[["help","whatsapp"],["away","whatsapp"]]'
+
 done_testing

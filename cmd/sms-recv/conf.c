@@ -211,6 +211,21 @@ load_feeds(struct recv_conf *c, const struct conf_args *a,
 	return 0;
 }
 
+/* Whether an opt-out holds on every channel (consent_scope, as
+ * sms-send reads it: smsdesk-config(5)). */
+static int
+load_scope(struct recv_conf *c, int *code, struct errbuf *e)
+{
+	const char *scope = config_pick(c->cfg, NULL, "SMSDESK_CONSENT_SCOPE",
+	    "consent_scope", "person");
+
+	if (strcmp(scope, "person") != 0 && strcmp(scope, "channel") != 0)
+		return FAIL(EXIT_CONFIG, "config: consent_scope: '%s' is not "
+		    "person or channel", scope);
+	c->consent_by_channel = strcmp(scope, "channel") == 0;
+	return 0;
+}
+
 /* The answers: help_text, or one made from business_name; the others. */
 static int
 load_texts(struct recv_conf *c, int *code, struct errbuf *e)
@@ -230,7 +245,7 @@ load_texts(struct recv_conf *c, int *code, struct errbuf *e)
 	c->ack_text = config_pick(c->cfg, NULL, NULL, "ack_text", NULL);
 	c->stop_text = config_pick(c->cfg, NULL, NULL, "stop_text", NULL);
 	c->start_text = config_pick(c->cfg, NULL, NULL, "start_text", NULL);
-	return 0;
+	return load_scope(c, code, e);
 }
 
 /* The public URL, from --public-url, the environment or the file. */

@@ -111,6 +111,8 @@ struct recv_conf {
 	const char *away_text;	/* the answer out of business hours, or NULL */
 	const char *stop_text;	/* our opt-out confirmation, or NULL */
 	const char *start_text;	/* our opt-in confirmation, or NULL */
+	int consent_by_channel;	/* consent_scope = channel: an opt-out
+				   holds on its own channel only */
 	struct hours hours;	/* business hours, in zone */
 	const struct tz *zone;	/* the business's time zone */
 	struct tzdb *tzdb;

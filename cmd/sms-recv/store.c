@@ -83,7 +83,7 @@ static char *
 auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
     const struct webhook_event *ev, int in_answer)
 {
-	const char *text = NULL, *why = NULL;
+	const char *text = NULL, *why = NULL, *channel;
 	const struct recv_conf *c = conf_now(r);
 	struct inbox_delivery out;
 	struct errbuf e;
@@ -122,8 +122,10 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	 * out (no text after STOP), even when the opt-out came some other
 	 * way than a keyword here.
 	 */
+	channel = record_str(d->message, "channel");
 	if (kw != KEYWORD_HELP && kw != KEYWORD_OPTOUT &&
-	    inbox_opted_out(&r->ib, record_str(d->message, "thread"), &e) != 0)
+	    inbox_opted_out_on(&r->ib, record_str(d->message, "thread"),
+	    c->consent_by_channel ? channel ? channel : "sms" : NULL, &e) != 0)
 		return NULL;
 	msg = json_pack("{s:s,s:O,s:s,s:O?,s:O,s:s,s:s,s:s,s:s,s:s}",
 	    "type", "message", "thread", json_object_get(d->message,
@@ -131,6 +133,12 @@ auto_reply(struct recv *r, enum keyword kw, const struct inbox_delivery *d,
 	    "to"), "to", json_object_get(d->message, "thread"), "body", text,
 	    "status", "accepted", "purpose", INBOX_NOTIFICATION, "auto", why,
 	    "key", key);
+	/* It goes back the way the customer wrote. */
+	if (msg && channel && json_object_set(msg, "channel",
+	    json_object_get(d->message, "channel")) < 0) {
+		json_decref(msg);
+		msg = NULL;
+	}
 	/*
 	 * A provider that takes no reply in its answer (replies 0): scheduled
 	 * for now, for sms-send --due to send through its API within the
