@@ -500,6 +500,31 @@ mkmsg() {
 	    >"$1/msg/$2/$3" && chmod 600 "$1/msg/$2/$3"
 }
 
+# inbox_check DIR: inbox-check(1) finds nothing wrong in the inbox DIR
+# (exit 0, no finding), as every crash and fault test ends: what a crash
+# or a fault left there is what smsdesk-inbox(5) allows, once the
+# programs' own recovery ran (a writer's replay of a dead one's journal,
+# which the tests' later runs make). inbox_damage DIR: the same as a
+# line for a test's list of violations: nothing if DIR is sound, else
+# the exit status and the first findings.
+inbox_damage() {
+	"$bin/inbox-check" -d "$1" >"$tmp/inbox-check.out" \
+	    2>"$tmp/inbox-check.err"
+	set -- "$1" "$?"
+	[ "$2" = 0 ] && ! [ -s "$tmp/inbox-check.out" ] && return
+	echo "inbox-check: exit $2: $(head -c 600 "$tmp/inbox-check.out" \
+	    "$tmp/inbox-check.err" | tr '\n' ' ')"
+}
+inbox_check() {
+	i_bad=$(inbox_damage "$1")
+	if [ -z "$i_bad" ]; then
+		pass "inbox-check finds nothing wrong in $(basename "$1")"
+	else
+		fail "inbox-check finds nothing wrong in $(basename "$1")"
+		diag "$i_bad"
+	fi
+}
+
 # faults_env: shim, the fault-injection shim (tests/shim/faults.c says
 # how SMSDESK_FAULT_AT, _MODE and _LOG steer it), and ASAN_OPTIONS that
 # let a sanitizer build run with it preloaded (the sanitizer's runtime
