@@ -256,12 +256,16 @@ check_mode(struct ck *c, int dfd, const char *name, const char *rel,
 	report(c, "mode", rel, say, "mode set", rc, &e);
 }
 
-/* Where the layout keeps symbolic links: an older inbox's ledgers. */
+/*
+ * Where the layout has symbolic links: an older inbox's ledgers; and
+ * quarantine/, which holds what was moved aside, links and FIFOs too.
+ */
 static int
 link_allowed(const char *rel)
 {
-	return (strncmp(rel, "ids/", 4) == 0 || strncmp(rel, "outbox/", 7) ==
-	    0) && !strchr(strchr(rel, '/') + 1, '/');
+	return ((strncmp(rel, "ids/", 4) == 0 || strncmp(rel, "outbox/", 7) ==
+	    0) && !strchr(strchr(rel, '/') + 1, '/')) ||
+	    strncmp(rel, "quarantine/", 11) == 0;
 }
 
 static void
@@ -293,7 +297,8 @@ walk_modes(struct ck *c, int dfd, char *rel, size_t len)
 				bad_record(c, rel, "a symbolic link (not "
 				    "followed)", &st);
 		} else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-			bad_record(c, rel, "not a regular file", &st);
+			if (!link_allowed(rel))
+				bad_record(c, rel, "not a regular file", &st);
 		} else {
 			check_mode(c, dfd, d->d_name, rel, &st);
 		}
