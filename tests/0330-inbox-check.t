@@ -25,8 +25,11 @@ T1=+15551230001 T2=+15551230002 T3=+15551230003
 } | sms-recv -d "$tmp/base" >/dev/null 2>"$tmp/err" ||
 	fail "the inbox is made: $(cat "$tmp/err")"
 # queue/ built, as the first assign --next builds it
-assign -d "$tmp/base" --next --agent ann >/dev/null 2>&1
-inbox-mark -d "$tmp/base" --assign '' "$T1" >/dev/null 2>&1
+assign -d "$tmp/base" --add ann >/dev/null &&
+    assign -d "$tmp/base" --next --agent ann >/dev/null &&
+    assign -d "$tmp/base" -A "$T1" >/dev/null ||
+    fail 'assign --next builds queue/'
+check 'queue/ is built' '[ -e "$tmp/base/queue/.built" ]'
 
 # fresh NAME: a copy of the sound inbox, as ib.
 fresh() { ib=$tmp/$1; cp -a "$tmp/base" "$ib"; }
