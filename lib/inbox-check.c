@@ -1006,10 +1006,13 @@ check_threads(struct ck *c, struct errbuf *e)
 			    0, NULL);
 			continue;
 		}
-		if ((lk = ib_lock_thread(c->ib, t, e)) < 0)
+		/* A read-only inbox (a backup mounted so) has no writer. */
+		if ((lk = ib_lock_thread(c->ib, t, e)) < 0 && (c->repair ||
+		    (errno != EROFS && errno != EACCES)))
 			break;
 		check_thread(c, t);
-		ib_unlock(lk);
+		if (lk >= 0)
+			ib_unlock(lk);
 	}
 	ib_free_names(a, na);
 	ib_free_names(b, nb);

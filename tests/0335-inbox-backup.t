@@ -46,7 +46,11 @@ done
 count() { find "$ib/msg" -type f | wc -l | tr -d ' '; }
 check 'the burst is under way' 'poll "[ \$(count) -ge 40 ]"'
 
-# --- A backup while the burst goes on --------------------------------------------
+# --- A check, and a backup, while the burst goes on ------------------------------
+
+inbox-check -d "$ib" >"$tmp/live.out" 2>&1
+is 'inbox-check of the inbox in use finds nothing wrong' \
+	"$?:$(cat "$tmp/live.out")" '0:'
 
 cat "$tmp"/log.* | awk '$1 == 200 { print $2 }' | sort >"$tmp/acked-before"
 inbox-check -d "$ib" --backup "$tmp/bk1" >"$tmp/bk1.out" 2>"$tmp/bk1.err"
