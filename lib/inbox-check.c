@@ -57,7 +57,8 @@ struct ck {
 	time_t now;
 	mode_t fmode, dmode;
 	int queue_built;	/* queue/.built: the index says it is whole */
-	int history;		/* history/ has day files */
+	int history;		/* history/ has day files, */
+	char first_day[11];	/* the first of them: it began then */
 	json_t *outbox;		/* "THREAD/ID" of the entries in outbox/ */
 	json_t *events;		/* ids of messages with a "message" event */
 	json_t *days;		/* day files read into events */
@@ -600,7 +601,9 @@ check_history(struct ck *c, struct errbuf *e)
 			    "(YYYY-MM-DD)", NULL, 0, NULL);
 			continue;
 		}
-		c->history = 1;
+		if (!c->history++)
+			snprintf(c->first_day, sizeof c->first_day, "%s",
+			    names[i]);
 		read_day(c, names[i], 1);
 	}
 	ib_free_names(names, n);
@@ -703,7 +706,9 @@ check_event(struct ck *c, const char *thread, const char *name,
 	const char *at = record_str(msg, "at");
 	char rel[PATH_MAX], day[11];
 
-	if (!c->history || json_object_get(c->events, name))
+	/* A message from before the history began (an older inbox). */
+	if (!c->history || json_object_get(c->events, name) || !at ||
+	    strncmp(at, c->first_day, 10) < 0)
 		return;
 	/* Stored since the history was read: its day file again. */
 	if (at && strlen(at) >= 10) {

@@ -170,6 +170,7 @@ is() {
 # done_testing: print the plan (unless plan was called) and exit non-zero
 # if any test failed or the count is not the one planned.
 done_testing() {
+	[ -n "${SMSDESK_INBOX_CHECK-}" ] && inbox_check_all
 	if [ -z "$tap_planned" ]; then
 		printf '1..%d\n' "$tap_n"
 	elif [ "$tap_planned" -ne "$tap_n" ]; then
@@ -514,6 +515,19 @@ inbox_damage() {
 	[ "$2" = 0 ] && ! [ -s "$tmp/inbox-check.out" ] && return
 	echo "inbox-check: exit $2: $(head -c 600 "$tmp/inbox-check.out" \
 	    "$tmp/inbox-check.err" | tr '\n' ' ')"
+}
+# inbox_check_all: with SMSDESK_INBOX_CHECK set (not in `make check`),
+# done_testing runs inbox_check on every inbox the test left under $tmp
+# (a directory with msg/ and conv/), but those a test broke on purpose,
+# named *bad*, *evil*, *planted* or *trust*: the whole suite's inboxes
+# checked, SMSDESK_INBOX_CHECK=1 make check.
+inbox_check_all() {
+	for i_d in $(find "$tmp" -name conv -type d 2>/dev/null); do
+		i_d=${i_d%/conv}
+		[ -d "$i_d/msg" ] || continue
+		case $i_d in *bad*|*evil*|*planted*|*trust*) continue ;; esac
+		inbox_check "$i_d"
+	done
 }
 inbox_check() {
 	i_bad=$(inbox_damage "$1")
