@@ -400,7 +400,10 @@ check_journals(struct ck *c, struct errbuf *e)
 
 /* --- Sweeps ------------------------------------------------------------ */
 
-/* Files of dir older than age: the sweep's (inbox_sweep()). */
+/*
+ * Files of dir older than age: the sweep's (inbox_sweep()), which a
+ * repair runs once for all of them.
+ */
 static int
 check_aged(struct ck *c, const char *dir, time_t age, const char *problem,
     struct errbuf *e)
@@ -410,24 +413,30 @@ check_aged(struct ck *c, const char *dir, time_t age, const char *problem,
 	struct stat st;
 	size_t n, i, gone;
 	char **names;
-	int rc;
+	int rc = 0, any = 0;
 
 	if (!(names = ib_list_names(c->ib, dir, &n, e)))
 		return -1;
 	for (i = 0; i < n; i++) {
 		snprintf(rel, sizeof rel, "%s/%s", dir, names[i]);
 		if (ib_stat(c->ib, rel, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    c->now - st.st_mtime <= age)
-			continue;
-		rc = 0;
-		if (mending(c)) {
-			rc = inbox_sweep(c->ib, INBOX_SWEEP_AGE, &gone, &re) <
-			    0 ? -1 : 1;
-			if (rc == 1 && ib_stat(c->ib, rel, &st) == 0)
-				rc = errf(&re, "still there after the sweep");
+		    c->now - st.st_mtime <= age) {
+			free(names[i]);
+			names[i] = NULL;
+		} else {
+			any = 1;
 		}
-		report(c, "sweep", rel, problem, "removed (the sweep)", rc,
-		    &re);
+	}
+	if (any && mending(c))
+		rc = inbox_sweep(c->ib, INBOX_SWEEP_AGE, &gone, &re) < 0 ? -1 :
+		    1;
+	for (i = 0; i < n; i++) {
+		if (!names[i])
+			continue;
+		snprintf(rel, sizeof rel, "%s/%s", dir, names[i]);
+		report(c, "sweep", rel, problem, "removed (the sweep)",
+		    rc == 1 && ib_stat(c->ib, rel, &st) == 0 ? errf(&re,
+		    "still there after the sweep") : rc, &re);
 	}
 	ib_free_names(names, n);
 	return 0;

@@ -87,14 +87,17 @@ is 'so the provider'"'"'s retry stores nothing' "$(ls "$ib/msg/$T1" | wc -l | tr
 
 fresh tmp
 printf '{"type":"message","thr' >"$ib/tmp/1700000000.000000001.P1Q1.old"
-touch -d '2 days ago' "$ib/tmp/1700000000.000000001.P1Q1.old"
+printf '{"type":"conv' >"$ib/tmp/1700000000.000000002.P1Q1.old"
+touch -d '2 days ago' "$ib"/tmp/1700000000.*.old
 printf '{"type":"mess' >"$ib/tmp/1800000000.000000001.P1Q1.young"
 run
-is 'a torn file of tmp/ past 36 hours: found; a young one is not' \
-	"$rc:$(cat "$tmp/k")" '1:sweep tmp/1700000000.000000001.P1Q1.old false'
+is 'torn files of tmp/ past 36 hours: found; a young one is not' \
+	"$rc:$(cat "$tmp/k")" '1:sweep tmp/1700000000.000000001.P1Q1.old false
+sweep tmp/1700000000.000000002.P1Q1.old false'
 run --repair
-is 'repaired: the old one removed, the young one left' \
-	"$rc:$(ls "$ib/tmp")" '0:1800000000.000000001.P1Q1.young'
+is 'repaired: the old ones removed, the young one left' \
+	"$rc:$(cut -d' ' -f3 "$tmp/k" | tr '\n' ' '):$(ls "$ib/tmp")" \
+	'0:true true :1800000000.000000001.P1Q1.young'
 run
 is 'a second run finds nothing' "$rc:$(cat "$tmp/f")" '0:'
 
