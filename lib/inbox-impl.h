@@ -29,6 +29,8 @@
  *   inbox-ledger.c   the ledgers: the index of provider ids and client
  *                    keys (ids/), and the outbox (outbox/.log)
  *   inbox-journal.c  the journal: records, checkpoints, replay
+ *   inbox-check.c    the promises checked at rest, and mended
+ *                    (inbox-check.h; inbox-backup.c: a consistent copy)
  */
 #ifndef INBOX_IMPL_H
 #define INBOX_IMPL_H
