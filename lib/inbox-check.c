@@ -960,10 +960,18 @@ check_thread(struct ck *c, const char *thread)
 	char rel[PATH_MAX], say[128];
 	struct count k = { c, thread, 0 };
 	struct errbuf e = { "" };
+	struct stat st;
 	json_t *conv, *after = NULL;
 	long long count;
 	int rc = 0;
 
+	/* Being taken out: its state is the erasure's (check_erasures()). */
+	snprintf(rel, sizeof rel, "tmp/erase,%s", thread);
+	if (ib_stat(c->ib, rel, &st) == 0)
+		return;
+	snprintf(rel, sizeof rel, "tmp/retain,%s", thread);
+	if (ib_stat(c->ib, rel, &st) == 0)
+		return;
 	conv = check_conversation(c, thread);
 	count = check_messages(c, thread);
 	snprintf(rel, sizeof rel, "conv/%s", thread);

@@ -248,6 +248,33 @@ is 'an event in the file of another day: found, never rewritten' \
 	"$rc:$(cat "$tmp/k")" "1:history history/$day false"
 check 'no repair is offered' "jq -e '.repair == null' '$tmp/f'"
 
+# --- An erasure a fault cut short -------------------------------------------------
+
+if faults_env; then
+	k=0
+	while [ "$k" -lt 200 ]; do
+		k=$((k + 1))
+		fresh "erase-$k"
+		LD_PRELOAD=$shim SMSDESK_FAULT_AT=$k SMSDESK_FAULT_MODE=always \
+		    SMSDESK_FAULT_LOG=$tmp/calls inbox-export -d "$ib" \
+		    --erase "$T2" >/dev/null 2>&1
+		[ -d "$ib/tmp/erase,$T2" ] && ! [ -e "$ib/conv/$T2" ] && break
+		rm -rf "$ib"
+	done
+	check "a fault at call $k leaves the erasure of $T2 half done" \
+		"[ -d '$ib/tmp/erase,$T2' ]"
+	run
+	is 'it is found (and its thread is the erasure'"'"'s, no other finding)' \
+		"$rc:$(cat "$tmp/k")" "1:erasure tmp/erase,$T2 false"
+	run --repair
+	is 'repaired: finished' "$rc:$(cat "$tmp/k")" \
+		"0:erasure tmp/erase,$T2 true"
+	is 'nothing of the thread is left but its consent and lock' \
+		"$(ls "$ib/msg" "$ib/conv" | grep -c -- "$T2"):$(ls -A "$ib/tmp")" '0:'
+	run
+	is 'a second run finds nothing' "$rc:$(cat "$tmp/f")" '0:'
+fi
+
 # --- Everything at once: one --repair mends it all -------------------------------
 
 fresh all
