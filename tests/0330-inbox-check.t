@@ -117,6 +117,9 @@ jq -cn --arg m "$M" --arg t "$T9" --arg at "$AT" --arg us "$US" '{type:
     ({event: "message", at: $at, thread: $t, msg: $m, direction: "in"} |
     tojson + "\n")}' >"$ib/journal/dead.0"
 : >"$ib/journal/dead.1"
+# and the head of its event, torn by the kill, closed by the next writer
+printf '{"event":"message","at":"%s","thread":"%s","msg":"%s","dir\n' \
+    "$AT" "$T9" "$M" >"$ib/history/2026-12-01"
 run
 is 'a journal no writer holds: found, both files' "$rc:$(cat "$tmp/k")" \
 	"1:journal journal/dead.0 false
@@ -124,6 +127,8 @@ journal journal/dead.1 false"
 run --repair
 is 'repaired: replayed' "$rc:$(cut -d' ' -f1,3 "$tmp/k" | sort -u)" \
 	'0:journal true'
+check 'its event is in the history whole, not taken for the torn head' \
+	"grep -q '\"msg\":\"$M\",\"direction\":\"in\"}' '$ib/history/2026-12-01'"
 is 'the message is back in its thread, counted, the journal gone' \
 	"$(ls "$ib/msg/$T9"):$(tail -n 1 "$ib/conv/$T9" | jq .messages):$(ls "$ib/journal")" \
 	"$M:1:"
