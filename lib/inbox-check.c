@@ -113,6 +113,43 @@ read_file(struct ck *c, const char *rel, struct file *f)
 	return 0;
 }
 
+/*
+ * rel read whole, however long (a day of history, a ledger): not cut at
+ * a record's limit as ib_rbuf_read() cuts. 0, or -1 with errno.
+ */
+static int
+read_long(struct ck *c, const char *rel, struct file *f)
+{
+	size_t cap;
+	ssize_t n;
+	char *p;
+	int fd;
+
+	memset(f, 0, sizeof *f);
+	if ((fd = ib_open(c->ib, rel, O_RDONLY, 0, &f->st)) < 0)
+		return -1;
+	cap = (size_t)f->st.st_size + 1;
+	for (;;) {
+		if (f->b.len == f->b.cap) {
+			cap = f->b.cap ? f->b.cap * 2 : cap;
+			if (!(p = realloc(f->b.heap, cap))) {
+				close(fd);
+				return errno = ENOMEM, -1;
+			}
+			f->b.p = f->b.heap = p;
+			f->b.cap = cap;
+		}
+		n = read(fd, f->b.p + f->b.len, f->b.cap - f->b.len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		f->b.len += (size_t)n;
+	}
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
 static void
 file_free(struct file *f)
 {
@@ -567,8 +604,10 @@ read_day(struct ck *c, const char *day, int check)
 	json_t *j;
 
 	snprintf(rel, sizeof rel, "history/%s", day);
-	if (read_file(c, rel, &f) < 0)
+	if (read_long(c, rel, &f) < 0) {
+		file_free(&f);
 		return;
+	}
 	json_object_set_new(c->days, day, json_true());
 	for (p = f.b.p, end = p + f.b.len; p < end; p = nl + 1) {
 		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
@@ -633,7 +672,7 @@ read_outbox(struct ck *c)
 	char **names;
 
 	json_object_clear(c->outbox);
-	if (read_file(c, "outbox/.log", &f) == 0) {
+	if (read_long(c, "outbox/.log", &f) == 0) {
 		for (p = f.b.p, end = p + f.b.len; p < end; p = nl + 1) {
 			if (!(nl = memchr(p, '\n', (size_t)(end - p))))
 				break;

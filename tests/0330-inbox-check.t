@@ -244,6 +244,17 @@ is 'a second run finds only the history' "$rc:$(cut -d' ' -f1 "$tmp/k" | sort -u
 
 # --- The history: each event in the file of its day ----------------------------------
 
+fresh longday
+day=$(ls "$ib/history" | head -n 1)
+awk -v d="$day" 'BEGIN { for (i = 0; i < 16000; i++)
+	printf "{\"event\":\"tagged\",\"at\":\"%sT00:00:00Z\",\"thread\":\"+15550000000\",\"tags\":[\"padding padding padding padding padding padding padding\"]}\n", d }' \
+    >"$tmp/pad"
+cat "$tmp/pad" "$ib/history/$day" >"$ib/history/$day.new" &&
+    mv "$ib/history/$day.new" "$ib/history/$day"
+run
+is 'a day file of over two megabytes is read whole: its events are found' \
+	"$rc:$(cat "$tmp/f")" '0:'
+
 fresh history
 day=$(ls "$ib/history" | head -n 1)
 echo '{"event":"tagged","at":"2020-01-01T00:00:00Z","thread":"+15551230001"}' \
