@@ -59,7 +59,7 @@ override LDFLAGS += -fsanitize=address,undefined
 endif
 
 PROGS = segment sms-recv inbox-ls inbox-mark sms-sim sms-send assign \
-	csat-survey inbox-contacts inbox-export
+	csat-survey inbox-contacts inbox-export inbox-check
 LIBSRC = $(wildcard lib/*.c lib/*/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/gen/rules-data.o
 UNITSRC = $(wildcard tests/unit/*.c)

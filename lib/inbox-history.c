@@ -418,6 +418,33 @@ ib_history_write(struct inbox *ib, const char *text, size_t len,
 }
 
 /*
+ * Whether p (len bytes) has needle (n bytes) in a whole line that parses:
+ * not in the head of a line a crash tore, which the next writer closed
+ * with a newline, and which readers skip (it would hide an event lost).
+ */
+static int
+whole_line_has(const char *p, size_t len, const char *needle, size_t n)
+{
+	const char *at = p, *end = p + len, *s, *nl;
+	json_t *j;
+
+	while (at < end && (s = memmem(at, (size_t)(end - at), needle, n))) {
+		nl = memchr(s, '\n', (size_t)(end - s));
+		if (!nl)
+			return 0;
+		at = s;
+		while (at > p && at[-1] != '\n')
+			at--;
+		if ((j = json_loadb(at, (size_t)(nl - at), 0, NULL))) {
+			json_decref(j);
+			return 1;
+		}
+		at = nl + 1;
+	}
+	return 0;
+}
+
+/*
  * Whether history/DAY of line p holds it already: for a replay, which
  * appends a journaled delivery's lines only if its checkpoint never came.
  * A message event names its message, which only one delivery stores, so
@@ -467,7 +494,7 @@ ib_history_has(struct inbox *ib, struct ib_history_seen *seen,
 		if (got > 0)
 			seen->len += (size_t)got;
 	close(fd);
-	return seen->len >= n && memmem(seen->p, seen->len, m, n) != NULL;
+	return whole_line_has(seen->p, seen->len, m, n);
 }
 
 void

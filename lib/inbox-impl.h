@@ -29,6 +29,8 @@
  *   inbox-ledger.c   the ledgers: the index of provider ids and client
  *                    keys (ids/), and the outbox (outbox/.log)
  *   inbox-journal.c  the journal: records, checkpoints, replay
+ *   inbox-check.c    the promises checked at rest, and mended
+ *                    (inbox-check.h; inbox-backup.c: a consistent copy)
  */
 #ifndef INBOX_IMPL_H
 #define INBOX_IMPL_H
@@ -266,6 +268,11 @@ int ib_schedule_enter(struct inbox *ib, const json_t *msg, int sync,
     struct errbuf *e);
 int ib_schedule_sweep(struct inbox *ib, time_t now, size_t *removed,
     struct errbuf *e);
+/* The bucket and name of scheduled message msg in schedule/: 0, or -1
+ * with errno EINVAL (no send_at, or an id that cannot be in a name). */
+#define IB_SCHEDULE_BUCKET_LEN 11
+int ib_schedule_name(const json_t *msg, char bucket[IB_SCHEDULE_BUCKET_LEN + 1],
+    char name[NAME_MAX_LEN * 2]);
 
 /* inbox.c: what a message does to its conversation, and work/;
  * ib_wake(): a snooze run out ended by a change (its contract is above

@@ -184,9 +184,23 @@ ib_log_append(struct inbox *ib, const char *dir, const char *name,
 	    (ib_young(ib, fd) && ib_sync_dir(ib, dir, e) < 0)))
 		goto fail;
 	free(s);
-	if (close(fd) < 0)
+	if (close(fd) < 0) {
+		/*
+		 * The line is in the file, but its write may not be (a
+		 * close that fails says so): taken back as below, lest a
+		 * change that failed stay the record.
+		 */
+		char rel[PATH_MAX];
+
+		saved = errno;
+		snprintf(rel, sizeof rel, "%s/%s", dir, name);
+		if (ib_log_unappend(ib, rel, lf->good) < 0 && ib->report)
+			ib->report(ib->report_arg, "a log line whose write "
+			    "failed could not be taken back");
+		errno = saved;
 		return errf(e, "%s/%s/%s: %s", ib->dir, dir, name,
 		    strerror(errno));
+	}
 	return 0;
 fail:
 	saved = errno;

@@ -85,8 +85,8 @@ name_of(const char *thread, const char *id, const char *send_at,
 }
 
 /* The index name of scheduled message msg (name_of()). */
-static int
-msg_name(const json_t *msg, char bucket[BUCKET_LEN + 1],
+int
+ib_schedule_name(const json_t *msg, char bucket[BUCKET_LEN + 1],
     char name[NAME_MAX_LEN * 2])
 {
 	return name_of(record_str(msg, "thread"), record_str(msg, "id"),
@@ -103,7 +103,7 @@ ib_schedule_enter(struct inbox *ib, const json_t *msg, int sync,
 
 	if (!inbox_is_scheduled(msg))
 		return 0;
-	if (msg_name(msg, bucket, name) < 0)
+	if (ib_schedule_name(msg, bucket, name) < 0)
 		return errf(e, "\"send_at\": not a time");
 	snprintf(rel, sizeof rel, "schedule/%s", bucket);
 	/* A sweep may take an empty bucket away meanwhile: once more. */
@@ -289,7 +289,7 @@ change(struct inbox *ib, const char *thread, const char *id,
 		goto out;
 	}
 	if (!(again ? unsent_claim(msg) : inbox_is_scheduled(msg)) ||
-	    msg_name(msg, b1, n1) < 0) {
+	    ib_schedule_name(msg, b1, n1) < 0) {
 		close(lf.fd);
 		if (listed_at)
 			leave(ib, thread, id, listed_at);
@@ -316,7 +316,7 @@ change(struct inbox *ib, const char *thread, const char *id,
 	rc = -1;
 	st = record_str(msg, "status");
 	moved = inbox_is_scheduled(msg);
-	if (moved && msg_name(msg, b2, n2) < 0) {
+	if (moved && ib_schedule_name(msg, b2, n2) < 0) {
 		close(lf.fd);
 		errno = EINVAL;
 		errf(e, "\"send_at\": not a time");

@@ -347,5 +347,6 @@ done <"$tmp/qwant" | wc -l | tr -d ' ')
 diag "queue/: $(wc -l <"$tmp/qwant" | tr -d ' ') names wanted, $(ls "$ib/queue" | wc -l | tr -d ' ') there"
 is 'queue_missing=0: every waiting conversation is in the index' "$qmissing" 0
 check 'and there are some' "[ -s '$tmp/qwant' ]"
+"$bin/sms-recv" -d "$ib" </dev/null >/dev/null 2>&1; inbox_check "$ib"	# after its replay
 
 done_testing

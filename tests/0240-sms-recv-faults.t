@@ -166,6 +166,7 @@ for mode in once always eio; do
 			    echo "the error is not reported"
 			verify "$ib" "$tmp/out"
 			retry "$ib"
+			inbox_damage "$ib"
 		)
 		if [ -n "$bad" ]; then
 			violations=$((violations + 1))
@@ -260,6 +261,7 @@ while :; do
 		[ -z "$(ls "$ib/quarantine")" ] || echo "quarantined files"
 		[ -z "$(find "$ib/msg" -mindepth 1 -type d -empty)" ] ||
 		    echo "an empty thread directory"
+		"$bin/sms-recv" -d "$ib" </dev/null >/dev/null 2>&1; inbox_damage "$ib"
 	)
 	if [ -n "$bad" ]; then
 		violations=$((violations + 1))

@@ -151,6 +151,7 @@ is "$P: two pictures in media/, one per message" \
 	"$(find "$ib/media" -type f | wc -l | tr -d ' ')" 2
 kill "$fpid"
 wait "$fpid" 2>/dev/null
+inbox_check "$ib"
 done
 
 done_testing

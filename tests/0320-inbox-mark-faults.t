@@ -78,6 +78,7 @@ while :; do
 		    >/dev/null 2>"$tmp/retry.err" ||
 		    echo "retry failed: $(head -c 200 "$tmp/retry.err")"
 		[ "$(state "$ib")" = "$want" ] || echo "after retry: $(state "$ib")"
+		inbox_damage "$ib"
 	)
 	if [ -n "$bad" ]; then
 		violations=$((violations + 1))
@@ -90,5 +91,6 @@ diag "program=inbox-mark fault_points_tried=$tried violations=$violations"
 check "inbox-mark, one failing call: $tried fault points, no half change" \
     "[ $violations -eq 0 ] && [ $tried -gt 5 ]"
 is 'with no fault left: exit 0, all three changed' "$rc:$(state "$ib")" "0:$want"
+inbox_check "$ib"
 
 done_testing

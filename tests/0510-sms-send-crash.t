@@ -351,6 +351,7 @@ is "$P: inbox-ls shows every message once" "$visible_bad" 0
 is "$P: inbox-ls read every thread cleanly" "$(cat "$tmp/ls.err" 2>/dev/null)" ''
 [ -s "$tmp/report" ] && head -n 10 "$tmp/report" | sed 's/^/# /' >&2
 : >"$tmp/report"
+inbox_check "$ib"
 done
 
 done_testing

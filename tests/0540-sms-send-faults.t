@@ -169,6 +169,7 @@ while :; do
 			    echo "the provider got $sent"
 			[ "$sent" = "$have" ] || echo "provider $sent, inbox $have"
 		fi
+		inbox_damage "$ib"
 	)
 	if [ -n "$bad" ]; then
 		violations=$((violations + 1))

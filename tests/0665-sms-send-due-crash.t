@@ -215,5 +215,6 @@ check 'nothing scheduled, queued without an id, or unknown is left' \
 	'for f in "$ib"/msg/+1312556*/*; do tail -n 1 "$f"; done |
 	 jq -se "all(.provider_id and .status != \"unknown\")"'
 is 'and the schedule is empty' "$(inbox-ls -d "$ib" --scheduled | wc -l | tr -d ' ')" 0
+inbox_check "$ib"
 
 done_testing

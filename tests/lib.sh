@@ -170,6 +170,7 @@ is() {
 # done_testing: print the plan (unless plan was called) and exit non-zero
 # if any test failed or the count is not the one planned.
 done_testing() {
+	[ -n "${SMSDESK_INBOX_CHECK-}" ] && inbox_check_all
 	if [ -z "$tap_planned" ]; then
 		printf '1..%d\n' "$tap_n"
 	elif [ "$tap_planned" -ne "$tap_n" ]; then
@@ -519,6 +520,44 @@ mkmsg() {
 	    thread: $t, direction: $d, body: $b, at: $at, status: $s,
 	    provider: "twilio", provider_id: ("SM" + $id)}' \
 	    >"$1/msg/$2/$3" && chmod 600 "$1/msg/$2/$3"
+}
+
+# inbox_check DIR: inbox-check(1) finds nothing wrong in the inbox DIR
+# (exit 0, no finding), as every crash and fault test ends: what a crash
+# or a fault left there is what smsdesk-inbox(5) allows, once the
+# programs' own recovery ran (a writer's replay of a dead one's journal,
+# which the tests' later runs make). inbox_damage DIR: the same as a
+# line for a test's list of violations: nothing if DIR is sound, else
+# the exit status and the first findings.
+inbox_damage() {
+	"$bin/inbox-check" -d "$1" >"$tmp/inbox-check.out" \
+	    2>"$tmp/inbox-check.err"
+	set -- "$1" "$?"
+	[ "$2" = 0 ] && ! [ -s "$tmp/inbox-check.out" ] && return
+	echo "inbox-check: exit $2: $(head -c 600 "$tmp/inbox-check.out" \
+	    "$tmp/inbox-check.err" | tr '\n' ' ')"
+}
+# inbox_check_all: with SMSDESK_INBOX_CHECK set (not in `make check`),
+# done_testing runs inbox_check on every inbox the test left under $tmp
+# (a directory with msg/ and conv/), but those a test broke on purpose,
+# named *bad*, *evil*, *planted* or *trust*: the whole suite's inboxes
+# checked, SMSDESK_INBOX_CHECK=1 make check.
+inbox_check_all() {
+	for i_d in $(find "$tmp" -name conv -type d 2>/dev/null); do
+		i_d=${i_d%/conv}
+		[ -d "$i_d/msg" ] || continue
+		case $i_d in *bad*|*evil*|*planted*|*trust*) continue ;; esac
+		inbox_check "$i_d"
+	done
+}
+inbox_check() {
+	i_bad=$(inbox_damage "$1")
+	if [ -z "$i_bad" ]; then
+		pass "inbox-check finds nothing wrong in $(basename "$1")"
+	else
+		fail "inbox-check finds nothing wrong in $(basename "$1")"
+		diag "$i_bad"
+	fi
 }
 
 # faults_env: shim, the fault-injection shim (tests/shim/faults.c says
