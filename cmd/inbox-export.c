@@ -318,7 +318,8 @@ archive_dir(struct ex *x, char **path)
 	if (own ? asprintf(path, "%s/archive", x->ib.dir) < 0 :
 	    !(*path = strdup(d)))
 		diag_die(EXIT_IOERR, "%s", strerror(ENOMEM));
-	if (mkdirat(at, name, 0700) < 0 && errno != EEXIST)
+	if (mkdirat(at, name, 0700) == 0 ? own &&
+	    inbox_share_dir(&x->ib, at, name) < 0 : errno != EEXIST)
 		diag_die(diag_exit_for(errno), "%s: %s", *path,
 		    strerror(errno));
 	if ((fd = openat(at, name, O_RDONLY | O_DIRECTORY |

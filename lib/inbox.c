@@ -64,12 +64,13 @@ inbox_path(const char *dir)
 	return concat(base, "/.local/share/smsdesk/inbox");
 }
 
-/* mkdir -p for path (absolute), each component 0700. */
+/* mkdir -p for path (absolute), each component 0700: 1 if it made the
+ * last, 0 if that was there, -1. */
 static int
 make_dirs(const char *path)
 {
 	char buf[PATH_MAX], *p;
-	int end;
+	int end, made;
 
 	if (strlen(path) >= sizeof buf)
 		return errno = ENAMETOOLONG, -1;
@@ -79,8 +80,10 @@ make_dirs(const char *path)
 			continue;
 		end = *p == '\0';
 		*p = '\0';
+		made = 0;
 		if (mkdir(buf, 0700) == 0) {
 			/* A new name: durable once its parent is synced. */
+			made = 1;
 			char *slash = strrchr(buf, '/');
 			int fd;
 
@@ -105,7 +108,7 @@ make_dirs(const char *path)
 			return -1;
 		}
 		if (end)
-			return 0;
+			return made;
 		*p = '/';
 	}
 }
@@ -157,7 +160,7 @@ inbox_open_group(struct inbox *ib, const char *dir, int create,
 	struct passwd *pw;
 	struct stat st;
 	size_t i;
-	int fd;
+	int fd, made = 0;
 
 	memset(ib, 0, sizeof *ib);
 	ib->fd = -1;
@@ -180,12 +183,15 @@ inbox_open_group(struct inbox *ib, const char *dir, int create,
 		return errf(e, "group '%s': no such group", group);
 	if (!(ib->dir = inbox_path(dir)))
 		return errf(e, "no inbox: set SMSDESK_INBOX or HOME");
-	if (create && make_dirs(ib->dir) < 0)
+	if (create && (made = make_dirs(ib->dir)) < 0)
 		return errf(e, "%s: %s", ib->dir, strerror(errno));
 	ib->fd = open(ib->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ib->fd < 0)
 		return errf(e, "%s: %s", ib->dir, errno == ENOENT ?
 		    "no inbox" : strerror(errno));
+	/* An inbox this made is the trusted group's, as its directories. */
+	if (made > 0 && ib->grouped && ib_share_dir(ib, ib->fd, ".") < 0)
+		return errf(e, "%s: %s", ib->dir, strerror(errno));
 	if (fstat(ib->fd, &st) < 0)
 		return errf(e, "%s: %s", ib->dir, strerror(errno));
 	if (ib_check_dir(ib, &st) < 0)
@@ -223,6 +229,12 @@ inbox_open_group(struct inbox *ib, const char *dir, int create,
 			    sub, ib_strerror(IB_EUNTRUSTED));
 	}
 	return create ? ib_sync_dir(ib, ".", e) : 0;
+}
+
+int
+inbox_share_dir(struct inbox *ib, int dfd, const char *leaf)
+{
+	return ib_share_dir(ib, dfd, leaf);
 }
 
 void

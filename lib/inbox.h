@@ -205,6 +205,13 @@ int inbox_open_group(struct inbox *ib, const char *dir, int create,
     const char *group, struct errbuf *e);
 
 /*
+ * Give the directory leaf of dfd, just made, to the inbox's trusted group
+ * (smsdesk-inbox(5), Sharing): its group, setgid and mode 2770 whatever
+ * the umask; nothing for an inbox of one user. 0, or -1 with errno.
+ */
+int inbox_share_dir(struct inbox *ib, int dfd, const char *leaf);
+
+/*
  * Whether group (as inbox_open_group() takes it; NULL or "" for none)
  * names a Unix group: 0, or -1 with errno EINVAL and e filled. A program
  * checks its configured group with it before it opens the inbox, so that

@@ -166,6 +166,13 @@ archive_write(struct inbox *ib, const char *thread, int dfd,
 		errf(e, "%s/%s: %s", dir, tmp, strerror(errno));
 		goto out;
 	}
+	/* The trusted group's, as every file of the inbox (smsdesk-inbox(5),
+	 * Sharing), whatever the umask. */
+	if (ib->grouped && fchmod(fd, 0660) < 0) {
+		errf(e, "%s/%s: %s", dir, tmp, strerror(errno));
+		close(fd);
+		goto drop;
+	}
 	if ((fd2 = dup(fd)) < 0 || !(t.gz = gzdopen(fd2, "wb9"))) {
 		if (fd2 >= 0)
 			close(fd2);
