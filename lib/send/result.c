@@ -99,38 +99,15 @@ send_dry_price(struct send *s, json_t *msg, const char *number,
 	pthread_mutex_unlock(&s->lock);
 }
 
-void
-send_dry_price_mms(struct send *s, json_t *msg)
+/*
+ * A dry run's price of msg, priced by the message (an MMS, a WhatsApp
+ * message) rather than by the segment: its price, or null with priced 0;
+ * counted in the run's total and in n and unpriced, its kind's.
+ */
+static void
+dry_price_one(struct send *s, json_t *msg, int priced, long long micro,
+    int places, unsigned long *n, unsigned long *unpriced)
 {
-	char text[PRICE_BUFSZ];
-
-	if (s->mms_priced) {
-		price_format(s->mms_micro, s->mms_places, text);
-		json_object_set_new(msg, "price", json_string(text));
-	} else {
-		json_object_set_new(msg, "price", json_null());
-	}
-	json_object_set_new(msg, "price_unit",
-	    json_string(price_unit(s->prices)));
-	pthread_mutex_lock(&s->lock);
-	s->dry_n++;
-	s->dry_mms++;
-	if (s->mms_priced && s->mms_places > s->dry_places)
-		s->dry_places = s->mms_places;
-	if (s->mms_priced)
-		s->dry_micro += s->mms_micro;
-	else
-		s->dry_unpriced++, s->dry_mms_unpriced++;
-	pthread_mutex_unlock(&s->lock);
-}
-
-void
-send_dry_price_whatsapp(struct send *s, json_t *msg)
-{
-	int tmpl = json_object_get(msg, "content_sid") != NULL;
-	int priced = tmpl ? s->wa_tmpl_priced : s->wa_priced;
-	long long micro = tmpl ? s->wa_tmpl_micro : s->wa_micro;
-	int places = tmpl ? s->wa_tmpl_places : s->wa_places;
 	char text[PRICE_BUFSZ];
 
 	if (priced) {
@@ -143,14 +120,32 @@ send_dry_price_whatsapp(struct send *s, json_t *msg)
 	    json_string(price_unit(s->prices)));
 	pthread_mutex_lock(&s->lock);
 	s->dry_n++;
-	s->dry_wa++;
+	(*n)++;
 	if (priced && places > s->dry_places)
 		s->dry_places = places;
 	if (priced)
 		s->dry_micro += micro;
 	else
-		s->dry_unpriced++, s->dry_wa_unpriced++;
+		s->dry_unpriced++, (*unpriced)++;
 	pthread_mutex_unlock(&s->lock);
+}
+
+void
+send_dry_price_mms(struct send *s, json_t *msg)
+{
+	dry_price_one(s, msg, s->mms_priced, s->mms_micro, s->mms_places,
+	    &s->dry_mms, &s->dry_mms_unpriced);
+}
+
+void
+send_dry_price_whatsapp(struct send *s, json_t *msg)
+{
+	int tmpl = json_object_get(msg, "content_sid") != NULL;
+
+	dry_price_one(s, msg, tmpl ? s->wa_tmpl_priced : s->wa_priced,
+	    tmpl ? s->wa_tmpl_micro : s->wa_micro,
+	    tmpl ? s->wa_tmpl_places : s->wa_places, &s->dry_wa,
+	    &s->dry_wa_unpriced);
 }
 
 /* Count how msg ended, and hand it to the program. */
