@@ -298,6 +298,16 @@ struct provider {
 		const char *type;
 		long long max;
 	} *media_types;
+	/*
+	 * The same limits on WhatsApp, for a provider that carries it
+	 * (whatsapp): WhatsApp's own, not MMS's (Twilio: one item a
+	 * message, images up to 5 MB, the rest up to 16 MB). A message of
+	 * "channel" "whatsapp" is held to these, any other to the three
+	 * above; wa_max_media 0 takes no media on WhatsApp.
+	 */
+	int wa_max_media;
+	long long wa_media_total;
+	const struct provider_media_type *wa_media_types;
 	const char *service_prefix;	/* how a sending service's id
 					   begins ("MG"; "" for any id), or
 					   NULL for none */

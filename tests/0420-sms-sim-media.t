@@ -8,6 +8,11 @@
 # the message with Twilio's code. The faults (--media-fail) are what other
 # tests use to make a fetch of theirs fail.
 #
+# Twilio's WhatsApp (issue 22): a create to whatsapp:+E164 has its
+# MediaUrl fetched by WhatsApp's rules instead: one a message (21623),
+# images up to 5 MB and the rest up to 16 MB (11751 over), WhatsApp's
+# types only (63021 for a GIF); a customer's WhatsApp text carries one.
+#
 # Telnyx: a customer's MMS is message.received with payload.media (url,
 # content_type, sha256, size), at URLs that want no credentials; a
 # create's media_urls are fetched by Telnyx's rules (10, less than 1 MB in
@@ -220,17 +225,21 @@ twilio_part() {
 		done
 		# shellcheck disable=SC2086
 		curl -s -o "$tmp/resp" -w '%{http_code}' -u "$AC:$TOK" \
-		    --data-urlencode "To=+15551230003" --data-urlencode "From=$US" \
+		    --data-urlencode "To=${wa-}+15551230003" \
+		    --data-urlencode "From=${wa-}$US" \
 		    --data-urlencode "StatusCallback=$hook" $c_args "$M.json"
 	}
 
-	# final SID: poll until the message SID is delivered or failed; print
-	# its status and error code.
+	# final SID: poll until the message SID is delivered (or read, as a
+	# WhatsApp message goes on to be) or failed; print its status and
+	# error code, read said as delivered.
 	final() {
 		poll "get '$M/$1.json' -u '$AC:$TOK' >/dev/null &&
-		    jq -e '.status == \"delivered\" or .status == \"failed\"' \
+		    jq -e '.status == \"delivered\" or .status == \"read\" or
+		    .status == \"failed\"' \
 		    '$tmp/body' >/dev/null" || { echo 'never final'; return; }
-		jq -r '"\(.status) \(.error_code)"' "$tmp/body"
+		jq -r '"\(.status | sub("^read$"; "delivered")) \(.error_code)"' \
+		    "$tmp/body"
 	}
 
 	# logged SID: the media outcomes the --log record of its create has.
@@ -291,6 +300,40 @@ twilio_part() {
 	is 'eleven MediaUrl: 400' "$(create "$png" "$png" "$png" "$png" "$png" \
 		"$png" "$png" "$png" "$png" "$png" "$png")" 400
 	is 'code 21623' "$(jq -r .code "$tmp/resp")" 21623
+
+	# --- MediaUrl on WhatsApp: WhatsApp's rules, not MMS's -----------------------
+
+	# The same creates with To and From whatsapp:+E164, within the
+	# customer service window (the customer wrote on WhatsApp first).
+	sms-sim text --url "$sim" --whatsapp +15551230003 hola >/dev/null 2>&1
+	wa=whatsapp:
+	is 'WhatsApp: a PDF of 600 KB (over MMS'"'"'s 500 KB): 201' \
+		"$(create "$(upload "$tmp/big.pdf")")" 201
+	is 'WhatsApp: and delivered (or read)' \
+		"$(final "$(jq -r .sid "$tmp/resp")")" 'delivered null'
+	is 'WhatsApp: a PDF of 8 MiB (under its 16 MB): 201' \
+		"$(create "$(upload "$tmp/big.pdf" --media-fail large)")" 201
+	is 'WhatsApp: and delivered (or read)' \
+		"$(final "$(jq -r .sid "$tmp/resp")")" 'delivered null'
+	fails 63021 'WhatsApp: a GIF (MMS takes it, WhatsApp not)' \
+		"$(upload "$tmp/tiny.gif")"
+	fails 11751 'WhatsApp: an image of 8 MiB (over its 5 MB for images)' \
+		"$(upload "$tmp/pic.png" --media-fail large)"
+	is 'WhatsApp: two MediaUrl: 400' "$(create "$png" "$png")" 400
+	is 'WhatsApp: code 21623, one medium a message' \
+		"$(jq -r '"\(.code) \(.message)"' "$tmp/resp")" \
+		'21623 Too many media URLs: a WhatsApp message takes 1'
+	check_exit 'WhatsApp: text --whatsapp with two --media: usage error' 2 \
+		"sms-sim text --url '$sim' --whatsapp --media '$tmp/pic.png' \
+		    --media '$tmp/pic.png' +15551230003 two 2>/dev/null"
+	# The server's own check, for a client that sends two all the same.
+	is 'WhatsApp: /sim/text with two MediaSid: 400, 21623' \
+		"$(curl -s -o "$tmp/resp" -w '%{http_code}' \
+		    --data-urlencode From=whatsapp:+15551230003 \
+		    --data-urlencode Body=two --data-urlencode MediaSid=ME1 \
+		    --data-urlencode MediaSid=ME2 "$sim/sim/text") $(jq -r \
+		    .code "$tmp/resp")" '400 21623'
+	wa=
 
 	# --- The bounds: --media-max, and a sim-wide --media-fail -------------------
 

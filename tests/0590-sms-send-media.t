@@ -13,6 +13,14 @@
 # default twilio telnyx plivo), each checked by its own limits: Twilio's
 # 5 MB in all and 500 KB for a PDF, Telnyx's less than 1 MB in all,
 # Plivo's 5 MB.
+#
+# And on WhatsApp, as Twilio carries it (issue 22), the case "whatsapp"
+# after the carriers when Twilio is one of them: WhatsApp's own limits,
+# not MMS's, checked before any request (one medium a message, images up
+# to 5 MB, no GIF, but a PDF over MMS's 500 KB); sent to whatsapp:+E164
+# through sms-sim, which fetches the MediaUrl by WhatsApp's rules (a type
+# it does not take fails the message with 63021); recorded with channel
+# whatsapp.
 . "$(dirname "$0")/lib.sh"
 
 twilio_env 0590
@@ -32,6 +40,7 @@ head -c 6000000 /dev/zero >"$tmp/huge.jpg.body"
 { printf '\377\330\377\340'; head -c 600000 /dev/zero; } >"$tmp/six.jpg"
 printf 'RIFF\044\000\000\000WEBPVP8 \030\000\000\000' >"$tmp/pic.webp"
 printf 'Order 1234: two boxes, one opened.\n' >"$tmp/note.txt"
+printf 'GIF89a\001\000\001\000\000\000\000;' >"$tmp/pic.gif"
 
 # listen [TIME]: the listener, its clock at TIME if given, on the port it
 # had before if it had one.
@@ -335,6 +344,80 @@ run() {
 	check 'the conversation keeps its copy' 'cmp -s "$tmp/pic.jpg" "$ib/$file"'
 }
 
+# run_whatsapp: the case whatsapp, Twilio's (the header says what).
+run_whatsapp() {
+	P=twilio
+	listen || { fail 'sms-recv starts'; return; }
+	PUB=http://127.0.0.1:$recv_port
+	SMSDESK_PUBLIC_URL=$PUB
+	export SMSDESK_PUBLIC_URL
+	# Again on its port, with the public URL its signatures are over.
+	listen || { fail 'sms-recv starts again'; return; }
+	sim W --webhook "$PUB/twilio" || { fail 'sms-sim starts'; return; }
+	alog=$tmp/W.log
+	check 'the customer writes on WhatsApp (the window opens)' \
+		'sms-sim text --url "$TWILIO_API_URL" --whatsapp $C "hola" >/dev/null'
+
+	check_exit 'two media on WhatsApp: refused (1)' 1 \
+		'sms-send -d "$ib" -c $C --media "$tmp/pic.jpg" \
+		    --media "$tmp/pic.png" hi >"$tmp/o" 2>"$tmp/e"'
+	check 'it says WhatsApp takes one' \
+		'grep -q "2 media: twilio'"'"'s WhatsApp takes at most 1 a message" "$tmp/e"'
+	check 'its record: channel whatsapp, too_many_media' \
+		'jq -e ".channel == \"whatsapp\" and .error.code == \"too_many_media\"" "$tmp/o"'
+	check_exit 'a GIF (MMS takes it, WhatsApp not): refused (1)' 1 \
+		'sms-send -d "$ib" -c $C --media "$tmp/pic.gif" hi 2>"$tmp/e"'
+	check 'it names WhatsApp'"'"'s types' \
+		'grep -q "image/gif is not a type twilio'"'"'s WhatsApp takes (image/jpeg, image/png, image/webp, audio/ogg" "$tmp/e"'
+	check_exit 'a JPEG over 5 MB: refused (1)' 1 \
+		'sms-send -d "$ib" -c $C --media "$tmp/huge.jpg" hi 2>"$tmp/e"'
+	check 'it says the cap for images' \
+		'grep -q "WhatsApp takes image/jpeg up to 5242880" "$tmp/e"'
+	check '--dry-run: a WebP on WhatsApp (MMS takes none)' \
+		'sms-send -n -d "$ib" -c $C --media "$tmp/pic.webp" hi |
+		 jq -e ".channel == \"whatsapp\" and .media[0].type == \"image/webp\""'
+	is 'no request' "$(creates_p)" 0
+
+	sms-send -d "$ib" -c $C --media "$tmp/big.pdf" 'Your invoice' \
+	    >"$tmp/wa" 2>"$tmp/e"
+	is 'a PDF of 600 KB (over MMS'"'"'s 500 KB): sent, exit 0' $? 0
+	url=$(jq -r '.media[0].url' "$tmp/wa")
+	check 'its record: channel whatsapp, the PDF, our public URL' \
+		'jq -e --arg p "$PUB/media/" ".channel == \"whatsapp\" and
+		    (.media | length) == 1 and
+		    .media[0].type == \"application/pdf\" and
+		    (.media[0].url | startswith(\$p))" "$tmp/wa"'
+	check 'to whatsapp:+E164, the text its caption, one MediaUrl' \
+		'jq -s -e --arg u "$url" "[.[] | select(.method == \"POST\" and
+		    (.path | endswith(\"/Messages.json\")))] | last | .params |
+		    .To == \"whatsapp:$C\" and .From == \"whatsapp:$US\" and
+		    .Body == \"Your invoice\" and .MediaUrl == \$u" "$alog"'
+	check 'the sim fetched it from the listener: 200, application/pdf' \
+		'jq -s -e "[.[] | select(.method == \"POST\" and
+		    (.path | endswith(\"/Messages.json\")))] | last | .media |
+		    map([.http, .content_type]) == [[200, \"application/pdf\"]]" \
+		    "$alog"'
+	wa_id=$(jq -r .id "$tmp/wa")
+	check 'it is delivered, on WhatsApp, in the one conversation' \
+		'poll "tail -qn 1 \"$ib\"/msg/$C/$wa_id | jq -e \"(.status ==
+		    \\\"delivered\\\" or .status == \\\"read\\\") and
+		    .channel == \\\"whatsapp\\\"\" >/dev/null"'
+
+	# A URL is the provider's to check: a GIF's URL (served for an MMS)
+	# sent on WhatsApp goes, and the sim fails it as Twilio would.
+	sms-send -d "$ib" -c $C --channel sms --media "$tmp/pic.gif" gif \
+	    >"$tmp/gif" 2>"$tmp/e"
+	is 'a GIF as an MMS: exit 0' $? 0
+	sms-send -d "$ib" -c $C --channel whatsapp \
+	    --media "$(jq -r '.media[0].url' "$tmp/gif")" gif >"$tmp/wgif" \
+	    2>"$tmp/e"
+	is 'its URL on WhatsApp: taken (exit 0)' $? 0
+	gif_id=$(jq -r .id "$tmp/wgif")
+	check 'then failed by the provider: 63021, a type WhatsApp does not take' \
+		'poll "tail -qn 1 \"$ib\"/msg/$C/$gif_id | jq -e \".status ==
+		    \\\"failed\\\" and .error.provider_code == 63021\" >/dev/null"'
+}
+
 for P in ${PROVIDERS:-twilio telnyx plivo}; do
 	diag "provider $P"
 	provider_env "$P"
@@ -346,5 +429,18 @@ for P in ${PROVIDERS:-twilio telnyx plivo}; do
 	[ -n "${rpid-}" ] && kill "$rpid"
 	tap_prefix=
 done
+case " ${PROVIDERS:-twilio} " in
+*" twilio "*)
+	diag 'case whatsapp'
+	provider_env twilio
+	tap_prefix='whatsapp: '
+	ib=$tmp/inbox-whatsapp
+	mkinbox "$ib"
+	unset SMSDESK_PUBLIC_URL rpid recv_port
+	run_whatsapp
+	[ -n "${rpid-}" ] && kill "$rpid"
+	tap_prefix=
+	;;
+esac
 
 done_testing

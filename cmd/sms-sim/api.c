@@ -120,6 +120,10 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	 * (ContentSid) instead of a body. */
 	if ((rc = sim_wa_check(f, &to, &from, &wa, a)) != 0)
 		return rc;
+	/* A WhatsApp message carries one medium, its Body the caption. */
+	if (wa && media > WA_MEDIA_PER_MSG)
+		return sim_error(a, 400, 21623, "Too many media URLs: a "
+		    "WhatsApp message takes %d", WA_MEDIA_PER_MSG);
 	if (!to || !*to)
 		return sim_error(a, 400, 21604,
 		    "A 'To' phone number is required.");
@@ -185,7 +189,7 @@ sim_create(struct sim *s, const struct form *f, struct answer *a)
 	/* Twilio fetches the media; one that fails fails the message. */
 	if (media)
 		media_code = sim_media_fetch(s, urls, media, pieces, &npieces,
-		    a);
+		    wa, a);
 	m = sim_msg_new(s, from && *from ? from : s->number, to,
 	    text.p ? text.p : "", text.len);
 	buf_free(&text);
@@ -417,6 +421,12 @@ sim_text(struct sim *s, const struct form *f, const char *base,
 	if (!s->webhook)
 		return sim_error(a, 503, 11200, "HTTP retrieval failure: "
 		    "sms-sim has no --webhook to post to");
+	/* WhatsApp carries one medium a message (an album is messages). */
+	for (size_t i = 0, n = 0; who.whatsapp && i < f->n; i++)
+		if (strcmp(f->pairs[i].name, "MediaSid") == 0 &&
+		    ++n > WA_MEDIA_PER_MSG)
+			return sim_error(a, 400, 21623, "Too many media: a "
+			    "WhatsApp message carries %d", WA_MEDIA_PER_MSG);
 	pthread_mutex_lock(&s->lock);
 	bad = text_media_locked(s, f, pieces, &npieces, a);
 	pthread_mutex_unlock(&s->lock);

@@ -120,10 +120,38 @@ static const struct rules telnyx_rules = {
 	"telnyx-mms", TELNYX_MEDIA_FAILED, TELNYX_MEDIA_FAILED,
 	TELNYX_MEDIA_FAILED,
 };
+/*
+ * WhatsApp as Twilio carries it (its "Guidance on WhatsApp Media
+ * Messages"): images (JPEG, PNG, WebP) up to 5 MB, and audio, video, PDF,
+ * the Office documents and vCard up to the message's 16 MB; a type not
+ * taken is 63021 (Channel invalid content), too many bytes 11751 (Media
+ * exceeds messaging provider size limit).
+ */
+static const char *const wa_images[] = { "image/jpeg", "image/jpg",
+	"image/png", "image/webp" };
+static const char *const wa_other[] = {
+	"audio/ogg", "audio/amr", "audio/3gpp", "audio/aac", "audio/mpeg",
+	"video/mp4", "application/pdf", "application/msword",
+	"application/vnd.openxmlformats-officedocument."
+	    "wordprocessingml.document",
+	"application/vnd.openxmlformats-officedocument."
+	    "presentationml.presentation",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	"text/vcard",
+};
+
 static const struct rules plivo_rules = {
 	plivo_types, N(plivo_types), NULL, 0, 0, PLIVO_MEDIA_TOTAL, 1,
 	"PlivoMMS/1.0", PLIVO_MEDIA_FAILED, PLIVO_MEDIA_TYPE,
 	PLIVO_MEDIA_LARGE,
+};
+
+/* On WhatsApp the images are the ones capped (other_max), the rest go up
+ * to the total, which --media-max does not lower. */
+static const struct rules whatsapp_rules = {
+	wa_other, N(wa_other), wa_images, N(wa_images), WA_IMAGE_MAX,
+	WA_MEDIA_TOTAL, 0, "TwilioProxy/1.1", 11200, WA_MEDIA_TYPE,
+	WA_MEDIA_LARGE,
 };
 
 static const struct rules *
@@ -371,11 +399,11 @@ fetch_one(struct sim *s, CURL *h, const struct rules *r, const char *url,
 
 int
 sim_media_fetch(struct sim *s, const char *const *urls, size_t n,
-    struct media **out, size_t *nout, struct answer *a)
+    struct media **out, size_t *nout, int wa, struct answer *a)
 {
-	const struct rules *r = rules_of(s);
-	size_t left = r->total && r->total < s->media_max ? r->total :
-	    s->media_max;
+	const struct rules *r = wa ? &whatsapp_rules : rules_of(s);
+	size_t left = wa ? r->total : r->total && r->total < s->media_max ?
+	    r->total : s->media_max;
 	CURL *h = curl_easy_init();
 	int code = 0, c;
 

@@ -106,6 +106,11 @@ struct msg {
 #define WHATSAPP_WINDOW (24 * 3600)
 #define WHATSAPP_OUTSIDE 63016	/* Twilio's error outside the window */
 #define WHATSAPP "whatsapp:"
+#define WA_MEDIA_PER_MSG 1	/* a WhatsApp message carries one medium */
+#define WA_IMAGE_MAX (5 * 1024 * 1024)	/* of an image on WhatsApp */
+#define WA_MEDIA_TOTAL (16 * 1024 * 1024)	/* of any medium on it */
+#define WA_MEDIA_TYPE 63021	/* a type WhatsApp does not take */
+#define WA_MEDIA_LARGE 11751	/* over WhatsApp's size */
 
 /* When customer last wrote to business on WhatsApp, by the sim's clock. */
 struct wa_window {
@@ -563,9 +568,12 @@ int sim_media_fault(const char *mode, enum media_fault *out);
  * code that fails the message (Twilio: 11200 a fetch that failed, 12300 a
  * type it does not take, 30019 over the size limit; Telnyx: 40008 for
  * each; Plivo: 140, 130, 120); the pieces fetched are in out[] either way.
+ * With wa, by WhatsApp's rules instead (Twilio's WhatsApp): images up to
+ * WA_IMAGE_MAX, the rest up to WA_MEDIA_TOTAL, 63021 for a type it does
+ * not take, 11751 over its size.
  */
 int sim_media_fetch(struct sim *s, const char *const *urls, size_t n,
-    struct media **out, size_t *nout, struct answer *a);
+    struct media **out, size_t *nout, int wa, struct answer *a);
 
 /* Attach the n pieces to the message sid, storing them first if store
  * (fetched ones; uploads are stored already); s->lock held. Returns 0,

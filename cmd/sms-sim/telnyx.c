@@ -327,7 +327,7 @@ create(struct sim *s, const struct buf *raw, struct answer *a)
 	/* Telnyx fetches the media as it sends; one that fails, fails. */
 	if (media)
 		media_code = sim_media_fetch(s, urls, media, pieces, &npieces,
-		    a);
+		    0, a);
 	m = sim_msg_new(s, from && *from ? from : s->number, to,
 	    json_is_string(text) ? json_string_value(text) : "",
 	    json_is_string(text) ? json_string_length(text) : 0);

@@ -248,6 +248,9 @@ sim_text_main(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		sim_usage(stderr, EXIT_USAGE);
+	if (whatsapp && nmedia > WA_MEDIA_PER_MSG)
+		diag_die(EXIT_USAGE, "text: --whatsapp: one --media (a "
+		    "WhatsApp message carries one medium)");
 	if (profile && !whatsapp)
 		diag_die(EXIT_USAGE, "text: --profile-name: with --whatsapp "
 		    "(a profile is WhatsApp's)");

@@ -875,6 +875,36 @@ static const struct provider_media_type twilio_media[] = {
 	{ NULL, 0 },
 };
 
+/*
+ * What Twilio takes as WhatsApp media (its "Guidance on WhatsApp Media
+ * Messages"): images (JPEG, PNG, WebP) up to 5 MB; audio, video, PDF and
+ * the Office documents, and a vCard, up to the message's 16 MB. One item
+ * a message: WhatsApp's messages carry one medium each, the Body its
+ * caption.
+ */
+#define MB (1024LL * 1024)
+static const struct provider_media_type twilio_wa_media[] = {
+	{ "image/jpeg", 5 * MB },
+	{ "image/png", 5 * MB },
+	{ "image/webp", 5 * MB },
+	{ "audio/ogg", 16 * MB },
+	{ "audio/amr", 16 * MB },
+	{ "audio/3gpp", 16 * MB },
+	{ "audio/aac", 16 * MB },
+	{ "audio/mpeg", 16 * MB },
+	{ "video/mp4", 16 * MB },
+	{ "application/pdf", 16 * MB },
+	{ "application/msword", 16 * MB },
+	{ "application/vnd.openxmlformats-officedocument."
+	    "wordprocessingml.document", 16 * MB },
+	{ "application/vnd.openxmlformats-officedocument."
+	    "presentationml.presentation", 16 * MB },
+	{ "application/vnd.openxmlformats-officedocument."
+	    "spreadsheetml.sheet", 16 * MB },
+	{ "text/vcard", 16 * MB },
+	{ NULL, 0 },
+};
+
 const struct provider provider_twilio = {
 	.name = "twilio",
 	.sig_headers = { "X-Twilio-Signature", NULL },
@@ -891,6 +921,9 @@ const struct provider provider_twilio = {
 	.max_media = 10,
 	.media_total = 5 * 1024 * 1024,
 	.media_types = twilio_media,
+	.wa_max_media = 1,
+	.wa_media_total = 16 * MB,
+	.wa_media_types = twilio_wa_media,
 	.service_prefix = "MG",
 	.account = twilio_account,
 	.send_request = twilio_send_request,

@@ -887,17 +887,22 @@ is_url(const char *v)
  * URL, or of items with a "url", as a message record holds them; else
  * --media's), checked against what the provider takes before any request
  * (its max_media items, its types and their sizes, media_total bytes of
- * our files in all): into j's message as "media" items, the local
- * files' paths in *paths (null for a URL). 0 (*paths NULL if there are
- * none), or -1 with j refused.
+ * our files in all; on WhatsApp, j's message's "channel" set by
+ * channel_of(), its wa_ limits instead): into j's message as "media"
+ * items, the local files' paths in *paths (null for a URL). 0 (*paths
+ * NULL if there are none), or -1 with j refused.
  */
 static int
 media_of(struct send *s, struct job *j, const json_t *rec, json_t **paths)
 {
 	const struct provider *pv = s->acct.pv;
 	const json_t *list = json_object_get(rec, "media"), *v;
-	const struct provider_media_type *t;
-	long long total = 0;
+	const struct provider_media_type *t, *types = pv->media_types;
+	int wa = json_object_get(j->msg, "channel") != NULL;
+	int max_media = wa ? pv->wa_max_media : pv->max_media;
+	long long total = 0, max_total = pv->media_total;
+	/* Who takes it, in what is said: the provider, or its WhatsApp. */
+	char who[64];
 	struct media_out mo;
 	struct errbuf e;
 	json_t *items;
@@ -913,10 +918,14 @@ media_of(struct send *s, struct job *j, const json_t *rec, json_t **paths)
 		refuse(s, j, "invalid_value", "\"media\" is not an array");
 		return -1;
 	}
-	if (json_array_size(list) > (size_t)pv->max_media) {
+	snprintf(who, sizeof who, "%s%s", pv->name, wa ? "'s WhatsApp" : "");
+	if (wa) {
+		types = pv->wa_media_types;
+		max_total = pv->wa_media_total;
+	}
+	if (json_array_size(list) > (size_t)max_media) {
 		snprintf(m, sizeof m, "%zu media: %s takes at most %d a "
-		    "message", json_array_size(list), pv->name,
-		    pv->max_media);
+		    "message", json_array_size(list), who, max_media);
 		refuse(s, j, "too_many_media", m);
 		return -1;
 	}
@@ -949,18 +958,18 @@ media_of(struct send *s, struct job *j, const json_t *rec, json_t **paths)
 			refuse(s, j, "media", m);
 			goto fail;
 		}
-		for (t = pv->media_types; t && t->type; t++)
+		for (t = types; t && t->type; t++)
 			if (mo.type && strcmp(t->type, mo.type) == 0)
 				break;
 		if (!t || !t->type) {
 			int k = snprintf(m, sizeof m, "media %zu: %.200s: %s "
 			    "is not a type %s takes (", i + 1, src, mo.type ?
-			    mo.type : "(an unknown type)", pv->name);
+			    mo.type : "(an unknown type)", who);
 
-			for (t = pv->media_types; t && t->type &&
+			for (t = types; t && t->type &&
 			    k > 0 && (size_t)k < sizeof m; t++)
 				k += snprintf(m + k, sizeof m - (size_t)k,
-				    "%s%s", t == pv->media_types ? "" : ", ",
+				    "%s%s", t == types ? "" : ", ",
 				    t->type);
 			if (k > 0 && (size_t)k < sizeof m - 1)
 				strcat(m, ")");
@@ -970,7 +979,7 @@ media_of(struct send *s, struct job *j, const json_t *rec, json_t **paths)
 		if (mo.size > t->max) {
 			snprintf(m, sizeof m, "media %zu: %.300s: %lld bytes: "
 			    "%s takes %s up to %lld", i + 1, src, mo.size,
-			    pv->name, t->type, t->max);
+			    who, t->type, t->max);
 			refuse(s, j, "media_too_large", m);
 			goto fail;
 		}
@@ -980,9 +989,9 @@ media_of(struct send *s, struct job *j, const json_t *rec, json_t **paths)
 		    "type", mo.type, "path", src));
 		json_array_append_new(*paths, json_string(src));
 	}
-	if (total > pv->media_total) {
+	if (total > max_total) {
 		snprintf(m, sizeof m, "media: %lld bytes in all: %s takes up "
-		    "to %lld a message", total, pv->name, pv->media_total);
+		    "to %lld a message", total, who, max_total);
 		refuse(s, j, "media_too_large", m);
 		goto fail;
 	}
@@ -1213,6 +1222,9 @@ send_prepare(struct worker *w, struct job *j)
 			goto done;
 		}
 	}
+	/* The channel first: WhatsApp's media are not MMS's (media_of()). */
+	if (channel_of(s, j, rec, num) < 0)
+		goto done;
 	if (media_of(s, j, rec, &paths) < 0)
 		goto done;
 	if (paths && has_local(paths) && !s->public_url) {
@@ -1236,8 +1248,6 @@ send_prepare(struct worker *w, struct job *j)
 		goto done;
 	}
 	json_object_set_new(msg, "purpose", json_string(purpose));
-	if (channel_of(s, j, rec, num) < 0)
-		goto done;
 	if (!json_object_get(msg, "channel") &&
 	    disclose(s, j, num, purpose, &body, &disclosed) < 0)
 		goto done;
