@@ -55,10 +55,11 @@ inbound() {
 
 # tampered N: message N, a byte of its body changed after it was signed.
 tampered() {
+	t_n=$1
 	set --
 	[ -n "$ch" ] && set -- 'profile=Ana Lima'
 	"$tools/hook" "$C" "http://127.0.0.1:$port/$P" inbound \
-	    id="$(id "$1")" from="$A" to="$US" body=tampered "$@" \
+	    id="$(id "$t_n")" from="$A" to="$US" body=tampered "$@" \
 	    >"$tmp/hook.cfg" || { echo hook-failed; return; }
 	sed -i '/^data-raw/s/tampered/tampereD/' "$tmp/hook.cfg"
 	curl -s -o "$tmp/resp" -w '%{http_code}' -K "$tmp/hook.cfg"
