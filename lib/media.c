@@ -83,6 +83,13 @@ media_sniff(const unsigned char *p, size_t n)
 		return brand(p, n);
 	if (n >= 6 && memcmp(p, "#!AMR\n", 6) == 0)
 		return "audio/amr";
+	if (n >= 4 && memcmp(p, "OggS", 4) == 0)
+		return "audio/ogg";	/* a WhatsApp voice note: Opus */
+	/* MP3: its ID3 tag, or the sync word of an MPEG-1 or -2 Layer III
+	 * frame (ADTS AAC, whose layer bits are 00, is not one). */
+	if ((n >= 3 && memcmp(p, "ID3", 3) == 0) || (n >= 2 && p[0] ==
+	    0xFF && (p[1] & 0xF6) == 0xF2))
+		return "audio/mpeg";
 	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
 		return "application/pdf";
 	if (tn >= 3 && memcmp(t, "\xef\xbb\xbf", 3) == 0)
@@ -103,6 +110,7 @@ media_ext(const char *type)
 		{ "image/gif", "gif" }, { "image/webp", "webp" },
 		{ "image/heic", "heic" }, { "video/mp4", "mp4" },
 		{ "video/3gpp", "3gp" }, { "audio/amr", "amr" },
+		{ "audio/ogg", "ogg" }, { "audio/mpeg", "mp3" },
 		{ "application/pdf", "pdf" }, { "text/vcard", "vcf" },
 		{ "text/plain", "txt" },
 	};
@@ -122,7 +130,8 @@ canonical(const char *ct, char *out, size_t size)
 		{ "image/heif", "image/heic" }, { "audio/3gpp", "video/3gpp" },
 		{ "text/x-vcard", "text/vcard" },
 		{ "text/directory", "text/vcard" },
-		{ "audio/x-amr", "audio/amr" },
+		{ "audio/x-amr", "audio/amr" }, { "audio/mp3", "audio/mpeg" },
+		{ "audio/opus", "audio/ogg" },
 	};
 	size_t n = 0;
 

@@ -376,6 +376,11 @@ run_whatsapp() {
 	check '--dry-run: a WebP on WhatsApp (MMS takes none)' \
 		'sms-send -n -d "$ib" -c $C --media "$tmp/pic.webp" hi |
 		 jq -e ".channel == \"whatsapp\" and .media[0].type == \"image/webp\""'
+	printf 'OggS\000\002' >"$tmp/voice.ogg"
+	head -c 3000 /dev/urandom >>"$tmp/voice.ogg"
+	check '--dry-run: a voice note (OGG) on WhatsApp, known by its bytes' \
+		'sms-send -n -d "$ib" -c $C --media "$tmp/voice.ogg" "" |
+		 jq -e ".media[0].type == \"audio/ogg\""'
 	is 'no request' "$(creates_p)" 0
 
 	sms-send -d "$ib" -c $C --media "$tmp/big.pdf" 'Your invoice' \

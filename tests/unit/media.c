@@ -219,6 +219,11 @@ test_sniff(void)
 		{ "\0\0\0\x14" "ftyp3gp4\0\0\0\0", 16, "video/3gpp", "3gp" },
 		{ "\0\0\0\x14" "ftypM4A \0\0\0\0", 16, NULL, "bin" },
 		{ "#!AMR\n<", 7, "audio/amr", "amr" },
+		{ "OggS\0\2\0\0", 8, "audio/ogg", "ogg" },
+		{ "ID3\4\0\0", 6, "audio/mpeg", "mp3" },
+		{ "\xff\xfb\x90\x44", 4, "audio/mpeg", "mp3" },
+		{ "\xff\xf3\x90\x44", 4, "audio/mpeg", "mp3" },
+		{ "\xff\xf1\x50\x80", 4, NULL, "bin" },	/* ADTS AAC */
 		{ "%PDF-1.7\n", 9, "application/pdf", "pdf" },
 		{ "BEGIN:VCARD\r\nVERSION:3.0", 24, "text/vcard", "vcf" },
 		{ "\xef\xbb\xbf\r\nbegin:vcard", 16, "text/vcard", "vcf" },
