@@ -12,7 +12,6 @@ export SMSDESK_NOW
 unset SMSDESK_INBOX
 ib=$tmp/inbox
 mkinbox "$ib"
-inbox_check_skip=$ib	# hand-made (mkconv): each counts a message it has not
 mkdir -m 700 "$ib/history"
 
 # ev JSON: append the event to the day file of its "at".

@@ -501,11 +501,12 @@ ledger_target() {
 from_now() { jq -nr --argjson s "$1" 'now + $s | floor | todate'; }
 
 # mkconv DIR THREAD JSON: THREAD's conversation record, JSON's fields over
-# the defaults, in the working set unless resolved.
+# the defaults, in the working set unless resolved. It counts no message
+# unless JSON says messages (as many as mkmsg makes: inbox-check counts).
 mkconv() {
 	jq -cn --arg t "$2" --argjson x "$3" '{type: "conversation",
 	    thread: $t, status: "open", assignee: null, unread: 0,
-	    messages: 1, opened_at: null, first_response_at: null,
+	    messages: 0, opened_at: null, first_response_at: null,
 	    last_in_at: null, last_out_at: null, waiting_since: null,
 	    last_body: null, tags: [], csat: null} + $x' >"$1/conv/$2" &&
 	chmod 600 "$1/conv/$2" || return
