@@ -172,6 +172,17 @@ is 'the link and the FIFO moved to quarantine/, nothing followed' \
 check '/etc/passwd is as it was' '[ -f /etc/passwd ] && ! [ -L /etc/passwd ]'
 run
 is 'a second run finds nothing' "$rc:$(cat "$tmp/f")" '0:'
+# A writer moves aside what it meets (here a directory planted as
+# journal/dead.0, tests/0250) as it was, mode and all.
+q=quarantine/1796000000.000000009.P1Q1.test_dead.0
+mkdir -m 755 "$ib/$q" && (umask 022 && echo x >"$ib/$q/f")
+run
+is 'what quarantine/ holds keeps the mode it came with: no finding' \
+	"$rc:$(cat "$tmp/f")" '0:'
+chmod 750 "$ib/quarantine"
+run
+is 'quarantine/ itself is judged' "$rc:$(cat "$tmp/k")" '1:mode quarantine false'
+chmod 700 "$ib/quarantine"
 
 # --- Records that do not parse ----------------------------------------------------
 
