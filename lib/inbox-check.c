@@ -338,9 +338,13 @@ walk_modes(struct ck *c, int dfd, char *rel, size_t len)
 			if (!link_allowed(rel))
 				bad_record(c, rel, "not a regular file", &st);
 		} else if (!(S_ISREG(st.st_mode) && strncmp(rel, "tmp/", 4) ==
-		    0 && c->now - st.st_mtime <= INBOX_SWEEP_AGE)) {
+		    0 && c->now - st.st_mtime <= INBOX_SWEEP_AGE) &&
+		    strncmp(rel, "quarantine/", 11) != 0) {
 			/* A file of tmp/ being written is given to the
-			 * group after it is made: judged once it is old. */
+			 * group after it is made: judged once it is old.
+			 * What quarantine/ holds was moved there as it
+			 * was found, its mode too (quarantine/ itself is
+			 * judged). */
 			check_mode(c, dfd, d->d_name, rel, &st);
 		}
 		if (S_ISDIR(st.st_mode) && (fd = openat(dfd, d->d_name,

@@ -10,7 +10,7 @@
 
 twilio_env 0270
 ib=$tmp/inbox
-mkdir -p "$ib"
+mkdir -m 700 "$ib"
 printf 'ack_text = Thanks, an agent will answer shortly.\n' >"$ib/config"
 chmod 600 "$ib/config"
 

@@ -133,7 +133,8 @@ serve_port=$port start
 poll '[ "$(nparts)" = 0 ]'
 is 'the restarted listener drops what is stored: not stored twice' \
 	"$(nmsg $D):$(last $D | jq -r .body):$(nparts)" '1:first second:0'
-rm "$ib/msg/$D/"*
+# A crash before the store: neither the message nor its conversation.
+rm "$ib/msg/$D/"* "$ib/conv/$D" && rm -f "$ib/work/$D"
 cp -p "$tmp/keep/"* "$ib/parts/"
 kill -9 "$recv"; wait "$recv" 2>/dev/null
 serve_port=$port start

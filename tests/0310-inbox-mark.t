@@ -4,7 +4,8 @@
 
 mark() { "$bin/inbox-mark" "$@"; }
 
-# Inboxes are written by hand (mkinbox, mkconv in lib.sh).
+# Inboxes are written by hand (mkinbox, mkconv in lib.sh), conversations
+# with no message (none counted, for inbox-check at the end).
 
 # get THREAD FILTER: a field of THREAD's conversation, as jq prints it.
 get() { tail -n 1 "$ib/conv/$1" | jq -c "$2"; }
@@ -13,9 +14,11 @@ ib=$tmp/ib
 mkinbox "$ib"
 a=+15550000001 b=+15550000002 c=+15550000003
 w=$(from_now -7200)
-mkconv "$ib" $a "{\"waiting_since\":\"$w\",\"last_in_at\":\"$w\",\"unread\":2}"
-mkconv "$ib" $b "{\"status\":\"snoozed\",\"snoozed_until\":\"$(from_now 3600)\"}"
-mkconv "$ib" $c '{"status":"pending","assignee":"bo","tags":["vip"]}'
+mkconv "$ib" $a "{\"messages\":0,\"waiting_since\":\"$w\",
+    \"last_in_at\":\"$w\",\"unread\":2}"
+mkconv "$ib" $b "{\"messages\":0,\"status\":\"snoozed\",
+    \"snoozed_until\":\"$(from_now 3600)\"}"
+mkconv "$ib" $c '{"messages":0,"status":"pending","assignee":"bo","tags":["vip"]}'
 
 # Each action, its event and its effect.
 mark -d "$ib" --resolve $a >"$tmp/out"; rc=$?
@@ -145,7 +148,7 @@ steps=$(rounds SMSDESK_RACE_ROUNDS 50)
 r=$tmp/race
 mkinbox "$r"
 for n in 1 2 3 4 5 6; do
-	mkconv "$r" +1555000010$n '{"unread":1}'
+	mkconv "$r" +1555000010$n '{"messages":0,"unread":1}'
 done
 racer() {
 	i=1
@@ -203,7 +206,7 @@ is 'the flipper ended open, in the working set' \
 # 4 KiB it starts again from the record alone.
 h=$tmp/hist
 mkinbox "$h"
-mkconv "$h" $a '{"unread":1}'
+mkconv "$h" $a '{"messages":0,"unread":1}'
 mark -d "$h" --tag one $a >/dev/null && mark -d "$h" --pending $a >/dev/null
 is 'each change adds a line' "$(wc -l <"$h/conv/$a" | tr -d ' ')" 3
 is 'the history reads oldest first, the record last' 	"$(jq -c '[.status, .tags]' "$h/conv/$a" | tr '\n' ' ')" \

@@ -172,6 +172,17 @@ is 'the link and the FIFO moved to quarantine/, nothing followed' \
 check '/etc/passwd is as it was' '[ -f /etc/passwd ] && ! [ -L /etc/passwd ]'
 run
 is 'a second run finds nothing' "$rc:$(cat "$tmp/f")" '0:'
+# A writer moves aside what it meets (here a directory planted as
+# journal/dead.0, tests/0250) as it was, mode and all.
+q=quarantine/1796000000.000000009.P1Q1.test_dead.0
+mkdir -m 755 "$ib/$q" && (umask 022 && echo x >"$ib/$q/f")
+run
+is 'what quarantine/ holds keeps the mode it came with: no finding' \
+	"$rc:$(cat "$tmp/f")" '0:'
+chmod 750 "$ib/quarantine"
+run
+is 'quarantine/ itself is judged' "$rc:$(cat "$tmp/k")" '1:mode quarantine false'
+chmod 700 "$ib/quarantine"
 
 # --- Records that do not parse ----------------------------------------------------
 
@@ -214,6 +225,7 @@ check 'and inbox-ls lists it' "inbox-ls -d '$ib' --json | jq -se 'map(.thread) |
 # --- The outbox and the schedule ----------------------------------------------------
 
 fresh out
+inbox_check_skip="${inbox_check_skip-} $ib"	# the history, rightly, says less
 now=$(from_now 0) later=$(from_now 86400)
 jq -cn --arg t "$T2" --arg at "$now" --arg us "$US" '{type: "message",
     id: "1796000000.000000004.P1Q1.test", thread: $t, direction: "out",
@@ -256,6 +268,7 @@ is 'a day file of over two megabytes is read whole: its events are found' \
 	"$rc:$(cat "$tmp/f")" '0:'
 
 fresh history
+inbox_check_skip="${inbox_check_skip-} $ib"	# an event of 2020, never rewritten
 day=$(ls "$ib/history" | head -n 1)
 echo '{"event":"tagged","at":"2020-01-01T00:00:00Z","thread":"+15551230001"}' \
     >>"$ib/history/$day"
@@ -316,6 +329,7 @@ check_exit '--backup with --repair: 2' 2 \
 	'inbox-check -d "$tmp/base" --repair --backup "$tmp/b"'
 fresh full
 chmod 644 "$ib/conv/$T1"
+inbox_check_skip="${inbox_check_skip-} $ib"	# the mode, left for this finding
 check_exit 'findings to a full disk: 74' 74 'inbox-check -d "$ib" >/dev/full'
 check_exit 'the version: 0' 0 'inbox-check --version | grep -q "^inbox-check "'
 

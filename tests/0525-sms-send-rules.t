@@ -132,6 +132,7 @@ rm -f "$cfg"
 
 ib=$tmp/inbox
 mkinbox "$ib"
+inbox_check_skip=$ib	# hand-made (mkmsg): no ledger entry, no history
 NOW=2026-11-26T03:00:00Z	# 22:00 in Miami
 R=+13055550111 L=+13055550112
 mkconv "$ib" $R '{"last_in_at":"2026-11-26T02:00:00Z"}'

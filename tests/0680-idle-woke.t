@@ -12,6 +12,7 @@
 
 ib=$tmp/inbox
 mkinbox "$ib"
+inbox_check_skip=$ib	# hand-made (mkconv): counts messages it has not
 NOW=2026-11-10T12:00:00Z
 export SMSDESK_NOW=$NOW
 unset SMSDESK_AGENT

@@ -15,8 +15,11 @@ mkinbox "$ib"
 # wait DIR THREAD SINCE [BODY [EXTRA-JSON]]: an open conversation, nobody's,
 # waiting since SINCE, its last text BODY; written without jq (fast), by
 # hand, so the index of queue/ is said to need rebuilding, as for any
-# conversation written by hand (smsdesk-inbox(5)).
+# conversation written by hand (smsdesk-inbox(5)). It counts a message it
+# has not: DIR is left out of the inbox check at the end (tests/lib.sh).
 wait_conv() {
+	case " ${inbox_check_skip-} " in *" $1 "*) ;;
+	*) inbox_check_skip="${inbox_check_skip-} $1" ;; esac
 	rm -f "$1/queue/.built"
 	printf '{"type":"conversation","thread":"%s","status":"open","assignee":null,"unread":1,"messages":1,"opened_at":"%s","first_response_at":null,"last_in_at":"%s","last_out_at":null,"waiting_since":"%s","last_body":"%s","tags":[],"csat":null%s}\n' \
 	    "$2" "$3" "$3" "$3" "${4:-hello}" "${5:+,$5}" >"$1/conv/$2" &&

@@ -671,6 +671,14 @@ else
 	    'no strace here (Debian: strace), it may not trace, or a sanitizer build'
 fi
 
+# The inbox the units kept: inbox-check, as the unit's user checks it
+# (smsdesk-check.service), finds nothing wrong. It is the unit user's and
+# its group's, not root's: the check at the end of the test leaves it.
+check "inbox-check, as $user, finds nothing wrong in the units' inbox" \
+	'o=$(as_unit_user inbox-check 2>&1) && [ -z "$o" ] ||
+	 { printf "%s\n" "$o"; false; }'
+inbox_check_skip=$ib
+
 # A configuration that is wrong: exit 78 at once, and no restart (a
 # restart would fail the same way, every 2 s).
 echo 'group = no-such-group-0950' >>"$tmp/etc/smsdesk/config"
