@@ -193,6 +193,7 @@ main(int argc, char **argv)
 	const char *url = NULL, *poll_arg = NULL, *spool_arg = NULL;
 	unsigned page_size = 0;
 	struct sockaddr_storage sin, admin;
+	sigset_t sigs;
 	char admin_addr[INET6_ADDRSTRLEN + 2], base[INET6_ADDRSTRLEN + 16];
 	char addr[INET6_ADDRSTRLEN + 2];
 	FILE **files = NULL;
@@ -324,6 +325,9 @@ main(int argc, char **argv)
 			diag_die(EXIT_NOINPUT, "%s: %s (nothing was read)",
 			    argv[i], strerror(errno));
 
+	/* A listener's signals are listen_loop's, in every thread to come. */
+	if (listen_arg)
+		listen_signals(&sigs);
 	/* All checked: the inbox, made if missing, and what it holds. */
 	if (inbox_open_group(&r.ib, dir, 1, config_pick(r.conf->cfg, NULL,
 	    NULL, "group", NULL), &e) < 0)

@@ -252,6 +252,19 @@ is 'one reload counted' "$(metric smsdesk_recv_reloads_total)" 1
 is 'one refused' "$(metric smsdesk_recv_reload_failures_total)" 1
 check 'the listener is still up' "kill -0 $lpid"
 
+# SIGHUPs one after another, some while a reload runs: each waits its
+# turn; no thread of the listener meets one with its default action,
+# which ends the process.
+printf 'twilio_auth_token = tok-new\n' >"$cfg"
+i=0
+while [ "$i" -lt 300 ]; do
+	kill -HUP "$lpid" 2>/dev/null
+	i=$((i + 1))
+done
+is 'three hundred SIGHUPs: it still answers' \
+	"$(post SMhup000000000000000000000000001 tok-new)" 200
+check 'and is still up' "kill -0 $lpid"
+
 # --- SIGTERM ---------------------------------------------------------------
 
 # Two requests in flight: one whose body ends after the signal (answered),

@@ -482,6 +482,23 @@ reload(struct recv *r)
 }
 
 /* Serve webhooks on sin (addr: its address as text, for a URL). */
+/*
+ * SIGTERM, SIGINT and SIGHUP, blocked in the calling thread and so in
+ * every thread it starts after: a listener takes them in listen_loop's
+ * wait, and no other thread (the journal's ticker, the event writer, the
+ * media fetcher, MHD's) may meet them with their default action, which
+ * ends the process. Called before the first thread starts.
+ */
+void
+listen_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
 int
 listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
     unsigned timeout)
@@ -498,15 +515,7 @@ listen_loop(struct recv *r, struct sockaddr_storage *sin, const char *addr,
 
 	port = httpd_port(sin);
 	cap = connection_cap();
-	/*
-	 * Handle SIGTERM, SIGINT and SIGHUP here, in sigwait, not in MHD's
-	 * threads (blocked before any starts, so that each inherits it).
-	 */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	listen_signals(&set);
 	/*
 	 * Headers get the idle timeout, a whole request three times it.
 	 * What floods (a refusal for every connection over a limit, a cut

@@ -31,6 +31,7 @@
 #define SMS_RECV_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -226,6 +227,9 @@ void stop_journal(struct recv *r);
 
 /* listen.c */
 
+/* SIGTERM, SIGINT and SIGHUP blocked, for listen_loop() to take: called
+ * before the first thread starts. */
+void listen_signals(sigset_t *set);
 int listen_loop(struct recv *r, struct sockaddr_storage *sin,
     const char *addr, unsigned timeout);
 
