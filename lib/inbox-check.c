@@ -134,6 +134,8 @@ read_long(struct ck *c, const char *rel, struct file *f)
 			cap = f->b.cap ? f->b.cap * 2 : cap;
 			if (!(p = realloc(f->b.heap, cap))) {
 				close(fd);
+				free(f->b.heap);
+				f->b.heap = NULL;
 				return errno = ENOMEM, -1;
 			}
 			f->b.p = f->b.heap = p;
@@ -146,8 +148,16 @@ read_long(struct ck *c, const char *rel, struct file *f)
 			break;
 		f->b.len += (size_t)n;
 	}
+	if (n < 0) {
+		int saved = errno;
+
+		close(fd);
+		free(f->b.heap);
+		f->b.heap = NULL;
+		return errno = saved, -1;
+	}
 	close(fd);
-	return n < 0 ? -1 : 0;
+	return 0;
 }
 
 static void
@@ -288,9 +298,10 @@ check_mode(struct ck *c, int dfd, const char *name, const char *rel,
 		return;
 	snprintf(say, sizeof say, "mode %04o, not %04o", (unsigned)have,
 	    (unsigned)want);
+	/* Not through a link put there since the stat. */
 	if (mending(c))
-		rc = fchmodat(dfd, name, want, 0) < 0 ? errf(&e, "%s",
-		    strerror(errno)) : 1;
+		rc = fchmodat(dfd, name, want, AT_SYMLINK_NOFOLLOW) < 0 ?
+		    errf(&e, "%s", strerror(errno)) : 1;
 	report(c, "mode", rel, say, "mode set", rc, &e);
 }
 
@@ -505,12 +516,18 @@ check_erasures(struct ck *c, struct errbuf *e)
 		if (ib_stat(c->ib, rel, &st) < 0 || !S_ISDIR(st.st_mode) ||
 		    !(t = strchr(names[i], ',')) || !thread_valid(t + 1))
 			continue;
-		/* One under way holds its thread's lock. */
-		if ((lk = ib_lock_thread(c->ib, t + 1, e)) < 0)
-			break;
+		/* One under way holds its thread's lock; a read-only inbox
+		 * (a backup mounted so) has no writer to wait for. */
+		if ((lk = ib_lock_thread(c->ib, t + 1, e)) < 0) {
+			if (c->repair || (errno != EROFS && errno != EACCES)) {
+				ib_free_names(names, n);
+				return -1;
+			}
+		}
 		st.st_mode = 0;
 		ib_stat(c->ib, rel, &st);
-		ib_unlock(lk);
+		if (lk >= 0)
+			ib_unlock(lk);
 		if (!S_ISDIR(st.st_mode))
 			continue;
 		rc = 0;
