@@ -892,13 +892,22 @@ is_url(const char *v)
  * items, the local files' paths in *paths (null for a URL). 0 (*paths
  * NULL if there are none), or -1 with j refused.
  */
+/* Whether msg goes on WhatsApp: its "channel" says so (none: SMS). */
+static int
+on_whatsapp(const json_t *msg)
+{
+	const char *c = record_str(msg, "channel");
+
+	return c && strcmp(c, "whatsapp") == 0;
+}
+
 static int
 media_of(struct send *s, struct job *j, const json_t *rec, json_t **paths)
 {
 	const struct provider *pv = s->acct.pv;
 	const json_t *list = json_object_get(rec, "media"), *v;
 	const struct provider_media_type *t, *types = pv->media_types;
-	int wa = json_object_get(j->msg, "channel") != NULL;
+	int wa = on_whatsapp(j->msg);
 	int max_media = wa ? pv->wa_max_media : pv->max_media;
 	long long total = 0, max_total = pv->media_total;
 	/* Who takes it, in what is said: the provider, or its WhatsApp. */
@@ -1248,7 +1257,7 @@ send_prepare(struct worker *w, struct job *j)
 		goto done;
 	}
 	json_object_set_new(msg, "purpose", json_string(purpose));
-	if (!json_object_get(msg, "channel") &&
+	if (!on_whatsapp(msg) &&
 	    disclose(s, j, num, purpose, &body, &disclosed) < 0)
 		goto done;
 	json_object_set_new(msg, "body", json_string(body));
@@ -1257,7 +1266,7 @@ send_prepare(struct worker *w, struct job *j)
 		goto done;
 	}
 	/* WhatsApp has no segments: one message of up to 4,096 characters. */
-	wa = json_object_get(msg, "channel") != NULL;
+	wa = on_whatsapp(msg);
 	if (wa)
 		g.segments = 1;
 	json_object_set_new(msg, "segments", json_integer((json_int_t)
