@@ -267,8 +267,11 @@ inbox_backup(struct inbox *ib, const char *to, size_t *files,
 	*files = 0;
 	if (mkdir(to, 0700) < 0)
 		return errf(e, "%s: %s", to, strerror(errno));
+	/* A shared inbox's copy is its group's, whoever takes it: what is
+	 * made in it inherits the group (smsdesk-inbox(5), Sharing). */
 	if ((b.to = open(to, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0 || fchmod(b.to, dmode) < 0)
+	    O_CLOEXEC)) < 0 || fchmod(b.to, dmode) < 0 ||
+	    ib_share_dir(ib, b.to, ".") < 0)
 		goto fail;
 	/* The layout's directories, as inbox_open() makes them. */
 	for (size_t i = 0; i < INBOX_NSUB; i++)
